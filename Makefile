@@ -1,0 +1,125 @@
+# hanipo - honeypot sensor.  GNU make + pkg-config.
+#
+#   make            build ./hanipo
+#   make deps       install what is missing (Debian packages; nothing when all present)
+#   make run        deps + build + run the sensor in the foreground with etc/hanipo.ini
+#   make test       deps + build + unit tests + fuzz smoke + integration tests,
+#                   then the unit and integration tests again under ASan+UBSan
+#   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each (default 600)
+#   make bench      run every bench/*.sh
+#
+# Sources are discovered by wildcard: a new src/<dir>/<file>.c, tests/unit/test_*.c
+# or fuzz/fuzz_*.c is built without touching this file.
+
+CC       ?= cc
+CLANG    ?= clang
+PKGS     := libevent_core libevent_pthreads inih sqlite3 libcrypto libseccomp
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DHP_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
+              -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE \
+              -Isrc -Isrc/core $(PKG_CFLAGS)
+LDFLAGS  ?=
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS     := $(PKG_LIBS) -lpthread -lm
+
+BUILD    ?= build
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/proto/*.c src/intel/*.c src/store/*.c src/shell/*.c src/capture/*.c src/web/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+
+# ASan+UBSan variant of the same tree (used by make test and make sanitize).
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all deps run test unit integration fuzz fuzz-smoke sanitize bench clean distclean
+
+all: hanipo
+
+hanipo: $(BUILD)/hanipo
+	@cp $< $@
+
+$(BUILD)/hanipo: $(LIB_OBJ) $(CLI_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: %.c $(wildcard src/*/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libhanipo.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhanipo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libhanipo.a $(LIBS) -lcmocka
+
+# ---- dependencies -------------------------------------------------------
+deps:
+	@sh tools/deps.sh
+
+# ---- running --------------------------------------------------------------
+run: deps hanipo
+	./hanipo run -c etc/hanipo.ini
+
+# ---- tests ----------------------------------------------------------------
+test: deps
+	@$(MAKE) --no-print-directory hanipo unit-bins
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory sanitize
+
+unit-bins: $(UNIT_BIN)
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+integration: hanipo
+	@HANIPO_BIN=$(CURDIR)/hanipo /usr/bin/python3 tests/integration/run.py
+
+# Unit and integration tests again, built with ASan+UBSan.
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=build-san CC=$(CLANG) CFLAGS="$(SAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" build-san/hanipo $(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		sh tests/run-unit.sh $(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		HANIPO_BIN=$(CURDIR)/build-san/hanipo HANIPO_SANITIZED=1 /usr/bin/python3 tests/integration/run.py
+
+# ---- fuzzing --------------------------------------------------------------
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -DHP_VERSION='"fuzz"' -DHP_FUZZING -g -O1 \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+              -Isrc -Isrc/core $(PKG_CFLAGS)
+FUZZ_LIB_SRC := $(LIB_SRC)
+
+build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h)
+	@mkdir -p build-fuzz
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LIBS)
+
+FUZZ_SECONDS ?= 600
+SMOKE_SECONDS ?= 10
+fuzz-smoke: $(FUZZ_BIN)
+	@sh fuzz/run.sh $(SMOKE_SECONDS) $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# ---- benchmarks -----------------------------------------------------------
+bench: hanipo
+	@for b in bench/*.sh; do echo "== $$b"; sh $$b || exit 1; done
+
+clean:
+	rm -rf build build-san build-fuzz hanipo
+
+distclean: clean
+	rm -rf var

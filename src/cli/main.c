@@ -1,0 +1,117 @@
+/*
+ * main.c - the hanipo command line.
+ *
+ *   hanipo run [-c FILE]             run the sensor in the foreground
+ *   hanipo check [-c FILE]           validate a configuration and exit
+ *   hanipo version | help
+ *
+ * Exit codes follow sysexits(3) where one fits: 0 success, 1 run-time
+ * failure, 64 usage error, 78 configuration error.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include "config.h"
+#include "proto.h"
+#include "sensor.h"
+
+static const char *default_config(void)
+{
+    /* A checkout runs with its own etc/; an installed sensor with /etc/hanipo. */
+    return access("etc/hanipo.ini", R_OK) == 0 ? "etc/hanipo.ini" : "/etc/hanipo/hanipo.ini";
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: hanipo COMMAND [OPTIONS]\n"
+            "\n"
+            "commands:\n"
+            "  run [-c FILE]     run the sensor in the foreground (SIGTERM stops, SIGHUP reopens logs)\n"
+            "  check [-c FILE]   validate the configuration and exit\n"
+            "  version           print the version\n"
+            "  help              this text\n"
+            "\n"
+            "The configuration defaults to ./etc/hanipo.ini when present, else /etc/hanipo/hanipo.ini.\n"
+            "Exit status: 0 ok, 1 run-time failure, 64 usage error, 78 configuration error.\n");
+}
+
+static int load_config(int argc, char **argv, struct hp_config **out)
+{
+    const char *path = NULL;
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': path = optarg; break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return EX_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hanipo: unexpected argument '%s'\n", argv[optind]);
+        return EX_USAGE;
+    }
+    if (!path)
+        path = default_config();
+    char err[1024];
+    *out = hp_config_load(path, err, sizeof(err));
+    if (!*out) {
+        fprintf(stderr, "hanipo: %s\n", err);
+        return EX_CONFIG;
+    }
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct hp_config *cfg;
+    int rc = load_config(argc, argv, &cfg);
+    if (rc)
+        return rc;
+    rc = hp_sensor_run(cfg);
+    hp_config_free(cfg);
+    return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct hp_config *cfg;
+    int rc = load_config(argc, argv, &cfg);
+    if (rc)
+        return rc;
+    printf("%s: ok (%zu service(s), %zu output(s))\n", cfg->path, cfg->nservices, cfg->noutputs);
+    hp_config_free(cfg);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("hanipo %s\n", HP_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "hanipo: unknown command '%s' (try 'hanipo help')\n", cmd);
+    return EX_USAGE;
+}

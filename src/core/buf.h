@@ -1,0 +1,42 @@
+/*
+ * buf.h - a growable byte buffer with a hard cap, for building output.
+ *
+ * hp_buf is the writing counterpart of hp_rd: every append is checked against
+ * a cap set at creation, so nothing the peer makes us produce (a JSON event,
+ * a reply, a transcript) can grow without bound.  An append that would cross
+ * the cap fails, sets the sticky 'full' flag and leaves the buffer unchanged;
+ * callers test hp_buf_ok() once at the end.  Allocation failure is treated
+ * the same way.
+ */
+#ifndef HP_BUF_H
+#define HP_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdarg.h>
+
+struct hp_buf {
+    uint8_t *data;
+    size_t len;
+    size_t alloc;
+    size_t cap;     /* hard limit on len */
+    bool full;      /* sticky: an append was refused */
+};
+
+void hp_buf_init(struct hp_buf *b, size_t cap);
+void hp_buf_free(struct hp_buf *b);
+void hp_buf_reset(struct hp_buf *b);             /* len = 0, clears 'full', keeps memory */
+static inline bool hp_buf_ok(const struct hp_buf *b) { return !b->full; }
+bool hp_buf_reserve(struct hp_buf *b, size_t extra);
+bool hp_buf_put(struct hp_buf *b, const void *p, size_t n);
+bool hp_buf_putc(struct hp_buf *b, uint8_t c);
+bool hp_buf_puts(struct hp_buf *b, const char *s);
+bool hp_buf_printf(struct hp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool hp_buf_vprintf(struct hp_buf *b, const char *fmt, va_list ap);
+/* Drop the first n bytes (consumed input). */
+void hp_buf_consume(struct hp_buf *b, size_t n);
+/* NUL-terminate without counting the NUL in len; returns the data as a C string. */
+const char *hp_buf_cstr(struct hp_buf *b);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * config.h - the sensor's INI configuration (parsed with inih).
+ *
+ * Sections:
+ *   [sensor]            name, data_dir, user, log_file, log_level, retention_days, disk_floor
+ *   [limits]            max_connections, max_per_source, queue_events, queue_bytes
+ *   [output NAME]       one per output (jsonl, sqlite, ...); keys belong to the output
+ *   [service NAME]      one per service instance: protocol, bind, tcp_ports, udp_ports,
+ *                       idle_timeout, max_input, plus keys of the protocol
+ *
+ * Every key is documented in docs/config.md.  Keys of outputs and protocols
+ * are kept as (key, value, line) lists and validated by their owner at load
+ * time, so a misspelt key anywhere is reported as FILE:LINE: problem and the
+ * sensor refuses to start.
+ */
+#ifndef HP_CONFIG_H
+#define HP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+struct hp_proto;
+
+struct hp_kv {
+    char *key;
+    char *value;
+    int line;
+    struct hp_kv *next;
+};
+
+struct hp_service_cfg {
+    char *name;
+    int line;                     /* line of the section header */
+    const struct hp_proto *proto;
+    char **bind;                  /* addresses ("127.0.0.1", "::1", "0.0.0.0", "::") */
+    size_t nbind;
+    uint16_t *tcp_ports;
+    size_t ntcp;
+    uint16_t *udp_ports;
+    size_t nudp;
+    uint64_t idle_timeout_ms;     /* close a connection silent this long */
+    uint64_t max_input;           /* bytes accepted from one connection before it is cut */
+    uint64_t max_duration_ms;     /* hard cap on a connection's life */
+    struct hp_kv *opts;           /* protocol keys */
+    void *proto_conf;             /* set by proto->configure */
+};
+
+struct hp_output_cfg {
+    char *name;                   /* "jsonl", "sqlite", ... */
+    int line;
+    bool enabled;
+    struct hp_kv *opts;
+};
+
+struct hp_config {
+    char *path;
+    /* [sensor] */
+    char *sensor_name;
+    char *data_dir;
+    char *user;                   /* drop to this user when started as root */
+    char *log_file;
+    char *log_level;
+    uint64_t retention_days;
+    uint64_t disk_floor;          /* bytes of free space below which payload bytes are not written */
+    /* [limits] */
+    uint64_t max_connections;
+    uint64_t max_per_source;
+    uint64_t queue_events;        /* per-output queue capacity (events) */
+    uint64_t queue_bytes;         /* per-output queue capacity (bytes) */
+    uint64_t stats_interval_ms;
+    struct hp_service_cfg *services;
+    size_t nservices;
+    struct hp_output_cfg *outputs;
+    size_t noutputs;
+};
+
+/*
+ * Load and validate a file.  On error returns NULL and writes
+ * "FILE:LINE: message" (or "FILE: message") into err.
+ */
+struct hp_config *hp_config_load(const char *path, char *err, size_t errlen);
+/* Same from a string (tests, fuzzing); 'name' is used in messages. */
+struct hp_config *hp_config_load_string(const char *text, const char *name, char *err, size_t errlen);
+void hp_config_free(struct hp_config *cfg);
+
+/* Lookup in a kv list; NULL if absent. */
+const struct hp_kv *hp_kv_find(const struct hp_kv *kv, const char *key);
+
+/* Parse a port list "81 102 8000-8010, 9000" into a sorted, de-duplicated array. */
+int hp_parse_ports(const char *s, uint16_t **ports, size_t *n, char *err, size_t errlen);
+
+#endif

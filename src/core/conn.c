@@ -1,0 +1,453 @@
+/*
+ * conn.c - TCP connection lifecycle.  See conn.h.
+ *
+ * Life of a connection:
+ *   accept -> conn_new (addresses, session id, caps) -> session.connect
+ *   -> proto->on_accept -> [read -> proto->on_data]* -> hp_conn_close()
+ *   -> flush pending output -> proto->on_close -> session.closed -> free.
+ *
+ * Timeouts use one timer per connection that is re-armed lazily: reads only
+ * record the time of last activity, and the timer, when it fires, either
+ * closes the connection or re-arms itself for the remaining time.  That keeps
+ * the per-read cost at a clock read instead of a heap update.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "config.h"
+#include "conn.h"
+#include "event.h"
+#include "log.h"
+#include "output.h"
+#include "proto.h"
+#include "sensor.h"
+#include "srcmap.h"
+#include "util.h"
+
+#define CONN_IN_MAX (128 * 1024)   /* unconsumed input a module may leave buffered */
+#define READ_CHUNK 16384
+
+static struct hp_ratelimit refuse_rl;
+
+static void conn_free(struct hp_conn *c);
+static void conn_arm_idle(struct hp_conn *c);
+
+/* ---- addresses -------------------------------------------------------------- */
+
+/* Text form of an address; IPv4-mapped IPv6 is shown as plain IPv4. */
+static void addr_to_str(const struct sockaddr_storage *ss, char *ip, size_t iplen, uint16_t *port)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)iplen);
+        *port = ntohs(in->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
+        else
+            inet_ntop(AF_INET6, &in6->sin6_addr, ip, (socklen_t)iplen);
+        *port = ntohs(in6->sin6_port);
+    } else {
+        snprintf(ip, iplen, "unknown");
+        *port = 0;
+    }
+}
+
+/* The destination the client really dialled: with an nftables/iptables
+ * REDIRECT or DNAT, SO_ORIGINAL_DST differs from the local address. */
+static void conn_local_addr(struct hp_conn *c, uint16_t listen_port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    memset(&ss, 0, sizeof(ss));
+    if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
+        struct sockaddr_storage orig;
+        socklen_t ol = sizeof(orig);
+        memset(&orig, 0, sizeof(orig));
+        if (ss.ss_family == AF_INET &&
+            getsockopt(c->fd, SOL_IP, SO_ORIGINAL_DST, &orig, &ol) == 0 && orig.ss_family == AF_INET)
+            ss = orig;
+        else if (ss.ss_family == AF_INET6 &&
+                 getsockopt(c->fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &orig, &ol) == 0 &&
+                 orig.ss_family == AF_INET6)
+            ss = orig;
+        addr_to_str(&ss, c->ctx.dst_ip, sizeof(c->ctx.dst_ip), &c->ctx.dst_port);
+    } else {
+        snprintf(c->ctx.dst_ip, sizeof(c->ctx.dst_ip), "unknown");
+        c->ctx.dst_port = listen_port;
+    }
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+static void emit_connect(struct hp_conn *c, uint16_t listen_port)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &c->ctx, "session.connect");
+    if (listen_port != c->ctx.dst_port)
+        hp_ev_uint(&ev, "listen_port", listen_port);
+    hp_ev_emit(&ev);
+}
+
+static void emit_closed(struct hp_conn *c)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &c->ctx, "session.closed");
+    hp_ev_double(&ev, "duration", (double)(hp_mono_ms() - c->start_mono_ms) / 1000.0);
+    hp_ev_uint(&ev, "bytes_in", c->bytes_in);
+    hp_ev_uint(&ev, "bytes_out", c->bytes_out);
+    hp_ev_str(&ev, "reason", c->close_reason ? c->close_reason : "closed");
+    hp_ev_emit(&ev);
+}
+
+/* ---- teardown ------------------------------------------------------------------ */
+
+/* Free now unless a module callback is on the stack or output is pending. */
+static void conn_maybe_free(struct hp_conn *c)
+{
+    if (!(c->flags & HP_CONN_CLOSING) || (c->flags & HP_CONN_IN_CB))
+        return;
+    if (c->out && evbuffer_get_length(c->out) > 0 && !(c->flags & HP_CONN_DEAD))
+        return;       /* write callback finishes the job */
+    conn_free(c);
+}
+
+void hp_conn_close(struct hp_conn *c, const char *reason)
+{
+    if (!(c->flags & HP_CONN_CLOSING)) {
+        c->flags |= HP_CONN_CLOSING;
+        c->close_reason = reason;
+        event_del(c->ev_read);
+    }
+    conn_maybe_free(c);
+}
+
+static void conn_free(struct hp_conn *c)
+{
+    struct hp_sensor *s = &hp_sensor;
+    c->flags |= HP_CONN_IN_CB;
+    if (c->proto->on_close)
+        c->proto->on_close(c);
+    emit_closed(c);
+    event_free(c->ev_read);
+    event_free(c->ev_write);
+    event_free(c->ev_idle);
+    if (c->ev_timer)
+        event_free(c->ev_timer);
+    if (c->out)
+        evbuffer_free(c->out);
+    close(c->fd);
+    hp_buf_free(&c->in);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->src->active--;
+    hp_srcmap_put(c->src);
+    c->svc->active--;
+    s->active--;
+    s->n.closed++;
+    free(c->pstate);
+    free(c);
+    hp_listeners_check();
+}
+
+void hp_conn_close_all(const char *reason)
+{
+    while (hp_sensor.conns) {
+        struct hp_conn *c = hp_sensor.conns;
+        c->flags |= HP_CONN_DEAD;           /* do not wait for output */
+        c->flags &= ~HP_CONN_IN_CB;
+        hp_conn_close(c, reason);
+        if (hp_sensor.conns == c)           /* should not happen; avoid looping */
+            conn_free(c);
+    }
+}
+
+/* Run a module callback with the connection protected from being freed under it. */
+#define CONN_CALL(c, fn, ...)                                    \
+    do {                                                         \
+        if ((c)->proto->fn) {                                    \
+            (c)->flags |= HP_CONN_IN_CB;                         \
+            (c)->proto->fn(__VA_ARGS__);                         \
+            (c)->flags &= ~HP_CONN_IN_CB;                        \
+        }                                                        \
+    } while (0)
+
+/* ---- output ------------------------------------------------------------------- */
+
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hp_conn *c = arg;
+    int n = evbuffer_write(c->out, fd);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        c->flags |= HP_CONN_DEAD;
+        hp_conn_close(c, c->close_reason ? c->close_reason : "write_error");
+        return;
+    }
+    if (n > 0)
+        c->bytes_out += (uint64_t)n;
+    if (evbuffer_get_length(c->out) == 0) {
+        event_del(c->ev_write);
+        conn_maybe_free(c);
+    }
+}
+
+int hp_conn_send(struct hp_conn *c, const void *data, size_t len)
+{
+    if (c->flags & HP_CONN_CLOSING)
+        return -1;
+    const char *p = data;
+    if (!c->out || evbuffer_get_length(c->out) == 0) {
+        ssize_t w = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            hp_conn_close(c, "write_error");
+            return -1;
+        }
+        if (w > 0) {
+            c->bytes_out += (uint64_t)w;
+            p += w;
+            len -= (size_t)w;
+        }
+        if (len == 0)
+            return 0;
+    }
+    if (!c->out)
+        c->out = evbuffer_new();
+    if (!c->out || evbuffer_get_length(c->out) + len > HP_CONN_OUT_MAX) {
+        c->flags |= HP_CONN_DEAD;
+        hp_conn_close(c, "output_overflow");
+        return -1;
+    }
+    evbuffer_add(c->out, p, len);
+    event_add(c->ev_write, NULL);
+    return 0;
+}
+
+int hp_conn_printf(struct hp_conn *c, const char *fmt, ...)
+{
+    char tmp[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    return hp_conn_send(c, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+void hp_conn_consume(struct hp_conn *c, size_t n)
+{
+    hp_buf_consume(&c->in, n);
+}
+
+const struct hp_service_cfg *hp_conn_service_cfg(const struct hp_conn *c)
+{
+    return c->svc->cfg;
+}
+
+/* ---- timers ------------------------------------------------------------------- */
+
+static void conn_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hp_conn *c = arg;
+    const struct hp_service_cfg *cfg = c->svc->cfg;
+    int64_t now = hp_mono_ms();
+    if (c->flags & HP_CONN_CLOSING) {        /* output never drained */
+        c->flags |= HP_CONN_DEAD;
+        conn_maybe_free(c);
+        return;
+    }
+    if (cfg->max_duration_ms && now - c->start_mono_ms >= (int64_t)cfg->max_duration_ms) {
+        hp_conn_close(c, "max_duration");
+        return;
+    }
+    if (now - c->last_active_ms >= (int64_t)cfg->idle_timeout_ms) {
+        hp_conn_close(c, "idle_timeout");
+        return;
+    }
+    conn_arm_idle(c);
+}
+
+static void conn_arm_idle(struct hp_conn *c)
+{
+    const struct hp_service_cfg *cfg = c->svc->cfg;
+    int64_t now = hp_mono_ms();
+    int64_t due = c->last_active_ms + (int64_t)cfg->idle_timeout_ms;
+    if (cfg->max_duration_ms && c->start_mono_ms + (int64_t)cfg->max_duration_ms < due)
+        due = c->start_mono_ms + (int64_t)cfg->max_duration_ms;
+    int64_t ms = due > now ? due - now : 0;
+    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+    event_add(c->ev_idle, &tv);
+}
+
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hp_conn *c = arg;
+    if (c->flags & HP_CONN_CLOSING)
+        return;
+    CONN_CALL(c, on_timer, c);
+    conn_maybe_free(c);
+}
+
+void hp_conn_set_timer(struct hp_conn *c, uint64_t ms)
+{
+    if (!c->ev_timer) {
+        if (!ms)
+            return;
+        c->ev_timer = evtimer_new(hp_sensor.base, conn_timer_cb, c);
+    }
+    if (!ms) {
+        evtimer_del(c->ev_timer);
+        return;
+    }
+    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+    evtimer_add(c->ev_timer, &tv);
+}
+
+/* ---- input ------------------------------------------------------------------- */
+
+static void conn_deliver(struct hp_conn *c)
+{
+    struct hp_rd rd;
+    hp_rd_init(&rd, c->in.data, c->in.len);
+    CONN_CALL(c, on_data, c, &rd);
+    if (c->proto->on_data)
+        hp_buf_consume(&c->in, hp_rd_pos(&rd));
+}
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hp_conn *c = arg;
+    const struct hp_service_cfg *cfg = c->svc->cfg;
+
+    if (c->in.len >= c->in.cap) {
+        hp_conn_close(c, "input_overflow");
+        return;
+    }
+    size_t room = c->in.cap - c->in.len;
+    if (room > READ_CHUNK)
+        room = READ_CHUNK;
+    if (!hp_buf_reserve(&c->in, room)) {
+        hp_conn_close(c, "input_overflow");
+        return;
+    }
+    ssize_t n = recv(fd, c->in.data + c->in.len, room, 0);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        c->flags |= HP_CONN_DEAD;
+        hp_conn_close(c, errno == ECONNRESET ? "reset" : "read_error");
+        return;
+    }
+    if (n == 0) {
+        c->flags |= HP_CONN_EOF;
+        event_del(c->ev_read);
+        if (c->proto->on_eof)
+            CONN_CALL(c, on_eof, c);
+        else
+            hp_conn_close(c, "eof");
+        conn_maybe_free(c);
+        return;
+    }
+    c->last_active_ms = hp_mono_ms();
+    uint64_t allowed = cfg->max_input > c->bytes_in ? cfg->max_input - c->bytes_in : 0;
+    bool over = (uint64_t)n > allowed;
+    if (over)
+        n = (ssize_t)allowed;
+    c->bytes_in += (uint64_t)n;
+    c->in.len += (size_t)n;
+    conn_deliver(c);
+    if (over && !(c->flags & HP_CONN_CLOSING))
+        hp_conn_close(c, "max_input");
+    else if (c->in.len >= c->in.cap && !(c->flags & HP_CONN_CLOSING))
+        hp_conn_close(c, "input_overflow");
+    conn_maybe_free(c);
+}
+
+/* ---- accept ------------------------------------------------------------------- */
+
+static void refuse(struct hp_srcent *src, int fd)
+{
+    /* RST rather than FIN: no TIME_WAIT left behind by a flood. */
+    struct linger lg = { 1, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd);
+    src->refused++;
+    hp_sensor.n.refused_per_source++;
+    uint64_t k = hp_ratelimit_ok(&refuse_rl, 10000);
+    if (k)
+        hp_warn("per-source cap (%llu) reached: refused %llu connection(s) in the last interval "
+                "(total %llu)", (unsigned long long)hp_sensor.cfg->max_per_source,
+                (unsigned long long)k, (unsigned long long)hp_sensor.n.refused_per_source);
+}
+
+void hp_conn_accept(struct hp_service *svc, int fd, uint16_t listen_port)
+{
+    struct hp_sensor *s = &hp_sensor;
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof(peer);
+    uint8_t key[16];
+
+    memset(&peer, 0, sizeof(peer));
+    if (getpeername(fd, (struct sockaddr *)&peer, &pl) != 0) {
+        close(fd);                  /* already gone */
+        s->n.refused_error++;
+        return;
+    }
+    hp_srcmap_key(&peer, key);
+    struct hp_srcent *src = hp_srcmap_get(key);
+    if (src->active >= s->cfg->max_per_source) {
+        refuse(src, fd);
+        return;
+    }
+
+    struct hp_conn *c = hp_xcalloc(1, sizeof(*c));
+    c->fd = fd;
+    c->peer = peer;
+    c->svc = svc;
+    c->proto = svc->proto;
+    c->src = src;
+    c->start_us = hp_now_us();
+    c->start_mono_ms = c->last_active_ms = hp_mono_ms();
+    hp_buf_init(&c->in, CONN_IN_MAX);
+    hp_random_hex(c->ctx.session, HP_SESSION_ID_LEN);
+    c->ctx.protocol = svc->proto->name;
+    c->ctx.service = svc->cfg->name;
+    c->ctx.transport = "tcp";
+    addr_to_str(&peer, c->ctx.src_ip, sizeof(c->ctx.src_ip), &c->ctx.src_port);
+    conn_local_addr(c, listen_port);
+    if (svc->proto->conn_state_size)
+        c->pstate = hp_xcalloc(1, svc->proto->conn_state_size);
+    c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+    c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+    c->ev_idle = evtimer_new(s->base, conn_idle_cb, c);
+
+    src->active++;
+    svc->active++;
+    s->active++;
+    s->n.accepted++;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+
+    emit_connect(c, listen_port);
+    event_add(c->ev_read, NULL);
+    conn_arm_idle(c);
+    CONN_CALL(c, on_accept, c);
+    conn_maybe_free(c);
+}

@@ -1,0 +1,95 @@
+/*
+ * conn.h - one accepted TCP connection (or one UDP peer) and its session.
+ *
+ * The core creates a struct hp_conn per accepted socket, emits
+ * session.connect, reads input into a capped buffer and hands it to the
+ * protocol module, writes what the module sends, enforces the idle timeout,
+ * the input cap and the maximum duration, and finally emits session.closed
+ * (duration, bytes each way, reason) and frees everything.
+ *
+ * Modules never close sockets or free connections themselves: they call
+ * hp_conn_close(), which is safe from inside any callback; the connection is
+ * torn down once the callback returns and pending output is flushed.
+ */
+#ifndef HP_CONN_H
+#define HP_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include "buf.h"
+#include "event.h"
+
+struct event;
+struct evbuffer;
+struct hp_service;
+struct hp_srcent;
+struct hp_proto;
+
+#define HP_CONN_OUT_MAX (256 * 1024)     /* pending output per connection */
+
+struct hp_conn {
+    struct hp_evctx ctx;          /* common event fields */
+    struct hp_service *svc;
+    const struct hp_proto *proto;
+    void *pstate;                 /* module state (proto->conn_state_size bytes) */
+    int fd;
+    struct sockaddr_storage peer;
+    struct event *ev_read;
+    struct event *ev_write;
+    struct event *ev_idle;        /* idle / max-duration timer */
+    struct event *ev_timer;       /* module timer, created on first use */
+    struct hp_buf in;             /* unconsumed input */
+    struct evbuffer *out;         /* pending output, created on first use */
+    struct hp_srcent *src;        /* per-source accounting */
+    int64_t start_us;
+    int64_t start_mono_ms;
+    int64_t last_active_ms;
+    uint64_t bytes_in;
+    uint64_t bytes_out;
+    const char *close_reason;
+    unsigned flags;
+    struct hp_conn *prev, *next;  /* all live connections */
+};
+
+enum {
+    HP_CONN_EOF      = 1u << 0,   /* peer half-closed */
+    HP_CONN_CLOSING  = 1u << 1,   /* close requested, flushing output */
+    HP_CONN_IN_CB    = 1u << 2,   /* inside a module callback */
+    HP_CONN_DEAD     = 1u << 3,   /* teardown pending */
+};
+
+/* Queue bytes to the peer.  Returns 0, or -1 if the connection is closing or
+ * its pending output would exceed HP_CONN_OUT_MAX (the connection is closed). */
+int  hp_conn_send(struct hp_conn *c, const void *data, size_t len);
+int  hp_conn_printf(struct hp_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Close after pending output is written. reason: short static string for session.closed. */
+void hp_conn_close(struct hp_conn *c, const char *reason);
+/* Arm (ms > 0) or cancel (ms == 0) the module's one-shot timer. */
+void hp_conn_set_timer(struct hp_conn *c, uint64_t ms);
+/* Unconsumed input (e.g. in on_close). */
+static inline const uint8_t *hp_conn_input(const struct hp_conn *c, size_t *len)
+{
+    *len = c->in.len;
+    return c->in.data;
+}
+/* Drop n bytes of unconsumed input (modules that consume outside on_data). */
+void hp_conn_consume(struct hp_conn *c, size_t n);
+/* Service configuration of this connection. */
+const struct hp_service_cfg *hp_conn_service_cfg(const struct hp_conn *c);
+
+/* A UDP datagram's peer, for on_datagram. */
+struct hp_udp_peer {
+    struct hp_evctx ctx;          /* session groups a source's datagrams within a window */
+    struct hp_service *svc;
+    const struct hp_service_cfg *cfg;
+    int fd;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    size_t request_len;           /* a reply may never exceed this */
+};
+/* Reply to a datagram; refused (returns -1) if larger than the request. */
+int hp_udp_reply(struct hp_udp_peer *p, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * event.c - the event builder.  See event.h.
+ *
+ * The builder writes JSON text straight into a per-thread scratch buffer
+ * capped at HP_EVENT_MAX; hp_ev_emit() copies the finished text into one
+ * right-sized allocation (struct hp_event with the JSON as a flexible array)
+ * and hands it to the outputs.  Each field is appended atomically: if it does
+ * not fit, the buffer is rolled back to before the field and the event is
+ * marked truncated, so the JSON stays well-formed whatever the peer sent.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "event.h"
+#include "json.h"
+#include "output.h"
+#include "util.h"
+
+/* Room kept free for closing brackets and the "truncated" flag. */
+#define EV_RESERVE 64
+
+static char sensor_name[128] = "hanipo";
+static char run_id[17];
+static _Atomic uint64_t event_seq;
+static _Thread_local struct hp_buf scratch;
+static _Thread_local bool scratch_busy;
+
+void hp_event_set_sensor(const char *name)
+{
+    snprintf(sensor_name, sizeof(sensor_name), "%s", name);
+}
+
+const char *hp_event_sensor(void)
+{
+    return sensor_name;
+}
+
+const char *hp_event_run_id(void)
+{
+    if (!run_id[0])
+        hp_random_hex(run_id, 16);
+    return run_id;
+}
+
+struct hp_event *hp_event_ref(struct hp_event *e)
+{
+    atomic_fetch_add_explicit((_Atomic int *)&e->refs, 1, memory_order_relaxed);
+    return e;
+}
+
+void hp_event_unref(struct hp_event *e)
+{
+    if (e && atomic_fetch_sub_explicit((_Atomic int *)&e->refs, 1, memory_order_acq_rel) == 1)
+        free(e);
+}
+
+/* ---- field plumbing -------------------------------------------------- */
+
+/* Start a field: comma and key.  Returns the rollback point. */
+static size_t field_begin(struct hp_ev *ev, const char *key)
+{
+    struct hp_buf *b = ev->b;
+    if (ev->skip)
+        b->full = true;      /* field_end() will drop it */
+    size_t mark = b->len;
+    if (ev->need_comma[ev->depth])
+        hp_buf_putc(b, ',');
+    if (key) {
+        hp_json_str(b, key, strlen(key));
+        hp_buf_putc(b, ':');
+    }
+    return mark;
+}
+
+/* Finish a field: keep it, or roll back if it did not fit. */
+static bool field_end(struct hp_ev *ev, size_t mark)
+{
+    struct hp_buf *b = ev->b;
+    if (ev->skip) {
+        b->len = mark;
+        b->full = false;
+        return false;
+    }
+    if (!b->full && b->len <= b->cap - EV_RESERVE) {
+        ev->need_comma[ev->depth] = true;
+        return true;
+    }
+    b->len = mark;
+    b->full = false;
+    ev->truncated = true;
+    return false;
+}
+
+static void put_common_str(struct hp_ev *ev, const char *key, const char *val)
+{
+    size_t m = field_begin(ev, key);
+    hp_json_str(ev->b, val, strlen(val));
+    field_end(ev, m);
+}
+
+void hp_ev_begin(struct hp_ev *ev, const struct hp_evctx *ctx, const char *eventid)
+{
+    char ts[40], uid[48];
+
+    if (scratch_busy)
+        abort();           /* one builder per thread: a programming error */
+    scratch_busy = true;
+    if (scratch.cap == 0)
+        hp_buf_init(&scratch, HP_EVENT_MAX);
+    hp_buf_reset(&scratch);
+
+    memset(ev, 0, sizeof(*ev));
+    ev->b = &scratch;
+    ev->meta.ts_us = hp_now_us();
+    ev->meta.seq = atomic_fetch_add_explicit(&event_seq, 1, memory_order_relaxed) + 1;
+    ev->meta.eventid = eventid;
+
+    hp_fmt_iso8601(ev->meta.ts_us, ts, sizeof(ts));
+    snprintf(uid, sizeof(uid), "%s-%llu", hp_event_run_id(), (unsigned long long)ev->meta.seq);
+
+    hp_buf_putc(ev->b, '{');
+    put_common_str(ev, "timestamp", ts);
+    put_common_str(ev, "eventid", eventid);
+    put_common_str(ev, "uid", uid);
+    put_common_str(ev, "sensor", sensor_name);
+    if (!ctx)
+        return;
+    memcpy(ev->meta.session, ctx->session, sizeof(ev->meta.session));
+    snprintf(ev->meta.protocol, sizeof(ev->meta.protocol), "%s", ctx->protocol ? ctx->protocol : "");
+    memcpy(ev->meta.src_ip, ctx->src_ip, sizeof(ev->meta.src_ip));
+    ev->meta.src_port = ctx->src_port;
+    ev->meta.dst_port = ctx->dst_port;
+    put_common_str(ev, "session", ctx->session);
+    if (ctx->protocol)
+        put_common_str(ev, "protocol", ctx->protocol);
+    if (ctx->service)
+        put_common_str(ev, "service", ctx->service);
+    if (ctx->transport)
+        put_common_str(ev, "transport", ctx->transport);
+    put_common_str(ev, "src_ip", ctx->src_ip);
+    hp_ev_uint(ev, "src_port", ctx->src_port);
+    put_common_str(ev, "dst_ip", ctx->dst_ip);
+    hp_ev_uint(ev, "dst_port", ctx->dst_port);
+}
+
+void hp_ev_str(struct hp_ev *ev, const char *key, const char *s)
+{
+    if (!s) {
+        size_t m = field_begin(ev, key);
+        hp_buf_puts(ev->b, "null");
+        field_end(ev, m);
+        return;
+    }
+    hp_ev_bytes(ev, key, s, strlen(s));
+}
+
+void hp_ev_bytes(struct hp_ev *ev, const char *key, const void *s, size_t n)
+{
+    size_t m = field_begin(ev, key);
+    bool lossless = hp_json_str(ev->b, s, n);
+    if (!field_end(ev, m) || lossless || !key)
+        return;
+    /* Not representable as JSON text: keep the raw bytes beside it. */
+    char k2[128];
+    snprintf(k2, sizeof(k2), "%s_b64", key);
+    hp_ev_b64(ev, k2, s, n);
+}
+
+void hp_ev_b64(struct hp_ev *ev, const char *key, const void *s, size_t n)
+{
+    size_t m = field_begin(ev, key);
+    hp_json_b64(ev->b, s, n);
+    field_end(ev, m);
+}
+
+void hp_ev_int(struct hp_ev *ev, const char *key, int64_t v)
+{
+    size_t m = field_begin(ev, key);
+    hp_buf_printf(ev->b, "%lld", (long long)v);
+    field_end(ev, m);
+}
+
+void hp_ev_uint(struct hp_ev *ev, const char *key, uint64_t v)
+{
+    size_t m = field_begin(ev, key);
+    hp_buf_printf(ev->b, "%llu", (unsigned long long)v);
+    field_end(ev, m);
+}
+
+void hp_ev_double(struct hp_ev *ev, const char *key, double v)
+{
+    size_t m = field_begin(ev, key);
+    if (v != v || v > 1e300 || v < -1e300)
+        hp_buf_puts(ev->b, "null");       /* JSON has no NaN/Inf */
+    else
+        hp_buf_printf(ev->b, "%.6f", v);
+    field_end(ev, m);
+}
+
+void hp_ev_bool(struct hp_ev *ev, const char *key, bool v)
+{
+    size_t m = field_begin(ev, key);
+    hp_buf_puts(ev->b, v ? "true" : "false");
+    field_end(ev, m);
+}
+
+/* Containers: an opening bracket is only kept if it fits with room to close. */
+static void container_begin(struct hp_ev *ev, const char *key, char open)
+{
+    if (ev->skip) {
+        ev->skip++;
+        return;
+    }
+    if (ev->depth + 1 >= HP_EV_MAXDEPTH)
+        abort();
+    size_t m = field_begin(ev, key);
+    hp_buf_putc(ev->b, (uint8_t)open);
+    if (!field_end(ev, m)) {
+        /* Did not fit: drop the container and everything inside it. */
+        ev->skip = 1;
+        return;
+    }
+    ev->depth++;
+    ev->need_comma[ev->depth] = false;
+    ev->closer[ev->depth] = open == '{' ? '}' : ']';
+}
+
+static void container_end(struct hp_ev *ev)
+{
+    if (ev->skip) {
+        ev->skip--;
+        return;
+    }
+    if (ev->depth == 0)
+        abort();
+    char close = ev->closer[ev->depth];
+    ev->depth--;
+    /* EV_RESERVE guarantees the closing byte fits. */
+    ev->b->full = false;
+    hp_buf_putc(ev->b, (uint8_t)close);
+}
+
+void hp_ev_obj_begin(struct hp_ev *ev, const char *key) { container_begin(ev, key, '{'); }
+void hp_ev_obj_end(struct hp_ev *ev) { container_end(ev); }
+void hp_ev_arr_begin(struct hp_ev *ev, const char *key) { container_begin(ev, key, '['); }
+void hp_ev_arr_end(struct hp_ev *ev) { container_end(ev); }
+void hp_ev_elem_str(struct hp_ev *ev, const char *s) { hp_ev_bytes(ev, NULL, s, strlen(s)); }
+void hp_ev_elem_int(struct hp_ev *ev, int64_t v) { hp_ev_int(ev, NULL, v); }
+
+struct hp_event *hp_ev_finish(struct hp_ev *ev)
+{
+    struct hp_buf *b = ev->b;
+    ev->skip = 0;
+    while (ev->depth > 0)
+        container_end(ev);
+    b->full = false;
+    if (ev->truncated)
+        hp_buf_puts(b, ",\"truncated\":true");
+    hp_buf_putc(b, '}');
+
+    struct hp_event *e = malloc(sizeof(*e) + b->len + 1);
+    if (e) {
+        *e = ev->meta;
+        e->refs = 1;
+        e->json_len = b->len;
+        memcpy(e->json, b->data, b->len);
+        e->json[b->len] = '\0';
+    }
+    scratch_busy = false;
+    if (scratch.alloc > 256 * 1024) {     /* do not keep a huge buffer around */
+        hp_buf_free(&scratch);
+        hp_buf_init(&scratch, HP_EVENT_MAX);
+    }
+    return e;
+}
+
+int hp_ev_emit(struct hp_ev *ev)
+{
+    struct hp_event *e = hp_ev_finish(ev);
+    if (!e)
+        return -1;
+    return hp_output_publish(e);
+}
+
+void hp_ev_abort(struct hp_ev *ev)
+{
+    scratch_busy = false;
+    ev->b = NULL;
+}

@@ -1,0 +1,108 @@
+/*
+ * event.h - one event model for every protocol.
+ *
+ * An event is a flat-ish JSON object whose first fields are common to all
+ * protocols (see docs/events.md):
+ *
+ *   timestamp  UTC ISO 8601 with microseconds
+ *   eventid    type, Cowrie's names without the "cowrie." prefix
+ *   uid        unique event id: 16 hex digits of this run's id + "-" + sequence
+ *   sensor     sensor name
+ *   session    12 hex digits, shared by all events of one connection
+ *   protocol, service, transport, src_ip, src_port, dst_ip, dst_port
+ *
+ * Events are built with a builder that writes JSON directly into a reusable
+ * per-thread buffer (no intermediate tree), then frozen into an immutable,
+ * reference-counted struct hp_event and handed to every output (output.h).
+ * The builder keeps the JSON valid whatever happens: a field that would push
+ * the event over HP_EVENT_MAX is left out and the event is marked
+ * "truncated": true.  Byte strings that are not lossless UTF-8 text get a
+ * "<key>_b64" companion with the raw bytes.
+ *
+ * One builder may be open per thread at a time.
+ */
+#ifndef HP_EVENT_H
+#define HP_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+
+#define HP_EVENT_MAX (1024 * 1024)
+#define HP_SESSION_ID_LEN 12
+#define HP_IPSTR_LEN 46
+
+/* Who an event is about: filled once per connection and reused. */
+struct hp_evctx {
+    char session[HP_SESSION_ID_LEN + 1];
+    const char *protocol;     /* static or owned by the service */
+    const char *service;
+    const char *transport;    /* "tcp" / "udp" */
+    char src_ip[HP_IPSTR_LEN];
+    char dst_ip[HP_IPSTR_LEN];
+    uint16_t src_port;
+    uint16_t dst_port;
+};
+
+/* A frozen event, shared read-only between output threads. */
+struct hp_event {
+    int refs;                 /* atomic */
+    int64_t ts_us;
+    uint64_t seq;
+    const char *eventid;      /* static string */
+    char session[HP_SESSION_ID_LEN + 1];
+    char protocol[24];
+    char src_ip[HP_IPSTR_LEN];
+    uint16_t src_port;
+    uint16_t dst_port;
+    size_t json_len;          /* without trailing newline */
+    char json[];
+};
+
+struct hp_event *hp_event_ref(struct hp_event *e);
+void hp_event_unref(struct hp_event *e);
+
+#define HP_EV_MAXDEPTH 8
+
+struct hp_ev {
+    struct hp_buf *b;
+    struct hp_event meta;     /* common fields for outputs */
+    int depth;
+    bool need_comma[HP_EV_MAXDEPTH];
+    char closer[HP_EV_MAXDEPTH];
+    bool truncated;
+    int skip;                 /* >0: inside a container that did not fit */
+};
+
+/* Process-wide identity used in every event. */
+void hp_event_set_sensor(const char *name);
+const char *hp_event_sensor(void);
+const char *hp_event_run_id(void);
+
+void hp_ev_begin(struct hp_ev *ev, const struct hp_evctx *ctx, const char *eventid);
+void hp_ev_str(struct hp_ev *ev, const char *key, const char *s);        /* NULL -> null */
+void hp_ev_bytes(struct hp_ev *ev, const char *key, const void *s, size_t n);
+void hp_ev_int(struct hp_ev *ev, const char *key, int64_t v);
+void hp_ev_uint(struct hp_ev *ev, const char *key, uint64_t v);
+void hp_ev_double(struct hp_ev *ev, const char *key, double v);
+void hp_ev_bool(struct hp_ev *ev, const char *key, bool v);
+/* Always base64, for binary payloads. */
+void hp_ev_b64(struct hp_ev *ev, const char *key, const void *s, size_t n);
+void hp_ev_obj_begin(struct hp_ev *ev, const char *key);
+void hp_ev_obj_end(struct hp_ev *ev);
+void hp_ev_arr_begin(struct hp_ev *ev, const char *key);
+void hp_ev_arr_end(struct hp_ev *ev);
+/* Array elements (key-less). */
+void hp_ev_elem_str(struct hp_ev *ev, const char *s);
+void hp_ev_elem_int(struct hp_ev *ev, int64_t v);
+
+/* Freeze without publishing (tests, fuzzers); caller unrefs. */
+struct hp_event *hp_ev_finish(struct hp_ev *ev);
+/* Freeze and hand to the outputs.  Returns 0, or -1 if the event had to be shed
+ * (counted and logged by the output layer). */
+int hp_ev_emit(struct hp_ev *ev);
+/* Abandon a builder without emitting. */
+void hp_ev_abort(struct hp_ev *ev);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * json.c - JSON string escaping and base64 for hostile bytes.  See json.h.
+ *
+ * UTF-8 validation follows RFC 3629 (the table in its section 4): overlong
+ * forms, surrogates and code points above U+10FFFF are invalid, and each
+ * invalid byte becomes one U+FFFD.  Escaping covers everything JSON requires
+ * plus DEL and U+2028/U+2029, so the output is also safe inside a
+ * JavaScript string and harmless on a terminal.
+ */
+#include <string.h>
+#include <openssl/evp.h>
+#include "json.h"
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if s[0] starts none. */
+static size_t utf8_seq_len(const uint8_t *s, size_t n)
+{
+    uint8_t c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && s[1] < 0xA0)
+            return 0;              /* overlong */
+        if (c == 0xED && s[1] >= 0xA0)
+            return 0;              /* surrogate */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && s[1] < 0x90)
+            return 0;              /* overlong */
+        if (c == 0xF4 && s[1] >= 0x90)
+            return 0;              /* > U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+bool hp_utf8_valid(const void *data, size_t n)
+{
+    const uint8_t *s = data;
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l = utf8_seq_len(s + i, n - i);
+        if (!l)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void put_u_escape(struct hp_buf *b, unsigned cp)
+{
+    char e[6] = { '\\', 'u', hexdig[(cp >> 12) & 15], hexdig[(cp >> 8) & 15],
+                  hexdig[(cp >> 4) & 15], hexdig[cp & 15] };
+    hp_buf_put(b, e, 6);
+}
+
+bool hp_json_str(struct hp_buf *b, const void *data, size_t n)
+{
+    const uint8_t *s = data;
+    bool lossless = true;
+    size_t i = 0, run = 0;   /* run: start of bytes that need no escaping */
+
+    hp_buf_putc(b, '"');
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        hp_buf_put(b, s + run, i - run);
+        if (c < 0x80) {
+            switch (c) {
+            case '"':  hp_buf_put(b, "\\\"", 2); break;
+            case '\\': hp_buf_put(b, "\\\\", 2); break;
+            case '\n': hp_buf_put(b, "\\n", 2); break;
+            case '\r': hp_buf_put(b, "\\r", 2); break;
+            case '\t': hp_buf_put(b, "\\t", 2); break;
+            default:   put_u_escape(b, c); break;   /* other controls, NUL, DEL */
+            }
+            i++;
+        } else {
+            size_t l = utf8_seq_len(s + i, n - i);
+            if (l == 0) {
+                put_u_escape(b, 0xFFFD);
+                lossless = false;
+                i++;
+            } else if (l == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
+                put_u_escape(b, s[i + 2] == 0xA8 ? 0x2028 : 0x2029);
+                i += 3;
+            } else {
+                hp_buf_put(b, s + i, l);
+                i += l;
+            }
+        }
+        run = i;
+    }
+    hp_buf_put(b, s + run, i - run);
+    hp_buf_putc(b, '"');
+    return lossless;
+}
+
+void hp_b64_put(struct hp_buf *b, const void *data, size_t n)
+{
+    /* EVP_EncodeBlock takes an int length; feed 48 KiB blocks (multiple of 3). */
+    const uint8_t *s = data;
+    while (n > 0) {
+        size_t chunk = n > 49152 ? 49152 : n;
+        size_t out = 4 * ((chunk + 2) / 3);
+        if (!hp_buf_reserve(b, out))
+            return;
+        EVP_EncodeBlock(b->data + b->len, s, (int)chunk);
+        b->len += out;
+        s += chunk;
+        n -= chunk;
+    }
+}
+
+void hp_json_b64(struct hp_buf *b, const void *s, size_t n)
+{
+    hp_buf_putc(b, '"');
+    hp_b64_put(b, s, n);
+    hp_buf_putc(b, '"');
+}

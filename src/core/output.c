@@ -1,0 +1,321 @@
+/*
+ * output.c - per-output bounded queues and writer threads.  See output.h.
+ *
+ * The network thread is the only producer; each output's writer thread is
+ * its only consumer.  A queue is a ring of event pointers guarded by one
+ * mutex.  The producer signals the consumer only when it is asleep, and the
+ * consumer takes everything queued (up to BATCH_MAX) in one go, so under
+ * load the lock is taken about once per batch, not once per event.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include "config.h"
+#include "event.h"
+#include "log.h"
+#include "output.h"
+#include "util.h"
+
+#define BATCH_MAX 2048
+#define TICK_MS 200
+#define PUBLISH_WAIT_MS 50     /* how long the producer may stall on a full queue */
+
+struct output {
+    const struct hp_output_ops *ops;
+    void *state;
+    char name[32];
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_data;       /* consumer waits for events */
+    pthread_cond_t cv_space;      /* producer waits for room */
+    struct hp_event **ring;
+    size_t cap, head, count;
+    size_t bytes, bytes_cap;
+    bool consumer_asleep;
+    bool producer_waiting;
+    bool stopping;
+    _Atomic bool congested;
+    _Atomic uint64_t written, shed, errors;
+    struct hp_ratelimit shed_rl;
+};
+
+static struct output *outputs;
+static size_t noutputs;
+static _Atomic bool disk_low;
+static char disk_dir[4096];
+static uint64_t disk_floor;
+static int64_t disk_next_check;
+
+bool hp_output_disk_low(void) { return atomic_load(&disk_low); }
+
+void hp_output_note_disk(bool low)
+{
+    bool was = atomic_exchange(&disk_low, low);
+    if (was != low) {
+        if (low)
+            hp_warn("free disk space is below the floor: payload bytes are no longer written");
+        else
+            hp_info("free disk space is above the floor again: payload bytes are written");
+    }
+}
+
+/* The first writer thread watches free space in the data directory. */
+static void check_disk(void)
+{
+    struct statvfs sv;
+    int64_t now = hp_mono_ms();
+    if (!disk_floor || now < disk_next_check || statvfs(disk_dir, &sv) != 0)
+        return;
+    disk_next_check = now + 5000;
+    hp_output_note_disk((uint64_t)sv.f_bavail * sv.f_frsize < disk_floor);
+}
+
+static void deadline_after_ms(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+static bool queue_full(const struct output *o, size_t len)
+{
+    return o->count == o->cap || o->bytes + len > o->bytes_cap;
+}
+
+static void update_congestion(struct output *o)
+{
+    if (o->count > o->cap * 3 / 4 || o->bytes > o->bytes_cap / 4 * 3)
+        atomic_store(&o->congested, true);
+    else if (o->count < o->cap / 4 && o->bytes < o->bytes_cap / 4)
+        atomic_store(&o->congested, false);
+}
+
+/* Take up to max events; caller holds the lock. */
+static size_t queue_take(struct output *o, struct hp_event **batch, size_t max)
+{
+    size_t n = 0;
+    while (n < max && o->count > 0) {
+        struct hp_event *e = o->ring[o->head];
+        o->head = (o->head + 1) % o->cap;
+        o->count--;
+        o->bytes -= e->json_len;
+        batch[n++] = e;
+    }
+    return n;
+}
+
+/* Write a batch, retrying until it goes through or we are told to stop and
+ * the failure persists.  A failing disk therefore fills the queue, which
+ * pauses accepting, instead of dropping what was already accepted. */
+static void write_batch(struct output *o, struct hp_event **batch, size_t n)
+{
+    int64_t backoff = 100;
+    int attempts = 0;
+    while (o->ops->write(o->state, batch, n) != 0) {
+        atomic_fetch_add(&o->errors, 1);
+        attempts++;
+        pthread_mutex_lock(&o->mu);
+        bool stopping = o->stopping;
+        pthread_mutex_unlock(&o->mu);
+        if (stopping && attempts >= 3) {
+            hp_error("output %s: giving up on %zu events at shutdown", o->name, n);
+            atomic_fetch_add(&o->shed, n);
+            goto done;
+        }
+        struct timespec ts = { backoff / 1000, (backoff % 1000) * 1000000 };
+        nanosleep(&ts, NULL);
+        if (backoff < 2000)
+            backoff *= 2;
+    }
+    atomic_fetch_add(&o->written, n);
+done:
+    for (size_t i = 0; i < n; i++)
+        hp_event_unref(batch[i]);
+}
+
+static void *writer_main(void *arg)
+{
+    struct output *o = arg;
+    struct hp_event **batch = hp_xcalloc(BATCH_MAX, sizeof(*batch));
+    int64_t next_tick = hp_mono_ms() + TICK_MS;
+
+    for (;;) {
+        pthread_mutex_lock(&o->mu);
+        while (o->count == 0 && !o->stopping && hp_mono_ms() < next_tick) {
+            struct timespec ts;
+            deadline_after_ms(&ts, next_tick - hp_mono_ms());
+            o->consumer_asleep = true;
+            pthread_cond_timedwait(&o->cv_data, &o->mu, &ts);
+            o->consumer_asleep = false;
+        }
+        if (o->ops->batch_delay_ms && o->count > 0 && o->count < BATCH_MAX && !o->stopping) {
+            /* Let a batch gather; the producer never waits on this. */
+            pthread_mutex_unlock(&o->mu);
+            nanosleep(&(struct timespec){ 0, (long)o->ops->batch_delay_ms * 1000000 }, NULL);
+            pthread_mutex_lock(&o->mu);
+        }
+        size_t n = queue_take(o, batch, BATCH_MAX);
+        bool done = o->stopping && o->count == 0;
+        update_congestion(o);
+        if (o->producer_waiting)
+            pthread_cond_signal(&o->cv_space);
+        pthread_mutex_unlock(&o->mu);
+
+        if (n)
+            write_batch(o, batch, n);
+        if (hp_mono_ms() >= next_tick || done) {
+            if (o->ops->tick)
+                o->ops->tick(o->state, hp_now_us());
+            if (o == &outputs[0])
+                check_disk();
+            next_tick = hp_mono_ms() + TICK_MS;
+        }
+        if (done && n == 0)
+            break;
+    }
+    free(batch);
+    return NULL;
+}
+
+int hp_outputs_start(const struct hp_config *cfg, char *err, size_t errlen)
+{
+    outputs = hp_xcalloc(cfg->noutputs, sizeof(*outputs));
+    snprintf(disk_dir, sizeof(disk_dir), "%s", cfg->data_dir);
+    disk_floor = cfg->disk_floor;
+    check_disk();
+    for (size_t i = 0; i < cfg->noutputs; i++) {
+        const struct hp_output_cfg *oc = &cfg->outputs[i];
+        if (!oc->enabled)
+            continue;
+        const struct hp_output_ops *ops = hp_output_find(oc->name);
+        struct output *o = &outputs[noutputs];
+        memset(o, 0, sizeof(*o));
+        o->ops = ops;
+        snprintf(o->name, sizeof(o->name), "%s", oc->name);
+        if (ops->open(&o->state, cfg, oc, err, errlen) != 0)
+            return -1;
+        o->cap = cfg->queue_events;
+        o->bytes_cap = cfg->queue_bytes;
+        o->ring = hp_xcalloc(o->cap, sizeof(*o->ring));
+        pthread_mutex_init(&o->mu, NULL);
+        pthread_cond_init(&o->cv_data, NULL);
+        pthread_cond_init(&o->cv_space, NULL);
+        noutputs++;
+    }
+    /* Threads start only when every output opened, so a bad output leaves none running. */
+    for (size_t i = 0; i < noutputs; i++) {
+        if (pthread_create(&outputs[i].thread, NULL, writer_main, &outputs[i]) != 0) {
+            snprintf(err, errlen, "cannot start writer thread for output %s", outputs[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void hp_outputs_stop(void)
+{
+    for (size_t i = 0; i < noutputs; i++) {
+        struct output *o = &outputs[i];
+        pthread_mutex_lock(&o->mu);
+        o->stopping = true;
+        pthread_cond_signal(&o->cv_data);
+        pthread_mutex_unlock(&o->mu);
+    }
+    for (size_t i = 0; i < noutputs; i++) {
+        struct output *o = &outputs[i];
+        pthread_join(o->thread, NULL);
+        if (o->ops->close)
+            o->ops->close(o->state);
+        free(o->ring);
+        pthread_mutex_destroy(&o->mu);
+        pthread_cond_destroy(&o->cv_data);
+        pthread_cond_destroy(&o->cv_space);
+    }
+    free(outputs);
+    outputs = NULL;
+    noutputs = 0;
+}
+
+static int publish_one(struct output *o, struct hp_event *e)
+{
+    pthread_mutex_lock(&o->mu);
+    if (queue_full(o, e->json_len)) {
+        /* Stall the producer briefly: overload slows the sensor down. */
+        struct timespec ts;
+        deadline_after_ms(&ts, PUBLISH_WAIT_MS);
+        o->producer_waiting = true;
+        while (queue_full(o, e->json_len)) {
+            if (pthread_cond_timedwait(&o->cv_space, &o->mu, &ts) == ETIMEDOUT)
+                break;
+        }
+        o->producer_waiting = false;
+        if (queue_full(o, e->json_len)) {
+            pthread_mutex_unlock(&o->mu);
+            atomic_fetch_add(&o->shed, 1);
+            uint64_t n = hp_ratelimit_ok(&o->shed_rl, 10000);
+            if (n)
+                hp_warn("output %s: queue full, shed %llu event(s) (total shed %llu)", o->name,
+                        (unsigned long long)n, (unsigned long long)atomic_load(&o->shed));
+            return -1;
+        }
+    }
+    o->ring[(o->head + o->count) % o->cap] = hp_event_ref(e);
+    o->count++;
+    o->bytes += e->json_len;
+    update_congestion(o);
+    if (o->consumer_asleep)
+        pthread_cond_signal(&o->cv_data);
+    pthread_mutex_unlock(&o->mu);
+    return 0;
+}
+
+int hp_output_publish(struct hp_event *e)
+{
+    int rc = 0;
+    for (size_t i = 0; i < noutputs; i++)
+        if (publish_one(&outputs[i], e) != 0)
+            rc = -1;
+    hp_event_unref(e);
+    return rc;
+}
+
+bool hp_output_congested(void)
+{
+    for (size_t i = 0; i < noutputs; i++)
+        if (atomic_load(&outputs[i].congested))
+            return true;
+    return false;
+}
+
+void hp_outputs_reopen(void)
+{
+    /* Runs on the network thread; outputs make reopen thread-safe (a flag). */
+    for (size_t i = 0; i < noutputs; i++)
+        if (outputs[i].ops->reopen)
+            outputs[i].ops->reopen(outputs[i].state);
+}
+
+size_t hp_outputs_stats(struct hp_output_stats *out, size_t max)
+{
+    size_t n = 0;
+    for (; n < noutputs && n < max; n++) {
+        struct output *o = &outputs[n];
+        out[n].name = o->name;
+        out[n].written = atomic_load(&o->written);
+        out[n].shed = atomic_load(&o->shed);
+        out[n].errors = atomic_load(&o->errors);
+        pthread_mutex_lock(&o->mu);
+        out[n].queued = o->count;
+        pthread_mutex_unlock(&o->mu);
+    }
+    return n;
+}

@@ -1,0 +1,73 @@
+/*
+ * output.h - event outputs and the queue between the network loop and them.
+ *
+ * Outputs never run on the network loop.  Each enabled output gets its own
+ * writer thread and its own bounded queue of event references; hp_output_
+ * publish() pushes an event to every queue.  Writers take whole batches, so
+ * a slow disk costs one syscall per batch, not per event.
+ *
+ * Back-pressure: when any queue passes its high-water mark the listeners stop
+ * accepting (hp_output_congested() turns true) until all queues drain below
+ * the low-water mark, so an overloaded sensor slows down instead of losing
+ * events.  Only if a queue is completely full does the publisher wait (a
+ * bounded time) and then shed the event; every shed event is counted per
+ * output and reported in the log and in the sensor.stats / sensor.stop
+ * events.
+ *
+ * An output is a struct hp_output_ops: open (in the main thread, before
+ * privileges are dropped, so files can be created), write (a batch, in the
+ * writer thread), tick (about every 200 ms in the writer thread: flush,
+ * commit, retention), reopen (SIGHUP), close (flush everything).
+ */
+#ifndef HP_OUTPUT_H
+#define HP_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hp_event;
+struct hp_config;
+struct hp_output_cfg;
+
+struct hp_output_ops {
+    const char *name;
+    /* Wait this long after the first queued event to gather a larger batch
+     * (one transaction per batch for databases); 0 writes at once. */
+    unsigned batch_delay_ms;
+    /* Validate keys and open; 0 or -1 with message in err. */
+    int  (*open)(void **state, const struct hp_config *cfg, const struct hp_output_cfg *ocfg,
+                 char *err, size_t errlen);
+    /* Write a batch; return 0, or -1 if nothing could be written (will be retried). */
+    int  (*write)(void *state, struct hp_event *const *evs, size_t n);
+    void (*tick)(void *state, int64_t now_us);
+    void (*reopen)(void *state);
+    void (*close)(void *state);
+};
+
+/* Registry of output kinds (src/store/). */
+const struct hp_output_ops *hp_output_find(const char *name);
+
+/* Start the enabled outputs of cfg; 0 or -1 with err. */
+int  hp_outputs_start(const struct hp_config *cfg, char *err, size_t errlen);
+/* Drain every queue, close outputs, join threads. */
+void hp_outputs_stop(void);
+/* Publish (takes one reference; the caller's reference is consumed). */
+int  hp_output_publish(struct hp_event *e);
+bool hp_output_congested(void);
+void hp_outputs_reopen(void);
+/* Whether the disk floor was crossed (payload bytes should not be written).
+ * Outputs that watch the disk report it with hp_output_note_disk(). */
+bool hp_output_disk_low(void);
+void hp_output_note_disk(bool low);
+
+struct hp_output_stats {
+    const char *name;
+    uint64_t written;
+    uint64_t shed;
+    uint64_t errors;
+    uint64_t queued;
+};
+size_t hp_outputs_stats(struct hp_output_stats *out, size_t max);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * privs.c - privilege drop and sandbox.
+ *
+ * Order at start-up (sensor.c): open outputs and bind sockets as whatever
+ * user started us, then hp_privs_drop() (root -> configured user, all
+ * threads, irreversibly; no_new_privs), then hp_privs_sandbox().  The filter
+ * is a deny-list of what a honeypot never needs: running programs
+ * (execve/execveat), debugging others (ptrace, process_vm_*), and changing
+ * the system (mount, module loading, reboot, kexec, swap, chroot, bpf,
+ * keyctl).  A denied call fails with EPERM; it is applied to every thread
+ * (TSYNC), including the output writers.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+#include "log.h"
+#include "privs.h"
+#include "util.h"
+
+static int lookup_user(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        snprintf(err, errlen, "[sensor] user: no such user '%s'", user);
+        return -1;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    return 0;
+}
+
+static bool keep_root(const char *user)
+{
+    return !user || !*user || strcmp(user, "root") == 0;
+}
+
+/* chown a directory and the files directly inside it. */
+static void chown_tree1(const char *dir, uid_t uid, gid_t gid)
+{
+    if (chown(dir, uid, gid) != 0)
+        return;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(path, &st) != 0 || S_ISLNK(st.st_mode))
+            continue;
+        if (S_ISDIR(st.st_mode))
+            chown_tree1(path, uid, gid);      /* the data dir is shallow: log/, payloads/, ... */
+        else if (chown(path, uid, gid) != 0)
+            hp_warn("cannot chown %s: %s", path, strerror(errno));
+    }
+    closedir(d);
+}
+
+int hp_privs_prepare_dir(const char *dir, const char *user, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create data_dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (geteuid() != 0 || keep_root(user))
+        return 0;
+    uid_t uid;
+    gid_t gid;
+    return lookup_user(user, &uid, &gid, err, errlen);
+}
+
+int hp_privs_drop(const char *user, const char *data_dir, char *err, size_t errlen)
+{
+    if (geteuid() == 0 && !keep_root(user)) {
+        uid_t uid;
+        gid_t gid;
+        if (lookup_user(user, &uid, &gid, err, errlen) != 0)
+            return -1;
+        chown_tree1(data_dir, uid, gid);
+        if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+            snprintf(err, errlen, "cannot switch to user %s: %s", user, strerror(errno));
+            return -1;
+        }
+        if (setuid(0) == 0 || seteuid(0) == 0) {
+            snprintf(err, errlen, "privileges could be regained after dropping to %s", user);
+            return -1;
+        }
+        hp_info("running as user %s (uid %u)", user, (unsigned)uid);
+    } else if (geteuid() == 0) {
+        hp_warn("running as root: set [sensor] user to an unprivileged account");
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        snprintf(err, errlen, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
+        return -1;
+    }
+    /* Core dumps could leak attacker data and keys to other users. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    return 0;
+}
+
+int hp_privs_sandbox(char *err, size_t errlen)
+{
+    static const char *const denied[] = {
+        "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
+        "mount", "umount2", "pivot_root", "chroot", "reboot", "kexec_load", "kexec_file_load",
+        "init_module", "finit_module", "delete_module", "swapon", "swapoff", "bpf",
+        "keyctl", "add_key", "request_key", "personality", "userfaultfd", "perf_event_open",
+        "open_by_handle_at", "setns", "unshare", "acct", "settimeofday", "clock_settime",
+    };
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx) {
+        snprintf(err, errlen, "seccomp_init failed");
+        return -1;
+    }
+    for (size_t i = 0; i < HP_ARRAY_LEN(denied); i++) {
+        int nr = seccomp_syscall_resolve_name(denied[i]);
+        if (nr == __NR_SCMP_ERROR)
+            continue;            /* not on this architecture */
+        if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0) != 0) {
+            snprintf(err, errlen, "seccomp: cannot add rule for %s", denied[i]);
+            seccomp_release(ctx);
+            return -1;
+        }
+    }
+    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+    int rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (rc != 0) {
+        snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
+        return -1;
+    }
+    return 0;
+}

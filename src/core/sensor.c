@@ -1,0 +1,226 @@
+/*
+ * sensor.c - start, run and stop the sensor.
+ *
+ * Start-up order matters for safety:
+ *   1. data directory prepared and owned by the run-time user
+ *   2. outputs opened and their writer threads started
+ *   3. every listening socket bound (ports below 1024 need root)
+ *   4. root dropped, no_new_privs, seccomp filter (no execve) in all threads
+ *   5. sensor.start event, then the event loop
+ * SIGTERM/SIGINT: stop accepting, close every connection (each gets its
+ * session.closed), sensor.stop, drain and close every output, exit 0.
+ * SIGHUP: reopen the operational log and the JSONL file (logrotate).
+ */
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "event.h"
+#include "log.h"
+#include "output.h"
+#include "privs.h"
+#include "proto.h"
+#include "sensor.h"
+#include "srcmap.h"
+#include "util.h"
+
+struct hp_sensor hp_sensor;
+
+static void emit_start(const struct hp_config *cfg)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, NULL, "sensor.start");
+    hp_ev_str(&ev, "version", HP_VERSION);
+    hp_ev_int(&ev, "pid", getpid());
+    hp_ev_str(&ev, "config", cfg->path);
+    hp_ev_uint(&ev, "user_id", geteuid());
+    hp_ev_arr_begin(&ev, "services");
+    for (size_t i = 0; i < cfg->nservices; i++) {
+        const struct hp_service_cfg *s = &cfg->services[i];
+        hp_ev_obj_begin(&ev, NULL);
+        hp_ev_str(&ev, "name", s->name);
+        hp_ev_str(&ev, "protocol", s->proto->name);
+        hp_ev_arr_begin(&ev, "bind");
+        for (size_t b = 0; b < s->nbind; b++)
+            hp_ev_elem_str(&ev, s->bind[b]);
+        hp_ev_arr_end(&ev);
+        hp_ev_arr_begin(&ev, "tcp_ports");
+        for (size_t p = 0; p < s->ntcp; p++)
+            hp_ev_elem_int(&ev, s->tcp_ports[p]);
+        hp_ev_arr_end(&ev);
+        hp_ev_arr_begin(&ev, "udp_ports");
+        for (size_t p = 0; p < s->nudp; p++)
+            hp_ev_elem_int(&ev, s->udp_ports[p]);
+        hp_ev_arr_end(&ev);
+        hp_ev_obj_end(&ev);
+    }
+    hp_ev_arr_end(&ev);
+    hp_ev_emit(&ev);
+}
+
+/* Counters shared by sensor.stats and sensor.stop. */
+static void put_counters(struct hp_ev *ev)
+{
+    const struct hp_counters *n = &hp_sensor.n;
+    hp_ev_uint(ev, "connections_active", hp_sensor.active);
+    hp_ev_uint(ev, "connections_accepted", n->accepted);
+    hp_ev_uint(ev, "connections_closed", n->closed);
+    hp_ev_uint(ev, "refused_per_source", n->refused_per_source);
+    hp_ev_uint(ev, "refused_error", n->refused_error);
+    hp_ev_uint(ev, "accept_pauses", n->accept_pauses);
+    hp_ev_uint(ev, "udp_datagrams", n->udp_datagrams);
+    hp_ev_uint(ev, "udp_dropped", n->udp_dropped);
+    hp_ev_uint(ev, "udp_sessions", n->udp_sessions);
+    hp_ev_bool(ev, "disk_low", hp_output_disk_low());
+    struct hp_output_stats st[8];
+    size_t k = hp_outputs_stats(st, 8);
+    hp_ev_obj_begin(ev, "outputs");
+    for (size_t i = 0; i < k; i++) {
+        hp_ev_obj_begin(ev, st[i].name);
+        hp_ev_uint(ev, "written", st[i].written);
+        hp_ev_uint(ev, "queued", st[i].queued);
+        hp_ev_uint(ev, "shed", st[i].shed);
+        hp_ev_uint(ev, "errors", st[i].errors);
+        hp_ev_obj_end(ev);
+    }
+    hp_ev_obj_end(ev);
+}
+
+/* One sensor.limit event per source refused since the last report. */
+static void report_refused(struct hp_srcent *e, void *arg)
+{
+    char ip[HP_IPSTR_LEN];
+    struct hp_ev ev;
+    static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (memcmp(e->addr, v4mapped, 12) == 0)
+        snprintf(ip, sizeof(ip), "%u.%u.%u.%u", e->addr[12], e->addr[13], e->addr[14], e->addr[15]);
+    else
+        inet_ntop(AF_INET6, e->addr, ip, sizeof(ip));
+    hp_ev_begin(&ev, NULL, "sensor.limit");
+    hp_ev_str(&ev, "limit", "max_per_source");
+    hp_ev_str(&ev, "src_ip", ip);
+    hp_ev_uint(&ev, "refused", e->refused);
+    hp_ev_uint(&ev, "active", e->active);
+    hp_ev_emit(&ev);
+    e->refused = 0;
+}
+
+static void stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, NULL, "sensor.stats");
+    put_counters(&ev);
+    hp_ev_emit(&ev);
+}
+
+/* Every second: expire UDP sessions, report refused sources, check back-pressure. */
+static void housekeeping_cb(evutil_socket_t fd, short what, void *arg)
+{
+    hp_udp_sweep(false);
+    hp_srcmap_each_refused(report_refused, NULL);
+    hp_listeners_check();
+}
+
+static void stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+    hp_info("signal %d: stopping", (int)sig);
+    hp_sensor.stopping = true;
+    event_base_loopbreak(hp_sensor.base);
+}
+
+static void hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+    hp_info("SIGHUP: reopening log files");
+    hp_log_reopen();
+    hp_outputs_reopen();
+}
+
+static int startup(struct hp_config *cfg)
+{
+    char err[1024];
+    enum hp_log_level lvl;
+
+    if (hp_log_parse_level(cfg->log_level, &lvl) == 0)
+        hp_log_set_level(lvl);
+    if (hp_log_open(cfg->log_file) != 0) {
+        fprintf(stderr, "hanipo: cannot open log_file %s: %m\n", cfg->log_file);
+        return 1;
+    }
+    hp_event_set_sensor(cfg->sensor_name);
+    hp_sensor.cfg = cfg;
+    if (hp_privs_prepare_dir(cfg->data_dir, cfg->user, err, sizeof(err)) != 0 ||
+        hp_outputs_start(cfg, err, sizeof(err)) != 0) {
+        hp_error("%s", err);
+        return 1;
+    }
+    struct event_config *ec = event_config_new();
+    event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);    /* one network thread */
+    hp_sensor.base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    if (!hp_sensor.base || hp_listeners_open(cfg, err, sizeof(err)) != 0) {
+        hp_error("%s", hp_sensor.base ? err : "cannot create the event loop");
+        return 1;
+    }
+    if (hp_privs_drop(cfg->user, cfg->data_dir, err, sizeof(err)) != 0 || hp_privs_sandbox(err, sizeof(err)) != 0) {
+        hp_error("%s", err);
+        return 1;
+    }
+    return 0;
+}
+
+static void shutdown_all(void)
+{
+    hp_listeners_close();
+    hp_conn_close_all("shutdown");
+    hp_udp_sweep(true);
+    hp_srcmap_each_refused(report_refused, NULL);
+    struct hp_ev ev;
+    hp_ev_begin(&ev, NULL, "sensor.stop");
+    put_counters(&ev);
+    hp_ev_emit(&ev);
+    hp_outputs_stop();
+    hp_services_free();
+}
+
+int hp_sensor_run(struct hp_config *cfg)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int rc = startup(cfg);
+    if (rc != 0) {
+        hp_outputs_stop();
+        return rc;
+    }
+    struct event_base *base = hp_sensor.base;
+    struct event *sig_term = evsignal_new(base, SIGTERM, stop_cb, NULL);
+    struct event *sig_int = evsignal_new(base, SIGINT, stop_cb, NULL);
+    struct event *sig_hup = evsignal_new(base, SIGHUP, hup_cb, NULL);
+    struct event *stats = event_new(base, -1, EV_PERSIST, stats_cb, NULL);
+    struct event *house = event_new(base, -1, EV_PERSIST, housekeeping_cb, NULL);
+    struct timeval st = { (time_t)(cfg->stats_interval_ms / 1000), (suseconds_t)(cfg->stats_interval_ms % 1000) * 1000 };
+    struct timeval one = { 1, 0 };
+    evsignal_add(sig_term, NULL);
+    evsignal_add(sig_int, NULL);
+    evsignal_add(sig_hup, NULL);
+    if (cfg->stats_interval_ms)
+        event_add(stats, &st);
+    event_add(house, &one);
+
+    emit_start(cfg);
+    hp_info("sensor %s started: %zu service(s), %zu listening socket(s), data in %s",
+            cfg->sensor_name, cfg->nservices, hp_listeners_count(), cfg->data_dir);
+    event_base_dispatch(base);
+
+    shutdown_all();
+    event_free(sig_term);
+    event_free(sig_int);
+    event_free(sig_hup);
+    event_free(stats);
+    event_free(house);
+    event_base_free(base);
+    hp_info("stopped");
+    return 0;
+}

@@ -1,0 +1,229 @@
+/*
+ * util.c - clocks, randomness, time formatting and config value parsing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include "util.h"
+
+int64_t hp_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t hp_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+size_t hp_fmt_iso8601(int64_t ts_us, char *out, size_t outlen)
+{
+    time_t sec = (time_t)(ts_us / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    int n = snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts_us % 1000000));
+    return n > 0 ? (size_t)n : 0;
+}
+
+void hp_fmt_day(int64_t ts_us, char *out, size_t outlen)
+{
+    time_t sec = (time_t)(ts_us / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    snprintf(out, outlen, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* Random bytes come from a pool refilled by getrandom(), so a session id does
+ * not cost a system call.  Only the network thread draws ids; the lock keeps
+ * other threads safe anyway. */
+#include <pthread.h>
+static pthread_mutex_t rnd_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t rnd_pool[4096];
+static size_t rnd_left;
+
+void hp_random_bytes(void *out, size_t n)
+{
+    uint8_t *o = out;
+    pthread_mutex_lock(&rnd_lock);
+    while (n > 0) {
+        if (rnd_left == 0) {
+            size_t got = 0;
+            while (got < sizeof(rnd_pool)) {
+                ssize_t r = getrandom(rnd_pool + got, sizeof(rnd_pool) - got, 0);
+                if (r < 0) {
+                    if (errno == EINTR)
+                        continue;
+                    abort();
+                }
+                got += (size_t)r;
+            }
+            rnd_left = sizeof(rnd_pool);
+        }
+        size_t take = n < rnd_left ? n : rnd_left;
+        memcpy(o, rnd_pool + sizeof(rnd_pool) - rnd_left, take);
+        memset(rnd_pool + sizeof(rnd_pool) - rnd_left, 0, take);
+        rnd_left -= take;
+        o += take;
+        n -= take;
+    }
+    pthread_mutex_unlock(&rnd_lock);
+}
+
+uint64_t hp_random_u64(void)
+{
+    uint64_t v;
+    hp_random_bytes(&v, sizeof(v));
+    return v;
+}
+
+void hp_random_hex(char *out, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t raw[64];
+    size_t i = 0;
+    while (i < n) {
+        size_t want = (n - i + 1) / 2;
+        if (want > sizeof(raw))
+            want = sizeof(raw);
+        hp_random_bytes(raw, want);
+        for (size_t k = 0; k < want && i < n; k++) {
+            out[i++] = hex[raw[k] >> 4];
+            if (i < n)
+                out[i++] = hex[raw[k] & 15];
+        }
+    }
+    out[n] = '\0';
+}
+
+int hp_parse_bool(const char *s, int *out)
+{
+    static const char *yes[] = { "1", "true", "yes", "on" };
+    static const char *no[] = { "0", "false", "no", "off" };
+    for (size_t i = 0; i < HP_ARRAY_LEN(yes); i++) {
+        if (strcasecmp(s, yes[i]) == 0) { *out = 1; return 0; }
+        if (strcasecmp(s, no[i]) == 0) { *out = 0; return 0; }
+    }
+    return -1;
+}
+
+int hp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Number followed by a suffix from a table of (suffix, multiplier). */
+static int parse_scaled(const char *s, const char *const *suffix, const uint64_t *mult,
+                        size_t nsuf, uint64_t *out)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    while (*end == ' ')
+        end++;
+    for (size_t i = 0; i < nsuf; i++) {
+        if (strcasecmp(end, suffix[i]) == 0) {
+            if (mult[i] && v > UINT64_MAX / mult[i])
+                return -1;
+            *out = v * mult[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int hp_parse_size(const char *s, uint64_t *out)
+{
+    static const char *const suf[] = { "", "b", "k", "kb", "kib", "m", "mb", "mib", "g", "gb", "gib" };
+    static const uint64_t mul[] = { 1, 1, 1u << 10, 1u << 10, 1u << 10, 1u << 20, 1u << 20, 1u << 20,
+                                    1ull << 30, 1ull << 30, 1ull << 30 };
+    return parse_scaled(s, suf, mul, HP_ARRAY_LEN(suf), out);
+}
+
+int hp_parse_duration_ms(const char *s, uint64_t *out)
+{
+    static const char *const suf[] = { "", "ms", "s", "m", "min", "h", "d" };
+    static const uint64_t mul[] = { 1000, 1, 1000, 60000, 60000, 3600000, 86400000 };
+    return parse_scaled(s, suf, mul, HP_ARRAY_LEN(suf), out);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+char *hp_unescape(const char *s, size_t *outlen)
+{
+    size_t n = strlen(s);
+    char *o = malloc(n + 1);
+    size_t j = 0;
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\' || i + 1 == n) {
+            o[j++] = s[i];
+            continue;
+        }
+        char e = s[++i];
+        switch (e) {
+        case 'r': o[j++] = '\r'; break;
+        case 'n': o[j++] = '\n'; break;
+        case 't': o[j++] = '\t'; break;
+        case '0': o[j++] = '\0'; break;
+        case '\\': o[j++] = '\\'; break;
+        case 'x':
+            if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+                o[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+                i += 2;
+                break;
+            }
+            /* fall through */
+        default:
+            o[j++] = '\\';
+            o[j++] = e;
+        }
+    }
+    o[j] = '\0';
+    if (outlen)
+        *outlen = j;
+    return o;
+}
+
+char *hp_xstrdup(const char *s)
+{
+    char *p = strdup(s ? s : "");
+    if (!p)
+        abort();
+    return p;
+}
+
+void *hp_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        abort();
+    return p;
+}

@@ -1,0 +1,40 @@
+/*
+ * util.h - small process-wide helpers: clocks, random identifiers, time text.
+ */
+#ifndef HP_UTIL_H
+#define HP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define HP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+int64_t hp_now_us(void);             /* wall clock, microseconds since the epoch */
+int64_t hp_mono_ms(void);            /* monotonic clock, milliseconds */
+/* "2026-11-22T00:37:12.123456Z" into out (>= 28 bytes); returns length. */
+size_t hp_fmt_iso8601(int64_t ts_us, char *out, size_t outlen);
+/* UTC calendar day of a timestamp as "YYYY-MM-DD" (out >= 11 bytes). */
+void hp_fmt_day(int64_t ts_us, char *out, size_t outlen);
+
+/* Cryptographically random bytes (getrandom); aborts only if the kernel cannot provide them. */
+void hp_random_bytes(void *out, size_t n);
+uint64_t hp_random_u64(void);
+/* n random lowercase hex characters plus NUL into out (out >= n + 1). */
+void hp_random_hex(char *out, size_t n);
+
+/* Parse helpers for configuration text; return 0 or -1. */
+int hp_parse_bool(const char *s, int *out);
+int hp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Sizes with optional K/M/G suffix (binary multiples). */
+int hp_parse_size(const char *s, uint64_t *out);
+/* Durations with optional ms/s/m/h/d suffix (default seconds) in milliseconds. */
+int hp_parse_duration_ms(const char *s, uint64_t *out);
+/* Decode C-style escapes (\r \n \t \\ \xHH) in a config string; caller frees. */
+char *hp_unescape(const char *s, size_t *outlen);
+
+/* strdup that aborts on OOM (used for configuration, never for peer data). */
+char *hp_xstrdup(const char *s);
+void *hp_xcalloc(size_t n, size_t size);
+
+#endif

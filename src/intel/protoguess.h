@@ -1,0 +1,37 @@
+/*
+ * protoguess.h - label the first bytes of a connection with a protocol guess.
+ *
+ * The catch-all trap records whatever arrives on any port; operators want to
+ * know what it was (an HTTP exploit on 37215, a TLS ClientHello on 8443, an
+ * RDP cookie on 3389, ...).  hp_protoguess() looks only at the bytes, never at
+ * the port, and returns a short protocol name plus a few extracted details
+ * (all of them peer bytes, to be logged as data).  It reads through hp_rd only.
+ */
+#ifndef HP_PROTOGUESS_H
+#define HP_PROTOGUESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HP_GUESS_MAX_DETAILS 4
+#define HP_GUESS_DETAIL_MAX 256
+
+struct hp_guess_detail {
+    const char *key;                 /* static, e.g. "http_method", "rdp_cookie" */
+    const uint8_t *value;            /* points into the input (peer bytes) */
+    size_t len;                      /* capped at HP_GUESS_DETAIL_MAX */
+};
+
+struct hp_guess {
+    const char *proto;               /* static: "http", "tls", ..., "unknown" */
+    int confidence;                  /* 0..100 */
+    struct hp_guess_detail details[HP_GUESS_MAX_DETAILS];
+    int ndetails;
+};
+
+enum hp_guess_transport { HP_GUESS_TCP, HP_GUESS_UDP };
+
+/* Always fills out (proto "unknown" with confidence 0 when nothing fits; "empty" for len 0). */
+void hp_protoguess(const uint8_t *data, size_t len, enum hp_guess_transport t, struct hp_guess *out);
+
+#endif

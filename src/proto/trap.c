@@ -1,0 +1,302 @@
+/*
+ * trap.c - the catch-all trap: accept on any port, record what arrives.
+ *
+ * Honeytrap's job.  The trap answers nothing by default (a silent open port
+ * is what most services look like before the client speaks); it may send a
+ * configured banner after the client has been silent for banner_delay, for
+ * ports whose real service speaks first.
+ *
+ * What the client sends is recorded as trap.payload events, each holding one
+ * chunk of the stream: a chunk ends when it reaches chunk_size (64 KiB),
+ * when the client pauses for flush_after, when it half-closes, or when the
+ * connection ends.  The first chunk carries a protocol guess made from the
+ * bytes alone (src/intel/protoguess.c).  Bytes past max_capture are counted
+ * (session.closed has bytes_in) but not recorded.  Chunks wait in the core's
+ * input buffer, so the trap keeps no buffer of its own.
+ *
+ * A request that is plainly HTTP gets a minimal, generic 404 answer once its
+ * headers (and a Content-Length body) are in, so that web scanners and
+ * curl see a server and move on (http_reply = false turns this off).  The
+ * full web honeypot lives in the http protocol.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "config.h"
+#include "conn.h"
+#include "event.h"
+#include "output.h"
+#include "proto.h"
+#include "util.h"
+#include "../intel/protoguess.h"
+
+struct trap_conf {
+    uint64_t chunk_size;
+    uint64_t max_capture;
+    uint64_t flush_after_ms;
+    uint64_t banner_delay_ms;
+    char *banner;
+    size_t banner_len;
+    bool http_reply;
+};
+
+struct trap_conn {
+    uint64_t recorded;        /* bytes already emitted as trap.payload */
+    bool banner_sent;
+    bool limit_noted;
+    bool timer_is_banner;
+    bool http_done;           /* first request answered (or not HTTP) */
+};
+
+static int trap_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
+{
+    struct trap_conf *tc = hp_xcalloc(1, sizeof(*tc));
+    tc->chunk_size = 64 * 1024;
+    tc->max_capture = 1024 * 1024;
+    tc->flush_after_ms = 2000;
+    tc->banner_delay_ms = 3000;
+    tc->http_reply = true;
+    svc->proto_conf = tc;
+    for (const struct hp_kv *kv = svc->opts; kv; kv = kv->next) {
+        int bad = 0, b;
+        if (strcmp(kv->key, "http_reply") == 0) {
+            bad = hp_parse_bool(kv->value, &b);
+            tc->http_reply = b;
+        } else if (strcmp(kv->key, "chunk_size") == 0)
+            bad = hp_parse_size(kv->value, &tc->chunk_size) || tc->chunk_size < 512 ||
+                  tc->chunk_size > 64 * 1024;
+        else if (strcmp(kv->key, "max_capture") == 0)
+            bad = hp_parse_size(kv->value, &tc->max_capture);
+        else if (strcmp(kv->key, "flush_after") == 0)
+            bad = hp_parse_duration_ms(kv->value, &tc->flush_after_ms);
+        else if (strcmp(kv->key, "banner_delay") == 0)
+            bad = hp_parse_duration_ms(kv->value, &tc->banner_delay_ms);
+        else if (strcmp(kv->key, "banner") == 0) {
+            free(tc->banner);
+            tc->banner = hp_unescape(kv->value, &tc->banner_len);
+        } else {
+            snprintf(err, errlen, "%d: unknown key '%s' in [service %s] (protocol trap)", kv->line,
+                     kv->key, svc->name);
+            return -1;
+        }
+        if (bad) {
+            snprintf(err, errlen, "%d: [service %s]: bad value for %s: '%s'", kv->line, svc->name,
+                     kv->key, kv->value);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void trap_unconfigure(struct hp_service_cfg *svc)
+{
+    struct trap_conf *tc = svc->proto_conf;
+    if (tc)
+        free(tc->banner);
+    free(tc);
+    svc->proto_conf = NULL;
+}
+
+static const struct trap_conf *conf_of(const struct hp_conn *c)
+{
+    return hp_conn_service_cfg(c)->proto_conf;
+}
+
+/* Write one trap.payload event with the given bytes (peer data). */
+static void emit_payload(const struct hp_evctx *ctx, uint64_t offset,
+                         const uint8_t *data, size_t len, enum hp_guess_transport t)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, ctx, "trap.payload");
+    hp_ev_uint(&ev, "offset", offset);
+    hp_ev_uint(&ev, "length", len);
+    if (offset == 0) {
+        struct hp_guess g;
+        hp_protoguess(data, len, t, &g);
+        hp_ev_str(&ev, "proto_guess", g.proto);
+        hp_ev_int(&ev, "guess_confidence", g.confidence);
+        for (int i = 0; i < g.ndetails; i++)
+            hp_ev_bytes(&ev, g.details[i].key, g.details[i].value, g.details[i].len);
+    }
+    if (hp_output_disk_low())
+        hp_ev_str(&ev, "payload_omitted", "disk_floor");
+    else
+        hp_ev_bytes(&ev, "payload", data, len);
+    hp_ev_emit(&ev);
+}
+
+/* Emit up to n buffered bytes as one chunk (within max_capture) and consume them. */
+static void trap_flush(struct hp_conn *c, size_t n)
+{
+    const struct trap_conf *tc = conf_of(c);
+    struct trap_conn *t = c->pstate;
+    size_t have;
+    const uint8_t *data = hp_conn_input(c, &have);
+    if (n > have)
+        n = have;
+    if (n == 0)
+        return;
+    size_t rec = n;
+    if (t->recorded >= tc->max_capture)
+        rec = 0;
+    else if (t->recorded + rec > tc->max_capture)
+        rec = (size_t)(tc->max_capture - t->recorded);
+    if (rec > 0) {
+        emit_payload(&c->ctx, t->recorded, data, rec, HP_GUESS_TCP);
+        t->recorded += rec;
+    }
+    if (rec < n && !t->limit_noted) {
+        struct hp_ev ev;
+        t->limit_noted = true;
+        hp_ev_begin(&ev, &c->ctx, "trap.capture_limit");
+        hp_ev_uint(&ev, "max_capture", tc->max_capture);
+        hp_ev_emit(&ev);
+    }
+    hp_conn_consume(c, n);
+}
+
+/*
+ * Length of a complete HTTP request at the start of the input (headers plus
+ * a Content-Length body, capped by what the chunk can hold), 0 if it is not
+ * complete yet, -1 if the input is not an HTTP request.
+ */
+static long http_request_len(const uint8_t *data, size_t len, size_t cap)
+{
+    struct hp_guess g;
+    hp_protoguess(data, len, HP_GUESS_TCP, &g);
+    if (strcmp(g.proto, "http") != 0)   /* too early to tell, or not HTTP */
+        return (len < 64 && !memchr(data, '\n', len)) ? 0 : -1;
+    struct hp_rd rd;
+    const uint8_t *line;
+    size_t ll;
+    uint64_t clen = 0;
+    hp_rd_init(&rd, data, len);
+    if (!hp_rd_line(&rd, len, &line, &ll))
+        return 0;                          /* request line not complete */
+    while (hp_rd_line(&rd, len, &line, &ll)) {
+        if (ll == 0) {
+            size_t hdr = hp_rd_pos(&rd);
+            if (clen > cap - hdr)
+                clen = cap - hdr;          /* answer once the chunk is full */
+            return hdr + clen <= len ? (long)(hdr + clen) : 0;
+        }
+        if (ll > 15 && strncasecmp((const char *)line, "content-length:", 15) == 0) {
+            char num[24];
+            size_t k = 0;
+            for (size_t i = 15; i < ll && k < sizeof(num) - 1; i++)
+                if (line[i] >= '0' && line[i] <= '9')
+                    num[k++] = (char)line[i];
+            num[k] = '\0';
+            clen = k ? strtoull(num, NULL, 10) : 0;
+        }
+    }
+    return 0;
+}
+
+static void http_answer(struct hp_conn *c, size_t reqlen)
+{
+    static const char body[] = "<html>\r\n<head><title>404 Not Found</title></head>\r\n"
+                               "<body>\r\n<h1>Not Found</h1>\r\n</body>\r\n</html>\r\n";
+    char date[64], hdr[256];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    int n = snprintf(hdr, sizeof(hdr),
+                     "HTTP/1.1 404 Not Found\r\nDate: %s\r\nContent-Type: text/html\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n", date, sizeof(body) - 1);
+    trap_flush(c, reqlen);
+    hp_conn_send(c, hdr, (size_t)n);
+    hp_conn_send(c, body, sizeof(body) - 1);
+    hp_conn_close(c, "http_reply");
+}
+
+static void trap_accept(struct hp_conn *c)
+{
+    const struct trap_conf *tc = conf_of(c);
+    struct trap_conn *t = c->pstate;
+    if (tc->banner_len) {
+        t->timer_is_banner = true;
+        hp_conn_set_timer(c, tc->banner_delay_ms ? tc->banner_delay_ms : 1);
+    }
+}
+
+static void trap_data(struct hp_conn *c, struct hp_rd *in)
+{
+    const struct trap_conf *tc = conf_of(c);
+    struct trap_conn *t = c->pstate;
+    (void)in;               /* the trap records bytes; it parses nothing itself */
+    size_t have;
+    const uint8_t *data = hp_conn_input(c, &have);
+    if (tc->http_reply && !t->http_done && t->recorded == 0) {
+        long rl = http_request_len(data, have, tc->chunk_size);
+        if (rl > 0) {
+            t->http_done = true;
+            http_answer(c, (size_t)rl);
+            return;
+        }
+        if (rl < 0 || have >= tc->chunk_size)
+            t->http_done = true;
+    }
+    while (have >= tc->chunk_size) {
+        trap_flush(c, tc->chunk_size);
+        hp_conn_input(c, &have);
+    }
+    /* A client that spoke first gets no banner; a pause flushes the chunk. */
+    t->timer_is_banner = false;
+    hp_conn_set_timer(c, have ? tc->flush_after_ms : 0);
+}
+
+static void trap_timer(struct hp_conn *c)
+{
+    const struct trap_conf *tc = conf_of(c);
+    struct trap_conn *t = c->pstate;
+    if (t->timer_is_banner && !t->banner_sent) {
+        t->banner_sent = true;
+        t->timer_is_banner = false;
+        hp_conn_send(c, tc->banner, tc->banner_len);
+        return;
+    }
+    size_t have;
+    hp_conn_input(c, &have);
+    trap_flush(c, have);
+}
+
+static void trap_eof(struct hp_conn *c)
+{
+    size_t have;
+    hp_conn_input(c, &have);
+    trap_flush(c, have);
+    hp_conn_close(c, "eof");
+}
+
+static void trap_close(struct hp_conn *c)
+{
+    size_t have;
+    hp_conn_input(c, &have);
+    trap_flush(c, have);
+}
+
+static void trap_datagram(struct hp_udp_peer *p, const uint8_t *data, size_t len)
+{
+    const struct trap_conf *tc = p->cfg->proto_conf;
+    size_t rec = len < tc->max_capture ? len : (size_t)tc->max_capture;
+    emit_payload(&p->ctx, 0, data, rec, HP_GUESS_UDP);
+}
+
+const struct hp_proto hp_proto_trap = {
+    .name = "trap",
+    .transports = HP_TRANSPORT_TCP | HP_TRANSPORT_UDP,
+    .default_tcp_ports = NULL,
+    .conn_state_size = sizeof(struct trap_conn),
+    .configure = trap_configure,
+    .unconfigure = trap_unconfigure,
+    .on_accept = trap_accept,
+    .on_data = trap_data,
+    .on_eof = trap_eof,
+    .on_timer = trap_timer,
+    .on_close = trap_close,
+    .on_datagram = trap_datagram,
+};

@@ -1,0 +1,204 @@
+/*
+ * sqlite.c - embedded SQLite store: every event as a row, common fields indexed.
+ *
+ * Schema (docs/events.md): events(id, ts, eventid, session, protocol, src_ip,
+ * src_port, dst_port, data) where ts is microseconds since the epoch (UTC)
+ * and data is the whole event JSON.  Indexes on ts, src_ip, protocol,
+ * dst_port, (eventid, ts) and session serve reports and the dashboard.
+ *
+ * One transaction per batch: the writer thread gathers events for
+ * batch_delay_ms, then inserts them all and commits, so a busy sensor makes
+ * few large transactions.  WAL with synchronous=NORMAL: a committed batch
+ * survives kill -9.  A failed batch is rolled back and retried whole, so
+ * rows are never duplicated or half-written.  Retention deletes old rows in
+ * small chunks once an hour so readers are never blocked for long.
+ */
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "event.h"
+#include "log.h"
+#include "output.h"
+#include "util.h"
+
+struct store_sqlite {
+    sqlite3 *db;
+    sqlite3_stmt *ins;
+    uint64_t retention_days;
+    int64_t next_retention_us;
+    struct hp_ratelimit err_rl;
+};
+
+static const char *const schema_sql =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS events("
+    " id INTEGER PRIMARY KEY,"
+    " ts INTEGER NOT NULL,"
+    " eventid TEXT NOT NULL,"
+    " session TEXT,"
+    " protocol TEXT,"
+    " src_ip TEXT,"
+    " src_port INTEGER,"
+    " dst_port INTEGER,"
+    " data TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
+    "CREATE INDEX IF NOT EXISTS events_src_ip ON events(src_ip);"
+    "CREATE INDEX IF NOT EXISTS events_protocol ON events(protocol);"
+    "CREATE INDEX IF NOT EXISTS events_dst_port ON events(dst_port);"
+    "CREATE INDEX IF NOT EXISTS events_eventid_ts ON events(eventid, ts);"
+    "CREATE INDEX IF NOT EXISTS events_session ON events(session);"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+    "INSERT OR IGNORE INTO meta VALUES('schema_version', '1');";
+
+static int sq_exec(struct store_sqlite *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    if (hp_ratelimit_ok(&s->err_rl, 10000))
+        hp_error("sqlite: %s", msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    return -1;
+}
+
+static int sq_open(void **state, const struct hp_config *cfg, const struct hp_output_cfg *oc,
+                   char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/hanipo.sqlite", cfg->data_dir);
+    for (const struct hp_kv *kv = oc->opts; kv; kv = kv->next) {
+        if (strcmp(kv->key, "path") == 0 && kv->value[0]) {
+            snprintf(path, sizeof(path), "%s", kv->value);
+        } else {
+            snprintf(err, errlen, "%s:%d: [output sqlite]: bad key or value '%s'", cfg->path,
+                     kv->line, kv->key);
+            return -1;
+        }
+    }
+    struct store_sqlite *s = hp_xcalloc(1, sizeof(*s));
+    s->retention_days = cfg->retention_days;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "sqlite: cannot open %s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);   /* readers (reports) may hold the lock briefly */
+    if (sq_exec(s, schema_sql) != 0) {
+        snprintf(err, errlen, "sqlite: cannot create schema in %s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (sqlite3_prepare_v3(s->db,
+                           "INSERT INTO events(ts,eventid,session,protocol,src_ip,src_port,dst_port,data)"
+                           " VALUES(?,?,?,?,?,?,?,?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, &s->ins, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    *state = s;
+    return 0;
+fail:
+    sqlite3_close(s->db);
+    free(s);
+    return -1;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && v[0])
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int sq_insert(struct store_sqlite *s, const struct hp_event *e)
+{
+    sqlite3_stmt *st = s->ins;
+    sqlite3_bind_int64(st, 1, e->ts_us);
+    sqlite3_bind_text(st, 2, e->eventid, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 3, e->session);
+    bind_text_or_null(st, 4, e->protocol);
+    bind_text_or_null(st, 5, e->src_ip);
+    if (e->session[0]) {
+        sqlite3_bind_int(st, 6, e->src_port);
+        sqlite3_bind_int(st, 7, e->dst_port);
+    } else {
+        sqlite3_bind_null(st, 6);
+        sqlite3_bind_null(st, 7);
+    }
+    sqlite3_bind_text(st, 8, e->json, (int)e->json_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int sq_write(void *state, struct hp_event *const *evs, size_t n)
+{
+    struct store_sqlite *s = state;
+    if (sq_exec(s, "BEGIN") != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (sq_insert(s, evs[i]) != 0) {
+            if (hp_ratelimit_ok(&s->err_rl, 10000))
+                hp_error("sqlite: insert failed: %s (batch kept, will retry)", sqlite3_errmsg(s->db));
+            sq_exec(s, "ROLLBACK");
+            return -1;
+        }
+    }
+    if (sq_exec(s, "COMMIT") != 0) {
+        sq_exec(s, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
+/* Delete rows older than the retention period, a chunk at a time. */
+static void sq_retention(struct store_sqlite *s, int64_t now_us)
+{
+    char sql[160];
+    int64_t cutoff = now_us - (int64_t)s->retention_days * 86400 * 1000000;
+    snprintf(sql, sizeof(sql),
+             "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < %lld LIMIT 10000)",
+             (long long)cutoff);
+    int total = 0;
+    for (int round = 0; round < 1000; round++) {
+        if (sq_exec(s, sql) != 0)
+            break;
+        int n = sqlite3_changes(s->db);
+        total += n;
+        if (n < 10000)
+            break;
+    }
+    if (total)
+        hp_info("sqlite: retention: removed %d events older than %llu days", total,
+                (unsigned long long)s->retention_days);
+}
+
+static void sq_tick(void *state, int64_t now_us)
+{
+    struct store_sqlite *s = state;
+    if (s->retention_days && now_us >= s->next_retention_us) {
+        sq_retention(s, now_us);
+        s->next_retention_us = now_us + 3600LL * 1000000;
+    }
+}
+
+static void sq_close(void *state)
+{
+    struct store_sqlite *s = state;
+    sqlite3_finalize(s->ins);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+const struct hp_output_ops hp_output_sqlite = {
+    .name = "sqlite",
+    .batch_delay_ms = 50,
+    .open = sq_open,
+    .write = sq_write,
+    .tick = sq_tick,
+    .close = sq_close,
+};

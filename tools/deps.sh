@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install what hanipo needs to build, run and test on Debian 12; do nothing
+# when everything is present.  Called by 'make deps' (and so by make run / make test).
+set -eu
+
+# Build and run-time libraries, test clients and tools.
+PKGS="build-essential pkg-config clang libclang-rt-14-dev
+libevent-dev libinih-dev libsqlite3-dev libssl-dev libseccomp-dev libcmocka-dev
+sqlite3 python3 curl openssl netcat-openbsd socat nftables iproute2 procps"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing packages:$missing" >&2
+        echo "deps: run 'make deps' as root (or: sudo apt-get install$missing)" >&2
+        exit 1
+    fi
+    echo "deps: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
