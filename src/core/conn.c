@@ -19,6 +19,7 @@
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,29 +65,30 @@ static void addr_to_str(const struct sockaddr_storage *ss, char *ip, size_t iple
     }
 }
 
-/* The destination the client really dialled: with an nftables/iptables
- * REDIRECT or DNAT, SO_ORIGINAL_DST differs from the local address. */
-static void conn_local_addr(struct hp_conn *c, uint16_t listen_port)
+/*
+ * The destination the client really dialled.  With an nftables/iptables
+ * REDIRECT or DNAT, conntrack knows the original destination
+ * (SO_ORIGINAL_DST); otherwise it is the local address, which the kernel is
+ * only asked for when the listener is bound to a wildcard address.
+ */
+static void conn_local_addr(struct hp_conn *c, const struct sockaddr_storage *peer,
+                            const struct sockaddr_storage *local)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
+    bool v6 = peer->ss_family == AF_INET6;
     memset(&ss, 0, sizeof(ss));
-    if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
-        struct sockaddr_storage orig;
-        socklen_t ol = sizeof(orig);
-        memset(&orig, 0, sizeof(orig));
-        if (ss.ss_family == AF_INET &&
-            getsockopt(c->fd, SOL_IP, SO_ORIGINAL_DST, &orig, &ol) == 0 && orig.ss_family == AF_INET)
-            ss = orig;
-        else if (ss.ss_family == AF_INET6 &&
-                 getsockopt(c->fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &orig, &ol) == 0 &&
-                 orig.ss_family == AF_INET6)
-            ss = orig;
+    if (getsockopt(c->fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IP6T_SO_ORIGINAL_DST : SO_ORIGINAL_DST, &ss, &sl) == 0 &&
+        ss.ss_family == peer->ss_family) {
         addr_to_str(&ss, c->ctx.dst_ip, sizeof(c->ctx.dst_ip), &c->ctx.dst_port);
-    } else {
-        snprintf(c->ctx.dst_ip, sizeof(c->ctx.dst_ip), "unknown");
-        c->ctx.dst_port = listen_port;
+        return;
     }
+    sl = sizeof(ss);
+    if (!hp_sockaddr_is_any(local))
+        ss = *local;
+    else if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) != 0)
+        ss = *local;
+    addr_to_str(&ss, c->ctx.dst_ip, sizeof(c->ctx.dst_ip), &c->ctx.dst_port);
 }
 
 /* ---- events ------------------------------------------------------------------ */
@@ -395,20 +397,14 @@ static void refuse(struct hp_srcent *src, int fd)
                 (unsigned long long)k, (unsigned long long)hp_sensor.n.refused_per_source);
 }
 
-void hp_conn_accept(struct hp_service *svc, int fd, uint16_t listen_port)
+void hp_conn_accept(struct hp_service *svc, int fd, const struct sockaddr_storage *peer,
+                    const struct sockaddr_storage *local)
 {
+    uint16_t listen_port = hp_sockaddr_port(local);
     struct hp_sensor *s = &hp_sensor;
-    struct sockaddr_storage peer;
-    socklen_t pl = sizeof(peer);
     uint8_t key[16];
 
-    memset(&peer, 0, sizeof(peer));
-    if (getpeername(fd, (struct sockaddr *)&peer, &pl) != 0) {
-        close(fd);                  /* already gone */
-        s->n.refused_error++;
-        return;
-    }
-    hp_srcmap_key(&peer, key);
+    hp_srcmap_key(peer, key);
     struct hp_srcent *src = hp_srcmap_get(key);
     if (src->active >= s->cfg->max_per_source) {
         refuse(src, fd);
@@ -417,7 +413,7 @@ void hp_conn_accept(struct hp_service *svc, int fd, uint16_t listen_port)
 
     struct hp_conn *c = hp_xcalloc(1, sizeof(*c));
     c->fd = fd;
-    c->peer = peer;
+    c->peer = *peer;
     c->svc = svc;
     c->proto = svc->proto;
     c->src = src;
@@ -428,8 +424,8 @@ void hp_conn_accept(struct hp_service *svc, int fd, uint16_t listen_port)
     c->ctx.protocol = svc->proto->name;
     c->ctx.service = svc->cfg->name;
     c->ctx.transport = "tcp";
-    addr_to_str(&peer, c->ctx.src_ip, sizeof(c->ctx.src_ip), &c->ctx.src_port);
-    conn_local_addr(c, listen_port);
+    addr_to_str(peer, c->ctx.src_ip, sizeof(c->ctx.src_ip), &c->ctx.src_port);
+    conn_local_addr(c, peer, local);
     if (svc->proto->conn_state_size)
         c->pstate = hp_xcalloc(1, svc->proto->conn_state_size);
     c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);

@@ -67,6 +67,7 @@ static size_t field_begin(struct hp_ev *ev, const char *key)
     if (ev->need_comma[ev->depth])
         hp_buf_putc(b, ',');
     if (key) {
+        /* Keys are our own identifiers, or peer-derived ones already checked by the caller. */
         hp_json_str(b, key, strlen(key));
         hp_buf_putc(b, ':');
     }
@@ -117,7 +118,9 @@ void hp_ev_begin(struct hp_ev *ev, const struct hp_evctx *ctx, const char *event
     ev->meta.eventid = eventid;
 
     hp_fmt_iso8601(ev->meta.ts_us, ts, sizeof(ts));
-    snprintf(uid, sizeof(uid), "%s-%llu", hp_event_run_id(), (unsigned long long)ev->meta.seq);
+    memcpy(uid, hp_event_run_id(), 16);
+    uid[16] = '-';
+    hp_fmt_u64(ev->meta.seq, uid + 17);
 
     hp_buf_putc(ev->b, '{');
     put_common_str(ev, "timestamp", ts);
@@ -176,15 +179,20 @@ void hp_ev_b64(struct hp_ev *ev, const char *key, const void *s, size_t n)
 
 void hp_ev_int(struct hp_ev *ev, const char *key, int64_t v)
 {
-    size_t m = field_begin(ev, key);
-    hp_buf_printf(ev->b, "%lld", (long long)v);
+    char num[24];
+    size_t m = field_begin(ev, key), n = 0;
+    if (v < 0)
+        num[n++] = '-';
+    n += hp_fmt_u64(v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, num + n);
+    hp_buf_put(ev->b, num, n);
     field_end(ev, m);
 }
 
 void hp_ev_uint(struct hp_ev *ev, const char *key, uint64_t v)
 {
+    char num[24];
     size_t m = field_begin(ev, key);
-    hp_buf_printf(ev->b, "%llu", (unsigned long long)v);
+    hp_buf_put(ev->b, num, hp_fmt_u64(v, num));
     field_end(ev, m);
 }
 

@@ -31,6 +31,7 @@ struct listener {
     int fd;
     bool udp;
     uint16_t port;
+    struct sockaddr_storage addr;  /* bound address */
     struct event *ev;
 };
 
@@ -51,7 +52,9 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct listener *l = arg;
     for (int i = 0; i < ACCEPT_BATCH && !paused; i++) {
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t pl = sizeof(peer);
+        int cfd = accept4(fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
             if (errno == EMFILE || errno == ENFILE) {
                 hp_sensor.n.refused_error++;
@@ -61,7 +64,7 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
             }
             return;
         }
-        hp_conn_accept(l->svc, cfd, l->port);
+        hp_conn_accept(l->svc, cfd, &peer, &l->addr);
         hp_listeners_check();
     }
 }
@@ -120,7 +123,8 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static int open_socket(const char *addr, uint16_t port, bool udp, char *err, size_t errlen)
+static int open_socket(const char *addr, uint16_t port, bool udp, struct sockaddr_storage *bound,
+                       char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -159,6 +163,7 @@ static int open_socket(const char *addr, uint16_t port, bool udp, char *err, siz
         close(fd);
         return -1;
     }
+    *bound = ss;
     return fd;
 }
 
@@ -166,7 +171,8 @@ static int add_listener(struct hp_service *svc, const char *addr, uint16_t port,
                         char *err, size_t errlen)
 {
     char msg[256];
-    int fd = open_socket(addr, port, udp, msg, sizeof(msg));
+    struct sockaddr_storage bound;
+    int fd = open_socket(addr, port, udp, &bound, msg, sizeof(msg));
     if (fd < 0) {
         snprintf(err, errlen, "[service %s]: %s", svc->cfg->name, msg);
         return -1;
@@ -176,6 +182,7 @@ static int add_listener(struct hp_service *svc, const char *addr, uint16_t port,
     l->fd = fd;
     l->udp = udp;
     l->port = port;
+    l->addr = bound;
     l->ev = event_new(hp_sensor.base, fd, EV_READ | EV_PERSIST, udp ? udp_cb : accept_cb, l);
     event_add(l->ev, NULL);
     return 0;

@@ -10,7 +10,11 @@
 
 void hp_rd_init(struct hp_rd *r, const void *data, size_t len)
 {
-    r->data = data;
+    /* NULL data is an empty reader; point it at a real (empty) array so that
+     * no accessor ever does arithmetic on a null pointer (undefined, even
+     * with a zero offset) and zero-length takes succeed as on any reader. */
+    static const uint8_t empty[1];
+    r->data = data ? data : empty;
     r->len = data ? len : 0;
     r->off = 0;
     r->err = false;

@@ -57,7 +57,10 @@ void hp_listeners_check(void);
 size_t hp_listeners_count(void);
 
 /* conn.c */
-void hp_conn_accept(struct hp_service *svc, int fd, uint16_t listen_port);
+struct sockaddr_storage;
+/* peer: from accept(); local: the listener's bound address. */
+void hp_conn_accept(struct hp_service *svc, int fd, const struct sockaddr_storage *peer,
+                    const struct sockaddr_storage *local);
 void hp_conn_close_all(const char *reason);
 
 /* udp.c */

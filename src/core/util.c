@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include "util.h"
 
 int64_t hp_now_us(void)
@@ -23,15 +25,51 @@ int64_t hp_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+size_t hp_fmt_u64(uint64_t v, char *out)
+{
+    char tmp[21];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+/*
+ * Every event carries a timestamp, so this is on the hot path: the
+ * "YYYY-MM-DDTHH:MM:SS" part is cached per thread for the current second
+ * (gmtime_r takes glibc's time-zone lock), and only the microseconds are
+ * written each time.
+ */
 size_t hp_fmt_iso8601(int64_t ts_us, char *out, size_t outlen)
 {
-    time_t sec = (time_t)(ts_us / 1000000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    int n = snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts_us % 1000000));
-    return n > 0 ? (size_t)n : 0;
+    static _Thread_local int64_t cached_sec = -1;
+    static _Thread_local char cached[64];
+    int64_t sec = ts_us / 1000000;
+    int us = (int)(ts_us % 1000000);
+    if (outlen < 28 || ts_us < 0)
+        return 0;
+    if (sec != cached_sec) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_sec = sec;
+    }
+    memcpy(out, cached, 19);
+    out[19] = '.';
+    for (int i = 25; i >= 20; i--) {
+        out[i] = (char)('0' + us % 10);
+        us /= 10;
+    }
+    out[26] = 'Z';
+    out[27] = '\0';
+    return 27;
 }
 
 void hp_fmt_day(int64_t ts_us, char *out, size_t outlen)
@@ -210,6 +248,24 @@ char *hp_unescape(const char *s, size_t *outlen)
     if (outlen)
         *outlen = j;
     return o;
+}
+
+uint16_t hp_sockaddr_port(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+    if (ss->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    return 0;
+}
+
+int hp_sockaddr_is_any(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+    if (ss->ss_family == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+    return 1;
 }
 
 char *hp_xstrdup(const char *s)

@@ -14,6 +14,8 @@ int64_t hp_now_us(void);             /* wall clock, microseconds since the epoch
 int64_t hp_mono_ms(void);            /* monotonic clock, milliseconds */
 /* "2026-11-22T00:37:12.123456Z" into out (>= 28 bytes); returns length. */
 size_t hp_fmt_iso8601(int64_t ts_us, char *out, size_t outlen);
+/* Decimal text of v into out (>= 21 bytes, NUL-terminated); returns length. */
+size_t hp_fmt_u64(uint64_t v, char *out);
 /* UTC calendar day of a timestamp as "YYYY-MM-DD" (out >= 11 bytes). */
 void hp_fmt_day(int64_t ts_us, char *out, size_t outlen);
 
@@ -32,6 +34,11 @@ int hp_parse_size(const char *s, uint64_t *out);
 int hp_parse_duration_ms(const char *s, uint64_t *out);
 /* Decode C-style escapes (\r \n \t \\ \xHH) in a config string; caller frees. */
 char *hp_unescape(const char *s, size_t *outlen);
+
+struct sockaddr_storage;
+/* Port of an IPv4/IPv6 socket address; whether it is 0.0.0.0 or ::. */
+uint16_t hp_sockaddr_port(const struct sockaddr_storage *ss);
+int hp_sockaddr_is_any(const struct sockaddr_storage *ss);
 
 /* strdup that aborts on OOM (used for configuration, never for peer data). */
 char *hp_xstrdup(const char *s);

@@ -247,6 +247,7 @@ static void jsonl_close(void *state)
 
 const struct hp_output_ops hp_output_jsonl = {
     .name = "jsonl",
+    .batch_delay_ms = 10,     /* well inside the promised one second, one writev per batch */
     .open = jsonl_open,
     .write = jsonl_write,
     .tick = jsonl_tick,
