@@ -18,7 +18,8 @@
 
 struct hp_guess_detail {
     const char *key;                 /* static, e.g. "http_method", "rdp_cookie" */
-    const uint8_t *value;            /* points into the input (peer bytes) */
+    const uint8_t *value;            /* into the input (peer bytes), or static text for
+                                        decoded numbers such as modbus_function */
     size_t len;                      /* capped at HP_GUESS_DETAIL_MAX */
 };
 
