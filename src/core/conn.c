@@ -6,6 +6,11 @@
  *   -> proto->on_accept -> [read -> proto->on_data]* -> hp_conn_close()
  *   -> flush pending output -> proto->on_close -> session.closed -> free.
  *
+ * Every libevent callback brackets its work with conn_enter()/conn_leave():
+ * while the connection is busy, hp_conn_close() only marks it, and the
+ * last conn_leave() frees it.  So a module (or the core itself) may close
+ * a connection anywhere and the code after it still sees valid memory.
+ *
  * Timeouts use one timer per connection that is re-armed lazily: reads only
  * record the time of last activity, and the timer, when it fires, either
  * closes the connection or re-arms itself for the remaining time.  That keeps
@@ -115,14 +120,26 @@ static void emit_closed(struct hp_conn *c)
 
 /* ---- teardown ------------------------------------------------------------------ */
 
-/* Free now unless a module callback is on the stack or output is pending. */
+/* Free now unless a callback is on the stack or output is pending. */
 static void conn_maybe_free(struct hp_conn *c)
 {
-    if (!(c->flags & HP_CONN_CLOSING) || (c->flags & HP_CONN_IN_CB))
+    if (!(c->flags & HP_CONN_CLOSING) || c->busy)
         return;
     if (c->out && evbuffer_get_length(c->out) > 0 && !(c->flags & HP_CONN_DEAD))
         return;       /* write callback finishes the job */
     conn_free(c);
+}
+
+static void conn_enter(struct hp_conn *c)
+{
+    c->busy++;
+}
+
+/* Last use of c in a callback: it may be freed here. */
+static void conn_leave(struct hp_conn *c)
+{
+    c->busy--;
+    conn_maybe_free(c);
 }
 
 void hp_conn_close(struct hp_conn *c, const char *reason)
@@ -138,7 +155,7 @@ void hp_conn_close(struct hp_conn *c, const char *reason)
 static void conn_free(struct hp_conn *c)
 {
     struct hp_sensor *s = &hp_sensor;
-    c->flags |= HP_CONN_IN_CB;
+    c->busy++;                              /* on_close may call hp_conn_close */
     if (c->proto->on_close)
         c->proto->on_close(c);
     emit_closed(c);
@@ -172,21 +189,17 @@ void hp_conn_close_all(const char *reason)
     while (hp_sensor.conns) {
         struct hp_conn *c = hp_sensor.conns;
         c->flags |= HP_CONN_DEAD;           /* do not wait for output */
-        c->flags &= ~HP_CONN_IN_CB;
         hp_conn_close(c, reason);
         if (hp_sensor.conns == c)           /* should not happen; avoid looping */
             conn_free(c);
     }
 }
 
-/* Run a module callback with the connection protected from being freed under it. */
+/* Call a module hook if it has one (callers hold conn_enter()). */
 #define CONN_CALL(c, fn, ...)                                    \
     do {                                                         \
-        if ((c)->proto->fn) {                                    \
-            (c)->flags |= HP_CONN_IN_CB;                         \
+        if ((c)->proto->fn)                                      \
             (c)->proto->fn(__VA_ARGS__);                         \
-            (c)->flags &= ~HP_CONN_IN_CB;                        \
-        }                                                        \
     } while (0)
 
 /* ---- output ------------------------------------------------------------------- */
@@ -194,18 +207,18 @@ void hp_conn_close_all(const char *reason)
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct hp_conn *c = arg;
+    conn_enter(c);
     int n = evbuffer_write(c->out, fd);
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
         c->flags |= HP_CONN_DEAD;
         hp_conn_close(c, c->close_reason ? c->close_reason : "write_error");
-        return;
+    } else {
+        if (n > 0)
+            c->bytes_out += (uint64_t)n;
+        if (evbuffer_get_length(c->out) == 0)
+            event_del(c->ev_write);
     }
-    if (n > 0)
-        c->bytes_out += (uint64_t)n;
-    if (evbuffer_get_length(c->out) == 0) {
-        event_del(c->ev_write);
-        conn_maybe_free(c);
-    }
+    conn_leave(c);
 }
 
 int hp_conn_send(struct hp_conn *c, const void *data, size_t len)
@@ -268,20 +281,16 @@ static void conn_idle_cb(evutil_socket_t fd, short what, void *arg)
     struct hp_conn *c = arg;
     const struct hp_service_cfg *cfg = c->svc->cfg;
     int64_t now = hp_mono_ms();
-    if (c->flags & HP_CONN_CLOSING) {        /* output never drained */
+    conn_enter(c);
+    if (c->flags & HP_CONN_CLOSING)           /* output never drained: give up on it */
         c->flags |= HP_CONN_DEAD;
-        conn_maybe_free(c);
-        return;
-    }
-    if (cfg->max_duration_ms && now - c->start_mono_ms >= (int64_t)cfg->max_duration_ms) {
+    else if (cfg->max_duration_ms && now - c->start_mono_ms >= (int64_t)cfg->max_duration_ms)
         hp_conn_close(c, "max_duration");
-        return;
-    }
-    if (now - c->last_active_ms >= (int64_t)cfg->idle_timeout_ms) {
+    else if (now - c->last_active_ms >= (int64_t)cfg->idle_timeout_ms)
         hp_conn_close(c, "idle_timeout");
-        return;
-    }
-    conn_arm_idle(c);
+    else
+        conn_arm_idle(c);
+    conn_leave(c);
 }
 
 static void conn_arm_idle(struct hp_conn *c)
@@ -301,8 +310,9 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct hp_conn *c = arg;
     if (c->flags & HP_CONN_CLOSING)
         return;
+    conn_enter(c);
     CONN_CALL(c, on_timer, c);
-    conn_maybe_free(c);
+    conn_leave(c);
 }
 
 void hp_conn_set_timer(struct hp_conn *c, uint64_t ms)
@@ -331,9 +341,8 @@ static void conn_deliver(struct hp_conn *c)
         hp_buf_consume(&c->in, hp_rd_pos(&rd));
 }
 
-static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+static void conn_read(struct hp_conn *c, int fd)
 {
-    struct hp_conn *c = arg;
     const struct hp_service_cfg *cfg = c->svc->cfg;
 
     if (c->in.len >= c->in.cap) {
@@ -362,7 +371,6 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
             CONN_CALL(c, on_eof, c);
         else
             hp_conn_close(c, "eof");
-        conn_maybe_free(c);
         return;
     }
     c->last_active_ms = hp_mono_ms();
@@ -377,7 +385,14 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         hp_conn_close(c, "max_input");
     else if (c->in.len >= c->in.cap && !(c->flags & HP_CONN_CLOSING))
         hp_conn_close(c, "input_overflow");
-    conn_maybe_free(c);
+}
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hp_conn *c = arg;
+    conn_enter(c);
+    conn_read(c, fd);
+    conn_leave(c);
 }
 
 /* ---- accept ------------------------------------------------------------------- */
@@ -441,9 +456,10 @@ void hp_conn_accept(struct hp_service *svc, int fd, const struct sockaddr_storag
         s->conns->prev = c;
     s->conns = c;
 
+    conn_enter(c);
     emit_connect(c, listen_port);
     event_add(c->ev_read, NULL);
     conn_arm_idle(c);
     CONN_CALL(c, on_accept, c);
-    conn_maybe_free(c);
+    conn_leave(c);
 }

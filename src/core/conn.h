@@ -50,14 +50,14 @@ struct hp_conn {
     uint64_t bytes_out;
     const char *close_reason;
     unsigned flags;
+    unsigned busy;                /* >0 while the core is inside a callback for it */
     struct hp_conn *prev, *next;  /* all live connections */
 };
 
 enum {
     HP_CONN_EOF      = 1u << 0,   /* peer half-closed */
     HP_CONN_CLOSING  = 1u << 1,   /* close requested, flushing output */
-    HP_CONN_IN_CB    = 1u << 2,   /* inside a module callback */
-    HP_CONN_DEAD     = 1u << 3,   /* teardown pending */
+    HP_CONN_DEAD     = 1u << 3,   /* do not wait for pending output */
 };
 
 /* Queue bytes to the peer.  Returns 0, or -1 if the connection is closing or

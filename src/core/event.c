@@ -269,7 +269,7 @@ struct hp_event *hp_ev_finish(struct hp_ev *ev)
 
     struct hp_event *e = malloc(sizeof(*e) + b->len + 1);
     if (e) {
-        *e = ev->meta;
+        e->h = ev->meta;
         e->refs = 1;
         e->json_len = b->len;
         memcpy(e->json, b->data, b->len);

@@ -45,9 +45,9 @@ struct hp_evctx {
     uint16_t dst_port;
 };
 
-/* A frozen event, shared read-only between output threads. */
-struct hp_event {
-    int refs;                 /* atomic */
+/* The common fields of an event, kept beside the JSON for outputs that
+ * index them (SQLite columns, ClickHouse columns). */
+struct hp_event_hdr {
     int64_t ts_us;
     uint64_t seq;
     const char *eventid;      /* static string */
@@ -56,6 +56,12 @@ struct hp_event {
     char src_ip[HP_IPSTR_LEN];
     uint16_t src_port;
     uint16_t dst_port;
+};
+
+/* A frozen event, shared read-only between output threads. */
+struct hp_event {
+    int refs;                 /* atomic */
+    struct hp_event_hdr h;
     size_t json_len;          /* without trailing newline */
     char json[];
 };
@@ -67,7 +73,7 @@ void hp_event_unref(struct hp_event *e);
 
 struct hp_ev {
     struct hp_buf *b;
-    struct hp_event meta;     /* common fields for outputs */
+    struct hp_event_hdr meta; /* common fields for outputs */
     int depth;
     bool need_comma[HP_EV_MAXDEPTH];
     char closer[HP_EV_MAXDEPTH];

@@ -101,6 +101,7 @@ static void report_refused(struct hp_srcent *e, void *arg)
     else
         inet_ntop(AF_INET6, e->addr, ip, sizeof(ip));
     hp_ev_begin(&ev, NULL, "sensor.limit");
+    snprintf(ev.meta.src_ip, sizeof(ev.meta.src_ip), "%s", ip);   /* indexed column too */
     hp_ev_str(&ev, "limit", "max_per_source");
     hp_ev_str(&ev, "src_ip", ip);
     hp_ev_uint(&ev, "refused", e->refused);

@@ -96,14 +96,15 @@ static void session_end(struct udp_session *u, const char *reason)
     free(u);
 }
 
+/* Each service has its own window, so the whole list is scanned (at most
+ * UDP_SESSIONS_MAX entries, once a second). */
 void hp_udp_sweep(bool all)
 {
     int64_t now = hp_mono_ms();
-    while (lru_head) {
-        struct udp_session *u = lru_head;
-        if (!all && now - u->last_ms < (int64_t)u->peer.cfg->idle_timeout_ms)
-            break;
-        session_end(u, all ? "shutdown" : "idle_timeout");
+    for (struct udp_session *u = lru_head, *next; u; u = next) {
+        next = u->lnext;
+        if (all || now - u->last_ms >= (int64_t)u->peer.cfg->idle_timeout_ms)
+            session_end(u, all ? "shutdown" : "idle_timeout");
     }
 }
 

@@ -172,10 +172,10 @@ static int jsonl_write(void *state, struct hp_event *const *evs, size_t n)
     j->resume_batch = NULL;
     while (i < n) {
         char day[11];
-        hp_fmt_day(evs[i]->ts_us, day, sizeof(day));
+        hp_fmt_day(evs[i]->h.ts_us, day, sizeof(day));
         size_t k = i + 1;
         for (char d2[11]; k < n; k++) {
-            hp_fmt_day(evs[k]->ts_us, d2, sizeof(d2));
+            hp_fmt_day(evs[k]->h.ts_us, d2, sizeof(d2));
             if (strcmp(d2, day) != 0)
                 break;
         }

@@ -120,14 +120,14 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 static int sq_insert(struct store_sqlite *s, const struct hp_event *e)
 {
     sqlite3_stmt *st = s->ins;
-    sqlite3_bind_int64(st, 1, e->ts_us);
-    sqlite3_bind_text(st, 2, e->eventid, -1, SQLITE_STATIC);
-    bind_text_or_null(st, 3, e->session);
-    bind_text_or_null(st, 4, e->protocol);
-    bind_text_or_null(st, 5, e->src_ip);
-    if (e->session[0]) {
-        sqlite3_bind_int(st, 6, e->src_port);
-        sqlite3_bind_int(st, 7, e->dst_port);
+    sqlite3_bind_int64(st, 1, e->h.ts_us);
+    sqlite3_bind_text(st, 2, e->h.eventid, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 3, e->h.session);
+    bind_text_or_null(st, 4, e->h.protocol);
+    bind_text_or_null(st, 5, e->h.src_ip);
+    if (e->h.session[0]) {
+        sqlite3_bind_int(st, 6, e->h.src_port);
+        sqlite3_bind_int(st, 7, e->h.dst_port);
     } else {
         sqlite3_bind_null(st, 6);
         sqlite3_bind_null(st, 7);

@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""
+run.py - hanipo integration tests: a tiny runner over the cases in cases.py.
+
+    HANIPO_BIN=./hanipo /usr/bin/python3 tests/integration/run.py [-v] [NAME_SUBSTRING ...]
+
+Environment:
+    HANIPO_BIN        the binary under test (default: ./hanipo at the top of the tree)
+    HANIPO_SANITIZED  1 for an ASan+UBSan build: every timeout is multiplied by 3
+    HANIPO_KEEP_TMP   1 keeps each daemon's temporary directory (config, data, stderr)
+
+Each case starts its own daemon(s) on free ports of 127.0.0.1 (or in a
+network namespace it creates).  A failing case prints its traceback and the
+configuration and stderr of every daemon it started; whatever it left
+running is killed.  The last line is
+
+    integration: N passed, M failed, K skipped
+
+and the exit status is non-zero when anything failed.
+"""
+import os
+import signal
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402
+import cases    # noqa: E402
+
+
+class Context:
+    """Handed to each case: creates daemons and remembers them for the report and the clean-up."""
+
+    def __init__(self, name):
+        self.name = name
+        self.daemons = []
+        self.cleanups = []
+        self.notes = []
+
+    def note(self, msg):
+        """A line printed under the case's result (what was measured)."""
+        self.notes.append(msg)
+
+    def daemon(self, *args, **kw):
+        d = harness.Daemon(*args, **kw)
+        self.daemons.append(d)
+        return d
+
+    def defer(self, fn):
+        """Run fn at the end of the case, pass or fail (after daemons are killed)."""
+        self.cleanups.append(fn)
+
+    def finish(self):
+        for d in self.daemons:
+            d.kill()
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception as e:
+                print("  (clean-up of %s failed: %r)" % (self.name, e))
+
+    def remove_dirs(self):
+        for d in self.daemons:
+            d.cleanup()
+
+
+def _terminate(signum, frame):
+    # make/CI stopping us: unwind so that daemons are killed and namespaces removed.
+    raise SystemExit(128 + signum)
+
+
+def main(argv):
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+    verbose = "-v" in argv
+    filters = [a for a in argv if not a.startswith("-")]
+    if not os.access(harness.HANIPO_BIN, os.X_OK):
+        print("integration: binary %s is missing or not executable (set HANIPO_BIN)" % harness.HANIPO_BIN)
+        print("integration: 0 passed, 1 failed")
+        return 1
+    selected = [(n, f) for n, f in cases.ALL if not filters or any(x in n for x in filters)]
+    print("integration: %d case(s), binary %s%s" % (
+        len(selected), harness.HANIPO_BIN, " (sanitized: timeouts x%g)" % harness.SCALE if harness.SANITIZED else ""))
+    passed = failed = skipped = 0
+    failures = []
+    t_all = time.monotonic()
+    for name, fn in selected:
+        ctx = Context(name)
+        t0 = time.monotonic()
+        status, detail = "PASS", ""
+        try:
+            fn(ctx)
+        except harness.Skip as e:
+            status, detail = "SKIP", str(e)
+        except (KeyboardInterrupt, SystemExit):
+            ctx.finish()
+            ctx.remove_dirs()
+            raise
+        except BaseException:                        # noqa: B902 - report everything, go on
+            status = "FAIL"
+            detail = traceback.format_exc()
+        finally:
+            ctx.finish()
+        dt = time.monotonic() - t0
+        if status == "PASS":
+            passed += 1
+            print("PASS %-28s %6.2fs" % (name, dt))
+        elif status == "SKIP":
+            skipped += 1
+            print("SKIP %-28s %6.2fs  %s" % (name, dt, detail))
+        else:
+            failed += 1
+            failures.append(name)
+            print("FAIL %-28s %6.2fs" % (name, dt))
+            print("  " + detail.rstrip().replace("\n", "\n  "))
+            for d in ctx.daemons:
+                print("  " + d.describe().rstrip().replace("\n", "\n  "))
+        for n in ctx.notes:
+            print("     %s" % n)
+        if verbose and status == "PASS":
+            for d in ctx.daemons:
+                print("  " + d.describe().rstrip().replace("\n", "\n  "))
+        if status != "FAIL" or not harness.KEEP:
+            ctx.remove_dirs()
+        sys.stdout.flush()
+    print("integration: total %.1fs%s" % (time.monotonic() - t_all,
+                                          "; failed: " + ", ".join(failures) if failures else ""))
+    line = "integration: %d passed, %d failed" % (passed, failed)
+    if skipped:
+        line += ", %d skipped" % skipped
+    print(line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
