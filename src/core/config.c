@@ -31,6 +31,7 @@ struct parse_state {
     char *err;
     size_t errlen;
     bool failed;
+    bool have_key;             /* a key since the last section header (inih's prev_name) */
     /* reader source */
     FILE *fp;
     const char *text;
@@ -379,6 +380,7 @@ static int begin_section(struct parse_state *ps, const char *section)
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *ps = user;
+    ps->have_key = true;
     if (ps->failed)
         return 1;
     if (!section[0])
@@ -403,9 +405,14 @@ static int handler(void *user, const char *section, const char *name, const char
 static char *reader(char *str, int num, void *stream)
 {
     struct parse_state *ps = stream;
+    bool more;
     if (ps->fp) {
         if (!fgets(str, num, ps->fp))
             return NULL;
+        int ch = getc(ps->fp);
+        more = ch != EOF;
+        if (more)
+            ungetc(ch, ps->fp);
     } else {
         if (!ps->text[ps->textpos])
             return NULL;
@@ -417,12 +424,27 @@ static char *reader(char *str, int num, void *stream)
                 break;
         }
         str[i] = '\0';
+        more = ps->text[ps->textpos] != '\0';
     }
     ps->line++;
-    /* Section headers are handled here: inih does not report empty sections. */
-    const char *p = str + strspn(str, " \t");
+    /* inih would parse the rest of a longer line as a line of its own (a
+     * "key = value" at the end of a long comment would take effect) and
+     * every later line number would be off: refuse such a line. */
+    size_t len = strlen(str);
+    if (len == (size_t)num - 1 && str[len - 1] != '\n' && more)
+        fail(ps, "line too long (at most %d characters)", num - 2);
+    /* Section headers are handled here: inih does not report empty sections.
+     * Recognise them as inih does: after a UTF-8 BOM on line 1 and leading
+     * white space, but an indented line after a key continues that key's
+     * value (e.g. "bind = 127.0.0.1" then "       [::1]"). */
+    const char *p = str;
+    if (ps->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    p += strspn(p, " \t\n\v\f\r");
+    bool continuation = ps->have_key && p > str;
     const char *end = strchr(p, ']');
-    if (*p == '[' && end && !ps->failed) {
+    if (*p == '[' && end && !continuation && !ps->failed) {
+        ps->have_key = false;
         char name[256];
         p++;
         size_t n = (size_t)(end - p);   /* as inih takes it: no trimming inside [] */
@@ -485,16 +507,29 @@ static int finish(struct parse_state *ps)
     for (size_t i = 0; i < c->nservices; i++)
         if (!finish_service(ps, &c->services[i]))
             return 0;
-    /* Two services may not listen on the same address, port and transport. */
+    /* Two services may not listen on the same address, port and transport.
+     * For UDP this is the only guard: with SO_REUSEADDR a second bind of the
+     * same port succeeds and one of the services never sees a datagram. */
     for (size_t i = 0; i < c->nservices; i++)
         for (size_t j = i + 1; j < c->nservices; j++)
-            for (size_t a = 0; a < c->services[i].ntcp; a++)
-                for (size_t b = 0; b < c->services[j].ntcp; b++)
-                    if (c->services[i].tcp_ports[a] == c->services[j].tcp_ports[b]) {
-                        ps->line = c->services[j].line;
-                        return fail(ps, "[service %s]: tcp port %u is already used by [service %s]",
-                                    c->services[j].name, c->services[j].tcp_ports[b], c->services[i].name);
+            for (int udp = 0; udp <= 1; udp++) {
+                const struct hp_service_cfg *si = &c->services[i], *sj = &c->services[j];
+                const uint16_t *pi = udp ? si->udp_ports : si->tcp_ports;
+                const uint16_t *pj = udp ? sj->udp_ports : sj->tcp_ports;
+                size_t ni = udp ? si->nudp : si->ntcp, nj = udp ? sj->nudp : sj->ntcp;
+                /* both lists are sorted: one merge pass finds the lowest common port */
+                for (size_t a = 0, b = 0; a < ni && b < nj;) {
+                    if (pi[a] < pj[b]) {
+                        a++;
+                    } else if (pi[a] > pj[b]) {
+                        b++;
+                    } else {
+                        ps->line = sj->line;
+                        return fail(ps, "[service %s]: %s port %u is already used by [service %s]",
+                                    sj->name, udp ? "udp" : "tcp", pj[b], si->name);
                     }
+                }
+            }
     if (c->nservices == 0) {
         ps->line = 0;
         snprintf(ps->err, ps->errlen, "%s: no [service NAME] section: nothing to listen on", ps->name);

@@ -1,0 +1,122 @@
+# bench/lib.sh - shared helpers for bench/*.sh (POSIX sh; source it, do not run it).
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# Everything is prefixed bl_.  Functions print their result on stdout and
+# return non-zero on failure.  Running this file directly (make bench runs
+# every bench/*.sh) does nothing.
+
+BL_PYTHON=${BL_PYTHON:-/usr/bin/python3}
+
+# bl_median N... : median of the numbers (mean of the two middle ones when
+# the count is even).  Prints nothing and returns 1 when given none.
+bl_median() {
+    [ $# -gt 0 ] || return 1
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+              printf "%.6g\n", m }'
+}
+
+# bl_calc EXPR : evaluate an awk arithmetic expression, e.g. bl_calc "3 / 4".
+bl_calc() {
+    awk "BEGIN { printf \"%.6g\n\", ($1) }"
+}
+
+# bl_ge A B : true if number A >= number B.
+bl_ge() {
+    awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'
+}
+
+# bl_port_listening PORT : true if something listens on TCP PORT (any
+# address, IPv4 or IPv6).  Reads /proc/net/tcp*, so it never connects - a
+# probe connection would show up in a honeypot's event counts.
+bl_port_listening() {
+    _bl_hex=$(printf '%04X' "$1")
+    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+        awk -v p="$_bl_hex" '$4 == "0A" { n = split($2, a, ":"); if (a[n] == p) f = 1 }
+                             END { exit !f }'
+}
+
+# bl_free_port : print a TCP port that is currently free on 127.0.0.1.
+bl_free_port() {
+    if [ -x "$BL_PYTHON" ]; then
+        "$BL_PYTHON" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()' 2>/dev/null && return 0
+    fi
+    # Fallback: pseudo-random candidates in 20000-32767 that nothing uses.
+    _bl_used=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+        awk 'NR > 1 { n = split($2, a, ":"); print a[n] }' | sort -u)
+    _bl_i=0
+    while [ $_bl_i -lt 200 ]; do
+        _bl_p=$(( 20000 + ($$ * 7919 + _bl_i * 104729 + $(date +%N 2>/dev/null | sed 's/^0*//;s/^$/0/') ) % 12768 ))
+        _bl_hex=$(printf '%04X' "$_bl_p")
+        if ! printf '%s\n' "$_bl_used" | grep -qx "$_bl_hex"; then
+            echo "$_bl_p"
+            return 0
+        fi
+        _bl_i=$((_bl_i + 1))
+    done
+    return 1
+}
+
+# bl_alive PID : true if PID exists and is not a zombie.
+bl_alive() {
+    [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# bl_wait_port PORT [TIMEOUT_S=10] [PID] : wait until PORT is listening.
+# Fails early if PID (the server) dies.
+bl_wait_port() {
+    _bl_tries=$(( ${2:-10} * 20 ))
+    while [ $_bl_tries -gt 0 ]; do
+        bl_port_listening "$1" && return 0
+        if [ -n "$3" ] && ! bl_alive "$3"; then return 1; fi
+        sleep 0.05
+        _bl_tries=$((_bl_tries - 1))
+    done
+    return 1
+}
+
+# bl_status_kb PID FIELD : a kB field of /proc/PID/status (VmRSS, VmHWM, ...).
+bl_status_kb() {
+    awk -v f="$2:" '$1 == f { print $2; found = 1 } END { exit !found }' "/proc/$1/status" 2>/dev/null
+}
+
+# bl_rss_kb PID : current resident set size in kB (VmRSS).
+bl_rss_kb() { bl_status_kb "$1" VmRSS; }
+
+# bl_peak_rss_kb PID : peak resident set size in kB (VmHWM).  Read it
+# before the process exits.
+bl_peak_rss_kb() { bl_status_kb "$1" VmHWM; }
+
+# bl_stop PID [TIMEOUT_S=30] : SIGTERM, wait for the exit (the process must be
+# a child of this shell to reap it), SIGKILL after TIMEOUT.  Returns the
+# process's exit status, or 124 if it had to be killed.
+bl_stop() {
+    kill -TERM "$1" 2>/dev/null
+    _bl_tries=$(( ${2:-30} * 20 ))
+    while bl_alive "$1" && [ $_bl_tries -gt 0 ]; do
+        sleep 0.05
+        _bl_tries=$((_bl_tries - 1))
+    done
+    if bl_alive "$1"; then
+        kill -KILL "$1" 2>/dev/null
+        wait "$1" 2>/dev/null
+        return 124
+    fi
+    wait "$1" 2>/dev/null
+}
+
+# bl_build SRC OUT [CFLAGS...] : compile a single-file C program with
+# ${CC:-cc} if OUT is missing or older than SRC.
+bl_build() {
+    _bl_src=$1 _bl_out=$2
+    shift 2
+    if [ ! -x "$_bl_out" ] || [ -n "$(find "$_bl_src" -newer "$_bl_out" 2>/dev/null)" ]; then
+        mkdir -p "$(dirname "$_bl_out")" || return 1
+        ${CC:-cc} -O2 -Wall -Wextra "$@" -o "$_bl_out" "$_bl_src" || return 1
+    fi
+}
