@@ -59,7 +59,7 @@ $(BUILD)/libhanipo.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhanipo.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libhanipo.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libhanipo.a $(LIBS) -lcmocka
 
@@ -102,7 +102,7 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -DHP_VERSION='"fuzz"' -DHP_FUZZING -g -O1 \
               -Isrc -Isrc/core $(PKG_CFLAGS)
 FUZZ_LIB_SRC := $(LIB_SRC)
 
-build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h)
+build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h tests/unit/*.h)
 	@mkdir -p build-fuzz
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LIBS)
 

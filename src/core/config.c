@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "proto.h"
+#include "log.h"
 #include "output.h"
 #include "util.h"
 
@@ -220,7 +221,8 @@ static int sensor_key(struct parse_state *ps, const char *k, const char *v)
     } else if (strcmp(k, "log_file") == 0) {
         set_str(&c->log_file, v);
     } else if (strcmp(k, "log_level") == 0) {
-        if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warn") && strcmp(v, "error"))
+        enum hp_log_level lvl;
+        if (hp_log_parse_level(v, &lvl) != 0)
             return fail(ps, "log_level: expected debug, info, warn or error, got '%s'", v);
         set_str(&c->log_level, v);
     } else if (strcmp(k, "retention_days") == 0) {
@@ -282,11 +284,17 @@ static int service_key(struct parse_state *ps, const char *k, const char *v)
             return fail(ps, "%s: %s", k, msg);
         merge_ports(pp, np, add, nadd);
     } else if (strcmp(k, "idle_timeout") == 0) {
-        return set_duration(ps, k, v, &s->idle_timeout_ms);
+        if (!set_duration(ps, k, v, &s->idle_timeout_ms))
+            return 0;
+        if (s->idle_timeout_ms < 100)
+            return fail(ps, "idle_timeout: must be at least 100ms");
     } else if (strcmp(k, "max_duration") == 0) {
         return set_duration(ps, k, v, &s->max_duration_ms);
     } else if (strcmp(k, "max_input") == 0) {
-        return set_size(ps, k, v, &s->max_input);
+        if (!set_size(ps, k, v, &s->max_input))
+            return 0;
+        if (s->max_input < 1)
+            return fail(ps, "max_input: must be at least 1 byte");
     } else {
         /* Belongs to the protocol; validated by it once the section is complete. */
         kv_append(&s->opts, k, v, ps->line);
@@ -501,6 +509,25 @@ static int finish_service(struct parse_state *ps, struct hp_service_cfg *s)
     return 1;
 }
 
+static int finish_output(struct parse_state *ps, const struct hp_output_cfg *o)
+{
+    const struct hp_output_ops *ops = hp_output_find(o->name);
+    for (const struct hp_kv *kv = o->opts; kv; kv = kv->next) {
+        bool known = false;
+        for (const char *const *k = ops->keys; k && *k && !known; k++)
+            known = strcmp(*k, kv->key) == 0;
+        if (!known) {
+            ps->line = kv->line;
+            return fail(ps, "unknown key '%s' in [output %s]", kv->key, o->name);
+        }
+    }
+    if (ops->check && ops->check(ps->cfg, o, ps->err, ps->errlen) != 0) {
+        ps->failed = true;
+        return 0;
+    }
+    return 1;
+}
+
 static int finish(struct parse_state *ps)
 {
     struct hp_config *c = ps->cfg;
@@ -533,6 +560,18 @@ static int finish(struct parse_state *ps)
     if (c->nservices == 0) {
         ps->line = 0;
         snprintf(ps->err, ps->errlen, "%s: no [service NAME] section: nothing to listen on", ps->name);
+        ps->failed = true;
+        return 0;
+    }
+    size_t enabled = 0;
+    for (size_t i = 0; i < c->noutputs; i++) {
+        if (!finish_output(ps, &c->outputs[i]))
+            return 0;
+        enabled += c->outputs[i].enabled;
+    }
+    if (enabled == 0) {
+        snprintf(ps->err, ps->errlen, "%s: no [output NAME] section is enabled: events would go nowhere",
+                 ps->name);
         ps->failed = true;
         return 0;
     }

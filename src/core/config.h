@@ -3,10 +3,11 @@
  *
  * Sections:
  *   [sensor]            name, data_dir, user, log_file, log_level, retention_days, disk_floor
- *   [limits]            max_connections, max_per_source, queue_events, queue_bytes
+ *   [limits]            max_connections, max_per_source, queue_events, queue_bytes,
+ *                       stats_interval
  *   [output NAME]       one per output (jsonl, sqlite, ...); keys belong to the output
  *   [service NAME]      one per service instance: protocol, bind, tcp_ports, udp_ports,
- *                       idle_timeout, max_input, plus keys of the protocol
+ *                       idle_timeout, max_duration, max_input, plus keys of the protocol
  *
  * Every key is documented in docs/config.md.  Keys of outputs and protocols
  * are kept as (key, value, line) lists and validated by their owner at load

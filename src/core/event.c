@@ -165,8 +165,10 @@ void hp_ev_bytes(struct hp_ev *ev, const char *key, const void *s, size_t n)
     if (!field_end(ev, m) || lossless || !key)
         return;
     /* Not representable as JSON text: keep the raw bytes beside it. */
-    char k2[128];
-    snprintf(k2, sizeof(k2), "%s_b64", key);
+    char k2[256];
+    int kl = snprintf(k2, sizeof(k2), "%s_b64", key);
+    if (kl < 0 || (size_t)kl >= sizeof(k2))
+        return;                       /* keys are short identifiers; never cut one */
     hp_ev_b64(ev, k2, s, n);
 }
 

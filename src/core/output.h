@@ -35,6 +35,11 @@ struct hp_output_ops {
     /* Wait this long after the first queued event to gather a larger batch
      * (one transaction per batch for databases); 0 writes at once. */
     unsigned batch_delay_ms;
+    /* Keys an [output NAME] section may set besides 'enabled' (NULL-terminated);
+     * checked when the configuration is loaded, values checked by open(). */
+    const char *const *keys;
+    /* Validate the values at load time (no I/O); 0 or -1 with "FILE:LINE: ..." in err. */
+    int  (*check)(const struct hp_config *cfg, const struct hp_output_cfg *ocfg, char *err, size_t errlen);
     /* Validate keys and open; 0 or -1 with message in err. */
     int  (*open)(void **state, const struct hp_config *cfg, const struct hp_output_cfg *ocfg,
                  char *err, size_t errlen);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
 #include "event.h"
@@ -190,6 +191,7 @@ static void shutdown_all(void)
 int hp_sensor_run(struct hp_config *cfg)
 {
     signal(SIGPIPE, SIG_IGN);
+    umask(027);               /* events and payloads are not for other local users */
     int rc = startup(cfg);
     if (rc != 0) {
         hp_outputs_stop();

@@ -156,7 +156,7 @@ int hp_parse_bool(const char *s, int *out)
 int hp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     char *end;
-    if (!*s || *s == '-')
+    if (*s < '0' || *s > '9')          /* digits only: no sign, no white space */
         return -1;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
@@ -171,7 +171,7 @@ static int parse_scaled(const char *s, const char *const *suffix, const uint64_t
                         size_t nsuf, uint64_t *out)
 {
     char *end;
-    if (!*s || *s == '-')
+    if (*s < '0' || *s > '9')
         return -1;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);

@@ -63,12 +63,12 @@ static int trap_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
         int bad = 0, b;
         if (strcmp(kv->key, "http_reply") == 0) {
             bad = hp_parse_bool(kv->value, &b);
-            tc->http_reply = b;
+            tc->http_reply = !bad && b;
         } else if (strcmp(kv->key, "chunk_size") == 0)
             bad = hp_parse_size(kv->value, &tc->chunk_size) || tc->chunk_size < 512 ||
                   tc->chunk_size > 64 * 1024;
         else if (strcmp(kv->key, "max_capture") == 0)
-            bad = hp_parse_size(kv->value, &tc->max_capture);
+            bad = hp_parse_size(kv->value, &tc->max_capture) || tc->max_capture < 1;
         else if (strcmp(kv->key, "flush_after") == 0)
             bad = hp_parse_duration_ms(kv->value, &tc->flush_after_ms);
         else if (strcmp(kv->key, "banner_delay") == 0)
@@ -105,13 +105,15 @@ static const struct trap_conf *conf_of(const struct hp_conn *c)
 }
 
 /* Write one trap.payload event with the given bytes (peer data). */
-static void emit_payload(const struct hp_evctx *ctx, uint64_t offset,
-                         const uint8_t *data, size_t len, enum hp_guess_transport t)
+static void emit_payload(const struct hp_evctx *ctx, uint64_t offset, const uint8_t *data,
+                         size_t len, size_t datagram_len, enum hp_guess_transport t)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, ctx, "trap.payload");
     hp_ev_uint(&ev, "offset", offset);
     hp_ev_uint(&ev, "length", len);
+    if (datagram_len > len)           /* a datagram cut at max_capture */
+        hp_ev_uint(&ev, "datagram_length", datagram_len);
     if (offset == 0) {
         struct hp_guess g;
         hp_protoguess(data, len, t, &g);
@@ -144,7 +146,7 @@ static void trap_flush(struct hp_conn *c, size_t n)
     else if (t->recorded + rec > tc->max_capture)
         rec = (size_t)(tc->max_capture - t->recorded);
     if (rec > 0) {
-        emit_payload(&c->ctx, t->recorded, data, rec, HP_GUESS_TCP);
+        emit_payload(&c->ctx, t->recorded, data, rec, 0, HP_GUESS_TCP);
         t->recorded += rec;
     }
     if (rec < n && !t->limit_noted) {
@@ -178,6 +180,8 @@ static long http_request_len(const uint8_t *data, size_t len, size_t cap)
     while (hp_rd_line(&rd, len, &line, &ll)) {
         if (ll == 0) {
             size_t hdr = hp_rd_pos(&rd);
+            if (hdr >= cap)
+                return (long)hdr;
             if (clen > cap - hdr)
                 clen = cap - hdr;          /* answer once the chunk is full */
             return hdr + clen <= len ? (long)(hdr + clen) : 0;
@@ -283,7 +287,7 @@ static void trap_datagram(struct hp_udp_peer *p, const uint8_t *data, size_t len
 {
     const struct trap_conf *tc = p->cfg->proto_conf;
     size_t rec = len < tc->max_capture ? len : (size_t)tc->max_capture;
-    emit_payload(&p->ctx, 0, data, rec, HP_GUESS_UDP);
+    emit_payload(&p->ctx, 0, data, rec, len, HP_GUESS_UDP);
 }
 
 const struct hp_proto hp_proto_trap = {

@@ -49,13 +49,41 @@ struct jsonl {
     struct hp_ratelimit err_rl;
 };
 
+/*
+ * A write cut short by SIGKILL or power loss can leave a partial last line
+ * (Linux may stop a multi-page write at a page boundary on a fatal signal).
+ * Before appending, cut the file back to its last newline so the new lines
+ * do not glue onto the fragment.
+ */
+static void jsonl_repair_tail(struct jsonl *j, const char *path)
+{
+    char buf[4096];
+    off_t end = j->size;
+    while (end > 0) {
+        size_t n = end > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)end;
+        if (pread(j->fd, buf, n, end - (off_t)n) != (ssize_t)n)
+            return;
+        const char *nl = memrchr(buf, '\n', n);
+        if (nl) {
+            end -= (off_t)n - (nl - buf) - 1;
+            break;
+        }
+        end -= (off_t)n;
+    }
+    if (end == j->size || ftruncate(j->fd, end) != 0)
+        return;
+    hp_warn("jsonl: %s ended with a partial line (%lld bytes, from an interrupted write); removed it",
+            path, (long long)(j->size - end));
+    j->size = end;
+}
+
 static int jsonl_open_day(struct jsonl *j, const char *day)
 {
     char path[PATH_MAX + 100];
     if (j->fd >= 0)
         close(j->fd);
     snprintf(path, sizeof(path), "%s/%s-%s.jsonl", j->dir, j->prefix, day);
-    j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    j->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (j->fd < 0) {
         if (hp_ratelimit_ok(&j->err_rl, 10000))
             hp_error("jsonl: cannot open %s: %s", path, strerror(errno));
@@ -64,6 +92,7 @@ static int jsonl_open_day(struct jsonl *j, const char *day)
     struct stat st;
     j->size = fstat(j->fd, &st) == 0 ? st.st_size : 0;
     memcpy(j->day, day, sizeof(j->day));
+    jsonl_repair_tail(j, path);
     return 0;
 }
 
@@ -81,12 +110,19 @@ static int jsonl_opt(struct jsonl *j, const struct hp_output_cfg *oc, const stru
         } else if (strcmp(kv->key, "fsync") == 0 && hp_parse_bool(kv->value, &b) == 0) {
             j->fsync = b;
         } else {
-            snprintf(err, errlen, "%s:%d: [output jsonl]: bad key or value '%s'", cfg->path,
-                     kv->line, kv->key);
+            snprintf(err, errlen, "%s:%d: [output jsonl]: bad value for %s: '%s'", cfg->path,
+                     kv->line, kv->key, kv->value);
             return -1;
         }
     }
     return 0;
+}
+
+static int jsonl_check(const struct hp_config *cfg, const struct hp_output_cfg *oc, char *err, size_t errlen)
+{
+    struct jsonl j;
+    memset(&j, 0, sizeof(j));
+    return jsonl_opt(&j, oc, cfg, err, errlen);
 }
 
 static int jsonl_open(void **state, const struct hp_config *cfg, const struct hp_output_cfg *oc,
@@ -245,8 +281,12 @@ static void jsonl_close(void *state)
     free(j);
 }
 
+static const char *const jsonl_keys[] = { "dir", "prefix", "fsync", NULL };
+
 const struct hp_output_ops hp_output_jsonl = {
     .name = "jsonl",
+    .keys = jsonl_keys,
+    .check = jsonl_check,
     .batch_delay_ms = 10,     /* well inside the promised one second, one writev per batch */
     .open = jsonl_open,
     .write = jsonl_write,

@@ -68,6 +68,17 @@ static int sq_exec(struct store_sqlite *s, const char *sql)
     return -1;
 }
 
+static int sq_check(const struct hp_config *cfg, const struct hp_output_cfg *oc, char *err, size_t errlen)
+{
+    for (const struct hp_kv *kv = oc->opts; kv; kv = kv->next) {
+        if (strcmp(kv->key, "path") == 0 && !kv->value[0]) {
+            snprintf(err, errlen, "%s:%d: [output sqlite]: path must not be empty", cfg->path, kv->line);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int sq_open(void **state, const struct hp_config *cfg, const struct hp_output_cfg *oc,
                    char *err, size_t errlen)
 {
@@ -197,8 +208,12 @@ static void sq_close(void *state)
     free(s);
 }
 
+static const char *const sqlite_keys[] = { "path", NULL };
+
 const struct hp_output_ops hp_output_sqlite = {
     .name = "sqlite",
+    .keys = sqlite_keys,
+    .check = sq_check,
     .batch_delay_ms = 200,
     .open = sq_open,
     .write = sq_write,

@@ -782,6 +782,7 @@ def config_errors_output_keys(ctx):
     check_bad_configs(ctx, [
         ("unknown key in [output jsonl]", 7, "frobble = 1"),
         ("unknown key in [output sqlite]", 9, "pathh = /tmp/x.sqlite"),
+        ("bad value in [output jsonl]", 7, "fsync = maybe"),
     ])
 
 

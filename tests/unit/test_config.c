@@ -31,10 +31,16 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
+/* A loadable configuration needs an enabled output; one is appended (after
+ * the text, so line numbers in it do not move) unless the text has one. */
 static struct hp_config *load_ok(const char *text)
 {
     char err[512] = "";
-    struct hp_config *c = hp_config_load_string(text, "t.ini", err, sizeof(err));
+    char *full;
+    if (asprintf(&full, "%s%s", text, strstr(text, "[output ") ? "" : "\n[output jsonl]\n") < 0)
+        fail_msg("asprintf");
+    struct hp_config *c = hp_config_load_string(full, "t.ini", err, sizeof(err));
+    free(full);
     if (!c)
         fail_msg("unexpected error: %s", err);
     return c;
@@ -218,7 +224,8 @@ static void test_defaults(void **state)
     assert_int_equal(c->queue_events, 65536);
     assert_true(c->queue_bytes == 64ull << 20);
     assert_int_equal(c->stats_interval_ms, 60000);
-    assert_int_equal(c->noutputs, 0);
+    assert_int_equal(c->noutputs, 1);          /* the [output jsonl] load_ok() appends */
+    assert_true(c->outputs[0].enabled);
     assert_int_equal(c->nservices, 1);
     struct hp_service_cfg *s = &c->services[0];
     assert_int_equal(s->nbind, 1);
@@ -364,7 +371,7 @@ static void test_err_trap_keys(void **state)
     load_err(SVC_OK "banner_delay = 3x\n", "t.ini:4: [service a]: bad value for banner_delay: '3x'");
     load_err(SVC_OK "http_reply = perhaps\n", "t.ini:4: [service a]: bad value for http_reply: 'perhaps'");
     /* every documented trap key is accepted, with boundary values */
-    struct hp_config *c = load_ok(SVC_OK "chunk_size = 512\nmax_capture = 0\nflush_after = 0\n"
+    struct hp_config *c = load_ok(SVC_OK "chunk_size = 512\nmax_capture = 1\nflush_after = 0\n"
                                          "banner_delay = 10ms\nbanner = \\x00\\xff\nhttp_reply = on\n");
     assert_non_null(c->services[0].proto_conf);
     hp_config_free(c);
@@ -422,6 +429,17 @@ static void test_err_port_conflict(void **state)
     hp_config_free(c);
 }
 
+static void test_err_no_outputs(void **state)
+{
+    (void)state;
+    load_err(SVC_OK, "t.ini: no [output NAME] section is enabled: events would go nowhere");
+    load_err("[output jsonl]\nenabled = false\n" SVC_OK,
+             "t.ini: no [output NAME] section is enabled: events would go nowhere");
+    load_err("[output jsonl]\nfrobble = 1\n" SVC_OK, "t.ini:2: unknown key 'frobble' in [output jsonl]");
+    load_err("[output jsonl]\nfsync = maybe\n" SVC_OK, "t.ini:2: [output jsonl]: bad value for fsync: 'maybe'");
+    load_err("[output sqlite]\npath =\n" SVC_OK, "t.ini:2: [output sqlite]: path must not be empty");
+}
+
 static void test_err_no_services(void **state)
 {
     (void)state;
@@ -469,7 +487,7 @@ static void test_err_long_line(void **state)
     /* 199 characters: only as the last line without a newline */
     memset(pad, 'y', 190);
     pad[190] = '\0';
-    snprintf(text, sizeof(text), SVC_OK "banner = %s", pad);
+    snprintf(text, sizeof(text), "[output jsonl]\n" SVC_OK "banner = %s", pad);
     struct hp_config *c = load_ok(text);
     assert_int_equal(strlen(c->services[0].opts->value), 190);
     hp_config_free(c);
@@ -684,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_err_syntax),
         cmocka_unit_test(test_err_port_conflict),
         cmocka_unit_test(test_err_no_services),
+        cmocka_unit_test(test_err_no_outputs),
         cmocka_unit_test(test_err_bind),
         cmocka_unit_test(test_err_long_line),
         cmocka_unit_test(test_inih_agreement),
