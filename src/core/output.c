@@ -93,7 +93,9 @@ static bool queue_full(const struct output *o, size_t len)
 
 static void update_congestion(struct output *o)
 {
-    if (o->count > o->cap * 3 / 4 || o->bytes > o->bytes_cap / 4 * 3)
+    /* High water at half: the other half is headroom for the events that
+     * connections already accepted will still produce while accepting is paused. */
+    if (o->count > o->cap / 2 || o->bytes > o->bytes_cap / 2)
         atomic_store(&o->congested, true);
     else if (o->count < o->cap / 4 && o->bytes < o->bytes_cap / 4)
         atomic_store(&o->congested, false);

@@ -6,7 +6,7 @@
  * publish() pushes an event to every queue.  Writers take whole batches, so
  * a slow disk costs one syscall per batch, not per event.
  *
- * Back-pressure: when any queue passes its high-water mark the listeners stop
+ * Back-pressure: when any queue is half full (its high-water mark) the listeners stop
  * accepting (hp_output_congested() turns true) until all queues drain below
  * the low-water mark, so an overloaded sensor slows down instead of losing
  * events.  Only if a queue is completely full does the publisher wait (a
