@@ -18,7 +18,9 @@
  *
  * Per-connection module state of conn_state_size bytes is zeroed and
  * available as c->pstate.  Configuration keys of the module are validated
- * by configure() at load time.
+ * by configure() at load time (no I/O there); start() runs once at sensor
+ * start-up, before privileges are dropped, for what needs files or keys
+ * (host keys generated at first start, rule files), and stop() at exit.
  */
 #ifndef HP_PROTO_H
 #define HP_PROTO_H
@@ -29,6 +31,7 @@
 #include "reader.h"
 
 struct hp_conn;
+struct hp_config;
 struct hp_service_cfg;
 struct hp_udp_peer;
 
@@ -45,6 +48,8 @@ struct hp_proto {
      * Return 0, or -1 with "LINE: message" style text in err (line from the kv). */
     int  (*configure)(struct hp_service_cfg *svc, char *err, size_t errlen);
     void (*unconfigure)(struct hp_service_cfg *svc);
+    int  (*start)(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen);
+    void (*stop)(struct hp_service_cfg *svc);
 
     void (*on_accept)(struct hp_conn *c);
     void (*on_data)(struct hp_conn *c, struct hp_rd *in);

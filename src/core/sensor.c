@@ -159,6 +159,13 @@ static int startup(struct hp_config *cfg)
         hp_error("%s", err);
         return 1;
     }
+    for (size_t i = 0; i < cfg->nservices; i++) {
+        struct hp_service_cfg *s = &cfg->services[i];
+        if (s->proto->start && s->proto->start(s, cfg, err, sizeof(err)) != 0) {
+            hp_error("[service %s]: %s", s->name, err);
+            return 1;
+        }
+    }
     struct event_config *ec = event_config_new();
     event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);    /* one network thread */
     hp_sensor.base = event_base_new_with_config(ec);
@@ -186,6 +193,11 @@ static void shutdown_all(void)
     hp_ev_emit(&ev);
     hp_outputs_stop();
     hp_services_free();
+    for (size_t i = 0; i < hp_sensor.cfg->nservices; i++) {
+        struct hp_service_cfg *s = &hp_sensor.cfg->services[i];
+        if (s->proto->stop)
+            s->proto->stop(s);
+    }
 }
 
 int hp_sensor_run(struct hp_config *cfg)
