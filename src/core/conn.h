@@ -68,7 +68,8 @@ int  hp_conn_printf(struct hp_conn *c, const char *fmt, ...) __attribute__((form
 void hp_conn_close(struct hp_conn *c, const char *reason);
 /* Arm (ms > 0) or cancel (ms == 0) the module's one-shot timer. */
 void hp_conn_set_timer(struct hp_conn *c, uint64_t ms);
-/* Unconsumed input (e.g. in on_close). */
+/* Input left unconsumed by earlier on_data calls (for timers, on_eof,
+ * on_close).  Inside on_data, the reader covers all unconsumed bytes. */
 static inline const uint8_t *hp_conn_input(const struct hp_conn *c, size_t *len)
 {
     *len = c->in.len;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "event.h"
+#include "identity.h"
 #include "log.h"
 #include "output.h"
 #include "privs.h"
@@ -156,6 +157,10 @@ static int startup(struct hp_config *cfg)
     hp_sensor.cfg = cfg;
     if (hp_privs_prepare_dir(cfg->data_dir, cfg->user, err, sizeof(err)) != 0 ||
         hp_outputs_start(cfg, err, sizeof(err)) != 0) {
+        hp_error("%s", err);
+        return 1;
+    }
+    if (hp_identity_load(cfg->data_dir, err, sizeof(err)) != 0) {
         hp_error("%s", err);
         return 1;
     }

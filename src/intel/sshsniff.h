@@ -18,6 +18,10 @@
 #include "buf.h"
 
 #define HP_SSH_VERSION_MAX 255
+/* Limits on what a peer can make the sniffer hold (see sshsniff.c). */
+#define HP_SSH_BANNER_MAX 8192      /* pre-banner lines + identification line */
+#define HP_SSH_PACKET_MAX 35000     /* RFC 4253 6.1 packet_length limit */
+#define HP_SSH_SNIFF_BUF_MAX (40 * 1024)
 
 /* A name-list as it came (peer bytes, not NUL-terminated; points into the KEXINIT). */
 struct hp_namelist {
@@ -31,11 +35,15 @@ struct hp_kexinit {
     bool first_kex_follows;
 };
 
-/* Parse a KEXINIT payload (starting with the message byte 20).  0 or -1. */
+/* Parse a KEXINIT payload (starting with the message byte 20).  0 or -1 (and
+ * *k zeroed).  Bytes after the reserved field are ignored. */
 int hp_kexinit_parse(const uint8_t *payload, size_t len, struct hp_kexinit *k);
 
 /* The HASSH algorithms string ("kex;enc;mac;comp") into b, and its MD5 in hex
- * (33 bytes).  server = true uses the server-to-client lists (HASSHServer). */
+ * (33 bytes).  server = true uses the server-to-client lists (HASSHServer).
+ * b's previous content is replaced; if b's cap is too small it is left
+ * partial with hp_buf_ok(b) false, but the MD5 is still of the whole string.
+ * Either output may be NULL.  md5hex is "" if the MD5 is unavailable. */
 void hp_hassh(const struct hp_kexinit *k, bool server, struct hp_buf *algos, char md5hex[33]);
 
 enum hp_sniff_state { HP_SNIFF_VERSION, HP_SNIFF_KEXINIT, HP_SNIFF_DONE, HP_SNIFF_FAILED };
@@ -48,11 +56,13 @@ struct hp_sshsniff {
     uint8_t *kexinit;             /* copy of the KEXINIT payload once complete */
     size_t kexinit_len;
     struct hp_kexinit kex;        /* parsed, pointing into kexinit */
+    size_t banner_bytes;          /* taken so far in state VERSION (capped) */
 };
 
 void hp_sshsniff_init(struct hp_sshsniff *s);
 void hp_sshsniff_free(struct hp_sshsniff *s);
-/* Feed bytes.  Returns a bitmask of what became complete with these bytes. */
+/* Feed bytes.  Returns a bitmask of what became complete with these bytes.
+ * Once DONE or FAILED, further bytes are ignored (and return 0). */
 enum { HP_SNIFF_GOT_VERSION = 1, HP_SNIFF_GOT_KEXINIT = 2 };
 int hp_sshsniff_feed(struct hp_sshsniff *s, const uint8_t *data, size_t len);
 

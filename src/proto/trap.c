@@ -11,8 +11,9 @@
  * when the client pauses for flush_after, when it half-closes, or when the
  * connection ends.  The first chunk carries a protocol guess made from the
  * bytes alone (src/intel/protoguess.c).  Bytes past max_capture are counted
- * (session.closed has bytes_in) but not recorded.  Chunks wait in the core's
- * input buffer, so the trap keeps no buffer of its own.
+ * (session.closed has bytes_in) but not recorded.  A chunk being gathered is
+ * simply left unconsumed in the core's input buffer, so the trap keeps no
+ * buffer of its own.
  *
  * A request that is plainly HTTP gets a minimal, generic 404 answer once its
  * headers (and a Content-Length body) are in, so that web scanners and
@@ -129,15 +130,12 @@ static void emit_payload(const struct hp_evctx *ctx, uint64_t offset, const uint
     hp_ev_emit(&ev);
 }
 
-/* Emit up to n buffered bytes as one chunk (within max_capture) and consume them. */
-static void trap_flush(struct hp_conn *c, size_t n)
+/* Record n bytes of the stream as one chunk (within max_capture); the
+ * caller consumes them. */
+static void trap_record(struct hp_conn *c, const uint8_t *data, size_t n)
 {
     const struct trap_conf *tc = conf_of(c);
     struct trap_conn *t = c->pstate;
-    size_t have;
-    const uint8_t *data = hp_conn_input(c, &have);
-    if (n > have)
-        n = have;
     if (n == 0)
         return;
     size_t rec = n;
@@ -156,7 +154,15 @@ static void trap_flush(struct hp_conn *c, size_t n)
         hp_ev_uint(&ev, "max_capture", tc->max_capture);
         hp_ev_emit(&ev);
     }
-    hp_conn_consume(c, n);
+}
+
+/* Record and drop everything buffered between callbacks (pause, EOF, close). */
+static void trap_flush_buffered(struct hp_conn *c)
+{
+    size_t have;
+    const uint8_t *data = hp_conn_input(c, &have);
+    trap_record(c, data, have);
+    hp_conn_consume(c, have);
 }
 
 /*
@@ -199,7 +205,7 @@ static long http_request_len(const uint8_t *data, size_t len, size_t cap)
     return 0;
 }
 
-static void http_answer(struct hp_conn *c, size_t reqlen)
+static void http_answer(struct hp_conn *c, struct hp_rd *in, size_t reqlen)
 {
     static const char body[] = "<html>\r\n<head><title>404 Not Found</title></head>\r\n"
                                "<body>\r\n<h1>Not Found</h1>\r\n</body>\r\n</html>\r\n";
@@ -211,7 +217,8 @@ static void http_answer(struct hp_conn *c, size_t reqlen)
     int n = snprintf(hdr, sizeof(hdr),
                      "HTTP/1.1 404 Not Found\r\nDate: %s\r\nContent-Type: text/html\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n", date, sizeof(body) - 1);
-    trap_flush(c, reqlen);
+    trap_record(c, hp_rd_ptr(in), reqlen);
+    hp_rd_skip(in, reqlen);
     hp_conn_send(c, hdr, (size_t)n);
     hp_conn_send(c, body, sizeof(body) - 1);
     hp_conn_close(c, "http_reply");
@@ -231,23 +238,22 @@ static void trap_data(struct hp_conn *c, struct hp_rd *in)
 {
     const struct trap_conf *tc = conf_of(c);
     struct trap_conn *t = c->pstate;
-    (void)in;               /* the trap records bytes; it parses nothing itself */
-    size_t have;
-    const uint8_t *data = hp_conn_input(c, &have);
+    /* The reader covers every unconsumed byte; what is not skipped stays buffered. */
     if (tc->http_reply && !t->http_done && t->recorded == 0) {
-        long rl = http_request_len(data, have, tc->chunk_size);
+        long rl = http_request_len(hp_rd_ptr(in), hp_rd_left(in), tc->chunk_size);
         if (rl > 0) {
             t->http_done = true;
-            http_answer(c, (size_t)rl);
+            http_answer(c, in, (size_t)rl);
             return;
         }
-        if (rl < 0 || have >= tc->chunk_size)
+        if (rl < 0 || hp_rd_left(in) >= tc->chunk_size)
             t->http_done = true;
     }
-    while (have >= tc->chunk_size) {
-        trap_flush(c, tc->chunk_size);
-        hp_conn_input(c, &have);
+    while (hp_rd_left(in) >= tc->chunk_size) {
+        trap_record(c, hp_rd_ptr(in), tc->chunk_size);
+        hp_rd_skip(in, tc->chunk_size);
     }
+    size_t have = hp_rd_left(in);
     /* A client that spoke first gets no banner; a pause flushes the chunk. */
     t->timer_is_banner = false;
     hp_conn_set_timer(c, have ? tc->flush_after_ms : 0);
@@ -263,24 +269,18 @@ static void trap_timer(struct hp_conn *c)
         hp_conn_send(c, tc->banner, tc->banner_len);
         return;
     }
-    size_t have;
-    hp_conn_input(c, &have);
-    trap_flush(c, have);
+    trap_flush_buffered(c);
 }
 
 static void trap_eof(struct hp_conn *c)
 {
-    size_t have;
-    hp_conn_input(c, &have);
-    trap_flush(c, have);
+    trap_flush_buffered(c);
     hp_conn_close(c, "eof");
 }
 
 static void trap_close(struct hp_conn *c)
 {
-    size_t have;
-    hp_conn_input(c, &have);
-    trap_flush(c, have);
+    trap_flush_buffered(c);
 }
 
 static void trap_datagram(struct hp_udp_peer *p, const uint8_t *data, size_t len)
