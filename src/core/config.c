@@ -293,6 +293,7 @@ static int service_key(struct parse_state *ps, const char *k, const char *v)
     } else if (strcmp(k, "max_input") == 0) {
         if (!set_size(ps, k, v, &s->max_input))
             return 0;
+        s->max_input_set = true;
         if (s->max_input < 1)
             return fail(ps, "max_input: must be at least 1 byte");
     } else {
@@ -480,6 +481,8 @@ static int finish_service(struct parse_state *ps, struct hp_service_cfg *s)
         s->bind[0] = hp_xstrdup("127.0.0.1");
         s->nbind = 1;
     }
+    if (!s->max_input_set && s->proto->default_max_input)
+        s->max_input = s->proto->default_max_input;
     if (!s->ntcp && !s->nudp) {
         if (s->proto->default_tcp_ports && hp_parse_ports(s->proto->default_tcp_ports, &s->tcp_ports, &s->ntcp,
                                                           msg, sizeof(msg)) != 0)

@@ -42,6 +42,7 @@ struct hp_service_cfg {
     size_t nudp;
     uint64_t idle_timeout_ms;     /* close a connection silent this long */
     uint64_t max_input;           /* bytes accepted from one connection before it is cut */
+    bool max_input_set;           /* given in the file (else the protocol's default applies) */
     uint64_t max_duration_ms;     /* hard cap on a connection's life */
     struct hp_kv *opts;           /* protocol keys */
     void *proto_conf;             /* set by proto->configure */

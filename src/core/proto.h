@@ -43,6 +43,7 @@ struct hp_proto {
     const char *default_tcp_ports;  /* used when a service names no ports */
     const char *default_udp_ports;
     size_t conn_state_size;
+    uint64_t default_max_input;     /* a service's max_input unless it sets one (0: the core's 1 MiB) */
 
     /* Validate the protocol's keys (svc->opts) and build svc->proto_conf.
      * Return 0, or -1 with "LINE: message" style text in err (line from the kv). */

@@ -311,5 +311,6 @@ int hp_sshsniff_feed(struct hp_sshsniff *s, const uint8_t *data, size_t len)
         else
             break;
     }
+    s->consumed += hp_rd_pos(&in);
     return got;
 }

@@ -57,6 +57,8 @@ struct hp_sshsniff {
     size_t kexinit_len;
     struct hp_kexinit kex;        /* parsed, pointing into kexinit */
     size_t banner_bytes;          /* taken so far in state VERSION (capped) */
+    uint64_t consumed;            /* stream bytes taken so far; once DONE, where the
+                                     packet after the KEXINIT starts */
 };
 
 void hp_sshsniff_init(struct hp_sshsniff *s);

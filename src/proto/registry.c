@@ -7,9 +7,13 @@
 #include "util.h"
 
 extern const struct hp_proto hp_proto_trap;
+extern const struct hp_proto hp_proto_ssh;
+extern const struct hp_proto hp_proto_telnet;
 
 static const struct hp_proto *const protocols[] = {
     &hp_proto_trap,
+    &hp_proto_ssh,
+    &hp_proto_telnet,
 };
 
 const struct hp_proto *hp_proto_find(const char *name)

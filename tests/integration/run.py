@@ -18,6 +18,7 @@ running is killed.  The last line is
 
 and the exit status is non-zero when anything failed.
 """
+import importlib
 import os
 import signal
 import sys
@@ -28,6 +29,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
 import cases    # noqa: E402
+
+# More case modules, run after cases.py in this order; a missing file is skipped.  A module may
+# append to cases.ALL (from cases import case) or keep its own ALL list: both are collected.
+CASE_MODULES = ("cases_telnet", "cases_ssh")
+
+
+def all_cases():
+    mods = [cases]
+    for m in CASE_MODULES:
+        if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), m + ".py")):
+            mods.append(importlib.import_module(m))
+    out, seen = [], set()
+    for mod in mods:                  # after every import: some modules extend cases.ALL
+        for name, fn in getattr(mod, "ALL", ()):
+            if fn not in seen:
+                seen.add(fn)
+                out.append((name, fn))
+    return out
 
 
 class Context:
@@ -80,7 +99,7 @@ def main(argv):
         print("integration: binary %s is missing or not executable (set HANIPO_BIN)" % harness.HANIPO_BIN)
         print("integration: 0 passed, 1 failed")
         return 1
-    selected = [(n, f) for n, f in cases.ALL if not filters or any(x in n for x in filters)]
+    selected = [(n, f) for n, f in all_cases() if not filters or any(x in n for x in filters)]
     print("integration: %d case(s), binary %s%s" % (
         len(selected), harness.HANIPO_BIN, " (sanitized: timeouts x%g)" % harness.SCALE if harness.SANITIZED else ""))
     passed = failed = skipped = 0

@@ -351,9 +351,19 @@ static void test_err_protocol(void **state)
     load_err("[sensor]\nname = x\n[service a]\ntcp_ports = 1\n",
              "t.ini:3: [service a]: 'protocol' is required");
     load_err(SVC_OK "[service b]\n\n", "t.ini:4: [service b]: 'protocol' is required");
-    load_err("[service a]\nprotocol = ssh\ntcp_ports = 22\n",
-             "t.ini:2: protocol: unknown protocol 'ssh' (known: trap)");
-    load_err("[service a]\nprotocol = Trap\n", "t.ini:2: protocol: unknown protocol 'Trap' (known: trap)");
+    /* the message lists the registered protocols, in registry order */
+    size_t n;
+    const struct hp_proto *const *all = hp_proto_all(&n);
+    char known[512] = "", expect[700];
+    for (size_t i = 0; i < n; i++) {
+        strcat(known, i ? ", " : "");
+        strcat(known, all[i]->name);
+    }
+    assert_string_equal(all[0]->name, "trap");
+    snprintf(expect, sizeof(expect), "t.ini:2: protocol: unknown protocol 'sshd' (known: %s)", known);
+    load_err("[service a]\nprotocol = sshd\ntcp_ports = 22\n", expect);
+    snprintf(expect, sizeof(expect), "t.ini:2: protocol: unknown protocol 'Trap' (known: %s)", known);
+    load_err("[service a]\nprotocol = Trap\n", expect);
 }
 
 static void test_err_trap_keys(void **state)

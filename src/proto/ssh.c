@@ -1,0 +1,1043 @@
+/*
+ * ssh.c - the SSH front-end: an OpenSSH look-alike on libssh, in our loop.
+ *
+ * Design: libssh never sees the network.  Each connection gets a socketpair;
+ * libssh's session runs on one end (non-blocking, driven by
+ * ssh_event_dopoll(…, 0) whenever we hand it bytes), and this module sits
+ * between the other end and the client:
+ *
+ *     client <-> core conn (hp_conn) <-> ssh.c <-> socketpair <-> libssh
+ *
+ * Standing in the middle costs two copies per chunk and buys a lot: the
+ * clear-text identification lines and KEXINITs of both sides are read as
+ * they pass (client.version, HASSH, HASSHServer) without relying on libssh
+ * internals; the core keeps its caps, timeouts and byte counts; and a failed
+ * login's answer can be held back (auth_fail_delay, like sshd's PAM delay)
+ * simply by not forwarding libssh's output for a while - the event loop is
+ * never blocked.
+ *
+ * What the client may do: password, keyboard-interactive and public-key
+ * authentication (all logged; keys always refused; passwords judged by the
+ * user database), session channels with pty, env, shell and exec requests
+ * handed to the emulated shell (src/shell/), direct-tcpip and tcpip-forward
+ * requests logged with their first data and never relayed.  Interactive
+ * sessions are recorded as asciicast files.
+ *
+ * Identity: the version string and algorithm lists come from a profile of a
+ * real distribution's OpenSSH; host keys are generated at first start in
+ * DATA_DIR/ssh/.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "config.h"
+#include "conn.h"
+#include "event.h"
+#include "identity.h"
+#include "log.h"
+#include "proto.h"
+#include "sensor.h"
+#include "util.h"
+#include "../intel/sshsniff.h"
+#include "../shell/shell.h"
+#include "../shell/ttylog.h"
+#include "../shell/userdb.h"
+#include "sshfile.h"              /* sshfile: scp / sftp uploads */
+
+#define SSH_MAX_CHANNELS 4
+#define SSH_FWD_DATA_MAX 4096     /* first bytes of a forwarding channel that are logged */
+#define SSH_PUMP_ROUNDS 64
+
+/* ---- OpenSSH profiles -------------------------------------------------------
+ * Lists as the named sshd sends them, minus what libssh 0.10 cannot do
+ * (sntrup761x25519-sha512 key exchange, umac MACs): a client could never
+ * complete those, so offering them would break logins. */
+struct ssh_profile {
+    const char *name;
+    const char *version;          /* after "SSH-2.0-" */
+    const char *kex, *hostkeys, *ciphers, *macs;
+};
+
+static const struct ssh_profile profiles[] = {
+    { "debian12", "OpenSSH_9.2p1 Debian-2+deb12u3",
+      "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
+      "ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"
+      "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
+      "rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ssh-ed25519",
+      "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
+      "aes256-gcm@openssh.com",
+      "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,"
+      "hmac-sha2-256,hmac-sha2-512,hmac-sha1" },
+    { "ubuntu2204", "OpenSSH_8.9p1 Ubuntu-3ubuntu0.13",
+      "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
+      "ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"
+      "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
+      "rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ssh-ed25519",
+      "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
+      "aes256-gcm@openssh.com",
+      "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,"
+      "hmac-sha2-256,hmac-sha2-512,hmac-sha1" },
+    { "ubuntu2004", "OpenSSH_8.2p1 Ubuntu-4ubuntu0.13",
+      "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
+      "ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"
+      "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
+      "rsa-sha2-512,rsa-sha2-256,ssh-rsa,ecdsa-sha2-nistp256,ssh-ed25519",
+      "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
+      "aes256-gcm@openssh.com",
+      "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,"
+      "hmac-sha2-256,hmac-sha2-512,hmac-sha1" },
+};
+
+/* ---- per service ----------------------------------------------------------- */
+
+struct ssh_conf {
+    const struct ssh_profile *profile;
+    char *version;                /* overrides the profile's */
+    char *userdb_path;
+    struct hp_userdb *userdb;
+    uint64_t accept_after;        /* 0: off */
+    uint64_t max_auth_tries;
+    uint64_t auth_fail_delay_ms;
+    bool kbdint;
+    bool record;
+    uint64_t record_max;
+    char ttydir[4096];
+    char hassh_server[33];        /* ours: the same KEXINIT lists on every connection */
+    char data_dir[4096];          /* sshfile: payloads go to DATA_DIR/payloads */
+    ssh_bind bind;
+};
+
+/* ---- per connection --------------------------------------------------------- */
+
+struct ssh_chan;
+
+struct ssh_conn {
+    struct hp_conn *c;
+    int sp;                       /* our end of the socketpair */
+    struct event *ev_sp;
+    ssh_session s;
+    ssh_event sev;
+    struct ssh_server_callbacks_struct scb;
+    bool kex_done;
+    bool dead;                    /* libssh reported an error or closed */
+    bool holding;                 /* failed-login delay: libssh output held back */
+    bool close_after_flush;       /* too many auth failures */
+    struct hp_sshsniff cli, srv;
+    char hassh_server[33];
+    bool kex_pending;             /* client.kex waits for our own KEXINIT (hasshServer) */
+    uint64_t cli_sent;            /* client bytes handed to libssh */
+    uint8_t next_pkt[24];         /* start of the client's packet after its KEXINIT */
+    size_t next_len;
+    bool next_checked;
+    uint64_t auth_attempts;
+    char *kbd_user;               /* keyboard-interactive: the answer carries no user name */
+    char *user;                   /* logged-in user */
+    struct ssh_chan *chans[SSH_MAX_CHANNELS];
+};
+
+struct ssh_chan {
+    struct ssh_conn *sc;
+    ssh_channel ch;
+    struct ssh_channel_callbacks_struct cb;
+    bool forward;                 /* direct-tcpip: log, never relay */
+    char *dest_host;
+    int dest_port;
+    size_t fwd_logged;
+    bool pty;
+    char term[64];
+    unsigned width, height;
+    struct hp_shell *shell;
+    struct hp_ttylog *tty;
+    int64_t tty_start_ms;
+    char *pending_exec;           /* run after libssh returns (never inside its callbacks) */
+    bool pending_shell;
+    bool closed;
+    /* sshfile: an scp -t/-f exec or the sftp subsystem.  Created in the request
+     * callback (no output), started by sshd_run_pending(); input that arrives in
+     * between is fed to it rather than lost. */
+    struct hp_sshfile *file;
+    bool pending_file;
+};
+
+static const struct ssh_conf *conf_of(const struct hp_conn *c)
+{
+    return hp_conn_service_cfg(c)->proto_conf;
+}
+
+/* ---- configuration ------------------------------------------------------------ */
+
+static int sshd_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
+{
+    struct ssh_conf *sc = hp_xcalloc(1, sizeof(*sc));
+    sc->profile = &profiles[0];
+    sc->max_auth_tries = 6;
+    sc->auth_fail_delay_ms = 2000;
+    sc->kbdint = true;
+    sc->record = true;
+    sc->record_max = 1024 * 1024;
+    svc->proto_conf = sc;
+    for (const struct hp_kv *kv = svc->opts; kv; kv = kv->next) {
+        int bad = 0, b = 0;
+        if (strcmp(kv->key, "profile") == 0) {
+            sc->profile = NULL;
+            for (size_t i = 0; i < HP_ARRAY_LEN(profiles); i++)
+                if (strcmp(profiles[i].name, kv->value) == 0)
+                    sc->profile = &profiles[i];
+            bad = sc->profile == NULL;
+        } else if (strcmp(kv->key, "version") == 0) {
+            free(sc->version);
+            sc->version = hp_xstrdup(kv->value);
+            bad = strncmp(kv->value, "SSH-", 4) == 0 || strlen(kv->value) > 200 || !kv->value[0];
+        } else if (strcmp(kv->key, "userdb") == 0) {
+            free(sc->userdb_path);
+            sc->userdb_path = hp_xstrdup(kv->value);
+        } else if (strcmp(kv->key, "accept_after") == 0) {
+            bad = hp_parse_u64(kv->value, 0, 1000, &sc->accept_after);
+        } else if (strcmp(kv->key, "max_auth_tries") == 0) {
+            bad = hp_parse_u64(kv->value, 1, 1000, &sc->max_auth_tries);
+        } else if (strcmp(kv->key, "auth_fail_delay") == 0) {
+            bad = hp_parse_duration_ms(kv->value, &sc->auth_fail_delay_ms) || sc->auth_fail_delay_ms > 60000;
+        } else if (strcmp(kv->key, "keyboard_interactive") == 0) {
+            bad = hp_parse_bool(kv->value, &b);
+            sc->kbdint = b;
+        } else if (strcmp(kv->key, "record") == 0) {
+            bad = hp_parse_bool(kv->value, &b);
+            sc->record = b;
+        } else if (strcmp(kv->key, "record_max") == 0) {
+            bad = hp_parse_size(kv->value, &sc->record_max);
+        } else {
+            snprintf(err, errlen, "%d: unknown key '%s' in [service %s] (protocol ssh)", kv->line, kv->key,
+                     svc->name);
+            return -1;
+        }
+        if (bad) {
+            snprintf(err, errlen, "%d: [service %s]: bad value for %s: '%s'", kv->line, svc->name, kv->key,
+                     kv->value);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void sshd_unconfigure(struct hp_service_cfg *svc)
+{
+    struct ssh_conf *sc = svc->proto_conf;
+    if (!sc)
+        return;
+    if (sc->bind)
+        ssh_bind_free(sc->bind);
+    hp_userdb_free(sc->userdb);
+    free(sc->version);
+    free(sc->userdb_path);
+    free(sc);
+    svc->proto_conf = NULL;
+}
+
+/* ---- start-up: host keys and the bind object ------------------------------------ */
+
+/* Load DIR/NAME, or generate it on first start. */
+static ssh_key host_key(const char *dir, const char *name, enum ssh_keytypes_e type, int bits,
+                        char *err, size_t errlen)
+{
+    char path[4200];
+    ssh_key key = NULL;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (access(path, R_OK) == 0) {
+        if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) == SSH_OK)
+            return key;
+        snprintf(err, errlen, "cannot read host key %s", path);
+        return NULL;
+    }
+    if (ssh_pki_generate(type, bits, &key) != SSH_OK ||
+        ssh_pki_export_privkey_file(key, NULL, NULL, NULL, path) != SSH_OK) {
+        snprintf(err, errlen, "cannot generate host key %s", path);
+        ssh_key_free(key);
+        return NULL;
+    }
+    chmod(path, 0600);
+    hp_info("ssh: generated host key %s", path);
+    return key;
+}
+
+static int bind_opt(ssh_bind b, enum ssh_bind_options_e opt, const void *v, const char *what, char *err,
+                    size_t errlen)
+{
+    if (ssh_bind_options_set(b, opt, v) == SSH_OK)
+        return 0;
+    snprintf(err, errlen, "libssh refused %s: %s", what, ssh_get_error(b));
+    return -1;
+}
+
+static int sshd_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
+{
+    struct ssh_conf *sc = svc->proto_conf;
+    char dir[4096];
+    static const struct { const char *file; enum ssh_keytypes_e type; int bits; } keys[] = {
+        { "ssh_host_rsa_key", SSH_KEYTYPE_RSA, 3072 },
+        { "ssh_host_ecdsa_key", SSH_KEYTYPE_ECDSA_P256, 256 },
+        { "ssh_host_ed25519_key", SSH_KEYTYPE_ED25519, 0 },
+    };
+
+    ssh_init();
+    /* libssh's own log (stderr) only when debugging the module. */
+    const char *dbg = getenv("HANIPO_LIBSSH_LOG");
+    ssh_set_log_level(dbg ? atoi(dbg) : SSH_LOG_NOLOG);
+    sc->userdb = hp_userdb_load(sc->userdb_path, err, errlen);
+    if (!sc->userdb)
+        return -1;
+    snprintf(dir, sizeof(dir), "%s/ssh", cfg->data_dir);
+    snprintf(sc->ttydir, sizeof(sc->ttydir), "%s/tty", cfg->data_dir);
+    snprintf(sc->data_dir, sizeof(sc->data_dir), "%s", cfg->data_dir);   /* sshfile */
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    sc->bind = ssh_bind_new();
+    bool no = false;
+    if (bind_opt(sc->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no, "process_config", err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < HP_ARRAY_LEN(keys); i++) {
+        ssh_key k = host_key(dir, keys[i].file, keys[i].type, keys[i].bits, err, errlen);
+        if (!k || bind_opt(sc->bind, SSH_BIND_OPTIONS_IMPORT_KEY, k, "host key", err, errlen) != 0)
+            return -1;
+    }
+    const struct ssh_profile *p = sc->profile;
+    const char *ver = sc->version ? sc->version : p->version;
+    if (bind_opt(sc->bind, SSH_BIND_OPTIONS_BANNER, ver, "version", err, errlen) ||
+        bind_opt(sc->bind, SSH_BIND_OPTIONS_KEY_EXCHANGE, p->kex, "kex list", err, errlen) ||
+        bind_opt(sc->bind, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, p->hostkeys, "host key list", err, errlen) ||
+        bind_opt(sc->bind, SSH_BIND_OPTIONS_CIPHERS_C_S, p->ciphers, "cipher list", err, errlen) ||
+        bind_opt(sc->bind, SSH_BIND_OPTIONS_CIPHERS_S_C, p->ciphers, "cipher list", err, errlen) ||
+        bind_opt(sc->bind, SSH_BIND_OPTIONS_HMAC_C_S, p->macs, "MAC list", err, errlen) ||
+        bind_opt(sc->bind, SSH_BIND_OPTIONS_HMAC_S_C, p->macs, "MAC list", err, errlen))
+        return -1;
+    return 0;
+}
+
+/* ---- events -------------------------------------------------------------------------- */
+
+static void ev_strlist(struct hp_ev *ev, const char *key, const struct hp_namelist *nl)
+{
+    hp_ev_arr_begin(ev, key);
+    size_t start = 0;
+    for (size_t i = 0; i <= nl->len; i++) {
+        if (i == nl->len || nl->p[i] == ',') {
+            if (i > start)
+                hp_ev_bytes(ev, NULL, nl->p + start, i - start);
+            start = i + 1;
+        }
+    }
+    hp_ev_arr_end(ev);
+}
+
+static void emit_client_version(struct ssh_conn *sc)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &sc->c->ctx, "client.version");
+    hp_ev_bytes(&ev, "version", sc->cli.version, sc->cli.version_len);
+    hp_ev_emit(&ev);
+}
+
+static void emit_client_kex(struct ssh_conn *sc)
+{
+    struct hp_buf algos;
+    char md5[33];
+    const struct hp_kexinit *k = &sc->cli.kex;
+    sc->kex_pending = false;
+    if (!sc->hassh_server[0])
+        memcpy(sc->hassh_server, conf_of(sc->c)->hassh_server, sizeof(sc->hassh_server));
+    hp_buf_init(&algos, 64 * 1024);
+    hp_hassh(k, false, &algos, md5);
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &sc->c->ctx, "client.kex");
+    hp_ev_str(&ev, "hassh", md5);
+    hp_ev_bytes(&ev, "hasshAlgorithms", algos.data, algos.len);
+    if (sc->hassh_server[0])
+        hp_ev_str(&ev, "hasshServer", sc->hassh_server);
+    ev_strlist(&ev, "kexAlgs", &k->kex);
+    ev_strlist(&ev, "keyAlgs", &k->hostkey);
+    ev_strlist(&ev, "encCS", &k->enc_cs);
+    ev_strlist(&ev, "macCS", &k->mac_cs);
+    ev_strlist(&ev, "compCS", &k->comp_cs);
+    ev_strlist(&ev, "langCS", &k->lang_cs);
+    hp_ev_emit(&ev);
+    hp_buf_free(&algos);
+}
+
+static void emit_login(struct ssh_conn *sc, bool ok, const char *method, const char *user, const char *pass,
+                       size_t plen)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &sc->c->ctx, ok ? "login.success" : "login.failed");
+    hp_ev_str(&ev, "username", user);
+    hp_ev_bytes(&ev, "password", pass, plen);
+    hp_ev_str(&ev, "method", method);
+    hp_ev_uint(&ev, "attempt", sc->auth_attempts);
+    hp_ev_emit(&ev);
+}
+
+/* ---- moving bytes ---------------------------------------------------------------------- */
+
+static void sshd_pump(struct ssh_conn *sc);
+static void sshd_run_pending(struct ssh_conn *sc);
+
+/* libssh wrote: forward to the client (unless a failed login's answer is being held). */
+static void sp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct ssh_conn *sc = arg;
+    uint8_t buf[16384];
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) {
+        if (sc->srv.state != HP_SNIFF_DONE && sc->srv.state != HP_SNIFF_FAILED &&
+            (hp_sshsniff_feed(&sc->srv, buf, (size_t)n) & HP_SNIFF_GOT_KEXINIT)) {
+            struct ssh_conf *cf = (struct ssh_conf *)conf_of(sc->c);
+            hp_hassh(&sc->srv.kex, true, NULL, sc->hassh_server);
+            memcpy(cf->hassh_server, sc->hassh_server, sizeof(cf->hassh_server));
+            if (sc->kex_pending)
+                emit_client_kex(sc);
+        }
+        hp_conn_send(sc->c, buf, (size_t)n);
+        if (sc->close_after_flush)    /* max_auth_tries: this was the last failure's answer */
+            hp_conn_close(sc->c, "max_auth_tries");
+        return;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        event_del(sc->ev_sp);
+        hp_conn_close(sc->c, sc->close_after_flush ? "max_auth_tries" : "closed");
+    }
+}
+
+/* Let libssh process what is waiting on its end of the socketpair. */
+static void sshd_pump(struct ssh_conn *sc)
+{
+    if (sc->dead)
+        return;
+    for (int i = 0; i < SSH_PUMP_ROUNDS; i++) {
+        if (!sc->kex_done) {
+            int rc = ssh_handle_key_exchange(sc->s);
+            if (rc == SSH_OK) {
+                /* From now on the session is driven through an ssh_event; it
+                 * must be added only after the key exchange, which polls the
+                 * session's own context. */
+                sc->kex_done = true;
+                sc->sev = ssh_event_new();
+                if (!sc->sev || ssh_event_add_session(sc->sev, sc->s) != SSH_OK) {
+                    sc->dead = true;
+                    break;
+                }
+                continue;
+            }
+            if (rc == SSH_ERROR)
+                sc->dead = true;
+            break;
+        }
+        int rc = ssh_event_dopoll(sc->sev, 0);
+        if (rc == SSH_ERROR || (ssh_get_status(sc->s) & (SSH_CLOSED | SSH_CLOSED_ERROR)))
+            sc->dead = true;
+        if (rc != SSH_OK || sc->dead)
+            break;
+    }
+    sshd_run_pending(sc);
+    if (sc->dead && !(sc->c->flags & HP_CONN_CLOSING)) {
+        /* Whatever libssh wrote last (a disconnect message) still goes out. */
+        sp_read_cb(sc->sp, EV_READ, sc);
+        hp_conn_close(sc->c, "closed");
+    }
+}
+
+/* ---- authentication ---------------------------------------------------------------------- */
+
+static void hold_output(struct ssh_conn *sc, uint64_t ms)
+{
+    if (!ms)
+        return;
+    sc->holding = true;
+    event_del(sc->ev_sp);
+    hp_conn_set_timer(sc->c, ms);
+}
+
+/* Decide, log and delay one password-like attempt. */
+static bool auth_attempt(struct ssh_conn *sc, const char *method, const char *user, const char *pass)
+{
+    const struct ssh_conf *cf = conf_of(sc->c);
+    size_t plen = strlen(pass);
+    sc->auth_attempts++;
+    bool ok = hp_userdb_check(cf->userdb, user, strlen(user), pass, plen) ||
+              (cf->accept_after && sc->auth_attempts >= cf->accept_after);
+    emit_login(sc, ok, method, user, pass, plen);
+    if (ok) {
+        free(sc->user);
+        sc->user = hp_xstrdup(user);
+        return true;
+    }
+    if (sc->auth_attempts >= cf->max_auth_tries)
+        sc->close_after_flush = true;
+    hold_output(sc, cf->auth_fail_delay_ms);
+    return false;
+}
+
+static int cb_auth_password(ssh_session s, const char *user, const char *pass, void *ud)
+{
+    return auth_attempt(ud, "password", user, pass) ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
+}
+
+static int cb_auth_none(ssh_session s, const char *user, void *ud)
+{
+    return SSH_AUTH_DENIED;
+}
+
+static int cb_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *key, char state, void *ud)
+{
+    struct ssh_conn *sc = ud;
+    unsigned char *hash = NULL;
+    size_t hlen = 0;
+    if ((state == SSH_PUBLICKEY_STATE_NONE || state == SSH_PUBLICKEY_STATE_VALID) &&
+        ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == SSH_OK) {
+        char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+        struct hp_ev ev;
+        hp_ev_begin(&ev, &sc->c->ctx, "client.fingerprint");
+        hp_ev_str(&ev, "username", user);
+        hp_ev_str(&ev, "fingerprint", fp ? fp : "");
+        hp_ev_str(&ev, "key_type", ssh_key_type_to_char(ssh_key_type(key)));
+        hp_ev_emit(&ev);
+        ssh_string_free_char(fp);
+        ssh_clean_pubkey_hash(&hash);
+    }
+    return SSH_AUTH_DENIED;
+}
+
+/* keyboard-interactive: one "Password: " prompt, answered like a password. */
+static int kbdint_message(struct ssh_conn *sc, ssh_message msg)
+{
+    if (!ssh_message_auth_kbdint_is_response(msg)) {
+        const char *prompts[] = { "Password: " };
+        char echo[] = { 0 };
+        const char *u = ssh_message_auth_user(msg);
+        free(sc->kbd_user);
+        sc->kbd_user = hp_xstrdup(u ? u : "");
+        ssh_message_auth_interactive_request(msg, "", "", 1, prompts, echo);
+        return 0;
+    }
+    const char *user = sc->kbd_user;
+    const char *pass = ssh_userauth_kbdint_getnanswers(sc->s) > 0 ? ssh_userauth_kbdint_getanswer(sc->s, 0) : "";
+    if (auth_attempt(sc, "keyboard-interactive", user ? user : "", pass ? pass : "")) {
+        ssh_message_auth_reply_success(msg, 0);
+    } else {
+        ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD |
+                                              SSH_AUTH_METHOD_INTERACTIVE);
+        ssh_message_reply_default(msg);
+    }
+    return 0;
+}
+
+/* ---- channels ------------------------------------------------------------------------ */
+
+static void term_write(void *io, const void *data, size_t len)
+{
+    struct ssh_chan *ch = io;
+    if (ch->closed || !len)
+        return;
+    if (ch->tty)
+        hp_ttylog_write(ch->tty, 'o', data, len);
+    ssh_channel_write(ch->ch, data, (uint32_t)len);
+}
+
+static void term_exit(void *io, int status)
+{
+    struct ssh_chan *ch = io;
+    if (ch->closed)
+        return;
+    ssh_channel_request_send_exit_status(ch->ch, status);
+    ssh_channel_send_eof(ch->ch);
+    ssh_channel_close(ch->ch);
+    ch->closed = true;
+}
+
+static void chan_start_shell(struct ssh_chan *ch, bool interactive)
+{
+    struct ssh_conn *sc = ch->sc;
+    const struct ssh_conf *cf = conf_of(sc->c);
+    struct hp_shell_params p = {
+        .ctx = &sc->c->ctx,
+        .username = sc->user ? sc->user : "root",
+        .hostname = hp_identity_get("hostname"),
+        .interactive = interactive,
+        .width = ch->width ? ch->width : 80,
+        .height = ch->height ? ch->height : 24,
+        .term = { term_write, term_exit, ch },
+        .term_type = ch->pty ? ch->term : NULL,
+    };
+    if (interactive && cf->record && !ch->tty) {
+        ch->tty = hp_ttylog_open(cf->ttydir, sc->c->ctx.session, p.width, p.height, ch->term, cf->record_max);
+        ch->tty_start_ms = hp_mono_ms();
+    }
+    ch->shell = hp_shell_new(&p);
+}
+
+/* ---- sshfile: scp / sftp ----------------------------------------------------------- */
+
+static void file_write(void *io, const void *data, size_t len)
+{
+    struct ssh_chan *ch = io;
+    if (!ch->closed && len)
+        ssh_channel_write(ch->ch, data, (uint32_t)len);
+}
+
+/* An scp exec command (cmd) or the sftp subsystem (cmd NULL); NULL if cmd is not scp -t/-f. */
+static struct hp_sshfile *chan_new_file(struct ssh_chan *ch, const char *cmd)
+{
+    struct ssh_conn *sc = ch->sc;
+    struct hp_sshfile_params p = {
+        .ctx = &sc->c->ctx,
+        .data_dir = conf_of(sc->c)->data_dir,
+        .username = sc->user ? sc->user : "root",
+        .write = file_write,
+        .exit = term_exit,
+        .io = ch,
+    };
+    return cmd ? hp_scp_sink_new(&p, cmd) : hp_sftp_new(&p);
+}
+
+static void sshd_run_pending(struct ssh_conn *sc)
+{
+    for (int i = 0; i < SSH_MAX_CHANNELS; i++) {
+        struct ssh_chan *ch = sc->chans[i];
+        if (!ch)
+            continue;
+        if (ch->pending_file) {           /* sshfile: the request has been answered */
+            ch->pending_file = false;
+            hp_sshfile_start(ch->file);
+        }
+        if (ch->pending_shell) {
+            ch->pending_shell = false;
+            chan_start_shell(ch, ch->pty);
+            hp_shell_start(ch->shell);
+        }
+        if (ch->pending_exec) {
+            char *cmd = ch->pending_exec;
+            ch->pending_exec = NULL;
+            chan_start_shell(ch, false);
+            hp_shell_exec(ch->shell, cmd, strlen(cmd));
+            free(cmd);
+        }
+    }
+}
+
+static void log_closed(struct ssh_chan *ch)
+{
+    char *path = NULL;
+    uint64_t size = hp_ttylog_close(ch->tty, &path);
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &ch->sc->c->ctx, "log.closed");
+    hp_ev_str(&ev, "ttylog", path ? path : "");
+    hp_ev_uint(&ev, "size", size);
+    hp_ev_double(&ev, "duration", (double)(hp_mono_ms() - ch->tty_start_ms) / 1000.0);
+    hp_ev_emit(&ev);
+    free(path);
+    ch->tty = NULL;
+}
+
+static void chan_free(struct ssh_chan *ch)
+{
+    if (ch->shell)
+        hp_shell_free(ch->shell);
+    hp_sshfile_free(ch->file);        /* sshfile: stores files left open */
+    if (ch->tty)
+        log_closed(ch);
+    free(ch->pending_exec);
+    free(ch->dest_host);
+    free(ch);
+}
+
+static int cb_chan_data(ssh_session s, ssh_channel c, void *data, uint32_t len, int is_stderr, void *ud)
+{
+    struct ssh_chan *ch = ud;
+    if (ch->forward) {
+        size_t take = len;
+        if (ch->fwd_logged < SSH_FWD_DATA_MAX) {
+            if (take > SSH_FWD_DATA_MAX - ch->fwd_logged)
+                take = SSH_FWD_DATA_MAX - ch->fwd_logged;
+            struct hp_ev ev;
+            hp_ev_begin(&ev, &ch->sc->c->ctx, "direct-tcpip.data");
+            hp_ev_str(&ev, "dest_host", ch->dest_host);
+            hp_ev_int(&ev, "dest_port", ch->dest_port);
+            hp_ev_bytes(&ev, "data", data, take);
+            hp_ev_emit(&ev);
+            ch->fwd_logged += take;
+        }
+        return (int)len;              /* swallowed: nothing is ever relayed */
+    }
+    if (ch->file) {                   /* sshfile */
+        hp_sshfile_input(ch->file, data, len);
+        return (int)len;
+    }
+    if (ch->tty)
+        hp_ttylog_write(ch->tty, 'i', data, len);
+    if (ch->shell)
+        hp_shell_input(ch->shell, data, len);
+    return (int)len;
+}
+
+static void cb_chan_eof(ssh_session s, ssh_channel c, void *ud)
+{
+    struct ssh_chan *ch = ud;
+    if (ch->shell)
+        hp_shell_eof(ch->shell);
+    hp_sshfile_eof(ch->file);         /* sshfile */
+}
+
+static void cb_chan_close(ssh_session s, ssh_channel c, void *ud)
+{
+    struct ssh_chan *ch = ud;
+    if (!ch->closed) {
+        ssh_channel_close(ch->ch);
+        ch->closed = true;
+    }
+}
+
+static int cb_pty(ssh_session s, ssh_channel c, const char *term, int w, int h, int pw, int ph, void *ud)
+{
+    struct ssh_chan *ch = ud;
+    ch->pty = true;
+    snprintf(ch->term, sizeof(ch->term), "%s", term ? term : "");
+    ch->width = w > 0 && w < 10000 ? (unsigned)w : 80;
+    ch->height = h > 0 && h < 10000 ? (unsigned)h : 24;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &ch->sc->c->ctx, "client.size");
+    hp_ev_uint(&ev, "width", ch->width);
+    hp_ev_uint(&ev, "height", ch->height);
+    hp_ev_str(&ev, "term", ch->term);
+    hp_ev_emit(&ev);
+    return 0;
+}
+
+static int cb_window(ssh_session s, ssh_channel c, int w, int h, int pw, int ph, void *ud)
+{
+    struct ssh_chan *ch = ud;
+    ch->width = w > 0 && w < 10000 ? (unsigned)w : ch->width;
+    ch->height = h > 0 && h < 10000 ? (unsigned)h : ch->height;
+    if (ch->shell)
+        hp_shell_resize(ch->shell, ch->width, ch->height);
+    if (ch->tty)
+        hp_ttylog_resize(ch->tty, ch->width, ch->height);
+    return 0;
+}
+
+static int cb_env(ssh_session s, ssh_channel c, const char *name, const char *value, void *ud)
+{
+    struct ssh_chan *ch = ud;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &ch->sc->c->ctx, "client.var");
+    hp_ev_str(&ev, "name", name);
+    hp_ev_str(&ev, "value", value);
+    hp_ev_emit(&ev);
+    /* Debian's sshd_config: AcceptEnv LANG LC_* - everything else is refused. */
+    return (strcmp(name, "LANG") == 0 || strncmp(name, "LC_", 3) == 0) ? 0 : -1;
+}
+
+static int cb_shell(ssh_session s, ssh_channel c, void *ud)
+{
+    struct ssh_chan *ch = ud;
+    if (ch->shell || ch->pending_exec || ch->file)
+        return -1;
+    ch->pending_shell = true;
+    return 0;
+}
+
+static int cb_exec(ssh_session s, ssh_channel c, const char *command, void *ud)
+{
+    struct ssh_chan *ch = ud;
+    if (ch->shell || ch->pending_exec || ch->pending_shell || ch->file)
+        return -1;
+    /* sshfile: "scp -t DIR" / "scp -f FILE" get the SCP emulation, not the shell;
+     * the command is logged as the shell would log it. */
+    if ((ch->file = chan_new_file(ch, command)) != NULL) {
+        struct hp_ev ev;
+        hp_ev_begin(&ev, &ch->sc->c->ctx, "command.input");
+        hp_ev_bytes(&ev, "input", command, strlen(command));
+        hp_ev_emit(&ev);
+        ch->pending_file = true;
+        return 0;
+    }
+    ch->pending_exec = hp_xstrdup(command);
+    return 0;
+}
+
+static int cb_subsystem(ssh_session s, ssh_channel c, const char *subsystem, void *ud)
+{
+    struct ssh_chan *ch = ud;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &ch->sc->c->ctx, "client.subsystem");
+    hp_ev_str(&ev, "subsystem", subsystem);
+    hp_ev_emit(&ev);
+    /* sshfile: the sftp subsystem gets the SFTP server; anything else is refused. */
+    if (strcmp(subsystem, "sftp") != 0 || ch->shell || ch->pending_exec || ch->pending_shell || ch->file)
+        return -1;
+    ch->file = chan_new_file(ch, NULL);
+    ch->pending_file = true;
+    return 0;
+}
+
+static struct ssh_chan *chan_add(struct ssh_conn *sc, ssh_channel c)
+{
+    for (int i = 0; i < SSH_MAX_CHANNELS; i++) {
+        if (sc->chans[i] && sc->chans[i]->closed && !sc->chans[i]->shell) {
+            chan_free(sc->chans[i]);
+            sc->chans[i] = NULL;
+        }
+        if (!sc->chans[i]) {
+            struct ssh_chan *ch = hp_xcalloc(1, sizeof(*ch));
+            ch->sc = sc;
+            ch->ch = c;
+            ch->cb.userdata = ch;
+            ch->cb.channel_data_function = cb_chan_data;
+            ch->cb.channel_eof_function = cb_chan_eof;
+            ch->cb.channel_close_function = cb_chan_close;
+            ch->cb.channel_pty_request_function = cb_pty;
+            ch->cb.channel_pty_window_change_function = cb_window;
+            ch->cb.channel_env_request_function = cb_env;
+            ch->cb.channel_shell_request_function = cb_shell;
+            ch->cb.channel_exec_request_function = cb_exec;
+            ch->cb.channel_subsystem_request_function = cb_subsystem;
+            ssh_callbacks_init(&ch->cb);
+            ssh_set_channel_callbacks(c, &ch->cb);
+            sc->chans[i] = ch;
+            return ch;
+        }
+    }
+    return NULL;
+}
+
+static ssh_channel cb_channel_open(ssh_session s, void *ud)
+{
+    struct ssh_conn *sc = ud;
+    if (!sc->user)
+        return NULL;
+    ssh_channel c = ssh_channel_new(s);
+    if (c && !chan_add(sc, c)) {
+        ssh_channel_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* direct-tcpip: log the target and the first data, never connect anywhere. */
+static int forward_message(struct ssh_conn *sc, ssh_message msg)
+{
+    const char *host = ssh_message_channel_request_open_destination(msg);
+    int port = ssh_message_channel_request_open_destination_port(msg);
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &sc->c->ctx, "direct-tcpip.request");
+    hp_ev_str(&ev, "dest_host", host ? host : "");
+    hp_ev_int(&ev, "dest_port", port);
+    hp_ev_str(&ev, "orig_host", ssh_message_channel_request_open_originator(msg));
+    hp_ev_int(&ev, "orig_port", ssh_message_channel_request_open_originator_port(msg));
+    hp_ev_emit(&ev);
+    if (!sc->user)
+        return 1;
+    ssh_channel c = ssh_channel_new(sc->s);
+    struct ssh_chan *ch = c ? chan_add(sc, c) : NULL;
+    if (!ch || ssh_message_channel_request_open_reply_accept_channel(msg, c) != SSH_OK) {
+        if (c && !ch)
+            ssh_channel_free(c);
+        return 1;
+    }
+    ch->forward = true;
+    ch->dest_host = hp_xstrdup(host ? host : "");
+    ch->dest_port = port;
+    return 0;
+}
+
+static int cb_message(ssh_session s, ssh_message msg, void *ud)
+{
+    struct ssh_conn *sc = ud;
+    int type = ssh_message_type(msg), sub = ssh_message_subtype(msg);
+    if (type == SSH_REQUEST_AUTH && sub == SSH_AUTH_METHOD_INTERACTIVE && conf_of(sc->c)->kbdint)
+        return kbdint_message(sc, msg);
+    if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP)
+        return forward_message(sc, msg);
+    if (type == SSH_REQUEST_GLOBAL && sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD) {
+        struct hp_ev ev;
+        hp_ev_begin(&ev, &sc->c->ctx, "tcpip-forward.request");
+        hp_ev_str(&ev, "bind_host", ssh_message_global_request_address(msg));
+        hp_ev_int(&ev, "bind_port", ssh_message_global_request_port(msg));
+        hp_ev_emit(&ev);
+    }
+    return 1;                         /* libssh sends the default (refusing) reply */
+}
+
+/* ---- connection life ------------------------------------------------------------------ */
+
+static void sshd_accept(struct hp_conn *c)
+{
+    const struct ssh_conf *cf = conf_of(c);
+    struct ssh_conn *sc = c->pstate;
+    int sp[2];
+    sc->c = c;
+    sc->sp = -1;
+    hp_sshsniff_init(&sc->cli);
+    hp_sshsniff_init(&sc->srv);
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) != 0) {
+        hp_conn_close(c, "resource_error");
+        return;
+    }
+    sc->sp = sp[0];
+    sc->s = ssh_new();
+    if (!sc->s || ssh_bind_accept_fd(cf->bind, sc->s, sp[1]) != SSH_OK) {
+        close(sp[1]);
+        hp_conn_close(c, "resource_error");
+        return;
+    }
+    ssh_set_blocking(sc->s, 0);
+    sc->scb.userdata = sc;
+    sc->scb.auth_password_function = cb_auth_password;
+    sc->scb.auth_none_function = cb_auth_none;
+    sc->scb.auth_pubkey_function = cb_auth_pubkey;
+    sc->scb.channel_open_request_session_function = cb_channel_open;
+    ssh_callbacks_init(&sc->scb);
+    ssh_set_server_callbacks(sc->s, &sc->scb);
+    ssh_set_message_callback(sc->s, cb_message, sc);
+    ssh_set_auth_methods(sc->s, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY |
+                                    (cf->kbdint ? SSH_AUTH_METHOD_INTERACTIVE : 0));
+    sc->ev_sp = event_new(hp_sensor.base, sc->sp, EV_READ | EV_PERSIST, sp_read_cb, sc);
+    event_add(sc->ev_sp, NULL);
+    sshd_pump(sc);                     /* libssh sends its identification line */
+}
+
+/*
+ * The first plain-text packet after the client's KEXINIT.  sshd refuses a
+ * DH group-exchange request outside 2048..8192 bits by closing at once;
+ * libssh would instead wait silently, which scanners (ssh-audit) notice.
+ */
+static void check_next_packet(struct ssh_conn *sc, const uint8_t *p, size_t n)
+{
+    uint64_t start = sc->cli.consumed;        /* stream offset of that packet */
+    uint64_t at = sc->cli_sent;               /* stream offset of p */
+    if (sc->next_checked || sc->cli.state != HP_SNIFF_DONE || at + n <= start)
+        return;
+    size_t skip = at < start ? (size_t)(start - at) : 0;
+    size_t take = n - skip;
+    if (take > sizeof(sc->next_pkt) - sc->next_len)
+        take = sizeof(sc->next_pkt) - sc->next_len;
+    memcpy(sc->next_pkt + sc->next_len, p + skip, take);
+    sc->next_len += take;
+    if (sc->next_len < 18)
+        return;
+    sc->next_checked = true;
+    struct hp_rd rd;
+    hp_rd_init(&rd, sc->next_pkt, sc->next_len);
+    hp_rd_skip(&rd, 5);                       /* packet_length, padding_length */
+    if (hp_rd_u8(&rd) != 34)                  /* SSH_MSG_KEX_DH_GEX_REQUEST */
+        return;
+    uint32_t min = hp_rd_u32be(&rd), want = hp_rd_u32be(&rd), max = hp_rd_u32be(&rd);
+    if (min < 2048 || max > 8192 || want < min || want > max)
+        hp_conn_close(sc->c, "kex_failed");
+}
+
+/*
+ * Client bytes go to libssh.  Until the client's identification line is
+ * complete, only up to its end is handed over and libssh is run, so our
+ * KEXINIT is written before libssh sees (and may reject) the client's: sshd
+ * always sends its KEXINIT first, and scanners read the lists from it.
+ */
+static void sshd_data(struct hp_conn *c, struct hp_rd *in)
+{
+    struct ssh_conn *sc = c->pstate;
+    if (sc->sp < 0)
+        return;
+    while (hp_rd_left(in) > 0) {
+        size_t n = hp_rd_left(in);
+        const uint8_t *p = hp_rd_ptr(in);
+        if (sc->cli.state == HP_SNIFF_VERSION) {
+            const uint8_t *nl = memchr(p, '\n', n);
+            if (nl)
+                n = (size_t)(nl - p) + 1;
+        }
+        ssize_t w = send(sc->sp, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;                    /* libssh is behind: the rest stays buffered */
+        if (sc->cli.state != HP_SNIFF_DONE && sc->cli.state != HP_SNIFF_FAILED) {
+            /* Only what was handed over: the rest comes back with the next call. */
+            int got = hp_sshsniff_feed(&sc->cli, p, (size_t)w);
+            if (got & HP_SNIFF_GOT_VERSION)
+                emit_client_version(sc);
+            if (got & HP_SNIFF_GOT_KEXINIT) {
+                sc->kex_pending = true;
+                if (sc->hassh_server[0] || conf_of(c)->hassh_server[0])
+                    emit_client_kex(sc);
+            }
+        }
+        check_next_packet(sc, p, (size_t)w);
+        sc->cli_sent += (uint64_t)w;
+        hp_rd_skip(in, (size_t)w);
+        if (c->flags & HP_CONN_CLOSING)
+            return;
+        sshd_pump(sc);
+        if (c->flags & HP_CONN_CLOSING)
+            return;
+    }
+}
+
+static void sshd_timer(struct hp_conn *c)
+{
+    struct ssh_conn *sc = c->pstate;
+    if (sc->holding) {                /* the failed-login delay is over */
+        sc->holding = false;
+        event_add(sc->ev_sp, NULL);
+        sp_read_cb(sc->sp, EV_READ, sc);
+    }
+}
+
+static void sshd_eof(struct hp_conn *c)
+{
+    hp_conn_close(c, "eof");
+}
+
+static void sshd_close(struct hp_conn *c)
+{
+    struct ssh_conn *sc = c->pstate;
+    if (sc->kex_pending)
+        emit_client_kex(sc);
+    for (int i = 0; i < SSH_MAX_CHANNELS; i++)
+        if (sc->chans[i])
+            chan_free(sc->chans[i]);
+    if (sc->ev_sp)
+        event_free(sc->ev_sp);
+    if (sc->sev) {
+        ssh_event_remove_session(sc->sev, sc->s);
+        ssh_event_free(sc->sev);
+    }
+    if (sc->s)
+        ssh_free(sc->s);              /* closes libssh's end of the socketpair */
+    if (sc->sp >= 0)
+        close(sc->sp);
+    hp_sshsniff_free(&sc->cli);
+    hp_sshsniff_free(&sc->srv);
+    free(sc->kbd_user);
+    free(sc->user);
+}
+
+const struct hp_proto hp_proto_ssh = {
+    .name = "ssh",
+    .transports = HP_TRANSPORT_TCP,
+    .default_tcp_ports = "2222",
+    .conn_state_size = sizeof(struct ssh_conn),
+    .default_max_input = 100ull << 20,   /* uploads: up to 64 MiB per channel (sshfile) */
+    .configure = sshd_configure,
+    .unconfigure = sshd_unconfigure,
+    .start = sshd_start,
+    .on_accept = sshd_accept,
+    .on_data = sshd_data,
+    .on_eof = sshd_eof,
+    .on_timer = sshd_timer,
+    .on_close = sshd_close,
+};
