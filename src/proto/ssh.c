@@ -67,34 +67,25 @@ struct ssh_profile {
     const char *kex, *hostkeys, *ciphers, *macs;
 };
 
+/* OpenSSH 8.2 to 9.x offer the same lists but for the host-key algorithms. */
+#define OPENSSH_KEX                                                                              \
+    "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"      \
+    "ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"     \
+    "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
+#define OPENSSH_CIPHERS                                                                          \
+    "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"    \
+    "aes256-gcm@openssh.com"
+#define OPENSSH_MACS                                                                             \
+    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,"    \
+    "hmac-sha2-256,hmac-sha2-512,hmac-sha1"
+
 static const struct ssh_profile profiles[] = {
-    { "debian12", "OpenSSH_9.2p1 Debian-2+deb12u3",
-      "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
-      "ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"
-      "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
-      "rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ssh-ed25519",
-      "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
-      "aes256-gcm@openssh.com",
-      "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,"
-      "hmac-sha2-256,hmac-sha2-512,hmac-sha1" },
-    { "ubuntu2204", "OpenSSH_8.9p1 Ubuntu-3ubuntu0.13",
-      "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
-      "ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"
-      "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
-      "rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ssh-ed25519",
-      "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
-      "aes256-gcm@openssh.com",
-      "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,"
-      "hmac-sha2-256,hmac-sha2-512,hmac-sha1" },
-    { "ubuntu2004", "OpenSSH_8.2p1 Ubuntu-4ubuntu0.13",
-      "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
-      "ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"
-      "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
-      "rsa-sha2-512,rsa-sha2-256,ssh-rsa,ecdsa-sha2-nistp256,ssh-ed25519",
-      "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
-      "aes256-gcm@openssh.com",
-      "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,"
-      "hmac-sha2-256,hmac-sha2-512,hmac-sha1" },
+    { "debian12", "OpenSSH_9.2p1 Debian-2+deb12u3", OPENSSH_KEX,
+      "rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ssh-ed25519", OPENSSH_CIPHERS, OPENSSH_MACS },
+    { "ubuntu2204", "OpenSSH_8.9p1 Ubuntu-3ubuntu0.13", OPENSSH_KEX,
+      "rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ssh-ed25519", OPENSSH_CIPHERS, OPENSSH_MACS },
+    { "ubuntu2004", "OpenSSH_8.2p1 Ubuntu-4ubuntu0.13", OPENSSH_KEX,
+      "rsa-sha2-512,rsa-sha2-256,ssh-rsa,ecdsa-sha2-nistp256,ssh-ed25519", OPENSSH_CIPHERS, OPENSSH_MACS },
 };
 
 /* ---- per service ----------------------------------------------------------- */
@@ -371,6 +362,12 @@ static void emit_client_kex(struct ssh_conn *sc)
     ev_strlist(&ev, "langCS", &k->lang_cs);
     hp_ev_emit(&ev);
     hp_buf_free(&algos);
+    /* Done with the client's KEXINIT copy: idle sessions keep nothing they no
+     * longer need (the stream offset is still used by check_next_packet). */
+    uint64_t consumed = sc->cli.consumed;
+    hp_sshsniff_free(&sc->cli);
+    sc->cli.state = HP_SNIFF_DONE;
+    sc->cli.consumed = consumed;
 }
 
 static void emit_login(struct ssh_conn *sc, bool ok, const char *method, const char *user, const char *pass,

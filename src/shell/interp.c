@@ -52,9 +52,9 @@ struct var {
 struct hp_interp {
     struct hp_interp_io io;
     char *user, *host, *release, *version, *machine, *home, *ip;
-    char cwd[IT_PATH_MAX + 1];
-    struct var vars[IT_MAX_VARS];
-    size_t nvars;
+    char *cwd;                    /* malloc'd: sessions stay small (10,000 idle ones) */
+    struct var *vars;             /* grown as variables are set, up to IT_MAX_VARS */
+    size_t nvars, cap_vars;
     int status;
     bool ended;
     bool root;
@@ -78,6 +78,14 @@ static void var_set(struct hp_interp *it, const char *name, size_t n, const void
     if (!v) {
         if (it->nvars == IT_MAX_VARS)
             return;
+        if (it->nvars == it->cap_vars) {
+            size_t nc = it->cap_vars ? it->cap_vars * 2 : 16;
+            struct var *nvv = realloc(it->vars, nc * sizeof(*nvv));
+            if (!nvv)
+                return;
+            it->vars = nvv;
+            it->cap_vars = nc;
+        }
         v = &it->vars[it->nvars++];
         memcpy(v->name, name, n);
         v->name[n] = '\0';
@@ -842,7 +850,8 @@ static bool path_resolve(const char *cwd, const uint8_t *arg, size_t n, char *ou
 static void set_cwd(struct hp_interp *it, const char *dir)
 {
     var_sets(it, "OLDPWD", it->cwd);
-    snprintf(it->cwd, sizeof(it->cwd), "%s", dir);
+    free(it->cwd);
+    it->cwd = hp_xstrdup(dir);
     var_sets(it, "PWD", it->cwd);
 }
 
@@ -1409,7 +1418,7 @@ struct hp_interp *hp_interp_new(const struct hp_interp_sys *sys, const struct hp
         it->home = hp_xcalloc(1, n);
         snprintf(it->home, n, "/home/%s", it->user);
     }
-    snprintf(it->cwd, sizeof(it->cwd), "%s", it->home);
+    it->cwd = hp_xstrdup(it->home);
     it->pid = 1000 + (unsigned)(hp_random_u64() % 60000);
     init_vars(it, sys);
     return it;
@@ -1421,6 +1430,8 @@ void hp_interp_free(struct hp_interp *it)
         return;
     for (size_t i = 0; i < it->nvars; i++)
         free(it->vars[i].val);
+    free(it->vars);
+    free(it->cwd);
     free(it->user);
     free(it->host);
     free(it->release);
