@@ -36,7 +36,9 @@
  * snmp_version).  Nothing allocates; the cost is a few bounded scans, and
  * most guessers reject on their first byte.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <stdbool.h>
 #include "reader.h"
 #include "intel/protoguess.h"
@@ -1661,3 +1663,46 @@ void hp_protoguess(const uint8_t *data, size_t len, enum hp_guess_transport t, s
         pg_reset(out);              /* a guesser that declined may have left details */
     }
 }
+
+/* ---- HTTP request framing (used by the trap's 404 answer) ---- */
+
+/*
+ * Length of a complete HTTP request at the start of the input (headers plus
+ * a Content-Length body, capped by what the chunk can hold), 0 if it is not
+ * complete yet, -1 if the input is not an HTTP request.
+ */
+long hp_http_request_len(const uint8_t *data, size_t len, size_t cap)
+{
+    struct hp_guess g;
+    hp_protoguess(data, len, HP_GUESS_TCP, &g);
+    if (strcmp(g.proto, "http") != 0)   /* too early to tell, or not HTTP */
+        return (len < 64 && !memchr(data, '\n', len)) ? 0 : -1;
+    struct hp_rd rd;
+    const uint8_t *line;
+    size_t ll;
+    uint64_t clen = 0;
+    hp_rd_init(&rd, data, len);
+    if (!hp_rd_line(&rd, len, &line, &ll))
+        return 0;                          /* request line not complete */
+    while (hp_rd_line(&rd, len, &line, &ll)) {
+        if (ll == 0) {
+            size_t hdr = hp_rd_pos(&rd);
+            if (hdr >= cap)
+                return (long)hdr;
+            if (clen > cap - hdr)
+                clen = cap - hdr;          /* answer once the chunk is full */
+            return hdr + clen <= len ? (long)(hdr + clen) : 0;
+        }
+        if (ll > 15 && strncasecmp((const char *)line, "content-length:", 15) == 0) {
+            char num[24];
+            size_t k = 0;
+            for (size_t i = 15; i < ll && k < sizeof(num) - 1; i++)
+                if (line[i] >= '0' && line[i] <= '9')
+                    num[k++] = (char)line[i];
+            num[k] = '\0';
+            clen = k ? strtoull(num, NULL, 10) : 0;
+        }
+    }
+    return 0;
+}
+

@@ -35,4 +35,11 @@ enum hp_guess_transport { HP_GUESS_TCP, HP_GUESS_UDP };
 /* Always fills out (proto "unknown" with confidence 0 when nothing fits; "empty" for len 0). */
 void hp_protoguess(const uint8_t *data, size_t len, enum hp_guess_transport t, struct hp_guess *out);
 
+/*
+ * Length of a complete HTTP request at the start of data (headers plus a
+ * Content-Length body, capped at cap): > 0 when complete, 0 when more input
+ * is needed, -1 when the bytes are not an HTTP request.
+ */
+long hp_http_request_len(const uint8_t *data, size_t len, size_t cap);
+
 #endif

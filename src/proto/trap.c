@@ -165,46 +165,6 @@ static void trap_flush_buffered(struct hp_conn *c)
     hp_conn_consume(c, have);
 }
 
-/*
- * Length of a complete HTTP request at the start of the input (headers plus
- * a Content-Length body, capped by what the chunk can hold), 0 if it is not
- * complete yet, -1 if the input is not an HTTP request.
- */
-static long http_request_len(const uint8_t *data, size_t len, size_t cap)
-{
-    struct hp_guess g;
-    hp_protoguess(data, len, HP_GUESS_TCP, &g);
-    if (strcmp(g.proto, "http") != 0)   /* too early to tell, or not HTTP */
-        return (len < 64 && !memchr(data, '\n', len)) ? 0 : -1;
-    struct hp_rd rd;
-    const uint8_t *line;
-    size_t ll;
-    uint64_t clen = 0;
-    hp_rd_init(&rd, data, len);
-    if (!hp_rd_line(&rd, len, &line, &ll))
-        return 0;                          /* request line not complete */
-    while (hp_rd_line(&rd, len, &line, &ll)) {
-        if (ll == 0) {
-            size_t hdr = hp_rd_pos(&rd);
-            if (hdr >= cap)
-                return (long)hdr;
-            if (clen > cap - hdr)
-                clen = cap - hdr;          /* answer once the chunk is full */
-            return hdr + clen <= len ? (long)(hdr + clen) : 0;
-        }
-        if (ll > 15 && strncasecmp((const char *)line, "content-length:", 15) == 0) {
-            char num[24];
-            size_t k = 0;
-            for (size_t i = 15; i < ll && k < sizeof(num) - 1; i++)
-                if (line[i] >= '0' && line[i] <= '9')
-                    num[k++] = (char)line[i];
-            num[k] = '\0';
-            clen = k ? strtoull(num, NULL, 10) : 0;
-        }
-    }
-    return 0;
-}
-
 static void http_answer(struct hp_conn *c, struct hp_rd *in, size_t reqlen)
 {
     static const char body[] = "<html>\r\n<head><title>404 Not Found</title></head>\r\n"
@@ -240,7 +200,7 @@ static void trap_data(struct hp_conn *c, struct hp_rd *in)
     struct trap_conn *t = c->pstate;
     /* The reader covers every unconsumed byte; what is not skipped stays buffered. */
     if (tc->http_reply && !t->http_done && t->recorded == 0) {
-        long rl = http_request_len(hp_rd_ptr(in), hp_rd_left(in), tc->chunk_size);
+        long rl = hp_http_request_len(hp_rd_ptr(in), hp_rd_left(in), tc->chunk_size);
         if (rl > 0) {
             t->http_done = true;
             http_answer(c, in, (size_t)rl);
