@@ -102,7 +102,7 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -DHP_VERSION='"fuzz"' -DHP_FUZZING -g -O1 \
               -Isrc -Isrc/core $(PKG_CFLAGS)
 FUZZ_LIB_SRC := $(LIB_SRC)
 
-build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h tests/unit/*.h)
+build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h tests/unit/*.h fuzz/*.h)
 	@mkdir -p build-fuzz
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LIBS)
 

@@ -18,26 +18,9 @@
  * HP_FUZZING: the payload store writes nothing.  Seeds: fuzz/corpus/scp/
  * (what "scp -O", "scp -O -r -p" and "scp -O host:file ." send).
  */
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include "buf.h"
-#include "event.h"
-#include "proto/sshfile.h"
-#include "../tests/unit/json_check.h"
+#include "fuzz_sshfile_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
-
-struct run {
-    struct hp_buf out;
-    int exits;
-    int status;
-    int events;
-};
 
 static void f_write(void *io, const void *p, size_t n)
 {
@@ -62,15 +45,6 @@ static void f_exit(void *io, int status)
     r->status = status;
 }
 
-static void f_event(struct hp_event *e, void *arg)
-{
-    struct run *r = arg;
-    CHECK(jc_valid(e->json, e->json_len));
-    CHECK(jc_safe_text(e->json, e->json_len));
-    r->events++;
-    hp_event_unref(e);
-}
-
 static const char *const cmds[7] = {
     "scp -t /tmp/", "scp -t /tmp/payload", "scp -r -p -t .", "scp -v -d -t -- /var/tmp",
     "scp -f /etc/passwd /root/x/", "scp -rt ~/", "scp -t a b",
@@ -79,40 +53,14 @@ static const char *const cmds[7] = {
 /* Returns false when the command line is not an scp command. */
 static bool run(struct run *r, uint8_t ctl, const char *cmd, const uint8_t *p, size_t n, bool chunked)
 {
-    struct hp_sshfile_params prm = {
-        .data_dir = "/nonexistent-fuzz",
-        .username = "root",
-        .write = f_write,
-        .exit = f_exit,
-        .io = r,
-        .event_hook = f_event,
-        .event_arg = r,
-        .now = 1700000000,
-        .max_file = (ctl & 8) ? 100 : 0,
-        .max_total = (ctl & 8) ? 250 : 0,
-    };
-    memset(r, 0, sizeof(*r));
-    hp_buf_init(&r->out, 64u << 20);
+    struct hp_sshfile_params prm = run_begin(r, f_write, f_exit);
+    prm.max_file = (ctl & 8) ? 100 : 0;
+    prm.max_total = (ctl & 8) ? 250 : 0;
     struct hp_sshfile *f = hp_scp_sink_new(&prm, cmd);
     if (!f)
         return false;
     hp_sshfile_start(f);
-    if (!chunked) {
-        hp_sshfile_input(f, p, n);
-    } else {
-        uint32_t x = 0x85ebca6bu ^ (uint32_t)(ctl >> 4) * 2654435761u;
-        size_t off = 0;
-        while (off < n) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            size_t k = 1 + x % 32;
-            if (k > n - off)
-                k = n - off;
-            hp_sshfile_input(f, p + off, k);
-            off += k;
-        }
-    }
+    feed(f, p, n, chunked, 0x85ebca6bu ^ (uint32_t)(ctl >> 4) * 2654435761u, 32);
     hp_sshfile_eof(f);
     CHECK(r->exits == 1);
     hp_sshfile_input(f, p, n);
@@ -145,12 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool ok = run(&a, ctl, cmd, p, n, false);
     bool ok2 = run(&b, ctl, cmd, p, n, true);
     CHECK(ok == ok2);
-    if (ok) {
-        CHECK(a.out.len == b.out.len);
-        CHECK(a.out.len == 0 || memcmp(a.out.data, b.out.data, a.out.len) == 0);
-        CHECK(a.events == b.events);
-        CHECK(a.status == b.status);
-    }
+    if (ok)
+        check_same(&a, &b);
     hp_buf_free(&a.out);
     hp_buf_free(&b.out);
     return 0;

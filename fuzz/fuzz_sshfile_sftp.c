@@ -20,26 +20,9 @@
  * OpenSSH's sftp and scp clients: init, realpath, limits, stat, open, write,
  * close, opendir/readdir, and a few hostile packets).
  */
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include "buf.h"
-#include "event.h"
-#include "proto/sshfile.h"
-#include "../tests/unit/json_check.h"
+#include "fuzz_sshfile_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
-
-struct run {
-    struct hp_buf out;
-    int exits;
-    int status;
-    int events;
-};
 
 static void f_write(void *io, const void *p, size_t n)
 {
@@ -62,53 +45,19 @@ static void f_exit(void *io, int status)
     r->status = status;
 }
 
-static void f_event(struct hp_event *e, void *arg)
-{
-    struct run *r = arg;
-    CHECK(jc_valid(e->json, e->json_len));
-    CHECK(jc_safe_text(e->json, e->json_len));
-    r->events++;
-    hp_event_unref(e);
-}
-
 static void run(struct run *r, uint8_t ctl, const uint8_t *p, size_t n, bool chunked)
 {
     static const uint8_t init[] = { 0, 0, 0, 5, 1, 0, 0, 0, 3 };
-    struct hp_sshfile_params prm = {
-        .data_dir = "/nonexistent-fuzz",
-        .username = (ctl & 4) ? "admin" : "root",
-        .write = f_write,
-        .exit = f_exit,
-        .io = r,
-        .event_hook = f_event,
-        .event_arg = r,
-        .now = 1700000000,
-        .max_file = (ctl & 2) ? 4096 : 1u << 20,        /* not the 8 MiB default: exec speed */
-        .max_total = (ctl & 2) ? 10000 : 4u << 20,
-    };
-    memset(r, 0, sizeof(*r));
-    hp_buf_init(&r->out, 64u << 20);
+    struct hp_sshfile_params prm = run_begin(r, f_write, f_exit);
+    prm.username = (ctl & 4) ? "admin" : "root";
+    prm.max_file = (ctl & 2) ? 4096 : 1u << 20;         /* not the 8 MiB default: exec speed */
+    prm.max_total = (ctl & 2) ? 10000 : 4u << 20;
     struct hp_sshfile *f = hp_sftp_new(&prm);
     CHECK(f);
     hp_sshfile_start(f);
     if (ctl & 1)
         hp_sshfile_input(f, init, sizeof(init));
-    if (!chunked) {
-        hp_sshfile_input(f, p, n);
-    } else {
-        uint32_t x = 0x9e3779b9u ^ (uint32_t)(ctl >> 3) * 2654435761u;
-        size_t off = 0;
-        while (off < n) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            size_t k = 1 + x % 64;
-            if (k > n - off)
-                k = n - off;
-            hp_sshfile_input(f, p + off, k);
-            off += k;
-        }
-    }
+    feed(f, p, n, chunked, 0x9e3779b9u ^ (uint32_t)(ctl >> 3) * 2654435761u, 64);
     hp_sshfile_eof(f);
     CHECK(r->exits == 1);
     CHECK(hp_sshfile_done(f));
@@ -124,10 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct run a, b;
     run(&a, ctl, data + 1, size - 1, false);
     run(&b, ctl, data + 1, size - 1, true);
-    CHECK(a.out.len == b.out.len);
-    CHECK(a.out.len == 0 || memcmp(a.out.data, b.out.data, a.out.len) == 0);
-    CHECK(a.events == b.events);
-    CHECK(a.status == b.status);
+    check_same(&a, &b);
     hp_buf_free(&a.out);
     hp_buf_free(&b.out);
     return 0;

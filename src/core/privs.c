@@ -6,7 +6,7 @@
  * threads, irreversibly; no_new_privs), then hp_privs_sandbox().  The filter
  * is a deny-list of what a honeypot never needs: running programs
  * (execve/execveat), debugging others (ptrace, process_vm_*), and changing
- * the system (mount, module loading, reboot, kexec, swap, chroot, bpf,
+ * the machine: mount, module loading, reboot, kexec, swap, chroot, bpf,
  * keyctl).  A denied call fails with EPERM; it is applied to every thread
  * (TSYNC), including the output writers.
  */

@@ -886,23 +886,6 @@ struct sstr {
     size_t n;
 };
 
-/* sshbuf_get_cstring(): a string with no NUL except possibly a last one (dropped). */
-static bool rd_cstr(struct hp_rd *r, struct sstr *s)
-{
-    struct hp_rd sub;
-    if (!hp_rd_sub32be(r, &sub))
-        return false;
-    s->p = (const char *)hp_rd_ptr(&sub);
-    s->n = hp_rd_left(&sub);
-    const char *z = s->n ? memchr(s->p, '\0', s->n) : NULL;
-    if (z) {
-        if (z != s->p + s->n - 1)
-            return false;
-        s->n--;
-    }
-    return true;
-}
-
 static bool rd_str(struct hp_rd *r, struct sstr *s)
 {
     struct hp_rd sub;
@@ -910,6 +893,20 @@ static bool rd_str(struct hp_rd *r, struct sstr *s)
         return false;
     s->p = (const char *)hp_rd_ptr(&sub);
     s->n = hp_rd_left(&sub);
+    return true;
+}
+
+/* sshbuf_get_cstring(): a string with no NUL except possibly a last one (dropped). */
+static bool rd_cstr(struct hp_rd *r, struct sstr *s)
+{
+    if (!rd_str(r, s))
+        return false;
+    const char *z = s->n ? memchr(s->p, '\0', s->n) : NULL;
+    if (z) {
+        if (z != s->p + s->n - 1)
+            return false;
+        s->n--;
+    }
     return true;
 }
 
@@ -1050,6 +1047,22 @@ static bool req_path(struct hp_sshfile *f, uint32_t id, const struct sstr *s, ch
         return true;
     send_status(f, id, FX_BAD_MESSAGE);
     return false;
+}
+
+/* The common prologue of a path request: read the name, log the operation and
+ * normalise the path. TAKE_OK: go on; otherwise the handler's return value
+ * (PARSE_ERR, or 0 once the failure has been answered). */
+#define TAKE_OK 1
+
+static int take_path(struct hp_sshfile *f, uint32_t id, struct hp_rd *r, const char *op, char path[FS_PATH_MAX])
+{
+    struct sstr name;
+    if (!rd_cstr(r, &name))
+        return PARSE_ERR;
+    emit_op(f, op, (const uint8_t *)name.p, name.n, NULL, 0, NULL);
+    if (!req_path(f, id, &name, path))
+        return 0;
+    return TAKE_OK;
 }
 
 static void flags_str(uint32_t pf, char *out, size_t cap)
@@ -1246,13 +1259,10 @@ static int sftp_write(struct hp_sshfile *f, uint32_t id, struct hp_rd *r)
 
 static int sftp_stat(struct hp_sshfile *f, uint32_t id, struct hp_rd *r, bool follow)
 {
-    struct sstr name;
-    if (!rd_cstr(r, &name))
-        return PARSE_ERR;
-    emit_op(f, follow ? "stat" : "lstat", (const uint8_t *)name.p, name.n, NULL, 0, NULL);
     char path[FS_PATH_MAX];
-    if (!req_path(f, id, &name, path))
-        return 0;
+    int rc = take_path(f, id, r, follow ? "stat" : "lstat", path);
+    if (rc != TAKE_OK)
+        return rc;
     struct fattr a;
     if (lookup(f, path, follow, &a, NULL) == LK_NONE) {
         send_status(f, id, FX_NO_SUCH_FILE);
@@ -1394,13 +1404,10 @@ static void add_child(struct hp_sshfile *f, struct handle *h, const char *dir, c
 
 static int sftp_opendir(struct hp_sshfile *f, uint32_t id, struct hp_rd *r)
 {
-    struct sstr name;
-    if (!rd_cstr(r, &name))
-        return PARSE_ERR;
-    emit_op(f, "opendir", (const uint8_t *)name.p, name.n, NULL, 0, NULL);
     char path[FS_PATH_MAX];
-    if (!req_path(f, id, &name, path))
-        return 0;
+    int rc = take_path(f, id, r, "opendir", path);
+    if (rc != TAKE_OK)
+        return rc;
     char rp[FS_PATH_MAX];
     const char *dir = rewrite_link(path, rp, true) ? rp : path;
     struct fattr a;
@@ -1474,13 +1481,10 @@ static int sftp_readdir(struct hp_sshfile *f, uint32_t id, struct hp_rd *r)
 
 static int sftp_remove(struct hp_sshfile *f, uint32_t id, struct hp_rd *r)
 {
-    struct sstr name;
-    if (!rd_cstr(r, &name))
-        return PARSE_ERR;
-    emit_op(f, "remove", (const uint8_t *)name.p, name.n, NULL, 0, NULL);
     char path[FS_PATH_MAX];
-    if (!req_path(f, id, &name, path))
-        return 0;
+    int rc = take_path(f, id, r, "remove", path);
+    if (rc != TAKE_OK)
+        return rc;
     struct fattr a;
     int kind = lookup(f, path, false, &a, NULL);
     if (kind == LK_NONE) {
@@ -1534,13 +1538,10 @@ static int sftp_mkdir(struct hp_sshfile *f, uint32_t id, struct hp_rd *r)
 
 static int sftp_rmdir(struct hp_sshfile *f, uint32_t id, struct hp_rd *r)
 {
-    struct sstr name;
-    if (!rd_cstr(r, &name))
-        return PARSE_ERR;
-    emit_op(f, "rmdir", (const uint8_t *)name.p, name.n, NULL, 0, NULL);
     char path[FS_PATH_MAX];
-    if (!req_path(f, id, &name, path))
-        return 0;
+    int rc = take_path(f, id, r, "rmdir", path);
+    if (rc != TAKE_OK)
+        return rc;
     struct fattr a;
     int kind = lookup(f, path, false, &a, NULL);
     struct known_dir *d = mdir_find(f, path);
@@ -1630,13 +1631,10 @@ static int sftp_rename(struct hp_sshfile *f, uint32_t id, struct hp_rd *r, const
 
 static int sftp_readlink(struct hp_sshfile *f, uint32_t id, struct hp_rd *r)
 {
-    struct sstr name;
-    if (!rd_cstr(r, &name))
-        return PARSE_ERR;
-    emit_op(f, "readlink", (const uint8_t *)name.p, name.n, NULL, 0, NULL);
     char path[FS_PATH_MAX];
-    if (!req_path(f, id, &name, path))
-        return 0;
+    int rc = take_path(f, id, r, "readlink", path);
+    if (rc != TAKE_OK)
+        return rc;
     struct fattr a;
     const char *target = NULL;
     int kind = lookup(f, path, false, &a, &target);
@@ -1678,13 +1676,10 @@ static void send_statvfs(struct hp_sshfile *f, uint32_t id)
 
 static int ext_statvfs(struct hp_sshfile *f, uint32_t id, struct hp_rd *r)
 {
-    struct sstr name;
-    if (!rd_cstr(r, &name))
-        return PARSE_ERR;
-    emit_op(f, "statvfs", (const uint8_t *)name.p, name.n, NULL, 0, NULL);
     char path[FS_PATH_MAX];
-    if (!req_path(f, id, &name, path))
-        return 0;
+    int rc = take_path(f, id, r, "statvfs", path);
+    if (rc != TAKE_OK)
+        return rc;
     struct fattr a;
     if (lookup(f, path, true, &a, NULL) == LK_NONE)
         send_status(f, id, FX_NO_SUCH_FILE);

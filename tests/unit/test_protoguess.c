@@ -18,36 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "intel/protoguess.h"
+#include "guard_page.h"
 
 #define TCP HP_GUESS_TCP
 #define UDP HP_GUESS_UDP
 
 /* ---- harness ------------------------------------------------------------- */
-
-#define GUARD_SPAN (64 * 1024)          /* largest input a test may pass */
-static uint8_t *guard_base;             /* GUARD_SPAN readable bytes, then a PROT_NONE page */
-static size_t guard_page;
-
-static int setup_guard(void **state)
-{
-    (void)state;
-    guard_page = (size_t)sysconf(_SC_PAGESIZE);
-    guard_base = mmap(NULL, GUARD_SPAN + guard_page, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (guard_base == MAP_FAILED)
-        return -1;
-    return mprotect(guard_base + GUARD_SPAN, guard_page, PROT_NONE);
-}
-
-static int teardown_guard(void **state)
-{
-    (void)state;
-    return munmap(guard_base, GUARD_SPAN + guard_page);
-}
 
 /* Keys whose value is static text rather than a pointer into the input. */
 static int is_static_key(const char *key)
@@ -82,10 +60,7 @@ static void check_invariants(const struct hp_guess *g, const uint8_t *buf, size_
 /* Guess on a copy that ends exactly at the guard page. */
 static void guess(const void *data, size_t len, enum hp_guess_transport t, struct hp_guess *g)
 {
-    assert_true(len <= GUARD_SPAN);
-    uint8_t *buf = guard_base + GUARD_SPAN - len;
-    if (len)
-        memcpy(buf, data, len);
+    const uint8_t *buf = guarded(data, len);
     memset(g, 0xa5, sizeof(*g));        /* the guesser must fill everything it reports */
     hp_protoguess(buf, len, t, g);
     check_invariants(g, buf, len);

@@ -24,47 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "intel/sshsniff.h"
 #include "hassh_vectors.h"
+#include "guard_page.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define SPEC_TSV "../shared/testdata/fingerprints/spec-vectors.tsv"
-
-/* ---- guard page -------------------------------------------------------------- */
-
-#define GUARD_SPAN (64 * 1024)
-static uint8_t *guard_base;
-static size_t guard_page;
-
-static int setup_guard(void **state)
-{
-    (void)state;
-    guard_page = (size_t)sysconf(_SC_PAGESIZE);
-    guard_base = mmap(NULL, GUARD_SPAN + guard_page, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (guard_base == MAP_FAILED)
-        return -1;
-    return mprotect(guard_base + GUARD_SPAN, guard_page, PROT_NONE);
-}
-
-static int teardown_guard(void **state)
-{
-    (void)state;
-    return munmap(guard_base, GUARD_SPAN + guard_page);
-}
-
-/* Copy p so that its last byte is the last readable one. */
-static const uint8_t *guarded(const void *p, size_t n)
-{
-    assert_true(n <= GUARD_SPAN);
-    uint8_t *dst = guard_base + GUARD_SPAN - n;
-    if (n)
-        memcpy(dst, p, n);
-    return dst;
-}
 
 /* ---- building KEXINITs --------------------------------------------------------- */
 
