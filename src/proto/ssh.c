@@ -56,6 +56,7 @@
 #define SSH_MAX_CHANNELS 4
 #define SSH_FWD_DATA_MAX 4096     /* first bytes of a forwarding channel that are logged */
 #define SSH_PUMP_ROUNDS 64
+#define SSH_LOGIN_GRACE_MS 120000    /* OpenSSH's LoginGraceTime default */
 
 /* ---- OpenSSH profiles -------------------------------------------------------
  * Lists as the named sshd sends them, minus what libssh 0.10 cannot do
@@ -951,6 +952,12 @@ static void sshd_data(struct hp_conn *c, struct hp_rd *in)
     struct ssh_conn *sc = c->pstate;
     if (sc->sp < 0)
         return;
+    /* sshd's LoginGraceTime: a client still not logged in after 120 s is
+     * dropped, even if it keeps talking (silent ones meet idle_timeout). */
+    if (!sc->user && hp_mono_ms() - c->start_mono_ms > SSH_LOGIN_GRACE_MS) {
+        hp_conn_close(c, "login_grace");
+        return;
+    }
     while (hp_rd_left(in) > 0) {
         size_t n = hp_rd_left(in);
         const uint8_t *p = hp_rd_ptr(in);
