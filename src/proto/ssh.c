@@ -57,6 +57,7 @@
 #define SSH_FWD_DATA_MAX 4096     /* first bytes of a forwarding channel that are logged */
 #define SSH_PUMP_ROUNDS 64
 #define SSH_LOGIN_GRACE_MS 120000    /* OpenSSH's LoginGraceTime default */
+#define SSH_REQ_EVENTS_MAX 256       /* logged requests (env, pty, keys, forwards) per connection */
 
 /* ---- OpenSSH profiles -------------------------------------------------------
  * Lists as the named sshd sends them, minus what libssh 0.10 cannot do
@@ -131,6 +132,7 @@ struct ssh_conn {
     size_t next_len;
     bool next_checked;
     uint64_t auth_attempts;
+    unsigned req_events;          /* requests logged so far (capped, see req_event_ok) */
     char *kbd_user;               /* keyboard-interactive: the answer carries no user name */
     char *user;                   /* logged-in user */
     struct ssh_chan *chans[SSH_MAX_CHANNELS];
@@ -493,12 +495,36 @@ static int cb_auth_none(ssh_session s, const char *user, void *ud)
     return SSH_AUTH_DENIED;
 }
 
+/*
+ * Requests that only produce an event (env, pty, public keys, forwards,
+ * subsystems) cost the client nothing, so one connection may log at most
+ * SSH_REQ_EVENTS_MAX of them; the one past it is reported and the
+ * connection closed, so nothing is dropped without a trace.
+ */
+static bool req_event_ok(struct ssh_conn *sc)
+{
+    if (++sc->req_events <= SSH_REQ_EVENTS_MAX)
+        return true;
+    if (sc->req_events == SSH_REQ_EVENTS_MAX + 1) {
+        struct hp_ev ev;
+        hp_ev_begin(&ev, &sc->c->ctx, "sensor.limit");
+        hp_ev_str(&ev, "limit", "ssh_requests");
+        hp_ev_uint(&ev, "max", SSH_REQ_EVENTS_MAX);
+        hp_ev_emit(&ev);
+        hp_conn_close(sc->c, "request_limit");
+    }
+    return false;
+}
+
 static int cb_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *key, char state, void *ud)
 {
     struct ssh_conn *sc = ud;
     unsigned char *hash = NULL;
     size_t hlen = 0;
-    if ((state == SSH_PUBLICKEY_STATE_NONE || state == SSH_PUBLICKEY_STATE_VALID) &&
+    /* Offered keys count towards max_auth_tries, as in sshd. */
+    if (++sc->auth_attempts >= conf_of(sc->c)->max_auth_tries)
+        sc->close_after_flush = true;
+    if (req_event_ok(sc) && (state == SSH_PUBLICKEY_STATE_NONE || state == SSH_PUBLICKEY_STATE_VALID) &&
         ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == SSH_OK) {
         char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
         struct hp_ev ev;
@@ -709,6 +735,8 @@ static int cb_pty(ssh_session s, ssh_channel c, const char *term, int w, int h, 
     snprintf(ch->term, sizeof(ch->term), "%s", term ? term : "");
     ch->width = w > 0 && w < 10000 ? (unsigned)w : 80;
     ch->height = h > 0 && h < 10000 ? (unsigned)h : 24;
+    if (!req_event_ok(ch->sc))
+        return -1;
     struct hp_ev ev;
     hp_ev_begin(&ev, &ch->sc->c->ctx, "client.size");
     hp_ev_uint(&ev, "width", ch->width);
@@ -733,6 +761,8 @@ static int cb_window(ssh_session s, ssh_channel c, int w, int h, int pw, int ph,
 static int cb_env(ssh_session s, ssh_channel c, const char *name, const char *value, void *ud)
 {
     struct ssh_chan *ch = ud;
+    if (!req_event_ok(ch->sc))
+        return -1;
     struct hp_ev ev;
     hp_ev_begin(&ev, &ch->sc->c->ctx, "client.var");
     hp_ev_str(&ev, "name", name);
@@ -773,6 +803,8 @@ static int cb_exec(ssh_session s, ssh_channel c, const char *command, void *ud)
 static int cb_subsystem(ssh_session s, ssh_channel c, const char *subsystem, void *ud)
 {
     struct ssh_chan *ch = ud;
+    if (!req_event_ok(ch->sc))
+        return -1;
     struct hp_ev ev;
     hp_ev_begin(&ev, &ch->sc->c->ctx, "client.subsystem");
     hp_ev_str(&ev, "subsystem", subsystem);
@@ -833,6 +865,8 @@ static int forward_message(struct ssh_conn *sc, ssh_message msg)
 {
     const char *host = ssh_message_channel_request_open_destination(msg);
     int port = ssh_message_channel_request_open_destination_port(msg);
+    if (!req_event_ok(sc))
+        return 1;
     struct hp_ev ev;
     hp_ev_begin(&ev, &sc->c->ctx, "direct-tcpip.request");
     hp_ev_str(&ev, "dest_host", host ? host : "");
@@ -863,7 +897,7 @@ static int cb_message(ssh_session s, ssh_message msg, void *ud)
         return kbdint_message(sc, msg);
     if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP)
         return forward_message(sc, msg);
-    if (type == SSH_REQUEST_GLOBAL && sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD) {
+    if (type == SSH_REQUEST_GLOBAL && sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD && req_event_ok(sc)) {
         struct hp_ev ev;
         hp_ev_begin(&ev, &sc->c->ctx, "tcpip-forward.request");
         hp_ev_str(&ev, "bind_host", ssh_message_global_request_address(msg));

@@ -1211,3 +1211,49 @@ def ssh_uploads_scp_sftp(ctx):
             assert hashlib.sha256(f.read()).hexdigest() == e["shasum"]
         assert bool(e.get("truncated")) == (name == "big.bin"), e
     assert any(e["eventid"] == "command.input" and e["input"].startswith("scp -t") for e in evs)
+
+
+@case
+def ssh_request_caps(ctx):
+    # Requests that only make events are bounded per connection: public keys
+    # count towards max_auth_tries as in sshd (the client is cut off after the
+    # 6th), and a flood of env requests ends with one sensor.limit event and a
+    # closed connection instead of an unbounded stream of client.var events.
+    paramiko = need_paramiko()
+    d = ssh_daemon(ctx, "reqcaps", [ssh_service(userdb="root:x:*\n")])
+    port = d.svc("ssh").port
+    t = paramiko_transport(port)
+    offered = 0
+    try:
+        for _ in range(10):
+            key, _pem = ed25519_key()
+            try:
+                t.auth_publickey("root", key)
+            except paramiko.AuthenticationException:
+                pass
+            offered += 1
+    except (paramiko.SSHException, EOFError, OSError):
+        pass
+    t.close()
+    assert offered <= 6, "offered %d keys without being cut off" % offered
+    t = paramiko_transport(port)
+    t.auth_password("root", "x")
+    ch = t.open_session()
+    sent = 0
+    try:
+        for i in range(400):
+            ch.set_environment_variable("V%d" % i, "x")
+            sent += 1
+    except (paramiko.SSHException, EOFError, OSError):
+        pass
+    wait_for(lambda: not t.is_active(), T(10), what="the sensor to close the flooding connection")
+    t.close()
+    evs = stop_and_read(d)
+    fps = [e for e in evs if e["eventid"] == "client.fingerprint"]
+    assert 1 <= len(fps) <= 6, len(fps)
+    closed = [e for e in evs if e["eventid"] == "session.closed"]
+    assert closed[0]["reason"] == "max_auth_tries", closed[0]
+    assert len([e for e in evs if e["eventid"] == "client.var"]) <= 256
+    lim = [e for e in evs if e["eventid"] == "sensor.limit" and e.get("limit") == "ssh_requests"]
+    assert len(lim) == 1 and lim[0]["session"] == closed[1]["session"], lim
+    assert closed[1]["reason"] == "request_limit", closed[1]
