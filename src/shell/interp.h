@@ -3,11 +3,14 @@
  *
  * shell.c owns the terminal side (line editing, prompt, events, exit); this
  * interface is what it asks of an interpreter: run one line, say whether the
- * shell goes on, tell the last status and the prompt.  The current
- * interpreter (interp.c) is deliberately small: words, quotes, $VAR,
- * ';' '&&' '||' '|' '&', redirections, and a handful of built-ins; issue 4
- * replaces it with a POSIX-sh subset over a fake file system behind the same
- * functions.
+ * shell goes on, tell the last status and the prompt.  The interpreter is a
+ * POSIX-sh subset (bash and busybox ash flavours, see persona.h) over the
+ * fake file system (vfs.h); programs are C functions (cmd.h).
+ *
+ * Lines that leave a construct open (if/for/while/case without its end, a
+ * here-document, an open quote, a trailing '|' or '&&' or '\') are kept
+ * and completed by the next lines, as bash does with its PS2 prompt:
+ * hp_interp_incomplete() tells the shell to prompt "> ".
  */
 #ifndef HP_INTERP_H
 #define HP_INTERP_H
@@ -27,6 +30,16 @@ struct hp_interp_io {
     void (*write)(void *arg, const void *data, size_t len);
     /* A command was not found: its source text (for command.failed). */
     void (*failed)(void *arg, const void *cmd, size_t len);
+    /* Every simple command run (after expansion), for the structured argv
+     * of command.input; may be NULL. */
+    void (*command)(void *arg, int argc, char *const *argv);
+    /* A file the attacker created (vfs.h capture); may be NULL. */
+    void (*captured)(void *arg, const char *path, const uint8_t *data, size_t len);
+    /* A download was asked for (cmd.h sh_fetch); may be NULL. */
+    void (*download)(void *arg, const char *tool, const char *url, const char *dest,
+                     const char *outcome);
+    /* Any other event a program reports (sh_event); may be NULL. */
+    void (*event)(void *arg, const char *eventid, const char *key, const char *value);
     void *arg;
 };
 
@@ -39,9 +52,16 @@ struct hp_interp_sys {
     const char *machine;          /* uname -m */
     const char *term;             /* $TERM, NULL: unset */
     const char *ip;               /* hostname -I: the address the client connected to, or NULL */
+    /* Added for the full shell; NULL/0 gives a private Debian machine. */
+    const struct hp_persona *persona; /* NULL: hp_persona_get("debian") */
+    const char *client_ip;        /* overlay key (vfs.h) and w/who FROM; NULL: private overlay */
+    const char *tty;              /* "pts/0" on a pty, NULL otherwise */
+    const char *protocol;         /* "ssh" / "telnet" */
+    unsigned width;               /* terminal columns, 0: 80 */
 };
 
 struct hp_interp;
+struct hp_persona;
 
 struct hp_interp *hp_interp_new(const struct hp_interp_sys *sys, const struct hp_interp_io *io);
 /* Run one line (no newline in it; NUL and any other byte allowed).  lineno
@@ -49,11 +69,15 @@ struct hp_interp *hp_interp_new(const struct hp_interp_sys *sys, const struct hp
  * ends (exit, logout, or a syntax error outside an interactive shell). */
 bool hp_interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lineno,
                     const uint8_t *line, size_t len);
+/* The last line left a construct open: the shell prompts PS2 ("> "). */
+bool hp_interp_incomplete(const struct hp_interp *it);
 /* $?: the status of the last command (the exit status once the shell ended). */
 int hp_interp_status(const struct hp_interp *it);
 void hp_interp_set_status(struct hp_interp *it, int status);   /* e.g. 130 after ^C */
 /* PS1 of Debian's root/user .bashrc: "user@host:~# " (NUL-terminated). */
 size_t hp_interp_prompt(const struct hp_interp *it, char *out, size_t outlen);
+/* Closes the session's file system view (what is still dirty is captured
+ * through io.captured first). */
 void hp_interp_free(struct hp_interp *it);
 
 #endif
