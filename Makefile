@@ -55,6 +55,10 @@ $(BUILD)/%.o: %.c $(wildcard src/*/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The personalities' base images are .incbin'ed by fsdata.c (assembler paths are
+# relative to this directory).
+$(BUILD)/src/shell/fsdata.o: $(wildcard data/shell/*.fs)
+
 $(BUILD)/libhanipo.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -97,14 +101,23 @@ sanitize:
 		HANIPO_BIN=$(CURDIR)/build-san/hanipo HANIPO_SANITIZED=1 /usr/bin/python3 tests/integration/run.py
 
 # ---- fuzzing --------------------------------------------------------------
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -DHP_VERSION='"fuzz"' -DHP_FUZZING -g -O1 \
-              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-              -Isrc -Isrc/core $(PKG_CFLAGS)
-FUZZ_LIB_SRC := $(LIB_SRC)
+# The library is compiled once with the sanitizers and libFuzzer's coverage
+# hooks (fuzzer-no-link); each harness is one file linked against it.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DHP_VERSION='"fuzz"' -DHP_FUZZING -g -O1 \
+              -fno-sanitize-recover=undefined -Isrc -Isrc/core $(PKG_CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
 
-build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h tests/unit/*.h fuzz/*.h)
+build-fuzz/obj/%.o: %.c $(wildcard src/*/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+build-fuzz/libhanipo-fuzz.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build-fuzz/%: fuzz/%.c build-fuzz/libhanipo-fuzz.a $(wildcard src/*/*.h tests/unit/*.h fuzz/*.h)
 	@mkdir -p build-fuzz
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libhanipo-fuzz.a $(LIBS)
 
 FUZZ_SECONDS ?= 600
 SMOKE_SECONDS ?= 10

@@ -10,6 +10,7 @@
 #
 # Load comes from bench/sshflood.c (libssh, forked workers, 127.0.0.1 only).
 # Environment: RUNS=3 DURATION=5 WORKERS=8 IDLE_SESSIONS=1000 HANIPO_CMD=./hanipo
+# BENCH_BUILD=build/bench (where sshflood is built)
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 
@@ -18,7 +19,7 @@ DURATION=${DURATION:-5}
 WORKERS=${WORKERS:-8}
 IDLE_SESSIONS=${IDLE_SESSIONS:-1000}
 HANIPO_CMD=${HANIPO_CMD:-./hanipo}
-BB=build/bench
+BB=${BENCH_BUILD:-build/bench}
 COWRIE_SPS=195
 COWRIE_IDLE_KB=68608
 

@@ -253,6 +253,16 @@ static int limits_key(struct parse_state *ps, const char *k, const char *v)
     }
     if (strcmp(k, "stats_interval") == 0)
         return set_duration(ps, k, v, &c->stats_interval_ms);
+    if (strcmp(k, "shell_persist") == 0)
+        return set_duration(ps, k, v, &c->shell_persist_ms);
+    if (strcmp(k, "shell_source_bytes") == 0 || strcmp(k, "shell_total_bytes") == 0) {
+        uint64_t *dst = k[6] == 's' ? &c->shell_source_bytes : &c->shell_total_bytes;
+        if (!set_size(ps, k, v, dst))
+            return 0;
+        if (*dst < 64 * 1024)
+            return fail(ps, "%s: must be at least 64K", k);
+        return 1;
+    }
     return fail(ps, "unknown key '%s' in [limits]", k);
 }
 
@@ -599,6 +609,9 @@ static struct hp_config *config_new(const char *name)
     c->queue_events = 65536;
     c->queue_bytes = 64ull << 20;
     c->stats_interval_ms = 60000;
+    c->shell_persist_ms = 24ull * 3600 * 1000;
+    c->shell_source_bytes = 32ull << 20;
+    c->shell_total_bytes = 256ull << 20;
     return c;
 }
 

@@ -4,7 +4,7 @@
  * Sections:
  *   [sensor]            name, data_dir, user, log_file, log_level, retention_days, disk_floor
  *   [limits]            max_connections, max_per_source, queue_events, queue_bytes,
- *                       stats_interval
+ *                       stats_interval, shell_persist, shell_source_bytes, shell_total_bytes
  *   [output NAME]       one per output (jsonl, sqlite, ...); keys belong to the output
  *   [service NAME]      one per service instance: protocol, bind, tcp_ports, udp_ports,
  *                       idle_timeout, max_duration, max_input, plus keys of the protocol
@@ -71,6 +71,9 @@ struct hp_config {
     uint64_t queue_events;        /* per-output queue capacity (events) */
     uint64_t queue_bytes;         /* per-output queue capacity (bytes) */
     uint64_t stats_interval_ms;
+    uint64_t shell_persist_ms;    /* how long a source's files outlive its last shell session */
+    uint64_t shell_source_bytes;  /* bytes of files one source may write in the shells */
+    uint64_t shell_total_bytes;   /* bytes of such files kept for all sources */
     struct hp_service_cfg *services;
     size_t nservices;
     struct hp_output_cfg *outputs;

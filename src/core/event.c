@@ -102,6 +102,11 @@ static void put_common_str(struct hp_ev *ev, const char *key, const char *val)
 
 void hp_ev_begin(struct hp_ev *ev, const struct hp_evctx *ctx, const char *eventid)
 {
+    hp_ev_begin_at(ev, ctx, eventid, 0);
+}
+
+void hp_ev_begin_at(struct hp_ev *ev, const struct hp_evctx *ctx, const char *eventid, int64_t ts_us)
+{
     char ts[40], uid[48];
 
     if (scratch_busy)
@@ -113,7 +118,7 @@ void hp_ev_begin(struct hp_ev *ev, const struct hp_evctx *ctx, const char *event
 
     memset(ev, 0, sizeof(*ev));
     ev->b = &scratch;
-    ev->meta.ts_us = hp_now_us();
+    ev->meta.ts_us = ts_us > 0 ? ts_us : hp_now_us();
     ev->meta.seq = atomic_fetch_add_explicit(&event_seq, 1, memory_order_relaxed) + 1;
     ev->meta.eventid = eventid;
 

@@ -87,6 +87,10 @@ const char *hp_event_sensor(void);
 const char *hp_event_run_id(void);
 
 void hp_ev_begin(struct hp_ev *ev, const struct hp_evctx *ctx, const char *eventid);
+/* Same, for an event about something that began at ts_us (microseconds since
+ * the epoch; 0: now) but is built afterwards, e.g. a command line's
+ * command.input, which carries what the line ran. */
+void hp_ev_begin_at(struct hp_ev *ev, const struct hp_evctx *ctx, const char *eventid, int64_t ts_us);
 void hp_ev_str(struct hp_ev *ev, const char *key, const char *s);        /* NULL -> null */
 void hp_ev_bytes(struct hp_ev *ev, const char *key, const void *s, size_t n);
 void hp_ev_int(struct hp_ev *ev, const char *key, int64_t v);

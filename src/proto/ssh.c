@@ -49,6 +49,8 @@
 #include "util.h"
 #include "../intel/sshsniff.h"
 #include "../shell/shell.h"
+#include "../shell/persona.h"
+#include "../shell/vfs.h"
 #include "../shell/ttylog.h"
 #include "../shell/userdb.h"
 #include "sshfile.h"              /* sshfile: scp / sftp uploads */
@@ -106,12 +108,30 @@ struct ssh_conf {
     char ttydir[4096];
     char hassh_server[33];        /* ours: the same KEXINIT lists on every connection */
     char data_dir[4096];          /* sshfile: payloads go to DATA_DIR/payloads */
+    const char *personality;      /* the shell's machine (persona.h): "debian" by default */
     ssh_bind bind;
 };
 
 /* ---- per connection --------------------------------------------------------- */
 
 struct ssh_chan;
+
+/*
+ * What only the clear-text start of a connection needs: the sniffers of both
+ * directions (identification lines, KEXINITs), our hasshServer and the
+ * client's first packet after its KEXINIT.  Allocated at accept and freed as
+ * soon as all of it has been used (hs_done()), normally once the key
+ * exchange is under way: a logged-in idle session keeps none of it.
+ */
+struct ssh_hs {
+    struct hp_sshsniff cli, srv;
+    char hassh_server[33];
+    bool kex_pending;             /* client.kex waits for our own KEXINIT (hasshServer) */
+    uint64_t cli_sent;            /* client bytes handed to libssh */
+    uint8_t next_pkt[24];         /* start of the client's packet after its KEXINIT */
+    size_t next_len;
+    bool next_checked;
+};
 
 struct ssh_conn {
     struct hp_conn *c;
@@ -124,13 +144,7 @@ struct ssh_conn {
     bool dead;                    /* libssh reported an error or closed */
     bool holding;                 /* failed-login delay: libssh output held back */
     bool close_after_flush;       /* too many auth failures */
-    struct hp_sshsniff cli, srv;
-    char hassh_server[33];
-    bool kex_pending;             /* client.kex waits for our own KEXINIT (hasshServer) */
-    uint64_t cli_sent;            /* client bytes handed to libssh */
-    uint8_t next_pkt[24];         /* start of the client's packet after its KEXINIT */
-    size_t next_len;
-    bool next_checked;
+    struct ssh_hs *hs;            /* NULL once the clear-text start is over */
     uint64_t auth_attempts;
     unsigned req_events;          /* requests logged so far (capped, see req_event_ok) */
     char *kbd_user;               /* keyboard-interactive: the answer carries no user name */
@@ -187,6 +201,11 @@ static int sshd_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
                 if (strcmp(profiles[i].name, kv->value) == 0)
                     sc->profile = &profiles[i];
             bad = sc->profile == NULL;
+        } else if (strcmp(kv->key, "personality") == 0) {
+            const struct hp_persona *pe = hp_persona_get(kv->value);
+            bad = pe == NULL;
+            if (pe)
+                sc->personality = pe->name;
         } else if (strcmp(kv->key, "version") == 0) {
             free(sc->version);
             sc->version = hp_xstrdup(kv->value);
@@ -290,7 +309,8 @@ static int sshd_start(struct hp_service_cfg *svc, const struct hp_config *cfg, c
         return -1;
     snprintf(dir, sizeof(dir), "%s/ssh", cfg->data_dir);
     snprintf(sc->ttydir, sizeof(sc->ttydir), "%s/tty", cfg->data_dir);
-    snprintf(sc->data_dir, sizeof(sc->data_dir), "%s", cfg->data_dir);   /* sshfile */
+    snprintf(sc->data_dir, sizeof(sc->data_dir), "%s", cfg->data_dir);   /* sshfile, shell */
+    sh_vfs_configure(cfg->shell_persist_ms / 1000, cfg->shell_source_bytes, cfg->shell_total_bytes);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
         return -1;
@@ -337,7 +357,7 @@ static void emit_client_version(struct ssh_conn *sc)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, &sc->c->ctx, "client.version");
-    hp_ev_bytes(&ev, "version", sc->cli.version, sc->cli.version_len);
+    hp_ev_bytes(&ev, "version", sc->hs->cli.version, sc->hs->cli.version_len);
     hp_ev_emit(&ev);
 }
 
@@ -345,18 +365,19 @@ static void emit_client_kex(struct ssh_conn *sc)
 {
     struct hp_buf algos;
     char md5[33];
-    const struct hp_kexinit *k = &sc->cli.kex;
-    sc->kex_pending = false;
-    if (!sc->hassh_server[0])
-        memcpy(sc->hassh_server, conf_of(sc->c)->hassh_server, sizeof(sc->hassh_server));
+    struct ssh_hs *hs = sc->hs;
+    const struct hp_kexinit *k = &hs->cli.kex;
+    hs->kex_pending = false;
+    if (!hs->hassh_server[0])
+        memcpy(hs->hassh_server, conf_of(sc->c)->hassh_server, sizeof(hs->hassh_server));
     hp_buf_init(&algos, 64 * 1024);
     hp_hassh(k, false, &algos, md5);
     struct hp_ev ev;
     hp_ev_begin(&ev, &sc->c->ctx, "client.kex");
     hp_ev_str(&ev, "hassh", md5);
     hp_ev_bytes(&ev, "hasshAlgorithms", algos.data, algos.len);
-    if (sc->hassh_server[0])
-        hp_ev_str(&ev, "hasshServer", sc->hassh_server);
+    if (hs->hassh_server[0])
+        hp_ev_str(&ev, "hasshServer", hs->hassh_server);
     ev_strlist(&ev, "kexAlgs", &k->kex);
     ev_strlist(&ev, "keyAlgs", &k->hostkey);
     ev_strlist(&ev, "encCS", &k->enc_cs);
@@ -365,12 +386,32 @@ static void emit_client_kex(struct ssh_conn *sc)
     ev_strlist(&ev, "langCS", &k->lang_cs);
     hp_ev_emit(&ev);
     hp_buf_free(&algos);
-    /* Done with the client's KEXINIT copy: idle sessions keep nothing they no
-     * longer need (the stream offset is still used by check_next_packet). */
-    uint64_t consumed = sc->cli.consumed;
-    hp_sshsniff_free(&sc->cli);
-    sc->cli.state = HP_SNIFF_DONE;
-    sc->cli.consumed = consumed;
+    /* Done with the client's KEXINIT copy (the stream offset is still used by
+     * check_next_packet). */
+    uint64_t consumed = hs->cli.consumed;
+    hp_sshsniff_free(&hs->cli);
+    hs->cli.state = HP_SNIFF_DONE;
+    hs->cli.consumed = consumed;
+}
+
+static bool sniff_over(const struct hp_sshsniff *s)
+{
+    return s->state == HP_SNIFF_DONE || s->state == HP_SNIFF_FAILED;
+}
+
+/* Free the clear-text state once nothing will read it again: both sniffers
+ * finished, client.kex emitted, the packet after the client's KEXINIT checked
+ * (or never to be found). */
+static void hs_done(struct ssh_conn *sc)
+{
+    struct ssh_hs *hs = sc->hs;
+    if (!hs || !sniff_over(&hs->srv) || !sniff_over(&hs->cli) || hs->kex_pending ||
+        (hs->cli.state == HP_SNIFF_DONE && !hs->next_checked))
+        return;
+    hp_sshsniff_free(&hs->cli);
+    hp_sshsniff_free(&hs->srv);
+    free(hs);
+    sc->hs = NULL;
 }
 
 static void emit_login(struct ssh_conn *sc, bool ok, const char *method, const char *user, const char *pass,
@@ -397,13 +438,16 @@ static void sp_read_cb(evutil_socket_t fd, short what, void *arg)
     uint8_t buf[16384];
     ssize_t n = recv(fd, buf, sizeof(buf), 0);
     if (n > 0) {
-        if (sc->srv.state != HP_SNIFF_DONE && sc->srv.state != HP_SNIFF_FAILED &&
-            (hp_sshsniff_feed(&sc->srv, buf, (size_t)n) & HP_SNIFF_GOT_KEXINIT)) {
+        struct ssh_hs *hs = sc->hs;
+        if (hs && !sniff_over(&hs->srv) && (hp_sshsniff_feed(&hs->srv, buf, (size_t)n) & HP_SNIFF_GOT_KEXINIT)) {
             struct ssh_conf *cf = (struct ssh_conf *)conf_of(sc->c);
-            hp_hassh(&sc->srv.kex, true, NULL, sc->hassh_server);
-            memcpy(cf->hassh_server, sc->hassh_server, sizeof(cf->hassh_server));
-            if (sc->kex_pending)
+            hp_hassh(&hs->srv.kex, true, NULL, hs->hassh_server);
+            memcpy(cf->hassh_server, hs->hassh_server, sizeof(cf->hassh_server));
+            hp_sshsniff_free(&hs->srv);   /* our KEXINIT copy: hashed, no longer needed */
+            hs->srv.state = HP_SNIFF_DONE;
+            if (hs->kex_pending)
                 emit_client_kex(sc);
+            hs_done(sc);
         }
         hp_conn_send(sc->c, buf, (size_t)n);
         if (sc->close_after_flush)    /* max_auth_tries: this was the last failure's answer */
@@ -599,6 +643,8 @@ static void chan_start_shell(struct ssh_chan *ch, bool interactive)
         .height = ch->height ? ch->height : 24,
         .term = { term_write, term_exit, ch },
         .term_type = ch->pty ? ch->term : NULL,
+        .personality = cf->personality,
+        .data_dir = cf->data_dir,
     };
     if (interactive && cf->record && !ch->tty) {
         ch->tty = hp_ttylog_open(cf->ttydir, sc->c->ctx.session, p.width, p.height, ch->term, cf->record_max);
@@ -916,8 +962,9 @@ static void sshd_accept(struct hp_conn *c)
     int sp[2];
     sc->c = c;
     sc->sp = -1;
-    hp_sshsniff_init(&sc->cli);
-    hp_sshsniff_init(&sc->srv);
+    sc->hs = hp_xcalloc(1, sizeof(*sc->hs));
+    hp_sshsniff_init(&sc->hs->cli);
+    hp_sshsniff_init(&sc->hs->srv);
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) != 0) {
         hp_conn_close(c, "resource_error");
         return;
@@ -952,21 +999,22 @@ static void sshd_accept(struct hp_conn *c)
  */
 static void check_next_packet(struct ssh_conn *sc, const uint8_t *p, size_t n)
 {
-    uint64_t start = sc->cli.consumed;        /* stream offset of that packet */
-    uint64_t at = sc->cli_sent;               /* stream offset of p */
-    if (sc->next_checked || sc->cli.state != HP_SNIFF_DONE || at + n <= start)
+    struct ssh_hs *hs = sc->hs;
+    uint64_t start = hs->cli.consumed;        /* stream offset of that packet */
+    uint64_t at = hs->cli_sent;               /* stream offset of p */
+    if (hs->next_checked || hs->cli.state != HP_SNIFF_DONE || at + n <= start)
         return;
     size_t skip = at < start ? (size_t)(start - at) : 0;
     size_t take = n - skip;
-    if (take > sizeof(sc->next_pkt) - sc->next_len)
-        take = sizeof(sc->next_pkt) - sc->next_len;
-    memcpy(sc->next_pkt + sc->next_len, p + skip, take);
-    sc->next_len += take;
-    if (sc->next_len < 18)
+    if (take > sizeof(hs->next_pkt) - hs->next_len)
+        take = sizeof(hs->next_pkt) - hs->next_len;
+    memcpy(hs->next_pkt + hs->next_len, p + skip, take);
+    hs->next_len += take;
+    if (hs->next_len < 18)
         return;
-    sc->next_checked = true;
+    hs->next_checked = true;
     struct hp_rd rd;
-    hp_rd_init(&rd, sc->next_pkt, sc->next_len);
+    hp_rd_init(&rd, hs->next_pkt, hs->next_len);
     hp_rd_skip(&rd, 5);                       /* packet_length, padding_length */
     if (hp_rd_u8(&rd) != 34)                  /* SSH_MSG_KEX_DH_GEX_REQUEST */
         return;
@@ -995,7 +1043,8 @@ static void sshd_data(struct hp_conn *c, struct hp_rd *in)
     while (hp_rd_left(in) > 0) {
         size_t n = hp_rd_left(in);
         const uint8_t *p = hp_rd_ptr(in);
-        if (sc->cli.state == HP_SNIFF_VERSION) {
+        struct ssh_hs *hs = sc->hs;
+        if (hs && hs->cli.state == HP_SNIFF_VERSION) {
             const uint8_t *nl = memchr(p, '\n', n);
             if (nl)
                 n = (size_t)(nl - p) + 1;
@@ -1003,19 +1052,22 @@ static void sshd_data(struct hp_conn *c, struct hp_rd *in)
         ssize_t w = send(sc->sp, p, n, MSG_NOSIGNAL);
         if (w <= 0)
             break;                    /* libssh is behind: the rest stays buffered */
-        if (sc->cli.state != HP_SNIFF_DONE && sc->cli.state != HP_SNIFF_FAILED) {
-            /* Only what was handed over: the rest comes back with the next call. */
-            int got = hp_sshsniff_feed(&sc->cli, p, (size_t)w);
-            if (got & HP_SNIFF_GOT_VERSION)
-                emit_client_version(sc);
-            if (got & HP_SNIFF_GOT_KEXINIT) {
-                sc->kex_pending = true;
-                if (sc->hassh_server[0] || conf_of(c)->hassh_server[0])
-                    emit_client_kex(sc);
+        if (hs) {
+            if (!sniff_over(&hs->cli)) {
+                /* Only what was handed over: the rest comes back with the next call. */
+                int got = hp_sshsniff_feed(&hs->cli, p, (size_t)w);
+                if (got & HP_SNIFF_GOT_VERSION)
+                    emit_client_version(sc);
+                if (got & HP_SNIFF_GOT_KEXINIT) {
+                    hs->kex_pending = true;
+                    if (hs->hassh_server[0] || conf_of(c)->hassh_server[0])
+                        emit_client_kex(sc);
+                }
             }
+            check_next_packet(sc, p, (size_t)w);
+            hs->cli_sent += (uint64_t)w;
+            hs_done(sc);
         }
-        check_next_packet(sc, p, (size_t)w);
-        sc->cli_sent += (uint64_t)w;
         hp_rd_skip(in, (size_t)w);
         if (c->flags & HP_CONN_CLOSING)
             return;
@@ -1043,7 +1095,7 @@ static void sshd_eof(struct hp_conn *c)
 static void sshd_close(struct hp_conn *c)
 {
     struct ssh_conn *sc = c->pstate;
-    if (sc->kex_pending)
+    if (sc->hs && sc->hs->kex_pending)
         emit_client_kex(sc);
     for (int i = 0; i < SSH_MAX_CHANNELS; i++)
         if (sc->chans[i])
@@ -1058,8 +1110,11 @@ static void sshd_close(struct hp_conn *c)
         ssh_free(sc->s);              /* closes libssh's end of the socketpair */
     if (sc->sp >= 0)
         close(sc->sp);
-    hp_sshsniff_free(&sc->cli);
-    hp_sshsniff_free(&sc->srv);
+    if (sc->hs) {
+        hp_sshsniff_free(&sc->hs->cli);
+        hp_sshsniff_free(&sc->hs->srv);
+        free(sc->hs);
+    }
     free(sc->kbd_user);
     free(sc->user);
 }

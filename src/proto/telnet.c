@@ -56,6 +56,8 @@
 #include "util.h"
 #include "telnet_opts.h"
 #include "../shell/shell.h"
+#include "../shell/persona.h"
+#include "../shell/vfs.h"
 #include "../shell/ttylog.h"
 #include "../shell/userdb.h"
 
@@ -76,7 +78,14 @@ struct tn_conf {
     bool record;
     uint64_t record_max;
     char *ttydir;
+    char *data_dir;               /* files created in the shell: DATA_DIR/payloads */
 };
+
+/* The shell's machine behind each telnetd personality (persona.h). */
+static const struct hp_persona *tn_shell_persona(const struct tn_conf *cf)
+{
+    return hp_persona_get(cf->personality == P_BUSYBOX ? "busybox" : "debian");
+}
 
 #define TN_LINE_MAX      512      /* bytes kept of a line typed at login (a tty keeps 4095) */
 #define TN_AHEAD_MAX     4096     /* typeahead while login is not reading */
@@ -149,7 +158,7 @@ static int tn_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
         if (strcmp(kv->key, "personality") == 0) {
             if (strcmp(kv->value, "busybox") == 0)
                 tc->personality = P_BUSYBOX;
-            else if (strcmp(kv->value, "linux") == 0)
+            else if (strcmp(kv->value, "linux") == 0 || strcmp(kv->value, "debian") == 0)
                 tc->personality = P_LINUX;
             else
                 bad = 1;
@@ -210,6 +219,7 @@ static void tn_unconfigure(struct hp_service_cfg *svc)
         free(tc->issue);
         free(tc->userdb_path);
         free(tc->ttydir);
+        free(tc->data_dir);
     }
     free(tc);
     svc->proto_conf = NULL;
@@ -232,6 +242,9 @@ static int tn_start(struct hp_service_cfg *svc, const struct hp_config *cfg, cha
         }
         tc->ttydir = hp_xstrdup(dir);
     }
+    if (!tc->data_dir)
+        tc->data_dir = hp_xstrdup(cfg->data_dir);
+    sh_vfs_configure(cfg->shell_persist_ms / 1000, cfg->shell_source_bytes, cfg->shell_total_bytes);
     return 0;
 }
 
@@ -444,6 +457,8 @@ static void start_shell(struct tn_sess *s)
         /* busybox login prints /etc/motd, which such devices rarely have;
          * Debian's login prints the uname line and Debian's motd. */
         .motd = cf->personality == P_BUSYBOX ? "" : NULL,
+        .personality = tn_shell_persona(cf)->name,
+        .data_dir = cf->data_dir,
     };
     if (cf->record && cf->ttydir && !s->tty) {
         s->tty = hp_ttylog_open(cf->ttydir, s->ctx->session, s->width, s->height,
@@ -808,7 +823,7 @@ void hp_tn_session_open(void *sess, const struct hp_service_cfg *svc, const stru
     s->ctx = ctx;
     s->io = io;
     s->arg = arg;
-    s->host = cf->hostname ? cf->hostname : hp_identity_get("hostname");
+    s->host = cf->hostname ? cf->hostname : tn_shell_persona(cf)->hostname;
     if (!s->host)
         s->host = "localhost";
     s->width = 80;

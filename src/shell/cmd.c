@@ -22,6 +22,8 @@ extern const struct sh_cmd_def sh_cmds_fs[];
 extern const struct sh_cmd_def sh_cmds_text[];
 extern const struct sh_cmd_def sh_cmds_sys[];
 extern const struct sh_cmd_def sh_cmds_net[];
+extern const struct sh_cmd_def sh_cmds_proc[];
+extern const struct sh_cmd_def sh_cmds_admin[];
 
 static const struct sh_cmd_def *const families[] = {
     sh_cmds_shell,                /* cmd_shell.c: echo, printf, test, ... (also built-ins) */
@@ -29,6 +31,8 @@ static const struct sh_cmd_def *const families[] = {
     sh_cmds_text,                 /* cmd_text.c:  grep, sed, awk, base64, ... */
     sh_cmds_sys,                  /* cmd_sys.c:   uname, ps, free, passwd, ... */
     sh_cmds_net,                  /* cmd_net.c:   wget, curl, tftp, ifconfig, ... */
+    sh_cmds_proc,                 /* cmd_proc.c:  ps, top, kill, sudo, env, busybox, ... */
+    sh_cmds_admin,                /* cmd_admin.c: crontab, passwd, useradd, apt, systemctl, ... */
 };
 
 #define CMD_MAX 1024

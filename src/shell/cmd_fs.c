@@ -1,8 +1,3819 @@
 /*
- * cmd_fs.c - emulated programs of the "fs" family (see cmd.h).
+ * cmd_fs.c - the file programs of the emulated shell: ls, cat, cp, mv, rm,
+ * mkdir, rmdir, touch, ln, chmod, chown, chgrp, dd, head, tail, wc, the
+ * *sum programs, stat, find, du, basename, dirname, readlink, realpath,
+ * mktemp, file, which, sync.
+ *
+ * Design.  Every program is a C function over the fake file system (vfs.h):
+ * nothing here touches the real one.  Bots compare what these print with
+ * what a real box prints, so the messages are the real tools' ones, byte
+ * for byte, in two styles chosen by c->persona->busybox: GNU coreutils 9.1
+ * ("rm: cannot remove 'x': No such file or directory") and busybox applets
+ * ("rm: can't remove 'x': No such file or directory").  Style differences
+ * are kept in small tables or a single fs_bb() test next to each message,
+ * rather than in two copies of each program.
+ *
+ * Option parsing reuses the glibc-like getopt of cmd_sys.h (bundles,
+ * permuted operands, long options), so usage errors read as the real ones.
+ *
+ * Bounds: attacker input decides sizes and counts, so every walk is capped
+ * (FS_DEPTH_MAX levels, FS_WALK_MAX entries per command), outputs go
+ * through capped hp_bufs, dd copies at most FS_DD_MAX bytes, and nothing
+ * ever loops on an attacker number without a cap of its own.
  */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/evp.h>
 #include "cmd.h"
+#include "cmd_sys.h"
+#include "buf.h"
+
+#define FS_OUT_MAX   (8u << 20)  /* one program's buffered output */
+#define FS_PATH_MAX  4096
+#define FS_DEPTH_MAX 32          /* recursion of -R, cp -r, rm -r, find, du */
+#define FS_WALK_MAX  20000       /* entries visited by one command */
+#define FS_DD_MAX    (8u << 20)  /* bytes one dd copies */
+
+static bool fs_bb(const struct sh_cmd *c)
+{
+    return c->persona && c->persona->busybox;
+}
+
+/* The name the program prints for itself (as sh_errmsg does). */
+static const char *fs_prog(const struct sh_cmd *c)
+{
+    if (c->applet && c->applet[0])
+        return c->applet;
+    const char *a0 = c->argc > 0 && c->argv[0] ? c->argv[0] : "sh";
+    const char *s = strrchr(a0, '/');
+    return s ? s + 1 : a0;
+}
+
+/* GNU's shell-escape quoting of a file name in messages: 'x', or "x'y"
+ * when the name holds a single quote. */
+static void fs_quote(struct hp_buf *b, const char *s)
+{
+    if (strchr(s, '\'')) {
+        hp_buf_putc(b, '"');
+        hp_buf_puts(b, s);
+        hp_buf_putc(b, '"');
+        return;
+    }
+    hp_buf_putc(b, '\'');
+    hp_buf_puts(b, s);
+    hp_buf_putc(b, '\'');
+}
+
+/* "PROG: WHAT 'path': strerror" (GNU) or "PROG: BBWHAT 'path': strerror"
+ * (busybox; a NULL bbwhat gives busybox's bare "PROG: path: strerror"). */
+static void fs_perr(struct sh_cmd *c, const char *what, const char *bbwhat, const char *path, int err)
+{
+    struct hp_buf b;
+    hp_buf_init(&b, 3 * FS_PATH_MAX);
+    hp_buf_printf(&b, "%s: ", fs_prog(c));
+    if (fs_bb(c)) {
+        if (bbwhat) {
+            hp_buf_printf(&b, "%s%s'", bbwhat, *bbwhat ? " " : "");
+            hp_buf_puts(&b, path);
+            hp_buf_puts(&b, "'");
+        } else
+            hp_buf_puts(&b, path);
+    } else if (what) {
+        hp_buf_printf(&b, "%s ", what);
+        fs_quote(&b, path);
+    } else
+        hp_buf_puts(&b, path);
+    if (err)
+        hp_buf_printf(&b, ": %s", sh_strerror(err));
+    hp_buf_putc(&b, '\n');
+    sh_err(c, b.data, b.len);
+    hp_buf_free(&b);
+}
+
+/* GNU "PROG: missing operand" style usage errors; busybox prints its usage. */
+static int fs_usage(struct sh_cmd *c, const char *gnu_msg, const char *bb_usage)
+{
+    if (fs_bb(c))
+        return sys_usage_bb(c, fs_prog(c), NULL, bb_usage);
+    if (gnu_msg)
+        sh_errf(c, "%s: %s\n", fs_prog(c), gnu_msg);
+    sh_errf(c, "Try '%s --help' for more information.\n", fs_prog(c));
+    return 1;
+}
+
+static int fs_badopt(struct sh_cmd *c, const struct sys_getopt *g, const char *bb_usage)
+{
+    if (fs_bb(c))
+        return sys_usage_bb(c, fs_prog(c), g, bb_usage);
+    return sys_usage_gnu(c, fs_prog(c), g, 1);
+}
+
+/* An operand to an absolute path; -ENAMETOOLONG otherwise. */
+static int fs_abs(struct sh_cmd *c, const char *arg, char *out)
+{
+    return sh_path(c, arg, out, FS_PATH_MAX);
+}
+
+/* The whole of a file operand ("-": stdin) into out; 0 or -errno. */
+static int fs_slurp(struct sh_cmd *c, const char *arg, struct hp_buf *out)
+{
+    if (!arg || strcmp(arg, "-") == 0) {
+        if (c->in_len)
+            hp_buf_put(out, c->in, c->in_len);
+        return 0;
+    }
+    char p[FS_PATH_MAX];
+    int r = fs_abs(c, arg, p);
+    if (r < 0)
+        return r;
+    if (!c->fs)
+        return -ENOENT;
+    long n = sh_vfs_read(c->fs, p, 0, 0, out);
+    return n < 0 ? (int)n : 0;
+}
+
+static const char *fs_base(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s && s[1] ? s + 1 : p;
+}
+
+/* Join dir and name with one '/'. */
+static int fs_join(char *out, const char *dir, const char *name)
+{
+    size_t dl = strlen(dir);
+    int n = snprintf(out, FS_PATH_MAX, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
+    return n < 0 || n >= FS_PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* "drwxr-xr-x" */
+static void fs_modestr(const struct sh_stat *st, char out[11])
+{
+    static const char types[] = { [SH_FT_REG] = '-', [SH_FT_DIR] = 'd', [SH_FT_LNK] = 'l',
+                                  [SH_FT_CHR] = 'c', [SH_FT_BLK] = 'b', [SH_FT_FIFO] = 'p',
+                                  [SH_FT_SOCK] = 's' };
+    unsigned m = st->mode;
+    out[0] = types[st->type];
+    const char *rwx = "rwxrwxrwx";
+    for (int i = 0; i < 9; i++)
+        out[1 + i] = (m & (0400u >> i)) ? rwx[i] : '-';
+    if (m & 04000)
+        out[3] = (m & 0100) ? 's' : 'S';
+    if (m & 02000)
+        out[6] = (m & 010) ? 's' : 'S';
+    if (m & 01000)
+        out[9] = (m & 01) ? 't' : 'T';
+    out[10] = '\0';
+}
+
+/* 1 KiB blocks a file occupies (the vfs has no st_blocks: 4 KiB pages). */
+static uint64_t fs_blocks_k(const struct sh_stat *st)
+{
+    if (st->type == SH_FT_DIR)
+        return 4;
+    if (st->type != SH_FT_REG)
+        return 0;
+    return (st->size + 4095) / 4096 * 4;
+}
+
+/* GNU -h: "4.0K", "12K", "1.5M"; busybox: "4.0K", "12.0K" style. */
+static void fs_human(uint64_t v, char *out, size_t n)
+{
+    static const char units[] = "KMGTPE";
+    if (v < 1024) {
+        snprintf(out, n, "%llu", (unsigned long long)v);
+        return;
+    }
+    double d = (double)v;
+    int u = -1;
+    while (d >= 1024 && u < 5) {
+        d /= 1024;
+        u++;
+    }
+    if (d < 10) {
+        double r = (double)(long)(d * 10);
+        if (r < d * 10)
+            r += 1;                       /* GNU rounds up */
+        r /= 10;
+        if (r >= 10)
+            snprintf(out, n, "%.0f%c", r, units[u]);
+        else
+            snprintf(out, n, "%.1f%c", r, units[u]);
+    } else {
+        double r = (double)(long)d;
+        if (r < d)
+            r += 1;
+        if (r >= 1024 && u < 5)
+            snprintf(out, n, "1.0%c", units[u + 1]);
+        else
+            snprintf(out, n, "%.0f%c", r, units[u]);
+    }
+}
+
+/* User and group names as ls prints them (numbers when unknown). */
+static void fs_owner(struct sh_cmd *c, unsigned uid, unsigned gid, bool numeric, char *u, char *g, size_t n)
+{
+    const char *un = numeric || !c->fs ? NULL : sh_vfs_user_name(c->fs, uid);
+    const char *gn = numeric || !c->fs ? NULL : sh_vfs_group_name(c->fs, gid);
+    if (un)
+        snprintf(u, n, "%s", un);
+    else
+        snprintf(u, n, "%u", uid);
+    if (gn)
+        snprintf(g, n, "%s", gn);
+    else
+        snprintf(g, n, "%u", gid);
+}
+
+/* ls -l dates: "Dec  4 13:40" within six months, else "Jan  1  2025". */
+static void fs_lsdate(int64_t t, int64_t now, char *out, size_t n)
+{
+    static const char *mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    struct tm tm;
+    sys_gmtime(t, &tm);
+    int64_t six = 31556952 / 2;
+    if (t > now - six && t <= now + 60)
+        snprintf(out, n, "%s %2d %02d:%02d", mon[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour, tm.tm_min);
+    else
+        snprintf(out, n, "%s %2d  %d", mon[tm.tm_mon % 12], tm.tm_mday, tm.tm_year + 1900);
+}
+
+/* ==== ls ================================================================================== */
+
+enum { LS_LONG = 1, LS_ALL = 2, LS_ALMOST = 4, LS_HUMAN = 8, LS_ONE = 16, LS_DIR = 32, LS_REC = 64,
+       LS_TIME = 128, LS_REV = 256, LS_SIZE = 512, LS_INODE = 1024, LS_NUM = 2048, LS_CLASS = 4096,
+       LS_COLOR = 8192, LS_COLS = 16384, LS_NOSORT = 32768, LS_DEREF = 65536 };
+
+struct ls_ent {
+    char *name;                   /* as shown */
+    char *path;                   /* absolute, for recursion and readlink */
+    struct sh_stat st;
+    bool target_ok;               /* a symlink whose target exists (colour) */
+};
+
+struct ls_ctx {
+    struct sh_cmd *c;
+    unsigned f;
+    struct hp_buf out;
+    unsigned visited;
+    bool colored;                 /* a colour sequence was written (GNU resets once) */
+    int rc;
+};
+
+struct ls_list {
+    struct ls_ent *v;
+    size_t n, cap;
+    struct ls_ctx *ls;
+};
+
+static void ls_list_free(struct ls_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].name);
+        free(l->v[i].path);
+    }
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static int ls_add(struct ls_list *l, const char *name, const char *path, const struct sh_stat *st)
+{
+    if (l->ls->visited++ >= FS_WALK_MAX)
+        return 1;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 32;
+        struct ls_ent *nv = realloc(l->v, nc * sizeof(*nv));
+        if (!nv)
+            return 1;
+        l->v = nv;
+        l->cap = nc;
+    }
+    struct ls_ent *e = &l->v[l->n];
+    memset(e, 0, sizeof(*e));
+    e->name = strdup(name);
+    e->path = strdup(path);
+    if (!e->name || !e->path) {
+        free(e->name);
+        free(e->path);
+        return 1;
+    }
+    e->st = *st;
+    l->n++;
+    return 0;
+}
+
+static unsigned ls_sort_flags;
+
+static int ls_cmp(const void *a, const void *b)
+{
+    const struct ls_ent *x = a, *y = b;
+    int r = 0;
+    if (ls_sort_flags & LS_SIZE)
+        r = x->st.size > y->st.size ? -1 : x->st.size < y->st.size ? 1 : 0;
+    else if (ls_sort_flags & LS_TIME)
+        r = x->st.mtime > y->st.mtime ? -1 : x->st.mtime < y->st.mtime ? 1 : 0;
+    if (r == 0)
+        r = strcmp(x->name, y->name);
+    return (ls_sort_flags & LS_REV) ? -r : r;
+}
+
+static void ls_sort(struct ls_ctx *ls, struct ls_list *l)
+{
+    if (ls->f & LS_NOSORT)
+        return;
+    ls_sort_flags = ls->f;
+    qsort(l->v, l->n, sizeof(l->v[0]), ls_cmp);
+}
+
+/* The colour of an entry as Debian's dircolors sets LS_COLORS; NULL: none. */
+static const char *ls_color(const struct ls_ent *e)
+{
+    static const struct { const char *ext, *col; } exts[] = {
+        { ".tar", "01;31" }, { ".tgz", "01;31" }, { ".gz", "01;31" }, { ".zip", "01;31" },
+        { ".bz2", "01;31" }, { ".xz", "01;31" }, { ".7z", "01;31" }, { ".rar", "01;31" },
+        { ".deb", "01;31" }, { ".rpm", "01;31" }, { ".jar", "01;31" }, { ".zst", "01;31" },
+        { ".jpg", "01;35" }, { ".jpeg", "01;35" }, { ".png", "01;35" }, { ".gif", "01;35" },
+        { ".mp3", "00;36" }, { ".wav", "00;36" }, { ".flac", "00;36" },
+    };
+    const struct sh_stat *st = &e->st;
+    switch (st->type) {
+    case SH_FT_DIR:
+        if ((st->mode & 01002) == 01002)
+            return "30;42";
+        if (st->mode & 01000)
+            return "37;44";
+        if (st->mode & 02)
+            return "34;42";
+        return "01;34";
+    case SH_FT_LNK: return e->target_ok ? "01;36" : "40;31;01";
+    case SH_FT_FIFO: return "40;33";
+    case SH_FT_SOCK: return "01;35";
+    case SH_FT_CHR: case SH_FT_BLK: return "40;33;01";
+    default: break;
+    }
+    if (st->mode & 04000)
+        return "37;41";
+    if (st->mode & 02000)
+        return "30;43";
+    if (st->mode & 0111)
+        return "01;32";
+    size_t nl = strlen(e->name);
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        size_t el = strlen(exts[i].ext);
+        if (nl > el && strcmp(e->name + nl - el, exts[i].ext) == 0)
+            return exts[i].col;
+    }
+    return NULL;
+}
+
+static char ls_classchar(const struct sh_stat *st)
+{
+    switch (st->type) {
+    case SH_FT_DIR: return '/';
+    case SH_FT_LNK: return '@';
+    case SH_FT_FIFO: return '|';
+    case SH_FT_SOCK: return '=';
+    case SH_FT_REG: return (st->mode & 0111) ? '*' : 0;
+    default: return 0;
+    }
+}
+
+/* The name (coloured, classified) into out; returns its printed width. */
+static size_t ls_name(struct ls_ctx *ls, const struct ls_ent *e, bool in_long)
+{
+    struct hp_buf *o = &ls->out;
+    const char *col = (ls->f & LS_COLOR) ? ls_color(e) : NULL;
+    size_t w = strlen(e->name);
+    if (col) {
+        bool bb = fs_bb(ls->c);
+        if (!ls->colored && !bb)
+            hp_buf_puts(o, "\033[0m");
+        ls->colored = true;
+        if (bb)
+            hp_buf_printf(o, "\033[%sm", col[0] == '0' && col[1] == '1' ? "1;34" : col);
+        else
+            hp_buf_printf(o, "\033[%sm", col);
+        hp_buf_puts(o, e->name);
+        hp_buf_puts(o, "\033[0m");
+    } else
+        hp_buf_puts(o, e->name);
+    if ((ls->f & LS_CLASS) && !(in_long && e->st.type == SH_FT_LNK)) {
+        char k = ls_classchar(&e->st);
+        if (k) {
+            hp_buf_putc(o, (uint8_t)k);
+            w++;
+        }
+    }
+    return w;
+}
+
+static int ls_numw(uint64_t v)
+{
+    int w = 1;
+    while (v >= 10) {
+        v /= 10;
+        w++;
+    }
+    return w;
+}
+
+static void ls_sizestr(struct ls_ctx *ls, const struct sh_stat *st, char *out, size_t n)
+{
+    if (ls->f & LS_HUMAN)
+        fs_human(st->size, out, n);
+    else
+        snprintf(out, n, "%llu", (unsigned long long)st->size);
+}
+
+static void ls_long(struct ls_ctx *ls, struct ls_list *l)
+{
+    struct sh_cmd *c = ls->c;
+    bool bb = fs_bb(c);
+    int wl = 1, wu = 1, wg = 1, ws = 1, wi = 1, wmaj = 0, wmin = 0;
+    char u[64], g[64], sz[32];
+    for (size_t i = 0; i < l->n; i++) {
+        const struct sh_stat *st = &l->v[i].st;
+        fs_owner(c, st->uid, st->gid, ls->f & LS_NUM, u, g, sizeof(u));
+        wl = ls_numw(st->nlink) > wl ? ls_numw(st->nlink) : wl;
+        wu = (int)strlen(u) > wu ? (int)strlen(u) : wu;
+        wg = (int)strlen(g) > wg ? (int)strlen(g) : wg;
+        wi = ls_numw(st->ino) > wi ? ls_numw(st->ino) : wi;
+        if (st->type == SH_FT_CHR || st->type == SH_FT_BLK) {
+            wmaj = ls_numw(st->rdev_major) > wmaj ? ls_numw(st->rdev_major) : wmaj;
+            wmin = ls_numw(st->rdev_minor) > wmin ? ls_numw(st->rdev_minor) : wmin;
+        } else {
+            ls_sizestr(ls, st, sz, sizeof(sz));
+            ws = (int)strlen(sz) > ws ? (int)strlen(sz) : ws;
+        }
+    }
+    if (wmaj && wmaj + 2 + wmin > ws)
+        ws = wmaj + 2 + wmin;
+    if (wmaj && ws > wmaj + 2 + wmin)
+        wmaj = ws - 2 - wmin;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct ls_ent *e = &l->v[i];
+        const struct sh_stat *st = &e->st;
+        char mode[11], date[32];
+        fs_modestr(st, mode);
+        fs_owner(c, st->uid, st->gid, ls->f & LS_NUM, u, g, sizeof(u));
+        fs_lsdate(st->mtime, c->now_s, date, sizeof(date));
+        if (ls->f & LS_INODE)
+            hp_buf_printf(&ls->out, "%*llu ", bb ? 8 : wi, (unsigned long long)st->ino);
+        if (bb)
+            hp_buf_printf(&ls->out, "%-10s %4u %-8.8s %-8.8s ", mode, st->nlink, u, g);
+        else
+            hp_buf_printf(&ls->out, "%s %*u %-*s %-*s ", mode, wl, st->nlink, wu, u, wg, g);
+        if ((st->type == SH_FT_CHR || st->type == SH_FT_BLK) && bb)
+            hp_buf_printf(&ls->out, "%4u, %3u ", st->rdev_major, st->rdev_minor);
+        else if (st->type == SH_FT_CHR || st->type == SH_FT_BLK)
+            hp_buf_printf(&ls->out, "%*u, %*u ", wmaj, st->rdev_major, wmin, st->rdev_minor);
+        else {
+            ls_sizestr(ls, st, sz, sizeof(sz));
+            hp_buf_printf(&ls->out, "%*s ", bb ? 9 : ws, sz);
+        }
+        hp_buf_printf(&ls->out, "%s ", date);
+        ls_name(ls, e, true);
+        if (st->type == SH_FT_LNK && c->fs) {
+            char t[FS_PATH_MAX];
+            if (sh_vfs_readlink(c->fs, e->path, t, sizeof(t)) >= 0)
+                hp_buf_printf(&ls->out, " -> %s", t);
+        }
+        hp_buf_putc(&ls->out, '\n');
+    }
+}
+
+/* Short listing: one per line, or columns on a terminal (GNU fits the most
+ * columns whose widths fit the line; busybox uses one width for all). */
+static void ls_short(struct ls_ctx *ls, struct ls_list *l)
+{
+    struct sh_cmd *c = ls->c;
+    size_t n = l->n;
+    if (n == 0)
+        return;
+    size_t *w = calloc(n, sizeof(*w));
+    if (!w)
+        return;
+    size_t extra = (ls->f & LS_CLASS) ? 1 : 0;
+    int wi = 1;
+    for (size_t i = 0; i < n; i++) {
+        w[i] = strlen(l->v[i].name) + (extra && ls_classchar(&l->v[i].st) ? 1 : 0);
+        if (ls_numw(l->v[i].st.ino) > wi)
+            wi = ls_numw(l->v[i].st.ino);
+        if (ls->f & LS_INODE)
+            w[i] += (size_t)wi + 1;
+    }
+    size_t width = c->width ? c->width : 80;
+    size_t ncols = 1, *colw = NULL;
+    if ((ls->f & LS_COLS) && !(ls->f & LS_ONE)) {
+        size_t maxc = width / 3 ? width / 3 : 1;
+        if (maxc > n)
+            maxc = n;
+        colw = calloc(maxc, sizeof(*colw));
+        size_t *tmp = calloc(maxc, sizeof(*tmp));
+        if (colw && tmp) {
+            if (fs_bb(c)) {
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++)
+                    m = w[i] > m ? w[i] : m;
+                ncols = width / (m + 2) ? width / (m + 2) : 1;
+                ncols = ncols > maxc ? maxc : ncols;
+                size_t rows = (n + ncols - 1) / ncols;
+                ncols = (n + rows - 1) / rows;
+                for (size_t k = 0; k < ncols; k++)
+                    colw[k] = m + 2;
+            } else {
+                for (size_t nc = maxc; nc >= 1; nc--) {
+                    size_t rows = (n + nc - 1) / nc, line = 0;
+                    memset(tmp, 0, nc * sizeof(*tmp));
+                    for (size_t i = 0; i < n; i++) {
+                        size_t col = i / rows;
+                        size_t real = w[i] + (col == nc - 1 ? 0 : 2);
+                        if (tmp[col] < real) {
+                            line += real - tmp[col];
+                            tmp[col] = real;
+                        }
+                    }
+                    if (line < width || nc == 1) {
+                        ncols = (n + rows - 1) / rows;
+                        memcpy(colw, tmp, nc * sizeof(*tmp));
+                        break;
+                    }
+                }
+            }
+        }
+        free(tmp);
+    }
+    size_t rows = (n + ncols - 1) / ncols;
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t k = 0; k < ncols; k++) {
+            size_t i = k * rows + r;
+            if (i >= n)
+                break;
+            if (ls->f & LS_INODE)
+                hp_buf_printf(&ls->out, "%*llu ", wi, (unsigned long long)l->v[i].st.ino);
+            ls_name(ls, &l->v[i], false);
+            bool last = k + 1 == ncols || (k + 1) * rows + r >= n;
+            if (!last && colw)
+                for (size_t p = w[i]; p < colw[k]; p++)
+                    hp_buf_putc(&ls->out, ' ');
+        }
+        hp_buf_putc(&ls->out, '\n');
+    }
+    free(colw);
+    free(w);
+}
+
+static void ls_print(struct ls_ctx *ls, struct ls_list *l)
+{
+    ls_sort(ls, l);
+    if (ls->f & LS_LONG)
+        ls_long(ls, l);
+    else
+        ls_short(ls, l);
+}
+
+struct ls_collect {
+    struct ls_list *l;
+    const char *dir;
+};
+
+static int ls_collect_fn(void *arg, const char *name, const struct sh_stat *st)
+{
+    struct ls_collect *cc = arg;
+    struct ls_ctx *ls = cc->l->ls;
+    if (name[0] == '.' && !(ls->f & (LS_ALL | LS_ALMOST)))
+        return 0;
+    char p[FS_PATH_MAX];
+    if (fs_join(p, cc->dir, name) < 0)
+        return 0;
+    struct sh_stat t;
+    if (ls_add(cc->l, name, p, st))
+        return 1;
+    struct ls_ent *e = &cc->l->v[cc->l->n - 1];
+    if (st->type == SH_FT_LNK)
+        e->target_ok = sh_vfs_stat(ls->c->fs, p, true, &t) == 0;
+    return 0;
+}
+
+static uint64_t ls_total(const struct ls_list *l)
+{
+    uint64_t t = 0;
+    for (size_t i = 0; i < l->n; i++)
+        t += fs_blocks_k(&l->v[i].st);
+    return t;
+}
+
+/* List one directory (its header when asked), then recurse for -R. */
+static void ls_dir(struct ls_ctx *ls, const char *shown, const char *path, bool header, bool first,
+                   int depth, bool cmdline)
+{
+    struct sh_cmd *c = ls->c;
+    struct ls_list l = { .ls = ls };
+    if (header) {
+        if (!first)
+            hp_buf_putc(&ls->out, '\n');
+        hp_buf_printf(&ls->out, "%s:\n", shown);
+    }
+    if (ls->f & LS_ALL) {
+        struct sh_stat st;
+        char up[FS_PATH_MAX];
+        if (sh_vfs_stat(c->fs, path, true, &st) == 0)
+            ls_add(&l, ".", path, &st);
+        if (fs_join(up, path, "..") == 0 && sh_vfs_abspath("/", up, up, sizeof(up)) == 0 &&
+            sh_vfs_stat(c->fs, up, true, &st) == 0)
+            ls_add(&l, "..", up, &st);
+    }
+    struct ls_collect cc = { &l, path };
+    long r = sh_vfs_list(c->fs, path, ls_collect_fn, &cc);
+    if (r < 0) {
+        fs_perr(c, "cannot open directory", "can't open", shown, (int)r);
+        ls->rc = cmdline && !fs_bb(c) ? 2 : 1;
+        ls_list_free(&l);
+        return;
+    }
+    if (ls->f & LS_LONG)
+        hp_buf_printf(&ls->out, "total %llu\n", (unsigned long long)ls_total(&l));
+    ls_print(ls, &l);
+    if ((ls->f & LS_REC) && depth < FS_DEPTH_MAX) {
+        for (size_t i = 0; i < l.n; i++) {
+            const struct ls_ent *e = &l.v[i];
+            if (e->st.type != SH_FT_DIR || !strcmp(e->name, ".") || !strcmp(e->name, ".."))
+                continue;
+            char sub[FS_PATH_MAX];
+            if (fs_join(sub, shown, e->name) < 0)
+                continue;
+            ls_dir(ls, sub, e->path, true, false, depth + 1, false);
+            if (ls->visited >= FS_WALK_MAX || !hp_buf_ok(&ls->out))
+                break;
+        }
+    }
+    ls_list_free(&l);
+}
+
+static const struct sys_longopt ls_long_opts[] = {
+    { "all", 0, 'a' }, { "almost-all", 0, 'A' }, { "human-readable", 0, 'h' },
+    { "directory", 0, 'd' }, { "recursive", 0, 'R' }, { "reverse", 0, 'r' }, { "inode", 0, 'i' },
+    { "numeric-uid-gid", 0, 'n' }, { "classify", 2, 'F' }, { "color", 2, 'K' }, { "colour", 2, 'K' },
+    { "dereference", 0, 'L' }, { "help", 0, 'H' }, { "version", 0, 'V' }, { NULL, 0, 0 },
+};
+
+static const char ls_bb_usage[] = "[-1AaCxdLHRFplinshrSXvctu] [-w WIDTH] [FILE]...\n\n"
+    "List directory contents\n";
+
+/* --color=WHEN: 1 always, 0 never, 2 auto, -1 invalid. */
+static int ls_when(const char *a)
+{
+    static const struct { const char *w; int v; } t[] = {
+        { "always", 1 }, { "yes", 1 }, { "force", 1 }, { "never", 0 }, { "no", 0 }, { "none", 0 },
+        { "auto", 2 }, { "tty", 2 }, { "if-tty", 2 },
+    };
+    if (!a)
+        return 1;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (strcmp(a, t[i].w) == 0)
+            return t[i].v;
+    return -1;
+}
+
+static int ls_opts(struct sh_cmd *c, struct sys_getopt *g, unsigned *f)
+{
+    bool bb = fs_bb(c);
+    int o;
+    *f = c->out_tty ? LS_COLS : 0;
+    while ((o = sys_getopt(g, "laAh1dRtrSinFCLUcux", bb ? ls_long_opts : ls_long_opts)) != -1) {
+        switch (o) {
+        case 'l': *f |= LS_LONG; break;
+        case 'a': *f |= LS_ALL; *f &= ~(unsigned)LS_ALMOST; break;
+        case 'A': *f |= LS_ALMOST; *f &= ~(unsigned)LS_ALL; break;
+        case 'h': *f |= LS_HUMAN; break;
+        case '1': *f |= LS_ONE; *f &= ~(unsigned)LS_LONG; break;
+        case 'd': *f |= LS_DIR; break;
+        case 'R': *f |= LS_REC; break;
+        case 't': *f |= LS_TIME; break;
+        case 'r': *f |= LS_REV; break;
+        case 'S': *f |= LS_SIZE; break;
+        case 'i': *f |= LS_INODE; break;
+        case 'n': *f |= LS_NUM | LS_LONG; break;
+        case 'F': *f |= LS_CLASS; break;
+        case 'C': case 'x': *f |= LS_COLS; *f &= ~(unsigned)(LS_ONE | LS_LONG); break;
+        case 'L': *f |= LS_DEREF; break;
+        case 'U': *f |= LS_NOSORT; break;
+        case 'c': case 'u': break;
+        case 'K': {
+            int w = ls_when(g->optarg);
+            if (w < 0) {
+                sh_errf(c, "ls: invalid argument '%s' for '--color'\nValid arguments are:\n"
+                           "  - 'always', 'yes', 'force'\n  - 'never', 'no', 'none'\n"
+                           "  - 'auto', 'tty', 'if-tty'\nUsage: ls [OPTION]... [FILE]...\n"
+                           "Try 'ls --help' for more information.\n", g->optarg);
+                return 2;
+            }
+            if (w == 1 || (w == 2 && c->out_tty))
+                *f |= LS_COLOR;
+            else
+                *f &= ~(unsigned)LS_COLOR;
+            break;
+        }
+        case 'H':
+            sh_outs(c, "Usage: ls [OPTION]... [FILE]...\n"
+                       "List information about the FILEs (the current directory by default).\n"
+                       "Sort entries alphabetically if none of -cftuvSUX nor --sort is specified.\n");
+            return -1;
+        case 'V':
+            sh_outs(c, "ls (GNU coreutils) 9.1\nCopyright (C) 2022 Free Software Foundation, Inc.\n"
+                       "License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>.\n"
+                       "This is free software: you are free to change and redistribute it.\n"
+                       "There is NO WARRANTY, to the extent permitted by law.\n\n"
+                       "Written by Richard M. Stallman and David MacKenzie.\n");
+            return -1;
+        default:
+            if (bb)
+                return sys_usage_bb(c, "ls", g, ls_bb_usage);
+            return sys_usage_gnu(c, "ls", g, 2);
+        }
+    }
+    return 0;
+}
+
+static int cmd_ls(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    unsigned f;
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    int r = ls_opts(c, &g, &f);
+    if (r)
+        return r < 0 ? 0 : r;
+    struct ls_ctx ls = { .c = c, .f = f };
+    hp_buf_init(&ls.out, FS_OUT_MAX);
+    char *dot = ".";
+    char **ops = g.noperands ? g.operands : &dot;
+    int nops = g.noperands ? g.noperands : 1;
+    struct ls_list files = { .ls = &ls }, dirs = { .ls = &ls };
+    bool follow = (f & LS_DEREF) || !(f & (LS_LONG | LS_DIR | LS_CLASS));
+    for (int i = 0; i < nops; i++) {
+        char p[FS_PATH_MAX];
+        struct sh_stat st;
+        int e = fs_abs(c, ops[i], p);
+        if (e == 0)
+            e = c->fs ? sh_vfs_stat(c->fs, p, follow, &st) : -ENOENT;
+        if (e == 0 && !follow && st.type == SH_FT_LNK && !(f & LS_DIR) && !(f & LS_LONG)) {
+            struct sh_stat t;
+            if (sh_vfs_stat(c->fs, p, true, &t) == 0 && t.type == SH_FT_DIR)
+                st = t;
+        }
+        if (e < 0) {
+            fs_perr(c, "cannot access", NULL, ops[i], e);
+            ls.rc = fs_bb(c) ? 1 : 2;
+            continue;
+        }
+        struct ls_list *dst = st.type == SH_FT_DIR && !(f & LS_DIR) ? &dirs : &files;
+        ls_add(dst, ops[i], p, &st);
+        if (st.type == SH_FT_LNK)
+            dst->v[dst->n - 1].target_ok = sh_vfs_stat(c->fs, p, true, &st) == 0;
+    }
+    if (files.n)
+        ls_print(&ls, &files);
+    ls_sort(&ls, &dirs);
+    bool header = files.n + dirs.n > 1 || ls.rc || (f & LS_REC);
+    for (size_t i = 0; i < dirs.n; i++)
+        ls_dir(&ls, dirs.v[i].name, dirs.v[i].path, header, i == 0 && files.n == 0, 0, true);
+    sh_out(c, ls.out.data, ls.out.len);
+    hp_buf_free(&ls.out);
+    ls_list_free(&files);
+    ls_list_free(&dirs);
+    return ls.rc;
+}
+
+/* ==== cat, head, tail, wc ============================================================ */
+
+/* An input operand that could not be read: the tool's message. */
+enum fs_rd { RD_CAT, RD_HEAD, RD_WC };
+
+static void fs_read_err(struct sh_cmd *c, enum fs_rd kind, const char *name, int err)
+{
+    bool bb = fs_bb(c);
+    if (bb) {
+        if (err == -EISDIR && kind == RD_CAT)
+            sh_errf(c, "%s: read error: %s\n", fs_prog(c), sh_strerror(err));
+        else
+            fs_perr(c, NULL, kind == RD_WC ? NULL : "can't open", name, err);
+        return;
+    }
+    if (kind != RD_HEAD) {
+        fs_perr(c, NULL, NULL, name, err);
+        return;
+    }
+    if (err == -EISDIR) {
+        fs_perr(c, "error reading", NULL, name, err);
+        return;
+    }
+    struct hp_buf b;
+    hp_buf_init(&b, 2 * FS_PATH_MAX);
+    hp_buf_printf(&b, "%s: cannot open ", fs_prog(c));
+    fs_quote(&b, name);
+    hp_buf_printf(&b, " for reading: %s\n", sh_strerror(err));
+    sh_err(c, b.data, b.len);
+    hp_buf_free(&b);
+}
+
+/* cat -v notation of one byte. */
+static void cat_vis(struct hp_buf *o, uint8_t ch)
+{
+    if (ch >= 128) {
+        hp_buf_puts(o, "M-");
+        ch -= 128;
+    }
+    if (ch < 32) {
+        hp_buf_putc(o, '^');
+        hp_buf_putc(o, (uint8_t)(ch + 64));
+    } else if (ch == 127)
+        hp_buf_puts(o, "^?");
+    else
+        hp_buf_putc(o, ch);
+}
+
+enum { CAT_N = 1, CAT_B = 2, CAT_E = 4, CAT_T = 8, CAT_V = 16, CAT_S = 32 };
+
+struct cat_state {
+    unsigned f;
+    unsigned long line;
+    bool at_bol;
+    int blanks;
+};
+
+static void cat_emit(struct cat_state *s, struct hp_buf *o, const uint8_t *d, size_t n)
+{
+    if (!s->f) {
+        hp_buf_put(o, d, n);
+        return;
+    }
+    for (size_t i = 0; i < n && hp_buf_ok(o); i++) {
+        uint8_t ch = d[i];
+        if (s->at_bol) {
+            if (ch == '\n' && (s->f & CAT_S) && ++s->blanks > 1)
+                continue;
+            if (ch != '\n')
+                s->blanks = 0;
+            if ((s->f & CAT_N) && !((s->f & CAT_B) && ch == '\n'))
+                hp_buf_printf(o, "%6lu\t", ++s->line);
+            else if ((s->f & CAT_B) && ch != '\n')
+                hp_buf_printf(o, "%6lu\t", ++s->line);
+        }
+        s->at_bol = ch == '\n';
+        if (ch == '\n') {
+            if (s->f & CAT_E)
+                hp_buf_putc(o, '$');
+            hp_buf_putc(o, '\n');
+        } else if (ch == '\t' && (s->f & CAT_T))
+            hp_buf_puts(o, "^I");
+        else if ((s->f & CAT_V) && ch != '\t' && (ch < 32 || ch >= 127))
+            cat_vis(o, ch);
+        else
+            hp_buf_putc(o, ch);
+    }
+}
+
+static const struct sys_longopt cat_long[] = {
+    { "number", 0, 'n' }, { "number-nonblank", 0, 'b' }, { "show-ends", 0, 'E' },
+    { "show-tabs", 0, 'T' }, { "show-nonprinting", 0, 'v' }, { "show-all", 0, 'A' },
+    { "squeeze-blank", 0, 's' }, { NULL, 0, 0 },
+};
+
+static int cmd_cat(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    struct cat_state s = { .at_bol = true };
+    int o, rc = 0;
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "nbETvAsetu", fs_bb(c) ? NULL : cat_long)) != -1) {
+        switch (o) {
+        case 'n': s.f |= CAT_N; break;
+        case 'b': s.f |= CAT_B | CAT_N; break;
+        case 'E': s.f |= CAT_E; break;
+        case 'T': s.f |= CAT_T; break;
+        case 'v': s.f |= CAT_V; break;
+        case 'A': s.f |= CAT_V | CAT_E | CAT_T; break;
+        case 'e': s.f |= CAT_V | CAT_E; break;
+        case 't': s.f |= CAT_V | CAT_T; break;
+        case 's': s.f |= CAT_S; break;
+        case 'u': break;
+        default: return fs_badopt(c, &g, "[-nbvteA] [FILE]...\n\nPrint FILEs to stdout\n");
+        }
+    }
+    char *dash = "-";
+    char **ops = g.noperands ? g.operands : &dash;
+    int n = g.noperands ? g.noperands : 1;
+    struct hp_buf in, out;
+    hp_buf_init(&in, SH_VFS_FILE_MAX);
+    hp_buf_init(&out, FS_OUT_MAX);
+    for (int i = 0; i < n; i++) {
+        hp_buf_reset(&in);
+        int r = fs_slurp(c, ops[i], &in);
+        if (r < 0) {
+            sh_out(c, out.data, out.len);
+            hp_buf_reset(&out);
+            fs_read_err(c, RD_CAT, ops[i], r);
+            rc = 1;
+            continue;
+        }
+        cat_emit(&s, &out, in.data, in.len);
+    }
+    sh_out(c, out.data, out.len);
+    hp_buf_free(&in);
+    hp_buf_free(&out);
+    return rc;
+}
+
+/* A count for head/tail: digits with an optional GNU suffix (b, K/k, M, G,
+ * kB, MB, GB); false on junk or overflow. */
+static bool fs_count(const char *s, uint64_t *out)
+{
+    static const struct { const char *suf; uint64_t mul; } sfx[] = {
+        { "", 1 }, { "b", 512 }, { "K", 1024 }, { "k", 1024 }, { "KiB", 1024 }, { "kB", 1000 },
+        { "M", 1u << 20 }, { "MiB", 1u << 20 }, { "MB", 1000000 }, { "G", 1u << 30 },
+        { "GiB", 1u << 30 }, { "GB", 1000000000 },
+    };
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    uint64_t v = 0;
+    while (*s >= '0' && *s <= '9') {
+        if (v > UINT64_MAX / 10 - 10)
+            v = UINT64_MAX / 16;          /* GNU saturates huge counts */
+        else
+            v = v * 10 + (uint64_t)(*s - '0');
+        s++;
+    }
+    for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
+        if (strcmp(s, sfx[i].suf) == 0) {
+            *out = v > UINT64_MAX / sfx[i].mul ? UINT64_MAX / 16 : v * sfx[i].mul;
+            return true;
+        }
+    return false;
+}
+
+/* head -N / tail -N / tail +N as the first argument: rewrite into -n. */
+static char **fs_obsolete_count(struct sh_cmd *c, int *argc, bool plus, char *buf, size_t n)
+{
+    char **v = c->argv;
+    if (c->argc < 2 || !((v[1][0] == '-' || (plus && v[1][0] == '+')) && v[1][1] >= '0' && v[1][1] <= '9'))
+        return NULL;
+    size_t len = strspn(v[1] + 1, "0123456789");
+    const char *rest = v[1] + 1 + len;
+    if (*rest && strcmp(rest, "f") != 0 && strcmp(rest, "c") != 0 && strcmp(rest, "l") != 0)
+        return NULL;
+    char **nv = calloc((size_t)c->argc + 3, sizeof(char *));
+    if (!nv)
+        return NULL;
+    snprintf(buf, n, "%s%.*s", v[1][0] == '+' ? "+" : "", (int)len, v[1] + 1);
+    nv[0] = v[0];
+    nv[1] = *rest == 'c' ? "-c" : "-n";
+    nv[2] = buf;
+    int k = 3;
+    if (*rest == 'f')
+        nv[k++] = "-f";
+    for (int i = 2; i < c->argc; i++)
+        nv[k++] = v[i];
+    nv[k] = NULL;
+    *argc = k;
+    return nv;
+}
+
+struct ht_opts {
+    bool bytes, from_start, all_but, quiet, verbose;
+    uint64_t n;
+};
+
+/* Parse "N", "-N" (head: all but) or "+N" (tail: from N). */
+static bool ht_num(const char *a, bool tail, struct ht_opts *h)
+{
+    h->from_start = h->all_but = false;
+    if (*a == '+' && tail) {
+        h->from_start = true;
+        a++;
+    } else if (*a == '-') {
+        if (!tail)
+            h->all_but = true;
+        a++;
+    } else if (*a == '+')
+        a++;
+    return fs_count(a, &h->n);
+}
+
+/* The part of d that head/tail keep. */
+static void ht_cut(const struct ht_opts *h, bool tail, const uint8_t *d, size_t len, size_t *off, size_t *n)
+{
+    *off = 0;
+    *n = len;
+    if (h->bytes) {
+        uint64_t k = h->n;
+        if (!tail && !h->all_but)
+            *n = k < len ? k : len;
+        else if (!tail)
+            *n = k < len ? len - k : 0;
+        else if (h->from_start) {
+            *off = k ? (k - 1 < len ? k - 1 : len) : 0;
+            *n = len - *off;
+        } else {
+            *off = k < len ? len - k : 0;
+            *n = len - *off;
+        }
+        return;
+    }
+    /* count lines: positions after each '\n' */
+    if (!tail && !h->all_but) {
+        uint64_t seen = 0;
+        size_t i = 0;
+        while (i < len && seen < h->n) {
+            const uint8_t *nl = memchr(d + i, '\n', len - i);
+            i = nl ? (size_t)(nl - d) + 1 : len;
+            seen++;
+        }
+        *n = h->n ? i : 0;
+        return;
+    }
+    if (tail && h->from_start) {
+        uint64_t skip = h->n ? h->n - 1 : 0, seen = 0;
+        size_t i = 0;
+        while (i < len && seen < skip) {
+            const uint8_t *nl = memchr(d + i, '\n', len - i);
+            i = nl ? (size_t)(nl - d) + 1 : len;
+            seen++;
+        }
+        *off = i;
+        *n = len - i;
+        return;
+    }
+    /* the last k lines (a final line without '\n' counts as one) */
+    size_t end = len;
+    uint64_t k = h->n, seen = 0;
+    size_t i = end;
+    if (i > 0 && d[i - 1] == '\n')
+        i--;
+    while (i > 0 && seen < k) {
+        if (d[i - 1] == '\n') {
+            seen++;
+            if (seen == k)
+                break;
+        }
+        i--;
+    }
+    if (k == 0)
+        i = len;
+    if (tail) {
+        *off = i;
+        *n = len - i;
+    } else
+        *n = i;
+}
+
+static const struct sys_longopt ht_long[] = {
+    { "lines", 1, 'n' }, { "bytes", 1, 'c' }, { "quiet", 0, 'q' }, { "silent", 0, 'q' },
+    { "verbose", 0, 'v' }, { "follow", 2, 'f' }, { "retry", 0, 'F' }, { "sleep-interval", 1, 's' },
+    { "pid", 1, 'p' }, { NULL, 0, 0 },
+};
+
+static int cmd_headtail(struct sh_cmd *c, bool tail)
+{
+    struct ht_opts h = { .n = 10 };
+    char nbuf[64];
+    int argc = c->argc;
+    char **nv = fs_obsolete_count(c, &argc, tail, nbuf, sizeof(nbuf));
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool bb = fs_bb(c);
+    sys_getopt_init(&g, argc, nv ? nv : c->argv, false);
+    while ((o = sys_getopt(&g, tail ? "n:c:qvfFs:" : "n:c:qv", bb ? NULL : ht_long)) != -1) {
+        if (o == 'n' || o == 'c') {
+            h.bytes = o == 'c';
+            if (!ht_num(g.optarg, tail, &h)) {
+                if (bb)
+                    sh_errf(c, "%s: invalid number '%s'\n", fs_prog(c), g.optarg);
+                else
+                    sh_errf(c, "%s: invalid number of %s: '%s'\n", fs_prog(c), h.bytes ? "bytes" : "lines",
+                            g.optarg);
+                free(nv);
+                return 1;
+            }
+        } else if (o == 'q')
+            h.quiet = true, h.verbose = false;
+        else if (o == 'v')
+            h.verbose = true, h.quiet = false;
+        else if (o == 'f' || o == 'F' || o == 's' || o == 'p')
+            continue;                   /* -f: nothing more ever arrives */
+        else {
+            free(nv);
+            return fs_badopt(c, &g, tail ? "[OPTIONS] [FILE]...\n\nPrint last 10 lines of FILEs (or stdin) to stdout.\n"
+                                         : "[OPTIONS] [FILE]...\n\nPrint first 10 lines of FILEs to stdout\n");
+        }
+    }
+    char *dash = "-";
+    char **ops = g.noperands ? g.operands : &dash;
+    int n = g.noperands ? g.noperands : 1;
+    bool headers = h.verbose || (n > 1 && !h.quiet);
+    struct hp_buf in, out;
+    hp_buf_init(&in, SH_VFS_FILE_MAX);
+    hp_buf_init(&out, FS_OUT_MAX);
+    bool first = true;
+    for (int i = 0; i < n; i++) {
+        hp_buf_reset(&in);
+        int r = fs_slurp(c, ops[i], &in);
+        if (r < 0) {
+            sh_out(c, out.data, out.len);
+            hp_buf_reset(&out);
+            fs_read_err(c, bb && !tail ? RD_WC : RD_HEAD, ops[i], r);
+            rc = 1;
+            continue;
+        }
+        if (headers)
+            hp_buf_printf(&out, "%s==> %s <==\n", first ? "" : "\n",
+                          strcmp(ops[i], "-") ? ops[i] : "standard input");
+        first = false;
+        size_t off, len;
+        ht_cut(&h, tail, in.data, in.len, &off, &len);
+        hp_buf_put(&out, in.data + off, len);
+    }
+    sh_out(c, out.data, out.len);
+    hp_buf_free(&in);
+    hp_buf_free(&out);
+    free(nv);
+    return rc;
+}
+
+static int cmd_head(struct sh_cmd *c) { return cmd_headtail(c, false); }
+static int cmd_tail(struct sh_cmd *c) { return cmd_headtail(c, true); }
+
+/* ---- wc ---- */
+
+enum { WC_L, WC_W, WC_M, WC_C, WC_LL, WC_N };
+
+struct wc_row {
+    uint64_t v[WC_N];
+    const char *name;
+    bool failed;
+};
+
+static void wc_count(const uint8_t *d, size_t n, uint64_t v[WC_N])
+{
+    bool inword = false;
+    uint64_t col = 0;
+    memset(v, 0, sizeof(uint64_t) * WC_N);
+    v[WC_C] = n;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = d[i];
+        if ((ch & 0xc0) != 0x80)
+            v[WC_M]++;
+        if (ch == '\n') {
+            v[WC_L]++;
+            if (col > v[WC_LL])
+                v[WC_LL] = col;
+            col = 0;
+        } else if (ch == '\t')
+            col = (col + 8) & ~7ull;
+        else if ((ch & 0xc0) != 0x80 && ch >= 32)
+            col++;
+        bool sp = ch == ' ' || (ch >= '\t' && ch <= '\r');
+        if (sp)
+            inword = false;
+        else if (!inword && ch >= 32 && ch != 127) {
+            inword = true;
+            v[WC_W]++;
+        }
+    }
+    if (col > v[WC_LL])
+        v[WC_LL] = col;
+}
+
+static void wc_print(struct sh_cmd *c, struct hp_buf *o, const struct wc_row *r, const bool show[WC_N], int width)
+{
+    bool first = true;
+    for (int k = 0; k < WC_N; k++) {
+        if (!show[k])
+            continue;
+        hp_buf_printf(o, first ? "%*llu" : " %*llu", width, (unsigned long long)r->v[k]);
+        first = false;
+    }
+    if (r->name)
+        hp_buf_printf(o, " %s", r->name);
+    hp_buf_putc(o, '\n');
+    (void)c;
+}
+
+static const struct sys_longopt wc_long[] = {
+    { "lines", 0, 'l' }, { "words", 0, 'w' }, { "chars", 0, 'm' }, { "bytes", 0, 'c' },
+    { "max-line-length", 0, 'L' }, { NULL, 0, 0 },
+};
+
+static int cmd_wc(struct sh_cmd *c)
+{
+    bool show[WC_N] = { false }, any = false, bb = fs_bb(c);
+    struct sys_getopt g;
+    int o, rc = 0;
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "lwmcL", bb ? NULL : wc_long)) != -1) {
+        const char *p = strchr("lwmcL", o);
+        if (o == '?' || o == ':' || !p)
+            return fs_badopt(c, &g, "[-cmlwL] [FILE]...\n\nCount lines, words, and bytes for FILEs (or stdin)\n");
+        show[p - "lwmcL" == 4 ? WC_LL : p - "lwmcL" == 3 ? WC_C : p - "lwmcL" == 2 ? WC_M
+             : p - "lwmcL" == 1 ? WC_W : WC_L] = true;
+        any = true;
+    }
+    if (!any)
+        show[WC_L] = show[WC_W] = show[WC_C] = true;
+    int n = g.noperands ? g.noperands : 1;
+    struct wc_row *rows = calloc((size_t)n + 1, sizeof(*rows));
+    if (!rows)
+        return 1;
+    struct hp_buf in;
+    hp_buf_init(&in, SH_VFS_FILE_MAX);
+    bool nonreg = false;
+    uint64_t regtotal = 0;
+    struct wc_row tot = { .name = "total" };
+    for (int i = 0; i < n; i++) {
+        const char *arg = g.noperands ? g.operands[i] : NULL;
+        rows[i].name = arg;
+        hp_buf_reset(&in);
+        int r = fs_slurp(c, arg, &in);
+        if (r < 0 && r != -EISDIR) {
+            rows[i].failed = true;
+            fs_read_err(c, RD_WC, arg, r);
+            rc = 1;
+            continue;
+        }
+        if (r == -EISDIR) {
+            fs_read_err(c, RD_WC, arg, r);
+            rc = 1;
+            nonreg = true;
+        }
+        if (!arg || !strcmp(arg, "-"))
+            nonreg = true;
+        else
+            regtotal += in.len;
+        wc_count(in.data, in.len, rows[i].v);
+        for (int k = 0; k < WC_N; k++)
+            tot.v[k] += rows[i].v[k];
+    }
+    hp_buf_free(&in);
+    int nshow = 0;
+    for (int k = 0; k < WC_N; k++)
+        nshow += show[k];
+    int width = 1;
+    if (bb)
+        width = (n == 1 && nshow == 1) ? 1 : 9;
+    else if (!(n == 1 && nshow == 1)) {
+        for (uint64_t t = regtotal; t >= 10; t /= 10)
+            width++;
+        if (nonreg && width < 7)
+            width = 7;
+        if (rows[0].failed)
+            width = 1;
+    }
+    struct hp_buf out;
+    hp_buf_init(&out, FS_OUT_MAX);
+    for (int i = 0; i < n; i++)
+        if (!rows[i].failed)
+            wc_print(c, &out, &rows[i], show, width);
+    if (n > 1)
+        wc_print(c, &out, &tot, show, width);
+    sh_out(c, out.data, out.len);
+    hp_buf_free(&out);
+    free(rows);
+    return rc;
+}
+
+/* ==== cp, mv ================================================================================ */
+
+#define FS_UMASK 022
+
+struct cp_ctx {
+    struct sh_cmd *c;
+    bool rec, preserve, noderef, force, noclobber;
+    unsigned visited;
+    int rc;
+};
+
+static void cp_err(struct sh_cmd *c, const char *gnu, const char *bb, const char *path, int err)
+{
+    fs_perr(c, gnu, bb, path, err);
+}
+
+static int cp_attrs(struct cp_ctx *x, const char *dst, const struct sh_stat *st)
+{
+    if (!x->preserve)
+        return 0;
+    sh_vfs_chmod(x->c->fs, dst, st->mode & 07777);
+    sh_vfs_chown(x->c->fs, dst, st->uid, st->gid);
+    sh_vfs_utime(x->c->fs, dst, st->mtime);
+    return 0;
+}
+
+static int cp_one(struct cp_ctx *x, const char *src, const char *dst, const char *shown_src,
+                  const char *shown_dst, int depth);
+
+struct cp_dir {
+    struct cp_ctx *x;
+    const char *src, *dst, *ssrc, *sdst;
+    int depth;
+    char **names;
+    size_t n, cap;
+};
+
+static int cp_dir_fn(void *arg, const char *name, const struct sh_stat *st)
+{
+    struct cp_dir *d = arg;
+    (void)st;
+    if (d->n == d->cap) {
+        size_t nc = d->cap ? d->cap * 2 : 16;
+        char **nv = realloc(d->names, nc * sizeof(*nv));
+        if (!nv)
+            return 1;
+        d->names = nv;
+        d->cap = nc;
+    }
+    if (!(d->names[d->n] = strdup(name)))
+        return 1;
+    d->n++;
+    return d->n >= FS_WALK_MAX;
+}
+
+static void cp_tree(struct cp_ctx *x, const char *src, const char *dst, const char *ssrc,
+                    const char *sdst, const struct sh_stat *st, int depth)
+{
+    struct sh_cmd *c = x->c;
+    struct sh_stat dt;
+    size_t sl = strlen(src);
+    if (strncmp(dst, src, sl) == 0 && (dst[sl] == '/' || dst[sl] == '\0')) {
+        if (fs_bb(c))
+            sh_errf(c, "%s: can't copy a directory into itself\n", fs_prog(c));
+        else
+            sh_errf(c, "%s: cannot copy a directory, '%s', into itself, '%s'\n", fs_prog(c), ssrc, sdst);
+        x->rc = 1;
+        return;
+    }
+    int r = sh_vfs_stat(c->fs, dst, true, &dt);
+    if (r == 0 && dt.type != SH_FT_DIR) {
+        sh_errf(c, "%s: cannot overwrite non-directory '%s' with directory '%s'\n", fs_prog(c), sdst, ssrc);
+        x->rc = 1;
+        return;
+    }
+    if (r < 0 && (r = sh_vfs_mkdir(c->fs, dst, (st->mode & 0777) | 0700)) < 0) {
+        cp_err(c, "cannot create directory", "can't create directory", sdst, r);
+        x->rc = 1;
+        return;
+    }
+    struct cp_dir d = { .x = x, .src = src, .dst = dst, .ssrc = ssrc, .sdst = sdst, .depth = depth };
+    long n = sh_vfs_list(c->fs, src, cp_dir_fn, &d);
+    if (n < 0) {
+        cp_err(c, "cannot access", "can't open", ssrc, (int)n);
+        x->rc = 1;
+    }
+    for (size_t i = 0; i < d.n; i++) {
+        char s1[FS_PATH_MAX], d1[FS_PATH_MAX], s2[FS_PATH_MAX], d2[FS_PATH_MAX];
+        if (fs_join(s1, src, d.names[i]) == 0 && fs_join(d1, dst, d.names[i]) == 0 &&
+            fs_join(s2, ssrc, d.names[i]) == 0 && fs_join(d2, sdst, d.names[i]) == 0 &&
+            depth < FS_DEPTH_MAX && x->visited < FS_WALK_MAX)
+            cp_one(x, s1, d1, s2, d2, depth + 1);
+        free(d.names[i]);
+    }
+    free(d.names);
+    cp_attrs(x, dst, st);
+}
+
+/* Copy src (absolute) to dst (absolute, the final name). */
+static int cp_one(struct cp_ctx *x, const char *src, const char *dst, const char *shown_src,
+                  const char *shown_dst, int depth)
+{
+    struct sh_cmd *c = x->c;
+    struct sh_stat st, dt;
+    x->visited++;
+    bool follow = !(x->noderef || (x->rec && depth > 0));
+    int r = sh_vfs_stat(c->fs, src, follow, &st);
+    if (r < 0) {
+        cp_err(c, "cannot stat", "can't stat", shown_src, r);
+        return x->rc = 1;
+    }
+    if (st.type == SH_FT_DIR) {
+        if (!x->rec) {
+            if (fs_bb(c))
+                sh_errf(c, "%s: omitting directory '%s'\n", fs_prog(c), shown_src);
+            else
+                sh_errf(c, "%s: -r not specified; omitting directory '%s'\n", fs_prog(c), shown_src);
+            return x->rc = 1;
+        }
+        cp_tree(x, src, dst, shown_src, shown_dst, &st, depth);
+        return x->rc;
+    }
+    bool exists = sh_vfs_stat(c->fs, dst, true, &dt) == 0;
+    if (exists && dt.ino == st.ino && dt.type == st.type) {
+        sh_errf(c, "%s: '%s' and '%s' are the same file\n", fs_prog(c), shown_src, shown_dst);
+        return x->rc = 1;
+    }
+    if (exists && x->noclobber)
+        return 0;
+    if (st.type == SH_FT_LNK) {
+        char t[FS_PATH_MAX];
+        if ((r = sh_vfs_readlink(c->fs, src, t, sizeof(t))) >= 0) {
+            if (exists || sh_vfs_stat(c->fs, dst, false, &dt) == 0)
+                sh_vfs_unlink(c->fs, dst);
+            r = sh_vfs_symlink(c->fs, t, dst);
+        }
+        if (r < 0) {
+            cp_err(c, "cannot create symbolic link", "can't create symlink", shown_dst, r);
+            return x->rc = 1;
+        }
+        return 0;
+    }
+    struct hp_buf b;
+    hp_buf_init(&b, SH_VFS_FILE_MAX);
+    long n = sh_vfs_read(c->fs, src, 0, 0, &b);
+    if (n < 0) {
+        cp_err(c, "cannot open", "can't open", shown_src, (int)n);
+        hp_buf_free(&b);
+        return x->rc = 1;
+    }
+    unsigned mode = (st.mode & 0777) & ~(unsigned)FS_UMASK;
+    long w = sh_vfs_write(c->fs, dst, b.data, b.len, SH_O_CREAT | SH_O_TRUNC, mode);
+    if (w < 0 && x->force && exists) {
+        sh_vfs_unlink(c->fs, dst);
+        w = sh_vfs_write(c->fs, dst, b.data, b.len, SH_O_CREAT | SH_O_TRUNC, mode);
+    }
+    hp_buf_free(&b);
+    if (w < 0) {
+        if (exists && !fs_bb(c))
+            cp_err(c, "cannot create regular file", NULL, shown_dst, (int)w);
+        else
+            cp_err(c, "cannot create regular file", "can't create", shown_dst, (int)w);
+        return x->rc = 1;
+    }
+    cp_attrs(x, dst, &st);
+    return 0;
+}
+
+/* Operands of cp/mv/ln: the destination and whether it is a directory to
+ * put the sources in.  Prints the usage errors; returns -1 on one. */
+static int fs_target(struct sh_cmd *c, struct sys_getopt *g, bool one_ok, char *dst, bool *into)
+{
+    int n = g->noperands;
+    bool bb = fs_bb(c);
+    if (n == 0)
+        return fs_usage(c, "missing file operand", "[OPTIONS] SOURCE... DEST\n"), -1;
+    if (n == 1 && !one_ok) {
+        if (bb)
+            return fs_usage(c, NULL, "[OPTIONS] SOURCE... DEST\n"), -1;
+        sh_errf(c, "%s: missing destination file operand after '%s'\n", fs_prog(c), g->operands[0]);
+        return fs_usage(c, NULL, NULL), -1;
+    }
+    const char *d = n == 1 ? "." : g->operands[n - 1];
+    struct sh_stat st;
+    if (fs_abs(c, d, dst) < 0)
+        return -1;
+    *into = sh_vfs_stat(c->fs, dst, true, &st) == 0 && st.type == SH_FT_DIR;
+    if (n > 2 && !*into) {
+        if (bb)
+            sh_errf(c, "%s: '%s' is not a directory\n", fs_prog(c), d);
+        else
+            sh_errf(c, "%s: target '%s' is not a directory\n", fs_prog(c), d);
+        return -1;
+    }
+    return 0;
+}
+
+/* The final absolute and shown destination of one source. */
+static int fs_dest(const char *dst, const char *shown_dir, bool into, const char *src, char *out, char *shown)
+{
+    if (!into) {
+        snprintf(out, FS_PATH_MAX, "%s", dst);
+        snprintf(shown, FS_PATH_MAX, "%s", shown_dir);
+        return 0;
+    }
+    char tmp[FS_PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s", src);
+    size_t l = strlen(tmp);
+    while (l > 1 && tmp[l - 1] == '/')
+        tmp[--l] = '\0';
+    const char *b = fs_base(tmp);
+    if (fs_join(out, dst, b) < 0 || fs_join(shown, shown_dir, b) < 0)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+static const struct sys_longopt cp_long[] = {
+    { "recursive", 0, 'r' }, { "force", 0, 'f' }, { "archive", 0, 'a' }, { "preserve", 2, 'p' },
+    { "no-dereference", 0, 'P' }, { "dereference", 0, 'L' }, { "no-clobber", 0, 'n' },
+    { "interactive", 0, 'i' }, { "verbose", 0, 'v' }, { "update", 2, 'u' }, { NULL, 0, 0 },
+};
+
+static int cmd_cp(struct sh_cmd *c)
+{
+    struct cp_ctx x = { .c = c };
+    struct sys_getopt g;
+    int o;
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "rRfpadPLnivuHs", fs_bb(c) ? NULL : cp_long)) != -1) {
+        switch (o) {
+        case 'r': case 'R': x.rec = true; break;
+        case 'f': x.force = true; break;
+        case 'p': x.preserve = true; break;
+        case 'a': x.rec = x.preserve = x.noderef = true; break;
+        case 'd': case 'P': x.noderef = true; break;
+        case 'n': x.noclobber = true; break;
+        case 'L': case 'H': case 'i': case 'v': case 'u': case 's': break;
+        default: return fs_badopt(c, &g, "[-arPLHpfinlsTu] SOURCE... DEST\n");
+        }
+    }
+    char dst[FS_PATH_MAX];
+    bool into;
+    if (fs_target(c, &g, false, dst, &into) < 0)
+        return 1;
+    const char *dshown = g.operands[g.noperands - 1];
+    for (int i = 0; i < g.noperands - 1; i++) {
+        char src[FS_PATH_MAX], d1[FS_PATH_MAX], shown[FS_PATH_MAX];
+        if (fs_abs(c, g.operands[i], src) < 0 || fs_dest(dst, dshown, into, g.operands[i], d1, shown) < 0)
+            continue;
+        cp_one(&x, src, d1, g.operands[i], shown, 0);
+    }
+    return x.rc;
+}
+
+static int cmd_mv(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool noclobber = false, bb = fs_bb(c);
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "fintvuT", bb ? NULL : cp_long)) != -1) {
+        if (o == 'n')
+            noclobber = true;
+        else if (!strchr("fitvuT", o) || o == '?')
+            return fs_badopt(c, &g, "[-finT] SOURCE DEST\nor: mv [-fin] SOURCE... DIRECTORY\n");
+    }
+    char dst[FS_PATH_MAX];
+    bool into;
+    if (fs_target(c, &g, false, dst, &into) < 0)
+        return 1;
+    const char *dshown = g.operands[g.noperands - 1];
+    for (int i = 0; i < g.noperands - 1; i++) {
+        char src[FS_PATH_MAX], d1[FS_PATH_MAX], shown[FS_PATH_MAX];
+        struct sh_stat st;
+        if (fs_abs(c, g.operands[i], src) < 0 || fs_dest(dst, dshown, into, g.operands[i], d1, shown) < 0)
+            continue;
+        int r = sh_vfs_stat(c->fs, src, false, &st);
+        if (r < 0) {
+            fs_perr(c, "cannot stat", "can't rename", g.operands[i], r);
+            rc = 1;
+            continue;
+        }
+        if (noclobber && sh_vfs_stat(c->fs, d1, false, &st) == 0)
+            continue;
+        if (strcmp(src, d1) == 0) {
+            sh_errf(c, "%s: '%s' and '%s' are the same file\n", fs_prog(c), g.operands[i], shown);
+            rc = 1;
+            continue;
+        }
+        if ((r = sh_vfs_rename(c->fs, src, d1)) < 0) {
+            if (r == -EINVAL && !bb)
+                sh_errf(c, "mv: cannot move '%s' to a subdirectory of itself, '%s'\n", g.operands[i], shown);
+            else if (bb)
+                fs_perr(c, NULL, "can't rename", g.operands[i], r);
+            else {
+                struct hp_buf b;
+                hp_buf_init(&b, 3 * FS_PATH_MAX);
+                hp_buf_puts(&b, "mv: cannot move ");
+                fs_quote(&b, g.operands[i]);
+                hp_buf_puts(&b, " to ");
+                fs_quote(&b, shown);
+                hp_buf_printf(&b, ": %s\n", sh_strerror(r));
+                sh_err(c, b.data, b.len);
+                hp_buf_free(&b);
+            }
+            rc = 1;
+        }
+    }
+    return rc;
+}
+
+/* ==== rm, rmdir, mkdir ====================================================================== */
+
+struct rm_ctx {
+    struct sh_cmd *c;
+    bool force, rec, dirs;
+    unsigned visited;
+    int rc;
+};
+
+struct name_list {
+    char **v;
+    size_t n, cap;
+};
+
+static int name_list_fn(void *arg, const char *name, const struct sh_stat *st)
+{
+    struct name_list *l = arg;
+    (void)st;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        char **nv = realloc(l->v, nc * sizeof(*nv));
+        if (!nv)
+            return 1;
+        l->v = nv;
+        l->cap = nc;
+    }
+    if (!(l->v[l->n] = strdup(name)))
+        return 1;
+    l->n++;
+    return l->n >= FS_WALK_MAX;
+}
+
+static void name_list_free(struct name_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static void rm_fail(struct rm_ctx *x, const char *shown, int err)
+{
+    fs_perr(x->c, "cannot remove", "can't remove", shown, err);
+    x->rc = 1;
+}
+
+static void rm_path(struct rm_ctx *x, const char *p, const char *shown, int depth)
+{
+    struct sh_cmd *c = x->c;
+    struct sh_stat st;
+    if (x->visited++ >= FS_WALK_MAX)
+        return;
+    int r = sh_vfs_stat(c->fs, p, false, &st);
+    if (r < 0) {
+        if (!(x->force && r == -ENOENT))
+            rm_fail(x, shown, r);
+        return;
+    }
+    if (st.type != SH_FT_DIR) {
+        if ((r = sh_vfs_unlink(c->fs, p)) < 0)
+            rm_fail(x, shown, r);
+        return;
+    }
+    if (!x->rec) {
+        if (x->dirs && (r = sh_vfs_rmdir(c->fs, p)) == 0)
+            return;
+        if (fs_bb(c)) {
+            sh_errf(c, "rm: '%s' is a directory\n", shown);
+            x->rc = 1;
+        } else
+            rm_fail(x, shown, x->dirs ? r : -EISDIR);
+        return;
+    }
+    struct name_list l = { 0 };
+    long n = sh_vfs_list(c->fs, p, name_list_fn, &l);
+    if (n < 0) {
+        rm_fail(x, shown, (int)n);
+        return;
+    }
+    for (size_t i = 0; i < l.n && depth < FS_DEPTH_MAX; i++) {
+        char p1[FS_PATH_MAX], s1[FS_PATH_MAX];
+        if (fs_join(p1, p, l.v[i]) == 0 && fs_join(s1, shown, l.v[i]) == 0)
+            rm_path(x, p1, s1, depth + 1);
+    }
+    name_list_free(&l);
+    if ((r = sh_vfs_rmdir(c->fs, p)) < 0 && !(x->force && r == -ENOENT))
+        rm_fail(x, shown, r);
+}
+
+static const struct sys_longopt rm_long[] = {
+    { "force", 0, 'f' }, { "recursive", 0, 'r' }, { "dir", 0, 'd' }, { "interactive", 2, 'i' },
+    { "verbose", 0, 'v' }, { "no-preserve-root", 0, 'N' }, { "preserve-root", 2, 'P' },
+    { "one-file-system", 0, 'o' }, { NULL, 0, 0 },
+};
+
+static int cmd_rm(struct sh_cmd *c)
+{
+    struct rm_ctx x = { .c = c };
+    struct sys_getopt g;
+    int o;
+    bool preserve = true, bb = fs_bb(c);
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "frRdivI", bb ? NULL : rm_long)) != -1) {
+        switch (o) {
+        case 'f': x.force = true; break;
+        case 'r': case 'R': x.rec = true; break;
+        case 'd': x.dirs = true; break;
+        case 'N': preserve = false; break;
+        case 'i': case 'v': case 'I': case 'P': case 'o': break;
+        default: return fs_badopt(c, &g, "[-irf] FILE...\n\nRemove (unlink) FILEs\n");
+        }
+    }
+    if (g.noperands == 0) {
+        if (x.force)
+            return 0;
+        return fs_usage(c, "missing operand", "[-irf] FILE...\n\nRemove (unlink) FILEs\n");
+    }
+    for (int i = 0; i < g.noperands; i++) {
+        const char *a = g.operands[i];
+        char p[FS_PATH_MAX];
+        const char *b = fs_base(a);
+        if (strcmp(b, ".") == 0 || strcmp(b, "..") == 0) {
+            if (bb)
+                sh_errf(c, "rm: can't remove '.' or '..'\n");
+            else
+                sh_errf(c, "rm: refusing to remove '.' or '..' directory: skipping '%s'\n", a);
+            x.rc = 1;
+            continue;
+        }
+        if (fs_abs(c, a, p) < 0)
+            continue;
+        if (strcmp(p, "/") == 0 && x.rec && preserve && !bb) {
+            sh_errf(c, "rm: it is dangerous to operate recursively on '/'\n"
+                       "rm: use --no-preserve-root to override this failsafe\n");
+            x.rc = 1;
+            continue;
+        }
+        rm_path(&x, p, a, 0);
+    }
+    return x.rc;
+}
+
+static int cmd_rmdir(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool parents = false, ignore = false, bb = fs_bb(c);
+    static const struct sys_longopt lo[] = {
+        { "parents", 0, 'p' }, { "ignore-fail-on-non-empty", 0, 'I' }, { "verbose", 0, 'v' }, { NULL, 0, 0 },
+    };
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "pv", bb ? NULL : lo)) != -1) {
+        if (o == 'p')
+            parents = true;
+        else if (o == 'I')
+            ignore = true;
+        else if (o != 'v')
+            return fs_badopt(c, &g, "[-p] DIRECTORY...\n\nRemove DIRECTORY if it is empty\n");
+    }
+    if (g.noperands == 0)
+        return fs_usage(c, "missing operand", "[-p] DIRECTORY...\n\nRemove DIRECTORY if it is empty\n");
+    for (int i = 0; i < g.noperands; i++) {
+        char shown[FS_PATH_MAX];
+        snprintf(shown, sizeof(shown), "%s", g.operands[i]);
+        for (int k = 0; k < FS_DEPTH_MAX * 4; k++) {
+            char p[FS_PATH_MAX];
+            if (fs_abs(c, shown, p) < 0)
+                break;
+            int r = sh_vfs_rmdir(c->fs, p);
+            if (r < 0) {
+                if (!(ignore && r == -ENOTEMPTY)) {
+                    fs_perr(c, "failed to remove", "", shown, r);
+                    rc = 1;
+                }
+                break;
+            }
+            char *s = strrchr(shown, '/');
+            if (!parents || !s || s == shown)
+                break;
+            while (s > shown && *s == '/')
+                *s-- = '\0';
+        }
+    }
+    return rc;
+}
+
+/* ==== modes: chmod's octal and symbolic forms (also mkdir -m) ================================= */
+
+/* Apply "u+x,go-w", "755", "a=rwx", "+x" to old; false when invalid. */
+static bool fs_mode_parse(const char *s, unsigned old, bool isdir, unsigned *out)
+{
+    if (*s >= '0' && *s <= '7') {
+        unsigned v = 0;
+        for (const char *p = s; *p; p++) {
+            if (*p < '0' || *p > '7' || v > 07777)
+                return false;
+            v = v * 8 + (unsigned)(*p - '0');
+        }
+        if (v > 07777)
+            return false;
+        /* GNU keeps a directory's setuid/setgid bits unless given 5 digits */
+        *out = isdir && strlen(s) < 5 ? v | (old & 06000) : v;
+        return true;
+    }
+    unsigned m = old;
+    const char *p = s;
+    for (;;) {
+        unsigned who = 0;
+        for (; *p && strchr("ugoa", *p); p++)
+            who |= *p == 'u' ? 04700 : *p == 'g' ? 02070 : *p == 'o' ? 01007 : 07777;
+        if (!*p || !strchr("+-=", *p))
+            return false;
+        while (*p && strchr("+-=", *p)) {
+            char op = *p++;
+            unsigned bits = 0;
+            if (*p && strchr("ugo", *p)) {
+                unsigned src = *p == 'u' ? (m >> 6) & 7 : *p == 'g' ? (m >> 3) & 7 : m & 7;
+                bits = src * 0111;
+                p++;
+            } else {
+                for (; *p && strchr("rwxXst", *p); p++) {
+                    switch (*p) {
+                    case 'r': bits |= 0444; break;
+                    case 'w': bits |= 0222; break;
+                    case 'x': bits |= 0111; break;
+                    case 'X': if (isdir || (m & 0111)) bits |= 0111; break;
+                    case 's': bits |= 06000; break;
+                    case 't': bits |= 01000; break;
+                    }
+                }
+            }
+            unsigned mask = who ? who : (07777 & ~(unsigned)FS_UMASK);
+            if (!who && op == '=')
+                mask = 07777;
+            if (op == '+')
+                m |= bits & mask;
+            else if (op == '-')
+                m &= ~(bits & mask);
+            else {
+                unsigned clear = who ? who & 0777 : 0777;
+                if (who & 04000 || !who)
+                    clear |= isdir ? 0 : 06000;
+                m = (m & ~clear) | (bits & mask);
+            }
+        }
+        if (*p == '\0')
+            break;
+        if (*p != ',')
+            return false;
+        p++;
+    }
+    *out = m & 07777;
+    return true;
+}
+
+/* ==== mkdir ================================================================================= */
+
+static int mkdir_p(struct sh_cmd *c, const char *p, unsigned mode)
+{
+    char cur[FS_PATH_MAX];
+    size_t len = strlen(p);
+    if (len >= sizeof(cur))
+        return -ENAMETOOLONG;
+    memcpy(cur, p, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (cur[i] != '/' && cur[i] != '\0')
+            continue;
+        char save = cur[i];
+        cur[i] = '\0';
+        struct sh_stat st;
+        int r = sh_vfs_stat(c->fs, cur, true, &st);
+        if (r == 0 && st.type != SH_FT_DIR) {
+            cur[i] = save;
+            return -ENOTDIR;
+        }
+        if (r < 0 && (r = sh_vfs_mkdir(c->fs, cur, save ? 0755 : mode)) < 0 && r != -EEXIST) {
+            cur[i] = save;
+            return r;
+        }
+        cur[i] = save;
+    }
+    return 0;
+}
+
+static int cmd_mkdir(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool parents = false, bb = fs_bb(c);
+    const char *mstr = NULL;
+    static const struct sys_longopt lo[] = {
+        { "parents", 0, 'p' }, { "mode", 1, 'm' }, { "verbose", 0, 'v' }, { NULL, 0, 0 },
+    };
+    static const char usage[] = "[-m MODE] [-p] DIRECTORY...\n\nCreate DIRECTORY\n";
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "pm:vZ", bb ? NULL : lo)) != -1) {
+        if (o == 'p')
+            parents = true;
+        else if (o == 'm')
+            mstr = g.optarg;
+        else if (o != 'v' && o != 'Z')
+            return fs_badopt(c, &g, usage);
+    }
+    unsigned mode = 0777 & ~(unsigned)FS_UMASK;
+    if (mstr && !fs_mode_parse(mstr, 0777 & ~(unsigned)FS_UMASK, true, &mode)) {
+        if (bb)
+            sh_errf(c, "mkdir: invalid mode '%s'\n", mstr);
+        else
+            sh_errf(c, "mkdir: invalid mode '%s'\n", mstr);
+        return 1;
+    }
+    if (g.noperands == 0)
+        return fs_usage(c, "missing operand", usage);
+    for (int i = 0; i < g.noperands; i++) {
+        char p[FS_PATH_MAX];
+        int r = fs_abs(c, g.operands[i], p);
+        if (r == 0)
+            r = parents ? mkdir_p(c, p, mode) : sh_vfs_mkdir(c->fs, p, mode);
+        if (r == 0 && mstr)
+            sh_vfs_chmod(c->fs, p, mode);
+        if (r < 0) {
+            fs_perr(c, "cannot create directory", "can't create directory", g.operands[i], r);
+            rc = 1;
+        }
+    }
+    return rc;
+}
+
+/* ==== touch, ln ================================================================================ */
+
+/* touch -t [[CC]YY]MMDDhhmm[.ss] and -d "@N" / "YYYY-MM-DD[ HH:MM[:SS]]" (UTC). */
+static bool touch_time(const char *s, bool is_t, int64_t now, int64_t *out)
+{
+    struct tm tm;
+    sys_gmtime(now, &tm);
+    int Y = tm.tm_year + 1900, M = 0, D = 0, h = 0, mi = 0, se = 0;
+    if (is_t) {
+        size_t n = strspn(s, "0123456789");
+        const char *dot = s + n;
+        if ((*dot && (*dot != '.' || strlen(dot) != 3 || strspn(dot + 1, "0123456789") != 2)) ||
+            (n != 8 && n != 10 && n != 12))
+            return false;
+        char b[16];
+        memcpy(b, s, n);
+        b[n] = '\0';
+        const char *p = b;
+        if (n == 12) {
+            Y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+            p += 4;
+        } else if (n == 10) {
+            int yy = (p[0] - '0') * 10 + (p[1] - '0');
+            Y = yy < 69 ? 2000 + yy : 1900 + yy;
+            p += 2;
+        }
+        if (sscanf(p, "%2d%2d%2d%2d", &M, &D, &h, &mi) != 4)
+            return false;
+        if (*dot)
+            se = atoi(dot + 1);
+    } else if (s[0] == '@') {
+        long v;
+        if (!sh_parse_long(s + 1, &v))
+            return false;
+        *out = v;
+        return true;
+    } else if (!strcmp(s, "now") || !strcmp(s, "today")) {
+        *out = now;
+        return true;
+    } else if (!strcmp(s, "yesterday")) {
+        *out = now - 86400;
+        return true;
+    } else {
+        int k = sscanf(s, "%d-%d-%d%*[ T]%d:%d:%d", &Y, &M, &D, &h, &mi, &se);
+        if (k != 3 && k < 5)
+            return false;
+    }
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || se > 60 || Y < 1900 || Y > 9999)
+        return false;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    *out = (int64_t)timegm(&tm);
+    return true;
+}
+
+static int cmd_touch(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool nocreate = false, bb = fs_bb(c);
+    int64_t t = c->now_s;
+    static const struct sys_longopt lo[] = {
+        { "no-create", 0, 'c' }, { "date", 1, 'd' }, { "reference", 1, 'r' }, { "time", 1, 'T' },
+        { "no-dereference", 0, 'h' }, { NULL, 0, 0 },
+    };
+    static const char usage[] = "[-c] [-d DATE] [-t DATE] [-r FILE] FILE...\n\n"
+        "Update the last-modified date on the given FILE[s]\n";
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "acd:fhmr:t:", bb ? NULL : lo)) != -1) {
+        if (o == 'c')
+            nocreate = true;
+        else if (o == 'd' || o == 't') {
+            if (!touch_time(g.optarg, o == 't', c->now_s, &t)) {
+                if (bb)
+                    sh_errf(c, "touch: invalid date '%s'\n", g.optarg);
+                else
+                    sh_errf(c, "touch: invalid date format '%s'\n", g.optarg);
+                return 1;
+            }
+        } else if (o == 'r') {
+            char p[FS_PATH_MAX];
+            struct sh_stat st;
+            int r = fs_abs(c, g.optarg, p);
+            if (r == 0)
+                r = sh_vfs_stat(c->fs, p, true, &st);
+            if (r < 0) {
+                fs_perr(c, "failed to get attributes of", NULL, g.optarg, r);
+                return 1;
+            }
+            t = st.mtime;
+        } else if (!strchr("afhmT", o) || o == '?')
+            return fs_badopt(c, &g, usage);
+    }
+    if (g.noperands == 0)
+        return fs_usage(c, "missing file operand", usage);
+    for (int i = 0; i < g.noperands; i++) {
+        char p[FS_PATH_MAX];
+        struct sh_stat st;
+        int r = fs_abs(c, g.operands[i], p);
+        if (r == 0 && sh_vfs_stat(c->fs, p, true, &st) < 0) {
+            if (nocreate)
+                continue;
+            long w = sh_vfs_write(c->fs, p, "", 0, SH_O_CREAT, 0666 & ~(unsigned)FS_UMASK);
+            r = w < 0 ? (int)w : 0;
+        }
+        if (r == 0)
+            r = sh_vfs_utime(c->fs, p, t);
+        if (r < 0) {
+            fs_perr(c, "cannot touch", NULL, g.operands[i], r);
+            rc = 1;
+        }
+    }
+    return rc;
+}
+
+static int cmd_ln(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool sym = false, force = false, noderef = false, notarget = false, bb = fs_bb(c);
+    static const struct sys_longopt lo[] = {
+        { "symbolic", 0, 's' }, { "force", 0, 'f' }, { "no-dereference", 0, 'n' },
+        { "no-target-directory", 0, 'T' }, { "verbose", 0, 'v' }, { "interactive", 0, 'i' },
+        { "relative", 0, 'r' }, { "backup", 2, 'b' }, { NULL, 0, 0 },
+    };
+    static const char usage[] = "[-sfnbtv] [-S SUF] TARGET... LINK|DIR\n\n"
+        "Create a link LINK or DIR/TARGET to the specified TARGET(s)\n";
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "sfnTvirbL", bb ? NULL : lo)) != -1) {
+        if (o == 's')
+            sym = true;
+        else if (o == 'f')
+            force = true;
+        else if (o == 'n')
+            noderef = true;
+        else if (o == 'T')
+            notarget = true;
+        else if (!strchr("virbL", o) || o == '?')
+            return fs_badopt(c, &g, usage);
+    }
+    if (g.noperands == 0)
+        return fs_usage(c, "missing file operand", usage);
+    char dst[FS_PATH_MAX];
+    bool into = false;
+    int n = g.noperands;
+    if (n == 1) {
+        into = true;
+        fs_abs(c, ".", dst);
+    } else {
+        struct sh_stat st;
+        fs_abs(c, g.operands[n - 1], dst);
+        into = !notarget && sh_vfs_stat(c->fs, dst, !noderef, &st) == 0 && st.type == SH_FT_DIR;
+        if (n > 2 && !into) {
+            sh_errf(c, bb ? "ln: '%s' is not a directory\n" : "ln: target '%s' is not a directory\n",
+                    g.operands[n - 1]);
+            return 1;
+        }
+    }
+    const char *dshown = n == 1 ? "." : g.operands[n - 1];
+    int nsrc = n == 1 ? 1 : n - 1;
+    for (int i = 0; i < nsrc; i++) {
+        const char *tgt = g.operands[i];
+        char lp[FS_PATH_MAX], shown[FS_PATH_MAX], tp[FS_PATH_MAX];
+        if (fs_dest(dst, dshown, into, tgt, lp, shown) < 0)
+            continue;
+        if (n == 1)
+            snprintf(shown, sizeof(shown), "%s", fs_base(tgt));
+        struct sh_stat st;
+        int r = 0;
+        if (!sym) {
+            fs_abs(c, tgt, tp);
+            r = sh_vfs_stat(c->fs, tp, true, &st);
+            if (r < 0) {
+                fs_perr(c, "failed to access", NULL, tgt, r);
+                rc = 1;
+                continue;
+            }
+            if (st.type == SH_FT_DIR) {
+                sh_errf(c, "ln: %s: hard link not allowed for directory\n", tgt);
+                rc = 1;
+                continue;
+            }
+        }
+        if (force && sh_vfs_stat(c->fs, lp, false, &st) == 0 && st.type != SH_FT_DIR)
+            sh_vfs_unlink(c->fs, lp);
+        r = sym ? sh_vfs_symlink(c->fs, tgt, lp) : sh_vfs_link(c->fs, tp, lp);
+        if (r < 0) {
+            if (bb)
+                sh_errf(c, "ln: %s: %s\n", shown, sh_strerror(r));
+            else
+                fs_perr(c, sym ? "failed to create symbolic link" : "failed to create hard link", NULL,
+                        shown, r);
+            rc = 1;
+        }
+    }
+    return rc;
+}
+
+/* ==== chmod, chown, chgrp ======================================================================== */
+
+/* A name in /etc/passwd or /etc/group (or a number) to its id. */
+static bool fs_lookup_id(struct sh_cmd *c, const char *file, const char *name, unsigned *id)
+{
+    long v;
+    if (sh_parse_long(name, &v) && v >= 0 && v <= 0x7fffffff) {
+        *id = (unsigned)v;
+        return true;
+    }
+    struct hp_buf b;
+    hp_buf_init(&b, 1 << 20);
+    bool ok = false;
+    if (c->fs && sh_vfs_read(c->fs, file, 0, 0, &b) >= 0) {
+        const char *s = hp_buf_cstr(&b);
+        size_t nl = strlen(name);
+        while (s && *s) {
+            const char *e = strchr(s, '\n');
+            if (strncmp(s, name, nl) == 0 && s[nl] == ':') {
+                const char *f = strchr(s + nl + 1, ':');
+                if (f && (!e || f < e)) {
+                    *id = (unsigned)strtoul(f + 1, NULL, 10);
+                    ok = true;
+                    break;
+                }
+            }
+            s = e ? e + 1 : NULL;
+        }
+    }
+    hp_buf_free(&b);
+    return ok;
+}
+
+struct own_ctx {
+    struct sh_cmd *c;
+    bool rec, quiet, is_chmod, nofollow;
+    const char *mode;             /* chmod */
+    long uid, gid;                /* chown/chgrp: -1 keeps */
+    unsigned visited;
+    int rc;
+};
+
+static void own_apply(struct own_ctx *x, const char *p, const char *shown, int depth)
+{
+    struct sh_cmd *c = x->c;
+    struct sh_stat st;
+    if (x->visited++ >= FS_WALK_MAX)
+        return;
+    int r = sh_vfs_stat(c->fs, p, depth == 0 && !x->nofollow, &st);
+    if (r < 0) {
+        if (!x->quiet)
+            fs_perr(c, "cannot access", NULL, shown, r);
+        x->rc = 1;
+        return;
+    }
+    if (st.type == SH_FT_LNK && depth > 0)
+        return;                               /* -R does not follow links below the top */
+    if (x->is_chmod) {
+        unsigned m;
+        fs_mode_parse(x->mode, st.mode, st.type == SH_FT_DIR, &m);
+        r = sh_vfs_chmod(c->fs, p, m);
+    } else
+        r = sh_vfs_chown(c->fs, p, x->uid < 0 ? st.uid : (unsigned)x->uid, x->gid < 0 ? st.gid : (unsigned)x->gid);
+    if (r < 0 && !x->quiet) {
+        const char *what = x->is_chmod ? "changing permissions of" :
+                           x->uid < 0 ? "changing group of" : "changing ownership of";
+        if (fs_bb(c))
+            fs_perr(c, NULL, NULL, shown, r);
+        else
+            fs_perr(c, what, NULL, shown, r);
+        x->rc = 1;
+    }
+    if (x->rec && st.type == SH_FT_DIR && depth < FS_DEPTH_MAX) {
+        struct name_list l = { 0 };
+        sh_vfs_list(c->fs, p, name_list_fn, &l);
+        for (size_t i = 0; i < l.n; i++) {
+            char p1[FS_PATH_MAX], s1[FS_PATH_MAX];
+            if (fs_join(p1, p, l.v[i]) == 0 && fs_join(s1, shown, l.v[i]) == 0)
+                own_apply(x, p1, s1, depth + 1);
+        }
+        name_list_free(&l);
+    }
+}
+
+static bool chmod_is_mode_opt(const char *a)
+{
+    return a[0] == '-' && a[1] && strspn(a + 1, "rwxXstugoa+-=,01234567") == strlen(a + 1) &&
+           strspn(a + 1, "rwxXst") > 0;
+}
+
+/* Options common to chmod/chown/chgrp; operands collected in order. */
+static int own_parse(struct own_ctx *x, char **ops, int *nops)
+{
+    struct sh_cmd *c = x->c;
+    *nops = 0;
+    bool dashdash = false;
+    for (int i = 1; i < c->argc && *nops < SYS_OPERANDS_MAX; i++) {
+        const char *a = c->argv[i];
+        if (dashdash || a[0] != '-' || !a[1] || (x->is_chmod && *nops == 0 && chmod_is_mode_opt(a))) {
+            ops[(*nops)++] = c->argv[i];
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            dashdash = true;
+            continue;
+        }
+        if (!strcmp(a, "--recursive")) { x->rec = true; continue; }
+        if (!strcmp(a, "--silent") || !strcmp(a, "--quiet")) { x->quiet = true; continue; }
+        if (!strcmp(a, "--verbose") || !strcmp(a, "--changes") || !strncmp(a, "--reference", 11) ||
+            !strcmp(a, "--no-dereference") || !strcmp(a, "--dereference"))
+            continue;
+        for (const char *p = a + 1; *p; p++) {
+            if (*p == 'R')
+                x->rec = true;
+            else if (*p == 'f')
+                x->quiet = true;
+            else if (*p == 'h')
+                x->nofollow = true;
+            else if (!strchr("vcHLP", *p)) {
+                if (fs_bb(c))
+                    return sys_usage_bb(c, fs_prog(c), NULL, "[-Rcvf] MODE[,MODE]... FILE...\n");
+                if (a[1] == '-')
+                    sh_errf(c, "%s: unrecognized option '%s'\n", fs_prog(c), a);
+                else
+                    sh_errf(c, "%s: invalid option -- '%c'\n", fs_prog(c), *p);
+                return fs_usage(c, NULL, NULL);
+            }
+        }
+    }
+    return 0;
+}
+
+static int own_run(struct own_ctx *x, char **ops, int nops)
+{
+    for (int i = 1; i < nops; i++) {
+        char p[FS_PATH_MAX];
+        if (fs_abs(x->c, ops[i], p) == 0)
+            own_apply(x, p, ops[i], 0);
+    }
+    return x->rc;
+}
+
+static int own_missing(struct sh_cmd *c, char **ops, int nops, const char *usage)
+{
+    if (fs_bb(c))
+        return sys_usage_bb(c, fs_prog(c), NULL, usage);
+    if (nops == 0)
+        sh_errf(c, "%s: missing operand\n", fs_prog(c));
+    else
+        sh_errf(c, "%s: missing operand after '%s'\n", fs_prog(c), ops[0]);
+    return fs_usage(c, NULL, NULL);
+}
+
+static int cmd_chmod(struct sh_cmd *c)
+{
+    struct own_ctx x = { .c = c, .is_chmod = true };
+    char *ops[SYS_OPERANDS_MAX];
+    int nops;
+    if (own_parse(&x, ops, &nops))
+        return 1;
+    if (nops < 2)
+        return own_missing(c, ops, nops, "[-Rcvf] MODE[,MODE]... FILE...\n");
+    unsigned m;
+    if (!fs_mode_parse(ops[0], 0, false, &m)) {
+        sh_errf(c, fs_bb(c) ? "chmod: invalid mode '%s'\n" : "chmod: invalid mode: '%s'\n", ops[0]);
+        return fs_bb(c) ? 1 : fs_usage(c, NULL, NULL);
+    }
+    x.mode = ops[0];
+    return own_run(&x, ops, nops);
+}
+
+/* chown/chgrp: "user", "user:group", "user.group", ":group", "user:". */
+static int own_ids(struct own_ctx *x, const char *spec, bool group_only)
+{
+    struct sh_cmd *c = x->c;
+    bool bb = fs_bb(c);
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", spec);
+    char *gs = NULL;
+    if (group_only)
+        gs = buf;
+    else {
+        char *sep = strchr(buf, ':');
+        if (!sep)
+            sep = strchr(buf, '.');
+        if (sep) {
+            *sep = '\0';
+            gs = sep + 1;
+        }
+    }
+    unsigned id;
+    x->uid = x->gid = -1;
+    if (!group_only && buf[0]) {
+        if (!fs_lookup_id(c, "/etc/passwd", buf, &id)) {
+            if (bb)
+                sh_errf(c, "%s: unknown user %s\n", fs_prog(c), buf);
+            else
+                sh_errf(c, "%s: invalid user: '%s'\n", fs_prog(c), spec);
+            return 1;
+        }
+        x->uid = id;
+    }
+    if (gs && gs[0]) {
+        if (!fs_lookup_id(c, "/etc/group", gs, &id)) {
+            if (bb)
+                sh_errf(c, "%s: unknown group %s\n", fs_prog(c), gs);
+            else
+                sh_errf(c, "%s: invalid group: '%s'\n", fs_prog(c), spec);
+            return 1;
+        }
+        x->gid = id;
+    }
+    return 0;
+}
+
+static int cmd_chown_any(struct sh_cmd *c, bool grp)
+{
+    struct own_ctx x = { .c = c };
+    char *ops[SYS_OPERANDS_MAX];
+    int nops;
+    if (own_parse(&x, ops, &nops))
+        return 1;
+    if (nops < 2)
+        return own_missing(c, ops, nops, grp ? "[-RhLHPcvf]... GROUP FILE...\n"
+                                             : "[-RhLHPcvf]... USER[:[GRP]] FILE...\n");
+    if (own_ids(&x, ops[0], grp))
+        return 1;
+    return own_run(&x, ops, nops);
+}
+
+static int cmd_chown(struct sh_cmd *c) { return cmd_chown_any(c, false); }
+static int cmd_chgrp(struct sh_cmd *c) { return cmd_chown_any(c, true); }
+
+/* ==== basename, dirname, readlink, realpath, mktemp, which, sync ================================= */
+
+static void fs_basename(const char *s, const char *suffix, struct hp_buf *o)
+{
+    size_t l = strlen(s);
+    while (l > 1 && s[l - 1] == '/')
+        l--;
+    size_t b = l;
+    while (b > 0 && s[b - 1] != '/')
+        b--;
+    if (l == 1 && s[0] == '/')
+        b = 0;
+    size_t n = l - b;
+    if (suffix && *suffix) {
+        size_t sl = strlen(suffix);
+        if (n > sl && memcmp(s + l - sl, suffix, sl) == 0)
+            n -= sl;
+    }
+    hp_buf_put(o, s + b, n);
+    hp_buf_putc(o, '\n');
+}
+
+static int cmd_basename(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o;
+    bool multi = false, bb = fs_bb(c);
+    const char *suffix = NULL;
+    static const struct sys_longopt lo[] = {
+        { "multiple", 0, 'a' }, { "suffix", 1, 's' }, { "zero", 0, 'z' }, { NULL, 0, 0 },
+    };
+    sys_getopt_init(&g, c->argc, c->argv, true);
+    while ((o = sys_getopt(&g, "as:z", bb ? NULL : lo)) != -1) {
+        if (o == 'a')
+            multi = true;
+        else if (o == 's')
+            multi = true, suffix = g.optarg;
+        else if (o != 'z')
+            return fs_badopt(c, &g, "FILE [SUFFIX]\n\nStrip directory path and .SUFFIX from FILE\n");
+    }
+    if (g.noperands == 0)
+        return fs_usage(c, "missing operand", "FILE [SUFFIX]\n\nStrip directory path and .SUFFIX from FILE\n");
+    struct hp_buf out;
+    hp_buf_init(&out, FS_OUT_MAX);
+    if (multi)
+        for (int i = 0; i < g.noperands; i++)
+            fs_basename(g.operands[i], suffix, &out);
+    else if (g.noperands > 2) {
+        hp_buf_free(&out);
+        if (bb)
+            return fs_usage(c, NULL, "FILE [SUFFIX]\n\nStrip directory path and .SUFFIX from FILE\n");
+        sh_errf(c, "basename: extra operand '%s'\n", g.operands[2]);
+        return fs_usage(c, NULL, NULL);
+    } else
+        fs_basename(g.operands[0], g.noperands == 2 ? g.operands[1] : NULL, &out);
+    sh_out(c, out.data, out.len);
+    hp_buf_free(&out);
+    return 0;
+}
+
+static int cmd_dirname(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o;
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "z", NULL)) != -1)
+        if (o != 'z')
+            return fs_badopt(c, &g, "FILENAME\n\nStrip non-directory suffix from FILENAME\n");
+    if (g.noperands == 0)
+        return fs_usage(c, "missing operand", "FILENAME\n\nStrip non-directory suffix from FILENAME\n");
+    struct hp_buf out;
+    hp_buf_init(&out, FS_OUT_MAX);
+    for (int i = 0; i < g.noperands; i++) {
+        const char *s = g.operands[i];
+        size_t l = strlen(s);
+        while (l > 1 && s[l - 1] == '/')
+            l--;
+        while (l > 0 && s[l - 1] != '/')
+            l--;
+        while (l > 1 && s[l - 1] == '/')
+            l--;
+        if (l == 0)
+            hp_buf_puts(&out, ".");
+        else
+            hp_buf_put(&out, s, l);
+        hp_buf_putc(&out, '\n');
+    }
+    sh_out(c, out.data, out.len);
+    hp_buf_free(&out);
+    return 0;
+}
+
+/* readlink -f / realpath of a path whose last components may be missing
+ * (-m style for realpath -m); returns 0 or -errno. */
+static int fs_canon(struct sh_cmd *c, const char *arg, char *out, bool last_may_miss)
+{
+    char p[FS_PATH_MAX];
+    int r = fs_abs(c, arg, p);
+    if (r < 0)
+        return r;
+    r = sh_vfs_realpath(c->fs, p, out, FS_PATH_MAX);
+    if (r == 0 || !last_may_miss || r != -ENOENT)
+        return r;
+    /* the parent must exist; the last component may not (readlink -f) */
+    char *s = strrchr(p, '/');
+    if (!s)
+        return r;
+    char base[FS_PATH_MAX];
+    snprintf(base, sizeof(base), "%s", s + 1);
+    if (s == p)
+        s[1] = '\0';
+    else
+        *s = '\0';
+    char dir[FS_PATH_MAX];
+    if ((r = sh_vfs_realpath(c->fs, p, dir, sizeof(dir))) < 0)
+        return r;
+    struct sh_stat st;
+    if (sh_vfs_stat(c->fs, dir, true, &st) == 0 && st.type != SH_FT_DIR)
+        return -ENOTDIR;
+    return base[0] ? fs_join(out, dir, base) : (snprintf(out, FS_PATH_MAX, "%s", dir), 0);
+}
+
+static int cmd_readlink(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool canon = false, noline = false, quiet = true, verbose = false, bb = fs_bb(c);
+    static const struct sys_longopt lo[] = {
+        { "canonicalize", 0, 'f' }, { "canonicalize-existing", 0, 'e' }, { "canonicalize-missing", 0, 'm' },
+        { "no-newline", 0, 'n' }, { "quiet", 0, 'q' }, { "silent", 0, 's' }, { "verbose", 0, 'v' },
+        { "zero", 0, 'z' }, { NULL, 0, 0 },
+    };
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "femnqsvz", bb ? NULL : lo)) != -1) {
+        if (o == 'f' || o == 'e' || o == 'm')
+            canon = true;
+        else if (o == 'n')
+            noline = true;
+        else if (o == 'v')
+            verbose = true, quiet = false;
+        else if (o != 'q' && o != 's' && o != 'z')
+            return fs_badopt(c, &g, "[-fnv] FILE\n\nDisplay the value of a symlink\n");
+    }
+    if (g.noperands == 0)
+        return fs_usage(c, "missing operand", "[-fnv] FILE\n\nDisplay the value of a symlink\n");
+    for (int i = 0; i < g.noperands; i++) {
+        char out[FS_PATH_MAX], p[FS_PATH_MAX];
+        int r = canon ? fs_canon(c, g.operands[i], out, true) : fs_abs(c, g.operands[i], p);
+        if (!canon && r == 0)
+            r = sh_vfs_readlink(c->fs, p, out, sizeof(out));
+        if (r < 0) {
+            if (verbose && !quiet)
+                fs_perr(c, NULL, NULL, g.operands[i], r);
+            rc = 1;
+            continue;
+        }
+        sh_outs(c, out);
+        if (!noline || g.noperands > 1)
+            sh_outs(c, "\n");
+    }
+    return rc;
+}
+
+static int cmd_realpath(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool missing = false, quiet = false;
+    static const struct sys_longopt lo[] = {
+        { "canonicalize-existing", 0, 'e' }, { "canonicalize-missing", 0, 'm' }, { "quiet", 0, 'q' },
+        { "no-symlinks", 0, 's' }, { "logical", 0, 'L' }, { "physical", 0, 'P' }, { "zero", 0, 'z' },
+        { NULL, 0, 0 },
+    };
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "emqsLPz", fs_bb(c) ? NULL : lo)) != -1) {
+        if (o == 'm')
+            missing = true;
+        else if (o == 'q')
+            quiet = true;
+        else if (!strchr("esLPz", o) || o == '?')
+            return fs_badopt(c, &g, "FILE...\n\nReturn the canonicalized absolute pathname\n");
+    }
+    if (g.noperands == 0)
+        return fs_usage(c, "missing operand", "FILE...\n\nReturn the canonicalized absolute pathname\n");
+    for (int i = 0; i < g.noperands; i++) {
+        char out[FS_PATH_MAX];
+        int r = fs_canon(c, g.operands[i], out, true);
+        (void)missing;
+        if (r < 0) {
+            if (!quiet)
+                sh_errf(c, "realpath: %s: %s\n", g.operands[i], sh_strerror(r));
+            rc = 1;
+            continue;
+        }
+        sh_outf(c, "%s\n", out);
+    }
+    return rc;
+}
+
+static int cmd_mktemp(struct sh_cmd *c)
+{
+    static unsigned counter;
+    struct sys_getopt g;
+    int o;
+    bool dir = false, dry = false, quiet = false, tflag = false, bb = fs_bb(c);
+    const char *pdir = NULL;
+    static const struct sys_longopt lo[] = {
+        { "directory", 0, 'd' }, { "dry-run", 0, 'u' }, { "quiet", 0, 'q' }, { "tmpdir", 2, 'p' },
+        { "suffix", 1, 'S' }, { NULL, 0, 0 },
+    };
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "duqp:t", bb ? NULL : lo)) != -1) {
+        if (o == 'd')
+            dir = true;
+        else if (o == 'u')
+            dry = true;
+        else if (o == 'q')
+            quiet = true;
+        else if (o == 'p')
+            pdir = g.optarg ? g.optarg : "/tmp";
+        else if (o == 't')
+            tflag = true;
+        else if (o != 'S')
+            return fs_badopt(c, &g, "[-dt] [-p DIR] [TEMPLATE]\n\nCreate a temporary file\n");
+    }
+    if (g.noperands > 1) {
+        sh_errf(c, "mktemp: too many templates\n");
+        return fs_usage(c, NULL, NULL);
+    }
+    const char *tmpl = g.noperands ? g.operands[0] : "tmp.XXXXXXXXXX";
+    size_t tl = strlen(tmpl), nx = 0;
+    while (nx < tl && tmpl[tl - 1 - nx] == 'X')
+        nx++;
+    if (nx < 3) {
+        if (!quiet)
+            sh_errf(c, bb ? "mktemp: %s: Invalid argument\n" : "mktemp: too few X's in template '%s'\n", tmpl);
+        return 1;
+    }
+    const char *base = pdir;
+    if (!base && (!g.noperands || tflag)) {
+        base = sh_getenv(c, "TMPDIR");
+        if (!base || !*base)
+            base = "/tmp";
+    }
+    char name[FS_PATH_MAX], p[FS_PATH_MAX];
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    uint64_t x = (c->persona ? c->persona->seed : 0) ^ (uint64_t)c->now_s * 0x9e3779b97f4a7c15ull ^ ++counter;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        if (base)
+            snprintf(name, sizeof(name), "%s/%s", base, tmpl);
+        else
+            snprintf(name, sizeof(name), "%s", tmpl);
+        size_t nl = strlen(name);
+        for (size_t i = nl - nx; i < nl; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            name[i] = al[x % 62];
+        }
+        if (fs_abs(c, name, p) < 0)
+            return 1;
+        if (dry)
+            break;
+        int r = dir ? sh_vfs_mkdir(c->fs, p, 0700)
+                    : (int)sh_vfs_write(c->fs, p, "", 0, SH_O_CREAT | SH_O_EXCL, 0600);
+        if (r == -EEXIST)
+            continue;
+        if (r < 0) {
+            if (!quiet) {
+                if (bb)
+                    fs_perr(c, NULL, NULL, name, r);
+                else
+                    sh_errf(c, "mktemp: failed to create %s via template '%s': %s\n", dir ? "directory" : "file",
+                            name, sh_strerror(r));
+            }
+            return 1;
+        }
+        break;
+    }
+    sh_outf(c, "%s\n", name);
+    return 0;
+}
+
+static int cmd_which(struct sh_cmd *c)
+{
+    int rc = 0, i = 1;
+    bool all = false;
+    for (; i < c->argc && c->argv[i][0] == '-' && c->argv[i][1]; i++) {
+        if (!strcmp(c->argv[i], "-a"))
+            all = true;
+        else if (!strcmp(c->argv[i], "--"))
+            {
+                i++;
+                break;
+            }
+        else if (!fs_bb(c)) {
+            sh_errf(c, "Illegal option %s\nUsage: /usr/bin/which [-as] args\n", c->argv[i]);
+            return 2;
+        }
+    }
+    if (i >= c->argc)
+        return 1;
+    (void)all;
+    for (; i < c->argc; i++) {
+        char out[FS_PATH_MAX];
+        if (sh_which(c, c->argv[i], out, sizeof(out)) == 0 && out[0] == '/')
+            sh_outf(c, "%s\n", out);
+        else
+            rc = 1;
+    }
+    return rc;
+}
+
+static int cmd_sync(struct sh_cmd *c)
+{
+    (void)c;
+    return 0;
+}
+
+/* ==== md5sum, sha1sum, sha256sum, sha512sum ===================================================== */
+
+static const EVP_MD *sum_md(const char *prog)
+{
+    if (!strcmp(prog, "md5sum"))
+        return EVP_md5();
+    if (!strcmp(prog, "sha1sum"))
+        return EVP_sha1();
+    if (!strcmp(prog, "sha224sum"))
+        return EVP_sha224();
+    if (!strcmp(prog, "sha384sum"))
+        return EVP_sha384();
+    if (!strcmp(prog, "sha512sum"))
+        return EVP_sha512();
+    return EVP_sha256();
+}
+
+static void sum_hex(const EVP_MD *md, const uint8_t *d, size_t n, char *hex)
+{
+    unsigned char h[EVP_MAX_MD_SIZE];
+    unsigned hl = 0;
+    if (!EVP_Digest(d, n, h, &hl, md, NULL))
+        hl = 0;
+    for (unsigned i = 0; i < hl; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    hex[2 * hl] = '\0';
+}
+
+static void sum_err(struct sh_cmd *c, const char *name, int err)
+{
+    if (fs_bb(c) && err != -EISDIR)
+        fs_perr(c, NULL, "can't open", name, err);
+    else
+        fs_perr(c, NULL, NULL, name, err);
+}
+
+/* -c: lines "HASH  NAME" (or "HASH *NAME"). */
+static int sum_check(struct sh_cmd *c, const EVP_MD *md, const char *list)
+{
+    struct hp_buf in, f;
+    hp_buf_init(&in, SH_VFS_FILE_MAX);
+    hp_buf_init(&f, SH_VFS_FILE_MAX);
+    int r = fs_slurp(c, list, &in), bad = 0, missing = 0, ok = 0;
+    if (r < 0) {
+        sum_err(c, list ? list : "-", r);
+        hp_buf_free(&in);
+        hp_buf_free(&f);
+        return 1;
+    }
+    const char *s = hp_buf_cstr(&in);
+    size_t hl = (size_t)EVP_MD_size(md) * 2;
+    for (unsigned lines = 0; s && *s && lines < FS_WALK_MAX; lines++) {
+        const char *e = strchr(s, '\n');
+        size_t ll = e ? (size_t)(e - s) : strlen(s);
+        if (ll > hl + 2 && ll - hl - 2 < FS_PATH_MAX && s[hl] == ' ' && (s[hl + 1] == ' ' || s[hl + 1] == '*')) {
+            char name[FS_PATH_MAX], hex[2 * EVP_MAX_MD_SIZE + 1];
+            memcpy(name, s + hl + 2, ll - hl - 2);
+            name[ll - hl - 2] = '\0';
+            hp_buf_reset(&f);
+            if ((r = fs_slurp(c, name, &f)) < 0) {
+                sum_err(c, name, r);
+                sh_outf(c, "%s: FAILED open or read\n", name);
+                missing++;
+            } else {
+                sum_hex(md, f.data, f.len, hex);
+                bool same = strncasecmp(hex, s, hl) == 0;
+                sh_outf(c, "%s: %s\n", name, same ? "OK" : "FAILED");
+                same ? ok++ : bad++;
+            }
+        }
+        s = e ? e + 1 : NULL;
+    }
+    if (missing && !fs_bb(c))
+        sh_errf(c, "%s: WARNING: %d listed file%s could not be read\n", fs_prog(c), missing, missing > 1 ? "s" : "");
+    if (bad && !fs_bb(c))
+        sh_errf(c, "%s: WARNING: %d computed checksum%s did NOT match\n", fs_prog(c), bad,
+                bad > 1 ? "s" : "");
+    if (!ok && !bad && !missing && !fs_bb(c))
+        sh_errf(c, "%s: %s: no properly formatted checksum lines found\n", fs_prog(c), list ? list : "standard input");
+    hp_buf_free(&in);
+    hp_buf_free(&f);
+    return bad || missing || (!ok && !bad) ? 1 : 0;
+}
+
+static int cmd_sum(struct sh_cmd *c)
+{
+    const EVP_MD *md = sum_md(fs_prog(c));
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool check = false;
+    static const struct sys_longopt lo[] = {
+        { "check", 0, 'c' }, { "binary", 0, 'b' }, { "text", 0, 't' }, { "quiet", 0, 'q' },
+        { "status", 0, 's' }, { "strict", 0, 'S' }, { "warn", 0, 'w' }, { "tag", 0, 'T' }, { NULL, 0, 0 },
+    };
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "cbtswz", fs_bb(c) ? NULL : lo)) != -1) {
+        if (o == 'c')
+            check = true;
+        else if (!strchr("btswzqST", o) || o == '?')
+            return fs_badopt(c, &g, "[-c[sw]] [FILE]...\n");
+    }
+    if (check)
+        return sum_check(c, md, g.noperands ? g.operands[0] : NULL);
+    char *dash = "-";
+    char **ops = g.noperands ? g.operands : &dash;
+    int n = g.noperands ? g.noperands : 1;
+    struct hp_buf in;
+    hp_buf_init(&in, SH_VFS_FILE_MAX);
+    for (int i = 0; i < n; i++) {
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        hp_buf_reset(&in);
+        int r = fs_slurp(c, ops[i], &in);
+        if (r < 0) {
+            sum_err(c, ops[i], r);
+            rc = 1;
+            continue;
+        }
+        sum_hex(md, in.data, in.len, hex);
+        sh_outf(c, "%s  %s\n", hex, ops[i]);
+    }
+    hp_buf_free(&in);
+    return rc;
+}
+
+/* ==== file ============================================================================================= */
+
+static uint64_t elf_get(const uint8_t *d, size_t len, size_t off, int n, bool be)
+{
+    if (off > len || (size_t)n > len - off)
+        return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)d[off + (size_t)(be ? n - 1 - i : i)] << (8 * i);
+    return v;
+}
+
+static const char *elf_machine(unsigned m)
+{
+    static const struct { unsigned m; const char *name; } t[] = {
+        { 3, "Intel 80386" }, { 8, "MIPS, MIPS-I" }, { 20, "PowerPC or cisco 4500" },
+        { 21, "64-bit PowerPC or cisco 7500" }, { 40, "ARM" }, { 62, "x86-64" }, { 183, "ARM aarch64" },
+        { 2, "SPARC" }, { 42, "Renesas SH" }, { 243, "UCB RISC-V" }, { 4, "Motorola m68k, 68020" },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (t[i].m == m)
+            return t[i].name;
+    return "*unknown arch*";
+}
+
+static void file_elf(const uint8_t *d, size_t len, struct hp_buf *o)
+{
+    bool is64 = d[4] == 2, be = d[5] == 2;
+    unsigned type = (unsigned)elf_get(d, len, 16, 2, be), mach = (unsigned)elf_get(d, len, 18, 2, be);
+    uint64_t phoff = is64 ? elf_get(d, len, 32, 8, be) : elf_get(d, len, 28, 4, be);
+    uint64_t shoff = is64 ? elf_get(d, len, 40, 8, be) : elf_get(d, len, 32, 4, be);
+    unsigned phes = (unsigned)elf_get(d, len, is64 ? 54 : 42, 2, be), phn = (unsigned)elf_get(d, len, is64 ? 56 : 44, 2, be);
+    unsigned shes = (unsigned)elf_get(d, len, is64 ? 58 : 46, 2, be), shn = (unsigned)elf_get(d, len, is64 ? 60 : 48, 2, be);
+    bool interp = false, dyn = false, symtab = false;
+    for (unsigned i = 0; i < phn && i < 256 && phoff < len; i++) {
+        unsigned pt = (unsigned)elf_get(d, len, (size_t)phoff + (size_t)i * phes, 4, be);
+        interp |= pt == 3;
+        dyn |= pt == 2;
+    }
+    for (unsigned i = 0; i < shn && i < 1024 && shoff < len; i++)
+        symtab |= elf_get(d, len, (size_t)shoff + (size_t)i * shes + 4, 4, be) == 2;
+    const char *tname = type == 1 ? "relocatable" : type == 2 ? "executable" : type == 4 ? "core file"
+                      : type == 3 ? (interp ? "pie executable" : "shared object") : "*unknown*";
+    hp_buf_printf(o, "ELF %s-bit %s %s, %s, version %u (%s)", is64 ? "64" : "32", be ? "MSB" : "LSB", tname,
+                  elf_machine(mach), d[6], d[7] == 3 ? "GNU/Linux" : "SYSV");
+    if (type == 2 || type == 3)
+        hp_buf_puts(o, interp || dyn ? ", dynamically linked" : ", statically linked");
+    if (type != 1 && type != 4)
+        hp_buf_puts(o, symtab ? ", not stripped" : ", stripped");
+}
+
+static void file_text(const uint8_t *d, size_t len, struct hp_buf *o)
+{
+    static const struct { const char *interp, *desc; } scripts[] = {
+        { "bash", "Bourne-Again shell script" }, { "sh", "POSIX shell script" }, { "ash", "POSIX shell script" },
+        { "python", "Python script" }, { "python3", "Python script" }, { "perl", "Perl script text" },
+    };
+    bool ascii = true, utf8 = true, crlf = false, nl = false;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t ch = d[i];
+        if (ch == '\n') {
+            nl = true;
+            crlf |= i > 0 && d[i - 1] == '\r';
+        } else if (ch < 32 && !strchr("\t\r\f\b\033", ch))
+            ascii = utf8 = false;
+        else if (ch >= 128) {
+            ascii = false;
+            size_t k = (ch & 0xe0) == 0xc0 ? 1 : (ch & 0xf0) == 0xe0 ? 2 : (ch & 0xf8) == 0xf0 ? 3 : 9;
+            if (k == 9 || i + k >= len + 0 || i + k > len)
+                utf8 = false;
+            for (size_t j = 1; utf8 && j <= k; j++)
+                if (i + j >= len || (d[i + j] & 0xc0) != 0x80)
+                    utf8 = false;
+            if (utf8)
+                i += k;
+        }
+    }
+    if (!ascii && !utf8) {
+        hp_buf_puts(o, "data");
+        return;
+    }
+    const char *kind = ascii ? "ASCII text" : "Unicode text, UTF-8 text";
+    if (len > 2 && d[0] == '#' && d[1] == '!') {
+        const uint8_t *e = memchr(d, '\n', len);
+        size_t ll = e ? (size_t)(e - d) : len;
+        char line[256];
+        snprintf(line, sizeof(line), "%.*s", (int)(ll < 255 ? ll : 255), (const char *)d + 2);
+        char *w = line + strspn(line, " "), *sp = strchr(w, ' ');
+        const char *prog = strrchr(w, '/') ? strrchr(w, '/') + 1 : w;
+        char pb[64];
+        snprintf(pb, sizeof(pb), "%.*s", sp ? (int)(sp - prog) : 63, prog);
+        if (!strcmp(pb, "env") && sp)
+            snprintf(pb, sizeof(pb), "%.*s", (int)strcspn(sp + 1, " "), sp + 1);
+        for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
+            if (!strcmp(pb, scripts[i].interp)) {
+                hp_buf_printf(o, "%s, %s executable", scripts[i].desc, kind);
+                goto tail;
+            }
+        hp_buf_printf(o, "a %s script, %s executable", w, kind);
+    } else
+        hp_buf_puts(o, kind);
+tail:
+    if (crlf)
+        hp_buf_puts(o, ", with CRLF line terminators");
+    else if (!nl)
+        hp_buf_puts(o, ", with no line terminators");
+}
+
+static void file_bytes(const uint8_t *d, size_t len, struct hp_buf *o)
+{
+    if (len == 0)
+        hp_buf_puts(o, "empty");
+    else if (len >= 52 && !memcmp(d, "\177ELF", 4))
+        file_elf(d, len, o);
+    else if (len >= 2 && d[0] == 0x1f && d[1] == 0x8b)
+        hp_buf_puts(o, "gzip compressed data");
+    else if (len >= 4 && !memcmp(d, "PK\003\004", 4))
+        hp_buf_puts(o, "Zip archive data");
+    else if (len >= 3 && !memcmp(d, "BZh", 3))
+        hp_buf_puts(o, "bzip2 compressed data");
+    else if (len >= 6 && !memcmp(d, "\3757zXZ\0", 6))
+        hp_buf_puts(o, "XZ compressed data, checksum CRC64");
+    else if (len >= 262 && !memcmp(d + 257, "ustar", 5))
+        hp_buf_puts(o, "POSIX tar archive (GNU)");
+    else
+        file_text(d, len, o);
+}
+
+static int cmd_file(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o;
+    bool follow = false, brief = false;
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "LhbzkNi", NULL)) != -1) {
+        if (o == 'L')
+            follow = true;
+        else if (o == 'b')
+            brief = true;
+        else if (o == '?') {
+            sh_errf(c, "file: invalid option -- '%c'\nUsage: file [-bcdEhikLlNnprsSvzZ0] [--apple] [--extension] "
+                       "[--mime-encoding]\n            [--mime-type] [-e <testname>] [-F <separator>]  [-f <namefile>]\n"
+                       "            [-m <magicfiles>] [-P <parameter=value>] [--exclude-quiet]\n"
+                       "            <file> ...\n       file -C [-m <magicfiles>]\n       file [--help]\n", g.badc);
+            return 1;
+        }
+    }
+    if (g.noperands == 0) {
+        sh_errs(c, "Usage: file [-bcdEhikLlNnprsSvzZ0] [--apple] [--extension] [--mime-encoding]\n"
+                   "            [--mime-type] [-e <testname>] [-F <separator>]  [-f <namefile>]\n"
+                   "            [-m <magicfiles>] [-P <parameter=value>] [--exclude-quiet]\n"
+                   "            <file> ...\n       file -C [-m <magicfiles>]\n       file [--help]\n");
+        return 1;
+    }
+    struct hp_buf o2, in;
+    hp_buf_init(&o2, FS_OUT_MAX);
+    hp_buf_init(&in, SH_VFS_FILE_MAX);
+    for (int i = 0; i < g.noperands; i++) {
+        const char *a = g.operands[i];
+        char p[FS_PATH_MAX];
+        struct sh_stat st;
+        if (!brief)
+            hp_buf_printf(&o2, "%s: ", a);
+        int r = strcmp(a, "-") ? fs_abs(c, a, p) : 0;
+        if (r == 0 && strcmp(a, "-"))
+            r = sh_vfs_stat(c->fs, p, follow, &st);
+        if (r < 0) {
+            hp_buf_printf(&o2, "cannot open `%s' (%s)\n", a, sh_strerror(r));
+            continue;
+        }
+        hp_buf_reset(&in);
+        if (strcmp(a, "-") == 0) {
+            hp_buf_put(&in, c->in, c->in_len);
+            file_bytes(in.data, in.len, &o2);
+        } else if (st.type == SH_FT_DIR)
+            hp_buf_puts(&o2, st.mode & 01000 ? "sticky, directory" : "directory");
+        else if (st.type == SH_FT_LNK) {
+            char t[FS_PATH_MAX];
+            if (sh_vfs_readlink(c->fs, p, t, sizeof(t)) < 0)
+                t[0] = '\0';
+            struct sh_stat ts;
+            hp_buf_printf(&o2, "%ssymbolic link to %s", sh_vfs_stat(c->fs, p, true, &ts) < 0 ? "broken " : "", t);
+        } else if (st.type == SH_FT_CHR || st.type == SH_FT_BLK)
+            hp_buf_printf(&o2, "%s special (%u/%u)", st.type == SH_FT_CHR ? "character" : "block",
+                          st.rdev_major, st.rdev_minor);
+        else if (st.type == SH_FT_FIFO)
+            hp_buf_puts(&o2, "fifo (named pipe)");
+        else if (st.type == SH_FT_SOCK)
+            hp_buf_puts(&o2, "socket");
+        else if (sh_vfs_read(c->fs, p, 0, 1 << 20, &in) < 0)
+            hp_buf_printf(&o2, "regular file, no read permission");
+        else if (in.len == 0 && st.size > 0)
+            hp_buf_puts(&o2, "empty");
+        else
+            file_bytes(in.data, in.len, &o2);
+        hp_buf_putc(&o2, '\n');
+    }
+    sh_out(c, o2.data, o2.len);
+    hp_buf_free(&o2);
+    hp_buf_free(&in);
+    return 0;
+}
+
+/* ==== stat ========================================================================================== */
+
+static const char *stat_type(const struct sh_stat *st)
+{
+    switch (st->type) {
+    case SH_FT_DIR: return "directory";
+    case SH_FT_LNK: return "symbolic link";
+    case SH_FT_CHR: return "character special file";
+    case SH_FT_BLK: return "block special file";
+    case SH_FT_FIFO: return "fifo";
+    case SH_FT_SOCK: return "socket";
+    default: return st->size ? "regular file" : "regular empty file";
+    }
+}
+
+static void stat_time(int64_t t, bool bb, struct hp_buf *o)
+{
+    struct tm tm;
+    sys_gmtime(t, &tm);
+    hp_buf_printf(o, "%04d-%02d-%02d %02d:%02d:%02d.000000000%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, bb ? "" : " +0000");
+}
+
+static void stat_format(struct sh_cmd *c, const char *fmt, const char *name, const char *path,
+                        const struct sh_stat *st, struct hp_buf *o)
+{
+    char u[64], g[64], mode[11];
+    fs_owner(c, st->uid, st->gid, false, u, g, sizeof(u));
+    fs_modestr(st, mode);
+    for (const char *p = fmt; *p; p++) {
+        if (*p != '%' || !p[1]) {
+            hp_buf_putc(o, (uint8_t)*p);
+            continue;
+        }
+        switch (*++p) {
+        case 's': hp_buf_printf(o, "%llu", (unsigned long long)st->size); break;
+        case 'a': hp_buf_printf(o, "%o", st->mode & 07777); break;
+        case 'A': hp_buf_puts(o, mode); break;
+        case 'n': hp_buf_puts(o, name); break;
+        case 'N':
+            fs_quote(o, name);
+            if (st->type == SH_FT_LNK) {
+                char t[FS_PATH_MAX];
+                if (sh_vfs_readlink(c->fs, path, t, sizeof(t)) >= 0) {
+                    hp_buf_puts(o, " -> ");
+                    fs_quote(o, t);
+                }
+            }
+            break;
+        case 'U': hp_buf_puts(o, u); break;
+        case 'G': hp_buf_puts(o, g); break;
+        case 'u': hp_buf_printf(o, "%u", st->uid); break;
+        case 'g': hp_buf_printf(o, "%u", st->gid); break;
+        case 'F': hp_buf_puts(o, stat_type(st)); break;
+        case 'i': hp_buf_printf(o, "%llu", (unsigned long long)st->ino); break;
+        case 'h': hp_buf_printf(o, "%u", st->nlink); break;
+        case 'b': hp_buf_printf(o, "%llu", (unsigned long long)fs_blocks_k(st) * 2); break;
+        case 'B': hp_buf_puts(o, "512"); break;
+        case 'o': hp_buf_puts(o, "4096"); break;
+        case 'f': hp_buf_printf(o, "%x", st->mode | (st->type == SH_FT_DIR ? 040000u : 0100000u)); break;
+        case 'X': case 'Y': case 'Z': case 'W':
+            hp_buf_printf(o, "%lld", (long long)st->mtime); break;
+        case 'x': case 'y': case 'z': case 'w': stat_time(st->mtime, fs_bb(c), o); break;
+        case 'd': hp_buf_puts(o, "2049"); break;
+        case 'D': hp_buf_puts(o, "801"); break;
+        case 't': hp_buf_printf(o, "%x", st->rdev_major); break;
+        case 'T': hp_buf_printf(o, "%x", st->rdev_minor); break;
+        case '%': hp_buf_putc(o, '%'); break;
+        default: hp_buf_putc(o, '?'); break;
+        }
+    }
+}
+
+static void stat_default(struct sh_cmd *c, const char *name, const char *path, const struct sh_stat *st,
+                         struct hp_buf *o)
+{
+    bool bb = fs_bb(c);
+    char u[64], g[64], mode[11], b1[32], b2[32], b3[32];
+    fs_owner(c, st->uid, st->gid, false, u, g, sizeof(u));
+    fs_modestr(st, mode);
+    hp_buf_puts(o, "  File: ");
+    if (bb)
+        hp_buf_printf(o, "%s", name);
+    else
+        hp_buf_puts(o, name);
+    if (st->type == SH_FT_LNK) {
+        char t[FS_PATH_MAX];
+        if (sh_vfs_readlink(c->fs, path, t, sizeof(t)) >= 0)
+            hp_buf_printf(o, " -> %s", t);
+    }
+    snprintf(b1, sizeof(b1), "%llu", (unsigned long long)st->size);
+    snprintf(b2, sizeof(b2), "%llu", (unsigned long long)fs_blocks_k(st) * 2);
+    hp_buf_printf(o, "\n  Size: %-10s\tBlocks: %-10s IO Block: %-6s %s\n", b1, b2, "4096", stat_type(st));
+    snprintf(b3, sizeof(b3), "%llu", (unsigned long long)st->ino);
+    snprintf(b1, sizeof(b1), "%u", st->nlink);
+    if (st->type == SH_FT_CHR || st->type == SH_FT_BLK)
+        hp_buf_printf(o, "Device: %s\tInode: %-11s Links: %-5s Device type: %x,%x\n", bb ? "5h/5d" : "5h/5d", b3, b1,
+                      st->rdev_major, st->rdev_minor);
+    else
+        hp_buf_printf(o, "Device: %s\tInode: %-11s Links: %s\n", "801h/2049d", b3, b1);
+    hp_buf_printf(o, "Access: (%04o/%s)  Uid: (%5u/%8s)   Gid: (%5u/%8s)\n", st->mode & 07777, mode, st->uid, u,
+                  st->gid, g);
+    static const char *lbl[] = { "Access: ", "Modify: ", "Change: " };
+    for (int i = 0; i < 3; i++) {
+        hp_buf_puts(o, lbl[i]);
+        stat_time(st->mtime, bb, o);
+        hp_buf_putc(o, '\n');
+    }
+    if (!bb) {
+        hp_buf_puts(o, " Birth: ");
+        stat_time(st->mtime, bb, o);
+        hp_buf_putc(o, '\n');
+    }
+}
+
+static int cmd_stat(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool follow = false, bb = fs_bb(c), printf_mode = false;
+    const char *fmt = NULL;
+    static const struct sys_longopt lo[] = {
+        { "dereference", 0, 'L' }, { "format", 1, 'c' }, { "printf", 1, 'P' }, { "terse", 0, 't' },
+        { "file-system", 0, 'f' }, { NULL, 0, 0 },
+    };
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "Lc:tf", bb ? NULL : lo)) != -1) {
+        if (o == 'L')
+            follow = true;
+        else if (o == 'c' || o == 'P') {
+            fmt = g.optarg;
+            printf_mode = o == 'P';
+        } else if (o != 't' && o != 'f')
+            return fs_badopt(c, &g, "[-ltf] [-c FMT] FILE...\n\nDisplay file status\n");
+    }
+    if (g.noperands == 0)
+        return fs_usage(c, "missing operand", "[-ltf] [-c FMT] FILE...\n\nDisplay file status\n");
+    struct hp_buf out;
+    hp_buf_init(&out, FS_OUT_MAX);
+    for (int i = 0; i < g.noperands; i++) {
+        char p[FS_PATH_MAX];
+        struct sh_stat st;
+        int r = fs_abs(c, g.operands[i], p);
+        if (r == 0)
+            r = sh_vfs_stat(c->fs, p, follow, &st);
+        if (r < 0) {
+            sh_out(c, out.data, out.len);
+            hp_buf_reset(&out);
+            fs_perr(c, "cannot statx", "can't stat", g.operands[i], r);
+            rc = 1;
+            continue;
+        }
+        if (fmt) {
+            stat_format(c, fmt, g.operands[i], p, &st, &out);
+            if (!printf_mode)
+                hp_buf_putc(&out, '\n');
+        } else
+            stat_default(c, g.operands[i], p, &st, &out);
+    }
+    sh_out(c, out.data, out.len);
+    hp_buf_free(&out);
+    return rc;
+}
+
+/* ==== dd ============================================================================================= */
+
+/* dd numbers: N[c w b kB K MB M GB G] and products "2x512"; false on junk. */
+static bool dd_num(const char *s, uint64_t *out)
+{
+    static const struct { const char *suf; uint64_t mul; } sfx[] = {
+        { "", 1 }, { "c", 1 }, { "w", 2 }, { "b", 512 }, { "kB", 1000 }, { "K", 1024 }, { "k", 1024 },
+        { "KiB", 1024 }, { "MB", 1000000 }, { "M", 1u << 20 }, { "MiB", 1u << 20 }, { "xM", 1u << 20 },
+        { "GB", 1000000000 }, { "G", 1u << 30 }, { "GiB", 1u << 30 },
+    };
+    if (*s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    const char *x = strchr(end, 'x');
+    char suf[8];
+    size_t sl = x ? (size_t)(x - end) : strlen(end);
+    if (sl >= sizeof(suf))
+        return false;
+    memcpy(suf, end, sl);
+    suf[sl] = '\0';
+    for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
+        if (!strcmp(suf, sfx[i].suf)) {
+            if (v > UINT64_MAX / sfx[i].mul)
+                return false;
+            v *= sfx[i].mul;
+            if (x) {
+                uint64_t w;
+                if (!dd_num(x + 1, &w) || (w && v > UINT64_MAX / w))
+                    return false;
+                v *= w;
+            }
+            *out = v;
+            return true;
+        }
+    return false;
+}
+
+/* "2.0 MB" style (GNU human, SI or IEC, one decimal under 10). */
+static void dd_human(double v, bool iec, char *out, size_t n)
+{
+    static const char *si[] = { "", "kB", "MB", "GB", "TB" }, *bi[] = { "", "KiB", "MiB", "GiB", "TiB" };
+    double base = iec ? 1024 : 1000;
+    int u = 0;
+    while (v >= base && u < 4) {
+        v /= base;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, n, "%.0f %s", v, iec ? "B" : "B");
+    else if (v < 10)
+        snprintf(out, n, "%.1f %s", v, iec ? bi[u] : si[u]);
+    else
+        snprintf(out, n, "%.0f %s", v, iec ? bi[u] : si[u]);
+}
+
+static void dd_report(struct sh_cmd *c, uint64_t in_full, uint64_t in_part, uint64_t out_full, uint64_t out_part,
+                      uint64_t bytes, bool noxfer)
+{
+    bool bb = fs_bb(c);
+    sh_errf(c, "%llu+%llu records in\n%llu+%llu records out\n", (unsigned long long)in_full,
+            (unsigned long long)in_part, (unsigned long long)out_full, (unsigned long long)out_part);
+    if (noxfer)
+        return;
+    double secs = 0.000087 + (double)bytes / 1.1e9 + (double)((c->now_s % 97) * 3) / 1e6;
+    double rate = (double)bytes / secs;
+    char r[32], s1[32], s2[32];
+    if (bb) {
+        dd_human((double)bytes, true, s1, sizeof(s1));
+        dd_human(rate, true, r, sizeof(r));
+        char *sp;
+        while ((sp = strchr(s1, ' ')) != NULL)
+            memmove(sp, sp + 1, strlen(sp));
+        while ((sp = strchr(r, ' ')) != NULL)
+            memmove(sp, sp + 1, strlen(sp));
+        sh_errf(c, "%llu bytes (%s) copied, %f seconds, %s/s\n", (unsigned long long)bytes, s1, secs, r);
+        return;
+    }
+    dd_human(rate, false, r, sizeof(r));
+    if (bytes == 0)
+        snprintf(r, sizeof(r), "0.0 kB");
+    if (bytes < 1000)
+        sh_errf(c, "%llu byte%s copied, %g s, %s/s\n", (unsigned long long)bytes, bytes == 1 ? "" : "s", secs, r);
+    else if (bytes < 1024) {
+        dd_human((double)bytes, false, s1, sizeof(s1));
+        sh_errf(c, "%llu bytes (%s) copied, %g s, %s/s\n", (unsigned long long)bytes, s1, secs, r);
+    } else {
+        dd_human((double)bytes, false, s1, sizeof(s1));
+        dd_human((double)bytes, true, s2, sizeof(s2));
+        sh_errf(c, "%llu bytes (%s, %s) copied, %g s, %s/s\n", (unsigned long long)bytes, s1, s2, secs, r);
+    }
+}
+
+static int cmd_dd(struct sh_cmd *c)
+{
+    bool bb = fs_bb(c), notrunc = false, noxfer = false, quiet = false;
+    const char *inf = NULL, *outf = NULL;
+    uint64_t ibs = 512, obs = 512, count = UINT64_MAX, skip = 0, seek = 0;
+    for (int i = 1; i < c->argc; i++) {
+        const char *a = c->argv[i], *eq = strchr(a, '=');
+        static const char *const keys[] = { "if", "of", "bs", "ibs", "obs", "count", "skip", "seek", "conv",
+                                            "status", "iflag", "oflag", NULL };
+        int k = -1;
+        for (int j = 0; eq && keys[j]; j++)
+            if (strlen(keys[j]) == (size_t)(eq - a) && !strncmp(a, keys[j], (size_t)(eq - a)))
+                k = j;
+        if (k < 0) {
+            if (bb)
+                return sys_usage_bb(c, "dd", NULL, "[if=FILE] [of=FILE] [ibs=N obs=N/bs=N] [count=N] "
+                                                   "[skip=N] [seek=N]\n\t[conv=notrunc|noerror|sync|fsync] "
+                                                   "[iflag=skip_bytes|fullblock|direct] [oflag=seek_bytes|append|direct]\n");
+            sh_errf(c, "dd: unrecognized operand '%s'\nTry 'dd --help' for more information.\n", a);
+            return 1;
+        }
+        const char *v = eq + 1;
+        uint64_t n = 0;
+        if (k >= 2 && k <= 7 && (!dd_num(v, &n) || ((k <= 4) && n == 0))) {
+            sh_errf(c, bb ? "dd: invalid number '%s'\n" : "dd: invalid number: '%s'\n", v);
+            return 1;
+        }
+        switch (k) {
+        case 0: inf = v; break;
+        case 1: outf = v; break;
+        case 2: ibs = obs = n; break;
+        case 3: ibs = n; break;
+        case 4: obs = n; break;
+        case 5: count = n; break;
+        case 6: skip = n; break;
+        case 7: seek = n; break;
+        case 8: notrunc = strstr(v, "notrunc") != NULL; break;
+        case 9: noxfer = !strcmp(v, "noxfer"); quiet = !strcmp(v, "none"); break;
+        default: break;
+        }
+    }
+    /* what is read: count blocks of ibs after skip blocks, capped */
+    uint64_t want = count == UINT64_MAX || count > FS_DD_MAX / ibs + 1 ? FS_DD_MAX : count * ibs;
+    if (want > FS_DD_MAX)
+        want = FS_DD_MAX;
+    uint64_t off = skip > FS_DD_MAX / ibs + 1 ? (uint64_t)FS_DD_MAX * 2 : skip * ibs;
+    struct hp_buf in;
+    hp_buf_init(&in, FS_DD_MAX + 1);
+    if (!inf || !strcmp(inf, "-")) {
+        if (off < c->in_len)
+            hp_buf_put(&in, c->in + off, c->in_len - off < want ? c->in_len - off : want);
+    } else {
+        char p[FS_PATH_MAX];
+        int r = fs_abs(c, inf, p);
+        long n = r < 0 ? r : sh_vfs_read(c->fs, p, off, (size_t)want, &in);
+        if (n < 0) {
+            fs_perr(c, "failed to open", "can't open", inf, (int)n);
+            hp_buf_free(&in);
+            return 1;
+        }
+    }
+    size_t len = in.len > want ? (size_t)want : in.len;
+    int rc = 0;
+    if (outf) {
+        char p[FS_PATH_MAX];
+        int r = fs_abs(c, outf, p);
+        uint64_t at = seek > FS_DD_MAX / obs + 1 ? (uint64_t)FS_DD_MAX * 2 : seek * obs;
+        struct hp_buf cur;
+        hp_buf_init(&cur, SH_VFS_FILE_MAX);
+        if (r == 0 && (at > 0 || notrunc))
+            sh_vfs_read(c->fs, p, 0, 0, &cur);
+        uint64_t end = at + len;
+        if (r == 0 && end <= SH_VFS_FILE_MAX) {
+            size_t keep = notrunc && cur.len > end ? cur.len : (size_t)end;
+            if (cur.len < keep) {
+                size_t z = keep - cur.len;
+                if (hp_buf_reserve(&cur, z)) {
+                    memset(cur.data + cur.len, 0, z);
+                    cur.len += z;
+                }
+            }
+            if (cur.len >= end) {
+                memcpy(cur.data + at, in.data, len);
+                cur.len = keep;
+                long w = sh_vfs_write(c->fs, p, cur.data, cur.len, SH_O_CREAT | SH_O_TRUNC, 0644);
+                r = w < 0 ? (int)w : 0;
+            } else
+                r = -EFBIG;
+        } else if (r == 0)
+            r = -EFBIG;
+        hp_buf_free(&cur);
+        if (r < 0) {
+            fs_perr(c, "failed to open", "can't open", outf, r);
+            hp_buf_free(&in);
+            return 1;
+        }
+    } else
+        sh_out(c, in.data, len);
+    if (!quiet)
+        dd_report(c, len / ibs, len % ibs ? 1 : 0, len / obs, len % obs ? 1 : 0, len, noxfer);
+    hp_buf_free(&in);
+    return rc;
+}
+
+/* ==== du ============================================================================================= */
+
+struct du_ctx {
+    struct sh_cmd *c;
+    bool summary, human, all;
+    unsigned visited;
+    struct hp_buf *out;
+};
+
+static void du_line(struct du_ctx *x, uint64_t k, const char *shown)
+{
+    char b[32];
+    if (x->human)
+        fs_human(k * 1024, b, sizeof(b));
+    else
+        snprintf(b, sizeof(b), "%llu", (unsigned long long)k);
+    hp_buf_printf(x->out, "%s\t%s\n", b, shown);
+}
+
+static uint64_t du_walk(struct du_ctx *x, const char *p, const char *shown, const struct sh_stat *st, int depth)
+{
+    uint64_t k = fs_blocks_k(st);
+    if (x->visited++ >= FS_WALK_MAX)
+        return k;
+    if (st->type == SH_FT_DIR && depth < FS_DEPTH_MAX) {
+        struct name_list l = { 0 };
+        sh_vfs_list(x->c->fs, p, name_list_fn, &l);
+        for (size_t i = 0; i < l.n; i++) {
+            char p1[FS_PATH_MAX], s1[FS_PATH_MAX];
+            struct sh_stat cs;
+            if (fs_join(p1, p, l.v[i]) < 0 || fs_join(s1, shown, l.v[i]) < 0 ||
+                sh_vfs_stat(x->c->fs, p1, false, &cs) < 0)
+                continue;
+            k += du_walk(x, p1, s1, &cs, depth + 1);
+        }
+        name_list_free(&l);
+        if (!x->summary || depth == 0)
+            du_line(x, k, shown);
+    } else if (depth == 0 || (x->all && !x->summary))
+        du_line(x, k, shown);
+    return k;
+}
+
+static int cmd_du(struct sh_cmd *c)
+{
+    struct sys_getopt g;
+    int o, rc = 0;
+    bool total = false;
+    struct hp_buf out;
+    struct du_ctx x = { .c = c, .out = &out };
+    static const struct sys_longopt lo[] = {
+        { "summarize", 0, 's' }, { "human-readable", 0, 'h' }, { "all", 0, 'a' }, { "total", 0, 'c' },
+        { "max-depth", 1, 'd' }, { NULL, 0, 0 },
+    };
+    sys_getopt_init(&g, c->argc, c->argv, false);
+    while ((o = sys_getopt(&g, "shakcmxLd:", fs_bb(c) ? NULL : lo)) != -1) {
+        if (o == 's')
+            x.summary = true;
+        else if (o == 'h')
+            x.human = true;
+        else if (o == 'a')
+            x.all = true;
+        else if (o == 'c')
+            total = true;
+        else if (!strchr("kmxLd", o) || o == '?')
+            return fs_badopt(c, &g, "[-aHLdclsxhmk] [FILE]...\n\nSummarize disk space used for FILEs (or directories)\n");
+    }
+    char *dot = ".";
+    char **ops = g.noperands ? g.operands : &dot;
+    int n = g.noperands ? g.noperands : 1;
+    uint64_t sum = 0;
+    hp_buf_init(&out, FS_OUT_MAX);
+    for (int i = 0; i < n; i++) {
+        char p[FS_PATH_MAX];
+        struct sh_stat st;
+        int r = fs_abs(c, ops[i], p);
+        if (r == 0)
+            r = sh_vfs_stat(c->fs, p, false, &st);
+        if (r < 0) {
+            sh_out(c, out.data, out.len);
+            hp_buf_reset(&out);
+            fs_perr(c, "cannot access", NULL, ops[i], r);
+            rc = 1;
+            continue;
+        }
+        sum += du_walk(&x, p, ops[i], &st, 0);
+    }
+    if (total)
+        du_line(&x, sum, "total");
+    sh_out(c, out.data, out.len);
+    hp_buf_free(&out);
+    return rc;
+}
+
+/* ==== find ============================================================================================ */
+
+
+
+enum fp_kind { FP_NAME, FP_INAME, FP_TYPE, FP_PERM, FP_SIZE, FP_EMPTY, FP_PATH, FP_PRINT, FP_EXEC, FP_DELETE,
+               FP_OR, FP_TRUE };
+
+struct fp {
+    enum fp_kind k;
+    bool neg;
+    const char *arg;
+    char perm_op;                 /* '=', '-', '/' */
+    unsigned mode;
+    char size_op;                 /* '=', '+', '-' */
+    uint64_t size_n, size_unit;
+    int exec_start, exec_end;     /* argv indexes of the command of -exec */
+    bool exec_plus;
+};
+
+#define FP_MAX 64
+
+struct find_ctx {
+    struct sh_cmd *c;
+    struct fp p[FP_MAX];
+    int np;
+    int mindepth, maxdepth;
+    bool has_action;
+    unsigned visited;
+    struct hp_buf *out;
+    struct name_list plus, del;   /* -exec ... {} + paths; -delete paths */
+    int rc;
+};
+
+static bool fp_test(struct find_ctx *x, const struct fp *p, const char *path, const char *name,
+                    const struct sh_stat *st)
+{
+    switch (p->k) {
+    case FP_NAME: return fnmatch(p->arg, name, 0) == 0;
+    case FP_INAME: return fnmatch(p->arg, name, FNM_CASEFOLD) == 0;
+    case FP_PATH: return fnmatch(p->arg, path, 0) == 0;
+    case FP_TYPE: {
+        static const char t[] = { [SH_FT_REG] = 'f', [SH_FT_DIR] = 'd', [SH_FT_LNK] = 'l', [SH_FT_CHR] = 'c',
+                                  [SH_FT_BLK] = 'b', [SH_FT_FIFO] = 'p', [SH_FT_SOCK] = 's' };
+        return strchr(p->arg, t[st->type]) != NULL;
+    }
+    case FP_PERM: {
+        unsigned m = st->mode & 07777;
+        return p->perm_op == '-' ? (m & p->mode) == p->mode : p->perm_op == '/' ? (p->mode == 0 || (m & p->mode))
+                                                                               : m == p->mode;
+    }
+    case FP_SIZE: {
+        uint64_t u = p->size_unit, v = u == 1 ? st->size : (st->size + u - 1) / u;
+        return p->size_op == '+' ? v > p->size_n : p->size_op == '-' ? v < p->size_n : v == p->size_n;
+    }
+    case FP_EMPTY: return st->type == SH_FT_DIR ? false : st->type == SH_FT_REG && st->size == 0;
+    case FP_PRINT: hp_buf_printf(x->out, "%s\n", path); return true;
+    case FP_DELETE: name_list_fn(&x->del, path, st); return true;
+    case FP_EXEC: {
+        struct sh_cmd *c = x->c;
+        if (p->exec_plus) {
+            name_list_fn(&x->plus, path, st);
+            return true;
+        }
+        int n = p->exec_end - p->exec_start;
+        char **av = calloc((size_t)n + 1, sizeof(char *));
+        char **own = calloc((size_t)n + 1, sizeof(char *));
+        if (!av || !own) {
+            free(av);
+            free(own);
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            const char *a = c->argv[p->exec_start + i], *b = strstr(a, "{}");
+            if (b) {
+                size_t need = strlen(a) + strlen(path) + 1;
+                own[i] = malloc(need);
+                if (own[i])
+                    snprintf(own[i], need, "%.*s%s%s", (int)(b - a), a, path, b + 2);
+                av[i] = own[i] ? own[i] : (char *)a;
+            } else
+                av[i] = (char *)a;
+        }
+        sh_out(c, x->out->data, x->out->len);
+        hp_buf_reset(x->out);
+        int r = sh_run_argv(c, n, av);
+        for (int i = 0; i < n; i++)
+            free(own[i]);
+        free(own);
+        free(av);
+        return r == 0;
+    }
+    default: return true;
+    }
+}
+
+/* OR of AND groups; a group matches when all its primaries do. */
+static void find_eval(struct find_ctx *x, const char *path, const char *name, const struct sh_stat *st)
+{
+    bool group = true;
+    for (int i = 0; i < x->np; i++) {
+        if (x->p[i].k == FP_OR) {
+            if (group)
+                break;
+            group = true;
+            continue;
+        }
+        if (!group)
+            continue;
+        bool r = fp_test(x, &x->p[i], path, name, st);
+        group = x->p[i].neg ? !r : r;
+    }
+    if (group && !x->has_action)
+        hp_buf_printf(x->out, "%s\n", path);
+}
+
+static void find_walk(struct find_ctx *x, const char *p, const char *shown, const char *name, int depth)
+{
+    struct sh_cmd *c = x->c;
+    struct sh_stat st;
+    if (x->visited++ >= FS_WALK_MAX || !hp_buf_ok(x->out))
+        return;
+    int r = sh_vfs_stat(c->fs, p, false, &st);
+    if (r < 0) {
+        sh_out(c, x->out->data, x->out->len);
+        hp_buf_reset(x->out);
+        if (fs_bb(c))
+            fs_perr(c, NULL, NULL, shown, r);
+        else
+            sh_errf(c, "find: '%s': %s\n", shown, sh_strerror(r));
+        x->rc = 1;
+        return;
+    }
+    if (depth >= x->mindepth)
+        find_eval(x, shown, name, &st);
+    if (st.type != SH_FT_DIR || depth >= x->maxdepth || depth >= FS_DEPTH_MAX)
+        return;
+    struct name_list l = { 0 };
+    long n = sh_vfs_list(c->fs, p, name_list_fn, &l);
+    if (n < 0) {
+        sh_out(c, x->out->data, x->out->len);
+        hp_buf_reset(x->out);
+        sh_errf(c, fs_bb(c) ? "find: %s: %s\n" : "find: '%s': %s\n", shown, sh_strerror((int)n));
+        x->rc = 1;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        char p1[FS_PATH_MAX], s1[FS_PATH_MAX];
+        if (fs_join(p1, p, l.v[i]) == 0 && fs_join(s1, shown, l.v[i]) == 0)
+            find_walk(x, p1, s1, l.v[i], depth + 1);
+    }
+    name_list_free(&l);
+}
+
+static int find_bad(struct sh_cmd *c, const char *fmt, const char *arg)
+{
+    if (fs_bb(c)) {
+        if (strstr(fmt, "missing"))
+            sh_errf(c, "find: '%s' requires an argument\n", arg);
+        else
+            sh_errf(c, "find: unrecognized: %s\n", arg);
+        return sys_usage_bb(c, "find", NULL, "[-HL] [PATH]... [OPTIONS] [ACTIONS]\n");
+    }
+    sh_errf(c, fmt, arg);
+    return 1;
+}
+
+static int find_parse(struct find_ctx *x, int i)
+{
+    struct sh_cmd *c = x->c;
+    bool neg = false;
+    for (; i < c->argc; i++) {
+        const char *a = c->argv[i];
+        if (x->np >= FP_MAX - 1)
+            return find_bad(c, "find: too many arguments: '%s'\n", a);
+        struct fp *p = &x->p[x->np];
+        memset(p, 0, sizeof(*p));
+        if (!strcmp(a, "!") || !strcmp(a, "-not")) {
+            neg = !neg;
+            continue;
+        }
+        if (!strcmp(a, "-a") || !strcmp(a, "-and") || !strcmp(a, "(") || !strcmp(a, ")"))
+            continue;
+        if (!strcmp(a, "-o") || !strcmp(a, "-or")) {
+            p->k = FP_OR;
+            x->np++;
+            continue;
+        }
+        if (!strcmp(a, "-xdev") || !strcmp(a, "-mount") || !strcmp(a, "-depth") || !strcmp(a, "-follow") ||
+            !strcmp(a, "-noleaf") || !strcmp(a, "-true"))
+            continue;
+        static const char *const witharg[] = { "-name", "-iname", "-type", "-perm", "-size", "-maxdepth",
+                                               "-mindepth", "-path", "-wholename", "-user", "-group", "-mtime",
+                                               "-newer", "-uid", "-gid", "-mmin", "-regex", NULL };
+        bool needs = false;
+        for (int k = 0; witharg[k]; k++)
+            needs |= !strcmp(a, witharg[k]);
+        const char *v = needs ? (i + 1 < c->argc ? c->argv[++i] : NULL) : NULL;
+        if (needs && !v)
+            return find_bad(c, "find: missing argument to `%s'\n", a);
+        p->neg = neg;
+        neg = false;
+        if (!strcmp(a, "-maxdepth") || !strcmp(a, "-mindepth")) {
+            long d;
+            if (!sh_parse_long(v, &d) || d < 0)
+                return find_bad(c, "find: Expected a positive decimal integer argument to %s\n", a);
+            *(a[2] == 'a' ? &x->maxdepth : &x->mindepth) = d > 1000 ? 1000 : (int)d;
+            continue;
+        }
+        if (!strcmp(a, "-name") || !strcmp(a, "-iname") || !strcmp(a, "-path") || !strcmp(a, "-wholename")) {
+            if (strlen(v) > 1024)
+                return find_bad(c, "find: pattern too long: '%s'\n", "...");
+            p->k = a[1] == 'n' ? FP_NAME : a[1] == 'i' ? FP_INAME : FP_PATH;
+            p->arg = v;
+        } else if (!strcmp(a, "-type")) {
+            if (strspn(v, "fdlcbps,") != strlen(v) || !*v)
+                return find_bad(c, "find: Unknown argument to -type: %s\n", v);
+            p->k = FP_TYPE;
+            p->arg = v;
+        } else if (!strcmp(a, "-perm")) {
+            const char *m = v;
+            p->perm_op = (*m == '-' || *m == '/' || *m == '+') ? (*m == '+' ? '/' : *m) : '=';
+            if (p->perm_op != '=')
+                m++;
+            if (!fs_mode_parse(m, 0, false, &p->mode))
+                return find_bad(c, "find: invalid mode `%s'\n", v);
+            p->k = FP_PERM;
+        } else if (!strcmp(a, "-size")) {
+            const char *s = v;
+            p->size_op = (*s == '+' || *s == '-') ? *s++ : '=';
+            char *end;
+            p->size_n = strtoull(s, &end, 10);
+            static const char units[] = "bcwkMG";
+            static const uint64_t mul[] = { 512, 1, 2, 1024, 1u << 20, 1u << 30 };
+            const char *u = *end ? strchr(units, *end) : units;
+            if (end == s || !u || (*end && end[1]))
+                return find_bad(c, "find: invalid -size type `%s'\n", v);
+            p->size_unit = mul[u - units];
+            p->k = FP_SIZE;
+        } else if (!strcmp(a, "-empty"))
+            p->k = FP_EMPTY;
+        else if (!strcmp(a, "-print") || !strcmp(a, "-print0") || !strcmp(a, "-ls")) {
+            p->k = FP_PRINT;
+            x->has_action = true;
+        } else if (!strcmp(a, "-delete")) {
+            p->k = FP_DELETE;
+            x->has_action = true;
+        } else if (!strcmp(a, "-exec") || !strcmp(a, "-execdir") || !strcmp(a, "-ok")) {
+            int j = i + 1;
+            while (j < c->argc && strcmp(c->argv[j], ";") && !(strcmp(c->argv[j], "+") == 0 &&
+                                                               !strcmp(c->argv[j - 1], "{}")))
+                j++;
+            if (j >= c->argc || j == i + 1)
+                return find_bad(c, "find: missing argument to `%s'\n", a);
+            p->k = FP_EXEC;
+            p->exec_start = i + 1;
+            p->exec_end = j;
+            p->exec_plus = !strcmp(c->argv[j], "+");
+            if (p->exec_plus)
+                p->exec_end--;        /* the "{}" is replaced by every path */
+            x->has_action = true;
+            i = j;
+        } else if (needs)
+            p->k = FP_TRUE;           /* -user, -mtime, ... accepted, not evaluated */
+        else
+            return find_bad(c, "find: unknown predicate `%s'\n", a);
+        x->np++;
+    }
+    return 0;
+}
+
+static void find_finish(struct find_ctx *x)
+{
+    struct sh_cmd *c = x->c;
+    sh_out(c, x->out->data, x->out->len);
+    hp_buf_reset(x->out);
+    for (int i = 0; i < x->np; i++) {
+        const struct fp *p = &x->p[i];
+        if (p->k != FP_EXEC || !p->exec_plus || !x->plus.n)
+            continue;
+        int n = p->exec_end - p->exec_start;
+        size_t total = (size_t)n + x->plus.n;
+        char **av = calloc(total + 1, sizeof(char *));
+        if (!av)
+            break;
+        for (int k = 0; k < n; k++)
+            av[k] = c->argv[p->exec_start + k];
+        for (size_t k = 0; k < x->plus.n; k++)
+            av[(size_t)n + k] = x->plus.v[k];
+        sh_run_argv(c, (int)total, av);
+        free(av);
+    }
+    for (size_t k = x->del.n; k-- > 0;) {
+        char ap[FS_PATH_MAX];
+        struct sh_stat st;
+        if (fs_abs(c, x->del.v[k], ap) < 0 || sh_vfs_stat(c->fs, ap, false, &st) < 0)
+            continue;
+        int r = st.type == SH_FT_DIR ? sh_vfs_rmdir(c->fs, ap) : sh_vfs_unlink(c->fs, ap);
+        if (r < 0) {
+            fs_perr(c, "cannot delete", NULL, x->del.v[k], r);
+            x->rc = 1;
+        }
+    }
+}
+
+static int cmd_find(struct sh_cmd *c)
+{
+    struct hp_buf out;
+    struct find_ctx *x = calloc(1, sizeof(*x));
+    if (!x)
+        return 1;
+    x->c = c;
+    x->out = &out;
+    x->maxdepth = FS_DEPTH_MAX;
+    int i = 1;
+    while (i < c->argc && (!strcmp(c->argv[i], "-H") || !strcmp(c->argv[i], "-L") || !strcmp(c->argv[i], "-P")))
+        i++;
+    int first = i;
+    while (i < c->argc && c->argv[i][0] != '-' && strcmp(c->argv[i], "!") && strcmp(c->argv[i], "("))
+        i++;
+    int nstart = i - first;
+    if (find_parse(x, i)) {
+        free(x);
+        return 1;
+    }
+    hp_buf_init(&out, FS_OUT_MAX);
+    for (int k = 0; k < (nstart ? nstart : 1); k++) {
+        const char *s = nstart ? c->argv[first + k] : ".";
+        char p[FS_PATH_MAX];
+        if (fs_abs(c, s, p) == 0)
+            find_walk(x, p, s, fs_base(s), 0);
+    }
+    find_finish(x);
+    hp_buf_free(&out);
+    name_list_free(&x->plus);
+    name_list_free(&x->del);
+    int rc = x->rc;
+    free(x);
+    return rc;
+}
 
 const struct sh_cmd_def sh_cmds_fs[] = {
+    { "basename", cmd_basename, false }, { "cat", cmd_cat, false }, { "chgrp", cmd_chgrp, false },
+    { "chmod", cmd_chmod, false }, { "chown", cmd_chown, false }, { "cp", cmd_cp, false },
+    { "dd", cmd_dd, false }, { "dirname", cmd_dirname, false }, { "du", cmd_du, false },
+    { "file", cmd_file, false }, { "find", cmd_find, false }, { "head", cmd_head, false },
+    { "ln", cmd_ln, false }, { "ls", cmd_ls, false }, { "md5sum", cmd_sum, false },
+    { "mkdir", cmd_mkdir, false }, { "mktemp", cmd_mktemp, false }, { "mv", cmd_mv, false },
+    { "readlink", cmd_readlink, false }, { "realpath", cmd_realpath, false }, { "rm", cmd_rm, false },
+    { "rmdir", cmd_rmdir, false }, { "sha1sum", cmd_sum, false }, { "sha224sum", cmd_sum, false },
+    { "sha256sum", cmd_sum, false }, { "sha384sum", cmd_sum, false }, { "sha512sum", cmd_sum, false },
+    { "stat", cmd_stat, false }, { "sync", cmd_sync, false }, { "tail", cmd_tail, false },
+    { "touch", cmd_touch, false }, { "wc", cmd_wc, false }, { "which", cmd_which, false },
     { NULL, NULL, false },
 };

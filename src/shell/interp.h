@@ -71,6 +71,10 @@ bool hp_interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lin
                     const uint8_t *line, size_t len);
 /* The last line left a construct open: the shell prompts PS2 ("> "). */
 bool hp_interp_incomplete(const struct hp_interp *it);
+/* End of input (exec string done, EOF on a script's stdin): an open
+ * construct is now bash's "syntax error: unexpected end of file" (and an
+ * open here-document ends at it).  Returns false when the shell ends. */
+bool hp_interp_eof(struct hp_interp *it, enum hp_interp_mode mode);
 /* $?: the status of the last command (the exit status once the shell ended). */
 int hp_interp_status(const struct hp_interp *it);
 void hp_interp_set_status(struct hp_interp *it, int status);   /* e.g. 130 after ^C */

@@ -16,8 +16,19 @@
  * to term.write in one piece (16 KiB at most at a time).
  *
  * Events: command.input for every line that is not blank (the exec string
- * as one event), command.failed (field "input": the command's text) for
- * every command that was not found.  Both carry the exact bytes.
+ * as one event), with "input" (the exact bytes) and "commands" (the argv
+ * of every simple command the line ran, after expansion: 64 at most, then
+ * "commands_truncated").  Because the argv are known only once the line has
+ * run, the event is built afterwards but stamped with the time the line
+ * arrived, and every event the line caused meanwhile (command.failed for a
+ * command that was not found, session.file_download for a URL a program
+ * asked for, session.file_upload for a file the attacker wrote, see vfs.h)
+ * is held and published right after it, so a reader sees cause before
+ * effect.  Files still unsaved when the session ends are captured then.
+ *
+ * Multi-line constructs (if ... fi, here-documents, open quotes) are
+ * completed over several lines with bash's PS2 prompt "> "; blank lines
+ * inside them are passed on, since they belong to a here-document.
  *
  * Life cycle: when the shell ends it calls term.exit exactly once and as its
  * very last action, because the front-end may free the shell in there.
@@ -29,15 +40,21 @@
 #include <time.h>
 #include "shell.h"
 #include "interp.h"
+#include "persona.h"
+#include "../capture/store.h"
 #include "linedisc.h"
 #include "buf.h"
 #include "event.h"
+#include "output.h"
 #include "reader.h"
 #include "util.h"
 
 #define SHELL_FLUSH_AT     (16 * 1024)
 #define SHELL_SCRIPT_LINE  (64 * 1024)    /* stdin lines in script mode */
 #define SHELL_NAME_MAX     255            /* user and host names kept */
+#define SHELL_ARGV_MAX     64             /* simple commands listed in one command.input */
+#define SHELL_ARGV_BYTES   (16 * 1024)    /* bytes of argv kept for one command.input */
+#define SHELL_PENDING_MAX  256            /* events held during one line; more are published at once */
 
 /* bash 5.2 turns bracketed paste on before each prompt and off after Enter. */
 #define BP_ON  "\x1b[?2004h"
@@ -61,6 +78,16 @@ struct hp_shell {
     char *motd;
     char *last_from;
     int64_t last_us;
+    /* the line being run: its command.input is built once it is done */
+    char *data_dir;             /* where created files are stored; NULL: not stored */
+    bool in_line;
+    int64_t line_us;            /* when the line arrived */
+    struct hp_buf argv;         /* NUL-terminated words of the line's simple commands */
+    uint16_t argc[SHELL_ARGV_MAX];
+    size_t ncmds;
+    bool argv_truncated;
+    struct hp_event **pending;  /* grown on demand (idle sessions stay small) */
+    size_t npending, cappending;
 };
 
 /* ---- events ----------------------------------------------------------------- */
@@ -74,18 +101,70 @@ void hp_shell_set_event_hook(void (*fn)(struct hp_event *ev, void *arg), void *a
     event_hook_arg = arg;
 }
 
-static void emit_input(const struct hp_shell *sh, const char *eventid, const void *p, size_t n)
+/* Hand a finished event to the test hook or the outputs. */
+static void publish(struct hp_event *e)
+{
+    if (!e)
+        return;
+    if (event_hook)
+        event_hook(e, event_hook_arg);
+    else
+        hp_output_publish(e);
+}
+
+/* An event caused by the running line waits for the line's command.input. */
+static void finish_event(struct hp_shell *sh, struct hp_ev *ev)
+{
+    struct hp_event *e = hp_ev_finish(ev);
+    if (!e)
+        return;
+    if (sh->in_line && sh->npending == sh->cappending && sh->cappending < SHELL_PENDING_MAX) {
+        size_t nc = sh->cappending ? sh->cappending * 2 : 8;
+        struct hp_event **np = realloc(sh->pending, nc * sizeof(*np));
+        if (np) {
+            sh->pending = np;
+            sh->cappending = nc;
+        }
+    }
+    if (sh->in_line && sh->npending < sh->cappending)
+        sh->pending[sh->npending++] = e;
+    else
+        publish(e);             /* more than a line may hold: out of order rather than lost */
+}
+
+/* The line's command.input with the argv of what it ran, then what it caused. */
+static void line_done(struct hp_shell *sh, const void *p, size_t n)
 {
     struct hp_ev ev;
-    hp_ev_begin(&ev, sh->ctx, eventid);
+    hp_ev_begin_at(&ev, sh->ctx, "command.input", sh->line_us);
     hp_ev_bytes(&ev, "input", p, n);
-    if (!event_hook) {
-        hp_ev_emit(&ev);
-        return;
+    hp_ev_arr_begin(&ev, "commands");
+    const char *w = (const char *)sh->argv.data;
+    for (size_t i = 0; i < sh->ncmds; i++) {
+        hp_ev_arr_begin(&ev, NULL);
+        for (unsigned a = 0; a < sh->argc[i]; a++) {
+            hp_ev_elem_str(&ev, w);
+            w += strlen(w) + 1;
+        }
+        hp_ev_arr_end(&ev);
     }
-    struct hp_event *e = hp_ev_finish(&ev);
-    if (e)
-        event_hook(e, event_hook_arg);
+    hp_ev_arr_end(&ev);
+    if (sh->argv_truncated)
+        hp_ev_bool(&ev, "commands_truncated", true);
+    publish(hp_ev_finish(&ev));
+    for (size_t i = 0; i < sh->npending; i++)
+        publish(sh->pending[i]);
+    sh->npending = 0;
+    sh->ncmds = 0;
+    sh->argv_truncated = false;
+    hp_buf_reset(&sh->argv);
+    sh->in_line = false;
+}
+
+static void line_begin(struct hp_shell *sh)
+{
+    sh->in_line = true;
+    sh->line_us = hp_now_us();
 }
 
 static bool blank(const uint8_t *p, size_t n)
@@ -140,28 +219,87 @@ static void cooked_out(struct hp_shell *sh, const void *data, size_t n)
 }
 
 static void io_write(void *arg, const void *p, size_t n) { cooked_out(arg, p, n); }
-static void io_failed(void *arg, const void *p, size_t n) { emit_input(arg, "command.failed", p, n); }
+
+static void io_failed(void *arg, const void *p, size_t n)
+{
+    struct hp_shell *sh = arg;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, sh->ctx, "command.failed");
+    hp_ev_bytes(&ev, "input", p, n);
+    finish_event(sh, &ev);
+}
+
+/* Keep the argv of a simple command for the line's command.input. */
+static void io_command(void *arg, int argc, char *const *argv)
+{
+    struct hp_shell *sh = arg;
+    if (sh->ncmds == SHELL_ARGV_MAX) {
+        sh->argv_truncated = true;
+        return;
+    }
+    size_t need = 0;
+    for (int i = 0; i < argc; i++)
+        need += strlen(argv[i]) + 1;
+    if (argc > UINT16_MAX || sh->argv.len + need > SHELL_ARGV_BYTES) {
+        sh->argv_truncated = true;
+        return;
+    }
+    for (int i = 0; i < argc; i++)
+        hp_buf_put(&sh->argv, argv[i], strlen(argv[i]) + 1);
+    sh->argc[sh->ncmds++] = (uint16_t)argc;
+}
+
+/* A file the attacker wrote: stored by SHA-256 like an scp upload. */
+static void io_captured(void *arg, const char *path, const uint8_t *data, size_t len)
+{
+    struct hp_shell *sh = arg;
+    char sha[HP_SHA256_HEX_LEN + 1] = "";
+    bool stored = false;
+    if (sh->data_dir)
+        stored = hp_store_put(sh->data_dir, data, len, sha) == 0;
+    else
+        hp_sha256_hex(data, len, sha);
+    struct hp_ev ev;
+    hp_ev_begin(&ev, sh->ctx, "session.file_upload");
+    hp_ev_str(&ev, "filename", path);
+    hp_ev_uint(&ev, "size", len);
+    hp_ev_str(&ev, "shasum", sha);
+    if (stored) {
+        char out[16 + HP_SHA256_HEX_LEN];
+        snprintf(out, sizeof(out), "payloads/%s", sha);
+        hp_ev_str(&ev, "outfile", out);
+    } else if (sh->data_dir) {
+        hp_ev_bool(&ev, "store_failed", true);
+    }
+    hp_ev_str(&ev, "protocol_detail", "shell");
+    finish_event(sh, &ev);
+}
+
+static void io_download(void *arg, const char *tool, const char *url, const char *dest, const char *outcome)
+{
+    struct hp_shell *sh = arg;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, sh->ctx, "session.file_download");
+    hp_ev_str(&ev, "url", url);
+    hp_ev_str(&ev, "tool", tool);
+    if (dest)
+        hp_ev_str(&ev, "destfile", dest);
+    hp_ev_str(&ev, "outcome", outcome);
+    finish_event(sh, &ev);
+}
+
+static void io_event(void *arg, const char *eventid, const char *key, const char *value)
+{
+    struct hp_shell *sh = arg;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, sh->ctx, eventid);
+    if (key)
+        hp_ev_str(&ev, key, value);
+    finish_event(sh, &ev);
+}
 static void ld_echo(void *arg, const void *p, size_t n) { raw_out(arg, p, n); }
 
 /* ---- identity and banner -------------------------------------------------------- */
-
-/* Real Debian 12 (bookworm) amd64 kernel builds: ABI name and uname -v. */
-static const struct { const char *release, *version; } debian_kernels[] = {
-    { "6.1.0-18-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)" },
-    { "6.1.0-21-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03)" },
-    { "6.1.0-23-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.99-1 (2024-07-15)" },
-    { "6.1.0-25-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.106-3 (2024-08-26)" },
-    { "6.1.0-26-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.112-1 (2024-09-30)" },
-    { "6.1.0-28-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)" },
-    { "6.1.0-31-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.128-1 (2025-02-07)" },
-    { "6.1.0-32-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.129-1 (2025-03-06)" },
-    { "6.1.0-33-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.133-1 (2025-04-10)" },
-    { "6.1.0-37-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.140-1 (2025-05-22)" },
-    { "6.1.0-38-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.147-1 (2025-08-02)" },
-    { "6.1.0-47-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.170-3 (2026-05-08)" },
-    { "6.1.0-50-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.176-1 (2026-07-02)" },
-    { "6.1.0-53-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.187-1 (2026-09-07)" },
-};
 
 static const char debian_motd[] =
     "\n"
@@ -171,15 +309,6 @@ static const char debian_motd[] =
     "\n"
     "Debian GNU/Linux comes with ABSOLUTELY NO WARRANTY, to the extent\n"
     "permitted by applicable law.\n";
-
-/* FNV-1a: a stable choice per host name. */
-static uint32_t name_hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
 
 static char *copy_name(const char *s, const char *dflt)
 {
@@ -224,7 +353,8 @@ static void print_banner(struct hp_shell *sh)
 static void prompt(struct hp_shell *sh)
 {
     char p[8192];
-    size_t n = hp_interp_prompt(sh->it, p, sizeof(p));
+    size_t n = hp_interp_incomplete(sh->it) ? (size_t)snprintf(p, sizeof(p), "> ")
+                                            : hp_interp_prompt(sh->it, p, sizeof(p));
     if (sh->fancy)
         raw_puts(sh, BP_ON);
     raw_out(sh, p, n);
@@ -236,32 +366,49 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
 {
     if (!p)
         return NULL;
+    const struct hp_persona *pe = hp_persona_get(p->personality ? p->personality : "debian");
+    if (!pe)
+        return NULL;
     struct hp_shell *sh = hp_xcalloc(1, sizeof(*sh));
-    const struct hp_shell_identity *id = p->identity;
     char *user = copy_name(p->username, "root");
-    char *host = copy_name(p->hostname, "debian");
-    size_t k = name_hash(host) % HP_ARRAY_LEN(debian_kernels);
+    char *host = copy_name(p->hostname, pe->hostname);
+    const char *ip = p->ctx && p->ctx->dst_ip[0] && strcmp(p->ctx->dst_ip, "unknown") != 0 ? p->ctx->dst_ip : NULL;
+    const char *client = p->ctx && p->ctx->src_ip[0] && strcmp(p->ctx->src_ip, "unknown") != 0 ? p->ctx->src_ip : NULL;
     struct hp_interp_sys sys = {
         .user = user, .host = host,
-        .kernel_release = id && id->kernel_release ? id->kernel_release : debian_kernels[k].release,
-        .kernel_version = id && id->kernel_version ? id->kernel_version : debian_kernels[k].version,
-        .machine = id && id->machine ? id->machine : "x86_64",
+        .kernel_release = pe->kernel_release,
+        .kernel_version = pe->kernel_version,
+        .machine = pe->machine,
         .term = p->term_type,
-        .ip = p->ctx && p->ctx->dst_ip[0] && strcmp(p->ctx->dst_ip, "unknown") != 0 ? p->ctx->dst_ip : NULL,
+        .ip = ip,
+        .persona = pe,
+        .client_ip = client,
+        .tty = p->interactive ? (p->tty ? p->tty : "pts/0") : NULL,
+        .protocol = p->ctx ? p->ctx->protocol : NULL,
+        .width = p->width,
     };
-    struct hp_interp_io io = { .write = io_write, .failed = io_failed, .arg = sh };
+    struct hp_interp_io io = {
+        .write = io_write, .failed = io_failed, .command = io_command, .captured = io_captured,
+        .download = io_download, .event = io_event, .arg = sh,
+    };
     sh->term = p->term;
     sh->ctx = p->ctx;
     sh->interactive = p->interactive;
     sh->fancy = !(p->term_type && strcmp(p->term_type, "dumb") == 0);
     sh->width = p->width;
     sh->height = p->height;
+    sh->data_dir = p->data_dir ? hp_xstrdup(p->data_dir) : NULL;
+    hp_buf_init(&sh->argv, SHELL_ARGV_BYTES);
     sh->it = hp_interp_new(&sys, &io);
     hp_buf_init(&sh->out, 2 * SHELL_FLUSH_AT);
     hp_buf_init(&sh->script, SHELL_SCRIPT_LINE);
     if (sh->interactive)
         hp_ld_init(&sh->ld, sh->fancy, ld_echo, sh);
-    sh->motd = !p->motd ? default_motd(&sys) : p->motd[0] ? hp_xstrdup(p->motd) : NULL;
+    /* Debian's login prints the uname line and its motd; busybox devices
+     * rarely have an /etc/motd. */
+    const char *dflt_motd = pe->busybox ? "" : NULL;
+    const char *motd = p->motd ? p->motd : dflt_motd;
+    sh->motd = !motd ? default_motd(&sys) : motd[0] ? hp_xstrdup(motd) : NULL;
     sh->last_from = p->last_login_from ? strndup(p->last_login_from, SHELL_NAME_MAX) : NULL;
     sh->last_us = p->last_login_us;
     free(user);
@@ -273,7 +420,13 @@ void hp_shell_free(struct hp_shell *sh)
 {
     if (!sh)
         return;
-    hp_interp_free(sh->it);
+    sh->in_line = false;
+    hp_interp_free(sh->it);       /* may capture files: events go out at once */
+    for (size_t i = 0; i < sh->npending; i++)
+        hp_event_unref(sh->pending[i]);
+    free(sh->pending);
+    hp_buf_free(&sh->argv);
+    free(sh->data_dir);
     hp_ld_free(&sh->ld);
     hp_buf_free(&sh->out);
     hp_buf_free(&sh->script);
@@ -308,6 +461,23 @@ static void run(struct hp_shell *sh, enum hp_interp_mode mode, unsigned lineno, 
         end(sh);
 }
 
+/* A line typed or read: blank ones matter only inside an open construct
+ * (a here-document body); every other one is run and reported. */
+static void run_reported(struct hp_shell *sh, enum hp_interp_mode mode, unsigned lineno,
+                         const uint8_t *p, size_t n)
+{
+    bool is_blank = blank(p, n);
+    if (is_blank && !hp_interp_incomplete(sh->it))
+        return;
+    if (is_blank) {
+        run(sh, mode, lineno, p, n);
+        return;
+    }
+    line_begin(sh);
+    run(sh, mode, lineno, p, n);
+    line_done(sh, p, n);
+}
+
 void hp_shell_start(struct hp_shell *sh)
 {
     if (!sh || sh->done || !sh->interactive)
@@ -325,10 +495,7 @@ static void on_line(struct hp_shell *sh)
     const uint8_t *line = hp_ld_line(&sh->ld, &n);
     if (sh->fancy)
         raw_puts(sh, BP_OFF);
-    if (!blank(line, n)) {
-        emit_input(sh, "command.input", line, n);
-        run(sh, HP_INTERP_INTERACTIVE, 0, line, n);
-    }
+    run_reported(sh, HP_INTERP_INTERACTIVE, 0, line, n);
     if (!sh->done)
         prompt(sh);
 }
@@ -379,10 +546,7 @@ static void script_line(struct hp_shell *sh)
     const uint8_t *p = sh->script.data;
     size_t n = sh->script.len;
     sh->script_lineno++;
-    if (!blank(p, n)) {
-        emit_input(sh, "command.input", p, n);
-        run(sh, HP_INTERP_SCRIPT, sh->script_lineno, p, n);
-    }
+    run_reported(sh, HP_INTERP_SCRIPT, sh->script_lineno, p, n);
     hp_buf_reset(&sh->script);
     sh->script_over = false;
 }
@@ -427,8 +591,9 @@ void hp_shell_exec(struct hp_shell *sh, const char *cmdline, size_t len)
     const uint8_t *p = (const uint8_t *)(cmdline ? cmdline : "");
     if (!cmdline)
         len = 0;
-    if (!blank(p, len))
-        emit_input(sh, "command.input", p, len);
+    bool report = !blank(p, len);
+    if (report)
+        line_begin(sh);
     struct hp_rd r;
     hp_rd_init(&r, p, len);
     for (unsigned lineno = 1; hp_rd_left(&r) > 0 && !sh->done; lineno++) {
@@ -438,6 +603,10 @@ void hp_shell_exec(struct hp_shell *sh, const char *cmdline, size_t len)
         hp_rd_skip(&r, nl < 0 ? 0 : 1);
         run(sh, HP_INTERP_EXEC, lineno, line, n);
     }
+    if (!sh->done && !hp_interp_eof(sh->it, HP_INTERP_EXEC))
+        end(sh);
+    if (report)
+        line_done(sh, p, len);
     end(sh);
     settle(sh);
 }
@@ -448,6 +617,8 @@ void hp_shell_eof(struct hp_shell *sh)
         return;
     if (!sh->interactive && (sh->script.len > 0 || sh->script_over))
         script_line(sh);        /* a last line without a newline still runs */
+    if (!sh->done && !sh->interactive)
+        hp_interp_eof(sh->it, HP_INTERP_SCRIPT);   /* an open construct is an error now */
     end(sh);
     settle(sh);
 }

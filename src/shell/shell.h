@@ -9,8 +9,9 @@
  * (echo, backspace, ^C, ^D), the prompt, interpreting each command line, and
  * the command.input / command.failed events.  Nothing is ever executed.
  *
- * The interpreter behind it is src/shell/ (issue 4 grows it into a full
- * POSIX-sh subset with a fake filesystem); this interface stays.
+ * Behind it: interp.c (a POSIX-sh subset), vfs.c (the per-source
+ * copy-on-write file system), persona.c (who the machine is) and the
+ * programs in cmd_*.c.
  */
 #ifndef HP_SHELL_H
 #define HP_SHELL_H
@@ -31,25 +32,15 @@ struct hp_term {
     void *io;
 };
 
-/* What the emulated machine says about itself (uname, the login banner).
- * Every field may be NULL: the default is a real Debian 12 kernel build
- * picked by the host name, so sensors differ but each one always answers
- * the same.  Set release and version together (they must agree). */
-struct hp_shell_identity {
-    const char *kernel_release;   /* uname -r, e.g. "6.1.0-18-amd64" */
-    const char *kernel_version;   /* uname -v, e.g. "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)" */
-    const char *machine;          /* uname -m, default "x86_64" */
-};
-
 struct hp_shell_params {
     const struct hp_evctx *ctx;   /* event context of the session (outlives the shell); NULL: events without session fields */
     const char *username;
-    const char *hostname;         /* the sensor's generated host name */
+    const char *hostname;         /* for the prompt; NULL: the personality's (persona.h), which
+                                   * uname, hostname and /etc/hostname always show */
     bool interactive;             /* pty shell (line editing, prompt) vs. exec / no pty */
     unsigned width, height;       /* terminal size when interactive */
     struct hp_term term;
     /* Added fields; all zero gives sensible behaviour. */
-    const struct hp_shell_identity *identity; /* NULL: defaults (see above) */
     const char *term_type;        /* TERM of the pty request / Telnet TTYPE; NULL: a capable
                                    * terminal (bash's bracketed-paste sequences are sent);
                                    * "dumb": plain echo, no escape sequences */
@@ -57,6 +48,10 @@ struct hp_shell_params {
                                    * "": none; otherwise this text ("\n" line ends) */
     const char *last_login_from;  /* adds "Last login: DATE from X"; NULL: no such line */
     int64_t last_login_us;        /* DATE (UTC); 0: a random time in the last two days */
+    const char *personality;      /* "debian" (default) or "busybox": see persona.h */
+    const char *data_dir;         /* files the attacker creates are stored in DATA_DIR/payloads
+                                   * (session.file_upload); NULL: hashed and logged only */
+    const char *tty;              /* "pts/0" (default when interactive) */
 };
 
 struct hp_shell *hp_shell_new(const struct hp_shell_params *p);

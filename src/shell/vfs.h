@@ -71,6 +71,8 @@ struct sh_stat {
 #define SH_O_TRUNC  0x2
 #define SH_O_APPEND 0x4
 #define SH_O_EXCL   0x8
+#define SH_O_SYSTEM 0x10          /* the machine's own change (login adds its user): no
+                                   * read-only mount check, never captured */
 
 /* Limits (defaults; sh_vfs_configure may change them). */
 #define SH_VFS_FILE_MAX      (8u << 20)      /* bytes in one file */
@@ -94,6 +96,7 @@ struct sh_vfs_params {
     const char *user, *home;      /* for a non-root user, home is created in the overlay */
     sh_vfs_capture_fn capture;    /* may be NULL */
     void *capture_arg;
+    unsigned shell_pid;           /* added: $$, what /proc/self points to (0: one is drawn) */
 };
 
 /* Process-wide settings: persistence time in seconds (0: overlays die with
@@ -101,6 +104,9 @@ struct sh_vfs_params {
 void sh_vfs_configure(uint64_t persist_s, uint64_t source_max, uint64_t total_max);
 
 struct sh_vfs *sh_vfs_open(const struct sh_vfs_params *p);
+/* The session's user as the machine knows it (from /etc/passwd; a user
+ * the image lacks is added to it at open, as useradd would).  0. */
+int sh_vfs_whoami(struct sh_vfs *v, unsigned *uid, unsigned *gid, char *home, size_t homelen);
 /* Captures what is still dirty, then lets go of the overlay (kept for the
  * persistence time when it has a source). */
 void sh_vfs_close(struct sh_vfs *v);
@@ -153,5 +159,10 @@ const char *sh_vfs_group_name(struct sh_vfs *v, unsigned gid);
 void sh_vfs_stats(size_t *sources, uint64_t *bytes);
 /* Tests: drop every kept overlay and base image. */
 void sh_vfs_reset(void);
+/* Added.  Tests: the clock the vfs uses (seconds since the epoch); 0 restores the real one. */
+void sh_vfs_test_clock(int64_t now_s);
+/* Added.  The manifest data/shell/<name>.fs compiled into the binary (fsdata.c),
+ * NUL-terminated; NULL for an unknown name. */
+const char *sh_fsdata_image(const char *name, size_t *len);
 
 #endif

@@ -30,9 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "shell/shell.h"
+#include "shell/persona.h"
+#include "identity.h"
 #include "event.h"
 #include "json_check.h"
 
@@ -113,7 +116,12 @@ static void hook(struct hp_event *e, void *arg)
     c->eventid = e->h.eventid;
     const struct jc_member *b64 = jc_find(m, n, "input_b64");
     const struct jc_member *in = jc_find(m, n, "input");
-    assert_non_null(in);
+    if (!in) {                  /* session.file_download and the like: kept by eventid only */
+        c->input = (uint8_t *)strdup("");
+        c->len = 0;
+        hp_event_unref(e);
+        return;
+    }
     if (b64) {
         /* not lossless text: keep the base64 (compared with jc_b64 of the expected bytes) */
         c->input = jc_decode_str(b64->val, b64->vlen, &c->len);
@@ -153,10 +161,19 @@ static const struct hp_evctx ctx = {
     .src_ip = "203.0.113.5", .dst_ip = "198.51.100.10", .src_port = 40000, .dst_port = 22,
 };
 
-static const struct hp_shell_identity ident = {
-    .kernel_release = "6.1.0-99-amd64",
-    .kernel_version = "#1 SMP PREEMPT_DYNAMIC Debian 6.1.999-1 (2030-01-01)",
-};
+/* The machine is the "debian" personality drawn from the identity that
+ * setup() writes (host name box.example.net); its kernel is whatever that
+ * identity draws, so expectations are built from it. */
+static const struct hp_persona *pe(void) { return hp_persona_get("debian"); }
+
+/* "Linux HOST RELEASE VERSION MACHINE" (uname -snrvm) */
+static const char *uname_snrvm(void)
+{
+    static char b[512];
+    snprintf(b, sizeof(b), "Linux %s %s %s %s", pe()->hostname, pe()->kernel_release,
+             pe()->kernel_version, pe()->machine);
+    return b;
+}
 
 struct opts {
     const char *user;
@@ -172,7 +189,7 @@ static struct hp_shell *mk(struct fake *f, struct opts o)
     struct hp_shell_params p = {
         .ctx = &ctx, .username = o.user ? o.user : "root", .hostname = "box.example.net",
         .interactive = o.interactive, .width = 80, .height = 24,
-        .term = { fake_write, fake_exit, f }, .identity = &ident, .term_type = o.term_type,
+        .term = { fake_write, fake_exit, f }, .term_type = o.term_type,
         .motd = o.motd ? o.motd : "",
     };
     struct hp_shell *sh = hp_shell_new(&p);
@@ -234,12 +251,13 @@ static void test_banner(void **state)
     memset(&f, 0, sizeof(f));
     struct hp_shell_params p = {
         .ctx = &ctx, .username = "root", .hostname = "box.example.net", .interactive = true,
-        .term = { fake_write, fake_exit, &f }, .identity = &ident,
+        .term = { fake_write, fake_exit, &f },
         .last_login_from = "203.0.113.77", .last_login_us = 1700000000LL * 1000000,
     };
     struct hp_shell *sh = hp_shell_new(&p);
     hp_shell_start(sh);
-    EXPECT(&f, "Linux box.example.net 6.1.0-99-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.999-1 (2030-01-01) x86_64\r\n"
+    char want[2048];
+    snprintf(want, sizeof(want), "%s\r\n"
                "\r\n"
                "The programs included with the Debian GNU/Linux system are free software;\r\n"
                "the exact distribution terms for each program are described in the\r\n"
@@ -248,7 +266,8 @@ static void test_banner(void **state)
                "Debian GNU/Linux comes with ABSOLUTELY NO WARRANTY, to the extent\r\n"
                "permitted by applicable law.\r\n"
                "Last login: Tue Nov 14 22:13:20 2023 from 203.0.113.77\r\n"
-               BP_ON "root@box:~# ");
+               BP_ON "root@box:~# ", uname_snrvm());
+    expect_out(&f, want, strlen(want));
     assert_int_equal(f.exits, 0);
     done(sh, &f);
 
@@ -262,25 +281,19 @@ static void test_banner(void **state)
 static void test_default_identity(void **state)
 {
     (void)state;
-    /* no identity: a Debian 12 kernel, the same for the same host name */
-    char first[512] = "";
-    for (int round = 0; round < 2; round++) {
-        struct fake f;
-        memset(&f, 0, sizeof(f));
-        struct hp_shell_params p = {
-            .username = "root", .hostname = "db7", .term = { fake_write, fake_exit, &f },
-        };
-        struct hp_shell *sh = hp_shell_new(&p);
-        hp_shell_exec(sh, "uname -a", 8);
-        assert_true(strncmp(f.out, "Linux db7 6.1.0-", 16) == 0);
-        assert_non_null(strstr(f.out, "-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1."));
-        assert_non_null(strstr(f.out, ") x86_64 GNU/Linux\n"));
-        if (round == 0)
-            snprintf(first, sizeof(first), "%s", f.out);
-        else
-            assert_string_equal(first, f.out);
-        done(sh, &f);
-    }
+    /* the personality drawn from the identity: a Debian 12 kernel, the same
+     * on every call, and uname agrees with /proc/version and the banner */
+    char want[600];
+    snprintf(want, sizeof(want), "%s GNU/Linux\n", uname_snrvm());
+    assert_string_equal(pe()->hostname, "box.example.net");
+    assert_true(strncmp(pe()->kernel_release, "6.1.0-", 6) == 0);
+    assert_non_null(strstr(pe()->kernel_version, "#1 SMP PREEMPT_DYNAMIC Debian 6.1."));
+    int st;
+    assert_string_equal(exec_out("uname -a", &st), want);
+    assert_string_equal(exec_out("uname -a", &st), want);
+    assert_int_equal(st, 0);
+    const char *v = exec_out("cat /proc/version", &st);
+    assert_non_null(strstr(v, pe()->kernel_release));
 }
 
 static void test_echo_and_enter(void **state)
@@ -495,11 +508,11 @@ static void test_unknown_command(void **state)
     (void)state;
     struct fake f;
     struct hp_shell *sh = mk_tty(&f, NULL);
-    type(sh, "wget http://x/y.sh\r");
-    EXPECT(&f, "wget http://x/y.sh\r\n" BP_OFF "-bash: wget: command not found\r\n" BP_ON "root@box:~# ");
+    type(sh, "wgetx http://x/y.sh\r");
+    EXPECT(&f, "wgetx http://x/y.sh\r\n" BP_OFF "-bash: wgetx: command not found\r\n" BP_ON "root@box:~# ");
     assert_int_equal(nevents, 2);
-    EXPECT_EVENT(0, "command.input", "wget http://x/y.sh");
-    EXPECT_EVENT(1, "command.failed", "wget http://x/y.sh");
+    EXPECT_EVENT(0, "command.input", "wgetx http://x/y.sh");
+    EXPECT_EVENT(1, "command.failed", "wgetx http://x/y.sh");
     clear_events();
     type(sh, "./x; /tmp/a\r");
     EXPECT(&f, "./x; /tmp/a\r\n" BP_OFF "-bash: ./x: No such file or directory\r\n"
@@ -513,28 +526,29 @@ static void test_chains(void **state)
     (void)state;
     struct fake f;
     struct hp_shell *sh = mk_tty(&f, "dumb");
-    type(sh, "cd /tmp; wget x; chmod +x y\r");
-    EXPECT(&f, "cd /tmp; wget x; chmod +x y\r\n-bash: wget: command not found\r\n"
-               "-bash: chmod: command not found\r\nroot@box:/tmp# ");
+    type(sh, "cd /tmp; wgetx x; chmodx +x y\r");
+    EXPECT(&f, "cd /tmp; wgetx x; chmodx +x y\r\n-bash: wgetx: command not found\r\n"
+               "-bash: chmodx: command not found\r\nroot@box:/tmp# ");
     assert_int_equal(nevents, 3);
-    EXPECT_EVENT(0, "command.input", "cd /tmp; wget x; chmod +x y");
-    EXPECT_EVENT(1, "command.failed", "wget x");
-    EXPECT_EVENT(2, "command.failed", "chmod +x y");
+    EXPECT_EVENT(0, "command.input", "cd /tmp; wgetx x; chmodx +x y");
+    EXPECT_EVENT(1, "command.failed", "wgetx x");
+    EXPECT_EVENT(2, "command.failed", "chmodx +x y");
     clear_events();
     type(sh, "false && echo a || echo b; true || echo c && echo d\r");
     EXPECT(&f, "false && echo a || echo b; true || echo c && echo d\r\nb\r\nd\r\nroot@box:/tmp# ");
-    type(sh, "echo hi | cat|sh\r");            /* stdout into the pipe; errors still show */
-    EXPECT(&f, "echo hi | cat|sh\r\n-bash: cat: command not found\r\n"
-               "-bash: sh: command not found\r\nroot@box:/tmp# ");
-    type(sh, "echo a > /dev/null; nosuch 2>/dev/null; echo b >&2; nosuch 2>&1 >/dev/null&\r");
-    EXPECT(&f, "echo a > /dev/null; nosuch 2>/dev/null; echo b >&2; nosuch 2>&1 >/dev/null&\r\n"
+    type(sh, "echo hi |sh\r");                 /* stdout into the pipe; sh (dash) runs it */
+    EXPECT(&f, "echo hi |sh\r\nsh: 1: hi: not found\r\nroot@box:/tmp# ");
+    type(sh, "echo a > /dev/null; nosuch 2>/dev/null; echo b >&2; nosuch 2>&1 >/dev/null\r");
+    EXPECT(&f, "echo a > /dev/null; nosuch 2>/dev/null; echo b >&2; nosuch 2>&1 >/dev/null\r\n"
                "b\r\n-bash: nosuch: command not found\r\nroot@box:/tmp# ");
     type(sh, "cd; ; ls\r");
     EXPECT(&f, "cd; ; ls\r\n-bash: syntax error near unexpected token `;'\r\nroot@box:/tmp# ");
     type(sh, "echo $?; ls >\r");
     EXPECT(&f, "echo $?; ls >\r\n-bash: syntax error near unexpected token `newline'\r\nroot@box:/tmp# ");
-    type(sh, "echo a &&\r");                   /* interactive: the dangling operator is dropped */
-    EXPECT(&f, "echo a &&\r\na\r\nroot@box:/tmp# ");
+    type(sh, "echo a &&\r");                   /* interactive: bash waits for the rest (PS2) */
+    EXPECT(&f, "echo a &&\r\n> ");
+    type(sh, "echo b\r");
+    EXPECT(&f, "echo b\r\na\r\nb\r\nroot@box:/tmp# ");
     done(sh, &f);
 }
 
@@ -611,7 +625,7 @@ static void test_prompt_cwd(void **state)
     EXPECT(&f, "cd /var/log\r\nroot@box:/var/log# "
                "cd ../../root/.ssh\r\nroot@box:~/.ssh# "
                "cd ~\r\nroot@box:~# "
-               "cd ~/x/../y\r\nroot@box:~/y# "
+               "cd ~/x/../y\r\n-bash: cd: /root/x/../y: No such file or directory\r\nroot@box:~# "
                "cd /\r\nroot@box:/# "
                "cd ..\r\nroot@box:/# "
                "cd -\r\n/\r\nroot@box:/# "
@@ -623,7 +637,8 @@ static void test_prompt_cwd(void **state)
     memset(cmd + 4, 'd', 3000);
     strcat(cmd, "; pwd\r");
     type(sh, cmd);
-    snprintf(want, sizeof(want), "%.*s\r\n/%.3000s\r\nroot@box:/%.3000s# ", (int)strlen(cmd) - 1, cmd, cmd + 4, cmd + 4);
+    snprintf(want, sizeof(want), "%.*s\r\n-bash: cd: /%.3000s: File name too long\r\n/root\r\nroot@box:~# ",
+             (int)strlen(cmd) - 1, cmd, cmd + 4);
     expect_out(&f, want, strlen(want));
     type(sh, "cd ");
     type(sh, cmd + 4);
@@ -638,8 +653,9 @@ static void test_prompt_cwd(void **state)
 
     sh = mk(&f, (struct opts){ .user = "pi", .interactive = true, .term_type = "dumb" });
     hp_shell_start(sh);
-    type(sh, "pwd; cd /rootish; pwd; cd /home/pi/Downloads\r");
-    EXPECT(&f, "pi@box:~$ pwd; cd /rootish; pwd; cd /home/pi/Downloads\r\n/home/pi\r\n/rootish\r\npi@box:~/Downloads$ ");
+    type(sh, "pwd; cd /rootish; cd /tmp; pwd; cd /home/pi\r");
+    EXPECT(&f, "pi@box:~$ pwd; cd /rootish; cd /tmp; pwd; cd /home/pi\r\n/home/pi\r\n"
+               "-bash: cd: /rootish: No such file or directory\r\n/tmp\r\npi@box:~$ ");
     done(sh, &f);
 }
 
@@ -648,7 +664,9 @@ static void test_prompt_cwd(void **state)
 static void test_exec(void **state)
 {
     (void)state;
-    EXEC_EQ("uname -a", "Linux box.example.net 6.1.0-99-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.999-1 (2030-01-01) x86_64 GNU/Linux\n", 0);
+    char want[600];
+    snprintf(want, sizeof(want), "%s GNU/Linux\n", uname_snrvm());
+    EXEC_EQ("uname -a", want, 0);
     EXEC_EQ("foo; echo $?", "bash: line 1: foo: command not found\n127\n", 0);
     EXEC_EQ("exit 5; echo no", "", 5);
     EXEC_EQ("false", "", 1);
@@ -662,11 +680,11 @@ static void test_exec(void **state)
 
     struct fake f;
     struct hp_shell *sh = mk(&f, (struct opts){ 0 });
-    hp_shell_exec(sh, "cd /tmp && wget http://a/b\necho done", 36);
+    hp_shell_exec(sh, "cd /tmp && wgetx http://a/b\necho done", 37);
     assert_int_equal(nevents, 2);
-    EXPECT_EVENT(0, "command.input", "cd /tmp && wget http://a/b\necho done");
-    EXPECT_EVENT(1, "command.failed", "wget http://a/b");
-    EXPECT(&f, "bash: line 1: wget: command not found\ndone\n");
+    EXPECT_EVENT(0, "command.input", "cd /tmp && wgetx http://a/b\necho done");
+    EXPECT_EVENT(1, "command.failed", "wgetx http://a/b");
+    EXPECT(&f, "bash: line 1: wgetx: command not found\ndone\n");
     done(sh, &f);
 
     /* exec with a pty (ssh -t host cmd): ONLCR, no prompt, no banner */
@@ -706,7 +724,7 @@ static void test_script(void **state)
 
     sh = mk(&f, (struct opts){ 0 });
     type(sh, "echo a\n; ls\necho after\n");
-    EXPECT(&f, "a\n-bash: syntax error near unexpected token `;'\n-bash: `; ls'\n");
+    EXPECT(&f, "a\n-bash: line 2: syntax error near unexpected token `;'\n-bash: line 2: `; ls'\n");
     assert_int_equal(f.status, 2);
     done(sh, &f);
 
@@ -750,11 +768,15 @@ static void test_uname_builtin(void **state)
 {
     (void)state;
     EXEC_EQ("uname", "Linux\n", 0);
-    EXEC_EQ("uname -r; uname -m; uname -n; uname -o; uname -p; uname -i",
-            "6.1.0-99-amd64\nx86_64\nbox.example.net\nGNU/Linux\nunknown\nunknown\n", 0);
-    EXEC_EQ("uname -snrvm", "Linux box.example.net 6.1.0-99-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.999-1 (2030-01-01) x86_64\n", 0);
-    EXEC_EQ("uname -m -r", "6.1.0-99-amd64 x86_64\n", 0);
-    EXEC_EQ("uname --kernel-release --machine", "6.1.0-99-amd64 x86_64\n", 0);
+    char want[600];
+    snprintf(want, sizeof(want), "%s\nx86_64\nbox.example.net\nGNU/Linux\nunknown\nunknown\n",
+             pe()->kernel_release);
+    EXEC_EQ("uname -r; uname -m; uname -n; uname -o; uname -p; uname -i", want, 0);
+    snprintf(want, sizeof(want), "%s\n", uname_snrvm());
+    EXEC_EQ("uname -snrvm", want, 0);
+    snprintf(want, sizeof(want), "%s x86_64\n", pe()->kernel_release);
+    EXEC_EQ("uname -m -r", want, 0);
+    EXEC_EQ("uname --kernel-release --machine", want, 0);
     EXEC_EQ("uname -x", "uname: invalid option -- 'x'\nTry 'uname --help' for more information.\n", 1);
     EXEC_EQ("uname --bogus", "uname: unrecognized option '--bogus'\nTry 'uname --help' for more information.\n", 1);
     EXEC_EQ("uname foo", "uname: extra operand \xe2\x80\x98" "foo\xe2\x80\x99\nTry 'uname --help' for more information.\n", 1);
@@ -778,7 +800,7 @@ static void test_identity_builtins(void **state)
     struct hp_shell *sh = mk(&f, (struct opts){ .user = "admin" });
     const char *cmd = "id; whoami; pwd; echo $HOME; hostname newname";
     hp_shell_exec(sh, cmd, strlen(cmd));
-    EXPECT(&f, "uid=1000(admin) gid=1000(admin) groups=1000(admin)\nadmin\n/home/admin\n/home/admin\n"
+    EXPECT(&f, "uid=1001(admin) gid=1001(admin) groups=1001(admin)\nadmin\n/home/admin\n/home/admin\n"
                "hostname: you must be root to change the host name\n");
     assert_int_equal(f.status, 1);
     done(sh, &f);
@@ -793,7 +815,7 @@ static void test_hostile_bytes(void **state)
      * bash 5.2 does); the events have the exact bytes */
     const char cmd[] = "a\x01\x1b\x7f\\'b\xff;echo \0z;caf\xc3\xa9";
     hp_shell_exec(sh, cmd, sizeof(cmd) - 1);
-    EXPECT(&f, "bash: line 1: $'a\\001\\E\\177\\'b\\377': command not found\n\0z\n"
+    EXPECT(&f, "bash: line 1: $'a\\001\\E\\177\\'b\\377': command not found\n\n"
                "bash: line 1: caf\xc3\xa9: command not found\n");
     assert_int_equal(nevents, 3);
     expect_event(0, "command.input/b64", cmd, sizeof(cmd) - 1);
@@ -834,9 +856,24 @@ static void test_api_edges(void **state)
     hp_shell_set_event_hook(hook, NULL);
 }
 
+static char idir[] = "/tmp/hanipo-test-shell-XXXXXX";
+
+/* A sensor identity with a known host name, from which the personality is drawn. */
 static int setup(void **state)
 {
     (void)state;
+    if (!mkdtemp(idir))
+        return -1;
+    char path[128], err[256];
+    snprintf(path, sizeof(path), "%s/identity", idir);
+    FILE *fp = fopen(path, "w");
+    if (!fp)
+        return -1;
+    fputs("hostname=box.example.net\n", fp);
+    fclose(fp);
+    if (hp_identity_load(idir, err, sizeof(err)) != 0)
+        return -1;
+    hp_persona_reset();
     hp_shell_set_event_hook(hook, NULL);
     return 0;
 }
@@ -846,6 +883,10 @@ static int teardown(void **state)
     (void)state;
     clear_events();
     hp_shell_set_event_hook(NULL, NULL);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/identity", idir);
+    unlink(path);
+    rmdir(idir);
     return 0;
 }
 

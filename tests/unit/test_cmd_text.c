@@ -1,0 +1,243 @@
+/*
+ * test_cmd_text.c - unit tests for the text programs (src/shell/cmd_text.c,
+ * cmd_awk.c): argv + stdin + files -> exact stdout, stderr and status, on
+ * the Debian (GNU) and busybox personalities.  Programs run with a fake
+ * interpreter (our own struct sh_cmd_ops) over a real session file system,
+ * plus a few pipelines end to end through hp_interp_line.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "shell/cmd.h"
+#include "shell/interp.h"
+#include "shell/persona.h"
+#include "shell/vfs.h"
+
+struct io {
+    struct hp_buf out, err;
+};
+
+static struct io *cur;
+
+static void t_write(struct sh_cmd *c, int fd, const void *d, size_t n)
+{
+    (void)c;
+    hp_buf_put(fd == 1 ? &cur->out : &cur->err, d, n);
+}
+
+static const char *t_getenv(struct sh_cmd *c, const char *name)
+{
+    (void)c;
+    if (strcmp(name, "HOME") == 0)
+        return "/root";
+    if (strcmp(name, "PATH") == 0)
+        return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    return NULL;
+}
+
+static int t_run_argv(struct sh_cmd *c, int argc, char **argv)
+{
+    const struct sh_cmd_def *d = sh_cmd_find(argv[0]);
+    if (!d) {
+        char msg[256];
+        int n = snprintf(msg, sizeof(msg), "sh: %s: not found\n", argv[0]);
+        t_write(c, 2, msg, (size_t)n);
+        return 127;
+    }
+    struct sh_cmd sub = *c;
+    sub.argc = argc;
+    sub.argv = argv;
+    sub.applet = d->name;
+    sub.in = NULL;
+    sub.in_len = 0;
+    return d->fn(&sub);
+}
+
+static const struct sh_cmd_ops t_ops = { .write = t_write, .getenv = t_getenv, .run_argv = t_run_argv };
+
+static struct sh_vfs *vfs_for(const char *persona)
+{
+    struct sh_vfs_params p = { .persona = hp_persona_get(persona), .source = NULL, .uid = 0, .gid = 0,
+                               .user = "root", .home = "/root", .shell_pid = 4321 };
+    struct sh_vfs *v = sh_vfs_open(&p);
+    assert_non_null(v);
+    return v;
+}
+
+/* Run argv (NULL-terminated) with stdin in, compare out, err and status. */
+static void runv(struct sh_vfs *fs, const char *persona, const char *in, const char *want_out,
+                 const char *want_err, int want_rc, const char *const *argv)
+{
+    struct io io;
+    hp_buf_init(&io.out, 16u << 20);
+    hp_buf_init(&io.err, 1u << 20);
+    cur = &io;
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    const struct sh_cmd_def *d = sh_cmd_find(argv[0]);
+    assert_non_null(d);
+    struct sh_session sess = { .client_ip = "1.2.3.4", .tty = "pts/0", .shell_pid = 4321, .protocol = "ssh" };
+    struct sh_cmd c = { .ops = &t_ops, .argc = argc, .argv = (char **)argv, .applet = d->name,
+                        .in = (const uint8_t *)in, .in_len = in ? strlen(in) : 0, .width = 80,
+                        .persona = hp_persona_get(persona), .fs = fs, .sess = &sess, .cwd = "/root",
+                        .user = "root", .home = "/root", .now_s = 1700000000 };
+    int rc = d->fn(&c);
+    const char *o = hp_buf_cstr(&io.out), *e = hp_buf_cstr(&io.err);
+    if (strcmp(o, want_out) != 0 || strcmp(e, want_err) != 0 || rc != want_rc) {
+        fprintf(stderr, "argv:");
+        for (int k = 0; k < argc; k++)
+            fprintf(stderr, " [%s]", argv[k]);
+        fprintf(stderr, "\nstdout: [%s]\nwanted: [%s]\nstderr: [%s]\nwanted: [%s]\nstatus %d wanted %d\n",
+                o, want_out, e, want_err, rc, want_rc);
+    }
+    assert_string_equal(o, want_out);
+    assert_string_equal(e, want_err);
+    assert_int_equal(rc, want_rc);
+    hp_buf_free(&io.out);
+    hp_buf_free(&io.err);
+}
+
+static struct sh_vfs *deb, *bb;
+
+#define RUN(fs, p, in, out, err, rc, ...) \
+    runv(fs, p, in, out, err, rc, (const char *const[]){ __VA_ARGS__, NULL })
+#define DEB(in, out, err, rc, ...) RUN(deb, "debian", in, out, err, rc, __VA_ARGS__)
+#define BB(in, out, err, rc, ...) RUN(bb, "busybox", in, out, err, rc, __VA_ARGS__)
+
+static void put(struct sh_vfs *fs, const char *path, const char *text)
+{
+    assert_true(sh_vfs_write(fs, path, text, strlen(text), SH_O_CREAT | SH_O_TRUNC, 0644) >= 0);
+}
+
+static char *get(struct sh_vfs *fs, const char *path)
+{
+    struct hp_buf b;
+    hp_buf_init(&b, 1u << 20);
+    if (sh_vfs_read(fs, path, 0, 0, &b) < 0) {
+        hp_buf_free(&b);
+        return NULL;
+    }
+    char *s = strdup(hp_buf_cstr(&b));
+    hp_buf_free(&b);
+    return s;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    sh_vfs_reset();
+    deb = vfs_for("debian");
+    bb = vfs_for("busybox");
+    put(deb, "/root/a.txt", "alpha one\nBeta two\ngamma three\nalphabet\n");
+    put(deb, "/root/b.txt", "beta\nalpha\n");
+    put(bb, "/tmp/a.txt", "alpha one\nBeta two\ngamma three\nalphabet\n");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sh_vfs_close(deb);
+    sh_vfs_close(bb);
+    sh_vfs_reset();
+    return 0;
+}
+
+/* ---- grep ---- */
+
+static void test_grep(void **state)
+{
+    (void)state;
+    const char *cpu = "processor\t: 0\nmodel name\t: Intel\nprocessor\t: 1\nmodel name\t: Intel\n";
+    DEB(cpu, "model name\t: Intel\nmodel name\t: Intel\n", "", 0, "grep", "name");
+    DEB(cpu, "2\n", "", 0, "grep", "-c", "name");
+    DEB(cpu, "", "", 1, "grep", "nothing");
+    DEB(cpu, "", "", 0, "grep", "-q", "proc");
+    DEB("", "", "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n", 2,
+        "grep");
+    DEB("", "", "grep: invalid option -- 'k'\nUsage: grep [OPTION]... PATTERNS [FILE]...\n"
+                "Try 'grep --help' for more information.\n", 2, "grep", "-k", "x");
+    DEB(NULL, "alpha one\nalphabet\n", "", 0, "grep", "alpha", "a.txt");
+    DEB(NULL, "a.txt:alpha one\na.txt:alphabet\nb.txt:alpha\n", "", 0, "grep", "alpha", "a.txt", "b.txt");
+    DEB(NULL, "alpha one\n", "", 0, "grep", "-w", "alpha", "a.txt");
+    DEB(NULL, "alpha\n", "", 0, "grep", "-x", "alpha", "b.txt");
+    DEB(NULL, "1:alpha one\n2:Beta two\n4:alphabet\n", "", 0, "grep", "-n", "-i", "-e", "alpha", "-e", "beta", "a.txt");
+    DEB(NULL, "gamma three\n", "", 0, "grep", "-v", "-E", "alpha|Beta", "a.txt");
+    DEB(NULL, "alpha\nalpha\n", "", 0, "grep", "-o", "alpha", "a.txt");
+    DEB(NULL, "a.txt\n", "", 0, "grep", "-l", "gamma", "a.txt", "b.txt");
+    DEB(NULL, "", "grep: nope: No such file or directory\n", 2, "grep", "x", "nope");
+    DEB(NULL, "", "", 2, "grep", "-s", "x", "nope");
+    DEB(NULL, "", "grep: Unmatched [, [^, [:, [., or [=\n", 2, "grep", "[a", "a.txt");
+    DEB(NULL, "", "grep: /etc: Is a directory\n", 2, "grep", "x", "/etc");
+    DEB("a.b\naxb\n", "a.b\n", "", 0, "fgrep", "a.b");
+    DEB("ab\naab\n", "aab\n", "", 0, "egrep", "a{2}");
+    assert_int_equal(sh_vfs_write(deb, "/root/bin.dat", "x\0y\n", 4, SH_O_CREAT, 0644), 4);
+    DEB(NULL, "", "grep: bin.dat: binary file matches\n", 0, "grep", "x", "bin.dat");
+    BB(NULL, "alpha one\nalphabet\n", "", 0, "grep", "alpha", "/tmp/a.txt");
+    BB(NULL, "", "grep: /nope: No such file or directory\n", 2, "grep", "x", "/nope");
+}
+
+/* ---- sed ---- */
+
+static void test_sed(void **state)
+{
+    (void)state;
+    DEB("hello world\n", "hexlo world\n", "", 0, "sed", "s/l/x/");
+    DEB("hello world\n", "hexxo worxd\n", "", 0, "sed", "s/l/x/g");
+    DEB("hello world\n", "helxo world\n", "", 0, "sed", "s/l/x/2");
+    DEB("abc\n", "-a-b-c-\n", "", 0, "sed", "s/x*/-/g");
+    DEB("baaac\n", "xbxcx\n", "", 0, "sed", "s/a*/x/g");
+    DEB("a b\n", "b a\n", "", 0, "sed", "-E", "s/(a) (b)/\\2 \\1/");
+    DEB("a b\n", "[a b]\n", "", 0, "sed", "s|.*|[&]|");
+    DEB("Foo\n", "FOO\n", "", 0, "sed", "s/foo/\\U&/I");
+    DEB("1\n2\n3\n4\n", "1\n4\n", "", 0, "sed", "2,3d");
+    DEB("1\n2\n3\n4\n", "2\n3\n", "", 0, "sed", "-n", "2,3p");
+    DEB("1\n2\n3\n4\n", "4\n", "", 0, "sed", "-n", "$p");
+    DEB("1\n2\n3\n4\n", "1\n2\n", "", 0, "sed", "2q");
+    DEB("a\nb\nc\n", "b\nc\n", "", 0, "sed", "-n", "/b/,/c/p");
+    DEB("a\nb\n", "a\nX\nb\nX\n", "", 0, "sed", "a X");
+    DEB("a\nb\n", "X\na\nb\n", "", 0, "sed", "1i\\\nX");
+    DEB("a\nb\n", "a\nY\n", "", 0, "sed", "-e", "2c Y");
+    DEB("abc\n", "xyz\n", "", 0, "sed", "y/abc/xyz/");
+    DEB("a", "b", "", 0, "sed", "s/a/b/");
+    DEB("a", "a\na", "", 0, "sed", "p");
+    DEB("a\nb\nc\n", "c\nb\na\n", "", 0, "sed", "-n", "1!G;h;$p");
+    DEB("a\nb\n", "a b\n", "", 0, "sed", ":a;N;$!ba;s/\\n/ /g");
+    DEB("x\n", "", "sed: -e expression #1, char 5: unterminated `s' command\n", 1, "sed", "s/a/b");
+    DEB("x\n", "", "sed: -e expression #1, char 1: unknown command: `k'\n", 1, "sed", "k");
+    DEB("x\n", "", "sed: -e expression #1, char 7: unknown option to `s'\n", 1, "sed", "s/a/b/k");
+    DEB(NULL, "", "sed: can't read nope: No such file or directory\n", 2, "sed", "p", "nope");
+    DEB(NULL, "alpha one\n", "", 0, "sed", "-n", "1p", "a.txt");
+    put(deb, "/root/conf", "PermitRootLogin no\nPort 22\n");
+    DEB(NULL, "", "", 0, "sed", "-i", "s/PermitRootLogin no/PermitRootLogin yes/", "conf");
+    char *t = get(deb, "/root/conf");
+    assert_string_equal(t, "PermitRootLogin yes\nPort 22\n");
+    free(t);
+    DEB(NULL, "", "", 0, "sed", "-i.bak", "/Port/d", "/root/conf");
+    t = get(deb, "/root/conf.bak");
+    assert_string_equal(t, "PermitRootLogin yes\nPort 22\n");
+    free(t);
+    t = get(deb, "/root/conf");
+    assert_string_equal(t, "PermitRootLogin yes\n");
+    free(t);
+    BB("x\n", "y\n", "", 0, "sed", "s/x/y/");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_grep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sed, setup, teardown),
+    };
+    int r = cmocka_run_group_tests(tests, NULL, NULL);
+    hp_persona_reset();
+    return r;
+}

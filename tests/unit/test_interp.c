@@ -1,0 +1,212 @@
+/*
+ * test_interp.c - unit tests for the shell language (src/shell/parse.c,
+ * interp.c, cmd_shell.c): an input line (or lines, fed one by one as the
+ * shell does) -> exact output and exit status, on the Debian (bash) and
+ * busybox (ash) personalities, over the session's fake file system.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "shell/interp.h"
+#include "shell/parse.h"
+#include "shell/persona.h"
+#include "shell/vfs.h"
+
+struct cap {
+    char out[65536];
+    size_t len;
+    int failed;
+    int downloads;
+};
+
+static void w(void *arg, const void *d, size_t n)
+{
+    struct cap *c = arg;
+    if (c->len + n < sizeof(c->out)) {
+        memcpy(c->out + c->len, d, n);
+        c->len += n;
+        c->out[c->len] = '\0';
+    }
+}
+
+static void failed(void *arg, const void *cmd, size_t n)
+{
+    (void)cmd, (void)n;
+    ((struct cap *)arg)->failed++;
+}
+
+static void download(void *arg, const char *tool, const char *url, const char *dest, const char *outcome)
+{
+    (void)tool, (void)url, (void)dest, (void)outcome;
+    ((struct cap *)arg)->downloads++;
+}
+
+static struct hp_interp *mk(struct cap *c, const char *persona)
+{
+    memset(c, 0, sizeof(*c));
+    struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
+                                 .machine = "x86_64", .persona = hp_persona_get(persona) };
+    struct hp_interp_io io = { .write = w, .failed = failed, .download = download, .arg = c };
+    return hp_interp_new(&sys, &io);
+}
+
+/* Run the lines (separated by '\n', fed one at a time) and compare. */
+static void check(const char *persona, enum hp_interp_mode mode, const char *text, const char *want, int status)
+{
+    struct cap c;
+    struct hp_interp *it = mk(&c, persona);
+    const char *p = text;
+    unsigned line = 1;
+    for (;;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (!hp_interp_line(it, mode, line++, (const uint8_t *)p, n) || !nl)
+            break;
+        p = nl + 1;
+    }
+    if (strcmp(c.out, want) != 0)
+        fprintf(stderr, "input: %s\noutput: [%s]\nwanted: [%s]\n", text, c.out, want);
+    assert_string_equal(c.out, want);
+    assert_int_equal(hp_interp_status(it), status);
+    hp_interp_free(it);
+}
+
+#define BASH(t, o, s) check("debian", HP_INTERP_INTERACTIVE, t, o, s)
+#define ASH(t, o, s) check("busybox", HP_INTERP_INTERACTIVE, t, o, s)
+#define EXEC(t, o, s) check("debian", HP_INTERP_EXEC, t, o, s)
+
+static void test_basics(void **state)
+{
+    (void)state;
+    BASH("echo a b  c", "a b c\n", 0);
+    BASH("false; echo $?", "1\n", 0);
+    BASH("true && echo y || echo n; false && echo y || echo n", "y\nn\n", 0);
+    BASH("X=5; echo ${X} ${#X} ${Y:-d} ${X:+p} \"$X\" '$X'", "5 1 d p 5 $X\n", 0);
+    BASH("V=abc.tar.gz; echo ${V%.*} ${V%%.*} ${V#*.} ${V##*.} ${V/a/X} ${V//a/X}",
+         "abc.tar abc tar.gz gz Xbc.tar.gz Xbc.tXr.gz\n", 0);
+    BASH("echo $((1+2*3)) $(( (1+2)*3 )) $((7/2)) $((7%3)) $((1<2 && 2>1))", "7 9 3 1 1\n", 0);
+    BASH("i=0; i=$((i+1)); echo $i", "1\n", 0);
+    BASH("echo $'a\\tb'", "a\tb\n", 0);
+    BASH("echo ~ ~/x", "/root /root/x\n", 0);
+    BASH("nosuch", "-bash: nosuch: command not found\n", 127);
+    ASH("nosuch", "-sh: nosuch: not found\n", 127);
+    EXEC("nosuch", "bash: line 1: nosuch: command not found\n", 127);
+}
+
+static void test_substitution(void **state)
+{
+    (void)state;
+    BASH("for i in $(echo a b c); do echo \"<$i>\"; done", "<a>\n<b>\n<c>\n", 0);
+    BASH("x=$(echo hi; echo there); echo \"$x\"", "hi\nthere\n", 0);
+    BASH("echo `echo back`", "back\n", 0);
+    BASH("echo \"$(echo \"$(echo nested)\")\"", "nested\n", 0);
+    BASH("set -- a 'b c' d; echo $#; for x in \"$@\"; do echo $x; done", "3\na\nb c\nd\n", 0);
+    BASH("IFS=:; x=a:b:c; for i in $x; do echo $i; done", "a\nb\nc\n", 0);
+}
+
+static void test_control(void **state)
+{
+    (void)state;
+    BASH("if false; then echo a; elif true; then echo b; else echo c; fi", "b\n", 0);
+    BASH("i=0; while [ $i -lt 3 ]; do echo $i; i=$((i+1)); done", "0\n1\n2\n", 0);
+    BASH("for i in 1 2 3 4; do [ $i = 3 ] && break; echo $i; done", "1\n2\n", 0);
+    BASH("for i in 1 2 3; do [ $i = 2 ] && continue; echo $i; done", "1\n3\n", 0);
+    BASH("case abc in a*) echo A;; *) echo B;; esac", "A\n", 0);
+    BASH("f() { echo \"f:$1:$#\"; return 3; }; f x y; echo $?", "f:x:2\n3\n", 0);
+    BASH("function g { local v=in; echo $v; }; v=out; g; echo $v", "in\nout\n", 0);
+    BASH("(cd /tmp; X=1); echo \"$X\"; pwd", "\n/root\n", 0);
+    BASH("{ echo a; echo b; } | while read l; do echo \"[$l]\"; done", "[a]\n[b]\n", 0);
+    BASH("while true; do :; done", "", 130);
+    BASH("[[ abc == a* ]] && echo m", "m\n", 0);
+    BASH("eval 'echo ev'", "ev\n", 0);
+}
+
+static void test_multiline(void **state)
+{
+    (void)state;
+    BASH("if true\nthen\necho yes\nfi", "yes\n", 0);
+    BASH("while read l; do echo \"$l\"; done <<EOF\nhello $HOME\nEOF", "hello /root\n", 0);
+    BASH("while read a b; do echo \"$b-$a\"; done <<'E'\n1 2\n3 4\nE", "2-1\n4-3\n", 0);
+    BASH("echo 'open\nquote'", "open\nquote\n", 0);
+    BASH("echo a |\necho b", "b\n", 0);
+    BASH("echo a; fi", "-bash: syntax error near unexpected token `fi'\n", 2);
+    ASH("echo a; fi", "-sh: syntax error: unexpected \"fi\"\n", 2);
+    EXEC("echo a; fi", "bash: -c: line 1: syntax error near unexpected token `fi'\n"
+                       "bash: -c: line 1: `echo a; fi'\n", 2);
+
+    struct cap c;
+    struct hp_interp *it = mk(&c, "debian");
+    assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, 0, (const uint8_t *)"for i in 1 2", 12));
+    assert_true(hp_interp_incomplete(it));
+    assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, 0, (const uint8_t *)"do echo $i; done", 16));
+    assert_false(hp_interp_incomplete(it));
+    assert_string_equal(c.out, "1\n2\n");
+    hp_interp_free(it);
+}
+
+static void test_files(void **state)
+{
+    (void)state;
+    BASH("cd /tmp; echo hello > f; echo more >> f; while read l; do echo \"<$l>\"; done < f",
+         "<hello>\n<more>\n", 0);
+    BASH("echo x > /tmp/g1; echo x > /tmp/g2; echo /tmp/g*", "/tmp/g1 /tmp/g2\n", 0);
+    BASH("echo /tmp/nomatch*", "/tmp/nomatch*\n", 0);
+    BASH("test -f /etc/passwd && echo f; [ -d /tmp ] && echo d; [ -e /nope ] || echo n", "f\nd\nn\n", 0);
+    BASH("echo x > /nodir/f", "-bash: /nodir/f: No such file or directory\n", 1);
+    BASH("cat < /nope", "-bash: /nope: No such file or directory\n", 1);
+    BASH("cd /nope", "-bash: cd: /nope: No such file or directory\n", 1);
+    ASH("cd /nope", "-sh: cd: can't cd to /nope: No such file or directory\n", 2);
+    BASH("printf 'echo sourced $1\\n' > /tmp/s.sh; . /tmp/s.sh arg", "sourced arg\n", 0);
+    BASH("printf 'echo in script\\n' > /tmp/s2; chmod +x /tmp/s2 2>/dev/null; sh /tmp/s2", "in script\n", 0);
+    BASH("echo 'echo piped' | sh", "piped\n", 0);
+    BASH("sh -c 'echo $0 $1' n a1", "n a1\n", 0);
+    BASH("echo hi > /tmp/nx; /tmp/nx", "-bash: /tmp/nx: Permission denied\n", 126);
+}
+
+static void test_printf_echo(void **state)
+{
+    (void)state;
+    BASH("printf '%s-%d\\n' a 1 b 2", "a-1\nb-2\n", 0);
+    BASH("printf '%5s|%-3s|%x|%o|%c|%%\\n' ab c 255 8 xyz", "   ab|c  |ff|10|x|%\n", 0);
+    BASH("printf '\\x41\\102\\n'", "AB\n", 0);
+    BASH("echo -ne '\\x7fELF' | od -c 2>/dev/null; echo -e 'a\\nb'", "a\nb\n", 0);
+    BASH("echo -n a; echo b", "ab\n", 0);
+}
+
+static void test_parse_bounds(void **state)
+{
+    (void)state;
+    /* deep nesting is an error, not a crash */
+    char deep[4096];
+    size_t o = 0;
+    for (int i = 0; i < 500; i++)
+        deep[o++] = '(';
+    deep[o] = '\0';
+    struct sh_parse p;
+    struct sh_parse_opts opt = { .bash = true, .final = true };
+    sh_parse(deep, o, 0, &opt, &p);
+    assert_int_equal(p.status, SH_PARSE_ERROR);
+    assert_true(sh_pattern_match("a*b?c", 5, "axxbyc", 6, false));
+    assert_false(sh_pattern_match("a*b", 3, "axxc", 4, false));
+    assert_true(sh_pattern_match("[!x]*", 5, "yz", 2, false));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basics),
+        cmocka_unit_test(test_substitution),
+        cmocka_unit_test(test_control),
+        cmocka_unit_test(test_multiline),
+        cmocka_unit_test(test_files),
+        cmocka_unit_test(test_printf_echo),
+        cmocka_unit_test(test_parse_bounds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
