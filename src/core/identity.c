@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "identity.h"
 #include "util.h"
 
@@ -18,6 +19,7 @@
 
 static struct { char key[32]; char value[128]; } ids[ID_MAX];
 static size_t nids;
+static char id_path[4096];        /* the file, once loaded: hp_identity_set rewrites it */
 
 const char *hp_identity_get(const char *key)
 {
@@ -40,6 +42,24 @@ static void id_set(const char *key, const char *value)
         snprintf(ids[nids].value, sizeof(ids[nids].value), "%s", value);
         nids++;
     }
+}
+
+/* Rewrite the file whole (a temporary renamed into place: never half-written). */
+static int id_save(void)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", id_path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "# generated at first start; delete to draw a new identity\n");
+    for (size_t i = 0; i < nids; i++)
+        fprintf(f, "%s=%s\n", ids[i].key, ids[i].value);
+    if (fclose(f) != 0 || rename(tmp, id_path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
 }
 
 static unsigned rnd(unsigned n)
@@ -80,6 +100,7 @@ int hp_identity_load(const char *data_dir, char *err, size_t errlen)
 {
     char path[4096], line[256];
     snprintf(path, sizeof(path), "%s/identity", data_dir);
+    snprintf(id_path, sizeof(id_path), "%s", path);
     nids = 0;
     FILE *f = fopen(path, "r");
     if (f) {
@@ -103,14 +124,18 @@ int hp_identity_load(const char *data_dir, char *err, size_t errlen)
     }
     if (!changed)
         return 0;
-    f = fopen(path, "w");
-    if (!f) {
+    if (id_save() != 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
-    fprintf(f, "# generated at first start; delete to draw a new identity\n");
-    for (size_t i = 0; i < nids; i++)
-        fprintf(f, "%s=%s\n", ids[i].key, ids[i].value);
-    fclose(f);
     return 0;
+}
+
+int hp_identity_set(const char *key, const char *value)
+{
+    const char *old = hp_identity_get(key);
+    if (old && strcmp(old, value) == 0)
+        return 0;
+    id_set(key, value);
+    return id_path[0] ? id_save() : 0;
 }

@@ -42,7 +42,6 @@
 #include "config.h"
 #include "conn.h"
 #include "event.h"
-#include "identity.h"
 #include "log.h"
 #include "proto.h"
 #include "sensor.h"
@@ -637,7 +636,7 @@ static void chan_start_shell(struct ssh_chan *ch, bool interactive)
     struct hp_shell_params p = {
         .ctx = &sc->c->ctx,
         .username = sc->user ? sc->user : "root",
-        .hostname = hp_identity_get("hostname"),
+        .hostname = NULL,             /* the personality's */
         .interactive = interactive,
         .width = ch->width ? ch->width : 80,
         .height = ch->height ? ch->height : 24,

@@ -244,6 +244,7 @@ static int tn_start(struct hp_service_cfg *svc, const struct hp_config *cfg, cha
     }
     if (!tc->data_dir)
         tc->data_dir = hp_xstrdup(cfg->data_dir);
+    tn_shell_persona(tc);         /* drawn now: the identity file shows it from the start */
     sh_vfs_configure(cfg->shell_persist_ms / 1000, cfg->shell_source_bytes, cfg->shell_total_bytes);
     return 0;
 }

@@ -19,7 +19,9 @@
 
 extern const struct sh_cmd_def sh_cmds_shell[];
 extern const struct sh_cmd_def sh_cmds_fs[];
+extern const struct sh_cmd_def sh_cmds_fs2[];
 extern const struct sh_cmd_def sh_cmds_text[];
+extern const struct sh_cmd_def sh_cmds_awk[];
 extern const struct sh_cmd_def sh_cmds_sys[];
 extern const struct sh_cmd_def sh_cmds_net[];
 extern const struct sh_cmd_def sh_cmds_proc[];
@@ -28,7 +30,9 @@ extern const struct sh_cmd_def sh_cmds_admin[];
 static const struct sh_cmd_def *const families[] = {
     sh_cmds_shell,                /* cmd_shell.c: echo, printf, test, ... (also built-ins) */
     sh_cmds_fs,                   /* cmd_fs.c:    ls, cat, cp, mv, rm, ... */
+    sh_cmds_fs2,                  /* cmd_fs2.c:   chmod, ln, dd, find, stat, md5sum, ... */
     sh_cmds_text,                 /* cmd_text.c:  grep, sed, awk, base64, ... */
+    sh_cmds_awk,                  /* cmd_awk.c:   awk (mawk, busybox awk) */
     sh_cmds_sys,                  /* cmd_sys.c:   uname, ps, free, passwd, ... */
     sh_cmds_net,                  /* cmd_net.c:   wget, curl, tftp, ifconfig, ... */
     sh_cmds_proc,                 /* cmd_proc.c:  ps, top, kill, sudo, env, busybox, ... */

@@ -1500,7 +1500,7 @@ static int cmd_tftp(struct sh_cmd *c)
         sh_errs(c, "tftp: timeout\n");
         return 1;
     }
-    char url[4096], dest[4096], hb[300], rp[2048];
+    char url[4096], dest[4096], hb[300], rp[2000];
     if (!host_plausible(u.host)) {
         sh_errf(c, bb ? "tftp: bad address '%s'\n" : "tftp: %s: Name or service not known\n", host);
         return 1;
@@ -1582,7 +1582,7 @@ static int ftp_common(struct sh_cmd *c, bool put)
         sh_errf(c, "%s: bad address '%s'\n", prog, host);
         return 1;
     }
-    char ue[400], pe[400], hb[300], rp[2048];
+    char ue[400], pe[400], hb[300], rp[2000];
     url_escape(ue, sizeof(ue), user ? user : "", "");
     url_escape(pe, sizeof(pe), pass ? pass : "", "");
     url_host(hb, sizeof(hb), host);
@@ -1843,18 +1843,16 @@ static int cmd_ping(struct sh_cmd *c)
     for (int i = 1; i < c->argc; i++) {
         const char *a = c->argv[i];
         if (a[0] == '-' && a[1]) {
-            if (!strcmp(a, "-c") && i + 1 < c->argc) {
-                if (!sh_parse_long(c->argv[++i], &count) || count <= 0) {
+            if (!strncmp(a, "-c", 2) && (a[2] || i + 1 < c->argc)) {
+                const char *v = a[2] ? a + 2 : c->argv[++i];
+                if (!sh_parse_long(v, &count) || count <= 0) {
                     if (bb)
-                        sh_errf(c, "ping: invalid number '%s'\n", c->argv[i]);
+                        sh_errf(c, "ping: invalid number '%s'\n", v);
                     else
-                        sh_errf(c, "ping: invalid argument: '%s': out of range: 1 <= value <= 9223372036854775807\n",
-                                c->argv[i]);
-                    return bb ? 1 : 1;
+                        sh_errf(c, "ping: invalid argument: '%s': out of range: 1 <= value <= 9223372036854775807\n", v);
+                    return 1;
                 }
-            } else if (!strncmp(a, "-c", 2) && a[2])
-                sh_parse_long(a + 2, &count);
-            else if (!strcmp(a, "-q"))
+            } else if (!strcmp(a, "-q"))
                 quiet = true;
             else if ((!strcmp(a, "-i") || !strcmp(a, "-W") || !strcmp(a, "-w") || !strcmp(a, "-s") ||
                       !strcmp(a, "-t") || !strcmp(a, "-I")) && i + 1 < c->argc)

@@ -93,7 +93,7 @@ int sys_write_file(struct sh_cmd *c, const char *path, const void *data, size_t 
 
 struct sys_url {
     char scheme[16];              /* lower case: "http", "https", "ftp", "tftp" */
-    char user[128], pass[128];
+    char user[512], pass[512];
     bool has_user, has_pass;
     char host[256];               /* without the brackets of an IPv6 literal */
     bool ipv6;                    /* host was [..] */

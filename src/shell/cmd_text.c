@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1999,10 +2000,599 @@ done:
     return rc;
 }
 
+/* ==== small filters: base64, tee, rev, yes, seq ================================== */
+
+/* Each operand (or stdin) whole, for programs that concatenate their inputs;
+ * "PROG: NAME: error" on failure (GNU and busybox agree for these). */
+static int txt_cat_inputs(struct sh_cmd *c, const char *prog, char **ops, int nops, struct hp_buf *all)
+{
+    int rc = 0;
+    bool used = false;
+    struct hp_buf b = { 0 };
+    for (int k = 0; k < (nops ? nops : 1); k++) {
+        const uint8_t *d;
+        size_t n;
+        int r = txt_load(c, nops ? ops[k] : "-", &used, &b, &d, &n);
+        if (r < 0) {
+            sh_errf(c, "%s: %s: %s\n", prog, ops[k], sh_strerror(r));
+            rc = 1;
+            continue;
+        }
+        hp_buf_put(all, d, n);
+    }
+    hp_buf_free(&b);
+    return rc;
+}
+
+static const char b64_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64_val(uint8_t ch)
+{
+    const char *p = ch ? strchr(b64_alpha, ch) : NULL;
+    return p ? (int)(p - b64_alpha) : -1;
+}
+
+static int cmd_base64(struct sh_cmd *c)
+{
+    bool bb = c->persona && c->persona->busybox, dec = false, ign = false;
+    long wrap = 76;
+    static const struct sys_longopt longs[] = { { "decode", 0, 'd' }, { "ignore-garbage", 0, 'i' },
+                                                { "wrap", 1, 'w' }, { NULL, 0, 0 } };
+    struct sys_getopt go;
+    sys_getopt_init(&go, c->argc, c->argv, false);
+    int ch;
+    while ((ch = sys_getopt(&go, "diw:", bb ? NULL : longs)) != -1) {
+        if (ch == 'd')
+            dec = true;
+        else if (ch == 'i')
+            ign = true;
+        else if (ch == 'w') {
+            if (!sh_parse_long(go.optarg, &wrap) || wrap < 0) {
+                sh_errf(c, "base64: invalid wrap size: " TXT_LQ "%s" TXT_RQ "\n", go.optarg);
+                return 1;
+            }
+        } else if (bb)
+            return sys_usage_bb(c, "base64", &go, "[-d] [-w COL] [FILE]");
+        else
+            return sys_usage_gnu(c, "base64", &go, 1);
+    }
+    if (go.noperands > 1) {
+        if (bb)
+            return sys_usage_bb(c, "base64", NULL, "[-d] [-w COL] [FILE]");
+        return sys_extra_operand(c, "base64", go.operands[1], 1);
+    }
+    struct hp_buf in;
+    hp_buf_init(&in, SH_VFS_FILE_MAX * 2);
+    if (txt_cat_inputs(c, "base64", go.operands, go.noperands, &in)) {
+        hp_buf_free(&in);
+        return 1;
+    }
+    struct txt_out o;
+    txt_out_init(&o, c);
+    int rc = 0;
+    if (dec) {
+        unsigned acc = 0;
+        int bits = 0, pad = 0;
+        for (size_t i = 0; i < in.len; i++) {
+            uint8_t x = in.data[i];
+            if (x == '\n' || (bb && (x == ' ' || x == '\r' || x == '\t')))
+                continue;
+            if (x == '=') {
+                pad++;
+                continue;
+            }
+            int v = b64_val(x);
+            if (v < 0 || pad) {
+                if (ign && v < 0)
+                    continue;
+                rc = 1;
+                break;
+            }
+            acc = (acc << 6) | (unsigned)v;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                txt_putc(&o, (char)((acc >> bits) & 0xff));
+            }
+        }
+        if (rc == 0 && bits >= 6 && !bb)
+            rc = 1;               /* a lone trailing character */
+        txt_flush(&o);
+        if (rc)
+            sh_errs(c, "base64: invalid input\n");
+    } else {
+        size_t col = 0;
+        for (size_t i = 0; i < in.len; i += 3) {
+            uint32_t v = (uint32_t)in.data[i] << 16;
+            size_t n = in.len - i < 3 ? in.len - i : 3;
+            if (n > 1)
+                v |= (uint32_t)in.data[i + 1] << 8;
+            if (n > 2)
+                v |= in.data[i + 2];
+            char q[4] = { b64_alpha[v >> 18], b64_alpha[(v >> 12) & 63],
+                          n > 1 ? b64_alpha[(v >> 6) & 63] : '=', n > 2 ? b64_alpha[v & 63] : '=' };
+            for (int k = 0; k < 4; k++) {
+                txt_putc(&o, q[k]);
+                if (wrap && ++col == (size_t)wrap) {
+                    txt_putc(&o, '\n');
+                    col = 0;
+                }
+            }
+        }
+        if (col || (in.len == 0 && 0))
+            txt_putc(&o, '\n');
+    }
+    txt_out_done(&o);
+    hp_buf_free(&in);
+    return rc;
+}
+
+static int cmd_tee(struct sh_cmd *c)
+{
+    bool append = false;
+    static const struct sys_longopt longs[] = { { "append", 0, 'a' }, { "ignore-interrupts", 0, 'i' },
+                                                { NULL, 0, 0 } };
+    struct sys_getopt go;
+    sys_getopt_init(&go, c->argc, c->argv, false);
+    int ch, rc = 0;
+    bool bb = c->persona && c->persona->busybox;
+    while ((ch = sys_getopt(&go, "aip", bb ? NULL : longs)) != -1) {
+        if (ch == 'a')
+            append = true;
+        else if (ch == '?' || ch == ':')
+            return bb ? sys_usage_bb(c, "tee", &go, "[-ai] [FILE]...") : sys_usage_gnu(c, "tee", &go, 1);
+    }
+    for (int k = 0; k < go.noperands; k++) {
+        char path[4096];
+        long r = sh_path(c, go.operands[k], path, sizeof(path));
+        if (r == 0)
+            r = c->fs ? sh_vfs_write(c->fs, path, c->in ? c->in : (const uint8_t *)"", c->in_len,
+                                     SH_O_CREAT | (append ? SH_O_APPEND : SH_O_TRUNC), 0644)
+                      : -EROFS;
+        if (r < 0) {
+            sh_errf(c, "tee: %s: %s\n", go.operands[k], sh_strerror((int)r));
+            rc = 1;
+        }
+    }
+    sh_out(c, c->in, c->in_len);
+    return rc;
+}
+
+static int cmd_rev(struct sh_cmd *c)
+{
+    struct hp_buf in;
+    hp_buf_init(&in, SH_VFS_FILE_MAX * 2);
+    int rc = txt_cat_inputs(c, "rev", c->argv + 1, c->argc - 1, &in);
+    struct txt_out o;
+    txt_out_init(&o, c);
+    size_t pos = 0, n;
+    const uint8_t *l;
+    bool nl;
+    while (txt_line(in.data, in.len, &pos, &l, &n, &nl)) {
+        for (size_t i = n; i > 0; i--)
+            txt_putc(&o, (char)l[i - 1]);
+        if (nl)
+            txt_putc(&o, '\n');
+    }
+    txt_out_done(&o);
+    hp_buf_free(&in);
+    return rc;
+}
+
+/* yes: bounded by the interpreter's output cap; stop at 1 MiB ourselves. */
+static int cmd_yes(struct sh_cmd *c)
+{
+    struct hp_buf line;
+    hp_buf_init(&line, 1u << 16);
+    for (int k = 1; k < c->argc; k++) {
+        if (k > 1)
+            hp_buf_putc(&line, ' ');
+        hp_buf_puts(&line, c->argv[k]);
+    }
+    if (c->argc < 2)
+        hp_buf_putc(&line, 'y');
+    hp_buf_putc(&line, '\n');
+    struct txt_out o;
+    txt_out_init(&o, c);
+    for (size_t total = 0; total < (1u << 20); total += line.len)
+        txt_put(&o, line.data, line.len);
+    txt_out_done(&o);
+    hp_buf_free(&line);
+    return 0;
+}
+
+#define SEQ_MAX 100000L
+
+static int cmd_seq(struct sh_cmd *c)
+{
+    const char *sep = "\n";
+    bool eqw = false;
+    int i = 1;
+    for (; i < c->argc && c->argv[i][0] == '-' && !isdigit((unsigned char)c->argv[i][1]) &&
+           c->argv[i][1] != '.'; i++) {
+        if (strcmp(c->argv[i], "-s") == 0 && i + 1 < c->argc)
+            sep = c->argv[++i];
+        else if (strncmp(c->argv[i], "-s", 2) == 0)
+            sep = c->argv[i] + 2;
+        else if (strcmp(c->argv[i], "-w") == 0)
+            eqw = true;
+        else if (strcmp(c->argv[i], "--") == 0) {
+            i++;
+            break;
+        } else {
+            struct sys_getopt go = { .badc = c->argv[i][1], .bad = c->argv[i] };
+            return sys_usage_gnu(c, "seq", &go, 1);
+        }
+    }
+    int n = c->argc - i;
+    if (n < 1)
+        return sys_missing_operand(c, "seq", 1);
+    if (n > 3)
+        return sys_extra_operand(c, "seq", c->argv[i + 3], 1);
+    double v[3];
+    int prec = 0;
+    for (int k = 0; k < n; k++) {
+        char *end;
+        v[k] = strtod(c->argv[i + k], &end);
+        if (*end || end == c->argv[i + k] || isnan(v[k])) {
+            sh_errf(c, "seq: invalid floating point argument: " TXT_LQ "%s" TXT_RQ "\n", c->argv[i + k]);
+            return sys_usage_gnu(c, "seq", NULL, 1);
+        }
+        const char *dot = strchr(c->argv[i + k], '.');
+        if (dot && k < 2 && (int)strlen(dot + 1) > prec)
+            prec = (int)strlen(dot + 1);
+    }
+    double first = n > 1 ? v[0] : 1, inc = n > 2 ? v[1] : 1, last = v[n - 1];
+    if (inc == 0) {
+        sh_errf(c, "seq: invalid Zero increment value: " TXT_LQ "%s" TXT_RQ "\n", c->argv[i + 1]);
+        return sys_usage_gnu(c, "seq", NULL, 1);
+    }
+    if (prec > 20)
+        prec = 20;
+    int width = 0;
+    if (eqw) {
+        char t[64];
+        width = snprintf(t, sizeof(t), "%.*f", prec, first);
+        int w2 = snprintf(t, sizeof(t), "%.*f", prec, last);
+        width = w2 > width ? w2 : width;
+    }
+    struct txt_out o;
+    txt_out_init(&o, c);
+    long count = 0;
+    for (double x = first; (inc > 0 ? x <= last : x >= last) && count < SEQ_MAX; count++) {
+        if (count)
+            txt_puts(&o, sep);
+        txt_printf(&o, eqw ? "%0*.*f" : "%*.*f", width, prec, x);
+        x = first + (double)(count + 1) * inc;
+    }
+    if (count)
+        txt_putc(&o, '\n');
+    txt_out_done(&o);
+    return 0;
+}
+
+/* ==== tr ======================================================================= */
+
+/* Expand a tr set (ranges, classes, escapes) into out; returns its length
+ * or -1 with an error printed. */
+static int tr_set(struct sh_cmd *c, const char *s, uint8_t *out, size_t max)
+{
+    static const struct { const char *name; int (*fn)(int); } classes[] = {
+        { "alnum", isalnum }, { "alpha", isalpha }, { "blank", isblank }, { "cntrl", iscntrl },
+        { "digit", isdigit }, { "graph", isgraph }, { "lower", islower }, { "print", isprint },
+        { "punct", ispunct }, { "space", isspace }, { "upper", isupper }, { "xdigit", isxdigit },
+    };
+    size_t n = 0;
+    for (size_t i = 0; s[i] && n < max;) {
+        if (s[i] == '[' && s[i + 1] == ':') {
+            const char *e = strstr(s + i + 2, ":]");
+            bool found = false;
+            for (size_t k = 0; e && k < sizeof(classes) / sizeof(classes[0]); k++)
+                if ((size_t)(e - (s + i + 2)) == strlen(classes[k].name) &&
+                    strncmp(s + i + 2, classes[k].name, strlen(classes[k].name)) == 0) {
+                    for (int ch = 0; ch < 256 && n < max; ch++)
+                        if (classes[k].fn(ch))
+                            out[n++] = (uint8_t)ch;
+                    i = (size_t)(e - s) + 2;
+                    found = true;
+                }
+            if (found)
+                continue;
+            if (e) {
+                sh_errf(c, "tr: invalid character class " TXT_LQ "%.*s" TXT_RQ "\n", (int)(e - s - i - 2), s + i + 2);
+                return -1;
+            }
+        }
+        int ch = (unsigned char)s[i++];
+        if (ch == '\\' && s[i]) {
+            int nx = (unsigned char)s[i++];
+            const char *from = "nrtabfv\\", *to = "\n\r\t\a\b\f\v\\";
+            const char *f = strchr(from, nx);
+            if (nx >= '0' && nx <= '7') {
+                ch = nx - '0';
+                for (int k = 0; k < 2 && s[i] >= '0' && s[i] <= '7'; k++)
+                    ch = ch * 8 + (s[i++] - '0');
+                ch &= 255;
+            } else
+                ch = f ? to[f - from] : nx;
+        }
+        if (s[i] == '-' && s[i + 1]) {
+            int hi = (unsigned char)s[i + 1];
+            size_t skip = 2;
+            if (hi == '\\' && s[i + 2]) {
+                hi = (unsigned char)s[i + 2];
+                skip = 3;
+            }
+            if (hi < ch) {
+                sh_errf(c, "tr: range-endpoints of " TXT_LQ "%c-%c" TXT_RQ " are in reverse collating sequence order\n",
+                        ch, hi);
+                return -1;
+            }
+            for (int x = ch; x <= hi && n < max; x++)
+                out[n++] = (uint8_t)x;
+            i += skip;
+            continue;
+        }
+        out[n++] = (uint8_t)ch;
+    }
+    return (int)n;
+}
+
+static int cmd_tr(struct sh_cmd *c)
+{
+    bool del = false, sq = false, comp = false, bb = c->persona && c->persona->busybox;
+    static const struct sys_longopt longs[] = { { "delete", 0, 'd' }, { "squeeze-repeats", 0, 's' },
+                                                { "complement", 0, 'c' }, { "truncate-set1", 0, 't' },
+                                                { NULL, 0, 0 } };
+    struct sys_getopt go;
+    sys_getopt_init(&go, c->argc, c->argv, false);
+    int ch;
+    while ((ch = sys_getopt(&go, "dscCt", bb ? NULL : longs)) != -1) {
+        if (ch == 'd')
+            del = true;
+        else if (ch == 's')
+            sq = true;
+        else if (ch == 'c' || ch == 'C')
+            comp = true;
+        else if (ch == '?' || ch == ':')
+            return bb ? sys_usage_bb(c, "tr", &go, "[-cds] STRING1 [STRING2]") : sys_usage_gnu(c, "tr", &go, 1);
+    }
+    int need = del && sq ? 2 : (del || sq) ? 1 : 2;
+    if (go.noperands < need || (go.noperands < 1)) {
+        if (bb)
+            return sys_usage_bb(c, "tr", NULL, "[-cds] STRING1 [STRING2]");
+        if (go.noperands == 0)
+            return sys_missing_operand(c, "tr", 1);
+        sh_errf(c, "tr: missing operand after " TXT_LQ "%s" TXT_RQ "\n", go.operands[go.noperands - 1]);
+        sh_errs(c, del ? "" : "Two strings must be given when translating.\n");
+        return sys_usage_gnu(c, "tr", NULL, 1);
+    }
+    int maxops = del && !sq ? 1 : 2;
+    if (go.noperands > maxops && !bb)
+        return sys_extra_operand(c, "tr", go.operands[maxops], 1);
+    uint8_t s1[4096], s2[4096];
+    int n1 = tr_set(c, go.operands[0], s1, sizeof(s1));
+    int n2 = go.noperands > 1 ? tr_set(c, go.operands[1], s2, sizeof(s2)) : 0;
+    if (n1 < 0 || n2 < 0)
+        return 1;
+    bool in1[256] = { false };
+    for (int k = 0; k < n1; k++)
+        in1[s1[k]] = true;
+    if (comp)
+        for (int k = 0; k < 256; k++)
+            in1[k] = !in1[k];
+    int map[256];
+    for (int k = 0; k < 256; k++)
+        map[k] = k;
+    bool translate = !del && n2 > 0;
+    if (translate) {
+        if (comp) {
+            for (int k = 0; k < 256; k++)
+                if (in1[k])
+                    map[k] = s2[n2 - 1];
+        } else
+            for (int k = 0; k < n1; k++)
+                map[s1[k]] = s2[k < n2 ? k : n2 - 1];
+    }
+    bool sqset[256] = { false };
+    if (sq) {
+        if (go.noperands > 1 && (translate || del))
+            for (int k = 0; k < n2; k++)
+                sqset[s2[k]] = true;
+        else
+            memcpy(sqset, in1, sizeof(sqset));
+    }
+    struct txt_out o;
+    txt_out_init(&o, c);
+    int last = -1;
+    for (size_t i = 0; i < c->in_len; i++) {
+        int x = c->in[i];
+        if (del && in1[x])
+            continue;
+        x = map[x];
+        if (sq && sqset[x] && x == last)
+            continue;
+        last = x;
+        txt_putc(&o, (char)x);
+    }
+    txt_out_done(&o);
+    return 0;
+}
+
+/* ==== cut ====================================================================== */
+
+#define CUT_RANGES_MAX 256
+
+struct cut_range { long lo, hi; };
+
+/* "1,3-5,7-" into ranges; false on a bad list (message printed). */
+static bool cut_list(struct sh_cmd *c, const char *s, struct cut_range *r, int *n)
+{
+    *n = 0;
+    const char *p = s;
+    while (*p && *n < CUT_RANGES_MAX) {
+        long lo = 1, hi = LONG_MAX;
+        char *e;
+        if (isdigit((unsigned char)*p)) {
+            lo = strtol(p, &e, 10);
+            p = e;
+            hi = lo;
+        }
+        if (*p == '-') {
+            p++;
+            hi = LONG_MAX;
+            if (isdigit((unsigned char)*p)) {
+                hi = strtol(p, &e, 10);
+                p = e;
+            }
+        }
+        if (lo == 0 || hi == 0) {
+            sh_errs(c, c->persona && c->persona->busybox ? "cut: fields and positions are numbered from 1\n"
+                                                          : "cut: fields and positions are numbered from 1\n");
+            return false;
+        }
+        if (lo > hi || (*p && *p != ',')) {
+            sh_errs(c, lo > hi ? "cut: invalid decreasing range\n" : "cut: invalid field value\n");
+            return false;
+        }
+        r[(*n)++] = (struct cut_range){ lo, hi };
+        if (*p == ',')
+            p++;
+    }
+    return *n > 0;
+}
+
+static bool cut_sel(const struct cut_range *r, int n, long i, bool comp)
+{
+    for (int k = 0; k < n; k++)
+        if (i >= r[k].lo && i <= r[k].hi)
+            return !comp;
+    return comp;
+}
+
+static int cmd_cut(struct sh_cmd *c)
+{
+    bool bb = c->persona && c->persona->busybox, only = false, comp = false;
+    char mode = 0, delim = '\t';
+    const char *list = NULL, *odelim = NULL;
+    static const struct sys_longopt longs[] = {
+        { "bytes", 1, 'b' }, { "characters", 1, 'c' }, { "fields", 1, 'f' }, { "delimiter", 1, 'd' },
+        { "only-delimited", 0, 's' }, { "complement", 0, 'C' }, { "output-delimiter", 1, 'O' },
+        { NULL, 0, 0 } };
+    struct sys_getopt go;
+    sys_getopt_init(&go, c->argc, c->argv, false);
+    int ch;
+    while ((ch = sys_getopt(&go, "b:c:f:d:sn", bb ? NULL : longs)) != -1) {
+        switch (ch) {
+        case 'b': case 'c': case 'f':
+            if (mode) {
+                sh_errs(c, "cut: only one type of list may be specified\n");
+                return bb ? 1 : sys_usage_gnu(c, "cut", NULL, 1);
+            }
+            mode = (char)ch;
+            list = go.optarg;
+            break;
+        case 'd':
+            if (strlen(go.optarg) > 1) {
+                sh_errs(c, "cut: the delimiter must be a single character\n");
+                return bb ? 1 : sys_usage_gnu(c, "cut", NULL, 1);
+            }
+            delim = go.optarg[0] ? go.optarg[0] : '\0';
+            break;
+        case 's': only = true; break;
+        case 'C': comp = true; break;
+        case 'O': odelim = go.optarg; break;
+        case 'n': break;
+        default:
+            return bb ? sys_usage_bb(c, "cut", &go, "[OPTIONS] [FILE]...") : sys_usage_gnu(c, "cut", &go, 1);
+        }
+    }
+    if (!mode) {
+        if (bb)
+            return sys_usage_bb(c, "cut", NULL, "[OPTIONS] [FILE]...");
+        sh_errs(c, "cut: you must specify a list of bytes, characters, or fields\n");
+        return sys_usage_gnu(c, "cut", NULL, 1);
+    }
+    struct cut_range r[CUT_RANGES_MAX];
+    int nr;
+    if (!cut_list(c, list, r, &nr))
+        return bb ? 1 : sys_usage_gnu(c, "cut", NULL, 1);
+    char od[2] = { delim, '\0' };
+    if (!odelim)
+        odelim = od;
+    size_t odl = odelim == od ? 1 : strlen(odelim);
+    struct txt_out o;
+    txt_out_init(&o, c);
+    struct hp_buf b = { 0 };
+    bool used = false;
+    int rc = 0;
+    for (int k = 0; k < (go.noperands ? go.noperands : 1); k++) {
+        const uint8_t *d;
+        size_t len;
+        int e = txt_load(c, go.noperands ? go.operands[k] : "-", &used, &b, &d, &len);
+        if (e < 0) {
+            txt_flush(&o);
+            sh_errf(c, "cut: %s: %s\n", go.operands[k], sh_strerror(e));
+            rc = 1;
+            continue;
+        }
+        size_t pos = 0, n;
+        const uint8_t *l;
+        bool nl;
+        while (txt_line(d, len, &pos, &l, &n, &nl)) {
+            if (mode != 'f') {
+                bool first = true;
+                for (size_t i = 0; i < n; i++)
+                    if (cut_sel(r, nr, (long)i + 1, comp)) {
+                        if (odelim != od && !first && !cut_sel(r, nr, (long)i, comp))
+                            txt_put(&o, odelim, odl);
+                        txt_putc(&o, (char)l[i]);
+                        first = false;
+                    }
+                txt_putc(&o, '\n');
+                continue;
+            }
+            if (!memchr(l, delim, n)) {
+                if (!only) {
+                    txt_put(&o, l, n);
+                    txt_putc(&o, '\n');
+                }
+                continue;
+            }
+            size_t st = 0;
+            long f = 1;
+            bool first = true;
+            for (size_t i = 0; i <= n; i++) {
+                if (i < n && l[i] != (uint8_t)delim)
+                    continue;
+                if (cut_sel(r, nr, f, comp)) {
+                    if (!first)
+                        txt_put(&o, odelim, odl);
+                    txt_put(&o, l + st, i - st);
+                    first = false;
+                }
+                f++;
+                st = i + 1;
+            }
+            txt_putc(&o, '\n');
+        }
+    }
+    hp_buf_free(&b);
+    txt_out_done(&o);
+    return rc;
+}
+
 const struct sh_cmd_def sh_cmds_text[] = {
+    { "base64", cmd_base64, false },
+    { "cut", cmd_cut, false },
     { "egrep", cmd_egrep, false },
     { "fgrep", cmd_fgrep, false },
     { "grep", cmd_grep, false },
+    { "rev", cmd_rev, false },
     { "sed", cmd_sed, false },
+    { "seq", cmd_seq, false },
+    { "tee", cmd_tee, false },
+    { "tr", cmd_tr, false },
+    { "yes", cmd_yes, false },
     { NULL, NULL, false },
 };

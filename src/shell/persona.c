@@ -552,7 +552,12 @@ static void build_busybox(struct persona_priv *pp)
     size_t nh = 0;                /* the lists end with NULL */
     while (b->hostnames[nh] && nh < 16)
         nh++;
-    snprintf(p->hostname, sizeof(p->hostname), "%s", b->hostnames[draw(s, "host", (unsigned)(nh ? nh : 1))]);
+    /* Kept in the identity file, where the operator sees (and may edit) it. */
+    const char *kept = hp_identity_get("busybox_hostname");
+    snprintf(p->hostname, sizeof(p->hostname), "%s",
+             kept && kept[0] ? kept : b->hostnames[draw(s, "host", (unsigned)(nh ? nh : 1))]);
+    if (!kept)
+        hp_identity_set("busybox_hostname", p->hostname);
     snprintf(p->kernel_release, sizeof(p->kernel_release), "%s", b->kernel_release);
     snprintf(p->kernel_version, sizeof(p->kernel_version), "%s", b->kernel_version);
     snprintf(p->machine, sizeof(p->machine), "%s", b->machine);

@@ -64,7 +64,7 @@ struct hp_shell {
     struct hp_term term;
     const struct hp_evctx *ctx;
     bool interactive;           /* on a pty */
-    bool fancy;                 /* the terminal is not "dumb" */
+    bool fancy;                 /* bash on a terminal that is not "dumb" */
     unsigned width, height;
     struct hp_interp *it;
     struct hp_ld ld;            /* interactive line editing */
@@ -394,7 +394,9 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
     sh->term = p->term;
     sh->ctx = p->ctx;
     sh->interactive = p->interactive;
-    sh->fancy = !(p->term_type && strcmp(p->term_type, "dumb") == 0);
+    /* bash's readline on a capable terminal (bracketed paste); busybox ash
+     * sends no such sequences */
+    sh->fancy = !(p->term_type && strcmp(p->term_type, "dumb") == 0) && !pe->busybox;
     sh->width = p->width;
     sh->height = p->height;
     sh->data_dir = p->data_dir ? hp_xstrdup(p->data_dir) : NULL;

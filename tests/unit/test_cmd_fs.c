@@ -306,12 +306,133 @@ static void test_mutators(void **state)
     CHECK("rmdir /tmp/nope", "", "rmdir: '/tmp/nope': No such file or directory\n", 1);
 }
 
+/* ---- the rest: sums, dd, stat, find, du, names, file, which, mktemp ----------------------------- */
+
+static void test_misc(void **state)
+{
+    (void)state;
+    use("debian");
+    put("/tmp/f", "hello\n", 0644);
+    put("/tmp/a.sh", "#!/bin/sh\necho hi\n", 0755);
+    CHECK("md5sum /tmp/f", "b1946ac92492d2347c6235b4d2611184  /tmp/f\n", "", 0);
+    CHECK_IN("md5sum", "hello\n", "b1946ac92492d2347c6235b4d2611184  -\n", "", 0);
+    CHECK("sha256sum /tmp/f", "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  /tmp/f\n", "", 0);
+    CHECK("md5sum /nope", "", "md5sum: /nope: No such file or directory\n", 1);
+    put("/tmp/sums", "b1946ac92492d2347c6235b4d2611184  /tmp/f\n", 0644);
+    CHECK("md5sum -c /tmp/sums", "/tmp/f: OK\n", "", 0);
+    run_in("dd if=/tmp/f of=/tmp/g bs=1 count=3", NULL);
+    assert_string_equal((char *)t_out.data, "");
+    assert_true(strncmp((char *)t_err.data, "3+0 records in\n3+0 records out\n3 bytes copied, ", 45) == 0);
+    CHECK("cat /tmp/g", "hel", "", 0);
+    run_in("dd if=/dev/zero of=/tmp/z bs=1024 count=2", NULL);
+    assert_true(strncmp((char *)t_err.data, "2+0 records in\n2+0 records out\n2048 bytes (2.0 kB, 2.0 KiB) copied, ", 67) == 0);
+    CHECK("stat -c %s:%a:%U:%F /tmp/f", "6:644:root:regular file\n", "", 0);
+    CHECK("stat /nope", "", "stat: cannot statx '/nope': No such file or directory\n", 1);
+    run_in("stat /tmp/f", NULL);
+    assert_true(strncmp((char *)t_out.data, "  File: /tmp/f\n  Size: 6         \tBlocks: 8          IO Block: 4096   regular file\n", 80) == 0);
+    sh_vfs_mkdir(t_fs, "/tmp/d", 0755);
+    put("/tmp/d/x.sh", "#!/bin/bash\n", 0755);
+    put("/tmp/d/y.txt", "", 0644);
+    CHECK("find /tmp/d", "/tmp/d\n/tmp/d/x.sh\n/tmp/d/y.txt\n", "", 0);
+    CHECK("find /tmp/d -name *.sh", "/tmp/d/x.sh\n", "", 0);
+    CHECK("find /tmp/d -type f -perm -100", "/tmp/d/x.sh\n", "", 0);
+    CHECK("find /tmp/d -type d", "/tmp/d\n", "", 0);
+    CHECK("find /tmp/d -empty", "/tmp/d/y.txt\n", "", 0);
+    CHECK("find /tmp/d ! -name *.sh -type f", "/tmp/d/y.txt\n", "", 0);
+    CHECK("find /nope", "", "find: '/nope': No such file or directory\n", 1);
+    CHECK("find /tmp/d -bogus", "", "find: unknown predicate `-bogus'\n", 1);
+    CHECK("find /tmp/d -name *.txt -exec cat /tmp/f ;", "hello\n", "", 0);
+    CHECK("find /tmp/d -name *.txt -delete", "", "", 0);
+    CHECK("ls /tmp/d", "x.sh\n", "", 0);
+    CHECK("du -s /tmp/d", "8\t/tmp/d\n", "", 0);
+    CHECK("basename /a/b/c.sh .sh", "c\n", "", 0);
+    CHECK("basename /a/b/", "b\n", "", 0);
+    CHECK("basename", "", "basename: missing operand\nTry 'basename --help' for more information.\n", 1);
+    CHECK("dirname /a/b/c", "/a/b\n", "", 0);
+    CHECK("dirname c", ".\n", "", 0);
+    sh_vfs_symlink(t_fs, "/tmp/f", "/tmp/l");
+    CHECK("readlink -f /tmp/l", "/tmp/f\n", "", 0);
+    CHECK("readlink /tmp/f", "", "", 1);
+    CHECK("realpath /tmp/../tmp/l", "/tmp/f\n", "", 0);
+    CHECK("realpath /nope/x", "", "realpath: /nope/x: No such file or directory\n", 1);
+    CHECK("file /tmp/a.sh", "/tmp/a.sh: POSIX shell script, ASCII text executable\n", "", 0);
+    CHECK("file /tmp/f /tmp/d /tmp/d/../d/x.sh", "/tmp/f: ASCII text\n/tmp/d: directory\n"
+          "/tmp/d/../d/x.sh: Bourne-Again shell script, ASCII text executable\n", "", 0);
+    CHECK("file /tmp/l", "/tmp/l: symbolic link to /tmp/f\n", "", 0);
+    CHECK("file /nope", "/nope: cannot open `/nope' (No such file or directory)\n", "", 0);
+    static const uint8_t elf[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1, 0, [16] = 2, [18] = 62 };
+    assert_true(sh_vfs_write(t_fs, "/tmp/e", elf, sizeof(elf), SH_O_CREAT | SH_O_TRUNC, 0755) > 0);
+    CHECK("file /tmp/e", "/tmp/e: ELF 64-bit LSB executable, x86-64, version 1 (SYSV), statically linked, stripped\n",
+          "", 0);
+    CHECK("which ls", "/usr/bin/ls\n", "", 0);
+    CHECK("which nope", "", "", 1);
+    run_in("mktemp", NULL);
+    assert_true(strncmp((char *)t_out.data, "/tmp/tmp.", 9) == 0 && t_out.len == 20);
+    char made[64];
+    snprintf(made, sizeof(made), "%.19s", (char *)t_out.data);
+    struct sh_stat st;
+    assert_int_equal(sh_vfs_stat(t_fs, made, false, &st), 0);
+    CHECK("mktemp /tmp/fooXX", "", "mktemp: too few X's in template '/tmp/fooXX'\n", 1);
+    use("busybox");
+    put("/tmp/f", "hello\n", 0644);
+    CHECK("md5sum /nope", "", "md5sum: can't open '/nope': No such file or directory\n", 1);
+    CHECK("stat /nope", "", "stat: can't stat '/nope': No such file or directory\n", 1);
+    run_in("dd if=/tmp/f of=/tmp/g", NULL);
+    assert_true(strncmp((char *)t_err.data, "0+1 records in\n0+1 records out\n6 bytes (6B) copied, ", 51) == 0);
+}
+
+/* ---- end to end through the interpreter ---------------------------------------------------------- */
+
+static char e2e_out[65536];
+static size_t e2e_len;
+
+static void e2e_write(void *arg, const void *d, size_t n)
+{
+    (void)arg;
+    if (e2e_len + n < sizeof(e2e_out)) {
+        memcpy(e2e_out + e2e_len, d, n);
+        e2e_len += n;
+        e2e_out[e2e_len] = '\0';
+    }
+}
+
+static void e2e(const char *persona, const char *line, const char *want)
+{
+    struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
+                                 .machine = "x86_64", .persona = hp_persona_get(persona) };
+    struct hp_interp_io io = { .write = e2e_write };
+    struct hp_interp *it = hp_interp_new(&sys, &io);
+    assert_non_null(it);
+    e2e_len = 0;
+    e2e_out[0] = '\0';
+    hp_interp_line(it, HP_INTERP_SCRIPT, 1, (const uint8_t *)line, strlen(line));
+    assert_string_equal(e2e_out, want);
+    hp_interp_free(it);
+}
+
+static void test_e2e(void **state)
+{
+    (void)state;
+    if (t_fs)
+        sh_vfs_close(t_fs);
+    t_fs = NULL;
+    sh_vfs_reset();
+    e2e("debian", "echo hello | md5sum", "b1946ac92492d2347c6235b4d2611184  -\n");
+    e2e("debian", "cd /tmp && echo -n abc > x; wc -c x; cat x | wc -c", "3 x\n3\n");
+    e2e("debian", "mkdir -p /tmp/q/r && touch /tmp/q/r/s && ls -R /tmp/q | head -n 2", "/tmp/q:\nr\n");
+    e2e("debian", "rm /tmp/none 2>&1; echo $?", "rm: cannot remove '/tmp/none': No such file or directory\n1\n");
+    e2e("busybox", "rm /tmp/none 2>&1; echo $?", "rm: can't remove '/tmp/none': No such file or directory\n1\n");
+    e2e("debian", "cat /proc/cpuinfo | head -c 10 | wc -c", "10\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ls),
         cmocka_unit_test(test_text_readers),
         cmocka_unit_test(test_mutators),
+        cmocka_unit_test(test_misc),
+        cmocka_unit_test(test_e2e),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -231,11 +231,47 @@ static void test_sed(void **state)
     BB("x\n", "y\n", "", 0, "sed", "s/x/y/");
 }
 
+/* ---- awk ---- */
+
+static void test_awk(void **state)
+{
+    (void)state;
+    const char *free_m = "               total        used        free      shared  buff/cache   available\n"
+                         "Mem:            3915         512        2801           1         861        3403\n"
+                         "Swap:              0           0           0\n";
+    DEB(free_m, "3915 512 2801 1 861 3403\n", "", 0, "awk", "/Mem/ {print $2 ,$3, $4, $5, $6, $7}");
+    DEB(free_m, "512\n", "", 0, "awk", "FNR == 2 {print $3;}");
+    DEB(free_m, "13.08%\n", "", 0, "awk", "NR==2{printf \"%.2f%%\\n\", $3*100/$2}");
+    DEB("1\n2\n3\n", "6\n", "", 0, "awk", "{s+=$1} END {print s}");
+    DEB(NULL, "root\n", "", 0, "awk", "-F:", "NR==1{print $1}", "/etc/passwd");
+    DEB("a b c\n", "c\n3\n", "", 0, "awk", "{print $NF; print NF}");
+    DEB("a b c\n", "b\n", "", 0, "awk", "{print $(NF-1)}");
+    DEB("", "hello 3\n", "", 0, "awk", "BEGIN { x = \"hello\"; print x, length(x) - 2 }");
+    DEB("", "5\n", "", 0, "awk", "-v", "n=5", "BEGIN{print n}");
+    DEB("hello world\n", "HELLO\nell\n3\n", "", 0, "awk",
+        "{print toupper($1); print substr($1,2,3); print index($0, \"llo\")}");
+    DEB("a:b:c\n", "3 b\n", "", 0, "awk", "{n=split($0, p, \":\"); print n, p[2]}");
+    DEB("foo foo\n", "bar bar 2\n", "", 0, "awk", "{n=gsub(/foo/,\"bar\"); print $0, n}");
+    DEB("", "1 2 3 \n", "", 0, "awk", "BEGIN{for(i=1;i<=3;i++) printf \"%d \", i; print \"\"}");
+    DEB("", "big\n", "", 0, "awk", "BEGIN{x=10; if (x > 5) print \"big\"; else print \"small\"}");
+    DEB("10\n9\n", "10\n", "", 0, "awk", "$1 > 9");
+    DEB("a b\n", "a-b\n", "", 0, "awk", "BEGIN{OFS=\"-\"}{$1=$1; print}");
+    DEB("x\ny\nx\n", "x 2\ny 1\n", "", 0, "awk", "{c[$1]++} END {for (k in c) print k, c[k]}");
+    DEB("", "2\n", "", 0, "awk", "BEGIN{print int(2.7)}");
+    DEB("", "0.333333\n", "", 0, "awk", "BEGIN{print 1/3}");
+    DEB("", "", "mawk: line 1: syntax error at or near }\n", 2, "awk", "{print $1 +}");
+    DEB("", "", "mawk: cannot open nope (No such file or directory)\n", 2, "awk", "{print}", "nope");
+    DEB("", "", "mawk: division by zero\n", 2, "awk", "BEGIN{print 1/0}");
+    DEB("", "", "", 0, "awk", "BEGIN{while(1) x++}");
+    BB(free_m, "3915\n", "", 0, "awk", "/Mem/{print $2}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_grep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_awk, setup, teardown),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     hp_persona_reset();

