@@ -7,6 +7,7 @@
 #                   then the unit and integration tests again under ASan+UBSan
 #   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each (default 600)
 #   make bench      run every bench/*.sh
+#   make corpus-report  replay tests/corpus/ (attacker sessions) and print how far they get
 #
 # Sources are discovered by wildcard: a new src/<dir>/<file>.c, tests/unit/test_*.c
 # or fuzz/fuzz_*.c is built without touching this file.
@@ -41,7 +42,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 # ASan+UBSan variant of the same tree (used by make test and make sanitize).
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps run test unit integration fuzz fuzz-smoke sanitize bench clean distclean
+.PHONY: all deps run test unit integration fuzz fuzz-smoke sanitize bench corpus-report clean distclean
 
 all: hanipo
 
@@ -130,6 +131,10 @@ fuzz: $(FUZZ_BIN)
 # ---- benchmarks -----------------------------------------------------------
 bench: hanipo
 	@for b in bench/*.sh; do [ "$$b" = bench/lib.sh ] && continue; echo "== $$b"; sh $$b || exit 1; done
+
+# ---- the shell's attacker-session corpus (issue 4's figures) ---------------
+corpus-report: hanipo
+	@HANIPO_BIN=$(CURDIR)/hanipo /usr/bin/python3 tools/corpus-report.py
 
 clean:
 	rm -rf build build-san build-fuzz hanipo

@@ -70,6 +70,8 @@ def main(argv):
     print("corpus: %d sessions, %d replays, binary %s" % (len(sessions), len(verdicts), harness.HANIPO_BIN))
     for n in sensor.notes:
         print("note: %s" % n)
+    if sensor.crash:
+        print("DAEMON: %s" % sensor.crash)
     for line in cases_shell.summary(verdicts):
         print(line)
     failed = [v for v in verdicts if not v.reached]

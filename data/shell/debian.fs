@@ -1347,6 +1347,7 @@ x /usr/bin/passwd 4755 0 0 68248 passwd
 x /usr/bin/paste 0755 0 0 43920 paste
 x /usr/bin/pathchk 0755 0 0 43888 pathchk
 x /usr/bin/perl 0755 0 0 3804432 perl
+x /usr/bin/ping 0755 0 0 90568 ping
 x /usr/bin/pgrep 0755 0 0 35248 pgrep
 x /usr/bin/pidwait 0755 0 0 35248 pidwait
 x /usr/bin/pinky 0755 0 0 48176 pinky

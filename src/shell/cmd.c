@@ -26,6 +26,9 @@ extern const struct sh_cmd_def sh_cmds_sys[];
 extern const struct sh_cmd_def sh_cmds_net[];
 extern const struct sh_cmd_def sh_cmds_proc[];
 extern const struct sh_cmd_def sh_cmds_admin[];
+extern const struct sh_cmd_def sh_cmds_hw[];
+extern const struct sh_cmd_def sh_cmds_netinfo[];
+extern const struct sh_cmd_def sh_cmds_script[];
 
 static const struct sh_cmd_def *const families[] = {
     sh_cmds_shell,                /* cmd_shell.c: echo, printf, test, ... (also built-ins) */
@@ -33,10 +36,13 @@ static const struct sh_cmd_def *const families[] = {
     sh_cmds_fs2,                  /* cmd_fs2.c:   chmod, ln, dd, find, stat, md5sum, ... */
     sh_cmds_text,                 /* cmd_text.c:  grep, sed, awk, base64, ... */
     sh_cmds_awk,                  /* cmd_awk.c:   awk (mawk, busybox awk) */
-    sh_cmds_sys,                  /* cmd_sys.c:   uname, ps, free, passwd, ... */
-    sh_cmds_net,                  /* cmd_net.c:   wget, curl, tftp, ifconfig, ... */
+    sh_cmds_sys,                  /* cmd_sys.c:   uname, id, w, uptime, date, hostname, ... */
+    sh_cmds_net,                  /* cmd_net.c:   wget, curl, tftp, ftpget, nc, ssh, ... */
     sh_cmds_proc,                 /* cmd_proc.c:  ps, top, kill, sudo, env, busybox, ... */
-    sh_cmds_admin,                /* cmd_admin.c: crontab, passwd, useradd, apt, systemctl, ... */
+    sh_cmds_admin,                /* cmd_admin.c: crontab, passwd, useradd, apt, systemctl, iptables */
+    sh_cmds_hw,                   /* cmd_hw.c:    free, df, mount, nproc, lscpu, dmesg, ... */
+    sh_cmds_netinfo,              /* cmd_netinfo.c: ifconfig, ip, netstat, ss, ping, ... */
+    sh_cmds_script,               /* cmd_script.c: python3, perl, chattr, sysctl, ... */
 };
 
 #define CMD_MAX 1024

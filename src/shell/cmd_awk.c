@@ -175,6 +175,10 @@ struct awk {
     int exit_code;
     bool fatal;
     unsigned rand_seed;
+    struct txt_re *regs[256];     /* compiled here: regfree'd at the end */
+    int nregs;
+    const char *re_text[256];
+    size_t re_len[256];
     const char *opened[16];
     int nopened;
     double prev_seed;
@@ -277,6 +281,18 @@ static struct awk_val awk_strnum(const char *s, size_t n)
     return v;
 }
 
+/* double -> long without undefined behaviour (NaN: 0, clamped). */
+static long awk_clamp(double d)
+{
+    if (isnan(d))
+        return 0;
+    if (d >= 1e15)
+        return 1000000000000000L;
+    if (d <= -1e15)
+        return -1000000000000000L;
+    return (long)d;
+}
+
 static double awk_tonum(const struct awk_val *v)
 {
     if (v->t & AV_NUM)
@@ -302,9 +318,35 @@ static double awk_tonum(const struct awk_val *v)
  * ones (OFMT/CONVFMT are used only when they hold a '%'). */
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 
+/* OFMT/CONVFMT are attacker text: accept one floating conversion only
+ * ("%.6g", "%5.2f"), with no other '%' and bounded width. */
+static bool awk_fmt_ok(const char *f, size_t len)
+{
+    if (len > 24)
+        return false;
+    const char *p = strchr(f, '%');
+    if (!p)
+        return false;
+    p++;
+    while (*p && strchr("-+ #0", *p))
+        p++;
+    int digits = 0;
+    while (isdigit((unsigned char)*p) && digits++ < 3)
+        p++;
+    if (*p == '.') {
+        p++;
+        digits = 0;
+        while (isdigit((unsigned char)*p) && digits++ < 2)
+            p++;
+    }
+    if (!*p || !strchr("eEfFgG", *p))
+        return false;
+    return strchr(p + 1, '%') == NULL;
+}
+
 static void awk_fmtnum(char *out, size_t n, double d, const char *fmt)
 {
-    if (d == (double)(long long)d && fabs(d) < 1e16)
+    if (fabs(d) < 1e16 && d == (double)(long long)d)
         snprintf(out, n, "%lld", (long long)d);
     else if (isnan(d))
         snprintf(out, n, "%s", signbit(d) ? "-nan" : "nan");
@@ -322,7 +364,7 @@ static const char *awk_tostr(struct awk *a, const struct awk_val *v, size_t *len
     }
     char buf[64];
     const struct awk_val *f = &a->vars[output ? V_OFMT : V_CONVFMT].v;
-    const char *fmt = f->t & AV_STR && f->s && f->len < 32 && strchr(f->s, '%') ? f->s : "%.6g";
+    const char *fmt = f->t & AV_STR && f->s && awk_fmt_ok(f->s, f->len) ? f->s : "%.6g";
     awk_fmtnum(buf, sizeof(buf), v->n, fmt);
     *len = strlen(buf);
     return awk_strdup(a, buf, *len);
@@ -641,9 +683,16 @@ static struct awk_node *awk_unary(struct awk *a);
 static struct awk_node *awk_re_node(struct awk *a, const char *s, size_t n)
 {
     struct awk_node *r = awk_node(a, N_RE, NULL, NULL);
-    r->re = awk_zalloc(a, sizeof(*r->re));
+    r->re = a->nregs < 256 ? awk_zalloc(a, sizeof(*r->re)) : NULL;
     char err[256];
-    if (r->re && txt_re_comp(r->re, s, n, REG_EXTENDED, err, sizeof(err)) != 0) {
+    if (!r->re) {
+        a->err = true;
+        return r;
+    }
+    a->re_text[a->nregs] = awk_strdup(a, s, n);
+    a->re_len[a->nregs] = n;
+    a->regs[a->nregs++] = r->re;
+    if (txt_re_comp(r->re, s, n, REG_EXTENDED, err, sizeof(err)) != 0) {
         if (!a->err) {
             if (a->bb)
                 sh_errf(a->c, "awk: cmd. line:%d: %s\n", a->line, err);
@@ -1427,7 +1476,7 @@ static struct awk_val *awk_lref(struct awk *a, struct awk_node *n, long *field)
         return m ? awk_elem(a, m, k, kl, true) : NULL;
     }
     struct awk_val iv = awk_eval(a, n->a);
-    *field = (long)awk_tonum(&iv);
+    *field = awk_clamp(awk_tonum(&iv));
     if (*field == 0)
         return NULL;
     return awk_field_ref(a, *field, true);
@@ -1443,7 +1492,7 @@ static void awk_assigned(struct awk *a, struct awk_node *n, long field, struct a
         awk_rebuild(a);
     else if (n->op == N_VAR && n->var == V_NF) {
         awk_fields(a);
-        long nf = (long)awk_tonum(&v);
+        long nf = awk_clamp(awk_tonum(&v));
         if (nf < 0 || nf >= AWK_FIELDS_MAX)
             nf = 0;
         if (nf > a->nf)
@@ -1460,7 +1509,7 @@ static struct awk_val awk_store(struct awk *a, struct awk_node *n, struct awk_va
         v.s = awk_strdup(a, v.s ? v.s : "", v.len);
     if (n->op == N_FIELD || (n->op == N_VAR && n->var == V_NF)) {
         struct awk_val iv = n->op == N_FIELD ? awk_eval(a, n->a) : awk_num(0);
-        field = n->op == N_FIELD ? (long)awk_tonum(&iv) : -1;
+        field = n->op == N_FIELD ? awk_clamp(awk_tonum(&iv)) : -1;
         if (field > 0) {
             struct awk_val *p = awk_field_ref(a, field, true);
             if (p)
@@ -1516,10 +1565,21 @@ static struct txt_re *awk_dyn_re(struct awk *a, struct awk_node *n)
     struct awk_val v = awk_eval(a, n);
     size_t l;
     const char *s = awk_tostr(a, &v, &l, false);
+    /* the same text compiles once (a loop over records calls this often) */
+    for (int i = a->nregs - 1; i >= 0; i--)
+        if (a->re_len[i] == l && memcmp(a->re_text[i], s, l) == 0 && a->regs[i]->ok)
+            return a->regs[i];
+    if (a->nregs >= 256) {        /* full: recycle the oldest dynamic slot */
+        txt_re_free(a->regs[255]);
+        a->nregs = 255;
+    }
     struct txt_re *re = awk_zalloc(a, sizeof(*re));
     char err[128];
     if (!re)
         return NULL;
+    a->re_text[a->nregs] = awk_strdup(a, s, l);
+    a->re_len[a->nregs] = l;
+    a->regs[a->nregs++] = re;
     if (txt_re_comp(re, s, l, REG_EXTENDED, err, sizeof(err)) != 0) {
         if (!a->fatal)
             sh_errf(a->c, a->bb ? "awk: cmd. line:1: %s\n"
@@ -1566,7 +1626,7 @@ static void awk_format(struct awk *a, struct hp_buf *b, const char *f, size_t fl
             if (i < fl && f[i] == '*') {
                 struct awk_val v = args ? awk_eval(a, args) : awk_num(0);
                 args = args ? args->next : NULL;
-                long w = (long)awk_tonum(&v);
+                long w = awk_clamp(awk_tonum(&v));
                 w = w > 4096 ? 4096 : w < -4096 ? -4096 : w;
                 k += (size_t)snprintf(spec + k, sizeof(spec) - k, "%ld", w);
                 i++;
@@ -1598,7 +1658,7 @@ static void awk_format(struct awk *a, struct hp_buf *b, const char *f, size_t fl
                 spec[k] = '\0';
                 int ch;
                 if (v.t == AV_NUM)
-                    ch = (int)awk_tonum(&v);
+                    ch = (int)awk_clamp(awk_tonum(&v));
                 else {
                     size_t l;
                     const char *s = awk_tostr(a, &v, &l, false);
@@ -1611,7 +1671,7 @@ static void awk_format(struct awk *a, struct hp_buf *b, const char *f, size_t fl
                 spec[k++] = conv == 'i' ? 'd' : conv;
                 spec[k] = '\0';
                 double d = awk_tonum(&v);
-                long long x = d >= 9.2e18 ? LLONG_MAX : d <= -9.2e18 ? LLONG_MIN : (long long)d;
+                long long x = isnan(d) ? 0 : d >= 9.2e18 ? LLONG_MAX : d <= -9.2e18 ? LLONG_MIN : (long long)d;
                 n = snprintf(out, sizeof(out), spec, x);
             }
         } else if (strchr("eEfFgG", conv)) {
@@ -1846,7 +1906,7 @@ static struct awk_val awk_call(struct awk *a, struct awk_node *n)
     case B_SRAND: {
         double prev = a->prev_seed;
         a->prev_seed = x ? awk_tonum(&v) : (double)a->c->now_s;
-        a->rand_seed = (unsigned)a->prev_seed;
+        a->rand_seed = (unsigned)awk_clamp(a->prev_seed);
         return awk_num(prev);
     }
     case B_SYSTEM:                /* the emulated shell runs it (and logs it); nothing real */
@@ -1882,7 +1942,7 @@ static struct awk_val awk_eval(struct awk *a, struct awk_node *n)
         return a->vars[n->var].v;
     case N_FIELD: {
         x = awk_eval(a, n->a);
-        field = (long)awk_tonum(&x);
+        field = awk_clamp(awk_tonum(&x));
         if (field == 0) {
             awk_fields(a);
             return awk_strnum(a->rec, a->rec_len);
@@ -2077,7 +2137,7 @@ static void awk_exec(struct awk *a, struct awk_node *n)
         case S_EXIT:
             if (n->a) {
                 v = awk_eval(a, n->a);
-                a->exit_code = (int)awk_tonum(&v) & 255;
+                a->exit_code = (int)(awk_clamp(awk_tonum(&v)) & 255);
             }
             a->exiting = true;
             break;
@@ -2205,6 +2265,9 @@ static void awk_input(struct awk *a, const uint8_t *d, size_t len)
         /* what one record allocated is garbage now, except the program's
          * own values: the arena keeps growing, capped */
     }
+    /* END still sees the last record: keep it past the input's buffer */
+    if (a->rec >= (const char *)d && a->rec <= (const char *)d + len)
+        a->rec = awk_strdup(a, a->rec, a->rec_len);
 }
 
 static int awk_usage(struct awk *a)
@@ -2273,8 +2336,12 @@ static int awk_run(struct awk *a, char **ops, int nops)
             hp_buf_free(&b);
         }
         if (files == 0) {
-            const uint8_t *d = a->c->in ? a->c->in : (const uint8_t *)"";
-            awk_input(a, d, a->c->in_len);
+            struct hp_buf b = { 0 };
+            const uint8_t *d;
+            size_t n;
+            txt_load(a->c, "-", &stdin_used, &b, &d, &n);
+            awk_input(a, d, n);
+            hp_buf_free(&b);
         }
     }
     if (!a->fatal) {
@@ -2385,6 +2452,8 @@ static int cmd_awk(struct sh_cmd *c)
     }
     rc = awk_run(a, c->argv + i, c->argc - i);
 out:
+    for (int k = 0; k < a->nregs; k++)
+        txt_re_free(a->regs[k]);
     txt_out_done(&a->o);
     hp_buf_free(&pf);
     awk_arena_free(a);

@@ -26,6 +26,14 @@
 
 #define PROC_OUT_MAX (1u << 20)
 
+/* The name a program was called by (links such as pidof -> killall5). */
+static const char *argv0_base(const struct sh_cmd *c)
+{
+    const char *a0 = c->argc > 0 ? c->argv[0] : "";
+    const char *s = strrchr(a0, '/');
+    return s ? s + 1 : a0;
+}
+
 /* ==== time columns ================================================================ */
 
 static int64_t proc_start(const struct sh_cmd *c, const struct hp_proc *p)
@@ -1319,7 +1327,7 @@ static int cmd_history(struct sh_cmd *c)
 
 static int cmd_reboot(struct sh_cmd *c)
 {
-    const char *name = c->applet ? c->applet : "reboot";
+    const char *name = argv0_base(c)[0] ? argv0_base(c) : c->applet ? c->applet : "reboot";
     bool bb = c->persona->busybox;
     if (!strcmp(name, "init") || !strcmp(name, "telinit")) {
         if (c->argc < 2) {
@@ -1355,6 +1363,27 @@ static int cmd_reboot(struct sh_cmd *c)
     }
     sh_logout(c, 0);
     return 0;
+}
+
+/* Debian's pidof is a link to killall5, and init one to systemd: both act
+ * on the name they were called by. */
+static int cmd_killall5(struct sh_cmd *c)
+{
+    if (!strcmp(argv0_base(c), "pidof"))
+        return cmd_pidof(c);
+    if (c->uid != 0) {
+        sh_errs(c, "killall5: Operation not permitted\n");
+        return 1;
+    }
+    return 0;                     /* it spares the caller's own session */
+}
+
+static int cmd_systemd(struct sh_cmd *c)
+{
+    if (!strcmp(argv0_base(c), "init") || !strcmp(argv0_base(c), "telinit"))
+        return cmd_reboot(c);
+    sh_errs(c, "Trying to run as user instance, but the system has not been booted with systemd.\n");
+    return 1;
 }
 
 /* ==== busybox ===================================================================== */
@@ -1450,6 +1479,7 @@ const struct sh_cmd_def sh_cmds_proc[] = {
     { "init", cmd_reboot, false },
     { "kill", cmd_kill, true },
     { "killall", cmd_killall, false },
+    { "killall5", cmd_killall5, false },
     { "nice", cmd_nice, false },
     { "nohup", cmd_nohup, false },
     { "pgrep", cmd_pgrep, false },
@@ -1462,6 +1492,7 @@ const struct sh_cmd_def sh_cmds_proc[] = {
     { "setsid", cmd_setsid, false },
     { "shutdown", cmd_reboot, false },
     { "su", cmd_su, false },
+    { "systemd", cmd_systemd, false },
     { "sudo", cmd_sudo, false },
     { "telinit", cmd_reboot, false },
     { "timeout", cmd_timeout, false },

@@ -1,6 +1,7 @@
 /*
  * cmd_sys.h - helpers shared by the system and network programs
- * (cmd_sys.c, cmd_proc.c, cmd_admin.c, cmd_net.c); internal to them.
+ * (cmd_sys.c, cmd_hw.c, cmd_proc.c, cmd_admin.c, cmd_script.c, cmd_net.c,
+ * cmd_netinfo.c); internal to them.
  *
  * The programs all need the same few things: a getopt that behaves like
  * glibc's (bundles, permuted operands, long options with '=') so usage
@@ -56,6 +57,11 @@ int sys_getopt(struct sys_getopt *g, const char *shorts, const struct sys_longop
 /* GNU: "PROG: invalid option -- 'x'" (or the long/missing variants) and
  * "Try 'PROG --help' for more information."; returns rc. */
 int sys_usage_gnu(struct sh_cmd *c, const char *prog, const struct sys_getopt *g, int rc);
+/* The getopt error line alone ("PROG: invalid option -- 'x'" ...). */
+void sys_getopt_msg(struct sh_cmd *c, const char *prog, const struct sys_getopt *g);
+/* GNU coreutils' --version text and the tail of its --help text. */
+void sys_gnu_version(struct sh_cmd *c, const char *prog, const char *authors);
+void sys_gnu_help_tail(struct sh_cmd *c, const char *prog);
 /* GNU: "PROG: extra operand 'x'" + Try line; returns rc. */
 int sys_extra_operand(struct sh_cmd *c, const char *prog, const char *arg, int rc);
 /* GNU: "PROG: missing operand" + Try line; returns rc. */

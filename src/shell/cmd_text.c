@@ -107,9 +107,13 @@ int txt_load(struct sh_cmd *c, const char *name, bool *stdin_used, struct hp_buf
     *data = (const uint8_t *)"";
     *len = 0;
     if (!name || strcmp(name, "-") == 0) {
+        /* copied, so that every subject handed to regexec is NUL-terminated
+         * (glibc stops at REG_STARTEND's end; sanitizers' interceptors do not) */
         if (!*stdin_used && c->in && c->in_len) {
-            *data = c->in;
-            *len = c->in_len;
+            hp_buf_put(b, c->in, c->in_len);
+            hp_buf_cstr(b);
+            *data = b->data ? b->data : (const uint8_t *)"";
+            *len = b->len;
         }
         *stdin_used = true;
         return 0;
@@ -128,6 +132,7 @@ int txt_load(struct sh_cmd *c, const char *name, bool *stdin_used, struct hp_buf
     long n = sh_vfs_read(c->fs, path, 0, 0, b);
     if (n < 0)
         return (int)n;
+    hp_buf_cstr(b);
     *data = b->data ? b->data : (const uint8_t *)"";
     *len = b->len;
     return 0;
@@ -1388,6 +1393,7 @@ static bool sed_match1(struct sed *s, const struct sed_addr *a)
                             : s->lineno >= a->n && (s->lineno - a->n) % a->step == 0;
     case SA_RE: {
         struct txt_re *re = sed_re(s, a->re);
+        hp_buf_cstr(&s->ps);
         return re && txt_re_exec(re, s->ps.data ? s->ps.data : (const uint8_t *)"", s->ps.len, 0, 0,
                                  NULL, 0) == 0;
     }
@@ -1490,6 +1496,7 @@ static bool sed_subst_run(struct sed *s, struct sed_cmd *k)
         return false;
     struct hp_buf out;
     hp_buf_init(&out, SED_SPACE_MAX);
+    hp_buf_cstr(&s->ps);
     const uint8_t *src = s->ps.data ? s->ps.data : (const uint8_t *)"";
     size_t len = s->ps.len, start = 0, copied = 0;
     long count = 0;
@@ -1755,7 +1762,7 @@ static int sed_usage(struct sed *s, const struct sys_getopt *go)
 
 static void sed_free(struct sed *s)
 {
-    for (int i = 0; i < s->n; i++) {
+    for (int i = 0; s->cmds && i <= s->n && i < SED_CMDS_MAX; i++) {   /* <=: one half-built */
         free(s->cmds[i].text);
         free(s->cmds[i].wfile);
     }
@@ -2582,6 +2589,312 @@ static int cmd_cut(struct sh_cmd *c)
     return rc;
 }
 
+/* ==== sort, uniq =================================================================== */
+
+struct sort_opt {
+    bool num, rev, uniq, fold, human;
+    long key1, key2;              /* 0: the whole line */
+    int tab;                      /* -1: blanks */
+};
+
+struct sort_line { const uint8_t *p; size_t n; };
+
+static const struct sort_opt *sort_cur;
+
+/* The key of a line: fields key1..key2 (1-based), by -t or blank runs. */
+static void sort_key(const struct sort_line *l, const uint8_t **kp, size_t *kn)
+{
+    const struct sort_opt *o = sort_cur;
+    *kp = l->p;
+    *kn = l->n;
+    if (!o->key1)
+        return;
+    size_t i = 0, st = 0, end = l->n;
+    long f = 1;
+    while (f < o->key1 && i < l->n) {
+        if (o->tab >= 0) {
+            while (i < l->n && l->p[i] != o->tab)
+                i++;
+            if (i < l->n)
+                i++;
+        } else {
+            while (i < l->n && isblank(l->p[i]))
+                i++;
+            while (i < l->n && !isblank(l->p[i]))
+                i++;
+        }
+        f++;
+    }
+    st = f == o->key1 ? i : l->n;
+    if (o->key2) {
+        size_t j = st;
+        for (long g = o->key1; g <= o->key2 && j < l->n; g++) {
+            if (o->tab >= 0) {
+                if (g > o->key1)
+                    j++;
+                while (j < l->n && l->p[j] != o->tab)
+                    j++;
+            } else {
+                while (j < l->n && isblank(l->p[j]))
+                    j++;
+                while (j < l->n && !isblank(l->p[j]))
+                    j++;
+            }
+        }
+        end = j;
+    }
+    *kp = l->p + st;
+    *kn = end - st;
+}
+
+static double sort_num(const uint8_t *p, size_t n, bool human)
+{
+    char buf[64];
+    size_t i = 0;
+    while (i < n && isblank(p[i]))
+        i++;
+    size_t k = 0;
+    while (i < n && k < sizeof(buf) - 1 && (isdigit(p[i]) || p[i] == '.' || (k == 0 && p[i] == '-')))
+        buf[k++] = (char)p[i++];
+    buf[k] = '\0';
+    double v = strtod(buf, NULL);
+    if (human && i < n) {
+        const char *suf = strchr("KMGTPEZY", toupper(p[i]));
+        if (suf && p[i])
+            v *= pow(1024, (double)(suf - "KMGTPEZY" + 1));
+    }
+    return v;
+}
+
+static int sort_cmp_key(const struct sort_line *a, const struct sort_line *b)
+{
+    const struct sort_opt *o = sort_cur;
+    const uint8_t *ka, *kb;
+    size_t na, nb;
+    sort_key(a, &ka, &na);
+    sort_key(b, &kb, &nb);
+    if (o->num || o->human) {
+        double x = sort_num(ka, na, o->human), y = sort_num(kb, nb, o->human);
+        return x < y ? -1 : x > y;
+    }
+    for (size_t i = 0; i < na && i < nb; i++) {
+        int x = ka[i], y = kb[i];
+        if (o->fold) {
+            x = toupper(x);
+            y = toupper(y);
+        }
+        if (x != y)
+            return x - y;
+    }
+    return na < nb ? -1 : na > nb;
+}
+
+static int sort_cmp(const void *pa, const void *pb)
+{
+    const struct sort_line *a = pa, *b = pb;
+    int r = sort_cmp_key(a, b);
+    if (r == 0 && !sort_cur->uniq) {  /* last resort: the whole line, bytewise */
+        size_t m = a->n < b->n ? a->n : b->n;
+        r = memcmp(a->p, b->p, m);
+        if (!r)
+            r = a->n < b->n ? -1 : a->n > b->n;
+    }
+    return sort_cur->rev ? -r : r;
+}
+
+static int cmd_sort(struct sh_cmd *c)
+{
+    bool bb = c->persona && c->persona->busybox;
+    struct sort_opt so = { .tab = -1 };
+    const char *outfile = NULL;
+    static const struct sys_longopt longs[] = {
+        { "numeric-sort", 0, 'n' }, { "reverse", 0, 'r' }, { "unique", 0, 'u' }, { "key", 1, 'k' },
+        { "field-separator", 1, 't' }, { "human-numeric-sort", 0, 'h' }, { "ignore-case", 0, 'f' },
+        { "output", 1, 'o' }, { NULL, 0, 0 } };
+    struct sys_getopt go;
+    sys_getopt_init(&go, c->argc, c->argv, false);
+    int ch;
+    while ((ch = sys_getopt(&go, "nruk:t:hfo:bdsgVMRcmS:T:", bb ? NULL : longs)) != -1) {
+        switch (ch) {
+        case 'n': case 'g': so.num = true; break;
+        case 'r': so.rev = true; break;
+        case 'u': so.uniq = true; break;
+        case 'h': so.human = true; break;
+        case 'f': so.fold = true; break;
+        case 'o': outfile = go.optarg; break;
+        case 't':
+            if (strlen(go.optarg) != 1) {
+                sh_errf(c, "sort: multi-character tab " TXT_LQ "%s" TXT_RQ "\n", go.optarg);
+                return 2;
+            }
+            so.tab = (unsigned char)go.optarg[0];
+            break;
+        case 'k': {
+            char *e;
+            so.key1 = strtol(go.optarg, &e, 10);
+            if (*e == '.')
+                strtol(e + 1, &e, 10);
+            while (*e && isalpha((unsigned char)*e)) {
+                if (*e == 'n')
+                    so.num = true;
+                else if (*e == 'r')
+                    so.rev = true;
+                else if (*e == 'h')
+                    so.human = true;
+                e++;
+            }
+            so.key2 = *e == ',' ? strtol(e + 1, NULL, 10) : 0;
+            if (so.key1 <= 0) {
+                sh_errf(c, "sort: field number is zero: invalid field specification " TXT_LQ "%s" TXT_RQ "\n",
+                        go.optarg);
+                return 2;
+            }
+            break;
+        }
+        case '?': case ':':
+            if (bb)
+                return sys_usage_bb(c, "sort", &go, "[-nrugMcszbdfiokt] [-o FILE] [-k START[.OFS][OPTS][,END[.OFS][OPTS]] [-t CHAR] [FILE]...");
+            sys_usage_gnu(c, "sort", &go, 2);
+            return 2;
+        default: break;
+        }
+    }
+    struct hp_buf in;
+    hp_buf_init(&in, SH_VFS_FILE_MAX * 2);
+    bool used = false;
+    struct hp_buf b = { 0 };
+    for (int k = 0; k < (go.noperands ? go.noperands : 1); k++) {
+        const uint8_t *d;
+        size_t n;
+        int e = txt_load(c, go.noperands ? go.operands[k] : "-", &used, &b, &d, &n);
+        if (e < 0) {
+            if (bb)
+                sh_errf(c, "sort: %s: %s\n", go.operands[k], sh_strerror(e));
+            else
+                sh_errf(c, "sort: %s %s: %s\n", e == -EISDIR ? "read failed:" : "cannot read:",
+                        go.operands[k], sh_strerror(e));
+            hp_buf_free(&b);
+            hp_buf_free(&in);
+            return 2;
+        }
+        hp_buf_put(&in, d, n);
+        if (n && d[n - 1] != '\n')
+            hp_buf_putc(&in, '\n');
+    }
+    hp_buf_free(&b);
+    size_t cap = 0, nl = 0;
+    for (size_t i = 0; i < in.len; i++)
+        cap += in.data[i] == '\n';
+    struct sort_line *lines = calloc(cap + 1, sizeof(*lines));
+    size_t pos = 0, n;
+    const uint8_t *l;
+    bool hasnl;
+    while (lines && txt_line(in.data, in.len, &pos, &l, &n, &hasnl) && nl <= cap)
+        lines[nl++] = (struct sort_line){ l, n };
+    sort_cur = &so;
+    if (lines)
+        qsort(lines, nl, sizeof(*lines), sort_cmp);
+    struct txt_out o;
+    txt_out_init(&o, c);
+    if (outfile)
+        o.c = NULL;
+    for (size_t i = 0; i < nl; i++) {
+        if (so.uniq && i && sort_cmp_key(&lines[i - 1], &lines[i]) == 0)
+            continue;
+        txt_put(&o, lines[i].p, lines[i].n);
+        txt_putc(&o, '\n');
+    }
+    int rc = 0;
+    if (outfile) {
+        char path[4096];
+        long r = sh_path(c, outfile, path, sizeof(path));
+        if (r == 0)
+            r = c->fs ? sh_vfs_write(c->fs, path, o.b.data, o.b.len, SH_O_CREAT | SH_O_TRUNC, 0644) : -EROFS;
+        if (r < 0) {
+            sh_errf(c, "sort: open failed: %s: %s\n", outfile, sh_strerror((int)r));
+            rc = 2;
+        }
+    }
+    txt_out_done(&o);
+    free(lines);
+    hp_buf_free(&in);
+    return rc;
+}
+
+static bool uniq_eq(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, bool icase)
+{
+    if (an != bn)
+        return false;
+    if (!icase)
+        return memcmp(a, b, an) == 0;
+    return strncasecmp((const char *)a, (const char *)b, an) == 0 || (an == 0);
+}
+
+static int cmd_uniq(struct sh_cmd *c)
+{
+    bool bb = c->persona && c->persona->busybox, cnt = false, dups = false, uniq = false, icase = false;
+    static const struct sys_longopt longs[] = { { "count", 0, 'c' }, { "repeated", 0, 'd' },
+                                                { "unique", 0, 'u' }, { "ignore-case", 0, 'i' },
+                                                { NULL, 0, 0 } };
+    struct sys_getopt go;
+    sys_getopt_init(&go, c->argc, c->argv, false);
+    int ch;
+    while ((ch = sys_getopt(&go, "cdui", bb ? NULL : longs)) != -1) {
+        if (ch == 'c')
+            cnt = true;
+        else if (ch == 'd')
+            dups = true;
+        else if (ch == 'u')
+            uniq = true;
+        else if (ch == 'i')
+            icase = true;
+        else
+            return bb ? sys_usage_bb(c, "uniq", &go, "[-cdui] [INPUT [OUTPUT]]") : sys_usage_gnu(c, "uniq", &go, 1);
+    }
+    if (go.noperands > 2)
+        return bb ? sys_usage_bb(c, "uniq", NULL, "[-cdui] [INPUT [OUTPUT]]")
+                  : sys_extra_operand(c, "uniq", go.operands[2], 1);
+    struct hp_buf b = { 0 };
+    const uint8_t *d;
+    size_t len;
+    bool used = false;
+    int e = txt_load(c, go.noperands ? go.operands[0] : "-", &used, &b, &d, &len);
+    if (e < 0) {
+        sh_errf(c, "uniq: %s: %s\n", go.operands[0], sh_strerror(e));
+        hp_buf_free(&b);
+        return 1;
+    }
+    struct txt_out o;
+    txt_out_init(&o, c);
+    size_t pos = 0, n, pn = 0;
+    const uint8_t *l, *prev = NULL;
+    bool nl;
+    long run = 0;
+    for (;;) {
+        bool more = txt_line(d, len, &pos, &l, &n, &nl);
+        if (prev && (!more || !uniq_eq(prev, pn, l, n, icase))) {
+            if ((!dups || run > 1) && (!uniq || run == 1)) {
+                if (cnt)
+                    txt_printf(&o, "%7ld ", run);
+                txt_put(&o, prev, pn);
+                txt_putc(&o, '\n');
+            }
+            prev = NULL;
+        }
+        if (!more)
+            break;
+        if (!prev) {
+            prev = l;
+            pn = n;
+            run = 0;
+        }
+        run++;
+    }
+    txt_out_done(&o);
+    hp_buf_free(&b);
+    return 0;
+}
+
 const struct sh_cmd_def sh_cmds_text[] = {
     { "base64", cmd_base64, false },
     { "cut", cmd_cut, false },
@@ -2591,8 +2904,10 @@ const struct sh_cmd_def sh_cmds_text[] = {
     { "rev", cmd_rev, false },
     { "sed", cmd_sed, false },
     { "seq", cmd_seq, false },
+    { "sort", cmd_sort, false },
     { "tee", cmd_tee, false },
     { "tr", cmd_tr, false },
+    { "uniq", cmd_uniq, false },
     { "yes", cmd_yes, false },
     { NULL, NULL, false },
 };

@@ -399,8 +399,11 @@ static void debian_procs(struct persona_priv *pp)
     p += 30 + (unsigned)(s >> 8) % 10;
     add_proc(pp, p, 1, "root", "/lib/systemd/systemd-udevd", "systemd-udevd", "Ss", 25600, 6600, 2, NULL);
     p += 180 + (unsigned)(s >> 16) % 80;
-    add_proc(pp, p, 1, "root", "/sbin/dhclient -4 -v -i -pf /run/dhclient.eth0.pid -lf /var/lib/dhcp/dhclient.eth0.leases -I -df /var/lib/dhcp/dhclient6.eth0.leases eth0",
-             "dhclient", "Ss", 5900, 3800, 4, NULL);
+    char dh[320];
+    const char *ifn = pp->pub.ifname;
+    snprintf(dh, sizeof(dh), "/sbin/dhclient -4 -v -i -pf /run/dhclient.%s.pid -lf /var/lib/dhcp/dhclient.%s.leases "
+             "-I -df /var/lib/dhcp/dhclient6.%s.leases %s", ifn, ifn, ifn, ifn);
+    add_proc(pp, p, 1, "root", dh, "dhclient", "Ss", 5900, 3800, 4, NULL);
     p += 70 + (unsigned)(s >> 20) % 30;
     add_proc(pp, p, 1, "root", "/usr/sbin/cron -f", "cron", "Ss", 6600, 2700, 5, NULL);
     add_proc(pp, p + 1, 1, "message+", "/usr/bin/dbus-daemon --system --address=systemd: --nofork --nopidfile --systemd-activation --syslog-only",

@@ -27,12 +27,15 @@ import concurrent.futures
 import os
 import re
 import socket
+import threading
 import time
+import urllib.parse
 
 from harness import T, Service, Skip, ROOT, DaemonFailed
 from cases import case, stop_and_read
 
 CORPUS_DIR = os.path.join(ROOT, "tests", "corpus")
+_BOT_LOCK = threading.Lock()         # _bot_client swaps socket.create_connection for a moment
 PRESENT_FILE = os.path.join(CORPUS_DIR, "present.txt")
 PASSWORD = "Corpus-Replay-1"
 PARALLEL = 8
@@ -103,6 +106,25 @@ class CorpusSession:
                 host.endswith(("example.com", "example.net")), "%s: %s is not a documentation address" % (where, u)
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "tftp": 69}
+
+
+def norm_url(u):
+    """A URL as compared: scheme and host lower-case, no user:password@, no default port
+    (RFC 3986 6.2.3), so that ftp://anonymous:anonymous@h/f and tftp://h:69/f match ftp://h/f
+    and tftp://h/f.  Anything that does not parse is compared as it is."""
+    try:
+        p = urllib.parse.urlsplit(u)
+        port = p.port
+        host = p.hostname or ""
+    except ValueError:
+        return u
+    if not p.scheme or not host:
+        return u
+    netloc = host if port in (None, DEFAULT_PORTS.get(p.scheme.lower())) else "%s:%d" % (host, port)
+    return urllib.parse.urlunsplit((p.scheme.lower(), netloc, p.path or "/", p.query, p.fragment))
+
+
 def load_corpus(directory=CORPUS_DIR):
     names = sorted(n for n in os.listdir(directory) if n.endswith(".txt") and n != "present.txt")
     return [CorpusSession(os.path.join(directory, n)) for n in names]
@@ -146,6 +168,7 @@ class ShellSensor:
         self.label = label
         self.notes = []
         self.ssh_personality = True
+        self.crash = None          # how the daemon ended when that was not a clean stop
         self.d = None
 
     def _services(self):
@@ -196,6 +219,7 @@ class Replay:
     def __init__(self, sess, proto):
         self.sess = sess
         self.proto = proto
+        self.src_ip = "127.0.0.1"
         self.src_port = None
         self.outputs = []          # per line: output between the echo of the line and the next prompt
         self.no_prompt = []        # (line index, what the terminal showed) where the prompt did not come back
@@ -268,13 +292,18 @@ def _type_lines(rep, term, send, enter):
                 return
 
 
-def replay_ssh(port, sess):
+def replay_ssh(port, sess, source):
     import paramiko
     rep = Replay(sess, "ssh")
+    rep.src_ip = source
     t0 = time.monotonic()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)   # not create_connection: see _bot_client
     try:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=T(10))
+        sock.settimeout(T(10))
+        sock.bind((source, 0))
+        sock.connect(("127.0.0.1", port))
     except OSError as e:
+        sock.close()
         rep.error = "ssh: cannot connect: %s" % e
         return rep
     rep.src_port = sock.getsockname()[1]
@@ -307,12 +336,27 @@ def replay_ssh(port, sess):
     return rep
 
 
-def replay_telnet(port, sess):
+def _bot_client(port, source):
+    """cases_telnet.BotClient (answers negotiation like a bot), from a chosen source address."""
     from cases_telnet import BotClient
+    real = socket.create_connection
+
+    def sourced(addr, timeout=None, source_address=None):
+        return real(addr, timeout, (source, 0))
+    socket.create_connection = sourced
+    try:
+        return BotClient(port, naws=(1000, 50), ttype=b"xterm", env=b"")
+    finally:
+        socket.create_connection = real
+
+
+def replay_telnet(port, sess, source):
     rep = Replay(sess, "telnet")
+    rep.src_ip = source
     t0 = time.monotonic()
     try:
-        bot = BotClient(port, naws=(1000, 50), ttype=b"xterm", env=b"")
+        with _BOT_LOCK:
+            bot = _bot_client(port, source)
     except OSError as e:
         rep.error = "telnet: cannot connect: %s" % e
         return rep
@@ -344,16 +388,20 @@ def replay_telnet(port, sess):
 
 
 def replay_all(sensor, sessions, parallel=PARALLEL):
-    """Every session through each of its ways in; returns the Replay list (corpus order)."""
+    """Every session through each of its ways in; returns the Replay list (corpus order).
+
+    Each replay comes from its own loopback address (127.77.x.y): the shell keeps what a source
+    wrote for its later connections (vfs.h), and sessions from one address would see each other's
+    files (a Gafgyt `rm -rf *` in /tmp, a Kinsing crontab) - as two bots behind one NAT would."""
     jobs = []
     for s in sessions:
         for proto in s.via:
-            jobs.append((s, proto))
+            jobs.append((s, proto, "127.77.%d.%d" % (1 + len(jobs) // 250, 1 + len(jobs) % 250)))
 
     def run(job):
-        s, proto = job
+        s, proto, source = job
         port = sensor.port(proto, s.personality)
-        return (replay_ssh if proto == "ssh" else replay_telnet)(port, s)
+        return (replay_ssh if proto == "ssh" else replay_telnet)(port, s, source)
     with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as ex:
         return list(ex.map(run, jobs))
 
@@ -377,7 +425,8 @@ class Verdict:
 def session_events(evs, rep):
     proto = rep.proto
     ids = [e["session"] for e in evs if e.get("eventid") == "session.connect"
-           and e.get("protocol") == proto and e.get("src_port") == rep.src_port]
+           and e.get("protocol") == proto and e.get("src_port") == rep.src_port
+           and e.get("src_ip") == rep.src_ip]
     if not ids:
         return []
     sid = ids[-1]
@@ -422,22 +471,27 @@ def judge(rep, evs, present):
             rep.label, i + 1, lines[i][:80], LINE_TIMEOUT, shown[-200:]))
     sev = session_events(evs, rep)
     if not sev:
-        v.failures.append("%s: no session with source port %s in the events" % (rep.label, rep.src_port))
+        v.failures.append("%s: no session from %s:%s in the events" % (rep.label, rep.src_ip, rep.src_port))
         return v
     # 1. every line, in order, as a command.input; command.failed mapped to the line before it
     inputs = [e for e in sev if e["eventid"] == "command.input"]
-    pos, line_of_input = 0, {}
+    pos, line_of_input, missing = 0, {}, []
     for i, line in enumerate(lines):
         j = pos
         while j < len(inputs) and inputs[j].get("input") != line:
             j += 1
         if j == len(inputs):
-            got = inputs[pos]["input"] if pos < len(inputs) else None
-            v.failures.append("%s: line %d: expected a command.input %r, got %r" % (
-                rep.label, i + 1, line[:120], got if got is None else got[:120]))
+            missing.append(i)
+            if len(missing) == 1:
+                got = inputs[pos]["input"] if pos < len(inputs) else None
+                v.failures.append("%s: line %d: expected a command.input %r, got %r" % (
+                    rep.label, i + 1, line[:120], got if got is None else got[:120]))
             continue
         line_of_input[id(inputs[j])] = i
         pos = j + 1
+    if len(missing) > 1:
+        v.failures.append("%s: %d more lines without their command.input (lines %s)" % (
+            rep.label, len(missing) - 1, ", ".join(str(i + 1) for i in missing[1:])))
     cur = None
     static_count = True
     for e in sev:
@@ -459,8 +513,9 @@ def judge(rep, evs, present):
     v.present_run = max(v.present_run, len(v.present_failed))
     # 2. URLs
     asked = [e.get("url") for e in sev if e["eventid"] == "session.file_download"]
+    asked_norm = {norm_url(a) for a in asked if isinstance(a, str)}
     for u in sess.urls:
-        if u not in asked:
+        if norm_url(u) not in asked_norm:
             v.failures.append("%s: url %s was never requested (session.file_download urls: %r)" % (
                 rep.label, u, asked))
     # 3. the final step's output
@@ -479,8 +534,17 @@ def run_corpus(daemon_factory, sessions=None, parallel=PARALLEL):
     sensor = ShellSensor(daemon_factory).start()
     try:
         reps = replay_all(sensor, sessions, parallel)
-    finally:
+    except BaseException:
+        sensor.d.kill()
+        raise
+    try:
         evs = stop_and_read(sensor.d)
+    except AssertionError as e:
+        # The daemon died or a sanitizer spoke: judge what was recorded, and say so first.
+        err = [l.strip() for l in sensor.d.stderr().splitlines()
+               if "runtime error" in l or "ERROR: " in l or "SUMMARY" in l]
+        sensor.crash = "%s%s" % (e, "".join("\n    " + l for l in err[:6]))
+        evs = sensor.d.events()
     return sensor, [judge(r, evs, present) for r in reps]
 
 
@@ -526,6 +590,8 @@ def shell_corpus_replay(ctx):
         ctx.note(line)
     ctx.note("%d replays of %d sessions in %.1fs" % (len(verdicts), len(sessions), time.monotonic() - t0))
     failures = [f for v in verdicts for f in v.failures]
+    if sensor.crash:
+        failures.insert(0, "the daemon did not stop cleanly: %s" % sensor.crash)
     if not sensor.ssh_personality:
         failures.insert(0, "the ssh service rejects `personality = debian|busybox`: busybox sessions over "
                            "SSH ran on the default shell")

@@ -688,6 +688,45 @@ static void test_misc(void **state)
     fx_free(f);
 }
 
+/* Debian's links: reboot -> systemctl, pidof -> killall5, lsmod -> kmod. */
+static int run_as(struct fx *f, const char *applet, const char *line)
+{
+    assert_non_null(sh_cmd_find(applet));
+    hp_buf_reset(&f->out);
+    hp_buf_reset(&f->err);
+    snprintf(f->line, sizeof(f->line), "%s", line);
+    int argc = 0;
+    for (char *save = NULL, *t = strtok_r(f->line, " ", &save); t && argc < FX_MAX_ARGS; t = strtok_r(NULL, " ", &save))
+        f->argv[argc++] = t;
+    f->argv[argc] = NULL;
+    f->c.argc = argc;
+    f->c.argv = f->argv;
+    f->c.applet = applet;
+    f->c.in = NULL;
+    f->c.in_len = 0;
+    f->c.in_tty = true;
+    int st = sh_cmd_find(applet)->fn(&f->c);
+    hp_buf_cstr(&f->out);
+    hp_buf_cstr(&f->err);
+    return st;
+}
+
+static void test_links(void **state)
+{
+    struct fx *f = fx_new("debian", true);
+    assert_int_equal(run_as(f, "killall5", "/usr/bin/pidof cron"), 0);
+    assert_string_equal(fx_out(f), "535\n");
+    assert_int_equal(run_as(f, "kmod", "lsmod"), 0);
+    assert_prefix(fx_out(f), "Module                  Size  Used by\n");
+    assert_int_equal(run_as(f, "systemctl", "/sbin/shutdown -c"), 0);
+    assert_int_equal(f->logouts, 0);
+    assert_int_equal(run_as(f, "systemctl", "/sbin/reboot"), 0);
+    assert_int_equal(f->logouts, 1);
+    assert_int_equal(run_as(f, "systemd", "init 6"), 0);
+    assert_int_equal(f->logouts, 2);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -713,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_packages_services),
         cmocka_unit_test(test_scripts),
         cmocka_unit_test(test_misc),
+        cmocka_unit_test(test_links),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -266,12 +266,98 @@ static void test_awk(void **state)
     BB(free_m, "3915\n", "", 0, "awk", "/Mem/{print $2}");
 }
 
+/* ---- the small filters ---- */
+
+static void test_filters(void **state)
+{
+    (void)state;
+    DEB("aGVsbG8=\n", "hello", "", 0, "base64", "-d");
+    DEB("hello", "aGVsbG8=\n", "", 0, "base64");
+    DEB("", "", "", 0, "base64");
+    DEB("x!\n", "", "base64: invalid input\n", 1, "base64", "-d");
+    DEB("0123456789012345678901234567890123456789012345678901234567",
+        "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2\nNw==\n", "", 0, "base64");
+    DEB("hello", "aGVs\nbG8=\n", "", 0, "base64", "-w", "4");
+    DEB("root:x:0:0\n", "root\n", "", 0, "cut", "-d:", "-f1");
+    DEB("a:b:c:d\n", "b:c\n", "", 0, "cut", "-d", ":", "-f", "2-3");
+    DEB("abcdef\n", "bcd\n", "", 0, "cut", "-c2-4");
+    DEB("a b\n", "", "cut: you must specify a list of bytes, characters, or fields\n"
+                      "Try 'cut --help' for more information.\n", 1, "cut");
+    DEB("Hello\n", "HELLO\n", "", 0, "tr", "a-z", "A-Z");
+    DEB("Hello\n", "HELLO\n", "", 0, "tr", "[:lower:]", "[:upper:]");
+    DEB("a  b   c\n", "a b c\n", "", 0, "tr", "-s", " ");
+    DEB("a1b2\n", "ab\n", "", 0, "tr", "-d", "[:digit:]");
+    DEB("a1b2\n", "12", "", 0, "tr", "-cd", "0-9");
+    DEB("a b\n", "a\nb\n", "", 0, "tr", " ", "\\n");
+    DEB("x", "", "tr: missing operand\nTry 'tr --help' for more information.\n", 1, "tr");
+    DEB("b\na\nc\na\n", "a\na\nb\nc\n", "", 0, "sort");
+    DEB("b\na\nc\na\n", "c\nb\na\n", "", 0, "sort", "-ru");
+    DEB("10\n9\n100\n", "9\n10\n100\n", "", 0, "sort", "-n");
+    DEB("x 3\ny 1\nz 2\n", "y 1\nz 2\nx 3\n", "", 0, "sort", "-k2", "-n");
+    DEB("a:3\nb:1\n", "b:1\na:3\n", "", 0, "sort", "-t:", "-k2,2n");
+    DEB("1K\n2M\n3\n", "3\n1K\n2M\n", "", 0, "sort", "-h");
+    DEB("a\na\nb\nc\nc\n", "a\nb\nc\n", "", 0, "uniq");
+    DEB("a\na\nb\n", "      2 a\n      1 b\n", "", 0, "uniq", "-c");
+    DEB("a\na\nb\n", "a\n", "", 0, "uniq", "-d");
+    DEB("a\na\nb\n", "b\n", "", 0, "uniq", "-u");
+    DEB("", "1\n2\n3\n", "", 0, "seq", "3");
+    DEB("", "2,4,6\n", "", 0, "seq", "-s", ",", "2", "2", "6");
+    DEB("", "08\n09\n10\n", "", 0, "seq", "-w", "8", "10");
+    DEB("", "", "seq: missing operand\nTry 'seq --help' for more information.\n", 1, "seq");
+    DEB("abc\n", "cba\n", "", 0, "rev");
+    DEB("data\n", "data\n", "", 0, "tee", "/tmp/t1");
+    char *t = get(deb, "/tmp/t1");
+    assert_string_equal(t, "data\n");
+    free(t);
+    DEB("more\n", "more\n", "", 0, "tee", "-a", "/tmp/t1");
+    t = get(deb, "/tmp/t1");
+    assert_string_equal(t, "data\nmore\n");
+    free(t);
+    BB("aGVsbG8=", "hello", "", 0, "base64", "-d");
+}
+
+/* ---- end to end, through the interpreter ---- */
+
+static void e2e_write(void *arg, const void *d, size_t n) { hp_buf_put(arg, d, n); }
+
+static void e2e(const char *persona, const char *line, const char *want)
+{
+    struct hp_buf out;
+    hp_buf_init(&out, 1u << 20);
+    struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
+                                 .machine = "x86_64", .persona = hp_persona_get(persona) };
+    struct hp_interp_io io = { .write = e2e_write, .arg = &out };
+    struct hp_interp *it = hp_interp_new(&sys, &io);
+    assert_non_null(it);
+    hp_interp_line(it, HP_INTERP_INTERACTIVE, 1, (const uint8_t *)line, strlen(line));
+    const char *o = hp_buf_cstr(&out);
+    if (strcmp(o, want) != 0)
+        fprintf(stderr, "line: %s\noutput: [%s]\nwanted: [%s]\n", line, o, want);
+    assert_string_equal(o, want);
+    hp_interp_free(it);
+    hp_buf_free(&out);
+}
+
+static void test_pipelines(void **state)
+{
+    (void)state;
+    e2e("debian", "echo aGVsbG8= | base64 -d", "hello");
+    e2e("debian", "echo 'a b c' | awk '{print $2}' | tr a-z A-Z", "B\n");
+    e2e("debian", "printf 'x\\ny\\nx\\n' | sort | uniq -c | sort -rn | head -1", "      2 x\n");
+    e2e("debian", "echo hello | sed 's/hello/bye/'", "bye\n");
+    e2e("debian", "grep -c root /etc/passwd", "1\n");
+    e2e("debian", "awk -F: '$3 == 0 {print $1}' /etc/passwd", "root\n");
+    e2e("busybox", "echo aGVsbG8= | base64 -d", "hello");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_grep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_awk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelines, setup, teardown),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     hp_persona_reset();
