@@ -173,7 +173,16 @@ struct ssh_chan {
      * between is fed to it rather than lost. */
     struct hp_sshfile *file;
     bool pending_file;
+    /* Output the client's window cannot take yet: libssh in non-blocking mode
+     * writes only what the window allows, so the rest waits here and goes out
+     * as window adjusts arrive (sshd_run_pending).  The shell's exit (EOF,
+     * exit status, close) waits behind it. */
+    struct hp_buf out;
+    bool exit_pending;
+    int exit_status;
 };
+
+#define SSH_CHAN_OUT_MAX (8u << 20)   /* more than a line's output cap (shell) and an sftp read */
 
 static const struct ssh_conf *conf_of(const struct hp_conn *c)
 {
@@ -429,6 +438,7 @@ static void emit_login(struct ssh_conn *sc, bool ok, const char *method, const c
 
 static void sshd_pump(struct ssh_conn *sc);
 static void sshd_run_pending(struct ssh_conn *sc);
+static void sshd_pump(struct ssh_conn *sc);
 
 /* libssh wrote: forward to the client (unless a failed login's answer is being held). */
 static void sp_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -449,8 +459,17 @@ static void sp_read_cb(evutil_socket_t fd, short what, void *arg)
             hs_done(sc);
         }
         hp_conn_send(sc->c, buf, (size_t)n);
-        if (sc->close_after_flush)    /* max_auth_tries: this was the last failure's answer */
+        if (sc->close_after_flush) {  /* max_auth_tries: this was the last failure's answer */
             hp_conn_close(sc->c, "max_auth_tries");
+            return;
+        }
+        /* Room was made on the socketpair: let libssh write what it still
+         * holds (a large output does not fit the socketpair at once, and
+         * libssh only flushes when it is polled).  Only once logged in: only
+         * channels send that much, and before it every client packet must be
+         * judged in the order the failed-login delay imposes. */
+        if (sc->kex_done && !sc->dead && sc->sev && sc->user)
+            sshd_pump(sc);
         return;
     }
     if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -608,6 +627,51 @@ static int kbdint_message(struct ssh_conn *sc, ssh_message msg)
 
 /* ---- channels ------------------------------------------------------------------------ */
 
+/* Send what the window allows; returns true when nothing is left waiting. */
+static bool chan_flush(struct ssh_chan *ch)
+{
+    while (ch->out.len > 0 && !ch->closed) {
+        uint32_t win = ssh_channel_window_size(ch->ch);
+        if (win == 0)
+            return false;
+        size_t n = ch->out.len < win ? ch->out.len : win;
+        int w = ssh_channel_write(ch->ch, ch->out.data, (uint32_t)n);
+        if (w <= 0)
+            return false;
+        hp_buf_consume(&ch->out, (size_t)w);
+    }
+    return true;
+}
+
+static void chan_finish(struct ssh_chan *ch)
+{
+    ssh_channel_request_send_exit_status(ch->ch, ch->exit_status);
+    ssh_channel_send_eof(ch->ch);
+    ssh_channel_close(ch->ch);
+    ch->closed = true;
+}
+
+/* Flush waiting output, then the exit that waited behind it. */
+static void chan_drain(struct ssh_chan *ch)
+{
+    if (!ch->closed && chan_flush(ch) && ch->exit_pending) {
+        ch->exit_pending = false;
+        chan_finish(ch);
+    }
+}
+
+static void chan_output(struct ssh_chan *ch, const void *data, size_t len)
+{
+    if (ch->closed || !len)
+        return;
+    if (!hp_buf_put(&ch->out, data, len)) {
+        hp_log(HP_LOG_WARN, "ssh: %s: client does not read; %zu bytes of output dropped",
+                    ch->sc->c->ctx.session, len);
+        ch->out.full = false;
+    }
+    chan_drain(ch);
+}
+
 static void term_write(void *io, const void *data, size_t len)
 {
     struct ssh_chan *ch = io;
@@ -615,18 +679,17 @@ static void term_write(void *io, const void *data, size_t len)
         return;
     if (ch->tty)
         hp_ttylog_write(ch->tty, 'o', data, len);
-    ssh_channel_write(ch->ch, data, (uint32_t)len);
+    chan_output(ch, data, len);
 }
 
 static void term_exit(void *io, int status)
 {
     struct ssh_chan *ch = io;
-    if (ch->closed)
+    if (ch->closed || ch->exit_pending)
         return;
-    ssh_channel_request_send_exit_status(ch->ch, status);
-    ssh_channel_send_eof(ch->ch);
-    ssh_channel_close(ch->ch);
-    ch->closed = true;
+    ch->exit_status = status;
+    ch->exit_pending = true;
+    chan_drain(ch);
 }
 
 static void chan_start_shell(struct ssh_chan *ch, bool interactive)
@@ -656,9 +719,7 @@ static void chan_start_shell(struct ssh_chan *ch, bool interactive)
 
 static void file_write(void *io, const void *data, size_t len)
 {
-    struct ssh_chan *ch = io;
-    if (!ch->closed && len)
-        ssh_channel_write(ch->ch, data, (uint32_t)len);
+    chan_output(io, data, len);   /* as the shell's: within the client's window */
 }
 
 /* An scp exec command (cmd) or the sftp subsystem (cmd NULL); NULL if cmd is not scp -t/-f. */
@@ -682,6 +743,8 @@ static void sshd_run_pending(struct ssh_conn *sc)
         struct ssh_chan *ch = sc->chans[i];
         if (!ch)
             continue;
+        if (ch->out.len || ch->exit_pending)
+            chan_drain(ch);               /* the client may have opened its window */
         if (ch->pending_file) {           /* sshfile: the request has been answered */
             ch->pending_file = false;
             hp_sshfile_start(ch->file);
@@ -724,6 +787,7 @@ static void chan_free(struct ssh_chan *ch)
         log_closed(ch);
     free(ch->pending_exec);
     free(ch->dest_host);
+    hp_buf_free(&ch->out);
     free(ch);
 }
 
@@ -871,6 +935,7 @@ static struct ssh_chan *chan_add(struct ssh_conn *sc, ssh_channel c)
         }
         if (!sc->chans[i]) {
             struct ssh_chan *ch = hp_xcalloc(1, sizeof(*ch));
+            hp_buf_init(&ch->out, SSH_CHAN_OUT_MAX);
             ch->sc = sc;
             ch->ch = c;
             ch->cb.userdata = ch;

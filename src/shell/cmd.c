@@ -21,6 +21,7 @@ extern const struct sh_cmd_def sh_cmds_shell[];
 extern const struct sh_cmd_def sh_cmds_fs[];
 extern const struct sh_cmd_def sh_cmds_fs2[];
 extern const struct sh_cmd_def sh_cmds_text[];
+extern const struct sh_cmd_def sh_cmds_sed[];
 extern const struct sh_cmd_def sh_cmds_awk[];
 extern const struct sh_cmd_def sh_cmds_sys[];
 extern const struct sh_cmd_def sh_cmds_net[];
@@ -34,7 +35,8 @@ static const struct sh_cmd_def *const families[] = {
     sh_cmds_shell,                /* cmd_shell.c: echo, printf, test, ... (also built-ins) */
     sh_cmds_fs,                   /* cmd_fs.c:    ls, cat, cp, mv, rm, ... */
     sh_cmds_fs2,                  /* cmd_fs2.c:   chmod, ln, dd, find, stat, md5sum, ... */
-    sh_cmds_text,                 /* cmd_text.c:  grep, sed, awk, base64, ... */
+    sh_cmds_text,                 /* cmd_text.c:  grep, cut, sort, base64, ... */
+    sh_cmds_sed,                  /* cmd_sed.c:   sed */
     sh_cmds_awk,                  /* cmd_awk.c:   awk (mawk, busybox awk) */
     sh_cmds_sys,                  /* cmd_sys.c:   uname, id, w, uptime, date, hostname, ... */
     sh_cmds_net,                  /* cmd_net.c:   wget, curl, tftp, ftpget, nc, ssh, ... */

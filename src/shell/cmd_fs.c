@@ -1134,7 +1134,8 @@ static int cmd_headtail(struct sh_cmd *c, bool tail)
         first = false;
         size_t off, len;
         ht_cut(&h, tail, in.data, in.len, &off, &len);
-        hp_buf_put(&out, in.data + off, len);
+        if (len)                  /* in.data is NULL for an empty input */
+            hp_buf_put(&out, in.data + off, len);
     }
     sh_out(c, out.data, out.len);
     hp_buf_free(&in);

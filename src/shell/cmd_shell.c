@@ -36,6 +36,8 @@ static int hexv(int c)
  * or printf's format (\NNN).  Appends to out; returns bytes used after the
  * backslash (0: not an escape); *stop for \c.
  */
+static bool busybox_octal;         /* set around a busybox echo -e (single-threaded) */
+
 static size_t shell_escape(const char *s, size_t n, bool zero_octal, struct hp_buf *out, bool *stop)
 {
     static const char from[] = "abefnrtvE\\";
@@ -85,10 +87,13 @@ static size_t shell_escape(const char *s, size_t n, bool zero_octal, struct hp_b
         hp_buf_putc(out, (uint8_t)v);
         return i;
     }
-    size_t start = zero_octal ? (s[0] == '0' ? 1 : 0) : 0;
-    if (zero_octal && s[0] != '0')
+    /* busybox's echo takes both \NNN and \0NNN (a leading 0 before octal digits is skipped) */
+    bool bb = busybox_octal && s[0] >= '0' && s[0] <= '7';
+    size_t start = bb ? (s[0] == '0' && n > 1 && s[1] >= '0' && s[1] <= '7' ? 1 : 0)
+                      : zero_octal ? (s[0] == '0' ? 1 : 0) : 0;
+    if (!bb && zero_octal && s[0] != '0')
         return 0;
-    if (!zero_octal && !(s[0] >= '0' && s[0] <= '7'))
+    if (!bb && !zero_octal && !(s[0] >= '0' && s[0] <= '7'))
         return 0;
     unsigned v = 0;
     size_t i = start;
@@ -147,8 +152,11 @@ static int cmd_echo(struct sh_cmd *c)
     for (int first = i; i < c->argc && go; i++) {
         if (i > first)
             hp_buf_putc(&out, ' ');
-        if (esc)
+        if (esc) {
+            busybox_octal = c->persona && c->persona->busybox;
             go = decode(c->argv[i], strlen(c->argv[i]), true, &out);
+            busybox_octal = false;
+        }
         else
             hp_buf_puts(&out, c->argv[i]);
     }

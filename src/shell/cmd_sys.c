@@ -134,11 +134,15 @@ int sys_getopt(struct sys_getopt *g, const char *shorts, const struct sys_longop
             return '?';
         }
         if (p[1] == ':') {
+            /* an optional argument ("x::") is only ever the rest of the
+             * bundle, as in glibc: "-i" then "foo" leaves foo an operand */
             if (!last)
                 g->optarg = a + g->sub;
+            else if (p[2] == ':')
+                g->optarg = NULL;
             else if (g->idx < g->argc)
                 g->optarg = g->argv[g->idx++];
-            else if (p[2] != ':') {
+            else {
                 g->sub = 0;
                 g->missing = true;
                 return ':';

@@ -74,7 +74,11 @@ class CorpusSession:
                 self.lines.append(raw.decode("utf-8"))
         self._validate()
         self.personality = self.header["personality"]
-        self.via = ("ssh", "telnet") if self.header["via"] == "both" else (self.header["via"],)
+        # "via" says how the bot came (documentation); every session is replayed
+        # through both SSH and Telnet on its personality's services, since a bot
+        # that logs in either way must reach the same last step.
+        self.came_via = ("ssh", "telnet") if self.header["via"] == "both" else (self.header["via"],)
+        self.via = ("ssh", "telnet")
         self.urls = self.header["urls"].split()
         kind, _, text = self.header["final"].partition(":")
         self.final_kind, self.final_text = kind.strip(), text.strip()
@@ -248,9 +252,16 @@ class _Terminal:
         """Everything up to a quiet prompt; (text, True) or (text so far, False)."""
         end = time.monotonic() + timeout
         while True:
-            text = _clean(self.buf)
-            body = text.split(b"\n", 1)[1] if need_newline and b"\n" in text else (b"" if need_newline else text)
-            if (b"\n" in text or not need_newline) and PROMPT_RE.search(body):
+            # Only the tail can hold the prompt: cleaning the whole buffer at every
+            # chunk would be quadratic when a line prints a whole binary (Mirai's
+            # `cat /bin/busybox`).
+            raw = self.buf
+            nl = raw.find(b"\n")
+            if need_newline:
+                body = _clean(raw[max(nl + 1, len(raw) - 512):]) if nl >= 0 else None
+            else:
+                body = _clean(raw[-512:])
+            if body is not None and PROMPT_RE.search(body):
                 # quiet for a moment: a chunk that merely ended in "# " is not the prompt
                 more = self.recv(0.08)
                 if more:
