@@ -250,6 +250,17 @@ enum sh_fetch_result sh_fetch(struct sh_cmd *c, const char *tool, const char *ur
     return SH_FETCH_UNREACHABLE;
 }
 
+const char *sh_state_get(struct sh_cmd *c, const char *key)
+{
+    return c->ops && c->ops->state_get ? c->ops->state_get(c, key) : NULL;
+}
+
+void sh_state_set(struct sh_cmd *c, const char *key, const char *value)
+{
+    if (c->ops && c->ops->state_set)
+        c->ops->state_set(c, key, value);
+}
+
 void sh_event(struct sh_cmd *c, const char *eventid, const char *key, const char *value)
 {
     if (c->ops && c->ops->event)

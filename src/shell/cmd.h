@@ -71,6 +71,8 @@ struct sh_cmd_ops {
     enum sh_fetch_result (*fetch)(struct sh_cmd *c, const char *tool, const char *url,
                                   const char *dest, struct hp_buf *body);
     void (*event)(struct sh_cmd *c, const char *eventid, const char *key, const char *value);
+    const char *(*state_get)(struct sh_cmd *c, const char *key);
+    void (*state_set)(struct sh_cmd *c, const char *key, const char *value);
 };
 
 struct sh_cmd {
@@ -142,6 +144,12 @@ int sh_run_applet(struct sh_cmd *c, const char *applet, int argc, char **argv);
 void sh_logout(struct sh_cmd *c, int status);
 /* Commands typed in this session, oldest first (history). */
 size_t sh_history(struct sh_cmd *c, const char *const **lines);
+
+/* Facts a program keeps for the rest of the session (ulimit values, firewall
+ * rules): not shell variables, so set and env never show them.  Keys are
+ * "<program>.<name>"; NULL value removes.  Bounded (64 keys, 4 KiB values). */
+const char *sh_state_get(struct sh_cmd *c, const char *key);
+void sh_state_set(struct sh_cmd *c, const char *key, const char *value);
 
 /* ---- events ------------------------------------------------------------------ */
 /*

@@ -1250,7 +1250,28 @@ static int cmd_ulimit(struct sh_cmd *c)
             sh_errf(c, bb ? "-sh: ulimit: %s: bad number\n" : "-bash: ulimit: %s: invalid number\n", val);
             return 1;
         }
-        return 0;                 /* root may raise it; the next query shows the default again */
+        if (c->uid != 0 && strcmp(val, "unlimited") == 0 && strchr("nu", opt)) {
+            sh_errf(c, bb ? "-sh: ulimit: error setting limit (Operation not permitted)\n"
+                          : "-bash: ulimit: %s: cannot modify limit: Operation not permitted\n",
+                    opt == 'n' ? "open files" : "max user processes");
+            return 1;
+        }
+        char key[16];
+        snprintf(key, sizeof(key), "ulimit.%c", opt);
+        sh_state_set(c, key, val);    /* root raises soft and hard: later queries show it */
+        return 0;
+    }
+    char nfiles[32];
+    const char *setn = sh_state_get(c, "ulimit.n");
+    snprintf(nfiles, sizeof(nfiles), "%s", setn ? setn : "1024");
+    if (opt != 'a') {
+        char key[16];
+        snprintf(key, sizeof(key), "ulimit.%c", opt);
+        const char *set = sh_state_get(c, key);
+        if (set) {
+            sh_outf(c, "%s\n", set);
+            return 0;
+        }
     }
     struct hp_buf b;
     hp_buf_init(&b, 8192);
@@ -1259,9 +1280,9 @@ static int cmd_ulimit(struct sh_cmd *c)
                           "-d: data seg size (kb)             unlimited\n-s: stack size (kb)                8192\n"
                           "-c: core file size (blocks)        0\n-m: resident set size (kb)         unlimited\n"
                           "-l: locked memory (kb)             64\n-p: processes                      %llu\n"
-                          "-n: file descriptors               1024\n-v: address space (kb)             unlimited\n"
+                          "-n: file descriptors               %s\n-v: address space (kb)             unlimited\n"
                           "-w: locks                          unlimited\n-e: scheduling priority            0\n"
-                          "-r: real-time priority             0\n", (unsigned long long)sigs);
+                          "-r: real-time priority             0\n", (unsigned long long)sigs, nfiles);
     } else if (opt == 'a') {
         hp_buf_printf(&b, "real-time non-blocking time  (microseconds, -R) unlimited\n"
                           "core file size              (blocks, -c) 0\n"
@@ -1271,7 +1292,7 @@ static int cmd_ulimit(struct sh_cmd *c)
                           "pending signals                     (-i) %llu\n"
                           "max locked memory           (kbytes, -l) %llu\n"
                           "max memory size             (kbytes, -m) unlimited\n"
-                          "open files                          (-n) 1024\n"
+                          "open files                          (-n) %s\n"
                           "pipe size                (512 bytes, -p) 8\n"
                           "POSIX message queues         (bytes, -q) 819200\n"
                           "real-time priority                  (-r) 0\n"
@@ -1280,7 +1301,7 @@ static int cmd_ulimit(struct sh_cmd *c)
                           "max user processes                  (-u) %llu\n"
                           "virtual memory              (kbytes, -v) unlimited\n"
                           "file locks                          (-x) unlimited\n",
-                      (unsigned long long)sigs, (unsigned long long)(c->persona->mem_kb / 8),
+                      (unsigned long long)sigs, (unsigned long long)(c->persona->mem_kb / 8), nfiles,
                       (unsigned long long)sigs);
     } else {
         switch (opt) {

@@ -1294,10 +1294,56 @@ static void op_event(struct sh_cmd *c, const char *eventid, const char *key, con
         c->it->io.event(c->it->io.arg, eventid, key, value);
 }
 
+#define IT_STATE_MAX     64        /* facts kept per session for programs */
+#define IT_STATE_VAL_MAX 4096
+
+static char **state_find(struct hp_interp *it, const char *key)
+{
+    for (size_t i = 0; i < it->nstate; i++)
+        if (strcmp(it->state[i], key) == 0)
+            return &it->state[i];
+    return NULL;
+}
+
+static const char *op_state_get(struct sh_cmd *c, const char *key)
+{
+    char **e = state_find(c->it, key);
+    return e ? *e + strlen(*e) + 1 : NULL;
+}
+
+static void op_state_set(struct sh_cmd *c, const char *key, const char *value)
+{
+    struct hp_interp *it = c->it;
+    char **e = state_find(it, key);
+    if (!value) {
+        if (e) {
+            free(*e);
+            *e = it->state[--it->nstate];
+        }
+        return;
+    }
+    size_t kl = strlen(key), vl = strnlen(value, IT_STATE_VAL_MAX);
+    char *nv = malloc(kl + vl + 2);
+    if (!nv)
+        return;
+    memcpy(nv, key, kl + 1);
+    memcpy(nv + kl + 1, value, vl);
+    nv[kl + 1 + vl] = '\0';
+    if (e) {
+        free(*e);
+        *e = nv;
+    } else if (it_grow((void **)&it->state, &it->capstate, it->nstate, sizeof(char *), IT_STATE_MAX)) {
+        it->state[it->nstate++] = nv;
+    } else {
+        free(nv);                 /* past the bound: forgotten, the session goes on */
+    }
+}
+
 static const struct sh_cmd_ops cmd_ops = {
     .write = op_write, .getenv = op_getenv, .setenv = op_setenv, .environ = op_environ,
     .which = op_which, .run_argv = op_run_argv, .run_script = op_run_script, .logout = op_logout,
     .history = op_history, .fetch = op_fetch, .event = op_event,
+    .state_get = op_state_get, .state_set = op_state_set,
 };
 
 /* ---- the interface --------------------------------------------------------------------------------- */
@@ -1597,6 +1643,9 @@ void hp_interp_free(struct hp_interp *it)
     for (size_t i = 0; i < it->nhist; i++)
         free(it->hist[i]);
     free(it->hist);
+    for (size_t i = 0; i < it->nstate; i++)
+        free(it->state[i]);
+    free(it->state);
     it_pos_free(it->pos, it->npos);
     hp_buf_free(&it->pending);
     free(it->arg0);

@@ -139,6 +139,8 @@ struct hp_interp {
     bool abort;                   /* a bound was hit: stop the line */
 
     struct hp_buf pending;
+    char **state;                 /* programs' session facts (sh_state_*): "key\0value", grown */
+    size_t nstate, capstate;
     unsigned pending_line;
     bool incomplete;
 

@@ -675,6 +675,9 @@ static void test_exec(void **state)
     EXEC_EQ("uname -a", want, 0);
     EXEC_EQ("foo; echo $?", "bash: line 1: foo: command not found\n127\n", 0);
     EXEC_EQ("exit 5; echo no", "", 5);
+    /* a limit root raised stays raised for the session (Kinsing checks it) */
+    EXEC_EQ("ulimit -n; ulimit -n 65535; ulimit -n; ulimit -a | grep open", "1024\n65535\n"
+            "open files                          (-n) 65535\n", 0);
     EXEC_EQ("false", "", 1);
     EXEC_EQ("echo a\nnosuch\necho c", "a\nbash: line 2: nosuch: command not found\nc\n", 0);
     EXEC_EQ("echo a; ; ls", "bash: -c: line 1: syntax error near unexpected token `;'\n"
