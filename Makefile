@@ -14,7 +14,7 @@
 
 CC       ?= cc
 CLANG    ?= clang
-PKGS     := libevent_core libevent_pthreads inih sqlite3 libcrypto libseccomp libssh libpcre2-8
+PKGS     := libevent_core libevent_pthreads inih sqlite3 libcrypto libseccomp libssh libpcre2-8 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)

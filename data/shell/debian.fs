@@ -1222,6 +1222,7 @@ x /usr/bin/debconf-set-selections 0755 0 0 2995 debconf-set-selections
 x /usr/bin/debconf-show 0755 0 0 1827 debconf-show
 x /usr/bin/delpart 0755 0 0 31040 delpart
 x /usr/bin/df 0755 0 0 102200 df
+x /usr/bin/diff 0755 0 0 146856 diff
 x /usr/bin/dir 0755 0 0 151344 dir
 x /usr/bin/dircolors 0755 0 0 52144 dircolors
 x /usr/bin/dirname 0755 0 0 39760 dirname
@@ -1248,6 +1249,7 @@ x /usr/bin/faillog 0755 0 0 23072 faillog
 x /usr/bin/fallocate 0755 0 0 35136 fallocate
 x /usr/bin/false 0755 0 0 35664 false
 x /usr/bin/fgrep 0755 0 0 41 fgrep
+x /usr/bin/find 0755 0 0 224848 find
 x /usr/bin/findmnt 0755 0 0 85600 findmnt
 x /usr/bin/flock 0755 0 0 35216 flock
 x /usr/bin/fmt 0755 0 0 48016 fmt

@@ -22,6 +22,8 @@ extern const struct sh_cmd_def sh_cmds_fs[];
 extern const struct sh_cmd_def sh_cmds_fs2[];
 extern const struct sh_cmd_def sh_cmds_text[];
 extern const struct sh_cmd_def sh_cmds_sed[];
+extern const struct sh_cmd_def sh_cmds_textutil[];
+extern const struct sh_cmd_def sh_cmds_dump[];
 extern const struct sh_cmd_def sh_cmds_awk[];
 extern const struct sh_cmd_def sh_cmds_sys[];
 extern const struct sh_cmd_def sh_cmds_net[];
@@ -30,6 +32,8 @@ extern const struct sh_cmd_def sh_cmds_admin[];
 extern const struct sh_cmd_def sh_cmds_hw[];
 extern const struct sh_cmd_def sh_cmds_netinfo[];
 extern const struct sh_cmd_def sh_cmds_script[];
+extern const struct sh_cmd_def sh_cmds_archive[];
+extern const struct sh_cmd_def sh_cmds_misc[];
 
 static const struct sh_cmd_def *const families[] = {
     sh_cmds_shell,                /* cmd_shell.c: echo, printf, test, ... (also built-ins) */
@@ -37,6 +41,8 @@ static const struct sh_cmd_def *const families[] = {
     sh_cmds_fs2,                  /* cmd_fs2.c:   chmod, ln, dd, find, stat, md5sum, ... */
     sh_cmds_text,                 /* cmd_text.c:  grep, cut, sort, base64, ... */
     sh_cmds_sed,                  /* cmd_sed.c:   sed */
+    sh_cmds_textutil,             /* cmd_textutil.c: xargs, nl, fold, tac, paste, comm, ... */
+    sh_cmds_dump,                 /* cmd_dump.c:  od, hexdump, xxd, cmp, diff */
     sh_cmds_awk,                  /* cmd_awk.c:   awk (mawk, busybox awk) */
     sh_cmds_sys,                  /* cmd_sys.c:   uname, id, w, uptime, date, hostname, ... */
     sh_cmds_net,                  /* cmd_net.c:   wget, curl, tftp, ftpget, nc, ssh, ... */
@@ -45,6 +51,8 @@ static const struct sh_cmd_def *const families[] = {
     sh_cmds_hw,                   /* cmd_hw.c:    free, df, mount, nproc, lscpu, dmesg, ... */
     sh_cmds_netinfo,              /* cmd_netinfo.c: ifconfig, ip, netstat, ss, ping, ... */
     sh_cmds_script,               /* cmd_script.c: python3, perl, chattr, sysctl, ... */
+    sh_cmds_archive,              /* cmd_archive.c: tar, gzip, gunzip, zcat, bzip2, xz */
+    sh_cmds_misc,                 /* cmd_misc.c:  expr, getent, lsblk, ssh-keygen, openssl, ... */
 };
 
 #define CMD_MAX 1024

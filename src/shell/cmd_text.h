@@ -1,6 +1,6 @@
 /*
- * cmd_text.h - helpers shared by the text programs (cmd_text.c, cmd_awk.c);
- * internal to them.
+ * cmd_text.h - helpers shared by the text programs (cmd_text.c, cmd_sed.c,
+ * cmd_awk.c, cmd_textutil.c, cmd_dump.c); internal to them.
  *
  * Every text program reads whole inputs (a file through the vfs, or the
  * command's stdin), walks them line by line and writes through a buffered
@@ -74,5 +74,28 @@ int txt_re_exec(struct txt_re *r, const uint8_t *s, size_t len, size_t from, siz
 void txt_re_free(struct txt_re *r);
 /* Start the time budget of one command's matching. */
 void txt_re_budget(void);
+
+/* ---- small tools (cmd_textutil.c; shared with cmd_dump.c) ------------------------ */
+
+bool tu_bb(const struct sh_cmd *c);                     /* busybox-style messages */
+/* "PROG: NAME: error" (GNU quotef, busybox fopen_or_warn) or, bb_xfopen on
+ * busybox, "PROG: can't open 'NAME': error". */
+void tu_ferr(struct sh_cmd *c, const char *prog, const char *name, int err, bool bb_xfopen);
+/* A count or offset as GNU tools take them (0x.., suffixes b k m g). */
+bool tu_size(const char *s, uint64_t *out);
+/* Every operand (or stdin) appended to all, a newline added to unterminated
+ * ones when addnl; failures reported with tu_ferr.  0 or 1. */
+int tu_cat(struct sh_cmd *c, const char *prog, char **ops, int nops, struct hp_buf *all, bool addnl);
+
+/* The lines of a loaded text, without their '\n'. */
+struct tu_lines {
+    const uint8_t **p;
+    size_t *n;
+    size_t count;
+    bool last_nl;                 /* the text ended with a newline (or was empty) */
+};
+/* false when there are more than max lines (or no memory). */
+bool tu_split(const uint8_t *d, size_t len, size_t max, struct tu_lines *l);
+void tu_lines_free(struct tu_lines *l);
 
 #endif

@@ -175,7 +175,8 @@ static void test_printf_echo(void **state)
     BASH("printf '%s-%d\\n' a 1 b 2", "a-1\nb-2\n", 0);
     BASH("printf '%5s|%-3s|%x|%o|%c|%%\\n' ab c 255 8 xyz", "   ab|c  |ff|10|x|%\n", 0);
     BASH("printf '\\x41\\102\\n'", "AB\n", 0);
-    BASH("echo -ne '\\x7fELF' | od -c 2>/dev/null; echo -e 'a\\nb'", "a\nb\n", 0);
+    BASH("echo -ne '\\x7fELF' | od -c 2>/dev/null; echo -e 'a\\nb'",
+         "0000000 177   E   L   F\n0000004\na\nb\n", 0);
     BASH("echo -n a; echo b", "ab\n", 0);
 }
 
