@@ -433,6 +433,14 @@ static bool tar_zero(const uint8_t *h)
     return true;
 }
 
+static bool tar_zero_tail(const uint8_t *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (d[i])
+            return false;
+    return true;
+}
+
 static bool tar_cksum_ok(const uint8_t *h)
 {
     unsigned long want = (unsigned long)tar_num(h + 148, 8), u = 0;
@@ -561,6 +569,12 @@ static bool tar_walk(struct sh_cmd *c, struct tar_opts *o, const uint8_t *d, siz
             m.type = '5';
         fn(c, o, &m, arg);
     }
+    if (count == 0 && pos == 0 && n > 0 && !tar_zero_tail(d, n)) {
+        /* shorter than one header and not zeros: GNU tar says what it says of any non-archive */
+        sh_errs(c, o->bb ? "tar: short read\n" : "tar: This does not look like a tar archive\n");
+        o->status = o->bb ? 1 : 2;
+        return false;
+    }
     return true;
 }
 
@@ -570,8 +584,9 @@ static bool tar_clean(struct sh_cmd *c, struct tar_opts *o, char *name)
 {
     size_t lead = strspn(name, "/");
     if (lead) {
-        if (!o->warned_slash && !o->bb)
-            sh_errs(c, "tar: Removing leading `/' from member names\n");
+        if (!o->warned_slash)
+            sh_errs(c, o->bb ? "tar: removing leading '/' from member names\n"
+                             : "tar: Removing leading `/' from member names\n");
         o->warned_slash = true;
         memmove(name, name + lead, strlen(name + lead) + 1);
     }
@@ -1002,8 +1017,9 @@ static void tar_add(struct sh_cmd *c, struct tar_opts *o, struct tar_out *t, con
     }
     char name[FS_PATH_MAX];
     const char *n = arg + strspn(arg, "/");
-    if (n != arg && !o->warned_slash && !o->bb)
-        sh_errs(c, "tar: Removing leading `/' from member names\n");
+    if (n != arg && !o->warned_slash)
+        sh_errs(c, o->bb ? "tar: removing leading '/' from member names\n"
+                         : "tar: Removing leading `/' from member names\n");
     if (n != arg)
         o->warned_slash = true;
     snprintf(name, sizeof(name) - 1, "%s", *n ? n : ".");
@@ -1458,10 +1474,7 @@ static int cz_flags(struct sh_cmd *c, struct cz_opts *o, char **ops, int max)
             default:
                 if (*p >= '0' && *p <= '9')
                     break;
-                if (o->bb)
-                    sh_errf(c, "%s: invalid option -- '%c'\n", o->prog, *p);
-                else
-                    sh_errf(c, "%s: invalid option -- '%c'\n", o->prog, *p);
+                sh_errf(c, "%s: invalid option -- '%c'\n", o->prog, *p);
                 o->rc = 1;
                 return -1;
             }

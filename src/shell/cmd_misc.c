@@ -946,16 +946,23 @@ static int cmd_lsof(struct sh_cmd *c)
     static const char *const head[9] = { "COMMAND", "PID", "USER", "FD", "TYPE", "DEVICE", "SIZE/OFF", "NODE", "NAME" };
     if (bb) {
         /* busybox lsof: "PID\tPROG\tFD" lines of /proc/PID/fd */
-        for (size_t i = 0; i < n; i++)
-            if (ps[i].vsz_kb && (c->uid == 0 || !strcmp(ps[i].user, c->user)))
-                for (int fd = 0; fd < 3; fd++)
-                    sh_outf(c, "%u\t%s\t/dev/null\n", ps[i].pid, ps[i].cmd);
+        for (size_t i = 0; i < n; i++) {
+            if (!ps[i].vsz_kb || (c->uid != 0 && strcmp(ps[i].user, c->user)))
+                continue;
+            char exe[256];
+            proc_exe(&ps[i], exe, sizeof(exe));
+            if (!strncmp(exe, "/usr/bin/", 9) || !strncmp(exe, "/sbin/", 6) || !strncmp(exe, "/bin/", 5))
+                snprintf(exe, sizeof(exe), "/bin/busybox");
+            for (int fd = 0; fd < 3; fd++)
+                sh_outf(c, "%u\t%s\t/dev/null\n", ps[i].pid, exe);
+        }
         free(ps);
         return 0;
     }
     tbl_row(&t, head);
     char devroot[16];
-    snprintf(devroot, sizeof(devroot), "%s", "254,1");
+    struct dk d;
+    snprintf(devroot, sizeof(devroot), "%u,1", dk_layout(c, &d) ? d.major : 254u);
     for (size_t i = 0; i < n; i++) {
         const struct hp_proc *p = &ps[i];
         if (c->uid != 0 && strcmp(p->user, c->user))
@@ -964,15 +971,14 @@ static int cmd_lsof(struct sh_cmd *c)
         snprintf(pid, sizeof(pid), "%u", p->pid);
         snprintf(comm, sizeof(comm), "%.9s", p->comm);
         if (inet) {
-            const char *name = !strcmp(p->comm, "sshd") && p->ppid == 1 ? "*:ssh (LISTEN)"
-                               : !strcmp(p->comm, "dhclient")          ? "*:bootpc"
-                                                                       : NULL;
-            if (!name)
+            bool listen = !strcmp(p->comm, "sshd") && p->ppid == 1, dh = !strcmp(p->comm, "dhclient");
+            if (!listen && !dh)
                 continue;
-            const char *row[9] = { comm, pid, p->user, name[1] == 'b' ? "9u" : "3u", "IPv4",
-                                   name[1] == 'b' ? "15912" : "17521", "0t0", name[1] == 'b' ? "UDP" : "TCP", name };
+            const char *name = listen ? "*:ssh (LISTEN)" : "*:bootpc";
+            const char *row[9] = { comm, pid, p->user, dh ? "9u" : "3u", "IPv4", dh ? "15912" : "17521", "0t0",
+                                   dh ? "UDP" : "TCP", name };
             tbl_row(&t, row);
-            if (name[1] == 's') {
+            if (listen) {
                 const char *row6[9] = { comm, pid, p->user, "4u", "IPv6", "17523", "0t0", "TCP", name };
                 tbl_row(&t, row6);
             }
@@ -1582,7 +1588,7 @@ static int cmd_ssh_keygen(struct sh_cmd *c)
         char base[32];
         snprintf(base, sizeof(base), "id_%s", !strcmp(type, "ecdsa") ? "ecdsa" : type);
         snprintf(def, sizeof(def), "%s/.ssh/%s", c->home ? c->home : "/root", base);
-        hp_buf_printf(&o_, "Enter file in which to save the key (%s): ", def);
+        hp_buf_printf(&o_, "Enter file in which to save the key (%s): \n", def);
         file = def;
         char dir[FS_PATH_MAX];
         snprintf(dir, sizeof(dir), "%s/.ssh", c->home ? c->home : "/root");
@@ -2919,8 +2925,8 @@ static int cmd_base32(struct sh_cmd *c)
 static int cmd_mcookie(struct sh_cmd *c)
 {
     char hex[33];
-    hp_random_hex(hex, sizeof(hex));
-    sh_outf(c, "%.32s\n", hex);
+    hp_random_hex(hex, sizeof(hex) - 1);     /* n hex digits, then the NUL */
+    sh_outf(c, "%s\n", hex);
     return 0;
 }
 

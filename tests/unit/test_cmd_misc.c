@@ -13,6 +13,8 @@
 #include "cmd_sys_fixture.h"
 #include <zlib.h>
 #include "shell/interp.h"
+#include "shell/cmd_sys.h"
+#include "shell/cmd_text.h"
 
 #define assert_prefix(s, p) assert_true(strncmp((s), (p), strlen(p)) == 0)
 
@@ -191,4 +193,272 @@ static void test_bzip2_xz(void **state)
     assert_int_equal(fx_run(f, "xz -d q", NULL), 2);
     assert_string_equal(fx_err(f), "xz: q: Filename has an unknown suffix, skipping\n");
     fx_free(f);
+}
+
+/* ---- expr, getent ---------------------------------------------------------------------------- */
+
+static void test_expr(void **state)
+{
+    struct fx *f = fx_new("debian", true);
+    static const struct { const char *line, *out; int rc; } ok[] = {
+        { "expr 3 + 4", "7\n", 0 }, { "expr 10 - 12", "-2\n", 0 }, { "expr 6 * 7", "42\n", 0 },
+        { "expr 7 / 2", "3\n", 0 }, { "expr 7 % 3", "1\n", 0 }, { "expr 1 - 1", "0\n", 1 },
+        { "expr 2 > 10", "0\n", 1 }, { "expr abc < abd", "1\n", 0 }, { "expr length hello", "5\n", 0 },
+        { "expr substr hello 2 3", "ell\n", 0 }, { "expr index hello l", "3\n", 0 },
+        { "expr abcdef : abc", "3\n", 0 }, { "expr abcdef : a\\(..\\)", "bc\n", 0 },
+        { "expr match xyz y", "0\n", 1 }, { "expr 0 | 5", "5\n", 0 }, { "expr 3 & 0", "0\n", 1 },
+        { "expr ( 1 + 2 ) * 3", "9\n", 0 }, { "expr 1 = 1", "1\n", 0 }, { "expr + length", "length\n", 0 },
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_int_equal(fx_run(f, ok[i].line, NULL), ok[i].rc);
+        assert_string_equal(fx_out(f), ok[i].out);
+        assert_string_equal(fx_err(f), "");
+    }
+    assert_int_equal(fx_run(f, "expr", NULL), 2);
+    assert_string_equal(fx_err(f), "expr: missing operand\nTry 'expr --help' for more information.\n");
+    assert_int_equal(fx_run(f, "expr 1 +", NULL), 2);
+    assert_string_equal(fx_err(f), "expr: syntax error: missing argument after " TXT_LQ "+" TXT_RQ "\n");
+    assert_int_equal(fx_run(f, "expr 1 2", NULL), 2);
+    assert_string_equal(fx_err(f), "expr: syntax error: unexpected argument " TXT_LQ "2" TXT_RQ "\n");
+    assert_int_equal(fx_run(f, "expr a + 1", NULL), 2);
+    assert_string_equal(fx_err(f), "expr: non-integer argument\n");
+    assert_int_equal(fx_run(f, "expr 1 / 0", NULL), 2);
+    assert_string_equal(fx_err(f), "expr: division by zero\n");
+    fx_free(f);
+    f = fx_new("busybox", true);
+    assert_int_equal(fx_run(f, "expr a + 1", NULL), 2);
+    assert_string_equal(fx_err(f), "expr: non-numeric argument\n");
+    assert_int_equal(fx_run(f, "expr 2 + 2", NULL), 0);
+    assert_string_equal(fx_out(f), "4\n");
+    fx_free(f);
+}
+
+static void test_getent(void **state)
+{
+    struct fx *f = fx_new("debian", true);
+    assert_int_equal(fx_run(f, "getent passwd root", NULL), 0);
+    assert_string_equal(fx_out(f), "root:x:0:0:root:/root:/bin/bash\n");
+    assert_int_equal(fx_run(f, "getent passwd 0", NULL), 0);
+    assert_string_equal(fx_out(f), "root:x:0:0:root:/root:/bin/bash\n");
+    assert_int_equal(fx_run(f, "getent group sudo", NULL), 0);
+    assert_prefix(fx_out(f), "sudo:x:27:");
+    assert_int_equal(fx_run(f, "getent passwd nosuch", NULL), 2);
+    assert_string_equal(fx_out(f), "");
+    assert_int_equal(fx_run(f, "getent hosts localhost", NULL), 0);
+    assert_prefix(fx_out(f), "127.0.0.1       localhost");
+    assert_int_equal(fx_run(f, "getent foo", NULL), 1);
+    assert_string_equal(fx_err(f), "Unknown database: foo\nTry `getent --help' or `getent --usage' for more information.\n");
+    assert_int_equal(fx_run(f, "getent", NULL), 1);
+    assert_string_equal(fx_err(f), "getent: wrong number of arguments\n"
+                                   "Try `getent --help' or `getent --usage' for more information.\n");
+    fx_free(f);
+}
+
+/* ---- disks, mounts, logs ---------------------------------------------------------------------- */
+
+static void test_disks(void **state)
+{
+    struct fx *f = fx_new("debian", true);
+    assert_int_equal(fx_run(f, "lsblk", NULL), 0);
+    assert_prefix(fx_out(f), "NAME ");
+    assert_true(strstr(fx_out(f), " part /boot/efi\n") != NULL);
+    assert_true(strstr(fx_out(f), " 0 part /\n") != NULL);
+    assert_int_equal(fx_run(f, "blkid", NULL), 0);
+    assert_true(strstr(fx_out(f), "UUID=\"0ec1b1b3-ac47-4a4c-a2a3-1e2f63e9a4e3\" BLOCK_SIZE=\"4096\" TYPE=\"ext4\"") != NULL);
+    assert_int_equal(fx_run(f, "fdisk -l", NULL), 0);
+    assert_prefix(fx_out(f), "Disk /dev/");
+    assert_true(strstr(fx_out(f), "Disklabel type: gpt\n") != NULL);
+    assert_int_equal(fx_run(f, "findmnt", NULL), 0);
+    assert_prefix(fx_out(f), "TARGET ");
+    assert_true(strstr(fx_out(f), "\xe2\x94\x9c\xe2\x94\x80/proc ") != NULL);
+    assert_int_equal(fx_run(f, "mountpoint /", NULL), 0);
+    assert_string_equal(fx_out(f), "/ is a mountpoint\n");
+    assert_int_equal(fx_run(f, "mountpoint /etc", NULL), 32);
+    assert_string_equal(fx_out(f), "/etc is not a mountpoint\n");
+    assert_int_equal(fx_run(f, "mountpoint /nope", NULL), 1);
+    assert_string_equal(fx_err(f), "mountpoint: /nope: No such file or directory\n");
+    assert_int_equal(fx_run(f, "vmstat", NULL), 0);
+    assert_prefix(fx_out(f), "procs -----------memory---------- ---swap-- -----io---- -system-- ------cpu-----\n");
+    assert_int_equal(fx_run(f, "lsof -i", NULL), 0);
+    assert_true(strstr(fx_out(f), "TCP *:ssh (LISTEN)") != NULL);
+    assert_int_equal(fx_run(f, "journalctl -u nosuch", NULL), 0);
+    assert_string_equal(fx_out(f), "-- No entries --\n");
+    assert_int_equal(fx_run(f, "journalctl -u ssh -n 2", NULL), 0);
+    assert_true(strstr(fx_out(f), "Accepted password for root from 203.0.113.7") != NULL);
+    assert_int_equal(fx_run(f, "lastlog -u root", NULL), 0);
+    assert_prefix(fx_out(f), "Username         Port     From             Latest\nroot             pts/0    203.0.113.7 ");
+    fx_free(f);
+    f = fx_new("debian", false);
+    assert_int_equal(fx_run(f, "fdisk -l", NULL), 1);
+    assert_true(strstr(fx_err(f), ": Permission denied\n") != NULL);
+    fx_free(f);
+}
+
+/* ---- ssh-keygen, openssl ----------------------------------------------------------------------- */
+
+static void test_ssh_keygen(void **state)
+{
+    struct fx *f = fx_new("debian", true);
+    assert_int_equal(fx_run(f, "ssh-keygen -t ed25519 -f /root/k -N x -q", NULL), 0);
+    assert_string_equal(fx_out(f), "");
+    const char *priv = fx_file(f, "/root/k");
+    assert_non_null(priv);
+    assert_prefix(priv, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA");
+    const char *pub = fx_file(f, "/root/k.pub");
+    assert_prefix(pub, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI");
+    assert_int_equal(fx_run(f, "ssh-keygen -l -f /root/k", NULL), 0);
+    assert_prefix(fx_out(f), "256 SHA256:");
+    assert_true(strstr(fx_out(f), " root@") && strstr(fx_out(f), " (ED25519)\n"));
+    assert_int_equal(fx_run(f, "ssh-keygen -f /root/r -N x", NULL), 0);
+    assert_prefix(fx_out(f), "Generating public/private rsa key pair.\nYour identification has been saved in /root/r\n");
+    assert_true(strstr(fx_out(f), "+---[RSA 3072]----+\n") != NULL);
+    assert_true(strstr(fx_out(f), "+----[SHA256]-----+\n") != NULL);
+    assert_prefix(fx_file(f, "/root/r.pub"), "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQ");
+    assert_int_equal(fx_run(f, "ssh-keygen -l -f /root/r.pub", NULL), 0);
+    assert_prefix(fx_out(f), "3072 SHA256:");
+    assert_int_equal(fx_run(f, "ssh-keygen -f /root/r -N x", NULL), 1);
+    assert_true(strstr(fx_out(f), "/root/r already exists.\nOverwrite (y/n)? ") != NULL);
+    assert_int_equal(fx_run(f, "ssh-keygen -t foo -f /root/z", NULL), 255);
+    assert_string_equal(fx_err(f), "unknown key type foo\n");
+    fx_free(f);
+}
+
+static void test_openssl(void **state)
+{
+    struct fx *f = fx_new("debian", true);
+    assert_int_equal(fx_run(f, "openssl passwd -1 -salt abcdefgh secret", NULL), 0);
+    assert_string_equal(fx_out(f), "$1$abcdefgh$cHJi5PXp/ki/ktXzqlk6I1\n");
+    assert_int_equal(fx_run(f, "openssl passwd -6 -salt saltsaltsaltsalt secret", NULL), 0);
+    assert_string_equal(fx_out(f), "$6$saltsaltsaltsalt$ph0yGsyjzqdeFaon7.gJZo8eAG5/rj9/JdzOu1Rl7dKzBYg3xgvl7T2VQ2Rt81bc5AXkdA54r0p8QvC1omD6R1\n");
+    assert_int_equal(fx_run(f, "openssl rand -hex 8", NULL), 0);
+    assert_int_equal(strlen(fx_out(f)), 17);
+    assert_int_equal(fx_run(f, "openssl base64 -d", "aGVsbG8K\n"), 0);
+    assert_string_equal(fx_out(f), "hello\n");
+    assert_int_equal(fx_run(f, "openssl enc -base64", "hello\n"), 0);
+    assert_string_equal(fx_out(f), "aGVsbG8K\n");
+    assert_int_equal(fx_run(f, "openssl sha256", "abc"), 0);
+    assert_string_equal(fx_out(f), "SHA2-256(stdin)= ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n");
+    assert_int_equal(fx_run(f, "openssl foo", NULL), 1);
+    assert_string_equal(fx_err(f), "Invalid command 'foo'; type \"help\" for a list.\n");
+    assert_int_equal(fx_run(f, "openssl version", NULL), 0);
+    assert_prefix(fx_out(f), "OpenSSL 3.0.");
+    fx_free(f);
+}
+
+/* ---- the small ones ------------------------------------------------------------------------------ */
+
+static void test_small(void **state)
+{
+    struct fx *f = fx_new("debian", true);
+    f->c.cwd = "/tmp";
+    assert_int_equal(fx_run(f, "cksum", "abc"), 0);
+    assert_string_equal(fx_out(f), "1219131554 3\n");
+    assert_int_equal(fx_run(f, "base32", "hello"), 0);
+    assert_string_equal(fx_out(f), "NBSWY3DP\n");
+    assert_int_equal(fx_run(f, "base32 -d", "NBSWY3DP\n"), 0);
+    assert_string_equal(fx_out(f), "hello");
+    assert_int_equal(fx_run(f, "b2sum", "abc"), 0);
+    assert_prefix(fx_out(f), "ba80a53f981c4d0d6a27");
+    assert_int_equal(fx_run(f, "truncate -s 10 t", NULL), 0);
+    assert_int_equal(fx_run(f, "cksum t", NULL), 0);
+    assert_prefix(fx_out(f), "");
+    struct sh_stat st;
+    assert_int_equal(sh_vfs_stat(f->c.fs, "/tmp/t", true, &st), 0);
+    assert_int_equal(st.size, 10);
+    assert_int_equal(fx_run(f, "truncate t", NULL), 1);
+    assert_string_equal(fx_err(f), "truncate: you must specify either '--size' or '--reference'\n"
+                                   "Try 'truncate --help' for more information.\n");
+    assert_int_equal(fx_run(f, "unlink nosuch", NULL), 1);
+    assert_string_equal(fx_err(f), "unlink: cannot unlink 'nosuch': No such file or directory\n");
+    assert_int_equal(fx_run(f, "unlink t", NULL), 0);
+    assert_int_equal(fx_run(f, "mkfifo p", NULL), 0);
+    assert_int_equal(fx_run(f, "mkfifo p", NULL), 1);
+    assert_string_equal(fx_err(f), "mkfifo: cannot create fifo 'p': File exists\n");
+    assert_int_equal(fx_run(f, "install -d /opt/x/y", NULL), 0);
+    assert_int_equal(fx_run(f, "install -m 700 /etc/hostname /opt/x/y", NULL), 0);
+    assert_int_equal(sh_vfs_stat(f->c.fs, "/opt/x/y/hostname", true, &st), 0);
+    assert_int_equal(st.mode & 0777, 0700);
+    assert_int_equal(fx_run(f, "chroot /nope", NULL), 125);
+    assert_string_equal(fx_err(f), "chroot: cannot change root directory to '/nope': No such file or directory\n");
+    assert_int_equal(fx_run(f, "man ls", NULL), 16);
+    assert_string_equal(fx_err(f), "No manual entry for ls\n");
+    assert_int_equal(fx_run(f, "less /etc/hostname", NULL), 0);
+    assert_string_equal(fx_out(f), fx_file(f, "/etc/hostname"));
+    assert_int_equal(fx_run(f, "vim x", "ihello"), 1);
+    assert_string_equal(fx_err(f), "Vim: Warning: Input is not from a terminal\n");
+    assert_int_equal(fx_run(f, "vim x", NULL), 0);
+    assert_int_equal(fx_run(f, "update-rc.d nosuch defaults", NULL), 1);
+    assert_string_equal(fx_err(f), "update-rc.d: error: unable to read /etc/init.d/nosuch\n");
+    assert_int_equal(fx_run(f, "invoke-rc.d nosuch start", NULL), 100);
+    assert_int_equal(fx_run(f, "locale", NULL), 0);
+    assert_prefix(fx_out(f), "LANG=\nLANGUAGE=\nLC_CTYPE=\"POSIX\"\n");
+    assert_int_equal(fx_run(f, "timedatectl", NULL), 0);
+    assert_true(strstr(fx_out(f), "                Time zone: Etc/UTC (UTC, +0000)\n") != NULL);
+    assert_int_equal(fx_run(f, "logname", NULL), 0);
+    assert_string_equal(fx_out(f), "root\n");
+    assert_int_equal(fx_run(f, "mcookie", NULL), 0);
+    assert_int_equal(strlen(fx_out(f)), 33);
+    assert_int_equal(fx_run(f, "taskset -p 1", NULL), 0);
+    assert_prefix(fx_out(f), "pid 1's current affinity mask: ");
+    assert_int_equal(fx_run(f, "renice -n 5 -p 1", NULL), 0);
+    assert_string_equal(fx_out(f), "1 (process ID) old priority 0, new priority 5\n");
+    assert_int_equal(fx_run(f, "whereis ls", NULL), 0);
+    assert_string_equal(fx_out(f), "ls: /usr/bin/ls\n");
+    assert_int_equal(fx_run(f, "start-stop-daemon", NULL), 2);
+    fx_free(f);
+}
+
+/* ---- through the interpreter ------------------------------------------------------------------- */
+
+static char e2e_out[65536];
+static size_t e2e_len;
+
+static void e2e_write(void *arg, const void *d, size_t n)
+{
+    (void)arg;
+    if (e2e_len + n < sizeof(e2e_out)) {
+        memcpy(e2e_out + e2e_len, d, n);
+        e2e_len += n;
+        e2e_out[e2e_len] = '\0';
+    }
+}
+
+static void e2e(const char *persona, const char *line, const char *want)
+{
+    struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
+                                 .machine = "x86_64", .persona = hp_persona_get(persona) };
+    struct hp_interp_io io = { .write = e2e_write };
+    struct hp_interp *it = hp_interp_new(&sys, &io);
+    assert_non_null(it);
+    e2e_len = 0;
+    e2e_out[0] = '\0';
+    hp_interp_line(it, HP_INTERP_SCRIPT, 1, (const uint8_t *)line, strlen(line));
+    assert_string_equal(e2e_out, want);
+    hp_interp_free(it);
+}
+
+static void test_e2e(void **state)
+{
+    sh_vfs_reset();
+    e2e("debian", "cd /tmp; echo hi > a; tar czf a.tgz a; rm a; tar xzvf a.tgz; cat a", "a\nhi\n");
+    e2e("debian", "cd /tmp; tar xzf missing.tgz; echo $?",
+        "tar (child): missing.tgz: Cannot open: No such file or directory\n"
+        "tar (child): Error is not recoverable: exiting now\n\ngzip: stdin: unexpected end of file\n"
+        "tar: Child returned status 2\ntar: Error is not recoverable: exiting now\n2\n");
+    e2e("debian", "expr 3 + 4", "7\n");
+    e2e("debian", "getent passwd root", "root:x:0:0:root:/root:/bin/bash\n");
+    e2e("debian", "cd /tmp; echo abc | gzip | gunzip", "abc\n");
+    e2e("debian", "tar cf - /etc/hostname 2>/dev/null | tar tf -", "etc/hostname\n");
+    e2e("busybox", "expr 6 \\* 7", "42\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tar_roundtrip), cmocka_unit_test(test_tar_errors), cmocka_unit_test(test_tar_hostile),
+        cmocka_unit_test(test_gzip),          cmocka_unit_test(test_bzip2_xz),   cmocka_unit_test(test_expr),
+        cmocka_unit_test(test_getent),        cmocka_unit_test(test_disks),      cmocka_unit_test(test_ssh_keygen),
+        cmocka_unit_test(test_openssl),       cmocka_unit_test(test_small),      cmocka_unit_test(test_e2e),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
