@@ -2,81 +2,18 @@
  * test_cmd_fs.c - unit tests for the file programs (src/shell/cmd_fs.c):
  * argv + stdin + files -> exact stdout, stderr and exit status, on the
  * Debian (GNU coreutils) and busybox personalities, over a real session
- * file system (vfs.c) and a fake interpreter (struct sh_cmd_ops) that
- * collects the two streams.  A few end-to-end lines go through the real
+ * file system (vfs.c) and the light fixture of cmd_fixture.h (a fake
+ * interpreter that collects the two streams).  A few end-to-end lines go through the real
  * interpreter (hp_interp_line) at the end.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <errno.h>
-#include <cmocka.h>
-
-#include "buf.h"
-#include "shell/cmd.h"
-#include "shell/interp.h"
-#include "shell/persona.h"
-#include "shell/vfs.h"
+#include "cmd_fixture.h"
 
 #define T0 1750000000             /* 2025-06-15 15:06:40 UTC */
 
-static struct hp_buf t_out, t_err;
 static struct sh_vfs *t_fs;
 static const struct hp_persona *t_p;
 static const char *t_cwd = "/root";
 static bool t_tty;
-
-static void f_write(struct sh_cmd *c, int fd, const void *d, size_t n)
-{
-    (void)c;
-    hp_buf_put(fd == 1 ? &t_out : &t_err, d, n);
-}
-
-static const char *f_getenv(struct sh_cmd *c, const char *name)
-{
-    (void)c;
-    if (!strcmp(name, "PATH"))
-        return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    if (!strcmp(name, "HOME"))
-        return "/root";
-    if (!strcmp(name, "TMPDIR"))
-        return NULL;
-    return NULL;
-}
-
-static int f_which(struct sh_cmd *c, const char *name, char *out, size_t n)
-{
-    static const char *dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
-                                  "/sbin", "/bin" };
-    for (size_t i = 0; i < 6; i++) {
-        struct sh_stat st;
-        snprintf(out, n, "%s/%s", dirs[i], name);
-        if (sh_vfs_stat(c->fs, out, true, &st) == 0 && st.type == SH_FT_REG && (st.mode & 0111))
-            return 0;
-    }
-    return -ENOENT;
-}
-
-static int f_run_argv(struct sh_cmd *c, int argc, char **argv)
-{
-    const char *b = strrchr(argv[0], '/');
-    const struct sh_cmd_def *d = sh_cmd_find(b ? b + 1 : argv[0]);
-    if (!d)
-        return 127;
-    struct sh_cmd sub = *c;
-    sub.argc = argc;
-    sub.argv = argv;
-    sub.applet = d->name;
-    return d->fn(&sub);
-}
-
-static const struct sh_cmd_ops f_ops = {
-    .write = f_write, .getenv = f_getenv, .which = f_which, .run_argv = f_run_argv,
-};
 
 static const struct sh_session t_sess = { .client_ip = "203.0.113.9", .local_ip = "10.0.0.5",
                                           .tty = "pts/0", .login_s = T0 - 60, .shell_pid = 4321,
@@ -99,49 +36,38 @@ static void use(const char *persona)
 }
 
 /* Run "prog arg ..." (split on spaces; a '|' word ends nothing: no shell
- * here) with stdin; returns the status, t_out/t_err hold the streams. */
+ * here) with stdin; returns the status, fxl_out/fxl_err hold the streams. */
 static int run_in(const char *line, const char *in)
 {
-    char *copy = strdup(line), *argv[64], *save = NULL;
-    int argc = 0;
-    for (char *t = strtok_r(copy, " ", &save); t && argc < 63; t = strtok_r(NULL, " ", &save))
-        argv[argc++] = t;
-    argv[argc] = NULL;
-    hp_buf_reset(&t_out);
-    hp_buf_reset(&t_err);
-    const struct sh_cmd_def *d = sh_cmd_find(argv[0]);
-    assert_non_null(d);
-    struct sh_cmd c = { .ops = &f_ops, .argc = argc, .argv = argv, .applet = d->name,
-                        .in = (const uint8_t *)in, .in_len = in ? strlen(in) : 0, .in_tty = !in,
+    char *copy = strdup(line), *argv[64];
+    int argc = fx_split(copy, argv, 63);
+    struct sh_cmd c = { .in = (const uint8_t *)in, .in_len = in ? strlen(in) : 0, .in_tty = !in,
                         .out_tty = t_tty, .width = 80, .persona = t_p, .fs = t_fs, .sess = &t_sess,
                         .cwd = t_cwd, .uid = 0, .gid = 0, .user = "root", .home = "/root",
                         .now_s = T0 };
-    int rc = d->fn(&c);
-    hp_buf_cstr(&t_out);
-    hp_buf_cstr(&t_err);
+    int rc = fxl_exec(&c, argc, argv);
     free(copy);
     return rc;
 }
 
 #define CHECK_IN(line, in, out, err, status) do { \
         int rc_ = run_in(line, in); \
-        assert_string_equal((const char *)t_out.data, out); \
-        assert_string_equal((const char *)t_err.data, err); \
+        assert_string_equal((const char *)fxl_out.data, out); \
+        assert_string_equal((const char *)fxl_err.data, err); \
         assert_int_equal(rc_, status); \
     } while (0)
 #define CHECK(line, out, err, status) CHECK_IN(line, NULL, out, err, status)
 
 static void put(const char *path, const char *text, unsigned mode)
 {
-    assert_true(sh_vfs_write(t_fs, path, text, strlen(text), SH_O_CREAT | SH_O_TRUNC, mode) >= 0);
+    fx_vfs_put(t_fs, path, text, mode);
     sh_vfs_utime(t_fs, path, T0 - 3600);
 }
 
 static int setup(void **state)
 {
     (void)state;
-    hp_buf_init(&t_out, 16 << 20);
-    hp_buf_init(&t_err, 1 << 20);
+    fxl_open();
     return 0;
 }
 
@@ -153,8 +79,7 @@ static int teardown(void **state)
     t_fs = NULL;
     sh_vfs_reset();
     sh_vfs_test_clock(0);
-    hp_buf_free(&t_out);
-    hp_buf_free(&t_err);
+    fxl_close();
     return 0;
 }
 
@@ -187,7 +112,7 @@ static void test_ls(void **state)
     sh_vfs_symlink(t_fs, "b", "/tmp/d/l");
     sh_vfs_utime(t_fs, "/tmp/d", T0 - 3600);
     run_in("ls -l /tmp/d/l", NULL);
-    assert_non_null(strstr((char *)t_out.data, " /tmp/d/l -> b\n"));
+    assert_non_null(strstr((char *)fxl_out.data, " /tmp/d/l -> b\n"));
     use("busybox");
     sh_vfs_mkdir(t_fs, "/tmp/d", 0755);
     put("/tmp/d/b", "hello\n", 0644);
@@ -321,15 +246,15 @@ static void test_misc(void **state)
     put("/tmp/sums", "b1946ac92492d2347c6235b4d2611184  /tmp/f\n", 0644);
     CHECK("md5sum -c /tmp/sums", "/tmp/f: OK\n", "", 0);
     run_in("dd if=/tmp/f of=/tmp/g bs=1 count=3", NULL);
-    assert_string_equal((char *)t_out.data, "");
-    assert_true(strncmp((char *)t_err.data, "3+0 records in\n3+0 records out\n3 bytes copied, ", 45) == 0);
+    assert_string_equal((char *)fxl_out.data, "");
+    assert_true(strncmp((char *)fxl_err.data, "3+0 records in\n3+0 records out\n3 bytes copied, ", 45) == 0);
     CHECK("cat /tmp/g", "hel", "", 0);
     run_in("dd if=/dev/zero of=/tmp/z bs=1024 count=2", NULL);
-    assert_true(strncmp((char *)t_err.data, "2+0 records in\n2+0 records out\n2048 bytes (2.0 kB, 2.0 KiB) copied, ", 67) == 0);
+    assert_true(strncmp((char *)fxl_err.data, "2+0 records in\n2+0 records out\n2048 bytes (2.0 kB, 2.0 KiB) copied, ", 67) == 0);
     CHECK("stat -c %s:%a:%U:%F /tmp/f", "6:644:root:regular file\n", "", 0);
     CHECK("stat /nope", "", "stat: cannot statx '/nope': No such file or directory\n", 1);
     run_in("stat /tmp/f", NULL);
-    assert_true(strncmp((char *)t_out.data, "  File: /tmp/f\n  Size: 6         \tBlocks: 8          IO Block: 4096   regular file\n", 80) == 0);
+    assert_true(strncmp((char *)fxl_out.data, "  File: /tmp/f\n  Size: 6         \tBlocks: 8          IO Block: 4096   regular file\n", 80) == 0);
     sh_vfs_mkdir(t_fs, "/tmp/d", 0755);
     put("/tmp/d/x.sh", "#!/bin/bash\n", 0755);
     put("/tmp/d/y.txt", "", 0644);
@@ -367,9 +292,9 @@ static void test_misc(void **state)
     CHECK("which ls", "/usr/bin/ls\n", "", 0);
     CHECK("which nope", "", "", 1);
     run_in("mktemp", NULL);
-    assert_true(strncmp((char *)t_out.data, "/tmp/tmp.", 9) == 0 && t_out.len == 20);
+    assert_true(strncmp((char *)fxl_out.data, "/tmp/tmp.", 9) == 0 && fxl_out.len == 20);
     char made[64];
-    snprintf(made, sizeof(made), "%.19s", (char *)t_out.data);
+    snprintf(made, sizeof(made), "%.19s", (char *)fxl_out.data);
     struct sh_stat st;
     assert_int_equal(sh_vfs_stat(t_fs, made, false, &st), 0);
     CHECK("mktemp /tmp/fooXX", "", "mktemp: too few X's in template '/tmp/fooXX'\n", 1);
@@ -378,36 +303,14 @@ static void test_misc(void **state)
     CHECK("md5sum /nope", "", "md5sum: can't open '/nope': No such file or directory\n", 1);
     CHECK("stat /nope", "", "stat: can't stat '/nope': No such file or directory\n", 1);
     run_in("dd if=/tmp/f of=/tmp/g", NULL);
-    assert_true(strncmp((char *)t_err.data, "0+1 records in\n0+1 records out\n6 bytes (6B) copied, ", 51) == 0);
+    assert_true(strncmp((char *)fxl_err.data, "0+1 records in\n0+1 records out\n6 bytes (6B) copied, ", 51) == 0);
 }
 
 /* ---- end to end through the interpreter ---------------------------------------------------------- */
 
-static char e2e_out[65536];
-static size_t e2e_len;
-
-static void e2e_write(void *arg, const void *d, size_t n)
-{
-    (void)arg;
-    if (e2e_len + n < sizeof(e2e_out)) {
-        memcpy(e2e_out + e2e_len, d, n);
-        e2e_len += n;
-        e2e_out[e2e_len] = '\0';
-    }
-}
-
 static void e2e(const char *persona, const char *line, const char *want)
 {
-    struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
-                                 .machine = "x86_64", .persona = hp_persona_get(persona) };
-    struct hp_interp_io io = { .write = e2e_write };
-    struct hp_interp *it = hp_interp_new(&sys, &io);
-    assert_non_null(it);
-    e2e_len = 0;
-    e2e_out[0] = '\0';
-    hp_interp_line(it, HP_INTERP_SCRIPT, 1, (const uint8_t *)line, strlen(line));
-    assert_string_equal(e2e_out, want);
-    hp_interp_free(it);
+    fx_e2e(persona, HP_INTERP_SCRIPT, line, want);
 }
 
 static void test_e2e(void **state)

@@ -2,7 +2,7 @@
  * test_cmd_misc.c - unit tests for the archive tools (src/shell/cmd_archive.c)
  * and the miscellaneous programs (src/shell/cmd_misc.c).
  *
- * Programs run through the fake interpreter of cmd_sys_fixture.h with a
+ * Programs run through the fake interpreter of cmd_fixture.h with a
  * real vfs; exact stdout, stderr and status of the real tools are checked
  * (GNU tar 1.34, gzip 1.12, bzip2 1.0.8, xz 5.4.1, coreutils 9.1,
  * util-linux 2.38, OpenSSH 9.2, OpenSSL 3.0; busybox where it differs).
@@ -10,13 +10,10 @@
  * compared with values from the real tools.  The end of the file runs the
  * same through hp_interp_line.
  */
-#include "cmd_sys_fixture.h"
+#include "cmd_fixture.h"
 #include <zlib.h>
-#include "shell/interp.h"
 #include "shell/cmd_sys.h"
 #include "shell/cmd_text.h"
-
-#define assert_prefix(s, p) assert_true(strncmp((s), (p), strlen(p)) == 0)
 
 /* ---- tar ------------------------------------------------------------------------------ */
 
@@ -410,31 +407,9 @@ static void test_small(void **state)
 
 /* ---- through the interpreter ------------------------------------------------------------------- */
 
-static char e2e_out[65536];
-static size_t e2e_len;
-
-static void e2e_write(void *arg, const void *d, size_t n)
-{
-    (void)arg;
-    if (e2e_len + n < sizeof(e2e_out)) {
-        memcpy(e2e_out + e2e_len, d, n);
-        e2e_len += n;
-        e2e_out[e2e_len] = '\0';
-    }
-}
-
 static void e2e(const char *persona, const char *line, const char *want)
 {
-    struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
-                                 .machine = "x86_64", .persona = hp_persona_get(persona) };
-    struct hp_interp_io io = { .write = e2e_write };
-    struct hp_interp *it = hp_interp_new(&sys, &io);
-    assert_non_null(it);
-    e2e_len = 0;
-    e2e_out[0] = '\0';
-    hp_interp_line(it, HP_INTERP_SCRIPT, 1, (const uint8_t *)line, strlen(line));
-    assert_string_equal(e2e_out, want);
-    hp_interp_free(it);
+    fx_e2e(persona, HP_INTERP_SCRIPT, line, want);
 }
 
 static void test_e2e(void **state)

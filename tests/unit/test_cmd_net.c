@@ -10,11 +10,9 @@
  * machine's network (ifconfig, ip, route, netstat, ss, arp) must agree with
  * the session, the personality and /proc/net/dev.
  */
-#include "cmd_sys_fixture.h"
+#include "cmd_fixture.h"
 #include "shell/cmd_sys.h"
 #include <time.h>
-
-#define assert_prefix(s, p) assert_true(strncmp((s), (p), strlen(p)) == 0)
 
 static void when(struct fx *f, char *out, size_t n)
 {

@@ -3,7 +3,7 @@
  * cmd_proc.c, cmd_admin.c) on the Debian and busybox personalities.
  *
  * Each test runs argv (+ stdin) through a fake interpreter
- * (cmd_sys_fixture.h) and checks the exact stdout, stderr and status of the
+ * (cmd_fixture.h) and checks the exact stdout, stderr and status of the
  * real tools (coreutils 9.1, procps-ng 4.0.2, util-linux 2.38, bash 5.2
  * built-ins; busybox applets), and that the programs agree with the /proc
  * files the vfs generates: nproc and lscpu with /proc/cpuinfo, free with
@@ -11,10 +11,8 @@
  * Changes made by crontab, useradd, passwd and chpasswd are checked in the
  * vfs and in the events.
  */
-#include "cmd_sys_fixture.h"
+#include "cmd_fixture.h"
 #include <time.h>
-
-#define assert_prefix(s, p) assert_true(strncmp((s), (p), strlen(p)) == 0)
 
 /* ---- uname, id, whoami -------------------------------------------------------------- */
 
@@ -689,40 +687,18 @@ static void test_misc(void **state)
 }
 
 /* Debian's links: reboot -> systemctl, pidof -> killall5, lsmod -> kmod. */
-static int run_as(struct fx *f, const char *applet, const char *line)
-{
-    assert_non_null(sh_cmd_find(applet));
-    hp_buf_reset(&f->out);
-    hp_buf_reset(&f->err);
-    snprintf(f->line, sizeof(f->line), "%s", line);
-    int argc = 0;
-    for (char *save = NULL, *t = strtok_r(f->line, " ", &save); t && argc < FX_MAX_ARGS; t = strtok_r(NULL, " ", &save))
-        f->argv[argc++] = t;
-    f->argv[argc] = NULL;
-    f->c.argc = argc;
-    f->c.argv = f->argv;
-    f->c.applet = applet;
-    f->c.in = NULL;
-    f->c.in_len = 0;
-    f->c.in_tty = true;
-    int st = sh_cmd_find(applet)->fn(&f->c);
-    hp_buf_cstr(&f->out);
-    hp_buf_cstr(&f->err);
-    return st;
-}
-
 static void test_links(void **state)
 {
     struct fx *f = fx_new("debian", true);
-    assert_int_equal(run_as(f, "killall5", "/usr/bin/pidof cron"), 0);
+    assert_int_equal(fx_run_as(f, "killall5", "/usr/bin/pidof cron", NULL), 0);
     assert_string_equal(fx_out(f), "535\n");
-    assert_int_equal(run_as(f, "kmod", "lsmod"), 0);
+    assert_int_equal(fx_run_as(f, "kmod", "lsmod", NULL), 0);
     assert_prefix(fx_out(f), "Module                  Size  Used by\n");
-    assert_int_equal(run_as(f, "systemctl", "/sbin/shutdown -c"), 0);
+    assert_int_equal(fx_run_as(f, "systemctl", "/sbin/shutdown -c", NULL), 0);
     assert_int_equal(f->logouts, 0);
-    assert_int_equal(run_as(f, "systemctl", "/sbin/reboot"), 0);
+    assert_int_equal(fx_run_as(f, "systemctl", "/sbin/reboot", NULL), 0);
     assert_int_equal(f->logouts, 1);
-    assert_int_equal(run_as(f, "systemd", "init 6"), 0);
+    assert_int_equal(fx_run_as(f, "systemd", "init 6", NULL), 0);
     assert_int_equal(f->logouts, 2);
     fx_free(f);
 }

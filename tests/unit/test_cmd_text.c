@@ -1,144 +1,29 @@
 /*
  * test_cmd_text.c - unit tests for the text programs (src/shell/cmd_text.c,
  * cmd_awk.c): argv + stdin + files -> exact stdout, stderr and status, on
- * the Debian (GNU) and busybox personalities.  Programs run with a fake
- * interpreter (our own struct sh_cmd_ops) over a real session file system,
+ * the Debian (GNU) and busybox personalities.  Programs run with the light
+ * fixture of cmd_fixture.h (a fake interpreter) over a real session file system,
  * plus a few pipelines end to end through hp_interp_line.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "buf.h"
-#include "shell/cmd.h"
-#include "shell/interp.h"
-#include "shell/persona.h"
-#include "shell/vfs.h"
-
-struct io {
-    struct hp_buf out, err;
-};
-
-static struct io *cur;
-
-static void t_write(struct sh_cmd *c, int fd, const void *d, size_t n)
-{
-    (void)c;
-    hp_buf_put(fd == 1 ? &cur->out : &cur->err, d, n);
-}
-
-static const char *t_getenv(struct sh_cmd *c, const char *name)
-{
-    (void)c;
-    if (strcmp(name, "HOME") == 0)
-        return "/root";
-    if (strcmp(name, "PATH") == 0)
-        return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    return NULL;
-}
-
-static int t_run_argv(struct sh_cmd *c, int argc, char **argv)
-{
-    const struct sh_cmd_def *d = sh_cmd_find(argv[0]);
-    if (!d) {
-        char msg[256];
-        int n = snprintf(msg, sizeof(msg), "sh: %s: not found\n", argv[0]);
-        t_write(c, 2, msg, (size_t)n);
-        return 127;
-    }
-    struct sh_cmd sub = *c;
-    sub.argc = argc;
-    sub.argv = argv;
-    sub.applet = d->name;
-    sub.in = NULL;
-    sub.in_len = 0;
-    return d->fn(&sub);
-}
-
-static const struct sh_cmd_ops t_ops = { .write = t_write, .getenv = t_getenv, .run_argv = t_run_argv };
-
-static struct sh_vfs *vfs_for(const char *persona)
-{
-    struct sh_vfs_params p = { .persona = hp_persona_get(persona), .source = NULL, .uid = 0, .gid = 0,
-                               .user = "root", .home = "/root", .shell_pid = 4321 };
-    struct sh_vfs *v = sh_vfs_open(&p);
-    assert_non_null(v);
-    return v;
-}
-
-/* Run argv (NULL-terminated) with stdin in, compare out, err and status. */
-static void runv(struct sh_vfs *fs, const char *persona, const char *in, const char *want_out,
-                 const char *want_err, int want_rc, const char *const *argv)
-{
-    struct io io;
-    hp_buf_init(&io.out, 16u << 20);
-    hp_buf_init(&io.err, 1u << 20);
-    cur = &io;
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    const struct sh_cmd_def *d = sh_cmd_find(argv[0]);
-    assert_non_null(d);
-    struct sh_session sess = { .client_ip = "1.2.3.4", .tty = "pts/0", .shell_pid = 4321, .protocol = "ssh" };
-    struct sh_cmd c = { .ops = &t_ops, .argc = argc, .argv = (char **)argv, .applet = d->name,
-                        .in = (const uint8_t *)in, .in_len = in ? strlen(in) : 0, .width = 80,
-                        .persona = hp_persona_get(persona), .fs = fs, .sess = &sess, .cwd = "/root",
-                        .user = "root", .home = "/root", .now_s = 1700000000 };
-    int rc = d->fn(&c);
-    const char *o = hp_buf_cstr(&io.out), *e = hp_buf_cstr(&io.err);
-    if (strcmp(o, want_out) != 0 || strcmp(e, want_err) != 0 || rc != want_rc) {
-        fprintf(stderr, "argv:");
-        for (int k = 0; k < argc; k++)
-            fprintf(stderr, " [%s]", argv[k]);
-        fprintf(stderr, "\nstdout: [%s]\nwanted: [%s]\nstderr: [%s]\nwanted: [%s]\nstatus %d wanted %d\n",
-                o, want_out, e, want_err, rc, want_rc);
-    }
-    assert_string_equal(o, want_out);
-    assert_string_equal(e, want_err);
-    assert_int_equal(rc, want_rc);
-    hp_buf_free(&io.out);
-    hp_buf_free(&io.err);
-}
+#include "cmd_fixture.h"
 
 static struct sh_vfs *deb, *bb;
 
 #define RUN(fs, p, in, out, err, rc, ...) \
-    runv(fs, p, in, out, err, rc, (const char *const[]){ __VA_ARGS__, NULL })
+    fxl_runv(fs, p, "/root", in, 0, out, err, rc, (const char *const[]){ __VA_ARGS__, NULL })
 #define DEB(in, out, err, rc, ...) RUN(deb, "debian", in, out, err, rc, __VA_ARGS__)
 #define BB(in, out, err, rc, ...) RUN(bb, "busybox", in, out, err, rc, __VA_ARGS__)
-
-static void put(struct sh_vfs *fs, const char *path, const char *text)
-{
-    assert_true(sh_vfs_write(fs, path, text, strlen(text), SH_O_CREAT | SH_O_TRUNC, 0644) >= 0);
-}
-
-static char *get(struct sh_vfs *fs, const char *path)
-{
-    struct hp_buf b;
-    hp_buf_init(&b, 1u << 20);
-    if (sh_vfs_read(fs, path, 0, 0, &b) < 0) {
-        hp_buf_free(&b);
-        return NULL;
-    }
-    char *s = strdup(hp_buf_cstr(&b));
-    hp_buf_free(&b);
-    return s;
-}
 
 static int setup(void **state)
 {
     (void)state;
     sh_vfs_reset();
-    deb = vfs_for("debian");
-    bb = vfs_for("busybox");
-    put(deb, "/root/a.txt", "alpha one\nBeta two\ngamma three\nalphabet\n");
-    put(deb, "/root/b.txt", "beta\nalpha\n");
-    put(bb, "/tmp/a.txt", "alpha one\nBeta two\ngamma three\nalphabet\n");
+    fxl_open();
+    deb = fxl_vfs("debian");
+    bb = fxl_vfs("busybox");
+    fx_vfs_put(deb, "/root/a.txt", "alpha one\nBeta two\ngamma three\nalphabet\n", 0644);
+    fx_vfs_put(deb, "/root/b.txt", "beta\nalpha\n", 0644);
+    fx_vfs_put(bb, "/tmp/a.txt", "alpha one\nBeta two\ngamma three\nalphabet\n", 0644);
     return 0;
 }
 
@@ -148,6 +33,7 @@ static int teardown(void **state)
     sh_vfs_close(deb);
     sh_vfs_close(bb);
     sh_vfs_reset();
+    fxl_close();
     return 0;
 }
 
@@ -216,16 +102,16 @@ static void test_sed(void **state)
     DEB("x\n", "", "sed: -e expression #1, char 7: unknown option to `s'\n", 1, "sed", "s/a/b/k");
     DEB(NULL, "", "sed: can't read nope: No such file or directory\n", 2, "sed", "p", "nope");
     DEB(NULL, "alpha one\n", "", 0, "sed", "-n", "1p", "a.txt");
-    put(deb, "/root/conf", "PermitRootLogin no\nPort 22\n");
+    fx_vfs_put(deb, "/root/conf", "PermitRootLogin no\nPort 22\n", 0644);
     DEB(NULL, "", "", 0, "sed", "-i", "s/PermitRootLogin no/PermitRootLogin yes/", "conf");
-    char *t = get(deb, "/root/conf");
+    char *t = fx_vfs_get(deb, "/root/conf");
     assert_string_equal(t, "PermitRootLogin yes\nPort 22\n");
     free(t);
     DEB(NULL, "", "", 0, "sed", "-i.bak", "/Port/d", "/root/conf");
-    t = get(deb, "/root/conf.bak");
+    t = fx_vfs_get(deb, "/root/conf.bak");
     assert_string_equal(t, "PermitRootLogin yes\nPort 22\n");
     free(t);
-    t = get(deb, "/root/conf");
+    t = fx_vfs_get(deb, "/root/conf");
     assert_string_equal(t, "PermitRootLogin yes\n");
     free(t);
     BB("x\n", "y\n", "", 0, "sed", "s/x/y/");
@@ -306,11 +192,11 @@ static void test_filters(void **state)
     DEB("", "", "seq: missing operand\nTry 'seq --help' for more information.\n", 1, "seq");
     DEB("abc\n", "cba\n", "", 0, "rev");
     DEB("data\n", "data\n", "", 0, "tee", "/tmp/t1");
-    char *t = get(deb, "/tmp/t1");
+    char *t = fx_vfs_get(deb, "/tmp/t1");
     assert_string_equal(t, "data\n");
     free(t);
     DEB("more\n", "more\n", "", 0, "tee", "-a", "/tmp/t1");
-    t = get(deb, "/tmp/t1");
+    t = fx_vfs_get(deb, "/tmp/t1");
     assert_string_equal(t, "data\nmore\n");
     free(t);
     BB("aGVsbG8=", "hello", "", 0, "base64", "-d");
@@ -318,24 +204,9 @@ static void test_filters(void **state)
 
 /* ---- end to end, through the interpreter ---- */
 
-static void e2e_write(void *arg, const void *d, size_t n) { hp_buf_put(arg, d, n); }
-
 static void e2e(const char *persona, const char *line, const char *want)
 {
-    struct hp_buf out;
-    hp_buf_init(&out, 1u << 20);
-    struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
-                                 .machine = "x86_64", .persona = hp_persona_get(persona) };
-    struct hp_interp_io io = { .write = e2e_write, .arg = &out };
-    struct hp_interp *it = hp_interp_new(&sys, &io);
-    assert_non_null(it);
-    hp_interp_line(it, HP_INTERP_INTERACTIVE, 1, (const uint8_t *)line, strlen(line));
-    const char *o = hp_buf_cstr(&out);
-    if (strcmp(o, want) != 0)
-        fprintf(stderr, "line: %s\noutput: [%s]\nwanted: [%s]\n", line, o, want);
-    assert_string_equal(o, want);
-    hp_interp_free(it);
-    hp_buf_free(&out);
+    fx_e2e(persona, HP_INTERP_INTERACTIVE, line, want);
 }
 
 static void test_pipelines(void **state)

@@ -3,164 +3,42 @@
  * diff, cmp, nl, ...: src/shell/cmd_textutil.c), sed's -i now that it is
  * in cmd_sed.c, and sys_getopt's optional arguments: argv + stdin + files
  * -> exact stdout, stderr and status, on the Debian (GNU) and busybox
- * personalities.  Programs run with a fake
- * interpreter (our own struct sh_cmd_ops) over a real session file system,
+ * personalities.  Programs run with the light fixture of cmd_fixture.h
+ * (a fake interpreter) over a real session file system,
  * plus a few pipelines end to end through hp_interp_line.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "buf.h"
-#include "shell/cmd.h"
+#include "cmd_fixture.h"
 #include "shell/cmd_sys.h"
-#include "shell/interp.h"
-#include "shell/persona.h"
-#include "shell/vfs.h"
-
-struct io {
-    struct hp_buf out, err;
-};
-
-static struct io *cur;
-static size_t t_in_len;          /* stdin holding NULs: its length (0: strlen) */
-
-static void t_write(struct sh_cmd *c, int fd, const void *d, size_t n)
-{
-    (void)c;
-    hp_buf_put(fd == 1 ? &cur->out : &cur->err, d, n);
-}
-
-static const char *t_getenv(struct sh_cmd *c, const char *name)
-{
-    (void)c;
-    if (strcmp(name, "HOME") == 0)
-        return "/root";
-    if (strcmp(name, "PATH") == 0)
-        return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    return NULL;
-}
-
-/* The shell's lookup: a name is found when the image has it in /bin or /usr/bin. */
-static int t_which(struct sh_cmd *c, const char *name, char *out, size_t n)
-{
-    static const char *const dirs[] = { "/bin/", "/usr/bin/", "/usr/sbin/", "/sbin/" };
-    for (size_t k = 0; k < 4; k++) {
-        snprintf(out, n, "%s%s", dirs[k], name);
-        struct sh_stat st;
-        if (c->fs && sh_vfs_stat(c->fs, out, true, &st) == 0)
-            return 0;
-    }
-    return -2;
-}
-
-static int t_run_argv(struct sh_cmd *c, int argc, char **argv)
-{
-    const struct sh_cmd_def *d = sh_cmd_find(argv[0]);
-    if (!d) {
-        char msg[256];
-        int n = snprintf(msg, sizeof(msg), "sh: %s: not found\n", argv[0]);
-        t_write(c, 2, msg, (size_t)n);
-        return 127;
-    }
-    struct sh_cmd sub = *c;
-    sub.argc = argc;
-    sub.argv = argv;
-    sub.applet = d->name;
-    sub.in = NULL;
-    sub.in_len = 0;
-    return d->fn(&sub);
-}
-
-static const struct sh_cmd_ops t_ops = { .write = t_write, .getenv = t_getenv, .which = t_which,
-                                       .run_argv = t_run_argv };
-static struct sh_vfs *vfs_for(const char *persona)
-{
-    struct sh_vfs_params p = { .persona = hp_persona_get(persona), .source = NULL, .uid = 0, .gid = 0,
-                               .user = "root", .home = "/root", .shell_pid = 4321 };
-    struct sh_vfs *v = sh_vfs_open(&p);
-    assert_non_null(v);
-    return v;
-}
 
 static struct sh_vfs *deb, *bb;
+static size_t t_in_len;          /* stdin holding NULs: its length (0: strlen); for the next run only */
 
-/* Run argv (NULL-terminated) with stdin in, compare out, err and status. */
-static void runv(struct sh_vfs *fs, const char *persona, const char *in, const char *want_out,
-                 const char *want_err, int want_rc, const char *const *argv)
+static size_t take_in_len(void)
 {
-    struct io io;
-    hp_buf_init(&io.out, 16u << 20);
-    hp_buf_init(&io.err, 1u << 20);
-    cur = &io;
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    const struct sh_cmd_def *d = sh_cmd_find(argv[0]);
-    assert_non_null(d);
-    struct sh_session sess = { .client_ip = "1.2.3.4", .tty = "pts/0", .shell_pid = 4321, .protocol = "ssh" };
-    struct sh_cmd c = { .ops = &t_ops, .argc = argc, .argv = (char **)argv, .applet = d->name,
-                        .in = (const uint8_t *)in, .in_len = t_in_len ? t_in_len : in ? strlen(in) : 0, .width = 80,
-                        .persona = hp_persona_get(persona), .fs = fs, .sess = &sess, .cwd = fs == bb ? "/tmp" : "/root",   /* busybox: a read-only root but /tmp */
-                       
-                        .user = "root", .home = "/root", .now_s = 1700000000 };
-    int rc = d->fn(&c);
+    size_t n = t_in_len;
     t_in_len = 0;
-    const char *o = hp_buf_cstr(&io.out), *e = hp_buf_cstr(&io.err);
-    if (strcmp(o, want_out) != 0 || strcmp(e, want_err) != 0 || rc != want_rc) {
-        fprintf(stderr, "argv:");
-        for (int k = 0; k < argc; k++)
-            fprintf(stderr, " [%s]", argv[k]);
-        fprintf(stderr, "\nstdout: [%s]\nwanted: [%s]\nstderr: [%s]\nwanted: [%s]\nstatus %d wanted %d\n",
-                o, want_out, e, want_err, rc, want_rc);
-    }
-    assert_string_equal(o, want_out);
-    assert_string_equal(e, want_err);
-    assert_int_equal(rc, want_rc);
-    hp_buf_free(&io.out);
-    hp_buf_free(&io.err);
+    return n;
 }
 
-
+/* busybox: a read-only root but /tmp */
 #define RUN(fs, p, in, out, err, rc, ...) \
-    runv(fs, p, in, out, err, rc, (const char *const[]){ __VA_ARGS__, NULL })
+    fxl_runv(fs, p, fs == bb ? "/tmp" : "/root", in, take_in_len(), out, err, rc, \
+             (const char *const[]){ __VA_ARGS__, NULL })
 #define DEB(in, out, err, rc, ...) RUN(deb, "debian", in, out, err, rc, __VA_ARGS__)
 #define BB(in, out, err, rc, ...) RUN(bb, "busybox", in, out, err, rc, __VA_ARGS__)
-
-static void put(struct sh_vfs *fs, const char *path, const char *text)
-{
-    assert_true(sh_vfs_write(fs, path, text, strlen(text), SH_O_CREAT | SH_O_TRUNC, 0644) >= 0);
-}
-
-static char *get(struct sh_vfs *fs, const char *path)
-{
-    struct hp_buf b;
-    hp_buf_init(&b, 1u << 20);
-    if (sh_vfs_read(fs, path, 0, 0, &b) < 0) {
-        hp_buf_free(&b);
-        return NULL;
-    }
-    char *s = strdup(hp_buf_cstr(&b));
-    hp_buf_free(&b);
-    return s;
-}
 
 static int setup(void **state)
 {
     (void)state;
     sh_vfs_reset();
-    deb = vfs_for("debian");
-    bb = vfs_for("busybox");
-    put(deb, "/root/f", "a\nb\n");
-    put(deb, "/root/g", "a\nc\n");
-    put(deb, "/root/nums", "one\ntwo\n\nthree\n");
-    put(bb, "/tmp/f", "a\nb\n");
-    put(bb, "/tmp/g", "a\nc\n");
+    fxl_open();
+    deb = fxl_vfs("debian");
+    bb = fxl_vfs("busybox");
+    fx_vfs_put(deb, "/root/f", "a\nb\n", 0644);
+    fx_vfs_put(deb, "/root/g", "a\nc\n", 0644);
+    fx_vfs_put(deb, "/root/nums", "one\ntwo\n\nthree\n", 0644);
+    fx_vfs_put(bb, "/tmp/f", "a\nb\n", 0644);
+    fx_vfs_put(bb, "/tmp/g", "a\nc\n", 0644);
     return 0;
 }
 
@@ -170,6 +48,7 @@ static int teardown(void **state)
     sh_vfs_close(deb);
     sh_vfs_close(bb);
     sh_vfs_reset();
+    fxl_close();
     return 0;
 }
 
@@ -251,7 +130,7 @@ static void test_lines(void **state)
     DEB(NULL, "", "comm: missing operand after \xe2\x80\x98" "f\xe2\x80\x99\nTry 'comm --help' for more information.\n",
         1, "comm", "f");
     BB(NULL, "", "comm: can't open 'zz': No such file or directory\n", 1, "comm", "zz", "f");
-    put(deb, "/root/uns", "b\na\n");
+    fx_vfs_put(deb, "/root/uns", "b\na\n", 0644);
     DEB(NULL, "\t\ta\nb\n\tc\n", "", 0, "comm", "f", "g");
     DEB(NULL, "\ta\n\t\tb\na\n", "comm: file 1 is not in sorted order\ncomm: input is not in sorted order\n", 1,
         "comm", "uns", "f");
@@ -315,7 +194,7 @@ static void test_dumps(void **state)
     DEB("hi\n", "", "xxd: invalid number of columns (max. 256).\n", 1, "xxd", "-c", "300");
     DEB(NULL, "", "xxd: zz: No such file or directory\n", 2, "xxd", "zz");
     DEB("41424344", "", "", 0, "xxd", "-r", "-p", "-", "/root/out.bin");
-    char *s = get(deb, "/root/out.bin");
+    char *s = fx_vfs_get(deb, "/root/out.bin");
     assert_non_null(s);
     assert_string_equal(s, "ABCD");
     free(s);
@@ -326,11 +205,11 @@ static void test_dumps(void **state)
 static void test_compare(void **state)
 {
     (void)state;
-    put(deb, "/root/h", "a\nb\nx\n");
-    put(deb, "/root/short", "a\n");
-    put(deb, "/root/empty", "");
-    put(deb, "/root/nn", "a\nb");
-    put(bb, "/tmp/short", "a\n");
+    fx_vfs_put(deb, "/root/h", "a\nb\nx\n", 0644);
+    fx_vfs_put(deb, "/root/short", "a\n", 0644);
+    fx_vfs_put(deb, "/root/empty", "", 0644);
+    fx_vfs_put(deb, "/root/nn", "a\nb", 0644);
+    fx_vfs_put(bb, "/tmp/short", "a\n", 0644);
     DEB(NULL, "f g differ: byte 3, line 2\n", "", 1, "cmp", "f", "g");
     BB(NULL, "f g differ: char 3, line 2\n", "", 1, "cmp", "f", "g");
     DEB(NULL, "", "", 1, "cmp", "-s", "f", "g");
@@ -362,11 +241,11 @@ static void test_compare(void **state)
     DEB(NULL, "", "diff: missing operand after \xe2\x80\x98" "f\xe2\x80\x99\n"
                   "diff: Try 'diff --help' for more information.\n", 2, "diff", "f");
     /* two hunks far apart, one group when close */
-    put(bb, "/tmp/n1", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n");
-    put(bb, "/tmp/n2", "1\nX\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\nY\n");
+    fx_vfs_put(bb, "/tmp/n1", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n", 0644);
+    fx_vfs_put(bb, "/tmp/n2", "1\nX\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\nY\n", 0644);
     BB(NULL, "--- n1\n+++ n2\n@@ -1,5 +1,5 @@\n 1\n-2\n+X\n 3\n 4\n 5\n@@ -13,4 +13,4 @@\n 13\n 14\n 15\n-16\n+Y\n",
        "", 1, "diff", "n1", "n2");
-    put(bb, "/tmp/n3", "1\nX\n3\n4\n5\n6\n7\n8\nY\n10\n11\n12\n13\n14\n15\n16\n");
+    fx_vfs_put(bb, "/tmp/n3", "1\nX\n3\n4\n5\n6\n7\n8\nY\n10\n11\n12\n13\n14\n15\n16\n", 0644);
     BB(NULL, "--- n1\n+++ n3\n@@ -1,12 +1,12 @@\n 1\n-2\n+X\n 3\n 4\n 5\n 6\n 7\n 8\n-9\n+Y\n 10\n 11\n 12\n",
        "", 1, "diff", "n1", "n3");
     /* the LCS table is bounded: an honest failure past it */
@@ -377,8 +256,8 @@ static void test_compare(void **state)
         hp_buf_printf(&x, "a%d\n", k);
         hp_buf_printf(&y, "b%d\n", k);
     }
-    put(deb, "/root/big1", hp_buf_cstr(&x));
-    put(deb, "/root/big2", hp_buf_cstr(&y));
+    fx_vfs_put(deb, "/root/big1", hp_buf_cstr(&x), 0644);
+    fx_vfs_put(deb, "/root/big2", hp_buf_cstr(&y), 0644);
     DEB(NULL, "", "diff: memory exhausted\n", 2, "diff", "big1", "big2");
     DEB(NULL, "Files big1 and big2 differ\n", "", 1, "diff", "-q", "big1", "big2");
     hp_buf_free(&x);
@@ -435,16 +314,16 @@ static void test_getopt(void **state)
     assert_null(g.optarg);
     assert_int_equal(sys_getopt(&g, "ni::", NULL), -1);
 
-    put(deb, "/root/s1", "a\nb\n");
+    fx_vfs_put(deb, "/root/s1", "a\nb\n", 0644);
     DEB(NULL, "", "", 0, "sed", "-i", "s/a/z/", "s1");
-    char *s = get(deb, "/root/s1");
+    char *s = fx_vfs_get(deb, "/root/s1");
     assert_string_equal(s, "z\nb\n");
     free(s);
     DEB(NULL, "", "", 0, "sed", "-ni.orig", "/b/p", "s1");
-    s = get(deb, "/root/s1");
+    s = fx_vfs_get(deb, "/root/s1");
     assert_string_equal(s, "b\n");
     free(s);
-    s = get(deb, "/root/s1.orig");
+    s = fx_vfs_get(deb, "/root/s1.orig");
     assert_string_equal(s, "z\nb\n");
     free(s);
     DEB(NULL, "", "sed: no input files\n", 1, "sed", "-i", "s/a/b/");
@@ -453,24 +332,9 @@ static void test_getopt(void **state)
 
 /* ---- end to end through the interpreter ---- */
 
-static void e2e_write(void *arg, const void *d, size_t n) { hp_buf_put(arg, d, n); }
-
 static void e2e(const char *persona, const char *line, const char *want)
 {
-    struct hp_buf out;
-    hp_buf_init(&out, 1u << 20);
-    struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
-                                 .machine = "x86_64", .persona = hp_persona_get(persona) };
-    struct hp_interp_io io = { .write = e2e_write, .arg = &out };
-    struct hp_interp *it = hp_interp_new(&sys, &io);
-    assert_non_null(it);
-    hp_interp_line(it, HP_INTERP_INTERACTIVE, 1, (const uint8_t *)line, strlen(line));
-    const char *o = hp_buf_cstr(&out);
-    if (strcmp(o, want) != 0)
-        fprintf(stderr, "line: %s\noutput: [%s]\nwanted: [%s]\n", line, o, want);
-    assert_string_equal(o, want);
-    hp_interp_free(it);
-    hp_buf_free(&out);
+    fx_e2e(persona, HP_INTERP_INTERACTIVE, line, want);
 }
 
 static void test_pipelines(void **state)
