@@ -330,6 +330,23 @@ FX_FN struct sh_vfs *fxl_vfs(const char *persona)
     return v;
 }
 
+/* A fresh start with the stream buffers and a root vfs on Debian and on busybox. */
+FX_FN void fxl_open_pair(struct sh_vfs **deb, struct sh_vfs **bb)
+{
+    sh_vfs_reset();
+    fxl_open();
+    *deb = fxl_vfs("debian");
+    *bb = fxl_vfs("busybox");
+}
+
+FX_FN void fxl_close_pair(struct sh_vfs *deb, struct sh_vfs *bb)
+{
+    sh_vfs_close(deb);
+    sh_vfs_close(bb);
+    sh_vfs_reset();
+    fxl_close();
+}
+
 /* Run argv (argc words) with the rest of the command from tmpl; fxl_out and
  * fxl_err hold the streams (NUL-terminated), the status is returned. */
 FX_FN int fxl_exec(const struct sh_cmd *tmpl, int argc, char **argv)

@@ -17,10 +17,7 @@ static struct sh_vfs *deb, *bb;
 static int setup(void **state)
 {
     (void)state;
-    sh_vfs_reset();
-    fxl_open();
-    deb = fxl_vfs("debian");
-    bb = fxl_vfs("busybox");
+    fxl_open_pair(&deb, &bb);
     fx_vfs_put(deb, "/root/a.txt", "alpha one\nBeta two\ngamma three\nalphabet\n", 0644);
     fx_vfs_put(deb, "/root/b.txt", "beta\nalpha\n", 0644);
     fx_vfs_put(bb, "/tmp/a.txt", "alpha one\nBeta two\ngamma three\nalphabet\n", 0644);
@@ -30,10 +27,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    sh_vfs_close(deb);
-    sh_vfs_close(bb);
-    sh_vfs_reset();
-    fxl_close();
+    fxl_close_pair(deb, bb);
     return 0;
 }
 

@@ -30,10 +30,7 @@ static size_t take_in_len(void)
 static int setup(void **state)
 {
     (void)state;
-    sh_vfs_reset();
-    fxl_open();
-    deb = fxl_vfs("debian");
-    bb = fxl_vfs("busybox");
+    fxl_open_pair(&deb, &bb);
     fx_vfs_put(deb, "/root/f", "a\nb\n", 0644);
     fx_vfs_put(deb, "/root/g", "a\nc\n", 0644);
     fx_vfs_put(deb, "/root/nums", "one\ntwo\n\nthree\n", 0644);
@@ -45,10 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    sh_vfs_close(deb);
-    sh_vfs_close(bb);
-    sh_vfs_reset();
-    fxl_close();
+    fxl_close_pair(deb, bb);
     return 0;
 }
 
