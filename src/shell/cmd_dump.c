@@ -223,7 +223,7 @@ static void od_dump(struct od *od, const uint8_t *d, size_t len, uint64_t base)
 /* Inputs of od/hexdump/xxd concatenated, after skip bytes, at most limit. */
 static int dump_load(struct sh_cmd *c, const char *prog, char **ops, int nops, struct hp_buf *all)
 {
-    return tu_cat(c, prog, ops, nops, all, false);
+    return tu_cat(c, prog, ops, nops, all, false, true);
 }
 
 static int cmd_od(struct sh_cmd *c)

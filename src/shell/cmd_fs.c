@@ -1313,32 +1313,6 @@ static int cp_attrs(struct cp_ctx *x, const char *dst, const struct sh_stat *st)
 static int cp_one(struct cp_ctx *x, const char *src, const char *dst, const char *shown_src,
                   const char *shown_dst, int depth);
 
-struct cp_dir {
-    struct cp_ctx *x;
-    const char *src, *dst, *ssrc, *sdst;
-    int depth;
-    char **names;
-    size_t n, cap;
-};
-
-static int cp_dir_fn(void *arg, const char *name, const struct sh_stat *st)
-{
-    struct cp_dir *d = arg;
-    (void)st;
-    if (d->n == d->cap) {
-        size_t nc = d->cap ? d->cap * 2 : 16;
-        char **nv = realloc(d->names, nc * sizeof(*nv));
-        if (!nv)
-            return 1;
-        d->names = nv;
-        d->cap = nc;
-    }
-    if (!(d->names[d->n] = strdup(name)))
-        return 1;
-    d->n++;
-    return d->n >= FS_WALK_MAX;
-}
-
 static void cp_tree(struct cp_ctx *x, const char *src, const char *dst, const char *ssrc,
                     const char *sdst, const struct sh_stat *st, int depth)
 {
@@ -1364,21 +1338,20 @@ static void cp_tree(struct cp_ctx *x, const char *src, const char *dst, const ch
         x->rc = 1;
         return;
     }
-    struct cp_dir d = { .x = x, .src = src, .dst = dst, .ssrc = ssrc, .sdst = sdst, .depth = depth };
-    long n = sh_vfs_list(c->fs, src, cp_dir_fn, &d);
+    struct fs_names d = { 0 };
+    long n = sh_vfs_list(c->fs, src, fs_names_fn, &d);
     if (n < 0) {
         cp_err(c, "cannot access", "can't open", ssrc, (int)n);
         x->rc = 1;
     }
     for (size_t i = 0; i < d.n; i++) {
         char s1[FS_PATH_MAX], d1[FS_PATH_MAX], s2[FS_PATH_MAX], d2[FS_PATH_MAX];
-        if (fs_join(s1, src, d.names[i]) == 0 && fs_join(d1, dst, d.names[i]) == 0 &&
-            fs_join(s2, ssrc, d.names[i]) == 0 && fs_join(d2, sdst, d.names[i]) == 0 &&
+        if (fs_join(s1, src, d.v[i]) == 0 && fs_join(d1, dst, d.v[i]) == 0 &&
+            fs_join(s2, ssrc, d.v[i]) == 0 && fs_join(d2, sdst, d.v[i]) == 0 &&
             depth < FS_DEPTH_MAX && x->visited < FS_WALK_MAX)
             cp_one(x, s1, d1, s2, d2, depth + 1);
-        free(d.names[i]);
     }
-    free(d.names);
+    fs_names_free(&d);
     cp_attrs(x, dst, st);
 }
 

@@ -303,6 +303,20 @@ static void wget_size(unsigned long long n, char *out, size_t len)
         snprintf(out, len, "%.1fM", n / 1048576.0);
 }
 
+/* The file a download is saved as: -O's name, else the URL's last path
+ * component, else index.html; true when -O - (standard output). */
+static bool wget_name(const struct wget_opts *o, const struct sys_url *u, char *name, size_t n)
+{
+    if (o->out)
+        snprintf(name, n, "%s", o->out);
+    else {
+        url_basename(u, name, n);
+        if (!name[0])
+            snprintf(name, n, "index.html");
+    }
+    return o->out && !strcmp(o->out, "-");
+}
+
 static int wget_one(struct sh_cmd *c, const char *arg, const struct wget_opts *o, bool out_created)
 {
     struct sys_url u;
@@ -324,14 +338,7 @@ static int wget_one(struct sh_cmd *c, const char *arg, const struct wget_opts *o
     }
     sys_url_format(&u, url, sizeof(url));
     /* where it goes */
-    bool to_stdout = o->out && !strcmp(o->out, "-");
-    if (o->out)
-        snprintf(name, sizeof(name), "%s", o->out);
-    else {
-        url_basename(&u, name, sizeof(name));
-        if (!name[0])
-            snprintf(name, sizeof(name), "index.html");
-    }
+    bool to_stdout = wget_name(o, &u, name, sizeof(name));
     char rel[4096];
     if (!o->out && o->prefix)
         snprintf(rel, sizeof(rel), "%s/%s", o->prefix, name);
@@ -456,14 +463,7 @@ static int bbwget_one(struct sh_cmd *c, const char *arg, const struct wget_opts 
         return 1;
     }
     sys_url_format(&u, url, sizeof(url));
-    bool to_stdout = o->out && !strcmp(o->out, "-");
-    if (o->out)
-        snprintf(name, sizeof(name), "%s", o->out);
-    else {
-        url_basename(&u, name, sizeof(name));
-        if (!name[0])
-            snprintf(name, sizeof(name), "index.html");
-    }
+    bool to_stdout = wget_name(o, &u, name, sizeof(name));
     char rel[4096];
     snprintf(rel, sizeof(rel), "%s%s%s", !o->out && o->prefix ? o->prefix : "", !o->out && o->prefix ? "/" : "", name);
     if (!to_stdout && sh_path(c, rel, dest, sizeof(dest)) < 0) {

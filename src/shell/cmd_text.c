@@ -157,23 +157,6 @@ bool txt_line(const uint8_t *d, size_t len, size_t *pos, const uint8_t **line, s
     return true;
 }
 
-/* glibc getopt's complaint, for tools that add their own usage lines. */
-static void txt_optmsg(struct sh_cmd *c, const char *prog, const struct sys_getopt *g)
-{
-    if (g->longarg_extra)
-        sh_errf(c, "%s: option '--%s' doesn't allow an argument\n", prog, g->bad);
-    else if (g->missing && g->badlong)
-        sh_errf(c, "%s: option '--%s' requires an argument\n", prog, g->bad);
-    else if (g->missing)
-        sh_errf(c, "%s: option requires an argument -- '%c'\n", prog, g->badc);
-    else if (g->badlong) {
-        const char *eq = strchr(g->bad, '=');
-        sh_errf(c, "%s: unrecognized option '%.*s'\n", prog,
-                eq ? (int)(eq - g->bad) : (int)strlen(g->bad), g->bad);
-    } else
-        sh_errf(c, "%s: invalid option -- '%c'\n", prog, g->badc);
-}
-
 /* ---- guarded regular expressions ---- */
 
 static struct timespec re_deadline;
@@ -625,7 +608,7 @@ static int grep_usage(struct sh_cmd *c, struct grep *g, const struct sys_getopt 
         return 2;
     }
     if (go && (go->badc || go->bad))
-        txt_optmsg(c, "grep", go);
+        sys_getopt_msg(c, "grep", go);
     sh_errs(c, "Usage: grep [OPTION]... PATTERNS [FILE]...\n"
                "Try 'grep --help' for more information.\n");
     return 2;
@@ -790,28 +773,6 @@ static int cmd_fgrep(struct sh_cmd *c) { return grep_main(c, 'F'); }
 
 /* ==== small filters: base64, tee, rev, yes, seq ================================== */
 
-/* Each operand (or stdin) whole, for programs that concatenate their inputs;
- * "PROG: NAME: error" on failure (GNU and busybox agree for these). */
-static int txt_cat_inputs(struct sh_cmd *c, const char *prog, char **ops, int nops, struct hp_buf *all)
-{
-    int rc = 0;
-    bool used = false;
-    struct hp_buf b = { 0 };
-    for (int k = 0; k < (nops ? nops : 1); k++) {
-        const uint8_t *d;
-        size_t n;
-        int r = txt_load(c, nops ? ops[k] : "-", &used, &b, &d, &n);
-        if (r < 0) {
-            sh_errf(c, "%s: %s: %s\n", prog, ops[k], sh_strerror(r));
-            rc = 1;
-            continue;
-        }
-        hp_buf_put(all, d, n);
-    }
-    hp_buf_free(&b);
-    return rc;
-}
-
 static const char b64_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int b64_val(uint8_t ch)
@@ -851,7 +812,7 @@ static int cmd_base64(struct sh_cmd *c)
     }
     struct hp_buf in;
     hp_buf_init(&in, SH_VFS_FILE_MAX * 2);
-    if (txt_cat_inputs(c, "base64", go.operands, go.noperands, &in)) {
+    if (tu_cat(c, "base64", go.operands, go.noperands, &in, false, false)) {
         hp_buf_free(&in);
         return 1;
     }
@@ -950,7 +911,7 @@ static int cmd_rev(struct sh_cmd *c)
 {
     struct hp_buf in;
     hp_buf_init(&in, SH_VFS_FILE_MAX * 2);
-    int rc = txt_cat_inputs(c, "rev", c->argv + 1, c->argc - 1, &in);
+    int rc = tu_cat(c, "rev", c->argv + 1, c->argc - 1, &in, false, false);
     struct txt_out o;
     txt_out_init(&o, c);
     size_t pos = 0, n;

@@ -84,8 +84,9 @@ void tu_ferr(struct sh_cmd *c, const char *prog, const char *name, int err, bool
 /* A count or offset as GNU tools take them (0x.., suffixes b k m g). */
 bool tu_size(const char *s, uint64_t *out);
 /* Every operand (or stdin) appended to all, a newline added to unterminated
- * ones when addnl; failures reported with tu_ferr.  0 or 1. */
-int tu_cat(struct sh_cmd *c, const char *prog, char **ops, int nops, struct hp_buf *all, bool addnl);
+ * ones when addnl; failures reported with tu_ferr when quote, else as
+ * "PROG: NAME: error" with NAME as given.  0 or 1. */
+int tu_cat(struct sh_cmd *c, const char *prog, char **ops, int nops, struct hp_buf *all, bool addnl, bool quote);
 
 /* The lines of a loaded text, without their '\n'. */
 struct tu_lines {

@@ -521,8 +521,9 @@ static bool tu_bb_num(struct sh_cmd *c, const char *prog, const char *arg, long 
     return true;
 }
 
-/* Load every operand (or stdin) into all; "PROG: NAME: error" for failures. */
-int tu_cat(struct sh_cmd *c, const char *prog, char **ops, int nops, struct hp_buf *all, bool addnl)
+/* Load every operand (or stdin) into all; "PROG: NAME: error" for failures
+ * (NAME quoted as GNU does when quote, else as given: base64, rev). */
+int tu_cat(struct sh_cmd *c, const char *prog, char **ops, int nops, struct hp_buf *all, bool addnl, bool quote)
 {
     int rc = 0;
     bool used = false;
@@ -532,7 +533,10 @@ int tu_cat(struct sh_cmd *c, const char *prog, char **ops, int nops, struct hp_b
         size_t n;
         int r = txt_load(c, nops ? ops[k] : "-", &used, &b, &d, &n);
         if (r < 0) {
-            tu_ferr(c, prog, ops[k], r, false);
+            if (quote)
+                tu_ferr(c, prog, ops[k], r, false);
+            else
+                sh_errf(c, "%s: %s: %s\n", prog, ops[k], sh_strerror(r));
             rc = 1;
             continue;
         }
@@ -609,7 +613,7 @@ static int cmd_nl(struct sh_cmd *c)
     txt_re_budget();
     struct hp_buf all;
     hp_buf_init(&all, SH_VFS_FILE_MAX * 2);
-    int rc = tu_cat(c, "nl", g.operands, g.noperands, &all, true);
+    int rc = tu_cat(c, "nl", g.operands, g.noperands, &all, true, true);
     hp_buf_cstr(&all);            /* regexec's subjects end with a NUL (see txt_load) */
     struct txt_out out;
     txt_out_init(&out, c);
@@ -1222,7 +1226,7 @@ static int tabs_main(struct sh_cmd *c, bool un)
     }
     struct hp_buf all_in;
     hp_buf_init(&all_in, SH_VFS_FILE_MAX * 2);
-    int rc = tu_cat(c, prog, g.operands, g.noperands, &all_in, false);
+    int rc = tu_cat(c, prog, g.operands, g.noperands, &all_in, false, true);
     struct txt_out out;
     txt_out_init(&out, c);
     size_t pos = 0, n;
