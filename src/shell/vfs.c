@@ -1373,6 +1373,13 @@ static int ref_stat(struct sh_vfs *v, const struct vref *r, const char *path, st
     return 0;
 }
 
+/* walk() to path and stat what it reaches. */
+static int walk_stat(struct sh_vfs *v, const char *path, int flags, struct walk *w, struct sh_stat *st)
+{
+    int r = walk(v, path, flags, w);
+    return r < 0 ? r : ref_stat(v, &w->ref, w->path, st);
+}
+
 /* ---- sessions: open and close ---------------------------------------------------------------------- */
 
 static void capture_entry(struct sh_vfs *v, struct oent *e)
@@ -1649,10 +1656,8 @@ int sh_vfs_access(struct sh_vfs *v, const char *path, unsigned mode)
 {
     struct sh_stat st;
     struct walk w;
-    int r = walk(v, path, W_FOLLOW, &w);
+    int r = walk_stat(v, path, W_FOLLOW, &w, &st);
     if (r < 0)
-        return r;
-    if ((r = ref_stat(v, &w.ref, w.path, &st)) < 0)
         return r;
     if ((mode & 2) && st.type != SH_FT_CHR && (r = fs_writable(v, w.path)) < 0)
         return r == -EACCES && v->uid == 0 && st.type == SH_FT_DIR ? 0 : r;
@@ -1665,10 +1670,8 @@ long sh_vfs_read(struct sh_vfs *v, const char *path, uint64_t off, size_t max, s
 {
     struct walk w;
     struct sh_stat st;
-    int r = walk(v, path, W_FOLLOW, &w);
+    int r = walk_stat(v, path, W_FOLLOW, &w, &st);
     if (r < 0)
-        return r;
-    if ((r = ref_stat(v, &w.ref, w.path, &st)) < 0)
         return r;
     if (st.type == SH_FT_DIR)
         return -EISDIR;
@@ -2120,10 +2123,8 @@ long sh_vfs_list(struct sh_vfs *v, const char *path, sh_vfs_dir_fn fn, void *arg
 {
     struct walk w;
     struct sh_stat st;
-    int r = walk(v, path, W_FOLLOW, &w);
+    int r = walk_stat(v, path, W_FOLLOW, &w, &st);
     if (r < 0)
-        return r;
-    if ((r = ref_stat(v, &w.ref, w.path, &st)) < 0)
         return r;
     if (st.type != SH_FT_DIR)
         return -ENOTDIR;
