@@ -690,6 +690,13 @@ static void job_line(struct hp_interp *it, struct iox *io)
         it_io_printf(it, io, 2, "[%u] %u\n", it->jobs, it->lastbg);
 }
 
+/* The status of a command whose redirection failed: 2 in dash (Debian's sh),
+ * 1 in bash and busybox ash. */
+static int redir_failed(const struct hp_interp *it)
+{
+    return it->style == ST_DASH ? 2 : 1;
+}
+
 static int run_simple(struct hp_interp *it, struct sh_node *n, struct iox *io)
 {
     if (++it->ncmds > IT_CMDS_MAX) {
@@ -744,7 +751,7 @@ static int run_simple(struct hp_interp *it, struct sh_node *n, struct iox *io)
                 it_var_set(it, assigns.v[i], eq + 1, assigns.l[i] - (size_t)(eq + 1 - assigns.v[i]));
             }
         }
-        st = rd_apply(it, n->redirs, &rio, &h) ? (subst_status >= 0 ? subst_status : 0) : 1;
+        st = rd_apply(it, n->redirs, &rio, &h) ? (subst_status >= 0 ? subst_status : 0) : redir_failed(it);
         rd_held_free(&h);
         ex_strv_free(&args);
         ex_strv_free(&assigns);
@@ -756,7 +763,7 @@ static int run_simple(struct hp_interp *it, struct sh_node *n, struct iox *io)
         rd_held_free(&h);
         ex_strv_free(&args);
         ex_strv_free(&assigns);
-        return 1;
+        return redir_failed(it);
     }
     /* A=b cmd: the assignment holds for this command only. */
     bool scoped = assigns.n > 0 && it_scope_push(it, true);
@@ -1010,7 +1017,7 @@ static int run_node(struct hp_interp *it, struct sh_node *n, struct iox *io)
         memset(&h, 0, sizeof(h));
         if (!rd_apply(it, n->redirs, &rio, &h)) {
             rd_held_free(&h);
-            return 1;
+            return redir_failed(it);
         }
         io = &rio;
     }

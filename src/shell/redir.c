@@ -50,9 +50,24 @@ static const char *held_path(struct held *h, const char *p)
     return h->paths[h->np++] = hp_xstrdup(p);
 }
 
-static void redir_error(struct hp_interp *it, struct iox *io, const char *word, int err)
+/* bash: "WORD: strerror"; busybox ash: "can't open WORD: no such file" or
+ * "can't create WORD: nonexistent directory" (its own words for ENOENT and
+ * ENOTDIR, strerror for the rest, as ash.c's errmsg() does); dash, its
+ * ancestor: "cannot open WORD: No such file", "... Directory nonexistent". */
+static void redir_error(struct hp_interp *it, struct iox *io, const char *word, int err, bool creating)
 {
-    it_shell_err(it, io, "%s: %s", word, sh_strerror(err));
+    if (err < 0)
+        err = -err;
+    if (it_is_bashlike(it)) {
+        it_shell_err(it, io, "%s: %s", word, sh_strerror(err));
+        return;
+    }
+    bool dash = it->style == ST_DASH;     /* Debian's sh: "cannot open X: No such file" */
+    const char *why = err == ENOENT || err == ENOTDIR
+                          ? (creating ? (dash ? "Directory nonexistent" : "nonexistent directory")
+                                      : (dash ? "No such file" : "no such file"))
+                          : sh_strerror(err);
+    it_shell_err(it, io, "%s %s %s: %s", dash ? "cannot" : "can't", creating ? "create" : "open", word, why);
 }
 
 /* Open a file for output: 0 or -errno. */
@@ -128,7 +143,7 @@ bool rd_apply(struct hp_interp *it, const struct sh_redir *r, struct iox *io, st
         }
         char abs[IT_PATH_MAX];
         if (sh_vfs_abspath(it->cwd, word, abs, sizeof(abs)) != 0) {
-            redir_error(it, io, word, ENAMETOOLONG);
+            redir_error(it, io, word, ENAMETOOLONG, r->kind != SH_R_IN);
             free(word);
             return false;
         }
@@ -145,7 +160,7 @@ bool rd_apply(struct hp_interp *it, const struct sh_redir *r, struct iox *io, st
                 in->len = buf->len;
             }
             if (rr < 0) {
-                redir_error(it, io, word, (int)-rr);
+                redir_error(it, io, word, (int)-rr, false);
                 free(word);
                 return false;
             }
@@ -163,7 +178,7 @@ bool rd_apply(struct hp_interp *it, const struct sh_redir *r, struct iox *io, st
                 bool append = r->kind == SH_R_APPEND || r->kind == SH_R_ALLAPP;
                 int e = open_out(it, abs, append);
                 if (e < 0) {
-                    redir_error(it, io, word, e);
+                    redir_error(it, io, word, e, true);
                     free(word);
                     return false;
                 }

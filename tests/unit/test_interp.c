@@ -153,6 +153,14 @@ static void test_multiline(void **state)
 static void test_files(void **state)
 {
     (void)state;
+    /* redirection failures in each shell's words (bash, dash as Debian's sh, busybox ash) */
+    BASH("cat < /nonexist; echo a > /nonexistdir/x",
+         "-bash: /nonexist: No such file or directory\n-bash: /nonexistdir/x: No such file or directory\n", 1);
+    BASH("sh -c 'cat < /nonexist; echo a > /nonexistdir/x'",
+         "sh: 1: cannot open /nonexist: No such file\nsh: 1: cannot create /nonexistdir/x: Directory nonexistent\n", 2);
+    ASH("cat < /nonexist; echo a > /nonexistdir/x; echo a > /etc/passwd",
+        "-sh: can't open /nonexist: no such file\n-sh: can't create /nonexistdir/x: nonexistent directory\n"
+        "-sh: can't create /etc/passwd: Read-only file system\n", 1);
     BASH("cd /tmp; echo hello > f; echo more >> f; while read l; do echo \"<$l>\"; done < f",
          "<hello>\n<more>\n", 0);
     BASH("echo x > /tmp/g1; echo x > /tmp/g2; echo /tmp/g*", "/tmp/g1 /tmp/g2\n", 0);
