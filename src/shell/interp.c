@@ -327,10 +327,15 @@ void it_pos_set(struct hp_interp *it, char *const *argv, int argc)
 
 /* ---- bounds ----------------------------------------------------------------------- */
 
+/* One more piece of work on the line; false once a bound stops it.  The clock
+ * is read every 1,024 steps (cheap), and by every simple command. */
 bool it_step(struct hp_interp *it, unsigned long n)
 {
+    unsigned long before = it->steps;
     it->steps += n;
     if (it->steps > IT_STEPS_MAX)
+        it->abort = true;
+    else if ((before >> 10) != (it->steps >> 10) && it->deadline_ms && hp_mono_ms() > it->deadline_ms)
         it->abort = true;
     return !it->abort;
 }
@@ -699,7 +704,7 @@ static int redir_failed(const struct hp_interp *it)
 
 static int run_simple(struct hp_interp *it, struct sh_node *n, struct iox *io)
 {
-    if (++it->ncmds > IT_CMDS_MAX) {
+    if (++it->ncmds > IT_CMDS_MAX || (it->deadline_ms && hp_mono_ms() > it->deadline_ms)) {
         it->abort = true;
         return 130;
     }
@@ -1385,6 +1390,7 @@ bool hp_interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lin
     free(it->arg0);
     it->arg0 = hp_xstrdup(mode == HP_INTERP_EXEC ? (it->bash ? "bash" : "sh") : (it->bash ? "-bash" : "-sh"));
     it->ncmds = it->steps = 0;
+    it->deadline_ms = hp_mono_ms() + IT_LINE_MS;
     it->out_bytes = 0;
     it->abort = false;
     it->now_s = hp_now_us() / 1000000;
@@ -1448,6 +1454,7 @@ bool hp_interp_eof(struct hp_interp *it, enum hp_interp_mode mode)
     size_t used;
     it->abort = false;
     it->ncmds = it->steps = 0;
+    it->deadline_ms = hp_mono_ms() + IT_LINE_MS;
     enum sh_parse_status s = run_text_at(it, (const char *)it->pending.data, it->pending.len, true,
                                          it->pending_line, &io, &used);
     hp_buf_reset(&it->pending);

@@ -25,6 +25,7 @@
 
 #define IT_CMDS_MAX      10000
 #define IT_STEPS_MAX     1000000
+#define IT_LINE_MS       1000      /* wall time of one line: the event loop waits meanwhile */
 #define IT_LOOP_MAX      10000
 #define IT_DEPTH_MAX     64
 #define IT_OUT_MAX       (1u << 20)
@@ -135,6 +136,7 @@ struct hp_interp {
     unsigned cur_first;
 
     unsigned long ncmds, steps;
+    int64_t deadline_ms;          /* the line stops (status 130) past this monotonic time */
     size_t out_bytes;
     bool abort;                   /* a bound was hit: stop the line */
 
