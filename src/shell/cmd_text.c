@@ -200,7 +200,7 @@ static int txt_re_guard(const char *p, size_t n, int cflags, unsigned *backrefs)
                 long v = strtol(p + i + 2 < p + n ? p + i + 2 : "", NULL, 10);
                 const char *comma = memchr(p + i, ',', n - i);
                 long v2 = comma && comma + 1 < p + n ? strtol(comma + 1, NULL, 10) : 0;
-                product *= (double)((v > v2 ? v : v2) + 1);
+                product *= (double)(v > v2 ? v : v2) + 1.0;   /* in double: strtol may give LONG_MAX */
             }
             i++;
             continue;
@@ -209,7 +209,7 @@ static int txt_re_guard(const char *p, size_t n, int cflags, unsigned *backrefs)
             long v = strtol(p + i + 1, NULL, 10);
             const char *comma = memchr(p + i, ',', n - i);
             long v2 = comma && comma + 1 < p + n ? strtol(comma + 1, NULL, 10) : 0;
-            product *= (double)((v > v2 ? v : v2) + 1);
+            product *= (double)(v > v2 ? v : v2) + 1.0;   /* in double: strtol may give LONG_MAX */
         }
     }
     if (product > 20000)
