@@ -133,12 +133,10 @@ enum sys_url_err sys_url_parse(const char *url, const char *default_scheme, stru
     }
     if (!*rest)
         rest = "/";
-    if (rest[0] == '/')
-        snprintf(u->path, sizeof(u->path), "%s", rest);
-    else
-        snprintf(u->path, sizeof(u->path), "/%s", rest);
-    if (strlen(rest) + 1 >= sizeof(u->path))
+    /* the same bound whether or not a '/' is put in front (format + parse round-trips) */
+    if (strlen(rest) + (rest[0] == '/' ? 0 : 1) >= sizeof(u->path))
         return SYS_URL_TOO_LONG;
+    snprintf(u->path, sizeof(u->path), "%s%s", rest[0] == '/' ? "" : "/", rest);
     return SYS_URL_OK;
 }
 
