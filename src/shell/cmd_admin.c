@@ -6,7 +6,7 @@
  *
  * What attackers do with these is persistence (a crontab line, a new user,
  * a changed root password, a systemd unit) and reconnaissance.  The changes
- * land in the session's file system (vfs.h), so a later `crontab -l`, `cat
+ * land in the session's file system of vfs.h, so a later `crontab -l`, `cat
  * /etc/passwd` or `id bob` sees them, and credentials set with passwd or
  * chpasswd are reported as session.password_change events.
  *
@@ -712,7 +712,7 @@ static const struct { const char *name, *version, *arch, *desc; } deb_pkgs[] = {
     { "cron", "3.0pl1-162", "amd64", "process scheduling daemon" },
     { "curl", "7.88.1-10+deb12u5", "amd64", "command line tool for transferring data with URL syntax" },
     { "dash", "0.5.12-2", "amd64", "POSIX-compliant shell" },
-    { "dbus", "1.14.10-1~deb12u1", "amd64", "simple interprocess messaging system (system message bus)" },
+    { "dbus", "1.14.10-1~deb12u1", "amd64", "simple interprocess messaging system " "(system message bus)" },
     { "debianutils", "5.7-0.5~deb12u1", "amd64", "Miscellaneous utilities specific to Debian" },
     { "diffutils", "1:3.8-4", "amd64", "File comparison utilities" },
     { "dpkg", "1.21.22", "amd64", "Debian package management system" },

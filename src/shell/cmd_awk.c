@@ -11,7 +11,7 @@
  * the steps executed (a `while (1)` ends), the recursion depth of the
  * parser and the number of fields and array elements.  Regular
  * expressions are glibc ERE through the guard of cmd_text.h.  No function
- * definitions, getline or pipes: system() and "cmd" | getline never run
+ * definitions, getline or pipes: the system function and "cmd" | getline never run
  * anything.
  */
 #include <ctype.h>

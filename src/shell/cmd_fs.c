@@ -4,7 +4,7 @@
  * *sum programs, stat, find, du, basename, dirname, readlink, realpath,
  * mktemp, file, which, sync.
  *
- * Design.  Every program is a C function over the fake file system (vfs.h):
+ * Design.  Every program is a C function over the fake file system of vfs.h:
  * nothing here touches the real one.  Bots compare what these print with
  * what a real box prints, so the messages are the real tools' ones, byte
  * for byte, in two styles chosen by c->persona->busybox: GNU coreutils 9.1

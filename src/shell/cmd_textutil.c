@@ -640,6 +640,40 @@ static int cmd_nl(struct sh_cmd *c)
     return rc;
 }
 
+/* ---- the per-file loop of fold, tac and strings -------------------------------- */
+
+typedef void (*tu_each_fn)(struct txt_out *out, const char *name, const uint8_t *d, size_t n, void *arg);
+typedef void (*tu_fail_fn)(struct sh_cmd *c, const char *name, int err);
+
+/* Each operand (stdin when there is none, shown as stdin_name) loaded and
+ * handed to fn; a file that cannot be read goes to fail after what was
+ * printed so far, and makes the status 1. */
+static int tu_each_file(struct sh_cmd *c, const struct sys_getopt *g, const char *stdin_name,
+                        tu_each_fn fn, tu_fail_fn fail, void *arg)
+{
+    int rc = 0;
+    bool used = false;
+    struct hp_buf b = { 0 };
+    struct txt_out out;
+    txt_out_init(&out, c);
+    for (int k = 0; k < (g->noperands ? g->noperands : 1); k++) {
+        const uint8_t *d;
+        size_t n;
+        const char *name = g->noperands ? g->operands[k] : stdin_name;
+        int r = txt_load(c, g->noperands ? g->operands[k] : "-", &used, &b, &d, &n);
+        if (r < 0) {
+            txt_flush(&out);
+            fail(c, name, r);
+            rc = 1;
+            continue;
+        }
+        fn(&out, name, d, n, arg);
+    }
+    txt_out_done(&out);
+    hp_buf_free(&b);
+    return rc;
+}
+
 /* GNU fold's column after ch (tabs to the next multiple of 8). */
 static size_t fold_col(size_t col, uint8_t ch, bool bytes)
 {
@@ -693,6 +727,20 @@ static void fold_text(struct txt_out *out, const uint8_t *d, size_t len, size_t 
     hp_buf_free(&lb);
 }
 
+struct fold_opts {
+    size_t width;
+    bool spaces, bytes;
+};
+
+static void fold_one(struct txt_out *out, const char *name, const uint8_t *d, size_t n, void *arg)
+{
+    const struct fold_opts *fo = arg;
+    (void)name;
+    fold_text(out, d, n, fo->width, fo->spaces, fo->bytes);
+}
+
+static void fold_fail(struct sh_cmd *c, const char *name, int err) { tu_ferr(c, "fold", name, err, false); }
+
 static int cmd_fold(struct sh_cmd *c)
 {
     static const struct sys_longopt longs[] = {
@@ -724,26 +772,32 @@ static int cmd_fold(struct sh_cmd *c)
                       : sys_usage_gnu(c, "fold", &g, 1);
         }
     }
-    int rc = 0;
-    bool used = false;
-    struct hp_buf b = { 0 };
-    struct txt_out out;
-    txt_out_init(&out, c);
-    for (int k = 0; k < (g.noperands ? g.noperands : 1); k++) {
-        const uint8_t *d;
-        size_t n;
-        int r = txt_load(c, g.noperands ? g.operands[k] : "-", &used, &b, &d, &n);
-        if (r < 0) {
-            txt_flush(&out);
-            tu_ferr(c, "fold", g.operands[k], r, false);
-            rc = 1;
-            continue;
-        }
-        fold_text(&out, d, n, (size_t)width, spaces, bytes);
+    struct fold_opts fo = { (size_t)width, spaces, bytes };
+    return tu_each_file(c, &g, "-", fold_one, fold_fail, &fo);
+}
+
+static void tac_one(struct txt_out *out, const char *name, const uint8_t *d, size_t n, void *arg)
+{
+    (void)name;
+    (void)arg;
+    size_t end = n;
+    while (end > 0) {
+        size_t s = end - 1;       /* the line ending at end (its '\n' included) */
+        while (s > 0 && d[s - 1] != '\n')
+            s--;
+        txt_put(out, d + s, end - s);
+        end = s;
     }
-    txt_out_done(&out);
-    hp_buf_free(&b);
-    return rc;
+}
+
+static void tac_fail_bb(struct sh_cmd *c, const char *name, int err) { tu_ferr(c, "tac", name, err, false); }
+
+static void tac_fail_gnu(struct sh_cmd *c, const char *name, int err)
+{
+    if (err == -EISDIR)
+        sh_errf(c, "tac: %s: read error: Is a directory\n", name);
+    else
+        sh_errf(c, "tac: failed to open '%s' for reading: %s\n", name, sh_strerror(err));
 }
 
 /* tac: lines of each file last first; a last line without '\n' is glued to
@@ -769,39 +823,35 @@ static int cmd_tac(struct sh_cmd *c)
                       : sys_usage_gnu(c, "tac", &g, 1);
         }
     }
-    int rc = 0;
-    bool used = false;
-    struct hp_buf b = { 0 };
-    struct txt_out out;
-    txt_out_init(&out, c);
-    for (int k = 0; k < (g.noperands ? g.noperands : 1); k++) {
-        const uint8_t *d;
-        size_t n;
-        int r = txt_load(c, g.noperands ? g.operands[k] : "-", &used, &b, &d, &n);
-        if (r < 0) {
-            txt_flush(&out);
-            if (bb)
-                tu_ferr(c, "tac", g.operands[k], r, false);
-            else if (r == -EISDIR)
-                sh_errf(c, "tac: %s: read error: Is a directory\n", g.operands[k]);
-            else
-                sh_errf(c, "tac: failed to open '%s' for reading: %s\n", g.operands[k], sh_strerror(r));
-            rc = 1;
+    return tu_each_file(c, &g, "-", tac_one, bb ? tac_fail_bb : tac_fail_gnu, NULL);
+}
+
+struct strings_opts {
+    size_t min;
+    bool names;
+};
+
+static void strings_one(struct txt_out *out, const char *name, const uint8_t *d, size_t n, void *arg)
+{
+    const struct strings_opts *so = arg;
+    size_t run = 0;
+    for (size_t i = 0; i <= n; i++) {
+        bool pr = i < n && ((d[i] >= 0x20 && d[i] < 0x7f) || d[i] == '\t');
+        if (pr) {
+            run++;
             continue;
         }
-        size_t end = n;
-        while (end > 0) {
-            size_t s = end - 1;   /* the line ending at end (its '\n' included) */
-            while (s > 0 && d[s - 1] != '\n')
-                s--;
-            txt_put(&out, d + s, end - s);
-            end = s;
+        if (run >= so->min) {
+            if (so->names)
+                txt_printf(out, "%s: ", name);
+            txt_put(out, d + i - run, run);
+            txt_putc(out, '\n');
         }
+        run = 0;
     }
-    txt_out_done(&out);
-    hp_buf_free(&b);
-    return rc;
 }
+
+static void strings_fail(struct sh_cmd *c, const char *name, int err) { tu_ferr(c, "strings", name, err, false); }
 
 /* busybox strings: runs of at least N printable bytes (and tabs). */
 static int cmd_strings(struct sh_cmd *c)
@@ -828,41 +878,8 @@ static int cmd_strings(struct sh_cmd *c)
                                                   "\t-n LEN\t\tAt least LEN characters form a string (default 4)");
         }
     }
-    int rc = 0;
-    bool used = false;
-    struct hp_buf b = { 0 };
-    struct txt_out out;
-    txt_out_init(&out, c);
-    for (int k = 0; k < (g.noperands ? g.noperands : 1); k++) {
-        const uint8_t *d;
-        size_t n;
-        const char *name = g.noperands ? g.operands[k] : "{stdin}";
-        int r = txt_load(c, g.noperands ? g.operands[k] : "-", &used, &b, &d, &n);
-        if (r < 0) {
-            txt_flush(&out);
-            tu_ferr(c, "strings", name, r, false);
-            rc = 1;
-            continue;
-        }
-        size_t run = 0;
-        for (size_t i = 0; i <= n; i++) {
-            bool pr = i < n && ((d[i] >= 0x20 && d[i] < 0x7f) || d[i] == '\t');
-            if (pr) {
-                run++;
-                continue;
-            }
-            if (run >= (size_t)min) {
-                if (names)
-                    txt_printf(&out, "%s: ", name);
-                txt_put(&out, d + i - run, run);
-                txt_putc(&out, '\n');
-            }
-            run = 0;
-        }
-    }
-    txt_out_done(&out);
-    hp_buf_free(&b);
-    return rc;
+    struct strings_opts so = { (size_t)min, names };
+    return tu_each_file(c, &g, "{stdin}", strings_one, strings_fail, &so);
 }
 
 /* ==== paste, comm ================================================================ */

@@ -6,7 +6,7 @@
  * (the text goes through the interpreter again, in a subshell scope, with
  * stdout captured), arithmetic, field splitting on $IFS (only bytes that
  * came out of an unquoted expansion split), pathname expansion against the
- * session's fake file system (vfs.h), quote removal.  Each byte of a word
+ * session's fake file system of vfs.h, quote removal.  Each byte of a word
  * being built carries a flag (quoted / from an expansion) so splitting and
  * globbing know which bytes they may touch.
  *

@@ -5,7 +5,7 @@
  * interface is what it asks of an interpreter: run one line, say whether the
  * shell goes on, tell the last status and the prompt.  The interpreter is a
  * POSIX-sh subset (bash and busybox ash flavours, see persona.h) over the
- * fake file system (vfs.h); programs are C functions (cmd.h).
+ * fake file system of vfs.h; programs are C functions (cmd.h).
  *
  * Lines that leave a construct open (if/for/while/case without its end, a
  * here-document, an open quote, a trailing '|' or '&&' or '\') are kept

@@ -1,7 +1,7 @@
 /*
  * redir.c - redirections for the interpreter (interp.c).
  *
- * Redirections read and write the session's fake file system (vfs.h),
+ * Redirections read and write the session's fake file system of vfs.h,
  * never a real file.  A command's redirections are applied in order on top
  * of the streams it inherits (struct iox): an output redirection makes the
  * descriptor a sink naming a vfs path (created or truncated when opened,
