@@ -14,7 +14,7 @@
 
 CC       ?= cc
 CLANG    ?= clang
-PKGS     := libevent_core libevent_pthreads inih sqlite3 libcrypto libseccomp libssh libpcre2-8 zlib
+PKGS     := libevent_core libevent_pthreads inih sqlite3 libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -59,6 +59,7 @@ $(BUILD)/%.o: %.c $(wildcard src/*/*.h) Makefile
 # The personalities' base images are .incbin'ed by fsdata.c (assembler paths are
 # relative to this directory).
 $(BUILD)/src/shell/fsdata.o: $(wildcard data/shell/*.fs)
+$(BUILD)/src/capture/yaradata.o build-fuzz/obj/src/capture/yaradata.o: $(wildcard data/yara/*.yar)
 
 $(BUILD)/libhanipo.a: $(LIB_OBJ)
 	@rm -f $@

@@ -48,6 +48,8 @@ log_level = warn
 [limits]
 max_connections = 20000
 max_per_source = 20000
+[capture]
+fetch = false
 [output jsonl]
 enabled = true
 [output sqlite]

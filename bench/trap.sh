@@ -94,6 +94,9 @@ name = bench
 data_dir = $T/data
 log_level = warn
 
+[capture]
+fetch = false
+
 [output jsonl]
 enabled = true
 

@@ -3,6 +3,7 @@
  *
  *   hanipo run [-c FILE]             run the sensor in the foreground
  *   hanipo check [-c FILE]           validate a configuration and exit
+ *   hanipo payloads [-c FILE] ...    browse captured payloads (payloads.c)
  *   hanipo version | help
  *
  * Exit codes follow sysexits(3) where one fits: 0 success, 1 run-time
@@ -15,6 +16,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 #include "config.h"
+#include "payloads.h"
 #include "proto.h"
 #include "sensor.h"
 
@@ -32,6 +34,8 @@ static void usage(FILE *f)
             "commands:\n"
             "  run [-c FILE]     run the sensor in the foreground (SIGTERM stops, SIGHUP reopens logs)\n"
             "  check [-c FILE]   validate the configuration and exit\n"
+            "  payloads [-c FILE] [list|show SHA|search TEXT]\n"
+            "                    browse captured payloads (hanipo payloads --help)\n"
             "  version           print the version\n"
             "  help              this text\n"
             "\n"
@@ -104,6 +108,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "payloads") == 0)
+        return hp_cli_payloads(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("hanipo %s\n", HP_VERSION);
         return 0;

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <ini.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,10 @@
 #include "proto.h"
 #include "log.h"
 #include "output.h"
+#include "capture/addrpolicy.h"
 #include "util.h"
 
-enum section { SEC_NONE, SEC_SENSOR, SEC_LIMITS, SEC_OUTPUT, SEC_SERVICE };
+enum section { SEC_NONE, SEC_SENSOR, SEC_LIMITS, SEC_CAPTURE, SEC_OUTPUT, SEC_SERVICE };
 
 struct parse_state {
     struct hp_config *cfg;
@@ -266,6 +268,61 @@ static int limits_key(struct parse_state *ps, const char *k, const char *v)
     return fail(ps, "unknown key '%s' in [limits]", k);
 }
 
+static int capture_key(struct parse_state *ps, const char *k, const char *v)
+{
+    struct hp_capture_cfg *c = &ps->cfg->capture;
+    static const struct { const char *key; char kind; uint64_t min, max; size_t off; } keys[] = {
+        { "max_size", 's', 1024, 1ull << 32, offsetof(struct hp_capture_cfg, max_size) },
+        { "timeout", 'd', 1000, 3600000, offsetof(struct hp_capture_cfg, timeout_ms) },
+        { "concurrency", 'n', 1, 256, offsetof(struct hp_capture_cfg, concurrency) },
+        { "queue", 'n', 0, 100000, offsetof(struct hp_capture_cfg, queue) },
+        { "dedup_window", 'd', 0, 30ull * 86400000, offsetof(struct hp_capture_cfg, dedup_window_ms) },
+        { "retries", 'n', 0, 10, offsetof(struct hp_capture_cfg, retries) },
+        { "retry_delay", 'd', 0, 3600000, offsetof(struct hp_capture_cfg, retry_delay_ms) },
+        { "quota", 's', 1 << 20, UINT64_MAX, offsetof(struct hp_capture_cfg, quota) },
+        { "depth", 'n', 0, 5, offsetof(struct hp_capture_cfg, depth) },
+        { "per_session", 'n', 0, 10000, offsetof(struct hp_capture_cfg, per_session) },
+        { "shell_wait", 'd', 0, 600000, offsetof(struct hp_capture_cfg, shell_wait_ms) },
+    };
+    if (strcmp(k, "fetch") == 0) {
+        int b;
+        if (hp_parse_bool(v, &b) != 0)
+            return fail(ps, "fetch: expected true or false, got '%s'", v);
+        c->fetch = b;
+        return 1;
+    }
+    if (strcmp(k, "allow") == 0) {
+        struct hp_cidr *r;
+        size_t n;
+        char msg[200];
+        if (hp_addrpol_parse(v, &r, &n, msg, sizeof(msg)) != 0)
+            return fail(ps, "allow: %s", msg);
+        free(r);
+        set_str(&c->allow, v);
+        return 1;
+    }
+    if (strcmp(k, "yara_rules") == 0) {
+        set_str(&c->yara_rules, v);
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(k, keys[i].key) != 0)
+            continue;
+        uint64_t *dst = (uint64_t *)(void *)((char *)c + keys[i].off);
+        uint64_t val;
+        int ok = keys[i].kind == 's' ? set_size(ps, k, v, &val)
+               : keys[i].kind == 'd' ? set_duration(ps, k, v, &val)
+               : set_u64(ps, k, v, keys[i].min, keys[i].max, &val);
+        if (!ok)
+            return 0;
+        if (val < keys[i].min || val > keys[i].max)
+            return fail(ps, "%s: out of range", k);
+        *dst = val;
+        return 1;
+    }
+    return fail(ps, "unknown key '%s' in [capture]", k);
+}
+
 static int service_key(struct parse_state *ps, const char *k, const char *v)
 {
     struct hp_service_cfg *s = &ps->cfg->services[ps->cur];
@@ -351,6 +408,10 @@ static int begin_section(struct parse_state *ps, const char *section)
         ps->sec = SEC_LIMITS;
         return 1;
     }
+    if (strcmp(section, "capture") == 0) {
+        ps->sec = SEC_CAPTURE;
+        return 1;
+    }
     const char *sp = strchr(section, ' ');
     if (sp && strncmp(section, "output", (size_t)(sp - section)) == 0 && sp - section == 6) {
         const char *name = sp + 1;
@@ -392,7 +453,7 @@ static int begin_section(struct parse_state *ps, const char *section)
         ps->sec = SEC_SERVICE;
         return 1;
     }
-    return fail(ps, "unknown section [%s] (expected [sensor], [limits], [output NAME] or [service NAME])",
+    return fail(ps, "unknown section [%s] (expected [sensor], [limits], [capture], [output NAME] or [service NAME])",
                 section);
 }
 
@@ -412,6 +473,7 @@ static int handler(void *user, const char *section, const char *name, const char
     switch (ps->sec) {
     case SEC_SENSOR: ok = sensor_key(ps, name, value); break;
     case SEC_LIMITS: ok = limits_key(ps, name, value); break;
+    case SEC_CAPTURE: ok = capture_key(ps, name, value); break;
     case SEC_OUTPUT: ok = output_key(ps, name, value); break;
     case SEC_SERVICE: ok = service_key(ps, name, value); break;
     default: break;
@@ -612,6 +674,11 @@ static struct hp_config *config_new(const char *name)
     c->shell_persist_ms = 24ull * 3600 * 1000;
     c->shell_source_bytes = 32ull << 20;
     c->shell_total_bytes = 256ull << 20;
+    c->capture = (struct hp_capture_cfg){
+        .fetch = true, .max_size = 20ull << 20, .timeout_ms = 60000, .concurrency = 8,
+        .queue = 256, .dedup_window_ms = 3600000, .retries = 2, .retry_delay_ms = 10000,
+        .quota = 2ull << 30, .depth = 2, .per_session = 64, .shell_wait_ms = 30000,
+    };
     return c;
 }
 
@@ -685,5 +752,7 @@ void hp_config_free(struct hp_config *c)
     free(c->user);
     free(c->log_file);
     free(c->log_level);
+    free(c->capture.allow);
+    free(c->capture.yara_rules);
     free(c);
 }

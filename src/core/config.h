@@ -5,6 +5,8 @@
  *   [sensor]            name, data_dir, user, log_file, log_level, retention_days, disk_floor
  *   [limits]            max_connections, max_per_source, queue_events, queue_bytes,
  *                       stats_interval, shell_persist, shell_source_bytes, shell_total_bytes
+ *   [capture]           fetch, max_size, timeout, concurrency, queue, dedup_window, retries,
+ *                       retry_delay, quota, depth, per_session, shell_wait, allow, yara_rules
  *   [output NAME]       one per output (jsonl, sqlite, ...); keys belong to the output
  *   [service NAME]      one per service instance: protocol, bind, tcp_ports, udp_ports,
  *                       idle_timeout, max_duration, max_input, plus keys of the protocol
@@ -48,6 +50,24 @@ struct hp_service_cfg {
     void *proto_conf;             /* set by proto->configure */
 };
 
+/* [capture]: the payload pipeline (docs/capture.md). */
+struct hp_capture_cfg {
+    bool fetch;                   /* download what attackers point at (URLs are logged anyway) */
+    uint64_t max_size;            /* bytes per download; a longer body is cut and not kept */
+    uint64_t timeout_ms;          /* whole download, redirects included */
+    uint64_t concurrency;         /* downloads at the same time */
+    uint64_t queue;               /* downloads waiting for a slot; more are refused (counted) */
+    uint64_t dedup_window_ms;     /* a URL fetched (or failed) this recently is not fetched again */
+    uint64_t retries;             /* extra attempts after a transient failure */
+    uint64_t retry_delay_ms;      /* before the first retry; doubles each time */
+    uint64_t quota;               /* bytes of payloads kept; the least recently seen go first */
+    uint64_t depth;               /* downloaded scripts are mined for URLs this many levels deep */
+    uint64_t per_session;         /* downloads one session may cause */
+    uint64_t shell_wait_ms;       /* how long an emulated wget/curl waits for its download */
+    char *allow;                  /* CIDR ranges the downloader may reach despite the policy */
+    char *yara_rules;             /* extra *.yar directory; NULL: the built-in rules only */
+};
+
 struct hp_output_cfg {
     char *name;                   /* "jsonl", "sqlite", ... */
     int line;
@@ -74,6 +94,7 @@ struct hp_config {
     uint64_t shell_persist_ms;    /* how long a source's files outlive its last shell session */
     uint64_t shell_source_bytes;  /* bytes of files one source may write in the shells */
     uint64_t shell_total_bytes;   /* bytes of such files kept for all sources */
+    struct hp_capture_cfg capture;
     struct hp_service_cfg *services;
     size_t nservices;
     struct hp_output_cfg *outputs;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "capture/capture.h"
 #include "config.h"
 #include "event.h"
 #include "identity.h"
@@ -78,6 +79,20 @@ static void put_counters(struct hp_ev *ev)
     hp_ev_uint(ev, "udp_dropped", n->udp_dropped);
     hp_ev_uint(ev, "udp_sessions", n->udp_sessions);
     hp_ev_bool(ev, "disk_low", hp_output_disk_low());
+    struct hp_capture_stats cs;
+    hp_capture_get_stats(&cs);
+    hp_ev_obj_begin(ev, "capture");
+    hp_ev_uint(ev, "requested", cs.requested);
+    hp_ev_uint(ev, "fetched", cs.fetched);
+    hp_ev_uint(ev, "failed", cs.failed);
+    hp_ev_uint(ev, "cached", cs.cached);
+    hp_ev_uint(ev, "refused_address", cs.refused);
+    hp_ev_uint(ev, "shed", cs.shed);
+    hp_ev_uint(ev, "stored_new", cs.stored_new);
+    hp_ev_uint(ev, "evicted", cs.evicted);
+    hp_ev_uint(ev, "running", cs.running);
+    hp_ev_uint(ev, "queued", cs.queued);
+    hp_ev_obj_end(ev);
     struct hp_output_stats st[8];
     size_t k = hp_outputs_stats(st, 8);
     hp_ev_obj_begin(ev, "outputs");
@@ -179,6 +194,10 @@ static int startup(struct hp_config *cfg)
         hp_error("%s", hp_sensor.base ? err : "cannot create the event loop");
         return 1;
     }
+    if (hp_capture_start(cfg, hp_sensor.base, err, sizeof(err)) != 0) {
+        hp_error("%s", err);
+        return 1;
+    }
     if (hp_privs_drop(cfg->user, cfg->data_dir, err, sizeof(err)) != 0 || hp_privs_sandbox(err, sizeof(err)) != 0) {
         hp_error("%s", err);
         return 1;
@@ -191,6 +210,7 @@ static void shutdown_all(void)
     hp_listeners_close();
     hp_conn_close_all("shutdown");
     hp_udp_sweep(true);
+    hp_capture_stop();
     hp_srcmap_each_refused(report_refused, NULL);
     struct hp_ev ev;
     hp_ev_begin(&ev, NULL, "sensor.stop");

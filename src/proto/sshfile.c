@@ -56,6 +56,7 @@
 #include "buf.h"
 #include "event.h"
 #include "reader.h"
+#include "../capture/capture.h"
 #include "../capture/store.h"
 
 #define SFTP_MAX_MSG       (256 * 1024)
@@ -355,6 +356,11 @@ static bool up_finish(struct hp_sshfile *f, struct upload *u, const char *detail
         hp_ev_uint(&ev, "stored_size", u->len);
     }
     emit(f, &ev);
+    if (rc == 0) {                /* classified, indexed and mined like a download */
+        char name[256];
+        snprintf(name, sizeof(name), "%.*s", (int)(u->name_len < 255 ? u->name_len : 255), u->name);
+        hp_capture_upload(f->p.ctx, sha, u->len, detail, name);
+    }
     if (sha_out)
         memcpy(sha_out, sha, sizeof(sha));
     return rc == 0;

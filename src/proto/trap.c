@@ -29,6 +29,7 @@
 #include "conn.h"
 #include "event.h"
 #include "output.h"
+#include "capture/capture.h"
 #include "proto.h"
 #include "util.h"
 #include "../intel/protoguess.h"
@@ -128,6 +129,7 @@ static void emit_payload(const struct hp_evctx *ctx, uint64_t offset, const uint
     else
         hp_ev_bytes(&ev, "payload", data, len);
     hp_ev_emit(&ev);
+    hp_capture_scan(ctx, data, len, "trap");   /* exploits name their droppers' URLs */
 }
 
 /* Record n bytes of the stream as one chunk (within max_capture); the

@@ -262,7 +262,7 @@ static int save_body(struct sh_cmd *c, const char *path, const struct hp_buf *bo
     if (!c->fs)
         return -EROFS;
     long r = sh_vfs_write(c->fs, path, body->data ? body->data : (const uint8_t *)"", body->len,
-                          SH_O_CREAT | flags, 0644);
+                          SH_O_CREAT | SH_O_FETCHED | flags, 0644);
     return r < 0 ? (int)r : 0;
 }
 

@@ -1294,10 +1294,14 @@ static size_t op_history(struct sh_cmd *c, const char *const **lines)
 static enum sh_fetch_result op_fetch(struct sh_cmd *c, const char *tool, const char *url, const char *dest,
                                      struct hp_buf *body)
 {
-    (void)body;
-    if (c->it->io.download)
-        c->it->io.download(c->it->io.arg, tool, url, dest, "not_fetched");
-    return SH_FETCH_UNREACHABLE;
+    struct hp_interp *it = c->it;
+    if (!it->io.fetch)
+        return SH_FETCH_UNREACHABLE;
+    int64_t t0 = hp_mono_ms();
+    int r = it->io.fetch(it->io.arg, tool, url, dest, body);
+    if (it->deadline_ms)
+        it->deadline_ms += hp_mono_ms() - t0;      /* waiting for the network is not interpreting */
+    return (enum sh_fetch_result)r;
 }
 
 static void op_event(struct sh_cmd *c, const char *eventid, const char *key, const char *value)
@@ -1476,6 +1480,12 @@ bool hp_interp_incomplete(const struct hp_interp *it)
 int hp_interp_status(const struct hp_interp *it)
 {
     return it->status;
+}
+
+void hp_interp_abort(struct hp_interp *it)
+{
+    if (it)
+        it->deadline_ms = 1;
 }
 
 void hp_interp_set_status(struct hp_interp *it, int status)

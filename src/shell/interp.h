@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct hp_buf;
+
 /* How bash was started, which changes its messages:
  *   INTERACTIVE  login shell on a pty      "-bash: foo: command not found"
  *   SCRIPT       login shell reading stdin "-bash: line 3: foo: command not found"
@@ -35,9 +37,12 @@ struct hp_interp_io {
     void (*command)(void *arg, int argc, char *const *argv);
     /* A file the attacker created (vfs.h capture); may be NULL. */
     void (*captured)(void *arg, const char *path, const uint8_t *data, size_t len);
-    /* A download was asked for (cmd.h sh_fetch); may be NULL. */
-    void (*download)(void *arg, const char *tool, const char *url, const char *dest,
-                     const char *outcome);
+    /* A program asks for a URL (cmd.h sh_fetch): fetch it into body (at
+     * most what the capture pipeline allows) and say how it went.  It may
+     * take seconds: the shell suspends the line meanwhile (fiber.h), and
+     * that wait does not count against the line's wall-time budget.  NULL:
+     * every fetch is SH_FETCH_UNREACHABLE. */
+    int (*fetch)(void *arg, const char *tool, const char *url, const char *dest, struct hp_buf *body);
     /* Any other event a program reports (sh_event); may be NULL. */
     void (*event)(void *arg, const char *eventid, const char *key, const char *value);
     void *arg;
@@ -78,6 +83,9 @@ bool hp_interp_eof(struct hp_interp *it, enum hp_interp_mode mode);
 /* $?: the status of the last command (the exit status once the shell ended). */
 int hp_interp_status(const struct hp_interp *it);
 void hp_interp_set_status(struct hp_interp *it, int status);   /* e.g. 130 after ^C */
+/* The session is closing: the running line stops at its next check, as if
+ * its wall time were up. */
+void hp_interp_abort(struct hp_interp *it);
 /* PS1 of Debian's root/user .bashrc: "user@host:~# " (NUL-terminated). */
 size_t hp_interp_prompt(const struct hp_interp *it, char *out, size_t outlen);
 /* Closes the session's file system view (what is still dirty is captured

@@ -41,7 +41,10 @@
 #include "shell.h"
 #include "interp.h"
 #include "persona.h"
+#include "../capture/capture.h"
 #include "../capture/store.h"
+#include "cmd.h"
+#include "fiber.h"
 #include "linedisc.h"
 #include "buf.h"
 #include "event.h"
@@ -55,6 +58,8 @@
 #define SHELL_ARGV_MAX     64             /* simple commands listed in one command.input */
 #define SHELL_ARGV_BYTES   (16 * 1024)    /* bytes of argv kept for one command.input */
 #define SHELL_PENDING_MAX  256            /* events held during one line; more are published at once */
+#define SHELL_INQ_MAX      (1024 * 1024)  /* input held while a line waits for a download */
+#define SHELL_BODY_MAX     (32u << 20)    /* downloaded bytes handed to the fake file system */
 
 /* bash 5.2 turns bracketed paste on before each prompt and off after Enter. */
 #define BP_ON  "\x1b[?2004h"
@@ -88,6 +93,22 @@ struct hp_shell {
     bool argv_truncated;
     struct hp_event **pending;  /* grown on demand (idle sessions stay small) */
     size_t npending, cappending;
+    /* Work runs on a fiber so that a download can suspend a line (fiber.h):
+     * input that arrives meanwhile waits in inq, as in a tty's buffer. */
+    struct hp_fiber *fiber;     /* non-NULL while work is suspended */
+    struct hp_buf inq;
+    bool inq_overflow;          /* bytes were dropped from a full inq */
+    char *exec;                 /* an exec request not yet run */
+    size_t exec_len;
+    bool eof_pending;           /* the client's EOF, after what is queued */
+    bool suspended;             /* the fiber waits for a download */
+    bool cancelled;             /* the session is going away: nothing waits any more */
+    struct hp_capture_wait *wait;
+    struct {                    /* what the awaited download came to */
+        bool ok;
+        char reason[32];
+        char sha256[65];
+    } got;
 };
 
 /* ---- events ----------------------------------------------------------------- */
@@ -113,9 +134,8 @@ static void publish(struct hp_event *e)
 }
 
 /* An event caused by the running line waits for the line's command.input. */
-static void finish_event(struct hp_shell *sh, struct hp_ev *ev)
+static void hold_event(struct hp_shell *sh, struct hp_event *e)
 {
-    struct hp_event *e = hp_ev_finish(ev);
     if (!e)
         return;
     if (sh->in_line && sh->npending == sh->cappending && sh->cappending < SHELL_PENDING_MAX) {
@@ -130,6 +150,11 @@ static void finish_event(struct hp_shell *sh, struct hp_ev *ev)
         sh->pending[sh->npending++] = e;
     else
         publish(e);             /* more than a line may hold: out of order rather than lost */
+}
+
+static void finish_event(struct hp_shell *sh, struct hp_ev *ev)
+{
+    hold_event(sh, hp_ev_finish(ev));
 }
 
 /* The line's command.input with the argv of what it ran, then what it caused. */
@@ -268,6 +293,7 @@ static void io_captured(void *arg, const char *path, const uint8_t *data, size_t
         char out[16 + HP_SHA256_HEX_LEN];
         snprintf(out, sizeof(out), "payloads/%s", sha);
         hp_ev_str(&ev, "outfile", out);
+        hp_capture_upload(sh->ctx, sha, len, "shell", path);
     } else if (sh->data_dir) {
         hp_ev_bool(&ev, "store_failed", true);
     }
@@ -275,17 +301,73 @@ static void io_captured(void *arg, const char *path, const uint8_t *data, size_t
     finish_event(sh, &ev);
 }
 
-static void io_download(void *arg, const char *tool, const char *url, const char *dest, const char *outcome)
+/* ---- downloads ---------------------------------------------------------------------- */
+
+/* The capture pipeline's event about a download of this line. */
+static void on_capture_event(void *arg, struct hp_event *e)
+{
+    hold_event(arg, e);
+}
+
+static void note_result(struct hp_shell *sh, const struct hp_capture_result *r)
+{
+    sh->got.ok = r->ok;
+    snprintf(sh->got.reason, sizeof(sh->got.reason), "%s", r->reason ? r->reason : "");
+    snprintf(sh->got.sha256, sizeof(sh->got.sha256), "%s", r->ok ? r->sha256 : "");
+}
+
+static void after_switch(struct hp_shell *sh, bool finished);
+
+/* The awaited download is done (or the wait gave up): continue the line. */
+static void on_fetch_done(void *arg, const struct hp_capture_result *r)
 {
     struct hp_shell *sh = arg;
-    struct hp_ev ev;
-    hp_ev_begin(&ev, sh->ctx, "session.file_download");
-    hp_ev_str(&ev, "url", url);
-    hp_ev_str(&ev, "tool", tool);
-    if (dest)
-        hp_ev_str(&ev, "destfile", dest);
-    hp_ev_str(&ev, "outcome", outcome);
-    finish_event(sh, &ev);
+    note_result(sh, r);
+    sh->wait = NULL;
+    if (sh->suspended && sh->fiber)
+        after_switch(sh, hp_fiber_resume(sh->fiber));
+}
+
+static enum sh_fetch_result fetch_outcome(struct hp_shell *sh, struct hp_buf *body)
+{
+    const char *why = sh->got.reason;
+    if (sh->got.ok)
+        return body && hp_capture_read(sh->got.sha256, body, SHELL_BODY_MAX) != 0 ? SH_FETCH_UNREACHABLE
+                                                                                  : SH_FETCH_OK;
+    if (strcmp(why, "not_found") == 0 || strcmp(why, "http_error") == 0)
+        return SH_FETCH_NOT_FOUND;
+    if (strcmp(why, "connect") == 0 || strcmp(why, "refused_address") == 0)
+        return SH_FETCH_REFUSED;
+    if (strcmp(why, "bad_url") == 0 || strcmp(why, "unsupported_scheme") == 0)
+        return SH_FETCH_BAD_URL;
+    return SH_FETCH_UNREACHABLE;
+}
+
+/* A program of the line asks for a URL: hand it to the capture pipeline and,
+ * on a fiber, wait for the outcome while the event loop goes on. */
+static int io_fetch(void *arg, const char *tool, const char *url, const char *dest, struct hp_buf *body)
+{
+    struct hp_shell *sh = arg;
+    bool can_wait = !sh->cancelled && hp_fiber_self() && sh->fiber == hp_fiber_self();
+    struct hp_capture_req req = {
+        .url = url, .tool = tool, .found_in = "shell", .destfile = dest, .ctx = sh->ctx,
+        .cb = can_wait ? on_fetch_done : NULL, .emit = on_capture_event, .arg = sh,
+    };
+    struct hp_capture_result now;
+    memset(&sh->got, 0, sizeof(sh->got));
+    struct hp_capture_wait *w = hp_capture_fetch(&req, &now);
+    if (!w) {
+        if (!can_wait && !now.reason && !now.ok)
+            now.reason = "unreachable";
+        note_result(sh, &now);
+        return fetch_outcome(sh, body);
+    }
+    sh->wait = w;
+    sh->suspended = true;
+    flush(sh);                  /* "Connecting to ..." shows while we wait */
+    hp_fiber_yield();
+    sh->suspended = false;
+    return fetch_outcome(sh, body);
 }
 
 static void io_event(void *arg, const char *eventid, const char *key, const char *value)
@@ -389,7 +471,7 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
     };
     struct hp_interp_io io = {
         .write = io_write, .failed = io_failed, .command = io_command, .captured = io_captured,
-        .download = io_download, .event = io_event, .arg = sh,
+        .fetch = io_fetch, .event = io_event, .arg = sh,
     };
     sh->term = p->term;
     sh->ctx = p->ctx;
@@ -404,6 +486,7 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
     sh->it = hp_interp_new(&sys, &io);
     hp_buf_init(&sh->out, 2 * SHELL_FLUSH_AT);
     hp_buf_init(&sh->script, SHELL_SCRIPT_LINE);
+    hp_buf_init(&sh->inq, SHELL_INQ_MAX);
     if (sh->interactive)
         hp_ld_init(&sh->ld, sh->fancy, ld_echo, sh);
     /* Debian's login prints the uname line and its motd; busybox devices
@@ -418,10 +501,13 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
     return sh;
 }
 
+static void cancel_work(struct hp_shell *sh);
+
 void hp_shell_free(struct hp_shell *sh)
 {
     if (!sh)
         return;
+    cancel_work(sh);
     sh->in_line = false;
     hp_interp_free(sh->it);       /* may capture files: events go out at once */
     for (size_t i = 0; i < sh->npending; i++)
@@ -432,6 +518,8 @@ void hp_shell_free(struct hp_shell *sh)
     hp_ld_free(&sh->ld);
     hp_buf_free(&sh->out);
     hp_buf_free(&sh->script);
+    hp_buf_free(&sh->inq);
+    free(sh->exec);
     free(sh->motd);
     free(sh->last_from);
     free(sh);
@@ -526,7 +614,7 @@ static void on_clear(struct hp_shell *sh)
 
 static void interactive_input(struct hp_shell *sh, const uint8_t *data, size_t len)
 {
-    while (len > 0 && !sh->done) {
+    while (len > 0 && !sh->done && !sh->cancelled) {
         size_t used;
         enum hp_ld_event ev = hp_ld_feed(&sh->ld, data, len, &used);
         data += used;
@@ -557,7 +645,7 @@ static void script_input(struct hp_shell *sh, const uint8_t *data, size_t len)
 {
     struct hp_rd r;
     hp_rd_init(&r, data, len);
-    while (hp_rd_left(&r) > 0 && !sh->done) {
+    while (hp_rd_left(&r) > 0 && !sh->done && !sh->cancelled) {
         long nl = hp_rd_find(&r, "\n", 1);
         size_t n = nl < 0 ? hp_rd_left(&r) : (size_t)nl;
         const uint8_t *p = hp_rd_bytes(&r, n);
@@ -573,32 +661,16 @@ static void script_input(struct hp_shell *sh, const uint8_t *data, size_t len)
     }
 }
 
-void hp_shell_input(struct hp_shell *sh, const uint8_t *data, size_t len)
-{
-    if (!sh || sh->done || !data)
-        return;
-    if (sh->interactive)
-        interactive_input(sh, data, len);
-    else
-        script_input(sh, data, len);
-    settle(sh);
-}
+/* ---- the work loop, on a fiber ------------------------------------------------------- */
 
-/* ---- exec and end of input ---------------------------------------------------------- */
-
-void hp_shell_exec(struct hp_shell *sh, const char *cmdline, size_t len)
+static void exec_now(struct hp_shell *sh, const uint8_t *p, size_t len)
 {
-    if (!sh || sh->done)
-        return;
-    const uint8_t *p = (const uint8_t *)(cmdline ? cmdline : "");
-    if (!cmdline)
-        len = 0;
     bool report = !blank(p, len);
     if (report)
         line_begin(sh);
     struct hp_rd r;
     hp_rd_init(&r, p, len);
-    for (unsigned lineno = 1; hp_rd_left(&r) > 0 && !sh->done; lineno++) {
+    for (unsigned lineno = 1; hp_rd_left(&r) > 0 && !sh->done && !sh->cancelled; lineno++) {
         long nl = hp_rd_find(&r, "\n", 1);
         size_t n = nl < 0 ? hp_rd_left(&r) : (size_t)nl;
         const uint8_t *line = hp_rd_bytes(&r, n);
@@ -610,19 +682,143 @@ void hp_shell_exec(struct hp_shell *sh, const char *cmdline, size_t len)
     if (report)
         line_done(sh, p, len);
     end(sh);
-    settle(sh);
 }
 
-void hp_shell_eof(struct hp_shell *sh)
+static void eof_now(struct hp_shell *sh)
 {
-    if (!sh || sh->done)
-        return;
     if (!sh->interactive && (sh->script.len > 0 || sh->script_over))
         script_line(sh);        /* a last line without a newline still runs */
     if (!sh->done && !sh->interactive)
         hp_interp_eof(sh->it, HP_INTERP_SCRIPT);   /* an open construct is an error now */
     end(sh);
+}
+
+/* Everything queued, in order: the exec command, input, then EOF.  Input
+ * that arrives while a line waits is taken by the next turn of the loop. */
+static void work(void *arg)
+{
+    struct hp_shell *sh = arg;
+    while (!sh->done && !sh->cancelled) {
+        if (sh->exec) {
+            char *cmd = sh->exec;
+            sh->exec = NULL;
+            exec_now(sh, (const uint8_t *)cmd, sh->exec_len);
+            free(cmd);
+        } else if (sh->inq.len > 0) {
+            struct hp_buf chunk = sh->inq;
+            hp_buf_init(&sh->inq, SHELL_INQ_MAX);
+            if (sh->interactive)
+                interactive_input(sh, chunk.data, chunk.len);
+            else
+                script_input(sh, chunk.data, chunk.len);
+            hp_buf_free(&chunk);
+        } else if (sh->eof_pending) {
+            sh->eof_pending = false;
+            eof_now(sh);
+        } else {
+            break;
+        }
+    }
+}
+
+static bool has_work(const struct hp_shell *sh)
+{
+    return !sh->done && (sh->exec || sh->inq.len > 0 || sh->eof_pending);
+}
+
+/* After the fiber returned or yielded.  Finished: the shell may end here
+ * (settle calls term.exit, which may free sh). */
+static void after_switch(struct hp_shell *sh, bool finished)
+{
+    if (!finished) {
+        flush(sh);
+        return;
+    }
+    hp_fiber_put(sh->fiber);
+    sh->fiber = NULL;
+    if (has_work(sh) && !sh->cancelled) {
+        struct hp_fiber *f = hp_fiber_get();     /* what came in during the last turn */
+        if (f) {
+            sh->fiber = f;
+            after_switch(sh, hp_fiber_start(f, work, sh));
+            return;
+        }
+    }
     settle(sh);
+}
+
+/* Run the queued work unless a suspended line is in the way. */
+static void pump(struct hp_shell *sh)
+{
+    if (sh->fiber || sh->cancelled)
+        return;
+    struct hp_fiber *f = hp_fiber_get();
+    if (!f) {                   /* no stack: run here; downloads cannot wait */
+        work(sh);
+        settle(sh);
+        return;
+    }
+    sh->fiber = f;
+    after_switch(sh, hp_fiber_start(f, work, sh));
+}
+
+/* The session is going away with a line suspended: the wait ends (the
+ * download goes on and is still logged), the line runs to its end at once
+ * with its deadline passed, and its events are published. */
+static void cancel_work(struct hp_shell *sh)
+{
+    sh->cancelled = true;
+    sh->term.write = NULL;
+    sh->term.exit = NULL;
+    if (!sh->fiber)
+        return;
+    hp_capture_cancel(sh->wait);
+    sh->wait = NULL;
+    memset(&sh->got, 0, sizeof(sh->got));
+    snprintf(sh->got.reason, sizeof(sh->got.reason), "cancelled");
+    hp_interp_abort(sh->it);
+    for (int i = 0; i < 1000 && !hp_fiber_resume(sh->fiber); i++)
+        ;
+    hp_fiber_put(sh->fiber);
+    sh->fiber = NULL;
+}
+
+void hp_shell_input(struct hp_shell *sh, const uint8_t *data, size_t len)
+{
+    if (!sh || sh->done || !data || sh->cancelled)
+        return;
+    if (!hp_buf_put(&sh->inq, data, len)) {
+        size_t room = sh->inq.cap - sh->inq.len;
+        hp_buf_put(&sh->inq, data, room);
+        sh->inq_overflow = true;        /* a tty's buffer overflows the same way */
+    }
+    pump(sh);
+}
+
+/* ---- exec and end of input ---------------------------------------------------------- */
+
+void hp_shell_exec(struct hp_shell *sh, const char *cmdline, size_t len)
+{
+    if (!sh || sh->done || sh->cancelled || sh->exec)
+        return;
+    if (!cmdline)
+        len = 0;
+    sh->exec = malloc(len + 1);
+    if (!sh->exec)
+        return;
+    if (len)
+        memcpy(sh->exec, cmdline, len);
+    sh->exec[len] = '\0';
+    sh->exec_len = len;
+    pump(sh);
+}
+
+void hp_shell_eof(struct hp_shell *sh)
+{
+    if (!sh || sh->done || sh->cancelled)
+        return;
+    sh->eof_pending = true;
+    pump(sh);
 }
 
 void hp_shell_resize(struct hp_shell *sh, unsigned width, unsigned height)

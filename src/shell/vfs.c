@@ -1884,7 +1884,7 @@ long sh_vfs_write(struct sh_vfs *v, const char *path, const void *data, size_t l
             e->len = len;
             ovl_account(v->ov, (int64_t)len);
         }
-        e->dirty = !(flags & SH_O_SYSTEM);
+        e->dirty = !(flags & (SH_O_SYSTEM | SH_O_FETCHED));
         return (long)len;
     }
     if (r < 0)
@@ -1932,7 +1932,7 @@ long sh_vfs_write(struct sh_vfs *v, const char *path, const void *data, size_t l
     ovl_account(v->ov, (int64_t)newlen - (int64_t)oldlen);
     e->mtime = vfs_now();
     if ((len || trunc) && !(flags & SH_O_SYSTEM))
-        e->dirty = true;
+        e->dirty = !(trunc && (flags & SH_O_FETCHED));
     return (long)len;
 }
 

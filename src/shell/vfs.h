@@ -73,6 +73,8 @@ struct sh_stat {
 #define SH_O_EXCL   0x8
 #define SH_O_SYSTEM 0x10          /* the machine's own change (login adds its user): no
                                    * read-only mount check, never captured */
+#define SH_O_FETCHED 0x20         /* the whole file is a download the capture pipeline already
+                                   * keeps: not captured again unless changed later */
 
 /* Limits (defaults; sh_vfs_configure may change them). */
 #define SH_VFS_FILE_MAX      (8u << 20)      /* bytes in one file */

@@ -283,8 +283,11 @@ class Daemon:
     """
 
     def __init__(self, label, services, sensor=None, limits=None, outputs=None, netns=None,
-                 user="nobody"):
+                 user="nobody", capture=None):
         self.label = label
+        # [capture] keys.  Tests never fetch from the network unless they ask:
+        # the default turns downloads off (URLs are still logged).
+        self.capture = capture if capture is not None else {"fetch": "false"}
         self.services = services
         self.sensor_extra = sensor or {}
         self.limits = {"max_connections": 4096, "max_per_source": 64, "stats_interval": "60s"}
@@ -317,6 +320,8 @@ class Daemon:
         sensor.update(self.sensor_extra)
         out = ["[sensor]"] + ["%s = %s" % kv for kv in sensor.items()]
         out += ["", "[limits]"] + ["%s = %s" % kv for kv in self.limits.items()]
+        if self.capture is not None:
+            out += ["", "[capture]"] + ["%s = %s" % kv for kv in self.capture.items()]
         for name, opts in self.outputs.items():
             out += ["", "[output %s]" % name] + ["%s = %s" % kv for kv in opts.items()]
         text = "\n".join(out) + "\n"

@@ -257,16 +257,58 @@ static void test_defaults(void **state)
     hp_config_free(c);
 }
 
+/* ---- [capture] ------------------------------------------------------------------------ */
+
+static void test_capture_section(void **state)
+{
+    (void)state;
+    struct hp_config *c = load_ok(SVC_OK);
+    assert_true(c->capture.fetch);                          /* the defaults */
+    assert_int_equal(c->capture.max_size, 20u << 20);
+    assert_int_equal(c->capture.timeout_ms, 60000);
+    assert_int_equal(c->capture.quota, 2ull << 30);
+    assert_null(c->capture.allow);
+    hp_config_free(c);
+    c = load_ok("[capture]\nfetch = false\nmax_size = 1M\ntimeout = 5s\nconcurrency = 2\nqueue = 0\n"
+                "dedup_window = 0\nretries = 3\nretry_delay = 500ms\nquota = 10M\ndepth = 0\n"
+                "per_session = 5\nshell_wait = 2s\nallow = 127.0.0.1/32, 10.0.0.0/8 ::1\n"
+                "yara_rules = /etc/hanipo/yara\n" SVC_OK);
+    assert_false(c->capture.fetch);
+    assert_int_equal(c->capture.max_size, 1u << 20);
+    assert_int_equal(c->capture.timeout_ms, 5000);
+    assert_int_equal(c->capture.concurrency, 2);
+    assert_int_equal(c->capture.queue, 0);
+    assert_int_equal(c->capture.dedup_window_ms, 0);
+    assert_int_equal(c->capture.retries, 3);
+    assert_int_equal(c->capture.retry_delay_ms, 500);
+    assert_int_equal(c->capture.quota, 10u << 20);
+    assert_int_equal(c->capture.depth, 0);
+    assert_int_equal(c->capture.per_session, 5);
+    assert_int_equal(c->capture.shell_wait_ms, 2000);
+    assert_string_equal(c->capture.allow, "127.0.0.1/32, 10.0.0.0/8 ::1");
+    assert_string_equal(c->capture.yara_rules, "/etc/hanipo/yara");
+    hp_config_free(c);
+    load_err("[capture]\nallow = 10.0.0.0/33\n" SVC_OK,
+             "t.ini:2: allow: '10.0.0.0/33' is not an address or CIDR range");
+    load_err("[capture]\nfetch = maybe\n" SVC_OK, "t.ini:2: fetch: expected true or false, got 'maybe'");
+    load_err("[capture]\nconcurrency = 0\n" SVC_OK,
+             "t.ini:2: concurrency: expected a whole number from 1 to 256, got '0'");
+    load_err("[capture]\nmax_size = 12X\n" SVC_OK,
+             "t.ini:2: max_size: expected a size such as 512K, 64M or 2G, got '12X'");
+    load_err("[capture]\ndepth = 9\n" SVC_OK, "t.ini:2: depth: expected a whole number from 0 to 5, got '9'");
+    load_err("[capture]\nfetchh = true\n" SVC_OK, "t.ini:2: unknown key 'fetchh' in [capture]");
+}
+
 /* ---- errors: each one names the file and the right line ------------------------ */
 
 static void test_err_unknown_section(void **state)
 {
     (void)state;
     load_err("[sensor]\nname = x\n[bogus]\nfoo = 1\n" SVC_OK,
-             "t.ini:3: unknown section [bogus] (expected [sensor], [limits], [output NAME] or [service NAME])");
+             "t.ini:3: unknown section [bogus] (expected [sensor], [limits], [capture], [output NAME] or [service NAME])");
     /* even an empty one */
     load_err(SVC_OK "\n[Sensor]\n",
-             "t.ini:5: unknown section [Sensor] (expected [sensor], [limits], [output NAME] or [service NAME])");
+             "t.ini:5: unknown section [Sensor] (expected [sensor], [limits], [capture], [output NAME] or [service NAME])");
     load_err("[output json]\n" SVC_OK, "t.ini:1: [output json]: unknown output (known: jsonl, sqlite)");
     load_err("[output jsonl]\n[output jsonl]\n" SVC_OK, "t.ini:2: [output jsonl] appears twice");
     load_err("[service a b]\nprotocol = trap\n",
@@ -700,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_full_config),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_err_unknown_section),
+        cmocka_unit_test(test_capture_section),
         cmocka_unit_test(test_err_unknown_key),
         cmocka_unit_test(test_err_bad_number),
         cmocka_unit_test(test_err_bad_size),

