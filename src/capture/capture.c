@@ -59,6 +59,7 @@ struct hp_capture_wait {
     bool joined;                      /* not the request that started the transfer */
     char tool[24];
     char found_in[FOUND_IN_MAX];
+    char decoded[16];
     char *destfile;
     struct event *timeout;
     struct hp_capture_wait *next;
@@ -214,13 +215,15 @@ static void put_cls(struct hp_ev *ev, const struct hp_classify *c)
 
 /* The event of one request: session.file_download or .failed. */
 static struct hp_event *build_event(const struct hp_evctx *ctx, const char *url, const char *tool,
-                                    const char *found_in, const char *destfile,
+                                    const char *found_in, const char *decoded, const char *destfile,
                                     const struct hp_capture_result *r, const struct url_ent *u)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, ctx, r->ok ? "session.file_download" : "session.file_download.failed");
     hp_ev_str(&ev, "url", url);
     hp_ev_str(&ev, "found_in", found_in);
+    if (decoded && decoded[0] && strcmp(decoded, "plain") != 0)
+        hp_ev_str(&ev, "decoded", decoded);
     if (tool && tool[0])
         hp_ev_str(&ev, "tool", tool);
     if (destfile)
@@ -269,7 +272,7 @@ static struct hp_capture_wait *answer_now(const struct hp_capture_req *req, cons
                                           const char *reason, struct hp_capture_result *now)
 {
     struct hp_capture_result r = { .url = url, .ok = false, .reason = reason };
-    deliver_event(build_event(req->ctx, url, req->tool, req->found_in, req->destfile, &r, NULL),
+    deliver_event(build_event(req->ctx, url, req->tool, req->found_in, req->decoded, req->destfile, &r, NULL),
                   req->emit, req->arg);
     if (now)
         *now = r;
@@ -440,8 +443,8 @@ static void ent_finish(struct url_ent *u)
         struct hp_capture_wait *next = w->next;
         struct hp_capture_result r;
         result_of(u, w->joined, &r);
-        deliver_event(build_event(w->has_ctx ? &w->ctx : NULL, u->url, w->tool, w->found_in, w->destfile,
-                                  &r, u), w->emit, w->arg);
+        deliver_event(build_event(w->has_ctx ? &w->ctx : NULL, u->url, w->tool, w->found_in, w->decoded,
+                                  w->destfile, &r, u), w->emit, w->arg);
         if (w->cb)
             w->cb(w->arg, &r);
         waiter_free(w);
@@ -506,6 +509,7 @@ static struct hp_capture_wait *waiter_add(struct url_ent *u, const struct hp_cap
     }
     copy_str(w->tool, sizeof(w->tool), req->tool);
     copy_str(w->found_in, sizeof(w->found_in), req->found_in);
+    copy_str(w->decoded, sizeof(w->decoded), req->decoded);
     w->destfile = req->destfile ? strdup(req->destfile) : NULL;
     uint64_t wait = req->wait_ms ? req->wait_ms : C.cfg.shell_wait_ms;
     if (req->cb && wait) {
@@ -694,7 +698,8 @@ struct hp_capture_wait *hp_capture_fetch(const struct hp_capture_req *req, struc
         struct hp_capture_result r;
         C.st.cached++;
         result_of(u, true, &r);
-        deliver_event(build_event(req->ctx, u->url, req->tool, req->found_in, req->destfile, &r, u),
+        deliver_event(build_event(req->ctx, u->url, req->tool, req->found_in, req->decoded, req->destfile,
+                                  &r, u),
                       req->emit, req->arg);
         if (now)
             *now = r;
@@ -736,9 +741,9 @@ static void on_scanned(void *arg, const char *url, const char *how, const char *
 {
     struct scan_ctx *sc = arg;
     char where[FOUND_IN_MAX];
-    (void)layer;
     snprintf(where, sizeof(where), "%s", sc->found_in);
-    struct hp_capture_req req = { .url = url, .tool = how, .found_in = where, .ctx = sc->ctx };
+    struct hp_capture_req req = { .url = url, .tool = how, .found_in = where, .decoded = layer,
+                                  .ctx = sc->ctx };
     struct hp_capture_result now;
     hp_capture_fetch(&req, &now);
     sc->n++;

@@ -55,6 +55,8 @@ struct hp_capture_req {
     const char *url;              /* as the attacker wrote it; normalised here */
     const char *tool;             /* "wget", "curl", "tftp", "ftpget", "busybox-wget", ... (User-Agent) */
     const char *found_in;         /* where the URL came from: "shell", "trap", "http", "payload" ... */
+    const char *decoded;          /* the encoding it was hidden in ("urldecode", "base64", "hex",
+                                   * "ifs", ...; urlx.h), NULL: none */
     const char *destfile;         /* shell: where the tool writes it; NULL otherwise */
     const struct hp_evctx *ctx;   /* the session (copied); NULL: sensor-wide */
     /* The caller waits: cb gets the result once (on the loop thread), and the

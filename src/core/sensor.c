@@ -190,11 +190,13 @@ static int startup(struct hp_config *cfg)
     event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);    /* one network thread */
     hp_sensor.base = event_base_new_with_config(ec);
     event_config_free(ec);
-    if (!hp_sensor.base || hp_listeners_open(cfg, err, sizeof(err)) != 0) {
-        hp_error("%s", hp_sensor.base ? err : "cannot create the event loop");
+    if (!hp_sensor.base) {
+        hp_error("cannot create the event loop");
         return 1;
     }
-    if (hp_capture_start(cfg, hp_sensor.base, err, sizeof(err)) != 0) {
+    /* before the sockets: a bound port means the sensor is ready, sandbox included */
+    if (hp_capture_start(cfg, hp_sensor.base, err, sizeof(err)) != 0 ||
+        hp_listeners_open(cfg, err, sizeof(err)) != 0) {
         hp_error("%s", err);
         return 1;
     }

@@ -48,6 +48,7 @@ class WebServer:
         self.sent = {}
         self.user_agents = []
         self.delays = {}
+        self.fail_first = {}                       # path -> how many 503s before the file
         self.lock = threading.Lock()
         server = self
 
@@ -63,6 +64,13 @@ class WebServer:
                     server.counts[path] = server.counts.get(path, 0) + 1
                     server.user_agents.append(self.headers.get("User-Agent", ""))
                 time.sleep(server.delays.get(path, 0))
+                with server.lock:
+                    busy = server.fail_first.get(path, 0)
+                    if busy:
+                        server.fail_first[path] = busy - 1
+                if busy:
+                    self.send_error(503)
+                    return
                 if path in server.redirects:
                     self.send_response(302)
                     self.send_header("Location", server.redirects[path])
@@ -495,3 +503,25 @@ def capture_slow_download_two_sessions_one_leaves(ctx):
     inputs = [e for e in evs if e["eventid"] == "command.input" and url in e["input"]]
     assert len(inputs) == 2, inputs                # the line of the session that left is logged too
     check_stored(d, fx.fixture("mirai-elf"))
+
+
+@case
+def capture_retries_transient_failures(ctx):
+    """A 503 is retried after retry_delay (doubling); a 404 is not; the shell's wget waits throughout."""
+    web = WebServer()
+    ctx.defer(web.close)
+    body = fx.fixture("gafgyt-text")
+    web.files["/busy.sh"] = body
+    web.fail_first["/busy.sh"] = 2
+    d = capture_daemon(ctx, "cap-retry", capture={"retries": "2", "retry_delay": "300ms"})
+    t0 = time.time()
+    out = shell(d, "cd /tmp; wget %s; wget %s; echo end" % (web.url("/busy.sh"), web.url("/missing")))
+    took = time.time() - t0
+    assert "saved" in out and "404" in out and "end" in out, out
+    assert took >= 0.85, took                      # 300 ms + 600 ms of back-off
+    evs = stop_and_read(d)
+    assert web.count("/busy.sh") == 3 and web.count("/missing") == 1, web.counts
+    ok = [e for e in evs if e["eventid"] == "session.file_download"]
+    assert len(ok) == 1 and ok[0]["shasum"] == sha256(body) and ok[0]["family"] == "gafgyt", ok
+    bad = [e for e in evs if e["eventid"] == "session.file_download.failed"]
+    assert len(bad) == 1 and bad[0]["reason"] == "not_found" and bad[0]["status"] == 404, bad

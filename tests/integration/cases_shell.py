@@ -17,7 +17,7 @@ clean stop):
     and the prompt came back after each line (a bot waits for it);
   - no command.failed names a command that the real box of that personality
     has (tests/corpus/present.txt): `busybox ECCHI` may fail, `wget` may not;
-  - every URL of its header appears as the url of a session.file_download;
+  - every URL of its header appears as the url of a session.file_download(.failed);
   - the last line printed the header's `final: output:` marker.
 A failure names the session, the way in, the line, what was expected and what
 came instead; the assertion is never relaxed to fit the emulation.
@@ -523,7 +523,8 @@ def judge(rep, evs, present):
         v.present_run = sum(1 for line in lines for n in _static_names(line) if n in have)
     v.present_run = max(v.present_run, len(v.present_failed))
     # 2. URLs
-    asked = [e.get("url") for e in sev if e["eventid"] == "session.file_download"]
+    # fetching is off in tests: each URL is logged as session.file_download.failed (reason disabled)
+    asked = [e.get("url") for e in sev if e["eventid"] in ("session.file_download", "session.file_download.failed")]
     asked_norm = {norm_url(a) for a in asked if isinstance(a, str)}
     for u in sess.urls:
         if norm_url(u) not in asked_norm:
