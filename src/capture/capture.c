@@ -46,6 +46,7 @@
 #define MINED_MAX       HP_URLX_MAX   /* URLs taken from one payload */
 #define MINE_BYTES      (1u << 20)    /* bytes of a payload mined for URLs */
 #define FOUND_IN_MAX    80
+#define FAILED_WINDOW_MS (5 * 60 * 1000) /* a failed URL is tried again after this (at most the window) */
 
 struct url_ent;
 
@@ -60,6 +61,8 @@ struct hp_capture_wait {
     char tool[24];
     char found_in[FOUND_IN_MAX];
     char decoded[16];
+    unsigned depth;                   /* mined requests: how deep, and the payload they came from */
+    char parent[65];
     char *destfile;
     struct event *timeout;
     struct hp_capture_wait *next;
@@ -81,6 +84,7 @@ struct url_ent {
     const char *reason;
     char error[256];
     char refused_ip[46];
+    const char *refused_why;
     long status;
     char sha256[65];
     uint64_t size;
@@ -214,10 +218,16 @@ static void put_cls(struct hp_ev *ev, const struct hp_classify *c)
 }
 
 /* The event of one request: session.file_download or .failed. */
-static struct hp_event *build_event(const struct hp_evctx *ctx, const char *url, const char *tool,
-                                    const char *found_in, const char *decoded, const char *destfile,
+struct req_meta {                     /* what one request adds to its event */
+    const char *tool, *found_in, *decoded, *destfile;
+    unsigned depth;
+    const char *parent;
+};
+
+static struct hp_event *build_event(const struct hp_evctx *ctx, const char *url, const struct req_meta *m,
                                     const struct hp_capture_result *r, const struct url_ent *u)
 {
+    const char *tool = m->tool, *found_in = m->found_in, *decoded = m->decoded, *destfile = m->destfile;
     struct hp_ev ev;
     hp_ev_begin(&ev, ctx, r->ok ? "session.file_download" : "session.file_download.failed");
     hp_ev_str(&ev, "url", url);
@@ -241,8 +251,11 @@ static struct hp_event *build_event(const struct hp_evctx *ctx, const char *url,
         hp_ev_str(&ev, "reason", r->reason);
         if (r->error && r->error[0])
             hp_ev_str(&ev, "error", r->error);
-        if (u && u->refused_ip[0])
+        if (u && u->refused_ip[0]) {
             hp_ev_str(&ev, "refused_ip", u->refused_ip);
+            if (u->refused_why)
+                hp_ev_str(&ev, "refused_why", u->refused_why);
+        }
         if (r->size)
             hp_ev_uint(&ev, "size", r->size);
         if (r->cached)
@@ -250,9 +263,9 @@ static struct hp_event *build_event(const struct hp_evctx *ctx, const char *url,
     }
     if (r->status)
         hp_ev_int(&ev, "status", r->status);
-    if (u && u->depth) {
-        hp_ev_int(&ev, "depth", u->depth);
-        hp_ev_str(&ev, "parent", u->parent);
+    if (m->depth) {
+        hp_ev_int(&ev, "depth", m->depth);
+        hp_ev_str(&ev, "parent", m->parent ? m->parent : "");
     }
     return hp_ev_finish(&ev);
 }
@@ -267,13 +280,22 @@ static void deliver_event(struct hp_event *e, void (*emit)(void *, struct hp_eve
         hp_output_publish(e);
 }
 
+/* Depth and parent of the request being made (mined URLs; 0/NULL otherwise). */
+static unsigned req_depth;
+static const char *req_parent;
+
+static struct req_meta req_meta_of(const struct hp_capture_req *req)
+{
+    return (struct req_meta){ req->tool, req->found_in, req->decoded, req->destfile, req_depth, req_parent };
+}
+
 /* A request answered at once, without an entry (refusals before any transfer). */
 static struct hp_capture_wait *answer_now(const struct hp_capture_req *req, const char *url,
                                           const char *reason, struct hp_capture_result *now)
 {
     struct hp_capture_result r = { .url = url, .ok = false, .reason = reason };
-    deliver_event(build_event(req->ctx, url, req->tool, req->found_in, req->decoded, req->destfile, &r, NULL),
-                  req->emit, req->arg);
+    struct req_meta m = req_meta_of(req);
+    deliver_event(build_event(req->ctx, url, &m, &r, NULL), req->emit, req->arg);
     if (now)
         *now = r;
     return NULL;
@@ -357,6 +379,18 @@ static void ent_free(struct url_ent *u)
     C.nurls--;
 }
 
+/* A finished entry older than its window (shorter for failures: the
+ * server may be back) is forgotten; the next request fetches again. */
+static bool ent_expired(const struct url_ent *u, int64_t now)
+{
+    if (u->state != U_DONE || u->waiters || u->busy)
+        return false;
+    int64_t window = (int64_t)C.cfg.dedup_window_ms;
+    if (!u->ok && window > FAILED_WINDOW_MS)
+        window = FAILED_WINDOW_MS;
+    return now - u->done_ms >= window;
+}
+
 /* Forget finished entries older than the window (all of them when all). */
 static void sweep_entries(bool all)
 {
@@ -365,8 +399,7 @@ static void sweep_entries(bool all)
         struct url_ent *u = C.buckets[b];
         while (u) {
             struct url_ent *next = u->hnext;
-            if (u->state == U_DONE && !u->waiters && !u->busy &&
-                (all || now - u->done_ms >= (int64_t)C.cfg.dedup_window_ms))
+            if (all || ent_expired(u, now))
                 ent_free(u);
             u = next;
         }
@@ -443,8 +476,8 @@ static void ent_finish(struct url_ent *u)
         struct hp_capture_wait *next = w->next;
         struct hp_capture_result r;
         result_of(u, w->joined, &r);
-        deliver_event(build_event(w->has_ctx ? &w->ctx : NULL, u->url, w->tool, w->found_in, w->decoded,
-                                  w->destfile, &r, u), w->emit, w->arg);
+        struct req_meta m = { w->tool, w->found_in, w->decoded, w->destfile, w->depth, w->parent };
+        deliver_event(build_event(w->has_ctx ? &w->ctx : NULL, u->url, &m, &r, u), w->emit, w->arg);
         if (w->cb)
             w->cb(w->arg, &r);
         waiter_free(w);
@@ -510,6 +543,8 @@ static struct hp_capture_wait *waiter_add(struct url_ent *u, const struct hp_cap
     copy_str(w->tool, sizeof(w->tool), req->tool);
     copy_str(w->found_in, sizeof(w->found_in), req->found_in);
     copy_str(w->decoded, sizeof(w->decoded), req->decoded);
+    w->depth = req_depth;
+    copy_str(w->parent, sizeof(w->parent), req_parent);
     w->destfile = req->destfile ? strdup(req->destfile) : NULL;
     uint64_t wait = req->wait_ms ? req->wait_ms : C.cfg.shell_wait_ms;
     if (req->cb && wait) {
@@ -546,6 +581,7 @@ static void on_fetched(void *arg, const struct hp_fetch_result *r)
         u->size = r->size;
         if (r->refused_ip[0]) {
             copy_str(u->refused_ip, sizeof(u->refused_ip), r->refused_ip);
+            u->refused_why = r->refused_why;
             C.st.refused++;
         }
         ent_fail(u, r->reason, r->error);
@@ -675,10 +711,6 @@ static struct hp_capture_wait *request_start(struct url_ent *u, const struct hp_
     return req->cb ? w : pending(u, now);
 }
 
-/* Depth and parent of the request being made (mined URLs; 0/NULL otherwise). */
-static unsigned req_depth;
-static const char *req_parent;
-
 struct hp_capture_wait *hp_capture_fetch(const struct hp_capture_req *req, struct hp_capture_result *now)
 {
     char url[HP_URLX_URL_MAX + 1];
@@ -692,14 +724,20 @@ struct hp_capture_wait *hp_capture_fetch(const struct hp_capture_req *req, struc
         return answer_now(req, url, "not_started", now);
     if (!C.cfg.fetch)
         return answer_now(req, url, "disabled", now);
+    if (req->log_only)
+        return answer_now(req, url, "udp_unverified", now);
     uint32_t h = fnv1a(url);
     struct url_ent *u = ent_find(url, h);
+    if (u && ent_expired(u, hp_mono_ms())) {
+        ent_free(u);
+        u = NULL;
+    }
     if (u && u->state == U_DONE) {
         struct hp_capture_result r;
         C.st.cached++;
         result_of(u, true, &r);
-        deliver_event(build_event(req->ctx, u->url, req->tool, req->found_in, req->decoded, req->destfile,
-                                  &r, u),
+        struct req_meta m = req_meta_of(req);
+        deliver_event(build_event(req->ctx, u->url, &m, &r, u),
                       req->emit, req->arg);
         if (now)
             *now = r;
@@ -710,8 +748,6 @@ struct hp_capture_wait *hp_capture_fetch(const struct hp_capture_req *req, struc
         struct hp_capture_wait *w = waiter_add(u, req, true);
         return req->cb ? w : pending(u, now);
     }
-    if (!budget_take(req->ctx))
-        return answer_now(req, url, "session_limit", now);
     if (C.queued >= C.cfg.queue && C.running >= C.cfg.concurrency) {
         C.st.shed++;
         if (hp_mono_ms() - C.last_shed_log_ms > 10000) {
@@ -723,6 +759,8 @@ struct hp_capture_wait *hp_capture_fetch(const struct hp_capture_req *req, struc
     }
     if (hp_output_disk_low())
         return answer_now(req, url, "disk_low", now);
+    if (!budget_take(req->ctx))
+        return answer_now(req, url, "session_limit", now);
     u = ent_new(url, h, req->tool, req_depth, req_parent);
     if (!u)
         return answer_now(req, url, "queue_full", now);
@@ -743,7 +781,9 @@ static void on_scanned(void *arg, const char *url, const char *how, const char *
     char where[FOUND_IN_MAX];
     snprintf(where, sizeof(where), "%s", sc->found_in);
     struct hp_capture_req req = { .url = url, .tool = how, .found_in = where, .decoded = layer,
-                                  .ctx = sc->ctx };
+                                  .ctx = sc->ctx,
+                                  .log_only = sc->ctx && sc->ctx->transport &&
+                                              strcmp(sc->ctx->transport, "udp") == 0 };
     struct hp_capture_result now;
     hp_capture_fetch(&req, &now);
     sc->n++;

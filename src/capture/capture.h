@@ -38,7 +38,8 @@ struct hp_capture_result {
     const char *url;
     bool ok;
     bool cached;                  /* answered from the de-duplication window or a joined transfer */
-    const char *reason;           /* !ok: "pending" (no waiter: the event comes later), "disabled", "not_started", "bad_url", "unsupported_scheme",
+    const char *reason;           /* !ok: "pending" (no waiter: the event comes later), "disabled",
+                                   * "udp_unverified", "not_started", "bad_url", "unsupported_scheme",
                                    * "session_limit", "queue_full", "refused_address", "too_large",
                                    * "timeout", "dns", "connect", "not_found", "http_error",
                                    * "redirects", "disk", "disk_low", "store", "error", "shutdown" */
@@ -55,6 +56,8 @@ struct hp_capture_req {
     const char *url;              /* as the attacker wrote it; normalised here */
     const char *tool;             /* "wget", "curl", "tftp", "ftpget", "busybox-wget", ... (User-Agent) */
     const char *found_in;         /* where the URL came from: "shell", "trap", "http", "payload" ... */
+    bool log_only;                /* log the URL, never fetch it (a UDP source may be spoofed:
+                                   * we must not become anyone's remote downloader) */
     const char *decoded;          /* the encoding it was hidden in ("urldecode", "base64", "hex",
                                    * "ifs", ...; urlx.h), NULL: none */
     const char *destfile;         /* shell: where the tool writes it; NULL otherwise */
@@ -80,7 +83,9 @@ struct hp_capture_wait *hp_capture_fetch(const struct hp_capture_req *req, struc
 void hp_capture_cancel(struct hp_capture_wait *w);
 
 /* Find every URL in data (hp_urlx_scan) and fetch each one (no waiter);
- * found_in says where ("trap", "http", ...).  Returns the number of URLs. */
+ * found_in says where ("trap", "http", ...).  Data from a UDP datagram is
+ * only logged (reason "udp_unverified"): its source address may be forged.
+ * Returns the number of URLs. */
 size_t hp_capture_scan(const struct hp_evctx *ctx, const void *data, size_t len, const char *found_in);
 
 /* A file an attacker uploaded, already stored as payloads/<sha256>: classify,

