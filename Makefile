@@ -14,7 +14,7 @@
 
 CC       ?= cc
 CLANG    ?= clang
-PKGS     := libevent_core libevent_pthreads inih sqlite3 libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic
+PKGS     := libevent_core libevent_pthreads inih sqlite3 libssl libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic libpcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -60,6 +60,9 @@ $(BUILD)/%.o: %.c $(wildcard src/*/*.h) Makefile
 # relative to this directory).
 $(BUILD)/src/shell/fsdata.o: $(wildcard data/shell/*.fs)
 $(BUILD)/src/capture/yaradata.o build-fuzz/obj/src/capture/yaradata.o: $(wildcard data/yara/*.yar)
+$(BUILD)/src/intel/webclass.o build-fuzz/obj/src/intel/webclass.o: data/http/classify.rules
+$(BUILD)/src/proto/http_rulesdata.o build-fuzz/obj/src/proto/http_rulesdata.o: data/http/responses.rules $(wildcard data/http/files/*)
+$(BUILD)/src/intel/fpnames.o build-fuzz/obj/src/intel/fpnames.o: $(wildcard data/fingerprints/*.tsv)
 
 $(BUILD)/libhanipo.a: $(LIB_OBJ)
 	@rm -f $@

@@ -16,6 +16,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 #include "config.h"
+#include "cli/fingerprint.h"
 #include "payloads.h"
 #include "proto.h"
 #include "sensor.h"
@@ -36,6 +37,7 @@ static void usage(FILE *f)
             "  check [-c FILE]   validate the configuration and exit\n"
             "  payloads [-c FILE] [list|show SHA|search TEXT]\n"
             "                    browse captured payloads (hanipo payloads --help)\n"
+            "  fingerprint FILE  JA3/JA4/JA3S/HASSH of the TCP flows in a pcap/pcapng file\n"
             "  version           print the version\n"
             "  help              this text\n"
             "\n"
@@ -110,6 +112,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "payloads") == 0)
         return hp_cli_payloads(argc - 1, argv + 1, default_config());
+    if (strcmp(cmd, "fingerprint") == 0)
+        return hp_cli_fingerprint(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("hanipo %s\n", HP_VERSION);
         return 0;

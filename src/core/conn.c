@@ -342,6 +342,33 @@ void hp_conn_set_timer(struct hp_conn *c, uint64_t ms)
  */
 static uint8_t conn_rxbuf[READ_CHUNK];
 
+void hp_conn_handover(struct hp_conn *c, const struct hp_proto *to)
+{
+    if (c->ev_timer)
+        evtimer_del(c->ev_timer);
+    free(c->pstate);
+    c->pstate = to->conn_state_size ? hp_xcalloc(1, to->conn_state_size) : NULL;
+    c->proto = to;
+    c->ctx.protocol = to->name;
+    c->flags |= HP_CONN_SWITCHED;
+    CONN_CALL(c, on_accept, c);
+}
+
+/* After a hand-over inside on_data, the new module gets what is buffered. */
+static void conn_redeliver(struct hp_conn *c)
+{
+    for (int i = 0; i < 4 && (c->flags & HP_CONN_SWITCHED) && !(c->flags & HP_CONN_CLOSING); i++) {
+        c->flags &= ~HP_CONN_SWITCHED;
+        if (c->in.len == 0)
+            return;
+        struct hp_rd rd;
+        hp_rd_init(&rd, c->in.data, c->in.len);
+        CONN_CALL(c, on_data, c, &rd);
+        if (c->proto->on_data)
+            hp_buf_consume(&c->in, hp_rd_pos(&rd));
+    }
+}
+
 static void conn_deliver(struct hp_conn *c, const uint8_t *fresh, size_t n)
 {
     struct hp_rd rd;
@@ -361,6 +388,7 @@ static void conn_deliver(struct hp_conn *c, const uint8_t *fresh, size_t n)
         if (c->proto->on_data)
             hp_buf_consume(&c->in, hp_rd_pos(&rd));
     }
+    conn_redeliver(c);
     if (c->in.len == 0 && c->in.alloc > 4096)
         hp_buf_free(&c->in);                   /* give idle memory back */
 }

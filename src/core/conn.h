@@ -58,6 +58,7 @@ enum {
     HP_CONN_EOF      = 1u << 0,   /* peer half-closed */
     HP_CONN_CLOSING  = 1u << 1,   /* close requested, flushing output */
     HP_CONN_DEAD     = 1u << 3,   /* do not wait for pending output */
+    HP_CONN_SWITCHED = 1u << 4,   /* hp_conn_handover happened during this callback */
 };
 
 /* Queue bytes to the peer.  Returns 0, or -1 if the connection is closing or
@@ -66,6 +67,15 @@ int  hp_conn_send(struct hp_conn *c, const void *data, size_t len);
 int  hp_conn_printf(struct hp_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Close after pending output is written. reason: short static string for session.closed. */
 void hp_conn_close(struct hp_conn *c, const char *reason);
+/*
+ * Hand the connection to another protocol module (the trap's catch-all
+ * ports pass HTTP and TLS to the HTTP module).  Called from on_data without
+ * consuming anything: the old module's state is dropped (its on_close is not
+ * called), the new one's is zeroed, events from now on carry to->name as
+ * their protocol, to->on_accept runs, and the buffered input is offered to
+ * to->on_data at once.  The service (ports, limits, timeouts) stays.
+ */
+void hp_conn_handover(struct hp_conn *c, const struct hp_proto *to);
 /* Arm (ms > 0) or cancel (ms == 0) the module's one-shot timer. */
 void hp_conn_set_timer(struct hp_conn *c, uint64_t ms);
 /* Input left unconsumed by earlier on_data calls (for timers, on_eof,

@@ -9,11 +9,13 @@
 extern const struct hp_proto hp_proto_trap;
 extern const struct hp_proto hp_proto_ssh;
 extern const struct hp_proto hp_proto_telnet;
+extern const struct hp_proto hp_proto_http;
 
 static const struct hp_proto *const protocols[] = {
     &hp_proto_trap,
     &hp_proto_ssh,
     &hp_proto_telnet,
+    &hp_proto_http,
 };
 
 const struct hp_proto *hp_proto_find(const char *name)

@@ -15,10 +15,13 @@
  * simply left unconsumed in the core's input buffer, so the trap keeps no
  * buffer of its own.
  *
- * A request that is plainly HTTP gets a minimal, generic 404 answer once its
- * headers (and a Content-Length body) are in, so that web scanners and
- * curl see a server and move on (http_reply = false turns this off).  The
- * full web honeypot lives in the http protocol.
+ * A connection whose first bytes are an HTTP request line or a TLS
+ * ClientHello is handed to the HTTP engine (src/proto/http.c) as it is, so
+ * web exploits get the web honeypot on whatever port they arrive
+ * (handover = http tls, the default; none keeps everything here).  With
+ * the hand-over off, a request that is plainly HTTP gets a minimal, generic
+ * 404 once its headers (and a Content-Length body) are in, so that scanners
+ * and curl see a server and move on (http_reply = false turns this off).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,8 @@
 #include "event.h"
 #include "output.h"
 #include "capture/capture.h"
+#include "http.h"
+#include "http_parse.h"
 #include "proto.h"
 #include "util.h"
 #include "../intel/protoguess.h"
@@ -42,6 +47,8 @@ struct trap_conf {
     char *banner;
     size_t banner_len;
     bool http_reply;
+    bool to_http;             /* hand HTTP requests to the HTTP engine (handover = http) */
+    bool to_tls;              /* hand TLS ClientHellos to it (handover = tls) */
 };
 
 struct trap_conn {
@@ -50,7 +57,26 @@ struct trap_conn {
     bool limit_noted;
     bool timer_is_banner;
     bool http_done;           /* first request answered (or not HTTP) */
+    bool sniffed;             /* the first bytes were looked at for a hand-over */
 };
+
+/* "http tls" (the default), "http", "tls" or "none". */
+static int parse_handover(const char *v, struct trap_conf *tc)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", v);
+    tc->to_http = tc->to_tls = false;
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
+        if (strcmp(w, "http") == 0)
+            tc->to_http = true;
+        else if (strcmp(w, "tls") == 0)
+            tc->to_tls = true;
+        else if (strcmp(w, "none") != 0)
+            return 1;
+    }
+    return 0;
+}
 
 static int trap_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
 {
@@ -60,12 +86,15 @@ static int trap_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
     tc->flush_after_ms = 2000;
     tc->banner_delay_ms = 3000;
     tc->http_reply = true;
+    tc->to_http = tc->to_tls = true;
     svc->proto_conf = tc;
     for (const struct hp_kv *kv = svc->opts; kv; kv = kv->next) {
         int bad = 0, b;
         if (strcmp(kv->key, "http_reply") == 0) {
             bad = hp_parse_bool(kv->value, &b);
             tc->http_reply = !bad && b;
+        } else if (strcmp(kv->key, "handover") == 0) {
+            bad = parse_handover(kv->value, tc);
         } else if (strcmp(kv->key, "chunk_size") == 0)
             bad = hp_parse_size(kv->value, &tc->chunk_size) || tc->chunk_size < 512 ||
                   tc->chunk_size > 64 * 1024;
@@ -99,6 +128,14 @@ static void trap_unconfigure(struct hp_service_cfg *svc)
         free(tc->banner);
     free(tc);
     svc->proto_conf = NULL;
+}
+
+static int trap_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
+{
+    const struct trap_conf *tc = svc->proto_conf;
+    if (tc->to_http || tc->to_tls)
+        return hp_http_engine_start(cfg, err, errlen);
+    return 0;
 }
 
 static const struct trap_conf *conf_of(const struct hp_conn *c)
@@ -196,10 +233,31 @@ static void trap_accept(struct hp_conn *c)
     }
 }
 
+/* Web traffic on a catch-all port goes to the HTTP engine, whatever the port. */
+static bool trap_handover(struct hp_conn *c, struct hp_rd *in)
+{
+    const struct trap_conf *tc = conf_of(c);
+    struct trap_conn *t = c->pstate;
+    if (t->sniffed || t->recorded > 0 || (!tc->to_http && !tc->to_tls))
+        return false;
+    if (hp_rd_left(in) < 8 && !(c->flags & HP_CONN_EOF))
+        return false;                         /* a few more bytes decide (or the flush timer does) */
+    t->sniffed = true;
+    const uint8_t *p = hp_rd_ptr(in);
+    size_t n = hp_rd_left(in);
+    if ((tc->to_http && hp_http_sniff(p, n)) || (tc->to_tls && hp_tls_sniff(p, n))) {
+        hp_conn_handover(c, &hp_proto_http);
+        return true;
+    }
+    return false;
+}
+
 static void trap_data(struct hp_conn *c, struct hp_rd *in)
 {
     const struct trap_conf *tc = conf_of(c);
     struct trap_conn *t = c->pstate;
+    if (trap_handover(c, in))
+        return;                               /* nothing consumed: the HTTP engine gets it all */
     /* The reader covers every unconsumed byte; what is not skipped stays buffered. */
     if (tc->http_reply && !t->http_done && t->recorded == 0) {
         long rl = hp_http_request_len(hp_rd_ptr(in), hp_rd_left(in), tc->chunk_size);
@@ -259,6 +317,7 @@ const struct hp_proto hp_proto_trap = {
     .conn_state_size = sizeof(struct trap_conn),
     .configure = trap_configure,
     .unconfigure = trap_unconfigure,
+    .start = trap_start,
     .on_accept = trap_accept,
     .on_data = trap_data,
     .on_eof = trap_eof,

@@ -124,7 +124,8 @@ def stop_and_read(d, allow_errors=()):
 
 @case
 def http_curl_404_both_stores(ctx):
-    d = ctx.daemon("http", [Service("web", tcp=1)]).start()
+    # the trap's own minimal answer (handover = none: the HTTP engine is tested in cases_http.py)
+    d = ctx.daemon("http", [Service("web", tcp=1, handover="none")]).start()
     port = d.svc("web").port
     t_before = time.time()
     r = subprocess.run(["curl", "-sS", "-i", "--max-time", str(T(5)), "http://127.0.0.1:%d/x" % port],
@@ -237,7 +238,8 @@ def hostile_bytes_lossless(ctx):
 def tls_client_hello_sni(ctx):
     if not shutil.which("openssl"):
         raise Skip("openssl not installed")
-    d = ctx.daemon("tls", [Service("tls", tcp=1, flush_after="300ms")]).start()
+    # the trap's own record of TLS (handover = none; the TLS engine: cases_http.py)
+    d = ctx.daemon("tls", [Service("tls", tcp=1, flush_after="300ms", handover="none")]).start()
     port = d.svc("tls").port
     p = subprocess.Popen(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
                           "-servername", "evil.example"],
@@ -269,7 +271,8 @@ JUNK = bytes.fromhex("8f9a0b7c3d2e1f40") * 4 + b"\x7f\x80\x81" + bytes.fromhex("
 
 def guess_case(ctx, label, samples, udp=None):
     """samples: list of (bytes, expected proto_guess, {detail: value}); udp: same, sent as datagrams."""
-    d = ctx.daemon(label, [Service("trap", tcp=1, udp=1 if udp else 0, flush_after="300ms")]).start()
+    d = ctx.daemon(label, [Service("trap", tcp=1, udp=1 if udp else 0, flush_after="300ms",
+                                   handover="none")]).start()
     s = d.svc("trap")
     want = {}
     for data, proto, details in samples:
@@ -922,6 +925,8 @@ def privilege_drop(ctx):
     if os.geteuid() != 0:
         raise Skip("not root: the drop from root to 'nobody' cannot be tested")
     d = ctx.daemon("privs", [Service("trap", tcp=1)]).start()
+    # ports are bound just before the drop: sensor.start is written once the sandbox is on
+    d.wait_event(lambda e: e["eventid"] == "sensor.start", what="sensor.start")
     status = {}
     with open("/proc/%d/status" % d.pid) as f:
         for line in f:

@@ -1,0 +1,638 @@
+/*
+ * fingerprint.c - `hanipo fingerprint FILE`: JA3 / JA4 / JA3S / HASSH /
+ * HASSHServer of every TCP flow in a capture file.
+ *
+ * The file is read with libpcap (pcap and pcapng; Ethernet with VLAN tags,
+ * Linux cooked v1/v2, raw IP, BSD loopback; IPv4 and IPv6).  Flows are keyed
+ * by their 4-tuple, side "a" being the lower address:port.  Each direction is
+ * reassembled only as far as a fingerprint needs: in-order bytes go straight
+ * to an analyser, retransmitted bytes are trimmed against what was already
+ * taken, and segments that arrive early wait in a short list until the gap
+ * closes.  The analyser decides from the first bytes what the direction is:
+ * a TLS handshake record (ClientHello or ServerHello, src/intel/tlsfp.h), an
+ * SSH identification line (KEXINIT via src/intel/sshsniff.h), or neither, in
+ * which case the direction is dropped at once.  At most HP_TLS_HELLO_MAX
+ * bytes are kept per direction and buffers are freed as soon as a direction
+ * is decided, so memory follows the number of undecided handshakes, not the
+ * size of the file.
+ *
+ * The capture is hostile input like any peer data: every header is read
+ * through hp_rd.  Output is one JSON object per flow with a fingerprint, in
+ * the order the flows were first seen, with the client as "src".
+ */
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include "buf.h"
+#include "json.h"
+#include "reader.h"
+#include "cli/fingerprint.h"
+#include "intel/fpnames.h"
+#include "intel/sshsniff.h"
+#include "intel/tlsfp.h"
+
+#define FP_BUCKETS 65536
+#define FP_MAX_FLOWS (1u << 20)      /* beyond this, new flows are ignored */
+#define FP_MAX_PENDING 64            /* early segments held per direction */
+#define FP_WINDOW (2 * HP_TLS_HELLO_MAX)   /* how far ahead an early segment may be */
+#define FP_HASSH_STR_MAX 4096
+
+enum fp_dstate { D_NEW, D_TLS, D_SSH, D_DONE };
+
+struct fp_seg {
+    uint32_t seq;
+    size_t len;
+    uint8_t *data;
+};
+
+struct fp_dir {
+    enum fp_dstate state;
+    bool seq_set, syn;
+    uint32_t next;                   /* next sequence number wanted */
+    uint8_t *buf;                    /* in-order prefix (TLS / undecided) */
+    size_t len;
+    struct fp_seg *pending;          /* FP_MAX_PENDING, allocated on first need */
+    size_t npending;
+    struct hp_sshsniff *ssh;
+};
+
+struct fp_flow {
+    struct fp_flow *hnext;           /* hash chain */
+    struct fp_flow *onext;           /* first-seen order */
+    int family;                      /* AF_INET / AF_INET6 */
+    uint8_t ip[2][16];               /* side a, side b */
+    uint16_t port[2];
+    struct fp_dir dir[2];            /* dir[0]: a -> b */
+    int syn_from;                    /* side that sent a bare SYN, -1 if none seen */
+    int client;                      /* side found to be the client, -1 unknown */
+    struct hp_tls_hello *ch;
+    struct hp_tls_server_hello *sh;
+    /* SSH: a side's KEXINIT is hashed both ways ([0] client lists, [1]
+     * server lists) because which side is the client may only be known
+     * at the end (no SYN in the capture). */
+    bool kex_seen[2];
+    char kex_md5[2][2][33];
+    char *kex_str[2][2];
+};
+
+struct fp_ctx {
+    struct fp_flow *buckets[FP_BUCKETS];
+    struct fp_flow *first, *last;
+    size_t nflows;
+    bool warned_full;
+    int linktype;
+    unsigned long packets, skipped;
+};
+
+/* ---- flow table -------------------------------------------------------------- */
+
+static uint32_t fp_key_hash(int family, const uint8_t ip[2][16], const uint16_t port[2])
+{
+    uint32_t h = 2166136261u ^ (uint32_t)family;
+    for (int s = 0; s < 2; s++) {
+        for (int i = 0; i < 16; i++)
+            h = (h ^ ip[s][i]) * 16777619u;
+        h = (h ^ (port[s] >> 8)) * 16777619u;
+        h = (h ^ (port[s] & 0xff)) * 16777619u;
+    }
+    return h;
+}
+
+/* Order the two endpoints so both directions find the same flow; *swapped
+ * says whether the packet's source is side b. */
+static void fp_canon(const uint8_t *sip, const uint8_t *dip, size_t alen, uint16_t sport, uint16_t dport,
+                     uint8_t ip[2][16], uint16_t port[2], bool *swapped)
+{
+    int c = memcmp(sip, dip, alen);
+    *swapped = c > 0 || (c == 0 && sport > dport);
+    memset(ip, 0, 2 * 16);
+    memcpy(ip[*swapped ? 1 : 0], sip, alen);
+    memcpy(ip[*swapped ? 0 : 1], dip, alen);
+    port[*swapped ? 1 : 0] = sport;
+    port[*swapped ? 0 : 1] = dport;
+}
+
+static struct fp_flow *fp_lookup(struct fp_ctx *c, int family, const uint8_t ip[2][16], const uint16_t port[2],
+                                 bool create)
+{
+    uint32_t b = fp_key_hash(family, ip, port) % FP_BUCKETS;
+    for (struct fp_flow *f = c->buckets[b]; f; f = f->hnext)
+        if (f->family == family && f->port[0] == port[0] && f->port[1] == port[1] &&
+            memcmp(f->ip, ip, sizeof(f->ip)) == 0)
+            return f;
+    if (!create)
+        return NULL;
+    if (c->nflows >= FP_MAX_FLOWS) {
+        if (!c->warned_full)
+            fprintf(stderr, "hanipo fingerprint: more than %u flows; later flows are ignored\n", FP_MAX_FLOWS);
+        c->warned_full = true;
+        return NULL;
+    }
+    struct fp_flow *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->family = family;
+    memcpy(f->ip, ip, sizeof(f->ip));
+    memcpy(f->port, port, sizeof(f->port));
+    f->syn_from = f->client = -1;
+    f->hnext = c->buckets[b];
+    c->buckets[b] = f;
+    if (c->last)
+        c->last->onext = f;
+    else
+        c->first = f;
+    c->last = f;
+    c->nflows++;
+    return f;
+}
+
+static void fp_dir_release(struct fp_dir *d)
+{
+    free(d->buf);
+    d->buf = NULL;
+    d->len = 0;
+    for (size_t i = 0; i < d->npending; i++)
+        free(d->pending[i].data);
+    free(d->pending);
+    d->pending = NULL;
+    d->npending = 0;
+    if (d->ssh) {
+        hp_sshsniff_free(d->ssh);
+        free(d->ssh);
+        d->ssh = NULL;
+    }
+}
+
+static void fp_flow_free(struct fp_flow *f)
+{
+    fp_dir_release(&f->dir[0]);
+    fp_dir_release(&f->dir[1]);
+    free(f->ch);
+    free(f->sh);
+    for (int i = 0; i < 4; i++)
+        free(f->kex_str[i / 2][i % 2]);
+    free(f);
+}
+
+/* ---- analysers ------------------------------------------------------------------- */
+
+static void fp_ssh_kexinit(struct fp_flow *f, int side, const struct hp_sshsniff *s)
+{
+    struct hp_buf b;
+
+    f->kex_seen[side] = true;
+    for (int server = 0; server < 2; server++) {
+        hp_buf_init(&b, FP_HASSH_STR_MAX);
+        hp_hassh(&s->kex, server, &b, f->kex_md5[side][server]);
+        f->kex_str[side][server] = strdup(hp_buf_ok(&b) ? hp_buf_cstr(&b) : "");
+        hp_buf_free(&b);
+    }
+}
+
+static void fp_ssh_feed(struct fp_flow *f, int side, const uint8_t *p, size_t n)
+{
+    struct fp_dir *d = &f->dir[side];
+    int got = hp_sshsniff_feed(d->ssh, p, n);
+
+    if (got & HP_SNIFF_GOT_KEXINIT)
+        fp_ssh_kexinit(f, side, d->ssh);
+    if (d->ssh->state == HP_SNIFF_DONE || d->ssh->state == HP_SNIFF_FAILED) {
+        d->state = D_DONE;
+        fp_dir_release(d);
+    }
+}
+
+/* Try both hello parsers on what this direction has; decide if either can. */
+static void fp_tls_try(struct fp_flow *f, int side)
+{
+    struct fp_dir *d = &f->dir[side];
+    struct hp_tls_hello ch;
+    struct hp_tls_server_hello sh;
+    int rc = f->ch ? -1 : hp_tls_client_hello(d->buf, d->len, &ch);
+    int rs = f->sh ? -1 : hp_tls_server_hello(d->buf, d->len, &sh);
+
+    if (rc == 1 && (f->ch = malloc(sizeof(*f->ch))) != NULL) {
+        *f->ch = ch;
+        f->client = side;
+    } else if (rs == 1 && (f->sh = malloc(sizeof(*f->sh))) != NULL) {
+        *f->sh = sh;
+        if (f->client < 0)
+            f->client = !side;
+    } else if (rc != -1 || rs != -1) {
+        if (d->len < HP_TLS_HELLO_MAX)
+            return;                  /* wait for more */
+    }
+    d->state = D_DONE;
+    fp_dir_release(d);
+}
+
+/* In-order stream bytes of one direction. */
+static void fp_deliver(struct fp_flow *f, int side, const uint8_t *p, size_t n)
+{
+    struct fp_dir *d = &f->dir[side];
+
+    if (d->state == D_DONE || n == 0)
+        return;
+    if (d->state == D_SSH) {
+        fp_ssh_feed(f, side, p, n);
+        return;
+    }
+    if (!d->buf && !(d->buf = malloc(HP_TLS_HELLO_MAX))) {
+        d->state = D_DONE;
+        return;
+    }
+    size_t take = HP_TLS_HELLO_MAX - d->len < n ? HP_TLS_HELLO_MAX - d->len : n;
+    memcpy(d->buf + d->len, p, take);
+    d->len += take;
+    if (d->state == D_NEW) {
+        if (d->buf[0] == 0x16) {
+            d->state = D_TLS;
+        } else if (d->buf[0] == 'S') {
+            if (d->len < 4 && memcmp(d->buf, "SSH-", d->len) == 0)
+                return;
+            if (d->len < 4 || memcmp(d->buf, "SSH-", 4) != 0) {
+                d->state = D_DONE;
+                fp_dir_release(d);
+                return;
+            }
+            d->state = D_SSH;
+            if (!(d->ssh = malloc(sizeof(*d->ssh)))) {
+                d->state = D_DONE;
+                fp_dir_release(d);
+                return;
+            }
+            hp_sshsniff_init(d->ssh);
+            /* the sniffer keeps its own copy from here on */
+            uint8_t *held = d->buf;
+            size_t hlen = d->len;
+            d->buf = NULL;
+            d->len = 0;
+            fp_ssh_feed(f, side, held, hlen);
+            free(held);
+            return;
+        } else {
+            d->state = D_DONE;
+            fp_dir_release(d);
+            return;
+        }
+    }
+    fp_tls_try(f, side);
+}
+
+/* ---- TCP: just enough reassembly ----------------------------------------------------- */
+
+/* Deliver what an early segment holds beyond d->next, if it now fits. */
+static void fp_drain(struct fp_flow *f, int side)
+{
+    struct fp_dir *d = &f->dir[side];
+    bool progress = true;
+
+    while (progress && d->state != D_DONE) {
+        progress = false;
+        for (size_t i = 0; i < d->npending; i++) {
+            struct fp_seg s = d->pending[i];
+            int32_t diff = (int32_t)(s.seq - d->next);
+            if (diff > 0)
+                continue;
+            d->pending[i] = d->pending[--d->npending];
+            if ((size_t)-(int64_t)diff < s.len) {
+                size_t skip = (size_t)-(int64_t)diff;
+                d->next += (uint32_t)(s.len - skip);
+                fp_deliver(f, side, s.data + skip, s.len - skip);
+            }
+            free(s.data);
+            progress = true;
+            break;
+        }
+    }
+}
+
+static void fp_segment(struct fp_flow *f, int side, uint32_t seq, uint8_t flags,
+                       const uint8_t *p, size_t n)
+{
+    struct fp_dir *d = &f->dir[side];
+    bool syn = flags & 0x02, ack = flags & 0x10;
+
+    if (syn) {
+        if (!ack && f->syn_from < 0)
+            f->syn_from = side;
+        if (!d->syn) {
+            /* a capture that began mid-stream may have guessed wrong */
+            d->syn = true;
+            d->seq_set = true;
+            d->next = seq + 1;
+        }
+        seq++;                                   /* data on a SYN (TFO) follows it */
+    }
+    if (d->state == D_DONE || n == 0)
+        return;
+    if (!d->seq_set) {
+        d->seq_set = true;
+        d->next = seq;
+    }
+    int32_t diff = (int32_t)(seq - d->next);
+    if (diff <= 0) {
+        size_t skip = (size_t)-(int64_t)diff;    /* retransmitted bytes */
+        if (skip >= n)
+            return;
+        d->next += (uint32_t)(n - skip);
+        fp_deliver(f, side, p + skip, n - skip);
+        fp_drain(f, side);
+    } else if (diff < FP_WINDOW && d->npending < FP_MAX_PENDING) {
+        if (!d->pending && !(d->pending = calloc(FP_MAX_PENDING, sizeof(*d->pending))))
+            return;
+        uint8_t *copy = malloc(n);
+        if (!copy)
+            return;
+        memcpy(copy, p, n);
+        d->pending[d->npending++] = (struct fp_seg){ seq, n, copy };
+    }
+}
+
+/* ---- packet decoding ----------------------------------------------------------------- */
+
+static void fp_tcp(struct fp_ctx *c, int family, const uint8_t *sip, const uint8_t *dip, struct hp_rd *r)
+{
+    uint16_t sport = hp_rd_u16be(r), dport = hp_rd_u16be(r);
+    uint32_t seq = hp_rd_u32be(r);
+    (void)hp_rd_u32be(r);                        /* ack */
+    uint8_t off = hp_rd_u8(r), flags = hp_rd_u8(r);
+    hp_rd_skip(r, 6);                            /* window, checksum, urgent */
+    size_t hlen = (size_t)(off >> 4) * 4;
+    if (!hp_rd_ok(r) || hlen < 20 || !hp_rd_skip(r, hlen - 20)) {
+        c->skipped++;
+        return;
+    }
+    uint8_t ip[2][16];
+    uint16_t port[2];
+    bool swapped;
+    size_t alen = family == AF_INET ? 4 : 16;
+    fp_canon(sip, dip, alen, sport, dport, ip, port, &swapped);
+    /* flows are created only by packets that could start something */
+    struct fp_flow *f = fp_lookup(c, family, ip, port, true);
+    if (f)
+        fp_segment(f, swapped ? 1 : 0, seq, flags, hp_rd_ptr(r), hp_rd_left(r));
+}
+
+static void fp_ipv4(struct fp_ctx *c, struct hp_rd *r)
+{
+    struct hp_rd ip, body;
+    const uint8_t *start = hp_rd_ptr(r);
+    size_t avail = hp_rd_left(r);
+    uint8_t vihl = hp_rd_u8(r);
+    (void)hp_rd_u8(r);
+    uint16_t total = hp_rd_u16be(r);
+    (void)hp_rd_u16be(r);
+    uint16_t frag = hp_rd_u16be(r);
+    (void)hp_rd_u8(r);
+    uint8_t proto = hp_rd_u8(r);
+    (void)hp_rd_u16be(r);
+    const uint8_t *src = hp_rd_bytes(r, 4), *dst = hp_rd_bytes(r, 4);
+    size_t hl = (size_t)(vihl & 15) * 4;
+
+    if (!hp_rd_ok(r) || (vihl >> 4) != 4 || hl < 20 || total < hl || proto != 6 || (frag & 0x3fff)) {
+        c->skipped++;
+        return;
+    }
+    /* Re-read from the start of the header, bounded by the IP total length
+     * (an Ethernet trailer is not TCP payload). */
+    hp_rd_init(&ip, start, avail);
+    if (!hp_rd_sub(&ip, total < avail ? total : avail, &body) || !hp_rd_skip(&body, hl)) {
+        c->skipped++;
+        return;
+    }
+    fp_tcp(c, AF_INET, src, dst, &body);
+}
+
+static void fp_ipv6(struct fp_ctx *c, struct hp_rd *r)
+{
+    struct hp_rd body;
+    uint32_t vtf = hp_rd_u32be(r);
+    uint16_t plen = hp_rd_u16be(r);
+    uint8_t next = hp_rd_u8(r);
+    (void)hp_rd_u8(r);
+    const uint8_t *src = hp_rd_bytes(r, 16), *dst = hp_rd_bytes(r, 16);
+
+    if (!hp_rd_ok(r) || (vtf >> 28) != 6 || !hp_rd_sub(r, plen < hp_rd_left(r) ? plen : hp_rd_left(r), &body)) {
+        c->skipped++;
+        return;
+    }
+    for (int i = 0; i < 8 && next != 6; i++) {
+        uint8_t nh = hp_rd_u8(&body), elen = hp_rd_u8(&body);
+        if (next == 0 || next == 43 || next == 60) {
+            hp_rd_skip(&body, (size_t)elen * 8 + 6);
+        } else if (next == 44) {                 /* fragment: only a whole datagram will do */
+            uint16_t fo = hp_rd_u16be(&body);
+            hp_rd_skip(&body, 4);
+            if (fo & 0xfff9)
+                break;
+        } else {
+            break;
+        }
+        next = nh;
+    }
+    if (next != 6 || !hp_rd_ok(&body)) {
+        c->skipped++;
+        return;
+    }
+    fp_tcp(c, AF_INET6, src, dst, &body);
+}
+
+static void fp_ip(struct fp_ctx *c, uint16_t ethertype, struct hp_rd *r)
+{
+    if (ethertype == 0x0800)
+        fp_ipv4(c, r);
+    else if (ethertype == 0x86dd)
+        fp_ipv6(c, r);
+}
+
+static void fp_packet(struct fp_ctx *c, const uint8_t *pkt, size_t caplen)
+{
+    struct hp_rd r;
+    uint16_t et;
+
+    hp_rd_init(&r, pkt, caplen);
+    c->packets++;
+    switch (c->linktype) {
+    case DLT_EN10MB:
+        hp_rd_skip(&r, 12);
+        et = hp_rd_u16be(&r);
+        for (int i = 0; i < 2 && (et == 0x8100 || et == 0x88a8 || et == 0x9100); i++) {
+            hp_rd_skip(&r, 2);
+            et = hp_rd_u16be(&r);
+        }
+        break;
+    case DLT_LINUX_SLL:
+        hp_rd_skip(&r, 14);
+        et = hp_rd_u16be(&r);
+        break;
+    case DLT_LINUX_SLL2:
+        et = hp_rd_u16be(&r);
+        hp_rd_skip(&r, 18);
+        break;
+    case DLT_NULL:
+    case DLT_LOOP: {
+        uint32_t fam = c->linktype == DLT_LOOP ? hp_rd_u32be(&r) : hp_rd_u32le(&r);
+        if (c->linktype == DLT_NULL && fam > 0xffff)
+            fam = __builtin_bswap32(fam);        /* written on a big-endian host */
+        et = fam == 2 ? 0x0800 : (fam == 24 || fam == 28 || fam == 30) ? 0x86dd : 0;
+        break;
+    }
+    case 12: case 14: case 101:                  /* DLT_RAW (both numbers), LINKTYPE_RAW */
+    case DLT_IPV4:
+    case DLT_IPV6: {
+        int v = hp_rd_peek_u8(&r, 0);
+        et = v < 0 ? 0 : (v >> 4) == 4 ? 0x0800 : (v >> 4) == 6 ? 0x86dd : 0;
+        break;
+    }
+    default:
+        et = 0;
+    }
+    if (!hp_rd_ok(&r) || !et) {
+        c->skipped++;
+        return;
+    }
+    fp_ip(c, et, &r);
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+static void fp_json_addr(struct hp_buf *b, const char *key, const struct fp_flow *f, int side)
+{
+    char ip[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN + 8];
+    inet_ntop(f->family, f->ip[side], ip, sizeof(ip));
+    snprintf(s, sizeof(s), f->family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, f->port[side]);
+    hp_buf_printf(b, "\"%s\":", key);
+    hp_json_str(b, s, strlen(s));
+}
+
+static void fp_json_kv(struct hp_buf *b, const char *key, const char *val)
+{
+    hp_buf_printf(b, ",\"%s\":", key);
+    hp_json_str(b, val, strlen(val));
+}
+
+/* Which side is the client: the ClientHello says so, else the bare SYN, else
+ * (SSH seen mid-stream) the side not on a well-known SSH port or the higher port. */
+static int fp_client_side(const struct fp_flow *f)
+{
+    if (f->client >= 0)
+        return f->client;
+    if (f->syn_from >= 0)
+        return f->syn_from;
+    for (int s = 0; s < 2; s++)
+        if (f->port[s] == 22 || f->port[s] == 2222)
+            return !s;
+    return f->port[0] > f->port[1] ? 0 : 1;
+}
+
+static void fp_print(const struct fp_flow *f, struct hp_buf *b)
+{
+    int cs = fp_client_side(f), ss = !cs;
+    const char *name = NULL;
+    bool client_fp = false;
+
+    if (!f->ch && !f->sh && !f->kex_seen[0] && !f->kex_seen[1])
+        return;
+    hp_buf_reset(b);
+    hp_buf_putc(b, '{');
+    fp_json_addr(b, "src", f, cs);
+    hp_buf_putc(b, ',');
+    fp_json_addr(b, "dst", f, ss);
+    if (f->ch) {
+        fp_json_kv(b, "ja3", f->ch->ja3);
+        fp_json_kv(b, "ja3_string", f->ch->ja3_string);
+        fp_json_kv(b, "ja4", f->ch->ja4);
+        if (f->ch->sni[0])
+            fp_json_kv(b, "sni", f->ch->sni);
+        if (f->ch->alpn[0])
+            fp_json_kv(b, "alpn", f->ch->alpn);
+        if (f->ch->versions[0])
+            fp_json_kv(b, "tls_versions", f->ch->versions);
+        name = hp_fpname(HP_FP_JA4, f->ch->ja4);
+        if (!name)
+            name = hp_fpname(HP_FP_JA3, f->ch->ja3);
+        client_fp = true;
+    }
+    if (f->sh) {
+        fp_json_kv(b, "ja3s", f->sh->ja3s);
+        fp_json_kv(b, "ja3s_string", f->sh->ja3s_string);
+    }
+    if (f->kex_seen[cs] && f->kex_md5[cs][0][0]) {
+        fp_json_kv(b, "hassh", f->kex_md5[cs][0]);
+        fp_json_kv(b, "hassh_string", f->kex_str[cs][0] ? f->kex_str[cs][0] : "");
+        if (!name)
+            name = hp_fpname(HP_FP_HASSH, f->kex_md5[cs][0]);
+        client_fp = true;
+    }
+    if (f->kex_seen[ss] && f->kex_md5[ss][1][0]) {
+        const char *server = hp_fpname(HP_FP_HASSHSERVER, f->kex_md5[ss][1]);
+        fp_json_kv(b, "hasshServer", f->kex_md5[ss][1]);
+        fp_json_kv(b, "hasshServer_string", f->kex_str[ss][1] ? f->kex_str[ss][1] : "");
+        if (server)
+            fp_json_kv(b, "server", server);
+    }
+    if (client_fp)
+        fp_json_kv(b, "client", name ? name : "unknown");
+    hp_buf_puts(b, "}\n");
+    if (hp_buf_ok(b))
+        fwrite(b->data, 1, b->len, stdout);
+}
+
+static void fp_usage(FILE *out)
+{
+    fprintf(out, "usage: hanipo fingerprint FILE\n"
+                 "  Print the TLS (JA3, JA4, JA3S) and SSH (HASSH, HASSHServer) fingerprints of\n"
+                 "  every TCP flow in FILE (pcap or pcapng; '-' reads standard input), one JSON\n"
+                 "  object per line, with the client's known name when the lists have it.\n");
+}
+
+int hp_cli_fingerprint(int argc, char **argv)
+{
+    char err[PCAP_ERRBUF_SIZE];
+    struct pcap_pkthdr *h;
+    const u_char *pkt;
+    pcap_t *p;
+    struct fp_ctx *c;
+    struct hp_buf out;
+    int rc;
+
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fp_usage(stdout);
+        return 0;
+    }
+    if (argc != 2) {
+        fp_usage(stderr);
+        return EX_USAGE;
+    }
+    if (!(p = pcap_open_offline(argv[1], err))) {
+        fprintf(stderr, "hanipo fingerprint: %s\n", err);
+        return 1;
+    }
+    if (!(c = calloc(1, sizeof(*c)))) {
+        pcap_close(p);
+        return 1;
+    }
+    c->linktype = pcap_datalink(p);
+    while ((rc = pcap_next_ex(p, &h, &pkt)) == 1)
+        fp_packet(c, pkt, h->caplen);
+    if (rc == PCAP_ERROR)
+        fprintf(stderr, "hanipo fingerprint: %s (output is what came before)\n", pcap_geterr(p));
+    pcap_close(p);
+
+    hp_buf_init(&out, 64 * 1024);
+    for (struct fp_flow *f = c->first, *next; f; f = next) {
+        next = f->onext;
+        fp_print(f, &out);
+        fp_flow_free(f);
+    }
+    hp_buf_free(&out);
+    free(c);
+    fflush(stdout);
+    return rc == PCAP_ERROR ? 1 : 0;
+}

@@ -1,0 +1,808 @@
+/*
+ * webclass.c - attack classification of HTTP requests by data-driven rules.
+ *
+ * The rules are data/http/classify.rules, embedded verbatim with the
+ * assembler's .incbin like src/shell/fsdata.c embeds the shell images, so the
+ * sensor needs no file at run time and the rules stay a readable text (the
+ * format is documented at the top of that file and in docs/http.md).  They
+ * are parsed and compiled once by hp_webclass_init(), before the sandbox,
+ * with PCRE2's JIT when available (the interpreter otherwise) and match,
+ * depth and heap limits so a hostile request cannot make a pattern run away.
+ *
+ * Classifying a request builds, once, the texts the rules look at: the view's
+ * fields plus three synthetic ones ("headers", "any", "request"), and for
+ * each text lazily a normalised variant in which ${IFS}, $IFS, ${IFS%??},
+ * $IFS$9-style empty positionals and tabs become spaces, backslash-newline
+ * disappears and %XX is undone once more (the view already undid it once or
+ * twice).  A condition holds when its pattern matches either variant, so
+ * "wget${IFS}http://x" and "wget%2520http://x" both match "wget\s+http".
+ * Every rule whose conditions all hold contributes; "cmd" lines of matching
+ * rules then pull the injected shell command text out (the highest-numbered
+ * capture group that took part, or the whole match) into out->commands for the lead's URL extractor and shell
+ * parser.  Nothing here executes or interprets a command.
+ *
+ * Every loop is bounded by the length of a view field (which the parser
+ * caps) or by a fixed constant, and every output is capped.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/reader.h"
+#include "intel/webclass.h"
+
+/* ---- the embedded rules ------------------------------------------------- */
+
+extern const char hp_wcrules[], hp_wcrules_end[];
+
+__asm__(
+    "  .pushsection .rodata\n"
+    "  .balign 16\n"
+    "  .globl hp_wcrules\n  .hidden hp_wcrules\n"
+    "  .globl hp_wcrules_end\n  .hidden hp_wcrules_end\n"
+    "hp_wcrules:\n"
+    "  .incbin \"data/http/classify.rules\"\n"
+    "hp_wcrules_end:\n"
+    "  .byte 0\n"
+    "  .popsection\n");
+
+/* ---- limits ------------------------------------------------------------- */
+
+#define WC_MATCH_LIMIT 200000     /* backtracking steps per pcre2_match */
+#define WC_DEPTH_LIMIT 2000       /* interpreter only */
+#define WC_HEAP_LIMIT  (8 * 1024) /* KiB, interpreter only */
+#define WC_JIT_STACK   (256 * 1024)
+#define WC_MAX_RULES   1024
+#define WC_MAX_CONDS   8          /* conditions per rule */
+#define WC_MAX_CMDS    8          /* cmd lines per rule */
+#define WC_MAX_RCLASS  4          /* classes per rule */
+#define WC_MAX_RCVE    8          /* CVEs per rule */
+#define WC_CMD_HITS    16         /* matches taken per cmd line */
+#define WC_LINE_MAX    4096
+
+/* The attack classes: a rule names one of these and the result points here,
+ * so out->classes are static strings comparable by pointer. */
+static const char *const wc_classes[] = {
+    "scanner", "recon", "brute-force", "path-traversal", "lfi", "rfi", "sqli",
+    "command-injection", "rce", "webshell", "deserialization", "jndi", "crypto-rpc",
+    "xss", "ssrf", "info-leak",
+};
+#define WC_NCLASSES (sizeof(wc_classes) / sizeof(wc_classes[0]))
+
+static const char *const wc_owasp[] = { "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "I9", "I10" };
+
+/* Fields a condition can look at.  The synthetic ones (WF_HEADERS, WF_ANY,
+ * WF_REQUEST) are built per request from the view. */
+enum wc_field {
+    WF_METHOD, WF_TARGET, WF_PATH, WF_QUERY, WF_DPATH, WF_DQUERY, WF_BODY, WF_DBODY,
+    WF_PORT, WF_HEADERS, WF_ANY, WF_REQUEST, WF_NFIXED, /* one text each */
+    WF_HEADER = WF_NFIXED,                               /* header NAME: each such header */
+};
+
+static const char *const wc_field_names[WF_NFIXED] = {
+    "method", "target", "path", "query", "dpath", "dquery", "body", "dbody",
+    "port", "headers", "any", "request",
+};
+
+struct wc_cond {
+    enum wc_field field;
+    char *hname;              /* WF_HEADER: the header name */
+    bool neg;                 /* "not": holds when the pattern matches nowhere */
+    bool jit;                 /* JIT-compiled: pcre2_jit_match, less per-call overhead */
+    pcre2_code *re;
+};
+
+struct wc_rule {
+    char *id;
+    char *name;
+    const char *classes[WC_MAX_RCLASS];
+    size_t nclasses;
+    char *cves[WC_MAX_RCVE];
+    size_t ncves;
+    const char *owasp;
+    struct wc_cond conds[WC_MAX_CONDS];
+    size_t nconds;
+    struct wc_cond cmds[WC_MAX_CMDS];
+    size_t ncmds;
+    bool fallback;            /* cmd lines only when no other rule found a command */
+};
+
+static struct {
+    struct wc_rule *rules;
+    size_t nrules;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jstack;
+    pcre2_match_data *md;
+    bool ready;
+} wc;
+
+/* ---- rule parsing ------------------------------------------------------- */
+
+struct wc_parse {
+    size_t line;
+    char *err;
+    size_t errlen;
+};
+
+static void wc_perr(const struct wc_parse *ps, const char *msg, const char *arg)
+{
+    if (ps->err && ps->errlen)
+        snprintf(ps->err, ps->errlen, "classify.rules:%zu: %s%s%s", ps->line, msg,
+                 arg ? ": " : "", arg ? arg : "");
+}
+
+static void wc_cond_free(struct wc_cond *c)
+{
+    pcre2_code_free(c->re);
+    free(c->hname);
+    memset(c, 0, sizeof(*c));
+}
+
+static void wc_rule_free(struct wc_rule *r)
+{
+    free(r->id);
+    free(r->name);
+    for (size_t i = 0; i < r->ncves; i++)
+        free(r->cves[i]);
+    for (size_t i = 0; i < r->nconds; i++)
+        wc_cond_free(&r->conds[i]);
+    for (size_t i = 0; i < r->ncmds; i++)
+        wc_cond_free(&r->cmds[i]);
+    memset(r, 0, sizeof(*r));
+}
+
+static void wc_free_all(void)
+{
+    for (size_t i = 0; i < wc.nrules; i++)
+        wc_rule_free(&wc.rules[i]);
+    free(wc.rules);
+    pcre2_match_data_free(wc.md);
+    pcre2_jit_stack_free(wc.jstack);
+    pcre2_match_context_free(wc.mctx);
+    memset(&wc, 0, sizeof(wc));
+}
+
+/* Next blank-separated word of s (advanced past it); NULL at end of line. */
+static char *wc_word(char **s)
+{
+    char *p = *s;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (!*p)
+        return NULL;
+    char *w = p;
+    while (*p && *p != ' ' && *p != '\t')
+        p++;
+    if (*p)
+        *p++ = '\0';
+    *s = p;
+    return w;
+}
+
+static char *wc_rest(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+static const char *wc_class_lookup(const char *name)
+{
+    for (size_t i = 0; i < WC_NCLASSES; i++)
+        if (strcmp(wc_classes[i], name) == 0)
+            return wc_classes[i];
+    return NULL;
+}
+
+static bool wc_valid_cve(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 13 || n > 20 || strncmp(s, "CVE-", 4) != 0)
+        return false;
+    for (size_t i = 4; i < n; i++)
+        if (!(isdigit((unsigned char)s[i]) || (i == 8 && s[i] == '-')))
+            return false;
+    return s[8] == '-';
+}
+
+/* Compile "FIELD PATTERN" or "header NAME PATTERN" into c.  Patterns are
+ * caseless unless they say (?-i); they see raw bytes (no UTF checking). */
+static int wc_cond_parse(struct wc_cond *c, char *s, bool neg, const struct wc_parse *ps)
+{
+    memset(c, 0, sizeof(*c));
+    c->neg = neg;
+    char *f = wc_word(&s);
+    if (!f)
+        return wc_perr(ps, "missing field", NULL), -1;
+    if (strcmp(f, "header") == 0) {
+        char *h = wc_word(&s);
+        if (!h)
+            return wc_perr(ps, "missing header name", NULL), -1;
+        c->field = WF_HEADER;
+        if (!(c->hname = strdup(h)))
+            return wc_perr(ps, "out of memory", NULL), -1;
+    } else {
+        size_t i;
+        for (i = 0; i < WF_NFIXED; i++)
+            if (strcmp(f, wc_field_names[i]) == 0)
+                break;
+        if (i == WF_NFIXED)
+            return wc_perr(ps, "unknown field", f), -1;
+        c->field = (enum wc_field)i;
+    }
+    char *pat = wc_rest(s);
+    if (!*pat)
+        return wc_perr(ps, "missing pattern", NULL), -1;
+    int ec;
+    PCRE2_SIZE eoff;
+    c->re = pcre2_compile((PCRE2_SPTR)pat, strlen(pat), PCRE2_CASELESS, &ec, &eoff, NULL);
+    if (!c->re) {
+        char msg[200];
+        PCRE2_UCHAR pm[160];
+        if (pcre2_get_error_message(ec, pm, sizeof(pm)) < 0)
+            snprintf((char *)pm, sizeof(pm), "error %d", ec);
+        snprintf(msg, sizeof(msg), "%s at offset %zu", (const char *)pm, (size_t)eoff);
+        return wc_perr(ps, "bad pattern", msg), -1;
+    }
+    /* JIT failure (no executable memory) is not an error: the interpreter runs it. */
+    c->jit = pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE) == 0;
+    return 0;
+}
+
+static int wc_rule_check(const struct wc_rule *r, const struct wc_parse *ps)
+{
+    if (!r->nconds)
+        return wc_perr(ps, "rule without match condition", r->id), -1;
+    if (!r->nclasses)
+        return wc_perr(ps, "rule without class", r->id), -1;
+    for (size_t i = 0; i < r->nconds; i++)
+        if (!r->conds[i].neg)
+            return 0;
+    return wc_perr(ps, "rule with only 'not' conditions", r->id), -1;
+}
+
+/* One keyword line of the current rule r. */
+static int wc_line(struct wc_rule *r, char *kw, char *s, const struct wc_parse *ps)
+{
+    char *w;
+    if (strcmp(kw, "class") == 0) {
+        while ((w = wc_word(&s))) {
+            const char *c = wc_class_lookup(w);
+            if (!c)
+                return wc_perr(ps, "unknown class", w), -1;
+            if (r->nclasses == WC_MAX_RCLASS)
+                return wc_perr(ps, "too many classes", NULL), -1;
+            r->classes[r->nclasses++] = c;
+        }
+    } else if (strcmp(kw, "cve") == 0) {
+        while ((w = wc_word(&s))) {
+            if (!wc_valid_cve(w))
+                return wc_perr(ps, "bad CVE id", w), -1;
+            if (r->ncves == WC_MAX_RCVE)
+                return wc_perr(ps, "too many CVEs", NULL), -1;
+            if (!(r->cves[r->ncves++] = strdup(w)))
+                return wc_perr(ps, "out of memory", NULL), -1;
+        }
+    } else if (strcmp(kw, "owasp_iot") == 0 || strcmp(kw, "owasp") == 0) {
+        w = wc_word(&s);
+        for (size_t i = 0; w && i < sizeof(wc_owasp) / sizeof(wc_owasp[0]); i++)
+            if (strcmp(w, wc_owasp[i]) == 0)
+                r->owasp = wc_owasp[i];
+        if (!r->owasp)
+            return wc_perr(ps, "owasp_iot must be I1..I10", w), -1;
+    } else if (strcmp(kw, "name") == 0) {
+        free(r->name);
+        if (!(r->name = strdup(wc_rest(s))))
+            return wc_perr(ps, "out of memory", NULL), -1;
+    } else if (strcmp(kw, "match") == 0 || strcmp(kw, "not") == 0) {
+        if (r->nconds == WC_MAX_CONDS)
+            return wc_perr(ps, "too many conditions", NULL), -1;
+        if (wc_cond_parse(&r->conds[r->nconds], s, kw[0] == 'n', ps) < 0)
+            return -1;
+        r->nconds++;
+    } else if (strcmp(kw, "fallback") == 0) {
+        r->fallback = true;
+    } else if (strcmp(kw, "cmd") == 0) {
+        if (r->ncmds == WC_MAX_CMDS)
+            return wc_perr(ps, "too many cmd lines", NULL), -1;
+        if (wc_cond_parse(&r->cmds[r->ncmds], s, false, ps) < 0)
+            return -1;
+        r->ncmds++;
+    } else {
+        return wc_perr(ps, "unknown keyword", kw), -1;
+    }
+    return 0;
+}
+
+static bool wc_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (!n || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)id[i]) && !strchr("-_.", id[i]))
+            return false;
+    return true;
+}
+
+static int wc_new_rule(char *s, const struct wc_parse *ps)
+{
+    char *id = wc_word(&s);
+    if (!id || !wc_id_ok(id))
+        return wc_perr(ps, "bad rule id", id), -1;
+    for (size_t i = 0; i < wc.nrules; i++)
+        if (strcmp(wc.rules[i].id, id) == 0)
+            return wc_perr(ps, "duplicate rule id", id), -1;
+    if (wc.nrules == WC_MAX_RULES)
+        return wc_perr(ps, "too many rules", NULL), -1;
+    struct wc_rule *r = &wc.rules[wc.nrules];
+    memset(r, 0, sizeof(*r));
+    if (!(r->id = strdup(id)))
+        return wc_perr(ps, "out of memory", NULL), -1;
+    wc.nrules++;
+    return 0;
+}
+
+static int wc_parse_text(const char *text, size_t len, char *err, size_t errlen)
+{
+    struct wc_parse ps = { .line = 0, .err = err, .errlen = errlen };
+    struct hp_rd rd;
+    char buf[WC_LINE_MAX];
+    hp_rd_init(&rd, text, len);
+    while (hp_rd_left(&rd) > 0) {
+        const uint8_t *l;
+        size_t ln;
+        ps.line++;
+        if (!hp_rd_line(&rd, WC_LINE_MAX, &l, &ln)) {
+            /* last line without '\n', or a line too long */
+            ln = hp_rd_left(&rd);
+            if (ln >= WC_LINE_MAX)
+                return wc_perr(&ps, "line too long", NULL), -1;
+            l = hp_rd_bytes(&rd, ln);
+        }
+        if (ln >= sizeof(buf) || memchr(l, '\0', ln))
+            return wc_perr(&ps, "line too long or has a NUL", NULL), -1;
+        memcpy(buf, l, ln);
+        while (ln && (buf[ln - 1] == ' ' || buf[ln - 1] == '\t' || buf[ln - 1] == '\r'))
+            ln--;
+        buf[ln] = '\0';
+        char *s = buf, *kw = wc_word(&s);
+        if (!kw || kw[0] == '#')
+            continue;
+        if (strcmp(kw, "rule") == 0) {
+            if (wc.nrules && wc_rule_check(&wc.rules[wc.nrules - 1], &ps) < 0)
+                return -1;
+            if (wc_new_rule(s, &ps) < 0)
+                return -1;
+            continue;
+        }
+        if (!wc.nrules)
+            return wc_perr(&ps, "keyword before the first rule", kw), -1;
+        if (wc_line(&wc.rules[wc.nrules - 1], kw, s, &ps) < 0)
+            return -1;
+    }
+    if (wc.nrules && wc_rule_check(&wc.rules[wc.nrules - 1], &ps) < 0)
+        return -1;
+    return 0;
+}
+
+int hp_webclass_init_text(const char *text, size_t len, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    hp_webclass_shutdown();
+    wc.rules = calloc(WC_MAX_RULES, sizeof(*wc.rules));
+    wc.mctx = pcre2_match_context_create(NULL);
+    wc.md = pcre2_match_data_create(10, NULL);
+    if (!wc.rules || !wc.mctx || !wc.md) {
+        wc_free_all();
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    pcre2_set_match_limit(wc.mctx, WC_MATCH_LIMIT);
+    pcre2_set_depth_limit(wc.mctx, WC_DEPTH_LIMIT);
+    pcre2_set_heap_limit(wc.mctx, WC_HEAP_LIMIT);
+    /* A heap JIT stack: the classifier may run on a fiber's small stack. */
+    wc.jstack = pcre2_jit_stack_create(32 * 1024, WC_JIT_STACK, NULL);
+    if (wc.jstack)
+        pcre2_jit_stack_assign(wc.mctx, NULL, wc.jstack);
+    if (wc_parse_text(text, len, err, errlen) < 0) {
+        wc_free_all();
+        return -1;
+    }
+    wc.ready = true;
+    return 0;
+}
+
+int hp_webclass_init(char *err, size_t errlen)
+{
+    if (wc.ready)
+        return 0;
+    return hp_webclass_init_text(hp_wcrules, (size_t)(hp_wcrules_end - hp_wcrules), err, errlen);
+}
+
+size_t hp_webclass_nrules(void)
+{
+    return wc.ready ? wc.nrules : 0;
+}
+
+void hp_webclass_shutdown(void)
+{
+    wc_free_all();
+}
+
+/* ---- classification ----------------------------------------------------- */
+
+/* One text a rule can look at, with its normalised variant made on demand. */
+struct wc_text {
+    const uint8_t *p;
+    size_t n;
+    uint8_t *np;              /* arena space of n bytes for the variant */
+    size_t nn;
+    bool normed;              /* np/nn computed */
+    bool differs;             /* the variant is not the same bytes */
+};
+
+struct wc_ctx {
+    const struct hp_http_view *v;
+    struct wc_text f[WF_NFIXED];
+    struct wc_text *hdr;      /* one per header value */
+    size_t nhdr;
+    uint8_t *arena;
+    size_t used, cap;
+    char port[8];
+};
+
+static int wc_hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (uint8_t)(c | 0x20);
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+static bool wc_at(const uint8_t *p, size_t n, size_t i, const char *lit)
+{
+    size_t l = strlen(lit);
+    return n - i >= l && memcmp(p + i, lit, l) == 0;
+}
+
+/* The normalised variant: out has room for n bytes (it never grows). */
+static size_t wc_normalize(const uint8_t *p, size_t n, uint8_t *out)
+{
+    size_t o = 0, i = 0;
+    bool after_ifs = false;
+    while (i < n) {
+        size_t skip = 0;
+        if (p[i] != '$' && p[i] != '\\' && p[i] != '%' && p[i] != '\t') {
+            out[o++] = p[i++];      /* the common byte: nothing to undo */
+            after_ifs = false;
+            continue;
+        }
+        if (p[i] == '$')
+            skip = wc_at(p, n, i, "${IFS%??}") ? 9 : wc_at(p, n, i, "${IFS}") ? 6 : wc_at(p, n, i, "$IFS") ? 4 : 0;
+        if (skip) {
+            out[o++] = ' ';
+            i += skip;
+            after_ifs = true;
+            continue;
+        }
+        /* "$IFS$9": the empty positional only separates IFS from the next word */
+        if (after_ifs && p[i] == '$' && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '9') {
+            i += 2;
+            continue;
+        }
+        after_ifs = false;
+        if (p[i] == '\\' && i + 1 < n && p[i + 1] == '\n') {
+            i += 2;
+        } else if (p[i] == '\\' && i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') {
+            i += 3;
+        } else if (p[i] == '%' && i + 2 < n && wc_hexval(p[i + 1]) >= 0 && wc_hexval(p[i + 2]) >= 0) {
+            out[o++] = (uint8_t)(wc_hexval(p[i + 1]) * 16 + wc_hexval(p[i + 2]));
+            i += 3;
+        } else {
+            out[o++] = p[i] == '\t' ? ' ' : p[i];
+            i++;
+        }
+    }
+    return o;
+}
+
+static void wc_text_norm(struct wc_text *t)
+{
+    if (t->normed)
+        return;
+    t->normed = true;
+    if (!t->np || !t->n)
+        return;
+    t->nn = wc_normalize(t->p, t->n, t->np);
+    t->differs = t->nn != t->n || memcmp(t->np, t->p, t->n) != 0;
+}
+
+static uint8_t *wc_alloc(struct wc_ctx *c, size_t n)
+{
+    if (c->cap - c->used < n)
+        return NULL;
+    uint8_t *p = c->arena + c->used;
+    c->used += n;
+    return p;
+}
+
+static void wc_put(uint8_t *dst, size_t *o, const void *src, size_t n)
+{
+    if (n)
+        memcpy(dst + *o, src, n);
+    *o += n;
+}
+
+static void wc_text_set(struct wc_ctx *c, struct wc_text *t, const void *p, size_t n)
+{
+    t->p = n ? p : (const uint8_t *)"";
+    t->n = n;
+    t->np = wc_alloc(c, n);
+}
+
+/* Lay out the synthetic texts; returns false when out of memory. */
+static bool wc_ctx_build(struct wc_ctx *c, const struct hp_http_view *v)
+{
+    size_t hl = 0, vals = 0;
+    for (size_t i = 0; i < v->nheaders; i++) {
+        hl += v->headers[i].name.n + v->headers[i].value.n + 3;
+        vals += v->headers[i].value.n;
+    }
+    size_t fixed = v->method.n + v->target.n + v->path.n + v->query.n + v->dpath.n + v->dquery.n +
+                   v->body.n + v->dbody.n + sizeof(c->port);
+    size_t any = v->dpath.n + v->dquery.n + v->dbody.n + 3 + hl;
+    size_t req = v->method.n + v->dpath.n + v->dquery.n + v->version.n + 6 + hl + v->dbody.n;
+    /* every text once, then room for each one's variant */
+    c->cap = 2 * (fixed + vals + hl + any + req) + 64;
+    c->arena = malloc(c->cap);
+    c->hdr = calloc(v->nheaders ? v->nheaders : 1, sizeof(*c->hdr));
+    if (!c->arena || !c->hdr)
+        return false;
+    c->nhdr = v->nheaders;
+
+    char *pp = c->port + sizeof(c->port) - 1;   /* decimal, right to left */
+    unsigned port = v->local_port;
+    *pp = '\0';
+    do {
+        *--pp = (char)('0' + port % 10);
+        port /= 10;
+    } while (port);
+    memmove(c->port, pp, strlen(pp) + 1);
+    const struct hp_bytes *src[] = { &v->method, &v->target, &v->path, &v->query,
+                                     &v->dpath, &v->dquery, &v->body, &v->dbody };
+    for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++)
+        wc_text_set(c, &c->f[i], src[i]->p, src[i]->n);
+    wc_text_set(c, &c->f[WF_PORT], c->port, strlen(c->port));
+    for (size_t i = 0; i < v->nheaders; i++)
+        wc_text_set(c, &c->hdr[i], v->headers[i].value.p, v->headers[i].value.n);
+
+    size_t o = 0;
+    uint8_t *h = wc_alloc(c, hl);
+    for (size_t i = 0; i < v->nheaders; i++) {
+        wc_put(h, &o, v->headers[i].name.p, v->headers[i].name.n);
+        wc_put(h, &o, ": ", 2);
+        wc_put(h, &o, v->headers[i].value.p, v->headers[i].value.n);
+        wc_put(h, &o, "\n", 1);
+    }
+    wc_text_set(c, &c->f[WF_HEADERS], h, o);
+
+    uint8_t *a = wc_alloc(c, any);
+    o = 0;
+    wc_put(a, &o, v->dpath.p, v->dpath.n);
+    wc_put(a, &o, "\n", 1);
+    wc_put(a, &o, v->dquery.p, v->dquery.n);
+    wc_put(a, &o, "\n", 1);
+    wc_put(a, &o, v->dbody.p, v->dbody.n);
+    wc_put(a, &o, "\n", 1);
+    wc_put(a, &o, h, hl);
+    wc_text_set(c, &c->f[WF_ANY], a, o);
+
+    uint8_t *r = wc_alloc(c, req);
+    o = 0;
+    wc_put(r, &o, v->method.p, v->method.n);
+    wc_put(r, &o, " ", 1);
+    wc_put(r, &o, v->dpath.p, v->dpath.n);
+    if (v->query.n || v->dquery.n) {
+        wc_put(r, &o, "?", 1);
+        wc_put(r, &o, v->dquery.p, v->dquery.n);
+    }
+    wc_put(r, &o, " ", 1);
+    wc_put(r, &o, v->version.p, v->version.n);
+    wc_put(r, &o, "\n", 1);
+    wc_put(r, &o, h, hl);
+    wc_put(r, &o, "\n", 1);
+    wc_put(r, &o, v->dbody.p, v->dbody.n);
+    wc_text_set(c, &c->f[WF_REQUEST], r, o);
+    return true;
+}
+
+static bool wc_re(const struct wc_cond *cd, const uint8_t *p, size_t n)
+{
+    if (cd->jit)
+        return pcre2_jit_match(cd->re, (PCRE2_SPTR)p, n, 0, 0, wc.md, wc.mctx) >= 0;
+    return pcre2_match(cd->re, (PCRE2_SPTR)p, n, 0, 0, wc.md, wc.mctx) >= 0;
+}
+
+static bool wc_text_match(struct wc_text *t, const struct wc_cond *cd)
+{
+    if (wc_re(cd, t->p, t->n))
+        return true;
+    wc_text_norm(t);
+    return t->differs && wc_re(cd, t->np, t->nn);
+}
+
+static bool wc_hname_is(const struct hp_http_hdr *h, const char *name)
+{
+    size_t n = strlen(name);
+    return h->name.n == n && strncasecmp((const char *)h->name.p, name, n) == 0;
+}
+
+static bool wc_cond_holds(struct wc_ctx *c, const struct wc_cond *cd)
+{
+    bool hit = false;
+    if (cd->field == WF_HEADER) {
+        for (size_t i = 0; i < c->nhdr && !hit; i++)
+            if (wc_hname_is(&c->v->headers[i], cd->hname))
+                hit = wc_text_match(&c->hdr[i], cd);
+    } else {
+        hit = wc_text_match(&c->f[cd->field], cd);
+    }
+    return cd->neg ? !hit : hit;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+static void wc_add_ptr(const char **arr, size_t *n, const char *s)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (arr[i] == s || strcmp(arr[i], s) == 0)
+            return;
+    if (*n < HP_WEBCLASS_MAX)
+        arr[(*n)++] = s;
+}
+
+/* Append one command line (trimmed; control bytes as spaces), unless it is
+ * already there; truncated to what is left of out->commands. */
+static void wc_add_cmd(struct hp_webclass *out, const uint8_t *p, size_t n)
+{
+    while (n && isspace(*p))
+        p++, n--;
+    while (n && isspace(p[n - 1]))
+        n--;
+    if (!n)
+        return;
+    char line[sizeof(out->commands)];
+    size_t ln = 0;
+    for (size_t i = 0; i < n && ln < sizeof(line) - 1; i++)
+        line[ln++] = (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n') || p[i] == 0x7f ? ' ' : (char)p[i];
+    line[ln] = '\0';
+    /* dedup against the lines already there */
+    const char *s = out->commands, *end = out->commands + out->commands_len;
+    while (s < end) {
+        const char *e = memchr(s, '\n', (size_t)(end - s));
+        size_t sl = e ? (size_t)(e - s) : (size_t)(end - s);
+        if (sl == ln && memcmp(s, line, ln) == 0)
+            return;
+        s += sl + 1;
+    }
+    size_t room = sizeof(out->commands) - 1 - out->commands_len;
+    if (out->commands_len) {
+        if (room < 2)
+            return;
+        out->commands[out->commands_len++] = '\n';
+        room--;
+    }
+    if (ln > room)
+        ln = room;
+    memcpy(out->commands + out->commands_len, line, ln);
+    out->commands_len += ln;
+    out->commands[out->commands_len] = '\0';
+}
+
+/* Every match of a cmd pattern in one text: the highest-numbered capture
+ * group that took part (so "(['"])(.*?)\1" yields the quoted text), else the
+ * whole match.  Returns the number of hits. */
+static size_t wc_extract_in(const pcre2_code *re, const uint8_t *p, size_t n, struct hp_webclass *out)
+{
+    size_t start = 0, hits = 0;
+    while (hits < WC_CMD_HITS && start <= n) {
+        int rc = pcre2_match(re, (PCRE2_SPTR)p, n, start, 0, wc.md, wc.mctx);
+        if (rc < 0)
+            break;
+        const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(wc.md);
+        size_t g = rc > 0 ? (size_t)rc - 1 : 0;
+        while (g > 0 && ov[2 * g] == PCRE2_UNSET)
+            g--;
+        if (ov[2 * g] <= ov[2 * g + 1] && ov[2 * g + 1] <= n)
+            wc_add_cmd(out, p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+        hits++;
+        if (ov[1] > n || ov[1] < start)
+            break;
+        start = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
+    }
+    return hits;
+}
+
+/* The normalised variant first (that is what a shell would run); the decoded
+ * text when the variant has nothing. */
+static void wc_extract_text(struct wc_text *t, const pcre2_code *re, struct hp_webclass *out)
+{
+    wc_text_norm(t);
+    if (t->differs && wc_extract_in(re, t->np, t->nn, out))
+        return;
+    wc_extract_in(re, t->p, t->n, out);
+}
+
+static void wc_extract(struct wc_ctx *c, const struct wc_cond *cd, struct hp_webclass *out)
+{
+    if (cd->field != WF_HEADER) {
+        wc_extract_text(&c->f[cd->field], cd->re, out);
+        return;
+    }
+    for (size_t i = 0; i < c->nhdr; i++)
+        if (wc_hname_is(&c->v->headers[i], cd->hname))
+            wc_extract_text(&c->hdr[i], cd->re, out);
+}
+
+static void wc_apply(struct wc_ctx *c, const struct wc_rule *r, struct hp_webclass *out)
+{
+    for (size_t i = 0; i < r->nclasses; i++)
+        wc_add_ptr(out->classes, &out->nclasses, r->classes[i]);
+    for (size_t i = 0; i < r->ncves; i++)
+        wc_add_ptr(out->cves, &out->ncves, r->cves[i]);
+    if (!out->owasp_iot && r->owasp)
+        out->owasp_iot = r->owasp;
+    if (out->nrules < HP_WEBCLASS_MAX)
+        out->rules[out->nrules++] = r->id;
+    if (r->fallback)
+        return;
+    for (size_t i = 0; i < r->ncmds; i++)
+        wc_extract(c, &r->cmds[i], out);
+}
+
+/* The generic extractors ("fallback" rules) are cruder than the exploit-
+ * specific ones; they run only when those found nothing, so one injection
+ * is not reported twice in slightly different cuts. */
+static void wc_fallback(struct wc_ctx *c, const bool *matched, struct hp_webclass *out)
+{
+    if (out->commands_len)
+        return;
+    for (size_t i = 0; i < wc.nrules; i++)
+        if (matched[i] && wc.rules[i].fallback)
+            for (size_t k = 0; k < wc.rules[i].ncmds; k++)
+                wc_extract(c, &wc.rules[i].cmds[k], out);
+}
+
+void hp_webclass_classify(const struct hp_http_view *v, struct hp_webclass *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!wc.ready || !v)
+        return;
+    struct wc_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.v = v;
+    bool matched[WC_MAX_RULES];
+    if (wc_ctx_build(&c, v)) {
+        for (size_t i = 0; i < wc.nrules; i++) {
+            const struct wc_rule *r = &wc.rules[i];
+            size_t k = 0;
+            while (k < r->nconds && wc_cond_holds(&c, &r->conds[k]))
+                k++;
+            matched[i] = k == r->nconds;
+            if (matched[i])
+                wc_apply(&c, r, out);
+        }
+        wc_fallback(&c, matched, out);
+    }
+    free(c.arena);
+    free(c.hdr);
+}

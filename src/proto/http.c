@@ -1,0 +1,767 @@
+/*
+ * http.c - protocol module "http": the web honeypot engine on any port.
+ *
+ * Per connection:
+ *
+ *   bytes --(TLS? hp_tls_sniff)--> tlsterm.c (OpenSSL, memory BIOs) --> plain
+ *   plain --> http_parse.c (one request at a time, pipelining, chunked)
+ *         --> view (intel/httpview.h: raw and decoded forms)
+ *         --> webclass.c (attack classes, CVEs, injected commands)
+ *         --> http_rules.c (the response: first matching rule)
+ *         --> response (through TLS when there is TLS), http.request event,
+ *             URLs of the request and of its injected commands to the capture
+ *             pipeline, Basic credentials and login forms as http.credentials
+ *
+ * Before the TLS handshake the raw ClientHello is fingerprinted (JA3, JA4,
+ * SNI, ALPN: tls.client_hello) and our own ServerHello too (JA3S:
+ * tls.server_hello).  A connection arrives here either from a service with
+ * protocol = http, or from the trap (hp_conn_handover) with that service's
+ * configuration - the engine's defaults apply then.
+ *
+ * Bounds: request heads 64 KiB (http_parse.h), bodies kept up to max_body
+ * (1 MiB; the rest is read and dropped), requests per connection
+ * (keepalive_requests, 100), plaintext buffered under TLS 1 MiB.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "buf.h"
+#include "capture/capture.h"
+#include "capture/store.h"
+#include "config.h"
+#include "conn.h"
+#include "event.h"
+#include "http.h"
+#include "http_parse.h"
+#include "http_rules.h"
+#include "intel/tlsfp.h"
+#include "intel/webclass.h"
+#include "intel/fpnames.h"
+#include "log.h"
+#include "proto.h"
+#include "tlsterm.h"
+#include "util.h"
+
+#define HTTP_RAW_MAX       (64 * 1024)     /* raw request bytes in an event */
+#define HTTP_PREVIEW_MAX   1024            /* body preview in an event */
+#define HTTP_PLAIN_MAX     (1024 * 1024)   /* decrypted input waiting to be parsed */
+#define HTTP_SCAN_MAX      (256 * 1024)    /* request text handed to the URL extractor */
+
+struct http_conf {
+    char *server;                  /* Server header; "" for none */
+    struct hp_webrules *rules;     /* NULL: the built-in rules */
+    uint64_t max_body;
+    uint64_t keepalive_requests;
+    bool tls_auto;                 /* sniff each connection for a ClientHello */
+};
+
+struct http_conn {
+    struct hp_http_parser *parser;
+    struct hp_tlsterm *tls;        /* non-NULL once the connection is TLS */
+    struct hp_buf plain;           /* decrypted bytes not yet parsed */
+    bool sniffed;
+    bool hello_seen;               /* tls.client_hello emitted */
+    bool server_hello_seen;
+    bool closing;
+    unsigned nreq;
+};
+
+static struct {
+    bool started;
+    struct hp_webrules *builtin;
+    struct http_conf defaults;
+} E;
+
+/* ---- configuration -------------------------------------------------------------- */
+
+static void conf_defaults(struct http_conf *hc)
+{
+    hc->server = hp_xstrdup("nginx/1.22.1");
+    hc->max_body = 1024 * 1024;
+    hc->keepalive_requests = 100;
+    hc->tls_auto = true;
+}
+
+static int http_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
+{
+    struct http_conf *hc = hp_xcalloc(1, sizeof(*hc));
+    conf_defaults(hc);
+    svc->proto_conf = hc;
+    for (const struct hp_kv *kv = svc->opts; kv; kv = kv->next) {
+        int bad = 0, b;
+        if (strcmp(kv->key, "server") == 0) {
+            free(hc->server);
+            hc->server = hp_xstrdup(kv->value);
+        } else if (strcmp(kv->key, "max_body") == 0) {
+            bad = hp_parse_size(kv->value, &hc->max_body) || hc->max_body > (64u << 20);
+        } else if (strcmp(kv->key, "keepalive_requests") == 0) {
+            bad = hp_parse_u64(kv->value, 1, 100000, &hc->keepalive_requests);
+        } else if (strcmp(kv->key, "tls") == 0) {
+            bad = hp_parse_bool(kv->value, &b);
+            hc->tls_auto = !bad && b;
+        } else if (strcmp(kv->key, "rules") == 0 || strcmp(kv->key, "wowhoneypot_rules") == 0) {
+            /* loaded at start(): files are read before the sandbox, not at configure time */
+        } else {
+            snprintf(err, errlen, "%d: unknown key '%s' in [service %s] (protocol http)", kv->line, kv->key,
+                     svc->name);
+            return -1;
+        }
+        if (bad) {
+            snprintf(err, errlen, "%d: [service %s]: bad value for %s: '%s'", kv->line, svc->name, kv->key,
+                     kv->value);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void http_unconfigure(struct hp_service_cfg *svc)
+{
+    struct http_conf *hc = svc->proto_conf;
+    if (hc) {
+        free(hc->server);
+        hp_webrules_free(hc->rules);
+    }
+    free(hc);
+    svc->proto_conf = NULL;
+}
+
+int hp_http_engine_start(const struct hp_config *cfg, char *err, size_t errlen)
+{
+    if (E.started)
+        return 0;
+    conf_defaults(&E.defaults);
+    E.builtin = hp_webrules_builtin(err, errlen);
+    if (!E.builtin || hp_webclass_init(err, errlen) != 0 || hp_tlsterm_init(cfg->data_dir, err, errlen) != 0)
+        return -1;
+    E.started = true;
+    return 0;
+}
+
+/* A service's own rule file (rules = PATH) and WOWHoneypot rules (wowhoneypot_rules = XML [DIR]). */
+static int http_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
+{
+    struct http_conf *hc = svc->proto_conf;
+    if (hp_http_engine_start(cfg, err, errlen) != 0)
+        return -1;
+    const struct hp_kv *r = hp_kv_find(svc->opts, "rules");
+    const struct hp_kv *w = hp_kv_find(svc->opts, "wowhoneypot_rules");
+    if (r) {
+        hc->rules = hp_webrules_load_file(r->value, NULL, err, errlen);
+        if (!hc->rules)
+            return -1;
+    }
+    if (w) {
+        char xml[1024], dir[1024] = "";
+        if (sscanf(w->value, "%1023s %1023s", xml, dir) < 1) {
+            snprintf(err, errlen, "wowhoneypot_rules: expected FILE.xml [MRRDATA_DIR]");
+            return -1;
+        }
+        if (!hc->rules && !(hc->rules = hp_webrules_load_text("", 0, "wowhoneypot", NULL, err, errlen)))
+            return -1;
+        if (hp_webrules_add_wow(hc->rules, xml, dir[0] ? dir : NULL, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void http_stop(struct hp_service_cfg *svc)
+{
+    (void)svc;
+}
+
+static const struct http_conf *conf_of(const struct hp_conn *c)
+{
+    const struct hp_service_cfg *cfg = hp_conn_service_cfg(c);
+    if (c->svc && cfg->proto == &hp_proto_http && cfg->proto_conf)
+        return cfg->proto_conf;
+    return &E.defaults;            /* handed over by the trap */
+}
+
+
+/* ---- output ------------------------------------------------------------------------ */
+
+/* Bytes to the client, through TLS when the connection has it. */
+static void out_send(struct hp_conn *c, const void *data, size_t len)
+{
+    struct http_conn *h = c->pstate;
+    if (!h->tls) {
+        hp_conn_send(c, data, len);
+        return;
+    }
+    struct hp_buf wire;
+    hp_buf_init(&wire, len + 64 * 1024);
+    hp_tlsterm_write(h->tls, data, len, &wire);
+    if (wire.len)
+        hp_conn_send(c, wire.data, wire.len);
+    hp_buf_free(&wire);
+}
+
+static void finish(struct hp_conn *c, const char *reason)
+{
+    struct http_conn *h = c->pstate;
+    h->closing = true;
+    if (h->tls) {
+        struct hp_buf wire;
+        hp_buf_init(&wire, 4096);
+        hp_tlsterm_close(h->tls, &wire);
+        if (wire.len)
+            hp_conn_send(c, wire.data, wire.len);
+        hp_buf_free(&wire);
+    }
+    hp_conn_close(c, reason);
+}
+
+/* ---- events ------------------------------------------------------------------------ */
+
+static void ev_bytes(struct hp_ev *ev, const char *key, struct hp_bytes b)
+{
+    hp_ev_bytes(ev, key, b.p, b.n);
+}
+
+/* Headers in order, duplicates kept: [{"name":..,"value":..}, ...]. */
+static void put_headers(struct hp_ev *ev, const struct hp_http_view *v)
+{
+    hp_ev_arr_begin(ev, "headers");
+    for (size_t i = 0; i < v->nheaders; i++) {
+        hp_ev_obj_begin(ev, NULL);
+        ev_bytes(ev, "name", v->headers[i].name);
+        ev_bytes(ev, "value", v->headers[i].value);
+        hp_ev_obj_end(ev);
+    }
+    hp_ev_arr_end(ev);
+}
+
+static void put_header_value(struct hp_ev *ev, const struct hp_http_view *v, const char *name, const char *key)
+{
+    const struct hp_http_hdr *h = hp_http_view_header(v, name);
+    if (h)
+        ev_bytes(ev, key, h->value);
+}
+
+static void put_strings(struct hp_ev *ev, const char *key, const char *const *list, size_t n)
+{
+    hp_ev_arr_begin(ev, key);
+    for (size_t i = 0; i < n; i++)
+        hp_ev_elem_str(ev, list[i]);
+    hp_ev_arr_end(ev);
+}
+
+struct reqinfo {                   /* what one request came to */
+    const struct hp_http_req *req;
+    const struct hp_http_view *v;
+    const struct hp_webclass *wc;
+    const struct hp_webresp *resp;
+    int status;
+    const uint8_t *raw;
+    size_t raw_len;
+};
+
+static void emit_request(struct hp_conn *c, const struct reqinfo *ri)
+{
+    const struct hp_http_view *v = ri->v;
+    struct http_conn *h = c->pstate;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &c->ctx, "http.request");
+    ev_bytes(&ev, "method", v->method);
+    ev_bytes(&ev, "uri", v->target);
+    struct hp_buf du;                           /* the decoded uri: path ? query */
+    hp_buf_init(&du, HTTP_RAW_MAX);
+    hp_buf_put(&du, v->dpath.p, v->dpath.n);
+    if (v->query.n) {
+        hp_buf_putc(&du, '?');
+        hp_buf_put(&du, v->dquery.p, v->dquery.n);
+    }
+    hp_ev_bytes(&ev, "uri_decoded", du.data, du.len);
+    hp_buf_free(&du);
+    ev_bytes(&ev, "version", v->version);
+    put_header_value(&ev, v, "Host", "host");
+    put_header_value(&ev, v, "User-Agent", "user_agent");
+    put_headers(&ev, v);
+    hp_ev_uint(&ev, "body_size", ri->req->body_len);
+    if (v->body.n) {
+        char sha[HP_SHA256_HEX_LEN + 1];
+        hp_sha256_hex(v->body.p, v->body.n, sha);
+        hp_ev_str(&ev, "body_sha256", sha);
+        hp_ev_bytes(&ev, "body_preview", v->body.p, v->body.n < HTTP_PREVIEW_MAX ? v->body.n : HTTP_PREVIEW_MAX);
+        if (ri->req->body_truncated)
+            hp_ev_bool(&ev, "body_truncated", true);
+    }
+    hp_ev_int(&ev, "status", ri->status);
+    if (ri->resp)
+        hp_ev_str(&ev, "rule", ri->resp->id);
+    if (ri->resp && ri->resp->tags && ri->resp->tags[0])
+        hp_ev_str(&ev, "tags", ri->resp->tags);
+    put_strings(&ev, "attack_classes", ri->wc->classes, ri->wc->nclasses);
+    put_strings(&ev, "cves", ri->wc->cves, ri->wc->ncves);
+    if (ri->wc->owasp_iot)
+        hp_ev_str(&ev, "owasp_iot", ri->wc->owasp_iot);
+    if (ri->wc->nrules)
+        put_strings(&ev, "class_rules", ri->wc->rules, ri->wc->nrules);
+    if (ri->wc->commands_len)
+        hp_ev_bytes(&ev, "commands", ri->wc->commands, ri->wc->commands_len);
+    hp_ev_bool(&ev, "tls", h->tls != NULL);
+    hp_ev_uint(&ev, "request_no", h->nreq);
+    hp_ev_bytes(&ev, "raw", ri->raw, ri->raw_len < HTTP_RAW_MAX ? ri->raw_len : HTTP_RAW_MAX);
+    if (ri->raw_len > HTTP_RAW_MAX)
+        hp_ev_bool(&ev, "raw_truncated", true);
+    hp_ev_emit(&ev);
+}
+
+/* ---- credentials ---------------------------------------------------------------------- */
+
+static void emit_credentials(struct hp_conn *c, const char *kind, const uint8_t *user, size_t ulen,
+                             const uint8_t *pass, size_t plen, const struct hp_http_view *v)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &c->ctx, "http.credentials");
+    hp_ev_str(&ev, "method", kind);
+    hp_ev_bytes(&ev, "username", user, ulen);
+    hp_ev_bytes(&ev, "password", pass, plen);
+    ev_bytes(&ev, "uri", v->target);
+    hp_ev_emit(&ev);
+}
+
+/* Authorization: Basic base64(user:pass) */
+static void basic_credentials(struct hp_conn *c, const struct hp_http_view *v)
+{
+    const struct hp_http_hdr *a = hp_http_view_header(v, "Authorization");
+    if (!a || a->value.n < 7 || a->value.n > 4096 || strncasecmp((const char *)a->value.p, "Basic ", 6) != 0)
+        return;
+    uint8_t dec[3072 + 4];
+    size_t n = a->value.n - 6;
+    const uint8_t *b64 = a->value.p + 6;
+    while (n && (*b64 == ' '))
+        b64++, n--;
+    int len = EVP_DecodeBlock(dec, b64, (int)n);
+    if (len < 0)
+        return;
+    for (size_t pad = n; pad > 0 && b64[pad - 1] == '=' && len > 0; pad--)
+        len--;                                  /* EVP_DecodeBlock counts the padding as data */
+    const uint8_t *colon = memchr(dec, ':', (size_t)len);
+    if (!colon)
+        return;
+    emit_credentials(c, "basic", dec, (size_t)(colon - dec), colon + 1, (size_t)(dec + len - colon - 1), v);
+}
+
+static int hexval(uint8_t ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* One application/x-www-form-urlencoded field, decoded into out (capped). */
+static size_t form_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < cap; i++) {
+        if (p[i] == '+') {
+            out[o++] = ' ';
+        } else if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+            out[o++] = (uint8_t)(hexval(p[i + 1]) << 4 | hexval(p[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = p[i];
+        }
+    }
+    return o;
+}
+
+static bool name_in(const uint8_t *k, size_t kn, const char *const *names)
+{
+    for (; *names; names++)
+        if (strlen(*names) == kn && strncasecmp((const char *)k, *names, kn) == 0)
+            return true;
+    return false;
+}
+
+/* A login form posted (wp-login.php log/pwd, phpMyAdmin pma_username/pma_password, ...). */
+static void form_credentials(struct hp_conn *c, const struct hp_http_view *v)
+{
+    static const char *const users[] = { "log", "username", "user", "login", "pma_username", "j_username",
+                                         "email", "uname", "userid", "user_name", "name", NULL };
+    static const char *const passes[] = { "pwd", "password", "pass", "passwd", "pma_password", "j_password",
+                                          "pswd", "user_password", "psw", NULL };
+    if (v->method.n != 4 || memcmp(v->method.p, "POST", 4) != 0 || v->body.n == 0 || v->body.n > 65536)
+        return;
+    uint8_t user[512], pass[512];
+    size_t ulen = 0, plen = 0;
+    bool have_u = false, have_p = false;
+    struct hp_rd r;
+    hp_rd_init(&r, v->body.p, v->body.n);
+    for (unsigned fields = 0; hp_rd_left(&r) > 0 && fields < 256; fields++) {
+        long amp = hp_rd_find(&r, "&", 1);
+        size_t flen = amp < 0 ? hp_rd_left(&r) : (size_t)amp;
+        const uint8_t *f = hp_rd_bytes(&r, flen);
+        hp_rd_skip(&r, amp < 0 ? 0 : 1);
+        const uint8_t *eq = f ? memchr(f, '=', flen) : NULL;
+        if (!eq)
+            continue;
+        uint8_t key[64];
+        size_t kn = form_decode(f, (size_t)(eq - f), key, sizeof(key));
+        const uint8_t *val = eq + 1;
+        size_t vn = flen - (size_t)(eq - f) - 1;
+        if (!have_u && name_in(key, kn, users)) {
+            ulen = form_decode(val, vn, user, sizeof(user));
+            have_u = true;
+        } else if (!have_p && name_in(key, kn, passes)) {
+            plen = form_decode(val, vn, pass, sizeof(pass));
+            have_p = true;
+        }
+    }
+    if (have_u && have_p)
+        emit_credentials(c, "form", user, ulen, pass, plen, v);
+}
+
+/* ---- one request ------------------------------------------------------------------------ */
+
+/* The request's text and its injected commands go to the URL extractor. */
+static void scan_urls(struct hp_conn *c, const struct hp_http_view *v, const struct hp_webclass *wc,
+                      const uint8_t *raw, size_t raw_len)
+{
+    struct hp_buf t;
+    hp_buf_init(&t, HTTP_SCAN_MAX);
+    hp_buf_put(&t, raw, raw_len < HTTP_SCAN_MAX / 2 ? raw_len : HTTP_SCAN_MAX / 2);
+    hp_buf_putc(&t, '\n');
+    hp_buf_put(&t, v->dpath.p, v->dpath.n);
+    hp_buf_putc(&t, '?');
+    hp_buf_put(&t, v->dquery.p, v->dquery.n);
+    hp_buf_putc(&t, '\n');
+    hp_buf_put(&t, v->dbody.p, v->dbody.n);
+    hp_buf_putc(&t, '\n');
+    hp_buf_put(&t, wc->commands, wc->commands_len);
+    hp_capture_scan(&c->ctx, t.data, t.len, "http");
+    hp_buf_free(&t);
+}
+
+static bool is_head(const struct hp_http_view *v)
+{
+    return v->method.n == 4 && memcmp(v->method.p, "HEAD", 4) == 0;
+}
+
+static bool authorized(const struct hp_http_view *v)
+{
+    const struct hp_http_hdr *a = hp_http_view_header(v, "Authorization");
+    return a && a->value.n > 6;
+}
+
+static const struct hp_webresp *match_rules(const struct http_conf *hc, const struct hp_http_view *v)
+{
+    const struct hp_webresp *r = hc->rules ? hp_webrules_match(hc->rules, v) : NULL;
+    return r ? r : hp_webrules_match(E.builtin, v);
+}
+
+/* Answer one parsed request; false when the connection ends after it. */
+static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, const uint8_t *raw, size_t raw_len)
+{
+    const struct http_conf *hc = conf_of(c);
+    struct http_conn *h = c->pstate;
+    const char *server = hc->server[0] ? hc->server : NULL;
+    struct hp_buf scratch, hdrs, body, out;
+    struct hp_http_view v;
+    struct hp_webclass wc;
+    h->nreq++;
+    hp_buf_init(&scratch, 4u << 20);
+    hp_http_view_build(req, c->ctx.dst_port, h->tls != NULL, &scratch, &v);
+    hp_webclass_classify(&v, &wc);
+    const struct hp_webresp *resp = match_rules(hc, &v);
+    bool keep = req->keep_alive && h->nreq < hc->keepalive_requests;
+    int status = resp ? resp->status : 200;
+    hp_buf_init(&hdrs, 64 * 1024);
+    hp_buf_init(&body, 8u << 20);
+    if (req->nginx_status) {                /* what nginx answers instead (no Host, TRACE, ...) */
+        char page[1024];
+        status = req->nginx_status;
+        keep = false;
+        hp_buf_puts(&hdrs, "Content-Type: text/html\r\n");
+        hp_buf_put(&body, page, hp_http_error_page(status, server, page, sizeof(page)));
+    } else if (resp && resp->auth_realm && !authorized(&v)) {
+        char page[1024];
+        status = 401;
+        hp_buf_printf(&hdrs, "WWW-Authenticate: Basic realm=\"%s\"\r\nContent-Type: text/html\r\n",
+                      resp->auth_realm);
+        hp_buf_put(&body, page, hp_http_error_page(401, server, page, sizeof(page)));
+    } else if (resp) {
+        hp_webresp_render(resp, &v, server, &hdrs, &body);
+    }
+    hp_buf_init(&out, 16u << 20);
+    hp_http_response(&out, status, server, hp_buf_cstr(&hdrs), body.data, body.len, keep, is_head(&v));
+    out_send(c, out.data, out.len);
+    struct reqinfo ri = { req, &v, &wc, resp, status, raw, raw_len };
+    emit_request(c, &ri);
+    basic_credentials(c, &v);
+    form_credentials(c, &v);
+    scan_urls(c, &v, &wc, raw, raw_len);
+    hp_buf_free(&out);
+    hp_buf_free(&body);
+    hp_buf_free(&hdrs);
+    hp_buf_free(&scratch);
+    return keep;
+}
+
+/* A request the parser refused: the error page a server sends, then close. */
+static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_t raw_len)
+{
+    const struct http_conf *hc = conf_of(c);
+    const char *server = hc->server[0] ? hc->server : NULL;
+    char page[1024];
+    size_t n = hp_http_error_page(status, server, page, sizeof(page));
+    struct hp_buf out;
+    hp_buf_init(&out, 8192);
+    hp_http_response(&out, status, server, "Content-Type: text/html\r\n", page, n, false, false);
+    out_send(c, out.data, out.len);
+    hp_buf_free(&out);
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &c->ctx, "http.bad_request");
+    hp_ev_int(&ev, "status", status);
+    hp_ev_bytes(&ev, "raw", raw, raw_len < HTTP_RAW_MAX ? raw_len : HTTP_RAW_MAX);
+    hp_ev_emit(&ev);
+    hp_capture_scan(&c->ctx, raw, raw_len < HTTP_SCAN_MAX ? raw_len : HTTP_SCAN_MAX, "http");
+    finish(c, "http_bad_request");
+}
+
+/* A request that arrived over several reads: its head was copied by the
+ * parser, so the raw bytes are rebuilt from the parsed fields. */
+static void rebuild_raw(const struct hp_http_req *req, struct hp_buf *out)
+{
+    hp_buf_put(out, req->method.p, req->method.n);
+    hp_buf_putc(out, ' ');
+    hp_buf_put(out, req->target.p, req->target.n);
+    if (req->version.n) {
+        hp_buf_putc(out, ' ');
+        hp_buf_put(out, req->version.p, req->version.n);
+    }
+    hp_buf_puts(out, "\r\n");
+    for (size_t i = 0; i < req->nheaders; i++) {
+        hp_buf_put(out, req->headers[i].name.p, req->headers[i].name.n);
+        hp_buf_puts(out, ": ");
+        hp_buf_put(out, req->headers[i].value.p, req->headers[i].value.n);
+        hp_buf_puts(out, "\r\n");
+    }
+    hp_buf_puts(out, "\r\n");
+    hp_buf_put(out, req->body.p, req->body.n);
+}
+
+/* Parse and answer every complete request in data; returns the bytes used. */
+static size_t process(struct hp_conn *c, const uint8_t *data, size_t len)
+{
+    struct http_conn *h = c->pstate;
+    size_t off = 0;
+    while (off < len && !h->closing) {
+        struct hp_http_req req;
+        int status = 0;
+        size_t used = 0;
+        enum hp_http_status st = hp_http_parse(h->parser, data + off, len - off, &req, &status, &used);
+        if (st == HP_HTTP_NEED_MORE) {
+            off += used;                      /* a long body: the part the parser has taken */
+            if (hp_http_parser_want_continue(h->parser))
+                out_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+            break;
+        }
+        if (st == HP_HTTP_ERROR) {
+            bad_request(c, status, data + off, len - off);
+            return len;
+        }
+        bool keep;
+        if (used == req.raw_len) {
+            keep = handle_request(c, &req, data + off, used);
+        } else {
+            struct hp_buf raw;
+            hp_buf_init(&raw, HTTP_RAW_MAX + HP_HTTP_HEAD_MAX);
+            rebuild_raw(&req, &raw);
+            keep = handle_request(c, &req, raw.data, raw.len);
+            hp_buf_free(&raw);
+        }
+        off += used;
+        if (!keep) {
+            finish(c, "http_done");
+            return len;
+        }
+    }
+    return off;
+}
+
+/* ---- TLS ---------------------------------------------------------------------------------- */
+
+static void emit_client_hello(struct hp_conn *c, const struct hp_tls_hello *th)
+{
+    struct hp_ev ev;
+    const char *name = hp_fpname(HP_FP_JA3, th->ja3);
+    const char *name4 = hp_fpname(HP_FP_JA4, th->ja4);
+    hp_ev_begin(&ev, &c->ctx, "tls.client_hello");
+    hp_ev_str(&ev, "ja3", th->ja3);
+    hp_ev_str(&ev, "ja3_string", th->ja3_string);
+    hp_ev_str(&ev, "ja4", th->ja4);
+    hp_ev_str(&ev, "client", name ? name : name4 ? name4 : "unknown");
+    if (th->sni[0])
+        hp_ev_bytes(&ev, "sni", th->sni, strlen(th->sni));
+    if (th->alpn[0])
+        hp_ev_bytes(&ev, "alpn", th->alpn, strlen(th->alpn));
+    hp_ev_str(&ev, "versions", th->versions);
+    hp_ev_int(&ev, "record_version", th->record_version);
+    hp_ev_int(&ev, "hello_version", th->hello_version);
+    hp_ev_emit(&ev);
+}
+
+static void emit_server_hello(struct hp_conn *c, struct http_conn *h)
+{
+    size_t n = 0;
+    const uint8_t *sh = hp_tlsterm_server_hello(h->tls, &n);
+    struct hp_tls_server_hello s;
+    if (!sh || hp_tls_server_hello(sh, n, &s) != 1)
+        return;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &c->ctx, "tls.server_hello");
+    hp_ev_str(&ev, "ja3s", s.ja3s);
+    hp_ev_str(&ev, "ja3s_string", s.ja3s_string);
+    hp_ev_str(&ev, "version", hp_tlsterm_version(h->tls));
+    hp_ev_str(&ev, "cipher", hp_tlsterm_cipher(h->tls));
+    if (hp_tlsterm_alpn(h->tls))
+        hp_ev_str(&ev, "alpn", hp_tlsterm_alpn(h->tls));
+    hp_ev_emit(&ev);
+    h->server_hello_seen = true;
+}
+
+/* The ClientHello is fingerprinted before OpenSSL sees it.  Returns false
+ * while more bytes are needed. */
+static bool tls_hello(struct hp_conn *c, struct hp_rd *in)
+{
+    struct http_conn *h = c->pstate;
+    struct hp_tls_hello th;
+    int r = hp_tls_client_hello(hp_rd_ptr(in), hp_rd_left(in), &th);
+    if (r == 0 && hp_rd_left(in) < HP_TLS_HELLO_MAX)
+        return false;
+    if (r == 1)
+        emit_client_hello(c, &th);
+    h->hello_seen = true;
+    return true;
+}
+
+static void tls_failed(struct hp_conn *c, const char *why)
+{
+    struct http_conn *h = c->pstate;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &c->ctx, "tls.failed");
+    hp_ev_str(&ev, "reason", why ? why : "handshake failed");
+    hp_ev_emit(&ev);
+    h->closing = true;
+    hp_conn_close(c, "tls_failed");
+}
+
+/* Ciphertext in; plaintext requests out.  When the plaintext buffer fills,
+ * tlsterm keeps the rest: parse, then feed nothing to get more. */
+static void tls_data(struct hp_conn *c, struct hp_rd *in)
+{
+    struct http_conn *h = c->pstate;
+    const uint8_t *p = hp_rd_ptr(in);
+    size_t n = hp_rd_left(in);
+    hp_rd_skip(in, n);
+    if (!h->plain.cap)
+        hp_buf_init(&h->plain, HTTP_PLAIN_MAX);
+    for (int round = 0; round < 64 && !h->closing; round++) {
+        struct hp_buf wire;
+        const char *why = NULL;
+        hp_buf_init(&wire, 32u << 20);
+        int r = hp_tlsterm_feed(h->tls, p, n, &h->plain, &wire, &why);
+        p = NULL;
+        n = 0;
+        if (wire.len)
+            hp_conn_send(c, wire.data, wire.len);   /* an alert too, before closing */
+        hp_buf_free(&wire);
+        if (!h->server_hello_seen && hp_tlsterm_server_hello(h->tls, &(size_t){ 0 }))
+            emit_server_hello(c, h);
+        if (r < 0) {
+            tls_failed(c, why);
+            return;
+        }
+        bool full = h->plain.len >= h->plain.cap;
+        if (h->plain.len) {
+            size_t used = process(c, h->plain.data, h->plain.len);
+            hp_buf_consume(&h->plain, used);
+        }
+        if (r == 1 && !h->closing) {
+            finish(c, "tls_closed");
+            return;
+        }
+        if (!full || h->plain.len >= h->plain.cap)
+            return;                                  /* nothing held back, or no room made */
+    }
+}
+
+/* ---- module callbacks ------------------------------------------------------------------ */
+
+static void http_accept(struct hp_conn *c)
+{
+    struct http_conn *h = c->pstate;
+    h->parser = hp_http_parser_new(conf_of(c)->max_body);
+}
+
+static void http_data(struct hp_conn *c, struct hp_rd *in)
+{
+    struct http_conn *h = c->pstate;
+    if (h->closing) {
+        hp_rd_skip(in, hp_rd_left(in));
+        return;
+    }
+    if (!h->sniffed) {
+        if (hp_rd_left(in) < 3)
+            return;
+        h->sniffed = true;
+        if (conf_of(c)->tls_auto && hp_tls_sniff(hp_rd_ptr(in), hp_rd_left(in)))
+            h->tls = hp_tlsterm_new();
+    }
+    if (h->tls) {
+        if (!h->hello_seen && !tls_hello(c, in))
+            return;
+        tls_data(c, in);
+        return;
+    }
+    size_t used = process(c, hp_rd_ptr(in), hp_rd_left(in));
+    hp_rd_skip(in, used);
+}
+
+static void http_eof(struct hp_conn *c)
+{
+    size_t have;
+    const uint8_t *p = hp_conn_input(c, &have);
+    struct http_conn *h = c->pstate;
+    if (have && !h->tls && !h->closing) {          /* a request cut short is still recorded */
+        struct hp_ev ev;
+        hp_ev_begin(&ev, &c->ctx, "http.incomplete");
+        hp_ev_bytes(&ev, "raw", p, have < HTTP_RAW_MAX ? have : HTTP_RAW_MAX);
+        hp_ev_emit(&ev);
+        hp_capture_scan(&c->ctx, p, have < HTTP_SCAN_MAX ? have : HTTP_SCAN_MAX, "http");
+        hp_conn_consume(c, have);
+    }
+    hp_conn_close(c, "eof");
+}
+
+static void http_close(struct hp_conn *c)
+{
+    struct http_conn *h = c->pstate;
+    if (!h)
+        return;
+    hp_http_parser_free(h->parser);
+    hp_tlsterm_free(h->tls);
+    hp_buf_free(&h->plain);
+    h->parser = NULL;
+    h->tls = NULL;
+}
+
+const struct hp_proto hp_proto_http = {
+    .name = "http",
+    .transports = HP_TRANSPORT_TCP,
+    .default_tcp_ports = "80 8080",
+    .conn_state_size = sizeof(struct http_conn),
+    .default_max_input = 64ull << 20,
+    .configure = http_configure,
+    .unconfigure = http_unconfigure,
+    .start = http_start,
+    .stop = http_stop,
+    .on_accept = http_accept,
+    .on_data = http_data,
+    .on_eof = http_eof,
+    .on_close = http_close,
+};

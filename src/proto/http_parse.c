@@ -1,0 +1,1004 @@
+/*
+ * http_parse.c - HTTP/1.x request parser, response writer, view builder.
+ *
+ * Design.  A request is parsed in two phases.  The head (leading empty lines,
+ * request line, header lines, blank line) is parsed from the caller's buffer
+ * each time the caller has more bytes, consuming nothing until it is complete;
+ * every byte seen is validated at once, so junk is answered 400 after its
+ * first bad byte rather than after 64 KiB.  Lines come from hp_rd_line() (a
+ * memchr), and each line is validated by index inside the slice the reader
+ * returned.  Once the head is complete the body is fed through a small state
+ * machine (Content-Length countdown, or chunk-size line / chunk data / CRLF /
+ * trailers) which can stop at any byte; when the body is not all there the
+ * head is copied into the parser (its pointers rebased) and the caller drops
+ * what was absorbed, so bodies never need to fit in the caller's buffer.
+ *
+ * Grammar, after nginx 1.22 (ngx_http_parse.c, ngx_http_request.c):
+ *  - CR and LF before the request line are skipped; LF alone ends any line.
+ *  - method: 1-32 token chars (nginx wants A-Z _ -; we keep more to see more);
+ *    then one or more SP; target: 1+ bytes other than SP, CTL and DEL (bytes
+ *    >= 0x80 kept; nginx 1.21.1+ also rejects SP/CTL); then SP+ "HTTP/"
+ *    major "." minor SP* EOL.  Major > 1 -> 505 (nginx checks as digits
+ *    arrive, so HTTP/2.0 and HTTP/10.1 are 505), minor > 99 -> 400.
+ *  - "GET /" with no version is HTTP/0.9 (GET only, else 400): no headers,
+ *    never keep-alive.  An explicit "HTTP/0.x" is treated the same way.
+ *  - header: name of bytes other than SP/CTL/DEL/':' (nginx ignores odd names;
+ *    we keep them), ':' , value with blanks trimmed; NUL or a bare CR in the
+ *    value -> 400; a line starting with SP/HT (obs-fold) -> 400; no ':' -> 400.
+ *  - duplicate Host, Content-Length or Transfer-Encoding -> 400; Content-Length
+ *    not all digits -> 400, > 64 MiB -> 413; Transfer-Encoding with HTTP/1.0
+ *    -> 400, other than "chunked" -> 501, together with Content-Length -> 400
+ *    (nginx 1.21.1+ refuses the smuggling-prone combination outright rather
+ *    than letting chunked win; we do the same).
+ *  - keep-alive: 1.1 unless a Connection header contains "close", 1.0 only if
+ *    one contains "keep-alive" (nginx's substring match; the last header wins).
+ *  - Expect: exactly "100-continue" (case-insensitive), HTTP/1.1 only.
+ *  - chunks: hex size (at least one digit, overflow -> 400), optional SP/HT/';'
+ *    extension up to EOL (lines up to 4 KiB), data, CRLF or LF; after the 0
+ *    chunk trailer lines are skipped up to a blank line (64 KiB at most).
+ * nginx answers 400 to a 1.1 request without Host and 405 to CONNECT/TRACE;
+ * those are reported in req->nginx_status so the body can still be analysed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/reader.h"
+#include "proto/http_parse.h"
+
+#define HTTP_METHOD_MAX 32
+#define HTTP_CHUNK_LINE_MAX 4096
+#define HTTP_TRAILER_MAX (64 * 1024)
+
+enum http_state {
+    ST_HEAD,        /* no request in progress */
+    ST_BODY_CL,     /* Content-Length bytes remain */
+    ST_CHUNK_SIZE,  /* expecting a chunk-size line */
+    ST_CHUNK_DATA,  /* chunk data bytes remain */
+    ST_CHUNK_CRLF,  /* expecting the CRLF after chunk data */
+    ST_TRAILER,     /* after the last chunk: trailer lines until a blank one */
+};
+
+struct hp_http_parser {
+    size_t max_body;
+    enum http_state state;
+    bool in_progress;        /* p->req holds a head whose body is being absorbed */
+    bool want_continue;
+    struct hp_http_req req;  /* the pending request, pointers into p->head */
+    uint8_t *head;           /* saved head of the pending request */
+    uint8_t *body;           /* kept body bytes */
+    size_t body_n, body_alloc;
+    uint64_t remaining;      /* Content-Length or chunk bytes still to come */
+    uint64_t body_total;     /* body bytes seen (de-chunked) */
+    uint64_t wire;           /* bytes of this request absorbed in earlier calls */
+    size_t trailer_bytes;
+    size_t head_seen;        /* input length at the last incomplete-head parse */
+    bool head_in_headers;    /* ... which had seen the whole request line */
+    size_t line_start;       /* ... and where its partial last line starts */
+};
+
+/* ---- character classes -------------------------------------------------- */
+
+static bool http_is_tchar(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return true;
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+        return true;
+    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int http_hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static bool http_bytes_ieq(struct hp_bytes b, const char *s)
+{
+    size_t n = strlen(s);
+    return b.n == n && strncasecmp((const char *)b.p, s, n) == 0;
+}
+
+/* Case-insensitive substring test, bounded by the value's length. */
+static bool http_bytes_icontains(struct hp_bytes b, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; n <= b.n && i <= b.n - n; i++)
+        if (strncasecmp((const char *)b.p + i, s, n) == 0)
+            return true;
+    return false;
+}
+
+/* ---- parser lifetime ----------------------------------------------------- */
+
+struct hp_http_parser *hp_http_parser_new(size_t max_body)
+{
+    struct hp_http_parser *p = calloc(1, sizeof(*p));
+    if (p)
+        p->max_body = max_body;
+    return p;
+}
+
+void hp_http_parser_reset(struct hp_http_parser *p)
+{
+    free(p->head);
+    p->head = NULL;
+    p->state = ST_HEAD;
+    p->in_progress = false;
+    p->want_continue = false;
+    p->body_n = 0;
+    p->remaining = 0;
+    p->body_total = 0;
+    p->wire = 0;
+    p->trailer_bytes = 0;
+    p->head_seen = 0;
+    p->head_in_headers = false;
+    p->line_start = 0;
+}
+
+void hp_http_parser_free(struct hp_http_parser *p)
+{
+    if (!p)
+        return;
+    hp_http_parser_reset(p);
+    free(p->body);
+    free(p);
+}
+
+bool hp_http_parser_want_continue(struct hp_http_parser *p)
+{
+    bool w = p->in_progress && p->want_continue;
+    p->want_continue = false;
+    return w;
+}
+
+const struct hp_http_req *hp_http_parser_pending(struct hp_http_parser *p)
+{
+    if (!p->in_progress)
+        return NULL;
+    p->req.body.p = p->body;
+    p->req.body.n = p->body_n;
+    p->req.body_len = p->body_total;
+    p->req.body_truncated = p->body_total > p->body_n;
+    return &p->req;
+}
+
+/* ---- the head -------------------------------------------------------------- */
+
+enum { PR_OK, PR_MORE, PR_ERR };
+
+static struct hp_bytes http_bytes(const uint8_t *p, size_t n)
+{
+    struct hp_bytes b = { p, n };
+    return b;
+}
+
+/* Skip SP from i; returns the new index. */
+static size_t http_skip_sp(const uint8_t *l, size_t n, size_t i)
+{
+    while (i < n && l[i] == ' ')
+        i++;
+    return i;
+}
+
+/* "HTTP/" major "." minor SP* from l[i]: PR_OK with the line fully used. */
+static int http_parse_version(const uint8_t *l, size_t n, size_t i, bool complete, struct hp_http_req *req,
+                              int *status)
+{
+    static const char proto[] = "HTTP/";
+    size_t v0 = i;
+    for (size_t k = 0; k < 5; k++, i++) {
+        if (i == n)
+            return complete ? (*status = 400, PR_ERR) : PR_MORE;
+        if (l[i] != (uint8_t)proto[k])
+            return *status = 400, PR_ERR;
+    }
+    int major = 0, minor = 0, nd = 0;
+    for (; i < n && l[i] >= '0' && l[i] <= '9'; i++, nd++) {
+        major = major * 10 + (l[i] - '0');
+        if (major > 1)
+            return *status = 505, PR_ERR;  /* as nginx: HTTP/2.0, HTTP/10.1 */
+    }
+    if (i == n)
+        return complete ? (*status = 400, PR_ERR) : PR_MORE;
+    if (nd == 0 || l[i] != '.')
+        return *status = 400, PR_ERR;
+    i++;
+    nd = 0;
+    for (; i < n && l[i] >= '0' && l[i] <= '9'; i++, nd++) {
+        minor = minor * 10 + (l[i] - '0');
+        if (minor > 99)
+            return *status = 400, PR_ERR;
+    }
+    size_t vend = i;
+    i = http_skip_sp(l, n, i);
+    if (i < n)
+        return *status = 400, PR_ERR;
+    if (!complete)
+        return PR_MORE;
+    if (nd == 0)
+        return *status = 400, PR_ERR;
+    req->version = http_bytes(l + v0, vend - v0);
+    req->major = major;
+    req->minor = minor;
+    return PR_OK;
+}
+
+/*
+ * Validate a request line (complete: the whole line, EOL stripped; else the
+ * bytes received so far) and fill req's method/target/version.
+ */
+static int http_parse_reqline(const uint8_t *l, size_t n, bool complete, struct hp_http_req *req, int *status)
+{
+    size_t i = 0;
+    while (i < n && http_is_tchar(l[i]))
+        i++;
+    if (i > HTTP_METHOD_MAX)
+        return *status = 400, PR_ERR;
+    if (i == n)
+        return complete ? (*status = 400, PR_ERR) : PR_MORE;
+    if (i == 0 || l[i] != ' ')
+        return *status = 400, PR_ERR;
+    req->method = http_bytes(l, i);
+    i = http_skip_sp(l, n, i);
+    if (i == n)
+        return complete ? (*status = 400, PR_ERR) : PR_MORE;
+    size_t t0 = i;
+    while (i < n && l[i] > ' ' && l[i] != 0x7f)
+        i++;
+    if (i - t0 > HP_HTTP_URI_MAX)
+        return *status = 414, PR_ERR;
+    if (i < n && l[i] != ' ')
+        return *status = 400, PR_ERR;  /* CTL in the target */
+    req->target = http_bytes(l + t0, i - t0);
+    i = http_skip_sp(l, n, i);
+    if (i == n && !complete)
+        return PR_MORE;
+    if (i == n) {
+        /* HTTP/0.9: "GET /" and nothing else. */
+        req->version = http_bytes(l + n, 0);
+        req->major = 0;
+        req->minor = 9;
+    } else {
+        int rc = http_parse_version(l, n, i, complete, req, status);
+        if (rc != PR_OK)
+            return rc;
+    }
+    if (req->major == 0 && !http_bytes_ieq(req->method, "GET"))
+        return *status = 400, PR_ERR;
+    return PR_OK;
+}
+
+/* Validate a header line (complete or the bytes so far) into h. */
+static int http_parse_header(const uint8_t *l, size_t n, bool complete, struct hp_http_hdr *h, int *status)
+{
+    if (n == 0)
+        return complete ? PR_OK : PR_MORE;
+    if (l[0] == ' ' || l[0] == '\t')
+        return *status = 400, PR_ERR;  /* obs-fold */
+    size_t i = 0;
+    while (i < n && l[i] > ' ' && l[i] != 0x7f && l[i] != ':')
+        i++;
+    if (i == n)
+        return complete ? (*status = 400, PR_ERR) : PR_MORE;
+    if (i == 0 || l[i] != ':')
+        return *status = 400, PR_ERR;  /* empty name, SP or CTL in the name */
+    size_t v = i + 1;
+    if (memchr(l + v, '\0', n - v) || memchr(l + v, '\r', n - v))
+        return *status = 400, PR_ERR;
+    if (!complete)
+        return PR_MORE;
+    while (v < n && (l[v] == ' ' || l[v] == '\t'))
+        v++;
+    size_t e = n;
+    while (e > v && (l[e - 1] == ' ' || l[e - 1] == '\t'))
+        e--;
+    h->name = http_bytes(l, i);
+    h->value = http_bytes(l + v, e - v);
+    return PR_OK;
+}
+
+/* A partial line: the bytes left in r, without a trailing CR (its LF may follow). */
+static void http_partial(const struct hp_rd *r, const uint8_t **l, size_t *n)
+{
+    *l = hp_rd_ptr(r);
+    *n = hp_rd_left(r);
+    if (*n > 0 && (*l)[*n - 1] == '\r')
+        (*n)--;
+}
+
+/* The head is incomplete: junk already seen is an error, else wait (or 431). */
+static int http_head_incomplete(int rc, size_t len, int *status)
+{
+    if (rc == PR_ERR)
+        return PR_ERR;
+    if (len >= HP_HTTP_HEAD_MAX)
+        return *status = 431, PR_ERR;
+    return PR_MORE;
+}
+
+/* What the framing and connection headers said (all of them, kept or not). */
+struct http_sem {
+    int nhost, ncl, nte;
+    struct hp_bytes cl, te;
+    int conn;              /* 0 none, 1 close, 2 keep-alive: the last Connection header */
+    bool expect;
+    bool reqline_done;     /* the request line was complete */
+    size_t partial_at;     /* head incomplete: where its last, partial line starts */
+};
+
+static void http_sem_note(struct http_sem *s, const struct hp_http_hdr *h)
+{
+    if (http_bytes_ieq(h->name, "Host")) {
+        s->nhost++;
+    } else if (http_bytes_ieq(h->name, "Content-Length")) {
+        s->ncl++;
+        s->cl = h->value;
+    } else if (http_bytes_ieq(h->name, "Transfer-Encoding")) {
+        s->nte++;
+        s->te = h->value;
+    } else if (http_bytes_ieq(h->name, "Connection")) {
+        if (http_bytes_icontains(h->value, "close"))
+            s->conn = 1;
+        else if (http_bytes_icontains(h->value, "keep-alive"))
+            s->conn = 2;
+    } else if (http_bytes_ieq(h->name, "Expect")) {
+        s->expect = http_bytes_ieq(h->value, "100-continue");
+    }
+}
+
+/* Request line and header lines, up to and including the blank line. */
+static int http_parse_lines(const uint8_t *data, size_t len, struct hp_http_req *req, struct http_sem *sem,
+                            int *status)
+{
+    struct hp_rd r;
+    const uint8_t *l;
+    size_t n;
+    hp_rd_init(&r, data, len < HP_HTTP_HEAD_MAX ? len : HP_HTTP_HEAD_MAX);
+    for (int c = hp_rd_peek_u8(&r, 0); c == '\r' || c == '\n'; c = hp_rd_peek_u8(&r, 0))
+        hp_rd_skip(&r, 1);
+    if (!hp_rd_line(&r, hp_rd_left(&r), &l, &n)) {
+        http_partial(&r, &l, &n);
+        return http_head_incomplete(http_parse_reqline(l, n, false, req, status), len, status);
+    }
+    int rc = http_parse_reqline(l, n, true, req, status);
+    if (rc != PR_OK)
+        return rc;
+    sem->reqline_done = true;
+    if (req->major == 0) {
+        req->head_len = hp_rd_pos(&r);
+        return PR_OK;
+    }
+    for (;;) {
+        struct hp_http_hdr dummy;
+        struct hp_http_hdr *h = req->nheaders < HP_HTTP_MAX_HEADERS ? &req->headers[req->nheaders] : &dummy;
+        if (!hp_rd_line(&r, hp_rd_left(&r), &l, &n)) {
+            sem->partial_at = hp_rd_pos(&r);
+            http_partial(&r, &l, &n);
+            return http_head_incomplete(http_parse_header(l, n, false, h, status), len, status);
+        }
+        if (n == 0)
+            break;
+        if (http_parse_header(l, n, true, h, status) != PR_OK)
+            return PR_ERR;
+        http_sem_note(sem, h);
+        if (h == &dummy)
+            req->headers_truncated = true;
+        else
+            req->nheaders++;
+    }
+    req->head_len = hp_rd_pos(&r);
+    return PR_OK;
+}
+
+/* Framing and connection semantics of a parsed head, in nginx's order. */
+static int http_check_head(struct hp_http_req *req, const struct http_sem *s, uint64_t *cl, int *status)
+{
+    bool v11 = req->major == 1 && req->minor >= 1;
+    *cl = 0;
+    if (s->nhost > 1 || s->ncl > 1 || s->nte > 1)
+        return *status = 400, PR_ERR;  /* "client sent duplicate header line" */
+    if (s->ncl) {
+        if (s->cl.n == 0)
+            return *status = 400, PR_ERR;
+        for (size_t i = 0; i < s->cl.n; i++) {
+            uint8_t c = s->cl.p[i];
+            if (c < '0' || c > '9' || *cl > (UINT64_MAX - 9) / 10)
+                return *status = 400, PR_ERR;
+            *cl = *cl * 10 + (uint64_t)(c - '0');
+        }
+    }
+    if (s->nte) {
+        if (!v11)
+            return *status = 400, PR_ERR;
+        if (!http_bytes_ieq(s->te, "chunked"))
+            return *status = 501, PR_ERR;
+        if (s->ncl)
+            return *status = 400, PR_ERR;
+        req->chunked = true;
+    }
+    if (*cl > HP_HTTP_BODY_ABS_MAX)
+        return *status = 413, PR_ERR;
+    if (req->major == 1)
+        req->keep_alive = v11 ? s->conn != 1 : s->conn == 2;
+    req->expect_continue = v11 && s->expect;
+    if (v11 && s->nhost == 0)
+        req->nginx_status = 400;
+    if ((req->method.n == 7 && !memcmp(req->method.p, "CONNECT", 7)) ||
+        (req->method.n == 5 && !memcmp(req->method.p, "TRACE", 5)))
+        req->nginx_status = 405;
+    return PR_OK;
+}
+
+/* ---- the body ---------------------------------------------------------------- */
+
+/* Count n body bytes and keep what fits under max_body. */
+static void http_keep(struct hp_http_parser *p, const uint8_t *b, size_t n)
+{
+    p->body_total += n;
+    size_t room = p->max_body - p->body_n;
+    size_t k = n < room ? n : room;
+    if (k == 0)
+        return;
+    if (p->body_n + k > p->body_alloc) {
+        size_t na = p->body_alloc ? p->body_alloc * 2 : 4096;
+        if (na < p->body_n + k)
+            na = p->body_n + k;
+        if (na > p->max_body)
+            na = p->max_body;
+        uint8_t *nb = realloc(p->body, na);
+        if (!nb)
+            return;  /* out of memory: counted, not kept */
+        p->body = nb;
+        p->body_alloc = na;
+    }
+    memcpy(p->body + p->body_n, b, k);
+    p->body_n += k;
+}
+
+/* Take up to p->remaining bytes of body data. */
+static void http_take_data(struct hp_http_parser *p, struct hp_rd *r)
+{
+    size_t left = hp_rd_left(r);
+    size_t n = p->remaining < left ? (size_t)p->remaining : left;
+    const uint8_t *b = hp_rd_bytes(r, n);
+    if (b)
+        http_keep(p, b, n);
+    p->remaining -= n;
+}
+
+/* A chunk-size line: hex digits, then an optional extension. */
+static int http_chunk_size(struct hp_http_parser *p, struct hp_rd *r, int *status)
+{
+    const uint8_t *l;
+    size_t n;
+    if (!hp_rd_line(r, HTTP_CHUNK_LINE_MAX, &l, &n)) {
+        int c = hp_rd_peek_u8(r, 0);
+        if (hp_rd_left(r) >= HTTP_CHUNK_LINE_MAX || (c >= 0 && http_hexval((uint8_t)c) < 0))
+            return *status = 400, PR_ERR;
+        return PR_MORE;
+    }
+    uint64_t size = 0;
+    size_t i = 0;
+    for (; i < n && http_hexval(l[i]) >= 0; i++) {
+        if (size > (UINT64_MAX >> 4))
+            return *status = 400, PR_ERR;
+        size = (size << 4) | (uint64_t)http_hexval(l[i]);
+    }
+    if (i == 0 || (i < n && l[i] != ' ' && l[i] != '\t' && l[i] != ';'))
+        return *status = 400, PR_ERR;
+    if (size == 0) {
+        p->state = ST_TRAILER;
+        return PR_OK;
+    }
+    if (size > HP_HTTP_BODY_ABS_MAX - p->body_total)
+        return *status = 413, PR_ERR;
+    p->remaining = size;
+    p->state = ST_CHUNK_DATA;
+    return PR_OK;
+}
+
+/* CRLF or LF after chunk data. */
+static int http_chunk_crlf(struct hp_http_parser *p, struct hp_rd *r, int *status)
+{
+    int c = hp_rd_peek_u8(r, 0);
+    if (c < 0)
+        return PR_MORE;
+    if (c == '\r') {
+        int c2 = hp_rd_peek_u8(r, 1);
+        if (c2 < 0)
+            return PR_MORE;
+        if (c2 != '\n')
+            return *status = 400, PR_ERR;
+        hp_rd_skip(r, 1);
+    } else if (c != '\n') {
+        return *status = 400, PR_ERR;
+    }
+    hp_rd_skip(r, 1);
+    p->state = ST_CHUNK_SIZE;
+    return PR_OK;
+}
+
+/* Trailer lines (ignored) up to a blank line. */
+static int http_trailer(struct hp_http_parser *p, struct hp_rd *r, int *status)
+{
+    const uint8_t *l;
+    size_t n;
+    size_t room = HTTP_TRAILER_MAX - p->trailer_bytes;
+    if (!hp_rd_line(r, room, &l, &n))
+        return hp_rd_left(r) >= room ? (*status = 400, PR_ERR) : PR_MORE;
+    if (n == 0) {
+        p->state = ST_HEAD;
+        return PR_OK;
+    }
+    p->trailer_bytes += n + 1;
+    return PR_OK;
+}
+
+/*
+ * Absorb body bytes from r.  PR_OK: the body is complete (state back to
+ * ST_HEAD); PR_MORE: r is exhausted or holds only part of a line, its
+ * position is what was absorbed.  Each step consumes at least one byte or
+ * returns, so the loop is bounded by the input.
+ */
+static int http_body_feed(struct hp_http_parser *p, struct hp_rd *r, int *status)
+{
+    for (;;) {
+        int rc = PR_OK;
+        switch (p->state) {
+        case ST_HEAD:
+            return PR_OK;
+        case ST_BODY_CL:
+            if (p->remaining == 0) {
+                p->state = ST_HEAD;
+                return PR_OK;
+            }
+            if (hp_rd_left(r) == 0)
+                return PR_MORE;
+            http_take_data(p, r);
+            break;
+        case ST_CHUNK_SIZE:
+            rc = http_chunk_size(p, r, status);
+            break;
+        case ST_CHUNK_DATA:
+            if (hp_rd_left(r) == 0)
+                return PR_MORE;
+            http_take_data(p, r);
+            if (p->remaining == 0)
+                p->state = ST_CHUNK_CRLF;
+            break;
+        case ST_CHUNK_CRLF:
+            rc = http_chunk_crlf(p, r, status);
+            break;
+        case ST_TRAILER:
+            rc = http_trailer(p, r, status);
+            break;
+        }
+        if (rc != PR_OK)
+            return rc;
+    }
+}
+
+/* ---- the request ---------------------------------------------------------------- */
+
+static void http_rebase(struct hp_bytes *b, const uint8_t *from, uint8_t *to)
+{
+    if (b->p)
+        b->p = to + (b->p - from);
+}
+
+/* The body is not all here: keep a copy of the head, pointers rebased onto it. */
+static bool http_save_head(struct hp_http_parser *p, const uint8_t *data, const struct hp_http_req *req)
+{
+    p->head = malloc(req->head_len ? req->head_len : 1);
+    if (!p->head)
+        return false;
+    memcpy(p->head, data, req->head_len);
+    p->req = *req;
+    http_rebase(&p->req.method, data, p->head);
+    http_rebase(&p->req.target, data, p->head);
+    http_rebase(&p->req.version, data, p->head);
+    for (size_t i = 0; i < p->req.nheaders; i++) {
+        http_rebase(&p->req.headers[i].name, data, p->head);
+        http_rebase(&p->req.headers[i].value, data, p->head);
+    }
+    p->in_progress = true;
+    p->want_continue = req->expect_continue;
+    return true;
+}
+
+/*
+ * The head is still incomplete and the caller added bytes: the complete lines
+ * before p->line_start were validated by an earlier call and cannot change,
+ * so validate only from there on (a header line sent in tiny pieces costs
+ * O(n) per piece, not a re-parse of the whole head).  PR_OK means the blank
+ * line arrived: the caller then parses the head in full, once.
+ */
+static int http_resume_headers(struct hp_http_parser *p, const uint8_t *data, size_t len, int *status)
+{
+    struct hp_rd r;
+    struct hp_http_hdr h;
+    const uint8_t *l;
+    size_t n;
+    hp_rd_init(&r, data + p->line_start, len - p->line_start);
+    for (;;) {
+        size_t at = hp_rd_pos(&r);
+        if (!hp_rd_line(&r, hp_rd_left(&r), &l, &n)) {
+            http_partial(&r, &l, &n);
+            int rc = http_parse_header(l, n, false, &h, status);
+            if (rc == PR_MORE) {
+                p->line_start += at;
+                p->head_seen = len;
+            }
+            return rc;
+        }
+        if (n == 0)
+            return PR_OK;
+        if (http_parse_header(l, n, true, &h, status) != PR_OK)
+            return PR_ERR;
+    }
+}
+
+/* Parse a head from data; PR_OK leaves the body state machine ready. */
+static int http_start(struct hp_http_parser *p, const uint8_t *data, size_t len, struct hp_http_req *req,
+                      int *status)
+{
+    if (p->head_seen && p->head_in_headers && len > p->head_seen && len < HP_HTTP_HEAD_MAX) {
+        int rc = http_resume_headers(p, data, len, status);
+        if (rc != PR_OK)
+            return rc;
+    }
+    struct http_sem sem;
+    memset(&sem, 0, sizeof(sem));
+    memset(req, 0, sizeof(*req));
+    int rc = http_parse_lines(data, len, req, &sem, status);
+    if (rc == PR_MORE) {
+        p->head_seen = len;
+        p->head_in_headers = sem.reqline_done;
+        p->line_start = sem.partial_at;
+    }
+    if (rc != PR_OK)
+        return rc;
+    uint64_t cl;
+    if (http_check_head(req, &sem, &cl, status) != PR_OK)
+        return PR_ERR;
+    p->head_seen = 0;
+    p->body_n = 0;
+    p->body_total = 0;
+    p->trailer_bytes = 0;
+    p->wire = 0;
+    p->remaining = cl;
+    p->state = req->chunked ? ST_CHUNK_SIZE : ST_BODY_CL;
+    return PR_OK;
+}
+
+enum hp_http_status hp_http_parse(struct hp_http_parser *p, const uint8_t *data, size_t len,
+                                  struct hp_http_req *req, int *http_status, size_t *used)
+{
+    struct hp_rd r;
+    bool fresh = !p->in_progress;
+    size_t head_len = 0;
+    int rc;
+    *used = 0;
+    *http_status = 0;
+    if (fresh) {
+        free(p->head);  /* the previous request's saved head */
+        p->head = NULL;
+        rc = http_start(p, data, len, req, http_status);
+        if (rc == PR_MORE)
+            return HP_HTTP_NEED_MORE;
+        if (rc == PR_ERR)
+            goto error;
+        head_len = req->head_len;
+        if (!req->chunked && p->remaining <= len - head_len) {
+            /* Whole request here: the body is used in place. */
+            size_t n = (size_t)p->remaining;
+            req->body = http_bytes(data + head_len, n < p->max_body ? n : p->max_body);
+            req->body_len = n;
+            req->body_truncated = n > p->max_body;
+            req->raw_len = head_len + n;
+            p->state = ST_HEAD;
+            *used = req->raw_len;
+            return HP_HTTP_DONE;
+        }
+        hp_rd_init(&r, data + head_len, len - head_len);
+    } else {
+        hp_rd_init(&r, data, len);
+    }
+    rc = http_body_feed(p, &r, http_status);
+    if (rc == PR_ERR)
+        goto error;
+    size_t absorbed = head_len + hp_rd_pos(&r);
+    if (rc == PR_MORE) {
+        if (fresh && !http_save_head(p, data, req)) {
+            *http_status = 500;
+            goto error;
+        }
+        p->wire += absorbed;
+        *used = absorbed;
+        return HP_HTTP_NEED_MORE;
+    }
+    if (!fresh)
+        *req = p->req;
+    req->body = http_bytes(p->body, p->body_n);
+    req->body_len = p->body_total;
+    req->body_truncated = p->body_total > p->body_n;
+    req->raw_len = (size_t)(p->wire + absorbed);
+    *used = absorbed;
+    /* The saved head is freed at the next call: req points into it. */
+    p->in_progress = false;
+    p->wire = 0;
+    return HP_HTTP_DONE;
+
+error:
+    hp_http_parser_reset(p);
+    *used = len;
+    return HP_HTTP_ERROR;
+}
+
+/* ---- responses ------------------------------------------------------------------ */
+
+struct http_reason {
+    int status;
+    const char *text;
+};
+
+/* nginx's status lines (ngx_http_header_filter_module.c), plus a few it lacks. */
+static const struct http_reason http_reasons[] = {
+    { 100, "Continue" }, { 101, "Switching Protocols" },
+    { 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" }, { 206, "Partial Content" },
+    { 207, "Multi-Status" },
+    { 301, "Moved Permanently" }, { 302, "Moved Temporarily" }, { 303, "See Other" }, { 304, "Not Modified" },
+    { 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
+    { 400, "Bad Request" }, { 401, "Unauthorized" }, { 402, "Payment Required" }, { 403, "Forbidden" },
+    { 404, "Not Found" }, { 405, "Not Allowed" }, { 406, "Not Acceptable" }, { 408, "Request Time-out" },
+    { 409, "Conflict" }, { 410, "Gone" }, { 411, "Length Required" }, { 412, "Precondition Failed" },
+    { 413, "Request Entity Too Large" }, { 414, "Request-URI Too Large" }, { 415, "Unsupported Media Type" },
+    { 416, "Requested Range Not Satisfiable" }, { 421, "Misdirected Request" }, { 429, "Too Many Requests" },
+    { 431, "Request Header Fields Too Large" },
+    { 500, "Internal Server Error" }, { 501, "Not Implemented" }, { 502, "Bad Gateway" },
+    { 503, "Service Temporarily Unavailable" }, { 504, "Gateway Time-out" },
+    { 505, "HTTP Version Not Supported" }, { 507, "Insufficient Storage" },
+};
+
+const char *hp_http_reason(int status)
+{
+    for (size_t i = 0; i < sizeof(http_reasons) / sizeof(http_reasons[0]); i++)
+        if (http_reasons[i].status == status)
+            return http_reasons[i].text;
+    return "";
+}
+
+/* IMF-fixdate without the locale ("Sun, 06 Nov 1994 08:49:37 GMT"). */
+static void http_date(char out[64])
+{
+    static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    static const char *const mo[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    time_t now = time(NULL);
+    struct tm tm;
+    if (!gmtime_r(&now, &tm))
+        memset(&tm, 0, sizeof(tm));
+    snprintf(out, 64, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[(unsigned)tm.tm_wday % 7],
+             tm.tm_mday, mo[(unsigned)tm.tm_mon % 12], (tm.tm_year + 1900) % 10000, tm.tm_hour, tm.tm_min,
+             tm.tm_sec);
+}
+
+/* Append the extra header lines: the Content-Type line(s) (want_ct) or the others. */
+static void http_put_extra(struct hp_buf *out, const char *extra, bool want_ct)
+{
+    const char *s = extra;
+    while (s && *s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
+        bool ct = strncasecmp(s, "Content-Type:", 13) == 0;
+        if (ct == want_ct) {
+            hp_buf_put(out, s, n);
+            if (!nl)
+                hp_buf_puts(out, "\r\n");
+        }
+        s += n;
+    }
+}
+
+void hp_http_response(struct hp_buf *out, int status, const char *server, const char *extra_headers,
+                      const void *body, size_t body_len, bool keep_alive, bool head_only)
+{
+    char date[64];
+    bool bodyless = status < 200 || status == 204 || status == 304;
+    http_date(date);
+    hp_buf_printf(out, "HTTP/1.1 %d %s\r\n", status, hp_http_reason(status));
+    if (server)
+        hp_buf_printf(out, "Server: %s\r\n", server);
+    hp_buf_printf(out, "Date: %s\r\n", date);
+    http_put_extra(out, extra_headers, true);
+    if (!bodyless)
+        hp_buf_printf(out, "Content-Length: %zu\r\n", body_len);
+    if (status >= 200)
+        hp_buf_puts(out, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+    http_put_extra(out, extra_headers, false);
+    hp_buf_puts(out, "\r\n");
+    if (!bodyless && !head_only && body_len)
+        hp_buf_put(out, body, body_len);
+}
+
+size_t hp_http_error_page(int status, const char *server, char *out, size_t outlen)
+{
+    const char *title = hp_http_reason(status);
+    if (status == 302)
+        title = "Found";  /* nginx's 302 page says Found, its status line Moved Temporarily */
+    if (outlen == 0)
+        return 0;
+    int n = snprintf(out, outlen,
+                     "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n"
+                     "<center><h1>%d %s</h1></center>\r\n%s%s%s</body>\r\n</html>\r\n",
+                     status, title, status, title, server ? "<hr><center>" : "", server ? server : "",
+                     server ? "</center>\r\n" : "");
+    if (n < 0)
+        return out[0] = '\0', 0;
+    return (size_t)n < outlen ? (size_t)n : outlen - 1;
+}
+
+/* ---- the analysers' view ------------------------------------------------------- */
+
+const struct hp_http_hdr *hp_http_view_header(const struct hp_http_view *v, const char *name)
+{
+    for (size_t i = 0; i < v->nheaders; i++)
+        if (http_bytes_ieq(v->headers[i].name, name))
+            return &v->headers[i];
+    return NULL;
+}
+
+/* Does b hold a valid %XX escape? */
+static bool http_has_escape(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i + 2 < n; i++)
+        if (b[i] == '%' && http_hexval(b[i + 1]) >= 0 && http_hexval(b[i + 2]) >= 0)
+            return true;
+    return false;
+}
+
+/* One %XX pass over r into out ('+' -> ' ' when plus). */
+static void http_unescape(struct hp_rd *r, bool plus, struct hp_buf *out)
+{
+    while (hp_rd_left(r) > 0) {
+        uint8_t c = hp_rd_u8(r);
+        int h1 = hp_rd_peek_u8(r, 0), h2 = hp_rd_peek_u8(r, 1);
+        if (c == '%' && h1 >= 0 && h2 >= 0 && http_hexval((uint8_t)h1) >= 0 && http_hexval((uint8_t)h2) >= 0) {
+            c = (uint8_t)(http_hexval((uint8_t)h1) << 4 | http_hexval((uint8_t)h2));
+            hp_rd_skip(r, 2);
+        } else if (c == '+' && plus) {
+            c = ' ';
+        }
+        hp_buf_putc(out, c);
+    }
+}
+
+/* Second pass, in place (the output never outgrows the input). */
+static size_t http_unescape_inplace(uint8_t *b, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == '%' && i + 2 < n && http_hexval(b[i + 1]) >= 0 && http_hexval(b[i + 2]) >= 0) {
+            b[o++] = (uint8_t)(http_hexval(b[i + 1]) << 4 | http_hexval(b[i + 2]));
+            i += 2;
+        } else {
+            b[o++] = b[i];
+        }
+    }
+    return o;
+}
+
+/* Decode in into scratch at *off, *len bytes; false when it did not fit. */
+static bool http_decode(struct hp_bytes in, bool plus, struct hp_buf *scratch, size_t *off, size_t *len)
+{
+    struct hp_rd r;
+    *off = scratch->len;
+    if (!hp_buf_ok(scratch) || !hp_buf_reserve(scratch, in.n)) {
+        return false;
+    }
+    hp_rd_init(&r, in.p, in.n);
+    http_unescape(&r, plus, scratch);
+    if (!hp_buf_ok(scratch))
+        return false;
+    *len = scratch->len - *off;
+    if (http_has_escape(scratch->data + *off, *len)) {
+        *len = http_unescape_inplace(scratch->data + *off, *len);
+        scratch->len = *off + *len;
+    }
+    return true;
+}
+
+/* Split the target into path and query; absolute-form loses scheme://authority. */
+static void http_split_target(struct hp_bytes t, struct hp_bytes *path, struct hp_bytes *query)
+{
+    struct hp_rd r;
+    hp_rd_init(&r, t.p, t.n);
+    long q = hp_rd_find(&r, "?", 1);
+    size_t plen = q < 0 ? t.n : (size_t)q;
+    *query = q < 0 ? http_bytes(t.p + t.n, 0) : http_bytes(t.p + plen + 1, t.n - plen - 1);
+    *path = http_bytes(t.p, plen);
+    if (plen > 0 && t.p[0] != '/') {
+        struct hp_rd pr;
+        hp_rd_init(&pr, t.p, plen);
+        long s = hp_rd_find(&pr, "://", 3);
+        if (s > 0 && s <= 16) {
+            hp_rd_skip(&pr, (size_t)s + 3);
+            long slash = hp_rd_find(&pr, "/", 1);
+            size_t from = slash < 0 ? plen : (size_t)s + 3 + (size_t)slash;
+            *path = http_bytes(t.p + from, plen - from);
+        }
+    }
+}
+
+void hp_http_view_build(const struct hp_http_req *req, uint16_t local_port, bool tls, struct hp_buf *scratch,
+                        struct hp_http_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->method = req->method;
+    v->target = req->target;
+    v->version = req->version;
+    v->headers = req->headers;
+    v->nheaders = req->nheaders;
+    v->body = req->body;
+    v->local_port = local_port;
+    v->tls = tls;
+    http_split_target(req->target, &v->path, &v->query);
+    v->dpath = v->path;
+    v->dquery = v->query;
+    v->dbody = v->body;
+
+    const struct hp_http_hdr *ct = hp_http_view_header(v, "Content-Type");
+    static const char form[] = "application/x-www-form-urlencoded";
+    bool isform = ct && ct->value.n >= sizeof(form) - 1 &&
+                  strncasecmp((const char *)ct->value.p, form, sizeof(form) - 1) == 0;
+    size_t po = 0, pl = 0, qo = 0, ql = 0, bo = 0, bl = 0;
+    hp_buf_reset(scratch);
+    bool okp = http_decode(v->path, false, scratch, &po, &pl);
+    bool okq = okp && http_decode(v->query, true, scratch, &qo, &ql);
+    bool okb = okq && isform && http_decode(v->body, true, scratch, &bo, &bl);
+    /* Pointers only now: the appends above may have moved scratch's memory. */
+    if (okp)
+        v->dpath = http_bytes(scratch->data + po, pl);
+    if (okq)
+        v->dquery = http_bytes(scratch->data + qo, ql);
+    if (okb)
+        v->dbody = http_bytes(scratch->data + bo, bl);
+}
+
+/* ---- sniffing -------------------------------------------------------------- */
+
+bool hp_http_sniff(const uint8_t *data, size_t len)
+{
+    static const char *const methods[] = {
+        "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ",
+        "PROPFIND ", "PROPPATCH ", "MKCOL ", "COPY ", "MOVE ", "LOCK ", "UNLOCK ", "SEARCH ",
+        "REPORT ", "MKCALENDAR ", "MKACTIVITY ", "CHECKOUT ", "MERGE ", "PRI ",
+    };
+    struct hp_rd r;
+    hp_rd_init(&r, data, len);
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        size_t n = strlen(methods[i]);
+        if (hp_rd_starts_with(&r, methods[i], n < 8 ? n : 8))
+            return true;
+    }
+    return false;
+}
+
+bool hp_tls_sniff(const uint8_t *data, size_t len)
+{
+    struct hp_rd r;
+    hp_rd_init(&r, data, len);
+    uint8_t type = hp_rd_u8(&r), major = hp_rd_u8(&r), minor = hp_rd_u8(&r);
+    uint16_t reclen = hp_rd_u16be(&r);
+    uint8_t hs = hp_rd_u8(&r);
+    return hp_rd_ok(&r) && type == 0x16 && major == 3 && minor <= 4 && reclen >= 4 && reclen <= 16384 + 2048 &&
+           hs == 1;
+}

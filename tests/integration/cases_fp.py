@@ -1,0 +1,325 @@
+"""
+cases_fp.py - `hanipo fingerprint FILE` (JA3 / JA4 / JA3S / HASSH / HASSHServer), run by run.py.
+
+Expected values never come from hanipo:
+  * the FoxIO ja4 captures in ../shared/testdata/fingerprints/foxio-ja4/ against tshark 4.4.18's
+    reference table (JA3, JA3 string, JA3S, JA4, HASSH, HASSHServer per stream) and against FoxIO's
+    own Python expected output (JA4 of each stream's first ClientHello, hassh, hassh_server);
+  * live captures made here: `tshark -i lo` records curl, openssl s_client (TLS 1.2 / 1.3, ALPN,
+    SNI, cipher lists), Python's ssl module and headless chromium talking to `openssl s_server`,
+    and hanipo's JA3 must equal tshark's tls.handshake.ja3 for every ClientHello.  tshark 4.0 has
+    no JA4, so live JA4s are checked for the parts the client options fix (version, SNI, ALPN).
+Clients that are not installed are skipped.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+
+from harness import HANIPO_BIN, Skip, free_port, wait_for
+
+ALL = []
+
+TESTDATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                         "..", "..", "..", "shared", "testdata", "fingerprints"))
+FOXIO = os.path.join(TESTDATA, "foxio-ja4")
+# TLS / SSH inside tunnels hanipo does not unwrap (GRE, Geneve, HTTP CONNECT, SOCKS).
+TUNNELLED = {"gre-sample.pcap", "tcpdump-geneve.pcap", "https-connect.pcap", "socks-https-example.pcap"}
+JA4_RE = re.compile(r"^t(13|12|11|10|s3|00)[di]\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$")
+
+
+def case(fn):
+    ALL.append((fn.__name__, fn))
+    return fn
+
+
+def need_testdata():
+    if not os.path.isdir(FOXIO):
+        raise Skip("no %s" % FOXIO)
+
+
+def fingerprint(path):
+    """Run hanipo fingerprint; {(client_port, server_port): record}."""
+    p = subprocess.run([HANIPO_BIN, "fingerprint", path], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, "hanipo fingerprint %s: rc %d, stderr %s" % (path, p.returncode, p.stderr)
+    out = {}
+    for line in p.stdout.splitlines():
+        j = json.loads(line)
+        key = (int(j["src"].rsplit(":", 1)[1]), int(j["dst"].rsplit(":", 1)[1]))
+        assert key not in out, "two records for %s in %s" % (key, path)
+        out[key] = j
+    return out
+
+
+def reference_rows():
+    """tshark-4.4.18-reference.tsv as dicts, TCP rows only."""
+    rows = []
+    with open(os.path.join(FOXIO, "tshark-4.4.18-reference.tsv")) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            r = dict(zip(head, line.rstrip("\n").split("\t")))
+            if r["tcp_stream"] != "-":
+                rows.append(r)
+    return rows
+
+
+@case
+def fp_public_pcaps_match_tshark(ctx):
+    """Every TCP ClientHello / ServerHello / KEXINIT of the FoxIO captures (first per stream) gives
+    tshark 4.4.18's JA3, JA3 string, JA4, JA3S, HASSH, HASSH string and HASSHServer."""
+    need_testdata()
+    by_pcap = {}
+    for r in reference_rows():
+        by_pcap.setdefault(r["pcap"], []).append(r)
+    checked, bad = 0, []
+    for pcap in sorted(by_pcap):
+        if pcap in TUNNELLED:
+            continue
+        got = fingerprint(os.path.join(FOXIO, "pcap", pcap))
+        seen = set()
+        for r in by_pcap[pcap]:
+            typ = r["type"]
+            if (r["tcp_stream"], typ) in seen:          # a second ClientHello after HelloRetryRequest
+                continue
+            seen.add((r["tcp_stream"], typ))
+            sp, dp = int(r["src_port"]), int(r["dst_port"])
+            key = (sp, dp) if typ in ("tls_client_hello", "ssh_client_kexinit") else (dp, sp)
+            fields = {"tls_client_hello": [("ja3", "md5"), ("ja3_string", "full"), ("ja4", "ja4")],
+                      "tls_server_hello": [("ja3s", "md5"), ("ja3s_string", "full")],
+                      "ssh_client_kexinit": [("hassh", "md5"), ("hassh_string", "full")],
+                      "ssh_server_kexinit": [("hasshServer", "md5")]}[typ]
+            for ours, theirs in fields:
+                checked += 1
+                if got.get(key, {}).get(ours) != r[theirs]:
+                    bad.append("%s stream %s %s: want %s, got %s" % (
+                        pcap, r["tcp_stream"], ours, r[theirs][:50], str(got.get(key, {}).get(ours))[:50]))
+    ctx.note("%d values from %d captures compared with tshark 4.4.18" % (checked, len(by_pcap) - len(TUNNELLED)))
+    assert not bad, "%d mismatches:\n  %s" % (len(bad), "\n  ".join(bad[:20]))
+    assert checked > 600
+
+
+@case
+def fp_public_pcaps_match_foxio_python(ctx):
+    """JA4 of the first ClientHello and hassh / hassh_server of each stream equal FoxIO's Python
+    expected output (except the documented non-ASCII ALPN case, where JA4.md's current rule and
+    tshark give 'bd')."""
+    need_testdata()
+    exp_dir = os.path.join(FOXIO, "expected-python")
+    checked, bad = 0, []
+    for name in sorted(os.listdir(exp_dir)):
+        pcap = name[:-len(".json")]
+        if pcap in TUNNELLED:
+            continue
+        with open(os.path.join(exp_dir, name)) as f:
+            expected = json.load(f)
+        got = fingerprint(os.path.join(FOXIO, "pcap", pcap))
+        for e in expected:
+            if "srcport" not in e or "dstport" not in e:
+                continue
+            rec = got.get((int(e["srcport"]), int(e["dstport"])), {})
+            want = []
+            if "JA4.1" in e:
+                ja4 = e["JA4.1"]
+                if pcap == "tls-non-ascii-alpn.pcapng":
+                    ja4 = "t13d1516bd_8daaf6152771_e5627efa2ab1"
+                want.append(("ja4", ja4))
+            ssh = e.get("ssh_extras") or {}
+            if ssh.get("hassh"):
+                want.append(("hassh", ssh["hassh"]))
+            if ssh.get("hassh_server"):
+                want.append(("hasshServer", ssh["hassh_server"]))
+            for k, v in want:
+                checked += 1
+                if rec.get(k) != v:
+                    bad.append("%s %s:%s %s: want %s, got %s" % (pcap, e["srcport"], e["dstport"], k, v, rec.get(k)))
+    ctx.note("%d JA4 / HASSH values compared with FoxIO's expected output" % checked)
+    assert not bad, "%d mismatches:\n  %s" % (len(bad), "\n  ".join(bad[:20]))
+    assert checked > 150
+
+
+@case
+def fp_cli_errors(ctx):
+    """No file: usage (64).  A missing or non-capture file: 1 and a message.  An empty capture: nothing."""
+    p = subprocess.run([HANIPO_BIN, "fingerprint"], capture_output=True, text=True)
+    assert p.returncode == 64 and "usage" in p.stderr
+    p = subprocess.run([HANIPO_BIN, "fingerprint", "/nonexistent.pcap"], capture_output=True, text=True)
+    assert p.returncode == 1 and p.stderr
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
+        f.write(b"this is not a capture file at all\n" * 10)
+        f.flush()
+        p = subprocess.run([HANIPO_BIN, "fingerprint", f.name], capture_output=True, text=True)
+        assert p.returncode == 1 and p.stderr
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
+        # a pcap global header (LINKTYPE_ETHERNET) and no packets
+        f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+        f.flush()
+        p = subprocess.run([HANIPO_BIN, "fingerprint", f.name], capture_output=True, text=True)
+        assert p.returncode == 0 and p.stdout == "", (p.returncode, p.stdout, p.stderr)
+
+
+# ---- live captures -------------------------------------------------------------------------
+
+class TlsServer:
+    """openssl s_server -www on a free loopback port, with a throw-away certificate."""
+
+    def __init__(self, tmp):
+        if not shutil.which("openssl"):
+            raise Skip("openssl is not installed")
+        self.port = free_port()
+        key, crt = os.path.join(tmp, "key.pem"), os.path.join(tmp, "crt.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", key, "-out", crt, "-subj", "/CN=localhost", "-days", "2"],
+                       check=True, capture_output=True, timeout=30)
+        self.proc = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % self.port, "-www",
+                                      "-key", key, "-cert", crt, "-alpn", "http/1.1", "-quiet"],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_for(lambda: _can_connect(self.port), 10, what="s_server listening")
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def _can_connect(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+class LoCapture:
+    """tshark -i lo -w FILE -f 'tcp port P' around one client run."""
+
+    def __init__(self, path, port):
+        self.path = path
+        self.err = open(path + ".err", "w+")
+        self.proc = subprocess.Popen(["tshark", "-i", "lo", "-w", path, "-f", "tcp port %d" % port],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err)
+        wait_for(lambda: "Capturing on" in open(path + ".err").read(), 20, what="tshark capturing")
+        time.sleep(1.0)                                 # the message comes a little before the filter is live
+
+    def stop(self):
+        time.sleep(0.3)                                 # let the last packets reach the file
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.err.close()
+
+
+def tshark_ja3(path):
+    """{client_port: (ja3, ja3_full)} for the first ClientHello of each flow, from tshark."""
+    p = subprocess.run(["tshark", "-r", path, "-Y", "tls.handshake.type == 1", "-T", "fields",
+                        "-e", "tcp.srcport", "-e", "tls.handshake.ja3", "-e", "tls.handshake.ja3_full"],
+                       capture_output=True, text=True, timeout=60)
+    out = {}
+    for line in p.stdout.splitlines():
+        f = line.split("\t")
+        if len(f) == 3 and f[1] and int(f[0]) not in out:
+            out[int(f[0])] = (f[1], f[2])
+    return out
+
+
+def _python_client(port, sni, alpn, maxver):
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    if maxver:
+        c.maximum_version = maxver
+    if alpn:
+        c.set_alpn_protocols(alpn)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        with c.wrap_socket(s, server_hostname=sni) as t:
+            t.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            t.recv(100)
+
+
+def live_clients(port, tmp):
+    """(name, run) pairs plus the JA4 prefix (version, SNI flag) and ALPN chars each must give."""
+    url = "https://127.0.0.1:%d/" % port
+    sc = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port]
+    cl = [
+        ("curl", ["curl", "-sk", "-m", "10", "-o", "/dev/null", url], "t13i", "h2"),
+        ("curl-http1.1-tls1.2", ["curl", "-sk", "-m", "10", "--http1.1", "--tlsv1.2", "--tls-max", "1.2", "-o", "/dev/null", url],
+         "t12i", "h1"),
+        ("s_client-tls1_2", sc + ["-tls1_2"], "t12i", "00"),
+        ("s_client-tls1_3", sc + ["-tls1_3"], "t13i", "00"),
+        ("s_client-alpn-h2-sni", sc + ["-alpn", "h2,http/1.1", "-servername", "x.example"], "t13d", "h2"),
+        ("s_client-cipher-list", sc + ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256:AES128-SHA",
+                                       "-servername", "y.example"], "t12d", "00"),
+        ("python-ssl", lambda: _python_client(port, "py.example", ["http/1.1"], None), "t13d", "h1"),
+        ("python-ssl-tls1.2", lambda: _python_client(port, None, None, ssl.TLSVersion.TLSv1_2), "t12i", "00"),
+    ]
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium:
+        cl.append(("chromium", [chromium, "--headless", "--disable-gpu", "--no-sandbox", "--ignore-certificate-errors",
+                                "--user-data-dir=" + os.path.join(tmp, "chromium"), "--dump-dom", url],
+                   "t13i", "h2"))
+    return cl
+
+
+def _run_client(run):
+    if callable(run):
+        run()
+        return
+    if not shutil.which(run[0]):
+        raise Skip("%s is not installed" % run[0])
+    subprocess.run(run, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=30)
+
+
+@case
+def fp_live_clients_match_tshark(ctx):
+    """curl, openssl s_client, Python ssl and headless chromium against openssl s_server, each captured
+    with tshark on lo: hanipo's JA3 and JA3 string equal tshark's for every ClientHello, every flow has
+    a JA3S, and the JA4's version / SNI / ALPN parts are what the client was told to send."""
+    if not shutil.which("tshark"):
+        raise Skip("tshark is not installed")
+    if os.geteuid() != 0:
+        raise Skip("capturing on lo needs root")
+    tmp = tempfile.mkdtemp(prefix="hanipo-fp-")
+    ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    srv = TlsServer(tmp)
+    ctx.defer(srv.close)
+    ran, skipped, bad = [], [], []
+    for name, run, ja4a, alpn in live_clients(srv.port, tmp):
+        path = os.path.join(tmp, name + ".pcapng")
+        cap = LoCapture(path, srv.port)
+        try:
+            _run_client(run)
+        except Skip as e:
+            skipped.append(str(e))
+            continue
+        finally:
+            cap.stop()
+        ref = tshark_ja3(path)
+        got = {k[0]: v for k, v in fingerprint(path).items() if k[1] == srv.port}
+        if not ref:
+            bad.append("%s: tshark saw no ClientHello (%s)" % (name, subprocess.run(["tshark", "-r", path], capture_output=True, text=True).stdout[-300:]))
+            continue
+        for cport, (ja3, full) in ref.items():
+            g = got.get(cport, {})
+            if (g.get("ja3"), g.get("ja3_string")) != (ja3, full):
+                bad.append("%s port %d: ja3 want %s %s, got %s %s" % (name, cport, ja3, full, g.get("ja3"),
+                                                                       g.get("ja3_string")))
+            ja4 = g.get("ja4", "")
+            if not JA4_RE.match(ja4) or not ja4.startswith(ja4a) or ja4[8:10] != alpn:
+                bad.append("%s port %d: ja4 %r, want %s....%s" % (name, cport, ja4, ja4a, alpn))
+            if not g.get("ja3s"):
+                bad.append("%s port %d: no ja3s" % (name, cport))
+        ran.append("%s %s" % (name, sorted({got.get(p, {}).get("ja4") for p in ref})))
+    ctx.note("clients: " + "; ".join(ran))
+    if skipped:
+        ctx.note("skipped: " + "; ".join(skipped))
+    assert not bad, "\n  ".join(bad)
+    assert len(ran) >= 6, ran

@@ -1,0 +1,271 @@
+"""
+cases_http.py - the web honeypot engine (issue 6), run by run.py.
+
+Real clients (curl, wget, python3 http.client, openssl s_client, chromium headless when installed)
+against protocol = http services and against trap ports, which hand HTTP and TLS over to the same
+engine; and the exploit corpus (tests/corpus/http/*.req), each request sent as raw bytes, its class,
+CVE and download URLs checked in the events.
+"""
+import glob
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+
+from harness import T, Service, Skip, connect, recv_until_eof, wait_for
+from cases import check_common, stop_and_read
+
+ALL = []
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "..", "corpus", "http")
+
+
+def case(fn):
+    ALL.append((fn.__name__, fn))
+    return fn
+
+
+def need(*tools):
+    for t in tools:
+        if not shutil.which(t):
+            raise Skip("%s is not installed" % t)
+
+
+def web_daemon(ctx, label, **svc_opts):
+    """An http service and a trap (hand-over on); downloads off: URLs are logged only."""
+    return ctx.daemon(label, [Service("web", protocol="http", **svc_opts),
+                              Service("trap", flush_after="300ms")]).start()
+
+
+def requests_of(evs):
+    return [e for e in evs if e["eventid"] == "http.request"]
+
+
+def load_corpus():
+    """[(name, meta, raw bytes)]: '#! key: value' lines, '#! ---', then the request (LF -> CRLF in the head)."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(CORPUS, "*.req"))):
+        with open(path, "rb") as f:
+            data = f.read()
+        meta = {"class": [], "cve": [], "url": [], "port": []}
+        head, sep, rest = data.partition(b"#! ---\n")
+        assert sep, "%s: no '#! ---' line" % path
+        for line in head.decode().splitlines():
+            if line.startswith("#! ") and ":" in line:
+                k, _, v = line[3:].partition(":")
+                meta.setdefault(k.strip(), []).append(v.strip())
+        h, sep2, body = rest.partition(b"\n\n")
+        raw = h.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + (b"\r\n\r\n" + body if sep2 else b"\r\n\r\n")
+        out.append((os.path.basename(path), meta, raw))
+    return out
+
+
+# ---- plain HTTP -------------------------------------------------------------------------------
+
+@case
+def http_real_clients_and_events(ctx):
+    """curl, wget and python's http.client (keep-alive, pipelining-free reuse) get plausible answers;
+    every request is one http.request with the fields an operator filters on."""
+    need("curl", "wget")
+    d = web_daemon(ctx, "http-clients")
+    port = d.svc("web").port
+    r = subprocess.run(["curl", "-sS", "-i", "-A", "probe/1.0", "http://127.0.0.1:%d/index.html?a=%%41+b" % port],
+                       capture_output=True, timeout=T(10))
+    assert r.returncode == 0, r.stderr
+    head = r.stdout.split(b"\r\n\r\n", 1)[0].decode()
+    assert head.startswith("HTTP/1.1 200"), head
+    assert re.search(r"(?m)^Server: nginx", head), head
+    assert re.search(r"(?m)^Date: ", head) and re.search(r"(?m)^Content-Length: \d+", head), head
+    r = subprocess.run(["wget", "-q", "-O", "-", "--user-agent=Wget/1.21.3", "http://127.0.0.1:%d/robots.txt" % port],
+                       capture_output=True, timeout=T(10))
+    # a keep-alive connection carrying three requests
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=T(5))
+    for path in ("/a", "/b", "/wp-login.php"):
+        conn.request("GET", path, headers={"User-Agent": "pyclient"})
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status in (200, 404), (path, resp.status)
+    conn.close()
+    d.wait_event(lambda e: e["eventid"] == "http.request" and e.get("uri") == "/wp-login.php", what="3rd request")
+    evs = stop_and_read(d)
+    reqs = requests_of(evs)
+    first = [e for e in reqs if e["uri"].startswith("/index.html")][0]
+    check_common(first)
+    assert first["method"] == "GET" and first["version"] == "HTTP/1.1", first
+    assert first["uri"] == "/index.html?a=%41+b" and first["uri_decoded"] == "/index.html?a=A b", first
+    assert first["user_agent"] == "probe/1.0" and first["host"] == "127.0.0.1:%d" % port, first
+    assert first["status"] == 200 and first["protocol"] == "http" and first["tls"] is False, first
+    assert any(h["name"].lower() == "accept" for h in first["headers"]), first["headers"]
+    assert first["raw"].startswith("GET /index.html?a=%41+b HTTP/1.1\r\n"), first["raw"]
+    py = [e for e in reqs if e.get("user_agent") == "pyclient"]
+    assert [e["uri"] for e in py] == ["/a", "/b", "/wp-login.php"], py
+    assert len(set(e["session"] for e in py)) == 1 and [e["request_no"] for e in py] == [1, 2, 3], py
+
+
+@case
+def http_malformed_requests_get_400(ctx):
+    """Junk, a bad header line, an absurd version: the status a real server sends, the bytes recorded."""
+    d = web_daemon(ctx, "http-bad")
+    port = d.svc("web").port
+    answers = {}
+    for name, data in (("junk", b"\x16\x99hello there\r\n\r\n"),
+                       ("noheadercolon", b"GET / HTTP/1.1\r\nHost x\r\n\r\n"),
+                       ("version", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n")):
+        s = connect(port)
+        s.sendall(data)
+        answers[name] = recv_until_eof(s)
+        s.close()
+    for name, reply in answers.items():
+        assert re.match(rb"HTTP/1\.1 (400|505) ", reply), (name, reply[:200])
+        assert b"Connection: close" in reply, (name, reply[:300])
+    evs = stop_and_read(d)
+    bad = [e for e in evs if e["eventid"] == "http.bad_request"]
+    assert len(bad) == 3 and all(e["raw"] or e.get("raw_b64") for e in bad), bad
+
+
+@case
+def http_on_trap_ports_and_chunked_pipelined(ctx):
+    """The trap hands HTTP over on any port; chunked bodies and pipelined requests are parsed."""
+    d = web_daemon(ctx, "http-trap")
+    port = d.svc("trap").port
+    s = connect(port)
+    s.sendall(b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\n\r\n"
+              b"GET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    reply = recv_until_eof(s)
+    s.close()
+    assert reply.count(b"HTTP/1.1 ") == 3, reply[:500]
+    evs = stop_and_read(d)
+    reqs = requests_of(evs)
+    assert [e["uri"] for e in reqs] == ["/a", "/b", "/c"], reqs
+    assert reqs[0]["body_preview"] == "Wikipedia" and reqs[0]["body_size"] == 9, reqs[0]
+    assert reqs[0]["body_sha256"] == hashlib.sha256(b"Wikipedia").hexdigest()
+    assert all(e["protocol"] == "http" and e["service"] == "trap" for e in reqs), reqs
+    assert not [e for e in evs if e["eventid"] == "trap.payload"], "the trap also recorded the bytes"
+
+
+@case
+def http_exploit_corpus(ctx):
+    """Every exploit of tests/corpus/http, sent raw to a trap port: its class, CVEs and download URLs."""
+    corpus = load_corpus()
+    assert len(corpus) >= 30, "corpus has %d requests" % len(corpus)
+    d = web_daemon(ctx, "http-corpus")
+    port = d.svc("trap").port
+    sent = {}
+    for name, meta, raw in corpus:
+        s = connect(port)
+        s.sendall(raw)
+        s.shutdown(socket.SHUT_WR)
+        recv_until_eof(s)
+        sent[s.getsockname()[1] if False else name] = meta
+        s.close()
+    want_urls = [u for _, m, _ in corpus for u in m["url"]]
+    wait_for(lambda: len(requests_of(d.events())) >= len(corpus), T(20), what="every corpus request")
+    time.sleep(0.5)
+    evs = stop_and_read(d)
+    reqs = requests_of(evs)
+    problems = []
+    by_raw = {}
+    for e in reqs:
+        by_raw.setdefault(e.get("raw", ""), []).append(e)
+    logged_urls = set(e["url"] for e in evs if e["eventid"].startswith("session.file_download"))
+    for name, meta, raw in corpus:
+        text = raw.decode("utf-8", "replace")
+        got = [e for e in reqs if e.get("raw") == text or e.get("raw", "").startswith(text[:200])]
+        if not got:
+            problems.append("%s: no http.request" % name)
+            continue
+        e = got[0]
+        for c in meta["class"]:
+            if c not in e["attack_classes"]:
+                problems.append("%s: class %s not in %r" % (name, c, e["attack_classes"]))
+        for cve in meta["cve"]:
+            if cve not in e["cves"]:
+                problems.append("%s: %s not in %r" % (name, cve, e["cves"]))
+    for u in want_urls:
+        if u not in logged_urls:
+            problems.append("url %s not logged (have %d URLs)" % (u, len(logged_urls)))
+    assert not problems, "\n".join(problems)
+
+
+# ---- TLS ------------------------------------------------------------------------------------------
+
+def tshark_ja3(pcap):
+    """(ja3 md5, ja3 string) of every ClientHello in pcap, per tshark."""
+    r = subprocess.run(["tshark", "-r", pcap, "-Y", "tls.handshake.type == 1", "-T", "fields",
+                        "-e", "tls.handshake.ja3", "-e", "tls.handshake.ja3_full"], capture_output=True,
+                       timeout=T(60))
+    return [tuple(l.split("\t")) for l in r.stdout.decode().splitlines() if l.strip()]
+
+
+@case
+def tls_any_port_fingerprints_and_http_inside(ctx):
+    """curl -k, python ssl and openssl s_client (TLS 1.2 and 1.3, SNI, ALPN) on a trap port and on the
+    http service: tls.client_hello (JA3 equal to tshark's, JA4, SNI, ALPN), tls.server_hello (JA3S),
+    then the request inside as http.request with tls true.  The certificate is the sensor's own."""
+    need("curl", "openssl")
+    d = web_daemon(ctx, "tls-any")
+    tport, wport = d.svc("trap").port, d.svc("web").port
+    pcap = os.path.join(d.tmp, "lo.pcap")
+    cap = None
+    if shutil.which("tshark") and os.geteuid() == 0:
+        cap = subprocess.Popen(["tshark", "-q", "-i", "lo", "-w", pcap, "-f", "tcp port %d or tcp port %d"
+                                % (tport, wport)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.5)
+    r = subprocess.run(["curl", "-sk", "--http1.1", "https://127.0.0.1:%d/tls-curl" % tport], capture_output=True,
+                       timeout=T(15))
+    assert r.returncode == 0, r.stderr
+    c = ssl.create_default_context()
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    c.set_alpn_protocols(["http/1.1"])
+    with socket.create_connection(("127.0.0.1", wport), timeout=T(5)) as raw:
+        with c.wrap_socket(raw, server_hostname="python.example") as s:
+            s.sendall(b"GET /tls-python HTTP/1.1\r\nHost: python.example\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                reply += b
+            cert = s.getpeercert(binary_form=True)
+    assert reply.startswith(b"HTTP/1.1 "), reply[:100]
+    for opts in (["-tls1_2", "-servername", "s12.example"], ["-tls1_3", "-alpn", "http/1.1"]):
+        r = subprocess.run(["openssl", "s_client", "-quiet", "-connect", "127.0.0.1:%d" % tport] + opts,
+                           input=b"GET /tls-openssl HTTP/1.0\r\n\r\n", capture_output=True, timeout=T(15))
+        assert b"HTTP/1." in r.stdout, (opts, r.stdout[:200], r.stderr[-300:])
+    d.wait_event(lambda e: e["eventid"] == "http.request" and e.get("uri") == "/tls-openssl", count=2,
+                 what="both s_client requests")
+    if cap:
+        time.sleep(1)
+        cap.terminate()
+        cap.wait()
+    evs = stop_and_read(d)
+    hellos = [e for e in evs if e["eventid"] == "tls.client_hello"]
+    assert len(hellos) == 4, hellos
+    for e in hellos:
+        assert re.match(r"^[0-9a-f]{32}$", e["ja3"]) and hashlib.md5(e["ja3_string"].encode()).hexdigest() == e["ja3"]
+        assert re.match(r"^t1[23][di]\d{4}[a-z0-9]{2}_[0-9a-f]{12}_[0-9a-f]{12}$", e["ja4"]), e["ja4"]
+        assert e["client"], e
+    assert any(e.get("sni") == "python.example" for e in hellos), hellos
+    assert any(e.get("sni") == "s12.example" for e in hellos), hellos
+    assert any("http/1.1" in e.get("alpn", "") for e in hellos), hellos
+    shs = [e for e in evs if e["eventid"] == "tls.server_hello"]
+    assert len(shs) == 4 and all(re.match(r"^[0-9a-f]{32}$", e["ja3s"]) for e in shs), shs
+    reqs = [e for e in requests_of(evs) if e["uri"].startswith("/tls-")]
+    assert sorted(e["uri"] for e in reqs) == ["/tls-curl", "/tls-openssl", "/tls-openssl", "/tls-python"], reqs
+    assert all(e["tls"] is True for e in reqs), reqs
+    # per-sensor certificate: in data_dir, the one served, not a fixed subject
+    with open(os.path.join(d.data_dir, "tls", "server.crt"), "rb") as f:
+        pem = f.read()
+    assert ssl.DER_cert_to_PEM_cert(cert).strip().encode() in pem.replace(b"\r\n", b"\n") or \
+        ssl.PEM_cert_to_DER_cert(pem.decode()) == cert
+    if cap and os.path.exists(pcap):
+        ts = tshark_ja3(pcap)
+        ours = sorted((e["ja3"], e["ja3_string"]) for e in hellos)
+        assert sorted(ts) == ours, (sorted(ts), ours)

