@@ -53,6 +53,7 @@ struct fp_seg {
 struct fp_dir {
     enum fp_dstate state;
     bool seq_set, syn;
+    bool preamble_done;              /* a proxy handshake was skipped already */
     uint32_t next;                   /* next sequence number wanted */
     uint8_t *buf;                    /* in-order prefix (TLS / undecided) */
     size_t len;
@@ -231,6 +232,62 @@ static void fp_tls_try(struct fp_flow *f, int side)
     fp_dir_release(d);
 }
 
+/* SOCKS5 (RFC 1928) after the greeting: VER CMD/REP RSV ATYP ADDR PORT. */
+static bool fp_socks5_tail(struct hp_rd *r, bool request)
+{
+    uint8_t ver = hp_rd_u8(r), cmd = hp_rd_u8(r), rsv = hp_rd_u8(r), atyp = hp_rd_u8(r);
+    size_t alen = atyp == 1 ? 4 : atyp == 4 ? 16 : atyp == 3 ? hp_rd_u8(r) : 0;
+    if (ver != 5 || rsv != 0 || !alen || (request ? cmd < 1 || cmd > 3 : cmd > 8))
+        return false;
+    return hp_rd_skip(r, alen + 2);
+}
+
+/*
+ * A proxy handshake in front of the TLS / SSH bytes (HTTP CONNECT and its
+ * answer, SOCKS4/4a, SOCKS5 without authentication): how many bytes to
+ * skip, 0 if this is none of them, -1 if more bytes are needed to tell.
+ */
+static long fp_preamble(const uint8_t *b, size_t n)
+{
+    struct hp_rd r;
+    long end;
+
+    hp_rd_init(&r, b, n);
+    if (hp_rd_starts_with_str(&r, "CONNECT ") || hp_rd_starts_with_str(&r, "HTTP/1.")) {
+        end = hp_rd_find(&r, "\r\n\r\n", 4);
+        return end >= 0 ? end + 4 : n < HP_TLS_HELLO_MAX ? -1 : 0;
+    }
+    if (n < 2)
+        return n ? -1 : 0;
+    if (b[0] == 0 && b[1] >= 0x5a && b[1] <= 0x5d)          /* SOCKS4 reply */
+        return n >= 8 ? 8 : -1;
+    if (b[0] == 4 && (b[1] == 1 || b[1] == 2)) {             /* SOCKS4 request: user id, 4a host */
+        hp_rd_skip(&r, 8);
+        long u = hp_rd_find(&r, "", 1);
+        if (u < 0 || u > 255)
+            return u < 0 && n < 512 ? -1 : 0;
+        hp_rd_skip(&r, (size_t)u + 1);
+        if (b[4] == 0 && b[5] == 0 && b[6] == 0 && b[7] != 0) {
+            long h = hp_rd_find(&r, "", 1);
+            if (h < 0 || h > 255)
+                return h < 0 && n < 1024 ? -1 : 0;
+            hp_rd_skip(&r, (size_t)h + 1);
+        }
+        return hp_rd_ok(&r) ? (long)hp_rd_pos(&r) : 0;
+    }
+    if (b[0] == 5) {
+        struct hp_rd c = r, s = r;
+        hp_rd_skip(&c, 2 + (size_t)b[1]);                    /* greeting: VER NMETHODS METHODS */
+        if (fp_socks5_tail(&c, true))
+            return (long)hp_rd_pos(&c);
+        hp_rd_skip(&s, 2);                                   /* choice: VER METHOD (0: none) */
+        if (b[1] == 0 && fp_socks5_tail(&s, false))
+            return (long)hp_rd_pos(&s);
+        return n < 300 ? -1 : 0;
+    }
+    return 0;
+}
+
 /* In-order stream bytes of one direction. */
 static void fp_deliver(struct fp_flow *f, int side, const uint8_t *p, size_t n)
 {
@@ -249,6 +306,18 @@ static void fp_deliver(struct fp_flow *f, int side, const uint8_t *p, size_t n)
     size_t take = HP_TLS_HELLO_MAX - d->len < n ? HP_TLS_HELLO_MAX - d->len : n;
     memcpy(d->buf + d->len, p, take);
     d->len += take;
+    if (d->state == D_NEW && !d->preamble_done && d->buf[0] != 0x16 && d->buf[0] != 'S') {
+        long skip = fp_preamble(d->buf, d->len);
+        if (skip < 0 && d->len < HP_TLS_HELLO_MAX)
+            return;                  /* wait for the rest of the proxy handshake */
+        if (skip > 0) {
+            d->preamble_done = true;
+            memmove(d->buf, d->buf + skip, d->len - (size_t)skip);
+            d->len -= (size_t)skip;
+            if (d->len == 0)
+                return;
+        }
+    }
     if (d->state == D_NEW) {
         if (d->buf[0] == 0x16) {
             d->state = D_TLS;
@@ -379,7 +448,61 @@ static void fp_tcp(struct fp_ctx *c, int family, const uint8_t *sip, const uint8
         fp_segment(f, swapped ? 1 : 0, seq, flags, hp_rd_ptr(r), hp_rd_left(r));
 }
 
-static void fp_ipv4(struct fp_ctx *c, struct hp_rd *r)
+#define FP_TUNNEL_DEPTH 4
+
+static void fp_ip(struct fp_ctx *c, uint16_t ethertype, struct hp_rd *r, int depth);
+static void fp_ether(struct fp_ctx *c, struct hp_rd *r, int depth);
+
+/* GRE (RFC 2784/2890, version 0): IPv4, IPv6 or Ethernet inside. */
+static void fp_gre(struct fp_ctx *c, struct hp_rd *r, int depth)
+{
+    uint16_t flags = hp_rd_u16be(r), proto = hp_rd_u16be(r);
+    if ((flags & 7) != 0)
+        return;                                  /* version 1 is PPTP's PPP */
+    hp_rd_skip(r, ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + ((flags & 0x1000) ? 4 : 0));
+    if (!hp_rd_ok(r))
+        return;
+    if (proto == 0x6558)
+        fp_ether(c, r, depth + 1);
+    else
+        fp_ip(c, proto, r, depth + 1);
+}
+
+/* UDP only matters as a tunnel: Geneve (6081) and VXLAN (4789). */
+static void fp_udp(struct fp_ctx *c, struct hp_rd *r, int depth)
+{
+    (void)hp_rd_u16be(r);
+    uint16_t dport = hp_rd_u16be(r);
+    hp_rd_skip(r, 4);
+    if (dport == 6081) {
+        uint8_t vo = hp_rd_u8(r);
+        (void)hp_rd_u8(r);
+        uint16_t proto = hp_rd_u16be(r);
+        hp_rd_skip(r, 4 + (size_t)(vo & 0x3f) * 4);
+        if (!hp_rd_ok(r) || (vo >> 6) != 0)
+            return;
+        if (proto == 0x6558)
+            fp_ether(c, r, depth + 1);
+        else
+            fp_ip(c, proto, r, depth + 1);
+    } else if (dport == 4789) {
+        if (hp_rd_skip(r, 8))
+            fp_ether(c, r, depth + 1);
+    }
+}
+
+static void fp_transport(struct fp_ctx *c, int family, uint8_t proto, const uint8_t *src, const uint8_t *dst,
+                         struct hp_rd *body, int depth)
+{
+    if (proto == 6)
+        fp_tcp(c, family, src, dst, body);
+    else if (proto == 47 && depth < FP_TUNNEL_DEPTH)
+        fp_gre(c, body, depth);
+    else if (proto == 17 && depth < FP_TUNNEL_DEPTH)
+        fp_udp(c, body, depth);
+}
+
+static void fp_ipv4(struct fp_ctx *c, struct hp_rd *r, int depth)
 {
     struct hp_rd ip, body;
     const uint8_t *start = hp_rd_ptr(r);
@@ -395,7 +518,7 @@ static void fp_ipv4(struct fp_ctx *c, struct hp_rd *r)
     const uint8_t *src = hp_rd_bytes(r, 4), *dst = hp_rd_bytes(r, 4);
     size_t hl = (size_t)(vihl & 15) * 4;
 
-    if (!hp_rd_ok(r) || (vihl >> 4) != 4 || hl < 20 || total < hl || proto != 6 || (frag & 0x3fff)) {
+    if (!hp_rd_ok(r) || (vihl >> 4) != 4 || hl < 20 || total < hl || (frag & 0x3fff)) {
         c->skipped++;
         return;
     }
@@ -406,10 +529,10 @@ static void fp_ipv4(struct fp_ctx *c, struct hp_rd *r)
         c->skipped++;
         return;
     }
-    fp_tcp(c, AF_INET, src, dst, &body);
+    fp_transport(c, AF_INET, proto, src, dst, &body, depth);
 }
 
-static void fp_ipv6(struct fp_ctx *c, struct hp_rd *r)
+static void fp_ipv6(struct fp_ctx *c, struct hp_rd *r, int depth)
 {
     struct hp_rd body;
     uint32_t vtf = hp_rd_u32be(r);
@@ -422,7 +545,7 @@ static void fp_ipv6(struct fp_ctx *c, struct hp_rd *r)
         c->skipped++;
         return;
     }
-    for (int i = 0; i < 8 && next != 6; i++) {
+    for (int i = 0; i < 8 && (next == 0 || next == 43 || next == 60 || next == 44); i++) {
         uint8_t nh = hp_rd_u8(&body), elen = hp_rd_u8(&body);
         if (next == 0 || next == 43 || next == 60) {
             hp_rd_skip(&body, (size_t)elen * 8 + 6);
@@ -436,19 +559,32 @@ static void fp_ipv6(struct fp_ctx *c, struct hp_rd *r)
         }
         next = nh;
     }
-    if (next != 6 || !hp_rd_ok(&body)) {
+    if (!hp_rd_ok(&body)) {
         c->skipped++;
         return;
     }
-    fp_tcp(c, AF_INET6, src, dst, &body);
+    fp_transport(c, AF_INET6, next, src, dst, &body, depth);
 }
 
-static void fp_ip(struct fp_ctx *c, uint16_t ethertype, struct hp_rd *r)
+static void fp_ip(struct fp_ctx *c, uint16_t ethertype, struct hp_rd *r, int depth)
 {
     if (ethertype == 0x0800)
-        fp_ipv4(c, r);
+        fp_ipv4(c, r, depth);
     else if (ethertype == 0x86dd)
-        fp_ipv6(c, r);
+        fp_ipv6(c, r, depth);
+}
+
+/* An Ethernet frame inside a tunnel (the link layer itself is fp_packet's). */
+static void fp_ether(struct fp_ctx *c, struct hp_rd *r, int depth)
+{
+    hp_rd_skip(r, 12);
+    uint16_t et = hp_rd_u16be(r);
+    for (int i = 0; i < 2 && (et == 0x8100 || et == 0x88a8 || et == 0x9100); i++) {
+        hp_rd_skip(r, 2);
+        et = hp_rd_u16be(r);
+    }
+    if (hp_rd_ok(r))
+        fp_ip(c, et, r, depth);
 }
 
 static void fp_packet(struct fp_ctx *c, const uint8_t *pkt, size_t caplen)
@@ -497,7 +633,7 @@ static void fp_packet(struct fp_ctx *c, const uint8_t *pkt, size_t caplen)
         c->skipped++;
         return;
     }
-    fp_ip(c, et, &r);
+    fp_ip(c, et, &r, 0);
 }
 
 /* ---- output ------------------------------------------------------------------------------ */

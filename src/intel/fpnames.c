@@ -48,6 +48,7 @@ struct fp_entry {
 };
 
 static struct {
+    char *text[HP_FP_NKINDS];   /* the split copies the entries point into */
     struct fp_entry *slots;
     size_t mask;            /* slots - 1; power of two */
     size_t count[HP_FP_NKINDS];
@@ -93,6 +94,7 @@ static void fp_load_file(enum hp_fp_kind kind, const char *start, const char *en
         return;
     memcpy(text, start, len);
     text[len] = '\0';
+    fp_table.text[kind] = text;     /* kept for the life of the process */
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *tab = strchr(line, '\t');
         if (line[0] == '#' || !tab || tab == line || (size_t)(tab - line) > FP_KEY_MAX)
@@ -105,7 +107,6 @@ static void fp_load_file(enum hp_fp_kind kind, const char *start, const char *en
             tab[nl] = '\0';
         fp_insert(kind, line, tab + 1);
     }
-    /* text is referenced by the table for the life of the process */
 }
 
 static void fp_init(void)

@@ -441,6 +441,20 @@ static bool is_head(const struct hp_http_view *v)
     return v->method.n == 4 && memcmp(v->method.p, "HEAD", 4) == 0;
 }
 
+/* Does a block of "Name: value\r\n" lines have this header? */
+static bool has_header(const char *lines, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = lines; p && *p; ) {
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+            return true;
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return false;
+}
+
 static bool authorized(const struct hp_http_view *v)
 {
     const struct hp_http_hdr *a = hp_http_view_header(v, "Authorization");
@@ -471,7 +485,9 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     int status = resp ? resp->status : 200;
     hp_buf_init(&hdrs, 64 * 1024);
     hp_buf_init(&body, 8u << 20);
-    if (req->nginx_status) {                /* what nginx answers instead (no Host, TRACE, ...) */
+    /* What nginx answers instead (HTTP/1.1 without Host, TRACE, ...) - unless a
+     * rule speaks for a device that answers such requests (HG532's exploit has no Host). */
+    if (req->nginx_status && (!resp || strcmp(resp->id, "default") == 0)) {
         char page[1024];
         status = req->nginx_status;
         keep = false;
@@ -487,7 +503,10 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
         hp_webresp_render(resp, &v, server, &hdrs, &body);
     }
     hp_buf_init(&out, 16u << 20);
-    hp_http_response(&out, status, server, hp_buf_cstr(&hdrs), body.data, body.len, keep, is_head(&v));
+    const char *extra = hp_buf_cstr(&hdrs);
+    if (has_header(extra, "Server"))
+        server = NULL;                          /* the rule speaks for a device with its own */
+    hp_http_response(&out, status, server, extra, body.data, body.len, keep, is_head(&v));
     out_send(c, out.data, out.len);
     struct reqinfo ri = { req, &v, &wc, resp, status, raw, raw_len };
     emit_request(c, &ri);

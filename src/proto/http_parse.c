@@ -39,6 +39,7 @@
  * nginx answers 400 to a 1.1 request without Host and 405 to CONNECT/TRACE;
  * those are reported in req->nginx_status so the body can still be analysed.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -646,6 +647,14 @@ static int http_resume_headers(struct hp_http_parser *p, const uint8_t *data, si
     }
 }
 
+/* Zero a request but its header array (3 KiB nobody reads past nheaders). */
+static void http_req_clear(struct hp_http_req *req)
+{
+    size_t h = offsetof(struct hp_http_req, headers), t = offsetof(struct hp_http_req, nheaders);
+    memset(req, 0, h);
+    memset((uint8_t *)req + t, 0, sizeof(*req) - t);
+}
+
 /* Parse a head from data; PR_OK leaves the body state machine ready. */
 static int http_start(struct hp_http_parser *p, const uint8_t *data, size_t len, struct hp_http_req *req,
                       int *status)
@@ -657,7 +666,7 @@ static int http_start(struct hp_http_parser *p, const uint8_t *data, size_t len,
     }
     struct http_sem sem;
     memset(&sem, 0, sizeof(sem));
-    memset(req, 0, sizeof(*req));
+    http_req_clear(req);
     int rc = http_parse_lines(data, len, req, &sem, status);
     if (rc == PR_MORE) {
         p->head_seen = len;

@@ -77,8 +77,11 @@ enum hp_http_status { HP_HTTP_NEED_MORE, HP_HTTP_DONE, HP_HTTP_ERROR };
  * incomplete, else what was absorbed; DONE the rest of this request (== raw_len
  * when it came in one call); ERROR len.  *http_status (ERROR only): 400 bad
  * syntax, 413 body beyond HP_HTTP_BODY_ABS_MAX, 414 target > HP_HTTP_URI_MAX,
- * 431 head > HP_HTTP_HEAD_MAX, 501 unknown Transfer-Encoding, 505 version.
- * req is written on DONE only.
+ * 431 head > HP_HTTP_HEAD_MAX, 501 unknown Transfer-Encoding, 505 version,
+ * 500 out of memory; the parser is then reset.  req is only meaningful on DONE
+ * (it is scratch space otherwise).  While the head is incomplete the caller
+ * must pass the same bytes again, extended (the parser resumes validation
+ * where it stopped).
  */
 enum hp_http_status hp_http_parse(struct hp_http_parser *p, const uint8_t *data, size_t len,
                                   struct hp_http_req *req, int *http_status, size_t *used);

@@ -34,6 +34,10 @@
  * line after the keyword (blanks trimmed), are searched unanchored, match
  * bytes (no UTF mode) and take inline options like (?i) or (?s).
  *
+ * Headers and bodies may hold templates ({{date}}, {{host}}, {{random_hex:N}},
+ * {{jsonrpc_id}} ...), expanded per response by hp_webresp_render; see
+ * http_rules.h.
+ *
  * Why everything is compiled at load and matched under limits: rules come
  * from the operator but subjects from the attacker, so a careless pattern
  * like (a+)+$ must not let a 64 KiB body burn the CPU.  A match that hits
@@ -404,6 +408,12 @@ static int add_header(struct wr_rule *ru, const char *s, size_t n, const struct 
     const char *val = colon + 1;
     size_t vn = n - nl - 1;
     trim(&val, &vn);
+    for (size_t i = 0; i < vn; i++) {
+        if ((unsigned char)val[i] < 0x20 && val[i] != '\t') {
+            perr(ps, "control character in header value");
+            return -1;
+        }
+    }
     size_t old = ru->headers ? strlen(ru->headers) : 0;
     if (old + nl + vn + 4 > WR_MAX_HEADERS) {
         perr(ps, "headers too long");

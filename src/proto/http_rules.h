@@ -69,9 +69,11 @@ const struct hp_webresp *hp_webrules_match(const struct hp_webrules *r, const st
  * headers_out (still "Name: value\r\n" lines) and body_out:
  *   {{date}}          RFC 7231 date, now
  *   {{host}}          the request's Host header (sanitised; "localhost" when absent)
+ *   {{path}}          the raw request path if plain URL text, else "/"
  *   {{server}}        server (the configured Server header)
  *   {{random_hex:N}}  N hex digits (1..128), stable per rule, slot and process
  *                     (or per sensor: hp_webrules_set_secret)
+ *   {{random_hex:N:KEY}} the same keyed by KEY alone (shared between rules)
  *   {{jsonrpc_id}}    the "id" of a JSON-RPC request body, raw JSON ("null" if none)
  * Unknown templates are copied verbatim.  Output is bounded by the buffers' caps.
  */

@@ -417,7 +417,7 @@ def capture_quota_evicts_oldest(ctx):
 
 @case
 def capture_trap_exploit_urls(ctx):
-    """Exploits sent to the catch-all trap (real curl): URL-encoded command injection, a SOAP body with
+    """Exploits sent to a catch-all trap port (real curl): URL-encoded command injection, a SOAP body with
     $(wget ...), a base64-wrapped dropper, tftp and ftpget in an injected command; each fetched once."""
     need("curl")
     web = WebServer()
@@ -462,7 +462,8 @@ def capture_trap_exploit_urls(ctx):
     for url, name in urls.items():
         e = [x for x in evs if x.get("url") == url and x["eventid"] == "session.file_download"]
         assert len(e) == 1, (url, [x for x in evs if x.get("url") == url])
-        assert e[0]["found_in"] == "trap" and e[0]["protocol"] == "trap", e[0]
+        # HTTP on a trap port is handed to the web engine, which feeds the pipeline
+        assert e[0]["found_in"] == "http" and e[0]["protocol"] == "http" and e[0]["service"] == "trap", e[0]
         assert e[0]["shasum"] == sha256(fx.fixture(name)), e[0]
         check_classified(e[0], name)
         check_stored(d, fx.fixture(name))

@@ -29,8 +29,8 @@ ALL = []
 TESTDATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                          "..", "..", "..", "shared", "testdata", "fingerprints"))
 FOXIO = os.path.join(TESTDATA, "foxio-ja4")
-# TLS / SSH inside tunnels hanipo does not unwrap (GRE, Geneve, HTTP CONNECT, SOCKS).
-TUNNELLED = {"gre-sample.pcap", "tcpdump-geneve.pcap", "https-connect.pcap", "socks-https-example.pcap"}
+# Captures hanipo cannot read (none: GRE, Geneve, HTTP CONNECT and SOCKS are unwrapped).
+TUNNELLED = set()
 JA4_RE = re.compile(r"^t(13|12|11|10|s3|00)[di]\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$")
 
 
@@ -318,8 +318,133 @@ def fp_live_clients_match_tshark(ctx):
             if not g.get("ja3s"):
                 bad.append("%s port %d: no ja3s" % (name, cport))
         ran.append("%s %s" % (name, sorted({got.get(p, {}).get("ja4") for p in ref})))
-    ctx.note("clients: " + "; ".join(ran))
+    ctx.note("clients (JA4s): " + "; ".join(ran))
     if skipped:
         ctx.note("skipped: " + "; ".join(skipped))
     assert not bad, "\n  ".join(bad)
     assert len(ran) >= 6, ran
+
+
+# ---- SSH -----------------------------------------------------------------------------------
+
+def _kexinit_packet():
+    """An unencrypted SSH packet holding a server KEXINIT (RFC 4253 7.1)."""
+    lists = ["curve25519-sha256,diffie-hellman-group14-sha256", "ssh-ed25519",
+             "aes128-ctr,aes256-ctr", "aes128-ctr,aes256-gcm@openssh.com",
+             "hmac-sha2-256", "hmac-sha2-512,hmac-sha2-256", "none", "none,zlib@openssh.com", "", ""]
+    payload = bytes([20]) + os.urandom(16)
+    for s in lists:
+        payload += len(s).to_bytes(4, "big") + s.encode()
+    payload += b"\0" + b"\0\0\0\0"
+    pad = 8 - (len(payload) + 5) % 8
+    pad += 8 if pad < 4 else 0
+    return (len(payload) + pad + 1).to_bytes(4, "big") + bytes([pad]) + payload + b"\0" * pad
+
+
+class FakeSshServer:
+    """Sends an identification line and a KEXINIT, reads what the client sends, then hangs up."""
+
+    def __init__(self):
+        import threading
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.port = free_port()
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(4)
+        self.sock.settimeout(0.5)
+        self.stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            try:
+                c.settimeout(3)
+                c.sendall(b"SSH-2.0-OpenSSH_9.9 fake\r\n" + _kexinit_packet())
+                deadline = time.monotonic() + 3
+                while time.monotonic() < deadline and c.recv(4096):
+                    pass
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def close(self):
+        self.stop = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+def tshark_hassh(path, port):
+    """(hassh, hassh_algorithms, hasshserver) as tshark 4.0 computes them (first of each)."""
+    p = subprocess.run(["tshark", "-r", path, "-d", "tcp.port==%d,ssh" % port, "-Y", "ssh.message_code == 20", "-T", "fields",
+                        "-e", "ssh.kex.hassh", "-e", "ssh.kex.hassh_algorithms", "-e", "ssh.kex.hasshserver"],
+                       capture_output=True, text=True, timeout=60)
+    hassh = algos = server = None
+    for line in p.stdout.splitlines():
+        f = (line.split("\t") + ["", "", ""])[:3]
+        if f[0] and not hassh:
+            hassh, algos = f[0], f[1]
+        if f[2] and not server:
+            server = f[2]
+    return hassh, algos, server
+
+
+@case
+def fp_live_ssh_clients_match_tshark(ctx):
+    """OpenSSH's ssh and paramiko against a fake server that sends a KEXINIT: hanipo's HASSH, HASSH
+    string and HASSHServer equal tshark's."""
+    if not shutil.which("tshark"):
+        raise Skip("tshark is not installed")
+    if os.geteuid() != 0:
+        raise Skip("capturing on lo needs root")
+    tmp = tempfile.mkdtemp(prefix="hanipo-fpssh-")
+    ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    srv = FakeSshServer()
+    ctx.defer(srv.close)
+
+    def paramiko_client():
+        try:
+            import paramiko
+        except ImportError:
+            raise Skip("python3-paramiko is not installed")
+        t = paramiko.Transport(("127.0.0.1", srv.port))
+        try:
+            t.start_client(timeout=3)
+        except Exception:
+            pass
+        finally:
+            t.close()
+
+    clients = [("openssh", ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                            "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5",
+                            "-p", str(srv.port), "nobody@127.0.0.1", "true"]),
+               ("paramiko", paramiko_client)]
+    ran, bad = [], []
+    for name, run in clients:
+        path = os.path.join(tmp, name + ".pcapng")
+        cap = LoCapture(path, srv.port)
+        try:
+            _run_client(run)
+        except Skip as e:
+            ctx.note("skipped: %s" % e)
+            continue
+        finally:
+            cap.stop()
+        hassh, algos, server = tshark_hassh(path, srv.port)
+        got = [v for k, v in fingerprint(path).items() if k[1] == srv.port]
+        if not hassh or len(got) != 1:
+            bad.append("%s: tshark %s, hanipo %s" % (name, hassh, got))
+            continue
+        g = got[0]
+        if (g.get("hassh"), g.get("hassh_string"), g.get("hasshServer")) != (hassh, algos, server):
+            bad.append("%s: want %s %s %s, got %s %s %s" % (name, hassh, algos, server, g.get("hassh"),
+                                                            g.get("hassh_string"), g.get("hasshServer")))
+        ran.append("%s %s (%s)" % (name, g.get("hassh"), g.get("client")))
+    ctx.note("; ".join(ran))
+    assert not bad, "\n  ".join(bad)
+    assert ran

@@ -32,7 +32,7 @@ import cases    # noqa: E402
 
 # More case modules, run after cases.py in this order; a missing file is skipped.  A module may
 # append to cases.ALL (from cases import case) or keep its own ALL list: both are collected.
-CASE_MODULES = ("cases_telnet", "cases_ssh", "cases_shell", "cases_capture", "cases_http")
+CASE_MODULES = ("cases_telnet", "cases_ssh", "cases_shell", "cases_capture", "cases_http", "cases_fp")
 
 
 def all_cases():

@@ -402,6 +402,21 @@ static void test_absurd_inputs(void **state)
     free(s);
 }
 
+/* A head trickled byte by byte is validated as it comes (resumed, not re-parsed). */
+static void test_trickled_head(void **state)
+{
+    const char *bad = "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nBad Name: x";
+    struct got g;
+    feed(bad, strlen(bad), 1, 100, &g);
+    assert_int_equal(g.error, 400);
+    const char *nul = "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\0";
+    feed(nul, strlen(nul) + 1, 1, 100, &g);
+    assert_int_equal(g.error, 400);
+    feed_all_splits("GET /t HTTP/1.1\r\nHost: h\r\nA: 1\r\nB:\r\nC:  3  \r\n\r\n", 100, &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.nheaders[0], 4);
+}
+
 static void test_many_headers(void **state)
 {
     char *s = malloc(16384);
@@ -598,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_big_body),
         cmocka_unit_test(test_error_statuses),
         cmocka_unit_test(test_absurd_inputs),
+        cmocka_unit_test(test_trickled_head),
         cmocka_unit_test(test_many_headers),
         cmocka_unit_test(test_nginx_status),
         cmocka_unit_test(test_view),

@@ -82,7 +82,8 @@ static void w16(struct wb *w, unsigned v) { w8(w, v >> 8); w8(w, v & 0xff); }
 static void wbytes(struct wb *w, const void *p, size_t n)
 {
     assert_true(w->n + n <= sizeof(w->b));
-    memcpy(w->b + w->n, p, n);
+    if (n)
+        memcpy(w->b + w->n, p, n);
     w->n += n;
 }
 /* Patch a 16-bit (or 24-bit) length at off to cover everything after it. */

@@ -1,0 +1,164 @@
+#!/bin/sh
+# bench/http.sh - hanipo's HTTP engine vs. nginx serving a static page.
+#
+# Goal: hanipo requests/s >= 1.0 x nginx requests/s, with keep-alive and with
+# Connection: close, while hanipo records (JSONL + SQLite) and classifies every
+# request.  Also the cost of TLS: a full handshake per request (Connection:
+# close over https) with JA3/JA4 on hanipo's side, vs. nginx TLS.
+#
+# nginx (Debian's, started by this script) runs ONE worker process, with
+# access logging to a file: hanipo's network thread is one thread too, so
+# the ratio compares the same amount of CPU for the request path.
+#
+# Environment:
+#   RUNS=3          interleaved nginx/hanipo pairs per mode (medians reported)
+#   DURATION=5      seconds per wrk run
+#   CONC=64         connections (wrk -c), THREADS=2 (wrk -t)
+#   HANIPO_CMD=./hanipo
+#   KEEP=1          keep the temp directory
+#
+# Exit status 0 when measured (even if a goal fails), 1 on a setup failure.
+# Last lines are machine-readable: RESULT http mode=... ratio=... nginx_rps=... hanipo_rps=...
+
+cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-5}
+CONC=${CONC:-64}
+THREADS=${THREADS:-2}
+HANIPO_CMD=${HANIPO_CMD:-./hanipo}
+
+die() { echo "http.sh: $*" >&2; exit 1; }
+command -v wrk > /dev/null || die "wrk is not installed (apt-get install wrk)"
+command -v nginx > /dev/null || [ -x /usr/sbin/nginx ] || die "nginx is not installed (apt-get install nginx-light)"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "${HANIPO_CMD%% *}" ] || die "$HANIPO_CMD not built (make)"
+
+T=$(mktemp -d /tmp/hanipo-bench-http.XXXXXX) || die "mktemp"
+chmod 755 "$T"
+SRV_PID=
+cleanup() {
+    [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
+    [ -f "$T/nginx.pid" ] && kill "$(cat "$T/nginx.pid")" 2>/dev/null
+    [ -n "$KEEP" ] || rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+# The page both serve (hanipo's built-in default page is of the same order).
+mkdir -p "$T/www" "$T/nginx"
+printf '<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>\n<body><h1>Welcome to nginx!</h1></body></html>\n' > "$T/www/index.html"
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=bench" -keyout "$T/nginx/key.pem" \
+    -out "$T/nginx/cert.pem" > /dev/null 2>&1 || die "openssl req"
+
+nginx_conf() {  # PORT TLSPORT
+    cat > "$T/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $T/nginx.pid;
+error_log $T/nginx/error.log;
+events { worker_connections 4096; }
+http {
+    access_log $T/nginx/access.log;
+    client_body_temp_path $T/nginx;
+    proxy_temp_path $T/nginx;
+    fastcgi_temp_path $T/nginx;
+    uwsgi_temp_path $T/nginx;
+    scgi_temp_path $T/nginx;
+    server {
+        listen 127.0.0.1:$1;
+        listen 127.0.0.1:$2 ssl;
+        ssl_certificate $T/nginx/cert.pem;
+        ssl_certificate_key $T/nginx/key.pem;
+        root $T/www;
+    }
+}
+EOF
+}
+
+hanipo_conf() {  # PORT
+    cat > "$T/hanipo.ini" <<EOF
+[sensor]
+name = bench
+data_dir = $T/data
+log_level = warn
+[limits]
+max_connections = 20000
+max_per_source = 20000
+[capture]
+fetch = false
+[output jsonl]
+enabled = true
+[output sqlite]
+enabled = true
+[service web]
+protocol = http
+bind = 127.0.0.1
+tcp_ports = $1
+keepalive_requests = 100000
+EOF
+}
+
+# wrk PORT SCHEME MODE -> requests/s (MODE: keepalive | close)
+run_wrk() {
+    hdr=""
+    [ "$3" = close ] && hdr="-H Connection:close"
+    # shellcheck disable=SC2086
+    wrk -t"$THREADS" -c"$CONC" -d"${DURATION}s" $hdr "$2://127.0.0.1:$1/" 2> /dev/null |
+        awk '/^Requests\/sec:/ { print $2 }'
+}
+
+echo "http bench: runs=$RUNS duration=${DURATION}s conc=$CONC threads=$THREADS sensor='$HANIPO_CMD' nginx='$NGINX' (1 worker)"
+for MODE in keepalive close tls; do
+    eval "NG_$MODE=''; HA_$MODE=''; RA_$MODE=''"
+done
+i=1
+while [ "$i" -le "$RUNS" ]; do
+    for MODE in keepalive close tls; do
+        scheme=http
+        wmode=$MODE
+        [ "$MODE" = tls ] && scheme=https && wmode=close
+        # nginx
+        P=$(bl_free_port) || die "no free port"
+        PT=$(bl_free_port) || die "no free port"
+        nginx_conf "$P" "$PT"
+        "$NGINX" -c "$T/nginx/nginx.conf" -p "$T/nginx" > /dev/null 2>&1 &
+        SRV_PID=$!
+        bl_wait_port "$P" 10 "$SRV_PID" || die "nginx did not start ($(tail -n 3 "$T/nginx/error.log"))"
+        port=$P
+        [ "$MODE" = tls ] && port=$PT
+        ng=$(run_wrk "$port" "$scheme" "$wmode")
+        kill "$SRV_PID" 2> /dev/null
+        wait "$SRV_PID" 2> /dev/null
+        SRV_PID=
+        # hanipo (TLS is detected on the same port)
+        P=$(bl_free_port) || die "no free port"
+        rm -rf "$T/data"
+        hanipo_conf "$P"
+        $HANIPO_CMD run -c "$T/hanipo.ini" > "$T/hanipo.out" 2>&1 &
+        SRV_PID=$!
+        bl_wait_port "$P" 20 "$SRV_PID" || { tail -n 5 "$T/hanipo.out" >&2; die "hanipo did not start"; }
+        ha=$(run_wrk "$P" "$scheme" "$wmode")
+        bl_stop "$SRV_PID" 60 > /dev/null
+        SRV_PID=
+        n=$(cat "$T"/data/log/*.jsonl 2> /dev/null | grep -c '"eventid":"http.request"')
+        [ -n "$ng" ] && [ -n "$ha" ] || die "wrk gave no figure ($MODE: nginx '$ng' hanipo '$ha')"
+        ratio=$(bl_calc "$ha / $ng")
+        printf 'run %d/%d %-9s nginx %9.0f req/s   hanipo %9.0f req/s   ratio %.3f   http.request events %s\n' \
+            "$i" "$RUNS" "$MODE" "$ng" "$ha" "$ratio" "$n"
+        eval "NG_$MODE=\"\$NG_$MODE $ng\"; HA_$MODE=\"\$HA_$MODE $ha\"; RA_$MODE=\"\$RA_$MODE $ratio\""
+    done
+    i=$((i + 1))
+done
+
+echo
+echo "medians                nginx req/s   hanipo req/s   ratio   goal"
+for MODE in keepalive close tls; do
+    eval "ng=\$(bl_median \$NG_$MODE); ha=\$(bl_median \$HA_$MODE); ra=\$(bl_median \$RA_$MODE)"
+    goal="(no goal: cost of TLS + JA3/JA4)"
+    [ "$MODE" != tls ] && { if bl_ge "$ra" 1.0; then goal="PASS >= 1.0"; else goal="FAIL < 1.0"; fi; }
+    printf '  %-18s %12.0f %14.0f %7.3f   %s\n' "$MODE" "$ng" "$ha" "$ra" "$goal"
+    printf 'RESULT http mode=%s ratio=%.3f nginx_rps=%.0f hanipo_rps=%.0f\n' "$MODE" "$ra" "$ng" "$ha" >> "$T/results"
+done
+cat "$T/results"
+exit 0
