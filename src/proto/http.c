@@ -41,6 +41,7 @@
 #include "intel/fpnames.h"
 #include "log.h"
 #include "proto.h"
+#include "shell/parse.h"
 #include "tlsterm.h"
 #include "util.h"
 
@@ -249,6 +250,80 @@ static void put_strings(struct hp_ev *ev, const char *key, const char *const *li
     hp_ev_arr_end(ev);
 }
 
+/* ---- injected commands, through the emulated shell's parser --------------------------- */
+
+#define INJECTED_MAX 32            /* simple commands listed per request */
+
+static void injected_text(struct hp_ev *ev, const char *text, size_t len, unsigned *left, int depth);
+
+/* A word that is a whole command substitution: $(...) or `...`. */
+static bool substitution(const struct sh_word *w, const char **inner, size_t *n)
+{
+    if (w->len >= 3 && w->text[0] == '$' && w->text[1] == '(' && w->text[w->len - 1] == ')') {
+        *inner = w->text + 2;
+        *n = w->len - 3;
+        return true;
+    }
+    if (w->len >= 2 && w->text[0] == '`' && w->text[w->len - 1] == '`') {
+        *inner = w->text + 1;
+        *n = w->len - 2;
+        return true;
+    }
+    return false;
+}
+
+static void injected_node(struct hp_ev *ev, const struct sh_node *n, unsigned *left, int depth)
+{
+    for (; n && *left > 0 && depth < 16; n = n->next) {
+        if (n->kind != SH_N_SIMPLE) {
+            injected_node(ev, n->cond, left, depth + 1);
+            injected_node(ev, n->body, left, depth + 1);
+            injected_node(ev, n->alt, left, depth + 1);
+            continue;
+        }
+        const char *inner;
+        size_t in;
+        if (n->words && !n->words->next && substitution(n->words, &inner, &in)) {
+            injected_text(ev, inner, in, left, depth + 1);    /* $(wget ...) as the whole command */
+            continue;
+        }
+        (*left)--;
+        hp_ev_arr_begin(ev, NULL);
+        for (const struct sh_word *w = n->words; w; w = w->next)
+            if (!w->assign)
+                hp_ev_elem_str(ev, w->text);
+        hp_ev_arr_end(ev);
+    }
+}
+
+static void injected_text(struct hp_ev *ev, const char *text, size_t len, unsigned *left, int depth)
+{
+    struct sh_parse_opts o = { .bash = true, .final = true };
+    size_t pos = 0;
+    for (int guard = 0; pos < len && *left > 0 && guard < 64 && depth < 16; guard++) {
+        struct sh_parse p;
+        enum sh_parse_status st = sh_parse(text, len, pos, &o, &p);
+        if (st == SH_PARSE_OK) {
+            injected_node(ev, p.root, left, depth);
+            sh_arena_unref(p.arena);
+        }
+        if ((st != SH_PARSE_OK && st != SH_PARSE_EMPTY) || p.end <= pos)
+            break;
+        pos = p.end;
+    }
+}
+
+/* "injected": the simple commands of the injected text, as the shell parses them (never run). */
+static void put_injected(struct hp_ev *ev, const struct hp_webclass *wc)
+{
+    if (!wc->commands_len)
+        return;
+    unsigned left = INJECTED_MAX;
+    hp_ev_arr_begin(ev, "injected");
+    injected_text(ev, wc->commands, wc->commands_len, &left, 0);
+    hp_ev_arr_end(ev);
+}
+
 struct reqinfo {                   /* what one request came to */
     const struct hp_http_req *req;
     const struct hp_http_view *v;
@@ -300,8 +375,10 @@ static void emit_request(struct hp_conn *c, const struct reqinfo *ri)
         hp_ev_str(&ev, "owasp_iot", ri->wc->owasp_iot);
     if (ri->wc->nrules)
         put_strings(&ev, "class_rules", ri->wc->rules, ri->wc->nrules);
-    if (ri->wc->commands_len)
+    if (ri->wc->commands_len) {
         hp_ev_bytes(&ev, "commands", ri->wc->commands, ri->wc->commands_len);
+        put_injected(&ev, ri->wc);
+    }
     hp_ev_bool(&ev, "tls", h->tls != NULL);
     hp_ev_uint(&ev, "request_no", h->nreq);
     hp_ev_bytes(&ev, "raw", ri->raw, ri->raw_len < HTTP_RAW_MAX ? ri->raw_len : HTTP_RAW_MAX);

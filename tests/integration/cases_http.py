@@ -190,6 +190,9 @@ def http_exploit_corpus(ctx):
         # the exploit gets an answer that lets it go on, not nginx's 400 for a missing Host
         if e["status"] == 400:
             problems.append("%s: answered 400 (rule %s)" % (name, e.get("rule")))
+    # injected commands, as the emulated shell's parser splits them (never run)
+    hg = [e for e in reqs if "CVE-2017-17215" in e["cves"]]
+    assert hg and ["/bin/busybox", "wget", "-g"] == hg[0]["injected"][0][:3], hg[:1]
     for u in want_urls:
         if u not in logged_urls:
             problems.append("url %s not logged (have %d URLs)" % (u, len(logged_urls)))
