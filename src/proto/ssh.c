@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "intel/fpnames.h"
 #include "config.h"
 #include "conn.h"
 #include "event.h"
@@ -383,6 +384,8 @@ static void emit_client_kex(struct ssh_conn *sc)
     struct hp_ev ev;
     hp_ev_begin(&ev, &sc->c->ctx, "client.kex");
     hp_ev_str(&ev, "hassh", md5);
+    const char *client = hp_fpname(HP_FP_HASSH, md5);   /* data/fingerprints/hassh.tsv */
+    hp_ev_str(&ev, "client", client ? client : "unknown");
     hp_ev_bytes(&ev, "hasshAlgorithms", algos.data, algos.len);
     if (hs->hassh_server[0])
         hp_ev_str(&ev, "hasshServer", hs->hassh_server);

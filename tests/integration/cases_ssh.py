@@ -305,6 +305,8 @@ def ssh_exec_password(ctx):
             k["hassh"], tclient[sport]["hassh"])
         assert k["hasshAlgorithms"] == tclient[sport]["algorithms"], (k["hasshAlgorithms"], tclient[sport])
         assert k["hassh"] == hashlib.md5(k["hasshAlgorithms"].encode()).hexdigest(), k
+        # Debian 12's ssh is in data/fingerprints/hassh.tsv
+        assert k["client"].startswith("OpenSSH 9.2p1"), k["client"]
         kex_s, enc_s, mac_s, comp_s = k["hasshAlgorithms"].split(";")
         assert k["kexAlgs"] == kex_s.split(",") and k["encCS"] == enc_s.split(",") and \
             k["macCS"] == mac_s.split(",") and k["compCS"] == comp_s.split(","), k
