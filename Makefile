@@ -14,7 +14,7 @@
 
 CC       ?= cc
 CLANG    ?= clang
-PKGS     := libevent_core libevent_pthreads inih sqlite3 libssl libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic libpcap
+PKGS     := libevent_core libevent_pthreads inih sqlite3 libssl libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic libpcap libmaxminddb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -63,6 +63,7 @@ $(BUILD)/src/capture/yaradata.o build-fuzz/obj/src/capture/yaradata.o: $(wildcar
 $(BUILD)/src/intel/webclass.o build-fuzz/obj/src/intel/webclass.o: data/http/classify.rules
 $(BUILD)/src/proto/http_rulesdata.o build-fuzz/obj/src/proto/http_rulesdata.o: data/http/responses.rules $(wildcard data/http/files/*)
 $(BUILD)/src/intel/fpnames.o build-fuzz/obj/src/intel/fpnames.o: $(wildcard data/fingerprints/*.tsv)
+$(BUILD)/src/intel/geo.o build-fuzz/obj/src/intel/geo.o: data/geo/countries.tsv
 
 $(BUILD)/libhanipo.a: $(LIB_OBJ)
 	@rm -f $@

@@ -6,7 +6,7 @@ set -eu
 # Build and run-time libraries, test clients and tools.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libevent-dev libinih-dev libsqlite3-dev libssl-dev libseccomp-dev libcmocka-dev libssh-dev libpcre2-dev zlib1g-dev
-libcurl4-openssl-dev libyara-dev libmagic-dev libpcap-dev
+libcurl4-openssl-dev libyara-dev libmagic-dev libpcap-dev libmaxminddb-dev mmdb-bin
 sqlite3 python3 curl openssl netcat-openbsd socat nftables iproute2 procps
 openssh-client sshpass python3-paramiko hydra nmap ssh-audit tshark inetutils-telnet busybox asciinema
 python3-pyftpdlib tftpd-hpa wrk nginx-light chromium wget"
@@ -30,3 +30,6 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+
+# GeoIP country + ASN databases (docs/geo.md); optional: without them lookups are off.
+sh "$(dirname "$0")/geoip.sh" || echo "deps: GeoIP databases not installed (lookups off)" >&2

@@ -201,6 +201,19 @@ static const char *deny_reason(const uint8_t a[16])
     return NULL;
 }
 
+const char *hp_addr_special16(const uint8_t a[16])
+{
+    return deny_reason(a);
+}
+
+const char *hp_addr_special(const char *ip)
+{
+    struct hp_cidr c;
+    if (!ip || strchr(ip, '/') || parse_one(ip, &c) != 0)
+        return "invalid";
+    return deny_reason(c.addr);
+}
+
 bool hp_addrpol_allows(const struct hp_addrpol *p, const struct sockaddr *sa, socklen_t len,
                        const char **why)
 {

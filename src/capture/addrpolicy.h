@@ -56,4 +56,12 @@ void hp_addrpol_free(struct hp_addrpol *p);
 bool hp_addrpol_allows(const struct hp_addrpol *p, const struct sockaddr *sa, socklen_t len,
                        const char **why);
 
+/* The static label of an address of the deny tables above ("private",
+ * "loopback", "link-local", "cgnat", "multicast", "reserved", "site-local"),
+ * NULL for a public address: used by the GeoIP enrichment, which does not
+ * look such addresses up.  'a' is the 128-bit form (IPv4 as ::ffff:a.b.c.d);
+ * hp_addr_special takes text and says "invalid" when it is no address. */
+const char *hp_addr_special16(const uint8_t a[16]);
+const char *hp_addr_special(const char *ip);
+
 #endif

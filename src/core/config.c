@@ -231,6 +231,12 @@ static int sensor_key(struct parse_state *ps, const char *k, const char *v)
         return set_u64(ps, k, v, 0, 36500, &c->retention_days);
     } else if (strcmp(k, "disk_floor") == 0) {
         return set_size(ps, k, v, &c->disk_floor);
+    } else if (strcmp(k, "geoip_country") == 0) {
+        set_str(&c->geoip_country, v);
+    } else if (strcmp(k, "geoip_asn") == 0) {
+        set_str(&c->geoip_asn, v);
+    } else if (strcmp(k, "geoip_city") == 0) {
+        set_str(&c->geoip_city, v);
     } else {
         return fail(ps, "unknown key '%s' in [sensor]", k);
     }
@@ -666,6 +672,16 @@ static struct hp_config *config_new(const char *name)
     c->log_level = hp_xstrdup("info");
     c->retention_days = 30;
     c->disk_floor = 512ull << 20;
+    /* GeoIP: where tools/geoip.sh installs (HANIPO_GEO_DIR moves both, as it does for the script) */
+    const char *geo_dir = getenv("HANIPO_GEO_DIR");
+    char geo_path[4096];
+    if (!geo_dir || !geo_dir[0])
+        geo_dir = "/var/lib/hanipo/geo";
+    snprintf(geo_path, sizeof(geo_path), "%s/country.mmdb", geo_dir);
+    c->geoip_country = hp_xstrdup(geo_path);
+    snprintf(geo_path, sizeof(geo_path), "%s/asn.bin", geo_dir);
+    c->geoip_asn = hp_xstrdup(geo_path);
+    c->geoip_city = hp_xstrdup("");
     c->max_connections = 4096;
     c->max_per_source = 64;
     c->queue_events = 65536;
@@ -752,6 +768,9 @@ void hp_config_free(struct hp_config *c)
     free(c->user);
     free(c->log_file);
     free(c->log_level);
+    free(c->geoip_country);
+    free(c->geoip_asn);
+    free(c->geoip_city);
     free(c->capture.allow);
     free(c->capture.yara_rules);
     free(c);

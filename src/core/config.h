@@ -3,6 +3,7 @@
  *
  * Sections:
  *   [sensor]            name, data_dir, user, log_file, log_level, retention_days, disk_floor
+ *                       geoip_country, geoip_asn, geoip_city
  *   [limits]            max_connections, max_per_source, queue_events, queue_bytes,
  *                       stats_interval, shell_persist, shell_source_bytes, shell_total_bytes
  *   [capture]           fetch, max_size, timeout, concurrency, queue, dedup_window, retries,
@@ -85,6 +86,9 @@ struct hp_config {
     char *log_level;
     uint64_t retention_days;
     uint64_t disk_floor;          /* bytes of free space below which payload bytes are not written */
+    char *geoip_country;          /* country mmdb; "" turns country lookups off (docs/geo.md) */
+    char *geoip_asn;              /* tools/geoip_asn.py range file; "" off */
+    char *geoip_city;             /* optional city mmdb; "" (default) off */
     /* [limits] */
     uint64_t max_connections;
     uint64_t max_per_source;

@@ -34,6 +34,7 @@
 #include "config.h"
 #include "conn.h"
 #include "event.h"
+#include "intel/geo.h"
 #include "log.h"
 #include "output.h"
 #include "proto.h"
@@ -105,6 +106,7 @@ static void emit_connect(struct hp_conn *c, uint16_t listen_port)
     hp_ev_begin(&ev, &c->ctx, "session.connect");
     if (listen_port != c->ctx.dst_port)
         hp_ev_uint(&ev, "listen_port", listen_port);
+    hp_geo_ev_fields(&ev, c->ctx.src_ip);      /* country / ASN, or src_special */
     hp_ev_emit(&ev);
 }
 

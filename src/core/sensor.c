@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <event2/event.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "config.h"
 #include "event.h"
 #include "identity.h"
+#include "intel/geo.h"
 #include "log.h"
 #include "output.h"
 #include "privs.h"
@@ -62,6 +64,11 @@ static void emit_start(const struct hp_config *cfg)
         hp_ev_obj_end(&ev);
     }
     hp_ev_arr_end(&ev);
+    hp_ev_obj_begin(&ev, "geoip");             /* build dates; null: database not open */
+    hp_ev_str(&ev, "country_db", hp_geo_build_date());
+    hp_ev_str(&ev, "asn_db", hp_geo_asn_build_date());
+    hp_ev_str(&ev, "city_db", hp_geo_city_build_date());
+    hp_ev_obj_end(&ev);
     hp_ev_emit(&ev);
 }
 
@@ -179,6 +186,10 @@ static int startup(struct hp_config *cfg)
         hp_error("%s", err);
         return 1;
     }
+    /* GeoIP databases are mapped now, before the sandbox; a missing or broken one only
+     * turns its part of the enrichment off (docs/geo.md). */
+    if (hp_geo_open(cfg->geoip_country, cfg->geoip_asn, cfg->geoip_city, err, sizeof(err)) != 0)
+        hp_error("%s (those lookups are off)", err);
     for (size_t i = 0; i < cfg->nservices; i++) {
         struct hp_service_cfg *s = &cfg->services[i];
         if (s->proto->start && s->proto->start(s, cfg, err, sizeof(err)) != 0) {
@@ -219,6 +230,7 @@ static void shutdown_all(void)
     put_counters(&ev);
     hp_ev_emit(&ev);
     hp_outputs_stop();
+    hp_geo_close();
     hp_services_free();
     for (size_t i = 0; i < hp_sensor.cfg->nservices; i++) {
         struct hp_service_cfg *s = &hp_sensor.cfg->services[i];
@@ -230,6 +242,12 @@ static void shutdown_all(void)
 int hp_sensor_run(struct hp_config *cfg)
 {
     signal(SIGPIPE, SIG_IGN);
+    /* Connections come and go thousands of times a second: without this, glibc
+     * gives the top of the heap back after every burst and takes it again,
+     * and each brk() shrink costs a TLB shoot-down on every core the output
+     * threads run on.  32 MiB of slack is kept instead. */
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
+    mallopt(M_TOP_PAD, 4 << 20);
     umask(027);               /* events and payloads are not for other local users */
     int rc = startup(cfg);
     if (rc != 0) {

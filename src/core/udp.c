@@ -23,6 +23,7 @@
 #include "config.h"
 #include "conn.h"
 #include "event.h"
+#include "intel/geo.h"
 #include "log.h"
 #include "proto.h"
 #include "sensor.h"
@@ -165,6 +166,7 @@ static struct udp_session *session_get(struct hp_service *svc, int fd, const str
 
     struct hp_ev ev;
     hp_ev_begin(&ev, &u->peer.ctx, "session.connect");
+    hp_geo_ev_fields(&ev, u->peer.ctx.src_ip);  /* country / ASN, or src_special */
     hp_ev_emit(&ev);
     return u;
 }

@@ -684,8 +684,9 @@ static size_t process(struct hp_conn *c, const uint8_t *data, size_t len)
 static void emit_client_hello(struct hp_conn *c, const struct hp_tls_hello *th)
 {
     struct hp_ev ev;
-    const char *name = hp_fpname(HP_FP_JA3, th->ja3);
-    const char *name4 = hp_fpname(HP_FP_JA4, th->ja4);
+    /* JA4 first: it sorts what Chrome permutes, so it names more clients (as hanipo fingerprint does) */
+    const char *name = hp_fpname(HP_FP_JA4, th->ja4);
+    const char *name4 = hp_fpname(HP_FP_JA3, th->ja3);
     hp_ev_begin(&ev, &c->ctx, "tls.client_hello");
     hp_ev_str(&ev, "ja3", th->ja3);
     hp_ev_str(&ev, "ja3_string", th->ja3_string);
@@ -766,8 +767,8 @@ static void tls_data(struct hp_conn *c, struct hp_rd *in)
         if (wire.len)
             hp_conn_send(c, wire.data, wire.len);   /* an alert too, before closing */
         hp_buf_free(&wire);
-        if (!h->server_hello_seen && hp_tlsterm_server_hello(h->tls, &(size_t){ 0 }))
-            emit_server_hello(c, h);
+        if (!h->server_hello_seen && hp_tlsterm_done(h->tls))
+            emit_server_hello(c, h);               /* version and cipher are known now */
         if (r < 0) {
             tls_failed(c, why);
             return;
@@ -802,8 +803,8 @@ static void http_data(struct hp_conn *c, struct hp_rd *in)
         return;
     }
     if (!h->sniffed) {
-        if (hp_rd_left(in) < 3)
-            return;
+        if (hp_rd_left(in) < 6 && !(c->flags & HP_CONN_EOF))
+            return;                                /* hp_tls_sniff decides on 6 bytes */
         h->sniffed = true;
         if (conf_of(c)->tls_auto && hp_tls_sniff(hp_rd_ptr(in), hp_rd_left(in)))
             h->tls = hp_tlsterm_new();
@@ -834,11 +835,32 @@ static void http_eof(struct hp_conn *c)
     hp_conn_close(c, "eof");
 }
 
+/* A request whose head came but whose body did not: recorded as it stands. */
+static void record_pending(struct hp_conn *c)
+{
+    struct http_conn *h = c->pstate;
+    const struct hp_http_req *req = h->parser ? hp_http_parser_pending(h->parser) : NULL;
+    if (!req)
+        return;
+    struct hp_buf raw;
+    hp_buf_init(&raw, HTTP_RAW_MAX + HP_HTTP_HEAD_MAX);
+    rebuild_raw(req, &raw);
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &c->ctx, "http.incomplete");
+    hp_ev_bytes(&ev, "raw", raw.data, raw.len < HTTP_RAW_MAX ? raw.len : HTTP_RAW_MAX);
+    hp_ev_uint(&ev, "body_received", req->body.n);
+    hp_ev_emit(&ev);
+    hp_capture_scan(&c->ctx, raw.data, raw.len, "http");
+    hp_buf_free(&raw);
+}
+
 static void http_close(struct hp_conn *c)
 {
     struct http_conn *h = c->pstate;
     if (!h)
         return;
+    if (!h->closing)
+        record_pending(c);
     hp_http_parser_free(h->parser);
     hp_tlsterm_free(h->tls);
     hp_buf_free(&h->plain);

@@ -9,6 +9,7 @@ would check: what the client sees, and the events in JSONL and SQLite.
 A case skips only when a tool it drives is not installed.
 """
 import base64
+import errno
 import fcntl
 import hashlib
 import io
@@ -1089,10 +1090,11 @@ def ssh_robustness(ctx):
         s.shutdown(socket.SHUT_WR)
         while s.recv(65536):
             pass
-    except (ConnectionResetError, BrokenPipeError):
-        pass
     except socket.timeout:
         raise AssertionError("the sensor kept a connection open after 1 MiB of junk")
+    except OSError as e:              # reset, broken pipe, or already gone (ENOTCONN) when it cut us off
+        if e.errno not in (errno.ECONNRESET, errno.EPIPE, errno.ENOTCONN):
+            raise
     finally:
         s.close()
 

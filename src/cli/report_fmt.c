@@ -1,0 +1,232 @@
+/*
+ * report_fmt.c - the writers of `hanipo report` (see report.h): terminal
+ * tables, JSON, CSV and Markdown, all from the same model.
+ *
+ * Every string in the model may come from an attacker.  Each writer escapes
+ * for its own medium and nothing else:
+ *   text      hp_term_escape (controls, ESC, bidi overrides -> \xNN), then
+ *             aligned in display columns (CJK counts two) and cut with "...";
+ *   JSON      hp_json_str (lossless or "<key>_b64" alongside);
+ *   CSV       RFC 4180 quoting, and a leading ' before = + - @ so that a
+ *             spreadsheet never evaluates an attacker's formula;
+ *   Markdown  hp_term_escape first (no raw newline or control can end a
+ *             row), then a backslash before every character Markdown or HTML
+ *             gives a meaning to, | included.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "json.h"
+#include "report.h"
+#include "term.h"
+
+#define RF_MD_CELL 300              /* input bytes shown per Markdown cell */
+#define RF_MIN_COL 10               /* a shrunk text column keeps this many columns */
+
+static const char *rf_title(const struct rp_section *s, const struct rp_opts *o)
+{
+    return o->ja ? s->ja : s->en;
+}
+
+static const char *rf_head(const struct rp_col *c, const struct rp_opts *o)
+{
+    return o->ja ? c->ja : c->en;
+}
+
+static void rf_time(int64_t us, char *out, size_t len)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- display width ------------------------------------------------------------------ */
+
+/* Decode one UTF-8 sequence of already-valid text; returns its length. */
+static size_t rf_utf8(const unsigned char *s, uint32_t *cp)
+{
+    if (s[0] < 0x80) { *cp = s[0]; return 1; }
+    if (s[0] < 0xE0) { *cp = (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F); return 2; }
+    if (s[0] < 0xF0) {
+        *cp = (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+        return 3;
+    }
+    *cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 |
+          (s[3] & 0x3F);
+    return 4;
+}
+
+/* East Asian wide and fullwidth ranges (the ones headings and attackers use). */
+static int rf_cpwidth(uint32_t c)
+{
+    if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF && c != 0x303F) ||
+        (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
+        (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1FAFF) ||
+        (c >= 0x20000 && c <= 0x3FFFD))
+        return 2;
+    if (c >= 0x300 && c <= 0x36F)
+        return 0;                   /* combining diacritics */
+    return 1;
+}
+
+static size_t rf_width(const char *s)
+{
+    size_t w = 0;
+    uint32_t cp;
+    for (const unsigned char *p = (const unsigned char *)s; *p; ) {
+        p += rf_utf8(p, &cp);
+        w += (size_t)rf_cpwidth(cp);
+    }
+    return w;
+}
+
+/* Bytes of s that fit in w display columns; their width in *used. */
+static size_t rf_fit(const char *s, size_t w, size_t *used)
+{
+    uint32_t cp;
+    const unsigned char *p = (const unsigned char *)s;
+    *used = 0;
+    while (*p) {
+        size_t len = rf_utf8(p, &cp);
+        size_t cw = (size_t)rf_cpwidth(cp);
+        if (*used + cw > w)
+            break;
+        *used += cw;
+        p += len;
+    }
+    return (size_t)(p - (const unsigned char *)s);
+}
+
+/* ---- terminal ------------------------------------------------------------------------- */
+
+/* A cell as it appears on the terminal (malloc'ed, escaped). */
+static char *rf_text_cell(const struct rp_section *s, const struct rp_cell *c, int col)
+{
+    char *out;
+    if (s->cols[col].numeric) {
+        out = malloc(24);
+        if (out)
+            snprintf(out, 24, "%lld", (long long)c->num);
+    } else if (!c->s) {
+        out = strdup("-");
+    } else {
+        out = malloc(4 * c->n + 1);
+        if (out)
+            hp_term_escape(c->s, c->n, out, 4 * c->n + 1);
+    }
+    if (!out)
+        abort();
+    return out;
+}
+
+static void rf_pad(struct hp_buf *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        hp_buf_putc(b, ' ');
+}
+
+static void rf_text_put(struct hp_buf *b, const char *s, size_t w, int right, int last)
+{
+    size_t sw = rf_width(s), used;
+    if (sw > w) {
+        size_t dots = w >= 3 ? 3 : 0;
+        hp_buf_put(b, s, rf_fit(s, w - dots, &used));
+        hp_buf_put(b, "...", dots);
+        if (!last)
+            rf_pad(b, w - dots - used);
+        return;
+    }
+    if (right)
+        rf_pad(b, w - sw);
+    hp_buf_puts(b, s);
+    if (!right && !last)
+        rf_pad(b, w - sw);
+}
+
+/* Column widths: natural, then the widest text column shrinks until the row fits. */
+static void rf_layout(const struct rp_section *s, char **cells, const struct rp_opts *o, size_t *w)
+{
+    size_t total = 2;
+    for (int c = 0; c < s->ncols; c++) {
+        w[c] = rf_width(rf_head(&s->cols[c], o));
+        for (size_t r = 0; r < s->nrows; r++) {
+            size_t cw = rf_width(cells[r * (size_t)s->ncols + (size_t)c]);
+            if (cw > w[c])
+                w[c] = cw;
+        }
+        total += w[c] + (c ? 2 : 0);
+    }
+    size_t width = o->width > 20 ? (size_t)o->width : 100;
+    while (total > width) {
+        int widest = -1;
+        for (int c = 0; c < s->ncols; c++)
+            if (!s->cols[c].numeric && w[c] > RF_MIN_COL && (widest < 0 || w[c] > w[widest]))
+                widest = c;
+        if (widest < 0)
+            break;                  /* numbers are never cut: let the line wrap */
+        size_t step = total - width, room = w[widest] - RF_MIN_COL, next = 0;
+        if (step > room)
+            step = room;
+        /* no lower than the next widest text column at once, so the cut is shared */
+        for (int c = 0; c < s->ncols; c++)
+            if (c != widest && !s->cols[c].numeric && w[c] > next)
+                next = w[c];
+        if (next > RF_MIN_COL && w[widest] > next && step > w[widest] - next)
+            step = w[widest] - next;
+        if (step == 0)
+            step = 1;
+        w[widest] -= step;
+        total -= step;
+    }
+}
+
+static void rf_text_section(struct hp_buf *b, const struct rp_section *s, const struct rp_opts *o)
+{
+    const char *title = rf_title(s, o);
+    size_t n = s->nrows * (size_t)s->ncols, w[RP_MAX_COLS];
+    hp_buf_printf(b, "%s\n", title);
+    for (size_t i = rf_width(title); i > 0; i--)
+        hp_buf_putc(b, '=');
+    hp_buf_putc(b, '\n');
+    if (s->nrows == 0) {
+        hp_buf_puts(b, o->ja ? "  (なし)\n\n" : "  (none)\n\n");
+        return;
+    }
+    char **cells = calloc(n ? n : 1, sizeof(*cells));
+    if (!cells)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        cells[i] = rf_text_cell(s, &s->cells[i], (int)(i % (size_t)s->ncols));
+    rf_layout(s, cells, o, w);
+    for (int c = 0; c < s->ncols; c++) {
+        hp_buf_puts(b, "  ");
+        rf_text_put(b, rf_head(&s->cols[c], o), w[c], s->cols[c].numeric, c == s->ncols - 1);
+    }
+    hp_buf_putc(b, '\n');
+    for (size_t r = 0; r < s->nrows; r++) {
+        for (int c = 0; c < s->ncols; c++) {
+            hp_buf_puts(b, "  ");
+            rf_text_put(b, cells[r * (size_t)s->ncols + (size_t)c], w[c], s->cols[c].numeric,
+                        c == s->ncols - 1);
+        }
+        hp_buf_putc(b, '\n');
+    }
+    hp_buf_putc(b, '\n');
+    for (size_t i = 0; i < n; i++)
+        free(cells[i]);
+    free(cells);
+}
+
+static void rf_text(const struct rp_report *r, const struct rp_opts *o, struct hp_buf *b)
+{
+    char since[32], until[32];
+    rf_time(r->since_us, since, sizeof(since));
+    rf_time(r->until_us, until, sizeof(until));
+    hp_buf_printf(b, "%s %s .. %s (UTC)%s\n\n", o->ja ? "hanipo レポート" : "hanipo report", since, until,
+                  o->mask ? (o->ja ? " IPアドレスは一部伏せ字" : " IPs masked") : "");
+    for (size_t i = 0; i < r->nsections; i++)
+        rf_text_section(b, &r->sections[i], o);
+}
