@@ -63,6 +63,7 @@ $(BUILD)/src/capture/yaradata.o build-fuzz/obj/src/capture/yaradata.o: $(wildcar
 $(BUILD)/src/intel/webclass.o build-fuzz/obj/src/intel/webclass.o: data/http/classify.rules
 $(BUILD)/src/proto/http_rulesdata.o build-fuzz/obj/src/proto/http_rulesdata.o: data/http/responses.rules $(wildcard data/http/files/*)
 $(BUILD)/src/intel/fpnames.o build-fuzz/obj/src/intel/fpnames.o: $(wildcard data/fingerprints/*.tsv)
+$(BUILD)/src/intel/knowledge.o build-fuzz/obj/src/intel/knowledge.o: $(wildcard data/knowledge/*.tsv)
 $(BUILD)/src/intel/geo.o build-fuzz/obj/src/intel/geo.o: data/geo/countries.tsv
 
 $(BUILD)/libhanipo.a: $(LIB_OBJ)

@@ -8,6 +8,7 @@
 #   country.mmdb   @ip-location-db/geo-whois-asn-country-mmdb (CC0), the combined IPv4+IPv6 file
 #   asn.bin        @ip-location-db/asn (CC BY 4.0: RouteViews, DB-IP, NRO) converted by
 #                  tools/geoip_asn.py into hanipo's sorted range file
+#   asn-ipv4.csv.gz, asn-ipv6.csv.gz   the ASN source rows (start,end,asn,org), compressed
 #   VERSION        the npm versions installed, LICENSES the packages' licence files
 # Both come from the npm registry as tarballs; the sha512 the registry publishes is checked.
 # Called at the end of tools/deps.sh; a failure there is a warning (lookups are then off).
@@ -68,6 +69,11 @@ stamp=${av##*.}
 epoch=$(date -u -d "$(echo "$stamp" | sed -E 's/^(....)(..)(..)(..)$/\1-\2-\3 \4:00:00/')" +%s 2>/dev/null || date -u +%s)
 /usr/bin/python3 "$HERE/geoip_asn.py" --build-epoch "$epoch" "$AP/asn-ipv4.csv" "$AP/asn-ipv6.csv" "$DIR/asn.bin"
 
+# The CSVs stay beside it, compressed: the source of truth (the integration tests check asn.bin
+# against them; operators can grep them).
+for f in asn-ipv4.csv asn-ipv6.csv; do
+    gzip -9 -c "$AP/$f" >"$DIR/$f.gz.tmp" && chmod 644 "$DIR/$f.gz.tmp" && mv -f "$DIR/$f.gz.tmp" "$DIR/$f.gz"
+done
 install -m 644 "$CP/geo-whois-asn-country.mmdb" "$DIR/country.mmdb.tmp"
 mv -f "$DIR/country.mmdb.tmp" "$DIR/country.mmdb"
 {

@@ -4,6 +4,7 @@
  *   hanipo run [-c FILE]             run the sensor in the foreground
  *   hanipo check [-c FILE]           validate a configuration and exit
  *   hanipo payloads [-c FILE] ...    browse captured payloads (payloads.c)
+ *   hanipo report [-c FILE] ...      rankings over a time range (report.c)
  *   hanipo version | help
  *
  * Exit codes follow sysexits(3) where one fits: 0 success, 1 run-time
@@ -17,7 +18,9 @@
 #include <unistd.h>
 #include "config.h"
 #include "cli/fingerprint.h"
+#include "cli/geo.h"
 #include "payloads.h"
+#include "cli/report.h"
 #include "proto.h"
 #include "sensor.h"
 
@@ -37,7 +40,10 @@ static void usage(FILE *f)
             "  check [-c FILE]   validate the configuration and exit\n"
             "  payloads [-c FILE] [list|show SHA|search TEXT]\n"
             "                    browse captured payloads (hanipo payloads --help)\n"
+            "  report [-c FILE] [--day D|--since T --until T] [--json|--csv|--markdown|--html] ...\n"
+            "                    rankings of a day or range, abuse files (hanipo report --help)\n"
             "  fingerprint FILE  JA3/JA4/JA3S/HASSH of the TCP flows in a pcap/pcapng file\n"
+            "  geo IP...         country / ASN of addresses as events get them (hanipo geo --help)\n"
             "  version           print the version\n"
             "  help              this text\n"
             "\n"
@@ -112,8 +118,12 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "payloads") == 0)
         return hp_cli_payloads(argc - 1, argv + 1, default_config());
+    if (strcmp(cmd, "report") == 0)
+        return hp_cli_report(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "fingerprint") == 0)
         return hp_cli_fingerprint(argc - 1, argv + 1);
+    if (strcmp(cmd, "geo") == 0)
+        return hp_cli_geo(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("hanipo %s\n", HP_VERSION);
         return 0;

@@ -14,9 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "buf.h"
 
-enum rp_format { RP_TEXT, RP_JSON, RP_CSV, RP_MD };
+enum rp_format { RP_TEXT, RP_JSON, RP_CSV, RP_MD, RP_HTML };
 
 #define RP_MAX_COLS 8
 
@@ -70,6 +71,14 @@ static inline const struct rp_cell *rp_cell_at(const struct rp_section *s, size_
 
 /* Render the model in o->fmt into out (report_fmt.c). */
 void hp_report_write(const struct rp_report *r, const struct rp_opts *o, struct hp_buf *out);
+/* The --html page: tables and SVG charts (report_html.c). */
+void hp_report_html(const struct rp_report *r, const struct rp_opts *o, struct hp_buf *out);
+
+/* --abuse DIR (report_abuse.c): one text file per source ASN in dir (created
+ * 0750 if missing) with every address of the range, its counts and sample
+ * events; a line per file goes to summary (may be NULL). Returns 0 or -1. */
+int hp_report_abuse(sqlite3 *db, const struct rp_opts *o, const char *dir, FILE *summary, char *err,
+                    size_t errlen);
 
 /* IP masking (report.c): an address keeps its /16 (IPv4) or /32 (IPv6);
  * hp_report_mask_text masks every IPv4 literal inside free text. Both write a

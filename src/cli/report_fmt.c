@@ -174,10 +174,8 @@ static void rf_layout(const struct rp_section *s, char **cells, const struct rp_
         for (int c = 0; c < s->ncols; c++)
             if (c != widest && !s->cols[c].numeric && w[c] > next)
                 next = w[c];
-        if (next > RF_MIN_COL && w[widest] > next && step > w[widest] - next)
-            step = w[widest] - next;
-        if (step == 0)
-            step = 1;
+        if (next > RF_MIN_COL && w[widest] >= next && step > w[widest] - next)
+            step = w[widest] - next > 0 ? w[widest] - next : 1;
         w[widest] -= step;
         total -= step;
     }
@@ -229,4 +227,173 @@ static void rf_text(const struct rp_report *r, const struct rp_opts *o, struct h
                   o->mask ? (o->ja ? " IPアドレスは一部伏せ字" : " IPs masked") : "");
     for (size_t i = 0; i < r->nsections; i++)
         rf_text_section(b, &r->sections[i], o);
+}
+
+/* ---- JSON ----------------------------------------------------------------------------- */
+
+static void rf_json_cell(struct hp_buf *b, const struct rp_section *s, const struct rp_cell *c, int col)
+{
+    const char *key = s->cols[col].key;
+    hp_json_str(b, key, strlen(key));
+    hp_buf_putc(b, ':');
+    if (s->cols[col].numeric) {
+        hp_buf_printf(b, "%lld", (long long)c->num);
+        return;
+    }
+    if (!c->s) {
+        hp_buf_puts(b, "null");
+        return;
+    }
+    if (!hp_json_str(b, c->s, c->n)) {
+        /* not valid UTF-8 or not lossless: the exact bytes too */
+        hp_buf_printf(b, ",\"%s_b64\":", key);
+        hp_json_b64(b, c->s, c->n);
+    }
+}
+
+static void rf_json(const struct rp_report *r, const struct rp_opts *o, struct hp_buf *b)
+{
+    char since[32], until[32];
+    rf_time(r->since_us, since, sizeof(since));
+    rf_time(r->until_us, until, sizeof(until));
+    hp_buf_printf(b, "{\"since\":\"%s\",\"until\":\"%s\",\"timezone\":\"UTC\",\"masked\":%s,\"sections\":[",
+                  since, until, o->mask ? "true" : "false");
+    for (size_t i = 0; i < r->nsections; i++) {
+        const struct rp_section *s = &r->sections[i];
+        const char *title = rf_title(s, o);
+        hp_buf_printf(b, "%s\n{\"id\":\"%s\",\"title\":", i ? "," : "", s->id);
+        hp_json_str(b, title, strlen(title));
+        hp_buf_puts(b, ",\"columns\":[");
+        for (int c = 0; c < s->ncols; c++) {
+            const char *h = rf_head(&s->cols[c], o);
+            hp_buf_printf(b, "%s{\"key\":\"%s\",\"title\":", c ? "," : "", s->cols[c].key);
+            hp_json_str(b, h, strlen(h));
+            hp_buf_putc(b, '}');
+        }
+        hp_buf_puts(b, "],\"rows\":[");
+        for (size_t row = 0; row < s->nrows; row++) {
+            hp_buf_puts(b, row ? ",{" : "{");
+            for (int c = 0; c < s->ncols; c++) {
+                if (c)
+                    hp_buf_putc(b, ',');
+                rf_json_cell(b, s, rp_cell_at(s, row, c), c);
+            }
+            hp_buf_putc(b, '}');
+        }
+        hp_buf_puts(b, "]}");
+    }
+    hp_buf_puts(b, "]}\n");
+}
+
+/* ---- CSV ------------------------------------------------------------------------------ */
+
+static void rf_csv_field(struct hp_buf *b, const char *s, size_t n)
+{
+    int formula = n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+                            s[0] == '\r');
+    int quote = formula || (n > 0 && (s[0] == ' ' || s[n - 1] == ' '));
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!quote) {
+        hp_buf_put(b, s, n);
+        return;
+    }
+    hp_buf_putc(b, '"');
+    if (formula)
+        hp_buf_putc(b, '\'');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            hp_buf_putc(b, '"');
+        hp_buf_putc(b, (uint8_t)s[i]);
+    }
+    hp_buf_putc(b, '"');
+}
+
+/* One block per section: a heading row "section,<keys>", its rows, a blank line. */
+static void rf_csv(const struct rp_report *r, const struct rp_opts *o, struct hp_buf *b)
+{
+    for (size_t i = 0; i < r->nsections; i++) {
+        const struct rp_section *s = &r->sections[i];
+        hp_buf_puts(b, i ? "\r\nsection" : "section");
+        for (int c = 0; c < s->ncols; c++)
+            hp_buf_printf(b, ",%s", s->cols[c].key);
+        hp_buf_puts(b, "\r\n");
+        for (size_t row = 0; row < s->nrows; row++) {
+            hp_buf_puts(b, s->id);
+            for (int c = 0; c < s->ncols; c++) {
+                const struct rp_cell *cell = rp_cell_at(s, row, c);
+                hp_buf_putc(b, ',');
+                if (s->cols[c].numeric)
+                    hp_buf_printf(b, "%lld", (long long)cell->num);
+                else if (cell->s)
+                    rf_csv_field(b, cell->s, cell->n);
+            }
+            hp_buf_puts(b, "\r\n");
+        }
+    }
+}
+
+/* ---- Markdown ------------------------------------------------------------------------- */
+
+static void rf_md_text(struct hp_buf *b, const char *s, size_t n)
+{
+    size_t shown = n > RF_MD_CELL ? RF_MD_CELL : n;
+    char esc[4 * RF_MD_CELL + 1];
+    size_t done = hp_term_escape(s, shown, esc, sizeof(esc));
+    for (const char *p = esc; *p; p++) {
+        if (strchr("\\|*_`<>[]&~#!", *p))
+            hp_buf_putc(b, '\\');
+        hp_buf_putc(b, (uint8_t)*p);
+    }
+    if (done < n)
+        hp_buf_puts(b, "...");
+}
+
+static void rf_md(const struct rp_report *r, const struct rp_opts *o, struct hp_buf *b)
+{
+    char since[32], until[32];
+    rf_time(r->since_us, since, sizeof(since));
+    rf_time(r->until_us, until, sizeof(until));
+    hp_buf_printf(b, "# %s %s .. %s (UTC)\n", o->ja ? "hanipo レポート" : "hanipo report", since, until);
+    if (o->mask)
+        hp_buf_puts(b, o->ja ? "\nIPアドレスは一部を伏せ字にしています。\n" : "\nIP addresses are masked.\n");
+    for (size_t i = 0; i < r->nsections; i++) {
+        const struct rp_section *s = &r->sections[i];
+        hp_buf_printf(b, "\n## %s\n\n", rf_title(s, o));
+        if (s->nrows == 0) {
+            hp_buf_puts(b, o->ja ? "(なし)\n" : "(none)\n");
+            continue;
+        }
+        for (int c = 0; c < s->ncols; c++)
+            hp_buf_printf(b, "| %s ", rf_head(&s->cols[c], o));
+        hp_buf_puts(b, "|\n");
+        for (int c = 0; c < s->ncols; c++)
+            hp_buf_puts(b, s->cols[c].numeric ? "| ---: " : "| --- ");
+        hp_buf_puts(b, "|\n");
+        for (size_t row = 0; row < s->nrows; row++) {
+            for (int c = 0; c < s->ncols; c++) {
+                const struct rp_cell *cell = rp_cell_at(s, row, c);
+                hp_buf_puts(b, "| ");
+                if (s->cols[c].numeric)
+                    hp_buf_printf(b, "%lld", (long long)cell->num);
+                else if (cell->s)
+                    rf_md_text(b, cell->s, cell->n);
+                else
+                    hp_buf_puts(b, "-");
+                hp_buf_putc(b, ' ');
+            }
+            hp_buf_puts(b, "|\n");
+        }
+    }
+}
+
+void hp_report_write(const struct rp_report *r, const struct rp_opts *o, struct hp_buf *out)
+{
+    switch (o->fmt) {
+    case RP_JSON: rf_json(r, o, out); break;
+    case RP_CSV: rf_csv(r, o, out); break;
+    case RP_MD: rf_md(r, o, out); break;
+    case RP_HTML: hp_report_html(r, o, out); break;
+    default: rf_text(r, o, out); break;
+    }
 }

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "output.h"
 #include "capture/addrpolicy.h"
+#include "intel/geo.h"
 #include "util.h"
 
 enum section { SEC_NONE, SEC_SENSOR, SEC_LIMITS, SEC_CAPTURE, SEC_OUTPUT, SEC_SERVICE };
@@ -672,15 +673,9 @@ static struct hp_config *config_new(const char *name)
     c->log_level = hp_xstrdup("info");
     c->retention_days = 30;
     c->disk_floor = 512ull << 20;
-    /* GeoIP: where tools/geoip.sh installs (HANIPO_GEO_DIR moves both, as it does for the script) */
-    const char *geo_dir = getenv("HANIPO_GEO_DIR");
-    char geo_path[4096];
-    if (!geo_dir || !geo_dir[0])
-        geo_dir = "/var/lib/hanipo/geo";
-    snprintf(geo_path, sizeof(geo_path), "%s/country.mmdb", geo_dir);
-    c->geoip_country = hp_xstrdup(geo_path);
-    snprintf(geo_path, sizeof(geo_path), "%s/asn.bin", geo_dir);
-    c->geoip_asn = hp_xstrdup(geo_path);
+    char geo_path[4096];          /* where tools/geoip.sh installs (HANIPO_GEO_DIR moves it) */
+    c->geoip_country = hp_xstrdup(hp_geo_default_path("country.mmdb", geo_path, sizeof(geo_path)));
+    c->geoip_asn = hp_xstrdup(hp_geo_default_path("asn.bin", geo_path, sizeof(geo_path)));
     c->geoip_city = hp_xstrdup("");
     c->max_connections = 4096;
     c->max_per_source = 64;

@@ -25,6 +25,7 @@
 #include "event.h"
 #include "identity.h"
 #include "intel/geo.h"
+#include "intel/knowledge.h"
 #include "log.h"
 #include "output.h"
 #include "privs.h"
@@ -177,6 +178,11 @@ static int startup(struct hp_config *cfg)
     }
     hp_event_set_sensor(cfg->sensor_name);
     hp_sensor.cfg = cfg;
+    /* the compiled-in facts login events are annotated with (parsed before the sandbox) */
+    if (hp_knowledge_init(err, sizeof(err)) != 0) {
+        hp_error("%s", err);
+        return 1;
+    }
     if (hp_privs_prepare_dir(cfg->data_dir, cfg->user, err, sizeof(err)) != 0 ||
         hp_outputs_start(cfg, err, sizeof(err)) != 0) {
         hp_error("%s", err);

@@ -373,6 +373,7 @@ int hp_geo_open(const char *country_mmdb, const char *asn_file, const char *city
 {
     char e1[512] = "", e2[512] = "", e3[512] = "";
     hp_geo_close();
+    (void)hp_geo_country_name("US");     /* build the name table now, before any sandbox */
     int rc = 0;
     if (mmdb_open(&geo.country, "country", country_mmdb, e1, sizeof(e1)) != 0)
         rc = -1;
@@ -399,6 +400,13 @@ const char *hp_geo_asn_build_date(void)
 const char *hp_geo_city_build_date(void)
 {
     return geo.city.open ? geo.city.date : NULL;
+}
+
+const char *hp_geo_default_path(const char *file, char *buf, size_t len)
+{
+    const char *dir = getenv("HANIPO_GEO_DIR");
+    snprintf(buf, len, "%s/%s", dir && dir[0] ? dir : "/var/lib/hanipo/geo", file);
+    return buf;
 }
 
 int hp_geo_have_city(void)

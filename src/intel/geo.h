@@ -56,6 +56,11 @@ const char *hp_geo_city_build_date(void);
 /* Is a city database open (events then carry src_region / src_city)? */
 int hp_geo_have_city(void);
 
+/* Default path of an installed database file ("country.mmdb", "asn.bin"):
+ * $HANIPO_GEO_DIR/FILE, else /var/lib/hanipo/geo/FILE (where tools/geoip.sh
+ * installs).  Returns buf. */
+const char *hp_geo_default_path(const char *file, char *buf, size_t len);
+
 /* English name of an ISO 3166 alpha-2 code (any case); NULL when unknown. */
 const char *hp_geo_country_name(const char *cc);
 

@@ -39,6 +39,7 @@
 #include "intel/tlsfp.h"
 #include "intel/webclass.h"
 #include "intel/fpnames.h"
+#include "intel/knowledge.h"
 #include "log.h"
 #include "proto.h"
 #include "shell/parse.h"
@@ -398,6 +399,7 @@ static void emit_credentials(struct hp_conn *c, const char *kind, const uint8_t 
     hp_ev_bytes(&ev, "username", user, ulen);
     hp_ev_bytes(&ev, "password", pass, plen);
     ev_bytes(&ev, "uri", v->target);
+    hp_knowledge_ev_cred(&ev, user, ulen, pass, plen);
     hp_ev_emit(&ev);
 }
 

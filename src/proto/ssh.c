@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "intel/fpnames.h"
+#include "intel/knowledge.h"
 #include "config.h"
 #include "conn.h"
 #include "event.h"
@@ -434,6 +435,7 @@ static void emit_login(struct ssh_conn *sc, bool ok, const char *method, const c
     hp_ev_bytes(&ev, "password", pass, plen);
     hp_ev_str(&ev, "method", method);
     hp_ev_uint(&ev, "attempt", sc->auth_attempts);
+    hp_knowledge_ev_cred(&ev, user, user ? strlen(user) : 0, pass, plen);
     hp_ev_emit(&ev);
 }
 

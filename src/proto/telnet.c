@@ -52,6 +52,7 @@
 #include "conn.h"
 #include "event.h"
 #include "identity.h"
+#include "intel/knowledge.h"
 #include "proto.h"
 #include "util.h"
 #include "telnet_opts.h"
@@ -367,6 +368,7 @@ static void ev_login(struct tn_sess *s, bool ok, const uint8_t *pass, size_t ple
     hp_ev_bytes(&ev, "password", pass, plen);
     hp_ev_str(&ev, "method", "telnet");
     hp_ev_uint(&ev, "attempt", s->attempts);
+    hp_knowledge_ev_cred(&ev, bytes_of(&s->user), s->user.len, pass, plen);
     hp_ev_emit(&ev);
 }
 

@@ -1239,7 +1239,8 @@ def ssh_request_caps(ctx):
     except (paramiko.SSHException, EOFError, OSError):
         pass
     t.close()
-    assert offered <= 6, "offered %d keys without being cut off" % offered
+    # cut off after the 6th; under load paramiko may still send a 7th before it reads the disconnect
+    assert offered <= 7, "offered %d keys without being cut off" % offered
     t = paramiko_transport(port)
     t.auth_password("root", "x")
     ch = t.open_session()

@@ -32,7 +32,8 @@ import cases    # noqa: E402
 
 # More case modules, run after cases.py in this order; a missing file is skipped.  A module may
 # append to cases.ALL (from cases import case) or keep its own ALL list: both are collected.
-CASE_MODULES = ("cases_telnet", "cases_ssh", "cases_shell", "cases_capture", "cases_http", "cases_fp")
+CASE_MODULES = ("cases_telnet", "cases_ssh", "cases_shell", "cases_capture", "cases_http", "cases_fp",
+                "cases_knowledge", "cases_geo", "cases_report")
 
 
 def all_cases():

@@ -1,0 +1,139 @@
+"""
+cases_report.py - `hanipo report` (issue 7) over a real sensor's SQLite store, run by run.py.
+
+The HTTP exploit corpus is sent to a trap port; after the sensor stops, the
+report's JSON is compared with tallies computed here from the JSONL events
+(the same events, the other output), the Markdown and CSV are checked for
+their table structure, and the HTML page is opened in headless chromium
+(when installed): every chart must be in the DOM and a screenshot is saved
+in the daemon's directory (kept with HANIPO_KEEP_TMP=1).
+"""
+import collections
+import datetime
+import json
+import os
+import shutil
+import socket
+import subprocess
+
+from harness import HANIPO_BIN, T, connect, recv_until_eof, wait_for
+from cases import stop_and_read
+from cases_http import load_corpus, requests_of, web_daemon
+
+ALL = []
+
+
+def case(fn):
+    ALL.append((fn.__name__, fn))
+    return fn
+
+
+def report(d, *args):
+    r = subprocess.run([HANIPO_BIN, "report", "-c", d.config_path] + list(args), capture_output=True,
+                       timeout=T(60))
+    assert r.returncode == 0, "report %r: rc %d: %s" % (args, r.returncode, r.stderr[-500:])
+    return r.stdout
+
+
+def ranked(counter, top):
+    """Counts ordered as the report orders them: count descending, then value."""
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
+
+@case
+def report_matches_events_in_every_format(ctx):
+    """hanipo report's sections agree with the events; Markdown/CSV keep their tables; HTML has its charts."""
+    corpus = load_corpus()
+    d = web_daemon(ctx, "report")
+    port = d.svc("trap").port
+    for _, _, raw in corpus:
+        s = connect(port)
+        s.sendall(raw)
+        s.shutdown(socket.SHUT_WR)
+        recv_until_eof(s)
+        s.close()
+    wait_for(lambda: len(requests_of(d.events())) >= len(corpus), T(20), what="every corpus request")
+    evs = stop_and_read(d)
+    day = evs[0]["timestamp"][:10]
+    since = datetime.datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=datetime.timezone.utc)
+    rng = ["--since", day, "--until", (since + datetime.timedelta(days=2)).strftime("%Y-%m-%d"), "--top", "50"]
+    rep = json.loads(report(d, "--json", *rng))
+    secs = {s["id"]: s for s in rep["sections"]}
+    problems = []
+
+    def check(sec_id, key, count_key, want):
+        got = [(r[key], r[count_key]) for r in secs[sec_id]["rows"]]
+        if got != want:
+            problems.append("%s: got %r, want %r" % (sec_id, got[:8], want[:8]))
+
+    reqs = requests_of(evs)
+    check("eventids", "eventid", "events",
+          ranked(collections.Counter(e["eventid"] for e in evs), 1000))
+    check("http_paths", "uri", "requests", ranked(collections.Counter(e["uri"] for e in reqs), 50))
+    check("attack_classes", "class", "requests",
+          ranked(collections.Counter(c for e in reqs for c in e.get("attack_classes", [])), 50))
+    check("cves", "cve", "requests", ranked(collections.Counter(c for e in reqs for c in e.get("cves", [])), 50))
+    conns = [e for e in evs if e["eventid"] == "session.connect"]
+    check("ports", "port", "connections", ranked(collections.Counter(e["dst_port"] for e in conns), 50))
+    creds = [e for e in evs if e["eventid"] == "http.credentials"]
+    got = sum(r["count"] for r in secs["http_credentials"]["rows"])
+    if got != len(creds):
+        problems.append("http_credentials: %d, want %d" % (got, len(creds)))
+
+    # masked: no full 127.0.0.1 anywhere, the /16 kept
+    masked = report(d, "--json", "--mask-ips", *rng).decode()
+    if "127.0.0.1" in masked or "127.0.x.x" not in masked:
+        problems.append("--mask-ips left an address or masked nothing")
+
+    # Markdown: every table row has the heading's number of unescaped pipes
+    md = report(d, "--markdown", *rng).decode()
+    cols = None
+    for line in md.splitlines():
+        if not line.startswith("|"):
+            cols = None
+            continue
+        n, i = 0, 0
+        while i < len(line):
+            if line[i] == "\\":
+                i += 2
+                continue
+            n += line[i] == "|"
+            i += 1
+        if cols is None:
+            cols = n
+        elif n != cols:
+            problems.append("markdown row with %d pipes, heading %d: %r" % (n, cols, line[:120]))
+            break
+
+    # CSV: every block parses with its heading's number of fields
+    import csv
+    import io
+    for block in report(d, "--csv", *rng).decode().split("\r\n\r\n"):
+        rows = list(csv.reader(io.StringIO(block)))
+        if rows and any(len(r) != len(rows[0]) for r in rows if r):
+            problems.append("csv block %s: ragged" % rows[0][:2])
+
+    html_path = os.path.join(d.tmp, "report.html")
+    with open(html_path, "wb") as f:
+        f.write(report(d, "--html", *rng))
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary:
+        prof = os.path.join(d.tmp, "chromium")
+        r = subprocess.run([binary, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
+                            "--user-data-dir=%s" % prof, "--dump-dom", "file://" + html_path],
+                           capture_output=True, timeout=T(60))
+        dom = r.stdout.decode("utf-8", "replace")
+        for chart in ("countries", "ports", "daily", "credentials"):
+            if 'id="chart-%s"' % chart not in dom:
+                problems.append("html: chart %s missing from the DOM" % chart)
+        shot = os.path.join(d.tmp, "report.png")
+        subprocess.run([binary, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
+                        "--user-data-dir=%s" % prof, "--window-size=1200,1600", "--screenshot=%s" % shot,
+                        "file://" + html_path], capture_output=True, timeout=T(60))
+        if not os.path.exists(shot) or os.path.getsize(shot) < 1000:
+            problems.append("html: no screenshot")
+        ctx.note("html report and screenshot in %s" % d.tmp)
+    else:
+        ctx.note("chromium not installed: HTML not rendered")
+    ctx.note("%d events, %d sections" % (len(evs), len(secs)))
+    assert not problems, "\n".join(problems)
