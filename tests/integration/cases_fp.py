@@ -26,8 +26,16 @@ from harness import HANIPO_BIN, Skip, free_port, wait_for
 
 ALL = []
 
-TESTDATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                         "..", "..", "..", "shared", "testdata", "fingerprints"))
+def _testdata():
+    """The shared fingerprint vectors: $HANIPO_SHARED, ../shared beside the checkout, or /work/shared."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for base in (os.environ.get("HANIPO_SHARED"), os.path.join(here, "..", "..", "..", "shared"), "/work/shared"):
+        if base and os.path.isdir(os.path.join(base, "testdata", "fingerprints")):
+            return os.path.normpath(os.path.join(base, "testdata", "fingerprints"))
+    return os.path.normpath(os.path.join(here, "..", "..", "..", "shared", "testdata", "fingerprints"))
+
+
+TESTDATA = _testdata()
 FOXIO = os.path.join(TESTDATA, "foxio-ja4")
 # Captures hanipo cannot read (none: GRE, Geneve, HTTP CONNECT and SOCKS are unwrapped).
 TUNNELLED = set()
