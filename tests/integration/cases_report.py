@@ -105,6 +105,23 @@ def report_matches_events_in_every_format(ctx):
             problems.append("markdown row with %d pipes, heading %d: %r" % (n, cols, line[:120]))
             break
 
+    # ... and a real CommonMark/GFM renderer (Debian cmark-gfm) turns it into one HTML table per
+    # section, every row with the heading's number of cells, no attacker markup surviving as tags
+    if shutil.which("cmark-gfm"):
+        r = subprocess.run(["cmark-gfm", "-e", "table"], input=md.encode(), capture_output=True, timeout=T(30))
+        html = r.stdout.decode()
+        tables = md.count("\n| ---") + md.count("\n|---") + (1 if md.startswith("| ---") else 0)
+        if html.count("<table>") == 0 or html.count("<table>") != tables:
+            problems.append("cmark-gfm rendered %d tables, the markdown has %d" % (html.count("<table>"), tables))
+        for t in html.split("<table>")[1:]:
+            t = t.split("</table>")[0]
+            rows = [row.count("<td") + row.count("<th") for row in t.split("<tr>")[1:]]
+            if rows and any(n != rows[0] for n in rows):
+                problems.append("cmark-gfm table with ragged rows: %r" % rows[:10])
+                break
+        if "<script" in html:
+            problems.append("a <script> tag survived the markdown")
+
     # CSV: every block parses with its heading's number of fields
     import csv
     import io
