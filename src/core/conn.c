@@ -492,10 +492,7 @@ void hp_conn_accept(struct hp_service *svc, int fd, const struct sockaddr_storag
     conn_local_addr(c, peer, local);
     if (svc->proto->conn_state_size)
         c->pstate = hp_xcalloc(1, svc->proto->conn_state_size);
-    /* Replies are small and interactive (banners, prompts, SSH packets): like
-     * sshd and most servers, do not let Nagle hold them for the client's
-     * delayed ACK. */
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+    /* TCP_NODELAY comes from the listener (listener.c). */
     c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
     c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
     c->ev_idle = evtimer_new(s->base, conn_idle_cb, c);
