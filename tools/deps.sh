@@ -9,7 +9,7 @@ libevent-dev libinih-dev libsqlite3-dev libssl-dev libseccomp-dev libcmocka-dev 
 libcurl4-openssl-dev libyara-dev libmagic-dev libpcap-dev libmaxminddb-dev mmdb-bin
 sqlite3 python3 curl openssl netcat-openbsd socat nftables iproute2 procps
 openssh-client sshpass python3-paramiko hydra nmap ssh-audit tshark inetutils-telnet busybox asciinema
-python3-pyftpdlib tftpd-hpa wrk nginx-light chromium wget cmark-gfm"
+python3-pyftpdlib tftpd-hpa wrk nginx-light chromium wget cmark-gfm jq"
 
 missing=""
 for p in $PKGS; do

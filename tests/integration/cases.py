@@ -706,7 +706,13 @@ def output_backpressure_no_loss(ctx):
     def client(i):
         results.append(send_and_close(port, b"backpressure %d\n" % i, timeout=T(30)))
     threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
-    for t in threads:
+    # A first wave, so that the writer takes a small batch and blocks on the lock with it;
+    # then the rest, which can only queue (under load, one wave could all go into the
+    # writer's first batch and never fill the queue).
+    for t in threads[:10]:
+        t.start()
+    time.sleep(0.5)
+    for t in threads[10:]:
         t.start()
     time.sleep(3)          # below SQLite's 5 s busy timeout: the writer waits, no error
     release()
