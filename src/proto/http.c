@@ -163,7 +163,7 @@ static int http_start(struct hp_service_cfg *svc, const struct hp_config *cfg, c
         }
         if (!hc->rules && !(hc->rules = hp_webrules_load_text("", 0, "wowhoneypot", NULL, err, errlen)))
             return -1;
-        if (hp_webrules_add_wow(hc->rules, xml, dir[0] ? dir : NULL, err, errlen) != 0)
+        if (hp_webrules_add_wow(hc->rules, xml, dir[0] ? dir : NULL, err, errlen) < 0)   /* else: how many */
             return -1;
     }
     return 0;

@@ -309,3 +309,17 @@ def tls_chromium_headless(ctx):
     assert all(e["ja4"].startswith("t13") and e["ja4"][8:10] == "h2" for e in hellos), hellos   # offers h2
     assert all("h2" in e.get("alpn", "") for e in hellos), hellos
     assert all(re.match(r"^[0-9a-f]{32}$", e["ja3"]) for e in hellos), hellos
+
+
+@case
+def http_wowhoneypot_rules_imported(ctx):
+    """A service with wowhoneypot_rules answers from WOWHoneypot's mrrules.xml before the shipped rules."""
+    need("curl")
+    xml = os.path.join(HERE, "..", "data", "wow", "mrrules.xml")
+    d = ctx.daemon("http-wow", [Service("web", protocol="http", wowhoneypot_rules=os.path.abspath(xml))]).start()
+    port = d.svc("web").port
+    r = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/command.php" % port], capture_output=True, timeout=T(10))
+    assert r.stdout == b"610cker", r.stdout[:200]
+    evs = stop_and_read(d)
+    e = [x for x in requests_of(evs) if x["uri"] == "/command.php"]
+    assert len(e) == 1 and e[0]["status"] == 200 and "1008" in e[0]["rule"], e

@@ -1,5 +1,5 @@
 /*
- * fuzz_http.c - libFuzzer harness for the HTTP/1.x request parser and view.
+ * fuzz_http_parse.c - libFuzzer harness for the HTTP/1.x request parser and view.
  *
  * Input: two control bytes, then the bytes a client sent on one connection.
  *   - ctl[0] seeds a small PRNG that cuts the stream into pieces (0: one
