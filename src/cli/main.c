@@ -21,6 +21,7 @@
 #include "cli/geo.h"
 #include "payloads.h"
 #include "cli/report.h"
+#include "cli/rollup.h"
 #include "proto.h"
 #include "sensor.h"
 
@@ -42,6 +43,8 @@ static void usage(FILE *f)
             "                    browse captured payloads (hanipo payloads --help)\n"
             "  report [-c FILE] [--day D|--since T --until T] [--json|--csv|--markdown|--html] ...\n"
             "                    rankings of a day or range, abuse files (hanipo report --help)\n"
+            "  rollup --rebuild [-c FILE]\n"
+            "                    recompute the store's roll-up tables from its events\n"
             "  fingerprint FILE  JA3/JA4/JA3S/HASSH of the TCP flows in a pcap/pcapng file\n"
             "  geo IP...         country / ASN of addresses as events get them (hanipo geo --help)\n"
             "  version           print the version\n"
@@ -120,6 +123,8 @@ int main(int argc, char **argv)
         return hp_cli_payloads(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "report") == 0)
         return hp_cli_report(argc - 1, argv + 1, default_config());
+    if (strcmp(cmd, "rollup") == 0)
+        return hp_cli_rollup(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "fingerprint") == 0)
         return hp_cli_fingerprint(argc - 1, argv + 1);
     if (strcmp(cmd, "geo") == 0)

@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "report.h"
+#include "rollup.h"
 #include "term.h"
 #include "util.h"
 
@@ -285,7 +286,8 @@ static const struct rp_def rp_defs[] = {
       " (SELECT " J("username") " AS u, " J("password") " AS p, count(*) AS n,"
       "  sum(eventid = 'login.success') AS ok, max(" J("cred_device") ") AS dev,"
       "  max(" J("cred_botnets") ") AS b FROM events WHERE" LOGINS "GROUP BY 1, 2"
-      "  ORDER BY 3 DESC, 1, 2 LIMIT ?3)",
+      /* ties at the cut: by [user, pass] as JSON text, as the roll-up keys sort */
+      "  ORDER BY 3 DESC, json_array(u, p) LIMIT ?3) ORDER BY 3 DESC, 1, 2",
       6, { TXT("username", "Username", "ユーザー名"), TXT("password", "Password", "パスワード"),
            NUM("attempts", "Attempts", "試行数"), NUM("successes", "Successes", "成功数"),
            TXT("device", "Device", "機器"), TXT("botnets", "Botnets", "ボットネット") } },
@@ -424,9 +426,10 @@ static void rp_mask_cell(struct rp_cell *c)
     free(out);
 }
 
-static int rp_run_section(sqlite3 *db, const struct rp_def *d, const struct rp_opts *o,
+static int rp_run_section(sqlite3 *db, const struct rp_def *d, const struct rp_opts *o, enum rp_rollup rollup,
                           struct rp_section *sec, char *err, size_t errlen)
 {
+    const char *sql = hp_report_rollup_sql(d->id, rollup) ? hp_report_rollup_sql(d->id, rollup) : d->sql;
     sqlite3_stmt *st = NULL;
     size_t alloc = 0;
     sec->id = d->id;
@@ -434,7 +437,7 @@ static int rp_run_section(sqlite3 *db, const struct rp_def *d, const struct rp_o
     sec->ja = d->ja;
     sec->ncols = d->ncols;
     memcpy(sec->cols, d->cols, sizeof(sec->cols));
-    if (sqlite3_prepare_v2(db, d->sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "section %s: %s", d->id, sqlite3_errmsg(db));
         return -1;
     }
@@ -497,16 +500,21 @@ int hp_report_build(sqlite3 *db, const struct rp_opts *o, struct rp_report *r, c
         return -1;
     }
     r->sections = hp_xcalloc(RP_NDEFS, sizeof(*r->sections));
+    enum rp_rollup rollup = hp_report_rollup_usable(db, o);
     double start = rp_now();
     for (size_t i = 0; i < RP_NDEFS; i++) {
         if (o->progress && rp_now() - start > 1.0)
             fprintf(stderr, "report: section %zu/%zu %s (%.1f s)\n", i + 1, (size_t)RP_NDEFS, rp_defs[i].id,
                     rp_now() - start);
         r->nsections++;
-        if (rp_run_section(db, &rp_defs[i], o, &r->sections[i], err, errlen) != 0) {
+        double t0 = rp_now();
+        if (rp_run_section(db, &rp_defs[i], o, rollup, &r->sections[i], err, errlen) != 0) {
             hp_report_free(r);
             return -1;
         }
+        if (getenv("HANIPO_REPORT_TIMING"))       /* which section is slow, for developers */
+            fprintf(stderr, "report: %-18s %8.3f s (%s)\n", rp_defs[i].id, rp_now() - t0,
+                    rollup == RP_ROLLUP_DAY ? "day roll-ups" : rollup == RP_ROLLUP_HOUR ? "hour roll-ups" : "events");
     }
     return 0;
 }
@@ -547,6 +555,8 @@ static void rp_usage(FILE *f)
             "                        one self-contained page with SVG charts)\n"
             "  --lang ja             Japanese titles and headings (default en)\n"
             "  --mask-ips            IPv4 a.b.x.x, IPv6 first 32 bits, also inside commands and URLs\n"
+            "  --no-rollup           count from the events table even where the roll-up tables\n"
+            "                        could answer (slower; to cross-check them)\n"
             "  --abuse DIR           instead: one text file per source ASN in DIR (addresses, first/last\n"
             "                        seen, counts, sample events), for abuse desks; never masked\n"
             "\n"
@@ -573,7 +583,8 @@ static int rp_parse_args(int argc, char **argv, struct rp_cli *c, struct rp_opts
         { "csv", no_argument, NULL, 'C' },          { "markdown", no_argument, NULL, 'm' },
         { "lang", required_argument, NULL, 'l' },   { "mask-ips", no_argument, NULL, 'M' },
         { "html", no_argument, NULL, 'H' },         { "abuse", required_argument, NULL, 'A' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+        { "no-rollup", no_argument, NULL, 'R' },    { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     uint64_t n;
     int ch;
@@ -601,6 +612,7 @@ static int rp_parse_args(int argc, char **argv, struct rp_cli *c, struct rp_opts
             o->ja = strcmp(optarg, "ja") == 0;
             break;
         case 'M': o->mask = true; break;
+        case 'R': o->no_rollup = true; break;
         case 'h': rp_usage(stdout); exit(0);
         default: rp_usage(stderr); return EX_USAGE;
         }
@@ -636,18 +648,6 @@ static int rp_range(const struct rp_cli *c, struct rp_opts *o)
     if (o->since_us >= o->until_us)
         return rp_bad("the range is empty (--since must be before --until)");
     return 0;
-}
-
-static void rp_db_path(const struct hp_config *cfg, char *path, size_t len)
-{
-    snprintf(path, len, "%s/hanipo.sqlite", cfg->data_dir);
-    for (size_t i = 0; i < cfg->noutputs; i++) {
-        if (strcmp(cfg->outputs[i].name, "sqlite") != 0)
-            continue;
-        const struct hp_kv *kv = hp_kv_find(cfg->outputs[i].opts, "path");
-        if (kv && kv->value[0])
-            snprintf(path, len, "%s", kv->value);
-    }
 }
 
 static int rp_width(void)
@@ -724,7 +724,7 @@ int hp_cli_report(int argc, char **argv, const char *default_config)
         fprintf(stderr, "hanipo: %s\n", err);
         return EX_CONFIG;
     }
-    rp_db_path(cfg, path, sizeof(path));
+    hp_cli_db_path(cfg, path, sizeof(path));
     hp_config_free(cfg);
     return rp_run(&o, path, c.abuse);
 }

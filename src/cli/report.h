@@ -29,6 +29,7 @@ struct rp_opts {
     bool mask;                      /* --mask-ips */
     int width;                      /* terminal width for RP_TEXT */
     bool progress;                  /* allow the stderr progress line */
+    bool no_rollup;                 /* --no-rollup: always read the events table */
 };
 
 /* One cell: bytes as read from the store (attacker-made, may hold NUL), or a number. */
@@ -90,6 +91,12 @@ void hp_report_mask_text(const char *s, size_t n, char *out, size_t outlen);
 int hp_report_parse_time(const char *s, int64_t *us);
 
 /* argv[0] is "report". Returns the exit status (0, 1, 64, 78). */
+/* The roll-up twin of a section's query (report_rollup.c), NULL if none, and
+ * whether the roll-ups can answer this range of this store. */
+enum rp_rollup { RP_ROLLUP_NONE, RP_ROLLUP_HOUR, RP_ROLLUP_DAY };
+const char *hp_report_rollup_sql(const char *id, enum rp_rollup how);
+enum rp_rollup hp_report_rollup_usable(sqlite3 *db, const struct rp_opts *o);
+
 int hp_cli_report(int argc, char **argv, const char *default_config);
 
 #endif

@@ -14,6 +14,10 @@
  * survives kill -9.  A failed batch is rolled back and retried whole, so
  * rows are never duplicated or half-written.  Retention deletes old rows in
  * small chunks once an hour so readers are never blocked for long.
+ *
+ * Each batch also updates the roll-up tables (rollup.h) in the same
+ * transaction, so the pre-counted answers reports and the dashboard read
+ * can never disagree with the events they summarise.
  */
 #include <limits.h>
 #include <sqlite3.h>
@@ -24,11 +28,14 @@
 #include "event.h"
 #include "log.h"
 #include "output.h"
+#include "hll.h"
+#include "rollup.h"
 #include "util.h"
 
 struct store_sqlite {
     sqlite3 *db;
     sqlite3_stmt *ins;
+    struct hp_rollup *rollup;     /* counts of the batch being written (rollup.h) */
     uint64_t retention_days;
     int64_t next_retention_us;
     struct hp_ratelimit err_rl;
@@ -39,6 +46,8 @@ static const char *const schema_sql =
     "PRAGMA synchronous=NORMAL;"
     /* Fewer, larger checkpoints: a page changed by many batches is copied once. */
     "PRAGMA wal_autocheckpoint=8000;"
+    /* Roll-up rows of the current hours and days stay in the cache. */
+    "PRAGMA cache_size=-16384;"
     "CREATE TABLE IF NOT EXISTS events("
     " id INTEGER PRIMARY KEY,"
     " ts INTEGER NOT NULL,"
@@ -79,6 +88,37 @@ static int sq_check(const struct hp_config *cfg, const struct hp_output_cfg *oc,
     return 0;
 }
 
+/* True if the query returns a row. */
+static bool sq_any(struct store_sqlite *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return false;
+    bool any = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return any;
+}
+
+/*
+ * The roll-up tables.  A store that already has events but no roll-ups (made
+ * by an older version) is marked incomplete: reports then read the events
+ * table until `hanipo rollup --rebuild` has filled them.
+ */
+static int sq_rollup_schema(struct store_sqlite *s)
+{
+    bool had = sq_any(s, "SELECT 1 FROM sqlite_master WHERE name = 'rollup'");
+    if (sq_exec(s, hp_rollup_schema_sql) != 0)
+        return -1;
+    if (had)
+        return 0;
+    bool events = sq_any(s, "SELECT 1 FROM events LIMIT 1");
+    if (events)
+        hp_warn("sqlite: this store has events but no roll-ups yet; reports read the events table"
+                " (slower) until 'hanipo rollup --rebuild' has run");
+    return sq_exec(s, events ? "INSERT OR REPLACE INTO meta VALUES('rollup_complete', '0')"
+                             : "INSERT OR REPLACE INTO meta VALUES('rollup_complete', '1')");
+}
+
 static int sq_open(void **state, const struct hp_config *cfg, const struct hp_output_cfg *oc,
                    char *err, size_t errlen)
 {
@@ -101,10 +141,15 @@ static int sq_open(void **state, const struct hp_config *cfg, const struct hp_ou
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);   /* readers (reports) may hold the lock briefly */
-    if (sq_exec(s, schema_sql) != 0) {
+    if (sq_exec(s, schema_sql) != 0 || sq_rollup_schema(s) != 0) {
         snprintf(err, errlen, "sqlite: cannot create schema in %s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
+    if (hp_hll_register(s->db) != 0) {
+        snprintf(err, errlen, "sqlite: cannot register functions");
+        goto fail;
+    }
+    s->rollup = hp_rollup_new();
     if (sqlite3_prepare_v3(s->db,
                            "INSERT INTO events(ts,eventid,session,protocol,src_ip,src_port,dst_port,data)"
                            " VALUES(?,?,?,?,?,?,?,?)",
@@ -115,6 +160,7 @@ static int sq_open(void **state, const struct hp_config *cfg, const struct hp_ou
     *state = s;
     return 0;
 fail:
+    hp_rollup_free(s->rollup);
     sqlite3_close(s->db);
     free(s);
     return -1;
@@ -159,8 +205,16 @@ static int sq_write(void *state, struct hp_event *const *evs, size_t n)
             if (hp_ratelimit_ok(&s->err_rl, 10000))
                 hp_error("sqlite: insert failed: %s (batch kept, will retry)", sqlite3_errmsg(s->db));
             sq_exec(s, "ROLLBACK");
+            hp_rollup_reset(s->rollup);
             return -1;
         }
+        hp_rollup_add(s->rollup, evs[i]);
+    }
+    if (hp_rollup_flush(s->rollup, s->db) != 0) {
+        if (hp_ratelimit_ok(&s->err_rl, 10000))
+            hp_error("sqlite: roll-up update failed: %s (batch kept, will retry)", sqlite3_errmsg(s->db));
+        sq_exec(s, "ROLLBACK");
+        return -1;
     }
     if (sq_exec(s, "COMMIT") != 0) {
         sq_exec(s, "ROLLBACK");
@@ -186,6 +240,8 @@ static void sq_retention(struct store_sqlite *s, int64_t now_us)
         if (n < 10000)
             break;
     }
+    if (hp_rollup_expire(s->db, cutoff) != 0 && hp_ratelimit_ok(&s->err_rl, 10000))
+        hp_error("sqlite: retention of roll-ups failed: %s", sqlite3_errmsg(s->db));
     if (total)
         hp_info("sqlite: retention: removed %d events older than %llu days", total,
                 (unsigned long long)s->retention_days);
@@ -204,6 +260,7 @@ static void sq_close(void *state)
 {
     struct store_sqlite *s = state;
     sqlite3_finalize(s->ins);
+    hp_rollup_free(s->rollup);
     sqlite3_close(s->db);
     free(s);
 }

@@ -25,6 +25,9 @@
 #include "cli/report_fmt.c"
 #include "cli/report_html.c"
 #include "cli/report_abuse.c"
+#include "cli/report_rollup.c"
+#include "cli/rollup.c"
+#include "store/rollup.h"
 #include "cli/term.c"
 
 #define DAY1 1793491200000000LL     /* 2026-11-01T00:00:00Z */
@@ -168,6 +171,58 @@ static void want_num(const struct rp_section *s, size_t row, int col, int64_t v)
 {
     assert_true(row < s->nrows);
     assert_int_equal(rp_cell_at(s, row, col)->num, v);
+}
+
+/* Every cell of every section, from the events table and from the roll-ups. */
+static void same_report(const struct rp_report *a, const struct rp_report *b)
+{
+    assert_int_equal(a->nsections, b->nsections);
+    for (size_t i = 0; i < a->nsections; i++) {
+        const struct rp_section *x = &a->sections[i], *y = &b->sections[i];
+        if (x->nrows != y->nrows)
+            fail_msg("section %s: %zu rows from events, %zu from roll-ups", x->id, x->nrows, y->nrows);
+        for (size_t r = 0; r < x->nrows; r++) {
+            for (int c = 0; c < x->ncols; c++) {
+                const struct rp_cell *p = rp_cell_at(x, r, c), *q = rp_cell_at(y, r, c);
+                if (p->num != q->num || !p->s != !q->s || (p->s && strcmp(p->s, q->s) != 0))
+                    fail_msg("section %s row %zu col %d: '%s' %lld vs '%s' %lld", x->id, r, c,
+                             p->s ? p->s : "(null)", (long long)p->num, q->s ? q->s : "(null)",
+                             (long long)q->num);
+            }
+        }
+    }
+}
+
+static void compare_ranges(int64_t since, int64_t until, enum rp_rollup want)
+{
+    char err[256];
+    struct rp_report raw, ru;
+    struct rp_opts o = opts(RP_TEXT, false);
+    o.since_us = since;
+    o.until_us = until;
+    assert_int_equal(hp_report_rollup_usable(db, &o), want);
+    assert_int_equal(hp_report_build(db, &o, &ru, err, sizeof(err)), 0);
+    o.no_rollup = true;
+    assert_int_equal(hp_report_build(db, &o, &raw, err, sizeof(err)), 0);
+    same_report(&raw, &ru);
+    hp_report_free(&raw);
+    hp_report_free(&ru);
+}
+
+/* The roll-up tables, rebuilt from the events, answer every section alike. */
+static void test_rollup_agrees(void **state)
+{
+    (void)state;
+    char err[256];
+    if (!db)
+        fill();
+    struct rp_opts o = opts(RP_TEXT, false);
+    assert_int_equal(hp_report_rollup_usable(db, &o), RP_ROLLUP_NONE);    /* not built yet */
+    assert_int_equal(hp_rollup_rebuild(db, NULL, NULL, err, sizeof(err)), 0);
+    compare_ranges(DAY1, DAY1 + 2 * RP_DAY_US, RP_ROLLUP_DAY);
+    compare_ranges(DAY1 - RP_DAY_US, DAY1 + RP_DAY_US, RP_ROLLUP_DAY);          /* "seen before" differs */
+    compare_ranges(DAY1 + 3600000000LL, DAY1 + 30 * 3600000000LL, RP_ROLLUP_HOUR);
+    compare_ranges(DAY1 + 1, DAY1 + RP_DAY_US, RP_ROLLUP_NONE);
 }
 
 static void test_sources(void **state)
@@ -487,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_time),      cmocka_unit_test(test_text),
         cmocka_unit_test(test_markdown),  cmocka_unit_test(test_json_csv),
         cmocka_unit_test(test_html),      cmocka_unit_test(test_abuse),
+        cmocka_unit_test(test_rollup_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

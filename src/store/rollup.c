@@ -1,0 +1,624 @@
+/*
+ * rollup.c - counting events into the roll-up tables (see rollup.h).
+ *
+ * Counting happens in two steps.  hp_rollup_add() reads the fields an event
+ * contributes (the common ones from its header; for the few event types
+ * that feed rankings, the rest from its JSON with jansson) and adds them to
+ * an in-memory hash table keyed by (kind, dimension, bucket, key, member).
+ * hp_rollup_flush() then writes each entry with one upsert.  Bursts collapse:
+ * ten thousand connects from one scanner in one batch are one row update per
+ * table, which keeps the writer's cost per event low under load.
+ */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "event.h"
+#include "hll.h"
+#include "rollup.h"
+#include "util.h"
+
+enum ru_kind { RU_TIMELINE, RU_HOUR, RU_DAY, RU_FIRST, RU_LABEL, RU_NKINDS };
+
+struct ru_ent {
+    uint64_t hash;            /* 0: empty slot */
+    uint8_t kind;
+    const char *dim;          /* static string */
+    int64_t bucket;           /* minute, hour or day */
+    char *key, *mem;          /* mem: unused ("") */
+    char *la, *lb;            /* labels */
+    size_t klen, mlen;
+    int64_t v1, v2, v3;       /* counts, or first/last time */
+    struct hp_hll src;        /* distinct sources (hour and day rows) */
+};
+
+struct hp_rollup {
+    struct ru_ent *tab;
+    size_t cap, used;
+};
+
+const char hp_rollup_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS timeline(minute INTEGER NOT NULL, protocol TEXT NOT NULL,"
+    " events INTEGER NOT NULL, connects INTEGER NOT NULL, logins INTEGER NOT NULL,"
+    " PRIMARY KEY(minute, protocol)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS rollup(dim TEXT NOT NULL, hour INTEGER NOT NULL, key TEXT NOT NULL,"
+    " n INTEGER NOT NULL, ok INTEGER NOT NULL, src BLOB, PRIMARY KEY(dim, hour, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS rollup_day(dim TEXT NOT NULL, key TEXT NOT NULL, day INTEGER NOT NULL,"
+    " n INTEGER NOT NULL, ok INTEGER NOT NULL, src BLOB, PRIMARY KEY(dim, key, day)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS first_seen(dim TEXT NOT NULL, key TEXT NOT NULL, ts INTEGER NOT NULL,"
+    " last INTEGER NOT NULL, PRIMARY KEY(dim, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS labels(dim TEXT NOT NULL, key TEXT NOT NULL, a TEXT, b TEXT,"
+    " PRIMARY KEY(dim, key)) WITHOUT ROWID;";
+
+/* ---- the in-memory table --------------------------------------------------------- */
+
+struct hp_rollup *hp_rollup_new(void)
+{
+    struct hp_rollup *r = hp_xcalloc(1, sizeof(*r));
+    r->cap = 1024;
+    r->tab = hp_xcalloc(r->cap, sizeof(*r->tab));
+    return r;
+}
+
+static void ent_clear(struct ru_ent *e)
+{
+    hp_hll_free(&e->src);
+    free(e->key);
+    free(e->mem);
+    free(e->la);
+    free(e->lb);
+    memset(e, 0, sizeof(*e));
+}
+
+void hp_rollup_reset(struct hp_rollup *r)
+{
+    for (size_t i = 0; i < r->cap; i++)
+        if (r->tab[i].hash)
+            ent_clear(&r->tab[i]);
+    r->used = 0;
+}
+
+void hp_rollup_free(struct hp_rollup *r)
+{
+    if (!r)
+        return;
+    hp_rollup_reset(r);
+    free(r->tab);
+    free(r);
+}
+
+size_t hp_rollup_pending(const struct hp_rollup *r)
+{
+    return r->used;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static size_t cut(size_t n)
+{
+    return n > HP_ROLLUP_KEY_MAX ? HP_ROLLUP_KEY_MAX : n;
+}
+
+static char *dupn(const char *s, size_t n)
+{
+    char *d = hp_xcalloc(n + 1, 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+static void grow(struct hp_rollup *r)
+{
+    size_t ocap = r->cap;
+    struct ru_ent *old = r->tab;
+    r->cap *= 2;
+    r->tab = hp_xcalloc(r->cap, sizeof(*r->tab));
+    for (size_t i = 0; i < ocap; i++) {
+        if (!old[i].hash)
+            continue;
+        size_t j = old[i].hash & (r->cap - 1);
+        while (r->tab[j].hash)
+            j = (j + 1) & (r->cap - 1);
+        r->tab[j] = old[i];
+    }
+    free(old);
+}
+
+/* The entry for (kind, dim, bucket, key, member), created zeroed if new. */
+static struct ru_ent *slot(struct hp_rollup *r, int kind, const char *dim, int64_t bucket,
+                           const char *key, size_t klen, const char *mem, size_t mlen)
+{
+    klen = cut(klen);
+    mlen = cut(mlen);
+    uint64_t h = 14695981039346656037ULL;
+    uint8_t k8 = (uint8_t)kind;
+    h = fnv(h, &k8, 1);
+    h = fnv(h, dim, strlen(dim) + 1);
+    h = fnv(h, &bucket, sizeof(bucket));
+    h = fnv(h, key, klen);
+    h = fnv(h, "\0", 1);
+    h = fnv(h, mem, mlen);
+    if (!h)
+        h = 1;
+    if ((r->used + 1) * 4 > r->cap * 3)
+        grow(r);
+    size_t j = h & (r->cap - 1);
+    for (;; j = (j + 1) & (r->cap - 1)) {
+        struct ru_ent *e = &r->tab[j];
+        if (!e->hash)
+            break;
+        if (e->hash == h && e->kind == k8 && strcmp(e->dim, dim) == 0 && e->bucket == bucket &&
+            e->klen == klen && memcmp(e->key, key, klen) == 0 && e->mlen == mlen &&
+            memcmp(e->mem, mem, mlen) == 0)
+            return e;
+    }
+    struct ru_ent *e = &r->tab[j];
+    e->hash = h;
+    e->kind = k8;
+    e->dim = dim;
+    e->bucket = bucket;
+    e->key = dupn(key, klen);
+    e->klen = klen;
+    e->mem = dupn(mem, mlen);
+    e->mlen = mlen;
+    r->used++;
+    return e;
+}
+
+/* ---- what an event contributes --------------------------------------------------- */
+
+struct ru_ev {
+    struct hp_rollup *r;
+    int64_t ts, hour;
+    const char *src_ip;
+    json_t *doc;              /* NULL for events counted from the header only */
+};
+
+/*
+ * Count one event for a key of a dimension, in its hour and in its day, and
+ * note member (a source address; NULL: none) among the key's distinct ones.
+ */
+static void add(struct ru_ev *x, const char *dim, const char *key, size_t klen, int64_t n, int64_t ok,
+                const char *member)
+{
+    uint64_t h = member && member[0] ? hp_hll_hash(member, strlen(member)) : 0;
+    struct ru_ent *e = slot(x->r, RU_HOUR, dim, x->hour, key, klen, "", 0);
+    e->v1 += n;
+    e->v2 += ok;
+    if (h)
+        hp_hll_add_hash(&e->src, h);
+    e = slot(x->r, RU_DAY, dim, x->hour / 24, key, klen, "", 0);
+    e->v1 += n;
+    e->v2 += ok;
+    if (h)
+        hp_hll_add_hash(&e->src, h);
+}
+
+static void add_first(struct ru_ev *x, const char *dim, const char *key, size_t klen)
+{
+    struct ru_ent *e = slot(x->r, RU_FIRST, dim, 0, key, klen, "", 0);
+    if (!e->v1 || x->ts < e->v1)
+        e->v1 = x->ts;
+    if (x->ts > e->v2)
+        e->v2 = x->ts;
+}
+
+static void set_label(char **dst, const char *v)
+{
+    if (!v || !v[0])
+        return;
+    free(*dst);
+    *dst = dupn(v, cut(strlen(v)));
+}
+
+static void add_label(struct ru_ev *x, const char *dim, const char *key, size_t klen, const char *a,
+                      const char *b)
+{
+    if ((!a || !a[0]) && (!b || !b[0]))
+        return;
+    struct ru_ent *e = slot(x->r, RU_LABEL, dim, 0, key, klen, "", 0);
+    set_label(&e->la, a);
+    set_label(&e->lb, b);
+}
+
+/* A field as text: strings as they are, numbers in decimal; NULL if absent. */
+static const char *field(struct ru_ev *x, const char *name, char *tmp, size_t tmplen, size_t *len)
+{
+    json_t *v = x->doc ? json_object_get(x->doc, name) : NULL;
+    if (json_is_string(v)) {
+        *len = json_string_length(v);
+        return json_string_value(v);
+    }
+    if (json_is_integer(v)) {
+        *len = (size_t)snprintf(tmp, tmplen, "%lld", (long long)json_integer_value(v));
+        return tmp;
+    }
+    *len = 0;
+    return NULL;
+}
+
+/* Count a field's value (or each element of a list field) with its distinct sources;
+ * an absent field counts as "" unless it is a list. */
+static void count_field(struct ru_ev *x, const char *dim, const char *name, int64_t n, bool list)
+{
+    json_t *v = x->doc ? json_object_get(x->doc, name) : NULL;
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *el;
+        json_array_foreach(v, i, el) {
+            if (i >= 64 || !json_is_string(el))
+                continue;
+            add(x, dim, json_string_value(el), json_string_length(el), n, 0, x->src_ip);
+        }
+        return;
+    }
+    char tmp[32];
+    size_t len;
+    const char *s = field(x, name, tmp, sizeof(tmp), &len);
+    if (!s && list)
+        return;
+    if (!s)
+        s = "";                   /* counted as "none", as the events table's GROUP BY does */
+    add(x, dim, s, len, n, 0, x->src_ip);
+}
+
+/* "a, b, c" from a list of strings (botnet names). */
+static void join_list(json_t *v, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    if (json_is_string(v)) {
+        snprintf(out, outlen, "%s", json_string_value(v));
+        return;
+    }
+    size_t i, off = 0;
+    json_t *el;
+    json_array_foreach(v, i, el) {
+        if (!json_is_string(el) || off >= outlen)
+            continue;
+        int k = snprintf(out + off, outlen - off, "%s%s", off ? ", " : "", json_string_value(el));
+        if (k < 0)
+            break;
+        off += (size_t)k;
+    }
+}
+
+/* [user, pass] as compact JSON text: the key of the 'pair' dimensions. */
+static char *pair_key(struct ru_ev *x, size_t *len)
+{
+    json_t *u = json_object_get(x->doc, "username"), *p = json_object_get(x->doc, "password");
+    json_t *a = json_pack("[OO]", u ? u : json_null(), p ? p : json_null());
+    char *s = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(a);
+    *len = s ? strlen(s) : 0;
+    return s;
+}
+
+static void on_connect(struct ru_ev *x, int dst_port)
+{
+    char t1[32], t2[32], port[16];
+    size_t cclen, asnlen;
+    const char *cc = field(x, "src_cc", t1, sizeof(t1), &cclen);
+    const char *asn = field(x, "src_asn", t2, sizeof(t2), &asnlen);
+    char ccz[8] = "", asnz[32] = "";
+    if (cc)
+        snprintf(ccz, sizeof(ccz), "%.*s", (int)cclen, cc);
+    if (asn)
+        snprintf(asnz, sizeof(asnz), "%.*s", (int)asnlen, asn);
+    add(x, "cc", ccz, strlen(ccz), 1, 0, x->src_ip);
+    add_label(x, "cc", ccz, strlen(ccz), json_string_value(json_object_get(x->doc, "src_country")), NULL);
+    add(x, "asn", asnz, strlen(asnz), 1, 0, x->src_ip);
+    add_label(x, "asn", asnz, strlen(asnz), json_string_value(json_object_get(x->doc, "src_as_org")), NULL);
+    snprintf(port, sizeof(port), "%d", dst_port);
+    add(x, "port", port, strlen(port), 1, 0, x->src_ip);
+    if (x->src_ip[0]) {
+        size_t iplen = strlen(x->src_ip);
+        add(x, "ip", x->src_ip, iplen, 1, 0, port);
+        add_label(x, "ip", x->src_ip, iplen, ccz, asnz);
+    }
+}
+
+static void on_login(struct ru_ev *x, bool ok)
+{
+    char tmp[32];
+    size_t len;
+    const char *u = field(x, "username", tmp, sizeof(tmp), &len);
+    if (u) {
+        add(x, "username", u, len, 1, ok, x->src_ip);
+    }
+    const char *p = field(x, "password", tmp, sizeof(tmp), &len);
+    if (p) {
+        add(x, "password", p, len, 1, ok, x->src_ip);
+    }
+    char *pk = pair_key(x, &len);
+    if (!pk)
+        return;
+    add(x, "pair", pk, len, 1, ok, NULL);
+    add_first(x, "pair", pk, len);
+    char bots[512];
+    join_list(json_object_get(x->doc, "cred_botnets"), bots, sizeof(bots));
+    add_label(x, "pair", pk, len, json_string_value(json_object_get(x->doc, "cred_device")), bots);
+    free(pk);
+}
+
+static void on_fingerprint(struct ru_ev *x, const char *name)
+{
+    char tmp[32];
+    size_t len;
+    const char *v = field(x, name, tmp, sizeof(tmp), &len);
+    if (!v)
+        return;
+    add(x, name, v, len, 1, 0, x->src_ip);
+    add_first(x, name, v, len);
+    add_label(x, name, v, len, json_string_value(json_object_get(x->doc, "client")), NULL);
+}
+
+static void on_payload(struct ru_ev *x, bool download)
+{
+    char tmp[32];
+    size_t len;
+    if (download) {
+        size_t ulen;
+        const char *url = field(x, "url", tmp, sizeof(tmp), &ulen);
+        if (url) {
+            add(x, "url", url, ulen, 1, 0, x->src_ip);
+            add_label(x, "url", url, ulen, json_string_value(json_object_get(x->doc, "type")),
+                      json_string_value(json_object_get(x->doc, "shasum")));
+        }
+    }
+    const char *sha = field(x, "shasum", tmp, sizeof(tmp), &len);
+    if (!sha)
+        return;
+    add(x, "sha256", sha, len, download ? 1 : 0, 0, x->src_ip);
+    add_first(x, "sha256", sha, len);
+    add_label(x, "sha256", sha, len, json_string_value(json_object_get(x->doc, "type")),
+              json_string_value(json_object_get(x->doc, "family")));
+}
+
+/* Event types whose JSON feeds a ranking. */
+static bool needs_doc(const char *id)
+{
+    static const char *const ids[] = {
+        "session.connect", "login.success", "login.failed", "http.credentials", "command.input",
+        "session.file_download", "payload.new", "http.request", "tls.client_hello", "client.kex",
+    };
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        if (strcmp(id, ids[i]) == 0)
+            return true;
+    return false;
+}
+
+static void by_type(struct ru_ev *x, const char *id, int dst_port)
+{
+    if (strcmp(id, "session.connect") == 0) {
+        on_connect(x, dst_port);
+    } else if (strncmp(id, "login.", 6) == 0) {
+        on_login(x, strcmp(id, "login.success") == 0);
+    } else if (strcmp(id, "http.credentials") == 0) {
+        size_t len;
+        char *pk = pair_key(x, &len);
+        if (pk) {
+            add(x, "http_cred", pk, len, 1, 0, x->src_ip);
+            free(pk);
+        }
+    } else if (strcmp(id, "command.input") == 0) {
+        count_field(x, "command", "input", 1, false);
+    } else if (strcmp(id, "session.file_download") == 0 || strcmp(id, "payload.new") == 0) {
+        on_payload(x, id[8] == 'f');
+    } else if (strcmp(id, "http.request") == 0) {
+        count_field(x, "uri", "uri", 1, false);
+        count_field(x, "ua", "user_agent", 1, false);
+        count_field(x, "class", "attack_classes", 1, true);
+        count_field(x, "cve", "cves", 1, true);
+        count_field(x, "owasp", "owasp_iot", 1, true);
+    } else if (strcmp(id, "tls.client_hello") == 0) {
+        on_fingerprint(x, "ja3");
+        on_fingerprint(x, "ja4");
+    } else if (strcmp(id, "client.kex") == 0) {
+        on_fingerprint(x, "hassh");
+    }
+}
+
+void hp_rollup_add_row(struct hp_rollup *r, int64_t ts_us, const char *eventid, const char *protocol,
+                       const char *src_ip, int dst_port, const char *json, size_t json_len)
+{
+    struct ru_ev x = { .r = r, .ts = ts_us, .hour = ts_us / HP_ROLLUP_HOUR_US,
+                       .src_ip = src_ip ? src_ip : "" };
+    const char *proto = protocol ? protocol : "";
+    struct ru_ent *t = slot(r, RU_TIMELINE, "timeline", ts_us / 60000000, proto, strlen(proto), "", 0);
+    t->v1++;
+    if (strcmp(eventid, "session.connect") == 0)
+        t->v2++;
+    else if (strncmp(eventid, "login.", 6) == 0)
+        t->v3++;
+    add(&x, "eventid", eventid, strlen(eventid), 1, 0, NULL);
+    /* per protocol and over all: events and distinct sources */
+    bool connect = strcmp(eventid, "session.connect") == 0;
+    add(&x, "protocol", proto, strlen(proto), 1, connect, x.src_ip);   /* ok: connections */
+    add(&x, "all", "", 0, 1, 0, x.src_ip);
+    if (connect)
+        add(&x, "connect", "", 0, 1, 0, x.src_ip);
+    if (x.src_ip[0]) {
+        add(&x, "src", x.src_ip, strlen(x.src_ip), 1, 0, NULL);   /* exact distinct sources */
+        add_first(&x, "ip", x.src_ip, strlen(x.src_ip));
+    }
+    if (!needs_doc(eventid))
+        return;
+    x.doc = json_loadb(json, json_len, JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(x.doc)) {
+        json_decref(x.doc);
+        return;
+    }
+    by_type(&x, eventid, dst_port);
+    json_decref(x.doc);
+}
+
+void hp_rollup_add(struct hp_rollup *r, const struct hp_event *e)
+{
+    hp_rollup_add_row(r, e->h.ts_us, e->h.eventid, e->h.protocol[0] ? e->h.protocol : NULL, e->h.src_ip,
+                      e->h.dst_port, e->json, e->json_len);
+}
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+static const char *const upsert_sql[RU_NKINDS] = {
+    [RU_TIMELINE] = "INSERT INTO timeline VALUES(?2, ?3, ?5, ?6, ?7) ON CONFLICT(minute, protocol) DO UPDATE"
+                    " SET events = events + excluded.events, connects = connects + excluded.connects,"
+                    " logins = logins + excluded.logins",
+    [RU_HOUR] = "INSERT INTO rollup VALUES(?1, ?2, ?3, ?5, ?6, ?9) ON CONFLICT(dim, hour, key) DO UPDATE"
+                " SET n = n + excluded.n, ok = ok + excluded.ok, src = hll_union(src, excluded.src)",
+    [RU_DAY] = "INSERT INTO rollup_day VALUES(?1, ?3, ?2, ?5, ?6, ?9) ON CONFLICT(dim, key, day) DO UPDATE"
+               " SET n = n + excluded.n, ok = ok + excluded.ok, src = hll_union(src, excluded.src)",
+    [RU_FIRST] = "INSERT INTO first_seen VALUES(?1, ?3, ?5, ?6) ON CONFLICT(dim, key) DO UPDATE"
+                 " SET ts = min(ts, excluded.ts), last = max(last, excluded.last)",
+    [RU_LABEL] = "INSERT INTO labels VALUES(?1, ?3, ?4, ?8) ON CONFLICT(dim, key) DO UPDATE"
+                 " SET a = coalesce(excluded.a, a), b = coalesce(excluded.b, b)",
+};
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int flush_one(sqlite3_stmt *st, struct ru_ent *e)
+{
+    uint8_t blob[1 + HP_HLL_REGS];
+    sqlite3_bind_text(st, 1, e->dim, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, e->bucket);
+    sqlite3_bind_text(st, 3, e->key, (int)e->klen, SQLITE_STATIC);
+    if (e->kind == RU_LABEL) {
+        bind_opt(st, 4, e->la);
+        bind_opt(st, 8, e->lb);
+    } else {
+        sqlite3_bind_text(st, 4, e->mem, (int)e->mlen, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(st, 5, e->v1);
+    sqlite3_bind_int64(st, 6, e->v2);
+    sqlite3_bind_int64(st, 7, e->v3);
+    if (e->kind == RU_HOUR || e->kind == RU_DAY) {
+        size_t n = hp_hll_blob(&e->src, blob);
+        if (n)
+            sqlite3_bind_blob(st, 9, blob, (int)n, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 9);
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int hp_rollup_flush(struct hp_rollup *r, sqlite3 *db)
+{
+    sqlite3_stmt *st[RU_NKINDS] = { 0 };
+    int rc = 0;
+    for (int k = 0; k < RU_NKINDS && rc == 0; k++)
+        if (sqlite3_prepare_v2(db, upsert_sql[k], -1, &st[k], NULL) != SQLITE_OK)
+            rc = -1;
+    for (size_t i = 0; i < r->cap && rc == 0; i++) {
+        struct ru_ent *e = &r->tab[i];
+        if (e->hash)
+            rc = flush_one(st[e->kind], e);
+    }
+    for (int k = 0; k < RU_NKINDS; k++)
+        sqlite3_finalize(st[k]);
+    hp_rollup_reset(r);
+    return rc;
+}
+
+/* ---- maintenance ------------------------------------------------------------------ */
+
+int hp_rollup_expire(sqlite3 *db, int64_t cutoff_us)
+{
+    char sql[512];
+    long long hour = cutoff_us / HP_ROLLUP_HOUR_US, minute = cutoff_us / 60000000;
+    snprintf(sql, sizeof(sql),
+             "DELETE FROM timeline WHERE minute < %lld; DELETE FROM rollup WHERE hour < %lld;"
+             "DELETE FROM rollup_day WHERE day < %lld; DELETE FROM first_seen WHERE last < %lld;"
+             "DELETE FROM labels WHERE dim IN ('ip', 'url', 'pair') AND NOT EXISTS"
+             " (SELECT 1 FROM first_seen f WHERE f.dim = labels.dim AND f.key = labels.key)"
+             " AND NOT EXISTS (SELECT 1 FROM rollup r WHERE r.dim = labels.dim AND r.key = labels.key);",
+             minute, hour, hour / 24, (long long)cutoff_us);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int exec_err(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
+    return -1;
+}
+
+int hp_rollup_rebuild(sqlite3 *db, void (*progress)(void *arg, int64_t done, int64_t total), void *arg,
+                      char *err, size_t errlen)
+{
+    /* One long transaction touching pages all over the roll-up tables: give it a
+     * cache large enough that they are not written out and read back. */
+    if (exec_err(db, "PRAGMA cache_size = -131072; PRAGMA mmap_size = 1073741824", err, errlen) != 0 ||
+        exec_err(db, "BEGIN", err, errlen) != 0)
+        return -1;
+    /* Dropped and made again, so a rebuild also brings older layouts up to date. */
+    if (exec_err(db, "DROP TABLE IF EXISTS timeline; DROP TABLE IF EXISTS rollup;"
+                     " DROP TABLE IF EXISTS rollup_set; DROP TABLE IF EXISTS rollup_day;"
+                     " DROP TABLE IF EXISTS first_seen; DROP TABLE IF EXISTS labels;", err, errlen) != 0 ||
+        exec_err(db, hp_rollup_schema_sql, err, errlen) != 0)
+        goto fail;
+    if (hp_hll_register(db) != 0) {
+        snprintf(err, errlen, "sqlite: cannot register the sketch functions");
+        goto fail;
+    }
+    sqlite3_stmt *st = NULL;
+    int64_t total = 0, done = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db, "SELECT ts, eventid, protocol, src_ip, dst_port, data FROM events ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
+    struct hp_rollup *r = hp_rollup_new();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 1);
+        const char *data = (const char *)sqlite3_column_text(st, 5);
+        if (!id || !data)
+            continue;
+        hp_rollup_add_row(r, sqlite3_column_int64(st, 0), id, (const char *)sqlite3_column_text(st, 2),
+                          (const char *)sqlite3_column_text(st, 3), sqlite3_column_int(st, 4), data,
+                          (size_t)sqlite3_column_bytes(st, 5));
+        if (++done % 65536 == 0 || hp_rollup_pending(r) > 500000) {
+            if (hp_rollup_pending(r) > 200000 && hp_rollup_flush(r, db) != 0)
+                break;
+            if (progress && done % 65536 == 0)
+                progress(arg, done, total);
+        }
+    }
+    sqlite3_finalize(st);
+    int frc = hp_rollup_flush(r, db);
+    hp_rollup_free(r);
+    if (rc != SQLITE_DONE || frc != 0) {
+        snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
+    if (exec_err(db, "INSERT OR REPLACE INTO meta VALUES('rollup_complete', '1'); COMMIT", err, errlen) != 0)
+        goto fail;
+    if (progress)
+        progress(arg, done, total);
+    return 0;
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
