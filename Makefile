@@ -14,7 +14,7 @@
 
 CC       ?= cc
 CLANG    ?= clang
-PKGS     := libevent_core libevent_extra libevent_pthreads jansson inih sqlite3 libssl libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic libpcap libmaxminddb
+PKGS     := libevent_core libevent_extra libevent_openssl libevent_pthreads jansson inih sqlite3 libssl libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic libpcap libmaxminddb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -65,6 +65,10 @@ $(BUILD)/src/proto/http_rulesdata.o build-fuzz/obj/src/proto/http_rulesdata.o: d
 $(BUILD)/src/intel/fpnames.o build-fuzz/obj/src/intel/fpnames.o: $(wildcard data/fingerprints/*.tsv)
 $(BUILD)/src/intel/knowledge.o build-fuzz/obj/src/intel/knowledge.o: $(wildcard data/knowledge/*.tsv)
 $(BUILD)/src/intel/geo.o build-fuzz/obj/src/intel/geo.o: data/geo/countries.tsv
+
+# ---- dashboard (issue 8): the front end in web/ is .incbin'ed by dash_assets.c --------
+$(BUILD)/src/proto/vnc.o build-fuzz/obj/src/proto/vnc.o: data/knowledge/vnc_passwords.txt
+$(BUILD)/src/web/dash_assets.o build-fuzz/obj/src/web/dash_assets.o: $(wildcard web/*)
 
 $(BUILD)/libhanipo.a: $(LIB_OBJ)
 	@rm -f $@

@@ -10,7 +10,9 @@ libjansson-dev libcurl4-openssl-dev libyara-dev libmagic-dev libpcap-dev libmaxm
 sqlite3 python3 curl openssl netcat-openbsd socat nftables iproute2 procps
 openssh-client sshpass python3-paramiko hydra nmap ssh-audit tshark inetutils-telnet busybox asciinema
 python3-pyftpdlib tftpd-hpa wrk nginx-light chromium wget cmark-gfm jq
-lftp swaks mariadb-client freetds-bin redis-tools python3-pymongo postgresql-client freerdp2-x11 smbclient python3-impacket"
+lftp swaks mariadb-client freetds-bin redis-tools python3-pymongo postgresql-client freerdp2-x11 smbclient python3-impacket
+sipvicious sip-tester python3-pymodbus adb libnet-ssleay-perl iso-codes nodejs
+python3-serial python3-serial-asyncio"
 
 missing=""
 for p in $PKGS; do
@@ -32,5 +34,18 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# npm for the dashboard's front-end libraries: Debian's package unless an npm
+# (e.g. the one bundled with another Node.js build) is already there.
+if ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "deps: installing npm"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+    else
+        echo "deps: npm is missing (apt-get install npm)" >&2
+    fi
+fi
+
 # GeoIP country + ASN databases (docs/geo.md); optional: without them lookups are off.
 sh "$(dirname "$0")/geoip.sh" || echo "deps: GeoIP databases not installed (lookups off)" >&2
+# The dashboard's charts, map and replay player, and playwright-core for its browser tests.
+sh "$(dirname "$0")/webdeps.sh" || echo "deps: dashboard front-end libraries not installed (charts and replays off)" >&2

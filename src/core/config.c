@@ -23,7 +23,7 @@
 #include "intel/geo.h"
 #include "util.h"
 
-enum section { SEC_NONE, SEC_SENSOR, SEC_LIMITS, SEC_CAPTURE, SEC_OUTPUT, SEC_SERVICE };
+enum section { SEC_NONE, SEC_SENSOR, SEC_LIMITS, SEC_CAPTURE, SEC_DASHBOARD, SEC_OUTPUT, SEC_SERVICE };
 
 struct parse_state {
     struct hp_config *cfg;
@@ -330,6 +330,36 @@ static int capture_key(struct parse_state *ps, const char *k, const char *v)
     return fail(ps, "unknown key '%s' in [capture]", k);
 }
 
+static int dashboard_key(struct parse_state *ps, const char *k, const char *v)
+{
+    struct hp_dashboard_cfg *d = &ps->cfg->dashboard;
+    int b;
+    uint64_t port;
+    unsigned char tmp[16];
+    if (strcmp(k, "enabled") == 0 || strcmp(k, "tls") == 0) {
+        if (hp_parse_bool(v, &b) != 0)
+            return fail(ps, "%s: expected true or false, got '%s'", k, v);
+        *(k[0] == 'e' ? &d->enabled : &d->tls) = b;
+    } else if (strcmp(k, "bind") == 0) {
+        if (inet_pton(AF_INET, v, tmp) != 1 && inet_pton(AF_INET6, v, tmp) != 1)
+            return fail(ps, "bind: '%s' is not an IPv4 or IPv6 address", v);
+        set_str(&d->bind, v);
+    } else if (strcmp(k, "port") == 0) {
+        if (!set_u64(ps, k, v, 1, 65535, &port))
+            return 0;
+        d->port = (uint16_t)port;
+    } else if (strcmp(k, "password") == 0) {
+        if (v[0] && strlen(v) < 8)
+            return fail(ps, "password: at least 8 characters (or empty: the token only)");
+        set_str(&d->password, v);
+    } else if (strcmp(k, "assets") == 0) {
+        set_str(&d->assets, v);
+    } else {
+        return fail(ps, "unknown key '%s' in [dashboard]", k);
+    }
+    return 1;
+}
+
 static int service_key(struct parse_state *ps, const char *k, const char *v)
 {
     struct hp_service_cfg *s = &ps->cfg->services[ps->cur];
@@ -364,6 +394,14 @@ static int service_key(struct parse_state *ps, const char *k, const char *v)
             return fail(ps, "idle_timeout: must be at least 100ms");
     } else if (strcmp(k, "max_duration") == 0) {
         return set_duration(ps, k, v, &s->max_duration_ms);
+    } else if (strcmp(k, "udp_answer_window") == 0) {
+        return set_duration(ps, k, v, &s->udp_answer_window_ms);
+    } else if (strcmp(k, "udp_max_amplification") == 0) {
+        char *end;
+        double a = strtod(v, &end);
+        if (end == v || *end || !(a >= 0.0 && a <= HP_UDP_AMP_CAP))
+            return fail(ps, "udp_max_amplification: expected a number from 0 to %.1f, got '%s'", HP_UDP_AMP_CAP, v);
+        s->udp_max_amplification = a;
     } else if (strcmp(k, "max_input") == 0) {
         if (!set_size(ps, k, v, &s->max_input))
             return 0;
@@ -419,6 +457,11 @@ static int begin_section(struct parse_state *ps, const char *section)
         ps->sec = SEC_CAPTURE;
         return 1;
     }
+    if (strcmp(section, "dashboard") == 0) {
+        ps->sec = SEC_DASHBOARD;
+        c->dashboard.line = ps->line;
+        return 1;
+    }
     const char *sp = strchr(section, ' ');
     if (sp && strncmp(section, "output", (size_t)(sp - section)) == 0 && sp - section == 6) {
         const char *name = sp + 1;
@@ -456,11 +499,13 @@ static int begin_section(struct parse_state *ps, const char *section)
         s->idle_timeout_ms = 60000;
         s->max_duration_ms = 3600000;
         s->max_input = 1024 * 1024;
+        s->udp_answer_window_ms = 10000;
+        s->udp_max_amplification = 1.0;
         ps->cur = c->nservices++;
         ps->sec = SEC_SERVICE;
         return 1;
     }
-    return fail(ps, "unknown section [%s] (expected [sensor], [limits], [capture], [output NAME] or [service NAME])",
+    return fail(ps, "unknown section [%s] (expected [sensor], [limits], [capture], [dashboard], [output NAME] or [service NAME])",
                 section);
 }
 
@@ -481,6 +526,7 @@ static int handler(void *user, const char *section, const char *name, const char
     case SEC_SENSOR: ok = sensor_key(ps, name, value); break;
     case SEC_LIMITS: ok = limits_key(ps, name, value); break;
     case SEC_CAPTURE: ok = capture_key(ps, name, value); break;
+    case SEC_DASHBOARD: ok = dashboard_key(ps, name, value); break;
     case SEC_OUTPUT: ok = output_key(ps, name, value); break;
     case SEC_SERVICE: ok = service_key(ps, name, value); break;
     default: break;
@@ -639,6 +685,14 @@ static int finish(struct parse_state *ps)
                     }
                 }
             }
+    /* The dashboard never takes a honeypot's port: attackers would find it there. */
+    for (size_t i = 0; c->dashboard.enabled && i < c->nservices; i++)
+        for (size_t p = 0; p < c->services[i].ntcp; p++)
+            if (c->services[i].tcp_ports[p] == c->dashboard.port) {
+                ps->line = c->dashboard.line;
+                return fail(ps, "[dashboard]: port %u is used by [service %s]", c->dashboard.port,
+                            c->services[i].name);
+            }
     if (c->nservices == 0) {
         ps->line = 0;
         snprintf(ps->err, ps->errlen, "%s: no [service NAME] section: nothing to listen on", ps->name);
@@ -685,6 +739,13 @@ static struct hp_config *config_new(const char *name)
     c->shell_persist_ms = 24ull * 3600 * 1000;
     c->shell_source_bytes = 32ull << 20;
     c->shell_total_bytes = 256ull << 20;
+    char web_path[4096];
+    const char *wd = getenv("HANIPO_WEBDEPS_DIR");   /* where tools/webdeps.sh installs */
+    snprintf(web_path, sizeof(web_path), "%s", wd && wd[0] ? wd : "/var/lib/hanipo/webdeps");
+    c->dashboard = (struct hp_dashboard_cfg){
+        .enabled = false, .bind = hp_xstrdup("127.0.0.1"), .port = 8787,
+        .password = hp_xstrdup(""), .assets = hp_xstrdup(web_path),
+    };
     c->capture = (struct hp_capture_cfg){
         .fetch = true, .max_size = 20ull << 20, .timeout_ms = 60000, .concurrency = 8,
         .queue = 256, .dedup_window_ms = 3600000, .retries = 2, .retry_delay_ms = 10000,
@@ -768,5 +829,8 @@ void hp_config_free(struct hp_config *c)
     free(c->geoip_city);
     free(c->capture.allow);
     free(c->capture.yara_rules);
+    free(c->dashboard.bind);
+    free(c->dashboard.password);
+    free(c->dashboard.assets);
     free(c);
 }

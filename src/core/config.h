@@ -8,9 +8,11 @@
  *                       stats_interval, shell_persist, shell_source_bytes, shell_total_bytes
  *   [capture]           fetch, max_size, timeout, concurrency, queue, dedup_window, retries,
  *                       retry_delay, quota, depth, per_session, shell_wait, allow, yara_rules
+ *   [dashboard]         enabled, bind, port, password, tls, assets (src/web/dash.h, docs/api.md)
  *   [output NAME]       one per output (jsonl, sqlite, ...); keys belong to the output
  *   [service NAME]      one per service instance: protocol, bind, tcp_ports, udp_ports,
- *                       idle_timeout, max_duration, max_input, plus keys of the protocol
+ *                       idle_timeout, max_duration, max_input, udp_answer_window,
+ *                       udp_max_amplification, plus keys of the protocol
  *
  * Every key is documented in docs/config.md.  Keys of outputs and protocols
  * are kept as (key, value, line) lists and validated by their owner at load
@@ -25,6 +27,8 @@
 #include <stdbool.h>
 
 struct hp_proto;
+
+#define HP_UDP_AMP_CAP 3.0            /* udp_max_amplification never goes above this */
 
 struct hp_kv {
     char *key;
@@ -47,6 +51,8 @@ struct hp_service_cfg {
     uint64_t max_input;           /* bytes accepted from one connection before it is cut */
     bool max_input_set;           /* given in the file (else the protocol's default applies) */
     uint64_t max_duration_ms;     /* hard cap on a connection's life */
+    uint64_t udp_answer_window_ms; /* a flooding UDP source gets at most one reply per window (udp.c) */
+    double udp_max_amplification; /* UDP reply bytes / request bytes, 1.0 default, <= HP_UDP_AMP_CAP */
     struct hp_kv *opts;           /* protocol keys */
     void *proto_conf;             /* set by proto->configure */
 };
@@ -67,6 +73,17 @@ struct hp_capture_cfg {
     uint64_t shell_wait_ms;       /* how long an emulated wget/curl waits for its download */
     char *allow;                  /* CIDR ranges the downloader may reach despite the policy */
     char *yara_rules;             /* extra *.yar directory; NULL: the built-in rules only */
+};
+
+/* [dashboard]: the web dashboard (src/web/dash.h). */
+struct hp_dashboard_cfg {
+    bool enabled;
+    int line;                     /* of the section header, for messages */
+    char *bind;                   /* one address; default 127.0.0.1 */
+    uint16_t port;                /* default 8787; never a service's TCP port */
+    char *password;               /* "" none: the token only */
+    bool tls;                     /* serve HTTPS with DATA_DIR/tls/server.{crt,key} */
+    char *assets;                 /* vendored front-end libraries (tools/webdeps.sh) */
 };
 
 struct hp_output_cfg {
@@ -99,6 +116,7 @@ struct hp_config {
     uint64_t shell_source_bytes;  /* bytes of files one source may write in the shells */
     uint64_t shell_total_bytes;   /* bytes of such files kept for all sources */
     struct hp_capture_cfg capture;
+    struct hp_dashboard_cfg dashboard;
     struct hp_service_cfg *services;
     size_t nservices;
     struct hp_output_cfg *outputs;

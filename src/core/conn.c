@@ -511,5 +511,11 @@ void hp_conn_accept(struct hp_service *svc, int fd, const struct sockaddr_storag
     event_add(c->ev_read, NULL);
     conn_arm_idle(c);
     CONN_CALL(c, on_accept, c);
+    /* Clients that speak first (HTTP, exploits, scanners) have usually sent
+     * their request by the time the connection is accepted: read it now
+     * instead of after another trip through epoll.  Nothing there costs
+     * one recv() that says EAGAIN. */
+    if (!(c->flags & (HP_CONN_CLOSING | HP_CONN_EOF)))
+        conn_read(c, fd);
     conn_leave(c);
 }

@@ -98,9 +98,13 @@ struct hp_udp_peer {
     int fd;
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    size_t request_len;           /* a reply may never exceed this */
+    size_t request_len;           /* reply budget: a reply may never exceed this (the request's
+                                   * size times udp_max_amplification; 0 while the source floods
+                                   * and has had its one reply of the window) */
+    uint64_t replies;             /* replies sent in this session */
+    uint64_t replies_suppressed;  /* replies refused by the size rule or the flood guard */
 };
-/* Reply to a datagram; refused (returns -1) if larger than the request. */
+/* Reply to a datagram; refused (returns -1, counted) if over p->request_len. */
 int hp_udp_reply(struct hp_udp_peer *p, const void *data, size_t len);
 
 #endif

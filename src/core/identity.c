@@ -15,7 +15,7 @@
 #include "identity.h"
 #include "util.h"
 
-#define ID_MAX 16
+#define ID_MAX 64         /* facts: one or a few per protocol module (16 was outgrown) */
 
 static struct { char key[32]; char value[128]; } ids[ID_MAX];
 static size_t nids;

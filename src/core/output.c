@@ -280,9 +280,27 @@ static int publish_one(struct output *o, struct hp_event *e)
     return 0;
 }
 
+static pthread_rwlock_t tap_lock = PTHREAD_RWLOCK_INITIALIZER;
+static hp_output_tap_fn tap_fn;
+static void *tap_arg;
+
+void hp_output_set_tap(hp_output_tap_fn fn, void *arg)
+{
+    /* The write lock waits for any publisher inside the tap, so after
+     * set_tap(NULL) returns the old subscriber is never called again. */
+    pthread_rwlock_wrlock(&tap_lock);
+    tap_fn = fn;
+    tap_arg = arg;
+    pthread_rwlock_unlock(&tap_lock);
+}
+
 int hp_output_publish(struct hp_event *e)
 {
     int rc = 0;
+    pthread_rwlock_rdlock(&tap_lock);           /* uncontended: a few ns */
+    if (tap_fn)
+        tap_fn(e, tap_arg);
+    pthread_rwlock_unlock(&tap_lock);
     for (size_t i = 0; i < noutputs; i++)
         if (publish_one(&outputs[i], e) != 0)
             rc = -1;

@@ -66,6 +66,14 @@ void hp_outputs_reopen(void);
 bool hp_output_disk_low(void);
 void hp_output_note_disk(bool low);
 
+/* An in-process subscriber (the dashboard's live feed): called by
+ * hp_output_publish() on the publishing thread, for every event, before the
+ * outputs' queues; it must be quick and take its own reference.  One tap at
+ * a time; NULL removes it.  Events published while it is being removed may
+ * still reach it (the caller of set_tap(NULL) waits for that). */
+typedef void (*hp_output_tap_fn)(struct hp_event *e, void *arg);
+void hp_output_set_tap(hp_output_tap_fn fn, void *arg);
+
 struct hp_output_stats {
     const char *name;
     uint64_t written;

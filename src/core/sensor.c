@@ -33,6 +33,7 @@
 #include "sensor.h"
 #include "srcmap.h"
 #include "util.h"
+#include "web/dash.h"
 
 struct hp_sensor hp_sensor;
 
@@ -86,6 +87,7 @@ static void put_counters(struct hp_ev *ev)
     hp_ev_uint(ev, "udp_datagrams", n->udp_datagrams);
     hp_ev_uint(ev, "udp_dropped", n->udp_dropped);
     hp_ev_uint(ev, "udp_sessions", n->udp_sessions);
+    hp_ev_uint(ev, "udp_suppressed", n->udp_suppressed);
     hp_ev_bool(ev, "disk_low", hp_output_disk_low());
     struct hp_capture_stats cs;
     hp_capture_get_stats(&cs);
@@ -217,6 +219,12 @@ static int startup(struct hp_config *cfg)
         hp_error("%s", err);
         return 1;
     }
+    /* the dashboard's socket, token and files are opened with the same rights;
+     * its thread then lives under the same sandbox */
+    if (hp_dash_start(cfg, err, sizeof(err)) != 0) {
+        hp_error("%s", err);
+        return 1;
+    }
     if (hp_privs_drop(cfg->user, cfg->data_dir, err, sizeof(err)) != 0 || hp_privs_sandbox(err, sizeof(err)) != 0) {
         hp_error("%s", err);
         return 1;
@@ -226,6 +234,7 @@ static int startup(struct hp_config *cfg)
 
 static void shutdown_all(void)
 {
+    hp_dash_stop();
     hp_listeners_close();
     hp_conn_close_all("shutdown");
     hp_udp_sweep(true);
@@ -257,6 +266,7 @@ int hp_sensor_run(struct hp_config *cfg)
     umask(027);               /* events and payloads are not for other local users */
     int rc = startup(cfg);
     if (rc != 0) {
+        hp_dash_stop();
         hp_outputs_stop();
         return rc;
     }

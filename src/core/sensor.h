@@ -32,6 +32,7 @@ struct hp_counters {
     uint64_t udp_datagrams;
     uint64_t udp_dropped;         /* over the per-source datagram rate */
     uint64_t udp_sessions;
+    uint64_t udp_suppressed;      /* replies withheld: flooding source or over the size rule */
 };
 
 struct hp_sensor {

@@ -12,6 +12,21 @@
  * UDP_BURST) are counted, not processed, and the count is reported in
  * session.closed.  Replies (hp_udp_reply) may never be larger than the
  * datagram that caused them: no amplification.
+ *
+ * Reflection guard (issue #10).  The reply budget of a datagram
+ * (peer.request_len) is its size times the service's udp_max_amplification
+ * (default 1.0, never above HP_UDP_AMP_CAP).  Spoofed sources show up as
+ * floods: the same payload again and again, or many short sessions (new
+ * source ports) from one address.  A small direct-mapped table keyed by
+ * (service, source address) counts, per udp_answer_window, new sessions and
+ * repeats of the last payload hash; past GUARD_SESSIONS or GUARD_REPEATS the
+ * source is "flooding" for a window and gets at most one reply per window
+ * (budget 0 otherwise).  Nothing is dropped silently: the module still sees
+ * and logs every datagram the token bucket lets through, and withheld
+ * replies are counted in session.closed (replies_suppressed, flood) and in
+ * the udp_suppressed counter.  A table collision only resets a source's
+ * counts (bounded memory, at worst a few more small replies).
+ * udp_answer_window = 0 turns the guard off.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +49,18 @@
 #define UDP_BATCH 32
 #define UDP_RATE 50          /* datagrams per second per session */
 #define UDP_BURST 100
+#define GUARD_SLOTS 4096
+#define GUARD_SESSIONS 16    /* new sessions per window from one address */
+#define GUARD_REPEATS 3      /* identical datagrams per window from one address */
+
+struct udp_guard {
+    const struct hp_service *svc;
+    uint8_t key[16];
+    int64_t win_start, flood_until, last_answer;
+    uint32_t sessions, same;
+    uint64_t last_hash;
+    bool answered;
+};
 
 struct udp_session {
     struct hp_udp_peer peer;      /* ctx holds the session id and addresses */
@@ -42,6 +69,7 @@ struct udp_session {
     int64_t start_ms, last_ms;
     double tokens;
     uint64_t datagrams, dropped, bytes_in;
+    bool flood;                           /* the source looked spoofed at some point */
     struct udp_session *hnext;            /* hash chain */
     struct udp_session *lprev, *lnext;    /* LRU list, oldest first */
 };
@@ -50,6 +78,7 @@ static struct udp_session *table[4096];
 static struct udp_session *lru_head, *lru_tail;
 static size_t nsessions;
 static uint8_t rxbuf[65536];
+static struct udp_guard guards[GUARD_SLOTS];
 
 static size_t udp_hash(const struct hp_service *svc, const uint8_t key[16], uint16_t port)
 {
@@ -83,6 +112,11 @@ static void session_end(struct udp_session *u, const char *reason)
     hp_ev_uint(&ev, "datagrams", u->datagrams);
     if (u->dropped)
         hp_ev_uint(&ev, "datagrams_dropped", u->dropped);
+    hp_ev_uint(&ev, "replies", u->peer.replies);
+    if (u->peer.replies_suppressed)
+        hp_ev_uint(&ev, "replies_suppressed", u->peer.replies_suppressed);
+    if (u->flood)
+        hp_ev_bool(&ev, "flood", true);
     hp_ev_str(&ev, "reason", reason);
     hp_ev_emit(&ev);
 
@@ -126,8 +160,9 @@ static void addr_str(const struct sockaddr_storage *ss, char *ip, size_t len, ui
 }
 
 static struct udp_session *session_get(struct hp_service *svc, int fd, const struct sockaddr_storage *from,
-                                       socklen_t fromlen, const char *dst_ip, uint16_t dst_port)
+                                       socklen_t fromlen, const char *dst_ip, uint16_t dst_port, bool *created)
 {
+    *created = false;
     uint8_t key[16];
     uint16_t sport;
     char sip[HP_IPSTR_LEN];
@@ -163,12 +198,68 @@ static struct udp_session *session_get(struct hp_service *svc, int fd, const str
     lru_append(u);
     nsessions++;
     hp_sensor.n.udp_sessions++;
+    *created = true;
 
     struct hp_ev ev;
     hp_ev_begin(&ev, &u->peer.ctx, "session.connect");
     hp_geo_ev_fields(&ev, u->peer.ctx.src_ip);  /* country / ASN, or src_special */
     hp_ev_emit(&ev);
     return u;
+}
+
+static uint64_t payload_hash(const uint8_t *d, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ d[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Count the datagram against its source address; true while it floods. */
+static struct udp_guard *guard_note(struct udp_session *u, bool created, const uint8_t *d, size_t n,
+                                    int64_t now)
+{
+    uint64_t win = u->peer.cfg->udp_answer_window_ms;
+    if (win == 0)
+        return NULL;
+    struct udp_guard *g = &guards[udp_hash(u->peer.svc, u->key, 0) % GUARD_SLOTS];
+    if (g->svc != u->peer.svc || memcmp(g->key, u->key, 16) != 0) {
+        memset(g, 0, sizeof(*g));
+        g->svc = u->peer.svc;
+        memcpy(g->key, u->key, 16);
+        g->win_start = now;
+    }
+    if (now - g->win_start >= (int64_t)win) {
+        g->win_start = now;
+        g->sessions = g->same = 0;
+    }
+    uint64_t h = payload_hash(d, n);
+    if (created)
+        g->sessions++;
+    if (h == g->last_hash && g->same) {
+        g->same++;
+    } else {
+        g->last_hash = h;
+        g->same = 1;
+    }
+    if (g->sessions > GUARD_SESSIONS || g->same > GUARD_REPEATS)
+        g->flood_until = now + (int64_t)win;
+    return g;
+}
+
+/* Reply budget of one datagram: its size times the amplification setting,
+ * or 0 for a flooding source that already had its reply this window. */
+static size_t reply_budget(struct udp_session *u, const struct udp_guard *g, size_t n, int64_t now)
+{
+    if (g && now < g->flood_until) {
+        u->flood = true;
+        if (g->answered && now - g->last_answer < (int64_t)u->peer.cfg->udp_answer_window_ms)
+            return 0;
+    }
+    double amp = u->peer.cfg->udp_max_amplification;
+    if (amp > HP_UDP_AMP_CAP)
+        amp = HP_UDP_AMP_CAP;
+    return (size_t)((double)n * amp);
 }
 
 /* Destination address of a datagram from IP_PKTINFO / IPV6_PKTINFO. */
@@ -202,7 +293,8 @@ void hp_udp_datagram(struct hp_service *svc, int fd, uint16_t listen_port)
         char dst[HP_IPSTR_LEN];
         dgram_dst(&mh, dst, sizeof(dst));
         hp_sensor.n.udp_datagrams++;
-        struct udp_session *u = session_get(svc, fd, &from, mh.msg_namelen, dst, listen_port);
+        bool created;
+        struct udp_session *u = session_get(svc, fd, &from, mh.msg_namelen, dst, listen_port, &created);
         int64_t now = hp_mono_ms();
         u->tokens += (double)(now - u->last_ms) * UDP_RATE / 1000.0;
         if (u->tokens > UDP_BURST)
@@ -218,16 +310,28 @@ void hp_udp_datagram(struct hp_service *svc, int fd, uint16_t listen_port)
             continue;
         }
         u->tokens -= 1.0;
-        u->peer.request_len = (size_t)n;
+        struct udp_guard *g = guard_note(u, created, rxbuf, (size_t)n, now);
+        u->peer.request_len = reply_budget(u, g, (size_t)n, now);
+        uint64_t before = u->peer.replies;
         if (svc->proto->on_datagram)
             svc->proto->on_datagram(&u->peer, rxbuf, (size_t)n);
+        if (g && u->peer.replies != before && now < g->flood_until) {
+            g->answered = true;          /* the one reply of this window */
+            g->last_answer = now;
+        }
     }
 }
 
 int hp_udp_reply(struct hp_udp_peer *p, const void *data, size_t len)
 {
-    if (len > p->request_len)
-        return -1;                 /* never amplify */
+    if (len > p->request_len) {    /* never amplify beyond the budget */
+        p->replies_suppressed++;
+        hp_sensor.n.udp_suppressed++;
+        return -1;
+    }
     ssize_t w = sendto(p->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&p->addr, p->addrlen);
-    return w == (ssize_t)len ? 0 : -1;
+    if (w != (ssize_t)len)
+        return -1;
+    p->replies++;
+    return 0;
 }

@@ -36,6 +36,7 @@
 #include "http.h"
 #include "http_parse.h"
 #include "http_rules.h"
+#include "identity.h"
 #include "intel/tlsfp.h"
 #include "intel/webclass.h"
 #include "intel/fpnames.h"
@@ -78,9 +79,29 @@ static struct {
 
 /* ---- configuration -------------------------------------------------------------- */
 
+/*
+ * The Server header when a service sets none: drawn once per sensor from
+ * what common servers really send and kept in the identity file, so sensors
+ * do not share one banner and each keeps its own across restarts.
+ */
+static const char *sensor_server(void)
+{
+    /* nginx only: the error pages are nginx's, and must match the banner */
+    static const char *const choices[] = {
+        "nginx", "nginx/1.18.0 (Ubuntu)", "nginx/1.22.1", "nginx/1.24.0 (Ubuntu)", "nginx/1.14.2",
+        "nginx/1.20.1", "nginx/1.26.0",
+    };
+    const char *v = hp_identity_get("http_server");
+    if (v && v[0])
+        return v;
+    v = choices[hp_random_u64() % HP_ARRAY_LEN(choices)];
+    hp_identity_set("http_server", v);
+    return v;
+}
+
 static void conf_defaults(struct http_conf *hc)
 {
-    hc->server = hp_xstrdup("nginx/1.22.1");
+    hc->server = NULL;             /* the sensor's own, chosen at start (sensor_server) */
     hc->max_body = 1024 * 1024;
     hc->keepalive_requests = 100;
     hc->tls_auto = true;
@@ -135,6 +156,7 @@ int hp_http_engine_start(const struct hp_config *cfg, char *err, size_t errlen)
     if (E.started)
         return 0;
     conf_defaults(&E.defaults);
+    E.defaults.server = hp_xstrdup(sensor_server());
     E.builtin = hp_webrules_builtin(err, errlen);
     if (!E.builtin || hp_webclass_init(err, errlen) != 0 || hp_tlsterm_init(cfg->data_dir, err, errlen) != 0)
         return -1;
@@ -148,6 +170,8 @@ static int http_start(struct hp_service_cfg *svc, const struct hp_config *cfg, c
     struct http_conf *hc = svc->proto_conf;
     if (hp_http_engine_start(cfg, err, errlen) != 0)
         return -1;
+    if (!hc->server)
+        hc->server = hp_xstrdup(sensor_server());
     const struct hp_kv *r = hp_kv_find(svc->opts, "rules");
     const struct hp_kv *w = hp_kv_find(svc->opts, "wowhoneypot_rules");
     if (r) {
@@ -551,7 +575,7 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
 {
     const struct http_conf *hc = conf_of(c);
     struct http_conn *h = c->pstate;
-    const char *server = hc->server[0] ? hc->server : NULL;
+    const char *server = hc->server && hc->server[0] ? hc->server : NULL;
     struct hp_buf scratch, hdrs, body, out;
     struct hp_http_view v;
     struct hp_webclass wc;
@@ -603,7 +627,7 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
 static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_t raw_len)
 {
     const struct http_conf *hc = conf_of(c);
-    const char *server = hc->server[0] ? hc->server : NULL;
+    const char *server = hc->server && hc->server[0] ? hc->server : NULL;
     char page[1024];
     size_t n = hp_http_error_page(status, server, page, sizeof(page));
     struct hp_buf out;

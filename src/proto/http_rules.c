@@ -35,7 +35,7 @@
  * bytes (no UTF mode) and take inline options like (?i) or (?s).
  *
  * Headers and bodies may hold templates ({{date}}, {{host}}, {{random_hex:N}},
- * {{jsonrpc_id}} ...), expanded per response by hp_webresp_render; see
+ * {{jsonrpc_id}}, {{upnp:KEY}} ...), expanded per response by hp_webresp_render; see
  * http_rules.h.
  *
  * Why everything is compiled at load and matched under limits: rules come
@@ -54,6 +54,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "proto/http_rules_int.h"
+#include "proto/ssdp.h"
 #include "reader.h"
 #include "util.h"
 
@@ -1112,6 +1113,11 @@ static void render(const char *id, const uint8_t *s, size_t n, const struct hp_h
                 hp_buf_puts(out, "null");
         } else if (nl > 11 && memcmp(name, "random_hex:", 11) == 0 && random_hex_tpl(name + 11, nl - 11, id, slot, out)) {
             /* done */
+        } else if (nl > 5 && nl < 5 + 32 && memcmp(name, "upnp:", 5) == 0) {
+            char key[32];                /* the per-sensor UPnP device (src/proto/ssdp.h) */
+            memcpy(key, name + 5, nl - 5);
+            key[nl - 5] = '\0';
+            hp_buf_puts(out, hp_upnp_fact(key));
         }
         else
             hp_buf_put(out, s + at, e + 2 - at);   /* unknown: verbatim */

@@ -35,6 +35,8 @@ WR_DECL(hp_wr_wp_login_error);
 WR_DECL(hp_wr_phpmyadmin);
 WR_DECL(hp_wr_picsdesc);
 WR_DECL(hp_wr_thinkphp_error);
+WR_DECL(hp_wr_upnp_router);
+WR_DECL(hp_wr_upnp_camera);
 
 __asm__(
     "  .pushsection .rodata\n"
@@ -48,6 +50,8 @@ __asm__(
     WR_INCBIN(hp_wr_phpmyadmin, "data/http/files/phpmyadmin.html")
     WR_INCBIN(hp_wr_picsdesc, "data/http/files/picsdesc.xml")
     WR_INCBIN(hp_wr_thinkphp_error, "data/http/files/thinkphp-error.html")
+    WR_INCBIN(hp_wr_upnp_router, "data/http/files/upnp-router.xml")
+    WR_INCBIN(hp_wr_upnp_camera, "data/http/files/upnp-camera.xml")
     "  .popsection\n");
 
 static const struct { const char *name; const uint8_t *start, *end; } files[] = {
@@ -60,6 +64,8 @@ static const struct { const char *name; const uint8_t *start, *end; } files[] = 
     { "phpmyadmin.html", hp_wr_phpmyadmin, hp_wr_phpmyadmin_end },
     { "picsdesc.xml", hp_wr_picsdesc, hp_wr_picsdesc_end },
     { "thinkphp-error.html", hp_wr_thinkphp_error, hp_wr_thinkphp_error_end },
+    { "upnp-router.xml", hp_wr_upnp_router, hp_wr_upnp_router_end },
+    { "upnp-camera.xml", hp_wr_upnp_camera, hp_wr_upnp_camera_end },
 };
 
 const char *hp_httpdata_rules(size_t *len)

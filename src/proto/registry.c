@@ -7,15 +7,49 @@
 #include "util.h"
 
 extern const struct hp_proto hp_proto_trap;
+extern const struct hp_proto hp_proto_ssdp;
+extern const struct hp_proto hp_proto_sip;
 extern const struct hp_proto hp_proto_ssh;
 extern const struct hp_proto hp_proto_telnet;
 extern const struct hp_proto hp_proto_http;
+extern const struct hp_proto hp_proto_redis;
+extern const struct hp_proto hp_proto_mongodb;
+extern const struct hp_proto hp_proto_mysql;
+extern const struct hp_proto hp_proto_postgresql;
+extern const struct hp_proto hp_proto_ftp;
+extern const struct hp_proto hp_proto_smtp;
+extern const struct hp_proto hp_proto_mssql;
+extern const struct hp_proto hp_proto_rdp;
+extern const struct hp_proto hp_proto_smb;
+extern const struct hp_proto hp_proto_vnc;
+extern const struct hp_proto hp_proto_ami;
+extern const struct hp_proto hp_proto_modbus;
+extern const struct hp_proto hp_proto_s7comm;
+extern const struct hp_proto hp_proto_elm327;
+extern const struct hp_proto hp_proto_adb;
 
 static const struct hp_proto *const protocols[] = {
     &hp_proto_trap,
+    &hp_proto_ssdp,
+    &hp_proto_sip,
     &hp_proto_ssh,
     &hp_proto_telnet,
     &hp_proto_http,
+    &hp_proto_redis,
+    &hp_proto_mongodb,
+    &hp_proto_mysql,
+    &hp_proto_postgresql,
+    &hp_proto_ftp,
+    &hp_proto_smtp,
+    &hp_proto_mssql,
+    &hp_proto_rdp,
+    &hp_proto_smb,
+    &hp_proto_vnc,
+    &hp_proto_ami,
+    &hp_proto_modbus,
+    &hp_proto_s7comm,
+    &hp_proto_elm327,
+    &hp_proto_adb,
 };
 
 const struct hp_proto *hp_proto_find(const char *name)

@@ -1865,7 +1865,7 @@ long sh_vfs_write(struct sh_vfs *v, const char *path, const void *data, size_t l
             memcpy(cur, np, sizeof(cur));
             continue;
         }
-        if ((r = dir_modifiable(v, &pw)) < 0)
+        if (!(flags & SH_O_SYSTEM) && (r = dir_modifiable(v, &pw)) < 0)
             return r == -EACCES && fs_kind(v, pw.path) == FS_PROC ? -ENOENT : r;
         if (len > SH_VFS_FILE_MAX)
             return -ENOSPC;
@@ -2172,7 +2172,15 @@ int sh_vfs_readlink(struct sh_vfs *v, const char *path, char *out, size_t outlen
 }
 
 /* Parent walk + checks for making a new name; child gets the new path. */
+static int new_name_chk(struct sh_vfs *v, const char *path, struct walk *w, char *child, bool check);
+
 static int new_name(struct sh_vfs *v, const char *path, struct walk *w, char *child)
+{
+    return new_name_chk(v, path, w, child, true);
+}
+
+/* check false: the machine's own change (sh_vfs_symlink_system), no mount or permission check. */
+static int new_name_chk(struct sh_vfs *v, const char *path, struct walk *w, char *child, bool check)
 {
     int r = walk(v, path, W_PARENT, w);
     if (r < 0)
@@ -2184,12 +2192,29 @@ static int new_name(struct sh_vfs *v, const char *path, struct walk *w, char *ch
         return -EEXIST;
     if (r != -ENOENT)
         return r;
-    if ((r = dir_modifiable(v, w)) < 0)
+    if (check && (r = dir_modifiable(v, w)) < 0)
         return r == -EACCES && fs_kind(v, w->path) == FS_PROC ? -ENOENT : r;
     return 0;
 }
 
+static int do_symlink(struct sh_vfs *v, const char *target, const char *linkpath, bool check);
+
 int sh_vfs_symlink(struct sh_vfs *v, const char *target, const char *linkpath)
+{
+    return do_symlink(v, target, linkpath, true);
+}
+
+int sh_vfs_symlink_system(struct sh_vfs *v, const char *target, const char *linkpath)
+{
+    return do_symlink(v, target, linkpath, false);
+}
+
+int sh_vfs_mkdir_system(struct sh_vfs *v, const char *path, unsigned mode)
+{
+    return do_mkdir(v, path, mode, false);
+}
+
+static int do_symlink(struct sh_vfs *v, const char *target, const char *linkpath, bool check)
 {
     struct walk w;
     char child[VFS_PATH_MAX];
@@ -2197,7 +2222,7 @@ int sh_vfs_symlink(struct sh_vfs *v, const char *target, const char *linkpath)
         return -ENOENT;
     if (strlen(target) >= VFS_PATH_MAX)
         return -ENAMETOOLONG;
-    int r = new_name(v, linkpath, &w, child);
+    int r = new_name_chk(v, linkpath, &w, child, check);
     if (r < 0)
         return r;
     if ((r = ovl_room(v->ov, strlen(target) + 1)) < 0)

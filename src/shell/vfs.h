@@ -137,6 +137,11 @@ int sh_vfs_rmdir(struct sh_vfs *v, const char *path);
 int sh_vfs_unlink(struct sh_vfs *v, const char *path);
 int sh_vfs_rename(struct sh_vfs *v, const char *from, const char *to);
 int sh_vfs_symlink(struct sh_vfs *v, const char *target, const char *linkpath);
+/* Added.  The machine's own layout (a front-end adding the paths its kind of
+ * device has, e.g. ADB's /system/bin and /data): no read-only mount or
+ * permission check.  Same returns as sh_vfs_mkdir / sh_vfs_symlink. */
+int sh_vfs_mkdir_system(struct sh_vfs *v, const char *path, unsigned mode);
+int sh_vfs_symlink_system(struct sh_vfs *v, const char *target, const char *linkpath);
 /* Hard links are copies that share nothing afterwards (good enough for ln). */
 int sh_vfs_link(struct sh_vfs *v, const char *from, const char *to);
 int sh_vfs_readlink(struct sh_vfs *v, const char *path, char *out, size_t outlen);

@@ -63,6 +63,11 @@ static const char *const schema_sql =
     "CREATE INDEX IF NOT EXISTS events_protocol ON events(protocol);"
     "CREATE INDEX IF NOT EXISTS events_dst_port ON events(dst_port);"
     "CREATE INDEX IF NOT EXISTS events_eventid_ts ON events(eventid, ts);"
+    /* Credential searches (dashboard): partial, so only login rows pay for them. */
+    "CREATE INDEX IF NOT EXISTS events_login_username ON events(json_extract(data, '$.username'), ts)"
+    " WHERE eventid IN ('login.success', 'login.failed', 'http.credentials');"
+    "CREATE INDEX IF NOT EXISTS events_login_password ON events(json_extract(data, '$.password'), ts)"
+    " WHERE eventid IN ('login.success', 'login.failed', 'http.credentials');"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "INSERT OR IGNORE INTO meta VALUES('schema_version', '1');";
 

@@ -1,0 +1,1273 @@
+/*
+ * ftp.c - protocol module "ftp": an FTP server that takes logins, lists and
+ * serves the emulated shell's file system and keeps every upload.
+ *
+ * Personality: one of vsftpd, ProFTPD, Pure-FTPd and the Microsoft FTP
+ * Service, drawn per sensor at first start with a realistic version and
+ * kept in the identity file (ftp_server, ftp_version), or forced with the
+ * service key "server".  Banner, reply texts, SYST, FEAT, listing format
+ * and the commands a product lacks (vsftpd has no MLSD) follow it, so that
+ * nmap -sV and a person at lftp see that product.
+ *
+ * Logins: anonymous/ftp always get in (anonymous = false refuses them);
+ * other names are refused unless accept_after is set (then the Nth password
+ * on a connection gets in); max_auth_tries failures close the connection as
+ * vsftpd does.  Every PASS is one login.failed / login.success event.
+ *
+ * After login the session sees the file system of the shell personality
+ * (src/shell/vfs.h, personality key, "debian" by default) through the same
+ * per-source overlay as SSH and Telnet shells: what a bot uploads by FTP is
+ * there when it logs in by SSH from the same address, and the other way
+ * round.  Anonymous sessions and every session of the Microsoft personality
+ * are confined to /srv/ftp (a chroot, as vsftpd's anon_root and an IIS site
+ * are).  STOR/APPE data is stored with hp_upload_record() (payload store,
+ * session.file_upload, capture pipeline) up to max_capture bytes, then
+ * written into the overlay (SH_O_FETCHED: the capture already has it).
+ *
+ * Data connections (ftp_data.c): one per session, passive (PASV/EPSV: a
+ * listening socket on the control connection's local address that accepts
+ * the control peer's address only) or active (PORT/EPRT to the client's own
+ * address only: any other address is an FTP bounce, refused with vsftpd's
+ * "500 Illegal PORT command." and logged as ftp.bounce_attempt).
+ *
+ * Every command line is a command.input event.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include "buf.h"
+#include "capture/capture.h"
+#include "capture/upload.h"
+#include "config.h"
+#include "conn.h"
+#include "event.h"
+#include "ftp_data.h"
+#include "ftp_parse.h"
+#include "identity.h"
+#include "intel/knowledge.h"
+#include "proto.h"
+#include "sensor.h"
+#include "shell/persona.h"
+#include "shell/vfs.h"
+#include "util.h"
+
+#define FTP_MAX_CMDS      4096           /* command lines per connection */
+#define FTP_LIST_MAX      (1u << 20)     /* bytes of one directory listing */
+#define FTP_RETR_MAX      (16u << 20)    /* bytes of one downloaded file */
+#define FTP_ANON_ROOT     "/srv/ftp"
+
+/* ---- personalities ------------------------------------------------------------------ */
+
+/* Reply texts: "{0}", "{1}"... are replaced by the arguments (no printf formats
+ * built at run time). */
+struct ftp_flavour {
+    const char *name;             /* identity value of ftp_server */
+    const char *const *versions;
+    enum ftp_list_style list;
+    bool mlsd;
+    const char *syst, *feat, *help;
+    const char *user_ok, *anon_ok, *login_ok, *anon_login, *login_bad, *need_login, *unknown;
+    const char *pwd, *cwd_ok, *cwd_bad, *type_i, *type_a, *type_bad;
+    const char *pasv, *epsv, *port_ok, *port_bad, *no_data, *data_fail;
+    const char *list_150, *list_226, *retr_150, *xfer_226, *stor_150, *no_file, *no_write;
+    const char *dele_ok, *mkd_ok, *rmd_ok, *rnfr_ok, *rnto_ok, *rnfr_need, *noop, *quit, *too_many;
+};
+
+static const char *const vsftpd_versions[] = { "3.0.2", "3.0.3", "3.0.3", "3.0.5", NULL };
+static const char *const proftpd_versions[] = { "1.3.5b", "1.3.5e", "1.3.6", "1.3.6c", "1.3.7a", "1.3.8", NULL };
+static const char *const pure_versions[] = { "1.0.49", "1.0.50", NULL };
+static const char *const ms_versions[] = { "8.5", "10.0", NULL };
+
+static const struct ftp_flavour flavours[] = {
+    { .name = "vsftpd", .versions = vsftpd_versions, .list = FTP_LIST_UNIX_IDS, .mlsd = false,
+      .syst = "215 UNIX Type: L8",
+      .feat = "211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n211 End",
+      .help = "214-The following commands are recognized.\r\n ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD\r\n"
+              " MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REIN REST RETR RMD  RNFR\r\n"
+              " RNTO SITE SIZE SMNT STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD\r\n XPWD XRMD\r\n214 Help OK.",
+      .user_ok = "331 Please specify the password.", .anon_ok = "331 Please specify the password.",
+      .login_ok = "230 Login successful.", .anon_login = "230 Login successful.",
+      .login_bad = "530 Login incorrect.", .need_login = "530 Please login with USER and PASS.",
+      .unknown = "500 Unknown command.", .pwd = "257 \"{0}\" is the current directory",
+      .cwd_ok = "250 Directory successfully changed.", .cwd_bad = "550 Failed to change directory.",
+      .type_i = "200 Switching to Binary mode.", .type_a = "200 Switching to ASCII mode.",
+      .type_bad = "500 Unrecognised TYPE command.",
+      .pasv = "227 Entering Passive Mode ({0}).", .epsv = "229 Entering Extended Passive Mode (|||{0}|)",
+      .port_ok = "200 {0} command successful. Consider using PASV.", .port_bad = "500 Illegal {0} command.",
+      .no_data = "425 Use PORT or PASV first.", .data_fail = "425 Failed to establish connection.",
+      .list_150 = "150 Here comes the directory listing.", .list_226 = "226 Directory send OK.",
+      .retr_150 = "150 Opening BINARY mode data connection for {0} ({1} bytes).",
+      .xfer_226 = "226 Transfer complete.", .stor_150 = "150 Ok to send data.",
+      .no_file = "550 Failed to open file.", .no_write = "553 Could not create file.",
+      .dele_ok = "250 Delete operation successful.", .mkd_ok = "257 \"{0}\" created",
+      .rmd_ok = "250 Remove directory operation successful.", .rnfr_ok = "350 Ready for RNTO.",
+      .rnto_ok = "250 Rename successful.", .rnfr_need = "503 RNFR required first.",
+      .noop = "200 NOOP ok.", .quit = "221 Goodbye.", .too_many = "530 Login incorrect." },
+    { .name = "proftpd", .versions = proftpd_versions, .list = FTP_LIST_UNIX_NAMES, .mlsd = true,
+      .syst = "215 UNIX Type: L8",
+      .feat = "211-Features:\r\n MFF modify;UNIX.group;UNIX.mode;\r\n REST STREAM\r\n"
+              " MLST modify*;perm*;size*;type*;unique*;UNIX.group*;UNIX.groupname*;UNIX.mode*;UNIX.owner*;UNIX.ownername*;\r\n"
+              " UTF8\r\n LANG en-US*\r\n EPSV\r\n MDTM\r\n SIZE\r\n MFMT\r\n TVFS\r\n EPRT\r\n211 End",
+      .help = "214-The following commands are recognized (* =>'s unimplemented):\r\n"
+              " CWD     XCWD    CDUP    XCUP    SMNT*   QUIT    PORT    PASV    \r\n"
+              " EPRT    EPSV    ALLO*   RNFR    RNTO    DELE    MDTM    RMD     \r\n"
+              " XRMD    MKD     XMKD    PWD     XPWD    SIZE    SYST    HELP    \r\n"
+              " NOOP    FEAT    OPTS    HOST    CLNT    AUTH*   CCC*    CONF*   \r\n"
+              " ENC*    MIC*    PBSZ*   PROT*   TYPE    STRU    MODE    RETR    \r\n"
+              " STOR    STOU    APPE    REST    ABOR    RANG    USER    PASS    \r\n"
+              " ACCT*   REIN*   LIST    NLST    STAT    SITE    MLSD    MLST    \r\n214 Direct comments to root@localhost",
+      .user_ok = "331 Password required for {0}", .anon_ok = "331 Anonymous login ok, send your complete email address as your password",
+      .login_ok = "230 User {0} logged in", .anon_login = "230 Anonymous access granted, restrictions apply",
+      .login_bad = "530 Login incorrect.", .need_login = "530 Please login with USER and PASS",
+      .unknown = "500 {0} not understood", .pwd = "257 \"{0}\" is the current directory",
+      .cwd_ok = "250 CWD command successful", .cwd_bad = "550 {0}: No such file or directory",
+      .type_i = "200 Type set to I", .type_a = "200 Type set to A", .type_bad = "504 TYPE not implemented for '{0}' parameter",
+      .pasv = "227 Entering Passive Mode ({0}).", .epsv = "229 Entering Extended Passive Mode (|||{0}|)",
+      .port_ok = "200 {0} command successful", .port_bad = "500 Illegal {0} command",
+      .no_data = "425 Unable to build data connection: Connection refused",
+      .data_fail = "425 Unable to build data connection: Connection timed out",
+      .list_150 = "150 Opening ASCII mode data connection for file list", .list_226 = "226 Transfer complete",
+      .retr_150 = "150 Opening BINARY mode data connection for {0} ({1} bytes)", .xfer_226 = "226 Transfer complete",
+      .stor_150 = "150 Opening BINARY mode data connection for {0}", .no_file = "550 {0}: No such file or directory",
+      .no_write = "550 {0}: Permission denied", .dele_ok = "250 DELE command successful",
+      .mkd_ok = "257 \"{0}\" - Directory successfully created", .rmd_ok = "250 RMD command successful",
+      .rnfr_ok = "350 File or directory exists, ready for destination name", .rnto_ok = "250 Rename successful",
+      .rnfr_need = "503 Bad sequence of commands", .noop = "200 NOOP command successful", .quit = "221 Goodbye.",
+      .too_many = "530 Login incorrect." },
+    { .name = "pure-ftpd", .versions = pure_versions, .list = FTP_LIST_UNIX_NAMES, .mlsd = true,
+      .syst = "215 UNIX Type: L8",
+      .feat = "211-Extensions supported:\r\n EPRT\r\n IDLE\r\n MDTM\r\n SIZE\r\n MFMT\r\n REST STREAM\r\n"
+              " MLST type*;size*;sizd*;modify*;UNIX.mode*;UNIX.uid*;UNIX.gid*;unique*;\r\n MLSD\r\n PRET\r\n"
+              " UTF8\r\n TVFS\r\n ESTA\r\n PASV\r\n EPSV\r\n ESTP\r\n211 End.",
+      .help = "214-The following SITE commands are recognized\r\n ALIAS\r\n CHMOD\r\n IDLE\r\n UTIME\r\n"
+              "214 Pure-FTPd - http://pureftpd.org/",
+      .user_ok = "331 User {0} OK. Password required", .anon_ok = "331 Any password will work",
+      .login_ok = "230 OK. Current directory is {1}", .anon_login = "230 Anonymous user logged in",
+      .login_bad = "530 Login authentication failed", .need_login = "530 You aren't logged in",
+      .unknown = "500 Unknown command", .pwd = "257 \"{0}\" is your current location",
+      .cwd_ok = "250 OK. Current directory is {0}", .cwd_bad = "550 Can't change directory to {0}: No such file or directory",
+      .type_i = "200 TYPE is now 8-bit binary", .type_a = "200 TYPE is now ASCII", .type_bad = "504 Unknown TYPE: {0}",
+      .pasv = "227 Entering Passive Mode ({0})", .epsv = "229 Extended Passive mode OK (|||{0}|)",
+      .port_ok = "200 PORT command successful", .port_bad = "500 I won't open a connection to that address",
+      .no_data = "425 No data connection", .data_fail = "425 Could not open data connection",
+      .list_150 = "150 Accepted data connection", .list_226 = "226-Options: -l \r\n226 {0} matches total",
+      .retr_150 = "150-Accepted data connection\r\n150 {2} kbytes to download",
+      .xfer_226 = "226-File successfully transferred\r\n226 0.000 seconds (measured here), 0.00 Mbytes per second",
+      .stor_150 = "150 Accepted data connection", .no_file = "550 Can't open {0}: No such file or directory",
+      .no_write = "553 Can't open that file: Permission denied", .dele_ok = "250 Deleted {0}",
+      .mkd_ok = "257 \"{0}\" : The directory was successfully created", .rmd_ok = "250 The directory was successfully removed",
+      .rnfr_ok = "350 RNFR accepted - file exists, ready for destination", .rnto_ok = "250 File successfully renamed or moved",
+      .rnfr_need = "503 Need RNFR before RNTO", .noop = "200 Zzz...",
+      .quit = "221-Goodbye. You uploaded {0} and downloaded {1} kbytes.\r\n221 Logout.",
+      .too_many = "421 Too many authentication failures" },
+    { .name = "microsoft", .versions = ms_versions, .list = FTP_LIST_DOS, .mlsd = true,
+      .syst = "215 Windows_NT",
+      .feat = "211-Extended features supported:\r\n LANG EN*\r\n UTF8\r\n HOST\r\n SIZE\r\n MDTM\r\n REST STREAM\r\n211 END",
+      .help = "214-The following commands are recognized (* ==>'s unimplemented).\r\n"
+              "    ABOR\r\n    ACCT\r\n    ADAT *\r\n    ALLO\r\n    APPE\r\n    AUTH\r\n    CCC\r\n    CDUP\r\n"
+              "    CWD\r\n    DELE\r\n    ENC *\r\n    EPRT\r\n    EPSV\r\n    FEAT\r\n    HELP\r\n    HOST\r\n"
+              "    LANG\r\n    LIST\r\n    MDTM\r\n    MIC *\r\n    MKD\r\n    MLSD\r\n    MLST\r\n    MODE\r\n"
+              "    NLST\r\n    NOOP\r\n    OPTS\r\n    PASS\r\n    PASV\r\n    PBSZ\r\n    PORT\r\n    PROT\r\n"
+              "    PWD\r\n    QUIT\r\n    REIN\r\n    REST\r\n    RETR\r\n    RMD\r\n    RNFR\r\n    RNTO\r\n"
+              "    SITE\r\n    SIZE\r\n    SMNT\r\n    STAT\r\n    STOR\r\n    STOU\r\n    STRU\r\n    SYST\r\n"
+              "    TYPE\r\n    USER\r\n    XCUP\r\n    XCWD\r\n    XMKD\r\n    XPWD\r\n    XRMD\r\n214 HELP command successful.",
+      .user_ok = "331 Password required", .anon_ok = "331 Anonymous access allowed, send identity (e-mail name) as password.",
+      .login_ok = "230 User logged in.", .anon_login = "230 User logged in.",
+      .login_bad = "530 User cannot log in.", .need_login = "530 Please login with USER and PASS.",
+      .unknown = "500 Command not understood.", .pwd = "257 \"{0}\" is current directory.",
+      .cwd_ok = "250 CWD command successful.", .cwd_bad = "550 The system cannot find the file specified. ",
+      .type_i = "200 Type set to I.", .type_a = "200 Type set to A.", .type_bad = "504 Command not implemented for that parameter.",
+      .pasv = "227 Entering Passive Mode ({0}).", .epsv = "229 Entering Extended Passive Mode (|||{0}|)",
+      .port_ok = "200 {0} command successful.", .port_bad = "501 Server cannot accept argument.",
+      .no_data = "425 Can't open data connection.", .data_fail = "425 Can't open data connection.",
+      .list_150 = "150 Opening ASCII mode data connection.", .list_226 = "226 Transfer complete.",
+      .retr_150 = "150 Opening BINARY mode data connection.", .xfer_226 = "226 Transfer complete.",
+      .stor_150 = "150 Opening BINARY mode data connection.", .no_file = "550 The system cannot find the file specified. ",
+      .no_write = "550 Access is denied. ", .dele_ok = "250 DELE command successful.",
+      .mkd_ok = "257 \"{0}\" directory created.", .rmd_ok = "250 RMD command successful.",
+      .rnfr_ok = "350 Requested file action pending further information.", .rnto_ok = "250 RNTO command successful.",
+      .rnfr_need = "503 Bad sequence of commands.", .noop = "200 NOOP command successful.", .quit = "221 Goodbye.",
+      .too_many = "530 User cannot log in." },
+};
+
+static const struct ftp_flavour *flavour_named(const char *name)
+{
+    for (size_t i = 0; name && i < HP_ARRAY_LEN(flavours); i++)
+        if (strcasecmp(flavours[i].name, name) == 0)
+            return &flavours[i];
+    return NULL;
+}
+
+/* ---- configuration ---------------------------------------------------------------------- */
+
+struct ftp_conf {
+    const struct ftp_flavour *fl;     /* NULL until start(): the identity's */
+    char version[32];
+    char *personality;                /* shell personality whose file system is shown */
+    char *data_dir;
+    char *pasv_address;               /* IPv4 announced in 227 replies (NAT); NULL: the local address */
+    uint16_t pasv_min, pasv_max;
+    uint64_t max_capture;
+    uint64_t accept_after;            /* 0: named users never get in */
+    uint64_t max_auth_tries;
+    uint64_t data_timeout_ms;
+    bool anonymous;
+    bool active;                      /* PORT/EPRT to the client's own address allowed */
+};
+
+static int parse_range(const char *v, uint16_t *lo, uint16_t *hi)
+{
+    unsigned a, b;
+    char tail;
+    if (sscanf(v, "%u-%u%c", &a, &b, &tail) != 2 || a < 1024 || b > 65535 || a > b)
+        return 1;
+    *lo = (uint16_t)a;
+    *hi = (uint16_t)b;
+    return 0;
+}
+
+static int conf_key(struct ftp_conf *fc, const struct hp_kv *kv)
+{
+    int b, bad = 0;
+    if (strcmp(kv->key, "server") == 0) {
+        fc->fl = flavour_named(kv->value);
+        bad = !fc->fl;
+    } else if (strcmp(kv->key, "version") == 0) {
+        bad = strlen(kv->value) >= sizeof(fc->version);
+        if (!bad)
+            snprintf(fc->version, sizeof(fc->version), "%s", kv->value);
+    } else if (strcmp(kv->key, "personality") == 0) {
+        bad = hp_persona_get(kv->value) == NULL;
+        free(fc->personality);
+        fc->personality = hp_xstrdup(kv->value);
+    } else if (strcmp(kv->key, "pasv_address") == 0) {
+        struct in_addr a;
+        bad = inet_pton(AF_INET, kv->value, &a) != 1;
+        free(fc->pasv_address);
+        fc->pasv_address = hp_xstrdup(kv->value);
+    } else if (strcmp(kv->key, "pasv_ports") == 0) {
+        bad = parse_range(kv->value, &fc->pasv_min, &fc->pasv_max);
+    } else if (strcmp(kv->key, "max_capture") == 0) {
+        bad = hp_parse_size(kv->value, &fc->max_capture) || fc->max_capture < 1 || fc->max_capture > (256u << 20);
+    } else if (strcmp(kv->key, "accept_after") == 0) {
+        bad = hp_parse_u64(kv->value, 0, 1000, &fc->accept_after);
+    } else if (strcmp(kv->key, "max_auth_tries") == 0) {
+        bad = hp_parse_u64(kv->value, 1, 1000, &fc->max_auth_tries);
+    } else if (strcmp(kv->key, "data_timeout") == 0) {
+        bad = hp_parse_duration_ms(kv->value, &fc->data_timeout_ms) || fc->data_timeout_ms < 100 ||
+              fc->data_timeout_ms > 3600000;
+    } else if (strcmp(kv->key, "anonymous") == 0) {
+        bad = hp_parse_bool(kv->value, &b);
+        fc->anonymous = !bad && b;
+    } else if (strcmp(kv->key, "active") == 0) {
+        bad = hp_parse_bool(kv->value, &b);
+        fc->active = !bad && b;
+    } else {
+        return -1;
+    }
+    return bad ? 1 : 0;
+}
+
+static int ftp_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
+{
+    struct ftp_conf *fc = hp_xcalloc(1, sizeof(*fc));
+    fc->personality = hp_xstrdup("debian");
+    fc->max_capture = 20u << 20;
+    fc->max_auth_tries = 3;
+    fc->data_timeout_ms = 30000;
+    fc->anonymous = true;
+    fc->active = true;
+    svc->proto_conf = fc;
+    for (const struct hp_kv *kv = svc->opts; kv; kv = kv->next) {
+        int r = conf_key(fc, kv);
+        if (r < 0) {
+            snprintf(err, errlen, "%d: unknown key '%s' in [service %s] (protocol ftp)", kv->line, kv->key, svc->name);
+            return -1;
+        }
+        if (r > 0) {
+            snprintf(err, errlen, "%d: [service %s]: bad value for %s: '%s'", kv->line, svc->name, kv->key,
+                     kv->value);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void ftp_unconfigure(struct hp_service_cfg *svc)
+{
+    struct ftp_conf *fc = svc->proto_conf;
+    if (fc) {
+        free(fc->personality);
+        free(fc->data_dir);
+        free(fc->pasv_address);
+    }
+    free(fc);
+    svc->proto_conf = NULL;
+}
+
+/* A stable pick among n for a key: the same sensor always draws the same. */
+static size_t stable_pick(const char *key, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *host = hp_identity_get("hostname");
+    for (const char *p = host ? host : ""; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return n ? (size_t)(h % n) : 0;
+}
+
+/* The sensor's FTP product and version: drawn at first start and kept in the
+ * identity file (ftp_server, ftp_version).  A product forced by the service
+ * key "server" that differs from the identity's gets a version picked
+ * stably from the host name, so it does not change between restarts either. */
+static void pick_identity(struct ftp_conf *fc)
+{
+    const char *idsrv = hp_identity_get("ftp_server");
+    if (!fc->fl)
+        fc->fl = flavour_named(idsrv);
+    if (!fc->fl) {
+        /* Linux servers far outnumber IIS on port 21: weigh the draw that way */
+        static const size_t weights[] = { 0, 0, 0, 1, 1, 2, 3 };
+        fc->fl = &flavours[weights[hp_random_u64() % HP_ARRAY_LEN(weights)]];
+        idsrv = NULL;
+    }
+    size_t n = 0;
+    while (fc->fl->versions[n])
+        n++;
+    bool mine = idsrv && strcasecmp(idsrv, fc->fl->name) == 0;
+    const char *v = mine ? hp_identity_get("ftp_version") : NULL;
+    if (!fc->version[0]) {
+        if (!v || !v[0] || strlen(v) >= sizeof(fc->version))
+            v = idsrv && !mine ? fc->fl->versions[stable_pick(fc->fl->name, n)]
+                               : fc->fl->versions[hp_random_u64() % n];
+        snprintf(fc->version, sizeof(fc->version), "%s", v);
+    }
+    if (!idsrv || (mine && !hp_identity_get("ftp_version"))) {
+        hp_identity_set("ftp_server", fc->fl->name);
+        hp_identity_set("ftp_version", fc->version);
+    }
+}
+
+static int ftp_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
+{
+    struct ftp_conf *fc = svc->proto_conf;
+    free(fc->data_dir);
+    fc->data_dir = hp_xstrdup(cfg->data_dir);
+    pick_identity(fc);
+    hp_persona_get(fc->personality);  /* drawn now: the identity file shows it from the start */
+    sh_vfs_configure(cfg->shell_persist_ms / 1000, cfg->shell_source_bytes, cfg->shell_total_bytes);
+    return 0;
+}
+
+/* ---- session ------------------------------------------------------------------------------ */
+
+#define FTP_PATH_MAX 1024
+#define FTP_USER_MAX 128
+
+enum ftp_xkind { XK_NONE, XK_LIST, XK_NLST, XK_MLSD, XK_RETR, XK_STOR, XK_APPE };
+
+struct ftp_sess {
+    struct hp_conn *c;
+    const struct ftp_conf *cf;
+    struct ftp_data *data;
+    struct sh_vfs *fs;
+    uint8_t user[FTP_USER_MAX];   /* as sent (bytes) */
+    size_t userlen;
+    bool have_user, logged_in, anon, closing, binary;
+    bool waiting;                 /* a transfer runs: later commands wait, as on a real server */
+    bool in_data;                 /* inside on_data (its reader owns the input) */
+    bool have_rnfr;
+    unsigned attempts, fails, ncmds, nrefused;
+    char root[32];                /* "" or the chroot (anonymous, Microsoft) */
+    char cwd[FTP_PATH_MAX];       /* as the client sees it */
+    char rnfr[FTP_PATH_MAX];      /* real path */
+    enum ftp_xkind xkind;
+    char xvirt[FTP_PATH_MAX];     /* path of the running transfer, as the client sees it */
+    char xreal[FTP_PATH_MAX];
+    uint64_t up_bytes, down_bytes;
+    uint64_t rest;                /* REST offset for the next RETR */
+    unsigned xcount;              /* entries of the listing being sent */
+};
+
+static const struct ftp_conf *conf_of(const struct hp_conn *c)
+{
+    return hp_conn_service_cfg(c)->proto_conf;
+}
+
+/* Send a reply from a template: "{0}".."{2}" become the arguments with
+ * control bytes shown as '?', so that no argument can end the line. */
+static void say(struct ftp_sess *s, const char *tmpl, const char *a0, const char *a1, const char *a2)
+{
+    char out[4096];
+    const char *args[3] = { a0, a1, a2 };
+    size_t n = 0;
+    for (const char *p = tmpl; *p && n + 3 < sizeof(out); p++) {
+        if (p[0] == '{' && p[1] >= '0' && p[1] <= '2' && p[2] == '}') {
+            const char *a = args[p[1] - '0'];
+            for (; a && *a && n + 3 < sizeof(out); a++)
+                out[n++] = (unsigned char)*a < 0x20 || *a == 0x7f ? '?' : *a;
+            p += 2;
+            continue;
+        }
+        out[n++] = *p;
+    }
+    out[n++] = '\r';
+    out[n++] = '\n';
+    hp_conn_send(s->c, out, n);
+}
+
+static void say0(struct ftp_sess *s, const char *tmpl)
+{
+    say(s, tmpl, NULL, NULL, NULL);
+}
+
+static void finish(struct ftp_sess *s, const char *reason)
+{
+    s->closing = true;
+    ftp_data_reset(s->data);
+    hp_conn_close(s->c, reason);
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+static void ev_command(struct ftp_sess *s, const uint8_t *line, size_t len, const char *verb)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &s->c->ctx, "command.input");
+    hp_ev_bytes(&ev, "input", line, len);
+    hp_ev_str(&ev, "command", verb);
+    hp_ev_emit(&ev);
+}
+
+static void ev_login(struct ftp_sess *s, bool ok, const uint8_t *pass, size_t plen)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &s->c->ctx, ok ? "login.success" : "login.failed");
+    hp_ev_bytes(&ev, "username", s->user, s->userlen);
+    hp_ev_bytes(&ev, "password", pass, plen);
+    hp_ev_str(&ev, "method", "plain");
+    hp_ev_bool(&ev, "anonymous", s->anon);
+    hp_ev_uint(&ev, "attempt", s->attempts);
+    hp_ev_str(&ev, "server", s->cf->fl->name);
+    hp_knowledge_ev_cred(&ev, s->user, s->userlen, pass, plen);
+    hp_ev_emit(&ev);
+}
+
+static void ev_bounce(struct ftp_sess *s, const char *verb, const struct sockaddr_storage *to, bool parsed)
+{
+    char ip[HP_IPSTR_LEN] = "";
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &s->c->ctx, "ftp.bounce_attempt");
+    hp_ev_str(&ev, "command", verb);
+    if (parsed) {
+        const void *a = to->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)to)->sin_addr
+                                                 : (const void *)&((const struct sockaddr_in6 *)to)->sin6_addr;
+        inet_ntop(to->ss_family, a, ip, sizeof(ip));
+        hp_ev_str(&ev, "target_ip", ip);
+        hp_ev_uint(&ev, "target_port", hp_sockaddr_port(to));
+    }
+    hp_ev_emit(&ev);
+}
+
+static const char *xkind_name(enum ftp_xkind k)
+{
+    static const char *const names[] = { "", "LIST", "NLST", "MLSD", "RETR", "STOR", "APPE" };
+    return names[k];
+}
+
+static void ev_transfer(struct ftp_sess *s, bool ok, uint64_t bytes, const char *sha)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &s->c->ctx, "ftp.transfer");
+    hp_ev_str(&ev, "command", xkind_name(s->xkind));
+    hp_ev_str(&ev, "path", s->xvirt);
+    hp_ev_str(&ev, "direction", s->xkind == XK_STOR || s->xkind == XK_APPE ? "upload" : "download");
+    hp_ev_uint(&ev, "bytes", bytes);
+    hp_ev_bool(&ev, "complete", ok);
+    if (sha)
+        hp_ev_str(&ev, "sha256", sha);
+    hp_ev_emit(&ev);
+}
+
+/* ---- file system ---------------------------------------------------------------------------- */
+
+/* A name the machine could have as an account ([a-z_][a-z0-9_.-]{0,31});
+ * anything else logs in under "ftpuser" (the event keeps the real bytes). */
+static void account_name(const uint8_t *u, size_t n, char *out, size_t outlen)
+{
+    bool ok = n > 0 && n < 32 && ((u[0] >= 'a' && u[0] <= 'z') || u[0] == '_');
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (u[i] >= 'a' && u[i] <= 'z') || (u[i] >= '0' && u[i] <= '9') || u[i] == '_' || u[i] == '.' ||
+             u[i] == '-';
+    snprintf(out, outlen, "%.*s", ok ? (int)n : 7, ok ? (const char *)u : "ftpuser");
+}
+
+static void open_fs(struct ftp_sess *s)
+{
+    const struct hp_persona *pe = hp_persona_get(s->cf->personality);
+    char name[40], home[256];
+    account_name(s->user, s->userlen, name, sizeof(name));
+    bool chroot = s->anon || s->cf->fl->list == FTP_LIST_DOS;
+    bool root = strcmp(name, "root") == 0 || chroot;
+    snprintf(home, sizeof(home), "/home/%s", name);
+    struct sh_vfs_params vp = { .persona = pe, .source = s->c->ctx.src_ip, .uid = root ? 0 : 1000,
+                                .gid = root ? 0 : 1000, .user = root ? NULL : name, .home = root ? NULL : home };
+    s->fs = pe ? sh_vfs_open(&vp) : NULL;
+    snprintf(s->root, sizeof(s->root), "%s", chroot ? FTP_ANON_ROOT : "");
+    snprintf(s->cwd, sizeof(s->cwd), "/");
+    if (!s->fs)
+        return;
+    if (chroot) {
+        sh_vfs_mkdir(s->fs, "/srv", 0755);           /* busybox images have no /srv */
+        sh_vfs_mkdir(s->fs, FTP_ANON_ROOT, 0755);
+    } else {
+        unsigned uid, gid;
+        sh_vfs_whoami(s->fs, &uid, &gid, home, sizeof(home));
+        snprintf(s->cwd, sizeof(s->cwd), "%s", root ? "/root" : home);
+    }
+}
+
+/* The argument as a path: virt (what the client sees) and real (in the
+ * vfs).  false when the argument holds control bytes or is too long. */
+static bool resolve(struct ftp_sess *s, const uint8_t *arg, size_t alen, char *virt, char *real)
+{
+    char raw[FTP_ARG_MAX + 1];
+    virt[0] = real[0] = '\0';
+    if (!ftp_arg_path(arg, alen, raw, sizeof(raw)))
+        return false;
+    if (sh_vfs_abspath(s->cwd, raw[0] ? raw : ".", virt, FTP_PATH_MAX) != 0)
+        return false;
+    /* abspath folds ".." lexically, so a chrooted client cannot climb out */
+    int n = snprintf(real, FTP_PATH_MAX, "%s%s", s->root, strcmp(virt, "/") == 0 && s->root[0] ? "" : virt);
+    return n > 0 && n < FTP_PATH_MAX;
+}
+
+struct list_ctx {
+    struct ftp_sess *s;
+    struct hp_buf *out;
+    enum ftp_xkind kind;
+    bool all;
+    unsigned count;
+    int64_t now;
+};
+
+static void list_one(struct list_ctx *lc, const char *name, const struct sh_stat *st)
+{
+    if (lc->out->len >= FTP_LIST_MAX - 1024)
+        return;
+    lc->count++;
+    if (lc->kind == XK_NLST)
+        hp_buf_printf(lc->out, "%s\r\n", name);
+    else if (lc->kind == XK_MLSD)
+        ftp_mlsd_line(lc->out, name, st);
+    else
+        ftp_list_line(lc->out, lc->s->cf->fl->list, name, st, sh_vfs_user_name(lc->s->fs, st->uid),
+                      sh_vfs_group_name(lc->s->fs, st->gid), lc->now);
+}
+
+static int list_cb(void *arg, const char *name, const struct sh_stat *st)
+{
+    struct list_ctx *lc = arg;
+    if (name[0] == '.' && !lc->all && lc->kind != XK_MLSD)
+        return 0;
+    list_one(lc, name, st);
+    return lc->out->len >= FTP_LIST_MAX - 1024;
+}
+
+/* The listing of real path into out.  0 or a negative errno. */
+static int build_list(struct ftp_sess *s, enum ftp_xkind kind, const char *real, bool all, struct hp_buf *out,
+                      unsigned *count)
+{
+    struct sh_stat st;
+    struct list_ctx lc = { .s = s, .out = out, .kind = kind, .all = all, .now = hp_now_us() / 1000000 };
+    int r = s->fs ? sh_vfs_stat(s->fs, real, true, &st) : -ENOENT;
+    if (r < 0)
+        return r;
+    if (st.type != SH_FT_DIR) {
+        const char *base = strrchr(real, '/');
+        list_one(&lc, base ? base + 1 : real, &st);
+    } else {
+        if (all && kind == XK_LIST) {
+            list_one(&lc, ".", &st);
+            struct sh_stat up;
+            char parent[FTP_PATH_MAX];
+            if (sh_vfs_abspath(real, "..", parent, sizeof(parent)) == 0 && sh_vfs_stat(s->fs, parent, true, &up) == 0)
+                list_one(&lc, "..", &up);
+        }
+        long n = sh_vfs_list(s->fs, real, list_cb, &lc);
+        if (n < 0)
+            return (int)n;
+    }
+    *count = lc.count;
+    return 0;
+}
+
+/* ---- login -------------------------------------------------------------------------------- */
+
+static bool is_anon_name(const uint8_t *u, size_t n)
+{
+    return (n == 9 && strncasecmp((const char *)u, "anonymous", 9) == 0) ||
+           (n == 3 && strncasecmp((const char *)u, "ftp", 3) == 0);
+}
+
+static void cmd_user(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    if (s->logged_in) {
+        say0(s, s->cf->fl->list == FTP_LIST_DOS ? "503 Bad sequence of commands." : "530 Can't change to another user.");
+        return;
+    }
+    s->userlen = cmd->arglen < FTP_USER_MAX ? cmd->arglen : FTP_USER_MAX;
+    if (s->userlen)
+        memcpy(s->user, cmd->arg, s->userlen);
+    s->have_user = true;
+    s->anon = s->cf->anonymous && is_anon_name(s->user, s->userlen);
+    char name[FTP_USER_MAX + 1];
+    snprintf(name, sizeof(name), "%.*s", (int)s->userlen, (const char *)s->user);
+    say(s, s->anon ? s->cf->fl->anon_ok : s->cf->fl->user_ok, name, NULL, NULL);
+}
+
+static void cmd_pass(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    const struct ftp_flavour *fl = s->cf->fl;
+    if (s->logged_in) {
+        say0(s, fl->list == FTP_LIST_DOS ? "503 Bad sequence of commands." : "230 Already logged in.");
+        return;
+    }
+    if (!s->have_user) {
+        say0(s, "503 Login with USER first.");
+        return;
+    }
+    s->attempts++;
+    bool ok = s->anon || (s->cf->accept_after && s->attempts >= s->cf->accept_after);
+    ev_login(s, ok, cmd->arg, cmd->arglen);
+    if (!ok) {
+        s->have_user = false;
+        if (++s->fails >= s->cf->max_auth_tries) {
+            say0(s, fl->too_many);
+            finish(s, "max_auth_tries");
+            return;
+        }
+        say0(s, fl->login_bad);
+        return;
+    }
+    s->logged_in = true;
+    open_fs(s);
+    char name[FTP_USER_MAX + 1];
+    snprintf(name, sizeof(name), "%.*s", (int)s->userlen, (const char *)s->user);
+    say(s, s->anon ? fl->anon_login : fl->login_ok, name, s->cwd, NULL);
+}
+
+/* ---- data channel set-up ------------------------------------------------------------------- */
+
+static void cmd_pasv(struct ftp_sess *s, bool ext)
+{
+    uint16_t port;
+    struct sockaddr_storage local;
+    uint32_t ip;
+    if (ftp_data_pasv(s->data, s->cf->pasv_min, s->cf->pasv_max, &port, &local) != 0) {
+        say0(s, "425 Could not open passive socket.");
+        return;
+    }
+    if (ext) {
+        char p[8];
+        snprintf(p, sizeof(p), "%u", port);
+        say(s, s->cf->fl->epsv, p, NULL, NULL);
+        return;
+    }
+    struct in_addr pa;
+    if (s->cf->pasv_address && inet_pton(AF_INET, s->cf->pasv_address, &pa) == 1)
+        ip = ntohl(pa.s_addr);
+    else if (!ftp_ipv4_of(&local, &ip)) {
+        ftp_data_reset(s->data);
+        say0(s, "500 Illegal PASV command.");     /* an IPv6 control connection: EPSV only */
+        return;
+    }
+    char t[64];
+    snprintf(t, sizeof(t), "%u,%u,%u,%u,%u,%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, port >> 8,
+             port & 255);
+    say(s, s->cf->fl->pasv, t, NULL, NULL);
+}
+
+/* PORT/EPRT: only to the client's own address and an unprivileged port
+ * (vsftpd's port_promiscuous=NO, connect_from_port_20); anything else is a
+ * bounce attempt. */
+static void cmd_port(struct ftp_sess *s, const struct ftp_cmd *cmd, bool ext)
+{
+    struct sockaddr_storage to;
+    int r = ext ? ftp_parse_eprt(cmd->arg, cmd->arglen, &to) : ftp_parse_port(cmd->arg, cmd->arglen, &to);
+    if (r == -2) {
+        say0(s, "522 Network protocol not supported, use (1,2)");
+        return;
+    }
+    bool own = r == 0 && ftp_same_ip(&to, &s->c->peer);
+    if (r != 0 || !own || hp_sockaddr_port(&to) < 1024 || !s->cf->active) {
+        if (r == 0 && !own)
+            ev_bounce(s, cmd->verb, &to, true);
+        ftp_data_reset(s->data);
+        say(s, s->cf->fl->port_bad, cmd->verb, NULL, NULL);
+        return;
+    }
+    ftp_data_active(s->data, &to);
+    say(s, s->cf->fl->port_ok, cmd->verb, NULL, NULL);
+}
+
+/* ---- transfers -------------------------------------------------------------------------------- */
+
+static void process_buffered(struct ftp_sess *s);
+
+static void xfer_done(void *arg, bool ok, const uint8_t *data, size_t len, uint64_t total)
+{
+    struct ftp_sess *s = arg;
+    const struct ftp_flavour *fl = s->cf->fl;
+    char sha[HP_SHA256_HEX_LEN + 1] = "";
+    bool up = s->xkind == XK_STOR || s->xkind == XK_APPE;
+    s->waiting = false;
+    if (up && total > 0) {
+        struct hp_upload_info u = { .data_dir = s->cf->data_dir, .filename = s->xvirt,
+                                    .filename_len = strlen(s->xvirt), .detail = "ftp", .size = total };
+        hp_upload_record(&s->c->ctx, &u, data, len, sha);
+        if (s->fs)        /* the capture pipeline has it already: not captured again by the vfs */
+            sh_vfs_write(s->fs, s->xreal, data, len,
+                         SH_O_CREAT | SH_O_FETCHED | (s->xkind == XK_APPE ? SH_O_APPEND : SH_O_TRUNC), 0644);
+    } else if (up && ok && s->fs) {
+        sh_vfs_write(s->fs, s->xreal, "", 0, SH_O_CREAT | SH_O_TRUNC | SH_O_FETCHED, 0644);
+    }
+    if (up)
+        s->up_bytes += total;
+    else
+        s->down_bytes += total;
+    ev_transfer(s, ok, total, sha[0] ? sha : NULL);
+    enum ftp_xkind kind = s->xkind;
+    char count[16];
+    snprintf(count, sizeof(count), "%u", s->xcount);
+    s->xkind = XK_NONE;
+    if (ok)
+        say(s, kind == XK_LIST || kind == XK_NLST || kind == XK_MLSD ? fl->list_226 : fl->xfer_226, count, NULL,
+            NULL);
+    else if (total == 0)
+        say0(s, fl->data_fail);
+    else
+        say0(s, "426 Failure writing network stream.");
+    process_buffered(s);
+}
+
+static void xfer_refused(void *arg, const struct sockaddr_storage *from)
+{
+    struct ftp_sess *s = arg;
+    char ip[HP_IPSTR_LEN] = "";
+    if (++s->nrefused > 16)
+        return;                     /* a port scan of the passive port: the first few tell enough */
+    const void *a = from->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)from)->sin_addr
+                                               : (const void *)&((const struct sockaddr_in6 *)from)->sin6_addr;
+    inet_ntop(from->ss_family, a, ip, sizeof(ip));
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &s->c->ctx, "ftp.data_refused");
+    hp_ev_str(&ev, "from_ip", ip);
+    hp_ev_uint(&ev, "from_port", hp_sockaddr_port(from));
+    hp_ev_emit(&ev);
+}
+
+static const struct ftp_data_ops xfer_ops = { .done = xfer_done, .refused = xfer_refused };
+
+/* LIST/NLST/MLSD arguments: options ("-la") are skipped, "a" shows dot files. */
+static void list_args(const struct ftp_cmd *cmd, bool *all, const uint8_t **path, size_t *plen)
+{
+    const uint8_t *p = cmd->arg;
+    size_t n = cmd->arglen;
+    *all = false;
+    while (n && p[0] == '-') {
+        size_t i = 0;
+        while (i < n && p[i] != ' ') {
+            *all |= p[i] == 'a';
+            i++;
+        }
+        while (i < n && p[i] == ' ')
+            i++;
+        p += i;
+        n -= i;
+    }
+    *path = p;
+    *plen = n;
+}
+
+static void cmd_list(struct ftp_sess *s, const struct ftp_cmd *cmd, enum ftp_xkind kind)
+{
+    const struct ftp_flavour *fl = s->cf->fl;
+    bool all;
+    const uint8_t *p;
+    size_t n;
+    if (!ftp_data_armed(s->data)) {
+        say0(s, fl->no_data);
+        return;
+    }
+    list_args(cmd, &all, &p, &n);
+    struct hp_buf out;
+    unsigned count = 0;
+    hp_buf_init(&out, FTP_LIST_MAX);
+    if (!resolve(s, p, n, s->xvirt, s->xreal) || build_list(s, kind, s->xreal, all, &out, &count) < 0) {
+        hp_buf_reset(&out);          /* vsftpd answers an empty listing for a missing path */
+        if (kind == XK_MLSD) {
+            hp_buf_free(&out);
+            ftp_data_reset(s->data);
+            say(s, fl->no_file, s->xvirt, NULL, NULL);
+            return;
+        }
+    }
+    s->xkind = kind;
+    s->waiting = true;
+    say0(s, fl->list_150);
+    ftp_data_send(s->data, &out);
+    hp_buf_free(&out);
+    s->xcount = count;
+}
+
+static void cmd_retr(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    const struct ftp_flavour *fl = s->cf->fl;
+    struct sh_stat st;
+    if (!ftp_data_armed(s->data)) {
+        say0(s, fl->no_data);
+        return;
+    }
+    if (!resolve(s, cmd->arg, cmd->arglen, s->xvirt, s->xreal) || !s->fs ||
+        sh_vfs_stat(s->fs, s->xreal, true, &st) < 0 || st.type != SH_FT_REG ||
+        sh_vfs_access(s->fs, s->xreal, 4) < 0) {
+        ftp_data_reset(s->data);
+        say(s, fl->no_file, s->xvirt, NULL, NULL);
+        return;
+    }
+    struct hp_buf out;
+    hp_buf_init(&out, FTP_RETR_MAX);
+    sh_vfs_read(s->fs, s->xreal, s->rest, FTP_RETR_MAX, &out);
+    s->rest = 0;
+    char size[24], kb[24];
+    snprintf(size, sizeof(size), "%zu", out.len);
+    snprintf(kb, sizeof(kb), "%.1f", (double)out.len / 1024.0);
+    const char *base = strrchr(s->xvirt, '/');
+    s->xkind = XK_RETR;
+    s->waiting = true;
+    say(s, fl->retr_150, base && base[1] ? base + 1 : s->xvirt, size, kb);
+    ftp_data_send(s->data, &out);
+    hp_buf_free(&out);
+}
+
+static void cmd_stor(struct ftp_sess *s, const struct ftp_cmd *cmd, enum ftp_xkind kind)
+{
+    const struct ftp_flavour *fl = s->cf->fl;
+    struct sh_stat st;
+    char parent[FTP_PATH_MAX];
+    if (!ftp_data_armed(s->data)) {
+        say0(s, fl->no_data);
+        return;
+    }
+    bool ok = resolve(s, cmd->arg, cmd->arglen, s->xvirt, s->xreal) && cmd->arglen > 0 && s->fs &&
+              sh_vfs_abspath(s->xreal, "..", parent, sizeof(parent)) == 0 &&
+              sh_vfs_stat(s->fs, parent, true, &st) == 0 && st.type == SH_FT_DIR &&
+              sh_vfs_access(s->fs, parent, 2) == 0 &&
+              !(sh_vfs_stat(s->fs, s->xreal, true, &st) == 0 && st.type == SH_FT_DIR);
+    if (!ok) {
+        ftp_data_reset(s->data);
+        say(s, fl->no_write, s->xvirt, NULL, NULL);
+        return;
+    }
+    const char *base = strrchr(s->xvirt, '/');
+    s->xkind = kind;
+    s->waiting = true;
+    say(s, fl->stor_150, base && base[1] ? base + 1 : s->xvirt, NULL, NULL);
+    ftp_data_recv(s->data, (size_t)s->cf->max_capture);
+}
+
+/* ---- file commands ---------------------------------------------------------------------------- */
+
+static void cmd_cwd(struct ftp_sess *s, const struct ftp_cmd *cmd, bool up)
+{
+    char virt[FTP_PATH_MAX], real[FTP_PATH_MAX];
+    struct sh_stat st;
+    static const uint8_t dotdot[] = "..";
+    const uint8_t *a = up ? dotdot : cmd->arg;
+    size_t n = up ? 2 : cmd->arglen;
+    if (!resolve(s, a, n, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0 ||
+        st.type != SH_FT_DIR || sh_vfs_access(s->fs, real, 1) < 0) {
+        say(s, s->cf->fl->cwd_bad, virt, NULL, NULL);
+        return;
+    }
+    snprintf(s->cwd, sizeof(s->cwd), "%s", virt);
+    say(s, s->cf->fl->cwd_ok, s->cwd, NULL, NULL);
+}
+
+/* SIZE and MDTM: regular files only, as vsftpd. */
+static void cmd_stat_file(struct ftp_sess *s, const struct ftp_cmd *cmd, bool mdtm)
+{
+    char virt[FTP_PATH_MAX], real[FTP_PATH_MAX], t[32];
+    struct sh_stat st;
+    if (!resolve(s, cmd->arg, cmd->arglen, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0 ||
+        st.type != SH_FT_REG) {
+        say0(s, mdtm ? "550 Could not get file modification time." : "550 Could not get file size.");
+        return;
+    }
+    if (mdtm)
+        ftp_mdtm(st.mtime, t, sizeof(t));
+    else
+        snprintf(t, sizeof(t), "%llu", (unsigned long long)st.size);
+    say(s, "213 {0}", t, NULL, NULL);
+}
+
+/* DELE, MKD, RMD, RNFR, RNTO: done in the session's overlay (the shell sees
+ * them), answered as the product does; refusals with its error text. */
+static void cmd_fsop(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    const struct ftp_flavour *fl = s->cf->fl;
+    char virt[FTP_PATH_MAX], real[FTP_PATH_MAX];
+    const char *v = cmd->verb;
+    bool ok = resolve(s, cmd->arg, cmd->arglen, virt, real) && cmd->arglen > 0 && s->fs;
+    if (strcmp(v, "DELE") == 0) {
+        if (ok && sh_vfs_unlink(s->fs, real) == 0)
+            say(s, fl->dele_ok, virt, NULL, NULL);
+        else
+            say0(s, fl->list == FTP_LIST_DOS ? fl->no_file : "550 Delete operation failed.");
+    } else if (strcmp(v, "MKD") == 0 || strcmp(v, "XMKD") == 0) {
+        if (ok && sh_vfs_mkdir(s->fs, real, 0755) == 0)
+            say(s, fl->mkd_ok, virt, NULL, NULL);
+        else
+            say0(s, fl->list == FTP_LIST_DOS ? fl->no_write : "550 Create directory operation failed.");
+    } else if (strcmp(v, "RMD") == 0 || strcmp(v, "XRMD") == 0) {
+        if (ok && sh_vfs_rmdir(s->fs, real) == 0)
+            say0(s, fl->rmd_ok);
+        else
+            say0(s, fl->list == FTP_LIST_DOS ? fl->no_file : "550 Remove directory operation failed.");
+    } else if (strcmp(v, "RNFR") == 0) {
+        struct sh_stat st;
+        s->have_rnfr = ok && sh_vfs_stat(s->fs, real, false, &st) == 0;
+        if (s->have_rnfr) {
+            snprintf(s->rnfr, sizeof(s->rnfr), "%s", real);
+            say0(s, fl->rnfr_ok);
+        } else {
+            say0(s, fl->list == FTP_LIST_DOS ? fl->no_file : "550 RNFR command failed.");
+        }
+    } else {                                          /* RNTO */
+        if (!s->have_rnfr) {
+            say0(s, fl->rnfr_need);
+            return;
+        }
+        s->have_rnfr = false;
+        if (ok && sh_vfs_rename(s->fs, s->rnfr, real) == 0)
+            say0(s, fl->rnto_ok);
+        else
+            say0(s, fl->list == FTP_LIST_DOS ? fl->no_write : "550 Rename failed.");
+    }
+}
+
+static void cmd_type(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    char arg[16];
+    snprintf(arg, sizeof(arg), "%.*s", (int)(cmd->arglen < 15 ? cmd->arglen : 15), cmd->arg ? (const char *)cmd->arg : "");
+    int t = arg[0] & ~0x20;
+    if (t == 'I' || (t == 'L' && strstr(arg, "8"))) {
+        s->binary = true;
+        say0(s, s->cf->fl->type_i);
+    } else if (t == 'A') {
+        s->binary = false;
+        say0(s, s->cf->fl->type_a);
+    } else {
+        say(s, s->cf->fl->type_bad, arg, NULL, NULL);
+    }
+}
+
+static void cmd_mlst(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    char virt[FTP_PATH_MAX], real[FTP_PATH_MAX];
+    struct sh_stat st;
+    if (!resolve(s, cmd->arg, cmd->arglen, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0) {
+        say(s, s->cf->fl->no_file, virt, NULL, NULL);
+        return;
+    }
+    struct hp_buf b;
+    hp_buf_init(&b, 8192);
+    hp_buf_printf(&b, "250- Listing %s\r\n ", virt);
+    ftp_mlsd_line(&b, virt, &st);
+    hp_buf_puts(&b, "250 End\r\n");
+    hp_conn_send(s->c, b.data, b.len);
+    hp_buf_free(&b);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+static bool is(const struct ftp_cmd *cmd, const char *v)
+{
+    return strcmp(cmd->verb, v) == 0;
+}
+
+static bool prelogin_ok(const struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    if (is(cmd, "USER") || is(cmd, "PASS") || is(cmd, "QUIT") || is(cmd, "FEAT") || is(cmd, "OPTS"))
+        return true;
+    /* vsftpd answers everything else with 530 before login; the others know a few more */
+    return strcmp(s->cf->fl->name, "vsftpd") != 0 &&
+           (is(cmd, "SYST") || is(cmd, "HELP") || is(cmd, "NOOP"));
+}
+
+static void cmd_quit(struct ftp_sess *s)
+{
+    char up[24], down[24];
+    snprintf(up, sizeof(up), "%llu", (unsigned long long)(s->up_bytes / 1024));
+    snprintf(down, sizeof(down), "%llu", (unsigned long long)(s->down_bytes / 1024));
+    say(s, s->cf->fl->quit, up, down, NULL);
+    finish(s, "quit");
+}
+
+/* Commands that need no file system and no data channel. */
+static bool simple_cmd(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    const struct ftp_flavour *fl = s->cf->fl;
+    bool ms = fl->list == FTP_LIST_DOS;
+    if (is(cmd, "SYST"))
+        say0(s, fl->syst);
+    else if (is(cmd, "FEAT"))
+        say0(s, fl->feat);
+    else if (is(cmd, "HELP"))
+        say0(s, fl->help);
+    else if (is(cmd, "NOOP"))
+        say0(s, fl->noop);
+    else if (is(cmd, "OPTS"))
+        say0(s, ms ? "200 OPTS UTF8 command successful - UTF8 encoding now ON." : "200 Always in UTF8 mode.");
+    else if (is(cmd, "PWD") || is(cmd, "XPWD"))
+        say(s, fl->pwd, s->cwd, NULL, NULL);
+    else if (is(cmd, "TYPE"))
+        cmd_type(s, cmd);
+    else if (is(cmd, "MODE"))
+        say0(s, cmd->arglen == 1 && (cmd->arg[0] | 0x20) == 's' ? "200 Mode set to S." : "504 Bad MODE command.");
+    else if (is(cmd, "STRU"))
+        say0(s, cmd->arglen == 1 && (cmd->arg[0] | 0x20) == 'f' ? "200 Structure set to F." : "504 Bad STRU command.");
+    else if (is(cmd, "ALLO"))
+        say0(s, "202 ALLO command ignored.");
+    else if (is(cmd, "ABOR"))
+        say0(s, "225 No transfer to ABOR.");
+    else if (is(cmd, "REST")) {
+        char n[24];
+        snprintf(n, sizeof(n), "%.*s", (int)(cmd->arglen < 20 ? cmd->arglen : 20), cmd->arg ? (const char *)cmd->arg : "");
+        s->rest = strtoull(n, NULL, 10);
+        snprintf(n, sizeof(n), "%llu", (unsigned long long)s->rest);
+        say(s, "350 Restart position accepted ({0}).", n, NULL, NULL);
+    } else
+        return false;
+    return true;
+}
+
+static void dispatch(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    const struct ftp_flavour *fl = s->cf->fl;
+    if (is(cmd, "QUIT")) {
+        cmd_quit(s);
+        return;
+    }
+    if (is(cmd, "USER"))
+        cmd_user(s, cmd);
+    else if (is(cmd, "PASS"))
+        cmd_pass(s, cmd);
+    else if (!s->logged_in && !prelogin_ok(s, cmd))
+        say(s, fl->need_login, cmd->verb, NULL, NULL);
+    else if (simple_cmd(s, cmd))
+        return;
+    else if (is(cmd, "CWD") || is(cmd, "XCWD"))
+        cmd_cwd(s, cmd, false);
+    else if (is(cmd, "CDUP") || is(cmd, "XCUP"))
+        cmd_cwd(s, cmd, true);
+    else if (is(cmd, "PASV"))
+        cmd_pasv(s, false);
+    else if (is(cmd, "EPSV")) {
+        if (cmd->arglen == 3 && strncasecmp((const char *)cmd->arg, "ALL", 3) == 0)
+            say0(s, "200 EPSV ALL ok.");
+        else
+            cmd_pasv(s, true);
+    } else if (is(cmd, "PORT"))
+        cmd_port(s, cmd, false);
+    else if (is(cmd, "EPRT"))
+        cmd_port(s, cmd, true);
+    else if (is(cmd, "LIST"))
+        cmd_list(s, cmd, XK_LIST);
+    else if (is(cmd, "NLST"))
+        cmd_list(s, cmd, XK_NLST);
+    else if (is(cmd, "MLSD") && fl->mlsd)
+        cmd_list(s, cmd, XK_MLSD);
+    else if (is(cmd, "MLST") && fl->mlsd)
+        cmd_mlst(s, cmd);
+    else if (is(cmd, "RETR"))
+        cmd_retr(s, cmd);
+    else if (is(cmd, "STOR") || is(cmd, "STOU"))
+        cmd_stor(s, cmd, XK_STOR);
+    else if (is(cmd, "APPE"))
+        cmd_stor(s, cmd, XK_APPE);
+    else if (is(cmd, "SIZE"))
+        cmd_stat_file(s, cmd, false);
+    else if (is(cmd, "MDTM"))
+        cmd_stat_file(s, cmd, true);
+    else if (is(cmd, "DELE") || is(cmd, "MKD") || is(cmd, "XMKD") || is(cmd, "RMD") || is(cmd, "XRMD") ||
+             is(cmd, "RNFR") || is(cmd, "RNTO"))
+        cmd_fsop(s, cmd);
+    else
+        say(s, fl->unknown, cmd->verb, NULL, NULL);
+}
+
+static void handle_line(struct ftp_sess *s, const uint8_t *line, size_t len)
+{
+    struct ftp_cmd cmd;
+    /* Telnet IP/DM sent before an urgent ABOR, and stray NULs: not part of the command */
+    while (len && (line[0] >= 0xf0 || line[0] == 0)) {
+        line++;
+        len--;
+    }
+    while (len && line[len - 1] == '\r')         /* "\r\r\n" from clients that add CR to CRLF */
+        len--;
+    if (len == 0)
+        return;
+    ftp_cmd_split(line, len, &cmd);
+    ev_command(s, line, len, cmd.verb);
+    if (++s->ncmds > FTP_MAX_CMDS) {
+        say0(s, "421 Too many commands.");
+        finish(s, "max_commands");
+        return;
+    }
+    if (cmd.verb_cut) {
+        say(s, s->cf->fl->unknown, cmd.verb, NULL, NULL);
+        return;
+    }
+    if (!(is(&cmd, "RNTO") || is(&cmd, "RNFR")))
+        s->have_rnfr = false;
+    dispatch(s, &cmd);
+}
+
+/* Whole lines of p[0..n); returns the bytes used.  Stops while a transfer
+ * runs: the rest waits in the core's buffer until it ends. */
+static size_t process(struct ftp_sess *s, const uint8_t *p, size_t n)
+{
+    struct hp_rd r;
+    hp_rd_init(&r, p, n);
+    while (!s->closing && !s->waiting && hp_rd_left(&r)) {
+        const uint8_t *line;
+        size_t len;
+        if (!hp_rd_line(&r, FTP_LINE_MAX, &line, &len)) {
+            if (hp_rd_left(&r) < FTP_LINE_MAX)
+                break;
+            /* a line longer than any command: cut and answered like an unknown one */
+            line = hp_rd_bytes(&r, FTP_LINE_MAX);
+            handle_line(s, line, FTP_LINE_MAX);
+            continue;
+        }
+        handle_line(s, line, len);
+    }
+    return hp_rd_pos(&r);
+}
+
+static void process_buffered(struct ftp_sess *s)
+{
+    size_t have;
+    if (s->in_data || s->closing)
+        return;                    /* on_data's own loop goes on */
+    const uint8_t *p = hp_conn_input(s->c, &have);
+    if (have)
+        hp_conn_consume(s->c, process(s, p, have));
+    if ((s->c->flags & HP_CONN_EOF) && !s->waiting && !s->closing)
+        finish(s, "eof");
+}
+
+/* ---- module callbacks ------------------------------------------------------------------------ */
+
+static void banner(struct ftp_sess *s)
+{
+    const struct ftp_conf *cf = s->cf;
+    const char *fl = cf->fl->name;
+    if (strcmp(fl, "vsftpd") == 0) {
+        say(s, "220 (vsFTPd {0})", cf->version, NULL, NULL);
+    } else if (strcmp(fl, "proftpd") == 0) {
+        char ip[HP_IPSTR_LEN + 8];
+        struct sockaddr_storage local;
+        socklen_t ll = sizeof(local);
+        bool v6 = getsockname(s->c->fd, (struct sockaddr *)&local, &ll) == 0 && local.ss_family == AF_INET6;
+        snprintf(ip, sizeof(ip), "%s%s", v6 && !strchr(s->c->ctx.dst_ip, ':') ? "::ffff:" : "", s->c->ctx.dst_ip);
+        say(s, "220 ProFTPD {0} Server (Debian) [{1}]", cf->version, ip, NULL);
+    } else if (strcmp(fl, "pure-ftpd") == 0) {
+        char tm[8], port[8], users[8];
+        time_t now = (time_t)(hp_now_us() / 1000000);
+        struct tm t;
+        localtime_r(&now, &t);
+        snprintf(tm, sizeof(tm), "%02d:%02d", t.tm_hour, t.tm_min);
+        snprintf(port, sizeof(port), "%u", s->c->ctx.dst_port);
+        snprintf(users, sizeof(users), "%llu", (unsigned long long)(s->c->svc ? s->c->svc->active : 1));
+        say(s, "220---------- Welcome to Pure-FTPd [privsep] ----------\r\n"
+               "220-You are user number {0} of 50 allowed.\r\n"
+               "220-Local time is now {1}. Server port: {2}.\r\n"
+               "220-IPv6 connections are also welcome on this server.\r\n"
+               "220 You will be disconnected after 15 minutes of inactivity.", users, tm, port);
+    } else {
+        say0(s, "220 Microsoft FTP Service");
+    }
+}
+
+static void ftp_accept(struct hp_conn *c)
+{
+    struct ftp_sess *s = c->pstate;
+    s->c = c;
+    s->cf = conf_of(c);
+    snprintf(s->cwd, sizeof(s->cwd), "/");
+    if (!s->cf->fl) {
+        hp_conn_close(c, "not_started");
+        return;
+    }
+    s->data = ftp_data_new(c, &xfer_ops, s, s->cf->data_timeout_ms);
+    if (!s->data) {
+        hp_conn_close(c, "no_memory");
+        return;
+    }
+    banner(s);
+}
+
+static void ftp_data_in(struct hp_conn *c, struct hp_rd *in)
+{
+    struct ftp_sess *s = c->pstate;
+    if (s->closing || !s->data) {
+        hp_rd_skip(in, hp_rd_left(in));
+        return;
+    }
+    s->in_data = true;
+    hp_rd_skip(in, process(s, hp_rd_ptr(in), hp_rd_left(in)));
+    s->in_data = false;
+}
+
+static void ftp_eof(struct hp_conn *c)
+{
+    struct ftp_sess *s = c->pstate;
+    if (!s->waiting)
+        finish(s, "eof");
+}
+
+static void ftp_close(struct hp_conn *c)
+{
+    struct ftp_sess *s = c->pstate;
+    if (!s)
+        return;
+    ftp_data_free(s->data);
+    s->data = NULL;
+    if (s->fs)
+        sh_vfs_close(s->fs);
+    s->fs = NULL;
+}
+
+const struct hp_proto hp_proto_ftp = {
+    .name = "ftp",
+    .transports = HP_TRANSPORT_TCP,
+    .default_tcp_ports = "21",
+    .conn_state_size = sizeof(struct ftp_sess),
+    .default_max_input = 1u << 20,
+    .configure = ftp_configure,
+    .unconfigure = ftp_unconfigure,
+    .start = ftp_start,
+    .on_accept = ftp_accept,
+    .on_data = ftp_data_in,
+    .on_eof = ftp_eof,
+    .on_close = ftp_close,
+};

@@ -1,0 +1,128 @@
+/*
+ * mysql.h - the MySQL / MariaDB front-end (src/proto/mysql.c, mysql_query.c).
+ *
+ * The session engine works on byte buffers, not on sockets, so unit tests
+ * and the fuzzer drive it exactly as the module glue does: hp_my_greet()
+ * queues the server greeting, hp_my_input() takes what the client sent and
+ * returns how much of it was consumed (whole packets only), and what the
+ * server answers is appended to s->out; s->closing asks the glue to close
+ * once out is flushed.  Events go to the outputs through s->ctx.
+ */
+#ifndef HP_MYSQL_H
+#define HP_MYSQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "event.h"
+
+enum hp_my_flavor { HP_MY_57, HP_MY_80, HP_MY_MARIADB };
+
+/* Capability flags (include/mysql_com.h). */
+#define MY_CLIENT_LONG_PASSWORD     0x00000001u
+#define MY_CLIENT_CONNECT_WITH_DB   0x00000008u
+#define MY_CLIENT_PROTOCOL_41       0x00000200u
+#define MY_CLIENT_SSL               0x00000800u
+#define MY_CLIENT_SECURE_CONNECTION 0x00008000u
+#define MY_CLIENT_MULTI_STATEMENTS  0x00010000u
+#define MY_CLIENT_PLUGIN_AUTH       0x00080000u
+#define MY_CLIENT_CONNECT_ATTRS     0x00100000u
+#define MY_CLIENT_PLUGIN_AUTH_LENENC 0x00200000u
+#define MY_CLIENT_SESSION_TRACK     0x00800000u
+#define MY_CLIENT_DEPRECATE_EOF     0x01000000u
+
+#define HP_MY_NAME_MAX   256      /* user / database / plugin names kept */
+#define HP_MY_ATTRS_MAX  4096     /* connection attributes kept (raw) */
+#define HP_MY_VARS_MAX   8        /* user variables (@x) remembered */
+#define HP_MY_DBS_MAX    16       /* databases created in one session */
+
+struct hp_my_conf {
+    char *version;                /* what the greeting says ("5.5.5-10.11.6-MariaDB-0+deb12u1") */
+    enum hp_my_flavor flavor;
+    char *comment;                /* @@version_comment */
+    char *hostname;               /* @@hostname; NULL: the sensor's identity */
+    char *data_dir;               /* uploads (INTO DUMPFILE) go to DATA_DIR/payloads */
+    bool clear_password;          /* ask for mysql_clear_password to learn the password */
+    uint64_t accept_after;        /* a source's Nth attempt logs in (0: never) */
+    uint64_t max_packet;          /* largest client packet accepted */
+    uint64_t max_auth;            /* attempts per connection (COM_CHANGE_USER) */
+};
+
+struct hp_my_var {
+    char name[64];
+    struct hp_buf val;
+};
+
+struct hp_my_sess {
+    const struct hp_my_conf *cf;
+    const struct hp_evctx *ctx;
+    struct hp_buf out;            /* bytes to send */
+    bool closing;
+    const char *close_reason;
+    int state;
+    uint8_t seq;                  /* sequence id of the next packet sent */
+    uint8_t scramble[20];
+    uint32_t conn_id;
+    uint32_t server_caps, client_caps;
+    uint8_t client_charset;
+    char user[HP_MY_NAME_MAX + 1];
+    size_t user_len;
+    char db[HP_MY_NAME_MAX + 1];
+    char plugin[64];              /* the client's auth plugin */
+    uint8_t resp[64];             /* its scramble response */
+    size_t resp_len;
+    uint8_t attrs[HP_MY_ATTRS_MAX];
+    size_t attrs_len;
+    char client_app[128];         /* program_name, else _client_name */
+    bool attempt_open;            /* asked for the clear password: the event waits for the answer */
+    bool logged_in;
+    unsigned attempts;
+    uint64_t queries;
+    bool more;                    /* statements follow in this COM_QUERY (SERVER_MORE_RESULTS_EXISTS) */
+    bool failed;                  /* an ERR was sent for the current statement */
+    /* What INTO DUMPFILE may write: user variables and the last blob INSERTed. */
+    struct hp_my_var vars[HP_MY_VARS_MAX];
+    struct hp_buf last_blob;
+    char dbs[HP_MY_DBS_MAX][65];
+    unsigned ndbs;
+    char udfs[HP_MY_DBS_MAX][65];
+    unsigned nudfs;
+};
+
+/* Pick (first start) or read back the sensor's server version. */
+void hp_my_identity(struct hp_my_conf *cf);
+/* Fill a configuration from a version string (flavor, comment). */
+void hp_my_conf_version(struct hp_my_conf *cf, const char *version);
+
+void hp_my_sess_init(struct hp_my_sess *s, const struct hp_my_conf *cf, const struct hp_evctx *ctx);
+void hp_my_sess_free(struct hp_my_sess *s);
+void hp_my_greet(struct hp_my_sess *s);
+size_t hp_my_input(struct hp_my_sess *s, const uint8_t *p, size_t n);
+/* The peer went away: a pending attempt is logged with what is known. */
+void hp_my_gone(struct hp_my_sess *s);
+/* Forget every source's attempt count (tests). */
+void hp_my_sources_reset(void);
+
+/* ---- shared by mysql.c and mysql_query.c ---- */
+void hp_my_pkt(struct hp_my_sess *s, const void *p, size_t n);
+void hp_my_ok(struct hp_my_sess *s, uint64_t affected, const char *info);
+void hp_my_err(struct hp_my_sess *s, unsigned code, const char *state, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void hp_my_eof(struct hp_my_sess *s);
+void hp_my_put_lenenc(struct hp_buf *b, uint64_t v);
+void hp_my_put_lenstr(struct hp_buf *b, const void *p, size_t n);
+/* A result set of text columns: names[ncols]; rows[nrows][ncols] (NULL value: SQL NULL). */
+void hp_my_resultset(struct hp_my_sess *s, size_t ncols, const char *const *names,
+                     size_t nrows, const char *const *cells);
+/* The server's @@name (without "@@"), NULL if unknown. */
+const char *hp_my_variable(const struct hp_my_sess *s, const char *name, char *tmp, size_t tmplen);
+size_t hp_my_nvariables(void);
+const char *hp_my_variable_name(size_t i);
+/* Answer one COM_QUERY. */
+void hp_my_query(struct hp_my_sess *s, const uint8_t *q, size_t n);
+/* Decode a literal expression (0x.., X'..', unhex('..'), '..', concat(..), @var).
+ * Returns true and fills out; false when it is not a literal we know. */
+bool hp_my_literal(const struct hp_my_sess *s, const char *p, size_t n, struct hp_buf *out);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * pgsql.h - the PostgreSQL front-end (src/proto/pgsql.c).
+ *
+ * Like mysql.h, the session engine works on buffers: hp_pg_input() takes
+ * the client's bytes and returns how many were consumed (whole messages
+ * only), answers are appended to s->out and s->closing asks the glue to
+ * close after flushing.
+ */
+#ifndef HP_PGSQL_H
+#define HP_PGSQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "event.h"
+
+#define HP_PG_NAME_MAX   256
+#define HP_PG_PARAMS_MAX 2048     /* startup parameters kept (raw) */
+
+struct hp_pg_conf {
+    char *version;                /* server_version ("14.5 (Ubuntu 14.5-0ubuntu0.22.04.1)") */
+    unsigned major;               /* 10, 11, ... */
+    unsigned pm_line;             /* postmaster.c line of the startup errors */
+    unsigned auth_line;           /* auth.c line of auth_failed() */
+    bool md5;                     /* AuthenticationMD5Password instead of cleartext */
+    uint64_t accept_after;        /* a source's Nth attempt logs in (0: never) */
+    uint64_t max_query;           /* largest message accepted after login */
+};
+
+struct hp_pg_sess {
+    const struct hp_pg_conf *cf;
+    const struct hp_evctx *ctx;
+    struct hp_buf out;
+    bool closing;
+    const char *close_reason;
+    int state;
+    unsigned ssl_requests;
+    uint8_t salt[4];
+    char user[HP_PG_NAME_MAX + 1];
+    char db[HP_PG_NAME_MAX + 1];
+    char app[HP_PG_NAME_MAX + 1];
+    uint8_t params[HP_PG_PARAMS_MAX];
+    size_t params_len;
+    unsigned proto_minor;
+    uint32_t pid, key;
+    uint64_t queries;
+};
+
+/* Pick (first start) or read back the sensor's server version. */
+void hp_pg_identity(struct hp_pg_conf *cf);
+/* Set version, major and the source line numbers from a version string. */
+void hp_pg_conf_version(struct hp_pg_conf *cf, const char *version);
+
+void hp_pg_sess_init(struct hp_pg_sess *s, const struct hp_pg_conf *cf, const struct hp_evctx *ctx);
+void hp_pg_sess_free(struct hp_pg_sess *s);
+size_t hp_pg_input(struct hp_pg_sess *s, const uint8_t *p, size_t n);
+void hp_pg_sources_reset(void);
+
+#endif

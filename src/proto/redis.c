@@ -1,0 +1,2387 @@
+/*
+ * redis.c - a Redis server, far enough for the attacks Redis gets.
+ *
+ * Exposed Redis instances are hit by a short list of moves: INFO to learn
+ * the version, AUTH brute force, the "cron / authorized_keys write"
+ * (CONFIG SET dir + dbfilename, SET a value with newlines around a cron
+ * line or an SSH key, SAVE), the rogue-master module load (SLAVEOF to the
+ * attacker's server, MODULE LOAD of the received .so), and Lua EVAL
+ * escapes.  This module answers all of them the way the claimed server
+ * version does, never connects anywhere, and logs what arrives:
+ *
+ *   - every command is one command.input event (the command as text);
+ *   - AUTH / HELLO AUTH are login events;
+ *   - SAVE / BGSAVE store what the keyspace holds as the file that would
+ *     have been written (DIR/DBFILENAME) through hp_upload_record, and
+ *     emit redis.file_write; URLs in stored values go to the capture
+ *     pipeline;
+ *   - SLAVEOF / REPLICAOF, MODULE LOAD and EVAL have their own events.
+ *
+ * Parsing follows networking.c: input starting with '*' is a RESP
+ * multibulk, anything else an inline command split like sdssplitargs();
+ * the same "Protocol error: ..." texts are sent before closing.  Lengths
+ * are capped far below the real server's (redis.h) and all input is read
+ * through hp_rd.  A command is parsed again from its start when more input
+ * arrives: the core keeps unconsumed bytes, so no parser state is kept.
+ *
+ * Each connection has its own small keyspace and its own view of the
+ * configuration (what it CONFIG SETs it sees again, other connections do
+ * not), which keeps attackers from seeing each other and keeps state
+ * bounded.  The claimed version (5.0 / 6.0 / 6.2 / 7.0, a real release) is
+ * drawn once per sensor and kept in the identity file; INFO, COMMAND,
+ * HELLO and the error texts follow it.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <openssl/sha.h>
+#include "capture/capture.h"
+#include "capture/upload.h"
+#include "config.h"
+#include "conn.h"
+#include "event.h"
+#include "identity.h"
+#include "intel/knowledge.h"
+#include "proto.h"
+#include "redis.h"
+#include "util.h"
+
+/* ---- parsing ------------------------------------------------------------------- */
+
+/* The server's string2ll(): optional '-', no '+', no spaces, no leading zeros. */
+static bool rd_str2ll(const uint8_t *p, size_t n, long long *out)
+{
+    if (n == 0 || n > 20)
+        return false;
+    size_t i = 0;
+    bool neg = false;
+    if (n == 1 && p[0] == '0') {
+        *out = 0;
+        return true;
+    }
+    if (p[0] == '-') {
+        neg = true;
+        i = 1;
+        if (n == 1)
+            return false;
+    }
+    if (p[i] < '1' || p[i] > '9')
+        return false;
+    unsigned long long v = 0;
+    for (; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        if (v > (ULLONG_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (unsigned)(p[i] - '0');
+    }
+    if (neg) {
+        if (v > (unsigned long long)LLONG_MAX + 1)
+            return false;
+        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
+    } else {
+        if (v > (unsigned long long)LLONG_MAX)
+            return false;
+        *out = (long long)v;
+    }
+    return true;
+}
+
+static int rd_perr(char *err, size_t errlen, const char *msg)
+{
+    snprintf(err, errlen, "Protocol error: %s", msg);
+    return -1;
+}
+
+/* One "<prefix><number>\r\n" line at the reader's position; 1 with the value,
+ * 0 when the line is not complete, -1 (err set) when it cannot be. */
+static int rd_count_line(struct hp_rd *r, long long *v, const char *toobig, char *err, size_t errlen,
+                         int *badc)
+{
+    long cr = hp_rd_find(r, "\r", 1);
+    if (cr < 0)
+        return hp_rd_left(r) > HP_REDIS_INLINE_MAX ? rd_perr(err, errlen, toobig) : 0;
+    if ((size_t)cr + 2 > hp_rd_left(r))     /* the '\n' is not here yet */
+        return 0;
+    const uint8_t *p = hp_rd_ptr(r);
+    *badc = p[0];
+    bool ok = rd_str2ll(p + 1, (size_t)cr - 1, v);
+    hp_rd_skip(r, (size_t)cr + 2);
+    return ok ? 1 : 2;                       /* 2: a line, but no number */
+}
+
+static int rd_parse_multibulk(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen)
+{
+    struct hp_rd r = *in;
+    long long n;
+    int c, rc = rd_count_line(&r, &n, "too big mbulk count string", err, errlen, &c);
+    if (rc <= 0)
+        return rc;
+    if (rc == 2 || n > HP_REDIS_MAX_ARGS)
+        return rd_perr(err, errlen, "invalid multibulk length");
+    cmd->argc = 0;
+    size_t total = 0;
+    for (long long i = 0; i < n; i++) {
+        long long bl;
+        rc = rd_count_line(&r, &bl, "too big bulk count string", err, errlen, &c);
+        if (rc <= 0)
+            return rc;
+        if (c != '$') {
+            char m[64];
+            snprintf(m, sizeof(m), "expected '$', got '%c'", c);
+            return rd_perr(err, errlen, m);
+        }
+        if (rc == 2 || bl < 0 || bl > HP_REDIS_MAX_BULK || total + (size_t)bl > HP_REDIS_MAX_CMD)
+            return rd_perr(err, errlen, "invalid bulk length");
+        if (hp_rd_left(&r) < (size_t)bl + 2)
+            return 0;
+        cmd->argv[cmd->argc] = hp_rd_bytes(&r, (size_t)bl);
+        cmd->argl[cmd->argc++] = (size_t)bl;
+        hp_rd_skip(&r, 2);                   /* the server does not check the CRLF either */
+        total += (size_t)bl;
+    }
+    if (n <= 0)
+        cmd->argc = 0;
+    *in = r;
+    return 1;
+}
+
+static int rd_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static bool rd_space(int c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
+}
+
+/* sdssplitargs() over p[0..n) (the line, ending at a NUL like the C string
+ * the server sees).  Arguments go to cmd->scratch; offsets in argv until
+ * the end.  false on unbalanced quotes. */
+static bool rd_splitargs(const uint8_t *p, size_t n, struct hp_redis_cmd *cmd)
+{
+    size_t offs[HP_REDIS_MAX_ARGS];
+    size_t i = 0;
+    hp_buf_reset(&cmd->scratch);
+    cmd->argc = 0;
+#define AT(k) ((k) < n ? p[k] : 0)
+    for (;;) {
+        while (AT(i) && rd_space(AT(i)))
+            i++;
+        if (!AT(i))
+            break;
+        if (cmd->argc >= HP_REDIS_MAX_ARGS)
+            return false;
+        size_t start = cmd->scratch.len;
+        bool inq = false, insq = false, done = false;
+        while (!done) {
+            int ch = AT(i);
+            if (inq) {
+                if (ch == '\\' && AT(i + 1) == 'x' && rd_hexval(AT(i + 2)) >= 0 && rd_hexval(AT(i + 3)) >= 0) {
+                    hp_buf_putc(&cmd->scratch, (uint8_t)(rd_hexval(AT(i + 2)) * 16 + rd_hexval(AT(i + 3))));
+                    i += 3;
+                } else if (ch == '\\' && AT(i + 1)) {
+                    i++;
+                    int e = AT(i);
+                    e = e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e == 'b' ? '\b' : e == 'a' ? '\a' : e;
+                    hp_buf_putc(&cmd->scratch, (uint8_t)e);
+                } else if (ch == '"') {
+                    if (AT(i + 1) && !rd_space(AT(i + 1)))
+                        return false;
+                    done = true;
+                } else if (!ch) {
+                    return false;
+                } else {
+                    hp_buf_putc(&cmd->scratch, (uint8_t)ch);
+                }
+            } else if (insq) {
+                if (ch == '\\' && AT(i + 1) == '\'') {
+                    i++;
+                    hp_buf_putc(&cmd->scratch, '\'');
+                } else if (ch == '\'') {
+                    if (AT(i + 1) && !rd_space(AT(i + 1)))
+                        return false;
+                    done = true;
+                } else if (!ch) {
+                    return false;
+                } else {
+                    hp_buf_putc(&cmd->scratch, (uint8_t)ch);
+                }
+            } else if (rd_space(ch) || !ch) {
+                done = true;
+            } else if (ch == '"') {
+                inq = true;
+            } else if (ch == '\'') {
+                insq = true;
+            } else {
+                hp_buf_putc(&cmd->scratch, (uint8_t)ch);
+            }
+            if (AT(i))
+                i++;
+        }
+        offs[cmd->argc] = start;
+        cmd->argl[cmd->argc++] = cmd->scratch.len - start;
+    }
+#undef AT
+    if (!hp_buf_ok(&cmd->scratch))
+        return false;
+    for (size_t k = 0; k < cmd->argc; k++)
+        cmd->argv[k] = cmd->scratch.data ? cmd->scratch.data + offs[k] : (const uint8_t *)"";
+    return true;
+}
+
+static int rd_parse_inline(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen)
+{
+    const uint8_t *line;
+    size_t len;
+    if (!hp_rd_line(in, HP_REDIS_INLINE_MAX, &line, &len))
+        return hp_rd_left(in) > HP_REDIS_INLINE_MAX ? rd_perr(err, errlen, "too big inline request") : 0;
+    const uint8_t *nul = memchr(line, 0, len);   /* the server splits a C string */
+    if (nul)
+        len = (size_t)(nul - line);
+    if (!rd_splitargs(line, len, cmd))
+        return rd_perr(err, errlen, "unbalanced quotes in request");
+    return 1;
+}
+
+int hp_redis_parse(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen)
+{
+    if (cmd->scratch.cap == 0)
+        hp_buf_init(&cmd->scratch, HP_REDIS_INLINE_MAX + 16);
+    cmd->argc = 0;
+    if (hp_rd_left(in) == 0)
+        return 0;
+    cmd->is_inline = hp_rd_peek_u8(in, 0) != '*';
+    return cmd->is_inline ? rd_parse_inline(in, cmd, err, errlen) : rd_parse_multibulk(in, cmd, err, errlen);
+}
+
+void hp_redis_cmd_free(struct hp_redis_cmd *cmd)
+{
+    hp_buf_free(&cmd->scratch);
+}
+
+/* ---- the claimed server ---------------------------------------------------------- */
+
+/* Real releases (as packaged by Debian/Ubuntu or the official images) with
+ * the compiler and allocator those builds report. */
+struct rd_release {
+    const char *version;
+    const char *gcc;
+    const char *allocator;
+};
+
+static const struct rd_release rd_releases[] = {
+    {"5.0.7", "9.2.1", "jemalloc-5.2.1"},
+    {"5.0.14", "8.3.0", "jemalloc-5.1.0"},
+    {"6.0.16", "10.2.1", "jemalloc-5.2.1"},
+    {"6.0.20", "10.2.1", "jemalloc-5.1.0"},
+    {"6.2.6", "11.2.0", "jemalloc-5.1.0"},
+    {"6.2.14", "10.2.1", "jemalloc-5.1.0"},
+    {"7.0.11", "12.2.0", "jemalloc-5.2.1"},
+    {"7.0.15", "12.2.0", "jemalloc-5.2.1"},
+};
+
+static const char *const rd_kernels[] = {
+    "5.4.0-150-generic", "5.15.0-91-generic", "5.15.0-105-generic", "6.1.0-18-amd64",
+    "5.10.0-28-amd64", "4.19.0-26-amd64", "6.5.0-1017-azure", "5.15.0-1056-aws",
+    "3.10.0-1160.108.1.el7.x86_64", "4.18.0-513.11.1.el8_9.x86_64",
+};
+
+/* What INFO reports for this run of the "server" (drawn at start: a restart
+ * of the sensor is a restart of the server). */
+static struct {
+    char version[24];
+    int major, minor;
+    char gcc[16];
+    char allocator[24];
+    char kernel[64];
+    char run_id[41];
+    char build_id[17];
+    char replid[41];
+    long pid;
+    int64_t started_us;       /* claimed server start (before the sensor's) */
+    uint64_t conns;           /* total_connections_received */
+    uint64_t cmds;            /* total_commands_processed */
+    uint64_t next_id;         /* client ids */
+    bool ready;
+} rd_id;
+
+static int rd_parse_version(const char *v, int *maj, int *min)
+{
+    int a, b, c, n = 0;
+    if (!v || strlen(v) >= sizeof(rd_id.version) || sscanf(v, "%d.%d.%d%n", &a, &b, &c, &n) != 3 ||
+        v[n] != '\0' || a < 2 || a > 99 || b < 0 || c < 0)
+        return -1;
+    *maj = a;
+    *min = b;
+    return 0;
+}
+
+static void rd_pick(char *out, size_t len, const char *key, const char *const *set, size_t n)
+{
+    const char *v = hp_identity_get(key);
+    if (!v || !*v || strlen(v) >= len || strchr(v, '\r') || strchr(v, '\n')) {
+        v = set[hp_random_u64() % n];
+        hp_identity_set(key, v);
+    }
+    snprintf(out, len, "%s", v);
+}
+
+int hp_redis_set_version(const char *version)
+{
+    int maj, min;
+    if (rd_parse_version(version, &maj, &min) != 0)
+        return -1;
+    snprintf(rd_id.version, sizeof(rd_id.version), "%s", version);
+    rd_id.major = maj;
+    rd_id.minor = min;
+    const struct rd_release *rel = &rd_releases[HP_ARRAY_LEN(rd_releases) - 1];
+    for (size_t i = 0; i < HP_ARRAY_LEN(rd_releases); i++)    /* the same x.y, else the exact one */
+        if (strncmp(rd_releases[i].version, version, 4) == 0 && strcmp(rel->version, version) != 0)
+            rel = &rd_releases[i];
+    snprintf(rd_id.gcc, sizeof(rd_id.gcc), "%s", rel->gcc);
+    snprintf(rd_id.allocator, sizeof(rd_id.allocator), "%s", rel->allocator);
+    return 0;
+}
+
+const char *hp_redis_version(void)
+{
+    return rd_id.version;
+}
+
+/* Draw (or read back) the sensor's server once. */
+static void rd_identity_init(const char *configured)
+{
+    if (rd_id.ready)
+        return;
+    const char *versions[HP_ARRAY_LEN(rd_releases)];
+    for (size_t i = 0; i < HP_ARRAY_LEN(rd_releases); i++)
+        versions[i] = rd_releases[i].version;
+    char v[24];
+    if (configured)
+        snprintf(v, sizeof(v), "%s", configured);
+    else
+        rd_pick(v, sizeof(v), "redis_version", versions, HP_ARRAY_LEN(versions));
+    if (hp_redis_set_version(v) != 0)
+        hp_redis_set_version(rd_releases[HP_ARRAY_LEN(rd_releases) - 1].version);
+    rd_pick(rd_id.kernel, sizeof(rd_id.kernel), "redis_kernel", rd_kernels, HP_ARRAY_LEN(rd_kernels));
+    hp_random_hex(rd_id.run_id, 40);
+    hp_random_hex(rd_id.replid, 40);
+    hp_random_hex(rd_id.build_id, 16);
+    rd_id.pid = 400 + (long)(hp_random_u64() % 3000);
+    /* Up for 1 to 120 days already, with a history of connections. */
+    rd_id.started_us = hp_now_us() - (int64_t)(86400 + hp_random_u64() % (120 * 86400)) * 1000000;
+    rd_id.conns = 20 + hp_random_u64() % 5000;
+    rd_id.cmds = rd_id.conns * 3 + hp_random_u64() % 20000;
+    rd_id.next_id = rd_id.conns + 2;
+    rd_id.ready = true;
+}
+
+static bool rd_ver_ge(int maj, int min)
+{
+    return rd_id.major > maj || (rd_id.major == maj && rd_id.minor >= min);
+}
+
+/* ---- a connection ------------------------------------------------------------------ */
+
+#define RD_MAX_KEYS       256
+#define RD_MAX_KEYBYTES   (2 * 1024 * 1024)   /* keys and values of one connection */
+#define RD_MAX_OVERRIDES  32                  /* CONFIG SET values of one connection */
+#define RD_MAX_LOGINS     64                  /* login events per connection */
+#define RD_INPUT_MAX      (64 * 1024)         /* command.input text */
+#define RD_OUT_MAX        (4 * 1024 * 1024)   /* replies to one input */
+
+struct rd_key {
+    uint8_t db;
+    uint8_t *name;
+    size_t nlen;
+    uint8_t *val;
+    size_t vlen;
+    int64_t expire_ms;                        /* monotonic deadline, 0: none */
+};
+
+struct rd_override {
+    char *name;
+    char *value;
+};
+
+struct hp_redis_sess {
+    const struct hp_redis_conf *conf;
+    const struct hp_evctx *ctx;
+    struct hp_buf *out;
+    struct hp_redis_cmd cmd;
+    struct rd_key keys[RD_MAX_KEYS];
+    size_t nkeys;
+    size_t keybytes;
+    struct rd_override ov[RD_MAX_OVERRIDES];
+    size_t nov;
+    int db;
+    bool authed;
+    unsigned logins;
+    char name[64];
+    char peer[64];
+    char master_host[256];
+    long master_port;
+    uint64_t id;
+    int64_t start_ms;
+    uint64_t dirty;                           /* changes since the last SAVE */
+    int64_t lastsave;
+    unsigned errors;
+    bool close;
+    const char *close_reason;
+};
+
+struct hp_redis_sess *hp_redis_sess_new(const struct hp_redis_conf *conf, const struct hp_evctx *ctx,
+                                        const char *peer)
+{
+    rd_identity_init(conf ? conf->version : NULL);
+    struct hp_redis_sess *s = hp_xcalloc(1, sizeof(*s));
+    s->conf = conf;
+    s->ctx = ctx;
+    s->authed = !conf || !conf->requirepass;
+    s->id = rd_id.next_id++;
+    s->start_ms = hp_mono_ms();
+    s->lastsave = (rd_id.started_us / 1000000) + 3600;
+    snprintf(s->peer, sizeof(s->peer), "%s", peer ? peer : "127.0.0.1:40000");
+    rd_id.conns++;
+    return s;
+}
+
+static void rd_key_drop(struct hp_redis_sess *s, size_t i)
+{
+    s->keybytes -= s->keys[i].nlen + s->keys[i].vlen;
+    free(s->keys[i].name);
+    free(s->keys[i].val);
+    memmove(&s->keys[i], &s->keys[i + 1], (s->nkeys - i - 1) * sizeof(s->keys[0]));
+    s->nkeys--;
+}
+
+void hp_redis_sess_free(struct hp_redis_sess *s)
+{
+    if (!s)
+        return;
+    while (s->nkeys)
+        rd_key_drop(s, s->nkeys - 1);
+    for (size_t i = 0; i < s->nov; i++) {
+        free(s->ov[i].name);
+        free(s->ov[i].value);
+    }
+    hp_redis_cmd_free(&s->cmd);
+    free(s);
+}
+
+/* ---- replies ----------------------------------------------------------------------- */
+
+static void rep_raw(struct hp_redis_sess *s, const char *t)
+{
+    hp_buf_puts(s->out, t);
+}
+
+static void rep_status(struct hp_redis_sess *s, const char *t)
+{
+    hp_buf_printf(s->out, "+%s\r\n", t);
+}
+
+/* An error reply; like addReplyErrorFormat, CR and LF become spaces. */
+static void rep_err(struct hp_redis_sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rep_err(struct hp_redis_sess *s, const char *fmt, ...)
+{
+    char m[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof(m), fmt, ap);
+    va_end(ap);
+    for (char *p = m; *p; p++)
+        if (*p == '\r' || *p == '\n')
+            *p = ' ';
+    hp_buf_printf(s->out, "%s%s\r\n", m[0] == '-' ? "" : "-", m);
+    s->errors++;
+}
+
+static void rep_int(struct hp_redis_sess *s, long long v)
+{
+    hp_buf_printf(s->out, ":%lld\r\n", v);
+}
+
+static void rep_bulk(struct hp_redis_sess *s, const void *p, size_t n)
+{
+    hp_buf_printf(s->out, "$%zu\r\n", n);
+    hp_buf_put(s->out, p, n);
+    hp_buf_puts(s->out, "\r\n");
+}
+
+static void rep_bulks(struct hp_redis_sess *s, const char *t)
+{
+    rep_bulk(s, t, strlen(t));
+}
+
+static void rep_nil(struct hp_redis_sess *s)
+{
+    rep_raw(s, "$-1\r\n");
+}
+
+static void rep_arr(struct hp_redis_sess *s, size_t n)
+{
+    hp_buf_printf(s->out, "*%zu\r\n", n);
+}
+
+/* ---- arguments and events ------------------------------------------------------------ */
+
+/* An argument as the C string the server would see (up to a NUL), cut to fit. */
+static const char *rd_cstr(const uint8_t *p, size_t n, char *out, size_t outlen)
+{
+    size_t k = 0;
+    while (k < n && k + 1 < outlen && p[k])
+        out[k] = (char)p[k], k++;
+    out[k] = '\0';
+    return out;
+}
+
+static bool rd_is(const struct hp_redis_cmd *cmd, size_t i, const char *word)
+{
+    size_t wl = strlen(word);
+    return i < cmd->argc && cmd->argl[i] == wl && strncasecmp((const char *)cmd->argv[i], word, wl) == 0;
+}
+
+/* The command as text, each argument quoted like redis-cli prints it when
+ * it has to be (spaces, quotes, control or non-ASCII bytes). */
+static void rd_render(const struct hp_redis_cmd *cmd, struct hp_buf *b)
+{
+    for (size_t i = 0; i < cmd->argc && hp_buf_ok(b); i++) {
+        const uint8_t *p = cmd->argv[i];
+        size_t n = cmd->argl[i];
+        bool plain = n > 0;
+        for (size_t k = 0; k < n && plain; k++)
+            plain = p[k] > ' ' && p[k] < 0x7f && p[k] != '"' && p[k] != '\'' && p[k] != '\\';
+        if (i)
+            hp_buf_putc(b, ' ');
+        if (plain) {
+            hp_buf_put(b, p, n);
+            continue;
+        }
+        hp_buf_putc(b, '"');
+        for (size_t k = 0; k < n; k++) {
+            uint8_t ch = p[k];
+            if (ch == '\\' || ch == '"')
+                hp_buf_printf(b, "\\%c", ch);
+            else if (ch == '\n')
+                hp_buf_puts(b, "\\n");
+            else if (ch == '\r')
+                hp_buf_puts(b, "\\r");
+            else if (ch == '\t')
+                hp_buf_puts(b, "\\t");
+            else if (ch < ' ' || ch >= 0x7f)
+                hp_buf_printf(b, "\\x%02x", ch);
+            else
+                hp_buf_putc(b, ch);
+        }
+        hp_buf_putc(b, '"');
+    }
+}
+
+static void rd_ev_input(struct hp_redis_sess *s, const struct hp_redis_cmd *cmd)
+{
+    struct hp_buf t;
+    hp_buf_init(&t, RD_INPUT_MAX);
+    rd_render(cmd, &t);
+    char verb[64];
+    rd_cstr(cmd->argv[0], cmd->argl[0], verb, sizeof(verb));
+    for (char *p = verb; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    struct hp_ev ev;
+    hp_ev_begin(&ev, s->ctx, "command.input");
+    hp_ev_bytes(&ev, "input", t.data ? t.data : (const uint8_t *)"", t.len);
+    if (!hp_buf_ok(&t))
+        hp_ev_bool(&ev, "input_truncated", true);
+    hp_ev_str(&ev, "command", verb);
+    hp_ev_int(&ev, "database", s->db);
+    if (cmd->is_inline)
+        hp_ev_bool(&ev, "inline", true);
+    hp_ev_emit(&ev);
+    hp_buf_free(&t);
+}
+
+static void rd_ev_login(struct hp_redis_sess *s, bool ok, const uint8_t *user, size_t ulen,
+                        const uint8_t *pass, size_t plen, const char *via)
+{
+    if (s->logins >= RD_MAX_LOGINS)
+        return;
+    s->logins++;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, s->ctx, ok ? "login.success" : "login.failed");
+    hp_ev_bytes(&ev, "username", user, ulen);
+    hp_ev_bytes(&ev, "password", pass, plen);
+    hp_ev_str(&ev, "method", "redis_auth");
+    hp_ev_str(&ev, "command", via);
+    hp_ev_uint(&ev, "attempt", s->logins);
+    hp_knowledge_ev_cred(&ev, user, ulen, pass, plen);
+    hp_ev_emit(&ev);
+}
+
+/* ---- the per-connection configuration view ---------------------------------------- */
+
+/* Real defaults (Debian's redis.conf where it differs from the built-in one). */
+struct rd_param {
+    const char *name;
+    const char *value;
+    int since;                                 /* major*10+minor it appeared in, 0: always */
+};
+
+static const struct rd_param rd_params[] = {
+    {"dbfilename", "dump.rdb", 0},
+    {"requirepass", "", 0},
+    {"masterauth", "", 0},
+    {"unixsocket", "", 0},
+    {"logfile", "/var/log/redis/redis-server.log", 0},
+    {"pidfile", "/run/redis/redis-server.pid", 0},
+    {"maxmemory", "0", 0},
+    {"maxmemory-samples", "5", 0},
+    {"timeout", "0", 0},
+    {"auto-aof-rewrite-percentage", "100", 0},
+    {"auto-aof-rewrite-min-size", "67108864", 0},
+    {"hash-max-ziplist-entries", "512", 0},
+    {"hash-max-ziplist-value", "64", 0},
+    {"list-max-ziplist-size", "-2", 0},
+    {"set-max-intset-entries", "512", 0},
+    {"zset-max-ziplist-entries", "128", 0},
+    {"zset-max-ziplist-value", "64", 0},
+    {"lua-time-limit", "5000", 0},
+    {"slowlog-log-slower-than", "10000", 0},
+    {"slowlog-max-len", "128", 0},
+    {"port", "6379", 0},
+    {"tcp-backlog", "511", 0},
+    {"databases", "16", 0},
+    {"maxclients", "10000", 0},
+    {"hz", "10", 0},
+    {"tcp-keepalive", "300", 0},
+    {"protected-mode", "no", 0},
+    {"daemonize", "yes", 0},
+    {"supervised", "systemd", 0},
+    {"loglevel", "notice", 0},
+    {"maxmemory-policy", "noeviction", 0},
+    {"appendonly", "no", 0},
+    {"appendfsync", "everysec", 0},
+    {"appendfilename", "appendonly.aof", 0},
+    {"rdbcompression", "yes", 0},
+    {"rdbchecksum", "yes", 0},
+    {"stop-writes-on-bgsave-error", "yes", 0},
+    {"replica-read-only", "yes", 50},
+    {"slave-read-only", "yes", 0},
+    {"replica-serve-stale-data", "yes", 50},
+    {"io-threads", "1", 60},
+    {"io-threads-do-reads", "no", 60},
+    {"enable-protected-configs", "yes", 70},
+    {"enable-debug-command", "no", 70},
+    {"enable-module-command", "yes", 70},
+    {"dir", "/var/lib/redis", 0},
+    {"bind", "0.0.0.0", 0},
+    {"save", "", 0},                           /* filled by version */
+};
+
+static int rd_vnum(void)
+{
+    return rd_id.major * 10 + (rd_id.minor > 9 ? 9 : rd_id.minor);
+}
+
+static const char *rd_param_default(const struct rd_param *p)
+{
+    if (strcmp(p->name, "save") == 0)
+        return rd_ver_ge(7, 0) ? "3600 1 300 100 60 10000" : "900 1 300 10 60 10000";
+    if (strcmp(p->name, "port") == 0)
+        return NULL;                           /* the service's port */
+    return p->value;
+}
+
+static const struct rd_param *rd_param_find(const char *name)
+{
+    for (size_t i = 0; i < HP_ARRAY_LEN(rd_params); i++)
+        if (strcasecmp(rd_params[i].name, name) == 0 && rd_params[i].since <= rd_vnum())
+            return &rd_params[i];
+    return NULL;
+}
+
+/* The connection's value of a parameter (its CONFIG SET, else the default). */
+static const char *rd_param_get(const struct hp_redis_sess *s, const struct rd_param *p, char *tmp, size_t tlen)
+{
+    for (size_t i = 0; i < s->nov; i++)
+        if (strcmp(s->ov[i].name, p->name) == 0)
+            return s->ov[i].value;
+    if (strcmp(p->name, "requirepass") == 0 && s->conf && s->conf->requirepass)
+        return s->conf->requirepass;
+    const char *v = rd_param_default(p);
+    if (!v) {
+        snprintf(tmp, tlen, "%u", s->conf && s->conf->port ? s->conf->port : 6379);
+        return tmp;
+    }
+    return v;
+}
+
+static bool rd_param_set(struct hp_redis_sess *s, const struct rd_param *p, const char *value)
+{
+    for (size_t i = 0; i < s->nov; i++)
+        if (strcmp(s->ov[i].name, p->name) == 0) {
+            free(s->ov[i].value);
+            s->ov[i].value = hp_xstrdup(value);
+            return true;
+        }
+    if (s->nov >= RD_MAX_OVERRIDES)
+        return false;
+    s->ov[s->nov].name = hp_xstrdup(p->name);
+    s->ov[s->nov++].value = hp_xstrdup(value);
+    return true;
+}
+
+static const char *rd_dir(const struct hp_redis_sess *s)
+{
+    char tmp[8];
+    return rd_param_get(s, rd_param_find("dir"), tmp, sizeof(tmp));
+}
+
+static const char *rd_dbfilename(const struct hp_redis_sess *s)
+{
+    char tmp[8];
+    return rd_param_get(s, rd_param_find("dbfilename"), tmp, sizeof(tmp));
+}
+
+/* One pattern token (a byte, '?', '[...]', an escape) against byte c:
+ * its length when it matches, 0 when not. */
+static size_t rd_tok(const uint8_t *p, size_t pl, uint8_t c, bool nocase)
+{
+    uint8_t lc = nocase ? (uint8_t)tolower(c) : c;
+    if (*p == '?')
+        return 1;
+    if (*p == '\\' && pl >= 2)
+        return (nocase ? tolower(p[1]) == lc : p[1] == c) ? 2 : 0;
+    if (*p != '[')
+        return (nocase ? tolower(*p) == lc : *p == c) ? 1 : 0;
+    size_t i = 1;
+    bool neg = i < pl && p[i] == '^', hit = false;
+    if (neg)
+        i++;
+    for (; i < pl && p[i] != ']'; i++) {
+        if (p[i] == '\\' && i + 1 < pl) {
+            i++;
+            hit |= p[i] == c;
+        } else if (i + 2 < pl && p[i + 1] == '-') {
+            uint8_t a = p[i], b = p[i + 2], x = c;
+            if (a > b) { uint8_t t = a; a = b; b = t; }
+            if (nocase) { a = (uint8_t)tolower(a); b = (uint8_t)tolower(b); x = lc; }
+            hit |= x >= a && x <= b;
+            i += 2;
+        } else {
+            hit |= nocase ? tolower(p[i]) == lc : p[i] == c;
+        }
+    }
+    if (neg)
+        hit = !hit;
+    return hit ? (i < pl ? i + 1 : i) : 0;
+}
+
+/* stringmatchlen() for KEYS, SCAN and CONFIG GET patterns, as the classic
+ * iterative wildcard match (backtrack to the last '*'): O(pattern x string)
+ * whatever the pattern, where the server's recursion can be exponential. */
+static bool rd_match(const uint8_t *p, size_t pl, const uint8_t *s, size_t sl, bool nocase)
+{
+    size_t pi = 0, si = 0, star_p = SIZE_MAX, star_s = 0;
+    while (si < sl) {
+        if (pi < pl && p[pi] == '*') {
+            star_p = ++pi;
+            star_s = si;
+            continue;
+        }
+        size_t tl = pi < pl ? rd_tok(p + pi, pl - pi, s[si], nocase) : 0;
+        if (tl) {
+            pi += tl;
+            si++;
+        } else if (star_p != SIZE_MAX) {
+            pi = star_p;
+            si = ++star_s;
+        } else {
+            return false;
+        }
+    }
+    while (pi < pl && p[pi] == '*')
+        pi++;
+    return pi == pl;
+}
+
+/* ---- the keyspace ------------------------------------------------------------------ */
+
+#define RD_MAX_KEYNAME 1024                   /* longer names are answered but not kept */
+#define RD_MAX_PATTERN 256
+
+static void rd_expire_due(struct hp_redis_sess *s)
+{
+    int64_t now = hp_mono_ms();
+    for (size_t i = s->nkeys; i-- > 0;)
+        if (s->keys[i].expire_ms && s->keys[i].expire_ms <= now)
+            rd_key_drop(s, i);
+}
+
+static long rd_key_find(struct hp_redis_sess *s, const uint8_t *name, size_t nlen)
+{
+    for (size_t i = 0; i < s->nkeys; i++)
+        if (s->keys[i].db == s->db && s->keys[i].nlen == nlen && memcmp(s->keys[i].name, name, nlen) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Store a string; false (and nothing kept) past the connection's caps.
+ * Values are what a SAVE writes, so URLs in them go to the capture pipeline. */
+static bool rd_key_set(struct hp_redis_sess *s, const uint8_t *name, size_t nlen, const uint8_t *val,
+                       size_t vlen, int64_t expire_ms)
+{
+    hp_capture_scan(s->ctx, val, vlen, "redis");
+    s->dirty++;
+    long i = rd_key_find(s, name, nlen);
+    if (i >= 0)
+        rd_key_drop(s, (size_t)i);
+    if (nlen > RD_MAX_KEYNAME || s->nkeys >= RD_MAX_KEYS || s->keybytes + nlen + vlen > RD_MAX_KEYBYTES)
+        return false;
+    struct rd_key *k = &s->keys[s->nkeys++];
+    k->db = (uint8_t)s->db;
+    k->name = hp_xcalloc(1, nlen + 1);
+    memcpy(k->name, name, nlen);
+    k->nlen = nlen;
+    k->val = hp_xcalloc(1, vlen + 1);
+    memcpy(k->val, val, vlen);
+    k->vlen = vlen;
+    k->expire_ms = expire_ms;
+    s->keybytes += nlen + vlen;
+    return true;
+}
+
+static size_t rd_db_keys(const struct hp_redis_sess *s, int db, size_t *expires)
+{
+    size_t n = 0, e = 0;
+    for (size_t i = 0; i < s->nkeys; i++)
+        if (s->keys[i].db == db) {
+            n++;
+            e += s->keys[i].expire_ms != 0;
+        }
+    if (expires)
+        *expires = e;
+    return n;
+}
+
+/* ---- INFO -------------------------------------------------------------------------- */
+
+static void rd_human(char *out, size_t len, uint64_t v)
+{
+    if (v < 1024)
+        snprintf(out, len, "%" PRIu64 "B", v);
+    else if (v < 1024 * 1024)
+        snprintf(out, len, "%.2fK", v / 1024.0);
+    else if (v < 1024ull * 1024 * 1024)
+        snprintf(out, len, "%.2fM", v / 1048576.0);
+    else
+        snprintf(out, len, "%.2fG", v / 1073741824.0);
+}
+
+static void info_server(struct hp_redis_sess *s, struct hp_buf *b)
+{
+    int64_t now = hp_now_us();
+    int64_t up = (now - rd_id.started_us) / 1000000;
+    hp_buf_printf(b, "# Server\r\nredis_version:%s\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n"
+                  "redis_build_id:%s\r\nredis_mode:standalone\r\nos:Linux %s x86_64\r\narch_bits:64\r\n",
+                  rd_id.version, rd_id.build_id, rd_id.kernel);
+    if (rd_ver_ge(6, 2))
+        hp_buf_puts(b, "monotonic_clock:POSIX clock_gettime\r\n");
+    hp_buf_printf(b, "multiplexing_api:epoll\r\natomicvar_api:%s\r\ngcc_version:%s\r\nprocess_id:%ld\r\n",
+                  rd_ver_ge(6, 2) ? "c11-builtin" : "atomic-builtin", rd_id.gcc, rd_id.pid);
+    if (rd_ver_ge(6, 2))
+        hp_buf_puts(b, "process_supervised:systemd\r\n");
+    hp_buf_printf(b, "run_id:%s\r\ntcp_port:%u\r\n", rd_id.run_id, s->conf && s->conf->port ? s->conf->port : 6379);
+    if (rd_ver_ge(6, 2))
+        hp_buf_printf(b, "server_time_usec:%" PRId64 "\r\n", now);
+    hp_buf_printf(b, "uptime_in_seconds:%" PRId64 "\r\nuptime_in_days:%" PRId64 "\r\nhz:10\r\nconfigured_hz:10\r\n"
+                  "lru_clock:%" PRId64 "\r\nexecutable:/usr/bin/redis-server\r\nconfig_file:/etc/redis/redis.conf\r\n",
+                  up, up / 86400, (now / 1000000) & ((1 << 24) - 1));
+    if (rd_ver_ge(6, 0))
+        hp_buf_puts(b, "io_threads_active:0\r\n");
+}
+
+static void info_clients(struct hp_redis_sess *s, struct hp_buf *b)
+{
+    hp_buf_printf(b, "# Clients\r\nconnected_clients:1\r\n");
+    if (rd_ver_ge(7, 0))
+        hp_buf_puts(b, "cluster_connections:0\r\nmaxclients:10000\r\n");
+    hp_buf_puts(b, "client_recent_max_input_buffer:20480\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n");
+    if (rd_ver_ge(6, 0))
+        hp_buf_puts(b, "tracking_clients:0\r\n");
+    if (rd_ver_ge(6, 2))
+        hp_buf_puts(b, "clients_in_timeout_table:0\r\n");
+}
+
+static void info_memory(struct hp_redis_sess *s, struct hp_buf *b)
+{
+    uint64_t base = 860000 + (uint64_t)(rd_id.pid * 37) % 40000;
+    uint64_t used = base + s->keybytes + s->nkeys * 72;
+    uint64_t rss = 7 * 1024 * 1024 + (uint64_t)(rd_id.pid * 977) % (4 * 1024 * 1024);
+    uint64_t peak = used + 120000 + (uint64_t)(rd_id.pid * 131) % 500000;
+    uint64_t total = 4ull * 1024 * 1024 * 1024 - 300 * 1024 * 1024 + (uint64_t)(rd_id.pid % 7) * 1024 * 1024 * 1024;
+    char h1[32], h2[32], h3[32], h4[32];
+    rd_human(h1, sizeof(h1), used);
+    rd_human(h2, sizeof(h2), rss);
+    rd_human(h3, sizeof(h3), peak);
+    rd_human(h4, sizeof(h4), total);
+    hp_buf_printf(b, "# Memory\r\nused_memory:%" PRIu64 "\r\nused_memory_human:%s\r\nused_memory_rss:%" PRIu64
+                  "\r\nused_memory_rss_human:%s\r\nused_memory_peak:%" PRIu64 "\r\nused_memory_peak_human:%s\r\n"
+                  "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:%" PRIu64 "\r\nused_memory_startup:%" PRIu64
+                  "\r\nused_memory_dataset:%" PRIu64 "\r\nused_memory_dataset_perc:%.2f%%\r\n"
+                  "total_system_memory:%" PRIu64 "\r\ntotal_system_memory_human:%s\r\n"
+                  "used_memory_lua:%d\r\nused_memory_lua_human:%s\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n"
+                  "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n"
+                  "active_defrag_running:0\r\nlazyfree_pending_objects:0\r\n",
+                  used, h1, rss, h2, peak, h3, 100.0 * (double)used / (double)peak, base - 40000, base - 58000,
+                  used - (base - 40000), 100.0 * (double)(used - (base - 40000)) / (double)(used - (base - 58000)),
+                  total, h4, rd_ver_ge(7, 0) ? 31744 : 37888, rd_ver_ge(7, 0) ? "31.00K" : "37.00K",
+                  (double)rss / (double)used, rd_id.allocator);
+}
+
+static void info_persistence(struct hp_redis_sess *s, struct hp_buf *b)
+{
+    hp_buf_printf(b, "# Persistence\r\nloading:0\r\n");
+    if (rd_ver_ge(7, 0))
+        hp_buf_puts(b, "async_loading:0\r\n");
+    hp_buf_printf(b, "rdb_changes_since_last_save:%" PRIu64 "\r\nrdb_bgsave_in_progress:0\r\n"
+                  "rdb_last_save_time:%" PRId64 "\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:0\r\n"
+                  "rdb_current_bgsave_time_sec:-1\r\nrdb_last_cow_size:0\r\naof_enabled:0\r\n"
+                  "aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
+                  "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n"
+                  "aof_last_cow_size:0\r\n",
+                  s->dirty, s->lastsave);
+    if (rd_ver_ge(6, 0))
+        hp_buf_puts(b, "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+}
+
+static void info_stats(struct hp_redis_sess *s, struct hp_buf *b)
+{
+    hp_buf_printf(b, "# Stats\r\ntotal_connections_received:%" PRIu64 "\r\ntotal_commands_processed:%" PRIu64
+                  "\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%" PRIu64
+                  "\r\ntotal_net_output_bytes:%" PRIu64 "\r\ninstantaneous_input_kbps:0.00\r\n"
+                  "instantaneous_output_kbps:0.00\r\nrejected_connections:0\r\nsync_full:0\r\n"
+                  "sync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:0\r\nexpired_stale_perc:0.00\r\n"
+                  "expired_time_cap_reached_count:0\r\nevicted_keys:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\n"
+                  "pubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\nmigrate_cached_sockets:0\r\n"
+                  "slave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
+                  "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n",
+                  rd_id.conns, rd_id.cmds, rd_id.cmds * 37 + 1000, rd_id.conns * 2900 + rd_id.cmds * 11);
+    if (rd_ver_ge(6, 0))
+        hp_buf_puts(b, "tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n"
+                       "unexpected_error_replies:0\r\n");
+    if (rd_ver_ge(6, 2))
+        hp_buf_printf(b, "total_error_replies:%u\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%" PRIu64
+                      "\r\ntotal_writes_processed:%" PRIu64 "\r\nio_threaded_reads_processed:0\r\n"
+                      "io_threaded_writes_processed:0\r\n",
+                      s->errors, rd_id.cmds + rd_id.conns, rd_id.cmds);
+}
+
+static void info_replication(struct hp_redis_sess *s, struct hp_buf *b)
+{
+    if (s->master_host[0]) {
+        hp_buf_printf(b, "# Replication\r\nrole:slave\r\nmaster_host:%s\r\nmaster_port:%ld\r\n"
+                      "master_link_status:down\r\nmaster_last_io_seconds_ago:-1\r\nmaster_sync_in_progress:0\r\n"
+                      "slave_read_repl_offset:0\r\nslave_repl_offset:0\r\nmaster_link_down_since_seconds:-1\r\n"
+                      "slave_priority:100\r\nslave_read_only:1\r\nreplica_announced:1\r\nconnected_slaves:0\r\n",
+                      s->master_host, s->master_port);
+    } else {
+        hp_buf_puts(b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
+    }
+    if (rd_ver_ge(6, 2))
+        hp_buf_puts(b, "master_failover_state:no-failover\r\n");
+    hp_buf_printf(b, "master_replid:%s\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
+                  "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n"
+                  "repl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+                  rd_id.replid);
+}
+
+static void info_cpu(struct hp_redis_sess *s, struct hp_buf *b)
+{
+    double up = (double)(hp_now_us() - rd_id.started_us) / 1e6;
+    hp_buf_printf(b, "# CPU\r\nused_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\nused_cpu_sys_children:0.004211\r\n"
+                  "used_cpu_user_children:0.001370\r\n", up * 0.00121, up * 0.00093);
+}
+
+static void info_keyspace(struct hp_redis_sess *s, struct hp_buf *b)
+{
+    hp_buf_puts(b, "# Keyspace\r\n");
+    for (int db = 0; db < 16; db++) {
+        size_t e, n = rd_db_keys(s, db, &e);
+        if (n)
+            hp_buf_printf(b, "db%d:keys=%zu,expires=%zu,avg_ttl=0\r\n", db, n, e);
+    }
+}
+
+static void info_errorstats(struct hp_redis_sess *s, struct hp_buf *b)
+{
+    hp_buf_puts(b, "# Errorstats\r\n");
+    if (s->errors)
+        hp_buf_printf(b, "errorstat_ERR:count=%u\r\n", s->errors);
+}
+
+struct rd_section {
+    const char *name;
+    void (*fn)(struct hp_redis_sess *, struct hp_buf *);
+    int since;
+    bool dflt;
+};
+
+static const struct rd_section rd_sections[] = {
+    {"server", info_server, 0, true},           {"clients", info_clients, 0, true},
+    {"memory", info_memory, 0, true},           {"persistence", info_persistence, 0, true},
+    {"stats", info_stats, 0, true},             {"replication", info_replication, 0, true},
+    {"cpu", info_cpu, 0, true},                 {"modules", NULL, 60, true},
+    {"errorstats", info_errorstats, 62, false}, {"cluster", NULL, 0, true},
+    {"keyspace", info_keyspace, 0, true},
+};
+
+static void rd_info(struct hp_redis_sess *s, const char *section, struct hp_buf *b)
+{
+    bool all = !section || !strcasecmp(section, "default") || !strcasecmp(section, "all") ||
+               !strcasecmp(section, "everything");
+    bool every = section && (!strcasecmp(section, "all") || !strcasecmp(section, "everything"));
+    bool first = true;
+    for (size_t i = 0; i < HP_ARRAY_LEN(rd_sections); i++) {
+        const struct rd_section *sec = &rd_sections[i];
+        if (sec->since > rd_vnum())
+            continue;
+        if (all ? !(sec->dflt || every) : strcasecmp(section, sec->name) != 0)
+            continue;
+        if (!first)
+            hp_buf_puts(b, "\r\n");
+        first = false;
+        if (sec->fn)
+            sec->fn(s, b);
+        else if (strcmp(sec->name, "modules") == 0)
+            hp_buf_puts(b, "# Modules\r\n");
+        else
+            hp_buf_puts(b, "# Cluster\r\ncluster_enabled:0\r\n");
+    }
+}
+
+/* ---- commands ---------------------------------------------------------------------- */
+
+typedef void rd_fn(struct hp_redis_sess *s, struct hp_redis_cmd *c);
+
+static void rd_err_arity(struct hp_redis_sess *s, const char *name)
+{
+    rep_err(s, "ERR wrong number of arguments for '%s' command", name);
+}
+
+static void rd_err_subcmd(struct hp_redis_sess *s, const struct hp_redis_cmd *c, const char *upper)
+{
+    char sub[129];
+    rd_cstr(c->argv[1], c->argl[1], sub, sizeof(sub));
+    if (rd_ver_ge(7, 0))
+        rep_err(s, "ERR unknown subcommand '%s'. Try %s HELP.", sub, upper);
+    else
+        rep_err(s, "ERR Unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", sub, upper);
+}
+
+static bool rd_getll(struct hp_redis_sess *s, const struct hp_redis_cmd *c, size_t i, long long *v)
+{
+    if (i < c->argc && rd_str2ll(c->argv[i], c->argl[i], v))
+        return true;
+    rep_err(s, "ERR value is not an integer or out of range");
+    return false;
+}
+
+static void cmd_ping(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if (c->argc > 2)
+        rd_err_arity(s, "ping");
+    else if (c->argc == 2)
+        rep_bulk(s, c->argv[1], c->argl[1]);
+    else
+        rep_status(s, "PONG");
+}
+
+static void cmd_echo(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rep_bulk(s, c->argv[1], c->argl[1]);
+}
+
+static void rd_wrongpass(struct hp_redis_sess *s)
+{
+    if (!rd_ver_ge(6, 0))
+        rep_err(s, "ERR invalid password");
+    else if (rd_ver_ge(7, 0))
+        rep_err(s, "-WRONGPASS invalid username-password pair or user is disabled.");
+    else
+        rep_err(s, "-WRONGPASS invalid username-password pair");
+}
+
+/* One credential check (AUTH or HELLO AUTH); replies only on failure.
+ * Without requirepass, as on a default install, the default user has no
+ * password: 'AUTH pass' is an error, 'AUTH default anything' works. */
+static bool rd_check_auth(struct hp_redis_sess *s, const uint8_t *u, size_t ul, const uint8_t *p, size_t pl,
+                          const char *via)
+{
+    const char *need = s->conf ? s->conf->requirepass : NULL;
+    bool named = u != NULL;
+    if (!named)
+        u = (const uint8_t *)"default", ul = 7;
+    bool is_default = ul == 7 && memcmp(u, "default", 7) == 0;
+    bool ok;
+    if (!need) {
+        ok = named && is_default;
+        if (!named)
+            rep_err(s, rd_ver_ge(6, 0) ? "ERR AUTH <password> called without any password configured for "
+                                         "the default user. Are you sure your configuration is correct?"
+                                       : "ERR Client sent AUTH, but no password is set");
+        else if (!ok)
+            rd_wrongpass(s);
+    } else {
+        ok = is_default && pl == strlen(need) && memcmp(p, need, pl) == 0;
+        if (!ok)
+            rd_wrongpass(s);
+    }
+    rd_ev_login(s, ok, u, ul, p, pl, via);
+    if (ok)
+        s->authed = true;
+    return ok;
+}
+
+static void cmd_auth(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if (c->argc > 3 || (c->argc == 3 && !rd_ver_ge(6, 0))) {
+        if (rd_ver_ge(6, 0))
+            rep_err(s, "ERR syntax error");
+        else
+            rd_err_arity(s, "auth");
+        return;
+    }
+    bool ok = c->argc == 2 ? rd_check_auth(s, NULL, 0, c->argv[1], c->argl[1], "auth")
+                           : rd_check_auth(s, c->argv[1], c->argl[1], c->argv[2], c->argl[2], "auth");
+    if (ok)
+        rep_status(s, "OK");
+}
+
+static void cmd_select(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    long long db;
+    if (!rd_str2ll(c->argv[1], c->argl[1], &db))
+        rep_err(s, "ERR invalid DB index");
+    else if (db < 0 || db > 15)
+        rep_err(s, "ERR DB index is out of range");
+    else {
+        s->db = (int)db;
+        rep_status(s, "OK");
+    }
+}
+
+static void cmd_info(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    char sec[64];
+    struct hp_buf b;
+    hp_buf_init(&b, 32 * 1024);
+    rd_info(s, c->argc > 1 ? rd_cstr(c->argv[1], c->argl[1], sec, sizeof(sec)) : NULL, &b);
+    rep_bulk(s, b.data ? b.data : (const uint8_t *)"", b.len);
+    hp_buf_free(&b);
+}
+
+/* ---- CONFIG -- */
+
+static void config_get(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    const char *names[HP_ARRAY_LEN(rd_params)];
+    const char *vals[HP_ARRAY_LEN(rd_params)];
+    char tmp[HP_ARRAY_LEN(rd_params)][8];
+    size_t n = 0;
+    for (size_t i = 0; i < HP_ARRAY_LEN(rd_params); i++) {
+        const struct rd_param *p = &rd_params[i];
+        if (p->since > rd_vnum())
+            continue;
+        bool hit = false;
+        for (size_t a = 2; a < c->argc && !hit; a++)
+            hit = c->argl[a] <= RD_MAX_PATTERN &&
+                  rd_match(c->argv[a], c->argl[a], (const uint8_t *)p->name, strlen(p->name), true);
+        if (hit) {
+            names[n] = p->name;
+            vals[n] = rd_param_get(s, p, tmp[n], sizeof(tmp[n]));
+            n++;
+        }
+    }
+    rep_arr(s, 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        rep_bulks(s, names[i]);
+        rep_bulks(s, vals[i]);
+    }
+}
+
+/* CONFIG SET dir: the server chdir()s and reports getcwd(); a honeypot
+ * accepts any directory (the attack must go on) and normalises the same. */
+static bool config_dir(struct hp_redis_sess *s, const char *v, char *out, size_t outlen)
+{
+    if (!*v)
+        return false;
+    struct hp_buf b;
+    hp_buf_init(&b, outlen - 1);
+    if (v[0] != '/') {
+        hp_buf_puts(&b, strcmp(rd_dir(s), "/") == 0 ? "" : rd_dir(s));
+        hp_buf_putc(&b, '/');
+    }
+    hp_buf_puts(&b, v);
+    size_t n = b.len;
+    memcpy(out, b.data ? b.data : (const uint8_t *)"", n);
+    out[n] = '\0';
+    hp_buf_free(&b);
+    while (n > 1 && out[n - 1] == '/')
+        out[--n] = '\0';
+    return true;
+}
+
+static void config_set_one(struct hp_redis_sess *s, const char *name, const char *value, bool *failed)
+{
+    const struct rd_param *p = rd_param_find(name);
+    char v[1024];
+    if (!p || strcmp(p->name, "bind") == 0 || strcmp(p->name, "port") == 0 || strcmp(p->name, "databases") == 0 ||
+        strcmp(p->name, "daemonize") == 0 || strcmp(p->name, "supervised") == 0 || strcmp(p->name, "pidfile") == 0 ||
+        strcmp(p->name, "logfile") == 0 || strcmp(p->name, "unixsocket") == 0 || strncmp(p->name, "enable-", 7) == 0 ||
+        strcmp(p->name, "io-threads") == 0 || strcmp(p->name, "io-threads-do-reads") == 0) {
+        if (p && rd_ver_ge(7, 0))
+            rep_err(s, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", name);
+        else if (rd_ver_ge(7, 0))
+            rep_err(s, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
+        else
+            rep_err(s, "ERR Unsupported CONFIG parameter: %s", name);
+        *failed = true;
+        return;
+    }
+    snprintf(v, sizeof(v), "%s", value);
+    if (strcmp(p->name, "dir") == 0 && !config_dir(s, value, v, sizeof(v))) {
+        if (rd_ver_ge(7, 0))
+            rep_err(s, "ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory");
+        else
+            rep_err(s, "ERR Changing directory: No such file or directory");
+        *failed = true;
+        return;
+    }
+    if (strcmp(p->name, "dbfilename") == 0 && (strchr(value, '/') || !*value)) {
+        if (rd_ver_ge(7, 0))
+            rep_err(s, "ERR CONFIG SET failed (possibly related to argument 'dbfilename') - dbfilename can't be "
+                       "a path, just a filename");
+        else
+            rep_err(s, "ERR Invalid argument '%s' for CONFIG SET 'dbfilename'", value);
+        *failed = true;
+        return;
+    }
+    if (!rd_param_set(s, p, v)) {
+        rep_err(s, "ERR CONFIG SET failed (possibly related to argument '%s') - too many changes", name);
+        *failed = true;
+    }
+}
+
+static void cmd_config(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    bool v7 = rd_ver_ge(7, 0);
+    if (rd_is(c, 1, "get") && (c->argc == 3 || (v7 && c->argc > 3))) {
+        config_get(s, c);
+    } else if (rd_is(c, 1, "set") && (c->argc == 4 || (v7 && c->argc > 4 && c->argc % 2 == 0))) {
+        bool failed = false;
+        for (size_t i = 2; i + 1 < c->argc && !failed; i += 2) {
+            char name[64], value[1024];
+            rd_cstr(c->argv[i], c->argl[i], name, sizeof(name));
+            rd_cstr(c->argv[i + 1], c->argl[i + 1], value, sizeof(value));
+            config_set_one(s, name, value, &failed);
+        }
+        if (!failed)
+            rep_status(s, "OK");
+    } else if ((rd_is(c, 1, "resetstat") || rd_is(c, 1, "rewrite")) && c->argc == 2) {
+        rep_status(s, "OK");
+    } else if (v7 && (rd_is(c, 1, "get") || rd_is(c, 1, "set"))) {
+        rep_err(s, "ERR wrong number of arguments for 'config|%s' command", rd_is(c, 1, "get") ? "get" : "set");
+    } else {
+        rd_err_subcmd(s, c, "CONFIG");
+    }
+}
+
+/* ---- keys -- */
+
+static void cmd_set(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    bool nx = false, xx = false, get = false, keepttl = false;
+    int64_t expire = 0;
+    for (size_t i = 3; i < c->argc; i++) {
+        long long v;
+        if (rd_is(c, i, "nx") && !xx)
+            nx = true;
+        else if (rd_is(c, i, "xx") && !nx)
+            xx = true;
+        else if (rd_is(c, i, "get") && rd_ver_ge(6, 2))
+            get = true;
+        else if (rd_is(c, i, "keepttl") && rd_ver_ge(6, 0) && !expire)
+            keepttl = true;
+        else if ((rd_is(c, i, "ex") || rd_is(c, i, "px")) && i + 1 < c->argc && !expire && !keepttl) {
+            bool ms = rd_is(c, i, "px");
+            if (!rd_getll(s, c, ++i, &v))
+                return;
+            if (v <= 0 || v > (ms ? 1000000000000LL : 1000000000LL)) {
+                rep_err(s, "ERR invalid expire time in 'set' command");
+                return;
+            }
+            expire = hp_mono_ms() + (ms ? v : v * 1000);
+        } else {
+            rep_err(s, "ERR syntax error");
+            return;
+        }
+    }
+    rd_expire_due(s);
+    long k = rd_key_find(s, c->argv[1], c->argl[1]);
+    if (get) {
+        if (k >= 0)
+            rep_bulk(s, s->keys[k].val, s->keys[k].vlen);
+        else
+            rep_nil(s);
+    }
+    if ((nx && k >= 0) || (xx && k < 0)) {
+        if (!get)
+            rep_nil(s);
+        return;
+    }
+    if (keepttl && k >= 0)
+        expire = s->keys[k].expire_ms;
+    rd_key_set(s, c->argv[1], c->argl[1], c->argv[2], c->argl[2], expire);
+    if (!get)
+        rep_status(s, "OK");
+}
+
+static void cmd_setnx(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    if (rd_key_find(s, c->argv[1], c->argl[1]) >= 0) {
+        rep_int(s, 0);
+        return;
+    }
+    rd_key_set(s, c->argv[1], c->argl[1], c->argv[2], c->argl[2], 0);
+    rep_int(s, 1);
+}
+
+static void cmd_setex(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    long long v;
+    if (!rd_getll(s, c, 2, &v))
+        return;
+    if (v <= 0 || v > 1000000000LL) {
+        rep_err(s, "ERR invalid expire time in 'setex' command");
+        return;
+    }
+    rd_key_set(s, c->argv[1], c->argl[1], c->argv[3], c->argl[3], hp_mono_ms() + v * 1000);
+    rep_status(s, "OK");
+}
+
+static void cmd_mset(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if (c->argc % 2 == 0) {
+        rd_err_arity(s, "mset");
+        return;
+    }
+    for (size_t i = 1; i + 1 < c->argc; i += 2)
+        rd_key_set(s, c->argv[i], c->argl[i], c->argv[i + 1], c->argl[i + 1], 0);
+    rep_status(s, "OK");
+}
+
+static void cmd_get(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    long k = rd_key_find(s, c->argv[1], c->argl[1]);
+    if (k >= 0)
+        rep_bulk(s, s->keys[k].val, s->keys[k].vlen);
+    else
+        rep_nil(s);
+}
+
+static void cmd_mget(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    rep_arr(s, c->argc - 1);
+    for (size_t i = 1; i < c->argc; i++) {
+        long k = rd_key_find(s, c->argv[i], c->argl[i]);
+        if (k >= 0)
+            rep_bulk(s, s->keys[k].val, s->keys[k].vlen);
+        else
+            rep_nil(s);
+    }
+}
+
+static void cmd_append(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    long k = rd_key_find(s, c->argv[1], c->argl[1]);
+    size_t old = k >= 0 ? s->keys[k].vlen : 0;
+    if (old + c->argl[2] > RD_MAX_KEYBYTES) {
+        rep_err(s, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return;
+    }
+    uint8_t *v = hp_xcalloc(1, old + c->argl[2] + 1);
+    if (k >= 0)
+        memcpy(v, s->keys[k].val, old);
+    memcpy(v + old, c->argv[2], c->argl[2]);
+    rd_key_set(s, c->argv[1], c->argl[1], v, old + c->argl[2], 0);
+    free(v);
+    rep_int(s, (long long)(old + c->argl[2]));
+}
+
+static void cmd_strlen(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    long k = rd_key_find(s, c->argv[1], c->argl[1]);
+    rep_int(s, k >= 0 ? (long long)s->keys[k].vlen : 0);
+}
+
+static void cmd_del(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    long long n = 0;
+    for (size_t i = 1; i < c->argc; i++) {
+        long k = rd_key_find(s, c->argv[i], c->argl[i]);
+        if (k >= 0) {
+            rd_key_drop(s, (size_t)k);
+            n++;
+        }
+    }
+    s->dirty += (uint64_t)n;
+    rep_int(s, n);
+}
+
+static void cmd_exists(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    long long n = 0;
+    for (size_t i = 1; i < c->argc; i++)
+        n += rd_key_find(s, c->argv[i], c->argl[i]) >= 0;
+    rep_int(s, n);
+}
+
+static void rd_reply_matching(struct hp_redis_sess *s, const uint8_t *pat, size_t pl)
+{
+    size_t idx[RD_MAX_KEYS], n = 0;
+    for (size_t i = 0; i < s->nkeys; i++)
+        if (s->keys[i].db == s->db && (!pat || rd_match(pat, pl, s->keys[i].name, s->keys[i].nlen, false)))
+            idx[n++] = i;
+    rep_arr(s, n);
+    for (size_t i = 0; i < n; i++)
+        rep_bulk(s, s->keys[idx[i]].name, s->keys[idx[i]].nlen);
+}
+
+static void cmd_keys(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    if (c->argl[1] > RD_MAX_PATTERN) {
+        rep_arr(s, 0);
+        return;
+    }
+    rd_reply_matching(s, c->argv[1], c->argl[1]);
+}
+
+static void cmd_scan(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    long long cur, cnt;
+    const uint8_t *pat = NULL;
+    size_t pl = 0;
+    if (!rd_str2ll(c->argv[1], c->argl[1], &cur) || cur < 0) {
+        rep_err(s, "ERR invalid cursor");
+        return;
+    }
+    for (size_t i = 2; i < c->argc; i += 2) {
+        if (i + 1 >= c->argc) {
+            rep_err(s, "ERR syntax error");
+            return;
+        }
+        if (rd_is(c, i, "match")) {
+            pat = c->argv[i + 1];
+            pl = c->argl[i + 1] > RD_MAX_PATTERN ? RD_MAX_PATTERN : c->argl[i + 1];
+        } else if (rd_is(c, i, "count")) {
+            if (!rd_getll(s, c, i + 1, &cnt))
+                return;
+            if (cnt < 1) {
+                rep_err(s, "ERR syntax error");
+                return;
+            }
+        } else if (!(rd_is(c, i, "type") && rd_ver_ge(6, 0))) {
+            rep_err(s, "ERR syntax error");
+            return;
+        }
+    }
+    rd_expire_due(s);
+    rep_arr(s, 2);
+    rep_bulks(s, "0");
+    rd_reply_matching(s, pat, pl);
+}
+
+static void cmd_type(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    rep_status(s, rd_key_find(s, c->argv[1], c->argl[1]) >= 0 ? "string" : "none");
+}
+
+static void cmd_ttl(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    long k = rd_key_find(s, c->argv[1], c->argl[1]);
+    bool ms = rd_is(c, 0, "pttl");
+    if (k < 0)
+        rep_int(s, -2);
+    else if (!s->keys[k].expire_ms)
+        rep_int(s, -1);
+    else {
+        int64_t left = s->keys[k].expire_ms - hp_mono_ms();
+        rep_int(s, ms ? left : (left + 500) / 1000);
+    }
+}
+
+static void cmd_expire(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    long long v;
+    if (!rd_getll(s, c, 2, &v))
+        return;
+    rd_expire_due(s);
+    long k = rd_key_find(s, c->argv[1], c->argl[1]);
+    if (k < 0) {
+        rep_int(s, 0);
+        return;
+    }
+    if (v <= 0) {
+        rd_key_drop(s, (size_t)k);
+    } else {
+        if (v > 1000000000000LL)
+            v = 1000000000000LL;
+        s->keys[k].expire_ms = hp_mono_ms() + (rd_is(c, 0, "pexpire") ? v : v * 1000);
+    }
+    rep_int(s, 1);
+}
+
+static void cmd_persist(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    long k = rd_key_find(s, c->argv[1], c->argl[1]);
+    rep_int(s, k >= 0 && s->keys[k].expire_ms ? 1 : 0);
+    if (k >= 0)
+        s->keys[k].expire_ms = 0;
+}
+
+static void cmd_rename(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    long k = rd_key_find(s, c->argv[1], c->argl[1]);
+    if (k < 0) {
+        rep_err(s, "ERR no such key");
+        return;
+    }
+    uint8_t *v = s->keys[k].val;
+    size_t vl = s->keys[k].vlen;
+    s->keys[k].val = NULL;
+    s->keys[k].vlen = 0;
+    s->keybytes -= vl;
+    rd_key_set(s, c->argv[2], c->argl[2], v, vl, 0);
+    k = rd_key_find(s, c->argv[1], c->argl[1]);
+    if (k >= 0 && !(c->argl[1] == c->argl[2] && memcmp(c->argv[1], c->argv[2], c->argl[1]) == 0))
+        rd_key_drop(s, (size_t)k);
+    free(v);
+    rep_status(s, "OK");
+}
+
+static void cmd_flushall(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if (c->argc > 2 || (c->argc == 2 && !rd_is(c, 1, "async") && !(rd_is(c, 1, "sync") && rd_ver_ge(6, 2)))) {
+        rep_err(s, "ERR syntax error");
+        return;
+    }
+    bool all = rd_is(c, 0, "flushall");
+    for (size_t i = s->nkeys; i-- > 0;)
+        if (all || s->keys[i].db == s->db)
+            rd_key_drop(s, i);
+    s->dirty++;
+    rep_status(s, "OK");
+}
+
+static void cmd_dbsize(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    rep_int(s, (long long)rd_db_keys(s, s->db, NULL));
+}
+
+static void cmd_randomkey(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_expire_due(s);
+    for (size_t i = 0; i < s->nkeys; i++)
+        if (s->keys[i].db == s->db) {
+            rep_bulk(s, s->keys[i].name, s->keys[i].nlen);
+            return;
+        }
+    rep_nil(s);
+}
+
+/* ---- persistence, replication, modules, scripts -- */
+
+/* SAVE / BGSAVE: the file the attacker aimed at (DIR/DBFILENAME) is kept as
+ * the values of the keys, in the order they were set - that is what matters
+ * in the RDB a real server writes (cron lines, SSH keys between the binary
+ * framing), and it hashes the same as what the attacker sent. */
+static void rd_write_file(struct hp_redis_sess *s, const char *how)
+{
+    rd_expire_due(s);
+    char path[1400];
+    const char *dir = rd_dir(s), *fn = rd_dbfilename(s);
+    snprintf(path, sizeof(path), "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", fn);
+    struct hp_buf f;
+    hp_buf_init(&f, RD_MAX_KEYBYTES);
+    for (size_t i = 0; i < s->nkeys; i++)
+        hp_buf_put(&f, s->keys[i].val, s->keys[i].vlen);
+    char sha[HP_SHA256_HEX_LEN + 1] = "";
+    if (f.len) {
+        struct hp_upload_info u = {
+            .data_dir = s->conf ? s->conf->data_dir : NULL,
+            .filename = path,
+            .filename_len = strlen(path),
+            .detail = "redis",
+            .size = f.len,
+        };
+        hp_upload_record(s->ctx, &u, f.data, f.len, sha);
+    }
+    struct hp_ev ev;
+    hp_ev_begin(&ev, s->ctx, "redis.file_write");
+    hp_ev_str(&ev, "path", path);
+    hp_ev_str(&ev, "dir", dir);
+    hp_ev_str(&ev, "dbfilename", fn);
+    hp_ev_str(&ev, "command", how);
+    hp_ev_uint(&ev, "keys", s->nkeys);
+    hp_ev_uint(&ev, "size", f.len);
+    if (sha[0])
+        hp_ev_str(&ev, "sha256", sha);
+    hp_ev_emit(&ev);
+    hp_buf_free(&f);
+    s->dirty = 0;
+    s->lastsave = hp_now_us() / 1000000;
+}
+
+static void cmd_save(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    bool bg = rd_is(c, 0, "bgsave");
+    if (bg && c->argc == 2 && !rd_is(c, 1, "schedule")) {
+        rep_err(s, "ERR syntax error");
+        return;
+    }
+    rd_write_file(s, bg ? "bgsave" : "save");
+    if (bg)
+        rep_status(s, "Background saving started");
+    else
+        rep_status(s, "OK");
+}
+
+/* SLAVEOF / REPLICAOF: logged, answered, never followed. */
+static void cmd_replicaof(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    char host[256];
+    rd_cstr(c->argv[1], c->argl[1], host, sizeof(host));
+    if (rd_is(c, 1, "no") && rd_is(c, 2, "one")) {
+        s->master_host[0] = '\0';
+        rep_status(s, "OK");
+        return;
+    }
+    long long port;
+    bool ok = rd_str2ll(c->argv[2], c->argl[2], &port);
+    struct hp_ev ev;
+    hp_ev_begin(&ev, s->ctx, "redis.replicaof");
+    hp_ev_str(&ev, "host", host);
+    if (ok)
+        hp_ev_int(&ev, "port", port);
+    else
+        hp_ev_bytes(&ev, "port_text", c->argv[2], c->argl[2]);
+    hp_ev_str(&ev, "command", rd_is(c, 0, "slaveof") ? "slaveof" : "replicaof");
+    hp_ev_emit(&ev);
+    if (!ok) {
+        rep_err(s, "ERR value is not an integer or out of range");
+        return;
+    }
+    snprintf(s->master_host, sizeof(s->master_host), "%s", host);
+    s->master_port = (long)port;
+    rep_status(s, "OK");
+}
+
+static void cmd_module(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if (rd_is(c, 1, "load") && c->argc >= 3) {
+        struct hp_ev ev;
+        hp_ev_begin(&ev, s->ctx, "redis.module_load");
+        hp_ev_bytes(&ev, "path", c->argv[2], c->argl[2]);
+        hp_ev_arr_begin(&ev, "args");
+        for (size_t i = 3; i < c->argc && i < 35; i++) {
+            char a[256];
+            hp_ev_elem_str(&ev, rd_cstr(c->argv[i], c->argl[i], a, sizeof(a)));
+        }
+        hp_ev_arr_end(&ev);
+        hp_ev_emit(&ev);
+        rep_err(s, "ERR Error loading the extension. Please check the server logs.");
+    } else if (rd_is(c, 1, "list") && c->argc == 2) {
+        rep_arr(s, 0);
+    } else if (rd_is(c, 1, "unload") && c->argc == 3) {
+        rep_err(s, "ERR Error unloading module: no such module with that name");
+    } else {
+        rd_err_subcmd(s, c, "MODULE");
+    }
+}
+
+static void rd_sha1hex(const uint8_t *p, size_t n, char out[41])
+{
+    unsigned char d[SHA_DIGEST_LENGTH];
+    SHA1(p, n, d);
+    for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void rd_ev_script(struct hp_redis_sess *s, const char *how, const uint8_t *script, size_t slen,
+                         const char *sha, long long numkeys)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, s->ctx, "redis.eval");
+    hp_ev_str(&ev, "command", how);
+    if (script)
+        hp_ev_bytes(&ev, "script", script, slen);
+    hp_ev_str(&ev, "sha1", sha);
+    if (numkeys >= 0)
+        hp_ev_int(&ev, "numkeys", numkeys);
+    hp_ev_emit(&ev);
+}
+
+/* EVAL: the usual payloads reach for the Lua globals the sandbox hides
+ * (package.loadlib of CVE-2022-0543, io, os); those get the server's
+ * error for a missing global, anything else a nil. */
+static void cmd_eval(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    bool sha = rd_is(c, 0, "evalsha");
+    long long nk;
+    if (!rd_getll(s, c, 2, &nk))
+        return;
+    if (nk > (long long)c->argc - 3) {
+        rep_err(s, "ERR Number of keys can't be greater than number of args");
+        return;
+    }
+    if (nk < 0) {
+        rep_err(s, "ERR Number of keys can't be negative");
+        return;
+    }
+    char hex[41];
+    if (sha)
+        rd_cstr(c->argv[1], c->argl[1], hex, sizeof(hex));
+    else
+        rd_sha1hex(c->argv[1], c->argl[1], hex);
+    rd_ev_script(s, sha ? "evalsha" : "eval", sha ? NULL : c->argv[1], c->argl[1], hex, nk);
+    if (sha) {
+        rep_err(s, "-NOSCRIPT No matching script. Please use EVAL.");
+        return;
+    }
+    hp_capture_scan(s->ctx, c->argv[1], c->argl[1], "redis");
+    static const char *const globals[] = {"package", "io", "os", "loadstring", "dofile", "require"};
+    for (size_t g = 0; g < HP_ARRAY_LEN(globals); g++) {
+        size_t gl = strlen(globals[g]);
+        const uint8_t *p = c->argv[1];
+        for (size_t i = 0; i + gl <= c->argl[1]; i++) {
+            if (memcmp(p + i, globals[g], gl) != 0 || (i && (isalnum(p[i - 1]) || p[i - 1] == '_' || p[i - 1] == '.')) ||
+                (i + gl < c->argl[1] && (isalnum(p[i + gl]) || p[i + gl] == '_')))
+                continue;
+            if (rd_ver_ge(7, 0))
+                rep_err(s, "ERR user_script:1: Script attempted to access nonexistent global variable '%s' "
+                           "script: %s, on @user_script:1.", globals[g], hex);
+            else
+                rep_err(s, "ERR Error running script (call to f_%s): @enable_strict_lua:15: user_script:1: "
+                           "Script attempted to access nonexistent global variable '%s' ", hex, globals[g]);
+            return;
+        }
+    }
+    rep_nil(s);
+}
+
+static void cmd_script(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if (rd_is(c, 1, "load") && c->argc == 3) {
+        char hex[41];
+        rd_sha1hex(c->argv[2], c->argl[2], hex);
+        rd_ev_script(s, "script load", c->argv[2], c->argl[2], hex, -1);
+        hp_capture_scan(s->ctx, c->argv[2], c->argl[2], "redis");
+        rep_bulks(s, hex);
+    } else if (rd_is(c, 1, "exists") && c->argc >= 3) {
+        rep_arr(s, c->argc - 2);
+        for (size_t i = 2; i < c->argc; i++)
+            rep_int(s, 0);
+    } else if ((rd_is(c, 1, "flush") || rd_is(c, 1, "kill")) && c->argc <= 3) {
+        if (rd_is(c, 1, "kill"))
+            rep_err(s, "-NOTBUSY No scripts in execution right now.");
+        else
+            rep_status(s, "OK");
+    } else {
+        rd_err_subcmd(s, c, "SCRIPT");
+    }
+}
+
+/* SHUTDOWN: a real server that cannot write its RDB on the way down says
+ * this and stays up - which is what we do. */
+static void cmd_shutdown(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rep_err(s, "ERR Errors trying to SHUTDOWN. Check logs.");
+}
+
+static void cmd_quit(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rep_status(s, "OK");
+    s->close = true;
+}
+
+/* ---- connection and server commands -- */
+
+static void rd_client_line(struct hp_redis_sess *s, struct hp_buf *b)
+{
+    char addr[80], laddr[80];
+    if (s->ctx && s->ctx->src_ip[0]) {
+        snprintf(addr, sizeof(addr), "%s:%u", s->ctx->src_ip, s->ctx->src_port);
+        snprintf(laddr, sizeof(laddr), "%s:%u", s->ctx->dst_ip, s->ctx->dst_port);
+    } else {
+        snprintf(addr, sizeof(addr), "%s", s->peer);
+        snprintf(laddr, sizeof(laddr), "127.0.0.1:%u", s->conf && s->conf->port ? s->conf->port : 6379);
+    }
+    int64_t age = (hp_mono_ms() - s->start_ms) / 1000;
+    hp_buf_printf(b, "id=%" PRIu64 " addr=%s ", s->id, addr);
+    if (rd_ver_ge(6, 2))
+        hp_buf_printf(b, "laddr=%s ", laddr);
+    hp_buf_printf(b, "fd=8 name=%s age=%" PRId64 " idle=0 flags=N db=%d sub=0 psub=0 ", s->name, age, s->db);
+    if (rd_ver_ge(7, 0))
+        hp_buf_puts(b, "ssub=0 ");
+    hp_buf_puts(b, "multi=-1 qbuf=26 qbuf-free=20448 ");
+    if (rd_ver_ge(6, 2))
+        hp_buf_puts(b, "argv-mem=10 ");
+    if (rd_ver_ge(7, 0))
+        hp_buf_puts(b, "multi-mem=0 rbs=1024 rbp=0 ");
+    hp_buf_puts(b, "obl=0 oll=0 omem=0 ");
+    if (rd_ver_ge(6, 2))
+        hp_buf_puts(b, "tot-mem=22298 ");
+    hp_buf_printf(b, "events=r cmd=%s", rd_ver_ge(7, 0) ? "client|list" : "client");
+    if (rd_ver_ge(6, 0))
+        hp_buf_puts(b, " user=default");
+    if (rd_ver_ge(6, 2))
+        hp_buf_puts(b, " redir=-1");
+    if (rd_ver_ge(7, 0))
+        hp_buf_puts(b, " resp=2");
+    hp_buf_puts(b, "\n");
+}
+
+static void cmd_client(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if ((rd_is(c, 1, "list") && c->argc <= 4) || (rd_is(c, 1, "info") && c->argc == 2 && rd_ver_ge(6, 2))) {
+        struct hp_buf b;
+        hp_buf_init(&b, 2048);
+        rd_client_line(s, &b);
+        rep_bulk(s, b.data, b.len);
+        hp_buf_free(&b);
+    } else if (rd_is(c, 1, "id") && c->argc == 2) {
+        rep_int(s, (long long)s->id);
+    } else if (rd_is(c, 1, "getname") && c->argc == 2) {
+        if (s->name[0])
+            rep_bulks(s, s->name);
+        else
+            rep_nil(s);
+    } else if (rd_is(c, 1, "setname") && c->argc == 3) {
+        for (size_t i = 0; i < c->argl[2]; i++)
+            if (c->argv[2][i] <= ' ' || c->argv[2][i] > '~') {
+                rep_err(s, "ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+        rd_cstr(c->argv[2], c->argl[2], s->name, sizeof(s->name));
+        rep_status(s, "OK");
+    } else if (rd_is(c, 1, "kill") && c->argc >= 3) {
+        rep_err(s, "ERR No such client");
+    } else if ((rd_is(c, 1, "reply") || rd_is(c, 1, "pause") || (rd_is(c, 1, "unpause") && rd_ver_ge(6, 2)) ||
+                (rd_is(c, 1, "no-evict") && rd_ver_ge(7, 0))) && c->argc >= (size_t)(3 - rd_is(c, 1, "unpause"))) {
+        rep_status(s, "OK");
+    } else {
+        rd_err_subcmd(s, c, "CLIENT");
+    }
+}
+
+static void cmd_hello(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    long long ver = 2;
+    if (c->argc >= 2 && (!rd_str2ll(c->argv[1], c->argl[1], &ver) || ver < 0)) {
+        rep_err(s, "ERR Protocol version is not an integer or out of range");
+        return;
+    }
+    for (size_t i = 2; i < c->argc; i++) {
+        if (rd_is(c, i, "auth") && i + 2 < c->argc) {
+            if (!rd_check_auth(s, c->argv[i + 1], c->argl[i + 1], c->argv[i + 2], c->argl[i + 2], "hello"))
+                return;
+            i += 2;
+        } else if (rd_is(c, i, "setname") && i + 1 < c->argc) {
+            rd_cstr(c->argv[i + 1], c->argl[i + 1], s->name, sizeof(s->name));
+            i++;
+        } else {
+            rep_err(s, "ERR Syntax error in HELLO option '%.*s'", (int)(c->argl[i] > 64 ? 64 : c->argl[i]),
+                    (const char *)c->argv[i]);
+            return;
+        }
+    }
+    if (!s->authed) {
+        rep_err(s, "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH "
+                   "<user> <pass> option can be used to authenticate the client and select the RESP protocol "
+                   "version at the same time");
+        return;
+    }
+    if (ver != 2) {                      /* RESP3 is not emulated */
+        rep_err(s, "-NOPROTO sorry, this protocol version is not supported");
+        return;
+    }
+    rep_arr(s, 14);
+    rep_bulks(s, "server");
+    rep_bulks(s, "redis");
+    rep_bulks(s, "version");
+    rep_bulks(s, rd_id.version);
+    rep_bulks(s, "proto");
+    rep_int(s, 2);
+    rep_bulks(s, "id");
+    rep_int(s, (long long)s->id);
+    rep_bulks(s, "mode");
+    rep_bulks(s, "standalone");
+    rep_bulks(s, "role");
+    rep_bulks(s, s->master_host[0] ? "replica" : "master");
+    rep_bulks(s, "modules");
+    rep_arr(s, 0);
+}
+
+static void cmd_time(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    char a[24], b[24];
+    int64_t now = hp_now_us();
+    snprintf(a, sizeof(a), "%" PRId64, now / 1000000);
+    snprintf(b, sizeof(b), "%" PRId64, now % 1000000);
+    rep_arr(s, 2);
+    rep_bulks(s, a);
+    rep_bulks(s, b);
+}
+
+static void cmd_lastsave(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rep_int(s, s->lastsave);
+}
+
+static void cmd_role(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if (s->master_host[0]) {
+        rep_arr(s, 5);
+        rep_bulks(s, "slave");
+        rep_bulks(s, s->master_host);
+        rep_int(s, s->master_port);
+        rep_bulks(s, "connect");
+        rep_int(s, -1);
+    } else {
+        rep_arr(s, 3);
+        rep_bulks(s, "master");
+        rep_int(s, 0);
+        rep_arr(s, 0);
+    }
+}
+
+static void cmd_acl(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if (rd_is(c, 1, "whoami") && c->argc == 2) {
+        rep_bulks(s, "default");
+    } else if (rd_is(c, 1, "users") && c->argc == 2) {
+        rep_arr(s, 1);
+        rep_bulks(s, "default");
+    } else if (rd_is(c, 1, "list") && c->argc == 2) {
+        char line[160];
+        const char *pw = s->conf && s->conf->requirepass ? "#<hidden>" : "nopass";
+        snprintf(line, sizeof(line), "user default on %s ~*%s +@all", pw, rd_ver_ge(6, 2) ? " &*" : "");
+        rep_arr(s, 1);
+        rep_bulks(s, line);
+    } else {
+        rd_err_subcmd(s, c, "ACL");
+    }
+}
+
+static void cmd_debug(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if (rd_ver_ge(7, 0))
+        rep_err(s, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can "
+                   "run it from a local connection, otherwise you need to set this option in the configuration "
+                   "file, and then restart the server.");
+    else if (rd_is(c, 1, "sleep") || rd_is(c, 1, "set-active-expire"))
+        rep_status(s, "OK");
+    else
+        rd_err_subcmd(s, c, "DEBUG");
+}
+
+static void cmd_generic(struct hp_redis_sess *s, struct hp_redis_cmd *c);
+static void cmd_command(struct hp_redis_sess *s, struct hp_redis_cmd *c);
+
+/* ---- the command table -- */
+
+struct rd_cmd {
+    const char *name;
+    int arity;                        /* >0 exact, <0 at least -arity */
+    rd_fn *fn;                        /* NULL: a canned reply (generic) */
+    const char *flags;                /* COMMAND's flags */
+    int fk, lk, step;                 /* COMMAND's key positions */
+    int since;                        /* major*10+minor */
+    char generic;                     /* canned reply: O +OK, 0/1 :n, E empty array, N nil, M/D no MULTI */
+};
+
+#define RD_NOAUTH "noauth"
+
+static const struct rd_cmd rd_cmds[] = {
+    {"ping", -1, cmd_ping, "stale fast", 0, 0, 0, 0, 0},
+    {"echo", 2, cmd_echo, "fast", 0, 0, 0, 0, 0},
+    {"auth", -2, cmd_auth, "noscript loading stale fast " RD_NOAUTH, 0, 0, 0, 0, 0},
+    {"hello", -1, cmd_hello, "noscript loading stale fast " RD_NOAUTH, 0, 0, 0, 60, 0},
+    {"quit", -1, cmd_quit, "loading stale fast " RD_NOAUTH, 0, 0, 0, 0, 0},
+    {"select", 2, cmd_select, "loading stale fast", 0, 0, 0, 0, 0},
+    {"info", -1, cmd_info, "random loading stale", 0, 0, 0, 0, 0},
+    {"config", -2, cmd_config, "admin noscript loading stale", 0, 0, 0, 0, 0},
+    {"set", -3, cmd_set, "write denyoom", 1, 1, 1, 0, 0},
+    {"setnx", 3, cmd_setnx, "write denyoom fast", 1, 1, 1, 0, 0},
+    {"setex", 4, cmd_setex, "write denyoom", 1, 1, 1, 0, 0},
+    {"mset", -3, cmd_mset, "write denyoom", 1, -1, 2, 0, 0},
+    {"get", 2, cmd_get, "readonly fast", 1, 1, 1, 0, 0},
+    {"mget", -2, cmd_mget, "readonly fast", 1, -1, 1, 0, 0},
+    {"append", 3, cmd_append, "write denyoom fast", 1, 1, 1, 0, 0},
+    {"strlen", 2, cmd_strlen, "readonly fast", 1, 1, 1, 0, 0},
+    {"del", -2, cmd_del, "write", 1, -1, 1, 0, 0},
+    {"unlink", -2, cmd_del, "write fast", 1, -1, 1, 0, 0},
+    {"exists", -2, cmd_exists, "readonly fast", 1, -1, 1, 0, 0},
+    {"keys", 2, cmd_keys, "readonly sort_for_script", 0, 0, 0, 0, 0},
+    {"scan", -2, cmd_scan, "readonly random", 0, 0, 0, 0, 0},
+    {"type", 2, cmd_type, "readonly fast", 1, 1, 1, 0, 0},
+    {"ttl", 2, cmd_ttl, "readonly random fast", 1, 1, 1, 0, 0},
+    {"pttl", 2, cmd_ttl, "readonly random fast", 1, 1, 1, 0, 0},
+    {"expire", 3, cmd_expire, "write fast", 1, 1, 1, 0, 0},
+    {"pexpire", 3, cmd_expire, "write fast", 1, 1, 1, 0, 0},
+    {"persist", 2, cmd_persist, "write fast", 1, 1, 1, 0, 0},
+    {"rename", 3, cmd_rename, "write", 1, 2, 1, 0, 0},
+    {"randomkey", 1, cmd_randomkey, "readonly random", 0, 0, 0, 0, 0},
+    {"flushall", -1, cmd_flushall, "write", 0, 0, 0, 0, 0},
+    {"flushdb", -1, cmd_flushall, "write", 0, 0, 0, 0, 0},
+    {"dbsize", 1, cmd_dbsize, "readonly fast", 0, 0, 0, 0, 0},
+    {"save", 1, cmd_save, "admin noscript", 0, 0, 0, 0, 0},
+    {"bgsave", -1, cmd_save, "admin noscript", 0, 0, 0, 0, 0},
+    {"lastsave", 1, cmd_lastsave, "random fast", 0, 0, 0, 0, 0},
+    {"slaveof", 3, cmd_replicaof, "admin noscript stale", 0, 0, 0, 0, 0},
+    {"replicaof", 3, cmd_replicaof, "admin noscript stale", 0, 0, 0, 50, 0},
+    {"role", 1, cmd_role, "noscript loading stale fast", 0, 0, 0, 0, 0},
+    {"module", -2, cmd_module, "admin noscript", 0, 0, 0, 0, 0},
+    {"eval", -3, cmd_eval, "noscript", 0, 0, 0, 0, 0},
+    {"evalsha", -3, cmd_eval, "noscript", 0, 0, 0, 0, 0},
+    {"script", -2, cmd_script, "noscript", 0, 0, 0, 0, 0},
+    {"shutdown", -1, cmd_shutdown, "admin noscript loading stale", 0, 0, 0, 0, 0},
+    {"client", -2, cmd_client, "admin noscript random loading stale", 0, 0, 0, 0, 0},
+    {"command", -1, cmd_command, "random loading stale", 0, 0, 0, 0, 0},
+    {"time", 1, cmd_time, "random loading stale fast", 0, 0, 0, 0, 0},
+    {"acl", -2, cmd_acl, "admin noscript loading stale", 0, 0, 0, 60, 0},
+    {"debug", -2, cmd_debug, "admin noscript loading stale", 0, 0, 0, 0, 0},
+    {"incr", 2, cmd_generic, "write denyoom fast", 1, 1, 1, 0, '1'},
+    {"decr", 2, cmd_generic, "write denyoom fast", 1, 1, 1, 0, '1'},
+    {"lpush", -3, cmd_generic, "write denyoom fast", 1, 1, 1, 0, '1'},
+    {"rpush", -3, cmd_generic, "write denyoom fast", 1, 1, 1, 0, '1'},
+    {"sadd", -3, cmd_generic, "write denyoom fast", 1, 1, 1, 0, '1'},
+    {"zadd", -4, cmd_generic, "write denyoom fast", 1, 1, 1, 0, '1'},
+    {"hset", -4, cmd_generic, "write denyoom fast", 1, 1, 1, 0, '1'},
+    {"hmset", -4, cmd_generic, "write denyoom fast", 1, 1, 1, 0, 'O'},
+    {"lrange", 4, cmd_generic, "readonly", 1, 1, 1, 0, 'E'},
+    {"smembers", 2, cmd_generic, "readonly sort_for_script", 1, 1, 1, 0, 'E'},
+    {"hgetall", 2, cmd_generic, "readonly random", 1, 1, 1, 0, 'E'},
+    {"zrange", -4, cmd_generic, "readonly", 1, 1, 1, 0, 'E'},
+    {"hget", 3, cmd_generic, "readonly fast", 1, 1, 1, 0, 'N'},
+    {"lpop", -2, cmd_generic, "write fast", 1, 1, 1, 0, 'N'},
+    {"rpop", -2, cmd_generic, "write fast", 1, 1, 1, 0, 'N'},
+    {"llen", 2, cmd_generic, "readonly fast", 1, 1, 1, 0, '0'},
+    {"scard", 2, cmd_generic, "readonly fast", 1, 1, 1, 0, '0'},
+    {"hlen", 2, cmd_generic, "readonly fast", 1, 1, 1, 0, '0'},
+    {"publish", 3, cmd_generic, "pubsub loading stale fast", 0, 0, 0, 0, '0'},
+    {"wait", 3, cmd_generic, "noscript", 0, 0, 0, 0, '0'},
+    {"move", 3, cmd_generic, "write fast", 1, 1, 1, 0, '0'},
+    {"multi", 1, cmd_generic, "noscript loading stale fast", 0, 0, 0, 0, 'O'},
+    {"exec", 1, cmd_generic, "noscript loading stale skip_slowlog", 0, 0, 0, 0, 'M'},
+    {"discard", 1, cmd_generic, "noscript loading stale fast", 0, 0, 0, 0, 'D'},
+    {"watch", -2, cmd_generic, "noscript loading stale fast", 1, -1, 1, 0, 'O'},
+    {"unwatch", 1, cmd_generic, "noscript loading stale fast", 0, 0, 0, 0, 'O'},
+    {"swapdb", 3, cmd_generic, "write fast", 0, 0, 0, 0, 'O'},
+    {"bgrewriteaof", 1, cmd_generic, "admin noscript", 0, 0, 0, 0, 'A'},
+    {"slowlog", -2, cmd_generic, "admin random loading stale", 0, 0, 0, 0, 'E'},
+    {"latency", -2, cmd_generic, "admin noscript loading stale", 0, 0, 0, 0, 'E'},
+    {"monitor", 1, cmd_generic, "admin noscript loading stale", 0, 0, 0, 0, 'O'},
+};
+
+static const struct rd_cmd *rd_cmd_lookup(const uint8_t *p, size_t n)
+{
+    char name[32];
+    if (n >= sizeof(name))
+        return NULL;
+    rd_cstr(p, n, name, sizeof(name));
+    if (strlen(name) != n)
+        return NULL;
+    for (size_t i = 0; i < HP_ARRAY_LEN(rd_cmds); i++)
+        if (strcasecmp(rd_cmds[i].name, name) == 0 && rd_cmds[i].since <= rd_vnum())
+            return &rd_cmds[i];
+    return NULL;
+}
+
+static const struct rd_cmd *rd_cmd_find(const struct hp_redis_cmd *c)
+{
+    return rd_cmd_lookup(c->argv[0], c->argl[0]);
+}
+
+static void cmd_generic(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    const struct rd_cmd *k = rd_cmd_find(c);
+    switch (k ? k->generic : 'O') {
+    case '0': rep_int(s, 0); break;
+    case '1': rep_int(s, 1); break;
+    case 'E': rep_arr(s, 0); break;
+    case 'N': rep_nil(s); break;
+    case 'M': rep_err(s, "ERR EXEC without MULTI"); break;
+    case 'D': rep_err(s, "ERR DISCARD without MULTI"); break;
+    case 'A': rep_status(s, "Background append only file rewriting started"); break;
+    default: rep_status(s, "OK"); break;
+    }
+}
+
+static void rd_command_entry(struct hp_redis_sess *s, const struct rd_cmd *k)
+{
+    char fl[128];
+    const char *w[12];
+    size_t nw = 0;
+    snprintf(fl, sizeof(fl), "%s", k->flags);
+    char *save = NULL;
+    for (char *t = strtok_r(fl, " ", &save); t && nw < HP_ARRAY_LEN(w); t = strtok_r(NULL, " ", &save))
+        if (strcmp(t, RD_NOAUTH) != 0 || rd_ver_ge(6, 0))
+            w[nw++] = t;
+    size_t n = rd_ver_ge(7, 0) ? 10 : rd_ver_ge(6, 0) ? 7 : 6;
+    rep_arr(s, n);
+    rep_bulks(s, k->name);
+    rep_int(s, k->arity);
+    rep_arr(s, nw);
+    for (size_t i = 0; i < nw; i++)
+        hp_buf_printf(s->out, "+%s\r\n", w[i]);
+    rep_int(s, k->fk);
+    rep_int(s, k->lk);
+    rep_int(s, k->step);
+    if (n >= 7) {
+        const char *cat = strstr(k->flags, "admin") ? "@admin" : strstr(k->flags, "write") ? "@write"
+                        : strstr(k->flags, "readonly") ? "@read" : "@connection";
+        rep_arr(s, 1);
+        hp_buf_printf(s->out, "+%s\r\n", cat);
+    }
+    if (n == 10) {
+        rep_arr(s, 0);
+        rep_arr(s, 0);
+        rep_arr(s, 0);
+    }
+}
+
+static void cmd_command(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    if (c->argc == 1) {
+        size_t n = 0;
+        for (size_t i = 0; i < HP_ARRAY_LEN(rd_cmds); i++)
+            n += rd_cmds[i].since <= rd_vnum();
+        rep_arr(s, n);
+        for (size_t i = 0; i < HP_ARRAY_LEN(rd_cmds); i++)
+            if (rd_cmds[i].since <= rd_vnum())
+                rd_command_entry(s, &rd_cmds[i]);
+    } else if (rd_is(c, 1, "count") && c->argc == 2) {
+        rep_int(s, rd_ver_ge(7, 0) ? 240 : rd_ver_ge(6, 2) ? 224 : rd_ver_ge(6, 0) ? 204 : 200);
+    } else if (rd_is(c, 1, "info") && (c->argc >= 3 || rd_ver_ge(7, 0))) {
+        rep_arr(s, c->argc - 2);
+        for (size_t i = 2; i < c->argc; i++) {
+            const struct rd_cmd *k = rd_cmd_lookup(c->argv[i], c->argl[i]);
+            if (k)
+                rd_command_entry(s, k);
+            else
+                rep_raw(s, "*-1\r\n");
+        }
+    } else if (rd_is(c, 1, "docs") && rd_ver_ge(7, 0)) {
+        rep_arr(s, 0);
+    } else {
+        rd_err_subcmd(s, c, "COMMAND");
+    }
+}
+
+/* ---- running a command -- */
+
+static void rd_unknown(struct hp_redis_sess *s, const struct hp_redis_cmd *c)
+{
+    char name[129], args[512], a[200];
+    size_t al = 0;
+    bool v7 = rd_ver_ge(7, 0);
+    rd_cstr(c->argv[0], c->argl[0], name, sizeof(name));
+    args[0] = '\0';
+    for (size_t i = 1; i < c->argc && al < 128; i++) {
+        rd_cstr(c->argv[i], c->argl[i], a, 128 - al + 1);
+        int w = snprintf(args + al, sizeof(args) - al, v7 ? "'%s' " : "`%s`, ", a);
+        if (w < 0 || (size_t)w >= sizeof(args) - al)
+            break;
+        al += (size_t)w;
+    }
+    if (v7)
+        rep_err(s, "ERR unknown command '%s', with args beginning with: %s", name, args);
+    else
+        rep_err(s, "ERR unknown command `%s`, with args beginning with: %s", name, args);
+}
+
+static void rd_exec(struct hp_redis_sess *s, struct hp_redis_cmd *c)
+{
+    rd_id.cmds++;
+    rd_ev_input(s, c);
+    const struct rd_cmd *k = rd_cmd_find(c);
+    if (!k) {
+        rd_unknown(s, c);
+        return;
+    }
+    if ((k->arity > 0 && c->argc != (size_t)k->arity) || (k->arity < 0 && c->argc < (size_t)-k->arity)) {
+        rd_err_arity(s, k->name);
+        return;
+    }
+    if (!s->authed && !strstr(k->flags, RD_NOAUTH)) {
+        rep_err(s, "-NOAUTH Authentication required.");
+        return;
+    }
+    k->fn(s, c);
+}
+
+bool hp_redis_feed(struct hp_redis_sess *s, struct hp_rd *in, struct hp_buf *out)
+{
+    s->out = out;
+    while (!s->close) {
+        char err[128];
+        struct hp_rd probe = *in;
+        int rc = hp_redis_parse(&probe, &s->cmd, err, sizeof(err));
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            rep_err(s, "ERR %s", err);
+            s->close = true;
+            s->close_reason = "protocol_error";
+            break;
+        }
+        if (s->cmd.argc)
+            rd_exec(s, &s->cmd);
+        *in = probe;
+    }
+    return s->close;
+}
+
+/* ---- the protocol module ------------------------------------------------------------ */
+
+struct rd_conn {
+    struct hp_redis_sess *s;
+};
+
+static int rd_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
+{
+    struct hp_redis_conf *rc = hp_xcalloc(1, sizeof(*rc));
+    svc->proto_conf = rc;
+    for (const struct hp_kv *kv = svc->opts; kv; kv = kv->next) {
+        int maj, min;
+        if (strcmp(kv->key, "version") == 0) {
+            if (rd_parse_version(kv->value, &maj, &min) != 0 || maj < 5 || maj > 7) {
+                snprintf(err, errlen, "%d: [service %s]: bad value for version: '%s' (5.x.y to 7.x.y)",
+                         kv->line, svc->name, kv->value);
+                return -1;
+            }
+            free(rc->version);
+            rc->version = hp_xstrdup(kv->value);
+        } else if (strcmp(kv->key, "requirepass") == 0) {
+            free(rc->requirepass);
+            rc->requirepass = *kv->value ? hp_xstrdup(kv->value) : NULL;
+        } else {
+            snprintf(err, errlen, "%d: unknown key '%s' in [service %s] (protocol redis)", kv->line, kv->key,
+                     svc->name);
+            return -1;
+        }
+    }
+    rc->port = svc->ntcp ? svc->tcp_ports[0] : 6379;
+    return 0;
+}
+
+static void rd_unconfigure(struct hp_service_cfg *svc)
+{
+    struct hp_redis_conf *rc = svc->proto_conf;
+    if (rc) {
+        free(rc->version);
+        free(rc->requirepass);
+        free(rc->data_dir);
+    }
+    free(rc);
+    svc->proto_conf = NULL;
+}
+
+static int rd_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
+{
+    struct hp_redis_conf *rc = svc->proto_conf;
+    if (!rc->data_dir && cfg->data_dir)
+        rc->data_dir = hp_xstrdup(cfg->data_dir);
+    rd_identity_init(rc->version);    /* drawn now: the identity file shows it from the start */
+    return 0;
+}
+
+static void rd_accept(struct hp_conn *c)
+{
+    struct rd_conn *rc = c->pstate;
+    char peer[80];
+    snprintf(peer, sizeof(peer), "%s:%u", c->ctx.src_ip, c->ctx.src_port);
+    rc->s = hp_redis_sess_new(hp_conn_service_cfg(c)->proto_conf, &c->ctx, peer);
+}
+
+static void rd_data(struct hp_conn *c, struct hp_rd *in)
+{
+    struct rd_conn *rc = c->pstate;
+    if (!rc->s)
+        return;
+    struct hp_buf out;
+    hp_buf_init(&out, RD_OUT_MAX);
+    bool close = hp_redis_feed(rc->s, in, &out);
+    if (!hp_buf_ok(&out)) {
+        hp_conn_close(c, "output_overflow");
+    } else {
+        if (out.len)
+            hp_conn_send(c, out.data, out.len);
+        if (close)
+            hp_conn_close(c, rc->s->close_reason ? rc->s->close_reason : "quit");
+    }
+    hp_buf_free(&out);
+}
+
+static void rd_eof(struct hp_conn *c)
+{
+    hp_conn_close(c, "eof");
+}
+
+static void rd_close(struct hp_conn *c)
+{
+    struct rd_conn *rc = c->pstate;
+    hp_redis_sess_free(rc->s);
+    rc->s = NULL;
+}
+
+const struct hp_proto hp_proto_redis = {
+    .name = "redis",
+    .transports = HP_TRANSPORT_TCP,
+    .default_tcp_ports = "6379",
+    .conn_state_size = sizeof(struct rd_conn),
+    .default_max_input = 8 * 1024 * 1024,
+    .configure = rd_configure,
+    .unconfigure = rd_unconfigure,
+    .start = rd_start,
+    .on_accept = rd_accept,
+    .on_data = rd_data,
+    .on_eof = rd_eof,
+    .on_close = rd_close,
+};

@@ -1,0 +1,1047 @@
+/*
+ * smtp.c - protocol module "smtp": an ESMTP server that takes mail and
+ * credentials and never delivers anything.
+ *
+ * Personality: Postfix, Exim or Sendmail, drawn per sensor at first start
+ * (identity keys smtp_server, smtp_version) or forced with "server"; the
+ * banner, EHLO keywords, reply texts and queue ids follow the product so
+ * that nmap -sV and a spammer's checker see that MTA.  The host name is the
+ * sensor's generated one (identity "hostname", or the key "hostname").
+ *
+ * What is emulated: HELO/EHLO, STARTTLS (src/proto/tlsterm.h: the TLS
+ * layer is a filter between the socket bytes and the line parser, as in the
+ * HTTP module), AUTH PLAIN and LOGIN (each attempt one login event, the
+ * password decoded; accepted only from the accept_after'th attempt on a
+ * connection, never by default), MAIL/RCPT/DATA (the message, dot-unstuffed
+ * and capped at max_message, is stored with hp_upload_record, detail
+ * "smtp", and described by an smtp.message event), RSET, NOOP, VRFY, EXPN,
+ * HELP, QUIT.  Nothing is ever relayed or delivered.
+ *
+ * Open-relay probes: a RCPT to a domain that is not the sensor's (its host
+ * name, "localhost", its address literal, the "domains" key) from a client
+ * that has not authenticated is logged as smtp.relay_attempt.  By default it
+ * is accepted (open_relay = true), so that the probe message - usually a
+ * test mail to the spammer's own address - is captured; open_relay = false
+ * answers "Relay access denied" as a correctly configured MTA.
+ *
+ * Every command line is a command.input event; DATA body lines and the
+ * base64 lines of an AUTH exchange are not commands and are not logged as such.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "buf.h"
+#include "capture/upload.h"
+#include "config.h"
+#include "conn.h"
+#include "event.h"
+#include "identity.h"
+#include "intel/knowledge.h"
+#include "proto.h"
+#include "smtp_parse.h"
+#include "tlsterm.h"
+#include "util.h"
+
+#define SMTP_MAX_CMDS     2048
+#define SMTP_RCPT_BYTES   (32 * 1024)     /* recipient list of one transaction */
+#define SMTP_DATA_LINE    (64 * 1024)     /* a body line longer than this is taken in pieces */
+#define SMTP_PLAIN_MAX    (256 * 1024)    /* decrypted bytes waiting to be parsed */
+#define SMTP_AUTH_MAX     2048            /* one base64 AUTH line */
+
+/* ---- personalities ------------------------------------------------------------------------ */
+
+/* "{0}".."{2}" in the texts are replaced by arguments (never a run-time printf format). */
+struct smtp_flavour {
+    const char *name;
+    const char *const *versions;
+    const char *banner;           /* {0} host {1} version {2} date */
+    const char *ehlo;             /* lines after the first; {0} is SIZE; the STARTTLS line is
+                                   * dropped when TLS is not offered */
+    const char *ehlo_first;       /* {0} host {1} helo {2} client ip */
+    const char *helo;             /* {0} host {1} helo {2} ip */
+    const char *mail_ok, *rcpt_ok, *data_go, *queued, *rset, *noop, *vrfy, *expn, *help, *quit;
+    const char *unknown, *need_helo, *need_mail, *need_rcpt, *nested, *bad_from, *bad_to, *relay_denied;
+    const char *too_many_rcpt, *too_big, *auth_ok, *auth_fail, *auth_mech, *auth_abort, *auth_twice, *auth_decode;
+    const char *tls_go, *tls_twice, *tls_na, *errors, *helo_syntax, *line_long;
+    int qid;                      /* 0 postfix, 1 exim, 2 sendmail */
+};
+
+static const char *const postfix_versions[] = { "3.4.23", "3.5.25", "3.7.11", "3.8.6", NULL };
+static const char *const exim_versions[] = { "4.92", "4.94.2", "4.96", "4.97.1", NULL };
+static const char *const sendmail_versions[] = { "8.15.2/8.15.2/Debian-22", "8.17.1.9/8.17.1.9/Debian-2",
+                                                 "8.14.7/8.14.7", NULL };
+
+static const struct smtp_flavour flavours[] = {
+    { .name = "postfix", .versions = postfix_versions, .qid = 0,
+      .banner = "220 {0} ESMTP Postfix (Debian/GNU)",
+      .ehlo_first = "250-{0}",
+      .ehlo = "250-PIPELINING\r\n250-SIZE {0}\r\n250-VRFY\r\n250-ETRN\r\n250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n"
+              "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250 SMTPUTF8",
+      .helo = "250 {0}", .mail_ok = "250 2.1.0 Ok", .rcpt_ok = "250 2.1.5 Ok",
+      .data_go = "354 End data with <CR><LF>.<CR><LF>", .queued = "250 2.0.0 Ok: queued as {0}",
+      .rset = "250 2.0.0 Ok", .noop = "250 2.0.0 Ok", .vrfy = "252 2.0.0 {0}",
+      .expn = "502 5.5.1 EXPN command not implemented", .help = "502 5.5.2 Error: command not recognized",
+      .quit = "221 2.0.0 Bye", .unknown = "502 5.5.2 Error: command not recognized",
+      .need_helo = "503 5.5.1 Error: send HELO/EHLO first", .need_mail = "503 5.5.1 Error: need MAIL command",
+      .need_rcpt = "503 5.5.1 Error: need RCPT command", .nested = "503 5.5.1 Error: nested MAIL command",
+      .bad_from = "501 5.1.7 Bad sender address syntax", .bad_to = "501 5.1.3 Bad recipient address syntax",
+      .relay_denied = "554 5.7.1 <{0}>: Relay access denied", .too_many_rcpt = "452 4.5.3 Error: too many recipients",
+      .too_big = "552 5.3.4 Message size exceeds fixed limit", .auth_ok = "235 2.7.0 Authentication successful",
+      .auth_fail = "535 5.7.8 Error: authentication failed: authentication failure",
+      .auth_mech = "535 5.7.8 Error: authentication failed: Invalid authentication mechanism",
+      .auth_abort = "501 5.7.0 Authentication aborted", .auth_twice = "503 5.5.1 Error: already authenticated",
+      .auth_decode = "501 5.5.2 Cannot decode response", .tls_go = "220 2.0.0 Ready to start TLS",
+      .tls_twice = "554 5.5.1 Error: TLS already active", .tls_na = "502 5.5.1 Error: command not implemented",
+      .errors = "421 4.7.0 {0} Error: too many errors", .helo_syntax = "501 Syntax: {0} hostname",
+      .line_long = "500 5.5.0 Error: line too long" },
+    { .name = "exim", .versions = exim_versions, .qid = 1,
+      .banner = "220 {0} ESMTP Exim {1} {2}",
+      .ehlo_first = "250-{0} Hello {1} [{2}]",
+      .ehlo = "250-SIZE {0}\r\n250-8BITMIME\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250-STARTTLS\r\n250-PRDR\r\n250 HELP",
+      .helo = "250 {0} Hello {1} [{2}]", .mail_ok = "250 OK", .rcpt_ok = "250 Accepted",
+      .data_go = "354 Enter message, ending with \".\" on a line by itself", .queued = "250 OK id={0}",
+      .rset = "250 Reset OK", .noop = "250 OK", .vrfy = "252 VRFY not available",
+      .expn = "550 Administrative prohibition",
+      .help = "214-Commands supported:\r\n214 AUTH STARTTLS HELO EHLO MAIL RCPT DATA BDAT NOOP QUIT RSET HELP",
+      .quit = "221 {0} closing connection", .unknown = "500 unrecognized command",
+      .need_helo = "503 5.5.2 Send hello first", .need_mail = "503 sender not yet given",
+      .need_rcpt = "503 valid RCPT command must precede DATA", .nested = "503 sender already given",
+      .bad_from = "501 {0}: malformed address", .bad_to = "501 {0}: malformed address",
+      .relay_denied = "550 relay not permitted", .too_many_rcpt = "452 too many recipients",
+      .too_big = "552 Message size exceeds maximum permitted", .auth_ok = "235 Authentication succeeded",
+      .auth_fail = "535 Incorrect authentication data", .auth_mech = "504 Unsupported authentication mechanism",
+      .auth_abort = "501 Authentication cancelled", .auth_twice = "503 already authenticated",
+      .auth_decode = "501 Invalid base64 data", .tls_go = "220 TLS go ahead",
+      .tls_twice = "554 Already in TLS", .tls_na = "500 unrecognized command",
+      .errors = "421 {0} lost input connection", .helo_syntax = "501 Syntactically invalid {0} argument(s)",
+      .line_long = "500 Command line too long" },
+    { .name = "sendmail", .versions = sendmail_versions, .qid = 2,
+      .banner = "220 {0} ESMTP Sendmail {1}; {2}",
+      .ehlo_first = "250-{0} Hello {1} [{2}], pleased to meet you",
+      .ehlo = "250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250-EXPN\r\n250-VERB\r\n250-8BITMIME\r\n250-SIZE {0}\r\n"
+              "250-DSN\r\n250-ETRN\r\n250-AUTH LOGIN PLAIN\r\n250-STARTTLS\r\n250-DELIVERBY\r\n250 HELP",
+      .helo = "250 {0} Hello {1} [{2}], pleased to meet you", .mail_ok = "250 2.1.0 {0}... Sender ok",
+      .rcpt_ok = "250 2.1.5 {0}... Recipient ok", .data_go = "354 Enter mail, end with \".\" on a line by itself",
+      .queued = "250 2.0.0 {0} Message accepted for delivery", .rset = "250 2.0.0 Reset state",
+      .noop = "250 2.0.0 OK", .vrfy = "252 2.5.2 Cannot VRFY user; try RCPT to attempt delivery (or try finger)",
+      .expn = "502 5.7.0 Sorry, we do not allow this operation",
+      .help = "214-2.0.0 This is sendmail\r\n214-2.0.0 Topics:\r\n214-2.0.0 \tHELO\tEHLO\tMAIL\tRCPT\tDATA\r\n"
+              "214-2.0.0 \tRSET\tNOOP\tQUIT\tHELP\tVRFY\r\n214-2.0.0 \tEXPN\tVERB\tETRN\tDSN\tAUTH\r\n"
+              "214-2.0.0 \tSTARTTLS\r\n214 2.0.0 End of HELP info",
+      .quit = "221 2.0.0 {0} closing connection", .unknown = "500 5.5.1 Command unrecognized: \"{0}\"",
+      .need_helo = "503 5.0.0 Polite people say HELO first", .need_mail = "503 5.0.0 Need MAIL before RCPT",
+      .need_rcpt = "503 5.0.0 Need RCPT (recipient)", .nested = "503 5.5.0 Sender already specified",
+      .bad_from = "553 5.1.8 {0}... Domain of sender address does not exist",
+      .bad_to = "553 5.1.3 {0}... User address required", .relay_denied = "550 5.7.1 {0}... Relaying denied",
+      .too_many_rcpt = "452 4.5.3 Too many recipients", .too_big = "552 5.2.3 Message size exceeds maximum value",
+      .auth_ok = "235 2.0.0 OK Authenticated", .auth_fail = "535 5.7.0 authentication failed",
+      .auth_mech = "504 5.3.3 AUTH mechanism not available", .auth_abort = "501 5.0.0 AUTH aborted",
+      .auth_twice = "503 5.5.0 Already Authenticated", .auth_decode = "501 5.5.4 cannot BASE64 decode",
+      .tls_go = "220 2.0.0 Ready to start TLS", .tls_twice = "503 5.5.0 TLS already active",
+      .tls_na = "500 5.5.1 Command unrecognized: \"STARTTLS\"",
+      .errors = "421 4.7.0 {0} Too many errors", .helo_syntax = "501 5.0.0 {0} requires domain address",
+      .line_long = "500 5.5.0 Line too long" },
+};
+
+static const struct smtp_flavour *flavour_named(const char *name)
+{
+    for (size_t i = 0; name && i < HP_ARRAY_LEN(flavours); i++)
+        if (strcasecmp(flavours[i].name, name) == 0)
+            return &flavours[i];
+    return NULL;
+}
+
+/* ---- configuration -------------------------------------------------------------------------- */
+
+struct smtp_conf {
+    const struct smtp_flavour *fl;    /* NULL until start(): the identity's */
+    char version[48];
+    char *hostname;                   /* NULL: the identity's */
+    char *domains;                    /* extra local domains, blank separated */
+    char *data_dir;
+    uint64_t max_message;
+    uint64_t max_rcpt;
+    uint64_t accept_after;
+    uint64_t max_auth_tries;
+    bool open_relay;
+    bool tls;
+};
+
+static int conf_key(struct smtp_conf *sc, const struct hp_kv *kv)
+{
+    int b, bad = 0;
+    if (strcmp(kv->key, "server") == 0) {
+        sc->fl = flavour_named(kv->value);
+        bad = !sc->fl;
+    } else if (strcmp(kv->key, "version") == 0) {
+        bad = strlen(kv->value) >= sizeof(sc->version) || strpbrk(kv->value, "\r\n") != NULL;
+        if (!bad)
+            snprintf(sc->version, sizeof(sc->version), "%s", kv->value);
+    } else if (strcmp(kv->key, "hostname") == 0) {
+        bad = !kv->value[0] || strlen(kv->value) > 253 || strpbrk(kv->value, " \t\r\n") != NULL;
+        free(sc->hostname);
+        sc->hostname = hp_xstrdup(kv->value);
+    } else if (strcmp(kv->key, "domains") == 0) {
+        free(sc->domains);
+        sc->domains = hp_xstrdup(kv->value);
+    } else if (strcmp(kv->key, "max_message") == 0) {
+        bad = hp_parse_size(kv->value, &sc->max_message) || sc->max_message < 1024 || sc->max_message > (256u << 20);
+    } else if (strcmp(kv->key, "max_rcpt") == 0) {
+        bad = hp_parse_u64(kv->value, 1, 10000, &sc->max_rcpt);
+    } else if (strcmp(kv->key, "accept_after") == 0) {
+        bad = hp_parse_u64(kv->value, 0, 1000, &sc->accept_after);
+    } else if (strcmp(kv->key, "max_auth_tries") == 0) {
+        bad = hp_parse_u64(kv->value, 1, 1000, &sc->max_auth_tries);
+    } else if (strcmp(kv->key, "open_relay") == 0) {
+        bad = hp_parse_bool(kv->value, &b);
+        sc->open_relay = !bad && b;
+    } else if (strcmp(kv->key, "tls") == 0) {
+        bad = hp_parse_bool(kv->value, &b);
+        sc->tls = !bad && b;
+    } else {
+        return -1;
+    }
+    return bad ? 1 : 0;
+}
+
+static int smtp_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
+{
+    struct smtp_conf *sc = hp_xcalloc(1, sizeof(*sc));
+    sc->max_message = 10240000;       /* Postfix's message_size_limit */
+    sc->max_rcpt = 100;
+    sc->max_auth_tries = 10;
+    sc->open_relay = true;
+    sc->tls = true;
+    svc->proto_conf = sc;
+    for (const struct hp_kv *kv = svc->opts; kv; kv = kv->next) {
+        int r = conf_key(sc, kv);
+        if (r < 0) {
+            snprintf(err, errlen, "%d: unknown key '%s' in [service %s] (protocol smtp)", kv->line, kv->key,
+                     svc->name);
+            return -1;
+        }
+        if (r > 0) {
+            snprintf(err, errlen, "%d: [service %s]: bad value for %s: '%s'", kv->line, svc->name, kv->key,
+                     kv->value);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void smtp_unconfigure(struct hp_service_cfg *svc)
+{
+    struct smtp_conf *sc = svc->proto_conf;
+    if (sc) {
+        free(sc->hostname);
+        free(sc->domains);
+        free(sc->data_dir);
+    }
+    free(sc);
+    svc->proto_conf = NULL;
+}
+
+/* A stable pick among n: the same sensor always draws the same. */
+static size_t stable_pick(const char *key, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *host = hp_identity_get("hostname");
+    for (const char *p = host ? host : ""; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return n ? (size_t)(h % n) : 0;
+}
+
+/* The MTA and its version: drawn at first start, kept in the identity file
+ * (smtp_server, smtp_version); a forced "server" other than the identity's
+ * gets a version picked stably from the host name. */
+static void pick_identity(struct smtp_conf *sc)
+{
+    const char *idsrv = hp_identity_get("smtp_server");
+    if (!sc->fl)
+        sc->fl = flavour_named(idsrv);
+    if (!sc->fl) {
+        static const size_t weights[] = { 0, 0, 0, 0, 1, 1, 1, 2 };   /* Postfix leads, then Exim */
+        sc->fl = &flavours[weights[hp_random_u64() % HP_ARRAY_LEN(weights)]];
+        idsrv = NULL;
+    }
+    size_t n = 0;
+    while (sc->fl->versions[n])
+        n++;
+    bool mine = idsrv && strcasecmp(idsrv, sc->fl->name) == 0;
+    const char *v = mine ? hp_identity_get("smtp_version") : NULL;
+    if (!sc->version[0]) {
+        if (!v || !v[0] || strlen(v) >= sizeof(sc->version))
+            v = idsrv && !mine ? sc->fl->versions[stable_pick(sc->fl->name, n)]
+                               : sc->fl->versions[hp_random_u64() % n];
+        snprintf(sc->version, sizeof(sc->version), "%s", v);
+    }
+    if (!idsrv || (mine && !hp_identity_get("smtp_version"))) {
+        hp_identity_set("smtp_server", sc->fl->name);
+        hp_identity_set("smtp_version", sc->version);
+    }
+}
+
+static int smtp_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
+{
+    struct smtp_conf *sc = svc->proto_conf;
+    free(sc->data_dir);
+    sc->data_dir = hp_xstrdup(cfg->data_dir);
+    pick_identity(sc);
+    if (sc->tls && !hp_tlsterm_ready() && hp_tlsterm_init(cfg->data_dir, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* ---- session ------------------------------------------------------------------------------ */
+
+enum smtp_state { ST_CMD, ST_DATA, ST_AUTH_PLAIN, ST_AUTH_USER, ST_AUTH_PASS };
+
+struct smtp_sess {
+    struct hp_conn *c;
+    const struct smtp_conf *cf;
+    enum smtp_state st;
+    bool helo_seen, authed, closing;
+    bool switching;               /* STARTTLS answered: the rest of the input is TLS */
+    bool tls_noted;
+    bool midline;                 /* DATA: the last piece did not end a line */
+    bool relay;                   /* this transaction has a foreign recipient */
+    struct hp_tlsterm *tls;
+    struct hp_buf plain;          /* decrypted, not yet parsed */
+    char helo[256];
+    char from[SMTP_ADDR_MAX + 1];
+    bool have_from;
+    struct hp_buf rcpts;          /* NUL-separated */
+    unsigned nrcpt;
+    struct hp_buf msg;
+    uint64_t msg_size;            /* bytes of the body as received (after unstuffing) */
+    uint8_t auth_user[256];
+    size_t auth_userlen;
+    const char *auth_mech;
+    unsigned auth_attempts, ncmds, nmsgs, errors;
+};
+
+static const struct smtp_conf *conf_of(const struct hp_conn *c)
+{
+    return hp_conn_service_cfg(c)->proto_conf;
+}
+
+static const char *host_of(const struct smtp_sess *s)
+{
+    const char *h = s->cf->hostname ? s->cf->hostname : hp_identity_get("hostname");
+    return h ? h : "localhost";
+}
+
+/* Bytes to the client, through TLS once it is on. */
+static void out_send(struct smtp_sess *s, const void *data, size_t len)
+{
+    if (!s->tls || s->switching) {
+        hp_conn_send(s->c, data, len);
+        return;
+    }
+    struct hp_buf wire;
+    hp_buf_init(&wire, len + 64 * 1024);
+    hp_tlsterm_write(s->tls, data, len, &wire);
+    if (wire.len)
+        hp_conn_send(s->c, wire.data, wire.len);
+    hp_buf_free(&wire);
+}
+
+static void say(struct smtp_sess *s, const char *tmpl, const char *a0, const char *a1, const char *a2)
+{
+    char out[4096];
+    const char *args[3] = { a0, a1, a2 };
+    size_t n = 0;
+    for (const char *p = tmpl; *p && n + 3 < sizeof(out); p++) {
+        if (p[0] == '{' && p[1] >= '0' && p[1] <= '2' && p[2] == '}') {
+            const char *a = args[p[1] - '0'];
+            /* arguments are peer text at times: no control byte may end the line */
+            for (; a && *a && n + 3 < sizeof(out); a++)
+                out[n++] = (unsigned char)*a < 0x20 || *a == 0x7f ? '?' : *a;
+            p += 2;
+            continue;
+        }
+        out[n++] = *p;
+    }
+    out[n++] = '\r';
+    out[n++] = '\n';
+    out_send(s, out, n);
+}
+
+static void say0(struct smtp_sess *s, const char *tmpl)
+{
+    say(s, tmpl, NULL, NULL, NULL);
+}
+
+static void finish(struct smtp_sess *s, const char *reason)
+{
+    s->closing = true;
+    if (s->tls && !s->switching) {
+        struct hp_buf wire;
+        hp_buf_init(&wire, 4096);
+        hp_tlsterm_close(s->tls, &wire);
+        if (wire.len)
+            hp_conn_send(s->c, wire.data, wire.len);
+        hp_buf_free(&wire);
+    }
+    hp_conn_close(s->c, reason);
+}
+
+/* A protocol error; too many end the session as Postfix's smtpd_hard_error_limit does. */
+static void error_reply(struct smtp_sess *s, const char *tmpl, const char *a0)
+{
+    say(s, tmpl, a0, NULL, NULL);
+    if (++s->errors >= 20) {
+        say(s, s->cf->fl->errors, host_of(s), NULL, NULL);
+        finish(s, "too_many_errors");
+    }
+}
+
+static void reset_txn(struct smtp_sess *s)
+{
+    s->have_from = false;
+    s->from[0] = '\0';
+    s->nrcpt = 0;
+    s->relay = false;
+    s->midline = false;
+    s->msg_size = 0;
+    hp_buf_reset(&s->rcpts);
+    hp_buf_free(&s->msg);
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+/* Peer text kept as a C string: bytes (a "_b64" companion when not UTF-8). */
+static void ev_text(struct hp_ev *ev, const char *key, const char *v)
+{
+    hp_ev_bytes(ev, key, v, strlen(v));
+}
+
+static void ev_command(struct smtp_sess *s, const uint8_t *line, size_t len, const char *verb)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &s->c->ctx, "command.input");
+    hp_ev_bytes(&ev, "input", line, len);
+    hp_ev_str(&ev, "command", verb);
+    if (s->tls)
+        hp_ev_bool(&ev, "tls", true);
+    hp_ev_emit(&ev);
+}
+
+static void ev_login(struct smtp_sess *s, bool ok, const uint8_t *user, size_t ulen, const uint8_t *pass,
+                     size_t plen, const uint8_t *authzid, size_t zlen)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &s->c->ctx, ok ? "login.success" : "login.failed");
+    hp_ev_bytes(&ev, "username", user, ulen);
+    hp_ev_bytes(&ev, "password", pass, plen);
+    hp_ev_str(&ev, "method", s->auth_mech);
+    if (zlen)
+        hp_ev_bytes(&ev, "authzid", authzid, zlen);
+    hp_ev_uint(&ev, "attempt", s->auth_attempts);
+    hp_ev_bool(&ev, "tls", s->tls != NULL);
+    if (s->helo[0])
+        ev_text(&ev, "helo", s->helo);
+    hp_knowledge_ev_cred(&ev, user, ulen, pass, plen);
+    hp_ev_emit(&ev);
+}
+
+static void ev_relay(struct smtp_sess *s, const char *rcpt, const char *domain, bool accepted)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &s->c->ctx, "smtp.relay_attempt");
+    ev_text(&ev, "mail_from", s->from);
+    ev_text(&ev, "rcpt", rcpt);
+    ev_text(&ev, "domain", domain);
+    ev_text(&ev, "helo", s->helo);
+    hp_ev_bool(&ev, "accepted", accepted);
+    hp_ev_emit(&ev);
+}
+
+static void ev_message(struct smtp_sess *s, const char *sha, const char *qid, bool stored)
+{
+    char subject[1024], msgid[512];
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &s->c->ctx, "smtp.message");
+    ev_text(&ev, "mail_from", s->from);
+    hp_ev_arr_begin(&ev, "rcpts");
+    for (size_t off = 0; off < s->rcpts.len;) {
+        const char *r = (const char *)s->rcpts.data + off;
+        size_t n = strnlen(r, s->rcpts.len - off);
+        hp_ev_elem_str(&ev, r);
+        off += n + 1;
+    }
+    hp_ev_arr_end(&ev);
+    if (smtp_header(s->msg.data, s->msg.len, "Subject", subject, sizeof(subject)))
+        ev_text(&ev, "subject", subject);
+    if (smtp_header(s->msg.data, s->msg.len, "Message-ID", msgid, sizeof(msgid)))
+        ev_text(&ev, "message_id", msgid);
+    hp_ev_uint(&ev, "size", s->msg_size);
+    hp_ev_bool(&ev, "truncated", s->msg_size > s->msg.len);
+    if (sha && sha[0])
+        hp_ev_str(&ev, "sha256", sha);
+    hp_ev_bool(&ev, "stored", stored);
+    hp_ev_str(&ev, "queue_id", qid);
+    ev_text(&ev, "helo", s->helo);
+    hp_ev_bool(&ev, "authenticated", s->authed);
+    hp_ev_bool(&ev, "relay", s->relay);
+    hp_ev_bool(&ev, "tls", s->tls != NULL);
+    hp_ev_emit(&ev);
+}
+
+/* ---- commands ------------------------------------------------------------------------------- */
+
+static void queue_id(const struct smtp_flavour *fl, char *out, size_t outlen)
+{
+    static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint8_t r[16];
+    hp_random_bytes(r, sizeof(r));
+    if (fl->qid == 0) {                       /* Postfix: hex, 10-12 digits */
+        snprintf(out, outlen, "%02X%02X%02X%02X%02X%X", r[0], r[1], r[2], r[3], r[4], r[5] & 15);
+    } else if (fl->qid == 1) {                /* Exim 4.97: base62 6-6-2 (older ones 6-6-2 too) */
+        char id[17];
+        for (int i = 0; i < 14; i++)
+            id[i] = b62[r[i] % 62];
+        snprintf(out, outlen, "1%.5s-%.6s-%.2s", id, id + 5, id + 11);
+    } else {                                  /* sendmail: date-coded letters, 6 digits */
+        char id[9];
+        for (int i = 0; i < 8; i++)
+            id[i] = b62[10 + r[i] % 52];
+        id[8] = '\0';
+        snprintf(out, outlen, "%s%06u", id, (unsigned)((r[8] << 16 | r[9] << 8 | r[10]) % 1000000));
+    }
+}
+
+/* True when domain is one of the sensor's own. */
+static bool local_domain(const struct smtp_sess *s, const char *domain)
+{
+    char lit[HP_IPSTR_LEN + 3];
+    if (!domain)
+        return true;                          /* "postmaster": a local user */
+    snprintf(lit, sizeof(lit), "[%s]", s->c->ctx.dst_ip);
+    if (smtp_domain_eq(domain, host_of(s)) || smtp_domain_eq(domain, "localhost") || smtp_domain_eq(domain, lit))
+        return true;
+    const char *dot = strchr(host_of(s), '.');
+    if (dot && smtp_domain_eq(domain, dot + 1))   /* mail.example.com serves example.com */
+        return true;
+    if (s->cf->domains) {
+        char tmp[1024];
+        snprintf(tmp, sizeof(tmp), "%s", s->cf->domains);
+        char *save = NULL;
+        for (char *w = strtok_r(tmp, " ,", &save); w; w = strtok_r(NULL, " ,", &save))
+            if (smtp_domain_eq(domain, w))
+                return true;
+    }
+    return false;
+}
+
+static void cmd_helo(struct smtp_sess *s, const struct smtp_cmd *cmd, bool ehlo)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    if (cmd->arglen == 0) {
+        error_reply(s, fl->helo_syntax, ehlo ? "EHLO" : "HELO");
+        return;
+    }
+    size_t n = cmd->arglen < sizeof(s->helo) - 1 ? cmd->arglen : sizeof(s->helo) - 1;
+    memcpy(s->helo, cmd->arg, n);
+    s->helo[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s->helo[i] < 0x20)
+            s->helo[i] = '?';
+    s->helo_seen = true;
+    reset_txn(s);
+    if (!ehlo) {
+        say(s, fl->helo, host_of(s), s->helo, s->c->ctx.src_ip);
+        return;
+    }
+    char size[24];
+    snprintf(size, sizeof(size), "%llu", (unsigned long long)s->cf->max_message);
+    say(s, fl->ehlo_first, host_of(s), s->helo, s->c->ctx.src_ip);
+    /* STARTTLS is offered once, and only when TLS is there */
+    char kw[1024];
+    snprintf(kw, sizeof(kw), "%s", fl->ehlo);
+    char *tls = strstr(kw, "250-STARTTLS\r\n");
+    if (tls && !(s->cf->tls && !s->tls && hp_tlsterm_ready()))
+        memmove(tls, tls + 14, strlen(tls + 14) + 1);
+    say(s, kw, size, NULL, NULL);
+}
+
+static void cmd_mail(struct smtp_sess *s, const struct smtp_cmd *cmd)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    char addr[SMTP_ADDR_MAX + 1];
+    const uint8_t *params;
+    size_t plen;
+    if (!s->helo_seen) {
+        error_reply(s, fl->need_helo, NULL);
+        return;
+    }
+    if (s->have_from) {
+        error_reply(s, fl->nested, NULL);
+        return;
+    }
+    if (smtp_parse_path(cmd->arg, cmd->arglen, "FROM:", addr, sizeof(addr), &params, &plen) != 0) {
+        error_reply(s, fl->bad_from, "<>");
+        return;
+    }
+    /* SIZE=n beyond the limit is refused before any data, as every MTA does */
+    for (size_t i = 0; params && i + 5 <= plen; i++) {
+        if ((i == 0 || params[i - 1] == ' ') && strncasecmp((const char *)params + i, "SIZE=", 5) == 0) {
+            uint64_t v = 0;
+            for (size_t j = i + 5; j < plen && j < i + 25 && params[j] >= '0' && params[j] <= '9'; j++)
+                v = v * 10 + (uint64_t)(params[j] - '0');
+            if (v > s->cf->max_message) {
+                error_reply(s, fl->too_big, NULL);
+                return;
+            }
+        }
+    }
+    snprintf(s->from, sizeof(s->from), "%s", addr);
+    s->have_from = true;
+    char shown[SMTP_ADDR_MAX + 3];
+    snprintf(shown, sizeof(shown), "<%s>", addr);
+    say(s, fl->mail_ok, shown, NULL, NULL);
+}
+
+static void cmd_rcpt(struct smtp_sess *s, const struct smtp_cmd *cmd)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    char addr[SMTP_ADDR_MAX + 1];
+    if (!s->have_from) {
+        error_reply(s, fl->need_mail, NULL);
+        return;
+    }
+    if (smtp_parse_path(cmd->arg, cmd->arglen, "TO:", addr, sizeof(addr), NULL, NULL) != 0 || !addr[0]) {
+        error_reply(s, fl->bad_to, "<>");
+        return;
+    }
+    if (s->nrcpt >= s->cf->max_rcpt || s->rcpts.len + strlen(addr) + 1 > SMTP_RCPT_BYTES) {
+        say0(s, fl->too_many_rcpt);
+        return;
+    }
+    const char *domain = smtp_addr_domain(addr);
+    if (!s->authed && !local_domain(s, domain)) {
+        ev_relay(s, addr, domain, s->cf->open_relay);
+        if (!s->cf->open_relay) {
+            error_reply(s, fl->relay_denied, addr);
+            return;
+        }
+        s->relay = true;
+    }
+    hp_buf_put(&s->rcpts, addr, strlen(addr) + 1);
+    s->nrcpt++;
+    char shown[SMTP_ADDR_MAX + 3];
+    snprintf(shown, sizeof(shown), "<%s>", addr);
+    say(s, fl->rcpt_ok, shown, NULL, NULL);
+}
+
+static void cmd_data(struct smtp_sess *s)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    if (!s->have_from) {
+        error_reply(s, fl->need_mail, NULL);
+        return;
+    }
+    if (s->nrcpt == 0) {
+        error_reply(s, fl->need_rcpt, NULL);
+        return;
+    }
+    hp_buf_free(&s->msg);
+    hp_buf_init(&s->msg, (size_t)s->cf->max_message);
+    s->msg_size = 0;
+    s->midline = false;
+    s->st = ST_DATA;
+    say0(s, fl->data_go);
+}
+
+/* The terminating "." came: store, describe, answer with a queue id. */
+static void end_message(struct smtp_sess *s)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    char sha[HP_SHA256_HEX_LEN + 1] = "", qid[32], name[64];
+    queue_id(fl, qid, sizeof(qid));
+    s->st = ST_CMD;
+    s->nmsgs++;
+    snprintf(name, sizeof(name), "%s.eml", qid);
+    struct hp_upload_info u = { .data_dir = s->cf->data_dir, .filename = name, .filename_len = strlen(name),
+                                .detail = "smtp", .size = s->msg_size };
+    bool stored = hp_upload_record(&s->c->ctx, &u, s->msg.data ? s->msg.data : (const uint8_t *)"", s->msg.len,
+                                   sha) == 0;
+    ev_message(s, sha, qid, stored);
+    if (s->msg_size > s->msg.len)
+        say0(s, fl->too_big);             /* as a real MTA: too big is refused, after reading it all */
+    else
+        say(s, fl->queued, qid, NULL, NULL);
+    reset_txn(s);
+}
+
+/* One line (or piece of a long line) of the DATA body. */
+static void data_line(struct smtp_sess *s, const uint8_t *line, size_t len, bool complete)
+{
+    const uint8_t *p = line;
+    size_t n = len;
+    if (!s->midline && complete && smtp_data_line(line, len, &p, &n)) {
+        end_message(s);
+        return;
+    }
+    if (!s->midline && !complete && len && line[0] == '.') {
+        p = line + 1;                       /* unstuff the start of a long line too */
+        n = len - 1;
+    }
+    s->midline = !complete;
+    uint64_t add = n + (complete ? 2 : 0);
+    s->msg_size += add;
+    if (s->msg.len + add <= s->msg.cap) {
+        hp_buf_put(&s->msg, p, n);
+        if (complete)
+            hp_buf_put(&s->msg, "\r\n", 2);
+    }
+}
+
+/* ---- AUTH ------------------------------------------------------------------------------------ */
+
+static void auth_result(struct smtp_sess *s, const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen,
+                        const uint8_t *authzid, size_t zlen)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    s->auth_attempts++;
+    s->st = ST_CMD;
+    bool ok = s->cf->accept_after && s->auth_attempts >= s->cf->accept_after;
+    ev_login(s, ok, user, ulen, pass, plen, authzid, zlen);
+    if (ok) {
+        s->authed = true;
+        say0(s, fl->auth_ok);
+        return;
+    }
+    say0(s, fl->auth_fail);
+    if (s->auth_attempts >= s->cf->max_auth_tries) {
+        say(s, fl->errors, host_of(s), NULL, NULL);
+        finish(s, "max_auth_tries");
+    }
+}
+
+/* A base64 response of the AUTH exchange (or the initial response). */
+static void auth_response(struct smtp_sess *s, const uint8_t *line, size_t len)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    uint8_t dec[SMTP_AUTH_MAX];
+    if (len == 1 && line[0] == '*') {
+        s->st = ST_CMD;
+        error_reply(s, fl->auth_abort, NULL);
+        return;
+    }
+    long n = smtp_b64_decode(line, len, dec, sizeof(dec));
+    if (n < 0) {
+        s->st = ST_CMD;
+        error_reply(s, fl->auth_decode, NULL);
+        return;
+    }
+    if (s->st == ST_AUTH_PLAIN) {
+        struct smtp_plain pl;
+        if (!smtp_auth_plain(dec, (size_t)n, &pl)) {
+            s->st = ST_CMD;
+            error_reply(s, fl->auth_decode, NULL);
+            return;
+        }
+        auth_result(s, pl.user, pl.userlen, pl.pass, pl.passlen, pl.authzid, pl.authzidlen);
+    } else if (s->st == ST_AUTH_USER) {
+        s->auth_userlen = (size_t)n < sizeof(s->auth_user) ? (size_t)n : sizeof(s->auth_user);
+        memcpy(s->auth_user, dec, s->auth_userlen);
+        s->st = ST_AUTH_PASS;
+        say0(s, "334 UGFzc3dvcmQ6");
+    } else {
+        auth_result(s, s->auth_user, s->auth_userlen, dec, (size_t)n, NULL, 0);
+    }
+}
+
+static void cmd_auth(struct smtp_sess *s, const struct smtp_cmd *cmd)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    if (!s->helo_seen) {
+        error_reply(s, fl->need_helo, NULL);
+        return;
+    }
+    if (s->authed) {
+        error_reply(s, fl->auth_twice, NULL);
+        return;
+    }
+    if (s->have_from) {
+        error_reply(s, "503 5.5.1 Error: MAIL transaction in progress", NULL);
+        return;
+    }
+    struct smtp_cmd mech;
+    smtp_cmd_split(cmd->arg, cmd->arglen, &mech);
+    if (strcmp(mech.verb, "PLAIN") == 0) {
+        s->auth_mech = "plain";
+        s->st = ST_AUTH_PLAIN;
+        if (mech.arglen)
+            auth_response(s, mech.arg, mech.arglen);
+        else
+            say0(s, "334 ");
+    } else if (strcmp(mech.verb, "LOGIN") == 0) {
+        s->auth_mech = "login";
+        s->st = ST_AUTH_USER;
+        if (mech.arglen)
+            auth_response(s, mech.arg, mech.arglen);
+        else
+            say0(s, "334 VXNlcm5hbWU6");
+    } else {
+        error_reply(s, fl->auth_mech, NULL);
+    }
+}
+
+static void cmd_starttls(struct smtp_sess *s)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    if (s->tls) {
+        error_reply(s, fl->tls_twice, NULL);
+        return;
+    }
+    if (!s->cf->tls || !hp_tlsterm_ready() || !(s->tls = hp_tlsterm_new())) {
+        error_reply(s, fl->tls_na, NULL);
+        return;
+    }
+    s->switching = true;                /* the 220 goes out in clear, the rest is TLS */
+    say0(s, fl->tls_go);
+    /* RFC 3207: everything learnt before is forgotten */
+    s->helo_seen = false;
+    s->helo[0] = '\0';
+    reset_txn(s);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+static bool is(const struct smtp_cmd *cmd, const char *v)
+{
+    return strcmp(cmd->verb, v) == 0;
+}
+
+static void command(struct smtp_sess *s, const uint8_t *line, size_t len)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    struct smtp_cmd cmd;
+    smtp_cmd_split(line, len, &cmd);
+    ev_command(s, line, len, cmd.verb);
+    if (++s->ncmds > SMTP_MAX_CMDS) {
+        say(s, fl->errors, host_of(s), NULL, NULL);
+        finish(s, "max_commands");
+        return;
+    }
+    if (is(&cmd, "EHLO"))
+        cmd_helo(s, &cmd, true);
+    else if (is(&cmd, "HELO"))
+        cmd_helo(s, &cmd, false);
+    else if (is(&cmd, "MAIL"))
+        cmd_mail(s, &cmd);
+    else if (is(&cmd, "RCPT"))
+        cmd_rcpt(s, &cmd);
+    else if (is(&cmd, "DATA"))
+        cmd_data(s);
+    else if (is(&cmd, "AUTH"))
+        cmd_auth(s, &cmd);
+    else if (is(&cmd, "STARTTLS"))
+        cmd_starttls(s);
+    else if (is(&cmd, "RSET")) {
+        reset_txn(s);
+        say0(s, fl->rset);
+    } else if (is(&cmd, "NOOP"))
+        say0(s, fl->noop);
+    else if (is(&cmd, "VRFY")) {
+        char a[SMTP_ADDR_MAX + 1];
+        snprintf(a, sizeof(a), "%.*s", (int)(cmd.arglen < SMTP_ADDR_MAX ? cmd.arglen : SMTP_ADDR_MAX),
+                 cmd.arg ? (const char *)cmd.arg : "");
+        say(s, fl->vrfy, a, NULL, NULL);
+    } else if (is(&cmd, "EXPN"))
+        say0(s, fl->expn);
+    else if (is(&cmd, "HELP"))
+        say0(s, fl->help);
+    else if (is(&cmd, "QUIT")) {
+        say(s, fl->quit, host_of(s), NULL, NULL);
+        finish(s, "quit");
+    } else {
+        char v[SMTP_VERB_MAX + 64];
+        snprintf(v, sizeof(v), "%.*s", (int)(len < 64 ? len : 64), (const char *)line);
+        error_reply(s, fl->unknown, v);
+    }
+}
+
+/* Whole lines of p[0..n) in the current state; returns the bytes used.
+ * Stops after STARTTLS: what follows is TLS. */
+static size_t process(struct smtp_sess *s, const uint8_t *p, size_t n, bool eof)
+{
+    struct hp_rd r;
+    hp_rd_init(&r, p, n);
+    while (!s->closing && !s->switching && hp_rd_left(&r)) {
+        const uint8_t *line;
+        size_t len;
+        size_t max = s->st == ST_DATA ? SMTP_DATA_LINE : s->st == ST_CMD ? SMTP_LINE_MAX : SMTP_AUTH_MAX;
+        if (!hp_rd_line(&r, max, &line, &len)) {
+            if (hp_rd_left(&r) < max && !eof)
+                break;
+            /* longer than any line may be: a body line is taken in pieces, a command refused */
+            size_t take = hp_rd_left(&r) < max ? hp_rd_left(&r) : max;
+            line = hp_rd_bytes(&r, take);
+            if (s->st == ST_DATA) {
+                data_line(s, line, take, false);
+            } else {
+                s->st = ST_CMD;
+                error_reply(s, s->cf->fl->line_long, NULL);
+            }
+            continue;
+        }
+        if (s->st == ST_DATA) {
+            data_line(s, line, len, true);
+            continue;
+        }
+        /* "\r\r\n" (clients that add CR to CRLF) and trailing blanks: Postfix ignores them too */
+        while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+            len--;
+        if (s->st != ST_CMD)
+            auth_response(s, line, len);
+        else
+            command(s, line, len);
+    }
+    return hp_rd_pos(&r);
+}
+
+/* ---- TLS ------------------------------------------------------------------------------------ */
+
+static void note_tls(struct smtp_sess *s)
+{
+    struct hp_ev ev;
+    s->tls_noted = true;
+    hp_ev_begin(&ev, &s->c->ctx, "smtp.starttls");
+    hp_ev_str(&ev, "version", hp_tlsterm_version(s->tls));
+    hp_ev_str(&ev, "cipher", hp_tlsterm_cipher(s->tls));
+    hp_ev_emit(&ev);
+}
+
+/* Ciphertext in, commands out (the plaintext buffer refills from
+ * tlsterm's own when it was full). */
+static void tls_data(struct smtp_sess *s, struct hp_rd *in)
+{
+    const uint8_t *p = hp_rd_ptr(in);
+    size_t n = hp_rd_left(in);
+    hp_rd_skip(in, n);
+    if (!s->plain.cap)
+        hp_buf_init(&s->plain, SMTP_PLAIN_MAX);
+    for (int round = 0; round < 64 && !s->closing; round++) {
+        struct hp_buf wire;
+        const char *why = NULL;
+        hp_buf_init(&wire, 4u << 20);
+        int r = hp_tlsterm_feed(s->tls, p, n, &s->plain, &wire, &why);
+        p = NULL;
+        n = 0;
+        if (wire.len)
+            hp_conn_send(s->c, wire.data, wire.len);
+        hp_buf_free(&wire);
+        if (!s->tls_noted && hp_tlsterm_done(s->tls))
+            note_tls(s);
+        if (r < 0) {
+            struct hp_ev ev;
+            hp_ev_begin(&ev, &s->c->ctx, "tls.failed");
+            hp_ev_str(&ev, "reason", why ? why : "handshake failed");
+            hp_ev_emit(&ev);
+            s->closing = true;
+            hp_conn_close(s->c, "tls_failed");
+            return;
+        }
+        bool full = s->plain.len >= s->plain.cap;
+        if (s->plain.len)
+            hp_buf_consume(&s->plain, process(s, s->plain.data, s->plain.len, false));
+        if (r == 1 && !s->closing) {
+            finish(s, "tls_closed");
+            return;
+        }
+        if (!full || s->plain.len >= s->plain.cap)
+            return;
+    }
+}
+
+/* ---- module callbacks ------------------------------------------------------------------------ */
+
+static void smtp_accept(struct hp_conn *c)
+{
+    struct smtp_sess *s = c->pstate;
+    s->c = c;
+    s->cf = conf_of(c);
+    if (!s->cf->fl) {
+        hp_conn_close(c, "not_started");
+        return;
+    }
+    s->auth_mech = "plain";
+    hp_buf_init(&s->rcpts, SMTP_RCPT_BYTES);
+    char date[64];
+    time_t now = (time_t)(hp_now_us() / 1000000);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), s->cf->fl->qid == 2 ? "%a, %-d %b %Y %H:%M:%S +0000" : "%a, %d %b %Y %H:%M:%S +0000",
+             &tm);
+    say(s, s->cf->fl->banner, host_of(s), s->cf->version, date);
+}
+
+static void smtp_data(struct hp_conn *c, struct hp_rd *in)
+{
+    struct smtp_sess *s = c->pstate;
+    if (s->closing || !s->cf->fl) {
+        hp_rd_skip(in, hp_rd_left(in));
+        return;
+    }
+    if (!s->tls) {
+        hp_rd_skip(in, process(s, hp_rd_ptr(in), hp_rd_left(in), false));
+        if (!s->switching || s->closing)
+            return;
+    }
+    s->switching = false;
+    if (hp_rd_left(in))
+        tls_data(s, in);
+}
+
+static void smtp_eof(struct hp_conn *c)
+{
+    struct smtp_sess *s = c->pstate;
+    size_t have;
+    const uint8_t *p = hp_conn_input(c, &have);
+    if (!s->closing && !s->tls && have && s->cf->fl)
+        hp_conn_consume(c, process(s, p, have, true));     /* a last line without CRLF */
+    if (!s->closing)
+        finish(s, "eof");
+}
+
+static void smtp_close(struct hp_conn *c)
+{
+    struct smtp_sess *s = c->pstate;
+    if (!s)
+        return;
+    if (s->st == ST_DATA && s->msg_size && s->cf && s->cf->fl) {
+        char sha[HP_SHA256_HEX_LEN + 1] = "";         /* a message cut short is still kept */
+        struct hp_upload_info u = { .data_dir = s->cf->data_dir, .filename = "incomplete.eml",
+                                    .filename_len = 14, .detail = "smtp", .size = s->msg_size };
+        bool stored = hp_upload_record(&s->c->ctx, &u, s->msg.data ? s->msg.data : (const uint8_t *)"", s->msg.len,
+                                       sha) == 0;
+        ev_message(s, sha, "", stored);
+    }
+    hp_tlsterm_free(s->tls);
+    s->tls = NULL;
+    hp_buf_free(&s->plain);
+    hp_buf_free(&s->rcpts);
+    hp_buf_free(&s->msg);
+}
+
+const struct hp_proto hp_proto_smtp = {
+    .name = "smtp",
+    .transports = HP_TRANSPORT_TCP,
+    .default_tcp_ports = "25",
+    .conn_state_size = sizeof(struct smtp_sess),
+    .default_max_input = 64ull << 20,
+    .configure = smtp_configure,
+    .unconfigure = smtp_unconfigure,
+    .start = smtp_start,
+    .on_accept = smtp_accept,
+    .on_data = smtp_data,
+    .on_eof = smtp_eof,
+    .on_close = smtp_close,
+};

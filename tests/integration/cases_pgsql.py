@@ -1,0 +1,122 @@
+"""
+cases_pgsql.py - the PostgreSQL look-alike (issue 9), run by run.py.
+
+psql with PGPASSWORD (the first attempt refused with the real FATAL 28P01 text, the second, with
+accept_after = 2, logged in and its statements logged), MD5 authentication (the hash logged in
+hashcat 11100 form verifies against the password), hydra's postgres module with a 3x3 list (one
+login event per attempt), and nmap -sV naming PostgreSQL.
+"""
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+
+from harness import T, Service, Skip
+from cases import check_common, stop_and_read
+
+ALL = []
+
+
+def case(fn):
+    ALL.append((fn.__name__, fn))
+    return fn
+
+
+def need(*tools):
+    for t in tools:
+        if not shutil.which(t):
+            raise Skip("%s is not installed" % t)
+
+
+def logins(evs):
+    return [e for e in evs if e["eventid"] in ("login.success", "login.failed") and e["protocol"] == "postgresql"]
+
+
+def psql(port, user, password, db, sql):
+    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="10", PGAPPNAME="itest-psql")
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", db, "-X", "-A", "-t",
+                           "-c", sql], env=env, capture_output=True, stdin=subprocess.DEVNULL, timeout=T(20))
+
+
+@case
+def pgsql_psql_cleartext(ctx):
+    need("psql")
+    d = ctx.daemon("pg-psql", [Service("pg", protocol="postgresql", accept_after="2")]).start()
+    port = d.svc("pg").port
+    r = psql(port, "postgres", "wr0ng pw", "prod", "select 1")
+    err = r.stderr.decode()
+    assert r.returncode != 0 and 'FATAL:  password authentication failed for user "postgres"' in err, err
+    r = psql(port, "postgres", "p@ss", "prod", "select version(); select current_user")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().split("\n")
+    assert lines[0].startswith("PostgreSQL ") and "postgres" in lines[1:], lines
+    d.wait_event(lambda e: e["eventid"] == "command.input" and e["protocol"] == "postgresql", count=2,
+                 what="two statements")
+    evs = stop_and_read(d)
+    lg = logins(evs)
+    assert [(e["eventid"], e["password"]) for e in lg] == [("login.failed", "wr0ng pw"), ("login.success", "p@ss")], lg
+    for e in lg:
+        check_common(e)
+        assert e["username"] == "postgres" and e["database"] == "prod" and e["method"] == "cleartext", e
+        assert e["client_app"] == "itest-psql" and e["params"]["application_name"] == "itest-psql", e
+    cmds = [e["input"] for e in evs if e["eventid"] == "command.input" and e["protocol"] == "postgresql"]
+    assert cmds == ["select version()", "select current_user"], cmds
+
+
+@case
+def pgsql_md5_hash(ctx):
+    need("psql")
+    d = ctx.daemon("pg-md5", [Service("pg", protocol="postgresql", auth="md5", accept_after="0")]).start()
+    r = psql(d.svc("pg").port, "admin", "Summer2024", "postgres", "select 1")
+    assert r.returncode != 0 and "password authentication failed" in r.stderr.decode(), r.stderr
+    d.wait_event(lambda e: e["eventid"] == "login.failed", what="login event")
+    evs = stop_and_read(d)
+    lg = logins(evs)
+    assert len(lg) == 1 and lg[0]["method"] == "md5" and lg[0]["hash_format"] == "hashcat:11100", lg
+    m = re.match(r"^\$postgres\$admin\*([0-9a-f]{8})\*([0-9a-f]{32})$", lg[0]["hash"])
+    assert m, lg[0]
+    inner = hashlib.md5(b"Summer2024admin").hexdigest().encode()
+    assert hashlib.md5(inner + bytes.fromhex(m.group(1))).hexdigest() == m.group(2)
+
+
+@case
+def pgsql_hydra_3x3(ctx):
+    need("hydra")
+    d = ctx.daemon("pg-hydra", [Service("pg", protocol="postgresql")]).start()
+    port = d.svc("pg").port
+    users, pws = ["postgres", "admin", "pgsql"], ["123456", "postgres", "qwerty"]
+    ul, pl = os.path.join(d.tmp, "u.txt"), os.path.join(d.tmp, "p.txt")
+    with open(ul, "w") as f:
+        f.write("\n".join(users) + "\n")
+    with open(pl, "w") as f:
+        f.write("\n".join(pws) + "\n")
+    # hydra 9.4's postgres module leaves the port out of its libpq conninfo (-s only sets the port of
+    # its TCP pre-check): libpq takes it from PGPORT.
+    r = subprocess.run(["hydra", "-I", "-L", ul, "-P", pl, "-t", "1", "-s", str(port), "127.0.0.1", "postgres"],
+                       cwd=d.tmp, capture_output=True, stdin=subprocess.DEVNULL, timeout=T(60),
+                       env=dict(os.environ, PGPORT=str(port)))
+    out = r.stdout.decode("utf-8", "replace")
+    assert "1 valid password found" in out, out[-2000:]
+    d.wait_event(lambda e: e["eventid"].startswith("login.") and e["protocol"] == "postgresql", count=9,
+                 what="nine attempts")
+    evs = stop_and_read(d)
+    lg = logins(evs)
+    pairs = sorted((e["username"], e["password"]) for e in lg)
+    assert pairs == sorted((u, p) for u in users for p in pws), pairs
+    assert [(e["username"], e["password"]) for e in lg if e["eventid"] == "login.success"] == [("postgres", "qwerty")]
+
+
+@case
+def pgsql_nmap_version(ctx):
+    need("nmap")
+    d = ctx.daemon("pg-nmap", [Service("pg", protocol="postgresql")]).start()
+    port = d.svc("pg").port
+    r = subprocess.run(["nmap", "-Pn", "-n", "-sV", "-p", str(port), "127.0.0.1"], capture_output=True,
+                       stdin=subprocess.DEVNULL, timeout=T(90))
+    out = r.stdout.decode()
+    line = [l for l in out.splitlines() if l.startswith("%d/tcp" % port)]
+    assert line and re.search(r"open\s+postgresql\s+PostgreSQL DB \d", line[0]), out
+    assert "honeypot" not in out.lower(), out
+    ctx.note(line[0])
+    stop_and_read(d)

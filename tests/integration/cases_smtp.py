@@ -1,0 +1,142 @@
+"""
+cases_smtp.py - the SMTP module (issue 9), run by run.py.
+
+swaks drives it as a spammer's checker would: AUTH PLAIN and AUTH LOGIN (the decoded credentials in
+login events), a relay probe to a foreign domain (smtp.relay_attempt; accepted and captured by
+default, refused with open_relay = false), a message whose stored bytes hash to the sha256 of its
+smtp.message event; STARTTLS with swaks --tls when its Perl TLS module is installed, otherwise
+with openssl s_client -starttls smtp; nmap -sV names Postfix, Exim and Sendmail.
+"""
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+
+from harness import T, Service, Skip, by
+from cases import case, stop_and_read
+
+
+def need(*tools):
+    for t in tools:
+        if not shutil.which(t):
+            raise Skip("%s is not installed" % t)
+
+
+def smtp_svc(name, **opts):
+    return Service(name, protocol="smtp", **opts)
+
+
+def hostname_of(d):
+    with open(os.path.join(d.data_dir, "identity")) as f:
+        for line in f:
+            if line.startswith("hostname="):
+                return line.strip().split("=", 1)[1]
+    raise AssertionError("no hostname in identity")
+
+
+def swaks(port, *args):
+    r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % port, "--helo", "bot.example.net",
+                        "--timeout", "10"] + list(args),
+                       capture_output=True, stdin=subprocess.DEVNULL, timeout=T(30))
+    return r.returncode, r.stdout.decode("utf-8", "replace")
+
+
+def smtp_events(evs):
+    return [e for e in evs if e.get("protocol") == "smtp"]
+
+
+@case
+def smtp_swaks_auth_relay_and_message(ctx):
+    """AUTH PLAIN and LOGIN logged with the decoded credentials; a relay probe is recognised; the message
+    is stored and described; with open_relay = false the probe gets Postfix's refusal."""
+    need("swaks")
+    d = ctx.daemon("smtp-swaks", [smtp_svc("mx", server="postfix", accept_after="1"),
+                                  smtp_svc("strict", server="postfix", open_relay="false")]).start()
+    port, strict = d.svc("mx").port, d.svc("strict").port
+    host = hostname_of(d)
+    rc, out = swaks(port, "--to", "root@%s" % host, "--from", "a@b.example", "--auth", "PLAIN",
+                    "--auth-user", "admin", "--auth-password", "P@ss word1")
+    assert rc == 0 and "235 2.7.0 Authentication successful" in out, out
+    assert re.search(r"<-  220 %s ESMTP Postfix \(Debian/GNU\)" % re.escape(host), out), out
+    rc, out = swaks(port, "--to", "root@%s" % host, "--from", "a@b.example", "--auth", "LOGIN",
+                    "--auth-user", "mailer", "--auth-password", "hunter2")
+    assert rc == 0 and " -> bWFpbGVy" in out and "235 " in out, out
+    body = "Hello,\n.leading dot line\nbuy now http://203.0.113.7/offer\n"
+    rc, out = swaks(port, "--to", "victim@example.com", "--from", "spam@spam.example",
+                    "--header", "Subject: relay test 42", "--body", body)
+    assert rc == 0 and re.search(r"<-  250 2\.0\.0 Ok: queued as [0-9A-F]{10,12}", out), out
+    rc, out = swaks(strict, "--to", "victim@example.com", "--from", "spam@spam.example", "--quit-after", "RCPT")
+    assert "554 5.7.1 <victim@example.com>: Relay access denied" in out, out
+    evs = smtp_events(stop_and_read(d))
+    ok = [e for e in evs if e["eventid"] == "login.success"]
+    assert [(e["username"], e["password"], e["method"]) for e in ok] == [
+        ("admin", "P@ss word1", "plain"), ("mailer", "hunter2", "login")], ok
+    relay = [e for e in evs if e["eventid"] == "smtp.relay_attempt"]
+    assert [(e["rcpt"], e["domain"], e["accepted"]) for e in relay] == [
+        ("victim@example.com", "example.com", True), ("victim@example.com", "example.com", False)], relay
+    msgs = [e for e in evs if e["eventid"] == "smtp.message" and e["subject"] == "relay test 42"]
+    assert len(msgs) == 1, msgs
+    m = msgs[0]
+    assert m["mail_from"] == "spam@spam.example" and m["rcpts"] == ["victim@example.com"] and m["relay"], m
+    with open(os.path.join(d.data_dir, "payloads", m["sha256"]), "rb") as f:
+        stored = f.read()
+    assert hashlib.sha256(stored).hexdigest() == m["sha256"] and len(stored) == m["size"], m
+    assert b"\r\n.leading dot line\r\n" in stored and b"\r\n..leading" not in stored, stored[-300:]
+    up = [e for e in evs if e["eventid"] == "session.file_upload" and e["shasum"] == m["sha256"]]
+    assert up and up[0]["protocol_detail"] == "smtp", up
+    cmds = [e["input"] for e in evs if e["eventid"] == "command.input"]
+    assert "AUTH PLAIN AGFkbWluAFBAc3Mgd29yZDE=" in cmds and "RCPT TO:<victim@example.com>" in cmds, cmds
+    assert not any("leading dot" in c or c in ("bWFpbGVy", "aHVudGVyMg==") for c in cmds), cmds
+
+
+def swaks_has_tls():
+    r = subprocess.run(["swaks", "--support", "STARTTLS"], capture_output=True, timeout=T(10))
+    return r.returncode == 0
+
+
+@case
+def smtp_starttls(ctx):
+    """STARTTLS: the handshake completes, the session goes on inside TLS (EHLO no longer offers
+    STARTTLS), AUTH inside TLS is logged with tls = true."""
+    d = ctx.daemon("smtp-tls", [smtp_svc("mx", server="exim")]).start()
+    port = d.svc("mx").port
+    if shutil.which("swaks") and swaks_has_tls():
+        rc, out = swaks(port, "--tls", "--to", "x@example.org", "--auth", "PLAIN", "--auth-user", "tlsuser",
+                        "--auth-password", "tlspass")
+        assert "220 TLS go ahead" in out, out
+        ctx.note("STARTTLS client: swaks --tls")
+    else:
+        need("openssl")
+        ctx.note("STARTTLS client: openssl s_client (swaks lacks Net::SSLeay)")
+        script = b"EHLO tlsclient\r\nAUTH PLAIN AHRsc3VzZXIAdGxzcGFzcw==\r\nQUIT\r\n"
+        r = subprocess.run(["openssl", "s_client", "-starttls", "smtp", "-quiet", "-connect",
+                            "127.0.0.1:%d" % port], input=script, capture_output=True, timeout=T(20))
+        out = r.stdout.decode("utf-8", "replace")
+        assert "250-AUTH PLAIN LOGIN" in out and "STARTTLS" not in out, out
+        assert "535 Incorrect authentication data" in out, out
+    evs = smtp_events(stop_and_read(d))
+    tls = [e for e in evs if e["eventid"] == "smtp.starttls"]
+    assert len(tls) == 1 and tls[0]["version"].startswith("TLSv1"), tls
+    lg = [e for e in evs if e["eventid"] == "login.failed"]
+    assert [(e["username"], e["password"], e["tls"]) for e in lg] == [("tlsuser", "tlspass", True)], lg
+
+
+@case
+def smtp_nmap_identifies_products(ctx):
+    """nmap -sV names each MTA personality; nothing says honeypot."""
+    need("nmap")
+    names = {"postfix": r"Postfix smtpd", "exim": r"Exim smtpd 4\.\d+", "sendmail": r"Sendmail 8\.\d+"}
+    svcs = [smtp_svc("smtp-%s" % n, server=n) for n in names]
+    d = ctx.daemon("smtp-nmap", svcs).start()
+    ports = ",".join(str(s.port) for s in svcs)
+    r = subprocess.run(["nmap", "-Pn", "-n", "-sV", "-p", ports, "127.0.0.1"], capture_output=True,
+                       stdin=subprocess.DEVNULL, timeout=T(120))
+    out = r.stdout.decode("utf-8", "replace")
+    assert r.returncode == 0, r.stderr
+    assert "honeypot" not in out.lower(), out
+    for s, (n, pat) in zip(svcs, names.items()):
+        m = re.search(r"(?m)^%d/tcp\s+open\s+smtp\s+(.*)$" % s.port, out)
+        assert m and re.match(pat, m.group(1)), (n, out)
+        ctx.note("nmap: %s -> %s" % (n, m.group(1).strip()))
+    d.stop()

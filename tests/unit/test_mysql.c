@@ -1,0 +1,571 @@
+/*
+ * test_mysql.c - the MySQL look-alike's session engine (src/proto/mysql.c,
+ * mysql_query.c) driven without sockets: the greeting's layout, the
+ * HandshakeResponse41 / 320 parser, the switch to mysql_clear_password, who
+ * gets in (accept_after per source, then only the remembered pair, a
+ * native-password scramble checked against it), the exact error packets,
+ * result sets with and without CLIENT_DEPRECATE_EOF, the literal decoder
+ * behind INTO DUMPFILE, oversize packets, and input fed byte by byte.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <openssl/sha.h>
+
+#include "buf.h"
+#include "event.h"
+#include "proto/mysql.h"
+
+static struct hp_evctx ctx = { .session = "000000000001", .protocol = "mysql", .service = "t",
+                               .transport = "tcp", .src_ip = "10.0.0.1", .dst_ip = "10.0.0.2",
+                               .src_port = 40000, .dst_port = 3306 };
+
+static struct hp_my_conf conf(const char *version, uint64_t accept_after)
+{
+    struct hp_my_conf cf = { 0 };
+    hp_my_conf_version(&cf, version);
+    cf.clear_password = true;
+    cf.accept_after = accept_after;
+    cf.max_packet = 1 << 20;
+    cf.max_auth = 8;
+    return cf;
+}
+
+static void conf_free(struct hp_my_conf *cf)
+{
+    free(cf->version);
+    free(cf->comment);
+}
+
+/* The i-th packet of out: payload pointer/len and sequence id. */
+static const uint8_t *packet(const struct hp_buf *out, int i, size_t *len, uint8_t *seq)
+{
+    size_t off = 0;
+    for (;;) {
+        assert_true(off + 4 <= out->len);
+        size_t n = out->data[off] | (size_t)out->data[off + 1] << 8 | (size_t)out->data[off + 2] << 16;
+        assert_true(off + 4 + n <= out->len);
+        if (i-- == 0) {
+            *len = n;
+            if (seq)
+                *seq = out->data[off + 3];
+            return out->data + off + 4;
+        }
+        off += 4 + n;
+    }
+}
+
+static int npackets(const struct hp_buf *out)
+{
+    size_t off = 0;
+    int k = 0;
+    while (off + 4 <= out->len) {
+        off += 4 + (out->data[off] | (size_t)out->data[off + 1] << 8 | (size_t)out->data[off + 2] << 16);
+        k++;
+    }
+    assert_int_equal(off, out->len);
+    return k;
+}
+
+static void put_pkt(struct hp_buf *b, uint8_t seq, const void *p, size_t n)
+{
+    uint8_t h[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), seq };
+    hp_buf_put(b, h, 4);
+    hp_buf_put(b, p, n);
+}
+
+/* HandshakeResponse41 as libmariadb sends it. */
+static void response41(struct hp_buf *b, uint32_t caps, const char *user, const uint8_t *resp, size_t rlen,
+                       const char *db, const char *plugin, bool attrs)
+{
+    struct hp_buf p;
+    hp_buf_init(&p, 4096);
+    uint8_t h[32] = { (uint8_t)caps, (uint8_t)(caps >> 8), (uint8_t)(caps >> 16), (uint8_t)(caps >> 24),
+                      0, 0, 0, 1, 0x2d };
+    hp_buf_put(&p, h, 32);
+    hp_buf_put(&p, user, strlen(user) + 1);
+    if (caps & MY_CLIENT_PLUGIN_AUTH_LENENC) {
+        hp_buf_putc(&p, (uint8_t)rlen);
+    } else {
+        hp_buf_putc(&p, (uint8_t)rlen);
+    }
+    hp_buf_put(&p, resp, rlen);
+    if (db)
+        hp_buf_put(&p, db, strlen(db) + 1);
+    if (plugin)
+        hp_buf_put(&p, plugin, strlen(plugin) + 1);
+    if (attrs) {
+        static const char a[] = "\x0c_client_name\x0alibmariadb\x0cprogram_name\x05mysql\x03_os\x05Linux";
+        hp_buf_putc(&p, (uint8_t)(sizeof(a) - 1));
+        hp_buf_put(&p, a, sizeof(a) - 1);
+    }
+    put_pkt(b, 1, p.data, p.len);
+    hp_buf_free(&p);
+}
+
+#define CAPS_MARIADB (MY_CLIENT_PROTOCOL_41 | MY_CLIENT_SECURE_CONNECTION | MY_CLIENT_PLUGIN_AUTH | \
+                      MY_CLIENT_PLUGIN_AUTH_LENENC | MY_CLIENT_CONNECT_ATTRS | MY_CLIENT_CONNECT_WITH_DB | \
+                      MY_CLIENT_MULTI_STATEMENTS | MY_CLIENT_DEPRECATE_EOF | MY_CLIENT_SESSION_TRACK)
+
+static void feed(struct hp_my_sess *s, const struct hp_buf *in)
+{
+    size_t used = hp_my_input(s, in->data, in->len);
+    assert_int_equal(used, in->len);
+}
+
+static void test_greeting(void **st)
+{
+    (void)st;
+    const char *versions[] = { "5.7.44", "8.0.36", "5.5.5-10.11.6-MariaDB-0+deb12u1" };
+    for (size_t v = 0; v < 3; v++) {
+        struct hp_my_conf cf = conf(versions[v], 3);
+        struct hp_my_sess s;
+        hp_my_sess_init(&s, &cf, &ctx);
+        hp_my_greet(&s);
+        size_t n;
+        uint8_t seq;
+        const uint8_t *p = packet(&s.out, 0, &n, &seq);
+        assert_int_equal(seq, 0);
+        assert_true(n < 256);                       /* nmap's match wants a one-byte length */
+        assert_int_equal(p[0], 10);
+        assert_string_equal((const char *)p + 1, versions[v]);
+        const uint8_t *q = p + 1 + strlen(versions[v]) + 1;
+        q += 4;                                     /* connection id */
+        assert_memory_equal(q, s.scramble, 8);
+        assert_int_equal(q[8], 0);
+        uint32_t caps = (uint32_t)(q[9] | q[10] << 8) | (uint32_t)(q[14] | q[15] << 8) << 16;
+        assert_false(caps & MY_CLIENT_SSL);
+        assert_true(caps & MY_CLIENT_PLUGIN_AUTH);
+        assert_int_equal(q[16], 21);
+        assert_memory_equal(q + 27, s.scramble + 8, 12);
+        assert_int_equal(q[39], 0);
+        assert_string_equal((const char *)q + 40, "mysql_native_password");
+        assert_int_equal((size_t)(q + 40 + 22 - p), n);
+        for (int i = 0; i < 20; i++)
+            assert_true(s.scramble[i] && s.scramble[i] < 0x80 && s.scramble[i] != '$');
+        hp_my_sess_free(&s);
+        conf_free(&cf);
+    }
+}
+
+/* A session greeted and logged in through the clear-password switch. */
+static void login(struct hp_my_sess *s, struct hp_my_conf *cf, const char *user, const char *pw, bool expect_ok)
+{
+    hp_my_sess_init(s, cf, &ctx);
+    hp_my_greet(s);
+    hp_buf_reset(&s->out);
+    struct hp_buf in;
+    hp_buf_init(&in, 1 << 16);
+    uint8_t resp[20] = { 1, 2, 3 };
+    response41(&in, CAPS_MARIADB, user, resp, 20, "shop", "mysql_native_password", true);
+    feed(s, &in);
+    size_t n;
+    uint8_t seq;
+    const uint8_t *p = packet(&s->out, 0, &n, &seq);
+    assert_int_equal(seq, 2);
+    assert_int_equal(n, 1 + sizeof("mysql_clear_password"));
+    assert_int_equal(p[0], 0xfe);
+    assert_string_equal((const char *)p + 1, "mysql_clear_password");
+    assert_string_equal(s->user, user);
+    assert_string_equal(s->db, "shop");
+    assert_string_equal(s->client_app, "mysql");
+    hp_buf_reset(&s->out);
+    hp_buf_reset(&in);
+    put_pkt(&in, 3, pw, strlen(pw) + 1);
+    feed(s, &in);
+    p = packet(&s->out, 0, &n, &seq);
+    assert_int_equal(seq, 4);
+    if (expect_ok) {
+        assert_int_equal(p[0], 0x00);
+        assert_true(s->logged_in);
+        assert_false(s->closing);
+    } else {
+        assert_int_equal(p[0], 0xff);
+        assert_int_equal(p[1] | p[2] << 8, 1045);
+        char want[200];
+        snprintf(want, sizeof(want), "#28000Access denied for user '%s'@'10.0.0.1' (using password: YES)", user);
+        assert_int_equal(n - 3, strlen(want));
+        assert_memory_equal(p + 3, want, strlen(want));
+        assert_true(s->closing);
+    }
+    hp_buf_reset(&s->out);
+    hp_buf_free(&in);
+}
+
+static void test_accept_after(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf("8.0.36", 3);
+    struct hp_my_sess s;
+    login(&s, &cf, "root", "a", false);
+    hp_my_sess_free(&s);
+    login(&s, &cf, "root", "b", false);
+    hp_my_sess_free(&s);
+    login(&s, &cf, "root", "c", true);            /* the third attempt */
+    hp_my_sess_free(&s);
+    login(&s, &cf, "root", "d", false);           /* from now on only root/c */
+    hp_my_sess_free(&s);
+    login(&s, &cf, "admin", "c", false);
+    hp_my_sess_free(&s);
+    login(&s, &cf, "root", "c", true);
+    hp_my_sess_free(&s);
+
+    /* A client without plugin auth: the native scramble is checked against "c". */
+    for (int good = 0; good < 2; good++) {
+        hp_my_sess_init(&s, &cf, &ctx);
+        hp_my_greet(&s);
+        hp_buf_reset(&s.out);
+        uint8_t h1[20], h2[20], h3[20], cat[40], resp[20];
+        const char *pw = good ? "c" : "x";
+        SHA1((const uint8_t *)pw, 1, h1);
+        SHA1(h1, 20, h2);
+        memcpy(cat, s.scramble, 20);
+        memcpy(cat + 20, h2, 20);
+        SHA1(cat, 40, h3);
+        for (int i = 0; i < 20; i++)
+            resp[i] = h1[i] ^ h3[i];
+        struct hp_buf in;
+        hp_buf_init(&in, 4096);
+        response41(&in, MY_CLIENT_PROTOCOL_41 | MY_CLIENT_SECURE_CONNECTION, "root", resp, 20, NULL, NULL, false);
+        feed(&s, &in);
+        size_t n;
+        const uint8_t *p = packet(&s.out, 0, &n, NULL);
+        assert_int_equal(p[0], good ? 0x00 : 0xff);
+        hp_buf_free(&in);
+        hp_my_sess_free(&s);
+    }
+    conf_free(&cf);
+}
+
+static void test_refused_switch_and_320(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf("5.7.44", 0);
+    struct hp_my_sess s;
+    hp_my_sess_init(&s, &cf, &ctx);
+    hp_my_greet(&s);
+    hp_buf_reset(&s.out);
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    uint8_t resp[20] = { 9 };
+    response41(&in, CAPS_MARIADB, "sa", resp, 20, NULL, "mysql_native_password", false);
+    feed(&s, &in);
+    assert_true(s.attempt_open);
+    hp_my_gone(&s);                              /* the client closed instead of answering */
+    assert_false(s.attempt_open);
+    assert_int_equal(s.attempts, 1);
+    hp_my_sess_free(&s);
+
+    /* HandshakeResponse320: caps without PROTOCOL_41, user, old scramble, db. */
+    hp_my_sess_init(&s, &cf, &ctx);
+    hp_my_greet(&s);
+    hp_buf_reset(&s.out);
+    hp_buf_reset(&in);
+    static const uint8_t r320[] = { 0x8d, 0x00, 0xff, 0xff, 0x00, 'b', 'o', 'b', 0, 'A', 'B', 'C', 'D', 'E',
+                                    'F', 'G', 'H', 0, 't', 'e', 's', 't', 0 };
+    put_pkt(&in, 1, r320, sizeof(r320));
+    feed(&s, &in);
+    assert_string_equal(s.user, "bob");
+    assert_string_equal(s.db, "test");
+    assert_int_equal(s.resp_len, 8);
+    size_t n;
+    const uint8_t *p = packet(&s.out, 0, &n, NULL);
+    assert_int_equal(p[0], 0xff);
+    assert_int_equal(p[1] | p[2] << 8, 1045);
+    assert_int_not_equal(p[3], '#');             /* a 3.20 client gets no SQL state */
+    hp_buf_free(&in);
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
+static void test_bad_handshake_and_oversize(void **st)
+{
+    (void)st;
+    struct hp_my_conf cf = conf("8.0.36", 1);
+    struct hp_my_sess s;
+    hp_my_sess_init(&s, &cf, &ctx);
+    hp_my_greet(&s);
+    hp_buf_reset(&s.out);
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    /* An SSLRequest although SSL was not announced. */
+    uint8_t ssl[32] = { 0x00, 0x8a, 0x00, 0x00 };
+    ssl[1] |= MY_CLIENT_SSL >> 8;
+    ssl[1] |= MY_CLIENT_PROTOCOL_41 >> 8;
+    put_pkt(&in, 1, ssl, sizeof(ssl));
+    feed(&s, &in);
+    size_t n;
+    const uint8_t *p = packet(&s.out, 0, &n, NULL);
+    assert_int_equal(p[1] | p[2] << 8, 1043);
+    assert_memory_equal(p + 3, "#08S01Bad handshake", 19);
+    assert_true(s.closing);
+    hp_my_sess_free(&s);
+
+    hp_my_sess_init(&s, &cf, &ctx);
+    hp_my_greet(&s);
+    hp_buf_reset(&s.out);
+    uint8_t big[4] = { 0x00, 0x00, 0x20, 0x01 };   /* 2 MiB > max_packet */
+    assert_int_equal(hp_my_input(&s, big, 4), 4);
+    p = packet(&s.out, 0, &n, NULL);
+    assert_int_equal(p[1] | p[2] << 8, 1153);
+    assert_true(s.closing);
+    hp_buf_free(&in);
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
+static void query(struct hp_my_sess *s, const char *q)
+{
+    struct hp_buf in;
+    hp_buf_init(&in, 1 << 20);
+    struct hp_buf p;
+    hp_buf_init(&p, 1 << 20);
+    hp_buf_putc(&p, 0x03);
+    hp_buf_puts(&p, q);
+    put_pkt(&in, 0, p.data, p.len);
+    hp_buf_reset(&s->out);
+    feed(s, &in);
+    hp_buf_free(&in);
+    hp_buf_free(&p);
+}
+
+/* The text of cell (row, col) of a result set in s->out (CLIENT_DEPRECATE_EOF on). */
+static void cell(const struct hp_my_sess *s, int ncols, int row, int col, char *out, size_t outlen)
+{
+    size_t n;
+    const uint8_t *p = packet(&s->out, 0, &n, NULL);
+    assert_int_equal(p[0], ncols);
+    p = packet(&s->out, 1 + ncols + row, &n, NULL);
+    size_t off = 0;
+    for (int c = 0;; c++) {
+        assert_true(off < n);
+        if (p[off] == 0xfb) {
+            if (c == col) {
+                snprintf(out, outlen, "NULL");
+                return;
+            }
+            off++;
+            continue;
+        }
+        size_t l = p[off];
+        assert_true(l < 251);
+        if (c == col) {
+            snprintf(out, outlen, "%.*s", (int)l, (const char *)p + off + 1);
+            return;
+        }
+        off += 1 + l;
+    }
+}
+
+static unsigned err_code(const struct hp_my_sess *s, char *msg, size_t msglen)
+{
+    size_t n;
+    const uint8_t *p = packet(&s->out, 0, &n, NULL);
+    if (p[0] != 0xff)
+        return 0;
+    snprintf(msg, msglen, "%.*s", (int)(n - 9), (const char *)p + 9);
+    return (unsigned)(p[1] | p[2] << 8);
+}
+
+static void test_queries(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf("5.5.5-10.11.6-MariaDB-0+deb12u1", 1);
+    struct hp_my_sess s;
+    login(&s, &cf, "root", "toor", true);
+    char v[512], msg[512];
+
+    query(&s, "select @@version_comment limit 1");
+    cell(&s, 1, 0, 0, v, sizeof(v));
+    assert_string_equal(v, "Debian 12");
+    size_t n;
+    uint8_t seq;
+    const uint8_t *p = packet(&s.out, npackets(&s.out) - 1, &n, &seq);
+    assert_int_equal(p[0], 0xfe);                /* DEPRECATE_EOF: an OK packet ends the set */
+    assert_int_equal(n, 7);
+    assert_int_equal(npackets(&s.out), 4);       /* count, column, row, end */
+
+    query(&s, "SELECT VERSION(), user() AS u, database(), 42, 'x''y', /* c */ 0x4142");
+    cell(&s, 6, 0, 0, v, sizeof(v));
+    assert_string_equal(v, "10.11.6-MariaDB-0+deb12u1");
+    cell(&s, 6, 0, 1, v, sizeof(v));
+    assert_string_equal(v, "root@10.0.0.1");
+    cell(&s, 6, 0, 2, v, sizeof(v));
+    assert_string_equal(v, "shop");
+    cell(&s, 6, 0, 3, v, sizeof(v));
+    assert_string_equal(v, "42");
+    cell(&s, 6, 0, 4, v, sizeof(v));
+    assert_string_equal(v, "x'y");
+    cell(&s, 6, 0, 5, v, sizeof(v));
+    assert_string_equal(v, "AB");
+
+    query(&s, "show databases");
+    assert_int_equal(npackets(&s.out), 2 + 5 + 1);
+    cell(&s, 1, 1, 0, v, sizeof(v));
+    assert_string_equal(v, "mysql");
+
+    query(&s, "SHOW VARIABLES LIKE 'secure_file%'");
+    assert_int_equal(npackets(&s.out), 1 + 2 + 1 + 1);
+    cell(&s, 2, 0, 0, v, sizeof(v));
+    assert_string_equal(v, "secure_file_priv");
+
+    query(&s, "use nosuch");
+    assert_int_equal(err_code(&s, msg, sizeof(msg)), 1049);
+    assert_string_equal(msg, "Unknown database 'nosuch'");
+    query(&s, "CREATE DATABASE IF NOT EXISTS nosuch");
+    assert_int_equal(err_code(&s, msg, sizeof(msg)), 0);
+    query(&s, "use `nosuch`");
+    assert_int_equal(err_code(&s, msg, sizeof(msg)), 0);
+    assert_string_equal(s.db, "nosuch");
+    query(&s, "select * from users");
+    assert_int_equal(err_code(&s, msg, sizeof(msg)), 1146);
+    assert_string_equal(msg, "Table 'nosuch.users' doesn't exist");
+
+    query(&s, "hello world");
+    assert_int_equal(err_code(&s, msg, sizeof(msg)), 1064);
+    assert_string_equal(msg, "You have an error in your SQL syntax; check the manual that corresponds to your "
+                             "MariaDB server version for the right syntax to use near 'hello world' at line 1");
+
+    query(&s, "/*!40101 SET NAMES utf8mb4 */;");
+    p = packet(&s.out, 0, &n, NULL);
+    assert_int_equal(p[0], 0x00);
+
+    query(&s, "set @a = concat('', 0x7f454c46)");
+    query(&s, "SELECT @a INTO DUMPFILE '/usr/lib/mysql/plugin/udf.so'");
+    p = packet(&s.out, 0, &n, NULL);
+    assert_int_equal(p[0], 0x00);
+    assert_int_equal(p[1], 1);                   /* 1 row affected */
+
+    query(&s, "create function sys_eval returns string soname 'udf.so'");
+    assert_int_equal(s.nudfs, 1);
+    query(&s, "select sys_eval('id')");
+    cell(&s, 1, 0, 0, v, sizeof(v));
+    assert_string_equal(v, "NULL");
+
+    query(&s, "");
+    assert_int_equal(err_code(&s, msg, sizeof(msg)), 1065);
+
+    /* Multi-statements: SERVER_MORE_RESULTS_EXISTS on all but the last; an error ends the batch. */
+    query(&s, "select 1; select 'a;b' ;");
+    assert_int_equal(npackets(&s.out), 8);
+    p = packet(&s.out, 3, &n, NULL);
+    assert_true(p[0] == 0xfe && (p[3] & 0x08));
+    p = packet(&s.out, 7, &n, NULL);
+    assert_true(p[0] == 0xfe && !(p[3] & 0x08));
+    query(&s, "drop database if exists x; bogus; select 3");
+    assert_int_equal(npackets(&s.out), 2);
+    p = packet(&s.out, 0, &n, NULL);
+    assert_true(p[0] == 0x00 && (p[3] & 0x08));
+    p = packet(&s.out, 1, &n, NULL);
+    assert_int_equal(p[0], 0xff);
+
+    /* COM_QUIT */
+    struct hp_buf in;
+    hp_buf_init(&in, 64);
+    put_pkt(&in, 0, "\x01", 1);
+    hp_buf_reset(&s.out);
+    feed(&s, &in);
+    assert_true(s.closing);
+    assert_int_equal(s.out.len, 0);
+    hp_buf_free(&in);
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
+static void test_literals(void **st)
+{
+    (void)st;
+    struct hp_my_conf cf = conf("8.0.36", 1);
+    struct hp_my_sess s;
+    hp_my_sess_init(&s, &cf, &ctx);
+    static const struct { const char *in; const char *out; size_t n; } t[] = {
+        { "0x414243", "ABC", 3 },
+        { "0x141", "\x01\x41", 2 },
+        { "X'4142'", "AB", 2 },
+        { "unhex('41424344')", "ABCD", 4 },
+        { "UNHEX(\"4a\")", "J", 1 },
+        { "concat('a', 0x62, \"c\")", "abc", 3 },
+        { "from_base64('QUJD')", "ABC", 3 },
+        { "from_base64('QQ==')", "A", 1 },
+        { "char(72, 105)", "Hi", 2 },
+        { "'a\\nb\\0'", "a\nb\0", 4 },
+        { "binary 0x00ff", "\x00\xff", 2 },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct hp_buf b;
+        hp_buf_init(&b, 1 << 16);
+        assert_true(hp_my_literal(&s, t[i].in, strlen(t[i].in), &b));
+        assert_int_equal(b.len, t[i].n);
+        assert_memory_equal(b.data, t[i].out, t[i].n);
+        hp_buf_free(&b);
+    }
+    static const char *const bad[] = { "0xzz", "foo", "unhex('4')x", "concat(bar)", "" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct hp_buf b;
+        hp_buf_init(&b, 1 << 16);
+        assert_false(hp_my_literal(&s, bad[i], strlen(bad[i]), &b));
+        hp_buf_free(&b);
+    }
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
+/* The same client bytes fed whole and one byte at a time give the same answer. */
+static void test_bytewise(void **st)
+{
+    (void)st;
+    struct hp_buf in, whole;
+    hp_buf_init(&in, 1 << 16);
+    hp_buf_init(&whole, 1 << 16);
+    for (int pass = 0; pass < 2; pass++) {
+        hp_my_sources_reset();
+        struct hp_my_conf cf = conf("8.0.36", 1);
+        struct hp_my_sess s;
+        hp_my_sess_init(&s, &cf, &ctx);
+        memset(s.scramble, 'a', 20);
+        hp_buf_reset(&in);
+        uint8_t resp[20] = { 0 };
+        response41(&in, CAPS_MARIADB, "root", resp, 20, NULL, "mysql_native_password", true);
+        put_pkt(&in, 3, "pw", 3);
+        put_pkt(&in, 0, "\x03select 1", 9);
+        put_pkt(&in, 0, "\x0e", 1);
+        size_t fed = 0, used = 0;
+        if (pass == 0) {
+            used = hp_my_input(&s, in.data, in.len);
+        } else {
+            for (fed = 1; fed <= in.len; fed++)
+                used += hp_my_input(&s, in.data + used, fed - used);
+        }
+        assert_int_equal(used, in.len);
+        if (pass == 0)
+            hp_buf_put(&whole, s.out.data, s.out.len);
+        else
+            assert_true(s.out.len == whole.len && memcmp(s.out.data, whole.data, whole.len) == 0);
+        hp_my_sess_free(&s);
+        conf_free(&cf);
+    }
+    hp_buf_free(&in);
+    hp_buf_free(&whole);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_greeting),
+        cmocka_unit_test(test_accept_after),
+        cmocka_unit_test(test_refused_switch_and_320),
+        cmocka_unit_test(test_bad_handshake_and_oversize),
+        cmocka_unit_test(test_queries),
+        cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_bytewise),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

