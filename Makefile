@@ -12,6 +12,12 @@
 # Sources are discovered by wildcard: a new src/<dir>/<file>.c, tests/unit/test_*.c
 # or fuzz/fuzz_*.c is built without touching this file.
 
+# Build with every CPU unless the caller chose (make -jN / MAKEFLAGS).
+NPROC    := $(shell nproc 2>/dev/null || echo 1)
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(NPROC)
+endif
+
 CC       ?= cc
 CLANG    ?= clang
 PKGS     := libevent_core libevent_extra libevent_openssl libevent_pthreads jansson inih sqlite3 libssl libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic libpcap libmaxminddb
@@ -100,7 +106,7 @@ unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
 integration: hanipo
-	@HANIPO_BIN=$(CURDIR)/hanipo /usr/bin/python3 tests/integration/run.py
+	@HANIPO_BIN=$(CURDIR)/hanipo /usr/bin/python3 tests/integration/run.py -j$(NPROC)
 
 # Unit and integration tests again, built with ASan+UBSan.
 sanitize:
@@ -109,7 +115,7 @@ sanitize:
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		sh tests/run-unit.sh $(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		HANIPO_BIN=$(CURDIR)/build-san/hanipo HANIPO_SANITIZED=1 /usr/bin/python3 tests/integration/run.py
+		HANIPO_BIN=$(CURDIR)/build-san/hanipo HANIPO_SANITIZED=1 /usr/bin/python3 tests/integration/run.py -j$(NPROC)
 
 # ---- fuzzing --------------------------------------------------------------
 # The library is compiled once with the sanitizers and libFuzzer's coverage
@@ -131,7 +137,7 @@ build-fuzz/%: fuzz/%.c build-fuzz/libhanipo-fuzz.a $(wildcard src/*/*.h tests/un
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libhanipo-fuzz.a $(LIBS)
 
 FUZZ_SECONDS ?= 600
-SMOKE_SECONDS ?= 10
+SMOKE_SECONDS ?= 8
 fuzz-smoke: $(FUZZ_BIN)
 	@sh fuzz/run.sh $(SMOKE_SECONDS) $(FUZZ_BIN)
 

@@ -592,7 +592,7 @@ static bool pg_statement(struct hp_pg_sess *s, const char *stmt, size_t n)
             pg_one_row(s, "current_user", s->user);
         } else {
             const char *v = stmt + 6;
-            while (*v == ' ' && v < stmt + n)
+            while (v < stmt + n && *v == ' ')
                 v++;
             snprintf(tmp, sizeof(tmp), "%.*s", (int)(stmt + n - v), v);
             pg_one_row(s, "?column?", tmp);
@@ -646,7 +646,10 @@ static bool pg_statement(struct hp_pg_sess *s, const char *stmt, size_t n)
         return true;
     }
     char first[64];
-    snprintf(first, sizeof(first), "%.*s", (int)strcspn(stmt, " \t\r\n;("), stmt);
+    size_t w = 0;                 /* the first word; stmt is not NUL-terminated */
+    while (w < n && w < sizeof(first) - 1 && !strchr(" \t\r\n;(", stmt[w]))
+        w++;
+    snprintf(first, sizeof(first), "%.*s", (int)w, stmt);
     snprintf(tmp, sizeof(tmp), "syntax error at or near \"%s\"", first);
     pg_error(s, "ERROR", "42601", tmp, "scan.l", 1176, "scanner_yyerror");
     return false;

@@ -2,7 +2,12 @@
 """
 run.py - hanipo integration tests: a tiny runner over the cases in cases.py.
 
-    HANIPO_BIN=./hanipo /usr/bin/python3 tests/integration/run.py [-v] [NAME_SUBSTRING ...]
+    HANIPO_BIN=./hanipo /usr/bin/python3 tests/integration/run.py [-v] [-jN] [NAME_SUBSTRING ...]
+
+-jN (N >= 2) runs the cases in two processes at once: the core, shell, web
+and report cases in one, the other protocol modules' cases in the other
+(each group in its usual order; the two groups share no fixed port or
+namespace).  Most cases wait on clients and timers, so this halves the time.
 
 Environment:
     HANIPO_BIN        the binary under test (default: ./hanipo at the top of the tree)
@@ -36,6 +41,60 @@ CASE_MODULES = ("cases_telnet", "cases_ssh", "cases_shell", "cases_capture", "ca
                 "cases_knowledge", "cases_geo", "cases_report", "cases_ftp", "cases_smtp", "cases_mysql",
                 "cases_pgsql", "cases_mssql", "cases_rdp", "cases_redis", "cases_mongo", "cases_vnc", "cases_ami",
                 "cases_dashboard", "cases_ics", "cases_smb", "cases_adb", "cases_udpiot")
+
+
+# The second group of -jN: the protocol modules' cases (the rest is the first group).
+PART2_FROM = "cases_ftp"
+
+
+def part_of(fn):
+    """1 or 2: the group of -jN a case belongs to, by the module that defines it."""
+    mod = fn.__module__
+    if mod in CASE_MODULES and CASE_MODULES.index(mod) >= CASE_MODULES.index(PART2_FROM):
+        return 2
+    return 1
+
+
+def run_parallel(argv):
+    """Run both groups as child processes; print their reports in order; sum the counts."""
+    import re
+    import subprocess
+    import tempfile
+    args = [a for a in argv if not a.startswith("-j")]
+    kids = []
+    for part in (1, 2):
+        out = tempfile.TemporaryFile()
+        p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--part=%d" % part] + args,
+                             stdout=out, stderr=subprocess.STDOUT)
+        kids.append((p, out))
+    totals = [0, 0, 0]
+    rc = 0
+    t0 = time.monotonic()
+    try:
+        for p, out in kids:
+            rc |= p.wait()
+    except (KeyboardInterrupt, SystemExit):
+        for p, _ in kids:
+            p.terminate()
+        raise
+    for part, (p, out) in enumerate(kids, 1):
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+        print("---- group %d of 2 ----" % part)
+        print(text.rstrip())
+        m = re.search(r"integration: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$", text)
+        if not m:
+            print("integration: group %d ended without its summary (exit %d)" % (part, p.returncode))
+            rc |= 1
+            continue
+        for i in range(3):
+            totals[i] += int(m.group(i + 1) or 0)
+    print("integration: both groups in %.1fs" % (time.monotonic() - t0))
+    line = "integration: %d passed, %d failed" % (totals[0], totals[1])
+    if totals[2]:
+        line += ", %d skipped" % totals[2]
+    print(line)
+    return 1 if rc or totals[1] else 0
 
 
 def all_cases():
@@ -98,11 +157,17 @@ def main(argv):
     signal.signal(signal.SIGHUP, _terminate)
     verbose = "-v" in argv
     filters = [a for a in argv if not a.startswith("-")]
+    jobs = max([int(a[2:]) for a in argv if a.startswith("-j") and a[2:].isdigit()] or [1])
+    part = max([int(a[7:]) for a in argv if a.startswith("--part=") and a[7:].isdigit()] or [0])
+    if jobs >= 2 and not part:
+        return run_parallel(argv)
     if not os.access(harness.HANIPO_BIN, os.X_OK):
         print("integration: binary %s is missing or not executable (set HANIPO_BIN)" % harness.HANIPO_BIN)
         print("integration: 0 passed, 1 failed")
         return 1
     selected = [(n, f) for n, f in all_cases() if not filters or any(x in n for x in filters)]
+    if part:
+        selected = [(n, f) for n, f in selected if part_of(f) == part]
     print("integration: %d case(s), binary %s%s" % (
         len(selected), harness.HANIPO_BIN, " (sanitized: timeouts x%g)" % harness.SCALE if harness.SANITIZED else ""))
     passed = failed = skipped = 0
