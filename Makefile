@@ -14,7 +14,7 @@
 
 # Build with every CPU unless the caller chose (make -jN / MAKEFLAGS).
 NPROC    := $(shell nproc 2>/dev/null || echo 1)
-ifeq ($(filter -j%,$(MAKEFLAGS)),)
+ifeq ($(filter -j% --jobserver%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(NPROC)
 endif
 

@@ -124,6 +124,8 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+#define UDP_RCVBUF (4 * 1024 * 1024)
+
 static int open_socket(const char *addr, uint16_t port, bool udp, struct sockaddr_storage *bound,
                        char *err, size_t errlen)
 {
@@ -157,6 +159,14 @@ static int open_socket(const char *addr, uint16_t port, bool udp, struct sockadd
         setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
     else if (udp)
         setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+    /* A burst of datagrams (a scan, a flood) must wait in the kernel rather
+     * than be dropped there unseen: a larger receive buffer, beyond
+     * rmem_max when started as root (SO_RCVBUFFORCE), else what is allowed. */
+    if (udp) {
+        int rcv = UDP_RCVBUF;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) != 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    }
     /* Replies are small and interactive (banners, prompts, SSH packets): no
      * Nagle, as in sshd.  Set on the listener, Linux's accepted sockets
      * inherit it: one system call fewer per connection. */

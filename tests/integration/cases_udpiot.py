@@ -261,7 +261,7 @@ def udp_reflection(ctx):
                 n += 1
                 sent_bytes += len(data)
                 if n % 100 == 0:
-                    time.sleep(0.01)       # stay within the kernel's receive buffer
+                    time.sleep(T(0.01))    # stay within the kernel's receive buffer (longer when sanitized)
         sent[svc.name] = n
         time.sleep(T(0.5))
         for s, _ in socks:
