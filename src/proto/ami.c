@@ -82,11 +82,32 @@ const struct hp_ami_pers *hp_ami_pers_find(const char *v)
     return NULL;
 }
 
+/* The release of the same major version as the sensor's SIP service claims
+ * ("Asterisk PBX 18.20.2", "FPBX-16.0.40.7(18.20.0)"), so that one box does
+ * not show two Asterisk releases; NULL when SIP claims none. */
+static const struct hp_ami_pers *ami_pers_like_sip(void)
+{
+    const char *sip = hp_identity_get("sip_server");
+    const char *v = NULL;
+    if (sip && strncmp(sip, "Asterisk PBX ", 13) == 0)
+        v = sip + 13;
+    else if (sip && strncmp(sip, "FPBX-", 5) == 0 && strchr(sip, '('))
+        v = strchr(sip, '(') + 1;
+    if (!v)
+        return NULL;
+    int major = atoi(v);
+    const struct hp_ami_pers *found = NULL;
+    for (size_t i = 0; i < HP_ARRAY_LEN(ami_pers); i++)
+        if (atoi(ami_pers[i].asterisk) == major)
+            found = &ami_pers[i];            /* the newest of that branch */
+    return found;
+}
+
 static const struct hp_ami_pers *ami_pers_identity(void)
 {
     const char *kept = hp_identity_get("ami_asterisk_version");
     const struct hp_ami_pers *p = kept ? hp_ami_pers_find(kept) : NULL;
-    if (!p) {
+    if (!p && !(p = ami_pers_like_sip())) {
         p = &ami_pers[hp_random_u64() % HP_ARRAY_LEN(ami_pers)];
         hp_identity_set("ami_asterisk_version", p->asterisk);
     }

@@ -82,6 +82,13 @@ static const char *sip_identity(const char *key)
     if (v && *v)
         return v;
     size_t i = (size_t)(hp_random_u64() % (sizeof(sip_servers) / sizeof(sip_servers[0])));
+    /* The same Asterisk branch as the sensor's AMI service, if it drew one first. */
+    const char *ami = hp_identity_get("ami_asterisk_version");
+    if (ami && *ami) {
+        for (size_t k = 0; k < 4; k++)      /* the "Asterisk PBX" entries */
+            if (atoi(sip_servers[k][0] + 13) == atoi(ami))
+                i = k;
+    }
     const char *host = hp_identity_get("hostname");
     hp_identity_set("sip_server", sip_servers[i][0]);
     /* Half of the Asterisk boxes had their realm set to the host name. */
