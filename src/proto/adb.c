@@ -29,7 +29,7 @@
  *       command reads stdin as a script (adb shell < file).
  *   sync:  push/pull/ls/stat: SEND stores the file (hp_upload_record,
  *       detail "adb", capped at max_file) and writes it into the source's
- *       fake file system (vfs.h) so a later `chmod 755 x; ./x` finds it;
+ *       fake file tree (see vfs.h) so a later `chmod 755 x; ./x` finds it;
  *       STAT/STA2/LST2/LIST/LIS2 answer from that file system; RECV sends
  *       a file that exists in it.
  *   reboot:, usb:, tcpip:  answered, then the connection drops as the
