@@ -24,6 +24,15 @@
 #define BATCH_MAX 2048
 #define TICK_MS 200
 #define PUBLISH_WAIT_MS 50     /* how long the producer may stall on a full queue */
+/*
+ * Queue age bounds what a crash can lose: once the oldest queued event has
+ * waited LAG_HIGH_MS, the output counts as congested and accepting pauses
+ * until it is back under LAG_LOW_MS.  A writer slower than the traffic
+ * (SQLite on a slow disk, a sanitized build) therefore slows the sensor down
+ * instead of building a backlog of seconds that kill -9 would take with it.
+ */
+#define LAG_HIGH_MS 500
+#define LAG_LOW_MS 250
 
 struct output {
     const struct hp_output_ops *ops;
@@ -34,6 +43,7 @@ struct output {
     pthread_cond_t cv_data;       /* consumer waits for events */
     pthread_cond_t cv_space;      /* producer waits for room */
     struct hp_event **ring;
+    int64_t *enq_ms;              /* when each ring slot was queued (monotonic) */
     size_t cap, head, count;
     size_t bytes, bytes_cap;
     bool consumer_asleep;
@@ -91,13 +101,14 @@ static bool queue_full(const struct output *o, size_t len)
     return o->count == o->cap || o->bytes + len > o->bytes_cap;
 }
 
-static void update_congestion(struct output *o)
+static void update_congestion(struct output *o, int64_t now_ms)
 {
     /* High water at half: the other half is headroom for the events that
      * connections already accepted will still produce while accepting is paused. */
-    if (o->count > o->cap / 2 || o->bytes > o->bytes_cap / 2)
+    int64_t lag = o->count ? now_ms - o->enq_ms[o->head] : 0;
+    if (o->count > o->cap / 2 || o->bytes > o->bytes_cap / 2 || lag > LAG_HIGH_MS)
         atomic_store(&o->congested, true);
-    else if (o->count < o->cap / 4 && o->bytes < o->bytes_cap / 4)
+    else if (o->count < o->cap / 4 && o->bytes < o->bytes_cap / 4 && lag < LAG_LOW_MS)
         atomic_store(&o->congested, false);
 }
 
@@ -167,7 +178,7 @@ static void *writer_main(void *arg)
         }
         size_t n = queue_take(o, batch, BATCH_MAX);
         bool done = o->stopping && o->count == 0;
-        update_congestion(o);
+        update_congestion(o, hp_mono_ms());
         if (o->producer_waiting)
             pthread_cond_signal(&o->cv_space);
         pthread_mutex_unlock(&o->mu);
@@ -208,6 +219,7 @@ int hp_outputs_start(const struct hp_config *cfg, char *err, size_t errlen)
         o->cap = cfg->queue_events;
         o->bytes_cap = cfg->queue_bytes;
         o->ring = hp_xcalloc(o->cap, sizeof(*o->ring));
+        o->enq_ms = hp_xcalloc(o->cap, sizeof(*o->enq_ms));
         pthread_mutex_init(&o->mu, NULL);
         pthread_cond_init(&o->cv_data, NULL);
         pthread_cond_init(&o->cv_space, NULL);
@@ -238,6 +250,7 @@ void hp_outputs_stop(void)
         if (o->ops->close)
             o->ops->close(o->state);
         free(o->ring);
+        free(o->enq_ms);
         pthread_mutex_destroy(&o->mu);
         pthread_cond_destroy(&o->cv_data);
         pthread_cond_destroy(&o->cv_space);
@@ -270,10 +283,13 @@ static int publish_one(struct output *o, struct hp_event *e)
             return -1;
         }
     }
-    o->ring[(o->head + o->count) % o->cap] = hp_event_ref(e);
+    size_t tail = (o->head + o->count) % o->cap;
+    int64_t now = hp_mono_ms();
+    o->ring[tail] = hp_event_ref(e);
+    o->enq_ms[tail] = now;
     o->count++;
     o->bytes += e->json_len;
-    update_congestion(o);
+    update_congestion(o, now);
     if (o->consumer_asleep)
         pthread_cond_signal(&o->cv_data);
     pthread_mutex_unlock(&o->mu);

@@ -3,19 +3,20 @@
  *
  * Counting happens in two steps.  hp_rollup_add() reads the fields an event
  * contributes (the common ones from its header; for the few event types
- * that feed rankings, the rest from its JSON with jansson) and adds them to
+ * that feed rankings, the rest from its JSON, read in place by jsonscan.h
+ * without building a tree) and adds them to
  * an in-memory hash table keyed by (kind, dimension, bucket, key, member).
  * hp_rollup_flush() then writes each entry with one upsert.  Bursts collapse:
  * ten thousand connects from one scanner in one batch are one row update per
  * table, which keeps the writer's cost per event low under load.
  */
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
 #include "hll.h"
+#include "jsonscan.h"
 #include "rollup.h"
 #include "util.h"
 
@@ -33,9 +34,13 @@ struct ru_ent {
     struct hp_hll src;        /* distinct sources (hour and day rows) */
 };
 
+struct ru_ev;
+static struct ru_ev *ru_ev_new(void);
+
 struct hp_rollup {
     struct ru_ent *tab;
     size_t cap, used;
+    struct ru_ev *scratch;    /* one event being counted: its members and decode buffers */
 };
 
 const char hp_rollup_schema_sql[] =
@@ -58,6 +63,7 @@ struct hp_rollup *hp_rollup_new(void)
     struct hp_rollup *r = hp_xcalloc(1, sizeof(*r));
     r->cap = 1024;
     r->tab = hp_xcalloc(r->cap, sizeof(*r->tab));
+    r->scratch = ru_ev_new();
     return r;
 }
 
@@ -85,6 +91,7 @@ void hp_rollup_free(struct hp_rollup *r)
         return;
     hp_rollup_reset(r);
     free(r->tab);
+    free(r->scratch);
     free(r);
 }
 
@@ -176,12 +183,33 @@ static struct ru_ent *slot(struct hp_rollup *r, int kind, const char *dim, int64
 
 /* ---- what an event contributes --------------------------------------------------- */
 
+/* The members of an event's JSON that feed rankings or labels. */
+enum ru_field {
+    F_USERNAME, F_PASSWORD, F_INPUT, F_URL, F_SHASUM, F_TYPE, F_FAMILY, F_URI, F_UA, F_CLASSES,
+    F_CVES, F_OWASP, F_JA3, F_JA4, F_CLIENT, F_HASSH, F_CC, F_COUNTRY, F_ASN, F_AS_ORG,
+    F_CRED_DEVICE, F_CRED_BOTNETS, F_N
+};
+
+static const char *const field_names[F_N] = {
+    "username", "password", "input", "url", "shasum", "type", "family", "uri", "user_agent",
+    "attack_classes", "cves", "owasp_iot", "ja3", "ja4", "client", "hassh", "src_cc", "src_country",
+    "src_asn", "src_as_org", "cred_device", "cred_botnets",
+};
+
+#define SCRATCH (HP_ROLLUP_KEY_MAX + 8)   /* decoded values are cut to a key's length anyway */
+
 struct ru_ev {
     struct hp_rollup *r;
     int64_t ts, hour;
     const char *src_ip;
-    json_t *doc;              /* NULL for events counted from the header only */
+    struct hp_jval f[F_N];    /* where the wanted members are (jsonscan.h) */
+    char buf[3][SCRATCH];     /* a key and its two labels, decoded */
 };
+
+static struct ru_ev *ru_ev_new(void)
+{
+    return hp_xcalloc(1, sizeof(struct ru_ev));
+}
 
 /*
  * Count one event for a key of a dimension, in its hour and in its day, and
@@ -230,93 +258,125 @@ static void add_label(struct ru_ev *x, const char *dim, const char *key, size_t 
     set_label(&e->lb, b);
 }
 
-/* A field as text: strings as they are, numbers in decimal; NULL if absent. */
-static const char *field(struct ru_ev *x, const char *name, char *tmp, size_t tmplen, size_t *len)
+/* A value as text into x->buf[b]: strings decoded, integers in decimal; NULL otherwise. */
+static const char *val_text(struct ru_ev *x, const struct hp_jval *v, int b, size_t *len)
 {
-    json_t *v = x->doc ? json_object_get(x->doc, name) : NULL;
-    if (json_is_string(v)) {
-        *len = json_string_length(v);
-        return json_string_value(v);
-    }
-    if (json_is_integer(v)) {
-        *len = (size_t)snprintf(tmp, tmplen, "%lld", (long long)json_integer_value(v));
-        return tmp;
-    }
     *len = 0;
+    if (v->type == HP_J_STR) {
+        *len = hp_jscan_str(v, x->buf[b], SCRATCH);
+        return x->buf[b];
+    }
+    if (hp_jscan_is_int(v)) {
+        memcpy(x->buf[b], v->p, v->n);
+        x->buf[b][v->n] = '\0';
+        *len = v->n;
+        return x->buf[b];
+    }
     return NULL;
 }
 
-/* Count a field's value (or each element of a list field) with its distinct sources;
- * an absent field counts as "" unless it is a list. */
-static void count_field(struct ru_ev *x, const char *dim, const char *name, int64_t n, bool list)
+static const char *field(struct ru_ev *x, enum ru_field f, int b, size_t *len)
 {
-    json_t *v = x->doc ? json_object_get(x->doc, name) : NULL;
-    if (json_is_array(v)) {
-        size_t i;
-        json_t *el;
-        json_array_foreach(v, i, el) {
-            if (i >= 64 || !json_is_string(el))
+    return val_text(x, &x->f[f], b, len);
+}
+
+/* A string member as a label (NULL when absent or not a string). */
+static const char *label(struct ru_ev *x, enum ru_field f, int b)
+{
+    size_t len;
+    return x->f[f].type == HP_J_STR ? field(x, f, b, &len) : NULL;
+}
+
+/* Count a field's value (or each of the first 64 elements of a list field) with
+ * its distinct sources; an absent field counts as "" unless it is a list. */
+static void count_field(struct ru_ev *x, const char *dim, enum ru_field f, bool list)
+{
+    const struct hp_jval *v = &x->f[f];
+    size_t len;
+    if (v->type == HP_J_ARR) {
+        struct hp_jval el;
+        size_t pos = 0;
+        for (int i = 0; i < 64 && hp_jscan_elem(v, &pos, &el); i++) {
+            if (el.type != HP_J_STR)
                 continue;
-            add(x, dim, json_string_value(el), json_string_length(el), n, 0, x->src_ip);
+            len = hp_jscan_str(&el, x->buf[0], SCRATCH);
+            add(x, dim, x->buf[0], len, 1, 0, x->src_ip);
         }
         return;
     }
-    char tmp[32];
-    size_t len;
-    const char *s = field(x, name, tmp, sizeof(tmp), &len);
+    const char *s = field(x, f, 0, &len);
     if (!s && list)
         return;
     if (!s)
         s = "";                   /* counted as "none", as the events table's GROUP BY does */
-    add(x, dim, s, len, n, 0, x->src_ip);
+    add(x, dim, s, len, 1, 0, x->src_ip);
 }
 
-/* "a, b, c" from a list of strings (botnet names). */
-static void join_list(json_t *v, char *out, size_t outlen)
+/* "a, b, c" from a string or a list of strings (botnet names), into x->buf[b]. */
+static const char *join_list(struct ru_ev *x, enum ru_field f, int b)
 {
+    const struct hp_jval *v = &x->f[f];
+    char *out = x->buf[b], el_text[256];
+    size_t off = 0, outlen = 512;
     out[0] = '\0';
-    if (json_is_string(v)) {
-        snprintf(out, outlen, "%s", json_string_value(v));
-        return;
-    }
-    size_t i, off = 0;
-    json_t *el;
-    json_array_foreach(v, i, el) {
-        if (!json_is_string(el) || off >= outlen)
+    if (v->type == HP_J_STR)
+        return label(x, f, b);
+    struct hp_jval el;
+    size_t pos = 0;
+    while (off < outlen && hp_jscan_elem(v, &pos, &el)) {
+        if (el.type != HP_J_STR)
             continue;
-        int k = snprintf(out + off, outlen - off, "%s%s", off ? ", " : "", json_string_value(el));
+        hp_jscan_str(&el, el_text, sizeof(el_text));
+        int k = snprintf(out + off, outlen - off, "%s%s", off ? ", " : "", el_text);
         if (k < 0)
             break;
         off += (size_t)k;
     }
+    out[outlen - 1] = '\0';
+    return out;
 }
 
-/* [user, pass] as compact JSON text: the key of the 'pair' dimensions. */
-static char *pair_key(struct ru_ev *x, size_t *len)
+/* Raw JSON text of a member, "null" when absent, appended to o (room left: *room). */
+static size_t put_raw(char *o, size_t room, const struct hp_jval *v)
 {
-    json_t *u = json_object_get(x->doc, "username"), *p = json_object_get(x->doc, "password");
-    json_t *a = json_pack("[OO]", u ? u : json_null(), p ? p : json_null());
-    char *s = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(a);
-    *len = s ? strlen(s) : 0;
-    return s;
+    const char *p = v->type == HP_J_NONE ? "null" : v->p;
+    size_t n = v->type == HP_J_NONE ? 4 : v->n;
+    n = n < room ? n : room;
+    memcpy(o, p, n);
+    return n;
+}
+
+/* [user, pass] as compact JSON text, into x->buf[0]: the key of the 'pair' dimensions. */
+static const char *pair_key(struct ru_ev *x, size_t *len)
+{
+    char *o = x->buf[0];
+    size_t n = 0, room = SCRATCH - 1;
+    o[n++] = '[';
+    n += put_raw(o + n, room - n, &x->f[F_USERNAME]);
+    if (n < room)
+        o[n++] = ',';
+    n += put_raw(o + n, room - n, &x->f[F_PASSWORD]);
+    if (n < room)
+        o[n++] = ']';
+    o[n] = '\0';
+    *len = n;
+    return o;
 }
 
 static void on_connect(struct ru_ev *x, int dst_port)
 {
-    char t1[32], t2[32], port[16];
-    size_t cclen, asnlen;
-    const char *cc = field(x, "src_cc", t1, sizeof(t1), &cclen);
-    const char *asn = field(x, "src_asn", t2, sizeof(t2), &asnlen);
-    char ccz[8] = "", asnz[32] = "";
+    char port[16], ccz[8] = "", asnz[32] = "";
+    size_t len;
+    const char *cc = field(x, F_CC, 0, &len);
     if (cc)
-        snprintf(ccz, sizeof(ccz), "%.*s", (int)cclen, cc);
+        snprintf(ccz, sizeof(ccz), "%.*s", (int)len, cc);
+    const char *asn = field(x, F_ASN, 0, &len);
     if (asn)
-        snprintf(asnz, sizeof(asnz), "%.*s", (int)asnlen, asn);
+        snprintf(asnz, sizeof(asnz), "%.*s", (int)len, asn);
     add(x, "cc", ccz, strlen(ccz), 1, 0, x->src_ip);
-    add_label(x, "cc", ccz, strlen(ccz), json_string_value(json_object_get(x->doc, "src_country")), NULL);
+    add_label(x, "cc", ccz, strlen(ccz), label(x, F_COUNTRY, 1), NULL);
     add(x, "asn", asnz, strlen(asnz), 1, 0, x->src_ip);
-    add_label(x, "asn", asnz, strlen(asnz), json_string_value(json_object_get(x->doc, "src_as_org")), NULL);
+    add_label(x, "asn", asnz, strlen(asnz), label(x, F_AS_ORG, 1), NULL);
     snprintf(port, sizeof(port), "%d", dst_port);
     add(x, "port", port, strlen(port), 1, 0, x->src_ip);
     if (x->src_ip[0]) {
@@ -328,59 +388,46 @@ static void on_connect(struct ru_ev *x, int dst_port)
 
 static void on_login(struct ru_ev *x, bool ok)
 {
-    char tmp[32];
     size_t len;
-    const char *u = field(x, "username", tmp, sizeof(tmp), &len);
-    if (u) {
+    const char *u = field(x, F_USERNAME, 0, &len);
+    if (u)
         add(x, "username", u, len, 1, ok, x->src_ip);
-    }
-    const char *p = field(x, "password", tmp, sizeof(tmp), &len);
-    if (p) {
+    const char *p = field(x, F_PASSWORD, 0, &len);
+    if (p)
         add(x, "password", p, len, 1, ok, x->src_ip);
-    }
-    char *pk = pair_key(x, &len);
-    if (!pk)
-        return;
+    const char *pk = pair_key(x, &len);
     add(x, "pair", pk, len, 1, ok, NULL);
     add_first(x, "pair", pk, len);
-    char bots[512];
-    join_list(json_object_get(x->doc, "cred_botnets"), bots, sizeof(bots));
-    add_label(x, "pair", pk, len, json_string_value(json_object_get(x->doc, "cred_device")), bots);
-    free(pk);
+    add_label(x, "pair", pk, len, label(x, F_CRED_DEVICE, 1), join_list(x, F_CRED_BOTNETS, 2));
 }
 
-static void on_fingerprint(struct ru_ev *x, const char *name)
+static void on_fingerprint(struct ru_ev *x, const char *name, enum ru_field f)
 {
-    char tmp[32];
     size_t len;
-    const char *v = field(x, name, tmp, sizeof(tmp), &len);
+    const char *v = field(x, f, 0, &len);
     if (!v)
         return;
     add(x, name, v, len, 1, 0, x->src_ip);
     add_first(x, name, v, len);
-    add_label(x, name, v, len, json_string_value(json_object_get(x->doc, "client")), NULL);
+    add_label(x, name, v, len, label(x, F_CLIENT, 1), NULL);
 }
 
 static void on_payload(struct ru_ev *x, bool download)
 {
-    char tmp[32];
     size_t len;
     if (download) {
-        size_t ulen;
-        const char *url = field(x, "url", tmp, sizeof(tmp), &ulen);
+        const char *url = field(x, F_URL, 0, &len);
         if (url) {
-            add(x, "url", url, ulen, 1, 0, x->src_ip);
-            add_label(x, "url", url, ulen, json_string_value(json_object_get(x->doc, "type")),
-                      json_string_value(json_object_get(x->doc, "shasum")));
+            add(x, "url", url, len, 1, 0, x->src_ip);
+            add_label(x, "url", url, len, label(x, F_TYPE, 1), label(x, F_SHASUM, 2));
         }
     }
-    const char *sha = field(x, "shasum", tmp, sizeof(tmp), &len);
+    const char *sha = field(x, F_SHASUM, 0, &len);
     if (!sha)
         return;
     add(x, "sha256", sha, len, download ? 1 : 0, 0, x->src_ip);
     add_first(x, "sha256", sha, len);
-    add_label(x, "sha256", sha, len, json_string_value(json_object_get(x->doc, "type")),
-              json_string_value(json_object_get(x->doc, "family")));
+    add_label(x, "sha256", sha, len, label(x, F_TYPE, 1), label(x, F_FAMILY, 2));
 }
 
 /* Event types whose JSON feeds a ranking. */
@@ -404,34 +451,34 @@ static void by_type(struct ru_ev *x, const char *id, int dst_port)
         on_login(x, strcmp(id, "login.success") == 0);
     } else if (strcmp(id, "http.credentials") == 0) {
         size_t len;
-        char *pk = pair_key(x, &len);
-        if (pk) {
-            add(x, "http_cred", pk, len, 1, 0, x->src_ip);
-            free(pk);
-        }
+        const char *pk = pair_key(x, &len);
+        add(x, "http_cred", pk, len, 1, 0, x->src_ip);
     } else if (strcmp(id, "command.input") == 0) {
-        count_field(x, "command", "input", 1, false);
+        count_field(x, "command", F_INPUT, false);
     } else if (strcmp(id, "session.file_download") == 0 || strcmp(id, "payload.new") == 0) {
         on_payload(x, id[8] == 'f');
     } else if (strcmp(id, "http.request") == 0) {
-        count_field(x, "uri", "uri", 1, false);
-        count_field(x, "ua", "user_agent", 1, false);
-        count_field(x, "class", "attack_classes", 1, true);
-        count_field(x, "cve", "cves", 1, true);
-        count_field(x, "owasp", "owasp_iot", 1, true);
+        count_field(x, "uri", F_URI, false);
+        count_field(x, "ua", F_UA, false);
+        count_field(x, "class", F_CLASSES, true);
+        count_field(x, "cve", F_CVES, true);
+        count_field(x, "owasp", F_OWASP, true);
     } else if (strcmp(id, "tls.client_hello") == 0) {
-        on_fingerprint(x, "ja3");
-        on_fingerprint(x, "ja4");
+        on_fingerprint(x, "ja3", F_JA3);
+        on_fingerprint(x, "ja4", F_JA4);
     } else if (strcmp(id, "client.kex") == 0) {
-        on_fingerprint(x, "hassh");
+        on_fingerprint(x, "hassh", F_HASSH);
     }
 }
 
 void hp_rollup_add_row(struct hp_rollup *r, int64_t ts_us, const char *eventid, const char *protocol,
                        const char *src_ip, int dst_port, const char *json, size_t json_len)
 {
-    struct ru_ev x = { .r = r, .ts = ts_us, .hour = ts_us / HP_ROLLUP_HOUR_US,
-                       .src_ip = src_ip ? src_ip : "" };
+    struct ru_ev *x = r->scratch;
+    x->r = r;
+    x->ts = ts_us;
+    x->hour = ts_us / HP_ROLLUP_HOUR_US;
+    x->src_ip = src_ip ? src_ip : "";
     const char *proto = protocol ? protocol : "";
     struct ru_ent *t = slot(r, RU_TIMELINE, "timeline", ts_us / 60000000, proto, strlen(proto), "", 0);
     t->v1++;
@@ -439,26 +486,22 @@ void hp_rollup_add_row(struct hp_rollup *r, int64_t ts_us, const char *eventid, 
         t->v2++;
     else if (strncmp(eventid, "login.", 6) == 0)
         t->v3++;
-    add(&x, "eventid", eventid, strlen(eventid), 1, 0, NULL);
+    add(x, "eventid", eventid, strlen(eventid), 1, 0, NULL);
     /* per protocol and over all: events and distinct sources */
     bool connect = strcmp(eventid, "session.connect") == 0;
-    add(&x, "protocol", proto, strlen(proto), 1, connect, x.src_ip);   /* ok: connections */
-    add(&x, "all", "", 0, 1, 0, x.src_ip);
+    add(x, "protocol", proto, strlen(proto), 1, connect, x->src_ip);   /* ok: connections */
+    add(x, "all", "", 0, 1, 0, x->src_ip);
     if (connect)
-        add(&x, "connect", "", 0, 1, 0, x.src_ip);
-    if (x.src_ip[0]) {
-        add(&x, "src", x.src_ip, strlen(x.src_ip), 1, 0, NULL);   /* exact distinct sources */
-        add_first(&x, "ip", x.src_ip, strlen(x.src_ip));
+        add(x, "connect", "", 0, 1, 0, x->src_ip);
+    if (x->src_ip[0]) {
+        add(x, "src", x->src_ip, strlen(x->src_ip), 1, 0, NULL);   /* exact distinct sources */
+        add_first(x, "ip", x->src_ip, strlen(x->src_ip));
     }
     if (!needs_doc(eventid))
         return;
-    x.doc = json_loadb(json, json_len, JSON_ALLOW_NUL, NULL);
-    if (!json_is_object(x.doc)) {
-        json_decref(x.doc);
+    if (hp_jscan_members(json, json_len, field_names, F_N, x->f) != 0)
         return;
-    }
-    by_type(&x, eventid, dst_port);
-    json_decref(x.doc);
+    by_type(x, eventid, dst_port);
 }
 
 void hp_rollup_add(struct hp_rollup *r, const struct hp_event *e)

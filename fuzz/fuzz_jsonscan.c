@@ -1,0 +1,115 @@
+/*
+ * fuzz_jsonscan.c - libFuzzer harness for the event JSON scanner (src/store/jsonscan.c).
+ *
+ * The input is the JSON text.  The scanner looks up a fixed set of member
+ * names (those the roll-ups read, plus "" and names that only differ in
+ * length) and decodes every string it finds, each list element, and every
+ * value through the small buffers the roll-ups use.  Whatever the input,
+ * nothing may be read outside it (the fuzzer's own allocation, so ASan
+ * sees any over-read) and every decode must stay inside its buffer.
+ *
+ * It is also a differential test against jansson: when jansson accepts the
+ * input as an object without duplicate keys, the scanner must accept it too,
+ * find exactly the members jansson has, and decode each string member to
+ * the same bytes (up to the buffer size).
+ */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/jsonscan.h"
+
+#define CHECK(c) do { if (!(c)) abort(); } while (0)
+
+static const char *const names[] = {
+    "username", "password", "cves", "ja3", "", "a", "ab", "input", "src_asn", "user_agent",
+};
+#define NN (sizeof(names) / sizeof(names[0]))
+
+static void decode_all(const struct hp_jval *v, size_t cap)
+{
+    char *out = malloc(cap);
+    size_t n = hp_jscan_str(v, out, cap);
+    CHECK(n < cap && out[n] == '\0');
+    hp_jscan_is_int(v);
+    size_t pos = 0;
+    struct hp_jval el;
+    for (int i = 0; i < 1000 && hp_jscan_elem(v, &pos, &el); i++) {
+        CHECK(el.p >= v->p && el.p + el.n <= v->p + v->n);
+        n = hp_jscan_str(&el, out, cap);
+        CHECK(n < cap);
+    }
+    free(out);
+}
+
+/* Deepest bracket nesting of valid JSON text (strings skipped). */
+static int nesting(const char *t, size_t n)
+{
+    int depth = 0, max = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '"') {
+            for (i++; i < n && t[i] != '"'; i++)
+                if (t[i] == '\\')
+                    i++;
+        } else if (t[i] == '{' || t[i] == '[') {
+            if (++depth > max)
+                max = depth;
+        } else if (t[i] == '}' || t[i] == ']') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+/* True if the text has the member name written without escapes. */
+static bool written_plain(const char *t, size_t n, const char *name)
+{
+    char quoted[32];
+    int k = snprintf(quoted, sizeof(quoted), "\"%s\"", name);
+    return memmem(t, n, quoted, (size_t)k) != NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct hp_jval vals[NN];
+    const char *text = (const char *)data;
+    int rc = hp_jscan_members(text, size, names, NN, vals);
+    for (size_t i = 0; i < NN; i++) {
+        if (vals[i].type == HP_J_NONE)
+            continue;
+        CHECK(rc == 0);
+        CHECK(vals[i].p >= text && vals[i].p + vals[i].n <= text + size);
+        decode_all(&vals[i], 1);
+        decode_all(&vals[i], 5);
+        decode_all(&vals[i], 1100);
+    }
+
+    json_t *doc = json_loadb(text, size, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+    /* Keys are matched as written (our builder never escapes one), nesting is
+     * limited, and jansson stops at a raw NUL byte (JSON never has one), so
+     * inputs with any of these are not compared. */
+    if (json_is_object(doc) && nesting(text, size) <= HP_JSCAN_DEPTH && !memchr(text, 0, size)) {
+        CHECK(rc == 0);
+        for (size_t i = 0; i < NN; i++) {
+            json_t *j = json_object_get(doc, names[i]);
+            if (vals[i].type != HP_J_NONE)
+                CHECK(j != NULL);
+            else if (j && written_plain(text, size, names[i]))
+                abort();
+            if (vals[i].type == HP_J_NONE)
+                continue;
+            if (!json_is_string(j))
+                continue;
+            CHECK(vals[i].type == HP_J_STR);
+            char out[1100];
+            size_t n = hp_jscan_str(&vals[i], out, sizeof(out));
+            size_t jn = json_string_length(j);
+            CHECK(n == jn || (jn >= sizeof(out) - 4 && n >= sizeof(out) - 4));
+            CHECK(memcmp(out, json_string_value(j), n) == 0);
+        }
+    }
+    json_decref(doc);
+    return 0;
+}
