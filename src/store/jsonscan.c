@@ -164,7 +164,8 @@ static void match(const char *key, size_t klen, const struct hp_jval *v, const c
                   size_t nnames, struct hp_jval *vals)
 {
     for (size_t i = 0; i < nnames; i++) {
-        if (vals[i].type == HP_J_NONE && strlen(names[i]) == klen && memcmp(names[i], key, klen) == 0) {
+        if (vals[i].type == HP_J_NONE && (klen ? names[i][0] == key[0] : !names[i][0]) &&
+            strnlen(names[i], klen + 1) == klen && memcmp(names[i], key, klen) == 0) {
             vals[i] = *v;
             return;
         }
