@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct hp_buf;
 struct hp_event;
 struct hp_config;
 struct hp_output_cfg;
@@ -48,6 +49,11 @@ struct hp_output_ops {
     void (*tick)(void *state, int64_t now_us);
     void (*reopen)(void *state);
     void (*close)(void *state);
+    /* Optional: health beyond the queue counters, for `hanipo status`:
+     * append JSON object members without braces, each followed by a comma
+     * ("spool_bytes":123,"last_ok_us":...,).  Called from another thread
+     * than the writer: read atomics (or take the output's own lock) only. */
+    void (*status)(void *state, struct hp_buf *out);
 };
 
 /* Registry of output kinds (src/store/). */
