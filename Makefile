@@ -145,8 +145,12 @@ fuzz: $(FUZZ_BIN)
 	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 # ---- benchmarks -----------------------------------------------------------
+# Every bench in turn (each log kept in build/bench/), then one table of the figures.
 bench: hanipo
-	@for b in bench/*.sh; do [ "$$b" = bench/lib.sh ] && continue; echo "== $$b"; sh $$b || exit 1; done
+	@mkdir -p build/bench; for b in bench/*.sh; do [ "$$b" = bench/lib.sh ] && continue; \
+		n=$$(basename $$b .sh); echo "== $$b"; sh $$b 2>&1 | tee build/bench/$$n.log; done; \
+		echo; python3 bench/table.py $$(for b in bench/*.sh; do n=$$(basename $$b .sh); \
+		[ $$n = lib ] || echo build/bench/$$n.log; done)
 
 # ---- the shell's attacker-session corpus (issue 4's figures) ---------------
 corpus-report: hanipo
