@@ -1008,7 +1008,7 @@ def sigkill_durability(ctx):
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(8)]
     for t in threads:
         t.start()
-    time.sleep(4)
+    time.sleep(3.0 + T(1.0))        # 4 s of load; a sanitized build gets 6
     kill_t = time.monotonic()
     os.kill(d.pid, signal.SIGKILL)
     stop.set()
@@ -1017,8 +1017,13 @@ def sigkill_durability(ctx):
         t.join(T(10))
     assert d.proc.returncode == -signal.SIGKILL, d.proc.returncode
     assert not errors, "client errors before the kill: %r" % errors[:5]
-    must = [x for x in done if x[0] < kill_t - 1.0]
-    ctx.note("%d connections completed, %d of them more than 1 s before SIGKILL (checked)" % (len(done), len(must)))
+    # The promise: what completed a second before the crash is on disk (the
+    # output queues pause accepting once their oldest event is 500 ms old).  A
+    # sanitized build runs about 3x slower, so its second is T(1.0).
+    window = T(1.0)
+    must = [x for x in done if x[0] < kill_t - window]
+    ctx.note("%d connections completed, %d of them more than %.0f s before SIGKILL (checked)" % (
+        len(done), len(must), window))
     assert len(must) >= 50, "only %d connections completed before the kill" % len(must)
 
     evs = []
@@ -1047,7 +1052,7 @@ def sigkill_durability(ctx):
             for want in ("session.connect", "session.closed"):
                 if want not in k:
                     lost.append("%s (completed %.2fs before the kill): no %s" % (marker, kill_t - t, want))
-        assert not lost, "%s: %d of %d connections completed >1s before SIGKILL are incomplete: %s" % (
+        assert not lost, "%s: %d of %d connections completed long before SIGKILL are incomplete: %s" % (
             store, len(lost), len(must), lost[:10])
 
     check("JSONL", evs)
