@@ -96,10 +96,13 @@ static void on_refused(void *arg, const struct sockaddr_storage *from)
 
 static const struct ftp_data_ops ops = { on_done, on_refused };
 
-static struct sockaddr_in v4(const char *a, uint16_t port)
+#define LO1 0x7f000001u               /* 127.0.0.1: the control peer */
+#define LO2 0x7f000002u               /* 127.0.0.2: someone else */
+
+static struct sockaddr_in v4(uint32_t ip, uint16_t port)
 {
     struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port) };
-    in.sin_addr.s_addr = htonl(a[8] == '2' ? 0x7f000002u : 0x7f000001u);   /* "127.0.0.1" / "127.0.0.2" */
+    in.sin_addr.s_addr = htonl(ip);
     return in;
 }
 
@@ -108,7 +111,7 @@ static void setup(void)
     hp_sensor.base = event_base_new();
     CHECK(hp_sensor.base);
     conn.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in lo = v4("127.0.0.1", 0);
+    struct sockaddr_in lo = v4(LO1, 0);
     CHECK(conn.fd >= 0 && bind(conn.fd, (struct sockaddr *)&lo, sizeof(lo)) == 0);
     memcpy(&conn.peer, &lo, sizeof(lo));
     /* The channel connects with an address length of sizeof(sockaddr_in6)
@@ -149,11 +152,11 @@ static bool wait_fd(int fd, short what, int ms)
     return poll(&p, 1, ms) == 1;
 }
 
-static int tcp_connect(const char *from, uint16_t port)
+static int tcp_connect(uint32_t from, uint16_t port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     CHECK(fd >= 0);
-    struct sockaddr_in src = v4(from, 0), dst = v4("127.0.0.1", port);
+    struct sockaddr_in src = v4(from, 0), dst = v4(LO1, port);
     CHECK(bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0);
     CHECK(connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0);
     return fd;
@@ -163,7 +166,7 @@ static int tcp_connect(const char *from, uint16_t port)
  * on the next turns of the loop. */
 static int passive_connect(uint16_t port)
 {
-    int fd = tcp_connect("127.0.0.1", port);
+    int fd = tcp_connect(LO1, port);
     loop_once(false);
     loop_once(false);
     return fd;
@@ -172,11 +175,11 @@ static int passive_connect(uint16_t port)
 /* An address other than the control peer's connects first: refused, closed. */
 static void hijack(uint16_t port)
 {
-    int h = tcp_connect("127.0.0.2", port);
+    int h = tcp_connect(LO2, port);
     for (int i = 0; i < 1000 && res.refused == 0; i++)
         loop_once(true);
     CHECK(res.refused == 1 && res.from.ss_family == AF_INET);
-    CHECK(((struct sockaddr_in *)&res.from)->sin_addr.s_addr == htonl(0x7f000002u));
+    CHECK(((struct sockaddr_in *)&res.from)->sin_addr.s_addr == htonl(LO2));
     char b;
     CHECK(wait_fd(h, POLLIN, 2000) && recv(h, &b, 1, 0) <= 0);   /* closed on it */
     reset_close(h);
