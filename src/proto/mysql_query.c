@@ -293,6 +293,8 @@ static size_t split_commas(const char *p, size_t n, struct span *out, size_t max
             for (i++; i < n && p[i] != c; i++)
                 if (p[i] == '\\' && c != '`')
                     i++;
+            if (i >= n)
+                i = n - 1;      /* unterminated: the last part runs to the end (the loop's i++ reaches n) */
         } else if (c == '(') {
             depth++;
         } else if (c == ')') {
@@ -1242,7 +1244,9 @@ void hp_my_query(struct hp_my_sess *s, const uint8_t *q, size_t n)
             for (i++; i < k && t[i] != c; i++)
                 if (t[i] == '\\' && c != '`')
                     i++;
-            continue;
+            if (i < k)
+                continue;
+            i = k;      /* unterminated: the statement runs to the end and is still answered */
         }
         if (i < k && t[i] != ';')
             continue;

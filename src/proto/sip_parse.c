@@ -138,9 +138,10 @@ static bool header_line(struct sip_msg *m, const char *p, size_t n, struct sip_s
         /* Folding: the previous kept value is the arena's last copy, so the
          * continuation extends it in place. */
         struct sip_str c = trim(p, n);
+        bool first = *last && (*last)->n == 0;   /* "To:" with the value on the next line: no leading blank */
         if (*last && (*last)->p + (*last)->n == m->arena + m->arena_used && c.n &&
-            arena_put(m, " ", 1) && arena_put(m, c.p, c.n))
-            (*last)->n += 1 + c.n;
+            (first || arena_put(m, " ", 1)) && arena_put(m, c.p, c.n))
+            (*last)->n += (first ? 0 : 1) + c.n;
         return true;
     }
     *last = NULL;

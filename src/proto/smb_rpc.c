@@ -11,8 +11,8 @@
  * ALTER_CONTEXT are acknowledged for any interface with NDR transfer
  * syntax (so scanners proceed); REQUESTs on srvsvc answer NetShareEnumAll
  * (opnum 15) level 1 and NetShareGetInfo-less clients with the share
- * table; anything else gets an nca_s_op_rng_error fault.  One reply is kept
- * pending per pipe until the client reads it.
+ * table; anything else gets an nca_s_op_rng_error fault.  Replies wait on
+ * the pipe until the client reads them, at most SMB_PIPE_OUT_MAX bytes.
  */
 #include <stdlib.h>
 #include <stdio.h>
@@ -140,9 +140,12 @@ void smb_spnego_done(struct hp_buf *b)
 static const uint8_t ndr_syntax[20] = { 0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11, 0x9f, 0xe8,
                                         0x08, 0x00, 0x2b, 0x10, 0x48, 0x60, 0x02, 0x00, 0x00, 0x00 };
 
+/* Queue a reply behind those not yet read.  The queue is bounded: a client
+ * that keeps writing requests and never reads gets no more replies past
+ * SMB_PIPE_OUT_MAX pending bytes (a real pipe would stall the writer). */
 static void pipe_set(struct smb_file *f, struct hp_buf *b)
 {
-    if (!hp_buf_ok(b) || b->len > SMB_PIPE_OUT_MAX)
+    if (!hp_buf_ok(b) || b->len > SMB_PIPE_OUT_MAX - f->pipe_len)
         return;
     uint8_t *n = realloc(f->pipe_out, f->pipe_len + b->len);
     if (!n)

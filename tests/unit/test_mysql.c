@@ -466,6 +466,14 @@ static void test_queries(void **st)
     assert_true(p[0] == 0x00 && (p[3] & 0x08));
     p = packet(&s.out, 1, &n, NULL);
     assert_int_equal(p[0], 0xff);
+    /* An unterminated quote (found by fuzz_mysql_query): the statement runs
+     * to the end and is answered; the client would wait forever otherwise. */
+    query(&s, "select 'abc");
+    assert_true(npackets(&s.out) >= 1);
+    query(&s, "select 1; select 'abc");
+    p = packet(&s.out, 3, &n, NULL);
+    assert_true(p[0] == 0xfe && (p[3] & 0x08));     /* the first result says more follow */
+    assert_true(npackets(&s.out) > 4);
 
     /* COM_QUIT */
     struct hp_buf in;

@@ -86,6 +86,12 @@ static void test_parse_request(void **state)
                             "****MD5*0123456789abcdef0123456789abcdef");
     assert_int_equal(sip_hashcat(&d, "REGISTER", "10.0.0.1", "192.0.2.5", hc, 40), 0);
     assert_string_equal(sip_scanner(m.user_agent), "friendly-scanner");
+
+    /* A value that starts on the continuation line has no leading blank
+     * (found by fuzz_sip_parse: the echoed To: changed when parsed back). */
+    assert_int_equal(parse("OPTIONS sip:x SIP/2.0\r\nTo:\r\n <sip:100@10.0.0.1>\r\n\t;tag=1\r\n\r\n", false,
+                           &used), SIP_OK);
+    assert_true(eq(m.to, "<sip:100@10.0.0.1> ;tag=1"));
 }
 
 static void test_stream(void **state)
