@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 
+import harness
 from harness import HANIPO_BIN, KEEP, ROOT, T, Service, Skip, _listening, free_port, wait_for
 from cases import case, stop_and_read
 
@@ -371,6 +372,51 @@ def contrib_files_verify(ctx):
     else:
         ctx.note("not root or no ip/nft: nftables.conf not checked")
     with open(rot) as f:
-        text = f.read()
-    assert "/var/log/hanipo/" in text and "HUP" in text and "copytruncate" not in text, text
+        conf = [l.strip() for l in f if l.strip() and not l.lstrip().startswith("#")]
+    assert conf[0] == "/var/log/hanipo/hanipo.log {" and "copytruncate" not in conf, conf
+    assert any("HUP" in l and "hanipo.service" in l for l in conf), conf
     ctx.note("checked: %s" % ", ".join(checked))
+
+
+@case
+def contrib_unit_capabilities(ctx):
+    """Started as root with only the unit's CapabilityBoundingSet (setpriv, as systemd would), the
+    sensor binds a port below 1024, drops to its user and stops cleanly; `hanipo status` sees it."""
+    if os.geteuid() != 0:
+        raise Skip("not root")
+    need("setpriv", "ip")
+    with open(os.path.join(ROOT, "contrib", "hanipo.service")) as f:
+        line = [l for l in f.read().splitlines() if l.startswith("CapabilityBoundingSet=")]
+    assert len(line) == 1, line
+    caps = line[0].split("=", 1)[1].split()
+    bset = "-all," + ",".join("+" + c[len("CAP_"):].lower() for c in caps)
+    ns = "hanipo-it-%d-%s" % (os.getpid(), uuid.uuid4().hex[:6])
+    if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
+        raise Skip("cannot create a network namespace")
+    ctx.defer(lambda: subprocess.run(["ip", "netns", "del", ns], capture_output=True))
+    subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
+    tmp = tempfile.mkdtemp(prefix="hanipo-it-caps-")
+    os.chmod(tmp, 0o755)
+    ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    wrapper = os.path.join(tmp, "hanipo-bounded")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nexec setpriv --bounding-set %s --inh-caps=-all %s \"$@\"\n" % (bset, HANIPO_BIN))
+    os.chmod(wrapper, 0o755)
+    saved = harness.HANIPO_BIN
+    harness.HANIPO_BIN = wrapper      # Daemon.start runs harness.HANIPO_BIN
+    try:
+        d = ctx.daemon("caps", [Service("low", tcp_ports=[23])], netns=ns).start()
+    finally:
+        harness.HANIPO_BIN = saved
+    wait_for(lambda: os.path.exists(os.path.join(d.data_dir, "status.json")), T(5), what="status.json")
+    rc, out, err = hanipo_status(d)
+    assert rc == 0 and "itest" in out, (rc, out, err)
+    assert "running as user nobody" in d.stderr(), d.stderr()[-1500:]
+    with open("/proc/%d/status" % d.pid) as f:
+        st = f.read()
+    # after the drop: no capability at all, whatever the bounding set allowed at start
+    eff = [l for l in st.splitlines() if l.startswith(("CapEff:", "CapPrm:"))]
+    assert all(l.split()[1] == "0000000000000000" for l in eff), eff
+    evs = stop_and_read(d)
+    assert evs[0]["services"][0]["tcp_ports"] == [23], evs[0]
+    ctx.note("bounding set %s" % bset)
