@@ -281,8 +281,9 @@ def syslog_tcp_rsyslog_and_status(ctx):
 
 @case
 def syslog_udp_and_tls_rsyslog(ctx):
-    """UDP (an event over udp_max arrives as a valid JSON stub with its uid) and TLS (ossl driver,
-    checked against the configured CA; a wrong CA delivers nothing and counts errors)."""
+    """UDP (an event over udp_max arrives as a valid JSON stub with its uid), TLS (ossl driver,
+    checked against the configured CA; a wrong CA delivers nothing and counts errors; after kill -9
+    `hanipo status` says the pid is gone) and TCP with LF framing and another facility."""
     ru = Rsyslog(ctx, "udp").start()
     rt = Rsyslog(ctx, "tls").start()
     d = ctx.daemon("syslog-udp-tls", [Service("trap", tcp=1, flush_after="200ms")],
@@ -328,8 +329,25 @@ def syslog_udp_and_tls_rsyslog(ctx):
         o["syslog"]["errors"] > 0 and o["syslog"]["queued"] + o["syslog"]["inflight"] > 0 and
         o["syslog"]["connected"] is False and o["syslog"]["written"] == 0), "TLS with the wrong CA refused")
     assert "certificate verify failed" in d3.stderr() or "TLS handshake failed" in d3.stderr(), d3.stderr()[-1500:]
-    d3.kill()
+    d3.kill()                         # SIGKILL: the status file stays behind, its pid is gone
     assert len(rt.messages()) == n_before, "a sensor with the wrong CA delivered messages"
+    rc, _, err = hanipo_status(d3)
+    assert rc == 3 and "is gone" in err, (rc, err)
+
+    # TCP with LF framing (non-transparent, RFC 6587 3.4.2) to a plain imtcp
+    rl = Rsyslog(ctx, "tcp").start()
+    d4 = ctx.daemon("syslog-lf", [Service("trap", tcp=1, flush_after="200ms")],
+                    outputs={"jsonl": {"enabled": "true"}, "sqlite": {"enabled": "true"},
+                             "syslog": syslog_output(rl, framing="lf", facility="daemon")}).start()
+    traffic(d4.svc("trap").port, 2, "l")
+    d4.wait_event(lambda e: e["eventid"] == "session.closed", count=2, what="2 sessions")
+    evs4 = stop_and_read(d4)
+    want = {e["uid"]: e for e in evs4}
+    rl.wait_uids(want)
+    msgs = rl.messages()
+    assert len(msgs) == len(want), (len(msgs), len(want))
+    for pri, host, app, msgid, ev in msgs:
+        assert ev == want[ev["uid"]] and pri == 3 * 8 + 6 and msgid == ev["eventid"], (pri, msgid, ev)
 
 
 @case
