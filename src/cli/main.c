@@ -5,6 +5,7 @@
  *   hanipo check [-c FILE]           validate a configuration and exit
  *   hanipo payloads [-c FILE] ...    browse captured payloads (payloads.c)
  *   hanipo report [-c FILE] ...      rankings over a time range (report.c)
+ *   hanipo status [-c FILE] [--json] health of the running sensor (status.c)
  *   hanipo version | help
  *
  * Exit codes follow sysexits(3) where one fits: 0 success, 1 run-time
@@ -22,6 +23,7 @@
 #include "payloads.h"
 #include "cli/report.h"
 #include "cli/rollup.h"
+#include "cli/status.h"
 #include "proto.h"
 #include "sensor.h"
 
@@ -43,6 +45,8 @@ static void usage(FILE *f)
             "                    browse captured payloads (hanipo payloads --help)\n"
             "  report [-c FILE] [--day D|--since T --until T] [--json|--csv|--markdown|--html] ...\n"
             "                    rankings of a day or range, abuse files (hanipo report --help)\n"
+            "  status [-c FILE] [--json]\n"
+            "                    health of the running sensor and its outputs (exit 3: not running)\n"
             "  rollup --rebuild [-c FILE]\n"
             "                    recompute the store's roll-up tables from its events\n"
             "  fingerprint FILE  JA3/JA4/JA3S/HASSH of the TCP flows in a pcap/pcapng file\n"
@@ -123,6 +127,8 @@ int main(int argc, char **argv)
         return hp_cli_payloads(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "report") == 0)
         return hp_cli_report(argc - 1, argv + 1, default_config());
+    if (strcmp(cmd, "status") == 0)
+        return hp_cli_status(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "rollup") == 0)
         return hp_cli_rollup(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "fingerprint") == 0)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include "buf.h"
 #include "config.h"
 #include "event.h"
 #include "log.h"
@@ -51,6 +52,7 @@ struct output {
     bool stopping;
     _Atomic bool congested;
     _Atomic uint64_t written, shed, errors;
+    _Atomic size_t inflight;      /* events of the batch being written (for status) */
     struct hp_ratelimit shed_rl;
 };
 
@@ -133,6 +135,7 @@ static void write_batch(struct output *o, struct hp_event **batch, size_t n)
 {
     int64_t backoff = 100;
     int attempts = 0;
+    atomic_store(&o->inflight, n);
     while (o->ops->write(o->state, batch, n) != 0) {
         atomic_fetch_add(&o->errors, 1);
         attempts++;
@@ -151,6 +154,7 @@ static void write_batch(struct output *o, struct hp_event **batch, size_t n)
     }
     atomic_fetch_add(&o->written, n);
 done:
+    atomic_store(&o->inflight, 0);
     for (size_t i = 0; i < n; i++)
         hp_event_unref(batch[i]);
 }
@@ -354,4 +358,25 @@ size_t hp_outputs_stats(struct hp_output_stats *out, size_t max)
         pthread_mutex_unlock(&o->mu);
     }
     return n;
+}
+
+void hp_outputs_status_json(struct hp_buf *out)
+{
+    hp_buf_putc(out, '[');
+    for (size_t i = 0; i < noutputs; i++) {
+        struct output *o = &outputs[i];
+        hp_buf_puts(out, i ? ",{" : "{");
+        if (o->ops->status)
+            o->ops->status(o->state, out);
+        pthread_mutex_lock(&o->mu);
+        size_t queued = o->count;
+        int64_t oldest = o->count ? hp_mono_ms() - o->enq_ms[o->head] : 0;
+        pthread_mutex_unlock(&o->mu);
+        hp_buf_printf(out, "\"name\":\"%s\",\"written\":%llu,\"shed\":%llu,\"errors\":%llu,"
+                      "\"queued\":%zu,\"inflight\":%zu,\"oldest_ms\":%lld}", o->name,
+                      (unsigned long long)atomic_load(&o->written), (unsigned long long)atomic_load(&o->shed),
+                      (unsigned long long)atomic_load(&o->errors), queued, atomic_load(&o->inflight),
+                      (long long)oldest);
+    }
+    hp_buf_putc(out, ']');
 }

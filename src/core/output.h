@@ -89,5 +89,10 @@ struct hp_output_stats {
     uint64_t queued;
 };
 size_t hp_outputs_stats(struct hp_output_stats *out, size_t max);
+/* For `hanipo status`: a JSON array with one object per output: its status()
+ * members, then name, written, shed, errors, queued, inflight (events of the
+ * batch the writer is trying to write) and oldest_ms (how long the oldest
+ * queued event has waited).  Safe from any thread. */
+void hp_outputs_status_json(struct hp_buf *out);
 
 #endif

@@ -32,6 +32,7 @@
 #include "proto.h"
 #include "sensor.h"
 #include "srcmap.h"
+#include "status.h"
 #include "util.h"
 #include "web/dash.h"
 
@@ -286,10 +287,14 @@ int hp_sensor_run(struct hp_config *cfg)
     event_add(house, &one);
 
     emit_start(cfg);
+    if (hp_status_start(base, cfg) != 0)
+        hp_error("status: cannot publish %s/%s ('hanipo status' will say not running)", cfg->data_dir,
+                 HP_STATUS_FILE);
     hp_info("sensor %s started: %zu service(s), %zu listening socket(s), data in %s",
             cfg->sensor_name, cfg->nservices, hp_listeners_count(), cfg->data_dir);
     event_base_dispatch(base);
 
+    hp_status_stop();
     shutdown_all();
     event_free(sig_term);
     event_free(sig_int);
