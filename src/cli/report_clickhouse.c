@@ -42,33 +42,33 @@
 #define CH_MAX_SENSORS 256
 
 /* A field of the event JSON: NULL when absent (json_extract gives NULL there). */
-#define JS(f) "if(visitParamHas(data, '" f "'), visitParamExtractString(data, '" f "'), NULL)"
-#define JN(f) "if(visitParamHas(data, '" f "'), visitParamExtractInt(data, '" f "'), NULL)"
+#define CH_JS(f) "if(visitParamHas(data, '" f "'), visitParamExtractString(data, '" f "'), NULL)"
+#define CH_JN(f) "if(visitParamHas(data, '" f "'), visitParamExtractInt(data, '" f "'), NULL)"
 /* The string elements of a JSON list field (a string scalar counts as one element). */
-#define JL(f) "extractAll(visitParamExtractRaw(data, '" f "'), '\"([^\"\\\\\\\\]*)\"')"
-#define MT(x) "@MA(" x "@MB)"
-#define CONNECT " eventid = 'session.connect' AND @R "
-#define LOGINS " eventid IN ('login.success', 'login.failed') AND @R "
-#define OK " countIf(eventid = 'login.success') "
-#define FIELD_RANK(expr, ev) \
+#define CH_JL(f) "extractAll(visitParamExtractRaw(data, '" f "'), '\"([^\"\\\\\\\\]*)\"')"
+#define CH_MT(x) "@MA(" x "@MB)"
+#define CH_CONNECT " eventid = 'session.connect' AND @R "
+#define CH_LOGINS " eventid IN ('login.success', 'login.failed') AND @R "
+#define CH_OK " countIf(eventid = 'login.success') "
+#define CH_FIELD_RANK(expr, ev) \
     "SELECT " expr " AS k, count() AS c, uniqExact(src_ip) FROM events WHERE eventid = '" ev "' AND @R" \
     " GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N"
-#define LIST_RANK(f, ev) \
-    "SELECT arrayJoin(" JL(f) ") AS k, count() AS c, uniqExact(src_ip) FROM events WHERE eventid = '" ev \
+#define CH_LIST_RANK(f, ev) \
+    "SELECT arrayJoin(" CH_JL(f) ") AS k, count() AS c, uniqExact(src_ip) FROM events WHERE eventid = '" ev \
     "' AND @R GROUP BY k ORDER BY c DESC, k LIMIT @N"
-#define FP_RANK(f, ev) \
-    "SELECT " JS(f) " AS k, max(" JS("client") "), count() AS c, uniqExact(src_ip) FROM events WHERE eventid = '" \
+#define CH_FP_RANK(f, ev) \
+    "SELECT " CH_JS(f) " AS k, max(" CH_JS("client") "), count() AS c, uniqExact(src_ip) FROM events WHERE eventid = '" \
     ev "' AND @R AND visitParamHas(data, '" f "') GROUP BY k ORDER BY c DESC, k LIMIT @N"
-#define CRED_RANK(f) \
-    "SELECT " JS(f) " AS k, count() AS c," OK ", uniqExact(src_ip) FROM events WHERE" LOGINS \
+#define CH_CRED_RANK(f) \
+    "SELECT " CH_JS(f) " AS k, count() AS c," CH_OK ", uniqExact(src_ip) FROM events WHERE" CH_LOGINS \
     "GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N"
-#define OWASP(k) \
+#define CH_OWASP(k) \
     "multiIf(" k " = 'I1', 'Weak, guessable, or hardcoded passwords', " k " = 'I2', 'Insecure network services'," \
     " " k " = 'I3', 'Insecure ecosystem interfaces', " k " = 'I4', 'Lack of secure update mechanism'," \
     " " k " = 'I5', 'Use of insecure or outdated components', " k " = 'I6', 'Insufficient privacy protection'," \
     " " k " = 'I7', 'Insecure data transfer and storage', " k " = 'I8', 'Lack of device management'," \
     " " k " = 'I9', 'Insecure default settings', " k " = 'I10', 'Lack of physical hardening', NULL)"
-#define PAYLOAD_EVENTS " eventid IN ('session.file_download', 'payload.new') "
+#define CH_PAYLOAD_EVENTS " eventid IN ('session.file_download', 'payload.new') "
 
 enum ch_post { CH_POST_NONE, CH_POST_DAILY, CH_POST_IP };
 
@@ -90,62 +90,62 @@ static const struct ch_def ch_defs[] = {
       " count() FROM events WHERE @R GROUP BY d ORDER BY d",
       CH_POST_DAILY },
     { "countries",
-      "SELECT " JS("src_cc") " AS k, max(" JS("src_country") "), count() AS c, uniqExact(src_ip) FROM events"
-      " WHERE" CONNECT "GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N" },
+      "SELECT " CH_JS("src_cc") " AS k, max(" CH_JS("src_country") "), count() AS c, uniqExact(src_ip) FROM events"
+      " WHERE" CH_CONNECT "GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N" },
     { "asns",
-      "SELECT " JN("src_asn") " AS k, max(" JS("src_as_org") "), count() AS c, uniqExact(src_ip) FROM events"
-      " WHERE" CONNECT "GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N" },
+      "SELECT " CH_JN("src_asn") " AS k, max(" CH_JS("src_as_org") "), count() AS c, uniqExact(src_ip) FROM events"
+      " WHERE" CH_CONNECT "GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N" },
     { "ips",
-      "SELECT @IP AS k, max(" JS("src_cc") "), max(" JN("src_asn") "), count() AS c, uniqExact(dst_port) FROM events"
-      " WHERE" CONNECT "GROUP BY k ORDER BY c DESC, k LIMIT @N",
+      "SELECT @IP AS k, max(" CH_JS("src_cc") "), max(" CH_JN("src_asn") "), count() AS c, uniqExact(dst_port) FROM events"
+      " WHERE" CH_CONNECT "GROUP BY k ORDER BY c DESC, k LIMIT @N",
       CH_POST_IP },
     /* per (port, day) first, then per port: the day counts and the merged distinct-source states */
     { "ports",
       "SELECT p, sum(c) AS n, uniqExactMerge(s), arrayStringConcat(groupArray(concat(toString(d), ':', toString(c))), ',')"
       " FROM (SELECT dst_port AS p, intDiv(ts, 86400000000) - @D AS d, count() AS c, uniqExactState(src_ip) AS s"
-      "  FROM events WHERE" CONNECT "GROUP BY p, d) GROUP BY p ORDER BY n DESC, p LIMIT @N" },
-    { "usernames", CRED_RANK("username") },
-    { "passwords", CRED_RANK("password") },
+      "  FROM events WHERE" CH_CONNECT "GROUP BY p, d) GROUP BY p ORDER BY n DESC, p LIMIT @N" },
+    { "usernames", CH_CRED_RANK("username") },
+    { "passwords", CH_CRED_RANK("password") },
     { "pairs",
-      "SELECT u, p, n, ok, dev, b FROM (SELECT " JS("username") " AS u, " JS("password") " AS p, count() AS n,"
-      OK "AS ok, max(" JS("cred_device") ") AS dev,"
-      " max(if(visitParamHas(data, 'cred_botnets'), arrayStringConcat(" JL("cred_botnets") ", ', '), NULL)) AS b"
-      " FROM events WHERE" LOGINS "GROUP BY u, p ORDER BY n DESC, u NULLS FIRST, p NULLS FIRST LIMIT @N)"
+      "SELECT u, p, n, ok, dev, b FROM (SELECT " CH_JS("username") " AS u, " CH_JS("password") " AS p, count() AS n,"
+      CH_OK "AS ok, max(" CH_JS("cred_device") ") AS dev,"
+      " max(if(visitParamHas(data, 'cred_botnets'), arrayStringConcat(" CH_JL("cred_botnets") ", ', '), NULL)) AS b"
+      " FROM events WHERE" CH_LOGINS "GROUP BY u, p ORDER BY n DESC, u NULLS FIRST, p NULLS FIRST LIMIT @N)"
       " ORDER BY n DESC, u NULLS FIRST, p NULLS FIRST" },
     { "http_credentials",
-      "SELECT " MT(JS("username")) " AS u, " MT(JS("password")) " AS p, count() AS c, uniqExact(src_ip) FROM events"
+      "SELECT " CH_MT(CH_JS("username")) " AS u, " CH_MT(CH_JS("password")) " AS p, count() AS c, uniqExact(src_ip) FROM events"
       " WHERE eventid = 'http.credentials' AND @R GROUP BY u, p ORDER BY c DESC, u NULLS FIRST, p NULLS FIRST LIMIT @N" },
-    { "commands", FIELD_RANK(MT(JS("input")), "command.input") },
+    { "commands", CH_FIELD_RANK(CH_MT(CH_JS("input")), "command.input") },
     { "downloads",
-      "SELECT " MT(JS("url")) " AS k, count() AS c, uniqExact(src_ip), max(" JS("type") "), max(" JS("shasum") ")"
+      "SELECT " CH_MT(CH_JS("url")) " AS k, count() AS c, uniqExact(src_ip), max(" CH_JS("type") "), max(" CH_JS("shasum") ")"
       " FROM events WHERE eventid = 'session.file_download' AND @R GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N" },
     { "payloads",
-      "SELECT " JS("shasum") " AS k, max(" JS("family") "), max(" JS("type") "),"
-      " countIf(eventid = 'session.file_download') AS c, uniqExact(src_ip) FROM events WHERE" PAYLOAD_EVENTS
+      "SELECT " CH_JS("shasum") " AS k, max(" CH_JS("family") "), max(" CH_JS("type") "),"
+      " countIf(eventid = 'session.file_download') AS c, uniqExact(src_ip) FROM events WHERE" CH_PAYLOAD_EVENTS
       "AND @R AND visitParamHas(data, 'shasum') GROUP BY k ORDER BY c DESC, k LIMIT @N" },
-    { "http_paths", FIELD_RANK(MT(JS("uri")), "http.request") },
-    { "attack_classes", LIST_RANK("attack_classes", "http.request") },
-    { "cves", LIST_RANK("cves", "http.request") },
+    { "http_paths", CH_FIELD_RANK(CH_MT(CH_JS("uri")), "http.request") },
+    { "attack_classes", CH_LIST_RANK("attack_classes", "http.request") },
+    { "cves", CH_LIST_RANK("cves", "http.request") },
     { "owasp_iot",
-      "SELECT k, " OWASP("k") ", c, ips FROM (SELECT arrayJoin(" JL("owasp_iot") ") AS k, count() AS c,"
+      "SELECT k, " CH_OWASP("k") ", c, ips FROM (SELECT arrayJoin(" CH_JL("owasp_iot") ") AS k, count() AS c,"
       " uniqExact(src_ip) AS ips FROM events WHERE eventid = 'http.request' AND @R GROUP BY k) ORDER BY c DESC, k" },
-    { "user_agents", FIELD_RANK(MT(JS("user_agent")), "http.request") },
-    { "ja3", FP_RANK("ja3", "tls.client_hello") },
-    { "ja4", FP_RANK("ja4", "tls.client_hello") },
-    { "hassh", FP_RANK("hassh", "client.kex") },
+    { "user_agents", CH_FIELD_RANK(CH_MT(CH_JS("user_agent")), "http.request") },
+    { "ja3", CH_FP_RANK("ja3", "tls.client_hello") },
+    { "ja4", CH_FP_RANK("ja4", "tls.client_hello") },
+    { "hassh", CH_FP_RANK("hassh", "client.kex") },
     { "new_vs_seen",
       "SELECT k, n, f, n - f FROM ("
       " SELECT 1 AS k, uniqExact(src_ip) AS n,"
       "  uniqExactIf(src_ip, src_ip NOT IN (SELECT src_ip FROM events WHERE @B)) AS f"
       "  FROM events WHERE @R AND src_ip != ''"
       " UNION ALL SELECT 2 AS k, uniqExact(u, p) AS n, uniqExactIf(u, p, (u, p) NOT IN"
-      "  (SELECT ifNull(" JS("username") ", ''), ifNull(" JS("password") ", '') FROM events"
+      "  (SELECT ifNull(" CH_JS("username") ", ''), ifNull(" CH_JS("password") ", '') FROM events"
       "   WHERE eventid IN ('login.success', 'login.failed') AND @B)) AS f"
-      "  FROM (SELECT ifNull(" JS("username") ", '') AS u, ifNull(" JS("password") ", '') AS p FROM events WHERE"
-      LOGINS ")"
+      "  FROM (SELECT ifNull(" CH_JS("username") ", '') AS u, ifNull(" CH_JS("password") ", '') AS p FROM events WHERE"
+      CH_LOGINS ")"
       " UNION ALL SELECT 3 AS k, uniqExact(v) AS n, uniqExactIf(v, v NOT IN"
-      "  (SELECT visitParamExtractString(data, 'shasum') FROM events WHERE" PAYLOAD_EVENTS "AND @B)) AS f"
-      "  FROM (SELECT visitParamExtractString(data, 'shasum') AS v FROM events WHERE" PAYLOAD_EVENTS
+      "  (SELECT visitParamExtractString(data, 'shasum') FROM events WHERE" CH_PAYLOAD_EVENTS "AND @B)) AS f"
+      "  FROM (SELECT visitParamExtractString(data, 'shasum') AS v FROM events WHERE" CH_PAYLOAD_EVENTS
       "AND @R AND visitParamHas(data, 'shasum'))"
       ") ORDER BY k" },
 };
@@ -154,32 +154,32 @@ static const struct ch_def ch_defs[] = {
 
 /* ---- the per-sensor sections ------------------------------------------------------- */
 
-#define NUM(k, e, j) { k, e, j, true }
-#define TXT(k, e, j) { k, e, j, false }
+#define CH_NUM(k, e, j) { k, e, j, true }
+#define CH_TXT(k, e, j) { k, e, j, false }
 
 static const struct ch_fleet {
     struct rp_section sec;          /* id, titles, columns */
     const char *sql;
 } ch_fleet[] = {
     { { "sensors", "Per sensor", "センサー別", 6,
-        { TXT("sensor", "Sensor", "センサー"), TXT("sensor_cc", "Sensor CC", "センサー国"),
-          NUM("connections", "Connections", "接続数"), NUM("ips", "IPs", "IP数"),
-          NUM("logins", "Logins", "ログイン試行"), NUM("events", "Events", "イベント数") }, 0, NULL },
+        { CH_TXT("sensor", "Sensor", "センサー"), CH_TXT("sensor_cc", "Sensor CC", "センサー国"),
+          CH_NUM("connections", "Connections", "接続数"), CH_NUM("ips", "IPs", "IP数"),
+          CH_NUM("logins", "Logins", "ログイン試行"), CH_NUM("events", "Events", "イベント数") }, 0, NULL },
       "SELECT sensor, @SC AS sc, countIf(eventid = 'session.connect'), uniqExactIf(src_ip, src_ip != ''),"
       " countIf(eventid IN ('login.success', 'login.failed')), count() AS e FROM events WHERE @R"
       " GROUP BY sensor ORDER BY e DESC, sensor" },
     { { "sensor_countries", "Source country per sensor", "センサー別の送信元の国", 5,
-        { TXT("cc", "CC", "国コード"), TXT("sensor", "Sensor", "センサー"),
-          TXT("sensor_cc", "Sensor CC", "センサー国"), NUM("connections", "Connections", "接続数"),
-          NUM("ips", "IPs", "IP数") }, 0, NULL },
-      "SELECT " JS("src_cc") " AS k, sensor, @SC AS sc, count() AS c, uniqExact(src_ip) FROM events WHERE" CONNECT
+        { CH_TXT("cc", "CC", "国コード"), CH_TXT("sensor", "Sensor", "センサー"),
+          CH_TXT("sensor_cc", "Sensor CC", "センサー国"), CH_NUM("connections", "Connections", "接続数"),
+          CH_NUM("ips", "IPs", "IP数") }, 0, NULL },
+      "SELECT " CH_JS("src_cc") " AS k, sensor, @SC AS sc, count() AS c, uniqExact(src_ip) FROM events WHERE" CH_CONNECT
       "GROUP BY k, sensor ORDER BY c DESC, k NULLS FIRST, sensor LIMIT @N" },
     { { "country_pairs", "Source country x sensor country", "送信元の国とセンサー国", 5,
-        { TXT("cc", "CC", "国コード"), TXT("sensor_cc", "Sensor CC", "センサー国"),
-          NUM("connections", "Connections", "接続数"), NUM("ips", "IPs", "IP数"),
-          NUM("sensors", "Sensors", "センサー数") }, 0, NULL },
-      "SELECT " JS("src_cc") " AS k, @SC AS sc, count() AS c, uniqExact(src_ip), uniqExact(sensor) FROM events"
-      " WHERE" CONNECT "GROUP BY k, sc ORDER BY c DESC, k NULLS FIRST, sc NULLS FIRST LIMIT @N" },
+        { CH_TXT("cc", "CC", "国コード"), CH_TXT("sensor_cc", "Sensor CC", "センサー国"),
+          CH_NUM("connections", "Connections", "接続数"), CH_NUM("ips", "IPs", "IP数"),
+          CH_NUM("sensors", "Sensors", "センサー数") }, 0, NULL },
+      "SELECT " CH_JS("src_cc") " AS k, @SC AS sc, count() AS c, uniqExact(src_ip), uniqExact(sensor) FROM events"
+      " WHERE" CH_CONNECT "GROUP BY k, sc ORDER BY c DESC, k NULLS FIRST, sc NULLS FIRST LIMIT @N" },
 };
 
 #define CH_NFLEET (sizeof(ch_fleet) / sizeof(ch_fleet[0]))
