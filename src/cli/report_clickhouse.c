@@ -372,9 +372,15 @@ static int ch_run(struct ch_ctx *x, const char *id, const char *tmpl, char *err,
 {
     struct hp_buf sql;
     char qerr[768];
+    struct timespec t0, t1;
     hp_buf_init(&sql, 1 << 20);
     ch_expand(x, tmpl, &sql);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = hp_buf_ok(&sql) ? hp_chq_query(x->conn, hp_buf_cstr(&sql), ch_row, x, qerr, sizeof(qerr)) : -1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (getenv("HANIPO_REPORT_TIMING"))           /* which section is slow, for developers */
+        fprintf(stderr, "report: %-18s %8.3f s (clickhouse)\n", id,
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (rc == -2)
         snprintf(err, errlen, "section %s: ClickHouse answered with the wrong number of columns", id);
     else if (rc != 0)
