@@ -198,6 +198,13 @@ struct ch_ctx {
     int64_t (*days)[4];
 };
 
+static double ch_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void ch_day_str(int64_t day, char *out, size_t len)
 {
     time_t t = (time_t)(day * 86400);
@@ -372,15 +379,12 @@ static int ch_run(struct ch_ctx *x, const char *id, const char *tmpl, char *err,
 {
     struct hp_buf sql;
     char qerr[768];
-    struct timespec t0, t1;
     hp_buf_init(&sql, 1 << 20);
     ch_expand(x, tmpl, &sql);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = ch_now();
     int rc = hp_buf_ok(&sql) ? hp_chq_query(x->conn, hp_buf_cstr(&sql), ch_row, x, qerr, sizeof(qerr)) : -1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (getenv("HANIPO_REPORT_TIMING"))           /* which section is slow, for developers */
-        fprintf(stderr, "report: %-18s %8.3f s (clickhouse)\n", id,
-                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        fprintf(stderr, "report: %-18s %8.3f s (clickhouse)\n", id, ch_now() - t0);
     if (rc == -2)
         snprintf(err, errlen, "section %s: ClickHouse answered with the wrong number of columns", id);
     else if (rc != 0)
@@ -448,6 +452,7 @@ int hp_report_build_clickhouse(const struct rp_opts *o, struct rp_report *r, cha
     size_t nsql = hp_report_ndefs();
     r->sections = hp_xcalloc(nsql + CH_NFLEET, sizeof(*r->sections));
     int rc = 0;
+    double start = ch_now();
     for (size_t i = 0; rc == 0 && i < nsql + CH_NFLEET; i++) {
         struct rp_section *sec = &r->sections[i];
         const char *tmpl;
@@ -470,6 +475,8 @@ int hp_report_build_clickhouse(const struct rp_opts *o, struct rp_report *r, cha
             x.defi = (size_t)-1;
         }
         x.sec = sec;
+        if (o->progress && ch_now() - start > 1.0)
+            fprintf(stderr, "report: section %zu/%zu %s (%.1f s)\n", i + 1, nsql + CH_NFLEET, sec->id, ch_now() - start);
         rc = ch_run(&x, sec->id, tmpl, err, errlen);
         if (rc == 0 && x.post == CH_POST_DAILY)
             ch_daily(&x);
