@@ -800,6 +800,8 @@ int hp_cli_report(int argc, char **argv, const char *default_config)
         fprintf(stderr, "hanipo: %s\n", err);
         return EX_CONFIG;
     }
+    if (strlen(store) + 1 >= sizeof(store) || strlen(smap) + 1 >= sizeof(smap))
+        return rp_bad("--store or [report] store/sensor_country too long");
     if (strncmp(store, "clickhouse", 10) == 0) {
         if (c.abuse)
             return rp_bad("--abuse reads the SQLite store only");
