@@ -136,14 +136,14 @@ static const struct ch_def ch_defs[] = {
     { "new_vs_seen",
       "SELECT k, n, f, n - f FROM ("
       " SELECT 1 AS k, uniqExact(src_ip) AS n,"
-      "  uniqExactIf(src_ip, src_ip NOT IN (SELECT src_ip FROM events WHERE @B)) AS f"
+      "  uniqExactIf(src_ip, src_ip GLOBAL NOT IN (SELECT src_ip FROM events WHERE @B)) AS f"
       "  FROM events WHERE @R AND src_ip != ''"
-      " UNION ALL SELECT 2 AS k, uniqExact(u, p) AS n, uniqExactIf(u, p, (u, p) NOT IN"
+      " UNION ALL SELECT 2 AS k, uniqExact(u, p) AS n, uniqExactIf(u, p, (u, p) GLOBAL NOT IN"
       "  (SELECT ifNull(" CH_JS("username") ", ''), ifNull(" CH_JS("password") ", '') FROM events"
       "   WHERE eventid IN ('login.success', 'login.failed') AND @B)) AS f"
       "  FROM (SELECT ifNull(" CH_JS("username") ", '') AS u, ifNull(" CH_JS("password") ", '') AS p FROM events WHERE"
       CH_LOGINS ")"
-      " UNION ALL SELECT 3 AS k, uniqExact(v) AS n, uniqExactIf(v, v NOT IN"
+      " UNION ALL SELECT 3 AS k, uniqExact(v) AS n, uniqExactIf(v, v GLOBAL NOT IN"
       "  (SELECT visitParamExtractString(data, 'shasum') FROM events WHERE" CH_PAYLOAD_EVENTS "AND @B)) AS f"
       "  FROM (SELECT visitParamExtractString(data, 'shasum') AS v FROM events WHERE" CH_PAYLOAD_EVENTS
       "AND @R AND visitParamHas(data, 'shasum'))"

@@ -14,6 +14,8 @@ cases).  Then:
     counts and orderings included);
   - the per-sensor sections split the events by sensor, and the source country x sensor
     country section uses [report] sensor_country;
+  - over a Distributed table on two ClickHouse servers (tokyo's events in one shard, paris's in
+    the other) the fleet report is the same, cell for cell;
   - an unreachable store is an error (exit 1) naming the store, never an empty report.
 """
 import json
@@ -186,6 +188,22 @@ def fleet_report_clickhouse_sums_sensors(ctx):
         problems.append("sensor_countries: %d connections" % conns)
     assert not problems, "\n".join(problems)
     ctx.note("%d events from 2 sensors; %d sections compared" % (n, len(own["tokyo"])))
+
+    # the same over two shards: hanipo.events is a Distributed table over both servers' events_local
+    shards = [chserver.ClickHouse().reserve(), chserver.ClickHouse().reserve()]
+    for sh in shards:
+        ctx.defer(sh.cleanup)
+    for sh, name in zip(shards, ("tokyo", "paris")):
+        sh.start(timeout=T(30), cluster={"fleet": shards})
+        sh.create_table("events_local")
+        sh.load_events(evs[name], batch=name, table="events_local")
+    shards[0].create_distributed("fleet")
+    dist = report(rng + ["--store", "clickhouse://127.0.0.1:%d/hanipo" % shards[0].http], conf)
+    for sid, sec in fleet.items():
+        assert dist[sid]["rows"] == sec["rows"], "Distributed, %s: %r != %r" % (sid, dist[sid]["rows"][:3],
+                                                                               sec["rows"][:3])
+    for sh in shards:
+        sh.stop()
 
     # a store that does not answer: exit 1, the store named, no report on stdout
     ch.stop()

@@ -7,6 +7,9 @@ chserver.py - a throw-away ClickHouse server for the fleet tests and bench/fleet
     ch.query("SELECT count() FROM hanipo.events")
     ch.stop()
 
+Two shards: reserve() both servers' ports first, then start each with cluster={"fleet": [a, b]}
+(a <remote_servers> entry), create_table("events_local") on both and create_distributed() on one.
+
 Also a command line for shell scripts:  chserver.py start DIR  (prints the HTTP port, leaves it
 running; DIR/pid holds its pid)  |  chserver.py stop DIR  |  chserver.py load PORT FILE.jsonl...
 
@@ -49,6 +52,7 @@ CONFIG = """<?xml version="1.0"?>
     <profile>default</profile><quota>default</quota></default></users>
   <profiles><default><max_memory_usage>{mem}</max_memory_usage></default></profiles>
   <quotas><default></default></quotas>
+{remote}
 </yandex>
 """
 
@@ -83,13 +87,27 @@ class ClickHouse:
         self.dir = directory or tempfile.mkdtemp(prefix="hanipo-ch-")
         self.mem = mem
         self.proc = None
-        self.http = None
+        self.http = self.tcp = None
+        self.reserved = False
 
-    def start(self, timeout=30):
-        for _ in range(5):
-            self.http, tcp = _free_port(), _free_port()
+    def reserve(self):
+        """Choose the ports now (another server's cluster configuration needs them)."""
+        self.http, self.tcp = _free_port(), _free_port()
+        self.reserved = True
+        return self
+
+    def start(self, timeout=30, cluster=None):
+        remote = ""
+        if cluster:
+            remote = "<remote_servers>" + "".join(
+                "<%s>%s</%s>" % (name, "".join(
+                    "<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>" % ch.tcp
+                    for ch in shards), name) for name, shards in cluster.items()) + "</remote_servers>"
+        for _ in range(1 if self.reserved else 5):
+            if not self.reserved:
+                self.http, self.tcp = _free_port(), _free_port()
             with open(os.path.join(self.dir, "config.xml"), "w") as f:
-                f.write(CONFIG.format(d=self.dir, http=self.http, tcp=tcp, mem=self.mem))
+                f.write(CONFIG.format(d=self.dir, http=self.http, tcp=self.tcp, mem=self.mem, remote=remote))
             self.proc = subprocess.Popen([SERVER, "--config-file=" + os.path.join(self.dir, "config.xml")],
                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, cwd=self.dir, start_new_session=True)
@@ -119,14 +137,20 @@ class ClickHouse:
         except urllib.error.HTTPError as e:
             raise AssertionError("ClickHouse: %s: %s" % (sql[:200], e.read()[:500].decode("utf-8", "replace")))
 
-    def create_table(self):
+    def create_table(self, name="events"):
         self.query("CREATE DATABASE IF NOT EXISTS hanipo")
-        self.query(TABLE)
+        self.query(TABLE.replace("hanipo.events", "hanipo." + name))
 
-    def load_events(self, events, batch="test"):
+    def create_distributed(self, cluster, local="events_local"):
+        """hanipo.events as a Distributed table over hanipo.<local> on every shard of cluster."""
+        self.query("CREATE DATABASE IF NOT EXISTS hanipo")
+        self.query("CREATE TABLE hanipo.events AS hanipo.%s ENGINE = Distributed(%s, hanipo, %s, rand())" % (
+            local, cluster, local))
+
+    def load_events(self, events, batch="test", table="events"):
         body = "".join(json.dumps(event_row(e, batch), ensure_ascii=False) + "\n" for e in events).encode()
         if body:
-            self.query("INSERT INTO hanipo.events FORMAT JSONEachRow", body)
+            self.query("INSERT INTO hanipo.%s FORMAT JSONEachRow" % table, body)
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
