@@ -426,17 +426,63 @@ static void rp_mask_cell(struct rp_cell *c)
     free(out);
 }
 
-static int rp_run_section(sqlite3 *db, const struct rp_def *d, const struct rp_opts *o, enum rp_rollup rollup,
-                          struct rp_section *sec, char *err, size_t errlen)
+/* ---- the model, shared with the ClickHouse backend (report_clickhouse.c) ---------- */
+
+size_t hp_report_ndefs(void)
 {
-    const char *sql = hp_report_rollup_sql(d->id, rollup) ? hp_report_rollup_sql(d->id, rollup) : d->sql;
-    sqlite3_stmt *st = NULL;
-    size_t alloc = 0;
+    return RP_NDEFS;
+}
+
+void hp_report_section_init(struct rp_section *sec, size_t i)
+{
+    const struct rp_def *d = &rp_defs[i];
+    memset(sec, 0, sizeof(*sec));
     sec->id = d->id;
     sec->en = d->en;
     sec->ja = d->ja;
     sec->ncols = d->ncols;
     memcpy(sec->cols, d->cols, sizeof(sec->cols));
+}
+
+struct rp_cell *hp_report_row_add(struct rp_section *sec)
+{
+    /* capacity is 16, then doubles: grow when nrows reaches it */
+    size_t n = sec->nrows;
+    if (n == 0 || (n >= 16 && (n & (n - 1)) == 0)) {
+        sec->cells = realloc(sec->cells, (n ? n * 2 : 16) * (size_t)sec->ncols * sizeof(*sec->cells));
+        if (!sec->cells)
+            abort();                /* top-N rows: tiny unless memory is already gone */
+    }
+    struct rp_cell *row = &sec->cells[sec->nrows * (size_t)sec->ncols];
+    memset(row, 0, (size_t)sec->ncols * sizeof(*row));
+    sec->nrows++;
+    return row;
+}
+
+void hp_report_cell_set(struct rp_cell *c, const void *s, size_t n)
+{
+    rp_cell_set(c, s, n);
+}
+
+void hp_report_row_finish(const struct rp_section *sec, size_t i, struct rp_cell *row, const struct rp_opts *o)
+{
+    const struct rp_def *d = i < RP_NDEFS ? &rp_defs[i] : NULL;
+    if (d && d->post == RP_POST_SERIES)
+        rp_post_series(&row[d->post_col], o);
+    else if (d && d->post == RP_POST_WHAT)
+        rp_post_what(&row[d->post_col], o);
+    for (int k = 0; o->mask && k < sec->ncols; k++)
+        if (row[k].s)
+            rp_mask_cell(&row[k]);
+}
+
+static int rp_run_section(sqlite3 *db, size_t di, const struct rp_opts *o, enum rp_rollup rollup,
+                          struct rp_section *sec, char *err, size_t errlen)
+{
+    const struct rp_def *d = &rp_defs[di];
+    const char *sql = hp_report_rollup_sql(d->id, rollup) ? hp_report_rollup_sql(d->id, rollup) : d->sql;
+    sqlite3_stmt *st = NULL;
+    hp_report_section_init(sec, di);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "section %s: %s", d->id, sqlite3_errmsg(db));
         return -1;
@@ -446,15 +492,7 @@ static int rp_run_section(sqlite3 *db, const struct rp_def *d, const struct rp_o
     sqlite3_bind_int64(st, 3, o->top);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sec->nrows == alloc) {
-            alloc = alloc ? alloc * 2 : 16;
-            sec->cells = realloc(sec->cells, alloc * (size_t)d->ncols * sizeof(*sec->cells));
-            if (!sec->cells)
-                abort();            /* top-N rows: tiny unless memory is already gone */
-        }
-        struct rp_cell *row = &sec->cells[sec->nrows * (size_t)d->ncols];
-        memset(row, 0, (size_t)d->ncols * sizeof(*row));
-        sec->nrows++;
+        struct rp_cell *row = hp_report_row_add(sec);
         for (int i = 0; i < d->ncols; i++) {
             if (sqlite3_column_type(st, i) == SQLITE_NULL)
                 continue;
@@ -465,13 +503,7 @@ static int rp_run_section(sqlite3 *db, const struct rp_def *d, const struct rp_o
             const unsigned char *t = sqlite3_column_text(st, i);
             rp_cell_set(&row[i], t ? (const char *)t : "", (size_t)sqlite3_column_bytes(st, i));
         }
-        if (d->post == RP_POST_SERIES)
-            rp_post_series(&row[d->post_col], o);
-        else if (d->post == RP_POST_WHAT)
-            rp_post_what(&row[d->post_col], o);
-        for (int i = 0; o->mask && i < d->ncols; i++)
-            if (row[i].s)
-                rp_mask_cell(&row[i]);
+        hp_report_row_finish(sec, di, row, o);
     }
     if (rc != SQLITE_DONE)
         snprintf(err, errlen, "section %s: %s", d->id, sqlite3_errmsg(db));
@@ -508,7 +540,7 @@ int hp_report_build(sqlite3 *db, const struct rp_opts *o, struct rp_report *r, c
                     rp_now() - start);
         r->nsections++;
         double t0 = rp_now();
-        if (rp_run_section(db, &rp_defs[i], o, rollup, &r->sections[i], err, errlen) != 0) {
+        if (rp_run_section(db, i, o, rollup, &r->sections[i], err, errlen) != 0) {
             hp_report_free(r);
             return -1;
         }
@@ -546,6 +578,7 @@ static void rp_usage(FILE *f)
     fprintf(f,
             "usage: hanipo report [-c FILE] [--since T] [--until T] [--day YYYY-MM-DD] [--top N]\n"
             "                     [--json|--csv|--markdown|--html] [--lang en|ja] [--mask-ips] [--abuse DIR]\n"
+            "                     [--store clickhouse://[user[:password]@]host[:port]/database] [--sensor NAME]...\n"
             "\n"
             "  --since T, --until T  range [since, until), T = YYYY-MM-DD[THH:MM[:SS]]Z (UTC);\n"
             "                        --since alone ends now, --until alone starts a day earlier\n"
@@ -557,6 +590,10 @@ static void rp_usage(FILE *f)
             "  --mask-ips            IPv4 a.b.x.x, IPv6 first 32 bits, also inside commands and URLs\n"
             "  --no-rollup           count from the events table even where the roll-up tables\n"
             "                        could answer (slower; to cross-check them)\n"
+            "  --store URL           read the fleet's ClickHouse store instead of the SQLite one\n"
+            "                        (clickhouse+https://... or ?secure=1 for TLS; default [report] store);\n"
+            "                        adds the per-sensor sections\n"
+            "  --sensor NAME         ClickHouse only: these sensors only (repeat, or a comma list)\n"
             "  --abuse DIR           instead: one text file per source ASN in DIR (addresses, first/last\n"
             "                        seen, counts, sample events), for abuse desks; never masked\n"
             "\n"
@@ -565,7 +602,8 @@ static void rp_usage(FILE *f)
 }
 
 struct rp_cli {
-    const char *config, *since, *until, *day, *abuse;
+    const char *config, *since, *until, *day, *abuse, *store;
+    char sensors[4096];             /* --sensor values, comma-joined */
 };
 
 static int rp_bad(const char *what)
@@ -584,6 +622,7 @@ static int rp_parse_args(int argc, char **argv, struct rp_cli *c, struct rp_opts
         { "lang", required_argument, NULL, 'l' },   { "mask-ips", no_argument, NULL, 'M' },
         { "html", no_argument, NULL, 'H' },         { "abuse", required_argument, NULL, 'A' },
         { "no-rollup", no_argument, NULL, 'R' },    { "help", no_argument, NULL, 'h' },
+        { "store", required_argument, NULL, 'S' },  { "sensor", required_argument, NULL, 'E' },
         { NULL, 0, NULL, 0 },
     };
     uint64_t n;
@@ -613,6 +652,14 @@ static int rp_parse_args(int argc, char **argv, struct rp_cli *c, struct rp_opts
             break;
         case 'M': o->mask = true; break;
         case 'R': o->no_rollup = true; break;
+        case 'S': c->store = optarg; break;
+        case 'E': {
+            size_t have = strlen(c->sensors);
+            if (!optarg[0] || have + strlen(optarg) + 2 > sizeof(c->sensors))
+                return rp_bad("--sensor: empty name, or too many names");
+            snprintf(c->sensors + have, sizeof(c->sensors) - have, "%s%s", have ? "," : "", optarg);
+            break;
+        }
         case 'h': rp_usage(stdout); exit(0);
         default: rp_usage(stderr); return EX_USAGE;
         }
@@ -707,6 +754,27 @@ static int rp_run(const struct rp_opts *o, const char *path, const char *abuse)
     return ret;
 }
 
+/* The same report from the fleet's ClickHouse store. */
+static int rp_run_clickhouse(const struct rp_opts *o)
+{
+    char err[1024], esc[4 * 1024 + 1];
+    struct rp_report r;
+    if (hp_report_build_clickhouse(o, &r, err, sizeof(err)) != 0) {
+        hp_term_escape(err, strlen(err), esc, sizeof(esc));
+        fprintf(stderr, "hanipo report: %s\n", esc);
+        return 1;
+    }
+    struct hp_buf out;
+    hp_buf_init(&out, RP_OUT_CAP);
+    hp_report_write(&r, o, &out);
+    hp_report_free(&r);
+    int ret = 0;
+    if (!hp_buf_ok(&out) || fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+        ret = 1;
+    hp_buf_free(&out);
+    return ret;
+}
+
 int hp_cli_report(int argc, char **argv, const char *default_config)
 {
     struct rp_cli c;
@@ -719,12 +787,32 @@ int hp_cli_report(int argc, char **argv, const char *default_config)
     o.width = rp_width();
     o.progress = true;
     char err[1024], path[4096];
+    char store[2048] = "", smap[4096] = "";
     struct hp_config *cfg = hp_config_load(c.config ? c.config : default_config, err, sizeof(err));
-    if (!cfg) {
+    if (cfg) {
+        hp_cli_db_path(cfg, path, sizeof(path));
+        snprintf(store, sizeof(store), "%s", c.store ? c.store : cfg->report.store ? cfg->report.store : "");
+        snprintf(smap, sizeof(smap), "%s", cfg->report.sensor_country ? cfg->report.sensor_country : "");
+        hp_config_free(cfg);
+    } else if (c.store && !c.config && strncmp(c.store, "clickhouse", 10) == 0) {
+        snprintf(store, sizeof(store), "%s", c.store);   /* an analyst's machine: no sensor config needed */
+    } else {
         fprintf(stderr, "hanipo: %s\n", err);
         return EX_CONFIG;
     }
-    hp_cli_db_path(cfg, path, sizeof(path));
-    hp_config_free(cfg);
+    if (strlen(store) + 1 >= sizeof(store) || strlen(smap) + 1 >= sizeof(smap))
+        return rp_bad("--store or [report] store/sensor_country too long");
+    if (strncmp(store, "clickhouse", 10) == 0) {
+        if (c.abuse)
+            return rp_bad("--abuse reads the SQLite store only");
+        o.store = store;
+        o.sensors = c.sensors[0] ? c.sensors : NULL;
+        o.sensor_country = smap;
+        return rp_run_clickhouse(&o);
+    }
+    if (store[0] && strcmp(store, "sqlite") != 0)
+        return rp_bad("--store is sqlite or clickhouse://[user[:password]@]host[:port]/database");
+    if (c.sensors[0])
+        return rp_bad("--sensor needs a ClickHouse store (--store clickhouse://...): a SQLite store holds one sensor");
     return rp_run(&o, path, c.abuse);
 }

@@ -30,6 +30,9 @@ struct rp_opts {
     int width;                      /* terminal width for RP_TEXT */
     bool progress;                  /* allow the stderr progress line */
     bool no_rollup;                 /* --no-rollup: always read the events table */
+    const char *store;              /* --store / [report] store: NULL = the SQLite store */
+    const char *sensors;            /* --sensor, comma list (ClickHouse only); NULL = every sensor */
+    const char *sensor_country;     /* [report] sensor_country "NAME:CC ..." (ClickHouse only) */
 };
 
 /* One cell: bytes as read from the store (attacker-made, may hold NUL), or a number. */
@@ -69,6 +72,20 @@ static inline const struct rp_cell *rp_cell_at(const struct rp_section *s, size_
 {
     return &s->cells[row * (size_t)s->ncols + (size_t)col];
 }
+
+/* The model's building blocks, for backends other than SQLite (report_clickhouse.c):
+ * section i (< hp_report_ndefs()) gets the id, titles and columns of the SQLite
+ * report; hp_report_row_finish applies the same post-processing (per-day series,
+ * names, --mask-ips). */
+size_t hp_report_ndefs(void);
+void hp_report_section_init(struct rp_section *sec, size_t i);
+struct rp_cell *hp_report_row_add(struct rp_section *sec);
+void hp_report_cell_set(struct rp_cell *c, const void *s, size_t n);
+void hp_report_row_finish(const struct rp_section *sec, size_t i, struct rp_cell *row, const struct rp_opts *o);
+
+/* The same sections from a ClickHouse store (o->store = clickhouse://...), plus the
+ * per-sensor ones; o->sensors filters. Returns 0, or -1 with err set. */
+int hp_report_build_clickhouse(const struct rp_opts *o, struct rp_report *r, char *err, size_t errlen);
 
 /* Render the model in o->fmt into out (report_fmt.c). */
 void hp_report_write(const struct rp_report *r, const struct rp_opts *o, struct hp_buf *out);

@@ -23,7 +23,7 @@
 #include "intel/geo.h"
 #include "util.h"
 
-enum section { SEC_NONE, SEC_SENSOR, SEC_LIMITS, SEC_CAPTURE, SEC_DASHBOARD, SEC_OUTPUT, SEC_SERVICE };
+enum section { SEC_NONE, SEC_SENSOR, SEC_LIMITS, SEC_CAPTURE, SEC_DASHBOARD, SEC_REPORT, SEC_OUTPUT, SEC_SERVICE };
 
 struct parse_state {
     struct hp_config *cfg;
@@ -360,6 +360,22 @@ static int dashboard_key(struct parse_state *ps, const char *k, const char *v)
     return 1;
 }
 
+/* [report] keys are checked for form only; the report checks the store URL when it uses it. */
+static int report_key(struct parse_state *ps, const char *k, const char *v)
+{
+    struct hp_report_cfg *r = &ps->cfg->report;
+    if (strcmp(k, "store") == 0) {
+        if (strcmp(v, "sqlite") != 0 && strncmp(v, "clickhouse", 10) != 0)
+            return fail(ps, "store: 'sqlite' or a clickhouse://... URL, got '%s'", v);
+        set_str(&r->store, v);
+    } else if (strcmp(k, "sensor_country") == 0) {
+        set_str(&r->sensor_country, v);
+    } else {
+        return fail(ps, "unknown key '%s' in [report]", k);
+    }
+    return 1;
+}
+
 static int service_key(struct parse_state *ps, const char *k, const char *v)
 {
     struct hp_service_cfg *s = &ps->cfg->services[ps->cur];
@@ -457,6 +473,10 @@ static int begin_section(struct parse_state *ps, const char *section)
         ps->sec = SEC_CAPTURE;
         return 1;
     }
+    if (strcmp(section, "report") == 0) {
+        ps->sec = SEC_REPORT;
+        return 1;
+    }
     if (strcmp(section, "dashboard") == 0) {
         ps->sec = SEC_DASHBOARD;
         c->dashboard.line = ps->line;
@@ -505,7 +525,7 @@ static int begin_section(struct parse_state *ps, const char *section)
         ps->sec = SEC_SERVICE;
         return 1;
     }
-    return fail(ps, "unknown section [%s] (expected [sensor], [limits], [capture], [dashboard], [output NAME] or [service NAME])",
+    return fail(ps, "unknown section [%s] (expected [sensor], [limits], [capture], [dashboard], [report], [output NAME] or [service NAME])",
                 section);
 }
 
@@ -527,6 +547,7 @@ static int handler(void *user, const char *section, const char *name, const char
     case SEC_LIMITS: ok = limits_key(ps, name, value); break;
     case SEC_CAPTURE: ok = capture_key(ps, name, value); break;
     case SEC_DASHBOARD: ok = dashboard_key(ps, name, value); break;
+    case SEC_REPORT: ok = report_key(ps, name, value); break;
     case SEC_OUTPUT: ok = output_key(ps, name, value); break;
     case SEC_SERVICE: ok = service_key(ps, name, value); break;
     default: break;
@@ -832,5 +853,7 @@ void hp_config_free(struct hp_config *c)
     free(c->dashboard.bind);
     free(c->dashboard.password);
     free(c->dashboard.assets);
+    free(c->report.store);
+    free(c->report.sensor_country);
     free(c);
 }

@@ -86,6 +86,12 @@ struct hp_dashboard_cfg {
     char *assets;                 /* vendored front-end libraries (tools/webdeps.sh) */
 };
 
+/* [report]: defaults for `hanipo report` (docs/report.md). */
+struct hp_report_cfg {
+    char *store;                  /* NULL: the SQLite store; else clickhouse://... */
+    char *sensor_country;         /* "NAME:CC NAME:CC ..." for the per-sensor sections; NULL none */
+};
+
 struct hp_output_cfg {
     char *name;                   /* "jsonl", "sqlite", ... */
     int line;
@@ -117,6 +123,7 @@ struct hp_config {
     uint64_t shell_total_bytes;   /* bytes of such files kept for all sources */
     struct hp_capture_cfg capture;
     struct hp_dashboard_cfg dashboard;
+    struct hp_report_cfg report;
     struct hp_service_cfg *services;
     size_t nservices;
     struct hp_output_cfg *outputs;

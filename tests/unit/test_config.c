@@ -305,10 +305,10 @@ static void test_err_unknown_section(void **state)
 {
     (void)state;
     load_err("[sensor]\nname = x\n[bogus]\nfoo = 1\n" SVC_OK,
-             "t.ini:3: unknown section [bogus] (expected [sensor], [limits], [capture], [dashboard], [output NAME] or [service NAME])");
+             "t.ini:3: unknown section [bogus] (expected [sensor], [limits], [capture], [dashboard], [report], [output NAME] or [service NAME])");
     /* even an empty one */
     load_err(SVC_OK "\n[Sensor]\n",
-             "t.ini:5: unknown section [Sensor] (expected [sensor], [limits], [capture], [dashboard], [output NAME] or [service NAME])");
+             "t.ini:5: unknown section [Sensor] (expected [sensor], [limits], [capture], [dashboard], [report], [output NAME] or [service NAME])");
     load_err("[output json]\n" SVC_OK, "t.ini:1: [output json]: unknown output (known: jsonl, sqlite)");
     load_err("[output jsonl]\n[output jsonl]\n" SVC_OK, "t.ini:2: [output jsonl] appears twice");
     load_err("[service a b]\nprotocol = trap\n",

@@ -26,6 +26,7 @@
 #include "cli/report_html.c"
 #include "cli/report_abuse.c"
 #include "cli/report_rollup.c"
+#include "cli/report_clickhouse.c"
 #include "cli/rollup.c"
 #include "store/rollup.h"
 #include "cli/term.c"
@@ -534,6 +535,50 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The ClickHouse backend answers every section of the SQLite report, with the same
+ * columns; placeholders and command-line values become SQL only in quoted form. */
+static void test_clickhouse_sections(void **state)
+{
+    for (size_t i = 0; i < hp_report_ndefs(); i++) {
+        struct rp_section sec;
+        hp_report_section_init(&sec, i);
+        const struct ch_def *d = ch_find(sec.id);
+        if (!d)
+            fail_msg("section %s has no ClickHouse query", sec.id);
+        assert_null(strstr(d->sql, "json_extract"));
+    }
+    assert_int_equal(CH_NDEFS, hp_report_ndefs());
+
+    struct rp_opts o = { .since_us = DAY1, .until_us = DAY1 + 2 * CH_DAY_US, .top = 7, .mask = false,
+                         .sensors = "tokyo, o'brien\\x", .sensor_country = "tokyo:JP o'brien:DE" };
+    struct ch_ctx x;
+    char err[256];
+    memset(&x, 0, sizeof(x));
+    x.o = &o;
+    assert_int_equal(ch_prepare(&x, &o, err, sizeof(err)), 0);
+    assert_non_null(strstr(x.range, "ts >= 1793491200000000 AND ts < 1793664000000000"));
+    assert_non_null(strstr(x.range, "day >= toDate('2026-11-01') AND day <= toDate('2026-11-02')"));
+    assert_non_null(strstr(x.range, "sensor IN ('tokyo', 'o\\x27brien\\x5Cx')"));
+    assert_non_null(strstr(x.sc, "transform(sensor, ['tokyo', 'o\\x27brien'], ['JP', 'DE'], '')"));
+    struct hp_buf b;
+    hp_buf_init(&b, 1 << 20);
+    ch_expand(&x, "a @R b @N c @D @MA(x@MB) @IP @@", &b);
+    assert_non_null(strstr(hp_buf_cstr(&b), " c 20758 (x) src_ip @@"));
+    assert_non_null(strstr(hp_buf_cstr(&b), " b 7 "));
+    hp_buf_reset(&b);
+    o.mask = true;
+    ch_expand(&x, "@MA(x@MB) @IP", &b);
+    assert_non_null(strstr(hp_buf_cstr(&b), "replaceRegexpAll(x, "));
+    assert_non_null(strstr(hp_buf_cstr(&b), "cutIPv6("));
+    hp_buf_free(&b);
+
+    o.sensors = "a,,b";
+    assert_int_equal(ch_prepare(&x, &o, err, sizeof(err)), -1);
+    o.sensors = NULL;
+    o.sensor_country = "tokyo";
+    assert_int_equal(ch_prepare(&x, &o, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,7 +587,7 @@ int main(void)
         cmocka_unit_test(test_time),      cmocka_unit_test(test_text),
         cmocka_unit_test(test_markdown),  cmocka_unit_test(test_json_csv),
         cmocka_unit_test(test_html),      cmocka_unit_test(test_abuse),
-        cmocka_unit_test(test_rollup_agrees),
+        cmocka_unit_test(test_rollup_agrees), cmocka_unit_test(test_clickhouse_sections),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
