@@ -1,5 +1,5 @@
 /*
- * fuzz_dashboard_query.c - libFuzzer harness for the dashboard's query-string
+ * fuzz_dash_query.c - libFuzzer harness for the dashboard's query-string
  * parser (src/web/dash_query.c) and its time parser.
  *
  * Input: the query string as a browser or script would send it (NUL bytes
