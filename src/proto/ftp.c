@@ -48,7 +48,7 @@
 #include "ftp_data.h"
 #include "ftp_parse.h"
 #include "identity.h"
-#include "intel/knowledge.h"
+#include "login.h"
 #include "proto.h"
 #include "sensor.h"
 #include "shell/persona.h"
@@ -446,16 +446,12 @@ static void ev_command(struct ftp_sess *s, const uint8_t *line, size_t len, cons
 
 static void ev_login(struct ftp_sess *s, bool ok, const uint8_t *pass, size_t plen)
 {
+    const struct hp_login l = { s->user, s->userlen, pass, plen, "plain", s->attempts };
     struct hp_ev ev;
-    hp_ev_begin(&ev, &s->c->ctx, ok ? "login.success" : "login.failed");
-    hp_ev_bytes(&ev, "username", s->user, s->userlen);
-    hp_ev_bytes(&ev, "password", pass, plen);
-    hp_ev_str(&ev, "method", "plain");
+    hp_login_ev_begin(&ev, &s->c->ctx, ok, &l);
     hp_ev_bool(&ev, "anonymous", s->anon);
-    hp_ev_uint(&ev, "attempt", s->attempts);
     hp_ev_str(&ev, "server", s->cf->fl->name);
-    hp_knowledge_ev_cred(&ev, s->user, s->userlen, pass, plen);
-    hp_ev_emit(&ev);
+    hp_login_ev_emit(&ev, &l);
 }
 
 static void ev_bounce(struct ftp_sess *s, const char *verb, const struct sockaddr_storage *to, bool parsed)
@@ -643,7 +639,7 @@ static void cmd_pass(struct ftp_sess *s, const struct ftp_cmd *cmd)
         return;
     }
     s->attempts++;
-    bool ok = s->anon || (s->cf->accept_after && s->attempts >= s->cf->accept_after);
+    bool ok = s->anon || hp_login_nth(s->attempts, s->cf->accept_after);
     ev_login(s, ok, cmd->arg, cmd->arglen);
     if (!ok) {
         s->have_user = false;

@@ -38,7 +38,7 @@
 #include "conn.h"
 #include "event.h"
 #include "identity.h"
-#include "intel/knowledge.h"
+#include "login.h"
 #include "proto.h"
 #include "smtp_parse.h"
 #include "tlsterm.h"
@@ -434,19 +434,15 @@ static void ev_command(struct smtp_sess *s, const uint8_t *line, size_t len, con
 static void ev_login(struct smtp_sess *s, bool ok, const uint8_t *user, size_t ulen, const uint8_t *pass,
                      size_t plen, const uint8_t *authzid, size_t zlen)
 {
+    const struct hp_login l = { user, ulen, pass, plen, s->auth_mech, s->auth_attempts };
     struct hp_ev ev;
-    hp_ev_begin(&ev, &s->c->ctx, ok ? "login.success" : "login.failed");
-    hp_ev_bytes(&ev, "username", user, ulen);
-    hp_ev_bytes(&ev, "password", pass, plen);
-    hp_ev_str(&ev, "method", s->auth_mech);
+    hp_login_ev_begin(&ev, &s->c->ctx, ok, &l);
     if (zlen)
         hp_ev_bytes(&ev, "authzid", authzid, zlen);
-    hp_ev_uint(&ev, "attempt", s->auth_attempts);
     hp_ev_bool(&ev, "tls", s->tls != NULL);
     if (s->helo[0])
         ev_text(&ev, "helo", s->helo);
-    hp_knowledge_ev_cred(&ev, user, ulen, pass, plen);
-    hp_ev_emit(&ev);
+    hp_login_ev_emit(&ev, &l);
 }
 
 static void ev_relay(struct smtp_sess *s, const char *rcpt, const char *domain, bool accepted)
@@ -709,7 +705,7 @@ static void auth_result(struct smtp_sess *s, const uint8_t *user, size_t ulen, c
     const struct smtp_flavour *fl = s->cf->fl;
     s->auth_attempts++;
     s->st = ST_CMD;
-    bool ok = s->cf->accept_after && s->auth_attempts >= s->cf->accept_after;
+    bool ok = hp_login_nth(s->auth_attempts, s->cf->accept_after);
     ev_login(s, ok, user, ulen, pass, plen, authzid, zlen);
     if (ok) {
         s->authed = true;
