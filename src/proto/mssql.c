@@ -668,20 +668,7 @@ static void ev_login_ntlm(struct hp_conn *c, const struct hp_mssql_login *l, con
 {
     struct ms_conn *m = c->pstate;
     struct hp_ev ev;
-    char line[HP_NTLM_HASHCAT_MAX];
-    const char *fmt = NULL;
-    size_t n = hp_ntlm_hashcat(a, m->chal, line, sizeof(line), &fmt);
-    hp_ev_begin(&ev, &c->ctx, "login.failed");
-    hp_ev_bytes(&ev, "username", a->user, strlen(a->user));
-    hp_ev_bytes(&ev, "domain", a->domain, strlen(a->domain));
-    if (a->workstation[0])
-        hp_ev_bytes(&ev, "workstation", a->workstation, strlen(a->workstation));
-    hp_ev_str(&ev, "method", "ntlm");
-    if (n) {
-        hp_ev_str(&ev, "hash", line);
-        hp_ev_str(&ev, "hash_format", fmt);
-    }
-    hp_ev_bool(&ev, "anonymous", a->anonymous);
+    hp_ntlm_ev_login(&ev, &c->ctx, a, m->chal);
     hp_ev_uint(&ev, "attempt", m->attempts);
     if (l)
         ev_login_fields(&ev, l);

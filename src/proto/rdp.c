@@ -315,19 +315,7 @@ static void ev_login(struct hp_conn *c, const struct hp_ntlm_auth *a)
 {
     struct rdp_conn *h = c->pstate;
     struct hp_ev ev;
-    char line[HP_NTLM_HASHCAT_MAX];
-    const char *fmt = NULL;
-    size_t n = hp_ntlm_hashcat(a, h->chal, line, sizeof(line), &fmt);
-    hp_ev_begin(&ev, &c->ctx, "login.failed");
-    hp_ev_bytes(&ev, "username", a->user, strlen(a->user));
-    hp_ev_bytes(&ev, "domain", a->domain, strlen(a->domain));
-    hp_ev_bytes(&ev, "workstation", a->workstation, strlen(a->workstation));
-    hp_ev_str(&ev, "method", "ntlm");
-    if (n) {
-        hp_ev_str(&ev, "hash", line);
-        hp_ev_str(&ev, "hash_format", fmt);
-    }
-    hp_ev_bool(&ev, "anonymous", a->anonymous);
+    hp_ntlm_ev_login(&ev, &c->ctx, a, h->chal);
     hp_ev_emit(&ev);
 }
 
