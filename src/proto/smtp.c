@@ -41,7 +41,7 @@
 #include "login.h"
 #include "proto.h"
 #include "smtp_parse.h"
-#include "tlsterm.h"
+#include "tlsterm_conn.h"
 #include "util.h"
 
 #define SMTP_MAX_CMDS     2048
@@ -338,16 +338,10 @@ static const char *host_of(const struct smtp_sess *s)
 /* Bytes to the client, through TLS once it is on. */
 static void out_send(struct smtp_sess *s, const void *data, size_t len)
 {
-    if (!s->tls || s->switching) {
+    if (!s->tls || s->switching)
         hp_conn_send(s->c, data, len);
-        return;
-    }
-    struct hp_buf wire;
-    hp_buf_init(&wire, len + 64 * 1024);
-    hp_tlsterm_write(s->tls, data, len, &wire);
-    if (wire.len)
-        hp_conn_send(s->c, wire.data, wire.len);
-    hp_buf_free(&wire);
+    else
+        hp_tlsterm_conn_send(s->c, s->tls, data, len);
 }
 
 static void say(struct smtp_sess *s, const char *tmpl, const char *a0, const char *a1, const char *a2)
@@ -379,14 +373,8 @@ static void say0(struct smtp_sess *s, const char *tmpl)
 static void finish(struct smtp_sess *s, const char *reason)
 {
     s->closing = true;
-    if (s->tls && !s->switching) {
-        struct hp_buf wire;
-        hp_buf_init(&wire, 4096);
-        hp_tlsterm_close(s->tls, &wire);
-        if (wire.len)
-            hp_conn_send(s->c, wire.data, wire.len);
-        hp_buf_free(&wire);
-    }
+    if (s->tls && !s->switching)
+        hp_tlsterm_conn_bye(s->c, s->tls);
     hp_conn_close(s->c, reason);
 }
 
@@ -925,24 +913,15 @@ static void tls_data(struct smtp_sess *s, struct hp_rd *in)
     if (!s->plain.cap)
         hp_buf_init(&s->plain, SMTP_PLAIN_MAX);
     for (int round = 0; round < 64 && !s->closing; round++) {
-        struct hp_buf wire;
         const char *why = NULL;
-        hp_buf_init(&wire, 4u << 20);
-        int r = hp_tlsterm_feed(s->tls, p, n, &s->plain, &wire, &why);
+        int r = hp_tlsterm_conn_feed(s->c, s->tls, p, n, &s->plain, 4u << 20, &why);
         p = NULL;
         n = 0;
-        if (wire.len)
-            hp_conn_send(s->c, wire.data, wire.len);
-        hp_buf_free(&wire);
         if (!s->tls_noted && hp_tlsterm_done(s->tls))
             note_tls(s);
         if (r < 0) {
-            struct hp_ev ev;
-            hp_ev_begin(&ev, &s->c->ctx, "tls.failed");
-            hp_ev_str(&ev, "reason", why ? why : "handshake failed");
-            hp_ev_emit(&ev);
             s->closing = true;
-            hp_conn_close(s->c, "tls_failed");
+            hp_tlsterm_conn_failed(s->c, why);
             return;
         }
         bool full = s->plain.len >= s->plain.cap;
