@@ -388,14 +388,10 @@ static bool my_decide(struct hp_my_sess *s, const char *pass, size_t plen, bool 
 {
     const struct hp_login_src *e;
     const char *keep = pass_known && plen <= HP_MY_NAME_MAX ? pass : NULL;
-    switch (hp_login_gate_try(&my_gate, s->ctx->src_ip, s->cf->accept_after, s->user, keep, plen, &e)) {
-    case HP_LOGIN_REFUSE:
-        return false;
-    case HP_LOGIN_ACCEPT:
-        return true;
-    case HP_LOGIN_KNOWN:
-        break;
-    }
+    enum hp_login_verdict v = hp_login_gate_try(&my_gate, s->ctx->src_ip, s->cf->accept_after, s->user, keep,
+                                                plen, &e);
+    if (v != HP_LOGIN_KNOWN)
+        return v == HP_LOGIN_ACCEPT;
     if (strcmp(e->user, s->user) != 0)
         return false;
     if (pass_known && e->pass_known)

@@ -210,14 +210,9 @@ static bool pg_decide(struct hp_pg_sess *s, const char *pass)
 {
     const struct hp_login_src *e;
     size_t plen = strlen(pass);
-    switch (hp_login_gate_try(&pg_gate, s->ctx->src_ip, s->cf->accept_after, s->user, pass, plen, &e)) {
-    case HP_LOGIN_REFUSE:
-        return false;
-    case HP_LOGIN_ACCEPT:
-        return true;
-    case HP_LOGIN_KNOWN:
-        break;
-    }
+    enum hp_login_verdict v = hp_login_gate_try(&pg_gate, s->ctx->src_ip, s->cf->accept_after, s->user, pass, plen, &e);
+    if (v != HP_LOGIN_KNOWN)
+        return v == HP_LOGIN_ACCEPT;
     return strcmp(e->user, s->user) == 0 &&
            (s->cf->md5 || (e->pass_known && e->plen == plen && memcmp(e->pass, pass, plen) == 0));
 }
