@@ -309,18 +309,6 @@ static void ftp_unconfigure(struct hp_service_cfg *svc)
     svc->proto_conf = NULL;
 }
 
-/* A stable pick among n for a key: the same sensor always draws the same. */
-static size_t stable_pick(const char *key, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    const char *host = hp_identity_get("hostname");
-    for (const char *p = host ? host : ""; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return n ? (size_t)(h % n) : 0;
-}
-
 /* The sensor's FTP product and version: drawn at first start and kept in the
  * identity file (ftp_server, ftp_version).  A product forced by the service
  * key "server" that differs from the identity's gets a version picked
@@ -336,21 +324,8 @@ static void pick_identity(struct ftp_conf *fc)
         fc->fl = &flavours[weights[hp_random_u64() % HP_ARRAY_LEN(weights)]];
         idsrv = NULL;
     }
-    size_t n = 0;
-    while (fc->fl->versions[n])
-        n++;
-    bool mine = idsrv && strcasecmp(idsrv, fc->fl->name) == 0;
-    const char *v = mine ? hp_identity_get("ftp_version") : NULL;
-    if (!fc->version[0]) {
-        if (!v || !v[0] || strlen(v) >= sizeof(fc->version))
-            v = idsrv && !mine ? fc->fl->versions[stable_pick(fc->fl->name, n)]
-                               : fc->fl->versions[hp_random_u64() % n];
-        snprintf(fc->version, sizeof(fc->version), "%s", v);
-    }
-    if (!idsrv || (mine && !hp_identity_get("ftp_version"))) {
-        hp_identity_set("ftp_server", fc->fl->name);
-        hp_identity_set("ftp_version", fc->version);
-    }
+    hp_identity_product("ftp_server", "ftp_version", fc->fl->name, idsrv, fc->fl->versions, fc->version,
+                        sizeof(fc->version));
 }
 
 static int ftp_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)

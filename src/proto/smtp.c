@@ -243,18 +243,6 @@ static void smtp_unconfigure(struct hp_service_cfg *svc)
     svc->proto_conf = NULL;
 }
 
-/* A stable pick among n: the same sensor always draws the same. */
-static size_t stable_pick(const char *key, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    const char *host = hp_identity_get("hostname");
-    for (const char *p = host ? host : ""; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return n ? (size_t)(h % n) : 0;
-}
-
 /* The MTA and its version: drawn at first start, kept in the identity file
  * (smtp_server, smtp_version); a forced "server" other than the identity's
  * gets a version picked stably from the host name. */
@@ -268,21 +256,8 @@ static void pick_identity(struct smtp_conf *sc)
         sc->fl = &flavours[weights[hp_random_u64() % HP_ARRAY_LEN(weights)]];
         idsrv = NULL;
     }
-    size_t n = 0;
-    while (sc->fl->versions[n])
-        n++;
-    bool mine = idsrv && strcasecmp(idsrv, sc->fl->name) == 0;
-    const char *v = mine ? hp_identity_get("smtp_version") : NULL;
-    if (!sc->version[0]) {
-        if (!v || !v[0] || strlen(v) >= sizeof(sc->version))
-            v = idsrv && !mine ? sc->fl->versions[stable_pick(sc->fl->name, n)]
-                               : sc->fl->versions[hp_random_u64() % n];
-        snprintf(sc->version, sizeof(sc->version), "%s", v);
-    }
-    if (!idsrv || (mine && !hp_identity_get("smtp_version"))) {
-        hp_identity_set("smtp_server", sc->fl->name);
-        hp_identity_set("smtp_version", sc->version);
-    }
+    hp_identity_product("smtp_server", "smtp_version", sc->fl->name, idsrv, sc->fl->versions, sc->version,
+                        sizeof(sc->version));
 }
 
 static int smtp_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
