@@ -50,6 +50,7 @@
 #include "identity.h"
 #include "login.h"
 #include "proto.h"
+#include "reply.h"
 #include "sensor.h"
 #include "shell/persona.h"
 #include "shell/vfs.h"
@@ -374,25 +375,12 @@ static const struct ftp_conf *conf_of(const struct hp_conn *c)
     return hp_conn_service_cfg(c)->proto_conf;
 }
 
-/* Send a reply from a template: "{0}".."{2}" become the arguments with
- * control bytes shown as '?', so that no argument can end the line. */
+/* Send a reply from a template (reply.h: "{0}".."{2}" become the arguments,
+ * which cannot end the line). */
 static void say(struct ftp_sess *s, const char *tmpl, const char *a0, const char *a1, const char *a2)
 {
-    char out[4096];
-    const char *args[3] = { a0, a1, a2 };
-    size_t n = 0;
-    for (const char *p = tmpl; *p && n + 3 < sizeof(out); p++) {
-        if (p[0] == '{' && p[1] >= '0' && p[1] <= '2' && p[2] == '}') {
-            const char *a = args[p[1] - '0'];
-            for (; a && *a && n + 3 < sizeof(out); a++)
-                out[n++] = (unsigned char)*a < 0x20 || *a == 0x7f ? '?' : *a;
-            p += 2;
-            continue;
-        }
-        out[n++] = *p;
-    }
-    out[n++] = '\r';
-    out[n++] = '\n';
+    char out[HP_REPLY_MAX];
+    size_t n = hp_reply_line(out, sizeof(out), tmpl, a0, a1, a2);
     hp_conn_send(s->c, out, n);
 }
 

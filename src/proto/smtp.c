@@ -40,6 +40,7 @@
 #include "identity.h"
 #include "login.h"
 #include "proto.h"
+#include "reply.h"
 #include "smtp_parse.h"
 #include "tlsterm_conn.h"
 #include "util.h"
@@ -321,22 +322,8 @@ static void out_send(struct smtp_sess *s, const void *data, size_t len)
 
 static void say(struct smtp_sess *s, const char *tmpl, const char *a0, const char *a1, const char *a2)
 {
-    char out[4096];
-    const char *args[3] = { a0, a1, a2 };
-    size_t n = 0;
-    for (const char *p = tmpl; *p && n + 3 < sizeof(out); p++) {
-        if (p[0] == '{' && p[1] >= '0' && p[1] <= '2' && p[2] == '}') {
-            const char *a = args[p[1] - '0'];
-            /* arguments are peer text at times: no control byte may end the line */
-            for (; a && *a && n + 3 < sizeof(out); a++)
-                out[n++] = (unsigned char)*a < 0x20 || *a == 0x7f ? '?' : *a;
-            p += 2;
-            continue;
-        }
-        out[n++] = *p;
-    }
-    out[n++] = '\r';
-    out[n++] = '\n';
+    char out[HP_REPLY_MAX];
+    size_t n = hp_reply_line(out, sizeof(out), tmpl, a0, a1, a2);
     out_send(s, out, n);
 }
 
