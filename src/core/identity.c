@@ -8,9 +8,11 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "identity.h"
 #include "util.h"
@@ -138,4 +140,36 @@ int hp_identity_set(const char *key, const char *value)
         return 0;
     id_set(key, value);
     return id_path[0] ? id_save() : 0;
+}
+
+/* One of n picked by the host name and key: the same sensor always picks
+ * the same (FNV-1a). */
+static size_t id_stable_pick(const char *key, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *host = hp_identity_get("hostname");
+    for (const char *p = host ? host : ""; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return n ? (size_t)(h % n) : 0;
+}
+
+void hp_identity_product(const char *server_key, const char *version_key, const char *product, const char *kept,
+                         const char *const *versions, char *out, size_t outlen)
+{
+    size_t n = 0;
+    while (versions[n])
+        n++;
+    bool mine = kept && strcasecmp(kept, product) == 0;
+    const char *v = mine ? hp_identity_get(version_key) : NULL;
+    if (!out[0]) {
+        if (!v || !v[0] || strlen(v) >= outlen)
+            v = kept && !mine ? versions[id_stable_pick(product, n)] : versions[hp_random_u64() % n];
+        snprintf(out, outlen, "%s", v);
+    }
+    if (!kept || (mine && !hp_identity_get(version_key))) {
+        hp_identity_set(server_key, product);
+        hp_identity_set(version_key, out);
+    }
 }

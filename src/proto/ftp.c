@@ -48,8 +48,9 @@
 #include "ftp_data.h"
 #include "ftp_parse.h"
 #include "identity.h"
-#include "intel/knowledge.h"
+#include "login.h"
 #include "proto.h"
+#include "reply.h"
 #include "sensor.h"
 #include "shell/persona.h"
 #include "shell/vfs.h"
@@ -309,18 +310,6 @@ static void ftp_unconfigure(struct hp_service_cfg *svc)
     svc->proto_conf = NULL;
 }
 
-/* A stable pick among n for a key: the same sensor always draws the same. */
-static size_t stable_pick(const char *key, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    const char *host = hp_identity_get("hostname");
-    for (const char *p = host ? host : ""; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return n ? (size_t)(h % n) : 0;
-}
-
 /* The sensor's FTP product and version: drawn at first start and kept in the
  * identity file (ftp_server, ftp_version).  A product forced by the service
  * key "server" that differs from the identity's gets a version picked
@@ -336,21 +325,8 @@ static void pick_identity(struct ftp_conf *fc)
         fc->fl = &flavours[weights[hp_random_u64() % HP_ARRAY_LEN(weights)]];
         idsrv = NULL;
     }
-    size_t n = 0;
-    while (fc->fl->versions[n])
-        n++;
-    bool mine = idsrv && strcasecmp(idsrv, fc->fl->name) == 0;
-    const char *v = mine ? hp_identity_get("ftp_version") : NULL;
-    if (!fc->version[0]) {
-        if (!v || !v[0] || strlen(v) >= sizeof(fc->version))
-            v = idsrv && !mine ? fc->fl->versions[stable_pick(fc->fl->name, n)]
-                               : fc->fl->versions[hp_random_u64() % n];
-        snprintf(fc->version, sizeof(fc->version), "%s", v);
-    }
-    if (!idsrv || (mine && !hp_identity_get("ftp_version"))) {
-        hp_identity_set("ftp_server", fc->fl->name);
-        hp_identity_set("ftp_version", fc->version);
-    }
+    hp_identity_product("ftp_server", "ftp_version", fc->fl->name, idsrv, fc->fl->versions, fc->version,
+                        sizeof(fc->version));
 }
 
 static int ftp_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
@@ -399,25 +375,12 @@ static const struct ftp_conf *conf_of(const struct hp_conn *c)
     return hp_conn_service_cfg(c)->proto_conf;
 }
 
-/* Send a reply from a template: "{0}".."{2}" become the arguments with
- * control bytes shown as '?', so that no argument can end the line. */
+/* Send a reply from a template (reply.h: "{0}".."{2}" become the arguments,
+ * which cannot end the line). */
 static void say(struct ftp_sess *s, const char *tmpl, const char *a0, const char *a1, const char *a2)
 {
-    char out[4096];
-    const char *args[3] = { a0, a1, a2 };
-    size_t n = 0;
-    for (const char *p = tmpl; *p && n + 3 < sizeof(out); p++) {
-        if (p[0] == '{' && p[1] >= '0' && p[1] <= '2' && p[2] == '}') {
-            const char *a = args[p[1] - '0'];
-            for (; a && *a && n + 3 < sizeof(out); a++)
-                out[n++] = (unsigned char)*a < 0x20 || *a == 0x7f ? '?' : *a;
-            p += 2;
-            continue;
-        }
-        out[n++] = *p;
-    }
-    out[n++] = '\r';
-    out[n++] = '\n';
+    char out[HP_REPLY_MAX];
+    size_t n = hp_reply_line(out, sizeof(out), tmpl, a0, a1, a2);
     hp_conn_send(s->c, out, n);
 }
 
@@ -446,16 +409,12 @@ static void ev_command(struct ftp_sess *s, const uint8_t *line, size_t len, cons
 
 static void ev_login(struct ftp_sess *s, bool ok, const uint8_t *pass, size_t plen)
 {
+    const struct hp_login l = { s->user, s->userlen, pass, plen, "plain", s->attempts };
     struct hp_ev ev;
-    hp_ev_begin(&ev, &s->c->ctx, ok ? "login.success" : "login.failed");
-    hp_ev_bytes(&ev, "username", s->user, s->userlen);
-    hp_ev_bytes(&ev, "password", pass, plen);
-    hp_ev_str(&ev, "method", "plain");
+    hp_login_ev_begin(&ev, &s->c->ctx, ok, &l);
     hp_ev_bool(&ev, "anonymous", s->anon);
-    hp_ev_uint(&ev, "attempt", s->attempts);
     hp_ev_str(&ev, "server", s->cf->fl->name);
-    hp_knowledge_ev_cred(&ev, s->user, s->userlen, pass, plen);
-    hp_ev_emit(&ev);
+    hp_login_ev_emit(&ev, &l);
 }
 
 static void ev_bounce(struct ftp_sess *s, const char *verb, const struct sockaddr_storage *to, bool parsed)
@@ -643,7 +602,7 @@ static void cmd_pass(struct ftp_sess *s, const struct ftp_cmd *cmd)
         return;
     }
     s->attempts++;
-    bool ok = s->anon || (s->cf->accept_after && s->attempts >= s->cf->accept_after);
+    bool ok = s->anon || hp_login_nth(s->attempts, s->cf->accept_after);
     ev_login(s, ok, cmd->arg, cmd->arglen);
     if (!ok) {
         s->have_user = false;

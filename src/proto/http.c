@@ -3,7 +3,7 @@
  *
  * Per connection:
  *
- *   bytes --(TLS? hp_tls_sniff)--> tlsterm.c (OpenSSL, memory BIOs) --> plain
+ *   bytes --(TLS? hp_tls_sniff)--> tlsterm_conn.c / tlsterm.c (OpenSSL, memory BIOs) --> plain
  *   plain --> http_parse.c (one request at a time, pipelining, chunked)
  *         --> view (intel/httpview.h: raw and decoded forms)
  *         --> webclass.c (attack classes, CVEs, injected commands)
@@ -39,12 +39,11 @@
 #include "identity.h"
 #include "intel/tlsfp.h"
 #include "intel/webclass.h"
-#include "intel/fpnames.h"
 #include "intel/knowledge.h"
 #include "log.h"
 #include "proto.h"
 #include "shell/parse.h"
-#include "tlsterm.h"
+#include "tlsterm_conn.h"
 #include "util.h"
 
 #define HTTP_RAW_MAX       (64 * 1024)     /* raw request bytes in an event */
@@ -213,30 +212,18 @@ static const struct http_conf *conf_of(const struct hp_conn *c)
 static void out_send(struct hp_conn *c, const void *data, size_t len)
 {
     struct http_conn *h = c->pstate;
-    if (!h->tls) {
+    if (h->tls)
+        hp_tlsterm_conn_send(c, h->tls, data, len);
+    else
         hp_conn_send(c, data, len);
-        return;
-    }
-    struct hp_buf wire;
-    hp_buf_init(&wire, len + 64 * 1024);
-    hp_tlsterm_write(h->tls, data, len, &wire);
-    if (wire.len)
-        hp_conn_send(c, wire.data, wire.len);
-    hp_buf_free(&wire);
 }
 
 static void finish(struct hp_conn *c, const char *reason)
 {
     struct http_conn *h = c->pstate;
     h->closing = true;
-    if (h->tls) {
-        struct hp_buf wire;
-        hp_buf_init(&wire, 4096);
-        hp_tlsterm_close(h->tls, &wire);
-        if (wire.len)
-            hp_conn_send(c, wire.data, wire.len);
-        hp_buf_free(&wire);
-    }
+    if (h->tls)
+        hp_tlsterm_conn_bye(c, h->tls);
     hp_conn_close(c, reason);
 }
 
@@ -707,27 +694,6 @@ static size_t process(struct hp_conn *c, const uint8_t *data, size_t len)
 
 /* ---- TLS ---------------------------------------------------------------------------------- */
 
-static void emit_client_hello(struct hp_conn *c, const struct hp_tls_hello *th)
-{
-    struct hp_ev ev;
-    /* JA4 first: it sorts what Chrome permutes, so it names more clients (as hanipo fingerprint does) */
-    const char *name = hp_fpname(HP_FP_JA4, th->ja4);
-    const char *name4 = hp_fpname(HP_FP_JA3, th->ja3);
-    hp_ev_begin(&ev, &c->ctx, "tls.client_hello");
-    hp_ev_str(&ev, "ja3", th->ja3);
-    hp_ev_str(&ev, "ja3_string", th->ja3_string);
-    hp_ev_str(&ev, "ja4", th->ja4);
-    hp_ev_str(&ev, "client", name ? name : name4 ? name4 : "unknown");
-    if (th->sni[0])
-        hp_ev_bytes(&ev, "sni", th->sni, strlen(th->sni));
-    if (th->alpn[0])
-        hp_ev_bytes(&ev, "alpn", th->alpn, strlen(th->alpn));
-    hp_ev_str(&ev, "versions", th->versions);
-    hp_ev_int(&ev, "record_version", th->record_version);
-    hp_ev_int(&ev, "hello_version", th->hello_version);
-    hp_ev_emit(&ev);
-}
-
 static void emit_server_hello(struct hp_conn *c, struct http_conn *h)
 {
     size_t n = 0;
@@ -747,32 +713,6 @@ static void emit_server_hello(struct hp_conn *c, struct http_conn *h)
     h->server_hello_seen = true;
 }
 
-/* The ClientHello is fingerprinted before OpenSSL sees it.  Returns false
- * while more bytes are needed. */
-static bool tls_hello(struct hp_conn *c, struct hp_rd *in)
-{
-    struct http_conn *h = c->pstate;
-    struct hp_tls_hello th;
-    int r = hp_tls_client_hello(hp_rd_ptr(in), hp_rd_left(in), &th);
-    if (r == 0 && hp_rd_left(in) < HP_TLS_HELLO_MAX)
-        return false;
-    if (r == 1)
-        emit_client_hello(c, &th);
-    h->hello_seen = true;
-    return true;
-}
-
-static void tls_failed(struct hp_conn *c, const char *why)
-{
-    struct http_conn *h = c->pstate;
-    struct hp_ev ev;
-    hp_ev_begin(&ev, &c->ctx, "tls.failed");
-    hp_ev_str(&ev, "reason", why ? why : "handshake failed");
-    hp_ev_emit(&ev);
-    h->closing = true;
-    hp_conn_close(c, "tls_failed");
-}
-
 /* Ciphertext in; plaintext requests out.  When the plaintext buffer fills,
  * tlsterm keeps the rest: parse, then feed nothing to get more. */
 static void tls_data(struct hp_conn *c, struct hp_rd *in)
@@ -784,19 +724,15 @@ static void tls_data(struct hp_conn *c, struct hp_rd *in)
     if (!h->plain.cap)
         hp_buf_init(&h->plain, HTTP_PLAIN_MAX);
     for (int round = 0; round < 64 && !h->closing; round++) {
-        struct hp_buf wire;
         const char *why = NULL;
-        hp_buf_init(&wire, 32u << 20);
-        int r = hp_tlsterm_feed(h->tls, p, n, &h->plain, &wire, &why);
+        int r = hp_tlsterm_conn_feed(c, h->tls, p, n, &h->plain, 32u << 20, &why);
         p = NULL;
         n = 0;
-        if (wire.len)
-            hp_conn_send(c, wire.data, wire.len);   /* an alert too, before closing */
-        hp_buf_free(&wire);
         if (!h->server_hello_seen && hp_tlsterm_done(h->tls))
             emit_server_hello(c, h);               /* version and cipher are known now */
         if (r < 0) {
-            tls_failed(c, why);
+            h->closing = true;
+            hp_tlsterm_conn_failed(c, why);
             return;
         }
         bool full = h->plain.len >= h->plain.cap;
@@ -836,8 +772,8 @@ static void http_data(struct hp_conn *c, struct hp_rd *in)
             h->tls = hp_tlsterm_new();
     }
     if (h->tls) {
-        if (!h->hello_seen && !tls_hello(c, in))
-            return;
+        if (!hp_tlsterm_conn_hello(c, in, &h->hello_seen))
+            return;                                /* the ClientHello is not whole yet */
         tls_data(c, in);
         return;
     }

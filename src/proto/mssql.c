@@ -40,7 +40,7 @@
 #include "conn.h"
 #include "event.h"
 #include "identity.h"
-#include "intel/knowledge.h"
+#include "login.h"
 #include "mssql.h"
 #include "ntlm.h"
 #include "proto.h"
@@ -657,35 +657,18 @@ static void ev_login_fields(struct hp_ev *ev, const struct hp_mssql_login *l)
 static void ev_login(struct hp_conn *c, const struct hp_mssql_login *l, bool ok)
 {
     struct ms_conn *m = c->pstate;
+    const struct hp_login lg = { l->user, strlen(l->user), l->password, l->password_len, "sql", m->attempts };
     struct hp_ev ev;
-    hp_ev_begin(&ev, &c->ctx, ok ? "login.success" : "login.failed");
-    hp_ev_bytes(&ev, "username", l->user, strlen(l->user));
-    hp_ev_bytes(&ev, "password", l->password, l->password_len);
-    hp_ev_str(&ev, "method", "sql");
-    hp_ev_uint(&ev, "attempt", m->attempts);
+    hp_login_ev_begin(&ev, &c->ctx, ok, &lg);
     ev_login_fields(&ev, l);
-    hp_knowledge_ev_cred(&ev, l->user, strlen(l->user), l->password, l->password_len);
-    hp_ev_emit(&ev);
+    hp_login_ev_emit(&ev, &lg);
 }
 
 static void ev_login_ntlm(struct hp_conn *c, const struct hp_mssql_login *l, const struct hp_ntlm_auth *a)
 {
     struct ms_conn *m = c->pstate;
     struct hp_ev ev;
-    char line[HP_NTLM_HASHCAT_MAX];
-    const char *fmt = NULL;
-    size_t n = hp_ntlm_hashcat(a, m->chal, line, sizeof(line), &fmt);
-    hp_ev_begin(&ev, &c->ctx, "login.failed");
-    hp_ev_bytes(&ev, "username", a->user, strlen(a->user));
-    hp_ev_bytes(&ev, "domain", a->domain, strlen(a->domain));
-    if (a->workstation[0])
-        hp_ev_bytes(&ev, "workstation", a->workstation, strlen(a->workstation));
-    hp_ev_str(&ev, "method", "ntlm");
-    if (n) {
-        hp_ev_str(&ev, "hash", line);
-        hp_ev_str(&ev, "hash_format", fmt);
-    }
-    hp_ev_bool(&ev, "anonymous", a->anonymous);
+    hp_ntlm_ev_login(&ev, &c->ctx, a, m->chal);
     hp_ev_uint(&ev, "attempt", m->attempts);
     if (l)
         ev_login_fields(&ev, l);
@@ -867,7 +850,7 @@ static void on_login(struct hp_conn *c, const uint8_t *p, size_t n, bool tds42)
         return;
     }
     bool ok = (mc->userdb && hp_userdb_check(mc->userdb, l->user, strlen(l->user), l->password, l->password_len)) ||
-              (mc->accept_after && m->attempts >= mc->accept_after);
+              hp_login_nth(m->attempts, mc->accept_after);
     ev_login(c, l, ok);
     if (ok) {
         reply_login_ok(c, l);

@@ -47,6 +47,7 @@
 #include "event.h"
 #include "identity.h"
 #include "intel/knowledge.h"
+#include "login_gate.h"
 #include "mysql.h"
 #include "proto.h"
 #include "reader.h"
@@ -55,7 +56,6 @@
 enum { S_GREETED, S_SWITCH, S_CMD, S_DONE };
 
 #define MY_HDR 4
-#define MY_SRC_MAX 512
 
 /* ---- identity --------------------------------------------------------------------- */
 
@@ -350,38 +350,16 @@ void hp_my_greet(struct hp_my_sess *s)
     s->state = S_GREETED;
 }
 
-/* ---- who gets in ------------------------------------------------------------------ */
+/* ---- who gets in (login_gate.h: per source, the Nth attempt, then only that pair) ---- */
 
-struct my_src {
-    char ip[HP_IPSTR_LEN];
-    uint64_t attempts;
-    bool accepted;
-    bool pass_known;
-    char user[HP_MY_NAME_MAX + 1];
-    char pass[HP_MY_NAME_MAX + 1];
-    size_t plen;
-    int64_t last_ms;
-};
+_Static_assert(HP_MY_NAME_MAX <= HP_LOGIN_USER_MAX && HP_MY_NAME_MAX <= HP_LOGIN_PASS_MAX,
+               "the gate keeps whole user names and passwords");
 
-static struct my_src my_srcs[MY_SRC_MAX];
+static struct hp_login_gate my_gate;
 
 void hp_my_sources_reset(void)
 {
-    memset(my_srcs, 0, sizeof(my_srcs));
-}
-
-static struct my_src *my_src_get(const char *ip)
-{
-    struct my_src *old = &my_srcs[0];
-    for (size_t i = 0; i < MY_SRC_MAX; i++) {
-        if (my_srcs[i].ip[0] && strcmp(my_srcs[i].ip, ip) == 0)
-            return &my_srcs[i];
-        if (my_srcs[i].last_ms < old->last_ms)
-            old = &my_srcs[i];
-    }
-    memset(old, 0, sizeof(*old));
-    snprintf(old->ip, sizeof(old->ip), "%s", ip);
-    return old;
+    hp_login_gate_reset(&my_gate);
 }
 
 /* mysql_native_password: SHA1(pw) XOR SHA1(scramble . SHA1(SHA1(pw))). */
@@ -402,29 +380,24 @@ static bool my_native_matches(const uint8_t scramble[20], const char *pw, size_t
     return true;
 }
 
+/* A source once in is let in again with the same user and a password that
+ * matches the remembered one: compared in clear, or through the scramble
+ * for a native-password client.  A password not known in clear (or longer
+ * than a name) was not remembered: then the user alone decides. */
 static bool my_decide(struct hp_my_sess *s, const char *pass, size_t plen, bool pass_known)
 {
-    struct my_src *e = my_src_get(s->ctx->src_ip);
-    e->last_ms = hp_mono_ms();
-    if (e->accepted) {
-        if (strcmp(e->user, s->user) != 0)
-            return false;
-        if (pass_known && e->pass_known)
-            return plen == e->plen && memcmp(pass, e->pass, plen) == 0;
-        if (e->pass_known)
-            return my_native_matches(s->scramble, e->pass, e->plen, s->resp, s->resp_len);
-        return true;
-    }
-    e->attempts++;
-    if (!s->cf->accept_after || e->attempts < s->cf->accept_after)
+    const struct hp_login_src *e;
+    const char *keep = pass_known && plen <= HP_MY_NAME_MAX ? pass : NULL;
+    enum hp_login_verdict v = hp_login_gate_try(&my_gate, s->ctx->src_ip, s->cf->accept_after, s->user, keep,
+                                                plen, &e);
+    if (v != HP_LOGIN_KNOWN)
+        return v == HP_LOGIN_ACCEPT;
+    if (strcmp(e->user, s->user) != 0)
         return false;
-    e->accepted = true;
-    snprintf(e->user, sizeof(e->user), "%s", s->user);
-    e->pass_known = pass_known && plen <= HP_MY_NAME_MAX;
-    if (e->pass_known) {
-        memcpy(e->pass, pass, plen);
-        e->plen = plen;
-    }
+    if (pass_known && e->pass_known)
+        return plen == e->plen && memcmp(pass, e->pass, plen) == 0;
+    if (e->pass_known)
+        return my_native_matches(s->scramble, (const char *)e->pass, e->plen, s->resp, s->resp_len);
     return true;
 }
 

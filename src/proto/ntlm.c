@@ -14,6 +14,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "event.h"
 #include "identity.h"
 #include "ntlm.h"
 #include "reader.h"
@@ -275,6 +276,26 @@ size_t hp_ntlm_hashcat(const struct hp_ntlm_auth *a, const uint8_t chal[8], char
     out[o] = '\0';
     *format = "hashcat:5600";
     return o;
+}
+
+/* Every field a module logs of an AUTHENTICATE; the workstation is logged
+ * even when empty, so that the event has the same fields every time. */
+void hp_ntlm_ev_login(struct hp_ev *ev, const struct hp_evctx *ctx, const struct hp_ntlm_auth *a,
+                      const uint8_t chal[8])
+{
+    char line[HP_NTLM_HASHCAT_MAX];
+    const char *fmt = NULL;
+    size_t n = hp_ntlm_hashcat(a, chal, line, sizeof(line), &fmt);
+    hp_ev_begin(ev, ctx, "login.failed");
+    hp_ev_bytes(ev, "username", a->user, strlen(a->user));
+    hp_ev_bytes(ev, "domain", a->domain, strlen(a->domain));
+    hp_ev_bytes(ev, "workstation", a->workstation, strlen(a->workstation));
+    hp_ev_str(ev, "method", "ntlm");
+    if (n) {
+        hp_ev_str(ev, "hash", line);
+        hp_ev_str(ev, "hash_format", fmt);
+    }
+    hp_ev_bool(ev, "anonymous", a->anonymous);
 }
 
 /* ---- the per-sensor Windows identity --------------------------------------------- */

@@ -120,6 +120,18 @@ int hp_ntlm_parse_authenticate(const uint8_t *p, size_t n, struct hp_ntlm_auth *
 size_t hp_ntlm_hashcat(const struct hp_ntlm_auth *a, const uint8_t chal[8], char *out, size_t outlen,
                        const char **format);
 
+/*
+ * Begin the login.failed event of an AUTHENTICATE answered to challenge
+ * 'chal' (every NTLM login fails: no account is known): username, domain,
+ * workstation, method "ntlm", hash and hash_format (when there is a line
+ * to crack) and anonymous.  The module adds its own fields and emits.
+ * Shared by MSSQL and RDP so that both log the same event.
+ */
+struct hp_ev;
+struct hp_evctx;
+void hp_ntlm_ev_login(struct hp_ev *ev, const struct hp_evctx *ctx, const struct hp_ntlm_auth *a,
+                      const uint8_t chal[8]);
+
 /* Where an NTLMSSP message starts inside a wrapper (SPNEGO / GSS-API
  * token, or the raw message itself): its offset, or -1. */
 long hp_ntlm_find(const uint8_t *p, size_t n);

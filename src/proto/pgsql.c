@@ -41,6 +41,7 @@
 #include "event.h"
 #include "identity.h"
 #include "intel/knowledge.h"
+#include "login_gate.h"
 #include "pgsql.h"
 #include "proto.h"
 #include "reader.h"
@@ -53,7 +54,6 @@ enum { S_STARTUP, S_PASSWORD, S_READY, S_DONE };
 #define PG_CANCEL_CODE 80877102u
 #define PG_STARTUP_MAX 10000          /* MAX_STARTUP_PACKET_LENGTH */
 #define PG_PASSWORD_MAX 1000
-#define PG_SRC_MAX 512
 
 /* ---- identity ------------------------------------------------------------------------ */
 
@@ -192,51 +192,29 @@ static void pg_ready(struct hp_pg_sess *s)
     msg_end(s, at);
 }
 
-/* ---- who gets in (as mysql.c: per source, the Nth attempt, then only that pair) ---- */
+/* ---- who gets in (login_gate.h: per source, the Nth attempt, then only that pair) ---- */
 
-struct pg_src {
-    char ip[HP_IPSTR_LEN];
-    uint64_t attempts;
-    bool accepted;
-    char user[HP_PG_NAME_MAX + 1];
-    char pass[PG_PASSWORD_MAX + 1];
-    int64_t last_ms;
-};
+_Static_assert(HP_PG_NAME_MAX <= HP_LOGIN_USER_MAX && PG_PASSWORD_MAX <= HP_LOGIN_PASS_MAX,
+               "the gate keeps whole user names and passwords");
 
-static struct pg_src pg_srcs[PG_SRC_MAX];
+static struct hp_login_gate pg_gate;
 
 void hp_pg_sources_reset(void)
 {
-    memset(pg_srcs, 0, sizeof(pg_srcs));
+    hp_login_gate_reset(&pg_gate);
 }
 
+/* 'pass' is the cleartext password, or the MD5 response (which cannot be
+ * compared with an earlier one: under md5 the user alone decides). */
 static bool pg_decide(struct hp_pg_sess *s, const char *pass)
 {
-    struct pg_src *e = &pg_srcs[0];
-    bool found = false;
-    for (size_t i = 0; i < PG_SRC_MAX; i++) {
-        if (pg_srcs[i].ip[0] && strcmp(pg_srcs[i].ip, s->ctx->src_ip) == 0) {
-            e = &pg_srcs[i];
-            found = true;
-            break;
-        }
-        if (pg_srcs[i].last_ms < e->last_ms)
-            e = &pg_srcs[i];
-    }
-    if (!found) {
-        memset(e, 0, sizeof(*e));
-        snprintf(e->ip, sizeof(e->ip), "%s", s->ctx->src_ip);
-    }
-    e->last_ms = hp_mono_ms();
-    if (e->accepted)                    /* an MD5 response cannot be compared: the user decides */
-        return strcmp(e->user, s->user) == 0 && (s->cf->md5 || strcmp(e->pass, pass) == 0);
-    e->attempts++;
-    if (!s->cf->accept_after || e->attempts < s->cf->accept_after)
-        return false;
-    e->accepted = true;
-    snprintf(e->user, sizeof(e->user), "%s", s->user);
-    snprintf(e->pass, sizeof(e->pass), "%s", pass);
-    return true;
+    const struct hp_login_src *e;
+    size_t plen = strlen(pass);
+    enum hp_login_verdict v = hp_login_gate_try(&pg_gate, s->ctx->src_ip, s->cf->accept_after, s->user, pass, plen, &e);
+    if (v != HP_LOGIN_KNOWN)
+        return v == HP_LOGIN_ACCEPT;
+    return strcmp(e->user, s->user) == 0 &&
+           (s->cf->md5 || (e->pass_known && e->plen == plen && memcmp(e->pass, pass, plen) == 0));
 }
 
 /* ---- startup --------------------------------------------------------------------------- */

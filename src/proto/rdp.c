@@ -11,7 +11,7 @@
  *       standard RDP security only requested   -> RDP_NEG_FAILURE SSL_REQUIRED_BY_SERVER
  *       no negotiation request (very old)      -> a bare Connection Confirm,
  *                                                 the next PDU closes
- *   TLS through tlsterm (the ClientHello is fingerprinted: tls.client_hello)
+ *   TLS through tlsterm_conn.c (the ClientHello is fingerprinted: tls.client_hello)
  *   CredSSP TSRequest (DER) carrying NTLM (raw or SPNEGO-wrapped):
  *       NEGOTIATE    -> TSRequest with our CHALLENGE (ntlm.c: the sensor's
  *                       Windows names, which rdp-ntlm-info reads)
@@ -30,13 +30,11 @@
 #include "config.h"
 #include "conn.h"
 #include "event.h"
-#include "intel/fpnames.h"
-#include "intel/tlsfp.h"
 #include "ntlm.h"
 #include "proto.h"
 #include "rdp.h"
 #include "reader.h"
-#include "tlsterm.h"
+#include "tlsterm_conn.h"
 #include "util.h"
 
 #define RDP_CR_MAX       2048            /* a Connection Request TPKT */
@@ -273,22 +271,6 @@ static void ev_connect_request(struct hp_conn *c, const struct hp_rdp_cr *cr, co
     hp_ev_emit(&ev);
 }
 
-static void ev_client_hello(struct hp_conn *c, const struct hp_tls_hello *th)
-{
-    struct hp_ev ev;
-    const char *name = hp_fpname(HP_FP_JA4, th->ja4);
-    const char *name3 = hp_fpname(HP_FP_JA3, th->ja3);
-    hp_ev_begin(&ev, &c->ctx, "tls.client_hello");
-    hp_ev_str(&ev, "ja3", th->ja3);
-    hp_ev_str(&ev, "ja3_string", th->ja3_string);
-    hp_ev_str(&ev, "ja4", th->ja4);
-    hp_ev_str(&ev, "client", name ? name : name3 ? name3 : "unknown");
-    if (th->sni[0])
-        hp_ev_bytes(&ev, "sni", th->sni, strlen(th->sni));
-    hp_ev_str(&ev, "versions", th->versions);
-    hp_ev_emit(&ev);
-}
-
 static void ev_negotiate(struct hp_conn *c, const struct hp_ntlm_negotiate *neg)
 {
     struct rdp_conn *h = c->pstate;
@@ -315,19 +297,7 @@ static void ev_login(struct hp_conn *c, const struct hp_ntlm_auth *a)
 {
     struct rdp_conn *h = c->pstate;
     struct hp_ev ev;
-    char line[HP_NTLM_HASHCAT_MAX];
-    const char *fmt = NULL;
-    size_t n = hp_ntlm_hashcat(a, h->chal, line, sizeof(line), &fmt);
-    hp_ev_begin(&ev, &c->ctx, "login.failed");
-    hp_ev_bytes(&ev, "username", a->user, strlen(a->user));
-    hp_ev_bytes(&ev, "domain", a->domain, strlen(a->domain));
-    hp_ev_bytes(&ev, "workstation", a->workstation, strlen(a->workstation));
-    hp_ev_str(&ev, "method", "ntlm");
-    if (n) {
-        hp_ev_str(&ev, "hash", line);
-        hp_ev_str(&ev, "hash_format", fmt);
-    }
-    hp_ev_bool(&ev, "anonymous", a->anonymous);
+    hp_ntlm_ev_login(&ev, &c->ctx, a, h->chal);
     hp_ev_emit(&ev);
 }
 
@@ -339,26 +309,15 @@ static void finish(struct hp_conn *c, const char *reason)
     if (h->closing)
         return;
     h->closing = true;
-    if (h->tls) {
-        struct hp_buf wire;
-        hp_buf_init(&wire, 4096);
-        hp_tlsterm_close(h->tls, &wire);
-        if (wire.len)
-            hp_conn_send(c, wire.data, wire.len);
-        hp_buf_free(&wire);
-    }
+    if (h->tls)
+        hp_tlsterm_conn_bye(c, h->tls);
     hp_conn_close(c, reason);
 }
 
 static void tls_send(struct hp_conn *c, const struct hp_buf *b)
 {
     struct rdp_conn *h = c->pstate;
-    struct hp_buf wire;
-    hp_buf_init(&wire, b->len + 4096);
-    hp_tlsterm_write(h->tls, b->data, b->len, &wire);
-    if (wire.len)
-        hp_conn_send(c, wire.data, wire.len);
-    hp_buf_free(&wire);
+    hp_tlsterm_conn_send(c, h->tls, b->data, b->len);
 }
 
 /* DER: tag, length, content. */
@@ -557,35 +516,19 @@ static void process_plain(struct hp_conn *c)
 static void tls_data(struct hp_conn *c, struct hp_rd *in)
 {
     struct rdp_conn *h = c->pstate;
-    if (!h->hello_seen) {
-        struct hp_tls_hello th;
-        int r = hp_tls_client_hello(hp_rd_ptr(in), hp_rd_left(in), &th);
-        if (r == 0 && hp_rd_left(in) < HP_TLS_HELLO_MAX)
-            return;
-        if (r == 1)
-            ev_client_hello(c, &th);
-        h->hello_seen = true;
-    }
+    if (!hp_tlsterm_conn_hello(c, in, &h->hello_seen))
+        return;                    /* the ClientHello is not whole yet */
     const uint8_t *p = hp_rd_ptr(in);
     size_t n = hp_rd_left(in);
     hp_rd_skip(in, n);
     for (int round = 0; round < 16 && !h->closing; round++) {
-        struct hp_buf wire;
         const char *why = NULL;
-        hp_buf_init(&wire, 4u << 20);
-        int r = hp_tlsterm_feed(h->tls, p, n, &h->plain, &wire, &why);
+        int r = hp_tlsterm_conn_feed(c, h->tls, p, n, &h->plain, 4u << 20, &why);
         p = NULL;
         n = 0;
-        if (wire.len)
-            hp_conn_send(c, wire.data, wire.len);
-        hp_buf_free(&wire);
         if (r < 0) {
-            struct hp_ev ev;
-            hp_ev_begin(&ev, &c->ctx, "tls.failed");
-            hp_ev_str(&ev, "reason", why ? why : "handshake failed");
-            hp_ev_emit(&ev);
             h->closing = true;
-            hp_conn_close(c, "tls_failed");
+            hp_tlsterm_conn_failed(c, why);
             return;
         }
         bool full = h->plain.len >= h->plain.cap;

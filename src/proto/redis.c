@@ -48,7 +48,7 @@
 #include "conn.h"
 #include "event.h"
 #include "identity.h"
-#include "intel/knowledge.h"
+#include "login.h"
 #include "proto.h"
 #include "redis.h"
 #include "util.h"
@@ -618,15 +618,11 @@ static void rd_ev_login(struct hp_redis_sess *s, bool ok, const uint8_t *user, s
     if (s->logins >= RD_MAX_LOGINS)
         return;
     s->logins++;
+    const struct hp_login l = { user, ulen, pass, plen, "redis_auth", s->logins };
     struct hp_ev ev;
-    hp_ev_begin(&ev, s->ctx, ok ? "login.success" : "login.failed");
-    hp_ev_bytes(&ev, "username", user, ulen);
-    hp_ev_bytes(&ev, "password", pass, plen);
-    hp_ev_str(&ev, "method", "redis_auth");
+    hp_login_ev_begin(&ev, s->ctx, ok, &l);
     hp_ev_str(&ev, "command", via);
-    hp_ev_uint(&ev, "attempt", s->logins);
-    hp_knowledge_ev_cred(&ev, user, ulen, pass, plen);
-    hp_ev_emit(&ev);
+    hp_login_ev_emit(&ev, &l);
 }
 
 /* ---- the per-connection configuration view ---------------------------------------- */

@@ -38,10 +38,11 @@
 #include "conn.h"
 #include "event.h"
 #include "identity.h"
-#include "intel/knowledge.h"
+#include "login.h"
 #include "proto.h"
+#include "reply.h"
 #include "smtp_parse.h"
-#include "tlsterm.h"
+#include "tlsterm_conn.h"
 #include "util.h"
 
 #define SMTP_MAX_CMDS     2048
@@ -243,18 +244,6 @@ static void smtp_unconfigure(struct hp_service_cfg *svc)
     svc->proto_conf = NULL;
 }
 
-/* A stable pick among n: the same sensor always draws the same. */
-static size_t stable_pick(const char *key, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    const char *host = hp_identity_get("hostname");
-    for (const char *p = host ? host : ""; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return n ? (size_t)(h % n) : 0;
-}
-
 /* The MTA and its version: drawn at first start, kept in the identity file
  * (smtp_server, smtp_version); a forced "server" other than the identity's
  * gets a version picked stably from the host name. */
@@ -268,21 +257,8 @@ static void pick_identity(struct smtp_conf *sc)
         sc->fl = &flavours[weights[hp_random_u64() % HP_ARRAY_LEN(weights)]];
         idsrv = NULL;
     }
-    size_t n = 0;
-    while (sc->fl->versions[n])
-        n++;
-    bool mine = idsrv && strcasecmp(idsrv, sc->fl->name) == 0;
-    const char *v = mine ? hp_identity_get("smtp_version") : NULL;
-    if (!sc->version[0]) {
-        if (!v || !v[0] || strlen(v) >= sizeof(sc->version))
-            v = idsrv && !mine ? sc->fl->versions[stable_pick(sc->fl->name, n)]
-                               : sc->fl->versions[hp_random_u64() % n];
-        snprintf(sc->version, sizeof(sc->version), "%s", v);
-    }
-    if (!idsrv || (mine && !hp_identity_get("smtp_version"))) {
-        hp_identity_set("smtp_server", sc->fl->name);
-        hp_identity_set("smtp_version", sc->version);
-    }
+    hp_identity_product("smtp_server", "smtp_version", sc->fl->name, idsrv, sc->fl->versions, sc->version,
+                        sizeof(sc->version));
 }
 
 static int smtp_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
@@ -338,36 +314,16 @@ static const char *host_of(const struct smtp_sess *s)
 /* Bytes to the client, through TLS once it is on. */
 static void out_send(struct smtp_sess *s, const void *data, size_t len)
 {
-    if (!s->tls || s->switching) {
+    if (!s->tls || s->switching)
         hp_conn_send(s->c, data, len);
-        return;
-    }
-    struct hp_buf wire;
-    hp_buf_init(&wire, len + 64 * 1024);
-    hp_tlsterm_write(s->tls, data, len, &wire);
-    if (wire.len)
-        hp_conn_send(s->c, wire.data, wire.len);
-    hp_buf_free(&wire);
+    else
+        hp_tlsterm_conn_send(s->c, s->tls, data, len);
 }
 
 static void say(struct smtp_sess *s, const char *tmpl, const char *a0, const char *a1, const char *a2)
 {
-    char out[4096];
-    const char *args[3] = { a0, a1, a2 };
-    size_t n = 0;
-    for (const char *p = tmpl; *p && n + 3 < sizeof(out); p++) {
-        if (p[0] == '{' && p[1] >= '0' && p[1] <= '2' && p[2] == '}') {
-            const char *a = args[p[1] - '0'];
-            /* arguments are peer text at times: no control byte may end the line */
-            for (; a && *a && n + 3 < sizeof(out); a++)
-                out[n++] = (unsigned char)*a < 0x20 || *a == 0x7f ? '?' : *a;
-            p += 2;
-            continue;
-        }
-        out[n++] = *p;
-    }
-    out[n++] = '\r';
-    out[n++] = '\n';
+    char out[HP_REPLY_MAX];
+    size_t n = hp_reply_line(out, sizeof(out), tmpl, a0, a1, a2);
     out_send(s, out, n);
 }
 
@@ -379,14 +335,8 @@ static void say0(struct smtp_sess *s, const char *tmpl)
 static void finish(struct smtp_sess *s, const char *reason)
 {
     s->closing = true;
-    if (s->tls && !s->switching) {
-        struct hp_buf wire;
-        hp_buf_init(&wire, 4096);
-        hp_tlsterm_close(s->tls, &wire);
-        if (wire.len)
-            hp_conn_send(s->c, wire.data, wire.len);
-        hp_buf_free(&wire);
-    }
+    if (s->tls && !s->switching)
+        hp_tlsterm_conn_bye(s->c, s->tls);
     hp_conn_close(s->c, reason);
 }
 
@@ -434,19 +384,15 @@ static void ev_command(struct smtp_sess *s, const uint8_t *line, size_t len, con
 static void ev_login(struct smtp_sess *s, bool ok, const uint8_t *user, size_t ulen, const uint8_t *pass,
                      size_t plen, const uint8_t *authzid, size_t zlen)
 {
+    const struct hp_login l = { user, ulen, pass, plen, s->auth_mech, s->auth_attempts };
     struct hp_ev ev;
-    hp_ev_begin(&ev, &s->c->ctx, ok ? "login.success" : "login.failed");
-    hp_ev_bytes(&ev, "username", user, ulen);
-    hp_ev_bytes(&ev, "password", pass, plen);
-    hp_ev_str(&ev, "method", s->auth_mech);
+    hp_login_ev_begin(&ev, &s->c->ctx, ok, &l);
     if (zlen)
         hp_ev_bytes(&ev, "authzid", authzid, zlen);
-    hp_ev_uint(&ev, "attempt", s->auth_attempts);
     hp_ev_bool(&ev, "tls", s->tls != NULL);
     if (s->helo[0])
         ev_text(&ev, "helo", s->helo);
-    hp_knowledge_ev_cred(&ev, user, ulen, pass, plen);
-    hp_ev_emit(&ev);
+    hp_login_ev_emit(&ev, &l);
 }
 
 static void ev_relay(struct smtp_sess *s, const char *rcpt, const char *domain, bool accepted)
@@ -709,7 +655,7 @@ static void auth_result(struct smtp_sess *s, const uint8_t *user, size_t ulen, c
     const struct smtp_flavour *fl = s->cf->fl;
     s->auth_attempts++;
     s->st = ST_CMD;
-    bool ok = s->cf->accept_after && s->auth_attempts >= s->cf->accept_after;
+    bool ok = hp_login_nth(s->auth_attempts, s->cf->accept_after);
     ev_login(s, ok, user, ulen, pass, plen, authzid, zlen);
     if (ok) {
         s->authed = true;
@@ -929,24 +875,15 @@ static void tls_data(struct smtp_sess *s, struct hp_rd *in)
     if (!s->plain.cap)
         hp_buf_init(&s->plain, SMTP_PLAIN_MAX);
     for (int round = 0; round < 64 && !s->closing; round++) {
-        struct hp_buf wire;
         const char *why = NULL;
-        hp_buf_init(&wire, 4u << 20);
-        int r = hp_tlsterm_feed(s->tls, p, n, &s->plain, &wire, &why);
+        int r = hp_tlsterm_conn_feed(s->c, s->tls, p, n, &s->plain, 4u << 20, &why);
         p = NULL;
         n = 0;
-        if (wire.len)
-            hp_conn_send(s->c, wire.data, wire.len);
-        hp_buf_free(&wire);
         if (!s->tls_noted && hp_tlsterm_done(s->tls))
             note_tls(s);
         if (r < 0) {
-            struct hp_ev ev;
-            hp_ev_begin(&ev, &s->c->ctx, "tls.failed");
-            hp_ev_str(&ev, "reason", why ? why : "handshake failed");
-            hp_ev_emit(&ev);
             s->closing = true;
-            hp_conn_close(s->c, "tls_failed");
+            hp_tlsterm_conn_failed(s->c, why);
             return;
         }
         bool full = s->plain.len >= s->plain.cap;

@@ -52,7 +52,7 @@
 #include "conn.h"
 #include "event.h"
 #include "identity.h"
-#include "intel/knowledge.h"
+#include "login.h"
 #include "proto.h"
 #include "util.h"
 #include "telnet_opts.h"
@@ -362,14 +362,10 @@ static const uint8_t *bytes_of(const struct hp_buf *b)
 
 static void ev_login(struct tn_sess *s, bool ok, const uint8_t *pass, size_t plen)
 {
+    const struct hp_login l = { bytes_of(&s->user), s->user.len, pass, plen, "telnet", s->attempts };
     struct hp_ev ev;
-    hp_ev_begin(&ev, s->ctx, ok ? "login.success" : "login.failed");
-    hp_ev_bytes(&ev, "username", bytes_of(&s->user), s->user.len);
-    hp_ev_bytes(&ev, "password", pass, plen);
-    hp_ev_str(&ev, "method", "telnet");
-    hp_ev_uint(&ev, "attempt", s->attempts);
-    hp_knowledge_ev_cred(&ev, bytes_of(&s->user), s->user.len, pass, plen);
-    hp_ev_emit(&ev);
+    hp_login_ev_begin(&ev, s->ctx, ok, &l);
+    hp_login_ev_emit(&ev, &l);
 }
 
 static void ev_size(struct tn_sess *s)
@@ -582,7 +578,7 @@ static void line_done(struct tn_sess *s)
     s->attempts++;
     bool ok = (cf->userdb && hp_userdb_check(cf->userdb, (const char *)bytes_of(&s->user), s->user.len,
                               (const char *)bytes_of(&s->line), s->line.len)) ||
-              (cf->accept_after && s->attempts >= cf->accept_after);
+              hp_login_nth(s->attempts, cf->accept_after);
     ev_login(s, ok, bytes_of(&s->line), s->line.len);
     hp_buf_reset(&s->line);
     if (ok) {
