@@ -14,7 +14,9 @@
  *  - a shipper thread sends spooled batches oldest first.  It gathers what
  *    has arrived within batch_delay (up to batch_size rows) into one
  *    INSERT, and acknowledges the records to the spool only after ClickHouse
- *    answered 200.  An INSERT of one block is atomic in ClickHouse.
+ *    answered 200.  An INSERT of one block is atomic in ClickHouse.  At
+ *    close it keeps shipping for up to min(timeout, 5 s) while that works;
+ *    whatever is left waits in the spool for the next start.
  *
  * Retries are idempotent without server-side deduplication (the MergeTree of
  * Debian's ClickHouse 18.16 has none): every row carries its batch id.  When
@@ -70,6 +72,7 @@ struct ch_out {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopping;
+    int64_t drain_until_ms;                /* at close: ship what is left until then */
     /* status, read by other threads */
     _Atomic int64_t last_ok_us;
     _Atomic uint64_t errors, shipped_rows;
@@ -424,6 +427,14 @@ static void *ship_main(void *arg)
     int64_t backoff = 1000;
     for (;;) {
         int r = s->conn ? ship_round(o, s) : -1;
+        pthread_mutex_lock(&o->mu);
+        bool draining = o->stopping;
+        bool stop = draining && (r <= 0 || hp_mono_ms() >= o->drain_until_ms);
+        pthread_mutex_unlock(&o->mu);
+        if (stop)
+            break;
+        if (draining)
+            continue;
         if (r < 0) {
             uint64_t bb, br;
             hp_spool_backlog(o->spool, &bb, &br);
@@ -513,6 +524,7 @@ static void ch_close(void *state)
     if (o->started) {
         pthread_mutex_lock(&o->mu);
         o->stopping = true;
+        o->drain_until_ms = hp_mono_ms() + (int64_t)(o->cfg.timeout_ms < 5000 ? o->cfg.timeout_ms : 5000);
         pthread_cond_signal(&o->cv);
         pthread_mutex_unlock(&o->mu);
         pthread_join(o->thread, NULL);
