@@ -258,8 +258,8 @@ static void set_error(struct ch_out *o, const char *msg)
     pthread_mutex_unlock(&o->err_mu);
 }
 
-/* Sleep up to ms; false if told to stop meanwhile. */
-static bool ship_wait(struct ch_out *o, int64_t ms, bool until_data)
+/* Sleep up to ms, or until write() brings a batch or close() asks to finish. */
+static void ship_wait(struct ch_out *o, int64_t ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -272,10 +272,7 @@ static bool ship_wait(struct ch_out *o, int64_t ms, bool until_data)
     pthread_mutex_lock(&o->mu);
     if (!o->stopping)
         pthread_cond_timedwait(&o->cv, &o->mu, &ts);
-    (void)until_data;
-    bool go = !o->stopping;
     pthread_mutex_unlock(&o->mu);
-    return go;
 }
 
 /* Read ahead up to the INSERT limits; the number of batches gathered. */
@@ -446,8 +443,7 @@ static void *ship_main(void *arg)
                         o->last_error, br, bb, nrl);
                 pthread_mutex_unlock(&o->err_mu);
             }
-            if (!ship_wait(o, backoff, false))
-                break;
+            ship_wait(o, backoff);
             backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
             continue;
         }
@@ -459,8 +455,7 @@ static void *ship_main(void *arg)
                 continue;
         }
         /* Let batches gather (or wait for the first one). */
-        if (!ship_wait(o, r == 0 ? 1000 : (int64_t)o->cfg.batch_delay_ms, true))
-            break;
+        ship_wait(o, r == 0 ? 1000 : (int64_t)o->cfg.batch_delay_ms);
     }
     hp_ch_conn_free(s->conn);
     hp_buf_free(&s->rec);

@@ -94,9 +94,9 @@ class ClickHouse:
         except OSError:
             return False
 
-    def stop(self):
+    def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(T(20))
             except subprocess.TimeoutExpired:
@@ -224,7 +224,7 @@ def clickhouse_outage_kill9_no_loss(ctx):
         wait_for(lambda: len(ch_uids(ch, "sensor-a")) > 0 and len(ch_uids(ch, "sensor-b")) > 0, T(15),
                  interval=0.2, what="first rows in ClickHouse")
         time.sleep(1)
-        ch.stop()
+        ch.stop(signal.SIGKILL)            # a crash: INSERTs in flight have an unknown outcome
         t_down = time.monotonic()
         time.sleep(T(3))
         # kill -9 sensor-b while its batches wait in the spool.  Its load pauses first so the
