@@ -184,7 +184,7 @@ int hp_cli_clickhouse(int argc, char **argv, const char *default_config)
         if (strcmp(cfg->outputs[i].name, "clickhouse") == 0)
             oc = &cfg->outputs[i];
     struct hp_ch_cfg c;
-    int rc = hp_ch_cfg_parse(&c, cfg, oc, err, sizeof(err));
+    int rc = hp_ch_cfg_parse(&c, cfg, oc, true, err, sizeof(err));
     hp_config_free(cfg);
     if (rc != 0) {
         fprintf(stderr, "hanipo: %s\n", err);

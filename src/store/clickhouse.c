@@ -471,14 +471,14 @@ static void *ship_main(void *arg)
 static int ch_check(const struct hp_config *cfg, const struct hp_output_cfg *oc, char *err, size_t errlen)
 {
     struct hp_ch_cfg c;
-    return hp_ch_cfg_parse(&c, cfg, oc, err, errlen);
+    return hp_ch_cfg_parse(&c, cfg, oc, false, err, errlen);
 }
 
 static int ch_open(void **state, const struct hp_config *cfg, const struct hp_output_cfg *oc,
                    char *err, size_t errlen)
 {
     struct ch_out *o = hp_xcalloc(1, sizeof(*o));
-    if (hp_ch_cfg_parse(&o->cfg, cfg, oc, err, errlen) != 0)
+    if (hp_ch_cfg_parse(&o->cfg, cfg, oc, true, err, errlen) != 0)
         goto fail;
     snprintf(o->sensor, sizeof(o->sensor), "%s", hp_event_sensor());
     memcpy(o->run, hp_event_run_id(), 16);

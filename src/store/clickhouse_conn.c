@@ -57,7 +57,7 @@ static int read_password_file(struct hp_ch_cfg *c, const char *path)
     return 0;
 }
 
-static int cfg_key(struct hp_ch_cfg *c, const char *k, const char *v)
+static int cfg_key(struct hp_ch_cfg *c, const char *k, const char *v, bool read_files)
 {
     int b;
     uint64_t u;
@@ -78,7 +78,7 @@ static int cfg_key(struct hp_ch_cfg *c, const char *k, const char *v)
     } else if (strcmp(k, "password") == 0 && strlen(v) < sizeof(c->password)) {
         snprintf(c->password, sizeof(c->password), "%s", v);
     } else if (strcmp(k, "password_file") == 0) {
-        return read_password_file(c, v);
+        return read_files ? read_password_file(c, v) : (v[0] ? 0 : -1);
     } else if (strcmp(k, "tls_ca") == 0 && strlen(v) < sizeof(c->tls_ca)) {
         snprintf(c->tls_ca, sizeof(c->tls_ca), "%s", v);
     } else if (strcmp(k, "tls_verify") == 0 && hp_parse_bool(v, &b) == 0) {
@@ -103,7 +103,7 @@ static int cfg_key(struct hp_ch_cfg *c, const char *k, const char *v)
 }
 
 int hp_ch_cfg_parse(struct hp_ch_cfg *c, const struct hp_config *cfg, const struct hp_output_cfg *ocfg,
-                    char *err, size_t errlen)
+                    bool read_files, char *err, size_t errlen)
 {
     memset(c, 0, sizeof(*c));
     snprintf(c->url, sizeof(c->url), "http://127.0.0.1:8123");
@@ -117,7 +117,7 @@ int hp_ch_cfg_parse(struct hp_ch_cfg *c, const struct hp_config *cfg, const stru
     snprintf(c->spool_dir, sizeof(c->spool_dir), "%s/spool/clickhouse", cfg->data_dir);
     c->spool_max = 1024ull * 1024 * 1024;
     for (const struct hp_kv *kv = ocfg ? ocfg->opts : NULL; kv; kv = kv->next) {
-        if (cfg_key(c, kv->key, kv->value) != 0) {
+        if (cfg_key(c, kv->key, kv->value, read_files) != 0) {
             const char *why = strcmp(kv->key, "password_file") == 0 ? strerror(errno)
                             : strcmp(kv->key, "spool_max") == 0 ? "at least 16M"
                             : strcmp(kv->key, "url") == 0 ? "http://HOST:PORT or https://HOST:PORT"

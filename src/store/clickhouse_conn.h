@@ -37,10 +37,11 @@ struct hp_ch_cfg {
     bool spool_fsync;
 };
 
-/* Defaults, then the section's keys (password_file is read here). 0 or -1
- * with "FILE:LINE: ..." in err.  ocfg may be NULL (defaults only). */
+/* Defaults, then the section's keys; password_file is read only when
+ * read_files (check() does no I/O).  0 or -1 with "FILE:LINE: ..." in err.
+ * ocfg may be NULL (defaults only). */
 int hp_ch_cfg_parse(struct hp_ch_cfg *c, const struct hp_config *cfg, const struct hp_output_cfg *ocfg,
-                    char *err, size_t errlen);
+                    bool read_files, char *err, size_t errlen);
 extern const char *const hp_ch_cfg_keys[];
 
 struct hp_ch_conn;

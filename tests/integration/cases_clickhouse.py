@@ -203,7 +203,7 @@ def clickhouse_outage_kill9_no_loss(ctx):
     """Two sensors, ClickHouse down ~10 s, a sensor SIGKILLed with a backlog: every event once."""
     need_clickhouse(ctx)
     ch = ClickHouse(os.path.join(ctx_tmp(ctx), "ch"))
-    ctx.defer(ch.stop)
+    ctx.defer(lambda: ch.stop(signal.SIGKILL))
     ch.start()
     pw = os.path.join(ctx_tmp(ctx), "ch-password")
     with open(pw, "w") as f:
@@ -290,7 +290,7 @@ def clickhouse_two_shard_distributed(ctx):
     s2 = ClickHouse(os.path.join(ctx_tmp(ctx), "ch2"))
     for s in (s1, s2):
         s.cluster = ("two", [s1.tcp, s2.tcp])
-        ctx.defer(s.stop)
+        ctx.defer(lambda s=s: s.stop(signal.SIGKILL))
     s1.start()
     s2.start()
     pw = os.path.join(ctx_tmp(ctx), "ch-password")
