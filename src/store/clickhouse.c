@@ -4,7 +4,7 @@
  * Two halves joined by a disk spool (spool.h):
  *
  *  - write() (the output's writer thread) turns a batch of events into
- *    JSONEachRow rows, one row per event with the common fields as columns
+ *    RowBinary rows, one row per event with the common fields as columns
  *    and the whole event JSON as the string column 'data', and appends them
  *    to the spool as one record (a "batch", with its own id).  It returns as
  *    soon as the record is on disk, so an outage never stalls the sensor
@@ -29,7 +29,7 @@
  *
  * Batch record (the spool payload), parsed through struct hp_rd:
  *   u8 version (1) | u8 id length | id | u8 sensor length | sensor |
- *   u32le rows | rows (JSONEachRow text, one object per line)
+ *   u32le rows | rows (RowBinary, in the table's column order)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -83,8 +83,7 @@ struct ch_out {
 
 /* ---- rows -------------------------------------------------------------- */
 
-/* Append s as the body of a JSON string: the event JSON is already valid
- * UTF-8 text, so only quote, backslash and control bytes need escaping. */
+/* Append s as the body of a JSON string (for the status op's last_error). */
 static void put_json_chars(struct hp_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -106,35 +105,54 @@ static void put_json_chars(struct hp_buf *b, const char *s, size_t n)
     hp_buf_put(b, s + run, n - run);
 }
 
-static void put_str_member(struct hp_buf *b, const char *name, const char *s, size_t n)
+static void put_le(struct hp_buf *b, uint64_t v, int bytes)
 {
-    hp_buf_puts(b, name);
-    put_json_chars(b, s, n);
-    hp_buf_putc(b, '"');
+    uint8_t o[8];
+    for (int i = 0; i < bytes; i++)
+        o[i] = (uint8_t)(v >> (8 * i));
+    hp_buf_put(b, o, (size_t)bytes);
 }
 
+/* A RowBinary String: LEB128 length, then the bytes as they are. */
+static void put_string(struct hp_buf *b, const char *s, size_t n)
+{
+    uint8_t v[10];
+    size_t k = 0;
+    uint64_t x = n;
+    do {
+        v[k] = (uint8_t)(x & 0x7f);
+        x >>= 7;
+        if (x)
+            v[k] |= 0x80;
+        k++;
+    } while (x);
+    hp_buf_put(b, v, k);
+    hp_buf_put(b, s, n);
+}
+
+/*
+ * RowBinary rather than JSONEachRow: ClickHouse takes it several times
+ * faster (no text parsing), and strings are length-prefixed bytes, so an
+ * attacker's string needs no escaping at all.  Column order is the table's.
+ */
 void hp_ch_row(struct hp_buf *b, const struct hp_event *e, const char *sensor, const char *uid,
                const char *batch)
 {
-    char day[16], num[24];
-    hp_fmt_day(e->h.ts_us, day, sizeof(day));
-    hp_buf_puts(b, "{\"ts\":");
-    if (e->h.ts_us < 0)
-        hp_buf_putc(b, '-');
-    num[hp_fmt_u64(e->h.ts_us < 0 ? -(uint64_t)e->h.ts_us : (uint64_t)e->h.ts_us, num)] = 0;
-    hp_buf_puts(b, num);
-    hp_buf_printf(b, ",\"day\":\"%s\"", day);
-    put_str_member(b, ",\"sensor\":\"", sensor, strlen(sensor));
-    put_str_member(b, ",\"uid\":\"", uid, strlen(uid));
+    int64_t ts = e->h.ts_us;
+    int64_t day = ts >= 0 ? ts / 86400000000LL : 0;
+    put_le(b, (uint64_t)ts, 8);
+    put_le(b, (uint64_t)(day > 65535 ? 65535 : day), 2);
+    put_string(b, sensor, strlen(sensor));
+    put_string(b, uid, strlen(uid));
     const char *eid = e->h.eventid ? e->h.eventid : "";
-    put_str_member(b, ",\"eventid\":\"", eid, strlen(eid));
-    put_str_member(b, ",\"session\":\"", e->h.session, strnlen(e->h.session, sizeof(e->h.session)));
-    put_str_member(b, ",\"protocol\":\"", e->h.protocol, strnlen(e->h.protocol, sizeof(e->h.protocol)));
-    put_str_member(b, ",\"src_ip\":\"", e->h.src_ip, strnlen(e->h.src_ip, sizeof(e->h.src_ip)));
-    hp_buf_printf(b, ",\"src_port\":%u,\"dst_port\":%u", e->h.src_port, e->h.dst_port);
-    put_str_member(b, ",\"batch\":\"", batch, strlen(batch));
-    put_str_member(b, ",\"data\":\"", e->json, e->json_len);
-    hp_buf_puts(b, "}\n");
+    put_string(b, eid, strlen(eid));
+    put_string(b, e->h.session, strnlen(e->h.session, sizeof(e->h.session)));
+    put_string(b, e->h.protocol, strnlen(e->h.protocol, sizeof(e->h.protocol)));
+    put_string(b, e->h.src_ip, strnlen(e->h.src_ip, sizeof(e->h.src_ip)));
+    put_le(b, e->h.src_port, 2);
+    put_le(b, e->h.dst_port, 2);
+    put_string(b, batch, strlen(batch));
+    put_string(b, e->json, e->json_len);
 }
 
 /* ---- batch records ------------------------------------------------------ */
@@ -382,7 +400,7 @@ static int ship_round(struct ch_out *o, struct ship *s)
     }
     char settings[] = "&insert_distributed_sync=1";
     hp_buf_reset(&s->sql);
-    hp_buf_printf(&s->sql, "INSERT INTO %s.%s FORMAT JSONEachRow", o->cfg.database, o->cfg.table);
+    hp_buf_printf(&s->sql, "INSERT INTO %s.%s FORMAT RowBinary", o->cfg.database, o->cfg.table);
     if (hp_ch_query(s->conn, hp_buf_cstr(&s->sql), settings, s->body.data + s->body_at[from],
                     s->body_at[s->n] - s->body_at[from], &s->resp, err, sizeof(err)) != 0) {
         s->unknown = true;

@@ -13,7 +13,7 @@
 struct hp_buf;
 struct hp_event;
 
-/* One JSONEachRow line (with '\n') for an event. */
+/* One row for an event, in ClickHouse's RowBinary format (the table's column order). */
 void hp_ch_row(struct hp_buf *b, const struct hp_event *e, const char *sensor, const char *uid,
                const char *batch);
 
