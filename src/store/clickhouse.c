@@ -379,6 +379,7 @@ static int ship_round(struct ch_out *o, struct ship *s)
         return 0;
     ship_cut_sensor(s);
     size_t from = 0;
+    bool recheck = false;
     if (s->unknown) {
         bool present[IDS_MAX];
         if (ship_check(o, s, present, err, sizeof(err)) != 0)
@@ -391,8 +392,11 @@ static int ship_round(struct ch_out *o, struct ship *s)
             hp_spool_ack(o->spool, bytes, from);
         }
         for (size_t i = from; i < s->n; i++)
-            if (present[i])   /* impossible when batches go in order; never send twice */
+            if (present[i]) {  /* impossible when batches go in order; never send twice */
                 s->n = i;
+                recheck = true;
+                break;
+            }
         if (from == s->n) {
             s->unknown = false;
             return 1;
@@ -406,7 +410,7 @@ static int ship_round(struct ch_out *o, struct ship *s)
         s->unknown = true;
         goto fail;
     }
-    s->unknown = false;
+    s->unknown = recheck;
     uint64_t bytes = 0, rows = 0;
     for (size_t i = from; i < s->n; i++) {
         bytes += s->reclen[i];
