@@ -118,7 +118,9 @@ while [ $i -le "$RUNS" ]; do
     "$BB/ch_ingest" rows "$T/rows.bin" "$n" || die "cannot write rows"
     q "TRUNCATE TABLE hanipo.events"
     t0=$(date +%s.%N)
-    clickhouse-client --port "$TCP" --query "INSERT INTO hanipo.events FORMAT RowBinary" < "$T/rows.bin" ||
+    # Blocks of 100,000 rows, as the output's INSERTs (batch_size) are at most.
+    clickhouse-client --port "$TCP" --max_insert_block_size=100000 \
+        --query "INSERT INTO hanipo.events FORMAT RowBinary" < "$T/rows.bin" ||
         die "clickhouse-client insert failed"
     t1=$(date +%s.%N)
     rm -f "$T/rows.bin"

@@ -168,7 +168,8 @@ static int list_segments(struct hp_spool *s, uint64_t **nos, size_t *n)
         (*nos)[(*n)++] = no;
     }
     closedir(d);
-    qsort(*nos, *n, sizeof(**nos), cmp_u64);
+    if (*n > 1)
+        qsort(*nos, *n, sizeof(**nos), cmp_u64);
     return 0;
 }
 
