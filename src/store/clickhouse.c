@@ -72,6 +72,7 @@ struct ch_out {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopping;
+    bool data;                             /* write() spooled a batch */
     int64_t drain_until_ms;                /* at close: ship what is left until then */
     /* status, read by other threads */
     _Atomic int64_t last_ok_us;
@@ -249,6 +250,7 @@ static int ch_write(void *state, struct hp_event *const *evs, size_t n)
         i = k;
     }
     pthread_mutex_lock(&o->mu);
+    o->data = true;
     pthread_cond_signal(&o->cv);
     pthread_mutex_unlock(&o->mu);
     return 0;
@@ -276,8 +278,10 @@ static void set_error(struct ch_out *o, const char *msg)
     pthread_mutex_unlock(&o->err_mu);
 }
 
-/* Sleep up to ms, or until write() brings a batch or close() asks to finish. */
-static void ship_wait(struct ch_out *o, int64_t ms)
+/* Sleep up to ms, or until close() asks to finish, or (when wake_on_data)
+ * until write() spools a batch.  After an INSERT the shipper sleeps the
+ * whole batch_delay so that batches gather into few large INSERTs. */
+static void ship_wait(struct ch_out *o, int64_t ms, bool wake_on_data)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -288,8 +292,10 @@ static void ship_wait(struct ch_out *o, int64_t ms)
         ts.tv_nsec -= 1000000000;
     }
     pthread_mutex_lock(&o->mu);
-    if (!o->stopping)
-        pthread_cond_timedwait(&o->cv, &o->mu, &ts);
+    while (!o->stopping && !(wake_on_data && o->data))
+        if (pthread_cond_timedwait(&o->cv, &o->mu, &ts) != 0)
+            break;
+    o->data = false;
     pthread_mutex_unlock(&o->mu);
 }
 
@@ -465,7 +471,7 @@ static void *ship_main(void *arg)
                         o->last_error, br, bb, nrl);
                 pthread_mutex_unlock(&o->err_mu);
             }
-            ship_wait(o, backoff);
+            ship_wait(o, backoff, false);
             backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
             continue;
         }
@@ -477,7 +483,10 @@ static void *ship_main(void *arg)
                 continue;
         }
         /* Let batches gather (or wait for the first one). */
-        ship_wait(o, r == 0 ? 1000 : (int64_t)o->cfg.batch_delay_ms);
+        if (r == 0)
+            ship_wait(o, 1000, true);                         /* idle: the next batch wakes us */
+        else if (o->cfg.batch_delay_ms)
+            ship_wait(o, (int64_t)o->cfg.batch_delay_ms, false);
     }
     hp_ch_conn_free(s->conn);
     hp_buf_free(&s->rec);
