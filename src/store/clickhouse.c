@@ -403,10 +403,8 @@ static int ship_round(struct ch_out *o, struct ship *s)
                 recheck = true;
                 break;
             }
-        if (from == s->n) {
-            s->unknown = false;
+        if (from == s->n)   /* all stored: later batches may be too (a stale ack file) */
             return 1;
-        }
     }
     char settings[] = "&insert_distributed_sync=1";
     hp_buf_reset(&s->sql);

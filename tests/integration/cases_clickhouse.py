@@ -7,9 +7,10 @@ Each case starts its own clickhouse-server (Debian's package, 18.16) on loopback
 ports, with its data in the case's temporary directory, and talks to it over its HTTP interface
 (what an operator's clickhouse-client or curl would see).  What is checked:
 
-  - two sensors ship into one ClickHouse while it is stopped for ~10 s and one sensor is
-    killed with SIGKILL (with a backlog in its spool) and restarted: afterwards ClickHouse holds,
-    per sensor, exactly the events of that sensor's JSONL files - same uids, none twice;
+  - two sensors ship into one ClickHouse while it is stopped (SIGKILL) for ~10 s and one sensor
+    is killed with SIGKILL (with a backlog in its spool) and restarted; then one sensor restarts
+    with its spool's acknowledgement position lost: afterwards ClickHouse holds, per sensor,
+    exactly the events of that sensor's JSONL files - same uids, none twice;
   - `hanipo clickhouse init --cluster` over two servers configured as two shards: the
     Distributed table receives both sensors' events, spread over both shards.
 """
@@ -245,6 +246,12 @@ def clickhouse_outage_kill9_no_loss(ctx):
         load.stop()
     for d in sensors:
         d.stop()
+    # A lost acknowledgement position (ack file gone: as if never written before a power cut):
+    # the batches still in the spool's last segment are sent again only if not already stored.
+    os.unlink(os.path.join(a.data_dir, "spool/clickhouse/ack"))
+    a.start()
+    a.stop()
+    assert "were already stored before the retry; not sent again" in a.stderr(), a.stderr()[-3000:]
     for d in sensors:
         want = jsonl_uids(d)
         assert len(want) > 100, (d.label, len(want))
