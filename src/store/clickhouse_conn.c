@@ -192,10 +192,19 @@ int hp_ch_query(struct hp_ch_conn *k, const char *sql, const char *settings, con
     hp_buf_init(&mine, RESP_MAX);
     struct hp_buf *r = resp ? resp : &mine;
     hp_buf_reset(r);
-    char *q = curl_easy_escape(e, sql, 0);
+    /* A statement with data (INSERT) goes in the URL, the data in the body;
+     * one without goes in the body, so no URL length limit applies to it
+     * (an IN list of a few thousand batch ids). */
     hp_buf_reset(&k->url);
-    hp_buf_printf(&k->url, "%s/?query=%s%s", k->c->url, q ? q : "", settings ? settings : "");
-    curl_free(q);
+    if (body) {
+        char *q = curl_easy_escape(e, sql, 0);
+        hp_buf_printf(&k->url, "%s/?query=%s%s", k->c->url, q ? q : "", settings ? settings : "");
+        curl_free(q);
+    } else {
+        hp_buf_printf(&k->url, "%s/?%s", k->c->url, settings && settings[0] == '&' ? settings + 1 : "");
+        body = sql;
+        len = strlen(sql);
+    }
     if (!hp_buf_ok(&k->url)) {
         snprintf(err, errlen, "statement too long");
         hp_buf_free(&mine);
@@ -207,8 +216,8 @@ int hp_ch_query(struct hp_ch_conn *k, const char *sql, const char *settings, con
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, (const char *)body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(e, CURLOPT_USERNAME, k->c->user);
     curl_easy_setopt(e, CURLOPT_PASSWORD, k->c->password);
     curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);

@@ -244,6 +244,10 @@ def clickhouse_outage_kill9_no_loss(ctx):
         time.sleep(T(3))
     finally:
         load.stop()
+    # The backlogs drain (a stop ships for at most a few seconds; the rest would wait for the next start).
+    for d in sensors:
+        wait_for(lambda: len(ch_uids(ch, d.label)) >= len(jsonl_uids(d)), T(30), interval=0.5,
+                 what="%s's backlog in ClickHouse" % d.label)
     for d in sensors:
         d.stop()
     # A lost acknowledgement position (ack file gone: as if never written before a power cut):
