@@ -33,6 +33,17 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    # The ClickHouse tests start their own servers on random ports; the
+    # package's service (ports 8123/9000) is not needed and is stopped and
+    # disabled when this script installed it.
+    case " $missing " in
+    *" clickhouse-server "*)
+        if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+            systemctl disable --now clickhouse-server >/dev/null 2>&1 || true
+        elif command -v service >/dev/null 2>&1; then
+            service clickhouse-server stop >/dev/null 2>&1 || true
+        fi ;;
+    esac
 fi
 
 # npm for the dashboard's front-end libraries: Debian's package unless an npm

@@ -18,6 +18,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 #include "config.h"
+#include "cli/clickhouse.h"
 #include "cli/fingerprint.h"
 #include "cli/geo.h"
 #include "payloads.h"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
             "                    health of the running sensor and its outputs (exit 3: not running)\n"
             "  rollup --rebuild [-c FILE]\n"
             "                    recompute the store's roll-up tables from its events\n"
+            "  clickhouse init [-c FILE] [--cluster NAME]\n"
+            "                    create the ClickHouse tables of [output clickhouse] (docs/fleet.md)\n"
             "  fingerprint FILE  JA3/JA4/JA3S/HASSH of the TCP flows in a pcap/pcapng file\n"
             "  geo IP...         country / ASN of addresses as events get them (hanipo geo --help)\n"
             "  version           print the version\n"
@@ -131,6 +134,8 @@ int main(int argc, char **argv)
         return hp_cli_status(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "rollup") == 0)
         return hp_cli_rollup(argc - 1, argv + 1, default_config());
+    if (strcmp(cmd, "clickhouse") == 0)
+        return hp_cli_clickhouse(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "fingerprint") == 0)
         return hp_cli_fingerprint(argc - 1, argv + 1);
     if (strcmp(cmd, "geo") == 0)

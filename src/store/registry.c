@@ -9,11 +9,13 @@
 extern const struct hp_output_ops hp_output_jsonl;
 extern const struct hp_output_ops hp_output_sqlite;
 extern const struct hp_output_ops hp_output_syslog;
+extern const struct hp_output_ops hp_output_clickhouse;
 
 static const struct hp_output_ops *const output_kinds[] = {
     &hp_output_jsonl,
     &hp_output_sqlite,
     &hp_output_syslog,
+    &hp_output_clickhouse,
 };
 
 const struct hp_output_ops *hp_output_find(const char *name)
