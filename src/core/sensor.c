@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "capture/capture.h"
 #include "config.h"
+#include "debughook.h"
 #include "event.h"
 #include "identity.h"
 #include "intel/geo.h"
@@ -284,6 +285,7 @@ int hp_sensor_run(struct hp_config *cfg)
     if (cfg->stats_interval_ms)
         event_add(stats, &st);
     event_add(house, &one);
+    hp_debug_hooks_install(base);         /* nothing in release builds (debughook.c) */
 
     emit_start(cfg);
     hp_info("sensor %s started: %zu service(s), %zu listening socket(s), data in %s",
@@ -291,6 +293,7 @@ int hp_sensor_run(struct hp_config *cfg)
     event_base_dispatch(base);
 
     shutdown_all();
+    hp_debug_hooks_free();
     event_free(sig_term);
     event_free(sig_int);
     event_free(sig_hup);
