@@ -40,7 +40,8 @@ import cases    # noqa: E402
 CASE_MODULES = ("cases_telnet", "cases_ssh", "cases_shell", "cases_capture", "cases_http", "cases_fp",
                 "cases_knowledge", "cases_geo", "cases_report", "cases_ftp", "cases_smtp", "cases_mysql",
                 "cases_pgsql", "cases_mssql", "cases_rdp", "cases_redis", "cases_mongo", "cases_vnc", "cases_ami",
-                "cases_dashboard", "cases_ics", "cases_smb", "cases_adb", "cases_udpiot")
+                "cases_dashboard", "cases_ics", "cases_smb", "cases_adb", "cases_udpiot",
+                "cases_harden")
 
 
 # The second group of -jN: the protocol modules' cases (the rest is the first group).
