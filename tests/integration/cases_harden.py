@@ -440,3 +440,279 @@ def detect_cowrie_shell_checks(ctx):
     assert r.stdout.decode().split() == ["True", "0"], "exit in a shell: %r %r" % (r.stdout, r.stderr[-500:])
     stop_and_read(d)
     ctx.note("%s | %s cpus, MemTotal %s kB" % (uname, nproc, mt.group(1)))
+
+
+PROBE = r"""
+import hashlib, json, socket, ssl, sys
+addr, ssh_port, tls_ports, http_port = sys.argv[1], int(sys.argv[2]), [int(p) for p in sys.argv[3].split(",")], int(sys.argv[4])
+out = {"certs": {}}
+s = socket.create_connection((addr, ssh_port), timeout=10)
+out["ssh_banner"] = s.recv(256).decode("latin-1")
+s.close()
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+for p in tls_ports:
+    with socket.create_connection((addr, p), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=None) as t:
+            der = t.getpeercert(binary_form=True)
+    import subprocess
+    text = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject", "-issuer"], input=der,
+                          capture_output=True).stdout.decode()
+    out["certs"][str(p)] = {"sha256": hashlib.sha256(der).hexdigest(), "text": text}
+def get(path):
+    s = socket.create_connection((addr, http_port), timeout=10)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: Mozilla/5.0\r\nConnection: close\r\n\r\n" % (path, addr)).encode())
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body.decode("latin-1")
+out["root"] = get("/")
+out["missing"] = get("/%s.php" % sys.argv[5])
+out["missing2"] = get("/%s/admin/" % sys.argv[5])
+print(json.dumps(out))
+"""
+
+
+def probe(ns, d):
+    r = in_ns(ns, ["/usr/bin/python3", "-c", PROBE, ADDR, str(d.port_of("ssh")), "8443,465",
+                   str(d.port_of("web")), uuid.uuid4().hex[:12]], timeout=60)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    import json
+    return json.loads(r.stdout)
+
+
+def ssh_host_keys(ns, d):
+    r = in_ns(ns, ["ssh-keyscan", "-p", str(d.port_of("ssh")), ADDR], timeout=30)
+    keys = sorted(l.split(None, 1)[1] for l in r.stdout.decode().splitlines() if l and not l.startswith("#"))
+    assert len(keys) == 3, "ssh-keyscan: %r %r" % (r.stdout, r.stderr)
+    return keys
+
+
+@case
+def detect_per_sensor_keys_and_pages(ctx):
+    """Two sensors from the same shipped config: different SSH host keys and TLS certificates (no
+    shared key, no known default subject); HTTP answers a missing page 404 with the server's own
+    error page, not the front page (Glastopf / every-path-200 tell)."""
+    need("ssh-keyscan", "openssl")
+    (ns1, d1), (ns2, d2) = default_sensor(ctx, "detect-id1"), default_sensor(ctx, "detect-id2")
+    k1, k2 = ssh_host_keys(ns1, d1), ssh_host_keys(ns2, d2)
+    assert not set(k1) & set(k2), "two sensors share an SSH host key"
+    p1, p2 = probe(ns1, d1), probe(ns2, d2)
+    for p in (p1, p2):
+        for bad in KNOWN_DEFAULTS[:2]:
+            assert bad not in p["ssh_banner"], p["ssh_banner"]
+        for port, c in p["certs"].items():
+            no_honeypot_words(c["text"], "TLS certificate on port %s" % port)
+            for bad in ("Nepenthes", "carnivore", "Internet Widgits", "localhost", "example.com", "Snake Oil"):
+                assert bad.lower() not in c["text"].lower(), "certificate on port %s: %s" % (port, c["text"])
+        head, body = p["root"]
+        assert head.startswith("HTTP/1.1 200"), head
+        server = re.search(r"^Server: (.*)$", head, re.M | re.I)
+        for which in ("missing", "missing2"):
+            mh, mb = p[which]
+            assert mh.split()[1] in ("404", "403"), "a missing page (%s) answered %r" % (which, mh + mb[:600])
+            assert mb != body, "a missing page got the front page"
+            if server and server.group(1).startswith("nginx/"):
+                assert "<center>%s</center>" % server.group(1).strip() in mb, (server.group(1), mb)
+            no_honeypot_words(mh + mb, "HTTP error page")
+    shared = set(c["sha256"] for c in p1["certs"].values()) & set(c["sha256"] for c in p2["certs"].values())
+    assert not shared, "two sensors present the same TLS certificate"
+    stop_and_read(d1)
+    stop_and_read(d2)
+    ctx.note("certs: %s | %s" % (p1["certs"]["8443"]["text"].splitlines()[0], p2["certs"]["8443"]["text"].splitlines()[0]))
+    ctx.note("404: %s" % p1["missing"][0].splitlines()[0])
+
+
+# ---- 3. resource defence -------------------------------------------------------------------------
+
+# Slowloris from many addresses (127.0.x.y), each below max_per_source.  3000 in make test (about
+# 15 s on 2 cores); HANIPO_SLOWLORIS=10000 runs the issue's figure (max_connections is then raised
+# above it, as docs/config.md tells operators to size it).
+IDLE_TOTAL = int(os.environ.get("HANIPO_SLOWLORIS", "3000"))
+IDLE_PER_SOURCE = 50
+IDLE_SOURCES = (IDLE_TOTAL + IDLE_PER_SOURCE - 1) // IDLE_PER_SOURCE
+FLOOD_SOURCE = "127.0.0.9"
+FLOOD_RATE = 1000          # connections per second from one address, for FLOOD_SECONDS
+FLOOD_SECONDS = 3
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def open_idle(port, sources, per_source, first=b""):
+    """per_source non-blocking connections from each source address; 'first' sent on each (a
+    request line and one header: slowloris never finishes it).  Returns the sockets."""
+    import selectors
+    socks = []
+    for src in sources:
+        for _ in range(per_source):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.bind((src, 0))
+            try:
+                s.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            socks.append(s)
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_WRITE)
+    pending, deadline = len(socks), time.monotonic() + T(10)
+    while pending and time.monotonic() < deadline:
+        for key, _ in sel.select(0.5):
+            sel.unregister(key.fileobj)
+            pending -= 1
+            if first:
+                try:
+                    key.fileobj.send(first)
+                except OSError:
+                    pass
+    sel.close()
+    return socks
+
+
+FLOOD_HOLD = 200           # the flood keeps its last 200 connections open (above max_per_source)
+
+
+def flood(port, stop, counts):
+    """FLOOD_RATE connections a second from FLOOD_SOURCE, each held until FLOOD_HOLD newer ones
+    exist, so that the source stays above max_per_source; counts connected / failed."""
+    import collections
+    held = collections.deque()
+    t0 = time.monotonic()
+    n = 0
+    while not stop.is_set() and time.monotonic() - t0 < FLOOD_SECONDS:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(1)
+        try:
+            s.bind((FLOOD_SOURCE, 0))
+            s.connect(("127.0.0.1", port))
+            counts["connected"] += 1
+            held.append(s)
+        except OSError:
+            counts["failed"] += 1
+            s.close()
+        while len(held) > FLOOD_HOLD:
+            held.popleft().close()
+        n += 1
+        ahead = n / FLOOD_RATE - (time.monotonic() - t0)
+        if ahead > 0:
+            time.sleep(ahead)
+    counts["seconds"] = time.monotonic() - t0
+    for s in held:
+        s.close()
+
+
+def timed_http(port, source):
+    t0 = time.monotonic()
+    s = connect(port, source=source, timeout=T(5))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = s.recv(4096)
+    s.close()
+    assert data.startswith(b"HTTP/1.1 200"), data[:200]
+    return time.monotonic() - t0
+
+
+def timed_ssh(port, source):
+    """Banner, key exchange and a password login by paramiko from 'source': seconds taken."""
+    import paramiko
+    t0 = time.monotonic()
+    s = connect(port, source=source, timeout=T(5))
+    t = paramiko.Transport(s)
+    try:
+        t.start_client(timeout=T(5))
+        t.auth_password("root", "Summer#2024")
+        assert t.is_authenticated()
+    finally:
+        t.close()
+    return time.monotonic() - t0
+
+
+@case
+def resource_slowloris_and_flood(ctx):
+    """IDLE_TOTAL idle connections from many addresses plus a 1000/s connect flood from one address,
+    with the shipped [limits]: SSH and HTTP clients from other addresses are served within 1 s, the
+    flood is capped and reported (sensor.limit), RSS stays bounded."""
+    import resource
+    import threading
+    try:
+        import paramiko  # noqa: F401
+    except ImportError:
+        raise Skip("python3-paramiko is not installed")
+    need_fds = IDLE_SOURCES * IDLE_PER_SOURCE + FLOOD_HOLD + 500
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < need_fds:
+        raise Skip("RLIMIT_NOFILE hard limit %d < %d" % (hard, need_fds))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need_fds), hard))
+    ctx.defer(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)))
+    # The shipped [limits] (etc/hanipo.ini); the daemon inherits our raised fd limit.
+    d = ctx.daemon("slowloris", [Service("ssh", protocol="ssh", auth_fail_delay="0"),
+                                 Service("web", protocol="http"), Service("trap", tcp=1)],
+                   limits={"max_connections": max(4096, IDLE_TOTAL + 1000), "max_per_source": 64,
+                           "stats_interval": "1s"})
+    d.start(timeout=T(20))
+    ssh_port, web_port, trap_port = d.svc("ssh").port, d.svc("web").port, d.svc("trap").port
+    base = [timed_ssh(ssh_port, "127.0.0.2"), timed_http(web_port, "127.0.0.3")]
+    rss0 = rss_kib(d.pid)
+    socks = []
+    ctx.defer(lambda: [s.close() for s in socks])
+    srcs = ["127.0.%d.%d" % (1 + i // 250, 1 + i % 250) for i in range(IDLE_SOURCES)]
+    third = IDLE_SOURCES // 3
+    socks += open_idle(web_port, srcs[:third], IDLE_PER_SOURCE, b"GET / HTTP/1.1\r\nHost: x\r\n")
+    socks += open_idle(ssh_port, srcs[third:2 * third], IDLE_PER_SOURCE)
+    socks += open_idle(trap_port, srcs[2 * third:], IDLE_PER_SOURCE, b"\x16\x03\x01")
+    n_idle = len(socks)
+    st = d.wait_event(lambda e: e["eventid"] == "sensor.stats" and e["connections_active"] >= n_idle,
+                      timeout=T(15), what="sensor.stats with %d connections active" % n_idle)[-1]
+    stop = threading.Event()
+    counts = {"connected": 0, "failed": 0, "seconds": 0}
+    th = threading.Thread(target=flood, args=(trap_port, stop, counts))
+    ctx.defer(stop.set)
+    th.start()
+    time.sleep(0.5)
+    under = []
+    while th.is_alive() and len(under) < 6:           # clients during the flood, idle sockets held
+        under.append(("ssh", timed_ssh(ssh_port, "127.0.0.2")))
+        under.append(("http", timed_http(web_port, "127.0.0.3")))
+        time.sleep(0.2)
+    th.join(T(20))
+    rss1 = rss_kib(d.pid)
+    assert len(under) >= 2, "the flood ended before any client was timed"
+    slow = [(k, round(t, 3)) for k, t in under if t > T(1.0)]
+    assert not slow, "clients from other addresses waited more than 1 s under load: %s (unloaded %s)" % (slow, base)
+    # The held connections are still there (none was dropped to make room).
+    alive = d.wait_event(lambda e: e["eventid"] == "sensor.stats", what="sensor.stats")[-1]["connections_active"]
+    assert alive >= n_idle, "%d connections active, %d idle ones were opened" % (alive, n_idle)
+    # The flood was capped at max_per_source and reported.
+    lim = wait_for(lambda: sum(e["refused"] for e in by(d.events(), "sensor.limit", src_ip=FLOOD_SOURCE)), T(5),
+                   what="sensor.limit events for %s" % FLOOD_SOURCE)
+    # RSS: an idle connection costs its state and a small first read buffer (about 7 KiB measured,
+    # a libssh session more); allowed: 16 KiB per held connection plus 16 MiB of allocator slack
+    # (sensor.c keeps up to 32 MiB untrimmed).  Not under ASan (redzones and quarantine).
+    grown = rss1 - rss0
+    bound = 16 * (n_idle + 64) + 16 * 1024
+    assert harness.SANITIZED or grown <= bound, "RSS grew by %d KiB with %d idle connections (bound %d KiB)" % (
+        grown, n_idle, bound)
+    for s in socks:
+        s.close()
+    socks.clear()
+    evs = stop_and_read(d)
+    stopev = evs[-1]
+    assert stopev["refused_per_source"] >= 1 and stopev["refused_per_source"] == sum(
+        e["refused"] for e in by(evs, "sensor.limit")), stopev
+    ctx.note("%d idle + flood %d conn in %.1fs (%d connected, %d failed); refused %d (sensor.limit %d); "
+             "ssh/http unloaded %.3f/%.3fs, loaded max %.3f/%.3fs; RSS %d -> %d KiB" % (
+                 n_idle, counts["connected"] + counts["failed"], counts["seconds"], counts["connected"],
+                 counts["failed"], stopev["refused_per_source"], lim, base[0], base[1],
+                 max(t for k, t in under if k == "ssh"), max(t for k, t in under if k == "http"), rss0, rss1))
