@@ -16,6 +16,7 @@ cases_harden.py - hardening proofs (issue 13), run by run.py after cases_udpiot.
 
 Every case needs root (network namespaces, binding real ports, dropping privileges).
 """
+import json
 import os
 import re
 import shutil
@@ -295,6 +296,29 @@ def script_errors(out):
     return sorted(set(re.findall(r"^\|_?\s*([\w-]+): ERROR: Script execution failed", out, re.M)))
 
 
+SAME_ANSWER = r"""
+import json, re, socket, sys
+groups = {}
+for p in sys.argv[2:]:
+    s = socket.create_connection((sys.argv[1], int(p)), timeout=5)
+    s.settimeout(3)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    data = b""
+    try:
+        while len(data) < 65536:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except socket.timeout:
+        pass
+    s.close()
+    key = re.sub(rb"(?im)^date:.*$", b"", data).decode("latin-1").split("\r\n")[0] + " %d bytes" % len(data)
+    groups.setdefault(key, []).append(int(p))
+print(json.dumps(groups))
+"""
+
+
 @case
 def detect_no_port_answers_unless_configured(ctx):
     """'Every port answers' (Honeytrap / T-Pot catch-all tell): only the configured ports are open."""
@@ -311,6 +335,17 @@ def detect_no_port_answers_unless_configured(ctx):
     st = {p: s for p, (s, _, _) in port_lines(out).items()}
     for p in (69, 111, 137, 500, 4500):
         assert st.get(p) == "closed", "udp %d: %s\n%s" % (p, st.get(p), out)
+    # The trap ports: how many answer an HTTP request with the same bytes (Date aside).  A host with
+    # one web server on many ports, 11211 (memcached) and 9200 (Elasticsearch) among them, is a
+    # tell; recorded as a finding until the trap's ports get their own personalities.
+    trap = d.svc("trap").fixed_tcp
+    r = in_ns(ns, ["/usr/bin/python3", "-c", SAME_ANSWER, ADDR] + [str(p) for p in trap], timeout=30)
+    assert r.returncode == 0, r.stderr.decode()[-1000:]
+    groups = sorted((len(v), k) for k, v in json.loads(r.stdout).items())
+    biggest = groups[-1][0] if groups else 0
+    if biggest > 3:
+        ctx.note("KNOWN FINDING: %d of %d trap ports answer GET / with identical bytes (%s)" % (
+            biggest, len(trap), groups[-1][1][:60]))
     stop_and_read(d)
     ctx.note("%d TCP ports open = the configured ones, %d closed (RST)" % (len(open_ports), int(m.group(1))))
 
@@ -483,7 +518,6 @@ def probe(ns, d):
     r = in_ns(ns, ["/usr/bin/python3", "-c", PROBE, ADDR, str(d.port_of("ssh")), "8443,465",
                    str(d.port_of("web")), uuid.uuid4().hex[:12]], timeout=60)
     assert r.returncode == 0, r.stderr.decode()[-2000:]
-    import json
     return json.loads(r.stdout)
 
 
