@@ -384,6 +384,10 @@ def detect_nmap_services_and_scripts(ctx):
                       (r"ssl-cert: Subject: commonName=", "ssl-cert: a subject")):
         assert re.search(pat, out), "nmap: no %s\n%s" % (what, out)
     assert "diffie-hellman-group1-sha1" not in out and "ssh-dss" not in out, "legacy SSH algorithms (Cowrie/Kippo tell)"
+    # SMB: nmap's own Windows signatures match the negotiate reply (no "unrecognized service,
+    # please submit" fingerprint, which is what an odd SMB stack gets).
+    smb = re.search(r"^445/tcp.*?(?=^\d+/tcp|^Service Info|^Host script)", out, re.M | re.S).group(0)
+    assert "fingerprint-strings" not in smb and "SF-Port445-TCP" not in out and "Windows" in table[445][2], smb
     errs = script_errors(out)
     unknown = [e for e in errs if e not in KNOWN_SCRIPT_ERRORS]
     assert not unknown, "NSE scripts failed: %s\n%s" % (unknown, out)
