@@ -419,6 +419,50 @@ def local(cmd):
     return r.returncode, r.stdout.decode(), r.stderr.decode()
 
 
+TELNET_EXIT = r"""
+import json, socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+buf = b""
+def until(*marks, limit=15):
+    global buf
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        for m in marks:
+            if m in buf:
+                return True
+        s.settimeout(max(0.1, limit - (time.time() - t0)))
+        try:
+            b = s.recv(4096)
+        except socket.timeout:
+            return False
+        if not b:
+            return False
+        buf += b
+    return False
+until(b"login: ")
+s.sendall(b"root\r\n")
+until(b"Password: ")
+s.sendall(b"Tr0ub4dor&3\r\n")
+prompt = until(b"# ", b"$ ")
+mark = len(buf)
+s.sendall(b"exit\r\n")
+eof = False
+t0 = time.time()
+while time.time() - t0 < 5:
+    s.settimeout(5)
+    try:
+        b = s.recv(4096)
+    except (socket.timeout, ConnectionResetError):
+        break
+    if not b:
+        eof = True
+        break
+    buf += b
+print(json.dumps({"prompt": prompt, "eof": eof, "after": buf[mark:].decode("latin-1"),
+                  "text": buf.decode("latin-1")}))
+"""
+
+
 @case
 def detect_cowrie_shell_checks(ctx):
     """The published Cowrie/Kippo shell checks: no /home/richard, coherent uname / cpuinfo / nproc,
@@ -470,6 +514,14 @@ def detect_cowrie_shell_checks(ctx):
             "print(c.exit_status_ready(), c.recv_exit_status() if c.exit_status_ready() else None)\n") % (ADDR, port)
     r = in_ns(ns, ["/usr/bin/python3", "-c", code], timeout=30)
     assert r.stdout.decode().split() == ["True", "0"], "exit in a shell: %r %r" % (r.stdout, r.stderr[-500:])
+    # Telnet: 'exit' closes the TCP connection itself (the client then prints "Connection closed by
+    # foreign host."); the server never prints that line, nor keeps the socket open.
+    r = in_ns(ns, ["/usr/bin/python3", "-c", TELNET_EXIT, ADDR, str(d.port_of("telnet"))], timeout=40)
+    assert r.returncode == 0, r.stderr.decode()[-1000:]
+    res = json.loads(r.stdout)
+    assert res["prompt"], "no shell prompt after a telnet login: %r" % res["text"][-300:]
+    assert res["eof"], "telnet: the connection stayed open after exit: %r" % res["after"]
+    assert "closed" not in res["after"].lower(), "telnet: the server printed %r after exit" % res["after"]
     stop_and_read(d)
     ctx.note("%s | %s cpus, MemTotal %s kB" % (uname, nproc, mt.group(1)))
 
