@@ -76,6 +76,19 @@ $(BUILD)/src/intel/geo.o build-fuzz/obj/src/intel/geo.o: data/geo/countries.tsv
 $(BUILD)/src/proto/vnc.o build-fuzz/obj/src/proto/vnc.o: data/knowledge/vnc_passwords.txt
 $(BUILD)/src/web/dash_assets.o build-fuzz/obj/src/web/dash_assets.o: $(wildcard web/*)
 
+# ---- test-only binary with debug hooks (src/core/debughook.c) -------------
+# The release objects plus debughook.c compiled again with -DHP_DEBUG_HOOKS:
+# one compile and a link.  `make hanipo` never builds it; the integration
+# suite uses it (HANIPO_DEBUG_BIN) to prove that execve is refused.
+DEBUG_BIN := $(BUILD)/debug-hooks/hanipo
+
+$(BUILD)/debug-hooks/debughook.o: src/core/debughook.c $(wildcard src/*/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DHP_DEBUG_HOOKS -c -o $@ $<
+
+$(DEBUG_BIN): $(filter-out $(BUILD)/src/core/debughook.o,$(LIB_OBJ)) $(BUILD)/debug-hooks/debughook.o $(CLI_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/libhanipo.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -105,17 +118,17 @@ unit-bins: $(UNIT_BIN)
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
-integration: hanipo
-	@HANIPO_BIN=$(CURDIR)/hanipo /usr/bin/python3 tests/integration/run.py -j$(NPROC)
+integration: hanipo $(DEBUG_BIN)
+	@HANIPO_BIN=$(CURDIR)/hanipo HANIPO_DEBUG_BIN=$(CURDIR)/$(DEBUG_BIN) /usr/bin/python3 tests/integration/run.py -j$(NPROC)
 
 # Unit and integration tests again, built with ASan+UBSan.
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=build-san CC=$(CLANG) CFLAGS="$(SAN_FLAGS)" \
-		LDFLAGS="-fsanitize=address,undefined" build-san/hanipo $(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
+		LDFLAGS="-fsanitize=address,undefined" build-san/hanipo build-san/debug-hooks/hanipo $(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		sh tests/run-unit.sh $(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		HANIPO_BIN=$(CURDIR)/build-san/hanipo HANIPO_SANITIZED=1 /usr/bin/python3 tests/integration/run.py -j$(NPROC)
+		HANIPO_BIN=$(CURDIR)/build-san/hanipo HANIPO_DEBUG_BIN=$(CURDIR)/build-san/debug-hooks/hanipo HANIPO_SANITIZED=1 /usr/bin/python3 tests/integration/run.py -j$(NPROC)
 
 # ---- fuzzing --------------------------------------------------------------
 # The library is compiled once with the sanitizers and libFuzzer's coverage

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "capture/capture.h"
 #include "config.h"
+#include "debughook.h"
 #include "event.h"
 #include "identity.h"
 #include "intel/geo.h"
@@ -285,6 +286,7 @@ int hp_sensor_run(struct hp_config *cfg)
     if (cfg->stats_interval_ms)
         event_add(stats, &st);
     event_add(house, &one);
+    hp_debug_hooks_install(base);         /* nothing in release builds (debughook.c) */
 
     emit_start(cfg);
     if (hp_status_start(base, cfg) != 0)
@@ -296,6 +298,7 @@ int hp_sensor_run(struct hp_config *cfg)
 
     hp_status_stop();
     shutdown_all();
+    hp_debug_hooks_free();
     event_free(sig_term);
     event_free(sig_int);
     event_free(sig_hup);

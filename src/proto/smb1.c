@@ -98,8 +98,12 @@ static size_t s1_hdr(struct hp_smb *s, const struct s1req *q, uint8_t cmd, uint3
     hp_buf_put(out, "\xffSMB", 4);
     hp_buf_putc(out, cmd);
     smb_put32(out, status);
-    hp_buf_putc(out, 0x98);
-    smb_put16(out, (uint16_t)(0x4003 | (q->flags2 & (F2_UNICODE | F2_EXTSEC))));
+    /* As Windows: the reply bit plus the client's case/canonical bits, and flags2 with long
+     * names and NT status plus what the client asked of Unicode, extended security and EAs.
+     * (A fixed 0x98 / 0x4003 matched no Windows signature of nmap -sV: its probe sends 0x08 /
+     * 0x4001 and Windows answers 0x88 / 0x4001.) */
+    hp_buf_putc(out, (uint8_t)(0x80 | (q->flags & 0x18)));
+    smb_put16(out, (uint16_t)(0x4001 | (q->flags2 & (F2_UNICODE | F2_EXTSEC | 0x0002))));
     smb_put16(out, q->pidhigh);
     hp_buf_put(out, "\0\0\0\0\0\0\0\0\0\0", 10);
     smb_put16(out, q->tid);
@@ -229,7 +233,8 @@ static bool s1_negotiate(struct hp_smb *s, const struct s1req *q, struct hp_buf 
     smb_put32(out, 16644);
     smb_put32(out, 65536);
     smb_put32(out, 0);
-    smb_put32(out, s->smb1_ext ? 0x8001f3fdu : 0x0001f3fdu);
+    /* Windows 7 / 2008 R2 capabilities (no raw mode), as nmap's signatures for them have it */
+    smb_put32(out, s->smb1_ext ? 0x8001f3fcu : 0x0001f3fcu);
     smb_put64(out, smb_filetime(hp_now_us()));
     smb_put16(out, 0);                                   /* UTC */
     hp_buf_putc(out, s->smb1_ext ? 0 : 8);

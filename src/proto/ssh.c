@@ -687,6 +687,23 @@ static void term_write(void *io, const void *data, size_t len)
     chan_output(ch, data, len);
 }
 
+/* stderr of a command run without a pty: extended data, as sshd sends it.
+ * Behind stdout still waiting for window, or when the window is short, the
+ * rest joins the stdout queue instead (order kept; error texts are short). */
+static void term_write_err(void *io, const void *data, size_t len)
+{
+    struct ssh_chan *ch = io;
+    if (ch->closed || !len)
+        return;
+    int w = 0;
+    if (ch->out.len == 0 && len <= UINT32_MAX && ssh_channel_window_size(ch->ch) >= len)
+        w = ssh_channel_write_stderr(ch->ch, data, (uint32_t)len);
+    if (w < 0)
+        w = 0;
+    if ((size_t)w < len)
+        chan_output(ch, (const uint8_t *)data + w, len - (size_t)w);
+}
+
 static void term_exit(void *io, int status)
 {
     struct ssh_chan *ch = io;
@@ -708,7 +725,7 @@ static void chan_start_shell(struct ssh_chan *ch, bool interactive)
         .interactive = interactive,
         .width = ch->width ? ch->width : 80,
         .height = ch->height ? ch->height : 24,
-        .term = { term_write, term_exit, ch },
+        .term = { term_write, term_exit, ch, ch->pty ? NULL : term_write_err },
         .term_type = ch->pty ? ch->term : NULL,
         .personality = cf->personality,
         .data_dir = cf->data_dir,

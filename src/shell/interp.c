@@ -79,7 +79,10 @@ void it_io_put(struct hp_interp *it, struct iox *io, int fd, const void *p, size
         if (n > IT_OUT_MAX - it->out_bytes)
             n = IT_OUT_MAX - it->out_bytes;
         it->out_bytes += n;
-        it->io.write(it->io.arg, p, n);
+        if (s->term_fd == 2 && it->io.write_err)
+            it->io.write_err(it->io.arg, p, n);
+        else
+            it->io.write(it->io.arg, p, n);
         break;
     case K_BUF:
         hp_buf_put(s->buf, p, n);
@@ -1407,7 +1410,7 @@ bool hp_interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lin
         hp_buf_putc(&it->pending, '\n');
     }
     hp_buf_put(&it->pending, line, len);
-    struct iox io = { .fd = { { K_NULL, NULL, NULL }, { K_TERM, NULL, NULL }, { K_TERM, NULL, NULL } } };
+    struct iox io = { .fd = { { K_NULL, NULL, NULL }, { K_TERM, NULL, NULL, 1 }, { K_TERM, NULL, NULL, 2 } } };
     it->incomplete = false;
     if (!hp_buf_ok(&it->pending)) {
         it_shell_err(it, &io, "xmalloc: cannot allocate memory");
@@ -1454,7 +1457,7 @@ bool hp_interp_eof(struct hp_interp *it, enum hp_interp_mode mode)
         return !it->ended;
     it->style = style_of(it, mode);
     it->incomplete = false;
-    struct iox io = { .fd = { { K_NULL, NULL, NULL }, { K_TERM, NULL, NULL }, { K_TERM, NULL, NULL } } };
+    struct iox io = { .fd = { { K_NULL, NULL, NULL }, { K_TERM, NULL, NULL, 1 }, { K_TERM, NULL, NULL, 2 } } };
     size_t used;
     it->abort = false;
     it->ncmds = it->steps = 0;

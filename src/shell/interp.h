@@ -28,7 +28,8 @@ struct hp_buf;
 enum hp_interp_mode { HP_INTERP_INTERACTIVE, HP_INTERP_SCRIPT, HP_INTERP_EXEC };
 
 struct hp_interp_io {
-    /* Output of the commands (stdout and stderr alike), "\n" line ends. */
+    /* Output of the commands, "\n" line ends: stdout, and stderr too when
+     * write_err is NULL (a pty shows both on one terminal). */
     void (*write)(void *arg, const void *data, size_t len);
     /* A command was not found: its source text (for command.failed). */
     void (*failed)(void *arg, const void *cmd, size_t len);
@@ -46,6 +47,9 @@ struct hp_interp_io {
     /* Any other event a program reports (sh_event); may be NULL. */
     void (*event)(void *arg, const char *eventid, const char *key, const char *value);
     void *arg;
+    /* Standard error kept apart (ssh host 'cmd' without a pty: OpenSSH sends it as
+     * extended data); NULL: it goes to write. */
+    void (*write_err)(void *arg, const void *data, size_t len);
 };
 
 /* What the machine says about itself; all strings non-NULL, copied. */

@@ -83,6 +83,7 @@ struct sink {
     enum sink_kind kind;
     struct hp_buf *buf;
     const char *path;
+    int term_fd;                  /* K_TERM: the terminal stream it is, 1 or 2 (2>&1 copies 1) */
 };
 
 struct iox {

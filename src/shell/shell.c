@@ -245,6 +245,16 @@ static void cooked_out(struct hp_shell *sh, const void *data, size_t n)
 
 static void io_write(void *arg, const void *p, size_t n) { cooked_out(arg, p, n); }
 
+/* stderr of a non-interactive shell whose front-end keeps it apart: stdout
+ * buffered so far goes first, so that the client sees them in order. */
+static void io_write_err(void *arg, const void *p, size_t n)
+{
+    struct hp_shell *sh = arg;
+    flush(sh);
+    if (sh->term.write_err)
+        sh->term.write_err(sh->term.io, p, n);
+}
+
 static void io_failed(void *arg, const void *p, size_t n)
 {
     struct hp_shell *sh = arg;
@@ -472,6 +482,7 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
     struct hp_interp_io io = {
         .write = io_write, .failed = io_failed, .command = io_command, .captured = io_captured,
         .fetch = io_fetch, .event = io_event, .arg = sh,
+        .write_err = !p->interactive && p->term.write_err ? io_write_err : NULL,
     };
     sh->term = p->term;
     sh->ctx = p->ctx;
@@ -769,6 +780,7 @@ static void cancel_work(struct hp_shell *sh)
 {
     sh->cancelled = true;
     sh->term.write = NULL;
+    sh->term.write_err = NULL;
     sh->term.exit = NULL;
     if (!sh->fiber)
         return;

@@ -30,6 +30,9 @@ struct hp_term {
     /* The shell is done (exit, logout, ^D, end of an exec command). */
     void (*exit)(void *io, int status);
     void *io;
+    /* Standard error of a shell that is not interactive, kept apart from
+     * write (in order: write's bytes so far are sent first); NULL: merged. */
+    void (*write_err)(void *io, const void *data, size_t len);
 };
 
 struct hp_shell_params {

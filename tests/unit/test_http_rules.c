@@ -406,7 +406,9 @@ static const struct shipped_case shipped[] = {
     { "GET", "/robots.txt", "", NULL, 80, "robots-txt", 404, "404 Not Found" },
     { "GET", "/favicon.ico", "", NULL, 80, "favicon", 404, "nginx" },
     { "GET", "/", "", NULL, 80, "default", 200, "Welcome to nginx!" },
-    { "GET", "/cgi-bin/luci", "", NULL, 81, "default", 200, NULL },
+    { "GET", "/cgi-bin/luci", "", NULL, 81, "not-found", 404, "<h1>404 Not Found</h1>" },
+    { "GET", "/index.html", "", NULL, 80, "default", 200, "Welcome to nginx!" },
+    { "GET", "/?x=1", "", NULL, 80, "default", 200, "Welcome to nginx!" },
     { "POST", "/", "Content-Type: application/x-www-form-urlencoded\n", "a=b", 80, "default", 200, NULL },
 };
 

@@ -245,6 +245,46 @@ static const char *exec_out(const char *cmd, int *st)
     return buf;
 }
 
+/* stderr kept apart: marked [E:...] in the same buffer, so that the order shows. */
+static void fake_write_err(void *io, const void *data, size_t len)
+{
+    fake_write(io, "[E:", 3);
+    fake_write(io, data, len);
+    fake_write(io, "]", 1);
+}
+
+/* A front-end with write_err (ssh without a pty): stderr goes there, after the
+ * stdout written before it; 2>&1 and 2>/dev/null are honoured; a pty shell
+ * keeps one stream. */
+static void test_exec_stderr_apart(void **state)
+{
+    (void)state;
+    struct fake f;
+    memset(&f, 0, sizeof(f));
+    struct hp_shell_params p = {
+        .ctx = &ctx, .username = "root", .hostname = "box.example.net",
+        .term = { fake_write, fake_exit, &f, fake_write_err },
+    };
+    struct hp_shell *sh = hp_shell_new(&p);
+    const char *cmd = "echo a; ls /nonexistent; echo b; ls /nonexistent 2>&1; ls /nonexistent 2>/dev/null; echo c";
+    hp_shell_exec(sh, cmd, strlen(cmd));
+    assert_int_equal(f.exits, 1);
+    assert_int_equal(f.status, 0);
+    assert_string_equal(f.out, "a\n[E:ls: cannot access '/nonexistent': No such file or directory\n]b\n"
+                               "ls: cannot access '/nonexistent': No such file or directory\nc\n");
+    done(sh, &f);
+
+    memset(&f, 0, sizeof(f));
+    p.interactive = true;
+    sh = hp_shell_new(&p);
+    hp_shell_start(sh);
+    f.len = 0;
+    type(sh, "ls /nonexistent\r");
+    assert_non_null(strstr(f.out, "ls: cannot access '/nonexistent': No such file or directory\r\n"));
+    assert_null(strstr(f.out, "[E:"));
+    done(sh, &f);
+}
+
 #define EXEC_EQ(cmd, want, status) do { int st_; \
     assert_string_equal(exec_out((cmd), &st_), (want)); assert_int_equal(st_, (status)); } while (0)
 
@@ -973,6 +1013,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_banner),
+        cmocka_unit_test(test_exec_stderr_apart),
         cmocka_unit_test(test_default_identity),
         cmocka_unit_test(test_echo_and_enter),
         cmocka_unit_test(test_backspace),

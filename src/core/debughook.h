@@ -1,0 +1,14 @@
+/*
+ * debughook.h - test-only hooks into a running sensor (see debughook.c).
+ */
+#ifndef HP_DEBUGHOOK_H
+#define HP_DEBUGHOOK_H
+
+struct event_base;
+
+/* Arm the hooks on the event loop (after the sandbox is on).  Without
+ * HP_DEBUG_HOOKS both functions do nothing. */
+void hp_debug_hooks_install(struct event_base *base);
+void hp_debug_hooks_free(void);
+
+#endif
