@@ -150,7 +150,7 @@ build-fuzz/%: fuzz/%.c build-fuzz/libhanipo-fuzz.a $(wildcard src/*/*.h tests/un
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libhanipo-fuzz.a $(LIBS)
 
 FUZZ_SECONDS ?= 600
-SMOKE_SECONDS ?= 8
+SMOKE_SECONDS ?= 5
 fuzz-smoke: $(FUZZ_BIN)
 	@sh fuzz/run.sh $(SMOKE_SECONDS) $(FUZZ_BIN)
 
