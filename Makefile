@@ -76,15 +76,15 @@ $(BUILD)/src/intel/geo.o build-fuzz/obj/src/intel/geo.o: data/geo/countries.tsv
 $(BUILD)/src/proto/vnc.o build-fuzz/obj/src/proto/vnc.o: data/knowledge/vnc_passwords.txt
 $(BUILD)/src/web/dash_assets.o build-fuzz/obj/src/web/dash_assets.o: $(wildcard web/*)
 
-# ---- test-only binary with debug hooks (src/core/debughook.c) -------------
-# The release objects plus debughook.c compiled again with -DHP_DEBUG_HOOKS:
-# one compile and a link.  `make hanipo` never builds it; the integration
+# ---- test-only binary with debug hooks (tests/hooks/debughook.c) ---------
+# The release objects with tests/hooks/debughook.c in place of the empty
+# src/core/debughook.c: one compile and a link.  `make hanipo` never builds it; the integration
 # suite uses it (HANIPO_DEBUG_BIN) to prove that execve is refused.
 DEBUG_BIN := $(BUILD)/debug-hooks/hanipo
 
-$(BUILD)/debug-hooks/debughook.o: src/core/debughook.c $(wildcard src/*/*.h) Makefile
+$(BUILD)/debug-hooks/debughook.o: tests/hooks/debughook.c $(wildcard src/*/*.h) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DHP_DEBUG_HOOKS -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(DEBUG_BIN): $(filter-out $(BUILD)/src/core/debughook.o,$(LIB_OBJ)) $(BUILD)/debug-hooks/debughook.o $(CLI_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

@@ -6,8 +6,9 @@
 
 struct event_base;
 
-/* Arm the hooks on the event loop (after the sandbox is on).  Without
- * HP_DEBUG_HOOKS both functions do nothing. */
+/* Arm the hooks on the event loop (after the sandbox is on).  In the release
+ * build (src/core/debughook.c) both do nothing; the test binary links
+ * tests/hooks/debughook.c instead. */
 void hp_debug_hooks_install(struct event_base *base);
 void hp_debug_hooks_free(void);
 

@@ -2,7 +2,7 @@
 cases_harden.py - hardening proofs (issue 13), run by run.py after cases_udpiot.
 
   sandbox     the test-only binary (HANIPO_DEBUG_BIN, built by the Makefile with
-              -DHP_DEBUG_HOOKS; src/core/debughook.c) is started as root with the default
+              tests/hooks/debughook.c in place of src/core/debughook.c) is started as root with the default
               user 'nobody'; SIGUSR2 makes it try execve(/bin/true) from the event loop: the
               log must say EPERM and the sensor must still serve.  From outside: uid, NoNewPrivs,
               Seccomp of every thread.  The release binary must not contain the hook.
