@@ -7,6 +7,8 @@ size_t hp_reply_line(char *out, size_t outlen, const char *tmpl, const char *a0,
 {
     const char *args[3] = { a0, a1, a2 };
     size_t n = 0;
+    if (outlen < 2)
+        return 0;                       /* no room even for CRLF */
     for (const char *p = tmpl; *p && n + 3 < outlen; p++) {
         if (p[0] == '{' && p[1] >= '0' && p[1] <= '2' && p[2] == '}') {
             const char *a = args[p[1] - '0'];

@@ -14,8 +14,9 @@
 
 #define HP_REPLY_MAX 4096             /* a reply line, CRLF included */
 
-/* Fill out (outlen >= 3 bytes) from tmpl with the arguments a0..a2 (NULL:
- * empty).  Returns the length written, CRLF included (not NUL-terminated). */
+/* Fill out (any size) from tmpl with the arguments a0..a2 (NULL:
+ * empty).  Returns the length written, CRLF included (not NUL-terminated);
+ * 0 if outlen < 2. */
 size_t hp_reply_line(char *out, size_t outlen, const char *tmpl, const char *a0, const char *a1, const char *a2);
 
 #endif
