@@ -545,6 +545,31 @@ static bool has_header(const char *lines, const char *name)
     return false;
 }
 
+/* Remove every "NAME:" line whose value is empty from the rendered headers: a
+ * rule writes `header Server:` for a product that sends no Server header
+ * (Elasticsearch, geth), which also stops the configured one being added. */
+static void drop_empty_header(struct hp_buf *hdrs, const char *name)
+{
+    size_t n = strlen(name), w = 0;
+    uint8_t *d = hdrs->data;
+    if (!d)
+        return;
+    for (size_t r = 0; r < hdrs->len;) {
+        const uint8_t *nl = memchr(d + r, '\n', hdrs->len - r);
+        size_t end = nl ? (size_t)(nl - d) + 1 : hdrs->len, len = end - r;
+        bool empty = len >= n + 1 && strncasecmp((const char *)d + r, name, n) == 0 && d[r + n] == ':';
+        for (size_t i = r + n + 1; empty && i < end; i++)
+            if (d[i] != ' ' && d[i] != '\t' && d[i] != '\r' && d[i] != '\n')
+                empty = false;
+        if (!empty) {
+            memmove(d + w, d + r, len);
+            w += len;
+        }
+        r = end;
+    }
+    hdrs->len = w;
+}
+
 static bool authorized(const struct hp_http_view *v)
 {
     const struct hp_http_hdr *a = hp_http_view_header(v, "Authorization");
@@ -594,8 +619,11 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     }
     hp_buf_init(&out, 16u << 20);
     const char *extra = hp_buf_cstr(&hdrs);
-    if (has_header(extra, "Server"))
-        server = NULL;                          /* the rule speaks for a device with its own */
+    if (has_header(extra, "Server")) {
+        server = NULL;                          /* the rule speaks for a device with its own (or none) */
+        drop_empty_header(&hdrs, "Server");
+        extra = hp_buf_cstr(&hdrs);
+    }
     hp_http_response(&out, status, server, extra, body.data, body.len, keep, is_head(&v));
     out_send(c, out.data, out.len);
     struct reqinfo ri = { req, &v, &wc, resp, status, raw, raw_len };

@@ -37,6 +37,7 @@ WR_DECL(hp_wr_picsdesc);
 WR_DECL(hp_wr_thinkphp_error);
 WR_DECL(hp_wr_upnp_router);
 WR_DECL(hp_wr_upnp_camera);
+WR_DECL(hp_wr_weblogic_404);
 
 __asm__(
     "  .pushsection .rodata\n"
@@ -52,6 +53,7 @@ __asm__(
     WR_INCBIN(hp_wr_thinkphp_error, "data/http/files/thinkphp-error.html")
     WR_INCBIN(hp_wr_upnp_router, "data/http/files/upnp-router.xml")
     WR_INCBIN(hp_wr_upnp_camera, "data/http/files/upnp-camera.xml")
+    WR_INCBIN(hp_wr_weblogic_404, "data/http/files/weblogic-404.html")
     "  .popsection\n");
 
 static const struct { const char *name; const uint8_t *start, *end; } files[] = {
@@ -66,6 +68,7 @@ static const struct { const char *name; const uint8_t *start, *end; } files[] = 
     { "thinkphp-error.html", hp_wr_thinkphp_error, hp_wr_thinkphp_error_end },
     { "upnp-router.xml", hp_wr_upnp_router, hp_wr_upnp_router_end },
     { "upnp-camera.xml", hp_wr_upnp_camera, hp_wr_upnp_camera_end },
+    { "weblogic-404.html", hp_wr_weblogic_404, hp_wr_weblogic_404_end },
 };
 
 const char *hp_httpdata_rules(size_t *len)

@@ -335,17 +335,33 @@ def detect_no_port_answers_unless_configured(ctx):
     st = {p: s for p, (s, _, _) in port_lines(out).items()}
     for p in (69, 111, 137, 500, 4500):
         assert st.get(p) == "closed", "udp %d: %s\n%s" % (p, st.get(p), out)
-    # The trap ports: how many answer an HTTP request with the same bytes (Date aside).  A host with
-    # one web server on many ports, 11211 (memcached) and 9200 (Elasticsearch) among them, is a
-    # tell; recorded as a finding until the trap's ports get their own personalities.
+    # The trap ports: one web server answering on every port, on Elasticsearch's, WebLogic's and a
+    # router's among them, is a tell (the published "identical pages" check).  Each well-known port
+    # must answer as its usual product does (data/http/responses.rules, per-port personalities), and
+    # no answer may be shared by more than half of the ports.
     trap = d.svc("trap").fixed_tcp
     r = in_ns(ns, ["/usr/bin/python3", "-c", SAME_ANSWER, ADDR] + [str(p) for p in trap], timeout=30)
     assert r.returncode == 0, r.stderr.decode()[-1000:]
-    groups = sorted((len(v), k) for k, v in json.loads(r.stdout).items())
-    biggest = groups[-1][0] if groups else 0
-    if biggest > 3:
-        ctx.note("KNOWN FINDING: %d of %d trap ports answer GET / with identical bytes (%s)" % (
-            biggest, len(trap), groups[-1][1][:60]))
+    groups = json.loads(r.stdout)
+    by_port = {p: k for k, ports in groups.items() for p in ports}
+    nginx_answer = by_port.get(8080)
+    assert nginx_answer, "8080 must be in the shipped trap list: %s" % sorted(by_port)
+    own_product = {9200: "200", 7001: "404", 7547: "401", 8545: "200", 9000: "403", 37215: "404",
+                   52869: "404", 60001: "200", 10081: "401", 8000: "200"}
+    for port, status in own_product.items():
+        if port not in by_port:
+            continue
+        assert by_port[port] != nginx_answer, "port %d answers like the nginx on 8080: %s" % (port, nginx_answer)
+        assert (" %s " % status) in by_port[port], "port %d: %s" % (port, by_port[port])
+    biggest = max(len(v) for v in groups.values())
+    assert biggest * 2 <= len(trap), "%d of %d trap ports answer GET / with identical bytes" % (biggest, len(trap))
+    assert 11211 not in trap, "memcached's port answers HTTP in the shipped config"
+    # Elasticsearch sends no Server header (a rule's empty "Server:" drops the sensor's default).
+    r = in_ns(ns, ["curl", "-si", "--max-time", "5", "http://%s:9200/" % ADDR], timeout=10)
+    head = r.stdout.decode("latin-1").split("\r\n\r\n")[0].lower()
+    assert "x-elastic-product: elasticsearch" in head and "\nserver:" not in head, head
+    ctx.note("trap ports: %d distinct answers to GET / over %d ports (largest group %d)" % (
+        len(groups), len(trap), biggest))
     stop_and_read(d)
     ctx.note("%d TCP ports open = the configured ones, %d closed (RST)" % (len(open_ports), int(m.group(1))))
 

@@ -406,7 +406,25 @@ static const struct shipped_case shipped[] = {
     { "GET", "/robots.txt", "", NULL, 80, "robots-txt", 404, "404 Not Found" },
     { "GET", "/favicon.ico", "", NULL, 80, "favicon", 404, "nginx" },
     { "GET", "/", "", NULL, 80, "default", 200, "Welcome to nginx!" },
-    { "GET", "/cgi-bin/luci", "", NULL, 81, "not-found", 404, "<h1>404 Not Found</h1>" },
+    { "GET", "/cgi-bin/luci", "", NULL, 80, "not-found", 404, "<h1>404 Not Found</h1>" },
+    /* per-port personalities: what usually listens there, not nginx */
+    { "GET", "/", "", NULL, 9200, "elasticsearch-banner", 200, "You Know, for Search" },
+    { "GET", "/_cat/indices", "", NULL, 9200, "elasticsearch-cat-indices", 200, "green open" },
+    { "GET", "/_cluster/health", "", NULL, 9200, "elasticsearch-health", 200, "\"status\":\"yellow\"" },
+    { "POST", "/logs/_search", "Content-Type: application/json\n", "{}", 9200, "elasticsearch-search", 200,
+      "\"hits\":[]" },
+    { "GET", "/secret", "", NULL, 9200, "elasticsearch-other", 404, "index_not_found_exception" },
+    { "GET", "/", "", NULL, 7001, "weblogic-not-found", 404, "Error 404--Not Found" },
+    { "GET", "/", "", NULL, 7547, "tr069-connection-request", 401, "401 Unauthorized" },
+    { "GET", "/", "", NULL, 8545, "geth-health", 200, NULL },
+    { "GET", "/", "", NULL, 9000, "minio-access-denied", 403, "<Code>AccessDenied</Code>" },
+    { "GET", "/", "", NULL, 37215, "upnp-sdk-not-found-huawei", 404, "<h1>404 Not Found</h1>" },
+    { "GET", "/", "", NULL, 52869, "upnp-sdk-not-found-realtek", 404, "<h1>404 Not Found</h1>" },
+    { "GET", "/cgi-bin/luci", "", NULL, 81, "goahead-camera-401", 401, "Access Error: Unauthorized" },
+    { "GET", "/", "Authorization: Basic YWRtaW46YWRtaW4=\n", NULL, 10081, "goahead-camera", 200, "IPCAM" },
+    { "GET", "/", "", NULL, 60001, "jaws-dvr", 200, "login.cgi" },
+    { "GET", "/", "", NULL, 8000, "python-http-server", 200, "Directory listing for /" },
+    { "GET", "/x.php", "", NULL, 8000, "python-http-server-404", 404, "File not found." },
     { "GET", "/index.html", "", NULL, 80, "default", 200, "Welcome to nginx!" },
     { "GET", "/?x=1", "", NULL, 80, "default", 200, "Welcome to nginx!" },
     { "POST", "/", "Content-Type: application/x-www-form-urlencoded\n", "a=b", 80, "default", 200, NULL },
@@ -451,6 +469,9 @@ static void test_shipped_rules(void **state)
         }
         if (strcmp(c->id, "tomcat-manager") == 0)
             assert_string_equal(resp->auth_realm, "Tomcat Manager Application");
+        /* a rule's empty "Server:" means none (http.c drops the line and adds no default) */
+        if (strcmp(c->id, "elasticsearch-banner") == 0 || strcmp(c->id, "geth-health") == 0)
+            assert_non_null(strstr(h, "Server:\r\n"));
         if (strcmp(c->id, "phpmyadmin-redirect") == 0)
             assert_non_null(strstr(h, "Location: http://10.0.0.5:8080/phpmyadmin/\r\n"));
         free(h);
