@@ -27,6 +27,7 @@ extern const struct hp_proto hp_proto_modbus;
 extern const struct hp_proto hp_proto_s7comm;
 extern const struct hp_proto hp_proto_elm327;
 extern const struct hp_proto hp_proto_adb;
+extern const struct hp_proto hp_proto_memcached;
 
 static const struct hp_proto *const protocols[] = {
     &hp_proto_trap,
@@ -50,6 +51,7 @@ static const struct hp_proto *const protocols[] = {
     &hp_proto_s7comm,
     &hp_proto_elm327,
     &hp_proto_adb,
+    &hp_proto_memcached,
 };
 
 const struct hp_proto *hp_proto_find(const char *name)

@@ -1,0 +1,78 @@
+/*
+ * fuzz_memcached.c - the memcached session machine (src/proto/memcached.c)
+ * on arbitrary client bytes, delivered in pieces as the core would.  The
+ * first byte picks the chunk size.  Invariants: never consumes more than
+ * given, never keeps more than a line or a data block buffered (HP_MC_LINE_MAX
+ * for a line, HP_MC_ITEM_MAX + 2 for a block), nothing is written after the
+ * session asked to close, and every answer ends in CRLF.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "event.h"
+#include "reader.h"
+#include "proto/memcached.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int drop(struct hp_ev *ev)
+{
+    struct hp_event *e = hp_ev_finish(ev);
+    if (e)
+        hp_event_unref(e);
+    return 0;
+}
+
+static int closed;
+
+static void check_out(void *arg, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    if (closed || n < 2 || b[n - 2] != '\r' || b[n - 1] != '\n')
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct hp_evctx ctx = { .session = "000000000000", .protocol = "memcached", .transport = "tcp",
+                                   .src_ip = "192.0.2.1", .dst_ip = "192.0.2.2", .dst_port = 11211 };
+    static int init;
+    if (!init) {
+        hp_mc_identity_init("1.6.18");
+        init = 1;
+    }
+    if (size < 1)
+        return 0;
+    size_t chunk = 1 + (size_t)data[0] * 7;
+    data++, size--;
+    struct hp_mc_sess s;
+    closed = 0;
+    hp_mc_open(&s, &ctx, drop, check_out, NULL);
+    uint8_t *buf = malloc(size + 1);
+    size_t have = 0, off = 0;
+    while (off < size && !s.close_reason) {
+        size_t n = size - off < chunk ? size - off : chunk;
+        memcpy(buf + have, data + off, n);
+        have += n;
+        off += n;
+        struct hp_rd rd;
+        hp_rd_init(&rd, buf, have);
+        hp_mc_input(&s, &rd);
+        size_t used = hp_rd_pos(&rd);
+        if (used > have)
+            abort();
+        size_t left = have - used;
+        if (!s.close_reason && left > HP_MC_LINE_MAX && !s.want_data)
+            abort();
+        if (left > HP_MC_ITEM_MAX + 2 + HP_MC_LINE_MAX)
+            abort();
+        if (s.close_reason)
+            closed = 1;
+        memmove(buf, buf + used, left);
+        have = left;
+    }
+    hp_mc_close(&s);
+    free(buf);
+    hp_mc_store_reset();
+    return 0;
+}

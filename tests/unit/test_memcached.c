@@ -1,0 +1,237 @@
+/*
+ * test_memcached.c - unit tests for the memcached session machine (src/proto/memcached.c).
+ *
+ * The exact bytes memcached 1.6.18 answers (checked against the Debian
+ * package's server by hand, see cases_memcached.py for the clients), the
+ * data-block rules (partial blocks wait, a bad chunk, an oversized value
+ * swallowed then refused), noreply, the decr padding, expiry, the store's
+ * bound, one write per read, and the events.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "event.h"
+#include "reader.h"
+#include "proto/memcached.h"
+
+static int nev, nstore;
+static char lastev[4096];
+static char out[1 << 16];
+static size_t nout;
+static int nwrites;
+
+static int cap_emit(struct hp_ev *ev)
+{
+    struct hp_event *e = hp_ev_finish(ev);
+    assert_non_null(e);
+    snprintf(lastev, sizeof(lastev), "%.*s", (int)e->json_len, e->json);
+    nev++;
+    if (strstr(lastev, "\"eventid\":\"memcached.store\""))
+        nstore++;
+    hp_event_unref(e);
+    return 0;
+}
+
+static void cap_out(void *arg, const void *p, size_t n)
+{
+    assert_true(nout + n < sizeof(out));
+    memcpy(out + nout, p, n);
+    nout += n;
+    out[nout] = 0;
+    nwrites++;
+}
+
+static struct hp_evctx ctx = { .session = "0123456789ab", .protocol = "memcached", .transport = "tcp",
+                               .src_ip = "192.0.2.9", .dst_ip = "198.51.100.1", .src_port = 40000,
+                               .dst_port = 11211 };
+static uint8_t *pend;
+static size_t npend;
+
+/* Feed bytes (as one read); return what was answered to this read. */
+static const char *feed(struct hp_mc_sess *s, const void *data, size_t n)
+{
+    pend = realloc(pend, npend + n + 1);
+    memcpy(pend + npend, data, n);
+    npend += n;
+    nout = 0;
+    nwrites = 0;
+    out[0] = 0;
+    struct hp_rd rd;
+    hp_rd_init(&rd, pend, npend);
+    hp_mc_input(s, &rd);
+    size_t used = hp_rd_pos(&rd);
+    memmove(pend, pend + used, npend - used);
+    npend -= used;
+    return out;
+}
+
+static const char *say(struct hp_mc_sess *s, const char *text)
+{
+    return feed(s, text, strlen(text));
+}
+
+static void open_sess(struct hp_mc_sess *s)
+{
+    nev = nstore = 0;
+    npend = 0;
+    hp_mc_store_reset();
+    hp_mc_identity_init("1.6.18");
+    hp_mc_open(s, &ctx, cap_emit, cap_out, NULL);
+}
+
+static void test_dialogue(void **st)
+{
+    struct hp_mc_sess s;
+    open_sess(&s);
+    assert_string_equal(say(&s, "version\r\n"), "VERSION 1.6.18\r\n");
+    assert_string_equal(say(&s, "set a 5 0 3\r\nabc\r\n"), "STORED\r\n");
+    assert_int_equal(nstore, 1);
+    assert_non_null(strstr(lastev, "\"sha256\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\""));
+    assert_string_equal(say(&s, "get a b\r\n"), "VALUE a 5 3\r\nabc\r\nEND\r\n");
+    assert_non_null(strstr(say(&s, "gets a\r\n"), "VALUE a 5 3 "));
+    assert_string_equal(say(&s, "incr a 1\r\n"), "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
+    say(&s, "set n 0 0 2\r\n10\r\n");
+    assert_string_equal(say(&s, "incr n 5\r\n"), "15\r\n");
+    assert_string_equal(say(&s, "decr n 100\r\n"), "0\r\n");
+    assert_string_equal(say(&s, "get n\r\n"), "VALUE n 0 2\r\n0 \r\nEND\r\n");   /* padded, as memcached */
+    assert_string_equal(say(&s, "append n 0 0 1\r\n7\r\n"), "STORED\r\n");
+    assert_string_equal(say(&s, "get n\r\n"), "VALUE n 0 3\r\n0 7\r\nEND\r\n");
+    assert_string_equal(say(&s, "add a 0 0 1\r\nz\r\n"), "NOT_STORED\r\n");
+    assert_string_equal(say(&s, "replace q 0 0 1\r\nz\r\n"), "NOT_STORED\r\n");
+    assert_string_equal(say(&s, "cas a 0 0 1 999\r\nq\r\n"), "EXISTS\r\n");
+    assert_string_equal(say(&s, "cas nope 0 0 1 1\r\nq\r\n"), "NOT_FOUND\r\n");
+    assert_string_equal(say(&s, "delete zz\r\n"), "NOT_FOUND\r\n");
+    assert_string_equal(say(&s, "touch n 10\r\n"), "TOUCHED\r\n");
+    assert_string_equal(say(&s, "bogus\r\n"), "ERROR\r\n");
+    assert_string_equal(say(&s, "\r\n"), "ERROR\r\n");
+    assert_string_equal(say(&s, "get\r\n"), "ERROR\r\n");
+    assert_string_equal(say(&s, "set k 0 0 x\r\n"), "CLIENT_ERROR bad command line format\r\n");
+    assert_string_equal(say(&s, "incr k x\r\n"), "CLIENT_ERROR invalid numeric delta argument\r\n");
+    assert_string_equal(say(&s, "gat x k\r\n"), "CLIENT_ERROR invalid exptime argument\r\n");
+    assert_string_equal(say(&s, "shutdown\r\n"), "ERROR: shutdown not enabled\r\n");
+    assert_string_equal(say(&s, "mn\r\n"), "MN\r\n");
+    assert_string_equal(say(&s, "stats foo\r\n"), "ERROR\r\n");
+    assert_string_equal(say(&s, "flush_all\r\n"), "OK\r\n");
+    assert_string_equal(say(&s, "get a n\r\n"), "END\r\n");
+    assert_null(s.close_reason);
+    say(&s, "quit\r\n");
+    assert_string_equal(s.close_reason, "memcached_quit");
+    hp_mc_close(&s);
+}
+
+static void test_data_blocks(void **st)
+{
+    struct hp_mc_sess s;
+    open_sess(&s);
+    /* a block in pieces waits; nothing is answered before it is whole */
+    assert_string_equal(say(&s, "set p 1 0 10\r\n01234"), "");
+    assert_int_equal(npend, 5);
+    assert_string_equal(say(&s, "56789\r"), "");
+    assert_string_equal(say(&s, "\n"), "STORED\r\n");
+    /* a block not ended by CRLF; silent under noreply, then the stray byte is a line */
+    assert_string_equal(say(&s, "set k 0 0 1\r\nab\r\n"), "CLIENT_ERROR bad data chunk\r\nERROR\r\n");
+    assert_string_equal(say(&s, "set k 0 0 1 noreply\r\nab\r\nget k\r\n"), "ERROR\r\nEND\r\n");
+    /* noreply: no answer at all */
+    assert_string_equal(say(&s, "set q 0 0 1 noreply\r\nz\r\ndelete q noreply\r\n"), "");
+    /* over item_size_max: swallowed (across reads), then refused; nothing stored */
+    nstore = 0;
+    char head[64];
+    snprintf(head, sizeof(head), "set big 0 0 %d\r\n", HP_MC_ITEM_MAX + 1);
+    assert_string_equal(say(&s, head), "");
+    char *blob = malloc(HP_MC_ITEM_MAX + 16);
+    memset(blob, 'x', HP_MC_ITEM_MAX + 16);
+    assert_string_equal(feed(&s, blob, 1000), "");
+    memcpy(blob + HP_MC_ITEM_MAX + 1 - 1000, "\r\nversion\r\n", 11);
+    assert_string_equal(feed(&s, blob, HP_MC_ITEM_MAX + 1 - 1000 + 11),
+                        "SERVER_ERROR object too large for cache\r\nVERSION 1.6.18\r\n");
+    free(blob);
+    assert_int_equal(nstore, 0);
+    assert_string_equal(say(&s, "get big\r\n"), "END\r\n");
+    /* expiry: negative is already gone */
+    assert_string_equal(say(&s, "set e 0 -1 1\r\nz\r\nget e\r\n"), "STORED\r\nEND\r\n");
+    hp_mc_close(&s);
+}
+
+static void test_one_write_per_read(void **st)
+{
+    struct hp_mc_sess s;
+    open_sess(&s);
+    /* nmap's GenericLines probe: memcached answers both lines in one write */
+    assert_string_equal(say(&s, "\r\n\r\n"), "ERROR\r\nERROR\r\n");
+    assert_int_equal(nwrites, 1);
+    say(&s, "version\r\nversion\r\nstats\r\n");
+    assert_int_equal(nwrites, 1);
+    assert_non_null(strstr(out, "STAT pid "));
+    assert_non_null(strstr(out, "STAT version 1.6.18\r\n"));
+    assert_non_null(strstr(out, "END\r\n"));
+    hp_mc_close(&s);
+}
+
+static void test_limits_and_binary(void **st)
+{
+    struct hp_mc_sess s;
+    open_sess(&s);
+    char line[3000];
+    memset(line, 'g', sizeof(line));
+    assert_string_equal(feed(&s, line, sizeof(line)), "CLIENT_ERROR line too long\r\n");
+    assert_string_equal(s.close_reason, "memcached_line_too_long");
+    hp_mc_close(&s);
+    /* the store keeps at most 256 items, the oldest go first */
+    open_sess(&s);
+    for (int i = 0; i < 300; i++) {
+        char cmd[64];
+        snprintf(cmd, sizeof(cmd), "set k%d 0 0 1\r\nv\r\n", i);
+        assert_string_equal(say(&s, cmd), "STORED\r\n");
+    }
+    assert_string_equal(say(&s, "get k0\r\n"), "END\r\n");
+    assert_string_equal(say(&s, "get k299\r\n"), "VALUE k299 0 1\r\nv\r\nEND\r\n");
+    say(&s, "stats\r\n");
+    assert_non_null(strstr(out, "STAT curr_items 256\r\n"));
+    hp_mc_close(&s);
+    /* the binary protocol: logged, closed */
+    open_sess(&s);
+    static const uint8_t bin[24] = { 0x80, 0x0b };
+    assert_string_equal(feed(&s, bin, sizeof(bin)), "");
+    assert_string_equal(s.close_reason, "memcached_binary");
+    assert_non_null(strstr(lastev, "\"command\":\"binary\""));
+    hp_mc_close(&s);
+    hp_mc_store_reset();
+    free(pend);
+    pend = NULL;
+}
+
+static void test_events(void **st)
+{
+    struct hp_mc_sess s;
+    open_sess(&s);
+    say(&s, "gat 100 somekey other\r\n");
+    assert_non_null(strstr(lastev, "\"eventid\":\"command.input\""));
+    assert_non_null(strstr(lastev, "\"command\":\"gat\""));
+    assert_non_null(strstr(lastev, "\"key\":\"somekey\""));
+    say(&s, "stats settings\r\n");
+    assert_non_null(strstr(lastev, "\"args\":\"settings\""));
+    assert_null(strstr(lastev, "\"key\""));
+    assert_non_null(strstr(out, "STAT tcpport 11211\r\n"));
+    say(&s, "set \"q\\ 0 0 4\r\n\x01\"<\n\r\n");
+    assert_non_null(strstr(lastev, "\"key\":\"\\\"q\\\\\""));
+    assert_non_null(strstr(lastev, "\"preview\":\"\\u0001\\\"<\\n\""));
+    hp_mc_close(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dialogue),
+        cmocka_unit_test(test_data_blocks),
+        cmocka_unit_test(test_one_write_per_read),
+        cmocka_unit_test(test_limits_and_binary),
+        cmocka_unit_test(test_events),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
