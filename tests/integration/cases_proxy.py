@@ -291,8 +291,8 @@ def proxy_tcp_relay(ctx):
     evs = stop_and_read(d)
     ins = ev(evs, "proxy.data", direction="in")
     outs = ev(evs, "proxy.data", direction="out")
-    assert ins and base64.b64decode(ins[0]["payload"]) == msg and ins[0]["offset"] == 0, ins
-    assert outs and base64.b64decode(outs[0]["payload"]) == b"echo:" + msg, outs
+    assert ins and payload_bytes(ins[0]) == msg and ins[0]["offset"] == 0, ins
+    assert outs and payload_bytes(outs[0]) == b"echo:" + msg, outs
     rec = sum(e["length"] for e in ins + outs)
     assert rec == 300, (rec, ins, outs)
     assert len(ev(evs, "proxy.truncated")) == 1, ev(evs, "proxy.truncated")
