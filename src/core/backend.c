@@ -175,6 +175,9 @@ int hp_backend_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen
     snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res = NULL;
     hints.ai_family = spec[0] == '[' ? AF_INET6 : AF_UNSPEC;
+#ifdef HP_FUZZING
+    hints.ai_flags |= AI_NUMERICHOST;              /* no DNS from a fuzzer (fuzz_config, fuzz_backend) */
+#endif
     int rc = getaddrinfo(host, portstr, &hints, &res);
     if (rc != 0 || !res) {
         snprintf(err, errlen, "'%s': cannot resolve '%s': %s", spec, host, gai_strerror(rc));

@@ -1082,7 +1082,7 @@ static bool http_px_begin(struct hp_conn *c, const struct hp_http_req *req, cons
     struct http_conn *h = c->pstate;
     const struct hp_backend_cfg *b = px_backend(c);
     const char *why = NULL;
-    if (!b || h->px_off || !req->version.n)        /* HTTP/0.9 has no head to forward */
+    if (!b || h->px_off || !req->version.n || req->major < 1)   /* HTTP/0.x has no head to forward */
         return false;
     if (!h->px_admitted && !hp_backend_admit(hp_conn_service_cfg(c), &c->peer, &why)) {
         hp_proxy_ev_fallback(c, b, why);
