@@ -106,7 +106,7 @@ void hp_proxy_record(struct hp_conn *c, struct hp_transcript *t, const struct hp
         if (hp_output_disk_low())
             hp_ev_str(&ev, "payload_omitted", "disk_floor");
         else
-            hp_ev_b64(&ev, "payload_b64", data + done, n);
+            hp_ev_bytes(&ev, "payload", data + done, n);   /* text, plus payload_b64 unless UTF-8 */
         hp_ev_emit(&ev);
         t->recorded += n;
         done += n;

@@ -11,7 +11,6 @@ server for the raw TCP relay.  The nftables recipe of docs/proxy.md (contrib/han
 is loaded into a backend namespace and must stop new outbound connections while proxied
 sessions keep working.
 """
-import base64
 import os
 import random
 import shutil
@@ -180,6 +179,13 @@ def ev(evs, eventid, **kw):
     return [e for e in evs if e["eventid"] == eventid and all(e.get(k) == v for k, v in kw.items())]
 
 
+def validate(d):
+    """Every event of the daemon passes tools/validate-events.py (docs/events.schema.json)."""
+    r = subprocess.run([os.path.join(ROOT, "tools", "validate-events.py")] + d.jsonl_files(), capture_output=True,
+                       timeout=T(60))
+    assert r.returncode == 0, (r.stdout + r.stderr).decode(errors="replace")[-3000:]
+
+
 def http_service(net, **opts):
     o = {"backend": "%s:8080" % net.ip}
     o.update(opts)
@@ -236,6 +242,7 @@ def proxy_http_nginx(ctx):
     assert len({e["session"] for e in piped}) == 1, piped
     assert ev(evs, "proxy.connect", result="ok"), "no proxy.connect"
     assert not ev(evs, "proxy.fallback"), ev(evs, "proxy.fallback")
+    validate(d)
 
 
 @case
@@ -302,6 +309,7 @@ def proxy_tcp_relay(ctx):
     urls = [e for e in evs if e["eventid"].startswith("session.file_download") and "198.51.100.7" in e.get("url", "")]
     assert urls and urls[0]["found_in"] == "proxy", urls
     assert ev(evs, "session.closed") and not ev(evs, "trap.payload")
+    validate(d)
 
 
 @case
@@ -330,6 +338,7 @@ def proxy_fallback_backend_down(ctx):
     assert ev(evs, "command.input", service="db", command="ping"), "redis emulation did not answer"
     web = [e for e in ev(evs, "http.request") if e["session"] == fb[0]["session"] or e["session"] == fb[1]["session"]]
     assert web and web[0].get("rule"), web                 # answered by the rules
+    validate(d)
 
 
 @case
