@@ -443,3 +443,57 @@ def proxy_containment_nft(ctx):
     assert rc == 0 and MARKER in out, (rc, out, err)
     evs = stop_and_read(d)
     assert ev(evs, "http.response", status=200), evs
+
+
+@case
+def proxy_relay_bulk_and_timeout(ctx):
+    """The relay carries 3 MiB each way with back-pressure and a client half-close (the backend
+    sees EOF, its close ends the session); a backend that never answers the SYN falls back
+    after backend_timeout with the client's early bytes intact."""
+    import threading
+    need("nft")
+    net = BackendNet(ctx)
+    echo_server(net)
+    r = net.exec_("nft", "-f", "-", input=b"table inet t {\n chain i {\n  type filter hook input priority 0;\n"
+                                           b"  tcp dport 7001 drop\n }\n}\n", check=False)
+    assert r.returncode == 0, r.stderr
+    d = ctx.daemon("px-bulk", [Service("raw", protocol="trap", backend="%s:7000" % net.ip, max_input="8M",
+                                       backend_max_bytes="64K"),
+                               Service("slow", protocol="trap", backend="%s:7001" % net.ip,
+                                       backend_timeout="300ms")]).start()
+    blob = os.urandom(3 << 20)
+    s = socket.create_connection(("127.0.0.1", d.svc("raw").port), timeout=T(30))
+
+    def send():
+        s.sendall(blob)
+        s.shutdown(socket.SHUT_WR)
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    got = bytearray()
+    while True:
+        chunk = s.recv(1 << 16)
+        if not chunk:
+            break
+        got += chunk
+    t.join(T(30))
+    s.close()
+    stripped = bytes(got).replace(b"echo:", b"")
+    assert len(stripped) == len(blob) and stripped == blob, (len(got), len(stripped))
+    s = socket.create_connection(("127.0.0.1", d.svc("slow").port), timeout=T(10))
+    s.sendall(b"early bytes\n")
+    time.sleep(1.0)
+    s.close()
+    d.wait_event(lambda e: e["eventid"] == "trap.payload" and e["service"] == "slow")
+    evs = stop_and_read(d)
+    closed = ev(evs, "proxy.closed", service="raw")
+    assert closed and closed[0]["bytes_to_backend"] == len(blob) and closed[0]["bytes_from_backend"] == len(got), closed
+    sc = ev(evs, "session.closed", service="raw")
+    assert sc and sc[0]["reason"] == "backend_closed", sc
+    assert sum(e["length"] for e in ev(evs, "proxy.data", service="raw")) == 64 * 1024
+    fb = ev(evs, "proxy.fallback", service="slow")
+    assert len(fb) == 1 and fb[0]["reason"] == "connect-timeout", fb
+    pc = ev(evs, "proxy.connect", service="slow")
+    assert pc and pc[0]["result"] == "connect-timeout" and pc[0]["connect_ms"] >= 250, pc
+    tp = ev(evs, "trap.payload", service="slow")
+    assert payload_bytes(tp[0]) == b"early bytes\n", tp
+    validate(d)
