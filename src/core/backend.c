@@ -299,6 +299,11 @@ int hp_backend_finish(struct hp_config *cfg, char *err, size_t errlen, int *line
             snprintf(err, errlen, "[service %s]: backend_* keys without 'backend = HOST:PORT'", s->name);
             return -1;
         }
+        if (!s->ntcp) {
+            *line = s->backend->line;
+            snprintf(err, errlen, "[service %s]: backend needs tcp_ports (UDP is never proxied)", s->name);
+            return -1;
+        }
         if (!hp_backend_addr_allowed((struct sockaddr *)&s->backend->addr, s->backend->addrlen, &why)) {
             *line = s->backend->line;
             snprintf(err, errlen, "[service %s]: backend %s refused: %s address (hanipo never proxies to "

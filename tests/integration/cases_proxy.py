@@ -251,23 +251,26 @@ def proxy_https_nginx(ctx):
     backend_xff = true adds X-Forwarded-For."""
     need("openssl")
     net = BackendNet(ctx)
-    Nginx(ctx, net)
+    ng = Nginx(ctx, net)
     d = ctx.daemon("px-https", [http_service(net, backend_xff="true")]).start()
     port = d.svc("web").port
     rc, out, err = curl("-k", "https://127.0.0.1:%d/" % port)
     assert rc == 0 and MARKER in out, (rc, out, err)
+    r = subprocess.run(["curl", "-sSk", "--max-time", str(T(20)), "https://127.0.0.1:%d/big.bin" % port],
+                       capture_output=True, timeout=T(30))
+    assert r.stdout == ng.big, (len(r.stdout), r.stderr)
     rc, out, err = curl("-k", "https://127.0.0.1:%d/echo" % port)
     assert "xff=127.0.0.1 " in out, out
     r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-quiet", "-ign_eof"],
                        input=b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", capture_output=True,
                        timeout=T(20))
     assert MARKER.encode() in r.stdout, r
-    d.wait_event(lambda e: e["eventid"] == "http.response", count=3)
+    d.wait_event(lambda e: e["eventid"] == "http.response", count=4)
     evs = stop_and_read(d)
     hellos = ev(evs, "tls.client_hello")
-    assert len(hellos) >= 3 and all(h.get("ja3") and h.get("ja4") for h in hellos), hellos
+    assert len(hellos) >= 4 and all(h.get("ja3") and h.get("ja4") for h in hellos), hellos
     reqs = ev(evs, "http.request", tls=True)
-    assert len(reqs) == 3, reqs
+    assert len(reqs) == 4, reqs
     assert all(e["status"] == 200 for e in ev(evs, "http.response")), ev(evs, "http.response")
 
 

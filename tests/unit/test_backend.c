@@ -96,6 +96,12 @@ static void test_key_errors(void **state)
     expect_err("backend = 10.1.2.3:80\nbackend_xff = maybe", "", "backend_xff:");
     expect_err("backend_budget = 3", "", "t.ini:4: [service web]: backend_* keys without 'backend = HOST:PORT'");
     expect_err("backend = 10.1.2.3:80", "management = 10.1.0.0/16, nonsense", "management: 'nonsense'");
+    char err[512];
+    struct hp_config *c = hp_config_load_string("[sensor]\ndata_dir = /tmp/x\n[service s]\nprotocol = ssdp\n"
+                                                "udp_ports = 1900\nbackend = 10.1.2.3:1900\n[output jsonl]\n",
+                                                "t.ini", err, sizeof(err));
+    assert_null(c);
+    assert_string_equal(err, "t.ini:6: [service s]: backend needs tcp_ports (UDP is never proxied)");
 }
 
 static void test_refusals(void **state)
