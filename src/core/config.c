@@ -643,6 +643,10 @@ static int finish_service(struct parse_state *ps, struct hp_service_cfg *s)
     if (!s->max_input_set && s->proto->default_max_input)
         s->max_input = s->proto->default_max_input;
     if (!s->ntcp && !s->nudp) {
+        /* "tcp_ports =" with nothing in it leaves an empty array behind */
+        free(s->tcp_ports);
+        free(s->udp_ports);
+        s->tcp_ports = s->udp_ports = NULL;
         if (s->proto->default_tcp_ports && hp_parse_ports(s->proto->default_tcp_ports, &s->tcp_ports, &s->ntcp,
                                                           msg, sizeof(msg)) != 0)
             return fail(ps, "internal: %s", msg);
