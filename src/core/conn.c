@@ -38,6 +38,7 @@
 #include "log.h"
 #include "output.h"
 #include "proto.h"
+#include "relay.h"
 #include "sensor.h"
 #include "srcmap.h"
 #include "util.h"
@@ -444,6 +445,48 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     conn_leave(c);
 }
 
+void hp_conn_switch(struct hp_conn *c, const struct hp_proto *to)
+{
+    conn_enter(c);
+    hp_conn_handover(c, to);
+    conn_redeliver(c);
+    if ((c->flags & HP_CONN_EOF) && !(c->flags & HP_CONN_CLOSING)) {
+        if (c->proto->on_eof)
+            CONN_CALL(c, on_eof, c);
+        else
+            hp_conn_close(c, "eof");
+    }
+    conn_leave(c);
+}
+
+void hp_conn_hold(struct hp_conn *c)
+{
+    conn_enter(c);
+}
+
+void hp_conn_release(struct hp_conn *c)
+{
+    conn_leave(c);
+}
+
+void hp_conn_pause_read(struct hp_conn *c, bool pause)
+{
+    if (pause)
+        event_del(c->ev_read);
+    else if (!(c->flags & (HP_CONN_CLOSING | HP_CONN_EOF)))
+        event_add(c->ev_read, NULL);
+}
+
+size_t hp_conn_pending_out(const struct hp_conn *c)
+{
+    return c->out ? evbuffer_get_length(c->out) : 0;
+}
+
+void hp_conn_touch(struct hp_conn *c)
+{
+    c->last_active_ms = hp_mono_ms();
+}
+
 /* ---- accept ------------------------------------------------------------------- */
 
 static void refuse(struct hp_srcent *src, int fd)
@@ -480,6 +523,10 @@ void hp_conn_accept(struct hp_service *svc, int fd, const struct sockaddr_storag
     c->peer = *peer;
     c->svc = svc;
     c->proto = svc->proto;
+    /* A service with a backend: the relay carries the bytes, and hands the
+     * connection to the service's module only to fall back (relay.c). */
+    if (svc->cfg->backend && !svc->proto->own_backend)
+        c->proto = &hp_proto_relay;
     c->src = src;
     c->start_us = hp_now_us();
     c->start_mono_ms = c->last_active_ms = hp_mono_ms();
@@ -490,8 +537,8 @@ void hp_conn_accept(struct hp_service *svc, int fd, const struct sockaddr_storag
     c->ctx.transport = "tcp";
     addr_to_str(peer, c->ctx.src_ip, sizeof(c->ctx.src_ip), &c->ctx.src_port);
     conn_local_addr(c, peer, local);
-    if (svc->proto->conn_state_size)
-        c->pstate = hp_xcalloc(1, svc->proto->conn_state_size);
+    if (c->proto->conn_state_size)
+        c->pstate = hp_xcalloc(1, c->proto->conn_state_size);
     /* TCP_NODELAY comes from the listener (listener.c). */
     c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
     c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);

@@ -76,6 +76,21 @@ void hp_conn_close(struct hp_conn *c, const char *reason);
  * to->on_data at once.  The service (ports, limits, timeouts) stays.
  */
 void hp_conn_handover(struct hp_conn *c, const struct hp_proto *to);
+/* hp_conn_handover outside on_data (a backend callback of the relay): the
+ * new module gets on_accept, then the buffered input at once, then on_eof
+ * if the peer has already half-closed. */
+void hp_conn_switch(struct hp_conn *c, const struct hp_proto *to);
+/* For callbacks of a module's own events (a backend socket): bracket the
+ * work with hold/release so that hp_conn_close() inside cannot free c
+ * under the caller; release may free it. */
+void hp_conn_hold(struct hp_conn *c);
+void hp_conn_release(struct hp_conn *c);
+/* Stop / resume reading from the peer (back-pressure of a proxy). */
+void hp_conn_pause_read(struct hp_conn *c, bool pause);
+/* Bytes queued for the peer and not written yet. */
+size_t hp_conn_pending_out(const struct hp_conn *c);
+/* Count activity for the idle timeout (traffic the core does not see). */
+void hp_conn_touch(struct hp_conn *c);
 /* Arm (ms > 0) or cancel (ms == 0) the module's one-shot timer. */
 void hp_conn_set_timer(struct hp_conn *c, uint64_t ms);
 /* Input left unconsumed by earlier on_data calls (for timers, on_eof,

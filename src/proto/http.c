@@ -18,15 +18,30 @@
  * protocol = http, or from the trap (hp_conn_handover) with that service's
  * configuration - the engine's defaults apply then.
  *
+ * Proxy mode (the service has "backend ="; docs/proxy.md): each request is
+ * parsed, classified and logged as above, then sent to the backend on a
+ * connection of its own (http_px_*, http_proxy.c) instead of being answered
+ * by the rules, and the backend's response relayed back (http.response).
+ * One request at a time: the next one is parsed only when the response is
+ * complete, so keep-alive and pipelining cannot mix responses up.  When the
+ * backend cannot be reached or the source's budget is spent, the request and
+ * the rest of the connection are answered by the rules (proxy.fallback).
+ *
  * Bounds: request heads 64 KiB (http_parse.h), bodies kept up to max_body
  * (1 MiB; the rest is read and dropped), requests per connection
  * (keepalive_requests, 100), plaintext buffered under TLS 1 MiB.
  */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "backend.h"
 #include "buf.h"
 #include "capture/capture.h"
 #include "capture/store.h"
@@ -35,6 +50,7 @@
 #include "event.h"
 #include "http.h"
 #include "http_parse.h"
+#include "http_proxy.h"
 #include "http_rules.h"
 #include "identity.h"
 #include "intel/tlsfp.h"
@@ -42,6 +58,8 @@
 #include "intel/knowledge.h"
 #include "log.h"
 #include "proto.h"
+#include "relay.h"
+#include "sensor.h"
 #include "shell/parse.h"
 #include "tlsterm_conn.h"
 #include "util.h"
@@ -59,8 +77,15 @@ struct http_conf {
     bool tls_auto;                 /* sniff each connection for a ClientHello */
 };
 
+struct http_px;
+
 struct http_conn {
     struct hp_http_parser *parser;
+    struct http_px *px;            /* proxy mode: the request at the backend (http_px_*) */
+    bool px_busy;                  /* a request is at the backend: read no further request */
+    bool px_off;                   /* fell back to the rule engine for the rest of the connection */
+    bool px_admitted;              /* budget counted for this connection */
+    bool eof_pending;              /* the client half-closed while px_busy */
     struct hp_tlsterm *tls;        /* non-NULL once the connection is TLS */
     struct hp_buf plain;           /* decrypted bytes not yet parsed */
     bool sniffed;
@@ -376,7 +401,10 @@ static void emit_request(struct hp_conn *c, const struct reqinfo *ri)
         if (ri->req->body_truncated)
             hp_ev_bool(&ev, "body_truncated", true);
     }
-    hp_ev_int(&ev, "status", ri->status);
+    if (ri->status)
+        hp_ev_int(&ev, "status", ri->status);
+    else
+        hp_ev_str(&ev, "backend", hp_conn_service_cfg(c)->backend->spec);   /* http.response has the status */
     if (ri->resp)
         hp_ev_str(&ev, "rule", ri->resp->id);
     if (ri->resp && ri->resp->tags && ri->resp->tags[0])
@@ -582,6 +610,9 @@ static const struct hp_webresp *match_rules(const struct http_conf *hc, const st
     return r ? r : hp_webrules_match(E.builtin, v);
 }
 
+static bool http_px_begin(struct hp_conn *c, const struct hp_http_req *req, const uint8_t *raw, size_t raw_len);
+static void http_eof(struct hp_conn *c);
+
 /* Answer one parsed request; false when the connection ends after it. */
 static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, const uint8_t *raw, size_t raw_len)
 {
@@ -591,6 +622,8 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     struct hp_buf scratch, hdrs, body, out;
     struct hp_http_view v;
     struct hp_webclass wc;
+    if (http_px_begin(c, req, raw, raw_len))
+        return true;                            /* at the backend; the response comes later */
     h->nreq++;
     hp_buf_init(&scratch, 4u << 20);
     hp_http_view_build(req, c->ctx.dst_port, h->tls != NULL, &scratch, &v);
@@ -686,7 +719,7 @@ static size_t process(struct hp_conn *c, const uint8_t *data, size_t len)
 {
     struct http_conn *h = c->pstate;
     size_t off = 0;
-    while (off < len && !h->closing) {
+    while (off < len && !h->closing && !h->px_busy) {
         struct hp_http_req req;
         int status = 0;
         size_t used = 0;
@@ -777,6 +810,375 @@ static void tls_data(struct hp_conn *c, struct hp_rd *in)
     }
 }
 
+/* ---- proxy mode ------------------------------------------------------------------------ */
+
+#define PX_HIGH (128 * 1024)           /* response bytes queued for the client before pausing */
+#define PX_CHUNK 16384
+#define PX_POLL_MS 20
+
+struct http_px {
+    int fd;                            /* backend socket of the current request, -1 none */
+    struct event *ev_r, *ev_w, *ev_t;
+    struct evbuffer *bout;             /* request bytes for the backend */
+    struct hp_buf copy;                /* the request, re-parsed once the backend answers */
+    struct hp_buf head;                /* response head being collected */
+    struct hp_http_resp_head rh;
+    bool connected, head_done, client_keep, keep_req, head_req, read_paused;
+    uint64_t body_bytes;               /* response body bytes relayed */
+    int64_t t0;
+};
+
+static const struct hp_backend_cfg *px_backend(const struct hp_conn *c)
+{
+    const struct hp_service_cfg *cfg = hp_conn_service_cfg(c);
+    return c->svc && cfg->proto == &hp_proto_http ? cfg->backend : NULL;
+}
+
+static void px_release(struct http_px *px)
+{
+    if (px->ev_r)
+        event_free(px->ev_r);
+    if (px->ev_w)
+        event_free(px->ev_w);
+    if (px->ev_t)
+        event_free(px->ev_t);
+    if (px->bout)
+        evbuffer_free(px->bout);
+    if (px->fd >= 0)
+        close(px->fd);
+    px->ev_r = px->ev_w = px->ev_t = NULL;
+    px->bout = NULL;
+    px->fd = -1;
+}
+
+static void px_free(struct http_conn *h)
+{
+    if (!h->px)
+        return;
+    px_release(h->px);
+    hp_buf_free(&h->px->copy);
+    hp_buf_free(&h->px->head);
+    free(h->px);
+    h->px = NULL;
+}
+
+/* Parse what is buffered now that the previous response is complete. */
+static void px_resume(struct hp_conn *c)
+{
+    struct http_conn *h = c->pstate;
+    if (h->closing || (c->flags & HP_CONN_CLOSING))
+        return;
+    if (h->tls) {
+        struct hp_rd none;
+        hp_rd_init(&none, "", 0);
+        tls_data(c, &none);
+    } else {
+        size_t have;
+        const uint8_t *p = hp_conn_input(c, &have);
+        if (have)
+            hp_conn_consume(c, process(c, p, have));
+    }
+    if (h->eof_pending && !h->px_busy && !h->closing && !(c->flags & HP_CONN_CLOSING))
+        http_eof(c);
+}
+
+/* The request copy parsed again (it parsed before, so this gives the same request). */
+static bool px_reparse(struct hp_conn *c, struct hp_http_parser **pp, struct hp_http_req *req)
+{
+    struct http_px *px = ((struct http_conn *)c->pstate)->px;
+    int status = 0;
+    size_t used = 0;
+    *pp = hp_http_parser_new(px->copy.len);
+    return hp_http_parse(*pp, px->copy.data, px->copy.len, req, &status, &used) == HP_HTTP_DONE;
+}
+
+/* The backend cannot serve the request: the rules answer it and the rest. */
+static void px_fallback(struct hp_conn *c, const char *why)
+{
+    struct http_conn *h = c->pstate;
+    struct hp_http_parser *p = NULL;
+    struct hp_http_req req;
+    hp_proxy_ev_fallback(c, px_backend(c), why);
+    px_release(h->px);
+    h->px_off = true;
+    h->px_busy = false;
+    bool keep = false;
+    if (px_reparse(c, &p, &req))
+        keep = handle_request(c, &req, h->px->copy.data, h->px->copy.len);
+    hp_http_parser_free(p);
+    if (!keep)
+        finish(c, "http_done");
+    else
+        px_resume(c);
+}
+
+static void px_bad_gateway(struct hp_conn *c)
+{
+    const struct http_conf *hc = conf_of(c);
+    const char *server = hc->server && hc->server[0] ? hc->server : NULL;
+    char page[1024];
+    size_t n = hp_http_error_page(502, server, page, sizeof(page));
+    struct hp_buf out;
+    hp_buf_init(&out, 8192);
+    hp_http_response(&out, 502, server, "Content-Type: text/html\r\n", page, n, false, false);
+    out_send(c, out.data, out.len);
+    hp_buf_free(&out);
+}
+
+/* The response is over (or broken): log it, then the next request or the end. */
+static void px_done(struct hp_conn *c, bool complete)
+{
+    struct http_conn *h = c->pstate;
+    struct http_px *px = h->px;
+    struct hp_ev ev;
+    if (!px->head_done)
+        px_bad_gateway(c);
+    hp_ev_begin(&ev, &c->ctx, "http.response");
+    hp_ev_str(&ev, "backend", px_backend(c)->spec);
+    hp_ev_uint(&ev, "request_no", h->nreq);
+    hp_ev_int(&ev, "status", px->head_done ? px->rh.status : 502);
+    hp_ev_uint(&ev, "response_size", px->body_bytes);
+    hp_ev_bool(&ev, "complete", complete && px->head_done);
+    hp_ev_uint(&ev, "duration_ms", (uint64_t)(hp_mono_ms() - px->t0));
+    hp_ev_emit(&ev);
+    px_release(px);
+    h->px_busy = false;
+    if (!complete || !px->head_done || !px->client_keep)
+        finish(c, "http_done");
+    else
+        px_resume(c);
+}
+
+/* Connected: the request is analysed and logged exactly as the rules path
+ * would, then sent. */
+static void px_forward(struct hp_conn *c)
+{
+    struct http_conn *h = c->pstate;
+    struct http_px *px = h->px;
+    const struct hp_backend_cfg *b = px_backend(c);
+    struct hp_http_parser *p = NULL;
+    struct hp_http_req req;
+    if (!px_reparse(c, &p, &req)) {               /* cannot happen: it parsed before */
+        hp_http_parser_free(p);
+        px_done(c, false);
+        return;
+    }
+    struct hp_buf scratch, fw;
+    struct hp_http_view v;
+    struct hp_webclass wc;
+    h->nreq++;
+    hp_buf_init(&scratch, 4u << 20);
+    hp_http_view_build(&req, c->ctx.dst_port, h->tls != NULL, &scratch, &v);
+    hp_webclass_classify(&v, &wc);
+    px->head_req = is_head(&v);
+    struct reqinfo ri = { &req, &v, &wc, NULL, 0, px->copy.data, px->copy.len };
+    emit_request(c, &ri);
+    basic_credentials(c, &v);
+    form_credentials(c, &v);
+    scan_urls(c, &v, &wc, px->copy.data, px->copy.len);
+    hp_buf_init(&fw, px->copy.len + 4096);
+    hp_http_px_request(&req, b->xff ? c->ctx.src_ip : NULL, true, &fw);
+    evbuffer_add(px->bout, fw.data, fw.len);
+    hp_buf_free(&fw);
+    hp_buf_free(&scratch);
+    hp_http_parser_free(p);
+    event_add(px->ev_r, NULL);
+    event_add(px->ev_w, NULL);
+}
+
+/* Response bytes: the head is parsed and rewritten, the body passed on. */
+static void px_response(struct hp_conn *c, const uint8_t *data, size_t n)
+{
+    struct http_conn *h = c->pstate;
+    struct http_px *px = h->px;
+    const struct http_conf *hc = conf_of(c);
+    if (!px->head_done) {
+        if (!hp_buf_put(&px->head, data, n)) {
+            px_done(c, false);                     /* head too long: 502 */
+            return;
+        }
+        int r = hp_http_resp_head_parse(px->head.data, px->head.len, &px->rh);
+        if (r == 0)
+            return;
+        if (r < 0) {
+            px_done(c, false);
+            return;
+        }
+        px->head_done = true;
+        bool bodyless = hp_http_resp_bodyless(&px->rh, px->head_req);
+        px->client_keep = px->keep_req && h->nreq < hc->keepalive_requests &&
+                          px->rh.status >= 200 && (bodyless || px->rh.has_length);
+        struct hp_buf out;
+        hp_buf_init(&out, HP_HTTP_RESP_HEAD_MAX + 64);
+        hp_http_resp_head_rewrite(px->head.data, px->rh.head_len, px->client_keep, &out);
+        out_send(c, out.data, out.len);
+        hp_buf_free(&out);
+        data = px->head.data + px->rh.head_len;
+        n = px->head.len - px->rh.head_len;
+        if (bodyless) {
+            px_done(c, true);
+            return;
+        }
+    }
+    if (px->rh.has_length) {
+        uint64_t left = px->rh.length - px->body_bytes;
+        if (n > left)
+            n = (size_t)left;                      /* bytes past Content-Length are not the client's */
+    }
+    if (n)
+        out_send(c, data, n);
+    px->body_bytes += n;
+    if (px->rh.has_length && px->body_bytes >= px->rh.length)
+        px_done(c, true);
+}
+
+static void px_read(struct hp_conn *c, struct http_px *px)
+{
+    uint8_t buf[PX_CHUNK];
+    if (hp_conn_pending_out(c) > PX_HIGH) {
+        event_del(px->ev_r);                       /* the client reads slowly: wait */
+        px->read_paused = true;
+        hp_conn_set_timer(c, PX_POLL_MS);
+        return;
+    }
+    ssize_t n = recv(px->fd, buf, sizeof(buf), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {                                  /* EOF ends a response without a length */
+        px_done(c, n == 0 && !px->rh.has_length);
+        return;
+    }
+    hp_conn_touch(c);
+    px_response(c, buf, (size_t)n);
+}
+
+static void px_connected(struct hp_conn *c, struct http_px *px)
+{
+    int err = 0;
+    socklen_t el = sizeof(err);
+    if (getsockopt(px->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+        err = errno;
+    const char *why = err == ECONNREFUSED ? "connect-refused" : "connect-error";
+    hp_proxy_ev_connect(c, px_backend(c), err ? why : "ok", hp_mono_ms() - px->t0);
+    if (err) {
+        px_fallback(c, why);
+        return;
+    }
+    px->connected = true;
+    evtimer_del(px->ev_t);
+    px_forward(c);
+}
+
+static void px_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hp_conn *c = arg;
+    struct http_conn *h = c->pstate;
+    struct http_px *px = h->px;
+    hp_conn_hold(c);
+    if ((c->flags & HP_CONN_CLOSING) || h->closing) {
+        event_del(px->ev_r);                       /* nobody to answer any more */
+        event_del(px->ev_w);
+    } else if (!px->connected && (what & EV_WRITE)) {
+        px_connected(c, px);
+    } else if (what & EV_READ) {
+        px_read(c, px);
+    } else if (what & EV_WRITE) {
+        if (evbuffer_write(px->bout, px->fd) < 0 && errno != EAGAIN && errno != EINTR)
+            px_done(c, false);
+        else if (evbuffer_get_length(px->bout) == 0)
+            event_del(px->ev_w);
+    }
+    hp_conn_release(c);
+}
+
+static void px_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hp_conn *c = arg;
+    struct http_conn *h = c->pstate;
+    hp_conn_hold(c);
+    if (h->px && !h->px->connected && h->px_busy && !(c->flags & HP_CONN_CLOSING) && !h->closing) {
+        hp_proxy_ev_connect(c, px_backend(c), "connect-timeout", hp_mono_ms() - h->px->t0);
+        px_fallback(c, "connect-timeout");
+    }
+    hp_conn_release(c);
+}
+
+/* Send this request to the backend?  True when it is on its way (answered
+ * later), false when the rules answer it now (no backend, fallback). */
+static bool http_px_begin(struct hp_conn *c, const struct hp_http_req *req, const uint8_t *raw, size_t raw_len)
+{
+    struct http_conn *h = c->pstate;
+    const struct hp_backend_cfg *b = px_backend(c);
+    const char *why = NULL;
+    if (!b || h->px_off || !req->version.n || req->major < 1)   /* HTTP/0.x has no head to forward */
+        return false;
+    if (!h->px_admitted && !hp_backend_admit(hp_conn_service_cfg(c), &c->peer, &why)) {
+        hp_proxy_ev_fallback(c, b, why);
+        h->px_off = true;
+        return false;
+    }
+    h->px_admitted = true;
+    if (!h->px) {
+        h->px = hp_xcalloc(1, sizeof(*h->px));
+        h->px->fd = -1;
+        hp_buf_init(&h->px->copy, HP_HTTP_HEAD_MAX * 2 + conf_of(c)->max_body);
+        hp_buf_init(&h->px->head, HP_HTTP_RESP_HEAD_MAX);
+    }
+    struct http_px *px = h->px;
+    hp_buf_reset(&px->copy);
+    hp_buf_reset(&px->head);
+    memset(&px->rh, 0, sizeof(px->rh));
+    px->connected = px->head_done = px->client_keep = px->head_req = px->read_paused = false;
+    px->body_bytes = 0;
+    px->keep_req = req->keep_alive;
+    if (raw_len == req->raw_len && !req->chunked && !req->body_truncated)
+        hp_buf_put(&px->copy, raw, raw_len);       /* the bytes as sent */
+    else
+        hp_http_px_request(req, NULL, false, &px->copy);
+    if (!hp_buf_ok(&px->copy)) {
+        hp_proxy_ev_fallback(c, b, "request-too-large");
+        return false;
+    }
+    px->t0 = hp_mono_ms();
+    px->fd = hp_backend_connect(b, &why);
+    if (px->fd < 0) {
+        hp_proxy_ev_connect(c, b, why, 0);
+        hp_proxy_ev_fallback(c, b, why);
+        h->px_off = true;
+        return false;
+    }
+    struct event_base *base = hp_sensor.base;
+    px->bout = evbuffer_new();
+    px->ev_r = event_new(base, px->fd, EV_READ | EV_PERSIST, px_cb, c);
+    px->ev_w = event_new(base, px->fd, EV_WRITE | EV_PERSIST, px_cb, c);
+    px->ev_t = evtimer_new(base, px_timeout_cb, c);
+    if (!px->bout || !px->ev_r || !px->ev_w || !px->ev_t) {
+        px_release(px);
+        hp_proxy_ev_fallback(c, b, "no-memory");
+        h->px_off = true;
+        return false;
+    }
+    struct timeval tv = { (time_t)(b->connect_timeout_ms / 1000), (suseconds_t)(b->connect_timeout_ms % 1000) * 1000 };
+    evtimer_add(px->ev_t, &tv);
+    event_add(px->ev_w, NULL);                     /* writable = connected (or failed) */
+    h->px_busy = true;
+    return true;
+}
+
+static void http_timer(struct hp_conn *c)
+{
+    struct http_conn *h = c->pstate;
+    struct http_px *px = h->px;
+    if (!px || !px->read_paused || px->fd < 0)
+        return;
+    if (hp_conn_pending_out(c) > PX_HIGH / 2) {
+        hp_conn_set_timer(c, PX_POLL_MS);
+        return;
+    }
+    px->read_paused = false;
+    event_add(px->ev_r, NULL);
+}
+
 /* ---- module callbacks ------------------------------------------------------------------ */
 
 static void http_accept(struct hp_conn *c)
@@ -811,6 +1213,10 @@ static void http_data(struct hp_conn *c, struct hp_rd *in)
 
 static void http_eof(struct hp_conn *c)
 {
+    if (((struct http_conn *)c->pstate)->px_busy) {
+        ((struct http_conn *)c->pstate)->eof_pending = true;   /* answered first, then closed */
+        return;
+    }
     size_t have;
     const uint8_t *p = hp_conn_input(c, &have);
     struct http_conn *h = c->pstate;
@@ -851,6 +1257,7 @@ static void http_close(struct hp_conn *c)
         return;
     if (!h->closing)
         record_pending(c);
+    px_free(h);
     hp_http_parser_free(h->parser);
     hp_tlsterm_free(h->tls);
     hp_buf_free(&h->plain);
@@ -871,5 +1278,7 @@ const struct hp_proto hp_proto_http = {
     .on_accept = http_accept,
     .on_data = http_data,
     .on_eof = http_eof,
+    .on_timer = http_timer,
     .on_close = http_close,
+    .own_backend = true,
 };
