@@ -45,10 +45,12 @@
 #include "buf.h"
 #include "capture/capture.h"
 #include "capture/store.h"
+#include "capture/upload.h"
 #include "config.h"
 #include "conn.h"
 #include "event.h"
 #include "http.h"
+#include "http_multipart.h"
 #include "http_parse.h"
 #include "http_proxy.h"
 #include "http_rules.h"
@@ -99,6 +101,7 @@ static struct {
     bool started;
     struct hp_webrules *builtin;
     struct http_conf defaults;
+    char *data_dir;                /* where uploaded files are kept (hp_upload_record) */
 } E;
 
 /* ---- configuration -------------------------------------------------------------- */
@@ -184,6 +187,8 @@ int hp_http_engine_start(const struct hp_config *cfg, char *err, size_t errlen)
     E.builtin = hp_webrules_builtin(err, errlen);
     if (!E.builtin || hp_webclass_init(err, errlen) != 0 || hp_tlsterm_init(cfg->data_dir, err, errlen) != 0)
         return -1;
+    free(E.data_dir);
+    E.data_dir = hp_xstrdup(cfg->data_dir);
     E.started = true;
     return 0;
 }
@@ -495,6 +500,27 @@ static bool name_in(const uint8_t *k, size_t kn, const char *const *names)
     return false;
 }
 
+/* The file fields of an upload form (web shells, implants, firmware) are
+ * kept by SHA-256 as session.file_upload, answered or relayed alike. */
+static bool upload_part(void *arg, const struct hp_mp_part *p)
+{
+    struct hp_conn *c = arg;
+    if (!p->has_filename || p->data.n == 0)
+        return true;
+    struct hp_upload_info ui = { .data_dir = E.data_dir, .filename = (const char *)p->filename.p,
+                                 .filename_len = p->filename.n, .detail = "http", .size = p->data.n };
+    hp_upload_record(&c->ctx, &ui, p->data.p, p->data.n, NULL);
+    return true;
+}
+
+static void upload_parts(struct hp_conn *c, const struct hp_http_view *v)
+{
+    const struct hp_http_hdr *ct = hp_http_view_header(v, "Content-Type");
+    struct hp_bytes boundary;
+    if (ct && v->body.n && hp_mp_boundary(ct->value, &boundary))
+        hp_mp_parse(v->body, boundary, upload_part, c);
+}
+
 /* A login form posted (wp-login.php log/pwd, phpMyAdmin pma_username/pma_password, ...). */
 static void form_credentials(struct hp_conn *c, const struct hp_http_view *v)
 {
@@ -663,6 +689,7 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     emit_request(c, &ri);
     basic_credentials(c, &v);
     form_credentials(c, &v);
+    upload_parts(c, &v);
     scan_urls(c, &v, &wc, raw, raw_len);
     hp_buf_free(&out);
     hp_buf_free(&body);
@@ -975,6 +1002,7 @@ static void px_forward(struct hp_conn *c)
     emit_request(c, &ri);
     basic_credentials(c, &v);
     form_credentials(c, &v);
+    upload_parts(c, &v);
     scan_urls(c, &v, &wc, px->copy.data, px->copy.len);
     hp_buf_init(&fw, px->copy.len + 4096);
     hp_http_px_request(&req, b->xff ? c->ctx.src_ip : NULL, true, &fw);

@@ -90,7 +90,7 @@ class BackendNet:
 class Nginx:
     """Debian's nginx in the backend namespace on ip:8080, with a marker page."""
 
-    def __init__(self, ctx, net, port=8080):
+    def __init__(self, ctx, net, port=8080, php_sock=None):
         need("nginx")
         self.net, self.port = net, port
         self.dir = tempfile.mkdtemp(prefix="hanipo-it-nginx-")
@@ -123,9 +123,13 @@ http {
   server {
     listen %(ip)s:%(port)d; root %(d)s/www;
     location /echo { return 200 "ua=$http_user_agent xff=$http_x_forwarded_for conn=$http_connection\\n"; }
+    %(php)s
   }
 }
-""" % {"d": self.dir, "t": t, "ip": net.ip, "port": port})
+""" % {"d": self.dir, "t": t, "ip": net.ip, "port": port,
+       "php": ("location ~ \\.php$ { include /etc/nginx/fastcgi_params; fastcgi_pass unix:%s; "
+               "fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name; }" % php_sock) if php_sock else ""})
+        self.www = www
         self.proc = net.spawn("nginx", "-c", conf, "-e", os.path.join(self.dir, "error.log"))
         ctx.defer(self.cleanup)
         net.wait_port(port)
