@@ -927,6 +927,12 @@ static void sshd_run_pending(struct ssh_conn *sc)
         if (ch->out.len || ch->exit_pending)
             chan_drain(ch);               /* the client may have opened its window */
         bool waiting = chan_waiting(ch);
+        if (waiting && ch->closed) {      /* the client gave up before the backend answered */
+            ch->pending_shell = ch->pending_sftp = false;
+            free(ch->pending_exec);
+            ch->pending_exec = NULL;
+            continue;
+        }
         if (waiting && proxy_waiting(sc))
             continue;                     /* proxy_state_cb brings us back */
         if (waiting && !ch->closed && proxy_on(sc)) {

@@ -102,7 +102,7 @@ static void file_write(struct hp_sftptap *t, struct tap_file *f, uint64_t off, c
         return;
     if (off + n > f->size)
         f->size = off + n;
-    if (off >= t->max_file)
+    if (off >= t->max_file || n == 0)
         return;
     size_t keep = n;
     if (off + keep > t->max_file)
