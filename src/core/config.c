@@ -16,7 +16,6 @@
 #include <strings.h>
 #include <unistd.h>
 #include "config.h"
-#include "backend.h"
 #include "proto.h"
 #include "log.h"
 #include "output.h"
@@ -425,9 +424,6 @@ static int service_key(struct parse_state *ps, const char *k, const char *v)
         s->max_input_set = true;
         if (s->max_input < 1)
             return fail(ps, "max_input: must be at least 1 byte");
-    } else if (strncmp(k, "backend", 7) == 0) {          /* SHIM (sshproxy) */
-        if (hp_backend_shim_key(s, k, v) <= 0)
-            return fail(ps, "%s: bad value '%s'", k, v);
     } else {
         /* Belongs to the protocol; validated by it once the section is complete. */
         kv_append(&s->opts, k, v, ps->line);
@@ -835,7 +831,6 @@ void hp_config_free(struct hp_config *c)
         free(s->tcp_ports);
         free(s->udp_ports);
         kv_free(s->opts);
-        hp_backend_shim_free(s->backend);
         free(s->name);
     }
     free(c->services);

@@ -37,7 +37,6 @@ struct hp_kv {
     struct hp_kv *next;
 };
 
-struct hp_backend_cfg;
 struct hp_service_cfg {
     char *name;
     int line;                     /* line of the section header */
@@ -55,7 +54,6 @@ struct hp_service_cfg {
     uint64_t udp_answer_window_ms; /* a flooding UDP source gets at most one reply per window (udp.c) */
     double udp_max_amplification; /* UDP reply bytes / request bytes, 1.0 default, <= HP_UDP_AMP_CAP */
     struct hp_kv *opts;           /* protocol keys */
-    struct hp_backend_cfg *backend; /* SHIM (sshproxy): NULL when the service has no backend key */
     void *proto_conf;             /* set by proto->configure */
 };
 
