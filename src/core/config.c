@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "config.h"
+#include "backend.h"
 #include "proto.h"
 #include "log.h"
 #include "output.h"
@@ -238,6 +239,14 @@ static int sensor_key(struct parse_state *ps, const char *k, const char *v)
         set_str(&c->geoip_asn, v);
     } else if (strcmp(k, "geoip_city") == 0) {
         set_str(&c->geoip_city, v);
+    } else if (strcmp(k, "management") == 0) {
+        struct hp_cidr *r;
+        size_t n;
+        char msg[200];
+        if (hp_addrpol_parse(v, &r, &n, msg, sizeof(msg)) != 0)
+            return fail(ps, "management: %s", msg);
+        free(r);
+        set_str(&c->management, v);
     } else {
         return fail(ps, "unknown key '%s' in [sensor]", k);
     }
@@ -424,6 +433,10 @@ static int service_key(struct parse_state *ps, const char *k, const char *v)
         s->max_input_set = true;
         if (s->max_input < 1)
             return fail(ps, "max_input: must be at least 1 byte");
+    } else if (hp_backend_is_key(k)) {
+        /* The core's, like bind: protocol modules never see backend keys. */
+        if (hp_backend_key(s, k, v, ps->line, msg, sizeof(msg)) != 0)
+            return fail(ps, "%s", msg);
     } else {
         /* Belongs to the protocol; validated by it once the section is complete. */
         kv_append(&s->opts, k, v, ps->line);
@@ -714,6 +727,18 @@ static int finish(struct parse_state *ps)
                 return fail(ps, "[dashboard]: port %u is used by [service %s]", c->dashboard.port,
                             c->services[i].name);
             }
+    {
+        char msg[512];
+        int line = 0;
+        if (hp_backend_finish(c, msg, sizeof(msg), &line) != 0) {
+            ps->line = line;
+            if (line)
+                return fail(ps, "%s", msg);
+            snprintf(ps->err, ps->errlen, "%s: %s", ps->name, msg);
+            ps->failed = true;
+            return 0;
+        }
+    }
     if (c->nservices == 0) {
         ps->line = 0;
         snprintf(ps->err, ps->errlen, "%s: no [service NAME] section: nothing to listen on", ps->name);
@@ -831,6 +856,7 @@ void hp_config_free(struct hp_config *c)
         free(s->tcp_ports);
         free(s->udp_ports);
         kv_free(s->opts);
+        hp_backend_free(s->backend);
         free(s->name);
     }
     free(c->services);
@@ -848,6 +874,7 @@ void hp_config_free(struct hp_config *c)
     free(c->geoip_country);
     free(c->geoip_asn);
     free(c->geoip_city);
+    free(c->management);
     free(c->capture.allow);
     free(c->capture.yara_rules);
     free(c->dashboard.bind);

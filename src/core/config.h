@@ -3,7 +3,7 @@
  *
  * Sections:
  *   [sensor]            name, data_dir, user, log_file, log_level, retention_days, disk_floor
- *                       geoip_country, geoip_asn, geoip_city
+ *                       geoip_country, geoip_asn, geoip_city, management
  *   [limits]            max_connections, max_per_source, queue_events, queue_bytes,
  *                       stats_interval, shell_persist, shell_source_bytes, shell_total_bytes
  *   [capture]           fetch, max_size, timeout, concurrency, queue, dedup_window, retries,
@@ -12,7 +12,8 @@
  *   [output NAME]       one per output (jsonl, sqlite, ...); keys belong to the output
  *   [service NAME]      one per service instance: protocol, bind, tcp_ports, udp_ports,
  *                       idle_timeout, max_duration, max_input, udp_answer_window,
- *                       udp_max_amplification, plus keys of the protocol
+ *                       udp_max_amplification, backend, backend_* (backend.h),
+ *                       plus keys of the protocol
  *
  * Every key is documented in docs/config.md.  Keys of outputs and protocols
  * are kept as (key, value, line) lists and validated by their owner at load
@@ -27,6 +28,7 @@
 #include <stdbool.h>
 
 struct hp_proto;
+struct hp_backend_cfg;
 
 #define HP_UDP_AMP_CAP 3.0            /* udp_max_amplification never goes above this */
 
@@ -55,6 +57,7 @@ struct hp_service_cfg {
     double udp_max_amplification; /* UDP reply bytes / request bytes, 1.0 default, <= HP_UDP_AMP_CAP */
     struct hp_kv *opts;           /* protocol keys */
     void *proto_conf;             /* set by proto->configure */
+    struct hp_backend_cfg *backend; /* backend* keys (backend.h); NULL: low-interaction only */
 };
 
 /* [capture]: the payload pipeline (docs/capture.md). */
@@ -112,6 +115,7 @@ struct hp_config {
     char *geoip_country;          /* country mmdb; "" turns country lookups off (docs/geo.md) */
     char *geoip_asn;              /* tools/geoip_asn.py range file; "" off */
     char *geoip_city;             /* optional city mmdb; "" (default) off */
+    char *management;             /* CIDR list a backend may never be in (backend.h); NULL none */
     /* [limits] */
     uint64_t max_connections;
     uint64_t max_per_source;

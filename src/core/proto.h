@@ -25,6 +25,7 @@
 #ifndef HP_PROTO_H
 #define HP_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -44,6 +45,11 @@ struct hp_proto {
     const char *default_udp_ports;
     size_t conn_state_size;
     uint64_t default_max_input;     /* a service's max_input unless it sets one (0: the core's 1 MiB) */
+    /* With "backend =" in its service: true if the module proxies to
+     * svc->backend itself (http, ssh); otherwise the core's TCP relay
+     * (relay.c) carries the bytes and hands the connection to this module
+     * only to fall back. */
+    bool own_backend;
 
     /* Validate the protocol's keys (svc->opts) and build svc->proto_conf.
      * Return 0, or -1 with "LINE: message" style text in err (line from the kv). */
