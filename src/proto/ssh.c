@@ -576,7 +576,7 @@ static void proxy_start(struct ssh_conn *sc)
         hp_ev_begin(&ev, &sc->c->ctx, "proxy.fallback");
         hp_ev_str(&ev, "backend", svc->backend->spec ? svc->backend->spec : "");
         hp_ev_str(&ev, "reason", why ? why : "refused");
-        hp_ev_str(&ev, "protocol_detail", "ssh");
+        hp_ev_str(&ev, "fallback", "ssh");
         hp_ev_emit(&ev);
         return;
     }
@@ -1429,6 +1429,7 @@ const struct hp_proto hp_proto_ssh = {
     .default_tcp_ports = "2222",
     .conn_state_size = sizeof(struct ssh_conn),
     .default_max_input = 100ull << 20,   /* uploads: up to 64 MiB per channel (sshfile) */
+    .own_backend = true,                 /* proxy mode: sshproxy.c, after our own login */
     .configure = sshd_configure,
     .unconfigure = sshd_unconfigure,
     .start = sshd_start,

@@ -52,8 +52,10 @@ struct hp_sshproxy {
     ssh_session s;
     ssh_event sev;
     struct event *ev_rd, *ev_wr, *ev_to;
-    uint64_t relayed;                     /* bytes both ways, against backend max_bytes */
+    uint64_t to_backend, from_backend;    /* channel bytes relayed */
+    int64_t start_ms;
     bool dead;                            /* backend session lost after login */
+    bool closed_logged;
     struct hp_sshproxy_chan *chans[SSHPROXY_MAX_CHANS];
 };
 
@@ -89,7 +91,35 @@ static void px_fallback(struct hp_sshproxy *px, const char *reason)
     hp_ev_begin(&ev, px->p.ctx, "proxy.fallback");
     hp_ev_str(&ev, "backend", px->p.backend->spec ? px->p.backend->spec : "");
     hp_ev_str(&ev, "reason", reason);
+    hp_ev_str(&ev, "fallback", "ssh");    /* the module that serves instead (as the TCP relay says) */
+    hp_ev_emit(&ev);
+}
+
+/* proxy.connect, as the TCP relay reports it: result "ok" or why not. */
+static void px_ev_connect(struct hp_sshproxy *px, const char *result)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, px->p.ctx, "proxy.connect");
+    hp_ev_str(&ev, "backend", px->p.backend->spec ? px->p.backend->spec : "");
+    hp_ev_str(&ev, "result", result);
+    int64_t ms = hp_mono_ms() - px->start_ms;
+    hp_ev_uint(&ev, "connect_ms", ms > 0 ? (uint64_t)ms : 0);
     hp_ev_str(&ev, "protocol_detail", "ssh");
+    hp_ev_emit(&ev);
+}
+
+/* proxy.closed once per proxied session: at its end, or when the backend is lost. */
+static void px_ev_closed(struct hp_sshproxy *px, const char *reason)
+{
+    if (px->closed_logged)
+        return;
+    px->closed_logged = true;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, px->p.ctx, "proxy.closed");
+    hp_ev_str(&ev, "backend", px->p.backend->spec ? px->p.backend->spec : "");
+    hp_ev_uint(&ev, "bytes_to_backend", px->to_backend);
+    hp_ev_uint(&ev, "bytes_from_backend", px->from_backend);
+    hp_ev_str(&ev, "reason", reason);
     hp_ev_emit(&ev);
 }
 
@@ -169,17 +199,14 @@ static void px_fail(struct hp_sshproxy *px, const char *reason)
     if (was != PX_READY) {
         hp_info("ssh proxy: %s: backend %s: %s%s%s", px->p.ctx->session, px->p.backend->spec, reason,
                 px->s ? ": " : "", px->s ? ssh_get_error(px->s) : "");
+        px_ev_connect(px, reason);
         px_fallback(px, reason);
         px->p.on_state(px->p.arg, HP_SSHPROXY_FAILED);
         return;
     }
     /* Lost after login: the channels end as sshd's would when killed. */
     px->dead = true;
-    struct hp_ev ev;
-    hp_ev_begin(&ev, px->p.ctx, "proxy.closed");
-    hp_ev_str(&ev, "backend", px->p.backend->spec);
-    hp_ev_str(&ev, "reason", reason);
-    hp_ev_emit(&ev);
+    px_ev_closed(px, reason);
     for (int i = 0; i < SSHPROXY_MAX_CHANS; i++)
         if (px->chans[i])
             chan_end(px->chans[i], 255, NULL);
@@ -192,7 +219,7 @@ static void px_tcp_done(struct hp_sshproxy *px)
     if (getsockopt(px->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
         err = errno;
     if (err) {
-        px_fail(px, err == ECONNREFUSED ? "refused" : "unreachable");
+        px_fail(px, err == ECONNREFUSED ? "connect-refused" : "connect-error");
         return;
     }
     px->phase = PX_KEX;
@@ -207,14 +234,10 @@ static void px_login_done(struct hp_sshproxy *px)
     px->sev = ssh_event_new();
     if (!px->sev || ssh_event_add_session(px->sev, px->s) != SSH_OK) {
         px->phase = PX_AUTH;              /* still a failure before use: fall back */
-        px_fail(px, "resource_error");
+        px_fail(px, "resource-error");
         return;
     }
-    struct hp_ev ev;
-    hp_ev_begin(&ev, px->p.ctx, "proxy.connect");
-    hp_ev_str(&ev, "backend", px->p.backend->spec);
-    hp_ev_str(&ev, "protocol_detail", "ssh");
-    hp_ev_emit(&ev);
+    px_ev_connect(px, "ok");
     px->p.on_state(px->p.arg, HP_SSHPROXY_READY);
 }
 
@@ -230,7 +253,7 @@ static void px_step(struct hp_sshproxy *px)
         if (rc == SSH_AGAIN)
             break;
         if (rc != SSH_OK) {
-            px_fail(px, "ssh_error");
+            px_fail(px, "ssh-error");
             return;
         }
         px_log_hostkey(px);
@@ -241,7 +264,7 @@ static void px_step(struct hp_sshproxy *px)
         if (rc == SSH_AUTH_AGAIN)
             break;
         if (rc != SSH_AUTH_SUCCESS) {
-            px_fail(px, rc == SSH_AUTH_ERROR ? "ssh_error" : "auth_failed");
+            px_fail(px, rc == SSH_AUTH_ERROR ? "ssh-error" : "auth-failed");
             return;
         }
         px_login_done(px);
@@ -251,7 +274,7 @@ static void px_step(struct hp_sshproxy *px)
             return;
         rc = ssh_event_dopoll(px->sev, 0);
         if (rc == SSH_ERROR || (ssh_get_status(px->s) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
-            px_fail(px, "backend_closed");
+            px_fail(px, "backend-closed");
             return;
         }
         for (int i = 0; i < SSHPROXY_MAX_CHANS; i++)
@@ -276,17 +299,19 @@ static void px_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct hp_sshproxy *px = arg;
     if (px->phase != PX_READY && px->phase != PX_FAILED)
-        px_fail(px, "timeout");
+        px_fail(px, "connect-timeout");
 }
 
 struct hp_sshproxy *hp_sshproxy_new(const struct hp_sshproxy_params *p)
 {
     struct hp_sshproxy *px = hp_xcalloc(1, sizeof(*px));
-    const char *why = "unreachable";
+    const char *why = NULL;
     px->p = *p;
+    px->start_ms = hp_mono_ms();
     px->fd = hp_backend_connect(p->backend, &why);
     if (px->fd < 0) {
-        px_fallback(px, why ? why : "unreachable");
+        px_ev_connect(px, why ? why : "connect-error");
+        px_fallback(px, why ? why : "connect-error");
         free(px);
         return NULL;
     }
@@ -302,7 +327,7 @@ struct hp_sshproxy *hp_sshproxy_new(const struct hp_sshproxy_params *p)
         ssh_options_set(px->s, SSH_OPTIONS_USER, p->backend->user ? p->backend->user : "root") != SSH_OK ||
         ssh_options_set(px->s, SSH_OPTIONS_TIMEOUT, &tmo) != SSH_OK ||
         ssh_options_set(px->s, SSH_OPTIONS_FD, &sfd) != SSH_OK) {
-        px_fallback(px, "resource_error");
+        px_fallback(px, "resource-error");
         if (px->s)
             ssh_free(px->s);
         close(px->fd);
@@ -346,6 +371,8 @@ void hp_sshproxy_free(struct hp_sshproxy *px)
         ssh_event_remove_session(px->sev, px->s);
         ssh_event_free(px->sev);
     }
+    if (px->phase == PX_READY)
+        px_ev_closed(px, "closed");
     if (px->s) {
         if (px->phase == PX_READY && !px->dead)
             ssh_disconnect(px->s);
@@ -364,7 +391,7 @@ static int bk_data(ssh_session s, ssh_channel c, void *data, uint32_t len, int i
     struct hp_sshproxy *px = pc->px;
     if (pc->sftp)
         hp_sftptap_server(pc->sftp, data, len);
-    px->relayed += len;
+    px->from_backend += len;
     if (!pc->exited)
         pc->p.write(pc->p.io, data, len, is_stderr != 0);
     return (int)len;
@@ -403,7 +430,7 @@ static void chan_flush(struct hp_sshproxy_chan *pc)
         if (w == 0)
             return;                   /* window closed: an adjust brings us back */
         hp_buf_consume(&pc->tobk, (size_t)w);
-        pc->px->relayed += (uint64_t)w;
+        pc->px->to_backend += (uint64_t)w;
     }
     if (pc->eof_in && !pc->eof_sent) {
         pc->eof_sent = true;
@@ -454,9 +481,6 @@ static void chan_step(struct hp_sshproxy_chan *pc)
         hp_info("ssh proxy: %s: backend channel refused: %s", px->p.ctx->session, ssh_get_error(px->s));
         chan_end(pc, 255, NULL);
     }
-    uint64_t max = px->p.backend->max_bytes;
-    if (max && px->relayed > max && !px->dead)
-        px_fail(px, "max_bytes");
 }
 
 static void ld_echo(void *arg, const void *data, size_t len)

@@ -23,9 +23,15 @@
  * with scp (legacy protocol) or sftp are captured (session.file_upload)
  * from the client's side of the stream, while the backend gets them too.
  *
+ * Events (fields as the core's TCP relay has them): proxy.connect (result
+ * "ok" or why not, connect_ms), proxy.fallback (backend, reason, fallback
+ * "ssh"), proxy.closed (bytes each way, reason) and proxy.hostkey.
+ *
  * Bounds: bytes waiting for the backend's window per channel
- * (SSHPROXY_TOBK_MAX, the channel is cut past it), the backend's byte budget
- * per session (backend max_bytes), connect/login time (backend_timeout).
+ * (SSHPROXY_TOBK_MAX, the channel is cut past it), input held while the
+ * backend connects (ssh.c, 1 MiB), connect + login time (backend_timeout).
+ * The backend's max_bytes caps the TCP relay's transcript; SSH records no
+ * transcript but the asciicast (record_max), so it does not apply here.
  */
 #ifndef HP_SSHPROXY_H
 #define HP_SSHPROXY_H

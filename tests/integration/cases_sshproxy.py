@@ -218,7 +218,12 @@ def sshproxy_exec_runs_on_backend(ctx):
     assert cmds == ["cat secret.txt; id -un", "touch %s && echo to-stderr >&2; exit 7" % mark, "sha256sum",
                     "head -c 2000000 /dev/zero"], cmds
     assert all(e.get("proxied") is True for e in by(evs, "command.input"))
-    assert len(by(evs, "login.success")) == 4 and len(by(evs, "proxy.connect")) == 4
+    assert len(by(evs, "login.success")) == 4
+    pcs = by(evs, "proxy.connect")
+    assert len(pcs) == 4 and all(e["result"] == "ok" and e["backend"] == "%s:22" % bk.addr for e in pcs), pcs
+    closed = by(evs, "proxy.closed")
+    assert len(closed) == 4 and closed[2]["bytes_to_backend"] >= 300000, closed
+    assert closed[3]["bytes_from_backend"] >= 2000000, closed
     assert not by(evs, "proxy.fallback"), by(evs, "proxy.fallback")
     hk = one(evs, "proxy.hostkey")
     fp = subprocess.check_output(["ssh-keygen", "-l", "-E", "sha256", "-f",
@@ -331,7 +336,8 @@ def sshproxy_fallback_to_emulation(ctx):
     sshd = bk.start_sshd()
     bk.silent_listener(2201)
     svcs = [bk.service("ssh_up"), bk.service("ssh_down", port=2200), bk.service("ssh_badpw", password="wrong"),
-            bk.service("ssh_silent", port=2201, backend_timeout="1500ms")]
+            bk.service("ssh_silent", port=2201, backend_timeout="1500ms"),
+            bk.service("ssh_budget", backend_budget="1")]
     d = ctx.daemon("spx-fallback", svcs)
     d.start(timeout=T(20))
     emu_host = hostname_of(d)
@@ -344,6 +350,9 @@ def sshproxy_fallback_to_emulation(ctx):
         assert r.returncode == 0 and r.stdout.decode().strip() == emu_host, (name, r.stdout, r.stderr)
         if name == "ssh_silent":
             assert time.time() - t0 < T(10), "the silent backend held the login too long"
+    # the per-source budget: the first session is proxied, the second is served by the emulation
+    outs = [ssh(d.svc("ssh_budget").port, ["uname -n"]) for _ in range(2)]
+    assert [r.stdout.decode().strip() for r in outs] == [real, emu_host], outs
     bk.stop(sshd)                               # the backend goes down while hanipo runs
     r = ssh(d.svc("ssh_up").port, ["uname -n"])
     assert r.returncode == 0 and r.stdout.decode().strip() == emu_host, (r.stdout, r.stderr)
@@ -352,13 +361,21 @@ def sshproxy_fallback_to_emulation(ctx):
     assert b"fallback-2" in r.stdout, r.stdout
     evs = stop_and_read(d)
     fb = by(evs, "proxy.fallback")
+    budget = [e for e in fb if e["service"] == "ssh_budget"]
+    assert len(budget) == 1 and budget[0]["reason"] == "budget", budget
+    fb = [e for e in fb if e["service"] != "ssh_budget"]
     reasons = {e["service"]: e["reason"] for e in fb[:3]}
-    assert reasons == {"ssh_down": "refused", "ssh_badpw": "auth_failed", "ssh_silent": "timeout"}, fb
+    assert reasons == {"ssh_down": "connect-refused", "ssh_badpw": "auth-failed",
+                       "ssh_silent": "connect-timeout"}, fb
     assert [e["service"] for e in fb[3:]] == ["ssh_up", "ssh_up"] and \
-        all(e["reason"] == "refused" for e in fb[3:]), fb
+        all(e["reason"] == "connect-refused" for e in fb[3:]), fb
     for e in fb:
-        assert e["backend"].startswith(bk.addr + ":"), e
+        assert e["backend"].startswith(bk.addr + ":") and e["fallback"] == "ssh", e
+    # proxy.connect tells the same story, as for the TCP relay: ok once, then the failures
+    results = [(e["service"], e["result"]) for e in by(evs, "proxy.connect") if e["service"] != "ssh_budget"]
+    assert results[0] == ("ssh_up", "ok") and len(results) == 6, results
+    assert [r for s, r in results[1:]] == [e["reason"] for e in fb], (results, fb)
     cmds = by(evs, "command.input")
     emulated = [e for e in cmds if not e.get("proxied")]
-    assert len(emulated) == 6 and all("commands" in e for e in emulated), cmds
+    assert len(emulated) == 7 and all("commands" in e for e in emulated), cmds
     assert "echo fallback-$((1+1))" in [e["input"] for e in emulated], cmds
