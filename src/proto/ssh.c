@@ -196,7 +196,13 @@ struct ssh_chan {
     struct hp_buf early;          /* input that arrived before the channel was started */
     bool early_eof;
     char exit_signal[32];         /* the backend's exit-signal, sent instead of a status */
+    /* Upload back-pressure: while the backend is behind, client data is left
+     * in libssh's channel buffer (its window then stays closed) and pulled
+     * when the backend catches up; an EOF waits behind it. */
+    bool throttled, pull, eof_after_pull;
 };
+
+#define SSH_PX_IN_HIGH (4u << 20)     /* client bytes waiting for the backend: stop taking more */
 
 #define SSH_EARLY_MAX (1u << 20)      /* input held while the backend connects */
 
@@ -835,12 +841,67 @@ static struct hp_sshfile *chan_new_file(struct ssh_chan *ch, const char *cmd)
 
 /* ---- proxy mode: a channel relayed to the backend ------------------------------------ */
 
+#define SSH_PX_PAUSE_AT  (1u << 20)   /* client output queued: stop reading the backend */
+#define SSH_PX_RESUME_AT (256u << 10)  /* ... until every channel is below this */
+
 static void px_write(void *io, const void *data, size_t len, bool is_stderr)
 {
+    struct ssh_chan *ch = io;
     if (is_stderr)
-        term_write_err(io, data, len);
+        term_write_err(ch, data, len);
     else
-        term_write(io, data, len);
+        term_write(ch, data, len);
+    if (ch->out.len > SSH_PX_PAUSE_AT)
+        hp_sshproxy_pause(ch->sc->px, true);
+}
+
+/* The backend caught up with an upload: take what libssh held back, in
+ * order, until the backend is behind again; then the EOF that waited. */
+static void chan_pull(struct ssh_chan *ch)
+{
+    struct ssh_conn *sc = ch->sc;
+    uint8_t buf[32768];
+    ch->pull = false;
+    ch->throttled = false;
+    sc->pumping = true;               /* libssh may dispatch callbacks in there */
+    while (ch->pc && !ch->closed) {
+        if (hp_sshproxy_chan_backlog(ch->pc) >= SSH_PX_IN_HIGH) {
+            ch->throttled = true;
+            break;
+        }
+        int n = ssh_channel_read_nonblocking(ch->ch, buf, sizeof(buf), 0);
+        if (n <= 0)
+            break;
+        chan_input(ch, buf, (size_t)n);
+    }
+    sc->pumping = false;
+    if (!ch->throttled && ch->eof_after_pull) {
+        ch->eof_after_pull = false;
+        chan_eof(ch);
+    }
+}
+
+/* Pulling reads libssh's server session, which may run any of our
+ * callbacks (one may close the connection): so it is done from the
+ * module timer, inside a core callback, never from the backend's events. */
+static void px_drained(void *io)
+{
+    struct ssh_chan *ch = io;
+    if (!ch->throttled || ch->pull)
+        return;
+    ch->pull = true;
+    hp_conn_set_timer(ch->sc->c, 1);
+}
+
+/* The client caught up (window adjusts arrived): read the backend again. */
+static void px_maybe_resume(struct ssh_conn *sc)
+{
+    if (!hp_sshproxy_paused(sc->px))
+        return;
+    for (int i = 0; i < SSH_MAX_CHANNELS; i++)
+        if (sc->chans[i] && !sc->chans[i]->closed && sc->chans[i]->out.len > SSH_PX_RESUME_AT)
+            return;
+    hp_sshproxy_pause(sc->px, false);
 }
 
 static void px_exit(void *io, int status, const char *sig)
@@ -870,6 +931,7 @@ static void chan_start_proxy(struct ssh_chan *ch)
         .username = sc->user,
         .write = px_write,
         .exit = px_exit,
+        .drained = px_drained,
         .io = ch,
     };
     if (p.kind == HP_SSHPROXY_SHELL && ch->pty && cf->record && !ch->tty) {
@@ -961,6 +1023,7 @@ static void sshd_run_pending(struct ssh_conn *sc)
         if (waiting)
             chan_replay_early(ch);
     }
+    px_maybe_resume(sc);
 }
 
 static void log_closed(struct ssh_chan *ch)
@@ -1031,6 +1094,10 @@ static void chan_eof(struct ssh_chan *ch)
 static int cb_chan_data(ssh_session s, ssh_channel c, void *data, uint32_t len, int is_stderr, void *ud)
 {
     struct ssh_chan *ch = ud;
+    if (ch->pc && (ch->throttled || hp_sshproxy_chan_backlog(ch->pc) >= SSH_PX_IN_HIGH)) {
+        ch->throttled = true;         /* libssh keeps it; px_drained pulls it */
+        return 0;
+    }
     if (ch->forward) {
         size_t take = len;
         if (ch->fwd_logged < SSH_FWD_DATA_MAX) {
@@ -1052,7 +1119,12 @@ static int cb_chan_data(ssh_session s, ssh_channel c, void *data, uint32_t len, 
 
 static void cb_chan_eof(ssh_session s, ssh_channel c, void *ud)
 {
-    chan_eof(ud);
+    struct ssh_chan *ch = ud;
+    if (ch->throttled) {
+        ch->eof_after_pull = true;    /* data still in libssh's buffer goes first */
+        return;
+    }
+    chan_eof(ch);
 }
 
 static void cb_chan_close(ssh_session s, ssh_channel c, void *ud)
@@ -1388,6 +1460,15 @@ static void sshd_timer(struct hp_conn *c)
         event_add(sc->ev_sp, NULL);
         sp_read_cb(sc->sp, EV_READ, sc);
     }
+    bool pulled = false;              /* proxy mode: the backend caught up with an upload */
+    for (int i = 0; i < SSH_MAX_CHANNELS && !(c->flags & HP_CONN_CLOSING); i++) {
+        if (sc->chans[i] && sc->chans[i]->pull) {
+            chan_pull(sc->chans[i]);
+            pulled = true;
+        }
+    }
+    if (pulled && !(c->flags & HP_CONN_CLOSING))
+        sshd_pump(sc);                /* window adjusts out, anything read meanwhile handled */
 }
 
 static void sshd_eof(struct hp_conn *c)

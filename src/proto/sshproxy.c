@@ -56,6 +56,7 @@ struct hp_sshproxy {
     int64_t start_ms;
     bool dead;                            /* backend session lost after login */
     bool closed_logged;
+    bool paused;                          /* the client is behind: ev_rd is off */
     struct hp_sshproxy_chan *chans[SSHPROXY_MAX_CHANS];
 };
 
@@ -347,6 +348,24 @@ struct hp_sshproxy *hp_sshproxy_new(const struct hp_sshproxy_params *p)
     return px;
 }
 
+void hp_sshproxy_pause(struct hp_sshproxy *px, bool paused)
+{
+    if (!px || px->paused == paused || px->phase != PX_READY || px->dead)
+        return;
+    px->paused = paused;
+    if (paused) {
+        event_del(px->ev_rd);
+        return;
+    }
+    event_add(px->ev_rd, NULL);
+    px_step(px);                      /* what libssh already read is delivered now */
+}
+
+bool hp_sshproxy_paused(const struct hp_sshproxy *px)
+{
+    return px && px->paused;
+}
+
 enum hp_sshproxy_state hp_sshproxy_state(const struct hp_sshproxy *px)
 {
     if (!px || px->phase == PX_FAILED)
@@ -436,6 +455,8 @@ static void chan_flush(struct hp_sshproxy_chan *pc)
         pc->eof_sent = true;
         ssh_channel_send_eof(pc->ch);
     }
+    if (pc->tobk.len < SSHPROXY_TOBK_LOW && pc->p.drained && !pc->exited)
+        pc->p.drained(pc->p.io);
 }
 
 static void chan_step(struct hp_sshproxy_chan *pc)
@@ -606,6 +627,11 @@ void hp_sshproxy_chan_input(struct hp_sshproxy_chan *pc, const void *data, size_
     }
     chan_step(pc);
     px_arm(pc->px);
+}
+
+size_t hp_sshproxy_chan_backlog(const struct hp_sshproxy_chan *pc)
+{
+    return pc ? pc->tobk.len : 0;
 }
 
 void hp_sshproxy_chan_eof(struct hp_sshproxy_chan *pc)

@@ -62,6 +62,11 @@ struct hp_sshproxy_params {
 /* Starts connecting.  NULL (after proxy.fallback) when that fails at once. */
 struct hp_sshproxy *hp_sshproxy_new(const struct hp_sshproxy_params *p);
 enum hp_sshproxy_state hp_sshproxy_state(const struct hp_sshproxy *px);
+/* Back-pressure: stop reading the backend while the client is behind
+ * (its channel output queue is long); the backend's TCP window then stops
+ * the backend.  Resumed with paused false. */
+void hp_sshproxy_pause(struct hp_sshproxy *px, bool paused);
+bool hp_sshproxy_paused(const struct hp_sshproxy *px);
 void hp_sshproxy_free(struct hp_sshproxy *px);
 
 enum hp_sshproxy_kind { HP_SSHPROXY_SHELL, HP_SSHPROXY_EXEC, HP_SSHPROXY_SFTP };
@@ -77,12 +82,19 @@ struct hp_sshproxy_chan_params {
     void (*write)(void *io, const void *data, size_t len, bool is_stderr);
     /* The backend ended the channel: exit status, or signal name (sig != NULL). */
     void (*exit)(void *io, int status, const char *sig);
+    /* The client bytes waiting for the backend fell below SSHPROXY_TOBK_LOW
+     * (called after each flush that leaves them there; may be NULL). */
+    void (*drained)(void *io);
     void *io;
 };
 
 /* A backend channel for a client channel; the proxy must be READY. */
 struct hp_sshproxy_chan *hp_sshproxy_chan_new(struct hp_sshproxy *px, const struct hp_sshproxy_chan_params *p);
 void hp_sshproxy_chan_input(struct hp_sshproxy_chan *pc, const void *data, size_t len);
+/* Client bytes not yet written to the backend (the caller stops taking more
+ * input above a threshold and resumes on drained()). */
+size_t hp_sshproxy_chan_backlog(const struct hp_sshproxy_chan *pc);
+#define SSHPROXY_TOBK_LOW (1u << 20)
 void hp_sshproxy_chan_eof(struct hp_sshproxy_chan *pc);
 void hp_sshproxy_chan_resize(struct hp_sshproxy_chan *pc, unsigned width, unsigned height);
 void hp_sshproxy_chan_free(struct hp_sshproxy_chan *pc);

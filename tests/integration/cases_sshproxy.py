@@ -314,8 +314,23 @@ def sshproxy_uploads_captured(ctx):
         with open(landed, "rb") as f:
             assert f.read() == data, "the backend got a different file"
         files[hashlib.sha256(data).hexdigest()] = ("scp" if legacy else "sftp", name)
+    # a file past the 8 MiB capture cap: the backend gets all of it, hanipo keeps the first 8 MiB
+    big = os.urandom(20 * 1000 * 1000)
+    src = os.path.join(d.tmp, "big.bin")
+    with open(src, "wb") as f:
+        f.write(big)
+    r = scp(port, src, "big.bin", False)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(bk.home, "big.bin"), "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == hashlib.sha256(big).hexdigest()
+    os.unlink(src)
     evs = stop_and_read(d)
     ups = by(evs, "session.file_upload")
+    cut = [e for e in ups if e["filename"].endswith("big.bin")]
+    assert len(cut) == 1 and cut[0]["truncated"] is True and cut[0]["size"] == len(big) and \
+        cut[0]["stored_size"] == 8 * 1024 * 1024, cut
+    assert cut[0]["shasum"] == hashlib.sha256(big[:8 * 1024 * 1024]).hexdigest(), cut
+    ups = [e for e in ups if e not in cut]
     assert sorted(e["shasum"] for e in ups) == sorted(files), ups
     for e in ups:
         detail, name = files[e["shasum"]]
@@ -379,3 +394,41 @@ def sshproxy_fallback_to_emulation(ctx):
     emulated = [e for e in cmds if not e.get("proxied")]
     assert len(emulated) == 7 and all("commands" in e for e in emulated), cmds
     assert "echo fallback-$((1+1))" in [e["input"] for e in emulated], cmds
+
+
+@case
+def sshproxy_slow_reader_backpressure(ctx):
+    """30 MB from the backend to a client that reads slowly: hanipo stops reading the backend while
+    the client is behind instead of queueing (or dropping) without bound; every byte arrives."""
+    try:
+        import paramiko
+    except ImportError:
+        raise Skip("python3-paramiko is not installed")
+    bk = Backend(ctx)
+    bk.start_sshd()
+    d = ctx.daemon("spx-slow", [bk.service()])
+    d.start(timeout=T(20))
+    cl = paramiko.SSHClient()
+    cl.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    cl.connect("127.0.0.1", port=d.svc("ssh").port, username="root", password=PASSWORD,
+               allow_agent=False, look_for_keys=False, timeout=T(15))
+    ch = cl.get_transport().open_session()
+    size = 30 * 1000 * 1000
+    ch.exec_command("head -c %d /dev/urandom | tee big.bin" % size)
+    h, n, t0 = hashlib.sha256(), 0, time.time()
+    ch.settimeout(T(60))
+    while True:
+        data = ch.recv(65536)
+        if not data:
+            break
+        h.update(data)
+        n += len(data)
+        if time.time() - t0 < 4:
+            time.sleep(0.02)                   # a slow client for the first seconds
+    status = ch.recv_exit_status()
+    cl.close()
+    with open(os.path.join(bk.home, "big.bin"), "rb") as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    assert status == 0 and n == size and h.hexdigest() == want, (status, n)
+    stop_and_read(d)
+    assert "does not read" not in d.stderr(), d.stderr()[-2000:]
