@@ -174,7 +174,7 @@ static void px_command(struct hp_sshproxy_chan *pc, const void *p, size_t n)
 
 static void px_arm(struct hp_sshproxy *px)
 {
-    if (px->phase == PX_FAILED || px->dead)
+    if (px->phase == PX_FAILED || px->dead || px->paused)
         return;
     bool want_wr = px->phase == PX_TCP || (px->s && (ssh_get_poll_flags(px->s) & SSH_WRITE_PENDING));
     if (want_wr)
@@ -291,6 +291,8 @@ static void px_step(struct hp_sshproxy *px)
 static void px_io_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct hp_sshproxy *px = arg;
+    if (px->paused)
+        return;                       /* polling would read the backend too: wait for the resume */
     if (px->phase == PX_TCP && (what & EV_WRITE))
         px_tcp_done(px);
     px_step(px);
@@ -355,6 +357,7 @@ void hp_sshproxy_pause(struct hp_sshproxy *px, bool paused)
     px->paused = paused;
     if (paused) {
         event_del(px->ev_rd);
+        event_del(px->ev_wr);
         return;
     }
     event_add(px->ev_rd, NULL);
