@@ -15,7 +15,8 @@
  * channel is open and its window allows; the same bytes are observed on the
  * way (line discipline for commands, scp sink / sftp tap for uploads).
  * Backend -> client bytes go straight to ssh.c, which queues them within
- * the client's window.
+ * the client's window and pauses us (hp_sshproxy_pause: no polling at all,
+ * so TCP holds the backend back) while that queue is long.
  */
 #include <errno.h>
 #include <event2/event.h>
