@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libevent-dev libinih-dev libsqlite3-dev libssl-dev libseccomp-dev libcmocka-dev libssh-dev libpcre2-dev zlib1g-dev
 libjansson-dev libcurl4-openssl-dev libyara-dev libmagic-dev libpcap-dev libmaxminddb-dev mmdb-bin
 sqlite3 python3 curl openssl netcat-openbsd socat nftables iproute2 procps
-openssh-client sshpass python3-paramiko hydra nmap ssh-audit tshark inetutils-telnet busybox asciinema
+openssh-client openssh-server sshpass python3-paramiko hydra nmap ssh-audit tshark inetutils-telnet busybox asciinema
 python3-pyftpdlib tftpd-hpa wrk nginx-light chromium wget cmark-gfm jq
 lftp swaks mariadb-client freetds-bin redis-tools python3-pymongo postgresql-client freerdp2-x11 smbclient python3-impacket
 sipvicious sip-tester python3-pymodbus adb libnet-ssleay-perl iso-codes nodejs

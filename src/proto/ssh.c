@@ -55,6 +55,8 @@
 #include "../shell/ttylog.h"
 #include "../shell/userdb.h"
 #include "sshfile.h"              /* sshfile: scp / sftp uploads */
+#include "sshproxy.h"             /* proxy mode: the service has a backend */
+#include "backend.h"
 
 #define SSH_MAX_CHANNELS 4
 #define SSH_FWD_DATA_MAX 4096     /* first bytes of a forwarding channel that are logged */
@@ -110,6 +112,7 @@ struct ssh_conf {
     char hassh_server[33];        /* ours: the same KEXINIT lists on every connection */
     char data_dir[4096];          /* sshfile: payloads go to DATA_DIR/payloads */
     const char *personality;      /* the shell's machine (persona.h): "debian" by default */
+    char backend_hostkey[128];    /* proxy: the backend key fingerprint last logged */
     ssh_bind bind;
 };
 
@@ -151,6 +154,11 @@ struct ssh_conn {
     char *kbd_user;               /* keyboard-interactive: the answer carries no user name */
     char *user;                   /* logged-in user */
     struct ssh_chan *chans[SSH_MAX_CHANNELS];
+    /* proxy mode: the backend session (NULL: emulation).  Channel requests
+     * wait (pending_*) while it connects, then go to it or, when it failed,
+     * to the emulation. */
+    struct hp_sshproxy *px;
+    bool pumping;                 /* inside libssh's dispatch: channel ends wait for run_pending */
 };
 
 struct ssh_chan {
@@ -182,7 +190,21 @@ struct ssh_chan {
     struct hp_buf out;
     bool exit_pending;
     int exit_status;
+    /* proxy mode */
+    struct hp_sshproxy_chan *pc;  /* the backend channel this one is relayed to */
+    bool pending_sftp;            /* sftp subsystem asked while the backend connects */
+    struct hp_buf early;          /* input that arrived before the channel was started */
+    bool early_eof;
+    char exit_signal[32];         /* the backend's exit-signal, sent instead of a status */
+    /* Upload back-pressure: while the backend is behind, client data is left
+     * in libssh's channel buffer (its window then stays closed) and pulled
+     * when the backend catches up; an EOF waits behind it. */
+    bool throttled, pull, eof_after_pull;
 };
+
+#define SSH_PX_IN_HIGH (4u << 20)     /* client bytes waiting for the backend: stop taking more */
+
+#define SSH_EARLY_MAX (1u << 20)      /* input held while the backend connects */
 
 #define SSH_CHAN_OUT_MAX (8u << 20)   /* more than a line's output cap (shell) and an sftp read */
 
@@ -443,7 +465,10 @@ static void emit_login(struct ssh_conn *sc, bool ok, const char *method, const c
 
 static void sshd_pump(struct ssh_conn *sc);
 static void sshd_run_pending(struct ssh_conn *sc);
-static void sshd_pump(struct ssh_conn *sc);
+static void proxy_start(struct ssh_conn *sc);
+static bool chan_waiting(const struct ssh_chan *ch);
+static void chan_input(struct ssh_chan *ch, const void *data, size_t len);
+static void chan_eof(struct ssh_chan *ch);
 
 /* libssh wrote: forward to the client (unless a failed login's answer is being held). */
 static void sp_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -488,6 +513,7 @@ static void sshd_pump(struct ssh_conn *sc)
 {
     if (sc->dead)
         return;
+    sc->pumping = true;
     for (int i = 0; i < SSH_PUMP_ROUNDS; i++) {
         if (!sc->kex_done) {
             int rc = ssh_handle_key_exchange(sc->s);
@@ -513,6 +539,7 @@ static void sshd_pump(struct ssh_conn *sc)
         if (rc != SSH_OK || sc->dead)
             break;
     }
+    sc->pumping = false;
     sshd_run_pending(sc);
     if (sc->dead && !(sc->c->flags & HP_CONN_CLOSING)) {
         /* Whatever libssh wrote last (a disconnect message) still goes out. */
@@ -532,6 +559,55 @@ static void hold_output(struct ssh_conn *sc, uint64_t ms)
     hp_conn_set_timer(sc->c, ms);
 }
 
+/* ---- proxy mode ---------------------------------------------------------------------- */
+
+static void proxy_state_cb(void *arg, enum hp_sshproxy_state st)
+{
+    (void)st;
+    sshd_run_pending(arg);            /* waiting channel requests go to the backend or the emulation */
+}
+
+/* Logged in on a service with a backend: connect to it while the client
+ * opens its channel.  Refused (budget, policy) or failing at once: the
+ * emulation serves, and proxy.fallback says why. */
+static void proxy_start(struct ssh_conn *sc)
+{
+    const struct hp_service_cfg *svc = hp_conn_service_cfg(sc->c);
+    struct ssh_conf *cf = (struct ssh_conf *)conf_of(sc->c);
+    const char *why = NULL;
+    if (!svc->backend || sc->px)
+        return;
+    if (!hp_backend_admit(svc, &sc->c->peer, &why)) {
+        struct hp_ev ev;
+        hp_ev_begin(&ev, &sc->c->ctx, "proxy.fallback");
+        hp_ev_str(&ev, "backend", svc->backend->spec ? svc->backend->spec : "");
+        hp_ev_str(&ev, "reason", why ? why : "refused");
+        hp_ev_str(&ev, "fallback", "ssh");
+        hp_ev_emit(&ev);
+        return;
+    }
+    struct hp_sshproxy_params p = {
+        .ctx = &sc->c->ctx,
+        .backend = svc->backend,
+        .data_dir = cf->data_dir,
+        .hostkey_seen = cf->backend_hostkey,
+        .hostkey_seen_len = sizeof(cf->backend_hostkey),
+        .on_state = proxy_state_cb,
+        .arg = sc,
+    };
+    sc->px = hp_sshproxy_new(&p);
+}
+
+static bool proxy_waiting(const struct ssh_conn *sc)
+{
+    return sc->px && hp_sshproxy_state(sc->px) == HP_SSHPROXY_CONNECTING;
+}
+
+static bool proxy_on(const struct ssh_conn *sc)
+{
+    return sc->px && hp_sshproxy_state(sc->px) != HP_SSHPROXY_FAILED;
+}
+
 /* Decide, log and delay one password-like attempt. */
 static bool auth_attempt(struct ssh_conn *sc, const char *method, const char *user, const char *pass)
 {
@@ -544,6 +620,7 @@ static bool auth_attempt(struct ssh_conn *sc, const char *method, const char *us
     if (ok) {
         free(sc->user);
         sc->user = hp_xstrdup(user);
+        proxy_start(sc);
         return true;
     }
     if (sc->auth_attempts >= cf->max_auth_tries)
@@ -650,7 +727,10 @@ static bool chan_flush(struct ssh_chan *ch)
 
 static void chan_finish(struct ssh_chan *ch)
 {
-    ssh_channel_request_send_exit_status(ch->ch, ch->exit_status);
+    if (ch->exit_signal[0])
+        ssh_channel_request_send_exit_signal(ch->ch, ch->exit_signal, 0, "", "");
+    else
+        ssh_channel_request_send_exit_status(ch->ch, ch->exit_status);
     ssh_channel_send_eof(ch->ch);
     ssh_channel_close(ch->ch);
     ch->closed = true;
@@ -759,6 +839,147 @@ static struct hp_sshfile *chan_new_file(struct ssh_chan *ch, const char *cmd)
     return cmd ? hp_scp_sink_new(&p, cmd) : hp_sftp_new(&p);
 }
 
+/* ---- proxy mode: a channel relayed to the backend ------------------------------------ */
+
+#define SSH_PX_PAUSE_AT  (1u << 20)   /* client output queued: stop reading the backend */
+#define SSH_PX_RESUME_AT (256u << 10)  /* ... until every channel is below this */
+
+static void px_write(void *io, const void *data, size_t len, bool is_stderr)
+{
+    struct ssh_chan *ch = io;
+    if (is_stderr)
+        term_write_err(ch, data, len);
+    else
+        term_write(ch, data, len);
+    if (ch->out.len > SSH_PX_PAUSE_AT)
+        hp_sshproxy_pause(ch->sc->px, true);
+}
+
+/* The backend caught up with an upload: take what libssh held back, in
+ * order, until the backend is behind again; then the EOF that waited. */
+static void chan_pull(struct ssh_chan *ch)
+{
+    struct ssh_conn *sc = ch->sc;
+    uint8_t buf[32768];
+    ch->pull = false;
+    ch->throttled = false;
+    sc->pumping = true;               /* libssh may dispatch callbacks in there */
+    while (ch->pc && !ch->closed) {
+        if (hp_sshproxy_chan_backlog(ch->pc) >= SSH_PX_IN_HIGH) {
+            ch->throttled = true;
+            break;
+        }
+        int n = ssh_channel_read_nonblocking(ch->ch, buf, sizeof(buf), 0);
+        if (n <= 0)
+            break;
+        chan_input(ch, buf, (size_t)n);
+    }
+    sc->pumping = false;
+    if (!ch->throttled && ch->eof_after_pull) {
+        ch->eof_after_pull = false;
+        chan_eof(ch);
+    }
+}
+
+/* Pulling reads libssh's server session, which may run any of our
+ * callbacks (one may close the connection): so it is done from the
+ * module timer, inside a core callback, never from the backend's events. */
+static void px_drained(void *io)
+{
+    struct ssh_chan *ch = io;
+    if (!ch->throttled || ch->pull)
+        return;
+    ch->pull = true;
+    hp_conn_set_timer(ch->sc->c, 1);
+}
+
+/* The client caught up (window adjusts arrived): read the backend again. */
+static void px_maybe_resume(struct ssh_conn *sc)
+{
+    if (!hp_sshproxy_paused(sc->px))
+        return;
+    for (int i = 0; i < SSH_MAX_CHANNELS; i++)
+        if (sc->chans[i] && !sc->chans[i]->closed && sc->chans[i]->out.len > SSH_PX_RESUME_AT)
+            return;
+    hp_sshproxy_pause(sc->px, false);
+}
+
+static void px_exit(void *io, int status, const char *sig)
+{
+    struct ssh_chan *ch = io;
+    if (sig)
+        snprintf(ch->exit_signal, sizeof(ch->exit_signal), "%s", sig);
+    if (ch->sc->pumping) {            /* inside libssh's dispatch: run_pending ends it */
+        ch->exit_status = status;
+        ch->exit_pending = true;
+        return;
+    }
+    term_exit(ch, status);
+}
+
+static void chan_start_proxy(struct ssh_chan *ch)
+{
+    struct ssh_conn *sc = ch->sc;
+    const struct ssh_conf *cf = conf_of(sc->c);
+    struct hp_sshproxy_chan_params p = {
+        .kind = ch->pending_sftp ? HP_SSHPROXY_SFTP : ch->pending_exec ? HP_SSHPROXY_EXEC : HP_SSHPROXY_SHELL,
+        .command = ch->pending_exec,
+        .pty = ch->pty,
+        .term = ch->term,
+        .width = ch->width,
+        .height = ch->height,
+        .username = sc->user,
+        .write = px_write,
+        .exit = px_exit,
+        .drained = px_drained,
+        .io = ch,
+    };
+    if (p.kind == HP_SSHPROXY_SHELL && ch->pty && cf->record && !ch->tty) {
+        ch->tty = hp_ttylog_open(cf->ttydir, sc->c->ctx.session, ch->width ? ch->width : 80,
+                                 ch->height ? ch->height : 24, ch->term, cf->record_max);
+        ch->tty_start_ms = hp_mono_ms();
+    }
+    ch->pc = hp_sshproxy_chan_new(sc->px, &p);
+    ch->pending_shell = ch->pending_sftp = false;
+    free(ch->pending_exec);
+    ch->pending_exec = NULL;
+    if (!ch->pc)
+        term_exit(ch, 255);
+}
+
+/* The backend failed: requests that waited for it get what the emulation gives. */
+static void chan_fallback(struct ssh_chan *ch)
+{
+    if (ch->pending_sftp) {
+        ch->pending_sftp = false;
+        ch->file = chan_new_file(ch, NULL);
+        ch->pending_file = true;
+    } else if (ch->pending_exec && (ch->file = chan_new_file(ch, ch->pending_exec)) != NULL) {
+        struct hp_ev ev;
+        hp_ev_begin(&ev, &ch->sc->c->ctx, "command.input");
+        hp_ev_bytes(&ev, "input", ch->pending_exec, strlen(ch->pending_exec));
+        hp_ev_emit(&ev);
+        free(ch->pending_exec);
+        ch->pending_exec = NULL;
+        ch->pending_file = true;
+    }
+}
+
+/* Input and EOF that arrived before the channel was started. */
+static void chan_replay_early(struct ssh_chan *ch)
+{
+    if (ch->early.len) {
+        struct hp_buf b = ch->early;
+        hp_buf_init(&ch->early, SSH_EARLY_MAX);
+        chan_input(ch, b.data, b.len);
+        hp_buf_free(&b);
+    }
+    if (ch->early_eof) {
+        ch->early_eof = false;
+        chan_eof(ch);
+    }
+}
+
 static void sshd_run_pending(struct ssh_conn *sc)
 {
     for (int i = 0; i < SSH_MAX_CHANNELS; i++) {
@@ -767,6 +988,22 @@ static void sshd_run_pending(struct ssh_conn *sc)
             continue;
         if (ch->out.len || ch->exit_pending)
             chan_drain(ch);               /* the client may have opened its window */
+        bool waiting = chan_waiting(ch);
+        if (waiting && ch->closed) {      /* the client gave up before the backend answered */
+            ch->pending_shell = ch->pending_sftp = false;
+            free(ch->pending_exec);
+            ch->pending_exec = NULL;
+            continue;
+        }
+        if (waiting && proxy_waiting(sc))
+            continue;                     /* proxy_state_cb brings us back */
+        if (waiting && !ch->closed && proxy_on(sc)) {
+            chan_start_proxy(ch);
+            chan_replay_early(ch);
+            continue;
+        }
+        if (waiting)
+            chan_fallback(ch);
         if (ch->pending_file) {           /* sshfile: the request has been answered */
             ch->pending_file = false;
             hp_sshfile_start(ch->file);
@@ -783,7 +1020,10 @@ static void sshd_run_pending(struct ssh_conn *sc)
             hp_shell_exec(ch->shell, cmd, strlen(cmd));
             free(cmd);
         }
+        if (waiting)
+            chan_replay_early(ch);
     }
+    px_maybe_resume(sc);
 }
 
 static void log_closed(struct ssh_chan *ch)
@@ -805,6 +1045,8 @@ static void chan_free(struct ssh_chan *ch)
     if (ch->shell)
         hp_shell_free(ch->shell);
     hp_sshfile_free(ch->file);        /* sshfile: stores files left open */
+    hp_sshproxy_chan_free(ch->pc);
+    hp_buf_free(&ch->early);
     if (ch->tty)
         log_closed(ch);
     free(ch->pending_exec);
@@ -813,9 +1055,49 @@ static void chan_free(struct ssh_chan *ch)
     free(ch);
 }
 
+static bool chan_waiting(const struct ssh_chan *ch)
+{
+    return !ch->pc && !ch->shell && !ch->file && (ch->pending_shell || ch->pending_exec || ch->pending_sftp);
+}
+
+static void chan_input(struct ssh_chan *ch, const void *data, size_t len)
+{
+    if (chan_waiting(ch)) {           /* proxy mode: the backend is still connecting */
+        if (!hp_buf_put(&ch->early, data, len))
+            ch->early.full = false;   /* a client that floods before its shell starts loses the excess */
+        return;
+    }
+    if (ch->file) {                   /* sshfile */
+        hp_sshfile_input(ch->file, data, len);
+        return;
+    }
+    if (ch->tty)
+        hp_ttylog_write(ch->tty, 'i', data, len);
+    if (ch->pc)
+        hp_sshproxy_chan_input(ch->pc, data, len);
+    if (ch->shell)
+        hp_shell_input(ch->shell, data, len);
+}
+
+static void chan_eof(struct ssh_chan *ch)
+{
+    if (chan_waiting(ch)) {
+        ch->early_eof = true;
+        return;
+    }
+    if (ch->shell)
+        hp_shell_eof(ch->shell);
+    hp_sshfile_eof(ch->file);         /* sshfile */
+    hp_sshproxy_chan_eof(ch->pc);
+}
+
 static int cb_chan_data(ssh_session s, ssh_channel c, void *data, uint32_t len, int is_stderr, void *ud)
 {
     struct ssh_chan *ch = ud;
+    if (ch->pc && (ch->throttled || hp_sshproxy_chan_backlog(ch->pc) >= SSH_PX_IN_HIGH)) {
+        ch->throttled = true;         /* libssh keeps it; px_drained pulls it */
+        return 0;
+    }
     if (ch->forward) {
         size_t take = len;
         if (ch->fwd_logged < SSH_FWD_DATA_MAX) {
@@ -831,28 +1113,24 @@ static int cb_chan_data(ssh_session s, ssh_channel c, void *data, uint32_t len, 
         }
         return (int)len;              /* swallowed: nothing is ever relayed */
     }
-    if (ch->file) {                   /* sshfile */
-        hp_sshfile_input(ch->file, data, len);
-        return (int)len;
-    }
-    if (ch->tty)
-        hp_ttylog_write(ch->tty, 'i', data, len);
-    if (ch->shell)
-        hp_shell_input(ch->shell, data, len);
+    chan_input(ch, data, len);
     return (int)len;
 }
 
 static void cb_chan_eof(ssh_session s, ssh_channel c, void *ud)
 {
     struct ssh_chan *ch = ud;
-    if (ch->shell)
-        hp_shell_eof(ch->shell);
-    hp_sshfile_eof(ch->file);         /* sshfile */
+    if (ch->throttled) {
+        ch->eof_after_pull = true;    /* data still in libssh's buffer goes first */
+        return;
+    }
+    chan_eof(ch);
 }
 
 static void cb_chan_close(ssh_session s, ssh_channel c, void *ud)
 {
     struct ssh_chan *ch = ud;
+    hp_sshproxy_chan_eof(ch->pc);     /* the backend's program sees its input end; freed with ch */
     if (!ch->closed) {
         ssh_channel_close(ch->ch);
         ch->closed = true;
@@ -884,6 +1162,7 @@ static int cb_window(ssh_session s, ssh_channel c, int w, int h, int pw, int ph,
     ch->height = h > 0 && h < 10000 ? (unsigned)h : ch->height;
     if (ch->shell)
         hp_shell_resize(ch->shell, ch->width, ch->height);
+    hp_sshproxy_chan_resize(ch->pc, ch->width, ch->height);
     if (ch->tty)
         hp_ttylog_resize(ch->tty, ch->width, ch->height);
     return 0;
@@ -906,7 +1185,7 @@ static int cb_env(ssh_session s, ssh_channel c, const char *name, const char *va
 static int cb_shell(ssh_session s, ssh_channel c, void *ud)
 {
     struct ssh_chan *ch = ud;
-    if (ch->shell || ch->pending_exec || ch->file)
+    if (ch->shell || ch->pending_exec || ch->file || ch->pc || ch->pending_sftp)
         return -1;
     ch->pending_shell = true;
     return 0;
@@ -915,8 +1194,12 @@ static int cb_shell(ssh_session s, ssh_channel c, void *ud)
 static int cb_exec(ssh_session s, ssh_channel c, const char *command, void *ud)
 {
     struct ssh_chan *ch = ud;
-    if (ch->shell || ch->pending_exec || ch->pending_shell || ch->file)
+    if (ch->shell || ch->pending_exec || ch->pending_shell || ch->file || ch->pc || ch->pending_sftp)
         return -1;
+    if (proxy_on(ch->sc)) {           /* the backend runs it, scp included (run_pending) */
+        ch->pending_exec = hp_xstrdup(command);
+        return 0;
+    }
     /* sshfile: "scp -t DIR" / "scp -f FILE" get the SCP emulation, not the shell;
      * the command is logged as the shell would log it. */
     if ((ch->file = chan_new_file(ch, command)) != NULL) {
@@ -941,8 +1224,13 @@ static int cb_subsystem(ssh_session s, ssh_channel c, const char *subsystem, voi
     hp_ev_str(&ev, "subsystem", subsystem);
     hp_ev_emit(&ev);
     /* sshfile: the sftp subsystem gets the SFTP server; anything else is refused. */
-    if (strcmp(subsystem, "sftp") != 0 || ch->shell || ch->pending_exec || ch->pending_shell || ch->file)
+    if (strcmp(subsystem, "sftp") != 0 || ch->shell || ch->pending_exec || ch->pending_shell || ch->file ||
+        ch->pc || ch->pending_sftp)
         return -1;
+    if (proxy_on(ch->sc)) {
+        ch->pending_sftp = true;
+        return 0;
+    }
     ch->file = chan_new_file(ch, NULL);
     ch->pending_file = true;
     return 0;
@@ -958,6 +1246,7 @@ static struct ssh_chan *chan_add(struct ssh_conn *sc, ssh_channel c)
         if (!sc->chans[i]) {
             struct ssh_chan *ch = hp_xcalloc(1, sizeof(*ch));
             hp_buf_init(&ch->out, SSH_CHAN_OUT_MAX);
+            hp_buf_init(&ch->early, SSH_EARLY_MAX);
             ch->sc = sc;
             ch->ch = c;
             ch->cb.userdata = ch;
@@ -1171,6 +1460,15 @@ static void sshd_timer(struct hp_conn *c)
         event_add(sc->ev_sp, NULL);
         sp_read_cb(sc->sp, EV_READ, sc);
     }
+    bool pulled = false;              /* proxy mode: the backend caught up with an upload */
+    for (int i = 0; i < SSH_MAX_CHANNELS && !(c->flags & HP_CONN_CLOSING); i++) {
+        if (sc->chans[i] && sc->chans[i]->pull) {
+            chan_pull(sc->chans[i]);
+            pulled = true;
+        }
+    }
+    if (pulled && !(c->flags & HP_CONN_CLOSING))
+        sshd_pump(sc);                /* window adjusts out, anything read meanwhile handled */
 }
 
 static void sshd_eof(struct hp_conn *c)
@@ -1186,6 +1484,7 @@ static void sshd_close(struct hp_conn *c)
     for (int i = 0; i < SSH_MAX_CHANNELS; i++)
         if (sc->chans[i])
             chan_free(sc->chans[i]);
+    hp_sshproxy_free(sc->px);
     if (sc->ev_sp)
         event_free(sc->ev_sp);
     if (sc->sev) {
@@ -1211,6 +1510,7 @@ const struct hp_proto hp_proto_ssh = {
     .default_tcp_ports = "2222",
     .conn_state_size = sizeof(struct ssh_conn),
     .default_max_input = 100ull << 20,   /* uploads: up to 64 MiB per channel (sshfile) */
+    .own_backend = true,                 /* proxy mode: sshproxy.c, after our own login */
     .configure = sshd_configure,
     .unconfigure = sshd_unconfigure,
     .start = sshd_start,
