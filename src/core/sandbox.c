@@ -19,7 +19,8 @@
  *                  CPU count), /dev/urandom, /dev/random, and every absolute
  *                  path in the configuration outside the outputs (GeoIP
  *                  databases, YARA rule directory, dashboard assets, service
- *                  files such as a user database);
+ *                  files such as a user database, with their directory:
+ *                  rule files name sibling files);
  *      write       /dev/null.
  *    Nothing may be executed anywhere.  Rules apply to whole hierarchies, so
  *    files created later under data_dir can be opened.  Best effort: on a
@@ -41,6 +42,7 @@
  *      clone3      ENOSYS (its flags are behind a pointer, which seccomp cannot
  *                  read): glibc falls back to clone;
  *      prctl       only the options glibc, libraries and sanitizers use;
+ *      ioctl       FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, TCGETS, TIOCGWINSZ;
  *    Outside the list, among others: execve, execveat, ptrace (ASan builds
  *    keep it: LeakSanitizer stops the world with it at exit), mount,
  *    personality, chroot, setuid & co (root is already gone), bpf, keyctl,
@@ -58,7 +60,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -162,15 +166,28 @@ static void ll_allow_dir_of(struct ll *l, const char *path, uint64_t access)
     ll_allow(l, dir, access);
 }
 
+/* Every absolute path among an option's words ("FILE.xml DIR" is two).  A file
+ * brings its directory (rule files name their siblings; SQLite creates -wal
+ * beside its database); dir_of is for outputs, whose files may not exist yet. */
 static void ll_allow_kv(struct ll *l, const struct hp_kv *kv, uint64_t access, bool dir_of)
 {
     for (; kv; kv = kv->next) {
-        if (!kv->value || kv->value[0] != '/')
-            continue;
-        if (dir_of)
-            ll_allow_dir_of(l, kv->value, access);
-        else
-            ll_allow(l, kv->value, access);
+        const char *v = kv->value;
+        while (v && *v) {
+            size_t n = strcspn(v, " \t");
+            if (v[0] == '/' && n < 4096) {
+                char word[4096];
+                memcpy(word, v, n);
+                word[n] = '\0';
+                struct stat st;
+                if (dir_of || (stat(word, &st) == 0 && !S_ISDIR(st.st_mode)))
+                    ll_allow_dir_of(l, word, access);
+                else
+                    ll_allow(l, word, access);
+            }
+            v += n;
+            v += strspn(v, " \t");
+        }
     }
 }
 
@@ -245,7 +262,7 @@ static const char *const sc_allow[] = {
     "fstatfs", "statfs", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getdents",
     "getdents64", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2",
     "link", "linkat", "ftruncate", "fsync", "fdatasync", "fallocate", "fadvise64", "fcntl", "flock",
-    "dup", "dup2", "dup3", "pipe", "pipe2", "ioctl", "fchmod", "fchown", "sendfile", "getcwd", "umask",
+    "dup", "dup2", "dup3", "pipe", "pipe2", "fchmod", "fchown", "sendfile", "getcwd", "umask",
     "utimensat", "futimesat", "sync_file_range",
     /* events, time */
     "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "poll",
@@ -269,6 +286,11 @@ static const char *const sc_allow[] = {
     "ptrace", "wait4", "waitid", "process_vm_readv", "sched_setaffinity", "arch_prctl",
 #endif
 };
+
+/* ioctl: non-blocking mode, close-on-exec, bytes readable, terminal size and
+ * mode (isatty); nothing that can push input into a terminal (TIOCSTI) or
+ * reach a device. */
+static const unsigned long sc_ioctl_ops[] = { FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, TCGETS, TIOCGWINSZ };
 
 static const int sc_socket_domains[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 
@@ -316,6 +338,11 @@ static int sc_strict_rules(scmp_filter_ctx ctx, char *err, size_t errlen)
     for (size_t i = 0; i < HP_ARRAY_LEN(sc_socket_domains); i++) {
         struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sc_socket_domains[i]);
         if (sc_add(ctx, SCMP_ACT_ALLOW, "socket", 1, &a, err, errlen) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < HP_ARRAY_LEN(sc_ioctl_ops); i++) {
+        struct scmp_arg_cmp a = SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)sc_ioctl_ops[i]);
+        if (sc_add(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &a, err, errlen) != 0)
             return -1;
     }
     for (size_t i = 0; i < HP_ARRAY_LEN(sc_prctl_ops); i++) {
