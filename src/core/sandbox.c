@@ -166,6 +166,17 @@ static void ll_allow_dir_of(struct ll *l, const char *path, uint64_t access)
     ll_allow(l, dir, access);
 }
 
+/* A file to read, with its directory (a database replaced by a rename, rule
+ * files naming their siblings); or a directory.  Read rights only. */
+static void ll_allow_read_path(struct ll *l, const char *path)
+{
+    struct stat st;
+    if (path && path[0] == '/' && stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+        ll_allow_dir_of(l, path, LL_READ);
+    else
+        ll_allow(l, path, LL_READ);
+}
+
 /* Every absolute path among an option's words ("FILE.xml DIR" is two).  A file
  * brings its directory (rule files name their siblings; SQLite creates -wal
  * beside its database); dir_of is for outputs, whose files may not exist yet. */
@@ -179,11 +190,10 @@ static void ll_allow_kv(struct ll *l, const struct hp_kv *kv, uint64_t access, b
                 char word[4096];
                 memcpy(word, v, n);
                 word[n] = '\0';
-                struct stat st;
-                if (dir_of || (stat(word, &st) == 0 && !S_ISDIR(st.st_mode)))
+                if (dir_of)
                     ll_allow_dir_of(l, word, access);
                 else
-                    ll_allow(l, word, access);
+                    ll_allow_read_path(l, word);
             }
             v += n;
             v += strspn(v, " \t");
@@ -206,9 +216,9 @@ static void ll_rules(struct ll *l, const struct hp_config *cfg)
     for (size_t i = 0; i < cfg->noutputs; i++)
         if (cfg->outputs[i].enabled)
             ll_allow_kv(l, cfg->outputs[i].opts, LL_RW, true);
-    ll_allow(l, cfg->geoip_country, LL_READ);
-    ll_allow(l, cfg->geoip_asn, LL_READ);
-    ll_allow(l, cfg->geoip_city, LL_READ);
+    ll_allow_read_path(l, cfg->geoip_country);
+    ll_allow_read_path(l, cfg->geoip_asn);
+    ll_allow_read_path(l, cfg->geoip_city);
     ll_allow(l, cfg->capture.yara_rules, LL_READ);
     if (cfg->dashboard.enabled)
         ll_allow(l, cfg->dashboard.assets, LL_READ);
