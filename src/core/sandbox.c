@@ -10,15 +10,16 @@
  *    point (outputs, keys, GeoIP databases, rule files) must therefore lie in
  *    the allowed hierarchies:
  *      read+write  data_dir, the log file's directory (SIGHUP reopens a new
- *                  file there after logrotate), and every absolute path
- *                  given to an output (a directory, or a file's directory:
- *                  SQLite creates -wal/-shm beside its file);
+ *                  file there after logrotate), and where each output writes
+ *                  (jsonl dir, sqlite path, clickhouse spool_dir: a
+ *                  directory, or a file's directory since SQLite creates
+ *                  -wal/-shm beside its file);
  *      read        /etc (resolv.conf, ssl, localtime, passwd), /usr/share and
  *                  /usr/lib (magic, zoneinfo, locale, gconv, ssl, NSS
  *                  modules), /proc/self, /sys/devices/system/cpu (glibc's
  *                  CPU count), /dev/urandom, /dev/random, and every absolute
- *                  path in the configuration outside the outputs (GeoIP
- *                  databases, YARA rule directory, dashboard assets, service
+ *                  path in the configuration (GeoIP databases, an output's
+ *                  CA or password file, YARA rule directory, dashboard assets, service
  *                  files such as a user database, with their directory:
  *                  rule files name sibling files);
  *      write       /dev/null.
@@ -144,25 +145,28 @@ static void ll_allow(struct ll *l, const char *path, uint64_t access)
 }
 
 /* A path that is a directory, or else its parent directory (a file to be
- * created, or one with siblings such as SQLite's -wal). */
+ * created, or one with siblings such as SQLite's -wal); for a path that does
+ * not exist yet (mkdir -p later), its nearest existing ancestor.  A relative
+ * path without a slash lives in the working directory. */
 static void ll_allow_dir_of(struct ll *l, const char *path, uint64_t access)
 {
     struct stat st;
-    if (!path || path[0] != '/')
+    if (!path || !*path || strcmp(path, "-") == 0)
         return;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        ll_allow(l, path, access);
-        return;
-    }
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        return;
-    if (slash == dir)
-        slash[1] = '\0';
-    else
+    while (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        char *slash = strrchr(dir, '/');
+        if (!slash) {
+            snprintf(dir, sizeof(dir), ".");
+            break;
+        }
+        if (slash == dir) {
+            slash[1] = '\0';
+            break;
+        }
         *slash = '\0';
+    }
     ll_allow(l, dir, access);
 }
 
@@ -177,23 +181,34 @@ static void ll_allow_read_path(struct ll *l, const char *path)
         ll_allow(l, path, LL_READ);
 }
 
-/* Every absolute path among an option's words ("FILE.xml DIR" is two).  A file
- * brings its directory (rule files name their siblings; SQLite creates -wal
- * beside its database); dir_of is for outputs, whose files may not exist yet. */
-static void ll_allow_kv(struct ll *l, const struct hp_kv *kv, uint64_t access, bool dir_of)
+/* Output keys naming where the output writes (jsonl dir, sqlite path,
+ * clickhouse spool_dir); any other path of an output (a CA or password file)
+ * is only read. */
+static bool ll_output_write_key(const char *key)
+{
+    return strcmp(key, "dir") == 0 || strcmp(key, "path") == 0 || strcmp(key, "spool_dir") == 0;
+}
+
+/* Every absolute path among an option's words ("FILE.xml DIR" is two): read
+ * rights (a file with its directory: rule files name their siblings), or for
+ * an output's write keys every right under the directory (its files may not
+ * exist yet). */
+static void ll_allow_kv(struct ll *l, const struct hp_kv *kv, bool output)
 {
     for (; kv; kv = kv->next) {
         const char *v = kv->value;
+        bool write = output && ll_output_write_key(kv->key);
+        if (write && v && *v) {
+            ll_allow_dir_of(l, v, LL_RW);       /* relative paths too: they are the output's */
+            continue;
+        }
         while (v && *v) {
             size_t n = strcspn(v, " \t");
             if (v[0] == '/' && n < 4096) {
                 char word[4096];
                 memcpy(word, v, n);
                 word[n] = '\0';
-                if (dir_of)
-                    ll_allow_dir_of(l, word, access);
-                else
-                    ll_allow_read_path(l, word);
+                ll_allow_read_path(l, word);
             }
             v += n;
             v += strspn(v, " \t");
@@ -211,11 +226,10 @@ static void ll_rules(struct ll *l, const struct hp_config *cfg)
         ll_allow(l, ro[i], LL_READ);
     ll_allow(l, "/dev/null", LL_READ_FILE | LL_WRITE_FILE);
     ll_allow(l, cfg->data_dir, LL_RW);
-    if (cfg->log_file && cfg->log_file[0] == '/')
-        ll_allow_dir_of(l, cfg->log_file, LL_RW);
+    ll_allow_dir_of(l, cfg->log_file, LL_RW);         /* "" or "-": standard error */
     for (size_t i = 0; i < cfg->noutputs; i++)
         if (cfg->outputs[i].enabled)
-            ll_allow_kv(l, cfg->outputs[i].opts, LL_RW, true);
+            ll_allow_kv(l, cfg->outputs[i].opts, true);
     ll_allow_read_path(l, cfg->geoip_country);
     ll_allow_read_path(l, cfg->geoip_asn);
     ll_allow_read_path(l, cfg->geoip_city);
@@ -223,7 +237,7 @@ static void ll_rules(struct ll *l, const struct hp_config *cfg)
     if (cfg->dashboard.enabled)
         ll_allow(l, cfg->dashboard.assets, LL_READ);
     for (size_t i = 0; i < cfg->nservices; i++)
-        ll_allow_kv(l, cfg->services[i].opts, LL_READ, false);
+        ll_allow_kv(l, cfg->services[i].opts, false);
 }
 
 int hp_sandbox_fs(const struct hp_config *cfg, char *err, size_t errlen)
