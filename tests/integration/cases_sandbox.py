@@ -16,6 +16,8 @@ cases_sandbox.py - the sandbox (src/core/sandbox.c) and disk-full behaviour (iss
                             sensor keeps serving SSH, HTTP and the trap, reports the condition (log,
                             `hanipo status`), and once the filler is deleted writes every event of the
                             connections made meanwhile exactly once to JSONL (whole lines) and SQLite.
+                            With [limits] queue_events = 64, events beyond the bound are shed and
+                            counted: every uid issued is in the file or in the output's shed count.
 
 Every case needs root (dropping to nobody, mounting the tmpfs).
 """
@@ -217,3 +219,50 @@ def disk_full_keeps_serving_and_loses_nothing(ctx):
     check_stores_agree(d, evs)
     ctx.note("%d events, %d connections while full, %d write errors retried" % (
         len(evs), len(full_ports), sum(stop["outputs"][n]["errors"] for n in ("jsonl", "sqlite"))))
+
+
+@case
+def disk_full_sheds_beyond_queue_bound_and_counts(ctx):
+    """A long outage: the queue bound holds, what is beyond it is shed and counted, serving goes on."""
+    need_root()
+    d = ctx.daemon("diskshed", [Service("web", protocol="http"), Service("trap", tcp=1)],
+                   limits={"queue_events": 64})
+    os.makedirs(d.data_dir)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", d.data_dir], check=True)
+    ctx.defer(lambda: subprocess.run(["umount", "-l", d.data_dir]))
+    d.start(timeout=T(20))
+    d.wait_event(lambda e: e["eventid"] == "sensor.start", what="sensor.start")
+    filler = os.path.join(d.data_dir, "filler")
+    fill(filler)
+    t0 = time.monotonic()
+    for i in range(120):                          # about 3 events each: far beyond 64
+        send_and_close(d.svc("trap").port, b"flood %d\n" % i)
+    status, _ = http_get(d.svc("web").port)
+    assert status == 200
+    took = time.monotonic() - t0
+    st = wait_for(lambda: (lambda s: s if s and s.get("disk_full") else None)(status_json(d)), T(15),
+                  what="disk_full in status")
+    shed = {o["name"]: o["shed"] for o in st["outputs"]}
+    assert all(n > 0 for n in shed.values()), shed
+    assert all(o["queued"] <= 64 for o in st["outputs"]), st["outputs"]
+    os.unlink(filler)
+    wait_for(lambda: (lambda s: s if s and not s.get("disk_full") else None)(status_json(d)), T(20),
+             what="disk no longer full")
+    d.stop()
+    evs = d.events(strict=True)
+    stop = evs[-1]
+    assert stop["eventid"] == "sensor.stop"
+    # Every uid the sensor issued is either in the file or counted as shed by jsonl.
+    seqs = sorted(int(e["uid"].rsplit("-", 1)[1]) for e in evs)
+    assert len(seqs) == len(set(seqs)), "duplicate events"
+    missing = seqs[-1] - len(seqs)
+    assert missing == stop["outputs"]["jsonl"]["shed"], (missing, stop["outputs"]["jsonl"])
+    check_stores_agree_shed(d, seqs[-1], stop["outputs"]["sqlite"]["shed"])
+    ctx.note("120 connections in %.2f s while full; shed %r" % (took, shed))
+
+
+def check_stores_agree_shed(d, last_seq, shed):
+    """SQLite sheds on its own queue: every uid issued is there once, or counted in its shed."""
+    uids = [e["uid"] for e in d.sqlite_events()]
+    assert len(uids) == len(set(uids)), "duplicate uids in SQLite"
+    assert len(uids) + shed == last_seq, (len(uids), shed, last_seq)
