@@ -163,14 +163,16 @@ static bool any_output_nospace(void)
     return false;
 }
 
-/* First failure of a run: log it once, and the disk-full condition if that is the cause. */
+/* First failure of a run (or the first for want of space): log it, and the
+ * disk-full condition if that is the cause. */
 static void note_failing(struct output *o, int err)
 {
     /* outputs leave errno as the write failed: jsonl the write's, sqlite ENOSPC for SQLITE_FULL */
     bool nospace = err == ENOSPC || err == EDQUOT;
     int64_t now = hp_now_us();
     atomic_store(&o->failing_nospace, nospace);
-    atomic_store(&o->failing_since_us, now);
+    if (!atomic_load(&o->failing_since_us))
+        atomic_store(&o->failing_since_us, now);
     pthread_mutex_lock(&o->mu);
     size_t queued = o->count;
     pthread_mutex_unlock(&o->mu);
@@ -218,7 +220,9 @@ static void write_batch(struct output *o, struct hp_event **batch, size_t n)
             break;
         int err = errno;
         atomic_fetch_add(&o->errors, 1);
-        if (!atomic_load(&o->failing_since_us))
+        /* first failure of a run, or its cause turned into a full disk */
+        bool nospace = err == ENOSPC || err == EDQUOT;
+        if (!atomic_load(&o->failing_since_us) || (nospace && !atomic_load(&o->failing_nospace)))
             note_failing(o, err);
         attempts++;
         pthread_mutex_lock(&o->mu);
