@@ -52,6 +52,7 @@
  *    for a platform whose libraries need something the allowlist lacks;
  *    'off' installs no filter (no_new_privs stays).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
@@ -240,6 +241,20 @@ static void ll_rules(struct ll *l, const struct hp_config *cfg)
         ll_allow_kv(l, cfg->services[i].opts, false);
 }
 
+/* Threads of this process now (Landlock will not reach the others). */
+static int ll_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *de; (de = readdir(d));)
+        if (de->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
 int hp_sandbox_fs(const struct hp_config *cfg, char *err, size_t errlen)
 {
     if (cfg->sandbox != HP_SANDBOX_STRICT)
@@ -270,6 +285,9 @@ int hp_sandbox_fs(const struct hp_config *cfg, char *err, size_t errlen)
         return -1;
     }
     close(l.fd);
+    int nt = ll_threads();
+    if (nt > 1)      /* a start-up change that created a thread too early: say so */
+        hp_warn("sandbox: %d threads were already running: only this one and its later threads are confined", nt);
     hp_info("sandbox: landlock ABI %ld, %zu rule(s): writes only under %s", abi, l.nrules, cfg->data_dir);
     return 0;
 }

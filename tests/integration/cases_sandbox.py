@@ -97,6 +97,7 @@ def sandbox_strict_probes(ctx):
     err = d.stderr()
     assert "sandbox: seccomp allowlist" in err, err
     assert re.search(r"sandbox: landlock ABI \d+", err), "Landlock was not applied:\n" + err
+    assert "threads were already running" not in err, err
     for tid in os.listdir("/proc/%d/task" % d.pid):
         t = proc_status(d.pid, tid)
         assert t.get("Seccomp") == ["2"] and t.get("NoNewPrivs") == ["1"], (tid, t.get("Seccomp"))
