@@ -91,6 +91,11 @@ static void st_table(json_t *root, int64_t now_us)
     printf("started      %s\n", up);
     printf("connections  %lld active, %lld total\n", st_int(root, "connections_active"),
            st_int(root, "connections_total"));
+    if (json_is_true(json_object_get(root, "disk_full"))) {
+        char since[64];
+        st_age(now_us, st_int(root, "disk_full_since_us"), since, sizeof(since));
+        printf("disk         FULL since %s: events held in memory, written when space returns\n", since);
+    }
     if (json_is_true(json_object_get(root, "accepting")))
         printf("accepting    yes\n");
     else

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "backend.h"
+#include "sandbox.h"
 #include "proto.h"
 #include "log.h"
 #include "output.h"
@@ -222,6 +223,11 @@ static int sensor_key(struct parse_state *ps, const char *k, const char *v)
         set_str(&c->data_dir, v);
     } else if (strcmp(k, "user") == 0) {
         set_str(&c->user, v);
+    } else if (strcmp(k, "sandbox") == 0) {
+        enum hp_sandbox_mode m;
+        if (hp_sandbox_parse(v, &m) != 0)
+            return fail(ps, "sandbox: expected strict, denylist or off, got '%s'", v);
+        c->sandbox = (int)m;
     } else if (strcmp(k, "log_file") == 0) {
         set_str(&c->log_file, v);
     } else if (strcmp(k, "log_level") == 0) {

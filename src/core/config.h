@@ -110,6 +110,7 @@ struct hp_config {
     char *user;                   /* drop to this user when started as root */
     char *log_file;
     char *log_level;
+    int sandbox;                  /* enum hp_sandbox_mode (sandbox.h): strict, denylist, off */
     uint64_t retention_days;
     uint64_t disk_floor;          /* bytes of free space below which payload bytes are not written */
     char *geoip_country;          /* country mmdb; "" turns country lookups off (docs/geo.md) */

@@ -53,6 +53,10 @@ struct output {
     _Atomic bool congested;
     _Atomic uint64_t written, shed, errors;
     _Atomic size_t inflight;      /* events of the batch being written (for status) */
+    /* Set while the output's writes fail (0: writing): its queue then holds
+     * events up to the [limits] bounds without pausing the listeners. */
+    _Atomic int64_t failing_since_us;
+    _Atomic bool failing_nospace;
     struct hp_ratelimit shed_rl;
 };
 
@@ -62,8 +66,16 @@ static _Atomic bool disk_low;
 static char disk_dir[4096];
 static uint64_t disk_floor;
 static int64_t disk_next_check;
+/* Disk full: some output cannot write for want of space (see write_batch). */
+static _Atomic int64_t disk_full_since_us;
+static _Atomic uint64_t disk_full_episodes;
+static pthread_mutex_t disk_full_mu = PTHREAD_MUTEX_INITIALIZER;
 
 bool hp_output_disk_low(void) { return atomic_load(&disk_low); }
+
+int64_t hp_output_disk_full_since(void) { return atomic_load(&disk_full_since_us); }
+
+uint64_t hp_output_disk_full_episodes(void) { return atomic_load(&disk_full_episodes); }
 
 void hp_output_note_disk(bool low)
 {
@@ -103,8 +115,22 @@ static bool queue_full(const struct output *o, size_t len)
     return o->count == o->cap || o->bytes + len > o->bytes_cap;
 }
 
+static bool o_nospace(const struct output *o)
+{
+    return atomic_load(&o->failing_since_us) && atomic_load(&o->failing_nospace);
+}
+
 static void update_congestion(struct output *o, int64_t now_ms)
 {
+    /* An output that cannot write for want of disk space does not pause
+     * accepting: slowing down cannot free space, and the sensor must keep
+     * serving.  Its queue fills to the [limits] bounds, then events are shed
+     * (counted).  A receiver that is down (syslog, ClickHouse) still pauses
+     * accepting, as documented: it is expected back soon. */
+    if (o_nospace(o)) {
+        atomic_store(&o->congested, false);
+        return;
+    }
     /* High water at half: the other half is headroom for the events that
      * connections already accepted will still produce while accepting is paused. */
     int64_t lag = o->count ? now_ms - o->enq_ms[o->head] : 0;
@@ -128,19 +154,80 @@ static size_t queue_take(struct output *o, struct hp_event **batch, size_t max)
     return n;
 }
 
+/* Any output still failing for want of space? */
+static bool any_output_nospace(void)
+{
+    for (size_t i = 0; i < noutputs; i++)
+        if (o_nospace(&outputs[i]))
+            return true;
+    return false;
+}
+
+/* First failure of a run (or the first for want of space): log it, and the
+ * disk-full condition if that is the cause. */
+static void note_failing(struct output *o, int err)
+{
+    /* outputs leave errno as the write failed: jsonl the write's, sqlite ENOSPC for SQLITE_FULL */
+    bool nospace = err == ENOSPC || err == EDQUOT;
+    int64_t now = hp_now_us();
+    atomic_store(&o->failing_nospace, nospace);
+    if (!atomic_load(&o->failing_since_us))
+        atomic_store(&o->failing_since_us, now);
+    pthread_mutex_lock(&o->mu);
+    size_t queued = o->count;
+    pthread_mutex_unlock(&o->mu);
+    hp_error("output %s: cannot write (%s): %zu event(s) kept in memory and retried%s", o->name,
+             nospace ? "disk full" : strerror(err), atomic_load(&o->inflight) + queued,
+             nospace ? "; accepting goes on, events beyond the [limits] queue bounds are shed and counted" : "");
+    if (!nospace)
+        return;
+    pthread_mutex_lock(&disk_full_mu);
+    if (!atomic_load(&disk_full_since_us)) {
+        atomic_store(&disk_full_since_us, now);
+        atomic_fetch_add(&disk_full_episodes, 1);
+        hp_error("disk full: events are held in memory until space returns (data_dir %s)", disk_dir);
+    }
+    pthread_mutex_unlock(&disk_full_mu);
+}
+
+static void note_recovered(struct output *o, size_t n)
+{
+    int64_t since = atomic_exchange(&o->failing_since_us, 0);
+    hp_info("output %s: writing again after %.1f s (batch of %zu event(s) written)", o->name,
+            (double)(hp_now_us() - since) / 1e6, n);
+    pthread_mutex_lock(&disk_full_mu);
+    if (atomic_load(&disk_full_since_us) && !any_output_nospace()) {
+        hp_info("disk space is back after %.1f s: outputs are writing again",
+                (double)(hp_now_us() - atomic_load(&disk_full_since_us)) / 1e6);
+        atomic_store(&disk_full_since_us, 0);
+    }
+    pthread_mutex_unlock(&disk_full_mu);
+}
+
 /* Write a batch, retrying until it goes through or we are told to stop and
- * the failure persists.  A failing disk therefore fills the queue, which
- * pauses accepting, instead of dropping what was already accepted. */
+ * the failure persists.  A failing disk therefore fills the queue (the
+ * listeners keep accepting, see update_congestion) instead of dropping what
+ * was already accepted; outputs undo a failed batch completely (whole JSONL
+ * lines, a rolled-back transaction), so the retry writes each event once. */
 static void write_batch(struct output *o, struct hp_event **batch, size_t n)
 {
     int64_t backoff = 100;
     int attempts = 0;
     atomic_store(&o->inflight, n);
-    while (o->ops->write(o->state, batch, n) != 0) {
+    for (;;) {
+        errno = 0;
+        if (o->ops->write(o->state, batch, n) == 0)
+            break;
+        int err = errno;
         atomic_fetch_add(&o->errors, 1);
+        /* first failure of a run, or its cause turned into a full disk */
+        bool nospace = err == ENOSPC || err == EDQUOT;
+        if (!atomic_load(&o->failing_since_us) || (nospace && !atomic_load(&o->failing_nospace)))
+            note_failing(o, err);
         attempts++;
         pthread_mutex_lock(&o->mu);
         bool stopping = o->stopping;
+        update_congestion(o, hp_mono_ms());
         pthread_mutex_unlock(&o->mu);
         if (stopping && attempts >= 3) {
             hp_error("output %s: giving up on %zu events at shutdown", o->name, n);
@@ -153,6 +240,8 @@ static void write_batch(struct output *o, struct hp_event **batch, size_t n)
             backoff *= 2;
     }
     atomic_fetch_add(&o->written, n);
+    if (atomic_load(&o->failing_since_us))
+        note_recovered(o, n);
 done:
     atomic_store(&o->inflight, 0);
     for (size_t i = 0; i < n; i++)
@@ -267,8 +356,9 @@ void hp_outputs_stop(void)
 static int publish_one(struct output *o, struct hp_event *e)
 {
     pthread_mutex_lock(&o->mu);
-    if (queue_full(o, e->json_len)) {
-        /* Stall the producer briefly: overload slows the sensor down. */
+    if (queue_full(o, e->json_len) && !o_nospace(o)) {
+        /* Stall the producer briefly: overload slows the sensor down.  Not for
+         * a full disk: waiting cannot help it, and serving must go on. */
         struct timespec ts;
         deadline_after_ms(&ts, PUBLISH_WAIT_MS);
         o->producer_waiting = true;
@@ -277,15 +367,15 @@ static int publish_one(struct output *o, struct hp_event *e)
                 break;
         }
         o->producer_waiting = false;
-        if (queue_full(o, e->json_len)) {
-            pthread_mutex_unlock(&o->mu);
-            atomic_fetch_add(&o->shed, 1);
-            uint64_t n = hp_ratelimit_ok(&o->shed_rl, 10000);
-            if (n)
-                hp_warn("output %s: queue full, shed %llu event(s) (total shed %llu)", o->name,
-                        (unsigned long long)n, (unsigned long long)atomic_load(&o->shed));
-            return -1;
-        }
+    }
+    if (queue_full(o, e->json_len)) {
+        pthread_mutex_unlock(&o->mu);
+        atomic_fetch_add(&o->shed, 1);
+        uint64_t n = hp_ratelimit_ok(&o->shed_rl, 10000);
+        if (n)
+            hp_warn("output %s: queue full, shed %llu event(s) (total shed %llu)", o->name,
+                    (unsigned long long)n, (unsigned long long)atomic_load(&o->shed));
+        return -1;
     }
     size_t tail = (o->head + o->count) % o->cap;
     int64_t now = hp_mono_ms();
@@ -368,6 +458,10 @@ void hp_outputs_status_json(struct hp_buf *out)
         hp_buf_puts(out, i ? ",{" : "{");
         if (o->ops->status)
             o->ops->status(o->state, out);
+        int64_t failing = atomic_load(&o->failing_since_us);
+        if (failing)
+            hp_buf_printf(out, "\"failing_since_us\":%lld,\"failing_reason\":\"%s\",", (long long)failing,
+                          atomic_load(&o->failing_nospace) ? "disk full" : "write error");
         pthread_mutex_lock(&o->mu);
         size_t queued = o->count;
         int64_t oldest = o->count ? hp_mono_ms() - o->enq_ms[o->head] : 0;

@@ -72,6 +72,14 @@ void hp_outputs_reopen(void);
  * Outputs that watch the disk report it with hp_output_note_disk(). */
 bool hp_output_disk_low(void);
 void hp_output_note_disk(bool low);
+/* Disk full: when an output's write failed for want of space (ENOSPC,
+ * EDQUOT, or almost no free space left), the time it began (hp_now_us), 0
+ * when every output writes again; and how many times that happened.  While
+ * an output fails its events stay queued in memory (up to [limits]
+ * queue_events / queue_bytes, then shed and counted), accepting goes on,
+ * and the failed batch is retried until space returns. */
+int64_t hp_output_disk_full_since(void);
+uint64_t hp_output_disk_full_episodes(void);
 
 /* An in-process subscriber (the dashboard's live feed): called by
  * hp_output_publish() on the publishing thread, for every event, before the

@@ -3,19 +3,14 @@
  *
  * Order at start-up (sensor.c): open outputs and bind sockets as whatever
  * user started us, then hp_privs_drop() (root -> configured user, all
- * threads, irreversibly; no_new_privs), then hp_privs_sandbox().  The filter
- * is a deny-list of what a honeypot never needs: running programs
- * (execve/execveat), debugging others (ptrace, process_vm_*), and changing
- * the machine: mount, module loading, reboot, kexec, swap, chroot, bpf,
- * keyctl).  A denied call fails with EPERM; it is applied to every thread
- * (TSYNC), including the output writers.
+ * threads, irreversibly; no_new_privs), then the seccomp filter of
+ * sandbox.c (hp_sandbox_syscalls), applied to every thread.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -123,42 +118,5 @@ int hp_privs_drop(const char *user, const char *data_dir, char *err, size_t errl
 #else
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);    /* setuid() cleared it; LSan needs it */
 #endif
-    return 0;
-}
-
-int hp_privs_sandbox(char *err, size_t errlen)
-{
-    static const char *const denied[] = {
-        "execve", "execveat",
-#ifndef HP_ASAN
-        "ptrace", "process_vm_readv", "process_vm_writev",
-#endif
-        "mount", "umount2", "pivot_root", "chroot", "reboot", "kexec_load", "kexec_file_load",
-        "init_module", "finit_module", "delete_module", "swapon", "swapoff", "bpf",
-        "keyctl", "add_key", "request_key", "personality", "userfaultfd", "perf_event_open",
-        "open_by_handle_at", "setns", "unshare", "acct", "settimeofday", "clock_settime",
-    };
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-    if (!ctx) {
-        snprintf(err, errlen, "seccomp_init failed");
-        return -1;
-    }
-    for (size_t i = 0; i < HP_ARRAY_LEN(denied); i++) {
-        int nr = seccomp_syscall_resolve_name(denied[i]);
-        if (nr == __NR_SCMP_ERROR)
-            continue;            /* not on this architecture */
-        if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0) != 0) {
-            snprintf(err, errlen, "seccomp: cannot add rule for %s", denied[i]);
-            seccomp_release(ctx);
-            return -1;
-        }
-    }
-    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-    int rc = seccomp_load(ctx);
-    seccomp_release(ctx);
-    if (rc != 0) {
-        snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
-        return -1;
-    }
     return 0;
 }

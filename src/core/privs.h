@@ -11,8 +11,5 @@ int hp_privs_prepare_dir(const char *dir, const char *user, char *err, size_t er
 /* When root: hand the data directory (and the files opened in it so far) to
  * 'user', then switch to 'user' for good.  Always: set no_new_privs.  0 or -1. */
 int hp_privs_drop(const char *user, const char *data_dir, char *err, size_t errlen);
-/* Install the seccomp filter that forbids execve and other dangerous calls
- * in every thread.  0 or -1. */
-int hp_privs_sandbox(char *err, size_t errlen);
 
 #endif

@@ -5,7 +5,10 @@
  *   1. data directory prepared and owned by the run-time user
  *   2. outputs opened and their writer threads started
  *   3. every listening socket bound (ports below 1024 need root)
- *   4. root dropped, no_new_privs, seccomp filter (no execve) in all threads
+ *   1b. Landlock (sandbox.c): from here on, files are written only under
+ *       data_dir (and configured output paths); before any thread exists,
+ *       since Landlock is inherited by threads, not imposed on running ones
+ *   4. root dropped, no_new_privs, seccomp allowlist (no execve) in all threads
  *   5. sensor.start event, then the event loop
  * SIGTERM/SIGINT: stop accepting, close every connection (each gets its
  * session.closed), sensor.stop, drain and close every output, exit 0.
@@ -30,6 +33,7 @@
 #include "log.h"
 #include "output.h"
 #include "privs.h"
+#include "sandbox.h"
 #include "proto.h"
 #include "sensor.h"
 #include "srcmap.h"
@@ -91,6 +95,8 @@ static void put_counters(struct hp_ev *ev)
     hp_ev_uint(ev, "udp_sessions", n->udp_sessions);
     hp_ev_uint(ev, "udp_suppressed", n->udp_suppressed);
     hp_ev_bool(ev, "disk_low", hp_output_disk_low());
+    hp_ev_bool(ev, "disk_full", hp_output_disk_full_since() != 0);
+    hp_ev_uint(ev, "disk_full_episodes", hp_output_disk_full_episodes());
     struct hp_capture_stats cs;
     hp_capture_get_stats(&cs);
     hp_ev_obj_begin(ev, "capture");
@@ -188,6 +194,7 @@ static int startup(struct hp_config *cfg)
         return 1;
     }
     if (hp_privs_prepare_dir(cfg->data_dir, cfg->user, err, sizeof(err)) != 0 ||
+        hp_sandbox_fs(cfg, err, sizeof(err)) != 0 ||
         hp_outputs_start(cfg, err, sizeof(err)) != 0) {
         hp_error("%s", err);
         return 1;
@@ -227,7 +234,7 @@ static int startup(struct hp_config *cfg)
         hp_error("%s", err);
         return 1;
     }
-    if (hp_privs_drop(cfg->user, cfg->data_dir, err, sizeof(err)) != 0 || hp_privs_sandbox(err, sizeof(err)) != 0) {
+    if (hp_privs_drop(cfg->user, cfg->data_dir, err, sizeof(err)) != 0 || hp_sandbox_syscalls(cfg, err, sizeof(err)) != 0) {
         hp_error("%s", err);
         return 1;
     }

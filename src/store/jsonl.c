@@ -172,11 +172,12 @@ static int jsonl_write_run(struct jsonl *j, struct hp_event *const *evs, size_t 
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0) {
+                int e = w < 0 ? errno : ENOSPC;    /* no progress: the file system is full */
                 if (hp_ratelimit_ok(&j->err_rl, 10000))
-                    hp_error("jsonl: write failed: %s (events kept, will retry)",
-                             w < 0 ? strerror(errno) : "no progress");
+                    hp_error("jsonl: write failed: %s (events kept, will retry)", strerror(e));
                 if (ftruncate(j->fd, start) == 0)
                     j->size = start;
+                errno = e;                /* for the output layer's disk-full report */
                 return -1;
             }
             want -= (size_t)w;

@@ -19,6 +19,7 @@
  * transaction, so the pre-counted answers reports and the dashboard read
  * can never disagree with the events they summarise.
  */
+#include <errno.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -200,31 +201,39 @@ static int sq_insert(struct store_sqlite *s, const struct hp_event *e)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Undo a failed batch: the whole transaction and the batch's roll-up counts
+ * (the retry adds every event again).  errno tells the output layer whether
+ * the disk is full (SQLITE_FULL), so it can report the condition. */
+static int sq_fail(struct store_sqlite *s)
+{
+    int full = (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_FULL;
+    if (!sqlite3_get_autocommit(s->db))
+        sq_exec(s, "ROLLBACK");
+    hp_rollup_reset(s->rollup);
+    errno = full ? ENOSPC : EIO;
+    return -1;
+}
+
 static int sq_write(void *state, struct hp_event *const *evs, size_t n)
 {
     struct store_sqlite *s = state;
     if (sq_exec(s, "BEGIN") != 0)
-        return -1;
+        return sq_fail(s);
     for (size_t i = 0; i < n; i++) {
         if (sq_insert(s, evs[i]) != 0) {
             if (hp_ratelimit_ok(&s->err_rl, 10000))
                 hp_error("sqlite: insert failed: %s (batch kept, will retry)", sqlite3_errmsg(s->db));
-            sq_exec(s, "ROLLBACK");
-            hp_rollup_reset(s->rollup);
-            return -1;
+            return sq_fail(s);
         }
         hp_rollup_add(s->rollup, evs[i]);
     }
     if (hp_rollup_flush(s->rollup, s->db) != 0) {
         if (hp_ratelimit_ok(&s->err_rl, 10000))
             hp_error("sqlite: roll-up update failed: %s (batch kept, will retry)", sqlite3_errmsg(s->db));
-        sq_exec(s, "ROLLBACK");
-        return -1;
+        return sq_fail(s);
     }
-    if (sq_exec(s, "COMMIT") != 0) {
-        sq_exec(s, "ROLLBACK");
-        return -1;
-    }
+    if (sq_exec(s, "COMMIT") != 0)
+        return sq_fail(s);
     return 0;
 }
 

@@ -11,7 +11,11 @@
  *             /bin/true, as an exploited protocol module would, and log what
  *             the kernel answered.  The seccomp filter (privs.c) must refuse
  *             it with EPERM; had it succeeded, the sensor would be gone, which
- *             the test notices too.
+ *             the test notices too.  Before that, the sandbox probes
+ *             (hp_debug_sandbox_probes): a file created outside data_dir
+ *             (Landlock: EACCES), getpriority and personality (outside the
+ *             seccomp allowlist: EPERM), mount and ptrace (EPERM); each logs
+ *             "debug hook: WHAT returned RC errno=NAME".
  *
  * The hook runs on the network thread from the event loop (a libevent signal
  * event, not an async handler), i.e. exactly where protocol parsers run.
@@ -20,17 +24,78 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "log.h"
 
 static struct event *hp_debug_usr2;
 
+static void hp_debug_report(const char *what, long rc, int e)
+{
+    const char *name = e ? strerrorname_np(e) : "0";
+    hp_warn("debug hook: %s returned %ld errno=%s (%s)", what, rc, name ? name : "?", e ? strerror(e) : "ok");
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HP_DEBUG_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HP_DEBUG_ASAN 1
+#endif
+#endif
+
+/*
+ * The sandbox probes (sandbox.c), each what an exploited module would try.
+ * Every one of them succeeds without the sandbox for the unprivileged user
+ * the test runs as, except mount (which needs a capability: the filter is
+ * then a second wall).
+ */
+static void hp_debug_sandbox_probes(void)
+{
+    char path[128];
+    long rc;
+    /* write outside data_dir: /tmp is world-writable, only Landlock stops it */
+    snprintf(path, sizeof(path), "/tmp/hanipo-sandbox-probe-%ld", (long)getpid());
+    errno = 0;
+    rc = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int e = errno;
+    if (rc >= 0) {
+        close((int)rc);
+        unlink(path);
+    }
+    hp_debug_report("open(/tmp/hanipo-sandbox-probe, O_CREAT|O_WRONLY)", rc, e);
+    /* outside the seccomp allowlist: both succeed for any process without the filter */
+    errno = 0;
+    rc = syscall(SYS_getpriority, PRIO_PROCESS, 0);
+    hp_debug_report("getpriority", rc, errno);
+    errno = 0;
+    rc = syscall(SYS_personality, 0xffffffffUL);
+    hp_debug_report("personality", rc, errno);
+    errno = 0;
+    rc = mount("none", "/tmp", "tmpfs", 0, NULL);
+    hp_debug_report("mount", rc, errno);
+#ifndef HP_DEBUG_ASAN
+    /* PTRACE_TRACEME succeeds for anyone without the filter */
+    errno = 0;
+    rc = ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+    hp_debug_report("ptrace", rc, errno);
+#else
+    hp_warn("debug hook: ptrace skipped (sanitizer build: LeakSanitizer needs it)");
+#endif
+}
+
 static void hp_debug_try_spawn(evutil_socket_t sig, short what, void *arg)
 {
     char *const argv[] = { (char *)"/bin/true", NULL };
     char *const envp[] = { NULL };
+    hp_debug_sandbox_probes();
     errno = 0;
     int rc = execve("/bin/true", argv, envp);
     int e = errno;

@@ -38,7 +38,7 @@ import cases    # noqa: E402
 # More case modules, run after cases.py in this order; a missing file is skipped.  A module may
 # append to cases.ALL (from cases import case) or keep its own ALL list: both are collected.
 CASE_MODULES = ("cases_telnet", "cases_ssh", "cases_shell", "cases_capture", "cases_http", "cases_fp",
-                "cases_knowledge", "cases_geo", "cases_report", "cases_harden",
+                "cases_knowledge", "cases_geo", "cases_report", "cases_harden", "cases_sandbox",
                 "cases_ftp", "cases_fleetops", "cases_smtp", "cases_mysql",
                 "cases_pgsql", "cases_mssql", "cases_rdp", "cases_redis", "cases_mongo", "cases_vnc", "cases_ami",
                 "cases_dashboard", "cases_ics", "cases_smb", "cases_adb", "cases_udpiot", "cases_memcached",
