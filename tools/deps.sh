@@ -12,7 +12,7 @@ openssh-client openssh-server sshpass python3-paramiko hydra nmap ssh-audit tsha
 python3-pyftpdlib tftpd-hpa wrk nginx-light chromium wget cmark-gfm jq
 lftp swaks mariadb-client freetds-bin redis-tools python3-pymongo postgresql-client freerdp2-x11 smbclient python3-impacket
 sipvicious sip-tester python3-pymodbus adb libnet-ssleay-perl iso-codes nodejs
-python3-serial python3-serial-asyncio python3-pymemcache libmemcached-tools
+python3-serial python3-serial-asyncio python3-pymemcache libmemcached-tools php8.2-fpm
 rsyslog rsyslog-openssl clickhouse-server clickhouse-client"
 
 missing=""
@@ -33,17 +33,22 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
-    # The ClickHouse tests start their own servers on random ports; the
-    # package's service (ports 8123/9000) is not needed and is stopped and
-    # disabled when this script installed it.
-    case " $missing " in
-    *" clickhouse-server "*)
-        if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-            systemctl disable --now clickhouse-server >/dev/null 2>&1 || true
-        elif command -v service >/dev/null 2>&1; then
-            service clickhouse-server stop >/dev/null 2>&1 || true
-        fi ;;
-    esac
+    # The tests start their own servers (ClickHouse, nginx, php-fpm, sshd,
+    # tftpd) on random ports or in network namespaces; the packages' system
+    # services (8123/9000, 80, 22, 69, ...) are not needed, and those this
+    # script installed are stopped and disabled again.
+    for pair in clickhouse-server:clickhouse-server nginx-light:nginx php8.2-fpm:php8.2-fpm \
+                openssh-server:ssh tftpd-hpa:tftpd-hpa; do
+        pkg=${pair%%:*} svc=${pair#*:}
+        case " $missing " in
+        *" $pkg "*)
+            if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+                systemctl disable --now "$svc" >/dev/null 2>&1 || true
+            elif command -v service >/dev/null 2>&1; then
+                service "$svc" stop >/dev/null 2>&1 || true
+            fi ;;
+        esac
+    done
 fi
 
 # npm for the dashboard's front-end libraries: Debian's package unless an npm

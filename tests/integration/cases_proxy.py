@@ -11,6 +11,7 @@ server for the raw TCP relay.  The nftables recipe of docs/proxy.md (contrib/han
 is loaded into a backend namespace and must stop new outbound connections while proxied
 sessions keep working.
 """
+import hashlib
 import os
 import random
 import shutil
@@ -245,6 +246,82 @@ def proxy_http_nginx(ctx):
     assert [e["uri"] for e in piped] == ["/a.txt", "/b.txt", "/c.txt"], piped
     assert len({e["session"] for e in piped}) == 1, piped
     assert ev(evs, "proxy.connect", result="ok"), "no proxy.connect"
+    assert not ev(evs, "proxy.fallback"), ev(evs, "proxy.fallback")
+    validate(d)
+
+
+class PhpFpm:
+    """Debian's php-fpm (8.2) serving the nginx backend over a unix socket in its directory."""
+
+    def __init__(self, ctx, net, dirname):
+        self.bin = shutil.which("php-fpm8.2") or (os.path.exists("/usr/sbin/php-fpm8.2") and "/usr/sbin/php-fpm8.2")
+        if not self.bin:
+            raise Skip("php-fpm8.2 is not installed")
+        self.dir = dirname
+        self.sock = os.path.join(dirname, "php.sock")
+        conf = os.path.join(dirname, "php-fpm.conf")
+        with open(conf, "w") as f:
+            f.write("[global]\npid = %(d)s/php-fpm.pid\nerror_log = %(d)s/php-fpm.log\ndaemonize = no\n"
+                    "[www]\nuser = root\ngroup = root\nlisten = %(s)s\nlisten.owner = root\nlisten.mode = 0666\n"
+                    "pm = static\npm.max_children = 2\n" % {"d": dirname, "s": self.sock})
+        self.proc = net.spawn(self.bin, "-R", "-F", "-y", conf)
+        ctx.defer(self.stop)
+        wait_for(lambda: os.path.exists(self.sock), T(10), interval=0.1, what="php-fpm socket")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=T(10))
+
+
+UPLOAD_PHP = """<?php
+if (isset($_FILES['f'])) {
+    $to = __DIR__ . '/uploads/' . basename($_FILES['f']['name']);
+    echo move_uploaded_file($_FILES['f']['tmp_name'], $to) ? "uploaded " . basename($to) : "failed";
+} else {
+    echo '<form method="post" enctype="multipart/form-data"><input type="file" name="f"><input type="submit"></form>';
+}
+"""
+WEBSHELL = b"<?php echo 'SHELL-OUT:' . php_uname('n') . ':' . getmypid(); if (isset($_GET['cmd'])) { echo ':' . $_GET['cmd']; } ?>"
+
+
+@case
+def proxy_http_php_webshell(ctx):
+    """What the high-interaction mode is for: a web shell uploaded through a vulnerable form of a real
+    nginx + php-fpm backend, then called; the backend runs it, hanipo keeps the file and sees the calls."""
+    net = BackendNet(ctx)
+    tmp = tempfile.mkdtemp(prefix="hanipo-it-php-")
+    os.chmod(tmp, 0o755)
+    ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    php = PhpFpm(ctx, net, tmp)
+    ng = Nginx(ctx, net, php_sock=php.sock)
+    os.makedirs(os.path.join(ng.www, "uploads"))
+    os.chmod(os.path.join(ng.www, "uploads"), 0o777)
+    with open(os.path.join(ng.www, "upload.php"), "w") as f:
+        f.write(UPLOAD_PHP)
+    os.chmod(os.path.join(ng.www, "upload.php"), 0o644)
+    d = ctx.daemon("px-php", [http_service(net)]).start()
+    port = d.svc("web").port
+    rc, out, err = curl("http://127.0.0.1:%d/upload.php" % port)
+    assert rc == 0 and 'enctype="multipart/form-data"' in out, (rc, out, err, open(os.path.join(tmp, "php-fpm.log")).read()[-500:])
+    shell = os.path.join(tmp, "wso.php")
+    with open(shell, "wb") as f:
+        f.write(WEBSHELL)
+    rc, out, err = curl("-F", "f=@%s" % shell, "http://127.0.0.1:%d/upload.php" % port)
+    assert rc == 0 and out == "uploaded wso.php", (rc, out, err)
+    assert open(os.path.join(ng.www, "uploads", "wso.php"), "rb").read() == WEBSHELL
+    rc, out, err = curl("http://127.0.0.1:%d/uploads/wso.php?cmd=id" % port)
+    assert rc == 0 and out.startswith("SHELL-OUT:") and out.endswith(":id"), (rc, out, err)
+    d.wait_event(lambda e: e["eventid"] == "http.response" and e.get("status") == 200, count=3)
+    evs = stop_and_read(d)
+    sha = hashlib.sha256(WEBSHELL).hexdigest()
+    up = [e for e in ev(evs, "session.file_upload") if e.get("shasum", e.get("sha256")) == sha]
+    assert up and up[0]["filename"] == "wso.php" and up[0].get("protocol_detail") == "http", ev(evs, "session.file_upload")
+    with open(os.path.join(d.data_dir, "payloads", sha), "rb") as f:
+        assert f.read() == WEBSHELL
+    call = [e for e in ev(evs, "http.request") if e.get("uri") == "/uploads/wso.php?cmd=id"]
+    assert call and "webshell" in call[0].get("attack_classes", []), call
+    assert call[0].get("backend") == "%s:8080" % net.ip, call[0]
     assert not ev(evs, "proxy.fallback"), ev(evs, "proxy.fallback")
     validate(d)
 
