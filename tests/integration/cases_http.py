@@ -323,3 +323,30 @@ def http_wowhoneypot_rules_imported(ctx):
     evs = stop_and_read(d)
     e = [x for x in requests_of(evs) if x["uri"] == "/command.php"]
     assert len(e) == 1 and e[0]["status"] == 200 and "1008" in e[0]["rule"], e
+
+
+@case
+def http_multipart_upload_kept(ctx):
+    """A web shell posted as a multipart file field (curl -F, on the http service and on a trap port) is
+    stored by SHA-256 as session.file_upload; the request is still classified and answered."""
+    need("curl")
+    d = web_daemon(ctx, "http-upload")
+    shell = b"<?php @eval($_POST['x']); ?>\n"
+    tmp = os.path.join("/tmp", "hanipo-it-upload-%d.php" % os.getpid())
+    with open(tmp, "wb") as f:
+        f.write(shell)
+    ctx.defer(lambda: os.unlink(tmp))
+    for port in (d.svc("web").port, d.svc("trap").port):
+        r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-F", "file=@%s;filename=x.php" % tmp,
+                            "-F", "submit=Upload", "http://127.0.0.1:%d/wp-content/plugins/wp-file-manager/lib/php/connector.minimal.php" % port],
+                           capture_output=True, timeout=T(10))
+        assert r.returncode == 0 and r.stdout in (b"200", b"404"), (r.stdout, r.stderr)
+    sha = hashlib.sha256(shell).hexdigest()
+    d.wait_event(lambda e: e["eventid"] == "session.file_upload", count=2, what="two uploads")
+    evs = stop_and_read(d)
+    ups = [e for e in evs if e["eventid"] == "session.file_upload"]
+    assert len(ups) == 2 and all(e.get("shasum", e.get("sha256")) == sha and e["filename"] == "x.php" for e in ups), ups
+    assert {e["protocol_detail"] for e in ups} == {"http"}, ups
+    with open(os.path.join(d.data_dir, "payloads", sha), "rb") as f:
+        assert f.read() == shell
+    assert len(requests_of(evs)) == 2
