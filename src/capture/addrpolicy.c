@@ -49,7 +49,7 @@ static void v4_to_16(const void *v4, uint8_t out[16])
     memcpy(out + 12, v4, 4);
 }
 
-static bool in_cidr(const uint8_t a[16], const struct hp_cidr *c)
+bool hp_cidr_contains(const struct hp_cidr *c, const uint8_t a[16])
 {
     unsigned full = c->bits / 8, rest = c->bits % 8;
     if (memcmp(a, c->addr, full) != 0)
@@ -195,7 +195,7 @@ static const char *deny_reason(const uint8_t a[16])
     size_t n = is_v4 ? sizeof(deny_v4) / sizeof(deny_v4[0]) : sizeof(deny_v6) / sizeof(deny_v6[0]);
     for (size_t i = 0; i < n; i++) {
         struct hp_cidr c;
-        if (parse_one(t[i].cidr, &c) == 0 && in_cidr(probe, &c))
+        if (parse_one(t[i].cidr, &c) == 0 && hp_cidr_contains(&c, probe))
             return t[i].why;
     }
     return NULL;
@@ -231,10 +231,10 @@ bool hp_addrpol_allows(const struct hp_addrpol *p, const struct sockaddr *sa, so
         return false;
     }
     for (size_t i = 0; i < p->nallow; i++)
-        if (in_cidr(a, &p->allow[i]))
+        if (hp_cidr_contains(&p->allow[i], a))
             return true;
     for (size_t i = 0; i < p->nown; i++)
-        if (in_cidr(a, &p->own[i])) {
+        if (hp_cidr_contains(&p->own[i], a)) {
             *why = "own-address";
             return false;
         }

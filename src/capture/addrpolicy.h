@@ -44,6 +44,9 @@ struct hp_addrpol {
  * address is a single host).  Returns 0, or -1 with a message in err. */
 int hp_addrpol_parse(const char *list, struct hp_cidr **out, size_t *n, char *err, size_t errlen);
 
+/* Whether the 128-bit address a (IPv4 as ::ffff:a.b.c.d) lies in c. */
+bool hp_cidr_contains(const struct hp_cidr *c, const uint8_t a[16]);
+
 /* Build a policy from the allow list (NULL: none).  Returns 0 / -1. */
 int hp_addrpol_init(struct hp_addrpol *p, const char *allow, char *err, size_t errlen);
 /* Add the addresses of every local interface (getifaddrs) as refused. */

@@ -52,17 +52,6 @@ static void sa_to16(const struct sockaddr *sa, uint8_t a[16])
     }
 }
 
-static bool in_cidr(const uint8_t a[16], const struct hp_cidr *c)
-{
-    unsigned full = c->bits / 8, rest = c->bits % 8;
-    if (memcmp(a, c->addr, full) != 0)
-        return false;
-    if (!rest)
-        return true;
-    uint8_t mask = (uint8_t)(0xff << (8 - rest));
-    return (a[full] & mask) == (c->addr[full] & mask);
-}
-
 static void tables_own(void)
 {
     struct ifaddrs *ifs = NULL;
@@ -110,7 +99,7 @@ bool hp_backend_addr_allowed(const struct sockaddr *sa, socklen_t len, const cha
         return false;
     }
     for (size_t i = 0; i < R.nown; i++)
-        if (in_cidr(a, &R.own[i])) {
+        if (hp_cidr_contains(&R.own[i], a)) {
             *why = "own-address";
             return false;
         }
@@ -119,7 +108,7 @@ bool hp_backend_addr_allowed(const struct sockaddr *sa, socklen_t len, const cha
         return false;
     }
     for (size_t i = 0; i < R.nmgmt; i++)
-        if (in_cidr(a, &R.mgmt[i])) {
+        if (hp_cidr_contains(&R.mgmt[i], a)) {
             *why = "management";
             return false;
         }
