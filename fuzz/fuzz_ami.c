@@ -11,19 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "fuzz_events.h"
 #include "reader.h"
 #include "util.h"
 #include "proto/ami.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int drop(struct hp_ev *ev)
-{
-    struct hp_event *e = hp_ev_finish(ev);
-    if (e)
-        hp_event_unref(e);
-    return 0;
-}
 
 static size_t noscan(const struct hp_evctx *ctx, const void *d, size_t n, const char *w)
 {
@@ -49,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cf.accept[0] = hp_xstrdup("*");
     }
     struct hp_ami_sess s;
-    hp_ami_open(&s, &cf, &ctx, drop, noscan);
+    hp_ami_open(&s, &cf, &ctx, fuzz_drop_event, noscan);
     size_t chunk = 1 + (size_t)(ctl >> 4) * 7;
     uint8_t *buf = malloc(size + 1);
     size_t have = 0, off = 0;

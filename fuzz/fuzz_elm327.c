@@ -10,18 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "fuzz_events.h"
 #include "reader.h"
 #include "proto/elm327.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int drop(struct hp_ev *ev)
-{
-    struct hp_event *e = hp_ev_finish(ev);
-    if (e)
-        hp_event_unref(e);
-    return 0;
-}
 
 static void check_out(void *arg, const void *p, size_t n)
 {
@@ -42,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char vin[18];
     hp_elm_vin_make(&v[ctl % nv], ctl, vin);
     struct hp_elm_sess s;
-    hp_elm_open(&s, &v[ctl % nv], vin, &ctx, drop, check_out, NULL);
+    hp_elm_open(&s, &v[ctl % nv], vin, &ctx, fuzz_drop_event, check_out, NULL);
     s.now_ms = 1780000000000LL + (int64_t)ctl * 997000;
     size_t chunk = 1 + (ctl >> 4) * 9;
     uint8_t *buf = malloc(size + 1);

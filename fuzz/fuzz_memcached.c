@@ -10,18 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "fuzz_events.h"
 #include "reader.h"
 #include "proto/memcached.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int drop(struct hp_ev *ev)
-{
-    struct hp_event *e = hp_ev_finish(ev);
-    if (e)
-        hp_event_unref(e);
-    return 0;
-}
 
 static int closed;
 
@@ -47,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++, size--;
     struct hp_mc_sess s;
     closed = 0;
-    hp_mc_open(&s, &ctx, drop, check_out, NULL);
+    hp_mc_open(&s, &ctx, fuzz_drop_event, check_out, NULL);
     uint8_t *buf = malloc(size + 1);
     size_t have = 0, off = 0;
     while (off < size && !s.close_reason) {

@@ -11,20 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "fuzz_events.h"
 #include "reader.h"
 #include "proto/modbus.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool closed;
-
-static int drop(struct hp_ev *ev)
-{
-    struct hp_event *e = hp_ev_finish(ev);
-    if (e)
-        hp_event_unref(e);
-    return 0;
-}
 
 static void check_out(void *arg, const void *p, size_t n)
 {
@@ -43,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t ctl = data[0];
     data++, size--;
     struct hp_modbus_sess s;
-    hp_modbus_open(&s, &prof[ctl % np], 0x1234, &ctx, drop, check_out, NULL);
+    hp_modbus_open(&s, &prof[ctl % np], 0x1234, &ctx, fuzz_drop_event, check_out, NULL);
     s.now_ms = 1780000000000LL;
     closed = false;
     size_t chunk = 1 + (ctl >> 4) * 5;

@@ -9,20 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "fuzz_events.h"
 #include "reader.h"
 #include "proto/s7.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool closed;
-
-static int drop(struct hp_ev *ev)
-{
-    struct hp_event *e = hp_ev_finish(ev);
-    if (e)
-        hp_event_unref(e);
-    return 0;
-}
 
 static void check_out(void *arg, const void *p, size_t n)
 {
@@ -43,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct hp_s7_ident id;
     hp_s7_ident_make(&id, &prof[ctl % np], ctl);
     struct hp_s7_sess s;
-    hp_s7_open(&s, &id, &ctx, drop, check_out, NULL);
+    hp_s7_open(&s, &id, &ctx, fuzz_drop_event, check_out, NULL);
     closed = false;
     size_t chunk = 1 + (ctl >> 4) * 17;
     uint8_t *buf = malloc(size + 1);

@@ -10,18 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "fuzz_events.h"
 #include "reader.h"
 #include "proto/vnc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int drop(struct hp_ev *ev)
-{
-    struct hp_event *e = hp_ev_finish(ev);
-    if (e)
-        hp_event_unref(e);
-    return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -33,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t ctl = data[0];
     data++, size--;
     struct hp_vnc_sess s;
-    hp_vnc_open(&s, &pers[ctl % npers], &ctx, (ctl & 0x10) != 0, drop);
+    hp_vnc_open(&s, &pers[ctl % npers], &ctx, (ctl & 0x10) != 0, fuzz_drop_event);
     size_t chunk = 1 + (ctl >> 5) * 3;
     uint8_t *buf = malloc(size + 1);
     size_t have = 0, off = 0;
