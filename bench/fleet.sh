@@ -90,7 +90,7 @@ if [ "$(cat "$CACHE_CH/.complete" 2>/dev/null)" != "$STAMP" ]; then
     ch "DROP TABLE IF EXISTS hanipo.events" >/dev/null && ch "DROP TABLE IF EXISTS hanipo.base" >/dev/null
     "$BL_PYTHON" -c 'import sys; sys.path.insert(0, "tests/integration"); import chserver
 c = chserver.ClickHouse(directory="."); c.http = int(sys.argv[1]); c.create_table()
-c.query(chserver.TABLE.replace("hanipo.events", "hanipo.base"))' "$PORT" || die "cannot create the tables"
+c.query(chserver.OLD_TABLE.replace("hanipo.events", "hanipo.base"))' "$PORT" || die "cannot create the tables"
     # the base rows cover BASE/N_CH of the week; copy r is shifted by r times that
     sed -e "s/@D0@/$D0_US/; s/@N@/$N_CH/; s/@START@/0/; s/@COUNT@/$BASE/; s/hanipo\.events/hanipo.base/" \
         bench/fleet_gen.sql > "$T/gen.sql"
