@@ -251,41 +251,6 @@ static int ch_sensor_filter(const char *list, struct hp_buf *b, char *err, size_
     return 0;
 }
 
-/* The sensor's country: transform(sensor, [names], [ccs], NULL-ish) from "NAME:CC NAME:CC". */
-static int ch_sensor_country(const char *map, struct hp_buf *b, char *err, size_t errlen)
-{
-    struct hp_buf names, ccs;
-    int n = 0;
-    if (!map || !*map) {
-        hp_buf_puts(b, "CAST(NULL AS Nullable(String))");
-        return 0;
-    }
-    hp_buf_init(&names, 4096);
-    hp_buf_init(&ccs, 4096);
-    for (const char *p = map; *p;) {
-        p += strspn(p, " ,\t");
-        if (!*p)
-            break;
-        size_t len = strcspn(p, " ,\t");
-        const char *colon = memchr(p, ':', len);
-        if (!colon || colon == p || p + len - colon - 1 == 0 || p + len - colon - 1 > 3 || ++n > CH_MAX_SENSORS) {
-            snprintf(err, errlen, "[report] sensor_country: want NAME:CC pairs separated by spaces");
-            hp_buf_free(&names);
-            hp_buf_free(&ccs);
-            return -1;
-        }
-        hp_buf_puts(&names, n > 1 ? ", " : "");
-        hp_chq_quote(&names, p, (size_t)(colon - p));
-        hp_buf_puts(&ccs, n > 1 ? ", " : "");
-        hp_chq_quote(&ccs, colon + 1, (size_t)(p + len - colon - 1));
-        p += len;
-    }
-    hp_buf_printf(b, "nullIf(transform(sensor, [%s], [%s], ''), '')", hp_buf_cstr(&names), hp_buf_cstr(&ccs));
-    hp_buf_free(&names);
-    hp_buf_free(&ccs);
-    return 0;
-}
-
 #define IP_MASKED \
     "if(position(src_ip, ':') > 0, cutIPv6(toFixedString(IPv6StringToNum(src_ip), 16), 12, 2)," \
     " replaceRegexpOne(src_ip, '^([0-9]+\\\\.[0-9]+)\\\\.[0-9]+\\\\.[0-9]+$', '\\\\1.0.0'))"
@@ -420,7 +385,7 @@ static int ch_prepare(struct ch_ctx *x, const struct rp_opts *o, char *err, size
     int rc = 0;
     hp_buf_init(&f, sizeof(x->range) - 512);
     hp_buf_init(&sc, sizeof(x->sc));
-    if (ch_sensor_filter(o->sensors, &f, err, errlen) != 0 || ch_sensor_country(o->sensor_country, &sc, err, errlen))
+    if (ch_sensor_filter(o->sensors, &f, err, errlen) != 0 || hp_chs_sensor_country(o->sensor_country, &sc, err, errlen))
         rc = -1;
     else if (!hp_buf_ok(&f) || !hp_buf_ok(&sc)) {
         snprintf(err, errlen, "--sensor or [report] sensor_country too long");

@@ -6,6 +6,7 @@
  * @J{field} reads it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "chquery.h"
 #include "chschema.h"
@@ -109,4 +110,39 @@ int hp_chs_detect(struct hp_chq *c, const char *database, const char *table, hp_
     hp_buf_free(&sql);
     *have = rc == 0 ? d.have : 0;
     return rc;
+}
+
+/* The sensor's country: transform(sensor, [names], [ccs], NULL-ish) from "NAME:CC NAME:CC". */
+int hp_chs_sensor_country(const char *map, struct hp_buf *b, char *err, size_t errlen)
+{
+    struct hp_buf names, ccs;
+    int n = 0;
+    if (!map || !*map) {
+        hp_buf_puts(b, "CAST(NULL AS Nullable(String))");
+        return 0;
+    }
+    hp_buf_init(&names, 4096);
+    hp_buf_init(&ccs, 4096);
+    for (const char *p = map; *p;) {
+        p += strspn(p, " ,\t");
+        if (!*p)
+            break;
+        size_t len = strcspn(p, " ,\t");
+        const char *colon = memchr(p, ':', len);
+        if (!colon || colon == p || p + len - colon - 1 == 0 || p + len - colon - 1 > 3 || ++n > HP_CHS_MAX_SENSORS) {
+            snprintf(err, errlen, "[report] sensor_country: want NAME:CC pairs separated by spaces");
+            hp_buf_free(&names);
+            hp_buf_free(&ccs);
+            return -1;
+        }
+        hp_buf_puts(&names, n > 1 ? ", " : "");
+        hp_chq_quote(&names, p, (size_t)(colon - p));
+        hp_buf_puts(&ccs, n > 1 ? ", " : "");
+        hp_chq_quote(&ccs, colon + 1, (size_t)(p + len - colon - 1));
+        p += len;
+    }
+    hp_buf_printf(b, "nullIf(transform(sensor, [%s], [%s], ''), '')", hp_buf_cstr(&names), hp_buf_cstr(&ccs));
+    hp_buf_free(&names);
+    hp_buf_free(&ccs);
+    return 0;
 }

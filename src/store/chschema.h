@@ -62,4 +62,11 @@ bool hp_chs_field(struct hp_buf *b, const char *name, size_t n, hp_chs_have have
 int hp_chs_detect(struct hp_chq *c, const char *database, const char *table, hp_chs_have *have, char *err,
                   size_t errlen);
 
+#define HP_CHS_MAX_SENSORS 256
+
+/* The sensor's country as SQL, from [report] sensor_country "NAME:CC NAME:CC ...":
+ * nullIf(transform(sensor, [names], [ccs], ''), ''), or a NULL String when map is empty.
+ * Every name and code goes through hp_chq_quote().  0, or -1 with err. */
+int hp_chs_sensor_country(const char *map, struct hp_buf *b, char *err, size_t errlen);
+
 #endif
