@@ -736,7 +736,7 @@ static int finish(struct parse_state *ps)
             return 0;
         enabled += c->outputs[i].enabled;
     }
-    if (enabled == 0) {
+    if (enabled == 0 && !ps->no_services) {
         snprintf(ps->err, ps->errlen, "%s: no [output NAME] section is enabled: events would go nowhere",
                  ps->name);
         ps->failed = true;
