@@ -412,7 +412,8 @@ def clickhouse_fleet_dashboard(ctx):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        log.close()
+        if not log.closed:
+            log.close()
     ctx.defer(stop_dash)
     tok = os.path.join(dd, "dashboard.token")
     wait_for(lambda: os.path.exists(tok) and proc.poll() is None, T(10), what="the dashboard's token")
@@ -490,5 +491,11 @@ def clickhouse_fleet_dashboard(ctx):
                     assert body["rows"] == [], (path, body)
             checked += 1
     assert proc.poll() is None, "the dashboard died"
+    # SIGTERM stops it cleanly (under the sanitizers: no leak, no error report)
+    stop_dash()
+    with open(os.path.join(ctx_tmp(ctx), "dashboard.log"), "rb") as f:
+        dlog = f.read().decode("utf-8", "replace")
+    assert proc.returncode == 0 and "Sanitizer" not in dlog and "runtime error" not in dlog, (proc.returncode,
+                                                                                             dlog[-3000:])
     ctx.note("tokyo %d events, paris %d; %d hostile queries answered empty" % (
         len(evs["tokyo"]), len(evs["paris"]), checked))
