@@ -7,7 +7,8 @@
  *   hanipo clickhouse init [-c FILE] --cluster NAME [--replicated] [--shard URL]... [--print]
  *       a cluster: TABLE_local on every shard (MergeTree, or ReplicatedMergeTree
  *       with --replicated) and TABLE, a Distributed table over them, which the
- *       sensors write to and reports read.  The statements go ON CLUSTER
+ *       sensors write to and reports read (its hot columns are ALIAS columns,
+ *       see hot_column()).  The statements go ON CLUSTER
  *       (ClickHouse's distributed DDL, which needs ZooKeeper/Keeper); with
  *       --shard they are sent to each listed server instead, without ON CLUSTER.
  *
@@ -83,15 +84,25 @@ static void ch_usage(FILE *f)
                "  --print         print the statements; do not connect\n");
 }
 
+/* One hot column's definition.  In a Distributed table they are ALIAS columns: 18.16 computes a
+ * Distributed table's MATERIALIZED columns at INSERT and forwards them, and the shards refuse
+ * values for their own MATERIALIZED columns; an ALIAS is never inserted, and reads of it are
+ * answered by the shards (from their columns). */
+static void hot_column(struct hp_buf *b, const struct hp_chs_col *c, bool alias)
+{
+    hp_buf_printf(b, "%s ", c->name);
+    hp_chs_type(b, c);
+    hp_buf_puts(b, alias ? " ALIAS " : " MATERIALIZED ");
+    hp_chs_expr(b, c);
+}
+
 /* "(common columns, hot columns)" for CREATE TABLE. */
-static void table_columns(struct hp_buf *b)
+static void table_columns(struct hp_buf *b, bool alias)
 {
     hp_buf_puts(b, columns);
     for (size_t i = 0; i < hp_chs_ncols; i++) {
-        hp_buf_printf(b, ",\n  %s ", hp_chs_cols[i].name);
-        hp_chs_type(b, &hp_chs_cols[i]);
-        hp_buf_puts(b, " MATERIALIZED ");
-        hp_chs_expr(b, &hp_chs_cols[i]);
+        hp_buf_puts(b, ",\n  ");
+        hot_column(b, &hp_chs_cols[i], alias);
     }
     hp_buf_puts(b, "\n)");
 }
@@ -106,7 +117,7 @@ static size_t init_sql(const struct hp_ch_cfg *c, const struct init_opts *o, boo
     const char *part = "PARTITION BY day ORDER BY (sensor, eventid, ts)";
     struct hp_buf cols;
     hp_buf_init(&cols, STMT_MAX / 2);
-    table_columns(&cols);
+    table_columns(&cols, false);
     size_t n = 0;
     snprintf(sql[n++], STMT_MAX, "CREATE DATABASE IF NOT EXISTS %s%s", c->database, oc);
     if (!o->cluster) {
@@ -124,19 +135,21 @@ static size_t init_sql(const struct hp_ch_cfg *c, const struct init_opts *o, boo
         snprintf(engine, sizeof(engine), "MergeTree");
     snprintf(sql[n++], STMT_MAX, "CREATE TABLE IF NOT EXISTS %s.%s_local%s %s\nENGINE = %s %s",
              c->database, c->table, oc, hp_buf_cstr(&cols), engine, part);
-    hp_buf_free(&cols);
+    hp_buf_reset(&cols);
+    table_columns(&cols, true);
     /* Sharded by batch: one INSERT of one batch lands whole on one shard, so
      * the writer's "is this batch already stored?" check stays exact. */
     snprintf(sql[n++], STMT_MAX,
-             "CREATE TABLE IF NOT EXISTS %s.%s%s AS %s.%s_local\n"
+             "CREATE TABLE IF NOT EXISTS %s.%s%s %s\n"
              "ENGINE = Distributed(%s, %s, %s_local, cityHash64(batch))",
-             c->database, c->table, oc, c->database, c->table, o->cluster, c->database, c->table);
+             c->database, c->table, oc, hp_buf_cstr(&cols), o->cluster, c->database, c->table);
+    hp_buf_free(&cols);
     return n;
 }
 
 /* Add the hot columns database.table lacks (a table of an older release). */
 static int add_missing(struct hp_ch_conn *k, const struct hp_ch_cfg *c, const char *table, const char *oc,
-                       bool print_only)
+                       bool alias)
 {
     struct hp_buf q, resp;
     char err[400];
@@ -162,13 +175,9 @@ static int add_missing(struct hp_ch_conn *k, const struct hp_ch_cfg *c, const ch
         if (found)
             continue;
         hp_buf_reset(&q);
-        hp_buf_printf(&q, "ALTER TABLE %s.%s%s ADD COLUMN %s ", c->database, table, oc, name);
-        hp_chs_type(&q, &hp_chs_cols[i]);
-        hp_buf_puts(&q, " MATERIALIZED ");
-        hp_chs_expr(&q, &hp_chs_cols[i]);
-        if (print_only) {
-            printf("%s;\n", hp_buf_cstr(&q));
-        } else if (hp_ch_query(k, hp_buf_cstr(&q), NULL, NULL, 0, NULL, err, sizeof(err)) != 0) {
+        hp_buf_printf(&q, "ALTER TABLE %s.%s%s ADD COLUMN ", c->database, table, oc);
+        hot_column(&q, &hp_chs_cols[i], alias);
+        if (hp_ch_query(k, hp_buf_cstr(&q), NULL, NULL, 0, NULL, err, sizeof(err)) != 0) {
             fprintf(stderr, "hanipo: clickhouse init: %s: %s\n  statement: %s\n", c->url, err, hp_buf_cstr(&q));
             rc = 1;
         } else {
@@ -212,7 +221,7 @@ static int run_on(struct hp_ch_cfg *c, const struct init_opts *o, const char *ur
     if (rc == 0 && o->cluster)
         rc = add_missing(k, c, local, oc, false);
     if (rc == 0)
-        rc = add_missing(k, c, c->table, oc, false);
+        rc = add_missing(k, c, c->table, oc, o->cluster != NULL);
     hp_ch_conn_free(k);
     if (rc == 0)
         printf("%s: %s.%s ready\n", c->url, c->database, c->table);

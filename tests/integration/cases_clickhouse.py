@@ -335,6 +335,13 @@ def clickhouse_two_shard_distributed(ctx):
     local = [int(s.rows("SELECT count() FROM hanipo.events_local")[0][0]) for s in (s1, s2)]
     total = int(s2.rows("SELECT count() FROM hanipo.events")[0][0])
     assert all(n > 0 for n in local) and sum(local) == total, (local, total)
+    # the hot columns read through the Distributed table (ALIAS there, MATERIALIZED in the shards)
+    # equal the JSON they come from
+    hot = s1.rows("SELECT sensor, countIf(isNotNull(src_cc)), countIf(isNotNull(username)), count() FROM "
+                  "hanipo.events GROUP BY sensor ORDER BY sensor")
+    raw = s1.rows("SELECT sensor, countIf(visitParamHas(data, 'src_cc')), countIf(visitParamHas(data, 'username')),"
+                  " count() FROM hanipo.events GROUP BY sensor ORDER BY sensor")
+    assert hot == raw and len(hot) == 2, (hot, raw)
     ctx.note("shards hold %d + %d rows" % tuple(local))
 
 
