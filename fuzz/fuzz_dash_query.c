@@ -30,9 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hp_dq_parse(qs, now, &q, err, sizeof(err)) == 0) {
         assert(q.from_us < q.to_us && q.to_us - q.from_us <= HP_DQ_MAX_RANGE_US);
         assert(q.limit >= 1 && q.limit <= HP_DQ_MAX_LIMIT && q.offset <= HP_DQ_MAX_OFFSET);
-        const char *texts[] = { q.username, q.password, q.command, q.ip, q.protocol, q.dim, q.cc };
+        const char *texts[] = { q.username, q.password, q.command, q.ip, q.protocol, q.dim, q.cc, q.sensor };
         const size_t caps[] = { sizeof(q.username), sizeof(q.password), sizeof(q.command), sizeof(q.ip),
-                                sizeof(q.protocol), sizeof(q.dim), sizeof(q.cc) };
+                                sizeof(q.protocol), sizeof(q.dim), sizeof(q.cc), sizeof(q.sensor) };
         for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
             size_t n = strnlen(texts[i], caps[i]);
             assert(n < caps[i]);
@@ -40,6 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (q.have & HP_DQ_DIM)
             assert(hp_dq_known_dim(q.dim));
+        if (q.have & HP_DQ_SENSOR)             /* a fleet's filter: never empty, at most a sensor name */
+            assert(q.sensor[0] && strlen(q.sensor) <= HP_DQ_SENSOR_MAX);
     } else {
         assert(err[0]);
     }

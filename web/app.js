@@ -65,10 +65,29 @@
 
   /* ---- the API --------------------------------------------------------------- */
 
+  /* A fleet store (ClickHouse): /api/status lists its sensors; the selector narrows every view. */
+  let fleet = false;
+
+  function sensorParam() {
+    const s = document.getElementById('sensor').value;
+    return fleet && s ? { sensor: s } : {};
+  }
+
+  async function loadSensors() {
+    try {
+      const st = await api('status');
+      fleet = !!st.fleet;
+      if (!fleet) return;
+      const sel = document.getElementById('sensor');
+      for (const name of st.sensors || []) sel.appendChild(el('option', { value: str(name), text: str(name) }));
+      document.getElementById('sensor-box').hidden = false;
+    } catch (e) { /* the views report errors themselves */ }
+  }
+
   function rangeParams() {
     const sel = document.getElementById('range-last').value;
-    if (sel !== 'custom') return { last: sel };
-    const p = {};
+    if (sel !== 'custom') return Object.assign({ last: sel }, sensorParam());
+    const p = sensorParam();
     const f = document.getElementById('range-from').value;
     const t = document.getElementById('range-to').value;
     if (f) p.from = f;
@@ -249,6 +268,15 @@
     } else {
       mapBox.appendChild(table([{ title: 'country', get: (r) => str(r.name || r.key) }, ...countCols], cc));
     }
+    if (d.fleet) {
+      const num = (title, key) => ({ title: title, get: (r) => r[key], cls: 'num' });
+      main.appendChild(card('Per sensor', table([{ title: 'sensor', get: (r) => r.sensor },
+        { title: 'sensor country', get: (r) => r.sensor_cc }, num('events', 'events'), num('connections', 'connects'),
+        num('logins', 'logins'), num('sources', 'sources')], d.sensors)));
+      main.appendChild(card('Source country x sensor country', table([{ title: 'source country', get: (r) => r.cc },
+        { title: 'sensor country', get: (r) => r.sensor_cc }, num('connections', 'connections'),
+        num('sources', 'sources'), num('sensors', 'sensors')], d.country_pairs.slice(0, 50))));
+    }
   }
 
   /* ---- credentials ------------------------------------------------------------ */
@@ -329,6 +357,7 @@
       { title: 'source', get: (r) => r.src_ip },
       { title: 'country', get: (r) => (r.cc ? str(r.cc) + ' ' + str(r.country) : '') },
       { title: 'AS', get: (r) => r.as_org },
+      ...(fleet ? [{ title: 'sensor', get: (r) => r.sensor }] : []),
       { title: 'port', get: (r) => r.dst_port, cls: 'num' },
     ];
     const pager = el('div', { class: 'pager' });
@@ -351,7 +380,7 @@
 
   async function viewSession(id, t) {
     if (!HEX12.test(id)) throw new Error('bad session id');
-    const params = /^[0-9]{1,20}$/.test(t || '') ? { t: t } : {};
+    const params = Object.assign(/^[0-9]{1,20}$/.test(t || '') ? { t: t } : {}, sensorParam());
     const d = await api('session/' + id, params);
     const first = d.events[0] ? d.events[0].data : {};
     main.appendChild(card('Session ' + id,
@@ -481,6 +510,7 @@
     if (e.target.value !== 'custom') render();
   });
   document.getElementById('range-apply').addEventListener('click', render);
+  document.getElementById('sensor').addEventListener('change', render);
   window.addEventListener('hashchange', render);
-  render();
+  loadSensors().then(render);
 })();

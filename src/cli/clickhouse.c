@@ -7,9 +7,24 @@
  *   hanipo clickhouse init [-c FILE] --cluster NAME [--replicated] [--shard URL]... [--print]
  *       a cluster: TABLE_local on every shard (MergeTree, or ReplicatedMergeTree
  *       with --replicated) and TABLE, a Distributed table over them, which the
- *       sensors write to and reports read.  The statements go ON CLUSTER
+ *       sensors write to and reports read (its hot columns are ALIAS columns,
+ *       see hot_column()).  The statements go ON CLUSTER
  *       (ClickHouse's distributed DDL, which needs ZooKeeper/Keeper); with
  *       --shard they are sent to each listed server instead, without ON CLUSTER.
+ *
+ * The table: the common fields as columns, the whole event as JSON text in
+ * `data`, and the hot fields reports and the dashboard group by as columns
+ * MATERIALIZED from `data` at INSERT (store/chschema.h).  Sorted by (sensor,
+ * eventid, ts): nearly every query of a report or the dashboard selects one
+ * or a few event types over a time range, and the writer's retry check
+ * selects one sensor, so all of them read only their own granules.
+ *
+ * Upgrading: a table made by an older release (ORDER BY (sensor, ts, uid),
+ * no hot columns) gets the missing hot columns added by running init again
+ * (ALTER TABLE ... ADD COLUMN; 18.16 has no ADD COLUMN IF NOT EXISTS, so init
+ * asks system.columns which are missing).  Its old rows compute them when
+ * read until their parts are merged; the sort key cannot change in place
+ * (docs/fleet.md: copy into a new table for that).
  *
  * Server, credentials, database and table come from the configuration's
  * [output clickhouse] section (clickhouse_conn.h), so init creates exactly
@@ -26,10 +41,12 @@
 #include "buf.h"
 #include "cli/clickhouse.h"
 #include "config.h"
+#include "store/chschema.h"
 #include "store/clickhouse_conn.h"
 
 #define MAX_SHARDS 64
 
+/* The common fields as columns; the hot columns (store/chschema.h) follow. */
 static const char *const columns =
     "(\n"
     "  ts Int64,\n"
@@ -43,8 +60,10 @@ static const char *const columns =
     "  src_port UInt16,\n"
     "  dst_port UInt16,\n"
     "  batch String,\n"
-    "  data String\n"
-    ")";
+    "  data String";
+
+#define MAX_STMTS 4
+#define STMT_MAX 16384
 
 struct init_opts {
     const char *cluster;
@@ -65,19 +84,46 @@ static void ch_usage(FILE *f)
                "  --print         print the statements; do not connect\n");
 }
 
+/* One hot column's definition.  In a Distributed table they are ALIAS columns: 18.16 computes a
+ * Distributed table's MATERIALIZED columns at INSERT and forwards them, and the shards refuse
+ * values for their own MATERIALIZED columns; an ALIAS is never inserted, and reads of it are
+ * answered by the shards (from their columns). */
+static void hot_column(struct hp_buf *b, const struct hp_chs_col *c, bool alias)
+{
+    hp_buf_printf(b, "%s ", c->name);
+    hp_chs_type(b, c);
+    hp_buf_puts(b, alias ? " ALIAS " : " MATERIALIZED ");
+    hp_chs_expr(b, c);
+}
+
+/* "(common columns, hot columns)" for CREATE TABLE. */
+static void table_columns(struct hp_buf *b, bool alias)
+{
+    hp_buf_puts(b, columns);
+    for (size_t i = 0; i < hp_chs_ncols; i++) {
+        hp_buf_puts(b, ",\n  ");
+        hot_column(b, &hp_chs_cols[i], alias);
+    }
+    hp_buf_puts(b, "\n)");
+}
+
 /* The statements, one per entry of out (each NUL-terminated, in order). */
 static size_t init_sql(const struct hp_ch_cfg *c, const struct init_opts *o, bool on_cluster,
-                       char sql[4][2048])
+                       char sql[MAX_STMTS][STMT_MAX])
 {
     char oc[200] = "";
     if (o->cluster && on_cluster)
         snprintf(oc, sizeof(oc), " ON CLUSTER %s", o->cluster);
-    const char *part = "PARTITION BY day ORDER BY (sensor, ts, uid)";
+    const char *part = "PARTITION BY day ORDER BY (sensor, eventid, ts)";
+    struct hp_buf cols;
+    hp_buf_init(&cols, STMT_MAX / 2);
+    table_columns(&cols, false);
     size_t n = 0;
-    snprintf(sql[n++], sizeof(sql[0]), "CREATE DATABASE IF NOT EXISTS %s%s", c->database, oc);
+    snprintf(sql[n++], STMT_MAX, "CREATE DATABASE IF NOT EXISTS %s%s", c->database, oc);
     if (!o->cluster) {
-        snprintf(sql[n++], sizeof(sql[0]), "CREATE TABLE IF NOT EXISTS %s.%s%s %s\nENGINE = MergeTree %s",
-                 c->database, c->table, oc, columns, part);
+        snprintf(sql[n++], STMT_MAX, "CREATE TABLE IF NOT EXISTS %s.%s%s %s\nENGINE = MergeTree %s",
+                 c->database, c->table, oc, hp_buf_cstr(&cols), part);
+        hp_buf_free(&cols);
         return n;
     }
     char engine[400];
@@ -87,18 +133,64 @@ static size_t init_sql(const struct hp_ch_cfg *c, const struct init_opts *o, boo
                  c->database, c->table);
     else
         snprintf(engine, sizeof(engine), "MergeTree");
-    snprintf(sql[n++], sizeof(sql[0]), "CREATE TABLE IF NOT EXISTS %s.%s_local%s %s\nENGINE = %s %s",
-             c->database, c->table, oc, columns, engine, part);
+    snprintf(sql[n++], STMT_MAX, "CREATE TABLE IF NOT EXISTS %s.%s_local%s %s\nENGINE = %s %s",
+             c->database, c->table, oc, hp_buf_cstr(&cols), engine, part);
+    hp_buf_reset(&cols);
+    table_columns(&cols, true);
     /* Sharded by batch: one INSERT of one batch lands whole on one shard, so
      * the writer's "is this batch already stored?" check stays exact. */
-    snprintf(sql[n++], sizeof(sql[0]),
-             "CREATE TABLE IF NOT EXISTS %s.%s%s AS %s.%s_local\n"
+    snprintf(sql[n++], STMT_MAX,
+             "CREATE TABLE IF NOT EXISTS %s.%s%s %s\n"
              "ENGINE = Distributed(%s, %s, %s_local, cityHash64(batch))",
-             c->database, c->table, oc, c->database, c->table, o->cluster, c->database, c->table);
+             c->database, c->table, oc, hp_buf_cstr(&cols), o->cluster, c->database, c->table);
+    hp_buf_free(&cols);
     return n;
 }
 
-static int run_on(struct hp_ch_cfg *c, const char *url, char sql[4][2048], size_t n)
+/* Add the hot columns database.table lacks (a table of an older release). */
+static int add_missing(struct hp_ch_conn *k, const struct hp_ch_cfg *c, const char *table, const char *oc,
+                       bool alias)
+{
+    struct hp_buf q, resp;
+    char err[400];
+    int rc = 0;
+    hp_buf_init(&q, STMT_MAX);
+    hp_buf_init(&resp, 1 << 20);
+    hp_buf_puts(&q, "SELECT name FROM system.columns WHERE database = ");
+    hp_ch_sql_str(&q, c->database, strlen(c->database));
+    hp_buf_puts(&q, " AND table = ");
+    hp_ch_sql_str(&q, table, strlen(table));
+    hp_buf_puts(&q, " FORMAT TabSeparated");
+    if (hp_ch_query(k, hp_buf_cstr(&q), NULL, NULL, 0, &resp, err, sizeof(err)) != 0) {
+        fprintf(stderr, "hanipo: clickhouse init: %s: %s\n", c->url, err);
+        rc = 1;
+    }
+    for (size_t i = 0; rc == 0 && i < hp_chs_ncols; i++) {
+        const char *name = hp_chs_cols[i].name, *have = (const char *)hp_buf_cstr(&resp);
+        size_t nl = strlen(name);
+        bool found = false;
+        for (const char *p = have; *p; p += strcspn(p, "\n"), p += *p == '\n')
+            if (strncmp(p, name, nl) == 0 && (p[nl] == '\n' || p[nl] == '\0'))
+                found = true;
+        if (found)
+            continue;
+        hp_buf_reset(&q);
+        hp_buf_printf(&q, "ALTER TABLE %s.%s%s ADD COLUMN ", c->database, table, oc);
+        hot_column(&q, &hp_chs_cols[i], alias);
+        if (hp_ch_query(k, hp_buf_cstr(&q), NULL, NULL, 0, NULL, err, sizeof(err)) != 0) {
+            fprintf(stderr, "hanipo: clickhouse init: %s: %s\n  statement: %s\n", c->url, err, hp_buf_cstr(&q));
+            rc = 1;
+        } else {
+            printf("%s: %s.%s: added column %s\n", c->url, c->database, table, name);
+        }
+    }
+    hp_buf_free(&q);
+    hp_buf_free(&resp);
+    return rc;
+}
+
+static int run_on(struct hp_ch_cfg *c, const struct init_opts *o, const char *url, char sql[MAX_STMTS][STMT_MAX],
+                  size_t n)
 {
     if (url) {
         if ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
@@ -121,6 +213,15 @@ static int run_on(struct hp_ch_cfg *c, const char *url, char sql[4][2048], size_
             rc = 1;
         }
     }
+    /* then the hot columns an older table lacks: the local tables first, the Distributed one after */
+    char local[200], oc[200] = "";
+    snprintf(local, sizeof(local), "%s_local", c->table);
+    if (o->cluster && !url)
+        snprintf(oc, sizeof(oc), " ON CLUSTER %s", o->cluster);
+    if (rc == 0 && o->cluster)
+        rc = add_missing(k, c, local, oc, false);
+    if (rc == 0)
+        rc = add_missing(k, c, c->table, oc, o->cluster != NULL);
     hp_ch_conn_free(k);
     if (rc == 0)
         printf("%s: %s.%s ready\n", c->url, c->database, c->table);
@@ -194,7 +295,7 @@ int hp_cli_clickhouse(int argc, char **argv, const char *default_config)
         fprintf(stderr, "hanipo: clickhouse init: table name too long for a _local companion\n");
         return EX_CONFIG;
     }
-    char sql[4][2048];
+    static char sql[MAX_STMTS][STMT_MAX];
     size_t n = init_sql(&c, &o, o.nshards == 0, sql);
     if (o.print) {
         for (size_t i = 0; i < n; i++)
@@ -203,9 +304,9 @@ int hp_cli_clickhouse(int argc, char **argv, const char *default_config)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (o.nshards == 0)
-        return run_on(&c, NULL, sql, n);
+        return run_on(&c, &o, NULL, sql, n);
     for (size_t i = 0; i < o.nshards; i++)
-        if ((rc = run_on(&c, o.shards[i], sql, n)) != 0)
+        if ((rc = run_on(&c, &o, o.shards[i], sql, n)) != 0)
             return rc;
     return 0;
 }

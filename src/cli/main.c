@@ -6,6 +6,7 @@
  *   hanipo payloads [-c FILE] ...    browse captured payloads (payloads.c)
  *   hanipo report [-c FILE] ...      rankings over a time range (report.c)
  *   hanipo status [-c FILE] [--json] health of the running sensor (status.c)
+ *   hanipo dashboard --store URL ... the dashboard alone, e.g. over a fleet (dashboard.c)
  *   hanipo version | help
  *
  * Exit codes follow sysexits(3) where one fits: 0 success, 1 run-time
@@ -19,6 +20,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "cli/clickhouse.h"
+#include "cli/dashboard.h"
 #include "cli/fingerprint.h"
 #include "cli/geo.h"
 #include "payloads.h"
@@ -50,6 +52,8 @@ static void usage(FILE *f)
             "                    health of the running sensor and its outputs (exit 3: not running)\n"
             "  rollup --rebuild [-c FILE]\n"
             "                    recompute the store's roll-up tables from its events\n"
+            "  dashboard [-c FILE] [--store clickhouse://...] [--listen ADDR:PORT]\n"
+            "                    the web dashboard without a sensor, e.g. over a fleet's ClickHouse\n"
             "  clickhouse init [-c FILE] [--cluster NAME]\n"
             "                    create the ClickHouse tables of [output clickhouse] (docs/fleet.md)\n"
             "  fingerprint FILE  JA3/JA4/JA3S/HASSH of the TCP flows in a pcap/pcapng file\n"
@@ -99,6 +103,11 @@ static int cmd_run(int argc, char **argv)
     int rc = load_config(argc, argv, &cfg);
     if (rc)
         return rc;
+    if (cfg->nservices == 0) {             /* only a dashboard configuration may have none */
+        fprintf(stderr, "hanipo: %s: no [service NAME] section: nothing to listen on\n", cfg->path);
+        hp_config_free(cfg);
+        return EX_CONFIG;
+    }
     rc = hp_sensor_run(cfg);
     hp_config_free(cfg);
     return rc;
@@ -134,6 +143,8 @@ int main(int argc, char **argv)
         return hp_cli_status(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "rollup") == 0)
         return hp_cli_rollup(argc - 1, argv + 1, default_config());
+    if (strcmp(cmd, "dashboard") == 0)
+        return hp_cli_dashboard(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "clickhouse") == 0)
         return hp_cli_clickhouse(argc - 1, argv + 1, default_config());
     if (strcmp(cmd, "fingerprint") == 0)

@@ -8,9 +8,12 @@
  * (count descending, ties by value, NULLs first), so the model (report.h)
  * and every format writer are shared.  The queries are written for the
  * oldest ClickHouse we support (Debian 12's 18.16) and work on current
- * releases: event fields that are not columns are read from the JSON text
- * with visitParamExtract* / visitParamHas (JSONExtract* arrived in 19.x),
- * lists with extractAll over the raw value, distinct sources with uniqExact.
+ * releases: event fields are written @J{name} and read from the table's hot
+ * columns (MATERIALIZED at INSERT, store/chschema.h) when it has them, or
+ * else from the JSON text with the same visitParamExtract* expressions the
+ * columns are made of (JSONExtract* arrived in 19.x), so a table made before
+ * the hot columns gives the same report, only slower.  Distinct sources with
+ * uniqExact.
  *
  * A query is a template with a few @-placeholders filled in per report:
  *   @R    the range (ts, and day for partition pruning) and the sensor filter
@@ -20,6 +23,7 @@
  *                  rows that differ only there are grouped (as rp_mtxt does)
  *   @IP   src_ip, or its /16 (IPv4) or /32 (IPv6) when masking
  *   @SC   the sensor's country, from [report] sensor_country
+ *   @J{f} the event field f: its hot column, or its JSON expression
  * Values from the command line and the configuration enter SQL only through
  * hp_chq_quote(); nothing from the events ever does.
  *
@@ -35,6 +39,7 @@
 #include <time.h>
 #include "report.h"
 #include "store/chquery.h"
+#include "store/chschema.h"
 #include "util.h"
 
 #define CH_DAY_US 86400000000LL
@@ -42,10 +47,10 @@
 #define CH_MAX_SENSORS 256
 
 /* A field of the event JSON: NULL when absent (json_extract gives NULL there). */
-#define CH_JS(f) "if(visitParamHas(data, '" f "'), visitParamExtractString(data, '" f "'), NULL)"
-#define CH_JN(f) "if(visitParamHas(data, '" f "'), visitParamExtractInt(data, '" f "'), NULL)"
+#define CH_JS(f) "@J{" f "}"
+#define CH_JN(f) "@J{" f "}"
 /* The string elements of a JSON list field (a string scalar counts as one element). */
-#define CH_JL(f) "extractAll(visitParamExtractRaw(data, '" f "'), '\"([^\"\\\\\\\\]*)\"')"
+#define CH_JL(f) "@J{" f "}"
 #define CH_MT(x) "@MA(" x "@MB)"
 #define CH_CONNECT " eventid = 'session.connect' AND @R "
 #define CH_LOGINS " eventid IN ('login.success', 'login.failed') AND @R "
@@ -58,7 +63,7 @@
     "' AND @R GROUP BY k ORDER BY c DESC, k LIMIT @N"
 #define CH_FP_RANK(f, ev) \
     "SELECT " CH_JS(f) " AS k, max(" CH_JS("client") "), count() AS c, uniqExact(src_ip) FROM events WHERE eventid = '" \
-    ev "' AND @R AND visitParamHas(data, '" f "') GROUP BY k ORDER BY c DESC, k LIMIT @N"
+    ev "' AND @R AND isNotNull(@J{" f "}) GROUP BY k ORDER BY c DESC, k LIMIT @N"
 #define CH_CRED_RANK(f) \
     "SELECT " CH_JS(f) " AS k, count() AS c," CH_OK ", uniqExact(src_ip) FROM events WHERE" CH_LOGINS \
     "GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N"
@@ -109,7 +114,7 @@ static const struct ch_def ch_defs[] = {
     { "pairs",
       "SELECT u, p, n, ok, dev, b FROM (SELECT " CH_JS("username") " AS u, " CH_JS("password") " AS p, count() AS n,"
       CH_OK "AS ok, max(" CH_JS("cred_device") ") AS dev,"
-      " max(if(visitParamHas(data, 'cred_botnets'), arrayStringConcat(" CH_JL("cred_botnets") ", ', '), NULL)) AS b"
+      " max(@J{cred_botnets}) AS b"
       " FROM events WHERE" CH_LOGINS "GROUP BY u, p ORDER BY n DESC, u NULLS FIRST, p NULLS FIRST LIMIT @N)"
       " ORDER BY n DESC, u NULLS FIRST, p NULLS FIRST" },
     { "http_credentials",
@@ -122,7 +127,7 @@ static const struct ch_def ch_defs[] = {
     { "payloads",
       "SELECT " CH_JS("shasum") " AS k, max(" CH_JS("family") "), max(" CH_JS("type") "),"
       " countIf(eventid = 'session.file_download') AS c, uniqExact(src_ip) FROM events WHERE" CH_PAYLOAD_EVENTS
-      "AND @R AND visitParamHas(data, 'shasum') GROUP BY k ORDER BY c DESC, k LIMIT @N" },
+      "AND @R AND isNotNull(@J{shasum}) GROUP BY k ORDER BY c DESC, k LIMIT @N" },
     { "http_paths", CH_FIELD_RANK(CH_MT(CH_JS("uri")), "http.request") },
     { "attack_classes", CH_LIST_RANK("attack_classes", "http.request") },
     { "cves", CH_LIST_RANK("cves", "http.request") },
@@ -144,9 +149,9 @@ static const struct ch_def ch_defs[] = {
       "  FROM (SELECT ifNull(" CH_JS("username") ", '') AS u, ifNull(" CH_JS("password") ", '') AS p FROM events WHERE"
       CH_LOGINS ")"
       " UNION ALL SELECT 3 AS k, uniqExact(v) AS n, uniqExactIf(v, v GLOBAL NOT IN"
-      "  (SELECT visitParamExtractString(data, 'shasum') FROM events WHERE" CH_PAYLOAD_EVENTS "AND @B)) AS f"
-      "  FROM (SELECT visitParamExtractString(data, 'shasum') AS v FROM events WHERE" CH_PAYLOAD_EVENTS
-      "AND @R AND visitParamHas(data, 'shasum'))"
+      "  (SELECT ifNull(@J{shasum}, '') FROM events WHERE" CH_PAYLOAD_EVENTS "AND @B)) AS f"
+      "  FROM (SELECT ifNull(@J{shasum}, '') AS v FROM events WHERE" CH_PAYLOAD_EVENTS
+      "AND @R AND isNotNull(@J{shasum}))"
       ") ORDER BY k" },
 };
 
@@ -190,6 +195,7 @@ struct ch_ctx {
     const struct rp_opts *o;
     char range[8192], before[8192], sc[8192];
     struct hp_chq *conn;
+    hp_chs_have have;               /* the hot columns the table has */
     struct rp_section *sec;
     size_t defi;                    /* index in the SQLite report's sections, or (size_t)-1 */
     enum ch_post post;
@@ -245,41 +251,6 @@ static int ch_sensor_filter(const char *list, struct hp_buf *b, char *err, size_
     return 0;
 }
 
-/* The sensor's country: transform(sensor, [names], [ccs], NULL-ish) from "NAME:CC NAME:CC". */
-static int ch_sensor_country(const char *map, struct hp_buf *b, char *err, size_t errlen)
-{
-    struct hp_buf names, ccs;
-    int n = 0;
-    if (!map || !*map) {
-        hp_buf_puts(b, "CAST(NULL AS Nullable(String))");
-        return 0;
-    }
-    hp_buf_init(&names, 4096);
-    hp_buf_init(&ccs, 4096);
-    for (const char *p = map; *p;) {
-        p += strspn(p, " ,\t");
-        if (!*p)
-            break;
-        size_t len = strcspn(p, " ,\t");
-        const char *colon = memchr(p, ':', len);
-        if (!colon || colon == p || p + len - colon - 1 == 0 || p + len - colon - 1 > 3 || ++n > CH_MAX_SENSORS) {
-            snprintf(err, errlen, "[report] sensor_country: want NAME:CC pairs separated by spaces");
-            hp_buf_free(&names);
-            hp_buf_free(&ccs);
-            return -1;
-        }
-        hp_buf_puts(&names, n > 1 ? ", " : "");
-        hp_chq_quote(&names, p, (size_t)(colon - p));
-        hp_buf_puts(&ccs, n > 1 ? ", " : "");
-        hp_chq_quote(&ccs, colon + 1, (size_t)(p + len - colon - 1));
-        p += len;
-    }
-    hp_buf_printf(b, "nullIf(transform(sensor, [%s], [%s], ''), '')", hp_buf_cstr(&names), hp_buf_cstr(&ccs));
-    hp_buf_free(&names);
-    hp_buf_free(&ccs);
-    return 0;
-}
-
 #define IP_MASKED \
     "if(position(src_ip, ':') > 0, cutIPv6(toFixedString(IPv6StringToNum(src_ip), 16), 12, 2)," \
     " replaceRegexpOne(src_ip, '^([0-9]+\\\\.[0-9]+)\\\\.[0-9]+\\\\.[0-9]+$', '\\\\1.0.0'))"
@@ -321,6 +292,11 @@ static void ch_expand(const struct ch_ctx *x, const char *t, struct hp_buf *out)
         } else if (strncmp(t, "@SC", 3) == 0) {
             hp_buf_puts(out, x->sc);
             t += 3;
+        } else if (strncmp(t, "@J{", 3) == 0 && strchr(t, '}')) {
+            size_t n = (size_t)(strchr(t, '}') - (t + 3));
+            if (!hp_chs_field(out, t + 3, n, x->have))
+                hp_buf_puts(out, "@unknown-field");   /* a bug in a template: the query fails loudly */
+            t += 3 + n + 1;
         } else {
             hp_buf_putc(out, '@');
             t++;
@@ -409,7 +385,7 @@ static int ch_prepare(struct ch_ctx *x, const struct rp_opts *o, char *err, size
     int rc = 0;
     hp_buf_init(&f, sizeof(x->range) - 512);
     hp_buf_init(&sc, sizeof(x->sc));
-    if (ch_sensor_filter(o->sensors, &f, err, errlen) != 0 || ch_sensor_country(o->sensor_country, &sc, err, errlen))
+    if (ch_sensor_filter(o->sensors, &f, err, errlen) != 0 || hp_chs_sensor_country(o->sensor_country, &sc, err, errlen))
         rc = -1;
     else if (!hp_buf_ok(&f) || !hp_buf_ok(&sc)) {
         snprintf(err, errlen, "--sensor or [report] sensor_country too long");
@@ -444,6 +420,10 @@ int hp_report_build_clickhouse(const struct rp_opts *o, struct rp_report *r, cha
     x.conn = hp_chq_open(&url, CH_TIMEOUT_MS, err, errlen);
     if (!x.conn)
         return -1;
+    if (hp_chs_detect(x.conn, url.database, "events", &x.have, err, errlen) != 0) {
+        hp_chq_close(x.conn);
+        return -1;
+    }
     x.first_day = o->since_us / CH_DAY_US;
     x.ndays = (o->until_us - 1) / CH_DAY_US - x.first_day + 1;
     if (x.ndays > 3661)

@@ -23,6 +23,7 @@
 #include "output.h"
 #include "capture/addrpolicy.h"
 #include "intel/geo.h"
+#include "store/chquery.h"
 #include "util.h"
 
 enum section { SEC_NONE, SEC_SENSOR, SEC_LIMITS, SEC_CAPTURE, SEC_DASHBOARD, SEC_REPORT, SEC_OUTPUT, SEC_SERVICE };
@@ -38,6 +39,7 @@ struct parse_state {
     size_t errlen;
     bool failed;
     bool have_key;             /* a key since the last section header (inih's prev_name) */
+    bool no_services;          /* HP_CONFIG_NO_SERVICES: a dashboard-only machine */
     /* reader source */
     FILE *fp;
     const char *text;
@@ -369,6 +371,14 @@ static int dashboard_key(struct parse_state *ps, const char *k, const char *v)
         set_str(&d->password, v);
     } else if (strcmp(k, "assets") == 0) {
         set_str(&d->assets, v);
+    } else if (strcmp(k, "store") == 0) {
+        /* the value may hold a password: messages never quote it */
+        struct hp_chq_url u;
+        char uerr[200];
+        if (strcmp(v, "sqlite") != 0 && hp_chq_parse_url(v, &u, uerr, sizeof(uerr)) != 0)
+            return fail(ps, "store: 'sqlite' or clickhouse://[user[:password]@]host[:port]/database (%s)", uerr);
+        free(d->store);
+        d->store = strcmp(v, "sqlite") == 0 ? NULL : hp_xstrdup(v);
     } else {
         return fail(ps, "unknown key '%s' in [dashboard]", k);
     }
@@ -749,7 +759,7 @@ static int finish(struct parse_state *ps)
             return 0;
         }
     }
-    if (c->nservices == 0) {
+    if (c->nservices == 0 && !ps->no_services) {
         ps->line = 0;
         snprintf(ps->err, ps->errlen, "%s: no [service NAME] section: nothing to listen on", ps->name);
         ps->failed = true;
@@ -761,7 +771,7 @@ static int finish(struct parse_state *ps)
             return 0;
         enabled += c->outputs[i].enabled;
     }
-    if (enabled == 0) {
+    if (enabled == 0 && !ps->no_services) {
         snprintf(ps->err, ps->errlen, "%s: no [output NAME] section is enabled: events would go nowhere",
                  ps->name);
         ps->failed = true;
@@ -833,7 +843,13 @@ static struct hp_config *load(struct parse_state *ps)
 
 struct hp_config *hp_config_load(const char *path, char *err, size_t errlen)
 {
-    struct parse_state ps = { .name = path, .err = err, .errlen = errlen };
+    return hp_config_load_flags(path, 0, err, errlen);
+}
+
+struct hp_config *hp_config_load_flags(const char *path, unsigned flags, char *err, size_t errlen)
+{
+    struct parse_state ps = { .name = path, .err = err, .errlen = errlen,
+                              .no_services = flags & HP_CONFIG_NO_SERVICES };
     ps.fp = fopen(path, "r");
     if (!ps.fp) {
         snprintf(err, errlen, "%s: cannot open: %m", path);
@@ -847,7 +863,14 @@ struct hp_config *hp_config_load(const char *path, char *err, size_t errlen)
 
 struct hp_config *hp_config_load_string(const char *text, const char *name, char *err, size_t errlen)
 {
-    struct parse_state ps = { .name = name, .err = err, .errlen = errlen, .text = text };
+    return hp_config_load_string_flags(text, name, 0, err, errlen);
+}
+
+struct hp_config *hp_config_load_string_flags(const char *text, const char *name, unsigned flags, char *err,
+                                              size_t errlen)
+{
+    struct parse_state ps = { .name = name, .err = err, .errlen = errlen, .text = text,
+                              .no_services = flags & HP_CONFIG_NO_SERVICES };
     ps.cfg = config_new(name);
     return load(&ps);
 }
@@ -890,6 +913,7 @@ void hp_config_free(struct hp_config *c)
     free(c->dashboard.bind);
     free(c->dashboard.password);
     free(c->dashboard.assets);
+    free(c->dashboard.store);
     free(c->report.store);
     free(c->report.sensor_country);
     free(c);

@@ -87,6 +87,7 @@ struct hp_dashboard_cfg {
     char *password;               /* "" none: the token only */
     bool tls;                     /* serve HTTPS with DATA_DIR/tls/server.{crt,key} */
     char *assets;                 /* vendored front-end libraries (tools/webdeps.sh) */
+    char *store;                  /* NULL: the sensor's SQLite store; else clickhouse://... (a fleet) */
 };
 
 /* [report]: defaults for `hanipo report` (docs/report.md). */
@@ -142,6 +143,12 @@ struct hp_config {
 struct hp_config *hp_config_load(const char *path, char *err, size_t errlen);
 /* Same from a string (tests, fuzzing); 'name' is used in messages. */
 struct hp_config *hp_config_load_string(const char *text, const char *name, char *err, size_t errlen);
+/* Flags of the _flags variants. HP_CONFIG_NO_SERVICES: no [service] is needed (the
+ * configuration of `hanipo dashboard` on a machine that runs no sensor). */
+#define HP_CONFIG_NO_SERVICES 1u
+struct hp_config *hp_config_load_flags(const char *path, unsigned flags, char *err, size_t errlen);
+struct hp_config *hp_config_load_string_flags(const char *text, const char *name, unsigned flags, char *err,
+                                              size_t errlen);
 void hp_config_free(struct hp_config *cfg);
 
 /* Lookup in a kv list; NULL if absent. */

@@ -16,6 +16,12 @@
  * page and /api/ call needs one of them; only the login page and its style
  * sheet are public.  Failed logins are limited to 10 a minute.
  *
+ * Store: the sensor's SQLite store, or with [dashboard] store =
+ * clickhouse://... a fleet's ClickHouse table (dash_ch.c), queried over HTTP
+ * from this thread only, so a slow ClickHouse delays the dashboard, never
+ * the honeypot.  `hanipo dashboard --store ...` runs this same server
+ * without a sensor (hp_dash_serve).
+ *
  * Every response carries nosniff, no-store and a Content-Security-Policy
  * without inline script, so even a rendering bug in the front end cannot
  * run attacker-supplied markup as code.
@@ -79,6 +85,7 @@ struct dash {
     char data_dir[PATH_MAX];
     char db_path[PATH_MAX];
     sqlite3 *db;
+    struct hp_dch *ch;            /* a fleet store; NULL: SQLite */
     int64_t query_deadline_ms;
     struct { char id[65]; int64_t expires_ms; } logins[LOGINS_MAX];
     unsigned fails;
@@ -387,14 +394,25 @@ static void api_status(struct dash *d, struct evhttp_request *req)
 {
     uint64_t clients, dring, dslow, sent;
     hp_stream_stats(d->stream, &clients, &dring, &dslow, &sent);
+    json_t *sensors = NULL;
+    if (d->ch) {
+        int status;
+        char err[256];
+        sensors = hp_dch_sensor_list(d->ch, &status, err, sizeof(err));
+    }
     json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:{s:I, s:I, s:I, s:I}}", "version", HP_VERSION, "sensor",
-                          hp_event_sensor(), "store", store(d) != NULL, "requests", (json_int_t)d->requests,
+                          hp_event_sensor(), "store", d->ch ? sensors != NULL : store(d) != NULL,
+                          "requests", (json_int_t)d->requests,
                           "stream", "clients", (json_int_t)clients, "dropped_queue", (json_int_t)dring,
                           "dropped_slow_client", (json_int_t)dslow, "sent", (json_int_t)sent);
     json_t *vend = json_object();
     for (size_t i = 0; i < 4; i++)
         json_object_set_new(vend, d->vendor[i].name, json_boolean(d->vendor[i].len > 0));
     json_object_set_new(o, "assets", vend);
+    /* a fleet: the front end offers a sensor selector */
+    json_object_set_new(o, "fleet", json_boolean(d->ch != NULL));
+    if (d->ch)
+        json_object_set_new(o, "sensors", sensors ? sensors : json_array());
     send_json(req, 200, o);
 }
 
@@ -418,6 +436,18 @@ static void api(struct dash *d, struct evhttp_request *req, const char *path, co
     struct hp_dapi_env env = { store(d), d->data_dir };
     d->query_deadline_ms = hp_mono_ms() + QUERY_BUDGET_MS;
     size_t pl = strlen(path), len;
+    if (d->ch && !(pl == 8 + 64 + 4 && strncmp(path, "payload/", 8) == 0)) {
+        if (pl == 8 + 12 + 5 && strncmp(path, "session/", 8) == 0 && strcmp(path + 20, "/cast") == 0) {
+            send_error(req, 404, "recordings stay on the sensor that made them");
+            return;
+        }
+        json_t *o = hp_dch_view(d->ch, d->data_dir, path, &q, &status, err, sizeof(err));
+        if (o)
+            send_json(req, 200, o);
+        else
+            send_error(req, status, err);
+        return;
+    }
     if (pl == 8 + 12 + 5 && strncmp(path, "session/", 8) == 0 && strcmp(path + 20, "/cast") == 0) {
         char id[13];
         memcpy(id, path + 8, 12);
@@ -551,6 +581,7 @@ static void dash_free(struct dash *d)
     if (d->ssl)
         SSL_CTX_free(d->ssl);
     sqlite3_close(d->db);
+    hp_dch_free(d->ch);
     for (size_t i = 0; i < 4; i++)
         free(d->vendor[i].data);
     if (d->password)
@@ -565,6 +596,8 @@ static int dash_setup(struct dash *d, const struct hp_config *cfg, char *err, si
     const struct hp_dashboard_cfg *dc = &cfg->dashboard;
     snprintf(d->data_dir, sizeof(d->data_dir), "%s", cfg->data_dir);
     find_store(d, cfg);
+    if (dc->store && !(d->ch = hp_dch_new(dc->store, cfg->report.sensor_country, err, errlen)))
+        return -1;
     d->password = dc->password && dc->password[0] ? hp_xstrdup(dc->password) : NULL;
     d->tls = dc->tls;
     if (load_token(d, err, errlen) != 0 || (d->tls && load_tls(d, err, errlen) != 0))

@@ -7,6 +7,7 @@
  *   dash_zip.c     password-protected ("infected") zip of a payload
  *   dash_assets.c  the front end (web/) compiled into the binary
  *   dash_query.c   query-string parsing (dash_query.h)
+ *   dash_ch.c      the same views over a fleet's ClickHouse store
  */
 #ifndef HP_DASH_INT_H
 #define HP_DASH_INT_H
@@ -48,6 +49,19 @@ unsigned char *hp_dapi_payload_zip(const struct hp_dapi_env *env, const char *sh
 
 /* True for 64 lowercase hex digits; for 12 (a session id) with n = 12. */
 bool hp_dapi_is_hex(const char *s, size_t n);
+
+/* ---- the views over ClickHouse (dash_ch.c) ------------------------------------------------- */
+
+struct hp_dch;
+/* A fleet store (clickhouse://... as [report] store); sensor_country as [report] sensor_country.
+ * Opens no connection yet.  NULL with err (never quoting the URL's credentials). */
+struct hp_dch *hp_dch_new(const char *store, const char *sensor_country, char *err, size_t errlen);
+void hp_dch_free(struct hp_dch *c);
+/* As hp_dapi_view (session/<id>, overview, ... but no payload hex), every sensor, sensor= honoured. */
+json_t *hp_dch_view(struct hp_dch *c, const char *data_dir, const char *view, const struct hp_dq *q, int *status,
+                    char *err, size_t errlen);
+/* The names of the sensors in the store, sorted. */
+json_t *hp_dch_sensor_list(struct hp_dch *c, int *status, char *err, size_t errlen);
 
 /* ---- zip (dash_zip.c) ------------------------------------------------------------- */
 

@@ -168,14 +168,14 @@ static int set_last(struct hp_dq *q, const char *v)
 
 /* The table of parameters: name, bit, and how the value is taken. */
 enum kind { K_IP, K_CC, K_PROTO, K_TEXT_U, K_TEXT_P, K_TEXT_C, K_DIM, K_T, K_OFFSET, K_LIMIT, K_FROM, K_TO,
-            K_LAST, K_PORT, K_POS };
+            K_LAST, K_PORT, K_POS, K_SENSOR };
 static const struct { const char *name; unsigned bit; enum kind kind; } params[] = {
     { "ip", HP_DQ_IP, K_IP }, { "cc", HP_DQ_CC, K_CC }, { "protocol", HP_DQ_PROTOCOL, K_PROTO },
     { "username", HP_DQ_USERNAME, K_TEXT_U }, { "password", HP_DQ_PASSWORD, K_TEXT_P },
     { "command", HP_DQ_COMMAND, K_TEXT_C }, { "dim", HP_DQ_DIM, K_DIM }, { "t", HP_DQ_T, K_T },
     { "offset", HP_DQ_OFFSET_B, K_OFFSET }, { "limit", HP_DQ_LIMIT, K_LIMIT }, { "from", HP_DQ_FROM, K_FROM },
     { "to", HP_DQ_TO, K_TO }, { "last", HP_DQ_LAST, K_LAST }, { "port", HP_DQ_PORT, K_PORT },
-    { "pos", HP_DQ_POS, K_POS },
+    { "pos", HP_DQ_POS, K_POS }, { "sensor", HP_DQ_SENSOR, K_SENSOR },
 };
 
 static int apply(struct hp_dq *q, enum kind kind, const char *v, int64_t *from, int64_t *to, char *last)
@@ -192,6 +192,7 @@ static int apply(struct hp_dq *q, enum kind kind, const char *v, int64_t *from, 
     case K_TEXT_U: return set_text(q->username, sizeof(q->username), v);
     case K_TEXT_P: return set_text(q->password, sizeof(q->password), v);
     case K_TEXT_C: return set_text(q->command, sizeof(q->command), v);
+    case K_SENSOR: return set_text(q->sensor, sizeof(q->sensor), v);
     case K_DIM:
         if (!charset_ok(v, "_", sizeof(q->dim) - 1) || !hp_dq_known_dim(v))
             return -1;

@@ -8,6 +8,10 @@
  * silently widens a view.  Pure code without I/O: unit-tested and fuzzed
  * (fuzz/fuzz_dashboard_query.c).
  *
+ * sensor=NAME narrows a view to one sensor of a fleet store (ClickHouse);
+ * any UTF-8 text of at most 100 bytes, as [sensor] name allows, so it is a
+ * value to quote, never to paste (web/dash_ch.c uses hp_chq_quote()).
+ *
  * Time range: last=30m|1h|1d|7d|... (a duration, at most 400 days) or
  * from/to (seconds since the epoch, or ISO 8601 UTC "2026-12-04",
  * "2026-12-04T10:00", "2026-12-04T10:00:05Z"); default last=1d.  The range is
@@ -23,6 +27,7 @@
 #define HP_DQ_TEXT 256            /* longest search value, bytes (NUL excluded) */
 #define HP_DQ_MAX_LIMIT 500
 #define HP_DQ_MAX_OFFSET 100000
+#define HP_DQ_SENSOR_MAX 100        /* as [sensor] name */
 #define HP_DQ_MAX_RANGE_US (400LL * 86400 * 1000000)
 
 /* Which parameters were given (bit per field). */
@@ -30,7 +35,7 @@ enum {
     HP_DQ_IP = 1 << 0, HP_DQ_CC = 1 << 1, HP_DQ_PROTOCOL = 1 << 2, HP_DQ_USERNAME = 1 << 3,
     HP_DQ_PASSWORD = 1 << 4, HP_DQ_COMMAND = 1 << 5, HP_DQ_DIM = 1 << 6, HP_DQ_T = 1 << 7,
     HP_DQ_OFFSET_B = 1 << 8, HP_DQ_LIMIT = 1 << 9, HP_DQ_FROM = 1 << 10, HP_DQ_TO = 1 << 11,
-    HP_DQ_LAST = 1 << 12, HP_DQ_PORT = 1 << 13, HP_DQ_POS = 1 << 14,
+    HP_DQ_LAST = 1 << 12, HP_DQ_PORT = 1 << 13, HP_DQ_POS = 1 << 14, HP_DQ_SENSOR = 1 << 15,
 };
 
 struct hp_dq {
@@ -47,6 +52,7 @@ struct hp_dq {
     char username[HP_DQ_TEXT + 1];
     char password[HP_DQ_TEXT + 1];
     char command[HP_DQ_TEXT + 1];
+    char sensor[HP_DQ_SENSOR_MAX + 1]; /* a sensor's name ([sensor] name: any text); fleet stores only */
 };
 
 /*

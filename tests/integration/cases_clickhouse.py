@@ -335,4 +335,174 @@ def clickhouse_two_shard_distributed(ctx):
     local = [int(s.rows("SELECT count() FROM hanipo.events_local")[0][0]) for s in (s1, s2)]
     total = int(s2.rows("SELECT count() FROM hanipo.events")[0][0])
     assert all(n > 0 for n in local) and sum(local) == total, (local, total)
+    # the hot columns read through the Distributed table (ALIAS there, MATERIALIZED in the shards)
+    # equal the JSON they come from
+    hot = s1.rows("SELECT sensor, countIf(isNotNull(src_cc)), countIf(isNotNull(username)), count() FROM "
+                  "hanipo.events GROUP BY sensor ORDER BY sensor")
+    raw = s1.rows("SELECT sensor, countIf(visitParamHas(data, 'src_cc')), countIf(visitParamHas(data, 'username')),"
+                  " count() FROM hanipo.events GROUP BY sensor ORDER BY sensor")
+    assert hot == raw and len(hot) == 2, (hot, raw)
     ctx.note("shards hold %d + %d rows" % tuple(local))
+
+
+# ---- the dashboard over ClickHouse (a fleet's central analysis box) ------------------------------
+
+HOSTILE = ["') OR 1=1 --", "x' OR '1'='1", "\\", "a\\' OR 1=1 --", "tokyo' --", "tokyo\\", "%s", "\"; DROP TABLE x"]
+
+
+def dash_get(url, token, path):
+    req = urllib.request.Request(url + "/api/" + path)
+    req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=T(30)) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+@case
+def clickhouse_fleet_dashboard(ctx):
+    """`hanipo dashboard --store clickhouse://...`: both sensors, sensor=, per-sensor breakdowns, hostile values."""
+    need_clickhouse(ctx)
+    from cases_dashboard import telnet_session
+    ch = ClickHouse(os.path.join(ctx_tmp(ctx), "ch"))
+    ctx.defer(lambda: ch.stop(signal.SIGKILL))
+    ch.start()
+    pw = os.path.join(ctx_tmp(ctx), "ch-password")
+    with open(pw, "w") as f:
+        f.write("s3cr3t pass\n")
+    # paris's attacker tries a password that is itself an injection: searching for it must find exactly it
+    # (no root: the built-in rules would let root in, and the next pairs would be shell input)
+    plan = {"tokyo": (3, [("admin", "123456"), ("support", "support")]),
+            "paris": (5, [("guest", HOSTILE[0]), ("admin", "admin"), ("ubnt", "ubnt")])}
+    sensors = {}
+    for name in plan:
+        sensors[name] = ctx.daemon(name, [Service("trap"), Service("telnet", protocol="telnet")],
+                                   sensor={"name": name},
+                                   outputs={"jsonl": {"enabled": "true"}, "clickhouse": ch_output(ch, pw)})
+    init(sensors["tokyo"])
+    for name, d in sensors.items():
+        d.start()
+        traps, logins = plan[name]
+        for i in range(traps):
+            s = socket.create_connection(("127.0.0.1", d.svc("trap").port), timeout=T(5))
+            s.sendall(b"probe %d\r\n" % i)
+            s.close()
+        telnet_session(d.svc("telnet").port, logins, [])
+    for name, d in sensors.items():
+        wait_for(lambda: sum(e["eventid"].startswith("login.") for e in d.events()) >= len(plan[name][1]) and
+                 len(ch_uids(ch, name)) >= len(jsonl_uids(d)) > 0, T(30), interval=0.3,
+                 what="%s's events in ClickHouse" % name)
+    for d in sensors.values():
+        d.stop()
+    evs = {name: d.events() for name, d in sensors.items()}
+    for name in evs:
+        got, want = sorted(ch_uids(ch, name)), sorted(e["uid"] for e in evs[name])
+        assert got == want, "%s: ClickHouse %d rows, JSONL %d" % (name, len(got), len(want))
+
+    # the central box: a configuration without any [service], credentials in its store URL
+    port = free_port()
+    dd = os.path.join(ctx_tmp(ctx), "central")
+    conf = os.path.join(ctx_tmp(ctx), "central.ini")
+    with open(conf, "w") as f:
+        f.write("[sensor]\nname = central\ndata_dir = %s\n\n[dashboard]\nstore = clickhouse://hp:s3cr3t%%20pass@"
+                "127.0.0.1:%d/hanipo\n\n[report]\nsensor_country = tokyo:JP paris:FR\n" % (dd, ch.http))
+    log = open(os.path.join(ctx_tmp(ctx), "dashboard.log"), "wb")
+    proc = subprocess.Popen([HANIPO_BIN, "dashboard", "-c", conf, "--listen", "127.0.0.1:%d" % port],
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+
+    def stop_dash():
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(T(10))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if not log.closed:
+            log.close()
+    ctx.defer(stop_dash)
+    tok = os.path.join(dd, "dashboard.token")
+    wait_for(lambda: os.path.exists(tok) and proc.poll() is None, T(10), what="the dashboard's token")
+    with open(tok) as f:
+        token = f.read().strip()
+    url = "http://127.0.0.1:%d" % port
+
+    def listening():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    wait_for(listening, T(10), what="the dashboard port")
+
+    def ok(path):
+        st, body = dash_get(url, token, path)
+        assert st == 200, (path, st, body)
+        return body
+
+    st = ok("status")
+    assert st["fleet"] is True and st["store"] is True and st["sensors"] == ["paris", "tokyo"], st
+    rng = "last=1d"
+    ov = ok("overview?" + rng)
+    total = sum(len(e) for e in evs.values())
+    assert ov["fleet"] is True and ov["totals"]["events"] == total, (ov["totals"], total)
+    per = {r["sensor"]: r for r in ov["sensors"]}
+    for name, e in evs.items():
+        assert per[name]["events"] == len(e), (name, per[name], len(e))
+        assert per[name]["connects"] == sum(x["eventid"] == "session.connect" for x in e), per[name]
+        assert per[name]["sensor_cc"] == {"tokyo": "JP", "paris": "FR"}[name], per[name]
+    connects = sum(x["eventid"] == "session.connect" for e in evs.values() for x in e)
+    assert sum(r["connections"] for r in ov["country_pairs"]) == connects, ov["country_pairs"]
+    assert {r["sensor_cc"] for r in ov["country_pairs"]} == {"JP", "FR"}, ov["country_pairs"]
+    # the sensor filter narrows every view
+    for name, e in evs.items():
+        one = ok("overview?%s&sensor=%s" % (rng, name))
+        assert one["totals"]["events"] == len(e), (name, one["totals"])
+        assert [r["sensor"] for r in one["sensors"]] == [name], one["sensors"]
+        ss = ok("sessions?%s&limit=500&sensor=%s" % (rng, name))["sessions"]
+        assert {r["sensor"] for r in ss} == {name} and len(ss) == per[name]["connects"], ss
+    alls = ok("sessions?%s&limit=500" % rng)["sessions"]
+    assert len(alls) == connects and {r["sensor"] for r in alls} == {"tokyo", "paris"}, alls
+    creds = ok("credentials?" + rng)
+    users = {r["key"]: r["n"] for r in creds["username"]}
+    assert users == {"admin": 2, "support": 1, "guest": 1, "ubnt": 1}, creds["username"]
+    tokyo_creds = ok("credentials?%s&sensor=tokyo" % rng)
+    assert {r["key"] for r in tokyo_creds["username"]} == {"admin", "support"}, tokyo_creds["username"]
+    # a session page from the list
+    s0 = alls[0]
+    page = ok("session/%s?t=%d&sensor=%s" % (s0["session"], s0["ts"], urllib.parse.quote(s0["sensor"])))
+    assert page["events"] and all(ev["sensor"] == s0["sensor"] for ev in page["events"]), page
+    # the injection-shaped password is data: it finds exactly paris's session that sent it
+    q = urllib.parse.quote(HOSTILE[0], safe="")
+    hit = ok("sessions?%s&password=%s" % (rng, q))["sessions"]
+    assert len(hit) == 1 and hit[0]["sensor"] == "paris", hit
+    # hostile values in every text parameter: 400 or an empty answer, never an error or more rows
+    checked = 0
+    for v in HOSTILE[1:] + ["paris' OR sensor = 'tokyo", "tokyo') OR ('1'='1"]:
+        q = urllib.parse.quote(v, safe="")
+        for path in ("overview?%s&sensor=%s" % (rng, q), "sessions?%s&sensor=%s" % (rng, q),
+                     "sessions?%s&username=%s" % (rng, q), "sessions?%s&password=%s" % (rng, q),
+                     "sessions?%s&command=%s" % (rng, q), "credentials?%s&sensor=%s" % (rng, q),
+                     "top?%s&dim=ip&sensor=%s" % (rng, q)):
+            code, body = dash_get(url, token, path)
+            assert code in (200, 400), (path, code, body)
+            if code == 200:
+                if path.startswith("overview"):
+                    assert body["totals"]["events"] == 0 and body["sensors"] == [], (path, body["totals"])
+                elif path.startswith("sessions"):
+                    assert body["sessions"] == [], (path, body["sessions"][:2])
+                elif path.startswith("credentials"):
+                    assert not body["username"] and not body["pair"], (path, body)
+                else:
+                    assert body["rows"] == [], (path, body)
+            checked += 1
+    assert proc.poll() is None, "the dashboard died"
+    # SIGTERM stops it cleanly (under the sanitizers: no leak, no error report)
+    stop_dash()
+    with open(os.path.join(ctx_tmp(ctx), "dashboard.log"), "rb") as f:
+        dlog = f.read().decode("utf-8", "replace")
+    assert proc.returncode == 0 and "Sanitizer" not in dlog and "runtime error" not in dlog, (proc.returncode,
+                                                                                             dlog[-3000:])
+    ctx.note("tokyo %d events, paris %d; %d hostile queries answered empty" % (
+        len(evs["tokyo"]), len(evs["paris"]), checked))

@@ -30,7 +30,48 @@ import urllib.request
 
 SERVER = shutil.which("clickhouse-server") or "/usr/sbin/clickhouse-server"
 
-TABLE = """CREATE TABLE IF NOT EXISTS hanipo.events (
+# The table as `hanipo clickhouse init` makes it (the hot columns of src/store/chschema.c,
+# MATERIALIZED from data), and as releases before them made it (OLD_TABLE: reports and the
+# dashboard must still read it, and init must upgrade it).
+TABLE = r"""CREATE TABLE IF NOT EXISTS hanipo.events (
+  ts Int64,
+  day Date,
+  sensor String,
+  uid String,
+  eventid String,
+  session String,
+  protocol String,
+  src_ip String,
+  src_port UInt16,
+  dst_port UInt16,
+  batch String,
+  data String,
+  username Nullable(String) MATERIALIZED if(visitParamHas(data, 'username'), visitParamExtractString(data, 'username'), NULL),
+  password Nullable(String) MATERIALIZED if(visitParamHas(data, 'password'), visitParamExtractString(data, 'password'), NULL),
+  input Nullable(String) MATERIALIZED if(visitParamHas(data, 'input'), visitParamExtractString(data, 'input'), NULL),
+  url Nullable(String) MATERIALIZED if(visitParamHas(data, 'url'), visitParamExtractString(data, 'url'), NULL),
+  shasum Nullable(String) MATERIALIZED if(visitParamHas(data, 'shasum'), visitParamExtractString(data, 'shasum'), NULL),
+  type Nullable(String) MATERIALIZED if(visitParamHas(data, 'type'), visitParamExtractString(data, 'type'), NULL),
+  family Nullable(String) MATERIALIZED if(visitParamHas(data, 'family'), visitParamExtractString(data, 'family'), NULL),
+  uri Nullable(String) MATERIALIZED if(visitParamHas(data, 'uri'), visitParamExtractString(data, 'uri'), NULL),
+  user_agent Nullable(String) MATERIALIZED if(visitParamHas(data, 'user_agent'), visitParamExtractString(data, 'user_agent'), NULL),
+  ja3 Nullable(String) MATERIALIZED if(visitParamHas(data, 'ja3'), visitParamExtractString(data, 'ja3'), NULL),
+  ja4 Nullable(String) MATERIALIZED if(visitParamHas(data, 'ja4'), visitParamExtractString(data, 'ja4'), NULL),
+  hassh Nullable(String) MATERIALIZED if(visitParamHas(data, 'hassh'), visitParamExtractString(data, 'hassh'), NULL),
+  client Nullable(String) MATERIALIZED if(visitParamHas(data, 'client'), visitParamExtractString(data, 'client'), NULL),
+  src_cc Nullable(String) MATERIALIZED if(visitParamHas(data, 'src_cc'), visitParamExtractString(data, 'src_cc'), NULL),
+  src_country Nullable(String) MATERIALIZED if(visitParamHas(data, 'src_country'), visitParamExtractString(data, 'src_country'), NULL),
+  src_asn Nullable(Int64) MATERIALIZED if(visitParamHas(data, 'src_asn'), visitParamExtractInt(data, 'src_asn'), NULL),
+  src_as_org Nullable(String) MATERIALIZED if(visitParamHas(data, 'src_as_org'), visitParamExtractString(data, 'src_as_org'), NULL),
+  cred_device Nullable(String) MATERIALIZED if(visitParamHas(data, 'cred_device'), visitParamExtractString(data, 'cred_device'), NULL),
+  cred_botnets Nullable(String) MATERIALIZED if(visitParamHas(data, 'cred_botnets'), arrayStringConcat(extractAll(visitParamExtractRaw(data, 'cred_botnets'), '"([^"\\\\]*)"'), ', '), NULL),
+  attack_classes Array(String) MATERIALIZED extractAll(visitParamExtractRaw(data, 'attack_classes'), '"([^"\\\\]*)"'),
+  cves Array(String) MATERIALIZED extractAll(visitParamExtractRaw(data, 'cves'), '"([^"\\\\]*)"'),
+  owasp_iot Array(String) MATERIALIZED extractAll(visitParamExtractRaw(data, 'owasp_iot'), '"([^"\\\\]*)"')
+)
+ENGINE = MergeTree PARTITION BY day ORDER BY (sensor, eventid, ts)"""
+
+OLD_TABLE = """CREATE TABLE IF NOT EXISTS hanipo.events (
   ts Int64, day Date, sensor String, uid String, eventid String, session String, protocol String,
   src_ip String, src_port UInt16, dst_port UInt16, batch String, data String
 ) ENGINE = MergeTree PARTITION BY day ORDER BY (sensor, ts, uid)"""
@@ -137,15 +178,17 @@ class ClickHouse:
         except urllib.error.HTTPError as e:
             raise AssertionError("ClickHouse: %s: %s" % (sql[:200], e.read()[:500].decode("utf-8", "replace")))
 
-    def create_table(self, name="events"):
+    def create_table(self, name="events", old=False):
         self.query("CREATE DATABASE IF NOT EXISTS hanipo")
-        self.query(TABLE.replace("hanipo.events", "hanipo." + name))
+        self.query((OLD_TABLE if old else TABLE).replace("hanipo.events", "hanipo." + name))
 
     def create_distributed(self, cluster, local="events_local"):
         """hanipo.events as a Distributed table over hanipo.<local> on every shard of cluster."""
         self.query("CREATE DATABASE IF NOT EXISTS hanipo")
-        self.query("CREATE TABLE hanipo.events AS hanipo.%s ENGINE = Distributed(%s, hanipo, %s, rand())" % (
-            local, cluster, local))
+        # as `hanipo clickhouse init --cluster` makes it: the hot columns as ALIAS (src/cli/clickhouse.c)
+        cols = TABLE[TABLE.index("("):TABLE.index("\n)\nENGINE") + 2].replace(" MATERIALIZED ", " ALIAS ")
+        self.query("CREATE TABLE hanipo.events %s ENGINE = Distributed(%s, hanipo, %s, rand())" % (
+            cols, cluster, local))
 
     def load_events(self, events, batch="test", table="events"):
         body = "".join(json.dumps(event_row(e, batch), ensure_ascii=False) + "\n" for e in events).encode()

@@ -736,6 +736,31 @@ static void test_parse_duration(void **state)
     }
 }
 
+/* [dashboard] store: a fleet's ClickHouse (never quoted back: it may hold a password); a
+ * dashboard-only configuration (HP_CONFIG_NO_SERVICES) needs neither services nor outputs. */
+static void test_dashboard_store(void **state)
+{
+    struct hp_config *c = load_ok(SVC_OK "[dashboard]\nstore = clickhouse://rep:pw@127.0.0.1:8123/fleet\n");
+    assert_string_equal(c->dashboard.store, "clickhouse://rep:pw@127.0.0.1:8123/fleet");
+    hp_config_free(c);
+    c = load_ok(SVC_OK "[dashboard]\nstore = sqlite\n");
+    assert_null(c->dashboard.store);
+    hp_config_free(c);
+    c = load_ok(SVC_OK);
+    assert_null(c->dashboard.store);
+    hp_config_free(c);
+    char err[512];
+    assert_null(hp_config_load_string(SVC_OK "[output jsonl]\n[dashboard]\nstore = clickhouse://u:secret@h/x;y\n",
+                                      "t.ini", err, sizeof(err)));
+    assert_null(strstr(err, "secret"));
+    assert_null(hp_config_load_string("[dashboard]\nstore = clickhouse://h/fleet\n", "t.ini", err, sizeof(err)));
+    c = hp_config_load_string_flags("[dashboard]\nstore = clickhouse://h/fleet\n", "t.ini", HP_CONFIG_NO_SERVICES,
+                                    err, sizeof(err));
+    assert_non_null(c);
+    assert_int_equal(c->nservices, 0);
+    hp_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -764,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_parse_ports),
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_parse_duration),
+        cmocka_unit_test(test_dashboard_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,6 +106,20 @@ static void test_values(void **state)
     assert_true(q.have & HP_DQ_USERNAME);
     assert_false(q.have & HP_DQ_LAST);
     assert_string_equal((parse("username=%C3%A9t%C3%A9", &q), q.username), "\xC3\xA9t\xC3\xA9");
+    /* sensor: any text of a sensor's name (1-100 bytes), kept byte for byte to be quoted later */
+    assert_int_equal(parse("sensor=tokyo-1", &q), 0);
+    assert_true(q.have & HP_DQ_SENSOR);
+    assert_string_equal(q.sensor, "tokyo-1");
+    assert_int_equal(parse("sensor=%27)%20OR%201%3D1%20--%5C", &q), 0);
+    assert_string_equal(q.sensor, "') OR 1=1 --\\");
+    char longname[140] = "sensor=";
+    memset(longname + 7, 'a', 101);
+    assert_int_equal(parse(longname, &q), -1);
+    longname[7 + 100] = '\0';
+    assert_int_equal(parse(longname, &q), 0);
+    assert_int_equal(parse("sensor=", &q), -1);
+    assert_int_equal(parse("sensor=a&sensor=b", &q), -1);
+    assert_int_equal(parse("sensor=%00", &q), -1);
 }
 
 /* ---- views over a small store ------------------------------------------------------------ */
