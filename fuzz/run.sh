@@ -110,13 +110,19 @@ report() {
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$s" "${execs:-0}" "${eps:-0}" "$size" "$ncrash" "$status" >> "$report"
 }
 
-# minimize HARNESS: rebuild fuzz/corpus/NAME with -merge=1 into a fresh directory
+# minimize HARNESS: rebuild fuzz/corpus/NAME with -merge=1 into a fresh directory.
+# Seeds with a given name (anything but libFuzzer's 40-hex SHA-1 names) are kept
+# as they are: fuzz/corpus/http_parse/curl-get documents what it is; the found
+# inputs are kept only when they add coverage to those and to each other.
 minimize() {
     name=$(basename "$1"); name=${name#fuzz_}
     seed="fuzz/corpus/$name"
     fresh="build-fuzz/min/$name"
     [ -d "$seed" ] || { say "fuzz: $name has no corpus"; return 0; }
     rm -rf "$fresh"; mkdir -p "$fresh"
+    for f in "$seed"/*; do
+        basename "$f" | grep -Eqx '[0-9a-f]{40}' || cp "$f" "$fresh"/
+    done
     before=$(count "$seed")
     if ASAN_OPTIONS=detect_leaks=1 "$1" -merge=1 -timeout=10 -rss_limit_mb=1024 \
             "$fresh" "$seed" >"build-fuzz/$name.min.log" 2>&1 && [ "$(count "$fresh")" -gt 0 ]; then
