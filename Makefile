@@ -5,7 +5,10 @@
 #   make run        deps + build + run the sensor in the foreground with etc/hanipo.ini
 #   make test       deps + build + unit tests + fuzz smoke + integration tests,
 #                   then the unit and integration tests again under ASan+UBSan
-#   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each (default 600)
+#   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each (default 600;
+#                   FUZZ_JOBS, FUZZ_ONLY=regex), table in build/fuzz/report.tsv
+#   make fuzz-minimize  minimise the seed corpora in fuzz/corpus/
+#   make soak       ASan+UBSan sensor under a mixed load for SOAK_SECONDS (default 3600)
 #   make bench      run every bench/*.sh
 #   make corpus-report  replay tests/corpus/ (attacker sessions) and print how far they get
 #
@@ -48,7 +51,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 # ASan+UBSan variant of the same tree (used by make test and make sanitize).
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps run test unit integration fuzz fuzz-smoke sanitize bench corpus-report clean distclean
+.PHONY: all deps run test unit integration fuzz fuzz-smoke fuzz-minimize sanitize soak bench corpus-report clean distclean
 
 all: hanipo
 
@@ -149,13 +152,37 @@ build-fuzz/%: fuzz/%.c build-fuzz/libhanipo-fuzz.a $(wildcard src/*/*.h tests/un
 	@mkdir -p build-fuzz
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libhanipo-fuzz.a $(LIBS)
 
+# make fuzz [FUZZ_SECONDS=600] [FUZZ_JOBS=1] [FUZZ_ONLY=regex]: each harness (or those
+# whose name matches FUZZ_ONLY) for FUZZ_SECONDS, FUZZ_JOBS at a time; new finds are
+# merged into fuzz/corpus/<name>/ (only inputs with new coverage), and a table of
+# seconds, executions, exec/s, corpus size and crashes is printed and kept in
+# build/fuzz/report.tsv.  make fuzz-minimize rebuilds each seed corpus with -merge=1.
+# The smoke (make test) runs every harness, one per CPU, quietly, and edits nothing.
 FUZZ_SECONDS ?= 600
 SMOKE_SECONDS ?= 5
+FUZZ_JOBS ?= 1
+FUZZ_ONLY ?=
+FUZZ_SEL := $(if $(FUZZ_ONLY),$(shell printf '%s\n' $(FUZZ_SRC:fuzz/fuzz_%.c=%) | grep -E -- '$(FUZZ_ONLY)' | sed 's|^|build-fuzz/fuzz_|'),$(FUZZ_BIN))
 fuzz-smoke: $(FUZZ_BIN)
-	@sh fuzz/run.sh $(SMOKE_SECONDS) $(FUZZ_BIN)
+	@FUZZ_JOBS=$(NPROC) FUZZ_QUIET=1 FUZZ_REPORT=build/fuzz/smoke.tsv sh fuzz/run.sh $(SMOKE_SECONDS) $(FUZZ_BIN)
 
-fuzz: $(FUZZ_BIN)
-	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+fuzz: $(FUZZ_SEL)
+	@FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_ONLY='$(FUZZ_ONLY)' FUZZ_MERGE=1 sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_SEL)
+
+fuzz-minimize: $(FUZZ_SEL)
+	@FUZZ_ONLY='$(FUZZ_ONLY)' sh fuzz/run.sh -minimize $(FUZZ_SEL)
+
+# ---- soak (issue 13) ---------------------------------------------------------
+# The ASan+UBSan sensor under a mixed load of every protocol for SOAK_SECONDS
+# (SOAK_RATE sessions per second): leaks, RSS over time (build/soak/rss.csv),
+# session.connect events against the connections made; summary in
+# build/soak/summary.txt.  Not part of make test.
+SOAK_SECONDS ?= 3600
+SOAK_RATE ?= 20
+soak:
+	@$(MAKE) --no-print-directory BUILD=build-san CC=$(CLANG) CFLAGS="$(SAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" build-san/hanipo
+	@SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) /usr/bin/python3 tools/soak.py --bin build-san/hanipo
 
 # ---- benchmarks -----------------------------------------------------------
 # Every bench in turn (each log kept in build/bench/), then one table of the figures.

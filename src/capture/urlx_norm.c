@@ -239,8 +239,10 @@ int hp_urlx_normalize(const char *in, size_t len, const char *default_scheme, ch
     ux_putn(&o, "://", 3);
     if (hs > a) {
         for (size_t k = a; k + 1 < hs; k++)
-            if (!ux_is_alpha(in[k]) && !ux_is_digit(in[k]) && !strchr("-._~!$&'()*+,;=:%", in[k]))
-                return -1;              /* RFC 3986 userinfo only: no parser confusion */
+            if (in[k] == '\0' || (!ux_is_alpha(in[k]) && !ux_is_digit(in[k]) &&
+                                  !strchr("-._~!$&'()*+,;=:%", in[k])))
+                return -1;              /* RFC 3986 userinfo only: no parser confusion (strchr
+                                         * finds the NUL terminator: a NUL would cut the URL) */
         ux_putn(&o, in + a, hs - a);
     }
     for (size_t k = hs; k < he; k++)

@@ -426,6 +426,13 @@ static void test_normalize(void **state)
     norm_bad("http://evil.example:abc/");
     norm_bad("http://a.b\\@evil.example/");
     norm_bad("http://u s@evil.example/");
+    /* a NUL in the userinfo would cut the URL short ("http://ft") for every C-string reader
+     * (found by fuzz_urlx: strchr() finds the terminator) */
+    char out[HP_URLX_URL_MAX + 1];
+    static const char nul_user[] = "ft\0\0u:p@1.2.3.4/x";
+    assert_int_equal(hp_urlx_normalize(nul_user, sizeof(nul_user) - 1, NULL, out, sizeof(out)), -1);
+    static const char nul_user2[] = "http://a\0b@evil.example/";
+    assert_int_equal(hp_urlx_normalize(nul_user2, sizeof(nul_user2) - 1, NULL, out, sizeof(out)), -1);
     char small[8];
     assert_int_equal(hp_urlx_normalize("http://evil.example/", 20, NULL, small, sizeof(small)), -1);
     assert_int_equal(hp_urlx_normalize("tcp://1.2.3.4", 13, NULL, small, sizeof(small)), -1);
