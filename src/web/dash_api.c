@@ -262,16 +262,6 @@ static json_t *tops(const struct hp_dapi_env *env, const struct hp_dq *q, const 
 
 /* ---- overview -------------------------------------------------------------------- */
 
-/* Minutes per chart point: at most ~180 points over the range. */
-static int64_t bucket_minutes(const struct hp_dq *q)
-{
-    static const int64_t steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080 };
-    int64_t minutes = (q->to_us - q->from_us + MINUTE_US - 1) / MINUTE_US;
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-        if (minutes / steps[i] <= 180)
-            return steps[i];
-    return 10080;
-}
 
 /* {bucket, t: [...], series: {protocol: [n per t]}} */
 static json_t *timeline(const struct hp_dapi_env *env, const struct hp_dq *q, json_t *totals, int *status,
@@ -282,7 +272,7 @@ static json_t *timeline(const struct hp_dapi_env *env, const struct hp_dq *q, js
         " WHERE minute >= ?1 AND minute < ?2 GROUP BY b, protocol ORDER BY b, protocol", status, err, errlen);
     if (!st)
         return NULL;
-    int64_t step = bucket_minutes(q);
+    int64_t step = hp_dq_bucket_minutes(q);
     int64_t lo = q->from_us / MINUTE_US / step * step, hi = (q->to_us + MINUTE_US - 1) / MINUTE_US;
     sqlite3_bind_int64(st, 1, q->from_us / MINUTE_US);
     sqlite3_bind_int64(st, 2, hi);

@@ -374,22 +374,13 @@ static json_t *dch_tops(struct hp_dch *c, const struct hp_dq *q, const char *con
 
 /* ---- overview ---------------------------------------------------------------------------- */
 
-static int64_t dch_bucket_minutes(const struct hp_dq *q)
-{
-    static const int64_t steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080 };
-    int64_t minutes = (q->to_us - q->from_us + DCH_MINUTE_US - 1) / DCH_MINUTE_US;
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-        if (minutes / steps[i] <= 180)
-            return steps[i];
-    return 10080;
-}
 
 /* {bucket, t: [...], series: {protocol: [n per t]}}, and the totals. */
 static json_t *dch_timeline(struct hp_dch *c, const struct hp_dq *q, json_t *totals, int *status, char *err,
                             size_t errlen)
 {
     static const char *const names[] = { "b", "protocol", "events", "connects", "logins" };
-    int64_t step = dch_bucket_minutes(q);
+    int64_t step = hp_dq_bucket_minutes(q);
     int64_t lo = q->from_us / DCH_MINUTE_US / step * step, hi = (q->to_us + DCH_MINUTE_US - 1) / DCH_MINUTE_US;
     struct hp_buf b;
     dch_sql(&b);

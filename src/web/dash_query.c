@@ -296,3 +296,13 @@ int hp_dq_parse(const char *query, int64_t now_us, struct hp_dq *q, char *err, s
     }
     return finish_range(q, now_us, from, to, last, err, errlen);
 }
+
+int64_t hp_dq_bucket_minutes(const struct hp_dq *q)
+{
+    static const int64_t steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080 };
+    int64_t minutes = (q->to_us - q->from_us + 60000000LL - 1) / 60000000LL;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (minutes / steps[i] <= 180)
+            return steps[i];
+    return 10080;
+}

@@ -72,4 +72,8 @@ int hp_dq_parse_time(const char *s, int64_t *us);
 /* A rollup dimension the API knows ("cc", "username", ...). */
 bool hp_dq_known_dim(const char *dim);
 
+/* Minutes per chart point for the range: at most ~180 points (the SQLite and
+ * ClickHouse timelines bucket alike). */
+int64_t hp_dq_bucket_minutes(const struct hp_dq *q);
+
 #endif
