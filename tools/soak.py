@@ -625,9 +625,12 @@ def main(argv):
     d = harness.Daemon("soak", make_services(harness.Service, cases_shell),
                        limits={"max_per_source": 256, "max_connections": 4096,
                                "stats_interval": "60s", "shell_total_bytes": "8M"})
-    asan_dir = os.path.join(d.tmp, "sanitizer")
+    # Inside data_dir: the sensor's Landlock rules let it write nowhere else, and it
+    # writes there after dropping to nobody.
+    asan_dir = os.path.join(d.data_dir, "sanitizer")
     os.makedirs(asan_dir)
-    os.chmod(asan_dir, 0o1777)                        # the sensor writes there after dropping to nobody
+    os.chmod(d.data_dir, 0o755)
+    os.chmod(asan_dir, 0o1777)
     sanitizer_env(asan_dir)
     userdb = os.path.join(d.tmp, "userdb.txt")
     with open(userdb, "w") as f:
