@@ -81,17 +81,25 @@ static unsigned tt_rnd(unsigned n)
 }
 
 /* Organisation names of the kind found on self-signed certificates of small
- * company servers and appliances.  OpenSSL's own prompts' defaults are there
- * on purpose: admins pressing Enter produce them on a large share of real
- * self-signed certificates. */
+ * company servers and appliances.  OpenSSL's and RHEL's prompt defaults
+ * ("Internet Widgits Pty Ltd", "Default Company Ltd") are left out although
+ * real servers carry them: honeypot detectors list them as the subject of
+ * honeypots' stock certificates, and next to a random country they would not
+ * even be plausible (the real ones come with AU / Some-State). */
 static const char *const tt_orgs[] = {
-    "Internet Widgits Pty Ltd", "Default Company Ltd", "Northfield IT Services", "Brightline Networks",
+    "Kestrel Systems", "Meadowlark Hosting", "Northfield IT Services", "Brightline Networks",
     "Kestrel Data GmbH", "Valemont Hosting", "Tandem Digital Ltd", "Riverside Web Solutions",
     "Orchard Systems Inc.", "Bluegate Communications", "Hartwell Consulting", "Pinecrest Software LLC",
     "Meridian Telecom", "Lakeshore Media", "Stonebridge Logistics", "Copperleaf Technologies",
     "Nordwind Informatik", "Silverline Security", "Embedded Web Server", "Network Video Recorder",
     "IP Camera", "Broadband Router", "Redwood Analytics", "Clearwater Services BV",
 };
+const char *const *hp_tlsterm_cert_orgs(size_t *n)
+{
+    *n = HP_ARRAY_LEN(tt_orgs);
+    return tt_orgs;
+}
+
 static const char *const tt_countries[] = {
     "US", "US", "US", "DE", "GB", "NL", "FR", "CA", "AU", "SE", "PL", "CZ", "JP", "SG", "CH",
     "AT", "FI", "ES", "IT", "BR", "IE", "DK",

@@ -72,4 +72,8 @@ void hp_tlsterm_close(struct hp_tlsterm *t, struct hp_buf *wire);
 const char *hp_tlsterm_cert_subject(void);
 const char *hp_tlsterm_cert_serial(void);
 
+/* The organisation names a generated certificate may carry (its O field),
+ * so a test can hold the whole list against known-default subjects. */
+const char *const *hp_tlsterm_cert_orgs(size_t *n);
+
 #endif

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -670,6 +671,30 @@ static void test_cert_per_sensor(void **state)
     assert_int_equal(hp_tlsterm_init(g_dir, err, sizeof(err)), 0);
 }
 
+/* No organisation a certificate may be given is a known default subject:
+ * OpenSSL's and RHEL's prompt defaults and the stock certificates of other
+ * honeypots are what detectors look for. */
+static void test_cert_orgs_not_known_defaults(void **state)
+{
+    static const char *const bad[] = {
+        "internet widgits", "default company", "some-state", "snake oil", "nepenthes",
+        "carnivore", "dionaea", "cowrie", "honeypot", "localhost", "example.",
+    };
+    size_t n = 0;
+    const char *const *orgs = hp_tlsterm_cert_orgs(&n);
+    assert_true(n >= 16);
+    for (size_t i = 0; i < n; i++) {
+        char low[128];
+        size_t j = 0;
+        for (; orgs[i][j] && j < sizeof(low) - 1; j++)
+            low[j] = (char)tolower((unsigned char)orgs[i][j]);
+        low[j] = '\0';
+        for (size_t k = 0; k < HP_ARRAY_LEN(bad); k++)
+            if (strstr(low, bad[k]))
+                fail_msg("organisation \"%s\" is a known default (%s)", orgs[i], bad[k]);
+    }
+}
+
 /* A lone key (or certificate) is the operator's: an error, never replaced. */
 static void test_cert_lone_file(void **state)
 {
@@ -713,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_cert_fields),
         cmocka_unit_test(test_cert_per_sensor),
         cmocka_unit_test(test_cert_lone_file),
+        cmocka_unit_test(test_cert_orgs_not_known_defaults),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
