@@ -212,6 +212,20 @@ static void set_str(char **dst, const char *v)
     *dst = hp_xstrdup(v);
 }
 
+/* An address list (docs/config.md: "10.0.0.0/8, 2001:db8::/32, ..."): checked
+ * here so a typo stops the start, kept as text for its users to parse. */
+static int set_cidr_list(struct parse_state *ps, const char *key, const char *v, char **dst)
+{
+    struct hp_cidr *r;
+    size_t n;
+    char msg[200];
+    if (hp_addrpol_parse(v, &r, &n, msg, sizeof(msg)) != 0)
+        return fail(ps, "%s: %s", key, msg);
+    free(r);
+    set_str(dst, v);
+    return 1;
+}
+
 static int sensor_key(struct parse_state *ps, const char *k, const char *v)
 {
     struct hp_config *c = ps->cfg;
@@ -248,13 +262,7 @@ static int sensor_key(struct parse_state *ps, const char *k, const char *v)
     } else if (strcmp(k, "geoip_city") == 0) {
         set_str(&c->geoip_city, v);
     } else if (strcmp(k, "management") == 0) {
-        struct hp_cidr *r;
-        size_t n;
-        char msg[200];
-        if (hp_addrpol_parse(v, &r, &n, msg, sizeof(msg)) != 0)
-            return fail(ps, "management: %s", msg);
-        free(r);
-        set_str(&c->management, v);
+        return set_cidr_list(ps, k, v, &c->management);
     } else {
         return fail(ps, "unknown key '%s' in [sensor]", k);
     }
@@ -315,16 +323,8 @@ static int capture_key(struct parse_state *ps, const char *k, const char *v)
         c->fetch = b;
         return 1;
     }
-    if (strcmp(k, "allow") == 0) {
-        struct hp_cidr *r;
-        size_t n;
-        char msg[200];
-        if (hp_addrpol_parse(v, &r, &n, msg, sizeof(msg)) != 0)
-            return fail(ps, "allow: %s", msg);
-        free(r);
-        set_str(&c->allow, v);
-        return 1;
-    }
+    if (strcmp(k, "allow") == 0)
+        return set_cidr_list(ps, k, v, &c->allow);
     if (strcmp(k, "yara_rules") == 0) {
         set_str(&c->yara_rules, v);
         return 1;

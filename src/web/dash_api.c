@@ -47,6 +47,25 @@ bool hp_dapi_is_hex(const char *s, size_t n)
     return true;
 }
 
+void hp_dapi_mark_stored(json_t *rows, const char *data_dir)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *sha = json_string_value(json_object_get(row, "key"));
+        char path[PATH_MAX];
+        struct stat sb;
+        bool stored = false;
+        if (hp_dapi_is_hex(sha, 64) && data_dir) {
+            snprintf(path, sizeof(path), "%s/payloads/%s", data_dir, sha);
+            stored = lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+        }
+        json_object_set_new(row, "stored", json_boolean(stored));
+        if (stored)
+            json_object_set_new(row, "size", json_integer((json_int_t)sb.st_size));
+    }
+}
+
 static json_t *fail(int *status, int code, char *err, size_t errlen, const char *msg)
 {
     *status = code;
@@ -410,21 +429,7 @@ static json_t *view_payloads(const struct hp_dapi_env *env, const struct hp_dq *
     json_t *t = top(env, "sha256", q, (int64_t)q->limit, (int64_t)q->offset, status, err, errlen);
     if (!t)
         return NULL;
-    size_t i;
-    json_t *row;
-    json_array_foreach(t, i, row) {
-        const char *sha = json_string_value(json_object_get(row, "key"));
-        char path[PATH_MAX];
-        struct stat sb;
-        bool stored = false;
-        if (hp_dapi_is_hex(sha, 64) && env->data_dir) {
-            snprintf(path, sizeof(path), "%s/payloads/%s", env->data_dir, sha);
-            stored = lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-        }
-        json_object_set_new(row, "stored", json_boolean(stored));
-        if (stored)
-            json_object_set_new(row, "size", json_integer((json_int_t)sb.st_size));
-    }
+    hp_dapi_mark_stored(t, env->data_dir);
     json_t *o = json_object();
     put_range(o, q);
     json_object_set_new(o, "offset", json_integer((json_int_t)q->offset));

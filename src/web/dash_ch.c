@@ -554,21 +554,7 @@ static json_t *dch_payloads(struct hp_dch *c, const char *data_dir, const struct
     json_t *t = dch_top(c, "sha256", q, (int64_t)q->limit, (int64_t)q->offset, status, err, errlen);
     if (!t)
         return NULL;
-    size_t i;
-    json_t *row;
-    json_array_foreach(t, i, row) {
-        const char *sha = json_string_value(json_object_get(row, "key"));
-        char path[PATH_MAX];
-        struct stat sb;
-        bool stored = false;
-        if (hp_dapi_is_hex(sha, 64) && data_dir) {
-            snprintf(path, sizeof(path), "%s/payloads/%s", data_dir, sha);
-            stored = lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-        }
-        json_object_set_new(row, "stored", json_boolean(stored));
-        if (stored)
-            json_object_set_new(row, "size", json_integer((json_int_t)sb.st_size));
-    }
+    hp_dapi_mark_stored(t, data_dir);
     return json_pack("{s:I, s:I, s:I, s:o}", "from", (json_int_t)(q->from_us / 1000000), "to",
                      (json_int_t)(q->to_us / 1000000), "offset", (json_int_t)q->offset, "payloads", t);
 }
