@@ -10,8 +10,10 @@
  * 450 bytes) and reused with a fresh timestamp and sequence number per push,
  * so every row has its own uid.
  *
- *   ch_ingest rows FILE N            write N rows as the output would send them (JSONEachRow),
- *                                    for the clickhouse-client reference
+ *   ch_ingest rows FILE N            write N rows as the output sends them to a table of
+ *                                    `hanipo clickhouse init` (RowBinary, with the hot
+ *                                    columns' values), for the clickhouse-client reference
+ *   ch_ingest columns                print the column list of those rows (for the INSERT)
  *   ch_ingest run CONFIG RATE SECS   push RATE events/s (0: as fast as write() takes them)
  *                                    for SECS seconds, then wait until ClickHouse acknowledged
  *                                    all; prints "events=... push_s=... total_s=... eps=...
@@ -77,20 +79,23 @@ static int cmd_rows(const char *path, uint64_t n)
     FILE *f = fopen(path, "w");
     if (!f)
         return 1;
-    struct hp_buf b;
+    struct hp_buf b, scratch;
     hp_buf_init(&b, 64 << 20);
+    hp_buf_init(&scratch, HP_EVENT_MAX + 1);
     for (uint64_t i = 0; i < n; i++) {
         struct hp_event *e = pool[i % POOL];
         stamp(e);
         char uid[48];
         snprintf(uid, sizeof(uid), "%s-%" PRIu64, hp_event_run_id(), e->h.seq);
         hp_ch_row(&b, e, "reference", uid, "ref-0");
+        hp_ch_row_hot(&b, e, &scratch);
         if (b.len > (32 << 20) || i + 1 == n) {
             fwrite(b.data, 1, b.len, f);
             hp_buf_reset(&b);
         }
     }
     hp_buf_free(&b);
+    hp_buf_free(&scratch);
     return fclose(f) != 0;
 }
 
@@ -185,8 +190,10 @@ int main(int argc, char **argv)
     build_pool();
     if (argc == 4 && strcmp(argv[1], "rows") == 0)
         return cmd_rows(argv[2], strtoull(argv[3], NULL, 10));
+    if (argc == 2 && strcmp(argv[1], "columns") == 0)
+        return puts(hp_ch_columns(true)) < 0;
     if (argc == 5 && strcmp(argv[1], "run") == 0)
         return cmd_run(argv[2], atof(argv[3]), atof(argv[4]));
-    fprintf(stderr, "usage: ch_ingest rows FILE N | ch_ingest run CONFIG RATE SECS\n");
+    fprintf(stderr, "usage: ch_ingest rows FILE N | ch_ingest columns | ch_ingest run CONFIG RATE SECS\n");
     return 64;
 }

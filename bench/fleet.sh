@@ -8,7 +8,7 @@
 # The SQLite report reads its roll-up tables (docs/report.md); the ClickHouse report
 # scans the events (every section is a query over hanipo.events), so the ratio says how
 # a central store of a whole fleet compares with one sensor's pre-aggregated store.
-# The table is the one `hanipo clickhouse init` makes: hot fields as MATERIALIZED columns,
+# The table is the one `hanipo clickhouse init` makes: hot fields as DEFAULT columns,
 # ORDER BY (sensor, eventid, ts) (docs/fleet.md#the-table); the base rows go into a plain
 # table (chserver.OLD_TABLE) so the columns are computed once, when copied into hanipo.events.
 #
@@ -105,7 +105,8 @@ c.query(chserver.OLD_TABLE.replace("hanipo.events", "hanipo.base"))' "$PORT" || 
     done_rows=0 r=0
     while [ "$done_rows" -lt "$N_CH" ]; do
         take=$((N_CH - done_rows < BASE ? N_CH - done_rows : BASE))
-        ch "INSERT INTO hanipo.events SELECT ts + toInt64($r) * intDiv(toInt64($WEEK_US) * $BASE, $N_CH) AS t,
+        ch "INSERT INTO hanipo.events (ts, day, sensor, uid, eventid, session, protocol, src_ip, src_port, dst_port,
+              batch, data) SELECT ts + toInt64($r) * intDiv(toInt64($WEEK_US) * $BASE, $N_CH) AS t,
               toDate(intDiv(t, 1000000)), sensor, concat(uid, '-$r'), eventid, session, protocol, src_ip, src_port,
               dst_port, batch, data FROM hanipo.base LIMIT $take" || die "copy $r failed"
         done_rows=$((done_rows + take)) r=$((r + 1))

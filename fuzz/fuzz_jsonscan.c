@@ -12,6 +12,10 @@
  * input as an object without duplicate keys, the scanner must accept it too,
  * find exactly the members jansson has, and decode each string member to
  * the same bytes (up to the buffer size).
+ *
+ * The same input, as an event's JSON, also goes through the ClickHouse
+ * output's hot values (hp_ch_row_hot(), built on the scanner): the RowBinary
+ * it appends must walk back column by column to exactly its length.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -19,6 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "buf.h"
+#include "event.h"
+#include "reader.h"
+#include "store/chschema.h"
+#include "store/clickhouse.h"
 #include "store/jsonscan.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
@@ -71,8 +80,52 @@ static bool written_plain(const char *t, size_t n, const char *name)
     return memmem(t, n, quoted, (size_t)k) != NULL;
 }
 
+static uint64_t rd_leb(struct hp_rd *r)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        uint8_t b = hp_rd_u8(r);
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    return v;
+}
+
+static void check_hot_row(const uint8_t *data, size_t size)
+{
+    if (size > HP_EVENT_MAX)
+        return;
+    struct hp_event *e = calloc(1, sizeof(*e) + size + 1);
+    memcpy(e->json, data, size);
+    e->json_len = size;
+    struct hp_buf b, scratch;
+    hp_buf_init(&b, 4 * size + 4096);
+    hp_buf_init(&scratch, HP_EVENT_MAX + 1);
+    hp_ch_row_hot(&b, e, &scratch);
+    CHECK(hp_buf_ok(&b));
+    struct hp_rd r;
+    hp_rd_init(&r, b.data, b.len);
+    for (size_t i = 0; i < hp_chs_ncols; i++) {
+        if (hp_chs_cols[i].kind == HP_CHS_LIST) {
+            for (uint64_t k = rd_leb(&r); k > 0 && hp_rd_ok(&r); k--)
+                hp_rd_skip(&r, rd_leb(&r));
+        } else if (hp_rd_u8(&r) == 0) {
+            if (hp_chs_cols[i].kind == HP_CHS_INT)
+                hp_rd_skip(&r, 8);
+            else
+                hp_rd_skip(&r, rd_leb(&r));
+        }
+    }
+    CHECK(hp_rd_ok(&r) && hp_rd_left(&r) == 0);
+    hp_buf_free(&b);
+    hp_buf_free(&scratch);
+    free(e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_hot_row(data, size);
     struct hp_jval vals[NN];
     const char *text = (const char *)data;
     int rc = hp_jscan_members(text, size, names, NN, vals);

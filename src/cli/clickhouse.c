@@ -13,16 +13,18 @@
  *       --shard they are sent to each listed server instead, without ON CLUSTER.
  *
  * The table: the common fields as columns, the whole event as JSON text in
- * `data`, and the hot fields reports and the dashboard group by as columns
- * MATERIALIZED from `data` at INSERT (store/chschema.h).  Sorted by (sensor,
+ * `data`, and the hot fields reports and the dashboard group by as DEFAULT
+ * columns: the sensors send their values, others get them computed from
+ * `data` at INSERT (store/chschema.h, hot_column()).  Sorted by (sensor,
  * eventid, ts): nearly every query of a report or the dashboard selects one
  * or a few event types over a time range, and the writer's retry check
  * selects one sensor, so all of them read only their own granules.
  *
  * Upgrading: a table made by an older release (ORDER BY (sensor, ts, uid),
- * no hot columns) gets the missing hot columns added by running init again
- * (ALTER TABLE ... ADD COLUMN; 18.16 has no ADD COLUMN IF NOT EXISTS, so init
- * asks system.columns which are missing).  Its old rows compute them when
+ * no hot columns, or MATERIALIZED ones) gets the missing hot columns added
+ * and the others made DEFAULT by running init again (ALTER TABLE ... ADD /
+ * MODIFY COLUMN; 18.16 has no ADD COLUMN IF NOT EXISTS, so init asks
+ * system.columns what is there).  Its old rows compute them when
  * read until their parts are merged; the sort key cannot change in place
  * (docs/fleet.md: copy into a new table for that).
  *
@@ -84,25 +86,30 @@ static void ch_usage(FILE *f)
                "  --print         print the statements; do not connect\n");
 }
 
-/* One hot column's definition.  In a Distributed table they are ALIAS columns: 18.16 computes a
- * Distributed table's MATERIALIZED columns at INSERT and forwards them, and the shards refuse
- * values for their own MATERIALIZED columns; an ALIAS is never inserted, and reads of it are
- * answered by the shards (from their columns). */
-static void hot_column(struct hp_buf *b, const struct hp_chs_col *c, bool alias)
+/* One hot column's definition: a DEFAULT column, so the sensors of this
+ * release send its value (computed from the event they just built, which
+ * spreads the work over the fleet instead of the one ClickHouse box) and
+ * anything else that inserts rows without it (an older sensor, a bulk load
+ * of JSONL) gets it computed from `data`.  The Distributed table of a
+ * cluster has the same DEFAULT columns: it forwards the values it is given or
+ * computes, and the shards take values for DEFAULT columns.  (Tables of
+ * earlier releases have MATERIALIZED or, on a Distributed table, ALIAS hot
+ * columns; the sensors see that and send rows without them, docs/fleet.md.) */
+static void hot_column(struct hp_buf *b, const struct hp_chs_col *c)
 {
     hp_buf_printf(b, "%s ", c->name);
     hp_chs_type(b, c);
-    hp_buf_puts(b, alias ? " ALIAS " : " MATERIALIZED ");
+    hp_buf_puts(b, " DEFAULT ");
     hp_chs_expr(b, c);
 }
 
 /* "(common columns, hot columns)" for CREATE TABLE. */
-static void table_columns(struct hp_buf *b, bool alias)
+static void table_columns(struct hp_buf *b)
 {
     hp_buf_puts(b, columns);
     for (size_t i = 0; i < hp_chs_ncols; i++) {
         hp_buf_puts(b, ",\n  ");
-        hot_column(b, &hp_chs_cols[i], alias);
+        hot_column(b, &hp_chs_cols[i]);
     }
     hp_buf_puts(b, "\n)");
 }
@@ -117,7 +124,7 @@ static size_t init_sql(const struct hp_ch_cfg *c, const struct init_opts *o, boo
     const char *part = "PARTITION BY day ORDER BY (sensor, eventid, ts)";
     struct hp_buf cols;
     hp_buf_init(&cols, STMT_MAX / 2);
-    table_columns(&cols, false);
+    table_columns(&cols);
     size_t n = 0;
     snprintf(sql[n++], STMT_MAX, "CREATE DATABASE IF NOT EXISTS %s%s", c->database, oc);
     if (!o->cluster) {
@@ -136,7 +143,7 @@ static size_t init_sql(const struct hp_ch_cfg *c, const struct init_opts *o, boo
     snprintf(sql[n++], STMT_MAX, "CREATE TABLE IF NOT EXISTS %s.%s_local%s %s\nENGINE = %s %s",
              c->database, c->table, oc, hp_buf_cstr(&cols), engine, part);
     hp_buf_reset(&cols);
-    table_columns(&cols, true);
+    table_columns(&cols);
     /* Sharded by batch: one INSERT of one batch lands whole on one shard, so
      * the writer's "is this batch already stored?" check stays exact. */
     snprintf(sql[n++], STMT_MAX,
@@ -147,16 +154,17 @@ static size_t init_sql(const struct hp_ch_cfg *c, const struct init_opts *o, boo
     return n;
 }
 
-/* Add the hot columns database.table lacks (a table of an older release). */
-static int add_missing(struct hp_ch_conn *k, const struct hp_ch_cfg *c, const char *table, const char *oc,
-                       bool alias)
+/* Bring database.table's hot columns to this release (a table of an older one):
+ * ADD the missing ones, MODIFY the MATERIALIZED or ALIAS ones into DEFAULT
+ * columns (a metadata change: no row is rewritten). */
+static int add_missing(struct hp_ch_conn *k, const struct hp_ch_cfg *c, const char *table, const char *oc)
 {
     struct hp_buf q, resp;
     char err[400];
     int rc = 0;
     hp_buf_init(&q, STMT_MAX);
     hp_buf_init(&resp, 1 << 20);
-    hp_buf_puts(&q, "SELECT name FROM system.columns WHERE database = ");
+    hp_buf_puts(&q, "SELECT name, default_kind FROM system.columns WHERE database = ");
     hp_ch_sql_str(&q, c->database, strlen(c->database));
     hp_buf_puts(&q, " AND table = ");
     hp_ch_sql_str(&q, table, strlen(table));
@@ -168,20 +176,21 @@ static int add_missing(struct hp_ch_conn *k, const struct hp_ch_cfg *c, const ch
     for (size_t i = 0; rc == 0 && i < hp_chs_ncols; i++) {
         const char *name = hp_chs_cols[i].name, *have = (const char *)hp_buf_cstr(&resp);
         size_t nl = strlen(name);
-        bool found = false;
+        const char *kind = NULL;             /* the column's default_kind, if it exists */
         for (const char *p = have; *p; p += strcspn(p, "\n"), p += *p == '\n')
-            if (strncmp(p, name, nl) == 0 && (p[nl] == '\n' || p[nl] == '\0'))
-                found = true;
-        if (found)
+            if (strncmp(p, name, nl) == 0 && p[nl] == '\t')
+                kind = p + nl + 1;
+        if (kind && strncmp(kind, "DEFAULT", 7) == 0 && (kind[7] == '\n' || kind[7] == '\0'))
             continue;
         hp_buf_reset(&q);
-        hp_buf_printf(&q, "ALTER TABLE %s.%s%s ADD COLUMN ", c->database, table, oc);
-        hot_column(&q, &hp_chs_cols[i], alias);
+        hp_buf_printf(&q, "ALTER TABLE %s.%s%s %s COLUMN ", c->database, table, oc, kind ? "MODIFY" : "ADD");
+        hot_column(&q, &hp_chs_cols[i]);
         if (hp_ch_query(k, hp_buf_cstr(&q), NULL, NULL, 0, NULL, err, sizeof(err)) != 0) {
             fprintf(stderr, "hanipo: clickhouse init: %s: %s\n  statement: %s\n", c->url, err, hp_buf_cstr(&q));
             rc = 1;
         } else {
-            printf("%s: %s.%s: added column %s\n", c->url, c->database, table, name);
+            printf("%s: %s.%s: %s column %s\n", c->url, c->database, table, kind ? "made DEFAULT the" : "added",
+                   name);
         }
     }
     hp_buf_free(&q);
@@ -219,9 +228,9 @@ static int run_on(struct hp_ch_cfg *c, const struct init_opts *o, const char *ur
     if (o->cluster && !url)
         snprintf(oc, sizeof(oc), " ON CLUSTER %s", o->cluster);
     if (rc == 0 && o->cluster)
-        rc = add_missing(k, c, local, oc, false);
+        rc = add_missing(k, c, local, oc);
     if (rc == 0)
-        rc = add_missing(k, c, c->table, oc, o->cluster != NULL);
+        rc = add_missing(k, c, c->table, oc);
     hp_ch_conn_free(k);
     if (rc == 0)
         printf("%s: %s.%s ready\n", c->url, c->database, c->table);

@@ -49,11 +49,14 @@
 #include "output.h"
 #include "reader.h"
 #include "spool.h"
+#include "store/chschema.h"
+#include "store/jsonscan.h"
 #include "util.h"
 
 #define REC_BODY_MAX (4u * 1024 * 1024)    /* start a new batch record past this */
 #define INSERT_MAX (32u * 1024 * 1024)     /* bytes of rows in one INSERT */
 #define IDS_MAX 4096                       /* batches in one INSERT */
+#define SHIP_FULL_BYTES (4u * 1024 * 1024) /* backlog worth an INSERT without waiting */
 #define BACKOFF_MAX_MS 30000
 
 struct ch_out {
@@ -63,6 +66,8 @@ struct ch_out {
     char run[17];
     uint64_t next_batch;
     struct hp_buf rec;                     /* writer: the record being built */
+    struct hp_buf scratch;                 /* writer: hot values being decoded */
+    _Atomic bool hot;                      /* the table takes the hot values (shipper found) */
     const struct hp_event *resume_batch;   /* a batch write() stored only part of */
     size_t resume_at;
     struct hp_ratelimit full_rl;
@@ -73,6 +78,7 @@ struct ch_out {
     pthread_cond_t cv;
     bool stopping;
     bool data;                             /* write() spooled a batch */
+    bool full;                             /* the spool holds a full INSERT's worth */
     int64_t drain_until_ms;                /* at close: ship what is left until then */
     /* status, read by other threads */
     _Atomic int64_t last_ok_us;
@@ -156,6 +162,136 @@ void hp_ch_row(struct hp_buf *b, const struct hp_event *e, const char *sensor, c
     put_string(b, e->json, e->json_len);
 }
 
+/* A string member decoded into the scratch buffer (room for the whole raw value:
+ * decoding never lengthens it, so nothing is cut). */
+static const char *hot_str(const struct hp_jval *v, struct hp_buf *scratch, size_t *n)
+{
+    hp_buf_reset(scratch);
+    if (!hp_buf_reserve(scratch, v->n + 1)) {
+        *n = 0;
+        return "";
+    }
+    *n = hp_jscan_str(v, (char *)scratch->data, v->n + 1);
+    return (const char *)scratch->data;
+}
+
+/* An element: a RowBinary String, or (joining, sep set) its bare bytes. */
+static void hot_put(struct hp_buf *b, const char *s, size_t n, const char *sep)
+{
+    if (sep)
+        hp_buf_put(b, s, n);
+    else
+        put_string(b, s, n);
+}
+
+/* The string elements of a list (a lone string counts as a list of one), each
+ * passed to put(); their number.  Other elements are skipped, as the table's
+ * DEFAULT expression skips them. */
+static size_t hot_list(const struct hp_jval *v, struct hp_buf *b, struct hp_buf *scratch, const char *sep)
+{
+    size_t count = 0, pos = 0, n;
+    struct hp_jval el;
+    if (v->type == HP_J_STR) {
+        const char *s = hot_str(v, scratch, &n);
+        if (b)
+            hot_put(b, s, n, sep);
+        return 1;
+    }
+    while (hp_jscan_elem(v, &pos, &el)) {
+        if (el.type != HP_J_STR)
+            continue;
+        if (b) {
+            const char *s = hot_str(&el, scratch, &n);
+            if (sep && count)
+                hp_buf_puts(b, sep);
+            hot_put(b, s, n, sep);
+        }
+        count++;
+    }
+    return count;
+}
+
+/*
+ * The hot columns' values (store/chschema.h) in RowBinary, after hp_ch_row():
+ * the sensor computes them from the event it just built, so ClickHouse does
+ * not run the 22 DEFAULT expressions over the JSON of every row at INSERT
+ * (about a quarter of its insert time, on the one box every sensor of a
+ * fleet writes to).  Same values as the expressions: NULL for an absent
+ * member, "" for a present member that is not a string, the string elements
+ * of a list.  Only top-level members count (the expressions would also find
+ * a nested one of that name; our events have none).
+ */
+void hp_ch_row_hot(struct hp_buf *b, const struct hp_event *e, struct hp_buf *scratch)
+{
+    const char *names[32] = { 0 };
+    for (size_t i = 0; i < hp_chs_ncols; i++)
+        names[i] = hp_chs_cols[i].name;
+    struct hp_jval v[32];
+    if (hp_jscan_members(e->json, e->json_len, names, hp_chs_ncols, v) != 0)
+        memset(v, 0, sizeof(v));           /* all NONE: NULLs and empty lists */
+    for (size_t i = 0; i < hp_chs_ncols; i++) {
+        bool absent = v[i].type == HP_J_NONE;
+        size_t n;
+        const char *s;
+        switch (hp_chs_cols[i].kind) {
+        case HP_CHS_STR:
+            hp_buf_putc(b, absent);
+            if (!absent) {
+                s = v[i].type == HP_J_STR ? hot_str(&v[i], scratch, &n) : (n = 0, "");
+                put_string(b, s, n);
+            }
+            break;
+        case HP_CHS_INT:
+            hp_buf_putc(b, absent);
+            if (!absent)
+                put_le(b, (uint64_t)(hp_jscan_is_int(&v[i]) ? strtoll(v[i].p, NULL, 10) : 0), 8);
+            break;
+        case HP_CHS_LIST: {
+            size_t count = absent ? 0 : hot_list(&v[i], NULL, scratch, NULL);
+            uint8_t c[10];
+            size_t k = 0;
+            for (uint64_t x = count;; k++) {          /* the element count, LEB128 */
+                c[k] = (uint8_t)(x & 0x7f);
+                x >>= 7;
+                if (!x)
+                    break;
+                c[k] |= 0x80;
+            }
+            hp_buf_put(b, c, k + 1);
+            if (count)
+                hot_list(&v[i], b, scratch, NULL);
+            break;
+        }
+        case HP_CHS_JOINED: {
+            hp_buf_putc(b, absent);
+            if (absent)
+                break;
+            struct hp_buf joined;
+            hp_buf_init(&joined, e->json_len + 16);
+            hot_list(&v[i], &joined, scratch, ", ");
+            put_string(b, (const char *)joined.data, joined.len);
+            hp_buf_free(&joined);
+            break;
+        }
+        }
+    }
+}
+
+const char *hp_ch_columns(bool hot)
+{
+    static char all[1024];
+    static const char base[] =
+        "ts, day, sensor, uid, eventid, session, protocol, src_ip, src_port, dst_port, batch, data";
+    if (!hot)
+        return base;
+    if (!all[0]) {
+        size_t at = (size_t)snprintf(all, sizeof(all), "%s", base);
+        for (size_t i = 0; i < hp_chs_ncols && at < sizeof(all); i++)
+            at += (size_t)snprintf(all + at, sizeof(all) - at, ", %s", hp_chs_cols[i].name);
+    }
+    return all;
+}
+
 /* ---- batch records ------------------------------------------------------ */
 
 int hp_ch_batch_parse(const void *p, size_t n, struct hp_ch_batch *out)
@@ -167,8 +303,8 @@ int hp_ch_batch_parse(const void *p, size_t n, struct hp_ch_batch *out)
     if (!hp_rd_sub8(&r, &id) || !hp_rd_sub8(&r, &sensor))
         return -1;
     uint32_t rows = hp_rd_u32le(&r);
-    if (!hp_rd_ok(&r) || ver != 1 || hp_rd_left(&id) == 0 || hp_rd_left(&id) >= sizeof(out->id) ||
-        hp_rd_left(&sensor) >= sizeof(out->sensor))
+    if (!hp_rd_ok(&r) || hp_rd_left(&id) == 0 || hp_rd_left(&id) >= sizeof(out->id) ||
+        hp_rd_left(&sensor) >= sizeof(out->sensor) || (ver != HP_CH_REC_BASE && ver != HP_CH_REC_HOT))
         return -1;
     /* The id goes into SQL: only the characters we make ids of. */
     for (size_t i = 0; i < hp_rd_left(&id); i++) {
@@ -182,6 +318,7 @@ int hp_ch_batch_parse(const void *p, size_t n, struct hp_ch_batch *out)
     out->sensor[hp_rd_left(&sensor)] = 0;
     if (memchr(out->sensor, 0, hp_rd_left(&sensor)))
         return -1;
+    out->version = ver;
     out->rows = rows;
     out->body = (const char *)hp_rd_ptr(&r);
     out->body_len = hp_rd_left(&r);
@@ -189,12 +326,12 @@ int hp_ch_batch_parse(const void *p, size_t n, struct hp_ch_batch *out)
 }
 
 /* Start a record: header with a fresh id; the rows follow. */
-static void rec_begin(struct ch_out *o, char *id, size_t idcap)
+static void rec_begin(struct ch_out *o, char *id, size_t idcap, bool hot)
 {
     snprintf(id, idcap, "%s-%" PRIx64, o->run, o->next_batch++);
     size_t sl = strlen(o->sensor);
     hp_buf_reset(&o->rec);
-    hp_buf_putc(&o->rec, 1);
+    hp_buf_putc(&o->rec, hot ? HP_CH_REC_HOT : HP_CH_REC_BASE);
     hp_buf_putc(&o->rec, (uint8_t)strlen(id));
     hp_buf_puts(&o->rec, id);
     hp_buf_putc(&o->rec, (uint8_t)sl);
@@ -224,11 +361,14 @@ static int ch_write(void *state, struct hp_event *const *evs, size_t n)
     o->resume_batch = NULL;
     while (i < n) {
         char id[64], uid[48];
-        rec_begin(o, id, sizeof(id));
+        bool hot = atomic_load(&o->hot);
+        rec_begin(o, id, sizeof(id), hot);
         size_t k = i;
         while (k < n && k - i < o->cfg.batch_rows && o->rec.len < REC_BODY_MAX) {
             event_uid(evs[k], uid);
             hp_ch_row(&o->rec, evs[k], o->sensor, uid, id);
+            if (hot)
+                hp_ch_row_hot(&o->rec, evs[k], &o->scratch);
             k++;
         }
         rec_set_rows(o, (uint32_t)(k - i));
@@ -249,8 +389,11 @@ static int ch_write(void *state, struct hp_event *const *evs, size_t n)
         }
         i = k;
     }
+    uint64_t bb, br;
+    hp_spool_backlog(o->spool, &bb, &br);
     pthread_mutex_lock(&o->mu);
     o->data = true;
+    o->full = bb >= SHIP_FULL_BYTES;
     pthread_cond_signal(&o->cv);
     pthread_mutex_unlock(&o->mu);
     return 0;
@@ -263,6 +406,8 @@ struct ship {
     struct hp_buf rec, body, sql, resp;
     char ids[IDS_MAX][64];
     char sensors[IDS_MAX][128];
+    uint8_t versions[IDS_MAX];
+    bool layout_known;             /* the table's columns were asked since the last failure */
     size_t reclen[IDS_MAX];
     size_t body_at[IDS_MAX + 1];   /* where each batch's rows start in body */
     uint32_t rows[IDS_MAX];
@@ -278,9 +423,12 @@ static void set_error(struct ch_out *o, const char *msg)
     pthread_mutex_unlock(&o->err_mu);
 }
 
-/* Sleep up to ms, or until close() asks to finish, or (when wake_on_data)
- * until write() spools a batch.  After an INSERT the shipper sleeps the
- * whole batch_delay so that batches gather into few large INSERTs. */
+/* Sleep up to ms, or until close() asks to finish, or until write() spools
+ * a batch (wake_on_data) or the spool holds a full INSERT's worth.  After an
+ * INSERT the shipper sleeps batch_delay so that batches gather into few
+ * large INSERTs, but not longer than it takes a busy sensor to fill one:
+ * waiting on then would only add latency (and, near ClickHouse's insert
+ * rate, a backlog that never drains). */
 static void ship_wait(struct ch_out *o, int64_t ms, bool wake_on_data)
 {
     struct timespec ts;
@@ -292,10 +440,11 @@ static void ship_wait(struct ch_out *o, int64_t ms, bool wake_on_data)
         ts.tv_nsec -= 1000000000;
     }
     pthread_mutex_lock(&o->mu);
-    while (!o->stopping && !(wake_on_data && o->data))
+    while (!o->stopping && !o->full && !(wake_on_data && o->data))
         if (pthread_cond_timedwait(&o->cv, &o->mu, &ts) != 0)
             break;
     o->data = false;
+    o->full = false;
     pthread_mutex_unlock(&o->mu);
 }
 
@@ -328,6 +477,7 @@ static size_t ship_gather(struct ch_out *o, struct ship *s)
         size_t i = s->n++;
         snprintf(s->ids[i], sizeof(s->ids[i]), "%s", b.id);
         snprintf(s->sensors[i], sizeof(s->sensors[i]), "%s", b.sensor);
+        s->versions[i] = b.version;
         s->reclen[i] = reclen;
         s->rows[i] = b.rows;
         s->body_at[i] = s->body.len;
@@ -367,14 +517,65 @@ static int ship_check(struct ch_out *o, struct ship *s, bool *present, char *err
     return 0;
 }
 
-/* Batches of other sensors' names (a renamed sensor) go in their own INSERT. */
-static void ship_cut_sensor(struct ship *s)
+/* Batches of other sensors' names (a renamed sensor) or of the other row
+ * layout go in their own INSERT. */
+static void ship_cut(struct ship *s)
 {
     for (size_t i = 1; i < s->n; i++)
-        if (strcmp(s->sensors[i], s->sensors[0]) != 0) {
+        if (strcmp(s->sensors[i], s->sensors[0]) != 0 || s->versions[i] != s->versions[0]) {
             s->n = i;
             return;
         }
+}
+
+/* Whether a line "name\ttype\tdefault_kind" of system.columns is hot column i,
+ * insertable: the type reports expect, a DEFAULT (or no) expression. */
+static bool layout_line_ok(const uint8_t *line, size_t len, size_t i)
+{
+    struct hp_buf want;
+    hp_buf_init(&want, 256);
+    hp_buf_printf(&want, "%s\t", hp_chs_cols[i].name);
+    hp_chs_type(&want, &hp_chs_cols[i]);
+    hp_buf_putc(&want, '\t');
+    bool ok = hp_buf_ok(&want) && len >= want.len && memcmp(line, want.data, want.len) == 0;
+    if (ok) {
+        size_t rest = len - want.len;
+        ok = rest == 0 || (rest == 7 && memcmp(line + want.len, "DEFAULT", 7) == 0);
+    }
+    hp_buf_free(&want);
+    return ok;
+}
+
+/* Ask the table whether it takes the hot values (every hot column a DEFAULT
+ * column of the right type: made by this release's init) or computes them
+ * itself (MATERIALIZED: an older init; ALIAS; or no hot columns at all).
+ * Rows written from now on follow the answer. 0, or -1 (server unreachable). */
+static int ship_layout(struct ch_out *o, struct ship *s, char *err, size_t errlen)
+{
+    hp_buf_reset(&s->sql);
+    hp_buf_puts(&s->sql, "SELECT name, type, default_kind FROM system.columns WHERE database = ");
+    hp_ch_sql_str(&s->sql, o->cfg.database, strlen(o->cfg.database));
+    hp_buf_puts(&s->sql, " AND table = ");
+    hp_ch_sql_str(&s->sql, o->cfg.table, strlen(o->cfg.table));
+    hp_buf_puts(&s->sql, " FORMAT TabSeparated");
+    if (hp_ch_query(s->conn, hp_buf_cstr(&s->sql), NULL, NULL, 0, &s->resp, err, errlen) != 0)
+        return -1;
+    uint32_t found = 0;
+    struct hp_rd r;
+    hp_rd_init(&r, s->resp.data, s->resp.len);
+    const uint8_t *line;
+    size_t len;
+    while (hp_rd_line(&r, 1024, &line, &len))
+        for (size_t i = 0; i < hp_chs_ncols; i++)
+            if (layout_line_ok(line, len, i))
+                found |= 1u << i;
+    bool hot = found == (uint32_t)((1ull << hp_chs_ncols) - 1);
+    if (atomic_exchange(&o->hot, hot) != hot || !s->layout_known)
+        hp_info("clickhouse: %s.%s %s", o->cfg.database, o->cfg.table,
+                hot ? "takes the hot columns' values: the sensor computes them"
+                    : "computes its hot columns itself (an older table): rows without them");
+    s->layout_known = true;
+    return 0;
 }
 
 /* One round: 1 shipped something, 0 nothing to ship, -1 failed. */
@@ -383,7 +584,9 @@ static int ship_round(struct ch_out *o, struct ship *s)
     char err[300];
     if (ship_gather(o, s) == 0)
         return 0;
-    ship_cut_sensor(s);
+    if (!s->layout_known && ship_layout(o, s, err, sizeof(err)) != 0)
+        goto fail;
+    ship_cut(s);
     size_t from = 0;
     bool recheck = false;
     if (s->unknown) {
@@ -408,10 +611,12 @@ static int ship_round(struct ch_out *o, struct ship *s)
     }
     char settings[] = "&insert_distributed_sync=1";
     hp_buf_reset(&s->sql);
-    hp_buf_printf(&s->sql, "INSERT INTO %s.%s FORMAT RowBinary", o->cfg.database, o->cfg.table);
+    hp_buf_printf(&s->sql, "INSERT INTO %s.%s (%s) FORMAT RowBinary", o->cfg.database, o->cfg.table,
+                  hp_ch_columns(s->versions[0] == HP_CH_REC_HOT));
     if (hp_ch_query(s->conn, hp_buf_cstr(&s->sql), settings, s->body.data + s->body_at[from],
                     s->body_at[s->n] - s->body_at[from], &s->resp, err, sizeof(err)) != 0) {
         s->unknown = true;
+        s->layout_known = false;   /* a table made again, otherwise: ask before the retry */
         goto fail;
     }
     s->unknown = recheck;
@@ -446,6 +651,9 @@ static void *ship_main(void *arg)
     hp_buf_init(&s->sql, 1024 * 1024);
     hp_buf_init(&s->resp, 1024 * 1024);
     s->unknown = true;     /* the previous run may have been cut off mid-INSERT */
+    char lerr[300];
+    if (s->conn)           /* so that rows carry the hot values from the start; else at the first INSERT */
+        (void)ship_layout(o, s, lerr, sizeof(lerr));
     struct hp_ratelimit rl = { 0 };
     int64_t backoff = 1000;
     for (;;) {
@@ -477,7 +685,7 @@ static void *ship_main(void *arg)
         if (r == 1) {
             uint64_t bb, br;
             hp_spool_backlog(o->spool, &bb, &br);
-            if (bb >= INSERT_MAX / 2)   /* a backlog: no need to wait for more */
+            if (bb >= SHIP_FULL_BYTES)   /* a backlog: no need to wait for more */
                 continue;
         }
         /* Let batches gather (or wait for the first one). */
@@ -519,6 +727,7 @@ static int ch_open(void **state, const struct hp_config *cfg, const struct hp_ou
         hp_info("clickhouse: %" PRIu64 " batches (%" PRIu64 " bytes) from before the restart wait in %s",
                 br, bb, o->cfg.spool_dir);
     hp_buf_init(&o->rec, HP_SPOOL_REC_MAX);
+    hp_buf_init(&o->scratch, HP_EVENT_MAX + 1);
     pthread_mutex_init(&o->mu, NULL);
     pthread_cond_init(&o->cv, NULL);
     pthread_mutex_init(&o->err_mu, NULL);
@@ -560,6 +769,7 @@ static void ch_close(void *state)
                 br, bb, o->cfg.spool_dir);
     hp_spool_close(o->spool);
     hp_buf_free(&o->rec);
+    hp_buf_free(&o->scratch);
     pthread_mutex_destroy(&o->mu);
     pthread_cond_destroy(&o->cv);
     pthread_mutex_destroy(&o->err_mu);

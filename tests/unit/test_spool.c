@@ -20,6 +20,7 @@
 #include "event.h"
 #include "reader.h"
 #include "store/clickhouse.h"
+#include "store/chschema.h"
 #include "store/spool.h"
 
 static char dir[64];
@@ -299,8 +300,106 @@ static void test_row_and_batch(void **state)
     assert_int_equal(hp_ch_batch_parse(rec, 14, &bt), -1);
     rec[3] = '-';
     assert_int_equal(hp_ch_batch_parse(rec, 9, &bt), -1);    /* rows cut off */
+    assert_int_equal(hp_ch_batch_parse(rec, 14, &bt), 0);
+    assert_int_equal(bt.version, HP_CH_REC_BASE);
+    rec[0] = HP_CH_REC_HOT;                                   /* rows with the hot values */
+    assert_int_equal(hp_ch_batch_parse(rec, 14, &bt), 0);
+    assert_int_equal(bt.version, HP_CH_REC_HOT);
+    rec[0] = 3;                                               /* a layout we do not know */
+    assert_int_equal(hp_ch_batch_parse(rec, 14, &bt), -1);
     hp_buf_free(&b);
     free(e);
+}
+
+static struct hp_event *json_event(const char *json)
+{
+    size_t jl = strlen(json);
+    struct hp_event *e = calloc(1, sizeof(*e) + jl + 1);
+    memcpy(e->json, json, jl);
+    e->json_len = jl;
+    return e;
+}
+
+/* One Nullable(String) from r: NULL gives NULL, else the string in out. */
+static const char *rd_nullable_str(struct hp_rd *r, char *out, size_t cap)
+{
+    if (hp_rd_u8(r))
+        return NULL;
+    size_t n = hp_rd_u8(r);                                   /* the test's strings are < 128 bytes */
+    assert_true(n < cap);
+    memcpy(out, hp_rd_bytes(r, n), n);
+    out[n] = 0;
+    return out;
+}
+
+/* The hot columns' values in the table's order (store/chschema.c), as the
+ * DEFAULT expressions give them: strings decoded, NULL when absent, "" for a
+ * member that is no string, the lists' string elements, top-level members only. */
+static void test_row_hot(void **state)
+{
+    (void)state;
+    struct hp_event *e = json_event(
+        "{\"eventid\":\"login.failed\",\"nested\":{\"uri\":\"no\"},\"username\":\"r\\\"o\\\\ot\\u00e9\","
+        "\"password\":5,\"src_asn\":64500,\"src_cc\":\"NL\",\"attack_classes\":[\"rce\",7,\"scanner\"],"
+        "\"cves\":\"CVE-2021-44228\",\"cred_botnets\":[\"mirai\",\"gafgyt\"]}");
+    struct hp_buf b, scratch;
+    hp_buf_init(&b, 1 << 20);
+    hp_buf_init(&scratch, HP_EVENT_MAX + 1);
+    hp_ch_row_hot(&b, e, &scratch);
+    struct hp_rd r;
+    hp_rd_init(&r, b.data, b.len);
+    char v[128];
+    for (size_t i = 0; i < hp_chs_ncols; i++) {
+        const char *name = hp_chs_cols[i].name;
+        if (strcmp(name, "src_asn") == 0) {
+            assert_int_equal(hp_rd_u8(&r), 0);
+            assert_int_equal((int64_t)hp_rd_u64le(&r), 64500);
+        } else if (hp_chs_cols[i].kind == HP_CHS_LIST) {
+            size_t n = hp_rd_u8(&r);
+            const char *want[2] = { NULL, NULL };
+            if (strcmp(name, "attack_classes") == 0)
+                want[0] = "rce", want[1] = "scanner";
+            else if (strcmp(name, "cves") == 0)
+                want[0] = "CVE-2021-44228";           /* a lone string: a list of one */
+            assert_int_equal(n, (want[0] != NULL) + (want[1] != NULL));
+            for (size_t k = 0; k < n; k++) {
+                size_t len = hp_rd_u8(&r);
+                assert_int_equal(len, strlen(want[k]));
+                assert_memory_equal(hp_rd_bytes(&r, len), want[k], len);
+            }
+        } else {
+            const char *got = rd_nullable_str(&r, v, sizeof(v));
+            const char *want = strcmp(name, "username") == 0       ? "r\"o\\ot\xc3\xa9"
+                               : strcmp(name, "password") == 0     ? ""
+                               : strcmp(name, "src_cc") == 0       ? "NL"
+                               : strcmp(name, "cred_botnets") == 0 ? "mirai, gafgyt"
+                                                                   : NULL;
+            if (!want)
+                assert_null(got);                     /* absent; a nested "uri" does not count */
+            else {
+                assert_non_null(got);
+                assert_string_equal(got, want);
+            }
+        }
+    }
+    assert_true(hp_rd_ok(&r) && hp_rd_left(&r) == 0);
+    /* Not JSON: every column NULL or empty, never a read past the input. */
+    struct hp_event *bad = json_event("{\"username\":\"ro");
+    hp_buf_reset(&b);
+    hp_ch_row_hot(&b, bad, &scratch);
+    hp_rd_init(&r, b.data, b.len);
+    for (size_t i = 0; i < hp_chs_ncols; i++)
+        assert_int_equal(hp_rd_u8(&r), hp_chs_cols[i].kind == HP_CHS_LIST ? 0 : 1);
+    assert_true(hp_rd_ok(&r) && hp_rd_left(&r) == 0);
+    /* The column list names the hot columns after data, in the table's order. */
+    assert_string_equal(hp_ch_columns(false),
+                        "ts, day, sensor, uid, eventid, session, protocol, src_ip, src_port, dst_port, batch, data");
+    assert_non_null(strstr(hp_ch_columns(true), "batch, data, username, password, input, url,"));
+    assert_non_null(strstr(hp_ch_columns(true), ", cves, owasp_iot"));
+    hp_buf_free(&b);
+    hp_buf_free(&scratch);
+    free(e);
+    free(bad);
 }
 
 int main(void)
@@ -312,6 +411,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_row_and_batch),
+        cmocka_unit_test(test_row_hot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
