@@ -13,6 +13,7 @@
  * failure, 64 usage error, 78 configuration error.
  */
 #include <getopt.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
+    /* Before any other SQLite call: no memory statistics, which SQLite keeps
+     * under a global mutex on every allocation (a few per cent of the event
+     * writer's time; nothing here reads them). */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);

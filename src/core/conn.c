@@ -471,10 +471,14 @@ void hp_conn_release(struct hp_conn *c)
 
 void hp_conn_pause_read(struct hp_conn *c, bool pause)
 {
-    if (pause)
+    if (pause) {
+        c->flags |= HP_CONN_PAUSED;
         event_del(c->ev_read);
-    else if (!(c->flags & (HP_CONN_CLOSING | HP_CONN_EOF)))
-        event_add(c->ev_read, NULL);
+    } else {
+        c->flags &= ~HP_CONN_PAUSED;
+        if (!(c->flags & (HP_CONN_CLOSING | HP_CONN_EOF)))
+            event_add(c->ev_read, NULL);
+    }
 }
 
 size_t hp_conn_pending_out(const struct hp_conn *c)
@@ -555,14 +559,17 @@ void hp_conn_accept(struct hp_service *svc, int fd, const struct sockaddr_storag
 
     conn_enter(c);
     emit_connect(c, listen_port);
-    event_add(c->ev_read, NULL);
     conn_arm_idle(c);
     CONN_CALL(c, on_accept, c);
     /* Clients that speak first (HTTP, exploits, scanners) have usually sent
      * their request by the time the connection is accepted: read it now
      * instead of after another trip through epoll.  Nothing there costs
-     * one recv() that says EAGAIN. */
+     * one recv() that says EAGAIN.  The socket joins epoll only after it:
+     * a request answered and closed at once (HTTP with Connection: close,
+     * a scanner's probe) never costs the two epoll_ctl calls. */
     if (!(c->flags & (HP_CONN_CLOSING | HP_CONN_EOF)))
         conn_read(c, fd);
+    if (!(c->flags & (HP_CONN_CLOSING | HP_CONN_EOF | HP_CONN_PAUSED)))
+        event_add(c->ev_read, NULL);
     conn_leave(c);
 }

@@ -59,6 +59,7 @@ enum {
     HP_CONN_CLOSING  = 1u << 1,   /* close requested, flushing output */
     HP_CONN_DEAD     = 1u << 3,   /* do not wait for pending output */
     HP_CONN_SWITCHED = 1u << 4,   /* hp_conn_handover happened during this callback */
+    HP_CONN_PAUSED   = 1u << 5,   /* the module paused reading (hp_conn_pause_read) */
 };
 
 /* Queue bytes to the peer.  Returns 0, or -1 if the connection is closing or

@@ -32,12 +32,6 @@ static const uint8_t *rd_take(struct hp_rd *r, size_t n)
     return p;
 }
 
-uint8_t hp_rd_u8(struct hp_rd *r)
-{
-    const uint8_t *p = rd_take(r, 1);
-    return p ? p[0] : 0;
-}
-
 uint16_t hp_rd_u16be(struct hp_rd *r)
 {
     const uint8_t *p = rd_take(r, 2);
@@ -150,12 +144,6 @@ bool hp_rd_peek(const struct hp_rd *r, size_t off, void *dst, size_t n)
     if (n)
         memcpy(dst, r->data + r->off + off, n);
     return true;
-}
-
-int hp_rd_peek_u8(const struct hp_rd *r, size_t off)
-{
-    uint8_t c;
-    return hp_rd_peek(r, off, &c, 1) ? c : -1;
 }
 
 bool hp_rd_starts_with(const struct hp_rd *r, const void *prefix, size_t n)

@@ -35,7 +35,17 @@ static inline size_t hp_rd_pos(const struct hp_rd *r) { return r->off; }
 /* Pointer to the unread bytes (hp_rd_left() of them). */
 static inline const uint8_t *hp_rd_ptr(const struct hp_rd *r) { return r->data + r->off; }
 
-uint8_t  hp_rd_u8(struct hp_rd *r);
+/* One byte: inline, as the byte-at-a-time scanners (JSON, HTTP, shell) call
+ * it for every character; the same checks as every other accessor. */
+static inline uint8_t hp_rd_u8(struct hp_rd *r)
+{
+    if (r->err || r->off >= r->len) {
+        r->err = true;
+        return 0;
+    }
+    return r->data[r->off++];
+}
+
 uint16_t hp_rd_u16be(struct hp_rd *r);
 uint16_t hp_rd_u16le(struct hp_rd *r);
 uint32_t hp_rd_u24be(struct hp_rd *r);
@@ -59,7 +69,12 @@ bool hp_rd_sub32be(struct hp_rd *r, struct hp_rd *sub);
 
 /* Peek without consuming; false if fewer than n bytes are left. */
 bool hp_rd_peek(const struct hp_rd *r, size_t off, void *dst, size_t n);
-int  hp_rd_peek_u8(const struct hp_rd *r, size_t off); /* -1 when out of range */
+/* The byte at off past the cursor, -1 when out of range. */
+static inline int hp_rd_peek_u8(const struct hp_rd *r, size_t off)
+{
+    size_t left = hp_rd_left(r);
+    return off < left ? r->data[r->off + off] : -1;
+}
 /* True if the unread bytes start with the given prefix (no error on mismatch). */
 bool hp_rd_starts_with(const struct hp_rd *r, const void *prefix, size_t n);
 bool hp_rd_starts_with_str(const struct hp_rd *r, const char *prefix);
