@@ -9,7 +9,7 @@
  * and every format writer are shared.  The queries are written for the
  * oldest ClickHouse we support (Debian 12's 18.16) and work on current
  * releases: event fields are written @J{name} and read from the table's hot
- * columns (MATERIALIZED at INSERT, store/chschema.h) when it has them, or
+ * columns (filled at INSERT, store/chschema.h) when it has them, or
  * else from the JSON text with the same visitParamExtract* expressions the
  * columns are made of (JSONExtract* arrived in 19.x), so a table made before
  * the hot columns gives the same report, only slower.  Distinct sources with

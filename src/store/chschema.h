@@ -1,17 +1,21 @@
 /*
  * chschema.h - the "hot" columns of the fleet's ClickHouse table: event
- * fields that reports and the dashboard group by, kept as MATERIALIZED
- * columns computed from the JSON text once, at INSERT, instead of parsing
- * the JSON of every row for every query (issue 12: a fleet report over 10 M
- * events took 252 s when each section ran visitParamExtract* over `data`).
+ * fields that reports and the dashboard group by, stored as columns once,
+ * at INSERT, instead of parsing the JSON of every row for every query
+ * (issue 12: a fleet report over 10 M events took 252 s when each section
+ * ran visitParamExtract* over `data`).  They are DEFAULT columns: the
+ * sensors send the values (store/clickhouse.c, hp_ch_row_hot()); an INSERT
+ * without them gets them computed from `data` by the expressions below.
  *
- * One table describes them; three users share it:
- *   - `hanipo clickhouse init` creates them with the table, and adds the
- *     missing ones to a table made by an older release (ALTER TABLE ... ADD
+ * One table describes them; four users share it:
+ *   - `hanipo clickhouse init` creates them with the table, adds the
+ *     missing ones to a table made by an older release and turns its
+ *     MATERIALIZED ones into DEFAULT ones (ALTER TABLE ... ADD / MODIFY
  *     COLUMN: 18.16 has no IF NOT EXISTS there, so it asks system.columns);
+ *   - the ClickHouse output computes the values for every row it sends;
  *   - the fleet report and the dashboard write a field as @J{name} in their
  *     SQL; hp_chs_field() gives the column's name when the table has it and
- *     the very expression the column is MATERIALIZED from when it does not,
+ *     the very expression the column's DEFAULT is when it does not,
  *     so an old table gives the same answers, only slower.
  *
  * The expressions are those the report used before: NULL when the JSON has
@@ -50,7 +54,7 @@ typedef uint32_t hp_chs_have;
 /* The index of a hot column, or -1. */
 int hp_chs_index(const char *name, size_t n);
 
-/* Append the column's type ("Nullable(String)") and MATERIALIZED expression. */
+/* Append the column's type ("Nullable(String)") and its expression over `data`. */
 void hp_chs_type(struct hp_buf *b, const struct hp_chs_col *c);
 void hp_chs_expr(struct hp_buf *b, const struct hp_chs_col *c);
 
