@@ -120,12 +120,11 @@ static void put_le(struct hp_buf *b, uint64_t v, int bytes)
     hp_buf_put(b, o, (size_t)bytes);
 }
 
-/* A RowBinary String: LEB128 length, then the bytes as they are. */
-static void put_string(struct hp_buf *b, const char *s, size_t n)
+/* A RowBinary length (of a String or an Array): LEB128. */
+static void put_leb128(struct hp_buf *b, uint64_t x)
 {
     uint8_t v[10];
     size_t k = 0;
-    uint64_t x = n;
     do {
         v[k] = (uint8_t)(x & 0x7f);
         x >>= 7;
@@ -134,6 +133,12 @@ static void put_string(struct hp_buf *b, const char *s, size_t n)
         k++;
     } while (x);
     hp_buf_put(b, v, k);
+}
+
+/* A RowBinary String: LEB128 length, then the bytes as they are. */
+static void put_string(struct hp_buf *b, const char *s, size_t n)
+{
+    put_leb128(b, n);
     hp_buf_put(b, s, n);
 }
 
@@ -248,16 +253,7 @@ void hp_ch_row_hot(struct hp_buf *b, const struct hp_event *e, struct hp_buf *sc
             break;
         case HP_CHS_LIST: {
             size_t count = absent ? 0 : hot_list(&v[i], NULL, scratch, NULL);
-            uint8_t c[10];
-            size_t k = 0;
-            for (uint64_t x = count;; k++) {          /* the element count, LEB128 */
-                c[k] = (uint8_t)(x & 0x7f);
-                x >>= 7;
-                if (!x)
-                    break;
-                c[k] |= 0x80;
-            }
-            hp_buf_put(b, c, k + 1);
+            put_leb128(b, count);
             if (count)
                 hot_list(&v[i], b, scratch, NULL);
             break;
