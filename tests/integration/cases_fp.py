@@ -225,9 +225,11 @@ class LoCapture:
         self.err.close()
 
 
-def tshark_ja3(path):
-    """{client_port: (ja3, ja3_full)} for the first ClientHello of each flow, from tshark."""
-    p = subprocess.run(["tshark", "-r", path, "-Y", "tls.handshake.type == 1", "-T", "fields",
+def tshark_ja3(path, port):
+    """{client_port: (ja3, ja3_full)} for the first ClientHello of each flow, from tshark.  The server
+    port is decoded as TLS by name: left to its port table, tshark may take the client's ephemeral
+    port for another protocol's (48898 is ADS/AMS) and never see the ClientHello."""
+    p = subprocess.run(["tshark", "-r", path, "-d", "tcp.port==%d,tls" % port, "-Y", "tls.handshake.type == 1", "-T", "fields",
                         "-e", "tcp.srcport", "-e", "tls.handshake.ja3", "-e", "tls.handshake.ja3_full"],
                        capture_output=True, text=True, timeout=60)
     out = {}
@@ -310,7 +312,7 @@ def fp_live_clients_match_tshark(ctx):
             continue
         finally:
             cap.stop()
-        ref = tshark_ja3(path)
+        ref = tshark_ja3(path, srv.port)
         got = {k[0]: v for k, v in fingerprint(path).items() if k[1] == srv.port}
         if not ref:
             bad.append("%s: tshark saw no ClientHello (%s)" % (name, subprocess.run(["tshark", "-r", path], capture_output=True, text=True).stdout[-300:]))

@@ -201,9 +201,13 @@ def http_exploit_corpus(ctx):
 
 # ---- TLS ------------------------------------------------------------------------------------------
 
-def tshark_ja3(pcap):
-    """(ja3 md5, ja3 string) of every ClientHello in pcap, per tshark."""
-    r = subprocess.run(["tshark", "-r", pcap, "-Y", "tls.handshake.type == 1", "-T", "fields",
+def tshark_ja3(pcap, ports):
+    """(ja3 md5, ja3 string) of every ClientHello in pcap, per tshark.  The server ports are decoded
+    as TLS by name: tshark may otherwise take a client's ephemeral port for another protocol's."""
+    decode = []
+    for port in ports:
+        decode += ["-d", "tcp.port==%d,tls" % port]
+    r = subprocess.run(["tshark", "-r", pcap] + decode + ["-Y", "tls.handshake.type == 1", "-T", "fields",
                         "-e", "tls.handshake.ja3", "-e", "tls.handshake.ja3_full"], capture_output=True,
                        timeout=T(60))
     return [tuple(l.split("\t")) for l in r.stdout.decode().splitlines() if l.strip()]
@@ -275,7 +279,7 @@ def tls_any_port_fingerprints_and_http_inside(ctx):
     assert ssl.DER_cert_to_PEM_cert(cert).strip().encode() in pem.replace(b"\r\n", b"\n") or \
         ssl.PEM_cert_to_DER_cert(pem.decode()) == cert
     if cap and os.path.exists(pcap):
-        ts = tshark_ja3(pcap)
+        ts = tshark_ja3(pcap, (tport, wport))
         ours = sorted((e["ja3"], e["ja3_string"]) for e in hellos)
         assert sorted(ts) == ours, (sorted(ts), ours)
 
