@@ -321,14 +321,17 @@ def make_http():
 # ---- the store ------------------------------------------------------------------------
 
 def read_schema(src):
-    """The statements of schema_sql in src/store/sqlite.c: (tables, indexes), PRAGMAs dropped."""
+    """The statements of schema_sql in src/store/sqlite.c: (page size and tables, indexes), the other
+    PRAGMAs dropped."""
     with open(src, encoding="utf-8") as f:
         text = f.read()
     start = text.index("schema_sql =")
     end = text.index('";\n', start) + 2
     sql = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', text[start:end]))
     stmts = [s.strip() for s in sql.split(";") if s.strip()]
-    tables = [s for s in stmts if not s.upper().startswith(("PRAGMA", "CREATE INDEX"))]
+    # The page size is the one PRAGMA that shapes the file (the others set how the sensor writes).
+    tables = [s for s in stmts if s.upper().startswith("PRAGMA PAGE_SIZE")]
+    tables += [s for s in stmts if not s.upper().startswith(("PRAGMA", "CREATE INDEX"))]
     indexes = [s for s in stmts if s.upper().startswith("CREATE INDEX")]
     if not indexes or not any("CREATE TABLE IF NOT EXISTS events" in s for s in tables):
         raise SystemExit("report_gen: cannot find the events schema in " + src)

@@ -43,10 +43,14 @@ struct store_sqlite {
 };
 
 static const char *const schema_sql =
+    /* 16 KiB pages (a new store only; an existing one keeps its size).  SQLite
+     * writes the WAL one page per pwrite(), and an event row is 300-1000
+     * bytes: with 4 KiB pages the writer spent about a third of its time in
+     * those calls.  16 KiB pages take a quarter of them (about 30% less writer
+     * CPU at 15k connections/s) and suit the reports' range scans too. */
+    "PRAGMA page_size=16384;"
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
-    /* Fewer, larger checkpoints: a page changed by many batches is copied once. */
-    "PRAGMA wal_autocheckpoint=8000;"
     /* Roll-up rows of the current hours and days stay in the cache. */
     "PRAGMA cache_size=-16384;"
     "CREATE TABLE IF NOT EXISTS events("
@@ -92,6 +96,22 @@ static int sq_check(const struct hp_config *cfg, const struct hp_output_cfg *oc,
         }
     }
     return 0;
+}
+
+/* Fewer, larger checkpoints: a page changed by many batches is copied into
+ * the database once.  The threshold is in pages; 32 MiB of WAL whatever the
+ * store's page size (stores made before 16 KiB pages keep 4 KiB ones). */
+static int sq_checkpoint_size(struct store_sqlite *s)
+{
+    sqlite3_stmt *st;
+    int page = 4096;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0)
+        page = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%d", (32 << 20) / page);
+    return sq_exec(s, sql);
 }
 
 /* True if the query returns a row. */
@@ -147,7 +167,7 @@ static int sq_open(void **state, const struct hp_config *cfg, const struct hp_ou
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);   /* readers (reports) may hold the lock briefly */
-    if (sq_exec(s, schema_sql) != 0 || sq_rollup_schema(s) != 0) {
+    if (sq_exec(s, schema_sql) != 0 || sq_checkpoint_size(s) != 0 || sq_rollup_schema(s) != 0) {
         snprintf(err, errlen, "sqlite: cannot create schema in %s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
