@@ -26,6 +26,7 @@
  * is O(n * small constant) whatever the input; nothing recurses on input
  * structure except the fixed-depth layer tree.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "reader.h"
@@ -384,22 +385,66 @@ static void ux_layer_scan(struct ux_ctx *c, const struct ux_layer *parent, const
     hp_buf_free(&eb);
 }
 
+/*
+ * The scanner's state is 160 KiB (the records and the shell pass's tables).
+ * Every HTTP request is scanned, and allocating and zeroing that much per
+ * request cost more than scanning a plain request, so each thread keeps one
+ * between scans (freed when the thread ends).  A scan takes it out of the
+ * slot while it runs, so a scan started from inside a callback gets its own.
+ */
+static pthread_key_t ux_spare_key;
+static pthread_once_t ux_spare_once = PTHREAD_ONCE_INIT;
+
+static void ux_ctx_free(void *p)
+{
+    struct ux_ctx *c = p;
+    if (c) {
+        ux_shell_free(c->sh);
+        free(c);
+    }
+}
+
+static void ux_spare_init(void)
+{
+    pthread_key_create(&ux_spare_key, ux_ctx_free);
+}
+
+static struct ux_ctx *ux_ctx_take(void)
+{
+    pthread_once(&ux_spare_once, ux_spare_init);
+    struct ux_ctx *c = pthread_getspecific(ux_spare_key);
+    if (c) {
+        pthread_setspecific(ux_spare_key, NULL);
+        ux_shell_rearm(c->sh);
+        return c;
+    }
+    /* Not calloc: rec[] is 130 KiB and each record is written whole when it is added. */
+    c = malloc(sizeof(*c));
+    if (!c)
+        return NULL;
+    c->sh = ux_shell_new();
+    if (!c->sh) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void ux_ctx_give_back(struct ux_ctx *c)
+{
+    if (pthread_getspecific(ux_spare_key) || pthread_setspecific(ux_spare_key, c) != 0)
+        ux_ctx_free(c);
+}
+
 size_t hp_urlx_scan(const void *data, size_t len, hp_urlx_fn fn, void *arg)
 {
     if (!data || len == 0 || !fn)
         return 0;
-    /* Not calloc: rec[] is 130 KiB and each record is written whole when it is
-     * added, so zeroing it on every scan (every HTTP request) is wasted work. */
-    struct ux_ctx *c = malloc(sizeof(*c));
+    struct ux_ctx *c = ux_ctx_take();
     if (!c)
         return 0;
     c->nrec = 0;
     c->seq = 0;
-    c->sh = ux_shell_new();
-    if (!c->sh) {
-        free(c);
-        return 0;
-    }
     c->budget = 4 * len + 256 * 1024;
     c->layers_left = UX_LAYERS;
     ux_layer_scan(c, NULL, "plain", (size_t)-1, data, len);
@@ -418,7 +463,6 @@ size_t hp_urlx_scan(const void *data, size_t len, hp_urlx_fn fn, void *arg)
     size_t n = c->nrec;
     for (size_t i = 0; i < n; i++)
         fn(arg, c->rec[idx[i]].url, c->rec[idx[i]].how, c->rec[idx[i]].layer);
-    ux_shell_free(c->sh);
-    free(c);
+    ux_ctx_give_back(c);
     return n;
 }

@@ -36,6 +36,8 @@ void ux_shell_scan(struct ux_ctx *c, struct ux_shell *sh, const struct ux_layer 
                    const uint8_t *p, size_t n);
 struct ux_shell *ux_shell_new(void);
 void ux_shell_free(struct ux_shell *sh);
+/* Ready a shell kept from an earlier scan for a new one (its per-scan budget). */
+void ux_shell_rearm(struct ux_shell *sh);
 
 /* Decoders.  Each returns false (and leaves out untouched) when the text has
  * nothing it would decode; otherwise out (cap >= n) holds the decoded text,

@@ -85,6 +85,13 @@ void ux_shell_free(struct ux_shell *sh)
     free(sh);
 }
 
+/* Everything else is set per layer by ux_shell_scan() and per command by
+ * ux_cmd_reset(), as it already is between the layers of one scan. */
+void ux_shell_rearm(struct ux_shell *sh)
+{
+    sh->reparse_left = UX_REPARSE_MAX;
+}
+
 /* ---- words ------------------------------------------------------------------------ */
 
 static void ux_cmd_reset(struct ux_cmd *cmd, size_t start)
