@@ -109,6 +109,11 @@ static int cmd_run(int argc, char **argv)
         hp_config_free(cfg);
         return EX_CONFIG;
     }
+    /* SQLite's temporary files (a dashboard query's sort or GROUP BY that
+     * outgrows its cache) go to the data directory: once the sandbox is on,
+     * the sensor may write nowhere else.  Read when SQLite initialises,
+     * which has not happened yet. */
+    setenv("SQLITE_TMPDIR", cfg->data_dir, 1);
     rc = hp_sensor_run(cfg);
     hp_config_free(cfg);
     return rc;

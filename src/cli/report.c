@@ -722,10 +722,9 @@ static int rp_run(const struct rp_opts *o, const char *path, const char *abuse)
     }
     sqlite3_busy_timeout(db, 5000);
     /* Every section reads the same rows again: a 32 MiB page cache saves
-     * read() calls; temp b-trees (GROUP BY, DISTINCT) stay in memory. */
-    /* 32 MiB of page cache; GROUP BY's temporary b-trees go to temporary files
-     * (not temp_store = MEMORY, which grows with the range: 115 MB for a week
-     * of 1 M events in one section alone) */
+     * read() calls.  GROUP BY's temporary b-trees go to temporary files (not
+     * temp_store = MEMORY, which grows with the range: 115 MB for a week of
+     * 1 M events in one section alone). */
     sqlite3_exec(db, "PRAGMA cache_size = -32768", NULL, NULL, NULL);
     if (abuse) {
         int rc = hp_report_abuse(db, o, abuse, stdout, err, sizeof(err));

@@ -75,6 +75,9 @@ def check_stores_agree(d, jsonl_events):
     extra = set(suids) - set(juids)
     assert not missing and not extra, "uid sets differ: only in JSONL %s, only in SQLite %s" % (
         sorted(missing)[:10], sorted(extra)[:10])
+    # The same order: the writer inserts a batch 32 rows per statement, then the rest one by one.
+    first = next((i for i, (a, b) in enumerate(zip(juids, suids)) if a != b), None)
+    assert first is None, "SQLite row order differs from JSONL at %d: %s vs %s" % (first, juids[first], suids[first])
     by_uid = {e["uid"]: e for e in jsonl_events}
     for r in rows:
         ev = r["json"]
