@@ -635,7 +635,7 @@ static void like_pat(struct span rest, char *pat, size_t patlen)
     struct span p = trim(rest.p + at + 4, rest.n - (size_t)at - 4);
     struct hp_buf b;
     hp_buf_init(&b, patlen - 1);
-    if (put_quoted(p, &b)) {
+    if (put_quoted(p, &b) && b.len) {        /* LIKE '' leaves b without a buffer */
         memcpy(pat, b.data, b.len);
         pat[b.len] = '\0';
     }

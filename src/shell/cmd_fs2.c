@@ -1443,7 +1443,8 @@ static int cmd_dd(struct sh_cmd *c)
                 }
             }
             if (cur.len >= end) {
-                memcpy(cur.data + at, in.data, len);
+                if (len)                        /* empty input: in and cur may have no buffer */
+                    memcpy(cur.data + at, in.data, len);
                 cur.len = keep;
                 long w = sh_vfs_write(c->fs, p, cur.data, cur.len, SH_O_CREAT | SH_O_TRUNC, 0644);
                 r = w < 0 ? (int)w : 0;

@@ -251,6 +251,10 @@ static void test_misc(void **state)
     CHECK("cat /tmp/g", "hel", "", 0);
     run_in("dd if=/dev/zero of=/tmp/z bs=1024 count=2", NULL);
     assert_true(strncmp((char *)fxl_err.data, "2+0 records in\n2+0 records out\n2048 bytes (2.0 kB, 2.0 KiB) copied, ", 67) == 0);
+    /* empty input into a new file (UBSan: no memcpy from a buffer that was never allocated) */
+    run_in("dd if=/dev/null of=/tmp/empty", NULL);
+    assert_true(strncmp((char *)fxl_err.data, "0+0 records in\n0+0 records out\n0 bytes copied, ", 47) == 0);
+    CHECK("stat -c %s /tmp/empty", "0\n", "", 0);
     CHECK("stat -c %s:%a:%U:%F /tmp/f", "6:644:root:regular file\n", "", 0);
     CHECK("stat /nope", "", "stat: cannot statx '/nope': No such file or directory\n", 1);
     run_in("stat /tmp/f", NULL);
