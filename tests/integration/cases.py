@@ -164,14 +164,14 @@ def http_curl_404_both_stores(ctx):
     assert c["bytes_out"] == len(reply), "bytes_out %d, curl received %d" % (c["bytes_out"], len(reply))
     assert isinstance(c["duration"], (int, float)) and c["duration"] >= 0, c
 
-    # The store's file: WAL (survives kill -9 per batch) with 16 KiB pages (docs/events.md).
+    # The store's file: WAL (survives kill -9 per batch) with 8 KiB pages (docs/events.md).
     import sqlite3
     db = sqlite3.connect(d.db_path, timeout=10, isolation_level=None)
     try:
         shape = (db.execute("PRAGMA journal_mode").fetchone()[0], db.execute("PRAGMA page_size").fetchone()[0])
     finally:
         db.close()
-    assert shape == ("wal", 16384), "journal mode and page size %r" % (shape,)
+    assert shape == ("wal", 8192), "journal mode and page size %r" % (shape,)
 
     for e in evs:
         check_common(e)
