@@ -186,11 +186,13 @@ soak:
 
 # ---- benchmarks -----------------------------------------------------------
 # Every bench in turn (each log kept in build/bench/), then one table of the figures.
+# report.sh makes the SQLite data set that fleet.sh compares with, so it runs first.
+BENCH_FIRST := report
+BENCH_NAMES := $(BENCH_FIRST) $(filter-out $(BENCH_FIRST) lib,$(sort $(basename $(notdir $(wildcard bench/*.sh)))))
 bench: hanipo
-	@mkdir -p build/bench; for b in bench/*.sh; do [ "$$b" = bench/lib.sh ] && continue; \
-		n=$$(basename $$b .sh); echo "== $$b"; sh $$b 2>&1 | tee build/bench/$$n.log; done; \
-		echo; python3 bench/table.py $$(for b in bench/*.sh; do n=$$(basename $$b .sh); \
-		[ $$n = lib ] || echo build/bench/$$n.log; done)
+	@mkdir -p build/bench; for n in $(BENCH_NAMES); do \
+		echo "== bench/$$n.sh"; sh bench/$$n.sh 2>&1 | tee build/bench/$$n.log; done; \
+		echo; python3 bench/table.py $(BENCH_NAMES:%=build/bench/%.log)
 
 # ---- the shell's attacker-session corpus (issue 4's figures) ---------------
 corpus-report: hanipo

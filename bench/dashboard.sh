@@ -92,12 +92,7 @@ bind = 127.0.0.1
 tcp_ports = $TPORT
 EOF2
 
-RSTAMP="$STAMP $(cksum < src/store/rollup.c | cut -d' ' -f1)"
-if [ "$(cat "$CACHE/.rollup" 2>/dev/null)" != "$RSTAMP" ]; then
-    echo "building the roll-up tables (hanipo rollup --rebuild; not timed, cached)"
-    "$HANIPO_CMD" rollup --rebuild -c "$CONF" || die "hanipo rollup --rebuild failed"
-    echo "$RSTAMP" > "$CACHE/.rollup"
-fi
+bl_rollups "$CACHE" "$CONF" "$STAMP" "$HANIPO_CMD" || die "hanipo rollup --rebuild failed"
 
 # ---- the sensor with its dashboard ---------------------------------------------------
 "$HANIPO_CMD" run -c "$CONF" 2>"$T/stderr" &

@@ -139,6 +139,11 @@ bind = 127.0.0.1
 tcp_ports = 2323
 EOF
 
+# The SQLite report reads the roll-up tables; report.sh builds them, but only
+# when it has run since the data set or src/store/rollup.c changed.
+bl_rollups "$CACHE_SQLITE" "$CONF" "$(cat "$CACHE_SQLITE/.complete")" "$HANIPO_CMD" ||
+    die "hanipo rollup --rebuild failed"
+
 echo "fleet bench: clickhouse n=$N_CH ($disk bytes on disk), sqlite n=$N_SQLITE, runs=$RUNS top=$TOP range=$D0..$D7"
 
 # run_report LABEL ARGS... : RUNS timed runs; the median seconds on stdout

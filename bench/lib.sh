@@ -120,3 +120,18 @@ bl_build() {
         ${CC:-cc} -O2 -Wall -Wextra "$@" -o "$_bl_out" "$_bl_src" || return 1
     fi
 }
+
+# bl_rollups CACHE CONF STAMP CMD : build the roll-up tables of the store in
+# CACHE once (CMD rollup --rebuild -c CONF, untimed: a sensor keeps them as it
+# stores events), unless CACHE/.rollup says they were built for STAMP (the data
+# set's) and the current src/store/rollup.c.
+bl_rollups() {
+    _bl_rs="$3 $(cksum < src/store/rollup.c | cut -d' ' -f1)"
+    [ "$(cat "$1/.rollup" 2>/dev/null)" = "$_bl_rs" ] && return 0
+    echo "building the roll-up tables (hanipo rollup --rebuild; not timed, cached)"
+    _bl_t0=$(date +%s)
+    # shellcheck disable=SC2086  # CMD may carry a wrapper and arguments
+    $4 rollup --rebuild -c "$2" || return 1
+    echo "$_bl_rs" > "$1/.rollup"
+    echo "roll-ups built in $(( $(date +%s) - _bl_t0 )) s"
+}

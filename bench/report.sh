@@ -100,13 +100,7 @@ EOF
 
 # The generator writes the events table only; the sensor's writer would have
 # kept the roll-up tables as it stored them.  Build them once (cached).
-if [ "$(cat "$CACHE/.rollup" 2>/dev/null)" != "$STAMP $(cksum < src/store/rollup.c | cut -d' ' -f1)" ]; then
-    echo "building the roll-up tables (hanipo rollup --rebuild; not timed, cached)"
-    t0=$(date +%s)
-    "$HANIPO_CMD" rollup --rebuild -c "$CONF" || die "hanipo rollup --rebuild failed"
-    echo "$STAMP $(cksum < src/store/rollup.c | cut -d' ' -f1)" > "$CACHE/.rollup"
-    echo "roll-ups built in $(( $(date +%s) - t0 )) s"
-fi
+bl_rollups "$CACHE" "$CONF" "$STAMP" "$HANIPO_CMD" || die "hanipo rollup --rebuild failed"
 
 # ---- the jq questions: id | jq filter | report section | report value key(s) | count key
 QUESTIONS='ips|select(.eventid=="session.connect") | .src_ip|ips|ip|connections
