@@ -77,6 +77,10 @@ data_dir = $DATA
 user = $(id -un)
 log_level = warn
 log_file = $T/sensor.log
+# The data set has fixed dates (the week from $D0): with the default 30-day
+# retention the sensor would delete most of it once that week is a month old,
+# and the API would be timed on a shrunken, fragmented store.
+retention_days = 0
 
 [output sqlite]
 enabled = true
