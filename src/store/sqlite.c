@@ -3,10 +3,15 @@
  *
  * Schema (docs/events.md): events(id, ts, eventid, session, protocol, src_ip,
  * src_port, dst_port, data) where ts is microseconds since the epoch (UTC)
- * and data is the whole event JSON.  Indexes on ts, src_ip, protocol,
- * dst_port and (eventid, ts) serve reports and the dashboard.  (A random-keyed
- * index such as session would dirty one page per row and triple the cost of
- * a batch; session lookups go through the time index instead.)
+ * and data is the whole event JSON.  Indexes on ts, src_ip and (eventid, ts)
+ * serve reports and the dashboard, two partial ones its credential searches
+ * (sqlite.h).  Every index costs each insert a b-tree descent, so there are
+ * no others: a random-keyed one such as session would dirty one page per
+ * row and triple the cost of a batch (session lookups go through the time
+ * index), and protocol or dst_port alone never select few enough rows to
+ * pay for theirs (queries on them name an eventid and a time range).
+ * Stores created by earlier versions keep the protocol and dst_port
+ * indexes they have.
  *
  * One transaction per batch: the writer thread gathers events for
  * batch_delay_ms, then inserts them all and commits, so a busy sensor makes
@@ -31,16 +36,17 @@
 #include "output.h"
 #include "hll.h"
 #include "rollup.h"
+#include "sqlite.h"
 #include "util.h"
 
 /*
- * Rows per INSERT statement.  The two credential indexes are partial, WHERE
- * eventid IN (three names), and SQLite evaluates a constant IN list of more
- * than two values through a temporary b-tree that it builds once per
- * execution of a statement: one row per execution cost about 4 us per event
- * in that alone, 40% of the insert.  A statement of SQ_ROWS rows builds it
- * once for all of them (and binds and steps less); the rest of a batch
- * goes a row at a time.
+ * Rows per INSERT statement.  In stores created before 2026-12 the two
+ * credential indexes are partial on an IN list (sqlite.h), which SQLite
+ * evaluates through a temporary b-tree built once per execution of a
+ * statement: one row per execution cost about 4 us per event in that
+ * alone.  A statement of SQ_ROWS rows builds it once for all of them, and
+ * binds and steps less in any store; the rest of a batch goes a row at a
+ * time.
  */
 #define SQ_ROWS 32
 #define SQ_COLS 8
@@ -83,14 +89,12 @@ static const char *const schema_sql =
     " data TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
     "CREATE INDEX IF NOT EXISTS events_src_ip ON events(src_ip);"
-    "CREATE INDEX IF NOT EXISTS events_protocol ON events(protocol);"
-    "CREATE INDEX IF NOT EXISTS events_dst_port ON events(dst_port);"
     "CREATE INDEX IF NOT EXISTS events_eventid_ts ON events(eventid, ts);"
     /* Credential searches (dashboard): partial, so only login rows pay for them. */
     "CREATE INDEX IF NOT EXISTS events_login_username ON events(json_extract(data, '$.username'), ts)"
-    " WHERE eventid IN ('login.success', 'login.failed', 'http.credentials');"
+    " WHERE " HP_SQ_LOGIN_WHERE ";"
     "CREATE INDEX IF NOT EXISTS events_login_password ON events(json_extract(data, '$.password'), ts)"
-    " WHERE eventid IN ('login.success', 'login.failed', 'http.credentials');"
+    " WHERE " HP_SQ_LOGIN_WHERE ";"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "INSERT OR IGNORE INTO meta VALUES('schema_version', '1');";
 

@@ -169,9 +169,17 @@ def http_curl_404_both_stores(ctx):
     db = sqlite3.connect(d.db_path, timeout=10, isolation_level=None)
     try:
         shape = (db.execute("PRAGMA journal_mode").fetchone()[0], db.execute("PRAGMA page_size").fetchone()[0])
+        idx = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'"
+                              " AND sql IS NOT NULL"))
     finally:
         db.close()
     assert shape == ("wal", 8192), "journal mode and page size %r" % (shape,)
+    # A new store's indexes (docs/events.md): each costs every insert, and the
+    # credential ones test the event type with equalities, not an IN list.
+    assert sorted(idx) == ["events_eventid_ts", "events_login_password", "events_login_username",
+                           "events_src_ip", "events_ts"], sorted(idx)
+    for n in ("events_login_username", "events_login_password"):
+        assert " IN " not in idx[n] and "eventid = 'http.credentials'" in idx[n], idx[n]
 
     for e in evs:
         check_common(e)

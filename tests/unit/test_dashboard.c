@@ -16,6 +16,7 @@
 #include "config.h"
 #include "store/hll.h"
 #include "store/rollup.h"
+#include "store/sqlite.h"
 #include "web/dash_int.h"
 #include "web/dash_query.h"
 
@@ -293,6 +294,62 @@ static void test_sessions(void **state)
     sqlite3_close(db);
 }
 
+/* The credential search must reach the partial index whatever form a store
+ * has it in (sqlite.h): the statement the view runs is caught with a trace
+ * callback and its plan asked for. */
+static int catch_sessions_sql(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)type;
+    (void)x;
+    const char *sql = sqlite3_sql((sqlite3_stmt *)p);
+    if (sql && strstr(sql, "json_extract(data, '$.username') = ?6"))
+        snprintf(ctx, 4096, "%s", sql);
+    return 0;
+}
+
+static int plan_row(void *ctx, int n, char **v, char **col)
+{
+    (void)col;
+    if (n >= 4 && v[3] && strstr(v[3], "events_login_username"))
+        *(bool *)ctx = true;
+    return 0;
+}
+
+static bool search_uses_login_index(const char *index_where)
+{
+    sqlite3 *db = store_new();
+    char sql[4096] = "";
+    if (index_where) {
+        snprintf(sql, sizeof(sql),
+                 "CREATE INDEX events_login_username ON events(json_extract(data, '$.username'), ts) WHERE %s;",
+                 index_where);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    sql[0] = '\0';
+    assert_int_equal(sqlite3_trace_v2(db, SQLITE_TRACE_STMT, catch_sessions_sql, sql), SQLITE_OK);
+    int st;
+    json_t *o = view(db, "sessions", "last=1d&username=%3Cimg%3E", &st);
+    assert_non_null(o);
+    assert_int_equal(json_array_size(json_object_get(o, "sessions")), 1);
+    json_decref(o);
+    assert_true(sql[0] != '\0');
+    char eqp[4200];
+    snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
+    bool used = false;
+    assert_int_equal(sqlite3_exec(db, eqp, plan_row, &used, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    return used;
+}
+
+static void test_sessions_login_index(void **state)
+{
+    (void)state;
+    assert_true(search_uses_login_index(HP_SQ_LOGIN_WHERE));       /* stores of now */
+    assert_true(search_uses_login_index(HP_SQ_LOGIN_WHERE_V1));    /* older stores */
+    assert_false(search_uses_login_index(NULL));                   /* the check can fail */
+    assert_false(search_uses_login_index("eventid = 'login.failed'"));
+}
+
 static void test_no_store(void **state)
 {
     int st;
@@ -406,7 +463,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_last), cmocka_unit_test(test_from_to), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_values), cmocka_unit_test(test_overview), cmocka_unit_test(test_credentials_and_top),
-        cmocka_unit_test(test_sessions), cmocka_unit_test(test_no_store), cmocka_unit_test(test_zip),
+        cmocka_unit_test(test_sessions), cmocka_unit_test(test_sessions_login_index),
+        cmocka_unit_test(test_no_store), cmocka_unit_test(test_zip),
         cmocka_unit_test(test_summary), cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
