@@ -16,6 +16,7 @@
 #   RUNS=3          interleaved nginx/hanipo pairs per mode (medians reported)
 #   DURATION=5      seconds per wrk run
 #   CONC=64         connections (wrk -c), THREADS=2 (wrk -t)
+#   MODES="keepalive close tls"   which modes to measure
 #   HANIPO_CMD=./hanipo
 #   KEEP=1          keep the temp directory
 #
@@ -26,6 +27,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 
 RUNS=${RUNS:-3}
+MODES=${MODES:-keepalive close tls}
 DURATION=${DURATION:-5}
 CONC=${CONC:-64}
 THREADS=${THREADS:-2}
@@ -117,12 +119,12 @@ run_wrk() {
 }
 
 echo "http bench: runs=$RUNS duration=${DURATION}s conc=$CONC threads=$THREADS sensor='$HANIPO_CMD' nginx='$NGINX' (1 worker)"
-for MODE in keepalive close tls; do
+for MODE in $MODES; do
     eval "NG_$MODE=''; HA_$MODE=''; RA_$MODE=''"
 done
 i=1
 while [ "$i" -le "$RUNS" ]; do
-    for MODE in keepalive close tls; do
+    for MODE in $MODES; do
         scheme=http
         wmode=$MODE
         [ "$MODE" = tls ] && scheme=https && wmode=close
@@ -161,7 +163,7 @@ done
 
 echo
 echo "medians                nginx req/s   hanipo req/s   ratio   goal"
-for MODE in keepalive close tls; do
+for MODE in $MODES; do
     eval "ng=\$(bl_median \$NG_$MODE); ha=\$(bl_median \$HA_$MODE); ra=\$(bl_median \$RA_$MODE)"
     goal="(no goal: cost of TLS + JA3/JA4)"
     [ "$MODE" != tls ] && { if bl_ge "$ra" 1.0; then goal="PASS >= 1.0"; else goal="FAIL < 1.0"; fi; }
