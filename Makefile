@@ -157,6 +157,7 @@ build-fuzz/%: fuzz/%.c build-fuzz/libhanipo-fuzz.a $(wildcard src/*/*.h tests/un
 # merged into fuzz/corpus/<name>/ (only inputs with new coverage), and a table of
 # seconds, executions, exec/s, corpus size and crashes is printed and kept in
 # build/fuzz/report.tsv.  make fuzz-minimize rebuilds each seed corpus with -merge=1.
+# FUZZ_TIMEOUT=60 (environment) for runs at low priority beside other work (fuzz/run.sh).
 # The smoke (make test) runs every harness, one per CPU, quietly, and edits nothing.
 FUZZ_SECONDS ?= 600
 SMOKE_SECONDS ?= 5

@@ -19,6 +19,10 @@
 #   FUZZ_MERGE  1: merge new finds into fuzz/corpus/<name>/ after the run
 #   FUZZ_QUIET  1: print nothing but failures and one summary line (make test's smoke)
 #   FUZZ_REPORT where the per-harness table goes (default build/fuzz/report.tsv)
+#   FUZZ_TIMEOUT seconds one input may take before libFuzzer calls it a timeout
+#               (default 10).  libFuzzer counts wall time: a run at nice 19
+#               beside a busy machine waits for a CPU, so long runs there want
+#               more (60); a real hang still shows.
 #
 # The table has one row per harness: seconds run, executions (libFuzzer's
 # final stat::number_of_executed_units, -print_final_stats=1), executions per
@@ -75,14 +79,14 @@ run_one() {
     [ -d "$seed" ] && cp -n "$seed"/* "$work"/ 2>/dev/null
     t0=$(date +%s)
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        "$1" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+        "$1" -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=1024 -print_final_stats=1 \
              -artifact_prefix="$crashes/" "$work" >"build-fuzz/$name.log" 2>&1
     rc=$?
     echo $(($(date +%s) - t0)) > "build-fuzz/$name.secs"
     if [ "$rc" = 0 ] && [ "$merge" = 1 ]; then
         # Only what reaches new coverage goes into the committed corpus.
         mkdir -p "$seed"
-        if ! ASAN_OPTIONS=detect_leaks=1 "$1" -merge=1 -timeout=10 -rss_limit_mb=1024 \
+        if ! ASAN_OPTIONS=detect_leaks=1 "$1" -merge=1 -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=1024 \
                 "$seed" "$work" >"build-fuzz/$name.merge.log" 2>&1; then
             echo "fuzz: $name: merging into $seed failed, see build-fuzz/$name.merge.log" >&2
             rc=2
@@ -124,7 +128,7 @@ minimize() {
         basename "$f" | grep -Eqx '[0-9a-f]{40}' || cp "$f" "$fresh"/
     done
     before=$(count "$seed")
-    if ASAN_OPTIONS=detect_leaks=1 "$1" -merge=1 -timeout=10 -rss_limit_mb=1024 \
+    if ASAN_OPTIONS=detect_leaks=1 "$1" -merge=1 -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=1024 \
             "$fresh" "$seed" >"build-fuzz/$name.min.log" 2>&1 && [ "$(count "$fresh")" -gt 0 ]; then
         rm -rf "$seed"; mkdir -p "$seed"
         cp "$fresh"/* "$seed"/
