@@ -121,6 +121,16 @@ bl_build() {
     fi
 }
 
+# bl_data_stamp N SEED D0 : what report_gen.py's data set of N events depends
+# on: its arguments, the generator, and the store's schema as src/store/
+# sqlite.c makes it (page size, tables, indexes).  A cached data set whose
+# stamp differs is generated again.
+bl_data_stamp() {
+    _bl_schema=$("$BL_PYTHON" bench/report_gen.py --schema) || return 1
+    echo "n=$1 seed=$2 d0=$3 gen=$(cksum < bench/report_gen.py | cut -d' ' -f1)" \
+        "schema=$(printf '%s' "$_bl_schema" | cksum | cut -d' ' -f1)"
+}
+
 # bl_rollups CACHE CONF STAMP CMD : build the roll-up tables of the store in
 # CACHE once (CMD rollup --rebuild -c CONF, untimed: a sensor keeps them as it
 # stores events), unless CACHE/.rollup says they were built for STAMP (the data

@@ -66,8 +66,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- the data set (cached) ---------------------------------------------------
-# The store's page size comes from src/store/sqlite.c: a new one makes a new data set.
-STAMP="n=$N seed=$SEED d0=$D0 gen=$(cksum < bench/report_gen.py | cut -d' ' -f1) $(grep -o 'page_size=[0-9]*' src/store/sqlite.c)"
+# The store's schema comes from src/store/sqlite.c: a new one makes a new data set.
+STAMP=$(bl_data_stamp "$N" "$SEED" "$D0") || die "cannot read the store's schema"
 if [ "$(cat "$CACHE/.complete" 2>/dev/null)" != "$STAMP" ]; then
     avail_kb=$(df -Pk "$(dirname "$CACHE")" | awk 'NR == 2 { print $4 }')
     need_kb=$((N + 102400))   # about 1 KB per event, and some room

@@ -320,14 +320,36 @@ def make_http():
 
 # ---- the store ------------------------------------------------------------------------
 
+C_STRING = r'"((?:[^"\\]|\\.)*)"'
+
+
+def header_macros(path):
+    """The string macros of a C header: {NAME: value} for #define NAME "..." (continued lines joined)."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read().replace("\\\n", " ")
+    macros = {}
+    for m in re.finditer(r"^#define\s+(\w+)\s+((?:\s*" + C_STRING + r")+)\s*$", text, re.M):
+        macros[m.group(1)] = "".join(re.findall(C_STRING, m.group(2)))
+    return macros
+
+
 def read_schema(src):
     """The statements of schema_sql in src/store/sqlite.c: (page size and tables, indexes), the other
-    PRAGMAs dropped."""
+    PRAGMAs dropped.  Macros from src/store/sqlite.h in it are expanded."""
     with open(src, encoding="utf-8") as f:
         text = f.read()
     start = text.index("schema_sql =")
     end = text.index('";\n', start) + 2
-    sql = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', text[start:end]))
+    macros = header_macros(os.path.join(os.path.dirname(src), "sqlite.h"))
+    parts = []
+    for m in re.finditer(C_STRING + r"|\b(HP_\w+)\b", text[start:end]):
+        if m.group(2) is None:
+            parts.append(m.group(1))
+        elif m.group(2) in macros:
+            parts.append(macros[m.group(2)])
+        else:
+            raise SystemExit("report_gen: unknown macro %s in the schema of %s" % (m.group(2), src))
+    sql = "".join(parts)
     stmts = [s.strip() for s in sql.split(";") if s.strip()]
     # The page size is the one PRAGMA that shapes the file (the others set how the sensor writes).
     tables = [s for s in stmts if s.upper().startswith("PRAGMA PAGE_SIZE")]
@@ -543,14 +565,19 @@ class Gen:
 
 
 def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    if sys.argv[1:] == ["--schema"]:
+        # What the data set's store is made of (report.sh and dashboard.sh put it in their cache stamp).
+        tables, indexes = read_schema(os.path.join(here, "..", "src", "store", "sqlite.c"))
+        print(";\n".join(tables + indexes))
+        return
     if len(sys.argv) not in (4, 5):
-        raise SystemExit("usage: report_gen.py N OUTDIR D0 [SEED]")
+        raise SystemExit("usage: report_gen.py N OUTDIR D0 [SEED] | report_gen.py --schema")
     n = int(sys.argv[1])
     outdir = sys.argv[2]
     d0 = time.strptime(sys.argv[3], "%Y-%m-%d")
     d0_us = int(calendar.timegm(d0)) * 1000000
     seed = int(sys.argv[4]) if len(sys.argv) == 5 else 7
-    here = os.path.dirname(os.path.abspath(__file__))
     schema = read_schema(os.path.join(here, "..", "src", "store", "sqlite.c"))
     store = Store(outdir, d0_us, schema)
     gen = Gen(n, d0_us, seed, store, os.path.join(here, "..", "data", "knowledge", "credentials.tsv"))
