@@ -64,12 +64,8 @@ bool hp_buf_put(struct hp_buf *b, const void *p, size_t n)
     return true;
 }
 
-bool hp_buf_putc(struct hp_buf *b, uint8_t c)
+bool hp_buf_putc_slow(struct hp_buf *b, uint8_t c)
 {
-    if (b->len + 1 < b->alloc && !b->full && b->len < b->cap) {
-        b->data[b->len++] = c;
-        return true;
-    }
     return hp_buf_put(b, &c, 1);
 }
 
@@ -78,12 +74,21 @@ bool hp_buf_puts(struct hp_buf *b, const char *s)
     return hp_buf_put(b, s, strlen(s));
 }
 
+/* One formatting pass when the result fits what is allocated (the usual
+ * case); otherwise the length is known and a second pass writes it. */
 bool hp_buf_vprintf(struct hp_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;
+    size_t room = b->alloc > b->len ? b->alloc - b->len : 0;   /* with the NUL */
+    if (b->full)
+        return false;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(room ? (char *)b->data + b->len : NULL, room, fmt, ap2);
     va_end(ap2);
+    if (n >= 0 && (size_t)n < room && (size_t)n <= b->cap - b->len) {
+        b->len += (size_t)n;
+        return true;
+    }
     if (n < 0 || !hp_buf_reserve(b, (size_t)n))
         return false;
     vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);

@@ -30,7 +30,16 @@ void hp_buf_reset(struct hp_buf *b);             /* len = 0, clears 'full', keep
 static inline bool hp_buf_ok(const struct hp_buf *b) { return !b->full; }
 bool hp_buf_reserve(struct hp_buf *b, size_t extra);
 bool hp_buf_put(struct hp_buf *b, const void *p, size_t n);
-bool hp_buf_putc(struct hp_buf *b, uint8_t c);
+bool hp_buf_putc_slow(struct hp_buf *b, uint8_t c);
+/* One byte; inline because event and reply builders call it per character. */
+static inline bool hp_buf_putc(struct hp_buf *b, uint8_t c)
+{
+    if (b->len + 1 < b->alloc && !b->full && b->len < b->cap) {
+        b->data[b->len++] = c;
+        return true;
+    }
+    return hp_buf_putc_slow(b, c);
+}
 bool hp_buf_puts(struct hp_buf *b, const char *s);
 bool hp_buf_printf(struct hp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool hp_buf_vprintf(struct hp_buf *b, const char *fmt, va_list ap);

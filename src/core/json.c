@@ -66,16 +66,76 @@ static void put_u_escape(struct hp_buf *b, unsigned cp)
     hp_buf_put(b, e, 6);
 }
 
+/*
+ * Whether any of the eight bytes in w must be looked at one by one: below
+ * 0x20, 0x7F and above, '"' or '\\'.  The usual "has a byte less than"
+ * tests: each may also flag a byte above a true hit (a borrow), never one
+ * alone, so a zero answer is exact.  Events are mostly plain ASCII; this
+ * passes it eight bytes at a time.
+ */
+static inline uint64_t word_needs_look(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\'), del = w ^ (ones * 0x7F);
+    uint64_t hits = (w - ones * 0x20) & ~w;            /* bytes below 0x20 */
+    hits |= (quote - ones) & ~quote;                   /* '"' */
+    hits |= (bslash - ones) & ~bslash;                 /* '\\' */
+    hits |= (del - ones) & ~del;                       /* DEL */
+    return (hits | w) & high;                          /* w: bytes of 0x80 and above */
+}
+
+/* 1 for the bytes JSON carries as they are: printable ASCII but '"' and '\\'. */
+#define ONES16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const uint8_t json_plain[256] = {
+    [0x20] = 1, 1, 0 /* '"' */, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    [0x30] = ONES16, ONES16,
+    [0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* '\\' */, 1, 1, 1,
+    [0x60] = ONES16,
+    [0x70] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* DEL */,
+};
+
+/* How many leading bytes of s JSON carries as they are. */
+static size_t plain_prefix(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    for (uint64_t w; n - i >= 8; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (word_needs_look(w))
+            break;
+    }
+    while (i < n && json_plain[s[i]])
+        i++;
+    return i;
+}
+
 bool hp_json_str(struct hp_buf *b, const void *data, size_t n)
 {
     const uint8_t *s = data;
     bool lossless = true;
-    size_t i = 0, run = 0;   /* run: start of bytes that need no escaping */
+    size_t i = plain_prefix(s, n), run = 0;   /* run: start of bytes that need no escaping */
 
+    if (i == n && n + 2 > n && hp_buf_reserve(b, n + 2)) {
+        /* The usual case, a plain string: one copy between its quotes. */
+        uint8_t *o = b->data + b->len;
+        o[0] = '"';
+        if (n)
+            memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        b->len += n + 2;
+        return true;
+    }
     hp_buf_putc(b, '"');
     while (i < n) {
+        if (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!word_needs_look(w)) {
+                i += 8;
+                continue;
+            }
+        }
         uint8_t c = s[i];
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+        if (json_plain[c]) {
             i++;
             continue;
         }

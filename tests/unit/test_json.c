@@ -394,7 +394,7 @@ static void test_json_str_capped(void **state)
     memset(in, 'a', sizeof(in));
     hp_json_str(&b, in, sizeof(in));
     assert_false(hp_buf_ok(&b));
-    assert_int_equal(b.len, 1);              /* only the opening quote got in */
+    assert_int_equal(b.len, 0);              /* a plain string that does not fit is refused whole */
     hp_buf_reset(&b);
     /* escapes that would cross the cap are refused whole */
     hp_json_str(&b, S("abcdef\x01"));
@@ -477,6 +477,61 @@ static void test_b64_capped(void **state)
 /* ---- events ----------------------------------------------------------------------- */
 
 static const char *const base_keys[] = { "timestamp", "eventid", "uid", "sensor" };
+/* hp_ev_double writes v >= 0 below 1e12 without printf: the text must be
+ * printf's "%.6f" for durations and sizes of every magnitude (ties aside,
+ * which measured values do not hit), and the printf path must take over
+ * at the edges. */
+static void test_event_double_as_printf(void **state)
+{
+    (void)state;
+    static const double fixed[] = { 0.0, 1e-7, 4e-7, 6e-7, 0.000001, 0.001, 0.1, 0.25, 0.999999, 0.9999996,
+                                    1.0, 59.999999, 3600.5, 86400.000001, 123456.789012, 999999999.999999,
+                                    99999999999.0, 1e12, 1e12 + 0.5, 3e15, -0.0, -1.5, 1e300 };
+    uint64_t x = 88172645463325252ULL;            /* xorshift: the same values on every run */
+    for (size_t i = 0; i < 20000 + sizeof(fixed) / sizeof(fixed[0]); i++) {
+        double v;
+        if (i < sizeof(fixed) / sizeof(fixed[0])) {
+            v = fixed[i];
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            v = (double)(x >> 11) / (double)(1ULL << 53) * (i % 2 ? 1.0 : 10000.0);
+        }
+        struct hp_ev ev;
+        struct parsed p;
+        char want[400];
+        hp_ev_begin(&ev, NULL, "test.double");
+        hp_ev_double(&ev, "d", v);
+        finish_parse(&ev, &p);
+        snprintf(want, sizeof(want), "%.6f", v);
+        const struct jc_member *m = member(&p, "d");
+        assert_non_null(m);
+        if (m->vlen != strlen(want) || memcmp(m->val, want, m->vlen) != 0)
+            fail_msg("%.17g: %.*s, printf %s", v, (int)m->vlen, m->val, want);
+        parsed_free(&p);
+    }
+}
+
+/* hp_buf_printf formats once into what is allocated, and again after
+ * growing when that is too small; past the cap it appends nothing. */
+static void test_buf_printf(void **state)
+{
+    (void)state;
+    struct hp_buf b;
+    char big[600];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    hp_buf_init(&b, 1000);
+    assert_true(hp_buf_printf(&b, "%d-%s", 42, "a"));
+    assert_true(hp_buf_printf(&b, "[%s]", big));          /* beyond the first allocation */
+    assert_int_equal(b.len, 4 + 601);
+    assert_memory_equal(b.data, "42-a[xxx", 8);
+    assert_int_equal(b.data[b.len - 1], ']');
+    assert_false(hp_buf_printf(&b, "%s", big));           /* would cross the cap of 1000 */
+    assert_int_equal(b.len, 605);
+    assert_false(hp_buf_ok(&b));
+    hp_buf_free(&b);
+}
+
 static const char *const ctx_keys[] = { "timestamp", "eventid", "uid", "sensor", "session", "protocol",
                                         "service", "transport", "src_ip", "src_port", "dst_ip", "dst_port" };
 
@@ -1005,7 +1060,8 @@ int main(void)
         cmocka_unit_test(test_b64_capped),
         cmocka_unit_test(test_event_noctx),
         cmocka_unit_test(test_event_ctx),
-        cmocka_unit_test(test_event_values),
+        cmocka_unit_test(test_event_values), cmocka_unit_test(test_event_double_as_printf),
+        cmocka_unit_test(test_buf_printf),
         cmocka_unit_test(test_event_bytes_b64),
         cmocka_unit_test(test_event_every_byte),
         cmocka_unit_test(test_event_2mb_dropped),
