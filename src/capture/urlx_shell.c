@@ -367,10 +367,13 @@ static bool ux_digits(const char *w)
     return n > 0 && n <= 5 && w[n] == '\0';
 }
 
+/* w is one of list.  The first byte is compared inline: nearly every word
+ * of a request differs there, and a strcmp call per entry was a third of
+ * the shell pass over a plain HTTP request. */
 static bool ux_in(const char *w, const char *const *list)
 {
     for (; *list; list++)
-        if (strcmp(w, *list) == 0)
+        if ((*list)[0] == w[0] && strcmp(w, *list) == 0)
             return true;
     return false;
 }
@@ -597,6 +600,38 @@ static bool ux_is_tool(const char *b)
     return ux_in(b, tools);
 }
 
+/* export NAME=VALUE ... (and local, readonly, declare) */
+static void ux_export(struct ux_shell *sh, const struct ux_cmd *cmd, int i)
+{
+    for (int j = i + 1; j < cmd->nw; j++) {
+        size_t al = ux_assign_len(ux_w(cmd, j));
+        if (al)
+            ux_setvar(sh, ux_w(cmd, j), al, ux_w(cmd, j) + al + 1);
+    }
+}
+
+static void ux_done(struct ux_shell *sh, const struct ux_cmd *cmd, int i)
+{
+    (void)cmd;
+    (void)i;
+    sh->nloop = 0;
+}
+
+/* The commands this pass acts on, by name (ftp script words in any case). */
+static const struct {
+    const char *name;
+    bool caseless;
+    void (*fn)(struct ux_shell *sh, const struct ux_cmd *cmd, int i);
+} ux_cmds[] = {
+    { "export", false, ux_export }, { "local", false, ux_export },  { "readonly", false, ux_export },
+    { "declare", false, ux_export }, { "for", false, ux_for },      { "done", false, ux_done },
+    { "wget", false, ux_wget },      { "curl", false, ux_curl },    { "tftp", false, ux_tftp },
+    { "ftpget", false, ux_ftpget },  { "nc", false, ux_nc },        { "netcat", false, ux_nc },
+    { "ncat", false, ux_nc },        { "echo", false, ux_ftp_script }, { "open", true, ux_ftp_script },
+    { "user", true, ux_ftp_script }, { "get", true, ux_ftp_script }, { "mget", true, ux_ftp_script },
+    { "recv", true, ux_ftp_script },
+};
+
 static void ux_handle(struct ux_shell *sh, const struct ux_cmd *cmd)
 {
     int i = 0;
@@ -629,29 +664,14 @@ static void ux_handle(struct ux_shell *sh, const struct ux_cmd *cmd)
     if (i >= cmd->nw)
         return;
     const char *b = ux_cmdname(ux_w(cmd, i));
-    if (!strcmp(b, "export") || !strcmp(b, "local") || !strcmp(b, "readonly") || !strcmp(b, "declare")) {
-        for (int j = i + 1; j < cmd->nw; j++) {
-            size_t al = ux_assign_len(ux_w(cmd, j));
-            if (al)
-                ux_setvar(sh, ux_w(cmd, j), al, ux_w(cmd, j) + al + 1);
+    for (size_t k = 0; k < sizeof(ux_cmds) / sizeof(ux_cmds[0]); k++) {
+        const char *n = ux_cmds[k].name;
+        if ((n[0] | 0x20) != (b[0] | 0x20))
+            continue;                        /* most words of a request end here */
+        if (ux_cmds[k].caseless ? strcasecmp(b, n) == 0 : strcmp(b, n) == 0) {
+            ux_cmds[k].fn(sh, cmd, i);
+            return;
         }
-    } else if (!strcmp(b, "for")) {
-        ux_for(sh, cmd, i);
-    } else if (!strcmp(b, "done")) {
-        sh->nloop = 0;
-    } else if (!strcmp(b, "wget")) {
-        ux_wget(sh, cmd, i);
-    } else if (!strcmp(b, "curl")) {
-        ux_curl(sh, cmd, i);
-    } else if (!strcmp(b, "tftp")) {
-        ux_tftp(sh, cmd, i);
-    } else if (!strcmp(b, "ftpget")) {
-        ux_ftpget(sh, cmd, i);
-    } else if (!strcmp(b, "nc") || !strcmp(b, "netcat") || !strcmp(b, "ncat")) {
-        ux_nc(sh, cmd, i);
-    } else if (!strcmp(b, "echo") || !strcasecmp(b, "open") || !strcasecmp(b, "user") ||
-               !strcasecmp(b, "get") || !strcasecmp(b, "mget") || !strcasecmp(b, "recv")) {
-        ux_ftp_script(sh, cmd, i);
     }
 }
 

