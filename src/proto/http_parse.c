@@ -48,6 +48,7 @@
 
 #include "core/reader.h"
 #include "proto/http_parse.h"
+#include "util.h"
 
 #define HTTP_METHOD_MAX 32
 #define HTTP_CHUNK_LINE_MAX 4096
@@ -822,14 +823,31 @@ void hp_http_response(struct hp_buf *out, int status, const char *server, const 
 {
     char date[64];
     bool bodyless = status < 200 || status == 204 || status == 304;
+    char num[24];
     http_date(date);
-    hp_buf_printf(out, "HTTP/1.1 %d %s\r\n", status, hp_http_reason(status));
-    if (server)
-        hp_buf_printf(out, "Server: %s\r\n", server);
-    hp_buf_printf(out, "Date: %s\r\n", date);
+    /* Appends, not printf: this runs for every answer the sensor gives. */
+    hp_buf_puts(out, "HTTP/1.1 ");
+    if (status >= 0)
+        hp_buf_put(out, num, hp_fmt_u64((uint64_t)status, num));
+    else
+        hp_buf_printf(out, "%d", status);
+    hp_buf_putc(out, ' ');
+    hp_buf_puts(out, hp_http_reason(status));
+    hp_buf_puts(out, "\r\n");
+    if (server) {
+        hp_buf_puts(out, "Server: ");
+        hp_buf_puts(out, server);
+        hp_buf_puts(out, "\r\n");
+    }
+    hp_buf_puts(out, "Date: ");
+    hp_buf_puts(out, date);
+    hp_buf_puts(out, "\r\n");
     http_put_extra(out, extra_headers, true);
-    if (!bodyless)
-        hp_buf_printf(out, "Content-Length: %zu\r\n", body_len);
+    if (!bodyless) {
+        hp_buf_puts(out, "Content-Length: ");
+        hp_buf_put(out, num, hp_fmt_u64(body_len, num));
+        hp_buf_puts(out, "\r\n");
+    }
     if (status >= 200)
         hp_buf_puts(out, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
     http_put_extra(out, extra_headers, false);
