@@ -184,3 +184,12 @@ long hp_rd_find(const struct hp_rd *r, const void *needle, size_t nlen)
     const uint8_t *p = memmem(hay, left, needle, nlen);
     return p ? (long)(p - hay) : -1;
 }
+
+size_t hp_rd_span(const struct hp_rd *r, const uint8_t stop[256])
+{
+    size_t left = hp_rd_left(r), i = 0;
+    const uint8_t *p = r->data + r->off;
+    while (i < left && !stop[p[i]])
+        i++;
+    return i;
+}

@@ -88,5 +88,9 @@ bool hp_rd_starts_with_str(const struct hp_rd *r, const char *prefix);
 bool hp_rd_line(struct hp_rd *r, size_t max, const uint8_t **line, size_t *linelen);
 /* Offset of the first occurrence of needle in the unread bytes, or -1. */
 long hp_rd_find(const struct hp_rd *r, const void *needle, size_t nlen);
+/* How many of the unread bytes come before the first one whose stop[] entry
+ * is nonzero (all of them when none is): strcspn with a table, bounded by
+ * the reader.  Consumes nothing. */
+size_t hp_rd_span(const struct hp_rd *r, const uint8_t stop[256]);
 
 #endif

@@ -47,11 +47,21 @@ static long hex4(struct hp_rd *r)
     return v;
 }
 
+/* The bytes that end a plain run inside a JSON string: the closing quote,
+ * a backslash, and the control characters a string may not hold. */
+static const uint8_t str_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+};
+
 static bool skip_string(struct hp_rd *r)
 {
     if (!expect(r, '"'))
         return false;
     while (hp_rd_left(r)) {
+        hp_rd_skip(r, hp_rd_span(r, str_stop));     /* a plain run at once */
+        if (!hp_rd_left(r))
+            return false;
         uint8_t c = hp_rd_u8(r);
         if (c == '"')
             return true;

@@ -500,6 +500,28 @@ static void test_line_max(void **state)
     assert_memory_equal(line, "a\0b", 3);
 }
 
+/* hp_rd_span: bytes before the first stop byte, from the cursor, never past the end. */
+static void test_span(void **state)
+{
+    (void)state;
+    static const uint8_t stop[256] = { ['"'] = 1, [0] = 1 };
+    struct hp_rd r;
+    const char s[] = "abc\"de\0f";
+    hp_rd_init(&r, s, 3);                       /* "abc": no stop byte within the bounds */
+    assert_int_equal(hp_rd_span(&r, stop), 3);
+    hp_rd_init(&r, s, sizeof(s) - 1);
+    assert_int_equal(hp_rd_span(&r, stop), 3);
+    assert_int_equal(hp_rd_pos(&r), 0);          /* consumes nothing */
+    assert_true(hp_rd_skip(&r, 4));
+    assert_int_equal(hp_rd_span(&r, stop), 2);   /* "de", then NUL */
+    assert_true(hp_rd_skip(&r, 4));
+    assert_int_equal(hp_rd_left(&r), 0);
+    assert_int_equal(hp_rd_span(&r, stop), 0);   /* at the end */
+    hp_rd_init(&r, s, 2);
+    assert_false(hp_rd_skip(&r, 3));             /* an error reader spans nothing */
+    assert_int_equal(hp_rd_span(&r, stop), 0);
+}
+
 static void test_find(void **state)
 {
     (void)state;
@@ -604,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_line),
         cmocka_unit_test(test_line_max),
         cmocka_unit_test(test_find),
+        cmocka_unit_test(test_span),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_null_data),
     };
