@@ -16,3 +16,6 @@ void hp_debug_hooks_free(void)
 {
 }
 
+void hp_debug_hook_started(void)
+{
+}

@@ -11,5 +11,9 @@ struct event_base;
  * tests/hooks/debughook.c instead. */
 void hp_debug_hooks_install(struct event_base *base);
 void hp_debug_hooks_free(void);
+/* Called once start-up is done (ports bound, user dropped, sandbox on) and
+ * before the signal events exist: the test binary can wait here so a test
+ * sends SIGTERM in that window. */
+void hp_debug_hook_started(void);
 
 #endif

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,17 @@ static void shutdown_all(void)
 
 int hp_sensor_run(struct hp_config *cfg)
 {
+    /* A stop or log-reopen request during start-up waits for the loop
+     * instead of killing the half-started process with the default action:
+     * the signals stay blocked (and so pending) until their events exist.
+     * The threads start-up creates keep them blocked, so they are always
+     * taken by this one. */
+    sigset_t stop_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* Connections come and go thousands of times a second: without this, glibc
      * gives the top of the heap back after every burst and takes it again,
@@ -279,6 +291,7 @@ int hp_sensor_run(struct hp_config *cfg)
         hp_outputs_stop();
         return rc;
     }
+    hp_debug_hook_started();              /* nothing in release builds (debughook.c) */
     struct event_base *base = hp_sensor.base;
     struct event *sig_term = evsignal_new(base, SIGTERM, stop_cb, NULL);
     struct event *sig_int = evsignal_new(base, SIGINT, stop_cb, NULL);
@@ -290,6 +303,7 @@ int hp_sensor_run(struct hp_config *cfg)
     evsignal_add(sig_term, NULL);
     evsignal_add(sig_int, NULL);
     evsignal_add(sig_hup, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &stop_sigs, NULL);   /* one that came during start-up is handled now */
     if (cfg->stats_interval_ms)
         event_add(stats, &st);
     event_add(house, &one);

@@ -19,6 +19,10 @@
  *
  * The hook runs on the network thread from the event loop (a libevent signal
  * event, not an async handler), i.e. exactly where protocol parsers run.
+ *
+ *   HANIPO_TEST_STARTUP_PAUSE_MS  hp_debug_hook_started() sleeps that long
+ *             between the end of start-up (ports listening) and the signal
+ *             events, so a test can stop the sensor in that window.
  */
 #include "debughook.h"
 
@@ -27,11 +31,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "log.h"
 
@@ -120,3 +126,14 @@ void hp_debug_hooks_free(void)
     hp_debug_usr2 = NULL;
 }
 
+void hp_debug_hook_started(void)
+{
+    const char *v = getenv("HANIPO_TEST_STARTUP_PAUSE_MS");
+    long ms = v ? strtol(v, NULL, 10) : 0;
+    if (ms <= 0 || ms > 60000)
+        return;
+    hp_warn("debug hook: start-up pauses %ld ms before the signal events", ms);
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}

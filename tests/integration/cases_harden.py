@@ -320,6 +320,26 @@ print(json.dumps(groups))
 
 
 @case
+def sigterm_during_startup_stops_cleanly(ctx):
+    """SIGTERM that arrives once the ports listen but before the event loop runs is a clean stop."""
+    d = DebugDaemon("startstop", [Service("trap", tcp=1)])
+    ctx.daemons.append(d)
+    os.environ["HANIPO_TEST_STARTUP_PAUSE_MS"] = str(int(T(1) * 1000))
+    try:
+        d.start()                                   # returns as soon as the port listens
+    finally:
+        del os.environ["HANIPO_TEST_STARTUP_PAUSE_MS"]
+    wait_for(lambda: "start-up pauses" in d.stderr(), T(5), interval=0.02, what="the start-up pause")
+    rc = d.stop()                                   # during the pause: before the signal events exist
+    assert rc == 0, "status %s" % rc
+    err = d.stderr()
+    assert "signal 15: stopping" in err and "stopped" in err, err[-2000:]
+    # It stopped the way a running sensor does: sensor.stop is the last event.
+    evs = d.events()
+    assert evs and evs[-1]["eventid"] == "sensor.stop", [e["eventid"] for e in evs][-3:]
+
+
+@case
 def detect_no_port_answers_unless_configured(ctx):
     """'Every port answers' (Honeytrap / T-Pot catch-all tell): only the configured ports are open."""
     ns, d = default_sensor(ctx, "detect-ports")
