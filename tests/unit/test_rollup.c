@@ -1,0 +1,117 @@
+/*
+ * test_rollup.c - what each event type contributes to the roll-up tables
+ * (src/store/rollup.c).
+ *
+ * One event of every type that feeds a ranking, with every member its
+ * handler reads, is counted and flushed into an in-memory store; then each
+ * ranking key and label is looked for.  A member missing from a type's list
+ * of wanted fields shows up here as a missing key or label.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include "store/hll.h"
+#include "store/rollup.h"
+
+#define TS (1796400000LL * 1000000)           /* 2026-12-04 16:00:00 UTC */
+
+static sqlite3 *db;
+
+static void add(struct hp_rollup *r, const char *eventid, const char *json)
+{
+    hp_rollup_add_row(r, TS, eventid, "ssh", "203.0.113.5", 22, json, strlen(json));
+}
+
+static int count(const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void has(const char *dim, const char *key)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM rollup WHERE dim = '%s' AND key = '%s'", dim, key);
+    if (count(sql) != 1)
+        fail_msg("no %s ranking row for %s", dim, key);
+}
+
+static void label(const char *dim, const char *key, const char *a, const char *b)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM labels WHERE dim = '%s' AND key = '%s' AND a IS '%s'"
+             " AND b IS %s%s%s", dim, key, a, b ? "'" : "", b ? b : "NULL", b ? "'" : "");
+    if (count(sql) != 1)
+        fail_msg("no %s label %s / %s for %s", dim, a, b ? b : "NULL", key);
+}
+
+static void test_every_ranking_type(void **state)
+{
+    (void)state;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, hp_rollup_schema_sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(hp_hll_register(db), 0);
+    struct hp_rollup *r = hp_rollup_new();
+    add(r, "session.connect", "{\"eventid\":\"session.connect\",\"src_cc\":\"JP\",\"src_country\":\"Japan\","
+                              "\"src_asn\":64500,\"src_as_org\":\"Example AS\"}");
+    add(r, "login.failed", "{\"eventid\":\"login.failed\",\"username\":\"root\",\"password\":\"xc3511\","
+                           "\"cred_device\":\"XiongMai DVR\",\"cred_botnets\":[\"mirai\"]}");
+    add(r, "http.credentials", "{\"eventid\":\"http.credentials\",\"username\":\"tomcat\",\"password\":\"s3cret\"}");
+    add(r, "command.input", "{\"eventid\":\"command.input\",\"input\":\"uname -a\"}");
+    add(r, "session.file_download", "{\"eventid\":\"session.file_download\",\"url\":\"http://198.51.100.9/x\","
+                                    "\"shasum\":\"aa\",\"type\":\"ELF\",\"family\":\"mirai\"}");
+    add(r, "payload.new", "{\"eventid\":\"payload.new\",\"shasum\":\"bb\",\"type\":\"script\",\"family\":\"gafgyt\"}");
+    add(r, "http.request", "{\"eventid\":\"http.request\",\"uri\":\"/x\",\"user_agent\":\"curl/8\","
+                           "\"attack_classes\":[\"rce\"],\"cves\":[\"CVE-2017-17215\"],\"owasp_iot\":\"I1\"}");
+    add(r, "tls.client_hello", "{\"eventid\":\"tls.client_hello\",\"ja3\":\"j3\",\"ja4\":\"j4\",\"client\":\"curl\"}");
+    add(r, "client.kex", "{\"eventid\":\"client.kex\",\"hassh\":\"hh\",\"client\":\"OpenSSH\"}");
+    assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(hp_rollup_flush(r, db), 0);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    hp_rollup_free(r);
+
+    has("cc", "JP");
+    label("cc", "JP", "Japan", NULL);
+    has("asn", "64500");
+    label("asn", "64500", "Example AS", NULL);
+    has("port", "22");
+    label("ip", "203.0.113.5", "JP", "64500");
+    has("username", "root");
+    has("password", "xc3511");
+    has("pair", "[\"root\",\"xc3511\"]");
+    label("pair", "[\"root\",\"xc3511\"]", "XiongMai DVR", "mirai");     /* botnets, comma-joined */
+    has("http_cred", "[\"tomcat\",\"s3cret\"]");
+    has("command", "uname -a");
+    has("url", "http://198.51.100.9/x");
+    label("url", "http://198.51.100.9/x", "ELF", "aa");
+    label("sha256", "aa", "ELF", "mirai");
+    label("sha256", "bb", "script", "gafgyt");
+    has("uri", "/x");
+    has("ua", "curl/8");
+    has("class", "rce");
+    has("cve", "CVE-2017-17215");
+    has("owasp", "I1");
+    has("ja3", "j3");
+    has("ja4", "j4");
+    label("ja3", "j3", "curl", NULL);
+    has("hassh", "hh");
+    label("hassh", "hh", "OpenSSH", NULL);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_ranking_type),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
