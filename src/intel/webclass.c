@@ -215,8 +215,6 @@ static bool wc_valid_cve(const char *s)
     return s[8] == '-';
 }
 
-/* Compile "FIELD PATTERN" or "header NAME PATTERN" into c.  Patterns are
- * caseless unless they say (?-i); they see raw bytes (no UTF checking). */
 /*
  * The bytes PCRE2 says every match contains: the first code unit when it is
  * fixed, and the last literal one.  A text without them cannot match, and
@@ -249,6 +247,8 @@ static bool wc_has_byte(const uint8_t *p, size_t n, uint8_t b)
     return memchr(p, lo, n) || (up != lo && memchr(p, up, n));
 }
 
+/* Compile "FIELD PATTERN" or "header NAME PATTERN" into c.  Patterns are
+ * caseless unless they say (?-i); they see raw bytes (no UTF checking). */
 static int wc_cond_parse(struct wc_cond *c, char *s, bool neg, const struct wc_parse *ps)
 {
     memset(c, 0, sizeof(*c));
