@@ -521,13 +521,16 @@ static void test_buf_printf(void **state)
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     hp_buf_init(&b, 1000);
-    assert_true(hp_buf_printf(&b, "%d-%s", 42, "a"));
-    assert_true(hp_buf_printf(&b, "[%s]", big));          /* beyond the first allocation */
-    assert_int_equal(b.len, 4 + 601);
-    assert_memory_equal(b.data, "42-a[xxx", 8);
+    assert_true(hp_buf_printf(&b, "%d-%s", 42, "a"));     /* nothing allocated yet: two passes */
+    assert_true(hp_buf_printf(&b, "%s=%d;", "k", 7));     /* fits what is allocated: one pass */
+    assert_int_equal(b.len, 8);
+    assert_memory_equal(b.data, "42-ak=7;", 8);
+    assert_true(hp_buf_printf(&b, "[%s]", big));          /* beyond the allocation */
+    assert_int_equal(b.len, 8 + 601);
+    assert_memory_equal(b.data, "42-ak=7;[xxx", 12);
     assert_int_equal(b.data[b.len - 1], ']');
     assert_false(hp_buf_printf(&b, "%s", big));           /* would cross the cap of 1000 */
-    assert_int_equal(b.len, 605);
+    assert_int_equal(b.len, 609);
     assert_false(hp_buf_ok(&b));
     hp_buf_free(&b);
 }
