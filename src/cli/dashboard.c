@@ -145,10 +145,7 @@ int hp_cli_dashboard(int argc, char **argv, const char *default_config)
         return 1;
     }
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
+    hp_stop_signals(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (hp_dash_start(cfg, err, sizeof(err)) != 0) {

@@ -272,10 +272,7 @@ int hp_sensor_run(struct hp_config *cfg)
      * The threads start-up creates keep them blocked, so they are always
      * taken by this one. */
     sigset_t stop_sigs;
-    sigemptyset(&stop_sigs);
-    sigaddset(&stop_sigs, SIGTERM);
-    sigaddset(&stop_sigs, SIGINT);
-    sigaddset(&stop_sigs, SIGHUP);
+    hp_stop_signals(&stop_sigs);
     pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* Connections come and go thousands of times a second: without this, glibc

@@ -283,3 +283,11 @@ void *hp_xcalloc(size_t n, size_t size)
         abort();
     return p;
 }
+
+void hp_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+}

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <time.h>
 
 #define HP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -16,6 +17,8 @@ int64_t hp_mono_ms(void);            /* monotonic clock, milliseconds */
 size_t hp_fmt_iso8601(int64_t ts_us, char *out, size_t outlen);
 /* Decimal text of v into out (>= 21 bytes, NUL-terminated); returns length. */
 size_t hp_fmt_u64(uint64_t v, char *out);
+/* The signals that stop a process or reopen its logs: SIGTERM, SIGINT, SIGHUP. */
+void hp_stop_signals(sigset_t *set);
 /* UTC calendar day of a timestamp as "YYYY-MM-DD" (out >= 11 bytes). */
 void hp_fmt_day(int64_t ts_us, char *out, size_t outlen);
 
