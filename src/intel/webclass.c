@@ -35,6 +35,7 @@
 #include <strings.h>
 
 #include "core/reader.h"
+#include "core/relit.h"
 #include "intel/webclass.h"
 
 /* ---- the embedded rules ------------------------------------------------- */
@@ -98,6 +99,7 @@ struct wc_cond {
     pcre2_code *re;
     uint8_t need[2];          /* bytes any match contains (either ASCII case), from PCRE2 */
     uint8_t nneed;
+    struct hp_relit lit;      /* a literal any match contains (relit.h) */
 };
 
 struct wc_rule {
@@ -216,20 +218,22 @@ static bool wc_valid_cve(const char *s)
 }
 
 /*
- * The bytes PCRE2 says every match contains: the first code unit when it is
- * fixed, and the last literal one.  A text without them cannot match, and
+ * What every match contains: the bytes PCRE2 knows (the first code unit when
+ * it is fixed, and the last literal one) and the longest literal of the
+ * pattern's top level (relit.h).  A text without them cannot match, and
  * testing that costs far less than a call into PCRE2, which most of the
  * rules' conditions would otherwise make on every request only to fail.
  * Patterns are byte patterns matched caselessly with the C tables, so a
  * letter is looked for in both cases; a pattern that turns on UTF or UCP
  * itself ((*UTF)) folds beyond ASCII and gets no such test.
  */
-static void wc_need_bytes(struct wc_cond *c)
+static void wc_need_bytes(struct wc_cond *c, const char *pat)
 {
     uint32_t opts = 0, type, unit;
     c->nneed = 0;
     if (pcre2_pattern_info(c->re, PCRE2_INFO_ALLOPTIONS, &opts) != 0 || (opts & (PCRE2_UTF | PCRE2_UCP)))
         return;
+    hp_relit_from_pattern(&c->lit, pat, strlen(pat), false);
     if (pcre2_pattern_info(c->re, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 && type == 1 &&
         pcre2_pattern_info(c->re, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 && unit < 256)
         c->need[c->nneed++] = (uint8_t)unit;
@@ -288,7 +292,7 @@ static int wc_cond_parse(struct wc_cond *c, char *s, bool neg, const struct wc_p
     }
     /* JIT failure (no executable memory) is not an error: the interpreter runs it. */
     c->jit = pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE) == 0;
-    wc_need_bytes(c);
+    wc_need_bytes(c, pat);
     return 0;
 }
 
@@ -684,16 +688,24 @@ static int wc_exec(const pcre2_code *re, bool jit, const uint8_t *p, size_t n, s
     return rc;
 }
 
-static bool wc_re(const struct wc_cond *cd, const uint8_t *p, size_t n)
+/* PCRE2 would say no: the text lacks a byte or the literal every match has. */
+static bool wc_cannot_match(const struct wc_cond *cd, const uint8_t *p, size_t n)
 {
     for (uint8_t i = 0; i < cd->nneed; i++)
-        if (!wc_has_byte(p, n, cd->need[i])) {
+        if (!wc_has_byte(p, n, cd->need[i]))
+            return true;
+    return !hp_relit_in(&cd->lit, p, n);
+}
+
+static bool wc_re(const struct wc_cond *cd, const uint8_t *p, size_t n)
+{
+    if (wc_cannot_match(cd, p, n)) {
 #ifdef HP_FUZZING
-            if (wc_exec(cd->re, cd->jit, p, n, 0) >= 0)
-                abort();                    /* the fuzzers check the shortcut against PCRE2 */
+        if (wc_exec(cd->re, cd->jit, p, n, 0) >= 0)
+            abort();                        /* the fuzzers check the shortcuts against PCRE2 */
 #endif
-            return false;                   /* PCRE2 would say no */
-        }
+        return false;
+    }
     return wc_exec(cd->re, cd->jit, p, n, 0) >= 0;
 }
 

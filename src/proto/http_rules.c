@@ -60,7 +60,7 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-pcre2_code *wr_compile(const char *pat, size_t n, char *msg, size_t msglen)
+pcre2_code *wr_compile(const char *pat, size_t n, struct hp_relit *lit, char *msg, size_t msglen)
 {
     int ec;
     PCRE2_SIZE eoff;
@@ -74,6 +74,9 @@ pcre2_code *wr_compile(const char *pat, size_t n, char *msg, size_t msglen)
     }
     /* JIT when the platform has it; the interpreter is the fallback. */
     (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    uint32_t opts = 0;
+    bool utf = pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &opts) != 0 || (opts & (PCRE2_UTF | PCRE2_UCP));
+    hp_relit_from_pattern(lit, pat, n, utf);
     return re;
 }
 
@@ -388,7 +391,7 @@ static int add_cond(struct wr_rule *ru, const char *s, size_t n, const struct wr
         return -1;
     }
     char msg[256];
-    c->re = wr_compile(s, n, msg, sizeof(msg));
+    c->re = wr_compile(s, n, &c->lit, msg, sizeof(msg));
     if (!c->re) {
         perr(ps, "%s", msg);
         free(c->hname);
@@ -760,10 +763,20 @@ static const struct hp_http_hdr *find_header(const struct hp_http_view *v, const
     return NULL;
 }
 
-static bool re_match(const struct hp_webrules *r, const pcre2_code *re, struct hp_bytes b)
+static bool re_match(const struct hp_webrules *r, const struct wr_cond *c, struct hp_bytes b)
 {
     const uint8_t *p = b.p && b.n ? b.p : (const uint8_t *)"";
-    int rc = pcre2_match(re, (PCRE2_SPTR)p, b.p ? b.n : 0, 0, 0, r->md, r->mctx);
+    size_t n = b.p ? b.n : 0;
+    /* Most conditions fail on most requests: a memchr for a literal every
+     * match contains (relit.h) spares the call into PCRE2. */
+    if (!hp_relit_in(&c->lit, p, n)) {
+#ifdef HP_FUZZING
+        if (pcre2_match(c->re, (PCRE2_SPTR)p, n, 0, 0, r->md, r->mctx) >= 0)
+            abort();  /* the fuzzers check the shortcut against PCRE2 */
+#endif
+        return false;
+    }
+    int rc = pcre2_match(c->re, (PCRE2_SPTR)p, n, 0, 0, r->md, r->mctx);
     return rc >= 0;   /* no match, a limit or any error: the condition fails */
 }
 
@@ -801,16 +814,16 @@ static bool cond_holds(const struct hp_webrules *r, const struct wr_cond *c, con
 {
     bool m = false;
     switch (c->subj) {
-    case WR_PATH: m = re_match(r, c->re, v->dpath); break;
-    case WR_QUERY: m = re_match(r, c->re, v->dquery); break;
-    case WR_BODY: m = re_match(r, c->re, v->dbody); break;
-    case WR_TARGET: m = re_match(r, c->re, v->target); break;
-    case WR_RAWBODY: m = v->body.n > 0 && re_match(r, c->re, v->body); break;
-    case WR_HEADERS: m = re_match(r, c->re, all_headers(r, v)); break;
+    case WR_PATH: m = re_match(r, c, v->dpath); break;
+    case WR_QUERY: m = re_match(r, c, v->dquery); break;
+    case WR_BODY: m = re_match(r, c, v->dbody); break;
+    case WR_TARGET: m = re_match(r, c, v->target); break;
+    case WR_RAWBODY: m = v->body.n > 0 && re_match(r, c, v->body); break;
+    case WR_HEADERS: m = re_match(r, c, all_headers(r, v)); break;
     case WR_HEADER:
         for (size_t i = 0; !m && v->headers && i < v->nheaders; i++)
             if (bytes_ieq(v->headers[i].name, c->hname))
-                m = re_match(r, c->re, v->headers[i].value);
+                m = re_match(r, c, v->headers[i].value);
         break;
     }
     return m != c->neg;

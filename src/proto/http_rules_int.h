@@ -9,6 +9,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdbool.h>
+#include "core/relit.h"
 #include "proto/http_rules.h"
 
 #define WR_MAX_RULES   10000
@@ -37,6 +38,7 @@ struct wr_cond {
     bool neg;                  /* condition holds when the regex does NOT match */
     char *hname;               /* WR_HEADER only */
     pcre2_code *re;
+    struct hp_relit lit;       /* a literal every match contains (relit.h) */
 };
 
 struct wr_rule {
@@ -63,7 +65,7 @@ struct hp_webrules {
 };
 
 /* Compile pat; on error a message into msg and NULL. */
-pcre2_code *wr_compile(const char *pat, size_t n, char *msg, size_t msglen);
+pcre2_code *wr_compile(const char *pat, size_t n, struct hp_relit *lit, char *msg, size_t msglen);
 void wr_rule_clear(struct wr_rule *ru);
 /* Point ru->resp at the owned fields (after they are final). */
 void wr_rule_seal(struct wr_rule *ru);

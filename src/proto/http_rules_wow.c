@@ -396,7 +396,8 @@ static int wow_cond(struct wr_rule *ru, enum wr_subject subj, const struct xnode
         xerr(x, nd->line, "too many triggers (max %d)", WR_MAX_CONDS);
         return -1;
     }
-    pcre2_code *re = wr_compile((const char *)nd->text.data, nd->text.len, msg, sizeof(msg));
+    pcre2_code *re = wr_compile((const char *)nd->text.data, nd->text.len, &ru->conds[ru->nconds].lit, msg,
+                                sizeof(msg));
     if (!re) {
         xerr(x, nd->line, "%s", msg);
         return -1;
