@@ -13,6 +13,10 @@
  * find exactly the members jansson has, and decode each string member to
  * the same bytes (up to the buffer size).
  *
+ * The key index (hp_jscan_members_at, event.h): with the offsets of the
+ * top-level keys of a well-formed object it finds exactly what the scan
+ * finds; with offsets taken from the input bytes it reads nothing outside.
+ *
  * The same input, as an event's JSON, also goes through the ClickHouse
  * output's hot values (hp_ch_row_hot(), built on the scanner): the RowBinary
  * it appends must walk back column by column to exactly its length.
@@ -123,6 +127,56 @@ static void check_hot_row(const uint8_t *data, size_t size)
     free(e);
 }
 
+/* The offsets of the top-level keys of a well-formed object, as the event
+ * builder's key index has them (event.h); 0 when there are more than cap. */
+static size_t top_keys(const char *t, size_t n, uint32_t *keys, size_t cap)
+{
+    size_t nk = 0;
+    int depth = 0;
+    bool expect_key = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (c == '"') {
+            if (depth == 1 && expect_key) {
+                if (nk == cap)
+                    return 0;
+                keys[nk++] = (uint32_t)i;
+            }
+            expect_key = false;
+            for (i++; i < n && t[i] != '"'; i++)
+                if (t[i] == '\\')
+                    i++;
+        } else if (c == '{' || c == '[') {
+            expect_key = ++depth == 1;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        } else if (c == ',') {
+            expect_key = depth == 1;
+        }
+    }
+    return nk;
+}
+
+/* The key index gives what the scan gives; offsets that lead nowhere are
+ * refused without a read outside the text. */
+static void check_key_index(const char *text, size_t size, int rc, const struct hp_jval *vals)
+{
+    struct hp_jval v2[NN];
+    uint32_t keys[256];
+    size_t nk = rc == 0 ? top_keys(text, size, keys, 256) : 0;
+    if (nk) {
+        CHECK(hp_jscan_members_at(text, size, keys, nk, names, NN, v2) == 0);
+        for (size_t i = 0; i < NN; i++)
+            CHECK(v2[i].type == vals[i].type && v2[i].p == vals[i].p && v2[i].n == vals[i].n);
+    }
+    uint32_t odd[4] = { 0 };
+    for (size_t i = 0; i < 4 && i < size; i++)
+        odd[i] = (uint32_t)((uint8_t)text[i] * 7u + (uint32_t)i);
+    if (hp_jscan_members_at(text, size, odd, 4, names, NN, v2) == 0)
+        for (size_t i = 0; i < NN; i++)
+            CHECK(v2[i].type == HP_J_NONE || (v2[i].p >= text && v2[i].p + v2[i].n <= text + size));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_hot_row(data, size);
@@ -138,6 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         decode_all(&vals[i], 5);
         decode_all(&vals[i], 1100);
     }
+    check_key_index(text, size, rc, vals);
 
     json_t *doc = json_loadb(text, size, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
     /* Keys are matched as written (our builder never escapes one), nesting is

@@ -58,6 +58,15 @@ void hp_event_unref(struct hp_event *e)
 
 /* ---- field plumbing -------------------------------------------------- */
 
+/* A top-level member's key starts at off: note it in the key index. */
+static void key_index_add(struct hp_ev *ev, size_t off)
+{
+    if (ev->nkeys < HP_EV_KEYS)
+        ev->keys[ev->nkeys++] = (uint32_t)off;
+    else
+        ev->keys_lost = true;
+}
+
 /* Start a field: comma and key.  Returns the rollback point. */
 static size_t field_begin(struct hp_ev *ev, const char *key)
 {
@@ -65,6 +74,7 @@ static size_t field_begin(struct hp_ev *ev, const char *key)
     if (ev->skip)
         b->full = true;      /* field_end() will drop it */
     size_t mark = b->len;
+    ev->key_at = ev->depth == 0 && key ? mark + ev->need_comma[0] : SIZE_MAX;
     if (ev->need_comma[ev->depth])
         hp_buf_putc(b, ',');
     if (key) {
@@ -86,6 +96,8 @@ static bool field_end(struct hp_ev *ev, size_t mark)
     }
     if (!b->full && b->len <= b->cap - EV_RESERVE) {
         ev->need_comma[ev->depth] = true;
+        if (ev->key_at != SIZE_MAX)
+            key_index_add(ev, ev->key_at);
         return true;
     }
     b->len = mark;
@@ -100,6 +112,7 @@ static bool field_end(struct hp_ev *ev, size_t mark)
  * in every event. */
 static void put_common(struct hp_ev *ev, const char *lit, size_t litlen, const char *val)
 {
+    key_index_add(ev, ev->b->len + 1);     /* after the '{' or ',' the literal starts with */
     hp_buf_put(ev->b, lit, litlen);
     hp_json_str(ev->b, val, strlen(val));
 }
@@ -107,6 +120,7 @@ static void put_common(struct hp_ev *ev, const char *lit, size_t litlen, const c
 static void put_common_uint(struct hp_ev *ev, const char *lit, size_t litlen, uint64_t v)
 {
     char num[24];
+    key_index_add(ev, ev->b->len + 1);
     hp_buf_put(ev->b, lit, litlen);
     hp_buf_put(ev->b, num, hp_fmt_u64(v, num));
 }
@@ -306,17 +320,30 @@ struct hp_event *hp_ev_finish(struct hp_ev *ev)
     while (ev->depth > 0)
         container_end(ev);
     b->full = false;
-    if (ev->truncated)
+    if (ev->truncated) {
+        key_index_add(ev, b->len + 1);
         hp_buf_puts(b, ",\"truncated\":true");
+    }
     hp_buf_putc(b, '}');
 
-    struct hp_event *e = malloc(sizeof(*e) + b->len + 1);
+    /* the JSON text, then the key index (4-byte aligned) */
+    size_t at = (offsetof(struct hp_event, json) + b->len + 1 + 3) & ~(size_t)3;
+    size_t nkeys = ev->keys_lost ? 0 : ev->nkeys;
+    struct hp_event *e = malloc(at + nkeys * sizeof(uint32_t));
     if (e) {
         e->h = ev->meta;
         e->refs = 1;
         e->json_len = b->len;
         memcpy(e->json, b->data, b->len);
         e->json[b->len] = '\0';
+        e->keys = NULL;
+        e->nkeys = 0;
+        if (!ev->keys_lost) {
+            uint32_t *keys = (uint32_t *)(void *)((char *)e + at);
+            memcpy(keys, ev->keys, nkeys * sizeof(uint32_t));
+            e->keys = keys;
+            e->nkeys = nkeys;
+        }
     }
     scratch_busy = false;
     if (scratch.alloc > 256 * 1024) {     /* do not keep a huge buffer around */

@@ -59,9 +59,20 @@ struct hp_event_hdr {
 };
 
 /* A frozen event, shared read-only between output threads. */
+/*
+ * The key index: where each top-level member's key starts in json (the
+ * offset of its opening quote), in order.  The builder records it as it
+ * writes, so a reader that wants two members of a 2 KB event (the roll-ups)
+ * goes straight to them instead of scanning the text.  NULL: no index (an
+ * event built elsewhere, or one with more than HP_EV_KEYS members).
+ */
+#define HP_EV_KEYS 64
+
 struct hp_event {
     int refs;                 /* atomic */
     struct hp_event_hdr h;
+    const uint32_t *keys;     /* the key index, in the same allocation; or NULL */
+    size_t nkeys;
     size_t json_len;          /* without trailing newline */
     char json[];
 };
@@ -79,6 +90,10 @@ struct hp_ev {
     char closer[HP_EV_MAXDEPTH];
     bool truncated;
     int skip;                 /* >0: inside a container that did not fit */
+    uint32_t keys[HP_EV_KEYS];/* the key index being built (struct hp_event) */
+    size_t nkeys;
+    bool keys_lost;           /* more members than HP_EV_KEYS: no index */
+    size_t key_at;            /* the field being written: its key's offset; SIZE_MAX: none */
 };
 
 /* Process-wide identity used in every event. */

@@ -229,6 +229,43 @@ int hp_jscan_members(const char *json, size_t len, const char *const *names, siz
     return -1;
 }
 
+int hp_jscan_members_at(const char *json, size_t len, const uint32_t *keys, size_t nkeys,
+                        const char *const *names, size_t nnames, struct hp_jval *vals)
+{
+    size_t nlen[16], found = 0;
+    memset(vals, 0, nnames * sizeof(*vals));
+    if (nnames > 16)
+        return -1;                      /* callers want a handful */
+    for (size_t i = 0; i < nnames; i++)
+        nlen[i] = strlen(names[i]);
+    for (size_t k = 0; k < nkeys && found < nnames; k++) {
+        struct hp_rd r;
+        hp_rd_init(&r, json, len);
+        if (!hp_rd_skip(&r, keys[k]) || hp_rd_u8(&r) != '"')
+            goto bad;
+        /* A wanted name is the key's text up to its closing quote: compared
+         * in place, so an unwanted key is never parsed (a key with escapes
+         * cannot equal a plain name: its '\\' sits where the quote should). */
+        const uint8_t *key = hp_rd_ptr(&r);
+        size_t left = hp_rd_left(&r), i;
+        for (i = 0; i < nnames; i++)
+            if (vals[i].type == HP_J_NONE && left > nlen[i] && (!nlen[i] || key[0] == (uint8_t)names[i][0]) &&
+                key[nlen[i]] == '"' && memcmp(key, names[i], nlen[i]) == 0)
+                break;
+        if (i == nnames)
+            continue;                   /* not wanted (or wanted and seen): its value is never read */
+        hp_rd_skip(&r, nlen[i] + 1);
+        ws(&r);
+        if (!expect(&r, ':') || !take_value(&r, &vals[i]))
+            goto bad;
+        found++;
+    }
+    return 0;
+bad:
+    memset(vals, 0, nnames * sizeof(*vals));
+    return -1;
+}
+
 /* UTF-8 for a code point; 0 if it does not fit in room. */
 static size_t put_utf8(char *o, size_t room, unsigned long cp)
 {

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define HP_JSCAN_DEPTH 32
 
@@ -38,6 +39,17 @@ struct hp_jval {
  */
 int hp_jscan_members(const char *json, size_t len, const char *const *names, size_t nnames,
                      struct hp_jval *vals);
+
+/*
+ * The same, for JSON whose top-level members' keys are known to start at
+ * keys[0..nkeys) (offsets of their opening quotes: the event builder's key
+ * index, event.h): only the wanted members' values are read, the rest of the
+ * text is never looked at.  An offset that does not lead to a key, ':' and a
+ * value inside json[0..len) is an error (-1, vals all NONE), never a read
+ * outside.  At most 16 names.
+ */
+int hp_jscan_members_at(const char *json, size_t len, const uint32_t *keys, size_t nkeys,
+                        const char *const *names, size_t nnames, struct hp_jval *vals);
 
 /*
  * Decode a string value into out (always NUL-terminated, cap >= 1), stopping

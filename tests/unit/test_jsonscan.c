@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "core/event.h"
 #include "store/jsonscan.h"
 
 static const char *const names[] = { "username", "cves", "asn", "x", "missing" };
@@ -130,9 +131,100 @@ static void test_malformed(void **state)
     assert_int_equal(v[X].type, HP_J_ARR);
 }
 
+/* Every top-level member of e, through its key index and by scanning, the same. */
+static void same_both_ways(const struct hp_event *e, const char *const *kn, size_t nn)
+{
+    struct hp_jval a[16], b[16];
+    assert_non_null(e->keys);
+    assert_int_equal(hp_jscan_members(e->json, e->json_len, kn, nn, a), 0);
+    assert_int_equal(hp_jscan_members_at(e->json, e->json_len, e->keys, e->nkeys, kn, nn, b), 0);
+    for (size_t i = 0; i < nn; i++) {
+        assert_int_equal(a[i].type, b[i].type);
+        assert_ptr_equal(a[i].p, b[i].p);
+        assert_int_equal(a[i].n, b[i].n);
+    }
+}
+
+/* The event builder's key index (event.h) leads to the same values as a scan:
+ * common fields, nested containers, a duplicate key (the first wins), a
+ * container that did not fit, the "truncated" flag; with too many members
+ * there is no index. */
+static void test_key_index(void **state)
+{
+    (void)state;
+    static const char *const kn[] = { "eventid", "src_ip", "username", "headers", "list", "x",
+                                         "truncated", "dst_port", "big", "after", "nested" };
+    const size_t nn = sizeof(kn) / sizeof(kn[0]);
+    struct hp_evctx ctx = { .session = "abcdef012345", .protocol = "http", .src_ip = "192.0.2.1",
+                            .dst_ip = "192.0.2.2", .src_port = 1, .dst_port = 80 };
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &ctx, "login.failed");
+    hp_ev_str(&ev, "username", "root");
+    hp_ev_obj_begin(&ev, "headers");
+    hp_ev_str(&ev, "x", "inner, not the top-level x");
+    hp_ev_str(&ev, "username", "inner");
+    hp_ev_obj_end(&ev);
+    hp_ev_arr_begin(&ev, "list");
+    hp_ev_elem_str(&ev, "a");
+    hp_ev_arr_end(&ev);
+    hp_ev_str(&ev, "username", "second");                   /* a duplicate: the first wins */
+    hp_ev_int(&ev, "x", -5);
+    struct hp_event *e = hp_ev_finish(&ev);
+    assert_non_null(e);
+    same_both_ways(e, kn, nn);
+    struct hp_jval v[16];
+    assert_int_equal(hp_jscan_members_at(e->json, e->json_len, e->keys, e->nkeys, kn, nn, v), 0);
+    assert_int_equal(v[2].n, 6);                             /* "root" */
+    assert_memory_equal(v[2].p, "\"root\"", 6);
+    assert_int_equal(v[5].type, HP_J_NUM);                   /* the top-level x */
+    for (size_t k = 0; k < e->nkeys; k++)
+        assert_int_equal(e->json[e->keys[k]], '"');
+    hp_event_unref(e);
+
+    /* a container that does not fit is dropped, the flag is indexed too */
+    static char big[HP_EVENT_MAX];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    hp_ev_begin(&ev, &ctx, "http.request");
+    hp_ev_obj_begin(&ev, "nested");
+    hp_ev_str(&ev, "big", big);
+    hp_ev_obj_end(&ev);
+    hp_ev_str(&ev, "big", big);
+    hp_ev_str(&ev, "after", "yes");
+    e = hp_ev_finish(&ev);
+    assert_non_null(e);
+    same_both_ways(e, kn, nn);
+    assert_int_equal(hp_jscan_members_at(e->json, e->json_len, e->keys, e->nkeys, kn, nn, v), 0);
+    assert_int_equal(v[6].type, HP_J_TRUE);                  /* "truncated" */
+    assert_int_equal(v[9].type, HP_J_STR);                   /* "after" */
+    hp_event_unref(e);
+
+    /* more members than the index holds: no index, the scan still works */
+    hp_ev_begin(&ev, &ctx, "session.closed");
+    for (int i = 0; i < HP_EV_KEYS; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "k%d", i);
+        hp_ev_int(&ev, k, i);
+    }
+    e = hp_ev_finish(&ev);
+    assert_non_null(e);
+    assert_null(e->keys);
+    assert_int_equal(e->nkeys, 0);
+    hp_event_unref(e);
+
+    /* an offset that leads nowhere is an error, not a read outside */
+    const char *j = "{\"username\":\"root\"}";
+    uint32_t keys[] = { 1, 100 };
+    assert_int_equal(hp_jscan_members_at(j, strlen(j), keys, 2, (const char *const[]){ "username", "x" }, 2, v), -1);
+    assert_int_equal(v[0].type, HP_J_NONE);
+    uint32_t mid[] = { 3 };                                   /* inside a key */
+    assert_int_equal(hp_jscan_members_at(j, strlen(j), mid, 1, (const char *const[]){ "username" }, 1, v), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_key_index),
         cmocka_unit_test(test_members),
         cmocka_unit_test(test_elements),
         cmocka_unit_test(test_decode),
