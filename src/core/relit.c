@@ -1,29 +1,38 @@
 /*
- * relit.c - a literal that every match of a regular expression contains (relit.h).
+ * relit.c - literals one of which every match of a regular expression contains (relit.h).
  *
- * The pattern is read as a sequence of items at its top level.  Any match
- * contains each item that must occur once, in order, so a run of plain
- * literal bytes between two other items is a substring of every match.  The
- * reader understands just enough PCRE2 syntax to know where such runs start
- * and end, and gives up (no literal) wherever a wrong guess could cost a
- * match:
+ * A pattern is a list of alternatives; an alternative is a sequence of
+ * items.  Any match of a sequence contains each item that must occur, in
+ * order, so a run of plain literal bytes between two other items is a
+ * substring of every match of it, and so is, for a group the sequence
+ * cannot skip, some literal of that group's own set.  Each candidate of a
+ * sequence is a set (one run: a set of one); the sequence keeps its best
+ * (longest shortest member, then fewest members).  Alternatives give the
+ * union of their sets, and nothing at all if one of them has none.
  *
- *   - a '|' at the top level (each alternative would need its own literal);
+ * The reader understands just enough PCRE2 syntax to know where runs and
+ * groups start and end, and gives up (no set) wherever a wrong guess could
+ * cost a match:
+ *
  *   - (*VERB) anywhere ((*ACCEPT) ends a match early), (?x) extended mode
  *     anywhere (white space and # stop being literal), \Q...\E, POSIX
  *     classes inside a class, and every escape that takes an argument
  *     (\x41, \p{L}, \g1, \k<n>, \N{U+..}, \cX, \1...);
+ *   - more than HP_RELIT_ALTS literals in a set;
  *   - a pattern in UTF or UCP mode (the caller says).
  *
- * What ends a run without giving up: a group (skipped whole, whatever is in
- * it), a class, '.', '^', '$', an escape such as \d or \b, and quantifiers.
- * A quantifier that allows zero ('?', '*', any '{') also takes back the byte
- * before it; '+' keeps it.  Escaped punctuation (\. \/ \$) is literal.
+ * What ends a run without giving up: a group, a class, '.', '^', '$', an
+ * escape such as \d or \b, and quantifiers.  A quantifier that allows zero
+ * ('?', '*', any '{') also takes back the byte before it, or drops the
+ * group before it; '+' keeps it (a comment is transparent, so a quantifier
+ * after a group stepped over takes back the byte before that group too).
+ * Escaped punctuation (\. \/ \$) is literal.  Groups looked into: capturing, (?:, (?>, (?|, named, and
+ * (?flags:; lookarounds, comments, conditionals and option settings are
+ * only stepped over.
  *
- * Of the runs, the longest is kept (its first HP_RELIT_MAX bytes), folded to
- * lower case.  hp_relit_in() looks for one byte of it with memchr (a
- * non-letter when there is one, else both cases of a letter) and compares
- * the rest without regard to case.
+ * hp_relit_in() looks for one byte of each literal with memchr (a non-letter
+ * when there is one, else both cases of a letter) and compares the rest
+ * without regard to case.
  */
 #include <string.h>
 #include "relit.h"
@@ -45,37 +54,62 @@ static bool rl_alnum(uint8_t c)
 
 struct rl {
     const uint8_t *p;
-    size_t n, i;
-    bool bad;                      /* gave up: no literal */
-    uint8_t cur[HP_RELIT_MAX], best[HP_RELIT_MAX];
-    size_t curn, runlen, bestn;    /* runlen: the run's real length (cur keeps its head) */
-    bool last_lit;                 /* the item just read was a literal byte */
+    size_t n;
+    bool bad;                      /* gave up: no set */
 };
 
-static void rl_end_run(struct rl *s)
+/* One sequence being read: its current run and its best candidate so far. */
+struct rl_seq {
+    uint8_t cur[HP_RELIT_MAX];
+    size_t curn, runlen;           /* runlen: the run's real length (cur keeps its head) */
+    bool last_lit;                 /* the item just read was a literal byte */
+    struct hp_relit best;
+};
+
+/* How good a set is: its shortest literal, then fewer literals. */
+static int rl_score(const struct hp_relit *s)
 {
-    if (s->curn > s->bestn) {
-        memcpy(s->best, s->cur, s->curn);
-        s->bestn = s->curn;
-    }
-    s->curn = s->runlen = 0;
-    s->last_lit = false;
+    if (!s->nalt)
+        return 0;
+    int min = HP_RELIT_MAX;
+    for (int i = 0; i < s->nalt; i++)
+        if (s->alt[i].n < min)
+            min = s->alt[i].n;
+    return min * 16 - s->nalt;
 }
 
-static void rl_add(struct rl *s, uint8_t c)
+static void rl_offer(struct rl_seq *q, const struct hp_relit *cand)
 {
-    if (s->curn < HP_RELIT_MAX)
-        s->cur[s->curn++] = rl_lower(c);
-    s->runlen++;
-    s->last_lit = true;
+    if (rl_score(cand) > rl_score(&q->best))
+        q->best = *cand;
+}
+
+static void rl_end_run(struct rl_seq *q)
+{
+    if (q->curn) {
+        struct hp_relit one = { .nalt = 1 };
+        one.alt[0].n = (uint8_t)q->curn;
+        memcpy(one.alt[0].lit, q->cur, q->curn);
+        rl_offer(q, &one);
+    }
+    q->curn = q->runlen = 0;
+    q->last_lit = false;
+}
+
+static void rl_add(struct rl_seq *q, uint8_t c)
+{
+    if (q->curn < HP_RELIT_MAX)
+        q->cur[q->curn++] = rl_lower(c);
+    q->runlen++;
+    q->last_lit = true;
 }
 
 /* A quantifier that allows zero: the byte before it is optional. */
-static void rl_optional_last(struct rl *s)
+static void rl_optional_last(struct rl_seq *q)
 {
-    if (s->last_lit && s->runlen == s->curn && s->curn > 0)
-        s->curn--;
-    rl_end_run(s);
+    if (q->last_lit && q->runlen == q->curn && q->curn > 0)
+        q->curn--;
+    rl_end_run(q);
 }
 
 /* The constructs relit.c gives up on, wherever they are. */
@@ -101,94 +135,187 @@ static bool rl_unsafe(const uint8_t *p, size_t n)
     return false;
 }
 
-/* Skip a class starting at s->i ('['). */
-static void rl_skip_class(struct rl *s)
+/* The index after the class starting at i ('['). */
+static size_t rl_skip_class(struct rl *s, size_t i, size_t end)
 {
-    size_t i = s->i + 1;
-    if (i < s->n && s->p[i] == '^')
+    i++;
+    if (i < end && s->p[i] == '^')
         i++;
-    if (i < s->n && s->p[i] == ']')
+    if (i < end && s->p[i] == ']')
         i++;                       /* a leading ']' is a member */
-    while (i < s->n) {
+    while (i < end) {
         uint8_t c = s->p[i];
         if (c == '\\') {
             i += 2;
-        } else if (c == '[' && i + 1 < s->n && (s->p[i + 1] == ':' || s->p[i + 1] == '.' || s->p[i + 1] == '=')) {
-            s->bad = true;         /* [:alpha:] has its own ']' */
-            return;
+        } else if (c == '[' && i + 1 < end && (s->p[i + 1] == ':' || s->p[i + 1] == '.' || s->p[i + 1] == '=')) {
+            break;                 /* [:alpha:] has its own ']' */
         } else if (c == ']') {
-            s->i = i + 1;
-            return;
+            return i + 1;
         } else {
             i++;
         }
     }
     s->bad = true;
+    return end;
 }
 
-/* Skip a group starting at s->i ('('), with whatever is nested in it. */
-static void rl_skip_group(struct rl *s)
+/* The index of the ')' closing the group that starts at i ('('). */
+static size_t rl_group_close(struct rl *s, size_t i, size_t end)
 {
     int depth = 0;
-    while (s->i < s->n && !s->bad) {
-        uint8_t c = s->p[s->i];
+    while (i < end && !s->bad) {
+        uint8_t c = s->p[i];
         if (c == '\\') {
-            s->i += 2;
+            i += 2;
         } else if (c == '[') {
-            rl_skip_class(s);
+            i = rl_skip_class(s, i, end);
         } else {
-            s->i++;
             if (c == '(')
                 depth++;
             else if (c == ')' && --depth == 0)
-                return;
+                return i;
+            i++;
         }
     }
     s->bad = true;
+    return end;
 }
 
-/* An escape at s->i: a literal byte, a break, or give up. */
-static void rl_escape(struct rl *s)
+/* Where the content of the group at i starts, for the groups whose content a
+ * match must go through; 0 for those it need not (lookarounds, comments,
+ * conditionals, option settings, recursion). */
+static size_t rl_group_body(const struct rl *s, size_t i, size_t close)
 {
-    if (s->i + 1 >= s->n) {
+    const uint8_t *p = s->p;
+    if (i + 1 >= close || p[i + 1] != '?')
+        return i + 1;                                  /* capturing */
+    size_t j = i + 2;
+    if (j >= close)
+        return 0;
+    if (p[j] == ':' || p[j] == '>' || p[j] == '|')
+        return j + 1;
+    if ((p[j] == '<' && j + 1 < close && p[j + 1] != '=' && p[j + 1] != '!') ||
+        (p[j] == 'P' && j + 1 < close && p[j + 1] == '<') || p[j] == '\'') {
+        uint8_t endc = p[j] == '\'' ? '\'' : '>';
+        for (size_t k = j + 1; k < close; k++)
+            if (p[k] == endc)
+                return k + 1;                          /* named */
+        return 0;
+    }
+    for (; j < close; j++) {                           /* (?flags: */
+        if (p[j] == ':')
+            return j + 1;
+        if (!((p[j] >= 'a' && p[j] <= 'z') || (p[j] >= 'A' && p[j] <= 'Z') || p[j] == '-' || p[j] == '^'))
+            return 0;
+    }
+    return 0;
+}
+
+static struct hp_relit rl_alts(struct rl *s, size_t i, size_t end, int depth);
+
+/* An escape at *i: a literal byte, a break, or give up. */
+static void rl_escape(struct rl *s, struct rl_seq *q, size_t *i, size_t end)
+{
+    if (*i + 1 >= end) {
         s->bad = true;
         return;
     }
-    uint8_t e = s->p[s->i + 1];
-    s->i += 2;
-    if (!rl_alnum(e)) {
-        rl_add(s, e);              /* \. \/ \$ \\ ...: the byte itself */
-    } else if (strchr("dDwWsShHvVRXCbBAzZGKntrfea", e)) {
-        rl_end_run(s);             /* a class of bytes, an assertion, a control byte */
-    } else {
+    uint8_t e = s->p[*i + 1];
+    *i += 2;
+    if (!rl_alnum(e))
+        rl_add(q, e);              /* \. \/ \$ \\ ...: the byte itself */
+    else if (strchr("dDwWsShHvVRXCbBAzZGKntrfea", e))
+        rl_end_run(q);             /* a class of bytes, an assertion, a control byte */
+    else
         s->bad = true;             /* takes an argument, or a back reference */
-    }
 }
 
-/* '{' at s->i: the byte before is optional; the quantifier's digits are not literal. */
-static void rl_brace(struct rl *s)
+/* '{' at *i: what it applies to is optional; a quantifier's digits are not literal. */
+static void rl_brace(struct rl *s, struct rl_seq *q, size_t *i, size_t end)
 {
-    rl_optional_last(s);
-    size_t j = s->i + 1;
-    while (j < s->n && ((s->p[j] >= '0' && s->p[j] <= '9') || s->p[j] == ',' || s->p[j] == ' '))
+    rl_optional_last(q);
+    size_t j = *i + 1;
+    while (j < end && ((s->p[j] >= '0' && s->p[j] <= '9') || s->p[j] == ',' || s->p[j] == ' '))
         j++;
-    s->i = j < s->n && s->p[j] == '}' ? j + 1 : s->i + 1;
+    *i = j < end && s->p[j] == '}' ? j + 1 : *i + 1;
 }
 
-static void rl_item(struct rl *s)
+/* A group at *i: its set is a candidate unless a quantifier lets the match skip it. */
+static void rl_group(struct rl *s, struct rl_seq *q, size_t *i, size_t end, int depth)
 {
-    uint8_t c = s->p[s->i];
-    switch (c) {
-    case '\\': rl_escape(s); break;
-    case '[': rl_end_run(s); rl_skip_class(s); break;
-    case '(': rl_end_run(s); rl_skip_group(s); break;
-    case '|': case ')': s->bad = true; break;
-    case '?': case '*': rl_optional_last(s); s->i++; break;
-    case '+': rl_end_run(s); s->i++; break;
-    case '{': rl_brace(s); break;
-    case '.': case '^': case '$': rl_end_run(s); s->i++; break;
-    default: rl_add(s, c); s->i++; break;
+    size_t close = rl_group_close(s, *i, end);
+    if (s->bad)
+        return;
+    size_t body = rl_group_body(s, *i, close);
+    size_t after = close + 1;
+    bool optional = after < end && (s->p[after] == '?' || s->p[after] == '*' || s->p[after] == '{');
+    /* A comment is transparent: "a(?#c)?" makes the a optional.  Whatever
+     * is stepped over is taken to be, when a quantifier follows it. */
+    if (!body && optional)
+        rl_optional_last(q);
+    else
+        rl_end_run(q);
+    if (body && !optional && depth < 8) {
+        struct hp_relit g = rl_alts(s, body, close, depth + 1);
+        if (s->bad)
+            return;
+        rl_offer(q, &g);
     }
+    *i = after;
+}
+
+/* The best set of the sequence p[i..end) (no top-level '|' in it). */
+static struct hp_relit rl_seq(struct rl *s, size_t i, size_t end, int depth)
+{
+    struct rl_seq q;
+    memset(&q, 0, sizeof(q));
+    while (i < end && !s->bad) {
+        switch (s->p[i]) {
+        case '\\': rl_escape(s, &q, &i, end); break;
+        case '[': rl_end_run(&q); i = rl_skip_class(s, i, end); break;
+        case '(': rl_group(s, &q, &i, end, depth); break;
+        case ')': s->bad = true; break;
+        case '?': case '*': rl_optional_last(&q); i++; break;
+        case '+': rl_end_run(&q); i++; break;
+        case '{': rl_brace(s, &q, &i, end); break;
+        case '.': case '^': case '$': rl_end_run(&q); i++; break;
+        default: rl_add(&q, s->p[i]); i++; break;
+        }
+    }
+    rl_end_run(&q);
+    return q.best;
+}
+
+/* The set of the alternatives p[i..end): the union of theirs, or none. */
+static struct hp_relit rl_alts(struct rl *s, size_t i, size_t end, int depth)
+{
+    struct hp_relit all = { .nalt = 0 }, none = { .nalt = 0 };
+    size_t start = i;
+    while (!s->bad) {
+        /* the end of this alternative: a '|' outside groups and classes */
+        size_t j = start;
+        while (j < end && s->p[j] != '|' && !s->bad) {
+            if (s->p[j] == '\\')
+                j += 2;
+            else if (s->p[j] == '[')
+                j = rl_skip_class(s, j, end);
+            else if (s->p[j] == '(')
+                j = rl_group_close(s, j, end) + 1;
+            else
+                j++;
+        }
+        if (s->bad || j > end)
+            return none;
+        struct hp_relit one = rl_seq(s, start, j, depth);
+        if (s->bad || !one.nalt || all.nalt + one.nalt > HP_RELIT_ALTS)
+            return none;
+        memcpy(&all.alt[all.nalt], one.alt, one.nalt * sizeof(one.alt[0]));
+        all.nalt = (uint8_t)(all.nalt + one.nalt);
+        if (j >= end)
+            return all;
+        start = j + 1;
+    }
+    return none;
 }
 
 /* The byte to look for first: a non-letter (one memchr) if the literal has
@@ -213,18 +340,13 @@ void hp_relit_from_pattern(struct hp_relit *l, const char *pat, size_t len, bool
     memset(l, 0, sizeof(*l));
     if (utf || !pat || rl_unsafe((const uint8_t *)pat, len))
         return;
-    struct rl s;
-    memset(&s, 0, sizeof(s));
-    s.p = (const uint8_t *)pat;
-    s.n = len;
-    while (s.i < s.n && !s.bad)
-        rl_item(&s);
+    struct rl s = { (const uint8_t *)pat, len, false };
+    struct hp_relit set = rl_alts(&s, 0, len, 0);
     if (s.bad)
         return;
-    rl_end_run(&s);
-    memcpy(l->lit, s.best, s.bestn);
-    l->n = (uint8_t)s.bestn;
-    l->anchor = rl_anchor(l->lit, l->n);
+    *l = set;
+    for (int i = 0; i < l->nalt; i++)
+        l->alt[i].anchor = rl_anchor(l->alt[i].lit, l->alt[i].n);
 }
 
 static bool rl_ieq(const uint8_t *p, const uint8_t *lit, size_t n)
@@ -235,10 +357,8 @@ static bool rl_ieq(const uint8_t *p, const uint8_t *lit, size_t n)
     return true;
 }
 
-bool hp_relit_in(const struct hp_relit *l, const uint8_t *p, size_t n)
+static bool rl_one_in(const struct hp_relit_one *l, const uint8_t *p, size_t n)
 {
-    if (l->n == 0)
-        return true;
     if (n < l->n)
         return false;
     /* Start positions 0..n-l->n; the anchor byte of start k is at base[k]. */
@@ -258,5 +378,15 @@ bool hp_relit_in(const struct hp_relit *l, const uint8_t *p, size_t n)
         else
             nu = rest ? memchr(hit + 1, up, rest) : NULL;
     }
+    return false;
+}
+
+bool hp_relit_in(const struct hp_relit *l, const uint8_t *p, size_t n)
+{
+    if (l->nalt == 0)
+        return true;
+    for (int i = 0; i < l->nalt; i++)
+        if (rl_one_in(&l->alt[i], p, n))
+            return true;
     return false;
 }

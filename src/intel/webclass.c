@@ -242,12 +242,14 @@ static void wc_need_bytes(struct wc_cond *c, const char *pat)
         c->need[c->nneed++] = (uint8_t)unit;
 }
 
-/* Whether p[0..n) has byte b, in either case when it is an ASCII letter. */
+/* Whether p[0..n) has byte b, in either case when it is an ASCII letter
+ * (the C tables PCRE2 matches with fold ASCII only). */
 static bool wc_has_byte(const uint8_t *p, size_t n, uint8_t b)
 {
     if (n == 0)
         return false;
-    uint8_t lo = (uint8_t)tolower(b), up = (uint8_t)toupper(b);
+    uint8_t lo = b >= 'A' && b <= 'Z' ? (uint8_t)(b + 32) : b;
+    uint8_t up = lo >= 'a' && lo <= 'z' ? (uint8_t)(lo - 32) : lo;
     return memchr(p, lo, n) || (up != lo && memchr(p, up, n));
 }
 
@@ -691,10 +693,12 @@ static int wc_exec(const pcre2_code *re, bool jit, const uint8_t *p, size_t n, s
 /* PCRE2 would say no: the text lacks a byte or the literal every match has. */
 static bool wc_cannot_match(const struct wc_cond *cd, const uint8_t *p, size_t n)
 {
+    if (!hp_relit_in(&cd->lit, p, n))
+        return true;                        /* the more telling test first */
     for (uint8_t i = 0; i < cd->nneed; i++)
         if (!wc_has_byte(p, n, cd->need[i]))
             return true;
-    return !hp_relit_in(&cd->lit, p, n);
+    return false;
 }
 
 static bool wc_re(const struct wc_cond *cd, const uint8_t *p, size_t n)

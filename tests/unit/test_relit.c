@@ -1,5 +1,5 @@
 /*
- * test_relit.c - the literal every match of a pattern contains (src/core/relit.c).
+ * test_relit.c - the literals one of which every match of a pattern contains (src/core/relit.c).
  *
  * Two promises: hp_relit_from_pattern() keeps only bytes every match has
  * (checked on constructs that make a byte optional or the pattern
@@ -20,13 +20,20 @@
 #include <cmocka.h>
 #include "core/relit.h"
 
+/* The set as "lit|lit|...", "" for none. */
 static const char *lit_of(const char *pat)
 {
-    static char out[HP_RELIT_MAX + 1];
+    static char out[HP_RELIT_ALTS * (HP_RELIT_MAX + 1) + 1];
     struct hp_relit l;
     hp_relit_from_pattern(&l, pat, strlen(pat), false);
-    memcpy(out, l.lit, l.n);
-    out[l.n] = '\0';
+    size_t o = 0;
+    for (int i = 0; i < l.nalt; i++) {
+        if (i)
+            out[o++] = '|';
+        memcpy(out + o, l.alt[i].lit, l.alt[i].n);
+        o += l.alt[i].n;
+    }
+    out[o] = '\0';
     return out;
 }
 
@@ -44,7 +51,23 @@ static void test_extract(void **state)
         { "abcx{0,2}yz", "abc" },
         { "ab{2}", "a" },
         { "wx{,3}y", "w" },
-        { "foo(bar|baz)quux", "quux" },    /* groups are skipped, alternatives and all */
+        { "foo(bar|baz)quux", "quux" },    /* a run beats a group's shorter set */
+        { "^/(?:ctrlt/DeviceUpgrade_1|GponForm/diag_Form|HNAP1|cgi-bin/;)",
+          "ctrlt/deviceupgrade_1|gponform/diag_form|hnap1|cgi-bin/;" },   /* a group beats "/" */
+        { "abc|def", "abc|def" },          /* alternatives: one of them */
+        { "(?:(?:ab|cd)ef|gh)", "ef|gh" },
+        { "(?:xyz)?ab", "ab" },            /* an optional group is no candidate */
+        { "(?:xyz)*ab", "ab" },
+        { "(?:xyz){0,1}ab", "ab" },
+        { "(?:xyz)+a", "xyz" },
+        { "(?=xyzw)a", "a" },              /* lookarounds, option settings: stepped over */
+        { "(?<!xyzw)a", "a" },
+        { "(?i)abc", "abc" },
+        { "xyz(?#comment)?w", "xy" },      /* a comment is transparent: the z is optional */
+        { "(?<name>xyzw)a", "xyzw" },      /* named groups are looked into */
+        { "(?i:xyzw)a", "xyzw" },
+        { "x(?:ab|)y", "x" },              /* an empty alternative: the group has no set */
+        { "xy\\|z", "xy|z" },              /* an escaped '|' is a byte: one literal */
         { "[]a]bcd", "bcd" },              /* a leading ']' is a class member */
         { "[^]x]yz", "yz" },
         { "a\\d+bcd\\bef", "bcd" },
@@ -54,7 +77,8 @@ static void test_extract(void **state)
         { "", "" },
         /* give up: alternatives, verbs, extended mode, quoting, POSIX classes,
          * escapes with arguments, back references */
-        { "abc|def", "" },
+        { "abc|\\d+", "" },                /* one alternative without a literal */
+        { "a|b|c|d|e|f|g|h|i", "" },       /* more than HP_RELIT_ALTS */
         { "(*UTF)abc", "" },
         { "abc(*ACCEPT)def", "" },
         { "(?x) a b c", "" },
@@ -84,7 +108,7 @@ static void test_extract(void **state)
     /* UTF patterns get none */
     struct hp_relit l;
     hp_relit_from_pattern(&l, "abc", 3, true);
-    assert_int_equal(l.n, 0);
+    assert_int_equal(l.nalt, 0);
 }
 
 static bool in(const char *pat, const char *text)
@@ -180,14 +204,14 @@ static void test_rules_on_corpus(void **state)
             struct hp_relit l;
             hp_relit_from_pattern(&l, pats[i], strlen(pats[i]), (opts & (PCRE2_UTF | PCRE2_UCP)) != 0);
             compiled++;
-            with_lit += l.n > 0;
+            with_lit += l.nalt > 0;
             for (size_t t = 0; t < ntext; t++) {
                 if (pcre2_match(re, (PCRE2_SPTR)texts[t], lens[t], 0, 0, md, NULL) < 0)
                     continue;
                 matches++;
                 if (!hp_relit_in(&l, (const uint8_t *)texts[t], lens[t]))
-                    fail_msg("pattern '%s' matches corpus text %zu, literal '%.*s' not found", pats[i], t,
-                             (int)l.n, (const char *)l.lit);
+                    fail_msg("pattern '%s' matches corpus text %zu, literals '%s' not found", pats[i], t,
+                             lit_of(pats[i]));
             }
             pcre2_code_free(re);
         }
