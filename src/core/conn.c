@@ -56,14 +56,14 @@ static void conn_arm_idle(struct hp_conn *c);
 /* Text form of an address; IPv4-mapped IPv6 is shown as plain IPv4. */
 static void addr_to_str(const struct sockaddr_storage *ss, char *ip, size_t iplen, uint16_t *port)
 {
-    if (ss->ss_family == AF_INET) {
+    if (ss->ss_family == AF_INET && iplen >= 16) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)iplen);
+        hp_fmt_ipv4(&in->sin_addr, ip);
         *port = ntohs(in->sin_port);
     } else if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && iplen >= 16)
+            hp_fmt_ipv4(&in6->sin6_addr.s6_addr[12], ip);
         else
             inet_ntop(AF_INET6, &in6->sin6_addr, ip, (socklen_t)iplen);
         *port = ntohs(in6->sin6_port);

@@ -39,6 +39,21 @@ size_t hp_fmt_u64(uint64_t v, char *out)
     return n;
 }
 
+/* Every connection's two addresses: glibc's inet_ntop formats IPv4 with
+ * sprintf, a tenth of the cost of a short HTTP request's parsing. */
+size_t hp_fmt_ipv4(const void *addr, char *out)
+{
+    const uint8_t *a = addr;
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            out[n++] = '.';
+        n += hp_fmt_u64(a[i], out + n);
+    }
+    out[n] = '\0';
+    return n;
+}
+
 /*
  * Every event carries a timestamp, so this is on the hot path: the
  * "YYYY-MM-DDTHH:MM:SS" part is cached per thread for the current second

@@ -17,6 +17,9 @@ int64_t hp_mono_ms(void);            /* monotonic clock, milliseconds */
 size_t hp_fmt_iso8601(int64_t ts_us, char *out, size_t outlen);
 /* Decimal text of v into out (>= 21 bytes, NUL-terminated); returns length. */
 size_t hp_fmt_u64(uint64_t v, char *out);
+/* Dotted-quad text of an IPv4 address (4 bytes, network order) into out
+ * (>= 16 bytes, NUL-terminated), as inet_ntop writes it; returns length. */
+size_t hp_fmt_ipv4(const void *addr, char *out);
 /* The signals that stop a process or reopen its logs: SIGTERM, SIGINT, SIGHUP. */
 void hp_stop_signals(sigset_t *set);
 /* UTC calendar day of a timestamp as "YYYY-MM-DD" (out >= 11 bytes). */

@@ -786,19 +786,26 @@ const char *hp_http_reason(int status)
     return "";
 }
 
-/* IMF-fixdate without the locale ("Sun, 06 Nov 1994 08:49:37 GMT"). */
-static void http_date(char out[64])
+/* IMF-fixdate without the locale ("Sun, 06 Nov 1994 08:49:37 GMT"), formatted
+ * once a second per thread (as nginx caches its): every answer has one. */
+static const char *http_date(void)
 {
     static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
     static const char *const mo[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[64];
     time_t now = time(NULL);
+    if (now == cached_sec)
+        return cached;
     struct tm tm;
     if (!gmtime_r(&now, &tm))
         memset(&tm, 0, sizeof(tm));
-    snprintf(out, 64, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[(unsigned)tm.tm_wday % 7],
+    snprintf(cached, sizeof(cached), "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[(unsigned)tm.tm_wday % 7],
              tm.tm_mday, mo[(unsigned)tm.tm_mon % 12], (tm.tm_year + 1900) % 10000, tm.tm_hour, tm.tm_min,
              tm.tm_sec);
+    cached_sec = now;
+    return cached;
 }
 
 /* Append the extra header lines: the Content-Type line(s) (want_ct) or the others. */
@@ -821,10 +828,9 @@ static void http_put_extra(struct hp_buf *out, const char *extra, bool want_ct)
 void hp_http_response(struct hp_buf *out, int status, const char *server, const char *extra_headers,
                       const void *body, size_t body_len, bool keep_alive, bool head_only)
 {
-    char date[64];
+    const char *date = http_date();
     bool bodyless = status < 200 || status == 204 || status == 304;
     char num[24];
-    http_date(date);
     /* Appends, not printf: this runs for every answer the sensor gives. */
     hp_buf_puts(out, "HTTP/1.1 ");
     if (status >= 0)

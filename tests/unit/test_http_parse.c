@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "proto/http_parse.h"
 
@@ -530,6 +531,47 @@ static void test_view(void **state)
 
 /* ---- responses and sniffing ----------------------------------------------------- */
 
+/* The Date header of an answer built now, into out. */
+static void response_date(char *out, size_t outlen)
+{
+    struct hp_buf b;
+    hp_buf_init(&b, 4096);
+    hp_http_response(&b, 200, NULL, NULL, "", 0, false, false);
+    const char *d = strstr(hp_buf_cstr(&b), "\r\nDate: ");
+    assert_non_null(d);
+    d += 8;
+    size_t n = strcspn(d, "\r");
+    assert_true(n < outlen);
+    memcpy(out, d, n);
+    out[n] = '\0';
+    hp_buf_free(&b);
+}
+
+static void imf_fixdate(time_t t, char *out, size_t outlen)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, outlen, "%a, %d %b %Y %H:%M:%S GMT", &tm);   /* C locale: the test never sets one */
+}
+
+/* The Date is the current second, also once the second it was cached in is over. */
+static void test_response_date_current(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 2; round++) {
+        time_t before = time(NULL);
+        char got[64], want_a[64], want_b[64];
+        response_date(got, sizeof(got));
+        time_t after = time(NULL);
+        imf_fixdate(before, want_a, sizeof(want_a));
+        imf_fixdate(after, want_b, sizeof(want_b));
+        if (strcmp(got, want_a) != 0 && strcmp(got, want_b) != 0)
+            fail_msg("Date '%s', expected '%s'", got, want_a);
+        while (time(NULL) == after)                      /* into the next second */
+            nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+    }
+}
+
 static void test_response(void **state)
 {
     struct hp_buf b;
@@ -618,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_nginx_status),
         cmocka_unit_test(test_view),
         cmocka_unit_test(test_response),
+        cmocka_unit_test(test_response_date_current),
         cmocka_unit_test(test_sniff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <math.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1042,6 +1043,32 @@ static void test_event_abort_and_refs(void **state)
     hp_event_unref(NULL);
 }
 
+/* hp_fmt_ipv4 writes what inet_ntop writes: the edges and a spread of addresses. */
+static void test_fmt_ipv4(void **state)
+{
+    (void)state;
+    uint32_t seed = 12345;
+    for (int i = 0; i < 20000; i++) {
+        uint8_t a[4];
+        if (i < 256) {
+            a[0] = (uint8_t)i, a[1] = (uint8_t)(255 - i), a[2] = (uint8_t)(i * 7), a[3] = (uint8_t)(i % 10);
+        } else {
+            seed = seed * 1103515245u + 12345u;
+            memcpy(a, &seed, 4);
+        }
+        char want[INET_ADDRSTRLEN], got[16];
+        assert_non_null(inet_ntop(AF_INET, a, want, sizeof(want)));
+        size_t n = hp_fmt_ipv4(a, got);
+        assert_string_equal(got, want);
+        assert_int_equal(n, strlen(want));
+    }
+    char out[16];
+    assert_int_equal(hp_fmt_ipv4((const uint8_t[]){ 255, 255, 255, 255 }, out), 15);
+    assert_string_equal(out, "255.255.255.255");
+    hp_fmt_ipv4((const uint8_t[]){ 0, 0, 0, 0 }, out);
+    assert_string_equal(out, "0.0.0.0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1072,6 +1099,7 @@ int main(void)
         cmocka_unit_test(test_event_containers_no_fit),
         cmocka_unit_test(test_event_depth),
         cmocka_unit_test(test_event_abort_and_refs),
+        cmocka_unit_test(test_fmt_ipv4),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
