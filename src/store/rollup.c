@@ -6,7 +6,9 @@
  * that feed rankings, the rest from its JSON, read in place by jsonscan.h
  * without building a tree) and adds them to
  * an in-memory hash table keyed by (kind, dimension, bucket, key, member).
- * hp_rollup_flush() then writes each entry with one upsert.  Bursts collapse:
+ * hp_rollup_flush() then writes each entry with one upsert (an hour's
+ * entry with two: the day's row is the sum of its hours', so it is not
+ * counted apart).  Bursts collapse:
  * ten thousand connects from one scanner in one batch are one row update per
  * table, which keeps the writer's cost per event low under load.
  */
@@ -20,6 +22,7 @@
 #include "rollup.h"
 #include "util.h"
 
+/* RU_DAY names the day table's statement: its rows are written from RU_HOUR entries. */
 enum ru_kind { RU_TIMELINE, RU_HOUR, RU_DAY, RU_FIRST, RU_LABEL, RU_NKINDS };
 
 struct ru_ent {
@@ -230,11 +233,7 @@ static void add(struct ru_ev *x, const char *dim, const char *key, size_t klen, 
     e->v2 += ok;
     if (h)
         hp_hll_add_hash(&e->src, h);
-    e = slot(x->r, RU_DAY, dim, x->hour / 24, key, klen, "", 0);
-    e->v1 += n;
-    e->v2 += ok;
-    if (h)
-        hp_hll_add_hash(&e->src, h);
+    /* the day's row is the sum of its hours': hp_rollup_flush() writes both from this entry */
 }
 
 static void add_first(struct ru_ev *x, const char *dim, const char *key, size_t klen)
@@ -585,11 +584,12 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-static int flush_one(sqlite3_stmt *st, struct ru_ent *e)
+/* Upsert one entry with st, into the row of bucket (its own, or its hour's day). */
+static int flush_one(sqlite3_stmt *st, struct ru_ent *e, int64_t bucket)
 {
     uint8_t blob[1 + HP_HLL_REGS];
     sqlite3_bind_text(st, 1, e->dim, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, e->bucket);
+    sqlite3_bind_int64(st, 2, bucket);
     sqlite3_bind_text(st, 3, e->key, (int)e->klen, SQLITE_STATIC);
     if (e->kind == RU_LABEL) {
         bind_opt(st, 4, e->la);
@@ -621,8 +621,11 @@ int hp_rollup_flush(struct hp_rollup *r, sqlite3 *db)
             rc = -1;
     for (size_t i = 0; i < r->cap && rc == 0; i++) {
         struct ru_ent *e = &r->tab[i];
-        if (e->hash)
-            rc = flush_one(st[e->kind], e);
+        if (!e->hash)
+            continue;
+        rc = flush_one(st[e->kind], e, e->bucket);
+        if (rc == 0 && e->kind == RU_HOUR)   /* counted once, in its hour: the day gets it too */
+            rc = flush_one(st[RU_DAY], e, e->bucket / 24);
     }
     for (int k = 0; k < RU_NKINDS; k++)
         sqlite3_finalize(st[k]);

@@ -100,6 +100,17 @@ static void has(const char *dim, const char *key)
         fail_msg("no %s ranking row for %s", dim, key);
 }
 
+/* The key's day row has the same count and distinct sources as its hour row. */
+static void same_day(const char *dim, const char *key)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM rollup r JOIN rollup_day d ON d.dim = r.dim AND d.key = r.key"
+             " AND d.day = r.hour / 24 AND d.n = r.n AND d.ok = r.ok AND d.src IS r.src"
+             " WHERE r.dim = '%s' AND r.key = '%s'", dim, key);
+    if (count(sql) != 1)
+        fail_msg("no day row like the hour row for %s %s", dim, key);
+}
+
 static void label(const char *dim, const char *key, const char *a, const char *b)
 {
     char sql[512];
@@ -134,6 +145,9 @@ static void test_every_ranking_type(void **state)
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     hp_rollup_free(r);
 
+    same_day("username", "root");
+    same_day("port", "22");
+    same_day("cve", "CVE-2017-17215");
     has("cc", "JP");
     label("cc", "JP", "Japan", NULL);
     has("asn", "64500");
