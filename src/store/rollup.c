@@ -249,8 +249,11 @@ static void set_label(char **dst, const char *v)
 {
     if (!v || !v[0])
         return;
+    size_t n = cut(strlen(v));
+    if (*dst && strncmp(*dst, v, n) == 0 && (*dst)[n] == '\0')
+        return;                       /* the same label again (every connect of a source) */
     free(*dst);
-    *dst = dupn(v, cut(strlen(v)));
+    *dst = dupn(v, n);
 }
 
 static void add_label(struct ru_ev *x, const char *dim, const char *key, size_t klen, const char *a,
