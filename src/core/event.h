@@ -58,7 +58,6 @@ struct hp_event_hdr {
     uint16_t dst_port;
 };
 
-/* A frozen event, shared read-only between output threads. */
 /*
  * The key index: where each top-level member's key starts in json (the
  * offset of its opening quote), in order.  The builder records it as it
@@ -68,6 +67,7 @@ struct hp_event_hdr {
  */
 #define HP_EV_KEYS 64
 
+/* A frozen event, shared read-only between output threads. */
 struct hp_event {
     int refs;                 /* atomic */
     struct hp_event_hdr h;

@@ -44,6 +44,7 @@ struct hp_rollup {
     struct ru_ent *tab;
     size_t cap, used;
     struct ru_ev *scratch;    /* one event being counted: its members and decode buffers */
+    uint64_t seed;            /* random per table: keys are attacker text, collisions must not be craftable offline */
 };
 
 const char hp_rollup_schema_sql[] =
@@ -67,6 +68,7 @@ struct hp_rollup *hp_rollup_new(void)
     r->cap = 1024;
     r->tab = hp_xcalloc(r->cap, sizeof(*r->tab));
     r->scratch = ru_ev_new();
+    r->seed = hp_random_u64();
     return r;
 }
 
@@ -159,7 +161,7 @@ static struct ru_ent *slot(struct hp_rollup *r, int kind, const char *dim, int64
     klen = cut(klen);
     mlen = cut(mlen);
     uint8_t k8 = (uint8_t)kind;
-    uint64_t h = mix((uint64_t)k8 << 48 ^ (uint64_t)bucket, dim, strlen(dim));
+    uint64_t h = mix(r->seed ^ (uint64_t)k8 << 48 ^ (uint64_t)bucket, dim, strlen(dim));
     h = mix(h, key, klen);          /* each part's length is mixed in with its last bytes */
     h = mix(h, mem, mlen);
     if (!h)
