@@ -62,9 +62,8 @@ void hp_event_unref(struct hp_event *e)
 static void key_index_add(struct hp_ev *ev, size_t off)
 {
     if (ev->nkeys < HP_EV_KEYS)
-        ev->keys[ev->nkeys++] = (uint32_t)off;
-    else
-        ev->keys_lost = true;
+        ev->keys[ev->nkeys] = (uint32_t)off;
+    ev->nkeys++;
 }
 
 /* Start a field: comma and key.  Returns the rollback point. */
@@ -328,7 +327,8 @@ struct hp_event *hp_ev_finish(struct hp_ev *ev)
 
     /* the JSON text, then the key index (4-byte aligned) */
     size_t at = (offsetof(struct hp_event, json) + b->len + 1 + 3) & ~(size_t)3;
-    size_t nkeys = ev->keys_lost ? 0 : ev->nkeys;
+    bool indexed = ev->nkeys <= HP_EV_KEYS;
+    size_t nkeys = indexed ? ev->nkeys : 0;
     struct hp_event *e = malloc(at + nkeys * sizeof(uint32_t));
     if (e) {
         e->h = ev->meta;
@@ -338,7 +338,7 @@ struct hp_event *hp_ev_finish(struct hp_ev *ev)
         e->json[b->len] = '\0';
         e->keys = NULL;
         e->nkeys = 0;
-        if (!ev->keys_lost) {
+        if (indexed) {
             uint32_t *keys = (uint32_t *)(void *)((char *)e + at);
             memcpy(keys, ev->keys, nkeys * sizeof(uint32_t));
             e->keys = keys;

@@ -91,8 +91,7 @@ struct hp_ev {
     bool truncated;
     int skip;                 /* >0: inside a container that did not fit */
     uint32_t keys[HP_EV_KEYS];/* the key index being built (struct hp_event) */
-    size_t nkeys;
-    bool keys_lost;           /* more members than HP_EV_KEYS: no index */
+    size_t nkeys;             /* top-level members so far; above HP_EV_KEYS: no index */
     size_t key_at;            /* the field being written: its key's offset; SIZE_MAX: none */
 };
 

@@ -133,7 +133,7 @@ static void report_refused(struct hp_srcent *e, void *arg)
     struct hp_ev ev;
     static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
     if (memcmp(e->addr, v4mapped, 12) == 0)
-        snprintf(ip, sizeof(ip), "%u.%u.%u.%u", e->addr[12], e->addr[13], e->addr[14], e->addr[15]);
+        hp_fmt_ipv4(e->addr + 12, ip);
     else
         inet_ntop(AF_INET6, e->addr, ip, sizeof(ip));
     hp_ev_begin(&ev, NULL, "sensor.limit");

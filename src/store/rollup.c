@@ -605,7 +605,7 @@ static int flush_one(sqlite3_stmt *st, struct ru_ent *e, int64_t bucket)
     sqlite3_bind_int64(st, 5, e->v1);
     sqlite3_bind_int64(st, 6, e->v2);
     sqlite3_bind_int64(st, 7, e->v3);
-    if (e->kind == RU_HOUR || e->kind == RU_DAY) {
+    if (e->kind == RU_HOUR) {                /* into its hour's row or its day's */
         size_t n = hp_hll_blob(&e->src, blob);
         if (n)
             sqlite3_bind_blob(st, 9, blob, (int)n, SQLITE_STATIC);
