@@ -136,13 +136,20 @@ static bool ux_kw_at(const uint8_t *p, size_t n, size_t i, const char *kw)
     return true;
 }
 
+/* First letters of the keywords, both cases. */
+static const uint8_t ux_kw_first[256] = {
+    ['d'] = 1, ['i'] = 1, ['n'] = 1, ['s'] = 1, ['c'] = 1, ['b'] = 1, ['g'] = 1, ['l'] = 1,
+    ['u'] = 1, ['r'] = 1, ['f'] = 1, ['h'] = 1, ['D'] = 1, ['I'] = 1, ['N'] = 1, ['S'] = 1,
+    ['C'] = 1, ['B'] = 1, ['G'] = 1, ['L'] = 1, ['U'] = 1, ['R'] = 1, ['F'] = 1, ['H'] = 1,
+};
+
 /* Next keyword at or after from (at a word start); returns n when none. */
 static size_t ux_kw_next(const uint8_t *p, size_t n, size_t from, const char **how)
 {
     for (size_t i = from; i < n; i++) {
-        uint8_t c = ux_lc(p[i]);
-        if (!strchr("dinscbglurfh", c) || c == 0 || (i > 0 && ux_alnum(p[i - 1])))
+        if (!ux_kw_first[p[i]] || (i > 0 && ux_alnum(p[i - 1])))
             continue;
+        uint8_t c = ux_lc(p[i]);
         for (size_t k = 0; k < sizeof(ux_kws) / sizeof(ux_kws[0]); k++)
             if ((uint8_t)ux_kws[k].kw[0] == c && ux_kw_at(p, n, i, ux_kws[k].kw)) {
                 *how = ux_kws[k].how;
@@ -153,6 +160,7 @@ static size_t ux_kw_next(const uint8_t *p, size_t n, size_t from, const char **h
 }
 
 struct ux_kwstate {
+    bool started;                  /* next is valid (found when the first URL is) */
     size_t next;                   /* next keyword position, n when none */
     const char *next_how;
     size_t last;
@@ -162,6 +170,10 @@ struct ux_kwstate {
 /* The "how" for a literal URL at s: the last unused keyword within the window. */
 static const char *ux_kw_how(struct ux_kwstate *k, const uint8_t *p, size_t n, size_t s)
 {
+    if (!k->started) {
+        k->started = true;
+        k->next = ux_kw_next(p, n, 0, &k->next_how);
+    }
     while (k->next < s) {
         k->last = k->next;
         k->last_how = k->next_how;
@@ -263,8 +275,7 @@ static bool ux_has_shell_var(const uint8_t *p, size_t n)
 static void ux_literal_scan(struct ux_ctx *c, const struct ux_layer *L, const uint8_t *p, size_t n)
 {
     struct hp_rd r;
-    struct ux_kwstate kw = { 0, NULL, 0, NULL };
-    kw.next = ux_kw_next(p, n, 0, &kw.next_how);
+    struct ux_kwstate kw = { false, 0, NULL, 0, NULL };
     hp_rd_init(&r, p, n);
     for (;;) {
         long f = hp_rd_find(&r, "://", 3);

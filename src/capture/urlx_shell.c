@@ -121,6 +121,19 @@ static void ux_putc(struct ux_cmd *cmd, char ch)
         cmd->arena[cmd->used++] = ch;
 }
 
+/* n plain bytes of a word at once: what n ux_putc() calls would keep. */
+static void ux_putn(struct ux_cmd *cmd, const uint8_t *p, size_t n)
+{
+    ux_startword(cmd);
+    if (cmd->drop || cmd->used + 2 > UX_ARENA)
+        return;
+    size_t room = UX_ARENA - 1 - cmd->used;
+    if (n > room)
+        n = room;
+    memcpy(cmd->arena + cmd->used, p, n);
+    cmd->used += n;
+}
+
 static void ux_endword(struct ux_cmd *cmd)
 {
     if (!cmd->inword)
@@ -280,6 +293,15 @@ static size_t ux_xml_tag(const struct hp_rd *r)
     return 0;
 }
 
+/* Bytes the tokenizer acts on; a run of any others is part of a word and is
+ * copied at once (most of an HTTP request is such runs).  NUL ends a command
+ * like a newline does: strchr() in the separator test matches it. */
+static const uint8_t ux_special[256] = {
+    [0] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [';'] = 1, ['&'] = 1,
+    ['|'] = 1, ['`'] = 1, ['('] = 1, [')'] = 1, ['<'] = 1, ['>'] = 1, ['\''] = 1,
+    ['"'] = 1, ['\\'] = 1, ['$'] = 1,
+};
+
 /* One command from the reader into cmd; false when the reader is exhausted
  * without a word. */
 static bool ux_parse_cmd(struct ux_shell *sh, struct ux_cmd *cmd, struct hp_rd *r,
@@ -291,6 +313,10 @@ static bool ux_parse_cmd(struct ux_shell *sh, struct ux_cmd *cmd, struct hp_rd *
         if (ch == ' ' || ch == '\t') {
             ux_endword(cmd);
             hp_rd_skip(r, 1);
+        } else if (!ux_special[ch]) {
+            size_t run = hp_rd_span(r, ux_special);
+            ux_putn(cmd, hp_rd_ptr(r), run);
+            hp_rd_skip(r, run);
         } else if (strchr("\n\r;&|`()", ch) || (ch == '$' && hp_rd_peek_u8(r, 1) == '(')) {
             ux_endword(cmd);
             hp_rd_skip(r, ch == '$' ? 2 : 1);

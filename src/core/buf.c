@@ -53,7 +53,7 @@ bool hp_buf_reserve(struct hp_buf *b, size_t extra)
     return true;
 }
 
-bool hp_buf_put(struct hp_buf *b, const void *p, size_t n)
+bool hp_buf_put_slow(struct hp_buf *b, const void *p, size_t n)
 {
     if (n == 0)
         return !b->full;

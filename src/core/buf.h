@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <string.h>
 
 struct hp_buf {
     uint8_t *data;
@@ -29,7 +30,19 @@ void hp_buf_free(struct hp_buf *b);
 void hp_buf_reset(struct hp_buf *b);             /* len = 0, clears 'full', keeps memory */
 static inline bool hp_buf_ok(const struct hp_buf *b) { return !b->full; }
 bool hp_buf_reserve(struct hp_buf *b, size_t extra);
-bool hp_buf_put(struct hp_buf *b, const void *p, size_t n);
+bool hp_buf_put_slow(struct hp_buf *b, const void *p, size_t n);
+/* Inline for the same reason: the room test is a few instructions, the call
+ * was most of the cost of the short appends events are made of. */
+static inline bool hp_buf_put(struct hp_buf *b, const void *p, size_t n)
+{
+    /* room for n bytes and the NUL hp_buf_reserve() keeps, within the cap */
+    if (!b->full && n < b->alloc - b->len && n <= b->cap - b->len) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        return true;
+    }
+    return hp_buf_put_slow(b, p, n);
+}
 bool hp_buf_putc_slow(struct hp_buf *b, uint8_t c);
 /* One byte; inline because event and reply builders call it per character. */
 static inline bool hp_buf_putc(struct hp_buf *b, uint8_t c)
