@@ -683,8 +683,12 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
         drop_empty_header(&hdrs, "Server");
         extra = hp_buf_cstr(&hdrs);
     }
-    hp_http_response(&out, status, server, extra, body.data, body.len, keep, is_head(&v));
-    out_send(c, out.data, out.len);
+    if (!req->version.n || req->major < 1)
+        out_send(c, body.data, body.len);       /* HTTP/0.9: nginx and Apache send the body alone */
+    else {
+        hp_http_response(&out, status, server, extra, body.data, body.len, keep, is_head(&v));
+        out_send(c, out.data, out.len);
+    }
     struct reqinfo ri = { req, &v, &wc, resp, status, raw, raw_len };
     emit_request(c, &ri);
     basic_credentials(c, &v);

@@ -123,9 +123,18 @@ def http_malformed_requests_get_400(ctx):
     for name, reply in answers.items():
         assert re.match(rb"HTTP/1\.1 (400|505) ", reply), (name, reply[:200])
         assert b"Connection: close" in reply, (name, reply[:300])
+    # HTTP/0.9 (a request line without a version): the page alone, no status
+    # line or headers, as nginx and Apache answer it; then the server closes.
+    s = connect(port)
+    s.sendall(b"GET /\r\n")
+    simple = recv_until_eof(s)
+    s.close()
+    assert simple.lstrip().lower().startswith(b"<!doctype html>") and b"HTTP/1." not in simple, simple[:200]
     evs = stop_and_read(d)
     bad = [e for e in evs if e["eventid"] == "http.bad_request"]
     assert len(bad) == 3 and all(e["raw"] or e.get("raw_b64") for e in bad), bad
+    v09 = [e for e in requests_of(evs) if e["raw"] == "GET /\r\n"]
+    assert len(v09) == 1 and v09[0]["status"] == 200 and v09[0]["version"] == "", v09
 
 
 @case
