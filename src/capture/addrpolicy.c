@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,23 @@ void hp_addrpol_free(struct hp_addrpol *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* The tables above as ranges, parsed once: every event's source is judged
+ * against them (geo.c), and a public address is tested against all. */
+#define DENY_V4_N (sizeof(deny_v4) / sizeof(deny_v4[0]))
+#define DENY_V6_N (sizeof(deny_v6) / sizeof(deny_v6[0]))
+static struct hp_cidr deny_v4_cidr[DENY_V4_N], deny_v6_cidr[DENY_V6_N];
+static pthread_once_t deny_once = PTHREAD_ONCE_INIT;
+
+static void deny_parse(void)
+{
+    for (size_t i = 0; i < DENY_V4_N; i++)
+        if (parse_one(deny_v4[i].cidr, &deny_v4_cidr[i]) != 0)
+            abort();                         /* a typo in the table above */
+    for (size_t i = 0; i < DENY_V6_N; i++)
+        if (parse_one(deny_v6[i].cidr, &deny_v6_cidr[i]) != 0)
+            abort();
+}
+
 static const char *deny_reason(const uint8_t a[16])
 {
     static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -191,13 +209,13 @@ static const char *deny_reason(const uint8_t a[16])
         probe = v4;
         is_v4 = true;
     }
+    pthread_once(&deny_once, deny_parse);
     const struct deny_range *t = is_v4 ? deny_v4 : deny_v6;
-    size_t n = is_v4 ? sizeof(deny_v4) / sizeof(deny_v4[0]) : sizeof(deny_v6) / sizeof(deny_v6[0]);
-    for (size_t i = 0; i < n; i++) {
-        struct hp_cidr c;
-        if (parse_one(t[i].cidr, &c) == 0 && hp_cidr_contains(&c, probe))
+    const struct hp_cidr *c = is_v4 ? deny_v4_cidr : deny_v6_cidr;
+    size_t n = is_v4 ? DENY_V4_N : DENY_V6_N;
+    for (size_t i = 0; i < n; i++)
+        if (hp_cidr_contains(&c[i], probe))
             return t[i].why;
-    }
     return NULL;
 }
 
