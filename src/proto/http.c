@@ -40,6 +40,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "backend.h"
 #include "buf.h"
@@ -126,6 +127,36 @@ static const char *sensor_server(void)
     return v;
 }
 
+/*
+ * The rest of the web site's per-sensor facts, drawn at first start and kept
+ * in the identity: when its files were written (the welcome page's
+ * Last-Modified and ETag: a shared one would let a search engine group the
+ * sensors), and the key of the rules' {{random_hex}} values (fake secrets
+ * that must read the same after a restart).
+ */
+static void sensor_site(void)
+{
+    const char *t = hp_identity_get("http_site_time");
+    long long when = t ? strtoll(t, NULL, 10) : 0;
+    if (when <= 0) {
+        /* written one to twenty-four months before the sensor first started */
+        when = (long long)time(NULL) - 30 * 86400 - (long long)(hp_random_u64() % (700 * 86400));
+        char num[24];
+        snprintf(num, sizeof(num), "%lld", when);
+        hp_identity_set("http_site_time", num);
+    }
+    hp_webrules_set_site_time(when);
+    const char *key = hp_identity_get("http_secret");
+    if (!key || strlen(key) < 32) {
+        char hex[65];
+        hp_random_hex(hex, 64);
+        hp_identity_set("http_secret", hex);
+        key = hp_identity_get("http_secret");
+    }
+    if (key)
+        hp_webrules_set_secret(key, strlen(key));
+}
+
 static void conf_defaults(struct http_conf *hc)
 {
     hc->server = NULL;             /* the sensor's own, chosen at start (sensor_server) */
@@ -184,6 +215,7 @@ int hp_http_engine_start(const struct hp_config *cfg, char *err, size_t errlen)
         return 0;
     conf_defaults(&E.defaults);
     E.defaults.server = hp_xstrdup(sensor_server());
+    sensor_site();
     E.builtin = hp_webrules_builtin(err, errlen);
     if (!E.builtin || hp_webclass_init(err, errlen) != 0 || hp_tlsterm_init(cfg->data_dir, err, errlen) != 0)
         return -1;
@@ -630,6 +662,25 @@ static bool authorized(const struct hp_http_view *v)
     return a && a->value.n > 6;
 }
 
+/* The answer is nginx's own site (a rule marked `static`: its welcome page,
+ * its 404), not a device a rule imitates: then nginx's refusals apply. */
+static bool nginx_site(const struct hp_webresp *r)
+{
+    return !r || r->nginx_static;
+}
+
+/* nginx's static module: a file is served to GET and HEAD only, and a
+ * missing one is 404 to POST too; any other method is 405.  0: served. */
+static int nginx_static_refusal(const struct hp_webresp *r, const struct hp_http_view *v)
+{
+    struct hp_bytes m = v->method;
+    if (!r || !r->nginx_static || (m.n == 3 && !memcmp(m.p, "GET", 3)) || (m.n == 4 && !memcmp(m.p, "HEAD", 4)))
+        return 0;
+    if (r->status == 404 && m.n == 4 && !memcmp(m.p, "POST", 4))
+        return 0;
+    return 405;
+}
+
 static const struct hp_webresp *match_rules(const struct http_conf *hc, const struct hp_http_view *v)
 {
     const struct hp_webresp *r = hc->rules ? hp_webrules_match(hc->rules, v) : NULL;
@@ -659,12 +710,18 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     int status = resp ? resp->status : 200;
     hp_buf_init(&hdrs, 64 * 1024);
     hp_buf_init(&body, 8u << 20);
-    /* What nginx answers instead (HTTP/1.1 without Host, TRACE, ...) - unless a
-     * rule speaks for a device that answers such requests (HG532's exploit has no Host). */
-    if (req->nginx_status && (!resp || strcmp(resp->id, "default") == 0)) {
+    /* What nginx answers instead (a head too large, HTTP/1.1 without Host,
+     * TRACE, ...) - unless a rule speaks for a device that answers such
+     * requests (HG532's exploit has no Host). */
+    if (req->nginx_status && nginx_site(resp)) {
         char page[1024];
-        status = req->nginx_status;
         keep = false;
+        hp_buf_puts(&hdrs, "Content-Type: text/html\r\n");
+        hp_buf_put(&body, page, hp_http_error_page(req->nginx_status, server, page, sizeof(page)));
+        status = req->nginx_status == HP_HTTP_HEADER_TOO_LARGE ? 400 : req->nginx_status;
+    } else if (nginx_static_refusal(resp, &v)) {
+        char page[1024];
+        status = 405;                           /* the connection stays open, as nginx keeps it */
         hp_buf_puts(&hdrs, "Content-Type: text/html\r\n");
         hp_buf_put(&body, page, hp_http_error_page(status, server, page, sizeof(page)));
     } else if (resp && resp->auth_realm && !authorized(&v)) {
@@ -716,7 +773,7 @@ static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_
     hp_buf_free(&out);
     struct hp_ev ev;
     hp_ev_begin(&ev, &c->ctx, "http.bad_request");
-    hp_ev_int(&ev, "status", status);
+    hp_ev_int(&ev, "status", status == HP_HTTP_HEADER_TOO_LARGE ? 400 : status);
     hp_ev_bytes(&ev, "raw", raw, raw_len < HTTP_RAW_MAX ? raw_len : HTTP_RAW_MAX);
     hp_ev_emit(&ev);
     hp_capture_scan(&c->ctx, raw, raw_len < HTTP_SCAN_MAX ? raw_len : HTTP_SCAN_MAX, "http");

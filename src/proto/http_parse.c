@@ -15,7 +15,8 @@
  *
  * Grammar, after nginx 1.22 (ngx_http_parse.c, ngx_http_request.c):
  *  - CR and LF before the request line are skipped; LF alone ends any line.
- *  - method: 1-32 token chars (nginx wants A-Z _ -; we keep more to see more);
+ *  - method: 1-32 token chars (nginx wants A-Z _ -: we keep more to see more,
+ *    and report the 400 nginx sends in nginx_status);
  *    then one or more SP; target: 1+ bytes other than SP, CTL and DEL (bytes
  *    >= 0x80 kept; nginx 1.21.1+ also rejects SP/CTL); then SP+ "HTTP/"
  *    major "." minor SP* EOL.  Major > 1 -> 505 (nginx checks as digits
@@ -316,13 +317,14 @@ static void http_partial(const struct hp_rd *r, const uint8_t **l, size_t *n)
         (*n)--;
 }
 
-/* The head is incomplete: junk already seen is an error, else wait (or 431). */
+/* The head is incomplete: junk already seen is an error, else wait (or, past
+ * HP_HTTP_HEAD_MAX, what nginx says of a head its buffers cannot hold). */
 static int http_head_incomplete(int rc, size_t len, int *status)
 {
     if (rc == PR_ERR)
         return PR_ERR;
     if (len >= HP_HTTP_HEAD_MAX)
-        return *status = 431, PR_ERR;
+        return *status = HP_HTTP_HEADER_TOO_LARGE, PR_ERR;
     return PR_MORE;
 }
 
@@ -356,6 +358,72 @@ static void http_sem_note(struct http_sem *s, const struct hp_http_hdr *h)
     }
 }
 
+/*
+ * What nginx 1.22 answers for a head its buffers cannot hold.  It reads a
+ * head into a 1 KiB buffer (client_header_buffer_size) and, each time that
+ * one is full, moves the line in progress into the next of at most four
+ * 8 KiB buffers (large_client_header_buffers 4 8k); a line never spans two.
+ * A request line that fits none is 414, any other shortage 400 with the
+ * page "Request Header Or Cookie Too Large" (nginx's internal status 494).
+ * hanipo reads heads up to HP_HTTP_HEAD_MAX to record them, and reports in
+ * nginx_status what nginx would have answered.
+ */
+#define NGX_FIRST_BUF 1024
+#define NGX_LARGE_BUF 8192
+#define NGX_LARGE_BUFS 4
+
+struct http_ngx_bufs {
+    size_t cap, used;
+    int nlarge;
+};
+
+/* One line of len bytes (with its EOL) into the buffers; nginx's status when it does not fit. */
+static int http_ngx_fit(struct http_ngx_bufs *b, size_t len, bool reqline)
+{
+    if (b->used + len <= b->cap) {
+        b->used += len;
+        return 0;
+    }
+    if (len > NGX_LARGE_BUF)
+        return reqline ? 414 : HP_HTTP_HEADER_TOO_LARGE;
+    if (b->nlarge == NGX_LARGE_BUFS)
+        return HP_HTTP_HEADER_TOO_LARGE;
+    b->nlarge++;
+    b->cap = NGX_LARGE_BUF;
+    b->used = len;
+    return 0;
+}
+
+/* nginx takes only A-Z, '_' and '-' in a method ("get" is 400). */
+static bool http_ngx_method(struct hp_bytes m)
+{
+    for (size_t i = 0; i < m.n; i++)
+        if ((m.p[i] < 'A' || m.p[i] > 'Z') && m.p[i] != '_' && m.p[i] != '-')
+            return false;
+    return true;
+}
+
+/* nginx takes a target that is a path or an absolute URI (scheme "://"),
+ * or host:port after CONNECT; "*" or "index.html" is 400. */
+static bool http_ngx_target(const struct hp_http_req *req)
+{
+    const uint8_t *t = req->target.p;
+    size_t n = req->target.n, i = 0;
+    if (n == 0 || t[0] == '/' || (req->method.n == 7 && !memcmp(req->method.p, "CONNECT", 7)))
+        return true;
+    while (i < n && (((t[i] | 0x20) >= 'a' && (t[i] | 0x20) <= 'z') ||
+                     (i > 0 && ((t[i] >= '0' && t[i] <= '9') || t[i] == '+' || t[i] == '-' || t[i] == '.'))))
+        i++;
+    return i > 0 && n - i >= 3 && !memcmp(t + i, "://", 3);
+}
+
+static void http_ngx_note(struct hp_http_req *req, struct http_ngx_bufs *b, size_t len, bool reqline)
+{
+    int st = http_ngx_fit(b, len, reqline);
+    if (st && !req->nginx_status)
+        req->nginx_status = st;
+}
+
 /* Request line and header lines, up to and including the blank line. */
 static int http_parse_lines(const uint8_t *data, size_t len, struct hp_http_req *req, struct http_sem *sem,
                             int *status)
@@ -366,6 +434,8 @@ static int http_parse_lines(const uint8_t *data, size_t len, struct hp_http_req 
     hp_rd_init(&r, data, len < HP_HTTP_HEAD_MAX ? len : HP_HTTP_HEAD_MAX);
     for (int c = hp_rd_peek_u8(&r, 0); c == '\r' || c == '\n'; c = hp_rd_peek_u8(&r, 0))
         hp_rd_skip(&r, 1);
+    struct http_ngx_bufs nb = { NGX_FIRST_BUF, hp_rd_pos(&r), 0 };
+    size_t at = hp_rd_pos(&r);
     if (!hp_rd_line(&r, hp_rd_left(&r), &l, &n)) {
         http_partial(&r, &l, &n);
         return http_head_incomplete(http_parse_reqline(l, n, false, req, status), len, status);
@@ -374,6 +444,9 @@ static int http_parse_lines(const uint8_t *data, size_t len, struct hp_http_req 
     if (rc != PR_OK)
         return rc;
     sem->reqline_done = true;
+    if (!http_ngx_method(req->method) || !http_ngx_target(req))
+        req->nginx_status = 400;             /* nginx reads no further */
+    http_ngx_note(req, &nb, hp_rd_pos(&r) - at, true);
     if (req->major == 0) {
         req->head_len = hp_rd_pos(&r);
         return PR_OK;
@@ -381,11 +454,13 @@ static int http_parse_lines(const uint8_t *data, size_t len, struct hp_http_req 
     for (;;) {
         struct hp_http_hdr dummy;
         struct hp_http_hdr *h = req->nheaders < HP_HTTP_MAX_HEADERS ? &req->headers[req->nheaders] : &dummy;
+        at = hp_rd_pos(&r);
         if (!hp_rd_line(&r, hp_rd_left(&r), &l, &n)) {
             sem->partial_at = hp_rd_pos(&r);
             http_partial(&r, &l, &n);
             return http_head_incomplete(http_parse_header(l, n, false, h, status), len, status);
         }
+        http_ngx_note(req, &nb, hp_rd_pos(&r) - at, false);
         if (n == 0)
             break;
         if (http_parse_header(l, n, true, h, status) != PR_OK)
@@ -431,10 +506,12 @@ static int http_check_head(struct hp_http_req *req, const struct http_sem *s, ui
     if (req->major == 1)
         req->keep_alive = v11 ? s->conn != 1 : s->conn == 2;
     req->expect_continue = v11 && s->expect;
-    if (v11 && s->nhost == 0)
+    /* nginx's order: a head too large is refused while it is read, a
+     * missing Host once it is, TRACE after that. */
+    if (v11 && s->nhost == 0 && !req->nginx_status)
         req->nginx_status = 400;
-    if ((req->method.n == 7 && !memcmp(req->method.p, "CONNECT", 7)) ||
-        (req->method.n == 5 && !memcmp(req->method.p, "TRACE", 5)))
+    if (((req->method.n == 7 && !memcmp(req->method.p, "CONNECT", 7)) ||
+         (req->method.n == 5 && !memcmp(req->method.p, "TRACE", 5))) && !req->nginx_status)
         req->nginx_status = 405;
     return PR_OK;
 }
@@ -772,7 +849,7 @@ static const struct http_reason http_reasons[] = {
     { 409, "Conflict" }, { 410, "Gone" }, { 411, "Length Required" }, { 412, "Precondition Failed" },
     { 413, "Request Entity Too Large" }, { 414, "Request-URI Too Large" }, { 415, "Unsupported Media Type" },
     { 416, "Requested Range Not Satisfiable" }, { 421, "Misdirected Request" }, { 429, "Too Many Requests" },
-    { 431, "Request Header Fields Too Large" },
+    { 431, "Request Header Fields Too Large" }, { HP_HTTP_HEADER_TOO_LARGE, "Bad Request" },
     { 500, "Internal Server Error" }, { 501, "Not Implemented" }, { 502, "Bad Gateway" },
     { 503, "Service Temporarily Unavailable" }, { 504, "Gateway Time-out" },
     { 505, "HTTP Version Not Supported" }, { 507, "Insufficient Storage" },
@@ -808,15 +885,25 @@ static const char *http_date(void)
     return cached;
 }
 
-/* Append the extra header lines: the Content-Type line(s) (want_ct) or the others. */
-static void http_put_extra(struct hp_buf *out, const char *extra, bool want_ct)
+/* Where nginx's header filter puts a header: 0 Content-Type (before
+ * Content-Length), 1 Last-Modified and Location (after it, before
+ * Connection), 2 the rest (after Connection, in the rule's order). */
+static int http_extra_group(const char *line)
+{
+    if (strncasecmp(line, "Content-Type:", 13) == 0)
+        return 0;
+    if (strncasecmp(line, "Last-Modified:", 14) == 0 || strncasecmp(line, "Location:", 9) == 0)
+        return 1;
+    return 2;
+}
+
+static void http_put_extra(struct hp_buf *out, const char *extra, int group)
 {
     const char *s = extra;
     while (s && *s) {
         const char *nl = strchr(s, '\n');
         size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
-        bool ct = strncasecmp(s, "Content-Type:", 13) == 0;
-        if (ct == want_ct) {
+        if (http_extra_group(s) == group) {
             hp_buf_put(out, s, n);
             if (!nl)
                 hp_buf_puts(out, "\r\n");
@@ -833,6 +920,8 @@ void hp_http_response(struct hp_buf *out, int status, const char *server, const 
     char num[24];
     /* Appends, not printf: this runs for every answer the sensor gives. */
     hp_buf_puts(out, "HTTP/1.1 ");
+    if (status == HP_HTTP_HEADER_TOO_LARGE)
+        status = 400;                     /* nginx's own code for it; on the wire a 400 */
     if (status >= 0)
         hp_buf_put(out, num, hp_fmt_u64((uint64_t)status, num));
     else
@@ -848,15 +937,16 @@ void hp_http_response(struct hp_buf *out, int status, const char *server, const 
     hp_buf_puts(out, "Date: ");
     hp_buf_puts(out, date);
     hp_buf_puts(out, "\r\n");
-    http_put_extra(out, extra_headers, true);
+    http_put_extra(out, extra_headers, 0);
     if (!bodyless) {
         hp_buf_puts(out, "Content-Length: ");
         hp_buf_put(out, num, hp_fmt_u64(body_len, num));
         hp_buf_puts(out, "\r\n");
     }
+    http_put_extra(out, extra_headers, 1);
     if (status >= 200)
         hp_buf_puts(out, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-    http_put_extra(out, extra_headers, false);
+    http_put_extra(out, extra_headers, 2);
     hp_buf_puts(out, "\r\n");
     if (!bodyless && !head_only && body_len)
         hp_buf_put(out, body, body_len);
@@ -869,7 +959,15 @@ size_t hp_http_error_page(int status, const char *server, char *out, size_t outl
         title = "Found";  /* nginx's 302 page says Found, its status line Moved Temporarily */
     if (outlen == 0)
         return 0;
-    int n = snprintf(out, outlen,
+    int n;
+    if (status == HP_HTTP_HEADER_TOO_LARGE)
+        n = snprintf(out, outlen,
+                     "<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n<body>\r\n"
+                     "<center><h1>400 Bad Request</h1></center>\r\n"
+                     "<center>Request Header Or Cookie Too Large</center>\r\n%s%s%s</body>\r\n</html>\r\n",
+                     server ? "<hr><center>" : "", server ? server : "", server ? "</center>\r\n" : "");
+    else
+        n = snprintf(out, outlen,
                      "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n"
                      "<center><h1>%d %s</h1></center>\r\n%s%s%s</body>\r\n</html>\r\n",
                      status, title, status, title, server ? "<hr><center>" : "", server ? server : "",

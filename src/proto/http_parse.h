@@ -36,8 +36,12 @@
 #include "intel/httpview.h"
 
 #define HP_HTTP_MAX_HEADERS 100
-#define HP_HTTP_HEAD_MAX (64 * 1024)           /* request line + headers: more -> 431 */
+#define HP_HTTP_HEAD_MAX (64 * 1024)           /* request line + headers: more -> HP_HTTP_HEADER_TOO_LARGE */
 #define HP_HTTP_URI_MAX (16 * 1024)            /* request-target: more -> 414 */
+/* nginx's internal status for a head its buffers cannot hold: sent as 400
+ * with the page "Request Header Or Cookie Too Large" (hp_http_response and
+ * hp_http_error_page do both). */
+#define HP_HTTP_HEADER_TOO_LARGE 494
 #define HP_HTTP_BODY_ABS_MAX (64 * 1024 * 1024) /* declared/chunked body: more -> 413 */
 
 struct hp_http_parser; /* per connection; holds the saved head and the de-chunk buffer */
@@ -59,9 +63,11 @@ struct hp_http_req {
     bool body_truncated;                     /* body_len > body.n */
     bool chunked, keep_alive, expect_continue;
     /* Status nginx 1.22 would answer instead of serving the request, 0 when
-     * none: 400 for an HTTP/1.1 request without Host, 405 for CONNECT and
-     * TRACE.  These are DONE, not ERROR, so the body is still read and can be
-     * analysed; the module decides whether to mimic nginx. */
+     * none: 414 for a request line over 8 KiB, HP_HTTP_HEADER_TOO_LARGE for
+     * a header line over 8 KiB or a head nginx's buffers cannot hold, 400
+     * for an HTTP/1.1 request without Host, 405 for CONNECT and TRACE (the
+     * first that applies).  These are DONE, not ERROR, so the body is still
+     * read and can be analysed; the module decides whether to mimic nginx. */
     int nginx_status;
     size_t raw_len;                          /* bytes of input this request used (head + body as on the wire,
                                               * over all calls) */
@@ -77,7 +83,7 @@ enum hp_http_status { HP_HTTP_NEED_MORE, HP_HTTP_DONE, HP_HTTP_ERROR };
  * incomplete, else what was absorbed; DONE the rest of this request (== raw_len
  * when it came in one call); ERROR len.  *http_status (ERROR only): 400 bad
  * syntax, 413 body beyond HP_HTTP_BODY_ABS_MAX, 414 target > HP_HTTP_URI_MAX,
- * 431 head > HP_HTTP_HEAD_MAX, 501 unknown Transfer-Encoding, 505 version,
+ * HP_HTTP_HEADER_TOO_LARGE head > HP_HTTP_HEAD_MAX, 501 unknown Transfer-Encoding, 505 version,
  * 500 out of memory; the parser is then reset.  req is only meaningful on DONE
  * (it is scratch space otherwise).  While the head is incomplete the caller
  * must pass the same bytes again, extended (the parser resumes validation

@@ -592,6 +592,14 @@ static int directive(struct wr_rule *ru, const char *kw, size_t kn, const char *
     }
     if (weq(kw, kn, "tag"))
         return add_words(&ru->tags, s, n, "-_.:/+=@", ps, "tag");
+    if (weq(kw, kn, "static")) {
+        if (n) {
+            perr(ps, "static takes no argument");
+            return -1;
+        }
+        ru->resp.nginx_static = true;
+        return 0;
+    }
     perr(ps, "unknown directive '%.*s'", (int)(kn > 32 ? 32 : kn), kw);
     return -1;
 }
@@ -898,16 +906,46 @@ static void put_random_hex(struct hp_buf *out, const char *id, unsigned slot, un
     }
 }
 
-static void put_date(struct hp_buf *out)
+/*
+ * When the site's files were written: the Last-Modified and ETag of static
+ * pages ({{site_modified}}, {{site_etag}}).  Per sensor (the identity keeps
+ * it), so sensors do not share an ETag a search engine could group them by.
+ */
+static int64_t g_site_time;
+
+void hp_webrules_set_site_time(int64_t t)
+{
+    g_site_time = t;
+}
+
+static int64_t site_time(void)
+{
+    if (g_site_time <= 0)                 /* not set (tests): some months back */
+        g_site_time = (int64_t)time(NULL) - 120 * 86400;
+    return g_site_time;
+}
+
+static void put_http_date(struct hp_buf *out, time_t t)
 {
     static const char *wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
     static const char *mo[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    time_t t = time(NULL);
     struct tm tm;
-    gmtime_r(&t, &tm);
-    hp_buf_printf(out, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday % 7], tm.tm_mday,
-                  mo[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (!gmtime_r(&t, &tm))
+        memset(&tm, 0, sizeof(tm));
+    hp_buf_printf(out, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[(unsigned)tm.tm_wday % 7], tm.tm_mday,
+                  mo[(unsigned)tm.tm_mon % 12], (tm.tm_year + 1900) % 10000, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void put_date(struct hp_buf *out)
+{
+    put_http_date(out, time(NULL));
+}
+
+/* nginx's ETag of a static file: its mtime and its size in hex, quoted. */
+static void put_site_etag(struct hp_buf *out, size_t body_len)
+{
+    hp_buf_printf(out, "\"%llx-%zx\"", (unsigned long long)site_time(), body_len);
 }
 
 /* The Host header if it looks like a host name or address, else "localhost":
@@ -1082,7 +1120,7 @@ static bool random_hex_tpl(const char *a, size_t n, const char *id, unsigned *sl
 }
 
 static void render(const char *id, const uint8_t *s, size_t n, const struct hp_http_view *v, const char *server,
-                   unsigned *slot, struct hp_buf *out)
+                   unsigned *slot, size_t body_len, struct hp_buf *out)
 {
     size_t i = 0;
     while (i < n) {
@@ -1113,6 +1151,10 @@ static void render(const char *id, const uint8_t *s, size_t n, const struct hp_h
         size_t jn;
         if (nl == 4 && memcmp(name, "date", 4) == 0)
             put_date(out);
+        else if (nl == 13 && memcmp(name, "site_modified", 13) == 0)
+            put_http_date(out, (time_t)site_time());
+        else if (nl == 9 && memcmp(name, "site_etag", 9) == 0)
+            put_site_etag(out, body_len);
         else if (nl == 4 && memcmp(name, "host", 4) == 0)
             put_host(out, v);
         else if (nl == 4 && memcmp(name, "path", 4) == 0)
@@ -1147,8 +1189,23 @@ void hp_webresp_render(const struct hp_webresp *resp, const struct hp_http_view 
         return;
     if (!v)
         v = &empty;
+    const uint8_t *h = (const uint8_t *)resp->headers;
+    size_t hn = strlen(resp->headers);
+    if (headers_out && body_out && strstr(resp->headers, "{{site_etag}}")) {
+        /* The ETag needs the body's length: the body first, its random_hex
+         * slots numbered after the headers' as always (a dry run counts them). */
+        struct hp_buf dry;
+        hp_buf_init(&dry, headers_out->cap);
+        render(resp->id, h, hn, v, server, &slot, 0, &dry);
+        hp_buf_free(&dry);
+        size_t before = body_out->len;
+        render(resp->id, resp->body, resp->body_len, v, server, &slot, 0, body_out);
+        unsigned hslot = 0;
+        render(resp->id, h, hn, v, server, &hslot, body_out->len - before, headers_out);
+        return;
+    }
     if (headers_out)
-        render(resp->id, (const uint8_t *)resp->headers, strlen(resp->headers), v, server, &slot, headers_out);
+        render(resp->id, h, hn, v, server, &slot, 0, headers_out);
     if (body_out)
-        render(resp->id, resp->body, resp->body_len, v, server, &slot, body_out);
+        render(resp->id, resp->body, resp->body_len, v, server, &slot, 0, body_out);
 }

@@ -21,6 +21,7 @@
 #ifndef HP_HTTP_RULES_H
 #define HP_HTTP_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "buf.h"
@@ -36,6 +37,7 @@ struct hp_webresp {                    /* borrowed from the rule set */
     size_t body_len;
     const char *auth_realm;            /* non-NULL: Basic auth required */
     const char *tags;                  /* space separated, may be "" */
+    bool nginx_static;                 /* `static`: a page (or a missing one) of nginx's own site */
 };
 
 /* Load a rule file; files named by `file NAME` are read from files_dir
@@ -75,6 +77,9 @@ const struct hp_webresp *hp_webrules_match(const struct hp_webrules *r, const st
  *                     (or per sensor: hp_webrules_set_secret)
  *   {{random_hex:N:KEY}} the same keyed by KEY alone (shared between rules)
  *   {{jsonrpc_id}}    the "id" of a JSON-RPC request body, raw JSON ("null" if none)
+ *   {{site_modified}} RFC 7231 date of the site's files (hp_webrules_set_site_time)
+ *   {{site_etag}}     nginx's ETag for the body as a static file of that date:
+ *                     "<mtime hex>-<body length hex>" (in headers)
  * Unknown templates are copied verbatim.  Output is bounded by the buffers' caps.
  */
 void hp_webresp_render(const struct hp_webresp *resp, const struct hp_http_view *v, const char *server,
@@ -82,6 +87,9 @@ void hp_webresp_render(const struct hp_webresp *resp, const struct hp_http_view 
 /* Key for {{random_hex:N}} (e.g. derived from the sensor identity) so fake
  * secrets stay the same across restarts; otherwise a random key per process. */
 void hp_webrules_set_secret(const void *key, size_t len);
+/* When the site's files were written (seconds since the epoch), for
+ * {{site_modified}} and {{site_etag}}; per sensor, from its identity. */
+void hp_webrules_set_site_time(int64_t t);
 
 /* Number of rules (tests, status output). */
 size_t hp_webrules_count(const struct hp_webrules *r);

@@ -17,7 +17,7 @@ import ssl
 import subprocess
 import time
 
-from harness import T, Service, Skip, connect, recv_until_eof, wait_for
+from harness import T, Service, Skip, connect, free_port, recv_until_eof, wait_for
 from cases import check_common, stop_and_read
 
 ALL = []
@@ -363,3 +363,127 @@ def http_multipart_upload_kept(ctx):
     with open(os.path.join(d.data_dir, "payloads", sha), "rb") as f:
         assert f.read() == shell
     assert len(requests_of(evs)) == 2
+
+
+# ---- the same answers as a real nginx ------------------------------------------------------------
+
+def _nginx_probes():
+    """(name, request bytes): what scanners and fingerprinting tools send, including the odd."""
+    pad = lambda n, c=b"a": c * n
+    return [
+        ("root", b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("root-1.0", b"GET / HTTP/1.0\r\n\r\n"),
+        ("index", b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("head", b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("missing", b"GET /nosuchpage.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("post-root", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\na=b"),
+        ("post-root-keepalive", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\na=b"),
+        ("post-missing", b"POST /x.php HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\na=b"),
+        ("put-root", b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        ("options-root", b"OPTIONS / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("options-star", b"OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("patch-missing", b"PATCH /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("lower-method", b"get / HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("robots", b"GET /robots.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("http09", b"GET /\r\n"),
+        ("no-host", b"GET / HTTP/1.1\r\n\r\n"),
+        ("no-host-missing", b"GET /x HTTP/1.1\r\n\r\n"),
+        ("trace", b"TRACE / HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("trace-missing", b"TRACE /x HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("trace-no-host", b"TRACE / HTTP/1.1\r\n\r\n"),
+        ("version-2", b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"),
+        ("version-junk", b"GET / HTTP/1.x\r\nHost: x\r\n\r\n"),
+        ("junk", b"\x16\x03\x01hello\r\n\r\n"),
+        ("header-no-colon", b"GET / HTTP/1.1\r\nHost x\r\n\r\n"),
+        ("uri-8192", b"GET /" + pad(8192 - 16) + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("uri-8193", b"GET /" + pad(8193 - 16) + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("header-8193", b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + pad(8193 - 7, b"b") + b"\r\n\r\n"),
+        ("headers-5x8k", b"GET / HTTP/1.1\r\nHost: x\r\n" +
+         b"".join(b"X-%d: %s\r\n" % (i, pad(8000, b"c")) for i in range(5)) + b"\r\n"),
+        ("dup-host", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+        ("te-unknown", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"),
+        ("cl-junk", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n"),
+    ]
+
+
+def _exchange(port, data):
+    s = connect(port)
+    s.sendall(data)
+    try:
+        s.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    out = recv_until_eof(s, timeout=T(5))
+    s.close()
+    return out
+
+
+def _shape(reply):
+    """What a fingerprinting tool compares: the status line, the header names in order, the values
+    of those that do not vary from minute to minute, and the body."""
+    head, _, body = reply.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/"):
+        return ("no head", reply)
+    lines = head.split(b"\r\n")
+    hdrs = []
+    for l in lines[1:]:
+        name, _, value = l.partition(b":")
+        value = value.strip()
+        if name.lower() in (b"date", b"last-modified", b"etag"):
+            value = b"*"
+        hdrs.append((name, value))
+    return (lines[0], hdrs, body)
+
+
+@case
+def http_answers_as_nginx_does(ctx):
+    """The default web service against Debian's nginx (the product it claims to be, same version in
+    the Server header) on the probes scanners and fingerprinting tools send: the same status line,
+    the same headers in the same order, the same bytes of error pages, for every probe; the welcome
+    page's ETag has nginx's form and is the sensor's own."""
+    need("nginx")
+    import tempfile
+    ver = subprocess.run(["nginx", "-v"], capture_output=True).stderr.decode().strip().split("/")[-1].split()[0]
+    server = "nginx/" + ver
+    tmp = tempfile.mkdtemp(prefix="hanipo-it-nginxref-")
+    os.chmod(tmp, 0o755)
+    www = os.path.join(tmp, "www")
+    os.mkdir(www)
+    shutil.copy(os.path.join(HERE, "..", "..", "data", "http", "files", "nginx-index.html"), os.path.join(www, "index.html"))
+    os.chmod(os.path.join(www, "index.html"), 0o644)
+    nport = free_port()
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("worker_processes 1; daemon off; pid %(d)s/nginx.pid; error_log %(d)s/error.log;\n"
+                "events { worker_connections 64; }\n"
+                "http { include /etc/nginx/mime.types; default_type application/octet-stream;\n"
+                "  access_log off; client_body_temp_path %(d)s;\n"
+                "  server { listen 127.0.0.1:%(p)d; root %(d)s/www; } }\n" % {"d": tmp, "p": nport})
+    ng = subprocess.Popen(["nginx", "-c", conf, "-e", os.path.join(tmp, "error.log")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _port_open(nport), T(10), what="nginx listening")
+        d = web_daemon(ctx, "http-as-nginx", server=server)
+        hport = d.svc("web").port
+        diffs = []
+        for name, data in _nginx_probes():
+            want, got = _shape(_exchange(nport, data)), _shape(_exchange(hport, data))
+            if want != got:
+                diffs.append("%s:\n  nginx:  %r\n  hanipo: %r" % (name, want[:2], got[:2]) if want[:2] != got[:2]
+                             else "%s: bodies differ\n  nginx:  %r\n  hanipo: %r" % (name, want[2][:300], got[2][:300]))
+        assert not diffs, "\n".join(diffs)
+        etag = re.search(rb"^ETag: (.*)\r$", _exchange(hport, _nginx_probes()[0][1]), re.M)
+        assert etag and re.match(rb'^"[0-9a-f]{8}-267"$', etag.group(1)), etag
+        stop_and_read(d)
+    finally:
+        ng.terminate()
+        ng.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False

@@ -382,7 +382,8 @@ static void test_absurd_inputs(void **state)
     feed("SSH-2.0-OpenSSH_8.9\r\n", 21, 0, 100, &g);
     assert_int_equal(g.error, 400);
 
-    /* 100 KB of headers -> 431, whether it arrives at once or in pieces. */
+    /* 100 KB of headers -> 400 "Request Header Or Cookie Too Large" (nginx's 494),
+     * whether it arrives at once or in pieces. */
     size_t n = 100 * 1024;
     char *s = malloc(n + 1);
     size_t o = (size_t)sprintf(s, "GET / HTTP/1.1\r\nHost: h\r\n");
@@ -390,16 +391,16 @@ static void test_absurd_inputs(void **state)
         o += (size_t)sprintf(s + o, "X-Pad-%06zu: %020zu\r\n", o, o);
     s[o] = '\0';
     feed(s, o, 0, 100, &g);
-    assert_int_equal(g.error, 431);
+    assert_int_equal(g.error, HP_HTTP_HEADER_TOO_LARGE);
     feed(s, o, 1000, 100, &g);
-    assert_int_equal(g.error, 431);
+    assert_int_equal(g.error, HP_HTTP_HEADER_TOO_LARGE);
     feed(s, o, 7, 100, &g);
-    assert_int_equal(g.error, 431);
+    assert_int_equal(g.error, HP_HTTP_HEADER_TOO_LARGE);
     /* One endless header line, trickled. */
     memset(s, 'A', n);
     memcpy(s, "GET / HTTP/1.1\r\nX: ", 19);
     feed(s, n, 3, 100, &g);
-    assert_int_equal(g.error, 431);
+    assert_int_equal(g.error, HP_HTTP_HEADER_TOO_LARGE);
     free(s);
 }
 
@@ -455,6 +456,69 @@ static void test_nginx_status(void **state)
     assert_int_equal(g.n, 1);
     assert_string_equal(g.target[0], "/\xc3\xa9t\xe9");
     assert_int_equal(g.nheaders[0], 2);
+    /* TRACE without Host: nginx refuses the missing Host first. */
+    feed_str("TRACE / HTTP/1.1\r\n\r\n", &g);
+    assert_int_equal(g.nginx_status[0], 400);
+}
+
+/* nginx_status for a head of the given line lengths (each with its CRLF):
+ * a request line of reqline bytes, then headers of the given lengths. */
+static int ngx_status_of(size_t reqline, const size_t *hdr, size_t nhdr)
+{
+    size_t cap = reqline + 64;
+    for (size_t i = 0; i < nhdr; i++)
+        cap += hdr[i];
+    char *s = malloc(cap), *o = s;
+    o += sprintf(o, "GET /");
+    memset(o, 'a', reqline - 16);
+    o += reqline - 16;
+    o += sprintf(o, " HTTP/1.0\r\n");          /* 1.0: no Host needed */
+    for (size_t i = 0; i < nhdr; i++) {
+        o += sprintf(o, "X-%zu: ", i % 10);
+        size_t v = hdr[i] - 7;
+        memset(o, 'b', v);
+        o += v;
+        o += sprintf(o, "\r\n");
+    }
+    o += sprintf(o, "\r\n");
+    struct got *g = malloc(sizeof(*g));
+    feed(s, (size_t)(o - s), 0, 100, g);
+    int st = g->n == 1 ? g->nginx_status[0] : -g->error;
+    free(g);
+    free(s);
+    return st;
+}
+
+/* The thresholds measured against Debian 12's nginx 1.22 (default buffers). */
+static void test_nginx_buffers(void **state)
+{
+    (void)state;
+    size_t host[1] = { 9 };
+    assert_int_equal(ngx_status_of(8192, host, 1), 0);
+    assert_int_equal(ngx_status_of(8193, host, 1), 414);
+    size_t big[2] = { 9, 8192 };
+    assert_int_equal(ngx_status_of(30, big, 2), 0);
+    big[1] = 8193;
+    assert_int_equal(ngx_status_of(30, big, 2), HP_HTTP_HEADER_TOO_LARGE);
+    /* four lines of 8007 bytes take four 8 KiB buffers; a fifth finds none */
+    size_t four[5] = { 9, 8007, 8007, 8007, 8007 }, five[6] = { 9, 8007, 8007, 8007, 8007, 8007 };
+    assert_int_equal(ngx_status_of(16, four, 5), 0);
+    assert_int_equal(ngx_status_of(16, five, 6), HP_HTTP_HEADER_TOO_LARGE);
+    /* small lines pack: 30 KiB of 100-byte headers fit */
+    size_t many[301];
+    many[0] = 9;
+    for (size_t i = 1; i < 301; i++)
+        many[i] = 100;
+    assert_int_equal(ngx_status_of(16, many, 301), 0);
+    /* a long request line wins over a missing Host */
+    struct got g;
+    char *line = malloc(9100);
+    memcpy(line, "GET /", 5);
+    memset(line + 5, 'a', 9000);
+    strcpy(line + 9005, " HTTP/1.1\r\n\r\n");
+    feed_str(line, &g);
+    assert_int_equal(g.nginx_status[0], 414);
+    free(line);
 }
 
 /* ---- view ------------------------------------------------------------------ */
@@ -658,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_trickled_head),
         cmocka_unit_test(test_many_headers),
         cmocka_unit_test(test_nginx_status),
+        cmocka_unit_test(test_nginx_buffers),
         cmocka_unit_test(test_view),
         cmocka_unit_test(test_response),
         cmocka_unit_test(test_response_date_current),

@@ -169,6 +169,7 @@ static void test_parse_errors(void **state)
         { "rule a\nend x\n", "t.rules:2: junk after end" },
         { "rule a\n  tag ok b<d\nend\n", "t.rules:2: invalid tag 'b<d'" },
         { "rule a\n  body <<E\nx\nE\n  match path [z-a]\nend\n", "t.rules:5: invalid regex" },
+        { "rule a\n  static yes\nend\n", "t.rules:2: static takes no argument" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char err[512] = "";
@@ -578,6 +579,40 @@ static void test_templates(void **state)
     hp_webrules_free(r);
 }
 
+/* The static site's Last-Modified and ETag: nginx's forms, from the sensor's
+ * site time and the body; random_hex slots numbered as without an ETag. */
+static void test_site_templates(void **state)
+{
+    (void)state;
+    struct hp_webrules *r = load_ok(
+        "rule s\n  header X-Key: {{random_hex:8}}\n  header Last-Modified: {{site_modified}}\n"
+        "  header ETag: {{site_etag}}\n  body hello-{{random_hex:4}}\n  chomp\n  static\nend\n");
+    /* the same rule id without the ETag: its random_hex slots must be numbered alike */
+    struct hp_webrules *r2 = load_ok(
+        "rule s\n  header X-Key: {{random_hex:8}}\n  body hello-{{random_hex:4}}\n  chomp\nend\n");
+    struct tview t;
+    struct hp_http_view *v = mkview(&t, "GET", "/", "", NULL, 0, 80);
+    hp_webrules_set_site_time(1681177534);            /* Tue, 11 Apr 2023 01:45:34 GMT */
+    const struct hp_webresp *resp = hp_webrules_match(r, v);
+    assert_true(resp->nginx_static);
+    char *h, *b, *h2, *b2;
+    render(resp, v, &h, &b);
+    assert_int_equal(strlen(b), 10);                  /* "hello-" and four digits */
+    assert_non_null(strstr(h, "Last-Modified: Tue, 11 Apr 2023 01:45:34 GMT\r\n"));
+    assert_non_null(strstr(h, "ETag: \"6434bbbe-a\"\r\n"));
+    const struct hp_webresp *p = hp_webrules_match(r2, v);
+    assert_false(p->nginx_static);
+    render(p, v, &h2, &b2);
+    assert_string_equal(b, b2);
+    assert_memory_equal(h, h2, strlen("X-Key: 01234567\r\n"));
+    free(h);
+    free(b);
+    free(h2);
+    free(b2);
+    hp_webrules_free(r);
+    hp_webrules_free(r2);
+}
+
 /* ---- PCRE2 limits ---------------------------------------------------------------- */
 
 static void test_regex_limits(void **state)
@@ -738,6 +773,7 @@ int main(void)
         cmocka_unit_test(test_first_match_and_negation),
         cmocka_unit_test(test_shipped_rules),
         cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_site_templates),
         cmocka_unit_test(test_regex_limits),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_wow_import),
