@@ -10,6 +10,8 @@
  *   - The same bytes are given to hp_kexinit_parse() directly, as a payload.
  *   - Whenever a KEXINIT parses, both HASSHes are computed, into a roomy and
  *     a tiny buffer; every name-list must lie inside its payload.
+ *   - The same bytes as a client identification line (hp_ssh_ident_refusal):
+ *     one of sshd's two messages, or accepted only when it reads "SSH-...".
  * Invariant violations abort(), so they are crashes like ASan reports.
  * Seeds: fuzz/corpus/sshsniff/ (real stream starts from the capture vectors
  * and raw KEXINIT payloads; tools/gen-hassh-vectors.py --corpus).
@@ -119,5 +121,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hp_kexinit_parse(data + 1, size - 1, &k) == 0)
         check_kexinit(&k, data + 1, size - 1);
     fuzz_sniffer(data + 1, size - 1, data[0]);
+    /* The same bytes as a client identification line judged the sshd way. */
+    const char *why = NULL, *msg = hp_ssh_ident_refusal(data + 1, size - 1, &why);
+    CHECK(why != NULL);
+    if (msg)
+        CHECK(!strcmp(msg, "Invalid SSH identification string.\r\n") ||
+              !strcmp(msg, "Protocol major versions differ.\r\n"));
+    else
+        CHECK(size - 1 >= 8 && !memcmp(data + 1, "SSH-", 4) && !memchr(data + 1, 0, size - 1));
     return 0;
 }

@@ -314,3 +314,35 @@ int hp_sshsniff_feed(struct hp_sshsniff *s, const uint8_t *data, size_t len)
     s->consumed += hp_rd_pos(&in);
     return got;
 }
+
+/* ---- the server's judgement of a client identification line -------------- */
+
+const char *hp_ssh_ident_refusal(const uint8_t *l, size_t n, const char **reason)
+{
+    static const char invalid[] = "Invalid SSH identification string.\r\n";
+    static const char mismatch[] = "Protocol major versions differ.\r\n";
+    struct hp_rd r;
+    unsigned major = 0, minor = 0;
+    size_t digits;
+    if (n && l[n - 1] == '\n')
+        n--;
+    if (n && l[n - 1] == '\r')
+        n--;
+    *reason = "ssh_bad_version";
+    hp_rd_init(&r, l, n);
+    if (!hp_rd_starts_with(&r, "SSH-", 4) || memchr(l, 0, n))
+        return invalid;
+    hp_rd_skip(&r, 4);
+    for (digits = 0; hp_rd_peek_u8(&r, 0) >= '0' && hp_rd_peek_u8(&r, 0) <= '9' && digits < 6; digits++)
+        major = major * 10 + (unsigned)(hp_rd_u8(&r) - '0');
+    if (!digits || hp_rd_u8(&r) != '.' || !hp_rd_ok(&r))
+        return invalid;
+    for (digits = 0; hp_rd_peek_u8(&r, 0) >= '0' && hp_rd_peek_u8(&r, 0) <= '9' && digits < 6; digits++)
+        minor = minor * 10 + (unsigned)(hp_rd_u8(&r) - '0');
+    if (!digits || hp_rd_u8(&r) != '-' || !hp_rd_ok(&r) || hp_rd_left(&r) == 0)
+        return invalid;
+    if (major == 2 || (major == 1 && minor == 99))
+        return NULL;
+    *reason = "ssh_protocol_mismatch";
+    return mismatch;
+}

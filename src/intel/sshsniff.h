@@ -68,4 +68,15 @@ void hp_sshsniff_free(struct hp_sshsniff *s);
 enum { HP_SNIFF_GOT_VERSION = 1, HP_SNIFF_GOT_KEXINIT = 2 };
 int hp_sshsniff_feed(struct hp_sshsniff *s, const uint8_t *data, size_t len);
 
+/*
+ * What sshd says to a client identification line l[0..n) (its CR LF may be
+ * included) that it refuses, as OpenSSH 9's kex_exchange_identification
+ * does on the server side; NULL for a good line.  The line must read
+ * "SSH-<major>.<minor>-<something>" without NUL ("Invalid SSH identification
+ * string.\r\n" otherwise), for protocol 2.0 or the compatible 1.99
+ * ("Protocol major versions differ.\r\n" otherwise).  *reason: a close
+ * reason for session.closed.  n == 0 (a line too long) is invalid.
+ */
+const char *hp_ssh_ident_refusal(const uint8_t *l, size_t n, const char **reason);
+
 #endif

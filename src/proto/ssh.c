@@ -1398,6 +1398,31 @@ static void check_next_packet(struct ssh_conn *sc, const uint8_t *p, size_t n)
         hp_conn_close(sc->c, "kex_failed");
 }
 
+#define SSH_IDENT_MAX 8192        /* sshd's SSH_MAX_BANNER_LEN */
+
+/* The client's identification line (up to its '\n') refused: logged as its
+ * client.version when it is one ("SSH-1.5-x", "SSH-2.0"; junk is only
+ * counted in session.closed), sshd's message sent, the connection closed. */
+static void refuse_ident(struct ssh_conn *sc, const uint8_t *line, size_t n, const char *msg, const char *reason)
+{
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    if (n >= 4 && memcmp(line, "SSH-", 4) == 0) {
+        struct hp_ev ev;
+        hp_ev_begin(&ev, &sc->c->ctx, "client.version");
+        hp_ev_bytes(&ev, "version", line, n < HP_SSH_VERSION_MAX ? n : HP_SSH_VERSION_MAX);
+        hp_ev_emit(&ev);
+    }
+    /* our identification line first, as sshd sends it before it reads the
+     * client's: libssh wrote it at accept, it may still be in the socketpair */
+    uint8_t banner[512];
+    ssize_t got = recv(sc->sp, banner, sizeof(banner), MSG_DONTWAIT);
+    if (got > 0)
+        hp_conn_send(sc->c, banner, (size_t)got);
+    hp_conn_send(sc->c, msg, strlen(msg));
+    hp_conn_close(sc->c, reason);
+}
+
 /*
  * Client bytes go to libssh.  Until the client's identification line is
  * complete, only up to its end is handed over and libssh is run, so our
@@ -1420,9 +1445,20 @@ static void sshd_data(struct hp_conn *c, struct hp_rd *in)
         const uint8_t *p = hp_rd_ptr(in);
         struct ssh_hs *hs = sc->hs;
         if (hs && hs->cli.state == HP_SNIFF_VERSION) {
+            /* The identification line is handed over whole, once it is
+             * judged; until its '\n' arrives it stays in the input buffer. */
             const uint8_t *nl = memchr(p, '\n', n);
-            if (nl)
-                n = (size_t)(nl - p) + 1;
+            const char *why, *msg;
+            if (!nl && n < SSH_IDENT_MAX)
+                break;
+            if (!nl)
+                msg = hp_ssh_ident_refusal(p, 0, &why);     /* too long: invalid */
+            else
+                msg = hp_ssh_ident_refusal(p, n = (size_t)(nl - p) + 1, &why);
+            if (msg) {
+                refuse_ident(sc, p, n, msg, why);
+                return;
+            }
         }
         ssize_t w = send(sc->sp, p, n, MSG_NOSIGNAL);
         if (w <= 0)

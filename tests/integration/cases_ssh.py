@@ -1262,3 +1262,63 @@ def ssh_request_caps(ctx):
     lim = [e for e in evs if e["eventid"] == "sensor.limit" and e.get("limit") == "ssh_requests"]
     assert len(lim) == 1 and lim[0]["session"] == closed[1]["session"], lim
     assert closed[1]["reason"] == "request_limit", closed[1]
+
+
+def _ident_reply(port, line, until=None):
+    """What a server sends to one client identification line (sent whole, nothing after it), up to
+    EOF (or until the bytes contain 'until')."""
+    s = connect(port)
+    s.sendall(line)
+    s.settimeout(T(5))
+    out = b""
+    try:
+        while until is None or until not in out:
+            b = s.recv(4096)
+            if not b:
+                break
+            out += b
+    except OSError:
+        pass
+    s.close()
+    return out
+
+
+@case
+def ssh_bad_identification_answered_as_sshd(ctx):
+    """A client identification line sshd refuses gets sshd's words from hanipo too (Debian's sshd
+    run beside it as the reference): after the server's own identification line, "Invalid SSH
+    identification string." for junk, a missing software version or an empty line, "Protocol major
+    versions differ." for SSH-1 and SSH-3; then the connection closes.  A line that is a version
+    (even a refused one) is still logged as client.version."""
+    need("/usr/sbin/sshd", "ssh-keygen")
+    tmp = tempfile.mkdtemp(prefix="hanipo-it-sshdref-")
+    key = os.path.join(tmp, "k")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+    sport = free_port()
+    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", "/dev/null", "-p", str(sport), "-o", "ListenAddress=127.0.0.1",
+                             "-h", key, "-o", "PidFile=" + os.path.join(tmp, "pid"), "-E", os.path.join(tmp, "log")])
+    try:
+        wait_for(lambda: _ident_reply(sport, b"SSH-2.0-probe\r\n", until=b"\n").startswith(b"SSH-2.0-OpenSSH"), T(10),
+                 what="the reference sshd")
+        d = ssh_daemon(ctx, "sshident", [ssh_service()])
+        port = d.svc("ssh").port
+        probes = [b"SSH-1.5-x\r\n", b"SSH-3.0-x\r\n", b"\r\n", b"SSH-2.0\r\n", b"SSH-2.0-\r\n", b"SSH-x.0-y\r\n",
+                  b"GET / HTTP/1.0\r\n"]
+        for line in probes:
+            want, got = _ident_reply(sport, line), _ident_reply(port, line)
+            wb, _, wrest = want.partition(b"\r\n")
+            gb, _, grest = got.partition(b"\r\n")
+            assert wb.startswith(b"SSH-2.0-OpenSSH") and gb.startswith(b"SSH-2.0-OpenSSH"), (line, want, got)
+            assert wrest in (b"Invalid SSH identification string.\r\n", b"Protocol major versions differ.\r\n"), (line, want)
+            assert grest == wrest, "%r: sshd sent %r after its identification, hanipo %r" % (line, wrest, grest)
+        # a good line still gets the key exchange
+        assert b"curve25519" in _ident_reply(port, b"SSH-2.0-OpenSSH_9.2\r\n", until=b"curve25519")
+        evs = stop_and_read(d)
+        vers = [e["version"] for e in by(evs, "client.version")]
+        assert "SSH-1.5-x" in vers and "SSH-2.0" in vers and "GET / HTTP/1.0" not in vers, vers
+        reasons = [e["reason"] for e in by(evs, "session.closed")]
+        assert reasons.count("ssh_protocol_mismatch") == 2 and reasons.count("ssh_bad_version") == 5, reasons
+    finally:
+        sshd.terminate()
+        sshd.wait()
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -173,6 +173,42 @@ static const char *const simple_lists[10] = {
 
 /* ---- hp_kexinit_parse ------------------------------------------------------------ */
 
+/* The identification lines sshd 9 refuses, and what it says (checked
+ * against Debian's sshd by the integration test ssh_bad_identification_*). */
+static void test_ident_refusal(void **state)
+{
+    (void)state;
+    static const struct { const char *line; const char *msg; } cases[] = {
+        { "SSH-2.0-OpenSSH_9.2p1\r\n", NULL }, { "SSH-2.0-x", NULL }, { "SSH-1.99-old\n", NULL },
+        { "SSH-2.0-a b c\r\n", NULL }, { "SSH-02.00-x\r\n", NULL },
+        { "SSH-1.5-x\r\n", "Protocol major versions differ.\r\n" },
+        { "SSH-3.0-x\r\n", "Protocol major versions differ.\r\n" },
+        { "SSH-1.98-x\r\n", "Protocol major versions differ.\r\n" },
+        { "SSH-2.0\r\n", "Invalid SSH identification string.\r\n" },
+        { "SSH-2.0-\r\n", "Invalid SSH identification string.\r\n" },
+        { "SSH-2-x\r\n", "Invalid SSH identification string.\r\n" },
+        { "SSH-.0-x\r\n", "Invalid SSH identification string.\r\n" },
+        { "SSH-x.0-y\r\n", "Invalid SSH identification string.\r\n" },
+        { "\r\n", "Invalid SSH identification string.\r\n" },
+        { "GET / HTTP/1.0\r\n", "Invalid SSH identification string.\r\n" },
+        { "ssh-2.0-x\r\n", "Invalid SSH identification string.\r\n" },
+        { "", "Invalid SSH identification string.\r\n" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *why = NULL;
+        const char *msg = hp_ssh_ident_refusal((const uint8_t *)cases[i].line, strlen(cases[i].line), &why);
+        if (!cases[i].msg ? msg != NULL : (!msg || strcmp(msg, cases[i].msg) != 0))
+            fail_msg("'%s': got %s", cases[i].line, msg ? msg : "(accepted)");
+        assert_non_null(why);
+    }
+    const uint8_t nul[] = "SSH-2.0-a\0b\r\n";
+    const char *why;
+    assert_non_null(hp_ssh_ident_refusal(nul, sizeof(nul) - 1, &why));
+    assert_string_equal(why, "ssh_bad_version");
+    hp_ssh_ident_refusal((const uint8_t *)"SSH-1.5-x", 9, &why);
+    assert_string_equal(why, "ssh_protocol_mismatch");
+}
+
 static void test_parse_fields(void **state)
 {
     (void)state;
@@ -799,6 +835,7 @@ static void test_free_midway(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ident_refusal),
         cmocka_unit_test(test_parse_fields),
         cmocka_unit_test(test_parse_boolean_and_trailing),
         cmocka_unit_test(test_parse_truncated),
