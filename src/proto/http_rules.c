@@ -942,10 +942,46 @@ static void put_date(struct hp_buf *out)
     put_http_date(out, time(NULL));
 }
 
-/* nginx's ETag of a static file: its mtime and its size in hex, quoted. */
+static void put_hex(struct hp_buf *out, uint64_t v)
+{
+    char d[16];
+    size_t n = 0;
+    do {
+        d[n++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    while (n)
+        hp_buf_putc(out, (uint8_t)d[--n]);
+}
+
+/* nginx's ETag of a static file: its mtime and its size in hex, quoted
+ * (no printf: the welcome page carries it on every answer). */
 static void put_site_etag(struct hp_buf *out, size_t body_len)
 {
-    hp_buf_printf(out, "\"%llx-%zx\"", (unsigned long long)site_time(), body_len);
+    hp_buf_putc(out, '"');
+    put_hex(out, (uint64_t)site_time());
+    hp_buf_putc(out, '-');
+    put_hex(out, body_len);
+    hp_buf_putc(out, '"');
+}
+
+/* The site's date, formatted once per site time. */
+static void put_site_modified(struct hp_buf *out)
+{
+    static _Thread_local int64_t done_for;
+    static _Thread_local char text[40];
+    static _Thread_local size_t len;
+    if (done_for != site_time()) {
+        struct hp_buf b;
+        hp_buf_init(&b, sizeof(text) - 1);
+        put_http_date(&b, (time_t)site_time());
+        len = hp_buf_ok(&b) ? b.len : 0;
+        if (len)
+            memcpy(text, b.data, len);
+        hp_buf_free(&b);
+        done_for = site_time();
+    }
+    hp_buf_put(out, text, len);
 }
 
 /* The Host header if it looks like a host name or address, else "localhost":
@@ -1152,7 +1188,7 @@ static void render(const char *id, const uint8_t *s, size_t n, const struct hp_h
         if (nl == 4 && memcmp(name, "date", 4) == 0)
             put_date(out);
         else if (nl == 13 && memcmp(name, "site_modified", 13) == 0)
-            put_http_date(out, (time_t)site_time());
+            put_site_modified(out);
         else if (nl == 9 && memcmp(name, "site_etag", 9) == 0)
             put_site_etag(out, body_len);
         else if (nl == 4 && memcmp(name, "host", 4) == 0)
@@ -1193,11 +1229,14 @@ void hp_webresp_render(const struct hp_webresp *resp, const struct hp_http_view 
     size_t hn = strlen(resp->headers);
     if (headers_out && body_out && strstr(resp->headers, "{{site_etag}}")) {
         /* The ETag needs the body's length: the body first, its random_hex
-         * slots numbered after the headers' as always (a dry run counts them). */
-        struct hp_buf dry;
-        hp_buf_init(&dry, headers_out->cap);
-        render(resp->id, h, hn, v, server, &slot, 0, &dry);
-        hp_buf_free(&dry);
+         * slots numbered after the headers' as always (a dry run counts
+         * them, when the headers have any). */
+        if (strstr(resp->headers, "{{random_hex:")) {
+            struct hp_buf dry;
+            hp_buf_init(&dry, headers_out->cap);
+            render(resp->id, h, hn, v, server, &slot, 0, &dry);
+            hp_buf_free(&dry);
+        }
         size_t before = body_out->len;
         render(resp->id, resp->body, resp->body_len, v, server, &slot, 0, body_out);
         unsigned hslot = 0;
