@@ -296,11 +296,20 @@ static SSL_CTX *tt_make_ctx(const char *keypath, const char *crtpath, char *err,
         snprintf(err, errlen, "tls: SSL_CTX_new failed");
         return NULL;
     }
-    /* Explicit settings override the system openssl.cnf (Debian raises the
-     * minimum to TLS 1.2 and the security level to 2). */
-    SSL_CTX_set_security_level(ctx, 0);
+    /*
+     * What Debian's nginx negotiates with its shipped nginx.conf
+     * (ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3, ssl_prefer_server_ciphers
+     * on, nginx's default ssl_ciphers HIGH:!aNULL:!MD5) on OpenSSL 3 at
+     * Debian's security level 2: the same cipher for every offer, and TLS
+     * 1.0 and 1.1 failing with an internal_error alert (no signature
+     * algorithm is left for them).  Active TLS fingerprints (JARM) are built
+     * from exactly these choices, so they must be nginx's.  Settings are
+     * explicit so that another host's openssl.cnf changes nothing; the
+     * ClientHello of a client that fails is fingerprinted all the same.
+     */
+    SSL_CTX_set_security_level(ctx, 2);
     if (!SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION) || !SSL_CTX_set_max_proto_version(ctx, 0) ||
-        !SSL_CTX_set_cipher_list(ctx, "ALL:!aNULL:!eNULL:!PSK:!SRP:@SECLEVEL=0")) {
+        !SSL_CTX_set_cipher_list(ctx, "HIGH:!aNULL:!MD5")) {
         snprintf(err, errlen, "tls: cannot set protocol versions or ciphers");
         SSL_CTX_free(ctx);
         return NULL;
@@ -308,7 +317,10 @@ static SSL_CTX *tt_make_ctx(const char *keypath, const char *crtpath, char *err,
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_dh_auto(ctx, 1);
+    /* nginx's ssl_session_timeout (5 minutes): the lifetime hint of its
+     * session tickets, which clients see; OpenSSL's own default is 2 hours */
+    SSL_CTX_set_timeout(ctx, 300);
+    /* no SSL_CTX_set_dh_auto: nginx without ssl_dhparam offers no DHE */
     SSL_CTX_set_alpn_select_cb(ctx, tt_alpn_cb, NULL);
     ERR_clear_error();
     if (SSL_CTX_use_certificate_chain_file(ctx, crtpath) != 1 ||

@@ -440,7 +440,9 @@ def http_answers_as_nginx_does(ctx):
     """The default web service against Debian's nginx (the product it claims to be, same version in
     the Server header) on the probes scanners and fingerprinting tools send: the same status line,
     the same headers in the same order, the same bytes of error pages, for every probe; the welcome
-    page's ETag has nginx's form and is the sensor's own."""
+    page's ETag has nginx's form and is the sensor's own.  Over TLS (nginx with Debian's shipped TLS
+    settings): the same protocol, cipher, alert, ALPN and ticket lifetime for every ClientHello
+    variation."""
     need("nginx")
     import tempfile
     ver = subprocess.run(["nginx", "-v"], capture_output=True).stderr.decode().strip().split("/")[-1].split()[0]
@@ -451,14 +453,21 @@ def http_answers_as_nginx_does(ctx):
     os.mkdir(www)
     shutil.copy(os.path.join(HERE, "..", "..", "data", "http", "files", "nginx-index.html"), os.path.join(www, "index.html"))
     os.chmod(os.path.join(www, "index.html"), 0o644)
-    nport = free_port()
+    nport, tport = free_port(), free_port()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=ref",
+                    "-keyout", os.path.join(tmp, "key.pem"), "-out", os.path.join(tmp, "cert.pem")],
+                   capture_output=True, check=True)
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
+        # the TLS lines are those of Debian's shipped /etc/nginx/nginx.conf
         f.write("worker_processes 1; daemon off; pid %(d)s/nginx.pid; error_log %(d)s/error.log;\n"
                 "events { worker_connections 64; }\n"
                 "http { include /etc/nginx/mime.types; default_type application/octet-stream;\n"
                 "  access_log off; client_body_temp_path %(d)s;\n"
-                "  server { listen 127.0.0.1:%(p)d; root %(d)s/www; } }\n" % {"d": tmp, "p": nport})
+                "  ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_prefer_server_ciphers on;\n"
+                "  server { listen 127.0.0.1:%(p)d; listen 127.0.0.1:%(t)d ssl; root %(d)s/www;\n"
+                "           ssl_certificate %(d)s/cert.pem; ssl_certificate_key %(d)s/key.pem; } }\n"
+                % {"d": tmp, "p": nport, "t": tport})
     ng = subprocess.Popen(["nginx", "-c", conf, "-e", os.path.join(tmp, "error.log")],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -474,11 +483,54 @@ def http_answers_as_nginx_does(ctx):
         assert not diffs, "\n".join(diffs)
         etag = re.search(rb"^ETag: (.*)\r$", _exchange(hport, _nginx_probes()[0][1]), re.M)
         assert etag and re.match(rb'^"[0-9a-f]{8}-267"$', etag.group(1)), etag
+        # TLS (on the same port for hanipo): what an active fingerprint (JARM) asks, the same choices
+        tdiffs = []
+        for opts in _tls_probes():
+            want, got = _tls_shape(tport, opts), _tls_shape(hport, opts)
+            if want != got:
+                tdiffs.append("%s:\n  nginx:  %s\n  hanipo: %s" % (" ".join(opts), want, got))
+        assert not tdiffs, "\n".join(tdiffs)
         stop_and_read(d)
     finally:
         ng.terminate()
         ng.wait()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _tls_probes():
+    """openssl s_client options: protocol versions, cipher offers in both orders, weak and old
+    suites, curves, signature algorithms and ALPN, as active TLS fingerprinting varies them."""
+    low = "@SECLEVEL=0"
+    return [["-tls1_2"], ["-tls1_3"], ["-tls1_1"], ["-tls1"], ["-tls1_1", "-cipher", "ALL:" + low],
+            ["-tls1", "-cipher", "ALL:" + low], ["-tls1_2", "-cipher", "ALL:" + low],
+            ["-tls1_2", "-cipher", "AES128-SHA:ECDHE-RSA-AES256-GCM-SHA384"],
+            ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA256:ECDHE-RSA-CHACHA20-POLY1305"],
+            ["-tls1_2", "-cipher", "AES256-SHA256:AES128-GCM-SHA256"],
+            ["-tls1_2", "-cipher", "ARIA128-GCM-SHA256:AES128-SHA"],
+            ["-tls1_2", "-cipher", "CAMELLIA128-SHA"],
+            ["-tls1_2", "-cipher", "DES-CBC3-SHA:" + low], ["-tls1_2", "-cipher", "DHE-RSA-AES128-SHA:" + low],
+            ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA:" + low],
+            ["-tls1_2", "-cipher", "AES128-SHA:" + low, "-sigalgs", "RSA+SHA1"],
+            ["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"],
+            ["-tls1_2", "-curves", "secp384r1"], ["-tls1_3", "-curves", "P-521"],
+            ["-alpn", "h2,http/1.1"], ["-tls1_2", "-alpn", "http/1.1"]]
+
+
+def _tls_shape(port, opts):
+    """What s_client reports of a handshake: the protocol and cipher, the alert, the ALPN answer
+    and (TLS 1.2) the session ticket's lifetime hint."""
+    r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port] + opts, input=b"",
+                       capture_output=True, timeout=T(15))
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    keep = []
+    for l in out.splitlines():
+        l = l.strip()
+        if l.startswith("New,") or "ALPN" in l or (l.startswith("TLS session ticket lifetime") and "-tls1_2" in opts):
+            keep.append(l)
+        m = re.search(r"alert [a-z ]+", l)
+        if m:
+            keep.append(m.group(0))
+    return sorted(set(keep))
 
 
 def _port_open(port):
