@@ -55,6 +55,7 @@
 #include "http_parse.h"
 #include "http_proxy.h"
 #include "http_rules.h"
+#include "http_static.h"
 #include "identity.h"
 #include "intel/tlsfp.h"
 #include "intel/webclass.h"
@@ -732,6 +733,8 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
         hp_buf_put(&body, page, hp_http_error_page(401, server, page, sizeof(page)));
     } else if (resp) {
         hp_webresp_render(resp, &v, server, &hdrs, &body);
+        if (resp->nginx_static)
+            hp_http_static(&v, &status, &hdrs, &body, server);   /* 304, 206, 416 as nginx */
     }
     hp_buf_init(&out, 16u << 20);
     const char *extra = hp_buf_cstr(&hdrs);

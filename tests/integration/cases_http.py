@@ -403,7 +403,43 @@ def _nginx_probes():
         ("dup-host", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
         ("te-unknown", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"),
         ("cl-junk", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n"),
+    ] + [("range " + r.decode(), b"GET / HTTP/1.1\r\nHost: x\r\nRange: " + r + b"\r\nConnection: close\r\n\r\n")
+         for r in (b"bytes=0-1", b"bytes=-5", b"bytes=600-", b"bytes=100000-", b"bytes=5-2", b"items=0-1",
+                   b"bytes=0-1,5-6", b"bytes=0-0,-1", b"bytes=0-,5-0,5-1,5-2,5-3", b"bytes= 3 - 4 ",
+                   b"bytes=1-2,x", b"bytes=-0", b"bytes=99999999999999999999-")] + [
+        ("head-range", b"HEAD / HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\nConnection: close\r\n\r\n"),
+        ("range-1.0", b"GET / HTTP/1.0\r\nRange: bytes=0-3\r\n\r\n"),
+        ("range-missing", b"GET /nope HTTP/1.1\r\nHost: x\r\nRange: bytes=0-3\r\nConnection: close\r\n\r\n"),
     ]
+
+
+def _validator_probes(etag, lm):
+    """Revalidation with the validators the server itself gave (ETag, Last-Modified)."""
+    req = lambda h: b"GET / HTTP/1.1\r\nHost: x\r\n" + h + b"Connection: close\r\n\r\n"
+    return [
+        ("inm", req(b"If-None-Match: " + etag + b"\r\n")),
+        ("inm-weak", req(b"If-None-Match: W/" + etag + b"\r\n")),
+        ("inm-list", req(b'If-None-Match: "x", ' + etag + b"\r\n")),
+        ("inm-star", req(b"If-None-Match: *\r\n")),
+        ("inm-other", req(b'If-None-Match: "other"\r\n')),
+        ("ims", req(b"If-Modified-Since: " + lm + b"\r\n")),
+        ("ims-old", req(b"If-Modified-Since: Mon, 01 Jan 1990 00:00:00 GMT\r\n")),
+        ("ims-and-inm-other", req(b"If-Modified-Since: " + lm + b'\r\nIf-None-Match: "other"\r\n')),
+        ("if-match-other", req(b'If-Match: "nope"\r\n')),
+        ("if-match", req(b"If-Match: " + etag + b"\r\n")),
+        ("ius-old", req(b"If-Unmodified-Since: Mon, 01 Jan 1990 00:00:00 GMT\r\n")),
+        ("if-range-etag", req(b"If-Range: " + etag + b"\r\nRange: bytes=0-9\r\n")),
+        ("if-range-other", req(b'If-Range: "other"\r\nRange: bytes=0-9\r\n')),
+        ("if-range-date", req(b"If-Range: " + lm + b"\r\nRange: bytes=0-9\r\n")),
+    ]
+
+
+def _validators(port):
+    head = _exchange(port, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    etag = re.search(rb"^ETag: (.*)\r$", head, re.M)
+    lm = re.search(rb"^Last-Modified: (.*)\r$", head, re.M)
+    assert etag and lm, head
+    return etag.group(1), lm.group(1)
 
 
 def _exchange(port, data):
@@ -480,6 +516,12 @@ def http_answers_as_nginx_does(ctx):
             if want != got:
                 diffs.append("%s:\n  nginx:  %r\n  hanipo: %r" % (name, want[:2], got[:2]) if want[:2] != got[:2]
                              else "%s: bodies differ\n  nginx:  %r\n  hanipo: %r" % (name, want[2][:300], got[2][:300]))
+        assert not diffs, "\n".join(diffs)
+        pn, ph = _validator_probes(*_validators(nport)), _validator_probes(*_validators(hport))
+        for (name, dn), (_, dh) in zip(pn, ph):
+            want, got = _shape(_exchange(nport, dn)), _shape(_exchange(hport, dh))
+            if want != got:
+                diffs.append("%s:\n  nginx:  %r\n  hanipo: %r" % (name, want, got))
         assert not diffs, "\n".join(diffs)
         etag = re.search(rb"^ETag: (.*)\r$", _exchange(hport, _nginx_probes()[0][1]), re.M)
         assert etag and re.match(rb'^"[0-9a-f]{8}-267"$', etag.group(1)), etag
