@@ -35,6 +35,8 @@ bool hp_buf_put_slow(struct hp_buf *b, const void *p, size_t n);
  * was most of the cost of the short appends events are made of. */
 static inline bool hp_buf_put(struct hp_buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return !b->full;                 /* p may be NULL then: no memcpy */
     /* room for n bytes and the NUL hp_buf_reserve() keeps, within the cap */
     if (!b->full && n < b->alloc - b->len && n <= b->cap - b->len) {
         memcpy(b->data + b->len, p, n);

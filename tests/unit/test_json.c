@@ -536,6 +536,29 @@ static void test_buf_printf(void **state)
     hp_buf_free(&b);
 }
 
+/* hp_buf_put's inline fast path: appends within the allocation, the cap
+ * and the sticky 'full' flag, and a zero-length put of a NULL pointer
+ * (callers pass empty fields so), which must not reach memcpy: the
+ * sanitizer build of this test fails if it does. */
+static void test_buf_put(void **state)
+{
+    (void)state;
+    struct hp_buf b;
+    hp_buf_init(&b, 10);
+    assert_true(hp_buf_put(&b, NULL, 0));                   /* nothing allocated yet */
+    assert_true(hp_buf_put(&b, "abcd", 4));                 /* the slow path allocates */
+    assert_true(hp_buf_put(&b, NULL, 0));                   /* allocated: the fast path */
+    assert_true(hp_buf_put(&b, "efgh", 4));
+    assert_int_equal(b.len, 8);
+    assert_false(hp_buf_put(&b, "ijk", 3));                 /* past the cap of 10 */
+    assert_int_equal(b.len, 8);
+    assert_false(hp_buf_ok(&b));
+    assert_false(hp_buf_put(&b, "i", 1));                   /* 'full' is sticky */
+    assert_false(hp_buf_put(&b, NULL, 0));
+    assert_memory_equal(b.data, "abcdefgh", 8);
+    hp_buf_free(&b);
+}
+
 static const char *const ctx_keys[] = { "timestamp", "eventid", "uid", "sensor", "session", "protocol",
                                         "service", "transport", "src_ip", "src_port", "dst_ip", "dst_port" };
 
@@ -1092,6 +1115,7 @@ int main(void)
         cmocka_unit_test(test_event_ctx),
         cmocka_unit_test(test_event_values), cmocka_unit_test(test_event_double_as_printf),
         cmocka_unit_test(test_buf_printf),
+        cmocka_unit_test(test_buf_put),
         cmocka_unit_test(test_event_bytes_b64),
         cmocka_unit_test(test_event_every_byte),
         cmocka_unit_test(test_event_2mb_dropped),
