@@ -11,6 +11,7 @@
 #include "reader.h"
 #include "http_parse.h"
 #include "http_static.h"
+#include "util.h"
 
 #define HS_MAX_RANGES 1024         /* more parts than that: the whole page */
 #define HS_NUM_MAX 1000000000000000ull   /* a range bound beyond it: unsatisfiable (nginx: off_t overflow) */
@@ -232,8 +233,7 @@ static enum hs_ranges hs_parse(struct hp_bytes set, uint64_t len, struct hs_rang
 static void hs_put_u64(struct hp_buf *b, uint64_t v)
 {
     char num[24];
-    int k = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-    hp_buf_put(b, num, (size_t)k);
+    hp_buf_put(b, num, hp_fmt_u64(v, num));
 }
 
 static void hs_put_range(struct hp_buf *b, const struct hs_range *r, uint64_t len)

@@ -1398,8 +1398,6 @@ static void check_next_packet(struct ssh_conn *sc, const uint8_t *p, size_t n)
         hp_conn_close(sc->c, "kex_failed");
 }
 
-#define SSH_IDENT_MAX 8192        /* sshd's SSH_MAX_BANNER_LEN */
-
 /* The client's identification line (up to its '\n') refused: logged as its
  * client.version when it is one ("SSH-1.5-x", "SSH-2.0"; junk is only
  * counted in session.closed), sshd's message sent, the connection closed. */
@@ -1449,7 +1447,7 @@ static void sshd_data(struct hp_conn *c, struct hp_rd *in)
              * judged; until its '\n' arrives it stays in the input buffer. */
             const uint8_t *nl = memchr(p, '\n', n);
             const char *why, *msg;
-            if (!nl && n < SSH_IDENT_MAX)
+            if (!nl && n < HP_SSH_BANNER_MAX)         /* sshd's SSH_MAX_BANNER_LEN too */
                 break;
             if (!nl)
                 msg = hp_ssh_ident_refusal(p, 0, &why);     /* too long: invalid */
