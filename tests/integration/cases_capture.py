@@ -20,7 +20,7 @@ import time
 import urllib.parse
 
 import payload_fixtures as fx
-from harness import T, Service, Skip, free_port, wait_for
+from harness import Service, Skip, T, can_connect, free_port, wait_for
 from cases import stop_and_read
 from cases_ssh import need, sshpass_ssh, ssh_daemon, ssh_service
 
@@ -146,7 +146,7 @@ class FtpServer:
         self.log = open(os.path.join(self.dir, ".log"), "wb")
         self.proc = subprocess.Popen(["/usr/bin/python3", "-m", "pyftpdlib", "-i", "127.0.0.1", "-p",
                                       str(self.port), "-d", self.dir], stdout=self.log, stderr=self.log)
-        wait_for(lambda: _can_connect(self.port), T(10), what="FTP server")
+        wait_for(lambda: can_connect(self.port), T(10), what="FTP server")
 
     def retrieved(self, name):
         with open(os.path.join(self.dir, ".log"), "rb") as f:
@@ -186,12 +186,6 @@ class TftpServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _can_connect(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 # ---- helpers ----------------------------------------------------------------------------

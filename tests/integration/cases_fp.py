@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import HANIPO_BIN, Skip, free_port, wait_for
+from harness import HANIPO_BIN, Skip, can_connect, free_port, wait_for
 
 ALL = []
 
@@ -188,19 +188,13 @@ class TlsServer:
                                       "-key", key, "-cert", crt, "-alpn", "http/1.1", "-quiet"],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        wait_for(lambda: _can_connect(self.port), 10, what="s_server listening")
+        wait_for(lambda: can_connect(self.port), 10, what="s_server listening")
 
     def close(self):
         self.proc.kill()
         self.proc.wait()
 
 
-def _can_connect(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 class LoCapture:

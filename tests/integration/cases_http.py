@@ -17,7 +17,7 @@ import ssl
 import subprocess
 import time
 
-from harness import T, Service, Skip, connect, free_port, recv_until_eof, wait_for
+from harness import Service, Skip, T, can_connect, connect, free_port, recv_until_eof, wait_for
 from cases import check_common, stop_and_read
 
 ALL = []
@@ -507,7 +507,7 @@ def http_answers_as_nginx_does(ctx):
     ng = subprocess.Popen(["nginx", "-c", conf, "-e", os.path.join(tmp, "error.log")],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: _port_open(nport), T(10), what="nginx listening")
+        wait_for(lambda: can_connect(nport), T(10), what="nginx listening")
         d = web_daemon(ctx, "http-as-nginx", server=server)
         hport = d.svc("web").port
         diffs = []
@@ -575,9 +575,3 @@ def _tls_shape(port, opts):
     return sorted(set(keep))
 
 
-def _port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False

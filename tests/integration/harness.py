@@ -527,6 +527,16 @@ atexit.register(kill_all)
 
 # ---- clients -----------------------------------------------------------------------
 
+def can_connect(port, host="127.0.0.1"):
+    """Whether something accepts TCP connections on host:port now (a reference server started
+    beside the sensor, to wait for)."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def connect(port, host="127.0.0.1", source=None, timeout=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(timeout or T(5))
