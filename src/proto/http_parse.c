@@ -863,25 +863,31 @@ const char *hp_http_reason(int status)
     return "";
 }
 
-/* IMF-fixdate without the locale ("Sun, 06 Nov 1994 08:49:37 GMT"), formatted
- * once a second per thread (as nginx caches its): every answer has one. */
-static const char *http_date(void)
+size_t hp_http_fmt_date(time_t t, char *out, size_t outlen)
 {
     static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
     static const char *const mo[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        memset(&tm, 0, sizeof(tm));
+    int n = snprintf(out, outlen, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[(unsigned)tm.tm_wday % 7],
+                     tm.tm_mday, mo[(unsigned)tm.tm_mon % 12], (tm.tm_year + 1900) % 10000, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
+    return n < 0 ? 0 : (size_t)n < outlen ? (size_t)n : outlen - 1;
+}
+
+/* Now as an HTTP date, formatted once a second per thread (as nginx caches
+ * its): every answer has one. */
+static const char *http_date(void)
+{
     static _Thread_local time_t cached_sec = -1;
     static _Thread_local char cached[64];
     time_t now = time(NULL);
-    if (now == cached_sec)
-        return cached;
-    struct tm tm;
-    if (!gmtime_r(&now, &tm))
-        memset(&tm, 0, sizeof(tm));
-    snprintf(cached, sizeof(cached), "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[(unsigned)tm.tm_wday % 7],
-             tm.tm_mday, mo[(unsigned)tm.tm_mon % 12], (tm.tm_year + 1900) % 10000, tm.tm_hour, tm.tm_min,
-             tm.tm_sec);
-    cached_sec = now;
+    if (now != cached_sec) {
+        hp_http_fmt_date(now, cached, sizeof(cached));
+        cached_sec = now;
+    }
     return cached;
 }
 

@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -110,6 +111,9 @@ void hp_http_response(struct hp_buf *out, int status, const char *server, const 
                       const void *body, size_t body_len, bool keep_alive, bool head_only);
 /* nginx's reason phrase ("OK", "Not Found", "Not Allowed"...); "" when unknown. */
 const char *hp_http_reason(int status);
+/* t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), without the locale;
+ * the length written (at most outlen - 1). */
+size_t hp_http_fmt_date(time_t t, char *out, size_t outlen);
 /* nginx-like error page body for status, with "<hr><center>SERVER</center>"
  * (no such line when server is NULL).  Writes at most outlen-1 bytes and a NUL;
  * returns the bytes written. */

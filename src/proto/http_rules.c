@@ -53,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
+#include "proto/http_parse.h"
 #include "proto/http_rules_int.h"
 #include "proto/ssdp.h"
 #include "reader.h"
@@ -927,14 +928,8 @@ static int64_t site_time(void)
 
 static void put_http_date(struct hp_buf *out, time_t t)
 {
-    static const char *wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-    static const char *mo[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        memset(&tm, 0, sizeof(tm));
-    hp_buf_printf(out, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[(unsigned)tm.tm_wday % 7], tm.tm_mday,
-                  mo[(unsigned)tm.tm_mon % 12], (tm.tm_year + 1900) % 10000, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    char d[64];
+    hp_buf_put(out, d, hp_http_fmt_date(t, d, sizeof(d)));
 }
 
 static void put_date(struct hp_buf *out)
