@@ -128,12 +128,14 @@ static bool hs_if_match(struct hp_bytes list, struct hp_bytes etag, bool weak)
 /* 0: not decided here; else the status nginx answers (304 or 412). */
 static int hs_not_modified(const struct hp_http_view *v, const struct hp_buf *hdrs)
 {
-    struct hp_bytes etag = hs_header(hdrs, "ETag");
-    time_t lm = hs_time(hs_header(hdrs, "Last-Modified"));
     const struct hp_http_hdr *ius = hp_http_view_header(v, "If-Unmodified-Since");
     const struct hp_http_hdr *im = hp_http_view_header(v, "If-Match");
     const struct hp_http_hdr *ims = hp_http_view_header(v, "If-Modified-Since");
     const struct hp_http_hdr *inm = hp_http_view_header(v, "If-None-Match");
+    if (!ius && !im && !ims && !inm)
+        return 0;                  /* most requests: the page's date is not parsed */
+    struct hp_bytes etag = hs_header(hdrs, "ETag");
+    time_t lm = hs_time(hs_header(hdrs, "Last-Modified"));
     if (ius && (lm == -1 || hs_time(ius->value) < lm))
         return 412;
     if (im && !hs_if_match(im->value, etag, false))
