@@ -169,6 +169,16 @@ enum sh_fetch_result sh_fetch(struct sh_cmd *c, const char *tool, const char *ur
  * through these few calls). */
 void sh_event(struct sh_cmd *c, const char *eventid, const char *key, const char *value);
 
+/* A program's long loop (sed's and awk's steps, regex matching) calls this
+ * now and then: once the line has had the CPU for its time slice, the line
+ * pauses there while the event loop serves the other sessions, and comes
+ * back.  Another session's line may run meanwhile, so a program holds
+ * nothing across the call that another session could change (programs
+ * read files into buffers of their own; they never keep vfs pointers).
+ * Returns false once the line's time is up: the program stops there, as at
+ * its step bound (a step may cost as much as its input is long). */
+bool sh_pause_point(void);
+
 /* ---- registry (cmd.c) ------------------------------------------------------------ */
 /* The entry for an applet name; NULL if no program of that name is emulated. */
 const struct sh_cmd_def *sh_cmd_find(const char *name);

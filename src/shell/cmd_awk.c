@@ -1924,6 +1924,10 @@ static struct awk_val awk_eval(struct awk *a, struct awk_node *n)
         a->fatal = true;
         return awk_num(0);
     }
+    if ((a->steps & 1023) == 0 && !sh_pause_point()) {
+        a->fatal = true;          /* the line's time is up */
+        return awk_num(0);
+    }
     struct awk_val x, y;
     long field;
     switch (n->op) {
@@ -2041,6 +2045,10 @@ static void awk_exec(struct awk *a, struct awk_node *n)
 {
     for (; n && !a->fatal && !a->next && !a->exiting && !a->brk && !a->cont; n = n->next) {
         if (++a->steps > AWK_STEPS_MAX) {
+            a->fatal = true;
+            return;
+        }
+        if ((a->steps & 1023) == 0 && !sh_pause_point()) {
             a->fatal = true;
             return;
         }

@@ -816,6 +816,10 @@ static bool sed_exec(struct sed *s)
             s->quit = true;
             return false;
         }
+        if ((s->steps & 1023) == 0 && !sh_pause_point()) {
+            s->quit = true;       /* the line's time is up */
+            return false;
+        }
         struct sed_cmd *k = &s->cmds[pc];
         if (k->cmd == '}' || k->cmd == ':') {
             pc++;

@@ -175,6 +175,26 @@ void txt_re_budget(void)
     re_deadline.tv_nsec = (long)(d % 1000000000LL);
 }
 
+int64_t txt_re_left(void)
+{
+    if (re_deadline.tv_sec == 0)
+        return -1;
+    int64_t left = (int64_t)re_deadline.tv_sec * 1000000000LL + re_deadline.tv_nsec - txt_now_ns();
+    return left > 0 ? left : 0;
+}
+
+void txt_re_set_left(int64_t left_ns)
+{
+    if (left_ns < 0) {
+        re_deadline.tv_sec = 0;
+        re_deadline.tv_nsec = 0;
+        return;
+    }
+    int64_t d = txt_now_ns() + left_ns;
+    re_deadline.tv_sec = (time_t)(d / 1000000000LL);
+    re_deadline.tv_nsec = (long)(d % 1000000000LL);
+}
+
 static bool txt_re_expired(void)
 {
     if (re_deadline.tv_sec == 0)
@@ -183,11 +203,104 @@ static bool txt_re_expired(void)
     return txt_now_ns() > d;
 }
 
+#define TXT_RE_NODES_MAX 20000.0
+#define TXT_RE_GROUPS_MAX 64
+
+/* A repetition's bound ("{3}", "{2,5}", "{4,}") at p: the larger number. */
+static double txt_re_bound(const char *p, const char *end)
+{
+    double v = 0, best = 0;
+    for (; p < end && *p != '}'; p++) {
+        if (isdigit((unsigned char)*p)) {
+            v = v * 10 + (*p - '0');
+            if (v > 1e9)
+                v = 1e9;
+        } else {
+            best = v > best ? v : best;
+            v = 0;
+        }
+    }
+    return v > best ? v : best;
+}
+
+/* An interval's body at p[at]: digits, then a '}' somewhere after. */
+static bool txt_re_interval(const char *p, size_t n, size_t at)
+{
+    return at < n && isdigit((unsigned char)p[at]) && memchr(p + at, '}', n - at) != NULL;
+}
+
+/*
+ * How big glibc's parse tree gets once repetitions are expanded.  regcomp
+ * copies the operand of x+ (as x x*) and of x{n,m} (m copies), so stacked
+ * or nested repetitions multiply: (a+)+ and a++ double the operand at each
+ * '+', and "(a++++...+|b)" with forty of them asked glibc for gigabytes
+ * (found by fuzz_cmd_text).  Each group level keeps the sum of its atoms
+ * and the size of its last one, which a following operator copies.
+ */
+static double txt_re_nodes(const char *p, size_t n, bool ere)
+{
+    double sum[TXT_RE_GROUPS_MAX + 1], last[TXT_RE_GROUPS_MAX + 1];
+    int d = 0;
+    sum[0] = last[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        bool esc = c == '\\' && i + 1 < n;
+        char e = esc ? p[i + 1] : 0;
+        if ((ere && c == '(') || (!ere && esc && e == '(')) {
+            if (d == TXT_RE_GROUPS_MAX)
+                return TXT_RE_NODES_MAX + 1;
+            sum[++d] = 0;
+            last[d] = 0;
+        } else if (d > 0 && ((ere && c == ')') || (!ere && esc && e == ')'))) {
+            double g = sum[d--] + 1;
+            sum[d] += g;
+            last[d] = g;
+        } else if ((ere && c == '+') || (!ere && esc && e == '+')) {
+            sum[d] += last[d];                         /* x+ is x x* */
+            last[d] *= 2;
+        } else if (((ere && c == '{') || (!ere && esc && e == '{')) && txt_re_interval(p, n, i + (esc ? 2 : 1))) {
+            double k = txt_re_bound(p + i + 1, p + n);
+            sum[d] += last[d] * k;
+            last[d] *= k + 1;
+            i = (size_t)((const char *)memchr(p + i, '}', n - i) - p);   /* on its '}' */
+            esc = false;
+        } else if (c == '[') {                         /* a bracket expression is one node */
+            size_t j = i + 1;
+            if (j < n && p[j] == '^')
+                j++;
+            if (j < n && p[j] == ']')
+                j++;
+            while (j < n && p[j] != ']')
+                j++;
+            i = j < n ? j : n;
+            sum[d] += 1;
+            last[d] = 1;
+            continue;
+        } else if (!((ere && (c == '*' || c == '?' || c == '|')) || (!ere && c == '*') ||
+                     (esc && (e == '?' || e == '|')))) {
+            sum[d] += 1;                               /* an atom */
+            last[d] = 1;
+        }
+        if (sum[d] > TXT_RE_NODES_MAX || last[d] > TXT_RE_NODES_MAX)
+            return TXT_RE_NODES_MAX + 1;
+        if (esc)
+            i++;
+    }
+    while (d > 0) {                                    /* unclosed: regcomp refuses it anyway */
+        double g = sum[d--] + 1;
+        sum[d] += g;
+    }
+    return sum[0];
+}
+
 /* What makes glibc's compiler or matcher blow up: nested counted
- * repetitions multiply the automaton ({255}{255}{255}), back-references
- * make matching exponential.  Count both conservatively. */
+ * repetitions multiply the automaton ({255}{255}{255}) and repetitions
+ * copy their operand (txt_re_nodes), back-references make matching
+ * exponential.  Count them conservatively. */
 static int txt_re_guard(const char *p, size_t n, int cflags, unsigned *backrefs)
 {
+    if (txt_re_nodes(p, n, (cflags & REG_EXTENDED) != 0) > TXT_RE_NODES_MAX)
+        return REG_ESIZE;
     bool ere = (cflags & REG_EXTENDED) != 0;
     double product = 1;
     *backrefs = 0;
@@ -256,7 +369,7 @@ int txt_re_exec(struct txt_re *r, const uint8_t *s, size_t len, size_t from, siz
                 regmatch_t *m, int eflags)
 {
     regmatch_t one[1];
-    if (!r->ok || from > len || txt_re_expired())
+    if (!sh_pause_point() || !r->ok || from > len || txt_re_expired())
         return REG_NOMATCH;
     /* Back-references: only short subjects (exponential matcher). */
     if (r->backrefs && len - from > (r->backrefs > 1 ? 16u : 48u))

@@ -74,6 +74,10 @@ int txt_re_exec(struct txt_re *r, const uint8_t *s, size_t len, size_t from, siz
 void txt_re_free(struct txt_re *r);
 /* Start the time budget of one command's matching. */
 void txt_re_budget(void);
+/* What is left of it (ns; -1: none running), and the same restored after a
+ * pause of the line, during which other sessions' commands set their own. */
+int64_t txt_re_left(void);
+void txt_re_set_left(int64_t left_ns);
 
 /* ---- small tools (cmd_textutil.c; shared with cmd_dump.c) ------------------------ */
 

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cmd_text.h"
 #include "interp_int.h"
 #include "persona.h"
 #include "util.h"
@@ -328,6 +329,48 @@ void it_pos_set(struct hp_interp *it, char *const *argv, int argc)
     it->npos = argc;
 }
 
+/* ---- time slices ------------------------------------------------------------------ */
+
+/*
+ * Sessions share the one network thread, and a line may interpret for up to
+ * IT_LINE_MS (sed and awk loops, regexes, shell loops).  So that one
+ * attacker's line does not hold every other session for that long, a line
+ * pauses once it has had the CPU for IT_SLICE_MS: the shell (io.pause)
+ * gives the event loop its turn and continues the line's fiber afterwards.
+ * The time paused counts neither against the line's budget nor against its
+ * running command's matching budget, which another session's command resets
+ * meanwhile and which is therefore restored here.
+ *
+ * it_running is the interpreter whose line runs on this thread: lines of
+ * different sessions interleave only at a pause or a fetch, and whoever
+ * comes back from one sets it again.
+ */
+static _Thread_local struct hp_interp *it_running;
+
+static void it_pause(struct hp_interp *it)
+{
+    if (!it->io.pause || it->abort || hp_mono_ms() - it->slice_ms < IT_SLICE_MS)
+        return;
+    int64_t re_left = txt_re_left();
+    int64_t paused = it->io.pause(it->io.arg);
+    it_running = it;
+    txt_re_set_left(re_left);
+    if (it->deadline_ms && paused > 0)
+        it->deadline_ms += paused;
+    it->slice_ms = hp_mono_ms();
+}
+
+bool sh_pause_point(void)
+{
+    struct hp_interp *it = it_running;
+    if (!it)
+        return true;
+    it_pause(it);
+    if (it->deadline_ms && hp_mono_ms() > it->deadline_ms)
+        it->abort = true;
+    return !it->abort;
+}
+
 /* ---- bounds ----------------------------------------------------------------------- */
 
 /* One more piece of work on the line; false once a bound stops it.  The clock
@@ -338,8 +381,12 @@ bool it_step(struct hp_interp *it, unsigned long n)
     it->steps += n;
     if (it->steps > IT_STEPS_MAX)
         it->abort = true;
-    else if ((before >> 10) != (it->steps >> 10) && it->deadline_ms && hp_mono_ms() > it->deadline_ms)
-        it->abort = true;
+    else if ((before >> 10) != (it->steps >> 10)) {
+        if (it->deadline_ms && hp_mono_ms() > it->deadline_ms)
+            it->abort = true;
+        else
+            it_pause(it);
+    }
     return !it->abort;
 }
 
@@ -711,6 +758,7 @@ static int run_simple(struct hp_interp *it, struct sh_node *n, struct iox *io)
         it->abort = true;
         return 130;
     }
+    it_pause(it);
     it->lineno = n->line;
     struct strv args = { 0 };
     struct strv assigns = { 0 };
@@ -1302,6 +1350,7 @@ static enum sh_fetch_result op_fetch(struct sh_cmd *c, const char *tool, const c
         return SH_FETCH_UNREACHABLE;
     int64_t t0 = hp_mono_ms();
     int r = it->io.fetch(it->io.arg, tool, url, dest, body);
+    it_running = it;                               /* other lines may have run meanwhile */
     if (it->deadline_ms)
         it->deadline_ms += hp_mono_ms() - t0;      /* waiting for the network is not interpreting */
     return (enum sh_fetch_result)r;
@@ -1388,8 +1437,8 @@ static enum style style_of(const struct hp_interp *it, enum hp_interp_mode mode)
     return mode == HP_INTERP_INTERACTIVE ? ST_BASH_I : mode == HP_INTERP_SCRIPT ? ST_BASH_SCRIPT : ST_BASH_C;
 }
 
-bool hp_interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lineno,
-                    const uint8_t *line, size_t len)
+static bool interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lineno,
+                        const uint8_t *line, size_t len)
 {
     if (it->ended)
         return false;
@@ -1451,7 +1500,17 @@ bool hp_interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lin
     return !it->ended;
 }
 
-bool hp_interp_eof(struct hp_interp *it, enum hp_interp_mode mode)
+bool hp_interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lineno,
+                    const uint8_t *line, size_t len)
+{
+    it_running = it;
+    it->slice_ms = hp_mono_ms();
+    bool more = interp_line(it, mode, lineno, line, len);
+    it_running = NULL;
+    return more;
+}
+
+static bool interp_eof(struct hp_interp *it, enum hp_interp_mode mode)
 {
     if (it->ended || !it->incomplete)
         return !it->ended;
@@ -1473,6 +1532,15 @@ bool hp_interp_eof(struct hp_interp *it, enum hp_interp_mode mode)
         it->ended = true;
     }
     return !it->ended;
+}
+
+bool hp_interp_eof(struct hp_interp *it, enum hp_interp_mode mode)
+{
+    it_running = it;
+    it->slice_ms = hp_mono_ms();
+    bool more = interp_eof(it, mode);
+    it_running = NULL;
+    return more;
 }
 
 bool hp_interp_incomplete(const struct hp_interp *it)

@@ -50,6 +50,11 @@ struct hp_interp_io {
     /* Standard error kept apart (ssh host 'cmd' without a pty: OpenSSH sends it as
      * extended data); NULL: it goes to write. */
     void (*write_err)(void *arg, const void *data, size_t len);
+    /* The line has had the CPU for a time slice: let the event loop serve
+     * other sessions, then come back (on a fiber, as fetch does).  Returns
+     * the milliseconds paused, which do not count against the line's
+     * budget.  NULL: the line runs to its end without a pause. */
+    int64_t (*pause)(void *arg);
 };
 
 /* What the machine says about itself; all strings non-NULL, copied. */

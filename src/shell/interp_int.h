@@ -25,7 +25,8 @@
 
 #define IT_CMDS_MAX      10000
 #define IT_STEPS_MAX     1000000
-#define IT_LINE_MS       1000      /* wall time of one line: the event loop waits meanwhile */
+#define IT_LINE_MS       1000      /* interpreting time of one line (pauses excluded) */
+#define IT_SLICE_MS      10        /* then the line pauses for the other sessions (io.pause) */
 #define IT_LOOP_MAX      10000
 #define IT_DEPTH_MAX     64
 #define IT_OUT_MAX       (1u << 20)
@@ -138,6 +139,7 @@ struct hp_interp {
 
     unsigned long ncmds, steps;
     int64_t deadline_ms;          /* the line stops (status 130) past this monotonic time */
+    int64_t slice_ms;             /* when the line last took the CPU (start or pause) */
     size_t out_bytes;
     bool abort;                   /* a bound was hit: stop the line */
 

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <event2/event.h>
 #include "shell.h"
 #include "interp.h"
 #include "persona.h"
@@ -50,6 +51,7 @@
 #include "event.h"
 #include "output.h"
 #include "reader.h"
+#include "sensor.h"
 #include "util.h"
 
 #define SHELL_FLUSH_AT     (16 * 1024)
@@ -102,6 +104,8 @@ struct hp_shell {
     size_t exec_len;
     bool eof_pending;           /* the client's EOF, after what is queued */
     bool suspended;             /* the fiber waits for a download */
+    bool paused;                /* the fiber gave the other sessions their turn (io_pause) */
+    struct event *resume_ev;    /* continues a paused fiber; made on first use */
     bool cancelled;             /* the session is going away: nothing waits any more */
     struct hp_capture_wait *wait;
     struct {                    /* what the awaited download came to */
@@ -380,6 +384,38 @@ static int io_fetch(void *arg, const char *tool, const char *url, const char *de
     return fetch_outcome(sh, body);
 }
 
+/* The next turn of the event loop after a pause: continue the line. */
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct hp_shell *sh = arg;
+    if (sh->paused && sh->fiber)
+        after_switch(sh, hp_fiber_resume(sh->fiber));
+}
+
+/* The line has used its time slice (interp.h pause): let the event loop
+ * serve what is ready (a zero timer runs after the I/O it finds ready) and
+ * continue the line then.  Without an event loop (tests, fuzzers) or a
+ * fiber of its own, the line goes on at once. */
+static int64_t io_pause(void *arg)
+{
+    struct hp_shell *sh = arg;
+    if (sh->cancelled || !hp_sensor.base || !hp_fiber_self() || sh->fiber != hp_fiber_self())
+        return 0;
+    if (!sh->resume_ev && !(sh->resume_ev = evtimer_new(hp_sensor.base, on_resume, sh)))
+        return 0;
+    static const struct timeval now = { 0, 0 };
+    int64_t t0 = hp_mono_ms();
+    if (evtimer_add(sh->resume_ev, &now) != 0)
+        return 0;
+    sh->paused = true;
+    flush(sh);                  /* what the line printed so far shows meanwhile */
+    hp_fiber_yield();
+    sh->paused = false;
+    return hp_mono_ms() - t0;
+}
+
 static void io_event(void *arg, const char *eventid, const char *key, const char *value)
 {
     struct hp_shell *sh = arg;
@@ -481,7 +517,7 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
     };
     struct hp_interp_io io = {
         .write = io_write, .failed = io_failed, .command = io_command, .captured = io_captured,
-        .fetch = io_fetch, .event = io_event, .arg = sh,
+        .fetch = io_fetch, .event = io_event, .pause = io_pause, .arg = sh,
         .write_err = !p->interactive && p->term.write_err ? io_write_err : NULL,
     };
     sh->term = p->term;
@@ -519,6 +555,8 @@ void hp_shell_free(struct hp_shell *sh)
     if (!sh)
         return;
     cancel_work(sh);
+    if (sh->resume_ev)
+        event_free(sh->resume_ev);
     sh->in_line = false;
     hp_interp_free(sh->it);       /* may capture files: events go out at once */
     for (size_t i = 0; i < sh->npending; i++)
@@ -782,6 +820,8 @@ static void cancel_work(struct hp_shell *sh)
     sh->term.write = NULL;
     sh->term.write_err = NULL;
     sh->term.exit = NULL;
+    if (sh->resume_ev)
+        evtimer_del(sh->resume_ev);
     if (!sh->fiber)
         return;
     hp_capture_cancel(sh->wait);

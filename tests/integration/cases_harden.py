@@ -835,3 +835,43 @@ def resource_slowloris_and_flood(ctx):
                  n_idle, counts["connected"] + counts["failed"], counts["seconds"], counts["connected"],
                  counts["failed"], stopev["refused_per_source"], lim, base[0], base[1],
                  max(t for k, t in under if k == "ssh"), max(t for k, t in under if k == "http"), rss0, rss1))
+
+
+# One line of an attacker's session that interprets for as long as the shell allows: sed branching
+# forever and awk growing a string, both stopped only by their step and time budgets.
+HEAVY_LINE = " ".join(["sed ':a;/ N/!ba' /etc/passwd; awk 'BEGIN { while (1) s = s \"x\" }';"] * 6)
+
+
+@case
+def resource_heavy_shell_lines_share_the_loop(ctx):
+    """Every session shares the one network thread.  An SSH exec of three lines that each interpret
+    until the line's budget (about 1 s each: sed and awk loops) must not hold other sessions: while it
+    runs, HTTP clients from another address are answered within 0.5 s.  The heavy lines still end
+    with status 130 and are logged (command.input)."""
+    need("ssh", "sshpass")
+    d = ctx.daemon("heavyline", [Service("ssh", protocol="ssh", auth_fail_delay="0"),
+                                 Service("web", protocol="http")])
+    d.start(timeout=T(20))
+    ssh_port, web_port = d.svc("ssh").port, d.svc("web").port
+    base = timed_http(web_port, "127.0.0.3")
+    p = subprocess.Popen(["sshpass", "-p", "Summer#2024", "ssh"] + SSH_OPTS +
+                         ["-p", str(ssh_port), "root@127.0.0.1", "\n".join([HEAVY_LINE] * 3)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ctx.defer(lambda: p.poll() is None and p.kill())
+    d.wait_event(lambda e: e["eventid"] == "login.success" and e.get("src_ip") == "127.0.0.1",
+                 timeout=T(15), what="the heavy session's login.success")
+    time.sleep(0.3)
+    during = []
+    while p.poll() is None and len(during) < 8:     # requests sent while the heavy lines run
+        during.append(round(timed_http(web_port, "127.0.0.3"), 3))
+        time.sleep(0.1)
+    rc = p.wait(T(30))
+    assert during and max(during) <= T(0.5), "HTTP waited for another session's shell line: %s s (unloaded %.3f s)" % (
+        during, base)
+    assert len(during) >= 3, "the heavy lines ended before three requests were timed (%s): %s" % (
+        during, p.stderr.read().decode("utf-8", "replace")[-300:])
+    assert rc == 130, "the heavy exec ended with %s, not the line budget's 130" % rc
+    inputs = d.wait_event(lambda e: e["eventid"] == "command.input" and e.get("src_ip") == "127.0.0.1",
+                          timeout=T(10), what="command.input of the heavy lines")
+    assert "sed ':a;/ N/!ba' /etc/passwd" in inputs[0]["input"], inputs[0]
+    ctx.note("HTTP while heavy lines ran: %s s (unloaded %.3f s)" % (during, base))

@@ -59,6 +59,19 @@ static void test_grep(void **state)
     DEB(NULL, "", "grep: /etc: Is a directory\n", 2, "grep", "x", "/etc");
     DEB("a.b\naxb\n", "a.b\n", "", 0, "fgrep", "a.b");
     DEB("ab\naab\n", "aab\n", "", 0, "egrep", "a{2}");
+    /* Repetitions copy their operand in glibc's regcomp: stacked ones double
+     * it each time ("a+++...+" asked for gigabytes).  Refused at once; the
+     * usual repetitions still work. */
+    char stacked[64] = "(a";
+    memset(stacked + 2, '+', 40);
+    strcpy(stacked + 42, "|b)");
+    DEB("ab\n", "", "grep: Regular expression too big\n", 2, "grep", "-E", stacked);
+    DEB("ab\n", "", "grep: Regular expression too big\n", 2, "grep", "-E", "((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+");
+    DEB("1.2.3.4\nx\n", "1.2.3.4\n", "", 0, "grep", "-E", "^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$");
+    DEB("ababccc\nac\n", "ababccc\n", "", 0, "grep", "-E", "(ab)+c+");
+    DEB("aab\nab\n", "aab\n", "", 0, "grep", "a\\{2\\}");
+    DEB("xxy\nxy\n", "xxy\n", "", 0, "grep", "-E", "x{2,3}y");
+    DEB("a{\n", "a{\n", "", 0, "grep", "a{");
     assert_int_equal(sh_vfs_write(deb, "/root/bin.dat", "x\0y\n", 4, SH_O_CREAT, 0644), 4);
     DEB(NULL, "", "grep: bin.dat: binary file matches\n", 0, "grep", "x", "bin.dat");
     BB(NULL, "alpha one\nalphabet\n", "", 0, "grep", "alpha", "/tmp/a.txt");

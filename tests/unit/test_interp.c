@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "shell/cmd.h"
@@ -18,12 +19,15 @@
 #include "shell/parse.h"
 #include "shell/persona.h"
 #include "shell/vfs.h"
+#include "util.h"
 
 struct cap {
     char out[65536];
     size_t len;
     int failed;
     int downloads;
+    int pauses;
+    int64_t first_pause_ms;        /* how long the first pause lasts (time given to others) */
 };
 
 static void w(void *arg, const void *d, size_t n)
@@ -47,6 +51,16 @@ static int download(void *arg, const char *tool, const char *url, const char *de
     (void)tool, (void)url, (void)dest, (void)body;
     ((struct cap *)arg)->downloads++;
     return SH_FETCH_UNREACHABLE;
+}
+
+/* The shell's pause (interp.h): count it, and let the first one last a while. */
+static int64_t pause_cb(void *arg)
+{
+    struct cap *c = arg;
+    int64_t ms = c->pauses++ == 0 ? c->first_pause_ms : 0;
+    if (ms)
+        nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000 }, NULL);
+    return ms;
 }
 
 static struct hp_interp *mk(struct cap *c, const char *persona)
@@ -208,6 +222,50 @@ static void test_parse_bounds(void **state)
     assert_true(sh_pattern_match("[!x]*", 5, "yz", 2, false));
 }
 
+/* A line that interprets for long pauses every IT_SLICE_MS for the other
+ * sessions, and the time paused does not count against its budget. */
+static void test_pause_slices(void **state)
+{
+    (void)state;
+    struct cap c;
+    struct hp_interp *it = mk(&c, "debian");
+    struct hp_interp_io io = { .write = w, .failed = failed, .fetch = download, .pause = pause_cb, .arg = &c };
+    hp_interp_free(it);
+    struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
+                                 .machine = "x86_64", .persona = hp_persona_get("debian") };
+    it = hp_interp_new(&sys, &io);
+
+    const char *quick = "echo hi";
+    assert_true(hp_interp_line(it, HP_INTERP_EXEC, 1, (const uint8_t *)quick, strlen(quick)));
+    assert_int_equal(c.pauses, 0);
+
+    /* 1.1 s given to others at the first pause: past the line's 1 s budget
+     * if it counted, and the loop would stop with 130 before the echo. */
+    c.first_pause_ms = 1100;
+    c.len = 0;
+    c.out[0] = '\0';
+    const char *loop = "i=0; while [ $i -lt 1500 ]; do i=$((i+1)); x=$(echo $i | sed 's/1/one/g'); done; echo $i";
+    assert_true(hp_interp_line(it, HP_INTERP_EXEC, 1, (const uint8_t *)loop, strlen(loop)));
+    assert_true(c.pauses >= 2);
+    assert_string_equal(c.out, "1500\n");
+    assert_int_equal(hp_interp_status(it), 0);
+
+    /* sed's own loop pauses too (a branch forever, no regex, no shell
+     * step), and stops when the line's time is up although each step costs
+     * as much as the line is long (5M steps of y/// on 20000 bytes would take
+     * a minute). */
+    int before = c.pauses;
+    c.len = 0;
+    const char *sed = "printf '%020000d\\n' 0 | sed ':a;y/0/1/;y/1/0/;ba'; echo after";
+    int64_t t0 = hp_mono_ms();
+    assert_true(hp_interp_line(it, HP_INTERP_EXEC, 1, (const uint8_t *)sed, strlen(sed)));
+    assert_true(c.pauses > before + 10);
+    assert_true(hp_mono_ms() - t0 < 5000);
+    assert_int_equal(hp_interp_status(it), 130);
+    assert_null(strstr(c.out, "after"));
+    hp_interp_free(it);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_printf_echo),
         cmocka_unit_test(test_parse_bounds),
+        cmocka_unit_test(test_pause_slices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
