@@ -99,7 +99,7 @@ static struct dash *dash;
 
 /* ---- start-up pieces (main thread) ------------------------------------------------------ */
 
-static int load_token(struct dash *d, char *err, size_t errlen)
+static int load_token(struct dash *d, char *err, size_t errlen, bool retry)
 {
     char path[PATH_MAX + 32], buf[80];
     snprintf(path, sizeof(path), "%s/dashboard.token", d->data_dir);
@@ -120,16 +120,33 @@ static int load_token(struct dash *d, char *err, size_t errlen)
         snprintf(err, errlen, "dashboard: cannot read %s: %s", path, strerror(errno));
         return -1;
     }
+    /* Written whole under a temporary name, then linked into place: a
+     * reader (a script, another start) never sees an empty or partial
+     * token, a crash never leaves one behind, and of two starts at once
+     * the second finds the first's token (link fails with EEXIST). */
+    char tmp[PATH_MAX + 48];
+    snprintf(tmp, sizeof(tmp), "%s/.dashboard.token.%ld", d->data_dir, (long)getpid());
     hp_random_hex(d->token, 64);
     d->token[64] = '\0';
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, d->token, 64) != 64 || write(fd, "\n", 1) != 1) {
-        snprintf(err, errlen, "dashboard: cannot write %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    bool written = fd >= 0 && write(fd, d->token, 64) == 64 && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    int werr = errno;
+    if (fd >= 0)
+        close(fd);
+    int linked = written ? link(tmp, path) : -1;
+    int lerr = errno;
+    unlink(tmp);
+    if (!written) {
+        snprintf(err, errlen, "dashboard: cannot write %s: %s", tmp, strerror(werr));
         return -1;
     }
-    close(fd);
+    if (linked != 0 && lerr == EEXIST && retry)
+        return load_token(d, err, errlen, false);     /* another start made it meanwhile */
+    if (linked != 0) {
+        snprintf(err, errlen, "dashboard: cannot create %s: %s", path, strerror(lerr));
+        return -1;
+    }
     /* shown once; afterwards only the file (0600) has it */
     hp_warn("dashboard: new access token (stored in %s): %s", path, d->token);
     return 0;
@@ -600,7 +617,7 @@ static int dash_setup(struct dash *d, const struct hp_config *cfg, char *err, si
         return -1;
     d->password = dc->password && dc->password[0] ? hp_xstrdup(dc->password) : NULL;
     d->tls = dc->tls;
-    if (load_token(d, err, errlen) != 0 || (d->tls && load_tls(d, err, errlen) != 0))
+    if (load_token(d, err, errlen, true) != 0 || (d->tls && load_tls(d, err, errlen) != 0))
         return -1;
     load_vendor(d, dc->assets);
     if (pipe2(d->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
