@@ -30,7 +30,7 @@
 
 #define TXT_OUT_CHUNK (64u * 1024)
 #define TXT_LOAD_MAX (SH_VFS_FILE_MAX + 1)
-#define TXT_RE_BUDGET_NS (250000000LL)    /* matching time of one command: the event loop waits meanwhile */
+#define TXT_RE_BUDGET_NS (250000000LL)    /* matching time of one command (its line's pauses excluded) */
 
 /* ==== shared helpers (cmd_text.h) ================================================= */
 
