@@ -309,21 +309,13 @@ static int txt_re_guard(const char *p, size_t n, int cflags, unsigned *backrefs)
             char ch = p[i + 1];
             if (ch >= '1' && ch <= '9')
                 (*backrefs)++;
-            if (!ere && ch == '{') {
-                long v = strtol(p + i + 2 < p + n ? p + i + 2 : "", NULL, 10);
-                const char *comma = memchr(p + i, ',', n - i);
-                long v2 = comma && comma + 1 < p + n ? strtol(comma + 1, NULL, 10) : 0;
-                product *= (double)(v > v2 ? v : v2) + 1.0;   /* in double: strtol may give LONG_MAX */
-            }
+            if (!ere && ch == '{')
+                product *= txt_re_bound(p + i + 2, p + n) + 1.0;
             i++;
             continue;
         }
-        if (ere && p[i] == '{' && i + 1 < n && isdigit((unsigned char)p[i + 1])) {
-            long v = strtol(p + i + 1, NULL, 10);
-            const char *comma = memchr(p + i, ',', n - i);
-            long v2 = comma && comma + 1 < p + n ? strtol(comma + 1, NULL, 10) : 0;
-            product *= (double)(v > v2 ? v : v2) + 1.0;   /* in double: strtol may give LONG_MAX */
-        }
+        if (ere && p[i] == '{' && i + 1 < n && isdigit((unsigned char)p[i + 1]))
+            product *= txt_re_bound(p + i + 1, p + n) + 1.0;
     }
     if (product > 20000)
         return REG_ESIZE;

@@ -72,6 +72,8 @@ static void test_grep(void **state)
     DEB("aab\nab\n", "aab\n", "", 0, "grep", "a\\{2\\}");
     DEB("xxy\nxy\n", "xxy\n", "", 0, "grep", "-E", "x{2,3}y");
     DEB("a{\n", "a{\n", "", 0, "grep", "a{");
+    /* an interval's bound ends at its '}': a later ",99999" is text */
+    DEB("aab,99999\n", "aab,99999\n", "", 0, "grep", "a\\{2\\}b,99999");
     assert_int_equal(sh_vfs_write(deb, "/root/bin.dat", "x\0y\n", 4, SH_O_CREAT, 0644), 4);
     DEB(NULL, "", "grep: bin.dat: binary file matches\n", 0, "grep", "x", "bin.dat");
     BB(NULL, "alpha one\nalphabet\n", "", 0, "grep", "alpha", "/tmp/a.txt");
