@@ -127,6 +127,109 @@ static void put_common_uint(struct hp_ev *ev, const char *lit, size_t litlen, ui
 #define COMMON_STR(ev, lit, val) put_common(ev, lit, sizeof(lit) - 1, val)
 #define COMMON_UINT(ev, lit, v) put_common_uint(ev, lit, sizeof(lit) - 1, v)
 
+/*
+ * The context's members ("session" .. "dst_port") are the same in every
+ * event of a connection, and a connection's events mostly come one after
+ * another from the same thread (session.connect, the request, session.closed
+ * in one callback), so the last context's rendering is kept per thread with
+ * its key offsets and copied when the next context has the same values.
+ * Comparing the values, not the pointer, keeps it right when a module
+ * changes its context (the trap handing over, a redirected port).
+ */
+#define EV_CTX_KEYS 8
+static _Thread_local struct ev_ctx_cache {
+    bool valid;
+    char session[HP_SESSION_ID_LEN + 1];
+    char protocol[24], service[64], transport[8];
+    bool has_protocol, has_service, has_transport;
+    char src_ip[HP_IPSTR_LEN], dst_ip[HP_IPSTR_LEN];
+    uint16_t src_port, dst_port;
+    char text[640];                /* the rendered members, each after its comma */
+    size_t len;
+    uint32_t keys[EV_CTX_KEYS];    /* offsets of their keys in text (after each comma) */
+    size_t nkeys;
+} ctx_cache;
+
+/* Copy a context string into the cache; false if it does not fit (then no cache). */
+static bool cache_str(char *dst, size_t cap, bool *has, const char *src)
+{
+    *has = src != NULL;
+    if (!src) {
+        dst[0] = '\0';
+        return true;
+    }
+    size_t n = strnlen(src, cap);
+    if (n == cap)
+        return false;
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+static bool same_str(const char *cached, bool has, const char *s)
+{
+    return has ? s && strcmp(cached, s) == 0 : s == NULL;
+}
+
+static bool ctx_cache_hit(const struct ev_ctx_cache *c, const struct hp_evctx *ctx)
+{
+    return c->valid && c->src_port == ctx->src_port && c->dst_port == ctx->dst_port &&
+           strcmp(c->session, ctx->session) == 0 && strcmp(c->src_ip, ctx->src_ip) == 0 &&
+           strcmp(c->dst_ip, ctx->dst_ip) == 0 && same_str(c->protocol, c->has_protocol, ctx->protocol) &&
+           same_str(c->service, c->has_service, ctx->service) &&
+           same_str(c->transport, c->has_transport, ctx->transport);
+}
+
+/* Render ctx's members into ev, then remember them when they can be cached. */
+static void render_context(struct hp_ev *ev, const struct hp_evctx *ctx)
+{
+    struct ev_ctx_cache *c = &ctx_cache;
+    size_t start = ev->b->len, first_key = ev->nkeys;
+    COMMON_STR(ev, ",\"session\":", ctx->session);
+    if (ctx->protocol)
+        COMMON_STR(ev, ",\"protocol\":", ctx->protocol);
+    if (ctx->service)
+        COMMON_STR(ev, ",\"service\":", ctx->service);
+    if (ctx->transport)
+        COMMON_STR(ev, ",\"transport\":", ctx->transport);
+    COMMON_STR(ev, ",\"src_ip\":", ctx->src_ip);
+    COMMON_UINT(ev, ",\"src_port\":", ctx->src_port);
+    COMMON_STR(ev, ",\"dst_ip\":", ctx->dst_ip);
+    COMMON_UINT(ev, ",\"dst_port\":", ctx->dst_port);
+
+    c->valid = false;
+    size_t len = ev->b->len - start, nkeys = ev->nkeys - first_key;
+    if (nkeys > EV_CTX_KEYS || ev->nkeys > HP_EV_KEYS || len > sizeof(c->text) ||
+        !cache_str(c->session, sizeof(c->session), &(bool){ false }, ctx->session) ||
+        !cache_str(c->protocol, sizeof(c->protocol), &c->has_protocol, ctx->protocol) ||
+        !cache_str(c->service, sizeof(c->service), &c->has_service, ctx->service) ||
+        !cache_str(c->transport, sizeof(c->transport), &c->has_transport, ctx->transport) ||
+        !cache_str(c->src_ip, sizeof(c->src_ip), &(bool){ false }, ctx->src_ip) ||
+        !cache_str(c->dst_ip, sizeof(c->dst_ip), &(bool){ false }, ctx->dst_ip))
+        return;
+    memcpy(c->text, ev->b->data + start, len);
+    c->len = len;
+    for (size_t i = 0; i < nkeys; i++)
+        c->keys[i] = ev->keys[first_key + i] - (uint32_t)start;
+    c->nkeys = nkeys;
+    c->src_port = ctx->src_port;
+    c->dst_port = ctx->dst_port;
+    c->valid = true;
+}
+
+/* The context's members: from the cache when ctx has the cached values. */
+static void put_context(struct hp_ev *ev, const struct hp_evctx *ctx)
+{
+    const struct ev_ctx_cache *c = &ctx_cache;
+    if (!ctx_cache_hit(c, ctx) || ev->nkeys + c->nkeys > HP_EV_KEYS) {
+        render_context(ev, ctx);
+        return;
+    }
+    size_t start = ev->b->len;
+    for (size_t i = 0; i < c->nkeys; i++)
+        key_index_add(ev, start + c->keys[i]);
+    hp_buf_put(ev->b, c->text, c->len);
+}
+
 void hp_ev_begin(struct hp_ev *ev, const struct hp_evctx *ctx, const char *eventid)
 {
     hp_ev_begin_at(ev, ctx, eventid, 0);
@@ -170,17 +273,7 @@ void hp_ev_begin_at(struct hp_ev *ev, const struct hp_evctx *ctx, const char *ev
     memcpy(ev->meta.src_ip, ctx->src_ip, sizeof(ev->meta.src_ip));
     ev->meta.src_port = ctx->src_port;
     ev->meta.dst_port = ctx->dst_port;
-    COMMON_STR(ev, ",\"session\":", ctx->session);
-    if (ctx->protocol)
-        COMMON_STR(ev, ",\"protocol\":", ctx->protocol);
-    if (ctx->service)
-        COMMON_STR(ev, ",\"service\":", ctx->service);
-    if (ctx->transport)
-        COMMON_STR(ev, ",\"transport\":", ctx->transport);
-    COMMON_STR(ev, ",\"src_ip\":", ctx->src_ip);
-    COMMON_UINT(ev, ",\"src_port\":", ctx->src_port);
-    COMMON_STR(ev, ",\"dst_ip\":", ctx->dst_ip);
-    COMMON_UINT(ev, ",\"dst_port\":", ctx->dst_port);
+    put_context(ev, ctx);
 }
 
 void hp_ev_str(struct hp_ev *ev, const char *key, const char *s)

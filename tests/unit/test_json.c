@@ -677,6 +677,104 @@ static void test_event_ctx(void **state)
     hp_event_set_sensor("unit-sensor");
 }
 
+/* The key index of a frozen event: each entry is where a top-level key's
+ * opening quote is, in the order of the members. */
+static void assert_key_index(const struct parsed *p)
+{
+    assert_int_equal(p->e->nkeys, (size_t)p->n);
+    for (int i = 0; i < p->n; i++) {
+        const char *at = p->e->json + p->e->keys[i];
+        size_t kl = strlen(p->m[i].key);
+        assert_int_equal(at[0], '"');
+        if (strncmp(at + 1, p->m[i].key, kl) != 0 || at[kl + 1] != '"')
+            fail_msg("key index entry %d points at '%.20s', expected '%s'", i, at, p->m[i].key);
+    }
+}
+
+/* An event's context members are copied from the last context rendered by
+ * the thread when the values are the same: every change of a value must
+ * show, and the copy must carry a right key index. */
+static void test_event_ctx_reuse(void **state)
+{
+    (void)state;
+    struct hp_evctx ctx;
+    struct hp_ev ev;
+    struct parsed p;
+    char proto[16] = "trap", service[16] = "trap-main";
+    fill_ctx(&ctx);
+    ctx.protocol = proto;
+    ctx.service = service;
+    for (int round = 0; round < 2; round++) {    /* rendered, then copied */
+        hp_ev_begin(&ev, &ctx, "session.connect");
+        hp_ev_str(&ev, "extra", "x");
+        finish_parse(&ev, &p);
+        assert_int_equal(p.n, 13);
+        assert_key_order(&p, ctx_keys, 12);
+        assert_raw(&p, "session", "\"0123456789ab\"");
+        assert_raw(&p, "dst_port", "23");
+        assert_raw(&p, "extra", "\"x\"");
+        assert_key_index(&p);
+        parsed_free(&p);
+    }
+    /* each value changed in turn, the same buffers reused (as modules do) */
+    struct { const char *key, *want; } changes[] = {
+        { "dst_port", "2323" }, { "protocol", "\"http\"" }, { "service", "\"web\"" },
+        { "src_ip", "\"198.51.100.7\"" }, { "src_port", "1" }, { "dst_ip", "\"192.0.2.99\"" },
+        { "session", "\"ba9876543210\"" }, { "transport", "\"udp\"" },
+    };
+    for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+        const char *k = changes[i].key;
+        if (!strcmp(k, "dst_port"))
+            ctx.dst_port = 2323;
+        else if (!strcmp(k, "protocol"))
+            strcpy(proto, "http");
+        else if (!strcmp(k, "service"))
+            strcpy(service, "web");
+        else if (!strcmp(k, "src_ip"))
+            strcpy(ctx.src_ip, "198.51.100.7");
+        else if (!strcmp(k, "src_port"))
+            ctx.src_port = 1;
+        else if (!strcmp(k, "dst_ip"))
+            strcpy(ctx.dst_ip, "192.0.2.99");
+        else if (!strcmp(k, "session"))
+            strcpy(ctx.session, "ba9876543210");
+        else
+            ctx.transport = "udp";
+        hp_ev_begin(&ev, &ctx, "x");
+        finish_parse(&ev, &p);
+        assert_raw(&p, k, changes[i].want);
+        assert_key_index(&p);
+        if (!strcmp(k, "protocol"))
+            assert_string_equal(p.e->h.protocol, "http");
+        parsed_free(&p);
+    }
+    /* a member that goes away, and one that comes back */
+    ctx.service = NULL;
+    hp_ev_begin(&ev, &ctx, "x");
+    finish_parse(&ev, &p);
+    assert_int_equal(p.n, 11);
+    assert_null(member(&p, "service"));
+    assert_key_index(&p);
+    parsed_free(&p);
+    ctx.service = service;
+    hp_ev_begin(&ev, &ctx, "x");
+    finish_parse(&ev, &p);
+    assert_raw(&p, "service", "\"web\"");
+    assert_key_index(&p);
+    parsed_free(&p);
+    /* without a context, then with the same one again */
+    hp_ev_begin(&ev, NULL, "x");
+    finish_parse(&ev, &p);
+    assert_int_equal(p.n, 4);
+    parsed_free(&p);
+    hp_ev_begin(&ev, &ctx, "x");
+    finish_parse(&ev, &p);
+    assert_int_equal(p.n, 12);
+    assert_raw(&p, "src_port", "1");
+    assert_key_index(&p);
+    parsed_free(&p);
+}
+
 static void test_event_values(void **state)
 {
     (void)state;
@@ -1113,6 +1211,7 @@ int main(void)
         cmocka_unit_test(test_b64_capped),
         cmocka_unit_test(test_event_noctx),
         cmocka_unit_test(test_event_ctx),
+        cmocka_unit_test(test_event_ctx_reuse),
         cmocka_unit_test(test_event_values), cmocka_unit_test(test_event_double_as_printf),
         cmocka_unit_test(test_buf_printf),
         cmocka_unit_test(test_buf_put),
