@@ -33,7 +33,9 @@
 #define HP_SESSION_ID_LEN 12
 #define HP_IPSTR_LEN 46
 
-/* Who an event is about: filled once per connection and reused. */
+/* Who an event is about: filled once per connection and reused.  event.c
+ * keeps the last rendering of these members per thread and reuses it when
+ * they compare equal (ctx_cache_hit): a new member must be compared there. */
 struct hp_evctx {
     char session[HP_SESSION_ID_LEN + 1];
     const char *protocol;     /* static or owned by the service */
