@@ -1283,6 +1283,30 @@ def _ident_reply(port, line, until=None):
     return out
 
 
+def _reference_sshd(tmp, key):
+    """Debian's sshd on a free port, answering; (process, port).  A port that another test took
+    between free_port() and sshd's bind makes sshd exit: then it is started again on another."""
+    log = os.path.join(tmp, "log")
+    for attempt in range(3):
+        sport = free_port()
+        sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", "/dev/null", "-p", str(sport), "-o",
+                                 "ListenAddress=127.0.0.1", "-h", key, "-o", "PidFile=" + os.path.join(tmp, "pid"),
+                                 "-E", log])
+        try:
+            wait_for(lambda: sshd.poll() is not None or
+                     _ident_reply(sport, b"SSH-2.0-probe\r\n", until=b"\n").startswith(b"SSH-2.0-OpenSSH"),
+                     T(10), what="the reference sshd")
+        except AssertionError:
+            sshd.terminate()
+            sshd.wait()
+            raise
+        if sshd.poll() is None:
+            return sshd, sport
+        sshd.wait()
+    with open(log, errors="replace") as f:
+        raise AssertionError("the reference sshd exited three times: %s" % f.read()[-500:])
+
+
 @case
 def ssh_bad_identification_answered_as_sshd(ctx):
     """A client identification line sshd refuses gets sshd's words from hanipo too (Debian's sshd
@@ -1294,12 +1318,8 @@ def ssh_bad_identification_answered_as_sshd(ctx):
     tmp = tempfile.mkdtemp(prefix="hanipo-it-sshdref-")
     key = os.path.join(tmp, "k")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
-    sport = free_port()
-    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", "/dev/null", "-p", str(sport), "-o", "ListenAddress=127.0.0.1",
-                             "-h", key, "-o", "PidFile=" + os.path.join(tmp, "pid"), "-E", os.path.join(tmp, "log")])
+    sshd, sport = _reference_sshd(tmp, key)
     try:
-        wait_for(lambda: _ident_reply(sport, b"SSH-2.0-probe\r\n", until=b"\n").startswith(b"SSH-2.0-OpenSSH"), T(10),
-                 what="the reference sshd")
         d = ssh_daemon(ctx, "sshident", [ssh_service()])
         port = d.svc("ssh").port
         probes = [b"SSH-1.5-x\r\n", b"SSH-3.0-x\r\n", b"\r\n", b"SSH-2.0\r\n", b"SSH-2.0-\r\n", b"SSH-x.0-y\r\n",
