@@ -151,18 +151,20 @@ static _Thread_local struct ev_ctx_cache {
 } ctx_cache;
 
 /* Copy a context string into the cache; false if it does not fit (then no cache). */
-static bool cache_str(char *dst, size_t cap, bool *has, const char *src)
+static bool cache_str(char *dst, size_t cap, const char *src)
 {
-    *has = src != NULL;
-    if (!src) {
-        dst[0] = '\0';
-        return true;
-    }
     size_t n = strnlen(src, cap);
     if (n == cap)
         return false;
     memcpy(dst, src, n + 1);
     return true;
+}
+
+/* The same for an optional one: NULL is kept apart from "". */
+static bool cache_opt(char *dst, size_t cap, bool *has, const char *src)
+{
+    *has = src != NULL;
+    return cache_str(dst, cap, src ? src : "");
 }
 
 static bool same_str(const char *cached, bool has, const char *s)
@@ -199,12 +201,12 @@ static void render_context(struct hp_ev *ev, const struct hp_evctx *ctx)
     c->valid = false;
     size_t len = ev->b->len - start, nkeys = ev->nkeys - first_key;
     if (nkeys > EV_CTX_KEYS || ev->nkeys > HP_EV_KEYS || len > sizeof(c->text) ||
-        !cache_str(c->session, sizeof(c->session), &(bool){ false }, ctx->session) ||
-        !cache_str(c->protocol, sizeof(c->protocol), &c->has_protocol, ctx->protocol) ||
-        !cache_str(c->service, sizeof(c->service), &c->has_service, ctx->service) ||
-        !cache_str(c->transport, sizeof(c->transport), &c->has_transport, ctx->transport) ||
-        !cache_str(c->src_ip, sizeof(c->src_ip), &(bool){ false }, ctx->src_ip) ||
-        !cache_str(c->dst_ip, sizeof(c->dst_ip), &(bool){ false }, ctx->dst_ip))
+        !cache_str(c->session, sizeof(c->session), ctx->session) ||
+        !cache_opt(c->protocol, sizeof(c->protocol), &c->has_protocol, ctx->protocol) ||
+        !cache_opt(c->service, sizeof(c->service), &c->has_service, ctx->service) ||
+        !cache_opt(c->transport, sizeof(c->transport), &c->has_transport, ctx->transport) ||
+        !cache_str(c->src_ip, sizeof(c->src_ip), ctx->src_ip) ||
+        !cache_str(c->dst_ip, sizeof(c->dst_ip), ctx->dst_ip))
         return;
     memcpy(c->text, ev->b->data + start, len);
     c->len = len;
