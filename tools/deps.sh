@@ -5,7 +5,7 @@ set -eu
 
 # Build and run-time libraries, test clients and tools.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
-libevent-dev libinih-dev libsqlite3-dev libssl-dev libseccomp-dev libcmocka-dev libssh-dev libpcre2-dev zlib1g-dev
+libevent-dev libinih-dev libsqlite3-dev libssl-dev libseccomp-dev libcmocka-dev libssh-dev libpcre2-dev libxxhash-dev zlib1g-dev
 libjansson-dev libcurl4-openssl-dev libyara-dev libmagic-dev libpcap-dev libmaxminddb-dev mmdb-bin
 sqlite3 python3 curl openssl netcat-openbsd socat nftables iproute2 procps
 openssh-client openssh-server sshpass python3-paramiko hydra nmap ssh-audit tshark inetutils-telnet busybox asciinema

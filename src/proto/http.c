@@ -51,6 +51,7 @@
 #include "conn.h"
 #include "event.h"
 #include "http.h"
+#include "http_memo.h"
 #include "http_multipart.h"
 #include "http_parse.h"
 #include "http_proxy.h"
@@ -72,6 +73,7 @@
 #define HTTP_PREVIEW_MAX   1024            /* body preview in an event */
 #define HTTP_PLAIN_MAX     (1024 * 1024)   /* decrypted input waiting to be parsed */
 #define HTTP_SCAN_MAX      (256 * 1024)    /* request text handed to the URL extractor */
+#define HTTP_MEMO_SLOTS    64              /* verdicts kept per rule set (http_memo.h) */
 
 struct http_conf {
     char *server;                  /* Server header; "" for none */
@@ -79,6 +81,7 @@ struct http_conf {
     uint64_t max_body;
     uint64_t keepalive_requests;
     bool tls_auto;                 /* sniff each connection for a ClientHello */
+    struct hp_http_memo *memo;     /* verdicts on requests seen before, for these rules (http_memo.h) */
 };
 
 struct http_px;
@@ -205,6 +208,7 @@ static void http_unconfigure(struct hp_service_cfg *svc)
     if (hc) {
         free(hc->server);
         hp_webrules_free(hc->rules);
+        hp_http_memo_free(hc->memo);
     }
     free(hc);
     svc->proto_conf = NULL;
@@ -222,6 +226,7 @@ int hp_http_engine_start(const struct hp_config *cfg, char *err, size_t errlen)
         return -1;
     free(E.data_dir);
     E.data_dir = hp_xstrdup(cfg->data_dir);
+    E.defaults.memo = hp_http_memo_new(HTTP_MEMO_SLOTS);
     E.started = true;
     return 0;
 }
@@ -234,6 +239,8 @@ static int http_start(struct hp_service_cfg *svc, const struct hp_config *cfg, c
         return -1;
     if (!hc->server)
         hc->server = hp_xstrdup(sensor_server());
+    if (!hc->memo)
+        hc->memo = hp_http_memo_new(HTTP_MEMO_SLOTS);
     const struct hp_kv *r = hp_kv_find(svc->opts, "rules");
     const struct hp_kv *w = hp_kv_find(svc->opts, "wowhoneypot_rules");
     if (r) {
@@ -595,8 +602,8 @@ static void form_credentials(struct hp_conn *c, const struct hp_http_view *v)
 /* ---- one request ------------------------------------------------------------------------ */
 
 /* The request's text and its injected commands go to the URL extractor. */
-static void scan_urls(struct hp_conn *c, const struct hp_http_view *v, const struct hp_webclass *wc,
-                      const uint8_t *raw, size_t raw_len)
+static size_t scan_urls(struct hp_conn *c, const struct hp_http_view *v, const struct hp_webclass *wc,
+                        const uint8_t *raw, size_t raw_len)
 {
     struct hp_buf t;
     hp_buf_init(&t, HTTP_SCAN_MAX);
@@ -609,8 +616,9 @@ static void scan_urls(struct hp_conn *c, const struct hp_http_view *v, const str
     hp_buf_put(&t, v->dbody.p, v->dbody.n);
     hp_buf_putc(&t, '\n');
     hp_buf_put(&t, wc->commands, wc->commands_len);
-    hp_capture_scan(&c->ctx, t.data, t.len, "http");
+    size_t found = hp_capture_scan(&c->ctx, t.data, t.len, "http");
     hp_buf_free(&t);
+    return found;
 }
 
 static bool is_head(const struct hp_http_view *v)
@@ -699,14 +707,22 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     const char *server = hc->server && hc->server[0] ? hc->server : NULL;
     struct hp_buf scratch, hdrs, body, out;
     struct hp_http_view v;
-    struct hp_webclass wc;
+    struct hp_http_memo_key mk;
+    struct hp_http_verdict fresh;
     if (http_px_begin(c, req, raw, raw_len))
         return true;                            /* at the backend; the response comes later */
     h->nreq++;
     hp_buf_init(&scratch, 4u << 20);
     hp_http_view_build(req, c->ctx.dst_port, h->tls != NULL, &scratch, &v);
-    hp_webclass_classify(&v, &wc);
-    const struct hp_webresp *resp = match_rules(hc, &v);
+    hp_http_memo_key(&mk, hc->memo, &v, raw, raw_len);
+    const struct hp_http_verdict *vd = hp_http_memo_get(hc->memo, &mk);
+    if (!vd) {                                  /* not seen lately: decide */
+        hp_webclass_classify(&v, &fresh.wc);
+        fresh.resp = match_rules(hc, &v);
+        fresh.no_urls = false;
+    }
+    const struct hp_webclass *wc = vd ? &vd->wc : &fresh.wc;
+    const struct hp_webresp *resp = vd ? vd->resp : fresh.resp;
     bool keep = req->keep_alive && h->nreq < hc->keepalive_requests;
     int status = resp ? resp->status : 200;
     hp_buf_init(&hdrs, 64 * 1024);
@@ -749,12 +765,17 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
         hp_http_response(&out, status, server, extra, body.data, body.len, keep, is_head(&v));
         out_send(c, out.data, out.len);
     }
-    struct reqinfo ri = { req, &v, &wc, resp, status, raw, raw_len };
+    struct reqinfo ri = { req, &v, wc, resp, status, raw, raw_len };
     emit_request(c, &ri);
     basic_credentials(c, &v);
     form_credentials(c, &v);
     upload_parts(c, &v);
-    scan_urls(c, &v, &wc, raw, raw_len);
+    if (!vd) {
+        fresh.no_urls = scan_urls(c, &v, wc, raw, raw_len) == 0;
+        hp_http_memo_put(hc->memo, &mk, &fresh);
+    } else if (!vd->no_urls) {
+        scan_urls(c, &v, wc, raw, raw_len);     /* each session records its own finds */
+    }
     hp_buf_free(&out);
     hp_buf_free(&body);
     hp_buf_free(&hdrs);

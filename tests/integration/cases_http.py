@@ -160,34 +160,36 @@ def http_on_trap_ports_and_chunked_pipelined(ctx):
 
 @case
 def http_exploit_corpus(ctx):
-    """Every exploit of tests/corpus/http, sent raw to a trap port: its class, CVEs and download URLs."""
+    """Every exploit of tests/corpus/http, sent raw to a trap port: its class, CVEs and download URLs.
+    Each is sent twice, on two connections: the second gets the verdict the engine kept for the
+    first (http_memo.h), which must be the same, and its session must log the URLs again."""
     corpus = load_corpus()
     assert len(corpus) >= 30, "corpus has %d requests" % len(corpus)
     d = web_daemon(ctx, "http-corpus")
     port = d.svc("trap").port
-    sent = {}
-    for name, meta, raw in corpus:
-        s = connect(port)
-        s.sendall(raw)
-        s.shutdown(socket.SHUT_WR)
-        recv_until_eof(s)
-        sent[s.getsockname()[1] if False else name] = meta
-        s.close()
+    for _ in range(2):
+        for name, meta, raw in corpus:
+            s = connect(port)
+            s.sendall(raw)
+            s.shutdown(socket.SHUT_WR)
+            recv_until_eof(s)
+            s.close()
     want_urls = [u for _, m, _ in corpus for u in m["url"]]
-    wait_for(lambda: len(requests_of(d.events())) >= len(corpus), T(20), what="every corpus request")
+    wait_for(lambda: len(requests_of(d.events())) >= 2 * len(corpus), T(20), what="every corpus request")
     time.sleep(0.5)
     evs = stop_and_read(d)
     reqs = requests_of(evs)
     problems = []
-    by_raw = {}
-    for e in reqs:
-        by_raw.setdefault(e.get("raw", ""), []).append(e)
-    logged_urls = set(e["url"] for e in evs if e["eventid"].startswith("session.file_download"))
+    url_sessions = {}
+    for e in evs:
+        if e["eventid"].startswith("session.file_download"):
+            url_sessions.setdefault(e["url"], set()).add(e["session"])
+    verdict = ("attack_classes", "cves", "owasp_iot", "class_rules", "commands", "injected", "rule", "status")
     for name, meta, raw in corpus:
         text = raw.decode("utf-8", "replace")
         got = [e for e in reqs if e.get("raw") == text or e.get("raw", "").startswith(text[:200])]
-        if not got:
-            problems.append("%s: no http.request" % name)
+        if len(got) != 2:
+            problems.append("%s: %d http.request events, not 2" % (name, len(got)))
             continue
         e = got[0]
         for c in meta["class"]:
@@ -199,12 +201,16 @@ def http_exploit_corpus(ctx):
         # the exploit gets an answer that lets it go on, not nginx's 400 for a missing Host
         if e["status"] == 400:
             problems.append("%s: answered 400 (rule %s)" % (name, e.get("rule")))
+        for k in verdict:
+            if e.get(k) != got[1].get(k):
+                problems.append("%s: %s %r the first time, %r the second" % (name, k, e.get(k), got[1].get(k)))
     # injected commands, as the emulated shell's parser splits them (never run)
     hg = [e for e in reqs if "CVE-2017-17215" in e["cves"]]
     assert hg and ["/bin/busybox", "wget", "-g"] == hg[0]["injected"][0][:3], hg[:1]
     for u in want_urls:
-        if u not in logged_urls:
-            problems.append("url %s not logged (have %d URLs)" % (u, len(logged_urls)))
+        if len(url_sessions.get(u, ())) < 2:
+            problems.append("url %s logged in %d sessions, not in both (have %d URLs)"
+                            % (u, len(url_sessions.get(u, ())), len(url_sessions)))
     assert not problems, "\n".join(problems)
 
 
