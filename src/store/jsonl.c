@@ -151,6 +151,13 @@ static int jsonl_open(void **state, const struct hp_config *cfg, const struct hp
     return 0;
 }
 
+/* Days since the epoch (UTC), the same for two times exactly when hp_fmt_day is. */
+static int64_t utc_day(int64_t ts_us)
+{
+    int64_t sec = ts_us / 1000000 - (ts_us % 1000000 < 0);
+    return sec / 86400 - (sec % 86400 < 0);
+}
+
 /* Write events [0, n) (all of one day) as whole lines; 0 or -1 (undone). */
 static int jsonl_write_run(struct jsonl *j, struct hp_event *const *evs, size_t n)
 {
@@ -211,11 +218,8 @@ static int jsonl_write(void *state, struct hp_event *const *evs, size_t n)
         char day[11];
         hp_fmt_day(evs[i]->h.ts_us, day, sizeof(day));
         size_t k = i + 1;
-        for (char d2[11]; k < n; k++) {
-            hp_fmt_day(evs[k]->h.ts_us, d2, sizeof(d2));
-            if (strcmp(d2, day) != 0)
-                break;
-        }
+        while (k < n && utc_day(evs[k]->h.ts_us) == utc_day(evs[i]->h.ts_us))
+            k++;                       /* the run of one day, without formatting each date */
         if (((j->fd < 0 || strcmp(day, j->day) != 0) && jsonl_open_day(j, day) != 0) ||
             jsonl_write_run(j, evs + i, k - i) != 0) {
             j->resume_batch = evs[0];
