@@ -16,10 +16,14 @@
 #   RUNS=3          interleaved nginx/hanipo pairs per mode (medians reported)
 #   DURATION=5      seconds per wrk run
 #   CONC=64         connections (wrk -c), THREADS=2 (wrk -t)
-#   MODES="keepalive close tls close-jsonl"   which modes to measure
+#   MODES="keepalive close tls close-jsonl varied"   which modes to measure
 #
 # close-jsonl is close with hanipo's SQLite store turned off (JSONL only, as
 # nginx's one log line): no goal, it shows what the default store costs.
+# varied is keep-alive with every request different (its query names the
+# wrk thread and a counter): hanipo then decides each one afresh instead of
+# reusing the verdict on an identical request (src/proto/http_memo.h), as
+# for traffic that never repeats.  No goal: it shows what deciding costs.
 #   HANIPO_CMD=./hanipo
 #   KEEP=1          keep the temp directory
 #
@@ -30,7 +34,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 
 RUNS=${RUNS:-3}
-MODES=${MODES:-keepalive close tls close-jsonl}
+MODES=${MODES:-keepalive close tls close-jsonl varied}
 DURATION=${DURATION:-5}
 CONC=${CONC:-64}
 THREADS=${THREADS:-2}
@@ -110,12 +114,30 @@ keepalive_requests = 100000
 EOF
 }
 
-# wrk PORT SCHEME MODE -> requests/s (MODE: keepalive | close)
+# Every request of the varied mode its own: /?t=THREAD&n=COUNTER.
+cat > "$T/varied.lua" <<'EOF'
+local threads = 0
+function setup(thread)
+    threads = threads + 1
+    thread:set("tid", threads)
+end
+function init(args)
+    n = 0
+end
+function request()
+    n = n + 1
+    return wrk.format(nil, "/?t=" .. tid .. "&n=" .. n)
+end
+EOF
+
+# wrk PORT SCHEME MODE -> requests/s (MODE: keepalive | close | varied)
 run_wrk() {
     # wrk drops a header without a space after the colon ("Connection:close"),
     # so the header is passed as one quoted word.
     if [ "$3" = close ]; then
         wrk -t"$THREADS" -c"$CONC" -d"${DURATION}s" -H "Connection: close" "$2://127.0.0.1:$1/" 2> /dev/null
+    elif [ "$3" = varied ]; then
+        wrk -t"$THREADS" -c"$CONC" -d"${DURATION}s" -s "$T/varied.lua" "$2://127.0.0.1:$1/" 2> /dev/null
     else
         wrk -t"$THREADS" -c"$CONC" -d"${DURATION}s" "$2://127.0.0.1:$1/" 2> /dev/null
     fi | awk '/^Requests\/sec:/ { print $2 }'
@@ -176,6 +198,7 @@ for MODE in $MODES; do
     case $MODE in
     tls) goal="(no goal: cost of TLS + JA3/JA4)" ;;
     close-jsonl) goal="(no goal: close without the SQLite store)" ;;
+    varied) goal="(no goal: keep-alive, no two requests alike)" ;;
     *) if bl_ge "$ra" 1.0; then goal="PASS >= 1.0"; else goal="FAIL < 1.0"; fi ;;
     esac
     printf '  %-18s %12.0f %14.0f %7.3f   %s\n' "$MODE" "$ng" "$ha" "$ra" "$goal"
