@@ -129,15 +129,17 @@ static void put_common_uint(struct hp_ev *ev, const char *lit, size_t litlen, ui
 
 /*
  * The context's members ("session" .. "dst_port") are the same in every
- * event of a connection, and a connection's events mostly come one after
- * another from the same thread (session.connect, the request, session.closed
- * in one callback), so the last context's rendering is kept per thread with
- * its key offsets and copied when the next context has the same values.
- * Comparing the values, not the pointer, keeps it right when a module
+ * event of a connection, so their rendering is kept per thread with its key
+ * offsets and copied when a later context has the same values.  A busy
+ * sensor interleaves the events of many connections (64 keep-alive clients
+ * take turns), so a thread keeps EV_CTX_SLOTS renderings, one per slot
+ * picked by the session id; two sessions that share a slot take turns in
+ * it.  Comparing the values, not the pointer, keeps it right when a module
  * changes its context (the trap handing over, a redirected port).
  */
 #define EV_CTX_KEYS 8
-static _Thread_local struct ev_ctx_cache {
+#define EV_CTX_SLOTS 64
+struct ev_ctx_cache {
     bool valid;
     char session[HP_SESSION_ID_LEN + 1];
     char protocol[24], service[64], transport[8];
@@ -148,7 +150,19 @@ static _Thread_local struct ev_ctx_cache {
     size_t len;
     uint32_t keys[EV_CTX_KEYS];    /* offsets of their keys in text (after each comma) */
     size_t nkeys;
-} ctx_cache;
+};
+static _Thread_local struct ev_ctx_cache *ctx_caches;   /* EV_CTX_SLOTS, allocated on first use */
+
+/* The slot of a session id (random hex, so its first bytes will do); NULL without memory. */
+static struct ev_ctx_cache *ctx_cache_slot(const char *session)
+{
+    if (!ctx_caches && !(ctx_caches = calloc(EV_CTX_SLOTS, sizeof(*ctx_caches))))
+        return NULL;
+    unsigned h = 0;
+    for (size_t i = 0; i < 8 && session[i]; i++)
+        h = h * 31 + (unsigned char)session[i];
+    return &ctx_caches[h % EV_CTX_SLOTS];
+}
 
 /* Copy a context string into the cache; false if it does not fit (then no cache). */
 static bool cache_str(char *dst, size_t cap, const char *src)
@@ -181,10 +195,9 @@ static bool ctx_cache_hit(const struct ev_ctx_cache *c, const struct hp_evctx *c
            same_str(c->transport, c->has_transport, ctx->transport);
 }
 
-/* Render ctx's members into ev, then remember them when they can be cached. */
-static void render_context(struct hp_ev *ev, const struct hp_evctx *ctx)
+/* Render ctx's members into ev, then remember them in c when they can be cached. */
+static void render_context(struct hp_ev *ev, const struct hp_evctx *ctx, struct ev_ctx_cache *c)
 {
-    struct ev_ctx_cache *c = &ctx_cache;
     size_t start = ev->b->len, first_key = ev->nkeys;
     COMMON_STR(ev, ",\"session\":", ctx->session);
     if (ctx->protocol)
@@ -198,6 +211,8 @@ static void render_context(struct hp_ev *ev, const struct hp_evctx *ctx)
     COMMON_STR(ev, ",\"dst_ip\":", ctx->dst_ip);
     COMMON_UINT(ev, ",\"dst_port\":", ctx->dst_port);
 
+    if (!c)
+        return;
     c->valid = false;
     size_t len = ev->b->len - start, nkeys = ev->nkeys - first_key;
     if (nkeys > EV_CTX_KEYS || ev->nkeys > HP_EV_KEYS || len > sizeof(c->text) ||
@@ -221,9 +236,9 @@ static void render_context(struct hp_ev *ev, const struct hp_evctx *ctx)
 /* The context's members: from the cache when ctx has the cached values. */
 static void put_context(struct hp_ev *ev, const struct hp_evctx *ctx)
 {
-    const struct ev_ctx_cache *c = &ctx_cache;
-    if (!ctx_cache_hit(c, ctx) || ev->nkeys + c->nkeys > HP_EV_KEYS) {
-        render_context(ev, ctx);
+    struct ev_ctx_cache *c = ctx_cache_slot(ctx->session);
+    if (!c || !ctx_cache_hit(c, ctx) || ev->nkeys + c->nkeys > HP_EV_KEYS) {
+        render_context(ev, ctx, c);
         return;
     }
     size_t start = ev->b->len;

@@ -414,6 +414,7 @@ struct reqinfo {                   /* what one request came to */
     int status;
     const uint8_t *raw;
     size_t raw_len;
+    struct hp_buf *uri;            /* room for the decoded uri (empty) */
 };
 
 static void emit_request(struct hp_conn *c, const struct reqinfo *ri)
@@ -424,15 +425,13 @@ static void emit_request(struct hp_conn *c, const struct reqinfo *ri)
     hp_ev_begin(&ev, &c->ctx, "http.request");
     ev_bytes(&ev, "method", v->method);
     ev_bytes(&ev, "uri", v->target);
-    struct hp_buf du;                           /* the decoded uri: path ? query */
-    hp_buf_init(&du, HTTP_RAW_MAX);
-    hp_buf_put(&du, v->dpath.p, v->dpath.n);
+    struct hp_buf *du = ri->uri;                /* the decoded uri: path ? query */
+    hp_buf_put(du, v->dpath.p, v->dpath.n);
     if (v->query.n) {
-        hp_buf_putc(&du, '?');
-        hp_buf_put(&du, v->dquery.p, v->dquery.n);
+        hp_buf_putc(du, '?');
+        hp_buf_put(du, v->dquery.p, v->dquery.n);
     }
-    hp_ev_bytes(&ev, "uri_decoded", du.data, du.len);
-    hp_buf_free(&du);
+    hp_ev_bytes(&ev, "uri_decoded", du->data, du->len);
     ev_bytes(&ev, "version", v->version);
     put_header_value(&ev, v, "Host", "host");
     put_header_value(&ev, v, "User-Agent", "user_agent");
@@ -699,21 +698,73 @@ static const struct hp_webresp *match_rules(const struct http_conf *hc, const st
 static bool http_px_begin(struct hp_conn *c, const struct hp_http_req *req, const uint8_t *raw, size_t raw_len);
 static void http_eof(struct hp_conn *c);
 
+/*
+ * The buffers a request is answered with: the view's decoded fields, the
+ * rule's headers and body, the response, the event's decoded uri.  The
+ * network thread answers one request at a time, so they are kept from one
+ * request to the next: five malloc/free pairs and their growth per request
+ * were a quarter of the instructions of a keep-alive request.  A buffer
+ * that grew past REQBUF_KEEP is given back after its request, so one large
+ * answer does not stay in memory.  A request answered while another is
+ * (not done today) gets buffers of its own.
+ */
+#define REQBUF_KEEP (256 * 1024)
+
+struct reqbufs {
+    struct hp_buf scratch, hdrs, body, out, uri;
+    bool busy;
+};
+
+static struct reqbufs req_bufs;
+
+static void reqbufs_init(struct reqbufs *rb)
+{
+    hp_buf_init(&rb->scratch, 4u << 20);
+    hp_buf_init(&rb->hdrs, 64 * 1024);
+    hp_buf_init(&rb->body, 8u << 20);
+    hp_buf_init(&rb->out, 16u << 20);
+    hp_buf_init(&rb->uri, HTTP_RAW_MAX);
+}
+
+static struct reqbufs *reqbufs_take(struct reqbufs *own)
+{
+    struct reqbufs *rb = req_bufs.busy ? own : &req_bufs;
+    if (rb == own || !rb->scratch.cap)
+        reqbufs_init(rb);
+    hp_buf_reset(&rb->scratch);
+    hp_buf_reset(&rb->hdrs);
+    hp_buf_reset(&rb->body);
+    hp_buf_reset(&rb->out);
+    hp_buf_reset(&rb->uri);
+    rb->busy = true;
+    return rb;
+}
+
+static void reqbufs_give(struct reqbufs *rb, const struct reqbufs *own)
+{
+    struct hp_buf *all[] = { &rb->scratch, &rb->hdrs, &rb->body, &rb->out, &rb->uri };
+    for (size_t i = 0; i < HP_ARRAY_LEN(all); i++)
+        if (rb == own || all[i]->alloc > REQBUF_KEEP)
+            hp_buf_free(all[i]);
+    rb->busy = false;
+}
+
 /* Answer one parsed request; false when the connection ends after it. */
 static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, const uint8_t *raw, size_t raw_len)
 {
     const struct http_conf *hc = conf_of(c);
     struct http_conn *h = c->pstate;
     const char *server = hc->server && hc->server[0] ? hc->server : NULL;
-    struct hp_buf scratch, hdrs, body, out;
+    struct reqbufs own, *rb;
     struct hp_http_view v;
     struct hp_http_memo_key mk;
     struct hp_http_verdict fresh;
     if (http_px_begin(c, req, raw, raw_len))
         return true;                            /* at the backend; the response comes later */
     h->nreq++;
-    hp_buf_init(&scratch, 4u << 20);
-    hp_http_view_build(req, c->ctx.dst_port, h->tls != NULL, &scratch, &v);
+    rb = reqbufs_take(&own);
+    struct hp_buf *scratch = &rb->scratch, *hdrs = &rb->hdrs, *body = &rb->body, *out = &rb->out;
+    hp_http_view_build(req, c->ctx.dst_port, h->tls != NULL, scratch, &v);
     hp_http_memo_key(&mk, hc->memo, &v, raw, raw_len);
     const struct hp_http_verdict *vd = hp_http_memo_get(hc->memo, &mk);
     if (!vd) {                                  /* not seen lately: decide */
@@ -725,47 +776,45 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     const struct hp_webresp *resp = vd ? vd->resp : fresh.resp;
     bool keep = req->keep_alive && h->nreq < hc->keepalive_requests;
     int status = resp ? resp->status : 200;
-    hp_buf_init(&hdrs, 64 * 1024);
-    hp_buf_init(&body, 8u << 20);
     /* What nginx answers instead (a head too large, HTTP/1.1 without Host,
      * TRACE, ...) - unless a rule speaks for a device that answers such
      * requests (HG532's exploit has no Host). */
     if (req->nginx_status && nginx_site(resp)) {
         char page[1024];
         keep = false;
-        hp_buf_puts(&hdrs, "Content-Type: text/html\r\n");
-        hp_buf_put(&body, page, hp_http_error_page(req->nginx_status, server, page, sizeof(page)));
+        hp_buf_puts(hdrs, "Content-Type: text/html\r\n");
+        hp_buf_put(body, page, hp_http_error_page(req->nginx_status, server, page, sizeof(page)));
         status = req->nginx_status == HP_HTTP_HEADER_TOO_LARGE ? 400 : req->nginx_status;
     } else if (nginx_static_refusal(resp, &v)) {
         char page[1024];
         status = 405;                           /* the connection stays open, as nginx keeps it */
-        hp_buf_puts(&hdrs, "Content-Type: text/html\r\n");
-        hp_buf_put(&body, page, hp_http_error_page(status, server, page, sizeof(page)));
+        hp_buf_puts(hdrs, "Content-Type: text/html\r\n");
+        hp_buf_put(body, page, hp_http_error_page(status, server, page, sizeof(page)));
     } else if (resp && resp->auth_realm && !authorized(&v)) {
         char page[1024];
         status = 401;
-        hp_buf_printf(&hdrs, "WWW-Authenticate: Basic realm=\"%s\"\r\nContent-Type: text/html\r\n",
+        hp_buf_printf(hdrs, "WWW-Authenticate: Basic realm=\"%s\"\r\nContent-Type: text/html\r\n",
                       resp->auth_realm);
-        hp_buf_put(&body, page, hp_http_error_page(401, server, page, sizeof(page)));
+        hp_buf_put(body, page, hp_http_error_page(401, server, page, sizeof(page)));
     } else if (resp) {
-        hp_webresp_render(resp, &v, server, &hdrs, &body);
+        hp_webresp_render(resp, &v, server, hdrs, body);
         if (resp->nginx_static)
-            hp_http_static(&v, &status, &hdrs, &body, server);   /* 304, 206, 416 as nginx */
+            hp_http_static(&v, &status, hdrs, body, server);   /* 304, 206, 416 as nginx */
     }
-    hp_buf_init(&out, 16u << 20);
-    const char *extra = hp_buf_cstr(&hdrs);
+    const char *extra = hp_buf_cstr(hdrs);
     if (has_header(extra, "Server")) {
         server = NULL;                          /* the rule speaks for a device with its own (or none) */
-        drop_empty_header(&hdrs, "Server");
-        extra = hp_buf_cstr(&hdrs);
+        drop_empty_header(hdrs, "Server");
+        extra = hp_buf_cstr(hdrs);
     }
     if (!req->version.n || req->major < 1)
-        out_send(c, body.data, body.len);       /* HTTP/0.9: nginx and Apache send the body alone */
+        out_send(c, body->data, body->len);       /* HTTP/0.9: nginx and Apache send the body alone */
     else {
-        hp_http_response(&out, status, server, extra, body.data, body.len, keep, is_head(&v));
-        out_send(c, out.data, out.len);
+        hp_http_response(out, status, server, extra, body->data, body->len, keep, is_head(&v));
+        out_send(c, out->data, out->len);
     }
-    struct reqinfo ri = { req, &v, wc, resp, status, raw, raw_len };
+    struct reqinfo ri = { .req = req, .v = &v, .wc = wc, .resp = resp, .status = status, .raw = raw,
+                          .raw_len = raw_len, .uri = &rb->uri };
     emit_request(c, &ri);
     basic_credentials(c, &v);
     form_credentials(c, &v);
@@ -776,10 +825,7 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     } else if (!vd->no_urls) {
         scan_urls(c, &v, wc, raw, raw_len);     /* each session records its own finds */
     }
-    hp_buf_free(&out);
-    hp_buf_free(&body);
-    hp_buf_free(&hdrs);
-    hp_buf_free(&scratch);
+    reqbufs_give(rb, &own);
     return keep;
 }
 
@@ -1075,15 +1121,16 @@ static void px_forward(struct hp_conn *c)
         px_done(c, false);
         return;
     }
-    struct hp_buf scratch, fw;
+    struct reqbufs own, *rb = reqbufs_take(&own);
+    struct hp_buf fw;
     struct hp_http_view v;
     struct hp_webclass wc;
     h->nreq++;
-    hp_buf_init(&scratch, 4u << 20);
-    hp_http_view_build(&req, c->ctx.dst_port, h->tls != NULL, &scratch, &v);
+    hp_http_view_build(&req, c->ctx.dst_port, h->tls != NULL, &rb->scratch, &v);
     hp_webclass_classify(&v, &wc);
     px->head_req = is_head(&v);
-    struct reqinfo ri = { &req, &v, &wc, NULL, 0, px->copy.data, px->copy.len };
+    struct reqinfo ri = { .req = &req, .v = &v, .wc = &wc, .raw = px->copy.data, .raw_len = px->copy.len,
+                          .uri = &rb->uri };
     emit_request(c, &ri);
     basic_credentials(c, &v);
     form_credentials(c, &v);
@@ -1093,7 +1140,7 @@ static void px_forward(struct hp_conn *c)
     hp_http_px_request(&req, b->xff ? c->ctx.src_ip : NULL, true, &fw);
     evbuffer_add(px->bout, fw.data, fw.len);
     hp_buf_free(&fw);
-    hp_buf_free(&scratch);
+    reqbufs_give(rb, &own);
     hp_http_parser_free(p);
     event_add(px->ev_r, NULL);
     event_add(px->ev_w, NULL);

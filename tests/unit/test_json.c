@@ -775,6 +775,44 @@ static void test_event_ctx_reuse(void **state)
     parsed_free(&p);
 }
 
+/* The events of many connections interleaved (keep-alive clients taking
+ * turns), more of them than the builder keeps renderings for: each event
+ * carries its own connection's members, rendered or copied. */
+static void test_event_ctx_interleaved(void **state)
+{
+    (void)state;
+    enum { NCONN = 200 };
+    static struct hp_evctx ctxs[NCONN];
+    for (int i = 0; i < NCONN; i++) {
+        fill_ctx(&ctxs[i]);
+        snprintf(ctxs[i].session, sizeof(ctxs[i].session), "%012x", (unsigned)(i * 2654435761u));
+        snprintf(ctxs[i].src_ip, sizeof(ctxs[i].src_ip), "198.51.100.%d", i % 250);
+        ctxs[i].src_port = (uint16_t)(40000 + i);
+        ctxs[i].dst_port = (uint16_t)(8000 + i % 3);
+    }
+    for (int round = 0; round < 3; round++) {
+        for (int k = 0; k < NCONN; k++) {
+            int i = (k * 7 + round * 13) % NCONN;   /* a different order each round */
+            struct hp_ev ev;
+            struct parsed p;
+            char want[64];
+            hp_ev_begin(&ev, &ctxs[i], "http.request");
+            finish_parse(&ev, &p);
+            snprintf(want, sizeof(want), "\"%s\"", ctxs[i].session);
+            assert_raw(&p, "session", want);
+            snprintf(want, sizeof(want), "\"%s\"", ctxs[i].src_ip);
+            assert_raw(&p, "src_ip", want);
+            snprintf(want, sizeof(want), "%d", 40000 + i);
+            assert_raw(&p, "src_port", want);
+            snprintf(want, sizeof(want), "%d", 8000 + i % 3);
+            assert_raw(&p, "dst_port", want);
+            assert_string_equal(p.e->h.session, ctxs[i].session);
+            assert_key_index(&p);
+            parsed_free(&p);
+        }
+    }
+}
+
 static void test_event_values(void **state)
 {
     (void)state;
@@ -1212,6 +1250,7 @@ int main(void)
         cmocka_unit_test(test_event_noctx),
         cmocka_unit_test(test_event_ctx),
         cmocka_unit_test(test_event_ctx_reuse),
+        cmocka_unit_test(test_event_ctx_interleaved),
         cmocka_unit_test(test_event_values), cmocka_unit_test(test_event_double_as_printf),
         cmocka_unit_test(test_buf_printf),
         cmocka_unit_test(test_buf_put),
