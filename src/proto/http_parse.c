@@ -896,24 +896,65 @@ static const char *http_date(void)
  * Connection), 2 the rest (after Connection, in the rule's order). */
 static int http_extra_group(const char *line)
 {
-    if (strncasecmp(line, "Content-Type:", 13) == 0)
-        return 0;
-    if (strncasecmp(line, "Last-Modified:", 14) == 0 || strncasecmp(line, "Location:", 9) == 0)
-        return 1;
-    return 2;
+    switch (line[0] | 0x20) {             /* one letter first: most headers are none of these */
+    case 'c':
+        return strncasecmp(line, "Content-Type:", 13) == 0 ? 0 : 2;
+    case 'l':
+        return strncasecmp(line, "Last-Modified:", 14) == 0 || strncasecmp(line, "Location:", 9) == 0 ? 1 : 2;
+    default:
+        return 2;
+    }
 }
 
-static void http_put_extra(struct hp_buf *out, const char *extra, int group)
+/* The rule's header lines, each with its group, read once for the three places they go. */
+#define HTTP_EXTRA_LINES 64
+
+struct http_extra {
+    size_t n;
+    bool more;                            /* lines past HTTP_EXTRA_LINES: not listed, all group 2 */
+    const char *rest;
+    struct { const char *p; size_t n; int group; bool nl; } line[HTTP_EXTRA_LINES];
+};
+
+static void http_extra_read(struct http_extra *x, const char *extra)
 {
     const char *s = extra;
+    x->n = 0;
+    x->more = false;
     while (s && *s) {
+        if (x->n == HTTP_EXTRA_LINES) {
+            x->more = true;
+            x->rest = s;
+            return;
+        }
         const char *nl = strchr(s, '\n');
         size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
-        if (http_extra_group(s) == group) {
-            hp_buf_put(out, s, n);
-            if (!nl)
-                hp_buf_puts(out, "\r\n");
-        }
+        x->line[x->n].p = s;
+        x->line[x->n].n = n;
+        x->line[x->n].nl = nl != NULL;
+        x->line[x->n].group = http_extra_group(s);
+        x->n++;
+        s += n;
+    }
+}
+
+static void http_put_line(struct hp_buf *out, const char *s, size_t n, bool nl)
+{
+    hp_buf_put(out, s, n);
+    if (!nl)
+        hp_buf_puts(out, "\r\n");
+}
+
+static void http_put_extra(struct hp_buf *out, const struct http_extra *x, int group)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (x->line[i].group == group)
+            http_put_line(out, x->line[i].p, x->line[i].n, x->line[i].nl);
+    for (const char *s = x->more ? x->rest : NULL; s && *s;) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
+        if (http_extra_group(s) == group)
+            http_put_line(out, s, n, nl != NULL);
         s += n;
     }
 }
@@ -924,6 +965,8 @@ void hp_http_response(struct hp_buf *out, int status, const char *server, const 
     const char *date = http_date();
     bool bodyless = status < 200 || status == 204 || status == 304;
     char num[24];
+    struct http_extra x;
+    http_extra_read(&x, extra_headers);
     /* Appends, not printf: this runs for every answer the sensor gives. */
     hp_buf_puts(out, "HTTP/1.1 ");
     if (status == HP_HTTP_HEADER_TOO_LARGE)
@@ -943,16 +986,16 @@ void hp_http_response(struct hp_buf *out, int status, const char *server, const 
     hp_buf_puts(out, "Date: ");
     hp_buf_puts(out, date);
     hp_buf_puts(out, "\r\n");
-    http_put_extra(out, extra_headers, 0);
+    http_put_extra(out, &x, 0);
     if (!bodyless) {
         hp_buf_puts(out, "Content-Length: ");
         hp_buf_put(out, num, hp_fmt_u64(body_len, num));
         hp_buf_puts(out, "\r\n");
     }
-    http_put_extra(out, extra_headers, 1);
+    http_put_extra(out, &x, 1);
     if (status >= 200)
         hp_buf_puts(out, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-    http_put_extra(out, extra_headers, 2);
+    http_put_extra(out, &x, 2);
     hp_buf_puts(out, "\r\n");
     if (!bodyless && !head_only && body_len)
         hp_buf_put(out, body, body_len);

@@ -662,6 +662,35 @@ static void test_response(void **state)
     s = hp_buf_cstr(&b);
     assert_null(strstr(s, "Content-Length"));
     assert_string_equal(s + b.len - 4, "\r\n\r\n");
+
+    /* nginx's order whatever the rule's: Content-Type, Content-Length,
+     * Last-Modified and Location, Connection, the rest in the rule's order;
+     * a last line without its newline gets one; and the same past the 64
+     * lines read at once (a Content-Type at line 70) */
+    hp_buf_reset(&b);
+    hp_http_response(&b, 302, NULL, "X-1: a\r\nLocation: /x\r\ncontent-type: text/plain\r\nX-2: b\r\n"
+                     "last-modified: Mon\r\nCache-Control: no", "", 0, true, false);
+    s = hp_buf_cstr(&b);
+    const char *after_date = strstr(s, " GMT\r\n") + 6;
+    assert_string_equal(after_date, "content-type: text/plain\r\nContent-Length: 0\r\nLocation: /x\r\n"
+                                    "last-modified: Mon\r\nConnection: keep-alive\r\nX-1: a\r\nX-2: b\r\n"
+                                    "Cache-Control: no\r\n\r\n");
+    char many[4096] = "", want[4096] = "content-type: late\r\nContent-Length: 0\r\nLocation: /y\r\n"
+                                              "Connection: close\r\n";
+    for (int i = 0; i < 69; i++) {
+        char line[32];
+        snprintf(line, sizeof(line), "X-%d: v\r\n", i);
+        strcat(many, line);
+        strcat(want, line);
+        if (i == 66)
+            strcat(many, "Location: /y\r\n");
+    }
+    strcat(many, "content-type: late\r\n");
+    strcat(want, "\r\n");
+    hp_buf_reset(&b);
+    hp_http_response(&b, 200, NULL, many, "", 0, false, false);
+    s = hp_buf_cstr(&b);
+    assert_string_equal(strstr(s, " GMT\r\n") + 6, want);
     hp_buf_free(&b);
 
     assert_string_equal(hp_http_reason(405), "Not Allowed");
