@@ -151,7 +151,9 @@ static int jsonl_open(void **state, const struct hp_config *cfg, const struct hp
     return 0;
 }
 
-/* Days since the epoch (UTC), the same for two times exactly when hp_fmt_day is. */
+/* Days since the epoch (UTC): after 1970, two times share a day number exactly
+ * when hp_fmt_day gives them one date (before, a date may span two numbers:
+ * an extra cut, harmless). */
 static int64_t utc_day(int64_t ts_us)
 {
     int64_t sec = ts_us / 1000000 - (ts_us % 1000000 < 0);
