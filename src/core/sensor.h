@@ -33,6 +33,7 @@ struct hp_counters {
     uint64_t udp_dropped;         /* over the per-source datagram rate */
     uint64_t udp_sessions;
     uint64_t udp_suppressed;      /* replies withheld: flooding source or over the size rule */
+    uint64_t http_reused;         /* HTTP requests given the kept verdict of an identical one (http_memo.h) */
 };
 
 struct hp_sensor {

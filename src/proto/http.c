@@ -767,7 +767,9 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     hp_http_view_build(req, c->ctx.dst_port, h->tls != NULL, scratch, &v);
     hp_http_memo_key(&mk, hc->memo, &v, raw, raw_len);
     const struct hp_http_verdict *vd = hp_http_memo_get(hc->memo, &mk);
-    if (!vd) {                                  /* not seen lately: decide */
+    if (vd) {
+        hp_sensor.n.http_reused++;              /* sensor.stats: how much of the traffic repeats */
+    } else {                                    /* not seen lately: decide */
         hp_webclass_classify(&v, &fresh.wc);
         fresh.resp = match_rules(hc, &v);
         fresh.no_urls = false;

@@ -17,7 +17,7 @@ import ssl
 import subprocess
 import time
 
-from harness import Service, Skip, T, can_connect, connect, free_port, recv_until_eof, wait_for
+from harness import Service, Skip, T, can_connect, connect, free_port, recv_until_eof, send_and_close, wait_for
 from cases import check_common, stop_and_read
 
 ALL = []
@@ -161,19 +161,16 @@ def http_on_trap_ports_and_chunked_pipelined(ctx):
 @case
 def http_exploit_corpus(ctx):
     """Every exploit of tests/corpus/http, sent raw to a trap port: its class, CVEs and download URLs.
-    Each is sent twice, on two connections: the second gets the verdict the engine kept for the
-    first (http_memo.h), which must be the same, and its session must log the URLs again."""
+    Each is sent twice, on two connections one after the other: the second gets the verdict the
+    engine kept for the first (http_memo.h, counted in sensor.stop's http_verdicts_reused), which
+    must be the same, and its session must log the URLs again."""
     corpus = load_corpus()
     assert len(corpus) >= 30, "corpus has %d requests" % len(corpus)
     d = web_daemon(ctx, "http-corpus")
     port = d.svc("trap").port
-    for _ in range(2):
-        for name, meta, raw in corpus:
-            s = connect(port)
-            s.sendall(raw)
-            s.shutdown(socket.SHUT_WR)
-            recv_until_eof(s)
-            s.close()
+    for _, _, raw in corpus:
+        send_and_close(port, raw)
+        send_and_close(port, raw)
     want_urls = [u for _, m, _ in corpus for u in m["url"]]
     wait_for(lambda: len(requests_of(d.events())) >= 2 * len(corpus), T(20), what="every corpus request")
     time.sleep(0.5)
@@ -204,6 +201,10 @@ def http_exploit_corpus(ctx):
         for k in verdict:
             if e.get(k) != got[1].get(k):
                 problems.append("%s: %s %r the first time, %r the second" % (name, k, e.get(k), got[1].get(k)))
+    # every repeat of a request whose key fits (raw bytes and view, 4 KiB) reused the kept verdict
+    reused = [e["http_verdicts_reused"] for e in evs if e["eventid"] == "sensor.stop"]
+    small = sum(1 for _, _, raw in corpus if len(raw) <= 1500)
+    assert reused and small <= reused[0] <= len(corpus), (reused, small, len(corpus))
     # injected commands, as the emulated shell's parser splits them (never run)
     hg = [e for e in reqs if "CVE-2017-17215" in e["cves"]]
     assert hg and ["/bin/busybox", "wget", "-g"] == hg[0]["injected"][0][:3], hg[:1]

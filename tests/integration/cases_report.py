@@ -13,10 +13,9 @@ import datetime
 import json
 import os
 import shutil
-import socket
 import subprocess
 
-from harness import HANIPO_BIN, T, connect, recv_until_eof, wait_for
+from harness import HANIPO_BIN, T, send_and_close, wait_for
 from cases import stop_and_read
 from cases_http import load_corpus, requests_of, web_daemon
 
@@ -47,11 +46,7 @@ def report_matches_events_in_every_format(ctx):
     d = web_daemon(ctx, "report")
     port = d.svc("trap").port
     for _, _, raw in corpus:
-        s = connect(port)
-        s.sendall(raw)
-        s.shutdown(socket.SHUT_WR)
-        recv_until_eof(s)
-        s.close()
+        send_and_close(port, raw)
     wait_for(lambda: len(requests_of(d.events())) >= len(corpus), T(20), what="every corpus request")
     evs = stop_and_read(d)
     day = evs[0]["timestamp"][:10]
