@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 
-from harness import T, Service, Skip, by, wait_for
+from harness import T, Service, Skip, by, run_hydra, wait_for
 from cases import case, stop_and_read
 
 RELEASES = {"1.8.32.3": "1.1", "11.25.3": "1.3", "13.38.3": "2.10.6", "16.2.1": "5.0.1", "16.30.0": "5.0.4",
@@ -187,15 +187,14 @@ def ami_hydra(ctx):
         f.write("\n".join(users) + "\n")
     with open(pl, "w") as f:
         f.write("\n".join(passwords) + "\n")
-    r = subprocess.run(["hydra", "-I", "-L", ul, "-P", pl, "-t", "3", "-V", "-s", str(svc.port), "127.0.0.1",
-                        "asterisk"], cwd=d.tmp, stdin=subprocess.DEVNULL, capture_output=True, timeout=T(60))
-    out = r.stdout.decode("utf-8", "replace")
+    r, out, before = run_hydra(d, ["-I", "-L", ul, "-P", pl, "-t", "3", "-V", "-s", str(svc.port), "127.0.0.1",
+                                   "asterisk"])
     assert r.returncode == 0 and "0 valid password" in out, out[-2000:] + r.stderr.decode()[-1000:]
     want = collections.Counter((u, p) for u in users for p in passwords)
-    d.wait_event(lambda e: e["eventid"] == "login.failed", count=len(want), timeout=T(10),
+    d.wait_event(lambda e: e["eventid"] == "login.failed", count=before + len(want), timeout=T(10),
                  what="%d login.failed" % len(want))
     time.sleep(T(0.5))
-    got = collections.Counter((e["username"], e["password"]) for e in by(d.events(), "login.failed"))
+    got = collections.Counter((e["username"], e["password"]) for e in by(d.events(), "login.failed")[before:])
     assert got == want, "hydra tried %r, the sensor logged %r" % (want, got)
     ctx.note("hydra: %d pairs, %d login.failed" % (len(want), sum(got.values())))
     d.stop()

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 
-from harness import T, Service, Skip, by, free_port
+from harness import T, Service, Skip, by, free_port, run_hydra
 from cases import case, stop_and_read
 
 
@@ -125,18 +125,7 @@ def redis_auth_hydra(ctx):
     before = len(by(d.events(), "login.failed"))          # redis-cli's "wrong" one
     assert before == 1, by(d.events(), "login.failed")
     # hydra's redis module is password-only (it refuses -L and -C): the 3 passwords, 3 tasks
-    for attempt in range(2):
-        r = subprocess.run(["hydra", "-I", "-P", pl, "-t", "3", "-V", "-s", str(port), "127.0.0.1", "redis"],
-                           cwd=d.tmp, stdin=subprocess.DEVNULL, capture_output=True, timeout=T(60))
-        out = r.stdout.decode("utf-8", "replace")
-        # Under load hydra 9.4 sometimes ends before one of its own workers
-        # ("1 final worker threads did not complete", "1 target did not
-        # resolve or could not be connected", exit 255) with every attempt
-        # answered: run it once more then; a sensor that refuses is refused twice.
-        if r.returncode == 0 or "did not complete" not in out + r.stderr.decode("utf-8", "replace"):
-            break
-        time.sleep(T(0.5))                              # the failed run's events, logged within 10 ms
-        before = len(by(d.events(), "login.failed"))
+    r, out, before = run_hydra(d, ["-I", "-P", pl, "-t", "3", "-V", "-s", str(port), "127.0.0.1", "redis"])
     assert r.returncode == 0 and "0 valid password" in out, out[-2000:] + r.stderr.decode()[-1000:]
     tried = re.findall(r"\[ATTEMPT\] target \S+ - login \"([^\"]*)\" - pass \"([^\"]*)\"", out)
     assert tried, out[-2000:]
