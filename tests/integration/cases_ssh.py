@@ -26,7 +26,7 @@ import termios
 import threading
 import time
 
-from harness import T, Service, Skip, by, connect, free_port, wait_for
+from harness import T, Service, Skip, by, connect, free_port, run_hydra, wait_for
 from cases import check_common, check_stores_agree, one, stop_and_read
 
 ALL = []
@@ -802,20 +802,18 @@ def ssh_hydra_counts(ctx):
                  "monkey", "abc123", "raspberry"]
     with open(os.path.join(work, "pass.txt"), "w") as f:
         f.write("\n".join(passwords) + "\n")
-    r = subprocess.run(["hydra", "-I", "-V", "-l", "root", "-P", "pass.txt", "-t", "4", "-s", str(port),
-                        "ssh://127.0.0.1"], capture_output=True, cwd=work, stdin=subprocess.DEVNULL,
-                       timeout=T(60))
-    out = r.stdout.decode("utf-8", "replace")
+    r, out, before = run_hydra(d, ["-I", "-V", "-l", "root", "-P", os.path.join(work, "pass.txt"), "-t", "4",
+                                   "-s", str(port), "ssh://127.0.0.1"])
     assert r.returncode == 0, "hydra exited %d: %s %r" % (r.returncode, out[-800:], r.stderr[-400:])
     attempts = [ATTEMPT_RE.match(l).groups() for l in out.splitlines() if ATTEMPT_RE.match(l)]
     assert attempts, "no [ATTEMPT] lines in hydra's output: %s" % out[-800:]
     assert "0 valid password" in out and "[ssh] host:" not in out, "hydra found a password: %s" % out[-800:]
-    d.wait_event(lambda e: e["eventid"] == "login.failed", count=len(attempts), timeout=T(10),
+    d.wait_event(lambda e: e["eventid"] == "login.failed", count=before + len(attempts), timeout=T(10),
                  what="%d login.failed" % len(attempts))
     wait_for(lambda: len(by(d.events(), "session.closed")) == len(by(d.events(), "session.connect")), T(10),
              what="every hydra connection closed")
     evs = stop_and_read(d)
-    failed = by(evs, "login.failed")
+    failed = by(evs, "login.failed")[before:]
     ctx.note("hydra: %d [ATTEMPT] lines, %d login.failed, %d connections" % (
         len(attempts), len(failed), len(by(evs, "session.connect"))))
     assert len(failed) == len(attempts), "hydra made %d attempts, the sensor logged %d login.failed" % (

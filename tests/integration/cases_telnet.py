@@ -23,7 +23,7 @@ import subprocess
 import termios
 import time
 
-from harness import T, Service, Skip, by, wait_for, HANIPO_BIN, ROOT
+from harness import T, Service, Skip, by, run_hydra, wait_for, HANIPO_BIN, ROOT
 from cases import case, check_stores_agree, stop_and_read
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
@@ -469,18 +469,16 @@ def telnet_hydra_attempts_counted(ctx):
     plist = os.path.join(d.tmp, "passwords.txt")
     with open(plist, "w") as f:
         f.write("\n".join(passwords) + "\n")
-    r = subprocess.run(["hydra", "-I", "-l", "root", "-P", plist, "-t", "4", "-V",
-                        "telnet://127.0.0.1:%d" % svc.port],
-                       cwd=d.tmp, stdin=subprocess.DEVNULL, capture_output=True, timeout=T(120))
-    out = r.stdout.decode("utf-8", "replace")
+    r, out, before = run_hydra(d, ["-I", "-l", "root", "-P", plist, "-t", "4", "-V",
+                                   "telnet://127.0.0.1:%d" % svc.port], timeout=T(120))
     attempts = re.findall(r'^\[(?:RE-)?ATTEMPT\] target \S+ - login "(.*)" - pass "(.*)" - \d+ of \d+', out, re.M)
     assert r.returncode == 0 and "0 valid password" in out, out[-2000:]
     assert len(attempts) == len(passwords), out
-    failed = d.wait_event(lambda e: e["eventid"] == "login.failed", count=len(attempts), timeout=T(10),
-                          what="%d login.failed" % len(attempts))
+    d.wait_event(lambda e: e["eventid"] == "login.failed", count=before + len(attempts), timeout=T(10),
+                 what="%d login.failed" % len(attempts))
     time.sleep(T(0.5))                     # nothing more may come
     evs = d.events()
-    failed = by(evs, "login.failed")
+    failed = by(evs, "login.failed")[before:]
     got = collections.Counter((e["username"], e["password"]) for e in failed)
     want = collections.Counter(attempts)
     assert got == want, "hydra tried %r, the sensor logged %r" % (want, got)
