@@ -130,23 +130,29 @@ function request()
 end
 EOF
 
-# wrk PORT SCHEME MODE -> requests/s (MODE: keepalive | close | varied)
+# wrk PORT SCHEME MODE -> "REQ_PER_S REQUESTS WRK_CPU_TICKS" (MODE: keepalive |
+# close | varied).  wrk runs in a shell of its own whose cutime/cstime, once wrk
+# is reaped, are wrk's CPU: the load generator's share of the machine.
 run_wrk() {
     # wrk drops a header without a space after the colon ("Connection:close"),
     # so the header is passed as one quoted word.
     if [ "$3" = close ]; then
-        wrk -t"$THREADS" -c"$CONC" -d"${DURATION}s" -H "Connection: close" "$2://127.0.0.1:$1/" 2> /dev/null
+        set -- -H "Connection: close" "$2://127.0.0.1:$1/"
     elif [ "$3" = varied ]; then
-        wrk -t"$THREADS" -c"$CONC" -d"${DURATION}s" -s "$T/varied.lua" "$2://127.0.0.1:$1/" 2> /dev/null
+        set -- -s "$T/varied.lua" "$2://127.0.0.1:$1/"
     else
-        wrk -t"$THREADS" -c"$CONC" -d"${DURATION}s" "$2://127.0.0.1:$1/" 2> /dev/null
-    fi | awk '/^Requests\/sec:/ { print $2 }'
+        set -- "$2://127.0.0.1:$1/"
+    fi
+    sh -c 'out=$1; shift; "$@" > "$out" 2> /dev/null; sed "s/^.*) //" /proc/$$/stat | awk "{ print \$14 + \$15 }"' \
+        sh "$T/wrk.out" wrk -t"$THREADS" -c"$CONC" -d"${DURATION}s" "$@" > "$T/wrk.cpu"
+    awk -v cpu="$(cat "$T/wrk.cpu")" '/^Requests\/sec:/ { rps = $2 } / requests in / { n = $1 }
+        END { if (rps != "") print rps, n, cpu }' "$T/wrk.out"
 }
 
 echo "http bench: runs=$RUNS duration=${DURATION}s conc=$CONC threads=$THREADS sensor='$HANIPO_CMD' nginx='$NGINX' (1 worker)"
 for MODE in $MODES; do
     V=$(echo "$MODE" | tr - _)
-    eval "NG_$V=''; HA_$V=''; RA_$V=''"
+    eval "NG_$V=''; HA_$V=''; RA_$V=''; CNG_$V=''; CNK_$V=''; CHN_$V=''; CHO_$V=''; CHA_$V=''; CHK_$V=''"
 done
 i=1
 while [ "$i" -le "$RUNS" ]; do
@@ -165,7 +171,16 @@ while [ "$i" -le "$RUNS" ]; do
         bl_wait_port "$P" 10 "$SRV_PID" || die "nginx did not start ($(tail -n 3 "$T/nginx/error.log"))"
         port=$P
         [ "$MODE" = tls ] && port=$PT
-        ng=$(run_wrk "$port" "$scheme" "$wmode")
+        w=; tries=100
+        while [ -z "$w" ] && [ $tries -gt 0 ]; do w=$(bl_children "$SRV_PID"); tries=$((tries - 1)); sleep 0.05; done
+        [ -n "$w" ] || die "no nginx worker process"
+        c0=$(bl_cpu_threads $w)
+        set -- $(run_wrk "$port" "$scheme" "$wmode")
+        c1=$(bl_cpu_threads $w)
+        ng=$1
+        [ -n "$ng" ] || die "wrk gave no figure ($MODE: nginx)"
+        cng=$(bl_cpu_get "$(bl_cpu_delta "$c0" "$c1" "$2")" "*")
+        cnk=$(bl_calc "$3 * 1e6 / $(getconf CLK_TCK) / $2")
         kill "$SRV_PID" 2> /dev/null
         wait "$SRV_PID" 2> /dev/null
         SRV_PID=
@@ -176,16 +191,28 @@ while [ "$i" -le "$RUNS" ]; do
         $HANIPO_CMD run -c "$T/hanipo.ini" > "$T/hanipo.out" 2>&1 &
         SRV_PID=$!
         bl_wait_port "$P" 20 "$SRV_PID" || { tail -n 5 "$T/hanipo.out" >&2; die "hanipo did not start"; }
-        ha=$(run_wrk "$P" "$scheme" "$wmode")
+        c0=$(bl_cpu_threads "$SRV_PID")
+        set -- $(run_wrk "$P" "$scheme" "$wmode")
+        c1=$(bl_cpu_threads "$SRV_PID")
+        ha=$1
+        [ -n "$ha" ] || die "wrk gave no figure ($MODE: hanipo)"
+        d=$(bl_cpu_delta "$c0" "$c1" "$2")
+        chn=$(bl_cpu_get "$d" hanipo)
+        cho=$(bl_cpu_get "$d" "out-*")
+        cha=$(bl_cpu_get "$d" "*")
+        chk=$(bl_calc "$3 * 1e6 / $(getconf CLK_TCK) / $2")
         bl_stop "$SRV_PID" 60 > /dev/null
         SRV_PID=
         n=$(cat "$T"/data/log/*.jsonl 2> /dev/null | grep -c '"eventid":"http.request"')
-        [ -n "$ng" ] && [ -n "$ha" ] || die "wrk gave no figure ($MODE: nginx '$ng' hanipo '$ha')"
         ratio=$(bl_calc "$ha / $ng")
         printf 'run %d/%d %-11s nginx %9.0f req/s   hanipo %9.0f req/s   ratio %.3f   http.request events %s\n' \
             "$i" "$RUNS" "$MODE" "$ng" "$ha" "$ratio" "$n"
+        printf '    CPU us/request: nginx worker %.1f, wrk %.1f | hanipo %s (all %.1f), wrk %.1f\n' \
+            "$cng" "$cnk" "$d" "$cha" "$chk"
         V=$(echo "$MODE" | tr - _)
         eval "NG_$V=\"\$NG_$V $ng\"; HA_$V=\"\$HA_$V $ha\"; RA_$V=\"\$RA_$V $ratio\""
+        eval "CNG_$V=\"\$CNG_$V $cng\"; CNK_$V=\"\$CNK_$V $cnk\"; CHN_$V=\"\$CHN_$V $chn\""
+        eval "CHO_$V=\"\$CHO_$V $cho\"; CHA_$V=\"\$CHA_$V $cha\"; CHK_$V=\"\$CHK_$V $chk\""
     done
     i=$((i + 1))
 done
@@ -203,6 +230,15 @@ for MODE in $MODES; do
     esac
     printf '  %-18s %12.0f %14.0f %7.3f   %s\n' "$MODE" "$ng" "$ha" "$ra" "$goal"
     printf 'RESULT http mode=%s ratio=%.3f nginx_rps=%.0f hanipo_rps=%.0f\n' "$MODE" "$ra" "$ng" "$ha" >> "$T/results"
+done
+echo
+echo "CPU per request, us (medians; user + system time of each thread while wrk ran)"
+echo "                      nginx:  worker    wrk   hanipo:  network  writers  all    wrk"
+for MODE in $MODES; do
+    V=$(echo "$MODE" | tr - _)
+    eval "a=\$(bl_median \$CNG_$V); b=\$(bl_median \$CNK_$V); c=\$(bl_median \$CHN_$V)"
+    eval "e=\$(bl_median \$CHO_$V); f=\$(bl_median \$CHA_$V); g=\$(bl_median \$CHK_$V)"
+    printf '  %-18s %14.1f %6.1f %16.1f %8.1f %6.1f %6.1f\n' "$MODE" "$a" "$b" "$c" "$e" "$f" "$g"
 done
 cat "$T/results"
 exit 0

@@ -27,6 +27,44 @@ bl_ge() {
     awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'
 }
 
+# bl_cpu_threads PID... : "NAME TICKS" for every thread of the processes,
+# TICKS its user+system CPU in clock ticks (getconf CLK_TCK per second),
+# NAME its thread name (hanipo names its threads: hanipo is the network
+# thread, out-NAME an output's writer).  Snapshot it before and after a run
+# and give both to bl_cpu_delta.
+bl_cpu_threads() {
+    for _bl_p in "$@"; do
+        for _bl_t in /proc/"$_bl_p"/task/*; do
+            [ -r "$_bl_t/stat" ] || continue
+            # the name is in parentheses and may hold spaces: count fields after it
+            sed 's/^.*) //' "$_bl_t/stat" | awk -v n="$(cat "$_bl_t/comm" | tr ' ' _)" '{ print n, $12 + $13 }'
+        done
+    done
+}
+
+# bl_cpu_delta BEFORE AFTER REQUESTS : microseconds of CPU per request of each
+# thread name (threads of the same name summed), as "name=us name=us ...".
+bl_cpu_delta() {
+    printf '%s\n%s\n' "$1" "$2" | awk -v r="$3" -v hz="$(getconf CLK_TCK)" -v nb="$(printf '%s\n' "$1" | wc -l)" '
+        NR <= nb { b[$1] += $2; next }
+        { a[$1] += $2; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
+        END { for (i = 1; i <= k; i++) { n = order[i]; printf "%s%s=%.2f", (i > 1 ? " " : ""), n, (a[n] - b[n]) * 1e6 / hz / r }
+              printf "\n" }'
+}
+
+# bl_cpu_get DELTA NAME : the figure of thread NAME in a bl_cpu_delta line;
+# NAME "out-*" sums the outputs' writers, "*" every thread.  0 when absent.
+bl_cpu_get() {
+    printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v n="$2" '
+        (n == "*" || $1 == n || (n == "out-*" && $1 ~ /^out-/)) { s += $2 }
+        END { printf "%.2f\n", s }'
+}
+
+# bl_children PID : the PIDs whose parent is PID (one per line).
+bl_children() {
+    grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2> /dev/null | cut -d/ -f3
+}
+
 # bl_port_listening PORT : true if something listens on TCP PORT (any
 # address, IPv4 or IPv6).  Reads /proc/net/tcp*, so it never connects - a
 # probe connection would show up in a honeypot's event counts.

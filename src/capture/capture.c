@@ -949,6 +949,7 @@ static void worker_do(struct job *j)
 static void *worker_main(void *arg)
 {
     (void)arg;
+    hp_thread_name("capture");
     pthread_mutex_lock(&C.mu);
     for (;;) {
         while (!C.todo_head && !C.stopping)

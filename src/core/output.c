@@ -251,6 +251,9 @@ done:
 static void *writer_main(void *arg)
 {
     struct output *o = arg;
+    char tname[sizeof(o->name) + 4];
+    snprintf(tname, sizeof(tname), "out-%s", o->name);
+    hp_thread_name(tname);
     struct hp_event **batch = hp_xcalloc(BATCH_MAX, sizeof(*batch));
     int64_t next_tick = hp_mono_ms() + TICK_MS;
 

@@ -2,6 +2,7 @@
  * util.c - clocks, randomness, time formatting and config value parsing.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,10 +96,16 @@ void hp_fmt_day(int64_t ts_us, char *out, size_t outlen)
     snprintf(out, outlen, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+void hp_thread_name(const char *name)
+{
+    char cut[16];
+    snprintf(cut, sizeof(cut), "%s", name);
+    pthread_setname_np(pthread_self(), cut);
+}
+
 /* Random bytes come from a pool refilled by getrandom(), so a session id does
  * not cost a system call.  Only the network thread draws ids; the lock keeps
  * other threads safe anyway. */
-#include <pthread.h>
 static pthread_mutex_t rnd_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t rnd_pool[4096];
 static size_t rnd_left;

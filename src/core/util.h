@@ -22,6 +22,10 @@ size_t hp_fmt_u64(uint64_t v, char *out);
 size_t hp_fmt_ipv4(const void *addr, char *out);
 /* The signals that stop a process or reopen its logs: SIGTERM, SIGINT, SIGHUP. */
 void hp_stop_signals(sigset_t *set);
+/* Name the calling thread (what top -H and /proc/PID/task/TID/comm show),
+ * cut to the kernel's 15 characters: the operator, and bench/http.sh, can
+ * then tell which thread spends the CPU.  Best effort: errors are ignored. */
+void hp_thread_name(const char *name);
 /* UTC calendar day of a timestamp as "YYYY-MM-DD" (out >= 11 bytes). */
 void hp_fmt_day(int64_t ts_us, char *out, size_t outlen);
 

@@ -640,6 +640,7 @@ fail:
 static void *ship_main(void *arg)
 {
     struct ch_out *o = arg;
+    hp_thread_name("ch-shipper");
     struct ship *s = hp_xcalloc(1, sizeof(*s));
     s->conn = hp_ch_conn_new(&o->cfg);
     hp_buf_init(&s->rec, HP_SPOOL_REC_MAX);

@@ -578,6 +578,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 static void *dash_main(void *arg)
 {
     struct dash *d = arg;
+    hp_thread_name("dashboard");
     event_base_dispatch(d->base);
     return NULL;
 }
