@@ -3,6 +3,8 @@ cases_sandbox.py - the sandbox (src/core/sandbox.c) and disk-full behaviour (iss
 
   sandbox_strict_probes     the test-only binary (HANIPO_DEBUG_BIN, tests/hooks/debughook.c) with the
                             default [sensor] sandbox = strict, started as root, dropping to nobody.
+                            Every thread is under the filter and has its name (network thread
+                            hanipo, out-jsonl, out-sqlite, capture).
                             SIGUSR2 runs, on the event loop, what an exploited module would try: create a
                             file in /tmp (world-writable: only Landlock refuses it, EACCES), getpriority
                             and personality (harmless, allowed for anyone, but outside the seccomp
@@ -98,9 +100,14 @@ def sandbox_strict_probes(ctx):
     assert "sandbox: seccomp allowlist" in err, err
     assert re.search(r"sandbox: landlock ABI \d+", err), "Landlock was not applied:\n" + err
     assert "threads were already running" not in err, err
+    names = set()
     for tid in os.listdir("/proc/%d/task" % d.pid):
         t = proc_status(d.pid, tid)
         assert t.get("Seccomp") == ["2"] and t.get("NoNewPrivs") == ["1"], (tid, t.get("Seccomp"))
+        with open("/proc/%d/task/%s/comm" % (d.pid, tid)) as f:
+            names.add(f.read().strip())
+    # every thread names itself (top -H), also under the allowlist
+    assert {"hanipo", "out-jsonl", "out-sqlite", "capture"} <= names, names
     got = probes(d)
     want = {"open": "EACCES", "getpriority": "EPERM", "personality": "EPERM", "mount": "EPERM",
             "execve": "EPERM"}
