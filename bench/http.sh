@@ -10,7 +10,12 @@
 #
 # nginx (Debian's, started by this script) runs ONE worker process, with
 # access logging to a file: hanipo's network thread is one thread too, so
-# the ratio compares the same amount of CPU for the request path.
+# the ratio compares the same amount of CPU for the request path.  nginx is
+# set up at its fastest for each mode: for Connection: close (and TLS) with
+# Debian's packaged "sendfile on; tcp_nopush on;", which corks the answer so
+# that it leaves with the FIN in one segment (8% more req/s than without);
+# for keep-alive without them (nginx's own default), as a sendfile() per
+# request of a small page costs it 10% there.
 #
 # Environment:
 #   RUNS=3          interleaved nginx/hanipo pairs per mode (medians reported)
@@ -62,7 +67,7 @@ printf '<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>\n<b
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=bench" -keyout "$T/nginx/key.pem" \
     -out "$T/nginx/cert.pem" > /dev/null 2>&1 || die "openssl req"
 
-nginx_conf() {  # PORT TLSPORT
+nginx_conf() {  # PORT TLSPORT SENDFILE(on|off)
     cat > "$T/nginx/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
@@ -70,6 +75,8 @@ pid $T/nginx.pid;
 error_log $T/nginx/error.log;
 events { worker_connections 4096; }
 http {
+    sendfile $3;
+    tcp_nopush $3;
     access_log $T/nginx/access.log;
     client_body_temp_path $T/nginx;
     proxy_temp_path $T/nginx;
@@ -165,7 +172,9 @@ while [ "$i" -le "$RUNS" ]; do
         # nginx
         P=$(bl_free_port) || die "no free port"
         PT=$(bl_free_port) || die "no free port"
-        nginx_conf "$P" "$PT"
+        sendfile=off
+        [ "$wmode" = close ] && sendfile=on
+        nginx_conf "$P" "$PT" "$sendfile"
         "$NGINX" -c "$T/nginx/nginx.conf" -p "$T/nginx" > /dev/null 2>&1 &
         SRV_PID=$!
         bl_wait_port "$P" 10 "$SRV_PID" || die "nginx did not start ($(tail -n 3 "$T/nginx/error.log"))"

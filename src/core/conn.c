@@ -139,10 +139,21 @@ static void conn_enter(struct hp_conn *c)
     c->busy++;
 }
 
+/* Bytes hp_conn_send_last held for a FIN that is not coming: out now.  Turning
+ * TCP_CORK off pushes whatever the write queue holds, corked or not. */
+static void conn_release_held(struct hp_conn *c)
+{
+    int off = 0;
+    c->flags &= ~HP_CONN_HELD;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+}
+
 /* Last use of c in a callback: it may be freed here. */
 static void conn_leave(struct hp_conn *c)
 {
     c->busy--;
+    if (!c->busy && (c->flags & HP_CONN_HELD) && !(c->flags & HP_CONN_CLOSING))
+        conn_release_held(c);
     conn_maybe_free(c);
 }
 
@@ -225,13 +236,15 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
     conn_leave(c);
 }
 
-int hp_conn_send(struct hp_conn *c, const void *data, size_t len)
+static int conn_send(struct hp_conn *c, const void *data, size_t len, int more)
 {
     if (c->flags & HP_CONN_CLOSING)
         return -1;
     const char *p = data;
     if (!c->out || evbuffer_get_length(c->out) == 0) {
-        ssize_t w = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t w = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT | more);
+        if (more && w > 0)
+            c->flags |= HP_CONN_HELD;
         if (w < 0 && errno != EAGAIN && errno != EINTR) {
             hp_conn_close(c, "write_error");
             return -1;
@@ -254,6 +267,16 @@ int hp_conn_send(struct hp_conn *c, const void *data, size_t len)
     evbuffer_add(c->out, p, len);
     event_add(c->ev_write, NULL);
     return 0;
+}
+
+int hp_conn_send(struct hp_conn *c, const void *data, size_t len)
+{
+    return conn_send(c, data, len, 0);
+}
+
+int hp_conn_send_last(struct hp_conn *c, const void *data, size_t len)
+{
+    return conn_send(c, data, len, MSG_MORE);
 }
 
 int hp_conn_printf(struct hp_conn *c, const char *fmt, ...)

@@ -288,6 +288,17 @@ static void out_send(struct hp_conn *c, const void *data, size_t len)
         hp_conn_send(c, data, len);
 }
 
+/* The connection's last bytes (finish() follows before the callback returns):
+ * in clear, the response and the FIN leave in one segment (hp_conn_send_last). */
+static void out_send_last(struct hp_conn *c, const void *data, size_t len)
+{
+    struct http_conn *h = c->pstate;
+    if (h->tls)
+        hp_tlsterm_conn_send(c, h->tls, data, len);
+    else
+        hp_conn_send_last(c, data, len);
+}
+
 static void finish(struct hp_conn *c, const char *reason)
 {
     struct http_conn *h = c->pstate;
@@ -809,11 +820,12 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
         drop_empty_header(hdrs, "Server");
         extra = hp_buf_cstr(hdrs);
     }
+    void (*send)(struct hp_conn *, const void *, size_t) = keep ? out_send : out_send_last;
     if (!req->version.n || req->major < 1)
-        out_send(c, body->data, body->len);       /* HTTP/0.9: nginx and Apache send the body alone */
+        send(c, body->data, body->len);           /* HTTP/0.9: nginx and Apache send the body alone */
     else {
         hp_http_response(out, status, server, extra, body->data, body->len, keep, is_head(&v));
-        out_send(c, out->data, out->len);
+        send(c, out->data, out->len);
     }
     struct reqinfo ri = { .req = req, .v = &v, .wc = wc, .resp = resp, .status = status, .raw = raw,
                           .raw_len = raw_len, .uri = &rb->uri };
@@ -841,7 +853,7 @@ static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_
     struct hp_buf out;
     hp_buf_init(&out, 8192);
     hp_http_response(&out, status, server, "Content-Type: text/html\r\n", page, n, false, false);
-    out_send(c, out.data, out.len);
+    out_send_last(c, out.data, out.len);
     hp_buf_free(&out);
     struct hp_ev ev;
     hp_ev_begin(&ev, &c->ctx, "http.bad_request");

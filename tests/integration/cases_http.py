@@ -15,6 +15,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 
 from harness import Service, Skip, T, can_connect, connect, free_port, recv_until_eof, send_and_close, wait_for
@@ -135,6 +136,83 @@ def http_malformed_requests_get_400(ctx):
     assert len(bad) == 3 and all(e["raw"] or e.get("raw_b64") for e in bad), bad
     v09 = [e for e in requests_of(evs) if e["raw"] == "GET /\r\n"]
     assert len(v09) == 1 and v09[0]["status"] == 200 and v09[0]["version"] == "", v09
+
+
+def _http_response(s, buf=b""):
+    """One response read by its Content-Length from socket s; returns (response, bytes after it)."""
+    s.settimeout(T(5))
+    while b"\r\n\r\n" not in buf:
+        b = s.recv(65536)
+        assert b, "the connection ended before a response head: %r" % buf[:200]
+        buf += b
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    n = int(re.search(rb"\r\ncontent-length: *(\d+)", head, re.I).group(1))
+    while len(rest) < n:
+        b = s.recv(65536)
+        assert b, "the connection ended inside a body"
+        rest += b
+    return head + b"\r\n\r\n" + rest[:n], rest[n:]
+
+
+@case
+def http_last_answer_leaves_with_the_fin(ctx):
+    """The answer that ends a connection (Connection: close, the end of keep-alive, a 400) leaves in
+    the segment that carries the FIN, one packet fewer per connection, and arrives whole; a
+    keep-alive answer is not held back.  Checked on the wire with tshark."""
+    need("tshark")
+    if os.geteuid() != 0:
+        raise Skip("capturing on lo needs root")
+    from cases_fp import LoCapture
+    d = web_daemon(ctx, "http-fin")
+    port = d.svc("web").port
+    tmp = tempfile.mkdtemp(prefix="hanipo-fin-")
+    ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    pcap = os.path.join(tmp, "fin.pcapng")
+    cap = LoCapture(pcap, port)
+    clients = {}
+    try:
+        s = connect(port)                                    # Connection: close
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        resp, rest = _http_response(s)
+        clients[s.getsockname()[1]] = ("close", [resp])
+        assert resp.startswith(b"HTTP/1.1 200 ") and recv_until_eof(s) == b"" and not rest, resp[:200]
+        s.close()
+        s = connect(port)                                    # keep-alive, then close on the second
+        s.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        first, rest = _http_response(s)
+        assert not rest
+        s.sendall(b"GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        second, rest = _http_response(s)
+        assert recv_until_eof(s) == b"" and not rest
+        clients[s.getsockname()[1]] = ("keepalive", [first, second])
+        s.close()
+        s = connect(port)                                    # refused by the parser
+        s.sendall(b"GET / HTTP/1.1\r\nHost x\r\n\r\n")
+        bad = recv_until_eof(s)
+        assert bad.startswith(b"HTTP/1.1 400 "), bad[:200]
+        clients[s.getsockname()[1]] = ("bad", [bad])
+        s.close()
+    finally:
+        cap.stop()
+    p = subprocess.run(["tshark", "-r", pcap, "-Y", "tcp.srcport == %d" % port, "-T", "fields",
+                        "-e", "tcp.dstport", "-e", "tcp.len", "-e", "tcp.flags.fin", "-e", "tcp.flags.reset"],
+                       capture_output=True, text=True, timeout=T(60))
+    segs = {}
+    for line in p.stdout.splitlines():
+        f = line.split("\t")
+        segs.setdefault(int(f[0]), []).append((int(f[1]), f[2] in ("1", "True"), f[3] in ("1", "True")))
+    for cport, (what, answers) in clients.items():
+        got = segs.get(cport, [])
+        assert not [g for g in got if g[2]], "%s: the sensor reset the connection: %r" % (what, got)
+        data = [g for g in got if g[0] > 0]
+        fins = [g for g in got if g[1]]
+        assert len(fins) == 1 and fins[0][0] > 0, "%s: the FIN came alone, not with the answer: %r" % (what, got)
+        assert data[-1] is fins[0], "%s: data after the FIN? %r" % (what, got)
+        assert sum(g[0] for g in data) == sum(len(a) for a in answers), (what, got, [len(a) for a in answers])
+        if what == "keepalive":
+            assert len(data) == 2 and not data[0][1] and data[0][0] == len(answers[0]), got
+    evs = stop_and_read(d)
+    assert len(requests_of(evs)) == 3, [e["uri"] for e in requests_of(evs)]
 
 
 @case
