@@ -74,7 +74,11 @@ int  hp_conn_send(struct hp_conn *c, const void *data, size_t len);
  * every connection that ends with a short answer (HTTP Connection: close,
  * where it gives about 5% more connections per second).  Should the caller
  * not close after all, the held bytes are pushed out when its callback
- * returns, so nothing waits.
+ * returns, so nothing waits.  The one cost: bytes the peer sends between
+ * the last read and close() make the kernel reset the connection, and the
+ * reset drops held bytes, where sent ones would have arrived before it.
+ * Use it only when the peer has no reason to send more (HTTP after a
+ * request that said Connection: close).
  */
 int  hp_conn_send_last(struct hp_conn *c, const void *data, size_t len);
 int  hp_conn_printf(struct hp_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
