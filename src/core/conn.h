@@ -77,8 +77,8 @@ int  hp_conn_send(struct hp_conn *c, const void *data, size_t len);
  * returns, so nothing waits.  The one cost: bytes the peer sends between
  * the last read and close() make the kernel reset the connection, and the
  * reset drops held bytes, where sent ones would have arrived before it.
- * Use it only when the peer has no reason to send more (HTTP after a
- * request that said Connection: close).
+ * Use it only when the peer has said it is done (HTTP after a request
+ * that said Connection: close).
  */
 int  hp_conn_send_last(struct hp_conn *c, const void *data, size_t len);
 int  hp_conn_printf(struct hp_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
