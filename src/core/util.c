@@ -1,5 +1,5 @@
 /*
- * util.c - clocks, randomness, time formatting and config value parsing.
+ * util.c - clocks, randomness, time formatting, config value parsing and thread names.
  */
 #include <errno.h>
 #include <pthread.h>

@@ -292,9 +292,8 @@ static void out_send(struct hp_conn *c, const void *data, size_t len)
  * in clear, the response and the FIN leave in one segment (hp_conn_send_last). */
 static void out_send_last(struct hp_conn *c, const void *data, size_t len)
 {
-    struct http_conn *h = c->pstate;
-    if (h->tls)
-        hp_tlsterm_conn_send(c, h->tls, data, len);
+    if (((struct http_conn *)c->pstate)->tls)
+        out_send(c, data, len);                 /* a close_notify comes before the FIN */
     else
         hp_conn_send_last(c, data, len);
 }
