@@ -148,6 +148,17 @@ static void conn_release_held(struct hp_conn *c)
     setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
 }
 
+/* About to close with held bytes: shutdown() sends them with the FIN at
+ * once.  close() alone would too, unless the peer sent more that nobody
+ * read: then it answers with a reset, which drops what is held.  After the
+ * shutdown the bytes are on their way, and a reset can only follow them, as
+ * it would have without holding. */
+static void conn_flush_held(struct hp_conn *c)
+{
+    if (c->flags & HP_CONN_HELD)
+        shutdown(c->fd, SHUT_WR);
+}
+
 /* Last use of c in a callback: it may be freed here. */
 static void conn_leave(struct hp_conn *c)
 {
@@ -181,6 +192,7 @@ static void conn_free(struct hp_conn *c)
         event_free(c->ev_timer);
     if (c->out)
         evbuffer_free(c->out);
+    conn_flush_held(c);
     close(c->fd);
     hp_buf_free(&c->in);
     if (c->prev)

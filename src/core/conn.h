@@ -74,11 +74,9 @@ int  hp_conn_send(struct hp_conn *c, const void *data, size_t len);
  * every connection that ends with a short answer (HTTP Connection: close,
  * where it gives about 5% more connections per second).  Should the caller
  * not close after all, the held bytes are pushed out when its callback
- * returns, so nothing waits.  The one cost: bytes the peer sends between
- * the last read and close() make the kernel reset the connection, and the
- * reset drops held bytes, where sent ones would have arrived before it.
- * Use it only when the peer has said it is done (HTTP after a request
- * that said Connection: close).
+ * returns, so nothing waits.  The connection ends with shutdown(SHUT_WR)
+ * before close(): close() alone would reset the connection, dropping the
+ * held bytes, if the peer had sent more that nobody read.
  */
 int  hp_conn_send_last(struct hp_conn *c, const void *data, size_t len);
 int  hp_conn_printf(struct hp_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

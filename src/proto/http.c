@@ -819,13 +819,7 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
         drop_empty_header(hdrs, "Server");
         extra = hp_buf_cstr(hdrs);
     }
-    /* The last answer waits for the FIN only when the client said it is done
-     * (Connection: close, HTTP/1.0, keepalive_requests): after a head nginx
-     * refuses (too large, ...) the client may still be sending, and bytes
-     * arriving before close() would reset the connection and drop a held
-     * answer (hp_conn_send_last). */
-    bool hold = !keep && !req->nginx_status;
-    void (*send)(struct hp_conn *, const void *, size_t) = hold ? out_send_last : out_send;
+    void (*send)(struct hp_conn *, const void *, size_t) = keep ? out_send : out_send_last;
     if (!req->version.n || req->major < 1)
         send(c, body->data, body->len);           /* HTTP/0.9: nginx and Apache send the body alone */
     else {
@@ -858,7 +852,7 @@ static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_
     struct hp_buf out;
     hp_buf_init(&out, 8192);
     hp_http_response(&out, status, server, "Content-Type: text/html\r\n", page, n, false, false);
-    out_send(c, out.data, out.len);        /* not held: the client may still be sending */
+    out_send_last(c, out.data, out.len);
     hp_buf_free(&out);
     struct hp_ev ev;
     hp_ev_begin(&ev, &c->ctx, "http.bad_request");
