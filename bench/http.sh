@@ -141,9 +141,10 @@ function request()
 end
 EOF
 
-# wrk PORT SCHEME MODE -> "REQ_PER_S REQUESTS WRK_CPU_TICKS" (MODE: keepalive |
-# close | varied).  wrk runs in a shell of its own whose cutime/cstime, once wrk
-# is reaped, are wrk's CPU: the load generator's share of the machine.
+# wrk PORT SCHEME MODE -> "REQ_PER_S REQUESTS WRK_US_PER_REQUEST" (MODE:
+# keepalive | close | varied).  wrk runs in a shell of its own whose
+# cutime/cstime, once wrk is reaped, are wrk's CPU: the load generator's share
+# of the machine.
 run_wrk() {
     # wrk drops a header without a space after the colon ("Connection:close"),
     # so the header is passed as one quoted word.
@@ -156,8 +157,9 @@ run_wrk() {
     fi
     sh -c 'out=$1; shift; "$@" > "$out" 2> /dev/null; sed "s/^.*) //" /proc/$$/stat | awk "{ print \$14 + \$15 }"' \
         sh "$T/wrk.out" wrk -t"$THREADS" -c"$CONC" -d"${DURATION}s" "$@" > "$T/wrk.cpu"
-    awk -v cpu="$(cat "$T/wrk.cpu")" '/^Requests\/sec:/ { rps = $2 } / requests in / { n = $1 }
-        END { if (rps != "") print rps, n, cpu }' "$T/wrk.out"
+    awk -v cpu="$(cat "$T/wrk.cpu")" -v hz="$(getconf CLK_TCK)" \
+        '/^Requests\/sec:/ { rps = $2 } / requests in / { n = $1 }
+        END { if (rps != "" && n > 0) print rps, n, cpu * 1e6 / hz / n }' "$T/wrk.out"
 }
 
 echo "http bench: runs=$RUNS duration=${DURATION}s conc=$CONC threads=$THREADS sensor='$HANIPO_CMD' nginx='$NGINX' (1 worker)"
@@ -193,7 +195,7 @@ while [ "$i" -le "$RUNS" ]; do
         ng=$1
         [ -n "$ng" ] || die "wrk gave no figure ($MODE: nginx)"
         cng=$(bl_cpu_get "$(bl_cpu_delta "$c0" "$c1" "$2")" "*")
-        cnk=$(bl_calc "$3 * 1e6 / $(getconf CLK_TCK) / $2")
+        cnk=$3
         kill "$SRV_PID" 2> /dev/null
         wait "$SRV_PID" 2> /dev/null
         SRV_PID=
@@ -213,7 +215,7 @@ while [ "$i" -le "$RUNS" ]; do
         chn=$(bl_cpu_get "$d" hanipo)
         cho=$(bl_cpu_get "$d" "out-*")
         cha=$(bl_cpu_get "$d" "*")
-        chk=$(bl_calc "$3 * 1e6 / $(getconf CLK_TCK) / $2")
+        chk=$3
         bl_stop "$SRV_PID" 60 > /dev/null
         SRV_PID=
         n=$(cat "$T"/data/log/*.jsonl 2> /dev/null | grep -c '"eventid":"http.request"')
