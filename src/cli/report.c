@@ -16,6 +16,10 @@
  * rp_mtxt(), so that rows whose only difference was the masked part are
  * grouped together; and again over every text cell of the model, so that no
  * IPv4 literal survives in any section whatever its column.
+ *
+ * rp_mtxt() also cuts a text key at HP_ROLLUP_KEY_MAX bytes, as the roll-up
+ * tables keep keys: a ranking read from the events table then gives the rows
+ * the roll-ups give, a 5 kB request path included.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +35,7 @@
 #include "config.h"
 #include "report.h"
 #include "rollup.h"
+#include "store/rollup.h"
 #include "term.h"
 #include "util.h"
 
@@ -118,15 +123,26 @@ void hp_report_mask_ip(const char *ip, size_t n, char *out, size_t outlen)
     hp_report_mask_text(ip, n, out, outlen);
 }
 
-/* SQL: rp_mip(x) / rp_mtxt(x); the identity unless masking (user data != NULL). */
+/* SQL: rp_mip(x) / rp_mtxt(x); masking when user data != NULL, and rp_mtxt
+ * cuts its text at HP_ROLLUP_KEY_MAX bytes as the roll-ups do. */
 static void rp_sql_mask(sqlite3_context *ctx, int argc, sqlite3_value **argv, int ip)
 {
-    if (!sqlite3_user_data(ctx) || sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
         sqlite3_result_value(ctx, argv[0]);
         return;
     }
     const char *s = (const char *)sqlite3_value_text(argv[0]);
     size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+    bool cut = !ip && n > HP_ROLLUP_KEY_MAX;
+    if (cut)
+        n = HP_ROLLUP_KEY_MAX;
+    if (!sqlite3_user_data(ctx)) {
+        if (cut)
+            sqlite3_result_text(ctx, s, (int)n, SQLITE_TRANSIENT);
+        else
+            sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
     char *out = sqlite3_malloc64(n + 64);
     if (!out) {
         sqlite3_result_error_nomem(ctx);

