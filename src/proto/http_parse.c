@@ -40,6 +40,7 @@
  * nginx answers 400 to a 1.1 request without Host and 405 to CONNECT/TRACE;
  * those are reported in req->nginx_status so the body can still be analysed.
  */
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1155,19 +1156,36 @@ void hp_http_view_build(const struct hp_http_req *req, uint16_t local_port, bool
 
 /* ---- sniffing -------------------------------------------------------------- */
 
+/* SIP shares OPTIONS, SUBSCRIBE and NOTIFY with HTTP; its request-target is
+ * a sip: or sips: URI (RFC 3261), which no HTTP request has. */
+static bool sniff_sip_target(const uint8_t *data, size_t len, size_t method_len)
+{
+    struct hp_rd r;
+    uint8_t t[5];
+    hp_rd_init(&r, data, len);
+    if (!hp_rd_skip(&r, method_len))
+        return false;
+    size_t k = 0;
+    while (k < sizeof(t) && hp_rd_left(&r))
+        t[k++] = (uint8_t)tolower(hp_rd_u8(&r));
+    return (k >= 4 && memcmp(t, "sip:", 4) == 0) || (k == 5 && memcmp(t, "sips:", 5) == 0);
+}
+
 bool hp_http_sniff(const uint8_t *data, size_t len)
 {
     static const char *const methods[] = {
         "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ",
         "PROPFIND ", "PROPPATCH ", "MKCOL ", "COPY ", "MOVE ", "LOCK ", "UNLOCK ", "SEARCH ",
         "REPORT ", "MKCALENDAR ", "MKACTIVITY ", "CHECKOUT ", "MERGE ", "PRI ",
+        /* UPnP's GENA (router exploits: D-Link gena.cgi), cache purges, IIS verb probes */
+        "SUBSCRIBE ", "UNSUBSCRIBE ", "NOTIFY ", "PURGE ", "DEBUG ", "TRACK ",
     };
     struct hp_rd r;
     hp_rd_init(&r, data, len);
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
         size_t n = strlen(methods[i]);
         if (hp_rd_starts_with(&r, methods[i], n < 8 ? n : 8))
-            return true;
+            return !sniff_sip_target(data, len, n);
     }
     return false;
 }

@@ -130,10 +130,13 @@ size_t hp_http_error_page(int status, const char *server, char *out, size_t outl
 void hp_http_view_build(const struct hp_http_req *req, uint16_t local_port, bool tls, struct hp_buf *scratch,
                         struct hp_http_view *v);
 
-/* Sniffing for the trap's hand-over (at most 8 bytes looked at; false when unsure):
- * a known method token then ' ' (GET POST HEAD PUT DELETE OPTIONS PATCH CONNECT TRACE,
- * WebDAV methods, PRI for the h2 preface), or a TLS handshake record carrying a
- * ClientHello (0x16 0x03 0x00-0x04, length, handshake type 1). */
+/* Sniffing for the trap's hand-over (false when unsure): a known method token
+ * then ' ' (GET POST HEAD PUT DELETE OPTIONS PATCH CONNECT TRACE, WebDAV
+ * methods, PRI for the h2 preface, GENA's SUBSCRIBE UNSUBSCRIBE NOTIFY, PURGE
+ * DEBUG TRACK; the first 8 bytes decide) whose request-target, where the bytes
+ * reach it, is not a sip:/sips: URI (SIP over TCP stays with the trap); or a
+ * TLS handshake record carrying a ClientHello (0x16 0x03 0x00-0x04, length,
+ * handshake type 1). */
 bool hp_http_sniff(const uint8_t *data, size_t len);
 bool hp_tls_sniff(const uint8_t *data, size_t len);
 

@@ -721,6 +721,15 @@ static void test_sniff(void **state)
     assert_true(hp_http_sniff((const uint8_t *)"OPTIONS ", 8));
     assert_false(hp_http_sniff((const uint8_t *)"GET", 3));
     assert_false(hp_http_sniff((const uint8_t *)"GETX /", 6));
+    /* GENA (UPnP eventing) is HTTP; SIP's methods of the same names are not */
+    assert_true(hp_http_sniff((const uint8_t *)"SUBSCRIBE /gena.cgi?service=x HTTP/1.1\r\n", 40));
+    assert_true(hp_http_sniff((const uint8_t *)"NOTIFY /evt HTTP/1.1\r\n", 22));
+    assert_true(hp_http_sniff((const uint8_t *)"SUBSCRIB", 8));
+    assert_false(hp_http_sniff((const uint8_t *)"OPTIONS sip:100@198.51.100.7 SIP/2.0\r\n", 38));
+    assert_false(hp_http_sniff((const uint8_t *)"SUBSCRIBE SIPS:alice@example.net SIP/2.0\r\n", 42));
+    assert_false(hp_http_sniff((const uint8_t *)"NOTIFY sip:a@b SIP/2.0", 22));
+    assert_true(hp_http_sniff((const uint8_t *)"OPTIONS * HTTP/1.1\r\n", 20));
+    assert_true(hp_http_sniff((const uint8_t *)"OPTIONS si", 10));   /* not yet a sip: URI */
     assert_false(hp_http_sniff((const uint8_t *)"SSH-2.0-x", 9));
     assert_false(hp_http_sniff(NULL, 0));
 
