@@ -349,6 +349,9 @@ static const struct shipped_case shipped[] = {
       "Authorization: Digest username=\"dslf-config\", realm=\"HuaweiHomeGateway\", nonce=\"88645cefb1f9ede0e336e3569d75ee30\", uri=\"/ctrlt/DeviceUpgrade_1\", response=\"3612f843a42db38f48f59d2a3597e19c\", algorithm=\"MD5\", qop=\"auth\", nc=00000001, cnonce=\"248d1a2560100669\"\n",
       "<u:Upgrade><NewStatusURL>$(busybox wget)</NewStatusURL></u:Upgrade>", 37215, "huawei-hg532", 200,
       "UpgradeResponse" },
+    /* XiongMai uc-httpd serves ../ request-targets (CVE-2017-7577) */
+    { "GET", "../../../../etc/passwd", "", NULL, 80, "xiongmai-uc-httpd-passwd", 200, "root:absxcfbgXtb3o:0:0:" },
+    { "GET", "../../../../mnt/mtd/Config/Account1", "", NULL, 80, "xiongmai-uc-httpd-traversal", 404, "404 Not Found" },
     /* the SSDP service's UPnP device (src/proto/ssdp.c, {{upnp:KEY}} facts) */
     { "GET", "/rootDesc.xml", "", NULL, 80, "upnp-rootdesc", 200, "InternetGatewayDevice:1</deviceType><friendlyName>" },
     { "GET", "/description.xml", "", NULL, 80, "upnp-camera-desc", 200, "<deviceType>urn:schemas-upnp-org:device:Basic:1" },

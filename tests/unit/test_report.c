@@ -563,12 +563,13 @@ static void test_clickhouse_sections(void **state)
     struct hp_buf b;
     hp_buf_init(&b, 1 << 20);
     ch_expand(&x, "a @R b @N c @D @MA(x@MB) @IP @@", &b);
-    assert_non_null(strstr(hp_buf_cstr(&b), " c 20758 (x) src_ip @@"));
+    /* a text key is cut as the roll-ups cut it (HP_ROLLUP_KEY_MAX bytes) */
+    assert_non_null(strstr(hp_buf_cstr(&b), " c 20758 substring(x, 1, 1024) src_ip @@"));
     assert_non_null(strstr(hp_buf_cstr(&b), " b 7 "));
     hp_buf_reset(&b);
     o.mask = true;
     ch_expand(&x, "@MA(x@MB) @IP", &b);
-    assert_non_null(strstr(hp_buf_cstr(&b), "replaceRegexpAll(x, "));
+    assert_non_null(strstr(hp_buf_cstr(&b), "replaceRegexpAll(substring(x, 1, 1024), "));
     assert_non_null(strstr(hp_buf_cstr(&b), "cutIPv6("));
     hp_buf_free(&b);
 
