@@ -56,6 +56,7 @@
 #include "proto/http_parse.h"
 #include "proto/http_rules_int.h"
 #include "proto/ssdp.h"
+#include "shell/persona.h"
 #include "reader.h"
 #include "util.h"
 
@@ -1127,6 +1128,28 @@ static unsigned parse_small(const char *s, size_t n)
     return v;
 }
 
+/* {{persona:KEY}}: what the SSH shell's Debian box says of itself, so that a
+ * service's banner (Docker's /info, /version) names the same host and kernel. */
+static bool put_persona(struct hp_buf *out, const char *key, size_t n)
+{
+    const struct hp_persona *p = hp_persona_get("debian");
+    if (!p)
+        return false;
+    if (n == 8 && memcmp(key, "hostname", 8) == 0)
+        hp_buf_puts(out, p->hostname);
+    else if (n == 6 && memcmp(key, "kernel", 6) == 0)
+        hp_buf_puts(out, p->kernel_release);
+    else if (n == 2 && memcmp(key, "os", 2) == 0)
+        hp_buf_puts(out, p->os_name);
+    else if (n == 4 && memcmp(key, "cpus", 4) == 0)
+        hp_buf_printf(out, "%u", p->cpu_cores);
+    else if (n == 9 && memcmp(key, "mem_bytes", 9) == 0)
+        hp_buf_printf(out, "%llu", (unsigned long long)p->mem_kb * 1024);
+    else
+        return false;
+    return true;
+}
+
 /* "N" or "N:KEY": N digits keyed by (rule, slot), or by KEY alone so that
  * several rules can show the same fake value (an account address). */
 static bool random_hex_tpl(const char *a, size_t n, const char *id, unsigned *slot, struct hp_buf *out)
@@ -1204,8 +1227,9 @@ static void render(const char *id, const uint8_t *s, size_t n, const struct hp_h
             memcpy(key, name + 5, nl - 5);
             key[nl - 5] = '\0';
             hp_buf_puts(out, hp_upnp_fact(key));
-        }
-        else
+        } else if (nl > 8 && memcmp(name, "persona:", 8) == 0 && put_persona(out, name + 8, nl - 8)) {
+            /* done */
+        } else
             hp_buf_put(out, s + at, e + 2 - at);   /* unknown: verbatim */
         i = e + 2;
     }

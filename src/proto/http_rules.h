@@ -80,6 +80,10 @@ const struct hp_webresp *hp_webrules_match(const struct hp_webrules *r, const st
  *   {{site_modified}} RFC 7231 date of the site's files (hp_webrules_set_site_time)
  *   {{site_etag}}     nginx's ETag for the body as a static file of that date:
  *                     "<mtime hex>-<body length hex>" (in headers)
+ *   {{upnp:KEY}}      a fact of the sensor's UPnP device (src/proto/ssdp.h)
+ *   {{persona:KEY}}   a fact of the sensor's Debian personality, the box its SSH
+ *                     shell shows (src/shell/persona.h): hostname, kernel, os,
+ *                     cpus, mem_bytes; so a service's banner and the shell agree
  * Unknown templates are copied verbatim.  Output is bounded by the buffers' caps.
  */
 void hp_webresp_render(const struct hp_webresp *resp, const struct hp_http_view *v, const char *server,

