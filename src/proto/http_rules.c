@@ -878,10 +878,11 @@ void hp_webrules_set_secret(const void *key, size_t len)
         g_secret_set = true;
 }
 
-/* n hex digits that depend only on the secret, the rule and the slot, so a
- * fake key in .env reads the same on every fetch (a fresh one each time
- * would give the honeypot away). */
-static void put_random_hex(struct hp_buf *out, const char *id, unsigned slot, unsigned n)
+/* n hex digits (or decimal ones, the first not 0, when dec: a JSON number)
+ * that depend only on the secret, the rule and the slot, so a fake key in
+ * .env reads the same on every fetch (a fresh one each time would give the
+ * honeypot away). */
+static void put_random(struct hp_buf *out, const char *id, unsigned slot, unsigned n, bool dec)
 {
     static const char hx[] = "0123456789abcdef";
     if (!g_secret_set) {
@@ -903,8 +904,14 @@ static void put_random_hex(struct hp_buf *out, const char *id, unsigned slot, un
         unsigned int dl = 0;
         if (EVP_Digest(in, k, md, &dl, EVP_sha256(), NULL) != 1)
             memset(md, 0x5a, sizeof(md));
-        for (unsigned i = 0; i < 64 && n > 0; i++, n--)
-            hp_buf_putc(out, (uint8_t)hx[(md[i / 2] >> (i % 2 ? 0 : 4)) & 15]);
+        for (unsigned i = 0; i < (dec ? 32u : 64u) && n > 0; i++, n--) {
+            if (!dec)
+                hp_buf_putc(out, (uint8_t)hx[(md[i / 2] >> (i % 2 ? 0 : 4)) & 15]);
+            else if (blk == 0 && i == 0)
+                hp_buf_putc(out, (uint8_t)('1' + md[i] % 9));
+            else
+                hp_buf_putc(out, (uint8_t)('0' + md[i] % 10));
+        }
     }
 }
 
@@ -1152,7 +1159,7 @@ static bool put_persona(struct hp_buf *out, const char *key, size_t n)
 
 /* "N" or "N:KEY": N digits keyed by (rule, slot), or by KEY alone so that
  * several rules can show the same fake value (an account address). */
-static bool random_hex_tpl(const char *a, size_t n, const char *id, unsigned *slot, struct hp_buf *out)
+static bool random_tpl(const char *a, size_t n, const char *id, unsigned *slot, bool dec, struct hp_buf *out)
 {
     const char *colon = memchr(a, ':', n);
     size_t dn = colon ? (size_t)(colon - a) : n;
@@ -1166,9 +1173,9 @@ static bool random_hex_tpl(const char *a, size_t n, const char *id, unsigned *sl
             return false;
         memcpy(key, colon + 1, kn);
         key[kn] = '\0';
-        put_random_hex(out, key, 0xffffffffu, hexn);
+        put_random(out, key, 0xffffffffu, hexn, dec);
     } else {
-        put_random_hex(out, id, (*slot)++, hexn);
+        put_random(out, id, (*slot)++, hexn, dec);
     }
     return true;
 }
@@ -1220,7 +1227,9 @@ static void render(const char *id, const uint8_t *s, size_t n, const struct hp_h
                 hp_buf_put(out, jid, jn);
             else
                 hp_buf_puts(out, "null");
-        } else if (nl > 11 && memcmp(name, "random_hex:", 11) == 0 && random_hex_tpl(name + 11, nl - 11, id, slot, out)) {
+        } else if (nl > 11 && memcmp(name, "random_hex:", 11) == 0 && random_tpl(name + 11, nl - 11, id, slot, false, out)) {
+            /* done */
+        } else if (nl > 11 && memcmp(name, "random_dec:", 11) == 0 && random_tpl(name + 11, nl - 11, id, slot, true, out)) {
             /* done */
         } else if (nl > 5 && nl < 5 + 32 && memcmp(name, "upnp:", 5) == 0) {
             char key[32];                /* the per-sensor UPnP device (src/proto/ssdp.h) */

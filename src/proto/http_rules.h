@@ -76,6 +76,8 @@ const struct hp_webresp *hp_webrules_match(const struct hp_webrules *r, const st
  *   {{random_hex:N}}  N hex digits (1..128), stable per rule, slot and process
  *                     (or per sensor: hp_webrules_set_secret)
  *   {{random_hex:N:KEY}} the same keyed by KEY alone (shared between rules)
+ *   {{random_dec:N}}, {{random_dec:N:KEY}}  the same in decimal digits, the
+ *                     first not 0 (a JSON number: a pid, a Hadoop timestamp)
  *   {{jsonrpc_id}}    the "id" of a JSON-RPC request body, raw JSON ("null" if none)
  *   {{site_modified}} RFC 7231 date of the site's files (hp_webrules_set_site_time)
  *   {{site_etag}}     nginx's ETag for the body as a static file of that date:

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "proto/http_rules.h"
+#include "shell/persona.h"
 
 /* ---- a hand-made request view --------------------------------------------- */
 
@@ -370,6 +371,12 @@ static const struct shipped_case shipped[] = {
     { "POST", "/v1.41/containers/0a1b2c3d4e5f/start", "", "", 2375, "docker-no-content", 204, NULL },
     { "DELETE", "/containers/0a1b2c3d4e5f", "", NULL, 2375, "docker-no-content", 204, NULL },
     { "GET", "/v1.41/swarm", "", NULL, 2375, "docker-not-found", 404, "page not found" },
+    /* Hadoop YARN's ResourceManager REST API on 8088 */
+    { "GET", "/ws/v1/cluster/info", "", NULL, 8088, "yarn-cluster-info", 200, "\"hadoopVersion\":\"3.3.6\"" },
+    { "POST", "/ws/v1/cluster/apps/new-application", "", "", 8088, "yarn-new-application", 200,
+      "{\"application-id\":\"application_17" },
+    { "POST", "/ws/v1/cluster/apps", "Content-Type: application/json\n",
+      "{\"am-container-spec\":{\"commands\":{\"command\":\"id\"}}}", 8088, "yarn-submit-application", 202, NULL },
     /* the SSDP service's UPnP device (src/proto/ssdp.c, {{upnp:KEY}} facts) */
     { "GET", "/rootDesc.xml", "", NULL, 80, "upnp-rootdesc", 200, "InternetGatewayDevice:1</deviceType><friendlyName>" },
     { "GET", "/description.xml", "", NULL, 80, "upnp-camera-desc", 200, "<deviceType>urn:schemas-upnp-org:device:Basic:1" },
@@ -547,6 +554,25 @@ static void test_templates(void **state)
     free(b2);
     free(h);
     free(b);
+
+    /* Decimal digits: a JSON number (no leading 0), 40 of them across two digest blocks;
+     * persona facts are the Debian box the SSH shell shows. */
+    struct hp_webrules *rd = load_ok("rule d\n  body [{{random_dec:40}}] [{{random_dec:1:k}}] [{{random_dec:129}}]"
+                                     " [{{persona:kernel}}] [{{persona:os}}] [{{persona:nope}}]\n  chomp\nend\n");
+    v = mkview(&t, "GET", "/", "", NULL, 0, 80);
+    render(hp_webrules_match(rd, v), v, &h, &b);
+    char dec[41], d1[2], kern[64];
+    assert_int_equal(sscanf(b, "[%40[0-9]] [%1[0-9]] [{{random_dec:129}}] [%63[^]]]", dec, d1, kern), 3);
+    assert_int_equal(strlen(dec), 40);
+    assert_true(dec[0] != '0' && d1[0] != '0');
+    const struct hp_persona *deb = hp_persona_get("debian");
+    assert_string_equal(kern, deb->kernel_release);
+    char os_want[160];
+    snprintf(os_want, sizeof(os_want), "] [%s] [{{persona:nope}}]", deb->os_name);
+    assert_non_null(strstr(b, os_want));
+    free(h);
+    free(b);
+    hp_webrules_free(rd);
 
     /* Hostile Host and path fall back; ids that are not plain JSON give null. */
     static const struct { const char *body; const char *id; } ids[] = {
