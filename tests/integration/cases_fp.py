@@ -264,6 +264,14 @@ def live_clients(port, tmp):
         ("python-ssl", lambda: _python_client(port, "py.example", ["http/1.1"], None), "t13d", "h1"),
         ("python-ssl-tls1.2", lambda: _python_client(port, None, None, ssl.TLSVersion.TLSv1_2), "t12i", "00"),
     ]
+    requests_get = "import requests, urllib3; urllib3.disable_warnings(); requests.get(%r, verify=False, timeout=5)" % url
+    cl += [
+        ("wget", ["wget", "-q", "-T", "10", "-t", "1", "--no-check-certificate", "-O", "/dev/null", url], "t13i", "00"),
+        ("python-requests", ["/usr/bin/python3", "-c", requests_get], "t13i", "h1"),
+        # '+' runs the script whatever the port; it sends a TLS 1.3 hello and, after the
+        # server's answer, may retry with TLS 1.2
+        ("nmap-ssl-cert", ["nmap", "-Pn", "-n", "-p", str(port), "--script", "+ssl-cert", "127.0.0.1"], "t1", "00"),
+    ]
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium:
         cl.append(("chromium", [chromium, "--headless", "--disable-gpu", "--no-sandbox", "--ignore-certificate-errors",
@@ -295,6 +303,10 @@ def fp_live_clients_match_tshark(ctx):
     ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
     srv = TlsServer(tmp)
     ctx.defer(srv.close)
+    # the names data/fingerprints/ja4.tsv gives these clients' JA4s (the others are not listed)
+    names = {"curl": "curl 7.88.1", "curl-http1.1-tls1.2": "curl 7.88.1",
+             "python-ssl": "Python 3.11 ssl", "wget": "Wget 1.21.3", "python-requests": "python-requests 2.28",
+             "nmap-ssl-cert": "Nmap 7.93 ssl-cert"}
     ran, skipped, bad = [], [], []
     for name, run, ja4a, alpn in live_clients(srv.port, tmp):
         path = os.path.join(tmp, name + ".pcapng")
@@ -321,6 +333,9 @@ def fp_live_clients_match_tshark(ctx):
                 bad.append("%s port %d: ja4 %r, want %s....%s" % (name, cport, ja4, ja4a, alpn))
             if not g.get("ja3s"):
                 bad.append("%s port %d: no ja3s" % (name, cport))
+            if name in names and not (g.get("client") or "").startswith(names[name]):
+                bad.append("%s port %d: ja4 %s is named %r, want %r (data/fingerprints/ja4.tsv)" % (
+                    name, cport, ja4, g.get("client"), names[name]))
         ran.append("%s %s" % (name, sorted({got.get(p, {}).get("ja4") for p in ref})))
     ctx.note("clients (JA4s): " + "; ".join(ran))
     if skipped:
