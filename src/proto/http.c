@@ -52,6 +52,7 @@
 #include "event.h"
 #include "http.h"
 #include "http_memo.h"
+#include "http_inject.h"
 #include "http_multipart.h"
 #include "http_parse.h"
 #include "http_proxy.h"
@@ -65,7 +66,6 @@
 #include "proto.h"
 #include "relay.h"
 #include "sensor.h"
-#include "shell/parse.h"
 #include "tlsterm_conn.h"
 #include "util.h"
 
@@ -342,77 +342,13 @@ static void put_strings(struct hp_ev *ev, const char *key, const char *const *li
     hp_ev_arr_end(ev);
 }
 
-/* ---- injected commands, through the emulated shell's parser --------------------------- */
-
-#define INJECTED_MAX 32            /* simple commands listed per request */
-
-static void injected_text(struct hp_ev *ev, const char *text, size_t len, unsigned *left, int depth);
-
-/* A word that is a whole command substitution: $(...) or `...`. */
-static bool substitution(const struct sh_word *w, const char **inner, size_t *n)
-{
-    if (w->len >= 3 && w->text[0] == '$' && w->text[1] == '(' && w->text[w->len - 1] == ')') {
-        *inner = w->text + 2;
-        *n = w->len - 3;
-        return true;
-    }
-    if (w->len >= 2 && w->text[0] == '`' && w->text[w->len - 1] == '`') {
-        *inner = w->text + 1;
-        *n = w->len - 2;
-        return true;
-    }
-    return false;
-}
-
-static void injected_node(struct hp_ev *ev, const struct sh_node *n, unsigned *left, int depth)
-{
-    for (; n && *left > 0 && depth < 16; n = n->next) {
-        if (n->kind != SH_N_SIMPLE) {
-            injected_node(ev, n->cond, left, depth + 1);
-            injected_node(ev, n->body, left, depth + 1);
-            injected_node(ev, n->alt, left, depth + 1);
-            continue;
-        }
-        const char *inner;
-        size_t in;
-        if (n->words && !n->words->next && substitution(n->words, &inner, &in)) {
-            injected_text(ev, inner, in, left, depth + 1);    /* $(wget ...) as the whole command */
-            continue;
-        }
-        (*left)--;
-        hp_ev_arr_begin(ev, NULL);
-        for (const struct sh_word *w = n->words; w; w = w->next)
-            if (!w->assign)
-                hp_ev_elem_str(ev, w->text);
-        hp_ev_arr_end(ev);
-    }
-}
-
-static void injected_text(struct hp_ev *ev, const char *text, size_t len, unsigned *left, int depth)
-{
-    struct sh_parse_opts o = { .bash = true, .final = true };
-    size_t pos = 0;
-    for (int guard = 0; pos < len && *left > 0 && guard < 64 && depth < 16; guard++) {
-        struct sh_parse p;
-        enum sh_parse_status st = sh_parse(text, len, pos, &o, &p);
-        if (st == SH_PARSE_OK) {
-            injected_node(ev, p.root, left, depth);
-            sh_arena_unref(p.arena);
-        }
-        if ((st != SH_PARSE_OK && st != SH_PARSE_EMPTY) || p.end <= pos)
-            break;
-        pos = p.end;
-    }
-}
-
 /* "injected": the simple commands of the injected text, as the shell parses them (never run). */
 static void put_injected(struct hp_ev *ev, const struct hp_webclass *wc)
 {
     if (!wc->commands_len)
         return;
-    unsigned left = INJECTED_MAX;
     hp_ev_arr_begin(ev, "injected");
-    injected_text(ev, wc->commands, wc->commands_len, &left, 0);
+    hp_http_injected(ev, wc->commands, wc->commands_len);
     hp_ev_arr_end(ev);
 }
 
