@@ -129,7 +129,7 @@ def sandbox_refuses_execve(ctx):
 # ---- the shipped configuration, deployed in a namespace of its own ----------------------------
 
 ADDR = "192.0.2.1"           # the sensor's "public" address inside the namespace (TEST-NET-1)
-SPECIAL_PORTS = {2222: 22, 2323: 23}
+SPECIAL_PORTS = {2222: 22, 2323: 23, 10250: 10250}   # 10250: the kubelet's own port, not 250 shifted
 
 
 def deployed_port(p):

