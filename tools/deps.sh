@@ -13,7 +13,7 @@ python3-pyftpdlib tftpd-hpa wrk nginx-light chromium wget cmark-gfm jq
 lftp swaks mariadb-client freetds-bin redis-tools python3-pymongo postgresql-client freerdp2-x11 smbclient python3-impacket
 sipvicious sip-tester python3-pymodbus adb libnet-ssleay-perl iso-codes nodejs
 python3-serial python3-serial-asyncio python3-pymemcache libmemcached-tools php8.2-fpm python3-docker
-putty-tools dropbear-bin python3-asyncssh
+putty-tools dropbear-bin python3-asyncssh golang-go golang-golang-x-crypto-dev
 rsyslog rsyslog-openssl clickhouse-server clickhouse-client"
 
 missing=""

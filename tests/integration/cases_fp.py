@@ -349,6 +349,23 @@ def fp_live_clients_match_tshark(ctx):
 FAKE_KEX = ["curve25519-sha256,diffie-hellman-group14-sha256", "ssh-ed25519",
             "aes128-ctr,aes256-ctr", "aes128-ctr,aes256-gcm@openssh.com",
             "hmac-sha2-256", "hmac-sha2-512,hmac-sha2-256", "none", "none,zlib@openssh.com", "", ""]
+GO_SSH_CLIENT = """package main
+
+import (
+	"os"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+func main() {
+	cfg := &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.Password("x")},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second}
+	if c, err := ssh.Dial("tcp", os.Args[1], cfg); err == nil {
+		c.Close()
+	}
+}
+"""
 # HASSHServer of that KEXINIT by the salesforce definition: kex;enc_s2c;mac_s2c;comp_s2c
 FAKE_HASSH_SERVER = __import__("hashlib").md5(";".join(FAKE_KEX[i] for i in (0, 3, 5, 7)).encode()).hexdigest()
 
@@ -470,6 +487,21 @@ def fp_live_ssh_clients_match_tshark(ctx):
                 pass
         asyncio.run(go())
 
+    def go_client():
+        # Go's x/crypto/ssh, the library most SSH bots are written with: Debian's source
+        # (golang-golang-x-crypto-dev) built in GOPATH mode, offline
+        if not shutil.which("go") or not os.path.isdir("/usr/share/gocode/src/golang.org/x/crypto/ssh"):
+            raise Skip("golang-go / golang-golang-x-crypto-dev are not installed")
+        src = os.path.join(tmp, "gossh.go")
+        with open(src, "w") as f:
+            f.write(GO_SSH_CLIENT)
+        env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOCACHE=os.path.join(tmp, "gocache"),
+                   HOME=tmp)
+        exe = os.path.join(tmp, "gossh")
+        r = subprocess.run(["go", "build", "-o", exe, src], env=env, capture_output=True, timeout=240)
+        assert r.returncode == 0, r.stderr.decode()[-800:]
+        subprocess.run([exe, "127.0.0.1:%d" % srv.port], capture_output=True, timeout=30)
+
     port = str(srv.port)
     # (name, how to run it, the name data/fingerprints/hassh.tsv gives its HASSH): the SSH clients
     # Debian 12 ships that bots and scanners are built on, measured and named there.
@@ -484,7 +516,8 @@ def fp_live_ssh_clients_match_tshark(ctx):
                               "sftp://127.0.0.1:%s/x" % port], "libssh2 1.10.0"),
                ("hydra", ["hydra", "-l", "root", "-p", "x", "-t", "1", "-s", port, "ssh://127.0.0.1"], "libssh 0.10.6"),
                ("nmap", ["nmap", "-Pn", "-n", "-sV", "--version-intensity", "0", "-p", port,
-                         "--script", "ssh2-enum-algos", "127.0.0.1"], "Nmap 7.93 ssh2-enum-algos")]
+                         "--script", "ssh2-enum-algos", "127.0.0.1"], "Nmap 7.93 ssh2-enum-algos"),
+               ("go-x-crypto-ssh", go_client, "Go x/crypto/ssh 0.4")]
     ran, bad = [], []
     for name, run, want_client in clients:
         path = os.path.join(tmp, name + ".pcapng")
