@@ -248,6 +248,34 @@ def _python_client(port, sni, alpn, maxver):
             t.recv(100)
 
 
+GO_HTTPS_GET = """package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	if r, err := http.Get(os.Args[1]); err == nil {
+		r.Body.Close()
+	}
+}
+"""
+
+
+def _go_https_get(url, tmp):
+    """Go's net/http default client (Go-http-client, the commonest bot), built offline; the
+    certificate check fails after the ClientHello, which is all that is measured."""
+    src, exe = os.path.join(tmp, "gohttps.go"), os.path.join(tmp, "gohttps")
+    if not os.path.exists(exe):
+        with open(src, "w") as f:
+            f.write(GO_HTTPS_GET)
+        env = dict(os.environ, GO111MODULE="off", GOCACHE=os.path.join(tmp, "gocache"), HOME=tmp)
+        r = subprocess.run(["go", "build", "-o", exe, src], env=env, capture_output=True, timeout=240)
+        assert r.returncode == 0, r.stderr.decode()[-800:]
+    subprocess.run([exe, url], capture_output=True, timeout=30)
+
+
 def live_clients(port, tmp):
     """(name, run) pairs plus the JA4 prefix (version, SNI flag) and ALPN chars each must give."""
     url = "https://127.0.0.1:%d/" % port
@@ -272,6 +300,8 @@ def live_clients(port, tmp):
         # server's answer, may retry with TLS 1.2
         ("nmap-ssl-cert", ["nmap", "-Pn", "-n", "-p", str(port), "--script", "+ssl-cert", "127.0.0.1"], "t1", "00"),
     ]
+    if shutil.which("go"):
+        cl.append(("go-net-http", lambda: _go_https_get(url, tmp), "t13i", "h2"))
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium:
         cl.append(("chromium", [chromium, "--headless", "--disable-gpu", "--no-sandbox", "--ignore-certificate-errors",
@@ -306,7 +336,7 @@ def fp_live_clients_match_tshark(ctx):
     # the names data/fingerprints/ja4.tsv gives these clients' JA4s (the others are not listed)
     names = {"curl": "curl 7.88.1", "curl-http1.1-tls1.2": "curl 7.88.1",
              "python-ssl": "Python 3.11 ssl", "wget": "Wget 1.21.3", "python-requests": "python-requests 2.28",
-             "nmap-ssl-cert": "Nmap 7.93 ssl-cert"}
+             "nmap-ssl-cert": "Nmap 7.93 ssl-cert", "go-net-http": "Go 1.19 net/http"}
     ran, skipped, bad = [], [], []
     for name, run, ja4a, alpn in live_clients(srv.port, tmp):
         path = os.path.join(tmp, name + ".pcapng")
