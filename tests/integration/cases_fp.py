@@ -583,3 +583,58 @@ def fp_live_ssh_clients_match_tshark(ctx):
     ctx.note("; ".join(ran))
     assert not bad, "\n  ".join(bad)
     assert len(ran) >= 6, ran
+
+
+@case
+def fp_real_ssh_servers_hasshserver(ctx):
+    """Debian's OpenSSH sshd and Dropbear server, each captured with tshark on lo while ssh
+    connects: hanipo fingerprint's HASSHServer equals tshark's, and data/fingerprints/hasshserver.tsv
+    names the server (a capture of real servers, not only the fake one above)."""
+    if not shutil.which("tshark"):
+        raise Skip("tshark is not installed")
+    if os.geteuid() != 0:
+        raise Skip("capturing on lo needs root")
+    tmp = tempfile.mkdtemp(prefix="hanipo-fpsrv-")
+    ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    key = os.path.join(tmp, "rsa")
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key], check=True,
+                   capture_output=True, timeout=60)
+    servers = []
+    if os.path.exists("/usr/sbin/sshd"):
+        servers.append(("sshd", lambda p: ["/usr/sbin/sshd", "-D", "-f", "/dev/null", "-h", key, "-p", str(p),
+                                           "-o", "ListenAddress=127.0.0.1", "-o", "PidFile=none"],
+                        "OpenSSH 9.2p1 Debian 12"))
+    if shutil.which("dropbear") and shutil.which("dropbearconvert"):
+        dkey = os.path.join(tmp, "rsa.dropbear")
+        subprocess.run(["dropbearconvert", "openssh", "dropbear", key, dkey], capture_output=True, timeout=60)
+        servers.append(("dropbear", lambda p: ["dropbear", "-F", "-E", "-r", dkey, "-p", "127.0.0.1:%d" % p],
+                        "Dropbear 2022.83"))
+    ran, bad = [], []
+    for name, argv, want in servers:
+        port = free_port()
+        srv = subprocess.Popen(argv(port), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        ctx.defer(srv.kill)
+        wait_for(lambda: can_connect(port), 20, what="%s listening" % name)
+        path = os.path.join(tmp, name + ".pcapng")
+        cap = LoCapture(path, port)
+        try:
+            subprocess.run(["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o",
+                            "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "-p", str(port),
+                            "nobody@127.0.0.1", "true"], stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        finally:
+            cap.stop()
+            srv.kill()
+            srv.wait(10)
+        _, _, server = tshark_hassh(path, port)
+        got = [v for k, v in fingerprint(path).items() if k[1] == port and v.get("hasshServer")]
+        if not server or len(got) != 1 or got[0]["hasshServer"] != server:
+            bad.append("%s: tshark %s, hanipo %s" % (name, server, got))
+            continue
+        if not (got[0].get("server") or "").startswith(want):
+            bad.append("%s: hasshServer %s is named %r, want %r" % (name, server, got[0].get("server"), want))
+        ran.append("%s %s (%s)" % (name, server, got[0].get("server")))
+    ctx.note("; ".join(ran))
+    assert not bad, "\n  ".join(bad)
+    assert len(ran) == 2, ran
+
