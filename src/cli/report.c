@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "config.h"
+#include "intel/knowledge.h"
 #include "report.h"
 #include "rollup.h"
 #include "store/rollup.h"
@@ -222,7 +223,7 @@ int hp_report_parse_time(const char *s, int64_t *us)
 #define C_IPS NUM("ips", "IPs", "IP数")
 #define C_COUNT NUM("count", "Count", "件数")
 
-enum rp_post { RP_POST_NONE, RP_POST_SERIES, RP_POST_WHAT };
+enum rp_post { RP_POST_NONE, RP_POST_SERIES, RP_POST_WHAT, RP_POST_CVE, RP_POST_PORT };
 
 struct rp_def {
     const char *id, *en, *ja;
@@ -231,6 +232,8 @@ struct rp_def {
     struct rp_col cols[RP_MAX_COLS];
     enum rp_post post;              /* a column rewritten in C after the query */
     int post_col;
+    enum rp_post post2;             /* a second one (ports: the per-day series and the service) */
+    int post2_col;
 };
 
 /* A "what, count, distinct sources" ranking over one field of one event type. */
@@ -282,10 +285,11 @@ static const struct rp_def rp_defs[] = {
       "  WHERE" CONNECT "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3),"
       " per AS (SELECT dst_port AS p, ts / 86400000000 - ?1 / 86400000000 AS d, count(*) AS c FROM events"
       "  WHERE" CONNECT "AND dst_port IN (SELECT p FROM top) GROUP BY 1, 2)"
-      " SELECT top.p, top.n, top.ips, (SELECT group_concat(d || ':' || c) FROM per WHERE per.p = top.p)"
+      " SELECT top.p, top.n, top.ips, (SELECT group_concat(d || ':' || c) FROM per WHERE per.p = top.p), ''"
       " FROM top ORDER BY top.n DESC, top.p",
-      4, { NUM("port", "Port", "ポート"), C_CONN, C_IPS, TXT("per_day", "Per day", "日別") },
-      RP_POST_SERIES, 3 },
+      5, { NUM("port", "Port", "ポート"), C_CONN, C_IPS, TXT("per_day", "Per day", "日別"),
+           TXT("service", "Usual service", "通常のサービス") },
+      RP_POST_SERIES, 3, RP_POST_PORT, 4 },
     { "usernames", "Top usernames", "ユーザー名",
       "SELECT " J("username") ", count(*), sum(eventid = 'login.success'), count(DISTINCT src_ip)"
       " FROM events WHERE" LOGINS "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
@@ -336,8 +340,11 @@ static const struct rp_def rp_defs[] = {
       LIST_RANK("attack_classes", "http.request"),
       3, { TXT("class", "Attack class", "攻撃分類"), NUM("requests", "Requests", "リクエスト数"), C_IPS } },
     { "cves", "CVEs", "CVE",
-      LIST_RANK("cves", "http.request"),
-      3, { TXT("cve", "CVE", "CVE"), NUM("requests", "Requests", "リクエスト数"), C_IPS } },
+      "SELECT j.value, '', count(*), count(DISTINCT src_ip) FROM events, json_each(events.data, '$.cves') j"
+      " WHERE eventid = 'http.request' AND" RANGE "GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT ?3",
+      4, { TXT("cve", "CVE", "CVE"), TXT("vulnerability", "Vulnerability", "脆弱性"),
+           NUM("requests", "Requests", "リクエスト数"), C_IPS },
+      RP_POST_CVE, 1 },
     { "owasp_iot", "OWASP IoT Top 10", "OWASP IoT Top 10",
       "SELECT j.value, CASE j.value WHEN 'I1' THEN 'Weak, guessable, or hardcoded passwords'"
       " WHEN 'I2' THEN 'Insecure network services' WHEN 'I3' THEN 'Insecure ecosystem interfaces'"
@@ -434,6 +441,41 @@ static void rp_post_what(struct rp_cell *c, const struct rp_opts *o)
     rp_cell_set(c, s, strlen(s));
 }
 
+/* The product and name data/knowledge/cves.tsv gives the row's CVE (column 0). */
+static void rp_post_cve(struct rp_cell *c, const struct rp_cell *key)
+{
+    const struct hp_cve_info *ci = key->s ? hp_knowledge_cve(key->s) : NULL;
+    char text[256];
+    snprintf(text, sizeof(text), "%s%s%s", ci ? ci->product : "", ci ? ": " : "", ci ? ci->name : "");
+    rp_cell_set(c, text, strlen(text));
+}
+
+/* What usually listens on the row's port (column 0), from data/knowledge/ports.tsv:
+ * the TCP service, else the UDP one (connections of both are counted). */
+static void rp_post_port(struct rp_cell *c, const struct rp_cell *key)
+{
+    const struct hp_port_info *pi = NULL;
+    if (key->num > 0 && key->num < 65536) {
+        pi = hp_knowledge_port((uint16_t)key->num, "tcp");
+        if (!pi)
+            pi = hp_knowledge_port((uint16_t)key->num, "udp");
+    }
+    const char *t = pi && pi->service ? pi->service : "";
+    rp_cell_set(c, t, strlen(t));
+}
+
+static void rp_post(enum rp_post post, struct rp_cell *row, int col, const struct rp_opts *o)
+{
+    if (post == RP_POST_SERIES)
+        rp_post_series(&row[col], o);
+    else if (post == RP_POST_WHAT)
+        rp_post_what(&row[col], o);
+    else if (post == RP_POST_CVE)
+        rp_post_cve(&row[col], &row[0]);
+    else if (post == RP_POST_PORT)
+        rp_post_port(&row[col], &row[0]);
+}
+
 static void rp_mask_cell(struct rp_cell *c)
 {
     char *out = hp_xcalloc(c->n + 64, 1);
@@ -483,10 +525,10 @@ void hp_report_cell_set(struct rp_cell *c, const void *s, size_t n)
 void hp_report_row_finish(const struct rp_section *sec, size_t i, struct rp_cell *row, const struct rp_opts *o)
 {
     const struct rp_def *d = i < RP_NDEFS ? &rp_defs[i] : NULL;
-    if (d && d->post == RP_POST_SERIES)
-        rp_post_series(&row[d->post_col], o);
-    else if (d && d->post == RP_POST_WHAT)
-        rp_post_what(&row[d->post_col], o);
+    if (d) {
+        rp_post(d->post, row, d->post_col, o);
+        rp_post(d->post2, row, d->post2_col, o);
+    }
     for (int k = 0; o->mask && k < sec->ncols; k++)
         if (row[k].s)
             rp_mask_cell(&row[k]);

@@ -109,7 +109,7 @@ static const struct ch_def ch_defs[] = {
       CH_POST_IP },
     /* per (port, day) first, then per port: the day counts and the merged distinct-source states */
     { "ports",
-      "SELECT p, sum(c) AS n, uniqExactMerge(s), arrayStringConcat(groupArray(concat(toString(d), ':', toString(c))), ',')"
+      "SELECT p, sum(c) AS n, uniqExactMerge(s), arrayStringConcat(groupArray(concat(toString(d), ':', toString(c))), ','), ''"
       " FROM (SELECT dst_port AS p, intDiv(ts, 86400000000) - @D AS d, count() AS c, uniqExactState(src_ip) AS s"
       "  FROM events WHERE" CH_CONNECT "GROUP BY p, d) GROUP BY p ORDER BY n DESC, p LIMIT @N" },
     { "usernames", CH_CRED_RANK("username") },
@@ -133,7 +133,9 @@ static const struct ch_def ch_defs[] = {
       "AND @R AND isNotNull(@J{shasum}) GROUP BY k ORDER BY c DESC, k LIMIT @N" },
     { "http_paths", CH_FIELD_RANK(CH_MT(CH_JS("uri")), "http.request") },
     { "attack_classes", CH_LIST_RANK("attack_classes", "http.request") },
-    { "cves", CH_LIST_RANK("cves", "http.request") },
+    { "cves",
+      "SELECT k, '', c, ips FROM (SELECT arrayJoin(" CH_JL("cves") ") AS k, count() AS c, uniqExact(src_ip) AS ips"
+      " FROM events WHERE eventid = 'http.request' AND @R GROUP BY k) ORDER BY c DESC, k LIMIT @N" },
     { "owasp_iot",
       "SELECT k, " CH_OWASP("k") ", c, ips FROM (SELECT arrayJoin(" CH_JL("owasp_iot") ") AS k, count() AS c,"
       " uniqExact(src_ip) AS ips FROM events WHERE eventid = 'http.request' AND @R GROUP BY k) ORDER BY c DESC, k" },

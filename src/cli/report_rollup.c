@@ -72,7 +72,7 @@
       TOP(T, R, "port", "2 DESC, CAST(key AS INTEGER)") \
       "SELECT CAST(key AS INTEGER), n, " IPS(T, R, "port") "," \
       " (SELECT group_concat(d || ':' || c) FROM (SELECT " DAY " - ?1 / 86400000000 AS d, sum(n) AS c" \
-      "   FROM " T " r WHERE r.dim = 'port' AND r.key = top.key AND" R "GROUP BY 1))" \
+      "   FROM " T " r WHERE r.dim = 'port' AND r.key = top.key AND" R "GROUP BY 1)), ''" \
       " FROM top ORDER BY 2 DESC, 1" }, \
     { "usernames", \
       TOP(T, R, "username", "2 DESC, 1") "SELECT key, n, ok, " IPS(T, R, "username") " FROM top ORDER BY 2 DESC, 1" }, \
@@ -95,7 +95,7 @@
       IPS(T, R, "sha256") " FROM top ORDER BY 4 DESC, 1" }, \
     { "http_paths", RANK(T, R, "uri", "rp_mtxt(nullif(key, ''))") }, \
     { "attack_classes", RANK(T, R, "class", "key") }, \
-    { "cves", RANK(T, R, "cve", "key") }, \
+    { "cves", TOP(T, R, "cve", "2 DESC, 1") "SELECT key, '', n, " IPS(T, R, "cve") " FROM top ORDER BY 3 DESC, top.key" }, \
     { "owasp_iot", \
       "WITH top AS (SELECT key, sum(n) AS n FROM " T " WHERE dim = 'owasp' AND" R "GROUP BY key)" \
       " SELECT key, " OWASP_NAME ", n, " IPS(T, R, "owasp") " FROM top ORDER BY 3 DESC, 1" }, \

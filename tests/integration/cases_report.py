@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 
-from harness import HANIPO_BIN, T, send_and_close, wait_for
+from harness import HANIPO_BIN, ROOT, T, send_and_close, wait_for
 from cases import stop_and_read
 from cases_http import load_corpus, requests_of, web_daemon
 
@@ -77,6 +77,16 @@ def report_matches_events_in_every_format(ctx):
     check("attack_classes", "class", "requests",
           ranked(collections.Counter(c for e in reqs for c in e.get("attack_classes", [])), 50))
     check("cves", "cve", "requests", ranked(collections.Counter(c for e in reqs for c in e.get("cves", [])), 50))
+    # each CVE named from data/knowledge/cves.tsv (every CVE of the classifier has a line there)
+    tsv = {}
+    with open(os.path.join(ROOT, "data/knowledge/cves.tsv")) as f:
+        for line in f:
+            if line.startswith("CVE-"):
+                cve, product, name = line.rstrip("\n").split("\t")[:3]
+                tsv.setdefault(cve, "%s: %s" % (product, name))
+    for r in secs["cves"]["rows"]:
+        if r.get("vulnerability") != tsv.get(r["cve"]):
+            problems.append("cves: %s is named %r, cves.tsv says %r" % (r["cve"], r.get("vulnerability"), tsv.get(r["cve"])))
     conns = [e for e in evs if e["eventid"] == "session.connect"]
     check("ports", "port", "connections", ranked(collections.Counter(e["dst_port"] for e in conns), 50))
     creds = [e for e in evs if e["eventid"] == "http.credentials"]
