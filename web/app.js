@@ -252,9 +252,11 @@
       series: [{ type: 'pie', radius: ['30%', '65%'], data: top10, label: { formatter: '{b}' } }],
     });
     makeChart(portBox, {
-      tooltip: { trigger: 'axis' }, grid: { left: 60, right: 20, top: 10, bottom: 30 },
+      tooltip: { trigger: 'axis' }, grid: { left: 170, right: 20, top: 10, bottom: 30 },
       xAxis: { type: 'value' },
-      yAxis: { type: 'category', inverse: true, data: d.ports.map((r) => str(r.key)) },
+      // the port and, from data/knowledge/ports.tsv, what usually listens there (cut short)
+      yAxis: { type: 'category', inverse: true,
+        data: d.ports.map((r) => str(r.key) + (r.service ? ' ' + str(r.service).slice(0, 20) : '')) },
       series: [{ type: 'bar', data: d.ports.map((r) => r.n) }],
     });
     if (await loadWorld()) {
@@ -456,7 +458,8 @@
       yAxis: { type: 'category', inverse: true, data: d.class.slice(0, 15).map((r) => str(r.key)) },
       series: [{ type: 'bar', data: d.class.slice(0, 15).map((r) => r.n) }],
     });
-    grid.appendChild(card('CVEs', table([{ title: 'CVE', get: (r) => r.key }, ...countCols], d.cve)));
+    grid.appendChild(card('CVEs', table([{ title: 'CVE', get: (r) => r.key },
+      { title: 'vulnerability', get: (r) => r.name, cls: 'wrap' }, ...countCols], d.cve)));
     grid.appendChild(card('OWASP IoT', table([{ title: 'category', get: (r) => r.key }, ...countCols], d.owasp)));
     main.appendChild(card('Paths', table([{ title: 'URI', get: (r) => r.key, cls: 'wrap' }, ...countCols], d.uri)));
     main.appendChild(card('User-Agents', table([{ title: 'User-Agent', get: (r) => r.key, cls: 'wrap' }, ...countCols], d.ua)));

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "intel/knowledge.h"
 #include "store/sqlite.h"
 #include "web/dash_int.h"
 
@@ -218,6 +219,35 @@ static json_t *maybe_array(json_t *v)
     return v;
 }
 
+void hp_dapi_name_rows(const char *dim, json_t *rows)
+{
+    bool cve = strcmp(dim, "cve") == 0, port = strcmp(dim, "port") == 0;
+    size_t i;
+    json_t *row;
+    if (!cve && !port)
+        return;
+    json_array_foreach(rows, i, row) {
+        const char *key = json_string_value(json_object_get(row, "key"));
+        if (!key)
+            continue;
+        if (cve) {
+            const struct hp_cve_info *ci = hp_knowledge_cve(key);
+            if (ci)
+                json_object_set_new(row, "name", json_sprintf("%s: %s", ci->product, ci->name));
+            continue;
+        }
+        char *end;
+        long p = strtol(key, &end, 10);
+        if (*end || p <= 0 || p > 65535)
+            continue;
+        const struct hp_port_info *pi = hp_knowledge_port((uint16_t)p, "tcp");
+        if (!pi)
+            pi = hp_knowledge_port((uint16_t)p, "udp");
+        if (pi && pi->service)
+            json_object_set_new(row, "service", json_string(pi->service));
+    }
+}
+
 /* One ranking: [{key, n, ok, distinct, <labels>, first, last}, ...]. */
 static json_t *top(const struct hp_dapi_env *env, const char *dim, const struct hp_dq *q, int64_t limit,
                    int64_t offset, int *status, char *err, size_t errlen)
@@ -260,6 +290,7 @@ static json_t *top(const struct hp_dapi_env *env, const char *dim, const struct 
         json_decref(arr);
         return NULL;
     }
+    hp_dapi_name_rows(dim, arr);
     return arr;
 }
 

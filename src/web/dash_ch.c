@@ -352,6 +352,8 @@ static json_t *dch_top(struct hp_dch *c, const char *dimname, const struct hp_dq
     json_t *arr = dch_query(c, &b, names, kinds, status, err, errlen);
     if (arr && d->key2)
         dch_pair_keys(arr);
+    if (arr)
+        hp_dapi_name_rows(dimname, arr);
     return arr;
 }
 

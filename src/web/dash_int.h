@@ -50,6 +50,11 @@ unsigned char *hp_dapi_payload_zip(const struct hp_dapi_env *env, const char *sh
 /* True for 64 lowercase hex digits; for 12 (a session id) with n = 12. */
 bool hp_dapi_is_hex(const char *s, size_t n);
 
+/* Ranking rows of dimension dim: add what data/knowledge/ names a key by
+ * ("name" of a CVE: "product: short name"; "service" of a port), the same
+ * for the SQLite and the ClickHouse views. */
+void hp_dapi_name_rows(const char *dim, json_t *rows);
+
 /* Payload ranking rows ({"key": sha256, ...}): add "stored" (and "size")
  * for the files this machine's data_dir still holds. */
 void hp_dapi_mark_stored(json_t *rows, const char *data_dir);

@@ -243,7 +243,18 @@ static void test_credentials_and_top(void **state)
     o = view(db, "top", "last=1d&dim=port", &st);
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(o, "rows"), 0), "key")),
                         "23");
+    /* what data/knowledge/ports.tsv says listens there */
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(json_object_get(o, "rows"), 0),
+                                                             "service")), "Telnet"));
     json_decref(o);
+    /* CVE rows are named from cves.tsv, unknown ids are not */
+    json_t *rows = json_pack("[{s:s},{s:s},{s:s}]", "key", "CVE-2017-17215", "key", "CVE-1999-0001", "key", "x");
+    hp_dapi_name_rows("cve", rows);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "name")),
+                        "Huawei HG532: UPnP DeviceUpgrade command injection");
+    assert_null(json_object_get(json_array_get(rows, 1), "name"));
+    assert_null(json_object_get(json_array_get(rows, 2), "name"));
+    json_decref(rows);
     /* the rankings are hour-aligned: a range ending before that hour sees nothing */
     o = view(db, "top", "dim=port&from=2026-12-01&to=2026-12-02", &st);
     assert_int_equal(json_array_size(json_object_get(o, "rows")), 0);
