@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import T, Service, Skip, by, free_port, wait_for
+from harness import T, Service, Skip, by, free_port, wait_for, identity
 from cases import case, stop_and_read
 
 DEVICES = {   # ro.product.name -> (model, device, has features)
@@ -33,14 +33,6 @@ DEVICES = {   # ro.product.name -> (model, device, has features)
     "ampere": ("X96 Air", "ampere", True),
     "b860h": ("B860H", "b860h", False),
 }
-
-
-def identity(d, key):
-    with open(os.path.join(d.data_dir, "identity")) as f:
-        for line in f:
-            if line.startswith(key + "="):
-                return line.rstrip("\n").split("=", 1)[1]
-    return None
 
 
 class Adb:

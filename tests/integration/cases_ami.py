@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 
-from harness import T, Service, Skip, by, run_hydra, wait_for
+from harness import T, Service, Skip, by, run_hydra, wait_for, identity
 from cases import case, stop_and_read
 
 RELEASES = {"1.8.32.3": "1.1", "11.25.3": "1.3", "13.38.3": "2.10.6", "16.2.1": "5.0.1", "16.30.0": "5.0.4",
@@ -28,14 +28,6 @@ def ami_svc(name, **opts):
     o = {"auth_fail_delay": "0"}
     o.update(opts)
     return Service(name, protocol="asterisk_ami", tcp=1, **o)
-
-
-def identity(d, key):
-    with open(os.path.join(d.data_dir, "identity")) as f:
-        for line in f:
-            if line.startswith(key + "="):
-                return line.strip().split("=", 1)[1]
-    return None
 
 
 class Ami:

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Service, Skip, T, can_connect, connect, free_port, recv_until_eof, send_and_close, wait_for
+from harness import Service, Skip, T, can_connect, connect, free_port, recv_until_eof, send_and_close, wait_for, identity
 from cases import check_common, stop_and_read
 
 ALL = []
@@ -43,15 +43,6 @@ def web_daemon(ctx, label, **svc_opts):
     """An http service and a trap (hand-over on); downloads off: URLs are logged only."""
     return ctx.daemon(label, [Service("web", protocol="http", **svc_opts),
                               Service("trap", flush_after="300ms")]).start()
-
-
-def identity(d, key):
-    """A value of the sensor's DATA_DIR/identity (drawn at first start)."""
-    with open(os.path.join(d.data_dir, "identity")) as f:
-        for line in f:
-            if line.startswith(key + "="):
-                return line.rstrip("\n").split("=", 1)[1]
-    return None
 
 
 def requests_of(evs):

@@ -17,16 +17,8 @@ import subprocess
 import sys
 import time
 
-from harness import T, Service, Skip, by, wait_for
+from harness import T, Service, Skip, by, wait_for, identity
 from cases import case, stop_and_read
-
-
-def identity(d, key):
-    with open(os.path.join(d.data_dir, "identity")) as f:
-        for line in f:
-            if line.startswith(key + "="):
-                return line.rstrip("\n").split("=", 1)[1]
-    return None
 
 
 def nmap(args):

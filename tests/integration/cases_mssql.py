@@ -18,16 +18,8 @@ import shutil
 import subprocess
 import time
 
-from harness import T, Service, Skip, by, run_hydra
+from harness import T, Service, Skip, by, run_hydra, identity
 from cases import case, stop_and_read
-
-
-def identity(d, key):
-    with open(os.path.join(d.data_dir, "identity")) as f:
-        for line in f:
-            if line.startswith(key + "="):
-                return line.strip().split("=", 1)[1]
-    return None
 
 
 def verify_netntlmv2(line, user, domain, password):

@@ -25,16 +25,8 @@ import socket
 import struct
 import subprocess
 
-from harness import T, Service, Skip, by
+from harness import T, Service, Skip, by, identity
 from cases import case, stop_and_read
-
-
-def identity(d, key):
-    with open(os.path.join(d.data_dir, "identity")) as f:
-        for line in f:
-            if line.startswith(key + "="):
-                return line.strip().split("=", 1)[1]
-    return None
 
 
 def verify_netntlmv2(line, user, domain, password):

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import time
 
-from harness import T, Service, Skip, by, wait_for
+from harness import T, Service, Skip, by, wait_for, identity
 from cases import case, stop_and_read
 
 
@@ -22,14 +22,6 @@ def need(*tools):
     for t in tools:
         if not shutil.which(t):
             raise Skip("%s is not installed" % t)
-
-
-def identity(d, key):
-    with open(os.path.join(d.data_dir, "identity")) as f:
-        for line in f:
-            if line.startswith(key + "="):
-                return line.strip().split("=", 1)[1]
-    return None
 
 
 def rx_queued(port):

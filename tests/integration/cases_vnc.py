@@ -18,20 +18,12 @@ import socket
 import subprocess
 import time
 
-from harness import T, Service, Skip, by, run_hydra, wait_for
+from harness import T, Service, Skip, by, run_hydra, wait_for, identity
 from cases import case, stop_and_read
 
 
 def vnc_svc(name, **opts):
     return Service(name, protocol="vnc", tcp=1, **opts)
-
-
-def identity(d, key):
-    with open(os.path.join(d.data_dir, "identity")) as f:
-        for line in f:
-            if line.startswith(key + "="):
-                return line.strip().split("=", 1)[1]
-    return None
 
 
 def recv_exact(s, n, timeout=None):

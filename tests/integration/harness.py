@@ -230,6 +230,16 @@ def by(events, eventid=None, **fields):
 _all_daemons = []
 
 
+def identity(d, key):
+    """A value of the sensor's DATA_DIR/identity (drawn at its first start): host names, banners,
+    the personalities' choices; None when the key is absent."""
+    with open(os.path.join(d.data_dir, "identity")) as f:
+        for line in f:
+            if line.startswith(key + "="):
+                return line.rstrip("\n").split("=", 1)[1]
+    return None
+
+
 class Service:
     def __init__(self, name, protocol="trap", tcp=1, udp=0, bind="127.0.0.1", tcp_ports=None,
                  udp_ports=None, **opts):
