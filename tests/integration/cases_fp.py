@@ -52,6 +52,18 @@ def need_testdata():
         raise Skip("no %s" % FOXIO)
 
 
+def capture_tmp(ctx, prefix):
+    """What a live-capture case needs: tshark, root (to capture on lo) and a scratch directory
+    removed afterwards, whose path it returns."""
+    if not shutil.which("tshark"):
+        raise Skip("tshark is not installed")
+    if os.geteuid() != 0:
+        raise Skip("capturing on lo needs root")
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    return tmp
+
+
 def fingerprint(path):
     """Run hanipo fingerprint; {(client_port, server_port): record}."""
     p = subprocess.run([HANIPO_BIN, "fingerprint", path], capture_output=True, text=True, timeout=120)
@@ -322,15 +334,11 @@ def _run_client(run):
 
 @case
 def fp_live_clients_match_tshark(ctx):
-    """curl, openssl s_client, Python ssl and headless chromium against openssl s_server, each captured
-    with tshark on lo: hanipo's JA3 and JA3 string equal tshark's for every ClientHello, every flow has
-    a JA3S, and the JA4's version / SNI / ALPN parts are what the client was told to send."""
-    if not shutil.which("tshark"):
-        raise Skip("tshark is not installed")
-    if os.geteuid() != 0:
-        raise Skip("capturing on lo needs root")
-    tmp = tempfile.mkdtemp(prefix="hanipo-fp-")
-    ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    """curl, openssl s_client, Python ssl and requests, wget, nmap, Go's net/http and headless chromium
+    against openssl s_server, each captured with tshark on lo: hanipo's JA3 and JA3 string equal
+    tshark's for every ClientHello, every flow has a JA3S, the JA4's version / SNI / ALPN parts are
+    what the client was told to send, and data/fingerprints/ja4.tsv names the clients it lists."""
+    tmp = capture_tmp(ctx, "hanipo-fp-")
     srv = TlsServer(tmp)
     ctx.defer(srv.close)
     # the names data/fingerprints/ja4.tsv gives these clients' JA4s (the others are not listed)
@@ -480,12 +488,7 @@ def fp_live_ssh_clients_match_tshark(ctx):
     libssh2, hydra's libssh, nmap's ssh2-enum-algos) against a fake server that sends a KEXINIT:
     hanipo's HASSH and HASSH string equal tshark's, its HASSHServer the MD5 of the lists the server
     sent, and each client gets its name from data/fingerprints/hassh.tsv."""
-    if not shutil.which("tshark"):
-        raise Skip("tshark is not installed")
-    if os.geteuid() != 0:
-        raise Skip("capturing on lo needs root")
-    tmp = tempfile.mkdtemp(prefix="hanipo-fpssh-")
-    ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    tmp = capture_tmp(ctx, "hanipo-fpssh-")
     srv = FakeSshServer()
     ctx.defer(srv.close)
 
@@ -590,12 +593,7 @@ def fp_real_ssh_servers_hasshserver(ctx):
     """Debian's OpenSSH sshd and Dropbear server, each captured with tshark on lo while ssh
     connects: hanipo fingerprint's HASSHServer equals tshark's, and data/fingerprints/hasshserver.tsv
     names the server (a capture of real servers, not only the fake one above)."""
-    if not shutil.which("tshark"):
-        raise Skip("tshark is not installed")
-    if os.geteuid() != 0:
-        raise Skip("capturing on lo needs root")
-    tmp = tempfile.mkdtemp(prefix="hanipo-fpsrv-")
-    ctx.defer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    tmp = capture_tmp(ctx, "hanipo-fpsrv-")
     key = os.path.join(tmp, "rsa")
     subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key], check=True,
                    capture_output=True, timeout=60)
