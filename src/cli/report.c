@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "config.h"
+#include "event.h"
 #include "intel/knowledge.h"
 #include "report.h"
 #include "rollup.h"
@@ -240,10 +241,6 @@ struct rp_def {
 #define FIELD_RANK(expr, ev) \
     "SELECT " expr ", count(*), count(DISTINCT src_ip) FROM events WHERE eventid = '" ev "' AND" \
     RANGE "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3"
-/* The same over the elements of a JSON list field (a scalar counts as one element). */
-#define LIST_RANK(f, ev) \
-    "SELECT j.value, count(*), count(DISTINCT src_ip) FROM events, json_each(events.data, '$." f "') j" \
-    " WHERE eventid = '" ev "' AND" RANGE "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3"
 /* A fingerprint with its client name. */
 #define FP_RANK(f, ev) \
     "SELECT " J(f) ", max(" J("client") "), count(*), count(DISTINCT src_ip) FROM events" \
@@ -336,14 +333,16 @@ static const struct rp_def rp_defs[] = {
     { "http_paths", "HTTP paths", "HTTPパス",
       FIELD_RANK("rp_mtxt(" J("uri") ")", "http.request"),
       3, { TXT("uri", "Path", "パス"), NUM("requests", "Requests", "リクエスト数"), C_IPS } },
-    { "attack_classes", "HTTP attack classes", "HTTP攻撃分類",
-      LIST_RANK("attack_classes", "http.request"),
-      3, { TXT("class", "Attack class", "攻撃分類"), NUM("requests", "Requests", "リクエスト数"), C_IPS } },
+    /* HTTP requests, trap payloads and the modules' exploit events alike (event.h) */
+    { "attack_classes", "Attack classes", "攻撃分類",
+      "SELECT j.value, count(*), count(DISTINCT src_ip) FROM events, json_each(events.data, '$.attack_classes') j"
+      " WHERE eventid IN (" HP_ATTACK_EVENTS_SQL ") AND" RANGE "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
+      3, { TXT("class", "Attack class", "攻撃分類"), NUM("attempts", "Attempts", "試行数"), C_IPS } },
     { "cves", "CVEs", "CVE",
       "SELECT j.value, '', count(*), count(DISTINCT src_ip) FROM events, json_each(events.data, '$.cves') j"
-      " WHERE eventid = 'http.request' AND" RANGE "GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT ?3",
+      " WHERE eventid IN (" HP_ATTACK_EVENTS_SQL ") AND" RANGE "GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT ?3",
       4, { TXT("cve", "CVE", "CVE"), TXT("vulnerability", "Vulnerability", "脆弱性"),
-           NUM("requests", "Requests", "リクエスト数"), C_IPS },
+           NUM("attempts", "Attempts", "試行数"), C_IPS },
       RP_POST_CVE, 1 },
     { "owasp_iot", "OWASP IoT Top 10", "OWASP IoT Top 10",
       "SELECT j.value, CASE j.value WHEN 'I1' THEN 'Weak, guessable, or hardcoded passwords'"
@@ -730,7 +729,9 @@ static int rp_parse_args(int argc, char **argv, struct rp_cli *c, struct rp_opts
 /* Resolve the range options into [since, until). */
 static int rp_range(const struct rp_cli *c, struct rp_opts *o)
 {
-    int64_t now = (int64_t)time(NULL) * 1000000;
+    /* to the microsecond, past it: "--since alone ends now" takes in the
+     * events of the current second too (whole seconds left them out) */
+    int64_t now = hp_now_us() + 1;
     if (c->day && (c->since || c->until))
         return rp_bad("--day excludes --since and --until");
     if (c->day) {

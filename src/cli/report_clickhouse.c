@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "event.h"
 #include "report.h"
 #include "store/chquery.h"
 #include "store/chschema.h"
@@ -61,9 +62,6 @@
 #define CH_FIELD_RANK(expr, ev) \
     "SELECT " expr " AS k, count() AS c, uniqExact(src_ip) FROM events WHERE eventid = '" ev "' AND @R" \
     " GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N"
-#define CH_LIST_RANK(f, ev) \
-    "SELECT arrayJoin(" CH_JL(f) ") AS k, count() AS c, uniqExact(src_ip) FROM events WHERE eventid = '" ev \
-    "' AND @R GROUP BY k ORDER BY c DESC, k LIMIT @N"
 #define CH_FP_RANK(f, ev) \
     "SELECT " CH_JS(f) " AS k, max(" CH_JS("client") "), count() AS c, uniqExact(src_ip) FROM events WHERE eventid = '" \
     ev "' AND @R AND isNotNull(@J{" f "}) GROUP BY k ORDER BY c DESC, k LIMIT @N"
@@ -132,10 +130,12 @@ static const struct ch_def ch_defs[] = {
       " countIf(eventid = 'session.file_download') AS c, uniqExact(src_ip) FROM events WHERE" CH_PAYLOAD_EVENTS
       "AND @R AND isNotNull(@J{shasum}) GROUP BY k ORDER BY c DESC, k LIMIT @N" },
     { "http_paths", CH_FIELD_RANK(CH_MT(CH_JS("uri")), "http.request") },
-    { "attack_classes", CH_LIST_RANK("attack_classes", "http.request") },
+    { "attack_classes",
+      "SELECT arrayJoin(" CH_JL("attack_classes") ") AS k, count() AS c, uniqExact(src_ip) FROM events"
+      " WHERE eventid IN (" HP_ATTACK_EVENTS_SQL ") AND @R GROUP BY k ORDER BY c DESC, k LIMIT @N" },
     { "cves",
       "SELECT k, '', c, ips FROM (SELECT arrayJoin(" CH_JL("cves") ") AS k, count() AS c, uniqExact(src_ip) AS ips"
-      " FROM events WHERE eventid = 'http.request' AND @R GROUP BY k) ORDER BY c DESC, k LIMIT @N" },
+      " FROM events WHERE eventid IN (" HP_ATTACK_EVENTS_SQL ") AND @R GROUP BY k) ORDER BY c DESC, k LIMIT @N" },
     { "owasp_iot",
       "SELECT k, " CH_OWASP("k") ", c, ips FROM (SELECT arrayJoin(" CH_JL("owasp_iot") ") AS k, count() AS c,"
       " uniqExact(src_ip) AS ips FROM events WHERE eventid = 'http.request' AND @R GROUP BY k) ORDER BY c DESC, k" },

@@ -422,6 +422,14 @@ void hp_ev_arr_end(struct hp_ev *ev) { container_end(ev); }
 void hp_ev_elem_str(struct hp_ev *ev, const char *s) { hp_ev_bytes(ev, NULL, s, strlen(s)); }
 void hp_ev_elem_int(struct hp_ev *ev, int64_t v) { hp_ev_int(ev, NULL, v); }
 
+void hp_ev_strings(struct hp_ev *ev, const char *key, const char *const *list, size_t n)
+{
+    hp_ev_arr_begin(ev, key);
+    for (size_t i = 0; i < n; i++)
+        hp_ev_elem_str(ev, list[i]);
+    hp_ev_arr_end(ev);
+}
+
 struct hp_event *hp_ev_finish(struct hp_ev *ev)
 {
     struct hp_buf *b = ev->b;

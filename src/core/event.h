@@ -30,6 +30,17 @@
 #include "buf.h"
 
 #define HP_EVENT_MAX (1024 * 1024)
+
+/*
+ * The event types that carry attack_classes and cves: the web engine's
+ * requests, the trap's recognised payloads (data/trap/exploits.yar) and the
+ * protocol modules' exploit events.  Reports, roll-ups and the dashboard
+ * rank attack classes and CVEs over all of them; a module that gives a new
+ * event type these fields adds it here (a SQL list, usable in IN (...)).
+ */
+#define HP_ATTACK_EVENTS_SQL \
+    "'http.request','trap.payload','smb.ms17_010_probe','smb.eternalblue','smb.doublepulsar'," \
+    "'redis.eval','pgsql.copy_program'"
 #define HP_SESSION_ID_LEN 12
 #define HP_IPSTR_LEN 46
 
@@ -122,6 +133,8 @@ void hp_ev_arr_end(struct hp_ev *ev);
 /* Array elements (key-less). */
 void hp_ev_elem_str(struct hp_ev *ev, const char *s);
 void hp_ev_elem_int(struct hp_ev *ev, int64_t v);
+/* key: [list[0], ..., list[n-1]] (an empty array when n is 0). */
+void hp_ev_strings(struct hp_ev *ev, const char *key, const char *const *list, size_t n);
 
 /* Freeze without publishing (tests, fuzzers); caller unrefs. */
 struct hp_event *hp_ev_finish(struct hp_ev *ev);

@@ -198,7 +198,7 @@ static char *wc_rest(char *s)
     return s;
 }
 
-static const char *wc_class_lookup(const char *name)
+const char *hp_webclass_class_name(const char *name)
 {
     for (size_t i = 0; i < WC_NCLASSES; i++)
         if (strcmp(wc_classes[i], name) == 0)
@@ -206,7 +206,7 @@ static const char *wc_class_lookup(const char *name)
     return NULL;
 }
 
-static bool wc_valid_cve(const char *s)
+bool hp_webclass_valid_cve(const char *s)
 {
     size_t n = strlen(s);
     if (n < 13 || n > 20 || strncmp(s, "CVE-", 4) != 0)
@@ -316,7 +316,7 @@ static int wc_line(struct wc_rule *r, char *kw, char *s, const struct wc_parse *
     char *w;
     if (strcmp(kw, "class") == 0) {
         while ((w = wc_word(&s))) {
-            const char *c = wc_class_lookup(w);
+            const char *c = hp_webclass_class_name(w);
             if (!c)
                 return wc_perr(ps, "unknown class", w), -1;
             if (r->nclasses == WC_MAX_RCLASS)
@@ -325,7 +325,7 @@ static int wc_line(struct wc_rule *r, char *kw, char *s, const struct wc_parse *
         }
     } else if (strcmp(kw, "cve") == 0) {
         while ((w = wc_word(&s))) {
-            if (!wc_valid_cve(w))
+            if (!hp_webclass_valid_cve(w))
                 return wc_perr(ps, "bad CVE id", w), -1;
             if (r->ncves == WC_MAX_RCVE)
                 return wc_perr(ps, "too many CVEs", NULL), -1;

@@ -16,6 +16,7 @@
 #ifndef HP_WEBCLASS_H
 #define HP_WEBCLASS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "intel/httpview.h"
 
@@ -44,6 +45,13 @@ void hp_webclass_classify(const struct hp_http_view *v, struct hp_webclass *out)
 
 /* Number of compiled rules (0 when not initialised). */
 size_t hp_webclass_nrules(void);
+
+/* The attack class vocabulary, shared with the trap's rules (payloadclass.h):
+ * the static string for name, or NULL when it is not a class. */
+const char *hp_webclass_class_name(const char *name);
+
+/* Whether s is a well-formed CVE id (CVE-YYYY-NNNN...). */
+bool hp_webclass_valid_cve(const char *s);
 
 void hp_webclass_shutdown(void);
 

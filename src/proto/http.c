@@ -334,14 +334,6 @@ static void put_header_value(struct hp_ev *ev, const struct hp_http_view *v, con
         ev_bytes(ev, key, h->value);
 }
 
-static void put_strings(struct hp_ev *ev, const char *key, const char *const *list, size_t n)
-{
-    hp_ev_arr_begin(ev, key);
-    for (size_t i = 0; i < n; i++)
-        hp_ev_elem_str(ev, list[i]);
-    hp_ev_arr_end(ev);
-}
-
 /* "injected": the simple commands of the injected text, as the shell parses them (never run). */
 static void put_injected(struct hp_ev *ev, const struct hp_webclass *wc)
 {
@@ -399,12 +391,12 @@ static void emit_request(struct hp_conn *c, const struct reqinfo *ri)
         hp_ev_str(&ev, "rule", ri->resp->id);
     if (ri->resp && ri->resp->tags && ri->resp->tags[0])
         hp_ev_str(&ev, "tags", ri->resp->tags);
-    put_strings(&ev, "attack_classes", ri->wc->classes, ri->wc->nclasses);
-    put_strings(&ev, "cves", ri->wc->cves, ri->wc->ncves);
+    hp_ev_strings(&ev, "attack_classes", ri->wc->classes, ri->wc->nclasses);
+    hp_ev_strings(&ev, "cves", ri->wc->cves, ri->wc->ncves);
     if (ri->wc->owasp_iot)
         hp_ev_str(&ev, "owasp_iot", ri->wc->owasp_iot);
     if (ri->wc->nrules)
-        put_strings(&ev, "class_rules", ri->wc->rules, ri->wc->nrules);
+        hp_ev_strings(&ev, "class_rules", ri->wc->rules, ri->wc->nrules);
     if (ri->wc->commands_len) {
         hp_ev_bytes(&ev, "commands", ri->wc->commands, ri->wc->commands_len);
         put_injected(&ev, ri->wc);

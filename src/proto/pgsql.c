@@ -533,6 +533,8 @@ static void pg_copy_program(struct hp_pg_sess *s, const char *stmt, size_t n, co
     hp_ev_begin(&ev, s->ctx, "pgsql.copy_program");
     hp_ev_bytes(&ev, "program", stmt + off, end > off && end <= n ? end - off : 0);
     hp_ev_str(&ev, "direction", has_word(low, " to program") ? "to" : "from");
+    hp_ev_strings(&ev, "attack_classes", (const char *[]){ "rce" }, 1);
+    hp_ev_strings(&ev, "cves", (const char *[]){ "CVE-2019-9193" }, 1);
     hp_ev_emit(&ev);
 }
 

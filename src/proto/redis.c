@@ -1749,6 +1749,13 @@ static void rd_ev_script(struct hp_redis_sess *s, const char *how, const uint8_t
     hp_ev_str(&ev, "sha1", sha);
     if (numkeys >= 0)
         hp_ev_int(&ev, "numkeys", numkeys);
+    /* CVE-2022-0543: Debian's and Ubuntu's Redis left package.loadlib in the
+     * Lua sandbox; the public exploit loads liblua's io library through it. */
+    if (script && (memmem(script, slen, "package.loadlib", 15) || memmem(script, slen, "luaopen_io", 10) ||
+                   memmem(script, slen, "luaopen_os", 10))) {
+        hp_ev_strings(&ev, "attack_classes", (const char *[]){ "rce" }, 1);
+        hp_ev_strings(&ev, "cves", (const char *[]){ "CVE-2022-0543" }, 1);
+    }
     hp_ev_emit(&ev);
 }
 

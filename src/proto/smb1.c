@@ -586,7 +586,12 @@ static void s1_trans(struct hp_smb *s, const struct s1req *q, struct hp_buf *out
         if (t.setup[1] == 0) {
             if (!s->ms17_logged) {
                 s->ms17_logged = true;
-                smb_ev_simple(s, "smb.ms17_010_probe", "answer", "STATUS_INSUFF_SERVER_RESOURCES");
+                struct hp_ev ev;
+                hp_ev_begin(&ev, s->ctx, "smb.ms17_010_probe");
+                hp_ev_str(&ev, "answer", "STATUS_INSUFF_SERVER_RESOURCES");
+                hp_ev_strings(&ev, "attack_classes", (const char *[]){ "recon" }, 1);
+                hp_ev_strings(&ev, "cves", (const char *[]){ "CVE-2017-0143" }, 1);
+                hp_ev_emit(&ev);
             }
             s1_error(s, q, ST_INSUFF_SERVER_RES, out);
             return;
@@ -682,6 +687,7 @@ static void dp_event(struct hp_smb *s, const char *op, const char *sha, const ch
     struct hp_ev ev;
     hp_ev_begin(&ev, s->ctx, "smb.doublepulsar");
     hp_ev_str(&ev, "operation", op);
+    hp_ev_strings(&ev, "attack_classes", (const char *[]){ "rce" }, 1);   /* the NSA implant, no CVE */
     if (!strcmp(op, "exec")) {
         hp_ev_uint(&ev, "payload_size", s->dp_total);
         hp_ev_uint(&ev, "chunks", s->dp_chunks);
@@ -803,6 +809,8 @@ static void s1_eternalblue(struct hp_smb *s, const char *stage, bool *logged, ui
     hp_ev_begin(&ev, s->ctx, "smb.eternalblue");
     hp_ev_str(&ev, "stage", stage);
     hp_ev_uint(&ev, "total_data", total);
+    hp_ev_strings(&ev, "attack_classes", (const char *[]){ "rce" }, 1);
+    hp_ev_strings(&ev, "cves", (const char *[]){ "CVE-2017-0144" }, 1);
     hp_ev_emit(&ev);
 }
 

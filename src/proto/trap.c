@@ -10,7 +10,10 @@
  * chunk of the stream: a chunk ends when it reaches chunk_size (64 KiB),
  * when the client pauses for flush_after, when it half-closes, or when the
  * connection ends.  The first chunk carries a protocol guess made from the
- * bytes alone (src/intel/protoguess.c).  Bytes past max_capture are counted
+ * bytes alone (src/intel/protoguess.c); every chunk is matched against the
+ * exploit rules of data/trap/exploits.yar (src/intel/payloadclass.c), which
+ * give it attack classes and CVEs as the web engine gives HTTP requests
+ * theirs.  Bytes past max_capture are counted
  * (session.closed has bytes_in) but not recorded.  A chunk being gathered is
  * simply left unconsumed in the core's input buffer, so the trap keeps no
  * buffer of its own.
@@ -37,6 +40,7 @@
 #include "http_parse.h"
 #include "proto.h"
 #include "util.h"
+#include "../intel/payloadclass.h"
 #include "../intel/protoguess.h"
 
 struct trap_conf {
@@ -58,6 +62,7 @@ struct trap_conn {
     bool timer_is_banner;
     bool http_done;           /* first request answered (or not HTTP) */
     bool sniffed;             /* the first bytes were looked at for a hand-over */
+    uint8_t reply_tries;      /* early looks for a handshake an exploit rule answers */
 };
 
 /* "http tls" (the default), "http", "tls" or "none". */
@@ -133,6 +138,8 @@ static void trap_unconfigure(struct hp_service_cfg *svc)
 static int trap_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
 {
     const struct trap_conf *tc = svc->proto_conf;
+    if (hp_payloadclass_init(err, errlen) != 0)
+        return -1;
     if (tc->to_http || tc->to_tls)
         return hp_http_engine_start(cfg, err, errlen);
     return 0;
@@ -143,9 +150,12 @@ static const struct trap_conf *conf_of(const struct hp_conn *c)
     return hp_conn_service_cfg(c)->proto_conf;
 }
 
-/* Write one trap.payload event with the given bytes (peer data). */
+/* Write one trap.payload event with the given bytes (peer data).  reply
+ * (TCP, first chunk only, else NULL) receives what the real service answers
+ * to them, if an exploit rule knows; the event then names the rule. */
 static void emit_payload(const struct hp_evctx *ctx, uint64_t offset, const uint8_t *data,
-                         size_t len, size_t datagram_len, enum hp_guess_transport t)
+                         size_t len, size_t datagram_len, enum hp_guess_transport t,
+                         struct hp_payloadclass *pcl, bool may_reply)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, ctx, "trap.payload");
@@ -161,6 +171,16 @@ static void emit_payload(const struct hp_evctx *ctx, uint64_t offset, const uint
         for (int i = 0; i < g.ndetails; i++)
             hp_ev_bytes(&ev, g.details[i].key, g.details[i].value, g.details[i].len);
     }
+    hp_payloadclass_scan(data, len, pcl);
+    if (pcl->nrules) {                /* exploit recognition (data/trap/exploits.yar) */
+        hp_ev_strings(&ev, "attack_classes", pcl->classes, pcl->nclasses);
+        hp_ev_strings(&ev, "cves", pcl->cves, pcl->ncves);
+        hp_ev_strings(&ev, "class_rules", pcl->rules, pcl->nrules);
+    }
+    if (!may_reply)
+        pcl->reply = NULL;            /* UDP answers nothing: no amplification */
+    if (pcl->reply)
+        hp_ev_str(&ev, "reply_rule", pcl->reply_rule);
     if (hp_output_disk_low())
         hp_ev_str(&ev, "payload_omitted", "disk_floor");
     else
@@ -183,8 +203,12 @@ static void trap_record(struct hp_conn *c, const uint8_t *data, size_t n)
     else if (t->recorded + rec > tc->max_capture)
         rec = (size_t)(tc->max_capture - t->recorded);
     if (rec > 0) {
-        emit_payload(&c->ctx, t->recorded, data, rec, 0, HP_GUESS_TCP);
+        struct hp_payloadclass pcl;
+        bool first = t->recorded == 0 && !t->banner_sent;
+        emit_payload(&c->ctx, t->recorded, data, rec, 0, HP_GUESS_TCP, &pcl, first);
         t->recorded += rec;
+        if (pcl.reply)
+            hp_conn_send(c, pcl.reply, pcl.reply_len);
     }
     if (rec < n && !t->limit_noted) {
         struct hp_ev ev;
@@ -252,6 +276,34 @@ static bool trap_handover(struct hp_conn *c, struct hp_rd *in)
     return false;
 }
 
+/*
+ * A handshake the real service answers at once (WebLogic's T3 HELO, JDWP's
+ * echo; the "reply" metas of data/trap/exploits.yar): recorded as its own
+ * chunk and answered now, not after flush_after, because the client waits
+ * for the answer before it sends its exploit.  Only the first bytes of a
+ * connection, a few times and a few KiB at most, are looked at this way.
+ */
+#define TRAP_HANDSHAKE_MAX 4096
+#define TRAP_HANDSHAKE_TRIES 8
+
+static bool trap_handshake(struct hp_conn *c, struct hp_rd *in)
+{
+    struct trap_conn *t = c->pstate;
+    size_t n = hp_rd_left(in);
+    if (t->recorded || t->banner_sent || t->reply_tries >= TRAP_HANDSHAKE_TRIES || n == 0 ||
+        n > TRAP_HANDSHAKE_MAX || !hp_payloadclass_has_replies())
+        return false;
+    t->reply_tries++;
+    struct hp_payloadclass pcl;
+    hp_payloadclass_scan(hp_rd_ptr(in), n, &pcl);
+    if (!pcl.reply)
+        return false;
+    trap_record(c, hp_rd_ptr(in), n);         /* records the chunk and sends the reply */
+    hp_rd_skip(in, n);
+    hp_conn_set_timer(c, 0);
+    return true;
+}
+
 static void trap_data(struct hp_conn *c, struct hp_rd *in)
 {
     const struct trap_conf *tc = conf_of(c);
@@ -269,6 +321,8 @@ static void trap_data(struct hp_conn *c, struct hp_rd *in)
         if (rl < 0 || hp_rd_left(in) >= tc->chunk_size)
             t->http_done = true;
     }
+    if (trap_handshake(c, in))
+        return;
     while (hp_rd_left(in) >= tc->chunk_size) {
         trap_record(c, hp_rd_ptr(in), tc->chunk_size);
         hp_rd_skip(in, tc->chunk_size);
@@ -307,7 +361,8 @@ static void trap_datagram(struct hp_udp_peer *p, const uint8_t *data, size_t len
 {
     const struct trap_conf *tc = p->cfg->proto_conf;
     size_t rec = len < tc->max_capture ? len : (size_t)tc->max_capture;
-    emit_payload(&p->ctx, 0, data, rec, len, HP_GUESS_UDP);
+    struct hp_payloadclass pcl;
+    emit_payload(&p->ctx, 0, data, rec, len, HP_GUESS_UDP, &pcl, false);
 }
 
 const struct hp_proto hp_proto_trap = {

@@ -460,6 +460,13 @@ static const struct ru_want {
     { "session.file_download", { F_URL, F_SHASUM, F_TYPE, F_FAMILY }, 4 },
     { "payload.new", { F_URL, F_SHASUM, F_TYPE, F_FAMILY }, 4 },
     { "http.request", { F_URI, F_UA, F_CLASSES, F_CVES, F_OWASP }, 5 },
+    /* the other HP_ATTACK_EVENTS_SQL (event.h): attack classes and CVEs only */
+    { "trap.payload", { F_CLASSES, F_CVES }, 2 },
+    { "smb.ms17_010_probe", { F_CLASSES, F_CVES }, 2 },
+    { "smb.eternalblue", { F_CLASSES, F_CVES }, 2 },
+    { "smb.doublepulsar", { F_CLASSES, F_CVES }, 2 },
+    { "redis.eval", { F_CLASSES, F_CVES }, 2 },
+    { "pgsql.copy_program", { F_CLASSES, F_CVES }, 2 },
     { "tls.client_hello", { F_JA3, F_JA4, F_CLIENT }, 3 },
     { "client.kex", { F_HASSH, F_CLIENT }, 2 },
 };
@@ -516,6 +523,10 @@ static void by_type(struct ru_ev *x, const char *id, int dst_port)
         on_fingerprint(x, "ja4", F_JA4);
     } else if (strcmp(id, "client.kex") == 0) {
         on_fingerprint(x, "hassh", F_HASSH);
+    } else {
+        /* the trap's and the modules' exploit events (ru_wants) */
+        count_field(x, "class", F_CLASSES, true);
+        count_field(x, "cve", F_CVES, true);
     }
 }
 

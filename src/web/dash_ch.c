@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "buf.h"
+#include "event.h"
 #include "store/chquery.h"
 #include "store/chschema.h"
 #include "web/dash_int.h"
@@ -264,9 +265,9 @@ static const struct dch_dim dch_dims[] = {
       NULL, NULL, false },
     { "ua", "eventid = 'http.request' AND isNotNull(@J{user_agent})", "@J{user_agent}", NULL, NULL, NULL, NULL, NULL,
       NULL, NULL, NULL, NULL, false },
-    { "class", "eventid = 'http.request'", "arrayJoin(@J{attack_classes})", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    { "class", "eventid IN (" HP_ATTACK_EVENTS_SQL ")", "arrayJoin(@J{attack_classes})", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
       NULL, NULL, false },
-    { "cve", "eventid = 'http.request'", "arrayJoin(@J{cves})", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    { "cve", "eventid IN (" HP_ATTACK_EVENTS_SQL ")", "arrayJoin(@J{cves})", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
       false },
     { "owasp", "eventid = 'http.request'", "arrayJoin(@J{owasp_iot})", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
       NULL, false },

@@ -74,9 +74,9 @@ def report_matches_events_in_every_format(ctx):
     # a key is cut at 1024 bytes (HP_ROLLUP_KEY_MAX), from the roll-ups and from the events alike
     check("http_paths", "uri", "requests",
           ranked(collections.Counter(e["uri"].encode()[:1024].decode("utf-8", "replace") for e in reqs), 50))
-    check("attack_classes", "class", "requests",
+    check("attack_classes", "class", "attempts",
           ranked(collections.Counter(c for e in reqs for c in e.get("attack_classes", [])), 50))
-    check("cves", "cve", "requests", ranked(collections.Counter(c for e in reqs for c in e.get("cves", [])), 50))
+    check("cves", "cve", "attempts", ranked(collections.Counter(c for e in reqs for c in e.get("cves", [])), 50))
     # each CVE named from data/knowledge/cves.tsv (every CVE of the classifier has a line there)
     tsv = {}
     with open(os.path.join(ROOT, "data/knowledge/cves.tsv")) as f:

@@ -42,7 +42,7 @@ CASE_MODULES = ("cases_telnet", "cases_ssh", "cases_shell", "cases_capture", "ca
                 "cases_ftp", "cases_fleetops", "cases_smtp", "cases_mysql",
                 "cases_pgsql", "cases_mssql", "cases_rdp", "cases_redis", "cases_mongo", "cases_vnc", "cases_ami",
                 "cases_dashboard", "cases_ics", "cases_smb", "cases_adb", "cases_udpiot", "cases_memcached",
-                "cases_proxy", "cases_sshproxy", "cases_fleet",
+                "cases_proxy", "cases_sshproxy", "cases_fleet", "cases_trap",
                 "cases_clickhouse")
 
 

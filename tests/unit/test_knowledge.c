@@ -231,11 +231,11 @@ static void test_cves(void **state)
     assert_null(hp_knowledge_cve("CVE-2021-44228-and-a-very-long-tail-that-cannot-be-an-id"));
 }
 
-/* Every CVE id named in the HTTP classification rules has a cves.tsv entry. */
-static void test_classify_rules_cves(void **state)
+/* Every CVE id named in a file of rules has a cves.tsv entry; how many ids. */
+static size_t rules_cves_known(const char *path)
 {
     size_t len, n = 0;
-    char *t = slurp("data/http/classify.rules", &len);
+    char *t = slurp(path, &len);
     for (char *p = t; (p = strstr(p, "CVE-")) != NULL;) {
         char id[40];
         size_t k = 0;
@@ -249,10 +249,18 @@ static void test_classify_rules_cves(void **state)
             continue;
         n++;
         if (!hp_knowledge_cve(id))
-            fail_msg("%s (data/http/classify.rules) has no line in data/knowledge/cves.tsv", id);
+            fail_msg("%s (%s) has no line in data/knowledge/cves.tsv", id, path);
     }
     free(t);
-    assert_true(n >= 20);
+    return n;
+}
+
+/* ... in the HTTP classification rules and in the trap's exploit rules. */
+static void test_classify_rules_cves(void **state)
+{
+    (void)state;
+    assert_true(rules_cves_known("data/http/classify.rules") >= 20);
+    assert_true(rules_cves_known("data/trap/exploits.yar") >= 15);
 }
 
 static char *event_json(const char *user, size_t ulen, const char *pass, size_t plen)

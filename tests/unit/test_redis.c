@@ -306,6 +306,12 @@ static void test_cron_attack(void **st)
     assert_string_equal(feeds(&t, "EVAL \"return 1\" 0\r\n"), "$-1\r\n");
     assert_string_equal(feeds(&t, "EVAL \"x\" 2 a\r\n"), "-ERR Number of keys can't be greater than number of args\r\n");
     assert_int_equal(ev_count("redis.eval"), 1);
+    assert_null(strstr(ev_find("redis.eval", 0), "cves"));
+    /* CVE-2022-0543: the public exploit's loadlib of liblua's io library */
+    assert_non_null(strstr(feeds(&t, "EVAL \"local io_l = package.loadlib('/usr/lib/x86_64-linux-gnu/liblua5.1.so.0',"
+                                     " 'luaopen_io'); local io = io_l(); return 1\" 0\r\n"), "package"));
+    assert_int_equal(ev_count("redis.eval"), 2);
+    assert_non_null(strstr(ev_find("redis.eval", 1), "\"attack_classes\":[\"rce\"],\"cves\":[\"CVE-2022-0543\"]"));
     sess_close(&t);
 }
 

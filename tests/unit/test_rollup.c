@@ -140,6 +140,22 @@ static void test_every_ranking_type(void **state)
                            "\"attack_classes\":[\"rce\"],\"cves\":[\"CVE-2017-17215\"],\"owasp_iot\":\"I1\"}");
     add(r, "tls.client_hello", "{\"eventid\":\"tls.client_hello\",\"ja3\":\"j3\",\"ja4\":\"j4\",\"client\":\"curl\"}");
     add(r, "client.kex", "{\"eventid\":\"client.kex\",\"hassh\":\"hh\",\"client\":\"OpenSSH\"}");
+    /* every other type of HP_ATTACK_EVENTS_SQL (event.h) counts its classes and CVEs */
+    int nattack = 0;
+    for (const char *p = HP_ATTACK_EVENTS_SQL; (p = strchr(p, '\'')) != NULL; p++) {
+        const char *q = strchr(++p, '\'');
+        assert_non_null(q);
+        char id[64], json[256];
+        snprintf(id, sizeof(id), "%.*s", (int)(q - p), p);
+        p = q;
+        if (strcmp(id, "http.request") == 0)
+            continue;
+        snprintf(json, sizeof(json), "{\"eventid\":\"%s\",\"attack_classes\":[\"class%d\"],"
+                 "\"cves\":[\"CVE-2000-%04d\"]}", id, nattack, nattack);
+        add(r, id, json);
+        nattack++;
+    }
+    assert_true(nattack >= 6);
     assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(hp_rollup_flush(r, db), 0);
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
@@ -169,6 +185,13 @@ static void test_every_ranking_type(void **state)
     has("class", "rce");
     has("cve", "CVE-2017-17215");
     has("owasp", "I1");
+    for (int i = 0; i < nattack; i++) {
+        char cls[32], cve[32];
+        snprintf(cls, sizeof(cls), "class%d", i);
+        snprintf(cve, sizeof(cve), "CVE-2000-%04d", i);
+        has("class", cls);
+        has("cve", cve);
+    }
     has("ja3", "j3");
     has("ja4", "j4");
     label("ja3", "j3", "curl", NULL);

