@@ -5,7 +5,7 @@
  * Input: the bytes of one trap chunk (any bytes).  Checks: every class is
  * one of the shared vocabulary's static strings, every CVE is well formed,
  * the lists stay within HP_PAYLOADCLASS_MAX, and a reply comes only with the
- * rule that gave it and has the length it says.
+ * rule that gave it and is not empty.
  * Seeds: fuzz/corpus/payloadclass/ (the exploits the rules describe: T3,
  * OpenWire, RocketMQ, GIOP, JDWP, Log4Shell strings, shell droppers, NTP
  * monlist, Smart Install).
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < r.ncves; i++)
         CHECK(hp_webclass_valid_cve(r.cves[i]));
     if (r.reply) {
-        CHECK(r.reply_rule != NULL && r.reply_len == strlen(r.reply) && r.reply_len > 0);
+        CHECK(r.reply_rule != NULL && r.reply_len > 0 && r.reply_len <= 4096);
         int found = 0;
         for (size_t i = 0; i < r.nrules; i++)
             found |= strcmp(r.rules[i], r.reply_rule) == 0;

