@@ -40,7 +40,7 @@
  */
 #define HP_ATTACK_EVENTS_SQL \
     "'http.request','trap.payload','smb.ms17_010_probe','smb.eternalblue','smb.doublepulsar'," \
-    "'redis.eval','pgsql.copy_program'"
+    "'redis.eval','pgsql.copy_program','command.input'"
 #define HP_SESSION_ID_LEN 12
 #define HP_IPSTR_LEN 46
 

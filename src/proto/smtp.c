@@ -33,6 +33,7 @@
 #include <strings.h>
 #include <time.h>
 #include "buf.h"
+#include "capture/capture.h"
 #include "capture/upload.h"
 #include "config.h"
 #include "conn.h"
@@ -370,7 +371,17 @@ static void ev_text(struct hp_ev *ev, const char *key, const char *v)
     hp_ev_bytes(ev, key, v, strlen(v));
 }
 
-static void ev_command(struct smtp_sess *s, const uint8_t *line, size_t len, const char *verb)
+/* CVE-2024-45519: Zimbra's postjournal service passed the envelope addresses
+ * to a shell, and bots send RCPT TO:<"x$(curl${IFS}...)"@domain> to any mail
+ * server.  A shell substitution in a MAIL or RCPT address is that exploit. */
+static bool addr_injection(const uint8_t *line, size_t len, const char *verb)
+{
+    if (strcmp(verb, "RCPT") != 0 && strcmp(verb, "MAIL") != 0)
+        return false;
+    return memmem(line, len, "$(", 2) || memchr(line, '`', len) || memmem(line, len, "${IFS}", 6);
+}
+
+static void ev_command(struct smtp_sess *s, const uint8_t *line, size_t len, const char *verb, bool injection)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, &s->c->ctx, "command.input");
@@ -378,6 +389,10 @@ static void ev_command(struct smtp_sess *s, const uint8_t *line, size_t len, con
     hp_ev_str(&ev, "command", verb);
     if (s->tls)
         hp_ev_bool(&ev, "tls", true);
+    if (injection) {
+        hp_ev_strings(&ev, "attack_classes", (const char *[]){ "command-injection", "rce" }, 2);
+        hp_ev_strings(&ev, "cves", (const char *[]){ "CVE-2024-45519" }, 1);
+    }
     hp_ev_emit(&ev);
 }
 
@@ -770,7 +785,10 @@ static void command(struct smtp_sess *s, const uint8_t *line, size_t len)
     const struct smtp_flavour *fl = s->cf->fl;
     struct smtp_cmd cmd;
     smtp_cmd_split(line, len, &cmd);
-    ev_command(s, line, len, cmd.verb);
+    bool injection = addr_injection(line, len, cmd.verb);
+    ev_command(s, line, len, cmd.verb, injection);
+    if (injection)
+        hp_capture_scan(&s->c->ctx, line, len, "smtp");     /* the URL it fetches */
     if (++s->ncmds > SMTP_MAX_CMDS) {
         say(s, fl->errors, host_of(s), NULL, NULL);
         finish(s, "max_commands");

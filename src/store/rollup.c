@@ -456,7 +456,7 @@ static const struct ru_want {
     { "login.success", { F_USERNAME, F_PASSWORD, F_CRED_DEVICE, F_CRED_BOTNETS }, 4 },
     { "login.failed", { F_USERNAME, F_PASSWORD, F_CRED_DEVICE, F_CRED_BOTNETS }, 4 },
     { "http.credentials", { F_USERNAME, F_PASSWORD }, 2 },
-    { "command.input", { F_INPUT }, 1 },
+    { "command.input", { F_INPUT, F_CLASSES, F_CVES }, 3 },
     { "session.file_download", { F_URL, F_SHASUM, F_TYPE, F_FAMILY }, 4 },
     { "payload.new", { F_URL, F_SHASUM, F_TYPE, F_FAMILY }, 4 },
     { "http.request", { F_URI, F_UA, F_CLASSES, F_CVES, F_OWASP }, 5 },
@@ -510,6 +510,8 @@ static void by_type(struct ru_ev *x, const char *id, int dst_port)
         add(x, "http_cred", pk, len, 1, 0, x->src_ip);
     } else if (strcmp(id, "command.input") == 0) {
         count_field(x, "command", F_INPUT, false);
+        count_field(x, "class", F_CLASSES, true);    /* SMTP's CVE-2024-45519 */
+        count_field(x, "cve", F_CVES, true);
     } else if (strcmp(id, "session.file_download") == 0 || strcmp(id, "payload.new") == 0) {
         on_payload(x, id[8] == 'f');
     } else if (strcmp(id, "http.request") == 0) {

