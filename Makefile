@@ -68,9 +68,8 @@ $(BUILD)/%.o: %.c $(wildcard src/*/*.h) Makefile
 # The personalities' base images are .incbin'ed by fsdata.c (assembler paths are
 # relative to this directory).
 $(BUILD)/src/shell/fsdata.o: $(wildcard data/shell/*.fs)
-$(BUILD)/src/capture/yaradata.o build-fuzz/obj/src/capture/yaradata.o: $(wildcard data/yara/*.yar)
+$(BUILD)/src/capture/yaradata.o build-fuzz/obj/src/capture/yaradata.o: $(wildcard data/yara/*.yar) data/trap/exploits.yar
 $(BUILD)/src/intel/webclass.o build-fuzz/obj/src/intel/webclass.o: data/http/classify.rules
-$(BUILD)/src/intel/payloadclass.o build-fuzz/obj/src/intel/payloadclass.o: data/trap/exploits.yar
 $(BUILD)/src/proto/http_rulesdata.o build-fuzz/obj/src/proto/http_rulesdata.o: data/http/responses.rules $(wildcard data/http/files/*)
 $(BUILD)/src/intel/fpnames.o build-fuzz/obj/src/intel/fpnames.o: $(wildcard data/fingerprints/*.tsv)
 $(BUILD)/src/intel/knowledge.o build-fuzz/obj/src/intel/knowledge.o: $(wildcard data/knowledge/*.tsv)

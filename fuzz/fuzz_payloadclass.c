@@ -4,8 +4,9 @@
  *
  * Input: the bytes of one trap chunk (any bytes).  Checks: every class is
  * one of the shared vocabulary's static strings, every CVE is well formed,
- * the lists stay within HP_PAYLOADCLASS_MAX, and a reply comes only with the
- * rule that gave it and is not empty.
+ * the lists stay within HP_PAYLOADCLASS_MAX, a reply comes only with the
+ * rule that gave it and is not empty, and the same bytes again get the same
+ * verdict (kept or scanned).
  * Seeds: fuzz/corpus/payloadclass/ (the exploits the rules describe: T3,
  * OpenWire, RocketMQ, GIOP, JDWP, Log4Shell strings, shell droppers, NTP
  * monlist, Smart Install).
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static int ready;
     if (!ready) {
         char err[256];
-        CHECK(hp_payloadclass_init(err, sizeof(err)) == 0);
+        CHECK(hp_payloadclass_init(NULL, err, sizeof(err)) == 0);
         ready = 1;
     }
     struct hp_payloadclass r;
@@ -37,6 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(hp_webclass_class_name(r.classes[i]) == r.classes[i]);
     for (size_t i = 0; i < r.ncves; i++)
         CHECK(hp_webclass_valid_cve(r.cves[i]));
+    struct hp_payloadclass again;        /* the kept verdict (or a second scan) agrees */
+    hp_payloadclass_scan(data, size, &again);
+    CHECK(memcmp(&again, &r, sizeof(r)) == 0);
     if (r.reply) {
         CHECK(r.reply_rule != NULL && r.reply_len > 0 && r.reply_len <= 4096);
         int found = 0;

@@ -10,7 +10,6 @@
  * Nothing here allocates per call: results go into the caller's struct,
  * truncated to the field sizes.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +20,7 @@
 
 #include "capture/classify.h"
 #include "capture/elf.h"
-#include "capture/yaradata.h"
+#include "capture/yararules.h"
 #include "reader.h"
 
 #define CL_MAGIC_MAX      (1024 * 1024)  /* bytes libmagic sees */
@@ -30,13 +29,11 @@
 #define CL_SHEBANG_TOKENS 8
 #define CL_SHELL_SEGMENTS 4096           /* command segments examined at most */
 #define CL_SCAN_TIMEOUT   5              /* seconds, YARA */
-#define CL_EXTRA_MAX      256            /* rule files taken from extra_dir */
 #define CL_PRIO_DEFAULT   5              /* site rules without a priority meta */
 
 static magic_t cl_magic_desc;            /* description cookie */
 static magic_t cl_magic_mime;            /* MIME-type cookie */
-static YR_RULES *cl_rules;
-static bool cl_yr_initialized;
+static YR_RULES *cl_rules;               /* the shared set (yararules.h) */
 
 /* Copy at most n bytes of src (not necessarily NUL-terminated) into dst
  * of size dstlen, always terminating. */
@@ -299,25 +296,6 @@ static magic_t cl_magic_open(int flags, char *err, size_t errlen)
 
 /* ---- YARA ------------------------------------------------------------- */
 
-struct cl_compile_err {
-    char *err;
-    size_t errlen;
-    bool set;
-};
-
-/* Keep the first error; warnings (slow strings and the like) are ignored. */
-static void cl_compile_cb(int level, const char *file, int line, const YR_RULE *rule,
-                          const char *msg, void *user)
-{
-    struct cl_compile_err *ce = user;
-
-    if (level != YARA_ERROR_LEVEL_ERROR || ce->set)
-        return;
-    snprintf(ce->err, ce->errlen, "yara: %s:%d: %s", file ? file : "(built-in)", line,
-             msg ? msg : "error");
-    ce->set = true;
-}
-
 struct cl_match {
     bool found;
     int64_t prio;
@@ -343,7 +321,8 @@ static int cl_scan_cb(YR_SCAN_CONTEXT *ctx, int message, void *message_data, voi
 {
     struct cl_match *m = user;
 
-    if (message == CALLBACK_MSG_RULE_MATCHING) {
+    /* the trap's exploit rules share the set (yararules.h): not families */
+    if (message == CALLBACK_MSG_RULE_MATCHING && !hp_yara_in_ns(message_data, HP_YARA_NS_TRAP)) {
         const YR_RULE *rule = message_data;
         const char *family;
         int64_t prio;
@@ -375,106 +354,24 @@ static void cl_yara(const uint8_t *p, size_t len, struct hp_classify *out)
     }
 }
 
-static int cl_yar_filter(const struct dirent *d)
-{
-    size_t n = strlen(d->d_name);
-    return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".yar") == 0;
-}
-
-/* Add every <name>.yar of dir (sorted, at most CL_EXTRA_MAX) under the
- * namespace "extra/<name>", so a site file may reuse a built-in rule name. */
-static int cl_add_extra(YR_COMPILER *comp, const char *dir, struct cl_compile_err *ce)
-{
-    struct dirent **list;
-    int n = scandir(dir, &list, cl_yar_filter, alphasort);
-    int rc = 0;
-
-    if (n < 0) {
-        snprintf(ce->err, ce->errlen, "yara rules dir %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    for (int i = 0; i < n; i++) {
-        if (rc == 0 && i >= CL_EXTRA_MAX) {
-            snprintf(ce->err, ce->errlen, "yara rules dir %s: more than %d files", dir,
-                     CL_EXTRA_MAX);
-            rc = -1;
-        }
-        if (rc == 0) {
-            char path[4096], ns[300];
-            size_t nl = strlen(list[i]->d_name) - 4;
-            snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
-            snprintf(ns, sizeof(ns), "extra/%.*s", (int)(nl > 255 ? 255 : nl), list[i]->d_name);
-            FILE *f = fopen(path, "re");
-            if (!f) {
-                snprintf(ce->err, ce->errlen, "%s: %s", path, strerror(errno));
-                rc = -1;
-            } else {
-                if (yr_compiler_add_file(comp, f, ns, path) != 0)
-                    rc = -1;
-                fclose(f);
-            }
-        }
-        free(list[i]);
-    }
-    free(list);
-    return rc;
-}
-
-static int cl_compile(const char *extra_dir, struct cl_compile_err *ce)
-{
-    YR_COMPILER *comp;
-    size_t nfiles;
-    const struct hp_yaradata *files = hp_yaradata_files(&nfiles);
-    int rc = 0;
-
-    if (yr_compiler_create(&comp) != ERROR_SUCCESS) {
-        snprintf(ce->err, ce->errlen, "yr_compiler_create failed");
-        return -1;
-    }
-    yr_compiler_set_callback(comp, cl_compile_cb, ce);
-    /* After an error the compiler accepts nothing more: stop at the first. */
-    for (size_t i = 0; i < nfiles && rc == 0; i++)
-        if (yr_compiler_add_string(comp, files[i].text, files[i].name) != 0)
-            rc = -1;
-    if (rc == 0 && extra_dir)
-        rc = cl_add_extra(comp, extra_dir, ce);
-    if (rc == 0 && yr_compiler_get_rules(comp, &cl_rules) != ERROR_SUCCESS) {
-        snprintf(ce->err, ce->errlen, "yr_compiler_get_rules failed");
-        rc = -1;
-    }
-    if (rc != 0 && !ce->set && ce->err[0] == '\0')
-        snprintf(ce->err, ce->errlen, "yara: rule compilation failed");
-    yr_compiler_destroy(comp);
-    return rc;
-}
-
 /* ---- API -------------------------------------------------------------- */
 
 int hp_classify_init(const char *extra_dir, char *err, size_t errlen)
 {
     char scratch[256];
-    struct cl_compile_err ce;
 
     if (!err || errlen == 0) {
         err = scratch;
         errlen = sizeof(scratch);
     }
     err[0] = '\0';
-    ce.err = err;
-    ce.errlen = errlen;
-    ce.set = false;
     hp_classify_shutdown();
     /* No look inside compressed data: that path may run decompressors on
      * hostile bytes and is not needed to name the outer type. */
     if (!(cl_magic_desc = cl_magic_open(MAGIC_NONE | MAGIC_NO_CHECK_COMPRESS, err, errlen)) ||
         !(cl_magic_mime = cl_magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS, err, errlen)))
         goto fail;
-    if (yr_initialize() != ERROR_SUCCESS) {
-        snprintf(err, errlen, "yr_initialize failed");
-        goto fail;
-    }
-    cl_yr_initialized = true;
-    if (cl_compile(extra_dir, &ce) != 0)
+    if (!(cl_rules = hp_yara_acquire(extra_dir, err, errlen)))
         goto fail;
     return 0;
 fail:
@@ -485,12 +382,8 @@ fail:
 void hp_classify_shutdown(void)
 {
     if (cl_rules) {
-        yr_rules_destroy(cl_rules);
+        hp_yara_release();
         cl_rules = NULL;
-    }
-    if (cl_yr_initialized) {
-        yr_finalize();
-        cl_yr_initialized = false;
     }
     if (cl_magic_desc) {
         magic_close(cl_magic_desc);

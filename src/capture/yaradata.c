@@ -1,7 +1,8 @@
 /*
  * yaradata.c - the built-in YARA rules, compiled in as data.
  *
- * Each data/yara/<name>.yar is embedded verbatim with the assembler's
+ * Each data/yara/<name>.yar, and the trap's data/trap/exploits.yar (as
+ * "trap"), is embedded verbatim with the assembler's
  * .incbin (followed by a NUL, so it can go straight to
  * yr_compiler_add_string), exactly like src/shell/fsdata.c embeds the
  * personalities' images: the sensor needs no rule file at run time and the
@@ -21,6 +22,7 @@ extern const char hp_yar_tsunami[], hp_yar_tsunami_end[];
 extern const char hp_yar_shellbot[], hp_yar_shellbot_end[];
 extern const char hp_yar_xmrig[], hp_yar_xmrig_end[];
 extern const char hp_yar_shell_dropper[], hp_yar_shell_dropper_end[];
+extern const char hp_yar_trap[], hp_yar_trap_end[];      /* the trap's exploit rules (payloadclass.h) */
 
 __asm__(
     "  .pushsection .rodata\n"
@@ -87,6 +89,13 @@ __asm__(
     "  .incbin \"data/yara/shell_dropper.yar\"\n"
     "hp_yar_shell_dropper_end:\n"
     "  .byte 0\n"
+    "  .balign 16\n"
+    "  .globl hp_yar_trap\n  .hidden hp_yar_trap\n"
+    "  .globl hp_yar_trap_end\n  .hidden hp_yar_trap_end\n"
+    "hp_yar_trap:\n"
+    "  .incbin \"data/trap/exploits.yar\"\n"
+    "hp_yar_trap_end:\n"
+    "  .byte 0\n"
     "  .popsection\n");
 
 #define YARADATA(n) { #n, hp_yar_##n, hp_yar_##n##_end }
@@ -103,6 +112,7 @@ const struct hp_yaradata *hp_yaradata_files(size_t *n)
         YARADATA(shellbot),
         YARADATA(xmrig),
         YARADATA(shell_dropper),
+        YARADATA(trap),             /* namespace "trap": HP_YARA_NS_TRAP */
     };
     static struct hp_yaradata files[sizeof(raw) / sizeof(raw[0])];
     static int ready;

@@ -1,9 +1,12 @@
 /*
  * payloadclass.c - the trap's exploit recognition: YARA rules on raw bytes.
  *
- * data/trap/exploits.yar is embedded with the assembler's .incbin (as
- * src/capture/yaradata.c embeds the family rules) and compiled once by
- * hp_payloadclass_init(), before the sandbox.  Compilation also checks every
+ * data/trap/exploits.yar is embedded with the family rules
+ * (src/capture/yaradata.c) and compiled with them into the sensor's one
+ * YARA rule set (src/capture/yararules.h: libyara keeps about 7 MB per
+ * compiled set), under the namespace "trap"; hp_payloadclass_init() takes
+ * that set, before the sandbox, and reads only its "trap" rules, and a scan
+ * ignores what the other rules match.  Initialisation also checks every
  * rule's metas: a class outside the shared vocabulary (webclass.h), a
  * malformed CVE id or a missing name is an error at start-up, never a
  * silently empty field later.  The checked metas are kept per rule, so a
@@ -11,34 +14,40 @@
  *
  * Scanning is YARA's own: fast mode (each string is looked for until it is
  * found once), a one-second timeout, and whatever matched before a timeout
- * or an error is kept.
+ * or an error is kept.  One scan of a short chunk costs about 2.7 us, most
+ * of it libyara evaluating every rule's condition of the shared set; the
+ * trap sees the same probe bytes over and over (a scanner sends one probe
+ * to every address), so verdicts on chunks of up to PC_MEMO_BYTES are kept
+ * in a small direct-mapped table keyed by the bytes themselves (compared
+ * whole, so no crafted collision borrows a verdict), as the web engine keeps
+ * its verdicts (src/proto/http_memo.c).
  */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 #include <yara.h>
 
+#include "capture/yararules.h"
 #include "intel/payloadclass.h"
 #include "intel/webclass.h"
-
-extern const char hp_trapyar[], hp_trapyar_end[];
-
-__asm__(
-    "  .pushsection .rodata\n"
-    "  .balign 16\n"
-    "  .globl hp_trapyar\n  .hidden hp_trapyar\n"
-    "  .globl hp_trapyar_end\n  .hidden hp_trapyar_end\n"
-    "hp_trapyar:\n"
-    "  .incbin \"data/trap/exploits.yar\"\n"
-    "hp_trapyar_end:\n"
-    "  .byte 0\n"
-    "  .popsection\n");
+#include "util.h"
 
 #define PC_MAX_RULES 256
 #define PC_SCAN_TIMEOUT_S 1
 #define PC_REPLY_MAX 4096         /* a handshake's answer, not a file */
+#define PC_MEMO_SLOTS 64          /* verdicts kept (a power of two) */
+#define PC_MEMO_BYTES 1024        /* longest chunk whose verdict is kept */
+
+/* One kept verdict: the chunk's bytes and what the rules said of them. */
+struct pc_memo {
+    uint64_t hash;
+    size_t len;
+    uint8_t bytes[PC_MEMO_BYTES];
+    struct hp_payloadclass result;
+};
 
 /* What one rule's metas say, checked at compile time. */
 struct pc_rule {
@@ -53,9 +62,12 @@ struct pc_rule {
 
 static struct {
     YR_RULES *rules;
+    YR_SCANNER *scanner;          /* one, reused: creating one per scan cost more than the scan */
+    bool shared;                  /* the sensor's set (yararules.h), else our own (tests) */
     struct pc_rule *info;
     size_t ninfo;
-    bool yr_up;
+    struct pc_memo *memo;         /* PC_MEMO_SLOTS, allocated with the rules */
+    uint64_t memo_seed;           /* per process: a peer cannot aim at one slot */
 } pc;
 
 struct pc_err {
@@ -205,10 +217,22 @@ static int pc_rule_metas(const YR_RULE *rule, struct pc_rule *r, struct pc_err *
 static int pc_index(struct pc_err *e)
 {
     const YR_RULE *rule;
+    if (!(pc.memo = calloc(PC_MEMO_SLOTS, sizeof(*pc.memo))))
+        return pc_fail(e, "out of memory"), -1;
+    pc.memo_seed = hp_random_u64();
+    if (yr_scanner_create(pc.rules, &pc.scanner) != ERROR_SUCCESS)
+        return pc_fail(e, "yr_scanner_create failed"), -1;
+    /* Without NO_TRYCATCH libyara installs and removes SIGBUS/SIGSEGV handlers
+     * around every scan (for memory-mapped files that shrink): two sigaction
+     * calls that were 2 us of a 2.5 us scan.  We scan our own heap buffers. */
+    yr_scanner_set_flags(pc.scanner, SCAN_FLAGS_FAST_MODE | SCAN_FLAGS_NO_TRYCATCH);
+    yr_scanner_set_timeout(pc.scanner, PC_SCAN_TIMEOUT_S);
     pc.info = calloc(PC_MAX_RULES, sizeof(*pc.info));
     if (!pc.info)
         return pc_fail(e, "out of memory"), -1;
     yr_rules_foreach(pc.rules, rule) {
+        if (!hp_yara_in_ns(rule, HP_YARA_NS_TRAP))
+            continue;                 /* the capture pipeline's family rules */
         if (pc.ninfo == PC_MAX_RULES)
             return pc_fail(e, "more than %d rules", PC_MAX_RULES), -1;
         if (pc_rule_metas(rule, &pc.info[pc.ninfo++], e) != 0)
@@ -228,34 +252,40 @@ int hp_payloadclass_init_text(const char *text, char *err, size_t errlen)
         pc_fail(&e, "yr_initialize failed");
         return -1;
     }
-    pc.yr_up = true;
     if (yr_compiler_create(&comp) != ERROR_SUCCESS) {
         pc_fail(&e, "yr_compiler_create failed");
-        goto fail;
+        yr_finalize();
+        return -1;
     }
     yr_compiler_set_callback(comp, pc_compile_cb, &e);
-    if (yr_compiler_add_string(comp, text, "trap") != 0 ||
+    if (yr_compiler_add_string(comp, text, HP_YARA_NS_TRAP) != 0 ||
         yr_compiler_get_rules(comp, &pc.rules) != ERROR_SUCCESS) {
         pc_fail(&e, "data/trap/exploits.yar: compilation failed");
-        goto fail;
+        yr_compiler_destroy(comp);
+        yr_finalize();
+        return -1;
     }
     yr_compiler_destroy(comp);
-    comp = NULL;
-    if (pc_index(&e) != 0)
-        goto fail;
+    if (pc_index(&e) != 0) {
+        hp_payloadclass_shutdown();
+        return -1;
+    }
     return 0;
-fail:
-    if (comp)
-        yr_compiler_destroy(comp);
-    hp_payloadclass_shutdown();
-    return -1;
 }
 
-int hp_payloadclass_init(char *err, size_t errlen)
+int hp_payloadclass_init(const char *extra_dir, char *err, size_t errlen)
 {
+    struct pc_err e = { err, errlen, false };
     if (pc.rules)
         return 0;
-    return hp_payloadclass_init_text(hp_trapyar, err, errlen);
+    if (!(pc.rules = hp_yara_acquire(extra_dir, err, errlen)))
+        return -1;
+    pc.shared = true;
+    if (pc_index(&e) != 0) {
+        hp_payloadclass_shutdown();
+        return -1;
+    }
+    return 0;
 }
 
 size_t hp_payloadclass_nrules(void)
@@ -280,15 +310,20 @@ void hp_payloadclass_shutdown(void)
     }
     free(pc.info);
     pc.info = NULL;
+    free(pc.memo);
+    pc.memo = NULL;
     pc.ninfo = 0;
-    if (pc.rules) {
+    if (pc.scanner)
+        yr_scanner_destroy(pc.scanner);
+    pc.scanner = NULL;
+    if (pc.rules && pc.shared) {
+        hp_yara_release();
+    } else if (pc.rules) {
         yr_rules_destroy(pc.rules);
-        pc.rules = NULL;
+        yr_finalize();                /* counted by libyara, with the shared set's */
     }
-    if (pc.yr_up) {
-        yr_finalize();              /* reference-counted with the capture pipeline's */
-        pc.yr_up = false;
-    }
+    pc.rules = NULL;
+    pc.shared = false;
 }
 
 static void pc_add(const char **arr, size_t *n, const char *s)
@@ -329,8 +364,25 @@ static int pc_scan_cb(YR_SCAN_CONTEXT *ctx, int message, void *message_data, voi
 void hp_payloadclass_scan(const uint8_t *p, size_t n, struct hp_payloadclass *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!pc.rules || n == 0)
+    if (!pc.scanner || n == 0)
         return;
+    struct pc_memo *m = NULL;
+    uint64_t h = 0;
+    if (n <= PC_MEMO_BYTES) {
+        h = XXH3_64bits_withSeed(p, n, pc.memo_seed);
+        m = &pc.memo[h & (PC_MEMO_SLOTS - 1)];
+        if (m->len == n && m->hash == h && memcmp(m->bytes, p, n) == 0) {
+            *out = m->result;         /* the same bytes: the same verdict */
+            return;
+        }
+    }
     /* A timeout or an error keeps whatever matched before it. */
-    (void)yr_rules_scan_mem(pc.rules, p, n, SCAN_FLAGS_FAST_MODE, pc_scan_cb, out, PC_SCAN_TIMEOUT_S);
+    yr_scanner_set_callback(pc.scanner, pc_scan_cb, out);
+    (void)yr_scanner_scan_mem(pc.scanner, p, n);
+    if (m) {
+        m->hash = h;
+        m->len = n;
+        memcpy(m->bytes, p, n);
+        m->result = *out;             /* its strings live as long as the rules */
+    }
 }

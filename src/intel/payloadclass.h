@@ -5,7 +5,7 @@
  * a catch-all port (Java wire protocols, message brokers, raw shell
  * commands, UDP amplification probes, Log4Shell strings sprayed at every
  * port) is matched here against the YARA rules of data/trap/exploits.yar,
- * compiled into the binary.  Each rule's metas give its attack classes
+ * compiled into the binary with the capture pipeline's family rules.  Each rule's metas give its attack classes
  * (the HTTP classifier's vocabulary), its CVEs and a name; a chunk gets the
  * union over every rule that matched, so reports rank the CVEs fired at
  * the trap with those fired at the web engine.
@@ -36,11 +36,14 @@ struct hp_payloadclass {
     const char *reply_rule;
 };
 
-/* Compile the built-in rules (before the sandbox).  Returns 0, or -1 with a
+/* Take the sensor's YARA rule set (src/capture/yararules.h; compiled now if
+ * it is not yet, with the site directory extra_dir, which may be NULL) and
+ * check its "trap" rules, before the sandbox.  Returns 0, or -1 with a
  * message in err.  A no-op when already initialised. */
-int hp_payloadclass_init(char *err, size_t errlen);
+int hp_payloadclass_init(const char *extra_dir, char *err, size_t errlen);
 
-/* Compile rules from a YARA source instead (tests; replaces the current set). */
+/* Compile rules from a YARA source instead, a set of their own (tests;
+ * replaces the current set). */
 int hp_payloadclass_init_text(const char *text, char *err, size_t errlen);
 
 /* Match p[0..n); out is fully overwritten (empty without init).  Call from

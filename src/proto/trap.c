@@ -63,6 +63,7 @@ struct trap_conn {
     bool http_done;           /* first request answered (or not HTTP) */
     bool sniffed;             /* the first bytes were looked at for a hand-over */
     uint8_t reply_tries;      /* early looks for a handshake an exploit rule answers */
+    uint32_t clean_len;       /* the first clean_len bytes matched no exploit rule (early look) */
 };
 
 /* "http tls" (the default), "http", "tls" or "none". */
@@ -138,7 +139,7 @@ static void trap_unconfigure(struct hp_service_cfg *svc)
 static int trap_start(struct hp_service_cfg *svc, const struct hp_config *cfg, char *err, size_t errlen)
 {
     const struct trap_conf *tc = svc->proto_conf;
-    if (hp_payloadclass_init(err, errlen) != 0)
+    if (hp_payloadclass_init(cfg->capture.yara_rules, err, errlen) != 0)
         return -1;
     if (tc->to_http || tc->to_tls)
         return hp_http_engine_start(cfg, err, errlen);
@@ -155,7 +156,7 @@ static const struct trap_conf *conf_of(const struct hp_conn *c)
  * to them, if an exploit rule knows; the event then names the rule. */
 static void emit_payload(const struct hp_evctx *ctx, uint64_t offset, const uint8_t *data,
                          size_t len, size_t datagram_len, enum hp_guess_transport t,
-                         struct hp_payloadclass *pcl, bool may_reply)
+                         struct hp_payloadclass *pcl, bool may_reply, bool known_clean)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, ctx, "trap.payload");
@@ -171,7 +172,10 @@ static void emit_payload(const struct hp_evctx *ctx, uint64_t offset, const uint
         for (int i = 0; i < g.ndetails; i++)
             hp_ev_bytes(&ev, g.details[i].key, g.details[i].value, g.details[i].len);
     }
-    hp_payloadclass_scan(data, len, pcl);
+    if (known_clean)
+        memset(pcl, 0, sizeof(*pcl));   /* these very bytes were matched already */
+    else
+        hp_payloadclass_scan(data, len, pcl);
     if (pcl->nrules) {                /* exploit recognition (data/trap/exploits.yar) */
         hp_ev_strings(&ev, "attack_classes", pcl->classes, pcl->nclasses);
         hp_ev_strings(&ev, "cves", pcl->cves, pcl->ncves);
@@ -205,7 +209,8 @@ static void trap_record(struct hp_conn *c, const uint8_t *data, size_t n)
     if (rec > 0) {
         struct hp_payloadclass pcl;
         bool first = t->recorded == 0 && !t->banner_sent;
-        emit_payload(&c->ctx, t->recorded, data, rec, 0, HP_GUESS_TCP, &pcl, first);
+        emit_payload(&c->ctx, t->recorded, data, rec, 0, HP_GUESS_TCP, &pcl, first,
+                     t->recorded == 0 && rec == t->clean_len);
         t->recorded += rec;
         if (pcl.reply)
             hp_conn_send(c, pcl.reply, pcl.reply_len);
@@ -296,8 +301,12 @@ static bool trap_handshake(struct hp_conn *c, struct hp_rd *in)
     t->reply_tries++;
     struct hp_payloadclass pcl;
     hp_payloadclass_scan(hp_rd_ptr(in), n, &pcl);
-    if (!pcl.reply)
+    if (!pcl.reply) {
+        /* the chunk these bytes begin is matched again when it is recorded,
+         * unless it is exactly them and they matched nothing */
+        t->clean_len = pcl.nrules ? 0 : (uint32_t)n;
         return false;
+    }
     trap_record(c, hp_rd_ptr(in), n);         /* records the chunk and sends the reply */
     hp_rd_skip(in, n);
     hp_conn_set_timer(c, 0);
@@ -362,7 +371,7 @@ static void trap_datagram(struct hp_udp_peer *p, const uint8_t *data, size_t len
     const struct trap_conf *tc = p->cfg->proto_conf;
     size_t rec = len < tc->max_capture ? len : (size_t)tc->max_capture;
     struct hp_payloadclass pcl;
-    emit_payload(&p->ctx, 0, data, rec, len, HP_GUESS_UDP, &pcl, false);
+    emit_payload(&p->ctx, 0, data, rec, len, HP_GUESS_UDP, &pcl, false, false);
 }
 
 const struct hp_proto hp_proto_trap = {

@@ -20,7 +20,7 @@ static int setup(void **state)
 {
     (void)state;
     char err[256];
-    if (hp_payloadclass_init(err, sizeof(err)) != 0) {
+    if (hp_payloadclass_init(NULL, err, sizeof(err)) != 0) {
         fprintf(stderr, "init: %s\n", err);
         return -1;
     }
@@ -288,6 +288,45 @@ static void test_ordinary_traffic(void **state)
     expect_none("", 0);
 }
 
+/* Verdicts are kept per chunk (the memo): the same bytes again get the same
+ * verdict, other bytes of the same length their own, long chunks are scanned. */
+static void test_memo(void **state)
+{
+    (void)state;
+    static const char hs[] = "t3 12.2.1\nAS:255\nHL:19\n\n";
+    char other[sizeof(hs)];
+    memcpy(other, hs, sizeof(hs));
+    other[0] = 'x';                                /* same length, no rule */
+    struct hp_payloadclass a, b, c;
+    for (int round = 0; round < 3; round++) {
+        hp_payloadclass_scan((const uint8_t *)hs, sizeof(hs) - 1, &a);
+        hp_payloadclass_scan((const uint8_t *)other, sizeof(other) - 1, &b);
+        assert_true(has(a.rules, a.nrules, "weblogic_t3_handshake"));
+        assert_non_null(a.reply);
+        assert_int_equal(b.nrules, 0);
+        assert_null(b.reply);
+    }
+    hp_payloadclass_scan((const uint8_t *)hs, sizeof(hs) - 1, &c);
+    assert_memory_equal(&a, &c, sizeof(a));
+    /* more chunks of one length than the table has slots: they share slots,
+     * and each still gets its own verdict, twice over */
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 300; i++) {
+            char buf[32];
+            snprintf(buf, sizeof(buf), i % 2 ? "t3 12.2.%03d\nAS:255\n\n" : "x3 12.2.%03d\nAS:255\n\n", i);
+            struct hp_payloadclass r;
+            hp_payloadclass_scan((const uint8_t *)buf, strlen(buf), &r);
+            if ((r.reply != NULL) != (i % 2 == 1))
+                fail_msg("round %d chunk %d (%s): reply %s", round, i, buf, r.reply ? "given" : "missing");
+        }
+    /* a chunk longer than the memo keeps is matched every time */
+    static uint8_t big[8192];
+    memset(big, 'A', sizeof(big));
+    memcpy(big + 5000, "${jndi:ldap://x/a}", 18);
+    for (int round = 0; round < 2; round++)
+        expect(big, sizeof(big), "log4shell_jndi_lookup", "CVE-2021-44228", "jndi");
+}
+
 /* Rule files with wrong metas never load: the error names the rule. */
 static void test_bad_rules(void **state)
 {
@@ -324,7 +363,7 @@ static void test_bad_rules(void **state)
     assert_int_equal(r.reply_len, 3);
     assert_memory_equal(r.reply, "AB\n", 3);
     hp_payloadclass_shutdown();
-    assert_int_equal(hp_payloadclass_init(err, sizeof(err)), 0);
+    assert_int_equal(hp_payloadclass_init(NULL, err, sizeof(err)), 0);
     assert_true(hp_payloadclass_nrules() >= 20);
     assert_true(hp_payloadclass_has_replies());
 }
@@ -340,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_sprayed),
         cmocka_unit_test(test_devices_and_udp),
         cmocka_unit_test(test_ordinary_traffic),
+        cmocka_unit_test(test_memo),
         cmocka_unit_test(test_bad_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
