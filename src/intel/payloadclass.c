@@ -62,7 +62,7 @@ struct pc_rule {
 
 static struct {
     YR_RULES *rules;
-    YR_SCANNER *scanner;          /* one, reused: creating one per scan cost more than the scan */
+    YR_SCANNER *scanner;          /* one, reused (a scanner per scan cost 0.5 us more) */
     bool shared;                  /* the sensor's set (yararules.h), else our own (tests) */
     struct pc_rule *info;
     size_t ninfo;

@@ -151,9 +151,11 @@ static const struct trap_conf *conf_of(const struct hp_conn *c)
     return hp_conn_service_cfg(c)->proto_conf;
 }
 
-/* Write one trap.payload event with the given bytes (peer data).  reply
- * (TCP, first chunk only, else NULL) receives what the real service answers
- * to them, if an exploit rule knows; the event then names the rule. */
+/* Write one trap.payload event with the given bytes (peer data), matched
+ * against the exploit rules into *pcl (unless known_clean: an early look at
+ * these very bytes matched nothing).  pcl->reply stays set only when
+ * may_reply (TCP, the first chunk, no banner sent): the caller sends it, and
+ * the event names the rule that gave it. */
 static void emit_payload(const struct hp_evctx *ctx, uint64_t offset, const uint8_t *data,
                          size_t len, size_t datagram_len, enum hp_guess_transport t,
                          struct hp_payloadclass *pcl, bool may_reply, bool known_clean)
