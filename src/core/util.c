@@ -145,6 +145,17 @@ uint64_t hp_random_u64(void)
     return v;
 }
 
+int hp_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 void hp_random_hex(char *out, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -227,14 +238,6 @@ int hp_parse_duration_ms(const char *s, uint64_t *out)
     return parse_scaled(s, suf, mul, HP_ARRAY_LEN(suf), out);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 char *hp_unescape(const char *s, size_t *outlen)
 {
     size_t n = strlen(s);
@@ -255,8 +258,8 @@ char *hp_unescape(const char *s, size_t *outlen)
         case '0': o[j++] = '\0'; break;
         case '\\': o[j++] = '\\'; break;
         case 'x':
-            if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-                o[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            if (i + 2 < n && hp_hexval(s[i + 1]) >= 0 && hp_hexval(s[i + 2]) >= 0) {
+                o[j++] = (char)(hp_hexval(s[i + 1]) * 16 + hp_hexval(s[i + 2]));
                 i += 2;
                 break;
             }

@@ -32,6 +32,9 @@ void hp_fmt_day(int64_t ts_us, char *out, size_t outlen);
 /* Cryptographically random bytes (getrandom); aborts only if the kernel cannot provide them. */
 void hp_random_bytes(void *out, size_t n);
 uint64_t hp_random_u64(void);
+/* The value of hex digit c (either case), or -1. */
+int hp_hexval(int c);
+
 /* n random lowercase hex characters plus NUL into out (out >= n + 1). */
 void hp_random_hex(char *out, size_t n);
 

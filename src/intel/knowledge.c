@@ -26,6 +26,7 @@
 #include <strings.h>
 #include "event.h"
 #include "intel/knowledge.h"
+#include "util.h"
 
 extern const char hp_kn_creds[], hp_kn_creds_end[];
 extern const char hp_kn_ports[], hp_kn_ports_end[];
@@ -142,14 +143,6 @@ static uint32_t kn_port_key(uint16_t port, const char *proto)
 
 /* ---- field parsing ---------------------------------------------------------------- */
 
-static int kn_hex(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Undo \t \n \r \\ \* \xHH in place; the result is NUL-terminated and *len
  * is its length (\x00 is allowed only where allow_nul: user and password). */
 static int kn_unescape(struct kn_pos *pos, char *s, size_t *len, bool allow_nul)
@@ -167,7 +160,7 @@ static int kn_unescape(struct kn_pos *pos, char *s, size_t *len, bool allow_nul)
         case '\\': *w++ = '\\'; break;
         case '*': *w++ = '*'; break;
         case 'x': {
-            int hi = kn_hex((unsigned char)r[1]), lo = hi < 0 ? -1 : kn_hex((unsigned char)r[2]);
+            int hi = hp_hexval((unsigned char)r[1]), lo = hi < 0 ? -1 : hp_hexval((unsigned char)r[2]);
             if (lo < 0)
                 return kn_fail(pos, "bad \\x escape");
             if (hi == 0 && lo == 0 && !allow_nul)

@@ -112,14 +112,6 @@ static bool pc_word(const char **s, char *w, size_t wlen)
     return true;
 }
 
-static int pc_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* hex digits (blanks between bytes allowed) into a new buffer; -1 if malformed or empty. */
 static int pc_unhex(const char *h, uint8_t **out, size_t *outlen)
 {
@@ -132,7 +124,7 @@ static int pc_unhex(const char *h, uint8_t **out, size_t *outlen)
             p++;
             continue;
         }
-        int hi = pc_hexval((unsigned char)p[0]), lo = p[1] ? pc_hexval((unsigned char)p[1]) : -1;
+        int hi = hp_hexval((unsigned char)p[0]), lo = p[1] ? hp_hexval((unsigned char)p[1]) : -1;
         if (hi < 0 || lo < 0 || n == cap) {
             free(b);
             return -1;

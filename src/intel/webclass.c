@@ -37,6 +37,7 @@
 #include "core/reader.h"
 #include "core/relit.h"
 #include "intel/webclass.h"
+#include "util.h"
 
 /* ---- the embedded rules ------------------------------------------------- */
 
@@ -508,14 +509,6 @@ struct wc_ctx {
     char port[8];
 };
 
-static int wc_hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (uint8_t)(c | 0x20);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
 static bool wc_at(const uint8_t *p, size_t n, size_t i, const char *lit)
 {
     size_t l = strlen(lit);
@@ -552,8 +545,8 @@ static size_t wc_normalize(const uint8_t *p, size_t n, uint8_t *out)
             i += 2;
         } else if (p[i] == '\\' && i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') {
             i += 3;
-        } else if (p[i] == '%' && i + 2 < n && wc_hexval(p[i + 1]) >= 0 && wc_hexval(p[i + 2]) >= 0) {
-            out[o++] = (uint8_t)(wc_hexval(p[i + 1]) * 16 + wc_hexval(p[i + 2]));
+        } else if (p[i] == '%' && i + 2 < n && hp_hexval(p[i + 1]) >= 0 && hp_hexval(p[i + 2]) >= 0) {
+            out[o++] = (uint8_t)(hp_hexval(p[i + 1]) * 16 + hp_hexval(p[i + 2]));
             i += 3;
         } else {
             out[o++] = p[i] == '\t' ? ' ' : p[i];

@@ -446,12 +446,6 @@ static void basic_credentials(struct hp_conn *c, const struct hp_http_view *v)
     emit_credentials(c, "basic", dec, (size_t)(colon - dec), colon + 1, (size_t)(dec + len - colon - 1), v);
 }
 
-static int hexval(uint8_t ch)
-{
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
 /* One application/x-www-form-urlencoded field, decoded into out (capped). */
 static size_t form_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
 {
@@ -459,8 +453,8 @@ static size_t form_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
     for (size_t i = 0; i < n && o < cap; i++) {
         if (p[i] == '+') {
             out[o++] = ' ';
-        } else if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            out[o++] = (uint8_t)(hexval(p[i + 1]) << 4 | hexval(p[i + 2]));
+        } else if (p[i] == '%' && i + 2 < n && hp_hexval(p[i + 1]) >= 0 && hp_hexval(p[i + 2]) >= 0) {
+            out[o++] = (uint8_t)(hp_hexval(p[i + 1]) << 4 | hp_hexval(p[i + 2]));
             i += 2;
         } else {
             out[o++] = p[i];

@@ -94,16 +94,6 @@ static bool http_is_tchar(uint8_t c)
     return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-static int http_hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static bool http_bytes_ieq(struct hp_bytes b, const char *s)
 {
     size_t n = strlen(s);
@@ -561,16 +551,16 @@ static int http_chunk_size(struct hp_http_parser *p, struct hp_rd *r, int *statu
     size_t n;
     if (!hp_rd_line(r, HTTP_CHUNK_LINE_MAX, &l, &n)) {
         int c = hp_rd_peek_u8(r, 0);
-        if (hp_rd_left(r) >= HTTP_CHUNK_LINE_MAX || (c >= 0 && http_hexval((uint8_t)c) < 0))
+        if (hp_rd_left(r) >= HTTP_CHUNK_LINE_MAX || (c >= 0 && hp_hexval((uint8_t)c) < 0))
             return *status = 400, PR_ERR;
         return PR_MORE;
     }
     uint64_t size = 0;
     size_t i = 0;
-    for (; i < n && http_hexval(l[i]) >= 0; i++) {
+    for (; i < n && hp_hexval(l[i]) >= 0; i++) {
         if (size > (UINT64_MAX >> 4))
             return *status = 400, PR_ERR;
-        size = (size << 4) | (uint64_t)http_hexval(l[i]);
+        size = (size << 4) | (uint64_t)hp_hexval(l[i]);
     }
     if (i == 0 || (i < n && l[i] != ' ' && l[i] != '\t' && l[i] != ';'))
         return *status = 400, PR_ERR;
@@ -1041,7 +1031,7 @@ const struct hp_http_hdr *hp_http_view_header(const struct hp_http_view *v, cons
 static bool http_has_escape(const uint8_t *b, size_t n)
 {
     for (size_t i = 0; i + 2 < n; i++)
-        if (b[i] == '%' && http_hexval(b[i + 1]) >= 0 && http_hexval(b[i + 2]) >= 0)
+        if (b[i] == '%' && hp_hexval(b[i + 1]) >= 0 && hp_hexval(b[i + 2]) >= 0)
             return true;
     return false;
 }
@@ -1052,8 +1042,8 @@ static void http_unescape(struct hp_rd *r, bool plus, struct hp_buf *out)
     while (hp_rd_left(r) > 0) {
         uint8_t c = hp_rd_u8(r);
         int h1 = hp_rd_peek_u8(r, 0), h2 = hp_rd_peek_u8(r, 1);
-        if (c == '%' && h1 >= 0 && h2 >= 0 && http_hexval((uint8_t)h1) >= 0 && http_hexval((uint8_t)h2) >= 0) {
-            c = (uint8_t)(http_hexval((uint8_t)h1) << 4 | http_hexval((uint8_t)h2));
+        if (c == '%' && h1 >= 0 && h2 >= 0 && hp_hexval((uint8_t)h1) >= 0 && hp_hexval((uint8_t)h2) >= 0) {
+            c = (uint8_t)(hp_hexval((uint8_t)h1) << 4 | hp_hexval((uint8_t)h2));
             hp_rd_skip(r, 2);
         } else if (c == '+' && plus) {
             c = ' ';
@@ -1067,8 +1057,8 @@ static size_t http_unescape_inplace(uint8_t *b, size_t n)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (b[i] == '%' && i + 2 < n && http_hexval(b[i + 1]) >= 0 && http_hexval(b[i + 2]) >= 0) {
-            b[o++] = (uint8_t)(http_hexval(b[i + 1]) << 4 | http_hexval(b[i + 2]));
+        if (b[i] == '%' && i + 2 < n && hp_hexval(b[i + 1]) >= 0 && hp_hexval(b[i + 2]) >= 0) {
+            b[o++] = (uint8_t)(hp_hexval(b[i + 1]) << 4 | hp_hexval(b[i + 2]));
             i += 2;
         } else {
             b[o++] = b[i];

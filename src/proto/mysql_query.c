@@ -356,25 +356,17 @@ static bool like(const char *s, const char *pat)
 
 /* ---- literals ------------------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static bool put_hex(const char *p, size_t n, struct hp_buf *out)
 {
     size_t i = 0;
     if (n % 2) {                        /* MySQL pads an odd hex literal with a leading 0 */
-        if (hexval(p[0]) < 0)
+        if (hp_hexval(p[0]) < 0)
             return false;
-        hp_buf_putc(out, (uint8_t)hexval(p[0]));
+        hp_buf_putc(out, (uint8_t)hp_hexval(p[0]));
         i = 1;
     }
     for (; i + 1 < n + 1 && i < n; i += 2) {
-        int a = hexval(p[i]), b = hexval(p[i + 1]);
+        int a = hp_hexval(p[i]), b = hp_hexval(p[i + 1]);
         if (a < 0 || b < 0)
             return false;
         hp_buf_putc(out, (uint8_t)(a << 4 | b));

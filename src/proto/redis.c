@@ -153,14 +153,6 @@ static int rd_parse_multibulk(struct hp_rd *in, struct hp_redis_cmd *cmd, char *
     return 1;
 }
 
-static int rd_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static bool rd_space(int c)
 {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
@@ -188,8 +180,8 @@ static bool rd_splitargs(const uint8_t *p, size_t n, struct hp_redis_cmd *cmd)
         while (!done) {
             int ch = AT(i);
             if (inq) {
-                if (ch == '\\' && AT(i + 1) == 'x' && rd_hexval(AT(i + 2)) >= 0 && rd_hexval(AT(i + 3)) >= 0) {
-                    hp_buf_putc(&cmd->scratch, (uint8_t)(rd_hexval(AT(i + 2)) * 16 + rd_hexval(AT(i + 3))));
+                if (ch == '\\' && AT(i + 1) == 'x' && hp_hexval(AT(i + 2)) >= 0 && hp_hexval(AT(i + 3)) >= 0) {
+                    hp_buf_putc(&cmd->scratch, (uint8_t)(hp_hexval(AT(i + 2)) * 16 + hp_hexval(AT(i + 3))));
                     i += 3;
                 } else if (ch == '\\' && AT(i + 1)) {
                     i++;

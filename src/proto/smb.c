@@ -227,17 +227,6 @@ int smb_share_find(const char *name)
     return -1;
 }
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 void smb_ident(struct smb_ident *id)
 {
     const struct smb_os *os = smb_os_pick();
@@ -250,7 +239,7 @@ void smb_ident(struct smb_ident *id)
     const char *g = hp_identity_get("smb_guid");
     bool ok = g && strlen(g) == 32;
     for (int i = 0; ok && i < 16; i++) {
-        int hi = hexval(g[2 * i]), lo = hexval(g[2 * i + 1]);
+        int hi = hp_hexval(g[2 * i]), lo = hp_hexval(g[2 * i + 1]);
         if (hi < 0 || lo < 0)
             ok = false;
         else
@@ -262,7 +251,7 @@ void smb_ident(struct smb_ident *id)
         hex[32] = '\0';
         hp_identity_set("smb_guid", hex);
         for (int i = 0; i < 16; i++)
-            id->guid[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+            id->guid[i] = (uint8_t)(hp_hexval(hex[2 * i]) << 4 | hp_hexval(hex[2 * i + 1]));
     }
     const char *bt = hp_identity_get("smb_boot");
     long long boot = bt ? atoll(bt) : 0;

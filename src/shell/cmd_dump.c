@@ -26,6 +26,7 @@
 #include <time.h>
 #include "cmd_text.h"
 #include "cmd_sys.h"
+#include "util.h"
 
 enum { DO_HELP = 256, DO_VERSION };
 
@@ -409,14 +410,6 @@ static int cmd_hexdump(struct sh_cmd *c)
 
 /* ==== xxd ========================================================================= */
 
-static int xxd_hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch |= 0x20;
-    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 /* -r: plain hex (-p: every digit pair, anything else skipped), or a dump
  * ("ADDR: hex hex  text": bytes placed at ADDR, the text column ignored). */
 static void xxd_reverse(const uint8_t *d, size_t len, bool plain, struct hp_buf *out)
@@ -424,7 +417,7 @@ static void xxd_reverse(const uint8_t *d, size_t len, bool plain, struct hp_buf 
     if (plain) {
         int hi = -1;
         for (size_t i = 0; i < len; i++) {
-            int v = xxd_hexval(d[i]);
+            int v = hp_hexval(d[i]);
             if (v < 0)
                 continue;
             if (hi < 0)
@@ -442,8 +435,8 @@ static void xxd_reverse(const uint8_t *d, size_t len, bool plain, struct hp_buf 
     while (txt_line(d, len, &pos, &l, &n, &nl) && hp_buf_ok(out)) {
         size_t i = 0;
         uint64_t addr = 0;
-        while (i < n && xxd_hexval(l[i]) >= 0 && addr < SH_VFS_FILE_MAX)
-            addr = addr * 16 + (uint64_t)xxd_hexval(l[i++]);
+        while (i < n && hp_hexval(l[i]) >= 0 && addr < SH_VFS_FILE_MAX)
+            addr = addr * 16 + (uint64_t)hp_hexval(l[i++]);
         if (i == 0 || i >= n || l[i] != ':')
             continue;
         i++;
@@ -455,7 +448,7 @@ static void xxd_reverse(const uint8_t *d, size_t len, bool plain, struct hp_buf 
             out->len = (size_t)addr;  /* a later line rewrites from its address */
         int spaces = 0, hi = -1;
         for (; i < n && spaces < 2; i++) {
-            int v = xxd_hexval(l[i]);
+            int v = hp_hexval(l[i]);
             if (v < 0) {
                 spaces = l[i] == ' ' ? spaces + 1 : 2;
                 continue;

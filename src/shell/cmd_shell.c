@@ -20,16 +20,9 @@
 #include "cmd.h"
 #include "parse.h"
 #include "buf.h"
+#include "util.h"
 
 /* ---- escapes ---------------------------------------------------------------------- */
-
-static int hexv(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 /*
  * One escape after a backslash for echo -e / printf %b (zero_octal: \0NNN)
@@ -53,11 +46,11 @@ static size_t shell_escape(const char *s, size_t n, bool zero_octal, struct hp_b
         *stop = true;
         return 1;
     }
-    if ((s[0] == 'u' || s[0] == 'U') && n > 1 && hexv((unsigned char)s[1]) >= 0) {
+    if ((s[0] == 'u' || s[0] == 'U') && n > 1 && hp_hexval((unsigned char)s[1]) >= 0) {
         uint32_t v = 0;
         size_t i = 1, max = s[0] == 'u' ? 5 : 9;
-        for (; i < n && i < max && hexv((unsigned char)s[i]) >= 0; i++)
-            v = v * 16 + (uint32_t)hexv((unsigned char)s[i]);
+        for (; i < n && i < max && hp_hexval((unsigned char)s[i]) >= 0; i++)
+            v = v * 16 + (uint32_t)hp_hexval((unsigned char)s[i]);
         if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
             v = 0xFFFD;
         if (v < 0x80) {
@@ -80,8 +73,8 @@ static size_t shell_escape(const char *s, size_t n, bool zero_octal, struct hp_b
     if (s[0] == 'x') {
         unsigned v = 0;
         size_t i = 1;
-        for (; i < n && i < 3 && hexv((unsigned char)s[i]) >= 0; i++)
-            v = v * 16 + (unsigned)hexv((unsigned char)s[i]);
+        for (; i < n && i < 3 && hp_hexval((unsigned char)s[i]) >= 0; i++)
+            v = v * 16 + (unsigned)hp_hexval((unsigned char)s[i]);
         if (i == 1)
             return 0;
         hp_buf_putc(out, (uint8_t)v);

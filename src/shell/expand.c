@@ -171,14 +171,6 @@ void ex_strv_free(struct strv *sv)
 
 /* ---- escapes ($'...', echo -e, printf) ---------------------------------------------- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 static size_t put_utf8(uint8_t *o, uint32_t cp)
 {
     if (cp < 0x80) { o[0] = (uint8_t)cp; return 1; }
@@ -199,7 +191,7 @@ static uint32_t digits(const char *s, size_t n, size_t max, int base, size_t *us
     uint32_t v = 0;
     size_t i = 0;
     for (; i < n && i < max; i++) {
-        int d = base == 8 ? (s[i] >= '0' && s[i] <= '7' ? s[i] - '0' : -1) : hexval((unsigned char)s[i]);
+        int d = base == 8 ? (s[i] >= '0' && s[i] <= '7' ? s[i] - '0' : -1) : hp_hexval((unsigned char)s[i]);
         if (d < 0)
             break;
         v = v * (uint32_t)base + (uint32_t)d;

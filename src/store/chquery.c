@@ -22,17 +22,6 @@
 
 /* ---- URL ----------------------------------------------------------------------- */
 
-static int chq_hex(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Copy [s, s+n) percent-decoded into out (NUL-terminated). -1 if it does not fit or has NUL. */
 static int chq_pct(const char *s, size_t n, char *out, size_t outlen)
 {
@@ -40,7 +29,7 @@ static int chq_pct(const char *s, size_t n, char *out, size_t outlen)
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)s[i];
         if (c == '%') {
-            int h = i + 1 < n ? chq_hex(s[i + 1]) : -1, l = i + 2 < n ? chq_hex(s[i + 2]) : -1;
+            int h = i + 1 < n ? hp_hexval(s[i + 1]) : -1, l = i + 2 < n ? hp_hexval(s[i + 2]) : -1;
             if (h < 0 || l < 0)
                 return -1;
             c = h * 16 + l;
@@ -190,7 +179,7 @@ static long chq_unescape(const uint8_t *s, size_t n, char *out)
         case 'v': out[o++] = '\v'; break;
         case 'x': {
             const uint8_t *h = hp_rd_bytes(&r, 2);
-            int hi = h ? chq_hex(h[0]) : -1, lo = h ? chq_hex(h[1]) : -1;
+            int hi = h ? hp_hexval(h[0]) : -1, lo = h ? hp_hexval(h[1]) : -1;
             if (hi < 0 || lo < 0)
                 return -1;
             out[o++] = (char)(hi * 16 + lo);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "jsonscan.h"
 #include "reader.h"
+#include "util.h"
 
 static void ws(struct hp_rd *r)
 {
@@ -23,23 +24,12 @@ static bool expect(struct hp_rd *r, char c)
     return hp_rd_left(r) > 0 && hp_rd_u8(r) == (uint8_t)c;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits after "\u"; -1 if they are not. */
 static long hex4(struct hp_rd *r)
 {
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int d = hp_rd_left(r) ? hexval(hp_rd_u8(r)) : -1;
+        int d = hp_rd_left(r) ? hp_hexval(hp_rd_u8(r)) : -1;
         if (d < 0)
             return -1;
         v = v * 16 + d;

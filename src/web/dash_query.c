@@ -28,14 +28,6 @@ bool hp_dq_known_dim(const char *dim)
     return false;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 int hp_dq_unescape(const char *src, size_t n, char *dst, size_t cap)
 {
     size_t j = 0;
@@ -46,7 +38,7 @@ int hp_dq_unescape(const char *src, size_t n, char *dst, size_t cap)
         if (c == '%') {
             if (n - i < 3)                        /* need two more bytes */
                 return -1;
-            int hi = hexval((unsigned char)src[i + 1]), lo = hexval((unsigned char)src[i + 2]);
+            int hi = hp_hexval((unsigned char)src[i + 1]), lo = hp_hexval((unsigned char)src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (unsigned char)(hi << 4 | lo);
