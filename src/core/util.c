@@ -145,6 +145,15 @@ uint64_t hp_random_u64(void)
     return v;
 }
 
+void hp_strset_add(const char **arr, size_t *n, size_t max, const char *s)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (arr[i] == s || strcmp(arr[i], s) == 0)
+            return;
+    if (*n < max)
+        arr[(*n)++] = s;
+}
+
 int hp_hexval(int c)
 {
     if (c >= '0' && c <= '9')

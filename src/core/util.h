@@ -35,6 +35,10 @@ uint64_t hp_random_u64(void);
 /* The value of hex digit c (either case), or -1. */
 int hp_hexval(int c);
 
+/* Append s to the list arr[0..*n) unless an equal string is there, while *n < max
+ * (a list of distinct result strings: attack classes, CVEs, rule names). */
+void hp_strset_add(const char **arr, size_t *n, size_t max, const char *s);
+
 /* n random lowercase hex characters plus NUL into out (out >= n + 1). */
 void hp_random_hex(char *out, size_t n);
 

@@ -318,15 +318,6 @@ void hp_payloadclass_shutdown(void)
     pc.shared = false;
 }
 
-static void pc_add(const char **arr, size_t *n, const char *s)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (arr[i] == s || strcmp(arr[i], s) == 0)
-            return;
-    if (*n < HP_PAYLOADCLASS_MAX)
-        arr[(*n)++] = s;
-}
-
 static int pc_scan_cb(YR_SCAN_CONTEXT *ctx, int message, void *message_data, void *user)
 {
     (void)ctx;
@@ -338,11 +329,11 @@ static int pc_scan_cb(YR_SCAN_CONTEXT *ctx, int message, void *message_data, voi
         const struct pc_rule *r = &pc.info[i];
         if (r->rule != rule)
             continue;
-        pc_add(out->rules, &out->nrules, rule->identifier);
+        hp_strset_add(out->rules, &out->nrules, HP_PAYLOADCLASS_MAX, rule->identifier);
         for (size_t k = 0; k < r->nclasses; k++)
-            pc_add(out->classes, &out->nclasses, r->classes[k]);
+            hp_strset_add(out->classes, &out->nclasses, HP_PAYLOADCLASS_MAX, r->classes[k]);
         for (size_t k = 0; k < r->ncves; k++)
-            pc_add(out->cves, &out->ncves, r->cves[k]);
+            hp_strset_add(out->cves, &out->ncves, HP_PAYLOADCLASS_MAX, r->cves[k]);
         if (r->reply && !out->reply) {
             out->reply = r->reply;
             out->reply_len = r->reply_len;

@@ -735,15 +735,6 @@ static bool wc_cond_holds(struct wc_ctx *c, const struct wc_cond *cd)
 
 /* ---- results ------------------------------------------------------------ */
 
-static void wc_add_ptr(const char **arr, size_t *n, const char *s)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (arr[i] == s || strcmp(arr[i], s) == 0)
-            return;
-    if (*n < HP_WEBCLASS_MAX)
-        arr[(*n)++] = s;
-}
-
 /* Append one command line (trimmed; control bytes as spaces), unless it is
  * already there; truncated to what is left of out->commands. */
 static void wc_add_cmd(struct hp_webclass *out, const uint8_t *p, size_t n)
@@ -830,9 +821,9 @@ static void wc_extract(struct wc_ctx *c, const struct wc_cond *cd, struct hp_web
 static void wc_apply(struct wc_ctx *c, const struct wc_rule *r, struct hp_webclass *out)
 {
     for (size_t i = 0; i < r->nclasses; i++)
-        wc_add_ptr(out->classes, &out->nclasses, r->classes[i]);
+        hp_strset_add(out->classes, &out->nclasses, HP_WEBCLASS_MAX, r->classes[i]);
     for (size_t i = 0; i < r->ncves; i++)
-        wc_add_ptr(out->cves, &out->ncves, r->cves[i]);
+        hp_strset_add(out->cves, &out->ncves, HP_WEBCLASS_MAX, r->cves[i]);
     if (!out->owasp_iot && r->owasp)
         out->owasp_iot = r->owasp;
     if (out->nrules < HP_WEBCLASS_MAX)
