@@ -184,7 +184,7 @@ static void emit_payload(const struct hp_evctx *ctx, uint64_t offset, const uint
         hp_ev_strings(&ev, "class_rules", pcl->rules, pcl->nrules);
     }
     if (!may_reply)
-        pcl->reply = NULL;            /* UDP answers nothing: no amplification */
+        pcl->reply = NULL;            /* only a first TCP chunk is answered; UDP never (no amplification) */
     if (pcl->reply)
         hp_ev_str(&ev, "reply_rule", pcl->reply_rule);
     if (hp_output_disk_low())
