@@ -1,6 +1,7 @@
 /*
  * fingerprint.c - `hanipo fingerprint FILE`: JA3 / JA4 / JA3S / HASSH /
- * HASSHServer of every TCP flow in a capture file.
+ * HASSHServer of every TCP flow in a capture file, and JA3 / JA4 / JA3S of
+ * QUIC and DTLS flows over UDP.
  *
  * The file is read with libpcap (pcap and pcapng; Ethernet with VLAN tags,
  * Linux cooked v1/v2, raw IP, BSD loopback; IPv4 and IPv6).  Flows are keyed
@@ -11,7 +12,11 @@
  * closes.  The analyser decides from the first bytes what the direction is:
  * a TLS handshake record (ClientHello or ServerHello, src/intel/tlsfp.h), an
  * SSH identification line (KEXINIT via src/intel/sshsniff.h), or neither, in
- * which case the direction is dropped at once.  At most HP_TLS_HELLO_MAX
+ * which case the direction is dropped at once.  A UDP flow is QUIC when its
+ * first datagram is a long-header packet (the Initials are decrypted with
+ * keys from the client's first Destination Connection ID, src/intel/quic.h)
+ * and DTLS when it is a DTLS handshake record; its datagrams are each
+ * direction's bytes, with no reassembly to do.  At most HP_TLS_HELLO_MAX
  * bytes are kept per direction and buffers are freed as soon as a direction
  * is decided, so memory follows the number of undecided handshakes, not the
  * size of the file.
@@ -33,6 +38,7 @@
 #include "reader.h"
 #include "cli/fingerprint.h"
 #include "intel/fpnames.h"
+#include "intel/quic.h"
 #include "intel/sshsniff.h"
 #include "intel/tlsfp.h"
 
@@ -41,8 +47,9 @@
 #define FP_MAX_PENDING 64            /* early segments held per direction */
 #define FP_WINDOW (2 * HP_TLS_HELLO_MAX)   /* how far ahead an early segment may be */
 #define FP_HASSH_STR_MAX 4096
+#define FP_QUIC_DATAGRAMS 32         /* Initial datagrams looked at per direction */
 
-enum fp_dstate { D_NEW, D_TLS, D_SSH, D_DONE };
+enum fp_dstate { D_NEW, D_TLS, D_SSH, D_QUIC, D_DTLS, D_DONE };
 
 struct fp_seg {
     uint32_t seq;
@@ -60,12 +67,21 @@ struct fp_dir {
     struct fp_seg *pending;          /* FP_MAX_PENDING, allocated on first need */
     size_t npending;
     struct hp_sshsniff *ssh;
+    unsigned datagrams;              /* QUIC: datagrams seen */
+};
+
+/* A QUIC flow's Initial keys and CRYPTO streams, freed once both hellos are in. */
+struct fp_quic {
+    uint8_t odcid[HP_QUIC_CID_MAX];  /* the client's first Destination Connection ID */
+    size_t odcid_len;
+    struct hp_quic_crypto cs[2];     /* per side */
 };
 
 struct fp_flow {
     struct fp_flow *hnext;           /* hash chain */
     struct fp_flow *onext;           /* first-seen order */
     int family;                      /* AF_INET / AF_INET6 */
+    uint8_t proto;                   /* 6 TCP, 17 UDP */
     uint8_t ip[2][16];               /* side a, side b */
     uint16_t port[2];
     struct fp_dir dir[2];            /* dir[0]: a -> b */
@@ -73,6 +89,7 @@ struct fp_flow {
     int client;                      /* side found to be the client, -1 unknown */
     struct hp_tls_hello *ch;
     struct hp_tls_server_hello *sh;
+    struct fp_quic *quic;
     /* SSH: a side's KEXINIT is hashed both ways ([0] client lists, [1]
      * server lists) because which side is the client may only be known
      * at the end (no SYN in the capture). */
@@ -92,9 +109,9 @@ struct fp_ctx {
 
 /* ---- flow table -------------------------------------------------------------- */
 
-static uint32_t fp_key_hash(int family, const uint8_t ip[2][16], const uint16_t port[2])
+static uint32_t fp_key_hash(int family, uint8_t proto, const uint8_t ip[2][16], const uint16_t port[2])
 {
-    uint32_t h = 2166136261u ^ (uint32_t)family;
+    uint32_t h = (2166136261u ^ (uint32_t)family) * 16777619u ^ proto;
     for (int s = 0; s < 2; s++) {
         for (int i = 0; i < 16; i++)
             h = (h ^ ip[s][i]) * 16777619u;
@@ -118,12 +135,12 @@ static void fp_canon(const uint8_t *sip, const uint8_t *dip, size_t alen, uint16
     port[*swapped ? 0 : 1] = dport;
 }
 
-static struct fp_flow *fp_lookup(struct fp_ctx *c, int family, const uint8_t ip[2][16], const uint16_t port[2],
-                                 bool create)
+static struct fp_flow *fp_lookup(struct fp_ctx *c, int family, uint8_t proto, const uint8_t ip[2][16],
+                                 const uint16_t port[2], bool create)
 {
-    uint32_t b = fp_key_hash(family, ip, port) % FP_BUCKETS;
+    uint32_t b = fp_key_hash(family, proto, ip, port) % FP_BUCKETS;
     for (struct fp_flow *f = c->buckets[b]; f; f = f->hnext)
-        if (f->family == family && f->port[0] == port[0] && f->port[1] == port[1] &&
+        if (f->family == family && f->proto == proto && f->port[0] == port[0] && f->port[1] == port[1] &&
             memcmp(f->ip, ip, sizeof(f->ip)) == 0)
             return f;
     if (!create)
@@ -138,6 +155,7 @@ static struct fp_flow *fp_lookup(struct fp_ctx *c, int family, const uint8_t ip[
     if (!f)
         return NULL;
     f->family = family;
+    f->proto = proto;
     memcpy(f->ip, ip, sizeof(f->ip));
     memcpy(f->port, port, sizeof(f->port));
     f->syn_from = f->client = -1;
@@ -175,6 +193,7 @@ static void fp_flow_free(struct fp_flow *f)
     fp_dir_release(&f->dir[1]);
     free(f->ch);
     free(f->sh);
+    free(f->quic);
     for (int i = 0; i < 4; i++)
         free(f->kex_str[i / 2][i % 2]);
     free(f);
@@ -208,14 +227,16 @@ static void fp_ssh_feed(struct fp_flow *f, int side, const uint8_t *p, size_t n)
     }
 }
 
-/* Try both hello parsers on what this direction has; decide if either can. */
+/* Try both hello parsers on what this direction has (TLS records, or DTLS
+ * datagrams one after the other); decide if either can. */
 static void fp_tls_try(struct fp_flow *f, int side)
 {
     struct fp_dir *d = &f->dir[side];
     struct hp_tls_hello ch;
     struct hp_tls_server_hello sh;
-    int rc = f->ch ? -1 : hp_tls_client_hello(d->buf, d->len, &ch);
-    int rs = f->sh ? -1 : hp_tls_server_hello(d->buf, d->len, &sh);
+    bool dtls = d->state == D_DTLS;
+    int rc = f->ch ? -1 : dtls ? hp_dtls_client_hello(d->buf, d->len, &ch) : hp_tls_client_hello(d->buf, d->len, &ch);
+    int rs = f->sh ? -1 : dtls ? hp_dtls_server_hello(d->buf, d->len, &sh) : hp_tls_server_hello(d->buf, d->len, &sh);
 
     if (rc == 1 && (f->ch = malloc(sizeof(*f->ch))) != NULL) {
         *f->ch = ch;
@@ -423,6 +444,107 @@ static void fp_segment(struct fp_flow *f, int side, uint32_t seq, uint8_t flags,
     }
 }
 
+/* ---- UDP: QUIC and DTLS -------------------------------------------------------------- */
+
+/* Look for a whole hello in a side's CRYPTO stream. */
+static void fp_quic_try(struct fp_flow *f, int side)
+{
+    struct fp_dir *d = &f->dir[side];
+    const struct hp_quic_crypto *cs = &f->quic->cs[side];
+    int rc = 0;
+
+    if (side == f->client) {
+        struct hp_tls_hello ch;
+        rc = f->ch ? -1 : hp_tls_client_hello_msg(cs->data, cs->prefix, HP_TLS_QUIC, &ch);
+        if (rc == 1 && (f->ch = malloc(sizeof(*f->ch))) != NULL)
+            *f->ch = ch;
+    } else {
+        struct hp_tls_server_hello sh;
+        rc = f->sh ? -1 : hp_tls_server_hello_msg(cs->data, cs->prefix, &sh);
+        if (rc == 1 && (f->sh = malloc(sizeof(*f->sh))) != NULL)
+            *f->sh = sh;
+    }
+    if (rc != 0 || cs->prefix >= HP_TLS_HELLO_MAX || d->datagrams >= FP_QUIC_DATAGRAMS)
+        d->state = D_DONE;
+    if (f->dir[0].state == D_DONE && f->dir[1].state == D_DONE) {
+        free(f->quic);
+        f->quic = NULL;
+    }
+}
+
+/*
+ * One QUIC datagram.  The side whose Initial comes first is the client, and
+ * its Destination Connection ID keys both directions.  A client Initial that
+ * does not authenticate under those keys may follow a Retry, whose new
+ * connection ID keys everything after it: the keys are then taken afresh.
+ */
+static void fp_quic(struct fp_flow *f, int side, const uint8_t *p, size_t n)
+{
+    struct hp_quic_head h;
+
+    if (!hp_quic_peek(p, n, &h))
+        return;
+    if (!f->quic) {
+        if (!h.initial || !(f->quic = calloc(1, sizeof(*f->quic)))) {
+            f->dir[side].state = D_DONE;
+            return;
+        }
+        f->client = side;
+        memcpy(f->quic->odcid, h.dcid, h.dcid_len);
+        f->quic->odcid_len = h.dcid_len;
+    }
+    struct fp_quic *q = f->quic;
+    bool from_server = side != f->client;
+    f->dir[side].datagrams++;
+    int rc = hp_quic_datagram(p, n, from_server, q->odcid, q->odcid_len, &q->cs[side]);
+    if (rc == 0 && !from_server && h.initial &&
+        (h.dcid_len != q->odcid_len || memcmp(h.dcid, q->odcid, h.dcid_len) != 0)) {
+        memcpy(q->odcid, h.dcid, h.dcid_len);
+        q->odcid_len = h.dcid_len;
+        hp_quic_crypto_reset(&q->cs[0]);
+        hp_quic_crypto_reset(&q->cs[1]);
+        hp_quic_datagram(p, n, false, q->odcid, q->odcid_len, &q->cs[side]);
+    }
+    fp_quic_try(f, side);
+}
+
+static void fp_udp_flow(struct fp_ctx *c, int family, const uint8_t *sip, const uint8_t *dip,
+                        uint16_t sport, uint16_t dport, const uint8_t *p, size_t n)
+{
+    uint8_t ip[2][16];
+    uint16_t port[2];
+    bool swapped;
+    struct hp_quic_head h;
+
+    fp_canon(sip, dip, family == AF_INET ? 4 : 16, sport, dport, ip, port, &swapped);
+    bool dtls = n >= 13 && p[0] == 0x16 && p[1] == 0xfe;
+    bool quic = n >= 7 && (p[0] & 0x80) && hp_quic_peek(p, n, &h) && h.version != 0;
+    struct fp_flow *f = fp_lookup(c, family, 17, ip, port, quic || dtls);
+    if (!f)
+        return;
+    int side = swapped ? 1 : 0;
+    struct fp_dir *d = &f->dir[side];
+    if (d->state == D_NEW) {
+        struct fp_dir *other = &f->dir[!side];
+        if (other->state == D_QUIC || (other->state == D_DONE && f->quic))
+            d->state = D_QUIC;
+        else
+            d->state = quic ? D_QUIC : dtls ? D_DTLS : D_DONE;
+    }
+    if (d->state == D_QUIC) {
+        fp_quic(f, side, p, n);
+    } else if (d->state == D_DTLS) {
+        if (!d->buf && !(d->buf = malloc(HP_TLS_HELLO_MAX))) {
+            d->state = D_DONE;
+            return;
+        }
+        size_t take = HP_TLS_HELLO_MAX - d->len < n ? HP_TLS_HELLO_MAX - d->len : n;
+        memcpy(d->buf + d->len, p, take);
+        d->len += take;
+        fp_tls_try(f, side);
+    }
+}
+
 /* ---- packet decoding ----------------------------------------------------------------- */
 
 static void fp_tcp(struct fp_ctx *c, int family, const uint8_t *sip, const uint8_t *dip, struct hp_rd *r)
@@ -443,7 +565,7 @@ static void fp_tcp(struct fp_ctx *c, int family, const uint8_t *sip, const uint8
     size_t alen = family == AF_INET ? 4 : 16;
     fp_canon(sip, dip, alen, sport, dport, ip, port, &swapped);
     /* flows are created only by packets that could start something */
-    struct fp_flow *f = fp_lookup(c, family, ip, port, true);
+    struct fp_flow *f = fp_lookup(c, family, 6, ip, port, true);
     if (f)
         fp_segment(f, swapped ? 1 : 0, seq, flags, hp_rd_ptr(r), hp_rd_left(r));
 }
@@ -468,13 +590,16 @@ static void fp_gre(struct fp_ctx *c, struct hp_rd *r, int depth)
         fp_ip(c, proto, r, depth + 1);
 }
 
-/* UDP only matters as a tunnel: Geneve (6081) and VXLAN (4789). */
-static void fp_udp(struct fp_ctx *c, struct hp_rd *r, int depth)
+/* UDP: a tunnel (Geneve on 6081, VXLAN on 4789), or QUIC / DTLS. */
+static void fp_udp(struct fp_ctx *c, int family, const uint8_t *src, const uint8_t *dst, struct hp_rd *r, int depth)
 {
-    (void)hp_rd_u16be(r);
+    uint16_t sport = hp_rd_u16be(r);
     uint16_t dport = hp_rd_u16be(r);
-    hp_rd_skip(r, 4);
-    if (dport == 6081) {
+    uint16_t ulen = hp_rd_u16be(r);
+    hp_rd_skip(r, 2);
+    if (!hp_rd_ok(r))
+        return;
+    if (dport == 6081 && depth < FP_TUNNEL_DEPTH) {
         uint8_t vo = hp_rd_u8(r);
         (void)hp_rd_u8(r);
         uint16_t proto = hp_rd_u16be(r);
@@ -485,9 +610,13 @@ static void fp_udp(struct fp_ctx *c, struct hp_rd *r, int depth)
             fp_ether(c, r, depth + 1);
         else
             fp_ip(c, proto, r, depth + 1);
-    } else if (dport == 4789) {
+    } else if (dport == 4789 && depth < FP_TUNNEL_DEPTH) {
         if (hp_rd_skip(r, 8))
             fp_ether(c, r, depth + 1);
+    } else {
+        /* the UDP length bounds the payload (a short frame's padding is not data) */
+        size_t plen = ulen >= 8 && (size_t)ulen - 8 < hp_rd_left(r) ? (size_t)ulen - 8 : hp_rd_left(r);
+        fp_udp_flow(c, family, src, dst, sport, dport, hp_rd_ptr(r), plen);
     }
 }
 
@@ -498,8 +627,8 @@ static void fp_transport(struct fp_ctx *c, int family, uint8_t proto, const uint
         fp_tcp(c, family, src, dst, body);
     else if (proto == 47 && depth < FP_TUNNEL_DEPTH)
         fp_gre(c, body, depth);
-    else if (proto == 17 && depth < FP_TUNNEL_DEPTH)
-        fp_udp(c, body, depth);
+    else if (proto == 17)
+        fp_udp(c, family, src, dst, body, depth);
 }
 
 static void fp_ipv4(struct fp_ctx *c, struct hp_rd *r, int depth)
@@ -680,6 +809,8 @@ static void fp_print(const struct fp_flow *f, struct hp_buf *b)
     fp_json_addr(b, "src", f, cs);
     hp_buf_putc(b, ',');
     fp_json_addr(b, "dst", f, ss);
+    if (f->proto == 17)
+        fp_json_kv(b, "transport", f->quic || f->dir[0].datagrams || f->dir[1].datagrams ? "quic" : "dtls");
     if (f->ch) {
         fp_json_kv(b, "ja3", f->ch->ja3);
         fp_json_kv(b, "ja3_string", f->ch->ja3_string);
@@ -724,8 +855,9 @@ static void fp_usage(FILE *out)
 {
     fprintf(out, "usage: hanipo fingerprint FILE\n"
                  "  Print the TLS (JA3, JA4, JA3S) and SSH (HASSH, HASSHServer) fingerprints of\n"
-                 "  every TCP flow in FILE (pcap or pcapng; '-' reads standard input), one JSON\n"
-                 "  object per line, with the client's known name when the lists have it.\n");
+                 "  every TCP flow in FILE (pcap or pcapng; '-' reads standard input), and the TLS\n"
+                 "  ones of QUIC and DTLS flows, one JSON object per line, with the client's known\n"
+                 "  name when the lists have it.\n");
 }
 
 int hp_cli_fingerprint(int argc, char **argv)

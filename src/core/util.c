@@ -154,6 +154,17 @@ void hp_strset_add(const char **arr, size_t *n, size_t max, const char *s)
         arr[(*n)++] = s;
 }
 
+void hp_hex(const void *p, size_t n, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[b[i] >> 4];
+        out[2 * i + 1] = hx[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 int hp_hexval(int c)
 {
     if (c >= '0' && c <= '9')

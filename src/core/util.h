@@ -34,6 +34,8 @@ void hp_random_bytes(void *out, size_t n);
 uint64_t hp_random_u64(void);
 /* The value of hex digit c (either case), or -1. */
 int hp_hexval(int c);
+/* n bytes as 2n lowercase hex digits plus NUL into out (out >= 2n + 1). */
+void hp_hex(const void *p, size_t n, char *out);
 
 /* Append s to the list arr[0..*n) unless an equal string is there, while *n < max
  * (a list of distinct result strings: attack classes, CVEs, rule names). */

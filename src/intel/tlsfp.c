@@ -8,6 +8,8 @@
  * walked once with the bounds-checked reader; the lists a fingerprint needs
  * (ciphers, extension types, groups, point formats, signature algorithms)
  * are kept as small arrays, and the strings are built from them at the end.
+ * DTLS records are reduced the same way (its handshake fragments put back
+ * in place), and QUIC hands over the message itself.
  *
  * The scratch space (about 100 KiB) is thread-local static rather than
  * stack or heap: the parsers never allocate and stay reentrant per thread.
@@ -93,6 +95,73 @@ static int tls_gather(const uint8_t *data, size_t len, uint8_t want,
     if (len >= 1 && data[0] != TLS_CT_HANDSHAKE)
         return -1;
     if (len >= 2 && data[1] != 3)
+        return -1;
+    return len >= HP_TLS_HELLO_MAX ? -1 : 0;
+}
+
+/*
+ * DTLS (RFC 6347 / 9147): records carry an epoch and a sequence number, and
+ * handshake messages a 12-byte header whose fragment offset and length let
+ * one message span records.  Collect the first message of the wanted type
+ * (fragments in any order, duplicates allowed) into msg with a TLS-style
+ * 4-byte header, so the same body parsers read it.  Same answers as
+ * tls_gather; *record_version gets the first record's version.
+ */
+static int dtls_gather(const uint8_t *data, size_t len, uint8_t want, uint8_t *msg, size_t *msglen,
+                       uint16_t *record_version)
+{
+    static _Thread_local uint8_t have[HP_TLS_HELLO_MAX / 8];   /* which body bytes arrived */
+    struct hp_rd r, rec;
+    size_t total = 0, got = 0;
+    int seq = -1;
+
+    hp_rd_init(&r, data, len);
+    while (hp_rd_left(&r) >= 13) {
+        uint8_t type = hp_rd_u8(&r);
+        uint16_t ver = hp_rd_u16be(&r);
+        hp_rd_skip(&r, 8);                           /* epoch, sequence number */
+        if (type != TLS_CT_HANDSHAKE || (ver >> 8) != 0xfe)
+            return -1;
+        if (!hp_rd_sub16be(&r, &rec))
+            break;                                   /* the data ends inside this record */
+        if (seq < 0)
+            *record_version = ver;
+        while (hp_rd_left(&rec) >= 12) {
+            uint8_t mtype = hp_rd_u8(&rec);
+            uint32_t mlen = hp_rd_u24be(&rec);
+            uint16_t mseq = hp_rd_u16be(&rec);
+            uint32_t foff = hp_rd_u24be(&rec), flen = hp_rd_u24be(&rec);
+            const uint8_t *frag = hp_rd_bytes(&rec, flen);
+            if (!frag || (uint64_t)foff + flen > mlen)
+                return -1;
+            if (seq < 0) {
+                if (mtype != want || mlen + 4 > HP_TLS_HELLO_MAX)
+                    return -1;
+                seq = mseq;
+                total = mlen;
+                memset(have, 0, sizeof(have));
+                msg[0] = mtype;
+                msg[1] = (uint8_t)(mlen >> 16);
+                msg[2] = (uint8_t)(mlen >> 8);
+                msg[3] = (uint8_t)mlen;
+            }
+            if (mtype != want || mseq != seq || mlen != total)
+                continue;                            /* another message of the flight */
+            memcpy(msg + 4 + foff, frag, flen);
+            for (uint32_t i = foff; i < foff + flen; i++) {
+                if (!(have[i / 8] & (1u << (i % 8))))
+                    got++;
+                have[i / 8] |= (uint8_t)(1u << (i % 8));
+            }
+            if (got == total) {
+                *msglen = total;
+                return 1;
+            }
+        }
+    }
+    if (len >= 1 && data[0] != TLS_CT_HANDSHAKE)
+        return -1;
+    if (len >= 2 && data[1] != 0xfe)
         return -1;
     return len >= HP_TLS_HELLO_MAX ? -1 : 0;
 }
@@ -288,7 +357,7 @@ static void ext_one(uint16_t type, struct hp_rd *e, struct chello *h, struct hp_
 }
 
 /* Walk the ClientHello body; false if it is malformed before the extensions. */
-static bool chello_parse(const uint8_t *msg, size_t len, struct chello *h, struct hp_tls_hello *out)
+static bool chello_parse(const uint8_t *msg, size_t len, bool dtls, struct chello *h, struct hp_tls_hello *out)
 {
     struct hp_rd r, sub, exts;
 
@@ -296,6 +365,8 @@ static bool chello_parse(const uint8_t *msg, size_t len, struct chello *h, struc
     h->version = hp_rd_u16be(&r);
     hp_rd_skip(&r, 32);                              /* random */
     hp_rd_sub8(&r, &sub);                            /* legacy_session_id */
+    if (dtls)
+        hp_rd_sub8(&r, &sub);                        /* cookie (DTLS only) */
     if (!hp_rd_sub16be(&r, &sub))
         return false;
     read_u16list(&sub, &h->ciphers);
@@ -400,8 +471,8 @@ static void ja4_hash(const struct u16list *l, const struct u16list *l2, char out
         memcpy(out, "000000000000", 13);
 }
 
-/* JA4 (TLS client, TCP): t<ver><d|i><nc><ne><alpn>_<ciphers>_<exts_sigalgs>. */
-static void ja4_build(struct chello *h, struct hp_tls_hello *out)
+/* JA4 (TLS client): <t|q|d><ver><d|i><nc><ne><alpn>_<ciphers>_<exts_sigalgs>. */
+static void ja4_build(struct chello *h, enum hp_tls_transport tr, struct hp_tls_hello *out)
 {
     uint16_t ver = h->version;
     char alpn[3], bh[13], ch[13];
@@ -431,7 +502,7 @@ static void ja4_build(struct chello *h, struct hp_tls_hello *out)
         memcpy(ch, "000000000000", 13);
     else
         ja4_hash(&sorted_e, &h->sigalgs, ch);
-    snprintf(out->ja4, sizeof(out->ja4), "t%s%c%02u%02u%s_%s_%s", ja4_version(ver),
+    snprintf(out->ja4, sizeof(out->ja4), "%c%s%c%02u%02u%s_%s_%s", (char)tr, ja4_version(ver),
              h->has_sni ? 'd' : 'i', (unsigned)(h->ciphers.n > 99 ? 99 : h->ciphers.n),
              (unsigned)(ne > 99 ? 99 : ne), alpn, bh, ch);
 }
@@ -443,10 +514,28 @@ static void versions_string(const struct chello *h, struct hp_tls_hello *out)
     sb_list(&b, &h->versions, F_0XHEX4, ",");
 }
 
+/* The fingerprints of one whole ClientHello body (after the message header). */
+static int chello_finish(const uint8_t *body, size_t len, enum hp_tls_transport tr, uint16_t record_version,
+                         struct hp_tls_hello *out)
+{
+    static _Thread_local struct chello h;
+
+    memset(&h, 0, sizeof(h));
+    if (!chello_parse(body, len, tr == HP_TLS_DTLS, &h, out)) {
+        memset(out, 0, sizeof(*out));
+        return -1;
+    }
+    out->record_version = record_version;
+    out->hello_version = h.version;
+    ja3_build(&h, out);
+    ja4_build(&h, tr, out);
+    versions_string(&h, out);
+    return 1;
+}
+
 int hp_tls_client_hello(const uint8_t *data, size_t len, struct hp_tls_hello *out)
 {
     static _Thread_local uint8_t msg[HP_TLS_HELLO_MAX];
-    static _Thread_local struct chello h;
     size_t mlen = 0;
     int rc;
 
@@ -454,35 +543,53 @@ int hp_tls_client_hello(const uint8_t *data, size_t len, struct hp_tls_hello *ou
     rc = tls_gather(data, len, TLS_HS_CLIENT_HELLO, msg, &mlen);
     if (rc != 1)
         return rc;
-    memset(&h, 0, sizeof(h));
-    if (!chello_parse(msg + 4, mlen, &h, out)) {
-        memset(out, 0, sizeof(*out));
+    return chello_finish(msg + 4, mlen, HP_TLS_TCP, (uint16_t)((data[1] << 8) | data[2]), out);
+}
+
+int hp_tls_client_hello_msg(const uint8_t *msg, size_t len, enum hp_tls_transport tr, struct hp_tls_hello *out)
+{
+    struct hp_rd r;
+
+    memset(out, 0, sizeof(*out));
+    hp_rd_init(&r, msg, len);
+    if (len >= 1 && msg[0] != TLS_HS_CLIENT_HELLO)
         return -1;
-    }
-    out->record_version = (uint16_t)((data[1] << 8) | data[2]);
-    out->hello_version = h.version;
-    ja3_build(&h, out);
-    ja4_build(&h, out);
-    versions_string(&h, out);
-    return 1;
+    uint8_t type = hp_rd_u8(&r);
+    uint32_t mlen = hp_rd_u24be(&r);
+    (void)type;
+    if (!hp_rd_ok(&r))
+        return 0;
+    if (mlen + 4 > HP_TLS_HELLO_MAX)
+        return -1;
+    if (hp_rd_left(&r) < mlen)
+        return 0;
+    return chello_finish(hp_rd_ptr(&r), mlen, tr, 0, out);
+}
+
+int hp_dtls_client_hello(const uint8_t *data, size_t len, struct hp_tls_hello *out)
+{
+    static _Thread_local uint8_t msg[HP_TLS_HELLO_MAX];
+    size_t mlen = 0;
+    uint16_t rv = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = dtls_gather(data, len, TLS_HS_CLIENT_HELLO, msg, &mlen, &rv);
+    if (rc != 1)
+        return rc;
+    return chello_finish(msg + 4, mlen, HP_TLS_DTLS, rv, out);
 }
 
 /* ---- ServerHello ------------------------------------------------------------------ */
 
-int hp_tls_server_hello(const uint8_t *data, size_t len, struct hp_tls_server_hello *out)
+/* JA3S of one whole ServerHello body. */
+static int shello_finish(const uint8_t *body, size_t mlen, struct hp_tls_server_hello *out)
 {
-    static _Thread_local uint8_t msg[HP_TLS_HELLO_MAX];
     static _Thread_local struct u16list exts;
     struct hp_rd r, sub, ext;
-    size_t mlen = 0;
     struct sbuf b;
-    int rc;
 
-    memset(out, 0, sizeof(*out));
-    rc = tls_gather(data, len, TLS_HS_SERVER_HELLO, msg, &mlen);
-    if (rc != 1)
-        return rc;
-    hp_rd_init(&r, msg + 4, mlen);
+    hp_rd_init(&r, body, mlen);
     out->version = hp_rd_u16be(&r);
     hp_rd_skip(&r, 32);
     hp_rd_sub8(&r, &sub);
@@ -517,4 +624,46 @@ int hp_tls_server_hello(const uint8_t *data, size_t len, struct hp_tls_server_he
     hexdigest(md, out->ja3s, 32);
     EVP_MD_CTX_free(md);
     return 1;
+}
+
+int hp_tls_server_hello(const uint8_t *data, size_t len, struct hp_tls_server_hello *out)
+{
+    static _Thread_local uint8_t msg[HP_TLS_HELLO_MAX];
+    size_t mlen = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = tls_gather(data, len, TLS_HS_SERVER_HELLO, msg, &mlen);
+    return rc == 1 ? shello_finish(msg + 4, mlen, out) : rc;
+}
+
+int hp_tls_server_hello_msg(const uint8_t *msg, size_t len, struct hp_tls_server_hello *out)
+{
+    struct hp_rd r;
+
+    memset(out, 0, sizeof(*out));
+    if (len >= 1 && msg[0] != TLS_HS_SERVER_HELLO)
+        return -1;
+    hp_rd_init(&r, msg, len);
+    hp_rd_skip(&r, 1);
+    uint32_t mlen = hp_rd_u24be(&r);
+    if (!hp_rd_ok(&r))
+        return 0;
+    if (mlen + 4 > HP_TLS_HELLO_MAX)
+        return -1;
+    if (hp_rd_left(&r) < mlen)
+        return 0;
+    return shello_finish(hp_rd_ptr(&r), mlen, out);
+}
+
+int hp_dtls_server_hello(const uint8_t *data, size_t len, struct hp_tls_server_hello *out)
+{
+    static _Thread_local uint8_t msg[HP_TLS_HELLO_MAX];
+    size_t mlen = 0;
+    uint16_t rv = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = dtls_gather(data, len, TLS_HS_SERVER_HELLO, msg, &mlen, &rv);
+    return rc == 1 ? shello_finish(msg + 4, mlen, out) : rc;
 }

@@ -300,16 +300,6 @@ static void ami_ev_input(struct hp_ami_sess *s, const char *action, const void *
     ami_emit(s, &ev);
 }
 
-static void ami_hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[p[i] >> 4];
-        out[2 * i + 1] = hx[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* md5(challenge + secret) in lower-case hex, as manager.c computes the Key. */
 static void ami_md5_key(const char *challenge, const void *secret, size_t slen, char out[33])
 {
@@ -318,7 +308,7 @@ static void ami_md5_key(const char *challenge, const void *secret, size_t slen, 
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (md && EVP_DigestInit_ex(md, EVP_md5(), NULL) && EVP_DigestUpdate(md, challenge, strlen(challenge)) &&
         EVP_DigestUpdate(md, secret, slen) && EVP_DigestFinal_ex(md, d, &dl) && dl == 16)
-        ami_hex(d, 16, out);
+        hp_hex(d, 16, out);
     else
         out[0] = '\0';
     EVP_MD_CTX_free(md);

@@ -544,16 +544,6 @@ static int my_parse_response(struct hp_my_sess *s, struct hp_rd *r, bool change)
 
 /* ---- login ----------------------------------------------------------------------------- */
 
-static void hex_of(const uint8_t *p, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[p[i] >> 4];
-        out[2 * i + 1] = hx[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static void ev_attrs(struct hp_ev *ev, const struct hp_my_sess *s)
 {
     if (!s->attrs_len)
@@ -593,8 +583,8 @@ static void my_login_event(struct hp_my_sess *s, bool ok, const uint8_t *pass, s
         hp_ev_str(&ev, "client_plugin", s->plugin);
     if (!pass_known && s->resp_len) {
         char hex[2 * 64 + 1], salt[41], h[256];
-        hex_of(s->resp, s->resp_len, hex);
-        hex_of(s->scramble, 20, salt);
+        hp_hex(s->resp, s->resp_len, hex);
+        hp_hex(s->scramble, 20, salt);
         bool native = s->resp_len == 20 && (!s->plugin[0] || strcmp(s->plugin, "mysql_native_password") == 0);
         if (native) {
             snprintf(h, sizeof(h), "$mysqlna$%s*%s", salt, hex);

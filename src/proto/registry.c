@@ -28,6 +28,7 @@ extern const struct hp_proto hp_proto_s7comm;
 extern const struct hp_proto hp_proto_elm327;
 extern const struct hp_proto hp_proto_adb;
 extern const struct hp_proto hp_proto_memcached;
+extern const struct hp_proto hp_proto_quic;
 
 static const struct hp_proto *const protocols[] = {
     &hp_proto_trap,
@@ -52,6 +53,7 @@ static const struct hp_proto *const protocols[] = {
     &hp_proto_elm327,
     &hp_proto_adb,
     &hp_proto_memcached,
+    &hp_proto_quic,
 };
 
 const struct hp_proto *hp_proto_find(const char *name)

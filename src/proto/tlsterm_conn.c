@@ -14,24 +14,29 @@
 #define TLSCONN_SEND_SLACK (64u * 1024)
 #define TLSCONN_BYE_MAX 4096
 
-static void tlsconn_ev_hello(struct hp_conn *c, const struct hp_tls_hello *th)
+void hp_tls_ev_hello_fields(struct hp_ev *ev, const struct hp_tls_hello *th)
 {
-    struct hp_ev ev;
     /* JA4 first: it sorts what Chrome permutes, so it names more clients (as hanipo fingerprint does) */
     const char *name4 = hp_fpname(HP_FP_JA4, th->ja4);
     const char *name3 = hp_fpname(HP_FP_JA3, th->ja3);
-    hp_ev_begin(&ev, &c->ctx, "tls.client_hello");
-    hp_ev_str(&ev, "ja3", th->ja3);
-    hp_ev_str(&ev, "ja3_string", th->ja3_string);
-    hp_ev_str(&ev, "ja4", th->ja4);
-    hp_ev_str(&ev, "client", name4 ? name4 : name3 ? name3 : "unknown");
+    hp_ev_str(ev, "ja3", th->ja3);
+    hp_ev_str(ev, "ja3_string", th->ja3_string);
+    hp_ev_str(ev, "ja4", th->ja4);
+    hp_ev_str(ev, "client", name4 ? name4 : name3 ? name3 : "unknown");
     if (th->sni[0])
-        hp_ev_bytes(&ev, "sni", th->sni, strlen(th->sni));
+        hp_ev_bytes(ev, "sni", th->sni, strlen(th->sni));
     if (th->alpn[0])
-        hp_ev_bytes(&ev, "alpn", th->alpn, strlen(th->alpn));
-    hp_ev_str(&ev, "versions", th->versions);
-    hp_ev_int(&ev, "record_version", th->record_version);
-    hp_ev_int(&ev, "hello_version", th->hello_version);
+        hp_ev_bytes(ev, "alpn", th->alpn, strlen(th->alpn));
+    hp_ev_str(ev, "versions", th->versions);
+    hp_ev_int(ev, "record_version", th->record_version);
+    hp_ev_int(ev, "hello_version", th->hello_version);
+}
+
+static void tlsconn_ev_hello(struct hp_conn *c, const struct hp_tls_hello *th)
+{
+    struct hp_ev ev;
+    hp_ev_begin(&ev, &c->ctx, "tls.client_hello");
+    hp_tls_ev_hello_fields(&ev, th);
     hp_ev_emit(&ev);
 }
 

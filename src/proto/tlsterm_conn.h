@@ -11,6 +11,8 @@
  *   hp_tlsterm_conn_failed  tls.failed and close the connection
  *   hp_tlsterm_conn_send    application bytes to the peer, encrypted
  *   hp_tlsterm_conn_bye     close_notify, before the module closes
+ *   hp_tls_ev_hello_fields  tls.client_hello's fields, for a module that
+ *                           builds the event itself (QUIC, over UDP)
  *
  * The module keeps the loop around hp_tlsterm_conn_feed: what it does with
  * the plaintext, and when, is its own (see http.c tls_data).
@@ -23,6 +25,8 @@
 #include <stdint.h>
 #include "buf.h"
 #include "conn.h"
+#include "event.h"
+#include "intel/tlsfp.h"
 #include "reader.h"
 #include "tlsterm.h"
 
@@ -44,6 +48,10 @@ void hp_tlsterm_conn_failed(struct hp_conn *c, const char *why);
 
 /* Encrypt len bytes for the peer and send them on c. */
 void hp_tlsterm_conn_send(struct hp_conn *c, struct hp_tlsterm *t, const void *data, size_t len);
+
+/* The fields of tls.client_hello (ja3, ja3_string, ja4, client, sni, alpn,
+ * versions, record_version, hello_version) added to an event being built. */
+void hp_tls_ev_hello_fields(struct hp_ev *ev, const struct hp_tls_hello *th);
 
 /* Send close_notify on c (once; nothing after a fatal error). */
 void hp_tlsterm_conn_bye(struct hp_conn *c, struct hp_tlsterm *t);

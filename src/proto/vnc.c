@@ -267,16 +267,6 @@ static const char *vnc_vstr(int minor)
     return minor == 8 ? "3.8" : minor == 7 ? "3.7" : "3.3";
 }
 
-static void vnc_hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[p[i] >> 4];
-        out[2 * i + 1] = hx[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 void hp_vnc_open(struct hp_vnc_sess *s, const struct hp_vnc_pers *pers, const struct hp_evctx *ctx,
                  bool crack, hp_vnc_emit_fn emit)
 {
@@ -328,8 +318,8 @@ static void vnc_login(struct hp_vnc_sess *s, const uint8_t *resp)
     bool found = s->crack && hp_vnc_crack(s->challenge, resp, pass);
     char ch[2 * HP_VNC_CHALLENGE + 1], rh[2 * HP_VNC_CHALLENGE + 1];
     char hash[sizeof(ch) + sizeof(rh) + 16];
-    vnc_hex(s->challenge, HP_VNC_CHALLENGE, ch);
-    vnc_hex(resp, HP_VNC_CHALLENGE, rh);
+    hp_hex(s->challenge, HP_VNC_CHALLENGE, ch);
+    hp_hex(resp, HP_VNC_CHALLENGE, rh);
     snprintf(hash, sizeof(hash), "$vnc$*%s*%s", ch, rh);
 
     struct hp_ev ev;

@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import HANIPO_BIN, Skip, can_connect, free_port, wait_for
+from harness import HANIPO_BIN, Service, Skip, T, by, can_connect, free_port, wait_for
 
 ALL = []
 
@@ -65,26 +65,28 @@ def capture_tmp(ctx, prefix):
 
 
 def fingerprint(path):
-    """Run hanipo fingerprint; {(client_port, server_port): record}."""
+    """Run hanipo fingerprint; {(client_port, server_port): record} (a UDP flow's key ends in "udp")."""
     p = subprocess.run([HANIPO_BIN, "fingerprint", path], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, "hanipo fingerprint %s: rc %d, stderr %s" % (path, p.returncode, p.stderr)
     out = {}
     for line in p.stdout.splitlines():
         j = json.loads(line)
         key = (int(j["src"].rsplit(":", 1)[1]), int(j["dst"].rsplit(":", 1)[1]))
+        if j.get("transport"):
+            key += ("udp",)
         assert key not in out, "two records for %s in %s" % (key, path)
         out[key] = j
     return out
 
 
-def reference_rows():
-    """tshark-4.4.18-reference.tsv as dicts, TCP rows only."""
+def reference_rows(tcp=True):
+    """tshark-4.4.18-reference.tsv as dicts: the TCP rows, or (tcp=False) the QUIC ones."""
     rows = []
     with open(os.path.join(FOXIO, "tshark-4.4.18-reference.tsv")) as f:
         head = f.readline().rstrip("\n").split("\t")
         for line in f:
             r = dict(zip(head, line.rstrip("\n").split("\t")))
-            if r["tcp_stream"] != "-":
+            if (r["tcp_stream"] != "-") == tcp:
                 rows.append(r)
     return rows
 
@@ -122,6 +124,48 @@ def fp_public_pcaps_match_tshark(ctx):
     ctx.note("%d values from %d captures compared with tshark 4.4.18" % (checked, len(by_pcap) - len(TUNNELLED)))
     assert not bad, "%d mismatches:\n  %s" % (len(bad), "\n  ".join(bad[:20]))
     assert checked > 600
+
+
+@case
+def fp_public_quic_and_dtls_pcaps(ctx):
+    """The QUIC captures' ClientHellos (decrypted from their Initial packets, CRYPTO frames split and
+    shuffled across packets) give tshark 4.4.18's JA3, JA3 string and JA4 ("q13...") and their
+    ServerHellos its JA3S; the DTLS capture gives the JA4 the shared README quotes from tshark 4.4.18
+    and the JA3 / JA3S this machine's tshark computes."""
+    need_testdata()
+    by_pcap = {}
+    for r in reference_rows(tcp=False):
+        by_pcap.setdefault(r["pcap"], []).append(r)
+    checked, bad = 0, []
+    for pcap in sorted(by_pcap):
+        got = [j for k, j in fingerprint(os.path.join(FOXIO, "pcap", pcap)).items() if k[-1] == "udp"]
+        want_ch = sorted((r["md5"], r["full"], r["ja4"]) for r in by_pcap[pcap] if r["type"] == "tls_client_hello")
+        want_sh = sorted((r["md5"], r["full"]) for r in by_pcap[pcap] if r["type"] == "tls_server_hello")
+        have_ch = sorted((j.get("ja3"), j.get("ja3_string"), j.get("ja4")) for j in got if j.get("ja3"))
+        have_sh = sorted((j.get("ja3s"), j.get("ja3s_string")) for j in got if j.get("ja3s"))
+        checked += len(want_ch) + len(want_sh)
+        if have_ch != want_ch or have_sh != want_sh:
+            bad.append("%s: client hellos want %s got %s; server hellos want %s got %s" % (
+                pcap, want_ch, have_ch, want_sh, have_sh))
+        if any(j.get("transport") != "quic" for j in got):
+            bad.append("%s: transport %s" % (pcap, [j.get("transport") for j in got]))
+    assert checked >= 4, by_pcap
+    dtls = os.path.join(FOXIO, "pcap", "dtls-udp.notest.cap")
+    got = [j for k, j in fingerprint(dtls).items() if k[-1] == "udp"]
+    assert len(got) == 1 and got[0]["transport"] == "dtls", got
+    if got[0].get("ja4") != "dd1i440200_49bcda3e7ebf_18d1e47e0978":
+        bad.append("dtls ja4 %s" % got[0].get("ja4"))
+    if shutil.which("tshark"):
+        for typ, fields in ((1, ("ja3", "ja3_string")), (2, ("ja3s", "ja3s_string"))):
+            p = subprocess.run(["tshark", "-r", dtls, "-Y", "dtls.handshake.type == %d" % typ, "-T", "fields",
+                                "-e", "dtls.handshake." + fields[0], "-e", "dtls.handshake.%s_full" % fields[0]],
+                               capture_output=True, text=True, timeout=60)
+            ref = p.stdout.splitlines()[0].split("\t")
+            checked += 1
+            if [got[0].get(fields[0]), got[0].get(fields[1])] != ref:
+                bad.append("dtls %s: want %s, got %s" % (fields[0], ref, [got[0].get(f) for f in fields]))
+    ctx.note("%d QUIC / DTLS hellos compared with tshark" % (checked + 1))
+    assert not bad, "\n  ".join(bad)
 
 
 @case
@@ -210,12 +254,12 @@ class TlsServer:
 
 
 class LoCapture:
-    """tshark -i lo -w FILE -f 'tcp port P' around one client run."""
+    """tshark -i lo -w FILE -f 'tcp port P' (or udp) around one client run."""
 
-    def __init__(self, path, port):
+    def __init__(self, path, port, transport="tcp"):
         self.path = path
         self.err = open(path + ".err", "w+")
-        self.proc = subprocess.Popen(["tshark", "-i", "lo", "-w", path, "-f", "tcp port %d" % port],
+        self.proc = subprocess.Popen(["tshark", "-i", "lo", "-w", path, "-f", "%s port %d" % (transport, port)],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err)
         wait_for(lambda: "Capturing on" in open(path + ".err").read(), 20, what="tshark capturing")
         time.sleep(1.0)                                 # the message comes a little before the filter is live
@@ -380,6 +424,136 @@ def fp_live_clients_match_tshark(ctx):
         ctx.note("skipped: " + "; ".join(skipped))
     assert not bad, "\n  ".join(bad)
     assert len(ran) >= 6, ran
+
+
+# ---- QUIC (the quic service, live) -----------------------------------------------------------
+
+def _tshark_quic_hellos(path, port):
+    """{client_port: [ja3, ja3_full, sni, initials]} from tshark (which decrypts QUIC Initials):
+    the first ClientHello of each client port, and how many Initial packets that port sent."""
+    out = {}
+    p = subprocess.run(["tshark", "-r", path, "-d", "udp.port==%d,quic" % port, "-Y", "tls.handshake.type == 1",
+                        "-T", "fields", "-e", "udp.srcport", "-e", "tls.handshake.ja3", "-e", "tls.handshake.ja3_full",
+                        "-e", "tls.handshake.extensions_server_name"], capture_output=True, text=True, timeout=60)
+    for line in p.stdout.splitlines():
+        f = line.split("\t")
+        if len(f) == 4 and f[1] and int(f[0]) not in out:
+            out[int(f[0])] = [f[1], f[2], f[3], 0]
+    p = subprocess.run(["tshark", "-r", path, "-d", "udp.port==%d,quic" % port, "-Y",
+                        "udp.dstport == %d && quic.long.packet_type == 0" % port, "-T", "fields", "-e", "udp.srcport"],
+                       capture_output=True, text=True, timeout=60)
+    for line in p.stdout.splitlines():
+        if line.strip() and int(line) in out:
+            out[int(line)][3] += 1
+    return out
+
+
+@case
+def fp_quic_clients_fingerprinted_live(ctx):
+    """ngtcp2's gtlsclient and headless chromium (QUIC forced on) talk HTTP/3 to the quic service,
+    captured with tshark on lo.  Each client's ClientHello, decrypted from its Initial packets, is one
+    tls.client_hello (protocol quic, transport udp) however often the client retransmits it, with
+    tshark's JA3, JA3 string and SNI, a JA4 "q13d....h3" named by data/fingerprints/ja4.tsv and
+    quic_version 0x00000001; and
+    `hanipo fingerprint` on the capture gives the same JA3 and JA4."""
+    tmp = capture_tmp(ctx, "hanipo-quic-")
+    if not shutil.which("gtlsclient"):
+        raise Skip("gtlsclient (ngtcp2-client) is not installed")
+    d = ctx.daemon("quic", [Service("q", protocol="quic", tcp=0, udp=1)]).start()
+    port = d.svc("q").uport
+    # gtlsclient names "localhost" when given an address
+    clients = [("gtlsclient", ["gtlsclient", "-q", "--handshake-timeout=3s",
+                               "127.0.0.1", str(port), "https://ngtcp2.example/"], "localhost")]
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium:
+        clients.append(("chromium", [chromium, "--headless", "--disable-gpu", "--no-sandbox",
+                                     "--user-data-dir=" + os.path.join(tmp, "chromium"), "--enable-quic",
+                                     "--origin-to-force-quic-on=h3.example:443",
+                                     "--host-resolver-rules=MAP h3.example 127.0.0.1:%d" % port,
+                                     "--dump-dom", "https://h3.example/"], "h3.example"))
+    path = os.path.join(tmp, "quic.pcapng")
+    cap = LoCapture(path, port, transport="udp")
+    try:
+        for name, argv, sni in clients:
+            subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=T(40))
+    finally:
+        cap.stop()
+    d.wait_event(lambda e: e["eventid"] == "tls.client_hello", count=len(clients), what="one hello per client")
+    ref = _tshark_quic_hellos(path, port)
+    offline = {k[0]: j for k, j in fingerprint(path).items() if k[1] == port}
+    hellos = by(d.events(), "tls.client_hello")
+    assert len(ref) == len(clients), ("tshark saw", ref)
+    assert max(r[3] for r in ref.values()) >= 2, ("no client retransmitted its Initial", ref)
+    bad = []
+    for cport, (ja3, full, sni, initials) in ref.items():
+        mine = [e for e in hellos if e["src_port"] == cport]
+        if len(mine) != 1:
+            bad.append("port %d (%d Initials): %d tls.client_hello events" % (cport, initials, len(mine)))
+            continue
+        e = mine[0]
+        if (e["ja3"], e["ja3_string"], e.get("sni")) != (ja3, full, sni):
+            bad.append("port %d: want %s %s %s, got %s %s %s" % (cport, ja3, full, sni, e["ja3"], e["ja3_string"],
+                                                                 e.get("sni")))
+        if not (e["ja4"].startswith("q13d") and e["ja4"][8:10] == "h3" and JA4_RE.match("t" + e["ja4"][1:])):
+            bad.append("port %d: ja4 %s" % (cport, e["ja4"]))
+        if (e["protocol"], e["transport"], e["quic_version"], e.get("alpn", "").split(",")[0]) != \
+                ("quic", "udp", "0x00000001", "h3"):
+            bad.append("port %d: %s" % (cport, e))
+        named = {"localhost": "ngtcp2 0.12 gtlsclient", "h3.example": "Chromium "}.get(sni, "?")
+        if not e["client"].startswith(named):
+            bad.append("port %d: ja4 %s named %r, want %r (data/fingerprints/ja4.tsv)" % (cport, e["ja4"], e["client"], named))
+        o = offline.get(cport, {})
+        if (o.get("ja3"), o.get("ja4"), o.get("transport")) != (e["ja3"], e["ja4"], "quic"):
+            bad.append("port %d: hanipo fingerprint %s" % (cport, o))
+    assert {r[2] for r in ref.values()} == {c[2] for c in clients}, ref
+    ctx.note("JA4s: " + ", ".join(sorted(e["ja4"] for e in hellos)))
+    assert not bad, "\n  ".join(bad)
+
+
+@case
+def quic_version_negotiation_and_other_datagrams(ctx):
+    """A long-header packet of a version the service does not read gets a Version Negotiation
+    naming QUIC v1 and v2, with the client's connection IDs swapped (gtlsclient, told to offer a
+    reserved version, parses it as VN) - but only for a datagram of 1200 bytes or more, and never
+    larger than it.  Every such datagram and anything that is not QUIC is a quic.packet event."""
+    if not shutil.which("gtlsclient"):
+        raise Skip("gtlsclient (ngtcp2-client) is not installed")
+    d = ctx.daemon("quicvn", [Service("q", protocol="quic", tcp=0, udp=1)]).start()
+    port = d.svc("q").uport
+    p = subprocess.run(["gtlsclient", "-v", "0x1a2a3a4a", "--handshake-timeout=2s", "127.0.0.1", str(port),
+                        "https://127.0.0.1/"], capture_output=True, text=True, timeout=T(20))
+    assert re.search(r"pkt rx .*version=0x00000000 type=VN", p.stdout + p.stderr), (p.stdout + p.stderr)[-1500:]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ctx.defer(u.close)
+    u.settimeout(T(2))
+    dcid, scid = bytes.fromhex("0102030405060708"), bytes.fromhex("a1a2a3a4")
+    probe = bytes([0xc3]) + bytes.fromhex("babababa") + bytes([len(dcid)]) + dcid + bytes([len(scid)]) + scid
+    u.sendto(probe + b"\0" * (1200 - len(probe)), ("127.0.0.1", port))
+    vn = u.recv(2048)
+    assert vn[0] & 0x80 and vn[1:5] == b"\0\0\0\0", vn.hex()
+    assert vn[5] == len(scid) and vn[6:6 + len(scid)] == scid, vn.hex()
+    rest = vn[6 + len(scid):]
+    assert rest[0] == len(dcid) and rest[1:1 + len(dcid)] == dcid, vn.hex()
+    versions = {rest[i:i + 4].hex() for i in range(1 + len(dcid), len(rest), 4)}
+    assert versions == {"00000001", "6b3343cf"} and len(vn) < 1200, vn.hex()
+    u.sendto(probe + b"\0" * 100, ("127.0.0.1", port))          # too short to be answered
+    u.sendto(b"GET / HTTP/1.0\r\n\r\n", ("127.0.0.1", port))
+    try:
+        extra = u.recv(2048)
+        raise AssertionError("answered a short or non-QUIC datagram: %s" % extra.hex())
+    except socket.timeout:
+        pass
+    d.wait_event(lambda e: e["eventid"] == "quic.packet", count=4, what="quic.packet events")
+    pk = by(d.events(), "quic.packet")
+    kinds = sorted(e["kind"] for e in pk)
+    assert kinds.count("unknown_version") >= 3 and "short_header" in kinds, kinds
+    mine = [e for e in pk if e.get("quic_version") == "0xbabababa"]
+    assert sorted(e["size"] for e in mine) == [len(probe) + 100, 1200], mine
+    assert all(e["dcid"] == dcid.hex() and e["scid"] == scid.hex() for e in mine), mine
+    junk = [e for e in pk if e["kind"] == "short_header"][0]
+    assert junk["preview_hex"] == b"GET / HTTP/1.0\r\n\r\n".hex(), junk
+    assert not by(d.events(), "tls.client_hello")
 
 
 # ---- SSH -----------------------------------------------------------------------------------
