@@ -42,6 +42,7 @@
 #include <stdbool.h>
 #include "reader.h"
 #include "intel/protoguess.h"
+#include "intel/quic.h"
 
 #define PG_LINE_MAX     8192   /* longest text line we look at */
 #define PG_MAX_HEADERS  64     /* header lines scanned per lookup */
@@ -480,6 +481,25 @@ static bool guess_dtls(const struct hp_rd *in, struct hp_guess *g)
         epoch != 0 || len < 12)
         return false;
     return pg_label(g, "dtls", hp_rd_peek_u8(&r, 0) == 1 ? 95 : 70);
+}
+
+/*
+ * QUIC (RFC 9000 17.2): a long header (form and fixed bits set; a Version
+ * Negotiation may clear the fixed bit), connection IDs of at most 20 bytes.
+ * Strong for an Initial of a version src/intel/quic.c reads in a datagram of
+ * 1200 bytes or more (what clients must send); weaker for other versions,
+ * scanners' reserved ones (0x?a?a?a?a) included.
+ */
+static bool guess_quic(const struct hp_rd *in, struct hp_guess *g)
+{
+    struct hp_quic_head h;
+    if (!hp_quic_peek(hp_rd_ptr(in), hp_rd_left(in), &h) || (!(hp_rd_ptr(in)[0] & 0x40) && h.version != 0))
+        return false;
+    /* other bytes with the top bit set (an NTP client's 0xe3) name no version of QUIC */
+    bool reserved = (h.version & 0x0f0f0f0fu) == 0x0a0a0a0au, draft = (h.version >> 8) == 0xff0000u;
+    if (h.version != 0 && !reserved && !draft && !hp_quic_version_known(h.version))
+        return false;
+    return pg_label(g, "quic", h.initial && hp_rd_left(in) >= 1200 ? 95 : hp_quic_version_known(h.version) ? 80 : 60);
 }
 
 /* "SSH-protoversion-softwareversion SP comments CR LF" (RFC 4253 4.2). */
@@ -1603,6 +1623,7 @@ static const struct pg_guesser {
     { guess_tls,            PG_ANY },
     { guess_sslv2,          PG_ANY },
     { guess_dtls,           PG_UDP },
+    { guess_quic,           PG_UDP },
     { guess_ssh,            PG_ANY },
     { guess_cotp,           PG_ANY },   /* rdp, s7 */
     { guess_smb,            PG_ANY },

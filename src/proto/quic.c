@@ -25,6 +25,10 @@
  * unknown version, not QUIC at all) is a quic.packet event: its size, the
  * long header's version and connection IDs if there is one, and its first
  * bytes in hex.
+ *
+ * The trap calls hp_quic_client_initial() (quic.h) for the Initials it
+ * receives on any UDP port; those share the slots, keyed by the trap's
+ * service.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,7 @@
 #include "intel/quic.h"
 #include "intel/tlsfp.h"
 #include "proto.h"
+#include "quic.h"
 #include "tlsterm_conn.h"
 #include "util.h"
 
@@ -172,6 +177,16 @@ static void quic_initial(struct hp_udp_peer *p, const uint8_t *data, size_t len,
     }
 }
 
+bool hp_quic_client_initial(struct hp_udp_peer *p, const uint8_t *data, size_t len)
+{
+    struct hp_quic_head h;
+
+    if (!hp_quic_peek(data, len, &h) || !h.initial)
+        return false;
+    quic_initial(p, data, len, &h);
+    return true;
+}
+
 static void quic_datagram(struct hp_udp_peer *p, const uint8_t *data, size_t len)
 {
     struct hp_quic_head h;
@@ -190,13 +205,13 @@ static void quic_datagram(struct hp_udp_peer *p, const uint8_t *data, size_t len
     }
 }
 
+/* At exit: every slot, the trap's included (stop runs only at shutdown). */
 static void quic_stop(struct hp_service_cfg *svc)
 {
+    (void)svc;
     for (size_t i = 0; i < QUIC_SLOTS; i++) {
-        if (slots[i].svc == svc) {
-            free(slots[i].cs);
-            memset(&slots[i], 0, sizeof(slots[i]));
-        }
+        free(slots[i].cs);
+        memset(&slots[i], 0, sizeof(slots[i]));
     }
 }
 

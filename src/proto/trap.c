@@ -18,6 +18,9 @@
  * simply left unconsumed in the core's input buffer, so the trap keeps no
  * buffer of its own.
  *
+ * A datagram that is a QUIC client's Initial also gets the quic service's
+ * tls.client_hello (src/proto/quic.c), once per QUIC connection.
+ *
  * A connection whose first bytes are an HTTP request line or a TLS
  * ClientHello is handed to the HTTP engine (src/proto/http.c) as it is, so
  * web exploits get the web honeypot on whatever port they arrive
@@ -39,6 +42,7 @@
 #include "http.h"
 #include "http_parse.h"
 #include "proto.h"
+#include "quic.h"
 #include "util.h"
 #include "../intel/payloadclass.h"
 #include "../intel/protoguess.h"
@@ -374,6 +378,7 @@ static void trap_datagram(struct hp_udp_peer *p, const uint8_t *data, size_t len
     size_t rec = len < tc->max_capture ? len : (size_t)tc->max_capture;
     struct hp_payloadclass pcl;
     emit_payload(&p->ctx, 0, data, rec, len, HP_GUESS_UDP, &pcl, false, false);
+    hp_quic_client_initial(p, data, len);          /* a QUIC client: its hello too */
 }
 
 const struct hp_proto hp_proto_trap = {

@@ -556,6 +556,27 @@ def quic_version_negotiation_and_other_datagrams(ctx):
     assert not by(d.events(), "tls.client_hello")
 
 
+@case
+def quic_client_on_a_trap_port(ctx):
+    """QUIC on any UDP port: gtlsclient against a trap's UDP port gives trap.payload events guessed
+    "quic" and one tls.client_hello (protocol trap) with the JA4 the quic service gives it."""
+    if not shutil.which("gtlsclient"):
+        raise Skip("gtlsclient (ngtcp2-client) is not installed")
+    d = ctx.daemon("quictrap", [Service("trap", tcp=0, udp=1)]).start()
+    port = d.svc("trap").uport
+    subprocess.run(["gtlsclient", "-q", "--handshake-timeout=3s", "127.0.0.1", str(port), "https://x/"],
+                   stdin=subprocess.DEVNULL, capture_output=True, timeout=T(20))
+    d.wait_event(lambda e: e["eventid"] == "tls.client_hello", what="tls.client_hello from the trap")
+    evs = d.events()
+    hellos = by(evs, "tls.client_hello")
+    assert len(hellos) == 1, hellos
+    h = hellos[0]
+    assert (h["protocol"], h["transport"], h["quic_version"], h["sni"]) == ("trap", "udp", "0x00000001", "localhost"), h
+    assert h["ja4"].startswith("q13d") and h["ja4"][8:10] == "h3" and h["client"].startswith("ngtcp2"), h
+    pay = [e for e in by(evs, "trap.payload") if e["src_port"] == h["src_port"]]
+    assert len(pay) >= 2 and all(e["proto_guess"] == "quic" and e["guess_confidence"] >= 95 for e in pay), pay
+
+
 # ---- SSH -----------------------------------------------------------------------------------
 
 FAKE_KEX = ["curve25519-sha256,diffie-hellman-group14-sha256", "ssh-ed25519",

@@ -365,6 +365,14 @@ static const uint8_t dtls_hello[] = {
     0x01, 0x00, 0x00, 0x34, 0x00, 0x00,
 };
 
+/* QUIC v1 Initial (the first bytes: long header, version 1, 8-byte DCID, empty SCID, no token)
+ * padded to 1200 bytes as clients must; a scanner's reserved-version probe. */
+static uint8_t quic_initial[1200] = { 0xc3, 0x00, 0x00, 0x00, 0x01, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00, 0x00,
+                                      0x44, 0x9e };
+static const uint8_t quic_reserved[] = { 0xca, 0x1a, 0x2a, 0x3a, 0x4a, 0x04, 1, 2, 3, 4, 0x00 };
+/* NTPv4 client with LI 3 (unsynchronised): 0xe3 has the two top bits QUIC's long header has. */
+static uint8_t ntp_li3[48] = { 0xe3, 0x00, 0x06, 0xec, [40] = 0xe9, 0x1c, 0x2a, 0x10 };
+
 /* NTPv4 client request: 48 bytes, LI 0, VN 4, mode 3, transmit timestamp set. */
 static uint8_t ntp_client[48] = { 0x23, [40] = 0xe9, 0x1c, 0x2a, 0x10, 0x00, 0x00, 0x00, 0x01 };
 
@@ -705,6 +713,10 @@ static void test_udp_protocols(void **state)
     expect(BIN(memcached_udp_stats), UDP, "memcached", 90, &g);
     assert_detail(&g, "memcached_command", "stats");
     expect(BIN(ldap_search), UDP, "ldap", 80, &g);
+    expect(BIN(quic_initial), UDP, "quic", 95, &g);
+    expect(quic_initial, 100, UDP, "quic", 80, &g);        /* too short for a client's Initial */
+    expect(BIN(quic_reserved), UDP, "quic", 60, &g);
+    expect(BIN(ntp_li3), UDP, "ntp", 90, &g);
 
     /* the weak UDP shapes are not claimed on TCP, and vice versa */
     expect(BIN(ntp_client), TCP, "unknown", 0, &g);
@@ -981,6 +993,7 @@ static const struct sample samples[] = {
     SB("tls", tls_client_hello, TCP, "tls", 3),
     SB("sslv2", sslv2_hello, TCP, "tls", 5),
     SB("dtls", dtls_hello, UDP, "dtls", 13),
+    SB("quic", quic_reserved, UDP, "quic", 11),
     ST("ssh", ssh_banner, TCP, "ssh", 4),
     SB("rdp", rdp_cookie, TCP, "rdp", 6),
     SB("rdp-token", rdp_token, TCP, "rdp", 6),
