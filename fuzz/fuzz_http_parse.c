@@ -75,6 +75,8 @@ static void check_req(const struct hp_http_req *r, size_t max_body, struct hp_bu
     touch(v.dpath);
     touch(v.dquery);
     touch(v.dbody);
+    touch(v.npath);
+    CHECK(v.npath.n <= v.path.n + 1 && (v.npath.n == 0 || v.npath.p[0] == '/'));
 }
 
 static void run(const uint8_t *in, size_t n, uint8_t seed, size_t max_body, struct outcome *o)

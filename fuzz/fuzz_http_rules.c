@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "proto/http_parse.h"
 #include "proto/http_rules.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
@@ -57,6 +58,13 @@ static void build_view(struct fview *f, const uint8_t *p, size_t n)
     }
     f->v.dpath = f->v.path;
     f->v.dquery = f->v.query;
+    static uint8_t npath[65536 + 1];
+    size_t nl = 0;
+    if (f->v.path.n < sizeof(npath) && hp_http_ngx_path(f->v.path.p, f->v.path.n, npath, &nl)) {
+        if (nl == 0 || nl > f->v.path.n + 1 || npath[0] != '/')
+            abort();                       /* the resolved path: "/" at least, never longer */
+        f->v.npath = (struct hp_bytes){ npath, nl };
+    }
     struct hp_bytes hb = field(&p, end);
     size_t nh = 0;
     for (size_t i = 0; i < hb.n && nh < MAXH;) {

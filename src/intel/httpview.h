@@ -34,6 +34,8 @@ struct hp_http_view {
     struct hp_bytes path;          /* raw path part of target (no query) */
     struct hp_bytes query;         /* raw query (without '?'), n == 0 when none */
     struct hp_bytes dpath;         /* decoded path */
+    struct hp_bytes npath;         /* the path nginx would look up (decoded, dot segments
+                                    * applied, slashes merged); n == 0 where nginx says 400 */
     struct hp_bytes dquery;        /* decoded query ('+' -> ' ') */
     struct hp_bytes version;       /* "HTTP/1.1"; "HTTP/0.9" style requests: "" */
     const struct hp_http_hdr *headers;

@@ -37,7 +37,8 @@
  *  - chunks: hex size (at least one digit, overflow -> 400), optional SP/HT/';'
  *    extension up to EOL (lines up to 4 KiB), data, CRLF or LF; after the 0
  *    chunk trailer lines are skipped up to a blank line (64 KiB at most).
- * nginx answers 400 to a 1.1 request without Host and 405 to CONNECT/TRACE;
+ * nginx answers 400 to a 1.1 request without Host, 405 to TRACE and to a
+ * CONNECT with an absolute URI (CONNECT host:port is 400: not a URI to it);
  * those are reported in req->nginx_status so the body can still be analysed.
  */
 #include <ctype.h>
@@ -225,6 +226,9 @@ static int http_parse_version(const uint8_t *l, size_t n, size_t i, bool complet
     return PR_OK;
 }
 
+static bool http_ngx_method(struct hp_bytes m);
+static bool http_ngx_target(const struct hp_http_req *req);
+
 /*
  * Validate a request line (complete: the whole line, EOL stripped; else the
  * bytes received so far) and fill req's method/target/version.
@@ -262,6 +266,10 @@ static int http_parse_reqline(const uint8_t *l, size_t n, bool complete, struct 
         req->minor = 9;
     } else {
         int rc = http_parse_version(l, n, i, complete, req, status);
+        /* nginx reads the line in order: a method or target it refuses is
+         * 400 before the version is looked at ("PRI * HTTP/2.0", h2c's preface) */
+        if (rc == PR_ERR && *status == 505 && (!http_ngx_method(req->method) || !http_ngx_target(req)))
+            *status = 400;
         if (rc != PR_OK)
             return rc;
     }
@@ -394,18 +402,72 @@ static bool http_ngx_method(struct hp_bytes m)
     return true;
 }
 
-/* nginx takes a target that is a path or an absolute URI (scheme "://"),
- * or host:port after CONNECT; "*" or "index.html" is 400. */
+/* nginx takes a target that is a path or an absolute URI (scheme "://");
+ * "*", "index.html" and CONNECT's "host:port" are 400 (its URI parser wants
+ * "//" after the scheme's ':', whatever the method). */
 static bool http_ngx_target(const struct hp_http_req *req)
 {
     const uint8_t *t = req->target.p;
     size_t n = req->target.n, i = 0;
-    if (n == 0 || t[0] == '/' || (req->method.n == 7 && !memcmp(req->method.p, "CONNECT", 7)))
+    if (n == 0 || t[0] == '/')
         return true;
     while (i < n && (((t[i] | 0x20) >= 'a' && (t[i] | 0x20) <= 'z') ||
                      (i > 0 && ((t[i] >= '0' && t[i] <= '9') || t[i] == '+' || t[i] == '-' || t[i] == '.'))))
         i++;
     return i > 0 && n - i >= 3 && !memcmp(t + i, "://", 3);
+}
+
+/* See http_parse.h (ngx_http_parse_complex_uri's rules, merge_slashes on). */
+bool hp_http_ngx_path(const uint8_t *p, size_t n, uint8_t *out, size_t *olen)
+{
+    size_t o = 0, seg;
+    out[o++] = '/';
+    seg = o;
+    for (size_t i = 0; i <= n; i++) {
+        int c = i < n ? p[i] : -1;
+        if (c == '#')
+            c = -1;                              /* nginx stops at a fragment */
+        if (c == '%') {
+            int hi = i + 1 < n ? hp_hexval(p[i + 1]) : -1, lo = i + 2 < n ? hp_hexval(p[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi | lo) == 0)
+                return false;
+            c = hi * 16 + lo;
+            i += 2;
+        }
+        if (c != '/' && c != -1) {
+            out[o++] = (uint8_t)c;
+            continue;
+        }
+        size_t len = o - seg;                    /* a segment ends */
+        if (len == 2 && out[seg] == '.' && out[seg + 1] == '.') {
+            if (seg == 1)
+                return false;                    /* above the root */
+            o = seg - 1;
+            while (out[o - 1] != '/')
+                o--;
+        } else if (len == 1 && out[seg] == '.') {
+            o = seg;
+        } else if (len > 0 && c == '/') {
+            out[o++] = '/';
+        }
+        seg = o;
+        if (c == -1)
+            break;
+    }
+    *olen = o;
+    return true;
+}
+
+static void http_split_target(struct hp_bytes t, struct hp_bytes *path, struct hp_bytes *query);
+
+/* nginx's 400 for a path it cannot resolve (hp_http_ngx_path). */
+static bool http_ngx_path_ok(const struct hp_http_req *req)
+{
+    static _Thread_local uint8_t out[HP_HTTP_URI_MAX + 2];
+    struct hp_bytes path, query;
+    size_t olen;
+    http_split_target(req->target, &path, &query);
+    return path.n > HP_HTTP_URI_MAX || hp_http_ngx_path(path.p, path.n, out, &olen);
 }
 
 static void http_ngx_note(struct hp_http_req *req, struct http_ngx_bufs *b, size_t len, bool reqline)
@@ -435,7 +497,7 @@ static int http_parse_lines(const uint8_t *data, size_t len, struct hp_http_req 
     if (rc != PR_OK)
         return rc;
     sem->reqline_done = true;
-    if (!http_ngx_method(req->method) || !http_ngx_target(req))
+    if (!http_ngx_method(req->method) || !http_ngx_target(req) || !http_ngx_path_ok(req))
         req->nginx_status = 400;             /* nginx reads no further */
     http_ngx_note(req, &nb, hp_rd_pos(&r) - at, true);
     if (req->major == 0) {
@@ -1135,6 +1197,12 @@ void hp_http_view_build(const struct hp_http_req *req, uint16_t local_port, bool
     bool okp = http_decode(v->path, false, scratch, &po, &pl);
     bool okq = okp && http_decode(v->query, true, scratch, &qo, &ql);
     bool okb = okq && isform && http_decode(v->body, true, scratch, &bo, &bl);
+    /* the path nginx would look up */
+    size_t no = scratch->len, nl = 0;
+    bool okn = hp_buf_reserve(scratch, v->path.n + 1) &&
+               hp_http_ngx_path(v->path.p, v->path.n, scratch->data + no, &nl);
+    if (okn)
+        scratch->len += nl;
     /* Pointers only now: the appends above may have moved scratch's memory. */
     if (okp)
         v->dpath = http_bytes(scratch->data + po, pl);
@@ -1142,6 +1210,8 @@ void hp_http_view_build(const struct hp_http_req *req, uint16_t local_port, bool
         v->dquery = http_bytes(scratch->data + qo, ql);
     if (okb)
         v->dbody = http_bytes(scratch->data + bo, bl);
+    if (okn)
+        v->npath = http_bytes(scratch->data + no, nl);
 }
 
 /* ---- sniffing -------------------------------------------------------------- */

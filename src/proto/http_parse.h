@@ -120,6 +120,16 @@ size_t hp_http_fmt_date(time_t t, char *out, size_t outlen);
 size_t hp_http_error_page(int status, const char *server, char *out, size_t outlen);
 
 /*
+ * The path as nginx resolves it before looking for a file (the view's
+ * npath): cut at a raw '#', escapes decoded (a decoded '/' separates, a
+ * decoded '.' counts as a dot), empty segments merged, "." dropped, ".."
+ * removing the segment before it.  False where nginx answers 400: a bad or
+ * %00 escape, a ".." above the root.  out holds n + 1 bytes; *olen is set
+ * on success (at least "/").
+ */
+bool hp_http_ngx_path(const uint8_t *p, size_t n, uint8_t *out, size_t *olen);
+
+/*
  * Build the analysers' view of a parsed request.  scratch is reset and holds
  * the decoded copies (do not append to it while the view is in use); a field
  * whose decoded copy does not fit is left raw.  Decoding: %XX -> byte (invalid

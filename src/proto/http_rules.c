@@ -9,6 +9,8 @@
  *     match method M [M...]       method is one of these (exact, case-sensitive)
  *     match port P [P...]         arrived on one of these local ports
  *     match path RE               PCRE2 on the decoded path
+ *     match npath RE              ... on the path nginx would look up ("/a/.."
+ *                                 is "/"; empty where nginx answers 400)
  *     match query RE              ... on the decoded query
  *     match body RE               ... on the decoded body
  *     match header NAME RE        ... on the value of any header NAME
@@ -347,7 +349,7 @@ static int add_ports(struct wr_rule *ru, const char *s, size_t n, const struct w
 static int add_cond(struct wr_rule *ru, const char *s, size_t n, const struct wr_parse *ps)
 {
     static const struct { const char *kw; enum wr_subject subj; } kinds[] = {
-        { "path", WR_PATH }, { "query", WR_QUERY }, { "header", WR_HEADER }, { "body", WR_BODY },
+        { "path", WR_PATH }, { "npath", WR_NPATH }, { "query", WR_QUERY }, { "header", WR_HEADER }, { "body", WR_BODY },
         { "target", WR_TARGET }, { "headers", WR_HEADERS }, { "rawbody", WR_RAWBODY },
     };
     const char *w;
@@ -825,6 +827,7 @@ static bool cond_holds(const struct hp_webrules *r, const struct wr_cond *c, con
     bool m = false;
     switch (c->subj) {
     case WR_PATH: m = re_match(r, c, v->dpath); break;
+    case WR_NPATH: m = re_match(r, c, v->npath); break;
     case WR_QUERY: m = re_match(r, c, v->dquery); break;
     case WR_BODY: m = re_match(r, c, v->dbody); break;
     case WR_TARGET: m = re_match(r, c, v->target); break;

@@ -25,6 +25,7 @@
 
 enum wr_subject {
     WR_PATH,        /* decoded path */
+    WR_NPATH,       /* the path as nginx resolves it */
     WR_QUERY,       /* decoded query */
     WR_HEADER,      /* value of each header named hname (any one matching) */
     WR_BODY,        /* decoded body */

@@ -288,8 +288,10 @@ def http_exploit_corpus(ctx):
         for cve in meta["cve"]:
             if cve not in e["cves"]:
                 problems.append("%s: %s not in %r" % (name, cve, e["cves"]))
-        # the exploit gets an answer that lets it go on, not nginx's 400 for a missing Host
-        if e["status"] == 400:
+        # the exploit gets an answer that lets it go on, not nginx's 400 for a missing Host; where
+        # no rule speaks for a vulnerable product, a target nginx refuses (CONNECT host:port, a path
+        # climbing above the root) gets nginx's own 400
+        if e["status"] == 400 and not (e.get("rule") in ("default", "not-found") and _nginx_refuses_target(text)):
             problems.append("%s: answered 400 (rule %s)" % (name, e.get("rule")))
         for k in verdict:
             if e.get(k) != got[1].get(k):
@@ -563,6 +565,41 @@ def http_multipart_upload_kept(ctx):
 
 # ---- the same answers as a real nginx ------------------------------------------------------------
 
+def _nginx_refuses_target(request_text):
+    """True where nginx answers 400 to the request line's target whatever the site: CONNECT's
+    host:port, a bad or %00 escape, a '..' above the root after decoding (written from what Debian's
+    nginx 1.22 answers, independently of hanipo's code)."""
+    method, _, rest = request_text.partition(" ")
+    target = rest.split(" ", 1)[0]
+    if method == "CONNECT" and not target.startswith("http"):
+        return True
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    if "://" in path:
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    out = bytearray()
+    i = 0
+    while i < len(path):
+        c = path[i]
+        if c == "%":
+            h = path[i + 1:i + 3]
+            if len(h) < 2 or any(x not in "0123456789abcdefABCDEF" for x in h) or int(h, 16) == 0:
+                return True
+            out.append(int(h, 16))
+            i += 3
+        else:
+            out += c.encode("latin-1", "replace")
+            i += 1
+    depth = 0
+    for seg in bytes(out).split(b"/"):
+        if seg == b"..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif seg not in (b"", b"."):
+            depth += 1
+    return False
+
+
 def _nginx_probes():
     """(name, request bytes): what scanners and fingerprinting tools send, including the odd."""
     pad = lambda n, c=b"a": c * n
@@ -599,6 +636,23 @@ def _nginx_probes():
         ("dup-host", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
         ("te-unknown", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"),
         ("cl-junk", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n"),
+        # HTTP/2 with prior knowledge (h2c's preface), proxy checks
+        ("h2-preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+        ("star-v2", b"GET * HTTP/2.0\r\n\r\n"),
+        ("connect-authority", b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+        ("connect-absolute", b"CONNECT http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+        # paths nginx resolves before it looks for a file, or refuses
+        ("traversal", b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("traversal-encoded", b"GET /cgi-bin/.%2e/.%2e/.%2e/.%2e/bin/sh HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("traversal-slashes", b"GET /a%2f..%2f..%2fx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("escape-nul", b"GET /a%00.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("escape-bad", b"GET /%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("dotdot-to-root", b"GET /a/.. HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("dot-encoded", b"GET /%2e HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("index-dotdot", b"GET /index.html/.. HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("double-slash-index", b"GET //index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("fragment", b"GET /a#/../../x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("query-traversal", b"GET /?file=../../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
     ] + [("range " + r.decode(), b"GET / HTTP/1.1\r\nHost: x\r\nRange: " + r + b"\r\nConnection: close\r\n\r\n")
          for r in (b"bytes=0-1", b"bytes=-5", b"bytes=600-", b"bytes=100000-", b"bytes=5-2", b"items=0-1",
                    b"bytes=0-1,5-6", b"bytes=0-0,-1", b"bytes=0-,5-0,5-1,5-2,5-3", b"bytes= 3 - 4 ",

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "proto/http_parse.h"
 #include "proto/http_rules.h"
 #include "shell/persona.h"
 
@@ -33,6 +34,7 @@ struct tview {
     struct hp_http_view v;
     struct hp_http_hdr hdrs[16];
     char store[70000];          /* decoded path, query and body */
+    uint8_t npath[4096];        /* the path nginx looks up */
 };
 
 static int hexv(int c)
@@ -76,6 +78,9 @@ static struct hp_http_view *mkview(struct tview *t, const char *method, const ch
     size_t n = decode(d, target, pl, 0);
     v->dpath = B(d, n);
     d += n;
+    size_t npl = 0;
+    if (pl < sizeof(t->npath) && hp_http_ngx_path((const uint8_t *)target, pl, t->npath, &npl))
+        v->npath = B(t->npath, npl);
     if (q) {
         n = decode(d, q + 1, strlen(q + 1), 1);
         v->dquery = B(d, n);
