@@ -3,8 +3,10 @@
  * answers (src/proto/http_static.c).
  *
  * Input: the values of Range, If-Range, If-None-Match, If-Modified-Since,
- * If-Match and If-Unmodified-Since, NUL-separated (an empty value: the
- * header is absent), then the page's body.  The page is answered as the
+ * If-Match, If-Unmodified-Since, Accept-Encoding and Via, NUL-separated (an
+ * empty value: the header is absent), then the page's body.  When the
+ * request accepts gzip (src/proto/http_gzip.c), no range is served and the
+ * answer is gzipped: the chunked body must inflate back to the page.  The page is answered as the
  * welcome page is (Content-Type, Last-Modified, ETag, Accept-Ranges), and
  * what comes out must be one of nginx's answers: 200 untouched, 304 with no
  * body, 412 or 416 with an error page, or 206 whose Content-Range names
@@ -16,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
+#include "proto/http_gzip.h"
 #include "proto/http_static.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,14 +27,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
 static const char *const names[] = { "Range", "If-Range", "If-None-Match", "If-Modified-Since", "If-Match",
-                                     "If-Unmodified-Since" };
+                                     "If-Unmodified-Since", "Accept-Encoding", "Via" };
+#define NNAMES (sizeof(names) / sizeof(names[0]))
+
+/* A gzipped answer: "SIZE\r\n" GZIP "\r\n0\r\n\r\n" that inflates to the page. */
+static void check_gzip(struct hp_buf *hdrs, const struct hp_buf *body, const uint8_t *page, size_t plen)
+{
+    static uint8_t back[1u << 20];
+    const char *hs = hp_buf_cstr(hdrs);
+    CHECK(strstr(hs, "Transfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n") && !strstr(hs, "Accept-Ranges"));
+    unsigned long n = 0;
+    int used = 0;
+    CHECK(sscanf((const char *)body->data, "%lx\r\n%n", &n, &used) == 1 && used > 2);
+    CHECK((size_t)used + n + 7 == body->len && memcmp(body->data + used + n, "\r\n0\r\n\r\n", 7) == 0);
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    CHECK(inflateInit2(&z, 16 + MAX_WBITS) == Z_OK);
+    z.next_in = (Bytef *)body->data + used;
+    z.avail_in = (uInt)n;
+    z.next_out = back;
+    z.avail_out = sizeof(back);
+    CHECK(inflate(&z, Z_FINISH) == Z_STREAM_END);
+    CHECK(z.total_out == plen && memcmp(back, page, plen) == 0);
+    inflateEnd(&z);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct hp_http_hdr h[6];
+    struct hp_http_hdr h[NNAMES];
     size_t nh = 0;
     const uint8_t *p = data, *end = data + size;
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < NNAMES; i++) {
         const uint8_t *z = p < end ? memchr(p, 0, (size_t)(end - p)) : NULL;
         const uint8_t *e = z ? z : end;
         if (e > p)
@@ -52,8 +79,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        "ETag: \"6434bbbe-267\"\r\nAccept-Ranges: bytes\r\n");
     hp_buf_put(&body, p, plen);
     int status = 200;
-    hp_http_static(&v, &status, &hdrs, &body, "nginx");
+    bool gz = hp_http_gzip_accepted(&v, 1, 1);
+    hp_http_static(&v, &status, &hdrs, &body, "nginx", gz);
     CHECK(hp_buf_ok(&hdrs) && hp_buf_ok(&body));
+    CHECK(!gz || status != 206);
+    if (gz && status == 200 && plen >= 20 && plen <= 64 * 1024) {
+        hp_http_gzip(status, &hdrs, &body);
+        check_gzip(&hdrs, &body, p, plen);
+        hp_buf_free(&hdrs);
+        hp_buf_free(&body);
+        return 0;
+    }
     const char *hs = hp_buf_cstr(&hdrs);
     switch (status) {
     case 200:

@@ -57,6 +57,7 @@
 #include "http_parse.h"
 #include "http_proxy.h"
 #include "http_rules.h"
+#include "http_gzip.h"
 #include "http_static.h"
 #include "identity.h"
 #include "intel/tlsfp.h"
@@ -732,8 +733,12 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
         hp_buf_put(body, page, hp_http_error_page(401, server, page, sizeof(page)));
     } else if (resp) {
         hp_webresp_render(resp, &v, server, hdrs, body);
-        if (resp->nginx_static)
-            hp_http_static(&v, &status, hdrs, body, server);   /* 304, 206, 416 as nginx */
+        if (resp->nginx_static) {
+            bool gz = hp_http_gzip_accepted(&v, req->major, req->minor);
+            hp_http_static(&v, &status, hdrs, body, server, gz);   /* 304, 206, 416 as nginx */
+            if (gz)
+                hp_http_gzip(status, hdrs, body);                  /* as Debian's nginx.conf has it */
+        }
     }
     const char *extra = hp_buf_cstr(hdrs);
     if (has_header(extra, "Server")) {

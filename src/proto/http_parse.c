@@ -954,6 +954,8 @@ static int http_extra_group(const char *line)
         return strncasecmp(line, "Content-Type:", 13) == 0 ? 0 : 2;
     case 'l':
         return strncasecmp(line, "Last-Modified:", 14) == 0 || strncasecmp(line, "Location:", 9) == 0 ? 1 : 2;
+    case 't':                             /* a gzipped answer's (http_gzip.c), where nginx puts it */
+        return strncasecmp(line, "Transfer-Encoding:", 18) == 0 ? 1 : 2;
     default:
         return 2;
     }
@@ -964,6 +966,7 @@ static int http_extra_group(const char *line)
 
 struct http_extra {
     size_t n;
+    bool chunked;                         /* a Transfer-Encoding line: the body is framed already */
     bool more;                            /* lines past HTTP_EXTRA_LINES: not listed, all group 2 */
     const char *rest;
     struct { const char *p; size_t n; int group; bool nl; } line[HTTP_EXTRA_LINES];
@@ -974,6 +977,7 @@ static void http_extra_read(struct http_extra *x, const char *extra)
     const char *s = extra;
     x->n = 0;
     x->more = false;
+    x->chunked = false;
     while (s && *s) {
         if (x->n == HTTP_EXTRA_LINES) {
             x->more = true;
@@ -986,6 +990,7 @@ static void http_extra_read(struct http_extra *x, const char *extra)
         x->line[x->n].n = n;
         x->line[x->n].nl = nl != NULL;
         x->line[x->n].group = http_extra_group(s);
+        x->chunked |= (s[0] | 0x20) == 't' && strncasecmp(s, "Transfer-Encoding:", 18) == 0;
         x->n++;
         s += n;
     }
@@ -998,10 +1003,13 @@ static void http_put_line(struct hp_buf *out, const char *s, size_t n, bool nl)
         hp_buf_puts(out, "\r\n");
 }
 
-static void http_put_extra(struct hp_buf *out, const struct http_extra *x, int group)
+/* skip_te: a header-only answer goes without Transfer-Encoding (nginx's
+ * chunked filter passes those by), and without a length either. */
+static void http_put_extra(struct hp_buf *out, const struct http_extra *x, int group, bool skip_te)
 {
     for (size_t i = 0; i < x->n; i++)
-        if (x->line[i].group == group)
+        if (x->line[i].group == group &&
+            !(skip_te && (x->line[i].p[0] | 0x20) == 't' && strncasecmp(x->line[i].p, "Transfer-Encoding:", 18) == 0))
             http_put_line(out, x->line[i].p, x->line[i].n, x->line[i].nl);
     for (const char *s = x->more ? x->rest : NULL; s && *s;) {
         const char *nl = strchr(s, '\n');
@@ -1039,16 +1047,17 @@ void hp_http_response(struct hp_buf *out, int status, const char *server, const 
     hp_buf_puts(out, "Date: ");
     hp_buf_puts(out, date);
     hp_buf_puts(out, "\r\n");
-    http_put_extra(out, &x, 0);
-    if (!bodyless) {
+    bool skip_te = x.chunked && head_only;
+    http_put_extra(out, &x, 0, skip_te);
+    if (!bodyless && !x.chunked) {
         hp_buf_puts(out, "Content-Length: ");
         hp_buf_put(out, num, hp_fmt_u64(body_len, num));
         hp_buf_puts(out, "\r\n");
     }
-    http_put_extra(out, &x, 1);
+    http_put_extra(out, &x, 1, skip_te);
     if (status >= 200)
         hp_buf_puts(out, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-    http_put_extra(out, &x, 2);
+    http_put_extra(out, &x, 2, skip_te);
     hp_buf_puts(out, "\r\n");
     if (!bodyless && !head_only && body_len)
         hp_buf_put(out, body, body_len);

@@ -330,7 +330,7 @@ static void hs_error(int status, const char *server, struct hp_buf *hdrs, struct
 }
 
 void hp_http_static(const struct hp_http_view *v, int *status, struct hp_buf *hdrs, struct hp_buf *body,
-                    const char *server)
+                    const char *server, bool gzip)
 {
     if (*status != 200 || v->version.n == 0)
         return;
@@ -347,7 +347,7 @@ void hp_http_static(const struct hp_http_view *v, int *status, struct hp_buf *hd
         return;
     }
     const struct hp_http_hdr *rh = hp_http_view_header(v, "Range");
-    if (!rh || rh->value.n < 7 || strncasecmp((const char *)rh->value.p, "bytes=", 6) != 0 || !hs_if_range(v, hdrs))
+    if (gzip || !rh || rh->value.n < 7 || strncasecmp((const char *)rh->value.p, "bytes=", 6) != 0 || !hs_if_range(v, hdrs))
         return;
     static _Thread_local struct hs_range ranges[HS_MAX_RANGES];
     size_t n = 0;

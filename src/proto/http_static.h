@@ -35,9 +35,10 @@
  * hdrs: its rendered "Name: value\r\n" lines (ETag, Last-Modified,
  * Content-Type, Accept-Ranges as the rule wrote them), rewritten in place;
  * body: its body, replaced by the part(s) asked for; server: for the 416
- * page's signature line (NULL: none).
+ * page's signature line (NULL: none); gzip: the answer will be gzipped
+ * (http_gzip.h), so a Range is not served (nginx's range filter declines).
  */
 void hp_http_static(const struct hp_http_view *v, int *status, struct hp_buf *hdrs, struct hp_buf *body,
-                    const char *server);
+                    const char *server, bool gzip);
 
 #endif

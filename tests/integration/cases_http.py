@@ -653,7 +653,26 @@ def _nginx_probes():
         ("double-slash-index", b"GET //index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
         ("fragment", b"GET /a#/../../x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
         ("query-traversal", b"GET /?file=../../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-    ] + [("range " + r.decode(), b"GET / HTTP/1.1\r\nHost: x\r\nRange: " + r + b"\r\nConnection: close\r\n\r\n")
+    ] + [("gzip " + n, b"%s HTTP/1.%d\r\nHost: x\r\n%sConnection: close\r\n\r\n" % (line, minor, h))
+         for n, line, minor, h in (
+             # what Go's net/http, python-requests, curl --compressed and browsers send
+             ("go", b"GET /", 1, b"Accept-Encoding: gzip\r\n"),
+             ("requests", b"GET /", 1, b"Accept-Encoding: gzip, deflate\r\n"),
+             ("browser", b"GET /", 1, b"Accept-Encoding: gzip, deflate, br, zstd\r\n"),
+             ("404", b"GET /nosuchpage.php", 1, b"Accept-Encoding: gzip\r\n"),
+             ("post-404", b"POST /x.php", 1, b"Accept-Encoding: gzip\r\nContent-Length: 0\r\n"),
+             ("post-405", b"POST /", 1, b"Accept-Encoding: gzip\r\nContent-Length: 0\r\n"),
+             ("head", b"HEAD /", 1, b"Accept-Encoding: gzip\r\n"),
+             ("range", b"GET /", 1, b"Accept-Encoding: gzip\r\nRange: bytes=0-9\r\n"),
+             ("http10", b"GET /", 0, b"Accept-Encoding: gzip\r\n"),
+             ("q0", b"GET /", 1, b"Accept-Encoding: gzip;q=0\r\n"),
+             ("q-small", b"GET /", 1, b"Accept-Encoding: br;q=1.0, gzip ;q=0.001\r\n"),
+             ("upper", b"GET /", 1, b"Accept-Encoding: GZIP\r\n"),
+             ("x-gzip", b"GET /", 1, b"Accept-Encoding: x-gzip\r\n"),
+             ("gzipx", b"GET /", 1, b"Accept-Encoding: gzipx\r\n"),
+             ("via", b"GET /", 1, b"Accept-Encoding: gzip\r\nVia: 1.1 proxy\r\n"),
+             ("two-headers", b"GET /", 1, b"Accept-Encoding: deflate\r\nAccept-Encoding: gzip\r\n"),
+             ("traversal", b"GET /../x", 1, b"Accept-Encoding: gzip\r\n"))] + [("range " + r.decode(), b"GET / HTTP/1.1\r\nHost: x\r\nRange: " + r + b"\r\nConnection: close\r\n\r\n")
          for r in (b"bytes=0-1", b"bytes=-5", b"bytes=600-", b"bytes=100000-", b"bytes=5-2", b"items=0-1",
                    b"bytes=0-1,5-6", b"bytes=0-0,-1", b"bytes=0-,5-0,5-1,5-2,5-3", b"bytes= 3 - 4 ",
                    b"bytes=1-2,x", b"bytes=-0", b"bytes=99999999999999999999-")] + [
@@ -681,6 +700,8 @@ def _validator_probes(etag, lm):
         ("if-range-etag", req(b"If-Range: " + etag + b"\r\nRange: bytes=0-9\r\n")),
         ("if-range-other", req(b'If-Range: "other"\r\nRange: bytes=0-9\r\n')),
         ("if-range-date", req(b"If-Range: " + lm + b"\r\nRange: bytes=0-9\r\n")),
+        ("inm-gzip", req(b"If-None-Match: " + etag + b"\r\nAccept-Encoding: gzip\r\n")),
+        ("inm-weak-gzip", req(b"If-None-Match: W/" + etag + b"\r\nAccept-Encoding: gzip\r\n")),
     ]
 
 
@@ -745,11 +766,11 @@ def http_answers_as_nginx_does(ctx):
                    capture_output=True, check=True)
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
-        # the TLS lines are those of Debian's shipped /etc/nginx/nginx.conf
+        # the TLS and gzip lines are those of Debian's shipped /etc/nginx/nginx.conf
         f.write("worker_processes 1; daemon off; pid %(d)s/nginx.pid; error_log %(d)s/error.log;\n"
                 "events { worker_connections 64; }\n"
                 "http { include /etc/nginx/mime.types; default_type application/octet-stream;\n"
-                "  access_log off; client_body_temp_path %(d)s;\n"
+                "  access_log off; client_body_temp_path %(d)s; gzip on;\n"
                 "  ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_prefer_server_ciphers on;\n"
                 "  server { listen 127.0.0.1:%(p)d; listen 127.0.0.1:%(t)d ssl; root %(d)s/www;\n"
                 "           ssl_certificate %(d)s/cert.pem; ssl_certificate_key %(d)s/key.pem; } }\n"
