@@ -20,10 +20,10 @@
 
 struct gz_kept {
     size_t in_len, out_len;
-    uint8_t in[GZ_MAX_BODY], out[GZ_MAX_BODY + 64];
+    uint8_t *in, *out;             /* one allocation: the page, then its gzip stream */
 };
 
-static struct gz_kept *kept[GZ_KEPT];
+static struct gz_kept kept[GZ_KEPT];
 static unsigned kept_next;
 
 /* ---- the request ------------------------------------------------------------------ */
@@ -113,18 +113,20 @@ static bool gz_deflate(const uint8_t *in, size_t n, uint8_t *out, size_t cap, si
 static const struct gz_kept *gz_compressed(const uint8_t *in, size_t n)
 {
     for (unsigned i = 0; i < GZ_KEPT; i++)
-        if (kept[i] && kept[i]->in_len == n && memcmp(kept[i]->in, in, n) == 0)
-            return kept[i];
-    struct gz_kept *k = kept[kept_next];
-    if (!k && !(k = kept[kept_next] = malloc(sizeof(*k))))
-        return NULL;
-    if (!gz_deflate(in, n, k->out, sizeof(k->out), &k->out_len)) {
-        k->in_len = (size_t)-1;
+        if (kept[i].in && kept[i].in_len == n && memcmp(kept[i].in, in, n) == 0)
+            return &kept[i];
+    size_t cap = deflateBound(NULL, (uLong)n) + 32;      /* + the gzip wrapper's header and trailer */
+    uint8_t *mem = malloc(n + cap);
+    size_t out_len = 0;
+    if (!mem || !gz_deflate(in, n, mem + n, cap, &out_len)) {
+        free(mem);
         return NULL;
     }
-    memcpy(k->in, in, n);
-    k->in_len = n;
+    struct gz_kept *k = &kept[kept_next];
     kept_next = (kept_next + 1) % GZ_KEPT;
+    free(k->in);
+    memcpy(mem, in, n);
+    *k = (struct gz_kept){ n, out_len, mem, mem + n };
     return k;
 }
 
