@@ -10,9 +10,11 @@
  * templates).  The writer reads those lines once and puts them in three
  * places; the harness scans the text three times, as the writer once did,
  * and the two answers must be the same bytes after the Date line:
- * Content-Type, Content-Length, Last-Modified and Location, Connection, the
- * rest in order, each line ended (a last line without its newline gets
- * "\r\n"), the blank line, then the body when one is sent.
+ * Content-Type, Content-Length, Last-Modified, Location and Transfer-Encoding,
+ * Connection, the rest in order, each line ended (a last line without its
+ * newline gets "\r\n"), the blank line, then the body when one is sent.
+ * A Transfer-Encoding line (a gzipped answer, its body already chunked)
+ * replaces Content-Length, and a HEAD answer goes without either.
  * Seeds: fuzz/corpus/http_response/ (header blocks of the shipped rules,
  * more than 64 lines, a last line without newline).
  */
@@ -31,17 +33,29 @@ static int group_of(const char *line)
 {
     if (strncasecmp(line, "Content-Type:", 13) == 0)
         return 0;
-    if (strncasecmp(line, "Last-Modified:", 14) == 0 || strncasecmp(line, "Location:", 9) == 0)
+    if (strncasecmp(line, "Last-Modified:", 14) == 0 || strncasecmp(line, "Location:", 9) == 0 ||
+        strncasecmp(line, "Transfer-Encoding:", 18) == 0)
         return 1;
     return 2;
 }
 
-static void put_group(struct hp_buf *out, const char *extra, int group)
+static bool has_te(const char *extra)
+{
+    for (const char *s = extra; *s;) {
+        if (strncasecmp(s, "Transfer-Encoding:", 18) == 0)
+            return true;
+        const char *nl = strchr(s, '\n');
+        s = nl ? nl + 1 : s + strlen(s);
+    }
+    return false;
+}
+
+static void put_group(struct hp_buf *out, const char *extra, int group, bool skip_te)
 {
     for (const char *s = extra; *s;) {
         const char *nl = strchr(s, '\n');
         size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
-        if (group_of(s) == group) {
+        if (group_of(s) == group && !(skip_te && strncasecmp(s, "Transfer-Encoding:", 18) == 0)) {
             hp_buf_put(out, s, n);
             if (!nl)
                 hp_buf_puts(out, "\r\n");
@@ -80,13 +94,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t head_len = (size_t)(after - s);
 
     bool bodyless = status < 200 || status == 204 || status == 304;
-    put_group(&want, extra, 0);
-    if (!bodyless)
+    bool chunked = has_te(extra), skip_te = chunked && head;
+    put_group(&want, extra, 0, skip_te);
+    if (!bodyless && !chunked)
         hp_buf_printf(&want, "Content-Length: %zu\r\n", body_len);
-    put_group(&want, extra, 1);
+    put_group(&want, extra, 1, skip_te);
     if (status >= 200)
         hp_buf_puts(&want, keep ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-    put_group(&want, extra, 2);
+    put_group(&want, extra, 2, skip_te);
     hp_buf_puts(&want, "\r\n");
     if (!bodyless && !head)
         hp_buf_put(&want, body, body_len);

@@ -972,6 +972,11 @@ struct http_extra {
     struct { const char *p; size_t n; int group; bool nl; } line[HTTP_EXTRA_LINES];
 };
 
+static bool http_is_te(const char *line)
+{
+    return (line[0] | 0x20) == 't' && strncasecmp(line, "Transfer-Encoding:", 18) == 0;
+}
+
 static void http_extra_read(struct http_extra *x, const char *extra)
 {
     const char *s = extra;
@@ -982,6 +987,9 @@ static void http_extra_read(struct http_extra *x, const char *extra)
         if (x->n == HTTP_EXTRA_LINES) {
             x->more = true;
             x->rest = s;
+            for (; *s; s++)                   /* the rare long block: its lines are read once more */
+                if ((s == x->rest || s[-1] == '\n') && http_is_te(s))
+                    x->chunked = true;
             return;
         }
         const char *nl = strchr(s, '\n');
@@ -990,7 +998,7 @@ static void http_extra_read(struct http_extra *x, const char *extra)
         x->line[x->n].n = n;
         x->line[x->n].nl = nl != NULL;
         x->line[x->n].group = http_extra_group(s);
-        x->chunked |= (s[0] | 0x20) == 't' && strncasecmp(s, "Transfer-Encoding:", 18) == 0;
+        x->chunked |= http_is_te(s);
         x->n++;
         s += n;
     }
@@ -1008,13 +1016,12 @@ static void http_put_line(struct hp_buf *out, const char *s, size_t n, bool nl)
 static void http_put_extra(struct hp_buf *out, const struct http_extra *x, int group, bool skip_te)
 {
     for (size_t i = 0; i < x->n; i++)
-        if (x->line[i].group == group &&
-            !(skip_te && (x->line[i].p[0] | 0x20) == 't' && strncasecmp(x->line[i].p, "Transfer-Encoding:", 18) == 0))
+        if (x->line[i].group == group && !(skip_te && http_is_te(x->line[i].p)))
             http_put_line(out, x->line[i].p, x->line[i].n, x->line[i].nl);
     for (const char *s = x->more ? x->rest : NULL; s && *s;) {
         const char *nl = strchr(s, '\n');
         size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
-        if (http_extra_group(s) == group)
+        if (http_extra_group(s) == group && !(skip_te && http_is_te(s)))
             http_put_line(out, s, n, nl != NULL);
         s += n;
     }
