@@ -75,6 +75,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rp == 1)
         CHECK(memcmp(&part, &full, sizeof(full)) == 0);
 
+    /* the span of the hello's records: inside the input, and the same hello */
+    size_t span = (size_t)-1;
+    int rs = hp_tls_client_hello_span(data, size, &part, &span);
+    CHECK(rs == rf);
+    if (rs == 1)
+        CHECK(span >= 9 && span <= size && memcmp(&part, &full, sizeof(full)) == 0);
+
     rf = hp_tls_server_hello(data, size, &sfull);
     rp = hp_tls_server_hello(data, cut, &spart);
     CHECK(rf >= -1 && rf <= 1 && rp >= -1 && rp <= 1);

@@ -23,7 +23,10 @@
  *
  * The capture is hostile input like any peer data: every header is read
  * through hp_rd.  Output is one JSON object per flow with a fingerprint, in
- * the order the flows were first seen, with the client as "src".
+ * the order the flows were first seen, with the client as "src".  After the
+ * client's first hello its direction is kept (for at most FP_RETRY_WAITING
+ * flows at once) until it shows whether a second hello follows, the one a
+ * HelloRetryRequest asks for (ja3_retry, ja4_retry).
  */
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
@@ -48,8 +51,14 @@
 #define FP_WINDOW (2 * HP_TLS_HELLO_MAX)   /* how far ahead an early segment may be */
 #define FP_HASSH_STR_MAX 4096
 #define FP_QUIC_DATAGRAMS 32         /* Initial datagrams looked at per direction */
+#define FP_RETRY_WAITING 1024        /* client directions kept for a second hello at once */
 
-enum fp_dstate { D_NEW, D_TLS, D_SSH, D_QUIC, D_DTLS, D_DONE };
+/* How many client directions are in D_TLS_RETRY (each holds its buffer). */
+static size_t fp_waiting;
+
+/* D_TLS_RETRY: the client's first hello is in; its bytes are kept until the
+ * server's answer says whether a second one follows (a HelloRetryRequest). */
+enum fp_dstate { D_NEW, D_TLS, D_TLS_RETRY, D_SSH, D_QUIC, D_DTLS, D_DONE };
 
 struct fp_seg {
     uint32_t seq;
@@ -68,6 +77,7 @@ struct fp_dir {
     size_t npending;
     struct hp_sshsniff *ssh;
     unsigned datagrams;              /* QUIC: datagrams seen */
+    size_t retry_at;                 /* D_TLS_RETRY: where the second hello would start */
 };
 
 /* A QUIC flow's Initial keys and CRYPTO streams, freed once both hellos are in. */
@@ -87,7 +97,7 @@ struct fp_flow {
     struct fp_dir dir[2];            /* dir[0]: a -> b */
     int syn_from;                    /* side that sent a bare SYN, -1 if none seen */
     int client;                      /* side found to be the client, -1 unknown */
-    struct hp_tls_hello *ch;
+    struct hp_tls_hello *ch, *ch2;   /* ch2: the ClientHello after a HelloRetryRequest */
     struct hp_tls_server_hello *sh;
     struct fp_quic *quic;
     /* SSH: a side's KEXINIT is hashed both ways ([0] client lists, [1]
@@ -189,9 +199,13 @@ static void fp_dir_release(struct fp_dir *d)
 
 static void fp_flow_free(struct fp_flow *f)
 {
+    for (int s = 0; s < 2; s++)
+        if (f->dir[s].state == D_TLS_RETRY)
+            fp_waiting--;
     fp_dir_release(&f->dir[0]);
     fp_dir_release(&f->dir[1]);
     free(f->ch);
+    free(f->ch2);
     free(f->sh);
     free(f->quic);
     for (int i = 0; i < 4; i++)
@@ -227,6 +241,8 @@ static void fp_ssh_feed(struct fp_flow *f, int side, const uint8_t *p, size_t n)
     }
 }
 
+static void fp_tls_retry_try(struct fp_flow *f, int side);
+
 /* Try both hello parsers on what this direction has (TLS records, or DTLS
  * datagrams one after the other); decide if either can. */
 static void fp_tls_try(struct fp_flow *f, int side)
@@ -235,20 +251,67 @@ static void fp_tls_try(struct fp_flow *f, int side)
     struct hp_tls_hello ch;
     struct hp_tls_server_hello sh;
     bool dtls = d->state == D_DTLS;
-    int rc = f->ch ? -1 : dtls ? hp_dtls_client_hello(d->buf, d->len, &ch) : hp_tls_client_hello(d->buf, d->len, &ch);
+    size_t span = 0;
+    int rc = f->ch ? -1 : dtls ? hp_dtls_client_hello(d->buf, d->len, &ch)
+                               : hp_tls_client_hello_span(d->buf, d->len, &ch, &span);
     int rs = f->sh ? -1 : dtls ? hp_dtls_server_hello(d->buf, d->len, &sh) : hp_tls_server_hello(d->buf, d->len, &sh);
 
     if (rc == 1 && (f->ch = malloc(sizeof(*f->ch))) != NULL) {
         *f->ch = ch;
         f->client = side;
+        if (!dtls && !(f->sh && !f->sh->hello_retry) && fp_waiting < FP_RETRY_WAITING) {
+            d->state = D_TLS_RETRY;      /* keep the bytes: the server may ask again */
+            d->retry_at = span;
+            fp_waiting++;
+            fp_tls_retry_try(f, side);
+            return;
+        }
     } else if (rs == 1 && (f->sh = malloc(sizeof(*f->sh))) != NULL) {
         *f->sh = sh;
         if (f->client < 0)
             f->client = !side;
+        struct fp_dir *cd = &f->dir[!side];
+        if (cd->state == D_TLS_RETRY)
+            fp_tls_retry_try(f, !side);  /* the server has answered: a second hello, or none */
     } else if (rc != -1 || rs != -1) {
         if (d->len < HP_TLS_HELLO_MAX)
             return;                  /* wait for more */
     }
+    d->state = D_DONE;
+    fp_dir_release(d);
+}
+
+/*
+ * The client's direction after its first hello: a second ClientHello there
+ * (after the compatibility ChangeCipherSpec record, if any) is the one sent
+ * again after a HelloRetryRequest.  Anything else after the first hello
+ * (TLS 1.2's next handshake message, TLS 1.3's encrypted records), or a
+ * server hello that is no HelloRetryRequest, ends the direction; a capture
+ * without the server's side is read the same way.
+ */
+static void fp_tls_retry_try(struct fp_flow *f, int side)
+{
+    struct fp_dir *d = &f->dir[side];
+    if (!(f->sh && !f->sh->hello_retry) && !f->ch2) {
+        struct hp_rd r, rec;
+        bool cut = false;
+        hp_rd_init(&r, d->buf + d->retry_at, d->len - d->retry_at);
+        while (!cut && hp_rd_peek_u8(&r, 0) == 20 && hp_rd_peek_u8(&r, 1) == 3) {      /* ChangeCipherSpec */
+            struct hp_rd at = r;
+            hp_rd_skip(&at, 3);
+            if (hp_rd_sub16be(&at, &rec))
+                r = at;
+            else
+                cut = true;          /* the hello cannot be there yet */
+        }
+        struct hp_tls_hello ch;
+        int rc = hp_rd_left(&r) && !cut ? hp_tls_client_hello(hp_rd_ptr(&r), hp_rd_left(&r), &ch) : 0;
+        if (rc == 0 && d->len < HP_TLS_HELLO_MAX)
+            return;                  /* wait for more */
+        if (rc == 1 && (f->ch2 = malloc(sizeof(*f->ch2))) != NULL)
+            *f->ch2 = ch;
+    }
+    fp_waiting--;
     d->state = D_DONE;
     fp_dir_release(d);
 }
@@ -338,6 +401,10 @@ static void fp_deliver(struct fp_flow *f, int side, const uint8_t *p, size_t n)
             if (d->len == 0)
                 return;
         }
+    }
+    if (d->state == D_TLS_RETRY) {
+        fp_tls_retry_try(f, side);
+        return;
     }
     if (d->state == D_NEW) {
         if (d->buf[0] == 0x16) {
@@ -821,6 +888,11 @@ static void fp_print(const struct fp_flow *f, struct hp_buf *b)
             fp_json_kv(b, "alpn", f->ch->alpn);
         if (f->ch->versions[0])
             fp_json_kv(b, "tls_versions", f->ch->versions);
+        if (f->ch2) {                    /* the hello sent again after a HelloRetryRequest */
+            fp_json_kv(b, "ja3_retry", f->ch2->ja3);
+            fp_json_kv(b, "ja3_retry_string", f->ch2->ja3_string);
+            fp_json_kv(b, "ja4_retry", f->ch2->ja4);
+        }
         name = hp_fpname(HP_FP_JA4, f->ch->ja4);
         if (!name)
             name = hp_fpname(HP_FP_JA3, f->ch->ja3);

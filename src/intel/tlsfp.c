@@ -56,7 +56,7 @@ bool hp_tls_is_grease(uint16_t v)
  * if this is not a handshake of the wanted type.
  */
 static int tls_gather(const uint8_t *data, size_t len, uint8_t want,
-                      uint8_t *msg, size_t *msglen)
+                      uint8_t *msg, size_t *msglen, size_t *span)
 {
     struct hp_rd r;
     size_t have = 0, need = 0;
@@ -71,6 +71,7 @@ static int tls_gather(const uint8_t *data, size_t len, uint8_t want,
         if (type != TLS_CT_HANDSHAKE || (ver >> 8) != 3 || rlen == 0 || rlen > TLS_RECORD_MAX)
             return -1;
         /* A record cut by the end of the data still contributes its start. */
+        size_t rec_end = hp_rd_pos(&r) + rlen;
         size_t take = rlen < hp_rd_left(&r) ? rlen : hp_rd_left(&r);
         if (take > HP_TLS_HELLO_MAX - have)
             take = HP_TLS_HELLO_MAX - have;
@@ -86,6 +87,8 @@ static int tls_gather(const uint8_t *data, size_t len, uint8_t want,
         }
         if (need && have >= need) {
             *msglen = need - 4;
+            if (span)                         /* the end of the record that completed it */
+                *span = rec_end < len ? rec_end : len;
             return 1;
         }
         if (take < rlen)
@@ -535,12 +538,17 @@ static int chello_finish(const uint8_t *body, size_t len, enum hp_tls_transport 
 
 int hp_tls_client_hello(const uint8_t *data, size_t len, struct hp_tls_hello *out)
 {
+    return hp_tls_client_hello_span(data, len, out, NULL);
+}
+
+int hp_tls_client_hello_span(const uint8_t *data, size_t len, struct hp_tls_hello *out, size_t *span)
+{
     static _Thread_local uint8_t msg[HP_TLS_HELLO_MAX];
     size_t mlen = 0;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = tls_gather(data, len, TLS_HS_CLIENT_HELLO, msg, &mlen);
+    rc = tls_gather(data, len, TLS_HS_CLIENT_HELLO, msg, &mlen, span);
     if (rc != 1)
         return rc;
     return chello_finish(msg + 4, mlen, HP_TLS_TCP, (uint16_t)((data[1] << 8) | data[2]), out);
@@ -589,9 +597,14 @@ static int shello_finish(const uint8_t *body, size_t mlen, struct hp_tls_server_
     struct hp_rd r, sub, ext;
     struct sbuf b;
 
+    /* RFC 8446 4.1.3: a HelloRetryRequest is a ServerHello with this random */
+    static const uint8_t hrr_random[32] = {
+        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+        0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c };
     hp_rd_init(&r, body, mlen);
     out->version = hp_rd_u16be(&r);
-    hp_rd_skip(&r, 32);
+    const uint8_t *random = hp_rd_bytes(&r, 32);
+    out->hello_retry = random && memcmp(random, hrr_random, 32) == 0;
     hp_rd_sub8(&r, &sub);
     out->cipher = hp_rd_u16be(&r);
     (void)hp_rd_u8(&r);                              /* compression */
@@ -633,7 +646,7 @@ int hp_tls_server_hello(const uint8_t *data, size_t len, struct hp_tls_server_he
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = tls_gather(data, len, TLS_HS_SERVER_HELLO, msg, &mlen);
+    rc = tls_gather(data, len, TLS_HS_SERVER_HELLO, msg, &mlen, NULL);
     return rc == 1 ? shello_finish(msg + 4, mlen, out) : rc;
 }
 

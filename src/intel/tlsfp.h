@@ -45,12 +45,18 @@ struct hp_tls_server_hello {
     uint16_t version;             /* legacy_version of the ServerHello */
     uint16_t selected_version;    /* supported_versions extension, else = version */
     uint16_t cipher;
+    bool hello_retry;             /* a HelloRetryRequest (RFC 8446 4.1.3): a second ClientHello follows */
 };
 
 /* Returns 1 when a complete ClientHello was parsed into *out, 0 when more
  * bytes are needed (only while len < HP_TLS_HELLO_MAX), -1 when the bytes are
  * not a TLS ClientHello (or a malformed one). */
 int hp_tls_client_hello(const uint8_t *data, size_t len, struct hp_tls_hello *out);
+
+/* The same, and *span (when 1 is returned) the bytes of the stream the
+ * hello's records take: a second ClientHello (after a HelloRetryRequest)
+ * starts there, perhaps behind a ChangeCipherSpec record. */
+int hp_tls_client_hello_span(const uint8_t *data, size_t len, struct hp_tls_hello *out, size_t *span);
 
 /* The same for a ServerHello (JA3S). */
 int hp_tls_server_hello(const uint8_t *data, size_t len, struct hp_tls_server_hello *out);

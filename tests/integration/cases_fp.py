@@ -94,12 +94,13 @@ def reference_rows(tcp=True):
 @case
 def fp_public_pcaps_match_tshark(ctx):
     """Every TCP ClientHello / ServerHello / KEXINIT of the FoxIO captures (first per stream) gives
-    tshark 4.4.18's JA3, JA3 string, JA4, JA3S, HASSH, HASSH string and HASSHServer."""
+    tshark 4.4.18's JA3, JA3 string, JA4, JA3S, HASSH, HASSH string and HASSHServer, and the
+    ClientHello sent again after a HelloRetryRequest its JA3 and JA4 (ja3_retry, ja4_retry)."""
     need_testdata()
     by_pcap = {}
     for r in reference_rows():
         by_pcap.setdefault(r["pcap"], []).append(r)
-    checked, bad = 0, []
+    checked, bad, retries = 0, [], 0
     for pcap in sorted(by_pcap):
         if pcap in TUNNELLED:
             continue
@@ -107,23 +108,28 @@ def fp_public_pcaps_match_tshark(ctx):
         seen = set()
         for r in by_pcap[pcap]:
             typ = r["type"]
-            if (r["tcp_stream"], typ) in seen:          # a second ClientHello after HelloRetryRequest
-                continue
+            second = (r["tcp_stream"], typ) in seen     # after a HelloRetryRequest
             seen.add((r["tcp_stream"], typ))
+            if second and typ != "tls_client_hello":
+                continue                                # the retried ServerHello: only the first's JA3S
             sp, dp = int(r["src_port"]), int(r["dst_port"])
             key = (sp, dp) if typ in ("tls_client_hello", "ssh_client_kexinit") else (dp, sp)
             fields = {"tls_client_hello": [("ja3", "md5"), ("ja3_string", "full"), ("ja4", "ja4")],
                       "tls_server_hello": [("ja3s", "md5"), ("ja3s_string", "full")],
                       "ssh_client_kexinit": [("hassh", "md5"), ("hassh_string", "full")],
                       "ssh_server_kexinit": [("hasshServer", "md5")]}[typ]
+            if second:
+                retries += 1
+                fields = [("ja3_retry", "md5"), ("ja3_retry_string", "full"), ("ja4_retry", "ja4")]
             for ours, theirs in fields:
                 checked += 1
                 if got.get(key, {}).get(ours) != r[theirs]:
                     bad.append("%s stream %s %s: want %s, got %s" % (
                         pcap, r["tcp_stream"], ours, r[theirs][:50], str(got.get(key, {}).get(ours))[:50]))
-    ctx.note("%d values from %d captures compared with tshark 4.4.18" % (checked, len(by_pcap) - len(TUNNELLED)))
+    ctx.note("%d values from %d captures compared with tshark 4.4.18 (%d hellos after a HelloRetryRequest)" % (
+        checked, len(by_pcap) - len(TUNNELLED), retries))
     assert not bad, "%d mismatches:\n  %s" % (len(bad), "\n  ".join(bad[:20]))
-    assert checked > 600
+    assert checked > 600 and retries >= 5
 
 
 @case

@@ -298,6 +298,30 @@ static void test_real_server_hello(void **state)
         assert_int_equal(hp_tls_server_hello(guarded(b, i), i, &s), i >= 9 ? -1 : 0);
 }
 
+/* The span of a hello's records, and a HelloRetryRequest told from a ServerHello (RFC 8446 4.1.3). */
+static void test_span_and_retry(void **state)
+{
+    static uint8_t b[4096];
+    struct hp_tls_hello h;
+    struct hp_tls_server_hello sh;
+    size_t span = 0, n = unhex(CH_LATEST_75, b, sizeof(b));
+
+    b[n] = 0x14;                                     /* a ChangeCipherSpec record after it */
+    memcpy(b + n + 1, "\x03\x03\x00\x01\x01", 5);
+    assert_int_equal(hp_tls_client_hello_span(guarded(b, n + 6), n + 6, &h, &span), 1);
+    assert_int_equal(span, n);
+    n = unhex(SH_NONASCII_ALPN, b, sizeof(b));
+    assert_int_equal(hp_tls_server_hello(guarded(b, n), n, &sh), 1);
+    assert_false(sh.hello_retry);
+    static const uint8_t hrr[32] = {
+        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+        0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c };
+    memcpy(b + 11, hrr, sizeof(hrr));                /* record 5 + handshake 4 + version 2 */
+    assert_int_equal(hp_tls_server_hello(guarded(b, n), n, &sh), 1);
+    assert_true(sh.hello_retry);
+    assert_string_equal(sh.ja3s, "eb1d94daa7e0344597e756a1fb6e7054");
+}
+
 /* ---- framing: prefixes, records, hostile input ---------------------------------------------- */
 
 /* Every proper prefix asks for more; the whole answers. */
@@ -435,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_ja4_no_sigalgs),
         cmocka_unit_test(test_ja4_alpn_table),
         cmocka_unit_test(test_real_client_hellos),
+        cmocka_unit_test(test_span_and_retry),
         cmocka_unit_test(test_real_server_hello),
         cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_split_records),
