@@ -43,6 +43,7 @@ struct hp_http_view {
     struct hp_bytes body;          /* de-chunked body as received, capped */
     struct hp_bytes dbody;         /* decoded body when form-urlencoded (else == body) */
     uint16_t local_port;           /* the port it arrived on */
+    struct hp_bytes server;        /* the Server header the service answers with ("" if none) */
     bool tls;                      /* came inside TLS */
 };
 

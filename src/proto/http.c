@@ -611,13 +611,14 @@ static bool nginx_site(const struct hp_webresp *r)
 }
 
 /* nginx's static module: a file is served to GET and HEAD only, and a
- * missing one is 404 to POST too; any other method is 405.  0: served. */
+ * missing one is 404 to POST too; any other method is 405.  Behind Debian's
+ * "try_files $uri $uri/ =404" a missing one is 404 to every method.  0: served. */
 static int nginx_static_refusal(const struct hp_webresp *r, const struct hp_http_view *v)
 {
     struct hp_bytes m = v->method;
     if (!r || !r->nginx_static || (m.n == 3 && !memcmp(m.p, "GET", 3)) || (m.n == 4 && !memcmp(m.p, "HEAD", 4)))
         return 0;
-    if (r->status == 404 && m.n == 4 && !memcmp(m.p, "POST", 4))
+    if (r->status == 404 && (r->nginx_try_files || (m.n == 4 && !memcmp(m.p, "POST", 4))))
         return 0;
     return 405;
 }
@@ -698,6 +699,8 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     rb = reqbufs_take(&own);
     struct hp_buf *scratch = &rb->scratch, *hdrs = &rb->hdrs, *body = &rb->body, *out = &rb->out;
     hp_http_view_build(req, c->ctx.dst_port, h->tls != NULL, scratch, &v);
+    if (server)
+        v.server = (struct hp_bytes){ (const uint8_t *)server, strlen(server) };
     hp_http_memo_key(&mk, hc->memo, &v, raw, raw_len);
     const struct hp_http_verdict *vd = hp_http_memo_get(hc->memo, &mk);
     if (vd) {

@@ -11,6 +11,8 @@
  *     match path RE               PCRE2 on the decoded path
  *     match npath RE              ... on the path nginx would look up ("/a/.."
  *                                 is "/"; empty where nginx answers 400)
+ *     match server RE             ... on the Server header the service sends
+ *                                 (its personality: which nginx, which distro)
  *     match query RE              ... on the decoded query
  *     match body RE               ... on the decoded body
  *     match header NAME RE        ... on the value of any header NAME
@@ -29,6 +31,9 @@
  *     auth basic REALM            Basic auth: the module answers 401 until the
  *                                 request carries Authorization, and logs it
  *     tag WORD [WORD...]          free-text tags for the event
+ *     static [try_files]          a page (or a missing one) of nginx's own site;
+ *                                 try_files: Debian's default site, where a
+ *                                 missing page is 404 whatever the method
  *   end
  *
  * All conditions of a rule must hold; a rule with none is a catch-all.  The
@@ -349,7 +354,7 @@ static int add_ports(struct wr_rule *ru, const char *s, size_t n, const struct w
 static int add_cond(struct wr_rule *ru, const char *s, size_t n, const struct wr_parse *ps)
 {
     static const struct { const char *kw; enum wr_subject subj; } kinds[] = {
-        { "path", WR_PATH }, { "npath", WR_NPATH }, { "query", WR_QUERY }, { "header", WR_HEADER }, { "body", WR_BODY },
+        { "path", WR_PATH }, { "npath", WR_NPATH }, { "server", WR_SERVER }, { "query", WR_QUERY }, { "header", WR_HEADER }, { "body", WR_BODY },
         { "target", WR_TARGET }, { "headers", WR_HEADERS }, { "rawbody", WR_RAWBODY },
     };
     const char *w;
@@ -597,11 +602,12 @@ static int directive(struct wr_rule *ru, const char *kw, size_t kn, const char *
     if (weq(kw, kn, "tag"))
         return add_words(&ru->tags, s, n, "-_.:/+=@", ps, "tag");
     if (weq(kw, kn, "static")) {
-        if (n) {
-            perr(ps, "static takes no argument");
+        if (n && !weq(s, n, "try_files")) {
+            perr(ps, "static takes no argument but try_files");
             return -1;
         }
         ru->resp.nginx_static = true;
+        ru->resp.nginx_try_files = n > 0;
         return 0;
     }
     perr(ps, "unknown directive '%.*s'", (int)(kn > 32 ? 32 : kn), kw);
@@ -828,6 +834,7 @@ static bool cond_holds(const struct hp_webrules *r, const struct wr_cond *c, con
     switch (c->subj) {
     case WR_PATH: m = re_match(r, c, v->dpath); break;
     case WR_NPATH: m = re_match(r, c, v->npath); break;
+    case WR_SERVER: m = re_match(r, c, v->server); break;
     case WR_QUERY: m = re_match(r, c, v->dquery); break;
     case WR_BODY: m = re_match(r, c, v->dbody); break;
     case WR_TARGET: m = re_match(r, c, v->target); break;

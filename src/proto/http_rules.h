@@ -38,6 +38,7 @@ struct hp_webresp {                    /* borrowed from the rule set */
     const char *auth_realm;            /* non-NULL: Basic auth required */
     const char *tags;                  /* space separated, may be "" */
     bool nginx_static;                 /* `static`: a page (or a missing one) of nginx's own site */
+    bool nginx_try_files;              /* `static try_files`: found by try_files $uri $uri/ =404 */
 };
 
 /* Load a rule file; files named by `file NAME` are read from files_dir

@@ -26,6 +26,7 @@
 enum wr_subject {
     WR_PATH,        /* decoded path */
     WR_NPATH,       /* the path as nginx resolves it */
+    WR_SERVER,      /* the service's own Server header (its personality) */
     WR_QUERY,       /* decoded query */
     WR_HEADER,      /* value of each header named hname (any one matching) */
     WR_BODY,        /* decoded body */

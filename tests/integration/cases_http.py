@@ -77,7 +77,7 @@ def http_real_clients_and_events(ctx):
     need("curl", "wget")
     d = web_daemon(ctx, "http-clients")
     port = d.svc("web").port
-    r = subprocess.run(["curl", "-sS", "-i", "-A", "probe/1.0", "http://127.0.0.1:%d/index.html?a=%%41+b" % port],
+    r = subprocess.run(["curl", "-sS", "-i", "-A", "probe/1.0", "http://127.0.0.1:%d/?a=%%41+b" % port],
                        capture_output=True, timeout=T(10))
     assert r.returncode == 0, r.stderr
     head = r.stdout.split(b"\r\n\r\n", 1)[0].decode()
@@ -97,14 +97,14 @@ def http_real_clients_and_events(ctx):
     d.wait_event(lambda e: e["eventid"] == "http.request" and e.get("uri") == "/wp-login.php", what="3rd request")
     evs = stop_and_read(d)
     reqs = requests_of(evs)
-    first = [e for e in reqs if e["uri"].startswith("/index.html")][0]
+    first = [e for e in reqs if e["uri"].startswith("/?a=")][0]
     check_common(first)
     assert first["method"] == "GET" and first["version"] == "HTTP/1.1", first
-    assert first["uri"] == "/index.html?a=%41+b" and first["uri_decoded"] == "/index.html?a=A b", first
+    assert first["uri"] == "/?a=%41+b" and first["uri_decoded"] == "/?a=A b", first
     assert first["user_agent"] == "probe/1.0" and first["host"] == "127.0.0.1:%d" % port, first
     assert first["status"] == 200 and first["protocol"] == "http" and first["tls"] is False, first
     assert any(h["name"].lower() == "accept" for h in first["headers"]), first["headers"]
-    assert first["raw"].startswith("GET /index.html?a=%41+b HTTP/1.1\r\n"), first["raw"]
+    assert first["raw"].startswith("GET /?a=%41+b HTTP/1.1\r\n"), first["raw"]
     py = [e for e in reqs if e.get("user_agent") == "pyclient"]
     assert [e["uri"] for e in py] == ["/a", "/b", "/wp-login.php"], py
     assert len(set(e["session"] for e in py)) == 1 and [e["request_no"] for e in py] == [1, 2, 3], py
@@ -607,6 +607,8 @@ def _nginx_probes():
         ("root", b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
         ("root-1.0", b"GET / HTTP/1.0\r\n\r\n"),
         ("index", b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("index-debian", b"GET /index.nginx-debian.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("index-htm", b"GET /index.htm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
         ("head", b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
         ("missing", b"GET /nosuchpage.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
         ("post-root", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\na=b"),
@@ -745,7 +747,8 @@ def _shape(reply):
 @case
 def http_answers_as_nginx_does(ctx):
     """The default web service against Debian's nginx (the product it claims to be, same version in
-    the Server header) on the probes scanners and fingerprinting tools send: the same status line,
+    the Server header, its packaged default site: the page is /index.nginx-debian.html, gzip on) on
+    the probes scanners and fingerprinting tools send: the same status line,
     the same headers in the same order, the same bytes of error pages, for every probe; the welcome
     page's ETag has nginx's form and is the sensor's own.  Over TLS (nginx with Debian's shipped TLS
     settings): the same protocol, cipher, alert, ALPN and ticket lifetime for every ClientHello
@@ -758,8 +761,10 @@ def http_answers_as_nginx_does(ctx):
     os.chmod(tmp, 0o755)
     www = os.path.join(tmp, "www")
     os.mkdir(www)
-    shutil.copy(os.path.join(HERE, "..", "..", "data", "http", "files", "nginx-index.html"), os.path.join(www, "index.html"))
-    os.chmod(os.path.join(www, "index.html"), 0o644)
+    # Debian's default site: the page is index.nginx-debian.html, there is no index.html
+    page = os.path.join(www, "index.nginx-debian.html")
+    shutil.copy(os.path.join(HERE, "..", "..", "data", "http", "files", "nginx-index.html"), page)
+    os.chmod(page, 0o644)
     nport, tport = free_port(), free_port()
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=ref",
                     "-keyout", os.path.join(tmp, "key.pem"), "-out", os.path.join(tmp, "cert.pem")],
@@ -773,6 +778,8 @@ def http_answers_as_nginx_does(ctx):
                 "  access_log off; client_body_temp_path %(d)s; gzip on;\n"
                 "  ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_prefer_server_ciphers on;\n"
                 "  server { listen 127.0.0.1:%(p)d; listen 127.0.0.1:%(t)d ssl; root %(d)s/www;\n"
+                "           index index.html index.htm index.nginx-debian.html;\n"
+                "           location / { try_files $uri $uri/ =404; }\n"
                 "           ssl_certificate %(d)s/cert.pem; ssl_certificate_key %(d)s/key.pem; } }\n"
                 % {"d": tmp, "p": nport, "t": tport})
     ng = subprocess.Popen(["nginx", "-c", conf, "-e", os.path.join(tmp, "error.log")],

@@ -282,6 +282,7 @@ struct shipped_case {
     const char *id;
     int status;
     const char *in_body;        /* substring of the rendered body (or NULL) */
+    const char *server;         /* the service's Server header (NULL: none) */
 };
 
 static const struct shipped_case shipped[] = {
@@ -465,6 +466,15 @@ static const struct shipped_case shipped[] = {
     { "GET", "/", "", NULL, 8000, "python-http-server", 200, "Directory listing for /" },
     { "GET", "/x.php", "", NULL, 8000, "python-http-server-404", 404, "File not found." },
     { "GET", "/index.html", "", NULL, 80, "default", 200, "Welcome to nginx!" },
+    /* the welcome page's other name is the packager's (the Server header says which) */
+    { "GET", "/index.html", "", NULL, 80, "default", 200, "Welcome to nginx!", "nginx/1.26.0" },
+    { "GET", "/index.htm", "", NULL, 80, "not-found", 404, "404 Not Found", "nginx/1.26.0" },
+    { "GET", "/index.nginx-debian.html", "", NULL, 80, "not-found", 404, NULL, "nginx/1.20.1" },
+    { "GET", "/index.html", "", NULL, 80, "not-found-debian", 404, "404 Not Found", "nginx/1.22.1" },
+    { "GET", "/index.html", "", NULL, 80, "not-found-debian", 404, NULL, "nginx/1.18.0 (Ubuntu)" },
+    { "GET", "/index.nginx-debian.html", "", NULL, 80, "default", 200, "Welcome to nginx!", "nginx/1.24.0 (Ubuntu)" },
+    { "GET", "/", "", NULL, 80, "default", 200, "Welcome to nginx!", "nginx/1.14.2" },
+    { "GET", "/a/../index.nginx-debian.html", "", NULL, 80, "default", 200, NULL, "nginx/1.22.1" },
     { "GET", "/?x=1", "", NULL, 80, "default", 200, "Welcome to nginx!" },
     { "POST", "/", "Content-Type: application/x-www-form-urlencoded\n", "a=b", 80, "default", 200, NULL },
 };
@@ -487,6 +497,8 @@ static void test_shipped_rules(void **state)
         struct tview t;
         struct hp_http_view *v = mkview(&t, c->method, c->target, c->headers, c->body,
                                         c->body ? strlen(c->body) : 0, c->port);
+        if (c->server)
+            v->server = B(c->server, strlen(c->server));
         const struct hp_webresp *resp = hp_webrules_match(r, v);
         if (!resp || strcmp(resp->id, c->id) != 0)
             fail_msg("case %zu %s %s: got rule %s, want %s", i, c->method, c->target,
