@@ -291,7 +291,7 @@ def http_exploit_corpus(ctx):
         # the exploit gets an answer that lets it go on, not nginx's 400 for a missing Host; where
         # no rule speaks for a vulnerable product, a target nginx refuses (CONNECT host:port, a path
         # climbing above the root) gets nginx's own 400
-        if e["status"] == 400 and not (e.get("rule") in ("default", "not-found") and _nginx_refuses_target(text)):
+        if e["status"] == 400 and not (e.get("rule") in ("default", "not-found", "not-found-debian") and _nginx_refuses_target(text)):
             problems.append("%s: answered 400 (rule %s)" % (name, e.get("rule")))
         for k in verdict:
             if e.get(k) != got[1].get(k):
