@@ -372,6 +372,18 @@ static long fp_preamble(const uint8_t *b, size_t n)
     return 0;
 }
 
+/* Append to a direction's hello buffer (HP_TLS_HELLO_MAX, allocated on first
+ * use; what does not fit is dropped); false if it cannot be allocated. */
+static bool fp_dir_append(struct fp_dir *d, const uint8_t *p, size_t n)
+{
+    if (!d->buf && !(d->buf = malloc(HP_TLS_HELLO_MAX)))
+        return false;
+    size_t take = HP_TLS_HELLO_MAX - d->len < n ? HP_TLS_HELLO_MAX - d->len : n;
+    memcpy(d->buf + d->len, p, take);
+    d->len += take;
+    return true;
+}
+
 /* In-order stream bytes of one direction. */
 static void fp_deliver(struct fp_flow *f, int side, const uint8_t *p, size_t n)
 {
@@ -383,13 +395,10 @@ static void fp_deliver(struct fp_flow *f, int side, const uint8_t *p, size_t n)
         fp_ssh_feed(f, side, p, n);
         return;
     }
-    if (!d->buf && !(d->buf = malloc(HP_TLS_HELLO_MAX))) {
+    if (!fp_dir_append(d, p, n)) {
         d->state = D_DONE;
         return;
     }
-    size_t take = HP_TLS_HELLO_MAX - d->len < n ? HP_TLS_HELLO_MAX - d->len : n;
-    memcpy(d->buf + d->len, p, take);
-    d->len += take;
     if (d->state == D_NEW && !d->preamble_done && d->buf[0] != 0x16 && d->buf[0] != 'S') {
         long skip = fp_preamble(d->buf, d->len);
         if (skip < 0 && d->len < HP_TLS_HELLO_MAX)
@@ -601,14 +610,10 @@ static void fp_udp_flow(struct fp_ctx *c, int family, const uint8_t *sip, const 
     if (d->state == D_QUIC) {
         fp_quic(f, side, p, n);
     } else if (d->state == D_DTLS) {
-        if (!d->buf && !(d->buf = malloc(HP_TLS_HELLO_MAX))) {
+        if (fp_dir_append(d, p, n))
+            fp_tls_try(f, side);
+        else
             d->state = D_DONE;
-            return;
-        }
-        size_t take = HP_TLS_HELLO_MAX - d->len < n ? HP_TLS_HELLO_MAX - d->len : n;
-        memcpy(d->buf + d->len, p, take);
-        d->len += take;
-        fp_tls_try(f, side);
     }
 }
 

@@ -554,24 +554,36 @@ int hp_tls_client_hello_span(const uint8_t *data, size_t len, struct hp_tls_hell
     return chello_finish(msg + 4, mlen, HP_TLS_TCP, (uint16_t)((data[1] << 8) | data[2]), out);
 }
 
-int hp_tls_client_hello_msg(const uint8_t *msg, size_t len, enum hp_tls_transport tr, struct hp_tls_hello *out)
+/* One handshake message of the wanted type with its 4-byte header: 1 with
+ * its body, 0 while it is cut short, -1 for another type or a size over the cap. */
+static int msg_body(const uint8_t *msg, size_t len, uint8_t want, const uint8_t **body, size_t *blen)
 {
     struct hp_rd r;
 
-    memset(out, 0, sizeof(*out));
-    hp_rd_init(&r, msg, len);
-    if (len >= 1 && msg[0] != TLS_HS_CLIENT_HELLO)
+    if (len >= 1 && msg[0] != want)
         return -1;
-    uint8_t type = hp_rd_u8(&r);
+    hp_rd_init(&r, msg, len);
+    hp_rd_skip(&r, 1);
     uint32_t mlen = hp_rd_u24be(&r);
-    (void)type;
     if (!hp_rd_ok(&r))
         return 0;
     if (mlen + 4 > HP_TLS_HELLO_MAX)
         return -1;
     if (hp_rd_left(&r) < mlen)
         return 0;
-    return chello_finish(hp_rd_ptr(&r), mlen, tr, 0, out);
+    *body = hp_rd_ptr(&r);
+    *blen = mlen;
+    return 1;
+}
+
+int hp_tls_client_hello_msg(const uint8_t *msg, size_t len, enum hp_tls_transport tr, struct hp_tls_hello *out)
+{
+    const uint8_t *body = NULL;
+    size_t blen = 0;
+
+    memset(out, 0, sizeof(*out));
+    int rc = msg_body(msg, len, TLS_HS_CLIENT_HELLO, &body, &blen);
+    return rc == 1 ? chello_finish(body, blen, tr, 0, out) : rc;
 }
 
 int hp_dtls_client_hello(const uint8_t *data, size_t len, struct hp_tls_hello *out)
@@ -652,21 +664,12 @@ int hp_tls_server_hello(const uint8_t *data, size_t len, struct hp_tls_server_he
 
 int hp_tls_server_hello_msg(const uint8_t *msg, size_t len, struct hp_tls_server_hello *out)
 {
-    struct hp_rd r;
+    const uint8_t *body = NULL;
+    size_t blen = 0;
 
     memset(out, 0, sizeof(*out));
-    if (len >= 1 && msg[0] != TLS_HS_SERVER_HELLO)
-        return -1;
-    hp_rd_init(&r, msg, len);
-    hp_rd_skip(&r, 1);
-    uint32_t mlen = hp_rd_u24be(&r);
-    if (!hp_rd_ok(&r))
-        return 0;
-    if (mlen + 4 > HP_TLS_HELLO_MAX)
-        return -1;
-    if (hp_rd_left(&r) < mlen)
-        return 0;
-    return shello_finish(hp_rd_ptr(&r), mlen, out);
+    int rc = msg_body(msg, len, TLS_HS_SERVER_HELLO, &body, &blen);
+    return rc == 1 ? shello_finish(body, blen, out) : rc;
 }
 
 int hp_dtls_server_hello(const uint8_t *data, size_t len, struct hp_tls_server_hello *out)

@@ -24,6 +24,7 @@
 #include "intel/quic.h"
 #include "intel/tlsfp.h"
 #include "guard_page.h"
+#include "unhex.h"
 
 static const char QUIC_GOOGLE[] =
     "c200000001082fadc20ded383f8c000044d0661f493208bfaab1b3e235880430de1b39b3657d677de7feffc302596026"
@@ -89,18 +90,6 @@ static const char DTLS_HELLO[] =
     "160013c00dc003000ac013c009c01fc01e00330032009a009900450044c00ec004002f00960041001500120009001400"
     "110008000600ff0100000900230000000f000101"
     ;
-
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = strlen(h) / 2;
-    assert_true(n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
 
 static void hexeq(const uint8_t *p, size_t n, const char *want)
 {

@@ -23,6 +23,7 @@
 #include "intel/tlsfp.h"
 #include "intel/fpnames.h"
 #include "guard_page.h"
+#include "unhex.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -57,18 +58,6 @@ static const char CH_LATEST_75[] =
     "16646973636f766572792e63656d2e636c6f75642e7573000500050100000000000a00080006001d00170018000b0002"
     "0100000d001a00180804080508060401050102010403050302030202060106030023000000170000ff01000100"
     ;
-
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = strlen(h) / 2;
-    assert_true(n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
 
 /* ---- building ClientHellos from lists ---------------------------------------------- */
 
