@@ -291,7 +291,7 @@ def http_exploit_corpus(ctx):
         # the exploit gets an answer that lets it go on, not nginx's 400 for a missing Host; where
         # no rule speaks for a vulnerable product, a target nginx refuses (CONNECT host:port, a path
         # climbing above the root) gets nginx's own 400
-        if e["status"] == 400 and not (e.get("rule") in ("default", "not-found", "not-found-debian") and _nginx_refuses_target(text)):
+        if e["status"] == 400 and not (e.get("rule") in NGINX_SITE_RULES and _nginx_refuses_target(text)):
             problems.append("%s: answered 400 (rule %s)" % (name, e.get("rule")))
         for k in verdict:
             if e.get(k) != got[1].get(k):
@@ -565,6 +565,11 @@ def http_multipart_upload_kept(ctx):
 
 # ---- the same answers as a real nginx ------------------------------------------------------------
 
+# the rules that stand for nginx's own site (`static` in data/http/responses.rules)
+NGINX_SITE_RULES = ("default", "not-found", "not-found-debian", "robots-txt", "robots-txt-debian", "favicon",
+                    "favicon-debian")
+
+
 def _nginx_refuses_target(request_text):
     """True where nginx answers 400 to the request line's target whatever the site: CONNECT's
     host:port, a bad or %00 escape, a '..' above the root after decoding (written from what Debian's
@@ -620,6 +625,8 @@ def _nginx_probes():
         ("patch-missing", b"PATCH /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
         ("lower-method", b"get / HTTP/1.1\r\nHost: x\r\n\r\n"),
         ("robots", b"GET /robots.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("robots-patch", b"PATCH /robots.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("favicon-delete", b"DELETE /favicon.ico HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
         ("http09", b"GET /\r\n"),
         ("no-host", b"GET / HTTP/1.1\r\n\r\n"),
         ("no-host-missing", b"GET /x HTTP/1.1\r\n\r\n"),

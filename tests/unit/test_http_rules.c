@@ -445,6 +445,9 @@ static const struct shipped_case shipped[] = {
     { "GET", "/actuator", "", NULL, 8080, "actuator-index", 200, "_links" },
     { "GET", "/robots.txt", "", NULL, 80, "robots-txt", 404, "404 Not Found" },
     { "GET", "/favicon.ico", "", NULL, 80, "favicon", 404, "nginx" },
+    { "GET", "/robots.txt", "", NULL, 80, "robots-txt-debian", 404, "404 Not Found", "nginx/1.22.1" },
+    { "GET", "/favicon.ico", "", NULL, 80, "favicon-debian", 404, "nginx", "nginx/1.18.0 (Ubuntu)" },
+    { "GET", "/robots.txt", "", NULL, 80, "robots-txt", 404, "404 Not Found", "nginx/1.26.0" },
     { "GET", "/", "", NULL, 80, "default", 200, "Welcome to nginx!" },
     { "GET", "/cgi-bin/luci", "", NULL, 80, "not-found", 404, "<h1>404 Not Found</h1>" },
     /* per-port personalities: what usually listens there, not nginx */
