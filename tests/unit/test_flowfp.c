@@ -1,0 +1,257 @@
+/*
+ * test_flowfp.c - the capture flow table behind `hanipo fingerprint`
+ * (src/intel/flowfp.c): link layers and encapsulations, TCP reassembly, and
+ * the JSON line per flow.
+ *
+ * One ClientHello (the JA3 README's vector: ja3 ada70206e40642a3e4461f35503241d5,
+ * SNI example.com) is carried in frames built here under every link type and
+ * tunnel the decoder knows, cut into segments that arrive out of order and
+ * twice, and each time the flow's line must carry its JA3 and addresses.  The
+ * integration tests (cases_fp.py) compare whole captures with tshark.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pcap/dlt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "intel/flowfp.h"
+
+#define JA3 "ada70206e40642a3e4461f35503241d5"
+
+struct wb {
+    uint8_t b[4096];
+    size_t n;
+};
+
+static void w8(struct wb *w, unsigned v) { w->b[w->n++] = (uint8_t)v; }
+static void w16(struct wb *w, unsigned v) { w8(w, v >> 8); w8(w, v & 0xff); }
+static void w32(struct wb *w, uint32_t v) { w16(w, v >> 16); w16(w, v & 0xffff); }
+static void wbytes(struct wb *w, const void *p, size_t n) { memcpy(w->b + w->n, p, n); w->n += n; }
+
+/* The JA3 README's ClientHello as one TLS record. */
+static size_t hello(uint8_t *out)
+{
+    static const unsigned c[] = { 47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56, 19, 4 };
+    static const uint8_t exts[] = { 0, 0, 0, 16, 0, 14, 0, 0, 11, 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm',
+                                    0, 10, 0, 8, 0, 6, 0, 23, 0, 24, 0, 25,
+                                    0, 11, 0, 2, 1, 0 };
+    struct wb w = { .n = 0 };
+    uint8_t random[32] = { 0 };
+
+    w8(&w, 22); w16(&w, 0x0301); w16(&w, 0);           /* record, length later */
+    w8(&w, 1); w8(&w, 0); w16(&w, 0);                   /* ClientHello, length later */
+    w16(&w, 769);
+    wbytes(&w, random, 32);
+    w8(&w, 0);                                          /* session id */
+    w16(&w, 2 * 12);
+    for (size_t i = 0; i < 12; i++)
+        w16(&w, c[i]);
+    w8(&w, 1); w8(&w, 0);                               /* compression: null */
+    w16(&w, sizeof(exts));
+    wbytes(&w, exts, sizeof(exts));
+    size_t rec = w.n - 5, hs = w.n - 9;
+    w.b[3] = (uint8_t)(rec >> 8), w.b[4] = (uint8_t)rec;
+    w.b[7] = (uint8_t)(hs >> 8), w.b[8] = (uint8_t)hs;
+    memcpy(out, w.b, w.n);
+    return w.n;
+}
+
+/* What goes in front of the IP packet. */
+enum wrap { W_ETHER, W_VLAN_MPLS, W_PPPOE, W_IPIP, W_6IN4, W_SLL, W_SLL2, W_NULL, W_RAW, W_MPLS_NO_BOTTOM };
+
+static void ipv4(struct wb *w, uint8_t proto, size_t payload, uint8_t last)
+{
+    w8(w, 0x45); w8(w, 0); w16(w, (unsigned)(20 + payload)); w32(w, 0);
+    w8(w, 64); w8(w, proto); w16(w, 0);
+    w8(w, 192); w8(w, 0); w8(w, 2); w8(w, last);          /* 192.0.2.last -> 198.51.100.7 */
+    w8(w, 198); w8(w, 51); w8(w, 100); w8(w, 7);
+}
+
+static void ipv6(struct wb *w, uint8_t proto, size_t payload, uint8_t last)
+{
+    static const uint8_t dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
+    uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0 };
+    src[15] = last;
+    w32(w, 0x60000000u); w16(w, (unsigned)payload); w8(w, proto); w8(w, 64);
+    wbytes(w, src, 16);
+    wbytes(w, dst, 16);
+}
+
+/* One TCP segment from the client (port 40001 -> 443) in the given wrapping. */
+static size_t frame(uint8_t *out, enum wrap wr, uint32_t seq, uint8_t flags, const uint8_t *p, size_t n)
+{
+    static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+    struct wb w = { .n = 0 };
+    bool v6 = wr == W_PPPOE || wr == W_6IN4 || wr == W_NULL;
+    size_t tcp = 20 + n, ip = (v6 ? 40 : 20) + tcp;
+
+    switch (wr) {
+    case W_ETHER: case W_IPIP: case W_6IN4:
+        wbytes(&w, macs, 12); w16(&w, 0x0800);
+        break;
+    case W_VLAN_MPLS: case W_MPLS_NO_BOTTOM:
+        wbytes(&w, macs, 12); w16(&w, 0x8100); w16(&w, 42); w16(&w, 0x8847);
+        w32(&w, (100u << 12) | 64);                          /* a label */
+        w32(&w, (200u << 12) | (wr == W_MPLS_NO_BOTTOM ? 0 : 0x100) | 64);
+        break;
+    case W_PPPOE:
+        wbytes(&w, macs, 12); w16(&w, 0x8864);
+        w8(&w, 0x11); w8(&w, 0); w16(&w, 0x1234); w16(&w, (unsigned)(ip + 2)); w16(&w, 0x0057);
+        break;
+    case W_SLL:
+        w16(&w, 0); w16(&w, 1); w16(&w, 6); wbytes(&w, macs, 6); w16(&w, 0); w16(&w, 0x0800);
+        break;
+    case W_SLL2:
+        w16(&w, 0x0800); w16(&w, 0); w32(&w, 1); w16(&w, 1); w8(&w, 0); w8(&w, 6); wbytes(&w, macs, 6); w16(&w, 0);
+        break;
+    case W_NULL:
+        w8(&w, 30); w8(&w, 0); w8(&w, 0); w8(&w, 0);         /* AF_INET6 (macOS), little-endian */
+        break;
+    case W_RAW:
+        break;
+    }
+    if (wr == W_IPIP)
+        ipv4(&w, 4, ip, 254);                               /* the tunnel's outer header */
+    else if (wr == W_6IN4)
+        ipv4(&w, 41, ip, 254);
+    if (v6)
+        ipv6(&w, 6, tcp, 1);
+    else
+        ipv4(&w, 6, tcp, 1);
+    w16(&w, 40001); w16(&w, 443); w32(&w, seq); w32(&w, 0);
+    w8(&w, 5 << 4); w8(&w, flags); w16(&w, 65535); w16(&w, 0); w16(&w, 0);
+    wbytes(&w, p, n);
+    memcpy(out, w.b, w.n);
+    return w.n;
+}
+
+static int linktype_of(enum wrap wr)
+{
+    switch (wr) {
+    case W_SLL: return DLT_LINUX_SLL;
+    case W_SLL2: return DLT_LINUX_SLL2;
+    case W_NULL: return DLT_NULL;
+    case W_RAW: return DLT_RAW;
+    default: return DLT_EN10MB;
+    }
+}
+
+/* Feed the hello in the given segment order (offsets into the hello), and
+ * return what hp_flowfp_finish printed (caller frees). */
+static char *run(enum wrap wr, const size_t *cuts, size_t ncuts)
+{
+    uint8_t h[1024], f[2048];
+    size_t hn = hello(h);
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *mem = open_memstream(&out, &outlen);
+    struct hp_flowfp *c = hp_flowfp_new(linktype_of(wr));
+
+    assert_non_null(mem);
+    assert_non_null(c);
+    hp_flowfp_packet(c, f, frame(f, wr, 999, 0x02, NULL, 0));              /* SYN */
+    for (size_t i = 0; i < ncuts; i++) {
+        size_t at = cuts[i], end = hn;
+        for (size_t j = 0; j < ncuts; j++)                                  /* next cut above */
+            if (cuts[j] > at && cuts[j] < end)
+                end = cuts[j];
+        hp_flowfp_packet(c, f, frame(f, wr, 1000 + (uint32_t)at, 0x18, h + at, end - at));
+    }
+    hp_flowfp_finish(c, mem);
+    fclose(mem);
+    return out;
+}
+
+static void expect_ja3(const char *out, const char *src, const char *dst)
+{
+    assert_non_null(strstr(out, "\"ja3\":\"" JA3 "\""));
+    assert_non_null(strstr(out, "\"sni\":\"example.com\""));
+    assert_non_null(strstr(out, src));
+    assert_non_null(strstr(out, dst));
+    assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);       /* one line */
+}
+
+static void test_link_layers_and_tunnels(void **state)
+{
+    static const size_t whole[] = { 0 };
+    static const struct {
+        enum wrap wr;
+        const char *src, *dst;
+    } cases[] = {
+        { W_ETHER, "\"src\":\"192.0.2.1:40001\"", "\"dst\":\"198.51.100.7:443\"" },
+        { W_VLAN_MPLS, "\"src\":\"192.0.2.1:40001\"", "\"dst\":\"198.51.100.7:443\"" },
+        { W_PPPOE, "\"src\":\"[2001:db8::1]:40001\"", "\"dst\":\"[2001:db8::7]:443\"" },
+        { W_IPIP, "\"src\":\"192.0.2.1:40001\"", "\"dst\":\"198.51.100.7:443\"" },
+        { W_6IN4, "\"src\":\"[2001:db8::1]:40001\"", "\"dst\":\"[2001:db8::7]:443\"" },
+        { W_SLL, "\"src\":\"192.0.2.1:40001\"", "\"dst\":\"198.51.100.7:443\"" },
+        { W_SLL2, "\"src\":\"192.0.2.1:40001\"", "\"dst\":\"198.51.100.7:443\"" },
+        { W_NULL, "\"src\":\"[2001:db8::1]:40001\"", "\"dst\":\"[2001:db8::7]:443\"" },
+        { W_RAW, "\"src\":\"192.0.2.1:40001\"", "\"dst\":\"198.51.100.7:443\"" },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out = run(cases[i].wr, whole, 1);
+        expect_ja3(out, cases[i].src, cases[i].dst);
+        free(out);
+    }
+}
+
+/* A label stack without its bottom label is not followed into garbage. */
+static void test_mpls_without_bottom(void **state)
+{
+    static const size_t whole[] = { 0 };
+    (void)state;
+    char *out = run(W_MPLS_NO_BOTTOM, whole, 1);
+    assert_string_equal(out, "");
+    free(out);
+}
+
+/* Segments out of order, one of them twice and one overlapping: the same hello. */
+static void test_reassembly(void **state)
+{
+    static const size_t order[] = { 60, 0, 30, 30, 45 };
+    (void)state;
+    char *out = run(W_ETHER, order, sizeof(order) / sizeof(order[0]));
+    expect_ja3(out, "\"src\":\"192.0.2.1:40001\"", "\"dst\":\"198.51.100.7:443\"");
+    free(out);
+}
+
+/* Frames cut short anywhere give no line and no crash. */
+static void test_truncated_frames(void **state)
+{
+    uint8_t h[1024], f[2048];
+    size_t hn = hello(h);
+    (void)state;
+    for (int wr = W_ETHER; wr <= W_RAW; wr++) {
+        size_t fn = frame(f, (enum wrap)wr, 1000, 0x18, h, hn);
+        for (size_t cut = 0; cut < fn - hn; cut++) {
+            char *out = NULL;
+            size_t outlen = 0;
+            FILE *mem = open_memstream(&out, &outlen);
+            struct hp_flowfp *c = hp_flowfp_new(linktype_of((enum wrap)wr));
+            hp_flowfp_packet(c, f, cut);
+            hp_flowfp_finish(c, mem);
+            fclose(mem);
+            assert_string_equal(out, "");
+            free(out);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_link_layers_and_tunnels),
+        cmocka_unit_test(test_mpls_without_bottom),
+        cmocka_unit_test(test_reassembly),
+        cmocka_unit_test(test_truncated_frames),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
