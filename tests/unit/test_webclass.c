@@ -386,13 +386,19 @@ static void test_corpus(void **state)
 {
     DIR *d = opendir(CORPUS);
     assert_non_null(d);
-    char *names[256];
-    size_t n = 0;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && n < 256) {
+    while ((e = readdir(d))) {          /* every file: none may be left out */
         size_t l = strlen(e->d_name);
-        if (l > 4 && strcmp(e->d_name + l - 4, ".req") == 0)
-            names[n++] = strdup(e->d_name);
+        if (l <= 4 || strcmp(e->d_name + l - 4, ".req") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            names = realloc(names, cap * sizeof(*names));
+            assert_non_null(names);
+        }
+        names[n++] = strdup(e->d_name);
     }
     closedir(d);
     assert_true(n >= 30);
@@ -404,6 +410,7 @@ static void test_corpus(void **state)
         check_corpus_file(path, &nurls);
         free(names[i]);
     }
+    free(names);
     assert_true(nurls >= 20);
 }
 
@@ -441,6 +448,14 @@ static void test_benign(void **state)
         "GET /images/logo.png HTTP/1.0\r\nUser-Agent: Wget/1.21.4\r\nAccept: */*\r\n\r\n",
         "GET /docs/index.html?lang=en&ref=http%3A%2F%2Fwww.example.org%2F HTTP/1.1\r\nHost: a.example\r\n"
         "User-Agent: Mozilla/5.0\r\n\r\n",
+        /* the ordinary use of products that exploit rules name */
+        "GET /webadmin/script?command=backup.sh HTTP/1.1\r\nHost: dreambox\r\n\r\n",
+        "GET /public/plugins/grafana-clock-panel/img/clock.svg HTTP/1.1\r\nHost: grafana:3000\r\n\r\n",
+        "POST /p/u/doAuthentication.do HTTP/1.1\r\nHost: gw.example.com\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\nlogin=alice&passwd=correct+horse",
+        "POST /settings HTTP/1.1\r\nHost: app.example.com\r\nNext-Action: 7f3a9c2e1b\r\nContent-Type: "
+        "text/plain;charset=UTF-8\r\n\r\n[{\"name\":\"alice\",\"notify\":true}]",
+        "GET /cgi-bin/run?cmd=status&id=42 HTTP/1.1\r\nHost: a.example\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
@@ -451,6 +466,19 @@ static void test_benign(void **state)
         }
         assert_null(w.owasp_iot);
     }
+}
+
+/* A .jsp PUT to ActiveMQ's fileserver is CVE-2016-3088's first step, not
+ * Tomcat's CVE-2017-12615; the same PUT anywhere else is Tomcat's. */
+static void test_put_jsp_by_product(void **state)
+{
+    struct hp_webclass w;
+    classify_str("PUT /fileserver/s.jsp HTTP/1.1\r\nHost: mq:8161\r\nContent-Length: 4\r\n\r\n<%%>", &w);
+    assert_true(has_cve(&w, "CVE-2016-3088"));
+    assert_false(has_cve(&w, "CVE-2017-12615"));
+    classify_str("PUT /s.jsp/ HTTP/1.1\r\nHost: tc:8080\r\nContent-Length: 4\r\n\r\n<%%>", &w);
+    assert_true(has_cve(&w, "CVE-2017-12615"));
+    assert_false(has_cve(&w, "CVE-2016-3088"));
 }
 
 static void test_commands_hg532(void **state)
@@ -673,6 +701,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_benign),
+        cmocka_unit_test(test_put_jsp_by_product),
         cmocka_unit_test(test_commands_hg532),
         cmocka_unit_test(test_commands_ifs),
         cmocka_unit_test(test_commands_kinds),
