@@ -33,7 +33,7 @@ struct wb {
 static void w8(struct wb *w, unsigned v) { w->b[w->n++] = (uint8_t)v; }
 static void w16(struct wb *w, unsigned v) { w8(w, v >> 8); w8(w, v & 0xff); }
 static void w32(struct wb *w, uint32_t v) { w16(w, v >> 16); w16(w, v & 0xffff); }
-static void wbytes(struct wb *w, const void *p, size_t n) { memcpy(w->b + w->n, p, n); w->n += n; }
+static void wbytes(struct wb *w, const void *p, size_t n) { if (n) memcpy(w->b + w->n, p, n); w->n += n; }
 
 /* The JA3 README's ClientHello as one TLS record. */
 static size_t hello(uint8_t *out)
