@@ -456,6 +456,7 @@ static void test_benign(void **state)
         "POST /settings HTTP/1.1\r\nHost: app.example.com\r\nNext-Action: 7f3a9c2e1b\r\nContent-Type: "
         "text/plain;charset=UTF-8\r\n\r\n[{\"name\":\"alice\",\"notify\":true}]",
         "GET /cgi-bin/run?cmd=status&id=42 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+        "GET /_next/image?url=https%3A%2F%2Fcdn.example.net%2Fa%2Fphoto.jpg&w=640&q=75 HTTP/1.1\r\nHost: a.example\r\n\r\n",
         /* text that looks like what the scanner rules were widened for (SQL words, quotes and
          * parentheses, a semicolon before a word, a line break, HTML, data: and redirect URLs) */
         "GET /search?q=%28select+one+from+the+list%29+rock+and+roll&sort=order+by+price HTTP/1.1\r\n"
