@@ -345,8 +345,12 @@ void hp_relit_from_pattern(struct hp_relit *l, const char *pat, size_t len, bool
     if (s.bad)
         return;
     *l = set;
-    for (int i = 0; i < l->nalt; i++)
+    l->minlen = l->nalt ? HP_RELIT_MAX : 0;
+    for (int i = 0; i < l->nalt; i++) {
         l->alt[i].anchor = rl_anchor(l->alt[i].lit, l->alt[i].n);
+        if (l->alt[i].n < l->minlen)
+            l->minlen = l->alt[i].n;
+    }
 }
 
 static bool rl_ieq(const uint8_t *p, const uint8_t *lit, size_t n)
@@ -381,7 +385,7 @@ static bool rl_one_in(const struct hp_relit_one *l, const uint8_t *p, size_t n)
     return false;
 }
 
-bool hp_relit_in(const struct hp_relit *l, const uint8_t *p, size_t n)
+bool hp_relit_search(const struct hp_relit *l, const uint8_t *p, size_t n)
 {
     if (l->nalt == 0)
         return true;

@@ -36,13 +36,27 @@ struct hp_relit_one {
 
 struct hp_relit {
     uint8_t nalt;                 /* 0: nothing known, every text may match */
+    uint8_t minlen;               /* the shortest literal's length: a shorter text cannot match */
     struct hp_relit_one alt[HP_RELIT_ALTS];
 };
 
 /* The literals of pattern pat[0..len); utf: the pattern is compiled in UTF or UCP mode. */
 void hp_relit_from_pattern(struct hp_relit *l, const char *pat, size_t len, bool utf);
 
-/* false only when p[0..n) contains none of the literals (in any ASCII case). */
-bool hp_relit_in(const struct hp_relit *l, const uint8_t *p, size_t n);
+/* hp_relit_in() without its inline length test: the search itself. */
+bool hp_relit_search(const struct hp_relit *l, const uint8_t *p, size_t n);
+
+/* false only when p[0..n) contains none of the literals (in any ASCII case).
+ * Inline so that the common answer, a text too short for any literal (most
+ * rules name a path longer than a probe's "/"), costs a comparison and no
+ * call: with some 300 classification rules that answer is most of them. */
+static inline bool hp_relit_in(const struct hp_relit *l, const uint8_t *p, size_t n)
+{
+    if (l->nalt == 0)
+        return true;
+    if (n < l->minlen)
+        return false;
+    return hp_relit_search(l, p, n);
+}
 
 #endif

@@ -137,6 +137,14 @@ static void test_search(void **state)
     hp_relit_from_pattern(&l, "bc", 2, false);
     assert_true(hp_relit_in(&l, nul, sizeof(nul)));
     assert_false(hp_relit_in(&l, nul, 3));
+    /* the length test: the shortest alternative decides, not the first */
+    hp_relit_from_pattern(&l, "^/(?:ctrlt/DeviceUpgrade_1|HNAP1)", 33, false);
+    assert_int_equal(l.minlen, 5);                      /* "hnap1": the group's own literals */
+    assert_false(hp_relit_in(&l, (const uint8_t *)"/", 1));
+    assert_true(hp_relit_in(&l, (const uint8_t *)"/HNAP1", 6));
+    assert_false(in("/ctrlt/|/HNAP1", "/HNAP"));
+    hp_relit_from_pattern(&l, "\\w+", 3, false);
+    assert_int_equal(l.minlen, 0);                      /* nothing known: nothing ruled out */
 }
 
 /* Every line "match|not|cmd FIELD [NAME] PATTERN" of classify.rules and
