@@ -143,18 +143,27 @@ static int linktype_of(enum wrap wr)
     }
 }
 
+/* What hp_flowfp_finish prints for c, as a string (caller frees); c is freed. */
+static char *finish(struct hp_flowfp *c)
+{
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *mem = open_memstream(&out, &outlen);
+
+    assert_non_null(mem);
+    hp_flowfp_finish(c, mem);
+    fclose(mem);
+    return out;
+}
+
 /* Feed the hello in the given segment order (offsets into the hello), and
  * return what hp_flowfp_finish printed (caller frees). */
 static char *run(enum wrap wr, const size_t *cuts, size_t ncuts)
 {
     uint8_t h[1024], f[2048];
     size_t hn = hello(h);
-    char *out = NULL;
-    size_t outlen = 0;
-    FILE *mem = open_memstream(&out, &outlen);
     struct hp_flowfp *c = hp_flowfp_new(linktype_of(wr));
 
-    assert_non_null(mem);
     assert_non_null(c);
     hp_flowfp_packet(c, f, frame(f, wr, 999, 0x02, NULL, 0));              /* SYN */
     for (size_t i = 0; i < ncuts; i++) {
@@ -164,9 +173,7 @@ static char *run(enum wrap wr, const size_t *cuts, size_t ncuts)
                 end = cuts[j];
         hp_flowfp_packet(c, f, frame(f, wr, 1000 + (uint32_t)at, 0x18, h + at, end - at));
     }
-    hp_flowfp_finish(c, mem);
-    fclose(mem);
-    return out;
+    return finish(c);
 }
 
 static void expect_ja3(const char *out, const char *src, const char *dst)
@@ -232,13 +239,10 @@ static void test_truncated_frames(void **state)
     for (int wr = W_ETHER; wr <= W_RAW; wr++) {
         size_t fn = frame(f, (enum wrap)wr, 1000, 0x18, h, hn);
         for (size_t cut = 0; cut < fn - hn; cut++) {
-            char *out = NULL;
-            size_t outlen = 0;
-            FILE *mem = open_memstream(&out, &outlen);
             struct hp_flowfp *c = hp_flowfp_new(linktype_of((enum wrap)wr));
+            assert_non_null(c);
             hp_flowfp_packet(c, f, cut);
-            hp_flowfp_finish(c, mem);
-            fclose(mem);
+            char *out = finish(c);
             assert_string_equal(out, "");
             free(out);
         }
