@@ -179,6 +179,19 @@ static int open_socket(const char *addr, uint16_t port, bool udp, struct sockadd
         close(fd);
         return -1;
     }
+    /* No quick ACK for the first bytes a client sends: Linux starts every
+     * connection in quick-ACK mode and acknowledges a request at once, in a
+     * segment of its own, although the answer follows within microseconds
+     * and would carry the ACK.  Off on the listener (accepted sockets
+     * inherit it), the ACK waits for the answer or the delayed-ACK timer:
+     * one packet fewer per HTTP exchange for both ends to process (8 instead
+     * of 9 for a Connection: close request).  A client that sends and waits
+     * without an answer gets its ACK 40 ms later, as on any established
+     * Linux connection.  After listen(), which resets the ACK state. */
+    if (!udp) {
+        int zero = 0;
+        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+    }
     *bound = ss;
     return fd;
 }
