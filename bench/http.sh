@@ -212,7 +212,7 @@ while [ "$i" -le "$RUNS" ]; do
         ha=$1
         [ -n "$ha" ] || die "wrk gave no figure ($MODE: hanipo)"
         d=$(bl_cpu_delta "$c0" "$c1" "$2")
-        chn=$(bl_cpu_get "$d" hanipo)
+        chn=$(bl_cpu_get "$d" main)
         cho=$(bl_cpu_get "$d" "out-*")
         cha=$(bl_cpu_get "$d" "*")
         chk=$3

@@ -29,15 +29,18 @@ bl_ge() {
 
 # bl_cpu_threads PID... : "NAME TICKS" for every thread of the processes,
 # TICKS its user+system CPU in clock ticks (getconf CLK_TCK per second),
-# NAME its thread name (hanipo names its threads: hanipo is the network
-# thread, out-NAME an output's writer).  Snapshot it before and after a run
-# and give both to bl_cpu_delta.
+# NAME its thread name (hanipo names its threads: out-NAME an output's
+# writer), except the process's main thread, always "main" (hanipo's network
+# thread, named after the binary, which HANIPO_CMD may rename).  Snapshot it
+# before and after a run and give both to bl_cpu_delta.
 bl_cpu_threads() {
     for _bl_p in "$@"; do
         for _bl_t in /proc/"$_bl_p"/task/*; do
             [ -r "$_bl_t/stat" ] || continue
+            _bl_n=$(cat "$_bl_t/comm" | tr ' ' _)
+            [ "${_bl_t##*/}" = "$_bl_p" ] && _bl_n=main
             # the name is in parentheses and may hold spaces: count fields after it
-            sed 's/^.*) //' "$_bl_t/stat" | awk -v n="$(cat "$_bl_t/comm" | tr ' ' _)" '{ print n, $12 + $13 }'
+            sed 's/^.*) //' "$_bl_t/stat" | awk -v n="$_bl_n" '{ print n, $12 + $13 }'
         done
     done
 }
