@@ -164,7 +164,8 @@ def http_last_answer_leaves_with_the_fin(ctx):
     the segment that carries the FIN, one packet fewer per connection, and arrives whole; a
     keep-alive answer is not held back.  A client that sent more than the sensor read still gets
     its answer: the kernel resets such a connection at close(), which would drop held bytes, so
-    the sensor shuts the sending side down first.  Checked on the wire with tshark."""
+    the sensor shuts the sending side down first.  Nor is a request acknowledged on its own: the
+    ACK rides on the answer (quick-ACK mode off on the listener).  Checked on the wire with tshark."""
     need("tshark")
     if os.geteuid() != 0:
         raise Skip("capturing on lo needs root")
@@ -228,6 +229,22 @@ def http_last_answer_leaves_with_the_fin(ctx):
         assert data[-1] is fins[0], "%s: data after the FIN? %r" % (what, got)
         if what == "keepalive":
             assert len(data) == 2 and not data[0][1] and data[0][0] == len(answers[0]), got
+    # No bare ACK of a request before its answer.  A delayed ACK (the 40 ms timer, if the sensor
+    # were that slow) is allowed; Linux's quick ACK leaves within microseconds of the request.
+    p = subprocess.run(["tshark", "-r", pcap, "-T", "fields", "-e", "frame.time_relative",
+                        "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len", "-e", "tcp.flags.syn"],
+                       capture_output=True, text=True, timeout=T(60))
+    rows = [line.split("\t") for line in p.stdout.splitlines()]
+    rows = [(float(r[0]), int(r[1]), int(r[2]), int(r[3]), r[4] in ("1", "True")) for r in rows]
+    for cport, (what, _) in clients.items():
+        if what not in ("close", "bad"):
+            continue
+        req = [r for r in rows if r[1] == cport and r[3] > 0]
+        ans = [r for r in rows if r[1] == port and r[2] == cport and r[3] > 0]
+        assert req and ans, (what, rows)
+        bare = [r for r in rows if r[1] == port and r[2] == cport and r[3] == 0 and not r[4]
+                and req[0][0] <= r[0] <= ans[0][0] and r[0] - req[0][0] < 0.030]
+        assert not bare, "%s: the request was acknowledged on its own before the answer: %r" % (what, bare)
     evs = stop_and_read(d)
     assert len(requests_of(evs)) == 4, [e["uri"] for e in requests_of(evs)]
 
