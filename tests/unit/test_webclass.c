@@ -472,6 +472,10 @@ static void test_benign(void **state)
         "GET /oauth/authorize?client_id=abc&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&state=x HTTP/1.1\r\n"
         "Host: login.example.com\r\nReferer: https://app.example.com/order?id=5\r\n\r\n",
         "GET /contact?msg=Hello%0D%0AThanks%2C+Bob HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
+        /* words and equations in headers that are not a boolean test after a value */
+        "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (Linux; Android 14; SM-A546B) "
+        "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36\r\nCookie: a=1; and=2; "
+        "prefs=or%3D3\r\nX-Note: salt and pepper, 2 or 3 = 5 or so\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
@@ -502,6 +506,10 @@ static void test_scanner_payloads(void **state)
         { "GET /?name=abc%27%20HAVING%206902%3D3565%20AND%20%27fByf%27%20LIKE%20%27fByf HTTP/1.1\r\n\r\n", "sqli" },
         { "GET / HTTP/1.1\r\nUser-Agent: -9885)) OR 1061=(SELECT (CASE WHEN (1061=4974) THEN 1061 ELSE "
           "(SELECT 4974 UNION SELECT 5050) END))-- kCbG\r\n\r\n", "sqli" },
+        { "GET / HTTP/1.1\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)' AND 5555=5555 AND 'aQzT'='aQzT\r\n\r\n", "sqli" },
+        { "GET / HTTP/1.1\r\nReferer: http://127.0.0.1/) AND 9876=9876-- uTgh\r\n\r\n", "sqli" },
+        { "GET / HTTP/1.1\r\nCookie: id=1 OR NOT 4343=4343\r\n\r\n", "sqli" },
+        { "GET / HTTP/1.1\r\nX-Forwarded-For: 127.0.0.1' OR 'xyz'='xyz\r\n\r\n", "sqli" },
         /* wapiti */
         { "GET /s.php?q=test%C2%BF%27%22%28 HTTP/1.1\r\n\r\n", "sqli" },
         { "GET /s.php?q=%27%29%29%2F%2A%2A%2For%2F%2A%2A%2Fsleep%283%29%3D%27 HTTP/1.1\r\n\r\n", "sqli" },
