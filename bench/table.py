@@ -91,6 +91,10 @@ def rows_for(bench, kv):
                  fmt(num(kv, "ratio"), "x"), ">= 100,000/s", None if eps is None else eps >= 100000),
                 ("clickhouse output latency at %s events/s, p50 / p99" % fmt(rate), "%s / %s" % (
                     fmt(p50, " ms"), fmt(p99, " ms")), "-", "-", "p99 <= 1000 ms", None if p99 is None else p99 <= 1000)]
+    if bench == "store":
+        return [("SQLite store CPU per close-mode event (ref: bare SQLite insert)",
+                 fmt(num(kv, "hanipo_us_per_event"), " us"), fmt(num(kv, "ref_us_per_event"), " us"),
+                 fmt(num(kv, "ratio"), "x"), "(cost of indexes and roll-ups)", None)]
     if bench == "fleet":
         return [("fleet report, %s events in ClickHouse (ref: SQLite, %s events)" % (
                     fmt(num(kv, "ch_events")), fmt(num(kv, "sqlite_events"))),
