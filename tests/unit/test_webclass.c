@@ -472,6 +472,31 @@ static void test_benign(void **state)
         "GET /oauth/authorize?client_id=abc&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&state=x HTTP/1.1\r\n"
         "Host: login.example.com\r\nReferer: https://app.example.com/order?id=5\r\n\r\n",
         "GET /contact?msg=Hello%0D%0AThanks%2C+Bob HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
+        /* ordinary use of the products the 2023-2026 web CVE rules name: a ColdFusion
+         * component call with a ColdFusion argumentCollection, a Flink jar upload, Craft's
+         * conditions/render from the control panel, a Magento shipping estimate, Vite's own
+         * ?raw and ?import, a Selenium session, a Bricks render, a Confluence restore page view */
+        "POST /CFIDE/wizards/common/utils.cfc?method=wizardHash&_cfclient=true HTTP/1.1\r\nHost: cf.example\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n\r\nargumentCollection=%3CwddxPacket+version%3D%271.0%27%3E"
+        "%3Cheader%2F%3E%3Cdata%3E%3Cstruct+type%3D%27coldfusion.runtime.ArgumentCollection%27%3E%3Cvar+name%3D%27a%27%3E"
+        "%3Cstring%3Eb%3C%2Fstring%3E%3C%2Fvar%3E%3C%2Fstruct%3E%3C%2Fdata%3E%3C%2FwddxPacket%3E",
+        "POST /jars/upload HTTP/1.1\r\nHost: flink:8081\r\nContent-Type: multipart/form-data; boundary=b\r\n\r\n"
+        "--b\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\"wordcount-1.2.jar\"\r\n\r\nPK\r\n--b--\r\n",
+        "POST /index.php?p=admin/actions/conditions/render HTTP/1.1\r\nHost: craft.example\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\nconfig=%7B%22name%22%3A%22sources%22%2C%22conditionRules%22%3A%5B%5D%7D",
+        "POST /rest/V1/guest-carts/Zq3k9/estimate-shipping-methods HTTP/1.1\r\nHost: shop.example\r\nContent-Type: "
+        "application/json\r\n\r\n{\"address\":{\"country_id\":\"AU\",\"postcode\":\"2158\",\"region\":\"NSW\"}}",
+        "GET /src/assets/logo.svg?raw HTTP/1.1\r\nHost: localhost:5173\r\n\r\n",
+        "GET /@fs/home/dev/app/node_modules/.vite/deps/react.js?v=3f2a1b0c HTTP/1.1\r\nHost: localhost:5173\r\n\r\n",
+        "GET /src/shaders/blur.wasm?init HTTP/1.1\r\nHost: localhost:5173\r\n\r\n",
+        "POST /wd/hub/session HTTP/1.1\r\nHost: grid:4444\r\nContent-Type: application/json\r\n\r\n"
+        "{\"capabilities\":{\"alwaysMatch\":{\"browserName\":\"chrome\",\"goog:chromeOptions\":{\"args\":[\"--headless=new\"],"
+        "\"binary\":\"/opt/google/chrome/chrome\"}}}}",
+        "POST /wp-json/bricks/v1/render_element HTTP/1.1\r\nHost: wp.example\r\nContent-Type: application/json\r\n\r\n"
+        "{\"postId\":\"12\",\"nonce\":\"2ce88d6cd2\",\"element\":{\"name\":\"heading\",\"settings\":{\"text\":\"Hello\"}}}",
+        "GET /json/setup-restore.action HTTP/1.1\r\nHost: wiki.example:8090\r\n\r\n",
+        "GET /commandcenter/login/preLogin.jsp HTTP/1.1\r\nHost: backup.example\r\n\r\n",
+        "GET /toolbox-resource/branding/logo.png HTTP/1.1\r\nHost: help.example\r\n\r\n",
         /* words and equations in headers that are not a boolean test after a value */
         "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (Linux; Android 14; SM-A546B) "
         "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36\r\nCookie: a=1; and=2; "
@@ -486,6 +511,23 @@ static void test_benign(void **state)
         }
         assert_null(w.owasp_iot);
     }
+}
+
+/* Fortinet's fgt_lang traversal carries lang=/../../; it must keep its own CVE and not
+ * also be called ThinkPHP's multi-language traversal (CVE-2022-47945), which still fires on
+ * ThinkPHP's lang= anywhere else. */
+static void test_fgt_lang_not_thinkphp(void **state)
+{
+    struct hp_webclass w;
+    classify_str("GET /remote/fgt_lang?lang=/../../../..//////////dev/cmdb/sslvpn_websession HTTP/1.1\r\n"
+                 "Host: 198.51.100.37:10443\r\n\r\n", &w);
+    assert_true(has_cve(&w, "CVE-2018-13379"));
+    assert_true(has_rule(&w, "fortinet-fgt-lang"));
+    assert_false(has_cve(&w, "CVE-2022-47945"));
+    assert_false(has_rule(&w, "thinkphp-lang-traversal"));
+    classify_str("GET /index.php?lang=../../../../../../../../usr/local/lib/php/pearcmd&+config-create+/&/<?=phpinfo()?>"
+                 "+/tmp/x.php HTTP/1.1\r\nHost: a.example\r\n\r\n", &w);
+    assert_true(has_cve(&w, "CVE-2022-47945"));
 }
 
 /* What Debian's web scanners send (sqlmap 1.7, wapiti 3.0, whatweb, dirb), one request per payload
@@ -785,6 +827,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_benign),
+        cmocka_unit_test(test_fgt_lang_not_thinkphp),
         cmocka_unit_test(test_scanner_payloads),
         cmocka_unit_test(test_put_jsp_by_product),
         cmocka_unit_test(test_commands_hg532),
