@@ -307,6 +307,9 @@ def http_exploit_corpus(ctx):
         for cve in meta["cve"]:
             if cve not in e["cves"]:
                 problems.append("%s: %s not in %r" % (name, cve, e["cves"]))
+        for cve in e["cves"]:           # and no CVE the file does not name: a wrong CVE misleads
+            if cve not in meta["cve"]:
+                problems.append("%s: unexpected %s" % (name, cve))
         # the exploit gets an answer that lets it go on, not nginx's 400 for a missing Host; where
         # no rule speaks for a vulnerable product, a target nginx refuses (CONNECT host:port, a path
         # climbing above the root) gets nginx's own 400
