@@ -13,7 +13,11 @@
  *   - The same stream parsed in one piece must give the same requests and
  *     the same error: the result must not depend on how TCP cut the stream.
  *   - Each request's view is built and its decoded fields checked.
- * Seeds: fuzz/corpus/http/ (real requests and exploits, chunked bodies).
+ *   - The whole input split loosely, as a refused request is for its
+ *     classification (hp_http_parse_loose), from an allocation of exactly its
+ *     size: every piece inside it, the head and body adding up to it, and its
+ *     view built.
+ * Seeds: fuzz/corpus/http_parse/ (real requests and exploits, chunked bodies, refused ones).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -135,6 +139,40 @@ static void run(const uint8_t *in, size_t n, uint8_t seed, size_t max_body, stru
     hp_http_parser_free(p);
 }
 
+static bool inside(struct hp_bytes b, const uint8_t *base, size_t n)
+{
+    return b.n == 0 || (b.p >= base && b.p + b.n <= base + n);
+}
+
+static void check_loose(const uint8_t *in, size_t n)
+{
+    uint8_t *copy = malloc(n ? n : 1);
+    struct hp_http_req *r = malloc(sizeof(*r));
+    CHECK(copy && r);
+    memcpy(copy, in, n);
+    if (hp_http_parse_loose(copy, n, r)) {
+        CHECK(r->method.n > 0 && r->method.n <= 32 && r->target.n > 0);
+        CHECK(inside(r->method, copy, n) && inside(r->target, copy, n) && inside(r->version, copy, n));
+        CHECK(r->version.n == 0 || r->version.n == 8);
+        CHECK(r->nheaders <= HP_HTTP_MAX_HEADERS);
+        for (size_t i = 0; i < r->nheaders; i++)
+            CHECK(inside(r->headers[i].name, copy, n) && inside(r->headers[i].value, copy, n));
+        CHECK(inside(r->body, copy, n) && r->body_len == r->body.n);
+        CHECK(r->raw_len == n && r->head_len + r->body.n == n);
+        struct hp_buf scratch;
+        hp_buf_init(&scratch, 1 << 16);
+        struct hp_http_view v;
+        hp_http_view_build(r, 80, false, &scratch, &v);
+        CHECK(v.path.n + v.query.n <= v.target.n);
+        touch(v.dpath);
+        touch(v.dquery);
+        touch(v.dbody);
+        hp_buf_free(&scratch);
+    }
+    free(r);
+    free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const size_t bodies[4] = { 0, 16, 1024, 65536 };
@@ -147,6 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(split.nreq == whole.nreq && split.error == whole.error && split.raw_sum == whole.raw_sum &&
           split.body_sum == whole.body_sum && split.hash == whole.hash);
 
+    check_loose(data + 2, size - 2);
     hp_http_sniff(data, size);
     hp_tls_sniff(data, size);
     char page[1024];

@@ -39,7 +39,7 @@
  * event type these fields adds it here (a SQL list, usable in IN (...)).
  */
 #define HP_ATTACK_EVENTS_SQL \
-    "'http.request','trap.payload','smb.ms17_010_probe','smb.eternalblue','smb.doublepulsar'," \
+    "'http.request','http.bad_request','trap.payload','smb.ms17_010_probe','smb.eternalblue','smb.doublepulsar'," \
     "'redis.eval','pgsql.copy_program','command.input'"
 #define HP_SESSION_ID_LEN 12
 #define HP_IPSTR_LEN 46

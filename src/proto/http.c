@@ -356,6 +356,21 @@ struct reqinfo {                   /* what one request came to */
     struct hp_buf *uri;            /* room for the decoded uri (empty) */
 };
 
+/* The classifier's verdict: attack_classes and cves always, the rest when present. */
+static void put_verdict(struct hp_ev *ev, const struct hp_webclass *wc)
+{
+    hp_ev_strings(ev, "attack_classes", wc->classes, wc->nclasses);
+    hp_ev_strings(ev, "cves", wc->cves, wc->ncves);
+    if (wc->owasp_iot)
+        hp_ev_str(ev, "owasp_iot", wc->owasp_iot);
+    if (wc->nrules)
+        hp_ev_strings(ev, "class_rules", wc->rules, wc->nrules);
+    if (wc->commands_len) {
+        hp_ev_bytes(ev, "commands", wc->commands, wc->commands_len);
+        put_injected(ev, wc);
+    }
+}
+
 static void emit_request(struct hp_conn *c, const struct reqinfo *ri)
 {
     const struct hp_http_view *v = ri->v;
@@ -392,16 +407,7 @@ static void emit_request(struct hp_conn *c, const struct reqinfo *ri)
         hp_ev_str(&ev, "rule", ri->resp->id);
     if (ri->resp && ri->resp->tags && ri->resp->tags[0])
         hp_ev_str(&ev, "tags", ri->resp->tags);
-    hp_ev_strings(&ev, "attack_classes", ri->wc->classes, ri->wc->nclasses);
-    hp_ev_strings(&ev, "cves", ri->wc->cves, ri->wc->ncves);
-    if (ri->wc->owasp_iot)
-        hp_ev_str(&ev, "owasp_iot", ri->wc->owasp_iot);
-    if (ri->wc->nrules)
-        hp_ev_strings(&ev, "class_rules", ri->wc->rules, ri->wc->nrules);
-    if (ri->wc->commands_len) {
-        hp_ev_bytes(&ev, "commands", ri->wc->commands, ri->wc->commands_len);
-        put_injected(&ev, ri->wc);
-    }
+    put_verdict(&ev, ri->wc);
     hp_ev_bool(&ev, "tls", h->tls != NULL);
     hp_ev_uint(&ev, "request_no", h->nreq);
     hp_ev_bytes(&ev, "raw", ri->raw, ri->raw_len < HTTP_RAW_MAX ? ri->raw_len : HTTP_RAW_MAX);
@@ -784,12 +790,38 @@ static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_
     hp_http_response(&out, status, server, "Content-Type: text/html\r\n", page, n, false, false);
     out_send_last(c, out.data, out.len);
     hp_buf_free(&out);
+    /* Refused is not harmless: exploits for embedded servers that take any
+     * request line put commands with blanks in the URL.  The pieces are
+     * classified as a request's would be, and its commands scanned. */
+    struct http_conn *h = c->pstate;
+    struct hp_http_req req;
+    struct hp_webclass wc = { .nclasses = 0 };
+    struct hp_http_view v;
+    struct reqbufs own, *rb = NULL;
+    bool seen = hp_http_parse_loose(raw, raw_len < HTTP_SCAN_MAX ? raw_len : HTTP_SCAN_MAX, &req);
+    if (seen) {
+        rb = reqbufs_take(&own);
+        hp_http_view_build(&req, c->ctx.dst_port, h->tls != NULL, &rb->scratch, &v);
+        if (server)
+            v.server = (struct hp_bytes){ (const uint8_t *)server, strlen(server) };
+        hp_webclass_classify(&v, &wc);
+    }
     struct hp_ev ev;
     hp_ev_begin(&ev, &c->ctx, "http.bad_request");
     hp_ev_int(&ev, "status", status == HP_HTTP_HEADER_TOO_LARGE ? 400 : status);
+    if (seen) {
+        ev_bytes(&ev, "method", v.method);
+        ev_bytes(&ev, "uri", v.target);
+        put_verdict(&ev, &wc);
+    }
     hp_ev_bytes(&ev, "raw", raw, raw_len < HTTP_RAW_MAX ? raw_len : HTTP_RAW_MAX);
     hp_ev_emit(&ev);
-    hp_capture_scan(&c->ctx, raw, raw_len < HTTP_SCAN_MAX ? raw_len : HTTP_SCAN_MAX, "http");
+    if (seen) {
+        scan_urls(c, &v, &wc, raw, raw_len);
+        reqbufs_give(rb, &own);
+    } else {
+        hp_capture_scan(&c->ctx, raw, raw_len < HTTP_SCAN_MAX ? raw_len : HTTP_SCAN_MAX, "http");
+    }
     finish(c, "http_bad_request");
 }
 

@@ -1187,6 +1187,92 @@ static void http_split_target(struct hp_bytes t, struct hp_bytes *path, struct h
     }
 }
 
+/* ---- the pieces of a refused request ----------------------------------------------------- */
+
+#define LOOSE_TOKEN "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~"
+
+static bool loose_blank(uint8_t b)
+{
+    return b == ' ' || b == '\t';
+}
+
+/* Trim blanks at both ends of p[0..n). */
+static struct hp_bytes loose_trim(const uint8_t *p, size_t n)
+{
+    while (n && loose_blank(p[0]))
+        p++, n--;
+    while (n && loose_blank(p[n - 1]))
+        n--;
+    return (struct hp_bytes){ p, n };
+}
+
+/* The line the reader is at: up to LF (CR stripped), or all that is left. */
+static void loose_line(struct hp_rd *r, const uint8_t **l, size_t *n)
+{
+    if (hp_rd_line(r, hp_rd_left(r), l, n))
+        return;
+    *n = hp_rd_left(r);
+    *l = hp_rd_bytes(r, *n);
+}
+
+/* Split a request line: method, then the target up to a final " HTTP/d.d". */
+static bool loose_request_line(const uint8_t *l, size_t n, struct hp_http_req *req)
+{
+    size_t m = 0;
+    while (m < n && !loose_blank(l[m]))
+        if (!strchr(LOOSE_TOKEN, l[m++]) || l[m - 1] == '\0')
+            return false;                 /* a method is a token, not binary junk */
+    if (m == 0 || m > HTTP_METHOD_MAX || m == n)
+        return false;
+    struct hp_bytes rest = loose_trim(l + m, n - m);
+    const uint8_t *t = rest.p;
+    size_t tn = rest.n;
+    if (tn >= 10 && t[tn - 9] == ' ' && memcmp(t + tn - 8, "HTTP/", 5) == 0 && isdigit(t[tn - 3]) &&
+        t[tn - 2] == '.' && isdigit(t[tn - 1])) {
+        req->version = (struct hp_bytes){ t + tn - 8, 8 };
+        req->major = t[tn - 3] - '0';
+        req->minor = t[tn - 1] - '0';
+        tn -= 9;
+    }
+    req->method = (struct hp_bytes){ l, m };
+    req->target = loose_trim(t, tn);
+    return req->target.n > 0;
+}
+
+bool hp_http_parse_loose(const uint8_t *raw, size_t len, struct hp_http_req *req)
+{
+    memset(req, 0, sizeof(*req));
+    struct hp_rd r;
+    hp_rd_init(&r, raw, len);
+    for (int c = hp_rd_peek_u8(&r, 0); c == '\r' || c == '\n'; c = hp_rd_peek_u8(&r, 0))
+        hp_rd_skip(&r, 1);
+    const uint8_t *l;
+    size_t n;
+    loose_line(&r, &l, &n);
+    if (!hp_rd_ok(&r) || !loose_request_line(l, n, req))
+        return false;
+    while (hp_rd_left(&r)) {
+        loose_line(&r, &l, &n);
+        if (n == 0)
+            break;                        /* the empty line: the body follows */
+        const uint8_t *colon = memchr(l, ':', n);
+        if (!colon)
+            continue;                     /* not a header: skipped */
+        if (req->nheaders == HP_HTTP_MAX_HEADERS) {
+            req->headers_truncated = true;
+            continue;
+        }
+        struct hp_http_hdr *h = &req->headers[req->nheaders++];
+        h->name = loose_trim(l, (size_t)(colon - l));
+        h->value = loose_trim(colon + 1, n - (size_t)(colon - l) - 1);
+    }
+    req->body = (struct hp_bytes){ hp_rd_ptr(&r), hp_rd_left(&r) };
+    req->body_len = req->body.n;
+    req->raw_len = len;
+    req->head_len = len - req->body.n;
+    return true;
+}
+
 void hp_http_view_build(const struct hp_http_req *req, uint16_t local_port, bool tls, struct hp_buf *scratch,
                         struct hp_http_view *v)
 {

@@ -140,6 +140,18 @@ bool hp_http_ngx_path(const uint8_t *p, size_t n, uint8_t *out, size_t *olen);
 void hp_http_view_build(const struct hp_http_req *req, uint16_t local_port, bool tls, struct hp_buf *scratch,
                         struct hp_http_view *v);
 
+/*
+ * The pieces of a request the parser refused, for its analysis only (never
+ * to answer it): the request line split at its first blank (the method) and
+ * at a final " HTTP/d.d" (the version), all between being the target,
+ * blanks included, as the embedded servers that take such lines read them
+ * (exploits for them put shell commands with spaces in the URL); then the
+ * lines holding a ':' up to an empty line as headers (others skipped); then
+ * the rest as the body.  Pointers point into raw.  False when there is no
+ * method and target to split.
+ */
+bool hp_http_parse_loose(const uint8_t *raw, size_t len, struct hp_http_req *req);
+
 /* Sniffing for the trap's hand-over (false when unsure): a known method token
  * then ' ' (GET POST HEAD PUT DELETE OPTIONS PATCH CONNECT TRACE, WebDAV
  * methods, PRI for the h2 preface, GENA's SUBSCRIBE UNSUBSCRIBE NOTIFY, PURGE

@@ -461,6 +461,7 @@ static const struct ru_want {
     { "payload.new", { F_URL, F_SHASUM, F_TYPE, F_FAMILY }, 4 },
     { "http.request", { F_URI, F_UA, F_CLASSES, F_CVES, F_OWASP }, 5 },
     /* the other HP_ATTACK_EVENTS_SQL (event.h): attack classes and CVEs only */
+    { "http.bad_request", { F_CLASSES, F_CVES }, 2 },
     { "trap.payload", { F_CLASSES, F_CVES }, 2 },
     { "smb.ms17_010_probe", { F_CLASSES, F_CVES }, 2 },
     { "smb.eternalblue", { F_CLASSES, F_CVES }, 2 },

