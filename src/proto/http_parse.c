@@ -1219,8 +1219,8 @@ static void loose_line(struct hp_rd *r, const uint8_t **l, size_t *n)
 static bool loose_request_line(const uint8_t *l, size_t n, struct hp_http_req *req)
 {
     size_t m = 0;
-    while (m < n && !loose_blank(l[m]))
-        if (!strchr(LOOSE_TOKEN, l[m++]) || l[m - 1] == '\0')
+    for (; m < n && !loose_blank(l[m]); m++)
+        if (l[m] == '\0' || !strchr(LOOSE_TOKEN, l[m]))
             return false;                 /* a method is a token, not binary junk */
     if (m == 0 || m > HTTP_METHOD_MAX || m == n)
         return false;
