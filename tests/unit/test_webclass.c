@@ -541,6 +541,19 @@ static void test_fgt_lang_not_thinkphp(void **state)
     assert_true(has_cve(&w, "CVE-2022-47945"));
 }
 
+/* D-Link's /command.php takes its cmd= POSTed; a GET with ?cmd= is a webshell probe, not the CVE. */
+static void test_command_php_by_method(void **state)
+{
+    struct hp_webclass w;
+    classify_str("GET /command.php?cmd=id HTTP/1.1\r\nHost: a.example\r\n\r\n", &w);
+    assert_false(has_rule(&w, "dlink-command-php"));
+    assert_int_equal(w.ncves, 0);
+    assert_true(has_class(&w, "webshell"));
+    classify_str("POST /command.php HTTP/1.1\r\nHost: 198.51.100.64\r\nContent-Type: application/x-www-form-urlencoded"
+                 "\r\n\r\ncmd=id", &w);
+    assert_true(has_rule(&w, "dlink-command-php"));
+}
+
 /* What Debian's web scanners send (sqlmap 1.7, wapiti 3.0, whatweb, dirb), one request per payload
  * family; the integration case http_real_scanners_classified runs the tools themselves. */
 static void test_scanner_payloads(void **state)
@@ -839,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_benign),
         cmocka_unit_test(test_fgt_lang_not_thinkphp),
+        cmocka_unit_test(test_command_php_by_method),
         cmocka_unit_test(test_scanner_payloads),
         cmocka_unit_test(test_put_jsp_by_product),
         cmocka_unit_test(test_commands_hg532),
