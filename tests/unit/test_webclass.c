@@ -508,6 +508,23 @@ static void test_benign(void **state)
         "GET /json/setup-restore.action HTTP/1.1\r\nHost: wiki.example:8090\r\n\r\n",
         "GET /commandcenter/login/preLogin.jsp HTTP/1.1\r\nHost: backup.example\r\n\r\n",
         "GET /toolbox-resource/branding/logo.png HTTP/1.1\r\nHost: help.example\r\n\r\n",
+        /* ordinary use of the router and camera pages the 2023-2026 botnet rules name: a logged-in
+         * RV320 configuration export and certificate request, an RV340 upload with a session id, a
+         * Dahua web login, DrayTek's apmcfgupload and cvmcfgupload with plain values */
+        "GET /cgi-bin/config.exp HTTP/1.1\r\nHost: rv320.example\r\nCookie: mlap=RGVmYXVsdDo6Y2lzY286OjE5NjQzMDAwMDI=\r\n\r\n",
+        "POST /certificate_handle2.htm?type=4 HTTP/1.1\r\nHost: rv320.example\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\npage=self_generator.htm&type=4&Country=US&common_name=vpn.example.com"
+        "&email=admin%40example.com",
+        "POST /upload HTTP/1.1\r\nHost: rv340.example\r\nCookie: sessionid=5d0d4bd8c2a1\r\nContent-Type: "
+        "multipart/form-data; boundary=b\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"filename\"\r\n\r\n"
+        "config.xml\r\n--b--\r\n",
+        "POST /RPC2_Login HTTP/1.1\r\nHost: cam.example\r\nContent-Type: application/json\r\n\r\n{\"method\":"
+        "\"global.login\",\"params\":{\"userName\":\"admin\",\"password\":\"\",\"clientType\":\"Web3.0\","
+        "\"loginType\":\"Direct\"},\"id\":1}",
+        "GET /cgi-bin/mainfunction.cgi/apmcfgupload?session=0a1b2c3d4e5f HTTP/1.1\r\nHost: vigor.example\r\n\r\n",
+        "POST /cgi-bin/mainfunction.cgi/cvmcfgupload?1=2 HTTP/1.1\r\nHost: vigor.example\r\nContent-Type: "
+        "multipart/form-data; boundary=b\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"abc\"; "
+        "filename=\"vpn-profile.py\"\r\nContent-Type: text/x-python-script\r\n\r\nx=1\r\n--b--\r\n",
         /* words and equations in headers that are not a boolean test after a value */
         "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (Linux; Android 14; SM-A546B) "
         "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36\r\nCookie: a=1; and=2; "
