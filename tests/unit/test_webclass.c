@@ -525,6 +525,33 @@ static void test_benign(void **state)
         "POST /cgi-bin/mainfunction.cgi/cvmcfgupload?1=2 HTTP/1.1\r\nHost: vigor.example\r\nContent-Type: "
         "multipart/form-data; boundary=b\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"abc\"; "
         "filename=\"vpn-profile.py\"\r\nContent-Type: text/x-python-script\r\n\r\nx=1\r\n--b--\r\n",
+        "GET /tmui/login.jsp HTTP/1.1\r\nHost: bigip.example\r\n\r\n",
+        "POST /tmui/logmein.html HTTP/1.1\r\nHost: bigip.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "username=admin&passwd=correct+horse",
+        "POST /SamlResponseServlet HTTP/1.1\r\nHost: sdp.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "SAMLResponse=PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiPg%3D%3D"
+        "&RelayState=%2Fhome",
+        "POST /sitecore/shell/ClientBin/Reporting/Report.ashx HTTP/1.1\r\nHost: cms.example\r\nContent-Type: text/xml\r\n\r\n"
+        "<?xml version=\"1.0\" ?><a><query>visits</query><source>analytics</source><parameters></parameters></a>",
+        "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: wp.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "give-form-id=13&give-form-hash=a1b2c3&give-amount=10.00&give_title=Ms.&give_first=Ann&give_last=Lee"
+        "&give_email=ann%40example.com&give_action=purchase&action=give_process_donation",
+        "GET /rest/api/latest/projects/PUB/repos/site/archive?format=zip&prefix=site%2F&at=refs%2Fheads%2Fmain HTTP/1.1\r\n"
+        "Host: git.example:7990\r\n\r\n",
+        "POST /users/password HTTP/1.1\r\nHost: gitlab.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "authenticity_token=Zm9v&user%5Bemail%5D=alice%40example.com",
+        "POST /api/timelion/run HTTP/1.1\r\nHost: kibana.example:5601\r\nkbn-xsrf: true\r\nContent-Type: application/json\r\n\r\n"
+        "{\"sheet\":[\".es(index=logs-*).label('requests')\"],\"time\":{\"from\":\"now-1h\",\"to\":\"now\",\"interval\":\"auto\","
+        "\"timezone\":\"UTC\"}}",
+        "GET /webtools/control/main HTTP/1.1\r\nHost: erp.example:8443\r\n\r\n",
+        "POST /webtools/control/login HTTP/1.1\r\nHost: erp.example:8443\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "USERNAME=admin&PASSWORD=correct+horse&JavaScriptEnabled=Y",
+        "GET /saas./resttosaasservlet HTTP/1.1\r\nHost: vrni.example\r\n\r\n",
+        "POST /run HTTP/1.1\r\nHost: executor.example:9999\r\nXXL-JOB-ACCESS-TOKEN: 8f2c1e\r\nContent-Type: application/json\r\n\r\n"
+        "{\"jobId\":7,\"executorHandler\":\"reportJobHandler\",\"executorParams\":\"daily\",\"glueType\":\"BEAN\",\"logId\":9}",
+        "POST /service/extension/backup/mboximport?account-name=alice&ow=1 HTTP/1.1\r\nHost: mail.example\r\n"
+        "Content-Type: application/x-compressed-tar\r\n\r\nInbox/0001-message.eml",
+        "GET /zimbraAdmin/ HTTP/1.1\r\nHost: mail.example:7071\r\n\r\n",
         /* words and equations in headers that are not a boolean test after a value */
         "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (Linux; Android 14; SM-A546B) "
         "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36\r\nCookie: a=1; and=2; "
