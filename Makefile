@@ -51,7 +51,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 # ASan+UBSan variant of the same tree (used by make test and make sanitize).
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps run test unit integration fuzz fuzz-smoke fuzz-minimize sanitize soak bench corpus-report clean distclean
+.PHONY: all deps run test unit integration fuzz fuzz-smoke fuzz-minimize sanitize soak bench corpus-report print-pkgs clean distclean
 
 all: hanipo
 
@@ -197,6 +197,10 @@ bench: hanipo
 	@mkdir -p build/bench; for n in $(BENCH_NAMES); do \
 		echo "== bench/$$n.sh"; sh bench/$$n.sh 2>&1 | tee build/bench/$$n.log; done; \
 		echo; python3 bench/table.py $(BENCH_NAMES:%=build/bench/%.log)
+
+# The libraries every program linking build/libhanipo.a needs (bench/lib.sh bl_build_lib).
+print-pkgs:
+	@echo $(PKGS)
 
 # ---- the shell's attacker-session corpus (issue 4's figures) ---------------
 corpus-report: hanipo

@@ -42,14 +42,7 @@ die() { echo "clickhouse_ingest: $*" >&2; exit 1; }
 
 command -v clickhouse-client >/dev/null 2>&1 && [ -x /usr/sbin/clickhouse-server ] ||
     die "clickhouse-server/clickhouse-client missing (tools/deps.sh)"
-[ -f build/libhanipo.a ] || make -s build/libhanipo.a >/dev/null || die "cannot build build/libhanipo.a"
-PKGS="libevent_core libevent_extra libevent_openssl libevent_pthreads jansson inih sqlite3 libssl libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic libpcap libmaxminddb"
-if [ ! -x "$BB/ch_ingest" ] || [ -n "$(find bench/ch_ingest.c build/libhanipo.a -newer "$BB/ch_ingest")" ]; then
-    mkdir -p "$BB"
-    # shellcheck disable=SC2046
-    ${CC:-cc} -O2 -Wall -Wextra -std=c11 -D_GNU_SOURCE -Isrc -Isrc/core -o "$BB/ch_ingest" bench/ch_ingest.c \
-        build/libhanipo.a $(pkg-config --libs $PKGS) -lpthread -lm || die "cannot build ch_ingest"
-fi
+bl_build_lib bench/ch_ingest.c "$BB/ch_ingest" || die "cannot build ch_ingest"
 
 T=$(mktemp -d /tmp/hanipo-bench-ch.XXXXXX) || die "mktemp"
 CH_PID=""

@@ -162,6 +162,20 @@ bl_build() {
     fi
 }
 
+# bl_build_lib SRC OUT : compile a driver that links build/libhanipo.a with
+# the libraries the Makefile names (make print-pkgs), if OUT is missing or
+# older than SRC or the archive; make brings the archive up to date first.
+bl_build_lib() {
+    make -s build/libhanipo.a > /dev/null || return 1
+    if [ ! -x "$2" ] || [ -n "$(find "$1" build/libhanipo.a -newer "$2" 2>/dev/null)" ]; then
+        _bl_pkgs=$(make -s --no-print-directory print-pkgs) || return 1
+        mkdir -p "$(dirname "$2")" || return 1
+        # shellcheck disable=SC2046
+        ${CC:-cc} -O2 -Wall -Wextra -std=c11 -D_GNU_SOURCE -Isrc -Isrc/core $(pkg-config --cflags $_bl_pkgs) \
+            -o "$2" "$1" build/libhanipo.a $(pkg-config --libs $_bl_pkgs) -lpthread -lm || return 1
+    fi
+}
+
 # bl_data_stamp N SEED D0 : what report_gen.py's data set of N events depends
 # on: its arguments, the generator, and the store's schema as src/store/
 # sqlite.c makes it (page size, tables, indexes).  A cached data set whose

@@ -34,15 +34,7 @@ CONNS=${CONNS:-7000}
 BB=build/bench
 die() { echo "store: $*" >&2; exit 1; }
 
-make -s build/libhanipo.a > /dev/null || die "cannot build build/libhanipo.a"
-PKGS="libevent_core libevent_extra libevent_openssl libevent_pthreads jansson inih sqlite3 libssl libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic libpcap libmaxminddb libxxhash"
-if [ ! -x "$BB/store_write" ] || [ -n "$(find bench/store_write.c build/libhanipo.a -newer "$BB/store_write")" ]; then
-    mkdir -p "$BB"
-    # shellcheck disable=SC2046
-    ${CC:-cc} -O2 -Wall -Wextra -std=c11 -D_GNU_SOURCE -Isrc -Isrc/core $(pkg-config --cflags $PKGS) \
-        -o "$BB/store_write" bench/store_write.c build/libhanipo.a $(pkg-config --libs $PKGS) -lpthread -lm ||
-        die "cannot build store_write"
-fi
+bl_build_lib bench/store_write.c "$BB/store_write" || die "cannot build store_write"
 
 T=$(mktemp -d /tmp/hanipo-bench-store.XXXXXX) || die "mktemp"
 cleanup() { [ -n "${KEEP:-}" ] || rm -rf "$T"; }

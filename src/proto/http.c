@@ -798,7 +798,10 @@ static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_
     struct hp_webclass wc = { .nclasses = 0 };
     struct hp_http_view v;
     struct reqbufs own, *rb = NULL;
-    bool seen = hp_http_parse_loose(raw, raw_len < HTTP_SCAN_MAX ? raw_len : HTTP_SCAN_MAX, &req);
+    uint64_t cap = HP_HTTP_HEAD_MAX + hc->max_body;     /* what a parsed request may bring, no more */
+    if (cap > HTTP_SCAN_MAX)
+        cap = HTTP_SCAN_MAX;
+    bool seen = hp_http_parse_loose(raw, raw_len < cap ? raw_len : (size_t)cap, &req);
     if (seen) {
         rb = reqbufs_take(&own);
         hp_http_view_build(&req, c->ctx.dst_port, h->tls != NULL, &rb->scratch, &v);
