@@ -773,11 +773,36 @@ struct scan_ctx {
     const struct hp_evctx *ctx;
     const char *found_in;
     size_t n;
+    bool tools_only;               /* literal URLs ("how" url) are not requested */
+    size_t nseen;
+    uint64_t seen[2 * HP_URLX_MAX];  /* FNV-1a of the URLs requested by this scan */
 };
+
+static uint64_t url_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+/* True the first time a URL comes up in this scan (a request's two parts). */
+static bool scan_first(struct scan_ctx *sc, const char *url)
+{
+    uint64_t h = url_hash(url);
+    for (size_t i = 0; i < sc->nseen; i++)
+        if (sc->seen[i] == h)
+            return false;
+    if (sc->nseen < sizeof(sc->seen) / sizeof(sc->seen[0]))
+        sc->seen[sc->nseen++] = h;
+    return true;
+}
 
 static void on_scanned(void *arg, const char *url, const char *how, const char *layer)
 {
     struct scan_ctx *sc = arg;
+    if ((sc->tools_only && strcmp(how, "url") == 0) || !scan_first(sc, url))
+        return;
     char where[FOUND_IN_MAX];
     snprintf(where, sizeof(where), "%s", sc->found_in);
     struct hp_capture_req req = { .url = url, .tool = how, .found_in = where, .decoded = layer,
@@ -795,6 +820,16 @@ size_t hp_capture_scan(const struct hp_evctx *ctx, const void *data, size_t len,
     if (len > MINE_BYTES)
         len = MINE_BYTES;
     hp_urlx_scan(data, len, on_scanned, &sc);
+    return sc.n;
+}
+
+size_t hp_capture_scan_request(const struct hp_evctx *ctx, const void *head, size_t head_len,
+                               const void *app, size_t app_len, const char *found_in)
+{
+    struct scan_ctx sc = { .ctx = ctx, .found_in = found_in ? found_in : "data" };
+    hp_urlx_scan(app, app_len < MINE_BYTES ? app_len : MINE_BYTES, on_scanned, &sc);
+    sc.tools_only = true;
+    hp_urlx_scan(head, head_len < MINE_BYTES ? head_len : MINE_BYTES, on_scanned, &sc);
     return sc.n;
 }
 

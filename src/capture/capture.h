@@ -87,6 +87,16 @@ void hp_capture_cancel(struct hp_capture_wait *w);
  * only logged (reason "udp_unverified"): its source address may be forged.
  * Returns the number of URLs. */
 size_t hp_capture_scan(const struct hp_evctx *ctx, const void *data, size_t len, const char *found_in);
+/* The same for a request of an HTTP-like protocol, in two parts: app is what
+ * the application reads (path, query, body, the commands an exploit
+ * injects), where any URL counts; head is the request line and headers,
+ * where only a URL a download tool asks for counts (a Shellshock
+ * User-Agent's wget).  A literal URL in a head is the client's own (Referer,
+ * Origin, a crawler's "+http://.../bot.html") or a proxy probe's target:
+ * fetching it would fetch pages for anyone who writes them there.  A URL in
+ * both parts is requested once. */
+size_t hp_capture_scan_request(const struct hp_evctx *ctx, const void *head, size_t head_len,
+                               const void *app, size_t app_len, const char *found_in);
 
 /* A file an attacker uploaded, already stored as payloads/<sha256>: classify,
  * index and mine it.  how: "scp", "sftp", "shell", ... */

