@@ -43,6 +43,9 @@
 #define URL_BUCKETS     4096
 #define URL_TABLE_MAX   65536         /* entries kept (the window's memory bound) */
 #define BUDGET_SLOTS    4096
+#define HOST_SLOTS      1024
+#define HOST_WINDOW_MS  (60 * 60 * 1000)  /* per_host counts new downloads per host per hour */
+#define HOST_MAX        255
 #define MINED_MAX       HP_URLX_MAX   /* URLs taken from one payload */
 #define MINE_BYTES      (1u << 20)    /* bytes of a payload mined for URLs */
 #define FOUND_IN_MAX    80
@@ -132,6 +135,12 @@ struct budget {
     int64_t last_ms;
 };
 
+struct host_budget {
+    char host[HOST_MAX + 1];
+    unsigned used;
+    int64_t since_ms;             /* start of the host's hour */
+};
+
 static struct {
     bool started;
     struct hp_capture_cfg cfg;
@@ -144,6 +153,8 @@ static struct {
     struct url_ent *qhead, *qtail;
     unsigned queued, running;
     struct budget budgets[BUDGET_SLOTS];
+    struct host_budget hosts[HOST_SLOTS];
+    uint32_t host_seed;           /* keys the host slots: no chosen collisions */
     struct event *sweep;
     /* worker */
     pthread_t th;
@@ -351,6 +362,63 @@ static bool budget_take(const struct hp_evctx *ctx)
     copy_str(victim->session, sizeof(victim->session), ctx->session);
     victim->used = 1;
     victim->last_ms = hp_mono_ms();
+    return true;
+}
+
+/*
+ * Count one new download against the URL's host; false when the host has had
+ * per_host of them this hour.  Whoever writes a URL into a request or a
+ * session decides what the sensor fetches: without a bound per host, a bot
+ * could make every sensor of a fleet send a third party as many distinct
+ * requests as it likes.  A botnet's payload server serves one file per CPU
+ * architecture (a dozen or so); per_host (32) leaves room for that.  The
+ * slots are keyed with a random seed, so an attacker cannot choose host
+ * names that evict a host's count.
+ */
+static bool host_take(const char *url)
+{
+    if (!C.cfg.per_host)
+        return true;
+    const char *a = strstr(url, "://");
+    if (!a)
+        return true;
+    a += 3;
+    size_t alen = strcspn(a, "/?#");
+    const char *at = memchr(a, '@', alen);
+    if (at) {
+        alen -= (size_t)(at + 1 - a);
+        a = at + 1;
+    }
+    size_t hlen = a[0] == '[' ? strcspn(a, "]") + 1 : strcspn(a, ":/?#");
+    if (hlen > alen)
+        hlen = alen;
+    char host[HOST_MAX + 1];
+    snprintf(host, sizeof(host), "%.*s", (int)hlen, a);
+    uint32_t h = C.host_seed;
+    for (const char *p = host; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    int64_t now = hp_mono_ms();
+    struct host_budget *victim = NULL;
+    for (unsigned i = 0; i < 8; i++) {
+        struct host_budget *b = &C.hosts[(h + i) % HOST_SLOTS];
+        if (b->host[0] && strcmp(b->host, host) == 0) {
+            if (now - b->since_ms >= HOST_WINDOW_MS) {
+                b->since_ms = now;
+                b->used = 0;
+            }
+            if (b->used >= C.cfg.per_host)
+                return false;
+            if (++b->used == C.cfg.per_host)
+                hp_info("capture: %s had %llu new downloads this hour ([capture] per_host): its further URLs "
+                        "are logged, not fetched (reason host_limit)", host, (unsigned long long)C.cfg.per_host);
+            return true;
+        }
+        if (!victim || b->since_ms < victim->since_ms)
+            victim = b;
+    }
+    copy_str(victim->host, sizeof(victim->host), host);
+    victim->used = 1;
+    victim->since_ms = now;
     return true;
 }
 
@@ -759,6 +827,8 @@ struct hp_capture_wait *hp_capture_fetch(const struct hp_capture_req *req, struc
     }
     if (hp_output_disk_low())
         return answer_now(req, url, "disk_low", now);
+    if (!host_take(url))
+        return answer_now(req, url, "host_limit", now);
     if (!budget_take(req->ctx))
         return answer_now(req, url, "session_limit", now);
     u = ent_new(url, h, req->tool, req_depth, req_parent);
@@ -1159,6 +1229,7 @@ int hp_capture_start(const struct hp_config *cfg, struct event_base *base, char 
     C.cfg.allow = NULL;
     C.cfg.yara_rules = NULL;
     C.base = base;
+    C.host_seed = (uint32_t)hp_random_u64() | 1;
     if (hp_addrpol_init(&C.pol, cfg->capture.allow, err, errlen) != 0)
         return -1;
     hp_addrpol_add_own(&C.pol);

@@ -314,6 +314,7 @@ static int capture_key(struct parse_state *ps, const char *k, const char *v)
         { "quota", 's', 1 << 20, UINT64_MAX, offsetof(struct hp_capture_cfg, quota) },
         { "depth", 'n', 0, 5, offsetof(struct hp_capture_cfg, depth) },
         { "per_session", 'n', 0, 10000, offsetof(struct hp_capture_cfg, per_session) },
+        { "per_host", 'n', 0, 100000, offsetof(struct hp_capture_cfg, per_host) },
         { "shell_wait", 'd', 0, 600000, offsetof(struct hp_capture_cfg, shell_wait_ms) },
     };
     if (strcmp(k, "fetch") == 0) {
@@ -815,7 +816,7 @@ static struct hp_config *config_new(const char *name)
     c->capture = (struct hp_capture_cfg){
         .fetch = true, .max_size = 20ull << 20, .timeout_ms = 60000, .concurrency = 8,
         .queue = 256, .dedup_window_ms = 3600000, .retries = 2, .retry_delay_ms = 10000,
-        .quota = 2ull << 30, .depth = 2, .per_session = 64, .shell_wait_ms = 30000,
+        .quota = 2ull << 30, .depth = 2, .per_session = 64, .per_host = 32, .shell_wait_ms = 30000,
     };
     return c;
 }

@@ -7,7 +7,7 @@
  *   [limits]            max_connections, max_per_source, queue_events, queue_bytes,
  *                       stats_interval, shell_persist, shell_source_bytes, shell_total_bytes
  *   [capture]           fetch, max_size, timeout, concurrency, queue, dedup_window, retries,
- *                       retry_delay, quota, depth, per_session, shell_wait, allow, yara_rules
+ *                       retry_delay, quota, depth, per_session, per_host, shell_wait, allow, yara_rules
  *   [dashboard]         enabled, bind, port, password, tls, assets (src/web/dash.h, docs/api.md)
  *   [output NAME]       one per output (jsonl, sqlite, ...); keys belong to the output
  *   [service NAME]      one per service instance: protocol, bind, tcp_ports, udp_ports,
@@ -73,6 +73,7 @@ struct hp_capture_cfg {
     uint64_t quota;               /* bytes of payloads kept; the least recently seen go first */
     uint64_t depth;               /* downloaded scripts are mined for URLs this many levels deep */
     uint64_t per_session;         /* downloads one session may cause */
+    uint64_t per_host;            /* new downloads from one host per hour */
     uint64_t shell_wait_ms;       /* how long an emulated wget/curl waits for its download */
     char *allow;                  /* CIDR ranges the downloader may reach despite the policy */
     char *yara_rules;             /* extra *.yar directory; NULL: the built-in rules only */

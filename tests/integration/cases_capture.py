@@ -411,6 +411,44 @@ def capture_quota_evicts_oldest(ctx):
 
 
 @case
+def capture_per_host_budget(ctx):
+    """At most [capture] per_host new downloads go to one host per hour, whatever the sessions: the
+    next new URLs of that host are logged with reason host_limit and never requested; a URL already
+    fetched is still answered from the table, and another host keeps its own budget."""
+    need("curl")
+    a, b = WebServer(), WebServer(host="127.0.0.2")
+    ctx.defer(a.close)
+    ctx.defer(b.close)
+    for i in range(1, 6):
+        a.files["/%d" % i] = b"#!/bin/sh\necho %d\n" % i
+    b.files["/b"] = b"#!/bin/sh\necho b\n"
+    d = ctx.daemon("cap-host", [Service("trap", flush_after="200ms")],
+                   capture=dict(ALLOW_LOOPBACK, allow="127.0.0.0/8", per_host="3")).start()
+    base = "http://127.0.0.1:%d" % d.svc("trap").port
+    run = lambda cmd: subprocess.run(["curl", "-s", "-m", "5", "-o", "/dev/null", base + "/shell?cmd=" +
+                                      urllib.parse.quote(cmd)], timeout=T(20))
+    run(";".join("wget %s" % a.url("/%d" % i) for i in range(1, 4)))
+    for i in range(1, 4):
+        wait_download(d, a.url("/%d" % i))
+    run("wget %s; wget %s; wget %s; wget %s" % (a.url("/4"), a.url("/5"), a.url("/1"), b.url("/b")))
+    for u in (a.url("/4"), a.url("/5"), b.url("/b")):
+        wait_download(d, u)
+    wait_download(d, a.url("/1"), count=2)
+    evs = stop_and_read(d)
+    dl = [e for e in evs if e["eventid"].startswith("session.file_download")]
+    for p in ("/4", "/5"):
+        e = [x for x in dl if x["url"] == a.url(p)]
+        assert len(e) == 1 and e[0]["eventid"] == "session.file_download.failed", e
+        assert e[0]["reason"] == "host_limit", e
+        assert a.count(p) == 0, a.counts
+    again = [x for x in dl if x["url"] == a.url("/1")]
+    assert [x["eventid"] for x in again] == ["session.file_download"] * 2, again
+    assert again[1]["outcome"] == "cached", again
+    assert [x["eventid"] for x in dl if x["url"] == b.url("/b")] == ["session.file_download"], dl
+    assert sum(a.count("/%d" % i) for i in range(1, 6)) == 3 and b.count("/b") == 1, (a.counts, b.counts)
+
+
+@case
 def capture_trap_exploit_urls(ctx):
     """Exploits sent to a catch-all trap port (real curl): URL-encoded command injection, a SOAP body with
     $(wget ...), a base64-wrapped dropper, tftp and ftpget in an injected command; each fetched once."""

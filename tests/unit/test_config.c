@@ -267,11 +267,12 @@ static void test_capture_section(void **state)
     assert_int_equal(c->capture.max_size, 20u << 20);
     assert_int_equal(c->capture.timeout_ms, 60000);
     assert_int_equal(c->capture.quota, 2ull << 30);
+    assert_int_equal(c->capture.per_host, 32);
     assert_null(c->capture.allow);
     hp_config_free(c);
     c = load_ok("[capture]\nfetch = false\nmax_size = 1M\ntimeout = 5s\nconcurrency = 2\nqueue = 0\n"
                 "dedup_window = 0\nretries = 3\nretry_delay = 500ms\nquota = 10M\ndepth = 0\n"
-                "per_session = 5\nshell_wait = 2s\nallow = 127.0.0.1/32, 10.0.0.0/8 ::1\n"
+                "per_session = 5\nper_host = 7\nshell_wait = 2s\nallow = 127.0.0.1/32, 10.0.0.0/8 ::1\n"
                 "yara_rules = /etc/hanipo/yara\n" SVC_OK);
     assert_false(c->capture.fetch);
     assert_int_equal(c->capture.max_size, 1u << 20);
@@ -284,6 +285,7 @@ static void test_capture_section(void **state)
     assert_int_equal(c->capture.quota, 10u << 20);
     assert_int_equal(c->capture.depth, 0);
     assert_int_equal(c->capture.per_session, 5);
+    assert_int_equal(c->capture.per_host, 7);
     assert_int_equal(c->capture.shell_wait_ms, 2000);
     assert_string_equal(c->capture.allow, "127.0.0.1/32, 10.0.0.0/8 ::1");
     assert_string_equal(c->capture.yara_rules, "/etc/hanipo/yara");
