@@ -177,12 +177,17 @@ static void pump_soon(void);
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
-static uint32_t fnv1a(const char *s)
+/* FNV-1a over s, from h (2166136261 for the plain hash; a random seed keys it). */
+static uint32_t fnv1a_from(uint32_t h, const char *s)
 {
-    uint32_t h = 2166136261u;
     for (; *s; s++)
         h = (h ^ (uint8_t)*s) * 16777619u;
     return h;
+}
+
+static uint32_t fnv1a(const char *s)
+{
+    return fnv1a_from(2166136261u, s);
 }
 
 static void hex(const uint8_t *b, size_t n, char *out)
@@ -394,9 +399,7 @@ static bool host_take(const char *url)
         hlen = alen;
     char host[HOST_MAX + 1];
     snprintf(host, sizeof(host), "%.*s", (int)hlen, a);
-    uint32_t h = C.host_seed;
-    for (const char *p = host; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
+    uint32_t h = fnv1a_from(C.host_seed, host);
     int64_t now = hp_mono_ms();
     struct host_budget *victim = NULL;
     for (unsigned i = 0; i < 8; i++) {
@@ -827,10 +830,10 @@ struct hp_capture_wait *hp_capture_fetch(const struct hp_capture_req *req, struc
     }
     if (hp_output_disk_low())
         return answer_now(req, url, "disk_low", now);
-    if (!host_take(url))
-        return answer_now(req, url, "host_limit", now);
     if (!budget_take(req->ctx))
         return answer_now(req, url, "session_limit", now);
+    if (!host_take(url))
+        return answer_now(req, url, "host_limit", now);
     u = ent_new(url, h, req->tool, req_depth, req_parent);
     if (!u)
         return answer_now(req, url, "queue_full", now);
@@ -845,21 +848,13 @@ struct scan_ctx {
     size_t n;
     bool tools_only;               /* literal URLs ("how" url) are not requested */
     size_t nseen;
-    uint64_t seen[2 * HP_URLX_MAX];  /* FNV-1a of the URLs requested by this scan */
+    uint32_t seen[2 * HP_URLX_MAX];  /* fnv1a() of the URLs requested by this scan */
 };
-
-static uint64_t url_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
 
 /* True the first time a URL comes up in this scan (a request's two parts). */
 static bool scan_first(struct scan_ctx *sc, const char *url)
 {
-    uint64_t h = url_hash(url);
+    uint32_t h = fnv1a(url);
     for (size_t i = 0; i < sc->nseen; i++)
         if (sc->seen[i] == h)
             return false;

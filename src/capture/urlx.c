@@ -210,7 +210,7 @@ static bool ux_url_stop(uint8_t c)
 }
 
 /* '+', an encoded blank (%20 %09 %0A %0D) or an encoded shell or quoting
- * character (%3B ; %7C | %60 ` %00 %5C \\ %22 " %27 ' %3C < %3E >): in
+ * character (%3B ; %7C | %60 ` %00 %5C backslash %22 " %27 ' %3C < %3E >): in
  * attacker text this is a URL-encoded command line around the URL
  * ("wget+http://h/x+-O+-", "http://h/x%3Bsh"), so the URL ends there; the
  * urldecode layer sees the real command.  An encoded '&' does not end it:
@@ -314,17 +314,21 @@ static bool ux_vocabulary_attr(const uint8_t *p, size_t n)
  * s:encodingStyle="...", xsi:schemaLocation="NS URL")?  Such a URL
  * identifies a namespace, nothing is fetched from it: every SOAP exploit
  * carries two, and requesting them would only make the sensor visit W3C and
- * xmlsoap.org.  Looks back from s to the value's opening quote (a JSON
- * \" counts) within 1 KiB, then '=', then the name.
+ * xmlsoap.org.  Looks back from s to the value's opening quote (a JSON \"
+ * counts), then '=', then the name.  The look-back stops at lo, the end of
+ * the previous URL candidate, so the scan stays linear: reaching it inside
+ * the same value (no quote, '<', '>', '=' or newline between) gives the
+ * previous URL's answer (lo_vocab), as in schemaLocation's "NS1 URL1 NS2
+ * URL2".
  */
-static bool ux_vocabulary_value(const uint8_t *p, size_t s)
+static bool ux_vocabulary_value(const uint8_t *p, size_t s, size_t lo, bool lo_vocab)
 {
     size_t q = s;
-    while (q > 0 && s - q < 1024 && p[q - 1] != '"' && p[q - 1] != '\'')
+    while (q > lo && p[q - 1] != '"' && p[q - 1] != '\'')
         if (strchr("<>=\n", p[--q]))
             return false;
-    if (q == 0 || s - q >= 1024)
-        return false;
+    if (q <= lo)
+        return lo_vocab;
     size_t e = q - 1;                   /* the quote */
     if (e > 0 && p[e - 1] == '\\')
         e--;
@@ -345,6 +349,8 @@ static void ux_literal_scan(struct ux_ctx *c, const struct ux_layer *L, const ui
 {
     struct hp_rd r;
     struct ux_kwstate kw = { false, 0, NULL, 0, NULL };
+    size_t lo = 0;                      /* end of the previous candidate */
+    bool lo_vocab = false;
     hp_rd_init(&r, p, n);
     for (;;) {
         long f = hp_rd_find(&r, "://", 3);
@@ -358,7 +364,10 @@ static void ux_literal_scan(struct ux_ctx *c, const struct ux_layer *L, const ui
         }
         size_t s = k - sl;
         size_t e = ux_url_end(p, n, s);
-        if (e - s <= HP_URLX_URL_MAX && !ux_has_shell_var(p + s, (e < n ? e + 1 : e) - s) && !ux_vocabulary_value(p, s)) {
+        bool vocab = ux_vocabulary_value(p, s, lo, lo_vocab);
+        lo = e > lo ? e : lo;
+        lo_vocab = vocab;
+        if (e - s <= HP_URLX_URL_MAX && !ux_has_shell_var(p + s, (e < n ? e + 1 : e) - s) && !vocab) {
             ux_report(c, L, s, (const char *)p + s, e - s, NULL, ux_kw_how(&kw, p, n, s));
             /* One URL nested in this one's query (a redirect parameter). */
             struct hp_rd in;
