@@ -59,6 +59,7 @@
 #include "http_rules.h"
 #include "http_gzip.h"
 #include "http_static.h"
+#include "http_style.h"
 #include "identity.h"
 #include "reader.h"
 #include "intel/tlsfp.h"
@@ -626,6 +627,31 @@ static bool has_header(const char *lines, const char *name)
     return false;
 }
 
+/* The value of the first "NAME:" line of lines (blanks trimmed) copied to
+ * out, or NULL when there is none or it is empty. */
+static const char *header_value(const char *lines, const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name);
+    for (const char *p = lines; p && *p; ) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1, *e = p + len;
+            while (v < e && (*v == ' ' || *v == '\t'))
+                v++;
+            while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            if (e == v || (size_t)(e - v) >= outlen)
+                return NULL;
+            memcpy(out, v, (size_t)(e - v));
+            out[e - v] = '\0';
+            return out;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
 /* Remove every "NAME:" line whose value is empty from the rendered headers: a
  * rule writes `header Server:` for a product that sends no Server header
  * (Elasticsearch, geth), which also stops the configured one being added. */
@@ -803,11 +829,17 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
         drop_empty_header(hdrs, "Server");
         extra = hp_buf_cstr(hdrs);
     }
+    enum hp_http_style style = resp ? resp->style : HP_HTTP_STYLE_NGINX;
+    keep = hp_http_style_keeps(style, keep);
     void (*send)(struct hp_conn *, const void *, size_t) = keep ? out_send : out_send_last;
     if (!req->version.n || req->major < 1)
         send(c, body->data, body->len);           /* HTTP/0.9: nginx and Apache send the body alone */
     else {
-        hp_http_response(out, status, server, extra, body->data, body->len, keep, is_head(&v));
+        if (style == HP_HTTP_STYLE_NGINX)
+            hp_http_response(out, status, server, extra, body->data, body->len, keep, is_head(&v));
+        else                                    /* a product that is not nginx (http_style.h) */
+            hp_http_style_response(out, style, status, req->minor, v.method, extra, body->data, body->len,
+                                   keep, is_head(&v));
         send(c, out->data, out->len);
     }
     struct reqinfo ri = { .req = req, .v = &v, .wc = wc, .resp = resp, .status = status, .raw = raw,
@@ -831,11 +863,20 @@ static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_
 {
     const struct http_conf *hc = conf_of(c);
     const char *server = hc->server && hc->server[0] ? hc->server : NULL;
-    char page[1024];
-    size_t n = hp_http_error_page(status, server, page, sizeof(page));
     struct hp_buf out;
-    hp_buf_init(&out, 8192);
-    hp_http_response(&out, status, server, "Content-Type: text/html\r\n", page, n, false, false);
+    hp_buf_init(&out, 16384);
+    /* nginx's 400 page, or the refusal of the product this port stands for
+     * (a Go daemon on 2375, Elasticsearch on 9200: http_style.h). */
+    const struct hp_webresp *styled = hc->rules ? hp_webrules_port_style(hc->rules, c->ctx.dst_port) : NULL;
+    if (!styled)
+        styled = hp_webrules_port_style(E.builtin, c->ctx.dst_port);
+    if (styled) {
+        char own[256];
+        hp_http_style_refusal(&out, styled->style, status, raw, raw_len,
+                              header_value(styled->headers, "Server", own, sizeof(own)));
+    } else {
+        hp_http_style_refusal(&out, HP_HTTP_STYLE_NGINX, status, raw, raw_len, server);
+    }
     out_send_last(c, out.data, out.len);
     hp_buf_free(&out);
     /* Refused is not harmless: exploits for embedded servers that take any

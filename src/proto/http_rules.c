@@ -31,6 +31,8 @@
  *     auth basic REALM            Basic auth: the module answers 401 until the
  *                                 request carries Authorization, and logs it
  *     tag WORD [WORD...]          free-text tags for the event
+ *     style NAME                  answer in the form of another server than
+ *                                 nginx: go, netty, weblogic, python (http_style.h)
  *     static [try_files]          a page (or a missing one) of nginx's own site;
  *                                 try_files: Debian's default site, where a
  *                                 missing page is 404 whatever the method
@@ -601,6 +603,15 @@ static int directive(struct wr_rule *ru, const char *kw, size_t kn, const char *
     }
     if (weq(kw, kn, "tag"))
         return add_words(&ru->tags, s, n, "-_.:/+=@", ps, "tag");
+    if (weq(kw, kn, "style")) {
+        int st = hp_http_style_parse(s, n);
+        if (st < 0) {
+            perr(ps, "style must be one of nginx, go, netty, weblogic, python");
+            return -1;
+        }
+        ru->resp.style = (enum hp_http_style)st;
+        return 0;
+    }
     if (weq(kw, kn, "static")) {
         if (n && !weq(s, n, "try_files")) {
             perr(ps, "static takes no argument but try_files");
@@ -873,6 +884,19 @@ const struct hp_webresp *hp_webrules_match(const struct hp_webrules *r, const st
     for (size_t i = 0; i < r->n; i++)
         if (rule_matches(r, &r->rules[i], v))
             return &r->rules[i].resp;
+    return NULL;
+}
+
+const struct hp_webresp *hp_webrules_port_style(const struct hp_webrules *r, uint16_t port)
+{
+    for (size_t i = 0; r && i < r->n; i++) {
+        const struct wr_rule *ru = &r->rules[i];
+        if (ru->resp.style == HP_HTTP_STYLE_NGINX)
+            continue;
+        for (size_t k = 0; k < ru->nports; k++)
+            if (ru->ports[k] == port)
+                return &ru->resp;
+    }
     return NULL;
 }
 

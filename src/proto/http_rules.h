@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include "buf.h"
 #include "intel/httpview.h"
+#include "http_style.h"
 
 struct hp_webrules;
 
@@ -39,6 +40,7 @@ struct hp_webresp {                    /* borrowed from the rule set */
     const char *tags;                  /* space separated, may be "" */
     bool nginx_static;                 /* `static`: a page (or a missing one) of nginx's own site */
     bool nginx_try_files;              /* `static try_files`: found by try_files $uri $uri/ =404 */
+    enum hp_http_style style;          /* `style NAME`: whose form the answer takes (http_style.h) */
 };
 
 /* Load a rule file; files named by `file NAME` are read from files_dir
@@ -66,6 +68,11 @@ int hp_webrules_add_wow_text(struct hp_webrules *r, const char *xml, size_t len,
 /* First matching rule, or NULL when none matches (the shipped set ends in a
  * catch-all, so it always answers). */
 const struct hp_webresp *hp_webrules_match(const struct hp_webrules *r, const struct hp_http_view *v);
+
+/* The first rule that names port in its `match port` and has a `style`
+ * other than nginx, or NULL: whose refusal a request the parser cannot read
+ * gets on that port (http_style.h). */
+const struct hp_webresp *hp_webrules_port_style(const struct hp_webrules *r, uint16_t port);
 
 /*
  * Expand the templates of a response's headers and body, appending to

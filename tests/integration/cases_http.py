@@ -481,6 +481,77 @@ def http_docker_api_real_client(ctx):
 
 
 @case
+def http_personas_answer_in_their_servers_form(ctx):
+    """The trap's per-port personalities answer in their own server's form, refusals included
+    (src/proto/http_style.c).  Python's http.server runs beside the sensor on the same port of
+    another loopback address, and every probe - a listing, a missing file, HEAD, POST, nmap's
+    RTSP probe (a bad version), HTTP/2.0, a four-word request line, an HTTP/0.9 POST - must get
+    the same bytes from both, Date aside.  A request refused on the Go, Elasticsearch, WebLogic and
+    embedded ports gets that server's refusal, never nginx's page; and nmap -sV names WebLogic,
+    Python and Jetty on their ports, where it named nginx before."""
+    need("nmap")
+    ip = "127.%d.%d.%d" % (random.randint(1, 250), random.randint(1, 250), random.randint(2, 250))
+    ports = [2375, 7001, 8000, 8088, 8545, 9200, 60001]
+    d = ctx.daemon("personas", [Service("trap", bind=ip, tcp_ports=ports, flush_after="300ms")]).start()
+    ref_ip = "127.%d.%d.%d" % (random.randint(1, 250), random.randint(1, 250), random.randint(2, 250))
+    www = tempfile.mkdtemp(prefix="hanipo-pyhttp-")
+    ref = subprocess.Popen(["/usr/bin/python3", "-m", "http.server", "8000", "--bind", ref_ip, "--directory", www],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: can_connect(8000, host=ref_ip), T(10), what="python3 -m http.server")
+
+        def ask(host, port, req):
+            s = connect(port, host=host)
+            s.sendall(req)
+            raw = recv_until_eof(s, timeout=T(5))
+            s.close()
+            return re.sub(rb"\r\nDate: [^\r]*\r\n", b"\r\nDate: X\r\n", raw)
+
+        probes = [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /nope HTTP/1.0\r\n\r\n", b"HEAD /nope HTTP/1.0\r\n\r\n",
+                  b"POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", b"OPTIONS / RTSP/1.0\r\n\r\n",
+                  b"GET / HTTP/2.0\r\n\r\n", b"GET /a b HTTP/1.0\r\n\r\n", b"POST /\r\n\r\n",
+                  b"PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"]
+        for req in probes:
+            want, got = ask(ref_ip, 8000, req), ask(ip, 8000, req)
+            assert want and got == want, "%r:\npython: %r\nhanipo: %r" % (req, want, got)
+    finally:
+        ref.terminate()
+        ref.wait()
+        shutil.rmtree(www, ignore_errors=True)
+    rtsp = b"OPTIONS / RTSP/1.0\r\n\r\n"
+    go = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request"
+    for port in (2375, 8545):
+        raw = ask(ip, port, rtsp)
+        assert raw == go, (port, raw)
+    raw = ask(ip, 9200, rtsp)
+    assert raw.startswith(b"HTTP/1.1 400 Bad Request\r\nX-elastic-product: Elasticsearch\r\ncontent-type: application/json"), raw
+    assert json.loads(raw.split(b"\r\n\r\n", 1)[1])["status"] == 400, raw
+    raw = ask(ip, 7001, rtsp)
+    assert raw.startswith(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nDate: X\r\nContent-Length: "), raw
+    assert b"<TITLE>Error 400--Bad Request</TITLE>" in raw, raw
+    for port, server in ((60001, b"JAWS/1.0"), (8088, b"Jetty(9.4.51.v20230217)")):
+        raw = ask(ip, port, rtsp)
+        assert raw.startswith(b"HTTP/1.1 400 Bad Request\r\nServer: " + server + b"\r\n"), (port, raw)
+    # the answers too: Go echoes HTTP/1.0 and sorts its headers, Elasticsearch sends no Date
+    raw = ask(ip, 2375, b"GET /_ping HTTP/1.0\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.0 200 OK\r\nApi-Version: 1.41\r\nCache-Control: no-cache, no-store, must-revalidate\r\n"), raw
+    raw = ask(ip, 9200, b"GET / HTTP/1.0\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.0 200 OK\r\nX-elastic-product: Elasticsearch\r\ncontent-type: "), raw
+    assert b"Date:" not in raw.split(b"\r\n\r\n")[0], raw
+    for port in ports:
+        for req in (rtsp, b"GET / HTTP/1.0\r\n\r\n", b"OPTIONS / HTTP/1.0\r\n\r\n", b"GET /nope HTTP/1.0\r\n\r\n",
+                    b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX: \x01\r\n\r\n"):
+            raw = ask(ip, port, req)
+            assert b"nginx" not in raw, (port, req, raw)
+    out = subprocess.run(["nmap", "-sV", "--version-light", "-Pn", "-n", "-p", "7001,8000,8088", ip], capture_output=True,
+                         text=True, timeout=T(300)).stdout
+    for port, product in ((7001, "Oracle WebLogic"), (8000, "SimpleHTTPServer"), (8088, "Jetty 9.4.51")):
+        line = [l for l in out.splitlines() if l.startswith("%d/tcp" % port)]
+        assert line and product in line[0] and "nginx" not in line[0], (port, out)
+    stop_and_read(d)
+
+
+@case
 def http_kubelet_api_over_tls(ctx):
     """curl -k against a trap on 10250, as TeamTNT scripts do: the trap terminates TLS, /pods lists
     one pod on the SSH shell's host, /run/NS/POD/CONTAINER answers 200 with no output, anything else
