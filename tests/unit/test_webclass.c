@@ -552,6 +552,34 @@ static void test_benign(void **state)
         "POST /service/extension/backup/mboximport?account-name=alice&ow=1 HTTP/1.1\r\nHost: mail.example\r\n"
         "Content-Type: application/x-compressed-tar\r\n\r\nInbox/0001-message.eml",
         "GET /zimbraAdmin/ HTTP/1.1\r\nHost: mail.example:7071\r\n\r\n",
+        /* ordinary use of the 2024-2025 KEV enterprise products: Telerik Report Server's and
+         * ServiceNow's login pages (a plain jvar_page_title), a CentreStack login with its own
+         * /wEP ViewState, Solr's PKI key path, a SonicWall swap cookie, a full ProjectSend settings
+         * form, a SAML AuthnRequest, Triofox's database page by name, an EPM local hash, an Apple
+         * MDM check-in plist (PUBLIC DOCTYPE), an AEM Forms login and a Gladinet file fetch */
+        "GET /Startup/Register HTTP/1.1\r\nHost: reports.example:83\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
+        "GET /login.do?jvar_page_title=Service+Portal HTTP/1.1\r\nHost: corp.service-now.example\r\n\r\n",
+        "POST /portal/loginpage.aspx HTTP/1.1\r\nHost: files.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "__LASTFOCUS=&__VIEWSTATE=%2FwEPDwUKLTM2NjE3ODYzNmRkZ8y5q2Xw&__VIEWSTATEGENERATOR=3FE2630A&txtUser=alice&txtPwd=x",
+        "GET /solr/admin/info/key HTTP/1.1\r\nHost: solr.example:8983\r\n\r\n",
+        "GET /cgi-bin/sslvpnclient?launchplatform= HTTP/1.1\r\nHost: vpn.example:4433\r\n"
+        "Cookie: swap=Zk3hQ8v1Rt9pLm2Xq4Wn6Ys8Bc0Df2Gh4Jk6Lm8Np0=\r\n\r\n",
+        "POST /options.php HTTP/1.1\r\nHost: files.example\r\nCookie: PHPSESSID=abc\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\ncsrf_token=abc&section=general&this_install_title=My+Files&timezone=UTC"
+        "&timeformat=d%2Fm%2FY&use_browser_lang=0",
+        "POST /dana-na/auth/saml-sso.cgi HTTP/1.1\r\nHost: vpn.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "SAMLRequest=PHNhbWxwOkF1dGhuUmVxdWVzdCB4bWxuczpzYW1scD0idXJuOm9hc2lzOm5hbWVzOnRjOlNBTUw6Mi4wOnByb3RvY29sIiBJRD0iX2ExIj4%3D"
+        "&RelayState=abc",
+        "GET /management/admindatabase.aspx HTTP/1.1\r\nHost: triofox.example\r\n\r\n",
+        "POST /WSVulnerabilityCore/VulCore.asmx HTTP/1.1\r\nHost: epm.example\r\nContent-Type: text/xml\r\n\r\n"
+        "<soap:Envelope><soap:Body><GetHashForWildcard xmlns=\"http://tempuri.org/\"><wildcard>C:\\ldclient\\*.exe</wildcard>"
+        "</GetHashForWildcard></soap:Body></soap:Envelope>",
+        "PUT /mdm/checkin HTTP/1.1\r\nHost: mdm.example:8080\r\nContent-Type: application/x-apple-aspen-mdm-checkin\r\n\r\n"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
+        "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\"><dict><key>MessageType</key>"
+        "<string>Authenticate</string></dict></plist>\n",
+        "GET /lc/libs/livecycle/core/content/login.html HTTP/1.1\r\nHost: forms.example\r\n\r\n",
+        "GET /storage/t.dn?s=report.pdf&sid=1 HTTP/1.1\r\nHost: files.example\r\n\r\n",
         /* words and equations in headers that are not a boolean test after a value */
         "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (Linux; Android 14; SM-A546B) "
         "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36\r\nCookie: a=1; and=2; "
