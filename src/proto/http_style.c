@@ -129,9 +129,15 @@ static void put_date(struct hp_buf *out)
 
 #define STYLE_MAX_LINES 64
 
+struct line {
+    const char *p;
+    size_t n;
+    size_t at;                    /* its place in the rule: qsort is not stable */
+};
+
 struct lines {
     size_t n;
-    struct { const char *p; size_t n; } l[STYLE_MAX_LINES];
+    struct line l[STYLE_MAX_LINES];
 };
 
 /* Split "Name: value\r\n"... into lines (without their line end); lines past
@@ -148,6 +154,7 @@ static void lines_read(struct lines *ls, const char *s)
         if (k) {
             ls->l[ls->n].p = s;
             ls->l[ls->n].n = k;
+            ls->l[ls->n].at = ls->n;
             ls->n++;
         }
         s += nl ? n + 1 : n;
@@ -180,10 +187,12 @@ static size_t name_len(const char *p, size_t n)
 
 static int cmp_names(const void *a, const void *b)
 {
-    const struct { const char *p; size_t n; } *x = a, *y = b;
+    const struct line *x = a, *y = b;
     size_t xn = name_len(x->p, x->n), yn = name_len(y->p, y->n);
     int c = strncasecmp(x->p, y->p, xn < yn ? xn : yn);
-    return c ? c : (xn > yn) - (xn < yn);
+    if (c == 0)
+        c = (xn > yn) - (xn < yn);
+    return c ? c : (x->at > y->at) - (x->at < y->at);   /* one name's values in the rule's order */
 }
 
 /* Write the lines in order, leaving out those named skip (NULL: none). */

@@ -83,6 +83,11 @@ static void test_go_answers(void **state)
                                "404 page not found\n", false, false),
                         "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nDate: X\r\n"
                         "Content-Length: 19\r\n\r\n404 page not found\n");
+    /* Values of one name keep their order (MinIO's two Vary lines). */
+    assert_string_equal(answer(HP_HTTP_STYLE_GO, 403, 1, "Vary: Origin\r\nServer: MinIO\r\nVary: Accept-Encoding\r\n"
+                               "Accept-Ranges: bytes\r\nVary: X\r\n", "", true, false),
+                        "HTTP/1.1 403 Forbidden\r\nAccept-Ranges: bytes\r\nServer: MinIO\r\nVary: Origin\r\n"
+                        "Vary: Accept-Encoding\r\nVary: X\r\nDate: X\r\nContent-Length: 0\r\n\r\n");
     /* HTTP/1.1 closing: Connection before Date; HEAD: no body. */
     assert_string_equal(answer(HP_HTTP_STYLE_GO, 200, 1, "Vary: Origin\r\n", "x", false, true),
                         "HTTP/1.1 200 OK\r\nVary: Origin\r\nConnection: close\r\nDate: X\r\nContent-Length: 1\r\n\r\n");
