@@ -43,6 +43,7 @@
 #include "http_parse.h"
 #include "proto.h"
 #include "quic.h"
+#include "trap_banner.h"
 #include "util.h"
 #include "../intel/payloadclass.h"
 #include "../intel/protoguess.h"
@@ -54,6 +55,7 @@ struct trap_conf {
     uint64_t banner_delay_ms;
     char *banner;
     size_t banner_len;
+    enum hp_trap_banner_kind banner_kind; /* built at the first connection (trap_banner.h) */
     bool http_reply;
     bool to_http;             /* hand HTTP requests to the HTTP engine (handover = http) */
     bool to_tls;              /* hand TLS ClientHellos to it (handover = tls) */
@@ -117,6 +119,10 @@ static int trap_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
         else if (strcmp(kv->key, "banner") == 0) {
             free(tc->banner);
             tc->banner = hp_unescape(kv->value, &tc->banner_len);
+        } else if (strcmp(kv->key, "banner_kind") == 0) {
+            int k = hp_trap_banner_kind(kv->value);
+            bad = k < 0;
+            tc->banner_kind = k < 0 ? HP_TRAP_BANNER_NONE : (enum hp_trap_banner_kind)k;
         } else {
             snprintf(err, errlen, "%d: unknown key '%s' in [service %s] (protocol trap)", kv->line,
                      kv->key, svc->name);
@@ -127,6 +133,10 @@ static int trap_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
                      kv->key, kv->value);
             return -1;
         }
+    }
+    if (tc->banner_kind != HP_TRAP_BANNER_NONE && tc->banner_len) {
+        snprintf(err, errlen, "[service %s]: banner and banner_kind exclude each other", svc->name);
+        return -1;
     }
     return 0;
 }
@@ -258,10 +268,28 @@ static void http_answer(struct hp_conn *c, struct hp_rd *in, size_t reqlen)
     hp_conn_close(c, "http_reply");
 }
 
+/* A built banner is made at the first connection, not at configuration:
+ * it reads the sensor's personality, which needs the identity loaded. */
+static void trap_build_banner(struct trap_conf *tc)
+{
+    struct hp_buf b;
+    hp_buf_init(&b, 64 * 1024);
+    if (hp_trap_banner_build(tc->banner_kind, &b) && b.len) {
+        tc->banner = hp_xcalloc(1, b.len);
+        memcpy(tc->banner, b.data, b.len);
+        tc->banner_len = b.len;
+    }
+    hp_buf_free(&b);
+    tc->banner_kind = HP_TRAP_BANNER_NONE;     /* once, whatever came of it */
+}
+
 static void trap_accept(struct hp_conn *c)
 {
-    const struct trap_conf *tc = conf_of(c);
+    /* the service's own conf: built once on the network thread, then read */
+    struct trap_conf *tc = (struct trap_conf *)conf_of(c);
     struct trap_conn *t = c->pstate;
+    if (tc->banner_kind != HP_TRAP_BANNER_NONE)
+        trap_build_banner(tc);
     if (tc->banner_len) {
         t->timer_is_banner = true;
         hp_conn_set_timer(c, tc->banner_delay_ms ? tc->banner_delay_ms : 1);

@@ -9,6 +9,8 @@ Real client: nmap (weblogic-t3-info).  The exploits' bytes are written from the 
 proof-of-concept code of each CVE and sent with python sockets, byte for byte.
 """
 import json
+import random
+import re
 import shutil
 import socket
 import struct
@@ -190,3 +192,80 @@ def trap_exploits_recognised_answered_and_ranked(ctx):
         got = {r["class"]: r["attempts"] for r in secs["attack_classes"]["rows"]}
         assert got == want_classes, (extra, got, want_classes)
         assert secs["attack_classes"]["title"] == "Attack classes", secs["attack_classes"]["title"]
+
+
+def openwire_properties(frame):
+    """(version, {name: value}) of an OpenWire WireFormatInfo frame (loose encoding), checking
+    every length on the way: a 4-byte size that covers the rest, type 1, the magic, the version,
+    the properties' byte sequence and MarshallingSupport's primitive map inside it."""
+    size, typ = struct.unpack(">IB", frame[:5])
+    assert size == len(frame) - 4 and typ == 1 and frame[5:13] == b"ActiveMQ", frame[:16]
+    version, present, plen = struct.unpack(">IBI", frame[13:22])
+    assert present == 1 and plen == len(frame) - 22, (present, plen, len(frame))
+    m, pos = frame[22:], 4
+    count, props = struct.unpack(">I", m[:4])[0], {}
+    for _ in range(count):
+        n = struct.unpack(">H", m[pos:pos + 2])[0]
+        name, pos = m[pos + 2:pos + 2 + n].decode(), pos + 2 + n
+        t, pos = m[pos], pos + 1
+        if t == 1:
+            props[name], pos = bool(m[pos]), pos + 1
+        elif t == 5:
+            props[name], pos = struct.unpack(">i", m[pos:pos + 4])[0], pos + 4
+        elif t == 6:
+            props[name], pos = struct.unpack(">q", m[pos:pos + 8])[0], pos + 8
+        elif t == 9:
+            k = struct.unpack(">H", m[pos:pos + 2])[0]
+            props[name], pos = m[pos + 2:pos + 2 + k].decode(), pos + 2 + k
+        else:
+            raise AssertionError("type %d for %s" % (t, name))
+    assert pos == len(m), (pos, len(m))
+    return version, props
+
+
+@case
+def trap_activemq_greets_as_a_broker(ctx):
+    """A trap with banner_kind = activemq (the shipped config's 61616) greets at once with an
+    ActiveMQ 5.15.15 broker's WireFormatInfo, every length in it right, its PlatformDetails naming
+    the kernel the SSH shell's Debian box reports; the CVE-2023-46604 exploit a scanner sends after
+    reading it is recognised as before; nmap -sV calls the port ActiveMQ OpenWire 5.15.15."""
+    if not shutil.which("nmap"):
+        raise Skip("nmap is not installed")
+    ip = "127.%d.%d.%d" % (random.randint(1, 250), random.randint(1, 250), random.randint(2, 250))
+    d = ctx.daemon("activemq", [Service("trap", bind=ip, tcp_ports=[61616], banner_kind="activemq", banner_delay="0",
+                                        flush_after="300ms"),
+                                Service("docker", protocol="trap", bind=ip, tcp_ports=[2375])]).start()
+    s = socket.create_connection((ip, 61616), timeout=T(5))
+    frame = b""
+    while len(frame) < 4 or len(frame) < 4 + struct.unpack(">I", frame[:4])[0]:
+        b = s.recv(4096)
+        assert b, frame
+        frame += b
+    version, props = openwire_properties(frame)
+    assert version == 12, version
+    assert props["ProviderName"] == "ActiveMQ" and props["ProviderVersion"] == "5.15.15", props
+    assert props["MaxInactivityDuration"] == 30000 and props["TightEncodingEnabled"] is True, props
+    m = re.match(r"^JVM: 1\.8\.0_\d+, 25\.\d+-b\d+, Oracle Corporation, OS: Linux, (6\.1\.0-\d+-amd64), amd64$",
+                 props["PlatformDetails"])
+    assert m, props["PlatformDetails"]
+    # the same kernel as the Docker API's (both read the sensor's Debian box)
+    c = socket.create_connection((ip, 2375), timeout=T(5))
+    c.sendall(b"GET /version HTTP/1.0\r\n\r\n")
+    resp = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        resp += b
+    c.close()
+    assert json.loads(resp.split(b"\r\n\r\n", 1)[1])["KernelVersion"] == m.group(1), (resp, props)
+    assert list(props)[:4] == ["TcpNoDelayEnabled", "CacheSize", "SizePrefixDisabled", "ProviderName"], list(props)
+    s.sendall(openwire_exploit("http://192.0.2.91/poc.xml"))
+    time.sleep(0.5)
+    s.close()
+    out = subprocess.run(["nmap", "-sV", "--version-light", "-Pn", "-n", "-p", "61616", ip],
+                         capture_output=True, text=True, timeout=T(120)).stdout
+    assert "ActiveMQ OpenWire transport 5.15.15" in out, out
+    evs = stop_and_read(d)
+    pay = [e for e in evs if e["eventid"] == "trap.payload" and "activemq_openwire_spring_xml" in e.get("class_rules", [])]
+    assert pay and pay[0]["cves"] == ["CVE-2023-46604"], [e for e in evs if e["eventid"] == "trap.payload"]
