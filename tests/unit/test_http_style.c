@@ -32,7 +32,8 @@ static char *undated(struct hp_buf *b)
 {
     static char s[16384];
     size_t n = b->len < sizeof(s) - 1 ? b->len : sizeof(s) - 1;
-    memcpy(s, b->data, n);
+    if (n)
+        memcpy(s, b->data, n);                /* an empty answer may have no buffer at all */
     s[n] = '\0';
     char *d = strstr(s, "Date: ");
     if (d) {
