@@ -169,6 +169,7 @@ struct smtp_conf {
     uint64_t max_auth_tries;
     bool open_relay;
     bool tls;
+    bool implicit_tls;            /* tls = implicit: SMTPS (465), TLS from the first byte */
 };
 
 static int conf_key(struct smtp_conf *sc, const struct hp_kv *kv)
@@ -200,8 +201,9 @@ static int conf_key(struct smtp_conf *sc, const struct hp_kv *kv)
         bad = hp_parse_bool(kv->value, &b);
         sc->open_relay = !bad && b;
     } else if (strcmp(kv->key, "tls") == 0) {
-        bad = hp_parse_bool(kv->value, &b);
-        sc->tls = !bad && b;
+        sc->implicit_tls = strcmp(kv->value, "implicit") == 0;
+        bad = !sc->implicit_tls && hp_parse_bool(kv->value, &b);
+        sc->tls = sc->implicit_tls || (!bad && b);
     } else {
         return -1;
     }
@@ -283,6 +285,7 @@ struct smtp_sess {
     enum smtp_state st;
     bool helo_seen, authed, closing;
     bool switching;               /* STARTTLS answered: the rest of the input is TLS */
+    bool greet_pending;           /* implicit TLS: the 220 waits for the handshake */
     bool tls_noted;
     bool midline;                 /* DATA: the last piece did not end a line */
     bool relay;                   /* this transaction has a foreign recipient */
@@ -880,8 +883,12 @@ static void note_tls(struct smtp_sess *s)
     hp_ev_begin(&ev, &s->c->ctx, "smtp.starttls");
     hp_ev_str(&ev, "version", hp_tlsterm_version(s->tls));
     hp_ev_str(&ev, "cipher", hp_tlsterm_cipher(s->tls));
+    if (s->cf->implicit_tls)
+        hp_ev_bool(&ev, "implicit", true);     /* SMTPS: no STARTTLS came before it */
     hp_ev_emit(&ev);
 }
+
+static void greet(struct smtp_sess *s);
 
 /* Ciphertext in, commands out (the plaintext buffer refills from
  * tlsterm's own when it was full). */
@@ -897,8 +904,13 @@ static void tls_data(struct smtp_sess *s, struct hp_rd *in)
         int r = hp_tlsterm_conn_feed(s->c, s->tls, p, n, &s->plain, 4u << 20, &why);
         p = NULL;
         n = 0;
-        if (!s->tls_noted && hp_tlsterm_done(s->tls))
+        if (!s->tls_noted && hp_tlsterm_done(s->tls)) {
             note_tls(s);
+            if (s->greet_pending) {
+                s->greet_pending = false;
+                greet(s);
+            }
+        }
         if (r < 0) {
             s->closing = true;
             hp_tlsterm_conn_failed(s->c, why);
@@ -918,6 +930,18 @@ static void tls_data(struct smtp_sess *s, struct hp_rd *in)
 
 /* ---- module callbacks ------------------------------------------------------------------------ */
 
+/* The 220 banner: at accept, or with implicit TLS once the handshake is done. */
+static void greet(struct smtp_sess *s)
+{
+    char date[64];
+    time_t now = (time_t)(hp_now_us() / 1000000);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), s->cf->fl->qid == 2 ? "%a, %-d %b %Y %H:%M:%S +0000" : "%a, %d %b %Y %H:%M:%S +0000",
+             &tm);
+    say(s, s->cf->fl->banner, host_of(s), s->cf->version, date);
+}
+
 static void smtp_accept(struct hp_conn *c)
 {
     struct smtp_sess *s = c->pstate;
@@ -929,13 +953,16 @@ static void smtp_accept(struct hp_conn *c)
     }
     s->auth_mech = "plain";
     hp_buf_init(&s->rcpts, SMTP_RCPT_BYTES);
-    char date[64];
-    time_t now = (time_t)(hp_now_us() / 1000000);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), s->cf->fl->qid == 2 ? "%a, %-d %b %Y %H:%M:%S +0000" : "%a, %d %b %Y %H:%M:%S +0000",
-             &tm);
-    say(s, s->cf->fl->banner, host_of(s), s->cf->version, date);
+    if (s->cf->implicit_tls) {
+        /* SMTPS: the client speaks TLS first; a failed handshake is tls.failed */
+        if (!hp_tlsterm_ready() || !(s->tls = hp_tlsterm_new())) {
+            hp_conn_close(c, "tls_unavailable");
+            return;
+        }
+        s->greet_pending = true;
+        return;
+    }
+    greet(s);
 }
 
 static void smtp_data(struct hp_conn *c, struct hp_rd *in)

@@ -272,9 +272,9 @@ EXPECTED_SERVICE = {21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 80: "http", 
                     445: "microsoft-ds", 502: "modbus", 1433: "ms-sql-s", 3306: "mysql",
                     3389: "ms-wbt-server", 5038: "asterisk", 5060: "sip", 5432: "postgresql",
                     5555: "adb", 5900: "vnc", 6379: "redis", 8443: "http", 11211: "memcached", 27017: "mongodb",
-                    2375: "docker", 7001: "http", 8009: "ajp13", 61616: "apachemq"}
+                    2375: "docker", 7001: "http", 8009: "ajp13", 61616: "apachemq", 465: "smtp"}
 # Services whose version nmap must find (a real server of each tells it).
-NEED_VERSION = (21, 22, 25, 80, 1433, 2375, 3306, 5432, 6379, 7001, 8443, 61616)
+NEED_VERSION = (21, 22, 25, 80, 465, 1433, 2375, 3306, 5432, 6379, 7001, 8443, 61616)
 
 SCRIPTS = ("ssh2-enum-algos,ssh-hostkey,http-title,http-headers,ftp-anon,smb-os-discovery,smb-protocols,"
            "mysql-info,redis-info,vnc-info,sip-methods,modbus-discover,s7-info,rdp-ntlm-info,ssl-cert,"

@@ -124,6 +124,62 @@ def smtp_starttls(ctx):
 
 
 @case
+def smtp_implicit_tls_smtps(ctx):
+    """tls = implicit (SMTPS, 465): Python's smtplib.SMTP_SSL, a real submission client, gets the 220
+    banner inside TLS, an EHLO without STARTTLS, and its AUTH PLAIN and LOGIN are logged with tls = true; the
+    handshake is smtp.starttls with implicit = true; a client speaking plain SMTP there gets no
+    banner and a tls.failed; nmap -sV sees SMTP inside SSL."""
+    d = ctx.daemon("smtps", [smtp_svc("smtps", server="postfix", tls="implicit")]).start()
+    port = d.svc("smtps").port
+    host = hostname_of(d)
+    script = r"""
+import smtplib, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP_SSL(context=ctx, timeout=10)
+s._host = "127.0.0.1"
+code, welcome = s.connect("127.0.0.1", int(sys.argv[1]))
+print("BANNER", s.sock.version(), code, welcome.decode())
+code, msg = s.ehlo("checker.example")
+print("EHLO", code, msg.decode().replace(chr(10), "|"))
+try:
+    s.login("info@example.com", "Summer2024!")
+    print("LOGIN ok")
+except smtplib.SMTPAuthenticationError as e:
+    print("LOGIN", e.smtp_code)
+s.quit()
+"""
+    r = subprocess.run(["/usr/bin/python3", "-c", script, str(port)], capture_output=True, timeout=T(30))
+    out = r.stdout.decode("utf-8", "replace")
+    assert r.returncode == 0, (out, r.stderr.decode()[-2000:])
+    assert re.search(r"^BANNER TLSv1\.[23] 220 %s ESMTP Postfix \(Debian/GNU\)$" % re.escape(host), out, re.M), out
+    ehlo = re.search(r"^EHLO 250 (.*)$", out, re.M)
+    assert ehlo and "AUTH PLAIN LOGIN" in ehlo.group(1) and "STARTTLS" not in ehlo.group(1), out
+    assert re.search(r"^LOGIN 535$", out, re.M), out
+    # plain text on the SMTPS port: no banner in clear, the handshake fails
+    plain = subprocess.run(["/usr/bin/python3", "-c",
+                            "import socket,sys; s=socket.create_connection(('127.0.0.1',int(sys.argv[1])),timeout=3)\n"
+                            "s.sendall(b'EHLO x\\r\\n')\n"
+                            "try:\n print(repr(s.recv(100)))\nexcept Exception as e:\n print('ERR', e)", str(port)],
+                           capture_output=True, timeout=T(20)).stdout.decode()
+    assert "220" not in plain, plain
+    if shutil.which("nmap"):
+        nm = subprocess.run(["nmap", "-sV", "--version-light", "-Pn", "-n", "-p", str(port), "127.0.0.1"],
+                            capture_output=True, text=True, timeout=T(120)).stdout
+        assert re.search(r"^%d/tcp\s+open\s+ssl/smtp\s+Postfix smtpd" % port, nm, re.M), nm
+    all_evs = stop_and_read(d)
+    evs = smtp_events(all_evs)
+    tls = [e for e in evs if e["eventid"] == "smtp.starttls"]
+    assert tls and all(e.get("implicit") is True for e in tls) and tls[0]["version"].startswith("TLSv1"), tls
+    lg = [e for e in evs if e["eventid"] == "login.failed"]
+    # smtplib tries each mechanism the EHLO offers: PLAIN, then LOGIN
+    assert [(e["username"], e["password"], e["method"], e["tls"]) for e in lg] == [
+        ("info@example.com", "Summer2024!", "plain", True), ("info@example.com", "Summer2024!", "login", True)], lg
+    assert any(e["eventid"] == "tls.failed" for e in all_evs), sorted(set(e["eventid"] for e in all_evs))
+
+
+@case
 def smtp_nmap_identifies_products(ctx):
     """nmap -sV names each MTA personality; nothing says honeypot."""
     need("nmap")
