@@ -877,7 +877,8 @@ static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_
     } else {
         hp_http_style_refusal(&out, HP_HTTP_STYLE_NGINX, status, raw, raw_len, server);
     }
-    out_send_last(c, out.data, out.len);
+    if (out.len)                                /* Python says nothing to blank lines alone */
+        out_send_last(c, out.data, out.len);
     hp_buf_free(&out);
     /* Refused is not harmless: exploits for embedded servers that take any
      * request line put commands with blanks in the URL.  The pieces are
