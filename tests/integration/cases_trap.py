@@ -17,7 +17,7 @@ import struct
 import subprocess
 import time
 
-from harness import T, Service, Skip, by, wait_for
+from harness import T, Service, Skip, by, recv_until_eof, wait_for
 from cases import case, stop_and_read
 from cases_capture import ALLOW_LOOPBACK, WebServer, wait_download
 from cases_report import report
@@ -251,12 +251,7 @@ def trap_activemq_greets_as_a_broker(ctx):
     # the same kernel as the Docker API's (both read the sensor's Debian box)
     c = socket.create_connection((ip, 2375), timeout=T(5))
     c.sendall(b"GET /version HTTP/1.0\r\n\r\n")
-    resp = b""
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        resp += b
+    resp = recv_until_eof(c)
     c.close()
     assert json.loads(resp.split(b"\r\n\r\n", 1)[1])["KernelVersion"] == m.group(1), (resp, props)
     assert list(props)[:4] == ["TcpNoDelayEnabled", "CacheSize", "SizePrefixDisabled", "ProviderName"], list(props)
