@@ -55,6 +55,17 @@ static inline bool hp_buf_putc(struct hp_buf *b, uint8_t c)
     }
     return hp_buf_putc_slow(b, c);
 }
+/* Big-endian integers, as the binary protocols' frames carry them. */
+static inline bool hp_buf_put_u16be(struct hp_buf *b, uint16_t v)
+{
+    uint8_t t[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+    return hp_buf_put(b, t, 2);
+}
+static inline bool hp_buf_put_u32be(struct hp_buf *b, uint32_t v)
+{
+    uint8_t t[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+    return hp_buf_put(b, t, 4);
+}
 bool hp_buf_puts(struct hp_buf *b, const char *s);
 bool hp_buf_printf(struct hp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool hp_buf_vprintf(struct hp_buf *b, const char *fmt, va_list ap);

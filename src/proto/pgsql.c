@@ -104,24 +104,12 @@ void hp_pg_identity(struct hp_pg_conf *cf)
 
 /* ---- messages ----------------------------------------------------------------------- */
 
-static void put_u32be(struct hp_buf *b, uint32_t v)
-{
-    uint8_t t[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-    hp_buf_put(b, t, 4);
-}
-
-static void put_u16be(struct hp_buf *b, unsigned v)
-{
-    uint8_t t[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-    hp_buf_put(b, t, 2);
-}
-
 /* Start a typed message; its length is patched by msg_end. */
 static size_t msg_begin(struct hp_pg_sess *s, char type)
 {
     hp_buf_putc(&s->out, (uint8_t)type);
     size_t at = s->out.len;
-    put_u32be(&s->out, 0);
+    hp_buf_put_u32be(&s->out, 0);
     return at;
 }
 
@@ -267,10 +255,10 @@ static void pg_ask_password(struct hp_pg_sess *s)
 {
     size_t at = msg_begin(s, 'R');
     if (s->cf->md5) {
-        put_u32be(&s->out, 5);
+        hp_buf_put_u32be(&s->out, 5);
         hp_buf_put(&s->out, s->salt, 4);
     } else {
-        put_u32be(&s->out, 3);
+        hp_buf_put_u32be(&s->out, 3);
     }
     msg_end(s, at);
     s->state = S_PASSWORD;
@@ -368,8 +356,8 @@ static void pg_startup(struct hp_pg_sess *s, struct hp_rd *r)
         snprintf(s->db, sizeof(s->db), "%s", s->user);
     if (s->proto_minor > 0) {           /* NegotiateProtocolVersion: we speak 3.0 */
         size_t at = msg_begin(s, 'v');
-        put_u32be(&s->out, 3u << 16);
-        put_u32be(&s->out, 0);
+        hp_buf_put_u32be(&s->out, 3u << 16);
+        hp_buf_put_u32be(&s->out, 0);
         msg_end(s, at);
     }
     pg_ask_password(s);
@@ -417,7 +405,7 @@ static void pg_login_event(struct hp_pg_sess *s, bool ok, const uint8_t *pw, siz
 static void pg_welcome(struct hp_pg_sess *s)
 {
     size_t at = msg_begin(s, 'R');
-    put_u32be(&s->out, 0);              /* AuthenticationOk */
+    hp_buf_put_u32be(&s->out, 0);              /* AuthenticationOk */
     msg_end(s, at);
     char ver[96];
     snprintf(ver, sizeof(ver), "%s", s->cf->version);
@@ -437,8 +425,8 @@ static void pg_welcome(struct hp_pg_sess *s)
     pg_param_status(s, "standard_conforming_strings", "on");
     pg_param_status(s, "TimeZone", "Etc/UTC");
     at = msg_begin(s, 'K');
-    put_u32be(&s->out, s->pid);
-    put_u32be(&s->out, s->key);
+    hp_buf_put_u32be(&s->out, s->pid);
+    hp_buf_put_u32be(&s->out, s->key);
     msg_end(s, at);
     pg_ready(s);
     s->state = S_READY;
@@ -478,15 +466,15 @@ static void pg_password(struct hp_pg_sess *s, uint8_t type, struct hp_rd *r)
 static void pg_row_desc(struct hp_pg_sess *s, size_t n, const char *const *names)
 {
     size_t at = msg_begin(s, 'T');
-    put_u16be(&s->out, (unsigned)n);
+    hp_buf_put_u16be(&s->out, (unsigned)n);
     for (size_t i = 0; i < n; i++) {
         put_cstr(&s->out, names[i]);
-        put_u32be(&s->out, 0);          /* table oid */
-        put_u16be(&s->out, 0);          /* column */
-        put_u32be(&s->out, 25);         /* text */
-        put_u16be(&s->out, 0xffff);     /* typlen -1 */
-        put_u32be(&s->out, 0xffffffffu);
-        put_u16be(&s->out, 0);          /* text format */
+        hp_buf_put_u32be(&s->out, 0);          /* table oid */
+        hp_buf_put_u16be(&s->out, 0);          /* column */
+        hp_buf_put_u32be(&s->out, 25);         /* text */
+        hp_buf_put_u16be(&s->out, 0xffff);     /* typlen -1 */
+        hp_buf_put_u32be(&s->out, 0xffffffffu);
+        hp_buf_put_u16be(&s->out, 0);          /* text format */
     }
     msg_end(s, at);
 }
@@ -502,8 +490,8 @@ static void pg_one_row(struct hp_pg_sess *s, const char *col, const char *val)
 {
     pg_row_desc(s, 1, &col);
     size_t at = msg_begin(s, 'D');
-    put_u16be(&s->out, 1);
-    put_u32be(&s->out, (uint32_t)strlen(val));
+    hp_buf_put_u16be(&s->out, 1);
+    hp_buf_put_u32be(&s->out, (uint32_t)strlen(val));
     hp_buf_puts(&s->out, val);
     msg_end(s, at);
     pg_complete(s, "SELECT 1");

@@ -28,29 +28,17 @@ int hp_trap_banner_kind(const char *name)
     return -1;
 }
 
-static void put_u16(struct hp_buf *b, uint16_t v)
-{
-    uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-    hp_buf_put(b, x, 2);
-}
-
-static void put_u32(struct hp_buf *b, uint32_t v)
-{
-    uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-    hp_buf_put(b, x, 4);
-}
-
 static void put_u64(struct hp_buf *b, uint64_t v)
 {
-    put_u32(b, (uint32_t)(v >> 32));
-    put_u32(b, (uint32_t)v);
+    hp_buf_put_u32be(b, (uint32_t)(v >> 32));
+    hp_buf_put_u32be(b, (uint32_t)v);
 }
 
 /* DataOutput.writeUTF of ASCII text. */
 static void put_utf(struct hp_buf *b, const char *s)
 {
     size_t n = strlen(s);
-    put_u16(b, (uint16_t)n);
+    hp_buf_put_u16be(b, (uint16_t)n);
     hp_buf_put(b, s, n);
 }
 
@@ -65,7 +53,7 @@ static void prop_int(struct hp_buf *b, const char *name, uint32_t v)
 {
     put_utf(b, name);
     hp_buf_putc(b, 5);
-    put_u32(b, v);
+    hp_buf_put_u32be(b, v);
 }
 
 static void prop_long(struct hp_buf *b, const char *name, uint64_t v)
@@ -94,7 +82,7 @@ static bool activemq(struct hp_buf *out)
         return false;
     struct hp_buf map;
     hp_buf_init(&map, 4096);
-    put_u32(&map, 12);
+    hp_buf_put_u32be(&map, 12);
     prop_bool(&map, "TcpNoDelayEnabled", true);
     prop_int(&map, "CacheSize", 1024);
     prop_bool(&map, "SizePrefixDisabled", false);
@@ -108,12 +96,12 @@ static bool activemq(struct hp_buf *out)
     prop_long(&map, "MaxInactivityDurationInitalDelay", 10000);    /* sic: ActiveMQ's spelling */
     prop_string(&map, "ProviderVersion", "5.15.15");
     /* size (excluding itself) = type 1 + magic 8 + version 4 + present 1 + length 4 + map */
-    put_u32(out, (uint32_t)(1 + 8 + 4 + 1 + 4 + map.len));
+    hp_buf_put_u32be(out, (uint32_t)(1 + 8 + 4 + 1 + 4 + map.len));
     hp_buf_putc(out, 1);                      /* WIREFORMAT_INFO */
     hp_buf_put(out, "ActiveMQ", 8);
-    put_u32(out, 12);                         /* OpenWire version of 5.15 */
+    hp_buf_put_u32be(out, 12);                         /* OpenWire version of 5.15 */
     hp_buf_putc(out, 1);                      /* marshalledProperties present */
-    put_u32(out, (uint32_t)map.len);
+    hp_buf_put_u32be(out, (uint32_t)map.len);
     hp_buf_put(out, map.data, map.len);
     hp_buf_free(&map);
     return true;
