@@ -24,7 +24,12 @@ endif
 CC       ?= cc
 CLANG    ?= clang
 PKGS     := libevent_core libevent_extra libevent_openssl libevent_pthreads jansson inih sqlite3 libssl libcrypto libseccomp libssh libpcre2-8 zlib libcurl yara libmagic libpcap libmaxminddb libxxhash
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Hyperscan where Debian has it (amd64): optional, see src/core/litset.h.
+ifneq ($(shell pkg-config --exists libhs 2>/dev/null && echo yes),)
+PKGS     += libhs
+HS_DEFS  := -DHP_HAVE_HYPERSCAN
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(HS_DEFS)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
@@ -105,7 +110,9 @@ deps:
 	@sh tools/deps.sh
 
 # ---- running --------------------------------------------------------------
-run: deps hanipo
+# The build is a second make: this one read pkg-config before deps installed anything.
+run: deps
+	@$(MAKE) --no-print-directory hanipo
 	./hanipo run -c etc/hanipo.ini
 
 # ---- tests ----------------------------------------------------------------

@@ -17,6 +17,15 @@ putty-tools dropbear-bin python3-asyncssh golang-go golang-golang-x-crypto-dev
 rsyslog rsyslog-openssl clickhouse-server clickhouse-client
 sqlmap wapiti whatweb gobuster ffuf dirb"
 
+# Hyperscan (the HTTP classifier's literal prefilter, src/core/litset.c):
+# Intel's library, which Debian builds for amd64 only; elsewhere the sensor
+# builds without it and tests literals one at a time.  Not vectorscan:
+# Debian 12's 5.4.9 misses literal matches on AVX-512 machines (its issue
+# 317), which would make the classifier skip rules.
+if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
+    PKGS="$PKGS libhyperscan-dev"
+fi
+
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

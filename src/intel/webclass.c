@@ -34,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/litset.h"
 #include "core/reader.h"
 #include "core/relit.h"
 #include "intel/webclass.h"
@@ -67,6 +68,7 @@ __asm__(
 #define WC_MAX_RCVE    8          /* CVEs per rule */
 #define WC_CMD_HITS    16         /* matches taken per cmd line */
 #define WC_LINE_MAX    4096
+#define WC_RULE_WORDS  (WC_MAX_RULES / 64)
 
 /* The attack classes: a rule names one of these and the result points here,
  * so out->classes are static strings comparable by pointer. */
@@ -101,6 +103,7 @@ struct wc_cond {
     uint8_t need[2];          /* bytes any match contains (either ASCII case), from PCRE2 */
     uint8_t nneed;
     struct hp_relit lit;      /* a literal any match contains (relit.h) */
+    int16_t lid[HP_RELIT_ALTS]; /* lit's literals in their field's litset */
 };
 
 struct wc_rule {
@@ -125,6 +128,25 @@ static struct {
     pcre2_match_context *mctx_big;  /* the same with a heap JIT stack, for a retry */
     pcre2_jit_stack *jstack;
     pcre2_match_data *md;
+    /* Every condition's literals, one set per field (header values share
+     * one): a text is scanned once for all of them (litset.h).  NULL where
+     * no condition on the field has literals; lits_ok false when a set could
+     * not be built, and each condition then looks for its own literals. */
+    struct hp_litset *lits[WF_NFIXED + 1];
+    bool lits_ok;             /* lits and gates in use */
+    bool lits_built;          /* lits and gates built (lits_ok may be switched off) */
+    /* Which rules a literal lets in (lits_ok only).  A rule's gate is its
+     * first positive condition with literals: the rule cannot match unless
+     * the gate's text holds one of them, so a request is checked against
+     * the rules its texts' literals name, plus the rules without a gate,
+     * instead of against all of them.  gate[f] lists, for each literal id
+     * of lits[f], the rules it gates (gate_at[f][id] .. gate_at[f][id+1]). */
+    uint32_t *gate_at[WF_NFIXED + 1];
+    uint16_t *gate[WF_NFIXED + 1];
+    uint64_t gated_on[WF_NFIXED + 1][WC_RULE_WORDS];  /* rules gated on each field */
+    uint64_t ungated[WC_RULE_WORDS];                   /* rules without a gate */
+    const char *gate_hname[WC_MAX_RULES];              /* header names gates look at */
+    size_t ngate_hname;
     bool ready;
 } wc;
 
@@ -172,6 +194,11 @@ static void wc_free_all(void)
     pcre2_jit_stack_free(wc.jstack);
     pcre2_match_context_free(wc.mctx);
     pcre2_match_context_free(wc.mctx_big);
+    for (size_t i = 0; i < sizeof(wc.lits) / sizeof(wc.lits[0]); i++) {
+        hp_litset_free(wc.lits[i]);
+        free(wc.gate_at[i]);
+        free(wc.gate[i]);
+    }
     memset(&wc, 0, sizeof(wc));
 }
 
@@ -436,6 +463,103 @@ static int wc_parse_text(const char *text, size_t len, char *err, size_t errlen)
     return 0;
 }
 
+static void wc_bit_set(uint64_t *w, size_t i)
+{
+    w[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
+/* The rule's gate (see wc.gate), or NULL. */
+static const struct wc_cond *wc_rule_gate(const struct wc_rule *r)
+{
+    for (size_t k = 0; k < r->nconds; k++)
+        if (!r->conds[k].neg && r->conds[k].lit.nalt)
+            return &r->conds[k];
+    return NULL;
+}
+
+static void wc_gate_hname_add(const char *name)
+{
+    for (size_t i = 0; i < wc.ngate_hname; i++)
+        if (strcasecmp(wc.gate_hname[i], name) == 0)
+            return;
+    wc.gate_hname[wc.ngate_hname++] = name;
+}
+
+/* Index the rules by their gates' literals: count, then fill. */
+static int wc_gates_build(void)
+{
+    const size_t nf = sizeof(wc.lits) / sizeof(wc.lits[0]);
+    for (size_t f = 0; f < nf; f++) {
+        size_t nl = hp_litset_count(wc.lits[f]);
+        if (nl && !(wc.gate_at[f] = calloc(nl + 1, sizeof(*wc.gate_at[f]))))
+            return -1;
+    }
+    for (size_t i = 0; i < wc.nrules; i++) {
+        const struct wc_cond *g = wc_rule_gate(&wc.rules[i]);
+        if (!g) {
+            wc_bit_set(wc.ungated, i);
+            continue;
+        }
+        wc_bit_set(wc.gated_on[g->field], i);
+        if (g->field == WF_HEADER)
+            wc_gate_hname_add(g->hname);
+        for (uint8_t a = 0; a < g->lit.nalt; a++)
+            wc.gate_at[g->field][g->lid[a] + 1]++;
+    }
+    for (size_t f = 0; f < nf; f++) {
+        size_t nl = hp_litset_count(wc.lits[f]);
+        if (!nl)
+            continue;
+        for (size_t id = 0; id < nl; id++)
+            wc.gate_at[f][id + 1] += wc.gate_at[f][id];
+        if (!(wc.gate[f] = calloc(wc.gate_at[f][nl] + 1, sizeof(*wc.gate[f]))))
+            return -1;
+    }
+    uint32_t *fill[WF_NFIXED + 1] = { 0 };
+    for (size_t f = 0; f < nf; f++) {
+        size_t nl = hp_litset_count(wc.lits[f]);
+        if (nl && !(fill[f] = calloc(nl, sizeof(*fill[f])))) {
+            for (size_t k = 0; k < f; k++)
+                free(fill[k]);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < wc.nrules; i++) {
+        const struct wc_cond *g = wc_rule_gate(&wc.rules[i]);
+        for (uint8_t a = 0; g && a < g->lit.nalt; a++) {
+            int16_t id = g->lid[a];
+            wc.gate[g->field][wc.gate_at[g->field][id] + fill[g->field][id]++] = (uint16_t)i;
+        }
+    }
+    for (size_t f = 0; f < nf; f++)
+        free(fill[f]);
+    return 0;
+}
+
+/* Put every condition's literals into its field's set and build the sets.
+ * Failing here costs speed only: lits_ok stays false and the conditions
+ * look for their literals one by one, as before the sets existed. */
+static void wc_lits_build(void)
+{
+    bool ok = true;
+    for (size_t i = 0; i < wc.nrules && ok; i++) {
+        for (size_t k = 0; k < wc.rules[i].nconds && ok; k++) {
+            struct wc_cond *cd = &wc.rules[i].conds[k];
+            struct hp_litset **set = &wc.lits[cd->field];
+            if (cd->lit.nalt && !*set && !(*set = hp_litset_new()))
+                ok = false;
+            for (uint8_t a = 0; a < cd->lit.nalt && ok; a++) {
+                int id = hp_litset_add(*set, cd->lit.alt[a].lit, cd->lit.alt[a].n);
+                ok = id >= 0 && id <= INT16_MAX;
+                cd->lid[a] = (int16_t)id;
+            }
+        }
+    }
+    for (size_t f = 0; f < sizeof(wc.lits) / sizeof(wc.lits[0]) && ok; f++)
+        ok = !wc.lits[f] || hp_litset_compile(wc.lits[f]) == 0;
+    wc.lits_built = wc.lits_ok = ok && wc_gates_build() == 0;
+}
+
 int hp_webclass_init_text(const char *text, size_t len, char *err, size_t errlen)
 {
     if (err && errlen)
@@ -466,6 +590,7 @@ int hp_webclass_init_text(const char *text, size_t len, char *err, size_t errlen
         wc_free_all();
         return -1;
     }
+    wc_lits_build();
     wc.ready = true;
     return 0;
 }
@@ -480,6 +605,16 @@ int hp_webclass_init(char *err, size_t errlen)
 size_t hp_webclass_nrules(void)
 {
     return wc.ready ? wc.nrules : 0;
+}
+
+bool hp_webclass_litsets(void)
+{
+    return wc.ready && wc.lits_ok;
+}
+
+void hp_webclass_use_litsets(bool on)
+{
+    wc.lits_ok = on && wc.lits_built;
 }
 
 void hp_webclass_shutdown(void)
@@ -497,6 +632,9 @@ struct wc_text {
     size_t nn;
     bool normed;              /* np/nn computed */
     bool differs;             /* the variant is not the same bytes */
+    struct hp_litset *set;    /* the literals of the text's field (wc.lits), or NULL */
+    uint64_t *hits[2];        /* of set, those in p / np: arena space, NULL when not scanned */
+    bool scanned[2];          /* hits[] filled (or the scan failed and hits[] is NULL) */
 };
 
 struct wc_ctx {
@@ -580,6 +718,34 @@ static uint8_t *wc_alloc(struct wc_ctx *c, size_t n)
     return p;
 }
 
+/* Arena room for a text's two hit sets of its field's literals (8-aligned;
+ * wc_ctx_build counted it in). */
+static void wc_text_hits(struct wc_ctx *c, struct wc_text *t, struct hp_litset *set)
+{
+    size_t words = wc.lits_ok ? hp_litset_words(set) : 0;
+    t->set = set;
+    if (!words)
+        return;
+    c->used = (c->used + 7) & ~(size_t)7;
+    uint8_t *p = wc_alloc(c, 2 * words * sizeof(uint64_t));
+    if (!p)
+        return;
+    t->hits[0] = (uint64_t *)(void *)p;
+    t->hits[1] = t->hits[0] + words;
+}
+
+/* Arena bytes the hit sets of a request's texts take (wc_text_hits). */
+static size_t wc_hits_room(size_t nheaders)
+{
+    if (!wc.lits_ok)
+        return 0;
+    size_t words = 0;
+    for (size_t f = 0; f < WF_NFIXED; f++)
+        words += hp_litset_words(wc.lits[f]) + 1;
+    words += nheaders * (hp_litset_words(wc.lits[WF_HEADER]) + 1);
+    return 2 * words * sizeof(uint64_t) + 8;
+}
+
 static void wc_put(uint8_t *dst, size_t *o, const void *src, size_t n)
 {
     if (n)
@@ -587,11 +753,12 @@ static void wc_put(uint8_t *dst, size_t *o, const void *src, size_t n)
     *o += n;
 }
 
-static void wc_text_set(struct wc_ctx *c, struct wc_text *t, const void *p, size_t n)
+static void wc_text_set(struct wc_ctx *c, struct wc_text *t, struct hp_litset *set, const void *p, size_t n)
 {
     t->p = n ? p : (const uint8_t *)"";
     t->n = n;
     t->np = wc_alloc(c, n);
+    wc_text_hits(c, t, set);
 }
 
 /* Lay out the synthetic texts; returns false when out of memory. */
@@ -608,7 +775,7 @@ static bool wc_ctx_build(struct wc_ctx *c, const struct hp_http_view *v)
     size_t any = in + 1 + hl;
     size_t req = v->method.n + v->dpath.n + v->dquery.n + v->version.n + 6 + hl + v->dbody.n;
     /* every text once, then room for each one's variant */
-    c->cap = 2 * (fixed + vals + hl + in + any + req) + 64;
+    c->cap = 2 * (fixed + vals + hl + in + any + req) + 64 + wc_hits_room(v->nheaders);
     c->arena = malloc(c->cap);
     c->hdr = calloc(v->nheaders ? v->nheaders : 1, sizeof(*c->hdr));
     if (!c->arena || !c->hdr)
@@ -626,10 +793,10 @@ static bool wc_ctx_build(struct wc_ctx *c, const struct hp_http_view *v)
     const struct hp_bytes *src[] = { &v->method, &v->target, &v->path, &v->query,
                                      &v->dpath, &v->dquery, &v->body, &v->dbody };
     for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++)
-        wc_text_set(c, &c->f[i], src[i]->p, src[i]->n);
-    wc_text_set(c, &c->f[WF_PORT], c->port, strlen(c->port));
+        wc_text_set(c, &c->f[i], wc.lits[i], src[i]->p, src[i]->n);
+    wc_text_set(c, &c->f[WF_PORT], wc.lits[WF_PORT], c->port, strlen(c->port));
     for (size_t i = 0; i < v->nheaders; i++)
-        wc_text_set(c, &c->hdr[i], v->headers[i].value.p, v->headers[i].value.n);
+        wc_text_set(c, &c->hdr[i], wc.lits[WF_HEADER], v->headers[i].value.p, v->headers[i].value.n);
 
     size_t o = 0;
     uint8_t *h = wc_alloc(c, hl);
@@ -639,7 +806,7 @@ static bool wc_ctx_build(struct wc_ctx *c, const struct hp_http_view *v)
         wc_put(h, &o, v->headers[i].value.p, v->headers[i].value.n);
         wc_put(h, &o, "\n", 1);
     }
-    wc_text_set(c, &c->f[WF_HEADERS], h, o);
+    wc_text_set(c, &c->f[WF_HEADERS], wc.lits[WF_HEADERS], h, o);
 
     uint8_t *a = wc_alloc(c, any);
     o = 0;
@@ -648,10 +815,10 @@ static bool wc_ctx_build(struct wc_ctx *c, const struct hp_http_view *v)
     wc_put(a, &o, v->dquery.p, v->dquery.n);
     wc_put(a, &o, "\n", 1);
     wc_put(a, &o, v->dbody.p, v->dbody.n);
-    wc_text_set(c, &c->f[WF_INPUT], a, o);    /* "input" is the head of "any" */
+    wc_text_set(c, &c->f[WF_INPUT], wc.lits[WF_INPUT], a, o);    /* "input" is the head of "any" */
     wc_put(a, &o, "\n", 1);
     wc_put(a, &o, h, hl);
-    wc_text_set(c, &c->f[WF_ANY], a, o);
+    wc_text_set(c, &c->f[WF_ANY], wc.lits[WF_ANY], a, o);
 
     uint8_t *r = wc_alloc(c, req);
     o = 0;
@@ -668,7 +835,7 @@ static bool wc_ctx_build(struct wc_ctx *c, const struct hp_http_view *v)
     wc_put(r, &o, h, hl);
     wc_put(r, &o, "\n", 1);
     wc_put(r, &o, v->dbody.p, v->dbody.n);
-    wc_text_set(c, &c->f[WF_REQUEST], r, o);
+    wc_text_set(c, &c->f[WF_REQUEST], wc.lits[WF_REQUEST], r, o);
     return true;
 }
 
@@ -683,20 +850,51 @@ static int wc_exec(const pcre2_code *re, bool jit, const uint8_t *p, size_t n, s
     return rc;
 }
 
-/* PCRE2 would say no: the text lacks a byte or the literal every match has. */
-static bool wc_cannot_match(const struct wc_cond *cd, const uint8_t *p, size_t n)
+/* Whether the text (its normalised variant when norm) may hold one of the
+ * literals every match of cd contains: false means PCRE2 would say no. */
+static bool wc_lits_in(const struct wc_cond *cd, struct wc_text *t, bool norm)
 {
-    if (!hp_relit_in(&cd->lit, p, n))
+    const uint8_t *p = norm ? t->np : t->p;
+    size_t n = norm ? t->nn : t->n;
+    if (cd->lit.nalt == 0)
+        return true;
+    if (n < cd->lit.minlen)
+        return false;
+    if (!t->scanned[norm]) {
+        t->scanned[norm] = true;
+        if (t->hits[norm] && !hp_litset_scan(t->set, p, n, t->hits[norm]))
+            t->hits[norm] = NULL;           /* one at a time, then */
+    }
+    if (!t->hits[norm])
+        return hp_relit_search(&cd->lit, p, n);
+    bool in = false;
+    for (uint8_t a = 0; a < cd->lit.nalt && !in; a++)
+        in = hp_litset_hit(t->hits[norm], cd->lid[a]);
+#ifdef HP_FUZZING
+    if (in != hp_relit_search(&cd->lit, p, n))
+        abort();                            /* the set must answer as the literals one by one */
+#endif
+    return in;
+}
+
+/* PCRE2 would say no: the text lacks a byte or the literal every match has. */
+static bool wc_cannot_match(const struct wc_cond *cd, struct wc_text *t, bool norm)
+{
+    if (!wc_lits_in(cd, t, norm))
         return true;                        /* the more telling test first */
+    const uint8_t *p = norm ? t->np : t->p;
+    size_t n = norm ? t->nn : t->n;
     for (uint8_t i = 0; i < cd->nneed; i++)
         if (!wc_has_byte(p, n, cd->need[i]))
             return true;
     return false;
 }
 
-static bool wc_re(const struct wc_cond *cd, const uint8_t *p, size_t n)
+static bool wc_re(const struct wc_cond *cd, struct wc_text *t, bool norm)
 {
-    if (wc_cannot_match(cd, p, n)) {
+    const uint8_t *p = norm ? t->np : t->p;
+    size_t n = norm ? t->nn : t->n;
+    if (wc_cannot_match(cd, t, norm)) {
 #ifdef HP_FUZZING
         if (wc_exec(cd->re, cd->jit, p, n, 0) >= 0)
             abort();                        /* the fuzzers check the shortcuts against PCRE2 */
@@ -708,10 +906,10 @@ static bool wc_re(const struct wc_cond *cd, const uint8_t *p, size_t n)
 
 static bool wc_text_match(struct wc_text *t, const struct wc_cond *cd)
 {
-    if (wc_re(cd, t->p, t->n))
+    if (wc_re(cd, t, false))
         return true;
     wc_text_norm(t);
-    return t->differs && wc_re(cd, t->np, t->nn);
+    return t->differs && wc_re(cd, t, true);
 }
 
 static bool wc_hname_is(const struct hp_http_hdr *h, const char *name)
@@ -837,14 +1035,94 @@ static void wc_apply(struct wc_ctx *c, const struct wc_rule *r, struct hp_webcla
 /* The generic extractors ("fallback" rules) are cruder than the exploit-
  * specific ones; they run only when those found nothing, so one injection
  * is not reported twice in slightly different cuts. */
-static void wc_fallback(struct wc_ctx *c, const bool *matched, struct hp_webclass *out)
+static void wc_fallback(struct wc_ctx *c, const uint64_t *matched, struct hp_webclass *out)
 {
     if (out->commands_len)
         return;
+    for (size_t w = 0; w < WC_RULE_WORDS; w++) {
+        for (uint64_t bits = matched[w]; bits; bits &= bits - 1) {
+            const struct wc_rule *r = &wc.rules[w * 64 + (size_t)__builtin_ctzll(bits)];
+            for (size_t k = 0; r->fallback && k < r->ncmds; k++)
+                wc_extract(c, &r->cmds[k], out);
+        }
+    }
+}
+
+/* Let in the rules gated on field f whose literals text t holds (in either
+ * variant); all of them when the text could not be scanned. */
+static void wc_gate_text(struct wc_text *t, size_t f, uint64_t *cand)
+{
+    for (int norm = 0; norm < 2; norm++) {
+        if (norm) {
+            wc_text_norm(t);
+            if (!t->differs)
+                return;
+        }
+        if (!t->scanned[norm]) {
+            t->scanned[norm] = true;
+            if (t->hits[norm] && !hp_litset_scan(t->set, norm ? t->np : t->p, norm ? t->nn : t->n, t->hits[norm]))
+                t->hits[norm] = NULL;
+        }
+        const uint64_t *h = t->hits[norm];
+        if (!h) {
+            for (size_t w = 0; w < WC_RULE_WORDS; w++)
+                cand[w] |= wc.gated_on[f][w];
+            return;
+        }
+        for (size_t w = 0, nw = hp_litset_words(t->set); w < nw; w++) {
+            for (uint64_t bits = h[w]; bits; bits &= bits - 1) {
+                size_t id = w * 64 + (size_t)__builtin_ctzll(bits);
+                for (uint32_t k = wc.gate_at[f][id]; k < wc.gate_at[f][id + 1]; k++)
+                    wc_bit_set(cand, wc.gate[f][k]);
+            }
+        }
+    }
+}
+
+static bool wc_gate_hname_is(const struct hp_http_hdr *h)
+{
+    for (size_t i = 0; i < wc.ngate_hname; i++)
+        if (wc_hname_is(h, wc.gate_hname[i]))
+            return true;
+    return false;
+}
+
+/* The rules this request could match: a superset, never fewer. */
+static void wc_candidates(struct wc_ctx *c, uint64_t *cand)
+{
+    if (!wc.lits_ok) {
+        memset(cand, 0xff, WC_RULE_WORDS * sizeof(*cand));
+        return;
+    }
+    memcpy(cand, wc.ungated, WC_RULE_WORDS * sizeof(*cand));
+    for (size_t f = 0; f < WF_NFIXED; f++)
+        if (wc.gate[f])
+            wc_gate_text(&c->f[f], f, cand);
+    if (wc.gate[WF_HEADER])
+        for (size_t i = 0; i < c->nhdr; i++)
+            if (wc_gate_hname_is(&c->v->headers[i]))
+                wc_gate_text(&c->hdr[i], WF_HEADER, cand);
+}
+
+static bool wc_rule_holds(struct wc_ctx *c, const struct wc_rule *r)
+{
+    size_t k = 0;
+    while (k < r->nconds && wc_cond_holds(c, &r->conds[k]))
+        k++;
+    return k == r->nconds;
+}
+
+/* In fuzzing builds: no rule left out by wc_candidates() matches. */
+static void wc_check_left_out(struct wc_ctx *c, const uint64_t *cand)
+{
+#ifdef HP_FUZZING
     for (size_t i = 0; i < wc.nrules; i++)
-        if (matched[i] && wc.rules[i].fallback)
-            for (size_t k = 0; k < wc.rules[i].ncmds; k++)
-                wc_extract(c, &wc.rules[i].cmds[k], out);
+        if (!((cand[i >> 6] >> (i & 63)) & 1) && wc_rule_holds(c, &wc.rules[i]))
+            abort();
+#else
+    (void)c;
+    (void)cand;
+#endif
 }
 
 void hp_webclass_classify(const struct hp_http_view *v, struct hp_webclass *out)
@@ -855,16 +1133,19 @@ void hp_webclass_classify(const struct hp_http_view *v, struct hp_webclass *out)
     struct wc_ctx c;
     memset(&c, 0, sizeof(c));
     c.v = v;
-    bool matched[WC_MAX_RULES];
+    uint64_t cand[WC_RULE_WORDS], matched[WC_RULE_WORDS] = { 0 };
     if (wc_ctx_build(&c, v)) {
-        for (size_t i = 0; i < wc.nrules; i++) {
-            const struct wc_rule *r = &wc.rules[i];
-            size_t k = 0;
-            while (k < r->nconds && wc_cond_holds(&c, &r->conds[k]))
-                k++;
-            matched[i] = k == r->nconds;
-            if (matched[i])
-                wc_apply(&c, r, out);
+        wc_candidates(&c, cand);
+        wc_check_left_out(&c, cand);
+        /* rules in file order: the first one's OWASP category wins */
+        for (size_t w = 0; w < WC_RULE_WORDS; w++) {
+            for (uint64_t bits = cand[w]; bits; bits &= bits - 1) {
+                size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+                if (i >= wc.nrules || !wc_rule_holds(&c, &wc.rules[i]))
+                    continue;
+                wc_bit_set(matched, i);
+                wc_apply(&c, &wc.rules[i], out);
+            }
         }
         wc_fallback(&c, matched, out);
     }

@@ -46,6 +46,14 @@ void hp_webclass_classify(const struct hp_http_view *v, struct hp_webclass *out)
 /* Number of compiled rules (0 when not initialised). */
 size_t hp_webclass_nrules(void);
 
+/* Whether requests are checked only against the rules their literals name
+ * (the one-pass literal sets of src/core/litset.h were built), and a switch
+ * to test each rule's literals one by one instead, for the tests and the
+ * benchmarks that compare both ways (on only takes effect when they were
+ * built).  The answers are the same either way. */
+bool hp_webclass_litsets(void);
+void hp_webclass_use_litsets(bool on);
+
 /* The attack class vocabulary, shared with the trap's rules (payloadclass.h):
  * the static string for name, or NULL when it is not a class. */
 const char *hp_webclass_class_name(const char *name);

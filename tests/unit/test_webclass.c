@@ -425,6 +425,20 @@ static void test_corpus(void **state)
     assert_true(nurls >= 20);
 }
 
+/* The same corpus with each rule's literals looked for one by one, as on a
+ * machine without Hyperscan; and where the sensor has it, that the one-pass
+ * sets are what the other tests ran with. */
+static void test_corpus_without_litsets(void **state)
+{
+#ifdef HP_HAVE_HYPERSCAN
+    assert_true(hp_webclass_litsets());
+#endif
+    hp_webclass_use_litsets(false);
+    assert_false(hp_webclass_litsets());
+    test_corpus(state);
+    hp_webclass_use_litsets(true);
+}
+
 /* ---- individual behaviours ------------------------------------------------- */
 
 static void classify_str(const char *req, struct hp_webclass *w)
@@ -922,6 +936,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_corpus_without_litsets),
         cmocka_unit_test(test_benign),
         cmocka_unit_test(test_fgt_lang_not_thinkphp),
         cmocka_unit_test(test_command_php_by_method),
