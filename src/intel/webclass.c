@@ -144,6 +144,7 @@ static struct {
     uint32_t *gate_at[WF_NFIXED + 1];
     uint16_t *gate[WF_NFIXED + 1];
     uint64_t gated_on[WF_NFIXED + 1][WC_RULE_WORDS];  /* rules gated on each field */
+    bool gates_on[WF_NFIXED + 1];                      /* some rule is gated on the field */
     uint64_t ungated[WC_RULE_WORDS];                   /* rules without a gate */
     const char *gate_hname[WC_MAX_RULES];              /* header names gates look at */
     size_t ngate_hname;
@@ -501,6 +502,7 @@ static int wc_gates_build(void)
             continue;
         }
         wc_bit_set(wc.gated_on[g->field], i);
+        wc.gates_on[g->field] = true;
         if (g->field == WF_HEADER)
             wc_gate_hname_add(g->hname);
         for (uint8_t a = 0; a < g->lit.nalt; a++)
@@ -1096,9 +1098,9 @@ static void wc_candidates(struct wc_ctx *c, uint64_t *cand)
     }
     memcpy(cand, wc.ungated, WC_RULE_WORDS * sizeof(*cand));
     for (size_t f = 0; f < WF_NFIXED; f++)
-        if (wc.gate[f])
+        if (wc.gates_on[f])
             wc_gate_text(&c->f[f], f, cand);
-    if (wc.gate[WF_HEADER])
+    if (wc.gates_on[WF_HEADER])
         for (size_t i = 0; i < c->nhdr; i++)
             if (wc_gate_hname_is(&c->v->headers[i]))
                 wc_gate_text(&c->hdr[i], WF_HEADER, cand);
