@@ -594,6 +594,31 @@ static void test_benign(void **state)
         "<string>Authenticate</string></dict></plist>\n",
         "GET /lc/libs/livecycle/core/content/login.html HTTP/1.1\r\nHost: forms.example\r\n\r\n",
         "GET /storage/t.dn?s=report.pdf&sid=1 HTTP/1.1\r\nHost: files.example\r\n\r\n",
+        /* ordinary use of the products whose 2025 in-the-wild exploits have rules: a FortiGate SSL VPN
+         * login, a SmarterMail attachment upload with a real guid, a CWP chmod to 644, a Wing FTP login,
+         * a Gladinet file ticket, Web Help Desk pages and a jabsorb call with an ordinary javaClass, and a
+         * Livewire update of a plain property */
+        "POST /remote/logincheck HTTP/1.1\r\nHost: vpn.example:10443\r\nContent-Type: application/x-www-form-urlencoded"
+        "\r\n\r\najax=1&username=alice&realm=&credential=correct+horse",
+        "GET /remote/hostcheck_validate HTTP/1.1\r\nHost: vpn.example:10443\r\n\r\n",
+        "POST /api/upload HTTP/1.1\r\nHost: mail.example\r\nContent-Type: multipart/form-data; boundary=b1\r\n\r\n"
+        "--b1\r\nContent-Disposition: form-data; name=\"context\"\r\n\r\nattachment\r\n--b1\r\nContent-Disposition: "
+        "form-data; name=\"contextData\"\r\n\r\n{\"guid\":\"5f0c6a1e-8d2b-4c1a-9e7f-3b2a1c0d9e8f\"}\r\n--b1\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"photo.jpg\"\r\n\r\nJFIF\r\n--b1--\r\n",
+        "POST /alice/index.php?module=filemanager&acc=changePerm HTTP/1.1\r\nHost: panel.example:2083\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "fileName=index.php&currentPath=%2Fhome%2Falice%2Fpublic_html%2F&recursive=&t_total=0644",
+        "POST /loginok.html HTTP/1.1\r\nHost: ftp.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "username=alice&password=correct+horse&username_val=alice&remember=true",
+        "GET /storage/filesvr.dn?t=Qm9yZGVyS2V5U3R1ZmZ8MTIzNDU2Nzg5MA%3D%3D HTTP/1.1\r\nHost: files.example\r\n\r\n",
+        "GET /helpdesk/WebObjects/Helpdesk.woa/wo/5.0.17.3.1 HTTP/1.1\r\nHost: whd.example:8443\r\n\r\n",
+        "POST /helpdesk/WebObjects/Helpdesk.woa/ajax/4.2 HTTP/1.1\r\nHost: whd.example:8443\r\nContent-Type: "
+        "application/json\r\n\r\n{\"id\":2,\"method\":\"wopage.ticketList\",\"params\":[{\"javaClass\":"
+        "\"java.util.ArrayList\",\"list\":[]}]}",
+        "POST /livewire/update HTTP/1.1\r\nHost: shop.example\r\nContent-Type: application/json\r\n\r\n"
+        "{\"_token\":\"abc\",\"components\":[{\"snapshot\":\"{\\\"data\\\":{\\\"q\\\":\\\"\\\","
+        "\\\"tags\\\":[[],{\\\"s\\\":\\\"arr\\\"}]},\\\"checksum\\\":\\\"ab12\\\"}\","
+        "\"updates\":{\"q\":\"shoes\"},\"calls\":[{\"path\":\"\",\"method\":\"search\",\"params\":[]}]}]}",
         /* words and equations in headers that are not a boolean test after a value */
         "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (Linux; Android 14; SM-A546B) "
         "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36\r\nCookie: a=1; and=2; "
@@ -608,6 +633,33 @@ static void test_benign(void **state)
         }
         assert_null(w.owasp_iot);
     }
+}
+
+/* Cisco ISE's enableStrongSwanTunnel takes a Java-serialized String[]: ordinary values (a host and a
+ * flag) are only a serialized object, not CVE-2025-20281's injected command nor CVE-2025-20337's gadget. */
+static void test_ise_string_array_benign(void **state)
+{
+    (void)state;
+    static const char head[] = "POST /deployment-rpc/enableStrongSwanTunnel HTTP/1.1\r\nHost: ise.example\r\n"
+                               "Content-Length: 59\r\n\r\n";
+    static const unsigned char body[] = {
+        0xac, 0xed, 0x00, 0x05, 'u', 'r', 0x00, 0x13, '[', 'L', 'j', 'a', 'v', 'a', '.', 'l', 'a', 'n', 'g', '.',
+        'S', 't', 'r', 'i', 'n', 'g', ';', 0xad, 0xd2, 0x56, 0xe7, 0xe9, 0x1d, 0x7b, 0x47, 0x02, 0x00, 0x00,
+        'x', 'p', 0x00, 0x00, 0x00, 0x02, 't', 0x00, 0x08, 'i', 's', 'e', '2', '.', 'l', 'a', 'n', 't', 0x00,
+        0x01, '1'};
+    _Static_assert(sizeof(body) == 59, "body size");
+    unsigned char req[sizeof(head) - 1 + sizeof(body)];
+    memcpy(req, head, sizeof(head) - 1);
+    memcpy(req + sizeof(head) - 1, body, sizeof(body));
+    struct treq t;
+    treq_parse(&t, req, sizeof(req), 443);
+    struct hp_webclass w;
+    hp_webclass_classify(&t.v, &w);
+    treq_free(&t);
+    assert_false(has_rule(&w, "cisco-ise-strongswan-cmd"));
+    assert_false(has_rule(&w, "cisco-ise-strongswan-deserialization"));
+    assert_int_equal(w.ncves, 0);
+    assert_int_equal(w.commands_len, 0);
 }
 
 /* Fortinet's fgt_lang traversal carries lang=/../../; it must keep its own CVE and not
@@ -939,6 +991,7 @@ int main(void)
         cmocka_unit_test(test_corpus_without_litsets),
         cmocka_unit_test(test_benign),
         cmocka_unit_test(test_fgt_lang_not_thinkphp),
+        cmocka_unit_test(test_ise_string_array_benign),
         cmocka_unit_test(test_command_php_by_method),
         cmocka_unit_test(test_scanner_payloads),
         cmocka_unit_test(test_put_jsp_by_product),
