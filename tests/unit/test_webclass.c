@@ -623,6 +623,31 @@ static void test_benign(void **state)
         "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (Linux; Android 14; SM-A546B) "
         "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36\r\nCookie: a=1; and=2; "
         "prefs=or%3D3\r\nX-Note: salt and pepper, 2 or 3 = 5 or so\r\n\r\n",
+        /* ordinary use of the products the late-2025/2026 KEV rules name: a D-Link DSL admin
+         * setting DNS with its Basic credentials, a NAS user added to a group, OneView's id
+         * pools, an EPMM in-house app download, OIM's templates with a session and a SOAP
+         * ?WSDL outside the REST tree, Metro opening a web page, a SmarterMail user's forced
+         * reset, a Wing FTP login, an ISE ERS internal user */
+        "GET /dnscfg.cgi?dnsPrimary=8.8.8.8&dnsSecondary=8.8.4.4&dnsDynamic=0&dnsRefresh=1 HTTP/1.1\r\n"
+        "Host: dsl.example\r\nAuthorization: Basic bmV0YWRtaW46UzNjcmV0\r\nReferer: http://dsl.example/dnscfg.html\r\n\r\n",
+        "GET /cgi-bin/account_mgr.cgi?cmd=cgi_user_add&name=bob&pw=c2VjcmV0&group=users HTTP/1.1\r\nHost: nas.example\r\n"
+        "Cookie: username=admin\r\n\r\n",
+        "GET /rest/id-pools/vmac HTTP/1.1\r\nHost: oneview.example\r\nX-Api-Version: 7200\r\nAuth: LTIxNzE0MDI3\r\n\r\n",
+        "GET /mifs/c/appstore/fob/3/105/sha256:kid=1,st=1341879970,h=123aabf796106cfb2ab40cbbd43ba5b44fd937f1a5856e0a95640ba6f9d71843,"
+        "et=1969735722/e2327851-1e09-4463-9b5a-b524bc71fc07.ipa HTTP/1.1\r\nHost: epmm.example\r\n\r\n",
+        "GET /iam/governance/applicationmanagement/api/v1/applications/templates HTTP/1.1\r\nHost: oim.example:14000\r\n"
+        "Cookie: JSESSIONID=Zm9vYmFy\r\nX-Requested-By: console\r\n\r\n",
+        "GET /spml-xsd/SPMLService?WSDL HTTP/1.1\r\nHost: oim.example:14000\r\n\r\n",
+        "POST /open-url HTTP/1.1\r\nHost: localhost:8081\r\nContent-Type: application/json\r\n\r\n"
+        "{\"url\":\"https://reactnative.dev/docs/debugging\"}",
+        "POST /api/v1/auth/force-reset-password HTTP/1.1\r\nHost: mail.example\r\nContent-Type: application/json\r\n\r\n"
+        "{\"IsSysAdmin\":\"false\",\"OldPassword\":\"Old-pass1\",\"Username\":\"bob@example.com\",\"NewPassword\":"
+        "\"N3w-pass;2\",\"ConfirmPassword\":\"N3w-pass;2\"}",
+        "POST /loginok.html HTTP/1.1\r\nHost: ftp.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "username=alice&password=correct+horse",
+        "POST /ers/config/internaluser HTTP/1.1\r\nHost: ise.example:9060\r\nContent-Type: application/json\r\n"
+        "Authorization: Basic ZXJzYWRtaW46UzNjcmV0\r\n\r\n{\"InternalUser\":{\"name\":\"alice\",\"password\":\"S3cret;pw\","
+        "\"changePassword\":true}}",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
