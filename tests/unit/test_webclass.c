@@ -648,6 +648,38 @@ static void test_benign(void **state)
         "POST /ers/config/internaluser HTTP/1.1\r\nHost: ise.example:9060\r\nContent-Type: application/json\r\n"
         "Authorization: Basic ZXJzYWRtaW46UzNjcmV0\r\n\r\n{\"InternalUser\":{\"name\":\"alice\",\"password\":\"S3cret;pw\","
         "\"changePassword\":true}}",
+        /* ordinary use of the DVR, camera, NAS and router pages the RondoDox-era rules name: a TVT
+         * allow-list entry, a DIR-816 ping, the G103 login page in English, a GeoVision snapshot, a
+         * D-Link firmware check, a DNS-343 test mail, the NUUO page without a log, a Wemo state query,
+         * a Wavlink login with its hex key, a Vitogate address, a DCS-930L snapshot, a Zivif address
+         * test, an ASMAX page, a FiberHome status page and a DCS rtpd.cgi start */
+        "POST /editBlackAndWhiteList HTTP/1.1\r\nHost: nvr.example\r\nContent-Type: text/xml\r\n\r\n<?xml version=\"1.0\" "
+        "encoding=\"utf-8\"?><request version=\"1.0\" systemType=\"NVMS-9000\" clientType=\"WEB\"><content><switch>true"
+        "</switch><filterList type=\"list\"><item><switch>true</switch><addressType>ip</addressType><ip>192.168.1.20</ip>"
+        "</item></filterList></content></request>",
+        "POST /goform/Diagnosis HTTP/1.1\r\nHost: dir816.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "tokenid=1893736414&pingAddr=192.168.0.1&sendNum=4",
+        "GET /cgi-bin/luci?language=en HTTP/1.1\r\nHost: ont.example\r\n\r\n",
+        "GET /PictureCatch.cgi?username=admin&password=S3cret&channel=1&data_type=0 HTTP/1.1\r\nHost: cam.example\r\n\r\n",
+        "POST /service.cgi HTTP/1.1\r\nHost: dir815.example\r\nCookie: uid=Ab12Cd34Ef\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\nEVENT=CHECKFW",
+        "POST /goform/Mail_Test HTTP/1.1\r\nHost: nas.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "f_auth=1&f_smtpserver=smtp.example.com&f_sender=nas%40example.com&f_sendto=admin%40example.com",
+        "GET /__debugging_center_utils___.php HTTP/1.1\r\nHost: nvr.example\r\n\r\n",
+        "POST /upnp/control/basicevent1 HTTP/1.1\r\nHost: wemo.example:49153\r\nSOAPACTION: "
+        "\"urn:Belkin:service:basicevent:1#GetBinaryState\"\r\nContent-Type: text/xml\r\n\r\n<?xml version=\"1.0\" "
+        "encoding=\"utf-8\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>"
+        "<u:GetBinaryState xmlns:u=\"urn:Belkin:service:basicevent:1\"></u:GetBinaryState></s:Body></s:Envelope>",
+        "POST /cgi-bin/login.cgi HTTP/1.1\r\nHost: wavlink.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "newUI=1&page=login&username=admin&langChange=0&ipaddr=192.168.10.2&login_page=login.shtml&homepage=main.shtml"
+        "&hostname=wifi.wavlink.com&key=5f3a9c1d7e&password=S3cret&lang_select=en",
+        "POST /cgi-bin/vitogate.cgi HTTP/1.1\r\nHost: vitogate.example\r\nContent-Type: application/json\r\n\r\n"
+        "{\"method\":\"put\",\"form\":\"form-4-8\",\"session\":\"a1b2c3\",\"params\":{\"ipaddr\":\"192.168.1.40\"}}",
+        "GET /image/jpeg.cgi HTTP/1.1\r\nHost: dcs930l.example\r\n\r\n",
+        "GET /cgi-bin/iptest.cgi?cmd=iptest.cgi&-time=1504225666237&-url=192.168.1.1 HTTP/1.1\r\nHost: cam.example\r\n\r\n",
+        "GET /cgi-bin/webcm?getpage=html/index.html HTTP/1.1\r\nHost: asmax.example\r\n\r\n",
+        "GET /html/status_deviceinfo.html HTTP/1.1\r\nHost: ont.example\r\n\r\n",
+        "GET /cgi-bin/rtpd.cgi?action=start HTTP/1.1\r\nHost: dcs.example\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
