@@ -800,6 +800,7 @@ def fp_real_ssh_servers_hasshserver(ctx):
                    capture_output=True, timeout=60)
     servers = []
     if os.path.exists("/usr/sbin/sshd"):
+        os.makedirs("/run/sshd", exist_ok=True)       # sshd will not start without it (empty /run)
         servers.append(("sshd", lambda p: ["/usr/sbin/sshd", "-D", "-f", "/dev/null", "-h", key, "-p", str(p),
                                            "-o", "ListenAddress=127.0.0.1", "-o", "PidFile=none"],
                         "OpenSSH 9.2p1 Debian 12"))

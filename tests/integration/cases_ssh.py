@@ -1285,6 +1285,9 @@ def _reference_sshd(tmp, key):
     """Debian's sshd on a free port, answering; (process, port).  A port that another test took
     between free_port() and sshd's bind makes sshd exit: then it is started again on another."""
     log = os.path.join(tmp, "log")
+    # sshd refuses to start without its privilege separation directory, which only
+    # the packaged service creates (systemd's tmpfiles), and /run is empty after a boot
+    os.makedirs("/run/sshd", exist_ok=True)
     for attempt in range(3):
         sport = free_port()
         sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", "/dev/null", "-p", str(sport), "-o",
