@@ -21,7 +21,7 @@
 #   RUNS=3          interleaved nginx/hanipo pairs per mode (medians reported)
 #   DURATION=5      seconds per wrk run
 #   CONC=64         connections (wrk -c), THREADS=2 (wrk -t)
-#   MODES="keepalive close tls close-jsonl varied"   which modes to measure
+#   MODES="keepalive close tls close-jsonl varied browser"   which modes to measure
 #
 # close-jsonl is close with hanipo's SQLite store turned off (JSONL only, as
 # nginx's one log line): no goal, it shows what the default store costs.
@@ -29,6 +29,9 @@
 # wrk thread and a counter): hanipo then decides each one afresh instead of
 # reusing the verdict on an identical request (src/proto/http_memo.h), as
 # for traffic that never repeats.  No goal: it shows what deciding costs.
+# browser is varied with a browser's headers (Chrome's User-Agent, Accept,
+# Accept-Language): every header value is a text the classifier's rules look
+# at, as in real traffic, where wrk's requests carry only Host.  No goal.
 #   HANIPO_CMD=./hanipo
 #   KEEP=1          keep the temp directory
 #
@@ -39,7 +42,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 
 RUNS=${RUNS:-3}
-MODES=${MODES:-keepalive close tls close-jsonl varied}
+MODES=${MODES:-keepalive close tls close-jsonl varied browser}
 DURATION=${DURATION:-5}
 CONC=${CONC:-64}
 THREADS=${THREADS:-2}
@@ -142,7 +145,7 @@ end
 EOF
 
 # wrk PORT SCHEME MODE -> "REQ_PER_S REQUESTS WRK_US_PER_REQUEST" (MODE:
-# keepalive | close | varied).  wrk runs in a shell of its own whose
+# keepalive | close | varied | browser).  wrk runs in a shell of its own whose
 # cutime/cstime, once wrk is reaped, are wrk's CPU: the load generator's share
 # of the machine.
 run_wrk() {
@@ -152,6 +155,11 @@ run_wrk() {
         set -- -H "Connection: close" "$2://127.0.0.1:$1/"
     elif [ "$3" = varied ]; then
         set -- -s "$T/varied.lua" "$2://127.0.0.1:$1/"
+    elif [ "$3" = browser ]; then
+        set -- -s "$T/varied.lua" \
+            -H "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36" \
+            -H "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8" \
+            -H "Accept-Language: en-US,en;q=0.9" "$2://127.0.0.1:$1/"
     else
         set -- "$2://127.0.0.1:$1/"
     fi
@@ -241,6 +249,7 @@ for MODE in $MODES; do
     tls) goal="(no goal: cost of TLS + JA3/JA4)" ;;
     close-jsonl) goal="(no goal: close without the SQLite store)" ;;
     varied) goal="(no goal: keep-alive, no two requests alike)" ;;
+    browser) goal="(no goal: varied with a browser's headers)" ;;
     *) if bl_ge "$ra" 1.0; then goal="PASS >= 1.0"; else goal="FAIL < 1.0"; fi ;;
     esac
     printf '  %-18s %12.0f %14.0f %7.3f   %s\n' "$MODE" "$ng" "$ha" "$ra" "$goal"

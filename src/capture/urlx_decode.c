@@ -7,6 +7,7 @@
  * buffer is reserved once (cap = input length) and written in place.  The
  * caller (urlx.c) bounds how many layers are decoded and how many bytes in all.
  */
+#include <stdint.h>
 #include <string.h>
 #include "urlx_int.h"
 
@@ -88,6 +89,18 @@ static size_t ux_json_at(const uint8_t *p, size_t n, size_t i, uint8_t *c)
     return 0;
 }
 
+/* Index of the first a or b in p[from..n), or n.  Most texts have neither:
+ * two SIMD searches instead of a loop over every byte. */
+static size_t ux_next_of2(const uint8_t *p, size_t n, size_t from, uint8_t a, uint8_t b)
+{
+    if (from >= n)
+        return n;
+    const uint8_t *x = memchr(p + from, a, n - from);
+    size_t end = x ? (size_t)(x - p) : n;
+    const uint8_t *y = end > from ? memchr(p + from, b, end - from) : NULL;
+    return y ? (size_t)(y - p) : end;
+}
+
 static size_t ux_plain_at(const uint8_t *p, size_t n, size_t i, uint8_t *c)
 {
     if (p[i] == '&')
@@ -99,14 +112,11 @@ static size_t ux_plain_at(const uint8_t *p, size_t n, size_t i, uint8_t *c)
 
 bool ux_dec_entity(const uint8_t *p, size_t n, struct hp_buf *out)
 {
-    size_t first = n;
+    size_t first = ux_next_of2(p, n, 0, '&', '\\');
     uint8_t c;
-    for (size_t i = 0; i < n; i++)
-        if ((p[i] == '&' || p[i] == '\\') && ux_plain_at(p, n, i, &c)) {
-            first = i;
-            break;
-        }
-    if (first == n)
+    while (first < n && !ux_plain_at(p, n, first, &c))
+        first = ux_next_of2(p, n, first + 1, '&', '\\');
+    if (first >= n)
         return false;
     uint8_t *o = ux_outbuf(out, n);
     if (!o)
@@ -131,9 +141,8 @@ bool ux_dec_entity(const uint8_t *p, size_t n, struct hp_buf *out)
 bool ux_dec_url(const uint8_t *p, size_t n, struct hp_buf *out)
 {
     bool any = false;
-    for (size_t i = 0; i < n && !any; i++)
-        any = p[i] == '+' || (p[i] == '%' && n - i >= 3 && ux_hexval(p[i + 1]) >= 0 &&
-                              ux_hexval(p[i + 2]) >= 0);
+    for (size_t i = ux_next_of2(p, n, 0, '+', '%'); i < n && !any; i = ux_next_of2(p, n, i + 1, '+', '%'))
+        any = p[i] == '+' || (n - i >= 3 && ux_hexval(p[i + 1]) >= 0 && ux_hexval(p[i + 2]) >= 0);
     if (!any)
         return false;
     uint8_t *o = ux_outbuf(out, n);
@@ -173,13 +182,10 @@ static size_t ux_ifs_at(const uint8_t *p, size_t n, size_t i)
 
 bool ux_dec_ifs(const uint8_t *p, size_t n, struct hp_buf *out)
 {
-    size_t first = n;
-    for (size_t i = 0; i < n; i++)
-        if (p[i] == '$' && ux_ifs_at(p, n, i)) {
-            first = i;
-            break;
-        }
-    if (first == n)
+    size_t first = ux_next_of2(p, n, 0, '$', '$');
+    while (first < n && !ux_ifs_at(p, n, first))
+        first = ux_next_of2(p, n, first + 1, '$', '$');
+    if (first >= n)
         return false;
     uint8_t *o = ux_outbuf(out, n);
     if (!o)
@@ -238,9 +244,8 @@ bool ux_dec_hex(const uint8_t *p, size_t n, struct hp_buf *out)
 {
     /* Only \x or octal escapes make this a "hex" layer; \n alone does not. */
     size_t first = n;
-    for (size_t i = 0; i + 2 < n; i++)
-        if (p[i] == '\\' && ((p[i + 1] == 'x' && ux_hexval(p[i + 2]) >= 0) ||
-                             (ux_isoct(p[i + 1]) && ux_isoct(p[i + 2])))) {
+    for (size_t i = ux_next_of2(p, n, 0, '\\', '\\'); i + 2 < n; i = ux_next_of2(p, n, i + 1, '\\', '\\'))
+        if ((p[i + 1] == 'x' && ux_hexval(p[i + 2]) >= 0) || (ux_isoct(p[i + 1]) && ux_isoct(p[i + 2]))) {
             first = i;
             break;
         }
@@ -266,19 +271,22 @@ bool ux_dec_hex(const uint8_t *p, size_t n, struct hp_buf *out)
 
 /* ---- base64 runs ------------------------------------------------------------- */
 
+/* Base64 digit values, -1 for other bytes: a table, because the run finder
+ * looks up every byte of every layer. */
+static const int8_t ux_b64tab[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
+
 static int ux_b64val(uint8_t c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
+    return ux_b64tab[c] - 1;       /* stored + 1 so that the zero fill means "not base64" */
 }
 
 /* Runs are maximal; a run with only one letter case is a path or a word

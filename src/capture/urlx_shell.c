@@ -69,6 +69,7 @@ struct ux_shell {
     bool reparse;
     size_t reparse_left;           /* bytes loop bodies may still be re-parsed, per scan */
     char ftp_host[256], ftp_port[8], ftp_user[128], ftp_pass[128];
+    size_t emitted;                /* URLs handed to ux_report (the fuzzers' check) */
     struct ux_cmd cmd[UX_NEST + 1];
 };
 
@@ -366,6 +367,7 @@ static bool ux_parse_cmd(struct ux_shell *sh, struct ux_cmd *cmd, struct hp_rd *
 static void ux_emit(struct ux_shell *sh, const struct ux_cmd *cmd, const char *how,
                     const char *url, const char *defscheme)
 {
+    sh->emitted++;
     ux_report(sh->c, sh->L, cmd->start, url, strlen(url), defscheme, how);
 }
 
@@ -734,9 +736,110 @@ static void ux_parse_script(struct ux_shell *sh, size_t base, size_t len, int de
     }
 }
 
+/*
+ * Whether the pass could find anything in p[0..n): only a command it knows
+ * yields a URL (a download tool, or an ftp script, which needs its "open"),
+ * so a layer without one of those names is not worth tokenising.  Most
+ * request heads are such layers (a browser's User-Agent and Accept lines),
+ * and tokenising them was most of the cost of scanning a request.  The test
+ * errs one way: a name can also be written across quotes (w'g'et, "n"c), so
+ * quotes are left out of the comparison, and a layer with a '$' (a variable
+ * could spell the name) or a backslash (escapes, line continuations) is
+ * always tokenised.  "nc" counts only as a word of its own (a command name
+ * cannot have a letter or digit next to it).
+ */
+static bool ux_alnum_at(const uint8_t *p, size_t n, size_t i)
+{
+    return i < n && ((p[i] >= '0' && p[i] <= '9') || ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z'));
+}
+
+/* The same test over the bytes with quotes left out, one byte at a time. */
+static bool ux_shell_may_find_quoted(const uint8_t *p, size_t n)
+{
+    uint64_t w = 0, lw = 0;            /* the last 8 bytes, quotes left out; lower-cased */
+    bool nc = false;                   /* "nc" just seen with no letter or digit before it */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = p[i];
+        if (ch == '\'' || ch == '"')
+            continue;
+        if (nc && !ux_alnum_at(&ch, 1, 0))
+            return true;
+        uint8_t before = (uint8_t)(w >> 8);    /* the byte before the last one */
+        w = (w << 8) | ch;
+        lw = (lw << 8) | (uint8_t)(ch | ((ch >= 'A' && ch <= 'Z') ? 0x20 : 0));
+        uint32_t w4 = (uint32_t)w;
+        if (w4 == 0x77676574u || w4 == 0x6375726cu || w4 == 0x74667470u ||   /* wget curl tftp */
+            w4 == 0x6e636174u || (uint32_t)lw == 0x6f70656eu ||             /* ncat, open (any case) */
+            (w & 0xffffffffffffu) == 0x667470676574u ||                      /* ftpget */
+            (w & 0xffffffffffffu) == 0x6e6574636174u)                        /* netcat */
+            return true;
+        nc = (uint16_t)w == 0x6e63u && !ux_alnum_at(&before, 1, 0);
+    }
+    return nc;
+}
+
+/*
+ * Whether the pass could find anything in p[0..n): only a command it knows
+ * yields a URL (a download tool, or an ftp script, which needs its "open"),
+ * so a layer without one of those names is not worth tokenising.  Most
+ * request heads are such layers (a browser's User-Agent and Accept lines),
+ * and tokenising them was most of the cost of scanning a request.  The test
+ * errs one way: a name can also be written across quotes (w'g'et, "n"c), so
+ * then quotes are left out of the comparison, and a layer with a '$' (a
+ * variable could spell the name) or a backslash (escapes, line
+ * continuations) is always tokenised.  "nc" counts only as a word of its own
+ * (a command name cannot have a letter or digit next to it).
+ */
+static bool ux_shell_may_find(const uint8_t *p, size_t n)
+{
+    if (memchr(p, '$', n) || memchr(p, '\\', n))
+        return true;
+    if (memchr(p, '\'', n) || memchr(p, '"', n))
+        return ux_shell_may_find_quoted(p, n);
+    for (size_t i = 0; i + 2 <= n; i++) {
+        size_t left = n - i;
+        const uint8_t *q = p + i;
+        switch (*q) {
+        case 'w':
+            if (left >= 4 && memcmp(q, "wget", 4) == 0)
+                return true;
+            break;
+        case 'c':
+            if (left >= 4 && memcmp(q, "curl", 4) == 0)
+                return true;
+            break;
+        case 't':
+            if (left >= 4 && memcmp(q, "tftp", 4) == 0)
+                return true;
+            break;
+        case 'f':
+            if (left >= 6 && memcmp(q, "ftpget", 6) == 0)
+                return true;
+            break;
+        case 'n':
+            if ((left >= 4 && memcmp(q, "ncat", 4) == 0) || (left >= 6 && memcmp(q, "netcat", 6) == 0) ||
+                (q[1] == 'c' && (i == 0 || !ux_alnum_at(q - 1, 1, 0)) && !ux_alnum_at(q, left, 2)))
+                return true;
+            break;
+        case 'o':
+        case 'O':
+            if (left >= 4 && (q[1] | 0x20) == 'p' && (q[2] | 0x20) == 'e' && (q[3] | 0x20) == 'n')
+                return true;
+            break;
+        default:
+            break;
+        }
+    }
+    return false;
+}
+
 void ux_shell_scan(struct ux_ctx *c, struct ux_shell *sh, const struct ux_layer *L,
                    const uint8_t *p, size_t n)
 {
+#ifndef HP_FUZZING
+    if (!ux_shell_may_find(p, n))
+        return;
+#endif
     sh->c = c;
     sh->L = L;
     sh->p = p;
@@ -745,5 +848,10 @@ void ux_shell_scan(struct ux_ctx *c, struct ux_shell *sh, const struct ux_layer 
     sh->nloop = sh->loopcur = 0;
     sh->reparse = false;
     sh->ftp_host[0] = sh->ftp_port[0] = sh->ftp_user[0] = sh->ftp_pass[0] = '\0';
+    sh->emitted = 0;
     ux_parse_script(sh, 0, n, 0, true);
+#ifdef HP_FUZZING
+    if (sh->emitted && !ux_shell_may_find(p, n))
+        abort();                       /* the shortcut would have lost a URL */
+#endif
 }

