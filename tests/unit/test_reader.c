@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -546,6 +547,20 @@ static void test_find(void **state)
     assert_int_equal(hp_rd_find(&r, "\r\n\r\n", 4), -1);
     assert_true(hp_rd_ok(&r));
     assert_int_equal(hp_rd_pos(&r), 6);
+    /* needles of 1..10 bytes (both ways of searching) against glibc's memmem,
+     * over texts of two letters where first bytes repeat and matches overlap */
+    srandom(7);
+    for (int t = 0; t < 20000; t++) {
+        char hay[64], nd[10];
+        size_t hn = (size_t)(random() % 64), nn = 1 + (size_t)(random() % 10);
+        for (size_t i = 0; i < hn; i++)
+            hay[i] = "ab"[random() % 2];
+        for (size_t i = 0; i < nn; i++)
+            nd[i] = "ab"[random() % 2];
+        hp_rd_init(&r, hay, hn);
+        const char *want = nn <= hn ? memmem(hay, hn, nd, nn) : NULL;
+        assert_int_equal(hp_rd_find(&r, nd, nn), want ? (long)(want - hay) : -1);
+    }
 }
 
 static void test_empty(void **state)
