@@ -748,12 +748,19 @@ static void ux_parse_script(struct ux_shell *sh, size_t base, size_t len, int de
  * always tokenised.  "nc" counts only as a word of its own (a command name
  * cannot have a letter or digit next to it).
  */
-static bool ux_alnum_at(const uint8_t *p, size_t n, size_t i)
+static bool ux_alnum_byte(uint8_t c)
 {
-    return i < n && ((p[i] >= '0' && p[i] <= '9') || ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z'));
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-/* The same test over the bytes with quotes left out, one byte at a time. */
+static bool ux_alnum_at(const uint8_t *p, size_t n, size_t i)
+{
+    return i < n && ux_alnum_byte(p[i]);
+}
+
+/* The same test over the bytes with quotes left out, one byte at a time
+ * (its list of names must stay that of ux_shell_may_find(): test_urlx's
+ * test_shell_skip_every_name sends each name through both). */
 static bool ux_shell_may_find_quoted(const uint8_t *p, size_t n)
 {
     uint64_t w = 0, lw = 0;            /* the last 8 bytes, quotes left out; lower-cased */
@@ -762,7 +769,7 @@ static bool ux_shell_may_find_quoted(const uint8_t *p, size_t n)
         uint8_t ch = p[i];
         if (ch == '\'' || ch == '"')
             continue;
-        if (nc && !ux_alnum_at(&ch, 1, 0))
+        if (nc && !ux_alnum_byte(ch))
             return true;
         uint8_t before = (uint8_t)(w >> 8);    /* the byte before the last one */
         w = (w << 8) | ch;
@@ -773,7 +780,7 @@ static bool ux_shell_may_find_quoted(const uint8_t *p, size_t n)
             (w & 0xffffffffffffu) == 0x667470676574u ||                      /* ftpget */
             (w & 0xffffffffffffu) == 0x6e6574636174u)                        /* netcat */
             return true;
-        nc = (uint16_t)w == 0x6e63u && !ux_alnum_at(&before, 1, 0);
+        nc = (uint16_t)w == 0x6e63u && !ux_alnum_byte(before);
     }
     return nc;
 }
@@ -818,7 +825,7 @@ static bool ux_shell_may_find(const uint8_t *p, size_t n)
             break;
         case 'n':
             if ((left >= 4 && memcmp(q, "ncat", 4) == 0) || (left >= 6 && memcmp(q, "netcat", 6) == 0) ||
-                (q[1] == 'c' && (i == 0 || !ux_alnum_at(q - 1, 1, 0)) && !ux_alnum_at(q, left, 2)))
+                (q[1] == 'c' && (i == 0 || !ux_alnum_byte(q[-1])) && !ux_alnum_at(q, left, 2)))
                 return true;
             break;
         case 'o':

@@ -854,6 +854,20 @@ static int wc_exec(const pcre2_code *re, bool jit, const uint8_t *p, size_t n, s
 
 /* Whether the text (its normalised variant when norm) may hold one of the
  * literals every match of cd contains: false means PCRE2 would say no. */
+/* The literals of the text's field that the text (its normalised variant
+ * when norm) holds, scanned at the first asking; NULL when there is no set
+ * or the scan failed (the caller then looks for literals one by one). */
+static const uint64_t *wc_text_hits_of(struct wc_text *t, bool norm)
+{
+    if (!t->scanned[norm]) {
+        t->scanned[norm] = true;
+        if (t->hits[norm] &&
+            !hp_litset_scan(t->set, norm ? t->np : t->p, norm ? t->nn : t->n, t->hits[norm]))
+            t->hits[norm] = NULL;
+    }
+    return t->hits[norm];
+}
+
 static bool wc_lits_in(const struct wc_cond *cd, struct wc_text *t, bool norm)
 {
     const uint8_t *p = norm ? t->np : t->p;
@@ -862,16 +876,12 @@ static bool wc_lits_in(const struct wc_cond *cd, struct wc_text *t, bool norm)
         return true;
     if (n < cd->lit.minlen)
         return false;
-    if (!t->scanned[norm]) {
-        t->scanned[norm] = true;
-        if (t->hits[norm] && !hp_litset_scan(t->set, p, n, t->hits[norm]))
-            t->hits[norm] = NULL;           /* one at a time, then */
-    }
-    if (!t->hits[norm])
+    const uint64_t *h = wc_text_hits_of(t, norm);
+    if (!h)
         return hp_relit_search(&cd->lit, p, n);
     bool in = false;
     for (uint8_t a = 0; a < cd->lit.nalt && !in; a++)
-        in = hp_litset_hit(t->hits[norm], cd->lid[a]);
+        in = hp_litset_hit(h, cd->lid[a]);
 #ifdef HP_FUZZING
     if (in != hp_relit_search(&cd->lit, p, n))
         abort();                            /* the set must answer as the literals one by one */
@@ -1060,12 +1070,7 @@ static void wc_gate_text(struct wc_text *t, size_t f, uint64_t *cand)
             if (!t->differs)
                 return;
         }
-        if (!t->scanned[norm]) {
-            t->scanned[norm] = true;
-            if (t->hits[norm] && !hp_litset_scan(t->set, norm ? t->np : t->p, norm ? t->nn : t->n, t->hits[norm]))
-                t->hits[norm] = NULL;
-        }
-        const uint64_t *h = t->hits[norm];
+        const uint64_t *h = wc_text_hits_of(t, norm);
         if (!h) {
             for (size_t w = 0; w < WC_RULE_WORDS; w++)
                 cand[w] |= wc.gated_on[f][w];

