@@ -680,6 +680,25 @@ static void test_benign(void **state)
         "GET /cgi-bin/webcm?getpage=html/index.html HTTP/1.1\r\nHost: asmax.example\r\n\r\n",
         "GET /html/status_deviceinfo.html HTTP/1.1\r\nHost: ont.example\r\n\r\n",
         "GET /cgi-bin/rtpd.cgi?action=start HTTP/1.1\r\nHost: dcs.example\r\n\r\n",
+        /* a Solr query, the Metabase UI (its cookie) asking for its properties, an app's own
+         * a=fetch, an IOS admin running a show command with credentials, an ordinary
+         * RadAsyncUpload of a PDF (rauPostData under a site's own key) */
+        "GET /solr/techproducts/select?q=name%3Aipod&wt=json HTTP/1.1\r\nHost: solr.example:8983\r\n\r\n",
+        "GET /api/session/properties HTTP/1.1\r\nHost: metabase.example:3000\r\nAccept: application/json\r\n"
+        "Cookie: metabase.DEVICE=0b9c6a43-66ad-4e0b-9f4c-2a8b0a0e7d1f\r\n\r\n",
+        "GET /index.php?a=fetch&content=news&page=2 HTTP/1.1\r\nHost: cms.example\r\n\r\n",
+        "GET /level/15/exec/-/show/version/CR HTTP/1.1\r\nHost: router.example\r\n"
+        "Authorization: Basic bmV0b3BzOnM0ZmVQYXNz\r\n\r\n",
+        "POST /Telerik.Web.UI.WebResource.axd?type=rau HTTP/1.1\r\nHost: intranet.example\r\n"
+        "Content-Type: multipart/form-data; boundary=----WebKitFormBoundaryQ2\r\n\r\n"
+        "------WebKitFormBoundaryQ2\r\nContent-Disposition: form-data; name=\"rauPostData\"\r\n\r\n"
+        "q8Yl2v0N3kQe7b1x9Rj4TgHk5s0PzWcA6uMfLd8oViY=&Zt3pK9wX1cQv7bN2mR5sJ8eHa0LfU4gYdO6iTkEr3Ws=\r\n"
+        "------WebKitFormBoundaryQ2\r\nContent-Disposition: form-data; name=\"file\"; filename=\"blob\"\r\n"
+        "Content-Type: application/octet-stream\r\n\r\n%PDF-1.4\r\n"
+        "------WebKitFormBoundaryQ2\r\nContent-Disposition: form-data; name=\"fileName\"\r\n\r\nQ3-report.pdf\r\n"
+        "------WebKitFormBoundaryQ2\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n"
+        "{\"TotalChunks\":1,\"ChunkIndex\":0,\"TotalFileSize\":9,\"UploadID\":\"1699999999.pdf\"}\r\n"
+        "------WebKitFormBoundaryQ2--\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
