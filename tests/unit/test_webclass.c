@@ -699,6 +699,19 @@ static void test_benign(void **state)
         "------WebKitFormBoundaryQ2\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n"
         "{\"TotalChunks\":1,\"ChunkIndex\":0,\"TotalFileSize\":9,\"UploadID\":\"1699999999.pdf\"}\r\n"
         "------WebKitFormBoundaryQ2--\r\n",
+        "POST /cgi-bin/system_mgr.cgi HTTP/1.1\r\nHost: nas.example\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "\r\nC1=ON&cmd=cgi_ntp_time&f_ntp_server=pool.ntp.org",
+        "POST /cgi-bin/cstecgi.cgi HTTP/1.1\r\nHost: totolink.example\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "\r\n{\"command\":\"www.example.com\",\"num\":\"30\",\"topicurl\":\"setTracerouteCfg\"}",
+        "POST /storfs-asup HTTP/1.1\r\nHost: hx.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "action=upload&token=8c1f2e4a9b&mode=scheduled",
+        "GET /guestaccess.aspx HTTP/1.1\r\nHost: moveit.example\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
+        "POST /boardDataWW.php HTTP/1.1\r\nHost: wnap320.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "macAddress=aabbccddeeff&reginfo=1&writeData=Submit",
+        "POST /manager_dev_ping_t.gch HTTP/1.1\r\nHost: h108l.example\r\nContent-Type: application/x-www-form-urlencoded"
+        "\r\n\r\nHost=www.example.com&NumofRepeat=4&DataBlockSize=64&DiagnosticsState=Requested&IF_ACTION=new&IF_IDLE=submit",
+        "POST /login.gch HTTP/1.1\r\nHost: h108l.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "Frm_Logintoken=4&Username=admin&Password=S3cret",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
