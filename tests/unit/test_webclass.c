@@ -712,6 +712,22 @@ static void test_benign(void **state)
         "\r\n\r\nHost=www.example.com&NumofRepeat=4&DataBlockSize=64&DiagnosticsState=Requested&IF_ACTION=new&IF_IDLE=submit",
         "POST /login.gch HTTP/1.1\r\nHost: h108l.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
         "Frm_Logintoken=4&Username=admin&Password=S3cret",
+        /* ordinary use of the RondoDox-era device pages: an Airspan ping test, a smartRTU ping check,
+         * a mongo-express document check, a Teltonika hotspot login whose password has ; and |, a
+         * Tuoshi 4G router JSON setting with the same, a LinuxKI trace view and a Ruijie traceroute */
+        "POST /cgi-bin/diagnostics.cgi HTTP/1.1\r\nHost: airspot.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "Command=pingDiagnostic&targetIP=192.168.1.1&packetSize=55&timeOut=10&count=1",
+        "POST /action.php HTTP/1.1\r\nHost: rtu.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "host=192.168.1.1&PingCheck=Test",
+        "POST /checkValid HTTP/1.1\r\nHost: mongo-express.example:8081\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "document=%7B%22process%22%3A%22billing%22%2C%22status%22%3A%22ok%22%7D",
+        "POST /cgi-bin/hotspotlogin.cgi HTTP/1.1\r\nHost: 192.168.2.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "username=guest&password=pa%3Bss%7Cw0rd&uamip=192.168.2.1&uamport=3990&userurl=http%3A%2F%2Fexample.com%2F&login=1",
+        "POST /goform/formJsonAjaxReq HTTP/1.1\r\nHost: 192.168.100.1\r\nContent-Type: application/json\r\n\r\n"
+        "{\"action\":\"set_wifi\",\"data\":{\"ssid\":\"Home;Net\",\"key\":\"a|b;c d\",\"enable\":1}}",
+        "GET /linuxki/experimental/vis/kivis.php?type=kitrace&pid=1234 HTTP/1.1\r\nHost: perf.example\r\n\r\n",
+        "POST /bf/tracert HTTP/1.1\r\nHost: bcr.example\r\nContent-Type: application/json\r\n\r\n"
+        "{\"tracert_address\": \"www.example.com\", \"is_first_req\": true}",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
