@@ -501,13 +501,14 @@ static void upload_parts(struct hp_conn *c, const struct hp_http_view *v)
         hp_mp_parse(v->body, boundary, upload_part, c);
 }
 
-/* A login form posted (wp-login.php log/pwd, phpMyAdmin pma_username/pma_password, ...). */
+/* A login form posted (wp-login.php log/pwd, phpMyAdmin pma_username/pma_password,
+ * the Boa/Realtek routers' formLogin username/psd, ...). */
 static void form_credentials(struct hp_conn *c, const struct hp_http_view *v)
 {
     static const char *const users[] = { "log", "username", "user", "login", "pma_username", "j_username",
                                          "email", "uname", "userid", "user_name", "name", NULL };
     static const char *const passes[] = { "pwd", "password", "pass", "passwd", "pma_password", "j_password",
-                                          "pswd", "user_password", "psw", NULL };
+                                          "pswd", "user_password", "psw", "psd", NULL };
     if (v->method.n != 4 || memcmp(v->method.p, "POST", 4) != 0 || v->body.n == 0 || v->body.n > 65536)
         return;
     uint8_t user[512], pass[512];

@@ -51,13 +51,19 @@ def requests_of(evs):
     return [e for e in evs if e["eventid"] == "http.request"]
 
 
+def _cred_line(e):
+    """An http.credentials event as its corpus line: user:password, a control byte or backslash as \\xNN."""
+    return "".join(ch if " " <= ch < "\x7f" and ch != "\\" else "\\x%02x" % ord(ch)
+                   for ch in "%s:%s" % (e["username"], e["password"]))
+
+
 def load_corpus():
     """[(name, meta, raw bytes)]: '#! key: value' lines, '#! ---', then the request (LF -> CRLF in the head)."""
     out = []
     for path in sorted(glob.glob(os.path.join(CORPUS, "*.req"))):
         with open(path, "rb") as f:
             data = f.read()
-        meta = {"class": [], "cve": [], "url": [], "port": []}
+        meta = {"class": [], "cve": [], "url": [], "port": [], "cred": []}
         head, sep, rest = data.partition(b"#! ---\n")
         assert sep, "%s: no '#! ---' line" % path
         for line in head.decode().splitlines():
@@ -404,6 +410,10 @@ def http_exploit_corpus(ctx):
         for u, ss in url_sessions.items():
             if ss & sessions and u not in meta["url"]:
                 problems.append("%s: requested %s, which its file does not list" % (name, u))
+        # the login a form or Basic header carries (#! cred: user:password), each time, and no other
+        creds = sorted(_cred_line(x) for x in evs if x["eventid"] == "http.credentials" and x["session"] in sessions)
+        if creds != sorted(meta["cred"] * 2):
+            problems.append("%s: credentials %r, want %r twice" % (name, creds, meta["cred"]))
         for k in verdict:
             if e.get(k) != got[1].get(k):
                 problems.append("%s: %s %r the first time, %r the second" % (name, k, e.get(k), got[1].get(k)))
