@@ -730,6 +730,50 @@ static void test_benign(void **state)
         "GET /linuxki/experimental/vis/kivis.php?type=kitrace&pid=1234 HTTP/1.1\r\nHost: perf.example\r\n\r\n",
         "POST /bf/tracert HTTP/1.1\r\nHost: bcr.example\r\nContent-Type: application/json\r\n\r\n"
         "{\"tracert_address\": \"www.example.com\", \"is_first_req\": true}",
+        /* ordinary use of the products the WSUS, Mirth Connect, SysAid, Web Help Desk, Ivanti, Cisco WLC,
+         * CouchDB and Zyxel NAS rules name: a client's GetCookie with its own short cookie, a client's
+         * ReportEventBatch, a Mirth user created through the API, a SysAid user-entry page, a WHD REST
+         * call with another account, a proxied Ivanti login page, a WLC AP image upload, a CouchDB user
+         * with one roles key and a config read, a Zyxel NAS mail log schedule */
+        "POST /ClientWebService/Client.asmx HTTP/1.1\r\nHost: wsus.example:8530\r\nUser-Agent: Windows-Update-Agent\r\n"
+        "Content-Type: text/xml; charset=utf-8\r\nSOAPAction: \"http://www.microsoft.com/SoftwareDistribution/Server/"
+        "ClientWebService/GetCookie\"\r\n\r\n<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap="
+        "\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><GetCookie xmlns=\"http://www.microsoft.com/"
+        "SoftwareDistribution/Server/ClientWebService\"><authCookies><AuthorizationCookie><PlugInId>SimpleTargeting"
+        "</PlugInId><CookieData>AQAAAM8C3B4f9e1Wk2QyZ0FhT2w=</CookieData></AuthorizationCookie></authCookies>"
+        "<oldCookie><Expiration>2025-10-24T13:12:44Z</Expiration><EncryptedData>Kq0c4rV9mJ2yZ6pL1sT8wX3nB5hG7dF0aE4u"
+        "Q2iO9kR1tY6vC8xN3mW5zA7bH2jD4fS0gL9pU1eI6oK3rT8yV5wQ7nM2cX4bZ1aJ6hF9gD0sE3tR5uY8iO2pK7lN4mB1vC6xW9zA3qS0dF"
+        "==</EncryptedData></oldCookie><lastChange>2025-10-23T09:12:44Z</lastChange><currentTime>"
+        "2025-10-24T09:12:44Z</currentTime><protocolVersion>1.20</protocolVersion></GetCookie></soap:Body>"
+        "</soap:Envelope>",
+        "POST /ReportingWebService/ReportingWebService.asmx HTTP/1.1\r\nHost: wsus.example:8530\r\nUser-Agent: "
+        "Windows-Update-Agent\r\nContent-Type: text/xml; charset=utf-8\r\nSOAPAction: \"http://www.microsoft.com/"
+        "SoftwareDistribution/ReportEventBatch\"\r\n\r\n<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/"
+        "envelope/\"><soap:Body><ReportEventBatch xmlns=\"http://www.microsoft.com/SoftwareDistribution\"><cookie>"
+        "<Expiration>2025-10-25T09:12:50Z</Expiration><EncryptedData>wjCa81ZqRP5WMUpuifpo23qgm0gRhEG4==</EncryptedData>"
+        "</cookie><clientTime>2025-10-24T09:12:51.204</clientTime><eventBatch><ReportingEvent><BasicData><EventID>147"
+        "</EventID><SourceID>301</SourceID><Win32HResult>0</Win32HResult><AppName>AutomaticUpdates</AppName>"
+        "</BasicData><ExtendedData><MiscData><string>DownloadPriority=1</string><string>ClientVersion=10.0.20348.1"
+        "</string></MiscData></ExtendedData></ReportingEvent></eventBatch></ReportEventBatch></soap:Body>"
+        "</soap:Envelope>",
+        "POST /api/users HTTP/1.1\r\nHost: mirth.example:8443\r\nX-Requested-With: OpenAPI\r\nContent-Type: "
+        "application/xml\r\nCookie: JSESSIONID=node01abc2def3\r\n\r\n<user><username>alice</username><email>"
+        "alice@example.com</email><firstName>Alice</firstName><lastName>Smith</lastName></user>",
+        "GET /userentry?accountId=acme&symbolName=&base64UserName= HTTP/1.1\r\nHost: sysaid.example:8080\r\n\r\n",
+        "GET /helpdesk/WebObjects/Helpdesk.woa/ra/OrionTickets/ HTTP/1.1\r\nHost: whd.example:8443\r\n"
+        "Authorization: Basic b3Jpb246UzNjcmV0LXB3\r\nAccept: application/json\r\n\r\n",
+        "GET /dana-na/auth/url_default/welcome.cgi HTTP/1.1\r\nHost: vpn.example\r\nUser-Agent: Mozilla/5.0\r\n"
+        "X-Forwarded-For: 203.0.113.7, 198.51.100.2\r\n\r\n",
+        "POST /ap_spec_rec/upload/ HTTP/1.1\r\nHost: wlc.example:8443\r\nCookie: jwt=eyJhbGciOiJIUzI1NiJ9.e30.x\r\n"
+        "Content-Type: multipart/form-data; boundary=b0\r\n\r\n--b0\r\nContent-Disposition: form-data; name=\"file\"; "
+        "filename=\"ap3g3-k9w8-tar.153-3.JPQ\"\r\nContent-Type: application/octet-stream\r\n\r\nAPIMAGE\r\n--b0--\r\n",
+        "PUT /_users/org.couchdb.user:alice HTTP/1.1\r\nHost: couch.example:5984\r\nContent-Type: application/json\r\n\r\n"
+        "{\"name\":\"alice\",\"password\":\"S3cret\",\"roles\":[\"reader\"],\"type\":\"user\"}",
+        "GET /_node/_local/_config/query_servers HTTP/1.1\r\nHost: couch.example:5984\r\n"
+        "Authorization: Basic YWxpY2U6UzNjcmV0\r\n\r\n",
+        "GET /_config HTTP/1.1\r\nHost: couch.example:5984\r\nAuthorization: Basic YWxpY2U6UzNjcmV0\r\n\r\n",
+        "POST /cmd,/ck6fup6/zylog_main/configure_mail_syslog HTTP/1.1\r\nHost: nas326.example\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\nschedulePeriod=daily&scheduleHour=3&scheduleMinute=30",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
