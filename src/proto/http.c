@@ -11,6 +11,7 @@
  *         --> response (through TLS when there is TLS), http.request event,
  *             URLs of the request and of its injected commands to the capture
  *             pipeline, Basic credentials and login forms as http.credentials
+ *             (http_login.c)
  *
  * Before the TLS handshake the raw ClientHello is fingerprinted (JA3, JA4,
  * SNI, ALPN: tls.client_hello) and our own ServerHello too (JA3S:
@@ -34,7 +35,6 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +53,7 @@
 #include "http.h"
 #include "http_memo.h"
 #include "http_inject.h"
+#include "http_login.h"
 #include "http_multipart.h"
 #include "http_parse.h"
 #include "http_proxy.h"
@@ -420,64 +421,16 @@ static void emit_request(struct hp_conn *c, const struct reqinfo *ri)
 
 /* ---- credentials ---------------------------------------------------------------------- */
 
-static void emit_credentials(struct hp_conn *c, const char *kind, const uint8_t *user, size_t ulen,
-                             const uint8_t *pass, size_t plen, const struct hp_http_view *v)
+static void emit_credentials(struct hp_conn *c, const struct hp_http_login *l, const struct hp_http_view *v)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, &c->ctx, "http.credentials");
-    hp_ev_str(&ev, "method", kind);
-    hp_ev_bytes(&ev, "username", user, ulen);
-    hp_ev_bytes(&ev, "password", pass, plen);
+    hp_ev_str(&ev, "method", l->kind);
+    hp_ev_bytes(&ev, "username", l->user, l->ulen);
+    hp_ev_bytes(&ev, "password", l->pass, l->plen);
     ev_bytes(&ev, "uri", v->target);
-    hp_knowledge_ev_cred(&ev, user, ulen, pass, plen);
+    hp_knowledge_ev_cred(&ev, l->user, l->ulen, l->pass, l->plen);
     hp_ev_emit(&ev);
-}
-
-/* Authorization: Basic base64(user:pass) */
-static void basic_credentials(struct hp_conn *c, const struct hp_http_view *v)
-{
-    const struct hp_http_hdr *a = hp_http_view_header(v, "Authorization");
-    if (!a || a->value.n < 7 || a->value.n > 4096 || strncasecmp((const char *)a->value.p, "Basic ", 6) != 0)
-        return;
-    uint8_t dec[3072 + 4];
-    size_t n = a->value.n - 6;
-    const uint8_t *b64 = a->value.p + 6;
-    while (n && (*b64 == ' '))
-        b64++, n--;
-    int len = EVP_DecodeBlock(dec, b64, (int)n);
-    if (len < 0)
-        return;
-    for (size_t pad = n; pad > 0 && b64[pad - 1] == '=' && len > 0; pad--)
-        len--;                                  /* EVP_DecodeBlock counts the padding as data */
-    const uint8_t *colon = memchr(dec, ':', (size_t)len);
-    if (!colon)
-        return;
-    emit_credentials(c, "basic", dec, (size_t)(colon - dec), colon + 1, (size_t)(dec + len - colon - 1), v);
-}
-
-/* One application/x-www-form-urlencoded field, decoded into out (capped). */
-static size_t form_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o < cap; i++) {
-        if (p[i] == '+') {
-            out[o++] = ' ';
-        } else if (p[i] == '%' && i + 2 < n && hp_hexval(p[i + 1]) >= 0 && hp_hexval(p[i + 2]) >= 0) {
-            out[o++] = (uint8_t)(hp_hexval(p[i + 1]) << 4 | hp_hexval(p[i + 2]));
-            i += 2;
-        } else {
-            out[o++] = p[i];
-        }
-    }
-    return o;
-}
-
-static bool name_in(const uint8_t *k, size_t kn, const char *const *names)
-{
-    for (; *names; names++)
-        if (strlen(*names) == kn && strncasecmp((const char *)k, *names, kn) == 0)
-            return true;
-    return false;
 }
 
 /* The file fields of an upload form (web shells, implants, firmware) are
@@ -501,43 +454,15 @@ static void upload_parts(struct hp_conn *c, const struct hp_http_view *v)
         hp_mp_parse(v->body, boundary, upload_part, c);
 }
 
-/* A login form posted (wp-login.php log/pwd, phpMyAdmin pma_username/pma_password,
- * the Boa/Realtek routers' formLogin username/psd, ...). */
-static void form_credentials(struct hp_conn *c, const struct hp_http_view *v)
+/* The login a request carries (http_login.h): its Basic header, and a POSTed login form or JSON object. */
+static void request_credentials(struct hp_conn *c, const struct hp_http_view *v)
 {
-    static const char *const users[] = { "log", "username", "user", "login", "pma_username", "j_username",
-                                         "email", "uname", "userid", "user_name", "name", NULL };
-    static const char *const passes[] = { "pwd", "password", "pass", "passwd", "pma_password", "j_password",
-                                          "pswd", "user_password", "psw", "psd", NULL };
-    if (v->method.n != 4 || memcmp(v->method.p, "POST", 4) != 0 || v->body.n == 0 || v->body.n > 65536)
-        return;
-    uint8_t user[512], pass[512];
-    size_t ulen = 0, plen = 0;
-    bool have_u = false, have_p = false;
-    struct hp_rd r;
-    hp_rd_init(&r, v->body.p, v->body.n);
-    for (unsigned fields = 0; hp_rd_left(&r) > 0 && fields < 256; fields++) {
-        long amp = hp_rd_find(&r, "&", 1);
-        size_t flen = amp < 0 ? hp_rd_left(&r) : (size_t)amp;
-        const uint8_t *f = hp_rd_bytes(&r, flen);
-        hp_rd_skip(&r, amp < 0 ? 0 : 1);
-        const uint8_t *eq = f ? memchr(f, '=', flen) : NULL;
-        if (!eq)
-            continue;
-        uint8_t key[64];
-        size_t kn = form_decode(f, (size_t)(eq - f), key, sizeof(key));
-        const uint8_t *val = eq + 1;
-        size_t vn = flen - (size_t)(eq - f) - 1;
-        if (!have_u && name_in(key, kn, users)) {
-            ulen = form_decode(val, vn, user, sizeof(user));
-            have_u = true;
-        } else if (!have_p && name_in(key, kn, passes)) {
-            plen = form_decode(val, vn, pass, sizeof(pass));
-            have_p = true;
-        }
-    }
-    if (have_u && have_p)
-        emit_credentials(c, "form", user, ulen, pass, plen, v);
+    struct hp_http_login l;
+    const struct hp_http_hdr *a = hp_http_view_header(v, "Authorization");
+    if (a && hp_http_login_basic(a->value, &l))
+        emit_credentials(c, &l, v);
+    if (v->method.n == 4 && memcmp(v->method.p, "POST", 4) == 0 && hp_http_login_body(v->body, &l))
+        emit_credentials(c, &l, v);
 }
 
 /* ---- one request ------------------------------------------------------------------------ */
@@ -846,8 +771,7 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     struct reqinfo ri = { .req = req, .v = &v, .wc = wc, .resp = resp, .status = status, .raw = raw,
                           .raw_len = raw_len, .uri = &rb->uri };
     emit_request(c, &ri);
-    basic_credentials(c, &v);
-    form_credentials(c, &v);
+    request_credentials(c, &v);
     upload_parts(c, &v);
     if (!vd) {
         fresh.no_urls = scan_urls(c, &v, wc, raw, raw_len) == 0;
@@ -1201,8 +1125,7 @@ static void px_forward(struct hp_conn *c)
     struct reqinfo ri = { .req = &req, .v = &v, .wc = &wc, .raw = px->copy.data, .raw_len = px->copy.len,
                           .uri = &rb->uri };
     emit_request(c, &ri);
-    basic_credentials(c, &v);
-    form_credentials(c, &v);
+    request_credentials(c, &v);
     upload_parts(c, &v);
     scan_urls(c, &v, &wc, px->copy.data, px->copy.len);
     hp_buf_init(&fw, px->copy.len + 4096);

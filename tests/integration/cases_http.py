@@ -119,6 +119,35 @@ def http_real_clients_and_events(ctx):
 
 
 @case
+def http_logins_of_real_clients(ctx):
+    """The three ways a web login arrives, each from curl as a brute-forcer's script sends it: a Basic
+    header (--user), a posted form (wp-login.php's log/pwd) and a JSON object (Grafana's /login, with
+    --json): one http.credentials each, with its method, the decoded user and password, the URI and
+    the default-credential knowledge; a form without a password field and a JSON array give none."""
+    need("curl")
+    d = web_daemon(ctx, "http-logins")
+    base = "http://127.0.0.1:%d" % d.svc("web").port
+    for args in (["--user", "admin:p@ss:word", base + "/manager/html"],
+                 ["--data", "log=admin&pwd=qwerty%26123&wp-submit=Log+In", base + "/wp-login.php"],
+                 ["--json", '{"user":"admin","password":"admin"}', base + "/login"],
+                 ["--data", "log=admin&wp-submit=Log+In", base + "/wp-login.php?nopass"],
+                 ["--json", '[{"user":"root","password":"root"}]', base + "/api/login"]):
+        r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-A", "login-test"] + args,
+                           capture_output=True, timeout=T(10))
+        assert r.returncode == 0, (args, r.stderr)
+    d.wait_event(lambda e: e["eventid"] == "http.request" and e.get("uri") == "/api/login", what="last login")
+    evs = stop_and_read(d)
+    creds = [(e["method"], e["username"], e["password"], e["uri"]) for e in evs if e["eventid"] == "http.credentials"]
+    assert creds == [("basic", "admin", "p@ss:word", "/manager/html"),
+                     ("form", "admin", "qwerty&123", "/wp-login.php"),
+                     ("json", "admin", "admin", "/login")], creds
+    grafana = [e for e in evs if e["eventid"] == "http.credentials" and e["method"] == "json"][0]
+    check_common(grafana)
+    assert grafana["protocol"] == "http" and grafana["service"] == "web" and grafana["src_ip"] == "127.0.0.1", grafana
+    assert grafana.get("cred_match") and grafana.get("cred_device"), grafana     # admin:admin is a known default
+
+
+@case
 def http_malformed_requests_get_400(ctx):
     """Junk, a bad header line, an absurd version: the status a real server sends, the bytes recorded."""
     d = web_daemon(ctx, "http-bad")

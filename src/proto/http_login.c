@@ -1,0 +1,159 @@
+/*
+ * http_login.c - the login a web request carries: Basic header, form, JSON.
+ *
+ * See http_login.h for what counts.  The form reader walks the body field by
+ * field through the bounds-checked reader (reader.h) and %XX/+ decodes names
+ * and values into fixed buffers; the JSON reader is the store's allocation-
+ * free scanner (store/jsonscan.h), which looks at the top-level members only
+ * and rejects anything that is not one well-formed object.  Nothing here
+ * allocates, and no output is longer than its buffer.
+ */
+#include <openssl/evp.h>
+#include <string.h>
+#include <strings.h>
+#include "http_login.h"
+#include "reader.h"
+#include "store/jsonscan.h"
+#include "util.h"
+
+#define FORM_FIELDS_MAX 256            /* fields of a form looked at */
+#define FORM_NAME_MAX   64             /* a decoded field name longer than this is no login field */
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]) - 1)   /* names in a NULL-terminated list */
+
+/* Field names, compared case-insensitively: a user name ... */
+static const char *const form_users[] = { "log", "username", "user", "login", "pma_username", "j_username",
+                                          "email", "uname", "userid", "user_name", "name", NULL };
+/* ... and a password (pwd: WordPress; psd: Realtek's Boa formLogin). */
+static const char *const form_passes[] = { "pwd", "password", "pass", "passwd", "pma_password", "j_password",
+                                           "pswd", "user_password", "psw", "psd", NULL };
+
+/* JSON member names, exact (JSON APIs keep one spelling; these are the ones login APIs use). */
+static const char *const json_users[] = { "username", "user", "login", "email", "userName", "Username",
+                                          "UserName", "user_name", "loginName", "account", "name", NULL };
+static const char *const json_passes[] = { "password", "Password", "passwd", "pass", "pwd", "passWord",
+                                           "user_password", NULL };
+
+bool hp_http_login_basic(struct hp_bytes a, struct hp_http_login *out)
+{
+    if (a.n < 7 || a.n > 4096 || strncasecmp((const char *)a.p, "Basic ", 6) != 0)
+        return false;
+    uint8_t dec[3072 + 4];                      /* 4096 base64 characters decode to 3072 bytes */
+    size_t n = a.n - 6;
+    const uint8_t *b64 = a.p + 6;
+    while (n && *b64 == ' ')
+        b64++, n--;
+    while (n && (b64[n - 1] == ' ' || b64[n - 1] == '\t'))
+        n--;
+    int len = EVP_DecodeBlock(dec, b64, (int)n);
+    if (len < 0)
+        return false;
+    for (size_t pad = n; pad > 0 && b64[pad - 1] == '=' && len > 0; pad--)
+        len--;                                  /* EVP_DecodeBlock counts the padding as data */
+    const uint8_t *colon = memchr(dec, ':', (size_t)len);
+    if (!colon)
+        return false;
+    size_t ulen = (size_t)(colon - dec), plen = (size_t)(dec + len - colon - 1);
+    out->kind = "basic";
+    out->ulen = ulen < sizeof(out->user) ? ulen : sizeof(out->user);
+    memcpy(out->user, dec, out->ulen);
+    out->plen = plen < sizeof(out->pass) ? plen : sizeof(out->pass);
+    memcpy(out->pass, colon + 1, out->plen);
+    return true;
+}
+
+/* One application/x-www-form-urlencoded field, decoded into out (capped). */
+static size_t form_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < cap; i++) {
+        if (p[i] == '+') {
+            out[o++] = ' ';
+        } else if (p[i] == '%' && i + 2 < n && hp_hexval(p[i + 1]) >= 0 && hp_hexval(p[i + 2]) >= 0) {
+            out[o++] = (uint8_t)(hp_hexval(p[i + 1]) << 4 | hp_hexval(p[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = p[i];
+        }
+    }
+    return o;
+}
+
+static bool name_in(const uint8_t *k, size_t kn, const char *const *names)
+{
+    for (; *names; names++)
+        if (strlen(*names) == kn && strncasecmp((const char *)k, *names, kn) == 0)
+            return true;
+    return false;
+}
+
+static bool login_form(struct hp_bytes body, struct hp_http_login *out)
+{
+    bool have_u = false, have_p = false;
+    struct hp_rd r;
+    hp_rd_init(&r, body.p, body.n);
+    for (unsigned fields = 0; hp_rd_left(&r) > 0 && fields < FORM_FIELDS_MAX && !(have_u && have_p); fields++) {
+        long amp = hp_rd_find(&r, "&", 1);
+        size_t flen = amp < 0 ? hp_rd_left(&r) : (size_t)amp;
+        const uint8_t *f = hp_rd_bytes(&r, flen);
+        hp_rd_skip(&r, amp < 0 ? 0 : 1);
+        const uint8_t *eq = f ? memchr(f, '=', flen) : NULL;
+        if (!eq)
+            continue;
+        uint8_t key[FORM_NAME_MAX];
+        size_t kn = form_decode(f, (size_t)(eq - f), key, sizeof(key));
+        const uint8_t *val = eq + 1;
+        size_t vn = flen - (size_t)(eq - f) - 1;
+        if (!have_u && name_in(key, kn, form_users)) {
+            out->ulen = form_decode(val, vn, out->user, sizeof(out->user));
+            have_u = true;
+        } else if (!have_p && name_in(key, kn, form_passes)) {
+            out->plen = form_decode(val, vn, out->pass, sizeof(out->pass));
+            have_p = true;
+        }
+    }
+    out->kind = "form";
+    return have_u && have_p;
+}
+
+/* The first of names[] present as a string or a number, decoded into out. */
+static bool json_pick(const struct hp_jval *vals, size_t n, uint8_t *out, size_t cap, size_t *len)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (vals[i].type == HP_J_STR) {
+            char tmp[HP_HTTP_LOGIN_MAX + 1];
+            *len = hp_jscan_str(&vals[i], tmp, sizeof(tmp));
+            memcpy(out, tmp, *len < cap ? *len : cap);
+            *len = *len < cap ? *len : cap;
+            return true;
+        }
+        if (vals[i].type == HP_J_NUM) {         /* {"password":123456} */
+            *len = vals[i].n < cap ? vals[i].n : cap;
+            memcpy(out, vals[i].p, *len);
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool login_json(struct hp_bytes body, struct hp_http_login *out)
+{
+    struct hp_jval users[NELEM(json_users)], passes[NELEM(json_passes)];
+    if (hp_jscan_members((const char *)body.p, body.n, json_users, NELEM(json_users), users) != 0 ||
+        hp_jscan_members((const char *)body.p, body.n, json_passes, NELEM(json_passes), passes) != 0)
+        return false;
+    out->kind = "json";
+    return json_pick(users, NELEM(json_users), out->user, sizeof(out->user), &out->ulen) &&
+           json_pick(passes, NELEM(json_passes), out->pass, sizeof(out->pass), &out->plen);
+}
+
+bool hp_http_login_body(struct hp_bytes body, struct hp_http_login *out)
+{
+    if (body.n == 0 || body.n > HP_HTTP_LOGIN_BODY_MAX)
+        return false;
+    struct hp_rd r;
+    hp_rd_init(&r, body.p, body.n);
+    int c = hp_rd_peek_u8(&r, 0);
+    for (size_t i = 0; c == ' ' || c == '\t' || c == '\r' || c == '\n'; c = hp_rd_peek_u8(&r, ++i))
+        ;
+    return c == '{' ? login_json(body, out) : login_form(body, out);
+}
