@@ -60,8 +60,10 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 
 all: hanipo
 
+# a new file renamed over the old: a sensor running from ./hanipo keeps its
+# binary, and a rebuild never fails with "Text file busy"
 hanipo: $(BUILD)/hanipo
-	@cp $< $@
+	@cp $< $@.new && mv -f $@.new $@
 
 $(BUILD)/hanipo: $(LIB_OBJ) $(CLI_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

@@ -685,6 +685,14 @@ static void test_benign(void **state)
         /* a Solr query, the Metabase UI (its cookie) asking for its properties, an app's own
          * a=fetch, an IOS admin running a show command with credentials, an ordinary
          * RadAsyncUpload of a PDF (rauPostData under a site's own key) */
+        /* kubectl with its token, an Elasticsearch client with its credentials, WordPress's own
+         * about page and XML-RPC endpoint */
+        "GET /api/v1/namespaces/default/pods?limit=500 HTTP/1.1\r\nHost: k8s.example:6443\r\n"
+        "User-Agent: kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819\r\nAuthorization: Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln\r\n\r\n",
+        "GET /_cat/indices?v HTTP/1.1\r\nHost: es.example:9200\r\nAuthorization: Basic ZWxhc3RpYzpzM2NyZXQ=\r\n\r\n",
+        "GET /wp-admin/about.php HTTP/1.1\r\nHost: blog.example\r\nCookie: wordpress_logged_in_abc=editor%7C1700000000\r\n\r\n",
+        "POST /xmlrpc.php HTTP/1.1\r\nHost: blog.example\r\nContent-Type: text/xml\r\n\r\n"
+        "<?xml version=\"1.0\"?><methodCall><methodName>demo.sayHello</methodName></methodCall>",
         "GET /solr/techproducts/select?q=name%3Aipod&wt=json HTTP/1.1\r\nHost: solr.example:8983\r\n\r\n",
         "GET /api/session/properties HTTP/1.1\r\nHost: metabase.example:3000\r\nAccept: application/json\r\n"
         "Cookie: metabase.DEVICE=0b9c6a43-66ad-4e0b-9f4c-2a8b0a0e7d1f\r\n\r\n",
