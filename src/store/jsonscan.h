@@ -9,8 +9,11 @@
  * checked reader (reader.h), remembers where the wanted members' values are,
  * and decodes only those, into caller buffers.  It never allocates.
  *
+ * The web engine reads JSON login bodies with it too (proto/http_login.c).
+ *
  * The input is normally our own builder's output, but roll-ups are also
- * rebuilt from rows on disk, so it is treated as untrusted: malformed JSON
+ * rebuilt from rows on disk and login bodies come from attackers, so it is
+ * treated as untrusted: malformed JSON
  * yields an error, never a read outside the input; nesting is limited to
  * HP_JSCAN_DEPTH levels.
  */
