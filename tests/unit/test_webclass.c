@@ -782,6 +782,15 @@ static void test_benign(void **state)
         "GET /_config HTTP/1.1\r\nHost: couch.example:5984\r\nAuthorization: Basic YWxpY2U6UzNjcmV0\r\n\r\n",
         "POST /cmd,/ck6fup6/zylog_main/configure_mail_syslog HTTP/1.1\r\nHost: nas326.example\r\nContent-Type: "
         "application/x-www-form-urlencoded\r\n\r\nschedulePeriod=daily&scheduleHour=3&scheduleMinute=30",
+        "POST /8021xsupport.html HTTP/1.1\r\nHost: phone.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "subScreen=&802.1x+eap+type=1&802.1x+identity=sip-6869-lobby&802.1x+md5+password=",
+        "POST /app/options.py HTTP/1.1\r\nHost: roxy.example\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "X-Requested-With: XMLHttpRequest\r\n\r\nserv=10.0.0.5&ipbackend=web_backend&backend_server=10.0.0.21&token=a1b2c3",
+        "POST /cgi-bin/luci/;stok=5f0c2e9a8b7d6c4e/admin/smart_network?form=tmp_avira HTTP/1.1\r\nHost: 192.0.2.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "operation=getInsightSites&ownerId=2&date=today&type=visit&startIndex=0&amount=10",
+        "POST /cgi-bin/action HTTP/1.1\r\nHost: 192.0.2.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "action=ntp&ntp_enable=1&ntp_server=ntp.nict.jp&timezone=9",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
