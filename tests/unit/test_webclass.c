@@ -791,6 +791,27 @@ static void test_benign(void **state)
         "operation=getInsightSites&ownerId=2&date=today&type=visit&startIndex=0&amount=10",
         "POST /cgi-bin/action HTTP/1.1\r\nHost: 192.0.2.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
         "action=ntp&ntp_enable=1&ntp_server=ntp.nict.jp&timezone=9",
+        /* ordinary use next to the honeypot top-request rules: a book search by author name, a WordPress
+         * author archive, Slider Revolution and Duplicator serving their own files, a Joomla field list
+         * ordered by a column, a Jira gadget fetching its own REST URL, an SMS gateway integration with
+         * its own login, a FortiGate SSL VPN login with a real password, WebLogic's wls-wsat SOAP call */
+        "GET /books?author=tolkien&page=2 HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
+        "GET /author/alice/ HTTP/1.1\r\nHost: blog.example\r\n\r\n",
+        "GET /wp-admin/admin-ajax.php?action=revslider_show_image&img=uploads%2F2024%2F05%2Fslide1.jpg&w=320 HTTP/1.1\r\n"
+        "Host: wp.example\r\n\r\n",
+        "GET /wp-admin/admin-ajax.php?action=duplicator_download&file=20240501_site_archive.zip&hash=5f3a2c HTTP/1.1\r\n"
+        "Host: wp.example\r\nCookie: wordpress_logged_in_abc=alice\r\n\r\n",
+        "GET /index.php?option=com_fields&view=fields&context=com_content.article&list[fullordering]="
+        "a.ordering%20ASC HTTP/1.1\r\nHost: joomla.example\r\n\r\n",
+        "POST /plugins/servlet/gadgets/makeRequest HTTP/1.1\r\nHost: jira.example\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\nurl=https%3A%2F%2Fjira.example%2Frest%2Fgadget%2F1.0%2Fintro&httpMethod=GET",
+        "GET /cgi-bin/sms_send?username=alarmapi&password=Kx7-pump-42&number=%2B37060000001&text=Pump+2+pressure+low "
+        "HTTP/1.1\r\nHost: rut955.example\r\n\r\n",
+        "POST /remote/logincheck HTTP/1.1\r\nHost: vpn.example:10443\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "ajax=1&username=alice&realm=&credential=correct+horse+battery",
+        "POST /wls-wsat/CoordinatorPortType HTTP/1.1\r\nHost: wls.example:7001\r\nContent-Type: text/xml\r\n\r\n"
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><Prepare/>"
+        "</soapenv:Body></soapenv:Envelope>",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
