@@ -23,9 +23,11 @@
 /* Field names, compared case-insensitively: a user name ... */
 static const char *const form_users[] = { "log", "username", "user", "login", "pma_username", "j_username",
                                           "email", "uname", "userid", "user_name", "name", NULL };
-/* ... and a password (pwd: WordPress; psd: Realtek's Boa formLogin). */
+/* ... and a password (pwd: WordPress; psd: Realtek's Boa formLogin; credential and
+ * secretkey: FortiGate's SSL VPN and admin /logincheck). */
 static const char *const form_passes[] = { "pwd", "password", "pass", "passwd", "pma_password", "j_password",
-                                           "pswd", "user_password", "psw", "psd", NULL };
+                                           "pswd", "user_password", "psw", "psd", "credential", "secretkey",
+                                           NULL };
 
 /* JSON member names, exact (JSON APIs keep one spelling; these are the ones login APIs use). */
 static const char *const json_users[] = { "username", "user", "login", "email", "userName", "Username",

@@ -59,6 +59,8 @@ static void test_form(void **state)
                         "form admin:qwerty123");
     assert_string_equal(login("pma_username=root&pma_password=p%40ss+w%26d&server=1", 0), "form root:p@ss w&d");
     assert_string_equal(login("username=admin&psd=Feefifofum", 0), "form admin:Feefifofum");    /* Boa */
+    assert_string_equal(login("ajax=1&username=admin&realm=&credential=admin", 0), "form admin:admin");  /* FortiGate */
+    assert_string_equal(login("ajax=1&username=admin&secretkey=forti123", 0), "form admin:forti123");
     assert_string_equal(login("USERNAME=a&Password=b", 0), "form a:b");                      /* any case */
     assert_string_equal(login("user=first&user=second&pass=x", 0), "form first:x");          /* first wins */
     assert_string_equal(login("%75ser=enc&pass=y", 0), "form enc:y");                        /* encoded name */
