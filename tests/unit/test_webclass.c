@@ -687,6 +687,8 @@ static void test_benign(void **state)
          * RadAsyncUpload of a PDF (rauPostData under a site's own key) */
         /* kubectl with its token, an Elasticsearch client with its credentials, WordPress's own
          * about page and XML-RPC endpoint */
+        "POST /login HTTP/1.1\r\nHost: grafana.example:3000\r\nContent-Type: application/json\r\n\r\n"
+        "{\"user\":\"admin\",\"password\":\"S3cure!pass-2024\"}",
         "GET /api/v1/namespaces/default/pods?limit=500 HTTP/1.1\r\nHost: k8s.example:6443\r\n"
         "User-Agent: kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819\r\nAuthorization: Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln\r\n\r\n",
         "GET /_cat/indices?v HTTP/1.1\r\nHost: es.example:9200\r\nAuthorization: Basic ZWxhc3RpYzpzM2NyZXQ=\r\n\r\n",
