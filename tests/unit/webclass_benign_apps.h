@@ -36,6 +36,15 @@
     "gzip, deflate, br\r\nSec-Fetch-Dest: empty\r\nSec-Fetch-Mode: cors\r\nSec-Fetch-Site: same-origin\r\n"
 
 
+/* A phone photo's first bytes (EXIF from an iPhone), for the upload forms */
+#define FPA_JPEG                                                                                             \
+    "\377\330\377\341\014EExif\001\001MM\001*\001\001\001\010\001\013\001\017"                                  \
+    "\001\002\001\001\001\006Apple\001iPhone 13\001\377\333\001C\001\003\002\002\002\002\002\003\002\002\002"    \
+    "\003\003\003\003\004\006\004\004\004\004\004\010\006\006\005\006\t\010\n"                                \
+    "\n\t\010\t\t\n\014\017\014\n\013\016\013\t\t\r\021\r\016\017\020\020\021\020\n"                     \
+    "\014\022\023\022\020\023\017\020\020\020\377\300\021\010\014@\t0\003\001\"\002\021\001\003\021\001\377" \
+    "\332\014\003\001\002\021\003\021?\362\212(\242\212\377\331"
+
 static const char *const benign_apps[] = {
     /* WordPress: admin pages, admin-ajax actions, the REST API with a nonce, xmlrpc from the mobile app */
     "GET /wp-admin/ HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_NAV
@@ -133,12 +142,7 @@ static const char *const benign_apps[] = {
     "0000\r\nContent-Type: multipart/form-data; boundary=----WebKitFormBoundarySAJaiXnkU8Is2g8n\r\n"
     "Content-Length: 335\r\n\r\n------WebKitFormBoundarySAJaiXnkU8Is2g8n\r\n"
     "Content-Disposition: form-data; name=\"file\"; filename=\"IMG_2041.jpg\"\r\n"
-    "Content-Type: image/jpeg\r\n\r\n\377\330\377\341\014EExif\001\001MM\001*\001\001\001\010\001\013\001\017"
-    "\001\002\001\001\001\006Apple\001iPhone 13\001\377\333\001C\001\003\002\002\002\002\002\003\002\002\002"
-    "\003\003\003\003\004\006\004\004\004\004\004\010\006\006\005\006\t\010\n"
-    "\n\t\010\t\t\n\014\017\014\n\013\016\013\t\t\r\021\r\016\017\020\020\021\020\n"
-    "\014\022\023\022\020\023\017\020\020\020\377\300\021\010\014@\t0\003\001\"\002\021\001\003\021\001\377"
-    "\332\014\003\001\002\021\003\021?\362\212(\242\212\377\331\r\n"
+    "Content-Type: image/jpeg\r\n\r\n" FPA_JPEG "\r\n"
     "------WebKitFormBoundarySAJaiXnkU8Is2g8n--\r\n",
     "POST /wp-admin/async-upload.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_FIREFOX FPA_XHR
     "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2HP"
@@ -262,12 +266,7 @@ static const char *const benign_apps[] = {
     "E\r\n------WebKitFormBoundarySAJaiXnkU8Is2g8n\r\nContent-Disposition: form-data; name=\"form_id\"\r\n"
     "\r\nuser_form\r\n------WebKitFormBoundarySAJaiXnkU8Is2g8n\r\n"
     "Content-Disposition: form-data; name=\"files[user_picture_0]\"; filename=\"portrait.jpg\"\r\n"
-    "Content-Type: image/jpeg\r\n\r\n\377\330\377\341\014EExif\001\001MM\001*\001\001\001\010\001\013\001\017"
-    "\001\002\001\001\001\006Apple\001iPhone 13\001\377\333\001C\001\003\002\002\002\002\002\003\002\002\002"
-    "\003\003\003\003\004\006\004\004\004\004\004\010\006\006\005\006\t\010\n"
-    "\n\t\010\t\t\n\014\017\014\n\013\016\013\t\t\r\021\r\016\017\020\020\021\020\n"
-    "\014\022\023\022\020\023\017\020\020\020\377\300\021\010\014@\t0\003\001\"\002\021\001\003\021\001\377"
-    "\332\014\003\001\002\021\003\021?\362\212(\242\212\377\331\r\n"
+    "Content-Type: image/jpeg\r\n\r\n" FPA_JPEG "\r\n"
     "------WebKitFormBoundarySAJaiXnkU8Is2g8n\r\nContent-Disposition: form-data; name=\"_triggering_elemen"
     "t_name\"\r\n\r\nuser_picture_0_upload_button\r\n------WebKitFormBoundarySAJaiXnkU8Is2g8n\r\n"
     "Content-Disposition: form-data; name=\"_drupal_ajax\"\r\n\r\n"
@@ -1074,12 +1073,7 @@ static const char *const benign_apps[] = {
     "\r\n------WebKitFormBoundarySAJaiXnkU8Is2g8n\r\nContent-Disposition: form-data; name=\"album\"\r\n"
     "\r\nSummer 2024\r\n------WebKitFormBoundarySAJaiXnkU8Is2g8n\r\n"
     "Content-Disposition: form-data; name=\"file\"; filename=\"IMG_2041.JPG\"\r\n"
-    "Content-Type: image/jpeg\r\n\r\n\377\330\377\341\014EExif\001\001MM\001*\001\001\001\010\001\013\001\017"
-    "\001\002\001\001\001\006Apple\001iPhone 13\001\377\333\001C\001\003\002\002\002\002\002\003\002\002\002"
-    "\003\003\003\003\004\006\004\004\004\004\004\010\006\006\005\006\t\010\n"
-    "\n\t\010\t\t\n\014\017\014\n\013\016\013\t\t\r\021\r\016\017\020\020\021\020\n"
-    "\014\022\023\022\020\023\017\020\020\020\377\300\021\010\014@\t0\003\001\"\002\021\001\003\021\001\377"
-    "\332\014\003\001\002\021\003\021?\362\212(\242\212\377\331\r\n"
+    "Content-Type: image/jpeg\r\n\r\n" FPA_JPEG "\r\n"
     "------WebKitFormBoundarySAJaiXnkU8Is2g8n--\r\n",
     "POST /api/v1/documents HTTP/1.1\r\nHost: docs.example.com\r\n" FPA_FIREFOX FPA_FETCH
     "Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1XzEwNDIiLCJzY29"
