@@ -176,6 +176,22 @@ int hp_hexval(int c)
     return -1;
 }
 
+size_t hp_pct_decode(const uint8_t *p, size_t n, bool plus, uint8_t *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < cap; i++) {
+        int hi = p[i] == '%' && i + 2 < n ? hp_hexval(p[i + 1]) : -1;
+        int lo = hi >= 0 ? hp_hexval(p[i + 2]) : -1;
+        if (lo >= 0) {
+            out[o++] = (uint8_t)(hi << 4 | lo);
+            i += 2;
+        } else {
+            out[o++] = plus && p[i] == '+' ? ' ' : p[i];
+        }
+    }
+    return o;
+}
+
 void hp_random_hex(char *out, size_t n)
 {
     static const char hex[] = "0123456789abcdef";

@@ -4,6 +4,7 @@
 #ifndef HP_UTIL_H
 #define HP_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
@@ -34,6 +35,10 @@ void hp_random_bytes(void *out, size_t n);
 uint64_t hp_random_u64(void);
 /* The value of hex digit c (either case), or -1. */
 int hp_hexval(int c);
+/* One lenient %XX pass over p[0..n) into out[0..cap): a valid escape becomes its byte, anything
+ * else is kept as it is, '+' becomes a space when plus (form encoding).  Stops when out is full;
+ * returns the bytes written.  out may be p itself (the output never outgrows the input). */
+size_t hp_pct_decode(const uint8_t *p, size_t n, bool plus, uint8_t *out, size_t cap);
 /* n bytes as 2n lowercase hex digits plus NUL into out (out >= 2n + 1). */
 void hp_hex(const void *p, size_t n, char *out);
 

@@ -3,9 +3,10 @@
  *
  * See http_login.h for what counts.  The form reader walks the body field by
  * field through the bounds-checked reader (reader.h) and %XX/+ decodes names
- * and values into fixed buffers; the JSON reader is the store's allocation-
- * free scanner (store/jsonscan.h), which looks at the top-level members only
- * and rejects anything that is not one well-formed object.  Nothing here
+ * and values into fixed buffers (hp_pct_decode, util.h); the JSON reader is
+ * the store's allocation-free scanner (store/jsonscan.h), which looks at the
+ * top-level members only and rejects anything that is not one well-formed
+ * object.  Nothing here
  * allocates, and no output is longer than its buffer.
  */
 #include <openssl/evp.h>
@@ -63,23 +64,6 @@ bool hp_http_login_basic(struct hp_bytes a, struct hp_http_login *out)
     return true;
 }
 
-/* One application/x-www-form-urlencoded field, decoded into out (capped). */
-static size_t form_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o < cap; i++) {
-        if (p[i] == '+') {
-            out[o++] = ' ';
-        } else if (p[i] == '%' && i + 2 < n && hp_hexval(p[i + 1]) >= 0 && hp_hexval(p[i + 2]) >= 0) {
-            out[o++] = (uint8_t)(hp_hexval(p[i + 1]) << 4 | hp_hexval(p[i + 2]));
-            i += 2;
-        } else {
-            out[o++] = p[i];
-        }
-    }
-    return o;
-}
-
 static bool name_in(const uint8_t *k, size_t kn, const char *const *names)
 {
     for (; *names; names++)
@@ -102,14 +86,14 @@ static bool login_form(struct hp_bytes body, struct hp_http_login *out)
         if (!eq)
             continue;
         uint8_t key[FORM_NAME_MAX];
-        size_t kn = form_decode(f, (size_t)(eq - f), key, sizeof(key));
+        size_t kn = hp_pct_decode(f, (size_t)(eq - f), true, key, sizeof(key));
         const uint8_t *val = eq + 1;
         size_t vn = flen - (size_t)(eq - f) - 1;
         if (!have_u && name_in(key, kn, form_users)) {
-            out->ulen = form_decode(val, vn, out->user, sizeof(out->user));
+            out->ulen = hp_pct_decode(val, vn, true, out->user, sizeof(out->user));
             have_u = true;
         } else if (!have_p && name_in(key, kn, form_passes)) {
-            out->plen = form_decode(val, vn, out->pass, sizeof(out->pass));
+            out->plen = hp_pct_decode(val, vn, true, out->pass, sizeof(out->pass));
             have_p = true;
         }
     }
@@ -117,15 +101,15 @@ static bool login_form(struct hp_bytes body, struct hp_http_login *out)
     return have_u && have_p;
 }
 
-/* The first of names[] present as a string or a number, decoded into out. */
+/* The first of names[] present as a string or a number, decoded into out (cut at cap). */
 static bool json_pick(const struct hp_jval *vals, size_t n, uint8_t *out, size_t cap, size_t *len)
 {
     for (size_t i = 0; i < n; i++) {
         if (vals[i].type == HP_J_STR) {
-            char tmp[HP_HTTP_LOGIN_MAX + 1];
-            *len = hp_jscan_str(&vals[i], tmp, sizeof(tmp));
-            memcpy(out, tmp, *len < cap ? *len : cap);
-            *len = *len < cap ? *len : cap;
+            char tmp[HP_HTTP_LOGIN_MAX + 1];     /* hp_jscan_str adds a NUL */
+            size_t got = hp_jscan_str(&vals[i], tmp, sizeof(tmp));
+            *len = got < cap ? got : cap;
+            memcpy(out, tmp, *len);
             return true;
         }
         if (vals[i].type == HP_J_NUM) {         /* {"password":123456} */

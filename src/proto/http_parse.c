@@ -1130,21 +1130,6 @@ static void http_unescape(struct hp_rd *r, bool plus, struct hp_buf *out)
     }
 }
 
-/* Second pass, in place (the output never outgrows the input). */
-static size_t http_unescape_inplace(uint8_t *b, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (b[i] == '%' && i + 2 < n && hp_hexval(b[i + 1]) >= 0 && hp_hexval(b[i + 2]) >= 0) {
-            b[o++] = (uint8_t)(hp_hexval(b[i + 1]) << 4 | hp_hexval(b[i + 2]));
-            i += 2;
-        } else {
-            b[o++] = b[i];
-        }
-    }
-    return o;
-}
-
 /* Decode in into scratch at *off, *len bytes; false when it did not fit. */
 static bool http_decode(struct hp_bytes in, bool plus, struct hp_buf *scratch, size_t *off, size_t *len)
 {
@@ -1159,7 +1144,7 @@ static bool http_decode(struct hp_bytes in, bool plus, struct hp_buf *scratch, s
         return false;
     *len = scratch->len - *off;
     if (http_has_escape(scratch->data + *off, *len)) {
-        *len = http_unescape_inplace(scratch->data + *off, *len);
+        *len = hp_pct_decode(scratch->data + *off, *len, false, scratch->data + *off, *len);   /* second pass, in place */
         scratch->len = *off + *len;
     }
     return true;

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "proto/http_login.h"
+#include "util.h"
 
 static struct hp_bytes B(const char *s)
 {
@@ -88,6 +89,26 @@ static void test_json(void **state)
     assert_string_equal(login("[{\"username\":\"u\",\"password\":\"p\"}]", 0), "-");
 }
 
+/* The %XX decoder the form reader (and the HTTP parser's second pass) shares (util.h). */
+static void test_pct_decode(void **state)
+{
+    (void)state;
+    uint8_t out[64];
+    const char *in = "a%41+b%zz%4%2";
+    size_t n = hp_pct_decode((const uint8_t *)in, strlen(in), true, out, sizeof(out));
+    assert_int_equal(n, 11);
+    assert_memory_equal(out, "aA b%zz%4%2", 11);            /* invalid or cut escapes kept */
+    n = hp_pct_decode((const uint8_t *)in, strlen(in), false, out, sizeof(out));
+    assert_memory_equal(out, "aA+b%zz%4%2", n);               /* '+' kept without plus */
+    n = hp_pct_decode((const uint8_t *)"%41%42%43", 9, false, out, 2);
+    assert_int_equal(n, 2);                                   /* stops when out is full */
+    assert_memory_equal(out, "AB", 2);
+    uint8_t buf[] = "x%2541%00y";                            /* in place; %00 is a byte */
+    n = hp_pct_decode(buf, sizeof(buf) - 1, false, buf, sizeof(buf) - 1);
+    assert_int_equal(n, 6);
+    assert_memory_equal(buf, "x%41\0y", 6);
+}
+
 static void test_caps(void **state)
 {
     (void)state;
@@ -130,6 +151,7 @@ int main(void)
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_form),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_pct_decode),
         cmocka_unit_test(test_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
