@@ -436,6 +436,13 @@ static void test_fpnames(void **state)
     assert_null(hp_fpname(HP_FP_JA4, longkey));
     assert_true(hp_fpname_count(HP_FP_JA3) >= 150);
     assert_true(hp_fpname_count(HP_FP_HASSH) >= 20);
+    /* ja4.tsv: a row of FoxIO's mapping, and a measured row that names FoxIO's entry after its own */
+    assert_string_equal(hp_fpname(HP_FP_JA4, "t12d210700_76e208dd3e22_16bbda4055b2"),
+                        "Cobalt Strike v4.9.1 beacon, Windows 10 winhttp (FoxIO)");
+    const char *go = hp_fpname(HP_FP_JA4, "t13d190900_9dc949149365_97f8aa674fd9");
+    assert_non_null(go);
+    assert_true(strncmp(go, "Go 1.19 net/http", 16) == 0 && strstr(go, "Sliver Agent") != NULL);
+    assert_true(hp_fpname_count(HP_FP_JA4) >= 40);
 }
 
 int main(void)
