@@ -815,6 +815,55 @@ static void test_benign(void **state)
         "POST /wls-wsat/CoordinatorPortType HTTP/1.1\r\nHost: wls.example:7001\r\nContent-Type: text/xml\r\n\r\n"
         "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><Prepare/>"
         "</soapenv:Body></soapenv:Envelope>",
+        /* ordinary use of the WordPress plugins next to their exploit rules: an Ultimate Member sign-up,
+         * an Essential Addons reset with its key, Royal Elementor, Fancy Product Designer, wpDiscuz and
+         * Contact Form 7 taking a PDF or a photo, Post SMTP pairing its app with a real key, a WP GDPR
+         * data request, LayerSlider's popup by number, a Depicter lead search, tagDiv saving its CSS,
+         * a blog's pingback, the installer's second step, a logged-in WP Fastest Cache visitor */
+        "POST /register/ HTTP/1.1\r\nHost: wp.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "user_login-7=alice&user_email-7=alice%40example.com&user_password-7=Correct%20horse%209&"
+        "confirm_user_password-7=Correct%20horse%209&form_id=7&um_request=&_wpnonce=5c2a9e1b7d",
+        "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: wp.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "action=login_or_register_user&eael-resetpassword-submit=true&page_id=124&widget_id=224&"
+        "eael-resetpassword-nonce=ba5d8a0954&eael-pass1=Correct%20horse%209&eael-pass2=Correct%20horse%209&"
+        "rp_login=alice&rp_key=Qm3xY8pLk2vT0aZ9wR1s",
+        "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: wp.example\r\nContent-Type: multipart/form-data; boundary=----b\r\n\r\n"
+        "------b\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\nwpr_addons_upload_file\r\n"
+        "------b\r\nContent-Disposition: form-data; name=\"allowed_file_types\"\r\n\r\npdf,doc,docx\r\n"
+        "------b\r\nContent-Disposition: form-data; name=\"uploaded_file\"; filename=\"resume.pdf\"\r\n"
+        "Content-Type: application/pdf\r\n\r\n%PDF-1.7\r\n------b--\r\n",
+        "POST /wp-content/plugins/fancy-product-designer/inc/custom-image-handler.php HTTP/1.1\r\nHost: shop.example\r\n"
+        "Content-Type: multipart/form-data; boundary=----b\r\n\r\n"
+        "------b\r\nContent-Disposition: form-data; name=\"saveOnServer\"\r\n\r\n1\r\n"
+        "------b\r\nContent-Disposition: form-data; name=\"uploadedFile\"; filename=\"dog.jpg\"\r\n"
+        "Content-Type: image/jpeg\r\n\r\nJFIF\r\n------b--\r\n",
+        "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example\r\nContent-Type: multipart/form-data; boundary=----b\r\n\r\n"
+        "------b\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\nwmuUploadFiles\r\n"
+        "------b\r\nContent-Disposition: form-data; name=\"wmu_files[0]\"; filename=\"IMG_2041.jpg\"\r\n"
+        "Content-Type: image/jpeg\r\n\r\nJFIF\r\n------b--\r\n",
+        "POST /wp-json/contact-form-7/v1/contact-forms/5/feedback HTTP/1.1\r\nHost: wp.example\r\n"
+        "Content-Type: multipart/form-data; boundary=----b\r\n\r\n"
+        "------b\r\nContent-Disposition: form-data; name=\"your-name\"\r\n\r\nAlice\r\n"
+        "------b\r\nContent-Disposition: form-data; name=\"file-cv\"; filename=\"alice cv.pdf\"\r\n"
+        "Content-Type: application/pdf\r\n\r\n%PDF-1.7\r\n------b--\r\n",
+        "POST /wp-json/post-smtp/v1/connect-app HTTP/1.1\r\nHost: wp.example\r\nContent-Type: application/json\r\n"
+        "fcm-token: dK3x9_fcmTokenFromTheApp\r\nauth-key: 7c1e4f0a9b2d48e6a35f0c9d1e2b7a64\r\ndevice: Pixel 7\r\n\r\n{}",
+        "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: wp.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "action=wpgdprc_process_action&security=0c4b1e8e21&data=%7B%22type%22%3A%22request_data%22%2C%22email%22%3A"
+        "%22alice%40example.com%22%7D",
+        "GET /wp-admin/admin-ajax.php?action=ls_get_popup_markup&id=3 HTTP/1.1\r\nHost: wp.example\r\n\r\n",
+        "GET /wp-admin/admin-ajax.php?s=john&perpage=20&page=1&orderBy=source_id&dateEnd=&dateStart=&order=DESC&"
+        "sources=&action=depicter-lead-index HTTP/1.1\r\nHost: wp.example\r\nCookie: wordpress_logged_in_abc=alice\r\n\r\n",
+        "POST /wp-json/tdw/save_css HTTP/1.1\r\nHost: news.example\r\nX-WP-Nonce: 4f2a9c1e0b\r\n"
+        "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n\r\n"
+        "compiledCss%5Btd_block_1%5D=.td_block_1%7Bcolor%3A%23222%3B%7D&lessInput=&postId=12",
+        "POST /xmlrpc.php HTTP/1.1\r\nHost: blog.example\r\nContent-Type: text/xml\r\n\r\n"
+        "<?xml version=\"1.0\"?><methodCall><methodName>pingback.ping</methodName><params><param><value><string>"
+        "https://other-blog.example/2024/05/a-reply/</string></value></param><param><value><string>"
+        "https://blog.example/2024/05/the-post/</string></value></param></params></methodCall>",
+        "GET /wp-admin/install.php?language=en_US HTTP/1.1\r\nHost: new.example\r\n"
+        "Referer: http://new.example/wp-admin/setup-config.php?step=2\r\n\r\n",
+        "GET /shop/ HTTP/1.1\r\nHost: shop.example\r\nCookie: wordpress_logged_in_5b93292=alice%7C1700000000%7CQm3x%7C9f2c\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
