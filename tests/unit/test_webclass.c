@@ -864,6 +864,19 @@ static void test_benign(void **state)
         "GET /wp-admin/install.php?language=en_US HTTP/1.1\r\nHost: new.example\r\n"
         "Referer: http://new.example/wp-admin/setup-config.php?step=2\r\n\r\n",
         "GET /shop/ HTTP/1.1\r\nHost: shop.example\r\nCookie: wordpress_logged_in_5b93292=alice%7C1700000000%7CQm3x%7C9f2c\r\n\r\n",
+        "POST /wsman HTTP/1.1\r\nHost: scx.example:1270\r\nAuthorization: Basic b21pbW9uOkt4Ny1wdW1wLTQy\r\n"
+        "Content-Type: application/soap+xml;charset=UTF-8\r\n\r\n<s:Envelope><s:Body><p:ExecuteShellCommand_INPUT "
+        "xmlns:p=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/SCX_OperatingSystem\"><p:command>df -k</p:command>"
+        "<p:timeout>60</p:timeout></p:ExecuteShellCommand_INPUT></s:Body></s:Envelope>",
+        "PUT /v1/agent/service/register HTTP/1.1\r\nHost: consul.example:8500\r\nContent-Type: application/json\r\n\r\n"
+        "{\"ID\":\"web-1\",\"Name\":\"web\",\"Port\":8080,\"Check\":{\"HTTP\":\"http://10.0.0.5:8080/health\",\"Interval\":\"10s\"}}",
+        "GET /jobs/?doAs=alice HTTP/1.1\r\nHost: spark.example:4040\r\n\r\n",
+        "GET /redfish/v1/Systems HTTP/1.1\r\nHost: bmc.example\r\nX-Auth-Token: 3f9c2a7e5b1d\r\nAccept: application/json\r\n\r\n",
+        "POST /zabbix/api_jsonrpc.php HTTP/1.1\r\nHost: zabbix.example\r\nContent-Type: application/json-rpc\r\n\r\n"
+        "{\"jsonrpc\":\"2.0\",\"method\":\"user.login\",\"params\":{\"username\":\"monitor\",\"password\":\"Kx7-pump-42\"},\"id\":1}",
+        "GET /CFIDE/administrator/enter.cfm?locale=en_US HTTP/1.1\r\nHost: cf.example:8500\r\n\r\n",
+        "POST /photo/p/api/video.php HTTP/1.1\r\nHost: nas.example:8080\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "album=cJinsP&a=caption&ac=MHwxfDE1ODk5NDQwNjA%3D&f=UMGObv&filename=IMG_2041.mp4",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
