@@ -877,6 +877,21 @@ static void test_benign(void **state)
         "GET /CFIDE/administrator/enter.cfm?locale=en_US HTTP/1.1\r\nHost: cf.example:8500\r\n\r\n",
         "POST /photo/p/api/video.php HTTP/1.1\r\nHost: nas.example:8080\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
         "album=cJinsP&a=caption&ac=MHwxfDE1ODk5NDQwNjA%3D&f=UMGObv&filename=IMG_2041.mp4",
+        /* ordinary use next to the Fastjson, OA suite and Chinese web application rules: JSON-LD with its own
+         * "@type", JumpServer's UI listing sessions with its session cookie, RuoYi downloading an uploaded file,
+         * a JimuReport dataset query with a ${param} placeholder, SpringBlade's user export with a search */
+        "POST /api/events HTTP/1.1\r\nHost: www.example.com\r\nContent-Type: application/ld+json\r\n\r\n"
+        "{\"@context\":\"https://schema.org\",\"@type\":\"Event\",\"name\":\"Launch\",\"location\":{\"@type\":\"Place\","
+        "\"name\":\"Hall 2\"}}",
+        "GET /api/v1/terminal/sessions/?limit=15&offset=0&is_finished=1 HTTP/1.1\r\nHost: jms.example\r\n"
+        "Cookie: jms_csrftoken=Jq3kT0aLx9; jms_sessionid=8c1f2e3d4b5a69788796a5b4c3d2e1f0\r\nX-CSRFToken: Jq3kT0aLx9\r\n\r\n",
+        "GET /common/download/resource?resource=%2Fprofile%2Fupload%2F2024%2F05%2F12%2Freport_20240512.xlsx HTTP/1.1\r\n"
+        "Host: ruoyi.example\r\nCookie: JSESSIONID=5b6c7d8e-1a2b-3c4d-9e8f-0a1b2c3d4e5f\r\n\r\n",
+        "POST /jeecg-boot/jmreport/queryFieldBySql HTTP/1.1\r\nHost: jeecg.example:8080\r\nContent-Type: application/json\r\n"
+        "X-Access-Token: eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl\r\n\r\n"
+        "{\"sql\":\"select id, region, amount from demo_sales where region = '${region}'\",\"dbSource\":\"1a2b3c\",\"type\":\"0\"}",
+        "GET /api/blade-user/export-user?Blade-Auth=bearer%20eyJhbGciOiJIUzI1NiJ9.e30.c2ln&account=alice&realName= HTTP/1.1\r\n"
+        "Host: blade.example\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
