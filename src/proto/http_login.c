@@ -35,6 +35,9 @@ static const char *const json_users[] = { "username", "user", "login", "email", 
                                           "UserName", "user_name", "loginName", "account", "name", NULL };
 static const char *const json_passes[] = { "password", "Password", "passwd", "pass", "pwd", "passWord",
                                            "user_password", NULL };
+/* Members a login object may be wrapped in (login_json), and how many array elements are looked at. */
+static const char *const json_wraps[] = { "params", "user", "data", "auth", "credentials", "login", "body", NULL };
+#define JSON_ELEMS_MAX 8
 
 bool hp_http_login_basic(struct hp_bytes a, struct hp_http_login *out)
 {
@@ -121,15 +124,42 @@ static bool json_pick(const struct hp_jval *vals, size_t n, uint8_t *out, size_t
     return false;
 }
 
-static bool login_json(struct hp_bytes body, struct hp_http_login *out)
+/* One object's own members: true when it holds both a user and a password field. */
+static bool login_json_object(const char *p, size_t n, struct hp_http_login *out)
 {
     struct hp_jval users[NELEM(json_users)], passes[NELEM(json_passes)];
-    if (hp_jscan_members((const char *)body.p, body.n, json_users, NELEM(json_users), users) != 0 ||
-        hp_jscan_members((const char *)body.p, body.n, json_passes, NELEM(json_passes), passes) != 0)
+    if (hp_jscan_members(p, n, json_users, NELEM(json_users), users) != 0 ||
+        hp_jscan_members(p, n, json_passes, NELEM(json_passes), passes) != 0)
         return false;
-    out->kind = "json";
     return json_pick(users, NELEM(json_users), out->user, sizeof(out->user), &out->ulen) &&
            json_pick(passes, NELEM(json_passes), out->pass, sizeof(out->pass), &out->plen);
+}
+
+/*
+ * The body's own members, else one level down in a member named as login
+ * APIs wrap theirs: JSON-RPC's "params" (Zabbix user.login; an array for
+ * OpenWrt's ubus session login, whose last element is the object), Rails'
+ * {"user":{...}}, {"data":{...}}, {"auth":{...}}.  Deeper wrapping is not read.
+ */
+static bool login_json(struct hp_bytes body, struct hp_http_login *out)
+{
+    const char *p = (const char *)body.p;
+    struct hp_jval wraps[NELEM(json_wraps)];
+    out->kind = "json";
+    if (login_json_object(p, body.n, out))
+        return true;
+    if (hp_jscan_members(p, body.n, json_wraps, NELEM(json_wraps), wraps) != 0)
+        return false;
+    for (size_t i = 0; i < NELEM(json_wraps); i++) {
+        if (wraps[i].type == HP_J_OBJ && login_json_object(wraps[i].p, wraps[i].n, out))
+            return true;
+        struct hp_jval el;
+        for (size_t pos = 0, k = 0; wraps[i].type == HP_J_ARR && k < JSON_ELEMS_MAX &&
+                                    hp_jscan_elem(&wraps[i], &pos, &el); k++)
+            if (el.type == HP_J_OBJ && login_json_object(el.p, el.n, out))
+                return true;
+    }
+    return false;
 }
 
 bool hp_http_login_body(struct hp_bytes body, struct hp_http_login *out)

@@ -9,7 +9,9 @@
  *   form   an HTML form posted as name=value&... - wp-login.php log/pwd,
  *          phpMyAdmin, Java EE j_username, Boa routers' formLogin psd;
  *   json   a JSON object posted by a single-page login - Grafana's /login
- *          {"user","password"}, appliance and router APIs' /api/login.
+ *          {"user","password"}, appliance and router APIs' /api/login -
+ *          or wrapped one level down, as JSON-RPC logins send it (Zabbix's
+ *          {"method":"user.login","params":{"username","password"}}).
  *
  * A form or JSON body counts only when it holds both a user field and a
  * password field (docs/http.md lists the names); the first of each wins.

@@ -79,8 +79,20 @@ static void test_json(void **state)
     assert_string_equal(login("{\"userName\":\"root\",\"passWord\":123456}", 0), "json root:123456");
     assert_string_equal(login("{\"name\":\"n\",\"username\":\"u\",\"Password\":\"p\"}", 0), "json u:p");
     assert_string_equal(login("{\"email\":\"a@b.example\",\"password\":\"\"}", 0), "json a@b.example:");
-    /* a nested login is not read; a user without a password is none */
-    assert_string_equal(login("{\"data\":{\"username\":\"u\",\"password\":\"p\"}}", 0), "-");
+    /* one level of wrapping is read (JSON-RPC params: Zabbix; an array: OpenWrt's ubus; Rails' user) */
+    assert_string_equal(login("{\"jsonrpc\":\"2.0\",\"method\":\"user.login\",\"params\":{\"username\":\"Admin\","
+                              "\"password\":\"zabbix\"},\"id\":1}", 0), "json Admin:zabbix");
+    assert_string_equal(login("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"call\",\"params\":[\"00000000000000000000000000000000\","
+                              "\"session\",\"login\",{\"username\":\"root\",\"password\":\"admin\"}]}", 0), "json root:admin");
+    assert_string_equal(login("{\"user\":{\"email\":\"a@b.example\",\"password\":\"x\"}}", 0), "json a@b.example:x");
+    assert_string_equal(login("{\"data\":{\"username\":\"u\",\"password\":\"p\"}}", 0), "json u:p");
+    /* the top level wins over a wrapped login; deeper or unnamed wrapping is not read */
+    assert_string_equal(login("{\"params\":{\"user\":\"in\",\"pass\":\"1\"},\"user\":\"top\",\"pass\":\"2\"}", 0),
+                        "json top:2");
+    assert_string_equal(login("{\"data\":{\"data\":{\"username\":\"u\",\"password\":\"p\"}}}", 0), "-");
+    assert_string_equal(login("{\"x\":{\"username\":\"u\",\"password\":\"p\"}}", 0), "-");
+    assert_string_equal(login("{\"params\":[\"username\",\"u\",\"password\",\"p\"]}", 0), "-");
+    /* a user without a password is none */
     assert_string_equal(login("{\"username\":\"u\"}", 0), "-");
     assert_string_equal(login("{\"username\":[\"u\"],\"password\":\"p\"}", 0), "-");
     /* not one well-formed object */
