@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (l.ulen > HP_HTTP_LOGIN_MAX || l.plen > HP_HTTP_LOGIN_MAX || !l.kind)
             abort();
         bool kind_ok = data[0] & 1 ? strcmp(l.kind, "basic") == 0
-                                   : strcmp(l.kind, "form") == 0 || strcmp(l.kind, "json") == 0;
+                                   : strcmp(l.kind, "form") == 0 || strcmp(l.kind, "json") == 0 ||
+                                     strcmp(l.kind, "wallet") == 0;
         if (!kind_ok)
             abort();
         if ((data[0] & 1) ? n > 4096 : n > HP_HTTP_LOGIN_BODY_MAX)

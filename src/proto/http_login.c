@@ -136,6 +136,28 @@ static bool login_json_object(const char *p, size_t n, struct hp_http_login *out
 }
 
 /*
+ * geth's personal_unlockAccount: params [account, passphrase, seconds].  Bots
+ * sweep port 8545 guessing the passphrase of the node's wallet (the accounts
+ * eth_accounts listed) to send its ether away; the guess is their password.
+ */
+static bool wallet_unlock(const char *p, size_t n, struct hp_http_login *out)
+{
+    static const char *const names[] = { "method", "params", NULL };
+    static const char unlock[] = "personal_unlockAccount";
+    struct hp_jval v[NELEM(names)], account, passphrase;
+    char method[sizeof(unlock) + 1];
+    size_t pos = 0;
+    if (hp_jscan_members(p, n, names, NELEM(names), v) != 0 || v[1].type != HP_J_ARR ||
+        hp_jscan_str(&v[0], method, sizeof(method)) != sizeof(unlock) - 1 || strcmp(method, unlock) != 0)
+        return false;
+    if (!hp_jscan_elem(&v[1], &pos, &account) || !hp_jscan_elem(&v[1], &pos, &passphrase))
+        return false;
+    out->kind = "wallet";
+    return json_pick(&account, 1, out->user, sizeof(out->user), &out->ulen) &&
+           json_pick(&passphrase, 1, out->pass, sizeof(out->pass), &out->plen);
+}
+
+/*
  * The body's own members, else one level down in a member named as login
  * APIs wrap theirs: JSON-RPC's "params" (Zabbix user.login; an array for
  * OpenWrt's ubus session login, whose last element is the object), Rails'
@@ -145,6 +167,8 @@ static bool login_json(struct hp_bytes body, struct hp_http_login *out)
 {
     const char *p = (const char *)body.p;
     struct hp_jval wraps[NELEM(json_wraps)];
+    if (wallet_unlock(p, body.n, out))
+        return true;
     out->kind = "json";
     if (login_json_object(p, body.n, out))
         return true;

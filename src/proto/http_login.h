@@ -12,6 +12,8 @@
  *          {"user","password"}, appliance and router APIs' /api/login -
  *          or wrapped one level down, as JSON-RPC logins send it (Zabbix's
  *          {"method":"user.login","params":{"username","password"}}).
+ *   wallet an Ethereum JSON-RPC personal_unlockAccount: the account is the
+ *          user, the passphrase guessed for it the password.
  *
  * A form or JSON body counts only when it holds both a user field and a
  * password field (docs/http.md lists the names); the first of each wins.
@@ -29,7 +31,7 @@
 #define HP_HTTP_LOGIN_BODY_MAX (64 * 1024)    /* bodies beyond this are not login forms */
 
 struct hp_http_login {
-    const char *kind;                          /* "basic", "form" or "json" */
+    const char *kind;                          /* "basic", "form", "json" or "wallet" */
     uint8_t user[HP_HTTP_LOGIN_MAX];
     size_t ulen;
     uint8_t pass[HP_HTTP_LOGIN_MAX];

@@ -122,7 +122,8 @@ def http_real_clients_and_events(ctx):
 def http_logins_of_real_clients(ctx):
     """The three ways a web login arrives, each from curl as a brute-forcer's script sends it: a Basic
     header (--user), a posted form (wp-login.php's log/pwd) and a JSON object (Grafana's /login, and
-    Zabbix's JSON-RPC user.login with the pair in "params", with --json): one http.credentials each, with its method, the decoded user and password, the URI and
+    Zabbix's JSON-RPC user.login with the pair in "params", with --json) and geth's wallet unlock on
+    JSON-RPC: one http.credentials each, with its method, the decoded user and password, the URI and
     the default-credential knowledge; a form without a password field and a JSON array give none."""
     need("curl")
     d = web_daemon(ctx, "http-logins")
@@ -132,6 +133,8 @@ def http_logins_of_real_clients(ctx):
                  ["--json", '{"user":"admin","password":"admin"}', base + "/login"],
                  ["--json", '{"jsonrpc":"2.0","method":"user.login","params":{"username":"Admin","password":"zabbix"},'
                             '"id":1}', base + "/zabbix/api_jsonrpc.php"],
+                 ["--json", '{"jsonrpc":"2.0","method":"personal_unlockAccount","params":["0x407d73d8a49eeb85d32cf465507dd71d'
+                            '507100c1","qwerty",600],"id":3}', base + "/"],
                  ["--data", "log=admin&wp-submit=Log+In", base + "/wp-login.php?nopass"],
                  ["--json", '[{"user":"root","password":"root"}]', base + "/api/login"]):
         r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-A", "login-test"] + args,
@@ -143,7 +146,8 @@ def http_logins_of_real_clients(ctx):
     assert creds == [("basic", "admin", "p@ss:word", "/manager/html"),
                      ("form", "admin", "qwerty&123", "/wp-login.php"),
                      ("json", "admin", "admin", "/login"),
-                     ("json", "Admin", "zabbix", "/zabbix/api_jsonrpc.php")], creds
+                     ("json", "Admin", "zabbix", "/zabbix/api_jsonrpc.php"),
+                     ("wallet", "0x407d73d8a49eeb85d32cf465507dd71d507100c1", "qwerty", "/")], creds
     grafana = [e for e in evs if e["eventid"] == "http.credentials" and e["method"] == "json"][0]
     check_common(grafana)
     assert grafana["protocol"] == "http" and grafana["service"] == "web" and grafana["src_ip"] == "127.0.0.1", grafana

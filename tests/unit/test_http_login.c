@@ -92,6 +92,13 @@ static void test_json(void **state)
     assert_string_equal(login("{\"data\":{\"data\":{\"username\":\"u\",\"password\":\"p\"}}}", 0), "-");
     assert_string_equal(login("{\"x\":{\"username\":\"u\",\"password\":\"p\"}}", 0), "-");
     assert_string_equal(login("{\"params\":[\"username\",\"u\",\"password\",\"p\"]}", 0), "-");
+    /* geth's personal_unlockAccount: the account and the passphrase guessed for it */
+    assert_string_equal(login("{\"jsonrpc\":\"2.0\",\"method\":\"personal_unlockAccount\",\"params\":"
+                              "[\"0x407d73d8a49eeb85d32cf465507dd71d507100c1\",\"123456\",600],\"id\":1}", 0),
+                        "wallet 0x407d73d8a49eeb85d32cf465507dd71d507100c1:123456");
+    assert_string_equal(login("{\"method\":\"personal_unlockAccount\",\"params\":[\"0xab\"]}", 0), "-");
+    assert_string_equal(login("{\"method\":\"personal_unlockAccountX\",\"params\":[\"0xab\",\"p\"]}", 0), "-");
+    assert_string_equal(login("{\"method\":\"eth_sendTransaction\",\"params\":[\"0xab\",\"p\"]}", 0), "-");
     /* a user without a password is none */
     assert_string_equal(login("{\"username\":\"u\"}", 0), "-");
     assert_string_equal(login("{\"username\":[\"u\"],\"password\":\"p\"}", 0), "-");
