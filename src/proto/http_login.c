@@ -1,12 +1,13 @@
 /*
- * http_login.c - the login a web request carries: Basic header, form, JSON.
+ * http_login.c - the login a web request carries: Basic header, form, JSON,
+ * wallet unlock.
  *
  * See http_login.h for what counts.  The form reader walks the body field by
  * field through the bounds-checked reader (reader.h) and %XX/+ decodes names
- * and values into fixed buffers (hp_pct_decode, util.h); the JSON reader is
- * the store's allocation-free scanner (store/jsonscan.h), which looks at the
- * top-level members only and rejects anything that is not one well-formed
- * object.  Nothing here
+ * and values into fixed buffers (hp_pct_decode, util.h); the JSON readers use
+ * the store's allocation-free scanner (store/jsonscan.h), which looks at one
+ * object's own members (the body's, then those of a wrapping member's value)
+ * and rejects anything that is not one well-formed object.  Nothing here
  * allocates, and no output is longer than its buffer.
  */
 #include <openssl/evp.h>
