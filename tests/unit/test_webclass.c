@@ -892,6 +892,27 @@ static void test_benign(void **state)
         "{\"sql\":\"select id, region, amount from demo_sales where region = '${region}'\",\"dbSource\":\"1a2b3c\",\"type\":\"0\"}",
         "GET /api/blade-user/export-user?Blade-Auth=bearer%20eyJhbGciOiJIUzI1NiJ9.e30.c2ln&account=alice&realName= HTTP/1.1\r\n"
         "Host: blade.example\r\n\r\n",
+        /* PHP applications, editors and panels: their ordinary use */
+        "GET /index.php HTTP/1.1\r\nHost: shop.example\r\nAccept-Charset: ISO-8859-1,utf-8;q=0.7,*;q=0.7\r\n"
+        "Accept-Encoding: gzip,deflate\r\n\r\n",
+        "GET /user.php?act=login HTTP/1.1\r\nHost: shop.example\r\nReferer: http://shop.example/goods.php?id=3\r\n"
+        "Cookie: ECS_ID=1255e244738135e418b742b1c9a60f5486aa4559; ECS[visit_times]=2\r\n\r\n",
+        "GET /forum.php?mod=viewthread&tid=42 HTTP/1.1\r\nHost: bbs.example\r\n"
+        "Cookie: QaFh_2132_saltkey=Vd3Yl3Pw; QaFh_2132_language=sc; QaFh_2132_lastvisit=1562807123\r\n\r\n",
+        "GET /ueditor/php/controller.php?action=config&&noCache=1700000000000 HTTP/1.1\r\nHost: cms.example\r\n\r\n",
+        "POST /kindeditor/php/upload_json.php?dir=image HTTP/1.1\r\nHost: cms.example\r\nCookie: PHPSESSID=4f2a9c\r\n"
+        "Content-Type: multipart/form-data; boundary=b1\r\n\r\n--b1\r\nContent-Disposition: form-data; name=\"imgFile\"; "
+        "filename=\"team-photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nJFIF\r\n--b1--\r\n",
+        "GET /wp-content/themes/eGamer/timthumb.php?src=http://upload.wikimedia.org/wikipedia/commons/a/a9/Example.jpg&w=300&h=200 "
+        "HTTP/1.1\r\nHost: blog.example\r\n\r\n",
+        "GET /cgi-bin/awstats.pl?config=www.example.com&framename=mainright&output=urldetail HTTP/1.1\r\nHost: stats.example\r\n\r\n",
+        "GET /verify.php?id=12&confirm_hash=6d2f0c1b9a8e7d6c5b4a3f2e1d0c9b8a HTTP/1.1\r\nHost: bugs.example\r\n\r\n",
+        "GET /cpanelwebcall/aaaabbbbccccddddeeeeffff HTTP/1.1\r\nHost: panel.example:2082\r\n\r\n",
+        "GET /node/1?_format=hal_json HTTP/1.1\r\nHost: drupal.example\r\nAccept: application/hal+json\r\n\r\n",
+        "POST /index.php HTTP/1.1\r\nHost: crm.example\r\nCookie: PHPSESSID=a3c7f1e9\r\nContent-Type: multipart/form-data; "
+        "boundary=b2\r\n\r\n--b2\r\nContent-Disposition: form-data; name=\"module\"\r\n\r\nEmailTemplates\r\n--b2\r\n"
+        "Content-Disposition: form-data; name=\"action\"\r\n\r\nAttachFiles\r\n--b2\r\nContent-Disposition: form-data; "
+        "name=\"file\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\nPNG\r\n--b2--\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
