@@ -913,6 +913,34 @@ static void test_benign(void **state)
         "boundary=b2\r\n\r\n--b2\r\nContent-Disposition: form-data; name=\"module\"\r\n\r\nEmailTemplates\r\n--b2\r\n"
         "Content-Disposition: form-data; name=\"action\"\r\n\r\nAttachFiles\r\n--b2\r\nContent-Disposition: form-data; "
         "name=\"file\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\nPNG\r\n--b2--\r\n",
+        /* ordinary use next to the Java middleware and DevOps rules: an app's own rememberMe=true cookie, a
+         * Hystrix dashboard proxying a service's hystrix.stream, a Nexus content-selector preview (JEXL without
+         * Java classes), SonarQube's UI reading settings with its session, Rocket.Chat's anonymous method call
+         * with a plain token, a Harbor administrator creating a user from the UI, an H2 console login with a
+         * plain in-memory URL, a Struts page with debug=false */
+        "GET /account HTTP/1.1\r\nHost: shop.example\r\nCookie: session=9f8e7d6c; rememberMe=true\r\n\r\n",
+        "GET /proxy.stream?origin=http%3A%2F%2Forders%3A8080%2Factuator%2Fhystrix.stream&delay=2000 HTTP/1.1\r\n"
+        "Host: dashboard.example:7979\r\nAccept: text/event-stream\r\n\r\n",
+        "POST /service/extdirect HTTP/1.1\r\nHost: nexus.example:8081\r\nContent-Type: application/json\r\n"
+        "NX-ANTI-CSRF-TOKEN: 0.41\r\nCookie: NX-ANTI-CSRF-TOKEN=0.41; NXSESSIONID=0c4f2b1e\r\n\r\n"
+        "{\"action\":\"coreui_Component\",\"method\":\"previewAssets\",\"data\":[{\"page\":1,\"start\":0,\"limit\":50,"
+        "\"filter\":[{\"property\":\"repositoryName\",\"value\":\"maven-releases\"},{\"property\":\"expression\","
+        "\"value\":\"format == \\\"maven2\\\" and path =^ \\\"/org/example/\\\"\"},{\"property\":\"type\",\"value\":\"jexl\"}]}],"
+        "\"type\":\"rpc\",\"tid\":12}",
+        "GET /api/settings/values?keys=sonar.core.serverBaseURL HTTP/1.1\r\nHost: sonar.example:9000\r\n"
+        "Cookie: XSRF-TOKEN=k2v3; JWT-SESSION=eyJhbGciOiJIUzI1NiJ9.e30.c2ln\r\nX-XSRF-TOKEN: k2v3\r\n\r\n",
+        "POST /api/v1/method.callAnon/getPasswordPolicy HTTP/1.1\r\nHost: chat.example:3000\r\nContent-Type: "
+        "application/json\r\n\r\n{\"message\":\"{\\\"msg\\\":\\\"method\\\",\\\"id\\\":\\\"7\\\",\\\"method\\\":"
+        "\\\"getPasswordPolicy\\\",\\\"params\\\":[{\\\"token\\\":\\\"Zq3k9Tx0\\\"}]}\"}",
+        "POST /api/users HTTP/1.1\r\nHost: harbor.example\r\nCookie: sid=8a7b6c5d4e3f2a1b; _gorilla_csrf=MTcx\r\n"
+        "Content-Type: application/json\r\n\r\n{\"username\":\"ci-bot\",\"email\":\"ci@example.com\",\"realname\":\"CI\","
+        "\"password\":\"Xk29!vq7Lm\",\"comment\":\"\",\"has_admin_role\":true}",
+        "POST /h2-console/login.do?jsessionid=0a1b2c3d HTTP/1.1\r\nHost: localhost:8080\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\nlanguage=en&setting=Generic+H2+%28Embedded%29&name=Generic+H2+"
+        "%28Embedded%29&driver=org.h2.Driver&url=jdbc%3Ah2%3Amem%3Atestdb&user=sa&password=",
+        "GET /catalog/list.action?debug=false&page=2 HTTP/1.1\r\nHost: shop.example:8080\r\n\r\n",
+        "GET /api/users/admin/check HTTP/1.1\r\nHost: docker.example:9443\r\nAccept: application/json\r\n"
+        "Referer: https://docker.example:9443/\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
