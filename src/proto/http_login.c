@@ -10,6 +10,7 @@
  * and rejects anything that is not one well-formed object.  Nothing here
  * allocates, and no output is longer than its buffer.
  */
+#include <limits.h>
 #include <openssl/evp.h>
 #include <string.h>
 #include <strings.h>
@@ -22,7 +23,7 @@
 #define FORM_NAME_MAX   64             /* a decoded field name longer than this is no login field */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]) - 1)   /* names in a NULL-terminated list */
 
-/* Field names, compared case-insensitively: a user name ... */
+/* Field names, compared case-insensitively, most telling first: a user name ... */
 static const char *const form_users[] = { "log", "username", "user", "login", "pma_username", "j_username",
                                           "email", "uname", "userid", "user_name", "name", NULL };
 /* ... and a password (pwd: WordPress; psd: Realtek's Boa formLogin; credential and
@@ -68,20 +69,27 @@ bool hp_http_login_basic(struct hp_bytes a, struct hp_http_login *out)
     return true;
 }
 
-static bool name_in(const uint8_t *k, size_t kn, const char *const *names)
+/* The place of k among names (earlier = more telling), or -1. */
+static int name_rank(const uint8_t *k, size_t kn, const char *const *names)
 {
-    for (; *names; names++)
-        if (strlen(*names) == kn && strncasecmp((const char *)k, *names, kn) == 0)
-            return true;
-    return false;
+    for (int i = 0; names[i]; i++)
+        if (strlen(names[i]) == kn && strncasecmp((const char *)k, names[i], kn) == 0)
+            return i;
+    return -1;
 }
 
+/*
+ * A form's user and password fields.  Where a form has several user-like
+ * fields the most telling name wins, not the first: H2's console posts its
+ * saved-setting "name" before "user", a sign-up form "email" before
+ * "username".  Among fields of one name the first counts.
+ */
 static bool login_form(struct hp_bytes body, struct hp_http_login *out)
 {
-    bool have_u = false, have_p = false;
+    int urank = INT_MAX, prank = INT_MAX;
     struct hp_rd r;
     hp_rd_init(&r, body.p, body.n);
-    for (unsigned fields = 0; hp_rd_left(&r) > 0 && fields < FORM_FIELDS_MAX && !(have_u && have_p); fields++) {
+    for (unsigned fields = 0; hp_rd_left(&r) > 0 && fields < FORM_FIELDS_MAX && (urank | prank) != 0; fields++) {
         long amp = hp_rd_find(&r, "&", 1);
         size_t flen = amp < 0 ? hp_rd_left(&r) : (size_t)amp;
         const uint8_t *f = hp_rd_bytes(&r, flen);
@@ -93,16 +101,17 @@ static bool login_form(struct hp_bytes body, struct hp_http_login *out)
         size_t kn = hp_pct_decode(f, (size_t)(eq - f), true, key, sizeof(key));
         const uint8_t *val = eq + 1;
         size_t vn = flen - (size_t)(eq - f) - 1;
-        if (!have_u && name_in(key, kn, form_users)) {
+        int ur = name_rank(key, kn, form_users), pr = name_rank(key, kn, form_passes);
+        if (ur >= 0 && ur < urank) {
             out->ulen = hp_pct_decode(val, vn, true, out->user, sizeof(out->user));
-            have_u = true;
-        } else if (!have_p && name_in(key, kn, form_passes)) {
+            urank = ur;
+        } else if (pr >= 0 && pr < prank) {
             out->plen = hp_pct_decode(val, vn, true, out->pass, sizeof(out->pass));
-            have_p = true;
+            prank = pr;
         }
     }
     out->kind = "form";
-    return have_u && have_p;
+    return urank != INT_MAX && prank != INT_MAX;
 }
 
 /* The first of names[] present as a string or a number, decoded into out (cut at cap). */

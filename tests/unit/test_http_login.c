@@ -64,6 +64,11 @@ static void test_form(void **state)
     assert_string_equal(login("ajax=1&username=admin&secretkey=forti123", 0), "form admin:forti123");
     assert_string_equal(login("USERNAME=a&Password=b", 0), "form a:b");                      /* any case */
     assert_string_equal(login("user=first&user=second&pass=x", 0), "form first:x");          /* first wins */
+    /* ... among fields of one name; the most telling name wins over an earlier weaker one */
+    assert_string_equal(login("language=en&setting=Generic+H2+%28Embedded%29&name=Generic+H2+%28Embedded%29"
+                              "&driver=org.h2.Driver&url=jdbc%3Ah2%3A~%2Ftest&user=sa&password=", 0), "form sa:");
+    assert_string_equal(login("email=a%40b.example&username=u&password=p", 0), "form u:p");
+    assert_string_equal(login("name=n&pass=1&password=2", 0), "form n:2");
     assert_string_equal(login("%75ser=enc&pass=y", 0), "form enc:y");                        /* encoded name */
     assert_string_equal(login("username=admin&submit=1", 0), "-");                           /* no password */
     assert_string_equal(login("q=search&page=2", 0), "-");
