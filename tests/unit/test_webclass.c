@@ -941,6 +941,19 @@ static void test_benign(void **state)
         "GET /catalog/list.action?debug=false&page=2 HTTP/1.1\r\nHost: shop.example:8080\r\n\r\n",
         "GET /api/users/admin/check HTTP/1.1\r\nHost: docker.example:9443\r\nAccept: application/json\r\n"
         "Referer: https://docker.example:9443/\r\n\r\n",
+        /* KEV gap rules (2026-12): their legitimate neighbours */
+        "GET /owa/auth/logon.aspx?replaceCurrent=1&url=https%3a%2f%2fmail.example.com%2fowa%2f HTTP/1.1\r\n"
+        "Host: mail.example.com\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
+        "GET /index.php/blog/2024/05/hello-world?page=2 HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
+        "GET /index.htm HTTP/1.1\r\nHost: amt.example.com:16992\r\nAuthorization: Digest username=\"admin\", "
+        "realm=\"Digest:048A0000000000000000000000000000\", nonce=\"qTILAAUFAAAjY7rDwLSmxFCq5EJ3pH/n\", uri=\"/index.htm\", "
+        "response=\"a1b2c3d4e5f60718293a4b5c6d7e8f90\", qop=auth, nc=00000001, cnonce=\"60513ab58858482c\"\r\n\r\n",
+        "GET /account HTTP/1.1\r\nHost: shop.example.com\r\nCookie: JSESSIONID=8F2C; rememberMe=deleteMe\r\n\r\n",
+        "GET /wp-admin/admin-post.php?action=export_orders&format=csv HTTP/1.1\r\nHost: blog.example.com\r\n"
+        "Cookie: wordpress_logged_in_abc=alice%7C1700000000%7Ctoken\r\n\r\n",
+        "POST /RPC2_Login HTTP/1.1\r\nHost: cam.example.com\r\nContent-Type: application/json\r\n\r\n"
+        "{\"method\":\"global.login\",\"params\":{\"userName\":\"admin\",\"password\":\"\",\"clientType\":\"Web3.0\","
+        "\"loginType\":\"Direct\"},\"id\":1}",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
