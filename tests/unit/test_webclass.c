@@ -954,6 +954,18 @@ static void test_benign(void **state)
         "POST /RPC2_Login HTTP/1.1\r\nHost: cam.example.com\r\nContent-Type: application/json\r\n\r\n"
         "{\"method\":\"global.login\",\"params\":{\"userName\":\"admin\",\"password\":\"\",\"clientType\":\"Web3.0\","
         "\"loginType\":\"Direct\"},\"id\":1}",
+        "POST /Autodiscover/Autodiscover.xml HTTP/1.1\r\nHost: mail.example.com\r\nUser-Agent: Microsoft Office/16.0\r\n"
+        "Content-Type: text/xml\r\n\r\n<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"http://schemas."
+        "microsoft.com/exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>alice@example.com"
+        "</EMailAddress></Request></Autodiscover>",
+        "POST /HNAP1/ HTTP/1.1\r\nHost: router.example.com\r\nSOAPAction: \"http://purenetworks.com/HNAP1/GetDeviceSettings\"\r\n"
+        "Content-Type: text/xml\r\n\r\n<?xml version=\"1.0\"?><soap:Envelope><soap:Body><GetDeviceSettings "
+        "xmlns=\"http://purenetworks.com/HNAP1/\"/></soap:Body></soap:Envelope>",
+        "GET /.well-known/mcp.json HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: mcp-client/1.0\r\n\r\n",
+        "GET /phpmyadmin/index.php?route=/database/structure&db=shop HTTP/1.1\r\nHost: db.example.com\r\n"
+        "Cookie: phpMyAdmin=4f2c8a; pma_lang=en\r\n\r\n",
+        "GET /graph_realtime.php?action=init HTTP/1.1\r\nHost: cacti.example.com\r\nCookie: Cacti=9b1f0c2d7e4a5b6c\r\n\r\n",
+        "GET /cgi-bin/luci/;stok=4b7f1e2a9c/locale?form=lang&operation=read HTTP/1.1\r\nHost: router.example.com\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
