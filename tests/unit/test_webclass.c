@@ -864,6 +864,13 @@ static void test_benign(void **state)
         "GET /wp-admin/install.php?language=en_US HTTP/1.1\r\nHost: new.example\r\n"
         "Referer: http://new.example/wp-admin/setup-config.php?step=2\r\n\r\n",
         "GET /shop/ HTTP/1.1\r\nHost: shop.example\r\nCookie: wordpress_logged_in_5b93292=alice%7C1700000000%7CQm3x%7C9f2c\r\n\r\n",
+        /* blueimp jQuery-File-Upload's own page: the file list (XHR) and a photo upload */
+        "GET /jquery-file-upload/server/php/ HTTP/1.1\r\nHost: app.example\r\nX-Requested-With: XMLHttpRequest\r\n"
+        "Referer: https://app.example/jquery-file-upload/\r\n\r\n",
+        "POST /jquery-file-upload/server/php/ HTTP/1.1\r\nHost: app.example\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        "Referer: https://app.example/jquery-file-upload/\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"files[]\"; "
+        "filename=\"holiday.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\xff\xe0JFIF\r\n--b--\r\n",
+        "GET /.environment-check.html HTTP/1.1\r\nHost: app.example\r\n\r\n",
         "POST /wsman HTTP/1.1\r\nHost: scx.example:1270\r\nAuthorization: Basic b21pbW9uOkt4Ny1wdW1wLTQy\r\n"
         "Content-Type: application/soap+xml;charset=UTF-8\r\n\r\n<s:Envelope><s:Body><p:ExecuteShellCommand_INPUT "
         "xmlns:p=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/SCX_OperatingSystem\"><p:command>df -k</p:command>"
