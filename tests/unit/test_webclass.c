@@ -973,6 +973,20 @@ static void test_benign(void **state)
         "Cookie: phpMyAdmin=4f2c8a; pma_lang=en\r\n\r\n",
         "GET /graph_realtime.php?action=init HTTP/1.1\r\nHost: cacti.example.com\r\nCookie: Cacti=9b1f0c2d7e4a5b6c\r\n\r\n",
         "GET /cgi-bin/luci/;stok=4b7f1e2a9c/locale?form=lang&operation=read HTTP/1.1\r\nHost: router.example.com\r\n\r\n",
+        /* KEV second pass look-alikes: a Telerik editor dialog, a Grafana snapshot by its real key, a
+           Zimbra zimlet proxy to an outside feed, a D-Link UI's hedwig.cgi save, a Desktop Central agent log */
+        "GET /Telerik.Web.UI.DialogHandler.aspx?DialogName=ImageManager&renderMode=2&Skin=Default&Title=Image%20"
+        "Manager&doid=5f0c1d2e-3a4b&dpptn=&isRtl=false&dp=QUFBQUFBQUFBQUFBQUFBQQ%3D%3D HTTP/1.1\r\nHost: "
+        "www.example.com\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
+        "GET /api/snapshots/pM1eJ8kQ2wX7zR4tY9uV HTTP/1.1\r\nHost: grafana.example.com\r\nUser-Agent: Mozilla/5.0\r\n"
+        "Accept: application/json\r\n\r\n",
+        "GET /service/proxy?target=https%3A%2F%2Fwww.example.org%2Fnews%2Ffeed.rss HTTP/1.1\r\nHost: mail.example.com\r\n"
+        "User-Agent: Mozilla/5.0\r\nCookie: ZM_AUTH_TOKEN=0_abc\r\n\r\n",
+        "POST /hedwig.cgi HTTP/1.1\r\nHost: 192.168.0.1\r\nUser-Agent: Mozilla/5.0\r\nContent-Type: text/xml\r\nCookie: "
+        "uid=a1b2c3d4\r\n\r\n<?xml version=\"1.0\" encoding=\"utf-8\"?><postxml><module><service>DEVICE.TIME</service>"
+        "<device><time><ntp><enable>1</enable></ntp></time></device></module></postxml>",
+        "POST /mdm/client/v1/mdmLogUploader?udid=3f9a1c2b7d&filename=agentlog.zip HTTP/1.1\r\nHost: dc.example.com:8383\r\n"
+        "User-Agent: Mozilla/5.0\r\nContent-Type: application/octet-stream\r\n\r\nPK\x03\x04",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
