@@ -864,6 +864,11 @@ static void test_benign(void **state)
         "GET /wp-admin/install.php?language=en_US HTTP/1.1\r\nHost: new.example\r\n"
         "Referer: http://new.example/wp-admin/setup-config.php?step=2\r\n\r\n",
         "GET /shop/ HTTP/1.1\r\nHost: shop.example\r\nCookie: wordpress_logged_in_5b93292=alice%7C1700000000%7CQm3x%7C9f2c\r\n\r\n",
+        /* Jenkins' pipeline editor checking a script as its author types it */
+        "POST /job/build-app/descriptorByName/org.jenkinsci.plugins.workflow.cps.CpsFlowDefinition/checkScriptCompile HTTP/1.1\r\n"
+        "Host: ci.example\r\nJenkins-Crumb: 3f9c2a\r\nCookie: JSESSIONID.1a2b=node0x\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n\r\nvalue=pipeline+%7B+agent+any+stages+%7B+stage%28%27Build%27%29+%7B+"
+        "steps+%7B+sh+%27make%27+%7D+%7D+%7D+%7D",
         /* blueimp jQuery-File-Upload's own page: the file list (XHR) and a photo upload */
         "GET /jquery-file-upload/server/php/ HTTP/1.1\r\nHost: app.example\r\nX-Requested-With: XMLHttpRequest\r\n"
         "Referer: https://app.example/jquery-file-upload/\r\n\r\n",
