@@ -135,8 +135,9 @@ static struct {
     struct hp_litset *lits[WF_NFIXED + 1];
     bool lits_ok;             /* lits and gates in use */
     bool lits_built;          /* lits and gates built (lits_ok may be switched off) */
-    /* Which rules a literal lets in (lits_ok only).  A rule's gate is its
-     * first positive condition with literals: the rule cannot match unless
+    /* Which rules a literal lets in (lits_ok only).  A rule's gate is the
+     * positive condition with the longest shortest literal (the first of
+     * equals), the one most texts lack: the rule cannot match unless
      * the gate's text holds one of them, so a request is checked against
      * the rules its texts' literals name, plus the rules without a gate,
      * instead of against all of them.  gate[f] lists, for each literal id
@@ -469,13 +470,19 @@ static void wc_bit_set(uint64_t *w, size_t i)
     w[i >> 6] |= (uint64_t)1 << (i & 63);
 }
 
-/* The rule's gate (see wc.gate), or NULL. */
+/*
+ * The rule's gate (see wc.gate), or NULL.  Any positive condition with
+ * literals would do; the longest shortest literal lets in the fewest
+ * requests: "match method ^(?:GET|HEAD)$" written before "match dpath
+ * ^/h2-console" must not make every GET a candidate.
+ */
 static const struct wc_cond *wc_rule_gate(const struct wc_rule *r)
 {
+    const struct wc_cond *best = NULL;
     for (size_t k = 0; k < r->nconds; k++)
-        if (!r->conds[k].neg && r->conds[k].lit.nalt)
-            return &r->conds[k];
-    return NULL;
+        if (!r->conds[k].neg && r->conds[k].lit.nalt && (!best || r->conds[k].lit.minlen > best->lit.minlen))
+            best = &r->conds[k];
+    return best;
 }
 
 static void wc_gate_hname_add(const char *name)
