@@ -1139,6 +1139,29 @@ static void wc_check_left_out(struct wc_ctx *c, const uint64_t *cand)
 #endif
 }
 
+size_t hp_webclass_candidates(const struct hp_http_view *v, const char **ids, size_t max)
+{
+    size_t n = 0;
+    if (!wc.ready || !v)
+        return 0;
+    struct wc_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.v = v;
+    uint64_t cand[WC_RULE_WORDS];
+    if (wc_ctx_build(&c, v)) {
+        wc_candidates(&c, cand);
+        for (size_t i = 0; i < wc.nrules; i++)
+            if ((cand[i >> 6] >> (i & 63)) & 1) {
+                if (n < max)
+                    ids[n] = wc.rules[i].id;
+                n++;
+            }
+    }
+    free(c.arena);
+    free(c.hdr);
+    return n;
+}
+
 void hp_webclass_classify(const struct hp_http_view *v, struct hp_webclass *out)
 {
     memset(out, 0, sizeof(*out));

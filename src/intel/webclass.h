@@ -54,6 +54,12 @@ size_t hp_webclass_nrules(void);
 bool hp_webclass_litsets(void);
 void hp_webclass_use_litsets(bool on);
 
+/* The rules a request is tried against (its gates' literals let them in,
+ * plus the rules without a gate): their ids, up to max of them, and how many
+ * there are.  For the tests that keep ordinary requests cheap: a rule with
+ * a weak gate is tried on every request. */
+size_t hp_webclass_candidates(const struct hp_http_view *v, const char **ids, size_t max);
+
 /* The attack class vocabulary, shared with the trap's rules (payloadclass.h):
  * the static string for name, or NULL when it is not a class. */
 const char *hp_webclass_class_name(const char *name);

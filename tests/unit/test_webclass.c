@@ -1004,6 +1004,43 @@ static void test_benign(void **state)
     }
 }
 
+/*
+ * Ordinary requests are tried against few rules: those their gates' literals
+ * name plus the ungated ones (11 now).  A rule whose gate every request
+ * passes ("match method ^GET$" chosen over a path literal, an alternation of
+ * more than 8 branches whose literal falls back to "/") costs a PCRE2 call on
+ * every request; this catches one being added.  Not a timing.
+ */
+static void test_candidates_few(void **state)
+{
+    (void)state;
+    if (!hp_webclass_litsets())
+        skip();
+    static const char *const reqs[] = {
+        "GET /?t=1&n=123456 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+        "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\r\nAccept: text/html,application/"
+        "xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.9\r\n"
+        "Accept-Encoding: gzip, deflate, br\r\nConnection: keep-alive\r\n\r\n",
+        "GET /static/css/site.css?v=42 HTTP/1.1\r\nHost: www.example.com\r\nReferer: https://www.example.com/\r\n"
+        "Accept: text/css,*/*;q=0.1\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+        const char *ids[64];
+        struct treq t;
+        treq_str(&t, reqs[i]);
+        size_t n = hp_webclass_candidates(&t.v, ids, 64);
+        treq_free(&t);
+        if (n > 16) {
+            fprintf(stderr, "%zu candidate rules for request %zu:", n, i);
+            for (size_t k = 0; k < n && k < 64; k++)
+                fprintf(stderr, " %s", ids[k]);
+            fprintf(stderr, "\n");
+        }
+        assert_true(n > 0 && n <= 16);
+    }
+}
+
 /* False-positive audit (webclass_benign_apps.h): none may get a class, CVE, rule or command. */
 static void test_benign_apps(void **state)
 {
@@ -1387,6 +1424,7 @@ int main(void)
         cmocka_unit_test(test_corpus_without_litsets),
         cmocka_unit_test(test_benign),
         cmocka_unit_test(test_benign_apps),
+        cmocka_unit_test(test_candidates_few),
         cmocka_unit_test(test_fgt_lang_not_thinkphp),
         cmocka_unit_test(test_ise_string_array_benign),
         cmocka_unit_test(test_command_php_by_method),
