@@ -17,7 +17,8 @@
  *   - (*VERB) anywhere ((*ACCEPT) ends a match early), (?x) extended mode
  *     anywhere (white space and # stop being literal), \Q...\E, POSIX
  *     classes inside a class, and every escape that takes an argument
- *     (\x41, \p{L}, \g1, \k<n>, \N{U+..}, \cX, \1...);
+ *     (\p{L}, \g1, \k<n>, \N{U+..}, \cX, \1..., \x{41} and a \x with one
+ *     hex digit) but \xHH with two, which is the byte HH;
  *   - more than HP_RELIT_ALTS literals in a set;
  *   - a pattern in UTF or UCP mode (the caller says).
  *
@@ -50,6 +51,14 @@ static uint8_t rl_upper(uint8_t c)
 static bool rl_alnum(uint8_t c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int rl_hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = rl_lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 struct rl {
@@ -221,6 +230,16 @@ static void rl_escape(struct rl *s, struct rl_seq *q, size_t *i, size_t end)
         return;
     }
     uint8_t e = s->p[*i + 1];
+    if (e == 'x') {                /* \xHH, two hex digits: that byte (\xH, \x{..}: give up) */
+        int hi = *i + 3 < end ? rl_hexval(s->p[*i + 2]) : -1, lo = hi >= 0 ? rl_hexval(s->p[*i + 3]) : -1;
+        if (lo < 0) {
+            s->bad = true;
+            return;
+        }
+        rl_add(q, (uint8_t)(hi * 16 + lo));
+        *i += 4;
+        return;
+    }
     *i += 2;
     if (!rl_alnum(e))
         rl_add(q, e);              /* \. \/ \$ \\ ...: the byte itself */

@@ -85,7 +85,10 @@ static void test_extract(void **state)
         { "(?i-x:abc)(?x)d e", "" },
         { "\\Qa.b\\E", "" },
         { "[[:alpha:]]abc", "" },
-        { "\\x41bcd", "" },
+        { "\\x41bcd", "abcd" },          /* \xHH: the byte (lower-cased like any letter) */
+        { "\\x4bcd", "kcd" },            /* \x takes two hex digits when there are two: \x4b "cd" */
+        { "\\x4Gbc", "" },               /* one hex digit: not followed */
+        { "\\x{41}bc", "" },
         { "\\p{L}abc", "" },
         { "(a)bc\\1", "" },
         { "(unclosed", "" },
@@ -105,6 +108,16 @@ static void test_extract(void **state)
     memset(pat, 'a', HP_RELIT_MAX);
     strcpy(pat + HP_RELIT_MAX, "?");
     assert_int_equal(strlen(lit_of(pat)), HP_RELIT_MAX - 1);
+    /* Java serialization's magic as \x escapes: a binary literal, NUL included */
+    struct hp_relit jl;
+    const char *jpat = "(?-i)\\xac\\xed\\x00\\x05";
+    hp_relit_from_pattern(&jl, jpat, strlen(jpat), false);
+    assert_int_equal(jl.nalt, 1);
+    assert_int_equal(jl.alt[0].n, 4);
+    assert_memory_equal(jl.alt[0].lit, "\xac\xed\x00\x05", 4);
+    static const uint8_t body[] = { 'x', '=', 0xac, 0xed, 0x00, 0x05, 's', 'r' }, other[] = { 0xac, 0xed, 0x00, 0x06 };
+    assert_true(hp_relit_in(&jl, body, sizeof(body)));
+    assert_false(hp_relit_in(&jl, other, sizeof(other)));
     /* UTF patterns get none */
     struct hp_relit l;
     hp_relit_from_pattern(&l, "abc", 3, true);
