@@ -890,7 +890,7 @@ def http_real_scanners_classified(ctx):
     def scanner_ua(t, ua_prefix):
         for e in by_tool[t]:
             if not (e.get("user_agent") or "").startswith(ua_prefix) or "scanner" not in e["attack_classes"] \
-                    or "scanner-user-agent" not in e.get("class_rules", []):
+                    or not any(r.startswith("scanner-user-agent") for r in e.get("class_rules", [])):
                 problems.append("%s: %s %r (User-Agent %r) is not scanner by its User-Agent: %s" % (
                     t, e["method"], e["uri"], e.get("user_agent"), e["attack_classes"]))
 
