@@ -992,6 +992,22 @@ static void test_benign(void **state)
         "<device><time><ntp><enable>1</enable></ntp></time></device></module></postxml>",
         "POST /mdm/client/v1/mdmLogUploader?udid=3f9a1c2b7d&filename=agentlog.zip HTTP/1.1\r\nHost: dc.example.com:8383\r\n"
         "User-Agent: Mozilla/5.0\r\nContent-Type: application/octet-stream\r\n\r\nPK\x03\x04",
+        /* third-pass look-alikes: a SharePoint people picker, an Adminer MySQL login, a CrushFTP listing,
+           a FUEL CMS page select, a Drupal delete returning to its list, a contact form, a J-Web status poll */
+        "GET /_layouts/15/Picker.aspx?PickerDialogType=Microsoft.SharePoint.WebControls.ItemPickerDialog HTTP/1.1\r\n"
+        "Host: sp.example.com\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
+        "POST /adminer.php HTTP/1.1\r\nHost: db.example.com\r\nUser-Agent: Mozilla/5.0\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\nauth%5Bdriver%5D=server&auth%5Bserver%5D=localhost&auth%5Bdb%5D=shop",
+        "POST /WebInterface/function/ HTTP/1.1\r\nHost: ftp.example.com\r\nUser-Agent: Mozilla/5.0\r\nCookie: "
+        "CrushAuth=1752934512345_Wr8k; currentAuth=Wr8k\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        "command=getXMLListing&path=%2F&c2f=Wr8k",
+        "GET /fuel/pages/select/?filter=about HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
+        "POST /?q=node/12/delete&destination=admin/content HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: "
+        "Mozilla/5.0\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\nconfirm=1&form_id=node_delete_confirm",
+        "POST /contact.php HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\nname=Alice+Xu&email=alice.x%40example.com&msg=Please+call+me+-X+tomorrow",
+        "POST /webauth_operation.php HTTP/1.1\r\nHost: fw.example.com\r\nUser-Agent: Mozilla/5.0\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\n\r\nrs=get_auth_status&rsargs%5B%5D=1",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct hp_webclass w;
