@@ -144,6 +144,26 @@ static bool rl_unsafe(const uint8_t *p, size_t n)
     return false;
 }
 
+/*
+ * The length of the escape at p[0] ('\\') inside a class, or 0 when it is
+ * not known.  An escape with an argument can swallow a '\\' or a ']'
+ * ("[\\c\\]" is one member, control-backslash, and the ']' ends it), so
+ * its length has to be right for the class's end to be found.
+ */
+static size_t rl_class_escape_len(const uint8_t *p, size_t n)
+{
+    if (n < 2)
+        return 0;
+    uint8_t e = p[1];
+    if (!rl_alnum(e) || strchr("dDwWsShHvVnrtfeab", e))
+        return 2;                  /* \] \\ \- ..., a class escape, a control byte */
+    if (e == 'x' && n >= 4 && rl_hexval(p[2]) >= 0 && rl_hexval(p[3]) >= 0)
+        return 4;                  /* \xHH */
+    if (e == 'c' && n >= 3 && p[2] >= 0x20 && p[2] < 0x7f)
+        return 3;                  /* \cX: X is any printable byte, '\\' and ']' included */
+    return 0;                      /* \x{..}, \xH, \o{..}, octal, \p{..}, \N{..}, ... */
+}
+
 /* The index after the class starting at i ('['). */
 static size_t rl_skip_class(struct rl *s, size_t i, size_t end)
 {
@@ -155,7 +175,12 @@ static size_t rl_skip_class(struct rl *s, size_t i, size_t end)
     while (i < end) {
         uint8_t c = s->p[i];
         if (c == '\\') {
-            i += 2;
+            size_t el = rl_class_escape_len(s->p + i, end - i);
+            if (!el) {
+                s->bad = true;     /* where the class ends is not known */
+                return end;
+            }
+            i += el;
         } else if (c == '[' && i + 1 < end && (s->p[i + 1] == ':' || s->p[i + 1] == '.' || s->p[i + 1] == '=')) {
             break;                 /* [:alpha:] has its own ']' */
         } else if (c == ']') {

@@ -69,6 +69,10 @@ static void test_extract(void **state)
         { "x(?:ab|)y", "x" },              /* an empty alternative: the group has no set */
         { "xy\\|z", "xy|z" },              /* an escaped '|' is a byte: one literal */
         { "[]a]bcd", "bcd" },              /* a leading ']' is a class member */
+        { "(xyzw[\\c\\])|q", "xyzw|q" },     /* \c\ is one member (control-\): the ']' ends the class */
+        { "(xyzw[\\x5d])|q", "xyzw|q" },      /* \xHH in a class */
+        { "(xyzw[\\x{5d}])|[q]", "" },        /* an escape of unknown length in a class: give up */
+        { "(xyzw[\\0])|[q]", "" },
         { "[^]x]yz", "yz" },
         { "a\\d+bcd\\bef", "bcd" },
         { "\\$\\{IFS\\}", "${ifs}" },
