@@ -78,39 +78,47 @@ static void test_form(void **state)
 static void test_json(void **state)
 {
     (void)state;
-    assert_string_equal(login("{\"user\":\"admin\",\"password\":\"admin\"}", 0), "json admin:admin");   /* Grafana */
-    assert_string_equal(login(" \r\n{ \"username\" : \"ad\\u006din\", \"password\": \"p\\\"q\" }\n", 0),
-                        "json admin:p\"q");
-    assert_string_equal(login("{\"userName\":\"root\",\"passWord\":123456}", 0), "json root:123456");
-    assert_string_equal(login("{\"name\":\"n\",\"username\":\"u\",\"Password\":\"p\"}", 0), "json u:p");
-    assert_string_equal(login("{\"email\":\"a@b.example\",\"password\":\"\"}", 0), "json a@b.example:");
-    /* one level of wrapping is read (JSON-RPC params: Zabbix; an array: OpenWrt's ubus; Rails' user) */
-    assert_string_equal(login("{\"jsonrpc\":\"2.0\",\"method\":\"user.login\",\"params\":{\"username\":\"Admin\","
-                              "\"password\":\"zabbix\"},\"id\":1}", 0), "json Admin:zabbix");
-    assert_string_equal(login("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"call\",\"params\":[\"00000000000000000000000000000000\","
-                              "\"session\",\"login\",{\"username\":\"root\",\"password\":\"admin\"}]}", 0), "json root:admin");
-    assert_string_equal(login("{\"user\":{\"email\":\"a@b.example\",\"password\":\"x\"}}", 0), "json a@b.example:x");
-    assert_string_equal(login("{\"data\":{\"username\":\"u\",\"password\":\"p\"}}", 0), "json u:p");
-    /* the top level wins over a wrapped login; deeper or unnamed wrapping is not read */
-    assert_string_equal(login("{\"params\":{\"user\":\"in\",\"pass\":\"1\"},\"user\":\"top\",\"pass\":\"2\"}", 0),
-                        "json top:2");
-    assert_string_equal(login("{\"data\":{\"data\":{\"username\":\"u\",\"password\":\"p\"}}}", 0), "-");
-    assert_string_equal(login("{\"x\":{\"username\":\"u\",\"password\":\"p\"}}", 0), "-");
-    assert_string_equal(login("{\"params\":[\"username\",\"u\",\"password\",\"p\"]}", 0), "-");
-    /* geth's personal_unlockAccount: the account and the passphrase guessed for it */
-    assert_string_equal(login("{\"jsonrpc\":\"2.0\",\"method\":\"personal_unlockAccount\",\"params\":"
-                              "[\"0x407d73d8a49eeb85d32cf465507dd71d507100c1\",\"123456\",600],\"id\":1}", 0),
-                        "wallet 0x407d73d8a49eeb85d32cf465507dd71d507100c1:123456");
-    assert_string_equal(login("{\"method\":\"personal_unlockAccount\",\"params\":[\"0xab\"]}", 0), "-");
-    assert_string_equal(login("{\"method\":\"personal_unlockAccountX\",\"params\":[\"0xab\",\"p\"]}", 0), "-");
-    assert_string_equal(login("{\"method\":\"eth_sendTransaction\",\"params\":[\"0xab\",\"p\"]}", 0), "-");
-    /* a user without a password is none */
-    assert_string_equal(login("{\"username\":\"u\"}", 0), "-");
-    assert_string_equal(login("{\"username\":[\"u\"],\"password\":\"p\"}", 0), "-");
-    /* not one well-formed object */
-    assert_string_equal(login("{\"username\":\"u\",\"password\":\"p\"", 0), "-");
-    assert_string_equal(login("{\"username\":\"u\",\"password\":\"p\"} trailing", 0), "-");
-    assert_string_equal(login("[{\"username\":\"u\",\"password\":\"p\"}]", 0), "-");
+    static const struct {
+        const char *body, *want;       /* want: "kind user:password", or "-" for none */
+    } cases[] = {
+        /* Grafana's /login */
+        { "{\"user\":\"admin\",\"password\":\"admin\"}", "json admin:admin" },
+        { " \r\n{ \"username\" : \"ad\\u006din\", \"password\": \"p\\\"q\" }\n", "json admin:p\"q" },
+        { "{\"userName\":\"root\",\"passWord\":123456}", "json root:123456" },
+        { "{\"name\":\"n\",\"username\":\"u\",\"Password\":\"p\"}", "json u:p" },
+        { "{\"email\":\"a@b.example\",\"password\":\"\"}", "json a@b.example:" },
+        /* one level of wrapping is read (JSON-RPC params: Zabbix; an array: OpenWrt's ubus; Rails' user) */
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"user.login\","
+          "\"params\":{\"username\":\"Admin\",\"password\":\"zabbix\"},\"id\":1}",
+          "json Admin:zabbix" },
+        { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"call\",\"params\":[\"00000000000000000000000000000000\","
+          "\"session\",\"login\",{\"username\":\"root\",\"password\":\"admin\"}]}",
+          "json root:admin" },
+        { "{\"user\":{\"email\":\"a@b.example\",\"password\":\"x\"}}", "json a@b.example:x" },
+        { "{\"data\":{\"username\":\"u\",\"password\":\"p\"}}", "json u:p" },
+        /* the top level wins over a wrapped login; deeper or unnamed wrapping is not read */
+        { "{\"params\":{\"user\":\"in\",\"pass\":\"1\"},\"user\":\"top\",\"pass\":\"2\"}", "json top:2" },
+        { "{\"data\":{\"data\":{\"username\":\"u\",\"password\":\"p\"}}}", "-" },
+        { "{\"x\":{\"username\":\"u\",\"password\":\"p\"}}", "-" },
+        { "{\"params\":[\"username\",\"u\",\"password\",\"p\"]}", "-" },
+        /* geth's personal_unlockAccount: the account and the passphrase guessed for it */
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"personal_unlockAccount\","
+          "\"params\":[\"0x407d73d8a49eeb85d32cf465507dd71d507100c1\",\"123456\",600],\"id\":1}",
+          "wallet 0x407d73d8a49eeb85d32cf465507dd71d507100c1:123456" },
+        { "{\"method\":\"personal_unlockAccount\",\"params\":[\"0xab\"]}", "-" },
+        { "{\"method\":\"personal_unlockAccountX\",\"params\":[\"0xab\",\"p\"]}", "-" },
+        { "{\"method\":\"eth_sendTransaction\",\"params\":[\"0xab\",\"p\"]}", "-" },
+        /* a user without a password is none */
+        { "{\"username\":\"u\"}", "-" },
+        { "{\"username\":[\"u\"],\"password\":\"p\"}", "-" },
+        /* not one well-formed object */
+        { "{\"username\":\"u\",\"password\":\"p\"", "-" },
+        { "{\"username\":\"u\",\"password\":\"p\"} trailing", "-" },
+        { "[{\"username\":\"u\",\"password\":\"p\"}]", "-" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (strcmp(login(cases[i].body, 0), cases[i].want) != 0)
+            fail_msg("%s: got %s, want %s", cases[i].body, login(cases[i].body, 0), cases[i].want);
 }
 
 /* The %XX decoder the form reader (and the HTTP parser's second pass) shares (util.h). */
