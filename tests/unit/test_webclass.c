@@ -1058,19 +1058,26 @@ static void test_candidates_few(void **state)
 }
 
 /* False-positive audit (webclass_benign_apps.h): none may get a class, CVE, rule or command. */
-static void test_benign_apps(void **state)
+static size_t benign_list_classified(const char *const *reqs, size_t n, const char *what)
 {
-    (void)state;
     size_t bad = 0;
-    for (size_t i = 0; i < sizeof(benign_apps) / sizeof(benign_apps[0]); i++) {
+    for (size_t i = 0; i < n; i++) {
         struct hp_webclass w;
-        classify_str(benign_apps[i], &w);
+        classify_str(reqs[i], &w);
         if (w.nclasses || w.ncves || w.nrules || w.commands_len || w.owasp_iot) {
-            fprintf(stderr, "benign app request %zu classified\n", i);
-            dump(benign_apps[i], &w);
+            fprintf(stderr, "%s request %zu classified\n", what, i);
+            dump(reqs[i], &w);
             bad++;
         }
     }
+    return bad;
+}
+
+static void test_benign_apps(void **state)
+{
+    (void)state;
+    size_t bad = benign_list_classified(benign_apps, sizeof(benign_apps) / sizeof(benign_apps[0]), "benign app");
+    bad += benign_list_classified(benign_apps2, sizeof(benign_apps2) / sizeof(benign_apps2[0]), "benign app (2026-12 rules)");
     assert_int_equal(bad, 0);
 }
 

@@ -1352,4 +1352,790 @@ static const char *const benign_apps[] = {
     "; then restart the service.\",\"source\":\"en\",\"target\":\"de\"}",
 };
 
+/*
+ * A second audit, of the rules added in the (2026-12) sections of classify.rules: ordinary use of the
+ * products they name (WooCommerce Payments, Ultimate Member, ProfilePress, Elementor add-ons, Contact Form 7,
+ * wpDiscuz, the slider plugins, Zabbix, Nagios XI, ColdFusion, QNAP Photo Station, Spark, Consul, Salt, Nexus,
+ * Artifactory, Harbor, SonarQube, Rocket.Chat, Jenkins, H2, actuator and Jolokia, Chinese OA suites, JSON
+ * bodies with "@type", Shiro, PHP admin tools, Drupal REST, appliance and router UIs).  Generated with exact
+ * Content-Lengths; grouped by application.
+ */
+static const char *const benign_apps2[] = {
+    /* WooCommerce with WooCommerce Payments: the store API cart, the checkout with a card token, the payments REST
+     * API from the admin */
+    "GET /wp-json/wc/store/v1/cart HTTP/1.1\r\nHost: shop.example.com\r\n" FPA_CHROME FPA_FETCH
+    "Nonce: 8b7d2e41f0\r\nReferer: https://shop.example.com/cart/\r\n"
+    "Cookie: wp_woocommerce_session_8f14e45fceea167a5a36dedd4bea2543=t_5c1e0b7a2d%7C%7C1715200000%7C%7C17"
+    "15196400%7C%7C0b1a8e2f7c; woocommerce_items_in_cart=1; woocommerce_cart_hash=3e0a51c2b3f0a44c1a9b6d9"
+    "c2f8e7d61\r\n\r\n",
+    "POST /wp-json/wc/store/v1/cart/add-item HTTP/1.1\r\nHost: shop.example.com\r\n" FPA_CHROME FPA_FETCH
+    "Nonce: 8b7d2e41f0\r\nOrigin: https://shop.example.com\r\nCookie: wp_woocommerce_session_8f14e45fceea"
+    "167a5a36dedd4bea2543=t_5c1e0b7a2d%7C%7C1715200000%7C%7C1715196400%7C%7C0b1a8e2f7c; woocommerce_items"
+    "_in_cart=1; woocommerce_cart_hash=3e0a51c2b3f0a44c1a9b6d9c2f8e7d61\r\n"
+    "Content-Type: application/json\r\nContent-Length: 78\r\n\r\n"
+    "{\"id\":1184,\"quantity\":2,\"variation\":[{\"attribute\":\"pa_size\",\"value\":\"large\"}]}",
+    "POST /?wc-ajax=checkout HTTP/1.1\r\nHost: shop.example.com\r\n" FPA_CHROME FPA_XHR
+    "Origin: https://shop.example.com\r\nReferer: https://shop.example.com/checkout/\r\n"
+    "Cookie: wp_woocommerce_session_8f14e45fceea167a5a36dedd4bea2543=t_5c1e0b7a2d%7C%7C1715200000%7C%7C17"
+    "15196400%7C%7C0b1a8e2f7c; woocommerce_items_in_cart=1; woocommerce_cart_hash=3e0a51c2b3f0a44c1a9b6d9"
+    "c2f8e7d61\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 515\r\n\r\n"
+    "billing_first_name=Alice&billing_last_name=Martin&billing_company=&billing_country=US&billing_addres"
+    "s_1=12+Main+St&billing_city=Portland&billing_state=OR&billing_postcode=97201&billing_phone=503555014"
+    "2&billing_email=alice%40example.org&order_comments=Please+leave+it+at+the+back+door%3B+thanks%21&pay"
+    "ment_method=woocommerce_payments&wcpay-payment-method=pm_1PGk2LHq4Xz9aB7cD8eF0gH1&wcpay-is-platform-"
+    "payment-method=0&woocommerce-process-checkout-nonce=6c2f8a9e1d&_wp_http_referer=%2F%3Fwc-ajax%3Dupda"
+    "te_order_review",
+    "GET /wp-json/wc/v3/payments/deposits/overview-all?_locale=user HTTP/1.1\r\n" "Host: shop.example.com\r\n"
+    FPA_CHROME FPA_FETCH
+    "X-WP-Nonce: 3f9a1c7e2b\r\nReferer: https://shop.example.com/wp-admin/admin.php?page=wc-admin&path=%2"
+    "Fpayments%2Foverview\r\nCookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000"
+    "000%7CpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f1694"
+    "7ccf25ec84d8dbc7; wp-settings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+    "POST /wp-json/wc/v3/payments/orders/4711/capture_authorization?_locale=user HTTP/1.1\r\n"
+    "Host: shop.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-WP-Nonce: 3f9a1c7e2b\r\nCookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C17150"
+    "00000%7CpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16"
+    "947ccf25ec84d8dbc7; wp-settings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/json\r\nContent-Length: 51\r\n\r\n"
+    "{\"payment_intent_id\":\"pi_3PGk2LHq4Xz9aB7c0nB1vXyZ\"}",
+    "POST /?wc-ajax=wcpay_create_payment_intent HTTP/1.1\r\nHost: shop.example.com\r\n" FPA_CHROME FPA_XHR
+    "Cookie: wp_woocommerce_session_8f14e45fceea167a5a36dedd4bea2543=t_5c1e0b7a2d%7C%7C1715200000%7C%7C17"
+    "15196400%7C%7C0b1a8e2f7c; woocommerce_items_in_cart=1; woocommerce_cart_hash=3e0a51c2b3f0a44c1a9b6d9"
+    "c2f8e7d61\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 71\r\n\r\n"
+    "wcpay-payment-method=pm_1PGk2LHq4Xz9aB7cD8eF0gH1&_ajax_nonce=5d1e9b3a7f",
+    /* Ultimate Member: registration, login and a profile edit (form_id and user_login-N fields, no capabilities) */
+    "POST /register/ HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_NAV
+    "Origin: https://blog.example.com\r\nReferer: https://blog.example.com/register/\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 254\r\n" "\r\n"
+    "user_login-412=bob_writer&first_name-412=Bob&last_name-412=Writer&user_email-412=bob%40example.org&u"
+    "ser_password-412=Tr4vel%21Notebook&confirm_user_password-412=Tr4vel%21Notebook&form_id=412&um_reques"
+    "t=&_wpnonce=a1b2c3d4e5&_wp_http_referer=%2Fregister%2F",
+    "POST /login/ HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://blog.example.com/login/\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    "Content-Length: 116\r\n\r\n"
+    "username-411=bob_writer&user_password-411=Tr4vel%21Notebook&form_id=411&um_request=&_wpnonce=0f9e8d7"
+    "c6b&rememberme=1",
+    "POST /user/bob_writer/?um_action=edit HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://blog.example.com/user/bob_writer/?um_action=edit\r\n"
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 251\r\n" "\r\n"
+    "first_name-413=Bob&last_name-413=Writer&description-413=Travel+writer.+Coffee%2C+trains+%26+capabili"
+    "ty+maturity+models.&user_url-413=https%3A%2F%2Fbobwrites.example.net%2F&form_id=413&um_request=&_wpn"
+    "once=9a8b7c6d5e&profile_nonce=c4d3e2f1a0&user_id=57",
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 125\r\n\r\n"
+    "action=um_get_members&directory_id=b9238&page=1&search=travel&sorting=username&gmt_offset=2&post_ref"
+    "ferer=88&nonce=7e6d5c4b3a",
+    /* ProfilePress: the AJAX sign-up and an avatar upload from the account page */
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Referer: https://blog.example.com/signup/\r\nContent-Type: application/x-www-form-urlencoded; charse"
+    "t=UTF-8\r\nContent-Length: 340\r\n\r\n"
+    "action=pp_ajax_signup&data=reg_username%3Dcarol_m%26reg_email%3Dcarol%2540example.org%26reg_password"
+    "%3DBlue-Heron-42%26reg_password2%3DBlue-Heron-42%26reg_first_name%3DCarol%26reg_last_name%3DMeyer%26"
+    "signup_form_id%3D2%26pp_current_url%3Dhttps%253A%252F%252Fblog.example.com%252Fsignup%252F%26signup_"
+    "referrer_page%3D%26_wpnonce%3D5f4e3d2c1b",
+    "POST /my-account/edit-profile/ HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: multipart/form-data; boundary=----WebKitFormBoundaryq8Kd3LmN0pRs7TuV\r\n"
+    "Content-Length: 796\r\n\r\n"
+    "------WebKitFormBoundaryq8Kd3LmN0pRs7TuV\r\nContent-Disposition: form-data; name=\"eup_first_name\"\r"
+    "\n\r\nCarol\r\n------WebKitFormBoundaryq8Kd3LmN0pRs7TuV\r\nContent-Disposition: form-data; name=\"eu"
+    "p_website\"\r\n\r\nhttps://carol.example.net\r\n------WebKitFormBoundaryq8Kd3LmN0pRs7TuV\r\n"
+    "Content-Disposition: form-data; name=\"reg_avatar\"; filename=\"avatar.png\"\r\n"
+    "Content-Type: image/png\r\n\r\n\211PNG\r\n\032\n\001\001\001\rIHDR\001\001\002\200\001\001\001\340\010"
+    "\006\001\001\0015\321\334\344\001\001\001\001IDATx\234\355\301\001\001\001\001IEND\256B`\202\r\n"
+    "------WebKitFormBoundaryq8Kd3LmN0pRs7TuV\r\nContent-Disposition: form-data; name=\"eup_submit\"\r\n"
+    "\r\nSave Changes\r\n------WebKitFormBoundaryq8Kd3LmN0pRs7TuV\r\n"
+    "Content-Disposition: form-data; name=\"editprofile_form_id\"\r\n"
+    "\r\n1\r\n------WebKitFormBoundaryq8Kd3LmN0pRs7TuV\r\nContent-Disposition: form-data; name=\"_wpnonce"
+    "\"\r\n\r\nd2c3b4a5e6\r\n------WebKitFormBoundaryq8Kd3LmN0pRs7TuV--\r\n",
+    /* Elementor and Essential Addons: a form widget submission, the login/register widget, a real password reset
+     * with its key */
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Origin: https://blog.example.com\r\nReferer: https://blog.example.com/contact/\r\n"
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 328\r\n\r\n"
+    "post_id=22&form_id=5c1d2e3&referer_title=Contact&queried_id=22&form_fields%5Bname%5D=Dana+Roe&form_f"
+    "ields%5Bemail%5D=dana%40example.org&form_fields%5Bmessage%5D=Hi%2C+do+you+ship+to+Canada%3F+Order+%2"
+    "31042+%28two+items%29+%26+a+gift+card.&action=elementor_pro_forms_send_form&referrer=https%3A%2F%2Fb"
+    "log.example.com%2Fcontact%2F",
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Referer: https://blog.example.com/account/\r\nContent-Type: application/x-www-form-urlencoded; chars"
+    "et=UTF-8\r\nContent-Length: 189\r\n\r\n"
+    "action=eael-login-register-form&eael-register-nonce=4b3c2d1e0f&page_id=310&widget_id=7a8b9c0&email=e"
+    "rin%40example.org&user_login=erin_k&password=Quiet-Maple-77&eael-register-submit=Register",
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Referer: https://blog.example.com/account/?eael-resetpassword=1\r\n"
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 241\r\n\r\n"
+    "action=eael-login-register-form&eael-resetpassword-nonce=8e7d6c5b4a&page_id=310&widget_id=7a8b9c0&rp"
+    "_key=Xk3pQ9vLm2Rt7Wz1aB4c&rp_login=erin_k&eael-pass1=New-Quiet-Maple-78&eael-pass2=New-Quiet-Maple-7"
+    "8&eael-resetpassword-submit=Save+Password",
+    "GET /wp-admin/admin.php?page=eael-settings HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+    /* Contact Form 7: feedback submissions with a PDF and a JPG attachment */
+    "POST /wp-json/contact-form-7/v1/contact-forms/58/feedback HTTP/1.1\r\n" "Host: blog.example.com\r\n"
+    FPA_CHROME FPA_FETCH "Origin: https://blog.example.com\r\nReferer: https://blog.example.com/apply/\r\n"
+    "Content-Type: multipart/form-data; boundary=----WebKitFormBoundary1aB2cD3eF4gH5iJ6\r\n"
+    "Content-Length: 1319\r\n\r\n"
+    "------WebKitFormBoundary1aB2cD3eF4gH5iJ6\r\nContent-Disposition: form-data; name=\"_wpcf7\"\r\n"
+    "\r\n58\r\n------WebKitFormBoundary1aB2cD3eF4gH5iJ6\r\nContent-Disposition: form-data; name=\"_wpcf7_"
+    "version\"\r\n\r\n5.9.3\r\n------WebKitFormBoundary1aB2cD3eF4gH5iJ6\r\n"
+    "Content-Disposition: form-data; name=\"_wpcf7_locale\"\r\n\r\n"
+    "en_US\r\n------WebKitFormBoundary1aB2cD3eF4gH5iJ6\r\nContent-Disposition: form-data; name=\"_wpcf7_u"
+    "nit_tag\"\r\n\r\nwpcf7-f58-p61-o1\r\n------WebKitFormBoundary1aB2cD3eF4gH5iJ6\r\n"
+    "Content-Disposition: form-data; name=\"_wpcf7_container_post\"\r\n"
+    "\r\n61\r\n------WebKitFormBoundary1aB2cD3eF4gH5iJ6\r\nContent-Disposition: form-data; name=\"your-na"
+    "me\"\r\n\r\nFrank Ode\r\n------WebKitFormBoundary1aB2cD3eF4gH5iJ6\r\n"
+    "Content-Disposition: form-data; name=\"your-email\"\r\n\r\nfrank@example.org\r\n"
+    "------WebKitFormBoundary1aB2cD3eF4gH5iJ6\r\nContent-Disposition: form-data; name=\"your-message\"\r\n"
+    "\r\nMy CV is attached (PDF). Available from June.\r\n------WebKitFormBoundary1aB2cD3eF4gH5iJ6\r\n"
+    "Content-Disposition: form-data; name=\"cv\"; filename=\"Frank_Ode_CV_2024.pdf\"\r\n"
+    "Content-Type: application/pdf\r\n\r\n%PDF-1.7\n%\342\343\317\323\n"
+    "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n"
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox ["
+    "0 0 595 842] >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n\r\n"
+    "------WebKitFormBoundary1aB2cD3eF4gH5iJ6--\r\n",
+    "POST /wp-json/contact-form-7/v1/contact-forms/77/feedback HTTP/1.1\r\n" "Host: blog.example.com\r\n"
+    FPA_SAFARI FPA_FETCH
+    "Referer: https://blog.example.com/report-damage/\r\nContent-Type: multipart/form-data; boundary=----"
+    "WebKitFormBoundaryZ9y8X7w6V5u4T3s2\r\nContent-Length: 889\r\n" "\r\n"
+    "------WebKitFormBoundaryZ9y8X7w6V5u4T3s2\r\nContent-Disposition: form-data; name=\"_wpcf7\"\r\n"
+    "\r\n77\r\n------WebKitFormBoundaryZ9y8X7w6V5u4T3s2\r\nContent-Disposition: form-data; name=\"_wpcf7_"
+    "version\"\r\n\r\n5.9.3\r\n------WebKitFormBoundaryZ9y8X7w6V5u4T3s2\r\n"
+    "Content-Disposition: form-data; name=\"_wpcf7_unit_tag\"\r\n\r\n"
+    "wpcf7-f77-p80-o1\r\n------WebKitFormBoundaryZ9y8X7w6V5u4T3s2\r\n"
+    "Content-Disposition: form-data; name=\"your-name\"\r\n\r\nGina Park\r\n"
+    "------WebKitFormBoundaryZ9y8X7w6V5u4T3s2\r\nContent-Disposition: form-data; name=\"order-number\"\r\n"
+    "\r\nWC-10488\r\n------WebKitFormBoundaryZ9y8X7w6V5u4T3s2\r\nContent-Disposition: form-data; name=\"p"
+    "hoto\"; filename=\"IMG_4471.JPG\"\r\nContent-Type: image/jpeg\r\n"
+    "\r\n\377\330\377\340\001\020JFIF\001\001\001\001H\001H\001\001\377\333\001C\001\010\006\006\007\006\005"
+    "\010\007\007\007\t\t\010\n\014\024\r\014\013\013\014\031\022\023\017\377\300\001\021\010\002X\003 \003"
+    "\001\"\001\002\021\001\377\331\r\n------WebKitFormBoundaryZ9y8X7w6V5u4T3s2\r\n"
+    "Content-Disposition: form-data; name=\"acceptance-terms\"\r\n"
+    "\r\n1\r\n------WebKitFormBoundaryZ9y8X7w6V5u4T3s2--\r\n",
+    "GET /wp-json/contact-form-7/v1/contact-forms/58/refill HTTP/1.1\r\n" "Host: blog.example.com\r\n" FPA_CHROME
+    FPA_FETCH "Referer: https://blog.example.com/apply/\r\n\r\n",
+    /* wpDiscuz: a comment with an image attachment, a vote, loading more comments */
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Referer: https://blog.example.com/2024/05/spring-garden/\r\nCookie: comment_author_email=hal%40examp"
+    "le.org\r\nContent-Type: multipart/form-data; boundary=----WebKitFormBoundaryPq1Rs2Tu3Vw4Xy5Z\r\n"
+    "Content-Length: 675\r\n\r\n"
+    "------WebKitFormBoundaryPq1Rs2Tu3Vw4Xy5Z\r\nContent-Disposition: form-data; name=\"action\"\r\n"
+    "\r\nwmuUploadFiles\r\n------WebKitFormBoundaryPq1Rs2Tu3Vw4Xy5Z\r\n"
+    "Content-Disposition: form-data; name=\"wmu_nonce\"\r\n\r\n2b3c4d5e6f\r\n"
+    "------WebKitFormBoundaryPq1Rs2Tu3Vw4Xy5Z\r\nContent-Disposition: form-data; name=\"wmuAttachmentsDat"
+    "a\"\r\n\r\n\r\n------WebKitFormBoundaryPq1Rs2Tu3Vw4Xy5Z\r\nContent-Disposition: form-data; name=\"po"
+    "stId\"\r\n\r\n902\r\n------WebKitFormBoundaryPq1Rs2Tu3Vw4Xy5Z\r\n"
+    "Content-Disposition: form-data; name=\"wmu_files[0]\"; filename=\"tomatoes.jpg\"\r\n"
+    "Content-Type: image/jpeg\r\n\r\n\377\330\377\340\001\020JFIF\001\001\001\001H\001H\001\001\377\333\001"
+    "C\001\010\006\006\007\006\005\010\007\007\007\t\t\010\n\014\024\r\014\013\013\014\031\022\023\017\377"
+    "\300\001\021\010\002X\003 \003\001\"\001\002\021\001\377\331\r\n"
+    "------WebKitFormBoundaryPq1Rs2Tu3Vw4Xy5Z--\r\n",
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Referer: https://blog.example.com/2024/05/spring-garden/\r\nContent-Type: application/x-www-form-url"
+    "encoded; charset=UTF-8\r\nContent-Length: 218\r\n\r\n"
+    "wc_comment=Great+post%21+Here+are+my+tomatoes%3B+they+were+planted+in+April.&wc_name=Hal&wc_email=ha"
+    "l%40example.org&wmu_attachments=%7B%22images%22%3A%5B4471%5D%7D&wpdiscuz_unique_id=0_0&postId=902&ac"
+    "tion=wpdAddComment",
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 103\r\n\r\n"
+    "action=wpdLoadMoreComments&lastParentId=3301&offset=1&postId=902&sorting=newest&wpdiscuzSelectSortin" "g=0",
+    /* LayerSlider and Slider Revolution: admin pages and AJAX with the login cookie, a front-end popup */
+    "GET /wp-admin/admin.php?page=layerslider&action=edit&id=3 HTTP/1.1\r\n" "Host: blog.example.com\r\n"
+    FPA_CHROME FPA_NAV
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 134\r\n\r\n"
+    "action=ls_save_slider&id=3&sliderData=%7B%22properties%22%3A%7B%22title%22%3A%22Home%22%2C%22width%2"
+    "2%3A1280%7D%7D&_wpnonce=6a5b4c3d2e",
+    "GET /wp-admin/admin-ajax.php?action=ls_get_popup_markup&id=7 HTTP/1.1\r\n" "Host: blog.example.com\r\n"
+    FPA_CHROME FPA_XHR "Referer: https://blog.example.com/\r\n\r\n",
+    "GET /wp-admin/admin.php?page=revslider&view=slide&id=12 HTTP/1.1\r\n" "Host: blog.example.com\r\n" FPA_CHROME
+    FPA_NAV "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 99\r\n\r\n"
+    "action=revslider_ajax_action&client_action=get_slides_by_slider_id&nonce=1e2d3c4b5a&data%5Bid%5D=12",
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: multipart/form-data; boundary=----WebKitFormBoundaryRv5Sl1d3rUpd4t3x\r\n"
+    "Content-Length: 628\r\n\r\n"
+    "------WebKitFormBoundaryRv5Sl1d3rUpd4t3x\r\nContent-Disposition: form-data; name=\"action\"\r\n"
+    "\r\nrevslider_ajax_action\r\n------WebKitFormBoundaryRv5Sl1d3rUpd4t3x\r\n"
+    "Content-Disposition: form-data; name=\"client_action\"\r\n\r\n"
+    "update_plugin\r\n------WebKitFormBoundaryRv5Sl1d3rUpd4t3x\r\n"
+    "Content-Disposition: form-data; name=\"nonce\"\r\n\r\n1e2d3c4b5a\r\n"
+    "------WebKitFormBoundaryRv5Sl1d3rUpd4t3x\r\nContent-Disposition: form-data; name=\"update_file\"; fi"
+    "lename=\"revslider-6.7.4.zip\"\r\nContent-Type: application/zip\r\n"
+    "\r\nPK\003\004\024\001\010\010\010\001\214Z\242X\001\001\001\001\001\001\001\001\001\001\001\001\024"
+    "\001\004\001META-INF/MANIFEST.MF\376\312\001\001\363M\314\313LK-.\321\rK-*\316\314\317\263R0\3243\340"
+    "\345r.JM,IM\321u\252\004\t\230\350\031\304\033\r\n------WebKitFormBoundaryRv5Sl1d3rUpd4t3x--\r\n",
+    /* WordPress REST API with a nonce, plugin installs from the admin, pingbacks between blogs, cache plugins'
+     * cookies */
+    "GET /wp-json/wp/v2/users/me?context=edit&_locale=user HTTP/1.1\r\n" "Host: blog.example.com\r\n" FPA_CHROME
+    FPA_FETCH
+    "X-WP-Nonce: 3f9a1c7e2b\r\nCookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C17150"
+    "00000%7CpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16"
+    "947ccf25ec84d8dbc7; wp-settings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+    "GET /?rest_route=/wp/v2/users/me&_locale=user HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-WP-Nonce: 3f9a1c7e2b\r\nCookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C17150"
+    "00000%7CpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16"
+    "947ccf25ec84d8dbc7; wp-settings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+    "POST /wp-json/wp/v2/posts/1234?_locale=user HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-WP-Nonce: 3f9a1c7e2b\r\nCookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C17150"
+    "00000%7CpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16"
+    "947ccf25ec84d8dbc7; wp-settings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/json\r\nContent-Length: 208\r\n\r\n"
+    "{\"id\":1234,\"title\":\"Spring garden\",\"content\":\"<!-- wp:paragraph --><p>Tomatoes, <strong>bas"
+    "il</strong> and a <a href=\\\"https://example.org/seeds\\\">seed list</a>.</p><!-- /wp:paragraph -->"
+    "\",\"status\":\"publish\"}",
+    "POST /wp-json/wp/v2/plugins?_locale=user HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-WP-Nonce: 3f9a1c7e2b\r\nCookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C17150"
+    "00000%7CpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16"
+    "947ccf25ec84d8dbc7; wp-settings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/json\r\nContent-Length: 50\r\n\r\n"
+    "{\"slug\":\"gutenkit-blocks-addon\",\"status\":\"active\"}",
+    "POST /wp-json/gutenkit/v1/install-active-plugin HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-WP-Nonce: 3f9a1c7e2b\r\nCookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C17150"
+    "00000%7CpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16"
+    "947ccf25ec84d8dbc7; wp-settings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/json\r\nContent-Length: 75\r\n\r\n"
+    "{\"plugin\":\"https://downloads.wordpress.org/plugin/popup-builder-block.zip\"}",
+    "POST /wp-json/hc/v1/themehunk-import HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-WP-Nonce: 3f9a1c7e2b\r\nCookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C17150"
+    "00000%7CpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16"
+    "947ccf25ec84d8dbc7; wp-settings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/json\r\nContent-Length: 248\r\n\r\n"
+    "{\"params\":{\"templateType\":\"free\",\"plugin\":{\"woocommerce\":\"WooCommerce\"},\"allPlugins\":["
+    "{\"woocommerce\":\"WooCommerce\"}],\"themeSlug\":\"open-shop\",\"proThemePlugin\":\"th-shop-mania\","
+    "\"tmplFreePro\":\"free\",\"wpUrl\":\"https://blog.example.com\",\"id\":\"shop-main\"}}",
+    "POST /xmlrpc.php HTTP/1.1\r\nHost: blog.example.com\r\n"
+    "User-Agent: WordPress/6.5.3; https://other-blog.example.net\r\n"
+    "Accept: */*\r\nContent-Type: text/xml\r\nContent-Length: 296\r\n" "\r\n"
+    "<?xml version=\"1.0\"?>\n<methodCall><methodName>pingback.ping</methodName><params><param><value><st"
+    "ring>https://other-blog.example.net/2024/05/garden-links/</string></value></param><param><value><str"
+    "ing>https://blog.example.com/2024/05/spring-garden/</string></value></param></params></methodCall>\n",
+    "GET /2024/05/spring-garden/ HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_FIREFOX FPA_NAV
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000; wpfc-comment-author=%22Hal%22\r\n" "\r\n",
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 160\r\n\r\n"
+    "action=td_ajax_update_panel&wpnonce=3e4d5c6b7a&compiledCss=.td-header-wrap%7Bbackground-color%3A%231"
+    "11%3B%7D%20.td-post-title%20a%3Ahover%7Bcolor%3A%234db2ec%7D",
+    "POST /wp-json/tdw/save_css HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-WP-Nonce: 3f9a1c7e2b\r\nCookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C17150"
+    "00000%7CpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16"
+    "947ccf25ec84d8dbc7; wp-settings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 95\r\n\r\n"
+    "compiledCss=.tdi_42%7Bmargin-bottom%3A24px%3Bfont-family%3AVerdana%2Cserif%7D&_nonce=3e4d5c6b7a",
+    "GET /wp-json/post-smtp/v1/get-logs?start=0&length=25 HTTP/1.1\r\n" "Host: blog.example.com\r\n"
+    "User-Agent: Dart/3.3 (dart:io)\r\n"
+    "fcm-token: eXc1Vd8hRkO4nM7pQ2sT9u:APA91bF3kL8mN2pQ5rS7tU9vW1xY3zA5bC7dE9fG1hI3jK5lM7nO9pQ1rS3tU5vW7x"
+    "Y9zA1bC3dE5fG7hI9jK1lM3n\r\nauth-key: 5f2a9c4e7b1d8a3f6c0e9b2d5a8f1c4e\r\n" "\r\n",
+    "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 157\r\n\r\n"
+    "action=wpgdprc_process_action&security=8c7b6a5f4e&data=%7B%22type%22%3A%22access_request%22%2C%22ema"
+    "il%22%3A%22ivy%40example.org%22%2C%22consent%22%3Atrue%7D",
+    "GET /wp-admin/install.php?step=1&language=en_US HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://blog.example.com/wp-admin/setup-config.php?step=2\r\n" "\r\n",
+    /* Zabbix: the sign-in form and API logins with a real password, host.get with a token, dashboards */
+    "POST /zabbix/index.php HTTP/1.1\r\nHost: zabbix.example.com\r\n" FPA_FIREFOX FPA_NAV
+    "Origin: https://zabbix.example.com\r\nReferer: https://zabbix.example.com/zabbix/index.php\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 68\r\n" "\r\n"
+    "name=Admin&password=Gl4cier%21Monitor-2024&autologin=1&enter=Sign+in",
+    "POST /api_jsonrpc.php HTTP/1.1\r\nHost: zabbix.example.com\r\n" "User-Agent: python-requests/2.31.0\r\n"
+    "Accept: */*\r\nContent-Type: application/json-rpc\r\nContent-Length: 110\r\n" "\r\n"
+    "{\"jsonrpc\":\"2.0\",\"method\":\"user.login\",\"params\":{\"username\":\"Admin\",\"password\":\"Gl4"
+    "cier!Monitor-2024\"},\"id\":1}",
+    "POST /zabbix/api_jsonrpc.php HTTP/1.1\r\nHost: zabbix.example.com\r\n" "User-Agent: Zabbix-Grafana/4.4.5\r\n"
+    "Accept: application/json\r\nContent-Type: application/json-rpc\r\n" "Content-Length: 105\r\n\r\n"
+    "{\"jsonrpc\":\"2.0\",\"method\":\"user.login\",\"params\":{\"user\":\"grafana\",\"password\":\"zabbi"
+    "x-reader-7Qp\"},\"id\":1}",
+    "POST /api_jsonrpc.php HTTP/1.1\r\nHost: zabbix.example.com\r\n" "User-Agent: python-requests/2.31.0\r\n"
+    "Accept: */*\r\nAuthorization: Bearer 8d2f4c6a0b1e3f5a7c9d2e4f6a8b0c1d3e5f7a9b2c4d6e8f0a1b3c5d7e9f1a2"
+    "b\r\nContent-Type: application/json-rpc\r\nContent-Length: 146\r\n" "\r\n"
+    "{\"jsonrpc\":\"2.0\",\"method\":\"host.get\",\"params\":{\"output\":[\"hostid\",\"host\"],\"selectIn"
+    "terfaces\":[\"interfaceid\",\"ip\"],\"filter\":{\"status\":\"0\"}},\"id\":2}",
+    "GET /zabbix/zabbix.php?action=dashboard.view&dashboardid=1 HTTP/1.1\r\n" "Host: zabbix.example.com\r\n"
+    FPA_CHROME FPA_NAV
+    "Cookie: zbx_session=eyJzZXNzaW9uaWQiOiI3ZDljMmY0YTZiOGUwYzFkM2U1ZjdhOWIyYzRkNmU4ZiIsInNpZ24iOiJhYmNk"
+    "ZWYwMTIzNDU2Nzg5In0%3D\r\n\r\n",
+    "GET /zabbix/index_sso.php HTTP/1.1\r\nHost: zabbix.example.com\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://zabbix.example.com/zabbix/index.php\r\n\r\n",
+    /* Nagios XI: the UI, a banner acknowledgement, the RSS dashlet */
+    "GET /nagiosxi/index.php?xiwindow=%2Fnagiosxi%2Fincludes%2Fcomponents%2Fxicore%2Fstatus.php%3Fshow%3D"
+    "hosts HTTP/1.1\r\nHost: nagios.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: nagiosxi=h7a9mk2l4p6q8r0s1t3u5v7w9x\r\n\r\n",
+    "POST /nagiosxi/admin/banner_message-ajaxhelper.php HTTP/1.1\r\n" "Host: nagios.example.com\r\n" FPA_CHROME
+    FPA_XHR "Cookie: nagiosxi=h7a9mk2l4p6q8r0s1t3u5v7w9x\r\nContent-Type: application/x-www-form-urlencoded; char"
+    "set=UTF-8\r\nContent-Length: 55\r\n\r\n" "action=acknowledge_banner_message&id=4&nsp=a8f3c1e9d2b7",
+    "GET /nagiosxi/includes/dashlets/rss_dashlet/magpierss/scripts/magpie_slashbox.php?rss_url=https%3A%2"
+    "F%2Fwww.nagios.com%2Ffeed%2F HTTP/1.1\r\nHost: nagios.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: nagiosxi=h7a9mk2l4p6q8r0s1t3u5v7w9x\r\n\r\n",
+    /* ColdFusion administrator pages */
+    "GET /CFIDE/administrator/index.cfm HTTP/1.1\r\nHost: cf.example.com\r\n" FPA_CHROME FPA_NAV "\r\n",
+    "GET /CFIDE/administrator/enter.cfm?locale=en_US HTTP/1.1\r\nHost: cf.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: CFID=10452; CFTOKEN=8a1b2c3d4e5f6a7b-1A2B3C4D\r\n\r\n",
+    "GET /CFIDE/administrator/settings/server_settings.cfm HTTP/1.1\r\n" "Host: cf.example.com\r\n" FPA_CHROME
+    FPA_NAV "Cookie: CFID=10452; CFTOKEN=8a1b2c3d4e5f6a7b-1A2B3C4D; CFAUTHORIZATION_cfadmin=YWRtaW46NWY0ZGNjM2I1Y"
+    "WE3NjVkNjFkODMyN2RlYjg4MmNmOTk6Y2ZhZG1pbg%3D%3D\r\n\r\n",
+    /* QNAP Photo Station: albums, a slideshow, a video with its caption */
+    "GET /photo/p/api/album.php?a=getAlbumList&t=myAlbum&s=0&c=50&sid=h6k2l9m3 HTTP/1.1\r\n"
+    "Host: nas.example.com:8080\r\n" FPA_CHROME FPA_XHR "Cookie: QMS_SID=h6k2l9m3n4p5; NAS_USER=alice\r\n\r\n",
+    "POST /photo/p/api/album.php HTTP/1.1\r\nHost: nas.example.com:8080\r\n" FPA_CHROME FPA_XHR
+    "Cookie: QMS_SID=h6k2l9m3n4p5; NAS_USER=alice\r\nContent-Type: application/x-www-form-urlencoded; cha"
+    "rset=UTF-8\r\nContent-Length: 56\r\n\r\n" "a=setAlbumCover&album=cJinsP&f=MTAxNQ%3D%3D&sid=h6k2l9m3",
+    "GET /photo/slideshow.php?album=cJinsP&ac=3f8a1b2c HTTP/1.1\r\n" "Host: nas.example.com:8080\r\n" FPA_CHROME
+    FPA_NAV "Cookie: QMS_SID=h6k2l9m3n4p5\r\n\r\n",
+    "GET /photo/p/api/video.php?album=cJinsP&a=caption&ac=3f8a1b2c&filename=Holiday_2023.mp4 HTTP/1.1\r\n"
+    "Host: nas.example.com:8080\r\n" FPA_CHROME FPA_XHR "Cookie: QMS_SID=h6k2l9m3n4p5\r\n\r\n",
+    "GET /cgi-bin/authLogin.cgi?user=alice&plain_pwd=&serviceKey=1&sid=h6k2l9m3 HTTP/1.1\r\n"
+    "Host: nas.example.com:8080\r\n" FPA_CHROME FPA_XHR "\r\n",
+    /* Apache Spark UI (with doAs for a proxy user), Consul UI and agent registration with an HTTP check, Salt API */
+    "GET /jobs/?doAs=alice HTTP/1.1\r\nHost: spark-master.example.com:4040\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://spark-master.example.com:4040/\r\n\r\n",
+    "GET /stages/stage/?id=14&attempt=0&doAs=etl-svc HTTP/1.1\r\nHost: spark-master.example.com:4040\r\n"
+    FPA_CHROME FPA_NAV "\r\n",
+    "GET /ui/dc1/services/web/instances HTTP/1.1\r\nHost: consul.example.com:8500\r\n" FPA_CHROME FPA_NAV
+    "Cookie: consul-ui-token=; CONSUL_LATEST_SUPPORTED_VERSION=1.18\r\n" "\r\n",
+    "PUT /v1/agent/service/register HTTP/1.1\r\nHost: 127.0.0.1:8500\r\n" "User-Agent: Go-http-client/1.1\r\n"
+    "X-Consul-Token: 6b1d7e9c-2f4a-4c8e-9a1b-3d5f7e9a1c2b\r\nContent-Type: application/json\r\n"
+    "Content-Length: 218\r\n\r\n"
+    "{\"ID\":\"web-1\",\"Name\":\"web\",\"Tags\":[\"v2\",\"primary\"],\"Address\":\"10.0.1.23\",\"Port\":"
+    "8080,\"Check\":{\"HTTP\":\"http://10.0.1.23:8080/health\",\"Method\":\"GET\",\"Interval\":\"10s\",\""
+    "Timeout\":\"2s\",\"DeregisterCriticalServiceAfter\":\"5m\"}}",
+    "PUT /v1/agent/check/register HTTP/1.1\r\nHost: 127.0.0.1:8500\r\n" "User-Agent: Go-http-client/1.1\r\n"
+    "X-Consul-Token: 6b1d7e9c-2f4a-4c8e-9a1b-3d5f7e9a1c2b\r\nContent-Type: application/json\r\n"
+    "Content-Length: 133\r\n\r\n"
+    "{\"ID\":\"mem-util\",\"Name\":\"Memory utilization\",\"Args\":[\"/usr/local/bin/check_mem.py\",\"-li"
+    "mit\",\"256MB\"],\"Interval\":\"10s\",\"Timeout\":\"1s\"}",
+    "POST /login HTTP/1.1\r\nHost: salt.example.com:8000\r\n" "User-Agent: python-requests/2.31.0\r\n"
+    "Accept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n" "Content-Length: 51\r\n\r\n"
+    "username=saltdev&password=Fj0rd-Cobalt-11&eauth=pam",
+    "POST /run HTTP/1.1\r\nHost: salt.example.com:8000\r\n" "User-Agent: python-requests/2.31.0\r\n"
+    "Accept: application/json\r\nContent-Type: application/json\r\n" "Content-Length: 115\r\n\r\n"
+    "[{\"client\":\"local\",\"tgt\":\"web*\",\"fun\":\"test.ping\",\"username\":\"saltdev\",\"password\":"
+    "\"Fj0rd-Cobalt-11\",\"eauth\":\"pam\"}]",
+    "POST / HTTP/1.1\r\nHost: salt.example.com:8000\r\n" "User-Agent: curl/8.5.0\r\n"
+    "Accept: application/x-yaml\r\nX-Auth-Token: 7b3e9f1c2a4d6e8f0a1b3c5d7e9f1a2b\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 41\r\n" "\r\n"
+    "client=local&tgt=*&fun=cmd.run&arg=uptime",
+    /* Sonatype Nexus Repository: the UI's extdirect calls (a content selector preview), search, a REST jar upload,
+     * a group repository */
+    "GET / HTTP/1.1\r\nHost: nexus.example.com:8081\r\n" FPA_CHROME FPA_NAV
+    "Cookie: NXSESSIONID=4f2a6c8e-1b3d-4e5f-8a9b-0c1d2e3f4a5b\r\n\r\n",
+    "POST /service/extdirect HTTP/1.1\r\nHost: nexus.example.com:8081\r\n" FPA_CHROME FPA_XHR
+    "NX-ANTI-CSRF-TOKEN: 0.6213451986723\r\nCookie: NX-ANTI-CSRF-TOKEN=0.6213451986723; NXSESSIONID=4f2a6"
+    "c8e-1b3d-4e5f-8a9b-0c1d2e3f4a5b\r\nContent-Type: application/json\r\n" "Content-Length: 119\r\n\r\n"
+    "{\"action\":\"coreui_Browse\",\"method\":\"read\",\"data\":[{\"repositoryName\":\"maven-releases\",\""
+    "node\":\"/\"}],\"type\":\"rpc\",\"tid\":7}",
+    "POST /service/extdirect HTTP/1.1\r\nHost: nexus.example.com:8081\r\n" FPA_CHROME FPA_XHR
+    "NX-ANTI-CSRF-TOKEN: 0.6213451986723\r\nCookie: NX-ANTI-CSRF-TOKEN=0.6213451986723; NXSESSIONID=4f2a6"
+    "c8e-1b3d-4e5f-8a9b-0c1d2e3f4a5b\r\nContent-Type: application/json\r\n" "Content-Length: 288\r\n\r\n"
+    "{\"action\":\"coreui_Selector\",\"method\":\"previewContent\",\"data\":[{\"page\":1,\"start\":0,\"li"
+    "mit\":50,\"filter\":[{\"property\":\"repository\",\"value\":\"*\"},{\"property\":\"expression\",\"va"
+    "lue\":\"format == \\\"maven2\\\" and path =^ \\\"/com/example/\\\"\"},{\"property\":\"type\",\"value"
+    "\":\"jexl\"}]}],\"type\":\"rpc\",\"tid\":12}",
+    "POST /service/extdirect HTTP/1.1\r\nHost: nexus.example.com:8081\r\n" FPA_CHROME FPA_XHR
+    "NX-ANTI-CSRF-TOKEN: 0.6213451986723\r\nCookie: NX-ANTI-CSRF-TOKEN=0.6213451986723; NXSESSIONID=4f2a6"
+    "c8e-1b3d-4e5f-8a9b-0c1d2e3f4a5b\r\nContent-Type: application/json\r\n" "Content-Length: 333\r\n\r\n"
+    "{\"action\":\"coreui_Component\",\"method\":\"previewAssets\",\"data\":[{\"page\":1,\"start\":0,\"li"
+    "mit\":50,\"filter\":[{\"property\":\"repositoryName\",\"value\":\"maven-public\"},{\"property\":\"ex"
+    "pression\",\"value\":\"coordinate.groupId == \\\"com.example\\\" && coordinate.artifactId =~ \\\"bil"
+    "ling-.*\\\"\"},{\"property\":\"type\",\"value\":\"jexl\"}]}],\"type\":\"rpc\",\"tid\":13}",
+    "GET /service/rest/v1/search?repository=maven-releases&maven.groupId=com.example&maven.artifactId=bil"
+    "ling-core&sort=version HTTP/1.1\r\nHost: nexus.example.com:8081\r\n" "User-Agent: curl/8.5.0\r\n"
+    "Accept: application/json\r\nAuthorization: Basic Y2ktYm90OlQ0bmdlcmluZS1Ecm9uZS05\r\n" "\r\n",
+    "POST /service/rest/v1/components?repository=maven-releases HTTP/1.1\r\n" "Host: nexus.example.com:8081\r\n"
+    "User-Agent: curl/8.5.0\r\n"
+    "Accept: application/json\r\nAuthorization: Basic Y2ktYm90OlQ0bmdlcmluZS1Ecm9uZS05\r\n"
+    "Content-Type: multipart/form-data; boundary=------------------------b7c1d2e3f4a5b6c7\r\n"
+    "Content-Length: 772\r\n\r\n"
+    "--------------------------b7c1d2e3f4a5b6c7\r\nContent-Disposition: form-data; name=\"maven2.groupId\""
+    "\r\n\r\ncom.example\r\n--------------------------b7c1d2e3f4a5b6c7\r\n"
+    "Content-Disposition: form-data; name=\"maven2.artifactId\"\r\n"
+    "\r\nbilling-core\r\n--------------------------b7c1d2e3f4a5b6c7\r\n"
+    "Content-Disposition: form-data; name=\"maven2.version\"\r\n\r\n"
+    "2.4.1\r\n--------------------------b7c1d2e3f4a5b6c7\r\nContent-Disposition: form-data; name=\"maven2"
+    ".asset1\"; filename=\"billing-core-2.4.1.jar\"\r\nContent-Type: application/java-archive\r\n"
+    "\r\nPK\003\004\024\001\010\010\010\001\214Z\242X\001\001\001\001\001\001\001\001\001\001\001\001\024"
+    "\001\004\001META-INF/MANIFEST.MF\376\312\001\001\363M\314\313LK-.\321\rK-*\316\314\317\263R0\3243\340"
+    "\345r.JM,IM\321u\252\004\t\230\350\031\304\033\r\n--------------------------b7c1d2e3f4a5b6c7\r\n"
+    "Content-Disposition: form-data; name=\"maven2.asset1.extension\"\r\n"
+    "\r\njar\r\n--------------------------b7c1d2e3f4a5b6c7--\r\n",
+    "POST /service/rest/v1/repositories/maven/group HTTP/1.1\r\nHost: nexus.example.com:8081\r\n"
+    "User-Agent: terraform-provider-nexus/2.2.0\r\n"
+    "Authorization: Basic dGVycmFmb3JtLXN2YzpOM3h1cy1SZWxlYXNlLUtleS0yMDI0\r\n"
+    "Content-Type: application/json\r\nContent-Length: 184\r\n\r\n"
+    "{\"name\":\"maven-all\",\"online\":true,\"storage\":{\"blobStoreName\":\"default\",\"strictContentTy"
+    "peValidation\":true},\"group\":{\"memberNames\":[\"maven-releases\",\"maven-snapshots\",\"maven-cent"
+    "ral\"]}}",
+    "PUT /repository/maven-releases/com/example/billing-core/2.4.1/billing-core-2.4.1.pom HTTP/1.1\r\n"
+    "Host: nexus.example.com:8081\r\n" "User-Agent: Apache-Maven/3.9.6 (Java 17.0.10; Linux 6.5.0)\r\n"
+    "Authorization: Basic Y2ktYm90OlQ0bmdlcmluZS1Ecm9uZS05\r\nContent-Type: text/xml\r\n"
+    "Content-Length: 184\r\n\r\n"
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<project><modelVersion>4.0.0</modelVersion><groupId>com."
+    "example</groupId><artifactId>billing-core</artifactId><version>2.4.1</version></project>\n",
+    /* JFrog Artifactory behind a reverse proxy: UI login, repository listing */
+    "POST /ui/api/v1/ui/auth/login?_spring_security_remember_me=false HTTP/1.1\r\n"
+    "Host: artifactory.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-Requested-With: XMLHttpRequest\r\nX-Forwarded-For: 198.51.100.23\r\n"
+    "X-Forwarded-Proto: https\r\nContent-Type: application/json\r\n" "Content-Length: 60\r\n\r\n"
+    "{\"user\":\"alice\",\"password\":\"Artif4ct-Maple!\",\"type\":\"login\"}",
+    "GET /artifactory/api/repositories?type=local HTTP/1.1\r\nHost: artifactory.example.com\r\n"
+    "User-Agent: JFrog-CLI/2.56.1\r\n"
+    "Authorization: Bearer eyJ2ZXIiOiIyIiwidHlwIjoiSldUIiwiYWxnIjoiUlMyNTYifQ.eyJzdWIiOiJjaS1ib3QifQ.c2ln"
+    "bmF0dXJl\r\nX-Forwarded-For: 10.0.4.17\r\n\r\n",
+    /* Harbor: project creation with a session, user self-registration (has_admin_role false) */
+    "POST /api/v2.0/projects HTTP/1.1\r\nHost: harbor.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-Harbor-CSRF-Token: Qm9vdHN0cmFwLUNzcmYtVG9rZW4tMjAyNA==\r\n"
+    "Cookie: sid=4b1e6f9a2c3d5e7f8a9b0c1d2e3f4a5b; _gorilla_csrf=MTcxNTAwMDAwMHxJa1J\r\n"
+    "Content-Type: application/json\r\nContent-Length: 94\r\n\r\n"
+    "{\"project_name\":\"billing\",\"metadata\":{\"public\":\"false\"},\"storage_limit\":-1,\"registry_id"
+    "\":null}",
+    "POST /api/v2.0/users HTTP/1.1\r\nHost: harbor.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-Harbor-CSRF-Token: Qm9vdHN0cmFwLUNzcmYtVG9rZW4tMjAyNA==\r\n"
+    "Cookie: _gorilla_csrf=MTcxNTAwMDAwMHxJa1J\r\nContent-Type: application/json\r\n" "Content-Length: 134\r\n\r\n"
+    "{\"username\":\"jdoe\",\"email\":\"jdoe@example.org\",\"realname\":\"Jane Doe\",\"password\":\"H4rbo"
+    "r-Reg1stry!\",\"comment\":\"\",\"has_admin_role\":false}",
+    "GET /harbor/projects/3/repositories HTTP/1.1\r\nHost: harbor.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: sid=4b1e6f9a2c3d5e7f8a9b0c1d2e3f4a5b\r\n\r\n",
+    /* SonarQube with a session; Rocket.Chat method.call with ordinary params (EJSON $date) */
+    "GET /api/settings/values?component=com.example%3Abilling HTTP/1.1\r\n" "Host: sonar.example.com\r\n"
+    FPA_CHROME FPA_FETCH
+    "Cookie: XSRF-TOKEN=k4b9s1h3qv0d8n2m; JWT-SESSION=eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiJBWTQifQ.c2ln\r\n" "\r\n",
+    "GET /project/issues?id=com.example%3Abilling&resolved=false&types=BUG HTTP/1.1\r\n"
+    "Host: sonar.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: XSRF-TOKEN=k4b9s1h3qv0d8n2m; JWT-SESSION=eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiJBWTQifQ.c2ln\r\n" "\r\n",
+    "POST /api/v1/method.call/loadHistory HTTP/1.1\r\nHost: chat.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-User-Id: aobEdbYhXfu5hkeqG\r\nX-Auth-Token: 9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq\r\n"
+    "Content-Type: application/json\r\nContent-Length: 155\r\n\r\n"
+    "{\"message\":\"{\\\"msg\\\":\\\"method\\\",\\\"id\\\":\\\"31\\\",\\\"method\\\":\\\"loadHistory\\\","
+    "\\\"params\\\":[\\\"GENERAL\\\",{\\\"$date\\\":1715000000000},50,{\\\"$date\\\":1714990000000}]}\"}",
+    "POST /api/v1/method.call/sendMessage HTTP/1.1\r\nHost: chat.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-User-Id: aobEdbYhXfu5hkeqG\r\nX-Auth-Token: 9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq\r\n"
+    "Content-Type: application/json\r\nContent-Length: 204\r\n\r\n"
+    "{\"message\":\"{\\\"msg\\\":\\\"method\\\",\\\"id\\\":\\\"32\\\",\\\"method\\\":\\\"sendMessage\\\","
+    "\\\"params\\\":[{\\\"_id\\\":\\\"kN3x8\\\",\\\"rid\\\":\\\"GENERAL\\\",\\\"msg\\\":\\\"Deploy is don"
+    "e; $ne and $regex are Mongo operators, not ours :)\\\"}]}\"}",
+    "POST /api/v1/method.callAnon/getPasswordPolicy HTTP/1.1\r\nHost: chat.example.com\r\n" FPA_CHROME FPA_FETCH
+    "Content-Type: application/json\r\nContent-Length: 150\r\n\r\n"
+    "{\"message\":\"{\\\"msg\\\":\\\"method\\\",\\\"id\\\":\\\"3\\\",\\\"method\\\":\\\"getPasswordPolicy"
+    "\\\",\\\"params\\\":[{\\\"token\\\":\\\"Jc9pT2x_Vf7Kq1mN4rB8sD3wL6yH0aZ5eU9iO2gC\\\"}]}\"}",
+    /* Jenkins: pipeline pages, the pipeline editor's script check, the CLI over HTTP (download side) */
+    "GET /job/billing/job/main/lastBuild/console HTTP/1.1\r\nHost: jenkins.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: JSESSIONID.3f1a2b4c=node01x8k3m2p9q4r5s.node0; screenResolution=1920x1080\r\n" "\r\n",
+    "GET /job/billing/job/main/12/pipeline-graph/ HTTP/1.1\r\nHost: jenkins.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: JSESSIONID.3f1a2b4c=node01x8k3m2p9q4r5s.node0\r\n\r\n",
+    "POST /job/billing/descriptorByName/org.jenkinsci.plugins.workflow.cps.CpsFlowDefinition/checkScriptC"
+    "ompile HTTP/1.1\r\nHost: jenkins.example.com\r\n" FPA_CHROME FPA_XHR
+    "Jenkins-Crumb: 5c8e2a1f9b3d7c4e6a0b2d8f1e3c5a7b\r\nCookie: JSESSIONID.3f1a2b4c=node01x8k3m2p9q4r5s.n"
+    "ode0\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 304\r\n\r\n"
+    "value=pipeline+%7B%0A++agent+any%0A++stages+%7B%0A++++stage%28%27Build%27%29+%7B%0A++++++steps+%7B%0"
+    "A++++++++sh+%27.%2Fgradlew+clean+build+-x+test%27%0A++++++%7D%0A++++%7D%0A++++stage%28%27Test%27%29+"
+    "%7B%0A++++++steps+%7B+junit+%27build%2Ftest-results%2F%2A%2A%2F%2A.xml%27+%7D%0A++++%7D%0A++%7D%0A%7" "D%0A",
+    "POST /job/billing/descriptorByName/org.jenkinsci.plugins.workflow.cps.CpsFlowDefinition/checkScript "
+    "HTTP/1.1\r\nHost: jenkins.example.com\r\n" FPA_CHROME FPA_XHR
+    "Jenkins-Crumb: 5c8e2a1f9b3d7c4e6a0b2d8f1e3c5a7b\r\nCookie: JSESSIONID.3f1a2b4c=node01x8k3m2p9q4r5s.n"
+    "ode0\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 181\r\n\r\n"
+    "value=node+%7B%0A++checkout+scm%0A++def+v+%3D+readFile%28%27VERSION%27%29.trim%28%29%0A++sh+%22docke"
+    "r+build+-t+registry.example.com%2Fbilling%3A%24%7Bv%7D+.%22%0A%7D%0A&sandbox=true",
+    "POST /cli?remoting=false HTTP/1.1\r\nHost: jenkins.example.com\r\n" "User-Agent: Java/17.0.10\r\n"
+    "Session: 8d2b6f3a-1c4e-4a9b-b7d5-2e0f9c8a6b41\r\nSide: download\r\n"
+    "Authorization: Basic YWxpY2U6MTE0ZjNhYzY4ZTdmYmE5YjFjNWQ3ZTlmMmE0YjZjOGQ=\r\n" "Content-Length: 0\r\n\r\n",
+    /* H2 console: a login to a normal JDBC URL (INIT running a local schema script), the console after login */
+    "POST /h2-console/login.do?jsessionid=0a1b2c3d4e5f67788990aabbccddeeff HTTP/1.1\r\n"
+    "Host: app.example.com:8080\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://app.example.com:8080/h2-console/login.jsp?jsessionid=0a1b2c3d4e5f67788990aabbccddee"
+    "ff\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 171\r\n" "\r\n"
+    "language=en&setting=Generic+H2+%28Embedded%29&name=Generic+H2+%28Embedded%29&driver=org.h2.Driver&ur"
+    "l=jdbc%3Ah2%3Afile%3A.%2Fdata%2Fbilling&user=sa&password=L0cal-Dev-Only",
+    "POST /h2-console/login.do?jsessionid=0a1b2c3d4e5f67788990aabbccddeeff HTTP/1.1\r\n"
+    "Host: app.example.com:8080\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://app.example.com:8080/h2-console/login.jsp?jsessionid=0a1b2c3d4e5f67788990aabbccddee"
+    "ff\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 244\r\n" "\r\n"
+    "language=en&setting=Generic+H2+%28Embedded%29&name=Generic+H2+%28Embedded%29&driver=org.h2.Driver&ur"
+    "l=jdbc%3Ah2%3Amem%3Atestdb%3BINIT%3DRUNSCRIPT+FROM+%27classpath%3Aschema.sql%27%5C%3BRUNSCRIPT+FROM+"
+    "%27classpath%3Adata.sql%27&user=sa&password=",
+    "GET /h2-console/login.jsp?jsessionid=0a1b2c3d4e5f67788990aabbccddeeff HTTP/1.1\r\n"
+    "Host: app.example.com:8080\r\n" FPA_CHROME FPA_NAV "Referer: https://app.example.com:8080/h2-console/\r\n\r\n",
+    /* Spring Boot actuator and Jolokia with credentials, Portainer UI, Hystrix dashboard */
+    "GET /actuator/health HTTP/1.1\r\nHost: app.example.com:8081\r\n" "User-Agent: Prometheus/2.51.2\r\n"
+    "Accept: application/json\r\nAuthorization: Basic bW9uaXRvcjpTMHVuZC1CcmlkZ2UtOTk=\r\n" "\r\n",
+    "GET /actuator/info HTTP/1.1\r\nHost: app.example.com:8081\r\n" "User-Agent: curl/8.5.0\r\n"
+    "Accept: application/json\r\nAuthorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcHMifQ.c2lnbmF0dX"
+    "Jl\r\n\r\n",
+    "POST /actuator/loggers/com.example.billing HTTP/1.1\r\nHost: app.example.com:8081\r\n"
+    "User-Agent: curl/8.5.0\r\n"
+    "Authorization: Basic b3BzOkxvZy1MZXZlbC1GaXgtMjAyNA==\r\nContent-Type: application/json\r\n"
+    "Content-Length: 27\r\n\r\n" "{\"configuredLevel\":\"DEBUG\"}",
+    "GET /jolokia/read/java.lang:type=Memory/HeapMemoryUsage HTTP/1.1\r\n" "Host: app.example.com:8778\r\n"
+    "User-Agent: Telegraf/1.30.2 Go/1.22.2\r\n" "Authorization: Basic am9sb2tpYTpKMGwwa2lhLVJlYWQtT25seQ==\r\n"
+    "\r\n",
+    "POST /jolokia/ HTTP/1.1\r\nHost: app.example.com:8778\r\n" "User-Agent: hawtio/4.0\r\n" FPA_FETCH
+    "Authorization: Basic am9sb2tpYTpKMGwwa2lhLVJlYWQtT25seQ==\r\n"
+    "Content-Type: application/json\r\nContent-Length: 187\r\n\r\n"
+    "[{\"type\":\"read\",\"mbean\":\"java.lang:type=Threading\",\"attribute\":\"ThreadCount\"},{\"type\":"
+    "\"read\",\"mbean\":\"Catalina:type=Manager,context=/billing,host=localhost\",\"attribute\":\"activeS"
+    "essions\"}]",
+    "GET /api/users/admin/check HTTP/1.1\r\nHost: portainer.example.com:9443\r\n" FPA_CHROME FPA_FETCH
+    "Referer: https://portainer.example.com:9443/\r\n\r\n",
+    "GET /api/endpoints?limit=10&start=0&search=&types=1&types=2 HTTP/1.1\r\n"
+    "Host: portainer.example.com:9443\r\n" FPA_CHROME FPA_FETCH
+    "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJpZCI6MX0.c2lnbmF0dXJl\r\n"
+    "Referer: https://portainer.example.com:9443/\r\n\r\n",
+    "GET /hystrix/proxy.stream?origin=http%3A%2F%2Fbilling.svc%3A8080%2Factuator%2Fhystrix.stream HTTP/1."
+    "1\r\nHost: dash.example.com:7979\r\n" FPA_CHROME
+    "Accept: text/event-stream\r\nReferer: https://dash.example.com:7979/hystrix/monitor\r\n" "\r\n",
+    /* Seeyon OA, Weaver e-cology, Yonyou NC, RuoYi, JimuReport: ordinary use */
+    "GET /seeyon/main.do?method=main HTTP/1.1\r\nHost: oa.example.cn\r\n" FPA_CHROME FPA_NAV
+    "Cookie: JSESSIONID=8B1E2C3D4F5A6B7C8D9E0F1A2B3C4D5E; loginPageURL=\r\n" "\r\n",
+    "POST /seeyon/main.do?method=login HTTP/1.1\r\nHost: oa.example.cn\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://oa.example.cn/seeyon/index.jsp\r\nContent-Type: application/x-www-form-urlencoded\r"
+    "\nContent-Length: 205\r\n\r\n"
+    "authorization=&login.timezone=GMT%2B8%3A00&province=&city=&rectangle=&login_username=zhangwei&login_"
+    "password=Qiu-Shui-2024&login_validatePwdStrength=4&random=&fontSize=12&screenWidth=1920&screenHeight" "=1080",
+    "GET /wui/index.html#/main/portal/portal-1-1 HTTP/1.1\r\nHost: oa.example.cn\r\n" FPA_CHROME FPA_NAV
+    "Cookie: ecology_JSessionid=aaaXk2m9P4vQ; loginidweaver=zhangwei; languageidweaver=7\r\n" "\r\n",
+    "POST /api/hrm/login/checkLogin HTTP/1.1\r\nHost: oa.example.cn\r\n" FPA_CHROME FPA_XHR
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 66\r\n\r\n"
+    "loginid=zhangwei&userpassword=Qiu-Shui-2024&logintype=1&isie=false",
+    "GET /js/hrm/getdata.jsp?cmd=getSelectAllId&sql=select%20id%20from%20HrmResource%20where%20department"
+    "id%3D12%20and%20status%3D1 HTTP/1.1\r\nHost: oa.example.cn\r\n" FPA_CHROME FPA_XHR
+    "Cookie: ecology_JSessionid=aaaXk2m9P4vQ\r\n\r\n",
+    "GET /portal/index.jsp HTTP/1.1\r\nHost: nc.example.cn\r\n" FPA_CHROME FPA_NAV
+    "Cookie: JSESSIONID=2D3E4F5A6B7C8D9E0F1A2B3C4D5E6F7A.server\r\n" "\r\n",
+    "GET /common/download/resource?resource=%2Fprofile%2Fupload%2F2024%2F05%2F02%2Fquarterly_report_20240"
+    "502142310A001.pdf HTTP/1.1\r\nHost: ruoyi.example.cn\r\n" FPA_CHROME FPA_NAV
+    "Cookie: JSESSIONID=a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\r\n\r\n",
+    "GET /prod-api/common/download?fileName=1715000000000%E7%94%A8%E6%88%B7%E6%95%B0%E6%8D%AE.xlsx&delete"
+    "=true HTTP/1.1\r\nHost: ruoyi.example.cn\r\n" FPA_CHROME FPA_FETCH
+    "Authorization: Bearer eyJhbGciOiJIUzUxMiJ9.eyJsb2dpbl91c2VyX2tleSI6IjEyMyJ9.c2ln\r\n" "\r\n",
+    "POST /jmreport/queryFieldBySql HTTP/1.1\r\nHost: report.example.cn\r\n" FPA_CHROME FPA_FETCH
+    "X-Access-Token: eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJ1c2VybmFtZSI6ImFkbWluIn0.c2ln\r\n"
+    "Content-Type: application/json;charset=UTF-8\r\nContent-Length: 152\r\n" "\r\n"
+    "{\"sql\":\"select id, order_no, customer_name, amount, create_time from biz_order where create_time "
+    ">= '2024-01-01'\",\"dbSource\":\"1715000000000\",\"type\":\"0\"}",
+    "POST /jmreport/queryFieldBySql HTTP/1.1\r\nHost: report.example.cn\r\n" FPA_CHROME FPA_FETCH
+    "X-Access-Token: eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJ1c2VybmFtZSI6ImFkbWluIn0.c2ln\r\n"
+    "Content-Type: application/json;charset=UTF-8\r\nContent-Length: 165\r\n" "\r\n"
+    "{\"sql\":\"select name, dept, salary from demo where 1=1 <#if isNotEmpty(name)> and name = '${name}'"
+    " </#if> order by salary desc\",\"dbSource\":\"1715000000000\",\"type\":\"0\"}",
+    /* JSON APIs whose bodies carry @type: JSON-LD (schema.org), Jackson polymorphic type ids */
+    "POST /api/products HTTP/1.1\r\nHost: shop.example.com\r\n" FPA_CHROME FPA_FETCH
+    "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZW8ifQ.c2ln\r\n"
+    "Content-Type: application/ld+json\r\nContent-Length: 226\r\n\r\n"
+    "{\"@context\":\"https://schema.org\",\"@type\":\"Product\",\"name\":\"Trail shoe\",\"url\":\"https:/"
+    "/shop.example.com/p/trail-shoe\",\"offers\":{\"@type\":\"Offer\",\"price\":\"89.00\",\"priceCurrency"
+    "\":\"EUR\",\"availability\":\"https://schema.org/InStock\"}}",
+    "POST /api/pets HTTP/1.1\r\nHost: api.example.com\r\n" "User-Agent: okhttp/4.12.0\r\n"
+    "Accept: application/json\r\nContent-Type: application/json\r\n" "Content-Length: 83\r\n\r\n"
+    "{\"@type\":\"Dog\",\"name\":\"Rex\",\"barkVolume\":7,\"owner\":{\"@type\":\"Person\",\"name\":\"Ann\"" "}}",
+    "POST /api/events HTTP/1.1\r\nHost: api.example.com\r\n" "User-Agent: okhttp/4.12.0\r\n"
+    "Content-Type: application/json\r\nContent-Length: 137\r\n\r\n"
+    "[{\"@type\":\"com.example.events.OrderPlaced\",\"orderId\":\"A-1042\",\"at\":\"2024-05-06T10:00:00Z\""
+    ",\"callback\":\"https://hooks.example.com/orders\"}]",
+    "POST /graph HTTP/1.1\r\nHost: kg.example.org\r\n" "User-Agent: python-requests/2.31.0\r\n"
+    "Content-Type: application/ld+json\r\nContent-Length: 169\r\n\r\n"
+    "{\"@context\":{\"@vocab\":\"http://schema.org/\"},\"@id\":\"urn:isbn:9780141439600\",\"@type\":\"Boo"
+    "k\",\"name\":\"A Tale of Two Cities\",\"sameAs\":\"https://www.wikidata.org/wiki/Q208931\"}",
+    /* Apache Shiro sites: a returning browser user's rememberMe cookie (a real principal, some 350 characters) */
+    "GET /dashboard HTTP/1.1\r\nHost: crm.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: rememberMe=KXK7BE2W3yhxugNMld4ncLkCS5TdJm+4AUqT3CVutwBJktskbbb/SJHaI2y1/keQ2SJrtP1Gj9gharP8R"
+    "Y7XIGmy+0SN1h9osfpDjNUeZ7D5QovUHWav+EGK0xxlrvdAidIbZK32P4jRGmOs9T6H0Bliq/Q9hs8YYarzPIXOF2Cp8juEzRZfq"
+    "PE6g8wVXqfwOYLLFF2m7ziByhNcpe43gMkSW6TtNn/IEVqj7DV+xxBZous0fcYPWKHqM3zFDleg6TJ7xA1Wn+gxesMMVZ7nMHnCC"
+    "1Sd5i94wQpTnOUud8AJUpvkLXa/CFGa4yx1vgdQmeIrdL0GT5jhKnO8BU6X4ClyuwRNlt8ocboDTJXeJ3A=; JSESSIONID=F3A1"
+    "B2C4D5E6F708192A3B4C5D6E7F80\r\n\r\n",
+    "GET /index HTTP/1.1\r\nHost: crm.example.com\r\n" FPA_SAFARI FPA_NAV
+    "Referer: https://crm.example.com/login\r\nCookie: JSESSIONID=F3A1B2C4D5E6F708192A3B4C5D6E7F80; remem"
+    "berMe=deleteMe\r\n\r\n",
+    /* phpMyAdmin, Adminer, SugarCRM, MantisBT, cPanel, Drupal REST, a PHPMailer contact form */
+    "GET /phpmyadmin/index.php?route=/sql&db=shop&table=orders&pos=0 HTTP/1.1\r\n" "Host: db.example.com\r\n"
+    FPA_CHROME FPA_NAV "Cookie: pmaUser-1=Z0N1c3RvbVNlc3Npb25WYWx1ZQ%3D%3D; phpMyAdmin=9a8b7c6d5e4f3a2b1c0d\r\n"
+    "\r\n",
+    "POST /phpmyadmin/index.php?route=/import HTTP/1.1\r\nHost: db.example.com\r\n" FPA_CHROME FPA_XHR
+    "Cookie: pmaUser-1=Z0N1c3RvbVNlc3Npb25WYWx1ZQ%3D%3D; phpMyAdmin=9a8b7c6d5e4f3a2b1c0d\r\n"
+    "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 168\r\n\r\n"
+    "db=shop&table=orders&sql_query=SELECT+id%2C+status%2C+total+FROM+orders+WHERE+status+%3D+%27paid%27+"
+    "ORDER+BY+created_at+DESC+LIMIT+25&ajax_request=true&token=4f3e2d1c0b",
+    "POST /adminer.php HTTP/1.1\r\nHost: db.example.com\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://db.example.com/adminer.php\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    "Content-Length: 153\r\n\r\n"
+    "auth%5Bdriver%5D=server&auth%5Bserver%5D=localhost&auth%5Busername%5D=shop_app&auth%5Bpassword%5D=Wr"
+    "1te-Only-Sh0p&auth%5Bdb%5D=shop&auth%5Bpermanent%5D=1",
+    "GET /adminer.php?server=localhost&username=shop_app&db=shop&select=orders&where%5B0%5D%5Bcol%5D=stat"
+    "us&where%5B0%5D%5Bop%5D=%3D&where%5B0%5D%5Bval%5D=paid HTTP/1.1\r\n" "Host: db.example.com\r\n" FPA_CHROME
+    FPA_NAV "Cookie: adminer_sid=m3k9q2v8; adminer_key=4b2c9e7f1a3d\r\n\r\n",
+    "POST /index.php HTTP/1.1\r\nHost: crm.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: PHPSESSID=k2l4m6n8p0q2r4s6t8v0; ck_login_id_20=1\r\nContent-Type: multipart/form-data; bound"
+    "ary=----WebKitFormBoundarySuGaRtMpL8x2\r\nContent-Length: 536\r\n" "\r\n"
+    "------WebKitFormBoundarySuGaRtMpL8x2\r\nContent-Disposition: form-data; name=\"module\"\r\n"
+    "\r\nEmailTemplates\r\n------WebKitFormBoundarySuGaRtMpL8x2\r\n"
+    "Content-Disposition: form-data; name=\"action\"\r\n\r\nAttachFiles\r\n"
+    "------WebKitFormBoundarySuGaRtMpL8x2\r\nContent-Disposition: form-data; name=\"to_pdf\"\r\n"
+    "\r\n1\r\n------WebKitFormBoundarySuGaRtMpL8x2\r\nContent-Disposition: form-data; name=\"file\"; file"
+    "name=\"newsletter-header.png\"\r\nContent-Type: image/png\r\n"
+    "\r\n\211PNG\r\n\032\n\001\001\001\rIHDR\001\001\002\200\001\001\001\340\010\006\001\001\0015\321\334"
+    "\344\001\001\001\001IDATx\234\355\301\001\001\001\001IEND\256B`\202\r\n"
+    "------WebKitFormBoundarySuGaRtMpL8x2--\r\n",
+    "POST /index.php HTTP/1.1\r\nHost: crm.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: PHPSESSID=k2l4m6n8p0q2r4s6t8v0; ck_login_id_20=1\r\nContent-Type: multipart/form-data; bound"
+    "ary=----WebKitFormBoundarySuGaRtMpL8x3\r\nContent-Length: 513\r\n" "\r\n"
+    "------WebKitFormBoundarySuGaRtMpL8x3\r\nContent-Disposition: form-data; name=\"module\"\r\n"
+    "\r\nEmailTemplates\r\n------WebKitFormBoundarySuGaRtMpL8x3\r\n"
+    "Content-Disposition: form-data; name=\"action\"\r\n\r\nAttachFiles\r\n"
+    "------WebKitFormBoundarySuGaRtMpL8x3\r\nContent-Disposition: form-data; name=\"to_pdf\"\r\n"
+    "\r\n1\r\n------WebKitFormBoundarySuGaRtMpL8x3\r\nContent-Disposition: form-data; name=\"file\"; file"
+    "name=\"opening-hours.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+    "Mon-Fri 9:00-17:30\r\nSat 10:00-14:00\r\n\r\n------WebKitFormBoundarySuGaRtMpL8x3--\r\n",
+    "GET /verify.php?id=23&confirm_hash=9jV0TzQmG8Yc-1xL4RpAe7WnKb2sD6fH3uMiOqZ5vN0 HTTP/1.1\r\n"
+    "Host: bugs.example.com\r\n" FPA_FIREFOX FPA_NAV "\r\n",
+    "GET /view_all_bug_page.php?filter=57&page_number=2 HTTP/1.1\r\n" "Host: bugs.example.com\r\n" FPA_CHROME
+    FPA_NAV "Cookie: MANTIS_STRING_COOKIE=d9f8e7c6b5a4938271605f4e3d2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0\r\n"
+    "\r\n",
+    "GET /cpsess8394720156/frontend/jupiter/index.html HTTP/1.1\r\n" "Host: host.example.com:2083\r\n" FPA_CHROME
+    FPA_NAV "Cookie: cpsession=alice%3aJ8kq2LmN4pR6sT8v%2c1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e\r\n" "\r\n",
+    "GET /cpsess8394720156/execute/Email/list_pops?api.sort=1&api.sort_column=email HTTP/1.1\r\n"
+    "Host: host.example.com:2083\r\n" FPA_CHROME FPA_XHR
+    "Cookie: cpsession=alice%3aJ8kq2LmN4pR6sT8v%2c1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e\r\n" "\r\n",
+    "POST /cpanelwebcall/gkzmvcnyxhbwudlsofrtqpjaei HTTP/1.1\r\nHost: host.example.com:2083\r\n"
+    "User-Agent: cPanel-webcall/1.0\r\n" "Content-Length: 0\r\n\r\n",
+    "POST /node?_format=hal_json HTTP/1.1\r\nHost: cms.example.org\r\n" "User-Agent: GuzzleHttp/7\r\n"
+    "Accept: application/hal+json\r\nX-CSRF-Token: bV8tQ2xR4zP6nM0kJ9hG7fD5sA3\r\n"
+    "Authorization: Basic ZWRpdG9yOkRydXAtNGwtRWRpdG9y\r\nContent-Type: application/hal+json\r\n"
+    "Content-Length: 233\r\n\r\n"
+    "{\"_links\":{\"type\":{\"href\":\"https://cms.example.org/rest/type/node/article\"}},\"title\":[{\"v"
+    "alue\":\"Open day\"}],\"field_link\":[{\"uri\":\"https://events.example.org/open-day\",\"title\":\"R"
+    "egister\",\"options\":{\"attributes\":{\"target\":\"_blank\"}}}]}",
+    "PATCH /node/42?_format=hal_json HTTP/1.1\r\nHost: cms.example.org\r\n" "User-Agent: GuzzleHttp/7\r\n"
+    "Accept: application/hal+json\r\nX-CSRF-Token: bV8tQ2xR4zP6nM0kJ9hG7fD5sA3\r\n"
+    "Authorization: Basic ZWRpdG9yOkRydXAtNGwtRWRpdG9y\r\nContent-Type: application/hal+json\r\n"
+    "Content-Length: 148\r\n\r\n"
+    "{\"_links\":{\"type\":{\"href\":\"https://cms.example.org/rest/type/node/article\"}},\"body\":[{\"va"
+    "lue\":\"<p>Doors open at 10:00.</p>\",\"format\":\"basic_html\"}]}",
+    "POST /contact.php HTTP/1.1\r\nHost: www.example.com\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://www.example.com/contact.php\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    "Content-Length: 144\r\n\r\n"
+    "name=Oscar+Wu&email=oscar.wu%40example.org&subject=Quote+request&message=Hello%2C+please+send+a+quot"
+    "e+for+20+units+-+delivery+to+Lyon.+Thanks%21",
+    /* Citrix SD-WAN Center, FUEL CMS admin, Unraid webGui, Juniper J-Web: ordinary pages and saves */
+    "POST /sdwan/nitro/v1/config/get_package_file?action=file_download HTTP/1.1\r\n" "Host: sdwan.example.com\r\n"
+    FPA_CHROME FPA_XHR "Cookie: CGISESSID=6b1f3a9c2e4d5f7a\r\nContent-Type: application/json\r\n"
+    "Content-Length: 99\r\n\r\n"
+    "{\"get_package_file\":{\"site_name\":\"branch-lyon\",\"appliance_type\":\"primary\",\"package_type\""
+    ":\"active\"}}",
+    "GET /sdwan/nitro/v1/config/site?view=summary HTTP/1.1\r\nHost: sdwan.example.com\r\n" FPA_CHROME FPA_XHR
+    "Cookie: CGISESSID=6b1f3a9c2e4d5f7a\r\n\r\n",
+    "GET /fuel/pages/items?col=location&order=asc&offset=0&limit=50&search_term=about HTTP/1.1\r\n"
+    "Host: www.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: fuel_c81e728d9d4c2f636f067f89cc14862c=a%3A1%3A%7Bs%3A2%3A%22id%22%3Bs%3A1%3A%221%22%3B%7D; c"
+    "i_session=7f6e5d4c3b2a\r\n\r\n",
+    "GET /fuel/pages/select/?filter=about-us&selected=12 HTTP/1.1\r\n" "Host: www.example.com\r\n" FPA_CHROME
+    FPA_XHR "Cookie: ci_session=7f6e5d4c3b2a\r\n\r\n",
+    "GET /fuel/navigation/items?col=nav_key&order=desc HTTP/1.1\r\n" "Host: www.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: ci_session=7f6e5d4c3b2a\r\n\r\n",
+    "GET /Dashboard HTTP/1.1\r\nHost: tower.local\r\n" FPA_FIREFOX FPA_NAV
+    "Cookie: unraid_7d8f3a2b1c4e5f6a=e2b8c4f1a9d3\r\n\r\n",
+    "POST /update.php HTTP/1.1\r\nHost: tower.local\r\n" FPA_CHROME FPA_XHR
+    "Cookie: unraid_7d8f3a2b1c4e5f6a=e2b8c4f1a9d3\r\nContent-Type: application/x-www-form-urlencoded; cha"
+    "rset=UTF-8\r\nContent-Length: 124\r\n\r\n"
+    "%23file=dynamix%2Fdynamix.cfg&%23section=display&date=%25c&time=%25R&number=.%2C&unit=C&scale=-1&csr"
+    "f_token=3B8E2F1A9C4D7E6B",
+    "GET /webGui/include/DashboardApps.php?display=icons&docker=1&vms=0 HTTP/1.1\r\n" "Host: tower.local\r\n"
+    FPA_CHROME FPA_XHR "Cookie: unraid_7d8f3a2b1c4e5f6a=e2b8c4f1a9d3\r\n\r\n",
+    "POST /webauth_operation.php HTTP/1.1\r\nHost: srx.example.com\r\n" FPA_CHROME FPA_XHR
+    "Cookie: PHPSESSID=1a2b3c4d5e6f7a8b9c0d\r\nContent-Type: application/x-www-form-urlencoded; charset=U"
+    "TF-8\r\nContent-Length: 100\r\n\r\n"
+    "rs=do_auth&rsargs%5B%5D=%7B%22username%22%3A%22netops%22%2C%22password%22%3A%22Jun1per-Edge-22%22%7D",
+    "GET /jsdm/#/monitor/interfaces HTTP/1.1\r\nHost: srx.example.com\r\n" FPA_CHROME FPA_NAV
+    "Cookie: PHPSESSID=1a2b3c4d5e6f7a8b9c0d\r\n\r\n",
+    /* Routers: TOTOLINK, Tenda and D-Link settings pages changing Wi-Fi, IPTV and WPS settings */
+    "POST /cgi-bin/cstecgi.cgi HTTP/1.1\r\nHost: 192.168.0.1\r\n" FPA_CHROME FPA_XHR
+    "Cookie: SESSION_ID=2:1715000000:2\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r"
+    "\nContent-Length: 160\r\n\r\n"
+    "{\"ssid\":\"Home-5G\",\"wifiOff\":\"0\",\"channel\":\"36\",\"authMode\":\"WPA2PSK\",\"encrypType\":\""
+    "AES\",\"wpakey\":\"Rainy-Window-81\",\"wifiIdx\":\"1\",\"topicurl\":\"setWiFiBasicConfig\"}",
+    "POST /boafrm/formWsc HTTP/1.1\r\nHost: 192.168.0.1\r\n" FPA_CHROME FPA_NAV
+    "Referer: http://192.168.0.1/wlwps.htm\r\nCookie: SESSION_ID=2:1715000000:2\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 137\r\n" "\r\n"
+    "wps_clear_configure_by_reg0=0&disableWPS=OFF&localPin=48375026&peerPin=&setPIN=Start+PIN&configVxd=o"
+    "ff&wlan_idx=0&submit-url=%2Fwlwps.htm",
+    "POST /goform/SetIPTVCfg HTTP/1.1\r\nHost: 192.168.0.1\r\n" FPA_CHROME FPA_XHR
+    "Cookie: password=8b3f1c2d9e4a\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n"
+    "Content-Length: 39\r\n\r\n" "stbEn=1&igmpEn=1&vlanId=85&list=85%2C86",
+    "POST /goform/WifiBasicSet HTTP/1.1\r\nHost: 192.168.0.1\r\n" FPA_CHROME FPA_XHR
+    "Cookie: password=8b3f1c2d9e4a\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n"
+    "Content-Length: 167\r\n\r\n"
+    "wrlEn=1&wrlEn_5g=1&security=wpapsk&security_5g=wpapsk&ssid=Tenda_Home&ssid_5g=Tenda_Home_5G&hideSsid"
+    "=0&hideSsid_5g=0&wrlPwd=Paper-Lantern-55&wrlPwd_5g=Paper-Lantern-55",
+    "POST /HNAP1/ HTTP/1.1\r\nHost: 192.168.0.1\r\n" FPA_CHROME FPA_XHR
+    "SOAPAction: \"http://purenetworks.com/HNAP1/GetDeviceSettings\"\r\n"
+    "HNAP_AUTH: 5A6B7C8D9E0F1A2B3C4D5E6F7A8B9C0D 1715000000123\r\n"
+    "Cookie: uid=Xk3mQ9pL\r\nContent-Type: text/xml; charset=utf-8\r\n" "Content-Length: 207\r\n\r\n"
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soa"
+    "p/envelope/\"><soap:Body><GetDeviceSettings xmlns=\"http://purenetworks.com/HNAP1/\" /></soap:Body><"
+    "/soap:Envelope>",
+    "POST /hedwig.cgi HTTP/1.1\r\nHost: 192.168.0.1\r\n" FPA_CHROME FPA_XHR
+    "Cookie: uid=Xk3mQ9pL\r\nContent-Type: text/xml\r\nContent-Length: 172\r\n" "\r\n"
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?><postxml><module><service>WIFI.PHYINF</service><wifi><entr"
+    "y><uid>WIFI-1</uid><ssid>dlink-home</ssid></entry></wifi></module></postxml>",
+    "GET /cgi-bin/system_mgr.cgi?cmd=cgi_get_ntp_time&_=1715000000000 HTTP/1.1\r\n" "Host: dns320.local\r\n"
+    FPA_CHROME FPA_XHR "Cookie: username=admin; uname=admin\r\n\r\n",
+    "GET /cgi-bin/login_mgr.cgi?cmd=cgi_get_ssl_info&_=1715000000000 HTTP/1.1\r\n" "Host: dns320.local\r\n"
+    FPA_CHROME FPA_XHR "Cookie: username=admin\r\n\r\n",
+    /* More admin use: a Zabbix SAML user's single logout, Portainer's first-run form, SonarQube and JumpServer API
+     * clients with tokens, a Harbor administrator creating another */
+    "GET /zabbix/index_sso.php?slo HTTP/1.1\r\nHost: zabbix.example.com\r\n" FPA_CHROME FPA_NAV
+    "Referer: https://zabbix.example.com/zabbix/zabbix.php?action=dashboard.view\r\n"
+    "Cookie: zbx_session=eyJzYW1sX2RhdGEiOnsibmFtZWlkIjoiYWxpY2VAZXhhbXBsZS5vcmciLCJuYW1laWRfZm9ybWF0Ijoi"
+    "dXJuOm9hc2lzOm5hbWVzOnRjOlNBTUw6MS4xOm5hbWVpZC1mb3JtYXQ6ZW1haWxBZGRyZXNzIiwic2Vzc2lvbl9pbmRleCI6Il84"
+    "ZjJjMWE5ZTRiN2QiLCJ1c2VybmFtZV9hdHRyaWJ1dGUiOiJhbGljZSJ9LCJzZXNzaW9uaWQiOiI3ZDljMmY0YTZiOGUwYzFkM2U1"
+    "ZjdhOWIyYzRkNmU4ZiIsInNpZ24iOiIzYTdmMWM5ZTJiNGQ2ZjhhMGMxZTNiNWQ3ZjlhMmM0ZTZiOGQwZjFhM2M1ZTdiOWQyZjRh"
+    "NmM4ZTBiMWQzZjVhIn0=\r\n\r\n",
+    "POST /api/users/admin/init HTTP/1.1\r\nHost: portainer.example.com:9443\r\n" FPA_CHROME FPA_FETCH
+    "Origin: https://portainer.example.com:9443\r\nReferer: https://portainer.example.com:9443/\r\n"
+    "Content-Type: application/json\r\nContent-Length: 59\r\n\r\n"
+    "{\"Username\":\"admin\",\"Password\":\"P0rtainer-Setup-Long-2024\"}",
+    "GET /api/settings/values?keys=sonar.core.serverBaseURL HTTP/1.1\r\n" "Host: sonar.example.com\r\n"
+    "User-Agent: SonarScanner/5.0.1.3006\r\n"
+    "Authorization: Basic c3F1XzRiOGMxZTJmOWEzZDdiNmM1ZTBmMWEyYjNjNGQ1ZTZmN2E4YjljMGQ6\r\n" "\r\n",
+    "GET /api/v1/terminal/sessions/?limit=15&offset=0&is_finished=1&order=-date_start HTTP/1.1\r\n"
+    "Host: jump.example.com\r\n" FPA_CHROME FPA_FETCH
+    "Cookie: jms_sessionid=k2m4n6p8q0r2s4t6; jms_csrftoken=Aa1Bb2Cc3Dd4Ee5Ff6\r\n" "\r\n",
+    "POST /api/v2.0/users HTTP/1.1\r\nHost: harbor.example.com\r\n" FPA_CHROME FPA_FETCH
+    "X-Harbor-CSRF-Token: Qm9vdHN0cmFwLUNzcmYtVG9rZW4tMjAyNA==\r\n"
+    "Cookie: sid=4b1e6f9a2c3d5e7f8a9b0c1d2e3f4a5b; _gorilla_csrf=MTcxNTAwMDAwMHxJa1J\r\n"
+    "Content-Type: application/json\r\nContent-Length: 161\r\n\r\n"
+    "{\"username\":\"ops-lead\",\"email\":\"ops-lead@example.org\",\"realname\":\"Ops Lead\",\"password\""
+    ":\"H4rbor-Ops-Lead!\",\"comment\":\"second administrator\",\"has_admin_role\":true}",
+    "GET /wp-admin/admin-ajax.php?action=depicter-lead-index&s=newsletter&page=1&_wpnonce=2a3b4c5d6e HTTP"
+    "/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+};
+
 #endif
