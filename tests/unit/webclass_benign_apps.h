@@ -1352,6 +1352,12 @@ static const char *const benign_apps[] = {
     "; then restart the service.\",\"source\":\"en\",\"target\":\"de\"}",
 };
 
+/* A logged-in WordPress administrator's cookies (the plugin admin pages below send them). */
+#define FPA_WP_LOGGED_IN                                                                                        \
+    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"      \
+    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"      \
+    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+
 /*
  * A second audit, of the rules added in the (2026-12) sections of classify.rules: ordinary use of the
  * products they name (WooCommerce Payments, Ultimate Member, ProfilePress, Elementor add-ons, Contact Form 7,
@@ -1417,17 +1423,13 @@ static const char *const benign_apps2[] = {
     "c6b&rememberme=1",
     "POST /user/bob_writer/?um_action=edit HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_NAV
     "Referer: https://blog.example.com/user/bob_writer/?um_action=edit\r\n"
-    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    FPA_WP_LOGGED_IN
     "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 251\r\n" "\r\n"
     "first_name-413=Bob&last_name-413=Writer&description-413=Travel+writer.+Coffee%2C+trains+%26+capabili"
     "ty+maturity+models.&user_url-413=https%3A%2F%2Fbobwrites.example.net%2F&form_id=413&um_request=&_wpn"
     "once=9a8b7c6d5e&profile_nonce=c4d3e2f1a0&user_id=57",
     "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
-    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    FPA_WP_LOGGED_IN
     "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 125\r\n\r\n"
     "action=um_get_members&directory_id=b9238&page=1&search=travel&sorting=username&gmt_offset=2&post_ref"
     "ferer=88&nonce=7e6d5c4b3a",
@@ -1440,9 +1442,7 @@ static const char *const benign_apps2[] = {
     "signup_form_id%3D2%26pp_current_url%3Dhttps%253A%252F%252Fblog.example.com%252Fsignup%252F%26signup_"
     "referrer_page%3D%26_wpnonce%3D5f4e3d2c1b",
     "POST /my-account/edit-profile/ HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_NAV
-    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    FPA_WP_LOGGED_IN
     "Content-Type: multipart/form-data; boundary=----WebKitFormBoundaryq8Kd3LmN0pRs7TuV\r\n"
     "Content-Length: 796\r\n\r\n"
     "------WebKitFormBoundaryq8Kd3LmN0pRs7TuV\r\nContent-Disposition: form-data; name=\"eup_first_name\"\r"
@@ -1477,9 +1477,7 @@ static const char *const benign_apps2[] = {
     "_key=Xk3pQ9vLm2Rt7Wz1aB4c&rp_login=erin_k&eael-pass1=New-Quiet-Maple-78&eael-pass2=New-Quiet-Maple-7"
     "8&eael-resetpassword-submit=Save+Password",
     "GET /wp-admin/admin.php?page=eael-settings HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_NAV
-    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+    FPA_WP_LOGGED_IN "\r\n",
     /* Contact Form 7: feedback submissions with a PDF and a JPG attachment */
     "POST /wp-json/contact-form-7/v1/contact-forms/58/feedback HTTP/1.1\r\n" "Host: blog.example.com\r\n"
     FPA_CHROME FPA_FETCH "Origin: https://blog.example.com\r\nReferer: https://blog.example.com/apply/\r\n"
@@ -1551,32 +1549,22 @@ static const char *const benign_apps2[] = {
     /* LayerSlider and Slider Revolution: admin pages and AJAX with the login cookie, a front-end popup */
     "GET /wp-admin/admin.php?page=layerslider&action=edit&id=3 HTTP/1.1\r\n" "Host: blog.example.com\r\n"
     FPA_CHROME FPA_NAV
-    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+    FPA_WP_LOGGED_IN "\r\n",
     "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
-    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    FPA_WP_LOGGED_IN
     "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 134\r\n\r\n"
     "action=ls_save_slider&id=3&sliderData=%7B%22properties%22%3A%7B%22title%22%3A%22Home%22%2C%22width%2"
     "2%3A1280%7D%7D&_wpnonce=6a5b4c3d2e",
     "GET /wp-admin/admin-ajax.php?action=ls_get_popup_markup&id=7 HTTP/1.1\r\n" "Host: blog.example.com\r\n"
     FPA_CHROME FPA_XHR "Referer: https://blog.example.com/\r\n\r\n",
     "GET /wp-admin/admin.php?page=revslider&view=slide&id=12 HTTP/1.1\r\n" "Host: blog.example.com\r\n" FPA_CHROME
-    FPA_NAV "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+    FPA_NAV FPA_WP_LOGGED_IN "\r\n",
     "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
-    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    FPA_WP_LOGGED_IN
     "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 99\r\n\r\n"
     "action=revslider_ajax_action&client_action=get_slides_by_slider_id&nonce=1e2d3c4b5a&data%5Bid%5D=12",
     "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
-    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    FPA_WP_LOGGED_IN
     "Content-Type: multipart/form-data; boundary=----WebKitFormBoundaryRv5Sl1d3rUpd4t3x\r\n"
     "Content-Length: 628\r\n\r\n"
     "------WebKitFormBoundaryRv5Sl1d3rUpd4t3x\r\nContent-Disposition: form-data; name=\"action\"\r\n"
@@ -1639,9 +1627,7 @@ static const char *const benign_apps2[] = {
     "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
     "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000; wpfc-comment-author=%22Hal%22\r\n" "\r\n",
     "POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
-    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n"
+    FPA_WP_LOGGED_IN
     "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n" "Content-Length: 160\r\n\r\n"
     "action=td_ajax_update_panel&wpnonce=3e4d5c6b7a&compiledCss=.td-header-wrap%7Bbackground-color%3A%231"
     "11%3B%7D%20.td-post-title%20a%3Ahover%7Bcolor%3A%234db2ec%7D",
@@ -2133,9 +2119,7 @@ static const char *const benign_apps2[] = {
     ":\"H4rbor-Ops-Lead!\",\"comment\":\"second administrator\",\"has_admin_role\":true}",
     "GET /wp-admin/admin-ajax.php?action=depicter-lead-index&s=newsletter&page=1&_wpnonce=2a3b4c5d6e HTTP"
     "/1.1\r\nHost: blog.example.com\r\n" FPA_CHROME FPA_XHR
-    "Cookie: wordpress_logged_in_8f14e45fceea167a5a36dedd4bea2543=alice%7C1715000000%7CpTyGJMuHbEL31IeL2H"
-    "PcHyGcFRl1SPnXNYvMIHa_2o7%7Ceb975729fae923d5a4fd12aabfe228f219e9cb0eb53f16947ccf25ec84d8dbc7; wp-set"
-    "tings-1=libraryContent%3Dbrowse; wp-settings-time-1=1714390000\r\n" "\r\n",
+    FPA_WP_LOGGED_IN "\r\n",
 };
 
 #endif
