@@ -37,6 +37,7 @@
  */
 #include <string.h>
 #include "relit.h"
+#include "util.h"
 
 static uint8_t rl_lower(uint8_t c)
 {
@@ -51,14 +52,6 @@ static uint8_t rl_upper(uint8_t c)
 static bool rl_alnum(uint8_t c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int rl_hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = rl_lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 struct rl {
@@ -157,7 +150,7 @@ static size_t rl_class_escape_len(const uint8_t *p, size_t n)
     uint8_t e = p[1];
     if (!rl_alnum(e) || strchr("dDwWsShHvVnrtfeab", e))
         return 2;                  /* \] \\ \- ..., a class escape, a control byte */
-    if (e == 'x' && n >= 4 && rl_hexval(p[2]) >= 0 && rl_hexval(p[3]) >= 0)
+    if (e == 'x' && n >= 4 && hp_hexval(p[2]) >= 0 && hp_hexval(p[3]) >= 0)
         return 4;                  /* \xHH */
     if (e == 'c' && n >= 3 && p[2] >= 0x20 && p[2] < 0x7f)
         return 3;                  /* \cX: X is any printable byte, '\\' and ']' included */
@@ -256,7 +249,7 @@ static void rl_escape(struct rl *s, struct rl_seq *q, size_t *i, size_t end)
     }
     uint8_t e = s->p[*i + 1];
     if (e == 'x') {                /* \xHH, two hex digits: that byte (\xH, \x{..}: give up) */
-        int hi = *i + 3 < end ? rl_hexval(s->p[*i + 2]) : -1, lo = hi >= 0 ? rl_hexval(s->p[*i + 3]) : -1;
+        int hi = *i + 3 < end ? hp_hexval(s->p[*i + 2]) : -1, lo = hi >= 0 ? hp_hexval(s->p[*i + 3]) : -1;
         if (lo < 0) {
             s->bad = true;
             return;
