@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "buf.h"
 #include "proto/tlsterm.h"
 
@@ -32,6 +33,15 @@ static void init_once(void)
         fprintf(stderr, "fuzz_tlsterm: %s\n", err);
         abort();
     }
+    /* The certificate and key are in the SSL_CTX now: leave nothing behind
+     * in /tmp (a smoke run starts this harness once per job). */
+    char path[sizeof(dir) + 32];
+    static const char *const left[] = { "tls/server.crt", "tls/server.key", "tls" };
+    for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, left[i]);
+        CHECK(remove(path) == 0);
+    }
+    CHECK(rmdir(dir) == 0);
 }
 
 static int feed(struct hp_tlsterm *t, const uint8_t *p, size_t n, struct hp_buf *plain, struct hp_buf *wire)

@@ -46,6 +46,15 @@ static void init_once(void)
         fprintf(stderr, "fuzz_tlsterm_conn: %s\n", err);
         abort();
     }
+    /* The certificate and key are in the SSL_CTX now: leave nothing behind
+     * in /tmp (a smoke run starts this harness once per job). */
+    char path[sizeof(dir) + 32];
+    static const char *const left[] = { "tls/server.crt", "tls/server.key", "tls" };
+    for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, left[i]);
+        CHECK(remove(path) == 0);
+    }
+    CHECK(rmdir(dir) == 0);
     int sv[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
     int big = 4 << 20;
