@@ -68,6 +68,13 @@ __asm__(
 #define WC_MAX_RCVE    8          /* CVEs per rule */
 #define WC_CMD_HITS    16         /* matches taken per cmd line */
 #define WC_LINE_MAX    4096
+/* Body bytes a rule reads.  Every rule scans the body texts ("body", "input",
+ * "any", "request") in linear time, but a request naming every rule's
+ * literals makes all of them scan it: about 180 ms of the network thread
+ * for a 1 MiB body (the default max_body), 25 ms at this cap.  The event's
+ * raw request keeps the same 64 KiB, so a verdict is always about bytes
+ * the operator can read. */
+#define WC_BODY_MAX    (64 * 1024)
 #define WC_RULE_WORDS  (WC_MAX_RULES / 64)
 
 /* The attack classes: a rule names one of these and the result points here,
@@ -1139,11 +1146,26 @@ static void wc_check_left_out(struct wc_ctx *c, const uint64_t *cand)
 #endif
 }
 
+/* The view with its bodies cut to WC_BODY_MAX (v itself when they fit). */
+static const struct hp_http_view *wc_view_capped(const struct hp_http_view *v, struct hp_http_view *tmp)
+{
+    if (v->body.n <= WC_BODY_MAX && v->dbody.n <= WC_BODY_MAX)
+        return v;
+    *tmp = *v;
+    if (tmp->body.n > WC_BODY_MAX)
+        tmp->body.n = WC_BODY_MAX;
+    if (tmp->dbody.n > WC_BODY_MAX)
+        tmp->dbody.n = WC_BODY_MAX;
+    return tmp;
+}
+
 size_t hp_webclass_candidates(const struct hp_http_view *v, const char **ids, size_t max)
 {
     size_t n = 0;
     if (!wc.ready || !v)
         return 0;
+    struct hp_http_view capped;
+    v = wc_view_capped(v, &capped);
     struct wc_ctx c;
     memset(&c, 0, sizeof(c));
     c.v = v;
@@ -1167,6 +1189,8 @@ void hp_webclass_classify(const struct hp_http_view *v, struct hp_webclass *out)
     memset(out, 0, sizeof(*out));
     if (!wc.ready || !v)
         return;
+    struct hp_http_view capped;
+    v = wc_view_capped(v, &capped);
     struct wc_ctx c;
     memset(&c, 0, sizeof(c));
     c.v = v;

