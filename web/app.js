@@ -463,8 +463,10 @@
     grid.appendChild(card('OWASP IoT', table([{ title: 'category', get: (r) => r.key }, ...countCols], d.owasp)));
     main.appendChild(card('Paths', table([{ title: 'URI', get: (r) => r.key, cls: 'wrap' }, ...countCols], d.uri)));
     main.appendChild(card('User-Agents', table([{ title: 'User-Agent', get: (r) => r.key, cls: 'wrap' }, ...countCols], d.ua)));
-    main.appendChild(card('Downloaded URLs', table([{ title: 'URL', get: (r) => r.key, cls: 'wrap' },
-      { title: 'type', get: (r) => r.type }, ...countCols], d.url)));
+    main.appendChild(card('Download URLs', table([{ title: 'URL', get: (r) => r.key, cls: 'wrap' },
+      { title: 'type', get: (r) => r.type }, { title: 'attempts', get: (r) => r.n, cls: 'num' },
+      { title: 'fetched', get: (r) => r.ok, cls: 'num' }, { title: 'sources', get: (r) => r.sources, cls: 'num' }],
+      d.url)));
   }
 
   async function viewFingerprints() {

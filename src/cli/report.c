@@ -317,12 +317,15 @@ static const struct rp_def rp_defs[] = {
       "SELECT rp_mtxt(" J("input") "), count(*), count(DISTINCT src_ip) FROM events"
       " WHERE eventid = 'command.input' AND" RANGE "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
       3, { TXT("command", "Command", "コマンド"), C_COUNT, C_IPS } },
+    /* Every URL attackers pointed at, fetched or not: hosts are often dead
+     * by the time, and with [capture] fetch off none is fetched. */
     { "downloads", "Download URLs", "ダウンロードURL",
-      "SELECT rp_mtxt(" J("url") "), count(*), count(DISTINCT src_ip), max(" J("type") "),"
-      " max(" J("shasum") ") FROM events WHERE eventid = 'session.file_download' AND" RANGE
-      "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
-      5, { TXT("url", "URL", "URL"), NUM("downloads", "Downloads", "取得数"), C_IPS,
-           TXT("type", "Type", "ファイル形式"), TXT("sha256", "SHA-256", "SHA-256") } },
+      "SELECT rp_mtxt(" J("url") "), count(*), sum(eventid = 'session.file_download'), count(DISTINCT src_ip),"
+      " max(" J("type") "), max(" J("shasum") ") FROM events"
+      " WHERE eventid IN ('session.file_download', 'session.file_download.failed') AND" RANGE
+      "AND " J("url") " IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
+      6, { TXT("url", "URL", "URL"), NUM("attempts", "Attempts", "試行数"), NUM("fetched", "Fetched", "取得数"),
+           C_IPS, TXT("type", "Type", "ファイル形式"), TXT("sha256", "SHA-256", "SHA-256") } },
     { "payloads", "Payloads", "検体",
       "SELECT " J("shasum") ", max(" J("family") "), max(" J("type") "),"
       " sum(eventid = 'session.file_download'), count(DISTINCT src_ip) FROM events"

@@ -123,8 +123,10 @@ static const struct ch_def ch_defs[] = {
       " WHERE eventid = 'http.credentials' AND @R GROUP BY u, p ORDER BY c DESC, u NULLS FIRST, p NULLS FIRST LIMIT @N" },
     { "commands", CH_FIELD_RANK(CH_MT(CH_JS("input")), "command.input") },
     { "downloads",
-      "SELECT " CH_MT(CH_JS("url")) " AS k, count() AS c, uniqExact(src_ip), max(" CH_JS("type") "), max(" CH_JS("shasum") ")"
-      " FROM events WHERE eventid = 'session.file_download' AND @R GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N" },
+      "SELECT " CH_MT(CH_JS("url")) " AS k, count() AS c, countIf(eventid = 'session.file_download'), uniqExact(src_ip),"
+      " max(" CH_JS("type") "), max(" CH_JS("shasum") ") FROM events"
+      " WHERE eventid IN ('session.file_download', 'session.file_download.failed') AND @R AND isNotNull(@J{url})"
+      " GROUP BY k ORDER BY c DESC, k NULLS FIRST LIMIT @N" },
     { "payloads",
       "SELECT " CH_JS("shasum") " AS k, max(" CH_JS("family") "), max(" CH_JS("type") "),"
       " countIf(eventid = 'session.file_download') AS c, uniqExact(src_ip) FROM events WHERE" CH_PAYLOAD_EVENTS

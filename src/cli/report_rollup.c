@@ -88,7 +88,7 @@
       IPS(T, R, "http_cred") " FROM top ORDER BY 3 DESC, 1, 2" }, \
     { "commands", RANK(T, R, "command", "rp_mtxt(nullif(key, ''))") }, \
     { "downloads", \
-      TOP(T, R, "url", "2 DESC, 1") "SELECT rp_mtxt(key), n, " IPS(T, R, "url") ", " LA("url") ", " LB("url") \
+      TOP(T, R, "url", "2 DESC, 1") "SELECT rp_mtxt(key), n, ok, " IPS(T, R, "url") ", " LA("url") ", " LB("url") \
       " FROM top ORDER BY 2 DESC, top.key" }, \
     { "payloads", \
       TOP(T, R, "sha256", "2 DESC, 1") "SELECT key, " LB("sha256") ", " LA("sha256") ", n, " \

@@ -428,7 +428,7 @@ static void on_payload(struct ru_ev *x, bool download)
     if (download) {
         const char *url = field(x, F_URL, 0, &len);
         if (url) {
-            add(x, "url", url, len, 1, 0, x->src_ip);
+            add(x, "url", url, len, 1, 1, x->src_ip);       /* ok: fetched */
             add_label(x, "url", url, len, label(x, F_TYPE, 1), label(x, F_SHASUM, 2));
         }
     }
@@ -458,6 +458,7 @@ static const struct ru_want {
     { "http.credentials", { F_USERNAME, F_PASSWORD }, 2 },
     { "command.input", { F_INPUT, F_CLASSES, F_CVES }, 3 },
     { "session.file_download", { F_URL, F_SHASUM, F_TYPE, F_FAMILY }, 4 },
+    { "session.file_download.failed", { F_URL }, 1 },
     { "payload.new", { F_URL, F_SHASUM, F_TYPE, F_FAMILY }, 4 },
     { "http.request", { F_URI, F_UA, F_CLASSES, F_CVES, F_OWASP }, 5 },
     /* the other HP_ATTACK_EVENTS_SQL (event.h): attack classes and CVEs only */
@@ -515,6 +516,13 @@ static void by_type(struct ru_ev *x, const char *id, int dst_port)
         count_field(x, "cve", F_CVES, true);
     } else if (strcmp(id, "session.file_download") == 0 || strcmp(id, "payload.new") == 0) {
         on_payload(x, id[8] == 'f');
+    } else if (strcmp(id, "session.file_download.failed") == 0) {
+        /* a URL pointed at but not fetched (refused, dead, fetching off):
+         * an attempt of its "url" row, ok (fetched) unchanged */
+        size_t len;
+        const char *url = field(x, F_URL, 0, &len);
+        if (url)
+            add(x, "url", url, len, 1, 0, x->src_ip);
     } else if (strcmp(id, "http.request") == 0) {
         count_field(x, "uri", F_URI, false);
         count_field(x, "ua", F_UA, false);

@@ -256,7 +256,9 @@ static const struct dch_dim dch_dims[] = {
       "any(@J{cred_device})", "device", "any(@J{cred_botnets})", "botnets", false },
     { "command", "eventid = 'command.input' AND isNotNull(@J{input})", "@J{input}", NULL, NULL, NULL, NULL, NULL,
       NULL, NULL, NULL, NULL, false },
-    { "url", "eventid = 'session.file_download' AND isNotNull(@J{url})", "@J{url}", NULL, NULL, NULL, NULL, NULL,
+    /* every URL pointed at (the SQLite roll-up's "url": n attempts, ok fetched) */
+    { "url", "eventid IN ('session.file_download', 'session.file_download.failed') AND isNotNull(@J{url})", "@J{url}",
+      NULL, NULL, "countIf(eventid = 'session.file_download')", NULL, NULL,
       "any(@J{type})", "type", "any(@J{shasum})", "sha256", false },
     { "sha256", "eventid IN ('session.file_download', 'payload.new') AND isNotNull(@J{shasum})", "@J{shasum}", NULL,
       "countIf(eventid = 'session.file_download')", NULL, NULL, NULL, "any(@J{type})", "type", "any(@J{family})",

@@ -31,7 +31,7 @@ import chserver
 ALL = []
 
 # The report's count columns; the other columns name the row.
-COUNTS = {"connections", "events", "ips", "count", "attempts", "successes", "downloads", "requests", "logins",
+COUNTS = {"connections", "events", "ips", "count", "attempts", "successes", "downloads", "fetched", "requests", "logins",
           "total", "new", "seen_before", "ports", "sensors"}
 # Counts that are distinct values: a union over sensors, not a sum (both sensors see 127.0.0.1).
 DISTINCT = {"ips", "ports", "sensors"}

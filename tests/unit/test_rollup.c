@@ -135,6 +135,11 @@ static void test_every_ranking_type(void **state)
     add(r, "command.input", "{\"eventid\":\"command.input\",\"input\":\"uname -a\"}");
     add(r, "session.file_download", "{\"eventid\":\"session.file_download\",\"url\":\"http://198.51.100.9/x\","
                                     "\"shasum\":\"aa\",\"type\":\"ELF\",\"family\":\"mirai\"}");
+    /* URLs pointed at but not fetched count as attempts (n), not as fetched (ok) */
+    add(r, "session.file_download.failed", "{\"eventid\":\"session.file_download.failed\","
+                                           "\"url\":\"http://198.51.100.9/x\",\"reason\":\"connect\"}");
+    add(r, "session.file_download.failed", "{\"eventid\":\"session.file_download.failed\","
+                                           "\"url\":\"http://198.51.100.10/dead\",\"reason\":\"disabled\"}");
     add(r, "payload.new", "{\"eventid\":\"payload.new\",\"shasum\":\"bb\",\"type\":\"script\",\"family\":\"gafgyt\"}");
     add(r, "http.request", "{\"eventid\":\"http.request\",\"uri\":\"/x\",\"user_agent\":\"curl/8\","
                            "\"attack_classes\":[\"rce\"],\"cves\":[\"CVE-2017-17215\"],\"owasp_iot\":\"I1\"}");
@@ -178,6 +183,11 @@ static void test_every_ranking_type(void **state)
     has("command", "uname -a");
     has("url", "http://198.51.100.9/x");
     label("url", "http://198.51.100.9/x", "ELF", "aa");
+    assert_int_equal(count("SELECT count(*) FROM rollup WHERE dim = 'url' AND key = 'http://198.51.100.9/x'"
+                           " AND n = 2 AND ok = 1"), 1);
+    assert_int_equal(count("SELECT count(*) FROM rollup WHERE dim = 'url' AND key = 'http://198.51.100.10/dead'"
+                           " AND n = 1 AND ok = 0"), 1);
+    same_day("url", "http://198.51.100.10/dead");
     label("sha256", "aa", "ELF", "mirai");
     label("sha256", "bb", "script", "gafgyt");
     has("uri", "/x");
