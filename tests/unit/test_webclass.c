@@ -974,6 +974,11 @@ static void test_benign(void **state)
         "Content-Type: text/xml\r\n\r\n<?xml version=\"1.0\"?><soap:Envelope><soap:Body><GetDeviceSettings "
         "xmlns=\"http://purenetworks.com/HNAP1/\"/></soap:Body></soap:Envelope>",
         "GET /.well-known/mcp.json HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: mcp-client/1.0\r\n\r\n",
+        "GET /product/info.php?id=3 HTTP/1.1\r\nHost: shop.example.com\r\n\r\n",
+        "POST /api/jsonws/invoke HTTP/1.1\r\nHost: portal.example.com\r\nContent-Type: application/json\r\n"
+        "Content-Length: 29\r\n\r\n{\"/user/get-current-user\":{}}",
+        "GET /xmlrpc/ HTTP/1.1\r\nHost: docs.example.com\r\n\r\n",
+        "GET /remote/login?lang=en HTTP/1.1\r\nHost: vpn.example.com\r\n\r\n",
         "GET /phpmyadmin/index.php?route=/database/structure&db=shop HTTP/1.1\r\nHost: db.example.com\r\n"
         "Cookie: phpMyAdmin=4f2c8a; pma_lang=en\r\n\r\n",
         "GET /graph_realtime.php?action=init HTTP/1.1\r\nHost: cacti.example.com\r\nCookie: Cacti=9b1f0c2d7e4a5b6c\r\n\r\n",
