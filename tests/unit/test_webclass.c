@@ -979,6 +979,11 @@ static void test_benign(void **state)
         "Content-Length: 29\r\n\r\n{\"/user/get-current-user\":{}}",
         "GET /xmlrpc/ HTTP/1.1\r\nHost: docs.example.com\r\n\r\n",
         "GET /remote/login?lang=en HTTP/1.1\r\nHost: vpn.example.com\r\n\r\n",
+        "GET /owa/auth/logon.aspx?replaceCurrent=1&url=https%3a%2f%2fmail.example.com%2fowa%2f HTTP/1.1\r\n"
+        "Host: mail.example.com\r\n\r\n",
+        "GET /admin/config.php?display=extensions HTTP/1.1\r\nHost: pbx.example.com\r\n"
+        "Cookie: PHPSESSID=5e0c1a7b9d\r\n\r\n",
+        "GET /console/login HTTP/1.1\r\nHost: app.example.com\r\n\r\n",
         "GET /phpmyadmin/index.php?route=/database/structure&db=shop HTTP/1.1\r\nHost: db.example.com\r\n"
         "Cookie: phpMyAdmin=4f2c8a; pma_lang=en\r\n\r\n",
         "GET /graph_realtime.php?action=init HTTP/1.1\r\nHost: cacti.example.com\r\nCookie: Cacti=9b1f0c2d7e4a5b6c\r\n\r\n",
