@@ -27,6 +27,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import tempfile
 import time
@@ -178,19 +179,35 @@ def free_port(host="127.0.0.1"):
 
 
 def _listening(pid, tcp_ports, udp_ports):
-    """True when the process's network namespace has every port bound (from /proc/PID/net)."""
-    def ports(fname, state):
+    """True when the process's network namespace has every port bound (from /proc/PID/net).
+    An entry is a port, or (address, port): then that IPv4 address exactly, since the
+    namespace's table also lists other daemons' sockets (two cases may bind the same
+    fixed port on different loopback addresses at once)."""
+    def bound(fname, state):
         out = set()
         with open("/proc/%d/net/%s" % (pid, fname)) as f:
             next(f)
             for line in f:
                 parts = line.split()
                 if len(parts) > 3 and parts[3] == state:
-                    out.add(int(parts[1].rsplit(":", 1)[1], 16))
+                    addr, port = parts[1].rsplit(":", 1)
+                    out.add((addr, int(port, 16)))
+                    out.add(int(port, 16))
         return out
-    if tcp_ports and not set(tcp_ports) <= ports("tcp", "0A"):        # LISTEN
+    def key(entry):
+        if isinstance(entry, int):
+            return entry
+        ip, port = entry
+        try:
+            packed = socket.inet_aton(ip)
+        except OSError:
+            return port                                 # IPv6 or a name: the port alone
+        if ip == "0.0.0.0":
+            return port
+        return ("%08X" % struct.unpack("<I", packed)[0], port)
+    if tcp_ports and not {key(e) for e in tcp_ports} <= bound("tcp", "0A"):      # LISTEN
         return False
-    if udp_ports and not set(udp_ports) <= ports("udp", "07"):        # unconnected, bound
+    if udp_ports and not {key(e) for e in udp_ports} <= bound("udp", "07"):      # unconnected, bound
         return False
     return True
 
@@ -354,8 +371,8 @@ class Daemon:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.stderr_file,
                                          stderr=self.stderr_file, cwd=self.tmp, env=daemon_env())
             self.returncode = None
-            tcp = [p for s in self.services for p in s.tcp_ports]
-            udp = [p for s in self.services for p in s.udp_ports]
+            tcp = [(s.bind, p) for s in self.services for p in s.tcp_ports]
+            udp = [(s.bind, p) for s in self.services for p in s.udp_ports]
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 rc = self.proc.poll()
