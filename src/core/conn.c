@@ -49,6 +49,10 @@
 static struct hp_ratelimit refuse_rl;
 
 static void conn_free(struct hp_conn *c);
+/* Connections parked by back-pressure (HP_CONN_PARKED), so that
+ * hp_conns_unpark() walks the list only when there are some. */
+static size_t conn_nparked;
+
 static void conn_arm_idle(struct hp_conn *c);
 
 /* ---- addresses -------------------------------------------------------------- */
@@ -181,6 +185,8 @@ void hp_conn_close(struct hp_conn *c, const char *reason)
 static void conn_free(struct hp_conn *c)
 {
     struct hp_sensor *s = &hp_sensor;
+    if (c->flags & HP_CONN_PARKED)
+        conn_nparked--;
     c->busy++;                              /* on_close may call hp_conn_close */
     if (c->proto->on_close)
         c->proto->on_close(c);
@@ -321,6 +327,8 @@ static void conn_idle_cb(evutil_socket_t fd, short what, void *arg)
     const struct hp_service_cfg *cfg = c->svc->cfg;
     int64_t now = hp_mono_ms();
     conn_enter(c);
+    if (c->flags & HP_CONN_PARKED)            /* waiting for the outputs, not idle */
+        c->last_active_ms = now;
     if (c->flags & HP_CONN_CLOSING)           /* output never drained: give up on it */
         c->flags |= HP_CONN_DEAD;
     else if (cfg->max_duration_ms && now - c->start_mono_ms >= (int64_t)cfg->max_duration_ms)
@@ -472,9 +480,39 @@ static void conn_read(struct hp_conn *c, int fd)
         hp_conn_close(c, "input_overflow");
 }
 
+static bool conn_park(struct hp_conn *c)
+{
+    if (!hp_output_congested())
+        return false;
+    c->flags |= HP_CONN_PARKED;
+    event_del(c->ev_read);
+    conn_nparked++;
+    hp_sensor.n.reads_parked++;
+    hp_listeners_check();           /* pauses accepting and runs the resume timer */
+    return true;
+}
+
+void hp_conns_unpark(void)
+{
+    if (!conn_nparked || hp_output_congested())
+        return;
+    int64_t now = hp_mono_ms();
+    for (struct hp_conn *c = hp_sensor.conns; c; c = c->next) {
+        if (!(c->flags & HP_CONN_PARKED))
+            continue;
+        c->flags &= ~HP_CONN_PARKED;
+        c->last_active_ms = now;    /* the wait was the sensor's, not the client's */
+        if (!(c->flags & (HP_CONN_PAUSED | HP_CONN_CLOSING | HP_CONN_EOF)))
+            event_add(c->ev_read, NULL);
+    }
+    conn_nparked = 0;
+}
+
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct hp_conn *c = arg;
+    if (conn_park(c))
+        return;
     conn_enter(c);
     conn_read(c, fd);
     conn_leave(c);
@@ -511,7 +549,7 @@ void hp_conn_pause_read(struct hp_conn *c, bool pause)
         event_del(c->ev_read);
     } else {
         c->flags &= ~HP_CONN_PAUSED;
-        if (!(c->flags & (HP_CONN_CLOSING | HP_CONN_EOF)))
+        if (!(c->flags & (HP_CONN_CLOSING | HP_CONN_EOF | HP_CONN_PARKED)))
             event_add(c->ev_read, NULL);
     }
 }

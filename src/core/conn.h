@@ -61,7 +61,19 @@ enum {
     HP_CONN_SWITCHED = 1u << 4,   /* hp_conn_handover happened during this callback */
     HP_CONN_PAUSED   = 1u << 5,   /* the module paused reading (hp_conn_pause_read) */
     HP_CONN_HELD     = 1u << 6,   /* hp_conn_send_last left bytes in the kernel for the FIN */
+    HP_CONN_PARKED   = 1u << 7,   /* reading stopped by the outputs' back-pressure (hp_conns_unpark) */
 };
+
+/*
+ * Back-pressure on connections already open.  Accepting pauses while an
+ * output is congested (listener.c), but a keep-alive client goes on sending
+ * requests, each an event: a connection whose socket becomes readable while
+ * an output is congested is parked (its read event removed, so the client
+ * waits on TCP flow control) instead of filling the queues until events are
+ * shed.  hp_conns_unpark() resumes them all once no output is congested;
+ * hp_listeners_check() calls it.  A parked connection is not closed as idle.
+ */
+void hp_conns_unpark(void);
 
 /* Queue bytes to the peer.  Returns 0, or -1 if the connection is closing or
  * its pending output would exceed HP_CONN_OUT_MAX (the connection is closed). */

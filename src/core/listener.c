@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "config.h"
+#include "conn.h"
 #include "log.h"
 #include "output.h"
 #include "proto.h"
@@ -103,6 +104,7 @@ void hp_listeners_check(void)
 {
     if (!resume_timer || hp_sensor.stopping)
         return;
+    hp_conns_unpark();
     const struct hp_config *cfg = hp_sensor.cfg;
     if (!paused) {
         if (hp_sensor.active >= cfg->max_connections)

@@ -8,9 +8,9 @@
  *
  * Back-pressure: when any queue is half full (its high-water mark), or its
  * oldest event has waited 500 ms, the listeners stop accepting
- * (hp_output_congested() turns true) until all queues drain below the
- * low-water marks, so an overloaded sensor slows down instead of losing
- * events, and what is queued (lost on a crash) stays bounded in time.  Only if a queue is completely full does the publisher wait (a
+ * (hp_output_congested() turns true) and open connections stop being read
+ * (parked, conn.h) until all queues drain below the low-water marks, so an
+ * overloaded sensor slows down instead of losing events, and what is queued (lost on a crash) stays bounded in time.  Only if a queue is completely full does the publisher wait (a
  * bounded time) and then shed the event; every shed event is counted per
  * output and reported in the log and in the sensor.stats / sensor.stop
  * events.

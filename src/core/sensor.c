@@ -91,6 +91,7 @@ static void put_counters(struct hp_ev *ev)
     hp_ev_uint(ev, "refused_per_source", n->refused_per_source);
     hp_ev_uint(ev, "refused_error", n->refused_error);
     hp_ev_uint(ev, "accept_pauses", n->accept_pauses);
+    hp_ev_uint(ev, "reads_parked", n->reads_parked);
     hp_ev_uint(ev, "udp_datagrams", n->udp_datagrams);
     hp_ev_uint(ev, "udp_dropped", n->udp_dropped);
     hp_ev_uint(ev, "udp_sessions", n->udp_sessions);

@@ -29,6 +29,7 @@ struct hp_counters {
     uint64_t refused_error;       /* accept/setup failures */
     uint64_t closed;
     uint64_t accept_pauses;       /* times accepting was paused (global cap or output back-pressure) */
+    uint64_t reads_parked;        /* times a connection's reading waited for congested outputs (conn.h) */
     uint64_t udp_datagrams;
     uint64_t udp_dropped;         /* over the per-source datagram rate */
     uint64_t udp_sessions;

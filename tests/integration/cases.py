@@ -751,6 +751,60 @@ def output_backpressure_no_loss(ctx):
 
 
 @case
+def output_backpressure_keepalive_no_loss(ctx):
+    # Keep-alive clients accepted before the store stalled go on sending:
+    # pausing accept cannot slow them.  With the SQLite file locked, their
+    # 2400 requests (2400 events) would pass the 1000-event queue and be shed;
+    # instead their reading is parked once the queue is half full, the
+    # clients wait on TCP flow control, and once the lock goes every request
+    # is answered and in both stores, none shed.
+    import http.client
+    nclients, nreq = 4, 600
+    d = ctx.daemon("bpka", [Service("web", protocol="http", keepalive_requests=100000)],
+                   limits={"queue_events": 1000, "max_per_source": 1000}).start()
+    port = d.svc("web").port
+    d.wait_event(lambda e: e["eventid"] == "sensor.start", what="sensor.start")
+    time.sleep(T(0.5))                      # sensor.start committed to SQLite
+    import sqlite3
+    db = sqlite3.connect(d.db_path, timeout=10, isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    released = [False]
+    def release():
+        if not released[0]:
+            released[0] = True
+            db.execute("COMMIT")
+            db.close()
+    ctx.defer(release)
+    answered = []
+    def client(i):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=T(60))
+        n = 0
+        for k in range(nreq):
+            c.request("GET", "/ka?c=%d&n=%d" % (i, k))
+            r = c.getresponse()
+            r.read()
+            n += r.status in (200, 404)
+        c.close()
+        answered.append(n)
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(nclients)]
+    for t in threads:
+        t.start()
+    time.sleep(3)          # below SQLite's 5 s busy timeout: the writer waits, no error
+    release()
+    for t in threads:
+        t.join(T(60))
+    assert answered == [nreq] * nclients, answered
+    evs = stop_and_read(d, allow_errors=("sqlite",))
+    stop = evs[-1]
+    assert stop["eventid"] == "sensor.stop", stop
+    for out in ("jsonl", "sqlite"):
+        assert stop["outputs"][out]["shed"] == 0, stop["outputs"]
+    assert stop["reads_parked"] >= 1, "reading never parked: %r" % stop
+    assert len(by(evs, "http.request")) == nclients * nreq
+    check_stores_agree(d, evs)
+
+
+@case
 def disk_floor_omits_payload(ctx):
     d = ctx.daemon("diskfloor", [Service("trap", tcp=1)], sensor={"disk_floor": "1000000G"}).start()
     sport, _ = send_and_close(d.svc("trap").port, b"secret exploit bytes\n")
