@@ -1452,16 +1452,20 @@ static bool interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned
     it->now_s = hp_now_us() / 1000000;
     if (mode == HP_INTERP_INTERACTIVE)
         hist_add(it, line, len);
-    if (!it->incomplete) {
+    bool again = it->incomplete;
+    if (!again) {
         hp_buf_reset(&it->pending);
         it->pending_line = lineno ? lineno : 1;
+        it->reparsed = 0;
     } else {
         hp_buf_putc(&it->pending, '\n');
     }
     hp_buf_put(&it->pending, line, len);
     struct iox io = { .fd = { { K_NULL, NULL, NULL }, { K_TERM, NULL, NULL, 1 }, { K_TERM, NULL, NULL, 2 } } };
     it->incomplete = false;
-    if (!hp_buf_ok(&it->pending)) {
+    if (again)
+        it->reparsed += it->pending.len;  /* parsed again from its start: IT_REPARSE_MAX */
+    if (!hp_buf_ok(&it->pending) || it->reparsed > IT_REPARSE_MAX) {
         it_shell_err(it, &io, "xmalloc: cannot allocate memory");
         hp_buf_reset(&it->pending);
         it->status = 2;

@@ -37,6 +37,13 @@
 #define IT_ARGBYTES_MAX  (1u << 20)
 #define IT_GLOB_MAX      4096
 #define IT_PENDING_MAX   (1u << 20)
+/* Bytes parsed again while a construct stays open.  An open construct is
+ * parsed from its start at each new line, so N lines cost N^2/2 bytes of
+ * parsing: "if true; then" and 8000 lines of "a" took the network thread
+ * 20 s (release).  256 KiB is ~20 ms at the slowest shape found, and fits
+ * an 80-line here-document of 76-byte base64 lines.  Past it the construct
+ * is dropped as when pending is full. */
+#define IT_REPARSE_MAX   (256u << 10)
 #define IT_HIST_MAX      500
 #define IT_FUNCS_MAX     256
 #define IT_ALIAS_MAX     64
@@ -147,6 +154,7 @@ struct hp_interp {
     char **state;                 /* programs' session facts (sh_state_*): "key\0value", grown */
     size_t nstate, capstate;
     unsigned pending_line;
+    size_t reparsed;              /* bytes parsed again since the open construct began */
     bool incomplete;
 
     char **hist;

@@ -267,6 +267,44 @@ static void test_pause_slices(void **state)
     hp_interp_free(it);
 }
 
+/* An open construct is parsed again from its start at each line; the bytes
+ * parsed again are bounded (IT_REPARSE_MAX), so a construct held open over
+ * thousands of lines is dropped as a full pending buffer is, while an
+ * 80-line here-document of base64 still runs. */
+static void test_reparse_bound(void **state)
+{
+    (void)state;
+    struct cap c;
+    struct hp_interp *it = mk(&c, "debian");
+    const char *open_if = "if true; then";
+    assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, 1, (const uint8_t *)open_if, strlen(open_if)));
+    int line;
+    for (line = 2; line < 3000 && hp_interp_incomplete(it); line++)
+        assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, (unsigned)line, (const uint8_t *)":", 1));
+    assert_false(hp_interp_incomplete(it));
+    assert_true(line > 500 && line < 1000);    /* 256 KiB: n lines of 2 bytes parse n^2 bytes */
+    assert_string_equal(c.out, "-bash: xmalloc: cannot allocate memory\n");
+    assert_int_equal(hp_interp_status(it), 2);
+    c.len = 0;
+    assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, (unsigned)line, (const uint8_t *)"echo ok", 7));
+    assert_string_equal(c.out, "ok\n");
+    hp_interp_free(it);
+
+    it = mk(&c, "debian");
+    const char *cat = "cat <<EOF | wc -l";
+    assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, 1, (const uint8_t *)cat, strlen(cat)));
+    char b64[77];
+    memset(b64, 'Q', 76);
+    b64[76] = '\0';
+    for (line = 2; line < 82; line++)
+        assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, (unsigned)line, (const uint8_t *)b64, 76));
+    assert_true(hp_interp_incomplete(it));
+    assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, (unsigned)line, (const uint8_t *)"EOF", 3));
+    assert_false(hp_interp_incomplete(it));
+    assert_string_equal(c.out, "80\n");
+    hp_interp_free(it);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_printf_echo),
         cmocka_unit_test(test_parse_bounds),
         cmocka_unit_test(test_pause_slices),
+        cmocka_unit_test(test_reparse_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
