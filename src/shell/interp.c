@@ -1508,8 +1508,7 @@ bool hp_interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lin
                     const uint8_t *line, size_t len)
 {
     it_running = it;
-    it->slice_ms = hp_mono_ms();
-    bool more = interp_line(it, mode, lineno, line, len);
+    bool more = interp_line(it, mode, lineno, line, len);   /* in the caller's slice: hp_interp_turn */
     it_running = NULL;
     return more;
 }
@@ -1536,6 +1535,11 @@ static bool interp_eof(struct hp_interp *it, enum hp_interp_mode mode)
         it->ended = true;
     }
     return !it->ended;
+}
+
+void hp_interp_turn(struct hp_interp *it)
+{
+    it->slice_ms = hp_mono_ms();
 }
 
 bool hp_interp_eof(struct hp_interp *it, enum hp_interp_mode mode)
@@ -1697,6 +1701,7 @@ struct hp_interp *hp_interp_new(const struct hp_interp_sys *sys, const struct hp
                                     .login_s = hp_now_us() / 1000000, .shell_pid = it->pid,
                                     .protocol = it->protocol };
     hp_buf_init(&it->pending, IT_PENDING_MAX);
+    it->slice_ms = hp_mono_ms();
     struct sh_vfs_params vp = { .persona = it->persona, .source = sys->client_ip, .uid = it->uid,
                                 .gid = it->uid, .user = it->user, .home = it->home, .shell_pid = it->pid,
                                 .capture = capture_cb, .capture_arg = it };

@@ -83,6 +83,11 @@ struct hp_interp *hp_interp_new(const struct hp_interp_sys *sys, const struct hp
  * ends (exit, logout, or a syntax error outside an interactive shell). */
 bool hp_interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lineno,
                     const uint8_t *line, size_t len);
+/* The event loop has just given the caller the CPU: the time slice after
+ * which a line pauses (io.pause) counts from now.  hp_interp_line does not
+ * restart it, so the lines of one packet share a slice: 1 MiB of short
+ * commands would otherwise run back to back, 7 us each, for seconds. */
+void hp_interp_turn(struct hp_interp *it);
 /* The last line left a construct open: the shell prompts PS2 ("> "). */
 bool hp_interp_incomplete(const struct hp_interp *it);
 /* End of input (exec string done, EOF on a script's stdin): an open

@@ -747,6 +747,7 @@ static void eof_now(struct hp_shell *sh)
 static void work(void *arg)
 {
     struct hp_shell *sh = arg;
+    hp_interp_turn(sh->it);     /* the lines below share one slice: a packet of short lines pauses too */
     while (!sh->done && !sh->cancelled) {
         if (sh->exec) {
             char *cmd = sh->exec;

@@ -24,6 +24,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import uuid
 
@@ -836,6 +837,38 @@ def resource_slowloris_and_flood(ctx):
                  n_idle, counts["connected"] + counts["failed"], counts["seconds"], counts["connected"],
                  counts["failed"], stopev["refused_per_source"], lim, base[0], base[1],
                  max(t for k, t in under if k == "ssh"), max(t for k, t in under if k == "http"), rss0, rss1))
+
+
+@case
+def many_short_shell_lines_share_the_loop(ctx):
+    """The lines of one packet run back to back, each far below the shell's time slice: 1 MiB of
+    "a" lines on an SSH session's stdin (no pty: the script mode) is 500,000 commands, 7 us each.
+    They share one slice (hp_interp_turn), so while they run HTTP clients from another address
+    are answered within 0.5 s; each 32 KiB packet of them held the network thread for 115 ms."""
+    need("ssh", "sshpass")
+    d = ctx.daemon("shortlines", [Service("ssh", protocol="ssh", auth_fail_delay="0"),
+                                  Service("web", protocol="http")])
+    d.start(timeout=T(20))
+    ssh_port, web_port = d.svc("ssh").port, d.svc("web").port
+    base = timed_http(web_port, "127.0.0.3")
+    p = subprocess.Popen(["sshpass", "-p", "Summer#2024", "ssh", "-T"] + SSH_OPTS +
+                         ["-p", str(ssh_port), "root@127.0.0.1"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx.defer(lambda: p.poll() is None and p.kill())
+    d.wait_event(lambda e: e["eventid"] == "login.success" and e.get("src_ip") == "127.0.0.1",
+                 timeout=T(15), what="the session's login.success")
+    feeder = threading.Thread(target=lambda: (p.stdin.write(b"a\n" * (512 * 1024)), p.stdin.close()),
+                              daemon=True)
+    feeder.start()
+    time.sleep(0.3)
+    during = []
+    while p.poll() is None and len(during) < 8:     # requests sent while the lines run
+        during.append(round(timed_http(web_port, "127.0.0.3"), 3))
+        time.sleep(0.1)
+    p.wait(T(60))
+    assert during and max(during) <= T(0.5), "HTTP waited for another session's lines: %s s (unloaded %.3f s)" % (
+        during, base)
+    ctx.note("HTTP while short lines ran: %s s (unloaded %.3f s)" % (during, base))
 
 
 # One line of an attacker's session that interprets for as long as the shell allows: sed branching

@@ -305,6 +305,33 @@ static void test_reparse_bound(void **state)
     hp_interp_free(it);
 }
 
+/* The lines of one packet share a time slice (hp_interp_turn): short lines
+ * fed back to back pause for the other sessions too, although none of them
+ * lasts IT_SLICE_MS (a packet of 32,000 "a" lines held the thread 240 ms). */
+static void test_pause_across_lines(void **state)
+{
+    (void)state;
+    struct cap c;
+    memset(&c, 0, sizeof(c));
+    struct hp_interp_io io = { .write = w, .failed = failed, .fetch = download, .pause = pause_cb, .arg = &c };
+    struct hp_interp_sys sys = { .user = "root", .host = "box", .kernel_release = "x", .kernel_version = "y",
+                                 .machine = "x86_64", .persona = hp_persona_get("debian") };
+    struct hp_interp *it = hp_interp_new(&sys, &io);
+    const char *line = "i=0; while [ $i -lt 20 ]; do i=$((i+1)); done";
+    int64_t t0 = hp_mono_ms(), longest = 0;
+    hp_interp_turn(it);
+    for (int k = 0; k < 2000 && c.pauses == 0; k++) {
+        int64_t l0 = hp_mono_ms();
+        assert_true(hp_interp_line(it, HP_INTERP_EXEC, 1, (const uint8_t *)line, strlen(line)));
+        if (hp_mono_ms() - l0 > longest)
+            longest = hp_mono_ms() - l0;
+    }
+    assert_true(longest < 10);                 /* no line alone used a slice */
+    assert_true(c.pauses >= 1);                /* yet they paused, about 10 ms in */
+    assert_true(hp_mono_ms() - t0 >= 10);
+    hp_interp_free(it);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_parse_bounds),
         cmocka_unit_test(test_pause_slices),
         cmocka_unit_test(test_reparse_bound),
+        cmocka_unit_test(test_pause_across_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
