@@ -33,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (p.end <= pos)
             abort();
         pos = p.end;
+        sh_parse_advance(&o, text, pos);
     }
     size_t half = len / 2;
     sh_pattern_match(text, half, text + half, len - half, (data[0] & 4) != 0);

@@ -106,6 +106,7 @@ static void injected_text(struct hp_ev *ev, const char *text, size_t len, unsign
         if ((st != SH_PARSE_OK && st != SH_PARSE_EMPTY) || p.end <= pos)
             break;
         pos = p.end;
+        sh_parse_advance(&o, text, pos);
     }
 }
 

@@ -1206,6 +1206,7 @@ static enum sh_parse_status run_text_at(struct hp_interp *it, const char *text, 
         it->cur_arena = save;
         sh_arena_unref(p.arena);
         pos = p.end > pos ? p.end : len;
+        sh_parse_advance(&o, text, pos);
     }
     *used = len;
     return SH_PARSE_OK;

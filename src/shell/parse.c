@@ -998,6 +998,16 @@ static struct sh_node *parse_list(struct parser *p, bool top)
     return nd;
 }
 
+void sh_parse_advance(struct sh_parse_opts *o, const char *text, size_t pos)
+{
+    if (o->known_line && o->known_pos <= pos) {
+        o->known_line += count_nl(text + o->known_pos, pos - o->known_pos);
+    } else {
+        o->known_line = (o->first_line ? o->first_line : 1) + count_nl(text, pos);
+    }
+    o->known_pos = pos;
+}
+
 enum sh_parse_status sh_parse(const char *text, size_t len, size_t pos,
                               const struct sh_parse_opts *o, struct sh_parse *out)
 {
@@ -1014,7 +1024,10 @@ enum sh_parse_status sh_parse(const char *text, size_t len, size_t pos,
     p->i = pos;
     p->bash = o->bash;
     p->final = o->final;
-    p->line = (o->first_line ? o->first_line : 1) + count_nl(text, pos);
+    if (o->known_line && o->known_pos <= pos)
+        p->line = o->known_line + count_nl(text + o->known_pos, pos - o->known_pos);
+    else
+        p->line = (o->first_line ? o->first_line : 1) + count_nl(text, pos);
     p->out = out;
     p->a = arena_new();
     if (!p->a) {

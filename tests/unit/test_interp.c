@@ -14,6 +14,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "buf.h"
 #include "shell/cmd.h"
 #include "shell/interp.h"
 #include "shell/parse.h"
@@ -332,6 +333,43 @@ static void test_pause_across_lines(void **state)
     hp_interp_free(it);
 }
 
+/* A text of many commands parsed one after another (a script, sh -c):
+ * sh_parse_advance counts the lines once, and the line numbers are those
+ * counted from the start: a here-document's body, a quoted newline and the
+ * error after 3,000 lines all land on the same line as before. */
+static void test_parse_line_numbers(void **state)
+{
+    (void)state;
+    struct hp_buf t;
+    hp_buf_init(&t, 1 << 20);
+    hp_buf_puts(&t, "cat <<E\nx\ny\nE\necho 'a\nb'\n");          /* lines 1-6 */
+    for (int i = 0; i < 3000; i++)
+        hp_buf_puts(&t, i % 2 ? "true\n" : "true; true\n");         /* lines 7-3006 */
+    hp_buf_puts(&t, "fi\n");                                          /* line 3007 */
+    const char *text = (const char *)t.data;
+    for (int advance = 0; advance < 2; advance++) {
+        struct sh_parse_opts o = { .bash = true, .final = true, .first_line = 2 };
+        size_t pos = 0;
+        int cmds = 0;
+        struct sh_parse p;
+        for (;;) {
+            enum sh_parse_status st = sh_parse(text, t.len, pos, &o, &p);
+            if (st != SH_PARSE_OK)
+                break;
+            sh_arena_unref(p.arena);
+            cmds++;
+            pos = p.end;
+            if (advance)
+                sh_parse_advance(&o, text, pos);
+        }
+        assert_int_equal(p.status, SH_PARSE_ERROR);
+        assert_string_equal(p.tok, "fi");
+        assert_int_equal(p.line, 3008);              /* first_line 2: text[0] is line 2 */
+        assert_int_equal(cmds, 3002);
+    }
+    hp_buf_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_printf_echo),
         cmocka_unit_test(test_parse_bounds),
+        cmocka_unit_test(test_parse_line_numbers),
         cmocka_unit_test(test_pause_slices),
         cmocka_unit_test(test_reparse_bound),
         cmocka_unit_test(test_pause_across_lines),
