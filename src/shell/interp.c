@@ -1179,8 +1179,9 @@ static void syntax_error(struct hp_interp *it, struct iox *io, const struct sh_p
  * it ran, SH_PARSE_MORE (with *used the offset of the unfinished command)
  * when a construct is still open, SH_PARSE_ERROR after a syntax error.
  */
+/* more (may be NULL): on SH_PARSE_MORE, the parse's account of what is open. */
 static enum sh_parse_status run_text_at(struct hp_interp *it, const char *text, size_t len, bool final,
-                                        unsigned first_line, struct iox *io, size_t *used)
+                                        unsigned first_line, struct iox *io, size_t *used, struct sh_parse *more)
 {
     struct sh_parse_opts o = { .bash = it->bash, .final = final, .first_line = first_line };
     size_t pos = 0;
@@ -1192,6 +1193,8 @@ static enum sh_parse_status run_text_at(struct hp_interp *it, const char *text, 
             break;
         if (s == SH_PARSE_MORE) {
             *used = pos;
+            if (more)
+                *more = p;
             return s;
         }
         if (s == SH_PARSE_ERROR) {
@@ -1216,7 +1219,7 @@ int it_run_text(struct hp_interp *it, const char *text, size_t len, bool final, 
                 struct iox *io)
 {
     size_t used;
-    run_text_at(it, text, len, final, first_line, io, &used);
+    run_text_at(it, text, len, final, first_line, io, &used, NULL);
     return it->status;
 }
 
@@ -1438,6 +1441,19 @@ static enum style style_of(const struct hp_interp *it, enum hp_interp_mode mode)
     return mode == HP_INTERP_INTERACTIVE ? ST_BASH_I : mode == HP_INTERP_SCRIPT ? ST_BASH_SCRIPT : ST_BASH_C;
 }
 
+/* The open construct is a here-document body and line is not its delimiter. */
+static bool heredoc_goes_on(const struct hp_interp *it, const uint8_t *line, size_t len)
+{
+    if (!it->wait_delim[0])
+        return false;
+    size_t i = 0;
+    if (it->wait_strip)
+        while (i < len && line[i] == '\t')
+            i++;
+    size_t dl = strlen(it->wait_delim);
+    return len - i != dl || memcmp(line + i, it->wait_delim, dl) != 0;
+}
+
 static bool interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned lineno,
                         const uint8_t *line, size_t len)
 {
@@ -1463,19 +1479,35 @@ static bool interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned
     }
     hp_buf_put(&it->pending, line, len);
     struct iox io = { .fd = { { K_NULL, NULL, NULL }, { K_TERM, NULL, NULL, 1 }, { K_TERM, NULL, NULL, 2 } } };
-    it->incomplete = false;
-    if (again)
-        it->reparsed += it->pending.len;  /* parsed again from its start: IT_REPARSE_MAX */
-    if (!hp_buf_ok(&it->pending) || it->reparsed > IT_REPARSE_MAX) {
+    if (!hp_buf_ok(&it->pending)) {
+        it->incomplete = false;
         it_shell_err(it, &io, "xmalloc: cannot allocate memory");
         hp_buf_reset(&it->pending);
         it->status = 2;
         return true;
     }
+    /* A here-document body line other than its delimiter cannot end it: the
+     * parse would say MORE again.  Not parsing the body again at each line
+     * keeps an uploaded script of thousands of lines linear. */
+    if (again && heredoc_goes_on(it, line, len))
+        return true;
+    it->incomplete = false;
+    if (it->reparsed > IT_REPARSE_MAX) {  /* one more parse at most: under 256 KiB + IT_PENDING_MAX */
+        it_shell_err(it, &io, "xmalloc: cannot allocate memory");
+        hp_buf_reset(&it->pending);
+        it->status = 2;
+        return true;
+    }
+    if (again)
+        it->reparsed += it->pending.len;  /* parsed again from its start: IT_REPARSE_MAX */
     size_t used;
+    struct sh_parse more;
     enum sh_parse_status s = run_text_at(it, (const char *)it->pending.data, it->pending.len, false,
-                                         it->pending_line, &io, &used);
+                                         it->pending_line, &io, &used, &more);
+    it->wait_delim[0] = '\0';
     if (s == SH_PARSE_MORE) {
+        memcpy(it->wait_delim, more.more_delim, sizeof(it->wait_delim));
+        it->wait_strip = more.more_strip;
         unsigned skipped = 0;
         for (size_t i = 0; i < used; i++)
             skipped += it->pending.data[i] == '\n';
@@ -1526,7 +1558,7 @@ static bool interp_eof(struct hp_interp *it, enum hp_interp_mode mode)
     it->ncmds = it->steps = 0;
     it->deadline_ms = hp_mono_ms() + IT_LINE_MS;
     enum sh_parse_status s = run_text_at(it, (const char *)it->pending.data, it->pending.len, true,
-                                         it->pending_line, &io, &used);
+                                         it->pending_line, &io, &used, NULL);
     hp_buf_reset(&it->pending);
     if (s == SH_PARSE_ERROR && mode != HP_INTERP_INTERACTIVE)
         it->ended = true;

@@ -40,9 +40,10 @@
 /* Bytes parsed again while a construct stays open.  An open construct is
  * parsed from its start at each new line, so N lines cost N^2/2 bytes of
  * parsing: "if true; then" and 8000 lines of "a" took the network thread
- * 20 s (release).  256 KiB is ~20 ms at the slowest shape found, and fits
- * an 80-line here-document of 76-byte base64 lines.  Past it the construct
- * is dropped as when pending is full. */
+ * 20 s (release).  Past 256 KiB (~20 ms at the slowest shape found) the
+ * construct is dropped as when pending is full.  A here-document body is
+ * not parsed again at each line (only its delimiter can end it), so an
+ * uploaded script of any length up to IT_PENDING_MAX runs. */
 #define IT_REPARSE_MAX   (256u << 10)
 #define IT_HIST_MAX      500
 #define IT_FUNCS_MAX     256
@@ -155,6 +156,8 @@ struct hp_interp {
     size_t nstate, capstate;
     unsigned pending_line;
     size_t reparsed;              /* bytes parsed again since the open construct began */
+    char wait_delim[64];          /* the open construct is a here-document ending at this line ("": other) */
+    bool wait_strip;
     bool incomplete;
 
     char **hist;

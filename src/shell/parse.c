@@ -298,6 +298,16 @@ static size_t lex_word_end(struct parser *p)
     return i;
 }
 
+/* MORE while reading r's body: say which line could end it (sh_parse.more_delim). */
+static _Noreturn void fail_more_heredoc(struct parser *p, const struct sh_redir *r, const char *delim, size_t dl)
+{
+    if (dl < sizeof(p->out->more_delim)) {
+        memcpy(p->out->more_delim, delim, dl + 1);
+        p->out->more_strip = r->strip;
+    }
+    fail_more(p);
+}
+
 /* Here-document bodies after the newline at p->i - 1. */
 static void read_heredocs(struct parser *p)
 {
@@ -311,7 +321,7 @@ static void read_heredocs(struct parser *p)
         for (;;) {
             if (p->i >= p->n && !p->final) {
                 free(body);
-                fail_more(p);
+                fail_more_heredoc(p, r, delim, dl);
             }
             if (p->i >= p->n)
                 break;                                  /* bash: delimited by end-of-file */
@@ -324,7 +334,7 @@ static void read_heredocs(struct parser *p)
             bool last = e - ls == dl && memcmp(p->s + ls, delim, dl) == 0;
             if (!last && !nl && !p->final) {
                 free(body);
-                fail_more(p);                           /* the line may still grow */
+                fail_more_heredoc(p, r, delim, dl);     /* the line may still grow */
             }
             p->i = nl ? e + 1 : e;
             p->line++;

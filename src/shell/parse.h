@@ -117,6 +117,12 @@ struct sh_parse {
                                    * or a message when msg is set */
     bool eof;                     /* the error is an unexpected end of file */
     bool msg;                     /* tok is a whole message ("unexpected EOF while looking for ...") */
+    /* SH_PARSE_MORE inside a here-document body: only a line equal to
+     * more_delim (after leading tabs when more_strip) can end it, so a
+     * caller adding lines need not parse again for any other line.  ""
+     * for every other open construct (or a delimiter longer than this). */
+    char more_delim[64];
+    bool more_strip;
 };
 
 struct sh_parse_opts {

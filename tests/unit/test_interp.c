@@ -291,18 +291,35 @@ static void test_reparse_bound(void **state)
     assert_string_equal(c.out, "ok\n");
     hp_interp_free(it);
 
+    /* A here-document body is not parsed again at each line (only its
+     * delimiter can end it): an uploaded script of 5000 base64 lines (380 KB,
+     * 1.4 GB of parsing if each line parsed it all again) runs whole. */
     it = mk(&c, "debian");
     const char *cat = "cat <<EOF | wc -l";
     assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, 1, (const uint8_t *)cat, strlen(cat)));
     char b64[77];
     memset(b64, 'Q', 76);
     b64[76] = '\0';
-    for (line = 2; line < 82; line++)
+    for (line = 2; line < 5002; line++)
         assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, (unsigned)line, (const uint8_t *)b64, 76));
     assert_true(hp_interp_incomplete(it));
+    assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, (unsigned)line, (const uint8_t *)" EOF", 4));
+    assert_true(hp_interp_incomplete(it));        /* not the delimiter: a body line */
     assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, (unsigned)line, (const uint8_t *)"EOF", 3));
     assert_false(hp_interp_incomplete(it));
-    assert_string_equal(c.out, "80\n");
+    assert_string_equal(c.out, "5001\n");
+    hp_interp_free(it);
+
+    /* <<- strips leading tabs, inside a compound command left open after it */
+    c.len = 0;
+    it = mk(&c, "debian");
+    static const char *const lines[] = { "if true; then cat <<-'END' | wc -c", "\tab", "\t\tEND", "fi" };
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, (unsigned)i + 1, (const uint8_t *)lines[i],
+                                   strlen(lines[i])));
+        assert_int_equal(hp_interp_incomplete(it), i < 3);
+    }
+    assert_string_equal(c.out, "3\n");
     hp_interp_free(it);
 }
 
