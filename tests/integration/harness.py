@@ -205,9 +205,16 @@ def _listening(pid, tcp_ports, udp_ports):
         if ip == "0.0.0.0":
             return port
         return ("%08X" % struct.unpack("<I", packed)[0], port)
-    if tcp_ports and not {key(e) for e in tcp_ports} <= bound("tcp", "0A"):      # LISTEN
+    def all_bound(entries, have):
+        for e in entries:
+            k = key(e)
+            # a wildcard socket listens on every address too (a config may bind 0.0.0.0)
+            if k not in have and not (isinstance(k, tuple) and ("00000000", k[1]) in have):
+                return False
+        return True
+    if tcp_ports and not all_bound(tcp_ports, bound("tcp", "0A")):      # LISTEN
         return False
-    if udp_ports and not {key(e) for e in udp_ports} <= bound("udp", "07"):      # unconnected, bound
+    if udp_ports and not all_bound(udp_ports, bound("udp", "07")):      # unconnected, bound
         return False
     return True
 
