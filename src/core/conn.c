@@ -468,6 +468,7 @@ static void conn_read(struct hp_conn *c, int fd)
         return;
     }
     c->last_active_ms = hp_mono_ms();
+    c->reads++;
     uint64_t allowed = cfg->max_input > c->bytes_in ? cfg->max_input - c->bytes_in : 0;
     bool over = (uint64_t)n > allowed;
     if (over)
@@ -482,7 +483,7 @@ static void conn_read(struct hp_conn *c, int fd)
 
 static bool conn_park(struct hp_conn *c)
 {
-    if (!hp_output_congested())
+    if (c->reads < HP_CONN_PARK_READS || !hp_output_congested())
         return false;
     c->flags |= HP_CONN_PARKED;
     event_del(c->ev_read);

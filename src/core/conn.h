@@ -48,6 +48,7 @@ struct hp_conn {
     int64_t last_active_ms;
     uint64_t bytes_in;
     uint64_t bytes_out;
+    uint32_t reads;               /* successful reads (back-pressure parks busy connections only) */
     const char *close_reason;
     unsigned flags;
     unsigned busy;                /* >0 while the core is inside a callback for it */
@@ -70,9 +71,14 @@ enum {
  * requests, each an event: a connection whose socket becomes readable while
  * an output is congested is parked (its read event removed, so the client
  * waits on TCP flow control) instead of filling the queues until events are
- * shed.  hp_conns_unpark() resumes them all once no output is congested;
- * hp_listeners_check() calls it.  A parked connection is not closed as idle.
+ * shed.  Only a connection read HP_CONN_PARK_READS times already is parked:
+ * the heavy producers (a keep-alive flood, a session pasting a megabyte of
+ * commands) wait, while a client that has just arrived is still answered
+ * (with accepting paused, there are few of those).  hp_conns_unpark()
+ * resumes them all once no output is congested; hp_listeners_check() calls
+ * it.  A parked connection is not closed as idle.
  */
+#define HP_CONN_PARK_READS 8
 void hp_conns_unpark(void);
 
 /* Queue bytes to the peer.  Returns 0, or -1 if the connection is closing or

@@ -117,8 +117,7 @@ def stop_and_read(d, allow_errors=()):
     assert evs, "no events at all"
     assert evs[0]["eventid"] == "sensor.start", "first event is %s" % evs[0]["eventid"]
     assert evs[-1]["eventid"] == "sensor.stop", "last event is %s" % evs[-1]["eventid"]
-    for name in ("jsonl", "sqlite"):
-        out = evs[-1]["outputs"][name]
+    for name, out in evs[-1]["outputs"].items():
         assert out["shed"] == 0 and (out["errors"] == 0 or name in allow_errors), "output %s: %r" % (name, out)
     return evs
 
