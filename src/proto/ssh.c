@@ -471,9 +471,8 @@ static void chan_input(struct ssh_chan *ch, const void *data, size_t len);
 static void chan_eof(struct ssh_chan *ch);
 
 /* libssh wrote: forward to the client (unless a failed login's answer is being held). */
-static void sp_read_cb(evutil_socket_t fd, short what, void *arg)
+static void sp_read(struct ssh_conn *sc, evutil_socket_t fd)
 {
-    struct ssh_conn *sc = arg;
     uint8_t buf[16384];
     ssize_t n = recv(fd, buf, sizeof(buf), 0);
     if (n > 0) {
@@ -488,7 +487,8 @@ static void sp_read_cb(evutil_socket_t fd, short what, void *arg)
                 emit_client_kex(sc);
             hs_done(sc);
         }
-        hp_conn_send(sc->c, buf, (size_t)n);
+        if (hp_conn_send(sc->c, buf, (size_t)n) != 0)
+            return;                   /* closing (the client does not read): nothing more to pump */
         if (sc->close_after_flush) {  /* max_auth_tries: this was the last failure's answer */
             hp_conn_close(sc->c, "max_auth_tries");
             return;
@@ -506,6 +506,23 @@ static void sp_read_cb(evutil_socket_t fd, short what, void *arg)
         event_del(sc->ev_sp);
         hp_conn_close(sc->c, sc->close_after_flush ? "max_auth_tries" : "closed");
     }
+}
+
+/*
+ * A libevent callback of the module's own, outside the core's connection
+ * callbacks: hold the connection, or a close in there (hp_conn_send closes a
+ * client that does not read) would free it, and sc with it, while this still
+ * uses them (a megabyte of short commands whose answers the client did not
+ * read crashed the sensor in ssh_event_dopoll on a freed event).
+ */
+static void sp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct ssh_conn *sc = arg;
+    struct hp_conn *c = sc->c;
+    (void)what;
+    hp_conn_hold(c);
+    sp_read(sc, fd);
+    hp_conn_release(c);               /* may free c and sc */
 }
 
 /* Let libssh process what is waiting on its end of the socketpair. */
@@ -745,13 +762,25 @@ static void chan_drain(struct ssh_chan *ch)
     }
 }
 
+/* Output dropped for clients that do not read: one log line per 10 s for
+ * all sessions (a client that never reads made one per command: 39,000
+ * lines in 8 s for a megabyte of short commands). */
+static struct hp_ratelimit chan_drop_rl;
+static uint64_t chan_dropped;
+
 static void chan_output(struct ssh_chan *ch, const void *data, size_t len)
 {
     if (ch->closed || !len)
         return;
     if (!hp_buf_put(&ch->out, data, len)) {
-        hp_log(HP_LOG_WARN, "ssh: %s: client does not read; %zu bytes of output dropped",
-                    ch->sc->c->ctx.session, len);
+        chan_dropped += len;
+        uint64_t k = hp_ratelimit_ok(&chan_drop_rl, 10000);
+        if (k) {
+            hp_log(HP_LOG_WARN, "ssh: %s: client does not read; output dropped (%llu bytes in %llu writes"
+                   " since the last report)", ch->sc->c->ctx.session, (unsigned long long)chan_dropped,
+                   (unsigned long long)k);
+            chan_dropped = 0;
+        }
         ch->out.full = false;
     }
     chan_drain(ch);

@@ -882,6 +882,34 @@ def many_short_shell_lines_share_the_loop(ctx):
     ctx.note("HTTP while short lines ran: %s s (unloaded %.3f s)" % (during, base))
 
 
+@case
+def ssh_client_flooding_input_keeps_sensor_up(ctx):
+    """An SSH client pastes a megabyte of short commands and reads their answers slower than
+    they come: the connection is closed once its unread output passes the per-connection cap
+    (output_overflow), and the sensor goes on.  The close came from inside the SSH module's
+    own socketpair callback, which then used the freed session: the sensor died in
+    ssh_event_dopoll (SIGSEGV) every time."""
+    need("ssh", "sshpass")
+    d = ctx.daemon("sshflood", [Service("ssh", protocol="ssh", auth_fail_delay="0"),
+                                Service("web", protocol="http")])
+    d.start(timeout=T(20))
+    ssh_port, web_port = d.svc("ssh").port, d.svc("web").port
+    subprocess.run(["sshpass", "-p", "Summer#2024", "ssh", "-T"] + SSH_OPTS + ["-p", str(ssh_port), "root@127.0.0.1"],
+                   input=b"a\n" * (512 * 1024), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=T(120))
+    time.sleep(T(0.5))
+    assert d.proc.poll() is None, "the sensor died (status %s)" % d.proc.poll()
+    assert timed_http(web_port, "127.0.0.3") < T(1)
+    d.stop()                                 # exit status 0
+    import glob
+    with open(sorted(glob.glob(os.path.join(d.log_dir, "*.jsonl")))[-1], "rb") as f:
+        tail = [json.loads(l) for l in f.read().rstrip(b"\n").rsplit(b"\n", 40)[1:]]
+    closed = [e for e in tail if e["eventid"] == "session.closed" and e["protocol"] == "ssh"]
+    assert tail[-1]["eventid"] == "sensor.stop" and all(o["shed"] == 0 for o in tail[-1]["outputs"].values()), tail[-1]
+    assert len(closed) == 1 and closed[0]["reason"] in ("output_overflow", "closed", "eof"), closed
+    ctx.note("ssh session ended: %s" % closed[0]["reason"])
+
+
 # One line of an attacker's session that interprets for as long as the shell allows: sed branching
 # forever and awk growing a string, both stopped only by their step and time budgets.
 HEAVY_LINE = " ".join(["sed ':a;/ N/!ba' /etc/passwd; awk 'BEGIN { while (1) s = s \"x\" }';"] * 6)
