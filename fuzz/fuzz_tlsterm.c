@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "buf.h"
 #include "proto/tlsterm.h"
+#include "fuzz_tls_identity.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
@@ -26,22 +27,7 @@ static void init_once(void)
     if (done)
         return;
     done = 1;
-    char dir[] = "/tmp/hanipo-fuzz-tlsterm-XXXXXX";
-    char err[512];
-    CHECK(mkdtemp(dir) != NULL);
-    if (hp_tlsterm_init(dir, err, sizeof(err)) != 0) {
-        fprintf(stderr, "fuzz_tlsterm: %s\n", err);
-        abort();
-    }
-    /* The certificate and key are in the SSL_CTX now: leave nothing behind
-     * in /tmp (a smoke run starts this harness once per job). */
-    char path[sizeof(dir) + 32];
-    static const char *const left[] = { "tls/server.crt", "tls/server.key", "tls" };
-    for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, left[i]);
-        CHECK(remove(path) == 0);
-    }
-    CHECK(rmdir(dir) == 0);
+    fuzz_tls_identity("fuzz_tlsterm");
 }
 
 static int feed(struct hp_tlsterm *t, const uint8_t *p, size_t n, struct hp_buf *plain, struct hp_buf *wire)

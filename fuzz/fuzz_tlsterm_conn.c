@@ -25,6 +25,7 @@
 #include "conn.h"
 #include "intel/tlsfp.h"
 #include "proto/tlsterm_conn.h"
+#include "fuzz_tls_identity.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
@@ -39,22 +40,7 @@ static void init_once(void)
     if (done)
         return;
     done = 1;
-    char dir[] = "/tmp/hanipo-fuzz-tlsconn-XXXXXX";
-    char err[512];
-    CHECK(mkdtemp(dir) != NULL);
-    if (hp_tlsterm_init(dir, err, sizeof(err)) != 0) {
-        fprintf(stderr, "fuzz_tlsterm_conn: %s\n", err);
-        abort();
-    }
-    /* The certificate and key are in the SSL_CTX now: leave nothing behind
-     * in /tmp (a smoke run starts this harness once per job). */
-    char path[sizeof(dir) + 32];
-    static const char *const left[] = { "tls/server.crt", "tls/server.key", "tls" };
-    for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, left[i]);
-        CHECK(remove(path) == 0);
-    }
-    CHECK(rmdir(dir) == 0);
+    fuzz_tls_identity("fuzz_tlsterm_conn");
     int sv[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
     int big = 4 << 20;

@@ -697,18 +697,9 @@ def global_connection_cap_waits(ctx):
     assert evs[-1]["accept_pauses"] >= 1 and evs[-1]["refused_per_source"] == 0, evs[-1]
 
 
-@case
-def output_backpressure_no_loss(ctx):
-    # An output that cannot write (the SQLite file locked by a reader holding an
-    # exclusive transaction) fills its small queue: the sensor pauses accepting
-    # (clients wait in the backlog) instead of dropping events, and once the
-    # lock goes every event of every connection is in both stores, none shed.
-    # 300 clients, 900 events; pausing at half of a 1000-event queue leaves
-    # room for what the connections accepted by then still send.
-    n = 300
-    d = ctx.daemon("backpressure", [Service("trap", tcp=1)],
-                   limits={"queue_events": 1000, "max_per_source": 1000}).start()
-    port = d.svc("trap").port
+def lock_store(ctx, d):
+    """Once sensor.start is in SQLite, hold the file in an exclusive transaction (the
+    store's writer waits on it, below SQLite's 5 s busy timeout); returns release()."""
     d.wait_event(lambda e: e["eventid"] == "sensor.start", what="sensor.start")
     time.sleep(T(0.5))                      # sensor.start committed to SQLite
     import sqlite3
@@ -721,6 +712,22 @@ def output_backpressure_no_loss(ctx):
             db.execute("COMMIT")
             db.close()
     ctx.defer(release)
+    return release
+
+
+@case
+def output_backpressure_no_loss(ctx):
+    # An output that cannot write (the SQLite file locked by a reader holding an
+    # exclusive transaction) fills its small queue: the sensor pauses accepting
+    # (clients wait in the backlog) instead of dropping events, and once the
+    # lock goes every event of every connection is in both stores, none shed.
+    # 300 clients, 900 events; pausing at half of a 1000-event queue leaves
+    # room for what the connections accepted by then still send.
+    n = 300
+    d = ctx.daemon("backpressure", [Service("trap", tcp=1)],
+                   limits={"queue_events": 1000, "max_per_source": 1000}).start()
+    port = d.svc("trap").port
+    release = lock_store(ctx, d)
     results = []
     def client(i):
         results.append(send_and_close(port, b"backpressure %d\n" % i, timeout=T(30)))
@@ -762,18 +769,7 @@ def output_backpressure_keepalive_no_loss(ctx):
     d = ctx.daemon("bpka", [Service("web", protocol="http", keepalive_requests=100000)],
                    limits={"queue_events": 1000, "max_per_source": 1000}).start()
     port = d.svc("web").port
-    d.wait_event(lambda e: e["eventid"] == "sensor.start", what="sensor.start")
-    time.sleep(T(0.5))                      # sensor.start committed to SQLite
-    import sqlite3
-    db = sqlite3.connect(d.db_path, timeout=10, isolation_level=None)
-    db.execute("BEGIN EXCLUSIVE")
-    released = [False]
-    def release():
-        if not released[0]:
-            released[0] = True
-            db.execute("COMMIT")
-            db.close()
-    ctx.defer(release)
+    release = lock_store(ctx, d)
     answered = []
     def client(i):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=T(60))
