@@ -483,7 +483,7 @@ static void conn_read(struct hp_conn *c, int fd)
 
 static bool conn_park(struct hp_conn *c)
 {
-    if (c->reads < HP_CONN_PARK_READS || !hp_output_congested())
+    if (c->reads < HP_CONN_PARK_READS || !hp_output_pressing())
         return false;
     c->flags |= HP_CONN_PARKED;
     event_del(c->ev_read);
@@ -495,7 +495,7 @@ static bool conn_park(struct hp_conn *c)
 
 void hp_conns_unpark(void)
 {
-    if (!conn_nparked || hp_output_congested())
+    if (!conn_nparked || hp_output_pressing())
         return;
     int64_t now = hp_mono_ms();
     for (struct hp_conn *c = hp_sensor.conns; c; c = c->next) {

@@ -51,6 +51,7 @@ struct output {
     bool producer_waiting;
     bool stopping;
     _Atomic bool congested;
+    _Atomic bool pressing;        /* queue 3/4 full (update_pressure) */
     _Atomic uint64_t written, shed, errors;
     _Atomic size_t inflight;      /* events of the batch being written (for status) */
     /* Set while the output's writes fail (0: writing): its queue then holds
@@ -120,24 +121,64 @@ static bool o_nospace(const struct output *o)
     return atomic_load(&o->failing_since_us) && atomic_load(&o->failing_nospace);
 }
 
+/*
+ * How many outputs are congested, and how many are pressing (their queue
+ * three quarters full: events would soon be shed), each count in a cache
+ * line of its own: the network thread asks on every read of a busy
+ * connection (conn.c parks it when one is pressing), while the outputs' own
+ * fields are written by their threads all the time.  Each output's flags
+ * change under its own lock, so counting their transitions keeps the sums
+ * right without a lock of their own.
+ */
+static struct {
+    _Alignas(64) _Atomic int n;
+    char pad[64 - sizeof(int)];
+} congestion, pressure;
+
+static void flag_store(_Atomic bool *flag, _Atomic int *count, bool on)
+{
+    if (atomic_load_explicit(flag, memory_order_relaxed) == on)
+        return;
+    atomic_store(flag, on);
+    atomic_fetch_add(count, on ? 1 : -1);
+}
+
+static void congestion_store(struct output *o, bool on)
+{
+    flag_store(&o->congested, &congestion.n, on);
+}
+
+/* Pressing: over 3/4 of the queue, until it is back under 1/2.  Only this
+ * parks open connections: the lag bound alone (a WAL checkpoint, a slow
+ * batch) pauses accepting but would cost a keep-alive flood a tenth of its
+ * rate for events that fit in the queue anyway. */
+static void update_pressure(struct output *o)
+{
+    if (o_nospace(o) || (o->count < o->cap / 2 && o->bytes < o->bytes_cap / 2))
+        flag_store(&o->pressing, &pressure.n, false);
+    else if (o->count > o->cap / 4 * 3 || o->bytes > o->bytes_cap / 4 * 3)
+        flag_store(&o->pressing, &pressure.n, true);
+}
+
 static void update_congestion(struct output *o, int64_t now_ms)
 {
+    update_pressure(o);
     /* An output that cannot write for want of disk space does not pause
      * accepting: slowing down cannot free space, and the sensor must keep
      * serving.  Its queue fills to the [limits] bounds, then events are shed
      * (counted).  A receiver that is down (syslog, ClickHouse) still pauses
      * accepting, as documented: it is expected back soon. */
     if (o_nospace(o)) {
-        atomic_store(&o->congested, false);
+        congestion_store(o, false);
         return;
     }
     /* High water at half: the other half is headroom for the events that
      * connections already accepted will still produce while accepting is paused. */
     int64_t lag = o->count ? now_ms - o->enq_ms[o->head] : 0;
     if (o->count > o->cap / 2 || o->bytes > o->bytes_cap / 2 || lag > LAG_HIGH_MS)
-        atomic_store(&o->congested, true);
+        congestion_store(o, true);
     else if (o->count < o->cap / 4 && o->bytes < o->bytes_cap / 4 && lag < LAG_LOW_MS)
-        atomic_store(&o->congested, false);
+        congestion_store(o, false);
 }
 
 /* Take up to max events; caller holds the lock. */
@@ -423,10 +464,12 @@ int hp_output_publish(struct hp_event *e)
 
 bool hp_output_congested(void)
 {
-    for (size_t i = 0; i < noutputs; i++)
-        if (atomic_load(&outputs[i].congested))
-            return true;
-    return false;
+    return atomic_load_explicit(&congestion.n, memory_order_relaxed) > 0;
+}
+
+bool hp_output_pressing(void)
+{
+    return atomic_load_explicit(&pressure.n, memory_order_relaxed) > 0;
 }
 
 void hp_outputs_reopen(void)

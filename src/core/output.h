@@ -8,9 +8,10 @@
  *
  * Back-pressure: when any queue is half full (its high-water mark), or its
  * oldest event has waited 500 ms, the listeners stop accepting
- * (hp_output_congested() turns true) and open connections stop being read
- * (parked, conn.h) until all queues drain below the low-water marks, so an
- * overloaded sensor slows down instead of losing events, and what is queued (lost on a crash) stays bounded in time.  Only if a queue is completely full does the publisher wait (a
+ * (hp_output_congested() turns true) until all queues drain below the
+ * low-water marks; past 3/4 of a queue, open connections that keep sending
+ * stop being read too (hp_output_pressing(), conn.h); so an overloaded
+ * sensor slows down instead of losing events, and what is queued (lost on a crash) stays bounded in time.  Only if a queue is completely full does the publisher wait (a
  * bounded time) and then shed the event; every shed event is counted per
  * output and reported in the log and in the sensor.stats / sensor.stop
  * events.
@@ -67,6 +68,9 @@ void hp_outputs_stop(void);
 /* Publish (takes one reference; the caller's reference is consumed). */
 int  hp_output_publish(struct hp_event *e);
 bool hp_output_congested(void);
+/* An output's queue is over 3/4 full (back under 1/2 to clear): open
+ * connections that keep sending are parked (conn.h) before events are shed. */
+bool hp_output_pressing(void);
 void hp_outputs_reopen(void);
 /* Whether the disk floor was crossed (payload bytes should not be written).
  * Outputs that watch the disk report it with hp_output_note_disk(). */
