@@ -69,14 +69,15 @@ enum {
  * Back-pressure on connections already open.  Accepting pauses while an
  * output is congested (listener.c), but a keep-alive client goes on sending
  * requests, each an event: a connection whose socket becomes readable while
- * an output's queue is over 3/4 full (hp_output_pressing) is parked (its read event removed, so the client
- * waits on TCP flow control) instead of filling the queues until events are
- * shed.  Only a connection read HP_CONN_PARK_READS times already is parked:
- * the heavy producers (a keep-alive flood, a session pasting a megabyte of
- * commands) wait, while a client that has just arrived is still answered
- * (with accepting paused, there are few of those).  hp_conns_unpark()
- * resumes them all once no output is pressing; hp_listeners_check() calls
- * it.  A parked connection is not closed as idle.
+ * an output's queue is over 3/4 full (hp_output_pressing) is parked (its
+ * read event removed, so the client waits on TCP flow control) instead of
+ * filling the queues until events are shed.  Only a connection read
+ * HP_CONN_PARK_READS times already is parked: the heavy producers (a
+ * keep-alive flood, a session pasting a megabyte of commands) wait, while
+ * a client that has just arrived is still answered (with accepting paused,
+ * there are few of those).  hp_conns_unpark() resumes them all once no
+ * output is pressing; hp_listeners_check() calls it.  A parked connection
+ * is not closed as idle.
  */
 #define HP_CONN_PARK_READS 8
 void hp_conns_unpark(void);
