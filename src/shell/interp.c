@@ -349,7 +349,9 @@ static _Thread_local struct hp_interp *it_running;
 
 static void it_pause(struct hp_interp *it)
 {
-    if (!it->io.pause || it->abort || hp_mono_ms() - it->slice_ms < IT_SLICE_MS)
+    if (!it->io.pause || it->abort)
+        return;
+    if (hp_mono_ms() - it->slice_ms < IT_SLICE_MS && !(it->io.hold && it->io.hold(it->io.arg)))
         return;
     int64_t re_left = txt_re_left();
     int64_t paused = it->io.pause(it->io.arg);

@@ -55,6 +55,11 @@ struct hp_interp_io {
      * the milliseconds paused, which do not count against the line's
      * budget.  NULL: the line runs to its end without a pause. */
     int64_t (*pause)(void *arg);
+    /* Optional: true while the sensor's event outputs are close to full
+     * (output.h hp_output_pressing): a line then pauses at its next pause
+     * point whatever its slice, so a session working through a backlog of
+     * commands waits for the stores instead of having its events shed. */
+    bool (*hold)(void *arg);
 };
 
 /* What the machine says about itself; all strings non-NULL, copied. */

@@ -405,15 +405,22 @@ static int64_t io_pause(void *arg)
         return 0;
     if (!sh->resume_ev && !(sh->resume_ev = evtimer_new(hp_sensor.base, on_resume, sh)))
         return 0;
-    static const struct timeval now = { 0, 0 };
+    /* while the outputs press, come back a little later, not at once */
+    struct timeval when = { 0, hp_output_pressing() ? 20000 : 0 };
     int64_t t0 = hp_mono_ms();
-    if (evtimer_add(sh->resume_ev, &now) != 0)
+    if (evtimer_add(sh->resume_ev, &when) != 0)
         return 0;
     sh->paused = true;
     flush(sh);                  /* what the line printed so far shows meanwhile */
     hp_fiber_yield();
     sh->paused = false;
     return hp_mono_ms() - t0;
+}
+
+static bool io_hold(void *arg)
+{
+    (void)arg;
+    return hp_output_pressing();
 }
 
 static void io_event(void *arg, const char *eventid, const char *key, const char *value)
@@ -517,7 +524,7 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
     };
     struct hp_interp_io io = {
         .write = io_write, .failed = io_failed, .command = io_command, .captured = io_captured,
-        .fetch = io_fetch, .event = io_event, .pause = io_pause, .arg = sh,
+        .fetch = io_fetch, .event = io_event, .pause = io_pause, .hold = io_hold, .arg = sh,
         .write_err = !p->interactive && p->term.write_err ? io_write_err : NULL,
     };
     sh->term = p->term;
