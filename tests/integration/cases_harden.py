@@ -839,6 +839,10 @@ def resource_slowloris_and_flood(ctx):
                  max(t for k, t in under if k == "ssh"), max(t for k, t in under if k == "http"), rss0, rss1))
 
 
+# Short commands pasted at once (1 MiB of "a" lines; half under ASan, where each costs 5x).
+FLOOD_LINES = 256 * 1024 if harness.SANITIZED else 512 * 1024
+
+
 @case
 def many_short_shell_lines_share_the_loop(ctx):
     """The lines of one packet run back to back, each far below the shell's time slice: 1 MiB of
@@ -862,7 +866,8 @@ def many_short_shell_lines_share_the_loop(ctx):
     ctx.defer(lambda: p.poll() is None and p.kill())
     d.wait_event(lambda e: e["eventid"] == "login.success" and e.get("src_ip") == "127.0.0.1",
                  timeout=T(15), what="the session's login.success")
-    feeder = threading.Thread(target=lambda: (p.stdin.write(b"a\n" * (512 * 1024)), p.stdin.close()),
+    nlines = FLOOD_LINES
+    feeder = threading.Thread(target=lambda: (p.stdin.write(b"a\n" * nlines), p.stdin.close()),
                               daemon=True)
     feeder.start()
     time.sleep(0.3)
@@ -876,7 +881,7 @@ def many_short_shell_lines_share_the_loop(ctx):
     with open(sorted(glob.glob(os.path.join(d.log_dir, "*.jsonl")))[-1], "rb") as f:
         stop = json.loads(f.read().rstrip(b"\n").rsplit(b"\n", 1)[-1])
     assert stop["eventid"] == "sensor.stop" and stop["outputs"]["jsonl"]["shed"] == 0, stop
-    assert stop["outputs"]["jsonl"]["written"] > 2 * 512 * 1024, stop     # each line's input and failure
+    assert stop["outputs"]["jsonl"]["written"] > 2 * nlines, stop     # each line's input and failure
     assert during and max(during) <= T(0.5), "HTTP waited for another session's lines: %s s (unloaded %.3f s)" % (
         during, base)
     ctx.note("HTTP while short lines ran: %s s (unloaded %.3f s)" % (during, base))
@@ -895,7 +900,7 @@ def ssh_client_flooding_input_keeps_sensor_up(ctx):
     d.start(timeout=T(20))
     ssh_port, web_port = d.svc("ssh").port, d.svc("web").port
     subprocess.run(["sshpass", "-p", "Summer#2024", "ssh", "-T"] + SSH_OPTS + ["-p", str(ssh_port), "root@127.0.0.1"],
-                   input=b"a\n" * (512 * 1024), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   input=b"a\n" * FLOOD_LINES, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    timeout=T(120))
     time.sleep(T(0.5))
     assert d.proc.poll() is None, "the sensor died (status %s)" % d.proc.poll()
