@@ -122,31 +122,17 @@ static bool o_nospace(const struct output *o)
 }
 
 /*
- * How many outputs are congested, and how many are pressing (their queue
- * three quarters full: events would soon be shed), each count in a cache
- * line of its own: the network thread asks on every read of a busy
- * connection (conn.c parks it when one is pressing), while the outputs' own
- * fields are written by their threads all the time.  Each output's flags
- * change under its own lock, so counting their transitions keeps the sums
- * right without a lock of their own.
+ * How many outputs are pressing (their queue three quarters full: events
+ * would soon be shed), in a cache line of its own: the network thread asks
+ * on every read of a busy connection (conn.c parks it), while the outputs'
+ * own fields are written by their threads all the time.  Each output's flag
+ * changes under its own lock, so counting its transitions keeps the sum
+ * right without a lock of its own.
  */
 static struct {
     _Alignas(64) _Atomic int n;
     char pad[64 - sizeof(int)];
-} congestion, pressure;
-
-static void flag_store(_Atomic bool *flag, _Atomic int *count, bool on)
-{
-    if (atomic_load_explicit(flag, memory_order_relaxed) == on)
-        return;
-    atomic_store(flag, on);
-    atomic_fetch_add(count, on ? 1 : -1);
-}
-
-static void congestion_store(struct output *o, bool on)
-{
-    flag_store(&o->congested, &congestion.n, on);
-}
+} pressure;
 
 /* Pressing: over 3/4 of the queue, until it is back under 1/2.  Only this
  * parks open connections: the lag bound alone (a WAL checkpoint, a slow
@@ -154,10 +140,17 @@ static void congestion_store(struct output *o, bool on)
  * rate for events that fit in the queue anyway. */
 static void update_pressure(struct output *o)
 {
+    bool on;
     if (o_nospace(o) || (o->count < o->cap / 2 && o->bytes < o->bytes_cap / 2))
-        flag_store(&o->pressing, &pressure.n, false);
+        on = false;
     else if (o->count > o->cap / 4 * 3 || o->bytes > o->bytes_cap / 4 * 3)
-        flag_store(&o->pressing, &pressure.n, true);
+        on = true;
+    else
+        return;
+    if (atomic_load_explicit(&o->pressing, memory_order_relaxed) == on)
+        return;
+    atomic_store(&o->pressing, on);
+    atomic_fetch_add(&pressure.n, on ? 1 : -1);
 }
 
 static void update_congestion(struct output *o, int64_t now_ms)
@@ -169,16 +162,16 @@ static void update_congestion(struct output *o, int64_t now_ms)
      * (counted).  A receiver that is down (syslog, ClickHouse) still pauses
      * accepting, as documented: it is expected back soon. */
     if (o_nospace(o)) {
-        congestion_store(o, false);
+        atomic_store(&o->congested, false);
         return;
     }
     /* High water at half: the other half is headroom for the events that
      * connections already accepted will still produce while accepting is paused. */
     int64_t lag = o->count ? now_ms - o->enq_ms[o->head] : 0;
     if (o->count > o->cap / 2 || o->bytes > o->bytes_cap / 2 || lag > LAG_HIGH_MS)
-        congestion_store(o, true);
+        atomic_store(&o->congested, true);
     else if (o->count < o->cap / 4 && o->bytes < o->bytes_cap / 4 && lag < LAG_LOW_MS)
-        congestion_store(o, false);
+        atomic_store(&o->congested, false);
 }
 
 /* Take up to max events; caller holds the lock. */
@@ -464,7 +457,10 @@ int hp_output_publish(struct hp_event *e)
 
 bool hp_output_congested(void)
 {
-    return atomic_load_explicit(&congestion.n, memory_order_relaxed) > 0;
+    for (size_t i = 0; i < noutputs; i++)
+        if (atomic_load(&outputs[i].congested))
+            return true;
+    return false;
 }
 
 bool hp_output_pressing(void)

@@ -839,6 +839,13 @@ def resource_slowloris_and_flood(ctx):
                  max(t for k, t in under if k == "ssh"), max(t for k, t in under if k == "http"), rss0, rss1))
 
 
+def last_events(d, n):
+    """The last n events of a stopped daemon's JSONL (a million-event file is not parsed whole)."""
+    import glob
+    with open(sorted(glob.glob(os.path.join(d.log_dir, "*.jsonl")))[-1], "rb") as f:
+        return [json.loads(line) for line in f.read().rstrip(b"\n").rsplit(b"\n", n)[-n:]]
+
+
 # Short commands pasted at once (1 MiB of "a" lines; half under ASan, where each costs 5x).
 FLOOD_LINES = 256 * 1024 if harness.SANITIZED else 512 * 1024
 
@@ -877,9 +884,7 @@ def many_short_shell_lines_share_the_loop(ctx):
         time.sleep(0.1)
     p.wait(T(60))
     d.stop()
-    import glob
-    with open(sorted(glob.glob(os.path.join(d.log_dir, "*.jsonl")))[-1], "rb") as f:
-        stop = json.loads(f.read().rstrip(b"\n").rsplit(b"\n", 1)[-1])
+    stop = last_events(d, 1)[-1]
     assert stop["eventid"] == "sensor.stop" and stop["outputs"]["jsonl"]["shed"] == 0, stop
     assert stop["outputs"]["jsonl"]["written"] > 2 * nlines, stop     # each line's input and failure
     assert during and max(during) <= T(0.5), "HTTP waited for another session's lines: %s s (unloaded %.3f s)" % (
@@ -906,9 +911,7 @@ def ssh_client_flooding_input_keeps_sensor_up(ctx):
     assert d.proc.poll() is None, "the sensor died (status %s)" % d.proc.poll()
     assert timed_http(web_port, "127.0.0.3") < T(1)
     d.stop()                                 # exit status 0
-    import glob
-    with open(sorted(glob.glob(os.path.join(d.log_dir, "*.jsonl")))[-1], "rb") as f:
-        tail = [json.loads(l) for l in f.read().rstrip(b"\n").rsplit(b"\n", 40)[1:]]
+    tail = last_events(d, 40)
     closed = [e for e in tail if e["eventid"] == "session.closed" and e["protocol"] == "ssh"]
     assert tail[-1]["eventid"] == "sensor.stop" and all(o["shed"] == 0 for o in tail[-1]["outputs"].values()), tail[-1]
     assert len(closed) == 1 and closed[0]["reason"] in ("output_overflow", "closed", "eof"), closed
