@@ -54,6 +54,11 @@
 #include "util.h"
 
 #define HTTP_METHOD_MAX 32
+/* Longer than any valid request line (method, a target of HP_HTTP_URI_MAX,
+ * version, some blanks): 414, as nginx answers.  A request line still
+ * coming is validated anew on each read, so this bounds what a trickled one
+ * costs (only blank runs could make it longer). */
+#define HTTP_REQLINE_MAX (HP_HTTP_URI_MAX + 1024)
 #define HTTP_CHUNK_LINE_MAX 4096
 #define HTTP_TRAILER_MAX (64 * 1024)
 
@@ -82,6 +87,9 @@ struct hp_http_parser {
     size_t head_seen;        /* input length at the last incomplete-head parse */
     bool head_in_headers;    /* ... which had seen the whole request line */
     size_t line_start;       /* ... and where its partial last line starts */
+    size_t lead;             /* ... the CR/LF bytes before its request line */
+    size_t part_checked;     /* bytes of that partial header line validated */
+    size_t part_value;       /* ... where its value starts, 0 before its ':' */
 };
 
 /* ---- character classes -------------------------------------------------- */
@@ -136,6 +144,9 @@ void hp_http_parser_reset(struct hp_http_parser *p)
     p->head_seen = 0;
     p->head_in_headers = false;
     p->line_start = 0;
+    p->lead = 0;
+    p->part_checked = 0;
+    p->part_value = 0;
 }
 
 void hp_http_parser_free(struct hp_http_parser *p)
@@ -233,7 +244,7 @@ static bool http_ngx_target(const struct hp_http_req *req);
  * Validate a request line (complete: the whole line, EOL stripped; else the
  * bytes received so far) and fill req's method/target/version.
  */
-static int http_parse_reqline(const uint8_t *l, size_t n, bool complete, struct hp_http_req *req, int *status)
+static int http_reqline_fields(const uint8_t *l, size_t n, bool complete, struct hp_http_req *req, int *status)
 {
     size_t i = 0;
     while (i < n && http_is_tchar(l[i]))
@@ -276,6 +287,18 @@ static int http_parse_reqline(const uint8_t *l, size_t n, bool complete, struct 
     if (req->major == 0 && !http_bytes_ieq(req->method, "GET"))
         return *status = 400, PR_ERR;
     return PR_OK;
+}
+
+/* The same, but a line over HTTP_REQLINE_MAX is 414 once its first
+ * HTTP_REQLINE_MAX bytes are found valid: only those are looked at, so the
+ * answer does not depend on where the reads cut the line. */
+static int http_parse_reqline(const uint8_t *l, size_t n, bool complete, struct hp_http_req *req, int *status)
+{
+    if (n <= HTTP_REQLINE_MAX)
+        return http_reqline_fields(l, n, complete, req, status);
+    if (http_reqline_fields(l, HTTP_REQLINE_MAX, false, req, status) == PR_ERR)
+        return PR_ERR;
+    return *status = 414, PR_ERR;
 }
 
 /* Validate a header line (complete or the bytes so far) into h. */
@@ -335,6 +358,7 @@ struct http_sem {
     bool expect;
     bool reqline_done;     /* the request line was complete */
     size_t partial_at;     /* head incomplete: where its last, partial line starts */
+    size_t lead;           /* the CR/LF bytes before the request line */
 };
 
 static void http_sem_note(struct http_sem *s, const struct hp_http_hdr *h)
@@ -478,15 +502,18 @@ static void http_ngx_note(struct hp_http_req *req, struct http_ngx_bufs *b, size
 }
 
 /* Request line and header lines, up to and including the blank line. */
-static int http_parse_lines(const uint8_t *data, size_t len, struct hp_http_req *req, struct http_sem *sem,
-                            int *status)
+static int http_parse_lines(const uint8_t *data, size_t len, size_t lead, struct hp_http_req *req,
+                            struct http_sem *sem, int *status)
 {
     struct hp_rd r;
     const uint8_t *l;
     size_t n;
     hp_rd_init(&r, data, len < HP_HTTP_HEAD_MAX ? len : HP_HTTP_HEAD_MAX);
+    if (lead <= hp_rd_left(&r))
+        hp_rd_skip(&r, lead);                /* CR/LF an earlier call skipped: not again */
     for (int c = hp_rd_peek_u8(&r, 0); c == '\r' || c == '\n'; c = hp_rd_peek_u8(&r, 0))
         hp_rd_skip(&r, 1);
+    sem->lead = hp_rd_pos(&r);
     struct http_ngx_bufs nb = { NGX_FIRST_BUF, hp_rd_pos(&r), 0 };
     size_t at = hp_rd_pos(&r);
     if (!hp_rd_line(&r, hp_rd_left(&r), &l, &n)) {
@@ -747,11 +774,43 @@ static bool http_save_head(struct hp_http_parser *p, const uint8_t *data, const 
 }
 
 /*
+ * The partial header line l[0..n) as http_parse_header(..., false) judges
+ * it, looking only at the bytes an earlier call for the same line did not
+ * (those cannot change): a 60 KiB line trickled a byte at a time costs
+ * O(n) in all, not O(n) per byte.  The trailing CR http_partial() leaves
+ * out is looked at when its next byte has come.
+ */
+static int http_partial_header(struct hp_http_parser *p, const uint8_t *l, size_t n, int *status)
+{
+    size_t i = p->part_checked;
+    if (n == 0 || i >= n)
+        return PR_MORE;
+    if (i == 0 && (l[0] == ' ' || l[0] == '\t'))
+        return *status = 400, PR_ERR;  /* obs-fold */
+    if (!p->part_value) {
+        while (i < n && l[i] > ' ' && l[i] != 0x7f && l[i] != ':')
+            i++;
+        if (i == n) {
+            p->part_checked = n;
+            return PR_MORE;
+        }
+        if (i == 0 || l[i] != ':')
+            return *status = 400, PR_ERR;  /* empty name, SP or CTL in the name */
+        p->part_value = ++i;
+    }
+    if (memchr(l + i, '\0', n - i) || memchr(l + i, '\r', n - i))
+        return *status = 400, PR_ERR;
+    p->part_checked = n;
+    return PR_MORE;
+}
+
+/*
  * The head is still incomplete and the caller added bytes: the complete lines
  * before p->line_start were validated by an earlier call and cannot change,
- * so validate only from there on (a header line sent in tiny pieces costs
- * O(n) per piece, not a re-parse of the whole head).  PR_OK means the blank
- * line arrived: the caller then parses the head in full, once.
+ * so validate only from there on, and of a partial line only its new bytes
+ * (http_partial_header): a head sent in tiny pieces is not re-parsed whole
+ * for each.  PR_OK means the blank line arrived: the caller then parses the
+ * head in full, once.
  */
 static int http_resume_headers(struct hp_http_parser *p, const uint8_t *data, size_t len, int *status)
 {
@@ -764,7 +823,9 @@ static int http_resume_headers(struct hp_http_parser *p, const uint8_t *data, si
         size_t at = hp_rd_pos(&r);
         if (!hp_rd_line(&r, hp_rd_left(&r), &l, &n)) {
             http_partial(&r, &l, &n);
-            int rc = http_parse_header(l, n, false, &h, status);
+            if (at > 0)
+                p->part_checked = p->part_value = 0;   /* another line: from its start */
+            int rc = http_partial_header(p, l, n, status);
             if (rc == PR_MORE) {
                 p->line_start += at;
                 p->head_seen = len;
@@ -798,11 +859,13 @@ static int http_start(struct hp_http_parser *p, const uint8_t *data, size_t len,
     struct http_sem sem;
     memset(&sem, 0, sizeof(sem));
     http_req_clear(req);
-    int rc = http_parse_lines(data, len, req, &sem, status);
+    int rc = http_parse_lines(data, len, p->head_seen ? p->lead : 0, req, &sem, status);
     if (rc == PR_MORE) {
         p->head_seen = len;
         p->head_in_headers = sem.reqline_done;
         p->line_start = sem.partial_at;
+        p->lead = sem.lead;
+        p->part_checked = p->part_value = 0;
     }
     if (rc != PR_OK)
         return rc;

@@ -482,6 +482,52 @@ static void test_trickled_head(void **state)
     assert_int_equal(g.nheaders[0], 4);
 }
 
+/* CPU seconds to feed s byte by byte. */
+static double trickle_cpu(const char *s, size_t n, struct got *g)
+{
+    clock_t t0 = clock();
+    feed(s, n, 1, 100, g);
+    return (double)(clock() - t0) / CLOCKS_PER_SEC;
+}
+
+/* Trickled, a head costs the parser O(its length), not O(length) per byte:
+ * 60 KB of empty lines before the request line, or one 60 KB header name,
+ * each took seconds of CPU when every read re-validated them from their
+ * start (the time is generous: a sanitizer build is slower). */
+static void test_trickled_cost(void **state)
+{
+    size_t big = 60000;
+    char *s = malloc(big + 128);
+    struct got g;
+    for (size_t i = 0; i < big; i += 2)
+        memcpy(s + i, "\r\n", 2);
+    strcpy(s + big, "GET / HTTP/1.0\r\n\r\n");
+    assert_true(trickle_cpu(s, strlen(s), &g) < 1.0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.error, 0);
+    size_t o = (size_t)sprintf(s, "GET / HTTP/1.1\r\nHost: h\r\nX");
+    memset(s + o, 'n', big);
+    strcpy(s + o + big, ": v\r\n\r\n");
+    assert_true(trickle_cpu(s, strlen(s), &g) < 1.0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.nheaders[0], 2);
+    /* A bad byte in such a line is still answered as soon as it comes. */
+    s[o + big] = ' ';
+    s[o + big + 1] = '\0';
+    feed(s, strlen(s), 1, 100, &g);
+    assert_int_equal(g.error, 400);
+    /* A request line made long by blanks is 414 (as nginx says) once it
+     * passes any valid one's length, whatever the pieces. */
+    memcpy(s, "GET", 3);
+    memset(s + 3, ' ', big);
+    strcpy(s + 3 + big, "/ HTTP/1.1\r\n\r\n");
+    assert_true(trickle_cpu(s, strlen(s), &g) < 1.0);
+    assert_int_equal(g.error, 414);
+    feed(s, strlen(s), 0, 100, &g);
+    assert_int_equal(g.error, 414);
+    free(s);
+}
+
 static void test_many_headers(void **state)
 {
     char *s = malloc(16384);
@@ -860,6 +906,7 @@ int main(void)
         cmocka_unit_test(test_error_statuses),
         cmocka_unit_test(test_absurd_inputs),
         cmocka_unit_test(test_trickled_head),
+        cmocka_unit_test(test_trickled_cost),
         cmocka_unit_test(test_many_headers),
         cmocka_unit_test(test_ngx_path),
         cmocka_unit_test(test_nginx_status),
