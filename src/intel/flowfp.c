@@ -19,9 +19,11 @@
  * keys from the client's first Destination Connection ID, src/intel/quic.h)
  * and DTLS when it is a DTLS handshake record; its datagrams are each
  * direction's bytes, with no reassembly to do.  At most HP_TLS_HELLO_MAX
- * bytes are kept per direction and buffers are freed as soon as a direction
- * is decided, so memory follows the number of undecided handshakes, not the
- * size of the file.
+ * bytes are kept per direction, in a buffer that grows with what arrived,
+ * and buffers are freed as soon as a direction is decided, so memory
+ * follows the bytes of the undecided handshakes, not the size of the file.
+ * A QUIC side's CRYPTO stream has a fixed size (18 KiB); it is freed once
+ * the side is decided, and at most FP_QUIC_HELD are held at once.
  *
  * The capture is hostile input like any peer data: every header is read
  * through hp_rd.  Output is one JSON object per flow with a fingerprint, in
@@ -40,6 +42,7 @@
 #include "buf.h"
 #include "json.h"
 #include "reader.h"
+#include "util.h"
 #include "intel/flowfp.h"
 #include "intel/fpnames.h"
 #include "intel/quic.h"
@@ -53,6 +56,8 @@
 #define FP_HASSH_STR_MAX 4096
 #define FP_QUIC_DATAGRAMS 32         /* Initial datagrams looked at per direction */
 #define FP_RETRY_WAITING 1024        /* client directions kept for a second hello at once */
+#define FP_BUF_MIN 512               /* first size of a direction's buffer */
+#define FP_QUIC_HELD 4096            /* QUIC CRYPTO streams held at once (18 KiB each) */
 
 /* D_TLS_RETRY: the client's first hello is in; its bytes are kept until the
  * server's answer says whether a second one follows (a HelloRetryRequest). */
@@ -70,7 +75,7 @@ struct fp_dir {
     bool preamble_done;              /* a proxy handshake was skipped already */
     uint32_t next;                   /* next sequence number wanted */
     uint8_t *buf;                    /* in-order prefix (TLS / undecided) */
-    size_t len;
+    size_t len, cap;                 /* cap: buf's size, HP_TLS_HELLO_MAX at most */
     struct fp_seg *pending;          /* FP_MAX_PENDING, allocated on first need */
     size_t npending;
     struct hp_sshsniff *ssh;
@@ -82,7 +87,7 @@ struct fp_dir {
 struct fp_quic {
     uint8_t odcid[HP_QUIC_CID_MAX];  /* the client's first Destination Connection ID */
     size_t odcid_len;
-    struct hp_quic_crypto cs[2];     /* per side */
+    struct hp_quic_crypto *cs[2];    /* per side, while its hello is awaited */
 };
 
 struct fp_flow {
@@ -112,23 +117,28 @@ struct hp_flowfp {
     struct fp_flow *first, *last;
     size_t nflows;
     size_t waiting;                  /* client directions in D_TLS_RETRY (each holds its buffer) */
-    bool warned_full;
+    size_t quic_held;                /* QUIC CRYPTO streams allocated */
+    uint64_t hash_key;               /* the flow hash's random basis */
+    bool warned_full, warned_quic;
     int linktype;
     unsigned long packets, skipped;
 };
 
 /* ---- flow table -------------------------------------------------------------- */
 
-static uint32_t fp_key_hash(int family, uint8_t proto, const uint8_t ip[2][16], const uint16_t port[2])
+/* FNV-1a with a random basis per table, folded: the packets of a capture
+ * are the attackers' (spoofed SYNs cost nothing), and with a fixed basis
+ * they could put every flow in one chain, each lookup walking all of them. */
+static size_t fp_key_hash(uint64_t key, int family, uint8_t proto, const uint8_t ip[2][16], const uint16_t port[2])
 {
-    uint32_t h = (2166136261u ^ (uint32_t)family) * 16777619u ^ proto;
+    uint64_t h = (1469598103934665603ull ^ key ^ (uint64_t)family) * 1099511628211ull ^ proto;
     for (int s = 0; s < 2; s++) {
         for (int i = 0; i < 16; i++)
-            h = (h ^ ip[s][i]) * 16777619u;
-        h = (h ^ (port[s] >> 8)) * 16777619u;
-        h = (h ^ (port[s] & 0xff)) * 16777619u;
+            h = (h ^ ip[s][i]) * 1099511628211ull;
+        h = (h ^ (port[s] >> 8)) * 1099511628211ull;
+        h = (h ^ (port[s] & 0xff)) * 1099511628211ull;
     }
-    return h;
+    return (size_t)(h ^ (h >> 29) ^ (h >> 47));
 }
 
 /* Order the two endpoints so both directions find the same flow; *swapped
@@ -148,7 +158,7 @@ static void fp_canon(const uint8_t *sip, const uint8_t *dip, size_t alen, uint16
 static struct fp_flow *fp_lookup(struct hp_flowfp *c, int family, uint8_t proto, const uint8_t ip[2][16],
                                  const uint16_t port[2], bool create)
 {
-    uint32_t b = fp_key_hash(family, proto, ip, port) % FP_BUCKETS;
+    size_t b = fp_key_hash(c->hash_key, family, proto, ip, port) % FP_BUCKETS;
     for (struct fp_flow *f = c->buckets[b]; f; f = f->hnext)
         if (f->family == family && f->proto == proto && f->port[0] == port[0] && f->port[1] == port[1] &&
             memcmp(f->ip, ip, sizeof(f->ip)) == 0)
@@ -185,7 +195,7 @@ static void fp_dir_release(struct fp_dir *d)
 {
     free(d->buf);
     d->buf = NULL;
-    d->len = 0;
+    d->len = d->cap = 0;
     for (size_t i = 0; i < d->npending; i++)
         free(d->pending[i].data);
     free(d->pending);
@@ -195,6 +205,25 @@ static void fp_dir_release(struct fp_dir *d)
         hp_sshsniff_free(d->ssh);
         free(d->ssh);
         d->ssh = NULL;
+    }
+}
+
+/* Free the CRYPTO stream of each decided side, and the QUIC state once both are. */
+static void fp_quic_settle(struct fp_flow *f)
+{
+    struct fp_quic *q = f->quic;
+    if (!q)
+        return;
+    for (int s = 0; s < 2; s++) {
+        if (q->cs[s] && f->dir[s].state == D_DONE) {
+            free(q->cs[s]);
+            q->cs[s] = NULL;
+            f->ctx->quic_held--;
+        }
+    }
+    if (f->dir[0].state == D_DONE && f->dir[1].state == D_DONE) {
+        free(q);
+        f->quic = NULL;
     }
 }
 
@@ -208,7 +237,8 @@ static void fp_flow_free(struct fp_flow *f)
     free(f->ch);
     free(f->ch2);
     free(f->sh);
-    free(f->quic);
+    f->dir[0].state = f->dir[1].state = D_DONE;
+    fp_quic_settle(f);
     for (int i = 0; i < 4; i++)
         free(f->kex_str[i / 2][i % 2]);
     free(f);
@@ -373,14 +403,26 @@ static long fp_preamble(const uint8_t *b, size_t n)
     return 0;
 }
 
-/* Append to a direction's hello buffer (HP_TLS_HELLO_MAX, allocated on first
- * use; what does not fit is dropped); false if it cannot be allocated. */
+/* Append to a direction's hello buffer (at most HP_TLS_HELLO_MAX; what does
+ * not fit is dropped); false if it cannot be allocated.  The buffer doubles
+ * as bytes arrive: a flow that sent a record header holds FP_BUF_MIN bytes,
+ * not a whole hello's worth (a million such flows would take 16 GiB). */
 static bool fp_dir_append(struct fp_dir *d, const uint8_t *p, size_t n)
 {
-    if (!d->buf && !(d->buf = malloc(HP_TLS_HELLO_MAX)))
-        return false;
     size_t take = HP_TLS_HELLO_MAX - d->len < n ? HP_TLS_HELLO_MAX - d->len : n;
-    memcpy(d->buf + d->len, p, take);
+    if (!d->buf || d->len + take > d->cap) {
+        size_t cap = d->cap ? d->cap : FP_BUF_MIN;
+        while (cap < d->len + take)
+            cap *= 2;
+        cap = cap < HP_TLS_HELLO_MAX ? cap : HP_TLS_HELLO_MAX;
+        uint8_t *nb = realloc(d->buf, cap);
+        if (!nb)
+            return false;
+        d->buf = nb;
+        d->cap = cap;
+    }
+    if (take)
+        memcpy(d->buf + d->len, p, take);
     d->len += take;
     return true;
 }
@@ -438,7 +480,7 @@ static void fp_deliver(struct fp_flow *f, int side, const uint8_t *p, size_t n)
             uint8_t *held = d->buf;
             size_t hlen = d->len;
             d->buf = NULL;
-            d->len = 0;
+            d->len = d->cap = 0;
             fp_ssh_feed(f, side, held, hlen);
             free(held);
             return;
@@ -527,7 +569,7 @@ static void fp_segment(struct fp_flow *f, int side, uint32_t seq, uint8_t flags,
 static void fp_quic_try(struct fp_flow *f, int side)
 {
     struct fp_dir *d = &f->dir[side];
-    const struct hp_quic_crypto *cs = &f->quic->cs[side];
+    const struct hp_quic_crypto *cs = f->quic->cs[side];
     int rc = 0;
 
     if (side == f->client) {
@@ -543,10 +585,28 @@ static void fp_quic_try(struct fp_flow *f, int side)
     }
     if (rc != 0 || cs->prefix >= HP_TLS_HELLO_MAX || d->datagrams >= FP_QUIC_DATAGRAMS)
         d->state = D_DONE;
-    if (f->dir[0].state == D_DONE && f->dir[1].state == D_DONE) {
-        free(f->quic);
-        f->quic = NULL;
+    fp_quic_settle(f);
+}
+
+/* The side's CRYPTO stream, allocated at its first datagram; NULL (and the
+ * side given up) when FP_QUIC_HELD are held already or memory is short. */
+static struct hp_quic_crypto *fp_quic_stream(struct fp_flow *f, int side)
+{
+    struct fp_quic *q = f->quic;
+    if (q->cs[side])
+        return q->cs[side];
+    if (f->ctx->quic_held >= FP_QUIC_HELD) {
+        if (!f->ctx->warned_quic)
+            fprintf(stderr, "hanipo fingerprint: more than %u QUIC handshakes unfinished at once; "
+                    "later ones are ignored\n", FP_QUIC_HELD);
+        f->ctx->warned_quic = true;
+    } else if ((q->cs[side] = calloc(1, sizeof(*q->cs[side]))) != NULL) {
+        f->ctx->quic_held++;
+        return q->cs[side];
     }
+    f->dir[side].state = D_DONE;
+    fp_quic_settle(f);
+    return NULL;
 }
 
 /*
@@ -570,17 +630,21 @@ static void fp_quic(struct fp_flow *f, int side, const uint8_t *p, size_t n)
         memcpy(f->quic->odcid, h.dcid, h.dcid_len);
         f->quic->odcid_len = h.dcid_len;
     }
+    struct hp_quic_crypto *cs = fp_quic_stream(f, side);
+    if (!cs)
+        return;
     struct fp_quic *q = f->quic;
     bool from_server = side != f->client;
     f->dir[side].datagrams++;
-    int rc = hp_quic_datagram(p, n, from_server, q->odcid, q->odcid_len, &q->cs[side]);
+    int rc = hp_quic_datagram(p, n, from_server, q->odcid, q->odcid_len, cs);
     if (rc == 0 && !from_server && h.initial &&
         (h.dcid_len != q->odcid_len || memcmp(h.dcid, q->odcid, h.dcid_len) != 0)) {
         memcpy(q->odcid, h.dcid, h.dcid_len);
         q->odcid_len = h.dcid_len;
-        hp_quic_crypto_reset(&q->cs[0]);
-        hp_quic_crypto_reset(&q->cs[1]);
-        hp_quic_datagram(p, n, false, q->odcid, q->odcid_len, &q->cs[side]);
+        for (int s = 0; s < 2; s++)
+            if (q->cs[s])
+                hp_quic_crypto_reset(q->cs[s]);
+        hp_quic_datagram(p, n, false, q->odcid, q->odcid_len, cs);
     }
     fp_quic_try(f, side);
 }
@@ -961,8 +1025,10 @@ static void fp_print(const struct fp_flow *f, struct hp_buf *b, FILE *out)
 struct hp_flowfp *hp_flowfp_new(int linktype)
 {
     struct hp_flowfp *c = calloc(1, sizeof(*c));
-    if (c)
+    if (c) {
         c->linktype = linktype;
+        c->hash_key = hp_random_u64();
+    }
     return c;
 }
 

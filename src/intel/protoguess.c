@@ -1690,11 +1690,13 @@ void hp_protoguess(const uint8_t *data, size_t len, enum hp_guess_transport t, s
 /*
  * Length of a complete HTTP request at the start of the input (headers plus
  * a Content-Length body, capped by what the chunk can hold), 0 if it is not
- * complete yet, -1 if the input is not an HTTP request.
+ * complete yet, -1 if the input is not an HTTP request.  *need gets the
+ * whole request's length as soon as its head is in, 0 before.
  */
-long hp_http_request_len(const uint8_t *data, size_t len, size_t cap)
+static long http_request_len(const uint8_t *data, size_t len, size_t cap, size_t *need)
 {
     struct hp_guess g;
+    *need = 0;
     hp_protoguess(data, len, HP_GUESS_TCP, &g);
     if (strcmp(g.proto, "http") != 0)   /* too early to tell, or not HTTP */
         return (len < 64 && !memchr(data, '\n', len)) ? 0 : -1;
@@ -1709,9 +1711,10 @@ long hp_http_request_len(const uint8_t *data, size_t len, size_t cap)
         if (ll == 0) {
             size_t hdr = hp_rd_pos(&rd);
             if (hdr >= cap)
-                return (long)hdr;
-            if (clen > cap - hdr)
+                clen = 0;                  /* the head alone fills the chunk */
+            else if (clen > cap - hdr)
                 clen = cap - hdr;          /* answer once the chunk is full */
+            *need = hdr + clen;
             return hdr + clen <= len ? (long)(hdr + clen) : 0;
         }
         if (ll > 15 && strncasecmp((const char *)line, "content-length:", 15) == 0) {
@@ -1725,5 +1728,44 @@ long hp_http_request_len(const uint8_t *data, size_t len, size_t cap)
         }
     }
     return 0;
+}
+
+long hp_http_request_len(const uint8_t *data, size_t len, size_t cap)
+{
+    size_t need;
+    return http_request_len(data, len, cap, &need);
+}
+
+/* Whether data[from - 2, len) holds an empty line ("\n\n" or "\n\r\n"): the
+ * end of a head that was still open at from bytes. */
+static bool http_blank_line(const uint8_t *data, size_t len, size_t from)
+{
+    for (size_t i = from > 2 ? from - 2 : 0; i + 1 < len; i++) {
+        const uint8_t *nl = memchr(data + i, '\n', len - 1 - i);
+        if (!nl)
+            return false;
+        i = (size_t)(nl - data);
+        if (data[i + 1] == '\n' || (i + 2 < len && data[i + 1] == '\r' && data[i + 2] == '\n'))
+            return true;
+    }
+    return false;
+}
+
+long hp_http_request_len_more(struct hp_http_framing *st, const uint8_t *data, size_t len, size_t cap)
+{
+    if (st->need && len < st->need)
+        return 0;                          /* the head is in; the body is still coming */
+    if (!st->need && st->looked && !http_blank_line(data, len, st->looked)) {
+        st->looked = len;                  /* the head is still open */
+        return 0;
+    }
+    size_t need = 0;
+    long rl = http_request_len(data, len, cap, &need);
+    if (rl == 0) {
+        st->need = need;
+        if (len >= 64 || memchr(data, '\n', len))
+            st->looked = len;              /* an HTTP head for sure, not "too early to tell" */
+    }
+    return rl;
 }
 

@@ -42,4 +42,19 @@ void hp_protoguess(const uint8_t *data, size_t len, enum hp_guess_transport t, s
  */
 long hp_http_request_len(const uint8_t *data, size_t len, size_t cap);
 
+/*
+ * The same for a request that arrives in pieces, asked again with the whole
+ * input (which only grows) as each piece comes: the head is parsed again
+ * only once an empty line has arrived, and once it is in only the body's
+ * length is counted, so the work is linear in the bytes, not quadratic (a
+ * head of 64 KiB of short lines sent a byte at a time took seconds).  The
+ * answers are hp_http_request_len()'s, except 0 for -1 while a head that
+ * looked like HTTP is still open.  A zeroed hp_http_framing starts a stream.
+ */
+struct hp_http_framing {
+    size_t looked;            /* input length when an HTTP head was last seen still open */
+    size_t need;              /* the request's whole length once its head is in */
+};
+long hp_http_request_len_more(struct hp_http_framing *st, const uint8_t *data, size_t len, size_t cap);
+
 #endif

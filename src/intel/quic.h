@@ -50,12 +50,12 @@ bool hp_quic_peek(const uint8_t *d, size_t n, struct hp_quic_head *h);
 bool hp_quic_version_known(uint32_t version);
 
 /*
- * Decrypt the Initial packets in one datagram (coalesced packets are
- * walked; other packet types skipped) with the keys of the client's original
- * Destination Connection ID odcid, for the side that sent it, and add their
- * CRYPTO frames to cs.  Returns how many Initial packets were decrypted (0
- * when none authenticated), -1 when the datagram is not a QUIC long-header
- * packet at all.
+ * Decrypt the Initial packets in one datagram (its first eight coalesced
+ * packets are walked; other packet types skipped) with the keys of the
+ * client's original Destination Connection ID odcid, for the side that sent
+ * it, and add their CRYPTO frames to cs.  Returns how many Initial packets
+ * were decrypted (0 when none authenticated), -1 when the datagram is not a
+ * QUIC long-header packet at all.
  */
 int hp_quic_datagram(const uint8_t *d, size_t n, bool from_server, const uint8_t *odcid, size_t odcid_len,
                      struct hp_quic_crypto *cs);

@@ -70,6 +70,7 @@ struct trap_conn {
     bool sniffed;             /* the first bytes were looked at for a hand-over */
     uint8_t reply_tries;      /* early looks for a handshake an exploit rule answers */
     uint32_t clean_len;       /* the first clean_len bytes matched no exploit rule (early look) */
+    struct hp_http_framing http;  /* how far the request to answer has been read */
 };
 
 /* "http tls" (the default), "http", "tls" or "none". */
@@ -355,7 +356,8 @@ static void trap_data(struct hp_conn *c, struct hp_rd *in)
         return;                               /* nothing consumed: the HTTP engine gets it all */
     /* The reader covers every unconsumed byte; what is not skipped stays buffered. */
     if (tc->http_reply && !t->http_done && t->recorded == 0) {
-        long rl = hp_http_request_len(hp_rd_ptr(in), hp_rd_left(in), tc->chunk_size);
+        /* asked again on every arrival: hp_http_request_len_more() keeps it linear */
+        long rl = hp_http_request_len_more(&t->http, hp_rd_ptr(in), hp_rd_left(in), tc->chunk_size);
         if (rl > 0) {
             t->http_done = true;
             http_answer(c, in, (size_t)rl);

@@ -15,13 +15,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <malloc.h>
 #include <pcap/dlt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "intel/flowfp.h"
+#include "unhex.h"
 
 #define JA3 "ada70206e40642a3e4461f35503241d5"
 
@@ -249,6 +252,205 @@ static void test_truncated_frames(void **state)
     }
 }
 
+/* A Chrome Initial to Google (the first client datagram of a FoxIO capture,
+ * as in test_quic.c): a whole ClientHello, JA4 q13d0310h3_55b375c5d22e_cd85d2d88918. */
+static const char QUIC_GOOGLE[] =
+    "c200000001082fadc20ded383f8c000044d0661f493208bfaab1b3e235880430de1b39b3657d677de7feffc302596026"
+    "cb681ce7e897e87956ec2f0ae86d7a7b030f55ff431666e17c345c21f7985acb37e26727fbf5f383e58fbc545a926c4c"
+    "b51f022747250c45cfacb8b6f8cbbfec9ece4e6a66801a6d9a53b593f02dfcf1055d6ece25dc2081db7a48e6c1da29ee"
+    "bbf50d190e01fba0207a8f25132ee6338fcdcb06122b57027588cc3b0cbdbe6c42199b7b7f0be298ff11b424f636a341"
+    "389d1b49e7ea3515112c3c08d5dbcb890e3f23e3f47f5ce5778af103a56d3bf6473dfb13edbbb047cf1a1fecdac49dda"
+    "440de47774b5761bb7fe0bc10dd523fff82ff6fb1f70b7db2782ef5c9de7ec839c8be930b7cac7d0ac6ec00bcac54b26"
+    "66173cd6417d8b743f6020176648ead59104a48dc31785322fad7ec8d3af44e96c2d0e7b810b174b595a2e44e6208ff9"
+    "0cfbcd8614bb285f3185121dc86dc8dcee3cf88076d3ce77871e5d130d51261c9415b0f1ed565b805fd6935e7b77d9de"
+    "ba69d9889cda9a4e8522dcc2da78304d46fb35ce220901d9c387d1e5b81823682cdfd220bb8e948053cf80b6a9ca464f"
+    "158629673d1321dafd8224d0ebc384f998b55555aa3ab0918ba4303ca6890d76344d8b139e733ac3ef41f69aab555175"
+    "f887377079055211904523552c1a27c30dae848a57767008664280ea64cdaabd1bb2edd388998f171f131554fed4aea6"
+    "96a7d406dedf44ccc8a52b56ac6a085e0f178b062afbccf9fdbec7d6f0f74897d5a537adc62f6f92e1a7fcffc047d945"
+    "4b116d157fa46904a02234da1936ea2951ef23656be608c66c3b901836f437133d75bf650ed54bf077635895d1dcb295"
+    "7eff2b63520c59bd79c077e90ed94cdb3e23de84e8a6dfa5268066a90429d8591631414befc879b6801e4efcc020a572"
+    "7569d7807c788982811d20d4b86dcb451eec47c0f233a23d1fa50af0bd1371ca298c5756413a09c434d6771b24e76361"
+    "8a4847292f9e2b8f38978afd04e09320eaa4c025592af0a1160ebf4adb8fb427618751ff974200dda043f20160d4bbe6"
+    "838eb369a020f117daa33b87e63b220633e9ae1a436f774278a42dc2d157f96d2c70504cef09f73a9a481ee0a9f86bd5"
+    "bb896f44b1b4ad4833e52f662477d39b7875b41222d38d261ab01f9bb3ce4abd87b833aa503fe1953027bc53099db21e"
+    "73192a69c5b702f823f867ae10d4db2d782717fa195e19913972cdbcd692d4b49a913cb919360e98be6bf9f682683f61"
+    "bf8d87b98771a7b97beafd4a2598f0bdd5c6db78f4501d5b6c754ab8c3ed0fd915cd417b9e2d912b74929ad826d0e1c9"
+    "7474f487d308f979eac57cddea1db7ce0639fa9e0222c2e184ca99341dbc0ecec586788c5f2fb2f106ee58ec469ec864"
+    "b452613fa5d94c857f9f2917bc089b5dbd4fa8f0eb97d4f5321cc90c6c7beddf74b2abe7c4a3da7ef9268d7e615a14b2"
+    "8846636e49fca55ddc36746940310c4e70e4c12a05fc29844005960237dee196eb4c4a8ade30ed1dbd50bdef21144960"
+    "8db982d82fc8a3000629ad302a4cc817431d5c64a2ac69b096502563d6545fabcd8f128fbd7724bc79b4ae3272c7bce3"
+    "a1c866312819d1c14d313dc53df6003499b8acdfdcbcf1ff03e3af883284ba1fe87e0fecc815f75b6aa62d9db60a251d"
+    "1cc4f829cb9abf7255afa6cbbc1e6fed0dd4d7d3d0e9edb849da6aa301c894c4e4dbc5f826dc3a536432d337a0bcb7fa"
+    "582b"
+    ;
+
+/* One UDP datagram 192.0.2.1:sport -> 198.51.100.7:443, raw IPv4. */
+static size_t udp_frame(uint8_t *out, uint16_t sport, const uint8_t *p, size_t n)
+{
+    struct wb w = { .n = 0 };
+    ipv4(&w, 17, 8 + n, 1);
+    w16(&w, sport); w16(&w, 443); w16(&w, (unsigned)(8 + n)); w16(&w, 0);
+    wbytes(&w, p, n);
+    memcpy(out, w.b, w.n);
+    return w.n;
+}
+
+/* Thread CPU time in ms: a bound on work, not on the machine's load. */
+static double cpu_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Heap bytes in use (glibc). */
+static size_t heap_used(void)
+{
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
+
+#define MANY_FLOWS 2000
+
+/* A flow's undecided direction holds what it sent, not a whole hello's
+ * worth: 2000 flows of one 5-byte TLS record header each held 16 KiB apiece
+ * (33 MB from a capture of 150 KB). */
+static void test_memory_follows_data(void **state)
+{
+    static const uint8_t rec[] = { 22, 3, 1, 2, 0 };      /* a handshake record of 512 bytes to come */
+    uint8_t f[2048];
+    (void)state;
+    size_t before = heap_used();
+    struct hp_flowfp *c = hp_flowfp_new(DLT_RAW);
+    assert_non_null(c);
+    for (unsigned i = 0; i < MANY_FLOWS; i++) {
+        size_t fn = frame(f, W_RAW, 1000, 0x18, rec, sizeof(rec));
+        f[20] = (uint8_t)((20000 + i) >> 8), f[21] = (uint8_t)(20000 + i);   /* the TCP source port */
+        hp_flowfp_packet(c, f, fn);
+    }
+    assert_true(heap_used() - before < MANY_FLOWS * 2048);
+    char *out = finish(c);
+    assert_string_equal(out, "");
+    free(out);
+}
+
+/* QUIC: a side's CRYPTO stream is freed once its hello is in.  The server
+ * of a honeypot capture never answers; 2000 fingerprinted clients kept
+ * both sides' streams (37 KB) each to the end. */
+static void test_quic_state_freed(void **state)
+{
+    static uint8_t d[2048];
+    uint8_t f[4096];
+    size_t dn = unhex(QUIC_GOOGLE, d, sizeof(d));
+    (void)state;
+    size_t before = heap_used();
+    struct hp_flowfp *c = hp_flowfp_new(DLT_RAW);
+    assert_non_null(c);
+    for (unsigned i = 0; i < MANY_FLOWS; i++)
+        hp_flowfp_packet(c, f, udp_frame(f, (uint16_t)(20000 + i), d, dn));
+    assert_true(heap_used() - before < MANY_FLOWS * 8192);       /* the flow and its hello: 3.5 KB */
+    char *out = finish(c);
+    assert_non_null(strstr(out, "\"src\":\"192.0.2.1:21999\",\"dst\":\"198.51.100.7:443\",\"transport\":\"quic\""));
+    assert_non_null(strstr(out, "\"ja4\":\"q13d0310h3_55b375c5d22e_cd85d2d88918\""));
+    size_t lines = 0;
+    for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    assert_int_equal(lines, MANY_FLOWS);
+    free(out);
+}
+
+/* Clients whose hello never completes (one Initial that does not even
+ * authenticate) hold a stream each, but no more than FP_QUIC_HELD (4096)
+ * at once: 4196 of them took 37 KB apiece. */
+static void test_quic_held_bound(void **state)
+{
+    static const uint8_t junk[29] = { 0xc0, 0, 0, 0, 1, 0, 0, 0, 20, [9] = 0x41 };
+    uint8_t f[2048];
+    const unsigned n = 4096 + 100;
+    (void)state;
+    size_t before = heap_used();
+    struct hp_flowfp *c = hp_flowfp_new(DLT_RAW);
+    assert_non_null(c);
+    for (unsigned i = 0; i < n; i++)
+        hp_flowfp_packet(c, f, udp_frame(f, (uint16_t)(10000 + i), junk, sizeof(junk)));
+    assert_true(heap_used() - before < (size_t)n * 20480);
+    char *out = finish(c);
+    assert_string_equal(out, "");
+    free(out);
+}
+
+/* A bare SYN src:sport -> 198.51.100.7:443, raw IPv4. */
+static size_t syn_frame(uint8_t *out, const uint8_t src[4], uint16_t sport)
+{
+    static const uint8_t dst[4] = { 198, 51, 100, 7 };
+    struct wb w = { .n = 0 };
+    w8(&w, 0x45); w8(&w, 0); w16(&w, 40); w32(&w, 0);
+    w8(&w, 64); w8(&w, 6); w16(&w, 0);
+    wbytes(&w, src, 4);
+    wbytes(&w, dst, 4);
+    w16(&w, sport); w16(&w, 443); w32(&w, 1); w32(&w, 0);
+    w8(&w, 5 << 4); w8(&w, 0x02); w16(&w, 65535); w16(&w, 0); w16(&w, 0);
+    memcpy(out, w.b, w.n);
+    return w.n;
+}
+
+/* One FNV-1a step of the flow table's former, unkeyed hash, in the 16 low
+ * bits that picked the bucket (they depend on nothing above them). */
+static uint16_t fnv16(uint16_t h, uint8_t b)
+{
+    return (uint16_t)((uint32_t)(h ^ b) * 16777619u);
+}
+
+/*
+ * Spoofed SYNs (a capture of a honeypot holds any number) whose 4-tuples
+ * all fell in one of the 65536 buckets: the bucket was the low 16 bits of
+ * an unkeyed FNV-1a, so for every source address one source port or so
+ * puts a flow in any chosen bucket.  30000 such flows cost 450 million
+ * chain steps (each a lookup walks the whole chain); with a per-table
+ * random basis they spread out.
+ */
+static void test_flow_table_collisions(void **state)
+{
+    enum { WANT = 30000 };
+    static uint8_t src[WANT][4];
+    static uint16_t sport[WANT];
+    const uint16_t p16 = (uint16_t)16777619u, target = 0x1234;   /* the state after the source port */
+    uint8_t f[128];
+    (void)state;
+    uint16_t pinv = p16;                      /* p16's inverse mod 2^16 (Newton) */
+    for (int i = 0; i < 4; i++)
+        pinv = (uint16_t)((uint32_t)pinv * (2u - (uint32_t)p16 * pinv));
+    const uint16_t pre = (uint16_t)((uint32_t)target * pinv);   /* what the last byte must turn into target */
+    /* the state after the fixed start (family AF_INET, TCP) */
+    const uint16_t h0 = (uint16_t)(((2166136261u ^ 2) * 16777619u) ^ 6);
+    unsigned found = 0;
+    for (unsigned ab = 0; ab < 65536 && found < WANT; ab++) {
+        const uint8_t ip[4] = { 10, 0, (uint8_t)(ab >> 8), (uint8_t)ab };   /* below 198.51.100.7: side a */
+        uint16_t h = h0;
+        for (int i = 0; i < 16; i++)
+            h = fnv16(h, i < 4 ? ip[i] : 0);
+        for (unsigned hi = 0; hi < 256 && found < WANT; hi++) {
+            uint16_t mid = fnv16(h, (uint8_t)hi);
+            if ((mid ^ pre) >> 8)
+                continue;                     /* no low byte reaches the target */
+            memcpy(src[found], ip, 4);
+            sport[found] = (uint16_t)(hi << 8 | ((mid ^ pre) & 0xff));
+            assert_int_equal(fnv16(mid, (uint8_t)sport[found]), target);
+            found++;
+        }
+    }
+    assert_int_equal(found, WANT);
+    struct hp_flowfp *c = hp_flowfp_new(DLT_RAW);
+    assert_non_null(c);
+    double t0 = cpu_ms();
+    for (unsigned i = 0; i < WANT; i++)
+        hp_flowfp_packet(c, f, syn_frame(f, src[i], sport[i]));
+    assert_true(cpu_ms() - t0 < 300.0);
+    char *out = finish(c);
+    assert_string_equal(out, "");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +458,10 @@ int main(void)
         cmocka_unit_test(test_mpls_without_bottom),
         cmocka_unit_test(test_reassembly),
         cmocka_unit_test(test_truncated_frames),
+        cmocka_unit_test(test_memory_follows_data),
+        cmocka_unit_test(test_quic_state_freed),
+        cmocka_unit_test(test_quic_held_bound),
+        cmocka_unit_test(test_flow_table_collisions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "intel/protoguess.h"
 #include "guard_page.h"
@@ -1079,6 +1080,61 @@ static void test_bitflips(void **state)
     }
 }
 
+/* ---- HTTP framing as bytes arrive (the trap's 404) --------------------------- */
+
+static double cpu_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* A request sent a byte at a time: hp_http_request_len_more() answers as
+ * hp_http_request_len() at every prefix, the whole length once the body is in. */
+static void test_http_framing_pieces(void **state)
+{
+    static const char req[] = "POST /cgi-bin/x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nabcde";
+    const size_t n = sizeof(req) - 1;
+    struct hp_http_framing st = { 0, 0 };
+    (void)state;
+    for (size_t len = 0; len <= n; len++) {
+        long want = hp_http_request_len((const uint8_t *)req, len, 65536);
+        assert_int_equal(hp_http_request_len_more(&st, guarded(req, len), len, 65536), want);
+        assert_int_equal(want, len == n ? (long)n : 0);
+    }
+}
+
+/*
+ * The trap asks again with its whole buffer at every arrival.  A head of
+ * 64 KiB of two-byte lines ("FOO" is no method hp_http_sniff hands to the
+ * web engine), then a 32 KiB body, each a byte at a time: every ask walked
+ * every line so far, seconds of the network thread for one connection.
+ */
+static void test_http_framing_linear(void **state)
+{
+    static uint8_t d[96 * 1024 + 128];
+    static const char head[] = "FOO / HTTP/1.1\r\n";
+    static const char clen[] = "Content-Length: 32768\r\n\r\n";
+    struct hp_http_framing st = { 0, 0 };
+    size_t n = 0, cap = sizeof(d);
+    (void)state;
+    memcpy(d, head, sizeof(head) - 1);
+    n = sizeof(head) - 1;
+    while (n < 64 * 1024) {
+        d[n++] = 'a';
+        d[n++] = '\n';
+    }
+    memcpy(d + n, clen, sizeof(clen) - 1);
+    size_t hdr = n + sizeof(clen) - 1, total = hdr + 32768;
+    memset(d + hdr, 'b', 32768);
+    double t0 = cpu_ms();
+    for (size_t len = 1; len < total; len++)
+        assert_int_equal(hp_http_request_len_more(&st, d, len, cap), 0);
+    assert_int_equal(hp_http_request_len_more(&st, d, total, cap), (long)total);
+    assert_true(cpu_ms() - t0 < 200.0);
+    assert_int_equal(hp_http_request_len(d, total, cap), (long)total);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1110,6 +1166,8 @@ int main(void)
         cmocka_unit_test(test_junk),
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_bitflips),
+        cmocka_unit_test(test_http_framing_pieces),
+        cmocka_unit_test(test_http_framing_linear),
     };
     return cmocka_run_group_tests(tests, setup_guard, teardown_guard);
 }
