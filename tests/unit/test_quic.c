@@ -287,7 +287,7 @@ static void test_quic_coalesced_bound(void **state)
     double t0 = cpu_ms();
     assert_int_equal(hp_quic_datagram(guarded(d, n), n, false, head.dcid, head.dcid_len, &cs), 1);
     double spent = cpu_ms() - t0;
-    assert_true(spent < 5.0);
+    assert_true(spent < 15.0);          /* the unbounded walk took about 30 ms */
     assert_int_equal(hp_tls_client_hello_msg(cs.data, cs.prefix, HP_TLS_QUIC, &h), 1);
     assert_string_equal(h.sni, "www.google.com");
 
