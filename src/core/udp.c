@@ -80,9 +80,17 @@ static size_t nsessions;
 static uint8_t rxbuf[65536];
 static struct udp_guard guards[GUARD_SLOTS];
 
+static uint64_t hash_key;     /* drawn at the first datagram */
+
+/* FNV-1a with a per-process random basis: source addresses are the peer's
+ * choice (spoofed at no cost over UDP), and with a basis they could compute
+ * they would put every session in one chain, each datagram walking all
+ * UDP_SESSIONS_MAX of them. */
 static size_t udp_hash(const struct hp_service *svc, const uint8_t key[16], uint16_t port)
 {
-    uint64_t h = (uint64_t)(uintptr_t)svc * 0x9E3779B97F4A7C15ull ^ port;
+    if (!hash_key)
+        hash_key = hp_random_u64() | 1;
+    uint64_t h = (hash_key ^ (uint64_t)(uintptr_t)svc * 0x9E3779B97F4A7C15ull) ^ port;
     for (int i = 0; i < 16; i++)
         h = (h ^ key[i]) * 1099511628211ull;
     return (size_t)(h ^ (h >> 31)) % HP_ARRAY_LEN(table);
