@@ -71,15 +71,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
 
-    bool seen = false;
+    struct hp_tlsconn_hello st = { 0 };
     for (size_t n = 0; n <= size; n += 1 + n / 3) {
         struct hp_rd r;
         hp_rd_init(&r, data, n);
-        bool was = seen;
-        bool done = hp_tlsterm_conn_hello(&conn, &r, &seen);
+        bool was = st.seen;
+        bool done = hp_tlsterm_conn_hello(&conn, &r, &st);
         CHECK(done || n < HP_TLS_HELLO_MAX);
-        CHECK(!was || (seen && done));
-        CHECK(done == seen);
+        CHECK(!was || (st.seen && done));
+        CHECK(done == st.seen);
     }
 
     struct hp_tlsterm *t = hp_tlsterm_new();

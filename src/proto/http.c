@@ -100,7 +100,7 @@ struct http_conn {
     struct hp_tlsterm *tls;        /* non-NULL once the connection is TLS */
     struct hp_buf plain;           /* decrypted bytes not yet parsed */
     bool sniffed;
-    bool hello_seen;               /* tls.client_hello emitted */
+    struct hp_tlsconn_hello hello; /* tls.client_hello emitted */
     bool server_hello_seen;
     bool closing;
     unsigned nreq;
@@ -1354,7 +1354,7 @@ static void http_data(struct hp_conn *c, struct hp_rd *in)
             h->tls = hp_tlsterm_new();
     }
     if (h->tls) {
-        if (!hp_tlsterm_conn_hello(c, in, &h->hello_seen))
+        if (!hp_tlsterm_conn_hello(c, in, &h->hello))
             return;                                /* the ClientHello is not whole yet */
         tls_data(c, in);
         return;

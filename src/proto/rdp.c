@@ -50,7 +50,8 @@ enum { ST_CR, ST_LEGACY, ST_TLS, ST_DONE };
 struct rdp_conn {
     int state;
     bool closing;
-    bool hello_seen, server_hello_seen;
+    struct hp_tlsconn_hello hello;
+    bool server_hello_seen;
     struct hp_tlsterm *tls;
     struct hp_buf plain;
     uint32_t peer_version;
@@ -516,7 +517,7 @@ static void process_plain(struct hp_conn *c)
 static void tls_data(struct hp_conn *c, struct hp_rd *in)
 {
     struct rdp_conn *h = c->pstate;
-    if (!hp_tlsterm_conn_hello(c, in, &h->hello_seen))
+    if (!hp_tlsterm_conn_hello(c, in, &h->hello))
         return;                    /* the ClientHello is not whole yet */
     const uint8_t *p = hp_rd_ptr(in);
     size_t n = hp_rd_left(in);

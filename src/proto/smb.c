@@ -460,18 +460,32 @@ struct smb_file *smb_file_get(struct hp_smb *s, uint64_t id)
     return NULL;
 }
 
+/* How far this file's kept bytes may reach: max_file, and what is left of
+ * the connection's budget of 2 x max_file.  Holes count as kept bytes (they
+ * are zero-filled): without the budget, one-byte writes at max_file - 1 to
+ * SMB_MAX_FILES open files made a few hundred bytes of requests hold (and
+ * then store) SMB_MAX_FILES x max_file bytes of zeros. */
+static uint64_t smb_file_lim(const struct hp_smb *s, const struct smb_file *f)
+{
+    uint64_t budget = 2 * s->o.max_file;
+    uint64_t room = budget > s->kept ? budget - s->kept : 0;
+    uint64_t lim = f->len + room;
+    return lim < s->o.max_file ? lim : s->o.max_file;
+}
+
 void smb_file_write(struct hp_smb *s, struct smb_file *f, uint64_t off, const uint8_t *p, size_t n)
 {
     f->written = true;
     if (off + n > f->size && off < UINT64_MAX - n)
         f->size = off + n;
-    if (off >= s->o.max_file) {
+    uint64_t lim = smb_file_lim(s, f);
+    if (off >= lim) {
         f->cut = true;
         return;
     }
     size_t keep = n;
-    if (off + keep > s->o.max_file) {
-        keep = (size_t)(s->o.max_file - off);
+    if (off + keep > lim) {
+        keep = (size_t)(lim - off);
         f->cut = true;
     }
     if (keep == 0)
@@ -494,8 +508,10 @@ void smb_file_write(struct hp_smb *s, struct smb_file *f, uint64_t off, const ui
     if (off > f->len)
         memset(f->data + f->len, 0, (size_t)off - f->len);
     memcpy(f->data + off, p, keep);
-    if (end > f->len)
+    if (end > f->len) {
+        s->kept += end - f->len;
         f->len = end;
+    }
 }
 
 static const char *tree_share_name(struct hp_smb *s, uint32_t tid)

@@ -750,7 +750,10 @@ static void dp_exec(struct hp_smb *s, const struct s1trans *t)
     }
     if (chunk > t->dc)
         chunk = t->dc;
-    if (!t->data || off >= s->dp_total || chunk > s->dp_total - off || s->dp_chunks >= 100000)
+    /* Chunks come in order (resends overlap): a chunk past a gap would let
+     * one request at total - chunk complete, hash and store total bytes of
+     * zeros. */
+    if (!t->data || off >= s->dp_total || off > s->dp_len || chunk > s->dp_total - off || s->dp_chunks >= 100000)
         return;
     uint8_t kb[4] = { (uint8_t)k, (uint8_t)(k >> 8), (uint8_t)(k >> 16), (uint8_t)(k >> 24) };
     for (uint32_t i = 0; i < chunk; i++)

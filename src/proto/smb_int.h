@@ -2,7 +2,8 @@
  * smb_int.h - state and helpers shared by smb.c, smb1.c, smb2.c, smb_rpc.c.
  *
  * One struct hp_smb per connection, heap-allocated and bounded: a fixed
- * table of trees and open files, every captured file capped at max_file.
+ * table of trees and open files, every captured file capped at max_file and
+ * all of a connection's together (holes included) at 2 x max_file.
  */
 #ifndef HP_SMB_INT_H
 #define HP_SMB_INT_H
@@ -90,6 +91,7 @@ struct hp_smb {
     uint32_t next_tid;
     struct smb_file files[SMB_MAX_FILES];
     uint64_t next_fid;
+    uint64_t kept;               /* file bytes kept over the connection, holes included */
     unsigned trans_count;        /* bounds event counts */
     bool ms17_logged, eb_sec_logged, eb_fea_logged, dp_ping_logged;
     /* DoublePulsar upload */

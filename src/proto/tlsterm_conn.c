@@ -40,17 +40,50 @@ static void tlsconn_ev_hello(struct hp_conn *c, const struct hp_tls_hello *th)
     hp_ev_emit(&ev);
 }
 
-bool hp_tlsterm_conn_hello(struct hp_conn *c, const struct hp_rd *in, bool *seen)
+/*
+ * The fewest bytes a ClientHello cut short (handshake records at the start
+ * of 'in', whose headers hp_tls_client_hello has checked) still needs: one
+ * per handshake byte not here yet.  Gathering it again only then bounds the
+ * work of a hello trickled one byte per read, in records of one byte each,
+ * to a few dozen gathers rather than one (of up to HP_TLS_HELLO_MAX bytes)
+ * on every read.
+ */
+static size_t tlsconn_hello_missing(const struct hp_rd *in)
 {
-    if (*seen)
+    struct hp_rd r = *in, rec;
+    uint8_t hs[4];
+    size_t have = 0;
+    while (hp_rd_left(&r) >= 5) {
+        hp_rd_skip(&r, 3);                        /* type, version */
+        uint16_t rlen = hp_rd_u16be(&r);
+        size_t take = rlen < hp_rd_left(&r) ? rlen : hp_rd_left(&r);
+        hp_rd_sub(&r, take, &rec);
+        for (; have < 4 && hp_rd_left(&rec); have++)
+            hs[have] = hp_rd_u8(&rec);
+        have += hp_rd_left(&rec);
+    }
+    if (have < 4)
+        return 4 - have;
+    size_t need = 4 + ((size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3]);
+    return need > have ? need - have : 1;
+}
+
+bool hp_tlsterm_conn_hello(struct hp_conn *c, const struct hp_rd *in, struct hp_tlsconn_hello *st)
+{
+    if (st->seen)
         return true;
-    struct hp_tls_hello th;
-    int r = hp_tls_client_hello(hp_rd_ptr(in), hp_rd_left(in), &th);
-    if (r == 0 && hp_rd_left(in) < HP_TLS_HELLO_MAX)
+    size_t len = hp_rd_left(in);
+    if (len < st->retry_at && len < HP_TLS_HELLO_MAX)
         return false;
+    struct hp_tls_hello th;
+    int r = hp_tls_client_hello(hp_rd_ptr(in), len, &th);
+    if (r == 0 && len < HP_TLS_HELLO_MAX) {
+        st->retry_at = len + tlsconn_hello_missing(in);
+        return false;
+    }
     if (r == 1)
         tlsconn_ev_hello(c, &th);
-    *seen = true;
+    st->seen = true;
     return true;
 }
 

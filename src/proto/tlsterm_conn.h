@@ -30,11 +30,20 @@
 #include "reader.h"
 #include "tlsterm.h"
 
-/* While *seen is false: parse the ClientHello at the start of 'in' (not
+/* Where a connection is with the ClientHello at the start of its input
+ * (zeroed with the connection state). */
+struct hp_tlsconn_hello {
+    bool seen;                    /* parsed (tls.client_hello emitted), or given up */
+    size_t retry_at;              /* input length before which it cannot be whole */
+};
+
+/* While st->seen is false: parse the ClientHello at the start of 'in' (not
  * consumed) and emit tls.client_hello.  Returns false while more bytes are
- * needed (a hello cut short under HP_TLS_HELLO_MAX), else true and *seen
- * is set (also when the bytes were no ClientHello: OpenSSL will say). */
-bool hp_tlsterm_conn_hello(struct hp_conn *c, const struct hp_rd *in, bool *seen);
+ * needed (a hello cut short under HP_TLS_HELLO_MAX), else true and
+ * st->seen is set (also when the bytes were no ClientHello: OpenSSL will
+ * say).  A hello cut short is gathered again only once enough bytes came
+ * to possibly complete it, not on every read. */
+bool hp_tlsterm_conn_hello(struct hp_conn *c, const struct hp_rd *in, struct hp_tlsconn_hello *st);
 
 /* hp_tlsterm_feed, with the bytes for the peer (at most wire_max per
  * call) sent on c, also after a failure (an alert).  Returns its result:

@@ -8,7 +8,9 @@
  * NEGOTIATE picking 2.1; the SMB1 path nmap's smb-vuln-ms17-010 takes
  * (basic-security anonymous login, IPC$, PEEK_NMPIPE on FID 0 ->
  * STATUS_INSUFF_SERVER_RESOURCES); an SMB2 NTLM login + CREATE/WRITE/CLOSE
- * captured with the right sha256; srvsvc bind + NetShareEnumAll; garbage.
+ * captured with the right sha256; one-byte writes past holes in many files
+ * held to the connection's budget; srvsvc bind + NetShareEnumAll; a
+ * DoublePulsar upload completed only by in-order chunks; garbage.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -369,6 +371,34 @@ static void test_smb2_login_write(void **st)
     hp_smb_free(s);
 }
 
+/* Holes count against the connection's budget (2 x max_file, 1024 here): one
+ * byte at max_file - 1 in each of 16 open files kept 16 x max_file of zeros. */
+static void test_smb2_sparse_budget(void **st)
+{
+    (void)st;
+    evs_reset();
+    struct hp_buf out;
+    hp_buf_init(&out, 1 << 20);
+    struct hp_smb *s = s2_login(&out);
+    uint32_t tid = s2_tree(s, &out, "\\\\host\\Users");
+    for (int i = 0; i < 16; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%d.bin", i);
+        uint64_t fid = s2_create(s, &out, tid, name);
+        s2_write(s, &out, tid, fid, "x", 1, 1023);
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < SMB_MAX_FILES; i++)
+        if (s->files[i].used) {
+            kept += s->files[i].len;
+            assert_true(s->files[i].size == 1024);       /* the size the peer wrote is still reported */
+        }
+    assert_true(kept <= 2 * 1024);
+    hp_buf_free(&out);
+    hp_smb_free(s);
+    evs_reset();
+}
+
 static void test_smb2_srvsvc(void **st)
 {
     (void)st;
@@ -499,6 +529,81 @@ static void test_smb1_ms17_010(void **st)
     hp_smb_free(s);
 }
 
+/* NEGOTIATE (NT LM 0.12) and a basic-security login; returns the UID. */
+static uint16_t s1_login(struct hp_smb *s, uint8_t *m, struct hp_buf *out)
+{
+    uint8_t w[32];
+    static const uint8_t dial[] = "\x02NT LM 0.12";
+    feed(s, m, s1_msg(m, 0x72, 0, 0, NULL, 0, dial, sizeof(dial)), out);
+    memset(w, 0, 26);
+    w[0] = 0xff;
+    w[14] = 1;
+    const uint8_t *r = feed(s, m, s1_msg(m, 0x73, 0, 0, w, 26, (const uint8_t *)"\0\0\0\0\0", 5), out);
+    assert_int_equal(g32(r + 5), 0);
+    return g16(r + 28);
+}
+
+/* One DoublePulsar exec request: TRANS2 SESSION_SETUP, Timeout bytes summing
+ * to 0xc8, XOR-encoded (total, chunk, offset) and a chunk of n bytes. */
+static void s1_dp_exec(struct hp_smb *s, uint8_t *m, struct hp_buf *out, uint16_t uid, uint32_t total,
+                       uint32_t off, const uint8_t *chunk, uint32_t n)
+{
+    uint32_t k = hp_smb_dp_key(s->dp_sig);
+    uint8_t w[30], d[3 + 12 + 64];
+    memset(w, 0, sizeof(w));
+    p16(w + 0, 12);
+    p16(w + 2, (uint16_t)n);
+    p32(w + 12, 0xc8);                                  /* Timeout: opcode 0xc8 (exec) */
+    p16(w + 18, 12);
+    p16(w + 20, 68);                                    /* after the header, words, count, 3 pad */
+    p16(w + 22, (uint16_t)n);
+    p16(w + 24, 80);
+    w[26] = 1;
+    p16(w + 28, 0x000e);                                /* SESSION_SETUP */
+    memset(d, 0, sizeof(d));
+    p32(d + 3, total ^ k);
+    p32(d + 7, n ^ k);
+    p32(d + 11, off ^ k);
+    for (uint32_t i = 0; i < n; i++)
+        d[15 + i] = chunk[i] ^ (uint8_t)(k >> (8 * (i % 4)));
+    feed(s, m, s1_msg(m, 0x32, 0, uid, w, sizeof(w), d, 15 + n), out);
+}
+
+/* A DoublePulsar upload completes only when its bytes came: one chunk at the
+ * end of a 1 MiB "total" hashed and reported 1 MiB of zeros as the payload. */
+static void test_doublepulsar_gap(void **st)
+{
+    (void)st;
+    struct hp_smb_opts o = { NULL, 1u << 20 };
+    struct hp_buf out;
+    hp_buf_init(&out, 1 << 20);
+    uint8_t m[512], chunk[16];
+    memset(chunk, 0xcc, sizeof(chunk));
+    evs_reset();
+    struct hp_smb *s = hp_smb_new(&ctx, &o);
+    uint16_t uid = s1_login(s, m, &out);
+    s1_dp_exec(s, m, &out, uid, 1u << 20, (1u << 20) - 16, chunk, 16);
+    assert_null(ev_find("smb.doublepulsar"));
+    assert_null(ev_find("session.file_download"));
+    hp_smb_free(s);
+    /* in order (a resend overlapping) it completes */
+    evs_reset();
+    s = hp_smb_new(&ctx, &o);
+    uid = s1_login(s, m, &out);
+    s1_dp_exec(s, m, &out, uid, 32, 16, chunk, 16);
+    s1_dp_exec(s, m, &out, uid, 32, 0, chunk, 16);
+    s1_dp_exec(s, m, &out, uid, 32, 8, chunk, 16);
+    assert_null(ev_find("smb.doublepulsar"));
+    s1_dp_exec(s, m, &out, uid, 32, 16, chunk, 16);
+    const char *e = ev_find("smb.doublepulsar");
+    assert_non_null(e);
+    assert_non_null(strstr(e, "\"payload_size\":32"));
+    assert_non_null(strstr(e, "\"chunks\":3"));
+    hp_smb_free(s);
+    hp_buf_free(&out);
+    evs_reset();
+}
+
 static void test_garbage(void **st)
 {
     (void)st;
@@ -533,8 +638,10 @@ int main(void)
         cmocka_unit_test(test_doublepulsar_math),
         cmocka_unit_test(test_smb2_negotiate),
         cmocka_unit_test(test_smb2_login_write),
+        cmocka_unit_test(test_smb2_sparse_budget),
         cmocka_unit_test(test_smb2_srvsvc),
         cmocka_unit_test(test_smb1_ms17_010),
+        cmocka_unit_test(test_doublepulsar_gap),
         cmocka_unit_test(test_garbage),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

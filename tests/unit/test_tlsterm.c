@@ -15,7 +15,9 @@
  * a ClientHello edited to carry no key share) kept as such, the memory of
  * 20 idle connections after a 40 KB answer, close_notify both ways, plain HTTP, a
  * garbage stream and a garbage record failing on the first feed, no shared
- * cipher, the handshake input bound, writes before the handshake.
+ * cipher, the handshake input bound, writes before the handshake, a
+ * ClientHello trickled in one-byte records gathered a few dozen times
+ * (hp_tlsterm_conn_hello), not on every read.
  * Certificate: generated once and loaded unchanged on the next init, two
  * data dirs give different subjects and serials, CN = the identity's host
  * name, validity started 30-700 days ago and lasts 10 years, key 0600 and
@@ -40,6 +42,8 @@
 #include <cmocka.h>
 
 #include "proto/tlsterm.h"
+#include "proto/tlsterm_conn.h"
+#include "conn.h"
 #include "identity.h"
 #include "buf.h"
 #include "util.h"
@@ -732,6 +736,57 @@ static void test_cert_lone_file(void **state)
     rmdata(d);
 }
 
+/* A ClientHello trickled one byte per read, in records of one byte each,
+ * is gathered again only when enough bytes came to complete it (a few dozen
+ * times), not on every read: that was ~16000 gathers of up to 16 KB. */
+static void test_conn_hello_trickled(void **state)
+{
+    (void)state;
+    static uint8_t hello[4096], wire[6 * sizeof(hello)];
+    size_t body = 2700, hl = 0;
+    hello[hl++] = 1;
+    hello[hl++] = 0;
+    hello[hl++] = (uint8_t)(body >> 8);
+    hello[hl++] = (uint8_t)body;
+    hello[hl++] = 3;
+    hello[hl++] = 3;
+    memset(hello + hl, 0x11, 32);                      /* random */
+    hl += 32;
+    hello[hl++] = 0;                                   /* session id */
+    memcpy(hello + hl, "\x00\x02\x13\x01\x01\x00", 6);   /* TLS_AES_128_GCM_SHA256, null compression */
+    hl += 6;
+    size_t extl = 4 + body - hl - 2;
+    hello[hl++] = (uint8_t)(extl >> 8);
+    hello[hl++] = (uint8_t)extl;
+    hello[hl++] = 0;
+    hello[hl++] = 21;                                  /* padding */
+    hello[hl++] = (uint8_t)((extl - 4) >> 8);
+    hello[hl++] = (uint8_t)(extl - 4);
+    hl += extl - 4;
+    assert_int_equal(hl, 4 + body);
+    size_t wl = 0;
+    for (size_t i = 0; i < hl; i++) {
+        memcpy(wire + wl, "\x16\x03\x01\x00\x01", 5);
+        wire[wl + 5] = hello[i];
+        wl += 6;
+    }
+    static struct hp_conn c;
+    snprintf(c.ctx.session, sizeof(c.ctx.session), "0123456789ab");
+    c.ctx.protocol = "rdp";
+    struct hp_tlsconn_hello st = { 0 };
+    unsigned gathers = 0;
+    for (size_t n = 1; n <= wl; n++) {
+        struct hp_rd r;
+        hp_rd_init(&r, wire, n);
+        if (n >= st.retry_at)
+            gathers++;
+        bool done = hp_tlsterm_conn_hello(&c, &r, &st);
+        assert_int_equal(done, n == wl);                /* not a byte late */
+    }
+    assert_true(st.seen);
+    assert_true(gathers < 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -744,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_plain_http),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_handshake_bound),
+        cmocka_unit_test(test_conn_hello_trickled),
         cmocka_unit_test(test_no_shared_cipher),
         cmocka_unit_test(test_idle_memory),
         cmocka_unit_test(test_cert_persistent),
