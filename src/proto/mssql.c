@@ -316,7 +316,7 @@ size_t hp_mssql_xp_cmdshell(const char *sql, size_t n, char *out, size_t outlen)
             /* "@command_string = '...'" form */
             const char *eq = memchr(sql + i + kl, '\'', n - i - kl);
             if (!eq)
-                continue;
+                return 0;       /* no quote after this one: none after any later one either */
             j = (size_t)(eq - sql);
         }
         size_t k = 0;
