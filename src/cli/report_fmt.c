@@ -7,8 +7,10 @@
  *   text      hp_term_escape (controls, ESC, bidi overrides -> \xNN), then
  *             aligned in display columns (CJK counts two) and cut with "...";
  *   JSON      hp_json_str (lossless or "<key>_b64" alongside);
- *   CSV       RFC 4180 quoting, and a leading ' before = + - @ so that a
- *             spreadsheet never evaluates an attacker's formula;
+ *   CSV       hp_term_escape but for backslashes (a CSV is printed on the
+ *             terminal as often as it is opened), RFC 4180 quoting, and a
+ *             leading ' before = + - @ so that a spreadsheet never evaluates
+ *             an attacker's formula;
  *   Markdown  hp_term_escape first (no raw newline or control can end a
  *             row), then a backslash before every character Markdown or HTML
  *             gives a meaning to, | included.
@@ -287,15 +289,43 @@ static void rf_json(const struct rp_report *r, const struct rp_opts *o, struct h
 
 /* ---- CSV ------------------------------------------------------------------------------ */
 
-static void rf_csv_field(struct hp_buf *b, const char *s, size_t n)
+/* Terminal-safe text (hp_term_escape), except that a backslash stays one, as
+ * in the abuse files: malloc'ed, its length in *len.  A backslash is never
+ * inside a UTF-8 sequence, so cutting there splits no character. */
+static char *rf_csv_safe(const char *s, size_t n, size_t *len)
 {
-    int formula = n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
-                            s[0] == '\r');
+    char *out = malloc(4 * n + 1);
+    size_t o = 0;
+    if (!out)
+        abort();
+    for (size_t i = 0; i < n; ) {
+        const char *bs = memchr(s + i, '\\', n - i);
+        size_t run = bs ? (size_t)(bs - (s + i)) : n - i;
+        hp_term_escape(s + i, run, out + o, 4 * run + 1);
+        o += strlen(out + o);
+        i += run;
+        if (bs) {
+            out[o++] = '\\';
+            i++;
+        }
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
+/* One field: no control character is left (TAB, CR and LF included), so only , and " quote. */
+static void rf_csv_field(struct hp_buf *b, const char *raw, size_t rawn)
+{
+    size_t n;
+    char *s = rf_csv_safe(raw, rawn, &n);
+    int formula = n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@');
     int quote = formula || (n > 0 && (s[0] == ' ' || s[n - 1] == ' '));
     for (size_t i = 0; i < n && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+        quote = s[i] == ',' || s[i] == '"';
     if (!quote) {
         hp_buf_put(b, s, n);
+        free(s);
         return;
     }
     hp_buf_putc(b, '"');
@@ -307,6 +337,7 @@ static void rf_csv_field(struct hp_buf *b, const char *s, size_t n)
         hp_buf_putc(b, (uint8_t)s[i]);
     }
     hp_buf_putc(b, '"');
+    free(s);
 }
 
 /* One block per section: a heading row "section,<keys>", its rows, a blank line. */

@@ -33,7 +33,12 @@
     TOP(T, R, dim, "2 DESC, 1") "SELECT key, " LA(dim) ", n, " IPS(T, R, dim) " FROM top ORDER BY 3 DESC, 1"
 /* A key that was a JSON number as a number again (ASNs); other text as it was. */
 #define NUMKEY(k) "(SELECT CASE WHEN v GLOB '[0-9]*' THEN CAST(v AS INTEGER) ELSE nullif(v, '') END FROM (SELECT " k " AS v))"
-#define PAIR_ORDER "2 DESC, json_extract(key, '$[0]'), json_extract(key, '$[1]')"
+/* A pair key is [user, pass] as JSON text, cut at HP_ROLLUP_KEY_MAX bytes like every key: a
+ * long (or much-escaped) username leaves it no longer JSON, and json_extract() would then fail
+ * the whole report.  Such a key is shown whole as the username. */
+#define PAIR_USER "(CASE WHEN json_valid(key) THEN json_extract(key, '$[0]') ELSE key END)"
+#define PAIR_PASS "(CASE WHEN json_valid(key) THEN json_extract(key, '$[1]') END)"
+#define PAIR_ORDER "2 DESC, " PAIR_USER ", " PAIR_PASS
 #define OWASP_NAME \
     "CASE key WHEN 'I1' THEN 'Weak, guessable, or hardcoded passwords'" \
     " WHEN 'I2' THEN 'Insecure network services' WHEN 'I3' THEN 'Insecure ecosystem interfaces'" \
@@ -80,11 +85,11 @@
       TOP(T, R, "password", "2 DESC, 1") "SELECT key, n, ok, " IPS(T, R, "password") " FROM top ORDER BY 2 DESC, 1" }, \
     { "pairs", \
       TOP(T, R, "pair", "2 DESC, key") \
-      "SELECT json_extract(key, '$[0]'), json_extract(key, '$[1]'), n, ok, " LA("pair") "," \
+      "SELECT " PAIR_USER ", " PAIR_PASS ", n, ok, " LA("pair") "," \
       " nullif(" LB("pair") ", '') FROM top ORDER BY 3 DESC, 1, 2" }, \
     { "http_credentials", \
       TOP(T, R, "http_cred", PAIR_ORDER) \
-      "SELECT rp_mtxt(json_extract(key, '$[0]')), rp_mtxt(json_extract(key, '$[1]')), n, " \
+      "SELECT rp_mtxt(" PAIR_USER "), rp_mtxt(" PAIR_PASS "), n, " \
       IPS(T, R, "http_cred") " FROM top ORDER BY 3 DESC, 1, 2" }, \
     { "commands", RANK(T, R, "command", "rp_mtxt(nullif(key, ''))") }, \
     { "downloads", \

@@ -49,7 +49,7 @@ static size_t term_utf8_seq(const uint8_t *s, size_t n, uint32_t *cp)
 /* Valid code points a terminal or a reader could be fooled by. */
 static bool term_cp_dangerous(uint32_t cp)
 {
-    return cp < 0x20 || cp == '\\' || (cp >= 0x7F && cp <= 0x9F) ||
+    return cp < 0x20 || cp == '\\' || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C ||
            (cp >= 0x200E && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
            (cp >= 0x2066 && cp <= 0x2069);
 }

@@ -10,7 +10,7 @@
  * valid UTF-8 sequence, and the valid-but-dangerous code points: C1 controls
  * U+0080-U+009F (U+009B is a one-byte CSI for some terminals) and the
  * bidirectional overrides/isolates and line separators that reorder what the
- * reader sees (U+200E-U+200F, U+2028-U+202E, U+2066-U+2069).
+ * reader sees (U+061C, U+200E-U+200F, U+2028-U+202E, U+2066-U+2069).
  */
 #ifndef HP_CLI_TERM_H
 #define HP_CLI_TERM_H

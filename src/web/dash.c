@@ -433,6 +433,16 @@ static void api_status(struct dash *d, struct evhttp_request *req)
     send_json(req, 200, o);
 }
 
+/* The live feed carries attacker text like every view: the same headers. */
+static void api_stream(struct dash *d, struct evhttp_request *req)
+{
+    common_headers(req, "text/event-stream; charset=utf-8");
+    if (!hp_stream_attach(d->stream, req)) {
+        evhttp_clear_headers(evhttp_request_get_output_headers(req));
+        send_error(req, 503, "too many live-feed clients");
+    }
+}
+
 static void api(struct dash *d, struct evhttp_request *req, const char *path, const char *query)
 {
     char err[512];
@@ -447,7 +457,7 @@ static void api(struct dash *d, struct evhttp_request *req, const char *path, co
         return;
     }
     if (strcmp(path, "stream") == 0) {
-        hp_stream_attach(d->stream, req);
+        api_stream(d, req);
         return;
     }
     struct hp_dapi_env env = { store(d), d->data_dir };

@@ -193,13 +193,17 @@ static void label_names(const char *dim, const char **a, const char **b)
         }
 }
 
-/* Pair keys are JSON arrays [user, pass]: shown as two fields. */
+/* Pair keys are JSON arrays [user, pass]: shown as two fields.  A key cut at
+ * HP_ROLLUP_KEY_MAX (a long or much-escaped username) is no longer JSON: it
+ * is shown whole as the username, as the report does, not as a blank row. */
 static void split_pair(json_t *row, const char *key)
 {
     json_t *arr = json_loads(key, JSON_DECODE_ANY, NULL);
     if (json_is_array(arr) && json_array_size(arr) == 2) {
         json_object_set(row, "username", json_array_get(arr, 0));
         json_object_set(row, "password", json_array_get(arr, 1));
+    } else {
+        json_object_set(row, "username", json_object_get(row, "key"));
     }
     json_decref(arr);
 }

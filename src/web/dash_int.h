@@ -84,8 +84,9 @@ unsigned char *hp_zip_encrypted(const char *name, const void *data, size_t len, 
 
 struct hp_dash_stream *hp_stream_new(struct event_base *base);
 void hp_stream_free(struct hp_dash_stream *s);
-/* Take over an authenticated GET /api/stream request. */
-void hp_stream_attach(struct hp_dash_stream *s, struct evhttp_request *req);
+/* Take over an authenticated GET /api/stream request whose output headers are set (its
+ * Content-Type included); false, req untouched, when CLIENTS_MAX browsers are watching. */
+bool hp_stream_attach(struct hp_dash_stream *s, struct evhttp_request *req);
 /* A compact summary of an event for the feed (JSON text, malloc'd). */
 char *hp_stream_summary(const char *json, size_t len);
 void hp_stream_stats(struct hp_dash_stream *s, uint64_t *clients, uint64_t *dropped_ring,

@@ -19,7 +19,6 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -265,14 +264,10 @@ void hp_stream_free(struct hp_dash_stream *s)
     free(s);
 }
 
-void hp_stream_attach(struct hp_dash_stream *s, struct evhttp_request *req)
+bool hp_stream_attach(struct hp_dash_stream *s, struct evhttp_request *req)
 {
-    if (atomic_load(&s->nclients) >= CLIENTS_MAX) {
-        evhttp_send_error(req, 503, "too many live-feed clients");
-        return;
-    }
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "text/event-stream; charset=utf-8");
+    if (atomic_load(&s->nclients) >= CLIENTS_MAX)
+        return false;
     evhttp_send_reply_start(req, 200, "OK");
     struct sse_client *c = hp_xcalloc(1, sizeof(*c));
     c->req = req;
@@ -285,6 +280,7 @@ void hp_stream_attach(struct hp_dash_stream *s, struct evhttp_request *req)
     evbuffer_add_printf(b, "retry: 3000\n\n");
     evhttp_send_reply_chunk(req, b);
     evbuffer_free(b);
+    return true;
 }
 
 void hp_stream_stats(struct hp_dash_stream *s, uint64_t *clients, uint64_t *dropped_ring, uint64_t *dropped_slow,

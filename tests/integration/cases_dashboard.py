@@ -9,6 +9,7 @@ tests/artifacts/dashboard/.
 """
 import base64
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -141,6 +142,15 @@ def dashboard_api_auth_and_headers(ctx):
     assert h["X-Content-Type-Options"] == "nosniff" and h["Cache-Control"] == "no-store", h
     assert "script-src 'self'" in h["Content-Security-Policy"] and "frame-ancestors 'none'" in h[
         "Content-Security-Policy"], h
+    # the live feed (attacker text too) has the same headers; it never ends, so only they are read
+    conn = http.client.HTTPConnection(d.dash_url[len("http://"):], timeout=T(5))
+    conn.request("GET", "/api/stream", headers={"Authorization": "Bearer " + d.token})
+    r = conn.getresponse()
+    assert r.status == 200 and r.getheader("Content-Type").startswith("text/event-stream"), r.status
+    assert r.getheader("X-Content-Type-Options") == "nosniff" and r.getheader("Cache-Control") == "no-store", \
+        r.getheaders()
+    assert "frame-ancestors 'none'" in (r.getheader("Content-Security-Policy") or ""), r.getheaders()
+    conn.close()
     for bad in ("last=1y", "from=yesterday", "limit=100000", "nope=1", "ip=1.2.3", "cc=xx", "last=1h&last=1d"):
         st, _, body = get(d, "/api/sessions?" + bad, token=d.token)
         assert st == 400, (bad, st, body)

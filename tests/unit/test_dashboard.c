@@ -141,6 +141,7 @@ static sqlite3 *store_new(void)
         "INSERT INTO timeline VALUES(%lld, 'telnet', 5, 2, 3), (%lld, 'http', 1, 1, 0);"
         "INSERT INTO rollup VALUES('cc', %lld, 'CN', 4, 0, NULL), ('ip', %lld, '203.0.113.5', 5, 0, NULL),"
         " ('pair', %lld, '[\"<img>\",\"x\\\"y\"]', 3, 1, NULL), ('username', %lld, CAST(X'ff41' AS TEXT), 1, 0, NULL),"
+        " ('pair', %lld, '[\"AAAAAAAAAAAAAAAAAAAAAAA', 1, 0, NULL),"
         " ('username', %lld, '<img>', 3, 1, NULL), ('port', %lld, '23', 5, 0, NULL);"
         "INSERT INTO rollup_day SELECT dim, key, hour / 24, n, ok, src FROM rollup;"
         "INSERT INTO labels VALUES('cc', 'CN', 'China', NULL), ('pair', '[\"<img>\",\"x\\\"y\"]', 'Dev', '[\"mirai\"]');"
@@ -151,6 +152,7 @@ static sqlite3 *store_new(void)
         " (%lld, 'login.failed', 'aaaaaaaaaaaa', 'telnet', '203.0.113.5', 5555, 23,"
         "  '{\"eventid\":\"login.failed\",\"username\":\"<img>\",\"password\":\"x\"}');",
         (long long)minute, (long long)minute, (long long)hour, (long long)hour, (long long)hour, (long long)hour,
+        (long long)hour,
         (long long)hour, (long long)hour, (long long)ts, (long long)ts,
         (long long)ts, (long long)ts + 1000);
     char *msg = NULL;
@@ -230,6 +232,10 @@ static void test_credentials_and_top(void **state)
     assert_string_equal(json_string_value(json_array_get(json_object_get(p, "botnets"), 0)), "mirai");
     assert_int_equal(json_integer_value(json_object_get(p, "ok")), 1);
     assert_int_equal(json_integer_value(json_object_get(p, "first")), (NOW - 30 * 60000000LL) / 1000000);
+    /* a pair key cut at HP_ROLLUP_KEY_MAX is no longer JSON: shown whole as the username */
+    json_t *cut = json_array_get(json_object_get(o, "pair"), 1);
+    assert_non_null(json_string_value(json_object_get(cut, "username")));
+    assert_memory_equal(json_string_value(json_object_get(cut, "username")), "[\"AAAA", 6);
     /* a key that is not UTF-8 is replaced, the answer stays valid JSON */
     json_t *u = json_object_get(o, "username");
     assert_int_equal(json_array_size(u), 2);

@@ -40,6 +40,7 @@ static void test_escaped(void **state)
     check("\xc2\x9b" "1m", 4, "\\xc2\\x9b1m");                      /* C1 CSI */
     check("\xe2\x80\xae" "gpj.exe", 10, "\\xe2\\x80\\xaegpj.exe");   /* RLO */
     check("\xe2\x81\xa6x", 4, "\\xe2\\x81\\xa6x");                  /* LRI */
+    check("\xd8\x9c" "1.2", 5, "\\xd8\\x9c1.2");                       /* ALM, the third bidi mark */
     check("\xff\xfe", 2, "\\xff\\xfe");
     check("\xc0\xaf", 2, "\\xc0\\xaf");                             /* overlong '/' */
     check("\xe0\x80\xaf", 3, "\\xe0\\x80\\xaf");                    /* overlong */
