@@ -356,18 +356,51 @@ static size_t put_raw(char *o, size_t room, const struct hp_jval *v)
     return n;
 }
 
-/* [user, pass] as compact JSON text, into x->buf[0]: the key of the 'pair' dimensions. */
+/* UTF-8 sequence length from its lead byte (1 for anything else: never split further). */
+static size_t utf8_len(uint8_t c)
+{
+    return c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc0 && c < 0xe0 ? 2 : 1;
+}
+
+/* A member's raw JSON text in at most room bytes, still JSON: a string that
+ * does not fit is cut before the escape or UTF-8 sequence that would cross
+ * the end, and closed; any other value that does not fit is null. */
+static size_t put_raw_cut(char *o, size_t room, const struct hp_jval *v)
+{
+    if (v->type == HP_J_NONE || v->n <= room)
+        return put_raw(o, room, v);
+    if (v->type != HP_J_STR || room < 2)
+        return room >= 4 ? (memcpy(o, "null", 4), 4) : 0;
+    const uint8_t *c = (const uint8_t *)v->p + 1;
+    size_t avail = v->n - 2, budget = room - 2, i = 0;
+    while (i < avail) {
+        size_t step = c[i] == '\\' ? (i + 1 < avail && c[i + 1] == 'u' ? 6 : 2) : utf8_len(c[i]);
+        if (i + step > budget)
+            break;
+        i += step;
+    }
+    o[0] = '"';
+    memcpy(o + 1, c, i);
+    o[i + 1] = '"';
+    return i + 2;
+}
+
+/* [user, pass] as compact JSON text, into x->buf[0]: the key of the 'pair'
+ * dimensions.  It stays JSON within HP_ROLLUP_KEY_MAX (reports and the
+ * dashboard take it apart with json_extract): a long username leaves the
+ * password at least half the room, and either is cut as put_raw_cut does. */
 static const char *pair_key(struct ru_ev *x, size_t *len)
 {
     char *o = x->buf[0];
-    size_t n = 0, room = SCRATCH - 1;
+    const struct hp_jval *u = &x->f[F_USERNAME], *p = &x->f[F_PASSWORD];
+    size_t room = HP_ROLLUP_KEY_MAX - 3;              /* [ , ] */
+    size_t plen = p->type == HP_J_NONE ? 4 : p->n;
+    size_t n = 0;
     o[n++] = '[';
-    n += put_raw(o + n, room - n, &x->f[F_USERNAME]);
-    if (n < room)
-        o[n++] = ',';
-    n += put_raw(o + n, room - n, &x->f[F_PASSWORD]);
-    if (n < room)
-        o[n++] = ']';
+    n += put_raw_cut(o + n, room - (plen < room / 2 ? plen : room / 2), u);
+    o[n++] = ',';
+    n += put_raw_cut(o + n, HP_ROLLUP_KEY_MAX - 1 - n, p);
+    o[n++] = ']';
     o[n] = '\0';
     *len = n;
     return o;
