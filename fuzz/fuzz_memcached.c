@@ -18,11 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int closed;
 
-static void check_out(void *arg, const void *p, size_t n)
+static int check_out(void *arg, const void *p, size_t n)
 {
     const uint8_t *b = p;
     if (closed || n < 2 || b[n - 2] != '\r' || b[n - 1] != '\n')
         abort();
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -117,6 +117,7 @@ struct mc_item {
     uint64_t seq;                       /* age: the smallest goes first when full */
     uint8_t *val;
     size_t len;
+    size_t cap;                         /* bytes allocated at val (append grows it in place) */
 };
 
 static struct {
@@ -221,6 +222,7 @@ static bool mc_put(struct mc_item *it, const char *key, uint32_t flags, int64_t 
         mc_room(len, it);
     it->val = copy;
     it->len = len;
+    it->cap = len ? len : 1;
     mc.bytes += len;
     it->flags = flags;
     it->expires = mc_expires(exptime);
@@ -237,10 +239,19 @@ static bool mc_put(struct mc_item *it, const char *key, uint32_t flags, int64_t 
  * in one. */
 #define MC_PEND_MAX (256u * 1024)
 
+/* Hand bytes to the peer.  Once that fails (the connection is closing: its
+ * output overflowed), the rest of the read is not answered: every further
+ * "get" of big items would build megabytes for nobody. */
+static void mc_write(struct hp_mc_sess *s, const void *data, size_t len)
+{
+    if (s->out(s->out_arg, data, len) < 0 && !s->close_reason)
+        s->close_reason = "output_overflow";
+}
+
 static void mc_flush(struct hp_mc_sess *s)
 {
     if (s->pend_len)
-        s->out(s->out_arg, s->pend, s->pend_len);
+        mc_write(s, s->pend, s->pend_len);
     s->pend_len = 0;
 }
 
@@ -249,13 +260,13 @@ static void mc_out(struct hp_mc_sess *s, const void *data, size_t len)
     if (s->pend_len + len > MC_PEND_MAX)
         mc_flush(s);
     if (len > MC_PEND_MAX) {
-        s->out(s->out_arg, data, len);
+        mc_write(s, data, len);
         return;
     }
     if (!s->pend) {
         s->pend = malloc(MC_PEND_MAX);
         if (!s->pend) {
-            s->out(s->out_arg, data, len);
+            mc_write(s, data, len);
             return;
         }
     }
@@ -468,6 +479,38 @@ static void ev_store(struct hp_mc_sess *s, const uint8_t *data, size_t len)
         hp_capture_scan(s->ctx, data, len, "memcached");
 }
 
+/* append / prepend in place, the allocation growing by doubling: joining
+ * into a fresh copy made every one-byte append of a 1 MiB item copy it
+ * twice.  Flags and expiry stay, as memcached keeps them. */
+static bool mc_join(struct mc_item *it, const uint8_t *data, size_t len, bool append)
+{
+    size_t n = it->len + len;
+    if (n > it->cap) {
+        size_t cap = it->cap * 2 > n ? it->cap * 2 : n;
+        if (cap > HP_MC_ITEM_MAX)
+            cap = HP_MC_ITEM_MAX;
+        uint8_t *v = realloc(it->val, cap);
+        if (!v)
+            return false;
+        it->val = v;
+        it->cap = cap;
+    }
+    if (append) {
+        memcpy(it->val + it->len, data, len);
+    } else {
+        memmove(it->val + len, it->val, it->len);
+        memcpy(it->val, data, len);
+    }
+    it->len = n;
+    mc.bytes += len;
+    it->cas = ++mc.cas;
+    it->seq = ++mc.seq;
+    mc.total_items++;
+    if (mc.bytes > MC_BYTES)
+        mc_room(0, it);                 /* older items go, this one stays */
+    return true;
+}
+
 static void store_data(struct hp_mc_sess *s, const uint8_t *data, size_t len)
 {
     ev_store(s, data, len);
@@ -486,26 +529,8 @@ static void store_data(struct hp_mc_sess *s, const uint8_t *data, size_t len)
         mc.cas_badval++;
         answer = "EXISTS";
     } else if (strcmp(c, "append") == 0 || strcmp(c, "prepend") == 0) {
-        size_t n = it->len + len;
-        if (n > HP_MC_ITEM_MAX) {
+        if (it->len + len > HP_MC_ITEM_MAX || !mc_join(it, data, len, c[0] == 'a'))
             answer = "SERVER_ERROR out of memory storing object";
-        } else {
-            uint8_t *joined = malloc(n ? n : 1);
-            if (!joined) {
-                answer = "SERVER_ERROR out of memory storing object";
-            } else {
-                bool app = c[0] == 'a';
-                memcpy(joined, app ? it->val : data, app ? it->len : len);
-                memcpy(joined + (app ? it->len : len), app ? data : it->val, app ? len : it->len);
-                int64_t keep_exp = it->expires;
-                uint32_t keep_flags = it->flags;
-                if (!mc_put(it, s->key, keep_flags, 0, joined, n))
-                    answer = "SERVER_ERROR out of memory storing object";
-                else
-                    it->expires = keep_exp;
-                free(joined);
-            }
-        }
     } else {
         if (strcmp(c, "cas") == 0)
             mc.cas_hits++;
@@ -941,9 +966,9 @@ static void mc_stop(struct hp_service_cfg *svc)
     hp_mc_store_reset();
 }
 
-static void mc_conn_send(void *arg, const void *data, size_t len)
+static int mc_conn_send(void *arg, const void *data, size_t len)
 {
-    hp_conn_send(arg, data, len);
+    return hp_conn_send(arg, data, len);
 }
 
 static void mc_accept(struct hp_conn *c)

@@ -21,7 +21,8 @@ struct hp_evctx;
 #define HP_MC_ITEM_MAX (1024 * 1024)    /* item_size_max: a longer value is refused */
 
 typedef int (*hp_mc_emit_fn)(struct hp_ev *ev);
-typedef void (*hp_mc_out_fn)(void *arg, const void *data, size_t len);
+/* Returns 0, or -1 when the peer will get nothing more (hp_conn_send's answer). */
+typedef int (*hp_mc_out_fn)(void *arg, const void *data, size_t len);
 
 struct hp_mc_sess {
     const struct hp_evctx *ctx;

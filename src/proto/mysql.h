@@ -36,6 +36,7 @@ enum hp_my_flavor { HP_MY_57, HP_MY_80, HP_MY_MARIADB };
 #define HP_MY_ATTRS_MAX  4096     /* connection attributes kept (raw) */
 #define HP_MY_VARS_MAX   8        /* user variables (@x) remembered */
 #define HP_MY_DBS_MAX    16       /* databases created in one session */
+#define HP_MY_DUMP_FILES 4        /* INTO DUMPFILE bytes stored per session, in max_packet units */
 
 struct hp_my_conf {
     char *version;                /* what the greeting says ("5.5.5-10.11.6-MariaDB-0+deb12u1") */
@@ -84,6 +85,7 @@ struct hp_my_sess {
     /* What INTO DUMPFILE may write: user variables and the last blob INSERTed. */
     struct hp_my_var vars[HP_MY_VARS_MAX];
     struct hp_buf last_blob;
+    uint64_t dumped;              /* INTO DUMPFILE/OUTFILE bytes stored (HP_MY_DUMP_FILES budget) */
     char dbs[HP_MY_DBS_MAX][65];
     unsigned ndbs;
     char udfs[HP_MY_DBS_MAX][65];

@@ -940,7 +940,7 @@ static void st_select_exprs(struct hp_my_sess *s, struct span list)
 }
 
 static void ev_file_write(struct hp_my_sess *s, const char *mode, const char *path, const char *source,
-                          const struct hp_buf *data, bool decoded, const char *sha)
+                          const struct hp_buf *data, bool decoded, bool stored, const char *sha)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, s->ctx, "mysql.file_write");
@@ -952,6 +952,8 @@ static void ev_file_write(struct hp_my_sess *s, const char *mode, const char *pa
         hp_ev_uint(&ev, "size", data->len);
         if (sha)
             hp_ev_str(&ev, "sha256", sha);
+        if (!stored)
+            hp_ev_bool(&ev, "not_stored", true);
     }
     hp_ev_emit(&ev);
 }
@@ -994,12 +996,18 @@ static void st_into_file(struct hp_my_sess *s, struct span sel, long into)
     if (decoded && !dump)
         hp_buf_putc(&data, '\n');       /* OUTFILE ends each row with a newline */
     char sha[HP_SHA256_HEX_LEN + 1] = "";
-    if (decoded) {
+    /* The bytes come from variables, not from this statement: a batch of
+     * 64 "SELECT concat(@a,'n') INTO DUMPFILE" wrote 64 x max_packet of new
+     * payloads per packet.  Past the session's budget: reported, not stored. */
+    uint64_t budget = HP_MY_DUMP_FILES * s->cf->max_packet;
+    bool store = decoded && s->dumped <= budget && data.len <= budget - s->dumped;
+    if (store) {
+        s->dumped += data.len;
         struct hp_upload_info u = { .data_dir = s->cf->data_dir, .filename = path, .filename_len = pathb.len,
                                     .detail = "mysql", .size = data.len };
         hp_upload_record(s->ctx, &u, data.data, data.len, sha);
     }
-    ev_file_write(s, dump ? "dumpfile" : "outfile", path, source, &data, decoded, sha[0] ? sha : NULL);
+    ev_file_write(s, dump ? "dumpfile" : "outfile", path, source, &data, decoded, store, sha[0] ? sha : NULL);
     hp_my_ok(s, 1, NULL);
     hp_buf_free(&pathb);
     hp_buf_free(&data);
@@ -1086,6 +1094,26 @@ static void st_create_function(struct hp_my_sess *s, struct span q, struct span 
     hp_my_ok(s, 0, NULL);
 }
 
+/* Bytes the user variables and the INSERTed blob hold, but's own excepted.
+ * Together they stay within max_packet: each one alone is capped there,
+ * but a concat() of a variable with itself reaches that cap in a few short
+ * statements, and nine buffers at the cap per connection is what a handful
+ * of connections could make the sensor hold. */
+static size_t held_besides(const struct hp_my_sess *s, const struct hp_buf *but)
+{
+    size_t n = &s->last_blob == but ? 0 : s->last_blob.len;
+    for (size_t i = 0; i < HP_MY_VARS_MAX; i++)
+        if (&s->vars[i].val != but)
+            n += s->vars[i].val.len;
+    return n;
+}
+
+static bool fits_budget(const struct hp_my_sess *s, const struct hp_buf *dst, size_t len)
+{
+    size_t others = held_besides(s, dst);
+    return others <= s->cf->max_packet && len <= s->cf->max_packet - others;
+}
+
 /* SET @name = literal [, ...]: remembered for INTO DUMPFILE; any SET is OK. */
 static void st_set(struct hp_my_sess *s, struct span rest)
 {
@@ -1111,7 +1139,8 @@ static void st_set(struct hp_my_sess *s, struct span rest)
             v = &s->vars[HP_MY_VARS_MAX - 1];
         struct hp_buf t;
         hp_buf_init(&t, s->cf->max_packet);
-        if (literal(s, (struct span){ eq + 1, (size_t)(a.p + a.n - eq - 1) }, &t, 0)) {
+        if (literal(s, (struct span){ eq + 1, (size_t)(a.p + a.n - eq - 1) }, &t, 0) &&
+            fits_budget(s, &v->val, t.len)) {
             memcpy(v->name, nm.p, nm.n);
             v->name[nm.n] = '\0';
             hp_buf_reset(&v->val);
@@ -1143,7 +1172,7 @@ static void st_insert(struct hp_my_sess *s, struct span rest)
             for (size_t i = 0; i < n; i++) {
                 struct hp_buf tmp;
                 hp_buf_init(&tmp, s->cf->max_packet);
-                if (literal(s, vals[i], &tmp, 0) && tmp.len >= 16) {
+                if (literal(s, vals[i], &tmp, 0) && tmp.len >= 16 && fits_budget(s, &s->last_blob, tmp.len)) {
                     hp_buf_reset(&s->last_blob);
                     hp_buf_put(&s->last_blob, tmp.data, tmp.len);
                     hp_buf_free(&tmp);

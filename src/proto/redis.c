@@ -393,6 +393,8 @@ static bool rd_ver_ge(int maj, int min)
 #define RD_MAX_LOGINS     64                  /* login events per connection */
 #define RD_INPUT_MAX      (64 * 1024)         /* command.input text */
 #define RD_OUT_MAX        (4 * 1024 * 1024)   /* replies to one input */
+#define RD_MATCH_BUDGET   (16u << 20)         /* pattern match steps of one connection (~25 ms) */
+#define RD_SAVE_BYTES     (4 * RD_MAX_KEYBYTES) /* SAVEd file bytes stored per connection */
 
 struct rd_key {
     uint8_t db;
@@ -400,6 +402,7 @@ struct rd_key {
     size_t nlen;
     uint8_t *val;
     size_t vlen;
+    size_t cap;                               /* bytes allocated at val (APPEND grows it in place) */
     int64_t expire_ms;                        /* monotonic deadline, 0: none */
 };
 
@@ -418,6 +421,8 @@ struct hp_redis_sess {
     size_t keybytes;
     struct rd_override ov[RD_MAX_OVERRIDES];
     size_t nov;
+    size_t match_budget;                      /* rd_match steps left (RD_MATCH_BUDGET) */
+    size_t saved_bytes;                       /* SAVEd file bytes stored so far */
     int db;
     bool authed;
     unsigned logins;
@@ -444,6 +449,7 @@ struct hp_redis_sess *hp_redis_sess_new(const struct hp_redis_conf *conf, const 
     s->authed = !conf || !conf->requirepass;
     s->id = rd_id.next_id++;
     s->start_ms = hp_mono_ms();
+    s->match_budget = RD_MATCH_BUDGET;
     s->lastsave = (rd_id.started_us / 1000000) + 3600;
     snprintf(s->peer, sizeof(s->peer), "%s", peer ? peer : "127.0.0.1:40000");
     rd_id.conns++;
@@ -778,13 +784,27 @@ static size_t rd_tok(const uint8_t *p, size_t pl, uint8_t c, bool nocase)
 
 /* stringmatchlen() for KEYS, SCAN and CONFIG GET patterns, as the classic
  * iterative wildcard match (backtrack to the last '*'): O(pattern x string)
- * whatever the pattern, where the server's recursion can be exponential. */
-static bool rd_match(const uint8_t *p, size_t pl, const uint8_t *s, size_t sl, bool nocase)
+ * whatever the pattern, where the server's recursion can be exponential.
+ * That is still 67 M steps for one 262-byte KEYS over 256 keys of 1 KiB
+ * names, so the steps (a '[' class costs its length) come out of the
+ * connection's budget; once it is spent nothing matches.  A trailing '*'
+ * matches at once, so "KEYS *" and "prefix*" cost next to nothing. */
+static bool rd_match(const uint8_t *p, size_t pl, const uint8_t *s, size_t sl, bool nocase, size_t *budget)
 {
     size_t pi = 0, si = 0, star_p = SIZE_MAX, star_s = 0;
     while (si < sl) {
+        size_t cost = pi < pl && p[pi] == '[' ? 1 + pl - pi : 1;
+        if (*budget < cost) {
+            *budget = 0;
+            return false;
+        }
+        *budget -= cost;
         if (pi < pl && p[pi] == '*') {
-            star_p = ++pi;
+            while (pi < pl && p[pi] == '*')
+                pi++;
+            if (pi == pl)
+                return true;
+            star_p = pi;
             star_s = si;
             continue;
         }
@@ -845,6 +865,7 @@ static bool rd_key_set(struct hp_redis_sess *s, const uint8_t *name, size_t nlen
     k->val = hp_xcalloc(1, vlen + 1);
     memcpy(k->val, val, vlen);
     k->vlen = vlen;
+    k->cap = vlen + 1;
     k->expire_ms = expire_ms;
     s->keybytes += nlen + vlen;
     return true;
@@ -1195,7 +1216,8 @@ static void config_get(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         bool hit = false;
         for (size_t a = 2; a < c->argc && !hit; a++)
             hit = c->argl[a] <= RD_MAX_PATTERN &&
-                  rd_match(c->argv[a], c->argl[a], (const uint8_t *)p->name, strlen(p->name), true);
+                  rd_match(c->argv[a], c->argl[a], (const uint8_t *)p->name, strlen(p->name), true,
+                           &s->match_budget);
         if (hit) {
             names[n] = p->name;
             vals[n] = rd_param_get(s, p, tmp[n], sizeof(tmp[n]));
@@ -1404,22 +1426,53 @@ static void cmd_mget(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     }
 }
 
+/* Bytes of the old value mined again with an APPEND's: a URL split over
+ * two APPENDs is still found (the SAVEd file is mined whole anyway). */
+#define RD_APPEND_OVERLAP 4096
+
+/* In place: copying and mining the whole value again on every APPEND made a
+ * 12-byte "APPEND k x" cost milliseconds once the value was 2 MiB, with
+ * megabytes of input left to repeat it. */
 static void cmd_append(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
     rd_expire_due(s);
     long k = rd_key_find(s, c->argv[1], c->argl[1]);
-    size_t old = k >= 0 ? s->keys[k].vlen : 0;
-    if (old + c->argl[2] > RD_MAX_KEYBYTES) {
+    size_t old = k >= 0 ? s->keys[k].vlen : 0, add = c->argl[2];
+    if (old + add > RD_MAX_KEYBYTES) {
         rep_err(s, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return;
     }
-    uint8_t *v = hp_xcalloc(1, old + c->argl[2] + 1);
-    if (k >= 0)
-        memcpy(v, s->keys[k].val, old);
-    memcpy(v + old, c->argv[2], c->argl[2]);
-    rd_key_set(s, c->argv[1], c->argl[1], v, old + c->argl[2], 0);
-    free(v);
-    rep_int(s, (long long)(old + c->argl[2]));
+    if (k < 0) {
+        rd_key_set(s, c->argv[1], c->argl[1], c->argv[2], add, 0);
+        rep_int(s, (long long)add);
+        return;
+    }
+    struct rd_key *key = &s->keys[k];
+    s->dirty++;
+    if (s->keybytes + add > RD_MAX_KEYBYTES) {
+        rd_key_drop(s, (size_t)k);            /* past the connection's cap: not kept, as a refused SET */
+        rep_int(s, (long long)(old + add));
+        return;
+    }
+    if (old + add + 1 > key->cap) {
+        size_t cap = key->cap * 2 > old + add + 1 ? key->cap * 2 : old + add + 1;
+        if (cap > RD_MAX_KEYBYTES + 1)
+            cap = RD_MAX_KEYBYTES + 1;
+        uint8_t *v = realloc(key->val, cap);
+        if (!v) {
+            rep_err(s, "OOM command not allowed when used memory > 'maxmemory'.");
+            return;
+        }
+        key->val = v;
+        key->cap = cap;
+    }
+    memcpy(key->val + old, c->argv[2], add);
+    key->vlen = old + add;
+    key->val[key->vlen] = '\0';
+    s->keybytes += add;
+    size_t from = old > RD_APPEND_OVERLAP ? old - RD_APPEND_OVERLAP : 0;
+    hp_capture_scan(s->ctx, key->val + from, key->vlen - from, "redis");
+    rep_int(s, (long long)key->vlen);
 }
 
 static void cmd_strlen(struct hp_redis_sess *s, struct hp_redis_cmd *c)
@@ -1457,7 +1510,8 @@ static void rd_reply_matching(struct hp_redis_sess *s, const uint8_t *pat, size_
 {
     size_t idx[RD_MAX_KEYS], n = 0;
     for (size_t i = 0; i < s->nkeys; i++)
-        if (s->keys[i].db == s->db && (!pat || rd_match(pat, pl, s->keys[i].name, s->keys[i].nlen, false)))
+        if (s->keys[i].db == s->db &&
+            (!pat || rd_match(pat, pl, s->keys[i].name, s->keys[i].nlen, false, &s->match_budget)))
             idx[n++] = i;
     rep_arr(s, n);
     for (size_t i = 0; i < n; i++)
@@ -1560,6 +1614,8 @@ static void cmd_persist(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         s->keys[k].expire_ms = 0;
 }
 
+/* The value moves, it is not copied (nor mined again): RENAME of a 2 MiB
+ * value is as cheap as the real server's. */
 static void cmd_rename(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
     rd_expire_due(s);
@@ -1568,16 +1624,29 @@ static void cmd_rename(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         rep_err(s, "ERR no such key");
         return;
     }
-    uint8_t *v = s->keys[k].val;
-    size_t vl = s->keys[k].vlen;
-    s->keys[k].val = NULL;
-    s->keys[k].vlen = 0;
-    s->keybytes -= vl;
-    rd_key_set(s, c->argv[2], c->argl[2], v, vl, 0);
-    k = rd_key_find(s, c->argv[1], c->argl[1]);
-    if (k >= 0 && !(c->argl[1] == c->argl[2] && memcmp(c->argv[1], c->argv[2], c->argl[1]) == 0))
-        rd_key_drop(s, (size_t)k);
-    free(v);
+    s->dirty++;
+    if (c->argl[1] == c->argl[2] && memcmp(c->argv[1], c->argv[2], c->argl[1]) == 0) {
+        rep_status(s, "OK");
+        return;
+    }
+    long d = rd_key_find(s, c->argv[2], c->argl[2]);
+    if (d >= 0) {
+        rd_key_drop(s, (size_t)d);
+        if (d < k)
+            k--;
+    }
+    struct rd_key *key = &s->keys[k];
+    size_t nlen = c->argl[2];
+    if (nlen > RD_MAX_KEYNAME || s->keybytes - key->nlen + nlen > RD_MAX_KEYBYTES) {
+        rd_key_drop(s, (size_t)k);            /* past the connection's caps: not kept */
+    } else {
+        uint8_t *name = hp_xcalloc(1, nlen + 1);
+        memcpy(name, c->argv[2], nlen);
+        s->keybytes = s->keybytes - key->nlen + nlen;
+        free(key->name);
+        key->name = name;
+        key->nlen = nlen;
+    }
     rep_status(s, "OK");
 }
 
@@ -1629,7 +1698,12 @@ static void rd_write_file(struct hp_redis_sess *s, const char *how)
     for (size_t i = 0; i < s->nkeys; i++)
         hp_buf_put(&f, s->keys[i].val, s->keys[i].vlen);
     char sha[HP_SHA256_HEX_LEN + 1] = "";
-    if (f.len) {
+    /* Each SAVE stores the whole keyspace again: "SET z 1", "SAVE" over 2 MiB
+     * of values wrote 2 MiB of new payload per 18 bytes of input.  Past the
+     * connection's budget the write is still reported, not stored. */
+    bool store = f.len && f.len <= RD_SAVE_BYTES - s->saved_bytes;
+    if (store) {
+        s->saved_bytes += f.len;
         struct hp_upload_info u = {
             .data_dir = s->conf ? s->conf->data_dir : NULL,
             .filename = path,
@@ -1649,6 +1723,8 @@ static void rd_write_file(struct hp_redis_sess *s, const char *how)
     hp_ev_uint(&ev, "size", f.len);
     if (sha[0])
         hp_ev_str(&ev, "sha256", sha);
+    if (f.len && !store)
+        hp_ev_bool(&ev, "not_stored", true);
     hp_ev_emit(&ev);
     hp_buf_free(&f);
     s->dirty = 0;

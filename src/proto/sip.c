@@ -55,6 +55,7 @@ struct sip_conf {
 
 struct sip_tcp {
     unsigned msgs;
+    struct sip_stream framing;    /* what the buffered, incomplete message waits for */
 };
 
 struct sip_peer {                 /* where an answer goes */
@@ -444,7 +445,10 @@ static void sip_data(struct hp_conn *c, struct hp_rd *in)
             return;
         const uint8_t *start = hp_rd_ptr(in);
         size_t avail = hp_rd_left(in);
+        if (!sip_stream_ready(&st->framing, start, avail))
+            return;
         int rc = sip_parse(in, true, &m);
+        sip_stream_note(&st->framing, rc, &m, avail);
         if (rc == SIP_MORE)
             return;
         if (rc == SIP_BAD) {

@@ -211,8 +211,10 @@ int sip_parse(struct hp_rd *r, bool stream, struct sip_msg *m)
         return SIP_BAD;
     size_t want = m->has_content_length ? m->content_length : (stream ? 0 : hp_rd_left(&t));
     if (want > hp_rd_left(&t)) {
-        if (stream)
+        if (stream) {
+            m->need = hp_rd_pos(&t) - hp_rd_pos(r) + want;
             return SIP_MORE;
+        }
         want = hp_rd_left(&t);           /* a datagram shorter than it claims */
     }
     m->body = hp_rd_bytes(&t, want);
@@ -221,6 +223,32 @@ int sip_parse(struct hp_rd *r, bool stream, struct sip_msg *m)
         hp_rd_skip(&t, hp_rd_left(&t));
     *r = t;
     return SIP_OK;
+}
+
+static bool crossed(size_t before, size_t now, size_t limit)
+{
+    return before < limit && now >= limit;
+}
+
+bool sip_stream_ready(struct sip_stream *st, const uint8_t *p, size_t len)
+{
+    if (st->need)
+        return len >= st->need;
+    if (len <= st->seen)
+        return false;
+    return st->seen == 0 || memchr(p + st->seen, '\n', len - st->seen) || crossed(st->seen, len, SIP_LINE_MAX) ||
+           crossed(st->seen, len, SIP_HEAD_MAX);
+}
+
+void sip_stream_note(struct sip_stream *st, int rc, const struct sip_msg *m, size_t len)
+{
+    if (rc == SIP_MORE) {
+        st->seen = len;
+        st->need = m->need;
+    } else {
+        st->seen = 0;
+        st->need = 0;
+    }
 }
 
 /* ---- Digest credentials ------------------------------------------------ */

@@ -44,6 +44,7 @@ struct sip_msg {
     const uint8_t *body;
     size_t body_len;
     size_t nheaders;               /* header lines seen (kept or not) */
+    size_t need;                   /* SIP_MORE with the head complete: bytes the whole message takes */
     size_t arena_used;
     char arena[SIP_ARENA];
 };
@@ -58,6 +59,22 @@ enum { SIP_OK = 0, SIP_MORE = 1, SIP_BAD = -1 };
  * (keep-alives) are skipped.  On SIP_OK the reader is past the message.
  */
 int sip_parse(struct hp_rd *r, bool stream, struct sip_msg *m);
+
+/*
+ * Stream framing without parsing the buffered head again on every read
+ * (one byte per segment made each read re-parse up to SIP_HEAD_MAX bytes):
+ * sip_parse can only answer differently once a line is complete, a size
+ * limit is crossed, or - the head being complete - the body is all there.
+ * sip_stream_ready() says whether the len buffered bytes of the pending
+ * message (from its first byte) are worth parsing; sip_stream_note()
+ * records sip_parse's answer.
+ */
+struct sip_stream {
+    size_t seen;                   /* bytes of the pending message already parsed */
+    size_t need;                   /* head complete: bytes the message takes, else 0 */
+};
+bool sip_stream_ready(struct sip_stream *st, const uint8_t *p, size_t len);
+void sip_stream_note(struct sip_stream *st, int rc, const struct sip_msg *m, size_t len);
 
 /* Digest credentials of an Authorization / Proxy-Authorization value. */
 struct sip_digest {

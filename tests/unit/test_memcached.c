@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,13 +39,14 @@ static int cap_emit(struct hp_ev *ev)
     return 0;
 }
 
-static void cap_out(void *arg, const void *p, size_t n)
+static int cap_out(void *arg, const void *p, size_t n)
 {
     assert_true(nout + n < sizeof(out));
     memcpy(out + nout, p, n);
     nout += n;
     out[nout] = 0;
     nwrites++;
+    return 0;
 }
 
 static struct hp_evctx ctx = { .session = "0123456789ab", .protocol = "memcached", .transport = "tcp",
@@ -224,10 +226,85 @@ static void test_events(void **st)
     hp_mc_close(&s);
 }
 
+static double since(const struct timespec *a)
+{
+    struct timespec b;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* A 1 MiB item built by APPENDs of 100 KiB, then one-byte APPENDs: each
+ * copied the whole value twice (0.2 ms per 22-byte command, 4 MiB of
+ * max_input to repeat it, on a store every connection shares). */
+static void test_append_in_place(void **st)
+{
+    (void)st;
+    struct hp_mc_sess s;
+    open_sess(&s);
+    size_t chunk = 100 * 1024;
+    char *blk = malloc(chunk + 64);
+    int h = snprintf(blk, 64, "append k 0 0 %zu\r\n", chunk);
+    memset(blk + h, 'A', chunk);
+    memcpy(blk + h + chunk, "\r\n", 2);
+    assert_string_equal(say(&s, "set k 5 0 1\r\nA\r\n"), "STORED\r\n");
+    for (int i = 0; i < 10; i++)
+        assert_string_equal(feed(&s, blk, (size_t)h + chunk + 2), "STORED\r\n");
+    struct timespec a;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < 10000; i++)
+        assert_string_equal(say(&s, "append k 0 0 1\r\nx\r\n"), "STORED\r\n");
+    assert_true(since(&a) < 0.25);               /* 2 s before */
+    assert_string_equal(say(&s, "prepend k 0 0 2\r\nyz\r\nappend k 0 0 1\r\n!\r\n"), "STORED\r\nSTORED\r\n");
+    assert_string_equal(say(&s, "set j 7 0 2\r\nbc\r\nprepend j 0 0 1\r\na\r\nappend j 0 0 2\r\nde\r\n"
+                                "prepend j 0 0 3\r\nxyz\r\nget j\r\n"),
+                        "STORED\r\nSTORED\r\nSTORED\r\nSTORED\r\nVALUE j 7 8\r\nxyzabcde\r\nEND\r\n");
+    hp_mc_close(&s);
+    free(blk);
+}
+
+static int refused;
+
+/* hp_conn_send on a connection that is closing (its output overflowed). */
+static int gone_out(void *arg, const void *p, size_t n)
+{
+    (void)arg;
+    (void)p;
+    (void)n;
+    refused++;
+    return -1;
+}
+
+/* Once the answers can no longer be sent, the rest of the read is not
+ * answered: each "get k k k k k k k k" of a 1 MiB item built 8 MiB. */
+static void test_stop_when_gone(void **st)
+{
+    (void)st;
+    struct hp_mc_sess s;
+    open_sess(&s);
+    size_t big = 1000 * 1000;
+    char *blk = malloc(big + 64);
+    int h = snprintf(blk, 64, "set k 0 0 %zu\r\n", big);
+    memset(blk + h, 'A', big);
+    memcpy(blk + h + big, "\r\n", 2);
+    assert_string_equal(feed(&s, blk, (size_t)h + big + 2), "STORED\r\n");
+    s.out = gone_out;
+    char gets[16 * 22 + 1] = "";
+    for (int i = 0; i < 16; i++)
+        strcat(gets, "get k k k k k k k k\r\n");
+    refused = 0;
+    say(&s, gets);
+    assert_int_equal(refused, 1);
+    assert_non_null(s.close_reason);
+    hp_mc_close(&s);
+    free(blk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dialogue),
+        cmocka_unit_test(test_append_in_place),
+        cmocka_unit_test(test_stop_when_gone),
         cmocka_unit_test(test_data_blocks),
         cmocka_unit_test(test_one_write_per_read),
         cmocka_unit_test(test_limits_and_binary),

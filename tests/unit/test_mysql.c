@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "output.h"
 #include "proto/mysql.h"
 
 static struct hp_evctx ctx = { .session = "000000000001", .protocol = "mysql", .service = "t",
@@ -526,6 +527,87 @@ static void test_literals(void **st)
     conf_free(&cf);
 }
 
+/* User variables and the INSERTed blob together stay within max_packet: a
+ * 16-way concat() of a variable with itself would otherwise take each of
+ * them to the cap in four statements of a hundred bytes (8 variables and
+ * the blob: nine times max_packet held per connection). */
+static size_t held(const struct hp_my_sess *s)
+{
+    size_t n = s->last_blob.len;
+    for (size_t i = 0; i < HP_MY_VARS_MAX; i++)
+        n += s->vars[i].val.len;
+    return n;
+}
+
+static void test_var_budget(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf("8.0.36", 1);
+    struct hp_my_sess s;
+    login(&s, &cf, "root", "toor", true);
+    char q[512], msg[256];
+    for (char v = 'a'; v < 'a' + HP_MY_VARS_MAX; v++) {
+        snprintf(q, sizeof(q), "SET @%c = 0x41414141414141414141414141414141", v);
+        query(&s, q);
+        for (int round = 0; round < 4; round++) {
+            int k = snprintf(q, sizeof(q), "SET @%c = concat(@%c", v, v);
+            for (int i = 1; i < 16; i++)
+                k += snprintf(q + k, sizeof(q) - (size_t)k, ",@%c", v);
+            snprintf(q + k, sizeof(q) - (size_t)k, ")");
+            query(&s, q);
+            assert_int_equal(err_code(&s, msg, sizeof(msg)), 0);    /* SET still answers OK */
+        }
+    }
+    assert_int_equal(s.vars[0].val.len, cf.max_packet);             /* the first one reached the cap */
+    query(&s, "INSERT INTO t VALUES (@a)");
+    assert_int_equal(err_code(&s, msg, sizeof(msg)), 0);
+    assert_true(held(&s) <= cf.max_packet);
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
+/* Events caught from the output tap: how many of a type since the last reset. */
+static size_t n_upload, n_write, n_not_stored;
+
+static void tap(struct hp_event *e, void *arg)
+{
+    (void)arg;
+    n_upload += strstr(e->json, "\"eventid\":\"session.file_upload\"") != NULL;
+    n_write += strstr(e->json, "\"eventid\":\"mysql.file_write\"") != NULL;
+    n_not_stored += strstr(e->json, "\"not_stored\":true") != NULL;
+}
+
+/* INTO DUMPFILE writes what variables hold, not what the statement brings:
+ * 64 of them per packet stored 64 x max_packet of new payloads.  Past the
+ * session's budget (HP_MY_DUMP_FILES x max_packet) they are reported only. */
+static void test_dump_budget(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf("8.0.36", 1);
+    struct hp_my_sess s;
+    login(&s, &cf, "root", "toor", true);
+    char q[512], msg[256];
+    query(&s, "SET @a = 0x41414141414141414141414141414141");
+    for (int round = 0; round < 4; round++) {
+        snprintf(q, sizeof(q), "SET @a = concat(@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a)");
+        query(&s, q);
+    }
+    assert_int_equal(s.vars[0].val.len, cf.max_packet);
+    n_upload = n_write = n_not_stored = 0;
+    for (int i = 0; i < 10; i++) {
+        snprintf(q, sizeof(q), "SELECT @a INTO DUMPFILE '/tmp/x%d'", i);
+        query(&s, q);
+        assert_int_equal(err_code(&s, msg, sizeof(msg)), 0);
+    }
+    assert_int_equal(n_write, 10);
+    assert_int_equal(n_upload, HP_MY_DUMP_FILES);
+    assert_int_equal(n_not_stored, 10 - HP_MY_DUMP_FILES);
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
 /* The same client bytes fed whole and one byte at a time give the same answer. */
 static void test_bytewise(void **st)
 {
@@ -566,6 +648,7 @@ static void test_bytewise(void **st)
 
 int main(void)
 {
+    hp_output_set_tap(tap, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_greeting),
         cmocka_unit_test(test_accept_after),
@@ -574,6 +657,8 @@ int main(void)
         cmocka_unit_test(test_queries),
         cmocka_unit_test(test_literals),
         cmocka_unit_test(test_bytewise),
+        cmocka_unit_test(test_var_budget),
+        cmocka_unit_test(test_dump_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

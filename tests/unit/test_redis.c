@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,108 @@ static void test_protocol_error_closes(void **st)
     sess_close(&t);
 }
 
+static double since(const struct timespec *a)
+{
+    struct timespec b;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* APPEND and RENAME on a 2 MiB value cost what the new bytes cost: they
+ * copied the whole value and mined it for URLs again, 4 ms per 12-byte
+ * command, with megabytes of max_input left to repeat it. */
+static void test_append_rename_big(void **st)
+{
+    (void)st;
+    struct sess t;
+    sess_open(&t, "6.0.16", NULL);
+    size_t chunk = 120 * 1024;
+    char *big = malloc(chunk + 64);
+    int h = snprintf(big, 64, "*3\r\n$6\r\nAPPEND\r\n$1\r\nk\r\n$%zu\r\n", chunk);
+    memset(big + h, 'A', chunk);
+    memcpy(big + h + chunk, "\r\n", 2);
+    for (int i = 0; i < 17; i++)
+        feed(&t, big, (size_t)h + chunk + 2);
+    assert_string_equal(hp_buf_cstr(&t.out), ":2088960\r\n");
+    assert_string_equal(feeds(&t, "APPEND k x\r\nEXPIRE k 100\r\n"), ":2088961\r\n:1\r\n");
+    struct timespec a;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < 2000; i++)
+        feeds(&t, "APPEND k x\r\nRENAME k j\r\nRENAME j k\r\n");
+    assert_true(since(&a) < 1.0);                /* 16 s before; some ms now */
+    assert_string_equal(hp_buf_cstr(&t.out), ":2090961\r\n+OK\r\n+OK\r\n");
+    assert_string_equal(feeds(&t, "STRLEN k\r\nEXISTS j\r\nTTL k\r\n"), ":2090961\r\n:0\r\n:100\r\n");
+    const char *v = feeds(&t, "GET k\r\n");
+    assert_int_equal(t.out.len, 10 + 2090961 + 2);
+    assert_int_equal(strncmp(v, "$2090961\r\nAAAA", 14), 0);
+    assert_int_equal(v[10 + 2088959], 'A');
+    assert_int_equal(v[10 + 2088960], 'x');
+    assert_string_equal(v + t.out.len - 3, "x\r\n");
+    assert_string_equal(feeds(&t, "SET j 1\r\nRENAME j k\r\nGET k\r\nDBSIZE\r\n"), "+OK\r\n+OK\r\n$1\r\n1\r\n:1\r\n");
+    free(big);
+    sess_close(&t);
+}
+
+/* A KEYS pattern that backtracks over every name of a full keyspace cost
+ * 96 ms per 262-byte command; the connection's match budget ends that. */
+static void test_keys_backtracking(void **st)
+{
+    (void)st;
+    struct sess t;
+    sess_open(&t, "6.0.16", NULL);
+    static char cmd[4096];
+    for (int i = 0; i < 256; i++) {
+        int n = snprintf(cmd, sizeof(cmd), "*3\r\n$3\r\nSET\r\n$1024\r\n%04d", i);
+        memset(cmd + n, 'a', 1020);
+        n += 1020;
+        n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, "\r\n$1\r\nv\r\n");
+        feed(&t, cmd, (size_t)n);
+    }
+    assert_string_equal(feeds(&t, "DBSIZE\r\n"), ":256\r\n");
+    assert_int_equal(strncmp(feeds(&t, "KEYS *\r\n"), "*256\r\n", 6), 0);
+    assert_int_equal(strncmp(feeds(&t, "KEYS 0001*\r\n"), "*1\r\n$1024\r\n0001aaa", 18), 0);
+    char pat[300] = "KEYS *";
+    memset(pat + 6, 'a', 254);
+    pat[6 + 253] = 'b';
+    strcpy(pat + 6 + 254, "\r\n");
+    struct timespec a;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < 60; i++)
+        assert_string_equal(feeds(&t, pat), "*0\r\n");
+    assert_true(since(&a) < 0.5);                /* 5.8 s before */
+    sess_close(&t);
+}
+
+/* Every SAVE stored the whole keyspace again: 200 of "SET z i", "SAVE" over
+ * 2 MiB of values wrote 400 MiB of payloads.  Past the connection's budget
+ * a SAVE is reported but not stored. */
+static void test_save_budget(void **st)
+{
+    (void)st;
+    struct sess t;
+    sess_open(&t, "6.0.16", NULL);
+    size_t chunk = 120 * 1024;
+    char *big = malloc(chunk + 64);
+    for (int i = 0; i < 17; i++) {
+        int h = snprintf(big, 64, "*3\r\n$3\r\nSET\r\n$2\r\n%02d\r\n$%zu\r\n", i, chunk);
+        memset(big + h, 'A' + i, chunk);
+        memcpy(big + h + chunk, "\r\n", 2);
+        feed(&t, big, (size_t)h + chunk + 2);
+    }
+    char cmd[64];
+    for (int i = 0; i < 10; i++) {
+        snprintf(cmd, sizeof(cmd), "SET z %d\r\nSAVE\r\n", i);
+        evs_reset();
+        assert_string_equal(feeds(&t, cmd), "+OK\r\n+OK\r\n");
+        assert_int_equal(ev_count("redis.file_write"), 1);
+        bool stored = ev_find("session.file_upload", 0) != NULL;
+        assert_true(stored == (i < 4));              /* 4 x 2 MiB: the budget */
+        assert_true((strstr(ev_find("redis.file_write", 0), "\"not_stored\":true") != NULL) == !stored);
+    }
+    free(big);
+    sess_close(&t);
+}
+
 int main(void)
 {
     hp_output_set_tap(tap, NULL);
@@ -363,6 +466,9 @@ int main(void)
         cmocka_unit_test(test_cron_attack),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_protocol_error_closes),
+        cmocka_unit_test(test_append_rename_big),
+        cmocka_unit_test(test_keys_backtracking),
+        cmocka_unit_test(test_save_budget),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     evs_reset();
