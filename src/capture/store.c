@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "output.h"
 #include "store.h"
 #include "util.h"
 
@@ -80,6 +81,10 @@ int hp_store_put(const char *data_dir, const void *data, size_t len, char sha256
     (void)data_dir;
     return 0;                        /* fuzzers exercise the parsers, not the disk */
 #else
+    if (hp_output_disk_low()) {
+        errno = ENOSPC;              /* below [sensor] disk_floor: the events come first */
+        return -1;
+    }
     int pfd = open_payloads(data_dir);
     if (pfd < 0)
         return -1;

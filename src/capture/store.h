@@ -29,7 +29,9 @@ int hp_sha256_hex(const void *data, size_t len, char out[HP_SHA256_HEX_LEN + 1])
  * Store len bytes (len may be 0) as DATA_DIR/payloads/<sha256>, creating
  * payloads/ (0750) when missing; a payload already present is left as it
  * is.  sha256_hex receives the hash in any case.  Returns 0, or -1 (errno
- * set) when the file could not be written.
+ * set) when the file could not be written, or ENOSPC without trying while
+ * free space is below [sensor] disk_floor (hp_output_disk_low): uploads,
+ * like downloads, must not take the room the event outputs need.
  *
  * Synchronous: it runs on the network thread, which is acceptable while
  * payloads are small and capped (8 MiB per file by default in the callers);

@@ -20,12 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "capture/store.h"
+#include "output.h"
 
 #define SHA_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SHA_ABC   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -159,6 +161,23 @@ static void test_put(void **state)
     wipe(dir, false);
 }
 
+/* Below [sensor] disk_floor nothing is written: the hash still comes back. */
+static void test_disk_floor(void **state)
+{
+    char sha[65], p[256];
+    hp_output_note_disk(true);
+    errno = 0;
+    assert_int_equal(hp_store_put(dir, "abc", 3, sha), -1);
+    assert_int_equal(errno, ENOSPC);
+    assert_string_equal(sha, SHA_ABC);
+    snprintf(p, sizeof(p), "%s/payloads/%s", dir, SHA_ABC);
+    assert_int_equal(access(p, F_OK), -1);
+    hp_output_note_disk(false);
+    assert_int_equal(hp_store_put(dir, "abc", 3, sha), 0);
+    expect_file(SHA_ABC, "abc", 3);
+    wipe(dir, false);
+}
+
 static void test_hostile_layouts(void **state)
 {
     char sha[65], p[256], other[256];
@@ -210,6 +229,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_put),
+        cmocka_unit_test(test_disk_floor),
         cmocka_unit_test(test_hostile_layouts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
