@@ -68,6 +68,7 @@
 #define ADB_OPENS_MAX 256
 #define ADB_CNXN_MAX 8
 #define ADB_OUT_MAX (1024u * 1024u)      /* pending output per stream; more is dropped */
+#define ADB_OUT_SLACK (256u * 1024u)     /* written output kept at the front of out before it is dropped */
 #define ADB_SYNC_EVENTS_MAX 32           /* adb.sync events per stream */
 #define ADB_DEAD_MAX 16
 #define ADB_FILE_MAX_DEFAULT (16u << 20)
@@ -101,6 +102,7 @@ struct adb_stream {
     struct adb_shlink *link;
     struct hp_buf in;             /* reassembly of the stream's bytes (sync, v2 packets) */
     struct hp_buf out;
+    size_t out_sent;              /* bytes at the front of out already written */
     uint64_t dropped;
     /* sync */
     bool sending;
@@ -277,16 +279,33 @@ static void stream_close(struct adb_stream *st, bool send_clse)
         bury(s, l);
 }
 
+/* n more bytes of out were written.  They leave the buffer when all of it
+ * is written, or once they are many or most of it: moving the rest to the
+ * front after every WRTE (256 bytes, if the client asks for that) copied up
+ * to a megabyte per 24-byte OKAY. */
+static void out_written(struct adb_stream *st, size_t n)
+{
+    st->out_sent += n;
+    if (st->out_sent == st->out.len) {
+        hp_buf_reset(&st->out);
+        st->out_sent = 0;
+    } else if (st->out_sent >= ADB_OUT_SLACK || st->out_sent * 2 >= st->out.len) {
+        hp_buf_consume(&st->out, st->out_sent);
+        st->out_sent = 0;
+    }
+}
+
 /* Write what is pending, one WRTE per OKAY; CLSE when done and asked to. */
 static void pump(struct adb_stream *st)
 {
     struct adb_sess *s = st->s;
     if (!st->local || s->closed)
         return;
-    if (!st->inflight && st->out.len > 0) {
-        size_t n = st->out.len < s->max_payload ? st->out.len : s->max_payload;
-        send_msg(s, HP_ADB_WRTE, st->local, st->remote, st->out.data, n);
-        hp_buf_consume(&st->out, n);
+    size_t left = st->out.len - st->out_sent;
+    if (!st->inflight && left > 0) {
+        size_t n = left < s->max_payload ? left : s->max_payload;
+        send_msg(s, HP_ADB_WRTE, st->local, st->remote, st->out.data + st->out_sent, n);
+        out_written(st, n);
         st->inflight = true;
     }
     if (!st->inflight && st->out.len == 0 && st->close_after)
@@ -295,7 +314,7 @@ static void pump(struct adb_stream *st)
 
 static bool out_room(struct adb_stream *st, size_t n)
 {
-    if (st->out.len + n <= ADB_OUT_MAX)
+    if (st->out.len - st->out_sent + n <= ADB_OUT_MAX)
         return true;
     st->dropped += n;
     return false;
@@ -343,7 +362,7 @@ static struct adb_stream *stream_new(struct adb_sess *s, uint32_t remote, const 
         st->kind = sv->kind;
         st->v2 = sv->v2;
         hp_buf_init(&st->in, HP_ADB_PAYLOAD_MAX + HP_ADB_SH_PACKET_MAX + 64);
-        hp_buf_init(&st->out, ADB_OUT_MAX + 64);
+        hp_buf_init(&st->out, ADB_OUT_MAX + ADB_OUT_SLACK + 64);
         return st;
     }
     return NULL;
@@ -351,7 +370,11 @@ static struct adb_stream *stream_new(struct adb_sess *s, uint32_t remote, const 
 
 /* Feed stream bytes to a unit parser (sync, v2 packets).  The pending
  * bytes are taken out of the stream first: the parser may close the
- * stream (which frees its buffers) in the middle. */
+ * stream (which frees its buffers) in the middle.  What it leaves goes
+ * back as the same buffer, less only the units it used: copying the rest
+ * into a new one made every WRTE cost all that was pending (a 256 KiB v2
+ * packet, or up to the buffer's cap on a sync stream that failed or got
+ * QUIT and waits for its last OKAY) - quadratic in one-byte WRTEs. */
 typedef void (*adb_units_fn)(struct adb_stream *st, struct hp_rd *r);
 
 static void stream_feed(struct adb_stream *st, const uint8_t *p, size_t n, adb_units_fn fn)
@@ -367,9 +390,13 @@ static void stream_feed(struct adb_stream *st, const uint8_t *p, size_t n, adb_u
     struct hp_rd r;
     hp_rd_init(&r, work.data, work.len);
     fn(st, &r);
-    if (st->local == local && hp_rd_left(&r) > 0)
-        hp_buf_put(&st->in, hp_rd_ptr(&r), hp_rd_left(&r));
-    hp_buf_free(&work);
+    if (st->local != local || hp_rd_left(&r) == 0) {
+        hp_buf_free(&work);
+        return;
+    }
+    hp_buf_consume(&work, hp_rd_pos(&r));
+    hp_buf_free(&st->in);
+    st->in = work;
 }
 
 /* ---- the device's file system ----------------------------------------------------------- */
