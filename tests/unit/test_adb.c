@@ -492,7 +492,7 @@ static void test_module_small_payload(void **state)
         /* all of it (the first WRTE came with the OKAY of the OPEN), then the CLSE */
         assert_int_equal(got, 8 * (4095 * (HP_ADB_HDR_LEN + 256) + HP_ADB_HDR_LEN));
     }
-    assert_true(cpu < 0.5);                        /* 1.2 s before; some 50 ms now */
+    assert_true(cpu < 0.8);                        /* 1.2 s before; some 50 ms now (0.16 s sanitized) */
     mod_close(&m);
 }
 
