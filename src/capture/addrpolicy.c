@@ -39,7 +39,7 @@ static const struct deny_range deny_v6[] = {
     { "2001:db8::/32", "reserved" },    { "100::/64", "reserved" },
     { "2001::/32", "reserved" },        /* Teredo: a tunnel to an address we cannot judge */
     { "64:ff9b:1::/48", "reserved" },   /* local-use NAT64 */
-    { "::ffff:0:0/96", "reserved" },    /* SIIT */
+    { "::ffff:0:0:0/96", "reserved" },  /* SIIT IPv4-translated (::ffff:0:0/96, mapped, is judged as IPv4) */
     { "::/96", "reserved" },            /* IPv4-compatible (deprecated) */
 };
 
@@ -193,22 +193,32 @@ static void deny_parse(void)
             abort();
 }
 
-static const char *deny_reason(const uint8_t a[16])
+/* The address a stands for: itself, or the IPv4 address (as ::ffff:a.b.c.d,
+ * in v4) that a mapped, NAT64 or 6to4 form carries.  *is_v4 says which. */
+static const uint8_t *judged_form(const uint8_t a[16], uint8_t v4[16], bool *is_v4)
 {
     static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
     static const uint8_t nat64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
-    uint8_t v4[16];
-    const uint8_t *probe = a;
-    bool is_v4 = memcmp(a, mapped, 12) == 0;
-    if (!is_v4 && (memcmp(a, nat64, 12) == 0)) {
+    *is_v4 = true;
+    if (memcmp(a, mapped, 12) == 0)
+        return a;
+    if (memcmp(a, nat64, 12) == 0) {
         v4_to_16(a + 12, v4);
-        probe = v4;
-        is_v4 = true;
-    } else if (!is_v4 && a[0] == 0x20 && a[1] == 0x02) {
-        v4_to_16(a + 2, v4);                 /* 6to4: 2002:AABB:CCDD:: */
-        probe = v4;
-        is_v4 = true;
+        return v4;
     }
+    if (a[0] == 0x20 && a[1] == 0x02) {
+        v4_to_16(a + 2, v4);                 /* 6to4: 2002:AABB:CCDD:: */
+        return v4;
+    }
+    *is_v4 = false;
+    return a;
+}
+
+static const char *deny_reason(const uint8_t a[16])
+{
+    uint8_t v4[16];
+    bool is_v4;
+    const uint8_t *probe = judged_form(a, v4, &is_v4);
     pthread_once(&deny_once, deny_parse);
     const struct deny_range *t = is_v4 ? deny_v4 : deny_v6;
     const struct hp_cidr *c = is_v4 ? deny_v4_cidr : deny_v6_cidr;
@@ -251,8 +261,12 @@ bool hp_addrpol_allows(const struct hp_addrpol *p, const struct sockaddr *sa, so
     for (size_t i = 0; i < p->nallow; i++)
         if (hp_cidr_contains(&p->allow[i], a))
             return true;
+    /* the sensor itself, also behind a NAT64 or 6to4 spelling of its IPv4 address */
+    uint8_t v4[16];
+    bool is_v4;
+    const uint8_t *inner = judged_form(a, v4, &is_v4);
     for (size_t i = 0; i < p->nown; i++)
-        if (hp_cidr_contains(&p->own[i], a)) {
+        if (hp_cidr_contains(&p->own[i], a) || hp_cidr_contains(&p->own[i], inner)) {
             *why = "own-address";
             return false;
         }

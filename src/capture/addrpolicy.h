@@ -14,8 +14,8 @@
  *         192.0.2/24, 192.168/16, 198.18/15, 198.51.100/24, 203.0.113/24,
  *         224/4 multicast, 240/4 reserved and broadcast
  *   IPv6  ::, ::1, fc00::/7 unique-local, fe80::/10 link-local, ff00::/8
- *         multicast, 2001:db8::/32, 64:ff9b::/96 and ::ffff:0:0/96 and
- *         2002::/16 by the IPv4 address they embed
+ *         multicast, 2001:db8::/32, ::ffff:0:0:0/96 (SIIT-translated), and
+ *         64:ff9b::/96, ::ffff:0:0/96 and 2002::/16 by the IPv4 address they embed
  *   and every address of the sensor's own interfaces (hp_addrpol_add_own).
  * The allow list ("[capture] allow", CIDR ranges) wins over all of these:
  * tests allow 127.0.0.1/32.

@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include "addrpolicy.h"
 #include "buf.h"
 #include "capture.h"
@@ -50,6 +51,8 @@
 #define MINE_BYTES      (1u << 20)    /* bytes of a payload mined for URLs */
 #define FOUND_IN_MAX    80
 #define FAILED_WINDOW_MS (5 * 60 * 1000) /* a failed URL is tried again after this (at most the window) */
+#define WAITERS_MAX     65536         /* waiters of all entries (each holds its event until done) */
+#define UPLOAD_BACKLOG  4096          /* worker jobs waiting, past which uploads are not classified */
 
 struct url_ent;
 
@@ -155,6 +158,7 @@ static struct {
     struct budget budgets[BUDGET_SLOTS];
     struct host_budget hosts[HOST_SLOTS];
     uint32_t host_seed;           /* keys the host slots: no chosen collisions */
+    uint64_t url_seed;            /* keys the URL table and a scan's seen list (url_hash) */
     struct event *sweep;
     /* worker */
     pthread_t th;
@@ -162,13 +166,16 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct job *todo_head, *todo_tail;
+    size_t ntodo;
     struct job *done_head, *done_tail;
     bool stopping;
     int pipefd[2];
     struct event *pipe_ev;
     struct hp_index *ix;
     struct hp_capture_stats st;
+    size_t nwaiters;
     int64_t last_shed_log_ms;
+    int64_t last_backlog_log_ms;
     bool stopping_loop;
 } C = { .payloads_fd = -1, .pipefd = { -1, -1 } };
 
@@ -188,6 +195,18 @@ static uint32_t fnv1a_from(uint32_t h, const char *s)
 static uint32_t fnv1a(const char *s)
 {
     return fnv1a_from(2166136261u, s);
+}
+
+/*
+ * The hash of a URL, for the table's buckets and a scan's seen list.
+ * Keyed per process: with a hash anyone can compute (plain FNV-1a), an
+ * attacker lines thousands of URLs up in one bucket so that every new one
+ * walks all the others, or writes a decoy whose hash equals his real
+ * download's so that one scan takes the download for a repeat and drops it.
+ */
+static uint32_t url_hash(const char *url)
+{
+    return (uint32_t)XXH3_64bits_withSeed(url, strlen(url), C.url_seed);
 }
 
 static void hex(const uint8_t *b, size_t n, char *out)
@@ -529,6 +548,7 @@ static void waiter_free(struct hp_capture_wait *w)
         event_free(w->timeout);
     free(w->destfile);
     free(w);
+    C.nwaiters--;
 }
 
 /* The entry is done: every waiter gets its event, then its callback. */
@@ -602,6 +622,7 @@ static struct hp_capture_wait *waiter_add(struct url_ent *u, const struct hp_cap
     struct hp_capture_wait *w = calloc(1, sizeof(*w));
     if (!w)
         return NULL;
+    C.nwaiters++;
     w->u = u;
     w->cb = req->cb;
     w->emit = req->emit;
@@ -797,7 +818,7 @@ struct hp_capture_wait *hp_capture_fetch(const struct hp_capture_req *req, struc
         return answer_now(req, url, "disabled", now);
     if (req->log_only)
         return answer_now(req, url, "udp_unverified", now);
-    uint32_t h = fnv1a(url);
+    uint32_t h = url_hash(url);
     struct url_ent *u = ent_find(url, h);
     if (u && ent_expired(u, hp_mono_ms())) {
         ent_free(u);
@@ -813,6 +834,13 @@ struct hp_capture_wait *hp_capture_fetch(const struct hp_capture_req *req, struc
         if (now)
             *now = r;
         return NULL;
+    }
+    /* A transfer the attacker's server keeps slow lasts minutes; every
+     * request for its URL meanwhile would hold its event in memory until
+     * then.  Past the bound they are shed at once, as a full queue is. */
+    if (u && C.nwaiters >= WAITERS_MAX) {
+        C.st.shed++;
+        return answer_now(req, url, "queue_full", now);
     }
     if (u) {
         C.st.cached++;
@@ -848,13 +876,13 @@ struct scan_ctx {
     size_t n;
     bool tools_only;               /* literal URLs ("how" url) are not requested */
     size_t nseen;
-    uint32_t seen[2 * HP_URLX_MAX];  /* fnv1a() of the URLs requested by this scan */
+    uint32_t seen[2 * HP_URLX_MAX];  /* url_hash() of the URLs requested by this scan */
 };
 
 /* True the first time a URL comes up in this scan (a request's two parts). */
 static bool scan_first(struct scan_ctx *sc, const char *url)
 {
-    uint32_t h = fnv1a(url);
+    uint32_t h = url_hash(url);
     for (size_t i = 0; i < sc->nseen; i++)
         if (sc->seen[i] == h)
             return false;
@@ -926,6 +954,7 @@ static void worker_submit(struct job *j)
     else
         C.todo_head = j;
     C.todo_tail = j;
+    C.ntodo++;
     pthread_cond_signal(&C.cv);
     pthread_mutex_unlock(&C.mu);
 }
@@ -1060,6 +1089,7 @@ static void *worker_main(void *arg)
         C.todo_head = j->next;
         if (!C.todo_head)
             C.todo_tail = NULL;
+        C.ntodo--;
         pthread_mutex_unlock(&C.mu);
         worker_do(j);
         pthread_mutex_lock(&C.mu);
@@ -1137,10 +1167,30 @@ static void on_pipe(evutil_socket_t fd, short what, void *arg)
 
 /* ---- uploads, reading back ----------------------------------------------------------------- */
 
+/*
+ * Peers send files faster than the worker classifies and indexes them (an
+ * HTTP request carries 64 file parts, the same bytes each time cost no
+ * disk), and every job waits in memory.  Past UPLOAD_BACKLOG waiting jobs
+ * an upload stays stored and reported (session.file_upload) but is not
+ * classified, indexed or mined.  Downloads are bounded by the URL table.
+ */
+static bool upload_backlog_full(void)
+{
+    pthread_mutex_lock(&C.mu);
+    bool full = C.ntodo >= UPLOAD_BACKLOG;
+    pthread_mutex_unlock(&C.mu);
+    if (full && hp_mono_ms() - C.last_backlog_log_ms > 10000) {
+        C.last_backlog_log_ms = hp_mono_ms();
+        hp_warn("capture: %d payloads wait for classification: uploads are kept but not indexed",
+                UPLOAD_BACKLOG);
+    }
+    return full;
+}
+
 void hp_capture_upload(const struct hp_evctx *ctx, const char *sha256, uint64_t size, const char *how,
                        const char *filename)
 {
-    if (!C.started || !sha256 || strlen(sha256) != 64)
+    if (!C.started || !sha256 || strlen(sha256) != 64 || upload_backlog_full())
         return;
     struct job *j = calloc(1, sizeof(*j));
     if (!j)
@@ -1223,8 +1273,10 @@ int hp_capture_start(const struct hp_config *cfg, struct event_base *base, char 
     C.cfg = cfg->capture;
     C.cfg.allow = NULL;
     C.cfg.yara_rules = NULL;
+    C.stopping = C.stopping_loop = false;     /* started again after a stop (unit tests) */
     C.base = base;
     C.host_seed = (uint32_t)hp_random_u64() | 1;
+    C.url_seed = hp_random_u64();
     if (hp_addrpol_init(&C.pol, cfg->capture.allow, err, errlen) != 0)
         return -1;
     hp_addrpol_add_own(&C.pol);

@@ -128,6 +128,10 @@ static void test_embedded_ipv4(void **state)
     expect(&p, "2002:7f00:1::1", "loopback");         /* 6to4 of 127.0.0.1 */
     expect(&p, "2002:a9fe:a9fe::1", "link-local");    /* 6to4 of 169.254.169.254 */
     expect(&p, "2002:808:808::1", NULL);              /* 6to4 of 8.8.8.8 */
+    /* SIIT's IPv4-translated form ::ffff:0:a.b.c.d (RFC 2765): a translator
+     * on the path would carry it to the IPv4 address, whatever that is */
+    expect(&p, "::ffff:0:7f00:1", "reserved");
+    expect(&p, "::ffff:0:a9fe:a9fe", "reserved");
     hp_addrpol_free(&p);
 }
 
@@ -185,6 +189,19 @@ static void test_own_addresses(void **state)
     assert_int_equal(hp_addrpol_init(&p, "127.0.0.1", err, sizeof(err)), 0);
     hp_addrpol_add_own(&p);
     expect(&p, "127.0.0.1", NULL);
+    hp_addrpol_free(&p);
+
+    /* a public own address, also in the IPv6 spellings judged by the IPv4
+     * address they carry (a NAT64 gateway or 6to4 relay would bring the
+     * connection back to the sensor) */
+    assert_int_equal(hp_addrpol_init(&p, NULL, err, sizeof(err)), 0);
+    assert_int_equal(hp_addrpol_parse("8.8.4.4", &p.own, &p.nown, err, sizeof(err)), 0);
+    expect(&p, "8.8.4.4", "own-address");
+    expect(&p, "::ffff:8.8.4.4", "own-address");
+    expect(&p, "64:ff9b::808:404", "own-address");
+    expect(&p, "2002:808:404::1", "own-address");
+    expect(&p, "64:ff9b::808:808", NULL);
+    expect(&p, "2002:808:808::1", NULL);
     hp_addrpol_free(&p);
 }
 
