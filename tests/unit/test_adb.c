@@ -31,6 +31,7 @@
 #include "reader.h"
 #include "sensor.h"
 #include "proto/adb.h"
+#include "cpu_time.h"
 
 static const uint8_t nmap_probe[] =
     "CNXN\0\0\0\x01\0\x10\0\0\x07\0\0\0\x32\x02\0\0\xbc\xb1\xa7\xb1host::";   /* + its NUL */
@@ -394,13 +395,6 @@ static size_t put_msg(uint8_t *out, uint32_t cmd, uint32_t a0, uint32_t a1, cons
     return n;
 }
 
-static double cpu_since(const struct timespec *a)
-{
-    struct timespec b;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-    return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
-}
-
 /*
  * A sync stream that failed (FAIL sent, never acknowledged, so it stays open
  * until the client's OKAY) keeps what the client goes on writing.  Every WRTE
@@ -436,11 +430,10 @@ static void test_module_trickle(void **state)
     size_t one = put_msg(wire, HP_ADB_WRTE, 7, local, "A", 1);
     for (size_t i = 1; i < 256; i++)
         memcpy(wire + i * one, wire, one);
-    struct timespec a;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    double a = test_cpu_s();
     for (int i = 0; i < 160; i++)                  /* 40,960 one-byte WRTEs */
         assert_int_equal(mod_feed(&m, wire, 256 * one, NULL, SIZE_MAX), 256 * HP_ADB_HDR_LEN);
-    double cpu = cpu_since(&a);
+    double cpu = test_cpu_s() - a;
     assert_true(cpu < 1.0);                        /* 2+ s before; tens of ms now */
     /* the stream is intact: the client's OKAY lets it close */
     n = put_msg(wire, HP_ADB_OKAY, 7, local, NULL, 0);
@@ -479,8 +472,7 @@ static void test_module_small_payload(void **state)
             assert_int_equal(am.cmd, HP_ADB_OKAY);
             local[i] = am.arg0;
         }
-        struct timespec a;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+        double a = test_cpu_s();
         size_t got = 0;
         for (int round = 0; round < 4096; round++) {
             size_t k = 0;
@@ -488,7 +480,7 @@ static void test_module_small_payload(void **state)
                 k += put_msg(wire + k, HP_ADB_OKAY, 100 + i, local[i], NULL, 0);
             got += mod_feed(&m, wire, k, NULL, SIZE_MAX);
         }
-        cpu += cpu_since(&a);
+        cpu += test_cpu_s() - a;
         /* all of it (the first WRTE came with the OKAY of the OPEN), then the CLSE */
         assert_int_equal(got, 8 * (4095 * (HP_ADB_HDR_LEN + 256) + HP_ADB_HDR_LEN));
     }

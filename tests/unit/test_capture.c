@@ -37,6 +37,7 @@
 #include "capture/urlx.h"
 #include "config.h"
 #include "event.h"
+#include "cpu_time.h"
 
 static char dir[64];
 static struct event_base *base;
@@ -115,13 +116,6 @@ static void url_of(unsigned i, bool aimed, char *out, size_t n)
     fail_msg("no suffix for %u", i);
 }
 
-static double thread_cpu_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 #define FLOOD_N 16384
 
 /* CPU time of asking for FLOOD_N new URLs (generated beforehand). */
@@ -135,14 +129,14 @@ static double cost_of_flood(bool aimed)
         assert_string_equal(norm, urls[i]);        /* the table sees these very bytes */
     }
     start();
-    double t0 = thread_cpu_s();
+    double t0 = test_cpu_s();
     for (unsigned i = 0; i < FLOOD_N; i++) {
         struct hp_capture_req req = { .url = urls[i], .tool = "wget", .found_in = "test" };
         struct hp_capture_result now;
         assert_null(hp_capture_fetch(&req, &now));
         assert_string_equal(now.reason, "pending");
     }
-    double t = thread_cpu_s() - t0;
+    double t = test_cpu_s() - t0;
     struct hp_capture_stats st;
     hp_capture_get_stats(&st);
     assert_int_equal(st.queued, FLOOD_N);

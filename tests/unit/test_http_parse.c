@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "proto/http_parse.h"
+#include "cpu_time.h"
 
 /* ---- harness ------------------------------------------------------------- */
 
@@ -485,9 +486,9 @@ static void test_trickled_head(void **state)
 /* CPU seconds to feed s byte by byte. */
 static double trickle_cpu(const char *s, size_t n, struct got *g)
 {
-    clock_t t0 = clock();
+    double t0 = test_cpu_s();
     feed(s, n, 1, 100, g);
-    return (double)(clock() - t0) / CLOCKS_PER_SEC;
+    return test_cpu_s() - t0;
 }
 
 /* Trickled, a head costs the parser O(its length), not O(length) per byte:
