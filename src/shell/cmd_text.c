@@ -204,6 +204,7 @@ static bool txt_re_expired(void)
 }
 
 #define TXT_RE_NODES_MAX 20000.0
+#define TXT_RE_WINDOW 4096         /* bytes of subject one regexec sees (txt_re_exec) */
 #define TXT_RE_GROUPS_MAX 64
 
 /* A repetition's bound ("{3}", "{2,5}", "{4,}") at p: the larger number. */
@@ -370,9 +371,28 @@ int txt_re_exec(struct txt_re *r, const uint8_t *s, size_t len, size_t from, siz
         m = one;
         nm = 1;
     }
-    m[0].rm_so = (regoff_t)from;
-    m[0].rm_eo = (regoff_t)len;
-    return regexec(&r->re, (const char *)s, nm, m, eflags | REG_STARTEND);
+    /* glibc retries the automaton at every start position, each run as far
+     * as it stays alive: one call costs up to the square of the subject
+     * ('[a-z]+c' on a 100 KB line of 'a' ran 16 s in one regexec, beyond
+     * every check).  So a long subject is searched in overlapping windows,
+     * the budget checked between them; a match longer than half a window
+     * is cut at the window's end, and '$' matches only at the real end.
+     * A match at 'from' itself is one run over the whole subject (glibc's
+     * re_search with no range), so '^...$' and the like stay exact. */
+    if (len - from > TXT_RE_WINDOW &&
+        re_search(&r->re, (const char *)s, (regoff_t)len, (regoff_t)from, 0, NULL) == (regoff_t)from) {
+        m[0].rm_so = (regoff_t)from;
+        m[0].rm_eo = (regoff_t)len;
+        return regexec(&r->re, (const char *)s, nm, m, eflags | REG_STARTEND);
+    }
+    for (size_t at = from;; at += TXT_RE_WINDOW / 2) {
+        size_t end = len - at > TXT_RE_WINDOW ? at + TXT_RE_WINDOW : len;
+        m[0].rm_so = (regoff_t)at;
+        m[0].rm_eo = (regoff_t)end;
+        int rc = regexec(&r->re, (const char *)s, nm, m, eflags | REG_STARTEND | (end < len ? REG_NOTEOL : 0));
+        if (rc != REG_NOMATCH || end == len || !sh_pause_point() || txt_re_expired())
+            return rc;
+    }
 }
 
 void txt_re_free(struct txt_re *r)
@@ -1114,6 +1134,10 @@ static int cmd_seq(struct sh_cmd *c)
     txt_out_init(&o, c);
     long count = 0;
     for (double x = first; (inc > 0 ? x <= last : x >= last) && count < SEQ_MAX; count++) {
+        /* a number can print 300 digits ("seq 1e300 1e300" never advances):
+         * 100,000 of them held the event loop for 0.7 s */
+        if ((count & 1023) == 1023 && !sh_pause_point())
+            break;
         if (count)
             txt_puts(&o, sep);
         txt_printf(&o, eqw ? "%0*.*f" : "%*.*f", width, prec, x);

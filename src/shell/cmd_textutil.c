@@ -178,7 +178,7 @@ static bool xa_parse(struct xargs *x, const uint8_t *d, size_t len)
         bool sep = x->repl ? ch == '\n' : (ch == ' ' || ch == '\t' || ch == '\n');
         if (sep) {
             if (in && !xa_item(x, start, line))
-                return true;
+                break;            /* full: the items so far still need their pointers below */
             start = x->store.len;
             in = false;
             line += ch == '\n';

@@ -6,6 +6,7 @@
  * plus a few pipelines end to end through hp_interp_line.
  */
 #include "cmd_fixture.h"
+#include "cpu_time.h"
 
 static struct sh_vfs *deb, *bb;
 
@@ -32,6 +33,31 @@ static int teardown(void **state)
 }
 
 /* ---- grep ---- */
+
+/* One regexec on a long line cost the square of its length ('[a-z]+c' on
+ * 100 KB of 'a': 16 s, beyond the 250 ms regex budget, holding the event
+ * loop); it is searched in windows now, with the budget checked between
+ * them.  What the windows must not lose: a match far into the line, one
+ * that must run from the line's start to its real end. */
+static void test_grep_long_line(void **state)
+{
+    (void)state;
+    size_t n = 100 * 1024;
+    char *line = malloc(n + 2);
+    assert_non_null(line);
+    memset(line, 'a', n);
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    double t0 = test_cpu_s();
+    DEB(line, "", "", 1, "grep", "-E", "[a-z]+c");
+    assert_true(test_cpu_s() - t0 < 2.5);          /* 0.25 s budget; unbounded it ran 16 s */
+    DEB(line, "1\n", "", 0, "grep", "-c", "a$");
+    DEB(line, "1\n", "", 0, "grep", "-c", "-E", "^(a|b)+$");
+    line[n - 5000] = 'c';
+    DEB(line, "1\n", "", 0, "grep", "-c", "-E", "a(b|c)");
+    DEB(line, "ac\n", "", 0, "grep", "-o", "ac");
+    free(line);
+}
 
 static void test_grep(void **state)
 {
@@ -234,6 +260,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_grep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grep_long_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_awk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),

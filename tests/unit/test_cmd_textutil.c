@@ -90,6 +90,17 @@ static void test_xargs(void **state)
     DEB(hp_buf_cstr(&many), hp_buf_cstr(&want), "", 0, "xargs", "-n1");
     hp_buf_free(&many);
     hp_buf_free(&want);
+    /* past 65,536 items the rest is dropped; the items kept are still
+     * pointers (they stayed store offsets, and echo's strlen crashed) */
+    hp_buf_init(&many, 1u << 20);
+    for (int k = 0; k < 70000; k++)
+        hp_buf_puts(&many, "x\n");
+    hp_buf_init(&want, 1u << 20);
+    for (int k = 0; k < 65536; k++)
+        hp_buf_puts(&want, k % 20000 == 19999 || k == 65535 ? "x\n" : "x ");
+    DEB(hp_buf_cstr(&many), hp_buf_cstr(&want), "", 0, "xargs", "-n", "20000");
+    hp_buf_free(&many);
+    hp_buf_free(&want);
 }
 
 /* ---- nl, fold, tac, paste, comm, expand, strings ---- */

@@ -265,6 +265,14 @@ static void test_pause_slices(void **state)
     assert_true(hp_mono_ms() - t0 < 5000);
     assert_int_equal(hp_interp_status(it), 130);
     assert_null(strstr(c.out, "after"));
+
+    /* so does seq's: 100,000 numbers of 300 digits each (1e300 + 1 is
+     * 1e300) took 0.7 s in one go, two of them past the line's second */
+    c.first_pause_ms = 0;
+    before = c.pauses;
+    const char *seq = "seq 1e300 1e300 >/dev/null";
+    assert_true(hp_interp_line(it, HP_INTERP_EXEC, 1, (const uint8_t *)seq, strlen(seq)));
+    assert_true(c.pauses > before + 10);
     hp_interp_free(it);
 }
 
