@@ -376,20 +376,28 @@ int txt_re_exec(struct txt_re *r, const uint8_t *s, size_t len, size_t from, siz
      * ('[a-z]+c' on a 100 KB line of 'a' ran 16 s in one regexec, beyond
      * every check).  So a long subject is searched in overlapping windows,
      * the budget checked between them; a match longer than half a window
-     * is cut at the window's end, and '$' matches only at the real end.
+     * that starts past 'from' is cut at a window's end, and '$' matches
+     * only at the real end.
      * A match at 'from' itself is one run over the whole subject (glibc's
      * re_search with no range), so '^...$' and the like stay exact. */
     if (len - from > TXT_RE_WINDOW &&
         re_search(&r->re, (const char *)s, (regoff_t)len, (regoff_t)from, 0, NULL) == (regoff_t)from) {
         m[0].rm_so = (regoff_t)from;
         m[0].rm_eo = (regoff_t)len;
-        return regexec(&r->re, (const char *)s, nm, m, eflags | REG_STARTEND);
+        int rc = regexec(&r->re, (const char *)s, nm, m, eflags | REG_STARTEND);
+        if (rc != REG_NOMATCH)
+            return rc;              /* (eflags such as REG_NOTBOL, which re_search ignores, can refuse it) */
     }
     for (size_t at = from;; at += TXT_RE_WINDOW / 2) {
         size_t end = len - at > TXT_RE_WINDOW ? at + TXT_RE_WINDOW : len;
         m[0].rm_so = (regoff_t)at;
         m[0].rm_eo = (regoff_t)end;
         int rc = regexec(&r->re, (const char *)s, nm, m, eflags | REG_STARTEND | (end < len ? REG_NOTEOL : 0));
+        /* A match in the window's second half that reaches its end may go on
+         * past it: the next window, which starts half a window later, holds
+         * it from its first half. */
+        if (rc == 0 && end < len && (size_t)m[0].rm_so >= at + TXT_RE_WINDOW / 2 && (size_t)m[0].rm_eo == end)
+            rc = REG_NOMATCH;
         if (rc != REG_NOMATCH || end == len || !sh_pause_point() || txt_re_expired())
             return rc;
     }

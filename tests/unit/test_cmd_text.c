@@ -56,6 +56,16 @@ static void test_grep_long_line(void **state)
     line[n - 5000] = 'c';
     DEB(line, "1\n", "", 0, "grep", "-c", "-E", "a(b|c)");
     DEB(line, "ac\n", "", 0, "grep", "-o", "ac");
+    /* A match that starts in a window's second half and runs past its end
+     * is found whole in the next window, not cut. */
+    char *want = malloc(3002);
+    assert_non_null(want);
+    memset(line, 'x', n);
+    memset(line + 5000, 'b', 3000);
+    memset(want, 'b', 3000);
+    strcpy(want + 3000, "\n");
+    DEB(line, want, "", 0, "grep", "-o", "-E", "b+");
+    free(want);
     free(line);
 }
 
