@@ -27,7 +27,6 @@
 #include <string.h>
 #include <ftw.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <event2/event.h>

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +226,19 @@ static void test_events(void **st)
     hp_mc_close(&s);
 }
 
+/* "VERB k 0 0 LEN\r\n" and LEN bytes of fill: a storage command with a big data
+ * block (malloc'ed, its length in *n). */
+static char *block_cmd(const char *verb, size_t len, char fill, size_t *n)
+{
+    char *b = malloc(len + 64);
+    assert_non_null(b);
+    int h = snprintf(b, 64, "%s k 0 0 %zu\r\n", verb, len);
+    memset(b + h, fill, len);
+    memcpy(b + h + len, "\r\n", 2);
+    *n = (size_t)h + len + 2;
+    return b;
+}
+
 /* A 1 MiB item built by APPENDs of 100 KiB, then one-byte APPENDs: each
  * copied the whole value twice (0.2 ms per 22-byte command, 4 MiB of
  * max_input to repeat it, on a store every connection shares). */
@@ -235,18 +247,15 @@ static void test_append_in_place(void **st)
     (void)st;
     struct hp_mc_sess s;
     open_sess(&s);
-    size_t chunk = 100 * 1024;
-    char *blk = malloc(chunk + 64);
-    int h = snprintf(blk, 64, "append k 0 0 %zu\r\n", chunk);
-    memset(blk + h, 'A', chunk);
-    memcpy(blk + h + chunk, "\r\n", 2);
+    size_t n;
+    char *blk = block_cmd("append", 100 * 1024, 'A', &n);
     assert_string_equal(say(&s, "set k 5 0 1\r\nA\r\n"), "STORED\r\n");
     for (int i = 0; i < 10; i++)
-        assert_string_equal(feed(&s, blk, (size_t)h + chunk + 2), "STORED\r\n");
+        assert_string_equal(feed(&s, blk, n), "STORED\r\n");
     double a = test_cpu_s();
     for (int i = 0; i < 10000; i++)
         assert_string_equal(say(&s, "append k 0 0 1\r\nx\r\n"), "STORED\r\n");
-    assert_true((test_cpu_s() - a) < 0.25);               /* 2 s before */
+    assert_true(test_cpu_s() - a < 0.25);                 /* 2 s before */
     assert_string_equal(say(&s, "prepend k 0 0 2\r\nyz\r\nappend k 0 0 1\r\n!\r\n"), "STORED\r\nSTORED\r\n");
     assert_string_equal(say(&s, "set j 7 0 2\r\nbc\r\nprepend j 0 0 1\r\na\r\nappend j 0 0 2\r\nde\r\n"
                                 "prepend j 0 0 3\r\nxyz\r\nget j\r\n"),
@@ -274,12 +283,9 @@ static void test_stop_when_gone(void **st)
     (void)st;
     struct hp_mc_sess s;
     open_sess(&s);
-    size_t big = 1000 * 1000;
-    char *blk = malloc(big + 64);
-    int h = snprintf(blk, 64, "set k 0 0 %zu\r\n", big);
-    memset(blk + h, 'A', big);
-    memcpy(blk + h + big, "\r\n", 2);
-    assert_string_equal(feed(&s, blk, (size_t)h + big + 2), "STORED\r\n");
+    size_t n;
+    char *blk = block_cmd("set", 1000 * 1000, 'A', &n);
+    assert_string_equal(feed(&s, blk, n), "STORED\r\n");
     s.out = gone_out;
     char gets[16 * 22 + 1] = "";
     for (int i = 0; i < 16; i++)

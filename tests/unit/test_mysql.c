@@ -590,10 +590,8 @@ static void test_dump_budget(void **st)
     login(&s, &cf, "root", "toor", true);
     char q[512], msg[256];
     query(&s, "SET @a = 0x41414141414141414141414141414141");
-    for (int round = 0; round < 4; round++) {
-        snprintf(q, sizeof(q), "SET @a = concat(@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a)");
-        query(&s, q);
-    }
+    for (int round = 0; round < 4; round++)
+        query(&s, "SET @a = concat(@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a,@a)");
     assert_int_equal(s.vars[0].val.len, cf.max_packet);
     n_upload = n_write = n_not_stored = 0;
     for (int i = 0; i < 10; i++) {
