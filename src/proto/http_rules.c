@@ -1041,19 +1041,54 @@ static void put_host(struct hp_buf *out, const struct hp_http_view *v)
     hp_buf_puts(out, "localhost");
 }
 
+/* True if the response headers name an XML or HTML body: a path written into
+ * one has its '&' and '\'' escaped, as MinIO's and Jetty's pages do (a raw '&'
+ * makes the XML malformed, which no real server sends). */
+static bool markup_body(const char *headers)
+{
+    for (const char *h = headers; h && *h;) {
+        const char *eol = strchr(h, '\n');
+        size_t n = eol ? (size_t)(eol - h) : strlen(h);
+        if (n > 13 && strncasecmp(h, "Content-Type:", 13) == 0) {
+            for (size_t i = 13; i + 3 <= n; i++)
+                if (strncasecmp(h + i, "xml", 3) == 0 || (i + 4 <= n && strncasecmp(h + i, "html", 4) == 0))
+                    return true;
+            return false;
+        }
+        h = eol ? eol + 1 : h + n;
+    }
+    return false;
+}
+
 /* The raw request path if it is plain URL text (it goes into a Location
- * header), else "/". */
-static void put_path(struct hp_buf *out, const struct hp_http_view *v)
+ * header), else "/".  body_headers: the headers of the body it goes into
+ * (NULL for a header), for markup_body. */
+static void put_path(struct hp_buf *out, const struct hp_http_view *v, const char *body_headers)
 {
     bool ok = v->path.n > 0 && v->path.n <= 1024 && v->path.p[0] == '/';
+    bool escape = false;
     for (size_t i = 0; ok && i < v->path.n; i++) {
         uint8_t c = v->path.p[i];
         ok = c > 0x20 && c < 0x7f && c != '"' && c != '<' && c != '>' && c != '\\';
+        escape |= c == '&' || c == '\'';
     }
-    if (ok)
-        hp_buf_put(out, v->path.p, v->path.n);
-    else
+    if (!ok) {
         hp_buf_putc(out, '/');
+        return;
+    }
+    if (!escape || !markup_body(body_headers)) {
+        hp_buf_put(out, v->path.p, v->path.n);
+        return;
+    }
+    for (size_t i = 0; i < v->path.n; i++) {
+        uint8_t c = v->path.p[i];
+        if (c == '&')
+            hp_buf_puts(out, "&amp;");
+        else if (c == '\'')
+            hp_buf_puts(out, "&#39;");
+        else
+            hp_buf_putc(out, c);
+    }
 }
 
 static void skip_ws(struct hp_rd *rd)
@@ -1214,8 +1249,9 @@ static bool random_tpl(const char *a, size_t n, const char *id, unsigned *slot, 
     return true;
 }
 
+/* body_headers: the response's headers when s is its body, else NULL (put_path). */
 static void render(const char *id, const uint8_t *s, size_t n, const struct hp_http_view *v, const char *server,
-                   unsigned *slot, size_t body_len, struct hp_buf *out)
+                   unsigned *slot, size_t body_len, const char *body_headers, struct hp_buf *out)
 {
     size_t i = 0;
     while (i < n) {
@@ -1253,7 +1289,7 @@ static void render(const char *id, const uint8_t *s, size_t n, const struct hp_h
         else if (nl == 4 && memcmp(name, "host", 4) == 0)
             put_host(out, v);
         else if (nl == 4 && memcmp(name, "path", 4) == 0)
-            put_path(out, v);
+            put_path(out, v, body_headers);
         else if (nl == 6 && memcmp(name, "server", 6) == 0)
             hp_buf_puts(out, server ? server : "nginx");
         else if (nl == 10 && memcmp(name, "jsonrpc_id", 10) == 0) {
@@ -1296,17 +1332,17 @@ void hp_webresp_render(const struct hp_webresp *resp, const struct hp_http_view 
         if (strstr(resp->headers, "{{random_hex:")) {
             struct hp_buf dry;
             hp_buf_init(&dry, headers_out->cap);
-            render(resp->id, h, hn, v, server, &slot, 0, &dry);
+            render(resp->id, h, hn, v, server, &slot, 0, NULL, &dry);
             hp_buf_free(&dry);
         }
         size_t before = body_out->len;
-        render(resp->id, resp->body, resp->body_len, v, server, &slot, 0, body_out);
+        render(resp->id, resp->body, resp->body_len, v, server, &slot, 0, resp->headers, body_out);
         unsigned hslot = 0;
-        render(resp->id, h, hn, v, server, &hslot, body_out->len - before, headers_out);
+        render(resp->id, h, hn, v, server, &hslot, body_out->len - before, NULL, headers_out);
         return;
     }
     if (headers_out)
-        render(resp->id, h, hn, v, server, &slot, 0, headers_out);
+        render(resp->id, h, hn, v, server, &slot, 0, NULL, headers_out);
     if (body_out)
-        render(resp->id, resp->body, resp->body_len, v, server, &slot, 0, body_out);
+        render(resp->id, resp->body, resp->body_len, v, server, &slot, 0, resp->headers, body_out);
 }

@@ -79,7 +79,8 @@ const struct hp_webresp *hp_webrules_port_style(const struct hp_webrules *r, uin
  * headers_out (still "Name: value\r\n" lines) and body_out:
  *   {{date}}          RFC 7231 date, now
  *   {{host}}          the request's Host header (sanitised; "localhost" when absent)
- *   {{path}}          the raw request path if plain URL text, else "/"
+ *   {{path}}          the raw request path if plain URL text, else "/" (& and '
+ *                     escaped in an XML or HTML body)
  *   {{server}}        server (the configured Server header)
  *   {{random_hex:N}}  N hex digits (1..128), stable per rule, slot and process
  *                     (or per sensor: hp_webrules_set_secret)
