@@ -115,9 +115,10 @@ struct mc_item {
     int64_t expires;                    /* Unix seconds, 0: never */
     uint64_t cas;
     uint64_t seq;                       /* age: the smallest goes first when full */
-    uint8_t *val;
+    uint8_t *val;                       /* the allocation; the value is at val + off */
+    size_t off;
     size_t len;
-    size_t cap;                         /* bytes allocated at val (append grows it in place) */
+    size_t cap;                         /* bytes allocated at val (room on both sides of the value) */
 };
 
 static struct {
@@ -221,6 +222,7 @@ static bool mc_put(struct mc_item *it, const char *key, uint32_t flags, int64_t 
     if (mc.bytes + len > MC_BYTES)
         mc_room(len, it);
     it->val = copy;
+    it->off = 0;
     it->len = len;
     it->cap = len ? len : 1;
     mc.bytes += len;
@@ -416,7 +418,7 @@ static void cmd_get(struct hp_mc_sess *s, const struct mc_tok *tok, size_t ntok,
         if (with_cas)
             hp_buf_printf(&out, " %" PRIu64, it->cas);
         hp_buf_puts(&out, "\r\n");
-        hp_buf_put(&out, it->val, it->len);
+        hp_buf_put(&out, it->val + it->off, it->len);
         hp_buf_puts(&out, "\r\n");
     }
     hp_buf_puts(&out, "END\r\n");
@@ -479,27 +481,46 @@ static void ev_store(struct hp_mc_sess *s, const uint8_t *data, size_t len)
         hp_capture_scan(s->ctx, data, len, "memcached");
 }
 
-/* append / prepend in place, the allocation growing by doubling: joining
- * into a fresh copy made every one-byte append of a 1 MiB item copy it
- * twice.  Flags and expiry stay, as memcached keeps them. */
-static bool mc_join(struct mc_item *it, const uint8_t *data, size_t len, bool append)
+/* Put the value in an allocation of cap bytes with the room this join
+ * leaves split evenly before and after it (the new bytes' place kept on
+ * their side), so that a run of appends or prepends writes into room
+ * instead of moving the value. */
+static bool mc_regap(struct mc_item *it, size_t cap, size_t add, bool append)
 {
-    size_t n = it->len + len;
-    if (n > it->cap) {
-        size_t cap = it->cap * 2 > n ? it->cap * 2 : n;
-        if (cap > HP_MC_ITEM_MAX)
-            cap = HP_MC_ITEM_MAX;
-        uint8_t *v = realloc(it->val, cap);
-        if (!v)
-            return false;
+    size_t room = cap - it->len - add, at = room / 2 + (append ? 0 : add);
+    uint8_t *v = cap == it->cap ? it->val : malloc(cap);
+    if (!v)
+        return false;
+    memmove(v + at, it->val + it->off, it->len);
+    if (v != it->val) {
+        free(it->val);
         it->val = v;
         it->cap = cap;
     }
+    it->off = at;
+    return true;
+}
+
+/* append / prepend in place, with room kept on both sides of the value and
+ * the allocation growing by doubling: joining into a fresh copy made every
+ * one-byte append of a 1 MiB item copy it twice, and moving the value up
+ * for every prepend (even of 0 bytes) cost 13 us per 20-byte command.  A
+ * value is moved when one side runs out of room, which halves what is left
+ * (or doubles the allocation).  Flags and expiry stay, as memcached keeps
+ * them.  The caller keeps it->len + len within HP_MC_ITEM_MAX. */
+static bool mc_join(struct mc_item *it, const uint8_t *data, size_t len, bool append)
+{
+    size_t n = it->len + len;
+    if (append ? it->off + n > it->cap : it->off < len) {
+        size_t cap = n * 2 < HP_MC_ITEM_MAX ? n * 2 : HP_MC_ITEM_MAX;
+        if (!mc_regap(it, cap > it->cap ? cap : it->cap, len, append))
+            return false;
+    }
     if (append) {
-        memcpy(it->val + it->len, data, len);
+        memcpy(it->val + it->off + it->len, data, len);
     } else {
-        memmove(it->val + len, it->val, it->len);
-        memcpy(it->val, data, len);
+        it->off -= len;
+        memcpy(it->val + it->off, data, len);
     }
     it->len = n;
     mc.bytes += len;
@@ -577,7 +598,7 @@ static void cmd_arith(struct hp_mc_sess *s, const struct mc_tok *tok, size_t nto
         mc_line(s, "NOT_FOUND");
         return;
     }
-    struct mc_tok v = { (const char *)it->val, it->len };
+    struct mc_tok v = { (const char *)it->val + it->off, it->len };
     while (v.n > 1 && v.p[v.n - 1] == ' ')
         v.n--;                                  /* a decr's padding */
     if (!tok_u64(&v, UINT64_MAX, &cur)) {

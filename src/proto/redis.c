@@ -21,8 +21,9 @@
  * multibulk, anything else an inline command split like sdssplitargs();
  * the same "Protocol error: ..." texts are sent before closing.  Lengths
  * are capped far below the real server's (redis.h) and all input is read
- * through hp_rd.  A command is parsed again from its start when more input
- * arrives: the core keeps unconsumed bytes, so no parser state is kept.
+ * through hp_rd.  A command that is not complete stays in the core's
+ * buffer; the parser keeps its place in it (hp_redis_part), so a command
+ * trickled in a byte per read is still read once.
  *
  * Each connection has its own small keyspace and its own view of the
  * configuration (what it CONFIG SETs it sees again, other connections do
@@ -101,54 +102,83 @@ static int rd_perr(char *err, size_t errlen, const char *msg)
 }
 
 /* One "<prefix><number>\r\n" line at the reader's position; 1 with the value,
- * 0 when the line is not complete, -1 (err set) when it cannot be. */
-static int rd_count_line(struct hp_rd *r, long long *v, const char *toobig, char *err, size_t errlen,
-                         int *badc)
+ * 0 when the line is not complete, -1 (err set) when it cannot be.  *scan:
+ * bytes of the line already known to hold no '\r' (kept while it waits). */
+static int rd_count_line(struct hp_rd *r, size_t *scan, long long *v, const char *toobig, char *err,
+                         size_t errlen, int *badc)
 {
-    long cr = hp_rd_find(r, "\r", 1);
-    if (cr < 0)
+    struct hp_rd rest = *r;
+    hp_rd_skip(&rest, *scan);
+    long f = hp_rd_find(&rest, "\r", 1);
+    if (f < 0) {
+        *scan = hp_rd_left(r);
         return hp_rd_left(r) > HP_REDIS_INLINE_MAX ? rd_perr(err, errlen, toobig) : 0;
-    if ((size_t)cr + 2 > hp_rd_left(r))     /* the '\n' is not here yet */
+    }
+    size_t cr = *scan + (size_t)f;
+    *scan = cr;
+    if (cr + 2 > hp_rd_left(r))              /* the '\n' is not here yet */
         return 0;
     const uint8_t *p = hp_rd_ptr(r);
     *badc = p[0];
-    bool ok = rd_str2ll(p + 1, (size_t)cr - 1, v);
-    hp_rd_skip(r, (size_t)cr + 2);
+    bool ok = rd_str2ll(p + 1, cr - 1, v);
+    hp_rd_skip(r, cr + 2);
+    *scan = 0;
     return ok ? 1 : 2;                       /* 2: a line, but no number */
 }
 
-static int rd_parse_multibulk(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen)
+/* The next argument's count line, checked as the server does. */
+static int rd_bulk_len(struct hp_rd *r, struct hp_redis_part *pt, char *err, size_t errlen)
 {
-    struct hp_rd r = *in;
-    long long n;
-    int c, rc = rd_count_line(&r, &n, "too big mbulk count string", err, errlen, &c);
+    long long bl;
+    int c, rc = rd_count_line(r, &pt->scan, &bl, "too big bulk count string", err, errlen, &c);
     if (rc <= 0)
         return rc;
-    if (rc == 2 || n > HP_REDIS_MAX_ARGS)
-        return rd_perr(err, errlen, "invalid multibulk length");
-    cmd->argc = 0;
-    size_t total = 0;
-    for (long long i = 0; i < n; i++) {
-        long long bl;
-        rc = rd_count_line(&r, &bl, "too big bulk count string", err, errlen, &c);
+    if (c != '$') {
+        char m[64];
+        snprintf(m, sizeof(m), "expected '$', got '%c'", c);
+        return rd_perr(err, errlen, m);
+    }
+    if (rc == 2 || bl < 0 || bl > HP_REDIS_MAX_BULK || pt->total + (size_t)bl > HP_REDIS_MAX_CMD)
+        return rd_perr(err, errlen, "invalid bulk length");
+    pt->bl = bl;
+    return 1;
+}
+
+/* Reads on from where cmd->part says the last call stopped (offsets from
+ * the start of in); argv points into in once the command is complete. */
+static int rd_parse_multibulk(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen)
+{
+    struct hp_redis_part *pt = &cmd->part;
+    struct hp_rd r = *in;
+    hp_rd_skip(&r, pt->off);
+    int c, rc;
+    if (!pt->started) {
+        rc = rd_count_line(&r, &pt->scan, &pt->n, "too big mbulk count string", err, errlen, &c);
         if (rc <= 0)
             return rc;
-        if (c != '$') {
-            char m[64];
-            snprintf(m, sizeof(m), "expected '$', got '%c'", c);
-            return rd_perr(err, errlen, m);
-        }
-        if (rc == 2 || bl < 0 || bl > HP_REDIS_MAX_BULK || total + (size_t)bl > HP_REDIS_MAX_CMD)
-            return rd_perr(err, errlen, "invalid bulk length");
-        if (hp_rd_left(&r) < (size_t)bl + 2)
-            return 0;
-        cmd->argv[cmd->argc] = hp_rd_bytes(&r, (size_t)bl);
-        cmd->argl[cmd->argc++] = (size_t)bl;
-        hp_rd_skip(&r, 2);                   /* the server does not check the CRLF either */
-        total += (size_t)bl;
+        if (rc == 2 || pt->n > HP_REDIS_MAX_ARGS)
+            return rd_perr(err, errlen, "invalid multibulk length");
+        pt->started = true;
+        pt->off = hp_rd_pos(&r) - hp_rd_pos(in);
     }
-    if (n <= 0)
-        cmd->argc = 0;
+    while ((long long)pt->done < pt->n) {
+        if (pt->bl < 0 && (rc = rd_bulk_len(&r, pt, err, errlen)) <= 0)
+            return rc;
+        pt->off = hp_rd_pos(&r) - hp_rd_pos(in);
+        if (hp_rd_left(&r) < (size_t)pt->bl + 2)
+            return 0;
+        pt->argo[pt->done] = pt->off;
+        cmd->argl[pt->done++] = (size_t)pt->bl;
+        hp_rd_skip(&r, (size_t)pt->bl + 2);  /* the server does not check the CRLF either */
+        pt->total += (size_t)pt->bl;
+        pt->bl = -1;
+        pt->off = hp_rd_pos(&r) - hp_rd_pos(in);
+    }
+    for (cmd->argc = 0; cmd->argc < pt->done; cmd->argc++) {
+        struct hp_rd a = *in;
+        hp_rd_skip(&a, pt->argo[cmd->argc]);
+        cmd->argv[cmd->argc] = hp_rd_bytes(&a, cmd->argl[cmd->argc]);
+    }
     *in = r;
     return 1;
 }
@@ -235,10 +265,19 @@ static bool rd_splitargs(const uint8_t *p, size_t n, struct hp_redis_cmd *cmd)
 
 static int rd_parse_inline(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen)
 {
+    /* the line's end is looked for in what came since the last look */
+    size_t left = hp_rd_left(in), win = left < HP_REDIS_INLINE_MAX ? left : HP_REDIS_INLINE_MAX;
+    struct hp_rd look = *in, rest;
+    hp_rd_sub(&look, win, &rest);
+    hp_rd_skip(&rest, cmd->part.scan);
+    if (hp_rd_find(&rest, "\n", 1) < 0) {
+        cmd->part.scan = win;
+        return left > HP_REDIS_INLINE_MAX ? rd_perr(err, errlen, "too big inline request") : 0;
+    }
     const uint8_t *line;
     size_t len;
     if (!hp_rd_line(in, HP_REDIS_INLINE_MAX, &line, &len))
-        return hp_rd_left(in) > HP_REDIS_INLINE_MAX ? rd_perr(err, errlen, "too big inline request") : 0;
+        return 0;
     const uint8_t *nul = memchr(line, 0, len);   /* the server splits a C string */
     if (nul)
         len = (size_t)(nul - line);
@@ -247,15 +286,38 @@ static int rd_parse_inline(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err
     return 1;
 }
 
-int hp_redis_parse(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen)
+static void rd_part_reset(struct hp_redis_part *pt)
+{
+    pt->started = false;
+    pt->n = 0;
+    pt->done = 0;
+    pt->bl = -1;
+    pt->off = pt->scan = pt->total = pt->seen = 0;
+}
+
+int hp_redis_parse_next(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen)
 {
     if (cmd->scratch.cap == 0)
         hp_buf_init(&cmd->scratch, HP_REDIS_INLINE_MAX + 16);
     cmd->argc = 0;
-    if (hp_rd_left(in) == 0)
+    size_t left = hp_rd_left(in);
+    if (left < cmd->part.seen || cmd->part.seen == 0)
+        rd_part_reset(&cmd->part);           /* not the input the last call waited on */
+    if (left == 0)
         return 0;
     cmd->is_inline = hp_rd_peek_u8(in, 0) != '*';
-    return cmd->is_inline ? rd_parse_inline(in, cmd, err, errlen) : rd_parse_multibulk(in, cmd, err, errlen);
+    int rc = cmd->is_inline ? rd_parse_inline(in, cmd, err, errlen) : rd_parse_multibulk(in, cmd, err, errlen);
+    if (rc == 0)
+        cmd->part.seen = left;
+    else
+        rd_part_reset(&cmd->part);
+    return rc;
+}
+
+int hp_redis_parse(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen)
+{
+    rd_part_reset(&cmd->part);
+    return hp_redis_parse_next(in, cmd, err, errlen);
 }
 
 void hp_redis_cmd_free(struct hp_redis_cmd *cmd)
@@ -2333,7 +2395,7 @@ bool hp_redis_feed(struct hp_redis_sess *s, struct hp_rd *in, struct hp_buf *out
     while (!s->close) {
         char err[128];
         struct hp_rd probe = *in;
-        int rc = hp_redis_parse(&probe, &s->cmd, err, sizeof(err));
+        int rc = hp_redis_parse_next(&probe, &s->cmd, err, sizeof(err));
         if (rc == 0)
             break;
         if (rc < 0) {

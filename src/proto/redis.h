@@ -4,7 +4,8 @@
  * socket.
  *
  *   hp_redis_parse     one command from the input (RESP2 multibulk or an
- *                      inline line), with the real server's error texts
+ *                      inline line), with the real server's error texts;
+ *                      hp_redis_parse_next the same across reads
  *   hp_redis_sess_*    a connection's state: feed it input, read the reply
  *                      bytes from 'out', stop when it says close
  */
@@ -23,12 +24,28 @@
 #define HP_REDIS_MAX_CMD     (1024 * 1024)  /* one whole command */
 #define HP_REDIS_INLINE_MAX  (64 * 1024)    /* the real server's PROTO_INLINE_MAX_SIZE */
 
+/* Where hp_redis_parse_next stopped in a command that is not complete, so
+ * that the next read goes on from there: re-read from its start, a command
+ * trickled in a byte per read cost its count lines (up to 1024) per byte. */
+struct hp_redis_part {
+    bool started;                            /* the multibulk count is read */
+    long long n;                             /* that count */
+    size_t done;                             /* arguments complete */
+    long long bl;                            /* the next one's length, -1: its line not read */
+    size_t off;                              /* input offset of what is not read yet */
+    size_t scan;                             /* bytes from off known to hold no line end */
+    size_t total;                            /* bytes of the arguments complete */
+    size_t seen;                             /* input length at the last call */
+    size_t argo[HP_REDIS_MAX_ARGS];          /* argument offsets in the input */
+};
+
 struct hp_redis_cmd {
     size_t argc;
     const uint8_t *argv[HP_REDIS_MAX_ARGS];  /* into the input or into scratch */
     size_t argl[HP_REDIS_MAX_ARGS];
     bool is_inline;
     struct hp_buf scratch;                   /* unescaped inline arguments */
+    struct hp_redis_part part;
 };
 
 /*
@@ -40,6 +57,11 @@ struct hp_redis_cmd {
  * cmd->scratch: valid until the next call.
  */
 int hp_redis_parse(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen);
+/* The same, going on where the last call on cmd stopped when it returned 0:
+ * the input must then be the same unread bytes with more after them (as
+ * the core keeps what a read left); a shorter one starts over.  What was
+ * read is not read again, so a command costs its length however it is cut. */
+int hp_redis_parse_next(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen);
 void hp_redis_cmd_free(struct hp_redis_cmd *cmd);
 
 /* The claimed server (drawn per sensor; tests set it). */
