@@ -278,12 +278,61 @@ static void cl_magic(const uint8_t *p, size_t len, struct hp_classify *out)
         cl_copy_str(out->mime, sizeof(out->mime), s);
 }
 
+/* libmagic's own limits, set explicitly: its defaults differ between
+ * versions (bytes_max went from 1 MiB to 7 MiB), and every file it sees is
+ * an attacker's.  Tighter than the 5.4x defaults (indir 50, name 50, phnum
+ * 2048, shnum 32768, notes 256, regex 8192), still above what the stock
+ * magic database needs; the ELF limits bound libmagic's section walk if a
+ * future path hands it a descriptor (our own elf.c reads the header). */
+static const struct {
+    int param;
+    size_t value;
+} cl_magic_params[] = {
+    { MAGIC_PARAM_INDIR_MAX, 20 },              /* nested indirect offsets */
+    { MAGIC_PARAM_NAME_MAX, 40 },               /* nested "use" of named rules */
+    { MAGIC_PARAM_ELF_PHNUM_MAX, 128 },
+    { MAGIC_PARAM_ELF_SHNUM_MAX, 1024 },
+    { MAGIC_PARAM_ELF_NOTES_MAX, 64 },
+    { MAGIC_PARAM_REGEX_MAX, 4096 },            /* bytes one regex test scans */
+    { MAGIC_PARAM_BYTES_MAX, CL_MAGIC_MAX },    /* bytes of the file considered */
+#ifdef MAGIC_PARAM_ENCODING_MAX
+    { MAGIC_PARAM_ENCODING_MAX, 64 * 1024 },    /* bytes the text-encoding guess reads */
+#endif
+};
+
+static int cl_magic_bound(magic_t m, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(cl_magic_params) / sizeof(cl_magic_params[0]); i++) {
+        size_t v = cl_magic_params[i].value;
+        if (magic_setparam(m, cl_magic_params[i].param, &v) != 0) {
+            snprintf(err, errlen, "magic_setparam(%d): refused", cl_magic_params[i].param);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int hp_classify_magic_param(int param, size_t *value)
+{
+    size_t a = 0, b = 0;
+    if (!cl_magic_desc || !cl_magic_mime || magic_getparam(cl_magic_desc, param, &a) != 0 ||
+        magic_getparam(cl_magic_mime, param, &b) != 0 || a != b)
+        return -1;
+    *value = a;
+    return 0;
+}
+
 static magic_t cl_magic_open(int flags, char *err, size_t errlen)
 {
     magic_t m = magic_open(flags);
 
     if (!m) {
         snprintf(err, errlen, "magic_open: %s", strerror(errno));
+        return NULL;
+    }
+    /* A libmagic that refuses a bound would run unbounded on hostile files: no libmagic then. */
+    if (cl_magic_bound(m, err, errlen) != 0) {
+        magic_close(m);
         return NULL;
     }
     if (magic_load(m, NULL) != 0) {

@@ -58,6 +58,11 @@ void hp_classify_buf(const void *data, size_t len, struct hp_classify *out);
 
 void hp_classify_shutdown(void);
 
+/* The value of one libmagic limit (MAGIC_PARAM_*) as both cookies have it,
+ * for tests: 0, or -1 when not initialised or the cookies disagree.
+ * hp_classify_init() sets every limit explicitly (classify.c cl_magic_params). */
+int hp_classify_magic_param(int param, size_t *value);
+
 /* Pure helpers, exposed for tests and fuzzing (no libmagic / YARA). */
 
 /* Interpreter named by a "#!" line at the start of data: the basename of

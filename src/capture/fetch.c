@@ -15,17 +15,27 @@
  *     no proxy from the environment, no cookies, no netrc;
  *   - certificates are not verified (malware hosts rarely have valid ones;
  *     we are a client fetching evidence, not trusting it);
- *   - the body goes to an O_EXCL|O_NOFOLLOW temporary file, mode 0400.
+ *   - the body goes to an O_EXCL|O_NOFOLLOW temporary file, mode 0400;
+ *   - TFTP's UDP socket only receives from the address asked: libcurl
+ *     takes DATA from any source (before 8.17 at every block, from 8.17 on
+ *     the first) and ACKs the first sender, so a third party racing the server
+ *     would plant its file under the URL and have the sensor talk to an
+ *     address the policy never checked.  A socket filter in the kernel drops
+ *     every datagram from another address (RFC 1350: the server answers
+ *     from a new port, but from the address we sent to).
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "addrpolicy.h"
 #include "fetch.h"
@@ -103,6 +113,36 @@ static void addr_text(const struct sockaddr *sa, char *out, size_t outlen)
         snprintf(out, outlen, "?");
 }
 
+/* Classic BPF on a UDP socket: accept a datagram only if its IP source
+ * address is the one of sa (the kernel reads the IP header at SKF_NET_OFF). */
+static int pin_udp_source(int fd, const struct sockaddr *sa)
+{
+    struct sock_filter prog[10];
+    unsigned n = 0, words, off;
+    uint32_t w[4];
+    if (sa->sa_family == AF_INET) {
+        memcpy(w, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        words = 1;
+        off = 12;                                 /* IPv4 source address */
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(w, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+        words = 4;
+        off = 8;                                  /* IPv6 source address */
+    } else {
+        return -1;
+    }
+    for (unsigned i = 0; i < words; i++) {
+        /* A mismatch jumps to the final "drop"; BPF loads are big-endian. */
+        prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + off + 4 * i);
+        prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(w[i]), 0,
+                                                 (uint8_t)(2 * (words - i) - 1));
+    }
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffffu);
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+    struct sock_fprog fp = { .len = (unsigned short)n, .filter = prog };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
+}
+
 static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
     struct xfer *x = arg;
@@ -114,7 +154,13 @@ static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl
         addr_text(&a->addr, x->r.refused_ip, sizeof(x->r.refused_ip));
         return CURL_SOCKET_BAD;
     }
-    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    /* UDP is TFTP (the only datagram protocol allowed); no filter, no transfer. */
+    if (fd >= 0 && a->socktype == SOCK_DGRAM && pin_udp_source(fd, &a->addr) != 0) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
 }
 
 /* ---- libevent glue ------------------------------------------------------------------ */

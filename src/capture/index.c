@@ -25,12 +25,17 @@
 struct hp_index {
     sqlite3 *db;
     bool readonly;
-    sqlite3_stmt *get_stored;   /* stored flag of one sha256 (no row: never seen) */
+    sqlite3_stmt *get_stored;   /* stored flag and size of one sha256 (no row: never seen) */
     sqlite3_stmt *upsert;       /* insert or update one payload row */
     sqlite3_stmt *add_source;   /* one sources row */
     sqlite3_stmt *sum_stored;   /* bytes currently stored */
     sqlite3_stmt *oldest;       /* eviction candidate */
     sqlite3_stmt *evict;        /* stored = 0 */
+    /* Bytes stored, kept by the writer: summed once at open, then moved by
+     * each arrival and eviction.  The quota check runs on every new file, and
+     * re-summing would cost O(files stored) each time, O(n^2) over a full store
+     * of small files.  A read-only handle sums afresh: another process writes. */
+    uint64_t stored_bytes;
 };
 
 static const char *const schema_sql =
@@ -89,7 +94,7 @@ static int ix_prepare_all(struct hp_index *ix, char *err, size_t errlen)
         return -1;
     if (ix->readonly)
         return 0;
-    if (ix_prepare(ix, &ix->get_stored, "SELECT stored FROM payloads WHERE sha256 = ?1", err, errlen) ||
+    if (ix_prepare(ix, &ix->get_stored, "SELECT stored, size FROM payloads WHERE sha256 = ?1", err, errlen) ||
         ix_prepare(ix, &ix->upsert, upsert_sql, err, errlen) ||
         ix_prepare(ix, &ix->add_source,
                    "INSERT INTO sources(sha256, ts, url, session, protocol, src_ip, how)"
@@ -98,6 +103,18 @@ static int ix_prepare_all(struct hp_index *ix, char *err, size_t errlen)
                    "UPDATE payloads SET stored = 0 WHERE sha256 = ?1 AND stored = 1", err, errlen))
         return -1;
     return 0;
+}
+
+/* SUM(size) of the stored rows: O(rows stored), so only at open (writer) or for a reader. */
+static uint64_t ix_sum_stored(struct hp_index *ix)
+{
+    uint64_t total = 0;
+    if (sqlite3_step(ix->sum_stored) == SQLITE_ROW) {
+        sqlite3_int64 v = sqlite3_column_int64(ix->sum_stored, 0);
+        total = v > 0 ? (uint64_t)v : 0;
+    }
+    sqlite3_reset(ix->sum_stored);
+    return total;
 }
 
 struct hp_index *hp_index_open(const char *data_dir, bool readonly, char *err, size_t errlen)
@@ -130,6 +147,8 @@ struct hp_index *hp_index_open(const char *data_dir, bool readonly, char *err, s
     }
     if (ix_prepare_all(ix, err, errlen))
         goto fail;
+    if (!readonly)
+        ix->stored_bytes = ix_sum_stored(ix);
     return ix;
 fail:
     hp_index_close(ix);
@@ -195,15 +214,19 @@ static int ix_exec(struct hp_index *ix, const char *sql)
     return sqlite3_exec(ix->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-/* Previous state of one sha256: 1 stored, 0 evicted, -2 never seen, -1 error. */
-static int ix_prev_state(struct hp_index *ix, const char *sha256)
+/* Previous state of one sha256: 1 stored, 0 evicted, -2 never seen, -1 error;
+ * *size its recorded size (0 when there is no row). */
+static int ix_prev_state(struct hp_index *ix, const char *sha256, uint64_t *size)
 {
     sqlite3_bind_text(ix->get_stored, 1, sha256, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(ix->get_stored);
     int state = -1;
-    if (rc == SQLITE_ROW)
+    *size = 0;
+    if (rc == SQLITE_ROW) {
         state = sqlite3_column_int(ix->get_stored, 0) ? 1 : 0;
-    else if (rc == SQLITE_DONE)
+        sqlite3_int64 v = sqlite3_column_int64(ix->get_stored, 1);
+        *size = v > 0 ? (uint64_t)v : 0;
+    } else if (rc == SQLITE_DONE)
         state = -2;
     sqlite3_reset(ix->get_stored);
     sqlite3_clear_bindings(ix->get_stored);
@@ -249,11 +272,14 @@ int hp_index_record(struct hp_index *ix, const struct hp_payload_meta *m, bool *
         return -1;
     if (ix_exec(ix, "BEGIN IMMEDIATE"))
         return -1;
-    int prev = ix_prev_state(ix, m->sha256);
+    uint64_t prev_size;
+    int prev = ix_prev_state(ix, m->sha256, &prev_size);
     if (prev == -1 || ix_upsert(ix, m) || ix_add_source(ix, m) || ix_exec(ix, "COMMIT")) {
         ix_exec(ix, "ROLLBACK");
         return -1;
     }
+    /* Committed: the row now counts m->size, instead of prev_size if it was stored. */
+    ix->stored_bytes = ix->stored_bytes - (prev == 1 ? prev_size : 0) + (uint64_t)ix_size(m->size);
     if (is_new)
         *is_new = prev != 1;
     return 0;
@@ -263,13 +289,7 @@ uint64_t hp_index_stored_bytes(struct hp_index *ix)
 {
     if (!ix)
         return 0;
-    uint64_t total = 0;
-    if (sqlite3_step(ix->sum_stored) == SQLITE_ROW) {
-        sqlite3_int64 v = sqlite3_column_int64(ix->sum_stored, 0);
-        total = v > 0 ? (uint64_t)v : 0;
-    }
-    sqlite3_reset(ix->sum_stored);
-    return total;
+    return ix->readonly ? ix_sum_stored(ix) : ix->stored_bytes;
 }
 
 int hp_index_oldest(struct hp_index *ix, char sha256[65], uint64_t *size)
@@ -296,8 +316,12 @@ int hp_index_mark_evicted(struct hp_index *ix, const char *sha256)
 {
     if (!ix || ix->readonly || !sha256)
         return -1;
+    uint64_t size;
+    if (ix_prev_state(ix, sha256, &size) != 1)
+        return -1;                  /* unknown, already evicted, or error */
     ix_bind_str(ix->evict, 1, sha256);
-    if (ix_step_done(ix->evict))
+    if (ix_step_done(ix->evict) || sqlite3_changes(ix->db) != 1)
         return -1;
-    return sqlite3_changes(ix->db) == 1 ? 0 : -1;
+    ix->stored_bytes -= size < ix->stored_bytes ? size : ix->stored_bytes;
+    return 0;
 }

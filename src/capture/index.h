@@ -54,7 +54,10 @@ void hp_index_close(struct hp_index *ix);
  * transaction.  Returns 0 / -1 (read-only handle, bad sha256, SQL error). */
 int hp_index_record(struct hp_index *ix, const struct hp_payload_meta *m, bool *is_new);
 
-/* Bytes of payloads currently stored (sum of size where stored=1); 0 on error. */
+/* Bytes of payloads currently stored (sum of size where stored=1); 0 on error.
+ * O(1) on the writer's handle (a running total: summed at open, then kept by
+ * hp_index_record and hp_index_mark_evicted, the only writers); a read-only
+ * handle sums the rows on each call, as the sensor writes under it. */
 uint64_t hp_index_stored_bytes(struct hp_index *ix);
 
 /* Oldest stored payload by last_seen (ties: first_seen, then sha256): fills

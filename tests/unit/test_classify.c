@@ -9,7 +9,9 @@
  * shebang, a Perl ShellBot, an empty file, random bytes, a truncated ELF,
  * a PE stub.  Also: the shebang parser's forms (env with options, busybox,
  * CRLF, no newline), rule priority when several families match, site rules
- * from an extra directory, and a broken extra rule failing init cleanly.
+ * from an extra directory, and a broken extra rule failing init cleanly;
+ * libmagic's limits set on both cookies, and a 4 MiB file typed from its
+ * first 1 MiB only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <magic.h>
 
 #include "capture/classify.h"
 #include "capture/elf.h"
@@ -478,6 +481,39 @@ static void test_extra_dir(void **state)
     assert_int_equal(hp_classify_init(NULL, err, sizeof(err)), 0);   /* for teardown */
 }
 
+/* Every file libmagic sees is an attacker's: its limits are ours, not the
+ * library's defaults (which change between versions). */
+static void test_magic_bounds(void **state)
+{
+    static const struct { int param; size_t max; } want[] = {
+        { MAGIC_PARAM_INDIR_MAX, 20 }, { MAGIC_PARAM_NAME_MAX, 40 },
+        { MAGIC_PARAM_ELF_PHNUM_MAX, 128 }, { MAGIC_PARAM_ELF_SHNUM_MAX, 1024 },
+        { MAGIC_PARAM_ELF_NOTES_MAX, 64 }, { MAGIC_PARAM_REGEX_MAX, 4096 },
+        { MAGIC_PARAM_BYTES_MAX, 1024 * 1024 },
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        size_t v = 0;
+        assert_int_equal(hp_classify_magic_param(want[i].param, &v), 0);
+        assert_int_equal(v, want[i].max);
+    }
+
+    /* 4 MiB: a shell script for the first MiB, binary after it.  libmagic
+     * (and so the type) only sees the script. */
+    size_t n = 4u << 20, cut = 1u << 20;
+    uint8_t *p = malloc(n);
+    assert_non_null(p);
+    static const char line[] = "echo hello world > /tmp/x\n";
+    memcpy(p, "#!/bin/sh\n", 10);
+    for (size_t i = 10; i < cut; i++)
+        p[i] = (uint8_t)line[(i - 10) % (sizeof(line) - 1)];
+    memset(p + cut, 0, n - cut);
+    struct hp_classify c;
+    hp_classify_buf(p, n, &c);
+    assert_string_equal(c.mime, "text/x-shellscript");
+    assert_non_null(strstr(c.type, "shell script"));
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_empty_and_random),
         cmocka_unit_test(test_text_pe_archive),
         cmocka_unit_test(test_extra_dir),
+        cmocka_unit_test(test_magic_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

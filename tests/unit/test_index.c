@@ -8,7 +8,9 @@
  * then a new arrival: is_new again, stored=1; hostile strings (quotes, SQL
  * fragments, multi-byte and non-UTF-8 bytes, a 10 KB URL) round-trip exactly;
  * classification kept when a later arrival knows less; bad sha256 refused;
- * a read-only handle reads but cannot write.
+ * a read-only handle reads but cannot write; stored_bytes is a running
+ * total on the writer's handle (no SQL per call, whatever the store holds),
+ * right through arrivals, repeats, evictions and a reopen.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -301,6 +303,84 @@ static void test_readonly(void **state)
     assert_int_equal(access(missing, F_OK), -1);
 }
 
+static int count_vm_steps(void *arg)
+{
+    (*(unsigned long *)arg)++;
+    return 0;
+}
+
+/* A distinct sha256-shaped name per i. */
+static void num_sha(char out[65], unsigned i)
+{
+    memset(out, '0', 64);
+    char tail[17];
+    snprintf(tail, sizeof(tail), "%016x", i);
+    memcpy(out + 48, tail, 16);
+    out[64] = '\0';
+}
+
+/* The quota check asks stored_bytes on every new file: it must not re-sum a
+ * store of many small files each time (O(n^2) over n downloads).  Counted in
+ * SQLite VM steps, which the old SUM(size) paid once per stored row. */
+static void test_stored_bytes_running_total(void **state)
+{
+    struct hp_index *ix = *state;
+    enum { N = 2000 };
+    bool is_new;
+    uint64_t want = 0;
+    assert_int_equal(sqlite3_exec(hp_index_db(ix), "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (unsigned i = 0; i < 3; i++) {
+        struct hp_payload_meta m = meta('a', 10 + i % 7, 1000 + i);
+        num_sha(m.sha256, i);
+        assert_int_equal(hp_index_record(ix, &m, &is_new), -1);   /* inside our BEGIN: refused */
+    }
+    assert_int_equal(sqlite3_exec(hp_index_db(ix), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(hp_index_stored_bytes(ix), 0);                /* failures move nothing */
+    for (unsigned i = 0; i < N; i++) {
+        struct hp_payload_meta m = meta('a', 10 + i % 7, 1000 + i);
+        num_sha(m.sha256, i);
+        assert_int_equal(hp_index_record(ix, &m, &is_new), 0);
+        want += m.size;
+    }
+    unsigned long steps = 0;
+    sqlite3_progress_handler(hp_index_db(ix), 1, count_vm_steps, &steps);
+    assert_int_equal(hp_index_stored_bytes(ix), want);
+    sqlite3_progress_handler(hp_index_db(ix), 0, NULL, NULL);
+    assert_true(steps < 50);
+
+    /* A repeat (same size, then a new size) counts its bytes once. */
+    struct hp_payload_meta m = meta('a', 10, 9000);
+    num_sha(m.sha256, 0);
+    assert_int_equal(hp_index_record(ix, &m, &is_new), 0);
+    assert_false(is_new);
+    assert_int_equal(hp_index_stored_bytes(ix), want);
+    m.size = 25;
+    assert_int_equal(hp_index_record(ix, &m, &is_new), 0);
+    want += 15;
+    assert_int_equal(hp_index_stored_bytes(ix), want);
+
+    /* Evictions take their bytes off, once; an evicted file arriving again adds them back. */
+    char sha[65];
+    uint64_t size;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(hp_index_oldest(ix, sha, &size), 0);
+        assert_int_equal(hp_index_mark_evicted(ix, sha), 0);
+        assert_int_equal(hp_index_mark_evicted(ix, sha), -1);
+        want -= size;
+        assert_int_equal(hp_index_stored_bytes(ix), want);
+    }
+    assert_int_equal(hp_index_record(ix, &m, &is_new), 0);
+    assert_int_equal(hp_index_stored_bytes(ix), want);             /* m was stored all along */
+    assert_int_equal(q_int(ix, "SELECT SUM(size) FROM payloads WHERE stored = 1", NULL), (sqlite3_int64)want);
+
+    /* Reopened: the total is summed once again from the rows. */
+    char err[256];
+    hp_index_close(ix);
+    ix = *state = hp_index_open(dir, false, err, sizeof(err));
+    assert_non_null(ix);
+    assert_int_equal(hp_index_stored_bytes(ix), want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +390,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classification_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_sha_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stored_bytes_running_total, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
