@@ -179,6 +179,14 @@ static void test_tftp_reply_only_from_the_server(void **state)
 
 static void test_tftp_ipv6_server_gets_through(void **state)
 {
+    /* a machine (or container) without IPv6 has no ::1 to test on */
+    struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    bool v6 = fd >= 0 && bind(fd, (struct sockaddr *)&a6, sizeof(a6)) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!v6)
+        skip();
     tftp_race("::1", NULL);
 }
 
