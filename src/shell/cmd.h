@@ -86,7 +86,7 @@ struct sh_cmd {
     size_t in_len;
     bool in_tty;                  /* stdin is the terminal (so: empty) */
     bool out_tty;                 /* stdout is the terminal (ls columns) */
-    unsigned width;               /* terminal columns (80 when unknown) */
+    unsigned width;               /* terminal columns (80 when unknown, at most 512: interp.h) */
     const struct hp_persona *persona;
     struct sh_vfs *fs;
     const struct sh_session *sess;

@@ -487,7 +487,9 @@ static void ls_long(struct ls_ctx *ls, struct ls_list *l)
 }
 
 /* Short listing: one per line, or columns on a terminal (GNU fits the most
- * columns whose widths fit the line; busybox uses one width for all). */
+ * columns whose widths fit the line; busybox uses one width for all).
+ * GNU's fit is a pass over the names per column count tried, up to a third
+ * of the width: the width is bounded (HP_INTERP_COLS_MAX, 170 passes). */
 static void ls_short(struct ls_ctx *ls, struct ls_list *l)
 {
     struct sh_cmd *c = ls->c;

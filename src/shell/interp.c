@@ -1727,7 +1727,7 @@ struct hp_interp *hp_interp_new(const struct hp_interp_sys *sys, const struct hp
     it->local_ip = sys->ip ? hp_xstrdup(sys->ip) : NULL;
     it->tty = sys->tty ? hp_xstrdup(sys->tty) : NULL;
     it->protocol = dup_or(sys->protocol, "ssh");
-    it->width = sys->width ? sys->width : 80;
+    it->width = !sys->width ? 80 : sys->width > HP_INTERP_COLS_MAX ? HP_INTERP_COLS_MAX : sys->width;
     it->pid = 1000 + (unsigned)(hp_random_u64() % 60000);
     it->umask = 022;
     it->arg0 = hp_xstrdup(it->bash ? "-bash" : "-sh");

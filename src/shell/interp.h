@@ -76,8 +76,14 @@ struct hp_interp_sys {
     const char *client_ip;        /* overlay key (vfs.h) and w/who FROM; NULL: private overlay */
     const char *tty;              /* "pts/0" on a pty, NULL otherwise */
     const char *protocol;         /* "ssh" / "telnet" */
-    unsigned width;               /* terminal columns, 0: 80 */
+    unsigned width;               /* terminal columns, 0: 80; at most HP_INTERP_COLS_MAX */
 };
+
+/* The widest terminal the programs lay out for (ls's columns try up to a
+ * third as many columns as the line is wide, each a pass over the names):
+ * a client may announce 65535 columns (Telnet NAWS, SSH pty-req), real
+ * terminals have a few hundred. */
+#define HP_INTERP_COLS_MAX 512
 
 struct hp_interp;
 struct hp_persona;

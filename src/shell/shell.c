@@ -497,6 +497,13 @@ static void prompt(struct hp_shell *sh)
 
 /* ---- life cycle ------------------------------------------------------------------ */
 
+/* A client's terminal dimension, bounded (shell.h HP_SHELL_*_MAX). */
+_Static_assert(HP_SHELL_COLS_MAX == HP_INTERP_COLS_MAX, "one column bound for the shell and its programs");
+static unsigned shell_clamp(unsigned v, unsigned max)
+{
+    return v > max ? max : v;
+}
+
 struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
 {
     if (!p)
@@ -520,7 +527,7 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
         .client_ip = client,
         .tty = p->interactive ? (p->tty ? p->tty : "pts/0") : NULL,
         .protocol = p->ctx ? p->ctx->protocol : NULL,
-        .width = p->width,
+        .width = shell_clamp(p->width, HP_SHELL_COLS_MAX),
     };
     struct hp_interp_io io = {
         .write = io_write, .failed = io_failed, .command = io_command, .captured = io_captured,
@@ -533,8 +540,8 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
     /* bash's readline on a capable terminal (bracketed paste); busybox ash
      * sends no such sequences */
     sh->fancy = !(p->term_type && strcmp(p->term_type, "dumb") == 0) && !pe->busybox;
-    sh->width = p->width;
-    sh->height = p->height;
+    sh->width = shell_clamp(p->width, HP_SHELL_COLS_MAX);
+    sh->height = shell_clamp(p->height, HP_SHELL_ROWS_MAX);
     sh->data_dir = p->data_dir ? hp_xstrdup(p->data_dir) : NULL;
     hp_buf_init(&sh->argv, SHELL_ARGV_BYTES);
     sh->it = hp_interp_new(&sys, &io);
@@ -885,6 +892,6 @@ void hp_shell_resize(struct hp_shell *sh, unsigned width, unsigned height)
 {
     if (!sh)
         return;
-    sh->width = width;
-    sh->height = height;
+    sh->width = shell_clamp(width, HP_SHELL_COLS_MAX);
+    sh->height = shell_clamp(height, HP_SHELL_ROWS_MAX);
 }

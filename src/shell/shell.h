@@ -41,7 +41,7 @@ struct hp_shell_params {
     const char *hostname;         /* for the prompt; NULL: the personality's (persona.h), which
                                    * uname, hostname and /etc/hostname always show */
     bool interactive;             /* pty shell (line editing, prompt) vs. exec / no pty */
-    unsigned width, height;       /* terminal size when interactive */
+    unsigned width, height;       /* terminal size when interactive (clamped to HP_SHELL_*_MAX) */
     struct hp_term term;
     /* Added fields; all zero gives sensible behaviour. */
     const char *term_type;        /* TERM of the pty request / Telnet TTYPE; NULL: a capable
@@ -66,6 +66,11 @@ void hp_shell_input(struct hp_shell *sh, const uint8_t *data, size_t len);
 void hp_shell_exec(struct hp_shell *sh, const char *cmdline, size_t len);
 /* The client closed its input (EOF on the channel). */
 void hp_shell_eof(struct hp_shell *sh);
+/* The terminal size the shell takes from the client, at most this (a
+ * client may announce 65535 x 65535; the programs' layout work grows with
+ * the width). */
+#define HP_SHELL_COLS_MAX 512     /* HP_INTERP_COLS_MAX */
+#define HP_SHELL_ROWS_MAX 256
 void hp_shell_resize(struct hp_shell *sh, unsigned width, unsigned height);
 void hp_shell_free(struct hp_shell *sh);
 

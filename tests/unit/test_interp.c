@@ -276,6 +276,34 @@ static void test_pause_slices(void **state)
     hp_interp_free(it);
 }
 
+/* A glob's listing counts each name it lists against the line's steps: a
+ * directory of 4,000 files and 4 links to itself, walked 5 links deep,
+ * lists 341 directories (1.4 million names).  Counted one step a listing,
+ * the walk went on (the clock read every 1,024 listings, 0.7 s apart with
+ * long names); now the line stops at its step bound, before the echo. */
+static void test_glob_listing_steps(void **state)
+{
+    (void)state;
+    struct cap c;
+    struct hp_interp *it = mk(&c, "debian");
+    const char *mkdir = "mkdir /tmp/d; cd /tmp/d; for i in $(seq 4000); do touch f$i; done; "
+                        "for i in 1 2 3 4; do ln -s /tmp/d l$i; done; echo made";
+    const char *small = "set -- /tmp/d/l*/l*/f1; echo $#";
+    const char *big = "echo /tmp/d/l*/l*/l*/l*/l*/x; echo after";
+    assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, 1, (const uint8_t *)mkdir, strlen(mkdir)));
+    assert_string_equal(c.out, "made\n");
+    c.len = 0;
+    c.out[0] = '\0';
+    assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, 2, (const uint8_t *)small, strlen(small)));
+    assert_string_equal(c.out, "16\n");           /* 5 listings: well within */
+    c.len = 0;
+    c.out[0] = '\0';
+    assert_true(hp_interp_line(it, HP_INTERP_INTERACTIVE, 3, (const uint8_t *)big, strlen(big)));
+    assert_string_equal(c.out, "");
+    assert_int_equal(hp_interp_status(it), 130);
+    hp_interp_free(it);
+}
+
 /* An open construct is parsed again from its start at each line; the bytes
  * parsed again are bounded (IT_REPARSE_MAX), so a construct held open over
  * thousands of lines is dropped as a full pending buffer is, while an
@@ -408,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_parse_line_numbers),
         cmocka_unit_test(test_pause_slices),
         cmocka_unit_test(test_reparse_bound),
+        cmocka_unit_test(test_glob_listing_steps),
         cmocka_unit_test(test_pause_across_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -186,6 +186,7 @@ struct opts {
     bool interactive;
     const char *term_type;
     const char *motd;
+    unsigned width, height;       /* 0: 80 x 24 */
 };
 
 static struct hp_shell *mk(struct fake *f, struct opts o)
@@ -194,7 +195,7 @@ static struct hp_shell *mk(struct fake *f, struct opts o)
     clear_events();
     struct hp_shell_params p = {
         .ctx = &ctx, .username = o.user ? o.user : "root", .hostname = "box.example.net",
-        .interactive = o.interactive, .width = 80, .height = 24,
+        .interactive = o.interactive, .width = o.width ? o.width : 80, .height = o.height ? o.height : 24,
         .term = { fake_write, fake_exit, f }, .term_type = o.term_type,
         .motd = o.motd ? o.motd : "",
     };
@@ -855,6 +856,33 @@ static void test_identity_builtins(void **state)
     done(sh, &f);
 }
 
+/* A client announcing 65535 x 65535 (Telnet NAWS, SSH pty-req) gets 512
+ * columns: ls's column fit made a pass over the names per column count up
+ * to a third of the width (21,845 passes over 4,000 long names: 25 times
+ * the work at 80 columns) and laid them out on one 65535-column line. */
+static void test_huge_terminal(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct hp_shell *sh = mk(&f, (struct opts){ .interactive = true, .width = 65535, .height = 65535 });
+    const char *cmd = "stty size; ls -C /usr/bin";
+    hp_shell_exec(sh, cmd, strlen(cmd));
+    assert_non_null(f.out);
+    assert_true(f.len > 1000);
+    assert_true(strncmp(f.out, "24 512\r\n", 8) == 0);
+    size_t longest = 0, cur = 0;
+    for (size_t i = 0; i < f.len; i++) {
+        if (f.out[i] == '\n') {
+            longest = cur > longest ? cur : longest;
+            cur = 0;
+        } else if (f.out[i] != '\r') {
+            cur++;
+        }
+    }
+    assert_true(longest > 80 && longest < 512);     /* columns fitted to 512, not 65535 */
+    done(sh, &f);
+}
+
 static void test_hostile_bytes(void **state)
 {
     (void)state;
@@ -1034,6 +1062,7 @@ int main(void)
         cmocka_unit_test(test_echo_builtin),
         cmocka_unit_test(test_uname_builtin),
         cmocka_unit_test(test_identity_builtins),
+        cmocka_unit_test(test_huge_terminal),
         cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_api_edges),
         cmocka_unit_test(test_line_events),
