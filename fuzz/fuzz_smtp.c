@@ -5,7 +5,10 @@
  * decoded and split as AUTH PLAIN, and checked as a DATA line; the whole
  * input is searched for headers as a message.  Invariants: addresses are
  * NUL-terminated within their buffer without control bytes, decoded lengths
- * fit their buffer, AUTH PLAIN pieces lie inside the decoded bytes.
+ * fit their buffer, AUTH PLAIN pieces lie inside the decoded bytes.  The
+ * input offered again and again as it grows by data-driven chunks (as the
+ * module gets it) is cut by smtp_line, which searches only the new bytes,
+ * into exactly the lines hp_rd_line finds in it whole.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,8 +28,36 @@ static void check_addr(const char *a)
             abort();
 }
 
+static void check_trickled_lines(const uint8_t *data, size_t size)
+{
+    struct hp_rd whole;
+    size_t seen = 0, base = 0, have = 0;
+    hp_rd_init(&whole, data, size);
+    while (have < size) {
+        have += 1 + data[have] % 13;
+        if (have > size)
+            have = size;
+        struct hp_rd r;
+        const uint8_t *l, *w;
+        size_t n, wn;
+        hp_rd_init(&r, data + base, have - base);
+        while (smtp_line(&r, SMTP_LINE_MAX, &seen, &l, &n))
+            if (!hp_rd_line(&whole, SMTP_LINE_MAX, &w, &wn) || w != l || wn != n)
+                abort();
+        base += hp_rd_pos(&r);
+        if (have - base >= SMTP_LINE_MAX) {       /* no line end within the limit: a piece is taken */
+            seen = 0;
+            base += SMTP_LINE_MAX;
+            hp_rd_skip(&whole, SMTP_LINE_MAX);
+        }
+        if (hp_rd_pos(&whole) != base)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_trickled_lines(data, size);
     struct hp_rd r;
     hp_rd_init(&r, data, size);
     for (int i = 0; i < 256 && hp_rd_left(&r); i++) {

@@ -54,6 +54,9 @@ enum { S_STARTUP, S_PASSWORD, S_READY, S_DONE };
 #define PG_CANCEL_CODE 80877102u
 #define PG_STARTUP_MAX 10000          /* MAX_STARTUP_PACKET_LENGTH */
 #define PG_PASSWORD_MAX 1000
+#define PG_STMTS_MAX   64             /* answered per Query message, as mysql.c's multi-statements */
+#define PG_CONN_STMTS  1000           /* per connection, as mssql.c's batches; then it is closed */
+#define PG_EV_INPUT    65536          /* statement text kept in its command.input event */
 
 /* ---- identity ------------------------------------------------------------------------ */
 
@@ -526,8 +529,9 @@ static void pg_copy_program(struct hp_pg_sess *s, const char *stmt, size_t n, co
     hp_ev_emit(&ev);
 }
 
-/* One statement (not empty); false after an error (the rest of the string is skipped). */
-static bool pg_statement(struct hp_pg_sess *s, const char *stmt, size_t n)
+/* One statement (not empty); false after an error (the rest of the string is skipped).
+ * cut: the Query's length when statements after this one are dropped (a bound), else 0. */
+static bool pg_statement(struct hp_pg_sess *s, const char *stmt, size_t n, size_t cut)
 {
     char low[512], verb[32] = "", obj[32] = "";
     size_t k = n < sizeof(low) - 1 ? n : sizeof(low) - 1;
@@ -537,7 +541,15 @@ static bool pg_statement(struct hp_pg_sess *s, const char *stmt, size_t n)
     sscanf(low, "%31[a-z_] %31[a-z_]", verb, obj);
     struct hp_ev ev;
     hp_ev_begin(&ev, s->ctx, "command.input");
-    hp_ev_bytes(&ev, "input", stmt, n < 65536 ? n : 65536);
+    hp_ev_bytes(&ev, "input", stmt, n < PG_EV_INPUT ? n : PG_EV_INPUT);
+    if (n > PG_EV_INPUT) {
+        hp_ev_uint(&ev, "input_length", n);
+        hp_ev_bool(&ev, "input_truncated", true);
+    }
+    if (cut) {
+        hp_ev_uint(&ev, "query_length", cut);
+        hp_ev_bool(&ev, "statements_truncated", true);
+    }
     hp_ev_str(&ev, "command", verb);
     hp_ev_str(&ev, "database", s->db);
     hp_ev_str(&ev, "username", s->user);
@@ -623,18 +635,21 @@ static bool pg_statement(struct hp_pg_sess *s, const char *stmt, size_t n)
     return false;
 }
 
-/* A Query message: statements split at ';' outside quotes (and $$ bodies). */
-static void pg_query(struct hp_pg_sess *s, const uint8_t *q, size_t n)
+struct pg_span {
+    size_t off, len;
+};
+
+/* The statements of a Query: split at ';' (or NUL) outside quotes and $$
+ * bodies, blanks trimmed, empty ones dropped.  At most max go to st (*k of
+ * them); true when a non-empty one is left over, found without looking
+ * further. */
+static bool pg_split(const char *t, size_t n, struct pg_span *st, size_t max, size_t *k)
 {
-    if (n && q[n - 1] == '\0')
-        n--;
-    hp_capture_scan(s->ctx, q, n, "postgresql");
-    s->queries++;
-    const char *t = (const char *)q;
-    size_t start = 0, stmts = 0;
+    size_t start = 0;
     bool dollar = false;
     char quote = 0;
-    for (size_t i = 0; i <= n && stmts < 64; i++) {
+    *k = 0;
+    for (size_t i = 0; i <= n; i++) {
         char c = i < n ? t[i] : ';';
         if (quote) {
             if (c == quote)
@@ -662,15 +677,39 @@ static void pg_query(struct hp_pg_sess *s, const uint8_t *q, size_t n)
             b--;
         if (a == b)
             continue;
-        stmts++;
-        if (!pg_statement(s, t + a, b - a))
+        if (*k == max)
+            return true;
+        st[(*k)++] = (struct pg_span){ a, b - a };
+    }
+    return false;
+}
+
+/* A Query message: its statements answered in turn, within the bounds. */
+static void pg_query(struct hp_pg_sess *s, const uint8_t *q, size_t n)
+{
+    if (n && q[n - 1] == '\0')
+        n--;
+    hp_capture_scan(s->ctx, q, n, "postgresql");
+    s->queries++;
+    const char *t = (const char *)q;
+    struct pg_span st[PG_STMTS_MAX];
+    size_t room = PG_CONN_STMTS - s->stmts < PG_STMTS_MAX ? PG_CONN_STMTS - s->stmts : PG_STMTS_MAX, k;
+    bool cut = pg_split(t, n, st, room, &k);
+    for (size_t i = 0; i < k; i++) {
+        s->stmts++;
+        if (!pg_statement(s, t + st[i].off, st[i].len, cut && i + 1 == k ? n : 0))
             break;
     }
-    if (stmts == 0) {
+    if (k == 0) {
+        s->stmts++;
         size_t at = msg_begin(s, 'I');  /* EmptyQueryResponse */
         msg_end(s, at);
     }
     pg_ready(s);
+    if (s->stmts >= PG_CONN_STMTS) {    /* answered, then gone: no real server does, no flood goes on */
+        s->closing = true;
+        s->close_reason = "too_many_queries";
+    }
 }
 
 /* ---- framing ------------------------------------------------------------------------------ */

@@ -45,6 +45,7 @@ struct hp_pg_sess {
     unsigned proto_minor;
     uint32_t pid, key;
     uint64_t queries;
+    unsigned stmts;               /* statements answered (an empty query counts one) */
 };
 
 /* Pick (first start) or read back the sensor's server version. */

@@ -288,6 +288,7 @@ struct smtp_sess {
     bool greet_pending;           /* implicit TLS: the 220 waits for the handshake */
     bool tls_noted;
     bool midline;                 /* DATA: the last piece did not end a line */
+    size_t seen;                  /* bytes at the front of the unparsed input known to hold no LF */
     bool relay;                   /* this transaction has a foreign recipient */
     struct hp_tlsterm *tls;
     struct hp_buf plain;          /* decrypted, not yet parsed */
@@ -845,11 +846,12 @@ static size_t process(struct smtp_sess *s, const uint8_t *p, size_t n, bool eof)
         const uint8_t *line;
         size_t len;
         size_t max = s->st == ST_DATA ? SMTP_DATA_LINE : s->st == ST_CMD ? SMTP_LINE_MAX : SMTP_AUTH_MAX;
-        if (!hp_rd_line(&r, max, &line, &len)) {
+        if (!smtp_line(&r, max, &s->seen, &line, &len)) {
             if (hp_rd_left(&r) < max && !eof)
-                break;
+                break;          /* s->seen: where the next read's search goes on */
             /* longer than any line may be: a body line is taken in pieces, a command refused */
             size_t take = hp_rd_left(&r) < max ? hp_rd_left(&r) : max;
+            s->seen = 0;
             line = hp_rd_bytes(&r, take);
             if (s->st == ST_DATA) {
                 data_line(s, line, take, false);

@@ -31,6 +31,22 @@ void smtp_cmd_split(const uint8_t *line, size_t len, struct smtp_cmd *out)
     out->arg = out->arglen ? hp_rd_ptr(&r) : NULL;
 }
 
+bool smtp_line(struct hp_rd *r, size_t max, size_t *seen, const uint8_t **line, size_t *len)
+{
+    size_t left = hp_rd_left(r), scan = left < max ? left : max;
+    size_t from = *seen <= scan ? *seen : 0;
+    struct hp_rd t = *r;
+    const uint8_t *l;
+    size_t n;
+    hp_rd_skip(&t, from);
+    if (!hp_rd_line(&t, scan - from, &l, &n)) {
+        *seen = scan;
+        return false;
+    }
+    *seen = 0;                      /* the line again from its start: its bytes once more, not the input's */
+    return hp_rd_line(r, hp_rd_pos(&t) - hp_rd_pos(r), line, len);
+}
+
 static void skip_blanks(struct hp_rd *r)
 {
     while (hp_rd_left(r) && (hp_rd_peek_u8(r, 0) == ' ' || hp_rd_peek_u8(r, 0) == '\t'))

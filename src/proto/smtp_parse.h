@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct hp_buf;
+struct hp_rd;
 
 #define SMTP_LINE_MAX   4096      /* command line (RFC 5321: 512; Postfix accepts 2048+) */
 #define SMTP_ADDR_MAX   320       /* local@domain: 64 + 1 + 255 */
@@ -36,6 +37,17 @@ void smtp_cmd_split(const uint8_t *line, size_t len, struct smtp_cmd *out);
  */
 int smtp_parse_path(const uint8_t *arg, size_t len, const char *kw, char *addr, size_t addrlen,
                     const uint8_t **params, size_t *paramslen);
+
+/*
+ * The next line of r, as hp_rd_line(r, max, line, len), for input that
+ * arrives in pieces and is offered again from the same start until a line
+ * is taken: the first *seen bytes were searched by an earlier call and hold
+ * no LF, so only the rest is searched (a line trickled one byte per read
+ * costs its length, not its length squared).  *seen is set to the bytes now
+ * searched when no line is found, to 0 when one is taken; the caller resets
+ * it when it consumes bytes some other way.
+ */
+bool smtp_line(struct hp_rd *r, size_t max, size_t *seen, const uint8_t **line, size_t *len);
 
 /* The domain of an address (after the last '@'), or NULL. */
 const char *smtp_addr_domain(const char *addr);

@@ -5,7 +5,9 @@
  * exact FATAL 28P01 after a wrong password, the "unsupported frontend
  * protocol" error nmap identifies releases by, a missing user name, a bad
  * startup length, login after accept_after with the ParameterStatus set,
- * simple queries, and input fed byte by byte.
+ * simple queries, and input fed byte by byte; the bounds on what Query
+ * messages can make it do (statements per message and per connection, the
+ * text kept per event), each one recorded in the events.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "output.h"
 #include "proto/pgsql.h"
 
 static struct hp_evctx ctx = { .session = "000000000002", .protocol = "postgresql", .service = "t",
@@ -231,12 +234,130 @@ static void test_login_and_queries(void **st)
     hp_buf_free(&whole);
 }
 
+/* command.input events caught from the output tap, and how many said they were cut. */
+static size_t n_cmd, n_stmts_cut, n_input_cut;
+
+static void tap(struct hp_event *e, void *arg)
+{
+    (void)arg;
+    if (!strstr(e->json, "\"eventid\":\"command.input\""))
+        return;
+    n_cmd++;
+    n_stmts_cut += strstr(e->json, "\"statements_truncated\":true") != NULL;
+    n_input_cut += strstr(e->json, "\"input_truncated\":true") != NULL;
+}
+
+static void logged_in(struct hp_pg_sess *s, const struct hp_pg_conf *cf)
+{
+    hp_pg_sources_reset();
+    hp_pg_sess_init(s, cf, &ctx);
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    startup(&in, params, 8);
+    typed(&in, 'p', "pw");
+    assert_int_equal(hp_pg_input(s, in.data, in.len), in.len);
+    assert_false(s->closing);
+    hp_buf_reset(&s->out);
+    hp_buf_free(&in);
+}
+
+static size_t count_type(const struct hp_buf *out, char type)
+{
+    char t[8192];
+    size_t k = 0;
+    types(out, t, sizeof(t));
+    for (size_t i = 0; t[i]; i++)
+        k += t[i] == type;
+    return k;
+}
+
+/*
+ * A Query of 100 statements: 64 answered (as mysql.c's multi-statements)
+ * and the cut said in the last event.  A connection answered every Query
+ * it was sent, each up to 64 command events and 64 answers: 1000
+ * statements per connection now (mssql.c's 1000 batches), an empty query
+ * counting one, then it is closed.  A statement over 64 KiB is kept cut,
+ * with its length.
+ */
+static void test_statement_bounds(void **st)
+{
+    (void)st;
+    struct hp_pg_conf cf = conf(false, 1);
+    struct hp_pg_sess s;
+    struct hp_buf q, in;
+    hp_buf_init(&q, 1 << 20);
+    hp_buf_init(&in, 4 << 20);
+    logged_in(&s, &cf);
+    for (int i = 0; i < 100; i++)
+        hp_buf_puts(&q, "select 1;");
+    hp_buf_putc(&q, 0);
+    typed(&in, 'Q', (const char *)q.data);
+    n_cmd = n_stmts_cut = 0;
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_int_equal(n_cmd, 64);
+    assert_int_equal(n_stmts_cut, 1);
+    assert_int_equal(count_type(&s.out, 'C'), 64);
+    assert_int_equal(count_type(&s.out, 'Z'), 1);
+    /* 14 more messages of 64 make 960 statements, 40 empty queries the 1000 */
+    hp_buf_reset(&s.out);
+    for (int i = 0; i < 14; i++)
+        assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_false(s.closing);
+    hp_buf_reset(&s.out);
+    hp_buf_reset(&in);
+    for (int i = 0; i < 100; i++)
+        typed(&in, 'Q', "");
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_true(s.closing);
+    assert_string_equal(s.close_reason, "too_many_queries");
+    assert_int_equal(count_type(&s.out, 'I'), 40);
+    assert_int_equal(n_cmd, 960);
+    hp_pg_sess_free(&s);
+
+    /* the budget spent in the middle of a Query: the cut is recorded there */
+    logged_in(&s, &cf);
+    hp_buf_reset(&in);
+    typed(&in, 'Q', (const char *)q.data);
+    for (int i = 0; i < 15; i++)
+        hp_pg_input(&s, in.data, in.len);
+    assert_false(s.closing);
+    n_cmd = n_stmts_cut = 0;
+    hp_buf_reset(&s.out);
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_int_equal(n_cmd, 1000 - 15 * 64);
+    assert_int_equal(n_stmts_cut, 1);
+    assert_true(s.closing);
+    assert_int_equal(count_type(&s.out, 'Z'), 1);
+    hp_pg_sess_free(&s);
+
+    /* one statement of 100 KB: 64 KiB of it in the event, marked */
+    logged_in(&s, &cf);
+    hp_buf_reset(&q);
+    hp_buf_puts(&q, "select '");
+    for (int i = 0; i < 100000; i++)
+        hp_buf_putc(&q, 'x');
+    hp_buf_puts(&q, "'");
+    hp_buf_putc(&q, 0);
+    hp_buf_reset(&in);
+    typed(&in, 'Q', (const char *)q.data);
+    n_cmd = n_input_cut = 0;
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_int_equal(n_cmd, 1);
+    assert_int_equal(n_input_cut, 1);
+    hp_pg_sess_free(&s);
+    hp_buf_free(&q);
+    hp_buf_free(&in);
+    free(cf.version);
+}
+
 int main(void)
 {
+    hp_output_set_tap(tap, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ssl_startup_fail),
         cmocka_unit_test(test_md5_and_errors),
         cmocka_unit_test(test_login_and_queries),
+        cmocka_unit_test(test_statement_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

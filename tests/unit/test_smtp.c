@@ -7,6 +7,10 @@
  * domains, base64 both ways (padding, junk, room), AUTH PLAIN splitting,
  * the DATA terminator and dot-unstuffing, header lookup with folding and
  * the end of the header section, and configure() accepting and refusing keys.
+ * smtp_line's search that goes on where the last one stopped, and the
+ * module itself over a socketpair: a DATA body trickled one byte per
+ * read costs its length, not its length squared, and gives the message a
+ * whole feed gives.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,10 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "buf.h"
 #include "config.h"
+#include "conn.h"
+#include "cpu_time.h"
+#include "event.h"
+#include "output.h"
 #include "proto.h"
+#include "reader.h"
+#include "sensor.h"
 #include "proto/smtp_parse.h"
 
 static void test_split(void **st)
@@ -143,6 +156,40 @@ static void test_data_lines(void **st)
     assert_int_equal(n, 0);
 }
 
+static void test_line(void **st)
+{
+    (void)st;
+    struct hp_rd r;
+    const uint8_t *l;
+    size_t n, seen = 0;
+    hp_rd_init(&r, "abc", 3);
+    assert_false(smtp_line(&r, 100, &seen, &l, &n));
+    assert_int_equal(seen, 3);
+    assert_int_equal(hp_rd_pos(&r), 0);
+    hp_rd_init(&r, "abcd\r\nrest", 10);          /* the same start, more bytes */
+    assert_true(smtp_line(&r, 100, &seen, &l, &n));
+    assert_int_equal(n, 4);
+    assert_memory_equal(l, "abcd", 4);
+    assert_int_equal(seen, 0);
+    assert_int_equal(hp_rd_pos(&r), 6);
+    assert_false(smtp_line(&r, 100, &seen, &l, &n));
+    assert_int_equal(seen, 4);
+    /* bytes already searched are not searched again (the caller vouches for them) */
+    seen = 3;
+    hp_rd_init(&r, "a\nbcdef", 7);
+    assert_false(smtp_line(&r, 100, &seen, &l, &n));
+    assert_int_equal(seen, 7);
+    /* at most max bytes; a seen beyond what is there is not trusted */
+    seen = 0;
+    hp_rd_init(&r, "aaaa\n", 5);
+    assert_false(smtp_line(&r, 4, &seen, &l, &n));
+    assert_int_equal(seen, 4);
+    seen = 9;
+    assert_true(smtp_line(&r, 5, &seen, &l, &n));
+    assert_int_equal(n, 4);
+    assert_int_equal(seen, 0);
+}
+
 static void test_header(void **st)
 {
     (void)st;
@@ -190,8 +237,136 @@ static void test_config(void **st)
     }
 }
 
+/* ---- the module over a socketpair ---- */
+
+struct mod {
+    struct hp_config *cfg;
+    struct hp_service svc;
+    struct hp_conn c;
+    const struct hp_proto *p;
+    struct hp_buf in;             /* what the core keeps between reads */
+    int peer;
+};
+
+static void mod_open(struct mod *m)
+{
+    char err[256];
+    int sp[2];
+    memset(m, 0, sizeof(*m));
+    m->cfg = hp_config_load_string("[sensor]\nname = t\ndata_dir = /tmp\n[output jsonl]\nenabled = true\n"
+                                   "[service s]\nprotocol = smtp\nserver = postfix\nhostname = mx.example.org\n"
+                                   "tls = false\nmax_message = 4M\n",
+                                   "t.ini", err, sizeof(err));
+    assert_non_null(m->cfg);
+    m->p = hp_proto_find("smtp");
+    m->svc.cfg = &m->cfg->services[0];
+    m->svc.proto = m->p;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+    m->c.fd = sp[0];
+    m->peer = sp[1];
+    m->c.svc = &m->svc;
+    m->c.proto = m->p;
+    m->c.pstate = calloc(1, m->p->conn_state_size);
+    snprintf(m->c.ctx.session, sizeof(m->c.ctx.session), "0123456789ab");
+    m->c.ctx.protocol = "smtp";
+    hp_buf_init(&m->in, 4 << 20);
+    m->p->on_accept(&m->c);
+}
+
+/* Client bytes as the core gives them: appended to what is kept, offered
+ * whole, what the module used dropped from the front. */
+static void mod_feed(struct mod *m, const void *p, size_t n)
+{
+    assert_true(hp_buf_put(&m->in, p, n));
+    struct hp_rd r;
+    hp_rd_init(&r, m->in.data, m->in.len);
+    m->p->on_data(&m->c, &r);
+    hp_buf_consume(&m->in, hp_rd_pos(&r));
+}
+
+static void mod_drain(struct mod *m)
+{
+    uint8_t tmp[65536];
+    while (recv(m->peer, tmp, sizeof(tmp), MSG_DONTWAIT) > 0)
+        ;
+}
+
+static void mod_close(struct mod *m)
+{
+    mod_drain(m);
+    m->p->on_close(&m->c);
+    free(m->c.pstate);
+    close(m->c.fd);
+    close(m->peer);
+    hp_buf_free(&m->in);
+    hp_config_free(m->cfg);
+}
+
+static char msg_sha[80];
+
+static void tap(struct hp_event *e, void *arg)
+{
+    (void)arg;
+    const char *k = strstr(e->json, "\"sha256\":\"");
+    if (strstr(e->json, "\"eventid\":\"smtp.message\"") && k)
+        snprintf(msg_sha, sizeof(msg_sha), "%.64s", k + 10);
+}
+
+/* A transaction with body (ending in the terminator), fed whole or one
+ * byte per read: the CPU the body took, the message's SHA-256 in sha. */
+static double mod_message(const uint8_t *body, size_t n, bool trickle, char *sha, size_t shalen)
+{
+    struct mod m;
+    mod_open(&m);
+    static const char head[] = "EHLO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n";
+    mod_feed(&m, head, strlen(head));
+    mod_drain(&m);
+    msg_sha[0] = '\0';
+    double t0 = test_cpu_s();
+    if (trickle)
+        for (size_t i = 0; i < n; i++)
+            mod_feed(&m, body + i, 1);
+    else
+        mod_feed(&m, body, n);
+    double cpu = test_cpu_s() - t0;
+    assert_int_equal(m.in.len, 0);
+    assert_int_equal(strlen(msg_sha), 64);
+    snprintf(sha, shalen, "%s", msg_sha);
+    mod_close(&m);
+    return cpu;
+}
+
+/*
+ * A body line without CRLF sent one byte per segment: every read searched
+ * the whole buffered line again for its end (up to SMTP_DATA_LINE, 64 KiB),
+ * 2 GiB of memchr per 64 KiB piece.  glibc's memchr is fast enough that
+ * this cost "only" about 9 times what the same bytes in short lines cost
+ * (0.72 s against 0.08 s for 2.5 MB here); now the two cost the same.  The
+ * messages are those a whole feed gives.
+ */
+static void test_module_trickled_data(void **st)
+{
+    (void)st;
+    static uint8_t lng[5 << 19], shrt[5 << 19];
+    memset(lng, 'a', sizeof(lng));
+    memcpy(lng + 100000, "\r\n..x\r\n", 7);              /* a dot-stuffed line between two long ones */
+    memcpy(lng + sizeof(lng) - 5, "\r\n.\r\n", 5);
+    for (size_t i = 0; i < sizeof(shrt); i++)
+        shrt[i] = i % 80 == 78 ? '\r' : i % 80 == 79 ? '\n' : 'b';
+    memcpy(shrt + sizeof(shrt) - 5, "\r\n.\r\n", 5);
+    char whole[80], trickled[80];
+    mod_message(lng, sizeof(lng), false, whole, sizeof(whole));
+    double cpu_long = mod_message(lng, sizeof(lng), true, trickled, sizeof(trickled));
+    assert_string_equal(whole, trickled);
+    mod_message(shrt, sizeof(shrt), false, whole, sizeof(whole));
+    double cpu_short = mod_message(shrt, sizeof(shrt), true, trickled, sizeof(trickled));
+    assert_string_equal(whole, trickled);
+    assert_true(cpu_long < 3 * cpu_short + 0.05);
+}
+
 int main(void)
 {
+    hp_output_set_tap(tap, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_paths),
@@ -199,8 +374,10 @@ int main(void)
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_plain),
         cmocka_unit_test(test_data_lines),
+        cmocka_unit_test(test_line),
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_module_trickled_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
