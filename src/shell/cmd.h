@@ -87,6 +87,7 @@ struct sh_cmd {
     bool in_tty;                  /* stdin is the terminal (so: empty) */
     bool out_tty;                 /* stdout is the terminal (ls columns) */
     unsigned width;               /* terminal columns (80 when unknown, at most 512: interp.h) */
+    unsigned height;              /* terminal rows (24 when unknown, at most 256) */
     const struct hp_persona *persona;
     struct sh_vfs *fs;
     const struct sh_session *sess;

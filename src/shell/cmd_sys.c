@@ -1028,7 +1028,7 @@ static int cmd_stty(struct sh_cmd *c)
         return 1;
     }
     if (c->argc > 1 && strcmp(c->argv[1], "size") == 0) {
-        sh_outf(c, "24 %u\n", c->width ? c->width : 80);
+        sh_outf(c, "%u %u\n", c->height ? c->height : 24, c->width ? c->width : 80);
         return 0;
     }
     if (c->argc == 1)

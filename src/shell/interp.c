@@ -421,6 +421,7 @@ static int run_prog(struct hp_interp *it, const struct sh_cmd_def *d, const char
     }
     c.out_tty = io->fd[1].kind == K_TERM;
     c.width = it->width ? it->width : 80;
+    c.height = it->height ? it->height : 24;
     c.persona = it->persona;
     c.fs = it->fs;
     c.sess = &it->sess;
@@ -1602,6 +1603,12 @@ void hp_interp_abort(struct hp_interp *it)
         it->deadline_ms = 1;
 }
 
+void hp_interp_set_size(struct hp_interp *it, unsigned width, unsigned height)
+{
+    it->width = !width ? 80 : width > HP_INTERP_COLS_MAX ? HP_INTERP_COLS_MAX : width;
+    it->height = !height ? 24 : height > HP_INTERP_ROWS_MAX ? HP_INTERP_ROWS_MAX : height;
+}
+
 void hp_interp_set_status(struct hp_interp *it, int status)
 {
     it->status = status;
@@ -1727,7 +1734,7 @@ struct hp_interp *hp_interp_new(const struct hp_interp_sys *sys, const struct hp
     it->local_ip = sys->ip ? hp_xstrdup(sys->ip) : NULL;
     it->tty = sys->tty ? hp_xstrdup(sys->tty) : NULL;
     it->protocol = dup_or(sys->protocol, "ssh");
-    it->width = !sys->width ? 80 : sys->width > HP_INTERP_COLS_MAX ? HP_INTERP_COLS_MAX : sys->width;
+    hp_interp_set_size(it, sys->width, sys->height);
     it->pid = 1000 + (unsigned)(hp_random_u64() % 60000);
     it->umask = 022;
     it->arg0 = hp_xstrdup(it->bash ? "-bash" : "-sh");

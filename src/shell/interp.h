@@ -77,6 +77,7 @@ struct hp_interp_sys {
     const char *tty;              /* "pts/0" on a pty, NULL otherwise */
     const char *protocol;         /* "ssh" / "telnet" */
     unsigned width;               /* terminal columns, 0: 80; at most HP_INTERP_COLS_MAX */
+    unsigned height;              /* terminal rows, 0: 24; at most HP_INTERP_ROWS_MAX */
 };
 
 /* The widest terminal the programs lay out for (ls's columns try up to a
@@ -84,6 +85,7 @@ struct hp_interp_sys {
  * a client may announce 65535 columns (Telnet NAWS, SSH pty-req), real
  * terminals have a few hundred. */
 #define HP_INTERP_COLS_MAX 512
+#define HP_INTERP_ROWS_MAX 256
 
 struct hp_interp;
 struct hp_persona;
@@ -108,6 +110,9 @@ bool hp_interp_eof(struct hp_interp *it, enum hp_interp_mode mode);
 /* $?: the status of the last command (the exit status once the shell ended). */
 int hp_interp_status(const struct hp_interp *it);
 void hp_interp_set_status(struct hp_interp *it, int status);   /* e.g. 130 after ^C */
+/* The client resized its terminal (SSH window-change, Telnet NAWS): what
+ * ls lays out for and stty size says from the next command on; 0: default. */
+void hp_interp_set_size(struct hp_interp *it, unsigned width, unsigned height);
 /* The session is closing: the running line stops at its next check, as if
  * its wall time were up. */
 void hp_interp_abort(struct hp_interp *it);

@@ -110,7 +110,7 @@ struct hp_interp {
     struct sh_session sess;
     char *user, *host, *home, *cwd, *client_ip, *local_ip, *tty, *protocol;
     unsigned uid, gid;
-    unsigned width;
+    unsigned width, height;       /* terminal columns and rows (hp_interp_set_size) */
     bool bash;                    /* the login shell is bash (else busybox ash) */
 
     struct var *vars;

@@ -499,6 +499,7 @@ static void prompt(struct hp_shell *sh)
 
 /* A client's terminal dimension, bounded (shell.h HP_SHELL_*_MAX). */
 _Static_assert(HP_SHELL_COLS_MAX == HP_INTERP_COLS_MAX, "one column bound for the shell and its programs");
+_Static_assert(HP_SHELL_ROWS_MAX == HP_INTERP_ROWS_MAX, "one row bound for the shell and its programs");
 static unsigned shell_clamp(unsigned v, unsigned max)
 {
     return v > max ? max : v;
@@ -528,6 +529,7 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
         .tty = p->interactive ? (p->tty ? p->tty : "pts/0") : NULL,
         .protocol = p->ctx ? p->ctx->protocol : NULL,
         .width = shell_clamp(p->width, HP_SHELL_COLS_MAX),
+        .height = shell_clamp(p->height, HP_SHELL_ROWS_MAX),
     };
     struct hp_interp_io io = {
         .write = io_write, .failed = io_failed, .command = io_command, .captured = io_captured,
@@ -894,4 +896,5 @@ void hp_shell_resize(struct hp_shell *sh, unsigned width, unsigned height)
         return;
     sh->width = shell_clamp(width, HP_SHELL_COLS_MAX);
     sh->height = shell_clamp(height, HP_SHELL_ROWS_MAX);
+    hp_interp_set_size(sh->it, sh->width, sh->height);
 }

@@ -856,6 +856,21 @@ static void test_identity_builtins(void **state)
     done(sh, &f);
 }
 
+/* The longest line of the output, in bytes, CR not counted. */
+static size_t longest_line(const struct fake *f)
+{
+    size_t longest = 0, cur = 0;
+    for (size_t i = 0; i < f->len; i++) {
+        if (f->out[i] == '\n') {
+            longest = cur > longest ? cur : longest;
+            cur = 0;
+        } else if (f->out[i] != '\r') {
+            cur++;
+        }
+    }
+    return longest;
+}
+
 /* A client announcing 65535 x 65535 (Telnet NAWS, SSH pty-req) gets 512
  * columns: ls's column fit made a pass over the names per column count up
  * to a third of the width (21,845 passes over 4,000 long names: 25 times
@@ -869,17 +884,24 @@ static void test_huge_terminal(void **state)
     hp_shell_exec(sh, cmd, strlen(cmd));
     assert_non_null(f.out);
     assert_true(f.len > 1000);
-    assert_true(strncmp(f.out, "24 512\r\n", 8) == 0);
-    size_t longest = 0, cur = 0;
-    for (size_t i = 0; i < f.len; i++) {
-        if (f.out[i] == '\n') {
-            longest = cur > longest ? cur : longest;
-            cur = 0;
-        } else if (f.out[i] != '\r') {
-            cur++;
-        }
-    }
-    assert_true(longest > 80 && longest < 512);     /* columns fitted to 512, not 65535 */
+    assert_true(strncmp(f.out, "256 512\r\n", 9) == 0);
+    assert_true(longest_line(&f) > 80 && longest_line(&f) < 512);   /* columns fitted to 512, not 65535 */
+    done(sh, &f);
+
+    /* a window change reaches the programs: stty and ls follow it */
+    sh = mk(&f, (struct opts){ .interactive = true, .width = 65535, .height = 65535 });
+    hp_shell_start(sh);
+    hp_shell_resize(sh, 100, 40);
+    f.len = 0;
+    type(sh, "stty size\r");
+    assert_non_null(strstr(f.out, "\r40 100\r\n"));
+    f.len = 0;
+    type(sh, "ls -C /usr/bin\r");
+    assert_true(f.len > 1000 && longest_line(&f) > 80 && longest_line(&f) <= 100);
+    hp_shell_resize(sh, 0, 0);                       /* unknown: what a terminal without a size gets */
+    f.len = 0;
+    type(sh, "stty size\r");
+    assert_non_null(strstr(f.out, "\r24 80\r\n"));
     done(sh, &f);
 }
 
