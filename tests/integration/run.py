@@ -4,10 +4,13 @@ run.py - hanipo integration tests: a tiny runner over the cases in cases.py.
 
     HANIPO_BIN=./hanipo /usr/bin/python3 tests/integration/run.py [-v] [-jN] [NAME_SUBSTRING ...]
 
--jN (N >= 2) runs the cases in two processes at once: the core, shell, web
-and report cases in one, the other protocol modules' cases in the other
-(each group in its usual order; the two groups share no fixed port or
-namespace).  Most cases wait on clients and timers, so this halves the time.
+-jN (N >= 2) runs the cases in N worker processes that take the next case
+from one shared queue (a counter in a locked file), the slowest cases first
+(SLOW_FIRST) and the rest in their usual order.  Cases start their own
+daemons on free ports and their own namespaces, so any two may run side by
+side.  Most cases wait on clients and timers, so two workers halve the time,
+and taking cases as workers free up keeps both busy to the end (two fixed
+groups of modules ended 100 s apart).
 
 Environment:
     HANIPO_BIN        the binary under test (default: ./hanipo at the top of the tree)
@@ -46,33 +49,67 @@ CASE_MODULES = ("cases_telnet", "cases_ssh", "cases_shell", "cases_capture", "ca
                 "cases_clickhouse")
 
 
-# The second group of -jN: the protocol modules' cases (the rest is the first group).
-PART2_FROM = "cases_ftp"
+# Started first under -jN, slowest first (seconds in a sanitized run): a long
+# case taken last would keep one worker busy after the other has finished.
+SLOW_FIRST = ("detect_nmap_services_and_scripts",      # 74
+              "clickhouse_outage_kill9_no_loss",       # 48
+              "fp_live_clients_match_tshark",          # 31
+              "fp_live_ssh_clients_match_tshark",      # 26
+              "ssh_client_flooding_input_keeps_sensor_up",  # 26
+              "many_short_shell_lines_share_the_loop",  # 17
+              "udp_reflection",                        # 15
+              "clickhouse_fleet_dashboard",            # 15
+              "telnet_hydra_attempts_counted",         # 15
+              "adb_nmap", "dashboard_views_in_chromium_xss_inert", "sip_svmap_svwar")
 
 
-def part_of(fn):
-    """1 or 2: the group of -jN a case belongs to, by the module that defines it."""
-    mod = fn.__module__
-    if mod in CASE_MODULES and CASE_MODULES.index(mod) >= CASE_MODULES.index(PART2_FROM):
-        return 2
-    return 1
+def queue_order(selected):
+    """The cases in the order the workers take them: SLOW_FIRST, then the rest as listed."""
+    rank = {n: i for i, n in enumerate(SLOW_FIRST)}
+    first = sorted((c for c in selected if c[0] in rank), key=lambda c: rank[c[0]])
+    return first + [c for c in selected if c[0] not in rank]
 
 
-def run_parallel(argv):
-    """Run both groups as child processes; print their reports in order; sum the counts."""
+def queue_take(path):
+    """The index of the next case to run: a counter in path, under an exclusive lock."""
+    import fcntl
+    with open(path, "r+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        i = int(f.read() or "0")
+        f.seek(0)
+        f.truncate()
+        f.write(str(i + 1))
+        f.flush()
+        return i
+
+
+def queue_cases(path, selected):
+    """The cases this worker takes from the shared queue, until it is empty."""
+    while True:
+        i = queue_take(path)
+        if i >= len(selected):
+            return
+        yield selected[i]
+
+
+def run_parallel(argv, jobs):
+    """Run jobs workers over one queue of cases; print their reports in order; sum the counts."""
     import re
     import subprocess
     import tempfile
     args = [a for a in argv if not a.startswith("-j")]
+    qfd, qpath = tempfile.mkstemp(prefix="hanipo-it-queue-")
+    os.write(qfd, b"0")
+    os.close(qfd)
     kids = []
-    for part in (1, 2):
+    t0 = time.monotonic()
+    for _ in range(jobs):
         out = tempfile.TemporaryFile()
-        p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--part=%d" % part] + args,
+        p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--queue=" + qpath] + args,
                              stdout=out, stderr=subprocess.STDOUT)
         kids.append((p, out))
     totals = [0, 0, 0]
     rc = 0
-    t0 = time.monotonic()
     try:
         for p, out in kids:
             rc |= p.wait()
@@ -80,19 +117,21 @@ def run_parallel(argv):
         for p, _ in kids:
             p.terminate()
         raise
-    for part, (p, out) in enumerate(kids, 1):
+    finally:
+        os.unlink(qpath)
+    for k, (p, out) in enumerate(kids, 1):
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
-        print("---- group %d of 2 ----" % part)
+        print("---- worker %d of %d ----" % (k, jobs))
         print(text.rstrip())
         m = re.search(r"integration: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$", text)
         if not m:
-            print("integration: group %d ended without its summary (exit %d)" % (part, p.returncode))
+            print("integration: worker %d ended without its summary (exit %d)" % (k, p.returncode))
             rc |= 1
             continue
         for i in range(3):
             totals[i] += int(m.group(i + 1) or 0)
-    print("integration: both groups in %.1fs" % (time.monotonic() - t0))
+    print("integration: %d workers in %.1fs" % (jobs, time.monotonic() - t0))
     line = "integration: %d passed, %d failed" % (totals[0], totals[1])
     if totals[2]:
         line += ", %d skipped" % totals[2]
@@ -161,22 +200,22 @@ def main(argv):
     verbose = "-v" in argv
     filters = [a for a in argv if not a.startswith("-")]
     jobs = max([int(a[2:]) for a in argv if a.startswith("-j") and a[2:].isdigit()] or [1])
-    part = max([int(a[7:]) for a in argv if a.startswith("--part=") and a[7:].isdigit()] or [0])
-    if jobs >= 2 and not part:
-        return run_parallel(argv)
+    queue = next((a[8:] for a in argv if a.startswith("--queue=")), None)
+    if jobs >= 2 and not queue:
+        return run_parallel(argv, jobs)
     if not os.access(harness.HANIPO_BIN, os.X_OK):
         print("integration: binary %s is missing or not executable (set HANIPO_BIN)" % harness.HANIPO_BIN)
         print("integration: 0 passed, 1 failed")
         return 1
     selected = [(n, f) for n, f in all_cases() if not filters or any(x in n for x in filters)]
-    if part:
-        selected = [(n, f) for n, f in selected if part_of(f) == part]
-    print("integration: %d case(s), binary %s%s" % (
-        len(selected), harness.HANIPO_BIN, " (sanitized: timeouts x%g)" % harness.SCALE if harness.SANITIZED else ""))
+    if queue:
+        selected = queue_order(selected)
+    print("integration: %s%d case(s), binary %s%s" % (
+        "a worker over " if queue else "", len(selected), harness.HANIPO_BIN, " (sanitized: timeouts x%g)" % harness.SCALE if harness.SANITIZED else ""))
     passed = failed = skipped = 0
     failures = []
     t_all = time.monotonic()
-    for name, fn in selected:
+    for name, fn in (queue_cases(queue, selected) if queue else selected):
         ctx = Context(name)
         t0 = time.monotonic()
         status, detail = "PASS", ""
