@@ -4,7 +4,10 @@
  * keyspace, CONFIG, SAVE's file, INFO), fed in pieces as it would arrive.
  * The first byte picks the claimed version and whether a password is set.
  * Invariants: the parser never consumes more than it was given and never
- * claims a command from a prefix it rejected; nothing crashes or leaks.
+ * claims a command from a prefix it rejected; fed in pieces (keeping its
+ * place across reads, hp_redis_parse_next) it cuts the same commands with
+ * the same arguments as parsing the whole input at once; nothing crashes
+ * or leaks.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,6 +63,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int rc = hp_redis_parse(&r, &cmd, err, sizeof(err));
         if (rc <= 0 || hp_rd_pos(&r) == before)
             break;
+    }
+    /* the same input in pieces: the same commands, the same bytes */
+    static struct hp_redis_cmd piece;
+    piece.part.seen = 0;                        /* not the input the last run waited on */
+    size_t whole_at = 0, fed = 0;
+    struct hp_rd w;
+    hp_rd_init(&w, data, size);
+    for (int i = 0; i < 10000; i++) {
+        size_t before = hp_rd_pos(&w);
+        int rc = hp_redis_parse(&w, &cmd, err, sizeof(err));
+        int rp;
+        struct hp_rd p;
+        do {                                    /* more bytes until the pieces give an answer */
+            fed = fed + chunk < size ? fed + chunk : size;
+            hp_rd_init(&p, data + whole_at, fed - whole_at);
+            rp = hp_redis_parse_next(&p, &piece, err, sizeof(err));
+        } while (rp == 0 && fed < size);
+        if ((rc > 0) != (rp > 0) || (rc < 0) != (rp < 0))
+            abort();
+        if (rc <= 0 || hp_rd_pos(&w) == before)
+            break;
+        if (piece.argc != cmd.argc || before + hp_rd_pos(&p) != hp_rd_pos(&w))
+            abort();
+        for (size_t a = 0; a < cmd.argc; a++)
+            if (piece.argl[a] != cmd.argl[a] || memcmp(piece.argv[a], cmd.argv[a], cmd.argl[a]) != 0)
+                abort();
+        whole_at = hp_rd_pos(&w);
+        if (fed < whole_at)
+            fed = whole_at;
     }
     hp_buf_free(&in);
     hp_buf_free(&out);
