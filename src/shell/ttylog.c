@@ -21,6 +21,11 @@
  * and recording stops.  A write error also stops recording (logged once);
  * close returns the bytes that really are in the file.
  *
+ * The size in the header and in "r" events is the terminal the emulated
+ * shell lays out for: what the client announced, at most 512 x 256 (a
+ * Telnet NAWS or SSH pty-req of 65535 x 65535 would have a player draw a
+ * terminal that size); the client.size event keeps the announced one.
+ *
  * Files: dir/<session>.cast, mode 0640, created exclusively (O_EXCL,
  * O_NOFOLLOW) in a directory created with 0750 if missing; the session name
  * must be a plain file name ([A-Za-z0-9._-], no leading '.').
@@ -35,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ttylog.h"
+#include "shell.h"
 #include "buf.h"
 #include "json.h"
 #include "log.h"
@@ -209,8 +215,15 @@ static void record_piece(struct hp_ttylog *t, char kind, int d, const uint8_t *p
 
 /* ---- interface -------------------------------------------------------------- */
 
+static unsigned clamp_size(unsigned v, unsigned max)
+{
+    return v > max ? max : v;
+}
+
 static bool write_header(struct hp_ttylog *t, unsigned w, unsigned h, const char *term)
 {
+    w = clamp_size(w, HP_SHELL_COLS_MAX);
+    h = clamp_size(h, HP_SHELL_ROWS_MAX);
     hp_buf_reset(&t->line);
     hp_buf_printf(&t->line, "{\"version\": 2, \"width\": %u, \"height\": %u, \"timestamp\": %" PRId64
                   ", \"env\": {\"SHELL\": \"/bin/bash\"", w ? w : 80, h ? h : 24, hp_now_us() / 1000000);
@@ -271,7 +284,8 @@ void hp_ttylog_resize(struct hp_ttylog *t, unsigned width, unsigned height)
     if (!t || t->full || t->failed)
         return;
     char sz[32];
-    int n = snprintf(sz, sizeof(sz), "%ux%u", width, height);
+    int n = snprintf(sz, sizeof(sz), "%ux%u", clamp_size(width, HP_SHELL_COLS_MAX),
+                     clamp_size(height, HP_SHELL_ROWS_MAX));
     line_begin(t, 'r');
     hp_json_str(&t->line, sz, (size_t)n);
     line_end(t);

@@ -293,6 +293,20 @@ static void test_header_defaults(void **state)
     assert_int_equal(c.term_len, 8);
     assert_memory_equal(c.term, "x\"}\n\x1b\xef\xbf\xbd", 8);
     free_cast(&c);
+
+    /* a client's 65535 x 65535 is recorded as the 512 x 256 the shell lays out for */
+    t = hp_ttylog_open(tmpdir, "hdr3", 65535, 65535, NULL, 0);
+    assert_non_null(t);
+    hp_ttylog_resize(t, 70000, 30);
+    hp_ttylog_close(t, NULL);
+    load_cast(&c, cast_path("hdr3"));
+    assert_int_equal(c.width, 512);
+    assert_int_equal(c.height, 256);
+    free_cast(&c);
+    size_t tlen;
+    char *text = slurp(cast_path("hdr3"), &tlen);
+    assert_non_null(strstr(text, "\"r\", \"512x30\"]"));
+    free(text);
 }
 
 static void test_utf8(void **state)
