@@ -5,6 +5,7 @@
  * 1. The whole input goes through hp_json_str, hp_utf8_valid and hp_b64_put
  *    and is compared with the independent reference in tests/unit/json_check.h:
  *    the output is one valid JSON string without raw controls/DEL/U+2028/9,
+ *    C1 controls or bidirectional overrides,
  *    "lossless" equals the reference UTF-8 validity, and the string decodes
  *    to exactly the input (lossless) or to the input with each invalid byte
  *    replaced by U+FFFD; the base64 equals the reference encoding.

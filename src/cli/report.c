@@ -76,11 +76,11 @@ static size_t rp_ipv4_at(const char *s, size_t n, size_t *third)
     return i;
 }
 
-void hp_report_mask_text(const char *s, size_t n, char *out, size_t outlen)
+size_t hp_report_mask_text(const char *s, size_t n, char *out, size_t outlen)
 {
     size_t o = 0, i = 0;
     if (outlen == 0)
-        return;
+        return 0;
     while (i < n && o + 1 < outlen) {
         size_t third = 0, len = 0;
         int boundary = i == 0 || (!rp_isdigit(s[i - 1]) && s[i - 1] != '.');
@@ -100,14 +100,15 @@ void hp_report_mask_text(const char *s, size_t n, char *out, size_t outlen)
         out[o++] = s[i++];
     }
     out[o] = '\0';
+    return o;
 }
 
-void hp_report_mask_ip(const char *ip, size_t n, char *out, size_t outlen)
+size_t hp_report_mask_ip(const char *ip, size_t n, char *out, size_t outlen)
 {
     char tmp[64];
     struct in6_addr a6;
     if (outlen == 0)
-        return;
+        return 0;
     if (n < sizeof(tmp) && memchr(ip, ':', n)) {
         memcpy(tmp, ip, n);
         tmp[n] = '\0';
@@ -119,10 +120,10 @@ void hp_report_mask_ip(const char *ip, size_t n, char *out, size_t outlen)
             else
                 snprintf(out, outlen, "%x:%x:x:x:x:x:x:x", (unsigned)(b[0] << 8 | b[1]),
                          (unsigned)(b[2] << 8 | b[3]));
-            return;
+            return strlen(out);
         }
     }
-    hp_report_mask_text(ip, n, out, outlen);
+    return hp_report_mask_text(ip, n, out, outlen);
 }
 
 /* SQL: rp_mip(x) / rp_mtxt(x); masking when user data != NULL, and rp_mtxt
@@ -150,11 +151,9 @@ static void rp_sql_mask(sqlite3_context *ctx, int argc, sqlite3_value **argv, in
         sqlite3_result_error_nomem(ctx);
         return;
     }
-    if (ip)
-        hp_report_mask_ip(s, n, out, n + 64);
-    else
-        hp_report_mask_text(s, n, out, n + 64);
-    sqlite3_result_text(ctx, out, -1, sqlite3_free);
+    /* the length, not strlen: text after an attacker's NUL is kept */
+    size_t len = ip ? hp_report_mask_ip(s, n, out, n + 64) : hp_report_mask_text(s, n, out, n + 64);
+    sqlite3_result_text(ctx, out, (int)len, sqlite3_free);
 }
 
 static void rp_sql_mip(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -481,8 +480,8 @@ static void rp_post(enum rp_post post, struct rp_cell *row, int col, const struc
 static void rp_mask_cell(struct rp_cell *c)
 {
     char *out = hp_xcalloc(c->n + 64, 1);
-    hp_report_mask_text(c->s, c->n, out, c->n + 64);
-    rp_cell_set(c, out, strlen(out));
+    size_t len = hp_report_mask_text(c->s, c->n, out, c->n + 64);
+    rp_cell_set(c, out, len);                   /* not strlen: text after a NUL is kept */
     free(out);
 }
 

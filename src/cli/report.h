@@ -100,9 +100,10 @@ int hp_report_abuse(sqlite3 *db, const struct rp_opts *o, const char *dir, FILE 
 
 /* IP masking (report.c): an address keeps its /16 (IPv4) or /32 (IPv6);
  * hp_report_mask_text masks every IPv4 literal inside free text. Both write a
- * NUL-terminated result into out (outlen >= n + 1 is always enough). */
-void hp_report_mask_ip(const char *ip, size_t n, char *out, size_t outlen);
-void hp_report_mask_text(const char *s, size_t n, char *out, size_t outlen);
+ * NUL-terminated result into out (outlen >= n + 1 is always enough) and return
+ * its length, which counts the NULs an attacker's text may hold. */
+size_t hp_report_mask_ip(const char *ip, size_t n, char *out, size_t outlen);
+size_t hp_report_mask_text(const char *s, size_t n, char *out, size_t outlen);
 
 /* Parse YYYY-MM-DD[THH:MM[:SS]][Z] (UTC) into microseconds. Returns 0 or -1. */
 int hp_report_parse_time(const char *s, int64_t *us);

@@ -337,8 +337,8 @@ static int ch_row(void *arg, size_t ncols, const struct hp_chq_cell *cells)
     }
     if (x->post == CH_POST_IP && x->o->mask && row[0].s) {
         char out[128];
-        hp_report_mask_ip(row[0].s, row[0].n, out, sizeof(out));
-        hp_report_cell_set(&row[0], out, strlen(out));
+        size_t len = hp_report_mask_ip(row[0].s, row[0].n, out, sizeof(out));
+        hp_report_cell_set(&row[0], out, len);
     }
     hp_report_row_finish(x->sec, x->defi, row, x->o);
     return 0;

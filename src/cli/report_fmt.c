@@ -12,8 +12,9 @@
  *             leading ' before = + - @ so that a spreadsheet never evaluates
  *             an attacker's formula;
  *   Markdown  hp_term_escape first (no raw newline or control can end a
- *             row), then a backslash before every character Markdown or HTML
- *             gives a meaning to, | included.
+ *             row), then a backslash before every character Markdown, kramdown
+ *             or HTML gives a meaning to, | included, and before the : and . of
+ *             URLs (no autolink).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -366,13 +367,19 @@ static void rf_csv(const struct rp_report *r, const struct rp_opts *o, struct hp
 
 /* ---- Markdown ------------------------------------------------------------------------- */
 
+/* Characters some Markdown dialect gives a meaning to: CommonMark/GFM (emphasis, code, links,
+ * HTML, tables), kramdown, what Jekyll and GitHub Pages use ({::nomarkdown}...{:/} passes its
+ * text raw, where \< is no escape; $$ is math), and GFM's autolinks (http:// and www. would
+ * make an attacker's malware URL a live link).  Each is escapable in all of them. */
+#define RF_MD_SPECIAL "\\|*_`<>[]&~#!{}$:."
+
 static void rf_md_text(struct hp_buf *b, const char *s, size_t n)
 {
     size_t shown = n > RF_MD_CELL ? RF_MD_CELL : n;
     char esc[4 * RF_MD_CELL + 1];
     size_t done = hp_term_escape(s, shown, esc, sizeof(esc));
     for (const char *p = esc; *p; p++) {
-        if (strchr("\\|*_`<>[]&~#!", *p))
+        if (strchr(RF_MD_SPECIAL, *p))
             hp_buf_putc(b, '\\');
         hp_buf_putc(b, (uint8_t)*p);
     }

@@ -4,8 +4,9 @@
  * UTF-8 validation follows RFC 3629 (the table in its section 4): overlong
  * forms, surrogates and code points above U+10FFFF are invalid, and each
  * invalid byte becomes one U+FFFD.  Escaping covers everything JSON requires
- * plus DEL and U+2028/U+2029, so the output is also safe inside a
- * JavaScript string and harmless on a terminal.
+ * plus DEL, U+2028/U+2029, the C1 controls and the bidirectional overrides,
+ * so the output is also safe inside a JavaScript string and harmless on a
+ * terminal.
  */
 #include <string.h>
 #include <openssl/evp.h>
@@ -64,6 +65,28 @@ static void put_u_escape(struct hp_buf *b, unsigned cp)
     char e[6] = { '\\', 'u', hexdig[(cp >> 12) & 15], hexdig[(cp >> 8) & 15],
                   hexdig[(cp >> 4) & 15], hexdig[cp & 15] };
     hp_buf_put(b, e, 6);
+}
+
+/*
+ * The code point of the valid l-byte sequence at s if it is written as \uXXXX
+ * although JSON allows it raw, else 0: U+2028/U+2029 (newlines to JavaScript
+ * and some line splitters), the C1 controls U+0080-U+009F (U+009B is a CSI,
+ * U+009D an OSC to a terminal that decodes UTF-8 first) and the bidirectional
+ * marks, embeddings, overrides and isolates that reorder what a reader sees
+ * (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), as term.h lists them:
+ * the files stay safe to read on a terminal, and the text decodes the same.
+ */
+static unsigned escaped_cp(const uint8_t *s, size_t l)
+{
+    if (l == 2 && s[0] == 0xC2 && s[1] <= 0x9F)
+        return s[1];
+    if (l == 2 && s[0] == 0xD8 && s[1] == 0x9C)
+        return 0x061C;
+    if (l != 3 || s[0] != 0xE2)
+        return 0;
+    unsigned cp = 0x2000 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+    bool hit = (cp >= 0x200E && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+    return hit ? cp : 0;
 }
 
 /*
@@ -152,13 +175,14 @@ bool hp_json_str(struct hp_buf *b, const void *data, size_t n)
             i++;
         } else {
             size_t l = utf8_seq_len(s + i, n - i);
+            unsigned e;
             if (l == 0) {
                 put_u_escape(b, 0xFFFD);
                 lossless = false;
                 i++;
-            } else if (l == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
-                put_u_escape(b, s[i + 2] == 0xA8 ? 0x2028 : 0x2029);
-                i += 3;
+            } else if ((e = escaped_cp(s + i, l)) != 0) {
+                put_u_escape(b, e);
+                i += l;
             } else {
                 hp_buf_put(b, s + i, l);
                 i += l;

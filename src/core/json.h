@@ -2,8 +2,9 @@
  * json.h - writing hostile bytes into JSON without losing them.
  *
  * Attacker strings are data.  hp_json_str() writes any byte string as a JSON
- * string literal: quotes, backslashes, control characters, NUL, DEL and the
- * U+2028/U+2029 separators are escaped; valid UTF-8 passes through; every byte
+ * string literal: quotes, backslashes, control characters, NUL, DEL, the
+ * U+2028/U+2029 separators, the C1 controls and the bidirectional overrides
+ * are escaped; other valid UTF-8 passes through; every byte
  * that is not part of a valid UTF-8 sequence is written as U+FFFD.  It returns
  * true when that text is an exact (lossless) rendering of the input.  When it
  * is not, callers also write the raw bytes in base64 (hp_json_b64), which is

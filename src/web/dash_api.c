@@ -198,7 +198,7 @@ static void label_names(const char *dim, const char **a, const char **b)
  * is shown whole as the username, as the report does, not as a blank row. */
 static void split_pair(json_t *row, const char *key)
 {
-    json_t *arr = json_loads(key, JSON_DECODE_ANY, NULL);
+    json_t *arr = json_loads(key, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     if (json_is_array(arr) && json_array_size(arr) == 2) {
         json_object_set(row, "username", json_array_get(arr, 0));
         json_object_set(row, "password", json_array_get(arr, 1));
@@ -628,7 +628,9 @@ static json_t *view_session(const struct hp_dapi_env *env, const char *id, const
         int len = sqlite3_column_bytes(st, 2);
         json_t *data = NULL;
         if (len <= EVENT_SHOW_MAX)
-            data = json_loadb((const char *)sqlite3_column_text(st, 2), (size_t)len, 0, NULL);
+            data = json_loadb((const char *)sqlite3_column_text(st, 2), (size_t)len, JSON_ALLOW_NUL, NULL);
+        /* JSON_ALLOW_NUL above: a NUL an attacker sent (\u0000 in the event) must not make
+         * the event unreadable, which would hide it here as "too large" */
         if (!data)
             data = json_pack("{s:b, s:i}", "too_large_to_show", 1, "bytes", len);
         if (eid && strcmp(eid, "log.closed") == 0)

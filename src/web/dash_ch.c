@@ -652,7 +652,7 @@ static json_t *dch_session(struct hp_dch *c, const char *id, const struct hp_dq 
     json_array_foreach(rows, i, row) {
         const char *text = json_string_value(json_object_get(row, "data"));
         size_t len = text ? strlen(text) : 0;
-        json_t *data = text && len <= DCH_EVENT_SHOW_MAX ? json_loadb(text, len, 0, NULL) : NULL;
+        json_t *data = text && len <= DCH_EVENT_SHOW_MAX ? json_loadb(text, len, JSON_ALLOW_NUL, NULL) : NULL;
         if (!data)
             data = json_pack("{s:b, s:I}", "too_large_to_show", 1, "bytes", (json_int_t)len);
         json_object_set_new(row, "data", data);

@@ -88,43 +88,52 @@ static const char *jstr(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+/* A string's length: a value may hold a NUL (\u0000), and what follows it is shown too. */
+static size_t jlen(json_t *o, const char *k)
+{
+    return json_string_length(json_object_get(o, k));
+}
+
 char *hp_stream_summary(const char *json, size_t len)
 {
-    json_t *ev = json_loadb(json, len, 0, NULL);
+    /* JSON_ALLOW_NUL: an attacker's NUL (an SSH or Redis password may hold one) must not
+     * make the event unreadable, which would hide it from the feed */
+    json_t *ev = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
     if (!json_is_object(ev)) {
         json_decref(ev);
         return NULL;
     }
     const char *eid = jstr(ev, "eventid");
-    const char *d1 = NULL, *d2 = NULL;
+    const char *k1 = NULL, *k2 = NULL;          /* the fields shown as the detail */
     if (!eid) {
         eid = "";
     } else if (!strncmp(eid, "login.", 6) || !strcmp(eid, "http.credentials")) {
-        d1 = jstr(ev, "username");
-        d2 = jstr(ev, "password");
+        k1 = "username";
+        k2 = "password";
     } else if (!strncmp(eid, "command.", 8)) {
-        d1 = jstr(ev, "input");
+        k1 = "input";
     } else if (!strcmp(eid, "http.request")) {
-        d1 = jstr(ev, "method");
-        d2 = jstr(ev, "uri");
+        k1 = "method";
+        k2 = "uri";
     } else if (!strcmp(eid, "tls.client_hello")) {
-        d1 = jstr(ev, "sni");
-        d2 = jstr(ev, "ja4");
+        k1 = "sni";
+        k2 = "ja4";
     } else if (!strncmp(eid, "session.file_", 13)) {
-        d1 = jstr(ev, "url");
+        k1 = "url";
     } else if (!strcmp(eid, "trap.payload")) {
-        d1 = jstr(ev, "proto_guess");
+        k1 = "proto_guess";
     } else if (!strcmp(eid, "session.closed")) {
-        d1 = jstr(ev, "reason");
+        k1 = "reason";
     }
+    const char *d1 = k1 ? jstr(ev, k1) : NULL, *d2 = k2 ? jstr(ev, k2) : NULL;
     char detail[2 * DETAIL_MAX + 4] = "";
     size_t n = 0;
     if (d1) {
-        n = utf8_cut(d1, strlen(d1), DETAIL_MAX);
+        n = utf8_cut(d1, jlen(ev, k1), DETAIL_MAX);
         memcpy(detail, d1, n);
     }
     if (d2) {
-        size_t m = utf8_cut(d2, strlen(d2), DETAIL_MAX);
+        size_t m = utf8_cut(d2, jlen(ev, k2), DETAIL_MAX);
         memcpy(detail + n, " / ", 3);
         memcpy(detail + n + 3, d2, m);
         n += 3 + m;

@@ -107,6 +107,10 @@ def check_lines_and_escapes(path):
         bad = [c for c in line if c < 0x20 or c == 0x7f]
         assert not bad, "%s:%d: raw control byte(s) %r in the line" % (path, i, bytes(bad[:8]))
         assert "\u2028" not in text and "\u2029" not in text, "%s:%d: raw U+2028/U+2029" % (path, i)
+        # what a terminal acts on (C1: U+009B is a CSI) or reorders (bidirectional controls)
+        term = [c for c in text if 0x80 <= ord(c) <= 0x9f or ord(c) in (0x61c, 0x200e, 0x200f)
+                or 0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069]
+        assert not term, "%s:%d: raw C1 or bidirectional control(s) %r" % (path, i, term[:8])
 
 
 def stop_and_read(d, allow_errors=()):
@@ -208,7 +212,8 @@ HOSTILE_BINARY = (b"\x00NUL\xffFF\xfe\xc3(" + b"\xe2\x82" + b"\x1b[2J\x1b]0;pwne
                   + b"\xed\xa0\x80" + b"\xc0\xaf" + b"\xf4\x90\x80\x80" + b"\r\n{\"eventid\":\"x\"}\n"
                   + bytes(range(256)))
 HOSTILE_TEXT = ("\x00\x01\x08\x1b[31mred\x1b[0m \"q\" \\ \\u0000 \\\" </script> \u2028 \u2029 \x7f "
-                "caf\u00e9 \u65e5\u672c \U0001f41d\r\n{\"eventid\":\"fake\"}\n\t\x1f").encode("utf-8")
+                "caf\u00e9 \u65e5\u672c \U0001f41d\r\n{\"eventid\":\"fake\"}\n\t\x1f"
+                "\u009b2J\u009d0;title\u009c \u202egpj.exe \u2066\u061c").encode("utf-8")
 
 
 @case

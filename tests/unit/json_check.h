@@ -9,7 +9,8 @@
  *   jc_valid()      whole text is exactly one RFC 8259 JSON value (strings
  *                   must be valid UTF-8; lone surrogate escapes are refused)
  *   jc_safe_text()  hanipo's stronger promise: no raw control bytes, DEL,
- *                   U+2028 or U+2029 anywhere in the text
+ *                   U+2028 or U+2029, C1 control or bidirectional override
+ *                   anywhere in the text
  *   jc_members()    the top-level object's members in order (key decoded,
  *                   value as a span of the text)
  *   jc_decode_str() a JSON string literal back to the exact bytes it encodes
@@ -285,14 +286,22 @@ JC_FN bool jc_valid(const char *s, size_t n)
     return j.p == j.end;
 }
 
-/* No raw C0 controls, DEL, U+2028 or U+2029 anywhere in the text. */
+/* No raw C0 controls, DEL, U+2028 or U+2029 anywhere in the text, nor what a
+ * terminal acts on or reorders: C1 controls U+0080-U+009F, bidirectional
+ * controls U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069. */
 JC_FN bool jc_safe_text(const char *s, size_t n)
 {
     const uint8_t *u = (const uint8_t *)s;
     for (size_t i = 0; i < n; i++) {
         if (u[i] < 0x20 || u[i] == 0x7F)
             return false;
-        if (u[i] == 0xE2 && i + 2 < n && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
+        uint32_t cp = 0;
+        if (u[i] >= 0xC0 && u[i] < 0xE0 && i + 1 < n)
+            cp = (uint32_t)(u[i] & 0x1F) << 6 | (u[i + 1] & 0x3F);
+        else if (u[i] >= 0xE0 && u[i] < 0xF0 && i + 2 < n)
+            cp = (uint32_t)(u[i] & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
+        if ((cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+            (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
             return false;
     }
     return true;

@@ -429,6 +429,45 @@ static void test_summary(void **state)
     free(s);
     assert_null(hp_stream_summary("not json", 8));
     assert_null(hp_stream_summary("[1]", 3));
+    /* a NUL in a value (an SSH or Redis password may hold one; the event has it as \u0000)
+     * does not hide the event from the feed, and the text after it is shown too */
+    static const char nul[] = "{\"eventid\":\"login.failed\",\"username\":\"admin\",\"password\":\"a\\u0000b\"}";
+    s = hp_stream_summary(nul, sizeof(nul) - 1);
+    assert_non_null(s);
+    j = json_loads(s, JSON_ALLOW_NUL, NULL);
+    assert_int_equal(json_string_length(json_object_get(j, "detail")), 11);
+    assert_memory_equal(json_string_value(json_object_get(j, "detail")), "admin / a\0b", 11);
+    json_decref(j);
+    free(s);
+}
+
+/* An event with a NUL in a value is shown on the session page, not passed off as too large. */
+static void test_session_nul(void **state)
+{
+    sqlite3 *db = store_new();
+    int st;
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO events(ts, eventid, session, protocol, src_ip, src_port, dst_port, data)"
+                                      " VALUES (1, 'login.failed', 'cccccccccccc', 'redis', '203.0.113.5', 5555, 6379,"
+                                      " '{\"eventid\":\"login.failed\",\"username\":\"admin\",\"password\":\"a\\u0000b\"}')",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    json_t *o = view(db, "session/cccccccccccc", "", &st);
+    assert_non_null(o);
+    json_t *data = json_object_get(json_array_get(json_object_get(o, "events"), 0), "data");
+    assert_null(json_object_get(data, "too_large_to_show"));
+    assert_int_equal(json_string_length(json_object_get(data, "password")), 3);
+    json_decref(o);
+    /* ... and a pair key holding one is still split into its username and password */
+    char sql[256];
+    snprintf(sql, sizeof(sql), "INSERT INTO rollup VALUES('pair', %lld, '[\"n\\u0000ul\",\"p\"]', 9, 0, NULL)",
+             (long long)(NOW / H - 1));
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    o = view(db, "top", "last=1d&dim=pair", &st);
+    assert_non_null(o);
+    json_t *row = json_array_get(json_object_get(o, "rows"), 0);
+    assert_int_equal(json_string_length(json_object_get(row, "username")), 4);
+    assert_string_equal(json_string_value(json_object_get(row, "password")), "p");
+    json_decref(o);
+    sqlite3_close(db);
 }
 
 /* ---- [dashboard] in the configuration ---------------------------------------------------------- */
@@ -482,7 +521,7 @@ int main(void)
         cmocka_unit_test(test_values), cmocka_unit_test(test_overview), cmocka_unit_test(test_credentials_and_top),
         cmocka_unit_test(test_sessions), cmocka_unit_test(test_sessions_login_index),
         cmocka_unit_test(test_no_store), cmocka_unit_test(test_zip),
-        cmocka_unit_test(test_summary), cmocka_unit_test(test_config),
+        cmocka_unit_test(test_summary), cmocka_unit_test(test_session_nul), cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

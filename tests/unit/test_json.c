@@ -191,6 +191,9 @@ static void test_validator_self(void **state)
     assert_false(jc_safe_text(S("\"\x7f\"")));
     assert_false(jc_safe_text(S("\"\xe2\x80\xa8\"")));
     assert_true(jc_safe_text(S("\"\xe2\x80\xa7\"")));
+    assert_false(jc_safe_text(S("\"\xc2\x9b\"")));
+    assert_false(jc_safe_text(S("\"\xe2\x80\xae\"")));
+    assert_true(jc_safe_text(S("\"\xc2\xa0\"")));
     size_t dl;
     uint8_t *d = jc_decode_str(S("\"a\\u0000\\ud83d\\ude00\\\"\""), &dl);
     assert_non_null(d);
@@ -325,10 +328,24 @@ static void test_json_str_separators(void **state)
     check_jstr(S("\xe2\x80\xa8"), "\"\\u2028\"", true);
     check_jstr(S("\xe2\x80\xa9"), "\"\\u2029\"", true);
     check_jstr(S("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c"), "\"a\\u2028b\\u2029c\"", true);
-    /* neighbours are not escaped */
-    check_jstr(S("\xe2\x80\xa7\xe2\x80\xaa"), "\"\xe2\x80\xa7\xe2\x80\xaa\"", true);
+    /* neighbours are not escaped (U+2027, U+2030) */
+    check_jstr(S("\xe2\x80\xa7\xe2\x80\xb0"), "\"\xe2\x80\xa7\xe2\x80\xb0\"", true);
     /* an incomplete separator is two invalid bytes */
     check_jstr(S("\xe2\x80"), "\"\\ufffd\\ufffd\"", false);
+}
+
+/* What a terminal decoding UTF-8 acts on or reorders: C1 controls (U+009B CSI, U+009D OSC, U+009C ST)
+ * and the bidirectional controls are escaped, losslessly; their neighbours are not. */
+static void test_json_str_terminal(void **state)
+{
+    (void)state;
+    check_jstr(S("\xc2\x9b" "2J\xc2\x9d" "0;t\xc2\x9c"), "\"\\u009b2J\\u009d0;t\\u009c\"", true);
+    check_jstr(S("\xc2\x80\xc2\x9f\xc2\xa0"), "\"\\u0080\\u009f\xc2\xa0\"", true);
+    check_jstr(S("\xe2\x80\xae" "exe.txt"), "\"\\u202eexe.txt\"", true);
+    check_jstr(S("\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f\xe2\x80\xaa\xe2\x81\xa6\xe2\x81\xa9"),
+               "\"\\u061c\\u200e\\u200f\\u202a\\u2066\\u2069\"", true);
+    check_jstr(S("\xd8\x9b\xe2\x80\x8d\xe2\x80\x90\xe2\x81\xa5\xe2\x81\xaa"),
+               "\"\xd8\x9b\xe2\x80\x8d\xe2\x80\x90\xe2\x81\xa5\xe2\x81\xaa\"", true);
 }
 
 static void test_json_str_utf8(void **state)
@@ -1239,7 +1256,7 @@ int main(void)
         cmocka_unit_test(test_utf8_truncated),
         cmocka_unit_test(test_json_str_escapes),
         cmocka_unit_test(test_json_str_controls),
-        cmocka_unit_test(test_json_str_separators),
+        cmocka_unit_test(test_json_str_separators), cmocka_unit_test(test_json_str_terminal),
         cmocka_unit_test(test_json_str_utf8),
         cmocka_unit_test(test_json_str_invalid),
         cmocka_unit_test(test_json_str_every_byte),
