@@ -103,6 +103,7 @@ struct http_conn {
     struct hp_tlsconn_hello hello; /* tls.client_hello emitted */
     bool server_hello_seen;
     bool closing;
+    bool continued;                /* a 100 Continue went out for the request being read */
     unsigned nreq;
 };
 
@@ -616,6 +617,14 @@ static bool nginx_site(const struct hp_webresp *r)
     return !r || r->nginx_static;
 }
 
+/* nginx answers "Expect: 100-continue" when it discards the body of a file
+ * it serves (the static module, GET and HEAD), body or none, and never
+ * before its refusals (404, 405, 400: they come first and close the matter). */
+static bool nginx_continues(const struct hp_http_req *req, const struct hp_webresp *r, bool refused)
+{
+    return req->expect_continue && r && r->nginx_static && r->status < 400 && !refused;
+}
+
 /* nginx's static module: a file is served to GET and HEAD only, and a
  * missing one is 404 to POST too; any other method is 405.  Behind Debian's
  * "try_files $uri $uri/ =404" a missing one is 404 to every method.  0: served. */
@@ -699,6 +708,8 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     struct hp_http_view v;
     struct hp_http_memo_key mk;
     struct hp_http_verdict fresh;
+    bool continued = h->continued;              /* a 100 Continue went out already */
+    h->continued = false;
     if (http_px_begin(c, req, raw, raw_len))
         return true;                            /* at the backend; the response comes later */
     h->nreq++;
@@ -723,7 +734,9 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     /* What nginx answers instead (a head too large, HTTP/1.1 without Host,
      * TRACE, ...) - unless a rule speaks for a device that answers such
      * requests (HG532's exploit has no Host). */
-    if (req->nginx_status && nginx_site(resp)) {
+    bool ngx_refuses = req->nginx_status && nginx_site(resp);
+    bool cont = nginx_continues(req, resp, ngx_refuses || nginx_static_refusal(resp, &v)) && !continued;
+    if (ngx_refuses) {
         char page[1024];
         keep = false;
         hp_buf_puts(hdrs, "Content-Type: text/html\r\n");
@@ -758,9 +771,13 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     enum hp_http_style style = resp ? resp->style : HP_HTTP_STYLE_NGINX;
     keep = hp_http_style_keeps(style, keep);
     void (*send)(struct hp_conn *, const void *, size_t) = keep ? out_send : out_send_last;
-    if (!req->version.n || req->major < 1)
-        send(c, body->data, body->len);           /* HTTP/0.9: nginx and Apache send the body alone */
+    /* HTTP/0.9: nginx and Apache send the body alone - but nginx's 400 for a
+     * line it stopped reading before its end has a head ("get /", "GET *") */
+    if (!req->version.n && (!ngx_refuses || (req->nginx_status != 414 && hp_http_ngx_headless(req))))
+        send(c, body->data, body->len);
     else {
+        if (cont && style == HP_HTTP_STYLE_NGINX)
+            hp_buf_puts(out, "HTTP/1.1 100 Continue\r\n\r\n");
         if (style == HP_HTTP_STYLE_NGINX)
             hp_http_response(out, status, server, extra, body->data, body->len, keep, is_head(&v));
         else                                    /* a product that is not nginx (http_style.h) */
@@ -783,6 +800,23 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     return keep;
 }
 
+/* The product this port stands for when it is not nginx (a Go daemon on
+ * 2375, Elasticsearch on 9200: http_style.h), else NULL. */
+static const struct hp_webresp *port_style(const struct hp_conn *c)
+{
+    const struct http_conf *hc = conf_of(c);
+    const struct hp_webresp *styled = hc->rules ? hp_webrules_port_style(hc->rules, c->ctx.dst_port) : NULL;
+    return styled ? styled : hp_webrules_port_style(E.builtin, c->ctx.dst_port);
+}
+
+/* nginx answers 400 at the first byte of a request line it refuses, without
+ * waiting for the line's end ("xyz", "GET *"); the bytes so far are recorded. */
+static bool nginx_refused_early(const struct hp_conn *c, const uint8_t *p, size_t n)
+{
+    const struct http_conn *h = c->pstate;
+    return !hp_http_parser_pending(h->parser) && hp_http_ngx_refuses_start(p, n) && !port_style(c);
+}
+
 /* A request the parser refused: the error page a server sends, then close. */
 static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_t raw_len)
 {
@@ -790,17 +824,20 @@ static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_
     const char *server = hc->server && hc->server[0] ? hc->server : NULL;
     struct hp_buf out;
     hp_buf_init(&out, 16384);
-    /* nginx's 400 page, or the refusal of the product this port stands for
-     * (a Go daemon on 2375, Elasticsearch on 9200: http_style.h). */
-    const struct hp_webresp *styled = hc->rules ? hp_webrules_port_style(hc->rules, c->ctx.dst_port) : NULL;
-    if (!styled)
-        styled = hp_webrules_port_style(E.builtin, c->ctx.dst_port);
+    /* nginx's 400 page, or the refusal of the product this port stands for */
+    const struct hp_webresp *styled = port_style(c);
     if (styled) {
         char own[256];
         hp_http_style_refusal(&out, styled->style, status, raw, raw_len,
                               header_value(styled->headers, "Server", own, sizeof(own)));
     } else {
-        hp_http_style_refusal(&out, HP_HTTP_STYLE_NGINX, status, raw, raw_len, server);
+        char page[1024];
+        size_t n = hp_http_error_page(status, server, page, sizeof(page));
+        if (status == 400 && hp_http_ngx_headless_line(raw, raw_len))
+            hp_buf_put(&out, page, n);                           /* HTTP/0.9: the page alone */
+        else
+            hp_http_response(&out, status, server, "Content-Type: text/html\r\n", page, n, false,
+                             hp_http_ngx_head_only(raw, raw_len)); /* nginx sends no page to HEAD */
     }
     if (out.len)                                /* Python says nothing to blank lines alone */
         out_send_last(c, out.data, out.len);
@@ -876,9 +913,15 @@ static size_t process(struct hp_conn *c, const uint8_t *data, size_t len)
         size_t used = 0;
         enum hp_http_status st = hp_http_parse(h->parser, data + off, len - off, &req, &status, &used);
         if (st == HP_HTTP_NEED_MORE) {
+            if (!used && nginx_refused_early(c, data + off, len - off)) {
+                bad_request(c, 400, data + off, len - off);
+                return len;
+            }
             off += used;                      /* a long body: the part the parser has taken */
-            if (hp_http_parser_want_continue(h->parser))
+            if (hp_http_parser_want_continue(h->parser)) {
                 out_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+                h->continued = true;
+            }
             break;
         }
         if (st == HP_HTTP_ERROR) {
@@ -1347,8 +1390,8 @@ static void http_data(struct hp_conn *c, struct hp_rd *in)
         return;
     }
     if (!h->sniffed) {
-        if (hp_rd_left(in) < 6 && !(c->flags & HP_CONN_EOF))
-            return;                                /* hp_tls_sniff decides on 6 bytes */
+        if (hp_rd_left(in) < 6 && !(c->flags & HP_CONN_EOF) && hp_rd_peek_u8(in, 0) == 0x16)
+            return;                                /* hp_tls_sniff decides on 6 bytes of a handshake */
         h->sniffed = true;
         if (conf_of(c)->tls_auto && hp_tls_sniff(hp_rd_ptr(in), hp_rd_left(in)))
             h->tls = hp_tlsterm_new();
@@ -1372,6 +1415,13 @@ static void http_eof(struct hp_conn *c)
     size_t have;
     const uint8_t *p = hp_conn_input(c, &have);
     struct http_conn *h = c->pstate;
+    if (have && !h->sniffed) {                     /* under the 6 bytes the TLS sniff waits for */
+        h->sniffed = true;
+        hp_conn_consume(c, process(c, p, have));
+        if (h->closing)
+            return;
+        p = hp_conn_input(c, &have);
+    }
     if (have && !h->tls && !h->closing) {          /* a request cut short is still recorded */
         struct hp_ev ev;
         hp_ev_begin(&ev, &c->ctx, "http.incomplete");

@@ -15,19 +15,26 @@
  *
  * Grammar, after nginx 1.22 (ngx_http_parse.c, ngx_http_request.c):
  *  - CR and LF before the request line are skipped; LF alone ends any line.
- *  - method: 1-32 token chars (nginx wants A-Z _ -: we keep more to see more,
- *    and report the 400 nginx sends in nginx_status);
+ *  - method: 1+ token chars (nginx wants A-Z _ -: we keep more to see more,
+ *    and report the 400 nginx sends in nginx_status; nginx sets no length);
  *    then one or more SP; target: 1+ bytes other than SP, CTL and DEL (bytes
  *    >= 0x80 kept; nginx 1.21.1+ also rejects SP/CTL); then SP+ "HTTP/"
  *    major "." minor SP* EOL.  Major > 1 -> 505 (nginx checks as digits
- *    arrive, so HTTP/2.0 and HTTP/10.1 are 505), minor > 99 -> 400.
- *  - "GET /" with no version is HTTP/0.9 (GET only, else 400): no headers,
- *    never keep-alive.  An explicit "HTTP/0.x" is treated the same way.
+ *    arrive, so HTTP/2.0 and HTTP/10.1 are 505), a major starting with 0
+ *    (HTTP/0.9, HTTP/01.1) -> 400, a minor over 999 -> 400 (nginx refuses a
+ *    digit after 99, so 1.999 passes).
+ *  - "GET /" with no version is HTTP/0.9: no headers, never keep-alive; any
+ *    other method is nginx's 400 (nginx_status), answered without a head.
  *  - header: name of bytes other than SP/CTL/DEL/':' (nginx ignores odd names;
- *    we keep them), ':' , value with blanks trimmed; NUL or a bare CR in the
- *    value -> 400; a line starting with SP/HT (obs-fold) -> 400; no ':' -> 400.
- *  - duplicate Host, Content-Length or Transfer-Encoding -> 400; Content-Length
- *    not all digits -> 400, > 64 MiB -> 413; Transfer-Encoding with HTTP/1.0
+ *    we keep them), ':' , value with SP trimmed (a tab stays); a name alone
+ *    is a header with an empty value; NUL in the value, or a CR followed by
+ *    anything but CRs and the LF -> 400; a line starting with SP/HT
+ *    (obs-fold) -> 400.  A Host nginx's validate_host refuses -> nginx 400;
+ *    over 1000 header lines -> nginx's "too large" 400.
+ *  - duplicate Host, Content-Length or Transfer-Encoding -> 400; then, as in
+ *    nginx, a 1.1 request without Host is 400 before its framing is looked
+ *    at; Content-Length not all digits or over INT64_MAX -> 400, > 64 MiB
+ *    -> 413; Transfer-Encoding with HTTP/1.0
  *    -> 400, other than "chunked" -> 501, together with Content-Length -> 400
  *    (nginx 1.21.1+ refuses the smuggling-prone combination outright rather
  *    than letting chunked win; we do the same).
@@ -207,6 +214,8 @@ static int http_parse_version(const uint8_t *l, size_t n, size_t i, bool complet
             return *status = 400, PR_ERR;
     }
     int major = 0, minor = 0, nd = 0;
+    if (i < n && l[i] == '0')
+        return *status = 400, PR_ERR;      /* nginx wants 1-9 first: HTTP/0.9, HTTP/01.1 are 400 */
     for (; i < n && l[i] >= '0' && l[i] <= '9'; i++, nd++) {
         major = major * 10 + (l[i] - '0');
         if (major > 1)
@@ -219,9 +228,9 @@ static int http_parse_version(const uint8_t *l, size_t n, size_t i, bool complet
     i++;
     nd = 0;
     for (; i < n && l[i] >= '0' && l[i] <= '9'; i++, nd++) {
-        minor = minor * 10 + (l[i] - '0');
-        if (minor > 99)
+        if (minor > 99)                    /* nginx checks before it adds the digit: 1.999 passes */
             return *status = 400, PR_ERR;
+        minor = minor * 10 + (l[i] - '0');
     }
     size_t vend = i;
     i = http_skip_sp(l, n, i);
@@ -238,7 +247,7 @@ static int http_parse_version(const uint8_t *l, size_t n, size_t i, bool complet
 }
 
 static bool http_ngx_method(struct hp_bytes m);
-static bool http_ngx_target(const struct hp_http_req *req);
+static bool http_ngx_target(const struct hp_http_req *req, bool v09);
 
 /*
  * Validate a request line (complete: the whole line, EOL stripped; else the
@@ -248,9 +257,7 @@ static int http_reqline_fields(const uint8_t *l, size_t n, bool complete, struct
 {
     size_t i = 0;
     while (i < n && http_is_tchar(l[i]))
-        i++;
-    if (i > HTTP_METHOD_MAX)
-        return *status = 400, PR_ERR;
+        i++;                               /* nginx sets no length: HTTP_REQLINE_MAX bounds it */
     if (i == n)
         return complete ? (*status = 400, PR_ERR) : PR_MORE;
     if (i == 0 || l[i] != ' ')
@@ -279,13 +286,13 @@ static int http_reqline_fields(const uint8_t *l, size_t n, bool complete, struct
         int rc = http_parse_version(l, n, i, complete, req, status);
         /* nginx reads the line in order: a method or target it refuses is
          * 400 before the version is looked at ("PRI * HTTP/2.0", h2c's preface) */
-        if (rc == PR_ERR && *status == 505 && (!http_ngx_method(req->method) || !http_ngx_target(req)))
+        if (rc == PR_ERR && *status == 505 && (!http_ngx_method(req->method) || !http_ngx_target(req, false)))
             *status = 400;
         if (rc != PR_OK)
             return rc;
     }
     if (req->major == 0 && !http_bytes_ieq(req->method, "GET"))
-        return *status = 400, PR_ERR;
+        return *status = 400, PR_ERR;      /* without a head from nginx: hp_http_ngx_headless_line */
     return PR_OK;
 }
 
@@ -301,9 +308,21 @@ static int http_parse_reqline(const uint8_t *l, size_t n, bool complete, struct 
     return *status = 414, PR_ERR;
 }
 
+/* nginx ends a header line at LF after any run of CRs ("A: b\r\r\n" is
+ * "b"); a CR followed by anything else is 400.  Whether v[0..n) has one. */
+static bool http_bad_cr(const uint8_t *v, size_t n)
+{
+    for (const uint8_t *q = n ? memchr(v, '\r', n) : NULL; q; q = memchr(q + 1, '\r', (size_t)(v + n - q - 1)))
+        if (q + 1 < v + n && q[1] != '\r')
+            return true;
+    return false;
+}
+
 /* Validate a header line (complete or the bytes so far) into h. */
 static int http_parse_header(const uint8_t *l, size_t n, bool complete, struct hp_http_hdr *h, int *status)
 {
+    while (complete && n > 1 && l[0] != '\r' && l[n - 1] == '\r')
+        n--;
     if (n == 0)
         return complete ? PR_OK : PR_MORE;
     if (l[0] == ' ' || l[0] == '\t')
@@ -311,31 +330,34 @@ static int http_parse_header(const uint8_t *l, size_t n, bool complete, struct h
     size_t i = 0;
     while (i < n && l[i] > ' ' && l[i] != 0x7f && l[i] != ':')
         i++;
-    if (i == n)
-        return complete ? (*status = 400, PR_ERR) : PR_MORE;
-    if (i == 0 || l[i] != ':')
+    if (i == n && !complete)
+        return PR_MORE;
+    if (i == 0 || (i < n && l[i] != ':'))
         return *status = 400, PR_ERR;  /* empty name, SP or CTL in the name */
-    size_t v = i + 1;
-    if (memchr(l + v, '\0', n - v) || memchr(l + v, '\r', n - v))
+    /* a name alone ("X-A") is nginx's header with an empty value */
+    size_t v = i < n ? i + 1 : n;
+    if (memchr(l + v, '\0', n - v) || http_bad_cr(l + v, n - v))
         return *status = 400, PR_ERR;
     if (!complete)
         return PR_MORE;
-    while (v < n && (l[v] == ' ' || l[v] == '\t'))
+    /* nginx trims SP only: a tab stays in the value ("Content-Length: 3\t" is 400) */
+    while (v < n && l[v] == ' ')
         v++;
     size_t e = n;
-    while (e > v && (l[e - 1] == ' ' || l[e - 1] == '\t'))
+    while (e > v && l[e - 1] == ' ')
         e--;
     h->name = http_bytes(l, i);
     h->value = http_bytes(l + v, e - v);
     return PR_OK;
 }
 
-/* A partial line: the bytes left in r, without a trailing CR (its LF may follow). */
+/* A partial line: the bytes left in r, without its trailing CRs (an LF may
+ * follow them; what follows decides, http_bad_cr). */
 static void http_partial(const struct hp_rd *r, const uint8_t **l, size_t *n)
 {
     *l = hp_rd_ptr(r);
     *n = hp_rd_left(r);
-    if (*n > 0 && (*l)[*n - 1] == '\r')
+    while (*n > 0 && (*l)[*n - 1] == '\r')
         (*n)--;
 }
 
@@ -360,6 +382,40 @@ struct http_sem {
     size_t partial_at;     /* head incomplete: where its last, partial line starts */
     size_t lead;           /* the CR/LF bytes before the request line */
 };
+
+/* ngx_http_validate_host: no empty name (after a port or one trailing dot
+ * is dropped), no "..", no '/', NUL, blank or control byte. */
+static bool http_ngx_host_ok(struct hp_bytes h)
+{
+    size_t dot = h.n, len = h.n;
+    int state = 0;                      /* 0 the name, 1 an IPv6 literal, 2 the port */
+    for (size_t i = 0; i < h.n; i++) {
+        uint8_t c = h.p[i];
+        if (c == '.') {
+            if (dot + 1 == i)
+                return false;
+            dot = i;
+        } else if (c == ':') {
+            if (state == 0) {
+                len = i;
+                state = 2;
+            }
+        } else if (c == '[') {
+            if (i == 0)
+                state = 1;
+        } else if (c == ']') {
+            if (state == 1) {
+                len = i + 1;
+                state = 2;
+            }
+        } else if (c == '/' || c <= ' ' || c == 0x7f) {
+            return false;
+        }
+    }
+    if (len > 0 && dot == len - 1)
+        len--;
+    return len > 0;
+}
 
 static void http_sem_note(struct http_sem *s, const struct hp_http_hdr *h)
 {
@@ -394,6 +450,9 @@ static void http_sem_note(struct http_sem *s, const struct hp_http_hdr *h)
 #define NGX_FIRST_BUF 1024
 #define NGX_LARGE_BUF 8192
 #define NGX_LARGE_BUFS 4
+/* Debian's nginx 1.22 refuses a head of more than 1000 header lines, as it
+ * refuses one too large (measured: 1000 one-byte headers pass, 1001 not) */
+#define NGX_MAX_HEADERS 1000
 
 struct http_ngx_bufs {
     size_t cap, used;
@@ -426,19 +485,124 @@ static bool http_ngx_method(struct hp_bytes m)
     return true;
 }
 
-/* nginx takes a target that is a path or an absolute URI (scheme "://");
- * "*", "index.html" and CONNECT's "host:port" are 400 (its URI parser wants
- * "//" after the scheme's ':', whatever the method). */
-static bool http_ngx_target(const struct hp_http_req *req)
+/* The host of an absolute URI as nginx's request line parser reads it
+ * (sw_host_start .. sw_port): a name of letters, digits, '.' and '-' or a
+ * bracketed literal, an optional port, then '/', '?' or the end; else 400
+ * ("http://u@x/", "http://x#a", "http://x%20y/").  *host: the authority. */
+static bool http_ngx_authority(const uint8_t *t, size_t n, struct hp_bytes *host)
 {
-    const uint8_t *t = req->target.p;
-    size_t n = req->target.n, i = 0;
+    size_t i = 0;
+    if (i < n && t[i] == '[') {
+        while (++i < n && t[i] != ']')
+            if (!isalnum(t[i]) && !strchr(":-._~!$&'()*+,;=", t[i]))
+                return false;
+        if (i++ == n)
+            return false;
+    } else {
+        while (i < n && (isalnum(t[i]) || t[i] == '.' || t[i] == '-'))
+            i++;
+    }
+    if (i < n && t[i] == ':')
+        while (++i < n && isdigit(t[i]))
+            ;
+    *host = http_bytes(t, i);
+    return i == n || t[i] == '/' || t[i] == '?';
+}
+
+/* A target as nginx's request line parser reads it: -1 refused, 0 a path,
+ * 1 an absolute URI (scheme "://" and an authority as above), 2 the same
+ * ending with its authority (nginx wants a blank after it: "GET http://x"
+ * with no version is 400).  *host: the URI's host part, if any. */
+static int http_ngx_target_syntax(struct hp_bytes tg, struct hp_bytes *host)
+{
+    const uint8_t *t = tg.p;
+    size_t n = tg.n, i = 0;
+    *host = http_bytes(NULL, 0);
+    for (size_t k = 0; k < n; k++)
+        if (t[k] <= ' ' || t[k] == 0x7f)
+            return -1;                 /* nginx 1.21.1+ */
     if (n == 0 || t[0] == '/')
-        return true;
+        return 0;
     while (i < n && (((t[i] | 0x20) >= 'a' && (t[i] | 0x20) <= 'z') ||
                      (i > 0 && ((t[i] >= '0' && t[i] <= '9') || t[i] == '+' || t[i] == '-' || t[i] == '.'))))
         i++;
-    return i > 0 && n - i >= 3 && !memcmp(t + i, "://", 3);
+    if (i == 0 || n - i < 3 || memcmp(t + i, "://", 3) || !http_ngx_authority(t + i + 3, n - i - 3, host))
+        return -1;
+    return host->p + host->n == t + n ? 2 : 1;
+}
+
+/* nginx takes a target that is a path or an absolute URI whose host
+ * ngx_http_validate_host takes; "*", "index.html" and CONNECT's
+ * "host:port" are 400 (its URI parser wants "//" after the scheme's ':',
+ * whatever the method).  v09: the line has no version. */
+static bool http_ngx_target(const struct hp_http_req *req, bool v09)
+{
+    struct hp_bytes host;
+    int rc = http_ngx_target_syntax(req->target, &host);
+    if (rc < 0 || (rc == 2 && v09))
+        return false;
+    return rc == 0 || http_ngx_host_ok(host);
+}
+
+/* See http_parse.h. */
+bool hp_http_ngx_refuses_start(const uint8_t *p, size_t n)
+{
+    size_t i = 0, m;
+    if (n > 256)
+        n = 256;                       /* called on each read of a line: O(1), the parser judges the rest */
+    while (i < n && (p[i] == '\r' || p[i] == '\n'))
+        i++;
+    for (m = i; i < n && ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '_' || p[i] == '-'); i++)
+        ;
+    if (i == n)
+        return false;
+    if (i == m || p[i] != ' ')
+        return true;                   /* a method byte nginx refuses */
+    while (i < n && p[i] == ' ')
+        i++;
+    return i < n && p[i] != '/' && !isalpha(p[i]);   /* a target neither a path nor a scheme */
+}
+
+/* See http_parse.h. */
+bool hp_http_ngx_head_only(const uint8_t *raw, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (raw[i] == '\r' || raw[i] == '\n'))
+        i++;
+    return n - i >= 5 && !memcmp(raw + i, "HEAD ", 5);
+}
+
+/* A line of method and target alone that nginx's parser reads to its end. */
+static bool http_ngx_09(struct hp_bytes method, struct hp_bytes target)
+{
+    struct hp_bytes host;
+    int rc = http_ngx_target_syntax(target, &host);
+    return method.n && http_ngx_method(method) && (rc == 0 || rc == 1);
+}
+
+/* See http_parse.h. */
+bool hp_http_ngx_headless(const struct hp_http_req *req)
+{
+    return req->version.n == 0 && http_ngx_09(req->method, req->target);
+}
+
+/* See http_parse.h. */
+bool hp_http_ngx_headless_line(const uint8_t *raw, size_t n)
+{
+    size_t i = 0, m0, t0;
+    while (i < n && (raw[i] == '\r' || raw[i] == '\n'))
+        i++;
+    for (m0 = i; i < n && raw[i] != ' ' && raw[i] != '\r' && raw[i] != '\n'; i++)
+        ;
+    struct hp_bytes method = http_bytes(raw + m0, i - m0);
+    i = http_skip_sp(raw, n, i);
+    for (t0 = i; i < n && raw[i] != ' ' && raw[i] != '\r' && raw[i] != '\n'; i++)
+        ;
+    struct hp_bytes target = http_bytes(raw + t0, i - t0);
+    i = http_skip_sp(raw, n, i);
+    if (i < n && raw[i] == '\r')
+        i++;
+    return i < n && raw[i] == '\n' && target.n && http_ngx_09(method, target);
 }
 
 /* See http_parse.h (ngx_http_parse_complex_uri's rules, merge_slashes on). */
@@ -524,13 +688,14 @@ static int http_parse_lines(const uint8_t *data, size_t len, size_t lead, struct
     if (rc != PR_OK)
         return rc;
     sem->reqline_done = true;
-    if (!http_ngx_method(req->method) || !http_ngx_target(req) || !http_ngx_path_ok(req))
+    if (!http_ngx_method(req->method) || !http_ngx_target(req, req->major == 0) || !http_ngx_path_ok(req))
         req->nginx_status = 400;             /* nginx reads no further */
     http_ngx_note(req, &nb, hp_rd_pos(&r) - at, true);
     if (req->major == 0) {
         req->head_len = hp_rd_pos(&r);
         return PR_OK;
     }
+    size_t nlines = 0;
     for (;;) {
         struct hp_http_hdr dummy;
         struct hp_http_hdr *h = req->nheaders < HP_HTTP_MAX_HEADERS ? &req->headers[req->nheaders] : &dummy;
@@ -543,9 +708,13 @@ static int http_parse_lines(const uint8_t *data, size_t len, size_t lead, struct
         http_ngx_note(req, &nb, hp_rd_pos(&r) - at, false);
         if (n == 0)
             break;
+        if (++nlines > NGX_MAX_HEADERS && !req->nginx_status)
+            req->nginx_status = HP_HTTP_HEADER_TOO_LARGE;   /* whatever their size */
         if (http_parse_header(l, n, true, h, status) != PR_OK)
             return PR_ERR;
         http_sem_note(sem, h);
+        if (http_bytes_ieq(h->name, "Host") && !http_ngx_host_ok(h->value) && !req->nginx_status)
+            req->nginx_status = 400;         /* nginx checks a Host as it reads it */
         if (h == &dummy)
             req->headers_truncated = true;
         else
@@ -555,19 +724,16 @@ static int http_parse_lines(const uint8_t *data, size_t len, size_t lead, struct
     return PR_OK;
 }
 
-/* Framing and connection semantics of a parsed head, in nginx's order. */
-static int http_check_head(struct hp_http_req *req, const struct http_sem *s, uint64_t *cl, int *status)
+/* Content-Length and Transfer-Encoding as nginx reads them. */
+static int http_framing(struct hp_http_req *req, const struct http_sem *s, bool v11, uint64_t *cl, int *status)
 {
-    bool v11 = req->major == 1 && req->minor >= 1;
-    *cl = 0;
-    if (s->nhost > 1 || s->ncl > 1 || s->nte > 1)
-        return *status = 400, PR_ERR;  /* "client sent duplicate header line" */
     if (s->ncl) {
         if (s->cl.n == 0)
             return *status = 400, PR_ERR;
         for (size_t i = 0; i < s->cl.n; i++) {
             uint8_t c = s->cl.p[i];
-            if (c < '0' || c > '9' || *cl > (UINT64_MAX - 9) / 10)
+            /* ngx_atoof: an off_t, over INT64_MAX is 400 (not 413) */
+            if (c < '0' || c > '9' || *cl > (uint64_t)(INT64_MAX - (c - '0')) / 10)
                 return *status = 400, PR_ERR;
             *cl = *cl * 10 + (uint64_t)(c - '0');
         }
@@ -583,13 +749,29 @@ static int http_check_head(struct hp_http_req *req, const struct http_sem *s, ui
     }
     if (*cl > HP_HTTP_BODY_ABS_MAX)
         return *status = 413, PR_ERR;
-    if (req->major == 1)
-        req->keep_alive = v11 ? s->conn != 1 : s->conn == 2;
-    req->expect_continue = v11 && s->expect;
+    return PR_OK;
+}
+
+/* Framing and connection semantics of a parsed head, in nginx's order. */
+static int http_check_head(struct hp_http_req *req, const struct http_sem *s, uint64_t *cl, int *status)
+{
+    bool v11 = req->major == 1 && req->minor >= 1;
+    *cl = 0;
+    if (s->nhost > 1 || s->ncl > 1 || s->nte > 1)
+        return *status = 400, PR_ERR;  /* "client sent duplicate header line" */
     /* nginx's order: a head too large is refused while it is read, a
      * missing Host once it is, TRACE after that. */
     if (v11 && s->nhost == 0 && !req->nginx_status)
         req->nginx_status = 400;
+    if (http_framing(req, s, v11, cl, status) != PR_OK) {
+        /* nginx has answered by then: what it answered, not the framing's error */
+        if (req->nginx_status)
+            *status = req->nginx_status;
+        return PR_ERR;
+    }
+    if (req->major == 1)
+        req->keep_alive = v11 ? s->conn != 1 : s->conn == 2;
+    req->expect_continue = v11 && s->expect;
     if (((req->method.n == 7 && !memcmp(req->method.p, "CONNECT", 7)) ||
          (req->method.n == 5 && !memcmp(req->method.p, "TRACE", 5))) && !req->nginx_status)
         req->nginx_status = 405;
@@ -769,7 +951,8 @@ static bool http_save_head(struct hp_http_parser *p, const uint8_t *data, const 
         http_rebase(&p->req.headers[i].value, data, p->head);
     }
     p->in_progress = true;
-    p->want_continue = req->expect_continue;
+    /* nginx's refusals (no Host, TRACE, ...) come at once, never after a 100 */
+    p->want_continue = req->expect_continue && !req->nginx_status;
     return true;
 }
 
@@ -798,7 +981,7 @@ static int http_partial_header(struct hp_http_parser *p, const uint8_t *l, size_
             return *status = 400, PR_ERR;  /* empty name, SP or CTL in the name */
         p->part_value = ++i;
     }
-    if (memchr(l + i, '\0', n - i) || memchr(l + i, '\r', n - i))
+    if (memchr(l + i, '\0', n - i) || http_bad_cr(l + i, n - i))
         return *status = 400, PR_ERR;
     p->part_checked = n;
     return PR_MORE;

@@ -94,7 +94,8 @@ enum hp_http_status hp_http_parse(struct hp_http_parser *p, const uint8_t *data,
                                   struct hp_http_req *req, int *http_status, size_t *used);
 
 /* True once, when a request whose head carried "Expect: 100-continue" waits for
- * its body: the module then sends "HTTP/1.1 100 Continue\r\n\r\n". */
+ * its body: the module then sends "HTTP/1.1 100 Continue\r\n\r\n".  Never for a
+ * request nginx refuses whatever its body (nginx_status): that answer comes at once. */
 bool hp_http_parser_want_continue(struct hp_http_parser *p);
 /* The request whose body is being absorbed (head parsed, body.n bytes kept so
  * far), or NULL: lets the module record a request cut off by a disconnect. */
@@ -128,6 +129,25 @@ size_t hp_http_error_page(int status, const char *server, char *out, size_t outl
  * on success (at least "/").
  */
 bool hp_http_ngx_path(const uint8_t *p, size_t n, uint8_t *out, size_t *olen);
+
+/* Whether nginx answers req without a status line and headers: an HTTP/0.9
+ * line ("GET /", no version) that its request line parser takes whole.  A
+ * line it refuses on the way ("get /", "GET *", "GET http://x") has its
+ * 400 with a head. */
+bool hp_http_ngx_headless(const struct hp_http_req *req);
+
+/* The same for the first line of raw, a request the parser refused (an
+ * HTTP/0.9 line but GET: nginx's 400 is the page alone). */
+bool hp_http_ngx_headless_line(const uint8_t *raw, size_t n);
+
+/* Whether nginx has refused the incomplete request line p[0..n) already: it
+ * reads a line byte by byte and answers 400 at the first byte it refuses
+ * (a method not of A-Z _ -, a target neither '/' nor a scheme: "xyz", "GET *"). */
+bool hp_http_ngx_refuses_start(const uint8_t *p, size_t n);
+
+/* Whether nginx answers the request in raw[0..n) (refused or not) with a head
+ * alone: its method is HEAD (read before whatever made it refuse). */
+bool hp_http_ngx_head_only(const uint8_t *raw, size_t n);
 
 /*
  * Build the analysers' view of a parsed request.  scratch is reset and holds

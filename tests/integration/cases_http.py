@@ -437,9 +437,9 @@ def http_exploit_corpus(ctx):
                 problems.append("%s: unexpected %s" % (name, cve))
         # the exploit gets an answer that lets it go on, not nginx's 400 for a missing Host; where
         # no rule speaks for a vulnerable product, a target nginx refuses (CONNECT host:port, a path
-        # climbing above the root) gets nginx's own 400
+        # climbing above the root) or a Host it refuses (SQL in it) gets nginx's own 400
         if e["eventid"] == "http.request" and e["status"] == 400 and not (
-                e.get("rule") in NGINX_SITE_RULES and _nginx_refuses_target(text)):
+                e.get("rule") in NGINX_SITE_RULES and (_nginx_refuses_target(text) or _nginx_refuses_host(text))):
             problems.append("%s: answered 400 (rule %s)" % (name, e.get("rule")))
         # and no URL it does not point at: a Referer, an XML namespace, a URL's encoded shell tail
         sessions = {x["session"] for x in got}
@@ -1007,6 +1007,22 @@ def _nginx_refuses_target(request_text):
     return False
 
 
+def _nginx_refuses_host(request_text):
+    """True where nginx answers 400 to a Host header (ngx_http_validate_host in 1.22: a blank,
+    control byte, '/', NUL or ".." in it, or nothing left once a port and a final dot are cut)."""
+    for line in request_text.split("\r\n\r\n", 1)[0].split("\r\n")[1:]:
+        name, colon, value = line.partition(":")
+        if not colon or name.lower() != "host":
+            continue
+        value = value.strip(" ")
+        host = value[:value.index("]") + 1] if value.startswith("[") and "]" in value else value.split(":", 1)[0]
+        if host.endswith("."):
+            host = host[:-1]
+        if not host or ".." in value or any(c <= " " or c in "/\x7f" for c in value):
+            return True
+    return False
+
+
 def _nginx_probes():
     """(name, request bytes): what scanners and fingerprinting tools send, including the odd."""
     pad = lambda n, c=b"a": c * n
@@ -1047,6 +1063,25 @@ def _nginx_probes():
         ("dup-host", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
         ("te-unknown", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"),
         ("cl-junk", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n"),
+        # absurd heads, as a differential run against nginx found them answered differently
+        ("head-505", b"HEAD / HTTP/2.0\r\nHost: x\r\n\r\n"),               # HEAD: no page, even refused
+        ("http09-head", b"HEAD /\r\n"),                                      # 0.9 but GET: 400 without a head
+        ("http09-lower", b"get /\r\n"),                                      # refused mid-line: 400 with one
+        ("http09-absolute", b"GET http://x\r\n"),
+        ("version-1.999", b"GET / HTTP/1.999\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("version-0.9", b"GET / HTTP/0.9\r\n\r\n"),
+        ("method-100", b"A" * 100 + b" / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ("header-name-only", b"GET / HTTP/1.1\r\nHost: x\r\nX-A\r\nConnection: close\r\n\r\n"),
+        ("header-crcrlf", b"GET / HTTP/1.1\r\nHost: x\r\r\nConnection: close\r\n\r\n"),
+        ("headers-1001", b"GET / HTTP/1.1\r\nHost: x\r\n" + b"A: 1\r\n" * 1000 + b"\r\n"),
+        ("host-slash", b"GET / HTTP/1.1\r\nHost: x/y\r\n\r\n"),
+        ("absolute-userinfo", b"GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("no-host-te", b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
+        ("cl-int64", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9223372036854775808\r\n\r\n"),
+        ("cl-tab", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\t\r\n\r\nabc"),
+        ("expect-get", b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"),
+        ("junk-short", b"xyz"),
+        ("http09-5-bytes", b"X /\r\n"),
         # HTTP/2 with prior knowledge (h2c's preface), proxy checks
         ("h2-preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
         ("star-v2", b"GET * HTTP/2.0\r\n\r\n"),
@@ -1138,11 +1173,17 @@ def _exchange(port, data):
 
 def _shape(reply):
     """What a fingerprinting tool compares: the status line, the header names in order, the values
-    of those that do not vary from minute to minute, and the body."""
+    of those that do not vary from minute to minute, and the body.  Interim answers (100 Continue)
+    come before the status line, joined by " + "."""
+    interim = b""
+    while re.match(rb"HTTP/1\.[01] 1\d\d ", reply) and b"\r\n\r\n" in reply:
+        line, _, reply = reply.partition(b"\r\n\r\n")
+        interim += line + b" + "
     head, _, body = reply.partition(b"\r\n\r\n")
     if not head.startswith(b"HTTP/"):
-        return ("no head", reply)
+        return ("no head", interim + reply)
     lines = head.split(b"\r\n")
+    lines[0] = interim + lines[0]
     hdrs = []
     for l in lines[1:]:
         name, _, value = l.partition(b":")
