@@ -31,6 +31,7 @@
 #include "sensor.h"
 #include "proto/adb.h"
 #include "cpu_time.h"
+#include "mod_fixture.h"
 
 static const uint8_t nmap_probe[] =
     "CNXN\0\0\0\x01\0\x10\0\0\x07\0\0\0\x32\x02\0\0\xbc\xb1\xa7\xb1host::";   /* + its NUL */
@@ -321,66 +322,15 @@ static void test_devices(void **state)
     hp_buf_free(&b);
 }
 
-/* ---- the module over a socketpair ---- */
+/* ---- the module over a socketpair (mod_fixture.h) ---- */
 
-struct mod {
-    struct hp_config *cfg;
-    struct hp_service svc;
-    struct hp_conn c;
-    const struct hp_proto *p;
-    int peer;                     /* the client's end: what the module sends */
-};
-
-static void mod_open(struct mod *m)
+/* Feed client bytes, all of which the module takes; returns what it answered
+ * (at most cap bytes kept in ans). */
+static size_t adb_feed(struct mod *m, const void *p, size_t n, uint8_t *ans, size_t cap)
 {
-    char err[256];
-    int sp[2];
-    memset(m, 0, sizeof(*m));
-    m->cfg = hp_config_load_string("[sensor]\nname = t\ndata_dir = /tmp\n[output jsonl]\nenabled = true\n"
-                                   "[service a]\nprotocol = adb\ndevice = rk3318_box\n",
-                                   "t.ini", err, sizeof(err));
-    assert_non_null(m->cfg);
-    m->p = hp_proto_find("adb");
-    assert_non_null(m->p);
-    m->svc.cfg = &m->cfg->services[0];
-    m->svc.proto = m->p;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-    m->c.fd = sp[0];
-    m->peer = sp[1];
-    m->c.svc = &m->svc;
-    m->c.proto = m->p;
-    m->c.pstate = calloc(1, m->p->conn_state_size);
-    snprintf(m->c.ctx.session, sizeof(m->c.ctx.session), "0123456789ab");
-    m->c.ctx.protocol = "adb";
-    m->p->on_accept(&m->c);
-}
-
-/* Feed client bytes; returns what the module answered (at most cap bytes kept). */
-static size_t mod_feed(struct mod *m, const void *p, size_t n, uint8_t *ans, size_t cap)
-{
-    struct hp_rd r;
-    hp_rd_init(&r, p, n);
-    m->p->on_data(&m->c, &r);
-    assert_int_equal(hp_rd_left(&r), 0);
-    size_t got = 0;
-    uint8_t tmp[65536];
-    ssize_t k;
-    while ((k = recv(m->peer, tmp, sizeof(tmp), MSG_DONTWAIT)) > 0) {
-        size_t take = (size_t)k < cap - got ? (size_t)k : cap - got;
-        if (ans)
-            memcpy(ans + got, tmp, take);
-        got += take;
-    }
-    return got;
-}
-
-static void mod_close(struct mod *m)
-{
-    m->p->on_close(&m->c);
-    free(m->c.pstate);
-    close(m->c.fd);
-    close(m->peer);
-    hp_config_free(m->cfg);
+    mod_feed(m, p, n);
+    assert_int_equal(m->in.len, 0);
+    return mod_recv(m, ans, cap);
 }
 
 static size_t put_msg(uint8_t *out, uint32_t cmd, uint32_t a0, uint32_t a1, const void *data, size_t len)
@@ -405,12 +355,12 @@ static void test_module_trickle(void **state)
 {
     (void)state;
     struct mod m;
-    mod_open(&m);
+    mod_open(&m, "adb", "protocol = adb\ndevice = rk3318_box\n");
     static uint8_t wire[1 << 20], ans[4096];
     size_t n = put_msg(wire, HP_ADB_CNXN, HP_ADB_VERSION_SKIP, 256 * 1024, "host::", 7);
-    assert_true(mod_feed(&m, wire, n, ans, sizeof(ans)) > HP_ADB_HDR_LEN);
+    assert_true(adb_feed(&m, wire, n, ans, sizeof(ans)) > HP_ADB_HDR_LEN);
     n = put_msg(wire, HP_ADB_OPEN, 7, 0, "sync:", 6);
-    assert_int_equal(mod_feed(&m, wire, n, ans, sizeof(ans)), HP_ADB_HDR_LEN);
+    assert_int_equal(adb_feed(&m, wire, n, ans, sizeof(ans)), HP_ADB_HDR_LEN);
     struct hp_rd r;
     struct hp_adb_msg am;
     hp_rd_init(&r, ans, HP_ADB_HDR_LEN);
@@ -419,24 +369,24 @@ static void test_module_trickle(void **state)
     uint32_t local = am.arg0;
     /* DATA outside a SEND: FAIL, and the stream closes once that is acknowledged */
     n = put_msg(wire, HP_ADB_WRTE, 7, local, "DATA\0\0\0\0", 8);
-    assert_true(mod_feed(&m, wire, n, ans, sizeof(ans)) > 2 * HP_ADB_HDR_LEN);
+    assert_true(adb_feed(&m, wire, n, ans, sizeof(ans)) > 2 * HP_ADB_HDR_LEN);
     static uint8_t big[65536];
     memset(big, 'B', sizeof(big));
     for (int i = 0; i < 19; i++) {
         n = put_msg(wire, HP_ADB_WRTE, 7, local, big, sizeof(big));
-        assert_int_equal(mod_feed(&m, wire, n, NULL, SIZE_MAX), HP_ADB_HDR_LEN);   /* OKAY */
+        assert_int_equal(adb_feed(&m, wire, n, NULL, SIZE_MAX), HP_ADB_HDR_LEN);   /* OKAY */
     }
     size_t one = put_msg(wire, HP_ADB_WRTE, 7, local, "A", 1);
     for (size_t i = 1; i < 256; i++)
         memcpy(wire + i * one, wire, one);
     double a = test_cpu_s();
     for (int i = 0; i < 160; i++)                  /* 40,960 one-byte WRTEs */
-        assert_int_equal(mod_feed(&m, wire, 256 * one, NULL, SIZE_MAX), 256 * HP_ADB_HDR_LEN);
+        assert_int_equal(adb_feed(&m, wire, 256 * one, NULL, SIZE_MAX), 256 * HP_ADB_HDR_LEN);
     double cpu = test_cpu_s() - a;
     assert_true(cpu < 1.0);                        /* 2+ s before; tens of ms now */
     /* the stream is intact: the client's OKAY lets it close */
     n = put_msg(wire, HP_ADB_OKAY, 7, local, NULL, 0);
-    assert_int_equal(mod_feed(&m, wire, n, ans, sizeof(ans)), HP_ADB_HDR_LEN);
+    assert_int_equal(adb_feed(&m, wire, n, ans, sizeof(ans)), HP_ADB_HDR_LEN);
     hp_rd_init(&r, ans, HP_ADB_HDR_LEN);
     assert_int_equal(hp_adb_msg_parse(&r, 4096, false, &am, NULL), HP_ADB_OK);
     assert_int_equal(am.cmd, HP_ADB_CLSE);
@@ -453,17 +403,17 @@ static void test_module_small_payload(void **state)
 {
     (void)state;
     struct mod m;
-    mod_open(&m);
+    mod_open(&m, "adb", "protocol = adb\ndevice = rk3318_box\n");
     static uint8_t wire[1 << 20], ans[1 << 16];
     size_t n = put_msg(wire, HP_ADB_CNXN, HP_ADB_VERSION_SKIP, 256, "host::", 7);
-    assert_true(mod_feed(&m, wire, n, ans, sizeof(ans)) > HP_ADB_HDR_LEN);
+    assert_true(adb_feed(&m, wire, n, ans, sizeof(ans)) > HP_ADB_HDR_LEN);
     double cpu = 0;
     for (int rep = 0; rep < 2; rep++) {
         uint32_t local[8];
         for (uint32_t i = 0; i < 8; i++) {        /* 8 streams, 1 MiB of output each */
             const char *cmd = "shell:seq 1 300000;seq 1 300000";
             n = put_msg(wire, HP_ADB_OPEN, 100 + i, 0, cmd, strlen(cmd) + 1);
-            assert_true(mod_feed(&m, wire, n, ans, sizeof(ans)) >= HP_ADB_HDR_LEN + 24 + 256);
+            assert_true(adb_feed(&m, wire, n, ans, sizeof(ans)) >= HP_ADB_HDR_LEN + 24 + 256);
             struct hp_rd r;
             struct hp_adb_msg am;
             hp_rd_init(&r, ans, HP_ADB_HDR_LEN);
@@ -477,7 +427,7 @@ static void test_module_small_payload(void **state)
             size_t k = 0;
             for (uint32_t i = 0; i < 8; i++)
                 k += put_msg(wire + k, HP_ADB_OKAY, 100 + i, local[i], NULL, 0);
-            got += mod_feed(&m, wire, k, NULL, SIZE_MAX);
+            got += adb_feed(&m, wire, k, NULL, SIZE_MAX);
         }
         cpu += test_cpu_s() - a;
         /* all of it (the first WRTE came with the OKAY of the OPEN), then the CLSE */

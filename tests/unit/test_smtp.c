@@ -27,6 +27,7 @@
 #include "config.h"
 #include "conn.h"
 #include "cpu_time.h"
+#include "mod_fixture.h"
 #include "event.h"
 #include "output.h"
 #include "proto.h"
@@ -237,70 +238,7 @@ static void test_config(void **st)
     }
 }
 
-/* ---- the module over a socketpair ---- */
-
-struct mod {
-    struct hp_config *cfg;
-    struct hp_service svc;
-    struct hp_conn c;
-    const struct hp_proto *p;
-    struct hp_buf in;             /* what the core keeps between reads */
-    int peer;
-};
-
-static void mod_open(struct mod *m)
-{
-    char err[256];
-    int sp[2];
-    memset(m, 0, sizeof(*m));
-    m->cfg = hp_config_load_string("[sensor]\nname = t\ndata_dir = /tmp\n[output jsonl]\nenabled = true\n"
-                                   "[service s]\nprotocol = smtp\nserver = postfix\nhostname = mx.example.org\n"
-                                   "tls = false\nmax_message = 4M\n",
-                                   "t.ini", err, sizeof(err));
-    assert_non_null(m->cfg);
-    m->p = hp_proto_find("smtp");
-    m->svc.cfg = &m->cfg->services[0];
-    m->svc.proto = m->p;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-    m->c.fd = sp[0];
-    m->peer = sp[1];
-    m->c.svc = &m->svc;
-    m->c.proto = m->p;
-    m->c.pstate = calloc(1, m->p->conn_state_size);
-    snprintf(m->c.ctx.session, sizeof(m->c.ctx.session), "0123456789ab");
-    m->c.ctx.protocol = "smtp";
-    hp_buf_init(&m->in, 4 << 20);
-    m->p->on_accept(&m->c);
-}
-
-/* Client bytes as the core gives them: appended to what is kept, offered
- * whole, what the module used dropped from the front. */
-static void mod_feed(struct mod *m, const void *p, size_t n)
-{
-    assert_true(hp_buf_put(&m->in, p, n));
-    struct hp_rd r;
-    hp_rd_init(&r, m->in.data, m->in.len);
-    m->p->on_data(&m->c, &r);
-    hp_buf_consume(&m->in, hp_rd_pos(&r));
-}
-
-static void mod_drain(struct mod *m)
-{
-    uint8_t tmp[65536];
-    while (recv(m->peer, tmp, sizeof(tmp), MSG_DONTWAIT) > 0)
-        ;
-}
-
-static void mod_close(struct mod *m)
-{
-    mod_drain(m);
-    m->p->on_close(&m->c);
-    free(m->c.pstate);
-    close(m->c.fd);
-    close(m->peer);
-    hp_buf_free(&m->in);
-    hp_config_free(m->cfg);
-}
+/* ---- the module over a socketpair (mod_fixture.h) ---- */
 
 static char msg_sha[80];
 
@@ -317,10 +255,11 @@ static void tap(struct hp_event *e, void *arg)
 static double mod_message(const uint8_t *body, size_t n, bool trickle, char *sha, size_t shalen)
 {
     struct mod m;
-    mod_open(&m);
+    mod_open(&m, "smtp", "protocol = smtp\nserver = postfix\nhostname = mx.example.org\ntls = false\n"
+                     "max_message = 4M\n");
     static const char head[] = "EHLO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n";
     mod_feed(&m, head, strlen(head));
-    mod_drain(&m);
+    mod_recv(&m, NULL, SIZE_MAX);
     msg_sha[0] = '\0';
     double t0 = test_cpu_s();
     if (trickle)
