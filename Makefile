@@ -4,7 +4,9 @@
 #   make deps       install what is missing (Debian packages; nothing when all present)
 #   make run        deps + build + run the sensor in the foreground with etc/hanipo.ini
 #   make test       deps + build + unit tests + fuzz smoke + integration tests,
-#                   then the unit and integration tests again under ASan+UBSan
+#                   then the unit and integration tests again under ASan+UBSan,
+#                   then a soak smoke (the sanitized sensor under the soak's
+#                   mixed load for SOAK_SMOKE_SECONDS, default 30)
 #   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each (default 600;
 #                   FUZZ_JOBS, FUZZ_ONLY=regex), table in build/fuzz/report.tsv
 #   make fuzz-minimize  minimise the seed corpora in fuzz/corpus/
@@ -56,7 +58,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 # ASan+UBSan variant of the same tree (used by make test and make sanitize).
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps run test unit integration fuzz fuzz-smoke fuzz-minimize sanitize soak bench corpus-report print-pkgs clean distclean
+.PHONY: all deps run test unit integration fuzz fuzz-smoke fuzz-minimize sanitize soak soak-smoke bench corpus-report print-pkgs clean distclean
 
 all: hanipo
 
@@ -124,6 +126,7 @@ test: deps
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory soak-smoke
 
 unit-bins: $(UNIT_BIN)
 
@@ -189,13 +192,22 @@ fuzz-minimize: $(FUZZ_SEL)
 # The ASan+UBSan sensor under a mixed load of every protocol for SOAK_SECONDS
 # (SOAK_RATE sessions per second): leaks, RSS over time (build/soak/rss.csv),
 # session.connect events against the connections made; summary in
-# build/soak/summary.txt.  Not part of make test.
+# build/soak/summary.txt.  make test runs soak-smoke: the same for
+# SOAK_SMOKE_SECONDS (every protocol's sessions, no leak, no sanitizer report,
+# every connection recorded), as fuzz-smoke is make fuzz's.
 SOAK_SECONDS ?= 3600
 SOAK_RATE ?= 20
+SOAK_SMOKE_SECONDS ?= 30
 soak:
 	@$(MAKE) --no-print-directory BUILD=build-san CC=$(CLANG) CFLAGS="$(SAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" build-san/hanipo
 	@SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) /usr/bin/python3 tools/soak.py --bin build-san/hanipo
+
+soak-smoke:
+	@$(MAKE) --no-print-directory BUILD=build-san CC=$(CLANG) CFLAGS="$(SAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" build-san/hanipo
+	@SOAK_RATE=$(SOAK_RATE) /usr/bin/python3 tools/soak.py --bin build-san/hanipo \
+		--seconds $(SOAK_SMOKE_SECONDS) --out build/soak-smoke
 
 # ---- benchmarks -----------------------------------------------------------
 # Every bench in turn (each log kept in build/bench/), then one table of the figures.
