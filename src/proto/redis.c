@@ -1146,16 +1146,43 @@ static void rd_info(struct hp_redis_sess *s, const char *section, struct hp_buf 
 
 typedef void rd_fn(struct hp_redis_sess *s, struct hp_redis_cmd *c);
 
+/* Is word one of the space-separated words of list? */
+static bool rd_word_in(const char *list, const char *word)
+{
+    size_t wl = strlen(word);
+    for (const char *p = list; p && *p;) {
+        size_t l = strcspn(p, " ");
+        if (l == wl && memcmp(p, word, wl) == 0)
+            return true;
+        p += l + (p[l] == ' ');
+    }
+    return false;
+}
+
 static void rd_err_arity(struct hp_redis_sess *s, const char *name)
 {
     rep_err(s, "ERR wrong number of arguments for '%s' command", name);
 }
 
-static void rd_err_subcmd(struct hp_redis_sess *s, const struct hp_redis_cmd *c, const char *upper)
+/* A subcommand we do not answer, or one of ours (known: space-separated,
+ * lower case) with a wrong argument count: 7.0 checks each subcommand's
+ * arity in the table and names it 'module|load', older releases have one
+ * text for both. */
+static void rd_err_subcmd(struct hp_redis_sess *s, const struct hp_redis_cmd *c, const char *upper,
+                          const char *known)
 {
-    char sub[129];
+    char sub[129], low[32];
     rd_cstr(c->argv[1], c->argl[1], sub, sizeof(sub));
-    if (rd_ver_ge(7, 0))
+    size_t n = strlen(sub);
+    for (size_t i = 0; i <= n && i < sizeof(low); i++)
+        low[i] = (char)tolower((unsigned char)sub[i]);
+    if (rd_ver_ge(7, 0) && n == c->argl[1] && n < sizeof(low) && rd_word_in(known, low)) {
+        char cmd[16];
+        snprintf(cmd, sizeof(cmd), "%s", upper);
+        for (char *q = cmd; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        rep_err(s, "ERR wrong number of arguments for '%s|%s' command", cmd, low);
+    } else if (rd_ver_ge(7, 0))
         rep_err(s, "ERR unknown subcommand '%s'. Try %s HELP.", sub, upper);
     else
         rep_err(s, "ERR Unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", sub, upper);
@@ -1200,7 +1227,13 @@ static void rd_wrongpass(struct hp_redis_sess *s)
 static bool rd_check_auth(struct hp_redis_sess *s, const uint8_t *u, size_t ul, const uint8_t *p, size_t pl,
                           const char *via)
 {
-    const char *need = s->conf ? s->conf->requirepass : NULL;
+    /* the password this connection set with CONFIG SET requirepass counts, as
+     * on the server (a miner locking others out AUTHs with it next) */
+    char tmp[32];
+    const struct rd_param *rp = rd_param_find("requirepass");
+    const char *need = rp ? rd_param_get(s, rp, tmp, sizeof(tmp)) : NULL;
+    if (need && !*need)
+        need = NULL;
     bool named = u != NULL;
     if (!named)
         u = (const uint8_t *)"default", ul = 7;
@@ -1243,8 +1276,8 @@ static void cmd_auth(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 static void cmd_select(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
     long long db;
-    if (!rd_str2ll(c->argv[1], c->argl[1], &db))
-        rep_err(s, "ERR invalid DB index");
+    if (!rd_str2ll(c->argv[1], c->argl[1], &db))   /* 7.0 parses it as any integer argument */
+        rep_err(s, rd_ver_ge(7, 0) ? "ERR value is not an integer or out of range" : "ERR invalid DB index");
     else if (db < 0 || db > 15)
         rep_err(s, "ERR DB index is out of range");
     else {
@@ -1373,14 +1406,33 @@ static void cmd_config(struct hp_redis_sess *s, struct hp_redis_cmd *c)
             rep_status(s, "OK");
     } else if ((rd_is(c, 1, "resetstat") || rd_is(c, 1, "rewrite")) && c->argc == 2) {
         rep_status(s, "OK");
+    } else if (v7 && rd_is(c, 1, "set") && c->argc > 4) {    /* a name without its value */
+        rep_err(s, "ERR syntax error");
     } else if (v7 && (rd_is(c, 1, "get") || rd_is(c, 1, "set"))) {
         rep_err(s, "ERR wrong number of arguments for 'config|%s' command", rd_is(c, 1, "get") ? "get" : "set");
     } else {
-        rd_err_subcmd(s, c, "CONFIG");
+        rd_err_subcmd(s, c, "CONFIG", "get set resetstat rewrite");
     }
 }
 
 /* ---- keys -- */
+
+/* A relative expire time as the server checks it: seconds that overflow in
+ * milliseconds, or a deadline past LLONG_MAX from the wall clock, are
+ * "invalid expire time" (no other cap: SET k v EX 9999999999999 is fine).
+ * *rel_ms: the time in milliseconds, kept far from overflowing the
+ * monotonic deadline it is added to. */
+static bool rd_expire_rel(long long v, bool ms, long long *rel_ms)
+{
+    if (!ms && (v > LLONG_MAX / 1000 || v < LLONG_MIN / 1000))
+        return false;
+    long long m = ms ? v : v * 1000;
+    long long now = hp_now_us() / 1000;
+    if (m > 0 && m > LLONG_MAX - now)
+        return false;
+    *rel_ms = m > LLONG_MAX / 4 ? LLONG_MAX / 4 : m < -(LLONG_MAX / 4) ? -(LLONG_MAX / 4) : m;
+    return true;
+}
 
 static void cmd_set(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
@@ -1400,11 +1452,12 @@ static void cmd_set(struct hp_redis_sess *s, struct hp_redis_cmd *c)
             bool ms = rd_is(c, i, "px");
             if (!rd_getll(s, c, ++i, &v))
                 return;
-            if (v <= 0 || v > (ms ? 1000000000000LL : 1000000000LL)) {
+            long long rel;
+            if (v <= 0 || !rd_expire_rel(v, ms, &rel)) {
                 rep_err(s, "ERR invalid expire time in 'set' command");
                 return;
             }
-            expire = hp_mono_ms() + (ms ? v : v * 1000);
+            expire = hp_mono_ms() + rel;
         } else {
             rep_err(s, "ERR syntax error");
             return;
@@ -1446,11 +1499,12 @@ static void cmd_setex(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     long long v;
     if (!rd_getll(s, c, 2, &v))
         return;
-    if (v <= 0 || v > 1000000000LL) {
+    long long rel;
+    if (v <= 0 || !rd_expire_rel(v, false, &rel)) {
         rep_err(s, "ERR invalid expire time in 'setex' command");
         return;
     }
-    rd_key_set(s, c->argv[1], c->argl[1], c->argv[3], c->argl[3], hp_mono_ms() + v * 1000);
+    rd_key_set(s, c->argv[1], c->argl[1], c->argv[3], c->argl[3], hp_mono_ms() + rel);
     rep_status(s, "OK");
 }
 
@@ -1646,24 +1700,83 @@ static void cmd_ttl(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     }
 }
 
+/* 7.0's EXPIRE options (NX XX GT LT), checked before the time as the
+ * server does; a bit mask, or -1 after the error reply. */
+enum { RD_EX_NX = 1, RD_EX_XX = 2, RD_EX_GT = 4, RD_EX_LT = 8 };
+
+static int rd_expire_flags(struct hp_redis_sess *s, const struct hp_redis_cmd *c)
+{
+    int f = 0;
+    for (size_t i = 3; i < c->argc; i++) {
+        if (rd_is(c, i, "nx"))
+            f |= RD_EX_NX;
+        else if (rd_is(c, i, "xx"))
+            f |= RD_EX_XX;
+        else if (rd_is(c, i, "gt"))
+            f |= RD_EX_GT;
+        else if (rd_is(c, i, "lt"))
+            f |= RD_EX_LT;
+        else {
+            char o[129];
+            rep_err(s, "ERR Unsupported option %s", rd_cstr(c->argv[i], c->argl[i], o, sizeof(o)));
+            return -1;
+        }
+    }
+    if ((f & RD_EX_NX) && (f & (RD_EX_XX | RD_EX_GT | RD_EX_LT))) {
+        rep_err(s, "ERR NX and XX, GT or LT options at the same time are not compatible");
+        return -1;
+    }
+    if ((f & RD_EX_GT) && (f & RD_EX_LT)) {
+        rep_err(s, "ERR GT and LT options at the same time are not compatible");
+        return -1;
+    }
+    return f;
+}
+
+/* Whether the options let a key with that expiry (0: none) take when_ms. */
+static bool rd_expire_allowed(int f, int64_t cur_ms, int64_t when_ms)
+{
+    if ((f & RD_EX_NX) && cur_ms)
+        return false;
+    if ((f & RD_EX_XX) && !cur_ms)
+        return false;
+    if ((f & RD_EX_GT) && (!cur_ms || when_ms <= cur_ms))   /* no expiry counts as infinite */
+        return false;
+    if ((f & RD_EX_LT) && cur_ms && when_ms >= cur_ms)
+        return false;
+    return true;
+}
+
 static void cmd_expire(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
     long long v;
-    if (!rd_getll(s, c, 2, &v))
+    int f = rd_expire_flags(s, c);
+    if (f < 0 || !rd_getll(s, c, 2, &v))
         return;
+    bool ms = rd_is(c, 0, "pexpire");
+    long long rel;
+    if (!rd_expire_rel(v, ms, &rel)) {
+        if (rd_ver_ge(7, 0)) {                 /* 7.0 checks overflow before the key */
+            rep_err(s, "ERR invalid expire time in '%s' command", ms ? "pexpire" : "expire");
+            return;
+        }
+        rel = LLONG_MAX / 4;
+    }
     rd_expire_due(s);
     long k = rd_key_find(s, c->argv[1], c->argl[1]);
     if (k < 0) {
         rep_int(s, 0);
         return;
     }
-    if (v <= 0) {
-        rd_key_drop(s, (size_t)k);
-    } else {
-        if (v > 1000000000000LL)
-            v = 1000000000000LL;
-        s->keys[k].expire_ms = hp_mono_ms() + (rd_is(c, 0, "pexpire") ? v : v * 1000);
+    int64_t when = hp_mono_ms() + rel;
+    if (!rd_expire_allowed(f, s->keys[k].expire_ms, when)) {
+        rep_int(s, 0);
+        return;
     }
+    if (v <= 0)
+        rd_key_drop(s, (size_t)k);
+    else
+        s->keys[k].expire_ms = when;
     rep_int(s, 1);
 }
 
@@ -1829,7 +1942,11 @@ static void cmd_replicaof(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     hp_ev_str(&ev, "command", rd_is(c, 0, "slaveof") ? "slaveof" : "replicaof");
     hp_ev_emit(&ev);
     if (!ok) {
-        rep_err(s, "ERR value is not an integer or out of range");
+        rep_err(s, rd_ver_ge(7, 0) ? "ERR Invalid master port" : "ERR value is not an integer or out of range");
+        return;
+    }
+    if (rd_ver_ge(7, 0) && (port < 0 || port > 65535)) {   /* 7.0 checks the range, older take any */
+        rep_err(s, "ERR Invalid master port");
         return;
     }
     snprintf(s->master_host, sizeof(s->master_host), "%s", host);
@@ -1856,7 +1973,7 @@ static void cmd_module(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     } else if (rd_is(c, 1, "unload") && c->argc == 3) {
         rep_err(s, "ERR Error unloading module: no such module with that name");
     } else {
-        rd_err_subcmd(s, c, "MODULE");
+        rd_err_subcmd(s, c, "MODULE", "list load unload");
     }
 }
 
@@ -1949,20 +2066,41 @@ static void cmd_script(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         rep_arr(s, c->argc - 2);
         for (size_t i = 2; i < c->argc; i++)
             rep_int(s, 0);
+    } else if (rd_is(c, 1, "flush") && c->argc == 3 && rd_ver_ge(6, 2) && !rd_is(c, 2, "sync") &&
+               !rd_is(c, 2, "async")) {
+        rep_err(s, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
     } else if ((rd_is(c, 1, "flush") || rd_is(c, 1, "kill")) && c->argc <= 3) {
         if (rd_is(c, 1, "kill"))
             rep_err(s, "-NOTBUSY No scripts in execution right now.");
         else
             rep_status(s, "OK");
     } else {
-        rd_err_subcmd(s, c, "SCRIPT");
+        rd_err_subcmd(s, c, "SCRIPT", "load exists");
     }
 }
 
 /* SHUTDOWN: a real server that cannot write its RDB on the way down says
  * this and stays up - which is what we do. */
+/* SHUTDOWN's options: 7.0 takes NOSAVE SAVE NOW FORCE ABORT, older
+ * releases one of NOSAVE or SAVE; anything else is a syntax error. */
+static bool rd_shutdown_opts_ok(const struct hp_redis_cmd *c)
+{
+    bool v7 = rd_ver_ge(7, 0);
+    if (!v7 && c->argc > 2)
+        return false;
+    for (size_t i = 1; i < c->argc; i++)
+        if (!rd_is(c, i, "nosave") && !rd_is(c, i, "save") &&
+            !(v7 && (rd_is(c, i, "now") || rd_is(c, i, "force") || rd_is(c, i, "abort"))))
+            return false;
+    return true;
+}
+
 static void cmd_shutdown(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
+    if (!rd_shutdown_opts_ok(c)) {
+        rep_err(s, "ERR syntax error");
+        return;
+    }
     rep_err(s, "ERR Errors trying to SHUTDOWN. Check logs.");
 }
 
@@ -1974,7 +2112,8 @@ static void cmd_quit(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 
 /* ---- connection and server commands -- */
 
-static void rd_client_line(struct hp_redis_sess *s, struct hp_buf *b)
+/* cmd: the 7.0 name of the running command (client|list or client|info) */
+static void rd_client_line(struct hp_redis_sess *s, struct hp_buf *b, const char *cmd)
 {
     char addr[80], laddr[80];
     if (s->ctx && s->ctx->src_ip[0]) {
@@ -1999,7 +2138,7 @@ static void rd_client_line(struct hp_redis_sess *s, struct hp_buf *b)
     hp_buf_puts(b, "obl=0 oll=0 omem=0 ");
     if (rd_ver_ge(6, 2))
         hp_buf_puts(b, "tot-mem=22298 ");
-    hp_buf_printf(b, "events=r cmd=%s", rd_ver_ge(7, 0) ? "client|list" : "client");
+    hp_buf_printf(b, "events=r cmd=%s", rd_ver_ge(7, 0) ? cmd : "client");
     if (rd_ver_ge(6, 0))
         hp_buf_puts(b, " user=default");
     if (rd_ver_ge(6, 2))
@@ -2009,12 +2148,25 @@ static void rd_client_line(struct hp_redis_sess *s, struct hp_buf *b)
     hp_buf_puts(b, "\n");
 }
 
+/* A client name CLIENT SETNAME and HELLO SETNAME accept; replies if not. */
+static bool rd_name_ok(struct hp_redis_sess *s, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] <= ' ' || p[i] > '~') {
+            rep_err(s, "ERR Client names cannot contain spaces, newlines or special characters.");
+            return false;
+        }
+    return true;
+}
+
 static void cmd_client(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
-    if ((rd_is(c, 1, "list") && c->argc <= 4) || (rd_is(c, 1, "info") && c->argc == 2 && rd_ver_ge(6, 2))) {
+    if (rd_is(c, 1, "list") && c->argc == 3 && rd_ver_ge(7, 0)) {   /* neither TYPE t nor ID ... */
+        rep_err(s, "ERR syntax error");
+    } else if ((rd_is(c, 1, "list") && c->argc <= 4) || (rd_is(c, 1, "info") && c->argc == 2 && rd_ver_ge(6, 2))) {
         struct hp_buf b;
         hp_buf_init(&b, 2048);
-        rd_client_line(s, &b);
+        rd_client_line(s, &b, rd_is(c, 1, "info") ? "client|info" : "client|list");
         rep_bulk(s, b.data, b.len);
         hp_buf_free(&b);
     } else if (rd_is(c, 1, "id") && c->argc == 2) {
@@ -2025,11 +2177,8 @@ static void cmd_client(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         else
             rep_nil(s);
     } else if (rd_is(c, 1, "setname") && c->argc == 3) {
-        for (size_t i = 0; i < c->argl[2]; i++)
-            if (c->argv[2][i] <= ' ' || c->argv[2][i] > '~') {
-                rep_err(s, "ERR Client names cannot contain spaces, newlines or special characters.");
-                return;
-            }
+        if (!rd_name_ok(s, c->argv[2], c->argl[2]))
+            return;
         rd_cstr(c->argv[2], c->argl[2], s->name, sizeof(s->name));
         rep_status(s, "OK");
     } else if (rd_is(c, 1, "kill") && c->argc >= 3) {
@@ -2038,15 +2187,19 @@ static void cmd_client(struct hp_redis_sess *s, struct hp_redis_cmd *c)
                 (rd_is(c, 1, "no-evict") && rd_ver_ge(7, 0))) && c->argc >= (size_t)(3 - rd_is(c, 1, "unpause"))) {
         rep_status(s, "OK");
     } else {
-        rd_err_subcmd(s, c, "CLIENT");
+        rd_err_subcmd(s, c, "CLIENT", "list info id getname setname kill reply pause unpause no-evict");
     }
 }
 
 static void cmd_hello(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
     long long ver = 2;
-    if (c->argc >= 2 && (!rd_str2ll(c->argv[1], c->argl[1], &ver) || ver < 0)) {
+    if (c->argc >= 2 && (!rd_str2ll(c->argv[1], c->argl[1], &ver) || (ver < 0 && !rd_ver_ge(7, 0)))) {
         rep_err(s, "ERR Protocol version is not an integer or out of range");
+        return;
+    }
+    if (rd_ver_ge(7, 0) && (ver < 2 || ver > 3)) {   /* 7.0 refuses the version before the options */
+        rep_err(s, "-NOPROTO unsupported protocol version");
         return;
     }
     for (size_t i = 2; i < c->argc; i++) {
@@ -2055,6 +2208,8 @@ static void cmd_hello(struct hp_redis_sess *s, struct hp_redis_cmd *c)
                 return;
             i += 2;
         } else if (rd_is(c, i, "setname") && i + 1 < c->argc) {
+            if (!rd_name_ok(s, c->argv[i + 1], c->argl[i + 1]))
+                return;
             rd_cstr(c->argv[i + 1], c->argl[i + 1], s->name, sizeof(s->name));
             i++;
         } else {
@@ -2070,7 +2225,8 @@ static void cmd_hello(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         return;
     }
     if (ver != 2) {                      /* RESP3 is not emulated */
-        rep_err(s, "-NOPROTO sorry, this protocol version is not supported");
+        rep_err(s, rd_ver_ge(7, 0) ? "-NOPROTO unsupported protocol version"
+                                   : "-NOPROTO sorry, this protocol version is not supported");
         return;
     }
     rep_arr(s, 14);
@@ -2137,7 +2293,7 @@ static void cmd_acl(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         rep_arr(s, 1);
         rep_bulks(s, line);
     } else {
-        rd_err_subcmd(s, c, "ACL");
+        rd_err_subcmd(s, c, "ACL", "whoami users list");
     }
 }
 
@@ -2150,7 +2306,7 @@ static void cmd_debug(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     else if (rd_is(c, 1, "sleep") || rd_is(c, 1, "set-active-expire"))
         rep_status(s, "OK");
     else
-        rd_err_subcmd(s, c, "DEBUG");
+        rd_err_subcmd(s, c, "DEBUG", NULL);
 }
 
 static void cmd_generic(struct hp_redis_sess *s, struct hp_redis_cmd *c);
@@ -2166,6 +2322,7 @@ struct rd_cmd {
     int fk, lk, step;                 /* COMMAND's key positions */
     int since;                        /* major*10+minor */
     char generic;                     /* canned reply: O +OK, 0/1 :n, E empty array, N nil, M/D no MULTI */
+    int arity_old;                    /* the arity before 7.0 where it differs (0: the same) */
 };
 
 #define RD_NOAUTH "noauth"
@@ -2195,8 +2352,8 @@ static const struct rd_cmd rd_cmds[] = {
     {"type", 2, cmd_type, "readonly fast", 1, 1, 1, 0, 0},
     {"ttl", 2, cmd_ttl, "readonly random fast", 1, 1, 1, 0, 0},
     {"pttl", 2, cmd_ttl, "readonly random fast", 1, 1, 1, 0, 0},
-    {"expire", 3, cmd_expire, "write fast", 1, 1, 1, 0, 0},
-    {"pexpire", 3, cmd_expire, "write fast", 1, 1, 1, 0, 0},
+    {"expire", -3, cmd_expire, "write fast", 1, 1, 1, 0, 0, 3},   /* 7.0: NX XX GT LT */
+    {"pexpire", -3, cmd_expire, "write fast", 1, 1, 1, 0, 0, 3},
     {"persist", 2, cmd_persist, "write fast", 1, 1, 1, 0, 0},
     {"rename", 3, cmd_rename, "write", 1, 2, 1, 0, 0},
     {"randomkey", 1, cmd_randomkey, "readonly random", 0, 0, 0, 0, 0},
@@ -2252,6 +2409,11 @@ static const struct rd_cmd rd_cmds[] = {
     {"monitor", 1, cmd_generic, "admin noscript loading stale", 0, 0, 0, 0, 'O'},
 };
 
+static int rd_arity(const struct rd_cmd *k)
+{
+    return k->arity_old && !rd_ver_ge(7, 0) ? k->arity_old : k->arity;
+}
+
 static const struct rd_cmd *rd_cmd_lookup(const uint8_t *p, size_t n)
 {
     char name[32];
@@ -2299,7 +2461,7 @@ static void rd_command_entry(struct hp_redis_sess *s, const struct rd_cmd *k)
     size_t n = rd_ver_ge(7, 0) ? 10 : rd_ver_ge(6, 0) ? 7 : 6;
     rep_arr(s, n);
     rep_bulks(s, k->name);
-    rep_int(s, k->arity);
+    rep_int(s, rd_arity(k));
     rep_arr(s, nw);
     for (size_t i = 0; i < nw; i++)
         hp_buf_printf(s->out, "+%s\r\n", w[i]);
@@ -2337,13 +2499,13 @@ static void cmd_command(struct hp_redis_sess *s, struct hp_redis_cmd *c)
             const struct rd_cmd *k = rd_cmd_lookup(c->argv[i], c->argl[i]);
             if (k)
                 rd_command_entry(s, k);
-            else
-                rep_raw(s, "*-1\r\n");
+            else                         /* 7.0 answers a null bulk, older a null array */
+                rep_raw(s, rd_ver_ge(7, 0) ? "$-1\r\n" : "*-1\r\n");
         }
     } else if (rd_is(c, 1, "docs") && rd_ver_ge(7, 0)) {
         rep_arr(s, 0);
     } else {
-        rd_err_subcmd(s, c, "COMMAND");
+        rd_err_subcmd(s, c, "COMMAND", "count");
     }
 }
 
@@ -2378,7 +2540,8 @@ static void rd_exec(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         rd_unknown(s, c);
         return;
     }
-    if ((k->arity > 0 && c->argc != (size_t)k->arity) || (k->arity < 0 && c->argc < (size_t)-k->arity)) {
+    int ar = rd_arity(k);
+    if ((ar > 0 && c->argc != (size_t)ar) || (ar < 0 && c->argc < (size_t)-ar)) {
         rd_err_arity(s, k->name);
         return;
     }

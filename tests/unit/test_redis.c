@@ -254,6 +254,83 @@ static void test_basic_replies(void **st)
     sess_close(&t);
 }
 
+/* Replies of redis-server 7.0.15 (Debian 12) where the emulation differed,
+ * each observed on the real server with the command quoted. */
+static void test_v7_differential(void **st)
+{
+    (void)st;
+    struct sess t;
+    sess_open(&t, "7.0.15", NULL);
+    /* MODULE LOAD / CLIENT SETNAME / COMMAND COUNT x / MODULE LIST x: a subcommand's arity */
+    assert_string_equal(feeds(&t, "MODULE LOAD\r\n"), "-ERR wrong number of arguments for 'module|load' command\r\n");
+    assert_string_equal(feeds(&t, "client SETNAME\r\n"),
+                        "-ERR wrong number of arguments for 'client|setname' command\r\n");
+    assert_string_equal(feeds(&t, "COMMAND COUNT x\r\n"),
+                        "-ERR wrong number of arguments for 'command|count' command\r\n");
+    assert_string_equal(feeds(&t, "MODULE LIST x\r\n"), "-ERR wrong number of arguments for 'module|list' command\r\n");
+    assert_string_equal(feeds(&t, "CLIENT x\r\n"), "-ERR unknown subcommand 'x'. Try CLIENT HELP.\r\n");
+    /* CLIENT LIST x; CLIENT INFO names itself */
+    assert_string_equal(feeds(&t, "CLIENT LIST x\r\n"), "-ERR syntax error\r\n");
+    assert_non_null(strstr(feeds(&t, "CLIENT INFO\r\n"), " cmd=client|info user=default "));
+    /* COMMAND INFO nosuch */
+    assert_string_equal(feeds(&t, "COMMAND INFO nosuch\r\n"), "*1\r\n$-1\r\n");
+    /* SELECT x */
+    assert_string_equal(feeds(&t, "SELECT x\r\n"), "-ERR value is not an integer or out of range\r\n");
+    /* HELLO 4 */
+    assert_string_equal(feeds(&t, "HELLO 4\r\n"), "-NOPROTO unsupported protocol version\r\n");
+    /* CONFIG SET dir a b */
+    assert_string_equal(feeds(&t, "CONFIG SET dir a b\r\n"), "-ERR syntax error\r\n");
+    /* SLAVEOF h x / h 99999 / h -1: refused, still recorded */
+    evs_reset();
+    assert_string_equal(feeds(&t, "SLAVEOF h x\r\nSLAVEOF h 99999\r\nSLAVEOF h -1\r\n"),
+                        "-ERR Invalid master port\r\n-ERR Invalid master port\r\n-ERR Invalid master port\r\n");
+    assert_int_equal(ev_count("command.input"), 3);
+    assert_int_equal(ev_count("redis.replicaof"), 3);
+    assert_non_null(strstr(feeds(&t, "INFO replication\r\n"), "role:master"));
+    /* SET a b, EXPIRE a 10 NX/FOO/NX XX/GT LT, TTL */
+    assert_string_equal(feeds(&t, "SET a b\r\nEXPIRE a 10 FOO\r\nEXPIRE a 10 NX XX\r\nEXPIRE a 10 GT LT\r\n"),
+                        "+OK\r\n-ERR Unsupported option FOO\r\n"
+                        "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n"
+                        "-ERR GT and LT options at the same time are not compatible\r\n");
+    assert_string_equal(feeds(&t, "EXPIRE a 10 XX\r\nEXPIRE a 10 GT\r\nEXPIRE a 10 NX\r\nEXPIRE a 10 NX\r\n"),
+                        ":0\r\n:0\r\n:1\r\n:0\r\n");
+    assert_string_equal(feeds(&t, "EXPIRE a 5 GT\r\nEXPIRE a 5 LT\r\nTTL a\r\nEXPIRE a x FOO\r\n"),
+                        ":0\r\n:1\r\n:5\r\n-ERR Unsupported option FOO\r\n");
+    /* EXPIRE a 99999999999999999 (with and without the key); SET a b EX 9999999999999 */
+    assert_string_equal(feeds(&t, "EXPIRE zz 99999999999999999\r\nEXPIRE a 99999999999999999\r\n"),
+                        "-ERR invalid expire time in 'expire' command\r\n"
+                        "-ERR invalid expire time in 'expire' command\r\n");
+    assert_string_equal(feeds(&t, "SET a b EX 9999999999999\r\nTTL a\r\nSET a b EX 0\r\n"),
+                        "+OK\r\n:9999999999999\r\n-ERR invalid expire time in 'set' command\r\n");
+    assert_string_equal(feeds(&t, "SET a b PX 9223372036854775807\r\nSETEX a 9223372036854775 v\r\n"),
+                        "-ERR invalid expire time in 'set' command\r\n"
+                        "-ERR invalid expire time in 'setex' command\r\n");
+    /* CONFIG SET requirepass x, PING, AUTH x, CONFIG SET requirepass "" */
+    assert_string_equal(feeds(&t, "CONFIG SET requirepass x\r\nPING\r\nAUTH x\r\nCONFIG SET requirepass \"\"\r\n"),
+                        "+OK\r\n+PONG\r\n+OK\r\n+OK\r\n");
+    assert_string_equal(feeds(&t, "AUTH x\r\n"),
+                        "-ERR AUTH <password> called without any password configured for the default user. "
+                        "Are you sure your configuration is correct?\r\n");
+    /* SHUTDOWN x; SHUTDOWN NOSAVE x */
+    assert_string_equal(feeds(&t, "SHUTDOWN x\r\nSHUTDOWN NOSAVE x\r\n"), "-ERR syntax error\r\n-ERR syntax error\r\n");
+    /* HELLO -1; HELLO 2 SETNAME "a b"; SCRIPT FLUSH x */
+    assert_string_equal(feeds(&t, "HELLO -1\r\n"), "-NOPROTO unsupported protocol version\r\n");
+    assert_string_equal(feeds(&t, "HELLO 2 SETNAME \"a b\"\r\n"),
+                        "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+    assert_string_equal(feeds(&t, "SCRIPT FLUSH x\r\n"), "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n");
+    sess_close(&t);
+
+    /* 6.2 keeps its texts and EXPIRE's fixed arity */
+    sess_open(&t, "6.2.14", NULL);
+    assert_string_equal(feeds(&t, "SET a b\r\nEXPIRE a 10 NX\r\n"),
+                        "+OK\r\n-ERR wrong number of arguments for 'expire' command\r\n");
+    assert_string_equal(feeds(&t, "MODULE LOAD\r\n"),
+                        "-ERR Unknown subcommand or wrong number of arguments for 'LOAD'. Try MODULE HELP.\r\n");
+    assert_string_equal(feeds(&t, "SELECT x\r\n"), "-ERR invalid DB index\r\n");
+    assert_string_equal(feeds(&t, "COMMAND INFO nosuch\r\n"), "*1\r\n*-1\r\n");
+    sess_close(&t);
+}
+
 static void test_info_like_nmap(void **st)
 {
     (void)st;
@@ -550,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_keys_backtracking),
         cmocka_unit_test(test_trickled_command),
         cmocka_unit_test(test_save_budget),
+        cmocka_unit_test(test_v7_differential),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     evs_reset();
