@@ -2183,8 +2183,20 @@ static void cmd_client(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         rep_status(s, "OK");
     } else if (rd_is(c, 1, "kill") && c->argc >= 3) {
         rep_err(s, "ERR No such client");
-    } else if ((rd_is(c, 1, "reply") || rd_is(c, 1, "pause") || (rd_is(c, 1, "unpause") && rd_ver_ge(6, 2)) ||
-                (rd_is(c, 1, "no-evict") && rd_ver_ge(7, 0))) && c->argc >= (size_t)(3 - rd_is(c, 1, "unpause"))) {
+    } else if (rd_is(c, 1, "pause") && c->argc >= 3) {
+        long long ms;                               /* the server's getTimeoutFromObjectOrReply */
+        if (!rd_str2ll(c->argv[2], c->argl[2], &ms))
+            rep_err(s, "ERR timeout is not an integer or out of range");
+        else if (ms < 0)
+            rep_err(s, "ERR timeout is negative");
+        else
+            rep_status(s, "OK");
+    } else if (rd_is(c, 1, "no-evict") && rd_ver_ge(7, 0) && c->argc == 3) {
+        if (rd_is(c, 2, "on") || rd_is(c, 2, "off"))
+            rep_status(s, "OK");
+        else
+            rep_err(s, "ERR syntax error");
+    } else if ((rd_is(c, 1, "reply") && c->argc >= 3) || (rd_is(c, 1, "unpause") && rd_ver_ge(6, 2))) {
         rep_status(s, "OK");
     } else {
         rd_err_subcmd(s, c, "CLIENT", "list info id getname setname kill reply pause unpause no-evict");

@@ -318,6 +318,10 @@ static void test_v7_differential(void **st)
     assert_string_equal(feeds(&t, "HELLO 2 SETNAME \"a b\"\r\n"),
                         "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
     assert_string_equal(feeds(&t, "SCRIPT FLUSH x\r\n"), "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n");
+    /* CLIENT PAUSE x; CLIENT NO-EVICT x (the server's timeout and option checks) */
+    assert_string_equal(feeds(&t, "CLIENT PAUSE x\r\nCLIENT PAUSE -5\r\nCLIENT PAUSE 0\r\n"),
+                        "-ERR timeout is not an integer or out of range\r\n-ERR timeout is negative\r\n+OK\r\n");
+    assert_string_equal(feeds(&t, "CLIENT NO-EVICT x\r\nCLIENT NO-EVICT on\r\n"), "-ERR syntax error\r\n+OK\r\n");
     sess_close(&t);
 
     /* 6.2 keeps its texts and EXPIRE's fixed arity */
