@@ -242,16 +242,23 @@ static char *block_cmd(const char *verb, size_t len, char fill, size_t *n)
 /* A 1 MiB item built by APPENDs of 100 KiB, then one-byte APPENDs: each
  * copied the whole value twice (0.2 ms per 22-byte command, 4 MiB of
  * max_input to repeat it, on a store every connection shares). */
+/* Item k (flags 5) of one 'A' and ten APPENDs of 100 KiB of them. */
+static void big_item(struct hp_mc_sess *s)
+{
+    size_t n;
+    char *blk = block_cmd("append", 100 * 1024, 'A', &n);
+    assert_string_equal(say(s, "set k 5 0 1\r\nA\r\n"), "STORED\r\n");
+    for (int i = 0; i < 10; i++)
+        assert_string_equal(feed(s, blk, n), "STORED\r\n");
+    free(blk);
+}
+
 static void test_append_in_place(void **st)
 {
     (void)st;
     struct hp_mc_sess s;
     open_sess(&s);
-    size_t n;
-    char *blk = block_cmd("append", 100 * 1024, 'A', &n);
-    assert_string_equal(say(&s, "set k 5 0 1\r\nA\r\n"), "STORED\r\n");
-    for (int i = 0; i < 10; i++)
-        assert_string_equal(feed(&s, blk, n), "STORED\r\n");
+    big_item(&s);
     double a = test_cpu_s();
     for (int i = 0; i < 10000; i++)
         assert_string_equal(say(&s, "append k 0 0 1\r\nx\r\n"), "STORED\r\n");
@@ -261,7 +268,6 @@ static void test_append_in_place(void **st)
                                 "prepend j 0 0 3\r\nxyz\r\nget j\r\n"),
                         "STORED\r\nSTORED\r\nSTORED\r\nSTORED\r\nVALUE j 7 8\r\nxyzabcde\r\nEND\r\n");
     hp_mc_close(&s);
-    free(blk);
 }
 
 static char *big;
@@ -297,11 +303,8 @@ static void test_prepend_in_place(void **st)
     (void)st;
     struct hp_mc_sess s;
     open_sess(&s);
-    size_t n;
-    char *blk = block_cmd("append", 100 * 1024, 'A', &n);
-    assert_string_equal(say(&s, "set k 5 0 1\r\nA\r\nset j 0 0 1\r\nA\r\n"), "STORED\r\nSTORED\r\n");
-    for (int i = 0; i < 10; i++)
-        assert_string_equal(feed(&s, blk, n), "STORED\r\n");
+    big_item(&s);
+    assert_string_equal(say(&s, "set j 0 0 1\r\nA\r\n"), "STORED\r\n");
     double small = prepends(&s, "j");
     assert_true(prepends(&s, "k") < 3 * small);          /* 5.6 times before */
     /* fill it up to item_size_max, from both ends */
@@ -311,7 +314,6 @@ static void test_prepend_in_place(void **st)
                             "STORED\r\n");
     assert_string_equal(say(&s, "prepend k 0 0 1\r\n<\r\nappend k 0 0 1\r\n!\r\n"),
                         "SERVER_ERROR out of memory storing object\r\nSERVER_ERROR out of memory storing object\r\n");
-    free(blk);
     /* the value as built: the "<"s, "xy" x 10000, the A's, the "!"s */
     size_t rest = max - (1 + 10 * 100 * 1024 + 20000), pre = (rest + 1) / 2, app = rest / 2;
     big = malloc(max + 64);
