@@ -315,15 +315,32 @@ static char *rf_csv_safe(const char *s, size_t n, size_t *len)
     return out;
 }
 
-/* One field: no control character is left (TAB, CR and LF included), so only , and " quote. */
+static int rf_csv_formula_char(char c)
+{
+    return c == '=' || c == '+' || c == '-' || c == '@';
+}
+
+/* Does a spreadsheet that splits this row at ';' (the list separator of German, French, ...
+ * locales) start a cell at s[i] with a formula?  Our quotes are mid-cell there, so they do not
+ * make it text; a cell opening with quotes or spaces before the = is read as one too. */
+static int rf_csv_semi_formula(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == '"' || s[i] == ' '))
+        i++;
+    return i < n && rf_csv_formula_char(s[i]);
+}
+
+/* One field: no control character is left (TAB, CR and LF included), so TAB-separated imports
+ * split nothing; , " and ; quote; a formula character opening the field, or a cell a ';'
+ * import splits off, gets a ' before it so the spreadsheet keeps it text. */
 static void rf_csv_field(struct hp_buf *b, const char *raw, size_t rawn)
 {
     size_t n;
     char *s = rf_csv_safe(raw, rawn, &n);
-    int formula = n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@');
+    int formula = n > 0 && rf_csv_formula_char(s[0]);
     int quote = formula || (n > 0 && (s[0] == ' ' || s[n - 1] == ' '));
     for (size_t i = 0; i < n && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"';
+        quote = s[i] == ',' || s[i] == '"' || s[i] == ';';
     if (!quote) {
         hp_buf_put(b, s, n);
         free(s);
@@ -336,6 +353,8 @@ static void rf_csv_field(struct hp_buf *b, const char *raw, size_t rawn)
         if (s[i] == '"')
             hp_buf_putc(b, '"');
         hp_buf_putc(b, (uint8_t)s[i]);
+        if (s[i] == ';' && rf_csv_semi_formula(s, n, i + 1))
+            hp_buf_putc(b, '\'');
     }
     hp_buf_putc(b, '"');
     free(s);

@@ -151,49 +151,79 @@ static void rh_timeline(struct hp_buf *b, const struct rp_section *s, const stru
     hp_buf_puts(b, "</svg></figure>\n");
 }
 
-/* Usernames and passwords as words sized by count, flowed into lines. */
+#define RH_CLOUD_CAP (1u << 20)     /* bytes of word cloud: --top 100000 would make ~30 MiB */
+
+/* Where the next word goes: flowed left to right into lines as high as their largest word. */
+struct rh_flow {
+    double x, y, line;
+};
+
+/* One word, whole, in w (reset first): its size from its count, its place from f. */
+static void rh_word(struct hp_buf *w, struct rh_flow *f, const struct rp_cell *c, int64_t n, int64_t max,
+                    int pw)
+{
+    double size = 12 + 28 * sqrt((double)n / (double)max);
+    size_t len = c->s ? (c->n > 24 ? 27 : c->n) : 1;
+    double width = (double)len * size * 0.6 + 14;
+    if (f->x + width > RH_W && f->x > 10) {
+        f->y += f->line;
+        f->x = 10;
+        f->line = 0;
+    }
+    if (size * 1.3 > f->line)
+        f->line = size * 1.3;
+    hp_buf_reset(w);
+    hp_buf_printf(w, "<text class=\"word\" x=\"%.0f\" y=\"%.0f\" style=\"font-size:%.0fpx\" fill=\"%s\">"
+                  "<title>%lld</title>", f->x, f->y + size, size, pw ? "#b5534a" : "#4a7fb5", (long long)n);
+    if (c->s)
+        rh_text(w, c->s, c->n, 24);
+    else
+        hp_buf_puts(w, "-");
+    hp_buf_puts(w, "</text>\n");
+    f->x += width;
+}
+
+/* Usernames and passwords as words sized by count, flowed into lines.  Words are added whole
+ * until RH_CLOUD_CAP (so no tag, entity or UTF-8 sequence is cut and the SVG closes), and the
+ * page says how many were left out. */
 static void rh_cloud(struct hp_buf *b, const struct rp_section *u, const struct rp_section *p,
                      const struct rp_opts *o)
 {
     int64_t max = 1;
+    size_t total = 0, shown = 0;
     const struct rp_section *secs[2] = { u, p };
     for (int k = 0; k < 2; k++)
-        for (size_t i = 0; secs[k] && i < secs[k]->nrows; i++)
+        for (size_t i = 0; secs[k] && i < secs[k]->nrows; i++) {
+            total++;
             if (rp_cell_at(secs[k], i, 1)->num > max)
                 max = rp_cell_at(secs[k], i, 1)->num;
-    rh_title(b, "credentials", o->ja ? "ユーザー名とパスワード" : "Usernames and passwords");
-    struct hp_buf words;
-    hp_buf_init(&words, 1u << 20);
-    double x = 10, y = 0, line = 0;
-    for (int k = 0; k < 2; k++) {
-        for (size_t i = 0; secs[k] && i < secs[k]->nrows; i++) {
-            const struct rp_cell *c = rp_cell_at(secs[k], i, 0);
-            int64_t n = rp_cell_at(secs[k], i, 1)->num;
-            double size = 12 + 28 * sqrt((double)n / (double)max);
-            size_t len = c->s ? (c->n > 24 ? 27 : c->n) : 1;
-            double w = (double)len * size * 0.6 + 14;
-            if (x + w > RH_W && x > 10) {
-                y += line;
-                x = 10;
-                line = 0;
-            }
-            if (size * 1.3 > line)
-                line = size * 1.3;
-            hp_buf_printf(&words, "<text class=\"word\" x=\"%.0f\" y=\"%.0f\" style=\"font-size:%.0fpx\" fill=\"%s\">"
-                          "<title>%lld</title>", x, y + size, size, k ? "#b5534a" : "#4a7fb5", (long long)n);
-            if (c->s)
-                rh_text(&words, c->s, c->n, 24);
-            else
-                hp_buf_puts(&words, "-");
-            hp_buf_puts(&words, "</text>\n");
-            x += w;
         }
-    }
+    rh_title(b, "credentials", o->ja ? "ユーザー名とパスワード" : "Usernames and passwords");
+    struct hp_buf words, one;
+    hp_buf_init(&words, RH_CLOUD_CAP);
+    hp_buf_init(&one, 4096);        /* a word: its tags and at most 24 characters, escaped */
+    struct rh_flow f = { 10, 0, 0 }, kept = f;
+    int room = 1;
+    for (int k = 0; k < 2 && room; k++)
+        for (size_t i = 0; secs[k] && i < secs[k]->nrows && room; i++) {
+            rh_word(&one, &f, rp_cell_at(secs[k], i, 0), rp_cell_at(secs[k], i, 1)->num, max, k);
+            room = hp_buf_ok(&one) && hp_buf_put(&words, one.data, one.len);
+            if (room) {
+                shown++;
+                kept = f;
+            }
+        }
+    hp_buf_free(&one);
     hp_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" role=\"img\">\n", RH_W,
-                  y + line + 10);
+                  kept.y + kept.line + 10);
     if (words.len)
         hp_buf_put(b, words.data, words.len);
-    hp_buf_puts(b, "</svg></figure>\n");
+    hp_buf_puts(b, "</svg>");
+    if (shown < total && o->ja)
+        hp_buf_printf(b, "<p class=\"cut\">%zu 語中 %zu 語のみ表示</p>", total, shown);
+    else if (shown < total)
+        hp_buf_printf(b, "<p class=\"cut\">%zu of %zu words shown</p>", shown, total);
+    hp_buf_puts(b, "</figure>\n");
     hp_buf_free(&words);
 }
 

@@ -33,6 +33,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -59,6 +60,11 @@
 #define FAILS_PER_MINUTE 10
 #define QUERY_BUDGET_MS 5000
 #define COOKIE "hanipo_session"
+/* Open dashboard connections: the 32 live feeds and a few browsers' views.  Without a cap, a
+ * client opening thousands of idle ones would take the file descriptors the sensor needs. */
+#define CONNS_MAX 64
+/* Seconds a connection may sit without a byte either way: twice the live feed's heartbeat. */
+#define IDLE_TIMEOUT_S 30
 
 /* 'wasm-unsafe-eval' lets asciinema-player compile its terminal emulator
  * (WebAssembly); it does not allow eval() or inline script. */
@@ -70,6 +76,11 @@ struct vendor_file {
     const char *name, *type;
     char *data;
     size_t len;
+};
+
+struct dash_conn {
+    struct bufferevent *bev;
+    struct dash_conn *next;
 };
 
 struct dash {
@@ -93,6 +104,10 @@ struct dash {
     struct hp_dash_stream *stream;
     struct vendor_file vendor[4];
     uint64_t requests;
+    struct evconnlistener *listener;
+    struct event *sweep_ev;       /* conn_sweep, every 250 ms */
+    struct dash_conn *conns;      /* every open connection's bufferevent, referenced */
+    int nconns;
 };
 
 static struct dash *dash;
@@ -207,6 +222,47 @@ static struct bufferevent *ssl_bev(struct event_base *base, void *arg)
     if (!ssl)
         return NULL;
     return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* The connection cap.  libevent 2.1 has no evhttp_set_max_connections (2.2 has), and a
+ * connection that sends no request reaches no callback of ours, so the count is kept on the
+ * bufferevents: conn_bev, evhttp's bevcb, runs for every accepted connection and takes a
+ * reference on its bufferevent; conn_sweep finds those evhttp has freed (bufferevent_free
+ * clears the callbacks, and evhttp always sets an event callback) and drops the reference,
+ * which closes the socket.  At CONNS_MAX the listener stops accepting: further clients wait
+ * in the kernel's backlog, holding none of the sensor's descriptors. */
+static struct bufferevent *conn_bev(struct event_base *base, void *arg)
+{
+    struct dash *d = arg;
+    struct bufferevent *bev = d->ssl ? ssl_bev(base, d) : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev)
+        return NULL;
+    struct dash_conn *c = hp_xcalloc(1, sizeof(*c));
+    bufferevent_incref(bev);
+    c->bev = bev;
+    c->next = d->conns;
+    d->conns = c;
+    if (++d->nconns >= CONNS_MAX)
+        evconnlistener_disable(d->listener);
+    return bev;
+}
+
+static void conn_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct dash *d = arg;
+    for (struct dash_conn **p = &d->conns, *c; (c = *p); ) {
+        bufferevent_event_cb eventcb;
+        bufferevent_getcb(c->bev, NULL, NULL, &eventcb, NULL);
+        if (eventcb) {
+            p = &c->next;
+            continue;
+        }
+        *p = c->next;
+        bufferevent_decref(c->bev);
+        free(c);
+        if (d->nconns-- == CONNS_MAX)
+            evconnlistener_enable(d->listener);
+    }
 }
 
 /* The store the [output sqlite] writes ("" when there is none). */
@@ -433,10 +489,16 @@ static void api_status(struct dash *d, struct evhttp_request *req)
     send_json(req, 200, o);
 }
 
-/* The live feed carries attacker text like every view: the same headers. */
+/* The live feed carries attacker text like every view: the same headers.  A HEAD gets the
+ * head a GET would (503 when the slots are full) but no slot: it would hold one as long as its
+ * connection stays open, while libevent sends it no event. */
 static void api_stream(struct dash *d, struct evhttp_request *req)
 {
     common_headers(req, "text/event-stream; charset=utf-8");
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD && !hp_stream_full(d->stream)) {
+        evhttp_send_reply(req, 200, "OK", NULL);
+        return;
+    }
     if (!hp_stream_attach(d->stream, req)) {
         evhttp_clear_headers(evhttp_request_get_output_headers(req));
         send_error(req, 503, "too many live-feed clients");
@@ -599,6 +661,14 @@ static void dash_free(struct dash *d)
         hp_stream_free(d->stream);
     if (d->http)
         evhttp_free(d->http);
+    if (d->sweep_ev)
+        event_free(d->sweep_ev);
+    while (d->conns) {                          /* all freed by evhttp_free: close them */
+        struct dash_conn *c = d->conns;
+        d->conns = c->next;
+        bufferevent_decref(c->bev);
+        free(c);
+    }
     if (d->wake_ev)
         event_free(d->wake_ev);
     if (d->base)
@@ -646,14 +716,18 @@ static int dash_setup(struct dash *d, const struct hp_config *cfg, char *err, si
     evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
     evhttp_set_max_headers_size(d->http, 16384);
     evhttp_set_max_body_size(d->http, 4096);
-    evhttp_set_timeout(d->http, 60);
+    evhttp_set_timeout(d->http, IDLE_TIMEOUT_S);
     evhttp_set_gencb(d->http, handle, d);
-    if (d->ssl)
-        evhttp_set_bevcb(d->http, ssl_bev, d);
-    if (!evhttp_bind_socket_with_handle(d->http, dc->bind, dc->port)) {
+    evhttp_set_bevcb(d->http, conn_bev, d);
+    struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(d->http, dc->bind, dc->port);
+    if (!bound) {
         snprintf(err, errlen, "dashboard: cannot listen on %s port %u: %s", dc->bind, dc->port, strerror(errno));
         return -1;
     }
+    d->listener = evhttp_bound_socket_get_listener(bound);
+    d->sweep_ev = event_new(d->base, -1, EV_PERSIST, conn_sweep, d);
+    struct timeval tv = { 0, 250000 };
+    event_add(d->sweep_ev, &tv);
     d->stream = hp_stream_new(d->base);
     return 0;
 }

@@ -87,6 +87,8 @@ void hp_stream_free(struct hp_dash_stream *s);
 /* Take over an authenticated GET /api/stream request whose output headers are set (its
  * Content-Type included); false, req untouched, when CLIENTS_MAX browsers are watching. */
 bool hp_stream_attach(struct hp_dash_stream *s, struct evhttp_request *req);
+/* Are all the live-feed slots taken (attach would refuse)? */
+bool hp_stream_full(struct hp_dash_stream *s);
 /* A compact summary of an event for the feed (JSON text, malloc'd). */
 char *hp_stream_summary(const char *json, size_t len);
 void hp_stream_stats(struct hp_dash_stream *s, uint64_t *clients, uint64_t *dropped_ring,

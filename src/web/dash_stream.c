@@ -273,9 +273,14 @@ void hp_stream_free(struct hp_dash_stream *s)
     free(s);
 }
 
+bool hp_stream_full(struct hp_dash_stream *s)
+{
+    return atomic_load(&s->nclients) >= CLIENTS_MAX;
+}
+
 bool hp_stream_attach(struct hp_dash_stream *s, struct evhttp_request *req)
 {
-    if (atomic_load(&s->nclients) >= CLIENTS_MAX)
+    if (hp_stream_full(s))
         return false;
     evhttp_send_reply_start(req, 200, "OK");
     struct sse_client *c = hp_xcalloc(1, sizeof(*c));

@@ -195,6 +195,83 @@ def dashboard_api_auth_and_headers(ctx):
     d.stop()
 
 
+def stream_clients(d):
+    return api(d, "status")["stream"]["clients"]
+
+
+@case
+def dashboard_stream_head_holds_no_slot(ctx):
+    """HEAD /api/stream is answered with the head a GET gets (200, event-stream, the security
+    headers) and holds none of the 32 live-feed slots, even with its connection left open: a GET
+    after 40 open HEADs still gets the feed."""
+    d = dash_daemon(ctx, "dash-head")
+    host = d.dash_url[len("http://"):]
+    heads = []
+    for _ in range(40):
+        conn = http.client.HTTPConnection(host, timeout=T(5))
+        conn.request("HEAD", "/api/stream", headers={"Authorization": "Bearer " + d.token})
+        r = conn.getresponse()
+        assert r.status == 200 and r.getheader("Content-Type").startswith("text/event-stream"), r.status
+        assert r.getheader("X-Content-Type-Options") == "nosniff", r.getheaders()
+        r.read()
+        heads.append(conn)                  # left open: a slot would stay taken
+    assert stream_clients(d) == 0, stream_clients(d)
+    conn = http.client.HTTPConnection(host, timeout=T(5))
+    conn.request("GET", "/api/stream", headers={"Authorization": "Bearer " + d.token})
+    r = conn.getresponse()
+    assert r.status == 200 and r.getheader("Content-Type").startswith("text/event-stream"), r.status
+    wait_for(lambda: stream_clients(d) == 1, T(5), what="the GET's live-feed slot")
+    conn.close()
+    for c in heads:
+        c.close()
+    d.stop()
+
+
+DASH_CONNS_MAX = 64                         # src/web/dash.c CONNS_MAX, docs/api.md
+
+
+def answered(s, wait):
+    """The status line of the answer on s, or None when none comes within wait seconds."""
+    s.settimeout(wait)
+    try:
+        data = s.recv(4096)
+    except socket.timeout:
+        return None
+    return data.split(b"\r\n", 1)[0] if data else b"closed"
+
+
+@case
+def dashboard_connection_cap(ctx):
+    """At most 64 open dashboard connections: with 74 opened (keep-alive, each sends a request),
+    64 are answered, the other 10 wait unaccepted in the kernel's backlog (no descriptor of ours)
+    while the sensor's services still accept; closing 10 lets the waiting ones in."""
+    d = dash_daemon(ctx, "dash-cap")
+    time.sleep(0.5)                         # the start-up probes' connections are gone
+    port = int(d.dash_url.rsplit(":", 1)[1])
+    req = ("GET /api/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % d.token).encode()
+    socks = []
+    for _ in range(DASH_CONNS_MAX + 10):
+        s = connect(port)
+        s.sendall(req)
+        socks.append(s)
+    lines = [answered(s, T(5)) for s in socks[:DASH_CONNS_MAX]]
+    assert lines == [b"HTTP/1.1 200 OK"] * DASH_CONNS_MAX, lines
+    time.sleep(1.0)
+    extra = [answered(s, 0.01) for s in socks[DASH_CONNS_MAX:]]
+    assert extra == [None] * 10, extra
+    t = connect(d.svc("telnet").port)
+    t.settimeout(T(5))
+    assert t.recv(100), "no telnet greeting"
+    t.close()
+    for s in socks[:10]:
+        s.close()
+    lines = [answered(s, T(5)) for s in socks[DASH_CONNS_MAX:]]
+    assert lines == [b"HTTP/1.1 200 OK"] * 10, lines
+    for s in socks[10:]:
+        s.close()
+    d.stop()
+
+
 def find_session(d, pred, what):
     """(session, ts_us) of the first session.connect whose session has an event matching pred."""
     found = {}

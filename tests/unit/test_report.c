@@ -502,6 +502,21 @@ static void test_json_csv(void **state)
     rf_csv_field(&b, "\ta\\b\xe2\x80\xae,", 8);                   /* TAB, backslash, RLO, comma */
     assert_int_equal(b.len, 22);
     assert_memory_equal(b.data, "\"\\x09a\\b\\xe2\\x80\\xae,\"", 22);
+    /* a ';' import (German, French locales) splits mid-field, where our quotes are not at a
+     * cell's start: every cell it could split off that opens with a formula gets a ' */
+    static const struct { const char *in, *out; } semi[] = {
+        { "a;=HYPERLINK(\"http://x\")", "\"a;'=HYPERLINK(\"\"http://x\"\")\"" },
+        { "x;@SUM(A1);+1;-2", "\"x;'@SUM(A1);'+1;'-2\"" },
+        { "=1;=2", "\"'=1;'=2\"" },
+        { "a; \"=1", "\"a;' \"\"=1\"" },
+        { "a;b", "\"a;b\"" },
+    };
+    for (size_t i = 0; i < sizeof(semi) / sizeof(semi[0]); i++) {
+        hp_buf_reset(&b);
+        rf_csv_field(&b, semi[i].in, strlen(semi[i].in));
+        hp_buf_cstr(&b);
+        assert_string_equal((const char *)b.data, semi[i].out);
+    }
     hp_buf_free(&b);
 }
 
@@ -531,6 +546,68 @@ static void test_html(void **state)
     assert_int_equal(count(t, "class=\"word\""), 3 + 2);
     assert_non_null(strstr(t, "JP C-JP (50, 50.0%)"));
     hp_buf_free(&b);
+}
+
+/* Well-formed UTF-8, every sequence whole (a cut one leaves a lead byte without its tail). */
+static bool utf8_whole(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; ) {
+        size_t k = s[i] < 0x80 ? 1 : (s[i] & 0xe0) == 0xc0 ? 2 : (s[i] & 0xf0) == 0xe0 ? 3
+                 : (s[i] & 0xf8) == 0xf0 ? 4 : 0;
+        if (k == 0 || i + k > n)
+            return false;
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xc0) != 0x80)
+                return false;
+        i += k;
+    }
+    return true;
+}
+
+/* --top 100000: the cloud stops at RH_CLOUD_CAP between words (no tag, entity or UTF-8
+ * sequence cut, the SVG and figure closed) and says so. */
+static void test_html_cloud_cut(void **state)
+{
+    enum { NU = 30000, NP = 10 };
+    struct rp_section u = { .id = "usernames", .ncols = 2, .nrows = NU }, p = u;
+    p.id = "passwords";
+    p.nrows = NP;
+    u.cells = calloc(2 * NU, sizeof(*u.cells));
+    p.cells = calloc(2 * NP, sizeof(*p.cells));
+    assert_true(u.cells && p.cells);
+    char *text = malloc((size_t)(NU + NP) * 32);
+    assert_non_null(text);
+    for (size_t i = 0; i < NU + NP; i++) {
+        struct rp_cell *c = i < NU ? &u.cells[2 * i] : &p.cells[2 * (i - NU)];
+        c->s = text + i * 32;
+        c->n = (size_t)snprintf(c->s, 32, "\xc3\xa9&\"%zu\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", i);
+        c[1].num = (int64_t)(NU + NP - i);
+    }
+    struct rp_opts o = { 0 };
+    struct hp_buf b;
+    hp_buf_init(&b, 64u << 20);
+    rh_cloud(&b, &u, &p, &o);
+    assert_true(hp_buf_ok(&b));
+    hp_buf_cstr(&b);
+    const char *t = (const char *)b.data;
+    size_t words = count(t, "<text class=\"word\"");
+    assert_true(words > 1000 && words < NU);
+    assert_int_equal(count(t, "</text>"), words);
+    assert_int_equal(count(t, "<svg "), 1);
+    assert_int_equal(count(t, "</svg>"), 1);
+    assert_true(b.len < RH_CLOUD_CAP + 4096);
+    assert_true(utf8_whole(b.data, b.len));
+    const char *end = strstr(t, "</svg>");
+    char note[128];
+    snprintf(note, sizeof(note), "</svg><p class=\"cut\">%zu of %d words shown</p></figure>\n", words, NU + NP);
+    assert_string_equal(end, note);
+    /* each word's text whole: its entities and all three euro signs */
+    assert_int_equal(count(t, "&amp;&quot;"), words);
+    assert_int_equal(count(t, "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac</text>"), words);
+    hp_buf_free(&b);
+    free(text);
+    free(u.cells);
+    free(p.cells);
 }
 
 static char *slurp(const char *path)
@@ -684,7 +761,8 @@ int main(void)
         cmocka_unit_test(test_payloads_http), cmocka_unit_test(test_mask),
         cmocka_unit_test(test_time),      cmocka_unit_test(test_text),
         cmocka_unit_test(test_markdown),  cmocka_unit_test(test_json_csv),
-        cmocka_unit_test(test_html),      cmocka_unit_test(test_abuse),
+        cmocka_unit_test(test_html),      cmocka_unit_test(test_html_cloud_cut),
+        cmocka_unit_test(test_abuse),
         cmocka_unit_test(test_rollup_agrees), cmocka_unit_test(test_clickhouse_sections),
         cmocka_unit_test(test_rollup_cut_pair),
     };
