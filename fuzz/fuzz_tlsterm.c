@@ -50,6 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
     struct hp_tlsterm *t = hp_tlsterm_new();
     CHECK(t != NULL);
+    if (cut & 1)
+        hp_tlsterm_as_nginx(t);     /* the web server's ALPN and SNI callbacks */
     struct hp_buf plain, wire;
     hp_buf_init(&plain, 4096);
     hp_buf_init(&wire, 1u << 20);

@@ -103,6 +103,7 @@ struct http_conn {
     struct hp_tlsconn_hello hello; /* tls.client_hello emitted */
     bool server_hello_seen;
     bool closing;
+    int64_t linger_end;            /* lingering after a 413 until then (hp_mono_ms), 0 not */
     bool continued;                /* a 100 Continue went out for the request being read */
     unsigned nreq;
 };
@@ -817,6 +818,34 @@ static bool nginx_refused_early(const struct hp_conn *c, const uint8_t *p, size_
     return !hp_http_parser_pending(h->parser) && hp_http_ngx_refuses_start(p, n) && !port_style(c);
 }
 
+/* nginx's lingering_timeout and lingering_time. */
+#define HTTP_LINGER_MS 5000
+#define HTTP_LINGER_TIME_MS 30000
+
+/* After a 413 nginx does not close at once: what the client still sends
+ * (the body) is read and dropped, and the connection closes (a FIN) once 5 s
+ * passed without any, or the client closed, 30 s at most.  Closing at once
+ * with that input unread makes the kernel reset the connection: the
+ * client's next send fails, and the reset may destroy the answer before
+ * the client read it. */
+static void linger(struct hp_conn *c)
+{
+    struct http_conn *h = c->pstate;
+    h->closing = true;
+    h->linger_end = hp_mono_ms() + HTTP_LINGER_TIME_MS;
+    hp_conn_set_timer(c, HTTP_LINGER_MS);
+}
+
+/* More input while lingering (already dropped): wait 5 s more, within the 30. */
+static void linger_more(struct hp_conn *c)
+{
+    int64_t left = ((struct http_conn *)c->pstate)->linger_end - hp_mono_ms();
+    if (left <= 0)
+        hp_conn_close(c, "http_bad_request");
+    else
+        hp_conn_set_timer(c, left < HTTP_LINGER_MS ? (uint64_t)left : HTTP_LINGER_MS);
+}
+
 /* A request the parser refused: the error page a server sends, then close. */
 static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_t raw_len)
 {
@@ -877,7 +906,10 @@ static void bad_request(struct hp_conn *c, int status, const uint8_t *raw, size_
     } else {
         scan_raw_urls(c, raw, raw_len);
     }
-    finish(c, "http_bad_request");
+    if (status == 413 && !h->tls)
+        linger(c);                          /* the body may still be coming */
+    else
+        finish(c, "http_bad_request");
 }
 
 /* A request that arrived over several reads: its head was copied by the
@@ -973,8 +1005,8 @@ static void emit_server_hello(struct hp_conn *c, struct http_conn *h)
 static void tls_data(struct hp_conn *c, struct hp_rd *in)
 {
     struct http_conn *h = c->pstate;
-    const uint8_t *p = hp_rd_ptr(in);
-    size_t n = hp_rd_left(in);
+    const uint8_t *p = hp_rd_ptr(in), *fed = p;
+    size_t n = hp_rd_left(in), fedn = n;
     hp_rd_skip(in, n);
     if (!h->plain.cap)
         hp_buf_init(&h->plain, HTTP_PLAIN_MAX);
@@ -987,7 +1019,9 @@ static void tls_data(struct hp_conn *c, struct hp_rd *in)
             emit_server_hello(c, h);               /* version and cipher are known now */
         if (r < 0) {
             h->closing = true;
-            hp_tlsterm_conn_failed(c, why);
+            /* an SSLv2-format hello has no tls.client_hello: its bytes go here */
+            hp_tlsterm_conn_failed_raw(c, why, hp_tlsterm_done(h->tls) ? NULL : &h->hello, fed,
+                                       round ? 0 : fedn);
             return;
         }
         bool full = h->plain.len >= h->plain.cap;
@@ -1363,6 +1397,10 @@ static bool http_px_begin(struct hp_conn *c, const struct hp_http_req *req, cons
 static void http_timer(struct hp_conn *c)
 {
     struct http_conn *h = c->pstate;
+    if (h->linger_end) {
+        hp_conn_close(c, "http_bad_request");      /* the client went quiet */
+        return;
+    }
     struct http_px *px = h->px;
     if (!px || !px->read_paused || px->fd < 0)
         return;
@@ -1387,14 +1425,17 @@ static void http_data(struct hp_conn *c, struct hp_rd *in)
     struct http_conn *h = c->pstate;
     if (h->closing) {
         hp_rd_skip(in, hp_rd_left(in));
+        if (h->linger_end)
+            linger_more(c);
         return;
     }
     if (!h->sniffed) {
-        if (hp_rd_left(in) < 6 && !(c->flags & HP_CONN_EOF) && hp_rd_peek_u8(in, 0) == 0x16)
-            return;                                /* hp_tls_sniff decides on 6 bytes of a handshake */
+        if (hp_rd_left(in) < 6 && !(c->flags & HP_CONN_EOF) &&
+            (hp_rd_peek_u8(in, 0) == 0x16 || (hp_rd_peek_u8(in, 0) & 0x80)))
+            return;                                /* hp_tls_sniff decides on 6 (SSLv2: 5) bytes */
         h->sniffed = true;
-        if (conf_of(c)->tls_auto && hp_tls_sniff(hp_rd_ptr(in), hp_rd_left(in)))
-            h->tls = hp_tlsterm_new();
+        if (conf_of(c)->tls_auto && hp_tls_sniff(hp_rd_ptr(in), hp_rd_left(in)) && (h->tls = hp_tlsterm_new()))
+            hp_tlsterm_as_nginx(h->tls);
     }
     if (h->tls) {
         if (!hp_tlsterm_conn_hello(c, in, &h->hello))
@@ -1408,6 +1449,10 @@ static void http_data(struct hp_conn *c, struct hp_rd *in)
 
 static void http_eof(struct hp_conn *c)
 {
+    if (((struct http_conn *)c->pstate)->linger_end) {
+        hp_conn_close(c, "http_bad_request");      /* the client closed too */
+        return;
+    }
     if (((struct http_conn *)c->pstate)->px_busy) {
         ((struct http_conn *)c->pstate)->eof_pending = true;   /* answered first, then closed */
         return;

@@ -1583,10 +1583,24 @@ bool hp_http_sniff(const uint8_t *data, size_t len)
     return false;
 }
 
+/* An SSLv2-format ClientHello (old scanners and SSL checkers still send
+ * one): a 2-byte length with the high bit set, message type 1, and version
+ * 0x0002 (SSLv2) or 0x0300-0x0304 (a TLS client that can fall back).
+ * nginx hands it to OpenSSL, which answers with an alert. */
+static bool tls_sniff_v2(struct hp_rd *r)
+{
+    uint16_t reclen = hp_rd_u16be(r);
+    uint8_t type = hp_rd_u8(r), major = hp_rd_u8(r), minor = hp_rd_u8(r);
+    return hp_rd_ok(r) && (reclen & 0x8000) && (reclen & 0x7fff) >= 9 && type == 1 &&
+           ((major == 0 && minor == 2) || (major == 3 && minor <= 4));
+}
+
 bool hp_tls_sniff(const uint8_t *data, size_t len)
 {
     struct hp_rd r;
     hp_rd_init(&r, data, len);
+    if (hp_rd_peek_u8(&r, 0) & 0x80)
+        return tls_sniff_v2(&r);
     uint8_t type = hp_rd_u8(&r), major = hp_rd_u8(&r), minor = hp_rd_u8(&r);
     uint16_t reclen = hp_rd_u16be(&r);
     uint8_t hs = hp_rd_u8(&r);

@@ -178,7 +178,8 @@ bool hp_http_parse_loose(const uint8_t *raw, size_t len, struct hp_http_req *req
  * DEBUG TRACK; the first 8 bytes decide) whose request-target, where the bytes
  * reach it, is not a sip:/sips: URI (SIP over TCP stays with the trap); or a
  * TLS handshake record carrying a ClientHello (0x16 0x03 0x00-0x04, length,
- * handshake type 1). */
+ * handshake type 1), or an SSLv2-format ClientHello (length with the high
+ * bit, type 1, version 0x0002 or 0x0300-0x0304; 5 bytes decide). */
 bool hp_http_sniff(const uint8_t *data, size_t len);
 bool hp_tls_sniff(const uint8_t *data, size_t len);
 

@@ -11,10 +11,11 @@
  * SSLv2-style ClientHello, which old scanners still send); anything else
  * fails at once with a reason the HTTP module can log ("http request on
  * https port").  The handshake may not take more than HS_MAX_IN bytes of
- * input, renegotiation is refused, the session cache is off (tickets are
- * stateless), and output is bounded by the caller's buffer caps.  The
- * OpenSSL error queue is cleared before every operation, so one
- * connection's failure never leaks into another's reason.
+ * input, renegotiation is refused, no session is stored (tickets are
+ * stateless; session IDs are offered but never found), and output is
+ * bounded by the caller's buffer caps.  The OpenSSL error queue is
+ * cleared before every operation, so one connection's failure never leaks
+ * into another's reason.
  *
  * JA3S needs our ServerHello exactly as sent: the first flight(s) in the
  * write BIO are parsed as TLS records (via hp_rd) and the record carrying
@@ -66,6 +67,7 @@ struct hp_tlsterm {
     bool failed;             /* fatal error: no more I/O */
     bool closed;             /* close_notify sent or received */
     bool sh_final;           /* sh holds a real ServerHello (not a HelloRetryRequest) */
+    bool nginx;              /* the web server's: ALPN and SNI answered as nginx does */
     char alpn[32];
 };
 
@@ -272,21 +274,57 @@ static void tt_note_cert(SSL_CTX *ctx)
 
 /* ---- the context ------------------------------------------------------------------------- */
 
+/* nginx 1.22's list without http2 (NGX_HTTP_ALPN_PROTOS), in its order. */
+static const unsigned char tt_alpn_nginx[] = "\x08http/1.1\x08http/1.0\x08http/0.9";
 static const unsigned char tt_alpn_ours[] = "\x08http/1.1";
 
-/* Select http/1.1 when offered; otherwise go on without ALPN (as nginx
- * without h2 does) rather than failing the handshake. */
+static bool tt_is_nginx(SSL *ssl)
+{
+    const struct hp_tlsterm *t = SSL_get_app_data(ssl);
+    return t && t->nginx;
+}
+
+/* The web server's connections answer as nginx 1.22 does (since 1.21.4):
+ * one of its protocols, or a fatal no_application_protocol alert; going on
+ * without ALPN instead is a tell.  Other modules (RDP, SMTP) select
+ * http/1.1 when offered and otherwise go on without ALPN. */
 static int tt_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                       unsigned int inlen, void *arg)
 {
+    bool ngx = tt_is_nginx(ssl);
+    const unsigned char *srv = ngx ? tt_alpn_nginx : tt_alpn_ours;
+    unsigned srvlen = ngx ? sizeof(tt_alpn_nginx) - 1 : sizeof(tt_alpn_ours) - 1;
     unsigned char *sel = NULL;
-    if (SSL_select_next_proto(&sel, outlen, tt_alpn_ours, sizeof(tt_alpn_ours) - 1, in, inlen) ==
-            OPENSSL_NPN_NEGOTIATED &&
-        sel) {
+    if (SSL_select_next_proto(&sel, outlen, srv, srvlen, in, inlen) == OPENSSL_NPN_NEGOTIATED && sel) {
         *out = sel;
         return SSL_TLSEXT_ERR_OK;
     }
-    return SSL_TLSEXT_ERR_NOACK;
+    return ngx ? SSL_TLSEXT_ERR_ALERT_FATAL : SSL_TLSEXT_ERR_NOACK;
+}
+
+/* nginx has a servername callback that accepts every name (unknown ones go
+ * to the default server), so OpenSSL acknowledges SNI: an empty server_name
+ * extension in the TLS 1.2 ServerHello (part of JA3S) or in the TLS 1.3
+ * EncryptedExtensions.  Without the callback there is none. */
+static int tt_sni_cb(SSL *ssl, int *alert, void *arg)
+{
+    return tt_is_nginx(ssl) ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
+}
+
+/* nginx's ssl_session_id_context: SHA-1 over the module's context name and
+ * the certificate's SHA-1 digest.  Its length shows in the size of every
+ * session ticket. */
+static bool tt_sid_ctx(SSL_CTX *ctx)
+{
+    X509 *x = SSL_CTX_get0_certificate(ctx);
+    unsigned char d[EVP_MAX_MD_SIZE], out[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0, outlen = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    bool ok = x && md && X509_digest(x, EVP_sha1(), d, &dlen) && EVP_DigestInit_ex(md, EVP_sha1(), NULL) &&
+              EVP_DigestUpdate(md, "HTTP", 4) && EVP_DigestUpdate(md, d, dlen) &&
+              EVP_DigestFinal_ex(md, out, &outlen) && SSL_CTX_set_session_id_context(ctx, out, outlen);
+    EVP_MD_CTX_free(md);
+    return ok;
 }
 
 static SSL_CTX *tt_make_ctx(const char *keypath, const char *crtpath, char *err, size_t errlen)
@@ -316,15 +354,22 @@ static SSL_CTX *tt_make_ctx(const char *keypath, const char *crtpath, char *err,
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* nginx's default ssl_session_cache none: sessions "may be reused"
+     * (a session ID in the ServerHello when no ticket is issued, and the
+     * ID and context inside tickets) but none is stored, so no memory. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_AUTO_CLEAR |
+                                            SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_cache_size(ctx, 1);
     /* nginx's ssl_session_timeout (5 minutes): the lifetime hint of its
      * session tickets, which clients see; OpenSSL's own default is 2 hours */
     SSL_CTX_set_timeout(ctx, 300);
     /* no SSL_CTX_set_dh_auto: nginx without ssl_dhparam offers no DHE */
     SSL_CTX_set_alpn_select_cb(ctx, tt_alpn_cb, NULL);
+    SSL_CTX_set_tlsext_servername_callback(ctx, tt_sni_cb);
     ERR_clear_error();
     if (SSL_CTX_use_certificate_chain_file(ctx, crtpath) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ctx, keypath, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        SSL_CTX_use_PrivateKey_file(ctx, keypath, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1 ||
+        !tt_sid_ctx(ctx)) {
         unsigned long e = ERR_peek_last_error();
         const char *r = ERR_reason_error_string(e);
         snprintf(err, errlen, "tls: cannot load %s / %s: %s", crtpath, keypath, r ? r : "bad key or certificate");
@@ -419,8 +464,14 @@ struct hp_tlsterm *hp_tlsterm_new(void)
         free(t);
         return NULL;
     }
+    SSL_set_app_data(t->ssl, t);
     SSL_set_accept_state(t->ssl);
     return t;
+}
+
+void hp_tlsterm_as_nginx(struct hp_tlsterm *t)
+{
+    t->nginx = true;
 }
 
 void hp_tlsterm_free(struct hp_tlsterm *t)

@@ -12,7 +12,8 @@
  * server.crt, loaded again on later starts.  One global SSL_CTX accepts
  * TLS 1.0-1.3 at security level 0 so that old clients and scanners complete
  * the handshake (we want to see what they send next), and selects
- * "http/1.1" by ALPN when offered.
+ * "http/1.1" by ALPN when offered (the web server's connections: as nginx,
+ * hp_tlsterm_as_nginx).
  *
  * Memory: an idle connection keeps only the SSL object (buffers released
  * with SSL_MODE_RELEASE_BUFFERS; the memory BIOs are replaced when they
@@ -38,6 +39,11 @@ bool hp_tlsterm_ready(void);
 /* A server-side TLS state for one connection; NULL before init or on OOM. */
 struct hp_tlsterm *hp_tlsterm_new(void);
 void hp_tlsterm_free(struct hp_tlsterm *t);
+/* Before the first feed: the connection is the web server's, so ALPN and
+ * SNI are answered as nginx 1.22 answers them (http/1.1, http/1.0 or
+ * http/0.9, else a no_application_protocol alert; SNI acknowledged).
+ * Others select http/1.1 when offered, else no ALPN, and ignore SNI. */
+void hp_tlsterm_as_nginx(struct hp_tlsterm *t);
 
 /* Feed ciphertext from the peer (in may be NULL when len is 0: continue
  * after the caller drained 'plain').  Decrypted bytes are appended to plain

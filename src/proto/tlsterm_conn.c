@@ -13,6 +13,7 @@
 /* Room for TLS record headers, MACs and padding around len plaintext bytes. */
 #define TLSCONN_SEND_SLACK (64u * 1024)
 #define TLSCONN_BYE_MAX 4096
+#define TLSCONN_RAW_MAX 4096          /* bytes of a hello that was no fingerprintable ClientHello */
 
 void hp_tls_ev_hello_fields(struct hp_ev *ev, const struct hp_tls_hello *th)
 {
@@ -83,6 +84,7 @@ bool hp_tlsterm_conn_hello(struct hp_conn *c, const struct hp_rd *in, struct hp_
     }
     if (r == 1)
         tlsconn_ev_hello(c, &th);
+    st->parsed = r == 1;
     st->seen = true;
     return true;
 }
@@ -99,13 +101,21 @@ int hp_tlsterm_conn_feed(struct hp_conn *c, struct hp_tlsterm *t, const uint8_t 
     return r;
 }
 
-void hp_tlsterm_conn_failed(struct hp_conn *c, const char *why)
+void hp_tlsterm_conn_failed_raw(struct hp_conn *c, const char *why, const struct hp_tlsconn_hello *st,
+                                const uint8_t *raw, size_t len)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, &c->ctx, "tls.failed");
     hp_ev_str(&ev, "reason", why ? why : "handshake failed");
+    if (st && !st->parsed && raw && len)
+        hp_ev_bytes(&ev, "raw", raw, len < TLSCONN_RAW_MAX ? len : TLSCONN_RAW_MAX);
     hp_ev_emit(&ev);
     hp_conn_close(c, "tls_failed");
+}
+
+void hp_tlsterm_conn_failed(struct hp_conn *c, const char *why)
+{
+    hp_tlsterm_conn_failed_raw(c, why, NULL, NULL, 0);
 }
 
 void hp_tlsterm_conn_send(struct hp_conn *c, struct hp_tlsterm *t, const void *data, size_t len)

@@ -34,6 +34,7 @@
  * (zeroed with the connection state). */
 struct hp_tlsconn_hello {
     bool seen;                    /* parsed (tls.client_hello emitted), or given up */
+    bool parsed;                  /* tls.client_hello emitted */
     size_t retry_at;              /* input length before which it cannot be whole */
 };
 
@@ -54,6 +55,11 @@ int hp_tlsterm_conn_feed(struct hp_conn *c, struct hp_tlsterm *t, const uint8_t 
 /* Log tls.failed (reason: why, or "handshake failed") and close c with
  * reason "tls_failed". */
 void hp_tlsterm_conn_failed(struct hp_conn *c, const char *why);
+/* The same, with the bytes whose feed failed as "raw" (at most 4 KiB) when
+ * st says no ClientHello was fingerprinted (an SSLv2-format hello, a
+ * malformed one): what the client sent stays in the record. */
+void hp_tlsterm_conn_failed_raw(struct hp_conn *c, const char *why, const struct hp_tlsconn_hello *st,
+                                const uint8_t *raw, size_t len);
 
 /* Encrypt len bytes for the peer and send them on c. */
 void hp_tlsterm_conn_send(struct hp_conn *c, struct hp_tlsterm *t, const void *data, size_t len);

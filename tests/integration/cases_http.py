@@ -6,6 +6,7 @@ against protocol = http services and against trap ports, which hand HTTP and TLS
 engine; and the exploit corpus (tests/corpus/http/*.req), each request sent as raw bytes, its class,
 CVE and download URLs checked in the events.
 """
+import base64
 import glob
 import hashlib
 import json
@@ -1128,6 +1129,29 @@ def _nginx_probes():
     ]
 
 
+def _refused_body_shape(port):
+    """Declare a body beyond every limit, send 4 MiB of it (the answer comes after the head),
+    then half-close: whether every send went through, the status line, whether it closed."""
+    s = connect(port)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 90000000\r\n\r\n")
+    sent = True
+    try:
+        for _ in range(64):
+            s.sendall(b"a" * 65536)
+    except OSError:
+        sent = False
+    try:
+        s.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    try:
+        out, closed = recv_until_eof(s, timeout=T(8)), True
+    except socket.timeout:
+        out, closed = b"", False
+    s.close()
+    return sent, out.split(b"\r\n", 1)[0], closed
+
+
 def _validator_probes(etag, lm):
     """Revalidation with the validators the server itself gave (ETag, Last-Modified)."""
     req = lambda h: b"GET / HTTP/1.1\r\nHost: x\r\n" + h + b"Connection: close\r\n\r\n"
@@ -1251,6 +1275,10 @@ def http_answers_as_nginx_does(ctx):
             if want != got:
                 diffs.append("%s:\n  nginx:  %r\n  hanipo: %r" % (name, want, got))
         assert not diffs, "\n".join(diffs)
+        # a body over the limit that keeps coming after the 413: read and dropped (lingering
+        # close), so the client's sends do not fail and the answer is not lost to a reset
+        want, got = _refused_body_shape(nport), _refused_body_shape(hport)
+        assert want == got, "413 with the body still coming:\n  nginx:  %r\n  hanipo: %r" % (want, got)
         etag = re.search(rb"^ETag: (.*)\r$", _exchange(hport, _nginx_probes()[0][1]), re.M)
         assert etag and re.match(rb'^"[0-9a-f]{8}-267"$', etag.group(1)), etag
         # TLS (on the same port for hanipo): what an active fingerprint (JARM) asks, the same choices
@@ -1260,7 +1288,23 @@ def http_answers_as_nginx_does(ctx):
             if want != got:
                 tdiffs.append("%s:\n  nginx:  %s\n  hanipo: %s" % (" ".join(opts), want, got))
         assert not tdiffs, "\n".join(tdiffs)
-        stop_and_read(d)
+        # the ServerHello itself (JA3S: version, cipher, extensions in order; the session ID's
+        # length) and the TLS 1.2 ticket's size, for the ClientHellos of s_client and curl
+        for opts in _tls_hello_probes():
+            want, got = _tls_hello_shape(tport, opts), _tls_hello_shape(hport, opts)
+            if want != got:
+                tdiffs.append("%s:\n  nginx:  %s\n  hanipo: %s" % (" ".join(opts), want, got))
+        assert not tdiffs, "\n".join(tdiffs)
+        # odd first flights, raw: the same alert (or HTTP answer, or silence) from both
+        for name, data in _tls_raw_probes():
+            want, got = _tls_raw_shape(tport, data), _tls_raw_shape(hport, data)
+            if want != got:
+                tdiffs.append("%s:\n  nginx:  %r\n  hanipo: %r" % (name, want, got))
+        assert not tdiffs, "\n".join(tdiffs)
+        evs = stop_and_read(d)
+        # an SSLv2-format hello has no tls.client_hello: its bytes are in tls.failed
+        v2 = [e for e in evs if e["eventid"] == "tls.failed" and "raw_b64" in e]
+        assert any(base64.b64decode(e["raw_b64"]) == _tls_raw_probes()[0][1] for e in v2), v2
     finally:
         ng.terminate()
         ng.wait()
@@ -1284,6 +1328,94 @@ def _tls_probes():
             ["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"],
             ["-tls1_2", "-curves", "secp384r1"], ["-tls1_3", "-curves", "P-521"],
             ["-alpn", "h2,http/1.1"], ["-tls1_2", "-alpn", "http/1.1"]]
+
+
+def _tls_hello_probes():
+    """s_client options whose ServerHello nginx shapes: SNI (acknowledged, any name), ALPN
+    nginx has no protocol for (a fatal alert), HTTP/1.0 by ALPN, no ticket (a session ID)."""
+    return [["-tls1_2"], ["-tls1_2", "-servername", "unknown.example"], ["-servername", "x.example"],
+            ["-tls1_2", "-alpn", "h2"], ["-alpn", "spdy/3"], ["-tls1_2", "-alpn", "http/1.0"],
+            ["-tls1_2", "-no_ticket"], ["-tls1_2", "-cipher", "AES128-SHA", "-servername", "a.example"]]
+
+
+def _tls_hello_shape(port, opts):
+    """From s_client -msg: each ServerHello's version, cipher, session ID length and extension
+    types in order (EncryptedExtensions' types under TLS 1.3), a TLS 1.2 ticket's length, the
+    alert."""
+    r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-msg"] + opts, input=b"",
+                       capture_output=True, timeout=T(15))
+    lines = r.stdout.decode(errors="replace").splitlines()
+    out = []
+    for i, l in enumerate(lines):
+        m = re.match(r"<<< (TLS [0-9.]+), Handshake \[length [0-9a-f]+\], (\w+)", l)
+        a = re.match(r"<<< TLS [0-9.]+, Alert \[length [0-9a-f]+\], (.*)", l)
+        if a:
+            out.append("alert " + a.group(1))
+        if not m:
+            continue
+        hexs = ""
+        for h in lines[i + 1:]:
+            if not re.match(r"^\s+[0-9a-f]{2}( [0-9a-f]{2})*\s*$", h):
+                break
+            hexs += h.replace(" ", "")
+        b = bytes.fromhex(hexs)
+        if m.group(2) == "ServerHello":
+            p = 39 + b[38]
+            head, p = "SH %s sid%d %s" % (b[4:6].hex(), b[38], b[p:p + 2].hex()), p + 3
+            out.append(head + " " + ",".join(map(str, _tls_ext_types(b, p))))
+        elif m.group(2) == "EncryptedExtensions":
+            out.append("EE " + ",".join(map(str, _tls_ext_types(b, 4))))
+        elif m.group(2) == "NewSessionTicket" and m.group(1) == "TLS 1.2":
+            out.append("ticket %d" % len(b))
+    return out
+
+
+def _tls_ext_types(b, p):
+    """The extension types of a handshake message whose extensions block starts at p."""
+    types = []
+    if p + 2 > len(b):
+        return types
+    end = p + 2 + int.from_bytes(b[p:p + 2], "big")
+    p += 2
+    while p + 4 <= end:
+        types.append(int.from_bytes(b[p:p + 2], "big"))
+        p += 4 + int.from_bytes(b[p + 2:p + 4], "big")
+    return types
+
+
+def _tls_raw_probes():
+    """First flights no TLS library sends: SSLv2-format ClientHellos (sslscan, nmap, testssl),
+    SSLv3, no common cipher, records that are not a ClientHello."""
+    rnd = bytes(range(16))
+    def hello(ver, ciphers, rv=0x0301):
+        cs = b"".join(c.to_bytes(2, "big") for c in ciphers)
+        body = ver.to_bytes(2, "big") + bytes(32) + b"\x00" + len(cs).to_bytes(2, "big") + cs + b"\x01\x00\x00\x00"
+        msg = b"\x01" + len(body).to_bytes(3, "big") + body
+        return b"\x16" + rv.to_bytes(2, "big") + len(msg).to_bytes(2, "big") + msg
+    def v2hello(ver, specs):
+        body = b"\x01" + ver.to_bytes(2, "big") + (3 * len(specs)).to_bytes(2, "big") + b"\x00\x00\x00\x10"
+        body += b"".join(c.to_bytes(3, "big") for c in specs) + rnd
+        return (0x8000 | len(body)).to_bytes(2, "big") + body
+    return [("sslv2-hello-tls10", v2hello(0x0301, (0x35, 0x2f, 0x0a))),
+            ("sslv2-hello-tls12", v2hello(0x0303, (0x35, 0x2f, 0x0a))),
+            ("sslv2-hello-sslv2", v2hello(0x0002, (0x010080, 0x020080))),
+            ("sslv3", hello(0x0300, (0x0035, 0x002f), 0x0300)),
+            ("no-common-cipher", hello(0x0303, (0x0004, 0x0005))),
+            ("tls10-rsa-only", hello(0x0301, (0x0035, 0x002f))),
+            ("alert-first", b"\x15\x03\x01\x00\x02\x02\x28"),
+            ("ccs-first", b"\x14\x03\x01\x00\x01\x01")]
+
+
+def _tls_raw_shape(port, data):
+    """The reply bytes (an HTTP answer as its _shape) and whether the server closed."""
+    s = connect(port)
+    s.sendall(data)
+    try:
+        out, closed = recv_until_eof(s, timeout=T(3)), True
+    except socket.timeout:
+        out, closed = b"", False
+    s.close()
+    return (_shape(out) if out.startswith(b"HTTP/") else out, closed)
 
 
 def _tls_shape(port, opts):

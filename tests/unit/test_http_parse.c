@@ -1008,6 +1008,19 @@ static void test_sniff(void **state)
     assert_false(hp_tls_sniff(sh, sizeof(sh)));
     static const uint8_t v5[] = { 0x16, 0x03, 0x05, 0x00, 0x40, 0x01 };
     assert_false(hp_tls_sniff(v5, sizeof(v5)));
+    /* SSLv2-format ClientHellos (sslscan, nmap's sslv2 probe, testssl):
+     * TLS, as nginx takes them; other bytes with the high bit are not */
+    static const uint8_t v2_tls10[] = { 0x80, 0x22, 0x01, 0x03, 0x01, 0x00, 0x09 };
+    assert_true(hp_tls_sniff(v2_tls10, sizeof(v2_tls10)));
+    static const uint8_t v2_ssl2[] = { 0x80, 0x1c, 0x01, 0x00, 0x02, 0x00, 0x03 };
+    assert_true(hp_tls_sniff(v2_ssl2, sizeof(v2_ssl2)));
+    assert_false(hp_tls_sniff(v2_tls10, 4));
+    static const uint8_t v2_server[] = { 0x80, 0x22, 0x04, 0x03, 0x01 };   /* SERVER-HELLO */
+    assert_false(hp_tls_sniff(v2_server, sizeof(v2_server)));
+    static const uint8_t v2_short[] = { 0x80, 0x05, 0x01, 0x03, 0x01 };
+    assert_false(hp_tls_sniff(v2_short, sizeof(v2_short)));
+    static const uint8_t high[] = { 0xff, 0xfe, 0x47, 0x03, 0x01 };
+    assert_false(hp_tls_sniff(high, sizeof(high)));
 }
 
 int main(void)

@@ -319,6 +319,105 @@ static void test_tls10_refused(void **state)
     client_free(&c);
 }
 
+/* Whether a ServerHello record (as hp_tlsterm_server_hello gives it) carries
+ * extension 'type'.  Record(5) type(1) len(3) version(2) random(32) sid. */
+static bool sh_has_ext(const uint8_t *sh, size_t len, unsigned type)
+{
+    size_t p = 5 + 4 + 2 + 32;
+    assert_true(p < len);
+    p += 1 + sh[p] + 2 + 1;                 /* session id, cipher, compression */
+    assert_true(p + 2 <= len);
+    size_t end = p + 2 + ((size_t)sh[p] << 8 | sh[p + 1]);
+    assert_true(end <= len);
+    for (p += 2; p + 4 <= end; p += 4 + ((size_t)sh[p + 2] << 8 | sh[p + 3]))
+        if (((unsigned)sh[p] << 8 | sh[p + 1]) == type)
+            return true;
+    return false;
+}
+
+/* ALPN on the web server's connections as nginx 1.22 answers it: one of
+ * http/1.1, http/1.0, http/0.9, or a fatal no_application_protocol alert
+ * (h2 alone: nginx without http2 fails the handshake, it does not go on
+ * without ALPN).  Other modules' connections go on without ALPN. */
+static void alpn_case(bool nginx, const char *offer, size_t n, int want_rc, const char *want_alpn)
+{
+    struct client c;
+    client_new(&c, TLS1_2_VERSION, TLS1_3_VERSION, offer, n, NULL);
+    struct hp_tlsterm *t = hp_tlsterm_new();
+    if (nginx)
+        hp_tlsterm_as_nginx(t);
+    const char *why = NULL;
+    assert_int_equal(handshake(&c, t, &why), want_rc);
+    if (want_rc == 0) {
+        assert_string_equal(hp_tlsterm_alpn(t), want_alpn);
+    } else {
+        static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 120 };
+        assert_int_equal(c.firstlen, sizeof(alert));
+        assert_memory_equal(c.first, alert, sizeof(alert));
+    }
+    hp_tlsterm_free(t);
+    client_free(&c);
+}
+
+static void test_nginx_alpn(void **state)
+{
+    alpn_case(true, "\x02h2", 3, -1, NULL);
+    alpn_case(true, "\x06spdy/3", 7, -1, NULL);
+    alpn_case(true, "\x02h2\x08http/1.0", 12, 0, "http/1.0");
+    alpn_case(true, "\x08http/0.9", 9, 0, "http/0.9");
+    alpn_case(true, "\x02h2\x08http/1.1", 12, 0, "http/1.1");
+    alpn_case(false, "\x02h2", 3, 0, "");
+    alpn_case(false, "\x08http/1.0", 9, 0, "");
+}
+
+/* SNI, any name: nginx's servername callback makes OpenSSL acknowledge it
+ * with an empty server_name extension in the TLS 1.2 ServerHello (so JA3S
+ * lists extension 0).  Other modules' connections do not. */
+static void sni_case(bool nginx)
+{
+    struct client c;
+    client_new(&c, TLS1_2_VERSION, TLS1_2_VERSION, NULL, 0, NULL);
+    assert_int_equal(SSL_set_tlsext_host_name(c.ssl, "unknown.example"), 1);
+    struct hp_tlsterm *t = hp_tlsterm_new();
+    if (nginx)
+        hp_tlsterm_as_nginx(t);
+    const char *why = NULL;
+    assert_int_equal(handshake(&c, t, &why), 0);
+    size_t n = 0;
+    const uint8_t *sh = hp_tlsterm_server_hello(t, &n);
+    assert_non_null(sh);
+    assert_int_equal(sh_has_ext(sh, n, 0), nginx);
+    assert_true(sh_has_ext(sh, n, 0xff01));        /* renegotiation_info: the parser works */
+    hp_tlsterm_free(t);
+    client_free(&c);
+}
+
+static void test_nginx_sni(void **state)
+{
+    sni_case(true);
+    sni_case(false);
+}
+
+/* nginx's default ssl_session_cache none: a TLS 1.2 client without tickets
+ * gets a 32-byte session ID (never found again), not an empty one. */
+static void test_session_id_offered(void **state)
+{
+    struct client c;
+    client_new(&c, TLS1_2_VERSION, TLS1_2_VERSION, NULL, 0, NULL);
+    SSL_set_options(c.ssl, SSL_OP_NO_TICKET);
+    struct hp_tlsterm *t = hp_tlsterm_new();
+    hp_tlsterm_as_nginx(t);
+    const char *why = NULL;
+    assert_int_equal(handshake(&c, t, &why), 0);
+    size_t n = 0;
+    const uint8_t *sh = hp_tlsterm_server_hello(t, &n);
+    assert_true(sh && n > 5 + 4 + 2 + 32 + 1);
+    assert_int_equal(sh[5 + 4 + 2 + 32], 32);
+    assert_false(sh_has_ext(sh, n, 35));           /* no ticket promised */
+    hp_tlsterm_free(t);
+    client_free(&c);
+}
+
 /* The server closes first: the client sees close_notify. */
 static void test_server_close(void **state)
 {
@@ -793,6 +892,9 @@ int main(void)
         cmocka_unit_test(test_tls13),
         cmocka_unit_test(test_tls12),
         cmocka_unit_test(test_tls10_refused),
+        cmocka_unit_test(test_nginx_alpn),
+        cmocka_unit_test(test_nginx_sni),
+        cmocka_unit_test(test_session_id_offered),
         cmocka_unit_test(test_server_close),
         cmocka_unit_test(test_plain_cap),
         cmocka_unit_test(test_hello_retry),
