@@ -6,7 +6,8 @@
  * Byte 0 picks cleartext or MD5 and accept_after 0 or 1; the rest is the
  * client's stream fed in data-driven chunks.  Checked: never more consumed
  * than given, and the answer is a well-formed sequence of typed messages
- * (after the single-byte 'N' answers to SSL/GSS requests).
+ * (after the single-byte 'N' answers to SSL/GSS requests), or the 2.0
+ * format's "unsupported frontend protocol" error.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +32,11 @@ static void check_messages(const struct hp_buf *out, size_t skip)
     size_t off = 0;
     for (; off < skip && off < out->len; off++)
         CHECK(out->data[off] == 'N');
+    static const char v2[] = "EFATAL:  unsupported frontend protocol ";
+    if (out->len - off > sizeof(v2) && memcmp(out->data + off, v2, sizeof(v2) - 1) == 0) {
+        CHECK(out->data[out->len - 2] == '\n' && out->data[out->len - 1] == '\0');   /* 2.0 format, the last */
+        return;
+    }
     while (off < out->len) {
         CHECK(off + 5 <= out->len);
         uint32_t len = (uint32_t)out->data[off + 1] << 24 | (uint32_t)out->data[off + 2] << 16 |
@@ -46,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     struct hp_pg_conf cf = { 0 };
-    hp_pg_conf_version(&cf, data[0] & 4 ? "15.1 (Debian 15.1-1.pgdg110+1)" : "12.12 (Ubuntu 12.12-0ubuntu0.20.04.1)");
+    hp_pg_conf_version(&cf, data[0] & 4 ? (data[0] & 8 ? "15.18 (Debian 15.18-0+deb12u1)" : "15.1 (Debian 15.1-1.pgdg110+1)")
+                                      : "12.12 (Ubuntu 12.12-0ubuntu0.20.04.1)");
     cf.md5 = data[0] & 1;
     cf.accept_after = (data[0] >> 1) & 1;
     cf.max_query = 1 << 16;
@@ -65,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(used <= pending);
         p += used;
         pending -= used;
-        check_messages(&s.out, s.ssl_requests > 2 ? 2 : s.ssl_requests);
+        check_messages(&s.out, s.ssl_requests);
     }
     hp_pg_sess_free(&s);
     free(cf.version);

@@ -27,8 +27,14 @@
  * a command.input event; SELECT version()/current_user/... get a row,
  * data and DDL statements their CommandComplete tag, COPY ... PROGRAM (the
  * classic CVE-2019-9193 dropper) a pgsql.copy_program event and URLs in any
- * statement go to the capture pipeline; anything else gets a syntax error.
+ * statement go to the capture pipeline; anything else gets a syntax error,
+ * which (as the server parses the whole string first) fails the Query.
  * The extended protocol (Parse/Bind) is refused with a FATAL 08P01.
+ *
+ * The replies follow what PostgreSQL 15.18 (Debian 12) was seen to send to
+ * the same bytes: field order and source lines, the checks of the password
+ * message, the errors that close without a word, the notices of the
+ * cmd_exec dropper's DROP TABLE IF EXISTS.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -53,7 +59,8 @@ enum { S_STARTUP, S_PASSWORD, S_READY, S_DONE };
 #define PG_GSS_CODE    80877104u
 #define PG_CANCEL_CODE 80877102u
 #define PG_STARTUP_MAX 10000          /* MAX_STARTUP_PACKET_LENGTH */
-#define PG_PASSWORD_MAX 1000
+#define PG_PASSWORD_MAX 1000           /* kept for the login decision */
+#define PG_AUTH_MAX    65535          /* PG_MAX_AUTH_TOKEN_LENGTH: a longer 'p' closes */
 #define PG_STMTS_MAX   64             /* answered per Query message, as mysql.c's multi-statements */
 #define PG_CONN_STMTS  1000           /* per connection, as mssql.c's batches; then it is closed */
 #define PG_EV_INPUT    65536          /* statement text kept in its command.input event */
@@ -62,35 +69,51 @@ enum { S_STARTUP, S_PASSWORD, S_READY, S_DONE };
 
 struct pg_release {
     const char *version;
-    unsigned pm_line, auth_line;
+    bool drawn;                   /* one of the releases a sensor draws its version from */
+    struct hp_pg_lines ln;
 };
 
-/* Lines of postmaster.c's ProcessStartupPacket error as nmap's probes know them. */
+/* Releases whose postmaster.c line nmap's probes know (drawn); the other
+ * lines follow the offsets seen on 15.18, the one release measured whole. */
+#define PG_REL(v, pm, auth) { v, true, { pm, pm + 100, pm + 160, auth, auth + 400, auth + 421, auth + 439, 1176, 5228, 446, 948, 1164, 207, 1304, 595 } }
+
 static const struct pg_release pg_releases[] = {
-    { "10.22 (Ubuntu 10.22-0ubuntu0.18.04.1)", 2099, 333 },
-    { "11.17 (Debian 11.17-0+deb10u1)", 2050, 333 },
-    { "12.12 (Ubuntu 12.12-0ubuntu0.20.04.1)", 2119, 333 },
-    { "12.11 (Debian 12.11-1.pgdg110+1)", 2119, 333 },
-    { "13.8 (Debian 13.8-0+deb11u1)", 2133, 335 },
-    { "13.7 (Debian 13.7-1.pgdg110+1)", 2133, 335 },
-    { "14.5 (Ubuntu 14.5-0ubuntu0.22.04.1)", 2138, 335 },
-    { "14.4 (Debian 14.4-1.pgdg110+1)", 2138, 335 },
-    { "15.1 (Debian 15.1-1.pgdg110+1)", 2194, 326 },
+    PG_REL("10.22 (Ubuntu 10.22-0ubuntu0.18.04.1)", 2099, 333),
+    PG_REL("11.17 (Debian 11.17-0+deb10u1)", 2050, 333),
+    PG_REL("12.12 (Ubuntu 12.12-0ubuntu0.20.04.1)", 2119, 333),
+    PG_REL("12.11 (Debian 12.11-1.pgdg110+1)", 2119, 333),
+    PG_REL("13.8 (Debian 13.8-0+deb11u1)", 2133, 335),
+    PG_REL("13.7 (Debian 13.7-1.pgdg110+1)", 2133, 335),
+    PG_REL("14.5 (Ubuntu 14.5-0ubuntu0.22.04.1)", 2138, 335),
+    PG_REL("14.4 (Debian 14.4-1.pgdg110+1)", 2138, 335),
+    PG_REL("15.1 (Debian 15.1-1.pgdg110+1)", 2194, 326),
+    /* Debian 12's, measured against the real server; nmap does not know
+     * its line, so it is only used when a service sets this version. */
+    { "15.18 (Debian 15.18-0+deb12u1)", false, { 2222, 2334, 2351, 334, 718, 739, 757, 1188, 5734, 446, 948, 1164, 207, 1304, 595 } },
 };
+
+/* The release a version string names: the same major.minor, else the same major. */
+static const struct pg_release *pg_release_of(const char *version)
+{
+    size_t vl = strcspn(version, " ");
+    const struct pg_release *major = NULL;
+    for (size_t i = 0; i < HP_ARRAY_LEN(pg_releases); i++) {
+        const char *rv = pg_releases[i].version;
+        if (strcspn(rv, " ") == vl && strncmp(rv, version, vl) == 0)
+            return &pg_releases[i];
+        if (!major && strtoul(rv, NULL, 10) == strtoul(version, NULL, 10))
+            major = &pg_releases[i];
+    }
+    return major;
+}
 
 void hp_pg_conf_version(struct hp_pg_conf *cf, const char *version)
 {
     free(cf->version);
     cf->version = hp_xstrdup(version);
     cf->major = (unsigned)strtoul(version, NULL, 10);
-    cf->pm_line = 2138;
-    cf->auth_line = 335;
-    for (size_t i = 0; i < HP_ARRAY_LEN(pg_releases); i++)
-        if ((unsigned)strtoul(pg_releases[i].version, NULL, 10) == cf->major) {
-            cf->pm_line = pg_releases[i].pm_line;
-            cf->auth_line = pg_releases[i].auth_line;
-            break;
-        }
+    const struct pg_release *r = pg_release_of(version);
+    cf->ln = r ? r->ln : pg_releases[6].ln;       /* an unknown major: 14's lines */
 }
 
 void hp_pg_identity(struct hp_pg_conf *cf)
@@ -99,7 +122,10 @@ void hp_pg_identity(struct hp_pg_conf *cf)
         return;
     const char *v = hp_identity_get("postgresql_version");
     if (!v || !*v || strlen(v) > 80) {
-        v = pg_releases[hp_random_u64() % HP_ARRAY_LEN(pg_releases)].version;
+        size_t k = hp_random_u64() % HP_ARRAY_LEN(pg_releases);
+        while (!pg_releases[k].drawn)
+            k = (k + 1) % HP_ARRAY_LEN(pg_releases);
+        v = pg_releases[k].version;
         hp_identity_set("postgresql_version", v);
     }
     hp_pg_conf_version(cf, v);
@@ -132,11 +158,12 @@ static void put_cstr(struct hp_buf *b, const char *str)
     hp_buf_put(b, str, strlen(str) + 1);
 }
 
-/* ErrorResponse with the fields a real server sends. */
-static void pg_error(struct hp_pg_sess *s, const char *sev, const char *code, const char *msg,
-                     const char *file, unsigned line, const char *routine)
+/* ErrorResponse ('E') or NoticeResponse ('N') with the fields a real
+ * server sends, in its order: S V C M [P] F L R (pos 0: no P). */
+static void pg_report(struct hp_pg_sess *s, char type, const char *sev, const char *code, const char *msg,
+                      unsigned pos, const char *file, unsigned line, const char *routine)
 {
-    size_t at = msg_begin(s, 'E');
+    size_t at = msg_begin(s, type);
     hp_buf_putc(&s->out, 'S');
     put_cstr(&s->out, sev);
     if (s->cf->major >= 10) {           /* 'V' (non-localized severity) since 9.6 */
@@ -147,16 +174,27 @@ static void pg_error(struct hp_pg_sess *s, const char *sev, const char *code, co
     put_cstr(&s->out, code);
     hp_buf_putc(&s->out, 'M');
     put_cstr(&s->out, msg);
-    char ln[16];
-    snprintf(ln, sizeof(ln), "%u", line);
+    char num[16];
+    if (pos) {
+        snprintf(num, sizeof(num), "%u", pos);
+        hp_buf_putc(&s->out, 'P');
+        put_cstr(&s->out, num);
+    }
+    snprintf(num, sizeof(num), "%u", line);
     hp_buf_putc(&s->out, 'F');
     put_cstr(&s->out, file);
     hp_buf_putc(&s->out, 'L');
-    put_cstr(&s->out, ln);
+    put_cstr(&s->out, num);
     hp_buf_putc(&s->out, 'R');
     put_cstr(&s->out, routine);
     hp_buf_putc(&s->out, 0);
     msg_end(s, at);
+}
+
+static void pg_error(struct hp_pg_sess *s, const char *sev, const char *code, const char *msg,
+                     const char *file, unsigned line, const char *routine)
+{
+    pg_report(s, 'E', sev, code, msg, 0, file, line, routine);
 }
 
 static void pg_fatal(struct hp_pg_sess *s, const char *code, const char *msg, const char *file,
@@ -246,12 +284,25 @@ static bool rd_cstr(struct hp_rd *r, char *out, size_t outlen, const uint8_t **r
     return hp_rd_ok(r);
 }
 
+/* Below protocol 3 (but not 0.0, taken for "not yet known") the server
+ * answers in the 2.0 format: 'E' and the text, no length, no fields
+ * (seen on 15.18 for 0.1, 1.0, 2.0, 2.5). */
 static void pg_unsupported(struct hp_pg_sess *s, uint32_t code)
 {
     char msg[160];
     snprintf(msg, sizeof(msg), "unsupported frontend protocol %u.%u: server supports %s to 3.0",
              code >> 16, code & 0xffff, s->cf->major >= 14 ? "3.0" : "2.0");
-    pg_fatal(s, "0A000", msg, "postmaster.c", s->cf->pm_line, "ProcessStartupPacket", "bad_protocol");
+    if (code != 0 && (code >> 16) < 3) {
+        hp_buf_putc(&s->out, 'E');
+        hp_buf_puts(&s->out, "FATAL:  ");
+        hp_buf_puts(&s->out, msg);
+        hp_buf_put(&s->out, "\n", 2);
+        s->closing = true;
+        s->close_reason = "bad_protocol";
+        s->state = S_DONE;
+        return;
+    }
+    pg_fatal(s, "0A000", msg, "postmaster.c", s->cf->ln.pm, "ProcessStartupPacket", "bad_protocol");
 }
 
 static void pg_ask_password(struct hp_pg_sess *s)
@@ -270,7 +321,6 @@ static void pg_ask_password(struct hp_pg_sess *s)
 /* StartupMessage parameters: name/value C strings up to an empty name. */
 static bool pg_params(struct hp_pg_sess *s, struct hp_rd *r)
 {
-    size_t unknown = 0;
     for (int i = 0; i < 256 && hp_rd_left(r) > 0; i++) {
         const uint8_t *k, *v;
         size_t kl, vl;
@@ -292,8 +342,6 @@ static bool pg_params(struct hp_pg_sess *s, struct hp_rd *r)
             memcpy(dst, v, n);
             dst[n] = '\0';
         }
-        if (kl > 5 && memcmp(k, "_pq_.", 5) == 0)
-            unknown++;
         if (s->params_len + kl + vl + 2 <= HP_PG_PARAMS_MAX) {   /* all of them, for the event */
             memcpy(s->params + s->params_len, k, kl + 1);
             s->params_len += kl + 1;
@@ -301,7 +349,6 @@ static bool pg_params(struct hp_pg_sess *s, struct hp_rd *r)
             s->params_len += vl + 1;
         }
     }
-    (void)unknown;
     return hp_rd_left(r) == 0;
 }
 
@@ -323,15 +370,49 @@ static void ev_params(struct hp_ev *ev, const struct hp_pg_sess *s)
     hp_ev_obj_end(ev);
 }
 
+/* NegotiateProtocolVersion (3.0 and the _pq_. options it does not know)
+ * when the client asked for a newer minor or sent any _pq_. option. */
+static void pg_negotiate(struct hp_pg_sess *s, struct hp_rd *body)
+{
+    size_t at = s->out.len, nat = 0;
+    uint32_t n = 0;
+    for (;;) {
+        const uint8_t *k, *v;
+        size_t kl, vl;
+        if (!rd_cstr(body, NULL, 0, &k, &kl) || kl == 0 || !rd_cstr(body, NULL, 0, &v, &vl))
+            break;
+        if (kl < 5 || memcmp(k, "_pq_.", 5) != 0)
+            continue;
+        if (n++ == 0) {
+            at = msg_begin(s, 'v');
+            hp_buf_put_u32be(&s->out, 3u << 16);
+            nat = s->out.len;
+            hp_buf_put_u32be(&s->out, 0);
+        }
+        hp_buf_put(&s->out, k, kl + 1);
+    }
+    if (n == 0 && s->proto_minor > 0) {
+        at = msg_begin(s, 'v');
+        hp_buf_put_u32be(&s->out, 3u << 16);
+        hp_buf_put_u32be(&s->out, 0);
+    }
+    if (n && hp_buf_ok(&s->out)) {
+        s->out.data[nat] = (uint8_t)(n >> 24);
+        s->out.data[nat + 1] = (uint8_t)(n >> 16);
+        s->out.data[nat + 2] = (uint8_t)(n >> 8);
+        s->out.data[nat + 3] = (uint8_t)n;
+    }
+    if (n || s->proto_minor > 0)
+        msg_end(s, at);
+}
+
 static void pg_startup(struct hp_pg_sess *s, struct hp_rd *r)
 {
     uint32_t code = hp_rd_u32be(r);
-    if (code == PG_SSL_CODE || code == PG_GSS_CODE) {
-        if (++s->ssl_requests > 2) {
-            s->closing = true;
-            s->close_reason = "bad_startup";
-            return;
-        }
+    unsigned bit = code == PG_SSL_CODE ? 1 : code == PG_GSS_CODE ? 2 : 0;
+    if (bit && !(s->negotiated & bit)) {  /* once each; a repeat is an unknown protocol */
+        s->negotiated |= bit;
+        s->ssl_requests++;
         hp_buf_putc(&s->out, 'N');
         return;
     }
@@ -344,25 +425,21 @@ static void pg_startup(struct hp_pg_sess *s, struct hp_rd *r)
         pg_unsupported(s, code);
         return;
     }
+    struct hp_rd body = *r;
     if (!pg_params(s, r)) {
         pg_fatal(s, "08P01", "invalid startup packet layout: expected terminator as last byte",
-                 "postmaster.c", s->cf->pm_line + 100, "ProcessStartupPacket", "bad_startup");
+                 "postmaster.c", s->cf->ln.layout, "ProcessStartupPacket", "bad_startup");
         return;
     }
     s->proto_minor = code & 0xffff;
     if (!s->user[0]) {
         pg_fatal(s, "28000", "no PostgreSQL user name specified in startup packet", "postmaster.c",
-                 s->cf->pm_line + 160, "ProcessStartupPacket", "bad_startup");
+                 s->cf->ln.nouser, "ProcessStartupPacket", "bad_startup");
         return;
     }
     if (!s->db[0])
         snprintf(s->db, sizeof(s->db), "%s", s->user);
-    if (s->proto_minor > 0) {           /* NegotiateProtocolVersion: we speak 3.0 */
-        size_t at = msg_begin(s, 'v');
-        hp_buf_put_u32be(&s->out, 3u << 16);
-        hp_buf_put_u32be(&s->out, 0);
-        msg_end(s, at);
-    }
+    pg_negotiate(s, &body);
     pg_ask_password(s);
 }
 
@@ -405,11 +482,26 @@ static void pg_login_event(struct hp_pg_sess *s, bool ok, const uint8_t *pw, siz
     hp_ev_emit(&ev);
 }
 
+/* A fresh cluster's databases (template0 takes no connections). */
+static bool pg_db_exists(const char *db)
+{
+    return strcmp(db, "postgres") == 0 || strcmp(db, "template1") == 0;
+}
+
+/* AuthenticationOk; then, as InitPostgres, a database the cluster lacks
+ * ends the session (15.18: R 0, FATAL 3D000, close), else the
+ * ParameterStatus set, BackendKeyData and ReadyForQuery. */
 static void pg_welcome(struct hp_pg_sess *s)
 {
     size_t at = msg_begin(s, 'R');
     hp_buf_put_u32be(&s->out, 0);              /* AuthenticationOk */
     msg_end(s, at);
+    if (!pg_db_exists(s->db)) {
+        char msg[HP_PG_NAME_MAX + 40];
+        snprintf(msg, sizeof(msg), "database \"%s\" does not exist", s->db);
+        pg_fatal(s, "3D000", msg, "postinit.c", s->cf->ln.no_db, "InitPostgres", "no_database");
+        return;
+    }
     char ver[96];
     snprintf(ver, sizeof(ver), "%s", s->cf->version);
     pg_param_status(s, "application_name", s->app);
@@ -435,20 +527,27 @@ static void pg_welcome(struct hp_pg_sess *s)
     s->state = S_READY;
 }
 
-static void pg_password(struct hp_pg_sess *s, uint8_t type, struct hp_rd *r)
+/* A PasswordMessage ('p', its type checked by pg_type_ok).  As
+ * recv_password_packet(): the body must be one C string, and an empty one
+ * is refused before any password check; both still logged. */
+static void pg_password(struct hp_pg_sess *s, struct hp_rd *r)
 {
-    if (type != 'p') {
-        char msg[80];
-        snprintf(msg, sizeof(msg), "expected password response, got message type %u", type);
-        pg_fatal(s, "08P01", msg, "auth.c", s->cf->auth_line + 400, "recv_password_packet", "protocol_error");
-        return;
-    }
     size_t n = hp_rd_left(r);
     const uint8_t *pw = hp_rd_bytes(r, n);
-    if (n && pw[n - 1] == '\0')
-        n--;
-    if (memchr(pw, '\0', n))           /* the server takes the C string */
-        n = (size_t)((const uint8_t *)memchr(pw, '\0', n) - pw);
+    const uint8_t *nul = n ? memchr(pw, '\0', n) : NULL;
+    bool sized = nul && (size_t)(nul - pw) == n - 1;
+    if (nul)                            /* the server takes the C string */
+        n = (size_t)(nul - pw);
+    if (!sized || n == 0) {
+        pg_login_event(s, false, pw, n);
+        if (!sized)
+            pg_fatal(s, "08P01", "invalid password packet size", "auth.c", s->cf->ln.pw_size,
+                     "recv_password_packet", "protocol_error");
+        else
+            pg_fatal(s, "28P01", "empty password returned by client", "auth.c", s->cf->ln.pw_empty,
+                     "recv_password_packet", "auth_failed");
+        return;
+    }
     char pass[PG_PASSWORD_MAX + 1];
     size_t k = n < PG_PASSWORD_MAX ? n : PG_PASSWORD_MAX;
     memcpy(pass, pw, k);
@@ -461,24 +560,34 @@ static void pg_password(struct hp_pg_sess *s, uint8_t type, struct hp_rd *r)
     }
     char msg[HP_PG_NAME_MAX + 64];
     snprintf(msg, sizeof(msg), "password authentication failed for user \"%s\"", s->user);
-    pg_fatal(s, "28P01", msg, "auth.c", s->cf->auth_line, "auth_failed", "auth_failed");
+    pg_fatal(s, "28P01", msg, "auth.c", s->cf->ln.auth, "auth_failed", "auth_failed");
 }
 
 /* ---- after login: simple queries ------------------------------------------------------------ */
 
-static void pg_row_desc(struct hp_pg_sess *s, size_t n, const char *const *names)
+struct pg_col {
+    const char *name;
+    uint32_t oid;                 /* its type */
+    uint16_t len;                 /* the type's length, 0xffff: variable */
+};
+
+/* The types 15.18 gives the answers: version() text, current_user and
+ * current_database() name, an integer literal int4. */
+#define PG_TEXT(n) ((struct pg_col){ n, 25, 0xffff })
+#define PG_NAME(n) ((struct pg_col){ n, 19, 64 })
+#define PG_INT4(n) ((struct pg_col){ n, 23, 4 })
+
+static void pg_row_desc(struct hp_pg_sess *s, struct pg_col c)
 {
     size_t at = msg_begin(s, 'T');
-    hp_buf_put_u16be(&s->out, (unsigned)n);
-    for (size_t i = 0; i < n; i++) {
-        put_cstr(&s->out, names[i]);
-        hp_buf_put_u32be(&s->out, 0);          /* table oid */
-        hp_buf_put_u16be(&s->out, 0);          /* column */
-        hp_buf_put_u32be(&s->out, 25);         /* text */
-        hp_buf_put_u16be(&s->out, 0xffff);     /* typlen -1 */
-        hp_buf_put_u32be(&s->out, 0xffffffffu);
-        hp_buf_put_u16be(&s->out, 0);          /* text format */
-    }
+    hp_buf_put_u16be(&s->out, 1);
+    put_cstr(&s->out, c.name);
+    hp_buf_put_u32be(&s->out, 0);              /* table oid */
+    hp_buf_put_u16be(&s->out, 0);              /* column */
+    hp_buf_put_u32be(&s->out, c.oid);
+    hp_buf_put_u16be(&s->out, c.len);
+    hp_buf_put_u32be(&s->out, 0xffffffffu);    /* typmod -1 */
+    hp_buf_put_u16be(&s->out, 0);              /* text format */
     msg_end(s, at);
 }
 
@@ -489,15 +598,15 @@ static void pg_complete(struct hp_pg_sess *s, const char *tag)
     msg_end(s, at);
 }
 
-static void pg_one_row(struct hp_pg_sess *s, const char *col, const char *val)
+static void pg_one_row(struct hp_pg_sess *s, struct pg_col c, const char *val, size_t vlen, const char *tag)
 {
-    pg_row_desc(s, 1, &col);
+    pg_row_desc(s, c);
     size_t at = msg_begin(s, 'D');
     hp_buf_put_u16be(&s->out, 1);
-    hp_buf_put_u32be(&s->out, (uint32_t)strlen(val));
-    hp_buf_puts(&s->out, val);
+    hp_buf_put_u32be(&s->out, (uint32_t)vlen);
+    hp_buf_put(&s->out, val, vlen);
     msg_end(s, at);
-    pg_complete(s, "SELECT 1");
+    pg_complete(s, tag);
 }
 
 static bool has_word(const char *low, const char *w)
@@ -529,16 +638,311 @@ static void pg_copy_program(struct hp_pg_sess *s, const char *stmt, size_t n, co
     hp_ev_emit(&ev);
 }
 
-/* One statement (not empty); false after an error (the rest of the string is skipped).
- * cut: the Query's length when statements after this one are dropped (a bound), else 0. */
-static bool pg_statement(struct hp_pg_sess *s, const char *stmt, size_t n, size_t cut)
+/* A statement's first words, lower case ("" when it does not start with a letter). */
+struct pg_words {
+    char low[512];                /* its first 511 bytes, lower case, blanks as ' ' */
+    char verb[32], obj[32];
+};
+
+static void pg_words(struct pg_words *w, const char *stmt, size_t n)
 {
-    char low[512], verb[32] = "", obj[32] = "";
-    size_t k = n < sizeof(low) - 1 ? n : sizeof(low) - 1;
+    size_t k = n < sizeof(w->low) - 1 ? n : sizeof(w->low) - 1;
     for (size_t i = 0; i < k; i++)
-        low[i] = isspace((unsigned char)stmt[i]) ? ' ' : (char)tolower((unsigned char)stmt[i]);
-    low[k] = '\0';
-    sscanf(low, "%31[a-z_] %31[a-z_]", verb, obj);
+        w->low[i] = isspace((unsigned char)stmt[i]) ? ' ' : (char)tolower((unsigned char)stmt[i]);
+    w->low[k] = '\0';
+    w->verb[0] = w->obj[0] = '\0';
+    sscanf(w->low, "%31[a-z_] %31[a-z_0-9]", w->verb, w->obj);
+}
+
+static const char *const pg_simple[] = { "set", "begin", "commit", "rollback", "grant", "revoke", "reset",
+                                         "discard", "listen", "notify", "vacuum", "analyze", "checkpoint",
+                                         "do" };
+
+/* A statement the grammar takes (the rest are syntax errors: the server
+ * parses the whole Query first and runs none of it then). */
+static bool pg_known(const char *verb)
+{
+    static const char *const other[] = { "select", "show", "create", "drop", "alter", "insert", "update",
+                                         "delete", "copy", "truncate" };
+    for (size_t i = 0; i < HP_ARRAY_LEN(pg_simple); i++)
+        if (strcmp(verb, pg_simple[i]) == 0)
+            return true;
+    for (size_t i = 0; i < HP_ARRAY_LEN(other); i++)
+        if (strcmp(verb, other[i]) == 0)
+            return true;
+    return false;
+}
+
+static void pg_upper_tag(char *tag)
+{
+    for (char *p = tag; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+}
+
+/* ---- SHOW: the parameters bots read, as a packaged server has them ---- */
+
+static void pg_guc_paths(const struct hp_pg_sess *s, const char *name, char *out, size_t outlen)
+{
+    bool docker = strstr(s->cf->version, "pgdg") != NULL;   /* the postgres image's layout */
+    const char *file = strcmp(name, "config_file") == 0 ? "postgresql.conf"
+                       : strcmp(name, "hba_file") == 0  ? "pg_hba.conf"
+                       : strcmp(name, "ident_file") == 0 ? "pg_ident.conf" : NULL;
+    if (docker)
+        snprintf(out, outlen, "/var/lib/postgresql/data%s%s", file ? "/" : "", file ? file : "");
+    else if (file)
+        snprintf(out, outlen, "/etc/postgresql/%u/main/%s", s->cf->major, file);
+    else
+        snprintf(out, outlen, "/var/lib/postgresql/%u/main", s->cf->major);
+}
+
+/* The value of a parameter (its canonical name in *canon), NULL if unknown. */
+static const char *pg_guc(const struct hp_pg_sess *s, const char *name, const char **canon, char *tmp,
+                          size_t tmplen)
+{
+    static const char *const fixed[][2] = {
+        { "client_encoding", "UTF8" }, { "server_encoding", "UTF8" }, { "DateStyle", "ISO, MDY" },
+        { "TimeZone", "Etc/UTC" }, { "is_superuser", "on" }, { "integer_datetimes", "on" },
+        { "IntervalStyle", "postgres" }, { "standard_conforming_strings", "on" },
+        { "listen_addresses", "*" }, { "port", "5432" }, { "max_connections", "100" }, { "ssl", "off" },
+        { "shared_buffers", "128MB" }, { "work_mem", "4MB" }, { "log_directory", "log" },
+        { "unix_socket_directories", "/var/run/postgresql" }, { "transaction_isolation", "read committed" },
+        { "search_path", "\"$user\", public" },
+    };
+    static const char *const paths[] = { "data_directory", "config_file", "hba_file", "ident_file" };
+    for (size_t i = 0; i < HP_ARRAY_LEN(fixed); i++)
+        if (strcasecmp(name, fixed[i][0]) == 0)
+            return *canon = fixed[i][0], fixed[i][1];
+    for (size_t i = 0; i < HP_ARRAY_LEN(paths); i++)
+        if (strcmp(name, paths[i]) == 0) {
+            pg_guc_paths(s, paths[i], tmp, tmplen);
+            return *canon = paths[i], tmp;
+        }
+    if (strcmp(name, "server_version") == 0)
+        return *canon = "server_version", s->cf->version;
+    if (strcmp(name, "server_version_num") == 0) {
+        const char *dot = strchr(s->cf->version, '.');
+        snprintf(tmp, tmplen, "%u%04lu", s->cf->major, dot ? strtoul(dot + 1, NULL, 10) % 10000 : 0);
+        return *canon = "server_version_num", tmp;
+    }
+    if (strcmp(name, "password_encryption") == 0)   /* scram-sha-256 the default since 14 */
+        return *canon = "password_encryption", s->cf->major >= 14 ? "scram-sha-256" : "md5";
+    if (strcmp(name, "session_authorization") == 0)
+        return *canon = "session_authorization", s->user;
+    if (strcmp(name, "application_name") == 0)
+        return *canon = "application_name", s->app;
+    return NULL;
+}
+
+static bool pg_show(struct hp_pg_sess *s, const char *obj)
+{
+    char tmp[256];
+    const char *canon, *v = pg_guc(s, obj, &canon, tmp, sizeof(tmp));
+    if (v) {
+        pg_one_row(s, PG_TEXT(canon), v, strlen(v), "SHOW");
+        return true;
+    }
+    snprintf(tmp, sizeof(tmp), "unrecognized configuration parameter \"%s\"", obj);
+    /* 15 reports it from find_option(), older releases from GetConfigOptionByName() */
+    pg_report(s, 'E', "ERROR", "42704", tmp, 0, "guc.c", s->cf->ln.guc,
+              s->cf->major >= 15 ? "find_option" : "GetConfigOptionByName");
+    return false;
+}
+
+/* ---- the tables a session made (the CVE-2019-9193 dropper's cmd_exec) ---- */
+
+/* The table name after "create table [if not exists]" / "drop table [if exists]". */
+static bool pg_table_name(const char *low, char *name, size_t namelen, bool *if_x)
+{
+    const char *p = strstr(low, " table ");
+    if (!p)
+        return false;
+    p += 7;
+    while (*p == ' ')
+        p++;
+    *if_x = false;
+    if (strncmp(p, "if not exists ", 14) == 0 || strncmp(p, "if exists ", 10) == 0) {
+        *if_x = true;
+        p = strstr(p, "exists ") + 7;
+        while (*p == ' ')
+            p++;
+    }
+    size_t n = 0;
+    if (*p == '"')
+        p++;
+    while (n < namelen - 1 && (isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '$'))
+        n++;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    return n > 0;
+}
+
+static int pg_table_find(const struct hp_pg_sess *s, const char *name)
+{
+    for (unsigned i = 0; i < s->ntables; i++)
+        if (strcmp(s->tables[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* CREATE TABLE / DROP TABLE against the session's tables, with 15.18's
+ * errors and notices; false after an error. */
+static bool pg_table_ddl(struct hp_pg_sess *s, const struct pg_words *w)
+{
+    char name[HP_PG_TABLE_NAME], msg[160];
+    bool if_x;
+    if (!pg_table_name(w->low, name, sizeof(name), &if_x))
+        return true;
+    int at = pg_table_find(s, name);
+    if (strcmp(w->verb, "create") == 0) {
+        if (at >= 0 && !if_x) {
+            snprintf(msg, sizeof(msg), "relation \"%s\" already exists", name);
+            pg_report(s, 'E', "ERROR", "42P07", msg, 0, "heap.c", s->cf->ln.dup_table, "heap_create_with_catalog");
+            return false;
+        }
+        if (at >= 0) {
+            snprintf(msg, sizeof(msg), "relation \"%s\" already exists, skipping", name);
+            pg_report(s, 'N', "NOTICE", "42P07", msg, 0, "parse_utilcmd.c", s->cf->ln.dup_skip,
+                      "transformCreateStmt");
+        } else if (s->ntables < HP_PG_TABLES) {
+            snprintf(s->tables[s->ntables++], HP_PG_TABLE_NAME, "%s", name);
+        }
+        return true;
+    }
+    if (at >= 0) {
+        if ((unsigned)at != --s->ntables)
+            memcpy(s->tables[at], s->tables[s->ntables], HP_PG_TABLE_NAME);
+        return true;
+    }
+    snprintf(msg, sizeof(msg), "table \"%s\" does not exist%s", name, if_x ? ", skipping" : "");
+    pg_report(s, if_x ? 'N' : 'E', if_x ? "NOTICE" : "ERROR", if_x ? "00000" : "42P01", msg, 0, "tablecmds.c",
+              s->cf->ln.no_table + (if_x ? 6 : 0), "DropErrorMsgNonExistent");
+    return if_x;
+}
+
+/* ---- statements ---- */
+
+/* version()'s compiler: the gcc of the distribution the package is built
+ * on (deb12 measured on 15.18; the others as those packages print it). */
+static const char *pg_compiler(const char *version)
+{
+    static const char *const cc[][2] = {
+        { "deb12", "gcc (Debian 12.2.0-14+deb12u1) 12.2.0" },
+        { "deb10", "gcc (Debian 8.3.0-6) 8.3.0" },
+        { "22.04", "gcc (Ubuntu 11.2.0-19ubuntu1) 11.2.0" },
+        { "18.04", "gcc (Ubuntu 7.5.0-3ubuntu1~18.04) 7.5.0" },
+        { "Ubuntu", "gcc (Ubuntu 9.4.0-1ubuntu1~20.04.1) 9.4.0" },
+    };
+    for (size_t i = 0; i < HP_ARRAY_LEN(cc); i++)
+        if (strstr(version, cc[i][0]))
+            return cc[i][1];
+    return "gcc (Debian 10.2.1-6) 10.2.1 20210110";   /* deb11 and the pgdg110 images */
+}
+
+
+static void pg_select(struct hp_pg_sess *s, const char *stmt, size_t n, const struct pg_words *w)
+{
+    const char *low = w->low;
+    char tmp[256];
+    if (has_word(low, "version()")) {
+        snprintf(tmp, sizeof(tmp), "PostgreSQL %s on x86_64-pc-linux-gnu, compiled by %s, 64-bit",
+                 s->cf->version, pg_compiler(s->cf->version));
+        pg_one_row(s, PG_TEXT("version"), tmp, strlen(tmp), "SELECT 1");
+    } else if (has_word(low, "current_database()")) {
+        pg_one_row(s, PG_NAME("current_database"), s->db, strlen(s->db), "SELECT 1");
+    } else if (has_word(low, " from ")) {
+        pg_row_desc(s, PG_TEXT("cmd_output"));     /* the table a COPY ... PROGRAM filled */
+        pg_complete(s, "SELECT 0");
+    } else if (has_word(low, "current_user") || has_word(low, "session_user") || has_word(low, " user")) {
+        const char *col = has_word(low, "session_user") ? "session_user"
+                          : has_word(low, "current_user") ? "current_user" : "user";
+        pg_one_row(s, PG_NAME(col), s->user, strlen(s->user), "SELECT 1");
+    } else {
+        const char *v = stmt + 6, *e = stmt + n;
+        while (v < e && isspace((unsigned char)*v))
+            v++;
+        size_t d = (v < e && *v == '-') ? 1 : 0;
+        while (v + d < e && isdigit((unsigned char)v[d]))
+            d++;
+        if (d && v + d == e && isdigit((unsigned char)e[-1]) && d < 11) {
+            pg_one_row(s, PG_INT4("?column?"), v, d, "SELECT 1");
+        } else if (e - v >= 2 && *v == '\'' && e[-1] == '\'') {     /* a string literal: its text */
+            size_t k = 0;
+            for (const char *p = v + 1; p < e - 1 && k < sizeof(tmp); p++) {
+                tmp[k++] = *p;
+                if (*p == '\'' && p + 1 < e - 1 && p[1] == '\'')
+                    p++;
+            }
+            pg_one_row(s, PG_TEXT("?column?"), tmp, k, "SELECT 1");
+        } else {
+            snprintf(tmp, sizeof(tmp), "%.*s", (int)(e - v), v);
+            pg_one_row(s, PG_TEXT("?column?"), tmp, strlen(tmp), "SELECT 1");
+        }
+    }
+}
+
+/* The answer to one statement the grammar takes; false after an error
+ * (the rest of the Query is not run). */
+static bool pg_answer(struct hp_pg_sess *s, const char *stmt, size_t n, const struct pg_words *w)
+{
+    char tag[80];
+    if (strcmp(w->verb, "select") == 0) {
+        pg_select(s, stmt, n, w);
+        return true;
+    }
+    if (strcmp(w->verb, "show") == 0)
+        return pg_show(s, w->obj);
+    for (size_t i = 0; i < HP_ARRAY_LEN(pg_simple); i++)
+        if (strcmp(w->verb, pg_simple[i]) == 0) {
+            snprintf(tag, sizeof(tag), "%s", pg_simple[i]);
+            pg_upper_tag(tag);
+            pg_complete(s, tag);
+            return true;
+        }
+    if (!strcmp(w->verb, "create") || !strcmp(w->verb, "drop") || !strcmp(w->verb, "alter")) {
+        const char *o = w->obj;
+        if (!strcmp(o, "or") || !strcmp(o, "temp") || !strcmp(o, "temporary") || !strcmp(o, "unique"))
+            o = strstr(w->low, "function") ? "function" : strstr(w->low, "table") ? "table" : o;
+        if (!strcmp(o, "user") || !strcmp(o, "group"))     /* users and groups are roles */
+            o = "role";
+        if (!strcmp(o, "table") && strcmp(w->verb, "alter") != 0 && !pg_table_ddl(s, w))
+            return false;
+        snprintf(tag, sizeof(tag), "%s %s", w->verb, o);
+        pg_upper_tag(tag);
+        pg_complete(s, tag);
+        return true;
+    }
+    if (!strcmp(w->verb, "insert")) {
+        pg_complete(s, "INSERT 0 1");
+        return true;
+    }
+    if (!strcmp(w->verb, "truncate")) {
+        pg_complete(s, "TRUNCATE TABLE");
+        return true;
+    }
+    snprintf(tag, sizeof(tag), "%s 0", w->verb);           /* update, delete, copy */
+    pg_upper_tag(tag);
+    pg_complete(s, tag);
+    return true;
+}
+
+/* The syntax error of a statement the grammar does not take, at its first
+ * word; pos: where the statement starts in the Query (the 'P' field, 1-based). */
+static void pg_syntax_error(struct hp_pg_sess *s, const char *stmt, size_t n, size_t pos)
+{
+    char first[64], msg[128];
+    size_t w = 0;                 /* the first word; stmt is not NUL-terminated */
+    while (w < n && w < sizeof(first) - 1 && !strchr(" \t\r\n;(", stmt[w]))
+        w++;
+    snprintf(first, sizeof(first), "%.*s", (int)w, stmt);
+    snprintf(msg, sizeof(msg), "syntax error at or near \"%s\"", first);
+    pg_report(s, 'E', "ERROR", "42601", msg, (unsigned)pos + 1, "scan.l", s->cf->ln.scan, "scanner_yyerror");
+}
+
+/* One statement's command.input event (and pgsql.copy_program for COPY ... PROGRAM).
+ * cut: the Query's length when statements after this one are dropped (a bound), else 0. */
+static void pg_statement_event(struct hp_pg_sess *s, const char *stmt, size_t n, size_t cut,
+                               const struct pg_words *w)
+{
     struct hp_ev ev;
     hp_ev_begin(&ev, s->ctx, "command.input");
     hp_ev_bytes(&ev, "input", stmt, n < PG_EV_INPUT ? n : PG_EV_INPUT);
@@ -550,89 +954,12 @@ static bool pg_statement(struct hp_pg_sess *s, const char *stmt, size_t n, size_
         hp_ev_uint(&ev, "query_length", cut);
         hp_ev_bool(&ev, "statements_truncated", true);
     }
-    hp_ev_str(&ev, "command", verb);
+    hp_ev_str(&ev, "command", w->verb);
     hp_ev_str(&ev, "database", s->db);
     hp_ev_str(&ev, "username", s->user);
     hp_ev_emit(&ev);
-    char tag[80], tmp[256];
-    if (strcmp(verb, "select") == 0) {
-        if (has_word(low, "version()")) {
-            const char *cc = strstr(s->cf->version, "Ubuntu") ? "gcc (Ubuntu 9.4.0-1ubuntu1~20.04.1) 9.4.0"
-                                                                : "gcc (Debian 10.2.1-6) 10.2.1 20210110";
-            snprintf(tmp, sizeof(tmp), "PostgreSQL %s on x86_64-pc-linux-gnu, compiled by %s, 64-bit",
-                     s->cf->version, cc);
-            pg_one_row(s, "version", tmp);
-        } else if (has_word(low, "current_database()")) {
-            pg_one_row(s, "current_database", s->db);
-        } else if (has_word(low, " from ")) {
-            const char *cols[1] = { "cmd_output" };  /* the table a COPY ... PROGRAM filled */
-            pg_row_desc(s, 1, cols);
-            pg_complete(s, "SELECT 0");
-        } else if (has_word(low, "current_user") || has_word(low, "session_user") || has_word(low, " user")) {
-            pg_one_row(s, "current_user", s->user);
-        } else {
-            const char *v = stmt + 6;
-            while (v < stmt + n && *v == ' ')
-                v++;
-            snprintf(tmp, sizeof(tmp), "%.*s", (int)(stmt + n - v), v);
-            pg_one_row(s, "?column?", tmp);
-        }
-        return true;
-    }
-    if (strcmp(verb, "show") == 0) {
-        if (strcmp(obj, "server_version") == 0) {
-            pg_one_row(s, "server_version", s->cf->version);
-            return true;
-        }
-        snprintf(tmp, sizeof(tmp), "unrecognized configuration parameter \"%s\"", obj);
-        pg_error(s, "ERROR", "42704", tmp, "guc.c", 5228, "GetConfigOptionByName");
-        return false;
-    }
-    static const char *const simple[] = { "set", "begin", "commit", "rollback", "grant", "revoke", "reset",
-                                          "discard", "listen", "notify", "vacuum", "analyze", "checkpoint" };
-    for (size_t i = 0; i < HP_ARRAY_LEN(simple); i++)
-        if (strcmp(verb, simple[i]) == 0) {
-            snprintf(tag, sizeof(tag), "%s", simple[i]);
-            for (char *p = tag; *p; p++)
-                *p = (char)toupper((unsigned char)*p);
-            pg_complete(s, tag);
-            return true;
-        }
-    if (!strcmp(verb, "create") || !strcmp(verb, "drop") || !strcmp(verb, "alter")) {
-        const char *o = obj;
-        if (!strcmp(obj, "or") || !strcmp(obj, "temp") || !strcmp(obj, "temporary") || !strcmp(obj, "unique"))
-            o = strstr(low, "function") ? "function" : strstr(low, "table") ? "table" : obj;
-        snprintf(tag, sizeof(tag), "%s %s", verb, o);
-        for (char *p = tag; *p; p++)
-            *p = (char)toupper((unsigned char)*p);
-        pg_complete(s, tag);
-        return true;
-    }
-    if (!strcmp(verb, "insert")) {
-        pg_complete(s, "INSERT 0 1");
-        return true;
-    }
-    if (!strcmp(verb, "update") || !strcmp(verb, "delete") || !strcmp(verb, "copy")) {
-        if (!strcmp(verb, "copy"))
-            pg_copy_program(s, stmt, n, low);
-        snprintf(tag, sizeof(tag), "%s 0", verb);
-        for (char *p = tag; *p; p++)
-            *p = (char)toupper((unsigned char)*p);
-        pg_complete(s, tag);
-        return true;
-    }
-    if (!strcmp(verb, "truncate")) {
-        pg_complete(s, "TRUNCATE TABLE");
-        return true;
-    }
-    char first[64];
-    size_t w = 0;                 /* the first word; stmt is not NUL-terminated */
-    while (w < n && w < sizeof(first) - 1 && !strchr(" \t\r\n;(", stmt[w]))
-        w++;
-    snprintf(first, sizeof(first), "%.*s", (int)w, stmt);
-    snprintf(tmp, sizeof(tmp), "syntax error at or near \"%s\"", first);
-    pg_error(s, "ERROR", "42601", tmp, "scan.l", 1176, "scanner_yyerror");
-    return false;
+    if (strcmp(w->verb, "copy") == 0)
+        pg_copy_program(s, stmt, n, w->low);
 }
 
 struct pg_span {
@@ -684,9 +1011,13 @@ static bool pg_split(const char *t, size_t n, struct pg_span *st, size_t max, si
     return false;
 }
 
-/* A Query message: its statements answered in turn, within the bounds. */
+/* A Query message: every statement logged (within the bounds), answered
+ * as the server does: a statement it cannot parse fails the whole string
+ * before any runs (15.18: "select 1; bogus 2" gives only the syntax error,
+ * P 11); otherwise they run in turn up to the first error. */
 static void pg_query(struct hp_pg_sess *s, const uint8_t *q, size_t n)
 {
+    bool terminated = n && memchr(q, '\0', n);
     if (n && q[n - 1] == '\0')
         n--;
     hp_capture_scan(s->ctx, q, n, "postgresql");
@@ -695,15 +1026,32 @@ static void pg_query(struct hp_pg_sess *s, const uint8_t *q, size_t n)
     struct pg_span st[PG_STMTS_MAX];
     size_t room = PG_CONN_STMTS - s->stmts < PG_STMTS_MAX ? PG_CONN_STMTS - s->stmts : PG_STMTS_MAX, k;
     bool cut = pg_split(t, n, st, room, &k);
+    struct pg_words w;
+    size_t bad = k;
+    for (size_t i = 0; i < k && bad == k; i++) {
+        pg_words(&w, t + st[i].off, st[i].len);
+        if (!pg_known(w.verb))
+            bad = i;
+    }
+    bool answer = terminated && bad == k;
     for (size_t i = 0; i < k; i++) {
         s->stmts++;
-        if (!pg_statement(s, t + st[i].off, st[i].len, cut && i + 1 == k ? n : 0))
-            break;
+        pg_words(&w, t + st[i].off, st[i].len);
+        pg_statement_event(s, t + st[i].off, st[i].len, cut && i + 1 == k ? n : 0, &w);
+        if (answer)
+            answer = pg_answer(s, t + st[i].off, st[i].len, &w);
     }
+    if (!terminated)                    /* pq_getmsgstring(): no NUL in the message */
+        pg_report(s, 'E', "ERROR", "08P01", "invalid string in message", 0, "pqformat.c", s->cf->ln.msg_string,
+                  "pq_getmsgstring");
+    else if (bad < k)
+        pg_syntax_error(s, t + st[bad].off, st[bad].len, st[bad].off);
     if (k == 0) {
         s->stmts++;
-        size_t at = msg_begin(s, 'I');  /* EmptyQueryResponse */
-        msg_end(s, at);
+        if (terminated) {
+            size_t at = msg_begin(s, 'I');  /* EmptyQueryResponse */
+            msg_end(s, at);
+        }
     }
     pg_ready(s);
     if (s->stmts >= PG_CONN_STMTS) {    /* answered, then gone: no real server does, no flood goes on */
@@ -713,6 +1061,27 @@ static void pg_query(struct hp_pg_sess *s, const uint8_t *q, size_t n)
 }
 
 /* ---- framing ------------------------------------------------------------------------------ */
+
+/* The server reads the type byte first and refuses a wrong one before the
+ * length or the body arrive (15.18: a second StartupMessage after the
+ * login is "invalid frontend message type 0" at once). */
+static bool pg_type_ok(struct hp_pg_sess *s, uint8_t type)
+{
+    if (s->state == S_PASSWORD) {
+        if (type == 'p')
+            return true;
+        char msg[80];
+        snprintf(msg, sizeof(msg), "expected password response, got message type %u", type);
+        pg_fatal(s, "08P01", msg, "auth.c", s->cf->ln.pw_type, "recv_password_packet", "protocol_error");
+        return false;
+    }
+    if (type == 'Q' || type == 'X')
+        return true;
+    char msg[64];
+    snprintf(msg, sizeof(msg), "invalid frontend message type %u", type);
+    pg_fatal(s, "08P01", msg, "postgres.c", s->cf->ln.msg_type, "SocketBackend", "bad_message");
+    return false;
+}
 
 size_t hp_pg_input(struct hp_pg_sess *s, const uint8_t *p, size_t n)
 {
@@ -736,14 +1105,17 @@ size_t hp_pg_input(struct hp_pg_sess *s, const uint8_t *p, size_t n)
             pg_startup(s, &m);
             continue;
         }
+        if (hp_rd_left(&in) < 1 || !pg_type_ok(s, hp_rd_ptr(&in)[0]))
+            break;
         if (hp_rd_left(&in) < 5)
             break;
         struct hp_rd peek = in;
         uint8_t type = hp_rd_u8(&peek);
         uint32_t len = hp_rd_u32be(&peek);
-        uint64_t max = s->state == S_PASSWORD ? PG_PASSWORD_MAX + 4 : s->cf->max_query;
+        uint64_t max = s->state == S_PASSWORD ? PG_AUTH_MAX : s->cf->max_query;
         if (len < 4 || len > max) {
-            pg_fatal(s, "08P01", "invalid message length", "pqcomm.c", 1532, "pq_getmessage", "bad_message");
+            s->closing = true;          /* "invalid message length": logged only (COMMERROR) */
+            s->close_reason = "bad_message";
             break;
         }
         if (hp_rd_left(&peek) < len - 4)
@@ -752,16 +1124,12 @@ size_t hp_pg_input(struct hp_pg_sess *s, const uint8_t *p, size_t n)
         struct hp_rd m;
         hp_rd_sub(&in, len - 4, &m);
         if (s->state == S_PASSWORD) {
-            pg_password(s, type, &m);
+            pg_password(s, &m);
         } else if (type == 'Q') {
             pg_query(s, hp_rd_ptr(&m), hp_rd_left(&m));
-        } else if (type == 'X') {
+        } else {
             s->closing = true;
             s->close_reason = "terminate";
-        } else {
-            char msg[64];
-            snprintf(msg, sizeof(msg), "invalid frontend message type %u", type);
-            pg_fatal(s, "08P01", msg, "postgres.c", 4620, "PostgresMain", "bad_message");
         }
     }
     if (s->closing || s->state == S_DONE)

@@ -17,12 +17,24 @@
 
 #define HP_PG_NAME_MAX   256
 #define HP_PG_PARAMS_MAX 2048     /* startup parameters kept (raw) */
+#define HP_PG_TABLES     16       /* tables a session created, remembered */
+#define HP_PG_TABLE_NAME 64       /* NAMEDATALEN */
 
 struct hp_pg_conf {
     char *version;                /* server_version ("14.5 (Ubuntu 14.5-0ubuntu0.22.04.1)") */
     unsigned major;               /* 10, 11, ... */
-    unsigned pm_line;             /* postmaster.c line of the startup errors */
-    unsigned auth_line;           /* auth.c line of auth_failed() */
+    struct hp_pg_lines {          /* source lines of the errors the release sends */
+        unsigned pm;              /* postmaster.c: unsupported frontend protocol */
+        unsigned layout, nouser;  /* postmaster.c: bad startup layout, no user name */
+        unsigned auth;            /* auth.c: auth_failed() */
+        unsigned pw_type, pw_size, pw_empty;   /* auth.c: recv_password_packet() */
+        unsigned scan, guc;       /* scan.l: syntax error; guc.c: unknown parameter */
+        unsigned msg_type;        /* postgres.c: invalid frontend message type */
+        unsigned no_db;           /* postinit.c: database does not exist */
+        unsigned dup_table, dup_skip;   /* heap.c / parse_utilcmd.c: relation already exists */
+        unsigned no_table;        /* tablecmds.c: DROP of a missing table (+6: IF EXISTS notice) */
+        unsigned msg_string;      /* pqformat.c: a Query without its NUL */
+    } ln;
     bool md5;                     /* AuthenticationMD5Password instead of cleartext */
     uint64_t accept_after;        /* a source's Nth attempt logs in (0: never) */
     uint64_t max_query;           /* largest message accepted after login */
@@ -35,7 +47,8 @@ struct hp_pg_sess {
     bool closing;
     const char *close_reason;
     int state;
-    unsigned ssl_requests;
+    unsigned ssl_requests;        /* 'N' answers sent (SSLRequest, GSSENCRequest: one each) */
+    unsigned negotiated;          /* PG_SSL_CODE / PG_GSS_CODE seen: bit 0 / bit 1 */
     uint8_t salt[4];
     char user[HP_PG_NAME_MAX + 1];
     char db[HP_PG_NAME_MAX + 1];
@@ -46,6 +59,8 @@ struct hp_pg_sess {
     uint32_t pid, key;
     uint64_t queries;
     unsigned stmts;               /* statements answered (an empty query counts one) */
+    char tables[HP_PG_TABLES][HP_PG_TABLE_NAME];   /* CREATE TABLE'd, for DROP's answers */
+    unsigned ntables;
 };
 
 /* Pick (first start) or read back the sensor's server version. */

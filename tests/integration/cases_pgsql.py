@@ -44,10 +44,10 @@ def pgsql_psql_cleartext(ctx):
     need("psql")
     d = ctx.daemon("pg-psql", [Service("pg", protocol="postgresql", accept_after="2")]).start()
     port = d.svc("pg").port
-    r = psql(port, "postgres", "wr0ng pw", "prod", "select 1")
+    r = psql(port, "postgres", "wr0ng pw", "postgres", "select 1")
     err = r.stderr.decode()
     assert r.returncode != 0 and 'FATAL:  password authentication failed for user "postgres"' in err, err
-    r = psql(port, "postgres", "p@ss", "prod", "select version(); select current_user")
+    r = psql(port, "postgres", "p@ss", "postgres", "select version(); select current_user")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.decode().split("\n")
     assert lines[0].startswith("PostgreSQL ") and "postgres" in lines[1:], lines
@@ -58,7 +58,7 @@ def pgsql_psql_cleartext(ctx):
     assert [(e["eventid"], e["password"]) for e in lg] == [("login.failed", "wr0ng pw"), ("login.success", "p@ss")], lg
     for e in lg:
         check_common(e)
-        assert e["username"] == "postgres" and e["database"] == "prod" and e["method"] == "cleartext", e
+        assert e["username"] == "postgres" and e["database"] == "postgres" and e["method"] == "cleartext", e
         assert e["client_app"] == "itest-psql" and e["params"]["application_name"] == "itest-psql", e
     cmds = [e["input"] for e in evs if e["eventid"] == "command.input" and e["protocol"] == "postgresql"]
     assert cmds == ["select version()", "select current_user"], cmds

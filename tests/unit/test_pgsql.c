@@ -90,7 +90,7 @@ static const char *field(const struct hp_buf *out, char f)
     return NULL;
 }
 
-static const char *const params[] = { "user", "postgres", "database", "prod", "application_name", "psql",
+static const char *const params[] = { "user", "postgres", "database", "postgres", "application_name", "psql",
                                       "client_encoding", "UTF8" };
 
 static void test_ssl_startup_fail(void **st)
@@ -112,7 +112,7 @@ static void test_ssl_startup_fail(void **st)
     startup(&in, params, 8);
     assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
     assert_string_equal(s.user, "postgres");
-    assert_string_equal(s.db, "prod");
+    assert_string_equal(s.db, "postgres");
     assert_string_equal(s.app, "psql");
     assert_int_equal(s.out.len, 9);
     assert_memory_equal(s.out.data, "R\0\0\0\x08\0\0\0\x03", 9);
@@ -235,11 +235,12 @@ static void test_login_and_queries(void **st)
 }
 
 /* command.input events caught from the output tap, and how many said they were cut. */
-static size_t n_cmd, n_stmts_cut, n_input_cut;
+static size_t n_cmd, n_stmts_cut, n_input_cut, n_login;
 
 static void tap(struct hp_event *e, void *arg)
 {
     (void)arg;
+    n_login += strstr(e->json, "\"eventid\":\"login.") != NULL;
     if (!strstr(e->json, "\"eventid\":\"command.input\""))
         return;
     n_cmd++;
@@ -350,6 +351,280 @@ static void test_statement_bounds(void **st)
     free(cf.version);
 }
 
+/*
+ * The replies below are the bytes PostgreSQL 15.18 (Debian 15.18-0+deb12u1,
+ * Debian 12's package) sent to the same probes, each on a fresh connection
+ * (pg_hba "password" method, so the cleartext request), with the sensor
+ * pinned to that version.
+ */
+#define PG15 "15.18 (Debian 15.18-0+deb12u1)"
+
+static struct hp_pg_conf conf15(uint64_t accept_after)
+{
+    struct hp_pg_conf cf = { 0 };
+    hp_pg_conf_version(&cf, PG15);
+    cf.accept_after = accept_after;
+    cf.max_query = 1 << 20;
+    return cf;
+}
+
+/* Feed in, expect exactly exp (len n) as the answer and whether it closes. */
+static void expect(struct hp_pg_sess *s, const struct hp_buf *in, const char *exp, size_t n, bool closing)
+{
+    hp_buf_reset(&s->out);
+    assert_int_equal(hp_pg_input(s, in->data, in->len), in->len);
+    assert_int_equal(s->out.len, n);
+    assert_memory_equal(s->out.data, exp, n);
+    assert_int_equal(s->closing, closing);
+}
+
+#define EXPECT(s, in, lit, closing) expect(s, in, lit, sizeof(lit) - 1, closing)
+
+static const char *const params15[] = { "user", "clear", "database", "postgres" };
+
+/* nmap's SMB probe (the -sV match is by line), protocol 2.0 (answered in the 2.0 format), a
+ * second SSLRequest (read as protocol 1234.5679), a _pq_ option, no user name. */
+static void test_pg15_startup(void **st)
+{
+    (void)st;
+    hp_pg_sources_reset();
+    struct hp_pg_conf cf = conf15(0);
+    struct hp_pg_sess s;
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+
+    hp_pg_sess_init(&s, &cf, &ctx);
+    static const uint8_t smb[] = "\0\0\0\xa4\xff\x53\x4d\x42\x72\0\0\0\0\x08\x01\x40";
+    hp_buf_put(&in, smb, sizeof(smb) - 1);
+    static uint8_t pad[0xa4];
+    hp_buf_put(&in, pad, 0xa4 - (sizeof(smb) - 1));
+    EXPECT(&s, &in, "E\x00\x00\x00\x8bSFATAL\x00VFATAL\x00"
+                    "C0A000\x00Munsupported frontend protocol 65363.19778: server supports 3.0 to 3.0\x00"
+                    "Fpostmaster.c\x00L2222\x00RProcessStartupPacket\x00\x00", true);
+    hp_pg_sess_free(&s);
+
+    hp_pg_sess_init(&s, &cf, &ctx);
+    hp_buf_reset(&in);
+    be32(&in, 8);
+    be32(&in, 2u << 16);
+    EXPECT(&s, &in, "EFATAL:  unsupported frontend protocol 2.0: server supports 3.0 to 3.0\x0a\x00", true);
+    hp_pg_sess_free(&s);
+
+    hp_pg_sess_init(&s, &cf, &ctx);
+    hp_buf_reset(&in);
+    be32(&in, 8);
+    be32(&in, 80877104);        /* GSSENCRequest, then SSLRequest: one 'N' each */
+    be32(&in, 8);
+    be32(&in, 80877103);
+    EXPECT(&s, &in, "NN", false);
+    hp_buf_reset(&in);
+    be32(&in, 8);
+    be32(&in, 80877103);
+    EXPECT(&s, &in, "E\x00\x00\x00\x89SFATAL\x00VFATAL\x00"
+                    "C0A000\x00Munsupported frontend protocol 1234.5679: server supports 3.0 to 3.0\x00"
+                    "Fpostmaster.c\x00L2222\x00RProcessStartupPacket\x00\x00", true);
+    hp_pg_sess_free(&s);
+
+    hp_pg_sess_init(&s, &cf, &ctx);
+    hp_buf_reset(&in);
+    static const char *const pq[] = { "user", "postgres", "database", "postgres", "_pq_.foo", "bar" };
+    startup(&in, pq, 6);
+    EXPECT(&s, &in, "v\x00\x00\x00\x15\x00\x03\x00\x00\x00\x00\x00\x01_pq_.foo\x00R\x00\x00\x00\x08\x00\x00\x00\x03",
+           false);
+    hp_pg_sess_free(&s);
+
+    hp_pg_sess_init(&s, &cf, &ctx);
+    hp_buf_reset(&in);
+    startup(&in, params15 + 2, 2);
+    EXPECT(&s, &in, "E\x00\x00\x00ySFATAL\x00VFATAL\x00"
+                    "C28000\x00Mno PostgreSQL user name specified in startup packet\x00"
+                    "Fpostmaster.c\x00L2351\x00RProcessStartupPacket\x00\x00", true);
+    hp_pg_sess_free(&s);
+    hp_buf_free(&in);
+    free(cf.version);
+}
+
+/* A session of user "clear" at the password request. */
+static void at_password(struct hp_pg_sess *s, const struct hp_pg_conf *cf, const char *db)
+{
+    hp_pg_sess_init(s, cf, &ctx);
+    const char *const p[] = { "user", "clear", "database", db };
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    startup(&in, p, 4);
+    assert_int_equal(hp_pg_input(s, in.data, in.len), in.len);
+    assert_int_equal(s->state, 1);
+    hp_buf_free(&in);
+}
+
+/* The password message as recv_password_packet() checks it: the type before
+ * the length (a Query refused on its first byte), one C string, not empty;
+ * a length the server refuses closes without a word; an unknown database
+ * after the password. */
+static void test_pg15_password(void **st)
+{
+    (void)st;
+    hp_pg_sources_reset();
+    struct hp_pg_conf cf = conf15(0);
+    struct hp_pg_sess s;
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+
+    at_password(&s, &cf, "postgres");
+    typed(&in, 'p', "");
+    n_login = 0;
+    EXPECT(&s, &in, "E\x00\x00\x00`SFATAL\x00VFATAL\x00"
+                    "C28P01\x00Mempty password returned by client\x00"
+                    "Fauth.c\x00L757\x00Rrecv_password_packet\x00\x00", true);
+    assert_int_equal(n_login, 1);               /* still recorded */
+    hp_pg_sess_free(&s);
+
+    at_password(&s, &cf, "postgres");
+    hp_buf_reset(&in);
+    hp_buf_put(&in, "p\x00\x00\x00\x07" "abc", 8);
+    EXPECT(&s, &in, "E\x00\x00\x00[SFATAL\x00VFATAL\x00"
+                    "C08P01\x00Minvalid password packet size\x00"
+                    "Fauth.c\x00L739\x00Rrecv_password_packet\x00\x00", true);
+    hp_pg_sess_free(&s);
+
+    at_password(&s, &cf, "postgres");
+    hp_buf_reset(&in);
+    hp_buf_putc(&in, 'Q');                      /* the type byte alone is enough */
+    EXPECT(&s, &in, "E\x00\x00\x00nSFATAL\x00VFATAL\x00"
+                    "C08P01\x00Mexpected password response, got message type 81\x00"
+                    "Fauth.c\x00L718\x00Rrecv_password_packet\x00\x00", true);
+    hp_pg_sess_free(&s);
+
+    at_password(&s, &cf, "postgres");
+    hp_buf_reset(&in);
+    hp_buf_put(&in, "p\x00\x00\x00\x03", 5);
+    EXPECT(&s, &in, "", true);
+    hp_pg_sess_free(&s);
+
+    /* 2000 bytes are within the server's 65535: a wrong password, not a bad length */
+    at_password(&s, &cf, "postgres");
+    hp_buf_reset(&in);
+    char big[2000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    typed(&in, 'p', big);
+    hp_buf_reset(&s.out);
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_string_equal(field(&s.out, 'C'), "28P01");
+    assert_string_equal(field(&s.out, 'L'), "334");
+    hp_pg_sess_free(&s);
+
+    cf.accept_after = 1;
+    hp_pg_sources_reset();
+    at_password(&s, &cf, "prod");
+    hp_buf_reset(&in);
+    typed(&in, 'p', "secretpw");
+    EXPECT(&s, &in, "R\x00\x00\x00\x08\x00\x00\x00\x00"
+                    "E\x00\x00\x00YSFATAL\x00VFATAL\x00"
+                    "C3D000\x00Mdatabase \"prod\" does not exist\x00"
+                    "Fpostinit.c\x00L948\x00RInitPostgres\x00\x00", true);
+    hp_pg_sess_free(&s);
+    hp_buf_free(&in);
+    free(cf.version);
+}
+
+static void login15(struct hp_pg_sess *s, const struct hp_pg_conf *cf)
+{
+    hp_pg_sources_reset();
+    at_password(s, cf, "postgres");
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    typed(&in, 'p', "secretpw");
+    assert_int_equal(hp_pg_input(s, in.data, in.len), in.len);
+    assert_false(s->closing);
+    hp_buf_free(&in);
+}
+
+static void query15(const char *q, const char *exp, size_t n)
+{
+    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_sess s;
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    login15(&s, &cf);
+    typed(&in, 'Q', q);
+    expect(&s, &in, exp, n, false);
+    hp_pg_sess_free(&s);
+    hp_buf_free(&in);
+    free(cf.version);
+}
+
+#define QUERY15(q, lit) query15(q, lit, sizeof(lit) - 1)
+
+/* What bots send after the login, answered as 15.18 does. */
+static void test_pg15_queries(void **st)
+{
+    (void)st;
+    QUERY15("SHOW server_version",
+            "T\x00\x00\x00'\x00\x01server_version\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x19\xff\xff\xff\xff\xff\xff\x00\x00"
+            "D\x00\x00\x00(\x00\x01\x00\x00\x00\x1e" "15.18 (Debian 15.18-0+deb12u1)C\x00\x00\x00\x09SHOW\x00Z\x00\x00\x00\x05I");
+    QUERY15("SHOW bogus", "E\x00\x00\x00" "bSERROR\x00VERROR\x00"
+                          "C42704\x00Munrecognized configuration parameter \"bogus\"\x00"
+                          "Fguc.c\x00L5734\x00Rfind_option\x00\x00Z\x00\x00\x00\x05I");
+    /* parsed whole before any runs: no SELECT 1 answer, the position in the string */
+    n_cmd = 0;
+    QUERY15("select 1; bogus 2", "E\x00\x00\x00^SERROR\x00VERROR\x00"
+                                 "C42601\x00Msyntax error at or near \"bogus\"\x00P11\x00"
+                                 "Fscan.l\x00L1188\x00Rscanner_yyerror\x00\x00Z\x00\x00\x00\x05I");
+    assert_int_equal(n_cmd, 2);                 /* both recorded */
+    QUERY15("DROP TABLE IF EXISTS cmd_exec",
+            "N\x00\x00\x00sSNOTICE\x00VNOTICE\x00"
+            "C00000\x00Mtable \"cmd_exec\" does not exist, skipping\x00"
+            "Ftablecmds.c\x00L1310\x00RDropErrorMsgNonExistent\x00\x00"
+            "C\x00\x00\x00\x0f" "DROP TABLE\x00Z\x00\x00\x00\x05I");
+    QUERY15("CREATE TABLE t(x text); CREATE TABLE t(x text)",
+            "C\x00\x00\x00\x11" "CREATE TABLE\x00"
+            "E\x00\x00\x00_SERROR\x00VERROR\x00"
+            "C42P07\x00Mrelation \"t\" already exists\x00"
+            "Fheap.c\x00L1164\x00Rheap_create_with_catalog\x00\x00Z\x00\x00\x00\x05I");
+    QUERY15("ALTER USER postgres WITH PASSWORD 'x'", "C\x00\x00\x00\x0f" "ALTER ROLE\x00Z\x00\x00\x00\x05I");
+    QUERY15("select current_user",
+            "T\x00\x00\x00%\x00\x01" "current_user\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x13\x00@\xff\xff\xff\xff\x00\x00"
+            "D\x00\x00\x00\x0f\x00\x01\x00\x00\x00\x05" "clearC\x00\x00\x00\x0dSELECT 1\x00Z\x00\x00\x00\x05I");
+    QUERY15("select 1",
+            "T\x00\x00\x00!\x00\x01?column?\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x17\x00\x04\xff\xff\xff\xff\x00\x00"
+            "D\x00\x00\x00\x0b\x00\x01\x00\x00\x00\x01" "1C\x00\x00\x00\x0dSELECT 1\x00Z\x00\x00\x00\x05I");
+}
+
+/* Messages the server refuses after the login: an unknown type at its first
+ * byte (a second StartupMessage reads as type 0), a Query without its NUL,
+ * a length below 4 (closed without a word). */
+static void test_pg15_messages(void **st)
+{
+    (void)st;
+    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_sess s;
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    login15(&s, &cf);
+    hp_buf_putc(&in, 'z');
+    EXPECT(&s, &in, "E\x00\x00\x00]SFATAL\x00VFATAL\x00"
+                    "C08P01\x00Minvalid frontend message type 122\x00"
+                    "Fpostgres.c\x00L446\x00RSocketBackend\x00\x00", true);
+    hp_pg_sess_free(&s);
+
+    login15(&s, &cf);
+    hp_buf_reset(&in);
+    hp_buf_put(&in, "Q\x00\x00\x00\x0cselect 1", 13);
+    EXPECT(&s, &in, "E\x00\x00\x00WSERROR\x00VERROR\x00"
+                    "C08P01\x00Minvalid string in message\x00"
+                    "Fpqformat.c\x00L595\x00Rpq_getmsgstring\x00\x00Z\x00\x00\x00\x05I", false);
+    hp_pg_sess_free(&s);
+
+    login15(&s, &cf);
+    hp_buf_reset(&in);
+    hp_buf_put(&in, "Q\x00\x00\x00\x03", 5);
+    EXPECT(&s, &in, "", true);
+    hp_pg_sess_free(&s);
+    hp_buf_free(&in);
+    free(cf.version);
+}
+
 int main(void)
 {
     hp_output_set_tap(tap, NULL);
@@ -358,6 +633,10 @@ int main(void)
         cmocka_unit_test(test_md5_and_errors),
         cmocka_unit_test(test_login_and_queries),
         cmocka_unit_test(test_statement_bounds),
+        cmocka_unit_test(test_pg15_startup),
+        cmocka_unit_test(test_pg15_password),
+        cmocka_unit_test(test_pg15_queries),
+        cmocka_unit_test(test_pg15_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
