@@ -160,9 +160,12 @@ static void put_u32(struct hp_buf *b, uint32_t v)
 #define MY_STATUS_AUTOCOMMIT 0x0002u
 #define MY_STATUS_MORE_RESULTS 0x0008u
 
+#define MY_STATUS_NO_INDEX_USED 0x0020u
+
 static unsigned my_status(const struct hp_my_sess *s)
 {
-    return MY_STATUS_AUTOCOMMIT | (s->more ? MY_STATUS_MORE_RESULTS : 0);
+    return MY_STATUS_AUTOCOMMIT | (s->more ? MY_STATUS_MORE_RESULTS : 0) |
+           (s->no_index ? MY_STATUS_NO_INDEX_USED : 0);
 }
 
 void hp_my_ok(struct hp_my_sess *s, uint64_t affected, const char *info)
@@ -196,7 +199,7 @@ void hp_my_err(struct hp_my_sess *s, unsigned code, const char *state, const cha
     hp_buf_init(&b, 1024);
     hp_buf_putc(&b, 0xff);
     put_u16(&b, code);
-    if (s->state != S_GREETED || (s->client_caps & MY_CLIENT_PROTOCOL_41)) {
+    if (s->client_caps & MY_CLIENT_PROTOCOL_41) {
         hp_buf_putc(&b, '#');
         hp_buf_put(&b, state, 5);
     }
@@ -211,17 +214,66 @@ void hp_my_eof(struct hp_my_sess *s)
     hp_my_pkt(s, p, sizeof(p));
 }
 
-/* Column definitions, rows and the end of a text result set; with
- * CLIENT_DEPRECATE_EOF the EOF after the columns goes and the end is an OK
- * packet with an 0xfe header. */
+/* Bytes per character of a collation id: the utf8mb4 and utf8mb3 ones, else one. */
+static unsigned my_mbmaxlen(uint8_t cs)
+{
+    if (cs == 45 || cs == 46 || (cs >= 224 && cs <= 247) || cs == 255)
+        return 4;
+    if (cs == 33 || cs == 83 || (cs >= 192 && cs <= 215))
+        return 3;
+    return 1;
+}
+
+/* One column definition's fixed part: charset, length, type, flags, decimals.
+ * MariaDB 10.11.19 (select @@version, version(), user(), 'abc', 123, now(),
+ * @@port ...): text in the connection's charset, width x mbmaxlen, nullable
+ * unless a literal or version(), decimals 39; numbers and dates "binary",
+ * decimals 0.  MySQL flavours: utf8 / utf8mb4 text at least 64 wide, NOT_NULL. */
+static void my_col_fixed(const struct hp_my_sess *s, struct hp_buf *b, const struct hp_my_col *col, size_t w)
+{
+    if (s->cf->flavor != HP_MY_MARIADB) {
+        unsigned cs = s->cf->flavor == HP_MY_80 ? 0xff : 0x21;
+        put_u16(b, cs);
+        put_u32(b, (uint32_t)((w < 64 ? 64 : w) * (cs == 0xff ? 4 : 3)));
+        hp_buf_putc(b, MY_TYPE_VAR_STRING);
+        put_u16(b, MY_FLAG_NOT_NULL);
+        hp_buf_putc(b, 0x1f);
+        return;
+    }
+    static const struct hp_my_col plain;
+    if (!col)
+        col = &plain;
+    uint8_t type = col->type ? col->type : MY_TYPE_VAR_STRING;
+    bool binary = (col->flags & MY_FLAG_BINARY) != 0;
+    uint8_t cs = binary ? 63 : s->client_charset ? s->client_charset : 45;
+    uint64_t len = (uint64_t)(col->chars ? col->chars : w) * (binary ? 1 : my_mbmaxlen(cs));
+    bool text = (type == MY_TYPE_VAR_STRING || type == MY_TYPE_LONG_BLOB) && !col->table;
+    put_u16(b, cs);
+    put_u32(b, len > 0xffffffffu ? 0xffffffffu : (uint32_t)len);
+    hp_buf_putc(b, type);
+    put_u16(b, col->flags);
+    hp_buf_putc(b, text ? 39 : 0);
+}
+
 void hp_my_resultset(struct hp_my_sess *s, size_t ncols, const char *const *names,
                      size_t nrows, const char *const *cells)
 {
+    hp_my_resultset_cols(s, ncols, names, NULL, nrows, cells);
+}
+
+/* Column definitions, rows and the end of a text result set; with
+ * CLIENT_DEPRECATE_EOF the EOF after the columns goes and the end is an OK
+ * packet with an 0xfe header. */
+void hp_my_resultset_cols(struct hp_my_sess *s, size_t ncols, const char *const *names,
+                          const struct hp_my_col *cols, size_t nrows, const char *const *cells)
+{
     bool deprecate_eof = (s->client_caps & s->server_caps & MY_CLIENT_DEPRECATE_EOF) != 0;
-    unsigned cs = s->cf->flavor == HP_MY_80 ? 0xff : 0x21;
+    uint32_t ext = s->client_ext & s->server_ext;
     struct hp_buf b;
     hp_buf_init(&b, 1 << 20);
     hp_my_put_lenenc(&b, ncols);
+    if (ext & MY_MARIADB_CACHE_METADATA)
+        hp_buf_putc(&b, 0x01);          /* "metadata follows" */
     hp_my_pkt(s, b.data, b.len);
     for (size_t c = 0; c < ncols; c++) {
         size_t w = 0;
@@ -229,23 +281,27 @@ void hp_my_resultset(struct hp_my_sess *s, size_t ncols, const char *const *name
             if (cells[r * ncols + c] && strlen(cells[r * ncols + c]) > w)
                 w = strlen(cells[r * ncols + c]);
         hp_buf_reset(&b);
+        const struct hp_my_col *col = cols && s->cf->flavor == HP_MY_MARIADB ? &cols[c] : NULL;
+        const char *schema = col && col->table ? "information_schema" : "";
+        const char *table = col && col->table ? col->table : "";
+        const char *org = col && col->org_name ? col->org_name : "";
         hp_my_put_lenstr(&b, "def", 3);
-        hp_my_put_lenstr(&b, "", 0);
-        hp_my_put_lenstr(&b, "", 0);
-        hp_my_put_lenstr(&b, "", 0);
+        hp_my_put_lenstr(&b, schema, strlen(schema));
+        hp_my_put_lenstr(&b, table, strlen(table));
+        hp_my_put_lenstr(&b, table, strlen(table));
         hp_my_put_lenstr(&b, names[c], strlen(names[c]));
-        hp_my_put_lenstr(&b, "", 0);
+        hp_my_put_lenstr(&b, org, strlen(org));
+        if (ext & MY_MARIADB_EXTENDED_METADATA)
+            hp_my_put_lenstr(&b, "", 0);        /* no type/format information */
         hp_buf_putc(&b, 0x0c);
-        put_u16(&b, cs);
-        put_u32(&b, (uint32_t)((w < 64 ? 64 : w) * (cs == 0xff ? 4 : 3)));
-        hp_buf_putc(&b, 0xfd);          /* MYSQL_TYPE_VAR_STRING */
-        put_u16(&b, 0x0001);            /* NOT_NULL */
-        hp_buf_putc(&b, 0x1f);
+        my_col_fixed(s, &b, col, w);
         put_u16(&b, 0);
         hp_my_pkt(s, b.data, b.len);
     }
     if (!deprecate_eof)
         hp_my_eof(s);
+    if (s->no_index_cols_only)
+        s->no_index = false;
     for (size_t r = 0; r < nrows; r++) {
         hp_buf_reset(&b);
         for (size_t c = 0; c < ncols; c++) {
@@ -263,6 +319,7 @@ void hp_my_resultset(struct hp_my_sess *s, size_t ncols, const char *const *name
     } else {
         hp_my_eof(s);
     }
+    s->no_index = false;
     hp_buf_free(&b);
 }
 
@@ -281,6 +338,33 @@ static uint32_t my_server_caps(enum hp_my_flavor f)
         return 0xc7fff7ffu;
     default:
         return 0x81bff7feu;     /* MariaDB: CLIENT_MYSQL bit clear, extended caps follow */
+    }
+}
+
+/* MariaDB's major * 100 + minor from "5.5.5-10.11.19-MariaDB...", 0 if unreadable. */
+static unsigned my_maria_release(const char *v)
+{
+    if (strncmp(v, "5.5.5-", 6) == 0)
+        v += 6;
+    char *end;
+    unsigned long major = strtoul(v, &end, 10);
+    if (end == v || *end != '.' || major > 99)
+        return 0;
+    unsigned long minor = strtoul(end + 1, NULL, 10);
+    return (unsigned)(major * 100 + (minor < 100 ? minor : 99));
+}
+
+/* From 10.6 MariaDB adds CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS and announces
+ * PROGRESS, STMT_BULK_OPERATIONS, EXTENDED_METADATA and CACHE_METADATA
+ * (0x1d; COM_MULTI is gone): the greeting of 10.11.19 (Debian 12).  Older
+ * releases keep the flags they had (not observed here). */
+static void my_maria_caps(const struct hp_my_conf *cf, uint32_t *caps, uint32_t *ext)
+{
+    if (my_maria_release(cf->version) >= 1006) {
+        *caps |= 0x00400000u;
+        *ext = 0x1du;
+    } else {
+        *ext = 0x07u;                   /* PROGRESS, COM_MULTI, STMT_BULK_OPERATIONS */
     }
 }
 
@@ -304,6 +388,9 @@ void hp_my_sess_init(struct hp_my_sess *s, const struct hp_my_conf *cf, const st
     if (my_next_conn_id > 0xfffff0)
         my_next_conn_id = 8;
     s->server_caps = my_server_caps(cf->flavor);
+    if (cf->flavor == HP_MY_MARIADB)
+        my_maria_caps(cf, &s->server_caps, &s->server_ext);
+    s->client_caps = MY_CLIENT_PROTOCOL_41;     /* errors carry a SQL state until the client says otherwise */
     hp_random_bytes(s->scramble, sizeof(s->scramble));
     for (size_t i = 0; i < sizeof(s->scramble); i++) {      /* as generate_user_salt does */
         s->scramble[i] &= 0x7f;
@@ -337,7 +424,7 @@ void hp_my_greet(struct hp_my_sess *s)
     static const uint8_t zero[10];
     if (s->cf->flavor == HP_MY_MARIADB) {
         hp_buf_put(&b, zero, 6);
-        put_u32(&b, 0x00000007u);   /* PROGRESS, COM_MULTI, STMT_BULK_OPERATIONS */
+        put_u32(&b, s->server_ext);
     } else {
         hp_buf_put(&b, zero, 10);
     }
@@ -488,13 +575,16 @@ static int my_parse_response(struct hp_my_sess *s, struct hp_rd *r, bool change)
         if (hp_rd_left(r) < 4)
             return -1;
         uint32_t caps = hp_rd_u16le(r);
+        s->client_caps = caps;          /* mysqld's errors follow these bits even when the rest is bad */
         if (caps & MY_CLIENT_PROTOCOL_41) {
             caps = (uint32_t)caps | ((uint32_t)hp_rd_u16le(r) << 16);
             hp_rd_u32le(r);                 /* max packet */
             s->client_charset = hp_rd_u8(r);
-            hp_rd_skip(r, 23);
+            hp_rd_skip(r, 19);
+            uint32_t ext = hp_rd_u32le(r);  /* a MariaDB client's extended caps, when CLIENT_MYSQL is clear */
             if (!hp_rd_ok(r))
                 return -1;
+            s->client_ext = (caps & MY_CLIENT_MYSQL) ? 0 : ext;
             s->client_caps = caps;
             if (hp_rd_left(r) == 0)
                 return (caps & MY_CLIENT_SSL) ? 1 : -1;
@@ -609,6 +699,34 @@ static void my_login_event(struct hp_my_sess *s, bool ok, const uint8_t *pass, s
     hp_ev_emit(&ev);
 }
 
+/* "*" + HEX(SHA1(SHA1(pw))), as mysql.user and SHOW GRANTS show it; empty
+ * when the password is not known in clear. */
+static void my_keep_pw_hash(struct hp_my_sess *s, const uint8_t *pass, size_t plen, bool pass_known)
+{
+    s->pw_hash[0] = '\0';
+    if (!pass_known || plen == 0)
+        return;
+    uint8_t h1[20], h2[20];
+    SHA1(pass, plen, h1);
+    SHA1(h1, 20, h2);
+    s->pw_hash[0] = '*';
+    hp_hex(h2, 20, s->pw_hash + 1);
+    for (char *c = s->pw_hash + 1; *c; c++)
+        if (*c >= 'a' && *c <= 'f')
+            *c = (char)(*c - 'a' + 'A');
+}
+
+/* mysqld cuts a user name at USERNAME_CHAR_LENGTH (128) characters: the
+ * bytes of that many UTF-8 characters (the event keeps the whole name). */
+static size_t my_user_shown(const struct hp_my_sess *s)
+{
+    size_t chars = 0, i = 0;
+    for (; i < s->user_len; i++)
+        if (((uint8_t)s->user[i] & 0xc0) != 0x80 && chars++ == 128)
+            break;
+    return i;
+}
+
 static void my_attempt_done(struct hp_my_sess *s, const uint8_t *pass, size_t plen, bool pass_known)
 {
     s->attempt_open = false;
@@ -617,6 +735,7 @@ static void my_attempt_done(struct hp_my_sess *s, const uint8_t *pass, size_t pl
     my_login_event(s, ok, pass, plen, pass_known);
     if (ok) {
         s->logged_in = true;
+        my_keep_pw_hash(s, pass, plen, pass_known);
         s->state = S_CMD;
         if (s->db[0] && s->ndbs < HP_MY_DBS_MAX && strlen(s->db) < sizeof(s->dbs[0]))
             snprintf(s->dbs[s->ndbs++], sizeof(s->dbs[0]), "%s", s->db);   /* whatever it asks for exists */
@@ -624,8 +743,23 @@ static void my_attempt_done(struct hp_my_sess *s, const uint8_t *pass, size_t pl
         return;
     }
     bool with_pw = pass_known ? plen > 0 : s->resp_len > 0;
-    hp_my_err(s, 1045, "28000", "Access denied for user '%s'@'%s' (using password: %s)", s->user,
-              s->ctx->src_ip, with_pw ? "YES" : "NO");
+    hp_my_err(s, 1045, "28000", "Access denied for user '%.*s'@'%s' (using password: %s)",
+              (int)my_user_shown(s), s->user, s->ctx->src_ip, with_pw ? "YES" : "NO");
+    s->state = S_DONE;
+    s->closing = true;
+    s->close_reason = "auth_failed";
+}
+
+/* A client without CLIENT_SECURE_CONNECTION (a 3.20 / 4.0 response) cannot
+ * do mysql_native_password: MariaDB 10.11.19 answers ER_NOT_SUPPORTED_AUTH_MODE
+ * (SQL state only with PROTOCOL_41) and closes.  The attempt is logged with
+ * its old-style scramble all the same. */
+static void my_refuse_old_client(struct hp_my_sess *s)
+{
+    s->attempts++;
+    my_login_event(s, false, NULL, 0, false);
+    hp_my_err(s, 1251, "08004", "Client does not support authentication protocol requested by server; "
+              "consider upgrading MariaDB client");
     s->state = S_DONE;
     s->closing = true;
     s->close_reason = "auth_failed";
@@ -692,10 +826,12 @@ static void my_init_db(struct hp_my_sess *s, const uint8_t *p, size_t n)
 static void my_statistics(struct hp_my_sess *s)
 {
     char t[256];
-    uint64_t up = 86400 * 12 + hp_random_u64() % 86400;
+    uint64_t up = 86400 * 12 + hp_random_u64() % 86400, q = up / 7 + s->queries;
+    /* MariaDB 10.11.19's line has no "Flush tables"; the average is Questions / Uptime in both. */
     snprintf(t, sizeof(t), "Uptime: %llu  Threads: 2  Questions: %llu  Slow queries: 0  Opens: 143  "
-             "Flush tables: 3  Open tables: 62  Queries per second avg: 0.%03u",
-             (unsigned long long)up, (unsigned long long)(up / 7), (unsigned)(hp_random_u64() % 1000));
+             "%sOpen tables: 62  Queries per second avg: %.3f",
+             (unsigned long long)up, (unsigned long long)q,
+             s->cf->flavor == HP_MY_MARIADB ? "" : "Flush tables: 3  ", (double)q / (double)up);
     hp_my_pkt(s, t, strlen(t));
 }
 
@@ -737,6 +873,9 @@ static void my_command(struct hp_my_sess *s, struct hp_rd *r)
     case 0x09:
         my_statistics(s);
         return;
+    case 0x0a:                          /* COM_PROCESS_INFO: SHOW PROCESSLIST's answer */
+        hp_my_processlist(s, "Processlist", NULL, 0);
+        return;
     case 0x0e:                          /* COM_PING */
     case 0x1f:                          /* COM_RESET_CONNECTION */
         hp_my_ok(s, 0, NULL);
@@ -771,6 +910,10 @@ static void my_packet(struct hp_my_sess *s, struct hp_rd *r, uint8_t seq)
             s->state = S_DONE;
             return;
         }
+        if (s->cf->flavor == HP_MY_MARIADB && !(s->client_caps & MY_CLIENT_SECURE_CONNECTION)) {
+            my_refuse_old_client(s);
+            return;
+        }
         my_after_response(s);
         return;
     }
@@ -790,6 +933,29 @@ static void my_packet(struct hp_my_sess *s, struct hp_rd *r, uint8_t seq)
     }
 }
 
+/* mysqld reads the header first and wants the sequence id it expects next
+ * (1 for the handshake response, the switch's + 1, 0 for a command); any
+ * other gets ER_NET_PACKETS_OUT_OF_ORDER with that id and the connection
+ * closes.  HTTP, a COM_* before the login, a second handshake response
+ * after it all land here on MariaDB 10.11.19, not on "Bad handshake". */
+static bool my_seq_ok(struct hp_my_sess *s, uint8_t seq)
+{
+    uint8_t want = s->state == S_CMD ? 0 : s->seq;
+    if (seq == want)
+        return true;
+    if (s->attempt_open) {              /* the switch answered out of order: logged with what is known */
+        size_t keep = s->out.len;
+        hp_my_gone(s);
+        s->out.len = keep;              /* ... but its verdict is not what mysqld says */
+    }
+    s->seq = want;
+    hp_my_err(s, 1156, "08S01", "Got packets out of order");
+    s->closing = true;
+    s->close_reason = "out_of_order";
+    s->state = S_DONE;
+    return false;
+}
+
 size_t hp_my_input(struct hp_my_sess *s, const uint8_t *p, size_t n)
 {
     struct hp_rd in;
@@ -797,6 +963,8 @@ size_t hp_my_input(struct hp_my_sess *s, const uint8_t *p, size_t n)
     while (!s->closing && s->state != S_DONE && hp_rd_left(&in) >= MY_HDR) {
         const uint8_t *h = hp_rd_ptr(&in);
         size_t len = (size_t)h[0] | ((size_t)h[1] << 8) | ((size_t)h[2] << 16);
+        if (!my_seq_ok(s, h[3]))
+            return n;
         if (len > s->cf->max_packet || len == 0xffffff) {
             s->seq = (uint8_t)(h[3] + 1);
             hp_my_err(s, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");

@@ -31,6 +31,10 @@ enum hp_my_flavor { HP_MY_57, HP_MY_80, HP_MY_MARIADB };
 #define MY_CLIENT_PLUGIN_AUTH_LENENC 0x00200000u
 #define MY_CLIENT_SESSION_TRACK     0x00800000u
 #define MY_CLIENT_DEPRECATE_EOF     0x01000000u
+#define MY_CLIENT_MYSQL             0x00000001u   /* MariaDB's name for LONG_PASSWORD: clear = extended caps follow */
+/* MariaDB's extended capabilities (the upper 32 bits, in the greeting's filler). */
+#define MY_MARIADB_EXTENDED_METADATA 0x08u
+#define MY_MARIADB_CACHE_METADATA    0x10u
 
 #define HP_MY_NAME_MAX   256      /* user / database / plugin names kept */
 #define HP_MY_ATTRS_MAX  4096     /* connection attributes kept (raw) */
@@ -66,6 +70,7 @@ struct hp_my_sess {
     uint8_t scramble[20];
     uint32_t conn_id;
     uint32_t server_caps, client_caps;
+    uint32_t server_ext, client_ext;  /* MariaDB extended capabilities (client_ext: what it asked for) */
     uint8_t client_charset;
     char user[HP_MY_NAME_MAX + 1];
     size_t user_len;
@@ -78,9 +83,12 @@ struct hp_my_sess {
     char client_app[128];         /* program_name, else _client_name */
     bool attempt_open;            /* asked for the clear password: the event waits for the answer */
     bool logged_in;
+    char pw_hash[42];             /* "*<SHA1(SHA1(pw)) hex>" of the password that logged in, "" if unknown */
     unsigned attempts;
     uint64_t queries;
     bool more;                    /* statements follow in this COM_QUERY (SERVER_MORE_RESULTS_EXISTS) */
+    bool no_index_cols_only;      /* SHOW STATUS: only the EOF after the columns says NO_INDEX_USED */
+    bool no_index;                /* the result came from a scan (SERVER_QUERY_NO_INDEX_USED, MariaDB SHOW) */
     bool failed;                  /* an ERR was sent for the current statement */
     /* What INTO DUMPFILE may write: user variables and the last blob INSERTed. */
     struct hp_my_var vars[HP_MY_VARS_MAX];
@@ -117,6 +125,32 @@ void hp_my_put_lenstr(struct hp_buf *b, const void *p, size_t n);
 /* A result set of text columns: names[ncols]; rows[nrows][ncols] (NULL value: SQL NULL). */
 void hp_my_resultset(struct hp_my_sess *s, size_t ncols, const char *const *names,
                      size_t nrows, const char *const *cells);
+
+/* What a MariaDB column definition says about one column (MySQL flavours
+ * keep their plain text columns).  A zeroed one is a nullable text column
+ * as wide as its longest value. */
+#define MY_TYPE_LONG      0x03
+#define MY_TYPE_NULL      0x06
+#define MY_TYPE_LONGLONG  0x08
+#define MY_TYPE_DATE      0x0a
+#define MY_TYPE_DATETIME  0x0c
+#define MY_TYPE_LONG_BLOB 0xfb
+#define MY_TYPE_VAR_STRING 0xfd
+#define MY_FLAG_NOT_NULL  0x0001
+#define MY_FLAG_UNSIGNED  0x0020
+#define MY_FLAG_BINARY    0x0080
+#define MY_FLAG_NO_DEFAULT 0x1000
+struct hp_my_col {
+    uint8_t type;                 /* MY_TYPE_*; 0: VAR_STRING in the connection's charset */
+    uint16_t flags;               /* MY_FLAG_* (BINARY: charset "binary", lengths in bytes) */
+    uint32_t chars;               /* display width in characters; 0: the longest value */
+    const char *table, *org_name; /* an information_schema column (SHOW ...), else NULL */
+};
+void hp_my_resultset_cols(struct hp_my_sess *s, size_t ncols, const char *const *names,
+                          const struct hp_my_col *cols, size_t nrows, const char *const *cells);
+/* SHOW PROCESSLIST / COM_PROCESS_INFO: this connection's row, command `cmd`,
+ * Info the statement (NULL: SQL NULL). */
+void hp_my_processlist(struct hp_my_sess *s, const char *cmd, const char *info, size_t infolen);
 /* The server's @@name (without "@@"), NULL if unknown. */
 const char *hp_my_variable(const struct hp_my_sess *s, const char *name, char *tmp, size_t tmplen);
 size_t hp_my_nvariables(void);

@@ -634,17 +634,34 @@ static void like_pat(struct span rest, char *pat, size_t patlen)
     hp_buf_free(&b);
 }
 
+/* SHOW reads an information_schema table: MariaDB 10.11.19 names it and the
+ * column in the definitions (NOT_NULL | NO_DEFAULT_VALUE, decimals 0) and
+ * marks the end with SERVER_QUERY_NO_INDEX_USED. */
+static void show_result(struct hp_my_sess *s, const char *table, size_t ncols, const char *const *names,
+                        const char *const *org, const uint32_t *chars, size_t nrows, const char *const *cells)
+{
+    struct hp_my_col cols[2];
+    for (size_t i = 0; i < ncols && i < 2; i++)
+        cols[i] = (struct hp_my_col){ 0, MY_FLAG_NOT_NULL | MY_FLAG_NO_DEFAULT, chars[i], table, org[i] };
+    s->no_index = s->cf->flavor == HP_MY_MARIADB;
+    hp_my_resultset_cols(s, ncols, names, cols, nrows, cells);
+    s->no_index_cols_only = false;
+}
+
 static void show_list(struct hp_my_sess *s, const char *col, const char *const *items, size_t n,
-                      const char *pat)
+                      const char *pat, const char *table, const char *org, uint32_t chars)
 {
     const char *rows[HP_MY_DBS_MAX + 64];
     size_t k = 0;
     for (size_t i = 0; i < n && k < HP_ARRAY_LEN(rows); i++)
         if (!pat[0] || like(items[i], pat))
             rows[k++] = items[i];
-    const char *names[1] = { col };
-    hp_my_resultset(s, 1, names, k, rows);
+    const char *names[1] = { col }, *orgs[1] = { org };
+    show_result(s, table, 1, names, orgs, &chars, k, rows);
 }
+
+static const char *const mq_var_org[2] = { "VARIABLE_NAME", "VARIABLE_VALUE" };
+static const uint32_t mq_var_chars[2] = { 64, 4096 };
 
 static void show_databases(struct hp_my_sess *s, struct span rest)
 {
@@ -658,7 +675,7 @@ static void show_databases(struct hp_my_sess *s, struct span rest)
         items[n++] = s->dbs[i];
     char col[140];
     snprintf(col, sizeof(col), pat[0] ? "Database (%s)" : "Database", pat);
-    show_list(s, col, items, n, pat);
+    show_list(s, col, items, n, pat, "SCHEMATA", "SCHEMA_NAME", 64);
 }
 
 static void show_tables(struct hp_my_sess *s, struct span rest)
@@ -666,6 +683,13 @@ static void show_tables(struct hp_my_sess *s, struct span rest)
     static const char *const mysql_tables[] = { "columns_priv", "db", "func", "general_log", "help_topic",
                                                 "plugin", "proc", "procs_priv", "slow_log", "tables_priv",
                                                 "time_zone", "user" };
+    static const char *const maria_tables[] = {     /* SHOW TABLES FROM mysql, MariaDB 10.11.19 */
+        "column_stats", "columns_priv", "db", "event", "func", "general_log", "global_priv", "gtid_slave_pos",
+        "help_category", "help_keyword", "help_relation", "help_topic", "index_stats", "innodb_index_stats",
+        "innodb_table_stats", "plugin", "proc", "procs_priv", "proxies_priv", "roles_mapping", "servers",
+        "slow_log", "table_stats", "tables_priv", "time_zone", "time_zone_leap_second", "time_zone_name",
+        "time_zone_transition", "time_zone_transition_type", "transaction_registry", "user" };
+    bool maria = s->cf->flavor == HP_MY_MARIADB;
     char db[65];
     long from = find_kw(rest.p, rest.n, "from", false);
     if (from < 0)
@@ -688,7 +712,8 @@ static void show_tables(struct hp_my_sess *s, struct span rest)
     like_pat(rest, pat, sizeof(pat));
     snprintf(col, sizeof(col), "Tables_in_%s", db);
     bool m = strcasecmp(db, "mysql") == 0;
-    show_list(s, col, mysql_tables, m ? HP_ARRAY_LEN(mysql_tables) : 0, pat);
+    size_t nt = maria ? HP_ARRAY_LEN(maria_tables) : HP_ARRAY_LEN(mysql_tables);
+    show_list(s, col, maria ? maria_tables : mysql_tables, m ? nt : 0, pat, "TABLE_NAMES", "TABLE_NAME", 73);
 }
 
 static void show_variables(struct hp_my_sess *s, struct span rest)
@@ -712,7 +737,8 @@ static void show_variables(struct hp_my_sess *s, struct span rest)
         k++;
     }
     const char *names[2] = { "Variable_name", "Value" };
-    hp_my_resultset(s, 2, names, k, cells);
+    /* MariaDB 10.11.19 names SESSION_VARIABLES for SHOW GLOBAL VARIABLES too */
+    show_result(s, "SESSION_VARIABLES", 2, names, mq_var_org, mq_var_chars, k, cells);
 }
 
 static void show_status(struct hp_my_sess *s, struct span rest)
@@ -734,15 +760,32 @@ static void show_status(struct hp_my_sess *s, struct span rest)
             k++;
         }
     const char *names[2] = { "Variable_name", "Value" };
-    hp_my_resultset(s, 2, names, k, cells);
+    /* MariaDB 10.11.19 names SESSION_STATUS for GLOBAL too; the status after the rows lost NO_INDEX_USED */
+    s->no_index_cols_only = true;
+    show_result(s, "SESSION_STATUS", 2, names, mq_var_org, mq_var_chars, k, cells);
+}
+
+/* MariaDB adds a Progress column; Info is the statement as it came (mysqld
+ * keeps the client's case), at most 100 characters as SHOW PROCESSLIST cuts it. */
+void hp_my_processlist(struct hp_my_sess *s, const char *cmd, const char *info, size_t infolen)
+{
+    char id[16], host[80], text[101];
+    snprintf(id, sizeof(id), "%u", s->conn_id);
+    snprintf(host, sizeof(host), "%s:%u", s->ctx->src_ip, s->ctx->src_port);
+    if (info)
+        snprintf(text, sizeof(text), "%.*s", (int)(infolen < 100 ? infolen : 100), info);
+    const char *names[9] = { "Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress" };
+    const char *cells[9] = { id, s->user, host, s->db[0] ? s->db : NULL, cmd, "0", "starting",
+                             info ? text : NULL, "0.000" };
+    hp_my_resultset(s, s->cf->flavor == HP_MY_MARIADB ? 9 : 8, names, 1, cells);
 }
 
 static void st_show(struct hp_my_sess *s, struct span q, struct span rest)
 {
     struct span r = rest;
     eat(&r, "full");
-    bool global = eat(&r, "global") || eat(&r, "session");
-    (void)global;
+    if (!eat(&r, "global"))
+        eat(&r, "session");
     if (eat(&r, "databases") || eat(&r, "schemas")) {
         show_databases(s, r);
     } else if (eat(&r, "tables")) {
@@ -752,19 +795,19 @@ static void st_show(struct hp_my_sess *s, struct span q, struct span rest)
     } else if (eat(&r, "status")) {
         show_status(s, r);
     } else if (eat(&r, "grants")) {
-        char col[300], row[400];
+        char col[300], row[400], pw[80] = "";
         snprintf(col, sizeof(col), "Grants for %s@%%", s->user);
-        snprintf(row, sizeof(row), "GRANT ALL PRIVILEGES ON *.* TO '%s'@'%%' WITH GRANT OPTION", s->user);
+        if (s->cf->flavor == HP_MY_MARIADB) {      /* MariaDB 10.11.19: backticks, the password's hash */
+            if (s->pw_hash[0])
+                snprintf(pw, sizeof(pw), " IDENTIFIED BY PASSWORD '%s'", s->pw_hash);
+            snprintf(row, sizeof(row), "GRANT ALL PRIVILEGES ON *.* TO `%s`@`%%`%s WITH GRANT OPTION", s->user, pw);
+        } else {
+            snprintf(row, sizeof(row), "GRANT ALL PRIVILEGES ON *.* TO '%s'@'%%' WITH GRANT OPTION", s->user);
+        }
         const char *names[1] = { col }, *cells[1] = { row };
         hp_my_resultset(s, 1, names, 1, cells);
     } else if (eat(&r, "processlist")) {
-        char id[16], host[80];
-        snprintf(id, sizeof(id), "%u", s->conn_id);
-        snprintf(host, sizeof(host), "%s:%u", s->ctx->src_ip, s->ctx->src_port);
-        const char *names[8] = { "Id", "User", "Host", "db", "Command", "Time", "State", "Info" };
-        const char *cells[8] = { id, s->user, host, s->db[0] ? s->db : NULL, "Query", "0", "starting",
-                                 "SHOW PROCESSLIST" };
-        hp_my_resultset(s, 8, names, 1, cells);
+        hp_my_processlist(s, "Query", q.p, q.n);
     } else if (eat(&r, "warnings") || eat(&r, "errors")) {
         const char *names[3] = { "Level", "Code", "Message" };
         hp_my_resultset(s, 3, names, 0, NULL);
@@ -821,9 +864,29 @@ static bool is_udf(const struct hp_my_sess *s, struct span e)
     return false;
 }
 
+/* A system variable's column as MariaDB 10.11.19 selects it: numbers are
+ * BIGINT UNSIGNED 21 wide, ON/OFF switches 1/0 (SHOW VARIABLES keeps ON/OFF),
+ * the rest text as wide as the value. */
+static void mq_sysvar_col(const struct hp_my_sess *s, const char **val, struct hp_my_col *col)
+{
+    if (s->cf->flavor != HP_MY_MARIADB)
+        return;
+    const char *v = *val;
+    if (strcmp(v, "ON") == 0 || strcmp(v, "OFF") == 0) {
+        *val = v[1] == 'N' ? "1" : "0";
+        *col = (struct hp_my_col){ MY_TYPE_LONGLONG, MY_FLAG_BINARY, 1 };
+        return;
+    }
+    size_t i = 0;
+    while (isdigit((unsigned char)v[i]))
+        i++;
+    if (i && !v[i])
+        *col = (struct hp_my_col){ MY_TYPE_LONGLONG, MY_FLAG_UNSIGNED | MY_FLAG_BINARY, 21 };
+}
+
 /* Value of one select expression into v (a C string; *null for SQL NULL).
  * Returns false after sending an error. */
-static bool eval(struct hp_my_sess *s, struct span e, struct hp_buf *v, bool *null)
+static bool eval(struct hp_my_sess *s, struct span e, struct hp_buf *v, bool *null, struct hp_my_col *col)
 {
     char low[96], tmp[64];
     size_t k = 0;
@@ -837,28 +900,39 @@ static bool eval(struct hp_my_sess *s, struct span e, struct hp_buf *v, bool *nu
     gmtime_r(&now, &tm);
     if (strcmp(low, "version()") == 0) {
         hp_buf_puts(v, mq_version(s));
+        col->flags = MY_FLAG_NOT_NULL;
     } else if (strncmp(low, "@@", 2) == 0) {
         const char *val = hp_my_variable(s, low + 2, tmp, sizeof(tmp));
         if (!val) {
             hp_my_err(s, 1193, "HY000", "Unknown system variable '%s'", low + 2);
             return false;
         }
+        /* MariaDB 10.11.19 selects an unset secure_file_priv as NULL (SHOW VARIABLES: '') */
+        const char *bare = strrchr(low, '.') ? strrchr(low, '.') + 1 : low + 2;
+        *null = s->cf->flavor == HP_MY_MARIADB && !*val && strcmp(bare, "secure_file_priv") == 0;
+        mq_sysvar_col(s, &val, col);
         hp_buf_puts(v, val);
     } else if (!strcmp(low, "user()") || !strcmp(low, "session_user()") || !strcmp(low, "system_user()")) {
         hp_buf_printf(v, "%s@%s", s->user, s->ctx->src_ip);
+        col->chars = 384;               /* USERNAME_CHAR_LENGTH + HOSTNAME_LENGTH + 1 */
     } else if (!strcmp(low, "current_user()") || !strcmp(low, "current_user")) {
         hp_buf_printf(v, "%s@%%", s->user);
+        col->chars = 384;
     } else if (!strcmp(low, "database()") || !strcmp(low, "schema()")) {
         *null = !s->db[0];
         hp_buf_puts(v, s->db);
+        col->chars = 64;
     } else if (!strcmp(low, "connection_id()")) {
         hp_buf_printf(v, "%u", s->conn_id);
+        *col = (struct hp_my_col){ MY_TYPE_LONG, MY_FLAG_NOT_NULL | MY_FLAG_UNSIGNED | MY_FLAG_BINARY, 10 };
     } else if (!strcmp(low, "now()") || !strcmp(low, "sysdate()") || !strncmp(low, "current_timestamp", 17) ||
                !strcmp(low, "localtime()") || !strcmp(low, "utc_timestamp()")) {
         hp_buf_printf(v, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                       tm.tm_hour, tm.tm_min, tm.tm_sec);
+        *col = (struct hp_my_col){ MY_TYPE_DATETIME, MY_FLAG_NOT_NULL | MY_FLAG_BINARY, 19 };
     } else if (!strcmp(low, "curdate()") || !strncmp(low, "current_date", 12)) {
         hp_buf_printf(v, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        *col = (struct hp_my_col){ MY_TYPE_DATE, MY_FLAG_NOT_NULL | MY_FLAG_BINARY, 10 };
     } else if (!strcmp(low, "uuid()")) {
         char h[33];
         hp_random_hex(h, 32);
@@ -870,15 +944,25 @@ static bool eval(struct hp_my_sess *s, struct span e, struct hp_buf *v, bool *nu
         hp_buf_puts(v, "0");
     } else if (!strcmp(low, "row_count()")) {
         hp_buf_puts(v, "-1");
-    } else if (!strcmp(low, "null") || !strncmp(low, "load_file(", 10) || is_udf(s, e)) {
+    } else if (!strcmp(low, "null")) {
+        *null = true;
+        *col = (struct hp_my_col){ MY_TYPE_NULL, MY_FLAG_BINARY, 0 };
+    } else if (!strncmp(low, "load_file(", 10) || is_udf(s, e)) {
         *null = true;                   /* load_file: secure_file_priv / no such file */
+        if (low[0] == 'l')
+            *col = (struct hp_my_col){ MY_TYPE_LONG_BLOB, MY_FLAG_BINARY, 1u << 24 };
     } else if (is_number(e)) {
         hp_buf_put(v, e.p, e.n);
+        if (!memchr(e.p, '.', e.n) && e.n <= 20)    /* integers: INT up to 9 characters, then BIGINT */
+            *col = (struct hp_my_col){ e.n <= 9 ? MY_TYPE_LONG : MY_TYPE_LONGLONG,
+                                       MY_FLAG_NOT_NULL | MY_FLAG_BINARY, (uint32_t)e.n };
     } else if (e.n && (e.p[0] == '\'' || e.p[0] == '"' || e.p[0] == '@' || e.p[0] == '0' ||
                        iskw(e.p, e.n, "concat") || iskw(e.p, e.n, "unhex") || iskw(e.p, e.n, "char") ||
                        iskw(e.p, e.n, "from_base64") || iskw(e.p, e.n, "x"))) {
         if (!literal(s, e, v, 0))
             *null = true;
+        else if (e.p[0] == '\'' || e.p[0] == '"')
+            col->flags = MY_FLAG_NOT_NULL;      /* a string literal */
     } else if (is_ident(e)) {
         hp_my_err(s, 1054, "42S22", "Unknown column '%.64s' in 'field list'", low);
         return false;
@@ -915,26 +999,37 @@ static void st_select_exprs(struct hp_my_sess *s, struct span list)
     static char names[MQ_MAX_COLS][256];    /* network thread only */
     const char *nptr[MQ_MAX_COLS];
     const char *cells[MQ_MAX_COLS];
+    struct hp_my_col cols[MQ_MAX_COLS];
     bool ok = true;
     size_t done = 0;
+    memset(cols, 0, sizeof(cols));
     for (size_t i = 0; i < n; i++, done++) {
         char alias[128];
         struct span e = split_alias(ex[i], alias, sizeof(alias));
         hp_buf_init(&vals[i], 1 << 20);
         bool null;
-        if (!eval(s, e, &vals[i], &null)) {
+        if (!eval(s, e, &vals[i], &null, &cols[i])) {
             hp_buf_free(&vals[i]);
             ok = false;
             break;
         }
-        size_t nl = alias[0] ? strlen(alias) : (e.n < 255 ? e.n : 255);
-        memcpy(names[i], alias[0] ? alias : e.p, nl);
+        const char *nm = alias[0] ? alias : e.p;
+        size_t nl = alias[0] ? strlen(alias) : e.n;
+        if (!alias[0] && !null && e.n && (e.p[0] == '\'' || e.p[0] == '"')) {
+            nm = hp_buf_cstr(&vals[i]);         /* a string literal is headed by its value, not its quotes */
+            nl = strlen(nm);
+        } else if (!alias[0] && cols[i].type == MY_TYPE_NULL) {
+            nm = "NULL";                        /* as the item prints itself, whatever the case typed */
+            nl = 4;
+        }
+        nl = nl < 255 ? nl : 255;
+        memcpy(names[i], nm, nl);
         names[i][nl] = '\0';
         nptr[i] = names[i];
         cells[i] = null ? NULL : hp_buf_cstr(&vals[i]);
     }
     if (ok && n)
-        hp_my_resultset(s, n, nptr, 1, cells);
+        hp_my_resultset_cols(s, n, nptr, cols, 1, cells);
     for (size_t i = 0; i < done; i++)
         hp_buf_free(&vals[i]);
 }

@@ -570,9 +570,12 @@ static void test_var_budget(void **st)
 /* Events caught from the output tap: how many of a type since the last reset. */
 static size_t n_upload, n_write, n_not_stored;
 
+static int n_login_failed;
+
 static void tap(struct hp_event *e, void *arg)
 {
     (void)arg;
+    n_login_failed += strstr(e->json, "\"eventid\":\"login.failed\"") != NULL;
     n_upload += strstr(e->json, "\"eventid\":\"session.file_upload\"") != NULL;
     n_write += strstr(e->json, "\"eventid\":\"mysql.file_write\"") != NULL;
     n_not_stored += strstr(e->json, "\"not_stored\":true") != NULL;
@@ -644,6 +647,299 @@ static void test_bytewise(void **st)
     hp_buf_free(&whole);
 }
 
+/* ---- MariaDB 10.11.19 (Debian 12, 1:10.11.19-0+deb12u1) as observed by a raw
+ * differential run (/usr/bin/python3 sockets) against mariadbd with Debian's
+ * character-set-server = utf8mb4; every expected byte string below is what
+ * that server sent. ---- */
+
+#define DEB12 "5.5.5-10.11.19-MariaDB-0+deb12u1"
+
+/* The payload of packet i, which must be exactly want (n bytes) with sequence id seq. */
+static void expect_pkt(const struct hp_buf *out, int i, uint8_t seq, const void *want, size_t n)
+{
+    size_t len;
+    uint8_t sq;
+    const uint8_t *p = packet(out, i, &len, &sq);
+    if (len != n || sq != seq)
+        fprintf(stderr, "packet %d seq %u: '%.*s'\n", i, sq, (int)len, (const char *)p);
+    assert_int_equal(sq, seq);
+    assert_int_equal(len, n);
+    assert_memory_equal(p, want, n);
+}
+#define EXPECT_PKT(out, i, seq, lit) expect_pkt(out, i, seq, lit, sizeof(lit) - 1)
+
+/* Probe "greeting": capabilities 0x81fff7fe (CAN_HANDLE_EXPIRED_PASSWORDS set),
+ * extended capabilities 0x1d; before, 0x81bff7fe and 0x07 (COM_MULTI, gone). */
+static void test_maria_greeting(void **st)
+{
+    (void)st;
+    struct hp_my_conf cf = conf(DEB12, 3);
+    struct hp_my_sess s;
+    hp_my_sess_init(&s, &cf, &ctx);
+    hp_my_greet(&s);
+    size_t n;
+    const uint8_t *p = packet(&s.out, 0, &n, NULL);
+    uint8_t masked[128];
+    assert_true(n <= sizeof(masked));
+    memcpy(masked, p, n);
+    size_t o = 1 + sizeof(DEB12);
+    memset(masked + o, 'T', 4);                 /* thread id */
+    memset(masked + o + 4, 'S', 8);             /* scramble, first part */
+    memset(masked + o + 4 + 9 + 8 + 10, 'S', 12);
+    static const char want[] = "\n" DEB12 "\0TTTTSSSSSSSS\0\xfe\xf7-\x02\x00\xff\x81\x15\0\0\0\0\0\0\x1d\0\0\0"
+                               "SSSSSSSSSSSS\0mysql_native_password";
+    assert_int_equal(n, sizeof(want));
+    assert_memory_equal(masked, want, sizeof(want));
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+    cf = conf("5.5.5-10.3.39-MariaDB-0+deb10u2", 3);   /* older releases keep their flags */
+    hp_my_sess_init(&s, &cf, &ctx);
+    assert_int_equal(s.server_caps, 0x81bff7feu);
+    assert_int_equal(s.server_ext, 0x07u);
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
+/* A HandshakeResponse41 with MariaDB extended capabilities in the last four
+ * filler bytes (CLIENT_MYSQL clear), logged in through the clear-password switch. */
+static void maria_login(struct hp_my_sess *s, struct hp_my_conf *cf, uint32_t ext)
+{
+    hp_my_sess_init(s, cf, &ctx);
+    hp_my_greet(s);
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    uint8_t resp[20] = { 1, 2, 3 };
+    response41(&in, CAPS_MARIADB & ~MY_CLIENT_DEPRECATE_EOF, "admin", resp, 20, NULL, "mysql_native_password", false);
+    uint8_t *e = in.data + 4 + 28;
+    e[0] = (uint8_t)ext;
+    feed(s, &in);
+    hp_buf_reset(&in);
+    put_pkt(&in, 3, "admin123", 9);
+    feed(s, &in);
+    assert_true(s->logged_in);
+    hp_buf_reset(&s->out);
+    hp_buf_free(&in);
+}
+
+/* Probe "select 1" after a login asking for EXTENDED_METADATA | CACHE_METADATA:
+ * "metadata follows" after the column count, an empty extended-type field. */
+static void test_maria_extended_metadata(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf(DEB12, 1);
+    struct hp_my_sess s;
+    maria_login(&s, &cf, 0x1d);
+    query(&s, "select 1");
+    assert_int_equal(npackets(&s.out), 5);
+    EXPECT_PKT(&s.out, 0, 1, "\x01\x01");
+    EXPECT_PKT(&s.out, 1, 2, "\x03" "def\0\0\0\x01" "1\0\0\x0c?\0\x01\0\0\0\x03\x81\0\0\0\0");
+    EXPECT_PKT(&s.out, 2, 3, "\xfe\0\0\x02\0");
+    EXPECT_PKT(&s.out, 3, 4, "\x01" "1");
+    hp_my_sess_free(&s);
+    maria_login(&s, &cf, 0);                    /* without: the plain layout */
+    query(&s, "select 1");
+    EXPECT_PKT(&s.out, 0, 1, "\x01");
+    EXPECT_PKT(&s.out, 1, 2, "\x03" "def\0\0\0\x01" "1\0\x0c?\0\x01\0\0\0\x03\x81\0\0\0\0");
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
+/* Probes garbage_http, com_query_prelogin, resp_seq5, "cmd seq5" after login:
+ * a packet whose sequence id is not the expected one is ER_NET_PACKETS_OUT_OF_ORDER
+ * with the expected id, and the connection closes (HTTP got 1153, a COM_QUERY
+ * before the login "Bad handshake", a command after it was answered). */
+static void test_maria_out_of_order(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf(DEB12, 1);
+    struct hp_my_sess s;
+    static const char http[] = "GET / HTTP/1.0\r\n\r\n";
+    static const uint8_t query_pre[] = { 10, 0, 0, 0, 0x03, 's', 'e', 'l', 'e', 'c', 't', ' ', '1', ';' };
+    const struct {
+        const void *in;
+        size_t n;
+    } pre[] = { { http, sizeof(http) - 1 }, { query_pre, sizeof(query_pre) } };
+    for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+        hp_my_sess_init(&s, &cf, &ctx);
+        hp_my_greet(&s);
+        hp_buf_reset(&s.out);
+        assert_int_equal(hp_my_input(&s, pre[i].in, pre[i].n), pre[i].n);
+        assert_int_equal(npackets(&s.out), 1);
+        EXPECT_PKT(&s.out, 0, 1, "\xff\x84\x04#08S01Got packets out of order");
+        assert_true(s.closing);
+        hp_my_sess_free(&s);
+    }
+    maria_login(&s, &cf, 0);
+    struct hp_buf in;
+    hp_buf_init(&in, 64);
+    put_pkt(&in, 5, "\x03select 1", 9);
+    feed(&s, &in);
+    assert_int_equal(npackets(&s.out), 1);
+    EXPECT_PKT(&s.out, 0, 0, "\xff\x84\x04#08S01Got packets out of order");
+    assert_true(s.closing);
+    hp_my_sess_free(&s);
+
+    /* Probes garbage_short_pkt / "P41 short" and "4 zero": "Bad handshake" with a
+     * SQL state unless the client's first two bytes leave out PROTOCOL_41. */
+    const struct {
+        const char *p;
+        size_t n;
+        const char *want;
+        size_t wn;
+    } bad[] = { { "\x01\x02", 2, "\xff\x13\x04#08S01Bad handshake", 22 },
+                { "\x00\x02\x00\x00\0\0\0\0\0\0\0\0\0\0", 14, "\xff\x13\x04#08S01Bad handshake", 22 },
+                { "\0\0\0\0", 4, "\xff\x13\x04" "Bad handshake", 16 } };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        hp_my_sess_init(&s, &cf, &ctx);
+        hp_my_greet(&s);
+        hp_buf_reset(&s.out);
+        hp_buf_reset(&in);
+        put_pkt(&in, 1, bad[i].p, bad[i].n);
+        feed(&s, &in);
+        expect_pkt(&s.out, 0, 2, bad[i].want, bad[i].wn);
+        assert_true(s.closing);
+        hp_my_sess_free(&s);
+    }
+    hp_buf_free(&in);
+    conf_free(&cf);
+}
+
+/* Probes old320 and "no secure": a response without CLIENT_SECURE_CONNECTION is
+ * refused with 1251 (SQL state 08004 only with PROTOCOL_41), still logged. */
+static void test_maria_old_client(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf(DEB12, 1);
+    struct hp_my_sess s;
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    hp_my_sess_init(&s, &cf, &ctx);
+    hp_my_greet(&s);
+    hp_buf_reset(&s.out);
+    uint8_t resp[20] = { 1, 2, 3 };
+    response41(&in, MY_CLIENT_PROTOCOL_41, "admin", resp, 20, NULL, NULL, false);
+    int before = n_login_failed;
+    feed(&s, &in);
+    EXPECT_PKT(&s.out, 0, 2, "\xff\xe3\x04#08004Client does not support authentication protocol requested by "
+                             "server; consider upgrading MariaDB client");
+    assert_true(s.closing);
+    assert_false(s.logged_in);
+    assert_int_equal(n_login_failed, before + 1);
+    hp_my_sess_free(&s);
+
+    hp_my_sess_init(&s, &cf, &ctx);
+    hp_my_greet(&s);
+    hp_buf_reset(&s.out);
+    hp_buf_reset(&in);
+    put_pkt(&in, 1, "\x05\x00\x00\x00\x01" "admin\0" "12345678", 19);
+    feed(&s, &in);
+    EXPECT_PKT(&s.out, 0, 2, "\xff\xe3\x04" "Client does not support authentication protocol requested by "
+                             "server; consider upgrading MariaDB client");
+    assert_int_equal(n_login_failed, before + 2);
+    hp_my_sess_free(&s);
+
+    /* Probe long_user: the name in "Access denied" stops at 128 characters. */
+    hp_my_sources_reset();
+    cf.accept_after = 0;
+    char user[301];
+    memset(user, 'u', 300);
+    user[300] = '\0';
+    hp_my_sess_init(&s, &cf, &ctx);
+    hp_my_greet(&s);
+    hp_buf_reset(&s.out);
+    hp_buf_reset(&in);
+    response41(&in, CAPS_MARIADB & ~(MY_CLIENT_PLUGIN_AUTH | MY_CLIENT_PLUGIN_AUTH_LENENC | MY_CLIENT_CONNECT_ATTRS),
+               user, resp, 20, NULL, NULL, false);
+    feed(&s, &in);
+    char want[300];
+    int k = snprintf(want, sizeof(want), "\xff\x15\x04#28000Access denied for user '%.128s'@'10.0.0.1' (using "
+                     "password: YES)", user);
+    expect_pkt(&s.out, 0, 2, want, (size_t)k);
+    hp_my_sess_free(&s);
+    hp_buf_free(&in);
+    conf_free(&cf);
+}
+
+/* Probe "select @@version, version(), user(), 'abc', 123, -5, 12345678901,
+ * database(), @@port, now(), connection_id(), @@secure_file_priv" (client
+ * charset 45): each column definition as mariadbd sends it. */
+static void test_maria_columns(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf(DEB12, 1);
+    struct hp_my_sess s;
+    maria_login(&s, &cf, 0);
+    query(&s, "select @@version, version(), user(), 'abc', 123, -5, 12345678901, database(), @@port, now(), "
+              "connection_id(), @@secure_file_priv, null");
+    EXPECT_PKT(&s.out, 0, 1, "\x0d");
+    EXPECT_PKT(&s.out, 1, 2, "\x03" "def\0\0\0\t@@version\0\x0c-\0h\0\0\0\xfd\0\0'\0\0");
+    EXPECT_PKT(&s.out, 2, 3, "\x03" "def\0\0\0\tversion()\0\x0c-\0h\0\0\0\xfd\x01\0'\0\0");
+    EXPECT_PKT(&s.out, 3, 4, "\x03" "def\0\0\0\x06user()\0\x0c-\0\0\x06\0\0\xfd\0\0'\0\0");
+    EXPECT_PKT(&s.out, 4, 5, "\x03" "def\0\0\0\x03" "abc\0\x0c-\0\x0c\0\0\0\xfd\x01\0'\0\0");
+    EXPECT_PKT(&s.out, 5, 6, "\x03" "def\0\0\0\x03" "123\0\x0c?\0\x03\0\0\0\x03\x81\0\0\0\0");
+    EXPECT_PKT(&s.out, 6, 7, "\x03" "def\0\0\0\x02-5\0\x0c?\0\x02\0\0\0\x03\x81\0\0\0\0");
+    EXPECT_PKT(&s.out, 7, 8, "\x03" "def\0\0\0\x0b" "12345678901\0\x0c?\0\x0b\0\0\0\x08\x81\0\0\0\0");
+    EXPECT_PKT(&s.out, 8, 9, "\x03" "def\0\0\0\ndatabase()\0\x0c-\0\0\x01\0\0\xfd\0\0'\0\0");
+    EXPECT_PKT(&s.out, 9, 10, "\x03" "def\0\0\0\x06@@port\0\x0c?\0\x15\0\0\0\x08\xa0\0\0\0\0");
+    EXPECT_PKT(&s.out, 10, 11, "\x03" "def\0\0\0\x05now()\0\x0c?\0\x13\0\0\0\x0c\x81\0\0\0\0");
+    EXPECT_PKT(&s.out, 11, 12, "\x03" "def\0\0\0\x0f" "connection_id()\0\x0c?\0\n\0\0\0\x03\xa1\0\0\0\0");
+    EXPECT_PKT(&s.out, 12, 13, "\x03" "def\0\0\0\x12@@secure_file_priv\0\x0c-\0\0\0\0\0\xfd\0\0'\0\0");
+    EXPECT_PKT(&s.out, 13, 14, "\x03" "def\0\0\0\x04" "NULL\0\x0c?\0\0\0\0\0\x06\x80\0\0\0\0");
+    size_t n;
+    const uint8_t *row = packet(&s.out, 15, &n, NULL);
+    assert_int_equal(row[n - 2], 0xfb);         /* secure_file_priv: NULL, not '' */
+    assert_int_equal(row[n - 1], 0xfb);
+
+    /* Probe "show databases": information_schema.SCHEMATA, NO_INDEX_USED. */
+    query(&s, "show databases");
+    EXPECT_PKT(&s.out, 1, 2, "\x03" "def\x12information_schema\x08SCHEMATA\x08SCHEMATA\x08" "Database\x0bSCHEMA_NAME"
+                             "\x0c-\0\0\x01\0\0\xfd\x01\x10\0\0\0");
+    EXPECT_PKT(&s.out, 2, 3, "\xfe\0\0\"\0");
+    EXPECT_PKT(&s.out, 3, 4, "\x12information_schema");
+    /* Probe "show status like 'Uptime'": the status after the rows is plain. */
+    query(&s, "show status like 'Uptime'");
+    EXPECT_PKT(&s.out, 2, 3, "\x03" "def\x12information_schema\x0eSESSION_STATUS\x0eSESSION_STATUS\x05Value"
+                             "\x0eVARIABLE_VALUE\x0c-\0\0@\0\0\xfd\x01\x10\0\0\0");
+    EXPECT_PKT(&s.out, 3, 4, "\xfe\0\0\"\0");
+    EXPECT_PKT(&s.out, 5, 6, "\xfe\0\0\x02\0");
+
+    /* Probe "show grants": backticks and the password's hash (admin123). */
+    query(&s, "show grants");
+    EXPECT_PKT(&s.out, 3, 4, "\x7fGRANT ALL PRIVILEGES ON *.* TO `admin`@`%` IDENTIFIED BY PASSWORD "
+                             "'*01A6717B58FF5C7EAFFF6CB7C96F7428EA65FE4C' WITH GRANT OPTION");
+
+    /* Probe COM_STATISTICS: no "Flush tables" on MariaDB, the average is Questions / Uptime. */
+    struct hp_buf in;
+    hp_buf_init(&in, 64);
+    put_pkt(&in, 0, "\x09", 1);
+    hp_buf_reset(&s.out);
+    feed(&s, &in);
+    const uint8_t *p = packet(&s.out, 0, &n, NULL);
+    char line[256];
+    snprintf(line, sizeof(line), "%.*s", (int)n, (const char *)p);
+    unsigned long long up, q;
+    double avg;
+    assert_int_equal(sscanf(line, "Uptime: %llu  Threads: 2  Questions: %llu  Slow queries: 0  Opens: 143  "
+                            "Open tables: 62  Queries per second avg: %lf", &up, &q, &avg), 3);
+    assert_true(avg > (double)q / (double)up - 0.001 && avg < (double)q / (double)up + 0.001);
+
+    /* Probe COM_PROCESS_INFO: SHOW PROCESSLIST's nine MariaDB columns, Command "Processlist", Info NULL. */
+    hp_buf_reset(&in);
+    put_pkt(&in, 0, "\x0a", 1);
+    hp_buf_reset(&s.out);
+    feed(&s, &in);
+    EXPECT_PKT(&s.out, 0, 1, "\x09");
+    row = packet(&s.out, 11, &n, NULL);
+    assert_non_null(memmem(row, n, "\x0bProcesslist\x01" "0\x08starting\xfb\x05" "0.000", 29));
+    hp_buf_free(&in);
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
 int main(void)
 {
     hp_output_set_tap(tap, NULL);
@@ -657,6 +953,11 @@ int main(void)
         cmocka_unit_test(test_bytewise),
         cmocka_unit_test(test_var_budget),
         cmocka_unit_test(test_dump_budget),
+        cmocka_unit_test(test_maria_greeting),
+        cmocka_unit_test(test_maria_extended_metadata),
+        cmocka_unit_test(test_maria_out_of_order),
+        cmocka_unit_test(test_maria_old_client),
+        cmocka_unit_test(test_maria_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
