@@ -39,6 +39,17 @@ struct hp_mc_sess {
     uint64_t bytes;
     uint64_t cas;
     uint64_t swallow;                   /* bytes of a refused data block still to discard */
+    const char *swallow_msg;            /* answered once they are (NULL: nothing) */
+    uint8_t *blk;                       /* the data block as it arrives (bytes + 2), kept here and */
+    size_t blk_len;                     /* not in the core's input, which holds 128 KiB at most */
+    size_t scanned;                     /* bytes of the pending line already searched for its LF */
+    bool binary;                        /* the first byte was 0x80: the binary protocol */
+    bool meta;                          /* the data block is an `ms` one (HD/NS/EX/NF answers) */
+    char meta_ret[96];                  /* the O and k flags an `ms` answer echoes */
+    bool watching;                      /* after `watch`: nothing more is answered */
+    uint8_t bin_op;                     /* a binary storage request waiting for its value */
+    uint32_t bin_opaque;
+    uint16_t bin_status;                /* answered once a swallowed body is gone */
     uint64_t commands;
     uint8_t *pend;                      /* answers of this read, written at its end */
     size_t pend_len;

@@ -90,7 +90,7 @@ def memcached_pymemcache_store_and_stats(ctx):
 
 @case
 def memcached_cli_tools_and_nmap(ctx):
-    """libmemcached's tools and nmap see a memcached 1.6 server; the big-value and binary paths close as memcached does."""
+    """libmemcached's tools and nmap see a memcached 1.6 server; big values, long lines and the binary protocol as memcached 1.6.18 takes them."""
     need("memcstat", "memccp", "memccat", "nmap")
     d = ctx.daemon("memcached-tools", [Service("mc", protocol="memcached")]).start()
     port = d.svc("mc").port
@@ -109,18 +109,27 @@ def memcached_cli_tools_and_nmap(ctx):
     out = subprocess.run(["nmap", "-Pn", "-sV", "-p", str(port), "--script", "memcached-info", "127.0.0.1"],
                          capture_output=True, timeout=T(120)).stdout.decode()
     assert "open  memcached" in out and "Process ID:" in out and "TCP Port: %d" % port in out, out
-    # An item over item_size_max: the data is swallowed, then SERVER_ERROR; a line over 2048 bytes
-    # and the binary protocol are refused and the connection closed.
+    # An item over item_size_max: the data is swallowed, then SERVER_ERROR; a value of 500 KB (more
+    # than the core buffers) is stored; a line over 2048 bytes without LF closes without a word.
     s = socket.create_connection(("127.0.0.1", port), timeout=T(5))
     s.sendall(b"set big 0 0 1048577\r\n" + b"x" * 1048577 + b"\r\nversion\r\n")
     got = b""
     while got.count(b"\r\n") < 2:
         got += s.recv(4096)
     assert got.startswith(b"SERVER_ERROR object too large for cache\r\nVERSION 1.6."), got
+    s.sendall(b"set half 0 0 500000\r\n" + b"h" * 500000 + b"\r\n")
+    assert s.recv(4096) == b"STORED\r\n"
     s.sendall(b"g" * 3000)
-    assert s.recv(4096) == b"CLIENT_ERROR line too long\r\n"
     s.settimeout(T(3))
     assert s.recv(4096) == b""
+    s.close()
+    # the binary protocol: memcached 1.6 answers it (version)
+    s = socket.create_connection(("127.0.0.1", port), timeout=T(5))
+    s.sendall(bytes([0x80, 0x0b]) + bytes(22))
+    got = b""
+    while len(got) < 24 or len(got) < 24 + int.from_bytes(got[8:12], "big"):
+        got += s.recv(4096)
+    assert got[:2] == b"\x81\x0b" and got[24:28] == b"1.6.", got
     s.close()
     evs = stop_and_read(d)
     mcp = [e for e in by(evs, "memcached.store") if e["key"] == "motd.txt"]
