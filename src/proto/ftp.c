@@ -57,9 +57,11 @@
 #include "util.h"
 
 #define FTP_MAX_CMDS      4096           /* command lines per connection */
+#define FTP_VSFTPD_LINE_MAX 4096         /* vsftpd's VSFTP_MAX_COMMAND_LINE, '\n' included */
 #define FTP_LIST_MAX      (1u << 20)     /* bytes of one directory listing */
 #define FTP_RETR_MAX      (16u << 20)    /* bytes of one downloaded file */
 #define FTP_ANON_ROOT     "/srv/ftp"
+#define FTP_FAIL_DELAY_AUTO UINT64_MAX   /* vsftpd's delay_failed_login + PAM's, none for the others */
 
 /* ---- personalities ------------------------------------------------------------------ */
 
@@ -76,6 +78,9 @@ struct ftp_flavour {
     const char *pasv, *epsv, *port_ok, *port_bad, *no_data, *data_fail;
     const char *list_150, *list_226, *retr_150, *xfer_226, *stor_150, *no_file, *no_write;
     const char *dele_ok, *mkd_ok, *rmd_ok, *rnfr_ok, *rnto_ok, *rnfr_need, *noop, *quit, *too_many;
+    const char *eprt_ok;          /* NULL: port_ok */
+    bool proftpd;                 /* ProFTPD's command table (unknown verbs, what works before login) */
+    bool vsftpd;                  /* vsftpd 3.0.x answers where the products differ (OPTS, SITE, STAT, EPRT...) */
 };
 
 static const char *const vsftpd_versions[] = { "3.0.2", "3.0.3", "3.0.3", "3.0.5", NULL };
@@ -107,20 +112,24 @@ static const struct ftp_flavour flavours[] = {
       .dele_ok = "250 Delete operation successful.", .mkd_ok = "257 \"{0}\" created",
       .rmd_ok = "250 Remove directory operation successful.", .rnfr_ok = "350 Ready for RNTO.",
       .rnto_ok = "250 Rename successful.", .rnfr_need = "503 RNFR required first.",
-      .noop = "200 NOOP ok.", .quit = "221 Goodbye.", .too_many = "530 Login incorrect." },
+      .noop = "200 NOOP ok.", .quit = "221 Goodbye.", .too_many = "530 Login incorrect.",
+      .eprt_ok = "200 EPRT command successful. Consider using EPSV.", .vsftpd = true },
     { .name = "proftpd", .versions = proftpd_versions, .list = FTP_LIST_UNIX_NAMES, .mlsd = true,
       .syst = "215 UNIX Type: L8",
-      .feat = "211-Features:\r\n MFF modify;UNIX.group;UNIX.mode;\r\n REST STREAM\r\n"
+      /* Debian 12's proftpd-core 1.3.8 with its default modules (no mod_tls) */
+      .feat = "211-Features:\r\n CLNT\r\n CSID\r\n EPRT\r\n EPSV\r\n HOST\r\n LANG C.UTF-8*\r\n MDTM\r\n"
+              " MFF modify;UNIX.group;UNIX.mode;\r\n MFMT\r\n"
               " MLST modify*;perm*;size*;type*;unique*;UNIX.group*;UNIX.groupname*;UNIX.mode*;UNIX.owner*;UNIX.ownername*;\r\n"
-              " UTF8\r\n LANG en-US*\r\n EPSV\r\n MDTM\r\n SIZE\r\n MFMT\r\n TVFS\r\n EPRT\r\n211 End",
+              " RANG STREAM\r\n REST STREAM\r\n SITE COPY\r\n SITE MKDIR\r\n SITE RMDIR\r\n SITE SYMLINK\r\n SITE UTIME\r\n"
+              " SIZE\r\n TVFS\r\n UTF8\r\n211 End",
       .help = "214-The following commands are recognized (* =>'s unimplemented):\r\n"
               " CWD     XCWD    CDUP    XCUP    SMNT*   QUIT    PORT    PASV    \r\n"
-              " EPRT    EPSV    ALLO*   RNFR    RNTO    DELE    MDTM    RMD     \r\n"
+              " EPRT    EPSV    ALLO    RNFR    RNTO    DELE    MDTM    RMD     \r\n"
               " XRMD    MKD     XMKD    PWD     XPWD    SIZE    SYST    HELP    \r\n"
               " NOOP    FEAT    OPTS    HOST    CLNT    AUTH*   CCC*    CONF*   \r\n"
               " ENC*    MIC*    PBSZ*   PROT*   TYPE    STRU    MODE    RETR    \r\n"
               " STOR    STOU    APPE    REST    ABOR    RANG    USER    PASS    \r\n"
-              " ACCT*   REIN*   LIST    NLST    STAT    SITE    MLSD    MLST    \r\n214 Direct comments to root@localhost",
+              " ACCT*   REIN*   LIST    NLST    STAT    SITE    MLSD    MLST    \r\n214 Direct comments to root@{0}",
       .user_ok = "331 Password required for {0}", .anon_ok = "331 Anonymous login ok, send your complete email address as your password",
       .login_ok = "230 User {0} logged in", .anon_login = "230 Anonymous access granted, restrictions apply",
       .login_bad = "530 Login incorrect.", .need_login = "530 Please login with USER and PASS",
@@ -138,7 +147,7 @@ static const struct ftp_flavour flavours[] = {
       .mkd_ok = "257 \"{0}\" - Directory successfully created", .rmd_ok = "250 RMD command successful",
       .rnfr_ok = "350 File or directory exists, ready for destination name", .rnto_ok = "250 Rename successful",
       .rnfr_need = "503 Bad sequence of commands", .noop = "200 NOOP command successful", .quit = "221 Goodbye.",
-      .too_many = "530 Login incorrect." },
+      .too_many = "530 Login incorrect.", .proftpd = true },
     { .name = "pure-ftpd", .versions = pure_versions, .list = FTP_LIST_UNIX_NAMES, .mlsd = true,
       .syst = "215 UNIX Type: L8",
       .feat = "211-Extensions supported:\r\n EPRT\r\n IDLE\r\n MDTM\r\n SIZE\r\n MFMT\r\n REST STREAM\r\n"
@@ -216,6 +225,7 @@ struct ftp_conf {
     uint64_t accept_after;            /* 0: named users never get in */
     uint64_t max_auth_tries;
     uint64_t data_timeout_ms;
+    uint64_t fail_delay_ms;           /* before a 530 for a wrong password; FTP_FAIL_DELAY_AUTO: the product's */
     bool anonymous;
     bool active;                      /* PORT/EPRT to the client's own address allowed */
 };
@@ -261,6 +271,8 @@ static int conf_key(struct ftp_conf *fc, const struct hp_kv *kv)
     } else if (strcmp(kv->key, "data_timeout") == 0) {
         bad = hp_parse_duration_ms(kv->value, &fc->data_timeout_ms) || fc->data_timeout_ms < 100 ||
               fc->data_timeout_ms > 3600000;
+    } else if (strcmp(kv->key, "auth_fail_delay") == 0) {
+        bad = hp_parse_duration_ms(kv->value, &fc->fail_delay_ms) || fc->fail_delay_ms > 60000;
     } else if (strcmp(kv->key, "anonymous") == 0) {
         bad = hp_parse_bool(kv->value, &b);
         fc->anonymous = !bad && b;
@@ -280,6 +292,7 @@ static int ftp_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
     fc->max_capture = 20u << 20;
     fc->max_auth_tries = 3;
     fc->data_timeout_ms = 30000;
+    fc->fail_delay_ms = FTP_FAIL_DELAY_AUTO;
     fc->anonymous = true;
     fc->active = true;
     svc->proto_conf = fc;
@@ -358,6 +371,7 @@ struct ftp_sess {
     bool waiting;                 /* a transfer runs: later commands wait, as on a real server */
     bool in_data;                 /* inside on_data (its reader owns the input) */
     bool have_rnfr;
+    bool fail_wait;               /* a wrong password's 530 waits for the timer */
     unsigned attempts, fails, ncmds, nrefused;
     char root[32];                /* "" or the chroot (anonymous, Microsoft) */
     char cwd[FTP_PATH_MAX];       /* as the client sees it */
@@ -368,6 +382,7 @@ struct ftp_sess {
     uint64_t up_bytes, down_bytes;
     uint64_t rest;                /* REST offset for the next RETR */
     unsigned xcount;              /* entries of the listing being sent */
+    unsigned umask;               /* SITE UMASK (vsftpd: shown only) */
 };
 
 static const struct ftp_conf *conf_of(const struct hp_conn *c)
@@ -551,11 +566,15 @@ static int build_list(struct ftp_sess *s, enum ftp_xkind kind, const char *real,
         const char *base = strrchr(real, '/');
         list_one(&lc, base ? base + 1 : real, &st);
     } else {
-        if (all && kind == XK_LIST) {
+        if (all && (kind == XK_LIST || kind == XK_NLST)) {    /* "NLST -a" too: ".", ".." */
             list_one(&lc, ".", &st);
             struct sh_stat up;
             char parent[FTP_PATH_MAX];
-            if (sh_vfs_abspath(real, "..", parent, sizeof(parent)) == 0 && sh_vfs_stat(s->fs, parent, true, &up) == 0)
+            /* at a chroot's top ".." is the directory itself, as in vsftpd's anon_root */
+            bool top = s->root[0] && strcmp(real, s->root) == 0;
+            if (top)
+                list_one(&lc, "..", &st);
+            else if (sh_vfs_abspath(real, "..", parent, sizeof(parent)) == 0 && sh_vfs_stat(s->fs, parent, true, &up) == 0)
                 list_one(&lc, "..", &up);
         }
         long n = sh_vfs_list(s->fs, real, list_cb, &lc);
@@ -576,18 +595,50 @@ static bool is_anon_name(const uint8_t *u, size_t n)
 
 static void cmd_user(struct ftp_sess *s, const struct ftp_cmd *cmd)
 {
+    const struct ftp_flavour *fl = s->cf->fl;
     if (s->logged_in) {
-        say0(s, s->cf->fl->list == FTP_LIST_DOS ? "503 Bad sequence of commands." : "530 Can't change to another user.");
+        /* vsftpd's postlogin handle_user: the guest, the same name again, another name */
+        bool same = cmd->arglen == s->userlen && (s->userlen == 0 || memcmp(cmd->arg, s->user, s->userlen) == 0);
+        if (fl->list == FTP_LIST_DOS)
+            say0(s, "503 Bad sequence of commands.");
+        else if (fl->vsftpd && s->anon)
+            say0(s, "530 Can't change from guest user.");
+        else if (fl->vsftpd && same)
+            say0(s, "331 Any password will do.");
+        else
+            say0(s, "530 Can't change to another user.");
         return;
     }
     s->userlen = cmd->arglen < FTP_USER_MAX ? cmd->arglen : FTP_USER_MAX;
     if (s->userlen)
         memcpy(s->user, cmd->arg, s->userlen);
-    s->have_user = true;
+    /* vsftpd keeps an empty USER as no user at all: the PASS after it gets 503 */
+    s->have_user = s->userlen > 0 || !fl->vsftpd;
     s->anon = s->cf->anonymous && is_anon_name(s->user, s->userlen);
     char name[FTP_USER_MAX + 1];
     snprintf(name, sizeof(name), "%.*s", (int)s->userlen, (const char *)s->user);
     say(s, s->anon ? s->cf->fl->anon_ok : s->cf->fl->user_ok, name, NULL, NULL);
+}
+
+/* The wait before a wrong password's 530.  vsftpd 3.0.3 on Debian 12
+ * answers after 2.8-3.5 s (delay_failed_login=1 plus pam_unix's ~2 s with
+ * its jitter): an instant 530 there is a tell. */
+static uint64_t fail_delay(const struct ftp_sess *s)
+{
+    if (s->cf->fail_delay_ms != FTP_FAIL_DELAY_AUTO)
+        return s->cf->fail_delay_ms;
+    return s->cf->fl->vsftpd ? 2500 + hp_random_u64() % 1000 : 0;
+}
+
+/* The 530 of a wrong password; the connection ends after max_auth_tries. */
+static void login_failed(struct ftp_sess *s)
+{
+    if (s->fails >= s->cf->max_auth_tries) {
+        say0(s, s->cf->fl->too_many);
+        finish(s, "max_auth_tries");
+        return;
+    }
+    say0(s, s->cf->fl->login_bad);
 }
 
 static void cmd_pass(struct ftp_sess *s, const struct ftp_cmd *cmd)
@@ -598,7 +649,7 @@ static void cmd_pass(struct ftp_sess *s, const struct ftp_cmd *cmd)
         return;
     }
     if (!s->have_user) {
-        say0(s, "503 Login with USER first.");
+        say0(s, fl->proftpd ? "503 Login with USER first" : "503 Login with USER first.");
         return;
     }
     s->attempts++;
@@ -606,12 +657,15 @@ static void cmd_pass(struct ftp_sess *s, const struct ftp_cmd *cmd)
     ev_login(s, ok, cmd->arg, cmd->arglen);
     if (!ok) {
         s->have_user = false;
-        if (++s->fails >= s->cf->max_auth_tries) {
-            say0(s, fl->too_many);
-            finish(s, "max_auth_tries");
+        s->fails++;
+        uint64_t ms = fail_delay(s);
+        if (ms == 0) {
+            login_failed(s);
             return;
         }
-        say0(s, fl->login_bad);
+        /* later commands wait in the input buffer, as behind vsftpd's sleeping process */
+        s->fail_wait = s->waiting = true;
+        hp_conn_set_timer(s->c, ms);
         return;
     }
     s->logged_in = true;
@@ -658,7 +712,16 @@ static void cmd_pasv(struct ftp_sess *s, bool ext)
 static void cmd_port(struct ftp_sess *s, const struct ftp_cmd *cmd, bool ext)
 {
     struct sockaddr_storage to;
+    const struct ftp_flavour *fl = s->cf->fl;
     int r = ext ? ftp_parse_eprt(cmd->arg, cmd->arglen, &to) : ftp_parse_port(cmd->arg, cmd->arglen, &to);
+    /* vsftpd's handle_eprt: '|' only, family 1 (2 on an IPv6 control connection); anything else
+     * is "Bad EPRT protocol", before the bounce check */
+    if (ext && fl->vsftpd &&
+        (r != 0 || cmd->arg[0] != '|' || (to.ss_family == AF_INET6 && s->c->peer.ss_family != AF_INET6))) {
+        ftp_data_reset(s->data);
+        say0(s, "500 Bad EPRT protocol.");
+        return;
+    }
     if (r == -2) {
         say0(s, "522 Network protocol not supported, use (1,2)");
         return;
@@ -668,16 +731,23 @@ static void cmd_port(struct ftp_sess *s, const struct ftp_cmd *cmd, bool ext)
         if (r == 0 && !own)
             ev_bounce(s, cmd->verb, &to, true);
         ftp_data_reset(s->data);
-        say(s, s->cf->fl->port_bad, cmd->verb, NULL, NULL);
+        say(s, fl->port_bad, cmd->verb, NULL, NULL);
         return;
     }
     ftp_data_active(s->data, &to);
-    say(s, s->cf->fl->port_ok, cmd->verb, NULL, NULL);
+    say(s, ext && fl->eprt_ok ? fl->eprt_ok : fl->port_ok, cmd->verb, NULL, NULL);
 }
 
 /* ---- transfers -------------------------------------------------------------------------------- */
 
 static void process_buffered(struct ftp_sess *s);
+
+/* Mode of a new file (0666) or directory (0777): vsftpd applies its umask
+ * (local_umask 077: "-rw-------"), the others show the usual 022. */
+static unsigned new_mode(const struct ftp_sess *s, unsigned base)
+{
+    return base & ~(s->cf->fl->vsftpd ? s->umask : 022u);
+}
 
 static void xfer_done(void *arg, bool ok, const uint8_t *data, size_t len, uint64_t total)
 {
@@ -692,9 +762,9 @@ static void xfer_done(void *arg, bool ok, const uint8_t *data, size_t len, uint6
         hp_upload_record(&s->c->ctx, &u, data, len, sha);
         if (s->fs)        /* the capture pipeline has it already: not captured again by the vfs */
             sh_vfs_write(s->fs, s->xreal, data, len,
-                         SH_O_CREAT | SH_O_FETCHED | (s->xkind == XK_APPE ? SH_O_APPEND : SH_O_TRUNC), 0644);
+                         SH_O_CREAT | SH_O_FETCHED | (s->xkind == XK_APPE ? SH_O_APPEND : SH_O_TRUNC), new_mode(s, 0666));
     } else if (up && ok && s->fs) {
-        sh_vfs_write(s->fs, s->xreal, "", 0, SH_O_CREAT | SH_O_TRUNC | SH_O_FETCHED, 0644);
+        sh_vfs_write(s->fs, s->xreal, "", 0, SH_O_CREAT | SH_O_TRUNC | SH_O_FETCHED, new_mode(s, 0666));
     }
     if (up)
         s->up_bytes += total;
@@ -850,7 +920,8 @@ static void cmd_cwd(struct ftp_sess *s, const struct ftp_cmd *cmd, bool up)
     static const uint8_t dotdot[] = "..";
     const uint8_t *a = up ? dotdot : cmd->arg;
     size_t n = up ? 2 : cmd->arglen;
-    if (!resolve(s, a, n, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0 ||
+    bool empty = n == 0 && s->cf->fl->vsftpd;      /* vsftpd: chdir("") fails */
+    if (empty || !resolve(s, a, n, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0 ||
         st.type != SH_FT_DIR || sh_vfs_access(s->fs, real, 1) < 0) {
         say(s, s->cf->fl->cwd_bad, virt, NULL, NULL);
         return;
@@ -890,7 +961,7 @@ static void cmd_fsop(struct ftp_sess *s, const struct ftp_cmd *cmd)
         else
             say0(s, fl->list == FTP_LIST_DOS ? fl->no_file : "550 Delete operation failed.");
     } else if (strcmp(v, "MKD") == 0 || strcmp(v, "XMKD") == 0) {
-        if (ok && sh_vfs_mkdir(s->fs, real, 0755) == 0)
+        if (ok && sh_vfs_mkdir(s->fs, real, new_mode(s, 0777)) == 0)
             say(s, fl->mkd_ok, virt, NULL, NULL);
         else
             say0(s, fl->list == FTP_LIST_DOS ? fl->no_write : "550 Create directory operation failed.");
@@ -919,6 +990,42 @@ static void cmd_fsop(struct ftp_sess *s, const struct ftp_cmd *cmd)
         else
             say0(s, fl->list == FTP_LIST_DOS ? fl->no_write : "550 Rename failed.");
     }
+}
+
+/* vsftpd's str_octal_to_uint: octal digits up to the first other byte. */
+static unsigned octal_of(const uint8_t *p, size_t n)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < n && p[i] >= '0' && p[i] <= '7'; i++)
+        v = (v << 3 | (unsigned)(p[i] - '0')) & 07777;
+    return v;
+}
+
+/* SITE CHMOD MODE PATH, in the session's overlay. */
+static void vsftpd_chmod(struct ftp_sess *s, const struct ftp_cmd *sub)
+{
+    char virt[FTP_PATH_MAX], real[FTP_PATH_MAX];
+    const uint8_t *sp = sub->arg ? memchr(sub->arg, ' ', sub->arglen) : NULL;
+    if (!sp || sp + 1 == sub->arg + sub->arglen) {
+        say0(s, "500 SITE CHMOD needs 2 arguments.");
+        return;
+    }
+    size_t mlen = (size_t)(sp - sub->arg);
+    const uint8_t *path = sp + 1;
+    size_t plen = sub->arglen - mlen - 1;
+    if (resolve(s, path, plen, virt, real) && s->fs && sh_vfs_chmod(s->fs, real, octal_of(sub->arg, mlen) & 0777) == 0)
+        say0(s, "200 SITE CHMOD command ok.");
+    else
+        say0(s, "550 SITE CHMOD command failed.");
+}
+
+/* vsftpd's EPSV argument: 1, or 2 on an IPv6 control connection (atoi). */
+static bool vsftpd_epsv_ok(const struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    char n[8];
+    snprintf(n, sizeof(n), "%.*s", (int)(cmd->arglen < 7 ? cmd->arglen : 7), (const char *)cmd->arg);
+    int v = atoi(n);
+    return v == 1 || (v == 2 && s->c->peer.ss_family == AF_INET6);
 }
 
 static void cmd_type(struct ftp_sess *s, const struct ftp_cmd *cmd)
@@ -961,13 +1068,254 @@ static bool is(const struct ftp_cmd *cmd, const char *v)
     return strcmp(cmd->verb, v) == 0;
 }
 
+/* The verbs Debian's ProFTPD 1.3.8 knows (its HELP list and the FEAT
+ * extensions; AUTH, PBSZ, PROT... need mod_tls, which is not loaded):
+ * anything else is "500 X not understood", before login too. */
+static bool proftpd_knows(const char *verb)
+{
+    static const char *const known[] = {
+        "CWD", "XCWD", "CDUP", "XCUP", "SMNT", "QUIT", "PORT", "PASV", "EPRT", "EPSV", "ALLO", "RNFR", "RNTO",
+        "DELE", "MDTM", "RMD", "XRMD", "MKD", "XMKD", "PWD", "XPWD", "SIZE", "SYST", "HELP", "NOOP", "FEAT",
+        "OPTS", "HOST", "CLNT", "TYPE", "STRU", "MODE", "RETR", "STOR", "STOU", "APPE", "REST", "ABOR", "RANG",
+        "USER", "PASS", "ACCT", "REIN", "LIST", "NLST", "STAT", "SITE", "MLSD", "MLST", "MFMT", "MFF", "CSID",
+        "LANG",
+    };
+    for (size_t i = 0; i < HP_ARRAY_LEN(known); i++)
+        if (strcmp(verb, known[i]) == 0)
+            return true;
+    return false;
+}
+
+static void proftpd_stat(struct ftp_sess *s);
+static void proftpd_stat_path(struct ftp_sess *s, const struct ftp_cmd *cmd);
+
+/* ProFTPD's own answers: a blank line, USER without a name, STAT (after
+ * login), CLNT, HOST, ACCT, REIN, which need no login, and SMNT (502 after login). */
+static bool proftpd_cmd(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    char v[FTP_VERB_MAX + 32], a[FTP_ARG_MAX + 1];
+    snprintf(a, sizeof(a), "%.*s", (int)(cmd->arglen < FTP_ARG_MAX ? cmd->arglen : FTP_ARG_MAX),
+             cmd->arg ? (const char *)cmd->arg : "");
+    if (cmd->verb[0] == '\0')
+        say0(s, "500 Invalid command: try being more creative");
+    else if (is(cmd, "STAT") && s->logged_in && cmd->arglen == 0)
+        proftpd_stat(s);                  /* nmap ftp-syst */
+    else if (is(cmd, "STAT") && s->logged_in)
+        proftpd_stat_path(s, cmd);
+    else if (is(cmd, "USER") && cmd->arglen == 0)
+        say0(s, "500 USER: command requires a parameter");
+    else if (is(cmd, "CLNT"))
+        say0(s, "200 OK");
+    else if (is(cmd, "HOST") && cmd->arglen == 0)
+        say0(s, "500 'HOST' not understood");
+    else if (is(cmd, "HOST") && strcmp(a, s->c->ctx.dst_ip) == 0)
+        say0(s, "220 HOST command successful");
+    else if (is(cmd, "HOST"))
+        say(s, "504 {0}: Unknown hostname provided", a, NULL, NULL);
+    else if (is(cmd, "ACCT") || is(cmd, "REIN") || (is(cmd, "SMNT") && s->logged_in)) {
+        snprintf(v, sizeof(v), "502 %s command not implemented", cmd->verb);
+        say0(s, v);
+    } else
+        return false;
+    return true;
+}
+
 static bool prelogin_ok(const struct ftp_sess *s, const struct ftp_cmd *cmd)
 {
     if (is(cmd, "USER") || is(cmd, "PASS") || is(cmd, "QUIT") || is(cmd, "FEAT") || is(cmd, "OPTS"))
         return true;
+    if (s->cf->fl->proftpd && (is(cmd, "TYPE") || !proftpd_knows(cmd->verb)))
+        return true;                    /* TYPE works before login; unknown verbs are 500 */
     /* vsftpd answers everything else with 530 before login; the others know a few more */
     return strcmp(s->cf->fl->name, "vsftpd") != 0 &&
            (is(cmd, "SYST") || is(cmd, "HELP") || is(cmd, "NOOP"));
+}
+
+/* REST offset: the leading digits (at most 20). */
+static uint64_t rest_offset(const uint8_t *arg, size_t len)
+{
+    char n[24];
+    snprintf(n, sizeof(n), "%.*s", (int)(len < 20 ? len : 20), arg ? (const char *)arg : "");
+    return strtoull(n, NULL, 10);
+}
+
+/* vsftpd's vsf_sysutil_a_to_filesize_t: all digits and at most 15 of them,
+ * else 0 ("REST -5" is 0, not a wrapped 2^64-5). */
+static uint64_t vsftpd_filesize(const uint8_t *arg, size_t len)
+{
+    uint64_t v = 0;
+    if (len > 15)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (arg[i] < '0' || arg[i] > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(arg[i] - '0');
+    }
+    return v;
+}
+
+static bool arg_is(const struct ftp_cmd *cmd, const char *text)
+{
+    size_t n = strlen(text);
+    return cmd->arglen == n && strncasecmp((const char *)cmd->arg, text, n) == 0;
+}
+
+/* ProFTPD 1.3.8's OPTS: "UTF8 ON|OFF" (any case), other options not understood. */
+static void proftpd_opts(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    char t[FTP_ARG_MAX + 1];
+    snprintf(t, sizeof(t), "%.*s", (int)(cmd->arglen < FTP_ARG_MAX ? cmd->arglen : FTP_ARG_MAX),
+             cmd->arg ? (const char *)cmd->arg : "");
+    if (cmd->arglen == 0)
+        say0(s, "501 Invalid number of parameters");
+    else if (arg_is(cmd, "UTF8 ON") || arg_is(cmd, "UTF8 OFF"))
+        say0(s, arg_is(cmd, "UTF8 ON") ? "200 UTF8 set to on" : "200 UTF8 set to off");
+    else if (cmd->arglen >= 4 && strncasecmp(t, "UTF8", 4) == 0)
+        say(s, "501 'OPTS {0}' not understood", t, NULL, NULL);
+    else
+        say(s, "500 OPTS {0} not understood", t, NULL, NULL);
+}
+
+/* OPTS: vsftpd knows "UTF8 ON" only (any case), before and after login. */
+static void cmd_opts(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    const struct ftp_flavour *fl = s->cf->fl;
+    if (fl->list == FTP_LIST_DOS)
+        say0(s, "200 OPTS UTF8 command successful - UTF8 encoding now ON.");
+    else if (fl->proftpd)
+        proftpd_opts(s, cmd);
+    else if (fl->vsftpd && !arg_is(cmd, "UTF8 ON"))
+        say0(s, "501 Option not understood.");
+    else
+        say0(s, "200 Always in UTF8 mode.");
+}
+
+/* vsftpd's STAT without argument: the session's status block (postlogin.c handle_stat). */
+static void vsftpd_stat(struct ftp_sess *s)
+{
+    char name[FTP_USER_MAX + 1], count[24];
+    snprintf(name, sizeof(name), "%.*s", (int)s->userlen, (const char *)s->user);
+    snprintf(count, sizeof(count), "%llu", (unsigned long long)(s->c->svc ? s->c->svc->active : 1));
+    say(s, "211-FTP server status:\r\n     Connected to {0}\r\n     Logged in as {1}", s->c->ctx.src_ip,
+        s->anon ? "ftp" : name, NULL);
+    say0(s, s->binary ? "     TYPE: BINARY" : "     TYPE: ASCII");
+    say(s, "     No session bandwidth limit\r\n     Session timeout in seconds is 300\r\n"
+           "     Control connection is plain text\r\n     Data connections will be plain text\r\n"
+           "     At session startup, client count was {0}\r\n     vsFTPd {1} - secure, fast, stable\r\n"
+           "211 End of status", count, s->cf->version, NULL);
+}
+
+/* vsftpd's STAT with a path: the LIST of it (dot entries included) on the
+ * control connection; a missing path is an empty list. */
+static void vsftpd_stat_path(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    char virt[FTP_PATH_MAX], real[FTP_PATH_MAX];
+    const uint8_t *p;
+    size_t n;
+    bool all;
+    unsigned count = 0;
+    struct hp_buf b;
+    list_args(cmd, &all, &p, &n);
+    hp_buf_init(&b, FTP_LIST_MAX);
+    if (!resolve(s, p, n, virt, real) || build_list(s, XK_LIST, real, true, &b, &count) < 0)
+        hp_buf_reset(&b);
+    say0(s, "213-Status follows:");
+    hp_conn_send(s->c, b.data, b.len);
+    say0(s, "213 End of status");
+    hp_buf_free(&b);
+}
+
+/* ProFTPD's STAT without argument (Debian: ServerName "Debian"). */
+static void proftpd_stat(struct ftp_sess *s)
+{
+    char name[FTP_USER_MAX + 1];
+    snprintf(name, sizeof(name), "%.*s", (int)s->userlen, (const char *)s->user);
+    say(s, "211-Status of 'Debian'\r\n Connected from {0} ({0})\r\n Logged in as {1}", s->c->ctx.src_ip,
+        s->anon ? "ftp" : name, NULL);
+    say0(s, s->binary ? " TYPE: BINARY, STRUcture: File, Mode: Stream" : " TYPE: ASCII, STRUcture: File, Mode: Stream");
+    say0(s, " No data connection\r\n211 End of status");
+}
+
+/* ProFTPD's STAT PATH: the listing on the control connection, each line
+ * indented by a blank: 212 for a directory, 213 for a file, 450 if missing. */
+static void proftpd_stat_path(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    char virt[FTP_PATH_MAX], real[FTP_PATH_MAX], arg[FTP_ARG_MAX + 1];
+    const uint8_t *p, *line;
+    size_t n, len;
+    bool all;
+    unsigned count = 0;
+    struct sh_stat st;
+    struct hp_buf b;
+    list_args(cmd, &all, &p, &n);
+    if (!ftp_arg_path(p, n, arg, sizeof(arg)) || !resolve(s, p, n, virt, real) || !s->fs ||
+        sh_vfs_stat(s->fs, real, true, &st) < 0) {
+        say(s, "450 {0}: No such file or directory", arg, NULL, NULL);
+        return;
+    }
+    const char *code = st.type == SH_FT_DIR ? "212" : "213";
+    hp_buf_init(&b, FTP_LIST_MAX);
+    build_list(s, XK_LIST, real, true, &b, &count);
+    say(s, "{0}-Status of {1}:", code, arg[0] ? arg : ".", NULL);
+    struct hp_rd r;
+    hp_rd_init(&r, b.data, b.len);
+    while (hp_rd_line(&r, FTP_LIST_MAX, &line, &len)) {
+        char out[FTP_PATH_MAX + 128];
+        int k = snprintf(out, sizeof(out), " %.*s\r\n", (int)len, (const char *)line);
+        hp_conn_send(s->c, out, k > 0 && (size_t)k < sizeof(out) ? (size_t)k : 0);
+    }
+    say(s, "{0} End of status", code, NULL, NULL);
+    hp_buf_free(&b);
+}
+
+/* vsftpd's SITE (local users; anonymous ones get 550): CHMOD, UMASK, HELP. */
+static void vsftpd_site(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    struct ftp_cmd sub;
+    char t[16];
+    if (s->anon) {
+        say0(s, "550 Permission denied.");
+        return;
+    }
+    ftp_cmd_split(cmd->arg ? cmd->arg : (const uint8_t *)"", cmd->arglen, &sub);
+    if (is(&sub, "HELP")) {
+        say0(s, "214 CHMOD UMASK HELP");
+    } else if (is(&sub, "UMASK")) {
+        if (sub.arglen) {
+            s->umask = octal_of(sub.arg, sub.arglen) & 0777;
+            snprintf(t, sizeof(t), "%s%o", s->umask ? "0" : "", s->umask);
+            say(s, "200 UMASK set to {0}", t, NULL, NULL);
+        } else {
+            snprintf(t, sizeof(t), "%s%o", s->umask ? "0" : "", s->umask);
+            say(s, "200 Your current UMASK is {0}", t, NULL, NULL);
+        }
+    } else if (is(&sub, "CHMOD")) {
+        vsftpd_chmod(s, &sub);
+    } else {
+        say0(s, "500 Unknown SITE command.");
+    }
+}
+
+/* Commands vsftpd answers itself after login; false: the common code does. */
+static bool vsftpd_cmd(struct ftp_sess *s, const struct ftp_cmd *cmd)
+{
+    char v[FTP_VERB_MAX + 24];
+    if (is(cmd, "STAT") && cmd->arglen == 0)
+        vsftpd_stat(s);
+    else if (is(cmd, "STAT"))
+        vsftpd_stat_path(s, cmd);
+    else if (is(cmd, "SITE"))
+        vsftpd_site(s, cmd);
+    else if (is(cmd, "ACCT") || is(cmd, "REIN") || is(cmd, "SMNT")) {
+        snprintf(v, sizeof(v), "502 %s not implemented.", cmd->verb);
+        say0(s, v);
+    } else if (is(cmd, "PBSZ") || is(cmd, "PROT"))
+        say0(s, "550 Permission denied.");          /* known commands refused without ssl_enable */
+    else if (is(cmd, "EPSV") && cmd->arglen && !arg_is(cmd, "ALL") && !vsftpd_epsv_ok(s, cmd))
+        say0(s, "522 Bad network protocol.");
+    else
+        return false;
+    return true;
 }
 
 static void cmd_quit(struct ftp_sess *s)
@@ -983,17 +1331,16 @@ static void cmd_quit(struct ftp_sess *s)
 static bool simple_cmd(struct ftp_sess *s, const struct ftp_cmd *cmd)
 {
     const struct ftp_flavour *fl = s->cf->fl;
-    bool ms = fl->list == FTP_LIST_DOS;
     if (is(cmd, "SYST"))
         say0(s, fl->syst);
     else if (is(cmd, "FEAT"))
         say0(s, fl->feat);
     else if (is(cmd, "HELP"))
-        say0(s, fl->help);
+        say(s, fl->help, s->c->ctx.dst_ip, NULL, NULL);     /* ProFTPD: "Direct comments to root@ADDR" */
     else if (is(cmd, "NOOP"))
         say0(s, fl->noop);
     else if (is(cmd, "OPTS"))
-        say0(s, ms ? "200 OPTS UTF8 command successful - UTF8 encoding now ON." : "200 Always in UTF8 mode.");
+        cmd_opts(s, cmd);
     else if (is(cmd, "PWD") || is(cmd, "XPWD"))
         say(s, fl->pwd, s->cwd, NULL, NULL);
     else if (is(cmd, "TYPE"))
@@ -1008,8 +1355,7 @@ static bool simple_cmd(struct ftp_sess *s, const struct ftp_cmd *cmd)
         say0(s, "225 No transfer to ABOR.");
     else if (is(cmd, "REST")) {
         char n[24];
-        snprintf(n, sizeof(n), "%.*s", (int)(cmd->arglen < 20 ? cmd->arglen : 20), cmd->arg ? (const char *)cmd->arg : "");
-        s->rest = strtoull(n, NULL, 10);
+        s->rest = fl->vsftpd ? vsftpd_filesize(cmd->arg, cmd->arglen) : rest_offset(cmd->arg, cmd->arglen);
         snprintf(n, sizeof(n), "%llu", (unsigned long long)s->rest);
         say(s, "350 Restart position accepted ({0}).", n, NULL, NULL);
     } else
@@ -1024,12 +1370,16 @@ static void dispatch(struct ftp_sess *s, const struct ftp_cmd *cmd)
         cmd_quit(s);
         return;
     }
+    if (fl->proftpd && proftpd_cmd(s, cmd))
+        return;
     if (is(cmd, "USER"))
         cmd_user(s, cmd);
     else if (is(cmd, "PASS"))
         cmd_pass(s, cmd);
     else if (!s->logged_in && !prelogin_ok(s, cmd))
         say(s, fl->need_login, cmd->verb, NULL, NULL);
+    else if (fl->vsftpd && vsftpd_cmd(s, cmd))
+        return;
     else if (simple_cmd(s, cmd))
         return;
     else if (is(cmd, "CWD") || is(cmd, "XCWD"))
@@ -1091,13 +1441,37 @@ static void handle_line(struct ftp_sess *s, const uint8_t *line, size_t len)
         finish(s, "max_commands");
         return;
     }
-    if (cmd.verb_cut) {
-        say(s, s->cf->fl->unknown, cmd.verb, NULL, NULL);
-        return;
-    }
+    /* A cut verb (7 bytes) is no known verb: dispatch answers it as unknown, or
+     * with 530 before login as vsftpd does.  vsftpd splits at the first space
+     * without skipping leading ones: " NOOP" has an empty verb. */
+    if (s->cf->fl->vsftpd && line[0] == ' ')
+        cmd.verb[0] = '\0';
     if (!(is(&cmd, "RNTO") || is(&cmd, "RNFR")))
         s->have_rnfr = false;
     dispatch(s, &cmd);
+}
+
+/* vsftpd reads a line of up to 4096 bytes (its '\n' included) whole and
+ * answers it once; a longer one gets "500 Input line too long." and ends the
+ * session (recorded all the same).  false: stop, wait for more input. */
+static bool vsftpd_line(struct ftp_sess *s, struct hp_rd *r)
+{
+    const uint8_t *line;
+    size_t len;
+    struct ftp_cmd cmd;
+    if (hp_rd_line(r, FTP_VSFTPD_LINE_MAX, &line, &len)) {
+        handle_line(s, line, len);
+        return true;
+    }
+    if (hp_rd_left(r) < FTP_VSFTPD_LINE_MAX)
+        return false;
+    line = hp_rd_bytes(r, FTP_VSFTPD_LINE_MAX);
+    ftp_cmd_split(line, FTP_VSFTPD_LINE_MAX, &cmd);
+    ev_command(s, line, FTP_VSFTPD_LINE_MAX, cmd.verb);
+    say0(s, "500 Input line too long.");
+    finish(s, "line_too_long");
+    hp_rd_skip(r, hp_rd_left(r));
+    return false;
 }
 
 /* Whole lines of p[0..n); returns the bytes used.  Stops while a transfer
@@ -1109,6 +1483,11 @@ static size_t process(struct ftp_sess *s, const uint8_t *p, size_t n)
     while (!s->closing && !s->waiting && hp_rd_left(&r)) {
         const uint8_t *line;
         size_t len;
+        if (s->cf->fl->vsftpd) {
+            if (!vsftpd_line(s, &r))
+                break;
+            continue;
+        }
         if (!hp_rd_line(&r, FTP_LINE_MAX, &line, &len)) {
             if (hp_rd_left(&r) < FTP_LINE_MAX)
                 break;
@@ -1148,7 +1527,11 @@ static void banner(struct ftp_sess *s)
         socklen_t ll = sizeof(local);
         bool v6 = getsockname(s->c->fd, (struct sockaddr *)&local, &ll) == 0 && local.ss_family == AF_INET6;
         snprintf(ip, sizeof(ip), "%s%s", v6 && !strchr(s->c->ctx.dst_ip, ':') ? "::ffff:" : "", s->c->ctx.dst_ip);
-        say(s, "220 ProFTPD {0} Server (Debian) [{1}]", cf->version, ip, NULL);
+        /* Debian 12's 1.3.8 no longer names its version (ServerIdent's default) */
+        if (strncmp(cf->version, "1.3.8", 5) == 0)
+            say(s, "220 ProFTPD Server (Debian) [{0}]", ip, NULL, NULL);
+        else
+            say(s, "220 ProFTPD {0} Server (Debian) [{1}]", cf->version, ip, NULL);
     } else if (strcmp(fl, "pure-ftpd") == 0) {
         char tm[8], port[8], users[8];
         time_t now = (time_t)(hp_now_us() / 1000000);
@@ -1173,6 +1556,7 @@ static void ftp_accept(struct hp_conn *c)
     s->c = c;
     s->cf = conf_of(c);
     snprintf(s->cwd, sizeof(s->cwd), "/");
+    s->umask = 077;                  /* vsftpd's local_umask default (Debian leaves it commented) */
     if (!s->cf->fl) {
         hp_conn_close(c, "not_started");
         return;
@@ -1204,6 +1588,16 @@ static void ftp_eof(struct hp_conn *c)
         finish(s, "eof");
 }
 
+static void ftp_timer(struct hp_conn *c)
+{
+    struct ftp_sess *s = c->pstate;
+    if (!s->fail_wait || s->closing)
+        return;
+    s->fail_wait = s->waiting = false;
+    login_failed(s);
+    process_buffered(s);
+}
+
 static void ftp_close(struct hp_conn *c)
 {
     struct ftp_sess *s = c->pstate;
@@ -1228,5 +1622,6 @@ const struct hp_proto hp_proto_ftp = {
     .on_accept = ftp_accept,
     .on_data = ftp_data_in,
     .on_eof = ftp_eof,
+    .on_timer = ftp_timer,
     .on_close = ftp_close,
 };

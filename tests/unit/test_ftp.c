@@ -9,6 +9,11 @@
  * numeric ids and zero-padded day, names, DOS for Microsoft, old files with
  * the year, setuid/sticky letters), MLSD facts, MDTM, path arguments with
  * control bytes refused, and configure() accepting and refusing keys.
+ *
+ * Then the module itself over a socketpair (mod_fixture.h), claiming vsftpd
+ * 3.0.3: every expected reply below is the byte-exact answer of the real
+ * vsftpd 3.0.3-13+b2 (Debian 12, anonymous_enable=YES, a local user,
+ * listen=YES) to the same probe, sent by a differential generator.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +25,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
+#include <event2/event.h>
 
+#include "mod_fixture.h"
+#include "output.h"
 #include "buf.h"
 #include "config.h"
 #include "proto.h"
@@ -219,8 +227,250 @@ static void test_config(void **st)
     }
 }
 
+
+/* ---- the module claiming vsftpd 3.0.3, against the real server's bytes ---- */
+
+static unsigned n_inputs;
+static char last_input_verb[16];
+
+static void tap(struct hp_event *e, void *arg)
+{
+    (void)arg;
+    const char *v = strstr(e->json, "\"command\":\"");
+    if (strstr(e->json, "\"eventid\":\"command.input\"")) {
+        n_inputs++;
+        snprintf(last_input_verb, sizeof(last_input_verb), "%.*s", v ? (int)strcspn(v + 11, "\"") : 0,
+                 v ? v + 11 : "");
+    }
+}
+
+#define VSFTPD "protocol = ftp\nserver = vsftpd\nversion = 3.0.3\n"
+
+static void vs_open(struct mod *m, const char *extra)
+{
+    char svc[512];
+    snprintf(svc, sizeof(svc), VSFTPD "%s", extra);
+    mod_open(m, "ftp", svc);
+    snprintf(m->c.ctx.src_ip, sizeof(m->c.ctx.src_ip), "127.0.0.1");
+    m->svc.active = 1;
+    uint8_t ans[64] = { 0 };
+    mod_recv(m, ans, sizeof(ans) - 1);
+    assert_string_equal((char *)ans, "220 (vsFTPd 3.0.3)\r\n");
+}
+
+/* Send one line (CRLF added), expect exactly 'want' back. */
+static void ask(struct mod *m, const char *line, const char *want)
+{
+    char buf[8192];
+    uint8_t ans[8192] = { 0 };
+    snprintf(buf, sizeof(buf), "%s\r\n", line);
+    mod_feed(m, buf, strlen(buf));
+    mod_recv(m, ans, sizeof(ans) - 1);
+    if (strcmp((char *)ans, want) != 0)
+        fprintf(stderr, "%s -> %s (want %s)\n", line, (char *)ans, want);
+    assert_string_equal((char *)ans, want);
+}
+
+static void test_vsftpd_prelogin(void **st)
+{
+    (void)st;
+    struct mod m;
+    vs_open(&m, "auth_fail_delay = 0\n");
+    ask(&m, "OPTS UTF8 OFF", "501 Option not understood.\r\n");        /* only "UTF8 ON" is known */
+    ask(&m, "OPTS", "501 Option not understood.\r\n");
+    ask(&m, "opts utf8 on", "200 Always in UTF8 mode.\r\n");
+    ask(&m, " USER x", "530 Please login with USER and PASS.\r\n");     /* no blank skipping: empty verb */
+    ask(&m, "XYZWABCDEFGHIJ x", "530 Please login with USER and PASS.\r\n"); /* long verbs: 530, not 500 */
+    ask(&m, "STAT", "530 Please login with USER and PASS.\r\n");
+    ask(&m, "USER", "331 Please specify the password.\r\n");             /* an empty USER is no user */
+    ask(&m, "PASS x", "503 Login with USER first.\r\n");
+    mod_close(&m);
+}
+
+/* hydra/medusa: the real server answers a wrong password after ~3 s
+ * (delay_failed_login + PAM); commands sent meanwhile wait behind it. */
+static void test_vsftpd_fail_delay(void **st)
+{
+    (void)st;
+    struct mod m;
+    uint8_t ans[256] = { 0 };
+    vs_open(&m, "");
+    ask(&m, "USER root", "331 Please specify the password.\r\n");
+    ask(&m, "PASS toor\r\nUSER root", "");
+    m.p->on_timer(&m.c);
+    mod_feed(&m, "", 0);                       /* the core offers the waiting input again */
+    mod_recv(&m, ans, sizeof(ans) - 1);
+    assert_string_equal((char *)ans, "530 Login incorrect.\r\n331 Please specify the password.\r\n");
+    mod_close(&m);
+}
+
+static void test_vsftpd_anonymous(void **st)
+{
+    (void)st;
+    struct mod m;
+    vs_open(&m, "");
+    ask(&m, "USER anonymous", "331 Please specify the password.\r\n");
+    ask(&m, "PASS x@y", "230 Login successful.\r\n");
+    /* nmap ftp-syst sends STAT after SYST */
+    ask(&m, "STAT", "211-FTP server status:\r\n     Connected to 127.0.0.1\r\n     Logged in as ftp\r\n"
+                    "     TYPE: ASCII\r\n     No session bandwidth limit\r\n     Session timeout in seconds is 300\r\n"
+                    "     Control connection is plain text\r\n     Data connections will be plain text\r\n"
+                    "     At session startup, client count was 1\r\n     vsFTPd 3.0.3 - secure, fast, stable\r\n"
+                    "211 End of status\r\n");
+    ask(&m, "STAT /nonexist", "213-Status follows:\r\n213 End of status\r\n");
+    ask(&m, "SITE HELP", "550 Permission denied.\r\n");
+    ask(&m, "SITE CPFR /etc/passwd", "550 Permission denied.\r\n");
+    ask(&m, "PBSZ 0", "550 Permission denied.\r\n");
+    ask(&m, "PROT P", "550 Permission denied.\r\n");
+    ask(&m, "ACCT x", "502 ACCT not implemented.\r\n");
+    ask(&m, "REIN", "502 REIN not implemented.\r\n");
+    ask(&m, "SMNT x", "502 SMNT not implemented.\r\n");
+    ask(&m, "USER ftp", "530 Can't change from guest user.\r\n");
+    ask(&m, "OPTS UTF8 OFF", "501 Option not understood.\r\n");
+    ask(&m, "EPSV 2", "522 Bad network protocol.\r\n");
+    ask(&m, "EPRT |3|x|1|", "500 Bad EPRT protocol.\r\n");
+    ask(&m, "EPRT |2|::1|4000|", "500 Bad EPRT protocol.\r\n");
+    ask(&m, "EPRT", "500 Bad EPRT protocol.\r\n");
+    ask(&m, "CWD", "550 Failed to change directory.\r\n");
+    ask(&m, "REST -5", "350 Restart position accepted (0).\r\n");
+    ask(&m, "REST 1234567890123456", "350 Restart position accepted (0).\r\n");
+    ask(&m, " NOOP", "500 Unknown command.\r\n");
+    mod_close(&m);
+}
+
+static void test_vsftpd_local_user(void **st)
+{
+    (void)st;
+    struct mod m;
+    vs_open(&m, "accept_after = 1\n");
+    ask(&m, "USER ftpdiffu", "331 Please specify the password.\r\n");
+    ask(&m, "PASS S3cretPw1", "230 Login successful.\r\n");
+    ask(&m, "SITE HELP", "214 CHMOD UMASK HELP\r\n");
+    ask(&m, "site help x", "214 CHMOD UMASK HELP\r\n");
+    ask(&m, "SITE CPFR /etc/passwd", "500 Unknown SITE command.\r\n");   /* ProFTPD mod_copy probe */
+    ask(&m, "SITE EXEC id", "500 Unknown SITE command.\r\n");
+    ask(&m, "SITE", "500 Unknown SITE command.\r\n");
+    ask(&m, "SITE CHMOD 755", "500 SITE CHMOD needs 2 arguments.\r\n");
+    ask(&m, "SITE CHMOD 755 nonexist", "550 SITE CHMOD command failed.\r\n");
+    ask(&m, "SITE UMASK", "200 Your current UMASK is 077\r\n");
+    ask(&m, "SITE UMASK 7777", "200 UMASK set to 0777\r\n");
+    ask(&m, "SITE UMASK abc", "200 UMASK set to 0\r\n");
+    ask(&m, "SITE UMASK", "200 Your current UMASK is 0\r\n");
+    ask(&m, "SITE UMASK 022", "200 UMASK set to 022\r\n");
+    ask(&m, "USER ftpdiffu", "331 Any password will do.\r\n");
+    ask(&m, "USER other", "530 Can't change to another user.\r\n");
+    mod_close(&m);
+}
+
+/* Lines up to 4096 bytes ('\n' included) are one command; a longer one is
+ * "500 Input line too long." and the end, and is still recorded. */
+static void test_vsftpd_long_lines(void **st)
+{
+    (void)st;
+    struct mod m;
+    char line[4200];
+    vs_open(&m, "");
+    snprintf(line, sizeof(line), "NOOP %04089d", 0);                 /* 4094 + CRLF */
+    ask(&m, line, "530 Please login with USER and PASS.\r\n");
+    n_inputs = 0;
+    /* the module closes the connection: give the fixture's one what hp_conn_close touches,
+     * and keep it from being freed (as conn.c does while a callback runs) */
+    m.c.ev_read = event_new(hp_sensor.base, -1, 0, NULL, NULL);
+    m.c.busy++;
+    snprintf(line, sizeof(line), "NOOP %04091d", 0);                 /* 4096, no '\n' yet */
+    uint8_t ans[64] = { 0 };
+    mod_feed(&m, line, strlen(line));
+    mod_recv(&m, ans, sizeof(ans) - 1);
+    assert_string_equal((char *)ans, "500 Input line too long.\r\n");
+    assert_int_equal(n_inputs, 1);
+    assert_string_equal(last_input_verb, "NOOP");
+    assert_true(m.c.flags & HP_CONN_CLOSING);
+    event_free(m.c.ev_read);
+    mod_close(&m);
+}
+
+/* Debian 12's proftpd-core 1.3.8+dfsg-4+deb12u5 (default proftpd.conf, no
+ * mod_tls): no version in the banner, unknown verbs (AUTH TLS from curl and
+ * lftp included) are 500 before login too, and a few commands need no login. */
+static void test_proftpd_prelogin(void **st)
+{
+    (void)st;
+    struct mod m;
+    uint8_t ans[128] = { 0 };
+    mod_open(&m, "ftp", "protocol = ftp\nserver = proftpd\nversion = 1.3.8\n");
+    snprintf(m.c.ctx.dst_ip, sizeof(m.c.ctx.dst_ip), "127.31.7.11");
+    m.p->on_close(&m.c);                        /* accepted again, now that the local address is set */
+    memset(m.c.pstate, 0, m.p->conn_state_size);
+    mod_recv(&m, NULL, SIZE_MAX);
+    m.p->on_accept(&m.c);
+    mod_recv(&m, ans, sizeof(ans) - 1);
+    assert_non_null(strstr((char *)ans, "220 ProFTPD Server (Debian) [127.31.7.11]\r\n"));
+    ask(&m, "AUTH TLS", "500 AUTH not understood\r\n");
+    ask(&m, "PBSZ 0", "500 PBSZ not understood\r\n");
+    ask(&m, "FOO", "500 FOO not understood\r\n");
+    ask(&m, " ", "500 Invalid command: try being more creative\r\n");
+    ask(&m, "OPTS UTF8 ON", "200 UTF8 set to on\r\n");
+    ask(&m, "OPTS utf8 off", "200 UTF8 set to off\r\n");
+    ask(&m, "OPTS", "501 Invalid number of parameters\r\n");
+    ask(&m, "OPTS UTF8", "501 'OPTS UTF8' not understood\r\n");
+    ask(&m, "OPTS FOO", "500 OPTS FOO not understood\r\n");
+    ask(&m, "CLNT x", "200 OK\r\n");
+    ask(&m, "HOST example.com", "504 example.com: Unknown hostname provided\r\n");
+    ask(&m, "HOST 127.31.7.11", "220 HOST command successful\r\n");
+    ask(&m, "TYPE I", "200 Type set to I\r\n");
+    ask(&m, "ACCT x", "502 ACCT command not implemented\r\n");
+    ask(&m, "MODE S", "530 Please login with USER and PASS\r\n");
+    ask(&m, "SITE CPFR /etc/passwd", "530 Please login with USER and PASS\r\n");   /* CVE-2015-3306 fixed */
+    ask(&m, "USER", "500 USER: command requires a parameter\r\n");
+    ask(&m, "PASS x", "503 Login with USER first\r\n");
+    /* nmap ftp-syst's STAT after login (the real one names the client's reverse DNS name
+     * first; an address without one is shown twice) */
+    snprintf(m.c.ctx.src_ip, sizeof(m.c.ctx.src_ip), "203.0.113.5");
+    ask(&m, "USER anonymous", "331 Anonymous login ok, send your complete email address as your password\r\n");
+    ask(&m, "PASS x", "230 Anonymous access granted, restrictions apply\r\n");
+    ask(&m, "TYPE I", "200 Type set to I\r\n");
+    ask(&m, "STAT", "211-Status of 'Debian'\r\n Connected from 203.0.113.5 (203.0.113.5)\r\n Logged in as ftp\r\n"
+                    " TYPE: BINARY, STRUcture: File, Mode: Stream\r\n No data connection\r\n211 End of status\r\n");
+    ask(&m, "STAT /etc", "450 /etc: No such file or directory\r\n");     /* chrooted */
+    mod_close(&m);
+}
+
+/* The verbs with their own answers, with odd arguments (none, blanks, over
+ * the path limit), logged in, for both products: every line gets one whole
+ * reply (run under ASan/UBSan by the sanitized build). */
+static void test_odd_arguments(void **st)
+{
+    (void)st;
+    static const char *const verbs[] = { "SITE", "SITE CHMOD", "SITE CHMOD 755", "SITE UMASK", "SITE HELP",
+                                         "STAT", "STAT -la", "OPTS", "OPTS UTF8", "EPSV", "EPRT", "REST", "HOST",
+                                         "USER", "CWD", "CLNT", "ACCT", "TYPE" };
+    char big[700], line[1600];
+    memset(big, '/', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    const char *args[] = { "", " ", "  x", big, "755 ", "1 ", "-5" };
+    const char *svcs[] = { VSFTPD "accept_after = 1\n", "protocol = ftp\nserver = proftpd\nversion = 1.3.8\n" };
+    for (size_t k = 0; k < 2; k++) {
+        struct mod m;
+        uint8_t ans[8192];
+        mod_open(&m, "ftp", svcs[k]);
+        mod_feed(&m, "USER anonymous\r\nPASS x\r\n", 24);
+        mod_recv(&m, NULL, SIZE_MAX);
+        for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+            for (size_t j = 0; j < sizeof(args) / sizeof(args[0]); j++) {
+                snprintf(line, sizeof(line), "%s%s%s\r\n", verbs[i], args[j][0] ? " " : "", args[j]);
+                mod_feed(&m, line, strlen(line));
+                size_t n = mod_recv(&m, ans, sizeof(ans));
+                assert_true(n >= 6 && n <= sizeof(ans));
+                assert_memory_equal(ans + n - 2, "\r\n", 2);
+            }
+        mod_close(&m);
+    }
+}
+
 int main(void)
 {
+    hp_sensor.base = event_base_new();
+    hp_output_set_tap(tap, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_port),
@@ -229,6 +479,13 @@ int main(void)
         cmocka_unit_test(test_list_lines),
         cmocka_unit_test(test_arg_path),
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_vsftpd_prelogin),
+        cmocka_unit_test(test_vsftpd_fail_delay),
+        cmocka_unit_test(test_vsftpd_anonymous),
+        cmocka_unit_test(test_vsftpd_local_user),
+        cmocka_unit_test(test_vsftpd_long_lines),
+        cmocka_unit_test(test_proftpd_prelogin),
+        cmocka_unit_test(test_odd_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
