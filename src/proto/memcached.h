@@ -1,5 +1,5 @@
 /*
- * memcached.h - the memcached ASCII protocol session (memcached.c).
+ * memcached.h - the memcached session: ASCII, meta and binary (memcached*.c).
  *
  * The session machine is separate from the connection so that the unit
  * tests and the fuzz harness drive it with plain buffers: hp_mc_open()

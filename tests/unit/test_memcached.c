@@ -22,8 +22,9 @@
 #include "cpu_time.h"
 
 static int nev, nstore;
+static size_t evbytes;                  /* JSON bytes of every event since open_sess */
 static char lastev[4096];
-static char out[1 << 16];
+static char out[1 << 18];
 static size_t nout;
 static int nwrites;
 
@@ -33,6 +34,7 @@ static int cap_emit(struct hp_ev *ev)
     assert_non_null(e);
     snprintf(lastev, sizeof(lastev), "%.*s", (int)e->json_len, e->json);
     nev++;
+    evbytes += e->json_len;
     if (strstr(lastev, "\"eventid\":\"memcached.store\""))
         nstore++;
     hp_event_unref(e);
@@ -81,6 +83,7 @@ static const char *say(struct hp_mc_sess *s, const char *text)
 static void open_sess(struct hp_mc_sess *s)
 {
     nev = nstore = 0;
+    evbytes = 0;
     npend = 0;
     hp_mc_store_reset();
     hp_mc_identity_init("1.6.18");
@@ -543,6 +546,76 @@ static void test_item_size_limit(void **st)
     pend = NULL;
 }
 
+/* A meta flag given twice is refused as memcached 1.6.18 refuses it
+ * (_meta_flag_preparse): repeated k flags of a 250-byte key used to overrun
+ * md's 1 KiB answer, which went out cut and without its CRLF. */
+static void test_meta_repeated_flags(void **st)
+{
+    struct hp_mc_sess s;
+    open_sess(&s);
+    char key[251], line[1024];
+    memset(key, 'k', 250);
+    key[250] = 0;
+    snprintf(line, sizeof(line), "md %s k k k k k\r\n", key);
+    assert_string_equal(say(&s, line), "CLIENT_ERROR invalid or duplicate flag\r\n");
+    snprintf(line, sizeof(line), "ma %s k k k k k\r\n", key);
+    assert_string_equal(say(&s, line), "CLIENT_ERROR invalid or duplicate flag\r\n");
+    assert_string_equal(say(&s, "mg foo v v\r\n"), "CLIENT_ERROR duplicate flag\r\n");
+    /* ms: its data block is swallowed, then refused; nothing is stored */
+    assert_string_equal(say(&s, "ms foo 2 T0 T0\r\nhi\r\nmg foo v\r\n"), "CLIENT_ERROR duplicate flag\r\nEN\r\n");
+    /* one of each is answered as before */
+    snprintf(line, sizeof(line), "md %s k q O1\r\n", key);
+    assert_int_equal(strlen(say(&s, line)), strlen("NF k") + 250 + strlen(" O1\r\n"));
+    hp_mc_close(&s);
+    hp_mc_store_reset();
+    free(pend);
+    pend = NULL;
+}
+
+/* stats cachedump of a full store of 250-byte keys (68 KiB) is whole and
+ * ends in END: its 64 KiB buffer used to cut it, END and all. */
+static void test_cachedump_full_store(void **st)
+{
+    struct hp_mc_sess s;
+    open_sess(&s);
+    char line[400];
+    for (int i = 0; i < 256; i++) {
+        snprintf(line, sizeof(line), "set %0250d 0 0 1 noreply\r\nx\r\n", i);
+        assert_string_equal(say(&s, line), "");
+    }
+    const char *o = say(&s, "stats cachedump 1 0\r\n");
+    size_t n = strlen(o), lines = 0;
+    for (const char *p = o; (p = strstr(p, "ITEM ")) != NULL; p++)
+        lines++;
+    assert_int_equal(lines, 256);
+    assert_true(n > 5 && strcmp(o + n - 5, "END\r\n") == 0);
+    hp_mc_close(&s);
+    hp_mc_store_reset();
+    free(pend);
+    pend = NULL;
+}
+
+/* Each unknown binary request's event records that request, not all the
+ * read had: 100 unknown 24-byte requests in one read made each event carry
+ * the next 1 KiB (60 KiB of escaped input logged for 2400 bytes in). */
+static void test_binary_unknown_event_size(void **st)
+{
+    struct hp_mc_sess s;
+    open_sess(&s);
+    uint8_t req[100 * 24];
+    memset(req, 0, sizeof(req));
+    for (size_t i = 0; i < 100; i++)
+        req[i * 24] = 0x80, req[i * 24 + 1] = 0x42;       /* an opcode 1.6.18 does not know */
+    feed(&s, req, sizeof(req));
+    assert_int_equal(nev, 100);
+    assert_int_equal(nout, 100 * (24 + strlen("Unknown command")));
+    assert_true(evbytes < 100 * 1024);
+    hp_mc_close(&s);
+    hp_mc_store_reset();
+    free(pend);
+    pend = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -556,6 +629,9 @@ int main(void)
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_v1618_differential),
         cmocka_unit_test(test_item_size_limit),
+        cmocka_unit_test(test_meta_repeated_flags),
+        cmocka_unit_test(test_cachedump_full_store),
+        cmocka_unit_test(test_binary_unknown_event_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
