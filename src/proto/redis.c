@@ -101,20 +101,37 @@ static int rd_perr(char *err, size_t errlen, const char *msg)
     return -1;
 }
 
+/* Where the server's strchr(buf, end) stops in r from *scan: the offset of
+ * the first 'end' (true), or false when there is none yet.  The server looks
+ * for a line end in a C string, so a NUL before it hides it for good: the
+ * connection waits until the "too big" limit.  *scan then stays on the NUL
+ * (found again at once), else moves to the end of what was looked at. */
+static bool rd_line_end(const struct hp_rd *r, struct hp_redis_part *pt, uint8_t end, size_t *at)
+{
+    size_t *scan = &pt->scan;
+    uint8_t stop[256] = {0};
+    stop[end] = stop[0] = 1;
+    struct hp_rd rest = *r;
+    hp_rd_skip(&rest, *scan);
+    size_t n = hp_rd_span(&rest, stop);
+    *scan += n;
+    pt->nul = n < hp_rd_left(&rest) && hp_rd_peek_u8(&rest, n) == 0;
+    if (n == hp_rd_left(&rest) || pt->nul)
+        return false;
+    if (at)
+        *at = *scan;
+    return true;
+}
+
 /* One "<prefix><number>\r\n" line at the reader's position; 1 with the value,
  * 0 when the line is not complete, -1 (err set) when it cannot be.  *scan:
  * bytes of the line already known to hold no '\r' (kept while it waits). */
-static int rd_count_line(struct hp_rd *r, size_t *scan, long long *v, const char *toobig, char *err,
+static int rd_count_line(struct hp_rd *r, struct hp_redis_part *pt, long long *v, const char *toobig, char *err,
                          size_t errlen, int *badc)
 {
-    struct hp_rd rest = *r;
-    hp_rd_skip(&rest, *scan);
-    long f = hp_rd_find(&rest, "\r", 1);
-    if (f < 0) {
-        *scan = hp_rd_left(r);
+    size_t cr, *scan = &pt->scan;
+    if (!rd_line_end(r, pt, '\r', &cr))
         return hp_rd_left(r) > HP_REDIS_INLINE_MAX ? rd_perr(err, errlen, toobig) : 0;
-    }
-    size_t cr = *scan + (size_t)f;
     *scan = cr;
     if (cr + 2 > hp_rd_left(r))              /* the '\n' is not here yet */
         return 0;
@@ -130,7 +147,7 @@ static int rd_count_line(struct hp_rd *r, size_t *scan, long long *v, const char
 static int rd_bulk_len(struct hp_rd *r, struct hp_redis_part *pt, char *err, size_t errlen)
 {
     long long bl;
-    int c, rc = rd_count_line(r, &pt->scan, &bl, "too big bulk count string", err, errlen, &c);
+    int c, rc = rd_count_line(r, pt, &bl, "too big bulk count string", err, errlen, &c);
     if (rc <= 0)
         return rc;
     if (c != '$') {
@@ -153,7 +170,7 @@ static int rd_parse_multibulk(struct hp_rd *in, struct hp_redis_cmd *cmd, char *
     hp_rd_skip(&r, pt->off);
     int c, rc;
     if (!pt->started) {
-        rc = rd_count_line(&r, &pt->scan, &pt->n, "too big mbulk count string", err, errlen, &c);
+        rc = rd_count_line(&r, pt, &pt->n, "too big mbulk count string", err, errlen, &c);
         if (rc <= 0)
             return rc;
         if (rc == 2 || pt->n > HP_REDIS_MAX_ARGS)
@@ -188,8 +205,8 @@ static bool rd_space(int c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
 }
 
-/* sdssplitargs() over p[0..n) (the line, ending at a NUL like the C string
- * the server sees).  Arguments go to cmd->scratch; offsets in argv until
+/* sdssplitargs() over p[0..n) (the line; it holds no NUL: rd_line_end
+ * never finds a line end past one).  Arguments go to cmd->scratch; offsets in argv until
  * the end.  false on unbalanced quotes. */
 static bool rd_splitargs(const uint8_t *p, size_t n, struct hp_redis_cmd *cmd)
 {
@@ -267,20 +284,14 @@ static int rd_parse_inline(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err
 {
     /* the line's end is looked for in what came since the last look */
     size_t left = hp_rd_left(in), win = left < HP_REDIS_INLINE_MAX ? left : HP_REDIS_INLINE_MAX;
-    struct hp_rd look = *in, rest;
-    hp_rd_sub(&look, win, &rest);
-    hp_rd_skip(&rest, cmd->part.scan);
-    if (hp_rd_find(&rest, "\n", 1) < 0) {
-        cmd->part.scan = win;
+    struct hp_rd look = *in, win_rd;
+    hp_rd_sub(&look, win, &win_rd);
+    if (!rd_line_end(&win_rd, &cmd->part, '\n', NULL))
         return left > HP_REDIS_INLINE_MAX ? rd_perr(err, errlen, "too big inline request") : 0;
-    }
     const uint8_t *line;
     size_t len;
     if (!hp_rd_line(in, HP_REDIS_INLINE_MAX, &line, &len))
         return 0;
-    const uint8_t *nul = memchr(line, 0, len);   /* the server splits a C string */
-    if (nul)
-        len = (size_t)(nul - line);
     if (!rd_splitargs(line, len, cmd))
         return rd_perr(err, errlen, "unbalanced quotes in request");
     return 1;
@@ -293,6 +304,7 @@ static void rd_part_reset(struct hp_redis_part *pt)
     pt->done = 0;
     pt->bl = -1;
     pt->off = pt->scan = pt->total = pt->seen = 0;
+    pt->nul = false;
 }
 
 int hp_redis_parse_next(struct hp_rd *in, struct hp_redis_cmd *cmd, char *err, size_t errlen)
@@ -342,8 +354,8 @@ static const struct rd_release rd_releases[] = {
     {"6.0.20", "10.2.1", "jemalloc-5.1.0"},
     {"6.2.6", "11.2.0", "jemalloc-5.1.0"},
     {"6.2.14", "10.2.1", "jemalloc-5.1.0"},
-    {"7.0.11", "12.2.0", "jemalloc-5.2.1"},
-    {"7.0.15", "12.2.0", "jemalloc-5.2.1"},
+    {"7.0.11", "12.2.0", "jemalloc-5.3.0"},   /* Debian 12 links its own jemalloc */
+    {"7.0.15", "12.2.0", "jemalloc-5.3.0"},   /* (seen on Debian 12's 7.0.15) */
 };
 
 static const char *const rd_kernels[] = {
@@ -497,7 +509,10 @@ struct hp_redis_sess {
     uint64_t dirty;                           /* changes since the last SAVE */
     int64_t lastsave;
     unsigned errors;
+    struct { char code[16]; unsigned n; } errstat[8];   /* errors by code, in code order */
+    unsigned saves, bgsaves;                  /* SAVEs and BGSAVEs done */
     bool close;
+    bool stall_logged;                        /* rd_ev_stalled done */
     const char *close_reason;
 };
 
@@ -553,6 +568,30 @@ static void rep_status(struct hp_redis_sess *s, const char *t)
     hp_buf_printf(s->out, "+%s\r\n", t);
 }
 
+/* INFO errorstats counts errors by their first word (ERR, WRONGPASS, ...),
+ * listed in byte order like the server's rax. */
+static void rd_errstat(struct hp_redis_sess *s, const char *msg)
+{
+    char code[16];
+    size_t l = strcspn(msg, " ");
+    snprintf(code, sizeof(code), "%.*s", (int)(l < sizeof(code) ? l : sizeof(code) - 1), msg);
+    size_t n = HP_ARRAY_LEN(s->errstat), i;
+    for (i = 0; i < n && s->errstat[i].code[0]; i++) {
+        int c = strcmp(s->errstat[i].code, code);
+        if (c == 0) {
+            s->errstat[i].n++;
+            return;
+        }
+        if (c > 0)
+            break;
+    }
+    if (i == n || s->errstat[n - 1].code[0])
+        return;                                /* a ninth code: not listed */
+    memmove(&s->errstat[i + 1], &s->errstat[i], (n - 1 - i) * sizeof(s->errstat[0]));
+    snprintf(s->errstat[i].code, sizeof(s->errstat[i].code), "%s", code);
+    s->errstat[i].n = 1;
+}
+
 /* An error reply; like addReplyErrorFormat, CR and LF become spaces. */
 static void rep_err(struct hp_redis_sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void rep_err(struct hp_redis_sess *s, const char *fmt, ...)
@@ -567,6 +606,7 @@ static void rep_err(struct hp_redis_sess *s, const char *fmt, ...)
             *p = ' ';
     hp_buf_printf(s->out, "%s%s\r\n", m[0] == '-' ? "" : "-", m);
     s->errors++;
+    rd_errstat(s, m + (m[0] == '-'));
 }
 
 static void rep_int(struct hp_redis_sess *s, long long v)
@@ -687,62 +727,212 @@ static void rd_ev_login(struct hp_redis_sess *s, bool ok, const uint8_t *user, s
 
 /* ---- the per-connection configuration view ---------------------------------------- */
 
-/* Real defaults (Debian's redis.conf where it differs from the built-in one). */
+/* Real defaults (Debian's redis.conf where it differs from the built-in one).
+ * 7.0 has every parameter of 7.0.15's CONFIG GET * (the others added there
+ * are claimed by 7.0 only), each with the check its CONFIG SET makes. */
 struct rd_param {
     const char *name;
     const char *value;
     int since;                                 /* major*10+minor it appeared in, 0: always */
+    char type;                                 /* 7.0's check: b yes/no, i integer, m memory, p memory or
+                                                * percent, e enum, s any, x immutable, d dir, f dbfilename,
+                                                * v save */
+    const char *arg;                           /* i/m: "min max"; e: the choices as the error lists them */
 };
 
 static const struct rd_param rd_params[] = {
-    {"dbfilename", "dump.rdb", 0},
-    {"requirepass", "", 0},
-    {"masterauth", "", 0},
-    {"unixsocket", "", 0},
-    {"logfile", "/var/log/redis/redis-server.log", 0},
-    {"pidfile", "/run/redis/redis-server.pid", 0},
-    {"maxmemory", "0", 0},
-    {"maxmemory-samples", "5", 0},
-    {"timeout", "0", 0},
-    {"auto-aof-rewrite-percentage", "100", 0},
-    {"auto-aof-rewrite-min-size", "67108864", 0},
-    {"hash-max-ziplist-entries", "512", 0},
-    {"hash-max-ziplist-value", "64", 0},
-    {"list-max-ziplist-size", "-2", 0},
-    {"set-max-intset-entries", "512", 0},
-    {"zset-max-ziplist-entries", "128", 0},
-    {"zset-max-ziplist-value", "64", 0},
-    {"lua-time-limit", "5000", 0},
-    {"slowlog-log-slower-than", "10000", 0},
-    {"slowlog-max-len", "128", 0},
-    {"port", "6379", 0},
-    {"tcp-backlog", "511", 0},
-    {"databases", "16", 0},
-    {"maxclients", "10000", 0},
-    {"hz", "10", 0},
-    {"tcp-keepalive", "300", 0},
-    {"protected-mode", "no", 0},
-    {"daemonize", "yes", 0},
-    {"supervised", "systemd", 0},
-    {"loglevel", "notice", 0},
-    {"maxmemory-policy", "noeviction", 0},
-    {"appendonly", "no", 0},
-    {"appendfsync", "everysec", 0},
-    {"appendfilename", "appendonly.aof", 0},
-    {"rdbcompression", "yes", 0},
-    {"rdbchecksum", "yes", 0},
-    {"stop-writes-on-bgsave-error", "yes", 0},
-    {"replica-read-only", "yes", 50},
-    {"slave-read-only", "yes", 0},
-    {"replica-serve-stale-data", "yes", 50},
-    {"io-threads", "1", 60},
-    {"io-threads-do-reads", "no", 60},
-    {"enable-protected-configs", "yes", 70},
-    {"enable-debug-command", "no", 70},
-    {"enable-module-command", "yes", 70},
-    {"dir", "/var/lib/redis", 0},
-    {"bind", "0.0.0.0", 0},
-    {"save", "", 0},                           /* filled by version */
+    {"dbfilename", "dump.rdb", 0, 'f', NULL},
+    {"requirepass", "", 0, 's', NULL},
+    {"masterauth", "", 0, 's', NULL},
+    {"unixsocket", "", 0, 'x', NULL},
+    {"logfile", "/var/log/redis/redis-server.log", 0, 'x', NULL},
+    {"pidfile", "/run/redis/redis-server.pid", 0, 'x', NULL},
+    {"maxmemory", "0", 0, 'm', NULL},
+    {"maxmemory-samples", "5", 0, 'i', "1 2147483647"},
+    {"timeout", "0", 0, 'i', "0 2147483647"},
+    {"auto-aof-rewrite-percentage", "100", 0, 'i', "0 2147483647"},
+    {"auto-aof-rewrite-min-size", "67108864", 0, 'm', "0 9223372036854775807"},
+    {"hash-max-ziplist-entries", "512", 0, 'i', "0 9223372036854775807"},
+    {"hash-max-ziplist-value", "64", 0, 'm', "0 9223372036854775807"},
+    {"list-max-ziplist-size", "-2", 0, 'i', "-2147483648 2147483647"},
+    {"set-max-intset-entries", "512", 0, 'i', "0 9223372036854775807"},
+    {"zset-max-ziplist-entries", "128", 0, 'i', "0 9223372036854775807"},
+    {"zset-max-ziplist-value", "64", 0, 'm', "0 9223372036854775807"},
+    {"lua-time-limit", "5000", 0, 'i', "0 9223372036854775807"},
+    {"slowlog-log-slower-than", "10000", 0, 'i', "-1 9223372036854775807"},
+    {"slowlog-max-len", "128", 0, 'i', "0 9223372036854775807"},
+    {"port", "6379", 0, 'x', NULL},
+    {"tcp-backlog", "511", 0, 'x', NULL},
+    {"databases", "16", 0, 'x', NULL},
+    {"maxclients", "10000", 0, 'i', "1 4294967295"},
+    {"hz", "10", 0, 'i', "0 2147483647"},
+    {"tcp-keepalive", "300", 0, 'i', "0 2147483647"},
+    {"protected-mode", "no", 0, 'b', NULL},
+    {"daemonize", "yes", 0, 'x', NULL},
+    {"supervised", "systemd", 0, 'x', NULL},
+    {"loglevel", "notice", 0, 'e', "debug, verbose, notice, warning"},
+    {"maxmemory-policy", "noeviction", 0, 'e', "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"},
+    {"appendonly", "no", 0, 'b', NULL},
+    {"appendfsync", "everysec", 0, 'e', "everysec, always, no"},
+    {"appendfilename", "appendonly.aof", 0, 'x', NULL},
+    {"rdbcompression", "yes", 0, 'b', NULL},
+    {"rdbchecksum", "yes", 0, 'x', NULL},
+    {"stop-writes-on-bgsave-error", "yes", 0, 'b', NULL},
+    {"replica-read-only", "yes", 50, 'b', NULL},
+    {"slave-read-only", "yes", 0, 'b', NULL},
+    {"replica-serve-stale-data", "yes", 50, 'b', NULL},
+    {"io-threads", "1", 60, 'x', NULL},
+    {"io-threads-do-reads", "no", 60, 'x', NULL},
+    {"enable-protected-configs", "yes", 70, 'x', NULL},
+    {"enable-debug-command", "no", 70, 'x', NULL},
+    {"enable-module-command", "yes", 70, 'x', NULL},
+    {"dir", "/var/lib/redis", 0, 'd', NULL},
+    {"bind", "0.0.0.0", 0, 'x', NULL},
+    {"save", "", 0, 'v', NULL},
+    {"acl-pubsub-default", "resetchannels", 70, 'e', "allchannels, resetchannels"},
+    {"aclfile", "", 70, 'x', NULL},
+    {"acllog-max-len", "128", 70, 'i', "0 9223372036854775807"},
+    {"active-defrag-cycle-max", "25", 70, 'i', "1 99"},
+    {"active-defrag-cycle-min", "1", 70, 'i', "1 99"},
+    {"active-defrag-ignore-bytes", "104857600", 70, 'm', "1 9223372036854775807"},
+    {"active-defrag-max-scan-fields", "1000", 70, 'i', "1 9223372036854775807"},
+    {"active-defrag-threshold-lower", "10", 70, 'i', "0 1000"},
+    {"active-defrag-threshold-upper", "100", 70, 'i', "0 1000"},
+    {"active-expire-effort", "1", 70, 'i', "1 10"},
+    {"activedefrag", "no", 70, 'b', NULL},
+    {"activerehashing", "yes", 70, 'b', NULL},
+    {"always-show-logo", "no", 70, 'x', NULL},
+    {"aof-disable-auto-gc", "no", 70, 'b', NULL},
+    {"aof-load-truncated", "yes", 70, 'b', NULL},
+    {"aof-rewrite-incremental-fsync", "yes", 70, 'b', NULL},
+    {"aof-timestamp-enabled", "no", 70, 'b', NULL},
+    {"aof-use-rdb-preamble", "yes", 70, 'b', NULL},
+    {"aof_rewrite_cpulist", "", 70, 'x', NULL},
+    {"appenddirname", "appendonlydir", 70, 'x', NULL},
+    {"bgsave_cpulist", "", 70, 'x', NULL},
+    {"bind-source-addr", "", 70, 's', NULL},
+    {"bio_cpulist", "", 70, 'x', NULL},
+    {"busy-reply-threshold", "5000", 70, 'i', "0 9223372036854775807"},
+    {"client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 70, 's', NULL},
+    {"client-query-buffer-limit", "1073741824", 70, 'm', "1048576 9223372036854775807"},
+    {"cluster-allow-pubsubshard-when-down", "yes", 70, 'b', NULL},
+    {"cluster-allow-reads-when-down", "no", 70, 'b', NULL},
+    {"cluster-allow-replica-migration", "yes", 70, 'b', NULL},
+    {"cluster-announce-bus-port", "0", 70, 'i', "0 65535"},
+    {"cluster-announce-hostname", "", 70, 's', NULL},
+    {"cluster-announce-ip", "", 70, 's', NULL},
+    {"cluster-announce-port", "0", 70, 'i', "0 65535"},
+    {"cluster-announce-tls-port", "0", 70, 'i', "0 65535"},
+    {"cluster-config-file", "nodes.conf", 70, 'x', NULL},
+    {"cluster-enabled", "no", 70, 'x', NULL},
+    {"cluster-link-sendbuf-limit", "0", 70, 'm', NULL},
+    {"cluster-migration-barrier", "1", 70, 'i', "0 2147483647"},
+    {"cluster-node-timeout", "15000", 70, 'i', "0 9223372036854775807"},
+    {"cluster-port", "0", 70, 'x', NULL},
+    {"cluster-preferred-endpoint-type", "ip", 70, 'e', "ip, hostname, unknown-endpoint"},
+    {"cluster-replica-no-failover", "no", 70, 'b', NULL},
+    {"cluster-replica-validity-factor", "10", 70, 'i', "0 2147483647"},
+    {"cluster-require-full-coverage", "yes", 70, 'b', NULL},
+    {"cluster-slave-no-failover", "no", 70, 'b', NULL},
+    {"cluster-slave-validity-factor", "10", 70, 'i', "0 2147483647"},
+    {"crash-log-enabled", "yes", 70, 'b', NULL},
+    {"crash-memcheck-enabled", "yes", 70, 'b', NULL},
+    {"disable-thp", "yes", 70, 'x', NULL},
+    {"dynamic-hz", "yes", 70, 'b', NULL},
+    {"hash-max-listpack-entries", "512", 70, 'i', "0 9223372036854775807"},
+    {"hash-max-listpack-value", "64", 70, 'm', "0 9223372036854775807"},
+    {"hll-sparse-max-bytes", "3000", 70, 'm', "0 9223372036854775807"},
+    {"ignore-warnings", "", 70, 's', NULL},
+    {"jemalloc-bg-thread", "yes", 70, 'b', NULL},
+    {"latency-monitor-threshold", "0", 70, 'i', "0 9223372036854775807"},
+    {"latency-tracking", "yes", 70, 'b', NULL},
+    {"latency-tracking-info-percentiles", "50 99 99.9", 70, 's', NULL},
+    {"lazyfree-lazy-eviction", "no", 70, 'b', NULL},
+    {"lazyfree-lazy-expire", "no", 70, 'b', NULL},
+    {"lazyfree-lazy-server-del", "no", 70, 'b', NULL},
+    {"lazyfree-lazy-user-del", "no", 70, 'b', NULL},
+    {"lazyfree-lazy-user-flush", "no", 70, 'b', NULL},
+    {"lfu-decay-time", "1", 70, 'i', "0 2147483647"},
+    {"lfu-log-factor", "10", 70, 'i', "0 2147483647"},
+    {"list-compress-depth", "0", 70, 'i', "0 2147483647"},
+    {"list-max-listpack-size", "-2", 70, 'i', "-2147483648 2147483647"},
+    {"masteruser", "", 70, 's', NULL},
+    {"maxmemory-clients", "0", 70, 'p', NULL},
+    {"maxmemory-eviction-tenacity", "10", 70, 'i', "0 100"},
+    {"min-replicas-max-lag", "10", 70, 'i', "0 2147483647"},
+    {"min-replicas-to-write", "0", 70, 'i', "0 2147483647"},
+    {"min-slaves-max-lag", "10", 70, 'i', "0 2147483647"},
+    {"min-slaves-to-write", "0", 70, 'i', "0 2147483647"},
+    {"no-appendfsync-on-rewrite", "no", 70, 'b', NULL},
+    {"notify-keyspace-events", "", 70, 's', NULL},
+    {"oom-score-adj", "no", 70, 'e', "no, yes, relative, absolute"},
+    {"oom-score-adj-values", "0 200 800", 70, 's', NULL},
+    {"proc-title-template", "{title} {listen-addr} {server-mode}", 70, 's', NULL},
+    {"propagation-error-behavior", "ignore", 70, 'e', "ignore, panic, panic-on-replicas"},
+    {"proto-max-bulk-len", "536870912", 70, 'm', "1048576 9223372036854775807"},
+    {"rdb-del-sync-files", "no", 70, 'b', NULL},
+    {"rdb-save-incremental-fsync", "yes", 70, 'b', NULL},
+    {"repl-backlog-size", "1048576", 70, 'm', "1 9223372036854775807"},
+    {"repl-backlog-ttl", "3600", 70, 'i', "0 9223372036854775807"},
+    {"repl-disable-tcp-nodelay", "no", 70, 'b', NULL},
+    {"repl-diskless-load", "disabled", 70, 'e', "disabled, on-empty-db, swapdb"},
+    {"repl-diskless-sync", "yes", 70, 'b', NULL},
+    {"repl-diskless-sync-delay", "5", 70, 'i', "0 2147483647"},
+    {"repl-diskless-sync-max-replicas", "0", 70, 'i', "0 2147483647"},
+    {"repl-ping-replica-period", "10", 70, 'i', "1 2147483647"},
+    {"repl-ping-slave-period", "10", 70, 'i', "1 2147483647"},
+    {"repl-timeout", "60", 70, 'i', "1 2147483647"},
+    {"replica-announce-ip", "", 70, 's', NULL},
+    {"replica-announce-port", "0", 70, 'i', "0 65535"},
+    {"replica-announced", "yes", 70, 'b', NULL},
+    {"replica-ignore-disk-write-errors", "no", 70, 'b', NULL},
+    {"replica-ignore-maxmemory", "yes", 70, 'b', NULL},
+    {"replica-lazy-flush", "no", 70, 'b', NULL},
+    {"replica-priority", "100", 70, 'i', "0 2147483647"},
+    {"replicaof", "", 70, 'x', NULL},
+    {"sanitize-dump-payload", "no", 70, 'e', "no, yes, clients"},
+    {"server_cpulist", "", 70, 'x', NULL},
+    {"set-proc-title", "yes", 70, 'x', NULL},
+    {"shutdown-on-sigint", "default", 70, 'e', "default, save, nosave, now, force"},
+    {"shutdown-on-sigterm", "default", 70, 'e', "default, save, nosave, now, force"},
+    {"shutdown-timeout", "10", 70, 'i', "0 2147483647"},
+    {"slave-announce-ip", "", 70, 's', NULL},
+    {"slave-announce-port", "0", 70, 'i', "0 65535"},
+    {"slave-ignore-maxmemory", "yes", 70, 'b', NULL},
+    {"slave-lazy-flush", "no", 70, 'b', NULL},
+    {"slave-priority", "100", 70, 'i', "0 2147483647"},
+    {"slave-serve-stale-data", "yes", 70, 'b', NULL},
+    {"slaveof", "", 70, 'x', NULL},
+    {"socket-mark-id", "0", 70, 'x', NULL},
+    {"stream-node-max-bytes", "4096", 70, 'm', "0 9223372036854775807"},
+    {"stream-node-max-entries", "100", 70, 'i', "0 9223372036854775807"},
+    {"syslog-enabled", "no", 70, 'x', NULL},
+    {"syslog-facility", "local0", 70, 'x', NULL},
+    {"syslog-ident", "redis", 70, 'x', NULL},
+    {"tls-auth-clients", "yes", 70, 'e', "no, yes, optional"},
+    {"tls-ca-cert-dir", "", 70, 's', NULL},
+    {"tls-ca-cert-file", "", 70, 's', NULL},
+    {"tls-cert-file", "", 70, 's', NULL},
+    {"tls-ciphers", "", 70, 's', NULL},
+    {"tls-ciphersuites", "", 70, 's', NULL},
+    {"tls-client-cert-file", "", 70, 's', NULL},
+    {"tls-client-key-file", "", 70, 's', NULL},
+    {"tls-client-key-file-pass", "", 70, 's', NULL},
+    {"tls-cluster", "no", 70, 'b', NULL},
+    {"tls-dh-params-file", "", 70, 's', NULL},
+    {"tls-key-file", "", 70, 's', NULL},
+    {"tls-key-file-pass", "", 70, 's', NULL},
+    {"tls-port", "0", 70, 'i', "0 65535"},
+    {"tls-prefer-server-ciphers", "no", 70, 'b', NULL},
+    {"tls-protocols", "", 70, 's', NULL},
+    {"tls-replication", "no", 70, 'b', NULL},
+    {"tls-session-cache-size", "20480", 70, 'i', "0 2147483647"},
+    {"tls-session-cache-timeout", "300", 70, 'i', "0 2147483647"},
+    {"tls-session-caching", "yes", 70, 'b', NULL},
+    {"tracking-table-max-keys", "1000000", 70, 'i', "0 9223372036854775807"},
+    {"unixsocketperm", "0", 70, 'x', NULL},
+    {"zset-max-listpack-entries", "128", 70, 'i', "0 9223372036854775807"},
+    {"zset-max-listpack-value", "64", 70, 'm', "0 9223372036854775807"},
 };
 
 static int rd_vnum(void)
@@ -995,6 +1185,45 @@ static void info_clients(struct hp_redis_sess *s, struct hp_buf *b)
         hp_buf_puts(b, "clients_in_timeout_table:0\r\n");
 }
 
+/* "name:value" lines; the value formatted like printf. */
+static void info_kv(struct hp_buf *b, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void info_kv(struct hp_buf *b, const char *name, const char *fmt, ...)
+{
+    char v[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v, sizeof(v), fmt, ap);
+    va_end(ap);
+    hp_buf_printf(b, "%s:%s\r\n", name, v);
+}
+
+/* Several "name:0" lines (space-separated names). */
+static void info_zeros(struct hp_buf *b, const char *names)
+{
+    for (const char *p = names; *p;) {
+        size_t l = strcspn(p, " ");
+        hp_buf_printf(b, "%.*s:0\r\n", (int)l, p);
+        p += l + (p[l] == ' ');
+    }
+}
+
+/* The Lua / functions lines of a fresh 7.0 server (as 7.0.15 reports them
+ * before any script ran); older releases have the Lua VM and script cache. */
+static void info_memory_scripts(struct hp_buf *b)
+{
+    if (rd_ver_ge(7, 0)) {
+        hp_buf_puts(b, "used_memory_lua:32768\r\nused_memory_vm_eval:32768\r\nused_memory_lua_human:32.00K\r\n"
+                       "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n"
+                       "number_of_libraries:0\r\nused_memory_vm_functions:33792\r\nused_memory_vm_total:66560\r\n"
+                       "used_memory_vm_total_human:65.00K\r\nused_memory_functions:200\r\nused_memory_scripts:200\r\n"
+                       "used_memory_scripts_human:200B\r\n");
+        return;
+    }
+    hp_buf_puts(b, "used_memory_lua:37888\r\nused_memory_lua_human:37.00K\r\n");
+    if (rd_ver_ge(6, 0))
+        hp_buf_puts(b, "used_memory_scripts:0\r\nused_memory_scripts_human:0B\r\nnumber_of_cached_scripts:0\r\n");
+}
+
 static void info_memory(struct hp_redis_sess *s, struct hp_buf *b)
 {
     uint64_t base = 860000 + (uint64_t)(rd_id.pid * 37) % 40000;
@@ -1002,53 +1231,100 @@ static void info_memory(struct hp_redis_sess *s, struct hp_buf *b)
     uint64_t rss = 7 * 1024 * 1024 + (uint64_t)(rd_id.pid * 977) % (4 * 1024 * 1024);
     uint64_t peak = used + 120000 + (uint64_t)(rd_id.pid * 131) % 500000;
     uint64_t total = 4ull * 1024 * 1024 * 1024 - 300 * 1024 * 1024 + (uint64_t)(rd_id.pid % 7) * 1024 * 1024 * 1024;
-    char h1[32], h2[32], h3[32], h4[32];
-    rd_human(h1, sizeof(h1), used);
-    rd_human(h2, sizeof(h2), rss);
-    rd_human(h3, sizeof(h3), peak);
-    rd_human(h4, sizeof(h4), total);
-    hp_buf_printf(b, "# Memory\r\nused_memory:%" PRIu64 "\r\nused_memory_human:%s\r\nused_memory_rss:%" PRIu64
-                  "\r\nused_memory_rss_human:%s\r\nused_memory_peak:%" PRIu64 "\r\nused_memory_peak_human:%s\r\n"
-                  "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:%" PRIu64 "\r\nused_memory_startup:%" PRIu64
-                  "\r\nused_memory_dataset:%" PRIu64 "\r\nused_memory_dataset_perc:%.2f%%\r\n"
-                  "total_system_memory:%" PRIu64 "\r\ntotal_system_memory_human:%s\r\n"
-                  "used_memory_lua:%d\r\nused_memory_lua_human:%s\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n"
-                  "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n"
-                  "active_defrag_running:0\r\nlazyfree_pending_objects:0\r\n",
-                  used, h1, rss, h2, peak, h3, 100.0 * (double)used / (double)peak, base - 40000, base - 58000,
-                  used - (base - 40000), 100.0 * (double)(used - (base - 40000)) / (double)(used - (base - 58000)),
-                  total, h4, rd_ver_ge(7, 0) ? 31744 : 37888, rd_ver_ge(7, 0) ? "31.00K" : "37.00K",
-                  (double)rss / (double)used, rd_id.allocator);
+    /* jemalloc's view: allocated > used, active ~1.2x, resident ~2.2x of that, rss above */
+    uint64_t alloc = used + 520000, active = alloc + alloc / 5, resident = active * 2 + active / 5;
+    char h[32];
+    rd_human(h, sizeof(h), used);
+    hp_buf_printf(b, "# Memory\r\nused_memory:%" PRIu64 "\r\nused_memory_human:%s\r\n", used, h);
+    rd_human(h, sizeof(h), rss);
+    hp_buf_printf(b, "used_memory_rss:%" PRIu64 "\r\nused_memory_rss_human:%s\r\n", rss, h);
+    rd_human(h, sizeof(h), peak);
+    hp_buf_printf(b, "used_memory_peak:%" PRIu64 "\r\nused_memory_peak_human:%s\r\n", peak, h);
+    info_kv(b, "used_memory_peak_perc", "%.2f%%", 100.0 * (double)used / (double)peak);
+    info_kv(b, "used_memory_overhead", "%" PRIu64, base - 40000);
+    info_kv(b, "used_memory_startup", "%" PRIu64, base - 58000);
+    info_kv(b, "used_memory_dataset", "%" PRIu64, used - (base - 40000));
+    info_kv(b, "used_memory_dataset_perc", "%.2f%%",
+            100.0 * (double)(used - (base - 40000)) / (double)(used - (base - 58000)));
+    info_kv(b, "allocator_allocated", "%" PRIu64, alloc);
+    info_kv(b, "allocator_active", "%" PRIu64, active);
+    info_kv(b, "allocator_resident", "%" PRIu64, resident);
+    rd_human(h, sizeof(h), total);
+    hp_buf_printf(b, "total_system_memory:%" PRIu64 "\r\ntotal_system_memory_human:%s\r\n", total, h);
+    info_memory_scripts(b);
+    hp_buf_puts(b, "maxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n");
+    info_kv(b, "allocator_frag_ratio", "%.2f", (double)active / (double)alloc);
+    info_kv(b, "allocator_frag_bytes", "%" PRIu64, active - alloc);
+    info_kv(b, "allocator_rss_ratio", "%.2f", (double)resident / (double)active);
+    info_kv(b, "allocator_rss_bytes", "%" PRIu64, resident - active);
+    info_kv(b, "rss_overhead_ratio", "%.2f", (double)rss / (double)resident);
+    info_kv(b, "rss_overhead_bytes", "%" PRIu64, rss - resident);
+    info_kv(b, "mem_fragmentation_ratio", "%.2f", (double)rss / (double)used);
+    info_kv(b, "mem_fragmentation_bytes", "%" PRIu64, rss - used);
+    info_zeros(b, rd_ver_ge(7, 0) ? "mem_not_counted_for_evict mem_replication_backlog mem_total_replication_buffers "
+                                    "mem_clients_slaves mem_clients_normal mem_cluster_links mem_aof_buffer"
+                                  : "mem_not_counted_for_evict mem_replication_backlog mem_clients_slaves "
+                                    "mem_clients_normal mem_aof_buffer");
+    hp_buf_printf(b, "mem_allocator:%s\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\n", rd_id.allocator);
+    if (rd_ver_ge(7, 0))
+        hp_buf_puts(b, "lazyfreed_objects:0\r\n");
 }
 
 static void info_persistence(struct hp_redis_sess *s, struct hp_buf *b)
 {
+    bool v7 = rd_ver_ge(7, 0);
     hp_buf_printf(b, "# Persistence\r\nloading:0\r\n");
-    if (rd_ver_ge(7, 0))
-        hp_buf_puts(b, "async_loading:0\r\n");
+    if (v7)
+        hp_buf_puts(b, "async_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\n"
+                       "current_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n");
     hp_buf_printf(b, "rdb_changes_since_last_save:%" PRIu64 "\r\nrdb_bgsave_in_progress:0\r\n"
-                  "rdb_last_save_time:%" PRId64 "\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:0\r\n"
-                  "rdb_current_bgsave_time_sec:-1\r\nrdb_last_cow_size:0\r\naof_enabled:0\r\n"
-                  "aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
-                  "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n"
-                  "aof_last_cow_size:0\r\n",
-                  s->dirty, s->lastsave);
+                  "rdb_last_save_time:%" PRId64 "\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:%d\r\n"
+                  "rdb_current_bgsave_time_sec:-1\r\n",
+                  s->dirty, s->lastsave, s->bgsaves ? 0 : -1);
+    if (v7)
+        hp_buf_printf(b, "rdb_saves:%u\r\n", s->saves);
+    hp_buf_puts(b, "rdb_last_cow_size:0\r\n");
+    if (v7)
+        hp_buf_puts(b, "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n");
+    hp_buf_puts(b, "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
+                   "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n");
+    if (v7)
+        hp_buf_puts(b, "aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\n");
+    hp_buf_puts(b, "aof_last_write_status:ok\r\naof_last_cow_size:0\r\n");
     if (rd_ver_ge(6, 0))
         hp_buf_puts(b, "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
 }
 
 static void info_stats(struct hp_redis_sess *s, struct hp_buf *b)
 {
+    bool v7 = rd_ver_ge(7, 0);
+    int64_t up = (hp_now_us() - rd_id.started_us) / 1000000;
     hp_buf_printf(b, "# Stats\r\ntotal_connections_received:%" PRIu64 "\r\ntotal_commands_processed:%" PRIu64
                   "\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%" PRIu64
-                  "\r\ntotal_net_output_bytes:%" PRIu64 "\r\ninstantaneous_input_kbps:0.00\r\n"
-                  "instantaneous_output_kbps:0.00\r\nrejected_connections:0\r\nsync_full:0\r\n"
-                  "sync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:0\r\nexpired_stale_perc:0.00\r\n"
-                  "expired_time_cap_reached_count:0\r\nevicted_keys:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\n"
-                  "pubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\nmigrate_cached_sockets:0\r\n"
-                  "slave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
-                  "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n",
+                  "\r\ntotal_net_output_bytes:%" PRIu64 "\r\n",
                   rd_id.conns, rd_id.cmds, rd_id.cmds * 37 + 1000, rd_id.conns * 2900 + rd_id.cmds * 11);
+    if (v7)
+        hp_buf_puts(b, "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n");
+    hp_buf_puts(b, "instantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\n");
+    if (v7)
+        hp_buf_puts(b, "instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n");
+    hp_buf_puts(b, "rejected_connections:0\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n"
+                   "expired_keys:0\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n");
+    if (v7)                                    /* the active expire cycle: ~0.05 ms a second */
+        hp_buf_printf(b, "expire_cycle_cpu_milliseconds:%" PRId64 "\r\n", up / 20);
+    hp_buf_puts(b, "evicted_keys:0\r\n");
+    if (v7)
+        hp_buf_puts(b, "evicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\n");
+    hp_buf_puts(b, "keyspace_hits:0\r\nkeyspace_misses:0\r\npubsub_channels:0\r\npubsub_patterns:0\r\n");
+    if (v7)
+        hp_buf_puts(b, "pubsubshard_channels:0\r\n");
+    hp_buf_puts(b, "latest_fork_usec:0\r\n");
+    if (v7)
+        hp_buf_puts(b, "total_forks:0\r\n");
+    hp_buf_puts(b, "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n"
+                   "active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n");
+    if (v7)
+        hp_buf_puts(b, "total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n");
     if (rd_ver_ge(6, 0))
         hp_buf_puts(b, "tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n"
                        "unexpected_error_replies:0\r\n");
@@ -1057,6 +1333,8 @@ static void info_stats(struct hp_redis_sess *s, struct hp_buf *b)
                       "\r\ntotal_writes_processed:%" PRIu64 "\r\nio_threaded_reads_processed:0\r\n"
                       "io_threaded_writes_processed:0\r\n",
                       s->errors, rd_id.cmds + rd_id.conns, rd_id.cmds);
+    if (v7)                                    /* about one shrink per two connections */
+        hp_buf_printf(b, "reply_buffer_shrinks:%" PRIu64 "\r\nreply_buffer_expands:0\r\n", rd_id.conns / 2);
 }
 
 static void info_replication(struct hp_redis_sess *s, struct hp_buf *b)
@@ -1083,6 +1361,9 @@ static void info_cpu(struct hp_redis_sess *s, struct hp_buf *b)
     double up = (double)(hp_now_us() - rd_id.started_us) / 1e6;
     hp_buf_printf(b, "# CPU\r\nused_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\nused_cpu_sys_children:0.004211\r\n"
                   "used_cpu_user_children:0.001370\r\n", up * 0.00121, up * 0.00093);
+    if (rd_ver_ge(7, 0))                       /* the main thread: all but a sliver */
+        hp_buf_printf(b, "used_cpu_sys_main_thread:%.6f\r\nused_cpu_user_main_thread:%.6f\r\n", up * 0.00119,
+                      up * 0.00092);
 }
 
 static void info_keyspace(struct hp_redis_sess *s, struct hp_buf *b)
@@ -1098,8 +1379,8 @@ static void info_keyspace(struct hp_redis_sess *s, struct hp_buf *b)
 static void info_errorstats(struct hp_redis_sess *s, struct hp_buf *b)
 {
     hp_buf_puts(b, "# Errorstats\r\n");
-    if (s->errors)
-        hp_buf_printf(b, "errorstat_ERR:count=%u\r\n", s->errors);
+    for (size_t i = 0; i < HP_ARRAY_LEN(s->errstat) && s->errstat[i].code[0]; i++)
+        hp_buf_printf(b, "errorstat_%s:count=%u\r\n", s->errstat[i].code, s->errstat[i].n);
 }
 
 struct rd_section {
@@ -1114,21 +1395,32 @@ static const struct rd_section rd_sections[] = {
     {"memory", info_memory, 0, true},           {"persistence", info_persistence, 0, true},
     {"stats", info_stats, 0, true},             {"replication", info_replication, 0, true},
     {"cpu", info_cpu, 0, true},                 {"modules", NULL, 60, true},
-    {"errorstats", info_errorstats, 62, false}, {"cluster", NULL, 0, true},
+    {"errorstats", info_errorstats, 62, false}, {"cluster", NULL, 0, true},     /* 7.0: errorstats by default */
     {"keyspace", info_keyspace, 0, true},
 };
 
-static void rd_info(struct hp_redis_sess *s, const char *section, struct hp_buf *b)
+/* Is section (a name, "default", "all", "everything") one of the words
+ * asked for?  No words: the default sections.  7.0 takes several words,
+ * older releases the first. */
+static bool rd_info_wants(const struct hp_redis_cmd *c, const struct rd_section *sec)
 {
-    bool all = !section || !strcasecmp(section, "default") || !strcasecmp(section, "all") ||
-               !strcasecmp(section, "everything");
-    bool every = section && (!strcasecmp(section, "all") || !strcasecmp(section, "everything"));
+    bool dflt = sec->dflt || (sec->fn == info_errorstats && rd_ver_ge(7, 0));
+    size_t last = c->argc < 2 ? 1 : rd_ver_ge(7, 0) ? c->argc - 1 : 1;
+    if (c->argc < 2)
+        return dflt;
+    for (size_t i = 1; i <= last; i++)
+        if ((rd_is(c, i, "default") && dflt) || rd_is(c, i, "all") || rd_is(c, i, "everything") ||
+            rd_is(c, i, sec->name))
+            return true;
+    return false;
+}
+
+static void rd_info(struct hp_redis_sess *s, const struct hp_redis_cmd *c, struct hp_buf *b)
+{
     bool first = true;
     for (size_t i = 0; i < HP_ARRAY_LEN(rd_sections); i++) {
         const struct rd_section *sec = &rd_sections[i];
-        if (sec->since > rd_vnum())
-            continue;
-        if (all ? !(sec->dflt || every) : strcasecmp(section, sec->name) != 0)
+        if (sec->since > rd_vnum() || !rd_info_wants(c, sec))
             continue;
         if (!first)
             hp_buf_puts(b, "\r\n");
@@ -1186,6 +1478,16 @@ static void rd_err_subcmd(struct hp_redis_sess *s, const struct hp_redis_cmd *c,
         rep_err(s, "ERR unknown subcommand '%s'. Try %s HELP.", sub, upper);
     else
         rep_err(s, "ERR Unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", sub, upper);
+}
+
+/* 7.0's addReplySubcommandSyntaxError(): a subcommand that passed the
+ * table's arity check but not its handler's (older releases have one text
+ * for both, rd_err_subcmd's). */
+static void rd_err_subsyntax(struct hp_redis_sess *s, const struct hp_redis_cmd *c, const char *upper)
+{
+    char sub[129];
+    rep_err(s, "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.",
+            rd_cstr(c->argv[1], c->argl[1], sub, sizeof(sub)), upper);
 }
 
 static bool rd_getll(struct hp_redis_sess *s, const struct hp_redis_cmd *c, size_t i, long long *v)
@@ -1288,19 +1590,25 @@ static void cmd_select(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 
 static void cmd_info(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
-    char sec[64];
+    if (c->argc > 2 && !rd_ver_ge(7, 0)) {    /* one section before 7.0 */
+        rep_err(s, "ERR syntax error");
+        return;
+    }
     struct hp_buf b;
     hp_buf_init(&b, 32 * 1024);
-    rd_info(s, c->argc > 1 ? rd_cstr(c->argv[1], c->argl[1], sec, sizeof(sec)) : NULL, &b);
+    rd_info(s, c, &b);
     rep_bulk(s, b.data ? b.data : (const uint8_t *)"", b.len);
     hp_buf_free(&b);
 }
 
 /* ---- CONFIG -- */
 
+/* CONFIG GET patterns...; 7.0 answers a name without glob characters
+ * ("CONFIG GET Timeout") with the name as it was typed. */
 static void config_get(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
-    const char *names[HP_ARRAY_LEN(rd_params)];
+    const uint8_t *names[HP_ARRAY_LEN(rd_params)];
+    size_t nlen[HP_ARRAY_LEN(rd_params)];
     const char *vals[HP_ARRAY_LEN(rd_params)];
     char tmp[HP_ARRAY_LEN(rd_params)][8];
     size_t n = 0;
@@ -1308,20 +1616,23 @@ static void config_get(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         const struct rd_param *p = &rd_params[i];
         if (p->since > rd_vnum())
             continue;
-        bool hit = false;
-        for (size_t a = 2; a < c->argc && !hit; a++)
+        size_t a, hit = 0;
+        for (a = 2; a < c->argc && !hit; a++)
             hit = c->argl[a] <= RD_MAX_PATTERN &&
                   rd_match(c->argv[a], c->argl[a], (const uint8_t *)p->name, strlen(p->name), true,
                            &s->match_budget);
         if (hit) {
-            names[n] = p->name;
+            bool typed = rd_ver_ge(7, 0) && !memchr(c->argv[a - 1], '*', c->argl[a - 1]) &&
+                         !memchr(c->argv[a - 1], '?', c->argl[a - 1]) && !memchr(c->argv[a - 1], '[', c->argl[a - 1]);
+            names[n] = typed ? c->argv[a - 1] : (const uint8_t *)p->name;
+            nlen[n] = typed ? c->argl[a - 1] : strlen(p->name);
             vals[n] = rd_param_get(s, p, tmp[n], sizeof(tmp[n]));
             n++;
         }
     }
     rep_arr(s, 2 * n);
     for (size_t i = 0; i < n; i++) {
-        rep_bulks(s, names[i]);
+        rep_bulk(s, names[i], nlen[i]);
         rep_bulks(s, vals[i]);
     }
 }
@@ -1346,6 +1657,197 @@ static bool config_dir(struct hp_redis_sess *s, const char *v, char *out, size_t
     while (n > 1 && out[n - 1] == '/')
         out[--n] = '\0';
     return true;
+}
+
+/* The server's memtoull(): digits and a unit (b k kb m mb g gb), "" is 0,
+ * a sign is refused, past ULLONG_MAX the digits saturate and the product
+ * wraps as in C. */
+static bool rd_memtoull(const char *v, unsigned long long *out)
+{
+    static const struct { const char *u; unsigned long long mul; } units[] = {
+        {"", 1}, {"b", 1}, {"k", 1000}, {"kb", 1024}, {"m", 1000000}, {"mb", 1 << 20},
+        {"g", 1000000000}, {"gb", 1ull << 30},
+    };
+    size_t d = strspn(v, "0123456789");
+    unsigned long long val = 0;
+    for (size_t i = 0; i < d; i++)
+        val = val > (ULLONG_MAX - 9) / 10 ? ULLONG_MAX : val * 10 + (unsigned)(v[i] - '0');
+    for (size_t i = 0; i < HP_ARRAY_LEN(units); i++)
+        if (strcasecmp(v + d, units[i].u) == 0) {
+            *out = val * units[i].mul;
+            return true;
+        }
+    return false;
+}
+
+/* "min max" of an i/m parameter. */
+static bool rd_bounds(const struct rd_param *p, long long *lo, long long *hi)
+{
+    return p->arg && sscanf(p->arg, "%lld %lld", lo, hi) == 2;
+}
+
+/* save: pairs of seconds (>= 1) and changes (>= 0) split at each single
+ * space as 7.0's sdssplitlen, each read by strtoll; written back as the
+ * server prints them ("09 01" reads back "9 1"). */
+static bool rd_save_value(const char *v, char *out, size_t outlen)
+{
+    size_t k = 0, o = 0;
+    out[0] = '\0';
+    if (!*v)
+        return true;
+    for (const char *t = v;; k++) {
+        size_t l = strcspn(t, " ");
+        char tok[32], *e;
+        if (l >= sizeof(tok))
+            return false;
+        memcpy(tok, t, l);
+        tok[l] = '\0';
+        long long n = strtoll(tok, &e, 10);
+        if (*e || (k % 2 == 0 && n < 1) || (k % 2 == 1 && n < 0))
+            return false;
+        int w = snprintf(out + o, outlen - o, "%s%lld", k ? " " : "", k % 2 ? (long long)(int)n : n);
+        if (w < 0 || (size_t)w >= outlen - o)
+            return false;
+        o += (size_t)w;
+        if (!t[l])
+            break;
+        t += l + 1;
+    }
+    return k % 2 == 1;
+}
+
+/* One value for 7.0's CONFIG SET p: its normalised form in out (what
+ * CONFIG GET shows), or NULL with the server's reason. */
+static const char *rd_check_v7(struct hp_redis_sess *s, const struct rd_param *p, const char *v, char *out,
+                               size_t outlen)
+{
+    long long n, lo, hi;
+    unsigned long long m;
+    snprintf(out, outlen, "%s", v);
+    switch (p->type) {
+    case 'b':
+        if (strcasecmp(v, "yes") && strcasecmp(v, "no"))
+            return NULL;
+        snprintf(out, outlen, "%s", strcasecmp(v, "yes") ? "no" : "yes");
+        break;
+    case 'i':
+        if (!rd_str2ll((const uint8_t *)v, strlen(v), &n))
+            return NULL;
+        if (rd_bounds(p, &lo, &hi) && (n < lo || n > hi))
+            return NULL;
+        if (strcmp(p->name, "hz") == 0)        /* kept within 1..500 */
+            n = n < 1 ? 1 : n > 500 ? 500 : n;
+        snprintf(out, outlen, "%lld", n);
+        break;
+    case 'p':
+        if (*v && v[strspn(v, "0123456789")] == '%' && !v[strspn(v, "0123456789") + 1])
+            break;
+        /* fall through */
+    case 'm':
+        if (*v == '-' || !rd_memtoull(v, &m))
+            return NULL;
+        if (rd_bounds(p, &lo, &hi) && (m < (unsigned long long)lo || m > (unsigned long long)hi))
+            return NULL;
+        snprintf(out, outlen, "%llu", m);
+        break;
+    case 'e':
+        for (const char *c = p->arg; c && *c;) {
+            size_t l = strcspn(c, ",");
+            if (strlen(v) == l && strncasecmp(c, v, l) == 0) {
+                snprintf(out, outlen, "%.*s", (int)l, c);
+                return out;
+            }
+            c += l + (c[l] == ',') + (c[l] == ',' && c[l + 1] == ' ');
+        }
+        return NULL;
+    case 'v':
+        return rd_save_value(v, out, outlen) ? out : NULL;
+    case 'd':
+        return config_dir(s, v, out, outlen) ? out : NULL;
+    case 'f':
+        return strchr(v, '/') ? NULL : out;
+    }
+    return out;
+}
+
+/* Why rd_check_v7 refused v, in the server's words. */
+static void rd_why_v7(const struct rd_param *p, char *why, size_t len)
+{
+    long long lo, hi;
+    char tmp[128];
+    const char *v = NULL;
+    switch (p->type) {
+    case 'b': v = "argument must be 'yes' or 'no'"; break;
+    case 'i':
+    case 'm':
+    case 'p':
+        v = p->type == 'i' ? "argument couldn't be parsed into an integer"
+          : p->type == 'm' ? "argument must be a memory value" : "argument must be a memory or percent value";
+        if (rd_bounds(p, &lo, &hi)) {          /* a number, but out of range: which one the caller knows */
+            snprintf(tmp, sizeof(tmp), "argument must be between %lld and %lld inclusive", lo, hi);
+            v = tmp;
+        }
+        break;
+    case 'e': snprintf(why, len, "argument(s) must be one of the following: %s", p->arg); return;
+    case 'v': v = "Invalid save parameters"; break;
+    case 'd': v = "No such file or directory"; break;
+    case 'f': v = "dbfilename can't be a path, just a filename"; break;
+    }
+    snprintf(why, len, "%s", v ? v : "invalid argument");
+}
+
+/* An i/m/p value that is a number of the right shape (so that only its
+ * range was wrong). */
+static bool rd_is_number(const struct rd_param *p, const char *v)
+{
+    long long n;
+    unsigned long long m;
+    if (p->type == 'i')
+        return rd_str2ll((const uint8_t *)v, strlen(v), &n);
+    return (p->type == 'm' || p->type == 'p') && *v != '-' && rd_memtoull(v, &m);
+}
+
+/* 7.0's CONFIG SET p v [p v ...]: every name is looked up first (the first
+ * unknown, immutable or repeated one is the error, named as typed), then
+ * each value is checked and kept in turn: 7.0.15 keeps the ones before a
+ * bad value ("timeout 5 maxmemory x" leaves timeout 5).  Bots set dir, dbfilename, save, appendonly, protected-mode,
+ * slave-read-only, stop-writes-on-bgsave-error, rdbcompression, maxmemory. */
+static void config_set_v7(struct hp_redis_sess *s, const struct hp_redis_cmd *c)
+{
+    char name[64], value[1024], norm[1100], why[256];
+    const struct rd_param *ps[HP_REDIS_MAX_ARGS / 2];
+    bool seen[HP_ARRAY_LEN(rd_params)] = {false};
+    size_t n = 0;
+    for (size_t i = 2; i + 1 < c->argc; i += 2, n++) {   /* each name looked up once: linear work */
+        const struct rd_param *p = ps[n] = rd_param_find(rd_cstr(c->argv[i], c->argl[i], name, sizeof(name)));
+        if (!p) {
+            rep_err(s, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
+            return;
+        }
+        const char *e = p->type == 'x' ? "can't set immutable config" : seen[p - rd_params] ? "duplicate parameter"
+                                                                                          : NULL;
+        seen[p - rd_params] = true;
+        if (e) {
+            rep_err(s, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, e);
+            return;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        const struct rd_param *p = ps[k];
+        rd_cstr(c->argv[3 + 2 * k], c->argl[3 + 2 * k], value, sizeof(value));
+        if (!rd_check_v7(s, p, value, norm, sizeof(norm))) {
+            rd_why_v7(p, why, sizeof(why));
+            if ((p->type == 'i' || p->type == 'm' || p->type == 'p') && !rd_is_number(p, value))
+                rd_why_v7(&(struct rd_param){ .type = p->type }, why, sizeof(why));
+            rep_err(s, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", p->name, why);
+            return;
+        }
+        if (!rd_param_set(s, p, norm)) {
+            rep_err(s, "ERR CONFIG SET failed (possibly related to argument '%s') - too many changes", p->name);
+            return;
+        }
+    }
+    rep_status(s, "OK");
 }
 
 static void config_set_one(struct hp_redis_sess *s, const char *name, const char *value, bool *failed)
@@ -1394,6 +1896,8 @@ static void cmd_config(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     bool v7 = rd_ver_ge(7, 0);
     if (rd_is(c, 1, "get") && (c->argc == 3 || (v7 && c->argc > 3))) {
         config_get(s, c);
+    } else if (v7 && rd_is(c, 1, "set") && c->argc >= 4 && c->argc % 2 == 0) {
+        config_set_v7(s, c);
     } else if (rd_is(c, 1, "set") && (c->argc == 4 || (v7 && c->argc > 4 && c->argc % 2 == 0))) {
         bool failed = false;
         for (size_t i = 2; i + 1 < c->argc && !failed; i += 2) {
@@ -1434,35 +1938,66 @@ static bool rd_expire_rel(long long v, bool ms, long long *rel_ms)
     return true;
 }
 
+/* SET's expire options: EX PX (and 6.2's EXAT PXAT, absolute).  As the
+ * server's parseExtendedStringArgumentsOrReply, one unit excludes the others
+ * but not itself ("EX 10 EX 20" takes 20), and the options are all read
+ * before the time is: "EX x FOO" is a syntax error. */
+static int rd_set_unit(const struct hp_redis_cmd *c, size_t i)
+{
+    static const char *const units[] = {"ex", "px", "exat", "pxat"};
+    for (int u = 0; u < 4; u++)
+        if (rd_is(c, i, units[u]) && (u < 2 || rd_ver_ge(6, 2)))
+            return u + 1;
+    return 0;
+}
+
+/* The deadline of SET's expire argument (unit 1-4 as rd_set_unit); false
+ * after the server's error reply. */
+static bool rd_set_expire(struct hp_redis_sess *s, const struct hp_redis_cmd *c, size_t i, int unit,
+                          int64_t *deadline)
+{
+    long long v, rel;
+    bool ms = unit == 2 || unit == 4;
+    if (!rd_getll(s, c, i, &v))
+        return false;
+    if (v <= 0 || (!ms && v > LLONG_MAX / 1000) || (unit <= 2 && !rd_expire_rel(v, ms, &rel))) {
+        rep_err(s, "ERR invalid expire time in 'set' command");
+        return false;
+    }
+    if (unit > 2) {                            /* a Unix time, maybe past: the key is gone at once */
+        rel = (ms ? v : v * 1000) - hp_now_us() / 1000;
+        rel = rel > LLONG_MAX / 4 ? LLONG_MAX / 4 : rel;
+    }
+    *deadline = hp_mono_ms() + rel;
+    *deadline += *deadline == 0;               /* 0 is "no expiry" */
+    return true;
+}
+
 static void cmd_set(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
     bool nx = false, xx = false, get = false, keepttl = false;
+    int unit = 0, u;
+    size_t exp_i = 0;
     int64_t expire = 0;
     for (size_t i = 3; i < c->argc; i++) {
-        long long v;
         if (rd_is(c, i, "nx") && !xx)
             nx = true;
         else if (rd_is(c, i, "xx") && !nx)
             xx = true;
         else if (rd_is(c, i, "get") && rd_ver_ge(6, 2))
             get = true;
-        else if (rd_is(c, i, "keepttl") && rd_ver_ge(6, 0) && !expire)
+        else if (rd_is(c, i, "keepttl") && rd_ver_ge(6, 0) && !unit)
             keepttl = true;
-        else if ((rd_is(c, i, "ex") || rd_is(c, i, "px")) && i + 1 < c->argc && !expire && !keepttl) {
-            bool ms = rd_is(c, i, "px");
-            if (!rd_getll(s, c, ++i, &v))
-                return;
-            long long rel;
-            if (v <= 0 || !rd_expire_rel(v, ms, &rel)) {
-                rep_err(s, "ERR invalid expire time in 'set' command");
-                return;
-            }
-            expire = hp_mono_ms() + rel;
+        else if ((u = rd_set_unit(c, i)) && i + 1 < c->argc && !keepttl && (!unit || unit == u)) {
+            unit = u;
+            exp_i = ++i;
         } else {
             rep_err(s, "ERR syntax error");
             return;
         }
     }
+    if (unit && !rd_set_expire(s, c, exp_i, unit, &expire))
+        return;
     rd_expire_due(s);
     long k = rd_key_find(s, c->argv[1], c->argl[1]);
     if (get) {
@@ -1644,12 +2179,34 @@ static void cmd_keys(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     rd_reply_matching(s, c->argv[1], c->argl[1]);
 }
 
+/* The server's parseScanCursorOrReply(): strtoul() over the C string, so
+ * "" and "+5" are cursors, "-1" is ULONG_MAX, a leading space, trailing
+ * bytes or an overflow are not. */
+static bool rd_scan_cursor(const uint8_t *p, size_t n)
+{
+    size_t i = 0, digits = 0;
+    unsigned long long v = 0;
+    if (n && isspace(p[0]))
+        return false;
+    if (i < n && (p[i] == '+' || p[i] == '-'))
+        i++;
+    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10)
+            return false;                      /* ERANGE */
+        v = v * 10 + d;
+    }
+    if (!digits)
+        i = 0;                                 /* strtoul leaves eptr at the start */
+    return i == n || p[i] == '\0';
+}
+
 static void cmd_scan(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
-    long long cur, cnt;
+    long long cnt;
     const uint8_t *pat = NULL;
     size_t pl = 0;
-    if (!rd_str2ll(c->argv[1], c->argl[1], &cur) || cur < 0) {
+    if (!rd_scan_cursor(c->argv[1], c->argl[1])) {
         rep_err(s, "ERR invalid cursor");
         return;
     }
@@ -1914,6 +2471,8 @@ static void cmd_save(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         return;
     }
     rd_write_file(s, bg ? "bgsave" : "save");
+    s->saves++;
+    s->bgsaves += bg;
     if (bg)
         rep_status(s, "Background saving started");
     else
@@ -2183,9 +2742,13 @@ static void cmd_client(struct hp_redis_sess *s, struct hp_redis_cmd *c)
         rep_status(s, "OK");
     } else if (rd_is(c, 1, "kill") && c->argc >= 3) {
         rep_err(s, "ERR No such client");
-    } else if (rd_is(c, 1, "pause") && c->argc >= 3) {
+    } else if (rd_is(c, 1, "pause") && c->argc > 4 && rd_ver_ge(7, 0)) {
+        rd_err_subsyntax(s, c, "CLIENT");            /* past its arity check, refused by the handler */
+    } else if (rd_is(c, 1, "pause") && (c->argc == 3 || (c->argc == 4 && rd_ver_ge(6, 2)))) {
         long long ms;                               /* the server's getTimeoutFromObjectOrReply */
-        if (!rd_str2ll(c->argv[2], c->argl[2], &ms))
+        if (c->argc == 4 && !rd_is(c, 3, "write") && !rd_is(c, 3, "all"))   /* 6.2's mode, checked first */
+            rep_err(s, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+        else if (!rd_str2ll(c->argv[2], c->argl[2], &ms))
             rep_err(s, "ERR timeout is not an integer or out of range");
         else if (ms < 0)
             rep_err(s, "ERR timeout is negative");
@@ -2564,6 +3127,24 @@ static void rd_exec(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     k->fn(s, c);
 }
 
+/* A NUL before the line end stalls the connection as it does the server's
+ * (rd_line_end); what is stuck is logged once, as a command.input marked
+ * incomplete (its first 4 KiB), so that it is not lost when the client
+ * gives up. */
+static void rd_ev_stalled(struct hp_redis_sess *s, const struct hp_rd *in)
+{
+    if (s->stall_logged || !s->cmd.part.nul)
+        return;
+    s->stall_logged = true;
+    size_t n = hp_rd_left(in) < 4096 ? hp_rd_left(in) : 4096;
+    struct hp_ev ev;
+    hp_ev_begin(&ev, s->ctx, "command.input");
+    hp_ev_bytes(&ev, "input", hp_rd_ptr(in), n);
+    hp_ev_bool(&ev, "incomplete", true);
+    hp_ev_int(&ev, "database", s->db);
+    hp_ev_emit(&ev);
+}
+
 bool hp_redis_feed(struct hp_redis_sess *s, struct hp_rd *in, struct hp_buf *out)
 {
     s->out = out;
@@ -2571,8 +3152,10 @@ bool hp_redis_feed(struct hp_redis_sess *s, struct hp_rd *in, struct hp_buf *out
         char err[128];
         struct hp_rd probe = *in;
         int rc = hp_redis_parse_next(&probe, &s->cmd, err, sizeof(err));
-        if (rc == 0)
+        if (rc == 0) {
+            rd_ev_stalled(s, in);
             break;
+        }
         if (rc < 0) {
             rep_err(s, "ERR %s", err);
             s->close = true;

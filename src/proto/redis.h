@@ -36,6 +36,7 @@ struct hp_redis_part {
     size_t scan;                             /* bytes from off known to hold no line end */
     size_t total;                            /* bytes of the arguments complete */
     size_t seen;                             /* input length at the last call */
+    bool nul;                                /* waiting on a NUL before a line end (for good) */
     size_t argo[HP_REDIS_MAX_ARGS];          /* argument offsets in the input */
 };
 

@@ -163,9 +163,14 @@ static void test_parse_inline(void **st)
     assert_int_equal(parse_str("\r\n", 2, &cmd, err, &used), 1);
     assert_int_equal(cmd.argc, 0);
     assert_int_equal(parse_str("PING", 4, &cmd, err, &used), 0);
-    assert_int_equal(parse_str("GET a\0b c\r\n", 11, &cmd, err, &used), 1);   /* a C string to the server */
-    assert_int_equal(cmd.argc, 2);
-    assert_int_equal(used, 11);
+    /* the server looks for the line end with strchr(): a NUL before it hides
+     * it, so the command waits (redis-server 7.0.15 answers nothing) until
+     * the 64 KiB limit; the same for a count line */
+    assert_int_equal(parse_str("GET a\0b c\r\n", 11, &cmd, err, &used), 0);
+    assert_int_equal(used, 0);
+    assert_int_equal(parse_str("*1\0\r\n$4\r\nPING\r\n", 15, &cmd, err, &used), 0);
+    assert_int_equal(parse_str("*1\r\n$4\0\r\nPING\r\n", 15, &cmd, err, &used), 0);
+    assert_int_equal(parse_str("PING\r\nGET a\0\r\n", 14, &cmd, err, &used), 1);
     hp_redis_cmd_free(&cmd);
 }
 
@@ -332,6 +337,124 @@ static void test_v7_differential(void **st)
                         "-ERR Unknown subcommand or wrong number of arguments for 'LOAD'. Try MODULE HELP.\r\n");
     assert_string_equal(feeds(&t, "SELECT x\r\n"), "-ERR invalid DB index\r\n");
     assert_string_equal(feeds(&t, "COMMAND INFO nosuch\r\n"), "*1\r\n*-1\r\n");
+    sess_close(&t);
+}
+
+/* A byte string with NULs (length given). */
+#define FEEDB(t, lit) feed((t), (lit), sizeof(lit) - 1)
+
+/* Second differential pass against redis-server 7.0.15 (Debian 12, run by
+ * hand with enable-protected-configs and enable-module-command yes); each
+ * reply below is that server's, byte for byte. */
+static void test_v7_differential2(void **st)
+{
+    (void)st;
+    struct sess t;
+    sess_open(&t, "7.0.15", NULL);
+    /* "PING\0x\r\n": nothing, then PING: still nothing; past 64 KiB the
+     * inline limit, as the count lines' */
+    assert_string_equal(FEEDB(&t, "PING\0x\r\n"), "");
+    assert_false(t.closed);
+    assert_int_equal(ev_count("command.input"), 1);          /* still recorded, once */
+    assert_non_null(strstr(ev_find("command.input", 0), "\"incomplete\":true"));
+    assert_string_equal(FEEDB(&t, "PING\0x\r\nPING\r\n"), "");
+    assert_int_equal(ev_count("command.input"), 1);
+    static char big[70000];
+    memset(big, 'A', sizeof(big));
+    memcpy(big, "PING\0x\r\nPING\r\n", 14);
+    assert_string_equal(feed(&t, big, sizeof(big)), "-ERR Protocol error: too big inline request\r\n");
+    assert_true(t.closed);
+    sess_close(&t);
+    sess_open(&t, "7.0.15", NULL);
+    memcpy(big, "*1\0\r\n", 5);
+    assert_string_equal(feed(&t, big, sizeof(big)), "-ERR Protocol error: too big mbulk count string\r\n");
+    sess_close(&t);
+    sess_open(&t, "7.0.15", NULL);
+    memcpy(big, "*1\r\n$4\0\r\n", 9);
+    assert_string_equal(feed(&t, big, sizeof(big)), "-ERR Protocol error: too big bulk count string\r\n");
+    sess_close(&t);
+
+    sess_open(&t, "7.0.15", NULL);
+    /* SET EXAT/PXAT; one unit twice takes the last; options before the time */
+    assert_string_equal(feeds(&t, "SET a b EXAT 1\r\nGET a\r\nSET a b EX 10 EX 20\r\nTTL a\r\n"),
+                        "+OK\r\n$-1\r\n+OK\r\n:20\r\n");
+    assert_string_equal(feeds(&t, "SET a b EXAT 0\r\nSET a b PXAT x\r\nSET a b EX x FOO\r\nSET a b EX 0 FOO\r\n"),
+                        "-ERR invalid expire time in 'set' command\r\n-ERR value is not an integer or out of range\r\n"
+                        "-ERR syntax error\r\n-ERR syntax error\r\n");
+    assert_string_equal(feeds(&t, "SET a b EXAT 9223372036854776\r\nSET a b EX 10 EXAT 99999999999\r\n"
+                                  "SET a b KEEPTTL EXAT 5\r\nSET a b NX XX\r\n"),
+                        "-ERR invalid expire time in 'set' command\r\n-ERR syntax error\r\n-ERR syntax error\r\n"
+                        "-ERR syntax error\r\n");
+    assert_string_equal(feeds(&t, "SET a b PXAT 1000\r\nSET a c KEEPTTL GET\r\nPTTL a\r\n"),
+                        "+OK\r\n$-1\r\n:-1\r\n");   /* a PXAT in 1970: gone at once */
+    /* SCAN's cursor is strtoul()'s */
+    assert_string_equal(feeds(&t, "DEL a\r\n"), ":1\r\n");
+    assert_string_equal(feeds(&t, "SCAN -1\r\nSCAN ''\r\nSCAN +0\r\n"),
+                        "*2\r\n$1\r\n0\r\n*0\r\n*2\r\n$1\r\n0\r\n*0\r\n*2\r\n$1\r\n0\r\n*0\r\n");
+    assert_string_equal(feeds(&t, "SCAN x\r\nSCAN ' 0'\r\nSCAN 0x1\r\nSCAN 18446744073709551616\r\n"),
+                        "-ERR invalid cursor\r\n-ERR invalid cursor\r\n-ERR invalid cursor\r\n-ERR invalid cursor\r\n");
+    /* CLIENT PAUSE t WRITE|ALL: the mode first, then the time */
+    assert_string_equal(feeds(&t, "CLIENT PAUSE 10 WRITE\r\nCLIENT PAUSE 10 ALL\r\nCLIENT PAUSE x y\r\n"
+                                  "CLIENT PAUSE 10 WRITE x\r\n"),
+                        "+OK\r\n+OK\r\n-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n"
+                        "-ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.\r\n");
+    /* CONFIG SET checks each value as its type; CONFIG GET shows it normalised */
+    assert_string_equal(feeds(&t, "CONFIG SET appendonly maybe\r\nCONFIG SET protected-mode NO\r\n"
+                                  "CONFIG GET protected-mode\r\n"),
+                        "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - argument must be 'yes' "
+                        "or 'no'\r\n+OK\r\n*2\r\n$14\r\nprotected-mode\r\n$2\r\nno\r\n");
+    assert_string_equal(feeds(&t, "CONFIG SET maxmemory x\r\nCONFIG SET maxmemory 1gb\r\nCONFIG GET maxmemory\r\n"),
+                        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory "
+                        "value\r\n+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$10\r\n1073741824\r\n");
+    assert_string_equal(feeds(&t, "CONFIG SET save 900\r\nCONFIG SET save '09 01'\r\nCONFIG GET save\r\n"),
+                        "-ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters\r\n"
+                        "+OK\r\n*2\r\n$4\r\nsave\r\n$3\r\n9 1\r\n");
+    assert_string_equal(feeds(&t, "CONFIG SET slave-read-only x\r\nCONFIG SET stop-writes-on-bgsave-error 0\r\n"),
+                        "-ERR CONFIG SET failed (possibly related to argument 'slave-read-only') - argument must be "
+                        "'yes' or 'no'\r\n-ERR CONFIG SET failed (possibly related to argument "
+                        "'stop-writes-on-bgsave-error') - argument must be 'yes' or 'no'\r\n");
+    assert_string_equal(feeds(&t, "CONFIG SET timeout -1\r\nCONFIG SET TIMEOUT x\r\nCONFIG SET loglevel x\r\n"),
+                        "-ERR CONFIG SET failed (possibly related to argument 'timeout') - argument must be between 0 "
+                        "and 2147483647 inclusive\r\n-ERR CONFIG SET failed (possibly related to argument 'timeout') - "
+                        "argument couldn't be parsed into an integer\r\n-ERR CONFIG SET failed (possibly related to "
+                        "argument 'loglevel') - argument(s) must be one of the following: debug, verbose, notice, "
+                        "warning\r\n");
+    assert_string_equal(feeds(&t, "CONFIG SET timeout 1 timeout 2\r\nCONFIG SET rdbchecksum no\r\n"
+                                  "CONFIG SET timeout 5 maxmemory x\r\nCONFIG GET Timeout\r\n"),
+                        "-ERR CONFIG SET failed (possibly related to argument 'timeout') - duplicate parameter\r\n"
+                        "-ERR CONFIG SET failed (possibly related to argument 'rdbchecksum') - can't set immutable "
+                        "config\r\n-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must "
+                        "be a memory value\r\n*2\r\n$7\r\nTimeout\r\n$1\r\n5\r\n");
+    assert_string_equal(feeds(&t, "CONFIG SET dbfilename ''\r\nCONFIG SET rdbcompression no dbfilename root\r\n"),
+                        "+OK\r\n+OK\r\n");
+    /* CONFIG GET * has 7.0.15's 192 parameters */
+    assert_non_null(strstr(feeds(&t, "CONFIG GET *\r\n"), "*384\r\n"));
+    assert_non_null(strstr(feeds(&t, "CONFIG GET *\r\n"), "$33\r\nlatency-tracking-info-percentiles\r\n"));
+    /* INFO: 7.0's fields, several sections, errorstats by default, by code */
+    evs_reset();
+    const char *r = feeds(&t, "INFO\r\n");
+    assert_non_null(strstr(r, "\r\nallocator_allocated:"));
+    assert_non_null(strstr(r, "\r\nused_memory_vm_total_human:65.00K\r\n"));
+    assert_non_null(strstr(r, "\r\nmem_allocator:jemalloc-5.3.0\r\n"));
+    assert_non_null(strstr(r, "\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\n"));
+    assert_non_null(strstr(r, "\r\nreply_buffer_expands:0\r\n\r\n# Replication\r\n"));
+    assert_non_null(strstr(r, "\r\nused_cpu_user_main_thread:"));
+    assert_non_null(strstr(r, "\r\n# Modules\r\n\r\n# Errorstats\r\nerrorstat_ERR:count="));
+    assert_int_equal(ev_count("command.input"), 1);
+    feeds(&t, "CONFIG SET requirepass pw\r\nAUTH bad\r\n");
+    r = feeds(&t, "INFO errorstats server\r\n");
+    assert_non_null(strstr(r, "# Server\r\n"));
+    assert_non_null(strstr(r, "\r\n# Errorstats\r\nerrorstat_ERR:count="));
+    assert_non_null(strstr(r, "\r\nerrorstat_WRONGPASS:count=1\r\n"));
+    sess_close(&t);
+
+    /* 6.2 keeps its own: one INFO section, no 7.0 fields */
+    sess_open(&t, "6.2.14", NULL);
+    assert_string_equal(feeds(&t, "INFO server clients\r\n"), "-ERR syntax error\r\n");
+    r = feeds(&t, "INFO\r\n");
+    assert_null(strstr(r, "rdb_saves"));
+    assert_null(strstr(r, "Errorstats"));
+    assert_non_null(strstr(r, "\r\nallocator_allocated:"));
     sess_close(&t);
 }
 
@@ -632,6 +755,7 @@ int main(void)
         cmocka_unit_test(test_trickled_command),
         cmocka_unit_test(test_save_budget),
         cmocka_unit_test(test_v7_differential),
+        cmocka_unit_test(test_v7_differential2),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     evs_reset();
