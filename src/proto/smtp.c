@@ -67,6 +67,18 @@ struct smtp_flavour {
     const char *unknown, *need_helo, *need_mail, *need_rcpt, *nested, *bad_from, *bad_to, *relay_denied;
     const char *too_many_rcpt, *too_big, *auth_ok, *auth_fail, *auth_mech, *auth_abort, *auth_twice, *auth_decode;
     const char *tls_go, *tls_twice, *tls_na, *errors, *helo_syntax, *line_long;
+    /* Postfix's own answers; NULL in the others: the texts above stand in */
+    const char *bad_syntax;       /* an empty command line */
+    const char *forbidden;        /* GET/POST/CONNECT or a verb not starting with a letter: answer and close */
+    const char *mail_syntax, *rcpt_syntax, *arg_syntax, *vrfy_syntax, *auth_syntax, *bad_option, *size_syntax;
+    const char *no_rcpts;         /* DATA in a transaction without recipients */
+    const char *bdat_ok, *bdat_queued, *bdat_syntax, *data_after_bdat;   /* CHUNKING (BDAT) */
+    const char *etrn_syntax, *etrn_na, *helo_first;   /* ETRN */
+    const char *xclient;          /* XCLIENT, XFORWARD: refused to strangers */
+    const char *auth_step;        /* undecodable 334 response, or an empty initial one (Cyrus SASL's words) */
+    bool helo_optional;           /* MAIL and AUTH before HELO/EHLO are taken (smtpd_helo_required = no) */
+    bool helo_strict;             /* a HELO name is a host name or an address literal (Exim's check_helo) */
+    size_t line_cut;              /* a longer command line is cut there, its rest skipped (line_length_limit) */
     int qid;                      /* 0 postfix, 1 exim, 2 sendmail */
 };
 
@@ -80,24 +92,35 @@ static const struct smtp_flavour flavours[] = {
       .banner = "220 {0} ESMTP Postfix (Debian/GNU)",
       .ehlo_first = "250-{0}",
       .ehlo = "250-PIPELINING\r\n250-SIZE {0}\r\n250-VRFY\r\n250-ETRN\r\n250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n"
-              "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250 SMTPUTF8",
+              "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING",
       .helo = "250 {0}", .mail_ok = "250 2.1.0 Ok", .rcpt_ok = "250 2.1.5 Ok",
       .data_go = "354 End data with <CR><LF>.<CR><LF>", .queued = "250 2.0.0 Ok: queued as {0}",
       .rset = "250 2.0.0 Ok", .noop = "250 2.0.0 Ok", .vrfy = "252 2.0.0 {0}",
-      .expn = "502 5.5.1 EXPN command not implemented", .help = "502 5.5.2 Error: command not recognized",
-      .quit = "221 2.0.0 Bye", .unknown = "502 5.5.2 Error: command not recognized",
+      .expn = "500 5.5.2 Error: command not recognized", .help = "500 5.5.2 Error: command not recognized",
+      .quit = "221 2.0.0 Bye", .unknown = "500 5.5.2 Error: command not recognized",
       .need_helo = "503 5.5.1 Error: send HELO/EHLO first", .need_mail = "503 5.5.1 Error: need MAIL command",
       .need_rcpt = "503 5.5.1 Error: need RCPT command", .nested = "503 5.5.1 Error: nested MAIL command",
       .bad_from = "501 5.1.7 Bad sender address syntax", .bad_to = "501 5.1.3 Bad recipient address syntax",
-      .relay_denied = "554 5.7.1 <{0}>: Relay access denied", .too_many_rcpt = "452 4.5.3 Error: too many recipients",
+      .relay_denied = "454 4.7.1 <{0}>: Relay access denied", .too_many_rcpt = "452 4.5.3 Error: too many recipients",
       .too_big = "552 5.3.4 Message size exceeds fixed limit", .auth_ok = "235 2.7.0 Authentication successful",
       .auth_fail = "535 5.7.8 Error: authentication failed: authentication failure",
-      .auth_mech = "535 5.7.8 Error: authentication failed: Invalid authentication mechanism",
+      .auth_mech = "535 5.7.8 Error: authentication failed: no mechanism available",
       .auth_abort = "501 5.7.0 Authentication aborted", .auth_twice = "503 5.5.1 Error: already authenticated",
-      .auth_decode = "501 5.5.2 Cannot decode response", .tls_go = "220 2.0.0 Ready to start TLS",
+      .auth_decode = "535 5.7.8 Error: authentication failed: bad protocol / cancel", .tls_go = "220 2.0.0 Ready to start TLS",
       .tls_twice = "554 5.5.1 Error: TLS already active", .tls_na = "502 5.5.1 Error: command not implemented",
       .errors = "421 4.7.0 {0} Error: too many errors", .helo_syntax = "501 Syntax: {0} hostname",
-      .line_long = "500 5.5.0 Error: line too long" },
+      .line_long = "500 5.5.0 Error: line too long",
+      .bad_syntax = "500 5.5.2 Error: bad syntax", .forbidden = "221 2.7.0 Error: I can break rules, too. Goodbye.",
+      .mail_syntax = "501 5.5.4 Syntax: MAIL FROM:<address>", .rcpt_syntax = "501 5.5.4 Syntax: RCPT TO:<address>",
+      .arg_syntax = "501 5.5.4 Syntax: {0}", .vrfy_syntax = "501 5.5.4 Syntax: VRFY address [SMTPUTF8]",
+      .auth_syntax = "501 5.5.4 Syntax: AUTH mechanism", .bad_option = "555 5.5.4 Unsupported option: {0}",
+      .size_syntax = "501 5.5.4 Bad message size syntax", .no_rcpts = "554 5.5.1 Error: no valid recipients",
+      .bdat_ok = "250 2.0.0 Ok: {0} bytes", .bdat_queued = "250 2.0.0 Ok: {0} bytes queued as {1}",
+      .bdat_syntax = "521 5.5.4 Syntax: BDAT count [LAST]", .data_after_bdat = "503 5.5.1 Error: DATA after BDAT",
+      .etrn_syntax = "500 Syntax: ETRN domain", .etrn_na = "459 <{0}>: service unavailable",
+      .helo_first = "503 Error: send HELO/EHLO first", .xclient = "550 5.7.0 Error: insufficient authorization",
+      .auth_step = "535 5.7.8 Error: authentication failed: another step is needed in authentication",
+      .helo_optional = true, .line_cut = 2048 },
     { .name = "exim", .versions = exim_versions, .qid = 1,
       .banner = "220 {0} ESMTP Exim {1} {2}",
       .ehlo_first = "250-{0} Hello {1} [{2}]",
@@ -118,7 +141,7 @@ static const struct smtp_flavour flavours[] = {
       .auth_decode = "501 Invalid base64 data", .tls_go = "220 TLS go ahead",
       .tls_twice = "554 Already in TLS", .tls_na = "500 unrecognized command",
       .errors = "421 {0} lost input connection", .helo_syntax = "501 Syntactically invalid {0} argument(s)",
-      .line_long = "500 Command line too long" },
+      .line_long = "500 Command line too long", .helo_strict = true },
     { .name = "sendmail", .versions = sendmail_versions, .qid = 2,
       .banner = "220 {0} ESMTP Sendmail {1}; {2}",
       .ehlo_first = "250-{0} Hello {1} [{2}], pleased to meet you",
@@ -277,7 +300,7 @@ static int smtp_start(struct hp_service_cfg *svc, const struct hp_config *cfg, c
 
 /* ---- session ------------------------------------------------------------------------------ */
 
-enum smtp_state { ST_CMD, ST_DATA, ST_AUTH_PLAIN, ST_AUTH_USER, ST_AUTH_PASS };
+enum smtp_state { ST_CMD, ST_DATA, ST_AUTH_PLAIN, ST_AUTH_USER, ST_AUTH_PASS, ST_BDAT };
 
 struct smtp_sess {
     struct hp_conn *c;
@@ -288,6 +311,9 @@ struct smtp_sess {
     bool greet_pending;           /* implicit TLS: the 220 waits for the handshake */
     bool tls_noted;
     bool midline;                 /* DATA: the last piece did not end a line */
+    bool skip_line;               /* the rest of a command line cut at line_cut: dropped up to its LF */
+    bool bdat, bdat_last, bdat_drop;  /* BDAT: a chunk came; this one is the last; it is read and dropped */
+    uint64_t bdat_left;           /* bytes of the current BDAT chunk still to come */
     size_t seen;                  /* bytes at the front of the unparsed input known to hold no LF */
     bool relay;                   /* this transaction has a foreign recipient */
     struct hp_tlsterm *tls;
@@ -362,6 +388,7 @@ static void reset_txn(struct smtp_sess *s)
     s->nrcpt = 0;
     s->relay = false;
     s->midline = false;
+    s->bdat = false;
     s->msg_size = 0;
     hp_buf_reset(&s->rcpts);
     hp_buf_free(&s->msg);
@@ -503,10 +530,59 @@ static bool local_domain(const struct smtp_sess *s, const char *domain)
     return false;
 }
 
+/* A UUCP bang path "dom!u" in place as "u@dom" (Postfix's swap_bangpath). */
+static void bang_swap(char *w, char *bang)
+{
+    char tmp[SMTP_ADDR_MAX + 1];
+    snprintf(tmp, sizeof(tmp), "%s@%.*s", bang + 1, (int)(bang - w), w);
+    memcpy(w, tmp, strlen(tmp) + 1);        /* as long as w: '!' became '@' */
+}
+
+/* The domain a recipient really goes to when it is not the sensor's, else
+ * NULL.  An MTA strips its own domain and routes on what is left, so the
+ * relay tricks of scanners (nmap smtp-open-relay: "u%dom@HOST",
+ * "u@dom@HOST", "\"u@dom\"", "dom!u") leave through dom: Postfix refuses
+ * them all. */
+static const char *foreign_domain(const struct smtp_sess *s, const char *addr, char *w, size_t wlen)
+{
+    size_t n = 0;
+    for (const char *p = addr; *p && n + 1 < wlen; p++)
+        if (*p != '"')
+            w[n++] = *p;
+    w[n] = '\0';
+    for (;;) {
+        char *at = strrchr(w, '@');
+        if (at && at[1] && !local_domain(s, at + 1))
+            return at + 1;
+        if (at)
+            *at = '\0';                     /* ours: route on the local part */
+        else if ((at = strrchr(w, '%')) != NULL)
+            *at = '@';                      /* the percent hack: "u%dom" is "u@dom" */
+        else if ((at = strchr(w, '!')) != NULL)
+            bang_swap(w, at);
+        else
+            return NULL;
+    }
+}
+
+/* Exim takes letters, digits, dots and hyphens, or "[address]". */
+static bool helo_name_ok(const uint8_t *p, size_t n)
+{
+    bool lit = n >= 2 && p[0] == '[' && p[n - 1] == ']';
+    for (size_t i = lit; i < n - lit; i++) {
+        int c = p[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                  (lit && c == ':');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 static void cmd_helo(struct smtp_sess *s, const struct smtp_cmd *cmd, bool ehlo)
 {
     const struct smtp_flavour *fl = s->cf->fl;
-    if (cmd->arglen == 0) {
+    if (cmd->arglen == 0 || (fl->helo_strict && !helo_name_ok(cmd->arg, cmd->arglen))) {
         error_reply(s, fl->helo_syntax, ehlo ? "EHLO" : "HELO");
         return;
     }
@@ -534,13 +610,75 @@ static void cmd_helo(struct smtp_sess *s, const struct smtp_cmd *cmd, bool ehlo)
     say(s, kw, size, NULL, NULL);
 }
 
+/* "FROM:" / "TO:" with nothing after it, or another keyword: Postfix's
+ * usage line rather than its bad-address reply. */
+static bool path_missing(const struct smtp_cmd *cmd, const char *kw)
+{
+    size_t kl = strlen(kw), i = kl;
+    if (cmd->arglen < kl || strncasecmp((const char *)cmd->arg, kw, kl) != 0)
+        return true;
+    while (i < cmd->arglen && (cmd->arg[i] == ' ' || cmd->arg[i] == '\t'))
+        i++;
+    return i == cmd->arglen;
+}
+
+static bool word_is(const uint8_t *w, size_t n, const char *const *list)
+{
+    for (; *list; list++) {
+        size_t l = strlen(*list);
+        bool prefix = (*list)[l - 1] == '=';
+        if ((prefix ? n >= l : n == l) && strncasecmp((const char *)w, *list, l) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The ESMTP parameters after the path (Postfix: others are refused, SIZE
+ * must be digits).  Returns the reply template for the first bad one (its
+ * text in bad, cut), or NULL; *size gets SIZE= (0 without). */
+static const char *path_params(const struct smtp_flavour *fl, const uint8_t *p, size_t n, bool mail, uint64_t *size,
+                               char *bad, size_t badlen)
+{
+    static const char *const mail_ok[] = { "BODY=7BIT", "BODY=8BITMIME", "AUTH=", "RET=FULL", "RET=HDRS", "ENVID=",
+                                           "SMTPUTF8", "XVERP", "XVERP=", "SIZE=", NULL };
+    static const char *const rcpt_ok[] = { "NOTIFY=", "ORCPT=", NULL };
+    struct hp_rd r;
+    *size = 0;
+    hp_rd_init(&r, p, n);
+    while (hp_rd_left(&r)) {
+        long sp = hp_rd_find(&r, " ", 1);
+        size_t wl = sp < 0 ? hp_rd_left(&r) : (size_t)sp;
+        const uint8_t *w = hp_rd_bytes(&r, wl);
+        while (hp_rd_left(&r) && hp_rd_peek_u8(&r, 0) == ' ')
+            hp_rd_skip(&r, 1);
+        if (!wl)
+            continue;
+        snprintf(bad, badlen, "%.*s", (int)(wl < 200 ? wl : 200), (const char *)w);
+        if (mail && wl >= 5 && strncasecmp((const char *)w, "SIZE=", 5) == 0) {
+            uint64_t v = 0;
+            bool digits = wl > 5 && wl <= 5 + 19;
+            for (size_t j = 5; digits && j < wl; j++) {
+                digits = w[j] >= '0' && w[j] <= '9';
+                v = v * 10 + (uint64_t)(w[j] - '0');
+            }
+            if (!digits && fl->size_syntax)
+                return fl->size_syntax;
+            *size = digits ? v : 0;
+        } else if (fl->bad_option && !word_is(w, wl, mail ? mail_ok : rcpt_ok)) {
+            return fl->bad_option;
+        }
+    }
+    return NULL;
+}
+
 static void cmd_mail(struct smtp_sess *s, const struct smtp_cmd *cmd)
 {
     const struct smtp_flavour *fl = s->cf->fl;
-    char addr[SMTP_ADDR_MAX + 1];
+    char addr[SMTP_ADDR_MAX + 1], bad[256];
     const uint8_t *params;
     size_t plen;
-    if (!s->helo_seen) {
+    uint64_t size;
+    if (!s->helo_seen && !fl->helo_optional) {
         error_reply(s, fl->need_helo, NULL);
         return;
     }
@@ -548,21 +686,23 @@ static void cmd_mail(struct smtp_sess *s, const struct smtp_cmd *cmd)
         error_reply(s, fl->nested, NULL);
         return;
     }
+    if (fl->mail_syntax && path_missing(cmd, "FROM:")) {
+        error_reply(s, fl->mail_syntax, NULL);
+        return;
+    }
     if (smtp_parse_path(cmd->arg, cmd->arglen, "FROM:", addr, sizeof(addr), &params, &plen) != 0) {
         error_reply(s, fl->bad_from, "<>");
         return;
     }
+    const char *perr = path_params(fl, params, params ? plen : 0, true, &size, bad, sizeof(bad));
+    if (perr) {
+        error_reply(s, perr, bad);
+        return;
+    }
     /* SIZE=n beyond the limit is refused before any data, as every MTA does */
-    for (size_t i = 0; params && i + 5 <= plen; i++) {
-        if ((i == 0 || params[i - 1] == ' ') && strncasecmp((const char *)params + i, "SIZE=", 5) == 0) {
-            uint64_t v = 0;
-            for (size_t j = i + 5; j < plen && j < i + 25 && params[j] >= '0' && params[j] <= '9'; j++)
-                v = v * 10 + (uint64_t)(params[j] - '0');
-            if (v > s->cf->max_message) {
-                error_reply(s, fl->too_big, NULL);
-                return;
-            }
-        }
+    if (size > s->cf->max_message) {
+        error_reply(s, fl->too_big, NULL);
+        return;
     }
     snprintf(s->from, sizeof(s->from), "%s", addr);
     s->have_from = true;
@@ -579,16 +719,30 @@ static void cmd_rcpt(struct smtp_sess *s, const struct smtp_cmd *cmd)
         error_reply(s, fl->need_mail, NULL);
         return;
     }
-    if (smtp_parse_path(cmd->arg, cmd->arglen, "TO:", addr, sizeof(addr), NULL, NULL) != 0 || !addr[0]) {
+    if (fl->rcpt_syntax && path_missing(cmd, "TO:")) {
+        error_reply(s, fl->rcpt_syntax, NULL);
+        return;
+    }
+    const uint8_t *params;
+    size_t plen;
+    uint64_t size;
+    char bad[256];
+    if (smtp_parse_path(cmd->arg, cmd->arglen, "TO:", addr, sizeof(addr), &params, &plen) != 0 || !addr[0]) {
         error_reply(s, fl->bad_to, "<>");
+        return;
+    }
+    const char *perr = path_params(fl, params, params ? plen : 0, false, &size, bad, sizeof(bad));
+    if (perr) {
+        error_reply(s, perr, bad);
         return;
     }
     if (s->nrcpt >= s->cf->max_rcpt || s->rcpts.len + strlen(addr) + 1 > SMTP_RCPT_BYTES) {
         say0(s, fl->too_many_rcpt);
         return;
     }
-    const char *domain = smtp_addr_domain(addr);
-    if (!s->authed && !local_domain(s, domain)) {
+    char route[SMTP_ADDR_MAX + 1];
+    const char *domain = foreign_domain(s, addr, route, sizeof(route));
+    if (!s->authed && domain) {
         ev_relay(s, addr, domain, s->cf->open_relay);
         if (!s->cf->open_relay) {
             error_reply(s, fl->relay_denied, addr);
@@ -606,12 +760,20 @@ static void cmd_rcpt(struct smtp_sess *s, const struct smtp_cmd *cmd)
 static void cmd_data(struct smtp_sess *s)
 {
     const struct smtp_flavour *fl = s->cf->fl;
+    if (fl->no_rcpts && s->nrcpt == 0) {     /* Postfix looks at the recipients first */
+        error_reply(s, s->have_from ? fl->no_rcpts : fl->need_rcpt, NULL);
+        return;
+    }
     if (!s->have_from) {
         error_reply(s, fl->need_mail, NULL);
         return;
     }
     if (s->nrcpt == 0) {
         error_reply(s, fl->need_rcpt, NULL);
+        return;
+    }
+    if (s->bdat) {
+        error_reply(s, fl->data_after_bdat, NULL);
         return;
     }
     hp_buf_free(&s->msg);
@@ -636,10 +798,16 @@ static void end_message(struct smtp_sess *s)
     bool stored = hp_upload_record(&s->c->ctx, &u, s->msg.data ? s->msg.data : (const uint8_t *)"", s->msg.len,
                                    sha) == 0;
     ev_message(s, sha, qid, stored);
-    if (s->msg_size > s->msg.len)
+    if (s->msg_size > s->msg.len) {
         say0(s, fl->too_big);             /* as a real MTA: too big is refused, after reading it all */
-    else
+    } else if (s->bdat) {
+        char n[24];                       /* Postfix counts the CRLF it adds to an unended last line */
+        bool unended = s->msg.len && s->msg.data[s->msg.len - 1] != '\n';
+        snprintf(n, sizeof(n), "%llu", (unsigned long long)(s->msg_size + (unended ? 2 : 0)));
+        say(s, fl->bdat_queued, n, qid, NULL);
+    } else {
         say(s, fl->queued, qid, NULL, NULL);
+    }
     reset_txn(s);
 }
 
@@ -666,6 +834,75 @@ static void data_line(struct smtp_sess *s, const uint8_t *line, size_t len, bool
     }
 }
 
+/* ---- BDAT (CHUNKING, RFC 3030) ------------------------------------------------------------- */
+
+/* The chunk has all its bytes: answer it, or end the message with LAST. */
+static void bdat_done(struct smtp_sess *s)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    s->st = ST_CMD;
+    if (s->bdat_drop) {
+        s->bdat_drop = false;
+        error_reply(s, s->have_from ? fl->no_rcpts : fl->need_rcpt, NULL);
+        return;
+    }
+    if (s->bdat_last) {
+        end_message(s);
+        return;
+    }
+    char n[24];
+    snprintf(n, sizeof(n), "%llu", (unsigned long long)s->msg_size);
+    say(s, fl->bdat_ok, n, NULL, NULL);
+}
+
+/* Chunk bytes, taken as they are (no dot-stuffing in BDAT). */
+static void bdat_bytes(struct smtp_sess *s, const uint8_t *p, size_t n)
+{
+    s->bdat_left -= n;
+    if (!s->bdat_drop) {
+        s->msg_size += n;
+        if (s->msg.len + n <= s->msg.cap)
+            hp_buf_put(&s->msg, p, n);
+    }
+    if (s->bdat_left == 0)
+        bdat_done(s);
+}
+
+/* "BDAT count [LAST]": the count must be read whatever the state, so a
+ * chunk outside a transaction is read and refused; a count that cannot be
+ * parsed leaves no way to find the next command, and Postfix hangs up. */
+static void cmd_bdat(struct smtp_sess *s, const struct smtp_cmd *cmd)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    struct smtp_cmd a;
+    uint64_t v = 0;
+    smtp_cmd_split(cmd->arg, cmd->arglen, &a);
+    size_t dl = strlen(a.verb);
+    bool ok = dl > 0 && dl <= 18 && !a.verb_cut;
+    for (size_t i = 0; ok && i < dl; i++) {
+        ok = a.verb[i] >= '0' && a.verb[i] <= '9';
+        v = v * 10 + (uint64_t)(a.verb[i] - '0');
+    }
+    bool last = a.arglen == 4 && strncasecmp((const char *)a.arg, "LAST", 4) == 0;
+    if (!ok || (a.arglen && !last)) {
+        say0(s, fl->bdat_syntax);
+        finish(s, "bdat_syntax");
+        return;
+    }
+    s->bdat_drop = s->nrcpt == 0;
+    if (!s->bdat_drop && !s->bdat) {
+        hp_buf_free(&s->msg);
+        hp_buf_init(&s->msg, (size_t)s->cf->max_message);
+        s->msg_size = 0;
+        s->bdat = true;
+    }
+    s->bdat_last = last;
+    s->bdat_left = v;
+    s->st = ST_BDAT;
+    if (v == 0)
+        bdat_done(s);
+}
+
 /* ---- AUTH ------------------------------------------------------------------------------------ */
 
 static void auth_result(struct smtp_sess *s, const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen,
@@ -689,7 +926,7 @@ static void auth_result(struct smtp_sess *s, const uint8_t *user, size_t ulen, c
 }
 
 /* A base64 response of the AUTH exchange (or the initial response). */
-static void auth_response(struct smtp_sess *s, const uint8_t *line, size_t len)
+static void auth_response(struct smtp_sess *s, const uint8_t *line, size_t len, bool initial)
 {
     const struct smtp_flavour *fl = s->cf->fl;
     uint8_t dec[SMTP_AUTH_MAX];
@@ -699,6 +936,11 @@ static void auth_response(struct smtp_sess *s, const uint8_t *line, size_t len)
         return;
     }
     long n = smtp_b64_decode(line, len, dec, sizeof(dec));
+    if (fl->auth_step && (n < 0 ? !initial : initial && n == 0)) {
+        s->st = ST_CMD;
+        error_reply(s, fl->auth_step, NULL);
+        return;
+    }
     if (n < 0) {
         s->st = ST_CMD;
         error_reply(s, fl->auth_decode, NULL);
@@ -725,8 +967,12 @@ static void auth_response(struct smtp_sess *s, const uint8_t *line, size_t len)
 static void cmd_auth(struct smtp_sess *s, const struct smtp_cmd *cmd)
 {
     const struct smtp_flavour *fl = s->cf->fl;
-    if (!s->helo_seen) {
+    if (!s->helo_seen && !fl->helo_optional) {
         error_reply(s, fl->need_helo, NULL);
+        return;
+    }
+    if (fl->auth_syntax && cmd->arglen == 0) {
+        error_reply(s, fl->auth_syntax, NULL);
         return;
     }
     if (s->authed) {
@@ -743,14 +989,14 @@ static void cmd_auth(struct smtp_sess *s, const struct smtp_cmd *cmd)
         s->auth_mech = "plain";
         s->st = ST_AUTH_PLAIN;
         if (mech.arglen)
-            auth_response(s, mech.arg, mech.arglen);
+            auth_response(s, mech.arg, mech.arglen, true);
         else
             say0(s, "334 ");
     } else if (strcmp(mech.verb, "LOGIN") == 0) {
         s->auth_mech = "login";
         s->st = ST_AUTH_USER;
         if (mech.arglen)
-            auth_response(s, mech.arg, mech.arglen);
+            auth_response(s, mech.arg, mech.arglen, true);
         else
             say0(s, "334 VXNlcm5hbWU6");
     } else {
@@ -758,9 +1004,13 @@ static void cmd_auth(struct smtp_sess *s, const struct smtp_cmd *cmd)
     }
 }
 
-static void cmd_starttls(struct smtp_sess *s)
+static void cmd_starttls(struct smtp_sess *s, const struct smtp_cmd *cmd)
 {
     const struct smtp_flavour *fl = s->cf->fl;
+    if (fl->arg_syntax && cmd->arglen && !s->tls) {
+        error_reply(s, fl->arg_syntax, "STARTTLS");
+        return;
+    }
     if (s->tls) {
         error_reply(s, fl->tls_twice, NULL);
         return;
@@ -775,6 +1025,50 @@ static void cmd_starttls(struct smtp_sess *s)
     s->helo_seen = false;
     s->helo[0] = '\0';
     reset_txn(s);
+}
+
+/* ETRN: Postfix flushes no domain here (fast_flush_domains is empty). */
+static void cmd_etrn(struct smtp_sess *s, const struct smtp_cmd *cmd)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    char dom[256];
+    size_t n = cmd->arglen < sizeof(dom) - 1 ? cmd->arglen : sizeof(dom) - 1;
+    memcpy(dom, cmd->arg ? (const char *)cmd->arg : "", n);
+    dom[n] = '\0';
+    if (!s->helo_seen)
+        error_reply(s, fl->helo_first, NULL);
+    else if (s->have_from)
+        error_reply(s, "503 Error: MAIL transaction in progress", NULL);
+    else if (!n || strpbrk(dom, " \t"))
+        error_reply(s, fl->etrn_syntax, NULL);
+    else
+        say(s, fl->etrn_na, dom[0] == '@' || dom[0] == '#' ? dom + 1 : dom, NULL, NULL);
+}
+
+static void cmd_vrfy(struct smtp_sess *s, const struct smtp_cmd *cmd)
+{
+    const struct smtp_flavour *fl = s->cf->fl;
+    char a[SMTP_ADDR_MAX + 1];
+    if (fl->vrfy_syntax && cmd->arglen == 0) {
+        error_reply(s, fl->vrfy_syntax, NULL);
+        return;
+    }
+    snprintf(a, sizeof(a), "%.*s", (int)(cmd->arglen < SMTP_ADDR_MAX ? cmd->arglen : SMTP_ADDR_MAX),
+             cmd->arg ? (const char *)cmd->arg : "");
+    if (fl->vrfy_syntax && strpbrk(a, " \t"))
+        error_reply(s, fl->bad_to, NULL);   /* "VRFY a b": Postfix parses it as one address */
+    else
+        say(s, fl->vrfy, a, NULL, NULL);
+}
+
+/* Postfix's smtpd_forbidden_commands (CONNECT GET POST, and a verb that
+ * does not start with a letter): an HTTP request or TLS sent to port 25
+ * gets one line and the connection is closed (nmap -sV's GetRequest). */
+static bool forbidden(const struct smtp_cmd *cmd)
+{
+    int c = (unsigned char)cmd->verb[0];
+    return !(c >= 'A' && c <= 'Z') || strcmp(cmd->verb, "GET") == 0 || strcmp(cmd->verb, "POST") == 0 ||
+           strcmp(cmd->verb, "CONNECT") == 0;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
@@ -798,6 +1092,15 @@ static void command(struct smtp_sess *s, const uint8_t *line, size_t len)
         finish(s, "max_commands");
         return;
     }
+    if (fl->bad_syntax && !cmd.verb[0]) {
+        error_reply(s, fl->bad_syntax, NULL);       /* an empty line, or one that starts with NUL */
+        return;
+    }
+    if (fl->forbidden && forbidden(&cmd)) {
+        say0(s, fl->forbidden);
+        finish(s, "forbidden_command");
+        return;
+    }
     if (is(&cmd, "EHLO"))
         cmd_helo(s, &cmd, true);
     else if (is(&cmd, "HELO"))
@@ -811,18 +1114,25 @@ static void command(struct smtp_sess *s, const uint8_t *line, size_t len)
     else if (is(&cmd, "AUTH"))
         cmd_auth(s, &cmd);
     else if (is(&cmd, "STARTTLS"))
-        cmd_starttls(s);
+        cmd_starttls(s, &cmd);
+    else if (is(&cmd, "BDAT") && fl->bdat_ok)
+        cmd_bdat(s, &cmd);
+    else if (is(&cmd, "ETRN") && fl->etrn_na)
+        cmd_etrn(s, &cmd);
+    else if ((is(&cmd, "XCLIENT") || is(&cmd, "XFORWARD")) && fl->xclient)
+        error_reply(s, fl->xclient, NULL);
+    else if (is(&cmd, "RSET") && fl->arg_syntax && cmd.arglen)
+        error_reply(s, fl->arg_syntax, "RSET");
     else if (is(&cmd, "RSET")) {
         reset_txn(s);
         say0(s, fl->rset);
     } else if (is(&cmd, "NOOP"))
         say0(s, fl->noop);
-    else if (is(&cmd, "VRFY")) {
-        char a[SMTP_ADDR_MAX + 1];
-        snprintf(a, sizeof(a), "%.*s", (int)(cmd.arglen < SMTP_ADDR_MAX ? cmd.arglen : SMTP_ADDR_MAX),
-                 cmd.arg ? (const char *)cmd.arg : "");
-        say(s, fl->vrfy, a, NULL, NULL);
-    } else if (is(&cmd, "EXPN"))
+    else if (is(&cmd, "VRFY"))
+        cmd_vrfy(s, &cmd);
+    else if (fl->bad_syntax && (is(&cmd, "EXPN") || is(&cmd, "HELP")))
+        error_reply(s, fl->unknown, NULL);          /* Postfix has neither: unknown commands, errors */
+    else if (is(&cmd, "EXPN"))
         say0(s, fl->expn);
     else if (is(&cmd, "HELP"))
         say0(s, fl->help);
@@ -845,16 +1155,34 @@ static size_t process(struct smtp_sess *s, const uint8_t *p, size_t n, bool eof)
     while (!s->closing && !s->switching && hp_rd_left(&r)) {
         const uint8_t *line;
         size_t len;
-        size_t max = s->st == ST_DATA ? SMTP_DATA_LINE : s->st == ST_CMD ? SMTP_LINE_MAX : SMTP_AUTH_MAX;
+        if (s->st == ST_BDAT) {
+            size_t take = hp_rd_left(&r) < s->bdat_left ? hp_rd_left(&r) : (size_t)s->bdat_left;
+            bdat_bytes(s, hp_rd_bytes(&r, take), take);
+            continue;
+        }
+        if (s->skip_line) {
+            long lf = hp_rd_find(&r, "\n", 1);
+            hp_rd_skip(&r, lf < 0 ? hp_rd_left(&r) : (size_t)lf + 1);
+            s->skip_line = lf < 0;
+            continue;
+        }
+        size_t cut = s->st == ST_CMD ? s->cf->fl->line_cut : 0;
+        size_t max = s->st == ST_DATA ? SMTP_DATA_LINE : cut ? cut + 2 : s->st == ST_CMD ? SMTP_LINE_MAX : SMTP_AUTH_MAX;
         if (!smtp_line(&r, max, &s->seen, &line, &len)) {
             if (hp_rd_left(&r) < max && !eof)
                 break;          /* s->seen: where the next read's search goes on */
-            /* longer than any line may be: a body line is taken in pieces, a command refused */
+            /* longer than any line may be: a body line is taken in pieces, a command refused,
+             * or (Postfix) cut, its rest skipped up to the LF */
             size_t take = hp_rd_left(&r) < max ? hp_rd_left(&r) : max;
             s->seen = 0;
+            if (cut && take > cut)
+                take = cut;
             line = hp_rd_bytes(&r, take);
             if (s->st == ST_DATA) {
                 data_line(s, line, take, false);
+            } else if (cut) {
+                s->skip_line = !eof;
+                command(s, line, take);
             } else {
                 s->st = ST_CMD;
                 error_reply(s, s->cf->fl->line_long, NULL);
@@ -869,7 +1197,7 @@ static size_t process(struct smtp_sess *s, const uint8_t *p, size_t n, bool eof)
         while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
             len--;
         if (s->st != ST_CMD)
-            auth_response(s, line, len);
+            auth_response(s, line, len, false);
         else
             command(s, line, len);
     }
@@ -1000,7 +1328,7 @@ static void smtp_close(struct hp_conn *c)
     struct smtp_sess *s = c->pstate;
     if (!s)
         return;
-    if (s->st == ST_DATA && s->msg_size && s->cf && s->cf->fl) {
+    if ((s->st == ST_DATA || s->bdat) && s->msg_size && s->cf && s->cf->fl) {   /* BDAT: chunks before LAST */
         char sha[HP_SHA256_HEX_LEN + 1] = "";         /* a message cut short is still kept */
         struct hp_upload_info u = { .data_dir = s->cf->data_dir, .filename = "incomplete.eml",
                                     .filename_len = 14, .detail = "smtp", .size = s->msg_size };

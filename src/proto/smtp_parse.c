@@ -85,6 +85,8 @@ int smtp_parse_path(const uint8_t *arg, size_t len, const char *kw, char *addr, 
         }
         if (!quoted && !angle && (ch == ' ' || ch == '\t'))
             break;
+        if (!quoted && (ch == ' ' || ch == '\t'))
+            return -1;                      /* "<a b@c>": a blank only in a quoted local part */
         if (ch < 0x20 || ch == 0x7f || (!quoted && ch == '<'))
             return -1;
         if (n + 1 >= addrlen || n >= SMTP_ADDR_MAX)
@@ -93,8 +95,8 @@ int smtp_parse_path(const uint8_t *arg, size_t len, const char *kw, char *addr, 
         hp_rd_skip(&r, 1);
     }
     addr[n] = '\0';
-    if ((angle && !closed) || (!angle && n == 0) || quoted)
-        return -1;
+    if ((angle && !closed) || (!angle && n == 0) || quoted || (n && addr[n - 1] == '@'))
+        return -1;                          /* "<a@>", "<@>": a domain must follow the @ */
     skip_blanks(&r);
     if (params) {
         *params = hp_rd_left(&r) ? hp_rd_ptr(&r) : NULL;
