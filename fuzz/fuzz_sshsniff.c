@@ -11,7 +11,9 @@
  *   - Whenever a KEXINIT parses, both HASSHes are computed, into a roomy and
  *     a tiny buffer; every name-list must lie inside its payload.
  *   - The same bytes as a client identification line (hp_ssh_ident_refusal):
- *     one of sshd's two messages, or accepted only when it reads "SSH-...".
+ *     one of sshd's two messages, or accepted only when it reads "SSH-...";
+ *     and scanned as sshd reads it (hp_ssh_ident_scan): a verdict never lies
+ *     past the input, a line ends at its first '\n', no '\n' before a refusal.
  * Invariant violations abort(), so they are crashes like ASan reports.
  * Seeds: fuzz/corpus/sshsniff/ (real stream starts from the capture vectors
  * and raw KEXINIT payloads; tools/gen-hassh-vectors.py --corpus).
@@ -129,5 +131,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               !strcmp(msg, "Protocol major versions differ.\r\n"));
     else
         CHECK(size - 1 >= 8 && !memcmp(data + 1, "SSH-", 4) && !memchr(data + 1, 0, size - 1));
+    size_t len = 1;
+    enum hp_ssh_ident st = hp_ssh_ident_scan(data + 1, size - 1, &len);
+    const uint8_t *nl = memchr(data + 1, '\n', size - 1);
+    if (st == HP_SSH_IDENT_MORE)
+        CHECK(len == 0 && !nl && !memchr(data + 1, 0, size - 1));
+    else
+        CHECK(len >= 1 && len <= size - 1 && (!nl || nl >= data + len));
+    if (st == HP_SSH_IDENT_LINE)
+        CHECK(nl == data + len);
     return 0;
 }

@@ -346,3 +346,25 @@ const char *hp_ssh_ident_refusal(const uint8_t *l, size_t n, const char **reason
     *reason = "ssh_protocol_mismatch";
     return mismatch;
 }
+
+enum hp_ssh_ident hp_ssh_ident_scan(const uint8_t *p, size_t n, size_t *len)
+{
+    struct hp_rd r;
+    size_t kept = 0;                  /* bytes sshd keeps in the line: all but '\r' */
+    bool want_nl = false;
+    hp_rd_init(&r, p, n);
+    while (hp_rd_left(&r) > 0) {
+        uint8_t c = hp_rd_u8(&r);
+        if (c == '\r') {
+            want_nl = true;
+            continue;
+        }
+        *len = hp_rd_pos(&r);
+        if (c == '\n')
+            return HP_SSH_IDENT_LINE;
+        if (c == 0 || want_nl || ++kept > HP_SSH_BANNER_MAX)
+            return HP_SSH_IDENT_BAD;
+    }
+    *len = 0;
+    return HP_SSH_IDENT_MORE;
+}

@@ -79,4 +79,17 @@ int hp_sshsniff_feed(struct hp_sshsniff *s, const uint8_t *data, size_t len);
  */
 const char *hp_ssh_ident_refusal(const uint8_t *l, size_t n, const char **reason);
 
+/*
+ * How far sshd 9 reads a client's first line before it judges it: it reads
+ * byte by byte (kex_exchange_identification), skips '\r' but then wants
+ * '\n', and refuses at once a NUL, any other byte after a '\r', or a line
+ * longer than HP_SSH_BANNER_MAX.  So a TLS ClientHello or other binary
+ * probe is refused on its first bad byte, without waiting for a newline.
+ * HP_SSH_IDENT_LINE: the line ends at *len (its '\n' included), to be
+ * judged by hp_ssh_ident_refusal; HP_SSH_IDENT_BAD: refused after *len
+ * bytes read; HP_SSH_IDENT_MORE: no verdict yet (*len 0).
+ */
+enum hp_ssh_ident { HP_SSH_IDENT_MORE, HP_SSH_IDENT_LINE, HP_SSH_IDENT_BAD };
+enum hp_ssh_ident hp_ssh_ident_scan(const uint8_t *p, size_t n, size_t *len);
+
 #endif

@@ -16,7 +16,7 @@
  * simply by not forwarding libssh's output for a while - the event loop is
  * never blocked.
  *
- * What the client may do: password, keyboard-interactive and public-key
+ * What the client may do: password, keyboard-interactive (when enabled) and public-key
  * authentication (all logged; keys always refused; passwords judged by the
  * user database), session channels with pty, env, shell and exec requests
  * handed to the emulated shell (src/shell/), direct-tcpip and tcpip-forward
@@ -132,6 +132,8 @@ struct ssh_hs {
     char hassh_server[33];
     bool kex_pending;             /* client.kex waits for our own KEXINIT (hasshServer) */
     uint64_t cli_sent;            /* client bytes handed to libssh */
+    uint64_t walk_at;             /* stream offset of the client's next clear-text packet (walk_clear) */
+    bool walked;                  /* walk_clear is over: the key exchange is under way */
     uint8_t next_pkt[24];         /* start of the client's packet after its KEXINIT */
     size_t next_len;
     bool next_checked;
@@ -148,6 +150,7 @@ struct ssh_conn {
     bool dead;                    /* libssh reported an error or closed */
     bool holding;                 /* failed-login delay: libssh output held back */
     bool close_after_flush;       /* too many auth failures */
+    bool auth_disconnect;         /* ... answered by sshd's disconnect once libssh returns */
     struct ssh_hs *hs;            /* NULL once the clear-text start is over */
     uint64_t auth_attempts;
     unsigned req_events;          /* requests logged so far (capped, see req_event_ok) */
@@ -221,7 +224,7 @@ static int sshd_configure(struct hp_service_cfg *svc, char *err, size_t errlen)
     sc->profile = &profiles[0];
     sc->max_auth_tries = 6;
     sc->auth_fail_delay_ms = 2000;
-    sc->kbdint = true;
+    sc->kbdint = false;               /* Debian's and Ubuntu's sshd_config: KbdInteractiveAuthentication no */
     sc->record = true;
     sc->record_max = 1024 * 1024;
     svc->proto_conf = sc;
@@ -434,12 +437,12 @@ static bool sniff_over(const struct hp_sshsniff *s)
 }
 
 /* Free the clear-text state once nothing will read it again: both sniffers
- * finished, client.kex emitted, the packet after the client's KEXINIT checked
- * (or never to be found). */
+ * finished, client.kex emitted, the clear-text packets walked (walk_clear),
+ * the packet after the client's KEXINIT checked (or never to be found). */
 static void hs_done(struct ssh_conn *sc)
 {
     struct ssh_hs *hs = sc->hs;
-    if (!hs || !sniff_over(&hs->srv) || !sniff_over(&hs->cli) || hs->kex_pending ||
+    if (!hs || !sniff_over(&hs->srv) || !sniff_over(&hs->cli) || hs->kex_pending || !hs->walked ||
         (hs->cli.state == HP_SNIFF_DONE && !hs->next_checked))
         return;
     hp_sshsniff_free(&hs->cli);
@@ -525,6 +528,18 @@ static void sp_read_cb(evutil_socket_t fd, short what, void *arg)
     hp_conn_release(c);               /* may free c and sc */
 }
 
+/* max_auth_tries reached (auth_refused): sshd's words, then libssh is done.
+ * The disconnect waits in the socketpair behind the failed-login delay and
+ * the connection closes once it is out (close_after_flush).  libssh 0.10
+ * only sends reason 11 (by application) where sshd sends 2 (protocol error). */
+static void auth_disconnect(struct ssh_conn *sc)
+{
+    sc->auth_disconnect = false;
+    ssh_session_set_disconnect_message(sc->s, "Too many authentication failures");
+    ssh_disconnect(sc->s);
+    sc->dead = true;
+}
+
 /* Let libssh process what is waiting on its end of the socketpair. */
 static void sshd_pump(struct ssh_conn *sc)
 {
@@ -557,8 +572,10 @@ static void sshd_pump(struct ssh_conn *sc)
             break;
     }
     sc->pumping = false;
+    if (sc->auth_disconnect)
+        auth_disconnect(sc);
     sshd_run_pending(sc);
-    if (sc->dead && !(sc->c->flags & HP_CONN_CLOSING)) {
+    if (sc->dead && !(sc->holding && sc->close_after_flush) && !(sc->c->flags & HP_CONN_CLOSING)) {
         /* Whatever libssh wrote last (a disconnect message) still goes out. */
         sp_read_cb(sc->sp, EV_READ, sc);
         hp_conn_close(sc->c, "closed");
@@ -646,9 +663,35 @@ static bool auth_attempt(struct ssh_conn *sc, const char *method, const char *us
     return false;
 }
 
-static int cb_auth_password(ssh_session s, const char *user, const char *pass, void *ud)
+/*
+ * A refused attempt's answer: USERAUTH_FAILURE (libssh's default reply, 1),
+ * but the attempt that reaches max_auth_tries gets none (0): sshd answers it
+ * with a disconnect, "Too many authentication failures", sent by
+ * auth_disconnect() once libssh has returned (its own disconnect must not run
+ * inside its packet dispatch).  Seen on Debian 12's sshd (OpenSSH_9.2p1
+ * Debian-2+deb12u10): six wrong passwords, the sixth answered by that
+ * disconnect; libssh's failure then a silent close told it apart.
+ */
+static int auth_refused(struct ssh_conn *sc)
 {
-    return auth_attempt(ud, "password", user, pass) ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
+    if (!sc->close_after_flush)
+        return 1;
+    sc->auth_disconnect = true;
+    return 0;
+}
+
+/* The message API's accessors for password and key requests are marked
+ * deprecated in libssh 0.10, but only the message callback can leave a
+ * request unanswered (auth_refused). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static int password_message(struct ssh_conn *sc, ssh_message msg)
+{
+    const char *user = ssh_message_auth_user(msg), *pass = ssh_message_auth_password(msg);
+    if (!auth_attempt(sc, "password", user ? user : "", pass ? pass : ""))
+        return auth_refused(sc);
+    ssh_message_auth_reply_success(msg, 0);
+    return 0;
 }
 
 static int cb_auth_none(ssh_session s, const char *user, void *ud)
@@ -677,28 +720,33 @@ static bool req_event_ok(struct ssh_conn *sc)
     return false;
 }
 
-static int cb_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *key, char state, void *ud)
+static int pubkey_message(struct ssh_conn *sc, ssh_message msg)
 {
-    struct ssh_conn *sc = ud;
+    const char *user = ssh_message_auth_user(msg);
+    ssh_key key = ssh_message_auth_pubkey(msg);
+    enum ssh_publickey_state_e state = ssh_message_auth_publickey_state(msg);
     unsigned char *hash = NULL;
     size_t hlen = 0;
     /* Offered keys count towards max_auth_tries, as in sshd. */
     if (++sc->auth_attempts >= conf_of(sc->c)->max_auth_tries)
         sc->close_after_flush = true;
-    if (req_event_ok(sc) && (state == SSH_PUBLICKEY_STATE_NONE || state == SSH_PUBLICKEY_STATE_VALID) &&
+    if (key && req_event_ok(sc) && (state == SSH_PUBLICKEY_STATE_NONE || state == SSH_PUBLICKEY_STATE_VALID) &&
         ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == SSH_OK) {
         char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
         struct hp_ev ev;
         hp_ev_begin(&ev, &sc->c->ctx, "client.fingerprint");
-        hp_ev_str(&ev, "username", user);
+        hp_ev_str(&ev, "username", user ? user : "");
         hp_ev_str(&ev, "fingerprint", fp ? fp : "");
         hp_ev_str(&ev, "key_type", ssh_key_type_to_char(ssh_key_type(key)));
         hp_ev_emit(&ev);
         ssh_string_free_char(fp);
         ssh_clean_pubkey_hash(&hash);
     }
-    return SSH_AUTH_DENIED;
+    if (sc->c->flags & HP_CONN_CLOSING)
+        return 0;                     /* request_limit: nothing more to say */
+    return auth_refused(sc);
 }
+#pragma GCC diagnostic pop
 
 /* keyboard-interactive: one "Password: " prompt, answered like a password. */
 static int kbdint_message(struct ssh_conn *sc, ssh_message msg)
@@ -716,7 +764,7 @@ static int kbdint_message(struct ssh_conn *sc, ssh_message msg)
     const char *pass = ssh_userauth_kbdint_getnanswers(sc->s) > 0 ? ssh_userauth_kbdint_getanswer(sc->s, 0) : "";
     if (auth_attempt(sc, "keyboard-interactive", user ? user : "", pass ? pass : "")) {
         ssh_message_auth_reply_success(msg, 0);
-    } else {
+    } else if (auth_refused(sc)) {
         ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD |
                                               SSH_AUTH_METHOD_INTERACTIVE);
         ssh_message_reply_default(msg);
@@ -1345,6 +1393,10 @@ static int cb_message(ssh_session s, ssh_message msg, void *ud)
     int type = ssh_message_type(msg), sub = ssh_message_subtype(msg);
     if (type == SSH_REQUEST_AUTH && sub == SSH_AUTH_METHOD_INTERACTIVE && conf_of(sc->c)->kbdint)
         return kbdint_message(sc, msg);
+    if (type == SSH_REQUEST_AUTH && sub == SSH_AUTH_METHOD_PASSWORD)
+        return password_message(sc, msg);
+    if (type == SSH_REQUEST_AUTH && sub == SSH_AUTH_METHOD_PUBLICKEY)
+        return pubkey_message(sc, msg);
     if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP)
         return forward_message(sc, msg);
     if (type == SSH_REQUEST_GLOBAL && sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD && req_event_ok(sc)) {
@@ -1382,9 +1434,7 @@ static void sshd_accept(struct hp_conn *c)
     }
     ssh_set_blocking(sc->s, 0);
     sc->scb.userdata = sc;
-    sc->scb.auth_password_function = cb_auth_password;
-    sc->scb.auth_none_function = cb_auth_none;
-    sc->scb.auth_pubkey_function = cb_auth_pubkey;
+    sc->scb.auth_none_function = cb_auth_none;   /* password, publickey: cb_message */
     sc->scb.channel_open_request_session_function = cb_channel_open;
     ssh_callbacks_init(&sc->scb);
     ssh_set_server_callbacks(sc->s, &sc->scb);
@@ -1425,6 +1475,77 @@ static void check_next_packet(struct ssh_conn *sc, const uint8_t *p, size_t n)
     uint32_t min = hp_rd_u32be(&rd), want = hp_rd_u32be(&rd), max = hp_rd_u32be(&rd);
     if (min < 2048 || max > 8192 || want < min || want > max)
         hp_conn_close(sc->c, "kex_failed");
+}
+
+/* sshd's packet_disconnect in the clear: SSH_MSG_DISCONNECT, reason 2
+ * (protocol error), zero padding to a multiple of 8 (at least 4 bytes). */
+static void refuse_packet_type(struct ssh_conn *sc, uint8_t type)
+{
+    char text[40];
+    static const uint8_t zeros[16];
+    struct hp_buf b;
+    int tl = snprintf(text, sizeof(text), "Invalid ssh2 packet type: %u", type);
+    size_t payload = 1 + 4 + 4 + (size_t)tl + 4, pad = 8 - (5 + payload) % 8;
+    if (pad < 4)
+        pad += 8;
+    hp_buf_init(&b, 128);
+    hp_buf_put_u32be(&b, (uint32_t)(1 + payload + pad));
+    hp_buf_putc(&b, (uint8_t)pad);
+    hp_buf_putc(&b, 1);                       /* SSH_MSG_DISCONNECT */
+    hp_buf_put_u32be(&b, 2);                  /* SSH2_DISCONNECT_PROTOCOL_ERROR */
+    hp_buf_put_u32be(&b, (uint32_t)tl);
+    hp_buf_put(&b, text, (size_t)tl);
+    hp_buf_put_u32be(&b, 0);                  /* language tag */
+    hp_buf_put(&b, zeros, pad);
+    /* after what libssh has written (our KEXINIT), as sshd sends it first */
+    uint8_t out[4096];
+    ssize_t got;
+    while ((got = recv(sc->sp, out, sizeof(out), MSG_DONTWAIT)) > 0)
+        hp_conn_send(sc->c, out, (size_t)got);
+    hp_conn_send(sc->c, b.data, b.len);
+    hp_buf_free(&b);
+    hp_conn_close(sc->c, "ssh_bad_packet");
+}
+
+/*
+ * The client's clear-text packets, walked from its identification line to
+ * its first key-exchange packet (a KEX_ECDH_INIT / KEXDH_INIT / GEX request
+ * or an early NEWKEYS: past it our NEWKEYS may be out and the stream
+ * encrypted).  sshd refuses a packet of type 0 or 192..255 (SSH's "local"
+ * range) with a clear-text disconnect, reason 2, "Invalid ssh2 packet type:
+ * N", and closes; libssh would answer UNIMPLEMENTED and wait.  Seen on
+ * Debian 12's sshd (OpenSSH_9.2p1 Debian-2+deb12u10), before and after the
+ * client's KEXINIT; its padding is zeros, as OpenSSH pads clear packets.
+ * Returns how many of p[0..n) may go to libssh: a packet whose header (or,
+ * when refused, whose whole) is not in yet waits in the input buffer.
+ */
+static size_t walk_clear(struct ssh_conn *sc, const uint8_t *p, size_t n)
+{
+    struct ssh_hs *hs = sc->hs;
+    while (!hs->walked && hs->walk_at < hs->cli_sent + n) {
+        size_t off = (size_t)(hs->walk_at - hs->cli_sent);
+        struct hp_rd r;
+        hp_rd_init(&r, p + off, n - off);
+        uint32_t len = hp_rd_u32be(&r);
+        hp_rd_skip(&r, 1);                    /* padding_length */
+        uint8_t type = hp_rd_u8(&r);
+        if (!hp_rd_ok(&r))
+            return off;                       /* header incomplete */
+        if (len < 2 || len > HP_SSH_PACKET_MAX) {
+            hs->walked = true;                /* libssh judges the framing */
+            break;
+        }
+        if (type == 0 || type >= 192) {
+            if (n - off < 4 + (size_t)len)
+                return off;                   /* sshd reads the whole packet first */
+            refuse_packet_type(sc, type);
+            return 0;
+        }
+        if (type == 21 || (type >= 30 && type <= 49))
+            hs->walked = true;
+        hs->walk_at += 4 + (uint64_t)len;
+    }
+    return n;
 }
 
 /* The client's identification line (up to its '\n') refused: logged as its
@@ -1473,19 +1594,26 @@ static void sshd_data(struct hp_conn *c, struct hp_rd *in)
         struct ssh_hs *hs = sc->hs;
         if (hs && hs->cli.state == HP_SNIFF_VERSION) {
             /* The identification line is handed over whole, once it is
-             * judged; until its '\n' arrives it stays in the input buffer. */
-            const uint8_t *nl = memchr(p, '\n', n);
+             * judged; until its '\n' arrives it stays in the input buffer,
+             * unless a byte sshd refuses at once comes first (a TLS hello). */
             const char *why, *msg;
-            if (!nl && n < HP_SSH_BANNER_MAX)         /* sshd's SSH_MAX_BANNER_LEN too */
+            size_t len;
+            enum hp_ssh_ident st = hp_ssh_ident_scan(p, n, &len);
+            if (st == HP_SSH_IDENT_MORE)
                 break;
-            if (!nl)
-                msg = hp_ssh_ident_refusal(p, 0, &why);     /* too long: invalid */
-            else
-                msg = hp_ssh_ident_refusal(p, n = (size_t)(nl - p) + 1, &why);
+            n = len;
+            msg = hp_ssh_ident_refusal(p, st == HP_SSH_IDENT_LINE ? n : 0, &why);  /* 0: invalid */
             if (msg) {
                 refuse_ident(sc, p, n, msg, why);
                 return;
             }
+            hs->walk_at = hs->cli_sent + n;   /* the first packet follows the line */
+        } else if (hs && !hs->walked) {
+            n = walk_clear(sc, p, n);
+            if (c->flags & HP_CONN_CLOSING)
+                return;
+            if (n == 0)
+                break;                        /* a packet header still to come */
         }
         ssize_t w = send(sc->sp, p, n, MSG_NOSIGNAL);
         if (w <= 0)

@@ -272,7 +272,7 @@ UNAME_RE = re.compile(r"^Linux (\S+) (\d+\.\d+\.\d+-\d+-amd64) #1 SMP PREEMPT_DY
 @case
 def ssh_exec_password(ctx):
     need("ssh", "sshpass", "dumpcap", "tshark")
-    d = ssh_daemon(ctx, "sshexec", [ssh_service()])
+    d = ssh_daemon(ctx, "sshexec", [ssh_service(keyboard_interactive="true")])
     port = d.svc("ssh").port
     host = hostname_of(d)
     cap = Capture(ctx, port)
@@ -451,6 +451,25 @@ def ssh_pty_shell(ctx):
 
 # ---- 3. login policy: userdb rules, accept_after, max_auth_tries, auth_fail_delay -------------
 
+class PLogCapture:
+    """paramiko's log (where a server's disconnect text shows) from now until stop()."""
+    def __init__(self):
+        import io, logging
+        self.buf = io.StringIO()
+        self.h = logging.StreamHandler(self.buf)
+        self.lg = logging.getLogger("paramiko")
+        self.level = self.lg.level
+        self.lg.addHandler(self.h)
+        self.lg.setLevel(logging.INFO)
+
+    def stop(self):
+        self.lg.removeHandler(self.h)
+        self.lg.setLevel(self.level)
+
+    def text(self):
+        return self.buf.getvalue()
+
+
 def paramiko_transport(port):
     paramiko = need_paramiko()
     sock = socket.create_connection(("127.0.0.1", port), timeout=T(10))
@@ -511,7 +530,9 @@ def ssh_login_policy(ctx):
         t.close()
 
     # max_auth_tries = 3: the connection ends after the third failure; each failure answered after
-    # auth_fail_delay.
+    # auth_fail_delay.  The third is answered as sshd answers it (Debian 12's OpenSSH 9.2p1, six
+    # wrong passwords): no failure but a disconnect, "Too many authentication failures".
+    plog = PLogCapture()
     t = paramiko_transport(maxtries.port)
     mt_port = t.sock.getsockname()[1]
     answered = []
@@ -531,6 +552,9 @@ def ssh_login_policy(ctx):
         alive_after = t.is_active()
     finally:
         t.close()
+        plog.stop()
+    assert "Disconnect (code 11): Too many authentication failures" in plog.text(), \
+        (answered, plog.text()[-500:])
     assert answered and min(answered) >= 0.38, "failed logins answered after %s s (auth_fail_delay = 400ms)" % (
         ["%.3f" % a for a in answered])
 
@@ -623,7 +647,7 @@ def daemon_tcp_sockets(pid):
 @case
 def ssh_paramiko_features(ctx):
     paramiko = need_paramiko()
-    d = ssh_daemon(ctx, "sshparamiko", [ssh_service()])
+    d = ssh_daemon(ctx, "sshparamiko", [ssh_service(keyboard_interactive="true")])
     port = d.svc("ssh").port
     key, pem = ed25519_key()
     fp = sha256_fingerprint(key.asbytes())
@@ -1251,6 +1275,17 @@ def ssh_request_caps(ctx):
         pass
     wait_for(lambda: not t.is_active(), T(10), what="the sensor to close the flooding connection")
     t.close()
+    # The "none" method's answer names what sshd has on by default: Debian's sshd_config ships
+    # KbdInteractiveAuthentication no, and Debian 12's sshd (OpenSSH_9.2p1 Debian-2+deb12u10)
+    # answered "publickey,password" (scanners such as nmap's ssh-auth-methods list it).
+    t = paramiko_transport(port)
+    try:
+        t.auth_none("root")
+        raise AssertionError("the none method was accepted")
+    except paramiko.BadAuthenticationType as e:
+        assert e.allowed_types == ["publickey", "password"], e.allowed_types
+    finally:
+        t.close()
     evs = stop_and_read(d)
     fps = [e for e in evs if e["eventid"] == "client.fingerprint"]
     assert 1 <= len(fps) <= 6, len(fps)
@@ -1323,8 +1358,11 @@ def ssh_bad_identification_answered_as_sshd(ctx):
     try:
         d = ssh_daemon(ctx, "sshident", [ssh_service()])
         port = d.svc("ssh").port
+        # and, refused before any newline (sshd reads byte by byte): a TLS ClientHello's start, a
+        # line too long, a CR not followed by LF
         probes = [b"SSH-1.5-x\r\n", b"SSH-3.0-x\r\n", b"\r\n", b"SSH-2.0\r\n", b"SSH-2.0-\r\n", b"SSH-x.0-y\r\n",
-                  b"GET / HTTP/1.0\r\n"]
+                  b"GET / HTTP/1.0\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+                  b"SSH-2.0-" + b"A" * 9000 + b"\r\n", b"SSH-2.0-x\ry"]
         for line in probes:
             want, got = _ident_reply(sport, line), _ident_reply(port, line)
             wb, _, wrest = want.partition(b"\r\n")
@@ -1334,11 +1372,24 @@ def ssh_bad_identification_answered_as_sshd(ctx):
             assert grest == wrest, "%r: sshd sent %r after its identification, hanipo %r" % (line, wrest, grest)
         # a good line still gets the key exchange
         assert b"curve25519" in _ident_reply(port, b"SSH-2.0-OpenSSH_9.2\r\n", until=b"curve25519")
+        # A clear-text packet of type 0 or 192..255 (before or after the client's KEXINIT): sshd
+        # answers after its KEXINIT with a disconnect, reason 2 "Invalid ssh2 packet type: N", zero
+        # padded, and closes; libssh answered UNIMPLEMENTED and waited.  The bytes must be sshd's.
+        kex = ssh_packet(kexinit_payload("curve25519-sha256"))
+        for pre, typ in ((b"", 200), (kex, 255), (ssh_packet(b"\x02" + ssh_string("x")), 0)):
+            want, got = (_ident_reply(p, b"SSH-2.0-x\r\n" + pre + ssh_packet(bytes([typ]) + b"abc"))
+                         for p in (sport, port))
+            tails = []
+            for out in (want, got):
+                rest = out.partition(b"\r\n")[2]
+                tails.append(rest[4 + struct.unpack(">I", rest[:4])[0]:])    # after the KEXINIT
+            assert tails[0] == tails[1] and b"Invalid ssh2 packet type: %d" % typ in tails[0], (typ, tails)
         evs = stop_and_read(d)
         vers = [e["version"] for e in by(evs, "client.version")]
         assert "SSH-1.5-x" in vers and "SSH-2.0" in vers and "GET / HTTP/1.0" not in vers, vers
         reasons = [e["reason"] for e in by(evs, "session.closed")]
-        assert reasons.count("ssh_protocol_mismatch") == 2 and reasons.count("ssh_bad_version") == 5, reasons
+        assert reasons.count("ssh_protocol_mismatch") == 2 and reasons.count("ssh_bad_version") == 8, reasons
+        assert reasons.count("ssh_bad_packet") == 3, reasons
     finally:
         sshd.terminate()
         sshd.wait()

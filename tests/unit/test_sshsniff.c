@@ -209,6 +209,48 @@ static void test_ident_refusal(void **state)
     assert_string_equal(why, "ssh_protocol_mismatch");
 }
 
+/* Where sshd stops reading a first line, seen with raw sockets against
+ * Debian 12's sshd (OpenSSH_9.2p1 Debian-2+deb12u10): a TLS ClientHello
+ * ("\x16\x03\x01\x00" then NULs), "ab\0" and "SSH-2.0-x\ry" got "Invalid SSH
+ * identification string." at once, without a newline; "SSH-2.0-x\r\r\n" got
+ * the KEXINIT; "SSH-2.0-" + 9000 'A' + CR LF was refused (hanipo passed it
+ * to libssh, which closed without a word). */
+static void test_ident_scan(void **state)
+{
+    (void)state;
+    static const struct { const char *in; size_t n; enum hp_ssh_ident st; size_t len; } cases[] = {
+        { "SSH-2.0-x", 9, HP_SSH_IDENT_MORE, 0 },
+        { "SSH-2.0-x\r", 10, HP_SSH_IDENT_MORE, 0 },
+        { "SSH-2.0-x\r\nabc", 14, HP_SSH_IDENT_LINE, 11 },
+        { "SSH-2.0-x\nabc", 13, HP_SSH_IDENT_LINE, 10 },
+        { "SSH-2.0-x\r\r\n", 12, HP_SSH_IDENT_LINE, 12 },
+        { "GET / HTTP/1.1\r\nHost: x\r\n", 25, HP_SSH_IDENT_LINE, 16 },
+        { "SSH-2.0-x\ry\r\n", 13, HP_SSH_IDENT_BAD, 11 },
+        { "ab\0cd", 5, HP_SSH_IDENT_BAD, 3 },
+        { "\x16\x03\x01\x00\x00", 5, HP_SSH_IDENT_BAD, 4 },
+        { "", 0, HP_SSH_IDENT_MORE, 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t len = 99;
+        assert_int_equal(hp_ssh_ident_scan((const uint8_t *)cases[i].in, cases[i].n, &len), cases[i].st);
+        assert_int_equal(len, cases[i].len);
+    }
+    /* sshd keeps HP_SSH_BANNER_MAX bytes of a line (CRs not counted), refuses one more */
+    uint8_t big[HP_SSH_BANNER_MAX + 8];
+    size_t len;
+    memset(big, 'A', sizeof(big));
+    big[100] = '\r';
+    big[HP_SSH_BANNER_MAX + 1] = '\n';
+    assert_int_equal(hp_ssh_ident_scan(big, 100, &len), HP_SSH_IDENT_MORE);
+    big[100] = 'A';
+    assert_int_equal(hp_ssh_ident_scan(big, HP_SSH_BANNER_MAX, &len), HP_SSH_IDENT_MORE);
+    assert_int_equal(hp_ssh_ident_scan(big, HP_SSH_BANNER_MAX + 1, &len), HP_SSH_IDENT_BAD);
+    assert_int_equal(len, HP_SSH_BANNER_MAX + 1);
+    big[HP_SSH_BANNER_MAX] = '\n';
+    assert_int_equal(hp_ssh_ident_scan(big, sizeof(big), &len), HP_SSH_IDENT_LINE);
+    assert_int_equal(len, HP_SSH_BANNER_MAX + 1);
+}
+
 static void test_parse_fields(void **state)
 {
     (void)state;
@@ -836,6 +878,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ident_refusal),
+        cmocka_unit_test(test_ident_scan),
         cmocka_unit_test(test_parse_fields),
         cmocka_unit_test(test_parse_boolean_and_trailing),
         cmocka_unit_test(test_parse_truncated),
