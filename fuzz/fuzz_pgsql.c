@@ -1,7 +1,9 @@
 /*
  * fuzz_pgsql.c - libFuzzer harness for the PostgreSQL look-alike's session
- * engine (src/proto/pgsql.c): startup packets, SSL/GSS/cancel codes, the
- * parameter list, password messages, simple queries split into statements.
+ * engine (src/proto/pgsql.c, pgsql_ext.c): startup packets, SSL/GSS/cancel
+ * codes, the parameter list, password messages, simple queries split into
+ * statements, the extended protocol (Parse/Bind/Describe/Execute/Sync/Close/
+ * Flush: parameters substituted, statements and portals kept within bounds).
  *
  * Byte 0 picks cleartext or MD5 and accept_after 0 or 1; the rest is the
  * client's stream fed in data-driven chunks.  Checked: never more consumed
@@ -73,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p += used;
         pending -= used;
         check_messages(&s.out, s.ssl_requests);
+        CHECK(s.sendable <= s.out.len);
     }
     hp_pg_sess_free(&s);
     free(cf.version);

@@ -29,7 +29,8 @@
  * classic CVE-2019-9193 dropper) a pgsql.copy_program event and URLs in any
  * statement go to the capture pipeline; anything else gets a syntax error,
  * which (as the server parses the whole string first) fails the Query.
- * The extended protocol (Parse/Bind) is refused with a FATAL 08P01.
+ * The extended protocol (Parse, Bind, Describe, Execute, ...) runs the
+ * same statements: pgsql_ext.c.
  *
  * The replies follow what PostgreSQL 15.18 (Debian 12) was seen to send to
  * the same bytes: field order and source lines, the checks of the password
@@ -49,6 +50,7 @@
 #include "intel/knowledge.h"
 #include "login_gate.h"
 #include "pgsql.h"
+#include "pgsql_int.h"
 #include "proto.h"
 #include "reader.h"
 #include "util.h"
@@ -64,6 +66,7 @@ enum { S_STARTUP, S_PASSWORD, S_READY, S_DONE };
 #define PG_STMTS_MAX   64             /* answered per Query message, as mysql.c's multi-statements */
 #define PG_CONN_STMTS  1000           /* per connection, as mssql.c's batches; then it is closed */
 #define PG_EV_INPUT    65536          /* statement text kept in its command.input event */
+#define PG_SEND_BUF    8192           /* PqSendBuffer: extended answers held past it go out */
 
 /* ---- identity ------------------------------------------------------------------------ */
 
@@ -134,7 +137,7 @@ void hp_pg_identity(struct hp_pg_conf *cf)
 /* ---- messages ----------------------------------------------------------------------- */
 
 /* Start a typed message; its length is patched by msg_end. */
-static size_t msg_begin(struct hp_pg_sess *s, char type)
+size_t hp_pg_msg_begin(struct hp_pg_sess *s, char type)
 {
     hp_buf_putc(&s->out, (uint8_t)type);
     size_t at = s->out.len;
@@ -142,7 +145,7 @@ static size_t msg_begin(struct hp_pg_sess *s, char type)
     return at;
 }
 
-static void msg_end(struct hp_pg_sess *s, size_t at)
+void hp_pg_msg_end(struct hp_pg_sess *s, size_t at)
 {
     if (!hp_buf_ok(&s->out) || at + 4 > s->out.len)
         return;
@@ -160,10 +163,10 @@ static void put_cstr(struct hp_buf *b, const char *str)
 
 /* ErrorResponse ('E') or NoticeResponse ('N') with the fields a real
  * server sends, in its order: S V C M [P] F L R (pos 0: no P). */
-static void pg_report(struct hp_pg_sess *s, char type, const char *sev, const char *code, const char *msg,
-                      unsigned pos, const char *file, unsigned line, const char *routine)
+void hp_pg_report(struct hp_pg_sess *s, char type, const char *sev, const char *code, const char *msg,
+                  unsigned pos, const char *file, unsigned line, const char *routine)
 {
-    size_t at = msg_begin(s, type);
+    size_t at = hp_pg_msg_begin(s, type);
     hp_buf_putc(&s->out, 'S');
     put_cstr(&s->out, sev);
     if (s->cf->major >= 10) {           /* 'V' (non-localized severity) since 9.6 */
@@ -188,13 +191,13 @@ static void pg_report(struct hp_pg_sess *s, char type, const char *sev, const ch
     hp_buf_putc(&s->out, 'R');
     put_cstr(&s->out, routine);
     hp_buf_putc(&s->out, 0);
-    msg_end(s, at);
+    hp_pg_msg_end(s, at);
 }
 
 static void pg_error(struct hp_pg_sess *s, const char *sev, const char *code, const char *msg,
                      const char *file, unsigned line, const char *routine)
 {
-    pg_report(s, 'E', sev, code, msg, 0, file, line, routine);
+    hp_pg_report(s, 'E', sev, code, msg, 0, file, line, routine);
 }
 
 static void pg_fatal(struct hp_pg_sess *s, const char *code, const char *msg, const char *file,
@@ -208,17 +211,17 @@ static void pg_fatal(struct hp_pg_sess *s, const char *code, const char *msg, co
 
 static void pg_param_status(struct hp_pg_sess *s, const char *k, const char *v)
 {
-    size_t at = msg_begin(s, 'S');
+    size_t at = hp_pg_msg_begin(s, 'S');
     put_cstr(&s->out, k);
     put_cstr(&s->out, v);
-    msg_end(s, at);
+    hp_pg_msg_end(s, at);
 }
 
-static void pg_ready(struct hp_pg_sess *s)
+void hp_pg_ready(struct hp_pg_sess *s)
 {
-    size_t at = msg_begin(s, 'Z');
+    size_t at = hp_pg_msg_begin(s, 'Z');
     hp_buf_putc(&s->out, 'I');
-    msg_end(s, at);
+    hp_pg_msg_end(s, at);
 }
 
 /* ---- who gets in (login_gate.h: per source, the Nth attempt, then only that pair) ---- */
@@ -261,6 +264,7 @@ void hp_pg_sess_init(struct hp_pg_sess *s, const struct hp_pg_conf *cf, const st
 
 void hp_pg_sess_free(struct hp_pg_sess *s)
 {
+    hp_pg_ext_free(s);
     hp_buf_free(&s->out);
 }
 
@@ -307,14 +311,14 @@ static void pg_unsupported(struct hp_pg_sess *s, uint32_t code)
 
 static void pg_ask_password(struct hp_pg_sess *s)
 {
-    size_t at = msg_begin(s, 'R');
+    size_t at = hp_pg_msg_begin(s, 'R');
     if (s->cf->md5) {
         hp_buf_put_u32be(&s->out, 5);
         hp_buf_put(&s->out, s->salt, 4);
     } else {
         hp_buf_put_u32be(&s->out, 3);
     }
-    msg_end(s, at);
+    hp_pg_msg_end(s, at);
     s->state = S_PASSWORD;
 }
 
@@ -384,7 +388,7 @@ static void pg_negotiate(struct hp_pg_sess *s, struct hp_rd *body)
         if (kl < 5 || memcmp(k, "_pq_.", 5) != 0)
             continue;
         if (n++ == 0) {
-            at = msg_begin(s, 'v');
+            at = hp_pg_msg_begin(s, 'v');
             hp_buf_put_u32be(&s->out, 3u << 16);
             nat = s->out.len;
             hp_buf_put_u32be(&s->out, 0);
@@ -392,7 +396,7 @@ static void pg_negotiate(struct hp_pg_sess *s, struct hp_rd *body)
         hp_buf_put(&s->out, k, kl + 1);
     }
     if (n == 0 && s->proto_minor > 0) {
-        at = msg_begin(s, 'v');
+        at = hp_pg_msg_begin(s, 'v');
         hp_buf_put_u32be(&s->out, 3u << 16);
         hp_buf_put_u32be(&s->out, 0);
     }
@@ -403,7 +407,7 @@ static void pg_negotiate(struct hp_pg_sess *s, struct hp_rd *body)
         s->out.data[nat + 3] = (uint8_t)n;
     }
     if (n || s->proto_minor > 0)
-        msg_end(s, at);
+        hp_pg_msg_end(s, at);
 }
 
 static void pg_startup(struct hp_pg_sess *s, struct hp_rd *r)
@@ -493,9 +497,9 @@ static bool pg_db_exists(const char *db)
  * ParameterStatus set, BackendKeyData and ReadyForQuery. */
 static void pg_welcome(struct hp_pg_sess *s)
 {
-    size_t at = msg_begin(s, 'R');
+    size_t at = hp_pg_msg_begin(s, 'R');
     hp_buf_put_u32be(&s->out, 0);              /* AuthenticationOk */
-    msg_end(s, at);
+    hp_pg_msg_end(s, at);
     if (!pg_db_exists(s->db)) {
         char msg[HP_PG_NAME_MAX + 40];
         snprintf(msg, sizeof(msg), "database \"%s\" does not exist", s->db);
@@ -519,11 +523,11 @@ static void pg_welcome(struct hp_pg_sess *s)
     pg_param_status(s, "session_authorization", s->user);
     pg_param_status(s, "standard_conforming_strings", "on");
     pg_param_status(s, "TimeZone", "Etc/UTC");
-    at = msg_begin(s, 'K');
+    at = hp_pg_msg_begin(s, 'K');
     hp_buf_put_u32be(&s->out, s->pid);
     hp_buf_put_u32be(&s->out, s->key);
-    msg_end(s, at);
-    pg_ready(s);
+    hp_pg_msg_end(s, at);
+    hp_pg_ready(s);
     s->state = S_READY;
 }
 
@@ -565,12 +569,6 @@ static void pg_password(struct hp_pg_sess *s, struct hp_rd *r)
 
 /* ---- after login: simple queries ------------------------------------------------------------ */
 
-struct pg_col {
-    const char *name;
-    uint32_t oid;                 /* its type */
-    uint16_t len;                 /* the type's length, 0xffff: variable */
-};
-
 /* The types 15.18 gives the answers: version() text, current_user and
  * current_database() name, an integer literal int4. */
 #define PG_TEXT(n) ((struct pg_col){ n, 25, 0xffff })
@@ -579,7 +577,7 @@ struct pg_col {
 
 static void pg_row_desc(struct hp_pg_sess *s, struct pg_col c)
 {
-    size_t at = msg_begin(s, 'T');
+    size_t at = hp_pg_msg_begin(s, 'T');
     hp_buf_put_u16be(&s->out, 1);
     put_cstr(&s->out, c.name);
     hp_buf_put_u32be(&s->out, 0);              /* table oid */
@@ -588,24 +586,25 @@ static void pg_row_desc(struct hp_pg_sess *s, struct pg_col c)
     hp_buf_put_u16be(&s->out, c.len);
     hp_buf_put_u32be(&s->out, 0xffffffffu);    /* typmod -1 */
     hp_buf_put_u16be(&s->out, 0);              /* text format */
-    msg_end(s, at);
+    hp_pg_msg_end(s, at);
 }
 
 static void pg_complete(struct hp_pg_sess *s, const char *tag)
 {
-    size_t at = msg_begin(s, 'C');
+    size_t at = hp_pg_msg_begin(s, 'C');
     put_cstr(&s->out, tag);
-    msg_end(s, at);
+    hp_pg_msg_end(s, at);
 }
 
 static void pg_one_row(struct hp_pg_sess *s, struct pg_col c, const char *val, size_t vlen, const char *tag)
 {
     pg_row_desc(s, c);
-    size_t at = msg_begin(s, 'D');
+    size_t at = hp_pg_msg_begin(s, 'D');
     hp_buf_put_u16be(&s->out, 1);
-    hp_buf_put_u32be(&s->out, (uint32_t)vlen);
-    hp_buf_put(&s->out, val, vlen);
-    msg_end(s, at);
+    hp_buf_put_u32be(&s->out, val ? (uint32_t)vlen : 0xffffffffu);   /* NULL: length -1 */
+    if (val)
+        hp_buf_put(&s->out, val, vlen);
+    hp_pg_msg_end(s, at);
     pg_complete(s, tag);
 }
 
@@ -623,6 +622,8 @@ static void pg_copy_program(struct hp_pg_sess *s, const char *stmt, size_t n, co
     while (off < n && stmt[off] == ' ')
         off++;
     size_t end = off;
+    while (end < n && !isspace((unsigned char)stmt[end]))   /* unquoted: a word ($1 of a Parse) */
+        end++;
     if (off < n && (stmt[off] == '\'' || stmt[off] == '"')) {
         end = off + 1;
         while (end < n && !(stmt[end] == stmt[off] && !(end + 1 < n && stmt[end + 1] == stmt[off])))
@@ -743,8 +744,8 @@ static bool pg_show(struct hp_pg_sess *s, const char *obj)
     }
     snprintf(tmp, sizeof(tmp), "unrecognized configuration parameter \"%s\"", obj);
     /* 15 reports it from find_option(), older releases from GetConfigOptionByName() */
-    pg_report(s, 'E', "ERROR", "42704", tmp, 0, "guc.c", s->cf->ln.guc,
-              s->cf->major >= 15 ? "find_option" : "GetConfigOptionByName");
+    hp_pg_report(s, 'E', "ERROR", "42704", tmp, 0, "guc.c", s->cf->ln.guc,
+                 s->cf->major >= 15 ? "find_option" : "GetConfigOptionByName");
     return false;
 }
 
@@ -796,13 +797,13 @@ static bool pg_table_ddl(struct hp_pg_sess *s, const struct pg_words *w)
     if (strcmp(w->verb, "create") == 0) {
         if (at >= 0 && !if_x) {
             snprintf(msg, sizeof(msg), "relation \"%s\" already exists", name);
-            pg_report(s, 'E', "ERROR", "42P07", msg, 0, "heap.c", s->cf->ln.dup_table, "heap_create_with_catalog");
+            hp_pg_report(s, 'E', "ERROR", "42P07", msg, 0, "heap.c", s->cf->ln.dup_table, "heap_create_with_catalog");
             return false;
         }
         if (at >= 0) {
             snprintf(msg, sizeof(msg), "relation \"%s\" already exists, skipping", name);
-            pg_report(s, 'N', "NOTICE", "42P07", msg, 0, "parse_utilcmd.c", s->cf->ln.dup_skip,
-                      "transformCreateStmt");
+            hp_pg_report(s, 'N', "NOTICE", "42P07", msg, 0, "parse_utilcmd.c", s->cf->ln.dup_skip,
+                         "transformCreateStmt");
         } else if (s->ntables < HP_PG_TABLES) {
             snprintf(s->tables[s->ntables++], HP_PG_TABLE_NAME, "%s", name);
         }
@@ -814,8 +815,8 @@ static bool pg_table_ddl(struct hp_pg_sess *s, const struct pg_words *w)
         return true;
     }
     snprintf(msg, sizeof(msg), "table \"%s\" does not exist%s", name, if_x ? ", skipping" : "");
-    pg_report(s, if_x ? 'N' : 'E', if_x ? "NOTICE" : "ERROR", if_x ? "00000" : "42P01", msg, 0, "tablecmds.c",
-              s->cf->ln.no_table + (if_x ? 6 : 0), "DropErrorMsgNonExistent");
+    hp_pg_report(s, if_x ? 'N' : 'E', if_x ? "NOTICE" : "ERROR", if_x ? "00000" : "42P01", msg, 0, "tablecmds.c",
+                 s->cf->ln.no_table + (if_x ? 6 : 0), "DropErrorMsgNonExistent");
     return if_x;
 }
 
@@ -839,6 +840,49 @@ static const char *pg_compiler(const char *version)
 }
 
 
+/* The type a cast names ("int", "integer", "int4" ...), as a column; false if not one of those. */
+bool hp_pg_cast_type(const char *name, size_t n, struct pg_col *c)
+{
+    static const struct { const char *name; struct pg_col col; } types[] = {
+        { "int", { "int4", 23, 4 } }, { "integer", { "int4", 23, 4 } }, { "int4", { "int4", 23, 4 } },
+        { "bigint", { "int8", 20, 8 } }, { "int8", { "int8", 20, 8 } }, { "text", { "text", 25, 0xffff } },
+        { "varchar", { "varchar", 1043, 0xffff } },
+    };
+    for (size_t i = 0; i < HP_ARRAY_LEN(types); i++)
+        if (strlen(types[i].name) == n && strncasecmp(types[i].name, name, n) == 0) {
+            *c = types[i].col;
+            return true;
+        }
+    return false;
+}
+
+/* SELECT <literal>::<type> (what a bound "$1::int" becomes): a column named
+ * after the type, 15.18's; an integer type only takes an integer. */
+static bool pg_select_cast(struct hp_pg_sess *s, const char *v, const char *e)
+{
+    const char *colons = NULL;
+    for (const char *p = v; p + 1 < e; p++)
+        if (p[0] == ':' && p[1] == ':')
+            colons = p;
+    struct pg_col c;
+    if (!colons || !hp_pg_cast_type(colons + 2, (size_t)(e - colons - 2), &c))
+        return false;
+    const char *a = v, *b = colons;
+    if (b - a >= 2 && *a == '\'' && b[-1] == '\'') {
+        a++;
+        b--;
+    }
+    if (memchr(a, '\'', (size_t)(b - a)))
+        return false;
+    size_t k = (size_t)(b - a), d = k && *a == '-' ? 1 : 0;
+    while (d < k && isdigit((unsigned char)a[d]))
+        d++;
+    if (c.oid != 25 && c.oid != 1043 && (d != k || k == 0 || k > 19))
+        return false;
+    pg_one_row(s, c, a, k, "SELECT 1");
+    return true;
+}
+
 static void pg_select(struct hp_pg_sess *s, const char *stmt, size_t n, const struct pg_words *w)
 {
     const char *low = w->low;
@@ -860,6 +904,8 @@ static void pg_select(struct hp_pg_sess *s, const char *stmt, size_t n, const st
         const char *v = stmt + 6, *e = stmt + n;
         while (v < e && isspace((unsigned char)*v))
             v++;
+        if (pg_select_cast(s, v, e))
+            return;
         size_t d = (v < e && *v == '-') ? 1 : 0;
         while (v + d < e && isdigit((unsigned char)v[d]))
             d++;
@@ -873,6 +919,8 @@ static void pg_select(struct hp_pg_sess *s, const char *stmt, size_t n, const st
                     p++;
             }
             pg_one_row(s, PG_TEXT("?column?"), tmp, k, "SELECT 1");
+        } else if (e - v == 4 && strncasecmp(v, "null", 4) == 0) {   /* a bound NULL parameter too */
+            pg_one_row(s, PG_TEXT("?column?"), NULL, 0, "SELECT 1");
         } else {
             snprintf(tmp, sizeof(tmp), "%.*s", (int)(e - v), v);
             pg_one_row(s, PG_TEXT("?column?"), tmp, strlen(tmp), "SELECT 1");
@@ -935,7 +983,7 @@ static void pg_syntax_error(struct hp_pg_sess *s, const char *stmt, size_t n, si
         w++;
     snprintf(first, sizeof(first), "%.*s", (int)w, stmt);
     snprintf(msg, sizeof(msg), "syntax error at or near \"%s\"", first);
-    pg_report(s, 'E', "ERROR", "42601", msg, (unsigned)pos + 1, "scan.l", s->cf->ln.scan, "scanner_yyerror");
+    hp_pg_report(s, 'E', "ERROR", "42601", msg, (unsigned)pos + 1, "scan.l", s->cf->ln.scan, "scanner_yyerror");
 }
 
 /* One statement's command.input event (and pgsql.copy_program for COPY ... PROGRAM).
@@ -1042,22 +1090,193 @@ static void pg_query(struct hp_pg_sess *s, const uint8_t *q, size_t n)
             answer = pg_answer(s, t + st[i].off, st[i].len, &w);
     }
     if (!terminated)                    /* pq_getmsgstring(): no NUL in the message */
-        pg_report(s, 'E', "ERROR", "08P01", "invalid string in message", 0, "pqformat.c", s->cf->ln.msg_string,
-                  "pq_getmsgstring");
+        hp_pg_report(s, 'E', "ERROR", "08P01", "invalid string in message", 0, "pqformat.c", s->cf->ln.msg_string,
+                     "pq_getmsgstring");
     else if (bad < k)
         pg_syntax_error(s, t + st[bad].off, st[bad].len, st[bad].off);
     if (k == 0) {
         s->stmts++;
         if (terminated) {
-            size_t at = msg_begin(s, 'I');  /* EmptyQueryResponse */
-            msg_end(s, at);
+            size_t at = hp_pg_msg_begin(s, 'I');  /* EmptyQueryResponse */
+            hp_pg_msg_end(s, at);
         }
     }
-    pg_ready(s);
+    hp_pg_ready(s);
     if (s->stmts >= PG_CONN_STMTS) {    /* answered, then gone: no real server does, no flood goes on */
         s->closing = true;
         s->close_reason = "too_many_queries";
     }
+}
+
+/* ---- for the extended protocol (pgsql_ext.c): the same statements, one per Parse ---- */
+
+/* As the simple path: answered, then gone after PG_CONN_STMTS statements. */
+static void pg_stmt_bound(struct hp_pg_sess *s)
+{
+    if (s->stmts >= PG_CONN_STMTS) {
+        s->closing = true;
+        s->close_reason = "too_many_queries";
+    }
+}
+
+/* COPY ... PROGRAM $1: the grammar wants a string constant there (15.18:
+ * syntax error at or near "$1"); the offset of the '$', else 0. */
+static size_t pg_program_param(const char *stmt, size_t n, const struct pg_words *w)
+{
+    const char *p = strcmp(w->verb, "copy") == 0 ? strstr(w->low, " program") : NULL;
+    if (!p)
+        return 0;
+    size_t off = (size_t)(p - w->low) + 8;
+    while (off < n && isspace((unsigned char)stmt[off]))
+        off++;
+    return off < n && stmt[off] == '$' ? off : 0;
+}
+
+/* As exec_parse_message(): the whole text is parsed first (a syntax error
+ * wins), then more than one statement is refused.  What fails is logged
+ * (never run), as the simple path logs the statements it does not run. */
+bool hp_pg_stmt_parse(struct hp_pg_sess *s, const char *t, size_t n, size_t *off, size_t *len, bool *rows)
+{
+    struct pg_span st[2];
+    size_t k;
+    pg_split(t, n, st, 2, &k);
+    *off = *len = 0;
+    *rows = false;
+    if (k == 0)
+        return true;
+    struct pg_words w;
+    size_t bad = k, param = 0;
+    for (size_t i = 0; i < k && bad == k; i++) {
+        pg_words(&w, t + st[i].off, st[i].len);
+        if (!pg_known(w.verb))
+            bad = i;
+        else if ((param = pg_program_param(t + st[i].off, st[i].len, &w)) != 0)
+            bad = i;
+    }
+    pg_words(&w, t + st[0].off, st[0].len);
+    if (bad == k && k == 1) {
+        *off = st[0].off;
+        *len = st[0].len;
+        *rows = strcmp(w.verb, "select") == 0 || strcmp(w.verb, "show") == 0;
+        return true;
+    }
+    s->stmts++;
+    pg_statement_event(s, t + st[0].off, k > 1 ? n - st[0].off : st[0].len, 0, &w);
+    pg_stmt_bound(s);
+    if (bad < k) {
+        size_t at = st[bad].off + param;
+        pg_syntax_error(s, t + at, st[bad].len - param, at);
+    } else {
+        hp_pg_report(s, 'E', "ERROR", "42601", "cannot insert multiple commands into a prepared statement", 0,
+                     "postgres.c", 1419, "exec_parse_message");
+    }
+    return false;
+}
+
+/* The length of the message at off in b (type byte included), 0 if it does not fit. */
+static size_t pg_msg_size(const struct hp_buf *b, size_t off)
+{
+    if (off + 5 > b->len)
+        return 0;
+    const uint8_t *p = b->data + off;
+    size_t len = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+    return len >= 4 && len <= b->len - off - 1 ? len + 1 : 0;
+}
+
+bool hp_pg_stmt_describe(struct hp_pg_sess *s, const char *t, size_t n, bool rows, uint16_t fmt)
+{
+    if (!rows) {
+        hp_pg_msg_end(s, hp_pg_msg_begin(s, 'n'));     /* NoData */
+        return true;
+    }
+    struct pg_words w;
+    pg_words(&w, t, n);
+    size_t at = s->out.len;
+    bool ok = pg_answer(s, t, n, &w);
+    size_t first = pg_msg_size(&s->out, at);
+    if (!hp_buf_ok(&s->out) || !first)
+        return ok;
+    s->out.len = at + first;             /* the RowDescription (or the error) alone */
+    if (ok && s->out.data[at] == 'T') {  /* one column: its format code ends the message */
+        s->out.data[s->out.len - 2] = (uint8_t)(fmt >> 8);
+        s->out.data[s->out.len - 1] = (uint8_t)fmt;
+    }
+    return ok;
+}
+
+/* A DataRow of one column in binary: int4/int8 as 4/8 bytes, text and name as they are. */
+static void pg_row_binary(struct hp_pg_sess *s, const uint8_t *m, size_t size, uint32_t oid)
+{
+    struct hp_rd r;
+    hp_rd_init(&r, m + 5, size - 5);
+    uint16_t ncol = hp_rd_u16be(&r);
+    uint32_t vlen = hp_rd_u32be(&r);
+    if ((oid != 23 && oid != 20) || ncol != 1 || vlen > 20 || hp_rd_left(&r) != vlen) {
+        hp_buf_put(&s->out, m, size);
+        return;
+    }
+    char num[21];
+    hp_rd_copy(&r, num, vlen);
+    num[vlen] = '\0';
+    uint64_t v = (uint64_t)strtoll(num, NULL, 10);
+    size_t at = hp_pg_msg_begin(s, 'D');
+    hp_buf_put_u16be(&s->out, 1);
+    hp_buf_put_u32be(&s->out, oid == 20 ? 8 : 4);
+    if (oid == 20)
+        hp_buf_put_u32be(&s->out, (uint32_t)(v >> 32));
+    hp_buf_put_u32be(&s->out, (uint32_t)v);
+    hp_pg_msg_end(s, at);
+}
+
+/* The answer pg_answer() left from at, as Execute sends it: no
+ * RowDescription, rows in format fmt, PortalSuspended after maxrows. */
+static bool pg_exec_rows(struct hp_pg_sess *s, size_t at, uint16_t fmt, uint32_t maxrows)
+{
+    struct hp_buf tmp;
+    hp_buf_init(&tmp, s->out.len - at + 1);
+    hp_buf_put(&tmp, s->out.data + at, s->out.len - at);
+    s->out.len = at;
+    uint32_t oid = 0, rows = 0;
+    bool suspended = false;
+    for (size_t off = 0, size; !suspended && (size = pg_msg_size(&tmp, off)) != 0; off += size) {
+        const uint8_t *m = tmp.data + off;
+        if (m[0] == 'T') {
+            const uint8_t *z = memchr(m + 7, '\0', size - 7);   /* the column name */
+            if (z && (size_t)(z - m) + 11 <= size)
+                oid = (uint32_t)z[7] << 24 | (uint32_t)z[8] << 16 | (uint32_t)z[9] << 8 | z[10];
+        } else if (m[0] == 'D' && fmt == 1) {
+            pg_row_binary(s, m, size, oid);
+        } else {
+            hp_buf_put(&s->out, m, size);
+        }
+        if (m[0] == 'D' && maxrows && ++rows == maxrows) {
+            hp_pg_msg_end(s, hp_pg_msg_begin(s, 's'));   /* PortalSuspended: the server does not look ahead */
+            suspended = true;
+        }
+    }
+    hp_buf_free(&tmp);
+    return suspended;
+}
+
+int hp_pg_stmt_exec(struct hp_pg_sess *s, const char *t, size_t n, uint16_t fmt, uint32_t maxrows)
+{
+    struct pg_words w;
+    pg_words(&w, t, n);
+    hp_capture_scan(s->ctx, t, n, "postgresql");
+    s->stmts++;
+    pg_statement_event(s, t, n, 0, &w);
+    bool rows = strcmp(w.verb, "select") == 0 || strcmp(w.verb, "show") == 0;
+    if (rows && fmt > 1) {
+        char msg[48];
+        snprintf(msg, sizeof(msg), "unsupported format code: %u", fmt);
+        hp_pg_report(s, 'E', "ERROR", "22023", msg, 0, "printtup.c", 290, "printtup_prepare_info");
+        return -1;
+    }
+    size_t at = s->out.len;
+    bool ok = pg_answer(s, t, n, &w);
+    bool suspended = hp_buf_ok(&s->out) && pg_exec_rows(s, at, fmt, maxrows);
+    pg_stmt_bound(s);
+    return !ok ? -1 : suspended ? 1 : 0;
 }
 
 /* ---- framing ------------------------------------------------------------------------------ */
@@ -1075,7 +1294,7 @@ static bool pg_type_ok(struct hp_pg_sess *s, uint8_t type)
         pg_fatal(s, "08P01", msg, "auth.c", s->cf->ln.pw_type, "recv_password_packet", "protocol_error");
         return false;
     }
-    if (type == 'Q' || type == 'X')
+    if (type == 'Q' || type == 'X' || hp_pg_ext_type(type))
         return true;
     char msg[64];
     snprintf(msg, sizeof(msg), "invalid frontend message type %u", type);
@@ -1103,6 +1322,7 @@ size_t hp_pg_input(struct hp_pg_sess *s, const uint8_t *p, size_t n)
             struct hp_rd m;
             hp_rd_sub(&in, len - 4, &m);
             pg_startup(s, &m);
+            s->sendable = s->out.len;
             continue;
         }
         if (hp_rd_left(&in) < 1 || !pg_type_ok(s, hp_rd_ptr(&in)[0]))
@@ -1125,12 +1345,20 @@ size_t hp_pg_input(struct hp_pg_sess *s, const uint8_t *p, size_t n)
         hp_rd_sub(&in, len - 4, &m);
         if (s->state == S_PASSWORD) {
             pg_password(s, &m);
+        } else if (s->ext_skip && type != 'S') {
+            continue;                   /* PostgresMain's ignore_till_sync: even a Query or Terminate */
         } else if (type == 'Q') {
+            hp_pg_ext_query(s);
             pg_query(s, hp_rd_ptr(&m), hp_rd_left(&m));
+        } else if (type != 'X') {
+            hp_pg_ext_message(s, type, &m);
+            if (type != 'S' && type != 'H' && !s->ext_skip && s->out.len - s->sendable <= PG_SEND_BUF)
+                continue;               /* held: sent at Sync, Flush, an error or a full buffer */
         } else {
             s->closing = true;
             s->close_reason = "terminate";
         }
+        s->sendable = s->out.len;
     }
     if (s->closing || s->state == S_DONE)
         return n;
@@ -1196,9 +1424,14 @@ static int pg_start(struct hp_service_cfg *svc, const struct hp_config *cfg, cha
 static void pg_flush(struct hp_conn *c)
 {
     struct hp_pg_sess *s = c->pstate;
-    if (s->out.len) {
-        hp_conn_send(c, s->out.data, s->out.len);
-        hp_buf_reset(&s->out);
+    size_t n = s->closing || s->sendable > s->out.len ? s->out.len : s->sendable;
+    if (n) {
+        hp_conn_send(c, s->out.data, n);
+        if (n == s->out.len)
+            hp_buf_reset(&s->out);
+        else
+            hp_buf_consume(&s->out, n);
+        s->sendable = 0;
     }
     if (s->closing)
         hp_conn_close(c, s->close_reason ? s->close_reason : "closed");

