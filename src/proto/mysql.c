@@ -32,7 +32,9 @@
  *
  * Commands after login: COM_QUERY (mysql_query.c), COM_INIT_DB, COM_PING,
  * COM_QUIT, COM_FIELD_LIST, COM_STATISTICS, COM_CHANGE_USER (a new login
- * attempt), COM_RESET_CONNECTION; anything else gets the server's
+ * attempt), COM_RESET_CONNECTION, COM_PROCESS_KILL; after the login a client
+ * that set CLIENT_COMPRESS is read and answered through mysql_zip.c; anything
+ * else gets the server's
  * "Unknown command".  Every packet is framed through hp_rd; packets above
  * max_packet get ER_NET_PACKET_TOO_LARGE and the connection is closed, as
  * mysqld does.
@@ -380,6 +382,8 @@ void hp_my_sess_init(struct hp_my_sess *s, const struct hp_my_conf *cf, const st
     s->ctx = ctx;
     hp_buf_init(&s->out, 8u << 20);
     hp_buf_init(&s->last_blob, cf->max_packet);
+    hp_buf_init(&s->zin, 2 * cf->max_packet + 2 * MY_HDR);   /* a partial packet and one body's worth */
+    s->znet = 16384;
     for (size_t i = 0; i < HP_MY_VARS_MAX; i++)
         hp_buf_init(&s->vars[i].val, cf->max_packet);
     if (my_next_conn_id == 0)
@@ -403,6 +407,7 @@ void hp_my_sess_free(struct hp_my_sess *s)
 {
     hp_buf_free(&s->out);
     hp_buf_free(&s->last_blob);
+    hp_buf_free(&s->zin);
     for (size_t i = 0; i < HP_MY_VARS_MAX; i++)
         hp_buf_free(&s->vars[i].val);
 }
@@ -740,6 +745,8 @@ static void my_attempt_done(struct hp_my_sess *s, const uint8_t *pass, size_t pl
         if (s->db[0] && s->ndbs < HP_MY_DBS_MAX && strlen(s->db) < sizeof(s->dbs[0]))
             snprintf(s->dbs[s->ndbs++], sizeof(s->dbs[0]), "%s", s->db);   /* whatever it asks for exists */
         hp_my_ok(s, 0, NULL);
+        if (s->client_caps & s->server_caps & MY_CLIENT_COMPRESS)
+            s->compress = true;         /* from the packet after this OK on, as mysqld */
         return;
     }
     bool with_pw = pass_known ? plen > 0 : s->resp_len > 0;
@@ -835,6 +842,18 @@ static void my_statistics(struct hp_my_sess *s)
     hp_my_pkt(s, t, strlen(t));
 }
 
+/* mysqld reads the id with uint4korr whatever the length: a short payload
+ * reads on into its buffer (10.11.19: "\x0c" alone kills 16777216, "\x0c\x05\0"
+ * 16777221: the bytes past the end read 0, 0, 0, 1). */
+static void my_process_kill(struct hp_my_sess *s, const uint8_t *p, size_t n)
+{
+    static const uint8_t past[4] = { 0, 0, 0, 1 };
+    uint32_t id = 0;
+    for (size_t i = 0; i < 4; i++)
+        id |= (uint32_t)(i < n ? p[i] : past[i]) << (8 * i);
+    hp_my_kill(s, id, false);
+}
+
 static void my_change_user(struct hp_my_sess *s, struct hp_rd *r)
 {
     if (s->attempts >= s->cf->max_auth || my_parse_response(s, r, true) < 0) {
@@ -875,6 +894,10 @@ static void my_command(struct hp_my_sess *s, struct hp_rd *r)
         return;
     case 0x0a:                          /* COM_PROCESS_INFO: SHOW PROCESSLIST's answer */
         hp_my_processlist(s, "Processlist", NULL, 0);
+        return;
+    case 0x0c:                          /* COM_PROCESS_KILL: a 4-byte id */
+        my_command_event(s, "COM_PROCESS_KILL", p, n);
+        my_process_kill(s, p, n);
         return;
     case 0x0e:                          /* COM_PING */
     case 0x1f:                          /* COM_RESET_CONNECTION */
@@ -956,8 +979,19 @@ static bool my_seq_ok(struct hp_my_sess *s, uint8_t seq)
     return false;
 }
 
+static void my_too_large(struct hp_my_sess *s, uint8_t seq)
+{
+    s->seq = (uint8_t)(seq + 1);
+    hp_my_err(s, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
+    s->closing = true;
+    s->close_reason = "packet_too_large";
+    s->state = S_DONE;
+}
+
 size_t hp_my_input(struct hp_my_sess *s, const uint8_t *p, size_t n)
 {
+    if (s->compress)
+        return hp_my_zip_input(s, p, n);
     struct hp_rd in;
     hp_rd_init(&in, p, n);
     while (!s->closing && s->state != S_DONE && hp_rd_left(&in) >= MY_HDR) {
@@ -966,11 +1000,7 @@ size_t hp_my_input(struct hp_my_sess *s, const uint8_t *p, size_t n)
         if (!my_seq_ok(s, h[3]))
             return n;
         if (len > s->cf->max_packet || len == 0xffffff) {
-            s->seq = (uint8_t)(h[3] + 1);
-            hp_my_err(s, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
-            s->closing = true;
-            s->close_reason = "packet_too_large";
-            s->state = S_DONE;
+            my_too_large(s, h[3]);
             return n;
         }
         if (hp_rd_left(&in) < MY_HDR + len)
@@ -979,10 +1009,37 @@ size_t hp_my_input(struct hp_my_sess *s, const uint8_t *p, size_t n)
         struct hp_rd pkt;
         hp_rd_sub(&in, len, &pkt);
         my_packet(s, &pkt, h[3]);
+        if (s->compress && !s->closing) {   /* the login's OK went: what follows is compressed */
+            size_t used = hp_rd_pos(&in);
+            return used + hp_my_zip_input(s, p + used, n - used);
+        }
     }
     if (s->closing || s->state == S_DONE)
         return n;                       /* what follows a final answer is dropped */
     return hp_rd_pos(&in);
+}
+
+/* Inside compressed packets mysqld does not look at the plain packets'
+ * sequence ids (10.11.19: a ping with id 3 is answered with id 1); the
+ * answer counts on from the compressed id. */
+size_t hp_my_plain(struct hp_my_sess *s, const uint8_t *p, size_t n, uint8_t zseq)
+{
+    struct hp_rd in;
+    hp_rd_init(&in, p, n);
+    if (s->closing || s->state == S_DONE || n < MY_HDR)
+        return 0;
+    size_t len = (size_t)p[0] | ((size_t)p[1] << 8) | ((size_t)p[2] << 16);
+    if (len > s->cf->max_packet || len == 0xffffff) {
+        my_too_large(s, zseq);
+        return n;
+    }
+    if (n < MY_HDR + len)
+        return 0;
+    hp_rd_skip(&in, MY_HDR);
+    struct hp_rd pkt;
+    hp_rd_sub(&in, len, &pkt);
+    my_packet(s, &pkt, zseq);
+    return MY_HDR + len;
 }
 
 /* ---- the module ----------------------------------------------------------------------------- */

@@ -22,6 +22,7 @@ enum hp_my_flavor { HP_MY_57, HP_MY_80, HP_MY_MARIADB };
 /* Capability flags (include/mysql_com.h). */
 #define MY_CLIENT_LONG_PASSWORD     0x00000001u
 #define MY_CLIENT_CONNECT_WITH_DB   0x00000008u
+#define MY_CLIENT_COMPRESS          0x00000020u
 #define MY_CLIENT_PROTOCOL_41       0x00000200u
 #define MY_CLIENT_SSL               0x00000800u
 #define MY_CLIENT_SECURE_CONNECTION 0x00008000u
@@ -98,6 +99,11 @@ struct hp_my_sess {
     unsigned ndbs;
     char udfs[HP_MY_DBS_MAX][65];
     unsigned nudfs;
+    /* The compressed protocol (mysql_zip.c), on after the login when both sides set CLIENT_COMPRESS. */
+    bool compress;
+    uint8_t zseq;                 /* compressed sequence id of the next packet sent */
+    uint32_t znet;                /* mysqld's net buffer: 16 KiB, grown to the largest packet read */
+    struct hp_buf zin;            /* inflated bytes not yet a whole packet (bounded by max_packet) */
 };
 
 /* Pick (first start) or read back the sensor's server version. */
@@ -114,7 +120,14 @@ void hp_my_gone(struct hp_my_sess *s);
 /* Forget every source's attempt count (tests). */
 void hp_my_sources_reset(void);
 
-/* ---- shared by mysql.c and mysql_query.c ---- */
+/* ---- shared by mysql.c, mysql_query.c and mysql_zip.c ---- */
+/* The first whole plain packet of p[0..n) answered without its sequence id
+ * (the compressed framing's id zseq counts); returns the bytes used. */
+size_t hp_my_plain(struct hp_my_sess *s, const uint8_t *p, size_t n, uint8_t zseq);
+/* Compressed packets in, as hp_my_input. */
+size_t hp_my_zip_input(struct hp_my_sess *s, const uint8_t *p, size_t n);
+/* s->out from mark on (plain packets) framed as compressed packets. */
+void hp_my_zip_wrap(struct hp_my_sess *s, size_t mark);
 void hp_my_pkt(struct hp_my_sess *s, const void *p, size_t n);
 void hp_my_ok(struct hp_my_sess *s, uint64_t affected, const char *info);
 void hp_my_err(struct hp_my_sess *s, unsigned code, const char *state, const char *fmt, ...)
@@ -155,6 +168,8 @@ void hp_my_processlist(struct hp_my_sess *s, const char *cmd, const char *info, 
 const char *hp_my_variable(const struct hp_my_sess *s, const char *name, char *tmp, size_t tmplen);
 size_t hp_my_nvariables(void);
 const char *hp_my_variable_name(size_t i);
+/* KILL / COM_PROCESS_KILL of thread id (query: KILL QUERY). */
+void hp_my_kill(struct hp_my_sess *s, uint64_t id, bool query);
 /* Answer one COM_QUERY. */
 void hp_my_query(struct hp_my_sess *s, const uint8_t *q, size_t n);
 /* Decode a literal expression (0x.., X'..', unhex('..'), '..', concat(..), @var).

@@ -964,7 +964,10 @@ static bool eval(struct hp_my_sess *s, struct span e, struct hp_buf *v, bool *nu
         else if (e.p[0] == '\'' || e.p[0] == '"')
             col->flags = MY_FLAG_NOT_NULL;      /* a string literal */
     } else if (is_ident(e)) {
-        hp_my_err(s, 1054, "42S22", "Unknown column '%.64s' in 'field list'", low);
+        if (s->cf->flavor == HP_MY_MARIADB)    /* 10.11.19: the name as typed, cut at 192, in 'SELECT' */
+            hp_my_err(s, 1054, "42S22", "Unknown column '%.*s' in 'SELECT'", (int)(e.n < 192 ? e.n : 192), e.p);
+        else
+            hp_my_err(s, 1054, "42S22", "Unknown column '%.64s' in 'field list'", low);
         return false;
     } else {
         const char *paren = memchr(e.p, '(', e.n);
@@ -979,19 +982,118 @@ static bool eval(struct hp_my_sess *s, struct span e, struct hp_buf *v, bool *nu
     return true;
 }
 
-/* The column header of an expression: its alias, else its text. */
-static struct span split_alias(struct span e, char *alias, size_t alen)
+/* Top-level tokens of an expression (split at spaces outside quotes and
+ * parentheses); returns how many, at most max. */
+static size_t expr_tokens(struct span e, struct span *tok, size_t max)
+{
+    size_t k = 0, start = 0;
+    int depth = 0;
+    for (size_t i = 0; i <= e.n && k < max; i++) {
+        if (i == e.n || (e.p[i] == ' ' && depth == 0)) {
+            if (i > start)
+                tok[k++] = (struct span){ e.p + start, i - start };
+            start = i + 1;
+            continue;
+        }
+        char c = e.p[i];
+        if (c == '\'' || c == '"' || c == '`') {
+            for (i++; i < e.n && e.p[i] != c; i++)
+                if (e.p[i] == '\\' && c != '`')
+                    i++;
+            if (i >= e.n)
+                i = e.n - 1;
+        } else if (c == '(') {
+            depth++;
+        } else if (c == ')') {
+            depth--;
+        }
+    }
+    return k;
+}
+
+/* Words that make a run of tokens an expression, not "operand alias". */
+static const char *const mq_expr_words[] = {
+    "all", "and", "as", "between", "binary", "case", "collate", "distinct", "distinctrow", "div", "else",
+    "end", "escape", "exists", "false", "from", "high_priority", "in", "interval", "is", "like", "member",
+    "mod", "not", "null", "or", "over", "regexp", "rlike", "sounds", "straight_join", "then", "true",
+    "unknown", "when", "xor",
+};
+
+/* An operand on its own: a name, number, literal, call, variable or star,
+ * no operator outside its quotes and parentheses, not a keyword. */
+static bool simple_token(struct span t)
+{
+    char c = t.p[0];
+    if (!(isalnum((unsigned char)c) || c == '_' || c == '$' || c == '@' || c == '\'' || c == '"' || c == '`' ||
+          (t.n == 1 && c == '*')))
+        return false;
+    if (strncasecmp(t.p, "sql_", 4) == 0)
+        return false;
+    for (size_t i = 0; i < HP_ARRAY_LEN(mq_expr_words); i++)
+        if (t.n == strlen(mq_expr_words[i]) && strncasecmp(t.p, mq_expr_words[i], t.n) == 0)
+            return false;
+    int depth = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        char d = t.p[i];
+        if (d == '\'' || d == '"' || d == '`') {
+            for (i++; i < t.n && t.p[i] != d; i++)
+                if (t.p[i] == '\\' && d != '`')
+                    i++;
+        } else if (d == '(') {
+            depth++;
+        } else if (d == ')') {
+            depth--;
+        } else if (depth == 0 && strchr("+-/=<>!%&|^~:", d) && !(i == 0 && c == '@')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "expr alias" without AS, and what the grammar refuses: a star with an
+ * alias ("select * frm users": near 'frm users'), a number as an alias, a
+ * third operand ("select 1 frm users": near 'users').  Only runs of plain
+ * operands are judged; anything with an operator or keyword is left alone.
+ * Returns where a syntax error starts (NULL: none) and sets *e and alias. */
+static const char *implicit_alias(struct span *e, char *alias, size_t alen)
+{
+    struct span tok[4];
+    size_t n = expr_tokens(*e, tok, 4);
+    if (n < 2)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!simple_token(tok[i]))
+            return NULL;
+    bool star = tok[0].p[tok[0].n - 1] == '*';
+    char c = tok[1].p[0];
+    if (star || isdigit((unsigned char)c) || c == '@')
+        return tok[1].p;
+    if (n > 2)
+        return tok[2].p;
+    name_of(tok[1], alias, alen);
+    *e = tok[0];
+    return NULL;
+}
+
+/* The column header of an expression: its alias, else its text.  *bad:
+ * where a syntax error starts, NULL if none. */
+static struct span split_alias(struct span e, char *alias, size_t alen, const char **bad)
 {
     alias[0] = '\0';
+    *bad = NULL;
     long as = find_kw(e.p, e.n, "as", true);
     if (as > 0) {
-        name_of((struct span){ e.p + as + 2, e.n - (size_t)as - 2 }, alias, alen);
+        struct span a = trim(e.p + as + 2, e.n - (size_t)as - 2), tok[2];
+        if (expr_tokens(a, tok, 2) > 1)
+            *bad = tok[1].p;            /* "select 1 as a b": near 'b' */
+        name_of(a, alias, alen);
         return trim(e.p, (size_t)as);
     }
+    *bad = implicit_alias(&e, alias, alen);
     return e;
 }
 
-static void st_select_exprs(struct hp_my_sess *s, struct span list)
+static void st_select_exprs(struct hp_my_sess *s, struct span q, struct span list)
 {
     struct span ex[MQ_MAX_COLS];
     size_t n = split_commas(list.p, list.n, ex, MQ_MAX_COLS);
@@ -1003,9 +1105,21 @@ static void st_select_exprs(struct hp_my_sess *s, struct span list)
     bool ok = true;
     size_t done = 0;
     memset(cols, 0, sizeof(cols));
+    for (size_t i = 0; i < n; i++) {            /* the parser refuses the statement before anything runs */
+        char alias[128];
+        const char *bad;
+        split_alias(ex[i], alias, sizeof(alias), &bad);
+        if (i && ex[i].n && ex[i].p[0] == '*')
+            bad = ex[i].p;              /* a bare star only leads the list */
+        if (bad) {
+            err_parse(s, (struct span){ bad, (size_t)(q.p + q.n - bad) });
+            return;
+        }
+    }
     for (size_t i = 0; i < n; i++, done++) {
         char alias[128];
-        struct span e = split_alias(ex[i], alias, sizeof(alias));
+        const char *bad;
+        struct span e = split_alias(ex[i], alias, sizeof(alias), &bad);
         hp_buf_init(&vals[i], 1 << 20);
         bool null;
         if (!eval(s, e, &vals[i], &null, &cols[i])) {
@@ -1133,7 +1247,8 @@ static void st_select(struct hp_my_sess *s, struct span q, struct span rest)
             const char *nptr[MQ_MAX_COLS];
             for (size_t i = 0; i < n; i++) {
                 char alias[128];
-                struct span e = split_alias(ex[i], alias, sizeof(alias));
+                const char *bad;
+                struct span e = split_alias(ex[i], alias, sizeof(alias), &bad);
                 snprintf(names[i], sizeof(names[i]), "%.*s", alias[0] ? (int)strlen(alias) : (int)e.n,
                          alias[0] ? alias : e.p);
                 nptr[i] = names[i];
@@ -1151,7 +1266,7 @@ static void st_select(struct hp_my_sess *s, struct span q, struct span rest)
         err_parse(s, q);
         return;
     }
-    st_select_exprs(s, rest);
+    st_select_exprs(s, q, rest);
 }
 
 /* ---- statements that change things ---------------------------------------------------------- */
@@ -1280,11 +1395,87 @@ static void st_insert(struct hp_my_sess *s, struct span rest)
     hp_my_ok(s, rows, NULL);
 }
 
+/* ---- KILL ------------------------------------------------------------------------------------ */
+
+/* KILL [HARD|SOFT] [CONNECTION|QUERY [ID]] n and COM_PROCESS_KILL: no other
+ * thread is ours to kill.  MariaDB 10.11.19: "Unknown thread id: n" (1094);
+ * its own id ends the connection with 1927 (KILL QUERY: 1317, kept open).
+ * MySQL says 1094 too; its own id is left as it was (an OK). */
+void hp_my_kill(struct hp_my_sess *s, uint64_t id, bool query)
+{
+    if (id == s->conn_id && s->cf->flavor == HP_MY_MARIADB) {
+        if (query) {
+            hp_my_err(s, 1317, "70100", "Query execution was interrupted");
+            return;
+        }
+        hp_my_err(s, 1927, "70100", "Connection was killed");
+        s->closing = true;
+        s->close_reason = "killed";
+        return;
+    }
+    if (id == s->conn_id) {
+        hp_my_ok(s, 0, NULL);
+        return;
+    }
+    hp_my_err(s, 1094, "HY000", "Unknown thread id: %llu", (unsigned long long)id);
+}
+
+static void st_kill(struct hp_my_sess *s, struct span rest)
+{
+    struct span r = rest;
+    if (!eat(&r, "hard"))
+        eat(&r, "soft");
+    if (eat(&r, "user")) {
+        if (r.n)
+            hp_my_ok(s, 0, NULL);
+        else
+            err_parse(s, r);
+        return;
+    }
+    bool query = false, qid = false;
+    if (!eat(&r, "connection") && eat(&r, "query")) {
+        query = true;
+        qid = eat(&r, "id");
+    }
+    size_t k = 0;
+    if (r.n && (r.p[0] == '\'' || r.p[0] == '"')) {
+        const char *e = memchr(r.p + 1, r.p[0], r.n - 1);
+        k = e ? (size_t)(e - r.p) + 1 : r.n;
+    } else {
+        while (k < r.n && r.p[k] != ' ')
+            k++;
+    }
+    struct span id = { r.p, k }, after = trim(r.p + k, r.n - k);
+    if (!id.n || after.n) {
+        err_parse(s, after.n ? after : id);
+        return;
+    }
+    if (is_ident(id)) {
+        char nm[65];
+        name_of(id, nm, sizeof(nm));
+        hp_my_err(s, 1054, "42S22", "Unknown column '%s' in 'KILL'", nm);
+        return;
+    }
+    char num[32];
+    struct span v = id;
+    if (v.n >= 2 && (v.p[0] == '\'' || v.p[0] == '"')) {
+        v.p++;
+        v.n -= 2;
+    }
+    snprintf(num, sizeof(num), "%.*s", (int)(v.n < 31 ? v.n : 31), v.p);
+    uint64_t n = num[0] == '-' ? (uint64_t)strtoll(num, NULL, 10) : strtoull(num, NULL, 10);
+    if (qid) {
+        hp_my_err(s, 1957, "HY000", "Unknown query id: %llu", (unsigned long long)n);
+        return;
+    }
+    hp_my_kill(s, n, query);
+}
+
 /* ---- the dispatcher -------------------------------------------------------------------------- */
 
 static const char *const mq_ok_verbs[] = {
     "alter", "analyze", "begin", "call", "change", "check", "commit", "create", "deallocate", "delete",
-    "do", "drop", "execute", "flush", "grant", "handler", "install", "kill", "load", "lock", "optimize",
+    "do", "drop", "execute", "flush", "grant", "handler", "install", "load", "lock", "optimize",
     "prepare", "purge", "release", "rename", "repair", "replace", "reset", "revoke", "rollback",
     "savepoint", "start", "stop", "truncate", "uninstall", "unlock", "update", "xa",
 };
@@ -1306,6 +1497,8 @@ static void dispatch(struct hp_my_sess *s, struct span q)
         st_set(s, r);
     } else if (eat(&r, "insert")) {
         st_insert(s, r);
+    } else if (eat(&r, "kill")) {
+        st_kill(s, r);
     } else if (eat(&r, "desc") || eat(&r, "describe") || eat(&r, "explain")) {
         err_no_table(s, r);
     } else if (iskw(q.p, q.n, "create") || iskw(q.p, q.n, "drop")) {
