@@ -3,7 +3,7 @@
  * the input is cut into lines as the module does (hp_rd_line, FTP_LINE_MAX),
  * each line split into verb and argument, and the argument run through the
  * PORT and EPRT parsers, the path check and the LIST/MLSD line builders.
- * Invariants: the argument lies inside the line, a parsed PORT/EPRT address
+ * Invariants: the argument and the uncut verb lie inside the line, a parsed PORT/EPRT address
  * has a known family, a path never holds control bytes, no output exceeds
  * its buffer.
  */
@@ -35,6 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (c.arg && (c.arg < line || c.arg + c.arglen > line + len))
             abort();
         if (strlen(c.verb) >= FTP_VERB_MAX)
+            abort();
+        if (c.verb_raw < line || c.verb_raw + c.verb_rawlen > line + len || c.verb_rawlen < strlen(c.verb) ||
+            (c.arg && c.arg < c.verb_raw + c.verb_rawlen))
             abort();
         struct sockaddr_storage ss;
         if (ftp_parse_port(c.arg, c.arglen, &ss) == 0 && ss.ss_family != AF_INET)

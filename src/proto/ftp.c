@@ -2,12 +2,16 @@
  * ftp.c - protocol module "ftp": an FTP server that takes logins, lists and
  * serves the emulated shell's file system and keeps every upload.
  *
+ * This file is the session: settings, login, paths, transfers, the command
+ * dispatch and the input loop, the same for every product.
+ *
  * Personality: one of vsftpd, ProFTPD, Pure-FTPd and the Microsoft FTP
  * Service, drawn per sensor at first start with a realistic version and
  * kept in the identity file (ftp_server, ftp_version), or forced with the
- * service key "server".  Banner, reply texts, SYST, FEAT, listing format
- * and the commands a product lacks (vsftpd has no MLSD) follow it, so that
- * nmap -sV and a person at lftp see that product.
+ * service key "server".  What the products say and do differently (banner,
+ * reply texts, SYST, FEAT, listing format, the commands a product lacks or
+ * answers its own way) is in ftp_flavor.c, so that nmap -sV and a person at
+ * lftp see that product.
  *
  * Logins: anonymous/ftp always get in (anonymous = false refuses them);
  * other names are refused unless accept_after is set (then the Nth password
@@ -45,8 +49,7 @@
 #include "config.h"
 #include "conn.h"
 #include "event.h"
-#include "ftp_data.h"
-#include "ftp_parse.h"
+#include "ftp_int.h"
 #include "identity.h"
 #include "login.h"
 #include "proto.h"
@@ -57,178 +60,10 @@
 #include "util.h"
 
 #define FTP_MAX_CMDS      4096           /* command lines per connection */
-#define FTP_VSFTPD_LINE_MAX 4096         /* vsftpd's VSFTP_MAX_COMMAND_LINE, '\n' included */
-#define FTP_LIST_MAX      (1u << 20)     /* bytes of one directory listing */
 #define FTP_RETR_MAX      (16u << 20)    /* bytes of one downloaded file */
 #define FTP_ANON_ROOT     "/srv/ftp"
-#define FTP_FAIL_DELAY_AUTO UINT64_MAX   /* vsftpd's delay_failed_login + PAM's, none for the others */
-
-/* ---- personalities ------------------------------------------------------------------ */
-
-/* Reply texts: "{0}", "{1}"... are replaced by the arguments (no printf formats
- * built at run time). */
-struct ftp_flavour {
-    const char *name;             /* identity value of ftp_server */
-    const char *const *versions;
-    enum ftp_list_style list;
-    bool mlsd;
-    const char *syst, *feat, *help;
-    const char *user_ok, *anon_ok, *login_ok, *anon_login, *login_bad, *need_login, *unknown;
-    const char *pwd, *cwd_ok, *cwd_bad, *type_i, *type_a, *type_bad;
-    const char *pasv, *epsv, *port_ok, *port_bad, *no_data, *data_fail;
-    const char *list_150, *list_226, *retr_150, *xfer_226, *stor_150, *no_file, *no_write;
-    const char *dele_ok, *mkd_ok, *rmd_ok, *rnfr_ok, *rnto_ok, *rnfr_need, *noop, *quit, *too_many;
-    const char *eprt_ok;          /* NULL: port_ok */
-    bool proftpd;                 /* ProFTPD's command table (unknown verbs, what works before login) */
-    bool vsftpd;                  /* vsftpd 3.0.x answers where the products differ (OPTS, SITE, STAT, EPRT...) */
-};
-
-static const char *const vsftpd_versions[] = { "3.0.2", "3.0.3", "3.0.3", "3.0.5", NULL };
-static const char *const proftpd_versions[] = { "1.3.5b", "1.3.5e", "1.3.6", "1.3.6c", "1.3.7a", "1.3.8", NULL };
-static const char *const pure_versions[] = { "1.0.49", "1.0.50", NULL };
-static const char *const ms_versions[] = { "8.5", "10.0", NULL };
-
-static const struct ftp_flavour flavours[] = {
-    { .name = "vsftpd", .versions = vsftpd_versions, .list = FTP_LIST_UNIX_IDS, .mlsd = false,
-      .syst = "215 UNIX Type: L8",
-      .feat = "211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n211 End",
-      .help = "214-The following commands are recognized.\r\n ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD\r\n"
-              " MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REIN REST RETR RMD  RNFR\r\n"
-              " RNTO SITE SIZE SMNT STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD\r\n XPWD XRMD\r\n214 Help OK.",
-      .user_ok = "331 Please specify the password.", .anon_ok = "331 Please specify the password.",
-      .login_ok = "230 Login successful.", .anon_login = "230 Login successful.",
-      .login_bad = "530 Login incorrect.", .need_login = "530 Please login with USER and PASS.",
-      .unknown = "500 Unknown command.", .pwd = "257 \"{0}\" is the current directory",
-      .cwd_ok = "250 Directory successfully changed.", .cwd_bad = "550 Failed to change directory.",
-      .type_i = "200 Switching to Binary mode.", .type_a = "200 Switching to ASCII mode.",
-      .type_bad = "500 Unrecognised TYPE command.",
-      .pasv = "227 Entering Passive Mode ({0}).", .epsv = "229 Entering Extended Passive Mode (|||{0}|)",
-      .port_ok = "200 {0} command successful. Consider using PASV.", .port_bad = "500 Illegal {0} command.",
-      .no_data = "425 Use PORT or PASV first.", .data_fail = "425 Failed to establish connection.",
-      .list_150 = "150 Here comes the directory listing.", .list_226 = "226 Directory send OK.",
-      .retr_150 = "150 Opening BINARY mode data connection for {0} ({1} bytes).",
-      .xfer_226 = "226 Transfer complete.", .stor_150 = "150 Ok to send data.",
-      .no_file = "550 Failed to open file.", .no_write = "553 Could not create file.",
-      .dele_ok = "250 Delete operation successful.", .mkd_ok = "257 \"{0}\" created",
-      .rmd_ok = "250 Remove directory operation successful.", .rnfr_ok = "350 Ready for RNTO.",
-      .rnto_ok = "250 Rename successful.", .rnfr_need = "503 RNFR required first.",
-      .noop = "200 NOOP ok.", .quit = "221 Goodbye.", .too_many = "530 Login incorrect.",
-      .eprt_ok = "200 EPRT command successful. Consider using EPSV.", .vsftpd = true },
-    { .name = "proftpd", .versions = proftpd_versions, .list = FTP_LIST_UNIX_NAMES, .mlsd = true,
-      .syst = "215 UNIX Type: L8",
-      /* Debian 12's proftpd-core 1.3.8 with its default modules (no mod_tls) */
-      .feat = "211-Features:\r\n CLNT\r\n CSID\r\n EPRT\r\n EPSV\r\n HOST\r\n LANG C.UTF-8*\r\n MDTM\r\n"
-              " MFF modify;UNIX.group;UNIX.mode;\r\n MFMT\r\n"
-              " MLST modify*;perm*;size*;type*;unique*;UNIX.group*;UNIX.groupname*;UNIX.mode*;UNIX.owner*;UNIX.ownername*;\r\n"
-              " RANG STREAM\r\n REST STREAM\r\n SITE COPY\r\n SITE MKDIR\r\n SITE RMDIR\r\n SITE SYMLINK\r\n SITE UTIME\r\n"
-              " SIZE\r\n TVFS\r\n UTF8\r\n211 End",
-      .help = "214-The following commands are recognized (* =>'s unimplemented):\r\n"
-              " CWD     XCWD    CDUP    XCUP    SMNT*   QUIT    PORT    PASV    \r\n"
-              " EPRT    EPSV    ALLO    RNFR    RNTO    DELE    MDTM    RMD     \r\n"
-              " XRMD    MKD     XMKD    PWD     XPWD    SIZE    SYST    HELP    \r\n"
-              " NOOP    FEAT    OPTS    HOST    CLNT    AUTH*   CCC*    CONF*   \r\n"
-              " ENC*    MIC*    PBSZ*   PROT*   TYPE    STRU    MODE    RETR    \r\n"
-              " STOR    STOU    APPE    REST    ABOR    RANG    USER    PASS    \r\n"
-              " ACCT*   REIN*   LIST    NLST    STAT    SITE    MLSD    MLST    \r\n214 Direct comments to root@{0}",
-      .user_ok = "331 Password required for {0}", .anon_ok = "331 Anonymous login ok, send your complete email address as your password",
-      .login_ok = "230 User {0} logged in", .anon_login = "230 Anonymous access granted, restrictions apply",
-      .login_bad = "530 Login incorrect.", .need_login = "530 Please login with USER and PASS",
-      .unknown = "500 {0} not understood", .pwd = "257 \"{0}\" is the current directory",
-      .cwd_ok = "250 CWD command successful", .cwd_bad = "550 {0}: No such file or directory",
-      .type_i = "200 Type set to I", .type_a = "200 Type set to A", .type_bad = "504 TYPE not implemented for '{0}' parameter",
-      .pasv = "227 Entering Passive Mode ({0}).", .epsv = "229 Entering Extended Passive Mode (|||{0}|)",
-      .port_ok = "200 {0} command successful", .port_bad = "500 Illegal {0} command",
-      .no_data = "425 Unable to build data connection: Connection refused",
-      .data_fail = "425 Unable to build data connection: Connection timed out",
-      .list_150 = "150 Opening ASCII mode data connection for file list", .list_226 = "226 Transfer complete",
-      .retr_150 = "150 Opening BINARY mode data connection for {0} ({1} bytes)", .xfer_226 = "226 Transfer complete",
-      .stor_150 = "150 Opening BINARY mode data connection for {0}", .no_file = "550 {0}: No such file or directory",
-      .no_write = "550 {0}: Permission denied", .dele_ok = "250 DELE command successful",
-      .mkd_ok = "257 \"{0}\" - Directory successfully created", .rmd_ok = "250 RMD command successful",
-      .rnfr_ok = "350 File or directory exists, ready for destination name", .rnto_ok = "250 Rename successful",
-      .rnfr_need = "503 Bad sequence of commands", .noop = "200 NOOP command successful", .quit = "221 Goodbye.",
-      .too_many = "530 Login incorrect.", .proftpd = true },
-    { .name = "pure-ftpd", .versions = pure_versions, .list = FTP_LIST_UNIX_NAMES, .mlsd = true,
-      .syst = "215 UNIX Type: L8",
-      .feat = "211-Extensions supported:\r\n EPRT\r\n IDLE\r\n MDTM\r\n SIZE\r\n MFMT\r\n REST STREAM\r\n"
-              " MLST type*;size*;sizd*;modify*;UNIX.mode*;UNIX.uid*;UNIX.gid*;unique*;\r\n MLSD\r\n PRET\r\n"
-              " UTF8\r\n TVFS\r\n ESTA\r\n PASV\r\n EPSV\r\n ESTP\r\n211 End.",
-      .help = "214-The following SITE commands are recognized\r\n ALIAS\r\n CHMOD\r\n IDLE\r\n UTIME\r\n"
-              "214 Pure-FTPd - http://pureftpd.org/",
-      .user_ok = "331 User {0} OK. Password required", .anon_ok = "331 Any password will work",
-      .login_ok = "230 OK. Current directory is {1}", .anon_login = "230 Anonymous user logged in",
-      .login_bad = "530 Login authentication failed", .need_login = "530 You aren't logged in",
-      .unknown = "500 Unknown command", .pwd = "257 \"{0}\" is your current location",
-      .cwd_ok = "250 OK. Current directory is {0}", .cwd_bad = "550 Can't change directory to {0}: No such file or directory",
-      .type_i = "200 TYPE is now 8-bit binary", .type_a = "200 TYPE is now ASCII", .type_bad = "504 Unknown TYPE: {0}",
-      .pasv = "227 Entering Passive Mode ({0})", .epsv = "229 Extended Passive mode OK (|||{0}|)",
-      .port_ok = "200 PORT command successful", .port_bad = "500 I won't open a connection to that address",
-      .no_data = "425 No data connection", .data_fail = "425 Could not open data connection",
-      .list_150 = "150 Accepted data connection", .list_226 = "226-Options: -l \r\n226 {0} matches total",
-      .retr_150 = "150-Accepted data connection\r\n150 {2} kbytes to download",
-      .xfer_226 = "226-File successfully transferred\r\n226 0.000 seconds (measured here), 0.00 Mbytes per second",
-      .stor_150 = "150 Accepted data connection", .no_file = "550 Can't open {0}: No such file or directory",
-      .no_write = "553 Can't open that file: Permission denied", .dele_ok = "250 Deleted {0}",
-      .mkd_ok = "257 \"{0}\" : The directory was successfully created", .rmd_ok = "250 The directory was successfully removed",
-      .rnfr_ok = "350 RNFR accepted - file exists, ready for destination", .rnto_ok = "250 File successfully renamed or moved",
-      .rnfr_need = "503 Need RNFR before RNTO", .noop = "200 Zzz...",
-      .quit = "221-Goodbye. You uploaded {0} and downloaded {1} kbytes.\r\n221 Logout.",
-      .too_many = "421 Too many authentication failures" },
-    { .name = "microsoft", .versions = ms_versions, .list = FTP_LIST_DOS, .mlsd = true,
-      .syst = "215 Windows_NT",
-      .feat = "211-Extended features supported:\r\n LANG EN*\r\n UTF8\r\n HOST\r\n SIZE\r\n MDTM\r\n REST STREAM\r\n211 END",
-      .help = "214-The following commands are recognized (* ==>'s unimplemented).\r\n"
-              "    ABOR\r\n    ACCT\r\n    ADAT *\r\n    ALLO\r\n    APPE\r\n    AUTH\r\n    CCC\r\n    CDUP\r\n"
-              "    CWD\r\n    DELE\r\n    ENC *\r\n    EPRT\r\n    EPSV\r\n    FEAT\r\n    HELP\r\n    HOST\r\n"
-              "    LANG\r\n    LIST\r\n    MDTM\r\n    MIC *\r\n    MKD\r\n    MLSD\r\n    MLST\r\n    MODE\r\n"
-              "    NLST\r\n    NOOP\r\n    OPTS\r\n    PASS\r\n    PASV\r\n    PBSZ\r\n    PORT\r\n    PROT\r\n"
-              "    PWD\r\n    QUIT\r\n    REIN\r\n    REST\r\n    RETR\r\n    RMD\r\n    RNFR\r\n    RNTO\r\n"
-              "    SITE\r\n    SIZE\r\n    SMNT\r\n    STAT\r\n    STOR\r\n    STOU\r\n    STRU\r\n    SYST\r\n"
-              "    TYPE\r\n    USER\r\n    XCUP\r\n    XCWD\r\n    XMKD\r\n    XPWD\r\n    XRMD\r\n214 HELP command successful.",
-      .user_ok = "331 Password required", .anon_ok = "331 Anonymous access allowed, send identity (e-mail name) as password.",
-      .login_ok = "230 User logged in.", .anon_login = "230 User logged in.",
-      .login_bad = "530 User cannot log in.", .need_login = "530 Please login with USER and PASS.",
-      .unknown = "500 Command not understood.", .pwd = "257 \"{0}\" is current directory.",
-      .cwd_ok = "250 CWD command successful.", .cwd_bad = "550 The system cannot find the file specified. ",
-      .type_i = "200 Type set to I.", .type_a = "200 Type set to A.", .type_bad = "504 Command not implemented for that parameter.",
-      .pasv = "227 Entering Passive Mode ({0}).", .epsv = "229 Entering Extended Passive Mode (|||{0}|)",
-      .port_ok = "200 {0} command successful.", .port_bad = "501 Server cannot accept argument.",
-      .no_data = "425 Can't open data connection.", .data_fail = "425 Can't open data connection.",
-      .list_150 = "150 Opening ASCII mode data connection.", .list_226 = "226 Transfer complete.",
-      .retr_150 = "150 Opening BINARY mode data connection.", .xfer_226 = "226 Transfer complete.",
-      .stor_150 = "150 Opening BINARY mode data connection.", .no_file = "550 The system cannot find the file specified. ",
-      .no_write = "550 Access is denied. ", .dele_ok = "250 DELE command successful.",
-      .mkd_ok = "257 \"{0}\" directory created.", .rmd_ok = "250 RMD command successful.",
-      .rnfr_ok = "350 Requested file action pending further information.", .rnto_ok = "250 RNTO command successful.",
-      .rnfr_need = "503 Bad sequence of commands.", .noop = "200 NOOP command successful.", .quit = "221 Goodbye.",
-      .too_many = "530 User cannot log in." },
-};
-
-static const struct ftp_flavour *flavour_named(const char *name)
-{
-    for (size_t i = 0; name && i < HP_ARRAY_LEN(flavours); i++)
-        if (strcasecmp(flavours[i].name, name) == 0)
-            return &flavours[i];
-    return NULL;
-}
 
 /* ---- configuration ---------------------------------------------------------------------- */
-
-struct ftp_conf {
-    const struct ftp_flavour *fl;     /* NULL until start(): the identity's */
-    char version[32];
-    char *personality;                /* shell personality whose file system is shown */
-    char *data_dir;
-    char *pasv_address;               /* IPv4 announced in 227 replies (NAT); NULL: the local address */
-    uint16_t pasv_min, pasv_max;
-    uint64_t max_capture;
-    uint64_t accept_after;            /* 0: named users never get in */
-    uint64_t max_auth_tries;
-    uint64_t data_timeout_ms;
-    uint64_t fail_delay_ms;           /* before a 530 for a wrong password; FTP_FAIL_DELAY_AUTO: the product's */
-    bool anonymous;
-    bool active;                      /* PORT/EPRT to the client's own address allowed */
-};
 
 static int parse_range(const char *v, uint16_t *lo, uint16_t *hi)
 {
@@ -245,7 +80,7 @@ static int conf_key(struct ftp_conf *fc, const struct hp_kv *kv)
 {
     int b, bad = 0;
     if (strcmp(kv->key, "server") == 0) {
-        fc->fl = flavour_named(kv->value);
+        fc->fl = ftp_flavour_named(kv->value);
         bad = !fc->fl;
     } else if (strcmp(kv->key, "version") == 0) {
         bad = strlen(kv->value) >= sizeof(fc->version);
@@ -331,11 +166,11 @@ static void pick_identity(struct ftp_conf *fc)
 {
     const char *idsrv = hp_identity_get("ftp_server");
     if (!fc->fl)
-        fc->fl = flavour_named(idsrv);
+        fc->fl = ftp_flavour_named(idsrv);
     if (!fc->fl) {
         /* Linux servers far outnumber IIS on port 21: weigh the draw that way */
         static const size_t weights[] = { 0, 0, 0, 1, 1, 2, 3 };
-        fc->fl = &flavours[weights[hp_random_u64() % HP_ARRAY_LEN(weights)]];
+        fc->fl = ftp_flavour_at(weights[hp_random_u64() % HP_ARRAY_LEN(weights)]);
         idsrv = NULL;
     }
     hp_identity_product("ftp_server", "ftp_version", fc->fl->name, idsrv, fc->fl->versions, fc->version,
@@ -355,36 +190,6 @@ static int ftp_start(struct hp_service_cfg *svc, const struct hp_config *cfg, ch
 
 /* ---- session ------------------------------------------------------------------------------ */
 
-#define FTP_PATH_MAX 1024
-#define FTP_USER_MAX 128
-
-enum ftp_xkind { XK_NONE, XK_LIST, XK_NLST, XK_MLSD, XK_RETR, XK_STOR, XK_APPE };
-
-struct ftp_sess {
-    struct hp_conn *c;
-    const struct ftp_conf *cf;
-    struct ftp_data *data;
-    struct sh_vfs *fs;
-    uint8_t user[FTP_USER_MAX];   /* as sent (bytes) */
-    size_t userlen;
-    bool have_user, logged_in, anon, closing, binary;
-    bool waiting;                 /* a transfer runs: later commands wait, as on a real server */
-    bool in_data;                 /* inside on_data (its reader owns the input) */
-    bool have_rnfr;
-    bool fail_wait;               /* a wrong password's 530 waits for the timer */
-    unsigned attempts, fails, ncmds, nrefused;
-    char root[32];                /* "" or the chroot (anonymous, Microsoft) */
-    char cwd[FTP_PATH_MAX];       /* as the client sees it */
-    char rnfr[FTP_PATH_MAX];      /* real path */
-    enum ftp_xkind xkind;
-    char xvirt[FTP_PATH_MAX];     /* path of the running transfer, as the client sees it */
-    char xreal[FTP_PATH_MAX];
-    uint64_t up_bytes, down_bytes;
-    uint64_t rest;                /* REST offset for the next RETR */
-    unsigned xcount;              /* entries of the listing being sent */
-    unsigned umask;               /* SITE UMASK (vsftpd: shown only) */
-};
-
 static const struct ftp_conf *conf_of(const struct hp_conn *c)
 {
     return hp_conn_service_cfg(c)->proto_conf;
@@ -392,19 +197,19 @@ static const struct ftp_conf *conf_of(const struct hp_conn *c)
 
 /* Send a reply from a template (reply.h: "{0}".."{2}" become the arguments,
  * which cannot end the line). */
-static void say(struct ftp_sess *s, const char *tmpl, const char *a0, const char *a1, const char *a2)
+void ftp_say(struct ftp_sess *s, const char *tmpl, const char *a0, const char *a1, const char *a2)
 {
     char out[HP_REPLY_MAX];
     size_t n = hp_reply_line(out, sizeof(out), tmpl, a0, a1, a2);
     hp_conn_send(s->c, out, n);
 }
 
-static void say0(struct ftp_sess *s, const char *tmpl)
+void ftp_say0(struct ftp_sess *s, const char *tmpl)
 {
-    say(s, tmpl, NULL, NULL, NULL);
+    ftp_say(s, tmpl, NULL, NULL, NULL);
 }
 
-static void finish(struct ftp_sess *s, const char *reason)
+void ftp_finish(struct ftp_sess *s, const char *reason)
 {
     s->closing = true;
     ftp_data_reset(s->data);
@@ -413,7 +218,7 @@ static void finish(struct ftp_sess *s, const char *reason)
 
 /* ---- events ------------------------------------------------------------------------------- */
 
-static void ev_command(struct ftp_sess *s, const uint8_t *line, size_t len, const char *verb)
+void ftp_ev_command(struct ftp_sess *s, const uint8_t *line, size_t len, const char *verb)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, &s->c->ctx, "command.input");
@@ -508,7 +313,7 @@ static void open_fs(struct ftp_sess *s)
 
 /* The argument as a path: virt (what the client sees) and real (in the
  * vfs).  false when the argument holds control bytes or is too long. */
-static bool resolve(struct ftp_sess *s, const uint8_t *arg, size_t alen, char *virt, char *real)
+bool ftp_resolve(struct ftp_sess *s, const uint8_t *arg, size_t alen, char *virt, char *real)
 {
     char raw[FTP_ARG_MAX + 1];
     virt[0] = real[0] = '\0';
@@ -554,7 +359,7 @@ static int list_cb(void *arg, const char *name, const struct sh_stat *st)
 }
 
 /* The listing of real path into out.  0 or a negative errno. */
-static int build_list(struct ftp_sess *s, enum ftp_xkind kind, const char *real, bool all, struct hp_buf *out,
+int ftp_build_list(struct ftp_sess *s, enum ftp_xkind kind, const char *real, bool all, struct hp_buf *out,
                       unsigned *count)
 {
     struct sh_stat st;
@@ -600,13 +405,13 @@ static void cmd_user(struct ftp_sess *s, const struct ftp_cmd *cmd)
         /* vsftpd's postlogin handle_user: the guest, the same name again, another name */
         bool same = cmd->arglen == s->userlen && (s->userlen == 0 || memcmp(cmd->arg, s->user, s->userlen) == 0);
         if (fl->list == FTP_LIST_DOS)
-            say0(s, "503 Bad sequence of commands.");
+            ftp_say0(s, "503 Bad sequence of commands.");
         else if (fl->vsftpd && s->anon)
-            say0(s, "530 Can't change from guest user.");
+            ftp_say0(s, "530 Can't change from guest user.");
         else if (fl->vsftpd && same)
-            say0(s, "331 Any password will do.");
+            ftp_say0(s, "331 Any password will do.");
         else
-            say0(s, "530 Can't change to another user.");
+            ftp_say0(s, "530 Can't change to another user.");
         return;
     }
     s->userlen = cmd->arglen < FTP_USER_MAX ? cmd->arglen : FTP_USER_MAX;
@@ -617,7 +422,7 @@ static void cmd_user(struct ftp_sess *s, const struct ftp_cmd *cmd)
     s->anon = s->cf->anonymous && is_anon_name(s->user, s->userlen);
     char name[FTP_USER_MAX + 1];
     snprintf(name, sizeof(name), "%.*s", (int)s->userlen, (const char *)s->user);
-    say(s, s->anon ? s->cf->fl->anon_ok : s->cf->fl->user_ok, name, NULL, NULL);
+    ftp_say(s, s->anon ? s->cf->fl->anon_ok : s->cf->fl->user_ok, name, NULL, NULL);
 }
 
 /* The wait before a wrong password's 530.  vsftpd 3.0.3 on Debian 12
@@ -627,29 +432,32 @@ static uint64_t fail_delay(const struct ftp_sess *s)
 {
     if (s->cf->fail_delay_ms != FTP_FAIL_DELAY_AUTO)
         return s->cf->fail_delay_ms;
-    return s->cf->fl->vsftpd ? 2500 + hp_random_u64() % 1000 : 0;
+    if (s->cf->fl->vsftpd)
+        return 2500 + hp_random_u64() % 1000;
+    /* ProFTPD 1.3.8 (mod_delay + pam_unix): 2.0-2.4 s, known user or not */
+    return s->cf->fl->proftpd ? 2000 + hp_random_u64() % 450 : 0;
 }
 
 /* The 530 of a wrong password; the connection ends after max_auth_tries. */
 static void login_failed(struct ftp_sess *s)
 {
     if (s->fails >= s->cf->max_auth_tries) {
-        say0(s, s->cf->fl->too_many);
-        finish(s, "max_auth_tries");
+        ftp_say0(s, s->cf->fl->too_many);
+        ftp_finish(s, "max_auth_tries");
         return;
     }
-    say0(s, s->cf->fl->login_bad);
+    ftp_say0(s, s->cf->fl->login_bad);
 }
 
 static void cmd_pass(struct ftp_sess *s, const struct ftp_cmd *cmd)
 {
     const struct ftp_flavour *fl = s->cf->fl;
     if (s->logged_in) {
-        say0(s, fl->list == FTP_LIST_DOS ? "503 Bad sequence of commands." : "230 Already logged in.");
+        ftp_say0(s, fl->list == FTP_LIST_DOS ? "503 Bad sequence of commands." : "230 Already logged in.");
         return;
     }
     if (!s->have_user) {
-        say0(s, fl->proftpd ? "503 Login with USER first" : "503 Login with USER first.");
+        ftp_say0(s, fl->proftpd ? "503 Login with USER first" : "503 Login with USER first.");
         return;
     }
     s->attempts++;
@@ -672,7 +480,9 @@ static void cmd_pass(struct ftp_sess *s, const struct ftp_cmd *cmd)
     open_fs(s);
     char name[FTP_USER_MAX + 1];
     snprintf(name, sizeof(name), "%.*s", (int)s->userlen, (const char *)s->user);
-    say(s, s->anon ? fl->anon_login : fl->login_ok, name, s->cwd, NULL);
+    if (s->anon && fl->proftpd)
+        ftp_proftpd_welcome(s);
+    ftp_say(s, s->anon ? fl->anon_login : fl->login_ok, name, s->cwd, NULL);
 }
 
 /* ---- data channel set-up ------------------------------------------------------------------- */
@@ -683,13 +493,13 @@ static void cmd_pasv(struct ftp_sess *s, bool ext)
     struct sockaddr_storage local;
     uint32_t ip;
     if (ftp_data_pasv(s->data, s->cf->pasv_min, s->cf->pasv_max, &port, &local) != 0) {
-        say0(s, "425 Could not open passive socket.");
+        ftp_say0(s, "425 Could not open passive socket.");
         return;
     }
     if (ext) {
         char p[8];
         snprintf(p, sizeof(p), "%u", port);
-        say(s, s->cf->fl->epsv, p, NULL, NULL);
+        ftp_say(s, s->cf->fl->epsv, p, NULL, NULL);
         return;
     }
     struct in_addr pa;
@@ -697,13 +507,13 @@ static void cmd_pasv(struct ftp_sess *s, bool ext)
         ip = ntohl(pa.s_addr);
     else if (!ftp_ipv4_of(&local, &ip)) {
         ftp_data_reset(s->data);
-        say0(s, "500 Illegal PASV command.");     /* an IPv6 control connection: EPSV only */
+        ftp_say0(s, "500 Illegal PASV command.");     /* an IPv6 control connection: EPSV only */
         return;
     }
     char t[64];
     snprintf(t, sizeof(t), "%u,%u,%u,%u,%u,%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, port >> 8,
              port & 255);
-    say(s, s->cf->fl->pasv, t, NULL, NULL);
+    ftp_say(s, s->cf->fl->pasv, t, NULL, NULL);
 }
 
 /* PORT/EPRT: only to the client's own address and an unprivileged port
@@ -719,11 +529,11 @@ static void cmd_port(struct ftp_sess *s, const struct ftp_cmd *cmd, bool ext)
     if (ext && fl->vsftpd &&
         (r != 0 || cmd->arg[0] != '|' || (to.ss_family == AF_INET6 && s->c->peer.ss_family != AF_INET6))) {
         ftp_data_reset(s->data);
-        say0(s, "500 Bad EPRT protocol.");
+        ftp_say0(s, "500 Bad EPRT protocol.");
         return;
     }
     if (r == -2) {
-        say0(s, "522 Network protocol not supported, use (1,2)");
+        ftp_say0(s, "522 Network protocol not supported, use (1,2)");
         return;
     }
     bool own = r == 0 && ftp_same_ip(&to, &s->c->peer);
@@ -731,11 +541,11 @@ static void cmd_port(struct ftp_sess *s, const struct ftp_cmd *cmd, bool ext)
         if (r == 0 && !own)
             ev_bounce(s, cmd->verb, &to, true);
         ftp_data_reset(s->data);
-        say(s, fl->port_bad, cmd->verb, NULL, NULL);
+        ftp_say(s, fl->port_bad, cmd->verb, NULL, NULL);
         return;
     }
     ftp_data_active(s->data, &to);
-    say(s, ext && fl->eprt_ok ? fl->eprt_ok : fl->port_ok, cmd->verb, NULL, NULL);
+    ftp_say(s, ext && fl->eprt_ok ? fl->eprt_ok : fl->port_ok, cmd->verb, NULL, NULL);
 }
 
 /* ---- transfers -------------------------------------------------------------------------------- */
@@ -776,12 +586,12 @@ static void xfer_done(void *arg, bool ok, const uint8_t *data, size_t len, uint6
     snprintf(count, sizeof(count), "%u", s->xcount);
     s->xkind = XK_NONE;
     if (ok)
-        say(s, kind == XK_LIST || kind == XK_NLST || kind == XK_MLSD ? fl->list_226 : fl->xfer_226, count, NULL,
+        ftp_say(s, kind == XK_LIST || kind == XK_NLST || kind == XK_MLSD ? fl->list_226 : fl->xfer_226, count, NULL,
             NULL);
     else if (total == 0)
-        say0(s, fl->data_fail);
+        ftp_say0(s, fl->data_fail);
     else
-        say0(s, "426 Failure writing network stream.");
+        ftp_say0(s, "426 Failure writing network stream.");
     process_buffered(s);
 }
 
@@ -804,7 +614,7 @@ static void xfer_refused(void *arg, const struct sockaddr_storage *from)
 static const struct ftp_data_ops xfer_ops = { .done = xfer_done, .refused = xfer_refused };
 
 /* LIST/NLST/MLSD arguments: options ("-la") are skipped, "a" shows dot files. */
-static void list_args(const struct ftp_cmd *cmd, bool *all, const uint8_t **path, size_t *plen)
+void ftp_list_args(const struct ftp_cmd *cmd, bool *all, const uint8_t **path, size_t *plen)
 {
     const uint8_t *p = cmd->arg;
     size_t n = cmd->arglen;
@@ -831,25 +641,25 @@ static void cmd_list(struct ftp_sess *s, const struct ftp_cmd *cmd, enum ftp_xki
     const uint8_t *p;
     size_t n;
     if (!ftp_data_armed(s->data)) {
-        say0(s, fl->no_data);
+        ftp_say0(s, fl->no_data);
         return;
     }
-    list_args(cmd, &all, &p, &n);
+    ftp_list_args(cmd, &all, &p, &n);
     struct hp_buf out;
     unsigned count = 0;
     hp_buf_init(&out, FTP_LIST_MAX);
-    if (!resolve(s, p, n, s->xvirt, s->xreal) || build_list(s, kind, s->xreal, all, &out, &count) < 0) {
+    if (!ftp_resolve(s, p, n, s->xvirt, s->xreal) || ftp_build_list(s, kind, s->xreal, all, &out, &count) < 0) {
         hp_buf_reset(&out);          /* vsftpd answers an empty listing for a missing path */
         if (kind == XK_MLSD) {
             hp_buf_free(&out);
             ftp_data_reset(s->data);
-            say(s, fl->no_file, s->xvirt, NULL, NULL);
+            ftp_say(s, fl->no_file, s->xvirt, NULL, NULL);
             return;
         }
     }
     s->xkind = kind;
     s->waiting = true;
-    say0(s, fl->list_150);
+    ftp_say0(s, fl->list_150);
     ftp_data_send(s->data, &out);
     hp_buf_free(&out);
     s->xcount = count;
@@ -860,14 +670,14 @@ static void cmd_retr(struct ftp_sess *s, const struct ftp_cmd *cmd)
     const struct ftp_flavour *fl = s->cf->fl;
     struct sh_stat st;
     if (!ftp_data_armed(s->data)) {
-        say0(s, fl->no_data);
+        ftp_say0(s, fl->no_data);
         return;
     }
-    if (!resolve(s, cmd->arg, cmd->arglen, s->xvirt, s->xreal) || !s->fs ||
+    if (!ftp_resolve(s, cmd->arg, cmd->arglen, s->xvirt, s->xreal) || !s->fs ||
         sh_vfs_stat(s->fs, s->xreal, true, &st) < 0 || st.type != SH_FT_REG ||
         sh_vfs_access(s->fs, s->xreal, 4) < 0) {
         ftp_data_reset(s->data);
-        say(s, fl->no_file, s->xvirt, NULL, NULL);
+        ftp_say(s, fl->no_file, s->xvirt, NULL, NULL);
         return;
     }
     struct hp_buf out;
@@ -880,7 +690,7 @@ static void cmd_retr(struct ftp_sess *s, const struct ftp_cmd *cmd)
     const char *base = strrchr(s->xvirt, '/');
     s->xkind = XK_RETR;
     s->waiting = true;
-    say(s, fl->retr_150, base && base[1] ? base + 1 : s->xvirt, size, kb);
+    ftp_say(s, fl->retr_150, base && base[1] ? base + 1 : s->xvirt, size, kb);
     ftp_data_send(s->data, &out);
     hp_buf_free(&out);
 }
@@ -891,23 +701,23 @@ static void cmd_stor(struct ftp_sess *s, const struct ftp_cmd *cmd, enum ftp_xki
     struct sh_stat st;
     char parent[FTP_PATH_MAX];
     if (!ftp_data_armed(s->data)) {
-        say0(s, fl->no_data);
+        ftp_say0(s, fl->no_data);
         return;
     }
-    bool ok = resolve(s, cmd->arg, cmd->arglen, s->xvirt, s->xreal) && cmd->arglen > 0 && s->fs &&
+    bool ok = ftp_resolve(s, cmd->arg, cmd->arglen, s->xvirt, s->xreal) && cmd->arglen > 0 && s->fs &&
               sh_vfs_abspath(s->xreal, "..", parent, sizeof(parent)) == 0 &&
               sh_vfs_stat(s->fs, parent, true, &st) == 0 && st.type == SH_FT_DIR &&
               sh_vfs_access(s->fs, parent, 2) == 0 &&
               !(sh_vfs_stat(s->fs, s->xreal, true, &st) == 0 && st.type == SH_FT_DIR);
     if (!ok) {
         ftp_data_reset(s->data);
-        say(s, fl->no_write, s->xvirt, NULL, NULL);
+        ftp_say(s, fl->no_write, s->xvirt, NULL, NULL);
         return;
     }
     const char *base = strrchr(s->xvirt, '/');
     s->xkind = kind;
     s->waiting = true;
-    say(s, fl->stor_150, base && base[1] ? base + 1 : s->xvirt, NULL, NULL);
+    ftp_say(s, fl->stor_150, base && base[1] ? base + 1 : s->xvirt, NULL, NULL);
     ftp_data_recv(s->data, (size_t)s->cf->max_capture);
 }
 
@@ -921,13 +731,15 @@ static void cmd_cwd(struct ftp_sess *s, const struct ftp_cmd *cmd, bool up)
     const uint8_t *a = up ? dotdot : cmd->arg;
     size_t n = up ? 2 : cmd->arglen;
     bool empty = n == 0 && s->cf->fl->vsftpd;      /* vsftpd: chdir("") fails */
-    if (empty || !resolve(s, a, n, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0 ||
+    char sent[FTP_ARG_MAX + 1];                    /* ProFTPD names the argument as sent, and the verb */
+    snprintf(sent, sizeof(sent), "%.*s", (int)(n < FTP_ARG_MAX ? n : FTP_ARG_MAX), (const char *)a);
+    if (empty || !ftp_resolve(s, a, n, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0 ||
         st.type != SH_FT_DIR || sh_vfs_access(s->fs, real, 1) < 0) {
-        say(s, s->cf->fl->cwd_bad, virt, NULL, NULL);
+        ftp_say(s, s->cf->fl->cwd_bad, virt, sent, NULL);
         return;
     }
     snprintf(s->cwd, sizeof(s->cwd), "%s", virt);
-    say(s, s->cf->fl->cwd_ok, s->cwd, NULL, NULL);
+    ftp_say(s, s->cf->fl->cwd_ok, s->cwd, cmd->verb, NULL);
 }
 
 /* SIZE and MDTM: regular files only, as vsftpd. */
@@ -935,16 +747,30 @@ static void cmd_stat_file(struct ftp_sess *s, const struct ftp_cmd *cmd, bool md
 {
     char virt[FTP_PATH_MAX], real[FTP_PATH_MAX], t[32];
     struct sh_stat st;
-    if (!resolve(s, cmd->arg, cmd->arglen, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0 ||
+    if (!ftp_resolve(s, cmd->arg, cmd->arglen, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0 ||
         st.type != SH_FT_REG) {
-        say0(s, mdtm ? "550 Could not get file modification time." : "550 Could not get file size.");
+        ftp_say0(s, mdtm ? "550 Could not get file modification time." : "550 Could not get file size.");
         return;
     }
     if (mdtm)
         ftp_mdtm(st.mtime, t, sizeof(t));
     else
         snprintf(t, sizeof(t), "%llu", (unsigned long long)st.size);
-    say(s, "213 {0}", t, NULL, NULL);
+    ftp_say(s, "213 {0}", t, NULL, NULL);
+}
+
+/* A refused DELE, MKD, RMD, RNFR or RNTO: ProFTPD names the argument as
+ * sent and the error (strerror's text, as it does); the others their own. */
+static void fsop_failed(struct ftp_sess *s, const struct ftp_cmd *cmd, int r, const char *own)
+{
+    char sent[FTP_ARG_MAX + 1];
+    if (s->cf->fl->proftpd) {
+        snprintf(sent, sizeof(sent), "%.*s", (int)(cmd->arglen < FTP_ARG_MAX ? cmd->arglen : FTP_ARG_MAX),
+                 cmd->arg ? (const char *)cmd->arg : "");
+        ftp_say(s, "550 {0}: {1}", sent, strerror(r < 0 ? -r : ENOENT), NULL);
+    } else {
+        ftp_say0(s, own);
+    }
 }
 
 /* DELE, MKD, RMD, RNFR, RNTO: done in the session's overlay (the shell sees
@@ -954,78 +780,44 @@ static void cmd_fsop(struct ftp_sess *s, const struct ftp_cmd *cmd)
     const struct ftp_flavour *fl = s->cf->fl;
     char virt[FTP_PATH_MAX], real[FTP_PATH_MAX];
     const char *v = cmd->verb;
-    bool ok = resolve(s, cmd->arg, cmd->arglen, virt, real) && cmd->arglen > 0 && s->fs;
+    bool dos = fl->list == FTP_LIST_DOS;
+    bool ok = ftp_resolve(s, cmd->arg, cmd->arglen, virt, real) && cmd->arglen > 0 && s->fs;
+    int r = -ENOENT;
     if (strcmp(v, "DELE") == 0) {
-        if (ok && sh_vfs_unlink(s->fs, real) == 0)
-            say(s, fl->dele_ok, virt, NULL, NULL);
+        if (ok && (r = sh_vfs_unlink(s->fs, real)) == 0)
+            ftp_say(s, fl->dele_ok, virt, NULL, NULL);
         else
-            say0(s, fl->list == FTP_LIST_DOS ? fl->no_file : "550 Delete operation failed.");
+            fsop_failed(s, cmd, r, dos ? fl->no_file : "550 Delete operation failed.");
     } else if (strcmp(v, "MKD") == 0 || strcmp(v, "XMKD") == 0) {
-        if (ok && sh_vfs_mkdir(s->fs, real, new_mode(s, 0777)) == 0)
-            say(s, fl->mkd_ok, virt, NULL, NULL);
+        if (ok && (r = sh_vfs_mkdir(s->fs, real, new_mode(s, 0777))) == 0)
+            ftp_say(s, fl->mkd_ok, virt, NULL, NULL);
         else
-            say0(s, fl->list == FTP_LIST_DOS ? fl->no_write : "550 Create directory operation failed.");
+            fsop_failed(s, cmd, r, dos ? fl->no_write : "550 Create directory operation failed.");
     } else if (strcmp(v, "RMD") == 0 || strcmp(v, "XRMD") == 0) {
-        if (ok && sh_vfs_rmdir(s->fs, real) == 0)
-            say0(s, fl->rmd_ok);
+        if (ok && (r = sh_vfs_rmdir(s->fs, real)) == 0)
+            ftp_say0(s, fl->rmd_ok);
         else
-            say0(s, fl->list == FTP_LIST_DOS ? fl->no_file : "550 Remove directory operation failed.");
+            fsop_failed(s, cmd, r, dos ? fl->no_file : "550 Remove directory operation failed.");
     } else if (strcmp(v, "RNFR") == 0) {
         struct sh_stat st;
-        s->have_rnfr = ok && sh_vfs_stat(s->fs, real, false, &st) == 0;
+        s->have_rnfr = ok && (r = sh_vfs_stat(s->fs, real, false, &st)) == 0;
         if (s->have_rnfr) {
             snprintf(s->rnfr, sizeof(s->rnfr), "%s", real);
-            say0(s, fl->rnfr_ok);
+            ftp_say0(s, fl->rnfr_ok);
         } else {
-            say0(s, fl->list == FTP_LIST_DOS ? fl->no_file : "550 RNFR command failed.");
+            fsop_failed(s, cmd, r, dos ? fl->no_file : "550 RNFR command failed.");
         }
     } else {                                          /* RNTO */
         if (!s->have_rnfr) {
-            say0(s, fl->rnfr_need);
+            ftp_say0(s, fl->rnfr_need);
             return;
         }
         s->have_rnfr = false;
-        if (ok && sh_vfs_rename(s->fs, s->rnfr, real) == 0)
-            say0(s, fl->rnto_ok);
+        if (ok && (r = sh_vfs_rename(s->fs, s->rnfr, real)) == 0)
+            ftp_say0(s, fl->rnto_ok);
         else
-            say0(s, fl->list == FTP_LIST_DOS ? fl->no_write : "550 Rename failed.");
+            fsop_failed(s, cmd, r, dos ? fl->no_write : "550 Rename failed.");
     }
-}
-
-/* vsftpd's str_octal_to_uint: octal digits up to the first other byte. */
-static unsigned octal_of(const uint8_t *p, size_t n)
-{
-    unsigned v = 0;
-    for (size_t i = 0; i < n && p[i] >= '0' && p[i] <= '7'; i++)
-        v = (v << 3 | (unsigned)(p[i] - '0')) & 07777;
-    return v;
-}
-
-/* SITE CHMOD MODE PATH, in the session's overlay. */
-static void vsftpd_chmod(struct ftp_sess *s, const struct ftp_cmd *sub)
-{
-    char virt[FTP_PATH_MAX], real[FTP_PATH_MAX];
-    const uint8_t *sp = sub->arg ? memchr(sub->arg, ' ', sub->arglen) : NULL;
-    if (!sp || sp + 1 == sub->arg + sub->arglen) {
-        say0(s, "500 SITE CHMOD needs 2 arguments.");
-        return;
-    }
-    size_t mlen = (size_t)(sp - sub->arg);
-    const uint8_t *path = sp + 1;
-    size_t plen = sub->arglen - mlen - 1;
-    if (resolve(s, path, plen, virt, real) && s->fs && sh_vfs_chmod(s->fs, real, octal_of(sub->arg, mlen) & 0777) == 0)
-        say0(s, "200 SITE CHMOD command ok.");
-    else
-        say0(s, "550 SITE CHMOD command failed.");
-}
-
-/* vsftpd's EPSV argument: 1, or 2 on an IPv6 control connection (atoi). */
-static bool vsftpd_epsv_ok(const struct ftp_sess *s, const struct ftp_cmd *cmd)
-{
-    char n[8];
-    snprintf(n, sizeof(n), "%.*s", (int)(cmd->arglen < 7 ? cmd->arglen : 7), (const char *)cmd->arg);
-    int v = atoi(n);
-    return v == 1 || (v == 2 && s->c->peer.ss_family == AF_INET6);
 }
 
 static void cmd_type(struct ftp_sess *s, const struct ftp_cmd *cmd)
@@ -1035,12 +827,12 @@ static void cmd_type(struct ftp_sess *s, const struct ftp_cmd *cmd)
     int t = arg[0] & ~0x20;
     if (t == 'I' || (t == 'L' && strstr(arg, "8"))) {
         s->binary = true;
-        say0(s, s->cf->fl->type_i);
+        ftp_say0(s, s->cf->fl->type_i);
     } else if (t == 'A') {
         s->binary = false;
-        say0(s, s->cf->fl->type_a);
+        ftp_say0(s, s->cf->fl->type_a);
     } else {
-        say(s, s->cf->fl->type_bad, arg, NULL, NULL);
+        ftp_say(s, s->cf->fl->type_bad, arg, NULL, NULL);
     }
 }
 
@@ -1048,8 +840,8 @@ static void cmd_mlst(struct ftp_sess *s, const struct ftp_cmd *cmd)
 {
     char virt[FTP_PATH_MAX], real[FTP_PATH_MAX];
     struct sh_stat st;
-    if (!resolve(s, cmd->arg, cmd->arglen, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0) {
-        say(s, s->cf->fl->no_file, virt, NULL, NULL);
+    if (!ftp_resolve(s, cmd->arg, cmd->arglen, virt, real) || !s->fs || sh_vfs_stat(s->fs, real, true, &st) < 0) {
+        ftp_say(s, s->cf->fl->no_file, virt, NULL, NULL);
         return;
     }
     struct hp_buf b;
@@ -1063,74 +855,6 @@ static void cmd_mlst(struct ftp_sess *s, const struct ftp_cmd *cmd)
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
-static bool is(const struct ftp_cmd *cmd, const char *v)
-{
-    return strcmp(cmd->verb, v) == 0;
-}
-
-/* The verbs Debian's ProFTPD 1.3.8 knows (its HELP list and the FEAT
- * extensions; AUTH, PBSZ, PROT... need mod_tls, which is not loaded):
- * anything else is "500 X not understood", before login too. */
-static bool proftpd_knows(const char *verb)
-{
-    static const char *const known[] = {
-        "CWD", "XCWD", "CDUP", "XCUP", "SMNT", "QUIT", "PORT", "PASV", "EPRT", "EPSV", "ALLO", "RNFR", "RNTO",
-        "DELE", "MDTM", "RMD", "XRMD", "MKD", "XMKD", "PWD", "XPWD", "SIZE", "SYST", "HELP", "NOOP", "FEAT",
-        "OPTS", "HOST", "CLNT", "TYPE", "STRU", "MODE", "RETR", "STOR", "STOU", "APPE", "REST", "ABOR", "RANG",
-        "USER", "PASS", "ACCT", "REIN", "LIST", "NLST", "STAT", "SITE", "MLSD", "MLST", "MFMT", "MFF", "CSID",
-        "LANG",
-    };
-    for (size_t i = 0; i < HP_ARRAY_LEN(known); i++)
-        if (strcmp(verb, known[i]) == 0)
-            return true;
-    return false;
-}
-
-static void proftpd_stat(struct ftp_sess *s);
-static void proftpd_stat_path(struct ftp_sess *s, const struct ftp_cmd *cmd);
-
-/* ProFTPD's own answers: a blank line, USER without a name, STAT (after
- * login), CLNT, HOST, ACCT, REIN, which need no login, and SMNT (502 after login). */
-static bool proftpd_cmd(struct ftp_sess *s, const struct ftp_cmd *cmd)
-{
-    char v[FTP_VERB_MAX + 32], a[FTP_ARG_MAX + 1];
-    snprintf(a, sizeof(a), "%.*s", (int)(cmd->arglen < FTP_ARG_MAX ? cmd->arglen : FTP_ARG_MAX),
-             cmd->arg ? (const char *)cmd->arg : "");
-    if (cmd->verb[0] == '\0')
-        say0(s, "500 Invalid command: try being more creative");
-    else if (is(cmd, "STAT") && s->logged_in && cmd->arglen == 0)
-        proftpd_stat(s);                  /* nmap ftp-syst */
-    else if (is(cmd, "STAT") && s->logged_in)
-        proftpd_stat_path(s, cmd);
-    else if (is(cmd, "USER") && cmd->arglen == 0)
-        say0(s, "500 USER: command requires a parameter");
-    else if (is(cmd, "CLNT"))
-        say0(s, "200 OK");
-    else if (is(cmd, "HOST") && cmd->arglen == 0)
-        say0(s, "500 'HOST' not understood");
-    else if (is(cmd, "HOST") && strcmp(a, s->c->ctx.dst_ip) == 0)
-        say0(s, "220 HOST command successful");
-    else if (is(cmd, "HOST"))
-        say(s, "504 {0}: Unknown hostname provided", a, NULL, NULL);
-    else if (is(cmd, "ACCT") || is(cmd, "REIN") || (is(cmd, "SMNT") && s->logged_in)) {
-        snprintf(v, sizeof(v), "502 %s command not implemented", cmd->verb);
-        say0(s, v);
-    } else
-        return false;
-    return true;
-}
-
-static bool prelogin_ok(const struct ftp_sess *s, const struct ftp_cmd *cmd)
-{
-    if (is(cmd, "USER") || is(cmd, "PASS") || is(cmd, "QUIT") || is(cmd, "FEAT") || is(cmd, "OPTS"))
-        return true;
-    if (s->cf->fl->proftpd && (is(cmd, "TYPE") || !proftpd_knows(cmd->verb)))
-        return true;                    /* TYPE works before login; unknown verbs are 500 */
-    /* vsftpd answers everything else with 530 before login; the others know a few more */
-    return strcmp(s->cf->fl->name, "vsftpd") != 0 &&
-           (is(cmd, "SYST") || is(cmd, "HELP") || is(cmd, "NOOP"));
-}
-
 /* REST offset: the leading digits (at most 20). */
 static uint64_t rest_offset(const uint8_t *arg, size_t len)
 {
@@ -1139,225 +863,46 @@ static uint64_t rest_offset(const uint8_t *arg, size_t len)
     return strtoull(n, NULL, 10);
 }
 
-/* vsftpd's vsf_sysutil_a_to_filesize_t: all digits and at most 15 of them,
- * else 0 ("REST -5" is 0, not a wrapped 2^64-5). */
-static uint64_t vsftpd_filesize(const uint8_t *arg, size_t len)
-{
-    uint64_t v = 0;
-    if (len > 15)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (arg[i] < '0' || arg[i] > '9')
-            return 0;
-        v = v * 10 + (uint64_t)(arg[i] - '0');
-    }
-    return v;
-}
-
-static bool arg_is(const struct ftp_cmd *cmd, const char *text)
-{
-    size_t n = strlen(text);
-    return cmd->arglen == n && strncasecmp((const char *)cmd->arg, text, n) == 0;
-}
-
-/* ProFTPD 1.3.8's OPTS: "UTF8 ON|OFF" (any case), other options not understood. */
-static void proftpd_opts(struct ftp_sess *s, const struct ftp_cmd *cmd)
-{
-    char t[FTP_ARG_MAX + 1];
-    snprintf(t, sizeof(t), "%.*s", (int)(cmd->arglen < FTP_ARG_MAX ? cmd->arglen : FTP_ARG_MAX),
-             cmd->arg ? (const char *)cmd->arg : "");
-    if (cmd->arglen == 0)
-        say0(s, "501 Invalid number of parameters");
-    else if (arg_is(cmd, "UTF8 ON") || arg_is(cmd, "UTF8 OFF"))
-        say0(s, arg_is(cmd, "UTF8 ON") ? "200 UTF8 set to on" : "200 UTF8 set to off");
-    else if (cmd->arglen >= 4 && strncasecmp(t, "UTF8", 4) == 0)
-        say(s, "501 'OPTS {0}' not understood", t, NULL, NULL);
-    else
-        say(s, "500 OPTS {0} not understood", t, NULL, NULL);
-}
-
-/* OPTS: vsftpd knows "UTF8 ON" only (any case), before and after login. */
-static void cmd_opts(struct ftp_sess *s, const struct ftp_cmd *cmd)
-{
-    const struct ftp_flavour *fl = s->cf->fl;
-    if (fl->list == FTP_LIST_DOS)
-        say0(s, "200 OPTS UTF8 command successful - UTF8 encoding now ON.");
-    else if (fl->proftpd)
-        proftpd_opts(s, cmd);
-    else if (fl->vsftpd && !arg_is(cmd, "UTF8 ON"))
-        say0(s, "501 Option not understood.");
-    else
-        say0(s, "200 Always in UTF8 mode.");
-}
-
-/* vsftpd's STAT without argument: the session's status block (postlogin.c handle_stat). */
-static void vsftpd_stat(struct ftp_sess *s)
-{
-    char name[FTP_USER_MAX + 1], count[24];
-    snprintf(name, sizeof(name), "%.*s", (int)s->userlen, (const char *)s->user);
-    snprintf(count, sizeof(count), "%llu", (unsigned long long)(s->c->svc ? s->c->svc->active : 1));
-    say(s, "211-FTP server status:\r\n     Connected to {0}\r\n     Logged in as {1}", s->c->ctx.src_ip,
-        s->anon ? "ftp" : name, NULL);
-    say0(s, s->binary ? "     TYPE: BINARY" : "     TYPE: ASCII");
-    say(s, "     No session bandwidth limit\r\n     Session timeout in seconds is 300\r\n"
-           "     Control connection is plain text\r\n     Data connections will be plain text\r\n"
-           "     At session startup, client count was {0}\r\n     vsFTPd {1} - secure, fast, stable\r\n"
-           "211 End of status", count, s->cf->version, NULL);
-}
-
-/* vsftpd's STAT with a path: the LIST of it (dot entries included) on the
- * control connection; a missing path is an empty list. */
-static void vsftpd_stat_path(struct ftp_sess *s, const struct ftp_cmd *cmd)
-{
-    char virt[FTP_PATH_MAX], real[FTP_PATH_MAX];
-    const uint8_t *p;
-    size_t n;
-    bool all;
-    unsigned count = 0;
-    struct hp_buf b;
-    list_args(cmd, &all, &p, &n);
-    hp_buf_init(&b, FTP_LIST_MAX);
-    if (!resolve(s, p, n, virt, real) || build_list(s, XK_LIST, real, true, &b, &count) < 0)
-        hp_buf_reset(&b);
-    say0(s, "213-Status follows:");
-    hp_conn_send(s->c, b.data, b.len);
-    say0(s, "213 End of status");
-    hp_buf_free(&b);
-}
-
-/* ProFTPD's STAT without argument (Debian: ServerName "Debian"). */
-static void proftpd_stat(struct ftp_sess *s)
-{
-    char name[FTP_USER_MAX + 1];
-    snprintf(name, sizeof(name), "%.*s", (int)s->userlen, (const char *)s->user);
-    say(s, "211-Status of 'Debian'\r\n Connected from {0} ({0})\r\n Logged in as {1}", s->c->ctx.src_ip,
-        s->anon ? "ftp" : name, NULL);
-    say0(s, s->binary ? " TYPE: BINARY, STRUcture: File, Mode: Stream" : " TYPE: ASCII, STRUcture: File, Mode: Stream");
-    say0(s, " No data connection\r\n211 End of status");
-}
-
-/* ProFTPD's STAT PATH: the listing on the control connection, each line
- * indented by a blank: 212 for a directory, 213 for a file, 450 if missing. */
-static void proftpd_stat_path(struct ftp_sess *s, const struct ftp_cmd *cmd)
-{
-    char virt[FTP_PATH_MAX], real[FTP_PATH_MAX], arg[FTP_ARG_MAX + 1];
-    const uint8_t *p, *line;
-    size_t n, len;
-    bool all;
-    unsigned count = 0;
-    struct sh_stat st;
-    struct hp_buf b;
-    list_args(cmd, &all, &p, &n);
-    if (!ftp_arg_path(p, n, arg, sizeof(arg)) || !resolve(s, p, n, virt, real) || !s->fs ||
-        sh_vfs_stat(s->fs, real, true, &st) < 0) {
-        say(s, "450 {0}: No such file or directory", arg, NULL, NULL);
-        return;
-    }
-    const char *code = st.type == SH_FT_DIR ? "212" : "213";
-    hp_buf_init(&b, FTP_LIST_MAX);
-    build_list(s, XK_LIST, real, true, &b, &count);
-    say(s, "{0}-Status of {1}:", code, arg[0] ? arg : ".", NULL);
-    struct hp_rd r;
-    hp_rd_init(&r, b.data, b.len);
-    while (hp_rd_line(&r, FTP_LIST_MAX, &line, &len)) {
-        char out[FTP_PATH_MAX + 128];
-        int k = snprintf(out, sizeof(out), " %.*s\r\n", (int)len, (const char *)line);
-        hp_conn_send(s->c, out, k > 0 && (size_t)k < sizeof(out) ? (size_t)k : 0);
-    }
-    say(s, "{0} End of status", code, NULL, NULL);
-    hp_buf_free(&b);
-}
-
-/* vsftpd's SITE (local users; anonymous ones get 550): CHMOD, UMASK, HELP. */
-static void vsftpd_site(struct ftp_sess *s, const struct ftp_cmd *cmd)
-{
-    struct ftp_cmd sub;
-    char t[16];
-    if (s->anon) {
-        say0(s, "550 Permission denied.");
-        return;
-    }
-    ftp_cmd_split(cmd->arg ? cmd->arg : (const uint8_t *)"", cmd->arglen, &sub);
-    if (is(&sub, "HELP")) {
-        say0(s, "214 CHMOD UMASK HELP");
-    } else if (is(&sub, "UMASK")) {
-        if (sub.arglen) {
-            s->umask = octal_of(sub.arg, sub.arglen) & 0777;
-            snprintf(t, sizeof(t), "%s%o", s->umask ? "0" : "", s->umask);
-            say(s, "200 UMASK set to {0}", t, NULL, NULL);
-        } else {
-            snprintf(t, sizeof(t), "%s%o", s->umask ? "0" : "", s->umask);
-            say(s, "200 Your current UMASK is {0}", t, NULL, NULL);
-        }
-    } else if (is(&sub, "CHMOD")) {
-        vsftpd_chmod(s, &sub);
-    } else {
-        say0(s, "500 Unknown SITE command.");
-    }
-}
-
-/* Commands vsftpd answers itself after login; false: the common code does. */
-static bool vsftpd_cmd(struct ftp_sess *s, const struct ftp_cmd *cmd)
-{
-    char v[FTP_VERB_MAX + 24];
-    if (is(cmd, "STAT") && cmd->arglen == 0)
-        vsftpd_stat(s);
-    else if (is(cmd, "STAT"))
-        vsftpd_stat_path(s, cmd);
-    else if (is(cmd, "SITE"))
-        vsftpd_site(s, cmd);
-    else if (is(cmd, "ACCT") || is(cmd, "REIN") || is(cmd, "SMNT")) {
-        snprintf(v, sizeof(v), "502 %s not implemented.", cmd->verb);
-        say0(s, v);
-    } else if (is(cmd, "PBSZ") || is(cmd, "PROT"))
-        say0(s, "550 Permission denied.");          /* known commands refused without ssl_enable */
-    else if (is(cmd, "EPSV") && cmd->arglen && !arg_is(cmd, "ALL") && !vsftpd_epsv_ok(s, cmd))
-        say0(s, "522 Bad network protocol.");
-    else
-        return false;
-    return true;
-}
-
 static void cmd_quit(struct ftp_sess *s)
 {
     char up[24], down[24];
     snprintf(up, sizeof(up), "%llu", (unsigned long long)(s->up_bytes / 1024));
     snprintf(down, sizeof(down), "%llu", (unsigned long long)(s->down_bytes / 1024));
-    say(s, s->cf->fl->quit, up, down, NULL);
-    finish(s, "quit");
+    ftp_say(s, s->cf->fl->quit, up, down, NULL);
+    ftp_finish(s, "quit");
 }
 
 /* Commands that need no file system and no data channel. */
 static bool simple_cmd(struct ftp_sess *s, const struct ftp_cmd *cmd)
 {
     const struct ftp_flavour *fl = s->cf->fl;
-    if (is(cmd, "SYST"))
-        say0(s, fl->syst);
-    else if (is(cmd, "FEAT"))
-        say0(s, fl->feat);
-    else if (is(cmd, "HELP"))
-        say(s, fl->help, s->c->ctx.dst_ip, NULL, NULL);     /* ProFTPD: "Direct comments to root@ADDR" */
-    else if (is(cmd, "NOOP"))
-        say0(s, fl->noop);
-    else if (is(cmd, "OPTS"))
-        cmd_opts(s, cmd);
-    else if (is(cmd, "PWD") || is(cmd, "XPWD"))
-        say(s, fl->pwd, s->cwd, NULL, NULL);
-    else if (is(cmd, "TYPE"))
+    if (ftp_is(cmd, "SYST"))
+        ftp_say0(s, fl->syst);
+    else if (ftp_is(cmd, "FEAT"))
+        ftp_say0(s, fl->feat);
+    else if (ftp_is(cmd, "HELP"))
+        ftp_say(s, fl->help, s->c->ctx.dst_ip, NULL, NULL);     /* ProFTPD: "Direct comments to root@ADDR" */
+    else if (ftp_is(cmd, "NOOP"))
+        ftp_say0(s, fl->noop);
+    else if (ftp_is(cmd, "OPTS"))
+        ftp_opts(s, cmd);
+    else if (ftp_is(cmd, "PWD") || ftp_is(cmd, "XPWD"))
+        ftp_say(s, fl->pwd, s->cwd, NULL, NULL);
+    else if (ftp_is(cmd, "TYPE"))
         cmd_type(s, cmd);
-    else if (is(cmd, "MODE"))
-        say0(s, cmd->arglen == 1 && (cmd->arg[0] | 0x20) == 's' ? "200 Mode set to S." : "504 Bad MODE command.");
-    else if (is(cmd, "STRU"))
-        say0(s, cmd->arglen == 1 && (cmd->arg[0] | 0x20) == 'f' ? "200 Structure set to F." : "504 Bad STRU command.");
-    else if (is(cmd, "ALLO"))
-        say0(s, "202 ALLO command ignored.");
-    else if (is(cmd, "ABOR"))
-        say0(s, "225 No transfer to ABOR.");
-    else if (is(cmd, "REST")) {
+    else if (ftp_is(cmd, "MODE"))
+        ftp_say0(s, cmd->arglen == 1 && (cmd->arg[0] | 0x20) == 's' ? "200 Mode set to S." : "504 Bad MODE command.");
+    else if (ftp_is(cmd, "STRU"))
+        ftp_say0(s, cmd->arglen == 1 && (cmd->arg[0] | 0x20) == 'f' ? "200 Structure set to F." : "504 Bad STRU command.");
+    else if (ftp_is(cmd, "ALLO"))
+        ftp_say0(s, "202 ALLO command ignored.");
+    else if (ftp_is(cmd, "ABOR"))
+        ftp_say0(s, "225 No transfer to ABOR.");
+    else if (ftp_is(cmd, "REST")) {
         char n[24];
-        s->rest = fl->vsftpd ? vsftpd_filesize(cmd->arg, cmd->arglen) : rest_offset(cmd->arg, cmd->arglen);
+        s->rest = fl->vsftpd ? ftp_vsftpd_filesize(cmd->arg, cmd->arglen) : rest_offset(cmd->arg, cmd->arglen);
         snprintf(n, sizeof(n), "%llu", (unsigned long long)s->rest);
-        say(s, "350 Restart position accepted ({0}).", n, NULL, NULL);
+        ftp_say(s, "350 Restart position accepted ({0}).", n, NULL, NULL);
     } else
         return false;
     return true;
@@ -1366,63 +911,63 @@ static bool simple_cmd(struct ftp_sess *s, const struct ftp_cmd *cmd)
 static void dispatch(struct ftp_sess *s, const struct ftp_cmd *cmd)
 {
     const struct ftp_flavour *fl = s->cf->fl;
-    if (is(cmd, "QUIT")) {
+    if (ftp_is(cmd, "QUIT")) {
         cmd_quit(s);
         return;
     }
-    if (fl->proftpd && proftpd_cmd(s, cmd))
+    if (fl->proftpd && ftp_proftpd_cmd(s, cmd))
         return;
-    if (is(cmd, "USER"))
+    if (ftp_is(cmd, "USER"))
         cmd_user(s, cmd);
-    else if (is(cmd, "PASS"))
+    else if (ftp_is(cmd, "PASS"))
         cmd_pass(s, cmd);
-    else if (!s->logged_in && !prelogin_ok(s, cmd))
-        say(s, fl->need_login, cmd->verb, NULL, NULL);
-    else if (fl->vsftpd && vsftpd_cmd(s, cmd))
+    else if (!s->logged_in && !ftp_prelogin_ok(s, cmd))
+        ftp_say(s, fl->need_login, cmd->verb, NULL, NULL);
+    else if (fl->vsftpd && ftp_vsftpd_cmd(s, cmd))
         return;
     else if (simple_cmd(s, cmd))
         return;
-    else if (is(cmd, "CWD") || is(cmd, "XCWD"))
+    else if (ftp_is(cmd, "CWD") || ftp_is(cmd, "XCWD"))
         cmd_cwd(s, cmd, false);
-    else if (is(cmd, "CDUP") || is(cmd, "XCUP"))
+    else if (ftp_is(cmd, "CDUP") || ftp_is(cmd, "XCUP"))
         cmd_cwd(s, cmd, true);
-    else if (is(cmd, "PASV"))
+    else if (ftp_is(cmd, "PASV"))
         cmd_pasv(s, false);
-    else if (is(cmd, "EPSV")) {
+    else if (ftp_is(cmd, "EPSV")) {
         if (cmd->arglen == 3 && strncasecmp((const char *)cmd->arg, "ALL", 3) == 0)
-            say0(s, "200 EPSV ALL ok.");
+            ftp_say0(s, "200 EPSV ALL ok.");
         else
             cmd_pasv(s, true);
-    } else if (is(cmd, "PORT"))
+    } else if (ftp_is(cmd, "PORT"))
         cmd_port(s, cmd, false);
-    else if (is(cmd, "EPRT"))
+    else if (ftp_is(cmd, "EPRT"))
         cmd_port(s, cmd, true);
-    else if (is(cmd, "LIST"))
+    else if (ftp_is(cmd, "LIST"))
         cmd_list(s, cmd, XK_LIST);
-    else if (is(cmd, "NLST"))
+    else if (ftp_is(cmd, "NLST"))
         cmd_list(s, cmd, XK_NLST);
-    else if (is(cmd, "MLSD") && fl->mlsd)
+    else if (ftp_is(cmd, "MLSD") && fl->mlsd)
         cmd_list(s, cmd, XK_MLSD);
-    else if (is(cmd, "MLST") && fl->mlsd)
+    else if (ftp_is(cmd, "MLST") && fl->mlsd)
         cmd_mlst(s, cmd);
-    else if (is(cmd, "RETR"))
+    else if (ftp_is(cmd, "RETR"))
         cmd_retr(s, cmd);
-    else if (is(cmd, "STOR") || is(cmd, "STOU"))
+    else if (ftp_is(cmd, "STOR") || ftp_is(cmd, "STOU"))
         cmd_stor(s, cmd, XK_STOR);
-    else if (is(cmd, "APPE"))
+    else if (ftp_is(cmd, "APPE"))
         cmd_stor(s, cmd, XK_APPE);
-    else if (is(cmd, "SIZE"))
+    else if (ftp_is(cmd, "SIZE"))
         cmd_stat_file(s, cmd, false);
-    else if (is(cmd, "MDTM"))
+    else if (ftp_is(cmd, "MDTM"))
         cmd_stat_file(s, cmd, true);
-    else if (is(cmd, "DELE") || is(cmd, "MKD") || is(cmd, "XMKD") || is(cmd, "RMD") || is(cmd, "XRMD") ||
-             is(cmd, "RNFR") || is(cmd, "RNTO"))
+    else if (ftp_is(cmd, "DELE") || ftp_is(cmd, "MKD") || ftp_is(cmd, "XMKD") || ftp_is(cmd, "RMD") || ftp_is(cmd, "XRMD") ||
+             ftp_is(cmd, "RNFR") || ftp_is(cmd, "RNTO"))
         cmd_fsop(s, cmd);
     else
-        say(s, fl->unknown, cmd->verb, NULL, NULL);
+        ftp_say(s, fl->unknown, cmd->verb, NULL, NULL);
 }
 
-static void handle_line(struct ftp_sess *s, const uint8_t *line, size_t len)
+void ftp_line(struct ftp_sess *s, const uint8_t *line, size_t len)
 {
     struct ftp_cmd cmd;
     /* Telnet IP/DM sent before an urgent ABOR, and stray NULs: not part of the command */
@@ -1435,10 +980,18 @@ static void handle_line(struct ftp_sess *s, const uint8_t *line, size_t len)
     if (len == 0)
         return;
     ftp_cmd_split(line, len, &cmd);
-    ev_command(s, line, len, cmd.verb);
+    /* ProFTPD ends the verb at a tab too ("CWD\t/" is CWD /): split a copy */
+    const uint8_t *tab = s->cf->fl->proftpd ? memchr(cmd.verb_raw, '\t', cmd.verb_rawlen) : NULL;
+    uint8_t copy[FTP_PROFTPD_LINE_MAX];
+    if (tab && len <= sizeof(copy)) {
+        memcpy(copy, line, len);
+        copy[tab - line] = ' ';
+        ftp_cmd_split(copy, len, &cmd);
+    }
+    ftp_ev_command(s, line, len, cmd.verb);
     if (++s->ncmds > FTP_MAX_CMDS) {
-        say0(s, "421 Too many commands.");
-        finish(s, "max_commands");
+        ftp_say0(s, "421 Too many commands.");
+        ftp_finish(s, "max_commands");
         return;
     }
     /* A cut verb (7 bytes) is no known verb: dispatch answers it as unknown, or
@@ -1446,32 +999,9 @@ static void handle_line(struct ftp_sess *s, const uint8_t *line, size_t len)
      * without skipping leading ones: " NOOP" has an empty verb. */
     if (s->cf->fl->vsftpd && line[0] == ' ')
         cmd.verb[0] = '\0';
-    if (!(is(&cmd, "RNTO") || is(&cmd, "RNFR")))
+    if (!(ftp_is(&cmd, "RNTO") || ftp_is(&cmd, "RNFR")))
         s->have_rnfr = false;
     dispatch(s, &cmd);
-}
-
-/* vsftpd reads a line of up to 4096 bytes (its '\n' included) whole and
- * answers it once; a longer one gets "500 Input line too long." and ends the
- * session (recorded all the same).  false: stop, wait for more input. */
-static bool vsftpd_line(struct ftp_sess *s, struct hp_rd *r)
-{
-    const uint8_t *line;
-    size_t len;
-    struct ftp_cmd cmd;
-    if (hp_rd_line(r, FTP_VSFTPD_LINE_MAX, &line, &len)) {
-        handle_line(s, line, len);
-        return true;
-    }
-    if (hp_rd_left(r) < FTP_VSFTPD_LINE_MAX)
-        return false;
-    line = hp_rd_bytes(r, FTP_VSFTPD_LINE_MAX);
-    ftp_cmd_split(line, FTP_VSFTPD_LINE_MAX, &cmd);
-    ev_command(s, line, FTP_VSFTPD_LINE_MAX, cmd.verb);
-    say0(s, "500 Input line too long.");
-    finish(s, "line_too_long");
-    hp_rd_skip(r, hp_rd_left(r));
-    return false;
 }
 
 /* Whole lines of p[0..n); returns the bytes used.  Stops while a transfer
@@ -1483,8 +1013,8 @@ static size_t process(struct ftp_sess *s, const uint8_t *p, size_t n)
     while (!s->closing && !s->waiting && hp_rd_left(&r)) {
         const uint8_t *line;
         size_t len;
-        if (s->cf->fl->vsftpd) {
-            if (!vsftpd_line(s, &r))
+        if (s->cf->fl->vsftpd || s->cf->fl->proftpd) {
+            if (!(s->cf->fl->vsftpd ? ftp_vsftpd_line(s, &r) : ftp_proftpd_line(s, &r)))
                 break;
             continue;
         }
@@ -1493,10 +1023,10 @@ static size_t process(struct ftp_sess *s, const uint8_t *p, size_t n)
                 break;
             /* a line longer than any command: cut and answered like an unknown one */
             line = hp_rd_bytes(&r, FTP_LINE_MAX);
-            handle_line(s, line, FTP_LINE_MAX);
+            ftp_line(s, line, FTP_LINE_MAX);
             continue;
         }
-        handle_line(s, line, len);
+        ftp_line(s, line, len);
     }
     return hp_rd_pos(&r);
 }
@@ -1510,45 +1040,10 @@ static void process_buffered(struct ftp_sess *s)
     if (have)
         hp_conn_consume(s->c, process(s, p, have));
     if ((s->c->flags & HP_CONN_EOF) && !s->waiting && !s->closing)
-        finish(s, "eof");
+        ftp_finish(s, "eof");
 }
 
 /* ---- module callbacks ------------------------------------------------------------------------ */
-
-static void banner(struct ftp_sess *s)
-{
-    const struct ftp_conf *cf = s->cf;
-    const char *fl = cf->fl->name;
-    if (strcmp(fl, "vsftpd") == 0) {
-        say(s, "220 (vsFTPd {0})", cf->version, NULL, NULL);
-    } else if (strcmp(fl, "proftpd") == 0) {
-        char ip[HP_IPSTR_LEN + 8];
-        struct sockaddr_storage local;
-        socklen_t ll = sizeof(local);
-        bool v6 = getsockname(s->c->fd, (struct sockaddr *)&local, &ll) == 0 && local.ss_family == AF_INET6;
-        snprintf(ip, sizeof(ip), "%s%s", v6 && !strchr(s->c->ctx.dst_ip, ':') ? "::ffff:" : "", s->c->ctx.dst_ip);
-        /* Debian 12's 1.3.8 no longer names its version (ServerIdent's default) */
-        if (strncmp(cf->version, "1.3.8", 5) == 0)
-            say(s, "220 ProFTPD Server (Debian) [{0}]", ip, NULL, NULL);
-        else
-            say(s, "220 ProFTPD {0} Server (Debian) [{1}]", cf->version, ip, NULL);
-    } else if (strcmp(fl, "pure-ftpd") == 0) {
-        char tm[8], port[8], users[8];
-        time_t now = (time_t)(hp_now_us() / 1000000);
-        struct tm t;
-        localtime_r(&now, &t);
-        snprintf(tm, sizeof(tm), "%02d:%02d", t.tm_hour, t.tm_min);
-        snprintf(port, sizeof(port), "%u", s->c->ctx.dst_port);
-        snprintf(users, sizeof(users), "%llu", (unsigned long long)(s->c->svc ? s->c->svc->active : 1));
-        say(s, "220---------- Welcome to Pure-FTPd [privsep] ----------\r\n"
-               "220-You are user number {0} of 50 allowed.\r\n"
-               "220-Local time is now {1}. Server port: {2}.\r\n"
-               "220-IPv6 connections are also welcome on this server.\r\n"
-               "220 You will be disconnected after 15 minutes of inactivity.", users, tm, port);
-    } else {
-        say0(s, "220 Microsoft FTP Service");
-    }
-}
 
 static void ftp_accept(struct hp_conn *c)
 {
@@ -1566,7 +1061,7 @@ static void ftp_accept(struct hp_conn *c)
         hp_conn_close(c, "no_memory");
         return;
     }
-    banner(s);
+    ftp_banner(s);
 }
 
 static void ftp_data_in(struct hp_conn *c, struct hp_rd *in)
@@ -1585,7 +1080,7 @@ static void ftp_eof(struct hp_conn *c)
 {
     struct ftp_sess *s = c->pstate;
     if (!s->waiting)
-        finish(s, "eof");
+        ftp_finish(s, "eof");
 }
 
 static void ftp_timer(struct hp_conn *c)

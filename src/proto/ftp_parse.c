@@ -21,6 +21,7 @@ void ftp_cmd_split(const uint8_t *line, size_t len, struct ftp_cmd *out)
     /* Leading blanks are skipped like vsftpd's str_split_char on the first space */
     while (hp_rd_left(&r) && hp_rd_peek_u8(&r, 0) == ' ')
         hp_rd_skip(&r, 1);
+    out->verb_raw = hp_rd_ptr(&r);
     while (hp_rd_left(&r)) {
         int ch = hp_rd_peek_u8(&r, 0);
         if (ch == ' ')
@@ -32,6 +33,7 @@ void ftp_cmd_split(const uint8_t *line, size_t len, struct ftp_cmd *out)
             out->verb_cut = true;
     }
     out->verb[n] = '\0';
+    out->verb_rawlen = (size_t)(hp_rd_ptr(&r) - out->verb_raw);
     if (hp_rd_left(&r) && hp_rd_peek_u8(&r, 0) == ' ')
         hp_rd_skip(&r, 1);
     out->arglen = hp_rd_left(&r);

@@ -29,6 +29,8 @@ struct sh_stat;
 struct ftp_cmd {
     char verb[FTP_VERB_MAX];
     bool verb_cut;             /* the verb was longer than FTP_VERB_MAX-1 */
+    const uint8_t *verb_raw;   /* the whole verb as sent (ProFTPD echoes it uncut), in the line */
+    size_t verb_rawlen;
     const uint8_t *arg;        /* points into the line */
     size_t arglen;
 };

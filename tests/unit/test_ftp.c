@@ -427,11 +427,211 @@ static void test_proftpd_prelogin(void **st)
      * first; an address without one is shown twice) */
     snprintf(m.c.ctx.src_ip, sizeof(m.c.ctx.src_ip), "203.0.113.5");
     ask(&m, "USER anonymous", "331 Anonymous login ok, send your complete email address as your password\r\n");
-    ask(&m, "PASS x", "230 Anonymous access granted, restrictions apply\r\n");
+    mod_feed(&m, "PASS x\r\n", 8);
+    mod_recv(&m, NULL, SIZE_MAX);                 /* welcome.msg first: test_proftpd_anonymous */
     ask(&m, "TYPE I", "200 Type set to I\r\n");
     ask(&m, "STAT", "211-Status of 'Debian'\r\n Connected from 203.0.113.5 (203.0.113.5)\r\n Logged in as ftp\r\n"
                     " TYPE: BINARY, STRUcture: File, Mode: Stream\r\n No data connection\r\n211 End of status\r\n");
     ask(&m, "STAT /etc", "450 /etc: No such file or directory\r\n");     /* chrooted */
+    mod_close(&m);
+}
+
+#define PROFTPD "protocol = ftp\nserver = proftpd\nversion = 1.3.8\n"
+
+static void pro_open(struct mod *m, const char *extra)
+{
+    char svc[512];
+    snprintf(svc, sizeof(svc), PROFTPD "%s", extra);
+    mod_open(m, "ftp", svc);
+    snprintf(m->c.ctx.src_ip, sizeof(m->c.ctx.src_ip), "203.0.113.5");
+    snprintf(m->c.ctx.dst_ip, sizeof(m->c.ctx.dst_ip), "192.0.2.7");
+    mod_recv(m, NULL, SIZE_MAX);
+}
+
+/* Debian 12's proftpd-core 1.3.8+dfsg-4+deb12u5 after a local login: the
+ * argument checks its handlers make first (501 Invalid number of
+ * parameters, 500 'X' not understood), its own texts for TYPE (echoed as
+ * sent), MODE, STRU, ALLO, ABOR, REST and SIZE (refused in ASCII mode),
+ * EPSV ALL, CWD/CDUP, errors naming the argument as sent, a second login,
+ * HELP VERB and long verbs named whole. */
+static void test_proftpd_session(void **st)
+{
+    (void)st;
+    struct mod m;
+    pro_open(&m, "accept_after = 1\n");
+    ask(&m, "USER alice", "331 Password required for alice\r\n");
+    ask(&m, "PASS secret", "230 User alice logged in\r\n");
+    ask(&m, "TYPE L 8", "200 Type set to L\r\n");          /* nmap/ftp clients */
+    ask(&m, "type i", "200 Type set to i\r\n");
+    ask(&m, "TYPE", "500 'TYPE' not understood\r\n");
+    ask(&m, "TYPE X Y Z", "500 'TYPE X Y Z' not understood\r\n");
+    ask(&m, "TYPE L", "504 TYPE not implemented for 'L' parameter\r\n");
+    ask(&m, "TYPE a", "200 Type set to a\r\n");
+    ask(&m, "SIZE /etc/passwd", "550 SIZE not allowed in ASCII mode\r\n");
+    ask(&m, "REST 5", "501 REST: Resuming transfers not allowed in ASCII mode\r\n");
+    ask(&m, "REST -1", "501 REST requires a value greater than or equal to 0\r\n");
+    ask(&m, "REST", "500 'REST' not understood\r\n");
+    ask(&m, "TYPE I", "200 Type set to I\r\n");
+    ask(&m, "REST 5", "350 Restarting at 5. Send STORE or RETRIEVE to initiate transfer\r\n");
+    ask(&m, "SIZE /nope", "550 /nope: No such file or directory\r\n");
+    ask(&m, "SIZE /etc", "550 /etc: not a regular file\r\n");
+    ask(&m, "MODE S", "200 Mode set to S\r\n");
+    ask(&m, "MODE B", "504 'MODE B' unsupported transfer mode\r\n");
+    ask(&m, "MODE", "501 'MODE' not understood\r\n");
+    ask(&m, "STRU F", "200 Structure set to F\r\n");
+    ask(&m, "STRU R", "504 'STRU R' unsupported structure type\r\n");
+    ask(&m, "ALLO 100", "200 ALLO command successful\r\n");
+    ask(&m, "ALLO 10 R 5", "200 ALLO command successful\r\n");
+    ask(&m, "ALLO 1x", "504 1x: Invalid ALLO argument\r\n");
+    ask(&m, "ALLO", "504 'ALLO' not understood\r\n");
+    ask(&m, "ABOR", "226 Abort successful\r\n");
+    ask(&m, "ABOR x", "500 'ABOR x' not understood\r\n");
+    ask(&m, "PASV 1", "501 Invalid number of parameters\r\n");
+    ask(&m, "EPSV 3", "522 Network protocol not supported, use (1,2)\r\n");
+    ask(&m, "CWD", "501 Invalid number of parameters\r\n");
+    ask(&m, "DELE", "501 Invalid number of parameters\r\n");
+    ask(&m, "PORT", "501 Invalid number of parameters\r\n");
+    ask(&m, "PWD x", "501 Invalid number of parameters\r\n");
+    ask(&m, "FEAT x", "501 Invalid number of parameters\r\n");
+    ask(&m, "CDUP x", "501 Invalid number of parameters\r\n");
+    ask(&m, "RETR", "500 'RETR' not understood\r\n");
+    ask(&m, "STOR", "500 'STOR' not understood\r\n");
+    ask(&m, "CWD nope", "550 nope: No such file or directory\r\n");
+    ask(&m, "DELE nope", "550 nope: No such file or directory\r\n");
+    ask(&m, "RMD nope", "550 nope: No such file or directory\r\n");
+    ask(&m, "CWD /tmp", "250 CWD command successful\r\n");
+    ask(&m, "CDUP", "250 CDUP command successful\r\n");
+    ask(&m, "XYZZYABCDEFGHIJKL x", "500 XYZZYABCDEFGHIJKL not understood\r\n");
+    ask(&m, "HELP user", "214 Syntax: USER <sp> username\r\n");
+    ask(&m, "HELP FOO", "502 Unknown command 'FOO'\r\n");
+    ask(&m, "HELP SITE", "214-HELP\r\n CHGRP\r\n214 CHMOD\r\n");
+    ask(&m, "USER alice", "230 User alice logged in\r\n");
+    ask(&m, "USER bob", "501 Reauthentication not supported\r\n");
+    ask(&m, "PASS x", "503 You are already logged in\r\n");
+    ask(&m, "EPSV ALL", "200 EPSV ALL command successful\r\n");
+    ask(&m, "PASV", "500 Illegal PASV command, EPSV ALL in effect\r\n");
+    ask(&m, "PORT 127,0,0,1,200,10", "500 Illegal PORT command, EPSV ALL in effect\r\n");
+    mod_close(&m);
+}
+
+/* SITE on 1.3.8: HELP and the unknown ones before login too, SITE EXEC
+ * unknown, mod_copy's CPFR/CPTO (the CVE-2015-3306 probe) refused before
+ * login and copying after it, the 503 and CHMOD's 500 written twice. */
+static void test_proftpd_site(void **st)
+{
+    (void)st;
+    struct mod m;
+    char help[1024];
+    pro_open(&m, "accept_after = 1\n");
+    n_inputs = 0;
+    snprintf(help, sizeof(help), "214-The following SITE commands are recognized (* =>'s unimplemented)\r\n"
+             " CPFR <sp> pathname\r\n CPTO <sp> pathname\r\n UTIME <sp> YYYYMMDDhhmm[ss] <sp> path\r\n"
+             " SYMLINK <sp> source <sp> destination\r\n RMDIR <sp> path\r\n MKDIR <sp> path\r\n"
+             " The following SITE extensions are recognized:\r\n RATIO -- show all ratios in effect\r\n"
+             " QUOTA\r\n HELP\r\n CHGRP\r\n CHMOD\r\n214 Direct comments to root@192.0.2.7\r\n");
+    ask(&m, "SITE HELP", help);
+    ask(&m, "SITE EXEC id", "500 'SITE EXEC' not understood\r\n");
+    ask(&m, "SITE", "500 'SITE' requires parameters\r\n");
+    ask(&m, "SITE CPFR /etc/passwd", "530 Please login with USER and PASS\r\n");
+    ask(&m, "SITE CPTO /tmp/x", "503-Bad sequence of commands\r\n503 Bad sequence of commands\r\n");
+    ask(&m, "SITE CHMOD 777 x", "530 Please login with USER and PASS\r\n530 Please login with USER and PASS\r\n");
+    ask(&m, "USER alice", "331 Password required for alice\r\n");
+    ask(&m, "PASS secret", "230 User alice logged in\r\n");
+    ask(&m, "SITE help", help);
+    ask(&m, "SITE CHMOD", "500-'SITE CHMOD' not understood\r\n500 SITE not understood\r\n");
+    ask(&m, "SITE CHMOD 777", "500-'SITE CHMOD 777' not understood\r\n500 SITE not understood\r\n");
+    ask(&m, "SITE CHMOD abc /etc/passwd", "550 'abc': invalid mode\r\n");
+    ask(&m, "SITE CHMOD 777 nope", "550 nope: No such file or directory\r\n");
+    ask(&m, "SITE a b c", "500 'SITE A' not understood\r\n");
+    ask(&m, "SITE CPFR", "500 'SITE CPFR' not understood\r\n");
+    ask(&m, "SITE CPTO", "500 'SITE CPTO' not understood\r\n503 Bad sequence of commands\r\n");
+    ask(&m, "SITE CPFR /nope", "550 /nope: No such file or directory\r\n");
+    ask(&m, "SITE CPFR /etc/passwd", "350 File or directory exists, ready for destination name\r\n");
+    ask(&m, "NOOP", "200 NOOP command successful\r\n");
+    ask(&m, "SITE CPTO /tmp/copied", "250 Copy successful\r\n");
+    ask(&m, "SITE CPTO /tmp/again", "503-Bad sequence of commands\r\n503 Bad sequence of commands\r\n");
+    ask(&m, "TYPE I", "200 Type set to I\r\n");
+    uint8_t a1[64] = { 0 }, a2[64] = { 0 };
+    mod_feed(&m, "SIZE /etc/passwd\r\n", 18);
+    mod_recv(&m, a1, sizeof(a1) - 1);
+    mod_feed(&m, "SIZE /tmp/copied\r\n", 18);
+    mod_recv(&m, a2, sizeof(a2) - 1);
+    assert_memory_equal(a1, "213 ", 4);
+    assert_string_equal((char *)a1, (char *)a2);      /* the copy is there, whole */
+    assert_int_equal(n_inputs, 24);                    /* every line recorded */
+    mod_close(&m);
+}
+
+/* Debian's example <Anonymous> block: welcome.msg before the 230, and the
+ * chroot's WRITE limit on SITE CPTO and CHMOD. */
+static void test_proftpd_anonymous(void **st)
+{
+    (void)st;
+    struct mod m;
+    char ans[1024] = { 0 };
+    pro_open(&m, "");
+    ask(&m, "USER anonymous", "331 Anonymous login ok, send your complete email address as your password\r\n");
+    mod_feed(&m, "PASS x@y\r\n", 10);
+    mod_recv(&m, (uint8_t *)ans, sizeof(ans) - 1);
+    static const char head[] = "230-Welcome, archive user anonymous@203.0.113.5 !\r\n \r\n The local time is: ";
+    assert_memory_equal(ans, head, sizeof(head) - 1);
+    const char *tail = strstr(ans, "\r\n \r\n This is an experimental FTP server.");
+    assert_non_null(tail);
+    assert_int_equal(tail - ans, sizeof(head) - 1 + 24);                 /* "Mon Dec 07 16:21:54 2026" */
+    assert_string_equal(tail, "\r\n \r\n This is an experimental FTP server.  If you have any unusual problems,\r\n"
+                              " please report them via e-mail to <root@192.0.2.7>.\r\n \r\n"
+                              "230 Anonymous access granted, restrictions apply\r\n");
+    ask(&m, "ALLO 100", "202 No storage allocation necessary\r\n");
+    ask(&m, "USER ftp", "501 Reauthentication not supported\r\n");
+    mod_close(&m);
+}
+
+/* hydra/medusa against 1.3.8: a wrong password's 530 comes after 2.0-2.4 s
+ * (mod_delay and pam_unix), not at once. */
+static void test_proftpd_fail_delay(void **st)
+{
+    (void)st;
+    struct mod m;
+    uint8_t ans[256] = { 0 };
+    pro_open(&m, "");
+    ask(&m, "USER root", "331 Password required for root\r\n");
+    ask(&m, "PASS toor\r\nUSER root", "");
+    m.p->on_timer(&m.c);
+    mod_feed(&m, "", 0);
+    mod_recv(&m, ans, sizeof(ans) - 1);
+    assert_string_equal((char *)ans, "530 Login incorrect.\r\n331 Password required for root\r\n");
+    mod_close(&m);
+}
+
+/* Input framing on 1.3.8: a tab ends the verb, a line over 4100 bytes gets
+ * no reply (the session goes on), and an HTTP request, an SMTP greeting or
+ * an SSH banner (scanners on port 21) ends the session without a word.
+ * Every line is still recorded. */
+static void test_proftpd_input(void **st)
+{
+    (void)st;
+    struct mod m;
+    char line[9000];
+    uint8_t ans[64] = { 0 };
+    pro_open(&m, "");
+    n_inputs = 0;
+    ask(&m, "NOOP\tx", "200 NOOP command successful\r\n");
+    assert_string_equal(last_input_verb, "NOOP");
+    snprintf(line, sizeof(line), "NOOP %04095d", 0);                 /* 4100 + CRLF: answered */
+    ask(&m, line, "200 NOOP command successful\r\n");
+    memset(line, 'x', 8000);                                          /* 8000, in two parts */
+    memcpy(line, "NOOP ", 5);
+    mod_feed(&m, line, 5000);
+    mod_feed(&m, line + 5000, 3000);
+    ask(&m, "\r\nNOOP", "200 NOOP command successful\r\n");
+    assert_int_equal(n_inputs, 4);
+    m.c.ev_read = event_new(hp_sensor.base, -1, 0, NULL, NULL);       /* as in test_vsftpd_long_lines */
+    m.c.busy++;
+    mod_feed(&m, "GET / HTTP/1.0\r\n", 16);
+    assert_int_equal(mod_recv(&m, ans, sizeof(ans) - 1), 0);
+    assert_int_equal(n_inputs, 5);
+    assert_true(m.c.flags & HP_CONN_CLOSING);
+    event_free(m.c.ev_read);
     mod_close(&m);
 }
 
@@ -443,7 +643,9 @@ static void test_odd_arguments(void **st)
     (void)st;
     static const char *const verbs[] = { "SITE", "SITE CHMOD", "SITE CHMOD 755", "SITE UMASK", "SITE HELP",
                                          "STAT", "STAT -la", "OPTS", "OPTS UTF8", "EPSV", "EPRT", "REST", "HOST",
-                                         "USER", "CWD", "CLNT", "ACCT", "TYPE" };
+                                         "USER", "CWD", "CLNT", "ACCT", "TYPE", "MODE", "STRU", "ALLO", "SIZE",
+                                         "SITE CPFR", "SITE CPTO", "SITE CPFR /etc/passwd\r\nSITE CPTO", "HELP",
+                                         "HELP SITE", "DELE", "RNFR", "ABOR", "PASS", "XYZZYABCDEFGHIJKLMNOP" };
     char big[700], line[1600];
     memset(big, '/', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
@@ -485,6 +687,11 @@ int main(void)
         cmocka_unit_test(test_vsftpd_local_user),
         cmocka_unit_test(test_vsftpd_long_lines),
         cmocka_unit_test(test_proftpd_prelogin),
+        cmocka_unit_test(test_proftpd_session),
+        cmocka_unit_test(test_proftpd_site),
+        cmocka_unit_test(test_proftpd_anonymous),
+        cmocka_unit_test(test_proftpd_fail_delay),
+        cmocka_unit_test(test_proftpd_input),
         cmocka_unit_test(test_odd_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
