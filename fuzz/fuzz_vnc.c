@@ -2,7 +2,7 @@
  * fuzz_vnc.c - the VNC session machine (src/proto/vnc.c) on arbitrary client
  * bytes, delivered in pieces as the core would (unconsumed bytes offered
  * again with the next piece).  The first byte picks the server family, the
- * crack switch and the chunk size.  Invariants: the machine never consumes
+ * crack switch, whether the banner wait runs out first and the chunk size.  Invariants: the machine never consumes
  * more than it was given, never answers more than HP_VNC_OUT_MAX bytes, and
  * once it asked to close it stays closed.
  */
@@ -27,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++, size--;
     struct hp_vnc_sess s;
     hp_vnc_open(&s, &pers[ctl % npers], &ctx, (ctl & 0x10) != 0, fuzz_drop_event);
+    if (ctl & 0x08)
+        hp_vnc_timeout(&s);        /* x11vnc: nobody spoke in 100 ms */
     size_t chunk = 1 + (ctl >> 5) * 3;
     uint8_t *buf = malloc(size + 1);
     size_t have = 0, off = 0;

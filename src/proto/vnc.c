@@ -3,10 +3,13 @@
  *
  * The server announces the version of its family (a per-sensor choice kept
  * in the identity file as vnc_server: TigerVNC, x11vnc, TightVNC - all
- * "RFB 003.008" - or an old 3.3 server), reads the client's version and
- * speaks the lower of the two as RFC 6143 says (3.3 for anything below 3.7,
- * 3.8 for anything above).  VNC Authentication (type 2) is the only security
- * type: offered in a list to 3.7/3.8 clients, imposed on 3.3 clients.  The
+ * "RFB 003.008" - or an old 3.3 server), reads the client's version as the
+ * real servers do (sscanf "RFB %03d.%03d\n") and speaks the lower of the two
+ * as RFC 6143 says (3.3 for anything below 3.7, 3.8 for anything above).
+ * VNC Authentication (type 2) is the only security type that reaches a
+ * password: offered in a list to 3.7/3.8 clients (TigerVNC's list also has
+ * VeNCrypt, type 19, negotiated up to its sub-type: plain VNC Authentication
+ * goes on, TLS closes at the ClientHello), imposed on 3.3 clients.  The
  * 16-byte challenge is random per connection; the client's 16-byte DES
  * response is logged with the challenge (John the Ripper's "$vnc$*C*R"
  * format: hashcat has no VNC mode) and tried offline against the shipped
@@ -14,15 +17,18 @@
  * in the event whenever it is a common one (Heralding does the same).
  *
  * Every attempt fails: SecurityResult 1, with the family's reason string for
- * 3.8 clients ("Authentication failed", x11vnc's "password check failed!"),
- * then the connection is closed, as the real servers do.  RFB allows one
- * password per connection, so one connection is one login event.  There is
- * no per-address lock-out ("Too many security failures"): hydra and bots
- * would only slow down and the honeypot wants their whole list.
+ * 3.8 clients (TigerVNC's "Authentication failure", held 100 ms as it does,
+ * x11vnc's "password check failed!"), then the connection is closed, as the
+ * real servers do.  RFB allows one password per connection, so one
+ * connection is one login event.  There is no per-address lock-out
+ * (TigerVNC's "Too many security failures" after 5 failures): hydra and
+ * bots would only slow down and the honeypot wants their whole list.
  *
- * Malformed input (a version line that is not "RFB xxx.yyy\n", a security
- * type that was not offered) closes the connection without an answer, as
- * TigerVNC and libvncserver do.
+ * Malformed input (not an RFB version line, a security type that was not
+ * offered) closes the connection without an answer, as TigerVNC and
+ * libvncserver do; a major version other than 3 is answered per family
+ * (TigerVNC refuses with a reason, x11vnc closes).  x11vnc waits 100 ms for
+ * a client that speaks first and closes on anything but "RFB ".
  *
  * The session machine (struct hp_vnc_sess, vnc.h) is independent of the
  * connection so the unit tests and the fuzzer drive it directly; the module
@@ -168,14 +174,22 @@ bool hp_vnc_crack(const uint8_t challenge[HP_VNC_CHALLENGE], const uint8_t respo
 /* ---- personalities ---------------------------------------------------------------- */
 
 /* Reason strings as the servers send them to 3.8 clients on a wrong password
- * (TigerVNC 1.x and Xtightvnc: "Authentication failed"; libvncserver, hence
- * x11vnc: "password check failed!").  3.3 servers (RealVNC 3.3.7, WinVNC,
- * many embedded KVMs) have no reason. */
+ * (TigerVNC 1.12: "Authentication failure"; libvncserver, hence x11vnc:
+ * "password check failed!"; Xtightvnc: "Authentication failed").  3.3
+ * servers (RealVNC 3.3.7, WinVNC, many embedded KVMs) have no reason.
+ * TigerVNC's list is Xvnc's default, also what Debian's tigervncserver
+ * starts when it listens beyond localhost (VeNCrypt 19, VNC Authentication);
+ * it answers another major version with a refusal and holds a failed
+ * SecurityResult 100 ms (all seen on 1.12.0).  x11vnc 0.9.16 closes on a
+ * major version other than 3, and (libvncserver's WebSockets check) waits
+ * 100 ms before its version for a client that speaks first: one that does
+ * with anything but "RFB " (an HTTP request, a TLS ClientHello) is closed
+ * without a banner. */
 static const struct hp_vnc_pers vnc_pers[] = {
-    { "tigervnc", "RFB 003.008\n", 8, "Authentication failed", 3 },
-    { "x11vnc", "RFB 003.008\n", 8, "password check failed!", 3 },
-    { "tightvnc", "RFB 003.008\n", 8, "Authentication failed", 3 },
-    { "rfb33", "RFB 003.003\n", 3, NULL, 1 },
+    { "tigervnc", "RFB 003.008\n", 8, "Authentication failure", 3, "\x02\x13\x02", HP_VNC_MAJOR_REFUSE, 100, 0 },
+    { "x11vnc", "RFB 003.008\n", 8, "password check failed!", 3, "\x01\x02", HP_VNC_MAJOR_CLOSE, 0, 100 },
+    { "tightvnc", "RFB 003.008\n", 8, "Authentication failed", 3, "\x01\x02", HP_VNC_MAJOR_MAP, 0, 0 },
+    { "rfb33", "RFB 003.003\n", 3, NULL, 1, "\x01\x02", HP_VNC_MAJOR_MAP, 0, 0 },
 };
 
 const struct hp_vnc_pers *hp_vnc_pers_all(size_t *n)
@@ -217,22 +231,23 @@ static const struct hp_vnc_pers *vnc_pers_identity(void)
 
 /* ---- the session ------------------------------------------------------------------ */
 
-static bool vnc_digits(const uint8_t *p, size_t n, unsigned *v)
+bool hp_vnc_scan_version(const uint8_t *p, size_t n, int *major, int *minor)
 {
-    *v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        *v = *v * 10 + (unsigned)(p[i] - '0');
-    }
-    return true;
+    /* TigerVNC and libvncserver both sscanf the 12 bytes as a C string:
+     * whitespace, signs, short numbers and a NUL after the minor all pass,
+     * and so must they here.  The widths bound both numbers to -99..999. */
+    char line[13];
+    if (n != 12)
+        return false;
+    memcpy(line, p, 12);
+    line[12] = '\0';
+    return sscanf(line, "RFB %03d.%03d\n", major, minor) == 2;
 }
 
 int hp_vnc_parse_version(const uint8_t *p, size_t n, int server_minor)
 {
-    unsigned major, minor;
-    if (n != 12 || memcmp(p, "RFB ", 4) != 0 || p[7] != '.' || p[11] != '\n' ||
-        !vnc_digits(p + 4, 3, &major) || !vnc_digits(p + 8, 3, &minor))
+    int major, minor;
+    if (!hp_vnc_scan_version(p, n, &major, &minor))
         return -1;
     /* RFC 6143 7.1.1: below 3.7 means 3.3 (3.5 was never published, Apple
      * sends 3.889); a server answers the highest version both know. */
@@ -275,8 +290,40 @@ void hp_vnc_open(struct hp_vnc_sess *s, const struct hp_vnc_pers *pers, const st
     s->ctx = ctx;
     s->crack = crack;
     s->emit = emit;
+    if (s->pers->banner_wait_ms) {
+        s->state = HP_VNC_WAIT;
+        return;
+    }
     s->state = HP_VNC_VERSION;
     out_put(s, s->pers->banner, 12);
+}
+
+void hp_vnc_timeout(struct hp_vnc_sess *s)
+{
+    s->outlen = 0;
+    if (s->state != HP_VNC_WAIT || s->close_reason)
+        return;
+    s->state = HP_VNC_VERSION;
+    out_put(s, s->pers->banner, 12);
+}
+
+/* A client that spoke before the banner: only an RFB version is answered
+ * (libvncserver peeks at 4 bytes: "RFB " or the end of the connection). */
+static void vnc_early(struct hp_vnc_sess *s, struct hp_rd *in)
+{
+    size_t n = hp_rd_left(in);
+    const uint8_t *p = hp_rd_ptr(in);
+    if (n >= 4 && memcmp(p, "RFB ", 4) == 0) {
+        hp_vnc_timeout(s);
+        return;
+    }
+    struct hp_ev ev;
+    hp_ev_begin(&ev, s->ctx, "vnc.client_version");
+    hp_ev_bytes(&ev, "client_version", p, n < 12 ? n : 12);
+    hp_ev_str(&ev, "server_version", vnc_vstr(s->pers->minor));
+    vnc_emit(s, &ev);
+    s->state = HP_VNC_DONE;
+    s->close_reason = "vnc_bad_version";
 }
 
 static void vnc_challenge(struct hp_vnc_sess *s)
@@ -286,16 +333,47 @@ static void vnc_challenge(struct hp_vnc_sess *s)
     s->state = HP_VNC_RESPONSE;
 }
 
+/* TigerVNC's answer to a major version other than 3 (a 3.x failure
+ * without SecurityResult: u8 0, then the reason), closing afterwards. */
+static void vnc_refuse(struct hp_vnc_sess *s, int major, int minor)
+{
+    char msg[64];
+    int n = snprintf(msg, sizeof(msg), "Client needs protocol version %d.%d, server has 3.%d", major, minor,
+                     s->pers->minor);
+    if (n < 0 || (size_t)n >= sizeof(msg))
+        n = 0;
+    static const uint8_t zero = 0;
+    out_put(s, &zero, 1);
+    out_u32(s, (uint32_t)n);
+    out_put(s, msg, (size_t)n);
+}
+
+/* A client version that is not 3.x, for families that do not map it. */
+static bool vnc_bad_major(struct hp_vnc_sess *s, const uint8_t *p)
+{
+    int major, minor;
+    if (s->pers->bad_major == HP_VNC_MAJOR_MAP || !hp_vnc_scan_version(p, 12, &major, &minor) || major == 3)
+        return false;
+    if (s->pers->bad_major == HP_VNC_MAJOR_REFUSE)
+        vnc_refuse(s, major, minor);
+    s->state = HP_VNC_DONE;
+    s->close_reason = "vnc_bad_version";
+    return true;
+}
+
 static void vnc_version(struct hp_vnc_sess *s, const uint8_t *p)
 {
     int v = hp_vnc_parse_version(p, 12, s->pers->minor);
+    bool bad = vnc_bad_major(s, p);
     struct hp_ev ev;
     hp_ev_begin(&ev, s->ctx, "vnc.client_version");
-    hp_ev_bytes(&ev, "client_version", p, v < 0 ? 12 : 11);
-    if (v >= 0)
+    hp_ev_bytes(&ev, "client_version", p, v < 0 || p[11] != '\n' ? 12 : 11);
+    if (v >= 0 && !bad)
         hp_ev_str(&ev, "rfb_version", vnc_vstr(v));
     hp_ev_str(&ev, "server_version", vnc_vstr(s->pers->minor));
     vnc_emit(s, &ev);
+    if (bad)
+        return;
     if (v < 0) {
         s->state = HP_VNC_DONE;
         s->close_reason = "vnc_bad_version";
@@ -307,8 +385,7 @@ static void vnc_version(struct hp_vnc_sess *s, const uint8_t *p)
         vnc_challenge(s);
         return;
     }
-    static const uint8_t types[] = { 1, 2 };       /* count, VNC Authentication */
-    out_put(s, types, sizeof(types));
+    out_put(s, s->pers->types, 1 + (size_t)(uint8_t)s->pers->types[0]);
     s->state = HP_VNC_SECTYPE;
 }
 
@@ -339,52 +416,125 @@ static void vnc_login(struct hp_vnc_sess *s, const uint8_t *resp)
     vnc_emit(s, &ev);
 }
 
-static void vnc_fail(struct hp_vnc_sess *s)
+static void vnc_fail(struct hp_vnc_sess *s, const char *reason)
 {
     out_u32(s, 1);                 /* SecurityResult: failed */
-    if (s->minor == 8 && s->pers->fail_reason) {
-        size_t n = strlen(s->pers->fail_reason);
+    if (s->minor == 8 && reason) {
+        size_t n = strlen(reason);
         out_u32(s, (uint32_t)n);
-        out_put(s, s->pers->fail_reason, n);
+        out_put(s, reason, n);
     }
     s->state = HP_VNC_DONE;
     s->close_reason = "vnc_auth_failed";
+    s->delay_ms = s->pers->fail_delay_ms;
+}
+
+static bool vnc_offered(const struct hp_vnc_sess *s, uint8_t type)
+{
+    const uint8_t *t = (const uint8_t *)s->pers->types;
+    return type && memchr(t + 1, type, t[0]) != NULL;
+}
+
+static void vnc_sectype(struct hp_vnc_sess *s, uint8_t type)
+{
+    if (!vnc_offered(s, type)) {
+        s->state = HP_VNC_DONE;    /* TigerVNC and libvncserver close without a word */
+        s->close_reason = "vnc_bad_security_type";
+    } else if (type == 19) {
+        static const uint8_t ver[] = { 0, 2 };     /* VeNCrypt 0.2 */
+        out_put(s, ver, sizeof(ver));
+        s->state = HP_VNC_VC_VERSION;
+    } else {
+        vnc_challenge(s);
+    }
+}
+
+/* TigerVNC's VeNCrypt: the client's version, then its sub-type among
+ * TLSVnc (258) and plain VNC Authentication (2); the reasons as 1.12 says
+ * them.  TLS itself is not spoken: the connection closes at the handshake. */
+#define VNC_VC_FAIL "Authentication failure: "
+static void vnc_vc_version(struct hp_vnc_sess *s, uint8_t major, uint8_t minor)
+{
+    static const uint8_t ok[] = { 0, 2, 0, 0, 1, 2, 0, 0, 0, 2 };
+    static const uint8_t no = 0xff;
+    if (major == 0 && minor == 2) {
+        out_put(s, ok, sizeof(ok));
+        s->state = HP_VNC_VC_SUBTYPE;
+        return;
+    }
+    out_put(s, &no, 1);
+    vnc_fail(s, major == 0 && minor < 2 ? VNC_VC_FAIL "The client cannot support the server's VeNCrypt version"
+                                        : VNC_VC_FAIL "The client returned an unsupported VeNCrypt version");
+}
+
+static void vnc_vc_subtype(struct hp_vnc_sess *s, uint32_t sub)
+{
+    static const uint8_t tls_ok = 1;
+    if (sub == 2) {
+        vnc_challenge(s);
+    } else if (sub == 258) {
+        out_put(s, &tls_ok, 1);
+        s->state = HP_VNC_TLS;
+    } else {
+        vnc_fail(s, VNC_VC_FAIL "No valid VeNCrypt sub-type");
+    }
+}
+
+/* One step of the machine: false when it needs more input. */
+static bool vnc_step(struct hp_vnc_sess *s, struct hp_rd *in)
+{
+    const uint8_t *p;
+    switch (s->state) {
+    case HP_VNC_WAIT:
+        vnc_early(s, in);
+        return true;
+    case HP_VNC_VERSION:
+        if (hp_rd_left(in) < 12)
+            return false;          /* a partial version stays buffered */
+        vnc_version(s, hp_rd_bytes(in, 12));
+        return true;
+    case HP_VNC_SECTYPE:
+        if (hp_rd_left(in) < 1)
+            return false;
+        vnc_sectype(s, hp_rd_u8(in));
+        return true;
+    case HP_VNC_RESPONSE:
+        if (hp_rd_left(in) < HP_VNC_CHALLENGE)
+            return false;
+        vnc_login(s, hp_rd_bytes(in, HP_VNC_CHALLENGE));
+        vnc_fail(s, s->pers->fail_reason);
+        return true;
+    case HP_VNC_VC_VERSION:
+        if (hp_rd_left(in) < 2)
+            return false;
+        p = hp_rd_bytes(in, 2);
+        vnc_vc_version(s, p[0], p[1]);
+        return true;
+    case HP_VNC_VC_SUBTYPE:
+        if (hp_rd_left(in) < 4)
+            return false;
+        vnc_vc_subtype(s, hp_rd_u32be(in));
+        return true;
+    case HP_VNC_TLS:
+        if (hp_rd_left(in) < 1)
+            return false;
+        s->state = HP_VNC_DONE;    /* a ClientHello: no TLS here */
+        s->close_reason = "vnc_tls_unsupported";
+        return true;
+    case HP_VNC_DONE:
+        break;
+    }
+    hp_rd_skip(in, hp_rd_left(in));
+    return false;
 }
 
 void hp_vnc_input(struct hp_vnc_sess *s, struct hp_rd *in)
 {
     s->outlen = 0;
-    while (!s->close_reason) {
-        const uint8_t *p;
-        switch (s->state) {
-        case HP_VNC_VERSION:
-            if (hp_rd_left(in) < 12)
-                return;            /* a partial version stays buffered */
-            p = hp_rd_bytes(in, 12);
-            vnc_version(s, p);
-            break;
-        case HP_VNC_SECTYPE:
-            if (hp_rd_left(in) < 1)
-                return;
-            if (hp_rd_u8(in) != 2) {
-                s->state = HP_VNC_DONE;
-                s->close_reason = "vnc_bad_security_type";
-                return;
-            }
-            vnc_challenge(s);
-            break;
-        case HP_VNC_RESPONSE:
-            if (hp_rd_left(in) < HP_VNC_CHALLENGE)
-                return;
-            p = hp_rd_bytes(in, HP_VNC_CHALLENGE);
-            vnc_login(s, p);
-            vnc_fail(s);
-            break;
-        case HP_VNC_DONE:
-            hp_rd_skip(in, hp_rd_left(in));
+    s->delay_ms = 0;
+    while (!s->close_reason)
+        if (!vnc_step(s, in))
             return;
-        }
-    }
     hp_rd_skip(in, hp_rd_left(in));   /* closing: what follows is not read */
 }
 
@@ -443,6 +593,11 @@ static int vnc_start(struct hp_service_cfg *svc, const struct hp_config *cfg, ch
 
 static void vnc_flush(struct hp_conn *c, struct hp_vnc_sess *s)
 {
+    if (s->delay_ms) {             /* held: vnc_timer sends it */
+        hp_conn_set_timer(c, s->delay_ms);
+        s->delay_ms = 0;
+        return;
+    }
     if (s->outlen)
         hp_conn_send(c, s->out, s->outlen);
     s->outlen = 0;
@@ -455,13 +610,29 @@ static void vnc_accept(struct hp_conn *c)
     const struct vnc_conf *vc = hp_conn_service_cfg(c)->proto_conf;
     struct hp_vnc_sess *s = c->pstate;
     hp_vnc_open(s, vc->pers, &c->ctx, vc->crack, NULL);
+    if (s->state == HP_VNC_WAIT)
+        hp_conn_set_timer(c, s->pers->banner_wait_ms);
     vnc_flush(c, s);
 }
 
 static void vnc_data(struct hp_conn *c, struct hp_rd *in)
 {
     struct hp_vnc_sess *s = c->pstate;
+    if (s->close_reason) {         /* a held answer waits for its timer */
+        hp_rd_skip(in, hp_rd_left(in));
+        return;
+    }
+    if (s->state == HP_VNC_WAIT)
+        hp_conn_set_timer(c, 0);   /* the client spoke first: no banner timer */
     hp_vnc_input(s, in);
+    vnc_flush(c, s);
+}
+
+static void vnc_timer(struct hp_conn *c)
+{
+    struct hp_vnc_sess *s = c->pstate;
+    if (s->state == HP_VNC_WAIT && !s->close_reason)
+        hp_vnc_timeout(s);         /* nobody spoke first: the banner */
     vnc_flush(c, s);
 }
 
@@ -476,4 +647,5 @@ const struct hp_proto hp_proto_vnc = {
     .start = vnc_start,
     .on_accept = vnc_accept,
     .on_data = vnc_data,
+    .on_timer = vnc_timer,
 };

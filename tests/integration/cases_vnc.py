@@ -117,7 +117,10 @@ def vnc_nmap(ctx):
     assert line and re.match(r"^%d/tcp\s+open\s+vnc\s+VNC \(protocol 3\.%s\)$" % (svc.port, minor), line[0]), out
     assert "Protocol version: 3.%s" % minor in out, out
     if fam != "rfb33":
-        assert re.search(r"Security types:\s*\n\|_?\s+VNC Authentication \(2\)", out), out
+        # TigerVNC (Xvnc's default) lists VeNCrypt first, and nmap walks its sub-types.
+        assert re.search(r"Security types:\s*\n(\|\s+VeNCrypt \(19\)\n)?\|_?\s+VNC Authentication \(2\)", out), out
+        if fam == "tigervnc":
+            assert "VNC auth, Anonymous TLS (258)" in out, out
     ctx.note("nmap (%s): %s" % (fam, re.sub(r"\s+", " ", line[0])))
     d.stop()
     # The family stays the same across restarts.

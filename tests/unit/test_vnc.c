@@ -134,8 +134,11 @@ static void test_versions(void **st)
         { "RFB 003.003\n", 8, 3 }, { "RFB 003.007\n", 8, 7 }, { "RFB 003.008\n", 8, 8 },
         { "RFB 003.005\n", 8, 3 }, { "RFB 003.889\n", 8, 8 }, { "RFB 004.001\n", 8, 8 },
         { "RFB 003.008\n", 3, 3 }, { "RFB 003.007\n", 3, 3 }, { "RFB 002.000\n", 8, 3 },
-        { "RFB 003.008\r", 8, -1 }, { "RFB 03.008\n ", 8, -1 }, { "GET / HTTP/1", 8, -1 },
-        { "RFB 003.0a8\n", 8, -1 }, { "rfb 003.008\n", 8, -1 },
+        { "GET / HTTP/1", 8, -1 }, { "rfb 003.008\n", 8, -1 }, { "RFB .003.008", 8, -1 },
+        /* Read with sscanf "RFB %03d.%03d\n" as TigerVNC 1.12 and x11vnc 0.9.16 do:
+         * both went on to the security handshake after these lines. */
+        { "RFB 003.008\r", 8, 8 }, { "RFB 3.8\n\n\n\n\n", 8, 8 }, { "RFB 003.008\0", 8, 8 },
+        { "RFB 03.008\n ", 8, 8 }, { "RFB 003.0a8\n", 8, 3 },
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         assert_int_equal(hp_vnc_parse_version((const uint8_t *)t[i].v, 12, t[i].server), t[i].want);
@@ -161,8 +164,9 @@ static void session_38(bool bytewise)
     } else {
         feed(&s, v, 12);
     }
-    assert_int_equal(s.outlen, 2);
-    assert_memory_equal(s.out, "\x01\x02", 2);
+    /* Xvnc's default list: VeNCrypt, VNC Authentication (TigerVNC 1.12). */
+    assert_int_equal(s.outlen, 3);
+    assert_memory_equal(s.out, "\x02\x13\x02", 3);
     feed(&s, "\x02", 1);
     assert_int_equal(s.outlen, 16);
     uint8_t chal[16], resp[16];
@@ -177,10 +181,12 @@ static void session_38(bool bytewise)
     } else {
         feed(&s, resp, 16);
     }
-    static const char fail[] = "\0\0\0\1\0\0\0\x15" "Authentication failed";
+    /* TigerVNC 1.12.0's reason, held 100 ms (nmap/hydra-style wrong password). */
+    static const char fail[] = "\0\0\0\1\0\0\0\x16" "Authentication failure";
     assert_int_equal(s.outlen, sizeof(fail) - 1);
     assert_memory_equal(s.out, fail, sizeof(fail) - 1);
     assert_string_equal(s.close_reason, "vnc_auth_failed");
+    assert_int_equal(s.delay_ms, 100);
     const char *e = find_ev("login.failed");
     assert_non_null(e);
     assert_non_null(strstr(e, "\"password\":\"raspberr\""));
@@ -210,14 +216,16 @@ static void test_session_37_and_33(void **st)
     /* 3.7: the same list, a result without a reason. */
     nev = 0;
     open_sess(&s, "x11vnc", true);
+    assert_int_equal(s.outlen, 0);           /* x11vnc waits 100 ms for a client speaking first */
     uint8_t all[12 + 1];
     memcpy(all, "RFB 003.007\n\x02", 13);
-    feed(&s, all, 13);                       /* version and type in one segment */
-    assert_int_equal(s.outlen, 2 + 16);
-    assert_memory_equal(s.out, "\x01\x02", 2);
-    assert_memory_equal(s.out + 2, s.challenge, 16);
+    feed(&s, all, 13);                       /* version and type in one segment, before the banner */
+    assert_int_equal(s.outlen, 12 + 2 + 16);
+    assert_memory_equal(s.out, "RFB 003.008\n\x01\x02", 14);
+    assert_memory_equal(s.out + 14, s.challenge, 16);
     memset(resp, 0xaa, 16);
     feed(&s, resp, 16);
+    assert_int_equal(s.delay_ms, 0);
     assert_int_equal(s.outlen, 4);
     assert_memory_equal(s.out, "\0\0\0\1", 4);
     const char *e = find_ev("login.failed");
@@ -266,7 +274,7 @@ static void test_malformed(void **st)
     open_sess(&s, "tigervnc", true);
     feed(&s, "RFB 003.008\n\x01", 13);             /* "None" was not offered */
     assert_string_equal(s.close_reason, "vnc_bad_security_type");
-    assert_int_equal(s.outlen, 2);                 /* the list went out, then nothing */
+    assert_int_equal(s.outlen, 3);                 /* the list went out, then nothing */
 
     /* A challenge and then silence: nothing is logged until 16 bytes arrive. */
     nev = 0;
@@ -275,6 +283,124 @@ static void test_malformed(void **st)
     assert_null(s.close_reason);
     assert_null(find_ev("login.failed"));
     assert_int_equal(npend, 10);                   /* kept for the next segment */
+}
+
+/* A major version other than 3 (nmap-style "RFB 004.000", RFB 2.0, a sign):
+ * TigerVNC 1.12.0 refuses with a reason, x11vnc 0.9.16 closes silently. */
+static void test_bad_major(void **st)
+{
+    (void)st;
+    struct hp_vnc_sess s;
+    struct { const char *v, *want; } t[] = {
+        { "RFB 004.000\n", "\0\0\0\0\x31" "Client needs protocol version 4.0, server has 3.8" },
+        { "RFB 002.000\n", "\0\0\0\0\x31" "Client needs protocol version 2.0, server has 3.8" },
+        { "RFB -03.008\n", "\0\0\0\0\x32" "Client needs protocol version -3.8, server has 3.8" },
+        { "RFB 999.999\n", "\0\0\0\0\x35" "Client needs protocol version 999.999, server has 3.8" },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        nev = 0;
+        open_sess(&s, "tigervnc", true);
+        feed(&s, t[i].v, 12);
+        size_t n = 5 + (uint8_t)t[i].want[4];
+        assert_int_equal(s.outlen, n);
+        assert_memory_equal(s.out, t[i].want, n);
+        assert_string_equal(s.close_reason, "vnc_bad_version");
+        const char *e = find_ev("vnc.client_version");
+        assert_non_null(e);
+        assert_null(strstr(e, "rfb_version"));
+    }
+    open_sess(&s, "x11vnc", true);
+    hp_vnc_timeout(&s);
+    assert_int_equal(s.outlen, 12);
+    feed(&s, "RFB 004.000\n", 12);
+    assert_int_equal(s.outlen, 0);
+    assert_string_equal(s.close_reason, "vnc_bad_version");
+}
+
+/* TigerVNC 1.12.0's VeNCrypt (type 19), as nmap vnc-info walks it. */
+static void test_vencrypt(void **st)
+{
+    (void)st;
+    struct hp_vnc_sess s;
+    nev = 0;
+    open_sess(&s, "tigervnc", true);
+    feed(&s, "RFB 003.008\n\x13", 13);
+    assert_int_equal(s.outlen, 5);
+    assert_memory_equal(s.out, "\x02\x13\x02\x00\x02", 5);
+    feed(&s, "\0\2", 2);
+    assert_int_equal(s.outlen, 10);            /* ok, 2 sub-types: TLSVnc (258), VncAuth (2) */
+    assert_memory_equal(s.out, "\0\x02\0\0\1\2\0\0\0\2", 10);
+    feed(&s, "\0\0\0\2", 4);                 /* plain VNC Authentication inside VeNCrypt */
+    assert_int_equal(s.outlen, 16);
+    uint8_t resp[16];
+    memset(resp, 0x11, 16);
+    feed(&s, resp, 16);
+    assert_int_equal(s.outlen, 8 + 22);
+    assert_memory_equal(s.out, "\0\0\0\1\0\0\0\x16" "Authentication failure", 30);
+    assert_non_null(find_ev("login.failed"));
+
+    open_sess(&s, "tigervnc", true);
+    feed(&s, "RFB 003.008\n\x13\0\2\0\0\1\2", 19);   /* TLSVnc: accepted, TLS would follow */
+    assert_int_equal(s.outlen, 3 + 2 + 10 + 1);
+    assert_int_equal(s.out[15], 1);
+    assert_null(s.close_reason);
+    feed(&s, "\x16\x03\x01", 3);
+    assert_string_equal(s.close_reason, "vnc_tls_unsupported");
+
+    static const struct { const char *in; size_t n; const char *want; } bad[] = {
+        { "\0\2\0\0\1\0", 6, "\0\0\0\1\0\0\0\x32" "Authentication failure: No valid VeNCrypt sub-type" },
+        { "\0\1", 2, "\xff\0\0\0\1\0\0\0\x4f" "Authentication failure: The client cannot support the "
+                       "server's VeNCrypt version" },
+        { "\0\3", 2, "\xff\0\0\0\1\0\0\0\x4b" "Authentication failure: The client returned an "
+                       "unsupported VeNCrypt version" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        open_sess(&s, "tigervnc", true);
+        feed(&s, "RFB 003.008\n\x13", 13);
+        feed(&s, bad[i].in, bad[i].n);
+        size_t want = bad[i].n == 6 ? 10 + 8 + 0x32 : 1 + 8 + (uint8_t)bad[i].want[8];
+        assert_int_equal(s.outlen, want);
+        assert_memory_equal(s.out + s.outlen - (want - (bad[i].n == 6 ? 10 : 0)),
+                            bad[i].want, want - (bad[i].n == 6 ? 10 : 0));
+        assert_string_equal(s.close_reason, "vnc_auth_failed");
+        assert_int_equal(s.delay_ms, 100);
+    }
+    /* VeNCrypt is TigerVNC's: x11vnc closes on type 19. */
+    open_sess(&s, "x11vnc", true);
+    feed(&s, "RFB 003.008\n\x13", 13);
+    assert_string_equal(s.close_reason, "vnc_bad_security_type");
+}
+
+/* x11vnc 0.9.16 (libvncserver's WebSockets check): a client speaking first
+ * with an HTTP request, a TLS ClientHello or 3 bytes gets no banner, only
+ * the close; nobody speaking for 100 ms gets the banner. */
+static void test_x11vnc_early(void **st)
+{
+    (void)st;
+    struct hp_vnc_sess s;
+    static const struct { const char *in; size_t n; } t[] = {
+        { "GET / HTTP/1.0\r\n\r\n", 18 }, { "\x16\x03\x01\x00\x2f\x01", 6 }, { "RFB", 3 },
+        { "hello world!\n", 13 },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        nev = 0;
+        open_sess(&s, "x11vnc", true);
+        feed(&s, t[i].in, t[i].n);
+        assert_int_equal(s.outlen, 0);
+        assert_string_equal(s.close_reason, "vnc_bad_version");
+        assert_non_null(find_ev("vnc.client_version"));
+    }
+    open_sess(&s, "x11vnc", true);
+    hp_vnc_timeout(&s);
+    assert_int_equal(s.outlen, 12);
+    assert_memory_equal(s.out, "RFB 003.008\n", 12);
+    hp_vnc_timeout(&s);                        /* only once */
+    assert_int_equal(s.outlen, 0);
+    feed(&s, "RFB 003.008\n", 12);
+    assert_memory_equal(s.out, "\x01\x02", 2);
+    /* TigerVNC speaks first. */
+    open_sess(&s, "tigervnc", true);
+    assert_int_equal(s.outlen, 12);
 }
 
 static void test_personalities(void **st)
@@ -300,6 +426,9 @@ int main(void)
         cmocka_unit_test(test_session_38),
         cmocka_unit_test(test_session_37_and_33),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_bad_major),
+        cmocka_unit_test(test_vencrypt),
+        cmocka_unit_test(test_x11vnc_early),
         cmocka_unit_test(test_personalities),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
