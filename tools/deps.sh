@@ -10,7 +10,7 @@ libjansson-dev libcurl4-openssl-dev libyara-dev libmagic-dev libpcap-dev libmaxm
 sqlite3 python3 curl openssl netcat-openbsd socat nftables iproute2 procps
 openssh-client openssh-server sshpass python3-paramiko hydra nmap ssh-audit tshark inetutils-telnet busybox asciinema
 python3-pyftpdlib tftpd-hpa wrk nginx-light chromium ngtcp2-client wget cmark-gfm jq
-lftp swaks mariadb-client freetds-bin redis-tools python3-pymongo postgresql-client freerdp2-x11 smbclient python3-impacket
+lftp swaks mariadb-client libdbd-mariadb-perl freetds-bin redis-tools python3-pymongo postgresql-client freerdp2-x11 smbclient python3-impacket
 sipvicious sip-tester python3-pymodbus adb libnet-ssleay-perl iso-codes nodejs
 python3-serial python3-serial-asyncio python3-pymemcache libmemcached-tools php8.2-fpm python3-docker
 putty-tools dropbear-bin python3-asyncssh golang-go golang-golang-x-crypto-dev

@@ -217,7 +217,7 @@ void hp_my_eof(struct hp_my_sess *s)
 }
 
 /* Bytes per character of a collation id: the utf8mb4 and utf8mb3 ones, else one. */
-static unsigned my_mbmaxlen(uint8_t cs)
+unsigned hp_my_mbmaxlen(uint8_t cs)
 {
     if (cs == 45 || cs == 46 || (cs >= 224 && cs <= 247) || cs == 255)
         return 4;
@@ -248,7 +248,7 @@ static void my_col_fixed(const struct hp_my_sess *s, struct hp_buf *b, const str
     uint8_t type = col->type ? col->type : MY_TYPE_VAR_STRING;
     bool binary = (col->flags & MY_FLAG_BINARY) != 0;
     uint8_t cs = binary ? 63 : s->client_charset ? s->client_charset : 45;
-    uint64_t len = (uint64_t)(col->chars ? col->chars : w) * (binary ? 1 : my_mbmaxlen(cs));
+    uint64_t len = (uint64_t)(col->chars ? col->chars : w) * (binary ? 1 : hp_my_mbmaxlen(cs));
     bool text = (type == MY_TYPE_VAR_STRING || type == MY_TYPE_LONG_BLOB) && !col->table;
     put_u16(b, cs);
     put_u32(b, len > 0xffffffffu ? 0xffffffffu : (uint32_t)len);
@@ -408,6 +408,7 @@ void hp_my_sess_free(struct hp_my_sess *s)
     hp_buf_free(&s->out);
     hp_buf_free(&s->last_blob);
     hp_buf_free(&s->zin);
+    hp_my_stmt_free(s);
     for (size_t i = 0; i < HP_MY_VARS_MAX; i++)
         hp_buf_free(&s->vars[i].val);
 }
@@ -802,7 +803,7 @@ void hp_my_gone(struct hp_my_sess *s)
 
 /* ---- commands ---------------------------------------------------------------------------- */
 
-static void my_command_event(struct hp_my_sess *s, const char *verb, const void *text, size_t n)
+void hp_my_command_event(struct hp_my_sess *s, const char *verb, const void *text, size_t n)
 {
     struct hp_ev ev;
     hp_ev_begin(&ev, s->ctx, "command.input");
@@ -824,7 +825,7 @@ static void my_init_db(struct hp_my_sess *s, const uint8_t *p, size_t n)
     size_t k = n < HP_MY_NAME_MAX ? n : HP_MY_NAME_MAX;
     memcpy(name, p, k);
     name[k] = '\0';
-    my_command_event(s, "COM_INIT_DB", p, n);
+    hp_my_command_event(s, "COM_INIT_DB", p, n);
     char q[HP_MY_NAME_MAX + 8];
     snprintf(q, sizeof(q), "USE `%s`", name);
     hp_my_query(s, (const uint8_t *)q, strlen(q));
@@ -864,6 +865,7 @@ static void my_change_user(struct hp_my_sess *s, struct hp_rd *r)
         return;
     }
     s->logged_in = false;
+    hp_my_stmt_free(s);                 /* a new user starts without prepared statements */
     my_after_response(s);
 }
 
@@ -883,7 +885,7 @@ static void my_command(struct hp_my_sess *s, struct hp_rd *r)
         return;
     case 0x03:
         s->queries++;
-        my_command_event(s, "COM_QUERY", p, n);
+        hp_my_command_event(s, "COM_QUERY", p, n);
         hp_my_query(s, p, n);
         return;
     case 0x04:                          /* COM_FIELD_LIST: no columns */
@@ -896,19 +898,22 @@ static void my_command(struct hp_my_sess *s, struct hp_rd *r)
         hp_my_processlist(s, "Processlist", NULL, 0);
         return;
     case 0x0c:                          /* COM_PROCESS_KILL: a 4-byte id */
-        my_command_event(s, "COM_PROCESS_KILL", p, n);
+        hp_my_command_event(s, "COM_PROCESS_KILL", p, n);
         my_process_kill(s, p, n);
         return;
+    case 0x1f:                          /* COM_RESET_CONNECTION: prepared statements go too */
+        hp_my_stmt_free(s);
+        hp_my_ok(s, 0, NULL);
+        return;
     case 0x0e:                          /* COM_PING */
-    case 0x1f:                          /* COM_RESET_CONNECTION */
         hp_my_ok(s, 0, NULL);
         return;
     case 0x11:
         my_change_user(s, r);
         return;
-    case 0x16:                          /* COM_STMT_PREPARE: logged, refused */
-        my_command_event(s, "COM_STMT_PREPARE", p, n);
-        hp_my_err(s, 1295, "HY000", "This command is not supported in the prepared statement protocol yet");
+    case 0x16: case 0x17: case 0x18:    /* COM_STMT_PREPARE, _EXECUTE, _SEND_LONG_DATA */
+    case 0x19: case 0x1a: case 0x1c:    /* COM_STMT_CLOSE, _RESET, _FETCH */
+        hp_my_stmt_command(s, cmd, p, n);
         return;
     case 0x1b:                          /* COM_SET_OPTION */
         hp_my_eof(s);

@@ -1,5 +1,6 @@
 /*
- * mysql.h - the MySQL / MariaDB front-end (src/proto/mysql.c, mysql_query.c).
+ * mysql.h - the MySQL / MariaDB front-end (src/proto/mysql.c, mysql_query.c,
+ * mysql_stmt.c, mysql_zip.c).
  *
  * The session engine works on byte buffers, not on sockets, so unit tests
  * and the fuzzer drive it exactly as the module glue does: hp_my_greet()
@@ -41,6 +42,9 @@ enum hp_my_flavor { HP_MY_57, HP_MY_80, HP_MY_MARIADB };
 #define HP_MY_ATTRS_MAX  4096     /* connection attributes kept (raw) */
 #define HP_MY_VARS_MAX   8        /* user variables (@x) remembered */
 #define HP_MY_DBS_MAX    16       /* databases created in one session */
+#define HP_MY_STMTS_MAX  64       /* prepared statements per connection (the server: 16382 in all) */
+#define HP_MY_STMT_PARAMS 1024    /* placeholders per statement (the protocol's limit: 65535) */
+#define HP_MY_LONG_FILES 4        /* long data and cursor rows kept per connection, in max_packet units */
 #define HP_MY_DUMP_FILES 4        /* INTO DUMPFILE bytes stored per session, in max_packet units */
 
 struct hp_my_conf {
@@ -104,6 +108,11 @@ struct hp_my_sess {
     uint8_t zseq;                 /* compressed sequence id of the next packet sent */
     uint32_t znet;                /* mysqld's net buffer: 16 KiB, grown to the largest packet read */
     struct hp_buf zin;            /* inflated bytes not yet a whole packet (bounded by max_packet) */
+    /* Prepared statements (mysql_stmt.c). */
+    struct hp_my_stmt *stmts;     /* HP_MY_STMTS_MAX slots, allocated on the first PREPARE */
+    uint32_t stmt_next;           /* the last statement id given */
+    uint64_t long_total;          /* long data and cursor rows kept (HP_MY_LONG_FILES budget) */
+    bool dry;                     /* a PREPARE trying its statement: no capture scan */
 };
 
 /* Pick (first start) or read back the sensor's server version. */
@@ -120,7 +129,7 @@ void hp_my_gone(struct hp_my_sess *s);
 /* Forget every source's attempt count (tests). */
 void hp_my_sources_reset(void);
 
-/* ---- shared by mysql.c, mysql_query.c and mysql_zip.c ---- */
+/* ---- shared by mysql.c, mysql_query.c, mysql_stmt.c and mysql_zip.c ---- */
 /* The first whole plain packet of p[0..n) answered without its sequence id
  * (the compressed framing's id zseq counts); returns the bytes used. */
 size_t hp_my_plain(struct hp_my_sess *s, const uint8_t *p, size_t n, uint8_t zseq);
@@ -172,6 +181,14 @@ const char *hp_my_variable_name(size_t i);
 void hp_my_kill(struct hp_my_sess *s, uint64_t id, bool query);
 /* Answer one COM_QUERY. */
 void hp_my_query(struct hp_my_sess *s, const uint8_t *q, size_t n);
+/* Bytes per character of a collation id. */
+unsigned hp_my_mbmaxlen(uint8_t cs);
+/* A command.input event for a command's text. */
+void hp_my_command_event(struct hp_my_sess *s, const char *verb, const void *text, size_t n);
+/* COM_STMT_PREPARE .. COM_STMT_FETCH (mysql_stmt.c): cmd and its payload. */
+void hp_my_stmt_command(struct hp_my_sess *s, uint8_t cmd, const uint8_t *p, size_t n);
+/* Close every prepared statement (COM_RESET_CONNECTION, the end of the session). */
+void hp_my_stmt_free(struct hp_my_sess *s);
 /* Decode a literal expression (0x.., X'..', unhex('..'), '..', concat(..), @var).
  * Returns true and fills out; false when it is not a literal we know. */
 bool hp_my_literal(const struct hp_my_sess *s, const char *p, size_t n, struct hp_buf *out);

@@ -1531,7 +1531,8 @@ static void dispatch(struct hp_my_sess *s, struct span q)
 
 void hp_my_query(struct hp_my_sess *s, const uint8_t *q, size_t n)
 {
-    hp_capture_scan(s->ctx, q, n, "mysql");
+    if (!s->dry)
+        hp_capture_scan(s->ctx, q, n, "mysql");
     char *t = malloc(n + 1);
     if (!t) {
         hp_my_err(s, 1041, "HY000", "Out of memory.");

