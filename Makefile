@@ -172,7 +172,7 @@ build-fuzz/%: fuzz/%.c build-fuzz/libhanipo-fuzz.a $(wildcard src/*/*.h tests/un
 # FUZZ_TIMEOUT=60 (environment) for runs at low priority beside other work (fuzz/run.sh).
 # The smoke (make test) runs every harness, one per CPU, quietly, and edits nothing.
 # libFuzzer runs a harness's whole seed corpus before it looks at the clock, so
-# SMOKE_SECONDS is what is fuzzed beyond the seeds: two seconds keeps the 81
+# SMOKE_SECONDS is what is fuzzed beyond the seeds: two seconds keeps the 89
 # harnesses' smoke near two and a half minutes of make test's twenty.
 FUZZ_SECONDS ?= 600
 SMOKE_SECONDS ?= 2

@@ -193,7 +193,8 @@ static void bin_stats(struct hp_mc_sess *s, const struct bin_req *r, const char 
         mc_bin_error(s, r->op, BIN_ENOENT, r->opaque);
         return;
     }
-    const char *p = (const char *)o.data, *end = p + o.len;
+    /* "reset" writes nothing: o.data is still NULL, and NULL + 0 is undefined */
+    const char *p = (const char *)o.data, *end = o.len ? p + o.len : p;
     while (p && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl)
