@@ -115,16 +115,5 @@ static void frame(const uint8_t *data, size_t size, struct hp_buf *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
-        return 0;
-    struct hp_mc_sess s;
-    fmc_open(&s);
-    struct hp_buf in;
-    hp_buf_init(&in, 16u << 20);
-    frame(data + 1, size - 1, &in);
-    fmc_feed(&s, in.data, in.len, 1 + (size_t)data[0] * 11, check_responses);
-    fmc_check_store(true);
-    hp_mc_close(&s);
-    hp_buf_free(&in);
-    return 0;
+    return fmc_run(data, size, 16u << 20, 11, frame, check_responses);
 }

@@ -95,4 +95,25 @@ static inline void fmc_feed(struct hp_mc_sess *s, const uint8_t *in, size_t n, s
     free(buf);
 }
 
+/* The usual run: data[0] picks the read size (1 + data[0] * step bytes),
+ * frame() turns the rest into session input of at most cap bytes, which is
+ * fed with each_read after every read, then the store is checked whole. */
+static inline int fmc_run(const uint8_t *data, size_t size, size_t cap, size_t step,
+                          void (*frame)(const uint8_t *, size_t, struct hp_buf *),
+                          void (*each_read)(struct hp_mc_sess *))
+{
+    if (size < 1)
+        return 0;
+    struct hp_mc_sess s;
+    fmc_open(&s);
+    struct hp_buf in;
+    hp_buf_init(&in, cap);
+    frame(data + 1, size - 1, &in);
+    fmc_feed(&s, in.data, in.len, 1 + (size_t)data[0] * step, each_read);
+    fmc_check_store(true);
+    hp_mc_close(&s);
+    hp_buf_free(&in);
+    return 0;
+}
+
 #endif
