@@ -771,10 +771,16 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     }
     enum hp_http_style style = resp ? resp->style : HP_HTTP_STYLE_NGINX;
     keep = hp_http_style_keeps(style, keep);
+    /* A product that refuses what nginx's rules let through (Go: no Host) */
+    bool style_refuses = hp_http_style_refuses(out, style, req);
+    if (style_refuses)
+        keep = false, status = 400;
     void (*send)(struct hp_conn *, const void *, size_t) = keep ? out_send : out_send_last;
+    if (style_refuses)
+        send(c, out->data, out->len);
     /* HTTP/0.9: nginx and Apache send the body alone - but nginx's 400 for a
      * line it stopped reading before its end has a head ("get /", "GET *") */
-    if (!req->version.n && (!ngx_refuses || (req->nginx_status != 414 && hp_http_ngx_headless(req))))
+    else if (!req->version.n && (!ngx_refuses || (req->nginx_status != 414 && hp_http_ngx_headless(req))))
         send(c, body->data, body->len);
     else {
         if (cont && style == HP_HTTP_STYLE_NGINX)

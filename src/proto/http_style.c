@@ -443,6 +443,29 @@ static void go_refusal(struct hp_buf *out, int status)
     hp_buf_puts(out, line);
 }
 
+/* Whether the head has a Host header line (Go checks its presence, not its value). */
+static bool has_host(const struct hp_http_req *req)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (req->headers[i].name.n == 4 && strncasecmp((const char *)req->headers[i].name.p, "Host", 4) == 0)
+            return true;
+    return false;
+}
+
+bool hp_http_style_refuses(struct hp_buf *out, enum hp_http_style s, const struct hp_http_req *req)
+{
+    /* net/http's readRequest: ProtoAtLeast(1, 1), no Host, not CONNECT */
+    if (s != HP_HTTP_STYLE_GO || req->major != 1 || req->minor < 1 || has_host(req) ||
+        (req->method.n == 7 && memcmp(req->method.p, "CONNECT", 7) == 0))
+        return false;
+    static const char line[] = "400 Bad Request: missing required Host header";
+    hp_buf_puts(out, "HTTP/1.1 ");
+    hp_buf_puts(out, line);
+    hp_buf_puts(out, "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n");
+    hp_buf_puts(out, line);
+    return true;
+}
+
 /* Elasticsearch's error object for a request Netty could not decode. */
 static void netty_refusal(struct hp_buf *out, int status)
 {

@@ -72,4 +72,14 @@ void hp_http_style_response(struct hp_buf *out, enum hp_http_style s, int status
 void hp_http_style_refusal(struct hp_buf *out, enum hp_http_style s, int status, const uint8_t *raw,
                            size_t raw_len, const char *server);
 
+/*
+ * Whether the server of style s refuses a request the parser accepted,
+ * writing its answer to out if so (the connection then closes).  Go's
+ * net/http refuses an HTTP/1.1 request without a Host header ("400 Bad
+ * Request: missing required Host header"), which nmap's docker probe is;
+ * nginx refuses it too, but through req->nginx_status.  The others serve it.
+ */
+struct hp_http_req;
+bool hp_http_style_refuses(struct hp_buf *out, enum hp_http_style s, const struct hp_http_req *req);
+
 #endif

@@ -534,7 +534,8 @@ def http_personas_answer_in_their_servers_form(ctx):
     another loopback address, and every probe - a listing, a missing file, HEAD, POST, nmap's
     RTSP probe (a bad version), HTTP/2.0, a four-word request line, an HTTP/0.9 POST - must get
     the same bytes from both, Date aside.  A request refused on the Go, Elasticsearch, WebLogic and
-    embedded ports gets that server's refusal, never nginx's page; and nmap -sV names WebLogic,
+    embedded ports gets that server's refusal, never nginx's page (Go's also for HTTP/1.1 without
+    Host); and nmap -sV names WebLogic,
     Python and Jetty on their ports, where it named nginx before."""
     need("nmap")
     ip = "127.%d.%d.%d" % (random.randint(1, 250), random.randint(1, 250), random.randint(2, 250))
@@ -570,6 +571,11 @@ def http_personas_answer_in_their_servers_form(ctx):
     for port in (2375, 8545):
         raw = ask(ip, port, rtsp)
         assert raw == go, (port, raw)
+    # Go refuses HTTP/1.1 without Host (nmap's docker probe), as the Docker daemon does; with Host it serves
+    nohost = b"HTTP/1.1 400 Bad Request: missing required Host header\r\nContent-Type: text/plain; charset=utf-8\r\n" \
+             b"Connection: close\r\n\r\n400 Bad Request: missing required Host header"
+    assert ask(ip, 2375, b"GET /version HTTP/1.1\r\n\r\n") == nohost
+    assert ask(ip, 2375, b"GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 200 OK\r\n")
     raw = ask(ip, 9200, rtsp)
     assert raw.startswith(b"HTTP/1.1 400 Bad Request\r\nX-elastic-product: Elasticsearch\r\ncontent-type: application/json"), raw
     assert json.loads(raw.split(b"\r\n\r\n", 1)[1])["status"] == 400, raw

@@ -8,7 +8,8 @@
  * Content-Length first; Python speaks HTTP/1.0 with Server and Date first;
  * plain puts the rule's Server first); HEAD and bodyless statuses; each
  * style's refusal of a request it cannot parse, byte for byte where the
- * server's answer is fixed (Go, Python); Python's HTTP/0.9 answers (the
+ * server's answer is fixed (Go, Python); Go's refusal of HTTP/1.1 without
+ * Host, which the parser lets through; Python's HTTP/0.9 answers (the
  * page alone) and its repr() of what it quotes; the `style` directive and
  * its errors; and the port lookup a refusal uses.
  */
@@ -152,6 +153,44 @@ static void test_go_refusals(void **state)
                         "Connection: close\r\n\r\nUnsupported transfer encoding");
 }
 
+/* Whether style st refuses raw (one whole request) after the parser took it; its answer in ans. */
+static bool refuses(enum hp_http_style st, const char *raw, char *ans, size_t cap)
+{
+    struct hp_http_parser *p = hp_http_parser_new(4096);
+    struct hp_http_req req;
+    int status = 0;
+    size_t used = 0;
+    assert_int_equal(hp_http_parse(p, (const uint8_t *)raw, strlen(raw), &req, &status, &used), HP_HTTP_DONE);
+    struct hp_buf b;
+    hp_buf_init(&b, 1 << 16);
+    bool r = hp_http_style_refuses(&b, st, &req);
+    snprintf(ans, cap, "%.*s", (int)b.len, b.len ? (const char *)b.data : "");
+    hp_buf_free(&b);
+    hp_http_parser_free(p);
+    return r;
+}
+
+/* Go's net/http refuses HTTP/1.1 without Host (nmap's docker probe is one);
+ * an empty Host, HTTP/1.0 and CONNECT it serves, and no other style refuses. */
+static void test_go_missing_host(void **state)
+{
+    (void)state;
+    char ans[512];
+    assert_true(refuses(HP_HTTP_STYLE_GO, "GET /version HTTP/1.1\r\n\r\n", ans, sizeof(ans)));
+    assert_string_equal(ans, "HTTP/1.1 400 Bad Request: missing required Host header\r\n"
+                             "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+                             "400 Bad Request: missing required Host header");
+    assert_true(refuses(HP_HTTP_STYLE_GO, "POST /containers/create HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}",
+                        ans, sizeof(ans)));
+    assert_false(refuses(HP_HTTP_STYLE_GO, "GET /version HTTP/1.1\r\nhost: x\r\n\r\n", ans, sizeof(ans)));
+    assert_string_equal(ans, "");
+    assert_false(refuses(HP_HTTP_STYLE_GO, "GET /version HTTP/1.1\r\nHost:\r\n\r\n", ans, sizeof(ans)));
+    assert_false(refuses(HP_HTTP_STYLE_GO, "GET /version HTTP/1.0\r\n\r\n", ans, sizeof(ans)));
+    assert_false(refuses(HP_HTTP_STYLE_GO, "CONNECT a:443 HTTP/1.1\r\n\r\n", ans, sizeof(ans)));
+    assert_false(refuses(HP_HTTP_STYLE_NETTY, "GET / HTTP/1.1\r\n\r\n", ans, sizeof(ans)));
+    assert_false(refuses(HP_HTTP_STYLE_NGINX, "GET / HTTP/1.1\r\n\r\n", ans, sizeof(ans)));
+}
+
 static void test_python_refusals(void **state)
 {
     (void)state;
@@ -251,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_other_answers),
         cmocka_unit_test(test_python_unsupported_method),
         cmocka_unit_test(test_go_refusals),
+        cmocka_unit_test(test_go_missing_host),
         cmocka_unit_test(test_python_refusals),
         cmocka_unit_test(test_other_refusals),
         cmocka_unit_test(test_style_directive),
