@@ -83,6 +83,9 @@
 #include "util.h"
 
 #define MC_PREVIEW 256
+/* Bytes of one get/gets/gat answer: memcached streams any number of values;
+ * the sensor builds the answer whole, so it leaves out what would pass this. */
+#define MC_GET_OUT_MAX (8u << 20)
 
 /* ---- identity ---------------------------------------------------------------------- */
 
@@ -337,7 +340,7 @@ static void cmd_get(struct hp_mc_sess *s, const uint8_t *line, size_t n, bool wi
         }
     }
     struct hp_buf out;
-    hp_buf_init(&out, 8u << 20);
+    hp_buf_init(&out, MC_GET_OUT_MAX);
     while (mc_next_tok(line, n, &at, &t)) {
         char key[HP_MC_KEY_MAX + 1];
         if (!mc_tok_key(&t, key)) {
@@ -362,7 +365,14 @@ static void cmd_get(struct hp_mc_sess *s, const uint8_t *line, size_t n, bool wi
             mc_db.touch_hits++;
             it->expires = mc_expires(exptime);
         }
-        hp_buf_printf(&out, "VALUE %s %" PRIu32 " %zu", it->key, it->flags, it->len);
+        /* The answer is bounded (MC_GET_OUT_MAX): values that would pass
+         * it are left out, whole, so the client still gets a well-formed
+         * answer ending in END (they look like misses). */
+        char head[HP_MC_KEY_MAX + 96];
+        int hn = snprintf(head, sizeof(head), "VALUE %s %" PRIu32 " %zu", it->key, it->flags, it->len);
+        if (hn < 0 || out.len + (size_t)hn + 24 + it->len + 2 + 5 > out.cap)
+            continue;
+        hp_buf_put(&out, head, (size_t)hn);
         if (with_cas)
             hp_buf_printf(&out, " %" PRIu64, it->cas);
         hp_buf_puts(&out, "\r\n");

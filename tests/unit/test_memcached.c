@@ -344,6 +344,33 @@ static void test_prepend_in_place(void **st)
     hp_mc_close(&s);
 }
 
+/* A multiget whose values pass the answer's 8 MiB bound: the values that fit
+ * go out whole, the rest are left out, and the answer still ends in END
+ * (it used to stop mid-way, a VALUE line without its data and no END, and
+ * the client waited for the rest). */
+static void test_multiget_bounded(void **st)
+{
+    (void)st;
+    struct hp_mc_sess s;
+    open_sess(&s);
+    big_item(&s);                                      /* k: 1 + 1,024,000 bytes */
+    assert_string_equal(say(&s, "set j 0 0 2\r\nhi\r\n"), "STORED\r\n");
+    big = malloc(9u << 20);
+    assert_non_null(big);
+    nbig = 0;
+    s.out = big_out;
+    say(&s, "get k k k k k k k k k k j\r\n");
+    size_t one = 19 + 1024001 + 2;                     /* "VALUE k 5 1024001\r\n", the value, CRLF */
+    size_t fit = (8u << 20) / one;                     /* 8 of the 10 */
+    assert_int_equal(fit, 8);
+    assert_int_equal(nbig, fit * one + 17 + 5);
+    for (size_t i = 0; i < fit; i++)
+        assert_memory_equal(big + i * one, "VALUE k 5 1024001\r\nA", 20);
+    assert_memory_equal(big + fit * one, "VALUE j 0 2\r\nhi\r\nEND\r\n", 22);
+    free(big);
+    hp_mc_close(&s);
+}
+
 static int refused;
 
 /* hp_conn_send on a connection that is closing (its output overflowed). */
@@ -652,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_v1618_differential),
         cmocka_unit_test(test_item_size_limit),
+        cmocka_unit_test(test_multiget_bounded),
         cmocka_unit_test(test_meta_repeated_flags),
         cmocka_unit_test(test_cachedump_full_store),
         cmocka_unit_test(test_binary_unknown_event_size),
