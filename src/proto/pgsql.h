@@ -62,8 +62,8 @@ struct hp_pg_sess {
     char tables[HP_PG_TABLES][HP_PG_TABLE_NAME];   /* CREATE TABLE'd, for DROP's answers */
     unsigned ntables;
     struct hp_pg_ext *ext;        /* extended protocol: statements and portals (pgsql_ext.c), lazily */
-    bool ext_skip;
-    size_t sendable;              /* bytes of out to send now (extended answers wait for Sync/Flush) */                /* after an error there: every message up to Sync is discarded */
+    bool ext_skip;                /* after an error there: every message up to Sync is discarded */
+    size_t sendable;              /* bytes of out to send now (extended answers wait for Sync/Flush) */
 };
 
 /* Pick (first start) or read back the sensor's server version. */
