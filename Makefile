@@ -133,8 +133,15 @@ unit-bins: $(UNIT_BIN)
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
+# Integration cases at the same time: one more than the CPUs, as most of a
+# case's time is spent waiting (for a client's timeouts, nmap's probe waits,
+# a daemon's flush) rather than computing: on 2 cores, 3 workers took the
+# normal run from 323 to 220 s and the sanitized one from 397 to 253 s, every
+# case passing.
+IT_JOBS ?= $(shell echo $$(($(NPROC) + 1)))
+
 integration: hanipo $(DEBUG_BIN)
-	@HANIPO_BIN=$(CURDIR)/hanipo HANIPO_DEBUG_BIN=$(CURDIR)/$(DEBUG_BIN) /usr/bin/python3 tests/integration/run.py -j$(NPROC)
+	@HANIPO_BIN=$(CURDIR)/hanipo HANIPO_DEBUG_BIN=$(CURDIR)/$(DEBUG_BIN) /usr/bin/python3 tests/integration/run.py -j$(IT_JOBS)
 
 # Unit and integration tests again, built with ASan+UBSan.
 sanitize:
@@ -143,7 +150,7 @@ sanitize:
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		sh tests/run-unit.sh $(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		HANIPO_BIN=$(CURDIR)/build-san/hanipo HANIPO_DEBUG_BIN=$(CURDIR)/build-san/debug-hooks/hanipo HANIPO_SANITIZED=1 /usr/bin/python3 tests/integration/run.py -j$(NPROC)
+		HANIPO_BIN=$(CURDIR)/build-san/hanipo HANIPO_DEBUG_BIN=$(CURDIR)/build-san/debug-hooks/hanipo HANIPO_SANITIZED=1 /usr/bin/python3 tests/integration/run.py -j$(IT_JOBS)
 
 # ---- fuzzing --------------------------------------------------------------
 # The library is compiled once with the sanitizers and libFuzzer's coverage

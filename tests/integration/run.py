@@ -10,7 +10,9 @@ from one shared queue (a counter in a locked file), the slowest cases first
 daemons on free ports and their own namespaces, so any two may run side by
 side.  Most cases wait on clients and timers, so two workers halve the time,
 and taking cases as workers free up keeps both busy to the end (two fixed
-groups of modules ended 100 s apart).
+groups of modules ended 100 s apart).  make test runs one worker more than
+the CPUs (IT_JOBS): with 3 on 2 cores the waits overlap further (323 -> 220 s,
+sanitized 397 -> 253 s).
 
 Environment:
     HANIPO_BIN        the binary under test (default: ./hanipo at the top of the tree)
