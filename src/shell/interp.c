@@ -419,7 +419,7 @@ static int run_prog(struct hp_interp *it, const struct sh_cmd_def *d, const char
     } else {
         c.in_tty = true;
     }
-    c.out_tty = io->fd[1].kind == K_TERM;
+    c.out_tty = io->fd[1].kind == K_TERM && it->tty;   /* a pty: ssh without one is a pipe */
     c.width = it->width ? it->width : 80;
     c.height = it->height ? it->height : 24;
     c.persona = it->persona;

@@ -720,6 +720,8 @@ static void test_exec(void **state)
     EXEC_EQ("ulimit -n; ulimit -n 65535; ulimit -n; ulimit -a | grep open", "1024\n65535\n"
             "open files                          (-n) 65535\n", 0);
     EXEC_EQ("false", "", 1);
+    /* without a pty stdout is a pipe: ls lists one name a line, as ssh host 'ls' shows */
+    EXEC_EQ("mkdir /tmp/q && cd /tmp/q && touch a b c && ls && ls -C", "a\nb\nc\na  b  c\n", 0);
     EXEC_EQ("echo a\nnosuch\necho c", "a\nbash: line 2: nosuch: command not found\nc\n", 0);
     EXEC_EQ("echo a; ; ls", "bash: -c: line 1: syntax error near unexpected token `;'\n"
                             "bash: -c: line 1: `echo a; ; ls'\n", 2);
