@@ -45,6 +45,8 @@ struct hp_http_view {
     uint16_t local_port;           /* the port it arrived on */
     struct hp_bytes server;        /* the Server header the service answers with ("" if none) */
     bool tls;                      /* came inside TLS */
+    struct hp_bytes injected;      /* the classifier's injected command lines (webclass.h
+                                    * commands), for {{shell_output}}; n == 0 when none */
 };
 
 /* First header named name (case-insensitive), or NULL. */

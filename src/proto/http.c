@@ -730,6 +730,7 @@ static bool handle_request(struct hp_conn *c, const struct hp_http_req *req, con
     }
     const struct hp_webclass *wc = vd ? &vd->wc : &fresh.wc;
     const struct hp_webresp *resp = vd ? vd->resp : fresh.resp;
+    v.injected = (struct hp_bytes){ (const uint8_t *)wc->commands, wc->commands_len };   /* {{shell_output}} */
     bool keep = req->keep_alive && h->nreq < hc->keepalive_requests;
     int status = resp ? resp->status : 200;
     /* What nginx answers instead (a head too large, HTTP/1.1 without Host,

@@ -96,6 +96,7 @@ struct sh_cmd {
     const char *user;
     const char *home;
     int64_t now_s;                /* wall clock for the whole line (date, ls -l, uptime agree) */
+    int64_t deadline_ms;          /* monotonic ms (util.h hp_mono_ms) at which the line stops, 0: none */
 };
 
 typedef int (*sh_cmd_fn)(struct sh_cmd *c);

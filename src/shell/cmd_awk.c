@@ -2369,7 +2369,7 @@ static int cmd_awk(struct sh_cmd *c)
     a->c = c;
     a->bb = c->persona && c->persona->busybox;
     txt_out_init(&a->o, c);
-    txt_re_budget();
+    txt_re_budget(c);
     awk_init_vars(a);
     int rc = 0, i = 1;
     const char *prog = NULL, *progfile = NULL;

@@ -350,7 +350,7 @@ static int cmd_expr(struct sh_cmd *c)
         sh_errs(c, "expr: missing operand\nTry 'expr --help' for more information.\n");
         return 2;
     }
-    txt_re_budget();
+    txt_re_budget(c);
     char *r = ex_or(&e);
     if (!e.err && e.i < e.ac)
         ex_fail(&e, 2, "syntax error: unexpected argument " LQ "%s" RQ, e.av[e.i]);

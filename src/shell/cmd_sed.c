@@ -1099,7 +1099,7 @@ static int cmd_sed(struct sh_cmd *c)
     hp_buf_init(&s->hs, SED_SPACE_MAX);
     hp_buf_init(&s->append, SED_SPACE_MAX);
     txt_out_init(&s->o, c);
-    txt_re_budget();
+    txt_re_budget(c);
     int rc = 0;
     if (!s->cmds || !s->res) {
         sed_free(s);

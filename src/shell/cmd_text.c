@@ -27,6 +27,7 @@
 #include <time.h>
 #include "cmd_text.h"
 #include "cmd_sys.h"
+#include "util.h"
 
 #define TXT_OUT_CHUNK (64u * 1024)
 #define TXT_LOAD_MAX (SH_VFS_FILE_MAX + 1)
@@ -168,9 +169,15 @@ static int64_t txt_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-void txt_re_budget(void)
+void txt_re_budget(const struct sh_cmd *c)
 {
-    int64_t d = txt_now_ns() + TXT_RE_BUDGET_NS;
+    int64_t now = txt_now_ns(), budget = TXT_RE_BUDGET_NS;
+    if (c->deadline_ms) {                 /* never past the line's own end */
+        int64_t left = (c->deadline_ms - hp_mono_ms()) * 1000000LL;
+        if (left < budget)
+            budget = left > 0 ? left : 0;
+    }
+    int64_t d = now + budget;
     re_deadline.tv_sec = (time_t)(d / 1000000000LL);
     re_deadline.tv_nsec = (long)(d % 1000000000LL);
 }
@@ -774,7 +781,7 @@ static int grep_main(struct sh_cmd *c, int mode)
     g->mode = mode;
     g->max = -1;
     txt_out_init(&g->o, c);
-    txt_re_budget();
+    txt_re_budget(c);
     const char *pe[GREP_PATS_MAX];
     int npe = 0;
     const char *pf[16];

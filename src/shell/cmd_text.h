@@ -72,8 +72,8 @@ int txt_re_comp(struct txt_re *r, const char *pat, size_t len, int cflags, char 
 int txt_re_exec(struct txt_re *r, const uint8_t *s, size_t len, size_t from, size_t nm,
                 regmatch_t *m, int eflags);
 void txt_re_free(struct txt_re *r);
-/* Start the time budget of one command's matching. */
-void txt_re_budget(void);
+/* Start the time budget of one command's matching (at most what is left of its line's). */
+void txt_re_budget(const struct sh_cmd *c);
 /* What is left of it (ns; -1: none running), and the same restored after a
  * pause of the line, during which other sessions' commands set their own. */
 int64_t txt_re_left(void);

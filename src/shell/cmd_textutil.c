@@ -610,7 +610,7 @@ static int cmd_nl(struct sh_cmd *c)
         sh_errf(c, "nl: %s\n", err);
         return 1;
     }
-    txt_re_budget();
+    txt_re_budget(c);
     struct hp_buf all;
     hp_buf_init(&all, SH_VFS_FILE_MAX * 2);
     int rc = tu_cat(c, "nl", g.operands, g.noperands, &all, true, true);

@@ -431,6 +431,7 @@ static int run_prog(struct hp_interp *it, const struct sh_cmd_def *d, const char
     c.user = it->user;
     c.home = it->home;
     c.now_s = it->now_s;
+    c.deadline_ms = it->deadline_ms;
     struct iox *save = it->cur_io;
     it->cur_io = io;
     int st = d->fn(&c);
@@ -1466,7 +1467,7 @@ static bool interp_line(struct hp_interp *it, enum hp_interp_mode mode, unsigned
     free(it->arg0);
     it->arg0 = hp_xstrdup(mode == HP_INTERP_EXEC ? (it->bash ? "bash" : "sh") : (it->bash ? "-bash" : "-sh"));
     it->ncmds = it->steps = 0;
-    it->deadline_ms = hp_mono_ms() + IT_LINE_MS;
+    it->deadline_ms = hp_mono_ms() + it->line_ms;
     it->out_bytes = 0;
     it->abort = false;
     it->now_s = hp_now_us() / 1000000;
@@ -1559,7 +1560,7 @@ static bool interp_eof(struct hp_interp *it, enum hp_interp_mode mode)
     size_t used;
     it->abort = false;
     it->ncmds = it->steps = 0;
-    it->deadline_ms = hp_mono_ms() + IT_LINE_MS;
+    it->deadline_ms = hp_mono_ms() + it->line_ms;
     enum sh_parse_status s = run_text_at(it, (const char *)it->pending.data, it->pending.len, true,
                                          it->pending_line, &io, &used, NULL);
     hp_buf_reset(&it->pending);
@@ -1734,6 +1735,7 @@ struct hp_interp *hp_interp_new(const struct hp_interp_sys *sys, const struct hp
     it->local_ip = sys->ip ? hp_xstrdup(sys->ip) : NULL;
     it->tty = sys->tty ? hp_xstrdup(sys->tty) : NULL;
     it->protocol = dup_or(sys->protocol, "ssh");
+    it->line_ms = sys->line_ms ? sys->line_ms : IT_LINE_MS;
     hp_interp_set_size(it, sys->width, sys->height);
     it->pid = 1000 + (unsigned)(hp_random_u64() % 60000);
     it->umask = 022;

