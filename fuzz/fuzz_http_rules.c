@@ -13,7 +13,8 @@
  *            view from the same bytes is matched.
  * A view is built from NUL-separated fields: method, target, header lines
  * ("Name: value" separated by '\n'), body; two bytes before them give the
- * local port.  Parse errors must be NUL-terminated and read "NAME:LINE: ...".
+ * local port; the body is also the view's injected commands ({{shell_output}}).
+ * Parse errors must be NUL-terminated and read "NAME:LINE: ...".
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -81,6 +82,7 @@ static void build_view(struct fview *f, const uint8_t *p, size_t n)
     f->v.nheaders = nh;
     f->v.body = (struct hp_bytes){ p, (size_t)(end - p) };
     f->v.dbody = f->v.body;
+    f->v.injected = f->v.body;             /* {{shell_output}}: the body as injected commands */
     f->v.version = (struct hp_bytes){ (const uint8_t *)"HTTP/1.1", 8 };
 }
 

@@ -1365,10 +1365,9 @@ static void render(const char *id, const uint8_t *s, size_t n, const struct hp_h
             hp_buf_puts(out, hp_upnp_fact(key));
         } else if (nl > 8 && memcmp(name, "persona:", 8) == 0 && put_persona(out, name + 8, nl - 8)) {
             /* done */
-        } else if (nl == 12 && memcmp(name, "shell_output", 12) == 0) {
-            put_shell_output(out, v, "", 0);
-        } else if (nl > 13 && memcmp(name, "shell_output:", 13) == 0) {
-            put_shell_output(out, v, name + 13, nl - 13);
+        } else if (nl >= 12 && memcmp(name, "shell_output", 12) == 0 && (nl == 12 || name[12] == ':')) {
+            if (body_headers)            /* the body only: output has line breaks */
+                put_shell_output(out, v, name + 12 + (nl > 12), nl - 12 - (nl > 12));
         } else
             hp_buf_put(out, s + at, e + 2 - at);   /* unknown: verbatim */
         i = e + 2;
