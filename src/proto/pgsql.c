@@ -220,7 +220,7 @@ static void pg_param_status(struct hp_pg_sess *s, const char *k, const char *v)
 void hp_pg_ready(struct hp_pg_sess *s)
 {
     size_t at = hp_pg_msg_begin(s, 'Z');
-    hp_buf_putc(&s->out, 'I');
+    hp_buf_putc(&s->out, (uint8_t)s->txn);   /* pgsql_txn.c */
     hp_pg_msg_end(s, at);
 }
 
@@ -260,6 +260,7 @@ void hp_pg_sess_init(struct hp_pg_sess *s, const struct hp_pg_conf *cf, const st
     hp_random_bytes(s->salt, sizeof(s->salt));
     s->pid = 1000 + (uint32_t)(hp_random_u64() % 3000000);
     s->key = (uint32_t)hp_random_u64();
+    s->txn = 'I';
 }
 
 void hp_pg_sess_free(struct hp_pg_sess *s)
@@ -664,7 +665,8 @@ static const char *const pg_simple[] = { "set", "begin", "commit", "rollback", "
 static bool pg_known(const char *verb)
 {
     static const char *const other[] = { "select", "show", "create", "drop", "alter", "insert", "update",
-                                         "delete", "copy", "truncate" };
+                                         "delete", "copy", "truncate", "start", "end", "abort", "savepoint",
+                                         "release" };
     for (size_t i = 0; i < HP_ARRAY_LEN(pg_simple); i++)
         if (strcmp(verb, pg_simple[i]) == 0)
             return true;
@@ -933,6 +935,9 @@ static void pg_select(struct hp_pg_sess *s, const char *stmt, size_t n, const st
 static bool pg_answer(struct hp_pg_sess *s, const char *stmt, size_t n, const struct pg_words *w)
 {
     char tag[80];
+    bool ok;
+    if (hp_pg_txn_stmt(s, w->verb, w->low, &ok))
+        return ok;
     if (strcmp(w->verb, "select") == 0) {
         pg_select(s, stmt, n, w);
         return true;
@@ -1086,14 +1091,20 @@ static void pg_query(struct hp_pg_sess *s, const uint8_t *q, size_t n)
         s->stmts++;
         pg_words(&w, t + st[i].off, st[i].len);
         pg_statement_event(s, t + st[i].off, st[i].len, cut && i + 1 == k ? n : 0, &w);
-        if (answer)
-            answer = pg_answer(s, t + st[i].off, st[i].len, &w);
+        if (answer && hp_pg_txn_refuses(s, w.verb))
+            answer = false;
+        else if (answer && !pg_answer(s, t + st[i].off, st[i].len, &w)) {
+            answer = false;
+            hp_pg_txn_failed(s);
+        }
     }
     if (!terminated)                    /* pq_getmsgstring(): no NUL in the message */
         hp_pg_report(s, 'E', "ERROR", "08P01", "invalid string in message", 0, "pqformat.c", s->cf->ln.msg_string,
                      "pq_getmsgstring");
     else if (bad < k)
         pg_syntax_error(s, t + st[bad].off, st[bad].len, st[bad].off);
+    if (!terminated || bad < k)
+        hp_pg_txn_failed(s);
     if (k == 0) {
         s->stmts++;
         if (terminated) {
@@ -1274,6 +1285,8 @@ int hp_pg_stmt_exec(struct hp_pg_sess *s, const char *t, size_t n, uint16_t fmt,
     }
     size_t at = s->out.len;
     bool ok = pg_answer(s, t, n, &w);
+    if (!ok)
+        hp_pg_txn_failed(s);
     bool suspended = hp_buf_ok(&s->out) && pg_exec_rows(s, at, fmt, maxrows);
     pg_stmt_bound(s);
     return !ok ? -1 : suspended ? 1 : 0;

@@ -19,6 +19,8 @@
 #define HP_PG_PARAMS_MAX 2048     /* startup parameters kept (raw) */
 #define HP_PG_TABLES     16       /* tables a session created, remembered */
 #define HP_PG_TABLE_NAME 64       /* NAMEDATALEN */
+#define HP_PG_SAVEPOINTS 8        /* savepoints of a block, remembered (pgsql_txn.c) */
+#define HP_PG_SAVEPOINT_NAME 64
 
 struct hp_pg_conf {
     char *version;                /* server_version ("14.5 (Ubuntu 14.5-0ubuntu0.22.04.1)") */
@@ -63,6 +65,9 @@ struct hp_pg_sess {
     unsigned ntables;
     struct hp_pg_ext *ext;        /* extended protocol: statements and portals (pgsql_ext.c), lazily */
     bool ext_skip;                /* after an error there: every message up to Sync is discarded */
+    char txn;                     /* ReadyForQuery's status: 'I' idle, 'T' in a block, 'E' failed block */
+    char savepoints[HP_PG_SAVEPOINTS][HP_PG_SAVEPOINT_NAME];   /* of the open block, oldest first */
+    unsigned nsavepoints;
     size_t sendable;              /* bytes of out to send now (extended answers wait for Sync/Flush) */
 };
 

@@ -173,6 +173,7 @@ static void ext_error(struct hp_pg_sess *s, const char *code, const char *msg, c
 {
     hp_pg_report(s, 'E', "ERROR", code, msg, 0, file, line, routine);
     s->ext_skip = true;
+    hp_pg_txn_failed(s);
 }
 
 /* The message body ran short, had bytes left over, or a string without its NUL. */
@@ -440,6 +441,7 @@ static void ext_parse(struct hp_pg_sess *s, struct hp_rd *r)
     }
     if (!hp_pg_stmt_parse(s, t, n, &off, &len, &rows)) {
         s->ext_skip = true;
+        hp_pg_txn_failed(s);
         return;
     }
     unsigned nparams;
@@ -565,8 +567,10 @@ static void ext_describe_stmt(struct hp_pg_sess *s, const char *name)
     struct hp_buf b;
     hp_buf_init(&b, st->len + 2u * st->nparams + 1);
     ext_subst(&b, st, NULL);
-    if (!hp_pg_stmt_describe(s, (const char *)b.data, b.len, st->rows, 0))
+    if (!hp_pg_stmt_describe(s, (const char *)b.data, b.len, st->rows, 0)) {
         s->ext_skip = true;
+        hp_pg_txn_failed(s);
+    }
     hp_buf_free(&b);
 }
 
@@ -582,8 +586,10 @@ static void ext_describe(struct hp_pg_sess *s, struct hp_rd *r)
         ext_describe_stmt(s, name);
     } else if (kind == 'P') {
         const struct pg_entry *p = ext_portal(s, name, 2669, "exec_describe_portal_message");
-        if (p && ext_charge(s, p->len) && !hp_pg_stmt_describe(s, p->text, p->len, p->rows, p->fmt))
+        if (p && ext_charge(s, p->len) && !hp_pg_stmt_describe(s, p->text, p->len, p->rows, p->fmt)) {
             s->ext_skip = true;
+            hp_pg_txn_failed(s);
+        }
     } else {
         char msg[48];
         snprintf(msg, sizeof(msg), "invalid DESCRIBE message subtype %u", kind);
@@ -617,7 +623,7 @@ static void ext_execute(struct hp_pg_sess *s, struct hp_rd *r)
     } else {
         int res = hp_pg_stmt_exec(s, p->text, p->len, p->fmt, maxrows);
         if (res < 0)
-            s->ext_skip = true;
+            s->ext_skip = true;                 /* hp_pg_stmt_exec failed the block */
         p->run = res == 1 ? 1 : 2;
     }
 }

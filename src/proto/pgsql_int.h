@@ -44,6 +44,21 @@ bool hp_pg_stmt_describe(struct hp_pg_sess *s, const char *t, size_t n, bool row
  * cut after maxrows (0: all).  -1 after an error, 1 when suspended, else 0. */
 int hp_pg_stmt_exec(struct hp_pg_sess *s, const char *t, size_t n, uint16_t fmt, uint32_t maxrows);
 
+/* ---- pgsql_txn.c ---- */
+
+/* BEGIN, START TRANSACTION, COMMIT/END, ROLLBACK/ABORT, SAVEPOINT, RELEASE,
+ * ROLLBACK TO (verb and low as pgsql.c splits a statement): answered, the
+ * block's state kept; false for any other statement.  *ok is false after
+ * an ErrorResponse. */
+bool hp_pg_txn_stmt(struct hp_pg_sess *s, const char *verb, const char *low, bool *ok);
+/* A statement that ends a block (COMMIT, END, ROLLBACK, ABORT). */
+bool hp_pg_txn_ends(const char *verb);
+/* In a failed block everything but its end is refused (ERROR 25P02, sent
+ * here): true when this statement is. */
+bool hp_pg_txn_refuses(struct hp_pg_sess *s, const char *verb);
+/* A statement failed: an open block is now a failed one. */
+void hp_pg_txn_failed(struct hp_pg_sess *s);
+
 /* ---- pgsql_ext.c ---- */
 
 /* Parse, Bind, Describe, Execute, Sync, Close, Flush. */

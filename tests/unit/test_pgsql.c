@@ -611,6 +611,56 @@ static void test_pg15_queries(void **st)
             "D\x00\x00\x00\x0b\x00\x01\x00\x00\x00\x01" "1C\x00\x00\x00\x0dSELECT 1\x00Z\x00\x00\x00\x05I");
 }
 
+/* Transaction blocks (src/proto/pgsql_txn.c), one session, each answer the
+ * bytes Debian 12's 15.18 sent to the same queries: ReadyForQuery's status
+ * 'T' inside a block and 'E' once it failed, the warnings for a BEGIN in a
+ * block and a ROLLBACK outside one, 25P02 for anything but the end of a
+ * failed block, ROLLBACK TO mending it, an unknown savepoint (3B001), END
+ * of a failed block answered ROLLBACK, RELEASE outside a block (25P01). */
+static void test_pg15_transactions(void **st)
+{
+    (void)st;
+    static const struct { const char *q, *exp; size_t n; } steps[] = {
+#define STEP(q, lit) { q, lit, sizeof(lit) - 1 }
+        STEP("BEGIN", "C\x00\x00\x00\x0a" "BEGIN\x00Z\x00\x00\x00\x05T"),
+        STEP("BEGIN", "N\x00\x00\x00oSWARNING\x00VWARNING\x00" "C25001\x00Mthere is already a transaction in progress\x00"
+                      "Fxact.c\x00L3789\x00RBeginTransactionBlock\x00\x00" "C\x00\x00\x00\x0a" "BEGIN\x00Z\x00\x00\x00\x05T"),
+        STEP("SAVEPOINT a", "C\x00\x00\x00\x0eSAVEPOINT\x00Z\x00\x00\x00\x05T"),
+        STEP("bogus", "E\x00\x00\x00]SERROR\x00VERROR\x00" "C42601\x00Msyntax error at or near \"bogus\"\x00P1\x00"
+                      "Fscan.l\x00L1188\x00Rscanner_yyerror\x00\x00Z\x00\x00\x00\x05" "E"),
+        STEP("select 1", "E\x00\x00\x00\x90SERROR\x00VERROR\x00" "C25P02\x00Mcurrent transaction is aborted, commands "
+                         "ignored until end of transaction block\x00" "Fpostgres.c\x00L1081\x00Rexec_simple_query\x00\x00"
+                         "Z\x00\x00\x00\x05" "E"),
+        STEP("ROLLBACK TO a", "C\x00\x00\x00\x0dROLLBACK\x00Z\x00\x00\x00\x05T"),
+        STEP("RELEASE b", "E\x00\x00\x00XSERROR\x00VERROR\x00" "C3B001\x00Msavepoint \"b\" does not exist\x00"
+                          "Fxact.c\x00L4368\x00RReleaseSavepoint\x00\x00Z\x00\x00\x00\x05" "E"),
+        STEP("END", "C\x00\x00\x00\x0dROLLBACK\x00Z\x00\x00\x00\x05I"),
+        STEP("ROLLBACK", "N\x00\x00\x00lSWARNING\x00VWARNING\x00" "C25P01\x00Mthere is no transaction in progress\x00"
+                         "Fxact.c\x00L4110\x00RUserAbortTransactionBlock\x00\x00" "C\x00\x00\x00\x0dROLLBACK\x00Z\x00\x00\x00\x05I"),
+        STEP("RELEASE a", "E\x00\x00\x00ySERROR\x00VERROR\x00" "C25P01\x00MRELEASE SAVEPOINT can only be used in "
+                          "transaction blocks\x00" "Fxact.c\x00L3587\x00RCheckTransactionBlock\x00\x00Z\x00\x00\x00\x05I"),
+        /* the block a query string opens stays open after it */
+        STEP("select 1; BEGIN", "T\x00\x00\x00!\x00\x01?column?\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x17\x00\x04\xff\xff"
+                                "\xff\xff\x00\x00" "D\x00\x00\x00\x0b\x00\x01\x00\x00\x00\x01" "1C\x00\x00\x00\x0dSELECT 1\x00"
+                                "C\x00\x00\x00\x0a" "BEGIN\x00Z\x00\x00\x00\x05T"),
+        STEP("COMMIT", "C\x00\x00\x00\x0b" "COMMIT\x00Z\x00\x00\x00\x05I"),
+#undef STEP
+    };
+    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_sess s;
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    login15(&s, &cf);
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        typed(&in, 'Q', steps[i].q);
+        expect(&s, &in, steps[i].exp, steps[i].n, false);
+        hp_buf_reset(&in);
+    }
+    hp_pg_sess_free(&s);
+    hp_buf_free(&in);
+    free(cf.version);
+}
+
 /* Messages the server refuses after the login: an unknown type at its first
  * byte (a second StartupMessage reads as type 0), a Query without its NUL,
  * a length below 4 (closed without a word). */
@@ -848,6 +898,7 @@ int main(void)
         cmocka_unit_test(test_pg15_startup),
         cmocka_unit_test(test_pg15_password),
         cmocka_unit_test(test_pg15_queries),
+        cmocka_unit_test(test_pg15_transactions),
         cmocka_unit_test(test_pg15_messages),
         cmocka_unit_test(test_pg15_extended),
         cmocka_unit_test(test_pg15_extended_bounds),

@@ -1,0 +1,120 @@
+/*
+ * fuzz_pgsql_txn.c - transaction blocks of the PostgreSQL look-alike
+ * (src/proto/pgsql_txn.c): BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE,
+ * ROLLBACK TO and errors inside blocks, in any order.
+ *
+ * A fixed startup and cleartext password reach the logged-in state.  Then
+ * byte 0 picks the release, and the rest is split at '\n' into simple
+ * Query messages, one after the other (a line may hold several statements
+ * separated by ';'); every fourth line's Query is sent without its NUL,
+ * which the server refuses.  Checked after each: everything consumed; the
+ * answer is a sequence of backend messages of known types ending in one
+ * ReadyForQuery whose status is I, T or E and is the session's; savepoints
+ * exist only inside a block and never more than HP_PG_SAVEPOINTS.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "buf.h"
+#include "event.h"
+#include "../src/proto/pgsql.h"
+
+#define CHECK(c) do { if (!(c)) abort(); } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct hp_evctx ctx = { .session = "000000000004", .protocol = "postgresql", .service = "f",
+                               .transport = "tcp", .src_ip = "192.0.2.1", .dst_ip = "192.0.2.2",
+                               .src_port = 1, .dst_port = 5432 };
+
+static void be32(struct hp_buf *b, uint32_t v)
+{
+    uint8_t t[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+    hp_buf_put(b, t, 4);
+}
+
+static void typed(struct hp_buf *b, char type, const void *body, size_t n)
+{
+    hp_buf_putc(b, (uint8_t)type);
+    be32(b, (uint32_t)n + 4);
+    hp_buf_put(b, body, n);
+}
+
+/* Every message of out: a known backend type and a length inside out. */
+static void check_messages(const struct hp_buf *out)
+{
+    static const char types[] = "RSKZENCDTIn12356stAGHWcdV";
+    size_t off = 0;
+    while (off < out->len) {
+        CHECK(off + 5 <= out->len);
+        const uint8_t *m = out->data + off;
+        uint32_t len = (uint32_t)m[1] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 8 | m[4];
+        CHECK(len >= 4 && len <= out->len - off - 1);
+        CHECK(m[0] != 0 && strchr(types, m[0]) != NULL);
+        if (m[0] == 'Z')
+            CHECK(len == 5 && (m[5] == 'I' || m[5] == 'T' || m[5] == 'E'));
+        off += 1 + len;
+    }
+}
+
+/* The startup and the password: the session is then logged in. */
+static void login(struct hp_pg_sess *s, struct hp_buf *in)
+{
+    static const uint8_t kv[] = "user\0postgres\0database\0postgres\0application_name\0psql\0";
+    struct hp_buf body;
+    hp_buf_init(&body, 256);
+    be32(&body, 3u << 16);
+    hp_buf_put(&body, kv, sizeof(kv));
+    be32(in, (uint32_t)body.len + 4);
+    hp_buf_put(in, body.data, body.len);
+    hp_buf_free(&body);
+    typed(in, 'p', "secretpw", 9);
+    CHECK(hp_pg_input(s, in->data, in->len) == in->len);
+    CHECK(!s->closing);
+    check_messages(&s->out);
+    hp_buf_reset(in);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    struct hp_pg_conf cf = { 0 };
+    hp_pg_conf_version(&cf, data[0] & 1 ? "15.18 (Debian 15.18-0+deb12u1)" : "13.8 (Debian 13.8-0+deb11u1)");
+    cf.accept_after = 1;
+    cf.max_query = 1 << 16;
+    hp_pg_sources_reset();
+    struct hp_pg_sess s;
+    hp_pg_sess_init(&s, &cf, &ctx);
+    struct hp_buf in;
+    hp_buf_init(&in, 1u << 20);
+    login(&s, &in);
+    const uint8_t *p = data + 1, *end = data + size;
+    for (unsigned line = 0; p < end && !s.closing; line++) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        hp_buf_reset(&in);
+        hp_buf_reset(&s.out);
+        bool nul = line % 4 != 3;
+        hp_buf_putc(&in, 'Q');
+        be32(&in, (uint32_t)(n + nul + 4));
+        hp_buf_put(&in, p, n);
+        if (nul)
+            hp_buf_putc(&in, 0);
+        CHECK(hp_pg_input(&s, in.data, in.len) == in.len);
+        check_messages(&s.out);
+        if (!s.closing) {
+            CHECK(s.out.len >= 6 && s.out.data[s.out.len - 6] == 'Z');
+            CHECK(s.out.data[s.out.len - 1] == (uint8_t)s.txn);
+        }
+        CHECK(s.txn == 'I' || s.txn == 'T' || s.txn == 'E');
+        CHECK(s.nsavepoints <= HP_PG_SAVEPOINTS && (s.nsavepoints == 0 || s.txn != 'I'));
+        p += n + (nl != NULL);
+    }
+    hp_buf_free(&in);
+    hp_pg_sess_free(&s);
+    free(cf.version);
+    return 0;
+}
