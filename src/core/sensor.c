@@ -97,7 +97,7 @@ static void put_counters(struct hp_ev *ev)
     hp_ev_uint(ev, "udp_sessions", n->udp_sessions);
     hp_ev_uint(ev, "udp_suppressed", n->udp_suppressed);
     hp_ev_uint(ev, "http_verdicts_reused", n->http_reused);
-    hp_ev_uint(ev, "http_shell_output_shed", n->http_shell_shed);
+    hp_ev_uint(ev, "shell_oneshot_shed", n->oneshot_shed);
     hp_ev_bool(ev, "disk_low", hp_output_disk_low());
     hp_ev_bool(ev, "disk_full", hp_output_disk_full_since() != 0);
     hp_ev_uint(ev, "disk_full_episodes", hp_output_disk_full_episodes());

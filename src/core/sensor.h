@@ -35,7 +35,7 @@ struct hp_counters {
     uint64_t udp_sessions;
     uint64_t udp_suppressed;      /* replies withheld: flooding source or over the size rule */
     uint64_t http_reused;         /* HTTP requests given the kept verdict of an identical one (http_memo.h) */
-    uint64_t http_shell_shed;     /* {{shell_output}} left empty: over its rate (http_rules.c) */
+    uint64_t oneshot_shed;        /* one-shot shell runs refused over their rate (shell.h) */
 };
 
 struct hp_sensor {

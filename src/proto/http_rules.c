@@ -65,8 +65,6 @@
 #include "proto/http_parse.h"
 #include "proto/http_rules_int.h"
 #include "proto/ssdp.h"
-#include "log.h"
-#include "sensor.h"
 #include "shell/persona.h"
 #include "shell/shell.h"
 #include "reader.h"
@@ -1229,30 +1227,6 @@ static bool put_persona(struct hp_buf *out, const char *key, size_t n)
     return true;
 }
 
-/* {{shell_output}} runs per second at most, and in a burst (all sources
- * together): each may interpret for HP_SHELL_ONESHOT_MS per line, so an
- * attacker repeating an injection cannot make the network thread interpret
- * for more than a small share of its time.  Past it the output is empty,
- * as a command that printed nothing, and counted (sensor.stats). */
-#define SHELL_OUT_RATE  10
-#define SHELL_OUT_BURST 20
-
-static bool shell_out_token(void)
-{
-    static int64_t last_ms;
-    static double tokens = SHELL_OUT_BURST;
-    int64_t now = hp_mono_ms();
-    if (last_ms)
-        tokens += (double)(now - last_ms) * SHELL_OUT_RATE / 1000.0;
-    last_ms = now;
-    if (tokens > SHELL_OUT_BURST)
-        tokens = SHELL_OUT_BURST;
-    if (tokens < 1.0)
-        return false;
-    tokens -= 1.0;
-    return true;
-}
-
 /* {{shell_output}} / {{shell_output:ARG}}: what the request's injected
  * commands print on the emulated machine (shell.h hp_shell_oneshot), never
  * run.  ARG "busybox" is the sensor's router or camera, any other ARG the
@@ -1262,15 +1236,8 @@ static void put_shell_output(struct hp_buf *out, const struct hp_http_view *v, c
 {
     if (!v->injected.n)
         return;
-    if (!shell_out_token()) {
-        static struct hp_ratelimit rl;
-        uint64_t k;
-        hp_sensor.n.http_shell_shed++;
-        if ((k = hp_ratelimit_ok(&rl, 60000)))
-            hp_warn("http: {{shell_output}} over %d per second: %llu answer(s) left without the command's output",
-                    SHELL_OUT_RATE, (unsigned long long)k);
+    if (!hp_shell_oneshot_allowed())
         return;
-    }
     char user[33] = "";
     struct hp_shell_oneshot o = { 0 };
     if (n == 7 && memcmp(arg, "busybox", 7) == 0) {

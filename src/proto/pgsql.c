@@ -53,6 +53,7 @@
 #include "pgsql_int.h"
 #include "proto.h"
 #include "reader.h"
+#include "shell/shell.h"
 #include "util.h"
 
 enum { S_STARTUP, S_PASSWORD, S_READY, S_DONE };
@@ -163,8 +164,8 @@ static void put_cstr(struct hp_buf *b, const char *str)
 
 /* ErrorResponse ('E') or NoticeResponse ('N') with the fields a real
  * server sends, in its order: S V C M [P] F L R (pos 0: no P). */
-void hp_pg_report(struct hp_pg_sess *s, char type, const char *sev, const char *code, const char *msg,
-                  unsigned pos, const char *file, unsigned line, const char *routine)
+static void pg_report_fields(struct hp_pg_sess *s, char type, const char *sev, const char *code, const char *msg,
+                             const char *detail, unsigned pos, const char *file, unsigned line, const char *routine)
 {
     size_t at = hp_pg_msg_begin(s, type);
     hp_buf_putc(&s->out, 'S');
@@ -177,6 +178,10 @@ void hp_pg_report(struct hp_pg_sess *s, char type, const char *sev, const char *
     put_cstr(&s->out, code);
     hp_buf_putc(&s->out, 'M');
     put_cstr(&s->out, msg);
+    if (detail) {
+        hp_buf_putc(&s->out, 'D');
+        put_cstr(&s->out, detail);
+    }
     char num[16];
     if (pos) {
         snprintf(num, sizeof(num), "%u", pos);
@@ -192,6 +197,19 @@ void hp_pg_report(struct hp_pg_sess *s, char type, const char *sev, const char *
     put_cstr(&s->out, routine);
     hp_buf_putc(&s->out, 0);
     hp_pg_msg_end(s, at);
+}
+
+void hp_pg_report(struct hp_pg_sess *s, char type, const char *sev, const char *code, const char *msg,
+                  unsigned pos, const char *file, unsigned line, const char *routine)
+{
+    pg_report_fields(s, type, sev, code, msg, NULL, pos, file, line, routine);
+}
+
+/* An ERROR with a DETAIL field (D, after M). */
+static void pg_error_detail(struct hp_pg_sess *s, const char *code, const char *msg, const char *detail,
+                            const char *file, unsigned line, const char *routine)
+{
+    pg_report_fields(s, 'E', "ERROR", code, msg, detail, 0, file, line, routine);
 }
 
 static void pg_error(struct hp_pg_sess *s, const char *sev, const char *code, const char *msg,
@@ -261,12 +279,16 @@ void hp_pg_sess_init(struct hp_pg_sess *s, const struct hp_pg_conf *cf, const st
     s->pid = 1000 + (uint32_t)(hp_random_u64() % 3000000);
     s->key = (uint32_t)hp_random_u64();
     s->txn = 'I';
+    s->table_oid0 = 16384 + 40 + (uint32_t)(hp_random_u64() % 400);
+    s->copy_table = -1;
+    hp_buf_init(&s->copy_rows, HP_PG_COPY_MAX);
 }
 
 void hp_pg_sess_free(struct hp_pg_sess *s)
 {
     hp_pg_ext_free(s);
     hp_buf_free(&s->out);
+    hp_buf_free(&s->copy_rows);
 }
 
 /* A C string from the reader into out (cut at outlen-1); false if unterminated. */
@@ -576,18 +598,24 @@ static void pg_password(struct hp_pg_sess *s, struct hp_rd *r)
 #define PG_NAME(n) ((struct pg_col){ n, 19, 64 })
 #define PG_INT4(n) ((struct pg_col){ n, 23, 4 })
 
-static void pg_row_desc(struct hp_pg_sess *s, struct pg_col c)
+/* One column; of a table (its OID, the column's number) or of none (0, 0). */
+static void pg_row_desc_of(struct hp_pg_sess *s, struct pg_col c, uint32_t table, uint16_t attnum)
 {
     size_t at = hp_pg_msg_begin(s, 'T');
     hp_buf_put_u16be(&s->out, 1);
     put_cstr(&s->out, c.name);
-    hp_buf_put_u32be(&s->out, 0);              /* table oid */
-    hp_buf_put_u16be(&s->out, 0);              /* column */
+    hp_buf_put_u32be(&s->out, table);          /* table oid */
+    hp_buf_put_u16be(&s->out, attnum);         /* column */
     hp_buf_put_u32be(&s->out, c.oid);
     hp_buf_put_u16be(&s->out, c.len);
     hp_buf_put_u32be(&s->out, 0xffffffffu);    /* typmod -1 */
     hp_buf_put_u16be(&s->out, 0);              /* text format */
     hp_pg_msg_end(s, at);
+}
+
+static void pg_row_desc(struct hp_pg_sess *s, struct pg_col c)
+{
+    pg_row_desc_of(s, c, 0, 0);
 }
 
 static void pg_complete(struct hp_pg_sess *s, const char *tag)
@@ -614,11 +642,13 @@ static bool has_word(const char *low, const char *w)
     return strstr(low, w) != NULL;
 }
 
-static void pg_copy_program(struct hp_pg_sess *s, const char *stmt, size_t n, const char *low)
+/* Where the program of COPY ... PROGRAM stands in stmt: [*off, *end), inside
+ * its quotes when quoted (doubled quotes still doubled); false without one. */
+static bool pg_program_span(const char *stmt, size_t n, const char *low, size_t *offp, size_t *endp)
 {
     const char *p = strstr(low, "program");
     if (!p)
-        return;
+        return false;
     size_t off = (size_t)(p - low) + 7;
     while (off < n && stmt[off] == ' ')
         off++;
@@ -631,9 +661,19 @@ static void pg_copy_program(struct hp_pg_sess *s, const char *stmt, size_t n, co
             end += (stmt[end] == stmt[off]) ? 2 : 1;
         off++;
     }
+    *offp = off;
+    *endp = end > off && end <= n ? end : off;
+    return true;
+}
+
+static void pg_copy_program(struct hp_pg_sess *s, const char *stmt, size_t n, const char *low)
+{
+    size_t off, end;
+    if (!pg_program_span(stmt, n, low, &off, &end))
+        return;
     struct hp_ev ev;
     hp_ev_begin(&ev, s->ctx, "pgsql.copy_program");
-    hp_ev_bytes(&ev, "program", stmt + off, end > off && end <= n ? end - off : 0);
+    hp_ev_bytes(&ev, "program", stmt + off, end - off);
     hp_ev_str(&ev, "direction", has_word(low, " to program") ? "to" : "from");
     hp_ev_strings(&ev, "attack_classes", (const char *[]){ "rce" }, 1);
     hp_ev_strings(&ev, "cves", (const char *[]){ "CVE-2019-9193" }, 1);
@@ -787,6 +827,53 @@ static int pg_table_find(const struct hp_pg_sess *s, const char *name)
     return -1;
 }
 
+/* The first column a CREATE TABLE names: "create table t(cmd_output text)"
+ * gives "cmd_output"; "" when there is none to read. */
+static const char *pg_first_column(const char *low)
+{
+    static char col[HP_PG_TABLE_NAME];
+    const char *p = strchr(low, '(');
+    size_t n = 0;
+    if (p) {
+        p++;
+        while (*p == ' ')
+            p++;
+        if (*p == '"')
+            p++;
+        while (n < sizeof(col) - 1 && (isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '$'))
+            n++;
+        memcpy(col, p, n);
+    }
+    col[n] = '\0';
+    return col;
+}
+
+/* A table the session now has (at most HP_PG_TABLES: then it is not kept); its index or -1. */
+static int pg_table_add(struct hp_pg_sess *s, const char *name, const char *column)
+{
+    if (s->ntables >= HP_PG_TABLES)
+        return -1;
+    snprintf(s->tables[s->ntables], HP_PG_TABLE_NAME, "%s", name);
+    snprintf(s->columns[s->ntables], HP_PG_TABLE_NAME, "%s", column[0] ? column : "cmd_output");
+    return (int)s->ntables++;
+}
+
+/* The table at index at is dropped (the last takes its place), and its rows with it. */
+static void pg_table_drop(struct hp_pg_sess *s, int at)
+{
+    if (s->copy_table == at) {
+        s->copy_table = -1;
+        hp_buf_reset(&s->copy_rows);
+        s->copy_nrows = 0;
+    }
+    if ((unsigned)at != --s->ntables) {
+        memcpy(s->tables[at], s->tables[s->ntables], HP_PG_TABLE_NAME);
+        memcpy(s->columns[at], s->columns[s->ntables], HP_PG_TABLE_NAME);
+        if (s->copy_table == (int)s->ntables)
+            s->copy_table = at;
+    }
+}
+
 /* CREATE TABLE / DROP TABLE against the session's tables, with 15.18's
  * errors and notices; false after an error. */
 static bool pg_table_ddl(struct hp_pg_sess *s, const struct pg_words *w)
@@ -806,14 +893,13 @@ static bool pg_table_ddl(struct hp_pg_sess *s, const struct pg_words *w)
             snprintf(msg, sizeof(msg), "relation \"%s\" already exists, skipping", name);
             hp_pg_report(s, 'N', "NOTICE", "42P07", msg, 0, "parse_utilcmd.c", s->cf->ln.dup_skip,
                          "transformCreateStmt");
-        } else if (s->ntables < HP_PG_TABLES) {
-            snprintf(s->tables[s->ntables++], HP_PG_TABLE_NAME, "%s", name);
+        } else {
+            pg_table_add(s, name, pg_first_column(w->low));
         }
         return true;
     }
     if (at >= 0) {
-        if ((unsigned)at != --s->ntables)
-            memcpy(s->tables[at], s->tables[s->ntables], HP_PG_TABLE_NAME);
+        pg_table_drop(s, at);
         return true;
     }
     snprintf(msg, sizeof(msg), "table \"%s\" does not exist%s", name, if_x ? ", skipping" : "");
@@ -885,6 +971,123 @@ static bool pg_select_cast(struct hp_pg_sess *s, const char *v, const char *e)
     return true;
 }
 
+/* ---- COPY ... FROM PROGRAM: what the program prints, as the table's rows ---- */
+
+/* The table named after " from " (or after "copy "): its index, -1 if the session has none such. */
+static int pg_table_after(const struct hp_pg_sess *s, const char *low, const char *word)
+{
+    const char *p = strstr(low, word);
+    char name[HP_PG_TABLE_NAME];
+    size_t n = 0;
+    if (!p)
+        return -1;
+    p += strlen(word);
+    while (*p == ' ')
+        p++;
+    if (*p == '"')
+        p++;
+    if (strncmp(p, "public.", 7) == 0)
+        p += 7;
+    while (n < sizeof(name) - 1 && (isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '$'))
+        n++;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    return n ? pg_table_find(s, name) : -1;
+}
+
+/* COPY t FROM PROGRAM 'cmd' (CVE-2019-9193): the server runs cmd through
+ * /bin/sh as its own user and stores each line it prints as a row; the
+ * dropper then reads them back with SELECT.  Here cmd goes through the
+ * emulated shell, never run (shell.h hp_shell_oneshot: user postgres, no
+ * downloads - the query's URLs already went to the capture pipeline).  A
+ * table the session did not create is taken as there (a bot that made it
+ * in an earlier connection).  A failing program is ERROR 38000, as
+ * ClosePipeFromProgram reports it; over the one-shot rate, "COPY 0". */
+static bool pg_copy_from_program(struct hp_pg_sess *s, const char *stmt, size_t n, const struct pg_words *w)
+{
+    size_t off, end;
+    if (!has_word(w->low, " from program") || !pg_program_span(stmt, n, w->low, &off, &end))
+        return false;
+    int t = pg_table_after(s, w->low, "copy ");
+    if (t < 0)
+        t = pg_table_add(s, w->obj, "");
+    char cmd[4096], tag[32];
+    size_t k = 0;
+    for (size_t i = off; i < end && k < sizeof(cmd) - 1; i++) {
+        cmd[k++] = stmt[i];
+        if ((stmt[i] == '\'' || stmt[i] == '"') && i + 1 < end && stmt[i + 1] == stmt[i])
+            i++;                                   /* a doubled quote is one */
+    }
+    cmd[k] = '\0';
+    struct hp_buf out;
+    hp_buf_init(&out, HP_PG_COPY_MAX);
+    int status = 0;
+    if (hp_shell_oneshot_allowed()) {
+        struct hp_shell_oneshot o = { .user = "postgres", .out_max = HP_PG_COPY_MAX };
+        status = hp_shell_oneshot(&o, cmd, k, &out);
+    }
+    if (status != 0) {
+        char msg[4200], detail[64];
+        snprintf(msg, sizeof(msg), "program \"%s\" failed", cmd);
+        if (status == 127)
+            snprintf(detail, sizeof(detail), "command not found");
+        else
+            snprintf(detail, sizeof(detail), "child process exited with exit code %d", status);
+        pg_error_detail(s, "38000", msg, detail, "copyfrom.c", 1622, "ClosePipeFromProgram");
+        hp_buf_free(&out);
+        return false;
+    }
+    unsigned rows = 0;
+    for (size_t i = 0; i < out.len; i++)
+        rows += out.data[i] == '\n' || i + 1 == out.len;
+    if (t >= 0) {                                  /* the rows COPY appends, up to the cap */
+        if (s->copy_table != t) {
+            hp_buf_reset(&s->copy_rows);
+            s->copy_nrows = 0;
+        }
+        s->copy_table = t;
+        if (out.len && out.data[out.len - 1] != '\n')
+            hp_buf_putc(&out, '\n');
+        if (s->copy_rows.len + out.len <= s->copy_rows.cap) {
+            hp_buf_put(&s->copy_rows, out.data, out.len);
+            s->copy_nrows += rows;
+        }
+    }
+    hp_buf_free(&out);
+    snprintf(tag, sizeof(tag), "COPY %u", rows);
+    pg_complete(s, tag);
+    return true;
+}
+
+/* SELECT ... FROM a table of the session: its column, and the rows COPY put in it. */
+static bool pg_select_table(struct hp_pg_sess *s, const char *low)
+{
+    int t = pg_table_after(s, low, " from ");
+    if (t < 0)
+        return false;
+    struct pg_col c = PG_TEXT(s->columns[t]);
+    pg_row_desc_of(s, c, s->table_oid0 + 4 * (uint32_t)t, 1);
+    unsigned rows = 0;
+    if (s->copy_table == t && s->copy_rows.len) {
+        const uint8_t *p = s->copy_rows.data, *e = p + s->copy_rows.len;
+        while (p < e) {
+            const uint8_t *nl = memchr(p, '\n', (size_t)(e - p));
+            size_t len = nl ? (size_t)(nl - p) : (size_t)(e - p);
+            size_t at = hp_pg_msg_begin(s, 'D');
+            hp_buf_put_u16be(&s->out, 1);
+            hp_buf_put_u32be(&s->out, (uint32_t)len);
+            hp_buf_put(&s->out, p, len);
+            hp_pg_msg_end(s, at);
+            rows++;
+            p += len + 1;
+        }
+    }
+    char tag[32];
+    snprintf(tag, sizeof(tag), "SELECT %u", rows);
+    pg_complete(s, tag);
+    return true;
+}
+
 static void pg_select(struct hp_pg_sess *s, const char *stmt, size_t n, const struct pg_words *w)
 {
     const char *low = w->low;
@@ -895,8 +1098,10 @@ static void pg_select(struct hp_pg_sess *s, const char *stmt, size_t n, const st
         pg_one_row(s, PG_TEXT("version"), tmp, strlen(tmp), "SELECT 1");
     } else if (has_word(low, "current_database()")) {
         pg_one_row(s, PG_NAME("current_database"), s->db, strlen(s->db), "SELECT 1");
+    } else if (has_word(low, " from ") && pg_select_table(s, low)) {
+        /* done: a table of the session */
     } else if (has_word(low, " from ")) {
-        pg_row_desc(s, PG_TEXT("cmd_output"));     /* the table a COPY ... PROGRAM filled */
+        pg_row_desc(s, PG_TEXT("cmd_output"));     /* the table a COPY ... PROGRAM filled earlier */
         pg_complete(s, "SELECT 0");
     } else if (has_word(low, "current_user") || has_word(low, "session_user") || has_word(low, " user")) {
         const char *col = has_word(low, "session_user") ? "session_user"
@@ -972,6 +1177,8 @@ static bool pg_answer(struct hp_pg_sess *s, const char *stmt, size_t n, const st
         pg_complete(s, "TRUNCATE TABLE");
         return true;
     }
+    if (!strcmp(w->verb, "copy") && has_word(w->low, " from program"))
+        return pg_copy_from_program(s, stmt, n, w);
     snprintf(tag, sizeof(tag), "%s 0", w->verb);           /* update, delete, copy */
     pg_upper_tag(tag);
     pg_complete(s, tag);

@@ -21,6 +21,7 @@
 #define HP_PG_TABLE_NAME 64       /* NAMEDATALEN */
 #define HP_PG_SAVEPOINTS 8        /* savepoints of a block, remembered (pgsql_txn.c) */
 #define HP_PG_SAVEPOINT_NAME 64
+#define HP_PG_COPY_MAX   (16 * 1024)   /* bytes of program output a table keeps */
 
 struct hp_pg_conf {
     char *version;                /* server_version ("14.5 (Ubuntu 14.5-0ubuntu0.22.04.1)") */
@@ -62,6 +63,11 @@ struct hp_pg_sess {
     uint64_t queries;
     unsigned stmts;               /* statements answered (an empty query counts one) */
     char tables[HP_PG_TABLES][HP_PG_TABLE_NAME];   /* CREATE TABLE'd, for DROP's answers */
+    char columns[HP_PG_TABLES][HP_PG_TABLE_NAME];  /* each one's first column */
+    uint32_t table_oid0;          /* the first table's OID (16384 and up, per session) */
+    int copy_table;               /* the table COPY ... FROM PROGRAM filled last, -1: none */
+    struct hp_buf copy_rows;      /* its rows: what the program printed, one a line */
+    unsigned copy_nrows;
     unsigned ntables;
     struct hp_pg_ext *ext;        /* extended protocol: statements and portals (pgsql_ext.c), lazily */
     bool ext_skip;                /* after an error there: every message up to Sync is discarded */

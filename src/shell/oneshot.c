@@ -14,14 +14,48 @@
  * for the source's SSH sessions.  No program fetches anything (wget and
  * curl fail to connect): the web engine already hands every URL it finds to
  * the capture pipeline.  Standard error is dropped, as a web server sends it
- * to its error log.  The caller bounds how often this runs; here each line
- * has a small interpreting budget and the output a cap.
+ * to its error log.  Each line has a small interpreting budget, the output
+ * a cap, and all callers together a rate (hp_shell_oneshot_allowed).
  */
 #include <string.h>
 #include "buf.h"
+#include "log.h"
+#include "sensor.h"
+#include "util.h"
 #include "interp.h"
 #include "persona.h"
 #include "shell.h"
+
+/* Runs per second over every source and service, and in a burst: each may
+ * interpret for line_ms per line, so an attacker repeating an injection
+ * cannot make the network thread interpret for more than a small share of
+ * its time.  Past it the caller answers as if the command printed nothing,
+ * counted in sensor.stats (shell_oneshot_shed) with a log line a minute. */
+#define ONESHOT_RATE  10
+#define ONESHOT_BURST 20
+
+bool hp_shell_oneshot_allowed(void)
+{
+    static int64_t last_ms;
+    static double tokens = ONESHOT_BURST;
+    int64_t now = hp_mono_ms();
+    if (last_ms)
+        tokens += (double)(now - last_ms) * ONESHOT_RATE / 1000.0;
+    last_ms = now;
+    if (tokens > ONESHOT_BURST)
+        tokens = ONESHOT_BURST;
+    if (tokens >= 1.0) {
+        tokens -= 1.0;
+        return true;
+    }
+    static struct hp_ratelimit rl;
+    uint64_t k;
+    hp_sensor.n.oneshot_shed++;
+    if ((k = hp_ratelimit_ok(&rl, 60000)))
+        hp_warn("shell: one-shot commands over %d per second: %llu answer(s) left without their output",
+                ONESHOT_RATE, (unsigned long long)k);
+    return false;
+}
 
 struct oneshot {
     struct hp_buf *out;

@@ -95,6 +95,9 @@ struct hp_shell_oneshot {
     size_t out_max;               /* 0: HP_SHELL_ONESHOT_OUT */
 };
 int hp_shell_oneshot(const struct hp_shell_oneshot *p, const char *text, size_t len, struct hp_buf *out);
+/* Whether a one-shot may run now: 10 a second, a burst of 20, over every
+ * caller; false is counted (sensor.stats shell_oneshot_shed) and logged. */
+bool hp_shell_oneshot_allowed(void);
 
 struct hp_event;
 /* Tests and fuzzers: every event a shell builds (command.input,

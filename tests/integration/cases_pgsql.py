@@ -181,18 +181,22 @@ def pgsql_extended_libpq(ctx):
         assert rows[0][1].startswith(b"PostgreSQL 15.18 (Debian 15.18-0+deb12u1) on x86_64"), rows
         for sql, want in (("DROP TABLE IF EXISTS cmd_exec", "DROP TABLE"),
                           ("CREATE TABLE cmd_exec(cmd_output text)", "CREATE TABLE"),
-                          ("COPY cmd_exec FROM PROGRAM 'id'", "COPY 0")):
+                          ("COPY cmd_exec FROM PROGRAM 'id'", "COPY 1")):
             assert pq_exec(lib, conn, sql)[0] == want, sql
+        # what the dropper reads back: id's line, from the emulated shell (nothing ran)
+        tag, rows, _ = pq_exec(lib, conn, "SELECT * FROM cmd_exec")
+        assert tag == "SELECT 1" and rows[0][0] == 25 and rows[0][1].startswith(b"uid=") and \
+            b"(postgres)" in rows[0][1], (tag, rows)
         err = pq_exec(lib, conn, "COPY t FROM PROGRAM $1", ["id"])[2]   # no parameter there (15.18 too)
         assert 'syntax error at or near "$1"' in err, err
     finally:
         lib.PQfinish(conn)
-    d.wait_event(lambda e: e["eventid"] == "command.input" and e["protocol"] == "postgresql", count=6,
-                 what="six statements")
+    d.wait_event(lambda e: e["eventid"] == "command.input" and e["protocol"] == "postgresql", count=7,
+                 what="seven statements")
     evs = stop_and_read(d)
     cmds = [e["input"] for e in evs if e["eventid"] == "command.input" and e["protocol"] == "postgresql"]
     assert cmds == ["select '42'", "select version()", "DROP TABLE IF EXISTS cmd_exec",
                     "CREATE TABLE cmd_exec(cmd_output text)", "COPY cmd_exec FROM PROGRAM 'id'",
-                    "COPY t FROM PROGRAM $1"], cmds
+                    "SELECT * FROM cmd_exec", "COPY t FROM PROGRAM $1"], cmds
     progs = [e["program"] for e in evs if e["eventid"] == "pgsql.copy_program"]
     assert progs == ["id", "$1"], progs

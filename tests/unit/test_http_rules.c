@@ -740,7 +740,7 @@ static void test_shell_output(void **state)
     struct tview t;
     char *h, *b;
     struct hp_http_view *v = mkview(&t, "POST", "/run", "", NULL, 0, 10250);
-    uint64_t shed0 = hp_sensor.n.http_shell_shed;
+    uint64_t shed0 = hp_sensor.n.oneshot_shed;
     render(hp_webrules_match(r, v), v, &h, &b);
     assert_string_equal(b, "[]\n");                     /* nothing injected; body adds a line end */
     free(h), free(b);
@@ -775,7 +775,7 @@ static void test_shell_output(void **state)
         free(h), free(b);
     }
     assert_true(empty >= 15);
-    assert_int_equal(hp_sensor.n.http_shell_shed - shed0, (uint64_t)empty);
+    assert_int_equal(hp_sensor.n.oneshot_shed - shed0, (uint64_t)empty);
     hp_webrules_free(r);
 }
 

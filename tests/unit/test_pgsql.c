@@ -661,6 +661,59 @@ static void test_pg15_transactions(void **st)
     free(cf.version);
 }
 
+/* COPY t FROM PROGRAM (CVE-2019-9193) through the emulated shell, never
+ * run: "COPY n" for the n lines it printed, which SELECT * FROM t returns
+ * under the table's column (its OID the session's), as 15.18 answered the
+ * same queries; a failing program is ERROR 38000 with the exit status or
+ * "command not found" as DETAIL; DROP TABLE takes the rows with it. */
+static void test_pg15_copy_from_program(void **st)
+{
+    (void)st;
+    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_sess s;
+    struct hp_buf in;
+    hp_buf_init(&in, 4096);
+    login15(&s, &cf);
+    typed(&in, 'Q', "CREATE TABLE cmd_exec(cmd_output text)");
+    EXPECT(&s, &in, "C\x00\x00\x00\x11" "CREATE TABLE\x00Z\x00\x00\x00\x05I", false);
+    hp_buf_reset(&in);
+    typed(&in, 'Q', "COPY cmd_exec FROM PROGRAM 'echo one; echo ''two'''");
+    EXPECT(&s, &in, "C\x00\x00\x00\x0b" "COPY 2\x00Z\x00\x00\x00\x05I", false);
+    hp_buf_reset(&in);
+    typed(&in, 'Q', "SELECT * FROM cmd_exec");
+    char want[256];
+    uint32_t oid = s.table_oid0;
+    assert_true(oid >= 16384 && oid < 17000);
+    size_t n = 0;
+    memcpy(want + n, "T\x00\x00\x00#\x00\x01" "cmd_output\x00", 18), n += 18;
+    want[n++] = (char)(oid >> 24), want[n++] = (char)(oid >> 16), want[n++] = (char)(oid >> 8), want[n++] = (char)oid;
+    static const char rest[] = "\x00\x01\x00\x00\x00\x19\xff\xff\xff\xff\xff\xff\x00\x00"
+                               "D\x00\x00\x00\x0d\x00\x01\x00\x00\x00\x03one"
+                               "D\x00\x00\x00\x0d\x00\x01\x00\x00\x00\x03two"
+                               "C\x00\x00\x00\x0dSELECT 2\x00Z\x00\x00\x00\x05I";
+    memcpy(want + n, rest, sizeof(rest) - 1), n += sizeof(rest) - 1;
+    expect(&s, &in, want, n, false);
+    hp_buf_reset(&in);
+    typed(&in, 'Q', "COPY cmd_exec FROM PROGRAM 'false'");
+    EXPECT(&s, &in, "E\x00\x00\x00\x81SERROR\x00VERROR\x00" "C38000\x00Mprogram \"false\" failed\x00"
+                    "Dchild process exited with exit code 1\x00" "Fcopyfrom.c\x00L1622\x00RClosePipeFromProgram\x00\x00"
+                    "Z\x00\x00\x00\x05I", false);
+    hp_buf_reset(&in);
+    typed(&in, 'Q', "COPY cmd_exec FROM PROGRAM 'nosuchcmd'");
+    EXPECT(&s, &in, "E\x00\x00\x00qSERROR\x00VERROR\x00" "C38000\x00Mprogram \"nosuchcmd\" failed\x00"
+                    "Dcommand not found\x00" "Fcopyfrom.c\x00L1622\x00RClosePipeFromProgram\x00\x00"
+                    "Z\x00\x00\x00\x05I", false);
+    hp_buf_reset(&in);
+    typed(&in, 'Q', "DROP TABLE cmd_exec; CREATE TABLE cmd_exec(o text); SELECT * FROM cmd_exec");
+    hp_buf_reset(&s.out);
+    assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
+    assert_non_null(memmem(s.out.data, s.out.len, "C\x00\x00\x00\x0dSELECT 0\x00Z", 15));
+    assert_non_null(memmem(s.out.data, s.out.len, "T\x00\x00\x00\x1a\x00\x01o\x00", 10));
+    hp_pg_sess_free(&s);
+    hp_buf_free(&in);
+    free(cf.version);
+}
+
 /* Messages the server refuses after the login: an unknown type at its first
  * byte (a second StartupMessage reads as type 0), a Query without its NUL,
  * a length below 4 (closed without a word). */
@@ -899,6 +952,7 @@ int main(void)
         cmocka_unit_test(test_pg15_password),
         cmocka_unit_test(test_pg15_queries),
         cmocka_unit_test(test_pg15_transactions),
+        cmocka_unit_test(test_pg15_copy_from_program),
         cmocka_unit_test(test_pg15_messages),
         cmocka_unit_test(test_pg15_extended),
         cmocka_unit_test(test_pg15_extended_bounds),
