@@ -884,6 +884,7 @@ static void chan_start_shell(struct ssh_chan *ch, bool interactive)
         .height = ch->height ? ch->height : 24,
         .term = { term_write, term_exit, ch, ch->pty ? NULL : term_write_err },
         .term_type = ch->pty ? ch->term : NULL,
+        .pty = ch->pty,
         .personality = cf->personality,
         .data_dir = cf->data_dir,
     };

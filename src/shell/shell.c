@@ -70,7 +70,8 @@
 struct hp_shell {
     struct hp_term term;
     const struct hp_evctx *ctx;
-    bool interactive;           /* on a pty */
+    bool interactive;           /* a login shell on a pty */
+    bool onlcr;                 /* output through a pty's ONLCR: interactive, or an exec on a pty */
     bool fancy;                 /* bash on a terminal that is not "dumb" */
     unsigned width, height;
     struct hp_interp *it;
@@ -231,7 +232,7 @@ static void raw_puts(struct hp_shell *sh, const char *s) { raw_out(sh, s, strlen
 static void cooked_out(struct hp_shell *sh, const void *data, size_t n)
 {
     const uint8_t *p = data;
-    if (!sh->interactive) {
+    if (!sh->onlcr) {
         raw_out(sh, p, n);
         return;
     }
@@ -526,7 +527,7 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
         .ip = ip,
         .persona = pe,
         .client_ip = client,
-        .tty = p->interactive ? (p->tty ? p->tty : "pts/0") : NULL,
+        .tty = p->interactive || p->pty ? (p->tty ? p->tty : "pts/0") : NULL,
         .protocol = p->ctx ? p->ctx->protocol : NULL,
         .width = shell_clamp(p->width, HP_SHELL_COLS_MAX),
         .height = shell_clamp(p->height, HP_SHELL_ROWS_MAX),
@@ -538,6 +539,7 @@ struct hp_shell *hp_shell_new(const struct hp_shell_params *p)
     };
     sh->term = p->term;
     sh->ctx = p->ctx;
+    sh->onlcr = p->interactive || p->pty;
     sh->interactive = p->interactive;
     /* bash's readline on a capable terminal (bracketed paste); busybox ash
      * sends no such sequences */

@@ -54,7 +54,9 @@ struct hp_shell_params {
     const char *personality;      /* "debian" (default) or "busybox": see persona.h */
     const char *data_dir;         /* files the attacker creates are stored in DATA_DIR/payloads
                                    * (session.file_upload); NULL: hashed and logged only */
-    const char *tty;              /* "pts/0" (default when interactive) */
+    const char *tty;              /* "pts/0" (default when interactive or pty) */
+    bool pty;                     /* an exec on a terminal (ssh -t host cmd): ls lays out columns,
+                                   * tty names it; without one stdout is a pipe */
 };
 
 struct hp_shell *hp_shell_new(const struct hp_shell_params *p);

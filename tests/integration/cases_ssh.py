@@ -387,6 +387,22 @@ class PtyClient:
 
 
 @case
+def ssh_exec_output_pipe_or_pty(ctx):
+    """ssh host 'cmd' writes to a pipe: ls lists a name a line and tty says "not a tty"; ssh -tt
+    host 'cmd' runs on a pty: ls lays out columns, lines end in \\r\\n, tty names /dev/pts/0 -
+    as OpenSSH's sshd runs them."""
+    need("ssh", "sshpass")
+    d = ssh_daemon(ctx, "sshexecpty", [ssh_service()])
+    port = d.svc("ssh").port
+    cmd = "mkdir -p /tmp/q && cd /tmp/q && touch a b c && ls; tty"
+    r = sshpass_ssh(port, "pipe-pass", [cmd])
+    assert r.stdout == b"a\nb\nc\nnot a tty\n", (r.stdout, r.stderr)
+    r = sshpass_ssh(port, "pty-pass", [cmd], extra=["-tt"])
+    assert r.stdout == b"a  b  c\r\n/dev/pts/0\r\n", (r.stdout, r.stderr)
+    stop_and_read(d)
+
+
+@case
 def ssh_pty_shell(ctx):
     need("ssh", "sshpass", "asciinema", "script")
     d = ssh_daemon(ctx, "sshpty", [ssh_service()])

@@ -184,6 +184,7 @@ static const char *uname_snrvm(void)
 struct opts {
     const char *user;
     bool interactive;
+    bool pty;                     /* exec on a pty */
     const char *term_type;
     const char *motd;
     unsigned width, height;       /* 0: 80 x 24 */
@@ -196,7 +197,7 @@ static struct hp_shell *mk(struct fake *f, struct opts o)
     struct hp_shell_params p = {
         .ctx = &ctx, .username = o.user ? o.user : "root", .hostname = "box.example.net",
         .interactive = o.interactive, .width = o.width ? o.width : 80, .height = o.height ? o.height : 24,
-        .term = { fake_write, fake_exit, f }, .term_type = o.term_type,
+        .term = { fake_write, fake_exit, f }, .term_type = o.term_type, .pty = o.pty,
         .motd = o.motd ? o.motd : "",
     };
     struct hp_shell *sh = hp_shell_new(&p);
@@ -720,8 +721,21 @@ static void test_exec(void **state)
     EXEC_EQ("ulimit -n; ulimit -n 65535; ulimit -n; ulimit -a | grep open", "1024\n65535\n"
             "open files                          (-n) 65535\n", 0);
     EXEC_EQ("false", "", 1);
-    /* without a pty stdout is a pipe: ls lists one name a line, as ssh host 'ls' shows */
+    /* without a pty stdout is a pipe: ls lists one name a line, as ssh host 'ls' shows; on
+     * one (ssh -t host 'ls') columns, "\r\n" line ends and a tty */
     EXEC_EQ("mkdir /tmp/q && cd /tmp/q && touch a b c && ls && ls -C", "a\nb\nc\na  b  c\n", 0);
+    EXEC_EQ("tty", "not a tty\n", 1);
+    {
+        struct fake f;
+        struct hp_shell *sh = mk(&f, (struct opts){ .pty = true, .term_type = "xterm" });
+        static const char cmd[] = "mkdir /tmp/r && cd /tmp/r && touch a b c && ls && tty";
+        hp_shell_exec(sh, cmd, sizeof(cmd) - 1);
+        assert_int_equal(f.exits, 1);
+        assert_int_equal(f.status, 0);
+        assert_int_equal(f.len, strlen("a  b  c\r\n/dev/pts/0\r\n"));
+        assert_memory_equal(f.out, "a  b  c\r\n/dev/pts/0\r\n", f.len);
+        done(sh, &f);
+    }
     EXEC_EQ("echo a\nnosuch\necho c", "a\nbash: line 2: nosuch: command not found\nc\n", 0);
     EXEC_EQ("echo a; ; ls", "bash: -c: line 1: syntax error near unexpected token `;'\n"
                             "bash: -c: line 1: `echo a; ; ls'\n", 2);
