@@ -14,8 +14,9 @@
  * for the source's SSH sessions.  No program fetches anything (wget and
  * curl fail to connect): the web engine already hands every URL it finds to
  * the capture pipeline.  Standard error is dropped, as a web server sends it
- * to its error log.  Each line has a small interpreting budget, the output
- * a cap, and all callers together a rate (hp_shell_oneshot_allowed).
+ * to its error log.  Each line has a small interpreting budget, the whole
+ * text four of them and 32 lines, the output a cap, and all callers
+ * together a rate (hp_shell_oneshot_allowed).
  */
 #include <string.h>
 #include "buf.h"
@@ -33,6 +34,10 @@
  * counted in sensor.stats (shell_oneshot_shed) with a log line a minute. */
 #define ONESHOT_RATE  10
 #define ONESHOT_BURST 20
+/* Lines of one text that run, and its whole time in lines' budgets: a
+ * text of many lines does not multiply the budget. */
+#define ONESHOT_LINES      32
+#define ONESHOT_LINES_TIME 4
 
 bool hp_shell_oneshot_allowed(void)
 {
@@ -88,7 +93,8 @@ int hp_shell_oneshot(const struct hp_shell_oneshot *p, const char *text, size_t 
     struct hp_interp *it = hp_interp_new(&sys, &io);
     bool go_on = true;
     unsigned lineno = 0;
-    while (go_on && len) {                /* one line at a time, as bash -c reads its string */
+    int64_t until = hp_mono_ms() + (int64_t)sys.line_ms * ONESHOT_LINES_TIME;
+    while (go_on && len && lineno < ONESHOT_LINES && hp_mono_ms() < until) {   /* as bash -c reads its string */
         const char *nl = memchr(text, '\n', len);
         size_t n = nl ? (size_t)(nl - text) : len;
         go_on = hp_interp_line(it, HP_INTERP_EXEC, ++lineno, (const uint8_t *)text, n);

@@ -83,8 +83,9 @@ void hp_shell_free(struct hp_shell *sh);
  * One command text (lines of "bash -c" script) through the interpreter, for
  * what it prints on standard output, appended to out (oneshot.c): for a web
  * answer that shows an injected command's output.  Synchronous: no fetch,
- * no pause; every line stops after line_ms of interpreting.  Nothing is
- * kept: a private overlay, no events.  Returns the exit status.
+ * no pause; every line stops after line_ms of interpreting, the text after
+ * 4 x line_ms or 32 lines.  Nothing is kept: a private overlay, no events.
+ * Returns the exit status.
  */
 #define HP_SHELL_ONESHOT_MS  20           /* interpreting time of one line, by default */
 #define HP_SHELL_ONESHOT_OUT (16 * 1024)  /* output kept, by default */

@@ -38,6 +38,7 @@
 #include "identity.h"
 #include "event.h"
 #include "json_check.h"
+#include "util.h"
 
 #define BP_ON  "\x1b[?2004h"
 #define BP_OFF "\x1b[?2004l\r"
@@ -709,6 +710,37 @@ static void test_prompt_cwd(void **state)
 
 /* ---- exec and script ---------------------------------------------------------------- */
 
+/* hp_shell_oneshot (oneshot.c): stdout alone, a private overlay each time,
+ * 32 lines of a text at most, endless loops cut, the output capped. */
+static void test_oneshot(void **state)
+{
+    (void)state;
+    struct hp_buf out;
+    hp_buf_init(&out, 1 << 20);
+    struct hp_shell_oneshot o = { 0 };
+    assert_int_equal(hp_shell_oneshot(&o, "echo hi; nosuch; touch /tmp/one", 31, &out), 0);
+    assert_string_equal(hp_buf_cstr(&out), "hi\n");           /* stderr dropped */
+    hp_buf_reset(&out);
+    assert_int_equal(hp_shell_oneshot(&o, "ls /tmp/one", 11, &out), 2);   /* nothing kept */
+    assert_int_equal(out.len, 0);
+    char text[100 * 7 + 1] = "";
+    for (int i = 0; i < 100; i++)
+        strcat(text, "echo x\n");
+    hp_shell_oneshot(&o, text, strlen(text), &out);
+    assert_int_equal(out.len, 32 * 2);
+    hp_buf_reset(&out);
+    int64_t t0 = hp_mono_ms();
+    static const char loop[] = "while :; do :; done\nwhile :; do :; done\nwhile :; do :; done\n"
+                               "while :; do :; done\nwhile :; do :; done\nwhile :; do :; done\necho end";
+    hp_shell_oneshot(&o, loop, sizeof(loop) - 1, &out);
+    assert_true(hp_mono_ms() - t0 < 400);                     /* cut at 20 ms or its steps, not 1 s each */
+    o.out_max = 5;
+    hp_buf_reset(&out);
+    hp_shell_oneshot(&o, "echo 0123456789", 15, &out);
+    assert_int_equal(out.len, 5);
+    hp_buf_free(&out);
+}
+
 static void test_exec(void **state)
 {
     (void)state;
@@ -1096,6 +1128,7 @@ int main(void)
         cmocka_unit_test(test_free_in_exit),
         cmocka_unit_test(test_prompt_cwd),
         cmocka_unit_test(test_exec),
+        cmocka_unit_test(test_oneshot),
         cmocka_unit_test(test_script),
         cmocka_unit_test(test_echo_builtin),
         cmocka_unit_test(test_uname_builtin),
