@@ -52,6 +52,7 @@
 #include "login.h"
 #include "proto.h"
 #include "redis.h"
+#include "shell/shell.h"
 #include "util.h"
 
 /* ---- parsing ------------------------------------------------------------------- */
@@ -512,6 +513,8 @@ struct hp_redis_sess {
     struct { char code[16]; unsigned n; } errstat[8];   /* errors by code, in code order */
     unsigned saves, bgsaves;                  /* SAVEs and BGSAVEs done */
     bool close;
+    bool rogue;                               /* SLAVEOF a host was asked (the rogue-master attack) */
+    bool module;                              /* then MODULE LOAD answered OK: system.* commands */
     bool stall_logged;                        /* rd_ev_stalled done */
     const char *close_reason;
 };
@@ -2491,6 +2494,7 @@ static void cmd_replicaof(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     }
     long long port;
     bool ok = rd_str2ll(c->argv[2], c->argl[2], &port);
+    s->rogue = true;
     struct hp_ev ev;
     hp_ev_begin(&ev, s->ctx, "redis.replicaof");
     hp_ev_str(&ev, "host", host);
@@ -2513,9 +2517,22 @@ static void cmd_replicaof(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     rep_status(s, "OK");
 }
 
+/*
+ * The rogue-master attack (redis-rogue-server, P2PInfect, H2Miner): SLAVEOF
+ * the attacker's server, which sends RedisModules-ExecuteCommand's exp.so
+ * as the "database"; CONFIG SET dbfilename exp.so; MODULE LOAD it; then
+ * its commands: system.exec CMD returns what CMD prints (popen), system.rev
+ * HOST PORT starts a reverse shell.  Nothing is replicated here, but after
+ * a SLAVEOF the load is answered as if it had been, so the attacker sends
+ * the commands it came for: system.exec goes through the emulated shell as
+ * user redis (shell.h hp_shell_oneshot, never run), system.rev is answered
+ * and never connects.  Without a SLAVEOF first, MODULE LOAD fails as it
+ * does for a file that is not a module.
+ */
 static void cmd_module(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 {
     if (rd_is(c, 1, "load") && c->argc >= 3) {
+        bool load = s->rogue && !s->module;
         struct hp_ev ev;
         hp_ev_begin(&ev, s->ctx, "redis.module_load");
         hp_ev_bytes(&ev, "path", c->argv[2], c->argl[2]);
@@ -2525,12 +2542,36 @@ static void cmd_module(struct hp_redis_sess *s, struct hp_redis_cmd *c)
             hp_ev_elem_str(&ev, rd_cstr(c->argv[i], c->argl[i], a, sizeof(a)));
         }
         hp_ev_arr_end(&ev);
+        hp_ev_bool(&ev, "loaded", load);
         hp_ev_emit(&ev);
-        rep_err(s, "ERR Error loading the extension. Please check the server logs.");
+        if (load) {
+            s->module = true;
+            rep_status(s, "OK");
+        } else {
+            rep_err(s, "ERR Error loading the extension. Please check the server logs.");
+        }
     } else if (rd_is(c, 1, "list") && c->argc == 2) {
-        rep_arr(s, 0);
+        rep_arr(s, s->module);
+        if (s->module) {                        /* 7.0 adds path and args */
+            rep_arr(s, rd_ver_ge(7, 0) ? 8 : 4);
+            rep_bulks(s, "name");
+            rep_bulks(s, "system");
+            rep_bulks(s, "ver");
+            rep_int(s, 1);
+            if (rd_ver_ge(7, 0)) {
+                rep_bulks(s, "path");
+                rep_bulks(s, "./exp.so");
+                rep_bulks(s, "args");
+                rep_arr(s, 0);
+            }
+        }
     } else if (rd_is(c, 1, "unload") && c->argc == 3) {
-        rep_err(s, "ERR Error unloading module: no such module with that name");
+        if (s->module && rd_is(c, 2, "system")) {
+            s->module = false;
+            rep_status(s, "OK");
+        } else {
+            rep_err(s, "ERR Error unloading module: no such module with that name");
+        }
     } else {
         rd_err_subcmd(s, c, "MODULE", "list load unload");
     }
@@ -3086,6 +3127,37 @@ static void cmd_command(struct hp_redis_sess *s, struct hp_redis_cmd *c)
 
 /* ---- running a command -- */
 
+/* system.exec / system.rev of the loaded exp.so (cmd_module); false for another command. */
+static bool rd_module_cmd(struct hp_redis_sess *s, const struct hp_redis_cmd *c)
+{
+    if (!s->module)
+        return false;
+    if (rd_is(c, 0, "system.exec")) {
+        if (c->argc != 2) {
+            rd_err_arity(s, "system.exec");
+            return true;
+        }
+        hp_capture_scan(s->ctx, c->argv[1], c->argl[1], "redis");   /* the dropper's URLs */
+        struct hp_buf out;
+        hp_buf_init(&out, HP_SHELL_ONESHOT_OUT);
+        if (hp_shell_oneshot_allowed()) {
+            struct hp_shell_oneshot o = { .user = "redis" };
+            hp_shell_oneshot(&o, (const char *)c->argv[1], c->argl[1], &out);
+        }
+        rep_bulk(s, out.data ? out.data : (const uint8_t *)"", out.len);
+        hp_buf_free(&out);
+        return true;
+    }
+    if (rd_is(c, 0, "system.rev")) {
+        if (c->argc != 3)
+            rd_err_arity(s, "system.rev");
+        else
+            rep_status(s, "OK");                /* the shell would connect back: never */
+        return true;
+    }
+    return false;
+}
+
 static void rd_unknown(struct hp_redis_sess *s, const struct hp_redis_cmd *c)
 {
     char name[129], args[512], a[200];
@@ -3112,7 +3184,8 @@ static void rd_exec(struct hp_redis_sess *s, struct hp_redis_cmd *c)
     rd_ev_input(s, c);
     const struct rd_cmd *k = rd_cmd_find(c);
     if (!k) {
-        rd_unknown(s, c);
+        if (!rd_module_cmd(s, c))
+            rd_unknown(s, c);
         return;
     }
     int ar = rd_arity(k);

