@@ -102,6 +102,7 @@ struct hp_my_sess {
     char dbs[HP_MY_DBS_MAX][65];
     unsigned ndbs;
     char udfs[HP_MY_DBS_MAX][65];
+    char udf_ret[HP_MY_DBS_MAX];       /* what each returns: 's' string, 'i' integer, 'r' real */
     unsigned nudfs;
     /* The compressed protocol (mysql_zip.c), on after the login when both sides set CLIENT_COMPRESS. */
     bool compress;

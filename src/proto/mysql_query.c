@@ -8,7 +8,8 @@
  *
  *   SELECT expressions without FROM  one row: version(), @@variables, user(),
  *                                    database(), now(), literals, @user vars,
- *                                    functions created as UDFs (NULL)
+ *                                    UDFs created (sys_eval / sys_exec: the emulated
+ *                                    shell's output / status, never run)
  *   SELECT ... FROM table            ER_NO_SUCH_TABLE (1146) / 1046 without a database
  *   SELECT ... INTO DUMPFILE/OUTFILE the bytes written (hex literal, unhex(),
  *                                    from_base64(), concat(), a @variable or the
@@ -32,6 +33,7 @@
 #include "capture/upload.h"
 #include "identity.h"
 #include "mysql.h"
+#include "shell/shell.h"
 #include "util.h"
 
 #define MQ_MAX_COLS 64
@@ -854,14 +856,54 @@ static bool is_number(struct span e)
     return true;
 }
 
-static bool is_udf(const struct hp_my_sess *s, struct span e)
+/* The UDF a call names (its index), or -1. */
+static int udf_of(const struct hp_my_sess *s, struct span e)
 {
     for (unsigned i = 0; i < s->nudfs; i++) {
         size_t k = strlen(s->udfs[i]);
         if (e.n > k && strncasecmp(e.p, s->udfs[i], k) == 0 && (e.p[k] == '(' || e.p[k] == ' '))
-            return true;
+            return (int)i;
     }
-    return false;
+    return -1;
+}
+
+/*
+ * A call of a UDF the session created: lib_mysqludf_sys's sys_eval('cmd')
+ * returns what cmd prints, sys_exec('cmd') its exit status (and the other
+ * droppers' cmdshell / shell / do_system the same by their RETURNS type).
+ * The server would run cmd as user mysql through /bin/sh; here it goes
+ * through the emulated shell (shell.h hp_shell_oneshot: never run, no
+ * downloads - the statement's URLs already went to the capture pipeline).
+ * An argument that is not a literal the look-alike can evaluate, a real
+ * return type or the one-shot rate passed gives NULL, as before.
+ */
+static bool udf_call(struct hp_my_sess *s, struct span e, int u, struct hp_buf *v, bool *null, struct hp_my_col *col)
+{
+    const char *open = memchr(e.p, '(', e.n);
+    *null = true;
+    if (!open || e.p[e.n - 1] != ')' || s->udf_ret[u] == 'r')
+        return true;
+    struct hp_buf arg;
+    hp_buf_init(&arg, 4096);
+    bool ok = literal(s, (struct span){ open + 1, (size_t)(e.p + e.n - 1 - (open + 1)) }, &arg, 0) &&
+              hp_shell_oneshot_allowed();
+    if (ok) {
+        struct hp_shell_oneshot o = { .user = "mysql" };
+        struct hp_buf out;
+        hp_buf_init(&out, HP_SHELL_ONESHOT_OUT);
+        int st = hp_shell_oneshot(&o, (const char *)arg.data, arg.len, &out);
+        *null = false;
+        if (s->udf_ret[u] == 'i') {
+            hp_buf_printf(v, "%d", st);
+            *col = (struct hp_my_col){ MY_TYPE_LONGLONG, MY_FLAG_BINARY, 21 };
+        } else {
+            hp_buf_put(v, out.data, out.len);
+            *col = (struct hp_my_col){ MY_TYPE_VAR_STRING, 0, 255 };
+        }
+        hp_buf_free(&out);
+    }
+    hp_buf_free(&arg);
+    return true;
 }
 
 /* A system variable's column as MariaDB 10.11.19 selects it: numbers are
@@ -947,7 +989,9 @@ static bool eval(struct hp_my_sess *s, struct span e, struct hp_buf *v, bool *nu
     } else if (!strcmp(low, "null")) {
         *null = true;
         *col = (struct hp_my_col){ MY_TYPE_NULL, MY_FLAG_BINARY, 0 };
-    } else if (!strncmp(low, "load_file(", 10) || is_udf(s, e)) {
+    } else if (udf_of(s, e) >= 0) {
+        udf_call(s, e, udf_of(s, e), v, null, col);
+    } else if (!strncmp(low, "load_file(", 10)) {
         *null = true;                   /* load_file: secure_file_priv / no such file */
         if (low[0] == 'l')
             *col = (struct hp_my_col){ MY_TYPE_LONG_BLOB, MY_FLAG_BINARY, 1u << 24 };
@@ -1299,8 +1343,11 @@ static void st_create_function(struct hp_my_sess *s, struct span q, struct span 
     hp_ev_str(&ev, "returns", ret);
     hp_ev_str(&ev, "library", lib);
     hp_ev_emit(&ev);
-    if (s->nudfs < HP_MY_DBS_MAX)
+    if (s->nudfs < HP_MY_DBS_MAX) {
+        s->udf_ret[s->nudfs] = !strncasecmp(ret, "int", 3) ? 'i' : !strncasecmp(ret, "real", 4) ||
+                               !strncasecmp(ret, "decimal", 7) ? 'r' : 's';
         snprintf(s->udfs[s->nudfs++], sizeof(s->udfs[0]), "%s", name);
+    }
     hp_my_ok(s, 0, NULL);
 }
 

