@@ -205,6 +205,9 @@ END
 d /var/lib/dhcp 0755 0 0
 d /var/lib/systemd 0755 0 0
 d /var/lib/misc 0755 0 0
+d /var/lib/postgresql 0755 102 110
+d /var/lib/mysql 0755 103 111
+d /var/lib/redis 0750 104 112
 d /var/local 2775 0 50
 d /var/log 0755 0 0
 d /var/log/apt 0755 0 0
@@ -631,6 +634,9 @@ nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
 systemd-network:x:998:998:systemd Network Management:/:/usr/sbin/nologin
 messagebus:x:100:107::/nonexistent:/usr/sbin/nologin
 sshd:x:101:65534::/run/sshd:/usr/sbin/nologin
+postgres:x:102:110:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash
+mysql:x:103:111:MySQL Server,,,:/nonexistent:/bin/false
+redis:x:104:112::/var/lib/redis:/usr/sbin/nologin
 @admin@:x:1000:1000:,,,:/home/@admin@:/bin/bash
 END
 f /etc/passwd- 0644 0 0 <<END
@@ -684,6 +690,10 @@ systemd-network:x:998:
 crontab:x:107:
 messagebus:x:106:
 netdev:x:108:@admin@
+ssl-cert:x:109:postgres
+postgres:x:110:
+mysql:x:111:
+redis:x:112:
 @admin@:x:1000:
 END
 f /etc/shadow 0640 0 42 <<END
@@ -708,6 +718,9 @@ nobody:*:19950:0:99999:7:::
 systemd-network:!*:19950::::::
 messagebus:!:19950::::::
 sshd:!:19950::::::
+postgres:*:19950:0:99999:7:::
+mysql:!:19950::::::
+redis:!:19950::::::
 @admin@:$y$j9T$5mXo2qV7rE1tY9uI3oP6a.$Zq8wE3rT5yU7iO9pA1sD2fG4hJ6kL8zX0cV2bN4mQ1/:19951:0:99999:7:::
 END
 f /etc/gshadow 0640 0 42 <<END

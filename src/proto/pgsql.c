@@ -1023,7 +1023,7 @@ static bool pg_copy_from_program(struct hp_pg_sess *s, const char *stmt, size_t 
     hp_buf_init(&out, HP_PG_COPY_MAX);
     int status = 0;
     if (hp_shell_oneshot_allowed()) {
-        struct hp_shell_oneshot o = { .user = "postgres", .out_max = HP_PG_COPY_MAX };
+        struct hp_shell_oneshot o = { .user = "postgres", .cwd = "/var/lib/postgresql", .out_max = HP_PG_COPY_MAX };
         status = hp_shell_oneshot(&o, cmd, k, &out);
     }
     if (status != 0) {

@@ -491,6 +491,47 @@ static const char *grp_name(struct sh_cmd *c, unsigned gid)
     return gid == 0 ? "root" : c->user ? c->user : "user";
 }
 
+/* The groups /etc/group lists user in besides gid, as " gid(name)" (or
+ * " gid" with -G, " name" with -Gn) in file order: id's supplementary
+ * groups (the admin user's adm, sudo, ...; postgres's ssl-cert). */
+static void grp_extra(struct sh_cmd *c, const char *user, unsigned gid, int form, struct hp_buf *out)
+{
+    struct hp_buf b;
+    hp_buf_init(&b, 1 << 20);
+    if (!c->fs || sh_vfs_read(c->fs, "/etc/group", 0, 0, &b) < 0) {
+        hp_buf_free(&b);
+        return;
+    }
+    size_t ul = strlen(user);
+    for (const char *s = hp_buf_cstr(&b); *s;) {
+        size_t l = strcspn(s, "\n");
+        const char *f[4] = { s };                /* name:x:gid:members */
+        size_t k = 1;
+        for (size_t i = 0; i < l && k < 4; i++)
+            if (s[i] == ':')
+                f[k++] = s + i + 1;
+        unsigned long g = k == 4 ? strtoul(f[2], NULL, 10) : gid;
+        for (const char *m = k == 4 ? f[3] : s + l; g != gid && m < s + l;) {
+            size_t ml = strcspn(m, ",\n");
+            if (ml == ul && memcmp(m, user, ul) == 0) {
+                int nl = (int)(f[1] - 1 - f[0]);
+                if (form == 0)
+                    hp_buf_printf(out, ",%lu(%.*s)", g, nl, f[0]);
+                else if (form == 1)
+                    hp_buf_printf(out, " %lu", g);
+                else
+                    hp_buf_printf(out, " %.*s", nl, f[0]);
+                break;
+            }
+            m += ml + (m[ml] == ',');
+            if (ml == 0)
+                break;
+        }
+        s += l + (s[l] == '\n');
+    }
+    hp_buf_free(&b);
+}
+
 static int cmd_whoami(struct sh_cmd *c)
 {
     if (c->argc > 1 && !c->persona->busybox) {
@@ -557,19 +598,34 @@ static int cmd_id(struct sh_cmd *c)
     const char *gname = grp_name(c, c->gid);
     if (u)
         name ? sh_outf(c, "%s\n", user) : sh_outf(c, "%u\n", c->uid);
-    else if (gr || G)
+    else if (gr)
         name ? sh_outf(c, "%s\n", gname) : sh_outf(c, "%u\n", c->gid);
-    else if (name) {
+    else if (name && !G) {
         sh_errs(c, "id: cannot print only names or real IDs in default format\n");
         return 1;
-    } else
-        sh_outf(c, "uid=%u(%s) gid=%u(%s) groups=%u(%s)\n", c->uid, user, c->gid, gname, c->gid, gname);
+    } else {
+        struct hp_buf extra;
+        hp_buf_init(&extra, 4096);
+        grp_extra(c, user, c->gid, G ? (name ? 2 : 1) : 0, &extra);
+        if (G && name)
+            sh_outf(c, "%s%s\n", gname, hp_buf_cstr(&extra));
+        else if (G)
+            sh_outf(c, "%u%s\n", c->gid, hp_buf_cstr(&extra));
+        else
+            sh_outf(c, "uid=%u(%s) gid=%u(%s) groups=%u(%s)%s\n", c->uid, user, c->gid, gname, c->gid, gname,
+                    hp_buf_cstr(&extra));
+        hp_buf_free(&extra);
+    }
     return 0;
 }
 
 static int cmd_groups(struct sh_cmd *c)
 {
-    sh_outf(c, "%s\n", grp_name(c, c->gid));
+    struct hp_buf extra;
+    hp_buf_init(&extra, 4096);
+    grp_extra(c, c->user ? c->user : "root", c->gid, 2, &extra);
+    sh_outf(c, "%s%s\n", grp_name(c, c->gid), hp_buf_cstr(&extra));
+    hp_buf_free(&extra);
     return 0;
 }
 

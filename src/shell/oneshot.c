@@ -18,6 +18,7 @@
  * text four of them and 32 lines, the output a cap, and all callers
  * together a rate (hp_shell_oneshot_allowed).
  */
+#include <stdio.h>
 #include <string.h>
 #include "buf.h"
 #include "log.h"
@@ -79,6 +80,19 @@ static void os_discard(void *arg, const void *data, size_t len)
     (void)arg, (void)data, (void)len;
 }
 
+/* cd to dir, its output (none, or an error) dropped: io's argument points
+ * at a sink with no room while it runs. */
+static void it_cd(struct hp_interp *it, const char *dir, struct oneshot *sink, struct oneshot *o)
+{
+    char line[300];
+    int n = snprintf(line, sizeof(line), "cd '%s'", dir);
+    struct oneshot keep = *o;
+    *o = *sink;
+    if (n > 0 && (size_t)n < sizeof(line) && !strchr(dir, '\''))
+        hp_interp_line(it, HP_INTERP_EXEC, 1, (const uint8_t *)line, (size_t)n);
+    *o = keep;
+}
+
 int hp_shell_oneshot(const struct hp_shell_oneshot *p, const char *text, size_t len, struct hp_buf *out)
 {
     const struct hp_persona *persona = hp_persona_get(p->personality ? p->personality : "debian");
@@ -91,6 +105,10 @@ int hp_shell_oneshot(const struct hp_shell_oneshot *p, const char *text, size_t 
     };
     struct hp_interp_io io = { .write = os_write, .write_err = os_discard, .arg = &o };
     struct hp_interp *it = hp_interp_new(&sys, &io);
+    if (p->cwd) {                         /* where the service runs: quietly, before the text */
+        struct oneshot none = { .out = out, .cap = 0 };
+        it_cd(it, p->cwd, &none, &o);
+    }
     bool go_on = true;
     unsigned lineno = 0;
     int64_t until = hp_mono_ms() + (int64_t)sys.line_ms * ONESHOT_LINES_TIME;

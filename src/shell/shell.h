@@ -94,6 +94,8 @@ struct hp_shell_oneshot {
     const char *personality;      /* "debian" (NULL) or "busybox" (persona.h) */
     const char *user;             /* who runs it: NULL root; "www-data" and the like take the
                                    * machine's account for that name */
+    const char *cwd;              /* the directory it runs in (a service's data directory);
+                                   * NULL: the user's home */
     unsigned line_ms;             /* 0: HP_SHELL_ONESHOT_MS */
     size_t out_max;               /* 0: HP_SHELL_ONESHOT_OUT */
 };

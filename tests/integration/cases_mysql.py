@@ -64,7 +64,7 @@ def mysql_mariadb_client_session(ctx):
     assert shown in out and "information_schema" in out and "root@127.0.0.1" in out, out
     # sys_exec: wget's status on the emulated box (it cannot connect: 4); sys_eval: id's line (mysql)
     assert out.rstrip("\n").split("\n")[-3:] == ["4", "sys_eval('id')",
-                                                  "uid=1001(mysql) gid=1001(mysql) groups=1001(mysql)\\n"], out
+                                                  "uid=103(mysql) gid=111(mysql) groups=111(mysql)\\n"], out
     d.wait_event(lambda e: e["eventid"] == "command.input" and "sys_eval(" in e.get("input", "")
                  and e["input"].startswith("select"), what="last statement")
     evs = stop_and_read(d)

@@ -734,6 +734,13 @@ static void test_oneshot(void **state)
                                "while :; do :; done\nwhile :; do :; done\nwhile :; do :; done\necho end";
     hp_shell_oneshot(&o, loop, sizeof(loop) - 1, &out);
     assert_true(hp_mono_ms() - t0 < 400);                     /* cut at 20 ms or its steps, not 1 s each */
+    /* a service's account of the image, its data directory, its supplementary groups */
+    hp_buf_reset(&out);
+    struct hp_shell_oneshot pg = { .user = "postgres", .cwd = "/var/lib/postgresql" };
+    static const char who[] = "id; id -G; id -Gn; groups; pwd";
+    assert_int_equal(hp_shell_oneshot(&pg, who, sizeof(who) - 1, &out), 0);
+    assert_string_equal(hp_buf_cstr(&out), "uid=102(postgres) gid=110(postgres) groups=110(postgres),109(ssl-cert)\n"
+                                           "110 109\npostgres ssl-cert\npostgres ssl-cert\n/var/lib/postgresql\n");
     o.out_max = 5;
     hp_buf_reset(&out);
     hp_shell_oneshot(&o, "echo 0123456789", 15, &out);
