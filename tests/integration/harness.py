@@ -155,13 +155,23 @@ def free_port(host="127.0.0.1"):
     Candidates are taken below the kernel's ephemeral range (ip_local_port_range)
     and checked by binding them: a port handed out by bind(port 0) lies inside
     that range, where any outgoing connection on this busy machine may take it
-    between our probe and the daemon's bind.  Falls back to bind(0).  Ports
-    already handed out in this run are never reused.
+    between our probe and the daemon's bind.  Under run.py -jN each worker
+    takes its own slice of them (HANIPO_IT_WORKER=k/N), so two workers never
+    pick the same port before either daemon binds it.  Falls back to bind(0).
+    Ports already handed out in this run are never reused.
     """
     lo, _ = _ephemeral_range()
+    first, last = 10000, lo - 1
+    try:                                        # run.py -jN: this worker's slice of the range
+        k, n = (int(x) for x in os.environ.get("HANIPO_IT_WORKER", "0/1").split("/"))
+    except ValueError:
+        k, n = 0, 1
+    if n > 1 and 0 <= k < n and last - first > 1000 * n:
+        span = (last - first + 1) // n
+        first, last = first + k * span, first + (k + 1) * span - 1
     if lo > 12000:
         for _ in range(200):
-            p = random.randint(10000, lo - 1)
+            p = random.randint(first, last)
             if p in _used_ports:
                 continue
             if _port_free(p, host):
@@ -182,14 +192,28 @@ def _listening(pid, tcp_ports, udp_ports):
     """True when the process's network namespace has every port bound (from /proc/PID/net).
     An entry is a port, or (address, port): then that IPv4 address exactly, since the
     namespace's table also lists other daemons' sockets (two cases may bind the same
-    fixed port on different loopback addresses at once)."""
+    fixed port on different loopback addresses at once).  Only the process's own sockets
+    count (their inodes among its open files): another daemon already listening on the
+    port would otherwise pass for it, and the case would talk to that daemon while this
+    one fails to bind."""
+    mine = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                mine.add(link[8:-1])
+    except OSError:
+        return False
     def bound(fname, state):
         out = set()
         with open("/proc/%d/net/%s" % (pid, fname)) as f:
             next(f)
             for line in f:
                 parts = line.split()
-                if len(parts) > 3 and parts[3] == state:
+                if len(parts) > 9 and parts[3] == state and parts[9] in mine:
                     addr, port = parts[1].rsplit(":", 1)
                     out.add((addr, int(port, 16)))
                     out.add(int(port, 16))

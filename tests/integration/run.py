@@ -105,10 +105,13 @@ def run_parallel(argv, jobs):
     os.close(qfd)
     kids = []
     t0 = time.monotonic()
-    for _ in range(jobs):
+    for k in range(jobs):
         out = tempfile.TemporaryFile()
+        # each worker draws its ports from its own slice (harness.free_port): two workers picking
+        # the same free port before either daemon binds it cannot happen
+        env = dict(os.environ, HANIPO_IT_WORKER="%d/%d" % (k, jobs))
         p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--queue=" + qpath] + args,
-                             stdout=out, stderr=subprocess.STDOUT)
+                             stdout=out, stderr=subprocess.STDOUT, env=env)
         kids.append((p, out))
     totals = [0, 0, 0]
     rc = 0
