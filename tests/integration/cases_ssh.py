@@ -26,7 +26,7 @@ import termios
 import threading
 import time
 
-from harness import T, Service, Skip, by, connect, free_port, run_hydra, wait_for
+from harness import T, Service, Skip, by, connect, free_port, run_hydra, socket_inodes, wait_for
 from cases import check_common, check_stores_agree, one, stop_and_read
 
 ALL = []
@@ -633,14 +633,7 @@ def tcp_conns_to(host, port):
 
 def daemon_tcp_sockets(pid):
     """(local, remote, state) of every TCP socket the process holds, addresses as 'a.b.c.d:port'."""
-    inodes = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            inodes.add(link[8:-1])
+    inodes = socket_inodes(pid)
 
     def addr(hexaddr):
         ip, port = hexaddr.split(":")

@@ -188,6 +188,19 @@ def free_port(host="127.0.0.1"):
     raise RuntimeError("no free port found")
 
 
+def socket_inodes(pid):
+    """The inodes (as in /proc/net/tcp's column 10) of the sockets the process holds open."""
+    out = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            out.add(link[8:-1])
+    return out
+
+
 def _listening(pid, tcp_ports, udp_ports):
     """True when the process's network namespace has every port bound (from /proc/PID/net).
     An entry is a port, or (address, port): then that IPv4 address exactly, since the
@@ -196,15 +209,8 @@ def _listening(pid, tcp_ports, udp_ports):
     count (their inodes among its open files): another daemon already listening on the
     port would otherwise pass for it, and the case would talk to that daemon while this
     one fails to bind."""
-    mine = set()
     try:
-        for fd in os.listdir("/proc/%d/fd" % pid):
-            try:
-                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-            except OSError:
-                continue
-            if link.startswith("socket:["):
-                mine.add(link[8:-1])
+        mine = socket_inodes(pid)
     except OSError:
         return False
     def bound(fname, state):
