@@ -208,6 +208,7 @@ d /var/lib/misc 0755 0 0
 d /var/lib/postgresql 0755 102 110
 d /var/lib/mysql 0755 103 111
 d /var/lib/redis 0750 104 112
+d /var/lib/tomcat10 0755 105 113
 d /var/local 2775 0 50
 d /var/log 0755 0 0
 d /var/log/apt 0755 0 0
@@ -637,6 +638,7 @@ sshd:x:101:65534::/run/sshd:/usr/sbin/nologin
 postgres:x:102:110:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash
 mysql:x:103:111:MySQL Server,,,:/nonexistent:/bin/false
 redis:x:104:112::/var/lib/redis:/usr/sbin/nologin
+tomcat:x:105:113::/var/lib/tomcat10:/usr/sbin/nologin
 @admin@:x:1000:1000:,,,:/home/@admin@:/bin/bash
 END
 f /etc/passwd- 0644 0 0 <<END
@@ -694,6 +696,7 @@ ssl-cert:x:109:postgres
 postgres:x:110:
 mysql:x:111:
 redis:x:112:
+tomcat:x:113:
 @admin@:x:1000:
 END
 f /etc/shadow 0640 0 42 <<END
@@ -721,6 +724,7 @@ sshd:!:19950::::::
 postgres:*:19950:0:99999:7:::
 mysql:!:19950::::::
 redis:!:19950::::::
+tomcat:!:19950::::::
 @admin@:$y$j9T$5mXo2qV7rE1tY9uI3oP6a.$Zq8wE3rT5yU7iO9pA1sD2fG4hJ6kL8zX0cV2bN4mQ1/:19951:0:99999:7:::
 END
 f /etc/gshadow 0640 0 42 <<END

