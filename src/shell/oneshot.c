@@ -15,7 +15,7 @@
  * curl fail to connect): the web engine already hands every URL it finds to
  * the capture pipeline.  Standard error is dropped, as a web server sends it
  * to its error log.  Each line has a small interpreting budget, the whole
- * text four of them and 32 lines, the output a cap, and all callers
+ * text two of them and 32 lines, the output a cap, and all callers
  * together a rate (hp_shell_oneshot_allowed).
  */
 #include <stdio.h>
@@ -33,12 +33,12 @@
  * cannot make the network thread interpret for more than a small share of
  * its time.  Past it the caller answers as if the command printed nothing,
  * counted in sensor.stats (shell_oneshot_shed) with a log line a minute. */
-#define ONESHOT_RATE  10
-#define ONESHOT_BURST 20
+#define ONESHOT_RATE  5
+#define ONESHOT_BURST 10
 /* Lines of one text that run, and its whole time in lines' budgets: a
  * text of many lines does not multiply the budget. */
 #define ONESHOT_LINES      32
-#define ONESHOT_LINES_TIME 4
+#define ONESHOT_LINES_TIME 2
 
 bool hp_shell_oneshot_allowed(void)
 {

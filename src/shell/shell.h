@@ -84,7 +84,7 @@ void hp_shell_free(struct hp_shell *sh);
  * what it prints on standard output, appended to out (oneshot.c): for a web
  * answer that shows an injected command's output.  Synchronous: no fetch,
  * no pause; every line stops after line_ms of interpreting, the text after
- * 4 x line_ms or 32 lines.  Nothing is kept: a private overlay, no events.
+ * 2 x line_ms or 32 lines.  Nothing is kept: a private overlay, no events.
  * Returns the exit status.
  */
 #define HP_SHELL_ONESHOT_MS  20           /* interpreting time of one line, by default */
@@ -100,7 +100,7 @@ struct hp_shell_oneshot {
     size_t out_max;               /* 0: HP_SHELL_ONESHOT_OUT */
 };
 int hp_shell_oneshot(const struct hp_shell_oneshot *p, const char *text, size_t len, struct hp_buf *out);
-/* Whether a one-shot may run now: 10 a second, a burst of 20, over every
+/* Whether a one-shot may run now: 5 a second, a burst of 10, over every
  * caller; false is counted (sensor.stats shell_oneshot_shed) and logged. */
 bool hp_shell_oneshot_allowed(void);
 
