@@ -80,19 +80,6 @@ static void os_discard(void *arg, const void *data, size_t len)
     (void)arg, (void)data, (void)len;
 }
 
-/* cd to dir, its output (none, or an error) dropped: io's argument points
- * at a sink with no room while it runs. */
-static void it_cd(struct hp_interp *it, const char *dir, struct oneshot *sink, struct oneshot *o)
-{
-    char line[300];
-    int n = snprintf(line, sizeof(line), "cd '%s'", dir);
-    struct oneshot keep = *o;
-    *o = *sink;
-    if (n > 0 && (size_t)n < sizeof(line) && !strchr(dir, '\''))
-        hp_interp_line(it, HP_INTERP_EXEC, 1, (const uint8_t *)line, (size_t)n);
-    *o = keep;
-}
-
 int hp_shell_oneshot(const struct hp_shell_oneshot *p, const char *text, size_t len, struct hp_buf *out)
 {
     const struct hp_persona *persona = hp_persona_get(p->personality ? p->personality : "debian");
@@ -105,9 +92,13 @@ int hp_shell_oneshot(const struct hp_shell_oneshot *p, const char *text, size_t 
     };
     struct hp_interp_io io = { .write = os_write, .write_err = os_discard, .arg = &o };
     struct hp_interp *it = hp_interp_new(&sys, &io);
-    if (p->cwd) {                         /* where the service runs: quietly, before the text */
-        struct oneshot none = { .out = out, .cap = 0 };
-        it_cd(it, p->cwd, &none, &o);
+    char cd[300];
+    int cn = p->cwd ? snprintf(cd, sizeof(cd), "cd '%s'", p->cwd) : -1;
+    if (cn > 0 && (size_t)cn < sizeof(cd) && !strchr(p->cwd, '\'')) {
+        size_t cap = o.cap;               /* where the service runs, quietly: no room for output */
+        o.cap = out->len;
+        hp_interp_line(it, HP_INTERP_EXEC, 1, (const uint8_t *)cd, (size_t)cn);
+        o.cap = cap;
     }
     bool go_on = true;
     unsigned lineno = 0;
