@@ -3,7 +3,7 @@
  * alone.  See shell.h (hp_shell_oneshot).
  *
  * Some services show what an injected command printed in their answer: a
- * kubelet's /run, a router's command.php, PHP's system() under ThinkPHP.
+ * kubelet's /run, a router's command.php, ThinkPHP passing a query to PHP's system function.
  * Scanners that check an exploit before they use it look for that output
  * (uid=, a marker they echoed, the sum of an expr), so a web answer that
  * carries it makes them go on to their next step.
