@@ -3,10 +3,10 @@
  * alone.  See shell.h (hp_shell_oneshot).
  *
  * Some services show what an injected command printed in their answer: a
- * kubelet's /run, a router's command.php, ThinkPHP passing a query to PHP's system function.
- * Scanners that check an exploit before they use it look for that output
- * (uid=, a marker they echoed, the sum of an expr), so a web answer that
- * carries it makes them go on to their next step.
+ * kubelet's /run, a router's command.php, ThinkPHP handing a query to PHP's
+ * system function.  Scanners that check an exploit before they use it look
+ * for that output (uid=, a marker they echoed, the sum of an expr), so an
+ * answer that carries it makes them go on to their next step.
  *
  * Nothing is executed: the text goes through the SSH shell's interpreter
  * (interp.h) over a private overlay of the personality's file system,
