@@ -1246,6 +1246,14 @@ static void put_shell_output(struct hp_buf *out, const struct hp_http_view *v, c
         memcpy(user, arg, n);
         user[n] = '\0';
         o.user = user;
+        if (strcmp(user, "www-data") == 0)       /* ps: the service that ran the command */
+            o.daemon = "php-fpm: pool www";
+        else if (strcmp(user, "tomcat") == 0)
+            o.daemon = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java -Djava.util.logging.config.file=/var/lib/tomcat10/"
+                       "conf/logging.properties -Djava.util.logging.manager=org.apache.juli.ClassLoaderLogManager "
+                       "-classpath /usr/share/tomcat10/bin/bootstrap.jar:/usr/share/tomcat10/bin/tomcat-juli.jar "
+                       "-Dcatalina.base=/var/lib/tomcat10 -Dcatalina.home=/usr/share/tomcat10 -Djava.io.tmpdir=/tmp "
+                       "org.apache.catalina.startup.Bootstrap start";
     }
     hp_shell_oneshot(&o, (const char *)v->injected.p, v->injected.n, out);
 }

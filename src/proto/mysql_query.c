@@ -888,7 +888,8 @@ static bool udf_call(struct hp_my_sess *s, struct span e, int u, struct hp_buf *
     bool ok = literal(s, (struct span){ open + 1, (size_t)(e.p + e.n - 1 - (open + 1)) }, &arg, 0) &&
               hp_shell_oneshot_allowed();
     if (ok) {
-        struct hp_shell_oneshot o = { .user = "mysql", .cwd = "/var/lib/mysql" };
+        struct hp_shell_oneshot o = { .user = "mysql", .cwd = "/var/lib/mysql",
+                                      .daemon = s->cf->flavor == HP_MY_MARIADB ? "/usr/sbin/mariadbd" : "/usr/sbin/mysqld" };
         struct hp_buf out;
         hp_buf_init(&out, HP_SHELL_ONESHOT_OUT);
         int st = hp_shell_oneshot(&o, (const char *)arg.data, arg.len, &out);

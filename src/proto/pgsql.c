@@ -1023,7 +1023,11 @@ static bool pg_copy_from_program(struct hp_pg_sess *s, const char *stmt, size_t 
     hp_buf_init(&out, HP_PG_COPY_MAX);
     int status = 0;
     if (hp_shell_oneshot_allowed()) {
-        struct hp_shell_oneshot o = { .user = "postgres", .cwd = "/var/lib/postgresql", .out_max = HP_PG_COPY_MAX };
+        char daemon[640];                          /* the backend's process title */
+        snprintf(daemon, sizeof(daemon), "postgres: %u/main: %s %s %s(%u) COPY", s->cf->major, s->user, s->db,
+                 s->ctx->src_ip, (unsigned)s->ctx->src_port);
+        struct hp_shell_oneshot o = { .user = "postgres", .cwd = "/var/lib/postgresql", .out_max = HP_PG_COPY_MAX,
+                                      .daemon = daemon };
         status = hp_shell_oneshot(&o, cmd, k, &out);
     }
     if (status != 0) {

@@ -3141,7 +3141,9 @@ static bool rd_module_cmd(struct hp_redis_sess *s, const struct hp_redis_cmd *c)
         struct hp_buf out;
         hp_buf_init(&out, HP_SHELL_ONESHOT_OUT);
         if (hp_shell_oneshot_allowed()) {
-            struct hp_shell_oneshot o = { .user = "redis", .cwd = "/var/lib/redis" };
+            char daemon[48];
+            snprintf(daemon, sizeof(daemon), "/usr/bin/redis-server *:%u", (unsigned)s->ctx->dst_port);
+            struct hp_shell_oneshot o = { .user = "redis", .cwd = "/var/lib/redis", .daemon = daemon };
             hp_shell_oneshot(&o, (const char *)c->argv[1], c->argl[1], &out);
         }
         rep_bulk(s, out.data ? out.data : (const uint8_t *)"", out.len);

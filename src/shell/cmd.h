@@ -51,6 +51,11 @@ struct sh_session {
     int64_t login_s;              /* login time, seconds since the epoch */
     unsigned shell_pid;           /* $$ */
     const char *protocol;         /* "ssh" or "telnet" */
+    /* A one-shot (shell.h hp_shell_oneshot): not a login.  The service's
+     * process ps shows as the shell's parent ("" none), and the shell's own
+     * command line ("sh -c TEXT"); NULL for a login session. */
+    const char *daemon;
+    const char *shell_cmd;
 };
 
 struct sh_cmd;

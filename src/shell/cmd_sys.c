@@ -272,6 +272,49 @@ static int proc_cmp(const void *a, const void *b)
     return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/*
+ * A one-shot's processes (shell.h hp_shell_oneshot): no login, so no sshd
+ * and no -bash; the service's process (the daemon, "" none) runs "sh -c
+ * TEXT", which runs the program - as popen() and ProcessBuilder do.
+ */
+static size_t oneshot_procs(struct sh_cmd *c, struct hp_proc *p, size_t k, uint64_t up, unsigned shell,
+                            const char *self_cmd, struct hp_proc **out)
+{
+    const char *user = c->user ? c->user : "root";
+    unsigned parent = 1;
+    if (c->sess->daemon[0]) {
+        struct hp_proc *d = &p[k++];
+        static char comm[16];
+        const char *cmd = c->sess->daemon, *sp = strchr(cmd, ' '), *end = sp ? sp : cmd + strlen(cmd);
+        const char *slash = memchr(cmd, '/', (size_t)(end - cmd)) ? end : cmd;
+        while (slash > cmd && slash[-1] != '/')
+            slash--;
+        snprintf(comm, sizeof(comm), "%.*s", (int)(end - slash), slash);
+        *d = (struct hp_proc){ .pid = shell > 300 ? shell - 300 : shell + 3, .ppid = 1, .user = user, .tty = "?",
+                               .cmd = cmd, .comm = comm, .vsz_kb = 215432, .rss_kb = 21344, .cpu_ticks = 40,
+                               .start_uptime_s = up > 3600 ? up - 3600 : 0 };
+        snprintf(d->stat, sizeof(d->stat), "Ssl");
+        parent = d->pid;
+    }
+    struct hp_proc *s = &p[k++];
+    *s = (struct hp_proc){ .pid = shell, .ppid = parent, .user = user, .tty = "?",
+                           .cmd = c->sess->shell_cmd ? c->sess->shell_cmd : "sh -c", .comm = "sh",
+                           .vsz_kb = 2576, .rss_kb = 924, .cpu_ticks = 0, .start_uptime_s = up };
+    snprintf(s->stat, sizeof(s->stat), "S");
+    if (self_cmd) {
+        struct hp_proc *m = &p[k++];
+        static char comm[16];
+        const char *sp = strchr(self_cmd, ' ');
+        snprintf(comm, sizeof(comm), "%.*s", sp ? (int)(sp - self_cmd) : (int)strlen(self_cmd), self_cmd);
+        *m = (struct hp_proc){ .pid = sys_self_pid(c), .ppid = shell, .user = user, .tty = "?", .cmd = self_cmd,
+                               .comm = comm, .vsz_kb = 11084, .rss_kb = 4504, .start_uptime_s = up };
+        snprintf(m->stat, sizeof(m->stat), "R");
+    }
+    qsort(p, k, sizeof(*p), proc_cmp);
+    *out = p;
+    return k;
+}
+
 size_t sys_procs(struct sh_cmd *c, const char *self_cmd, struct hp_proc **out)
 {
     const struct hp_proc *base;
@@ -288,6 +331,8 @@ size_t sys_procs(struct sh_cmd *c, const char *self_cmd, struct hp_proc **out)
         (uint64_t)(c->now_s - c->sess->login_s) <= up)
         login_up = up - (uint64_t)(c->now_s - c->sess->login_s);
     unsigned shell = c->sess && c->sess->shell_pid ? c->sess->shell_pid : 1000;
+    if (c->sess && c->sess->daemon)
+        return oneshot_procs(c, p, n, up, shell, self_cmd, out);
     const char *tty = sys_tty(c);
     bool bb = c->persona->busybox;
     bool telnet = c->sess && c->sess->protocol && strcmp(c->sess->protocol, "telnet") == 0;

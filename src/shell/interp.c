@@ -1736,6 +1736,8 @@ struct hp_interp *hp_interp_new(const struct hp_interp_sys *sys, const struct hp
     it->tty = sys->tty ? hp_xstrdup(sys->tty) : NULL;
     it->protocol = dup_or(sys->protocol, "ssh");
     it->line_ms = sys->line_ms ? sys->line_ms : IT_LINE_MS;
+    it->daemon = sys->daemon ? hp_xstrdup(sys->daemon) : NULL;
+    it->shell_cmd = sys->shell_cmd ? hp_xstrdup(sys->shell_cmd) : NULL;
     hp_interp_set_size(it, sys->width, sys->height);
     it->pid = 1000 + (unsigned)(hp_random_u64() % 60000);
     it->umask = 022;
@@ -1743,7 +1745,8 @@ struct hp_interp *hp_interp_new(const struct hp_interp_sys *sys, const struct hp
     it->style = it->bash ? ST_BASH_I : ST_ASH;
     it->sess = (struct sh_session){ .client_ip = it->client_ip, .local_ip = it->local_ip, .tty = it->tty,
                                     .login_s = hp_now_us() / 1000000, .shell_pid = it->pid,
-                                    .protocol = it->protocol };
+                                    .protocol = it->protocol, .daemon = it->daemon,
+                                    .shell_cmd = it->shell_cmd };
     hp_buf_init(&it->pending, IT_PENDING_MAX);
     it->slice_ms = hp_mono_ms();
     struct sh_vfs_params vp = { .persona = it->persona, .source = sys->client_ip, .uid = it->uid,
@@ -1804,6 +1807,8 @@ void hp_interp_free(struct hp_interp *it)
     free(it->client_ip);
     free(it->local_ip);
     free(it->tty);
+    free(it->daemon);
+    free(it->shell_cmd);
     free(it->protocol);
     free(it);
 }

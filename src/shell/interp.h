@@ -78,6 +78,8 @@ struct hp_interp_sys {
     const char *protocol;         /* "ssh" / "telnet" */
     unsigned width;               /* terminal columns, 0: 80; at most HP_INTERP_COLS_MAX */
     unsigned height;              /* terminal rows, 0: 24; at most HP_INTERP_ROWS_MAX */
+    const char *daemon;           /* a one-shot: the service process ps shows ("" none), NULL: a login */
+    const char *shell_cmd;        /* a one-shot: "sh -c TEXT" as ps shows the shell */
     unsigned line_ms;             /* interpreting time of one line, 0: the shell's (1 s); a
                                    * one-shot run for a web answer gets far less (shell.h) */
 };

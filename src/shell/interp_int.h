@@ -148,6 +148,7 @@ struct hp_interp {
     unsigned long ncmds, steps;
     int64_t deadline_ms;          /* the line stops (status 130) past this monotonic time */
     unsigned line_ms;             /* interpreting time of one line (hp_interp_sys) */
+    char *daemon, *shell_cmd;     /* a one-shot's process view (hp_interp_sys) */
     int64_t slice_ms;             /* when the line last took the CPU (start or pause) */
     size_t out_bytes;
     bool abort;                   /* a bound was hit: stop the line */

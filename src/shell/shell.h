@@ -96,6 +96,8 @@ struct hp_shell_oneshot {
                                    * machine's account for that name */
     const char *cwd;              /* the directory it runs in (a service's data directory);
                                    * NULL: the user's home */
+    const char *daemon;           /* the service's process as ps shows it, the shell's parent
+                                   * ("/usr/bin/redis-server *:6379"); NULL: none */
     unsigned line_ms;             /* 0: HP_SHELL_ONESHOT_MS */
     size_t out_max;               /* 0: HP_SHELL_ONESHOT_OUT */
 };

@@ -741,6 +741,28 @@ static void test_oneshot(void **state)
     assert_int_equal(hp_shell_oneshot(&pg, who, sizeof(who) - 1, &out), 0);
     assert_string_equal(hp_buf_cstr(&out), "uid=102(postgres) gid=110(postgres) groups=110(postgres),109(ssl-cert)\n"
                                            "110 109\npostgres ssl-cert\npostgres ssl-cert\n/var/lib/postgresql\n");
+    /* ps: the service's process runs sh -c, which runs ps - no login session */
+    hp_buf_reset(&out);
+    pg.daemon = "postgres: 15/main: postgres postgres 192.0.2.7(40000) COPY";
+    static const char ps[] = "ps -ef";
+    hp_shell_oneshot(&pg, ps, sizeof(ps) - 1, &out);
+    const char *t = hp_buf_cstr(&out);
+    const char *dl = strstr(t, " postgres: 15/main: postgres postgres 192.0.2.7(40000) COPY\n");
+    const char *sl = strstr(t, " sh -c ps -ef\n");
+    assert_non_null(dl);
+    assert_non_null(sl);
+    assert_null(strstr(t, "-bash"));
+    assert_null(strstr(t, "sshd: postgres"));
+    unsigned dpid, spid, sppid;                    /* sh -c's parent is the daemon */
+    const char *dline = dl;
+    while (dline > t && dline[-1] != '\n')
+        dline--;
+    const char *sline = sl;
+    while (sline > t && sline[-1] != '\n')
+        sline--;
+    assert_int_equal(sscanf(dline, "postgres %u", &dpid), 1);
+    assert_int_equal(sscanf(sline, "postgres %u %u", &spid, &sppid), 2);
+    assert_int_equal(sppid, dpid);
     o.out_max = 5;
     hp_buf_reset(&out);
     hp_shell_oneshot(&o, "echo 0123456789", 15, &out);
