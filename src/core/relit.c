@@ -15,7 +15,8 @@
  * cost a match:
  *
  *   - (*VERB) anywhere ((*ACCEPT) ends a match early), (?x) extended mode
- *     anywhere (white space and # stop being literal), \Q...\E, POSIX
+ *     anywhere (white space and # stop being literal), (?#comments) (a
+ *     quantifier after one applies to the item before it), \Q...\E, POSIX
  *     classes inside a class, and every escape that takes an argument
  *     (\p{L}, \g1, \k<n>, \N{U+..}, \cX, \1..., \x{41} and a \x with one
  *     hex digit) but \xHH with two, which is the byte HH;
@@ -25,11 +26,11 @@
  * What ends a run without giving up: a group, a class, '.', '^', '$', an
  * escape such as \d or \b, and quantifiers.  A quantifier that allows zero
  * ('?', '*', any '{') also takes back the byte before it, or drops the
- * group before it; '+' keeps it (a comment is transparent, so a quantifier
- * after a group stepped over takes back the byte before that group too).
- * Escaped punctuation (\. \/ \$) is literal.  Groups looked into: capturing, (?:, (?>, (?|, named, and
- * (?flags:; lookarounds, comments, conditionals and option settings are
- * only stepped over.
+ * group before it; '+' keeps it (a quantifier after a group stepped over
+ * takes back the byte before that group too).  Escaped punctuation (\.
+ * \/ \$) is literal.  Groups looked into: capturing, (?:, (?>, (?|, named,
+ * and (?flags:; lookarounds, conditionals and option settings are only
+ * stepped over.
  *
  * hp_relit_in() looks for one byte of each literal with memchr (a non-letter
  * when there is one, else both cases of a letter) and compares the rest
@@ -126,6 +127,10 @@ static bool rl_unsafe(const uint8_t *p, size_t n)
             return true;
         if (p[i + 1] != '?')
             continue;
+        /* a comment: a quantifier after it applies to what stands before it,
+         * a group or another comment's neighbour - not worth following */
+        if (i + 2 < n && p[i + 2] == '#')
+            return true;
         /* (?flags) or (?flags: ... : extended mode if the flags have an x */
         for (size_t j = i + 2; j < n && p[j] != ')' && p[j] != ':'; j++) {
             if (p[j] == 'x')
@@ -286,8 +291,8 @@ static void rl_group(struct rl *s, struct rl_seq *q, size_t *i, size_t end, int 
     size_t body = rl_group_body(s, *i, close);
     size_t after = close + 1;
     bool optional = after < end && (s->p[after] == '?' || s->p[after] == '*' || s->p[after] == '{');
-    /* A comment is transparent: "a(?#c)?" makes the a optional.  Whatever
-     * is stepped over is taken to be, when a quantifier follows it. */
+    /* Whatever is stepped over (a lookaround, an option setting) is taken
+     * to be, when a quantifier follows it (comments: rl_unsafe). */
     if (!body && optional)
         rl_optional_last(q);
     else
