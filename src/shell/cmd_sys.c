@@ -275,7 +275,7 @@ static int proc_cmp(const void *a, const void *b)
 /*
  * A one-shot's processes (shell.h hp_shell_oneshot): no login, so no sshd
  * and no -bash; the service's process (the daemon, "" none) runs "sh -c
- * TEXT", which runs the program - as popen() and ProcessBuilder do.
+ * TEXT", which runs the program - as a popen call or a ProcessBuilder does.
  */
 static size_t oneshot_procs(struct sh_cmd *c, struct hp_proc *p, size_t k, uint64_t up, unsigned shell,
                             const char *self_cmd, struct hp_proc **out)

@@ -84,7 +84,7 @@ int hp_shell_oneshot(const struct hp_shell_oneshot *p, const char *text, size_t 
 {
     const struct hp_persona *persona = hp_persona_get(p->personality ? p->personality : "debian");
     struct oneshot o = { .out = out, .cap = out->len + (p->out_max ? p->out_max : HP_SHELL_ONESHOT_OUT) };
-    char shcmd[256];                      /* ps shows the shell as popen() starts it */
+    char shcmd[256];                      /* ps shows the shell as a popen call starts it */
     snprintf(shcmd, sizeof(shcmd), "sh -c %.*s", (int)(len < 200 ? len : 200), text);
     for (char *q = shcmd; *q; q++)
         if (*q == '\n' || (unsigned char)*q < 0x20)
