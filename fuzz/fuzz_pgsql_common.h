@@ -3,7 +3,8 @@
  * (fuzz_pgsql_ext.c, fuzz_pgsql_txn.c): framing a typed message, checking
  * that an answer is a sequence of well-formed backend messages (ReadyForQuery
  * 5 bytes with status I, T or E), and the startup + cleartext password that
- * log a session in.  Each harness keeps its own event context.
+ * log a session in (pg_fuzz_open / pg_fuzz_close).  Each harness keeps its
+ * own event context.
  */
 #ifndef FUZZ_PGSQL_COMMON_H
 #define FUZZ_PGSQL_COMMON_H
@@ -65,6 +66,28 @@ static inline void login(struct hp_pg_sess *s, struct hp_buf *in)
     CHECK(!s->closing);
     check_messages(&s->out);
     hp_buf_reset(in);
+}
+
+/* A logged-in session of the release flag picks (bit 0: 15.18, else 13.8),
+ * with its input buffer; pg_fuzz_close frees all three. */
+static inline void pg_fuzz_open(struct hp_pg_conf *cf, struct hp_pg_sess *s, struct hp_buf *in, uint8_t flag,
+                                const struct hp_evctx *ctx)
+{
+    memset(cf, 0, sizeof(*cf));
+    hp_pg_conf_version(cf, flag & 1 ? "15.18 (Debian 15.18-0+deb12u1)" : "13.8 (Debian 13.8-0+deb11u1)");
+    cf->accept_after = 1;
+    cf->max_query = 1 << 16;
+    hp_pg_sources_reset();
+    hp_pg_sess_init(s, cf, ctx);
+    hp_buf_init(in, 1u << 20);
+    login(s, in);
+}
+
+static inline void pg_fuzz_close(struct hp_pg_conf *cf, struct hp_pg_sess *s, struct hp_buf *in)
+{
+    hp_buf_free(in);
+    hp_pg_sess_free(s);
+    free(cf->version);
 }
 
 #endif

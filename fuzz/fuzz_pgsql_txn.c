@@ -24,16 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    struct hp_pg_conf cf = { 0 };
-    hp_pg_conf_version(&cf, data[0] & 1 ? "15.18 (Debian 15.18-0+deb12u1)" : "13.8 (Debian 13.8-0+deb11u1)");
-    cf.accept_after = 1;
-    cf.max_query = 1 << 16;
-    hp_pg_sources_reset();
+    struct hp_pg_conf cf;
     struct hp_pg_sess s;
-    hp_pg_sess_init(&s, &cf, &ctx);
     struct hp_buf in;
-    hp_buf_init(&in, 1u << 20);
-    login(&s, &in);
+    pg_fuzz_open(&cf, &s, &in, data[0], &ctx);
     const uint8_t *p = data + 1, *end = data + size;
     for (unsigned line = 0; p < end && !s.closing; line++) {
         const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
@@ -56,8 +50,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(s.nsavepoints <= HP_PG_SAVEPOINTS && (s.nsavepoints == 0 || s.txn != 'I'));
         p += n + (nl != NULL);
     }
-    hp_buf_free(&in);
-    hp_pg_sess_free(&s);
-    free(cf.version);
+    pg_fuzz_close(&cf, &s, &in);
     return 0;
 }
