@@ -207,7 +207,8 @@ def http_last_answer_leaves_with_the_fin(ctx):
     the segment that carries the FIN, one packet fewer per connection, and arrives whole; a
     keep-alive answer is not held back.  A client that sent more than the sensor read still gets
     its answer: the kernel resets such a connection at close(), which would drop held bytes, so
-    the sensor shuts the sending side down first.  Nor is a request acknowledged on its own: the
+    the sensor shuts the sending side down first (the FIN may then come alone: the client's
+    segments arriving meanwhile push held bytes out).  Nor is a request acknowledged on its own: the
     ACK rides on the answer (quick-ACK mode off on the listener).  Checked on the wire with tshark."""
     need("tshark")
     if os.geteuid() != 0:
@@ -268,8 +269,14 @@ def http_last_answer_leaves_with_the_fin(ctx):
         data = [g for g in got if g[0] > 0]
         fins = [g for g in got if g[1]]
         assert sum(g[0] for g in data) == sum(len(a) for a in answers), (what, got, [len(a) for a in answers])
-        assert len(fins) == 1 and fins[0][0] > 0, "%s: the FIN came alone, not with the answer: %r" % (what, got)
-        assert data[-1] is fins[0], "%s: data after the FIN? %r" % (what, got)
+        if what == "unread":
+            # The client's own segments keep arriving while the answer is held, and the kernel
+            # pushes held bytes when it handles them (MSG_MORE holds only until the next push):
+            # the FIN may then follow alone.  What counts is that the whole answer precedes it.
+            assert len(fins) == 1 and got.index(fins[0]) >= got.index(data[-1]), (what, got)
+        else:
+            assert len(fins) == 1 and fins[0][0] > 0, "%s: the FIN came alone, not with the answer: %r" % (what, got)
+            assert data[-1] is fins[0], "%s: data after the FIN? %r" % (what, got)
         if what == "keepalive":
             assert len(data) == 2 and not data[0][1] and data[0][0] == len(answers[0]), got
     # No bare ACK of a request before its answer.  A delayed ACK (the 40 ms timer, if the sensor
