@@ -35,6 +35,13 @@
 #   HANIPO_CMD=./hanipo
 #   KEEP=1          keep the temp directory
 #
+# With the SQLite store on, it reads what the JSONL output wrote, at idle CPU
+# priority (docs/events.md#sqlite): under wrk's load it falls behind, and
+# catches up once wrk has finished.  Each run prints how long that took
+# ("store caught up N s after wrk", with the store thread's CPU per request
+# catching up included) and checks, after the sensor stopped,
+# that the store holds every http.request the JSONL files hold.
+#
 # Exit status 0 when measured (even if a goal fails), 1 on a setup failure.
 # Last lines are machine-readable: RESULT http mode=... ratio=... nginx_rps=... hanipo_rps=...
 
@@ -126,6 +133,34 @@ bind = 127.0.0.1
 tcp_ports = $1
 keepalive_requests = 100000
 EOF
+}
+
+# catch_up DATA_DIR -> seconds until the SQLite store holds every http.request
+# of the JSONL files (they are complete within 10 ms of wrk's end).
+catch_up() {
+    /usr/bin/python3 - "$1" <<'EOF'
+import glob, sqlite3, sys, time
+d, t0 = sys.argv[1], time.monotonic()
+time.sleep(0.05)
+want = sum(open(f, "rb").read().count(b'"eventid":"http.request"') for f in glob.glob(d + "/log/*.jsonl"))
+while True:
+    try:
+        con = sqlite3.connect("file:%s/hanipo.sqlite?mode=ro" % d, uri=True, timeout=10)
+        got = con.execute("SELECT count(*) FROM events WHERE eventid = 'http.request'").fetchone()[0]
+        con.close()
+    except sqlite3.Error:
+        got = -1
+    if got >= want or time.monotonic() - t0 > 600:
+        break
+    time.sleep(0.05)
+print("%.1f" % (time.monotonic() - t0))
+EOF
+}
+
+# stored DATA_DIR -> http.request rows in the SQLite store
+stored() {
+    /usr/bin/python3 -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1] + "/hanipo.sqlite").execute("SELECT count(*) FROM events WHERE eventid = ?", ("http.request",)).fetchone()[0])' "$1"
 }
 
 # Every request of the varied mode its own: /?t=THREAD&n=COUNTER.
@@ -224,12 +259,23 @@ while [ "$i" -le "$RUNS" ]; do
         cho=$(bl_cpu_get "$d" "out-*")
         cha=$(bl_cpu_get "$d" "*")
         chk=$3
+        store=
+        if [ "$sqlite" = true ]; then
+            store=$(catch_up "$T/data")
+            c2=$(bl_cpu_threads "$SRV_PID")
+            store="$store s after wrk (its thread: $(bl_cpu_get "$(bl_cpu_delta "$c0" "$c2" "$2")" out-sqlite) us/request, catching up included)"
+        fi
         bl_stop "$SRV_PID" 60 > /dev/null
         SRV_PID=
         n=$(cat "$T"/data/log/*.jsonl 2> /dev/null | grep -c '"eventid":"http.request"')
         ratio=$(bl_calc "$ha / $ng")
         printf 'run %d/%d %-11s nginx %9.0f req/s   hanipo %9.0f req/s   ratio %.3f   http.request events %s\n' \
             "$i" "$RUNS" "$MODE" "$ng" "$ha" "$ratio" "$n"
+        if [ -n "$store" ]; then
+            rows=$(stored "$T/data")
+            printf '    SQLite store caught up %s; %s http.request rows%s\n' "$store" "$rows" \
+                "$([ "$rows" = "$n" ] || echo " - NOT the $n of the JSONL files")"
+        fi
         printf '    CPU us/request: nginx worker %.1f, wrk %.1f | hanipo %s (all %.1f), wrk %.1f\n' \
             "$cng" "$cnk" "$d" "$cha" "$chk"
         V=$(echo "$MODE" | tr - _)

@@ -34,6 +34,15 @@
  */
 #define LAG_HIGH_MS 500
 #define LAG_LOW_MS 250
+/*
+ * Pull outputs (output.h) run at SCHED_IDLE: their work waits for CPU that
+ * serving does not need, so a burst is answered at the rate of the network
+ * thread and stored after it.  Once the oldest event they have not stored
+ * has waited PULL_URGENT_MS they go back to normal priority (a sensor busy
+ * for minutes must still fill its store), and idle again under PULL_CALM_MS.
+ */
+#define PULL_URGENT_MS 30000
+#define PULL_CALM_MS 5000
 
 struct output {
     const struct hp_output_ops *ops;
@@ -59,10 +68,21 @@ struct output {
     _Atomic int64_t failing_since_us;
     _Atomic bool failing_nospace;
     struct hp_ratelimit shed_rl;
+    /* Pull outputs: no queue (cap 0); their thread is puller_main. */
+    bool pull;
+    bool idle;                    /* running at SCHED_IDLE */
+    bool prio_stuck;              /* could not leave SCHED_IDLE: not tried again */
+    _Atomic int64_t lag_ms;       /* what pull() last said */
 };
 
 static struct output *outputs;
 static size_t noutputs;
+/* Wakes pull outputs: pull_seq grows after every batch a queue output wrote. */
+static pthread_mutex_t pull_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pull_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t pull_seq;
+static bool pull_stopping;
+static size_t npull;
 static _Atomic bool disk_low;
 static char disk_dir[4096];
 static uint64_t disk_floor;
@@ -210,9 +230,13 @@ static void note_failing(struct output *o, int err)
     pthread_mutex_lock(&o->mu);
     size_t queued = o->count;
     pthread_mutex_unlock(&o->mu);
-    hp_error("output %s: cannot write (%s): %zu event(s) kept in memory and retried%s", o->name,
-             nospace ? "disk full" : strerror(err), atomic_load(&o->inflight) + queued,
-             nospace ? "; accepting goes on, events beyond the [limits] queue bounds are shed and counted" : "");
+    if (o->pull)
+        hp_error("output %s: cannot write (%s): retried; the events wait where it reads them from", o->name,
+                 nospace ? "disk full" : strerror(err));
+    else
+        hp_error("output %s: cannot write (%s): %zu event(s) kept in memory and retried%s", o->name,
+                 nospace ? "disk full" : strerror(err), atomic_load(&o->inflight) + queued,
+                 nospace ? "; accepting goes on, events beyond the [limits] queue bounds are shed and counted" : "");
     if (!nospace)
         return;
     pthread_mutex_lock(&disk_full_mu);
@@ -236,6 +260,14 @@ static void note_recovered(struct output *o, size_t n)
         atomic_store(&disk_full_since_us, 0);
     }
     pthread_mutex_unlock(&disk_full_mu);
+}
+
+static void pull_kick(void)
+{
+    pthread_mutex_lock(&pull_mu);
+    pull_seq++;
+    pthread_cond_broadcast(&pull_cv);
+    pthread_mutex_unlock(&pull_mu);
 }
 
 /* Write a batch, retrying until it goes through or we are told to stop and
@@ -276,10 +308,113 @@ static void write_batch(struct output *o, struct hp_event **batch, size_t n)
     atomic_fetch_add(&o->written, n);
     if (atomic_load(&o->failing_since_us))
         note_recovered(o, n);
+    if (npull)
+        pull_kick();
 done:
     atomic_store(&o->inflight, 0);
     for (size_t i = 0; i < n; i++)
         hp_event_unref(batch[i]);
+}
+
+/* Idle or normal priority for a pull output, by how far behind it is. */
+static void pull_priority(struct output *o, int64_t lag_ms, bool stopping)
+{
+    bool idle = !stopping && (o->idle ? lag_ms < PULL_URGENT_MS : lag_ms < PULL_CALM_MS);
+    if (idle == o->idle || (!idle && o->prio_stuck))
+        return;
+    int rc = hp_thread_set_idle(idle);
+    if (rc == 0) {
+        o->idle = idle;
+        if (!idle && !stopping)
+            hp_warn("output %s: %lld ms behind: storing at normal priority until it has caught up",
+                    o->name, (long long)lag_ms);
+        return;
+    }
+    if (!idle) {
+        o->prio_stuck = true;
+        hp_warn("output %s: cannot leave idle priority (%s); it catches up when the CPU is free",
+                o->name, strerror(rc));
+    }
+}
+
+/* Tick (flush, retention) and watch the disk. */
+static void output_tick(struct output *o)
+{
+    if (o->ops->tick)
+        o->ops->tick(o->state, hp_now_us());
+    if (o == &outputs[0])
+        check_disk();
+}
+
+/*
+ * A pull output's thread: woken when a queue output wrote a batch (after
+ * batch_delay_ms, to gather more), it pulls until nothing is new.  Failures
+ * are retried with a growing pause, as write_batch() does.  At shutdown the
+ * queue outputs have stopped first, so the last round takes all they wrote.
+ */
+static void *puller_main(struct output *o)
+{
+    uint64_t seen = 0;
+    int64_t next_tick = hp_mono_ms() + TICK_MS, backoff = 100;
+    int attempts = 0;
+    pull_priority(o, 0, false);
+    for (;;) {
+        pthread_mutex_lock(&pull_mu);
+        while (pull_seq == seen && !pull_stopping && hp_mono_ms() < next_tick) {
+            struct timespec ts;
+            deadline_after_ms(&ts, next_tick - hp_mono_ms());
+            pthread_cond_timedwait(&pull_cv, &pull_mu, &ts);
+        }
+        bool stopping = pull_stopping, kicked = pull_seq != seen;
+        seen = pull_seq;
+        pthread_mutex_unlock(&pull_mu);
+        if (kicked && !stopping && o->ops->batch_delay_ms)
+            nanosleep(&(struct timespec){ 0, (long)o->ops->batch_delay_ms * 1000000 }, NULL);
+        int rc;
+        do {
+            int64_t lag = 0;
+            errno = 0;
+            rc = o->ops->pull(o->state, &lag);
+            if (rc < 0)
+                break;
+            attempts = 0;
+            backoff = 100;
+            atomic_store(&o->lag_ms, lag);
+            if (rc > 0) {
+                atomic_fetch_add(&o->written, (uint64_t)rc);
+                if (atomic_load(&o->failing_since_us))
+                    note_recovered(o, (size_t)rc);
+            }
+            pull_priority(o, lag, stopping);
+            if (hp_mono_ms() >= next_tick) {
+                output_tick(o);
+                next_tick = hp_mono_ms() + TICK_MS;
+            }
+        } while (rc > 0);
+        if (rc < 0) {
+            int err = errno;
+            atomic_fetch_add(&o->errors, 1);
+            bool nospace = err == ENOSPC || err == EDQUOT;
+            if (!atomic_load(&o->failing_since_us) || (nospace && !atomic_load(&o->failing_nospace)))
+                note_failing(o, err);
+            if (stopping && ++attempts >= 3) {
+                hp_error("output %s: giving up at shutdown; what it has not stored is in the files it reads",
+                         o->name);
+                break;
+            }
+            nanosleep(&(struct timespec){ backoff / 1000, (backoff % 1000) * 1000000 }, NULL);
+            if (backoff < 2000)
+                backoff *= 2;
+            continue;
+        }
+        if (hp_mono_ms() >= next_tick || stopping) {
+            output_tick(o);
+            next_tick = hp_mono_ms() + TICK_MS;
+        }
+        if (stopping)
+            break;
+    }
+    return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -288,6 +423,8 @@ static void *writer_main(void *arg)
     char tname[sizeof(o->name) + 4];
     snprintf(tname, sizeof(tname), "out-%s", o->name);
     hp_thread_name(tname);
+    if (o->pull)
+        return puller_main(o);
     struct hp_event **batch = hp_xcalloc(BATCH_MAX, sizeof(*batch));
     int64_t next_tick = hp_mono_ms() + TICK_MS;
 
@@ -316,10 +453,7 @@ static void *writer_main(void *arg)
         if (n)
             write_batch(o, batch, n);
         if (hp_mono_ms() >= next_tick || done) {
-            if (o->ops->tick)
-                o->ops->tick(o->state, hp_now_us());
-            if (o == &outputs[0])
-                check_disk();
+            output_tick(o);
             next_tick = hp_mono_ms() + TICK_MS;
         }
         if (done && n == 0)
@@ -346,10 +480,15 @@ int hp_outputs_start(const struct hp_config *cfg, char *err, size_t errlen)
         snprintf(o->name, sizeof(o->name), "%s", oc->name);
         if (ops->open(&o->state, cfg, oc, err, errlen) != 0)
             return -1;
-        o->cap = cfg->queue_events;
-        o->bytes_cap = cfg->queue_bytes;
-        o->ring = hp_xcalloc(o->cap, sizeof(*o->ring));
-        o->enq_ms = hp_xcalloc(o->cap, sizeof(*o->enq_ms));
+        o->pull = ops->pulls && ops->pulls(o->state);
+        if (o->pull) {
+            npull++;
+        } else {
+            o->cap = cfg->queue_events;
+            o->bytes_cap = cfg->queue_bytes;
+            o->ring = hp_xcalloc(o->cap, sizeof(*o->ring));
+            o->enq_ms = hp_xcalloc(o->cap, sizeof(*o->enq_ms));
+        }
         pthread_mutex_init(&o->mu, NULL);
         pthread_cond_init(&o->cv_data, NULL);
         pthread_cond_init(&o->cv_space, NULL);
@@ -367,6 +506,7 @@ int hp_outputs_start(const struct hp_config *cfg, char *err, size_t errlen)
 
 void hp_outputs_stop(void)
 {
+    /* Queue outputs first: a pull output's last round must see all they wrote. */
     for (size_t i = 0; i < noutputs; i++) {
         struct output *o = &outputs[i];
         pthread_mutex_lock(&o->mu);
@@ -374,9 +514,18 @@ void hp_outputs_stop(void)
         pthread_cond_signal(&o->cv_data);
         pthread_mutex_unlock(&o->mu);
     }
+    for (size_t i = 0; i < noutputs; i++)
+        if (!outputs[i].pull)
+            pthread_join(outputs[i].thread, NULL);
+    pthread_mutex_lock(&pull_mu);
+    pull_stopping = true;
+    pthread_cond_broadcast(&pull_cv);
+    pthread_mutex_unlock(&pull_mu);
+    for (size_t i = 0; i < noutputs; i++)
+        if (outputs[i].pull)
+            pthread_join(outputs[i].thread, NULL);
     for (size_t i = 0; i < noutputs; i++) {
         struct output *o = &outputs[i];
-        pthread_join(o->thread, NULL);
         if (o->ops->close)
             o->ops->close(o->state);
         free(o->ring);
@@ -388,6 +537,8 @@ void hp_outputs_stop(void)
     free(outputs);
     outputs = NULL;
     noutputs = 0;
+    npull = 0;
+    pull_stopping = false;
 }
 
 static int publish_one(struct output *o, struct hp_event *e)
@@ -449,7 +600,7 @@ int hp_output_publish(struct hp_event *e)
         tap_fn(e, tap_arg);
     pthread_rwlock_unlock(&tap_lock);
     for (size_t i = 0; i < noutputs; i++)
-        if (publish_one(&outputs[i], e) != 0)
+        if (!outputs[i].pull && publish_one(&outputs[i], e) != 0)
             rc = -1;
     hp_event_unref(e);
     return rc;
@@ -506,7 +657,7 @@ void hp_outputs_status_json(struct hp_buf *out)
                           atomic_load(&o->failing_nospace) ? "disk full" : "write error");
         pthread_mutex_lock(&o->mu);
         size_t queued = o->count;
-        int64_t oldest = o->count ? hp_mono_ms() - o->enq_ms[o->head] : 0;
+        int64_t oldest = o->pull ? atomic_load(&o->lag_ms) : o->count ? hp_mono_ms() - o->enq_ms[o->head] : 0;
         pthread_mutex_unlock(&o->mu);
         hp_buf_printf(out, "\"name\":\"%s\",\"written\":%llu,\"shed\":%llu,\"errors\":%llu,"
                       "\"queued\":%zu,\"inflight\":%zu,\"oldest_ms\":%lld}", o->name,

@@ -20,6 +20,16 @@
  * privileges are dropped, so files can be created), write (a batch, in the
  * writer thread), tick (about every 200 ms in the writer thread: flush,
  * commit, retention), reopen (SIGHUP), close (flush everything).
+ *
+ * Pull outputs.  An output may instead take its events from what another
+ * output has written (pulls() true after open): the SQLite store ingesting
+ * the JSONL files (sqlite.c).  It has no queue, so it never pauses the
+ * listeners, sheds or holds events in memory; its thread is woken after
+ * every batch another output wrote and runs at SCHED_IDLE, using CPU that
+ * nothing else wants, until what it has not stored yet is PULL_URGENT_MS
+ * old (output.c): then at normal priority again, so a sensor that is busy
+ * for long still fills it.  At shutdown it stops after the queue outputs,
+ * once it has everything they wrote.
  */
 #ifndef HP_OUTPUT_H
 #define HP_OUTPUT_H
@@ -56,6 +66,13 @@ struct hp_output_ops {
      * ("spool_bytes":123,"last_ok_us":...,).  Called from another thread
      * than the writer: read atomics (or take the output's own lock) only. */
     void (*status)(void *state, struct hp_buf *out);
+    /* Pull outputs (see above): after open(), whether this instance pulls;
+     * then pull() stores what is new (a batch at most) and returns how many
+     * events it stored (0: nothing new), or -1 with errno (retried, as a
+     * failed write); *lag_ms is how long the oldest event it has not stored
+     * has waited (0 when it has everything). */
+    bool (*pulls)(void *state);
+    int  (*pull)(void *state, int64_t *lag_ms);
 };
 
 /* Registry of output kinds (src/store/). */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -96,6 +97,13 @@ int hp_privs_drop(const char *user, const char *data_dir, char *err, size_t errl
         if (lookup_user(user, &uid, &gid, err, errlen) != 0)
             return -1;
         chown_tree1(data_dir, uid, gid);
+        /* Pull outputs run at SCHED_IDLE and return to normal priority when
+         * they fall far behind (output.c); leaving SCHED_IDLE needs the nice
+         * value 0 to be allowed, which RLIMIT_NICE 20 does and no more (it
+         * cannot raise any priority above the default). */
+        struct rlimit nice = { 20, 20 };
+        if (setrlimit(RLIMIT_NICE, &nice) != 0)
+            hp_debug("setrlimit(RLIMIT_NICE): %s", strerror(errno));
         if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
             snprintf(err, errlen, "cannot switch to user %s: %s", user, strerror(errno));
             return -1;

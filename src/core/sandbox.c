@@ -392,6 +392,14 @@ static int sc_strict_rules(scmp_filter_ctx ctx, char *err, size_t errlen)
         if (sc_add(ctx, SCMP_ACT_ALLOW, "prctl", 1, &a, err, errlen) != 0)
             return -1;
     }
+    /* Pull outputs go to SCHED_IDLE and back to SCHED_OTHER (output.c);
+     * no other policy, so never a real-time one even when running as root. */
+    static const int sched_policies[] = { SCHED_OTHER, SCHED_IDLE };
+    for (size_t i = 0; i < HP_ARRAY_LEN(sched_policies); i++) {
+        struct scmp_arg_cmp a = SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)sched_policies[i]);
+        if (sc_add(ctx, SCMP_ACT_ALLOW, "sched_setscheduler", 1, &a, err, errlen) != 0)
+            return -1;
+    }
     struct scmp_arg_cmp no_ns = SCMP_A0(SCMP_CMP_MASKED_EQ, (scmp_datum_t)SB_CLONE_NS, 0);
     if (sc_add(ctx, SCMP_ACT_ALLOW, "clone", 1, &no_ns, err, errlen) != 0 ||
         sc_add(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL, err, errlen) != 0)

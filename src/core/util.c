@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,13 @@ void hp_thread_name(const char *name)
     char cut[16];
     snprintf(cut, sizeof(cut), "%s", name);
     pthread_setname_np(pthread_self(), cut);
+}
+
+int hp_thread_set_idle(bool idle)
+{
+    /* Leaving SCHED_IDLE needs RLIMIT_NICE >= 20 (privs.c raises it) or CAP_SYS_NICE. */
+    struct sched_param sp = { 0 };
+    return pthread_setschedparam(pthread_self(), idle ? SCHED_IDLE : SCHED_OTHER, &sp);
 }
 
 /* Random bytes come from a pool refilled by getrandom(), so a session id does

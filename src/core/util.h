@@ -27,6 +27,8 @@ void hp_stop_signals(sigset_t *set);
  * cut to the kernel's 15 characters: the operator, and bench/http.sh, can
  * then tell which thread spends the CPU.  Best effort: errors are ignored. */
 void hp_thread_name(const char *name);
+/* The calling thread at SCHED_IDLE (true) or back at SCHED_OTHER; 0 or an errno value. */
+int hp_thread_set_idle(bool idle);
 /* UTC calendar day of a timestamp as "YYYY-MM-DD" (out >= 11 bytes). */
 void hp_fmt_day(int64_t ts_us, char *out, size_t outlen);
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "event.h"
+#include "jsonl.h"
 #include "log.h"
 #include "output.h"
 #include "util.h"
@@ -116,6 +117,24 @@ static int jsonl_opt(struct jsonl *j, const struct hp_output_cfg *oc, const stru
         }
     }
     return 0;
+}
+
+bool hp_jsonl_location(const struct hp_config *cfg, char *dir, size_t dircap, char *prefix, size_t prefixcap)
+{
+    char err[256];
+    for (size_t i = 0; i < cfg->noutputs; i++) {
+        const struct hp_output_cfg *oc = &cfg->outputs[i];
+        if (!oc->enabled || strcmp(oc->name, "jsonl") != 0)
+            continue;
+        struct jsonl j;
+        memset(&j, 0, sizeof(j));
+        if (jsonl_opt(&j, oc, cfg, err, sizeof(err)) != 0)
+            return false;
+        snprintf(dir, dircap, "%s", j.dir);
+        snprintf(prefix, prefixcap, "%s", j.prefix);
+        return true;
+    }
+    return false;
 }
 
 static int jsonl_check(const struct hp_config *cfg, const struct hp_output_cfg *oc, char *err, size_t errlen)

@@ -23,8 +23,22 @@
  * Each batch also updates the roll-up tables (rollup.h) in the same
  * transaction, so the pre-counted answers reports and the dashboard read
  * can never disagree with the events they summarise.
+ *
+ * Where the events come from ('ingest', docs/config.md).  By default, with
+ * the JSONL output on, the store reads what that output has written
+ * (jsonl_follow.h) instead of a queue of its own: a pull output (output.h),
+ * at idle priority, so under a burst the sensor serves at the rate of its
+ * network thread and the store catches up after it.  Its place in the files
+ * (day and offset) is committed in the same transaction as the rows, in
+ * meta 'ingest_jsonl': after kill -9 it goes on from there, so rows are
+ * neither lost nor doubled, and none waits in memory.  A store that has no
+ * place yet starts at the end of the newest file.  With 'ingest = direct'
+ * (or without JSONL) it takes events from its queue as any output does, and
+ * forgets its place, so that following the files again later starts at
+ * their end instead of storing the same events twice.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -35,6 +49,8 @@
 #include "log.h"
 #include "output.h"
 #include "hll.h"
+#include "jsonl.h"
+#include "jsonl_follow.h"
 #include "rollup.h"
 #include "sqlite.h"
 #include "util.h"
@@ -50,6 +66,18 @@
  */
 #define SQ_ROWS 32
 #define SQ_COLS 8
+/* Ingesting the JSONL files: lines per transaction, and their bytes. */
+#define SQ_PULL_LINES 2048
+#define SQ_PULL_BYTES (4u << 20)
+
+/* One row of the events table; empty strings are stored as NULL. */
+struct sq_row {
+    int64_t ts;
+    const char *eventid, *session, *protocol, *src_ip;
+    int src_port, dst_port;       /* only with a session; -1: NULL */
+    const char *json;
+    size_t len;
+};
 
 struct store_sqlite {
     sqlite3 *db;
@@ -59,6 +87,17 @@ struct store_sqlite {
     uint64_t retention_days;
     int64_t next_retention_us;
     struct hp_ratelimit err_rl;
+    /* ingest = jsonl: the follower, the committed place, a batch's lines */
+    bool pull;
+    char jdir[PATH_MAX], jprefix[64];
+    struct hp_jsonl_follow *follow;
+    struct hp_jsonl_pos done;     /* committed with the rows */
+    sqlite3_stmt *set_pos;
+    struct hp_jsonl_row *rows;    /* SQ_PULL_LINES */
+    size_t *line_at, *line_len;   /* where each row's line is in arena */
+    struct hp_buf arena;
+    _Atomic uint64_t skipped;     /* lines that were not events (reported) */
+    struct hp_ratelimit skip_rl;
 };
 
 static const char *const schema_sql =
@@ -114,6 +153,11 @@ static int sq_check(const struct hp_config *cfg, const struct hp_output_cfg *oc,
     for (const struct hp_kv *kv = oc->opts; kv; kv = kv->next) {
         if (strcmp(kv->key, "path") == 0 && !kv->value[0]) {
             snprintf(err, errlen, "%s:%d: [output sqlite]: path must not be empty", cfg->path, kv->line);
+            return -1;
+        }
+        if (strcmp(kv->key, "ingest") == 0 && strcmp(kv->value, "jsonl") != 0 && strcmp(kv->value, "direct") != 0) {
+            snprintf(err, errlen, "%s:%d: [output sqlite]: ingest must be jsonl or direct, not '%s'", cfg->path,
+                     kv->line, kv->value);
             return -1;
         }
     }
@@ -185,14 +229,77 @@ static int sq_prepare_insert(sqlite3 *db, int rows, sqlite3_stmt **st)
     return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+static void sq_free(struct store_sqlite *s)
+{
+    sqlite3_finalize(s->ins);
+    sqlite3_finalize(s->ins_many);
+    sqlite3_finalize(s->set_pos);
+    hp_rollup_free(s->rollup);
+    sqlite3_close(s->db);
+    hp_jsonl_follow_free(s->follow);
+    free(s->rows);
+    free(s->line_at);
+    free(s->line_len);
+    hp_buf_free(&s->arena);
+    free(s);
+}
+
+/* "YYYY-MM-DD OFFSET" -> pos; false if malformed. */
+static bool sq_parse_pos(const char *v, struct hp_jsonl_pos *pos)
+{
+    char day[11];
+    unsigned long long off;
+    char end;
+    if (!v || sscanf(v, "%10s %llu%c", day, &off, &end) != 2 || strlen(day) != 10)
+        return false;
+    memcpy(pos->day, day, sizeof(day));
+    pos->off = off;
+    return true;
+}
+
+/* ingest = jsonl: where to begin (the committed place, else the end of the
+ * newest file), the follower, and the batch's buffers. */
+static int sq_pull_open(struct store_sqlite *s)
+{
+    sqlite3_stmt *st;
+    const char *v = NULL;
+    bool have = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'ingest_jsonl'", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = (const char *)sqlite3_column_text(st, 0);
+    have = sq_parse_pos(v, &s->done);
+    sqlite3_finalize(st);
+    if (!have) {
+        hp_jsonl_follow_end(s->jdir, s->jprefix, &s->done);
+        hp_info("sqlite: storing the events of %s/%s-*.jsonl from %s%s%llu on", s->jdir, s->jprefix,
+                s->done.day[0] ? s->done.day : "the first file", s->done.day[0] ? " offset " : ", offset ",
+                (unsigned long long)s->done.off);
+    }
+    if (sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO meta VALUES('ingest_jsonl', ?)", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->set_pos, NULL) != SQLITE_OK)
+        return -1;
+    s->follow = hp_jsonl_follow_new(s->jdir, s->jprefix, &s->done);
+    s->rows = calloc(SQ_PULL_LINES, sizeof(*s->rows));
+    s->line_at = calloc(SQ_PULL_LINES, sizeof(*s->line_at));
+    s->line_len = calloc(SQ_PULL_LINES, sizeof(*s->line_len));
+    hp_buf_init(&s->arena, SQ_PULL_BYTES + HP_JSONL_LINE_MAX);
+    return s->follow && s->rows && s->line_at && s->line_len ? 0 : -1;
+}
+
 static int sq_open(void **state, const struct hp_config *cfg, const struct hp_output_cfg *oc,
                    char *err, size_t errlen)
 {
     char path[PATH_MAX];
+    bool direct = false;
     snprintf(path, sizeof(path), "%s/hanipo.sqlite", cfg->data_dir);
     for (const struct hp_kv *kv = oc->opts; kv; kv = kv->next) {
         if (strcmp(kv->key, "path") == 0 && kv->value[0]) {
             snprintf(path, sizeof(path), "%s", kv->value);
+        } else if (strcmp(kv->key, "ingest") == 0 && strcmp(kv->value, "jsonl") == 0) {
+            direct = false;
+        } else if (strcmp(kv->key, "ingest") == 0 && strcmp(kv->value, "direct") == 0) {
+            direct = true;
         } else {
             snprintf(err, errlen, "%s:%d: [output sqlite]: bad key or value '%s'", cfg->path,
                      kv->line, kv->key);
@@ -220,14 +327,15 @@ static int sq_open(void **state, const struct hp_config *cfg, const struct hp_ou
         snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(s->db));
         goto fail;
     }
+    s->pull = !direct && hp_jsonl_location(cfg, s->jdir, sizeof(s->jdir), s->jprefix, sizeof(s->jprefix));
+    if ((s->pull ? sq_pull_open(s) : sq_exec(s, "DELETE FROM meta WHERE key = 'ingest_jsonl'")) != 0) {
+        snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(s->db));
+        goto fail;
+    }
     *state = s;
     return 0;
 fail:
-    sqlite3_finalize(s->ins);
-    sqlite3_finalize(s->ins_many);
-    hp_rollup_free(s->rollup);
-    sqlite3_close(s->db);
-    free(s);
+    sq_free(s);
     return -1;
 }
 
@@ -239,33 +347,46 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-/* Bind one event to parameters base+1 .. base+SQ_COLS. */
-static void bind_row(sqlite3_stmt *st, int base, const struct hp_event *e)
+static void bind_int_or_null(sqlite3_stmt *st, int i, int v)
 {
-    sqlite3_bind_int64(st, base + 1, e->h.ts_us);
-    sqlite3_bind_text(st, base + 2, e->h.eventid, -1, SQLITE_STATIC);
-    bind_text_or_null(st, base + 3, e->h.session);
-    bind_text_or_null(st, base + 4, e->h.protocol);
-    bind_text_or_null(st, base + 5, e->h.src_ip);
-    if (e->h.session[0]) {
-        sqlite3_bind_int(st, base + 6, e->h.src_port);
-        sqlite3_bind_int(st, base + 7, e->h.dst_port);
-    } else {
-        sqlite3_bind_null(st, base + 6);
-        sqlite3_bind_null(st, base + 7);
-    }
-    sqlite3_bind_text(st, base + 8, e->json, (int)e->json_len, SQLITE_STATIC);
+    if (v >= 0)
+        sqlite3_bind_int(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
 }
 
-/* Insert n events (n == 1 or SQ_ROWS) with one statement, in their order. */
-static int sq_insert(struct store_sqlite *s, struct hp_event *const *evs, size_t n)
+/* Bind one row to parameters base+1 .. base+SQ_COLS. */
+static void bind_row(sqlite3_stmt *st, int base, const struct sq_row *r)
+{
+    sqlite3_bind_int64(st, base + 1, r->ts);
+    sqlite3_bind_text(st, base + 2, r->eventid, -1, SQLITE_STATIC);
+    bind_text_or_null(st, base + 3, r->session);
+    bind_text_or_null(st, base + 4, r->protocol);
+    bind_text_or_null(st, base + 5, r->src_ip);
+    bind_int_or_null(st, base + 6, r->session[0] ? r->src_port : -1);
+    bind_int_or_null(st, base + 7, r->session[0] ? r->dst_port : -1);
+    sqlite3_bind_text(st, base + 8, r->json, (int)r->len, SQLITE_STATIC);
+}
+
+/* Insert n rows (n == 1 or SQ_ROWS) with one statement, in their order. */
+static int sq_insert(struct store_sqlite *s, const struct sq_row *rows, size_t n)
 {
     sqlite3_stmt *st = n == SQ_ROWS ? s->ins_many : s->ins;
     for (size_t k = 0; k < n; k++)
-        bind_row(st, (int)k * SQ_COLS, evs[k]);
+        bind_row(st, (int)k * SQ_COLS, &rows[k]);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (hp_ratelimit_ok(&s->err_rl, 10000))
+        hp_error("sqlite: insert failed: %s (batch kept, will retry)", sqlite3_errmsg(s->db));
+    return -1;
+}
+
+static void row_of_event(const struct hp_event *e, struct sq_row *r)
+{
+    *r = (struct sq_row){ e->h.ts_us, e->h.eventid, e->h.session, e->h.protocol, e->h.src_ip,
+                          e->h.src_port, e->h.dst_port, e->json, e->json_len };
 }
 
 /* Undo a failed batch: the whole transaction and the batch's roll-up counts
@@ -281,22 +402,9 @@ static int sq_fail(struct store_sqlite *s)
     return -1;
 }
 
-static int sq_write(void *state, struct hp_event *const *evs, size_t n)
+/* The roll-ups of the transaction, and its commit. */
+static int sq_commit(struct store_sqlite *s)
 {
-    struct store_sqlite *s = state;
-    if (sq_exec(s, "BEGIN") != 0)
-        return sq_fail(s);
-    for (size_t i = 0; i < n;) {
-        size_t rows = n - i >= SQ_ROWS ? SQ_ROWS : 1;
-        if (sq_insert(s, evs + i, rows) != 0) {
-            if (hp_ratelimit_ok(&s->err_rl, 10000))
-                hp_error("sqlite: insert failed: %s (batch kept, will retry)", sqlite3_errmsg(s->db));
-            return sq_fail(s);
-        }
-        for (size_t k = 0; k < rows; k++)
-            hp_rollup_add(s->rollup, evs[i + k]);
-        i += rows;
-    }
     if (hp_rollup_flush(s->rollup, s->db) != 0) {
         if (hp_ratelimit_ok(&s->err_rl, 10000))
             hp_error("sqlite: roll-up update failed: %s (batch kept, will retry)", sqlite3_errmsg(s->db));
@@ -305,6 +413,137 @@ static int sq_write(void *state, struct hp_event *const *evs, size_t n)
     if (sq_exec(s, "COMMIT") != 0)
         return sq_fail(s);
     return 0;
+}
+
+static int sq_write(void *state, struct hp_event *const *evs, size_t n)
+{
+    struct store_sqlite *s = state;
+    struct sq_row rows[SQ_ROWS];
+    if (sq_exec(s, "BEGIN") != 0)
+        return sq_fail(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = n - i >= SQ_ROWS ? SQ_ROWS : 1;
+        for (size_t j = 0; j < k; j++)
+            row_of_event(evs[i + j], &rows[j]);
+        if (sq_insert(s, rows, k) != 0)
+            return sq_fail(s);
+        for (size_t j = 0; j < k; j++)
+            hp_rollup_add(s->rollup, evs[i + j]);
+        i += k;
+    }
+    return sq_commit(s);
+}
+
+/* ---- ingest = jsonl ------------------------------------------------------------------ */
+
+static bool sq_pos_eq(const struct hp_jsonl_pos *a, const struct hp_jsonl_pos *b)
+{
+    return a->off == b->off && strcmp(a->day, b->day) == 0;
+}
+
+/* Take up to a batch of lines from the files into the arena; *more: the batch
+ * filled up (more lines may wait).  Lines that are not events are counted and
+ * passed over.  0, or -1 on a read error with no line taken. */
+static int sq_gather(struct store_sqlite *s, size_t *n, bool *more)
+{
+    const char *line;
+    size_t len;
+    *n = 0;
+    *more = false;
+    hp_buf_reset(&s->arena);
+    while (*n < SQ_PULL_LINES && s->arena.len < SQ_PULL_BYTES) {
+        int r = hp_jsonl_follow_next(s->follow, &line, &len);
+        if (r < 0)
+            return *n ? 0 : -1;
+        if (r == 0)
+            return 0;
+        if (hp_jsonl_row(line, len, &s->rows[*n]) != 0) {
+            uint64_t k = atomic_fetch_add(&s->skipped, 1) + 1;
+            if (hp_ratelimit_ok(&s->skip_rl, 60000))
+                hp_warn("sqlite: a line of %s/%s-*.jsonl is not an event; not stored (%llu so far)", s->jdir,
+                        s->jprefix, (unsigned long long)k);
+            continue;
+        }
+        s->line_at[*n] = s->arena.len;
+        s->line_len[*n] = len;
+        if (!hp_buf_put(&s->arena, line, len))
+            return -1;            /* cannot happen: the arena holds a batch and a line */
+        (*n)++;
+    }
+    *more = true;
+    return 0;
+}
+
+/* Store rows [0, n) of the gathered batch and the place after them, in one transaction. */
+static int sq_store_pulled(struct store_sqlite *s, size_t n, const struct hp_jsonl_pos *pos)
+{
+    struct sq_row rows[SQ_ROWS];
+    char v[40];
+    if (sq_exec(s, "BEGIN") != 0)
+        return sq_fail(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = n - i >= SQ_ROWS ? SQ_ROWS : 1;
+        for (size_t j = 0; j < k; j++) {
+            const struct hp_jsonl_row *r = &s->rows[i + j];
+            rows[j] = (struct sq_row){ r->ts_us, r->eventid, r->session, r->protocol, r->src_ip, r->src_port,
+                                       r->dst_port, (const char *)s->arena.data + s->line_at[i + j],
+                                       s->line_len[i + j] };
+        }
+        if (sq_insert(s, rows, k) != 0)
+            return sq_fail(s);
+        for (size_t j = 0; j < k; j++) {
+            const struct hp_jsonl_row *r = &s->rows[i + j];
+            hp_rollup_add_row(s->rollup, r->ts_us, r->eventid, r->protocol[0] ? r->protocol : NULL, r->src_ip,
+                              r->dst_port > 0 ? r->dst_port : 0, rows[j].json, rows[j].len);
+        }
+        i += k;
+    }
+    snprintf(v, sizeof(v), "%s %llu", pos->day, (unsigned long long)pos->off);
+    sqlite3_bind_text(s->set_pos, 1, v, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s->set_pos);
+    sqlite3_reset(s->set_pos);
+    if (rc != SQLITE_DONE)
+        return sq_fail(s);
+    return sq_commit(s);
+}
+
+static int sq_pull(void *state, int64_t *lag_ms)
+{
+    struct store_sqlite *s = state;
+    size_t n;
+    bool more;
+    struct hp_jsonl_pos pos;
+    *lag_ms = 0;
+    if (sq_gather(s, &n, &more) != 0)
+        return -1;
+    hp_jsonl_follow_tell(s->follow, &pos);
+    if (sq_pos_eq(&pos, &s->done))
+        return 0;
+    if (sq_store_pulled(s, n, &pos) != 0) {
+        /* Read again from the committed place: the follower went past these lines. */
+        int err = errno;
+        hp_jsonl_follow_free(s->follow);
+        s->follow = hp_jsonl_follow_new(s->jdir, s->jprefix, &s->done);
+        errno = err;
+        return -1;
+    }
+    s->done = pos;
+    if (more && n)
+        *lag_ms = (hp_now_us() - s->rows[n - 1].ts_us) / 1000;
+    return (int)n;
+}
+
+static bool sq_pulls(void *state)
+{
+    return ((struct store_sqlite *)state)->pull;
+}
+
+static void sq_status(void *state, struct hp_buf *out)
+{
+    struct store_sqlite *s = state;
+    hp_buf_printf(out, "\"ingest\":\"%s\",", s->pull ? "jsonl" : "direct");
+    if (s->pull)
+        hp_buf_printf(out, "\"not_events\":%llu,", (unsigned long long)atomic_load(&s->skipped));
 }
 
 /* Delete rows older than the retention period, a chunk at a time. */
@@ -342,15 +581,10 @@ static void sq_tick(void *state, int64_t now_us)
 
 static void sq_close(void *state)
 {
-    struct store_sqlite *s = state;
-    sqlite3_finalize(s->ins);
-    sqlite3_finalize(s->ins_many);
-    hp_rollup_free(s->rollup);
-    sqlite3_close(s->db);
-    free(s);
+    sq_free(state);
 }
 
-static const char *const sqlite_keys[] = { "path", NULL };
+static const char *const sqlite_keys[] = { "path", "ingest", NULL };
 
 const struct hp_output_ops hp_output_sqlite = {
     .name = "sqlite",
@@ -361,4 +595,7 @@ const struct hp_output_ops hp_output_sqlite = {
     .write = sq_write,
     .tick = sq_tick,
     .close = sq_close,
+    .status = sq_status,
+    .pulls = sq_pulls,
+    .pull = sq_pull,
 };
