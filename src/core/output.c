@@ -331,9 +331,10 @@ static void pull_priority(struct output *o, int64_t lag_ms, bool stopping)
         return;
     }
     if (!idle) {
-        o->prio_stuck = true;
-        hp_warn("output %s: cannot leave idle priority (%s); it catches up when the CPU is free",
-                o->name, strerror(rc));
+        o->prio_stuck = true;         /* not tried again; at shutdown the CPU is free anyway */
+        if (!stopping)
+            hp_warn("output %s: %lld ms behind, and cannot leave idle priority (%s): it catches up"
+                    " when the CPU is free", o->name, (long long)lag_ms, strerror(rc));
     }
 }
 
