@@ -27,8 +27,8 @@
  * listeners, sheds or holds events in memory; its thread is woken after
  * every batch another output wrote and runs at SCHED_IDLE, using CPU that
  * nothing else wants, until what it has not stored yet is PULL_URGENT_MS
- * old (output.c): then at normal priority again, so a sensor that is busy
- * for long still fills it.  At shutdown it stops after the queue outputs,
+ * old (output.c): then at normal priority again (where RLIMIT_NICE allows,
+ * privs.c), so a sensor that is busy for long still fills it.  At shutdown it stops after the queue outputs,
  * once it has everything they wrote.
  */
 #ifndef HP_OUTPUT_H

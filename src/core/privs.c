@@ -102,8 +102,9 @@ int hp_privs_drop(const char *user, const char *data_dir, char *err, size_t errl
          * value 0 to be allowed, which RLIMIT_NICE 20 does and no more (it
          * cannot raise any priority above the default). */
         struct rlimit nice = { 20, 20 };
-        if (setrlimit(RLIMIT_NICE, &nice) != 0)
-            hp_debug("setrlimit(RLIMIT_NICE): %s", strerror(errno));
+        if (setrlimit(RLIMIT_NICE, &nice) != 0)   /* needs CAP_SYS_RESOURCE, which a container may withhold */
+            hp_debug("setrlimit(RLIMIT_NICE): %s: a pull output that falls behind stays at idle priority",
+                     strerror(errno));
         if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
             snprintf(err, errlen, "cannot switch to user %s: %s", user, strerror(errno));
             return -1;
