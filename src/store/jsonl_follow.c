@@ -285,7 +285,10 @@ int hp_jsonl_follow_next(struct hp_jsonl_follow *f, const char **line, size_t *l
             const char *p = f->buf + f->at;
             f->at += n + 1;
             f->pos.off = f->base + f->at;
-            if (f->skipping) {    /* the end of an over-long run */
+            if (f->skipping || n > HP_JSONL_LINE_MAX) {   /* the end of an over-long run, or a line too long */
+                if (!f->skipping && hp_ratelimit_ok(&f->warn_rl, 60000))
+                    hp_warn("jsonl follow: %s-%s.jsonl: a line of %zu bytes, longer than any event; skipped",
+                            f->prefix, f->pos.day, n);
                 f->skipping = false;
                 f->skipped += n + 1;
                 continue;

@@ -515,6 +515,10 @@ static int sq_pull(void *state, int64_t *lag_ms)
     bool more;
     struct hp_jsonl_pos pos;
     *lag_ms = 0;
+    if (!s->follow && !(s->follow = hp_jsonl_follow_new(s->jdir, s->jprefix, &s->done))) {
+        errno = ENOMEM;
+        return -1;
+    }
     if (sq_gather(s, &n, &more) != 0)
         return -1;
     hp_jsonl_follow_tell(s->follow, &pos);

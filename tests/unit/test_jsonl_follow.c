@@ -179,6 +179,14 @@ static void test_follow_long_run_and_truncation(void **state)
         got = next(f);
     assert_string_equal(got, "after");
     assert_int_equal(hp_jsonl_follow_skipped(f), big + 1);
+    /* A line that fits the buffer but is longer than any event: skipped too. */
+    append("ev-2026-12-05.jsonl", junk, HP_JSONL_LINE_MAX + 10);
+    APPEND("ev-2026-12-05.jsonl", "\nok\n");
+    got = next(f);
+    for (int i = 0; i < 8 && !got[0]; i++)
+        got = next(f);
+    assert_string_equal(got, "ok");
+    assert_int_equal(hp_jsonl_follow_skipped(f), big + 1 + HP_JSONL_LINE_MAX + 11);
     free(junk);
 
     /* Cut back below the place (a power cut): on from its new end, never again from its start. */
