@@ -65,8 +65,9 @@ static bool day_of_name(const char *name, const char *prefix, char day[11])
     return true;
 }
 
-/* The first day file after `after` ("" : the first of all); false if none. */
-static bool next_day(const char *dir, const char *prefix, const char *after, char out[11])
+/* The first day file after `after` ("": the first of all), or with last the
+ * newest of all; false if there is none. */
+static bool find_day(const char *dir, const char *prefix, const char *after, bool last, char out[11])
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -74,27 +75,9 @@ static bool next_day(const char *dir, const char *prefix, const char *after, cha
     bool found = false;
     char day[11];
     for (struct dirent *de; (de = readdir(d));) {
-        if (!day_of_name(de->d_name, prefix, day) || strcmp(day, after) <= 0)
+        if (!day_of_name(de->d_name, prefix, day) || (!last && strcmp(day, after) <= 0))
             continue;
-        if (!found || strcmp(day, out) < 0) {
-            memcpy(out, day, sizeof(day));
-            found = true;
-        }
-    }
-    closedir(d);
-    return found;
-}
-
-/* The last day file; false if none. */
-static bool last_day(const char *dir, const char *prefix, char out[11])
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return false;
-    bool found = false;
-    char day[11];
-    for (struct dirent *de; (de = readdir(d));) {
-        if (day_of_name(de->d_name, prefix, day) && (!found || strcmp(day, out) > 0)) {
+        if (!found || (last ? strcmp(day, out) > 0 : strcmp(day, out) < 0)) {
             memcpy(out, day, sizeof(day));
             found = true;
         }
@@ -106,7 +89,7 @@ static bool last_day(const char *dir, const char *prefix, char out[11])
 void hp_jsonl_follow_end(const char *dir, const char *prefix, struct hp_jsonl_pos *pos)
 {
     memset(pos, 0, sizeof(*pos));
-    if (!last_day(dir, prefix, pos->day))
+    if (!find_day(dir, prefix, "", true, pos->day))
         return;
     char path[4096 + 100];
     snprintf(path, sizeof(path), "%s/%s-%s.jsonl", dir, prefix, pos->day);
@@ -172,7 +155,7 @@ static void follow_switch(struct hp_jsonl_follow *f, const char *day, uint64_t o
 static bool follow_next_file(struct hp_jsonl_follow *f)
 {
     char day[11];
-    if (!next_day(f->dir, f->prefix, f->pos.day, day))
+    if (!find_day(f->dir, f->prefix, f->pos.day, false, day))
         return false;
     size_t torn = f->len - f->at;
     if (torn) {
@@ -215,7 +198,7 @@ static int follow_open(struct hp_jsonl_follow *f)
         return 1;
     if (!f->pos.day[0]) {         /* no file yet when following began: the first one */
         char day[11];
-        if (!next_day(f->dir, f->prefix, "", day))
+        if (!find_day(f->dir, f->prefix, "", false, day))
             return 0;
         follow_switch(f, day, 0);
     }
