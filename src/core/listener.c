@@ -128,6 +128,20 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 
 #define UDP_RCVBUF (4 * 1024 * 1024)
 
+/* Whether port is in net.ipv4.ip_local_port_range (outgoing connections'
+ * source ports), for the hint of a failed bind. */
+static bool listener_ephemeral(unsigned port)
+{
+    unsigned lo = 32768, hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+    if (f) {
+        if (fscanf(f, "%u %u", &lo, &hi) != 2)
+            lo = 32768, hi = 60999;
+        fclose(f);
+    }
+    return port >= lo && port <= hi;
+}
+
 static int open_socket(const char *addr, uint16_t port, bool udp, struct sockaddr_storage *bound,
                        char *err, size_t errlen)
 {
@@ -175,9 +189,15 @@ static int open_socket(const char *addr, uint16_t port, bool udp, struct sockadd
     if (!udp)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || (!udp && listen(fd, LISTEN_BACKLOG) != 0)) {
+        int e = errno;
         snprintf(err, errlen, "cannot listen on %s%s%s:%u/%s: %s%s", ss.ss_family == AF_INET6 ? "[" : "",
-                 addr, ss.ss_family == AF_INET6 ? "]" : "", port, udp ? "udp" : "tcp", strerror(errno),
-                 (errno == EACCES && port < 1024) ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
+                 addr, ss.ss_family == AF_INET6 ? "]" : "", port, udp ? "udp" : "tcp", strerror(e),
+                 (e == EACCES && port < 1024) ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+                 : (e == EADDRINUSE && !udp && listener_ephemeral(port))
+                     ? " (if no other program listens there: the port is in the kernel's ephemeral range, and a"
+                       " connection this host made may hold it for a minute; reserve it with"
+                       " net.ipv4.ip_local_reserved_ports, docs/deployment.md)"
+                     : "");
         close(fd);
         return -1;
     }

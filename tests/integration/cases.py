@@ -882,6 +882,38 @@ def bind_conflict_fails_cleanly(ctx):
     assert "cannot listen on 127.0.0.1:%d/tcp" % busy in err, err
 
 
+@case
+def bind_ephemeral_port_hint(ctx):
+    """A service port in the ephemeral range, held in TIME_WAIT by a connection this host made
+    from it (the client side closed first, without SO_REUSEADDR): the sensor cannot listen and
+    says why and what to do (net.ipv4.ip_local_reserved_ports)."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        lo, hi = map(int, f.read().split())
+    srv = socket.socket()
+    ctx.defer(srv.close)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    c = socket.socket()
+    c.bind(("127.0.0.1", 0))              # an ephemeral port, as a connect() would get
+    held = c.getsockname()[1]
+    assert lo <= held <= hi, (held, lo, hi)
+    c.connect(srv.getsockname())
+    a, _ = srv.accept()
+    c.close()                             # the client's side closes first: its port stays in TIME_WAIT
+    a.close()
+    time.sleep(0.1)
+    d = ctx.daemon("bindtw", [Service("trap", tcp_ports=[held])])
+    d.svc("trap").allocate()
+    with open(d.config_path, "w") as f:
+        f.write(d.config_text())
+    r = subprocess.run([HANIPO_BIN, "run", "-c", d.config_path], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=T(10))
+    err = r.stderr.decode("utf-8", "replace")
+    assert r.returncode == 1, "exit %d, expected 1 (stderr %r)" % (r.returncode, err)
+    assert "cannot listen on 127.0.0.1:%d/tcp: Address already in use" % held in err, err
+    assert "ip_local_reserved_ports" in err, err
+
+
 # ---- 10. command line and configuration errors ----------------------------------------------
 
 def good_config(tmp, port):
