@@ -108,7 +108,7 @@ static void st_table(json_t *root, int64_t now_us)
         printf("%-12s %12lld %10lld %8lld %8lld ", json_string_value(json_object_get(o, "name")),
                st_int(o, "written"), st_int(o, "queued") + st_int(o, "inflight"), st_int(o, "shed"),
                st_int(o, "errors"));
-        if (st_int(o, "queued"))
+        if (st_int(o, "queued") || st_int(o, "oldest_ms"))   /* a pull output: how far behind */
             printf(" oldest=%.1fs", (double)st_int(o, "oldest_ms") / 1000);
         if (st_int(o, "inflight"))
             printf(" retrying=%lld", st_int(o, "inflight"));

